@@ -1,0 +1,181 @@
+/* Validator records, leader schedule and RANDAO (see staking.h). */
+#include "consensus/staking.h"
+#include "consensus/amount.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+void validator_key(uint8_t key[VALIDATOR_KEY_SIZE], const uint8_t pub[PUBKEY_SIZE])
+{
+    key[0] = 'v';
+    memcpy(key + 1, pub, PUBKEY_SIZE);
+}
+
+void validator_encode(const struct validator *val, struct wbuf *w)
+{
+    put_u64(w, val->self_stake);
+    put_u64(w, val->delegated);
+    put_u16(w, val->commission_bps);
+    put_u8(w, val->status);
+    put_bytes(w, val->randao_commit, HASH_SIZE);
+    put_u64(w, val->reveals);
+    put_u64(w, val->registered_height);
+}
+
+bool validator_decode(struct validator *val, const uint8_t *data, size_t len)
+{
+    struct rbuf r;
+    rbuf_init(&r, data, len);
+    if (!get_u64(&r, &val->self_stake) || !get_u64(&r, &val->delegated) ||
+        !get_u16(&r, &val->commission_bps) || !get_u8(&r, &val->status) ||
+        !get_bytes(&r, val->randao_commit, HASH_SIZE) || !get_u64(&r, &val->reveals) ||
+        !get_u64(&r, &val->registered_height))
+        return false;
+    return rbuf_done(&r) && val->status <= VALIDATOR_JAILED;
+}
+
+void validator_list_encode(const uint8_t (*keys)[PUBKEY_SIZE], size_t n, struct wbuf *w)
+{
+    put_compact(w, n);
+    put_bytes(w, keys, n * PUBKEY_SIZE);
+}
+
+bool validator_list_decode(const uint8_t **keys, size_t *n, const uint8_t *data, size_t len,
+                           size_t max)
+{
+    struct rbuf r;
+    uint64_t count;
+    rbuf_init(&r, data, len);
+    if (!get_compact(&r, &count, max) || !get_view(&r, keys, (size_t)count * PUBKEY_SIZE) ||
+        !rbuf_done(&r))
+        return false;
+    for (size_t i = 1; i < count; i++)
+        if (memcmp((*keys) + (i - 1) * PUBKEY_SIZE, (*keys) + i * PUBKEY_SIZE, PUBKEY_SIZE) >= 0)
+            return false;
+    *n = (size_t)count;
+    return true;
+}
+
+void schedule_key(uint8_t key[2], int which)
+{
+    key[0] = 'E';
+    key[1] = (uint8_t)which;
+}
+
+void schedule_init(struct schedule *s)
+{
+    memset(s, 0, sizeof(*s));
+}
+
+void schedule_free(struct schedule *s)
+{
+    free(s->entries);
+    schedule_init(s);
+}
+
+void schedule_encode(const struct schedule *s, struct wbuf *w)
+{
+    put_u64(w, s->epoch);
+    put_bytes(w, s->seed, HASH_SIZE);
+    put_compact(w, s->n);
+    for (size_t i = 0; i < s->n; i++) {
+        put_bytes(w, s->entries[i].pubkey, PUBKEY_SIZE);
+        put_u64(w, s->entries[i].stake);
+    }
+}
+
+bool schedule_decode(struct schedule *s, const uint8_t *data, size_t len, size_t max)
+{
+    struct rbuf r;
+    uint64_t n;
+    schedule_init(s);
+    rbuf_init(&r, data, len);
+    if (!get_u64(&r, &s->epoch) || !get_bytes(&r, s->seed, HASH_SIZE) ||
+        !get_compact(&r, &n, max))
+        return false;
+    if (n) {
+        s->entries = calloc((size_t)n, sizeof(*s->entries));
+        if (!s->entries)
+            return false;
+    }
+    s->n = (size_t)n;
+    for (size_t i = 0; i < s->n; i++) {
+        struct sched_entry *e = &s->entries[i];
+        if (!get_bytes(&r, e->pubkey, PUBKEY_SIZE) || !get_u64(&r, &e->stake) || e->stake == 0 ||
+            (i > 0 && memcmp(s->entries[i - 1].pubkey, e->pubkey, PUBKEY_SIZE) >= 0) ||
+            !amount_add(&s->total, e->stake))
+            goto fail;
+    }
+    if (rbuf_done(&r))
+        return true;
+fail:
+    schedule_free(s);
+    return false;
+}
+
+bool schedule_leader(const struct schedule *s, uint64_t slot, size_t *index)
+{
+    uint8_t h[HASH_SIZE];
+    uint64_t x, target, limit;
+    if (s->n == 0 || s->total == 0)
+        return false;
+    /* Accept x below the largest multiple of total that fits in 64 bits, so
+     * x mod total is uniform. */
+    limit = UINT64_MAX - (UINT64_MAX % s->total + 1) % s->total;
+    for (uint64_t ctr = 0;; ctr++) {
+        struct hasher hs;
+        hasher_init(&hs, HTAG_LEADER);
+        hasher_write(&hs, s->seed, HASH_SIZE);
+        hasher_u64(&hs, slot);
+        hasher_u64(&hs, ctr);
+        hasher_final(&hs, h);
+        x = read_le64(h);
+        if (x <= limit)
+            break;
+    }
+    target = x % s->total;
+    for (size_t i = 0; i < s->n; i++) {
+        if (target < s->entries[i].stake) {
+            *index = i;
+            return true;
+        }
+        target -= s->entries[i].stake;
+    }
+    return false; /* unreachable: target < total */
+}
+
+bool randao_check(const uint8_t reveal[HASH_SIZE], const uint8_t commit[HASH_SIZE])
+{
+    uint8_t h[HASH_SIZE];
+    hash_tagged(h, HTAG_RANDAO, reveal, HASH_SIZE);
+    return memcmp(h, commit, HASH_SIZE) == 0;
+}
+
+void randao_mix(uint8_t out[HASH_SIZE], const uint8_t mix[HASH_SIZE], const uint8_t reveal[HASH_SIZE])
+{
+    uint8_t buf[2 * HASH_SIZE];
+    memcpy(buf, mix, HASH_SIZE);
+    memcpy(buf + HASH_SIZE, reveal, HASH_SIZE);
+    hash_tagged(out, HTAG_MIX, buf, sizeof(buf));
+}
+
+void randao_onion(uint8_t out[HASH_SIZE], const uint8_t seed[HASH_SIZE], uint64_t n)
+{
+    uint8_t cur[HASH_SIZE];
+    memcpy(cur, seed, HASH_SIZE);
+    for (uint64_t i = 0; i < n; i++)
+        hash_tagged(cur, HTAG_RANDAO, cur, HASH_SIZE);
+    memcpy(out, cur, HASH_SIZE);
+}
+
+void randao_onion_seed(uint8_t out[HASH_SIZE], const uint8_t sec[SECKEY_SIZE], uint64_t generation)
+{
+    struct hasher h;
+    hasher_init(&h, HTAG_RANDAO);
+    hasher_write(&h, "onion", 5);
+    hasher_write(&h, sec, SECKEY_SIZE);
+    hasher_u64(&h, generation);
+    hasher_final(&h, out);
+    sodium_memzero(&h, sizeof(h));
+}

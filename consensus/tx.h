@@ -1,0 +1,75 @@
+/* Transactions: the envelope shared by every type, its encoding, hashes,
+ * signature and stateless checks.
+ *
+ *   tx := version u8 | type u8 | sender [32] | nonce u64 | fee u64
+ *         | payload (CompactSize length, bytes) | sig [64]
+ *
+ * txid = BLAKE2b-256 "FML/txid" of the whole encoding.  The signature is BIP340
+ * by the sender over BLAKE2b-256 "FML/txsig" of (genesis hash | encoding without
+ * the signature), so a transaction is valid on one network only.  What the
+ * payload holds depends on the type; consensus/txtypes.c dispatches on it.
+ */
+#ifndef FML_CONSENSUS_TX_H
+#define FML_CONSENSUS_TX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "consensus/hash.h"
+#include "consensus/key.h"
+#include "consensus/serialize.h"
+#include "consensus/validation.h"
+
+struct chain_params;
+
+#define TX_VERSION 1
+/* Decoder bound on any payload; each type has a tighter one (txtypes.c). */
+#define TX_MAX_PAYLOAD (1u << 20)
+/* Fixed part: version, type, sender, nonce, fee, signature. */
+#define TX_FIXED_SIZE (1 + 1 + PUBKEY_SIZE + 8 + 8 + SIG_SIZE)
+
+/* Transaction types.  Adding one: a value here, a case in every switch the
+ * compiler then points at (consensus/txtypes.c, state/txapply.c, rpc/). */
+enum tx_type {
+    TX_TRANSFER = 1,
+};
+
+struct tx {
+    uint8_t version;
+    uint8_t type; /* raw byte: an unknown type decodes and is refused by tx_check */
+    uint8_t sender[PUBKEY_SIZE];
+    uint64_t nonce;
+    uint64_t fee;
+    uint8_t *payload; /* owned; NULL when payload_len is 0 */
+    uint32_t payload_len;
+    uint8_t sig[SIG_SIZE];
+};
+
+void tx_init(struct tx *tx);
+void tx_free(struct tx *tx);
+/* Deep copy; false on allocation failure. */
+bool tx_copy(struct tx *dst, const struct tx *src) WARN_UNUSED;
+/* Replaces the payload with a copy of p. */
+bool tx_set_payload(struct tx *tx, const void *p, size_t n) WARN_UNUSED;
+
+void tx_encode(const struct tx *tx, struct wbuf *w);
+size_t tx_encoded_size(const struct tx *tx);
+/* Decodes one transaction from the reader (used inside blocks). */
+bool tx_decode_from(struct tx *tx, struct rbuf *r) WARN_UNUSED;
+/* Decodes a whole buffer holding exactly one transaction. */
+bool tx_decode(struct tx *tx, const uint8_t *data, size_t len) WARN_UNUSED;
+
+void tx_txid(const struct tx *tx, uint8_t txid[HASH_SIZE]);
+void tx_sighash(const struct tx *tx, const uint8_t genesis[HASH_SIZE], uint8_t out[HASH_SIZE]);
+/* Sets tx->sig; the sender must already be the key's public key. */
+bool tx_sign(struct tx *tx, const uint8_t genesis[HASH_SIZE], const uint8_t sec[SECKEY_SIZE],
+             const uint8_t aux[32]) WARN_UNUSED;
+
+/* Context-free checks: version, known type, payload well formed and within
+ * its bound, size, and the signature.  Reasons: bad-txns-version,
+ * bad-txns-type, bad-txns-payload, bad-txns-oversize, bad-txns-sig, and the
+ * payload checks of each type. */
+bool tx_check(const struct tx *tx, const struct chain_params *params, struct validation *v);
+
+#endif

@@ -1,0 +1,38 @@
+/* Validation results. */
+#include "consensus/validation.h"
+
+#include <stdio.h>
+
+bool val_fail(struct validation *v, enum val_class cls, const char *reason)
+{
+    v->cls = cls;
+    v->reason = reason;
+    v->detail[0] = '\0';
+    return false;
+}
+
+bool val_failf(struct validation *v, enum val_class cls, const char *reason, const char *fmt, ...)
+{
+    va_list ap;
+    v->cls = cls;
+    v->reason = reason;
+    va_start(ap, fmt);
+    vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+const char *val_class_name(enum val_class cls)
+{
+    switch (cls) {
+    case VAL_OK: return "ok";
+    case VAL_MALFORMED: return "malformed";
+    case VAL_CONSENSUS: return "consensus";
+    case VAL_STATE: return "state";
+    case VAL_POLICY: return "policy";
+    case VAL_DUPLICATE: return "duplicate";
+    case VAL_PREMATURE: return "premature";
+    case VAL_ERROR: return "error";
+    }
+    return "unknown";
+}
