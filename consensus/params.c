@@ -72,8 +72,8 @@ static bool init_regtest(struct chain_params *p)
     strcpy(p->name, "regtest");
     strcpy(p->hrp, "rfml");
     memcpy(p->magic, "\xfa\xbf\x4d\x4c", 4);
-    p->p2p_port = 28733;
-    p->rpc_port = 28732;
+    p->p2p_port = params_default_p2p_port(NET_REGTEST);
+    p->rpc_port = params_default_rpc_port(NET_REGTEST);
     p->regtest_rules = true;
     p->genesis_time = 1767225600; /* 2026-01-01T00:00:00Z */
     p->slot_seconds = 1;
@@ -92,8 +92,8 @@ static bool init_test(struct chain_params *p)
     strcpy(p->name, "test");
     strcpy(p->hrp, "tfml");
     memcpy(p->magic, "\x0b\x46\x4d\x4c", 4);
-    p->p2p_port = 18733;
-    p->rpc_port = 18732;
+    p->p2p_port = params_default_p2p_port(NET_TEST);
+    p->rpc_port = params_default_rpc_port(NET_TEST);
     p->genesis_time = 1767225600;
     p->slot_seconds = 5;
     p->epoch_slots = 120;
@@ -113,8 +113,8 @@ static bool init_main(struct chain_params *p)
     strcpy(p->name, "main");
     strcpy(p->hrp, "fml");
     memcpy(p->magic, "\xf9\x4d\x4c\xd1", 4);
-    p->p2p_port = 8733;
-    p->rpc_port = 8732;
+    p->p2p_port = params_default_p2p_port(NET_MAIN);
+    p->rpc_port = params_default_rpc_port(NET_MAIN);
     p->genesis_time = 1798761600; /* 2027-01-01T00:00:00Z */
     p->slot_seconds = 5;
     p->epoch_slots = 120;
@@ -154,6 +154,39 @@ void params_free(struct chain_params *p)
     p->validators = NULL;
     p->n_allocs = 0;
     p->n_validators = 0;
+}
+
+uint16_t params_default_rpc_port(enum network net)
+{
+    switch (net) {
+    case NET_MAIN: return 8732;
+    case NET_TEST: return 18732;
+    case NET_REGTEST: return 28732;
+    case NET_CUSTOM: return 38732;
+    }
+    return 0;
+}
+
+uint16_t params_default_p2p_port(enum network net)
+{
+    switch (net) {
+    case NET_MAIN: return 8733;
+    case NET_TEST: return 18733;
+    case NET_REGTEST: return 28733;
+    case NET_CUSTOM: return 38733;
+    }
+    return 0;
+}
+
+const char *params_network_subdir(enum network net)
+{
+    switch (net) {
+    case NET_MAIN: return "";
+    case NET_TEST: return "testnet";
+    case NET_REGTEST: return "regtest";
+    case NET_CUSTOM: return "custom";
+    }
+    return "";
 }
 
 bool params_network_from_name(const char *name, enum network *net)

@@ -89,6 +89,13 @@ struct chain_params {
 bool params_init(struct chain_params *p, enum network net) WARN_UNUSED;
 void params_free(struct chain_params *p);
 
+/* Default ports of a built-in network, without computing its genesis (for
+ * clients such as fml-cli). */
+uint16_t params_default_rpc_port(enum network net);
+uint16_t params_default_p2p_port(enum network net);
+/* Data subdirectory of a built-in network: "" (main), "testnet", "regtest". */
+const char *params_network_subdir(enum network net);
+
 /* Network by name ("main", "test", "regtest"); false if unknown. */
 bool params_network_from_name(const char *name, enum network *net);
 

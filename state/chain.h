@@ -1,0 +1,100 @@
+/* The chain manager: the block index, the active chain, the committed state,
+ * and the rules for moving between them (accept a block, choose the best
+ * chain, connect and disconnect blocks, reorganize).
+ *
+ * It knows no module by name: connecting a block runs the state transition
+ * of state/apply.c, which dispatches to the modules.  Every connected block is
+ * one synced LevelDB batch holding the state changes, the undo data, the
+ * transaction index entries, the state root lanes and the new tip; a crash at
+ * any point leaves a valid tip with the state of that tip.
+ *
+ * Not thread-safe: callers hold the node lock.
+ */
+#ifndef FML_STATE_CHAIN_H
+#define FML_STATE_CHAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "consensus/accounts.h"
+#include "consensus/block.h"
+#include "consensus/params.h"
+#include "consensus/validation.h"
+
+enum block_status {
+    BLOCK_HAVE_DATA = 1 << 0,    /* the body is in the block store */
+    BLOCK_VALID = 1 << 1,        /* connected successfully at least once */
+    BLOCK_FAILED = 1 << 2,       /* invalid */
+    BLOCK_FAILED_CHILD = 1 << 3, /* descends from an invalid block */
+};
+
+struct block_index {
+    uint8_t hash[HASH_SIZE];
+    struct block_header hdr;
+    struct block_index *prev;
+    uint32_t status;
+    uint32_t file;   /* position of the body in the block store */
+    uint32_t offset;
+    uint32_t size;
+    uint32_t ntx;
+    uint64_t seq;    /* order of arrival: the first seen wins a tie */
+};
+
+/* Told about every block connected to or disconnected from the active chain,
+ * in order.  During a reorganization all disconnections come first. */
+struct chain_listener {
+    void (*connected)(void *arg, const struct block *b, const struct block_index *bi);
+    void (*disconnected)(void *arg, const struct block *b, const struct block_index *bi);
+    void *arg;
+};
+
+struct chain;
+
+/* Opens (creating on first use) the block store and state under datadir.
+ * reindex: wipe the state and rebuild it from the stored blocks. */
+struct chain *chain_open(const struct chain_params *params, const char *datadir, bool reindex,
+                         char *err, size_t errlen);
+void chain_close(struct chain *c);
+
+const struct chain_params *chain_params(const struct chain *c);
+const struct block_index *chain_tip(const struct chain *c);
+uint64_t chain_height(const struct chain *c);
+const struct block_index *chain_at(const struct chain *c, uint64_t height);
+const struct block_index *chain_lookup(const struct chain *c, const uint8_t hash[HASH_SIZE]);
+bool chain_contains(const struct chain *c, const struct block_index *bi);
+/* Number of known block index entries (all branches). */
+size_t chain_index_size(const struct chain *c);
+/* Calls fn for every known block (any branch), in no particular order. */
+void chain_foreach_index(const struct chain *c, void (*fn)(void *arg, const struct block_index *bi),
+                         void *arg);
+
+bool chain_read_block(struct chain *c, const struct block_index *bi, struct block *out);
+/* The raw bytes of a stored block; the caller frees *data. */
+bool chain_read_raw(struct chain *c, const struct block_index *bi, uint8_t **data, size_t *len);
+/* Finds a transaction of the active chain by txid. */
+bool chain_find_tx(struct chain *c, const uint8_t txid[HASH_SIZE], struct tx *out,
+                   const struct block_index **bi, uint32_t *index);
+
+/* Validates and stores a block, then moves the active chain to the best
+ * chain.  False with a reason when the block is invalid (VAL_CONSENSUS,
+ * VAL_MALFORMED), unconnectable (VAL_PREMATURE: unknown parent), already known
+ * (VAL_DUPLICATE) or on a local error (VAL_ERROR). */
+bool chain_process_block(struct chain *c, const struct block *b, struct validation *v);
+
+/* Marks a block and its descendants invalid and moves to the best remaining
+ * chain; chain_reconsider undoes that. */
+bool chain_invalidate(struct chain *c, const uint8_t hash[HASH_SIZE], struct validation *v);
+bool chain_reconsider(struct chain *c, const uint8_t hash[HASH_SIZE], struct validation *v);
+
+void chain_add_listener(struct chain *c, const struct chain_listener *l);
+
+/* A read-only view of the state at the tip (the caller frees it). */
+struct view *chain_view(struct chain *c);
+/* The account at the tip (zero balance and nonce when absent). */
+bool chain_get_account(struct chain *c, const uint8_t pub[PUBKEY_SIZE], struct account *a);
+void chain_state_root(const struct chain *c, uint8_t out[HASH_SIZE]);
+/* Bytes on disk of the block files (for getblockchaininfo). */
+uint64_t chain_disk_size(const struct chain *c);
+
+#endif

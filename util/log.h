@@ -1,0 +1,49 @@
+/* Logging by category, with timestamps, to debug.log and optionally stdout.
+ *
+ * Lower layers (state/, p2p/, rpc/) log through this interface; node/ opens
+ * the file and picks the categories (-debug=net,rpc,...).  Thread-safe.
+ * Consensus code never logs.
+ */
+#ifndef FML_UTIL_LOG_H
+#define FML_UTIL_LOG_H
+
+#include <stdbool.h>
+
+enum log_category {
+    LOG_NONE = 0,
+    LOG_NET = 1 << 0,
+    LOG_RPC = 1 << 1,
+    LOG_MEMPOOL = 1 << 2,
+    LOG_VALIDATION = 1 << 3,
+    LOG_WALLET = 1 << 4,
+    LOG_PRODUCER = 1 << 5,
+    LOG_DB = 1 << 6,
+    LOG_FL = 1 << 7,
+    LOG_HTTP = 1 << 8,
+    LOG_ALL = ~0,
+};
+
+/* Opens path for appending (NULL: no file).  print_to_console also writes
+ * every line to stdout. */
+bool log_open(const char *path, bool print_to_console);
+void log_close(void);
+/* Reopens the file (after rotation, on SIGHUP). */
+void log_reopen(void);
+
+/* Parses "net,rpc" / "1" / "all" / "0"; false on an unknown name. */
+bool log_enable_categories(const char *list);
+bool log_category_enabled(enum log_category cat);
+void log_set_timestamps_micro(bool micro);
+
+/* Always printed. */
+void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Printed when cat is enabled; the line is prefixed with [cat]. */
+void log_debug(enum log_category cat, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define LOG_DEBUG(cat, ...) \
+    do { \
+        if (log_category_enabled(cat)) \
+            log_debug(cat, __VA_ARGS__); \
+    } while (0)
+
+#endif
