@@ -7,6 +7,10 @@
 struct chain_params;
 
 #define SUPPLY_KEY "gsupply"
+/* Module reward pools (u64 state values). */
+#define POOL_FL_KEY "gpool/fl"
+#define POOL_ARENA_KEY "gpool/arena"
+#define POOL_MARKET_KEY "gpool/market"
 
 /* Units minted by the block at height (>= 1) when the supply before it is
  * supply: block_reward >> (height-1) / halving_blocks, never taking the supply

@@ -172,7 +172,7 @@ done:
     return ok;
 }
 
-bool genesis_build(struct chain_params *p, struct block_header *out)
+bool genesis_header(const struct chain_params *p, struct block_header *out)
 {
     struct kvlist state;
     struct lthash lt;
@@ -188,6 +188,13 @@ bool genesis_build(struct chain_params *p, struct block_header *out)
     out->version = BLOCK_VERSION;
     out->time = p->genesis_time;
     lthash_root(&lt, out->state_root);
+    return true;
+}
+
+bool genesis_build(struct chain_params *p, struct block_header *out)
+{
+    if (!genesis_header(p, out))
+        return false;
     header_hash(out, p->genesis_hash);
     return true;
 }

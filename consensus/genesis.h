@@ -35,6 +35,9 @@ bool kvlist_add(struct kvlist *l, const void *key, size_t klen, const void *val,
  * when the parameters are inconsistent (duplicate allocations or validators). */
 bool genesis_state(const struct chain_params *p, struct kvlist *out) WARN_UNUSED;
 
+/* The genesis header (its hash must equal p->genesis_hash once built). */
+bool genesis_header(const struct chain_params *p, struct block_header *out) WARN_UNUSED;
+
 /* Builds the genesis header from the state and records its hash in
  * p->genesis_hash. */
 bool genesis_build(struct chain_params *p, struct block_header *out) WARN_UNUSED;

@@ -46,6 +46,8 @@ struct block_index {
 struct chain_listener {
     void (*connected)(void *arg, const struct block *b, const struct block_index *bi);
     void (*disconnected)(void *arg, const struct block *b, const struct block_index *bi);
+    /* After the active chain moved (once per change, after all of the above). */
+    void (*tip_changed)(void *arg, const struct block_index *tip);
     void *arg;
 };
 
@@ -88,12 +90,17 @@ bool chain_invalidate(struct chain *c, const uint8_t hash[HASH_SIZE], struct val
 bool chain_reconsider(struct chain *c, const uint8_t hash[HASH_SIZE], struct validation *v);
 
 void chain_add_listener(struct chain *c, const struct chain_listener *l);
+/* Removes the listeners registered with this arg. */
+void chain_remove_listener(struct chain *c, void *arg);
 
 /* A read-only view of the state at the tip (the caller frees it). */
 struct view *chain_view(struct chain *c);
 /* The account at the tip (zero balance and nonce when absent). */
 bool chain_get_account(struct chain *c, const uint8_t pub[PUBKEY_SIZE], struct account *a);
 void chain_state_root(const struct chain *c, uint8_t out[HASH_SIZE]);
+/* The state root the tip state would have with a view's changes applied (the
+ * view must sit directly on the tip state, as chain_view's do). */
+bool chain_root_with(const struct chain *c, struct view *v, uint8_t out[HASH_SIZE]);
 /* Bytes on disk of the block files (for getblockchaininfo). */
 uint64_t chain_disk_size(const struct chain *c);
 

@@ -33,6 +33,11 @@ void view_put(struct view *v, const void *key, size_t klen, const void *val, siz
 void view_put_wbuf(struct view *v, const void *key, size_t klen, struct wbuf *w);
 void view_del(struct view *v, const void *key, size_t klen);
 
+/* A u64 value stored little-endian under key (0 when absent).  A stored value
+ * of the wrong size marks the view failed. */
+uint64_t view_get_u64(struct view *v, const char *key);
+void view_put_u64(struct view *v, const char *key, uint64_t value);
+
 bool view_failed(const struct view *v);
 void view_set_failed(struct view *v);
 

@@ -1,0 +1,68 @@
+/* The state transition function (see apply.h). */
+#include "state/apply.h"
+#include "state/accounts.h"
+#include "state/modules.h"
+
+void block_ctx_init(struct block_ctx *ctx, const struct chain_params *params,
+                    const struct block_header *hdr, const struct block_header *prev)
+{
+    ctx->params = params;
+    ctx->hdr = hdr;
+    ctx->prev_slot = prev->slot;
+    ctx->fees = 0;
+}
+
+bool apply_block_begin(struct view *v, struct block_ctx *ctx, struct validation *val)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i].begin_block && !modules[i].begin_block(v, ctx, val))
+            return false;
+    return true;
+}
+
+bool apply_block_end(struct view *v, struct block_ctx *ctx, struct validation *val)
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i].end_block && !modules[i].end_block(v, ctx, val))
+            return false;
+    return true;
+}
+
+/* The envelope: the nonce must be the sender's next, and the sender pays the
+ * fee whatever the type does. */
+bool apply_tx(struct view *v, struct block_ctx *ctx, const struct tx *tx, struct validation *val)
+{
+    struct account sender;
+    if (!accounts_get(v, tx->sender, &sender))
+        return val_fail(val, VAL_ERROR, "state-read-error");
+    if (tx->nonce < sender.nonce)
+        return val_failf(val, VAL_STATE, "bad-txns-nonce-too-low", "nonce %llu, expected %llu",
+                         (unsigned long long)tx->nonce, (unsigned long long)sender.nonce);
+    if (tx->nonce > sender.nonce)
+        return val_failf(val, VAL_STATE, "bad-txns-nonce-too-high", "nonce %llu, expected %llu",
+                         (unsigned long long)tx->nonce, (unsigned long long)sender.nonce);
+    if (sender.balance < tx->fee)
+        return val_fail(val, VAL_STATE, "bad-txns-insufficient-funds");
+    sender.balance -= tx->fee;
+    sender.nonce++;
+    accounts_put(v, tx->sender, &sender);
+    ctx->fees += tx->fee; /* fees are bounded by the supply: no overflow */
+    return txapply_dispatch(v, ctx, tx, val);
+}
+
+bool apply_block(struct view *v, const struct chain_params *params,
+                 const struct block_header *prev, const struct block *b, struct validation *val)
+{
+    struct block_ctx ctx;
+    block_ctx_init(&ctx, params, &b->hdr, prev);
+    if (!apply_block_begin(v, &ctx, val))
+        return false;
+    for (size_t i = 0; i < b->ntx; i++)
+        if (!apply_tx(v, &ctx, &b->txs[i], val))
+            return false;
+    if (!apply_block_end(v, &ctx, val))
+        return false;
+    if (view_failed(v))
+        return val_fail(val, VAL_ERROR, "state-read-error");
+    return true;
+}

@@ -1,0 +1,134 @@
+/* Block building (see builder.h). */
+#include "state/builder.h"
+#include "state/apply.h"
+#include "state/chain.h"
+#include "state/mempool.h"
+#include "state/staking.h"
+#include "util/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool builder_next_slot(struct chain *c, const uint8_t pub[PUBKEY_SIZE], uint64_t from,
+                       uint64_t max_slots, uint64_t *slot)
+{
+    const struct chain_params *p = chain_params(c);
+    const struct block_index *tip = chain_tip(c);
+    struct view *view = chain_view(c);
+    struct schedule sched;
+    uint64_t epoch = UINT64_MAX;
+    bool found = false, have = false;
+
+    if (!view)
+        return false;
+    if (from <= tip->hdr.slot)
+        from = tip->hdr.slot + 1;
+    schedule_init(&sched);
+    for (uint64_t s = from; s < from + max_slots && !found; s++) {
+        size_t idx;
+        /* The schedule is the same for every slot of an epoch. */
+        if (params_epoch_of(p, s) != epoch) {
+            schedule_free(&sched);
+            epoch = params_epoch_of(p, s);
+            have = staking_schedule_for(view, p, tip->hdr.slot, s, &sched);
+        }
+        if (have && schedule_leader(&sched, s, &idx) &&
+            memcmp(sched.entries[idx].pubkey, pub, PUBKEY_SIZE) == 0) {
+            *slot = s;
+            found = true;
+        }
+    }
+    schedule_free(&sched);
+    view_free(view);
+    return found;
+}
+
+/* Adds pooled transactions that still apply, best fee rate first, within the
+ * block limits. */
+static bool fill_transactions(struct chain *c, struct mempool *mp, struct view *view,
+                              struct block_ctx *ctx, struct block *b, struct validation *v)
+{
+    const struct chain_params *p = chain_params(c);
+    size_t n, size = BLOCK_HEADER_SIZE + 9;
+    const struct mempool_entry **cand = mempool_select(mp, &n);
+    if (!cand)
+        return val_fail(v, VAL_ERROR, "out-of-memory");
+    for (size_t i = 0; i < n && b->ntx < p->max_block_txs; i++) {
+        const struct mempool_entry *e = cand[i];
+        struct validation tv;
+        if (size + e->size > p->max_block_size)
+            continue;
+        struct view *child = view_new(NULL, view);
+        if (!child) {
+            free(cand);
+            return val_fail(v, VAL_ERROR, "out-of-memory");
+        }
+        val_init(&tv);
+        uint64_t fees = ctx->fees;
+        if (apply_tx(child, ctx, &e->tx, &tv)) {
+            if (!block_add_tx(b, &e->tx)) {
+                view_free(child);
+                free(cand);
+                return val_fail(v, VAL_ERROR, "out-of-memory");
+            }
+            view_commit(child);
+            size += e->size;
+        } else {
+            ctx->fees = fees;
+            LOG_DEBUG(LOG_PRODUCER, "skipping a pooled transaction: %s", tv.reason);
+        }
+        view_free(child);
+    }
+    free(cand);
+    return true;
+}
+
+bool builder_build(struct chain *c, struct mempool *mp, const uint8_t pub[PUBKEY_SIZE],
+                   uint64_t slot, const struct block_signer *signer, struct block *out,
+                   struct validation *v)
+{
+    const struct chain_params *p = chain_params(c);
+    const struct block_index *tip = chain_tip(c);
+    struct view *view = chain_view(c);
+    struct validator val;
+    struct block_ctx ctx;
+    bool ok = false;
+
+    val_init(v);
+    block_init(out);
+    if (!view)
+        return val_fail(v, VAL_ERROR, "out-of-memory");
+    out->hdr.version = BLOCK_VERSION;
+    out->hdr.height = tip->hdr.height + 1;
+    memcpy(out->hdr.prev, tip->hash, HASH_SIZE);
+    out->hdr.slot = slot;
+    out->hdr.time = params_slot_start(p, slot);
+    memcpy(out->hdr.proposer, pub, PUBKEY_SIZE);
+    if (!staking_get_validator(view, pub, &val)) {
+        val_fail(v, VAL_STATE, "not-a-validator");
+        goto done;
+    }
+    if (!signer->reveal(signer->arg, pub, val.reveals, out->hdr.randao_reveal)) {
+        val_fail(v, VAL_ERROR, "randao-reveal-unavailable");
+        goto done;
+    }
+    block_ctx_init(&ctx, p, &out->hdr, &tip->hdr);
+    if (!apply_block_begin(view, &ctx, v) || !fill_transactions(c, mp, view, &ctx, out, v) ||
+        !apply_block_end(view, &ctx, v))
+        goto done;
+    if (!chain_root_with(c, view, out->hdr.state_root)) {
+        val_fail(v, VAL_ERROR, "state-read-error");
+        goto done;
+    }
+    block_merkle_root(out, out->hdr.tx_root);
+    if (!signer->sign(signer->arg, &out->hdr)) {
+        val_fail(v, VAL_ERROR, "signing-failed");
+        goto done;
+    }
+    ok = true;
+done:
+    view_free(view);
+    if (!ok)
+        block_free(out);
+    return ok;
+}

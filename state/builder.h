@@ -1,0 +1,39 @@
+/* Building a block for a proposer: pick the slot, take mempool transactions
+ * by fee rate while they apply, run the state transition, fill in the state
+ * and Merkle roots, and have the proposer's key sign it.
+ */
+#ifndef FML_STATE_BUILDER_H
+#define FML_STATE_BUILDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "consensus/block.h"
+#include "consensus/validation.h"
+
+struct chain;
+struct mempool;
+
+/* What only the proposer's wallet can do. */
+struct block_signer {
+    /* The RANDAO preimage of pub's current commitment after reveals_done
+     * reveals. */
+    bool (*reveal)(void *arg, const uint8_t pub[PUBKEY_SIZE], uint64_t reveals_done,
+                   uint8_t out[HASH_SIZE]);
+    /* Signs hdr with the key of hdr->proposer. */
+    bool (*sign)(void *arg, struct block_header *hdr);
+    void *arg;
+};
+
+/* The first slot in [from, from + max_slots) that pub leads on top of the
+ * tip; false when there is none. */
+bool builder_next_slot(struct chain *c, const uint8_t pub[PUBKEY_SIZE], uint64_t from,
+                       uint64_t max_slots, uint64_t *slot);
+
+/* Builds a block at slot (which pub must lead) on top of the tip.  The block
+ * is not submitted: pass it to chain_process_block. */
+bool builder_build(struct chain *c, struct mempool *mp, const uint8_t pub[PUBKEY_SIZE],
+                   uint64_t slot, const struct block_signer *signer, struct block *out,
+                   struct validation *v);
+
+#endif

@@ -1,0 +1,228 @@
+/* LevelDB wrapper (see db.h). */
+#include "state/db.h"
+
+#include <leveldb/c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct db {
+    leveldb_t *ldb;
+    leveldb_options_t *opts;
+    leveldb_cache_t *cache;
+    leveldb_filterpolicy_t *filter;
+    leveldb_readoptions_t *ropts;
+    leveldb_writeoptions_t *wsync;
+    leveldb_writeoptions_t *wasync;
+    char last_error[256];
+};
+
+struct db_batch {
+    leveldb_writebatch_t *wb;
+};
+
+struct db_iter {
+    leveldb_iterator_t *it;
+    leveldb_readoptions_t *ropts;
+    uint8_t *prefix;
+    size_t plen;
+    bool started;
+};
+
+static void (*write_hook)(void);
+
+void db_set_write_hook(void (*hook)(void))
+{
+    write_hook = hook;
+}
+
+static void set_error(struct db *db, char *lerr)
+{
+    snprintf(db->last_error, sizeof(db->last_error), "%s", lerr ? lerr : "unknown error");
+    leveldb_free(lerr);
+}
+
+struct db *db_open(const char *path, size_t cache_bytes, char *err, size_t errlen)
+{
+    char *lerr = NULL;
+    struct db *db = calloc(1, sizeof(*db));
+    if (!db) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    db->opts = leveldb_options_create();
+    db->cache = leveldb_cache_create_lru(cache_bytes);
+    db->filter = leveldb_filterpolicy_create_bloom(10);
+    leveldb_options_set_create_if_missing(db->opts, 1);
+    /* Check every block read so corruption is reported, never used. */
+    leveldb_options_set_paranoid_checks(db->opts, 1);
+    leveldb_options_set_cache(db->opts, db->cache);
+    leveldb_options_set_filter_policy(db->opts, db->filter);
+    leveldb_options_set_max_open_files(db->opts, 64);
+    leveldb_options_set_compression(db->opts, leveldb_snappy_compression);
+    db->ldb = leveldb_open(db->opts, path, &lerr);
+    if (!db->ldb) {
+        snprintf(err, errlen, "cannot open database %s: %s", path, lerr ? lerr : "unknown error");
+        leveldb_free(lerr);
+        db_close(db);
+        return NULL;
+    }
+    db->ropts = leveldb_readoptions_create();
+    leveldb_readoptions_set_verify_checksums(db->ropts, 1);
+    db->wsync = leveldb_writeoptions_create();
+    leveldb_writeoptions_set_sync(db->wsync, 1);
+    db->wasync = leveldb_writeoptions_create();
+    return db;
+}
+
+void db_close(struct db *db)
+{
+    if (!db)
+        return;
+    if (db->ldb)
+        leveldb_close(db->ldb);
+    if (db->ropts)
+        leveldb_readoptions_destroy(db->ropts);
+    if (db->wsync)
+        leveldb_writeoptions_destroy(db->wsync);
+    if (db->wasync)
+        leveldb_writeoptions_destroy(db->wasync);
+    leveldb_options_destroy(db->opts);
+    leveldb_cache_destroy(db->cache);
+    leveldb_filterpolicy_destroy(db->filter);
+    free(db);
+}
+
+bool db_destroy(const char *path, char *err, size_t errlen)
+{
+    char *lerr = NULL;
+    leveldb_options_t *opts = leveldb_options_create();
+    leveldb_destroy_db(opts, path, &lerr);
+    leveldb_options_destroy(opts);
+    if (lerr) {
+        snprintf(err, errlen, "cannot remove database %s: %s", path, lerr);
+        leveldb_free(lerr);
+        return false;
+    }
+    return true;
+}
+
+enum db_result db_get(struct db *db, const void *key, size_t klen, uint8_t **val, size_t *vlen)
+{
+    char *lerr = NULL;
+    size_t n = 0;
+    char *v = leveldb_get(db->ldb, db->ropts, key, klen, &n, &lerr);
+    if (lerr) {
+        set_error(db, lerr);
+        return DB_ERROR;
+    }
+    if (!v)
+        return DB_NOTFOUND;
+    /* Copy into malloc'd memory so callers free with free(). */
+    *val = malloc(n ? n : 1);
+    if (!*val) {
+        leveldb_free(v);
+        snprintf(db->last_error, sizeof(db->last_error), "out of memory");
+        return DB_ERROR;
+    }
+    memcpy(*val, v, n);
+    *vlen = n;
+    leveldb_free(v);
+    return DB_FOUND;
+}
+
+const char *db_last_error(const struct db *db)
+{
+    return db->last_error;
+}
+
+struct db_batch *db_batch_new(void)
+{
+    struct db_batch *b = malloc(sizeof(*b));
+    if (!b)
+        return NULL;
+    b->wb = leveldb_writebatch_create();
+    return b;
+}
+
+void db_batch_free(struct db_batch *b)
+{
+    if (!b)
+        return;
+    leveldb_writebatch_destroy(b->wb);
+    free(b);
+}
+
+void db_batch_put(struct db_batch *b, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    leveldb_writebatch_put(b->wb, key, klen, val, vlen);
+}
+
+void db_batch_del(struct db_batch *b, const void *key, size_t klen)
+{
+    leveldb_writebatch_delete(b->wb, key, klen);
+}
+
+bool db_write(struct db *db, struct db_batch *b, bool sync)
+{
+    char *lerr = NULL;
+    if (write_hook)
+        write_hook();
+    leveldb_write(db->ldb, sync ? db->wsync : db->wasync, b->wb, &lerr);
+    if (lerr) {
+        set_error(db, lerr);
+        return false;
+    }
+    return true;
+}
+
+struct db_iter *db_iter_new(struct db *db, const void *prefix, size_t plen)
+{
+    struct db_iter *it = calloc(1, sizeof(*it));
+    if (!it)
+        return NULL;
+    it->prefix = malloc(plen ? plen : 1);
+    if (!it->prefix) {
+        free(it);
+        return NULL;
+    }
+    memcpy(it->prefix, prefix, plen);
+    it->plen = plen;
+    it->ropts = leveldb_readoptions_create();
+    leveldb_readoptions_set_verify_checksums(it->ropts, 1);
+    leveldb_readoptions_set_fill_cache(it->ropts, 0);
+    it->it = leveldb_create_iterator(db->ldb, it->ropts);
+    return it;
+}
+
+void db_iter_free(struct db_iter *it)
+{
+    if (!it)
+        return;
+    leveldb_iter_destroy(it->it);
+    leveldb_readoptions_destroy(it->ropts);
+    free(it->prefix);
+    free(it);
+}
+
+bool db_iter_next(struct db_iter *it, const uint8_t **key, size_t *klen, const uint8_t **val,
+                  size_t *vlen)
+{
+    if (!it->started) {
+        leveldb_iter_seek(it->it, (const char *)it->prefix, it->plen);
+        it->started = true;
+    } else if (leveldb_iter_valid(it->it)) {
+        leveldb_iter_next(it->it);
+    }
+    if (!leveldb_iter_valid(it->it))
+        return false;
+    size_t kl, vl;
+    const char *k = leveldb_iter_key(it->it, &kl);
+    if (kl < it->plen || memcmp(k, it->prefix, it->plen) != 0)
+        return false;
+    *key = (const uint8_t *)k;
+    *klen = kl;
+    *val = (const uint8_t *)leveldb_iter_value(it->it, &vl);
+    *vlen = vl;
+    return true;
+}

@@ -1,0 +1,20 @@
+/* The table of native modules and the transaction-type dispatch.  Adding a
+ * module: its files, one entry below, its cases in txapply_dispatch. */
+#include "state/modules.h"
+#include "state/accounts.h"
+#include "state/staking.h"
+
+const struct module modules[] = {
+    {"accounts", NULL, NULL},
+    {"staking", staking_begin_block, staking_end_block},
+};
+const size_t modules_count = sizeof(modules) / sizeof(modules[0]);
+
+bool txapply_dispatch(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                      struct validation *val)
+{
+    switch ((enum tx_type)tx->type) {
+    case TX_TRANSFER: return accounts_apply_transfer(v, ctx, tx, val);
+    }
+    return val_fail(val, VAL_CONSENSUS, "bad-txns-type");
+}

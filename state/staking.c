@@ -1,0 +1,226 @@
+/* Staking: schedules, proposer and RANDAO checks, emission. */
+#include "state/staking.h"
+#include "consensus/amount.h"
+#include "consensus/emission.h"
+#include "state/accounts.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool staking_get_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE], struct validator *out)
+{
+    uint8_t key[VALIDATOR_KEY_SIZE];
+    const uint8_t *val;
+    size_t vlen;
+    validator_key(key, pub);
+    if (!view_get(v, key, sizeof(key), &val, &vlen))
+        return false;
+    if (!validator_decode(out, val, vlen)) {
+        view_set_failed(v);
+        return false;
+    }
+    return true;
+}
+
+static void put_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE], const struct validator *val)
+{
+    uint8_t key[VALIDATOR_KEY_SIZE];
+    struct wbuf w;
+    wbuf_init(&w);
+    validator_key(key, pub);
+    validator_encode(val, &w);
+    view_put_wbuf(v, key, sizeof(key), &w);
+    wbuf_free(&w);
+}
+
+static bool load_schedule(struct view *v, const struct chain_params *params, int which,
+                          struct schedule *out)
+{
+    uint8_t key[2];
+    const uint8_t *val;
+    size_t vlen;
+    schedule_key(key, which);
+    if (!view_get(v, key, sizeof(key), &val, &vlen) ||
+        !schedule_decode(out, val, vlen, params->max_validators)) {
+        view_set_failed(v);
+        return false;
+    }
+    return true;
+}
+
+static void store_schedule(struct view *v, int which, const struct schedule *s)
+{
+    uint8_t key[2];
+    struct wbuf w;
+    wbuf_init(&w);
+    schedule_key(key, which);
+    schedule_encode(s, &w);
+    view_put_wbuf(v, key, sizeof(key), &w);
+    wbuf_free(&w);
+}
+
+/* The schedule made from the state now: active validators with at least the
+ * minimum stake, in key order (the validator list is sorted), and the mix. */
+static bool live_schedule(struct view *v, const struct chain_params *params, uint64_t epoch,
+                          struct schedule *out)
+{
+    const uint8_t *list, *keys, *mix;
+    size_t list_len, n, mix_len;
+    schedule_init(out);
+    out->epoch = epoch;
+    if (!view_get(v, MIX_KEY, strlen(MIX_KEY), &mix, &mix_len) || mix_len != HASH_SIZE)
+        goto fail;
+    memcpy(out->seed, mix, HASH_SIZE);
+    if (!view_get(v, VALIDATOR_LIST_KEY, 1, &list, &list_len) ||
+        !validator_list_decode(&keys, &n, list, list_len, params->max_validators))
+        goto fail;
+    /* view_get results stay valid only until the next write to the same key;
+     * copy the list since the loop below reads other keys. */
+    uint8_t *copy = malloc(n * PUBKEY_SIZE + 1);
+    if (!copy)
+        goto fail;
+    memcpy(copy, keys, n * PUBKEY_SIZE);
+    out->entries = calloc(n + 1, sizeof(*out->entries));
+    if (!out->entries) {
+        free(copy);
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct validator val;
+        uint64_t stake;
+        if (!staking_get_validator(v, copy + i * PUBKEY_SIZE, &val)) {
+            free(copy);
+            goto fail;
+        }
+        stake = val.self_stake;
+        if (val.status != VALIDATOR_ACTIVE || !amount_add(&stake, val.delegated) ||
+            stake < params->min_validator_stake)
+            continue;
+        memcpy(out->entries[out->n].pubkey, copy + i * PUBKEY_SIZE, PUBKEY_SIZE);
+        out->entries[out->n].stake = stake;
+        out->total += stake;
+        out->n++;
+    }
+    free(copy);
+    return true;
+fail:
+    view_set_failed(v);
+    schedule_free(out);
+    return false;
+}
+
+bool staking_schedule_for(struct view *v, const struct chain_params *params, uint64_t prev_slot,
+                          uint64_t slot, struct schedule *out)
+{
+    uint64_t e = params_epoch_of(params, slot), prev_e = params_epoch_of(params, prev_slot);
+    /* Epoch e uses the state as of the end of epoch e-2.  The parent's state
+     * is the state at the end of prev_e (no blocks since), so: same epoch ->
+     * the stored current schedule; next epoch -> the stored next one; later
+     * -> the parent's state itself. */
+    if (e == prev_e)
+        return load_schedule(v, params, SCHEDULE_CUR, out);
+    if (e == prev_e + 1)
+        return load_schedule(v, params, SCHEDULE_NEXT, out);
+    return live_schedule(v, params, e, out);
+}
+
+bool staking_leader_for(struct view *v, const struct chain_params *params, uint64_t prev_slot,
+                        uint64_t slot, uint8_t out[PUBKEY_SIZE])
+{
+    struct schedule s;
+    size_t idx;
+    if (!staking_schedule_for(v, params, prev_slot, slot, &s))
+        return false;
+    bool ok = schedule_leader(&s, slot, &idx);
+    if (ok)
+        memcpy(out, s.entries[idx].pubkey, PUBKEY_SIZE);
+    schedule_free(&s);
+    return ok;
+}
+
+/* At the first block of a new epoch e (parent in prev_e < e): the current
+ * schedule becomes the one for e, and the next one (e+1) is taken from the
+ * state as it stands, which is the state at the end of e-1. */
+static bool rotate_schedules(struct view *v, const struct block_ctx *ctx)
+{
+    const struct chain_params *p = ctx->params;
+    uint64_t e = params_epoch_of(p, ctx->hdr->slot);
+    struct schedule cur, next;
+    if (!staking_schedule_for(v, p, ctx->prev_slot, ctx->hdr->slot, &cur))
+        return false;
+    if (!live_schedule(v, p, e + 1, &next)) {
+        schedule_free(&cur);
+        return false;
+    }
+    store_schedule(v, SCHEDULE_CUR, &cur);
+    store_schedule(v, SCHEDULE_NEXT, &next);
+    schedule_free(&cur);
+    schedule_free(&next);
+    return true;
+}
+
+bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validation *val)
+{
+    const struct block_header *hdr = ctx->hdr;
+    const struct chain_params *p = ctx->params;
+    struct schedule sched;
+    struct validator proposer;
+    uint8_t mix[HASH_SIZE];
+    const uint8_t *cur_mix;
+    size_t idx, mix_len;
+
+    if (params_epoch_of(p, hdr->slot) > params_epoch_of(p, ctx->prev_slot) &&
+        !rotate_schedules(v, ctx))
+        return val_fail(val, VAL_ERROR, "state-read-error");
+
+    if (!load_schedule(v, p, SCHEDULE_CUR, &sched))
+        return val_fail(val, VAL_ERROR, "state-read-error");
+    bool leader = schedule_leader(&sched, hdr->slot, &idx) &&
+                  memcmp(sched.entries[idx].pubkey, hdr->proposer, PUBKEY_SIZE) == 0;
+    schedule_free(&sched);
+    if (!leader)
+        return val_fail(val, VAL_CONSENSUS, "bad-blk-proposer");
+
+    if (!staking_get_validator(v, hdr->proposer, &proposer))
+        return val_fail(val, VAL_CONSENSUS, "bad-blk-proposer");
+    if (!randao_check(hdr->randao_reveal, proposer.randao_commit))
+        return val_fail(val, VAL_CONSENSUS, "bad-blk-randao");
+    memcpy(proposer.randao_commit, hdr->randao_reveal, HASH_SIZE);
+    proposer.reveals++;
+    put_validator(v, hdr->proposer, &proposer);
+
+    if (!view_get(v, MIX_KEY, strlen(MIX_KEY), &cur_mix, &mix_len) || mix_len != HASH_SIZE)
+        return val_fail(val, VAL_ERROR, "state-read-error");
+    randao_mix(mix, cur_mix, hdr->randao_reveal);
+    view_put(v, MIX_KEY, strlen(MIX_KEY), mix, HASH_SIZE);
+    return true;
+}
+
+static bool add_to_pool(struct view *v, const char *key, uint64_t amount)
+{
+    uint64_t pool = view_get_u64(v, key);
+    if (!amount_add(&pool, amount))
+        return false;
+    view_put_u64(v, key, pool);
+    return true;
+}
+
+bool staking_end_block(struct view *v, struct block_ctx *ctx, struct validation *val)
+{
+    const struct chain_params *p = ctx->params;
+    uint64_t supply = view_get_u64(v, SUPPLY_KEY);
+    uint64_t minted = emission_at(p, ctx->hdr->height, supply);
+    struct emission_split split;
+    uint64_t proposer_total;
+
+    emission_split(p, minted, &split);
+    proposer_total = split.proposer;
+    if (!amount_add(&proposer_total, ctx->fees) || !add_to_pool(v, POOL_FL_KEY, split.fl) ||
+        !add_to_pool(v, POOL_ARENA_KEY, split.arena) ||
+        !add_to_pool(v, POOL_MARKET_KEY, split.market))
+        return val_fail(val, VAL_ERROR, "reward-overflow");
+    if (!accounts_credit(v, ctx->hdr->proposer, proposer_total, val))
+        return false;
+    view_put_u64(v, SUPPLY_KEY, supply + minted);
+    return true;
+}

@@ -1,0 +1,463 @@
+/* The chain manager, state transition, mempool and block builder working
+ * together on a temporary data directory: produce blocks with the regtest
+ * validator keys, move FML, restart, invalidate and reorganize, and check that
+ * state roots and balances come out exactly as they must. */
+#include "consensus/accounts.h"
+#include "consensus/amount.h"
+#include "consensus/emission.h"
+#include "consensus/params.h"
+#include "consensus/staking.h"
+#include "state/builder.h"
+#include "state/chain.h"
+#include "state/mempool.h"
+#include "state/staking.h"
+#include "state/view.h"
+
+#include <check.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct chain_params params;
+static uint8_t secrets[REGTEST_VALIDATORS][SECKEY_SIZE];
+static uint8_t pubs[REGTEST_VALIDATORS][PUBKEY_SIZE];
+static char datadir[256];
+
+static int validator_index(const uint8_t pub[PUBKEY_SIZE])
+{
+    for (int i = 0; i < REGTEST_VALIDATORS; i++)
+        if (memcmp(pubs[i], pub, PUBKEY_SIZE) == 0)
+            return i;
+    return -1;
+}
+
+static bool test_reveal(void *arg, const uint8_t pub[PUBKEY_SIZE], uint64_t done, uint8_t out[32])
+{
+    uint8_t seed[32];
+    int i = validator_index(pub);
+    (void)arg;
+    if (i < 0 || done >= REGTEST_ONION_LENGTH)
+        return false;
+    randao_onion_seed(seed, secrets[i], 0);
+    randao_onion(out, seed, REGTEST_ONION_LENGTH - 1 - done);
+    return true;
+}
+
+static bool test_sign(void *arg, struct block_header *hdr)
+{
+    int i = validator_index(hdr->proposer);
+    (void)arg;
+    return i >= 0 && header_sign(hdr, params.genesis_hash, secrets[i], NULL);
+}
+
+static const struct block_signer signer = {test_reveal, test_sign, NULL};
+
+static void setup(void)
+{
+    ck_assert(sodium_init() >= 0);
+    ck_assert(params_init(&params, NET_REGTEST));
+    for (int i = 0; i < REGTEST_VALIDATORS; i++) {
+        params_regtest_secret((unsigned)i, secrets[i]);
+        ck_assert(key_pubkey(pubs[i], secrets[i]));
+    }
+    snprintf(datadir, sizeof(datadir), "/tmp/fml-test-chain-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(datadir));
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", datadir);
+    ck_assert_int_eq(system(cmd), 0);
+    params_free(&params);
+}
+
+static struct chain *open_chain(void)
+{
+    char err[256] = "";
+    struct chain *c = chain_open(&params, datadir, false, err, sizeof(err));
+    ck_assert_msg(c != NULL, "chain_open: %s", err);
+    return c;
+}
+
+/* Builds and connects one block at the given slot, by whichever validator
+ * leads it. */
+static void produce_at(struct chain *c, struct mempool *mp, uint64_t slot)
+{
+    struct block b;
+    struct validation v;
+    const struct block_index *tip = chain_tip(c);
+    uint8_t leader[PUBKEY_SIZE];
+    struct view *view = chain_view(c);
+    ck_assert(staking_leader_for(view, &params, tip->hdr.slot, slot, leader));
+    view_free(view);
+    ck_assert_msg(builder_build(c, mp, leader, slot, &signer, &b, &v), "build: %s", v.reason);
+    ck_assert_msg(chain_process_block(c, &b, &v), "process: %s %s", v.reason, v.detail);
+    block_free(&b);
+}
+
+static void produce(struct chain *c, struct mempool *mp)
+{
+    produce_at(c, mp, chain_tip(c)->hdr.slot + 1);
+}
+
+static void make_transfer(struct tx *tx, int from, const uint8_t to[PUBKEY_SIZE], uint64_t amount,
+                          uint64_t nonce, uint64_t fee)
+{
+    struct transfer t;
+    struct wbuf w;
+    tx_init(tx);
+    tx->type = TX_TRANSFER;
+    memcpy(tx->sender, pubs[from], PUBKEY_SIZE);
+    tx->nonce = nonce;
+    tx->fee = fee;
+    memcpy(t.to, to, PUBKEY_SIZE);
+    t.amount = amount;
+    wbuf_init(&w);
+    transfer_encode(&t, &w);
+    ck_assert(tx_set_payload(tx, w.data, w.len));
+    wbuf_free(&w);
+    ck_assert(tx_sign(tx, params.genesis_hash, secrets[from], NULL));
+}
+
+START_TEST(genesis_opens_and_reopens)
+{
+    uint8_t root[HASH_SIZE];
+    struct chain *c = open_chain();
+    ck_assert_uint_eq(chain_height(c), 0);
+    ck_assert_mem_eq(chain_tip(c)->hash, params.genesis_hash, HASH_SIZE);
+    chain_state_root(c, root);
+    ck_assert_mem_eq(root, chain_tip(c)->hdr.state_root, HASH_SIZE);
+    struct account a;
+    ck_assert(chain_get_account(c, pubs[0], &a));
+    ck_assert_uint_eq(a.balance, 1000000 * COIN);
+    chain_close(c);
+    c = open_chain();
+    ck_assert_uint_eq(chain_height(c), 0);
+    chain_close(c);
+}
+END_TEST
+
+START_TEST(blocks_mint_and_transfer_moves_funds)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct validation v;
+    struct tx tx;
+    uint8_t dest_sec[32], dest[32];
+    struct account before[REGTEST_VALIDATORS], a;
+
+    for (int i = 0; i < REGTEST_VALIDATORS; i++)
+        ck_assert(chain_get_account(c, pubs[i], &before[i]));
+    for (int i = 0; i < 10; i++)
+        produce(c, mp);
+    ck_assert_uint_eq(chain_height(c), 10);
+
+    /* Ten blocks minted 10 x 50 FML, 70% to proposers (no fees). */
+    uint64_t gained = 0;
+    for (int i = 0; i < REGTEST_VALIDATORS; i++) {
+        ck_assert(chain_get_account(c, pubs[i], &a));
+        gained += a.balance - before[i].balance;
+    }
+    struct emission_split split;
+    emission_split(&params, 50 * COIN, &split);
+    ck_assert_uint_eq(gained, 10 * split.proposer);
+
+    randombytes_buf(dest_sec, sizeof(dest_sec));
+    ck_assert(key_pubkey(dest, dest_sec));
+    make_transfer(&tx, 1, dest, 12 * COIN, 0, 2000);
+    ck_assert_msg(mempool_add(mp, &tx, 0, &v), "%s", v.reason);
+    ck_assert_uint_eq(mempool_count(mp), 1);
+    ck_assert_uint_eq(mempool_next_nonce(mp, pubs[1]), 1);
+
+    /* Same nonce again without a higher fee: refused. */
+    struct tx dup;
+    make_transfer(&dup, 1, dest, 11 * COIN, 0, 2000);
+    ck_assert(!mempool_add(mp, &dup, 0, &v));
+    ck_assert_str_eq(v.reason, "insufficient-fee");
+    tx_free(&dup);
+    /* A gap in nonces: refused. */
+    make_transfer(&dup, 1, dest, 1 * COIN, 5, 2000);
+    ck_assert(!mempool_add(mp, &dup, 0, &v));
+    ck_assert_str_eq(v.reason, "bad-txns-nonce-too-high");
+    tx_free(&dup);
+
+    ck_assert(chain_get_account(c, pubs[1], &before[1]));
+    produce(c, mp);
+    ck_assert_uint_eq(mempool_count(mp), 0);
+    ck_assert(chain_get_account(c, dest, &a));
+    ck_assert_uint_eq(a.balance, 12 * COIN);
+    ck_assert(chain_get_account(c, pubs[1], &a));
+    ck_assert_uint_eq(a.nonce, 1);
+
+    /* The transaction is found in the chain. */
+    uint8_t txid[32];
+    struct tx found;
+    tx_txid(&tx, txid);
+    ck_assert(chain_find_tx(c, txid, &found, NULL, NULL));
+    ck_assert_uint_eq(found.nonce, 0);
+    tx_free(&found);
+
+    /* Replaying it now fails on its nonce. */
+    ck_assert(!mempool_add(mp, &tx, 0, &v));
+    ck_assert_str_eq(v.reason, "bad-txns-nonce-too-low");
+    tx_free(&tx);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+START_TEST(restart_keeps_tip_and_state)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    uint8_t root1[32], root2[32], tip1[32];
+    for (int i = 0; i < 12; i++)
+        produce(c, mp);
+    chain_state_root(c, root1);
+    memcpy(tip1, chain_tip(c)->hash, 32);
+    mempool_free(mp);
+    chain_close(c);
+
+    c = open_chain();
+    ck_assert_uint_eq(chain_height(c), 12);
+    ck_assert_mem_eq(chain_tip(c)->hash, tip1, 32);
+    chain_state_root(c, root2);
+    ck_assert_mem_eq(root1, root2, 32);
+    chain_close(c);
+
+    /* -reindex rebuilds the same state from the block files alone. */
+    char err[256];
+    c = chain_open(&params, datadir, true, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(chain_height(c), 12);
+    chain_state_root(c, root2);
+    ck_assert_mem_eq(root1, root2, 32);
+    chain_close(c);
+}
+END_TEST
+
+START_TEST(invalidate_restores_exact_state_and_reconsider_returns)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct validation v;
+    uint8_t root[32], h8[32], tip[32];
+    for (int i = 0; i < 15; i++)
+        produce(c, mp);
+    memcpy(tip, chain_tip(c)->hash, 32);
+    memcpy(h8, chain_at(c, 8)->hash, 32);
+    ck_assert(chain_invalidate(c, chain_at(c, 9)->hash, &v));
+    ck_assert_uint_eq(chain_height(c), 8);
+    chain_state_root(c, root);
+    ck_assert_mem_eq(root, chain_tip(c)->hdr.state_root, 32);
+    ck_assert_mem_eq(chain_tip(c)->hash, h8, 32);
+
+    /* A different block on top of 8 (a later slot than the invalidated 9,
+     * which would otherwise be rebuilt byte for byte) extends the chain. */
+    produce_at(c, mp, chain_tip(c)->hdr.slot + 2);
+    ck_assert_uint_eq(chain_height(c), 9);
+
+    ck_assert(chain_reconsider(c, tip, &v));
+    ck_assert_uint_eq(chain_height(c), 15);
+    ck_assert_mem_eq(chain_tip(c)->hash, tip, 32);
+    chain_state_root(c, root);
+    ck_assert_mem_eq(root, chain_tip(c)->hdr.state_root, 32);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+/* Builds the next block on the current tip without submitting it. */
+static void build_next(struct chain *c, struct mempool *mp, struct block *out)
+{
+    const struct block_index *tip = chain_tip(c);
+    uint8_t leader[32];
+    struct validation v;
+    struct view *view = chain_view(c);
+    ck_assert(staking_leader_for(view, &params, tip->hdr.slot, tip->hdr.slot + 1, leader));
+    view_free(view);
+    ck_assert_msg(builder_build(c, mp, leader, tip->hdr.slot + 1, &signer, out, &v), "%s",
+                  v.reason);
+}
+
+START_TEST(longer_branch_wins_and_transactions_return)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *empty = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct validation v;
+    char cmd[600];
+    struct tx tx;
+    uint8_t dest[32], txid[32];
+    struct block common[4], branch_a[2], branch_b[3];
+    ck_assert(key_pubkey(dest, secrets[3]));
+
+    /* Record a history on one node: 4 common blocks, branch A (2 blocks with
+     * a transfer), and branch B (3 blocks without it) from the same parent. */
+    for (int i = 0; i < 4; i++) {
+        build_next(c, empty, &common[i]);
+        ck_assert(chain_process_block(c, &common[i], &v));
+    }
+    make_transfer(&tx, 2, dest, 3 * COIN, 0, 5000);
+    tx_txid(&tx, txid);
+    ck_assert(mempool_add(mp, &tx, 0, &v));
+    build_next(c, mp, &branch_a[0]);
+    ck_assert_uint_eq(branch_a[0].ntx, 1);
+    ck_assert(chain_process_block(c, &branch_a[0], &v));
+    build_next(c, empty, &branch_a[1]);
+    ck_assert(chain_process_block(c, &branch_a[1], &v));
+    ck_assert(chain_invalidate(c, chain_at(c, 5)->hash, &v));
+    ck_assert_uint_eq(chain_height(c), 4);
+    /* Both pools took the transfer back; B is built without it. */
+    mempool_free(empty);
+    empty = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    for (int i = 0; i < 3; i++) {
+        build_next(c, empty, &branch_b[i]);
+        ck_assert(chain_process_block(c, &branch_b[i], &v));
+    }
+    mempool_free(mp);
+    mempool_free(empty);
+    chain_close(c);
+
+    /* A fresh node sees A first, then B: it must end on B, the longer chain,
+     * with B's state root and the transfer back in its mempool. */
+    snprintf(cmd, sizeof(cmd), "rm -rf %s/blocks %s/chainstate", datadir, datadir);
+    ck_assert_int_eq(system(cmd), 0);
+    c = open_chain();
+    mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    for (int i = 0; i < 4; i++)
+        ck_assert(chain_process_block(c, &common[i], &v));
+    for (int i = 0; i < 2; i++)
+        ck_assert(chain_process_block(c, &branch_a[i], &v));
+    ck_assert_uint_eq(chain_height(c), 6);
+    struct account acct;
+    ck_assert(chain_get_account(c, pubs[2], &acct));
+    ck_assert_uint_eq(acct.nonce, 1);
+
+    /* B's first two blocks only tie or trail A: no reorganization yet (ties
+     * go to the first seen). */
+    uint8_t a_tip[32];
+    memcpy(a_tip, chain_tip(c)->hash, 32);
+    ck_assert(chain_process_block(c, &branch_b[0], &v));
+    ck_assert(chain_process_block(c, &branch_b[1], &v));
+    ck_assert_mem_eq(chain_tip(c)->hash, a_tip, 32);
+    ck_assert(chain_process_block(c, &branch_b[2], &v));
+    ck_assert_uint_eq(chain_height(c), 7);
+    uint8_t b_tip[32], root[32];
+    header_hash(&branch_b[2].hdr, b_tip);
+    ck_assert_mem_eq(chain_tip(c)->hash, b_tip, 32);
+    chain_state_root(c, root);
+    ck_assert_mem_eq(root, branch_b[2].hdr.state_root, 32);
+    ck_assert(chain_get_account(c, pubs[2], &acct));
+    ck_assert_uint_eq(acct.nonce, 0);
+    ck_assert(mempool_has(mp, txid));
+    ck_assert(!chain_find_tx(c, txid, &(struct tx){0}, NULL, NULL));
+
+    /* The next block on top of B confirms it again. */
+    produce(c, mp);
+    ck_assert(!mempool_has(mp, txid));
+    ck_assert(chain_get_account(c, pubs[2], &acct));
+    ck_assert_uint_eq(acct.nonce, 1);
+
+    mempool_free(mp);
+    chain_close(c);
+    for (int i = 0; i < 4; i++)
+        block_free(&common[i]);
+    for (int i = 0; i < 2; i++)
+        block_free(&branch_a[i]);
+    for (int i = 0; i < 3; i++)
+        block_free(&branch_b[i]);
+    tx_free(&tx);
+}
+END_TEST
+
+START_TEST(bad_blocks_are_rejected_with_reasons)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct validation v;
+    struct block b;
+    produce(c, mp);
+
+    /* Wrong state root: the proposer signs it, but the state disagrees. */
+    build_next(c, mp, &b);
+    b.hdr.state_root[0] ^= 1;
+    ck_assert(test_sign(NULL, &b.hdr));
+    ck_assert(!chain_process_block(c, &b, &v));
+    ck_assert_str_eq(v.reason, "bad-blk-stateroot");
+    block_free(&b);
+
+    /* A validator that does not lead the slot. */
+    build_next(c, mp, &b);
+    int leader = validator_index(b.hdr.proposer);
+    int other = (leader + 1) % REGTEST_VALIDATORS;
+    memcpy(b.hdr.proposer, pubs[other], 32);
+    ck_assert(test_sign(NULL, &b.hdr));
+    ck_assert(!chain_process_block(c, &b, &v));
+    ck_assert(strcmp(v.reason, "bad-blk-proposer") == 0 || strcmp(v.reason, "bad-blk-randao") == 0);
+    block_free(&b);
+
+    /* A RANDAO reveal that is not the preimage of the commitment. */
+    build_next(c, mp, &b);
+    b.hdr.randao_reveal[5] ^= 0x40;
+    ck_assert(test_sign(NULL, &b.hdr));
+    ck_assert(!chain_process_block(c, &b, &v));
+    ck_assert_str_eq(v.reason, "bad-blk-randao");
+    block_free(&b);
+
+    /* Wrong height and a slot that does not advance. */
+    build_next(c, mp, &b);
+    b.hdr.height++;
+    ck_assert(test_sign(NULL, &b.hdr));
+    ck_assert(!chain_process_block(c, &b, &v));
+    ck_assert_str_eq(v.reason, "bad-blk-height");
+    block_free(&b);
+    build_next(c, mp, &b);
+    b.hdr.slot = chain_tip(c)->hdr.slot;
+    ck_assert(test_sign(NULL, &b.hdr));
+    ck_assert(!chain_process_block(c, &b, &v));
+    ck_assert_str_eq(v.reason, "bad-blk-slot");
+    block_free(&b);
+
+    /* Unknown parent. */
+    build_next(c, mp, &b);
+    b.hdr.prev[0] ^= 1;
+    ck_assert(test_sign(NULL, &b.hdr));
+    ck_assert(!chain_process_block(c, &b, &v));
+    ck_assert_str_eq(v.reason, "prev-blk-not-found");
+    block_free(&b);
+
+    /* The chain did not move through any of this. */
+    ck_assert_uint_eq(chain_height(c), 1);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+static Suite *chain_suite(void)
+{
+    Suite *s = suite_create("chain");
+    TCase *tc = tcase_create("chain");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, genesis_opens_and_reopens);
+    tcase_add_test(tc, blocks_mint_and_transfer_moves_funds);
+    tcase_add_test(tc, restart_keeps_tip_and_state);
+    tcase_add_test(tc, invalidate_restores_exact_state_and_reconsider_returns);
+    tcase_add_test(tc, longer_branch_wins_and_transactions_return);
+    tcase_add_test(tc, bad_blocks_are_rejected_with_reasons);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(chain_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
