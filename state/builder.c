@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool builder_next_slot(struct chain *c, const uint8_t pub[PUBKEY_SIZE], uint64_t from,
-                       uint64_t max_slots, uint64_t *slot)
+bool builder_next_slot(struct chain *c, bool (*ours)(void *arg, const uint8_t pub[PUBKEY_SIZE]),
+                       void *arg, uint64_t from, uint64_t max_slots, uint64_t *slot,
+                       uint8_t pub[PUBKEY_SIZE])
 {
     const struct chain_params *p = chain_params(c);
     const struct block_index *tip = chain_tip(c);
@@ -32,8 +33,8 @@ bool builder_next_slot(struct chain *c, const uint8_t pub[PUBKEY_SIZE], uint64_t
             epoch = params_epoch_of(p, s);
             have = staking_schedule_for(view, p, tip->hdr.slot, s, &sched);
         }
-        if (have && schedule_leader(&sched, s, &idx) &&
-            memcmp(sched.entries[idx].pubkey, pub, PUBKEY_SIZE) == 0) {
+        if (have && schedule_leader(&sched, s, &idx) && ours(arg, sched.entries[idx].pubkey)) {
+            memcpy(pub, sched.entries[idx].pubkey, PUBKEY_SIZE);
             *slot = s;
             found = true;
         }

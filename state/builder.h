@@ -25,10 +25,12 @@ struct block_signer {
     void *arg;
 };
 
-/* The first slot in [from, from + max_slots) that pub leads on top of the
- * tip; false when there is none. */
-bool builder_next_slot(struct chain *c, const uint8_t pub[PUBKEY_SIZE], uint64_t from,
-                       uint64_t max_slots, uint64_t *slot);
+/* The first slot in [from, from + max_slots) (and never before the tip's
+ * next slot) whose leader on top of the tip is one of ours; false when there
+ * is none.  The leader's key goes to pub. */
+bool builder_next_slot(struct chain *c, bool (*ours)(void *arg, const uint8_t pub[PUBKEY_SIZE]),
+                       void *arg, uint64_t from, uint64_t max_slots, uint64_t *slot,
+                       uint8_t pub[PUBKEY_SIZE]);
 
 /* Builds a block at slot (which pub must lead) on top of the tip.  The block
  * is not submitted: pass it to chain_process_block. */

@@ -1,0 +1,266 @@
+/* Blockchain methods: chain, blocks, headers, accounts. */
+#include "rpc/methods.h"
+#include "consensus/accounts.h"
+#include "consensus/emission.h"
+#include "consensus/staking.h"
+#include "rpc/util.h"
+#include "state/chain.h"
+#include "state/mempool.h"
+#include "state/staking.h"
+#include "state/view.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct chain *chain_of(struct rpc_call *call)
+{
+    return rpc_env(call)->chain;
+}
+
+static json_t *getblockchaininfo(struct rpc_call *call)
+{
+    struct chain *c = chain_of(call);
+    const struct chain_params *p = chain_params(c);
+    const struct block_index *tip = chain_tip(c);
+    uint8_t root[HASH_SIZE];
+    struct view *view = chain_view(c);
+    json_t *o = json_object();
+
+    chain_state_root(c, root);
+    json_object_set_new(o, "chain", json_string(p->name));
+    json_object_set_new(o, "blocks", json_integer((json_int_t)tip->hdr.height));
+    json_object_set_new(o, "headers", json_integer((json_int_t)tip->hdr.height));
+    json_object_set_new(o, "bestblockhash", json_hash(tip->hash));
+    json_object_set_new(o, "slot", json_integer((json_int_t)tip->hdr.slot));
+    json_object_set_new(o, "epoch", json_integer((json_int_t)params_epoch_of(p, tip->hdr.slot)));
+    json_object_set_new(o, "time", json_integer((json_int_t)tip->hdr.time));
+    json_object_set_new(o, "stateroot", json_hash(root));
+    json_object_set_new(o, "genesis", json_hash(p->genesis_hash));
+    if (view) {
+        json_object_set_new(o, "supply", json_amount(view_get_u64(view, SUPPLY_KEY)));
+        view_free(view);
+    }
+    json_object_set_new(o, "finality_depth", json_integer(p->finality_depth));
+    json_object_set_new(o, "size_on_disk", json_integer((json_int_t)chain_disk_size(c)));
+    json_object_set_new(o, "pruned", json_false());
+    json_object_set_new(o, "warnings", json_string(""));
+    return o;
+}
+
+static json_t *getblockcount(struct rpc_call *call)
+{
+    return json_integer((json_int_t)chain_height(chain_of(call)));
+}
+
+static json_t *getbestblockhash(struct rpc_call *call)
+{
+    return json_hash(chain_tip(chain_of(call))->hash);
+}
+
+static json_t *getblockhash(struct rpc_call *call)
+{
+    struct chain *c = chain_of(call);
+    uint64_t h = rpc_uint(call, 0, 0);
+    const struct block_index *bi = chain_at(c, h);
+    if (!bi)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "Block height out of range");
+    return json_hash(bi->hash);
+}
+
+static const struct block_index *block_arg(struct rpc_call *call, size_t idx)
+{
+    uint8_t hash[HASH_SIZE];
+    const struct block_index *bi;
+    if (!rpc_arg_hash(call, idx, "blockhash", hash))
+        return NULL;
+    bi = chain_lookup(chain_of(call), hash);
+    if (!bi || !(bi->status & BLOCK_HAVE_DATA)) {
+        rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY, "Block not found");
+        return NULL;
+    }
+    return bi;
+}
+
+static json_t *getblock(struct rpc_call *call)
+{
+    struct chain *c = chain_of(call);
+    const struct block_index *bi = block_arg(call, 0);
+    uint64_t verbosity = rpc_uint(call, 1, 1);
+    struct block b;
+    uint8_t *raw;
+    size_t len;
+    if (!bi)
+        return NULL;
+    if (verbosity > 2)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "verbosity must be 0, 1 or 2");
+    if (!chain_read_raw(c, bi, &raw, &len))
+        return rpc_error(call, RPC_MISC_ERROR, "Block not available (read error)");
+    if (verbosity == 0) {
+        json_t *hex = json_hex(raw, len);
+        free(raw);
+        return hex;
+    }
+    bool ok = block_decode(&b, raw, len, SIZE_MAX);
+    free(raw);
+    if (!ok)
+        return rpc_error(call, RPC_MISC_ERROR, "Block not available (damaged)");
+    json_t *o = header_to_json(c, bi);
+    json_t *txs = json_array();
+    json_object_set_new(o, "size", json_integer((json_int_t)len));
+    for (size_t i = 0; i < b.ntx; i++)
+        json_array_append_new(txs, verbosity == 1 ? json_hash(b.txids[i])
+                                                  : tx_to_json(chain_params(c), &b.txs[i]));
+    json_object_set_new(o, "tx", txs);
+    block_free(&b);
+    return o;
+}
+
+static json_t *getblockheader(struct rpc_call *call)
+{
+    struct chain *c = chain_of(call);
+    const struct block_index *bi = block_arg(call, 0);
+    if (!bi)
+        return NULL;
+    if (!rpc_bool(call, 1, true)) {
+        uint8_t buf[BLOCK_HEADER_SIZE];
+        header_encode(&bi->hdr, buf);
+        return json_hex(buf, sizeof(buf));
+    }
+    return header_to_json(c, bi);
+}
+
+static json_t *getaccount(struct rpc_call *call)
+{
+    struct rpc_env *env = rpc_env(call);
+    uint8_t pub[PUBKEY_SIZE];
+    struct account a;
+    if (!rpc_arg_address(call, 0, pub))
+        return NULL;
+    if (!chain_get_account(env->chain, pub, &a))
+        return rpc_error(call, RPC_DATABASE_ERROR, "State read error");
+    json_t *o = json_object();
+    json_object_set_new(o, "address", json_string(rpc_str(call, 0, "")));
+    json_object_set_new(o, "balance", json_amount(a.balance));
+    json_object_set_new(o, "nonce", json_integer((json_int_t)a.nonce));
+    if (env->mempool)
+        json_object_set_new(o, "next_nonce",
+                            json_integer((json_int_t)mempool_next_nonce(env->mempool, pub)));
+    struct view *view = chain_view(env->chain);
+    struct validator val;
+    if (view && staking_get_validator(view, pub, &val)) {
+        json_t *v = json_object();
+        json_object_set_new(v, "self_stake", json_amount(val.self_stake));
+        json_object_set_new(v, "delegated", json_amount(val.delegated));
+        json_object_set_new(v, "status",
+                            json_string(val.status == VALIDATOR_ACTIVE ? "active" : "jailed"));
+        json_object_set_new(o, "validator", v);
+    }
+    view_free(view);
+    return o;
+}
+
+const struct rpc_method blockchain_rpc_methods[] = {
+    {
+        .category = "Blockchain",
+        .name = "getblockchaininfo",
+        .handler = getblockchaininfo,
+        .summary = "Returns an object containing various state info regarding blockchain processing.",
+        .result = "{\n"
+                  "  \"chain\": \"str\",          (network name: main, test, regtest)\n"
+                  "  \"blocks\": n,             (height of the active chain's tip)\n"
+                  "  \"headers\": n,            (height of the best known header)\n"
+                  "  \"bestblockhash\": \"hex\",  (hash of the tip)\n"
+                  "  \"slot\": n,               (slot of the tip)\n"
+                  "  \"epoch\": n,              (epoch of the tip)\n"
+                  "  \"time\": n,               (tip time, unix seconds)\n"
+                  "  \"stateroot\": \"hex\",      (state root after the tip)\n"
+                  "  \"genesis\": \"hex\",        (genesis block hash)\n"
+                  "  \"supply\": n,             (FML in existence)\n"
+                  "  \"finality_depth\": n,     (deepest reorganization ever made)\n"
+                  "  \"size_on_disk\": n,       (bytes of block files)\n"
+                  "  \"pruned\": false,\n"
+                  "  \"warnings\": \"str\"\n"
+                  "}",
+        .examples = "fml-cli getblockchaininfo",
+    },
+    {
+        .category = "Blockchain",
+        .name = "getblockcount",
+        .handler = getblockcount,
+        .summary = "Returns the height of the most-work fully-validated chain.",
+        .result = "n    (numeric) the current block count",
+        .examples = "fml-cli getblockcount",
+    },
+    {
+        .category = "Blockchain",
+        .name = "getbestblockhash",
+        .handler = getbestblockhash,
+        .summary = "Returns the hash of the best (tip) block in the most-work fully-validated chain.",
+        .result = "\"hex\"    (string) the block hash, hex-encoded",
+        .examples = "fml-cli getbestblockhash",
+    },
+    {
+        .category = "Blockchain",
+        .name = "getblockhash",
+        .handler = getblockhash,
+        .summary = "Returns hash of block in best-block-chain at height provided.",
+        .args = {{"height", RPC_UINT, true, NULL, "The height index"}},
+        .result = "\"hex\"    (string) The block hash",
+        .examples = "fml-cli getblockhash 1000",
+    },
+    {
+        .category = "Blockchain",
+        .name = "getblock",
+        .handler = getblock,
+        .summary = "If verbosity is 0, returns a string that is hex-encoded data for block "
+                   "'hash'.\nIf verbosity is 1, returns an Object with information about block "
+                   "<hash>.\nIf verbosity is 2, returns an Object with information about block "
+                   "<hash> and information about each transaction.",
+        .args = {{"blockhash", RPC_STR, true, NULL, "The block hash"},
+                 {"verbosity", RPC_UINT, false, "1",
+                  "0 for hex-encoded data, 1 for a JSON object, 2 for JSON object with "
+                  "transaction data"}},
+        .result = "Verbosity 0: \"hex\"\n"
+                  "Verbosity 1: {\"hash\", \"confirmations\", \"size\", \"height\", "
+                  "\"version\", \"merkleroot\", \"stateroot\", \"time\", \"slot\", \"epoch\", "
+                  "\"proposer\", \"randao_reveal\", \"signature\", \"nTx\", "
+                  "\"previousblockhash\", \"nextblockhash\", \"tx\": [txid, ...]}\n"
+                  "Verbosity 2: as 1 with \"tx\": [{\"txid\", \"version\", \"type\", "
+                  "\"sender\", \"nonce\", \"fee\", \"size\", \"payload\", \"signature\"}, ...]",
+        .examples = "fml-cli getblock \"hash\" 2\n"
+                    "curl --user user:pass --data-binary '{\"jsonrpc\":\"2.0\",\"id\":1,"
+                    "\"method\":\"getblock\",\"params\":[\"hash\"]}' http://127.0.0.1:28732/",
+    },
+    {
+        .category = "Blockchain",
+        .name = "getblockheader",
+        .handler = getblockheader,
+        .summary = "If verbose is false, returns a string that is serialized, hex-encoded data "
+                   "for blockheader 'hash'.\nIf verbose is true, returns an Object with "
+                   "information about blockheader <hash>.",
+        .args = {{"blockhash", RPC_STR, true, NULL, "The block hash"},
+                 {"verbose", RPC_BOOL, false, "true", "true for a json object, false for the hex-encoded data"}},
+        .result = "As getblock verbosity 1 without \"size\" and \"tx\", or the 252-byte header "
+                  "as hex",
+        .examples = "fml-cli getblockheader \"hash\"",
+    },
+    {
+        .category = "Blockchain",
+        .name = "getaccount",
+        .handler = getaccount,
+        .summary = "Returns the state of an account at the tip: balance and nonce, the nonce "
+                   "its next transaction needs counting the mempool, and its validator record "
+                   "if it is one.",
+        .args = {{"address", RPC_STR, true, NULL, "The account address"}},
+        .result = "{\n"
+                  "  \"address\": \"str\",\n"
+                  "  \"balance\": n,        (FML)\n"
+                  "  \"nonce\": n,          (transactions sent and confirmed)\n"
+                  "  \"next_nonce\": n,     (nonce for the next transaction, counting the mempool)\n"
+                  "  \"validator\": {\"self_stake\", \"delegated\", \"status\"}   (validators only)\n"
+                  "}",
+        .examples = "fml-cli getaccount rfml1q...",
+    },
+};
+const size_t blockchain_rpc_methods_count =
+    sizeof(blockchain_rpc_methods) / sizeof(blockchain_rpc_methods[0]);

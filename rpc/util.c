@@ -1,0 +1,98 @@
+/* Shared argument parsing and JSON shapes (see util.h). */
+#include "rpc/util.h"
+#include "consensus/bech32.h"
+#include "consensus/txtypes.h"
+#include "state/chain.h"
+
+#include <string.h>
+
+bool rpc_arg_hash(struct rpc_call *call, size_t idx, const char *name, uint8_t out[HASH_SIZE])
+{
+    const char *s = rpc_str(call, idx, "");
+    if (strlen(s) != 2 * HASH_SIZE) {
+        rpc_error(call, RPC_INVALID_PARAMETER, "%s must be of length 64 (not %zu, for '%.80s')",
+                  name, strlen(s), s);
+        return false;
+    }
+    if (!hash_from_hex(out, s)) {
+        rpc_error(call, RPC_INVALID_PARAMETER, "%s must be hexadecimal string (not '%.80s')", name,
+                  s);
+        return false;
+    }
+    return true;
+}
+
+bool rpc_arg_address(struct rpc_call *call, size_t idx, uint8_t out[PUBKEY_SIZE])
+{
+    const struct chain_params *p = rpc_env(call)->params;
+    const char *s = rpc_str(call, idx, "");
+    if (!address_decode(out, p->hrp, s)) {
+        rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY, "Invalid address: %.100s", s);
+        return false;
+    }
+    return true;
+}
+
+json_t *json_hash(const uint8_t h[HASH_SIZE])
+{
+    char hex[2 * HASH_SIZE + 1];
+    hash_to_hex(h, hex);
+    return json_string(hex);
+}
+
+json_t *json_address(const struct chain_params *p, const uint8_t pub[PUBKEY_SIZE])
+{
+    char addr[ADDRESS_MAX_LEN];
+    if (!address_encode(addr, p->hrp, pub))
+        return json_null();
+    return json_string(addr);
+}
+
+json_t *tx_to_json(const struct chain_params *p, const struct tx *tx)
+{
+    uint8_t txid[HASH_SIZE];
+    const char *type = txtype_name(tx->type);
+    tx_txid(tx, txid);
+    json_t *o = json_object();
+    json_object_set_new(o, "txid", json_hash(txid));
+    json_object_set_new(o, "version", json_integer(tx->version));
+    json_object_set_new(o, "type", type ? json_string(type) : json_integer(tx->type));
+    json_object_set_new(o, "sender", json_address(p, tx->sender));
+    json_object_set_new(o, "nonce", json_integer((json_int_t)tx->nonce));
+    json_object_set_new(o, "fee", json_amount(tx->fee));
+    json_object_set_new(o, "size", json_integer((json_int_t)tx_encoded_size(tx)));
+    json_object_set_new(o, "payload", tx_payload_to_json(p, tx));
+    json_object_set_new(o, "signature", json_hex(tx->sig, SIG_SIZE));
+    return o;
+}
+
+json_t *header_to_json(struct chain *c, const struct block_index *bi)
+{
+    const struct chain_params *p = chain_params(c);
+    const struct block_header *h = &bi->hdr;
+    const struct block_index *next = NULL;
+    json_t *o = json_object();
+    bool active = chain_contains(c, bi);
+    if (active)
+        next = chain_at(c, h->height + 1);
+    json_object_set_new(o, "hash", json_hash(bi->hash));
+    json_object_set_new(o, "confirmations",
+                        json_integer(active ? (json_int_t)(chain_height(c) - h->height + 1) : -1));
+    json_object_set_new(o, "height", json_integer((json_int_t)h->height));
+    json_object_set_new(o, "version", json_integer(h->version));
+    json_object_set_new(o, "merkleroot", json_hash(h->tx_root));
+    json_object_set_new(o, "stateroot", json_hash(h->state_root));
+    json_object_set_new(o, "time", json_integer((json_int_t)h->time));
+    json_object_set_new(o, "slot", json_integer((json_int_t)h->slot));
+    json_object_set_new(o, "epoch", json_integer((json_int_t)params_epoch_of(p, h->slot)));
+    json_object_set_new(o, "proposer",
+                        h->height ? json_address(p, h->proposer) : json_null());
+    json_object_set_new(o, "randao_reveal", json_hash(h->randao_reveal));
+    json_object_set_new(o, "signature", json_hex(h->sig, SIG_SIZE));
+    json_object_set_new(o, "nTx", json_integer(bi->ntx));
+    if (h->height > 0)
+        json_object_set_new(o, "previousblockhash", json_hash(h->prev));
+    if (next)
+        json_object_set_new(o, "nextblockhash", json_hash(next->hash));
+    return o;
+}

@@ -1,0 +1,36 @@
+/* Shared pieces of the method files: argument parsing that every area needs
+ * (hashes, addresses) and the JSON shapes of blocks and transactions, so that
+ * every method shows them the same way. */
+#ifndef FML_RPC_UTIL_H
+#define FML_RPC_UTIL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "consensus/block.h"
+#include "consensus/params.h"
+#include "consensus/tx.h"
+#include "rpc/rpc.h"
+
+struct chain;
+struct block_index;
+
+/* A 64-hex-digit hash argument; -8 with bitcoind's wording otherwise. */
+bool rpc_arg_hash(struct rpc_call *call, size_t idx, const char *name, uint8_t out[HASH_SIZE]);
+/* An address argument of this network; -5 "Invalid address" otherwise. */
+bool rpc_arg_address(struct rpc_call *call, size_t idx, uint8_t out[PUBKEY_SIZE]);
+
+json_t *json_hash(const uint8_t h[HASH_SIZE]);
+json_t *json_address(const struct chain_params *p, const uint8_t pub[PUBKEY_SIZE]);
+
+/* A transaction as JSON: txid, version, type, sender, nonce, fee, size, the
+ * decoded payload and the signature. */
+json_t *tx_to_json(const struct chain_params *p, const struct tx *tx);
+/* The type-specific payload fields (rpc/txjson.c). */
+json_t *tx_payload_to_json(const struct chain_params *p, const struct tx *tx);
+
+/* A header as getblockheader shows it (confirmations need the chain). */
+json_t *header_to_json(struct chain *c, const struct block_index *bi);
+
+#endif

@@ -1,0 +1,29 @@
+/* Block production with the validator keys held by the loaded wallets: the
+ * glue between the block builder (state/builder.h), which needs a RANDAO
+ * reveal and a signature, and the wallets, which hold the keys.  Used by
+ * generateblocks and by the node's real-time producer. */
+#ifndef FML_WALLET_STAKER_H
+#define FML_WALLET_STAKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "consensus/block.h"
+#include "consensus/validation.h"
+
+struct chain;
+struct mempool;
+struct wallets;
+
+/* The next slot from `from` on (at most max_slots ahead) led by a key of the
+ * loaded wallets, and that key. */
+bool staker_next_slot(struct wallets *ws, struct chain *c, uint64_t from, uint64_t max_slots,
+                      uint64_t *slot, uint8_t pub[PUBKEY_SIZE]);
+
+/* Builds, signs and submits a block for validator pub at slot.  The hash of
+ * the new block goes to hash_out. */
+bool staker_produce(struct wallets *ws, struct chain *c, struct mempool *mp,
+                    const uint8_t pub[PUBKEY_SIZE], uint64_t slot, uint8_t hash_out[HASH_SIZE],
+                    struct validation *v);
+
+#endif
