@@ -177,6 +177,42 @@ const struct rpc_method *rpc_table_at(const struct rpc_table *t, size_t i);
 json_t *rpc_execute(const struct rpc_table *t, struct rpc_env *env, const char *wallet,
                     const json_t *request, int *http_status);
 
+/* ---- Additions: whole-body handling, help text, amount details ---- */
+
+/* Like rpc_parse_amount; on failure *err (if given) is bitcoind's message:
+ * "Amount is not a number or string", "Invalid amount" (not a decimal, or
+ * more than 8 decimals) or "Amount out of range" (negative or above the
+ * supply cap).  A JSON number is read through its shortest decimal form, so
+ * prefer strings for amounts that need all 17 significant digits. */
+bool rpc_parse_amount_err(const json_t *value, uint64_t *units, const char **err);
+/* The units of a json_amount() value; false for any other value. */
+bool json_amount_units(const json_t *value, uint64_t *units);
+
+/* Runs a whole HTTP body: one request object or a batch (array).  Returns
+ * the reply, or NULL for a lone JSON-RPC 2.0 notification (*http_status
+ * 204).  *http_status follows bitcoind: 200, or for a legacy (1.0/1.1)
+ * single request 400 (-32600), 404 (-32601), 500 (other errors). */
+json_t *rpc_handle_json(const struct rpc_table *t, struct rpc_env *env, const char *wallet,
+                        const json_t *body, int *http_status);
+/* Same from the raw body text: parse errors give -32700 with HTTP 500, like
+ * bitcoind.  Returns the serialized reply with a final newline (NULL with
+ * *http_status 204 for a notification, or on allocation failure with
+ * *http_status 500).  The caller frees the result. */
+char *rpc_handle_body(const struct rpc_table *t, struct rpc_env *env, const char *wallet,
+                      const char *body, size_t len, int *http_status, size_t *reply_len);
+/* Limits on a request body's JSON, checked before it is parsed. */
+#define RPC_MAX_JSON_DEPTH 512
+#define RPC_MAX_JSON_VALUES (1u << 20)
+
+/* The table the running call was dispatched from (for `help`). */
+const struct rpc_table *rpc_call_table(struct rpc_call *call);
+/* Help text of a method: usage line, summary, arguments, result, examples;
+ * what `help NAME` returns and the message of a call with a wrong number of
+ * arguments.  The caller frees it. */
+char *rpc_method_help(const struct rpc_method *m);
+/* One usage line, e.g. `getblock "blockhash" ( verbosity )`.  Caller frees. */
+char *rpc_method_usage(const struct rpc_method *m);
+
 /* Methods of the RPC layer itself: help, uptime, stop. */
 extern const struct rpc_method rpc_control_methods[];
 extern const size_t rpc_control_methods_count;

@@ -1,0 +1,37 @@
+/* The table of RPC arguments that clients send as JSON values (see
+ * client_args.h).  Add an entry when a method gains a numeric, boolean,
+ * array or object argument. */
+#include "rpc/client_args.h"
+
+#include <string.h>
+
+static const struct {
+    const char *method;
+    size_t index;
+    const char *name;
+} json_args[] = {
+    {"getblockhash", 0, "height"},
+    {"getblock", 1, "verbosity"},
+    {"getblockheader", 1, "verbose"},
+    {"getrawtransaction", 1, "verbose"},
+    {"getrawmempool", 0, "verbose"},
+    {"generateblocks", 0, "nblocks"},
+    {"setmocktime", 0, "timestamp"},
+    {"listtransactions", 1, "count"},
+    {"listtransactions", 2, "skip"},
+    {"sendtoaddress", 4, "subtractfeefromamount"},
+    {"walletpassphrase", 1, "timeout"},
+    {"createwallet", 2, "load_on_startup"},
+    {"importprivkey", 2, "rescan"},
+};
+
+bool rpc_client_arg_is_json(const char *method, size_t index, const char *name)
+{
+    for (size_t i = 0; i < sizeof(json_args) / sizeof(json_args[0]); i++) {
+        if (strcmp(json_args[i].method, method) != 0)
+            continue;
+        if (name ? strcmp(json_args[i].name, name) == 0 : json_args[i].index == index)
+            return true;
+    }
+    return false;
+}
