@@ -1,0 +1,42 @@
+/* Small file-system helpers: atomic writes, bounded reads, directories and
+ * the default data directory.
+ *
+ * Errors are reported as false (or NULL) with errno set; nothing here logs
+ * or exits.
+ */
+#ifndef FML_UTIL_FS_H
+#define FML_UTIL_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Writes data to path atomically: a temporary file in the same directory
+ * created with mode, written, fsynced, renamed over path, and the directory
+ * fsynced.  A crash leaves either the old file or the new one. */
+bool fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+    __attribute__((warn_unused_result));
+
+/* Reads a whole file of at most max_bytes (errno EFBIG when larger).  *data
+ * is NUL-terminated for convenience (not counted in *len); the caller frees
+ * it. */
+bool fs_read_file(const char *path, size_t max_bytes, char **data, size_t *len)
+    __attribute__((warn_unused_result));
+
+/* Creates path and its missing parents (mkdir -p); true when it exists as a
+ * directory afterwards. */
+bool fs_mkdir_p(const char *path, mode_t mode) __attribute__((warn_unused_result));
+
+/* True when path exists and is a directory. */
+bool fs_is_dir(const char *path);
+
+/* "$HOME/.fml" (the password database's home when HOME is unset).  The
+ * caller frees it; NULL when no home directory is known. */
+char *fs_default_datadir(void);
+
+/* dir + "/" + name, or a copy of name when it is absolute (as bitcoind
+ * resolves relative option values against the data directory).  The caller
+ * frees it; NULL on allocation failure. */
+char *fs_path_join(const char *dir, const char *name);
+
+#endif
