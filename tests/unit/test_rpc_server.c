@@ -1,0 +1,751 @@
+/* Tests of the JSON-RPC HTTP server on 127.0.0.1 with a raw socket client:
+ * cookie and password auth, HTTP statuses, keep-alive, the work queue,
+ * slow clients, bind rules, the allow-list and a graceful stop. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "rpc/rpc.h"
+#include "rpc/server.h"
+#include "util/config.h"
+
+static char tmpdir[64];
+static struct rpc_table *table;
+static struct rpc_env env;
+static atomic_int calls;
+
+/* A gate the "gate" handler waits on until the test opens it. */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_started;
+static bool gate_open;
+
+static json_t *m_ping(struct rpc_call *c)
+{
+    atomic_fetch_add(&calls, 1);
+    return json_string("pong");
+}
+
+static json_t *m_gate(struct rpc_call *c)
+{
+    pthread_mutex_lock(&gate_mu);
+    gate_started++;
+    pthread_cond_broadcast(&gate_cv);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+    return json_string("done");
+}
+
+static json_t *m_wallet(struct rpc_call *c)
+{
+    const char *w = rpc_wallet_name(c);
+    return w ? json_string(w) : json_null();
+}
+
+static const struct rpc_method methods[] = {
+    {.category = "Test", .name = "ping", .handler = m_ping, .summary = "Pong."},
+    {.category = "Test", .name = "gate", .handler = m_gate, .summary = "Waits.", .unlocked = true},
+    {.category = "Test", .name = "wallet", .handler = m_wallet, .summary = "Wallet."},
+};
+
+static void wait_gate_started(int n)
+{
+    pthread_mutex_lock(&gate_mu);
+    while (gate_started < n)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+}
+
+static void open_gate(void)
+{
+    pthread_mutex_lock(&gate_mu);
+    gate_open = true;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+}
+
+static void setup(void)
+{
+    strcpy(tmpdir, "/tmp/fml-test-rpcsrv-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    table = rpc_table_new();
+    ck_assert(rpc_table_add(table, methods, sizeof methods / sizeof methods[0]));
+    atomic_store(&calls, 0);
+    gate_started = 0;
+    gate_open = false;
+}
+
+static void teardown(void)
+{
+    rpc_table_free(table);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static struct rpc_server *start(struct rpc_server_options *o)
+{
+    o->datadir = tmpdir;
+    char err[256] = "";
+    struct rpc_server *s = rpc_server_start(o, table, &env, err, sizeof err);
+    ck_assert_msg(s != NULL, "start failed: %s", err);
+    return s;
+}
+
+static struct rpc_server *start_default(void)
+{
+    struct rpc_server_options o;
+    rpc_server_options_init(&o);
+    return start(&o);
+}
+
+/* ---- A raw HTTP client ---- */
+
+static uint16_t port;
+
+static int connect_server(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+static void send_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        ck_assert_int_gt(n, 0);
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+static char *basic(const char *userpass)
+{
+    static char header[256];
+    char b64[200];
+    sodium_bin2base64(b64, sizeof b64, (const unsigned char *)userpass, strlen(userpass),
+                      sodium_base64_VARIANT_ORIGINAL);
+    snprintf(header, sizeof header, "Authorization: Basic %s\r\n", b64);
+    return header;
+}
+
+static void send_request(int fd, const char *method, const char *path, const char *auth_header,
+                         const char *body)
+{
+    char head[1024];
+    size_t blen = body ? strlen(body) : 0;
+    int n = snprintf(head, sizeof head,
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     method, path, auth_header ? auth_header : "", blen);
+    send_all(fd, head, (size_t)n);
+    if (blen)
+        send_all(fd, body, blen);
+}
+
+struct response {
+    int status;
+    char headers[4096];
+    char *body;
+    size_t len;
+};
+
+/* Reads one response (Content-Length framed, or until EOF). */
+static bool read_response(int fd, struct response *r)
+{
+    memset(r, 0, sizeof *r);
+    size_t hl = 0;
+    while (hl + 1 < sizeof r->headers) {
+        ssize_t n = recv(fd, r->headers + hl, 1, 0);
+        if (n <= 0)
+            return false;
+        hl++;
+        r->headers[hl] = '\0';
+        if (hl >= 4 && memcmp(r->headers + hl - 4, "\r\n\r\n", 4) == 0)
+            break;
+    }
+    if (sscanf(r->headers, "HTTP/1.%*d %d", &r->status) != 1)
+        return false;
+    const char *cl = strcasestr(r->headers, "\r\nContent-Length:");
+    long want = cl ? strtol(cl + 17, NULL, 10) : -1;
+    if (r->status == 204)
+        want = 0; /* no body, whatever the headers say */
+    size_t cap = want >= 0 ? (size_t)want + 1 : 65536;
+    r->body = malloc(cap);
+    while (want < 0 || r->len < (size_t)want) {
+        if (r->len + 1 >= cap) {
+            cap *= 2;
+            r->body = realloc(r->body, cap);
+        }
+        ssize_t n = recv(fd, r->body + r->len, want >= 0 ? (size_t)want - r->len : cap - r->len - 1, 0);
+        if (n <= 0) {
+            if (want < 0)
+                break;
+            return false;
+        }
+        r->len += (size_t)n;
+    }
+    r->body[r->len] = '\0';
+    return true;
+}
+
+static struct response request(const char *method, const char *path, const char *auth_header,
+                               const char *body)
+{
+    int fd = connect_server();
+    send_request(fd, method, path, auth_header, body);
+    struct response r;
+    ck_assert_msg(read_response(fd, &r), "no response to %s %s", method, path);
+    close(fd);
+    return r;
+}
+
+static char *cookie_auth(const struct rpc_server *s)
+{
+    static char userpass[128];
+    FILE *f = fopen(rpc_server_cookie_path(s), "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(userpass, 1, sizeof userpass - 1, f);
+    fclose(f);
+    userpass[n] = '\0';
+    return basic(userpass);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static const char ping_body[] = "{\"method\":\"ping\",\"params\":[],\"id\":1}";
+
+/* ---- Tests ---- */
+
+START_TEST(test_cookie_auth)
+{
+    struct rpc_server *s = start_default();
+    port = rpc_server_port(s);
+    ck_assert_int_ne(port, 0);
+
+    char path[128];
+    snprintf(path, sizeof path, "%s/.cookie", tmpdir);
+    ck_assert_str_eq(rpc_server_cookie_path(s), path);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(st.st_size, 75);
+    char cookie[128];
+    FILE *f = fopen(path, "r");
+    size_t n = fread(cookie, 1, sizeof cookie - 1, f);
+    fclose(f);
+    cookie[n] = '\0';
+    ck_assert_uint_eq(n, 75);
+    ck_assert(strncmp(cookie, "__cookie__:", 11) == 0);
+    for (size_t i = 11; i < 75; i++)
+        ck_assert_msg(strchr("0123456789abcdef", cookie[i]) != NULL, "byte %zu", i);
+
+    struct response r = request("POST", "/", cookie_auth(s), ping_body);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "{\"result\":\"pong\",\"error\":null,\"id\":1}\n");
+    ck_assert_ptr_nonnull(strcasestr(r.headers, "\r\nContent-Type: application/json\r\n"));
+    free(r.body);
+    ck_assert_int_eq(atomic_load(&calls), 1);
+
+    /* Missing, wrong and malformed credentials: 401 after a delay, and the
+     * method never runs. */
+    char wrong_cookie[128];
+    snprintf(wrong_cookie, sizeof wrong_cookie, "%s", cookie);
+    wrong_cookie[20] = wrong_cookie[20] == '0' ? '1' : '0';
+    const char *bad[] = {NULL, wrong_cookie, "user:pass", "__cookie__:",
+                         "Authorization: Bearer abc\r\n", "Authorization: Basic !!!!\r\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char hdr[300] = "";
+        if (bad[i])
+            snprintf(hdr, sizeof hdr, "%s", strncmp(bad[i], "Authorization", 13) == 0 ? bad[i] : basic(bad[i]));
+        double t0 = now_ms();
+        r = request("POST", "/", bad[i] ? hdr : NULL, ping_body);
+        double elapsed = now_ms() - t0;
+        ck_assert_int_eq(r.status, 401);
+        ck_assert_ptr_nonnull(strstr(r.headers, "\r\nWWW-Authenticate: Basic realm=\"jsonrpc\"\r\n"));
+        ck_assert_msg(elapsed >= 200, "401 after only %.0f ms", elapsed);
+        free(r.body);
+    }
+    ck_assert_int_eq(atomic_load(&calls), 1);
+
+    rpc_server_stop(s);
+    ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_password_auth)
+{
+    struct rpc_server_options o;
+    rpc_server_options_init(&o);
+    o.user = "alice";
+    o.password = "s3cret:with:colons";
+    o.auth_delay_ms = 10;
+    struct rpc_server *s = start(&o);
+    port = rpc_server_port(s);
+    ck_assert_ptr_null(rpc_server_cookie_path(s));
+    char path[128];
+    snprintf(path, sizeof path, "%s/.cookie", tmpdir);
+    ck_assert_int_eq(access(path, F_OK), -1);
+
+    struct response r = request("POST", "/", basic("alice:s3cret:with:colons"), ping_body);
+    ck_assert_int_eq(r.status, 200);
+    free(r.body);
+    r = request("POST", "/", basic("alice:s3cret"), ping_body);
+    ck_assert_int_eq(r.status, 401);
+    free(r.body);
+    r = request("POST", "/", basic("bob:s3cret:with:colons"), ping_body);
+    ck_assert_int_eq(r.status, 401);
+    free(r.body);
+    ck_assert_int_eq(atomic_load(&calls), 1);
+    rpc_server_stop(s);
+}
+END_TEST
+
+START_TEST(test_http_statuses)
+{
+    struct rpc_server_options o;
+    rpc_server_options_init(&o);
+    o.max_body = 1024;
+    struct rpc_server *s = start(&o);
+    port = rpc_server_port(s);
+    const char *auth = cookie_auth(s);
+    char auth_copy[300];
+    snprintf(auth_copy, sizeof auth_copy, "%s", auth);
+
+    struct response r = request("GET", "/", auth_copy, NULL);
+    ck_assert_int_eq(r.status, 405);
+    free(r.body);
+    r = request("PUT", "/", auth_copy, ping_body);
+    ck_assert_int_eq(r.status, 405);
+    free(r.body);
+    r = request("POST", "/nope", auth_copy, ping_body);
+    ck_assert_int_eq(r.status, 404);
+    free(r.body);
+    r = request("GET", "/rest/x", NULL, NULL);
+    ck_assert_int_eq(r.status, 404);
+    free(r.body);
+
+    /* A body over the limit. */
+    char big[2048];
+    memset(big, ' ', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    memcpy(big, ping_body, strlen(ping_body));
+    r = request("POST", "/", auth_copy, big);
+    ck_assert_int_eq(r.status, 413);
+    free(r.body);
+    ck_assert_int_eq(atomic_load(&calls), 0);
+
+    /* JSON-RPC errors as bitcoind maps them. */
+    r = request("POST", "/", auth_copy, "{\"method\":");
+    ck_assert_int_eq(r.status, 500);
+    ck_assert_str_eq(r.body, "{\"result\":null,\"error\":{\"code\":-32700,\"message\":\"Parse error\"},\"id\":null}\n");
+    free(r.body);
+    r = request("POST", "/", auth_copy, "{\"method\":\"nosuch\",\"id\":1}");
+    ck_assert_int_eq(r.status, 404);
+    free(r.body);
+    r = request("POST", "/", auth_copy, "{\"method\":7,\"id\":1}");
+    ck_assert_int_eq(r.status, 400);
+    free(r.body);
+    r = request("POST", "/", auth_copy, "{\"jsonrpc\":\"2.0\",\"method\":\"nosuch\",\"id\":1}");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "-32601"));
+    free(r.body);
+    r = request("POST", "/", auth_copy, "{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}");
+    ck_assert_int_eq(r.status, 204);
+    ck_assert_uint_eq(r.len, 0);
+    free(r.body);
+    r = request("POST", "/", auth_copy, "[{\"method\":\"ping\",\"id\":1},{\"method\":\"x\",\"id\":2}]");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(r.body[0] == '[');
+    free(r.body);
+    ck_assert_int_eq(atomic_load(&calls), 2);
+
+    /* The wallet endpoint decodes its name. */
+    r = request("POST", "/wallet/my%20wallet", auth_copy, "{\"method\":\"wallet\",\"id\":1}");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "{\"result\":\"my wallet\",\"error\":null,\"id\":1}\n");
+    free(r.body);
+    r = request("POST", "/", auth_copy, "{\"method\":\"wallet\",\"id\":1}");
+    ck_assert_str_eq(r.body, "{\"result\":null,\"error\":null,\"id\":1}\n");
+    free(r.body);
+    r = request("POST", "/wallet/a%00b", auth_copy, "{\"method\":\"wallet\",\"id\":1}");
+    ck_assert_int_eq(r.status, 404);
+    free(r.body);
+    rpc_server_stop(s);
+}
+END_TEST
+
+START_TEST(test_keep_alive)
+{
+    struct rpc_server *s = start_default();
+    port = rpc_server_port(s);
+    char auth[300];
+    snprintf(auth, sizeof auth, "%s", cookie_auth(s));
+    int fd = connect_server();
+    for (int i = 0; i < 3; i++) {
+        send_request(fd, "POST", "/", auth, ping_body);
+        struct response r;
+        ck_assert_msg(read_response(fd, &r), "request %d on the same connection", i);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_ptr_null(strcasestr(r.headers, "Connection: close"));
+        free(r.body);
+    }
+    /* An error reply keeps the connection too. */
+    send_request(fd, "POST", "/", auth, "{\"method\":\"nosuch\",\"id\":1}");
+    struct response r;
+    ck_assert(read_response(fd, &r));
+    ck_assert_int_eq(r.status, 404);
+    free(r.body);
+    send_request(fd, "POST", "/", auth, ping_body);
+    ck_assert(read_response(fd, &r));
+    ck_assert_int_eq(r.status, 200);
+    free(r.body);
+    close(fd);
+    ck_assert_int_eq(atomic_load(&calls), 4);
+    rpc_server_stop(s);
+}
+END_TEST
+
+START_TEST(test_work_queue)
+{
+    struct rpc_server_options o;
+    rpc_server_options_init(&o);
+    o.threads = 1;
+    o.work_queue = 1;
+    o.auth_delay_ms = 10;
+    struct rpc_server *s = start(&o);
+    port = rpc_server_port(s);
+    char auth[300];
+    snprintf(auth, sizeof auth, "%s", cookie_auth(s));
+    const char *gate_body = "{\"method\":\"gate\",\"id\":1}";
+
+    int a = connect_server();
+    send_request(a, "POST", "/", auth, gate_body);
+    wait_gate_started(1); /* the only worker is busy */
+    int b = connect_server();
+    send_request(b, "POST", "/", auth, gate_body); /* fills the queue */
+    usleep(100 * 1000);
+    struct response r = request("POST", "/", auth, ping_body);
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_str_eq(r.body, "Work queue depth exceeded");
+    free(r.body);
+
+    /* The event loop keeps answering what needs no worker. */
+    double t0 = now_ms();
+    r = request("GET", "/", auth, NULL);
+    ck_assert_int_eq(r.status, 405);
+    free(r.body);
+    r = request("POST", "/", NULL, ping_body);
+    ck_assert_int_eq(r.status, 401);
+    free(r.body);
+    ck_assert_msg(now_ms() - t0 < 2000, "loop blocked by a slow handler");
+
+    open_gate();
+    ck_assert(read_response(a, &r));
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "{\"result\":\"done\",\"error\":null,\"id\":1}\n");
+    free(r.body);
+    ck_assert(read_response(b, &r));
+    ck_assert_int_eq(r.status, 200);
+    free(r.body);
+    close(a);
+    close(b);
+    ck_assert_int_eq(atomic_load(&calls), 0);
+    rpc_server_stop(s);
+}
+END_TEST
+
+START_TEST(test_slow_clients)
+{
+    struct rpc_server *s = start_default();
+    port = rpc_server_port(s);
+    char auth[300];
+    snprintf(auth, sizeof auth, "%s", cookie_auth(s));
+    /* Many clients that never finish their request... */
+    enum { N = 64 };
+    int fds[N];
+    for (int i = 0; i < N; i++) {
+        fds[i] = connect_server();
+        const char *partial = i % 2 ? "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"me"
+                                    : "POST / HTTP/1.1\r\nHost: x\r\n";
+        send_all(fds[i], partial, strlen(partial));
+    }
+    /* ...do not keep an honest one waiting. */
+    double t0 = now_ms();
+    struct response r = request("POST", "/", auth, ping_body);
+    ck_assert_int_eq(r.status, 200);
+    free(r.body);
+    ck_assert_msg(now_ms() - t0 < 2000, "honest client waited %.0f ms", now_ms() - t0);
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    /* Still serving after they went away. */
+    r = request("POST", "/", auth, ping_body);
+    ck_assert_int_eq(r.status, 200);
+    free(r.body);
+    rpc_server_stop(s);
+}
+END_TEST
+
+struct stopper {
+    struct rpc_server *s;
+    atomic_bool done;
+};
+
+static void *stop_thread(void *arg)
+{
+    struct stopper *st = arg;
+    rpc_server_stop(st->s);
+    atomic_store(&st->done, true);
+    return NULL;
+}
+
+START_TEST(test_stop_finishes_running)
+{
+    struct rpc_server *s = start_default();
+    port = rpc_server_port(s);
+    char auth[300];
+    snprintf(auth, sizeof auth, "%s", cookie_auth(s));
+    char cookie[128];
+    snprintf(cookie, sizeof cookie, "%s", rpc_server_cookie_path(s));
+
+    int a = connect_server();
+    send_request(a, "POST", "/", auth, "{\"method\":\"gate\",\"id\":7}");
+    wait_gate_started(1);
+
+    struct stopper st = {.s = s};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, stop_thread, &st), 0);
+    usleep(200 * 1000);
+    ck_assert_msg(!atomic_load(&st.done), "stop returned while a handler was running");
+    /* No new connections are accepted any more. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_ne(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    close(fd);
+
+    open_gate();
+    struct response r;
+    ck_assert(read_response(a, &r));
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "{\"result\":\"done\",\"error\":null,\"id\":7}\n");
+    free(r.body);
+    close(a);
+    pthread_join(t, NULL);
+    ck_assert(atomic_load(&st.done));
+    ck_assert_int_eq(access(cookie, F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_bind_rules)
+{
+    /* -rpcbind without -rpcallowip: loopback only. */
+    struct rpc_server_options o;
+    rpc_server_options_init(&o);
+    const char *bind_any[] = {"0.0.0.0"};
+    o.bind = bind_any;
+    o.n_bind = 1;
+    struct rpc_server *s = start(&o);
+    char addr[64];
+    ck_assert(rpc_server_bound_address(s, 0, addr, sizeof addr));
+    char expected[64];
+    snprintf(expected, sizeof expected, "127.0.0.1:%u", rpc_server_port(s));
+    ck_assert_str_eq(addr, expected);
+    ck_assert(!rpc_server_bound_address(s, 1, addr, sizeof addr));
+
+    /* The port is taken: a second server fails with a message. */
+    struct rpc_server_options o2;
+    rpc_server_options_init(&o2);
+    o2.port = rpc_server_port(s);
+    o2.datadir = tmpdir;
+    char err[256] = "";
+    ck_assert_ptr_null(rpc_server_start(&o2, table, &env, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "Unable to bind"));
+    rpc_server_stop(s);
+
+    /* With both, the given address and port are used. */
+    rpc_server_options_init(&o);
+    const char *bind_lo[] = {"127.0.0.1:0"};
+    const char *allow[] = {"10.0.0.0/8"};
+    o.bind = bind_lo;
+    o.n_bind = 1;
+    o.allow = allow;
+    o.n_allow = 1;
+    o.port = 1; /* overridden by the address */
+    s = start(&o);
+    ck_assert(rpc_server_bound_address(s, 0, addr, sizeof addr));
+    ck_assert(strncmp(addr, "127.0.0.1:", 10) == 0);
+    ck_assert_int_ne(rpc_server_port(s), 1);
+    port = rpc_server_port(s);
+    char auth[300];
+    snprintf(auth, sizeof auth, "%s", cookie_auth(s));
+    struct response r = request("POST", "/", auth, ping_body);
+    ck_assert_int_eq(r.status, 200); /* loopback is always allowed */
+    free(r.body);
+    rpc_server_stop(s);
+
+    /* Bad option values. */
+    rpc_server_options_init(&o);
+    const char *bad_allow[] = {"300.1.1.1"};
+    o.allow = bad_allow;
+    o.n_allow = 1;
+    o.datadir = tmpdir;
+    ck_assert_ptr_null(rpc_server_start(&o, table, &env, err, sizeof err));
+    ck_assert_str_eq(err, "Invalid -rpcallowip subnet specification: 300.1.1.1");
+    rpc_server_options_init(&o);
+    const char *bad_bind[] = {"[::1"};
+    o.bind = bad_bind;
+    o.n_bind = 1;
+    o.allow = allow;
+    o.n_allow = 1;
+    o.datadir = tmpdir;
+    ck_assert_ptr_null(rpc_server_start(&o, table, &env, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "Invalid -rpcbind"));
+    /* A cookie that cannot be written. */
+    rpc_server_options_init(&o);
+    o.datadir = "/nonexistent/dir";
+    ck_assert_ptr_null(rpc_server_start(&o, table, &env, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "cookie"));
+}
+END_TEST
+
+static bool match(const char *net, const char *addr)
+{
+    struct rpc_subnet n;
+    ck_assert_msg(rpc_subnet_parse(net, &n), "parse %s", net);
+    struct sockaddr_storage ss = {0};
+    if (strchr(addr, ':')) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        ck_assert_int_eq(inet_pton(AF_INET6, addr, &a->sin6_addr), 1);
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        ck_assert_int_eq(inet_pton(AF_INET, addr, &a->sin_addr), 1);
+    }
+    return rpc_subnet_match(&n, (struct sockaddr *)&ss);
+}
+
+START_TEST(test_subnets)
+{
+    ck_assert(match("10.0.0.0/8", "10.1.2.3"));
+    ck_assert(!match("10.0.0.0/8", "11.0.0.1"));
+    ck_assert(match("10.9.9.9/8", "10.1.2.3")); /* host bits are ignored */
+    ck_assert(match("192.168.1.0/255.255.255.0", "192.168.1.77"));
+    ck_assert(!match("192.168.1.0/255.255.255.0", "192.168.2.77"));
+    ck_assert(match("1.2.3.4", "1.2.3.4"));
+    ck_assert(!match("1.2.3.4", "1.2.3.5"));
+    ck_assert(match("0.0.0.0/0", "8.8.8.8"));
+    ck_assert(match("::1", "::1"));
+    ck_assert(match("fe80::/10", "fe80::1"));
+    ck_assert(!match("fe80::/10", "fec0::1"));
+    ck_assert(match("10.0.0.0/8", "::ffff:10.1.2.3"));
+    ck_assert(!match("10.0.0.0/8", "2001:db8::1"));
+    ck_assert(!match("::/0", "1.2.3.4"));
+    struct rpc_subnet n;
+    const char *bad[] = {"", "abc", "1.2.3.4/33", "1.2.3.4/", "1.2.3.4/-1", "1.2.3.4/255.0.255.0",
+                         "1.2.3", "::1/129", "1.2.3.4/x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(!rpc_subnet_parse(bad[i], &n), "accepted %s", bad[i]);
+}
+END_TEST
+
+START_TEST(test_options_from_config)
+{
+    char *argv[] = {"prog", "-rpcport=1234", "-rpcbind=127.0.0.1", "-rpcbind=[::1]:99",
+                    "-rpcallowip=10.0.0.0/8", "-rpcuser=u", "-rpcpassword=p", "-rpcthreads=2",
+                    "-rpcworkqueue=5", "-rpcservertimeout=7", NULL};
+    struct config *cfg = config_new();
+    char err[256];
+    int first;
+    ck_assert(config_parse_args(cfg, 10, argv, &first, err, sizeof err));
+    struct rpc_server_options o;
+    ck_assert(rpc_server_options_from_config(&o, cfg, 8732, "/data", err, sizeof err));
+    ck_assert_int_eq(o.port, 1234);
+    ck_assert_uint_eq(o.n_bind, 2);
+    ck_assert_str_eq(o.bind[1], "[::1]:99");
+    ck_assert_uint_eq(o.n_allow, 1);
+    ck_assert_str_eq(o.user, "u");
+    ck_assert_str_eq(o.password, "p");
+    ck_assert_int_eq(o.threads, 2);
+    ck_assert_int_eq(o.work_queue, 5);
+    ck_assert_int_eq(o.timeout, 7);
+    ck_assert_str_eq(o.datadir, "/data");
+    rpc_server_options_clear(&o);
+    ck_assert_ptr_null(o.bind);
+    config_free(cfg);
+
+    char *argv2[] = {"prog", "-rpcthreads=0", NULL};
+    cfg = config_new();
+    ck_assert(config_parse_args(cfg, 2, argv2, &first, err, sizeof err));
+    ck_assert(!rpc_server_options_from_config(&o, cfg, 8732, "/data", err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "-rpcthreads"));
+    config_free(cfg);
+
+    cfg = config_new();
+    ck_assert(rpc_server_options_from_config(&o, cfg, 8732, "/data", err, sizeof err));
+    ck_assert_int_eq(o.port, 8732);
+    ck_assert_int_eq(o.threads, RPC_DEFAULT_THREADS);
+    ck_assert_int_eq(o.work_queue, RPC_DEFAULT_WORK_QUEUE);
+    ck_assert_uint_eq(o.n_bind, 0);
+    ck_assert_ptr_null(o.user);
+    rpc_server_options_clear(&o);
+    config_free(cfg);
+}
+END_TEST
+
+static Suite *server_suite(void)
+{
+    Suite *s = suite_create("rpc_server");
+    TCase *tc = tcase_create("server");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_cookie_auth);
+    tcase_add_test(tc, test_password_auth);
+    tcase_add_test(tc, test_http_statuses);
+    tcase_add_test(tc, test_keep_alive);
+    tcase_add_test(tc, test_work_queue);
+    tcase_add_test(tc, test_slow_clients);
+    tcase_add_test(tc, test_stop_finishes_running);
+    tcase_add_test(tc, test_bind_rules);
+    tcase_add_test(tc, test_subnets);
+    tcase_add_test(tc, test_options_from_config);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(server_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    libevent_global_shutdown();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
