@@ -277,6 +277,8 @@ bool params_validate(const struct chain_params *p, char *err, size_t errlen)
         if (!key_pubkey_valid(p->validators[i].pubkey) ||
             !amount_add(&total, p->validators[i].stake))
             return bad(err, errlen, "invalid validator");
+        if (p->validators[i].stake == 0)
+            return bad(err, errlen, "validator stake must be positive");
         if (p->validators[i].stake < p->min_validator_stake)
             return bad(err, errlen, "validator stake below min_validator_stake");
         if (p->validators[i].commission_bps > p->max_commission_bps)
