@@ -249,6 +249,8 @@ bool params_validate(const struct chain_params *p, char *err, size_t errlen)
         return bad(err, errlen, "epoch_slots must be 1..100000");
     if (p->finality_depth == 0)
         return bad(err, errlen, "finality_depth must be positive");
+    if (p->min_validator_stake == 0)
+        return bad(err, errlen, "min_validator_stake must be positive");
     if (p->max_block_size < 1000 || p->max_block_size > 32000000)
         return bad(err, errlen, "max_block_size must be 1000..32000000");
     if (p->max_tx_size < 200 || p->max_tx_size > p->max_block_size)
@@ -277,8 +279,6 @@ bool params_validate(const struct chain_params *p, char *err, size_t errlen)
         if (!key_pubkey_valid(p->validators[i].pubkey) ||
             !amount_add(&total, p->validators[i].stake))
             return bad(err, errlen, "invalid validator");
-        if (p->validators[i].stake == 0)
-            return bad(err, errlen, "validator stake must be positive");
         if (p->validators[i].stake < p->min_validator_stake)
             return bad(err, errlen, "validator stake below min_validator_stake");
         if (p->validators[i].commission_bps > p->max_commission_bps)
