@@ -243,6 +243,9 @@ bool params_validate(const struct chain_params *p, char *err, size_t errlen)
         return bad(err, errlen, "name is empty");
     if (p->hrp[0] == '\0')
         return bad(err, errlen, "hrp is empty");
+    for (const char *c = p->hrp; *c; c++)
+        if (*c < 33 || *c > 126 || (*c >= 'A' && *c <= 'Z'))
+            return bad(err, errlen, "hrp must be lower-case bech32 characters");
     if (p->slot_seconds == 0 || p->slot_seconds > 3600)
         return bad(err, errlen, "slot_seconds must be 1..3600");
     if (p->epoch_slots == 0 || p->epoch_slots > 100000)
