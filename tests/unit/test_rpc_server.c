@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "rpc/rpc.h"
 #include "rpc/server.h"
 #include "util/config.h"
+#include "wallet/rpcclient.h"
 
 static char tmpdir[64];
 static struct rpc_table *table;
@@ -57,8 +59,45 @@ static json_t *m_wallet(struct rpc_call *c)
     return w ? json_string(w) : json_null();
 }
 
+static json_t *m_object(struct rpc_call *c)
+{
+    return json_pack("{s:o,s:[i,s,{}],s:[],s:s}", "amount", json_amount(UINT64_C(2100000012345678)),
+                     "list", 1, "two", "none", "text", "a\"b");
+}
+
+static json_t *m_echo(struct rpc_call *c)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < rpc_argc(c); i++)
+        json_array_append(a, rpc_has(c, i) ? rpc_json(c, i) : json_null());
+    return a;
+}
+
+static json_t *m_amount(struct rpc_call *c)
+{
+    return json_amount(rpc_amount(c, 1, 0));
+}
+
+static json_t *m_text(struct rpc_call *c)
+{
+    return json_string(rpc_str(c, 0, "line1\nline2"));
+}
+
+static json_t *m_fail(struct rpc_call *c)
+{
+    return rpc_error(c, RPC_WALLET_NOT_SPECIFIED, "Wallet file not specified.");
+}
+
 static const struct rpc_method methods[] = {
     {.category = "Test", .name = "ping", .handler = m_ping, .summary = "Pong."},
+    {.category = "Test", .name = "getobject", .handler = m_object, .summary = "An object."},
+    {.category = "Test", .name = "gettext", .handler = m_text, .summary = "Text.",
+     .args = {{"text", RPC_STR, false, NULL, "Text"}}},
+    {.category = "Test", .name = "getblock", .handler = m_echo, .summary = "Echo.",
+     .args = {{"blockhash", RPC_STR, true, NULL, "h"}, {"verbosity", RPC_INT, false, "1", "v"}}},
+    {.category = "Test", .name = "sendtoaddress", .handler = m_amount, .summary = "Amount.",
+     .args = {{"address", RPC_STR, true, NULL, "a"}, {"amount", RPC_AMOUNT, true, NULL, "x"}}},
+    {.category = "Test", .name = "needwallet", .handler = m_fail, .summary = "Fails."},
     {.category = "Test", .name = "gate", .handler = m_gate, .summary = "Waits.", .unlocked = true},
     {.category = "Test", .name = "wallet", .handler = m_wallet, .summary = "Wallet."},
 };
@@ -720,6 +759,222 @@ START_TEST(test_options_from_config)
 }
 END_TEST
 
+/* ---- The client library and fml-cli ---- */
+
+START_TEST(test_raw_json)
+{
+    const char *text = " {\"result\" : {\"a\":[1, 2.50000000 ,{}],\"b\":\"x\\\"}\"},"
+                       "\"error\":null, \"id\":1 } ";
+    const char *v;
+    size_t vlen;
+    ck_assert(rpc_raw_member(text, strlen(text), "result", &v, &vlen));
+    ck_assert_int_eq((int)vlen, (int)strlen("{\"a\":[1, 2.50000000 ,{}],\"b\":\"x\\\"}\"}"));
+    ck_assert(strncmp(v, "{\"a\"", 4) == 0);
+    ck_assert(rpc_raw_member(text, strlen(text), "error", &v, &vlen));
+    ck_assert(vlen == 4 && memcmp(v, "null", 4) == 0);
+    ck_assert(!rpc_raw_member(text, strlen(text), "missing", &v, &vlen));
+    ck_assert(!rpc_raw_member("[1]", 3, "result", &v, &vlen));
+    ck_assert(!rpc_raw_member("{\"result\":1", 11, "result", &v, &vlen));
+
+    const char *compact_text = "{\"a\":[1,2.50000000,{}],\"b\":\"x\\\"}\",\"c\":[]}";
+    char *pretty = rpc_raw_reindent(compact_text, strlen(compact_text), 2);
+    ck_assert_str_eq(pretty, "{\n"
+                             "  \"a\": [\n"
+                             "    1,\n"
+                             "    2.50000000,\n"
+                             "    {\n"
+                             "    }\n"
+                             "  ],\n"
+                             "  \"b\": \"x\\\"}\",\n"
+                             "  \"c\": [\n"
+                             "  ]\n"
+                             "}");
+    free(pretty);
+    /* Same layout as the server's own pretty printer. */
+    json_t *obj = json_pack("{s:[i,{s:o}],s:{},s:[s]}", "a", 1, "b", json_amount(1), "e", "l", "z");
+    char *compact = rpc_json_dumps(obj, 0, NULL);
+    char *mine = rpc_json_dumps(obj, 2, NULL);
+    pretty = rpc_raw_reindent(compact, strlen(compact), 2);
+    ck_assert_str_eq(pretty, mine);
+    free(pretty);
+    free(mine);
+    free(compact);
+    json_decref(obj);
+    const char *bad[] = {"", "{", "[1,]", "{\"a\"}", "01", "1.", "\"\x01\"", "tru", "[1] x", "\"\\q\""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(rpc_raw_reindent(bad[i], strlen(bad[i]), 2) == NULL, "accepted %s", bad[i]);
+}
+END_TEST
+
+START_TEST(test_client_calls)
+{
+    struct rpc_server *s = start_default();
+    port = rpc_server_port(s);
+    char cookie[128];
+    snprintf(cookie, sizeof cookie, "%s", rpc_server_cookie_path(s));
+    struct rpc_client_options o = {.port = port, .cookie_file = cookie, .timeout = 10};
+    struct rpc_reply r;
+    char err[256];
+    ck_assert_int_eq(rpc_client_call(&o, "getobject", NULL, &r, err, sizeof err), RPC_CLIENT_OK);
+    ck_assert_int_eq(r.http.status, 200);
+    ck_assert(!r.is_error);
+    ck_assert_int_eq((int)r.result_len, (int)strlen("{\"amount\":21000000.12345678,\"list\":[1,\"two\",{}],\"none\":[],\"text\":\"a\\\"b\"}"));
+    const char *head = "{\"amount\":21000000.12345678,";
+    ck_assert(strncmp(r.result, head, strlen(head)) == 0);
+    rpc_reply_free(&r);
+
+    json_t *params = json_pack("[s,s]", "addr", "0.00000001");
+    ck_assert_int_eq(rpc_client_call(&o, "sendtoaddress", params, &r, err, sizeof err), RPC_CLIENT_OK);
+    ck_assert_int_eq((int)r.result_len, 10);
+    ck_assert(memcmp(r.result, "0.00000001", 10) == 0);
+    rpc_reply_free(&r);
+    json_decref(params);
+
+    ck_assert_int_eq(rpc_client_call(&o, "nosuch", NULL, &r, err, sizeof err), RPC_CLIENT_OK);
+    ck_assert_int_eq(r.http.status, 404);
+    ck_assert(r.is_error);
+    ck_assert_int_eq(r.code, RPC_METHOD_NOT_FOUND);
+    ck_assert_str_eq(r.message, "Method not found");
+    rpc_reply_free(&r);
+
+    /* Wrong password: the HTTP status, no JSON. */
+    struct rpc_client_options bad = o;
+    bad.user = "x";
+    bad.password = "y";
+    ck_assert_int_eq(rpc_client_call(&bad, "ping", NULL, &r, err, sizeof err), RPC_CLIENT_OK);
+    ck_assert_int_eq(r.http.status, 401);
+    ck_assert_ptr_null(r.result);
+    rpc_reply_free(&r);
+
+    bad = o;
+    bad.cookie_file = "/nonexistent/.cookie";
+    ck_assert_int_eq(rpc_client_call(&bad, "ping", NULL, &r, err, sizeof err),
+                     RPC_CLIENT_NO_CREDENTIALS);
+    rpc_reply_free(&r);
+    ck_assert_int_eq(atomic_load(&calls), 0);
+    rpc_server_stop(s);
+
+    /* Nothing listens any more. */
+    ck_assert_int_eq(rpc_client_call(&o, "ping", NULL, &r, err, sizeof err),
+                     RPC_CLIENT_NO_CREDENTIALS); /* the cookie went with the server */
+    bad = o;
+    bad.user = "u";
+    bad.password = "p";
+    ck_assert_int_eq(rpc_client_call(&bad, "ping", NULL, &r, err, sizeof err),
+                     RPC_CLIENT_CONNECT_FAILED);
+    rpc_reply_free(&r);
+}
+END_TEST
+
+/* Runs fml-cli (FML_CLI or ./fml-cli) with args, input (a printf format,
+ * NULL: none) on stdin; returns its exit status and what it printed. */
+static int run_cli(const char *args, const char *input, char *out, size_t outlen, char *errbuf,
+                   size_t errlen)
+{
+    const char *cli = getenv("FML_CLI") ? getenv("FML_CLI") : "./fml-cli";
+    ck_assert_msg(access(cli, X_OK) == 0, "%s not found (set FML_CLI)", cli);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s%s%s%s -datadir=%s -regtest -rpcport=%u %s >%s/out 2>%s/err",
+             input ? "printf '" : "", input ? input : "", input ? "' | " : "", cli, tmpdir, port,
+             args, tmpdir, tmpdir);
+    int status = system(cmd);
+    char path[128];
+    snprintf(path, sizeof path, "%s/out", tmpdir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(out, 1, outlen - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    snprintf(path, sizeof path, "%s/err", tmpdir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    n = fread(errbuf, 1, errlen - 1, f);
+    errbuf[n] = '\0';
+    fclose(f);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+START_TEST(test_cli)
+{
+    char regtest[128];
+    snprintf(regtest, sizeof regtest, "%s/regtest", tmpdir);
+    ck_assert_int_eq(mkdir(regtest, 0700), 0);
+    struct rpc_server_options o;
+    rpc_server_options_init(&o);
+    o.datadir = regtest;
+    char err[256];
+    struct rpc_server *s = rpc_server_start(&o, table, &env, err, sizeof err);
+    ck_assert_ptr_nonnull(s);
+    port = rpc_server_port(s);
+    char out[4096], errbuf[4096];
+
+    ck_assert_int_eq(run_cli("getobject", NULL, out, sizeof out, errbuf, sizeof errbuf), 0);
+    ck_assert_str_eq(out, "{\n"
+                          "  \"amount\": 21000000.12345678,\n"
+                          "  \"list\": [\n"
+                          "    1,\n"
+                          "    \"two\",\n"
+                          "    {\n"
+                          "    }\n"
+                          "  ],\n"
+                          "  \"none\": [\n"
+                          "  ],\n"
+                          "  \"text\": \"a\\\"b\"\n"
+                          "}\n");
+    ck_assert_str_eq(errbuf, "");
+    /* Strings print raw; null prints nothing. */
+    ck_assert_int_eq(run_cli("gettext", NULL, out, sizeof out, errbuf, sizeof errbuf), 0);
+    ck_assert_str_eq(out, "line1\nline2\n");
+    ck_assert_int_eq(run_cli("getblock 00ab", NULL, out, sizeof out, errbuf, sizeof errbuf), 0);
+    ck_assert_str_eq(out, "[\n  \"00ab\"\n]\n");
+    /* Numeric arguments of the table are sent as JSON, amounts as strings. */
+    ck_assert_int_eq(run_cli("getblock 00ab 2", NULL, out, sizeof out, errbuf, sizeof errbuf), 0);
+    ck_assert_str_eq(out, "[\n  \"00ab\",\n  2\n]\n");
+    ck_assert_int_eq(run_cli("-named getblock verbosity=0 blockhash=ff", NULL, out, sizeof out,
+                             errbuf, sizeof errbuf), 0);
+    ck_assert_str_eq(out, "[\n  \"ff\",\n  0\n]\n");
+    ck_assert_int_eq(run_cli("sendtoaddress a 999999999.99999999", NULL, out, sizeof out, errbuf,
+                             sizeof errbuf), 0);
+    ck_assert_str_eq(out, "999999999.99999999\n");
+    ck_assert_int_eq(run_cli("-stdin getblock", "ee\\n3\\n", out, sizeof out, errbuf, sizeof errbuf), 0);
+    ck_assert_str_eq(out, "[\n  \"ee\",\n  3\n]\n");
+
+    /* Errors. */
+    ck_assert_int_eq(run_cli("getblock 00ab x", NULL, out, sizeof out, errbuf, sizeof errbuf), 1);
+    ck_assert_str_eq(errbuf, "error: Error parsing JSON: x\n");
+    ck_assert_int_eq(run_cli("sendtoaddress a 0.000000001", NULL, out, sizeof out, errbuf,
+                             sizeof errbuf), 1);
+    ck_assert_str_eq(out, "");
+    ck_assert_str_eq(errbuf, "error code: -3\nerror message:\nInvalid amount\n");
+    ck_assert_int_eq(run_cli("nosuch", NULL, out, sizeof out, errbuf, sizeof errbuf), 1);
+    ck_assert_str_eq(errbuf, "error code: -32601\nerror message:\nMethod not found\n");
+    ck_assert_int_eq(run_cli("needwallet", NULL, out, sizeof out, errbuf, sizeof errbuf), 1);
+    const char *hint = "error code: -19\nerror message:\nWallet file not specified. Or for the "
+                       "CLI, specify the \"-rpcwallet=<walletname>\" option";
+    ck_assert_msg(strncmp(errbuf, hint, strlen(hint)) == 0, "got: %s", errbuf);
+    ck_assert_int_eq(run_cli("-rpcuser=a -rpcpassword=b ping", NULL, out, sizeof out, errbuf,
+                             sizeof errbuf), 1);
+    ck_assert_str_eq(errbuf, "error: Authorization failed: Incorrect rpcuser or rpcpassword\n");
+    ck_assert_int_eq(run_cli("", NULL, out, sizeof out, errbuf, sizeof errbuf), 1);
+    ck_assert_str_eq(errbuf, "error: too few parameters (need at least command)\n");
+    ck_assert_int_eq(run_cli("-nosuchoption ping", NULL, out, sizeof out, errbuf, sizeof errbuf), 1);
+    ck_assert_int_eq(atomic_load(&calls), 0);
+    ck_assert_int_eq(run_cli("ping", NULL, out, sizeof out, errbuf, sizeof errbuf), 0);
+    ck_assert_int_eq(atomic_load(&calls), 1);
+    uint16_t live_port = port;
+    rpc_server_stop(s);
+
+    port = live_port;
+    ck_assert_int_eq(run_cli("-rpcpassword=x ping", NULL, out, sizeof out, errbuf, sizeof errbuf), 1);
+    char expected[256];
+    snprintf(expected, sizeof expected,
+             "error: Could not connect to the server 127.0.0.1:%u\n\nMake sure the fmld server is "
+             "running and that you are connecting to the correct RPC port.\n",
+             live_port);
+    ck_assert_str_eq(errbuf, expected);
+}
+END_TEST
+
 static Suite *server_suite(void)
 {
     Suite *s = suite_create("rpc_server");
@@ -736,6 +991,9 @@ static Suite *server_suite(void)
     tcase_add_test(tc, test_bind_rules);
     tcase_add_test(tc, test_subnets);
     tcase_add_test(tc, test_options_from_config);
+    tcase_add_test(tc, test_raw_json);
+    tcase_add_test(tc, test_client_calls);
+    tcase_add_test(tc, test_cli);
     suite_add_tcase(s, tc);
     return s;
 }
