@@ -397,9 +397,12 @@ static bool check_auth(const struct rpc_server *s, struct evhttp_request *req)
     return ok;
 }
 
-static bool enqueue(struct rpc_server *s, struct rpc_req *r)
+/* Queues r for a worker; false when the queue is full or stopped
+ * (*stopped tells which). */
+static bool enqueue(struct rpc_server *s, struct rpc_req *r, bool *stopped)
 {
     pthread_mutex_lock(&s->mu);
+    *stopped = s->q_stop;
     bool ok = !s->q_stop && s->q_len < s->q_max;
     if (ok) {
         r->next_queued = NULL;
@@ -487,7 +490,10 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
         return;
     }
     if (!check_auth(s, req)) {
-        log_printf("ThreadRPCServer incorrect password attempt from %s\n", peer_text);
+        /* Only wrong credentials are worth a line; probes without any are
+         * common and would flood the log. */
+        if (evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization"))
+            log_printf("ThreadRPCServer incorrect password attempt from %s\n", peer_text);
         struct timeval delay = {s->auth_delay_ms / 1000, (s->auth_delay_ms % 1000) * 1000};
         r->ev = evtimer_new(s->base, auth_failed, r);
         if (!r->ev || evtimer_add(r->ev, &delay) != 0)
@@ -504,7 +510,12 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
     }
     evbuffer_remove(in, r->body, r->body_len);
     r->body[r->body_len] = '\0';
-    if (!enqueue(s, r)) {
+    bool stopped;
+    if (!enqueue(s, r, &stopped)) {
+        if (stopped) {
+            send_text(r, 503, "Server shutting down");
+            return;
+        }
         log_printf("WARNING: request rejected because http work queue depth exceeded, it can "
                    "be increased with the -rpcworkqueue= setting\n");
         send_text(r, 503, "Work queue depth exceeded");
