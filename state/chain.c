@@ -48,6 +48,7 @@ struct chain {
     struct block_index **leaves; /* blocks with no known child: tip candidates */
     size_t nleaves, leaves_cap;
     struct lthash lt;
+    struct block_index *best_header; /* most blocks among valid headers; first seen wins */
     uint64_t next_seq;
     struct chain_listener *listeners;
     size_t nlisteners;
@@ -585,27 +586,65 @@ done:
     return ok;
 }
 
-/* Marks bi invalid and every known descendant invalid-child; the parent
- * becomes a tip candidate again. */
+static void recompute_best_header(struct chain *c);
+
+static int cmp_height(const void *a, const void *b)
+{
+    const struct block_index *x = *(struct block_index *const *)a;
+    const struct block_index *y = *(struct block_index *const *)b;
+    return (x->hdr.height > y->hdr.height) - (x->hdr.height < y->hdr.height);
+}
+
+/* Marks bi invalid and every known descendant invalid-child (in height order,
+ * so each learns it from its parent); the parent becomes a tip candidate
+ * again. */
 static void mark_failed(struct chain *c, struct block_index *bi)
 {
+    const struct hmap_slot *slot;
+    struct block_index **above;
+    size_t n = 0;
+
     bi->status |= BLOCK_FAILED;
     (void)index_write(c, bi, false);
-    for (size_t i = 0; i < c->nleaves;) {
-        struct block_index *leaf = c->leaves[i];
-        if (leaf != bi && ancestor(leaf, bi->hdr.height) != bi) {
-            i++;
-            continue;
+    leaves_remove(c, bi);
+    above = malloc((hmap_count(&c->map) + 1) * sizeof(*above));
+    if (above) {
+        for (size_t i = 0; hmap_next(&c->map, &i, &slot);) {
+            struct block_index *x = slot->val;
+            if (x->hdr.height > bi->hdr.height)
+                above[n++] = x;
         }
-        for (struct block_index *p = leaf; p != bi; p = p->prev)
-            if (!(p->status & BLOCK_FAILED_CHILD)) {
-                p->status |= BLOCK_FAILED_CHILD;
-                (void)index_write(c, p, false);
+        qsort(above, n, sizeof(*above), cmp_height);
+        for (size_t i = 0; i < n; i++) {
+            struct block_index *x = above[i];
+            if (x->prev && is_failed(x->prev) && !(x->status & BLOCK_FAILED_CHILD)) {
+                x->status |= BLOCK_FAILED_CHILD;
+                (void)index_write(c, x, false);
+                leaves_remove(c, x);
             }
-        leaves_remove(c, leaf);
+        }
+        free(above);
     }
-    if (bi->prev && !is_failed(bi->prev))
+    if (bi->prev && !is_failed(bi->prev) && (bi->prev->status & BLOCK_HAVE_DATA))
         (void)leaves_add(c, bi->prev);
+    recompute_best_header(c);
+}
+
+static void consider_header(void *arg, const struct block_index *cbi)
+{
+    struct chain *c = arg;
+    struct block_index *bi = (struct block_index *)cbi;
+    if (is_failed(bi))
+        return;
+    if (bi->hdr.height > c->best_header->hdr.height ||
+        (bi->hdr.height == c->best_header->hdr.height && bi->seq < c->best_header->seq))
+        c->best_header = bi;
+}
+
+static void recompute_best_header(struct chain *c)
+{
+    c->best_header = tip_of(c);
+    chain_foreach_index(c, consider_header, c);
 }
 
 /* The most blocks wins; among equals the first seen. */
@@ -716,41 +755,111 @@ static bool check_header_context(const struct chain_params *p, const struct bloc
     return true;
 }
 
+/* A header whose parent is known: contextual checks, the proposer's
+ * signature, and an index entry (without the body).  Whether the proposer led
+ * the slot is checked when the block is connected, against its parent's
+ * state. */
+static bool accept_header(struct chain *c, const struct block_header *hdr,
+                          const uint8_t hash[HASH_SIZE], struct block_index **out,
+                          struct validation *v)
+{
+    struct block_index *bi = hmap_get(&c->map, hash, HASH_SIZE), *prev;
+    if (bi) {
+        if (is_failed(bi))
+            return val_fail(v, VAL_CONSENSUS, "duplicate-invalid");
+        *out = bi;
+        return true;
+    }
+    prev = hmap_get(&c->map, hdr->prev, HASH_SIZE);
+    if (!prev)
+        return val_fail(v, VAL_PREMATURE, "prev-blk-not-found");
+    if (is_failed(prev))
+        return val_fail(v, VAL_CONSENSUS, "bad-prevblk");
+    if (!check_header_context(c->params, hdr, &prev->hdr, v))
+        return false;
+    if (prev != tip_of(c)) {
+        struct block_index *fork = fork_point(tip_of(c), prev);
+        if (chain_height(c) - fork->hdr.height > c->params->finality_depth)
+            return val_fail(v, VAL_CONSENSUS, "bad-fork-prior-to-finality");
+    }
+    if (hdr->version != BLOCK_VERSION)
+        return val_fail(v, VAL_CONSENSUS, "bad-blk-version");
+    if (!header_check_sig(hdr, c->params->genesis_hash))
+        return val_fail(v, VAL_CONSENSUS, "bad-blk-sig");
+    if (!(bi = index_add(c, hdr, hash)))
+        return val_fail(v, VAL_ERROR, "out-of-memory");
+    if (!index_write(c, bi, false))
+        return val_fail(v, VAL_ERROR, "db-write-error");
+    if (hdr->height > c->best_header->hdr.height)
+        c->best_header = bi;
+    *out = bi;
+    return true;
+}
+
+bool chain_process_header(struct chain *c, const struct block_header *hdr, struct validation *v)
+{
+    uint8_t hash[HASH_SIZE];
+    struct block_index *bi;
+    val_init(v);
+    header_hash(hdr, hash);
+    if (hmap_get(&c->map, hash, HASH_SIZE) && !is_failed(hmap_get(&c->map, hash, HASH_SIZE)))
+        return val_fail(v, VAL_DUPLICATE, "duplicate");
+    return accept_header(c, hdr, hash, &bi, v);
+}
+
 bool chain_process_block(struct chain *c, const struct block *b, struct validation *v)
 {
     uint8_t hash[HASH_SIZE];
-    struct block_index *bi, *prev;
+    struct block_index *bi;
 
     val_init(v);
     header_hash(&b->hdr, hash);
     bi = hmap_get(&c->map, hash, HASH_SIZE);
     if (bi && (bi->status & BLOCK_HAVE_DATA))
         return val_fail(v, VAL_DUPLICATE, is_failed(bi) ? "duplicate-invalid" : "duplicate");
-    prev = hmap_get(&c->map, b->hdr.prev, HASH_SIZE);
-    if (!prev)
-        return val_fail(v, VAL_PREMATURE, "prev-blk-not-found");
-    if (is_failed(prev))
-        return val_fail(v, VAL_CONSENSUS, "bad-prevblk");
-    if (!check_header_context(c->params, &b->hdr, &prev->hdr, v))
+    if (!accept_header(c, &b->hdr, hash, &bi, v))
         return false;
-    if (!chain_contains(c, prev) || prev != tip_of(c)) {
-        struct block_index *fork = fork_point(tip_of(c), prev);
-        if (chain_height(c) - fork->hdr.height > c->params->finality_depth)
-            return val_fail(v, VAL_CONSENSUS, "bad-fork-prior-to-finality");
-    }
-    /* A body that does not match its header (Merkle root, signature) is
-     * rejected without recording the hash: the header may be honest. */
+    if (!(bi->prev->status & BLOCK_HAVE_DATA))
+        return val_fail(v, VAL_PREMATURE, "prev-blk-not-stored");
+    /* A body that does not match its header (Merkle root) is rejected
+     * without marking the header: the header may be honest. */
     if (!block_check(b, c->params, v))
         return false;
-
-    if (!bi && !(bi = index_add(c, &b->hdr, hash)))
-        return val_fail(v, VAL_ERROR, "out-of-memory");
     if (!store_block(c, bi, b))
         return val_fail(v, VAL_ERROR, "block-store-error");
-    leaves_remove(c, prev);
+    leaves_remove(c, bi->prev);
     if (!leaves_add(c, bi))
         return val_fail(v, VAL_ERROR, "out-of-memory");
     return activate_best_chain(c, b, bi, v);
+}
+
+const struct block_index *chain_best_header(const struct chain *c)
+{
+    return c->best_header->hdr.height > tip_of(c)->hdr.height ? c->best_header : tip_of(c);
+}
+
+size_t chain_missing_blocks(const struct chain *c, const struct block_index **out, size_t max)
+{
+    const struct block_index *best = chain_best_header(c);
+    size_t n = 0, total = 0;
+    if (best == tip_of(c) || is_failed(best))
+        return 0;
+    /* Walk down to the active chain, remembering the blocks without data;
+     * return the lowest max of them, lowest first. */
+    for (const struct block_index *p = best; p && !chain_contains(c, p); p = p->prev)
+        if (!(p->status & BLOCK_HAVE_DATA))
+            total++;
+    size_t skip = total > max ? total - max : 0;
+    n = total - skip;
+    size_t i = total;
+    for (const struct block_index *p = best; p && !chain_contains(c, p); p = p->prev) {
+        if (p->status & BLOCK_HAVE_DATA)
+            continue;
+        i--;
+        if (i < n)
+            out[i] = p;
+    }
+    return n;
 }
 
 bool chain_invalidate(struct chain *c, const uint8_t hash[HASH_SIZE], struct validation *v)
@@ -803,6 +912,7 @@ bool chain_reconsider(struct chain *c, const uint8_t hash[HASH_SIZE], struct val
     const struct hmap_slot *slot;
     for (size_t i = 0; hmap_next(&c->map, &i, &slot);)
         (void)index_write(c, slot->val, false);
+    recompute_best_header(c);
     return activate_best_chain(c, NULL, NULL, v);
 }
 
@@ -861,7 +971,8 @@ static bool load_index(struct chain *c, char *err, size_t errlen)
     hmap_init(&parents);
     for (size_t i = 0; hmap_next(&c->map, &i, &slot);) {
         struct block_index *bi = slot->val;
-        if (bi->prev && !hmap_put(&parents, bi->prev->hash, HASH_SIZE, bi->prev, NULL)) {
+        if (bi->prev && (bi->status & BLOCK_HAVE_DATA) &&
+            !hmap_put(&parents, bi->prev->hash, HASH_SIZE, bi->prev, NULL)) {
             hmap_free(&parents, NULL);
             snprintf(err, errlen, "out of memory");
             return false;
@@ -1117,6 +1228,7 @@ struct chain *chain_open(const struct chain_params *params, const char *datadir,
                               "(restart with -reindex)");
         goto fail;
     }
+    recompute_best_header(c);
     if (!activate_best_chain(c, NULL, NULL, &v) && v.cls == VAL_ERROR) {
         snprintf(err, errlen, "cannot connect the best chain: %s", v.reason);
         goto fail;

@@ -80,9 +80,22 @@ bool chain_find_tx(struct chain *c, const uint8_t txid[HASH_SIZE], struct tx *ou
 
 /* Validates and stores a block, then moves the active chain to the best
  * chain.  False with a reason when the block is invalid (VAL_CONSENSUS,
- * VAL_MALFORMED), unconnectable (VAL_PREMATURE: unknown parent), already known
- * (VAL_DUPLICATE) or on a local error (VAL_ERROR). */
+ * VAL_MALFORMED), unconnectable (VAL_PREMATURE: unknown parent, or parent
+ * known only by its header), already known (VAL_DUPLICATE) or on a local
+ * error (VAL_ERROR). */
 bool chain_process_block(struct chain *c, const struct block *b, struct validation *v);
+
+/* Checks a header whose parent is known (context, signature) and indexes it
+ * without its body; the body can follow (headers-first sync).  Reasons as
+ * for blocks; VAL_DUPLICATE when already known. */
+bool chain_process_header(struct chain *c, const struct block_header *hdr, struct validation *v);
+
+/* The tip of the best valid header chain (the active tip when no header
+ * beats it). */
+const struct block_index *chain_best_header(const struct chain *c);
+/* Blocks of the best header chain that lack their body, lowest first, at
+ * most max: what to download next. */
+size_t chain_missing_blocks(const struct chain *c, const struct block_index **out, size_t max);
 
 /* Marks a block and its descendants invalid and moves to the best remaining
  * chain; chain_reconsider undoes that. */

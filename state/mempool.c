@@ -27,7 +27,32 @@ struct mempool {
     struct hmap by_sender;     /* sender -> run */
     struct tx *readd;          /* transactions of disconnected blocks */
     size_t nreadd;
+    struct mempool_listener {
+        void (*added)(void *arg, const struct mempool_entry *e);
+        void *arg;
+    } *listeners;
+    size_t nlisteners;
 };
+
+void mempool_add_listener(struct mempool *mp,
+                          void (*added)(void *arg, const struct mempool_entry *e), void *arg)
+{
+    struct mempool_listener *l = realloc(mp->listeners, (mp->nlisteners + 1) * sizeof(*l));
+    if (!l)
+        return;
+    mp->listeners = l;
+    mp->listeners[mp->nlisteners++] = (struct mempool_listener){added, arg};
+}
+
+void mempool_remove_listener(struct mempool *mp, void *arg)
+{
+    for (size_t i = 0; i < mp->nlisteners;)
+        if (mp->listeners[i].arg == arg)
+            memmove(&mp->listeners[i], &mp->listeners[i + 1],
+                    (--mp->nlisteners - i) * sizeof(*mp->listeners));
+        else
+            i++;
+}
 
 static void entry_free(struct mempool_entry *e)
 {
@@ -288,6 +313,8 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
         return val_fail(v, VAL_POLICY, "mempool-full");
     LOG_DEBUG(LOG_MEMPOOL, "accepted tx nonce %llu (%zu bytes, %zu in pool)",
               (unsigned long long)tx->nonce, size, hmap_count(&mp->by_txid));
+    for (size_t i = 0; i < mp->nlisteners; i++)
+        mp->listeners[i].added(mp->listeners[i].arg, e);
     return true;
 }
 
@@ -380,6 +407,7 @@ void mempool_free(struct mempool *mp)
     for (size_t i = 0; i < mp->nreadd; i++)
         tx_free(&mp->readd[i]);
     free(mp->readd);
+    free(mp->listeners);
     free(mp);
 }
 

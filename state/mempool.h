@@ -69,7 +69,13 @@ const struct mempool_entry **mempool_entries(const struct mempool *mp, size_t *n
  * transactions in nonce order.  The caller frees the array. */
 const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n);
 
-/* Chain events (the mempool registers these as a chain listener). */
+/* Removes a transaction and the later ones of its sender. */
 void mempool_remove(struct mempool *mp, const uint8_t txid[HASH_SIZE]);
+
+/* Told about every transaction that enters the pool (for relay), after it
+ * entered, with the node lock held. */
+void mempool_add_listener(struct mempool *mp,
+                          void (*added)(void *arg, const struct mempool_entry *e), void *arg);
+void mempool_remove_listener(struct mempool *mp, void *arg);
 
 #endif

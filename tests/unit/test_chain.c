@@ -437,6 +437,61 @@ START_TEST(bad_blocks_are_rejected_with_reasons)
 }
 END_TEST
 
+START_TEST(headers_first_then_bodies)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct validation v;
+    struct block blocks[6];
+    const struct block_index *missing[8];
+    char cmd[600];
+
+    /* Record six blocks on one node. */
+    for (int i = 0; i < 6; i++) {
+        build_next(c, mp, &blocks[i]);
+        ck_assert(chain_process_block(c, &blocks[i], &v));
+    }
+    mempool_free(mp);
+    chain_close(c);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s/blocks %s/chainstate", datadir, datadir);
+    ck_assert_int_eq(system(cmd), 0);
+
+    /* A fresh node learns the headers first: nothing connects, but it knows
+     * what to fetch, lowest first. */
+    c = open_chain();
+    for (int i = 0; i < 6; i++)
+        ck_assert_msg(chain_process_header(c, &blocks[i].hdr, &v), "%s", v.reason);
+    ck_assert(!chain_process_header(c, &blocks[2].hdr, &v));
+    ck_assert_str_eq(v.reason, "duplicate");
+    ck_assert_uint_eq(chain_height(c), 0);
+    ck_assert_uint_eq(chain_best_header(c)->hdr.height, 6);
+    ck_assert_uint_eq(chain_missing_blocks(c, missing, 8), 6);
+    ck_assert_uint_eq(missing[0]->hdr.height, 1);
+    ck_assert_uint_eq(chain_missing_blocks(c, missing, 2), 2);
+    ck_assert_uint_eq(missing[1]->hdr.height, 2);
+
+    /* A body whose parent body is missing waits; in order they connect. */
+    ck_assert(!chain_process_block(c, &blocks[3], &v));
+    ck_assert_str_eq(v.reason, "prev-blk-not-stored");
+    for (int i = 0; i < 6; i++)
+        ck_assert_msg(chain_process_block(c, &blocks[i], &v), "%d: %s", i, v.reason);
+    ck_assert_uint_eq(chain_height(c), 6);
+    ck_assert_uint_eq(chain_missing_blocks(c, missing, 8), 0);
+
+    /* A header with a forged signature is refused. */
+    struct block_header forged = blocks[5].hdr;
+    forged.slot += 100;
+    forged.time = params_slot_start(&params, forged.slot);
+    memcpy(forged.prev, chain_tip(c)->hash, 32);
+    forged.height = 7;
+    ck_assert(!chain_process_header(c, &forged, &v));
+    ck_assert_str_eq(v.reason, "bad-blk-sig");
+    chain_close(c);
+    for (int i = 0; i < 6; i++)
+        block_free(&blocks[i]);
+}
+END_TEST
+
 static Suite *chain_suite(void)
 {
     Suite *s = suite_create("chain");
@@ -449,6 +504,7 @@ static Suite *chain_suite(void)
     tcase_add_test(tc, invalidate_restores_exact_state_and_reconsider_returns);
     tcase_add_test(tc, longer_branch_wins_and_transactions_return);
     tcase_add_test(tc, bad_blocks_are_rejected_with_reasons);
+    tcase_add_test(tc, headers_first_then_bodies);
     suite_add_tcase(s, tc);
     return s;
 }
