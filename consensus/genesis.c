@@ -142,7 +142,8 @@ bool genesis_state(const struct chain_params *p, struct kvlist *out)
     if (!add_wbuf(out, VALIDATOR_LIST_KEY, 1, &w))
         goto done;
 
-    qsort(sched.entries, sched.n, sizeof(*sched.entries), cmp_sched);
+    if (sched.n)
+        qsort(sched.entries, sched.n, sizeof(*sched.entries), cmp_sched);
     memcpy(sched.seed, mix, HASH_SIZE);
     for (int which = SCHEDULE_CUR; which <= SCHEDULE_NEXT; which++) {
         uint8_t key[2];
