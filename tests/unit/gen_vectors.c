@@ -270,6 +270,22 @@ static void print_schedule(const struct chain_params *p)
     printf("\n");
 }
 
+static void print_networks(void)
+{
+    static const enum network nets[] = {NET_MAIN, NET_TEST, NET_REGTEST};
+    printf("## Genesis hashes of the built-in networks\n\n");
+    for (size_t i = 0; i < 3; i++) {
+        struct chain_params p;
+        char label[PARAMS_NAME_MAX + 8];
+        if (!params_init(&p, nets[i]))
+            die("params_init");
+        snprintf(label, sizeof(label), "  %-8s ", p.name);
+        print_hex(label, p.genesis_hash, HASH_SIZE);
+        params_free(&p);
+    }
+    printf("\n");
+}
+
 int main(void)
 {
     struct chain_params regtest;
@@ -277,6 +293,7 @@ int main(void)
         die("sodium_init");
     if (!params_init(&regtest, NET_REGTEST))
         die("params_init");
+    print_networks();
     print_validators(&regtest);
     print_addresses();
     print_hashes();

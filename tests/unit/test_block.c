@@ -247,6 +247,15 @@ START_TEST(test_genesis_vector)
     /* No transactions: the Merkle root of none is zero. */
     ck_assert(hash_is_zero(h.tx_root));
     ck_assert_uint_eq(h.time, regtest.genesis_time);
+
+    /* The other built-in networks (also recomputed independently). */
+    ck_assert_hex_eq(testnet.genesis_hash, HASH_SIZE,
+                     "b94e3f32554348791304e3613b5bed39d64d70a4befcbe83062955d841ade0b2");
+    struct chain_params mainnet;
+    ck_assert(params_init(&mainnet, NET_MAIN));
+    ck_assert_hex_eq(mainnet.genesis_hash, HASH_SIZE,
+                     "029dcd8c482f98311687c0c0e1a35d2143d3e97dac932e1a863f063b524a5ae8");
+    params_free(&mainnet);
 }
 END_TEST
 
