@@ -48,7 +48,7 @@ struct loader {
     char *line;             /* [max_line + 2] */
     size_t lineno;
 
-    char **cells;           /* [n_cols + 1] pointers into line */
+    char **cells;           /* [max_columns + 1] pointers into line */
     char **names;           /* header names, owned */
     size_t n_cols;
     size_t label_col;

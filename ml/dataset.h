@@ -39,11 +39,12 @@ long ml_dataset_feature_index(const struct ml_dataset *ds, const char *name);
 /* Number of missing (NAN) cells. */
 size_t ml_dataset_count_missing(const struct ml_dataset *ds);
 
-/* A new dataset holding rows idx[0..n) of ds, in that order, with ds's names. */
+/* A new dataset holding rows idx[0..n) of ds, in that order, with ds's names;
+ * NULL when out of memory or an index is out of range. */
 struct ml_dataset *ml_dataset_subset(const struct ml_dataset *ds, const size_t *idx, size_t n);
 
 /* Permutes the rows of ds in place with a Fisher-Yates shuffle seeded by seed. */
-bool ml_dataset_shuffle(struct ml_dataset *ds, uint64_t seed);
+bool ml_dataset_shuffle(struct ml_dataset *ds, uint64_t seed) __attribute__((warn_unused_result));
 
 /* Shuffles the row order with seed, then puts round(n_rows * test_fraction)
  * rows in *test and the rest in *train (both new).  test_fraction in [0, 1). */

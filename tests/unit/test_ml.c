@@ -154,15 +154,18 @@ START_TEST(csv_label_forms)
 
     o.positive_class = "pos";
     expect_error("a,y\n1,pos\n2,neg\n3,maybe\n", &o,
-                 "t.csv:4: column 'y': a third label 'maybe' (a positive class needs a binary label)");
-    expect_error("a,y\n1,Pos\n2,neg\n", &o, "t.csv: column 'y': positive class 'pos' does not occur");
+                 "t.csv:4: column 'y': a third label 'maybe' "
+                 "(a positive class needs a binary label)");
+    expect_error("a,y\n1,Pos\n2,neg\n", &o,
+                 "t.csv: column 'y': positive class 'pos' does not occur");
     expect_error_label("a,y\n1,1\n2,NA\n", "t.csv:3: column 'y': missing label");
 }
 END_TEST
 
 START_TEST(csv_bad_cell)
 {
-    expect_error_label("glucose,y\n1,0\n2,1\nabc,0\n", "t.csv:4: column 'glucose': 'abc' is not a number");
+    expect_error_label("glucose,y\n1,0\n2,1\nabc,0\n",
+                       "t.csv:4: column 'glucose': 'abc' is not a number");
     /* Only plain decimals: no hex, infinities, NaN or trailing junk. */
     expect_error_label("a,y\n0x10,1\n", "t.csv:2: column 'a': '0x10' is not a number");
     expect_error_label("a,y\ninf,1\n", "t.csv:2: column 'a': 'inf' is not a number");
@@ -212,7 +215,8 @@ START_TEST(csv_empty_and_header)
     expect_error_label("a,y\n", "t.csv: no data rows after the header");
     expect_error_label("a,y\n\n\n", "t.csv: no data rows after the header");
     /* A file that starts with data. */
-    expect_error_label("1,2,3\n4,5,6\n", "t.csv:1: no header line (the first line holds only numbers)");
+    expect_error_label("1,2,3\n4,5,6\n",
+                       "t.csv:1: no header line (the first line holds only numbers)");
     struct ml_csv_opts o;
     ml_csv_opts_init(&o, "diabetes");
     expect_error("6,148,72,pos\n1,85,66,neg\n", &o,
