@@ -198,11 +198,11 @@ static void print_lthash(void)
 
 static void print_merkle(void)
 {
-    uint8_t leaves[5][HASH_SIZE], root[HASH_SIZE];
+    uint8_t leaves[10][HASH_SIZE], root[HASH_SIZE];
     printf("## Merkle roots of leaves i = BLAKE2b-256 \"FML/txid\" of the byte i\n\n");
-    for (uint8_t i = 0; i < 5; i++)
+    for (uint8_t i = 0; i < 10; i++)
         hash_tagged(leaves[i], HTAG_TXID, &i, 1);
-    for (size_t n = 0; n <= 5; n++) {
+    for (size_t n = 0; n < 10; n++) {
         char label[32];
         merkle_root((const uint8_t(*)[HASH_SIZE])leaves, n, root);
         snprintf(label, sizeof(label), "  n=%zu ", n);
