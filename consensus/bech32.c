@@ -126,6 +126,8 @@ bool bech32_convert_bits(uint8_t *out, size_t *out_len, int tobits, const uint8_
     uint32_t maxv = (((uint32_t)1) << tobits) - 1;
     *out_len = 0;
     while (in_len--) {
+        if (*in >> frombits)
+            return false;
         val = (val << frombits) | *(in++);
         bits += frombits;
         while (bits >= tobits) {

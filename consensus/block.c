@@ -86,6 +86,10 @@ void block_free(struct block *b)
 
 static bool reserve_txs(struct block *b, size_t n)
 {
+    if (n <= b->cap)
+        return true;
+    if (n < 2 * b->cap)
+        n = 2 * b->cap;
     struct tx *txs = realloc(b->txs, n * sizeof(*txs));
     if (!txs)
         return false;
@@ -94,6 +98,7 @@ static bool reserve_txs(struct block *b, size_t n)
     if (!ids)
         return false;
     b->txids = ids;
+    b->cap = n;
     return true;
 }
 

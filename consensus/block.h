@@ -47,6 +47,7 @@ struct block_header {
 struct block {
     struct block_header hdr;
     size_t ntx;
+    size_t cap; /* allocated entries of txs and txids */
     struct tx *txs;
     uint8_t (*txids)[HASH_SIZE]; /* txids[i] of txs[i], filled by decode/add */
 };

@@ -91,8 +91,10 @@ bool schedule_decode(struct schedule *s, const uint8_t *data, size_t len, size_t
     uint64_t n;
     schedule_init(s);
     rbuf_init(&r, data, len);
+    /* Each entry takes 40 bytes: bound the count by the input before
+     * allocating. */
     if (!get_u64(&r, &s->epoch) || !get_bytes(&r, s->seed, HASH_SIZE) ||
-        !get_compact(&r, &n, max))
+        !get_compact(&r, &n, max) || n > r.left / (PUBKEY_SIZE + 8))
         return false;
     if (n) {
         s->entries = calloc((size_t)n, sizeof(*s->entries));

@@ -94,7 +94,7 @@ static bool live_schedule(struct view *v, const struct chain_params *params, uin
         }
         stake = val.self_stake;
         if (val.status != VALIDATOR_ACTIVE || !amount_add(&stake, val.delegated) ||
-            stake < params->min_validator_stake)
+            stake == 0 || stake < params->min_validator_stake)
             continue;
         memcpy(out->entries[out->n].pubkey, copy + i * PUBKEY_SIZE, PUBKEY_SIZE);
         out->entries[out->n].stake = stake;
