@@ -1,0 +1,34 @@
+/* What the two files of the wallet RPCs share (internal to wallet/):
+ * finding the request's wallet, the unlock check, signed amounts, and the
+ * handlers of wallet/rpcsend.c that the table in wallet/rpcwallet.c names. */
+#ifndef FML_WALLET_RPCINTERNAL_H
+#define FML_WALLET_RPCINTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rpc/rpc.h"
+#include "wallet/wallet.h"
+
+/* The wallet of the request (URI /wallet/NAME, or the only loaded one), or
+ * NULL with -18 / -19 raised. */
+struct wallet *rpcw_wallet(struct rpc_call *call);
+/* False with -13 raised when the wallet is encrypted and locked. */
+bool rpcw_unlocked(struct rpc_call *call, struct wallet *w);
+/* An exact FML amount, negative when asked (sends and fees). */
+json_t *rpcw_amount(uint64_t units, bool negative);
+
+json_t *rpcw_getbalance(struct rpc_call *call);
+json_t *rpcw_getbalances(struct rpc_call *call);
+json_t *rpcw_sendtoaddress(struct rpc_call *call);
+json_t *rpcw_listtransactions(struct rpc_call *call);
+json_t *rpcw_gettransaction(struct rpc_call *call);
+json_t *rpcw_abandontransaction(struct rpc_call *call);
+json_t *rpcw_signrawtransaction(struct rpc_call *call);
+json_t *rpcw_settxfee(struct rpc_call *call);
+json_t *rpcw_rescanblockchain(struct rpc_call *call);
+/* The confirmed balance at the tip of the wallet's handed-out keys. */
+bool rpcw_balance(struct rpc_call *call, struct wallet *w, uint64_t *total);
+
+#endif

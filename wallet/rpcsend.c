@@ -1,0 +1,599 @@
+/* Wallet RPCs that touch balances and transactions: getbalance,
+ * getbalances, sendtoaddress, listtransactions, gettransaction,
+ * abandontransaction, signrawtransaction, settxfee, rescanblockchain.
+ * Their table entries (arguments and help) are in wallet/rpcwallet.c.
+ *
+ * Amounts follow bitcoind: FML decimals, negative for what leaves the
+ * wallet.  No reply or error carries a secret. */
+#include "consensus/accounts.h"
+#include "consensus/amount.h"
+#include "consensus/bech32.h"
+#include "rpc/util.h"
+#include "state/chain.h"
+#include "state/mempool.h"
+#include "util/hmap.h"
+#include "util/log.h"
+#include "util/time.h"
+#include "wallet/rpcinternal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+json_t *rpcw_amount(uint64_t units, bool negative)
+{
+    json_t *a = json_amount(units);
+    if (!negative || units == 0 || !a)
+        return a;
+    /* json_amount keeps the exact decimal text in its only member. */
+    void *it = json_object_iter(a);
+    json_t *text = it ? json_object_iter_value(it) : NULL;
+    if (json_object_size(a) == 1 && json_is_string(text)) {
+        char buf[40];
+        buf[0] = '-';
+        strncpy(buf + 1, json_string_value(text), sizeof(buf) - 2);
+        buf[sizeof(buf) - 1] = '\0';
+        if (json_string_set(text, buf) == 0)
+            return a;
+    }
+    json_decref(a);
+    return json_real(-(double)units / (double)COIN);
+}
+
+/* What a transaction moves: the recipient and amount of a TRANSFER. */
+struct flow {
+    bool has_to;
+    uint8_t to[PUBKEY_SIZE];
+    uint64_t amount;
+};
+
+static void tx_flow(const struct tx *tx, struct flow *f)
+{
+    struct transfer t;
+    memset(f, 0, sizeof(*f));
+    switch ((enum tx_type)tx->type) {
+    case TX_TRANSFER:
+        if (transfer_decode(&t, tx->payload, tx->payload_len)) {
+            f->has_to = true;
+            memcpy(f->to, t.to, PUBKEY_SIZE);
+            f->amount = t.amount;
+        }
+        return;
+    }
+}
+
+/* A handed-out key of the wallet (the keypool is not the user's yet). */
+static bool is_mine(const struct wallet *w, const uint8_t pub[PUBKEY_SIZE])
+{
+    struct wallet_key_info info;
+    return wallet_key_info(w, pub, &info);
+}
+
+bool rpcw_balance(struct rpc_call *call, struct wallet *w, uint64_t *total)
+{
+    struct chain *c = rpc_env(call)->chain;
+    struct wallet_key_info k;
+    *total = 0;
+    for (size_t i = 0; wallet_key_at(w, i, &k); i++) {
+        struct account a;
+        if (!chain_get_account(c, k.pub, &a)) {
+            rpc_error(call, RPC_DATABASE_ERROR, "State read error");
+            return false;
+        }
+        if (!amount_add(total, a.balance)) {
+            rpc_error(call, RPC_INTERNAL_ERROR, "Balance overflow");
+            return false;
+        }
+    }
+    return true;
+}
+
+json_t *rpcw_getbalance(struct rpc_call *call)
+{
+    struct wallet *w = rpcw_wallet(call);
+    uint64_t total;
+    if (!w)
+        return NULL;
+    const char *dummy = rpc_str(call, 0, NULL);
+    if (dummy && strcmp(dummy, "*") != 0)
+        return rpc_error(call, RPC_METHOD_DEPRECATED,
+                         "dummy first argument must be excluded or set to \"*\".");
+    if (!rpcw_balance(call, w, &total))
+        return NULL;
+    return json_amount(total);
+}
+
+/* Incoming mempool payments to the wallet from senders outside it. */
+static uint64_t untrusted_pending(struct rpc_call *call, struct wallet *w)
+{
+    struct mempool *mp = rpc_env(call)->mempool;
+    size_t n = 0;
+    uint64_t sum = 0;
+    if (!mp)
+        return 0;
+    const struct mempool_entry **e = mempool_entries(mp, &n);
+    for (size_t i = 0; e && i < n; i++) {
+        struct flow f;
+        tx_flow(&e[i]->tx, &f);
+        if (f.has_to && is_mine(w, f.to) && !is_mine(w, e[i]->tx.sender))
+            (void)amount_add(&sum, f.amount);
+    }
+    free(e);
+    return sum;
+}
+
+static json_t *last_block(struct wallet *w)
+{
+    uint8_t hash[HASH_SIZE];
+    uint64_t height;
+    if (!wallet_best_block(w, hash, &height))
+        return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "hash", json_hash(hash));
+    json_object_set_new(o, "height", json_integer((json_int_t)height));
+    return o;
+}
+
+json_t *rpcw_getbalances(struct rpc_call *call)
+{
+    struct wallet *w = rpcw_wallet(call);
+    uint64_t total;
+    if (!w || !rpcw_balance(call, w, &total))
+        return NULL;
+    json_t *mine = json_object();
+    json_object_set_new(mine, "trusted", json_amount(total));
+    json_object_set_new(mine, "untrusted_pending", json_amount(untrusted_pending(call, w)));
+    json_object_set_new(mine, "immature", json_amount(0));
+    json_t *o = json_object();
+    json_object_set_new(o, "mine", mine);
+    json_object_set_new(o, "lastprocessedblock", last_block(w));
+    return o;
+}
+
+/* ---- sendtoaddress ---- */
+
+/* What each wallet sender has pending in the mempool (amounts and fees). */
+static bool pending_spends(struct mempool *mp, const struct wallet *w, struct hmap *out)
+{
+    size_t n = 0;
+    const struct mempool_entry **e = mempool_entries(mp, &n);
+    if (!e)
+        return false;
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (!wallet_has_key(w, e[i]->tx.sender))
+            continue;
+        struct flow f;
+        tx_flow(&e[i]->tx, &f);
+        uint64_t *sum = hmap_get(out, e[i]->tx.sender, PUBKEY_SIZE);
+        if (!sum) {
+            sum = calloc(1, sizeof(*sum));
+            ok = sum && hmap_put(out, e[i]->tx.sender, PUBKEY_SIZE, sum, NULL);
+            if (!ok) {
+                free(sum);
+                break;
+            }
+        }
+        /* Saturating: more than the supply means "nothing available". */
+        if (!amount_add(sum, e[i]->tx.fee) || !amount_add(sum, f.amount))
+            *sum = MAX_SUPPLY;
+    }
+    free(e);
+    return ok;
+}
+
+/* Spendable now: the confirmed balance less what the mempool already
+ * spends from the account. */
+static bool available(struct rpc_call *call, const struct hmap *pending,
+                      const uint8_t pub[PUBKEY_SIZE], uint64_t *avail)
+{
+    struct account a;
+    if (!chain_get_account(rpc_env(call)->chain, pub, &a)) {
+        rpc_error(call, RPC_DATABASE_ERROR, "State read error");
+        return false;
+    }
+    const uint64_t *p = hmap_get(pending, pub, PUBKEY_SIZE);
+    *avail = a.balance;
+    if (p && !amount_sub(avail, *p))
+        *avail = 0;
+    return true;
+}
+
+static uint64_t fee_for(uint64_t rate, size_t size)
+{
+    return (uint64_t)(((unsigned __int128)rate * size + 999) / 1000);
+}
+
+json_t *rpcw_sendtoaddress(struct rpc_call *call)
+{
+    struct rpc_env *env = rpc_env(call);
+    struct wallet *w = rpcw_wallet(call);
+    uint8_t to[PUBKEY_SIZE], from[PUBKEY_SIZE], txid[HASH_SIZE];
+    struct validation v;
+    char err[256];
+    if (!w || !rpc_arg_address(call, 0, to))
+        return NULL;
+    uint64_t amount = rpc_amount(call, 1, 0);
+    const char *comment = rpc_str(call, 2, "");
+    const char *comment_to = rpc_str(call, 3, "");
+    bool subtract = rpc_bool(call, 4, false);
+    bool from_given = rpc_has(call, 5);
+    if (amount == 0)
+        return rpc_error(call, RPC_TYPE_ERROR, "Invalid amount for send");
+    if (strlen(comment) > WALLET_COMMENT_MAX || strlen(comment_to) > WALLET_COMMENT_MAX)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "Comment too long (at most %d bytes)",
+                         WALLET_COMMENT_MAX);
+    if (from_given) {
+        if (!rpc_arg_address(call, 5, from))
+            return NULL;
+        if (!is_mine(w, from))
+            return rpc_error(call, RPC_WALLET_ERROR, "from_address %.100s is not in the wallet",
+                             rpc_str(call, 5, ""));
+    }
+    if (!env->mempool)
+        return rpc_error(call, RPC_MISC_ERROR, "The node has no mempool");
+    if (!rpcw_unlocked(call, w))
+        return NULL;
+
+    /* The fee: every TRANSFER has the same size, so size it before
+     * choosing the account. */
+    struct tx tx;
+    struct transfer t = {.amount = amount};
+    struct wbuf pl;
+    tx_init(&tx);
+    tx.version = TX_VERSION;
+    tx.type = TX_TRANSFER;
+    memcpy(t.to, to, PUBKEY_SIZE);
+    wbuf_init(&pl);
+    transfer_encode(&t, &pl);
+    if (pl.failed || !tx_set_payload(&tx, pl.data, pl.len)) {
+        wbuf_free(&pl);
+        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+    }
+    uint64_t rate = wallet_pay_fee_rate(w) ? wallet_pay_fee_rate(w) : wallets_fee_rate(env->wallets);
+    if (mempool_required_fee_rate(env->mempool) > rate)
+        rate = mempool_required_fee_rate(env->mempool);
+    uint64_t fee = fee_for(rate, tx_encoded_size(&tx));
+    uint64_t need = amount;
+    if (subtract && amount <= fee) {
+        wbuf_free(&pl);
+        tx_free(&tx);
+        return rpc_error(call, RPC_WALLET_ERROR, "The transaction amount is too small to pay the fee");
+    }
+    if (!subtract && !amount_add(&need, fee)) {
+        wbuf_free(&pl);
+        tx_free(&tx);
+        return rpc_error(call, RPC_TYPE_ERROR, "Amount out of range");
+    }
+
+    /* The account: the one given, or the largest that covers it. */
+    struct hmap pending;
+    hmap_init(&pending);
+    bool found = false, ok = pending_spends(env->mempool, w, &pending);
+    uint64_t best = 0, avail;
+    if (!ok)
+        rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+    if (ok && from_given) {
+        ok = available(call, &pending, from, &avail);
+        found = ok && avail >= need;
+    }
+    struct wallet_key_info k;
+    for (size_t i = 0; ok && !from_given && wallet_key_at(w, i, &k); i++) {
+        ok = available(call, &pending, k.pub, &avail);
+        if (ok && avail >= need && (!found || avail > best)) {
+            found = true;
+            best = avail;
+            memcpy(from, k.pub, PUBKEY_SIZE);
+        }
+    }
+    hmap_free(&pending, free);
+    if (ok && !found)
+        rpc_error(call, RPC_WALLET_INSUFFICIENT_FUNDS, "Insufficient funds");
+    if (!ok || !found) {
+        wbuf_free(&pl);
+        tx_free(&tx);
+        return NULL;
+    }
+
+    if (subtract) {
+        t.amount = amount - fee;
+        wbuf_reset(&pl);
+        transfer_encode(&t, &pl);
+        ok = !pl.failed && tx_set_payload(&tx, pl.data, pl.len);
+    }
+    wbuf_free(&pl);
+    memcpy(tx.sender, from, PUBKEY_SIZE);
+    tx.nonce = mempool_next_nonce(env->mempool, from);
+    tx.fee = fee;
+    if (!ok) {
+        tx_free(&tx);
+        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+    }
+    if (!wallet_sign_tx(w, &tx, env->params->genesis_hash)) {
+        tx_free(&tx);
+        return rpc_error(call, wallet_is_locked(w) ? RPC_WALLET_UNLOCK_NEEDED : RPC_WALLET_ERROR,
+                         "%s", wallet_error(w));
+    }
+    /* Durable before anyone else sees it. */
+    if (!wallet_record_sent(w, &tx, time_now(), comment, comment_to, err, sizeof(err))) {
+        tx_free(&tx);
+        return rpc_error(call, RPC_WALLET_ERROR, "Error: %s", err);
+    }
+    tx_txid(&tx, txid);
+    val_init(&v);
+    ok = mempool_add(env->mempool, &tx, time_now(), &v);
+    tx_free(&tx);
+    if (!ok) {
+        if (!wallet_abandon_tx(w, txid, err, sizeof(err)))
+            log_printf("Wallet %s: cannot abandon a rejected transaction: %s", wallet_name(w), err);
+        return rpc_error(call, RPC_VERIFY_REJECTED, "%s%s%s", v.reason, v.detail[0] ? ", " : "",
+                         v.detail);
+    }
+    return json_hash(txid);
+}
+
+/* ---- history ---- */
+
+static int64_t confirmations(struct rpc_call *call, const struct wallet_tx *t)
+{
+    struct chain *c = rpc_env(call)->chain;
+    if (t->state != WALLET_TX_CONFIRMED)
+        return 0;
+    const struct block_index *bi = chain_lookup(c, t->block_hash);
+    if (!bi || !chain_contains(c, bi))
+        return 0;
+    return (int64_t)(chain_height(c) - t->block_height + 1);
+}
+
+/* The fields every entry of a transaction shares (bitcoind's
+ * WalletTxToJSON). */
+static void tx_fields(struct rpc_call *call, const struct wallet *w, const struct wallet_tx *t,
+                      json_t *o)
+{
+    int64_t conf = confirmations(call, t);
+    json_object_set_new(o, "confirmations", json_integer(conf));
+    if (conf == 0 && t->state != WALLET_TX_ABANDONED)
+        json_object_set_new(o, "trusted", json_boolean(wallet_has_key(w, t->tx.sender)));
+    if (conf > 0) {
+        json_object_set_new(o, "blockhash", json_hash(t->block_hash));
+        json_object_set_new(o, "blockheight", json_integer((json_int_t)t->block_height));
+        json_object_set_new(o, "blockindex", json_integer(t->block_index));
+        json_object_set_new(o, "blocktime", json_integer((json_int_t)t->block_time));
+    }
+    json_object_set_new(o, "txid", json_hash(t->txid));
+    json_object_set_new(o, "nonce", json_integer((json_int_t)t->tx.nonce));
+    json_object_set_new(o, "time", json_integer((json_int_t)t->time));
+    json_object_set_new(o, "timereceived", json_integer((json_int_t)t->time));
+    if (t->comment[0])
+        json_object_set_new(o, "comment", json_string(t->comment));
+    if (t->comment_to[0])
+        json_object_set_new(o, "to", json_string(t->comment_to));
+}
+
+static void put_label(const struct wallet *w, const uint8_t pub[PUBKEY_SIZE], json_t *o)
+{
+    struct wallet_key_info k;
+    if (wallet_key_info(w, pub, &k))
+        json_object_set_new(o, "label", json_string(k.label));
+}
+
+/* One detail entry (send or receive) of a transaction. */
+static json_t *detail(struct rpc_call *call, const struct wallet *w, const struct wallet_tx *t,
+                      bool send)
+{
+    const struct chain_params *p = rpc_env(call)->params;
+    struct flow f;
+    tx_flow(&t->tx, &f);
+    json_t *o = json_object();
+    if (send) {
+        json_object_set_new(o, "address", f.has_to ? json_address(p, f.to) : json_null());
+        json_object_set_new(o, "category", json_string("send"));
+        json_object_set_new(o, "amount", rpcw_amount(f.amount, true));
+        if (f.has_to)
+            put_label(w, f.to, o);
+        json_object_set_new(o, "fee", rpcw_amount(t->tx.fee, true));
+        json_object_set_new(o, "abandoned", json_boolean(t->state == WALLET_TX_ABANDONED));
+    } else {
+        json_object_set_new(o, "address", json_address(p, f.to));
+        json_object_set_new(o, "category", json_string("receive"));
+        json_object_set_new(o, "amount", json_amount(f.amount));
+        put_label(w, f.to, o);
+    }
+    return o;
+}
+
+/* Whether a send / receive entry exists, and its label filter. */
+static bool entry_matches(const struct wallet *w, const struct wallet_tx *t, bool send,
+                          const char *label)
+{
+    struct flow f;
+    struct wallet_key_info k;
+    tx_flow(&t->tx, &f);
+    if (send ? !is_mine(w, t->tx.sender) : !(f.has_to && is_mine(w, f.to)))
+        return false;
+    if (!label)
+        return true;
+    return f.has_to && wallet_key_info(w, f.to, &k) && strcmp(k.label, label) == 0;
+}
+
+json_t *rpcw_listtransactions(struct rpc_call *call)
+{
+    struct wallet *w = rpcw_wallet(call);
+    if (!w)
+        return NULL;
+    const char *label = rpc_str(call, 0, "*");
+    int64_t count = rpc_int(call, 1, 10), skip = rpc_int(call, 2, 0);
+    if (strcmp(label, "*") == 0)
+        label = NULL;
+    if (count < 0)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "Negative count");
+    if (skip < 0)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "Negative from");
+
+    /* Entries newest last; the window is the last `count` after skipping
+     * `skip` from the end, shown oldest first (as bitcoind). */
+    size_t total = 0;
+    for (size_t i = 0; i < wallet_tx_count(w); i++)
+        for (int send = 1; send >= 0; send--)
+            total += entry_matches(w, wallet_tx_at(w, i), send, label);
+    uint64_t end = total > (uint64_t)skip ? total - (uint64_t)skip : 0;
+    uint64_t begin = end > (uint64_t)count ? end - (uint64_t)count : 0;
+    json_t *out = json_array();
+    size_t pos = 0;
+    for (size_t i = 0; i < wallet_tx_count(w) && pos < end; i++) {
+        const struct wallet_tx *t = wallet_tx_at(w, i);
+        for (int send = 1; send >= 0; send--) {
+            if (!entry_matches(w, t, send, label))
+                continue;
+            if (pos >= begin && pos < end) {
+                json_t *o = detail(call, w, t, send);
+                tx_fields(call, w, t, o);
+                json_array_append_new(out, o);
+            }
+            pos++;
+        }
+    }
+    return out;
+}
+
+json_t *rpcw_gettransaction(struct rpc_call *call)
+{
+    struct rpc_env *env = rpc_env(call);
+    struct wallet *w = rpcw_wallet(call);
+    uint8_t txid[HASH_SIZE];
+    if (!w || !rpc_arg_hash(call, 0, "txid", txid))
+        return NULL;
+    const struct wallet_tx *t = wallet_tx_find(w, txid);
+    if (!t)
+        return rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id");
+    struct flow f;
+    tx_flow(&t->tx, &f);
+    bool from_me = is_mine(w, t->tx.sender), to_me = f.has_to && is_mine(w, f.to);
+    /* Net effect on the wallet, fee apart (as bitcoind). */
+    uint64_t in = to_me ? f.amount : 0, out = from_me ? f.amount : 0;
+    json_t *o = json_object();
+    json_object_set_new(o, "amount", in >= out ? json_amount(in - out) : rpcw_amount(out - in, true));
+    if (from_me)
+        json_object_set_new(o, "fee", rpcw_amount(t->tx.fee, true));
+    tx_fields(call, w, t, o);
+    if (from_me)
+        json_object_set_new(o, "abandoned", json_boolean(t->state == WALLET_TX_ABANDONED));
+    json_t *details = json_array();
+    if (from_me)
+        json_array_append_new(details, detail(call, w, t, true));
+    if (to_me)
+        json_array_append_new(details, detail(call, w, t, false));
+    json_object_set_new(o, "details", details);
+    struct wbuf raw;
+    wbuf_init(&raw);
+    tx_encode(&t->tx, &raw);
+    json_object_set_new(o, "hex", json_hex(raw.data, raw.len));
+    wbuf_free(&raw);
+    if (rpc_bool(call, 2, false))
+        json_object_set_new(o, "decoded", tx_to_json(env->params, &t->tx));
+    return o;
+}
+
+json_t *rpcw_abandontransaction(struct rpc_call *call)
+{
+    struct rpc_env *env = rpc_env(call);
+    struct wallet *w = rpcw_wallet(call);
+    uint8_t txid[HASH_SIZE];
+    char err[256];
+    if (!w || !rpc_arg_hash(call, 0, "txid", txid))
+        return NULL;
+    if (!wallet_tx_find(w, txid))
+        return rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id");
+    if (env->mempool && mempool_has(env->mempool, txid))
+        return rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY,
+                         "Transaction not eligible for abandonment");
+    if (!wallet_abandon_tx(w, txid, err, sizeof(err)))
+        return rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY, "%s", err);
+    return json_null();
+}
+
+/* ---- signing ---- */
+
+json_t *rpcw_signrawtransaction(struct rpc_call *call)
+{
+    const struct chain_params *p = rpc_env(call)->params;
+    struct wallet *w = rpcw_wallet(call);
+    size_t len;
+    struct tx tx;
+    if (!w)
+        return NULL;
+    const uint8_t *raw = rpc_hex(call, 0, &len);
+    tx_init(&tx);
+    if (!raw || !tx_decode(&tx, raw, len))
+        return rpc_error(call, RPC_DESERIALIZATION_ERROR, "TX decode failed");
+    json_t *errors = json_array();
+    if (wallet_has_key(w, tx.sender)) {
+        if (!rpcw_unlocked(call, w)) {
+            tx_free(&tx);
+            json_decref(errors);
+            return NULL;
+        }
+        if (!wallet_sign_tx(w, &tx, p->genesis_hash)) {
+            tx_free(&tx);
+            json_decref(errors);
+            return rpc_error(call, RPC_WALLET_ERROR, "%s", wallet_error(w));
+        }
+    } else {
+        uint8_t sighash[HASH_SIZE];
+        tx_sighash(&tx, p->genesis_hash, sighash);
+        if (!key_verify(tx.sig, sighash, HASH_SIZE, tx.sender)) {
+            json_t *e = json_object();
+            json_object_set_new(e, "sender", json_address(p, tx.sender));
+            json_object_set_new(e, "nonce", json_integer((json_int_t)tx.nonce));
+            json_object_set_new(e, "error",
+                                json_string("Unable to sign: the sender's key is not in the "
+                                            "wallet, and the transaction is not signed"));
+            json_array_append_new(errors, e);
+        }
+    }
+    struct wbuf out;
+    wbuf_init(&out);
+    tx_encode(&tx, &out);
+    tx_free(&tx);
+    json_t *o = json_object();
+    json_object_set_new(o, "hex", json_hex(out.data, out.len));
+    json_object_set_new(o, "complete", json_boolean(json_array_size(errors) == 0));
+    wbuf_free(&out);
+    if (json_array_size(errors))
+        json_object_set_new(o, "errors", errors);
+    else
+        json_decref(errors);
+    return o;
+}
+
+/* ---- settings and rescans ---- */
+
+json_t *rpcw_settxfee(struct rpc_call *call)
+{
+    struct rpc_env *env = rpc_env(call);
+    struct wallet *w = rpcw_wallet(call);
+    if (!w)
+        return NULL;
+    uint64_t rate = rpc_amount(call, 0, 0);
+    if (rate && env->mempool && rate < mempool_min_fee_rate(env->mempool))
+        return rpc_error(call, RPC_INVALID_PARAMETER, "txfee cannot be less than min relay tx fee");
+    wallet_set_pay_fee_rate(w, rate);
+    return json_true();
+}
+
+json_t *rpcw_rescanblockchain(struct rpc_call *call)
+{
+    struct rpc_env *env = rpc_env(call);
+    struct wallet *w = rpcw_wallet(call);
+    char err[256];
+    if (!w)
+        return NULL;
+    uint64_t start = rpc_uint(call, 0, 0), tip = chain_height(env->chain);
+    if (start > tip)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "Invalid start_height");
+    if (!wallets_rescan(env->wallets, w, start, err, sizeof(err)))
+        return rpc_error(call, RPC_WALLET_ERROR, "%s", err);
+    json_t *o = json_object();
+    json_object_set_new(o, "start_height", json_integer((json_int_t)start));
+    json_object_set_new(o, "stop_height", json_integer((json_int_t)chain_height(env->chain)));
+    return o;
+}

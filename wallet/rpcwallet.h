@@ -1,0 +1,14 @@
+/* The wallet's JSON-RPC methods (category "Wallet"), registered by node/
+ * when the node runs with wallets.  Each method finds its wallet from the
+ * request URI (/wallet/NAME) or, without one, the only loaded wallet. */
+#ifndef FML_WALLET_RPCWALLET_H
+#define FML_WALLET_RPCWALLET_H
+
+#include <stddef.h>
+
+#include "rpc/rpc.h"
+
+extern const struct rpc_method wallet_rpc_methods[];
+extern const size_t wallet_rpc_methods_count;
+
+#endif

@@ -1,0 +1,222 @@
+/* Keeping the wallets in step with the chain: the chain listener, the
+ * catch-up scan when a wallet is attached or loaded (from its last synced
+ * block, back to the fork point if that block left the active chain), and
+ * the resubmission of the wallet's own unconfirmed transactions.
+ *
+ * A scan is idempotent: a block processed twice adds nothing, so the last
+ * synced block may lag behind what the wallet has recorded (it is written
+ * every WALLET_BEST_INTERVAL blocks and at unload). */
+#include "state/chain.h"
+#include "state/mempool.h"
+#include "util/log.h"
+#include "util/time.h"
+#include "wallet/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void on_connected(void *arg, const struct block *b, const struct block_index *bi)
+{
+    struct wallets *ws = arg;
+    char err[256];
+    for (size_t i = 0; i < ws->n; i++)
+        if (!wallet_block_connected(ws->v[i], b, bi->hash, err, sizeof(err)))
+            log_printf("Wallet %s: cannot record block %llu (it will be rescanned at the next "
+                       "load): %s",
+                       ws->v[i]->name, (unsigned long long)bi->hdr.height, err);
+}
+
+static void on_disconnected(void *arg, const struct block *b, const struct block_index *bi)
+{
+    struct wallets *ws = arg;
+    char err[256];
+    for (size_t i = 0; i < ws->n; i++)
+        if (!wallet_block_disconnected(ws->v[i], b, bi->hash, err, sizeof(err)))
+            log_printf("Wallet %s: cannot record the disconnection of block %llu: %s",
+                       ws->v[i]->name, (unsigned long long)bi->hdr.height, err);
+}
+
+static void on_tip_changed(void *arg, const struct block_index *tip)
+{
+    struct wallets *ws = arg;
+    char err[256];
+    (void)tip;
+    for (size_t i = 0; i < ws->n; i++)
+        if (!wallet_write_best_block(ws->v[i], false, err, sizeof(err)))
+            log_printf("Wallet %s: %s", ws->v[i]->name, err);
+}
+
+static void detach(struct wallets *ws)
+{
+    chain_remove_listener(ws->chain, ws);
+    ws->chain = NULL;
+    ws->mempool = NULL;
+    ws->sync_wallet = NULL;
+    ws->detach = NULL;
+}
+
+/* Height to scan from: after the last synced block, or after the fork
+ * point when that block is no longer on the active chain. */
+static uint64_t scan_start(struct chain *c, const struct wallet *w)
+{
+    if (!w->has_best)
+        return 0;
+    const struct block_index *bi = chain_lookup(c, w->best_hash);
+    while (bi && !chain_contains(c, bi))
+        bi = bi->prev;
+    return bi ? bi->hdr.height + 1 : 0;
+}
+
+static bool never_valid(const struct validation *v)
+{
+    return v->cls == VAL_MALFORMED || v->cls == VAL_CONSENSUS ||
+           strcmp(v->reason, "bad-txns-nonce-too-low") == 0;
+}
+
+static int cmp_sender_nonce(const void *a, const void *b)
+{
+    const struct wallet_tx *x = *(struct wallet_tx *const *)a, *y = *(struct wallet_tx *const *)b;
+    int c = memcmp(x->tx.sender, y->tx.sender, PUBKEY_SIZE);
+    if (c)
+        return c;
+    return (x->tx.nonce > y->tx.nonce) - (x->tx.nonce < y->tx.nonce);
+}
+
+/* Hands the wallet's own unconfirmed transactions to the mempool again,
+ * abandoning those that can no longer be valid. */
+static void resubmit(struct wallets *ws, struct wallet *w)
+{
+    char err[256], hex[2 * HASH_SIZE + 1];
+    size_t n = 0;
+    struct wallet_tx **mine = calloc(w->ntxs ? w->ntxs : 1, sizeof(*mine));
+    if (!mine)
+        return;
+    for (size_t i = 0; i < w->ntxs; i++)
+        if (w->txs[i]->state == WALLET_TX_UNCONFIRMED && wallet_has_key(w, w->txs[i]->tx.sender))
+            mine[n++] = w->txs[i];
+    qsort(mine, n, sizeof(*mine), cmp_sender_nonce);
+    for (size_t i = 0; i < n; i++) {
+        struct validation v;
+        val_init(&v);
+        hash_to_hex(mine[i]->txid, hex);
+        if (mempool_has(ws->mempool, mine[i]->txid))
+            continue;
+        if (mempool_add(ws->mempool, &mine[i]->tx, time_now(), &v)) {
+            LOG_DEBUG(LOG_WALLET, "Wallet %s: resubmitted %s", w->name, hex);
+            continue;
+        }
+        if (!never_valid(&v)) {
+            LOG_DEBUG(LOG_WALLET, "Wallet %s: %s stays unconfirmed (%s)", w->name, hex, v.reason);
+            continue;
+        }
+        if (wallet_abandon_tx(w, mine[i]->txid, err, sizeof(err)))
+            log_printf("Wallet %s: abandoned %s, which can no longer be valid (%s)", w->name, hex,
+                       v.reason);
+        else
+            log_printf("Wallet %s: cannot abandon %s: %s", w->name, hex, err);
+    }
+    free(mine);
+}
+
+/* Brings one wallet up to the tip (see wallets_attach). */
+static bool sync_wallet(struct wallets *ws, struct wallet *w, char *err, size_t errlen)
+{
+    struct chain *c = ws->chain;
+    const struct block_index *tip = chain_tip(c);
+
+    /* Confirmations in blocks that left the active chain. */
+    for (size_t i = 0; i < w->ntxs; i++) {
+        struct wallet_tx *t = w->txs[i];
+        if (t->state != WALLET_TX_CONFIRMED)
+            continue;
+        const struct block_index *bi = chain_lookup(c, t->block_hash);
+        if ((!bi || !chain_contains(c, bi)) && !wtx_set_unconfirmed(w, t, err, errlen))
+            return false;
+    }
+
+    uint64_t start = scan_start(c, w);
+    if (w->rescan_pending && w->rescan_from < start)
+        start = w->rescan_from;
+    if (w->nkeys + w->npool == 0)
+        start = tip->hdr.height + 1; /* nothing to find */
+    if (start <= tip->hdr.height)
+        log_printf("Wallet %s: scanning blocks %llu to %llu", w->name, (unsigned long long)start,
+                   (unsigned long long)tip->hdr.height);
+    for (uint64_t h = start; h <= tip->hdr.height; h++) {
+        const struct block_index *bi = chain_at(c, h);
+        struct block b;
+        if (!bi || !chain_read_block(c, bi, &b)) {
+            snprintf(err, errlen, "Wallet %s: cannot read block %llu to rescan", w->name,
+                     (unsigned long long)h);
+            return false;
+        }
+        bool ok = wallet_block_connected(w, &b, bi->hash, err, errlen);
+        block_free(&b);
+        if (!ok)
+            return false;
+    }
+    w->has_best = true;
+    memcpy(w->best_hash, tip->hash, HASH_SIZE);
+    w->best_height = tip->hdr.height;
+
+    struct wbuf batch;
+    size_t n = 0;
+    wbuf_init(&batch);
+    if (!w->has_birth) {
+        wallet_put_setting(&batch, WALLET_SETTING_BIRTH, tip->hdr.height);
+        n++;
+    }
+    if (w->rescan_pending) {
+        wallet_put_setting(&batch, WALLET_SETTING_RESCAN, WALLET_NO_RESCAN);
+        n++;
+    }
+    bool ok = n == 0 || wallet_commit(w, &batch, n, err, errlen);
+    wbuf_free(&batch);
+    if (!ok)
+        return false;
+    if (!w->has_birth) {
+        w->has_birth = true;
+        w->birth_height = tip->hdr.height;
+    }
+    size_t superseded = w->rescan_pending ? 2 : 0;
+    w->rescan_pending = false;
+    w->rescan_from = WALLET_NO_RESCAN;
+    wallet_settle(w, superseded);
+    if (!wallet_write_best_block(w, true, err, errlen))
+        return false;
+    if (ws->mempool)
+        resubmit(ws, w);
+    return true;
+}
+
+bool wallets_attach(struct wallets *ws, struct chain *chain, struct mempool *mempool, char *err,
+                    size_t errlen)
+{
+    struct chain_listener l = {on_connected, on_disconnected, on_tip_changed, ws};
+    if (ws->detach)
+        ws->detach(ws);
+    ws->chain = chain;
+    ws->mempool = mempool;
+    ws->sync_wallet = sync_wallet;
+    ws->detach = detach;
+    chain_add_listener(chain, &l);
+    for (size_t i = 0; i < ws->n; i++)
+        if (!sync_wallet(ws, ws->v[i], err, errlen))
+            return false;
+    return true;
+}
+
+bool wallets_rescan(struct wallets *ws, struct wallet *w, uint64_t from_height, char *err,
+                    size_t errlen)
+{
+    if (!ws->chain) {
+        snprintf(err, errlen, "The wallets are not attached to a chain");
+        return false;
+    }
+    if (!w->rescan_pending || from_height < w->rescan_from) {
+        w->rescan_pending = true;
+        w->rescan_from = from_height;
+    }
+    return sync_wallet(ws, w, err, errlen);
+}
