@@ -1,1 +1,166 @@
-int main(void) { return 0; }
+/* fmld: the full node daemon. */
+#include "config.h"
+
+#include "node/node.h"
+#include "util/config.h"
+#include "util/fs.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const known_options[] = {
+    "?", "h", "help", "version", "regtest", "testnet", "chain", "datadir", "conf", "genesis",
+    "daemon", "printtoconsole", "debug", "logtimemicros",
+    "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
+    "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody",
+    "port", "listen", "bind", "connect", "addnode", "maxconnections",
+    "regtestvalidator", "produceblocks",
+    "maxmempool", "minrelaytxfee", "reindex",
+    "wallet", "disablewallet", "walletfeerate",
+    NULL,
+};
+
+static void usage(void)
+{
+    printf("fmld " PACKAGE_VERSION ": full node of the FML proof-of-stake chain\n\n"
+           "Usage: fmld [options]\n\n"
+           "Options (also accepted as key=value lines in fml.conf, with [main], [test],\n"
+           "[regtest] sections for one network):\n"
+           "  -datadir=<dir>          Data directory (default: ~/.fml)\n"
+           "  -conf=<file>            Config file (default: <datadir>/fml.conf)\n"
+           "  -regtest / -testnet     Use the regression-test / test network\n"
+           "  -chain=<name>           main, test or regtest\n"
+           "  -genesis=<file>         Start a custom network from a genesis file (JSON)\n"
+           "  -daemon                 Run in the background\n"
+           "  -printtoconsole         Also write the log to standard output\n"
+           "  -debug=<cat>            Debug logging: net, rpc, mempool, validation, wallet,\n"
+           "                          producer, db, fl, http, 1 or all (repeatable)\n"
+           "  -reindex                Rebuild the block index and state from the block files\n"
+           "\nRPC server:\n"
+           "  -rpcport=<port>         Listen for JSON-RPC on <port> (main 8732, test 18732,\n"
+           "                          regtest 28732)\n"
+           "  -rpcbind=<addr>         Bind to this address (needs -rpcallowip; default 127.0.0.1)\n"
+           "  -rpcallowip=<ip/net>    Allow JSON-RPC from this address or subnet\n"
+           "  -rpcuser=<user>         Username (with -rpcpassword; otherwise a .cookie file)\n"
+           "  -rpcpassword=<pw>       Password for JSON-RPC connections\n"
+           "  -rpcthreads=<n>         Worker threads (default 4)\n"
+           "  -rpcworkqueue=<n>       Queued requests before 503 (default 64)\n"
+           "  -rpcservertimeout=<s>   Idle connection timeout (default 30)\n"
+           "\nValidator:\n"
+           "  -regtestvalidator=<n>   Regtest: hold well-known validator key n (0..3, default 0)\n"
+           "                          or none\n"
+           "  -produceblocks=<0|1>    Propose blocks in real time in the slots our keys lead\n"
+           "                          (default 1 on main/test, 0 on regtest)\n"
+           "\nMempool and wallet:\n"
+           "  -maxmempool=<MB>        Mempool size limit (default 300)\n"
+           "  -minrelaytxfee=<units>  Minimum fee rate in base units per 1000 bytes (default 1000)\n"
+           "  -wallet=<name>          Load (creating on first use) this wallet (repeatable)\n"
+           "  -disablewallet          Run without wallets\n");
+}
+
+/* Forks into the background; the parent exits when the child has started
+ * (status 0) or failed (status 1), as bitcoind does. */
+static int daemonize(int *notify_fd)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid > 0) {
+        char c = 0;
+        close(fds[1]);
+        ssize_t r = read(fds[0], &c, 1);
+        exit(r == 1 && c == '1' ? EXIT_SUCCESS : EXIT_FAILURE);
+    }
+    close(fds[0]);
+    if (setsid() < 0)
+        return -1;
+    if (!freopen("/dev/null", "r", stdin) || !freopen("/dev/null", "w", stdout) ||
+        !freopen("/dev/null", "w", stderr))
+        return -1;
+    *notify_fd = fds[1];
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    char err[512] = "", chain[64];
+    struct config *cfg;
+    struct node node;
+    int first, notify_fd = -1;
+
+    if (sodium_init() < 0) {
+        fprintf(stderr, "Error: libsodium failed to initialize\n");
+        return EXIT_FAILURE;
+    }
+    cfg = config_new();
+    if (!cfg || !config_parse_args(cfg, argc, argv, &first, err, sizeof(err)) ||
+        !config_check_args(cfg, known_options, err, sizeof(err))) {
+        fprintf(stderr, "Error: %s\n", err[0] ? err : "out of memory");
+        config_free(cfg);
+        return EXIT_FAILURE;
+    }
+    if (first < argc) {
+        fprintf(stderr, "Error: Command line contains unexpected token '%s', see fmld -h for a "
+                        "list of options.\n", argv[first]);
+        config_free(cfg);
+        return EXIT_FAILURE;
+    }
+    if (config_is_set(cfg, "help") || config_is_set(cfg, "h") || config_is_set(cfg, "?")) {
+        usage();
+        config_free(cfg);
+        return EXIT_SUCCESS;
+    }
+    if (config_is_set(cfg, "version")) {
+        printf("fmld version " PACKAGE_VERSION "\n");
+        config_free(cfg);
+        return EXIT_SUCCESS;
+    }
+
+    /* The config file lives in the base data directory; its network
+     * section is chosen once -regtest/-testnet/-chain are known. */
+    const char *datadir = config_get(cfg, "datadir", NULL);
+    char *base = datadir ? strdup(datadir) : fs_default_datadir();
+    char *conf = base ? config_conf_path(cfg, base) : NULL;
+    bool ok = conf && config_read_file(cfg, conf, NULL, err, sizeof(err)) &&
+              config_get_chain(cfg, chain, sizeof(chain), err, sizeof(err)) &&
+              config_set_section(cfg, chain) &&
+              config_check_args(cfg, known_options, err, sizeof(err));
+    free(conf);
+    free(base);
+    if (!ok) {
+        fprintf(stderr, "Error: %s\n", err[0] ? err : "cannot read the configuration");
+        config_free(cfg);
+        return EXIT_FAILURE;
+    }
+
+    if (config_get_bool(cfg, "daemon", false) && daemonize(&notify_fd) != 0) {
+        fprintf(stderr, "Error: cannot run in the background\n");
+        config_free(cfg);
+        return EXIT_FAILURE;
+    }
+    umask(077);
+    if (!node_start(&node, cfg, err, sizeof(err))) {
+        fprintf(stderr, "Error: %s\n", err);
+        node_stop(&node);
+        config_free(cfg);
+        if (notify_fd >= 0 && write(notify_fd, "0", 1) < 0)
+            return EXIT_FAILURE;
+        return EXIT_FAILURE;
+    }
+    if (notify_fd >= 0) {
+        if (write(notify_fd, "1", 1) != 1)
+            fprintf(stderr, "Warning: cannot notify the parent process\n");
+        close(notify_fd);
+    }
+    node_run(&node);
+    node_stop(&node);
+    config_free(cfg);
+    return EXIT_SUCCESS;
+}

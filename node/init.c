@@ -1,0 +1,323 @@
+/* Node start-up and shutdown (see node.h). */
+#include "config.h"
+
+#include "node/node.h"
+#include "consensus/amount.h"
+#include "node/genesisfile.h"
+#include "node/producer.h"
+#include "rpc/methods.h"
+#include "rpc/rpc.h"
+#include "rpc/server.h"
+#include "state/chain.h"
+#include "state/mempool.h"
+#include "util/config.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/time.h"
+#include "wallet/rpcwallet.h"
+#include "wallet/wallet.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#define DEFAULT_WALLET "default"
+
+static struct event_base *shutdown_base;
+static int lock_fd = -1;
+
+void node_request_shutdown(void)
+{
+    if (shutdown_base)
+        event_base_loopbreak(shutdown_base);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    if (sig == SIGHUP) {
+        log_reopen();
+        return;
+    }
+    log_printf("Received signal %d: shutting down", (int)sig);
+    node_request_shutdown();
+}
+
+static bool fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* Chooses the network: a built-in one, or a custom one from -genesis. */
+static bool select_params(struct node *n, char *err, size_t errlen)
+{
+    char chain[64];
+    enum network net;
+    const char *genesis = config_get(n->cfg, "genesis", NULL);
+    if (!config_get_chain(n->cfg, chain, sizeof(chain), err, errlen))
+        return false;
+    if (genesis) {
+        char *path = fs_path_join(".", genesis);
+        bool ok = path && genesisfile_load(&n->params, path, err, errlen);
+        free(path);
+        return ok;
+    }
+    if (!params_network_from_name(chain, &net))
+        return fail(err, errlen, "Unknown chain %s (use main, test, regtest or -genesis=FILE)",
+                    chain);
+    if (!params_init(&n->params, net))
+        return fail(err, errlen, "Cannot set up the %s network parameters", chain);
+    if (n->params.n_validators == 0)
+        return fail(err, errlen,
+                    "The %s network has no fixed genesis yet: start a custom network with "
+                    "-genesis=FILE, or use -testnet or -regtest",
+                    chain);
+    return true;
+}
+
+static bool lock_datadir(const char *dir, char *err, size_t errlen)
+{
+    char *path = fs_path_join(dir, ".lock");
+    if (!path)
+        return fail(err, errlen, "out of memory");
+    lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(path);
+    if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (lock_fd >= 0)
+            close(lock_fd);
+        lock_fd = -1;
+        return fail(err, errlen,
+                    "Cannot obtain a lock on data directory %s. fmld is probably already running.",
+                    dir);
+    }
+    return true;
+}
+
+/* Loads the wallets named by -wallet (or the default one, created on first
+ * start), and on regtest puts the chosen well-known validator key in the
+ * first of them. */
+static bool start_wallets(struct node *n, char *err, size_t errlen)
+{
+    char *dir = fs_path_join(n->datadir, "wallets");
+    size_t nwallets = 0;
+    const char **names = config_get_multi(n->cfg, "wallet", &nwallets);
+    if (!dir || !names || !fs_mkdir_p(dir, 0700)) {
+        free(dir);
+        free(names);
+        return fail(err, errlen, "Cannot create the wallets directory");
+    }
+    n->wallets = wallets_new(&n->params, dir);
+    free(dir);
+    if (!n->wallets) {
+        free(names);
+        return fail(err, errlen, "out of memory");
+    }
+    if (nwallets == 0) {
+        if (!wallets_load(n->wallets, DEFAULT_WALLET, err, errlen) &&
+            !wallets_create(n->wallets, DEFAULT_WALLET, NULL, err, errlen)) {
+            free(names);
+            return false;
+        }
+    }
+    for (size_t i = 0; i < nwallets; i++) {
+        if (!wallets_load(n->wallets, names[i], err, errlen) &&
+            !wallets_create(n->wallets, names[i], NULL, err, errlen)) {
+            free(names);
+            return false;
+        }
+    }
+    free(names);
+
+    if (n->params.net == NET_REGTEST) {
+        const char *which = config_get(n->cfg, "regtestvalidator", "0");
+        if (strcmp(which, "none") != 0) {
+            char *end;
+            unsigned long idx = strtoul(which, &end, 10);
+            if (*which == '\0' || *end != '\0' || idx >= REGTEST_VALIDATORS)
+                return fail(err, errlen, "-regtestvalidator must be 0..3 or none (got %s)", which);
+            uint8_t sec[SECKEY_SIZE];
+            char label[32];
+            params_regtest_secret((unsigned)idx, sec);
+            snprintf(label, sizeof(label), "regtest validator %lu", idx);
+            bool ok = wallet_import_validator_key(wallets_at(n->wallets, 0), sec, 0,
+                                                  REGTEST_ONION_LENGTH, label, err, errlen);
+            sodium_memzero(sec, sizeof(sec));
+            if (!ok)
+                return false;
+        }
+    }
+    return wallets_attach(n->wallets, n->chain, n->mempool, err, errlen);
+}
+
+static bool start_rpc(struct node *n, char *err, size_t errlen)
+{
+    struct rpc_server_options opts;
+    n->rpc_table = rpc_table_new();
+    if (!n->rpc_table ||
+        !rpc_table_add(n->rpc_table, rpc_control_methods, rpc_control_methods_count) ||
+        !rpc_table_add(n->rpc_table, blockchain_rpc_methods, blockchain_rpc_methods_count) ||
+        !rpc_table_add(n->rpc_table, rawtx_rpc_methods, rawtx_rpc_methods_count) ||
+        !rpc_table_add(n->rpc_table, mining_rpc_methods, mining_rpc_methods_count) ||
+        (n->wallets && !rpc_table_add(n->rpc_table, wallet_rpc_methods, wallet_rpc_methods_count)))
+        return fail(err, errlen, "Cannot register the RPC methods");
+
+    n->env = (struct rpc_env){
+        .params = &n->params,
+        .chain = n->chain,
+        .mempool = n->mempool,
+        .wallets = n->wallets,
+        .lock = &n->lock,
+        .start_time = n->start_time,
+        .datadir = n->datadir,
+        .request_shutdown = node_request_shutdown,
+    };
+    rpc_server_options_init(&opts);
+    if (!rpc_server_options_from_config(&opts, n->cfg, n->params.rpc_port, n->datadir, err,
+                                        errlen))
+        return false;
+    n->rpc = rpc_server_start(&opts, n->rpc_table, &n->env, err, errlen);
+    rpc_server_options_clear(&opts);
+    return n->rpc != NULL;
+}
+
+bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
+{
+    int64_t maxmempool_mb, minrelay;
+    char *logpath;
+
+    memset(n, 0, sizeof(*n));
+    n->cfg = cfg;
+    n->start_time = time_now();
+    pthread_mutex_init(&n->lock, NULL);
+    if (!select_params(n, err, errlen))
+        return false;
+
+    const char *base = config_get(cfg, "datadir", NULL);
+    char *datadir = base ? strdup(base) : fs_default_datadir();
+    if (!datadir)
+        return fail(err, errlen, "Cannot find a data directory (set -datadir)");
+    if (base && !fs_is_dir(base)) {
+        free(datadir);
+        return fail(err, errlen, "Specified data directory \"%s\" does not exist.", base);
+    }
+    const char *sub = n->params.net == NET_CUSTOM ? n->params.name : params_network_subdir(n->params.net);
+    n->datadir = *sub ? fs_path_join(datadir, sub) : strdup(datadir);
+    free(datadir);
+    if (!n->datadir || !fs_mkdir_p(n->datadir, 0700))
+        return fail(err, errlen, "Cannot create the data directory");
+    if (!lock_datadir(n->datadir, err, errlen))
+        return false;
+
+    logpath = fs_path_join(n->datadir, "debug.log");
+    if (!logpath || !log_open(logpath, config_get_bool(cfg, "printtoconsole", false))) {
+        free(logpath);
+        return fail(err, errlen, "Cannot open debug.log");
+    }
+    free(logpath);
+    size_t ncats = 0;
+    const char **cats = config_get_multi(cfg, "debug", &ncats);
+    for (size_t i = 0; cats && i < ncats; i++) {
+        if (!log_enable_categories(cats[i])) {
+            fail(err, errlen, "Unknown -debug category %s", cats[i]);
+            free(cats);
+            return false;
+        }
+    }
+    free(cats);
+    char hex[2 * HASH_SIZE + 1];
+    hash_to_hex(n->params.genesis_hash, hex);
+    log_printf("fmld %s starting: chain %s, genesis %s, data directory %s", PACKAGE_VERSION,
+               n->params.name, hex, n->datadir);
+
+    n->chain = chain_open(&n->params, n->datadir, config_get_bool(cfg, "reindex", false), err, errlen);
+    if (!n->chain)
+        return false;
+    log_printf("Loaded chain: height %llu", (unsigned long long)chain_height(n->chain));
+
+    if (!config_get_int(cfg, "maxmempool", MEMPOOL_DEFAULT_MAX_BYTES / 1000000, 5, 100000,
+                        &maxmempool_mb, err, errlen) ||
+        !config_get_int(cfg, "minrelaytxfee", MEMPOOL_DEFAULT_MIN_FEE_RATE, 0, (int64_t)COIN,
+                        &minrelay, err, errlen))
+        return false;
+    n->mempool = mempool_new(n->chain, (size_t)maxmempool_mb * 1000000, (uint64_t)minrelay);
+    if (!n->mempool)
+        return fail(err, errlen, "out of memory");
+
+    if (!config_get_bool(cfg, "disablewallet", false) && !start_wallets(n, err, errlen))
+        return false;
+
+    evthread_use_pthreads();
+    n->base = event_base_new();
+    if (!n->base)
+        return fail(err, errlen, "Cannot create the event loop");
+    shutdown_base = n->base;
+    const int sigs[3] = {SIGTERM, SIGINT, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        n->signals[i] = evsignal_new(n->base, sigs[i], on_signal, n);
+        if (!n->signals[i] || event_add(n->signals[i], NULL) != 0)
+            return fail(err, errlen, "Cannot install signal handlers");
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    if (!start_rpc(n, err, errlen))
+        return false;
+    n->producer = producer_start(n, err, errlen);
+    if (!n->producer && err[0])
+        return false;
+    log_printf("init message: Done loading");
+    return true;
+}
+
+void node_run(struct node *n)
+{
+    event_base_dispatch(n->base);
+}
+
+void node_stop(struct node *n)
+{
+    log_printf("Shutdown: in progress...");
+    producer_stop(n->producer);
+    n->producer = NULL;
+    if (n->rpc)
+        rpc_server_stop(n->rpc);
+    n->rpc = NULL;
+    pthread_mutex_lock(&n->lock);
+    wallets_free(n->wallets);
+    n->wallets = NULL;
+    mempool_free(n->mempool);
+    n->mempool = NULL;
+    chain_close(n->chain);
+    n->chain = NULL;
+    pthread_mutex_unlock(&n->lock);
+    rpc_table_free(n->rpc_table);
+    for (int i = 0; i < 3; i++)
+        if (n->signals[i])
+            event_free(n->signals[i]);
+    shutdown_base = NULL;
+    if (n->base)
+        event_base_free(n->base);
+    params_free(&n->params);
+    log_printf("Shutdown: done");
+    log_close();
+    free(n->datadir);
+    if (lock_fd >= 0) {
+        close(lock_fd);
+        lock_fd = -1;
+    }
+    pthread_mutex_destroy(&n->lock);
+}

@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs the Debian 12 packages fmld needs to build and test.
+# Runs apt-get as root (directly, or through sudo when not root).
+set -e
+packages="build-essential autoconf automake libtool pkg-config python3
+libleveldb-dev libsecp256k1-dev libsodium-dev libevent-dev libopenblas-dev
+libjansson-dev check clang"
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=""
+elif command -v sudo >/dev/null 2>&1; then
+    as_root="sudo"
+else
+    echo "scripts/deps.sh: need root (or sudo) to install packages" >&2
+    exit 1
+fi
+missing=""
+for p in $packages; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    $as_root apt-get update
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y --no-install-recommends $missing
+fi
