@@ -37,14 +37,38 @@ static void on_disconnected(void *arg, const struct block *b, const struct block
                        ws->v[i]->name, (unsigned long long)bi->hdr.height, err);
 }
 
+/* The wallet's own unconfirmed transactions whose nonce the chain has
+ * used for another transaction can never be valid: abandon them. */
+static void abandon_replaced(struct wallets *ws, struct wallet *w)
+{
+    char err[256], hex[2 * HASH_SIZE + 1];
+    if (w->write_failed) /* the history may lag behind the chain */
+        return;
+    for (size_t i = 0; i < w->ntxs; i++) {
+        struct wallet_tx *t = w->txs[i];
+        struct account a;
+        if (t->state != WALLET_TX_UNCONFIRMED || !wallet_has_key(w, t->tx.sender) ||
+            !chain_get_account(ws->chain, t->tx.sender, &a) || a.nonce <= t->tx.nonce)
+            continue;
+        hash_to_hex(t->txid, hex);
+        if (wallet_abandon_tx(w, t->txid, err, sizeof(err)))
+            log_printf("Wallet %s: abandoned %s: its nonce was used by another transaction",
+                       w->name, hex);
+        else
+            log_printf("Wallet %s: cannot abandon %s: %s", w->name, hex, err);
+    }
+}
+
 static void on_tip_changed(void *arg, const struct block_index *tip)
 {
     struct wallets *ws = arg;
     char err[256];
     (void)tip;
-    for (size_t i = 0; i < ws->n; i++)
+    for (size_t i = 0; i < ws->n; i++) {
+        abandon_replaced(ws, ws->v[i]);
         if (!wallet_write_best_block(ws->v[i], false, err, sizeof(err)))
             log_printf("Wallet %s: %s", ws->v[i]->name, err);
+    }
 }
 
 static void detach(struct wallets *ws)

@@ -12,6 +12,7 @@
 #include "consensus/hash.h"
 #include "util/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -150,6 +151,31 @@ static bool sync_dir_of(const char *path)
     return ok;
 }
 
+/* Removes temporary files a crash during a rewrite left next to path (they
+ * may hold secrets in the clear).  Called with path locked. */
+static void remove_stale_temps(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return;
+    char *slash = strrchr(copy, '/');
+    const char *dirname = slash ? copy : ".", *base = slash ? slash + 1 : copy;
+    if (slash)
+        *slash = '\0';
+    size_t blen = strlen(base);
+    DIR *d = opendir(dirname);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, base, blen) != 0 || strncmp(e->d_name + blen, ".new.", 5) != 0)
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+            log_printf("Wallet file %s: removed %s left by an interrupted rewrite", path, e->d_name);
+    }
+    if (d)
+        closedir(d);
+    free(copy);
+}
+
 static bool lock_fd(int fd, const char *path, char *err, size_t errlen)
 {
     if (flock(fd, LOCK_EX | LOCK_NB) == 0)
@@ -193,6 +219,7 @@ struct walletdb *walletdb_open(const char *path, walletdb_record_fn fn, void *ar
     }
     if (!lock_fd(fd, path, err, errlen))
         goto fail;
+    remove_stale_temps(path);
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "Wallet file %s is not a regular file", path);
         goto fail;
@@ -320,7 +347,14 @@ struct walletdb *walletdb_create(const char *path, const uint8_t *image, size_t 
     }
     unlink(tmp);
     free(tmp);
-    if (!sync_dir_of(path)) {
+    /* The file's directory entry, and the directory's own entry in its
+     * parent (a wallet directory is created just before its file). */
+    char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+    if (slash)
+        *slash = '\0';
+    bool synced = dir && sync_dir_of(path) && (!slash || sync_dir_of(dir));
+    free(dir);
+    if (!synced) {
         snprintf(err, errlen, "Cannot sync the directory of %s: %s", path, strerror(errno));
         close(fd);
         return NULL;
