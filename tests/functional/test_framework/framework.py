@@ -151,9 +151,13 @@ class TestNode:
     @property
     def rpc(self):
         if self._rpc is None:
-            user, password = cookie_auth(os.path.join(self.netdir, ".cookie"))
-            self._rpc = RPCProxy("127.0.0.1", self.rpcport, user, password)
+            self._rpc = self.new_rpc()
         return self._rpc
+
+    def new_rpc(self):
+        """A proxy with its own connection (one per thread)."""
+        user, password = cookie_auth(os.path.join(self.netdir, ".cookie"))
+        return RPCProxy("127.0.0.1", self.rpcport, user, password)
 
     def __getattr__(self, name):
         # node.getblockcount() as a shortcut for node.rpc.getblockcount()
