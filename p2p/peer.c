@@ -1,0 +1,365 @@
+/* One connection: its bufferevent callbacks, reading whole messages off the
+ * receive buffer, framing and queueing outgoing messages, buffer limits,
+ * misbehaviour points and bans, and freeing.
+ *
+ * A peer is never freed inside one of its own callbacks: peer_disconnect
+ * only marks it, and peer_reap frees marked peers from the loop's wakeup or
+ * timer callback, so every pointer stays valid while a message is handled.
+ */
+#include "p2p/internal.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "consensus/params.h"
+#include "state/chain.h"
+#include "util/log.h"
+#include "util/time.h"
+
+static void lock(struct p2p *p)
+{
+    pthread_mutex_lock(p->env.lock);
+}
+
+static void unlock(struct p2p *p)
+{
+    pthread_mutex_unlock(p->env.lock);
+}
+
+size_t peer_send_queue(const struct peer *peer)
+{
+    return peer->bev ? evbuffer_get_length(bufferevent_get_output(peer->bev)) : 0;
+}
+
+void peer_disconnect(struct peer *peer, const char *why)
+{
+    if (peer->disconnect)
+        return;
+    peer->disconnect = true;
+    LOG_DEBUG(LOG_NET, "disconnecting peer=%lld %s: %s", (long long)peer->id, peer->name, why);
+    /* No libevent call here: RPC threads disconnect peers too, and only the
+     * loop touches connections (peer_reap closes it). */
+    p2p_wakeup(peer->p2p);
+}
+
+void peer_misbehaving(struct peer *peer, int score, const char *reason)
+{
+    struct p2p *p = peer->p2p;
+    if (peer->disconnect)
+        return;
+    peer->score += score;
+    LOG_DEBUG(LOG_NET, "peer=%lld %s misbehaving (+%d = %d): %s", (long long)peer->id, peer->name,
+              score, peer->score, reason);
+    if (peer->score < P2P_BAN_THRESHOLD)
+        return;
+    struct p2p_subnet net;
+    uint64_t now = time_now();
+    p2p_subnet_single(&net, &peer->addr);
+    if (banman_ban(&p->bm, &net, now, now + p->bantime) && p->bans_path &&
+        !banman_save(&p->bm, p->bans_path, p->env.params->magic))
+        log_printf("Cannot write %s", p->bans_path);
+    log_printf("Banning peer=%lld %s for %llu s: %s (misbehaviour score %d)", (long long)peer->id,
+               peer->name, (unsigned long long)p->bantime, reason, peer->score);
+    peer_disconnect(peer, "misbehaving");
+}
+
+bool peer_send(struct peer *peer, enum p2p_msg_type t, const struct wbuf *payload)
+{
+    struct p2p *p = peer->p2p;
+    struct wbuf w;
+    if (peer->disconnect || !peer->bev)
+        return false;
+    if (payload->failed) {
+        peer_disconnect(peer, "out of memory");
+        return false;
+    }
+    wbuf_init(&w);
+    p2p_frame_encode(&w, p->env.params->magic, p2p_msg_command(t), payload->data, payload->len);
+    bool ok = !w.failed && bufferevent_write(peer->bev, w.data, w.len) == 0;
+    if (ok) {
+        peer->bytes_sent += w.len;
+        peer->sent_per_msg[t] += w.len;
+        p->bytes_sent += w.len;
+        peer->last_send = time_now();
+    }
+    wbuf_free(&w);
+    if (!ok)
+        peer_disconnect(peer, "cannot queue a message");
+    return ok;
+}
+
+bool peer_send_empty(struct peer *peer, enum p2p_msg_type t)
+{
+    struct wbuf w;
+    wbuf_init(&w);
+    bool ok = peer_send(peer, t, &w);
+    wbuf_free(&w);
+    return ok;
+}
+
+bool peer_send_version(struct peer *peer)
+{
+    struct p2p *p = peer->p2p;
+    struct p2p_msg_version m;
+    struct wbuf w;
+
+    memset(&m, 0, sizeof(m));
+    m.version = P2P_PROTOCOL_VERSION;
+    m.services = P2P_SERVICE_NETWORK;
+    m.timestamp = time_now();
+    m.addr_recv.addr = peer->addr;
+    m.addr_from.services = P2P_SERVICE_NETWORK;
+    if (p->listen)
+        m.addr_from.addr.port = p->bound_port;
+    m.nonce = peer->local_nonce;
+    snprintf(m.user_agent, sizeof(m.user_agent), "%s", p->user_agent);
+    m.best_height = chain_height(p->env.chain);
+    memcpy(m.genesis, p->env.params->genesis_hash, HASH_SIZE);
+    wbuf_init(&w);
+    p2p_msg_encode_version(&w, &m);
+    bool ok = peer_send(peer, P2P_MSG_VERSION, &w);
+    wbuf_free(&w);
+    peer->version_sent = ok;
+    return ok;
+}
+
+static void read_local_address(struct peer *peer)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    evutil_socket_t fd = bufferevent_getfd(peer->bev);
+    int one = 1;
+    if (fd < 0)
+        return;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        p2p_addr_from_sockaddr(&peer->local, (const struct sockaddr *)&ss);
+}
+
+/* Handles every whole message in the receive buffer, stopping when the
+ * peer's send queue is over the limit (reading resumes when it drains) or
+ * after P2P_MAX_MSGS_PER_CALLBACK messages (to be fair to other peers). */
+static void peer_read(struct peer *peer)
+{
+    struct p2p *p = peer->p2p;
+    struct evbuffer *in = bufferevent_get_input(peer->bev);
+    struct p2p_frame f;
+
+    for (int count = 0; !peer->disconnect; count++) {
+        if (peer_send_queue(peer) > p->max_send) {
+            bufferevent_disable(peer->bev, EV_READ);
+            peer->read_paused = true;
+            return;
+        }
+        if (count == P2P_MAX_MSGS_PER_CALLBACK) {
+            event_active(peer->ev_process, 0, 0);
+            return;
+        }
+        size_t avail = evbuffer_get_length(in);
+        size_t look = avail < P2P_HEADER_SIZE ? avail : P2P_HEADER_SIZE;
+        if (look == 0)
+            return;
+        const uint8_t *data = evbuffer_pullup(in, (ssize_t)look);
+        enum p2p_frame_status st =
+            p2p_frame_parse(data, look, p->env.params->magic, p->env.params->max_block_size, &f);
+        if (st == P2P_FRAME_NEED_MORE && look == P2P_HEADER_SIZE) {
+            size_t total = P2P_HEADER_SIZE + (size_t)f.length;
+            if (avail < total)
+                return;
+            data = evbuffer_pullup(in, (ssize_t)total);
+            if (!data) {
+                peer_disconnect(peer, "out of memory");
+                return;
+            }
+            st = p2p_frame_parse(data, total, p->env.params->magic,
+                                 p->env.params->max_block_size, &f);
+        }
+        switch (st) {
+        case P2P_FRAME_NEED_MORE:
+            return;
+        case P2P_FRAME_BAD_MAGIC:
+            peer_misbehaving(peer, P2P_SCORE_BAD_MAGIC, "bad-magic");
+            peer_disconnect(peer, "bad magic");
+            return;
+        case P2P_FRAME_BAD_COMMAND:
+            peer_misbehaving(peer, P2P_SCORE_BAD_COMMAND, "bad-command");
+            peer_disconnect(peer, "bad command");
+            return;
+        case P2P_FRAME_OVERSIZE:
+            peer_misbehaving(peer, P2P_SCORE_OVERSIZE, "oversized-message");
+            peer_disconnect(peer, "oversized message");
+            return;
+        case P2P_FRAME_BAD_CHECKSUM:
+        case P2P_FRAME_OK:
+            break;
+        }
+        size_t total = P2P_HEADER_SIZE + (size_t)f.length;
+        peer->bytes_recv += total;
+        peer->recv_per_msg[f.known ? f.type : P2P_MSG_COUNT] += total;
+        p->bytes_recv += total;
+        if (st == P2P_FRAME_BAD_CHECKSUM) {
+            peer_misbehaving(peer, P2P_SCORE_BAD_CHECKSUM, "bad-checksum");
+        } else {
+            peer->last_recv = time_now();
+            peer->last_msg_ms = time_mono_ms();
+            process_message(peer, &f, data + P2P_HEADER_SIZE);
+        }
+        evbuffer_drain(in, total);
+    }
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    struct peer *peer = arg;
+    struct p2p *p = peer->p2p;
+    (void)bev;
+    lock(p);
+    if (!peer->disconnect && !peer->read_paused)
+        peer_read(peer);
+    unlock(p);
+}
+
+static void on_process(evutil_socket_t fd, short what, void *arg)
+{
+    struct peer *peer = arg;
+    struct p2p *p = peer->p2p;
+    (void)fd;
+    (void)what;
+    lock(p);
+    if (!peer->disconnect && !peer->read_paused)
+        peer_read(peer);
+    unlock(p);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct peer *peer = arg;
+    struct p2p *p = peer->p2p;
+    (void)bev;
+    lock(p);
+    if (!peer->disconnect) {
+        relay_serve_getdata(peer);
+        if (peer->read_paused && peer_send_queue(peer) <= p->max_send) {
+            peer->read_paused = false;
+            bufferevent_enable(peer->bev, EV_READ);
+            peer_read(peer);
+        }
+    }
+    unlock(p);
+}
+
+static void on_event(struct bufferevent *bev, short events, void *arg)
+{
+    struct peer *peer = arg;
+    struct p2p *p = peer->p2p;
+    (void)bev;
+    lock(p);
+    if (peer->disconnect) {
+        unlock(p);
+        return;
+    }
+    if (events & BEV_EVENT_CONNECTED) {
+        peer->connected = true;
+        peer->conn_time = time_now();
+        peer->last_msg_ms = time_mono_ms();
+        read_local_address(peer);
+        LOG_DEBUG(LOG_NET, "connected to %s peer=%lld", peer->name, (long long)peer->id);
+        peer_send_version(peer);
+    } else if (events & BEV_EVENT_EOF) {
+        peer_disconnect(peer, "connection closed by peer");
+    } else if (events & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        peer_disconnect(peer, peer->connected ? "socket error" : "connection failed");
+    }
+    unlock(p);
+}
+
+struct peer *peer_new(struct p2p *p, struct bufferevent *bev, enum conn_type type,
+                      const struct p2p_addr *addr)
+{
+    struct peer *peer = calloc(1, sizeof(*peer));
+    if (!peer)
+        return NULL;
+    peer->ev_process = event_new(p->base, -1, 0, on_process, peer);
+    if (!peer->ev_process || !invset_init(&peer->known, P2P_KNOWN_INV_MAX)) {
+        if (peer->ev_process)
+            event_free(peer->ev_process);
+        free(peer);
+        return NULL;
+    }
+    peer->p2p = p;
+    peer->id = p->next_id++;
+    peer->bev = bev;
+    peer->type = type;
+    peer->addr = *addr;
+    p2p_addr_format(addr, peer->name);
+    do
+        randombytes_buf(&peer->local_nonce, sizeof(peer->local_nonce));
+    while (peer->local_nonce == 0);
+    peer->created_ms = peer->last_msg_ms = time_mono_ms();
+    peer->conn_time = time_now();
+    peer->inv_tokens = P2P_INV_BUCKET;
+    peer->inv_tokens_ms = peer->created_ms;
+    peer->addr_tokens_milli = (uint64_t)P2P_ADDR_BUCKET * 1000;
+    peer->addr_tokens_ms = peer->created_ms;
+
+    size_t high = p->max_receive;
+    if (high < P2P_HEADER_SIZE + (size_t)p->max_message)
+        high = P2P_HEADER_SIZE + (size_t)p->max_message;
+    bufferevent_setcb(bev, on_read, on_write, on_event, peer);
+    bufferevent_setwatermark(bev, EV_READ, 0, high);
+    bufferevent_setwatermark(bev, EV_WRITE, p->max_send / 2, 0);
+
+    peer->next = p->peers;
+    p->peers = peer;
+    p->n_peers++;
+    return peer;
+}
+
+void peer_free(struct peer *peer)
+{
+    if (peer->bev)
+        bufferevent_free(peer->bev);
+    event_free(peer->ev_process);
+    invset_free(&peer->known);
+    free(peer->getdata_q);
+    free(peer);
+}
+
+struct peer *peer_by_id(struct p2p *p, int64_t id)
+{
+    for (struct peer *peer = p->peers; peer; peer = peer->next)
+        if (peer->id == id)
+            return peer;
+    return NULL;
+}
+
+void peer_reap(struct p2p *p)
+{
+    struct peer **link = &p->peers;
+    bool gone = false;
+    while (*link) {
+        struct peer *peer = *link;
+        if (!peer->disconnect) {
+            link = &peer->next;
+            continue;
+        }
+        *link = peer->next;
+        p->n_peers--;
+        sync_peer_gone(peer);
+        relay_peer_gone(peer);
+        if (peer->handshake_done)
+            log_printf("Disconnected peer=%lld %s", (long long)peer->id, peer->name);
+        peer_free(peer);
+        gone = true;
+    }
+    if (gone)
+        sync_schedule(p);
+}
