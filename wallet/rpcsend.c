@@ -276,13 +276,18 @@ json_t *rpcw_sendtoaddress(struct rpc_call *call)
         ok = available(call, &pending, from, &avail);
         found = ok && avail >= need;
     }
+    /* Paying oneself from the recipient account is the last resort. */
     struct wallet_key_info k;
-    for (size_t i = 0; ok && !from_given && wallet_key_at(w, i, &k); i++) {
-        ok = available(call, &pending, k.pub, &avail);
-        if (ok && avail >= need && (!found || avail > best)) {
-            found = true;
-            best = avail;
-            memcpy(from, k.pub, PUBKEY_SIZE);
+    for (int pass = 0; ok && !from_given && !found && pass < 2; pass++) {
+        for (size_t i = 0; ok && wallet_key_at(w, i, &k); i++) {
+            if ((memcmp(k.pub, to, PUBKEY_SIZE) == 0) != (pass == 1))
+                continue;
+            ok = available(call, &pending, k.pub, &avail);
+            if (ok && avail >= need && (!found || avail > best)) {
+                found = true;
+                best = avail;
+                memcpy(from, k.pub, PUBKEY_SIZE);
+            }
         }
     }
     hmap_free(&pending, free);

@@ -658,6 +658,47 @@ START_TEST(test_corrupt_middle_record)
 }
 END_TEST
 
+/* One damaged byte anywhere: inside the last record it is a torn append
+ * (that record alone is dropped), anywhere before it the load refuses the
+ * file.  Every offset of a small wallet, with a random non-zero XOR. */
+START_TEST(test_every_byte_damaged)
+{
+    uint8_t keys[3][PUBKEY_SIZE];
+    char path[512];
+    size_t len;
+    struct test_rng rng;
+    test_rng_seed(&rng, test_seed("test_every_byte_damaged"));
+    struct wallet *w = create("flip", NULL);
+    new_key(w, "one", keys[0]);
+    new_key(w, "two", keys[1]);
+    uint64_t last = wallet_file_size(w);
+    new_key(w, "three", keys[2]);
+    wallet_free(w);
+    wallet_path(path, sizeof(path), "flip");
+    uint8_t *good = read_file(path, &len);
+    uint8_t *bad = malloc(len);
+    ck_assert_ptr_nonnull(bad);
+    for (size_t off = 0; off < len; off++) {
+        memcpy(bad, good, len);
+        bad[off] ^= (uint8_t)(1 + test_rand_below(&rng, 255));
+        write_file(path, bad, len);
+        w = wallet_load(&regtest, dir, "flip", err, sizeof(err));
+        if (off >= last) {
+            ck_assert_msg(w != NULL, "byte %zu of the last record: %s", off, err);
+            ck_assert_uint_eq(wallet_key_count(w), 2);
+            ck_assert(!wallet_has_key(w, keys[2]));
+            ck_assert_uint_eq(wallet_file_size(w), last);
+            wallet_free(w);
+        } else {
+            ck_assert_msg(w == NULL, "byte %zu: a damaged file loaded", off);
+            ck_assert_msg(strstr(err, "damaged") != NULL, "byte %zu: %s", off, err);
+        }
+    }
+    free(bad);
+    free(good);
+}
+END_TEST
+
 /* Superseded records are compacted away; what the file means stays. */
 START_TEST(test_compaction)
 {
@@ -993,6 +1034,7 @@ static Suite *wallet_suite(void)
     tcase_add_test(tc, test_no_secret_in_log);
     tcase_add_test(tc, test_torn_last_record);
     tcase_add_test(tc, test_corrupt_middle_record);
+    tcase_add_test(tc, test_every_byte_damaged);
     tcase_add_test(tc, test_compaction);
     tcase_add_test(tc, test_randao_reveals);
     tcase_add_test(tc, test_randao_locked);
