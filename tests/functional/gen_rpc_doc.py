@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Writes doc/rpc.md from the node's own help: the conventions (transport,
+authentication, errors, amounts) and, for every method, its full help text.
+The methods' table entries are the single source; rpc_doc_current.py fails
+when doc/rpc.md no longer matches them.
+
+    python3 tests/functional/gen_rpc_doc.py [OUTPUT]   (default: doc/rpc.md)
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_framework.framework import TestNode  # noqa: E402
+
+INTRO = """# fmld JSON-RPC reference
+
+This file is generated from the node's `help` text by
+`tests/functional/gen_rpc_doc.py`; a test fails when the two disagree.
+
+## Transport
+
+- HTTP/1.1 `POST` to `http://127.0.0.1:<rpcport>/` (main 8732, test 18732, regtest 28732),
+  keep-alive supported.  Wallet methods may be sent to `/wallet/<name>` to name a wallet;
+  with one wallet loaded `/` works too.
+- The server binds to 127.0.0.1 unless both `-rpcbind` and `-rpcallowip` are given; requests
+  from addresses outside `-rpcallowip` get HTTP 403.
+- Bodies up to 16 MiB (HTTP 413 beyond); `-rpcthreads` workers (default 4) and a queue of
+  `-rpcworkqueue` requests (default 64; HTTP 503 when full).
+
+## Authentication
+
+HTTP Basic.  Without `-rpcuser`/`-rpcpassword` the node writes `<datadir>/<network>/.cookie`
+(mode 0600, `__cookie__:<64 hex digits>`, no trailing newline) at start and removes it at
+shutdown.  Missing or wrong credentials get HTTP 401 after a delay, and the method never runs.
+
+## Requests and replies
+
+- JSON-RPC 1.0/1.1 shape: `{"method": ..., "params": [...] or {...}, "id": ...}` answered with
+  `{"result": ..., "error": null, "id": ...}` or `{"result": null, "error": {"code", "message"},
+  "id": ...}`; HTTP 200 on success, 404 for -32601, 400 for -32600, 500 for other errors.
+- JSON-RPC 2.0 (`"jsonrpc": "2.0"`): the reply has `result` or `error`, never both, with HTTP
+  200; a request without `id` is a notification and gets no reply (HTTP 204 when alone).
+- Batches: a JSON array of requests, answered by an array in the same order (HTTP 200).
+- Parameters by position, or by name (an object).  Types are checked before a method runs.
+
+## Error codes
+
+| code | meaning |
+|---|---|
+| -32700 | parse error (malformed JSON, invalid UTF-8, nesting too deep) |
+| -32600 | invalid request (not an object, method not a string, bad params) |
+| -32601 | method not found |
+| -32602 | invalid parameters |
+| -32603 | internal error |
+| -1 | misc error; also wrong argument count (with the usage) |
+| -3 | wrong type of argument, invalid amount |
+| -4 | wallet error |
+| -5 | invalid address or key; block or transaction not found |
+| -6 | insufficient funds |
+| -8 | invalid parameter value |
+| -13 | wallet locked: unlock with walletpassphrase |
+| -14 | wrong passphrase |
+| -18 | wallet not found or not loaded |
+| -19 | several wallets loaded: name one with /wallet/<name> |
+| -20 | database error |
+| -22 | transaction or block decode failed |
+| -25 | verify error |
+| -26 | transaction rejected; the message starts with the reject reason (`bad-txns-sig`, ...) |
+| -27 | transaction already in the chain |
+| -35 / -36 | wallet already loaded / already exists |
+
+## Amounts
+
+FML as JSON numbers with 8 decimals (1 FML = 10^8 base units), written exactly.  Amount
+arguments may be JSON numbers or decimal strings; strings are parsed exactly (a number whose
+value needs more than 15 significant digits should be sent as a string).  Fee rates are FML
+per 1,000 bytes.
+
+## Methods
+"""
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "doc", "rpc.md")
+    tmp = tempfile.mkdtemp(prefix="fml_rpcdoc_")
+    node = TestNode(0, tmp, "regtest", ["-debug=0"], print)
+    node.start()
+    try:
+        text = render(node)
+    finally:
+        node.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    with open(out, "w") as f:
+        f.write(text)
+
+
+def render(node):
+    listing = node.help()
+    parts = [INTRO]
+    category = None
+    toc = []
+    bodies = []
+    for line in listing.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("== "):
+            category = line.strip("= ").strip()
+            bodies.append("\n### %s\n" % category)
+            toc.append("\n**%s:** " % category)
+            continue
+        name = line.split()[0]
+        toc.append("[%s](#%s) " % (name, name))
+        bodies.append("\n#### %s\n\n```\n%s\n```\n" % (name, node.help(name).rstrip()))
+    parts.append("".join(toc).strip() + "\n")
+    parts.extend(bodies)
+    return "".join(parts)
+
+
+if __name__ == "__main__":
+    main()
