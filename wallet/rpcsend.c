@@ -97,6 +97,9 @@ json_t *rpcw_getbalance(struct rpc_call *call)
     if (dummy && strcmp(dummy, "*") != 0)
         return rpc_error(call, RPC_METHOD_DEPRECATED,
                          "dummy first argument must be excluded or set to \"*\".");
+    if (rpc_uint(call, 1, 0) > 1)
+        return rpc_error(call, RPC_INVALID_PARAMETER,
+                         "minconf above 1 is not supported: account balances exist at the tip only");
     if (!rpcw_balance(call, w, &total))
         return NULL;
     return json_amount(total);

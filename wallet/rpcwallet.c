@@ -699,7 +699,12 @@ const struct rpc_method wallet_rpc_methods[] = {
         .summary = "Returns the total confirmed balance of the wallet's accounts at the chain "
                    "tip.  Transactions in the mempool count once mined (see getbalances).",
         .args = {{"dummy", RPC_STR, false, NULL,
-                  "Remains for backward compatibility. Must be excluded or set to \"*\"."}},
+                  "Remains for backward compatibility. Must be excluded or set to \"*\"."},
+                 {"minconf", RPC_UINT, false, "0",
+                  "Accepted for compatibility: 0 and 1 give the balance at the tip; more is "
+                  "refused (account balances exist at the tip only)"},
+                 {"include_watchonly", RPC_BOOL, false, "false", "Ignored (no watch-only keys)"},
+                 {"avoid_reuse", RPC_BOOL, false, "false", "Ignored"}},
         .result = "n    (numeric) The total amount in FML",
         .examples = "fml-cli getbalance",
     },
@@ -726,7 +731,8 @@ const struct rpc_method wallet_rpc_methods[] = {
         .handler = rpcw_sendtoaddress,
         .summary = "Send an amount to a given address: builds a TRANSFER from from_address, or "
                    "from the wallet account with the largest spendable balance (confirmed, less "
-                   "its pending mempool spends) that covers amount and fee; nonce from the "
+                   "its pending mempool spends) that covers amount and fee (the recipient's own "
+                   "account only if no other does); nonce from the "
                    "mempool; fee = ceil(size * rate / 1000) with rate the larger of the "
                    "mempool's required rate and the wallet's (settxfee, else -walletfeerate, "
                    "else 10000 units per 1000 bytes).  The transaction is recorded in the wallet "
