@@ -1,0 +1,1022 @@
+/* The P2P layer: every message codec (round trips, truncation at every
+ * byte, oversized counts, trailing bytes, non-canonical forms), the framing
+ * parser (input split at every byte boundary, bad magic, bad checksum,
+ * oversized lengths, non-canonical command names), addresses and subnets,
+ * the bounded inventory set, the address book and the ban list with their
+ * files; then real nodes in one process on 127.0.0.1: sync, relay, bodies
+ * out of order, and a hostile peer that gets itself banned.
+ */
+#include "consensus/amount.h"
+#include "consensus/params.h"
+#include "consensus/staking.h"
+#include "p2p/addrman.h"
+#include "p2p/banman.h"
+#include "p2p/framing.h"
+#include "p2p/invset.h"
+#include "p2p/messages.h"
+#include "p2p/netaddr.h"
+#include "p2p/p2p.h"
+#include "state/builder.h"
+#include "state/chain.h"
+#include "state/mempool.h"
+#include "state/staking.h"
+#include "state/view.h"
+#include "tests/unit/test_util.h"
+#include "util/fs.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const uint8_t test_magic[4] = {0xfa, 0xbf, 0x4d, 0x4c};
+#define MAX_BLOCK 4000000u
+
+/* ---- Codec helpers ---- */
+
+/* A valid payload of type t: decodes; every proper prefix and the payload
+ * with one more byte do not. */
+static void check_exact(enum p2p_msg_type t, const uint8_t *p, size_t n)
+{
+    ck_assert_msg(p2p_msg_check(t, p, n, MAX_BLOCK), "%s: valid payload refused",
+                  p2p_msg_command(t));
+    for (size_t k = 0; k < n; k++)
+        ck_assert_msg(!p2p_msg_check(t, p, k, MAX_BLOCK), "%s: truncated at %zu accepted",
+                      p2p_msg_command(t), k);
+    uint8_t *longer = malloc(n + 1);
+    ck_assert_ptr_nonnull(longer);
+    memcpy(longer, p, n);
+    longer[n] = 0;
+    ck_assert_msg(!p2p_msg_check(t, longer, n + 1, MAX_BLOCK), "%s: trailing byte accepted",
+                  p2p_msg_command(t));
+    free(longer);
+}
+
+static void sample_version(struct p2p_msg_version *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->version = P2P_PROTOCOL_VERSION;
+    m->services = P2P_SERVICE_NETWORK;
+    m->timestamp = 1700000000;
+    ck_assert(p2p_addr_parse("10.1.2.3:28733", 0, &m->addr_recv.addr));
+    m->addr_from.services = 1;
+    ck_assert(p2p_addr_parse("[2001:db8::7]:9", 0, &m->addr_from.addr));
+    m->nonce = 0x0102030405060708ULL;
+    snprintf(m->user_agent, sizeof(m->user_agent), "/fmld:0.1.0/");
+    m->best_height = 12345;
+    for (int i = 0; i < HASH_SIZE; i++)
+        m->genesis[i] = (uint8_t)i;
+}
+
+START_TEST(version_round_trip)
+{
+    struct p2p_msg_version m, d;
+    struct wbuf w;
+    sample_version(&m);
+    wbuf_init(&w);
+    p2p_msg_encode_version(&w, &m);
+    ck_assert(!w.failed);
+    ck_assert(p2p_msg_decode_version(w.data, w.len, &d));
+    ck_assert_uint_eq(d.version, m.version);
+    ck_assert_uint_eq(d.services, m.services);
+    ck_assert_uint_eq(d.timestamp, m.timestamp);
+    ck_assert(p2p_addr_equal(&d.addr_recv.addr, &m.addr_recv.addr));
+    ck_assert(p2p_addr_equal(&d.addr_from.addr, &m.addr_from.addr));
+    ck_assert_uint_eq(d.addr_from.services, 1);
+    ck_assert_uint_eq(d.nonce, m.nonce);
+    ck_assert_str_eq(d.user_agent, "/fmld:0.1.0/");
+    ck_assert_uint_eq(d.best_height, 12345);
+    ck_assert_mem_eq(d.genesis, m.genesis, HASH_SIZE);
+    check_exact(P2P_MSG_VERSION, w.data, w.len);
+    /* Fixed layout: 4+8+8+26+26+8 + 1+12 + 8+32. */
+    ck_assert_uint_eq(w.len, 4 + 8 + 8 + 26 + 26 + 8 + 1 + 12 + 8 + 32);
+    wbuf_free(&w);
+}
+END_TEST
+
+START_TEST(version_user_agent_bounds)
+{
+    struct p2p_msg_version m, d;
+    struct wbuf w;
+    sample_version(&m);
+    memset(m.user_agent, 'a', P2P_MAX_USER_AGENT);
+    m.user_agent[P2P_MAX_USER_AGENT] = '\0';
+    wbuf_init(&w);
+    p2p_msg_encode_version(&w, &m);
+    ck_assert(p2p_msg_decode_version(w.data, w.len, &d));
+    ck_assert_uint_eq(strlen(d.user_agent), P2P_MAX_USER_AGENT);
+    ck_assert_uint_eq(w.len, p2p_msg_max_payload(P2P_MSG_VERSION, MAX_BLOCK));
+    wbuf_free(&w);
+
+    /* One byte more than allowed, written by hand. */
+    uint8_t ua[P2P_MAX_USER_AGENT + 1];
+    memset(ua, 'a', sizeof(ua));
+    wbuf_init(&w);
+    put_u32(&w, 1);
+    put_u64(&w, 1);
+    put_u64(&w, 1);
+    for (int i = 0; i < 2; i++) {
+        uint8_t zero[26] = {0};
+        put_bytes(&w, zero, sizeof(zero));
+    }
+    put_u64(&w, 7);
+    put_varbytes(&w, ua, sizeof(ua));
+    put_u64(&w, 0);
+    uint8_t g[32] = {0};
+    put_bytes(&w, g, 32);
+    ck_assert(!p2p_msg_decode_version(w.data, w.len, &d));
+    wbuf_free(&w);
+
+    /* Non-printable bytes in a user agent of allowed length. */
+    const char *bad[] = {"a\nb", "tab\there", "del\x7f", "nul-free\x80"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        sample_version(&m);
+        snprintf(m.user_agent, sizeof(m.user_agent), "%s", bad[i]);
+        wbuf_init(&w);
+        p2p_msg_encode_version(&w, &m);
+        ck_assert_msg(!p2p_msg_decode_version(w.data, w.len, &d), "accepted %s", bad[i]);
+        wbuf_free(&w);
+    }
+}
+END_TEST
+
+START_TEST(empty_and_nonce_messages)
+{
+    uint8_t one = 0;
+    uint64_t nonce;
+    struct wbuf w;
+    ck_assert(p2p_msg_check(P2P_MSG_VERACK, NULL, 0, MAX_BLOCK));
+    ck_assert(!p2p_msg_check(P2P_MSG_VERACK, &one, 1, MAX_BLOCK));
+    ck_assert(p2p_msg_check(P2P_MSG_GETADDR, NULL, 0, MAX_BLOCK));
+    ck_assert(!p2p_msg_check(P2P_MSG_GETADDR, &one, 1, MAX_BLOCK));
+    wbuf_init(&w);
+    p2p_msg_encode_nonce(&w, 0xdeadbeefcafef00dULL);
+    ck_assert_uint_eq(w.len, 8);
+    ck_assert(p2p_msg_decode_nonce(w.data, w.len, &nonce));
+    ck_assert_uint_eq(nonce, 0xdeadbeefcafef00dULL);
+    ck_assert_hex_eq(w.data, w.len, "0df0fecaefbeadde");
+    check_exact(P2P_MSG_PING, w.data, w.len);
+    check_exact(P2P_MSG_PONG, w.data, w.len);
+    wbuf_free(&w);
+}
+END_TEST
+
+START_TEST(addr_round_trip_and_bounds)
+{
+    struct p2p_timed_addr *v = calloc(P2P_MAX_ADDR + 1, sizeof(*v));
+    struct p2p_msg_addr m;
+    struct wbuf w;
+    ck_assert_ptr_nonnull(v);
+    for (size_t i = 0; i <= P2P_MAX_ADDR; i++) {
+        v[i].time = 1700000000 + i;
+        v[i].services = 1;
+        char text[32];
+        snprintf(text, sizeof(text), "10.0.%zu.%zu", i / 256, i % 256);
+        ck_assert(p2p_addr_parse(text, (uint16_t)(1000 + i), &v[i].addr));
+    }
+    wbuf_init(&w);
+    p2p_msg_encode_addr(&w, v, 3);
+    ck_assert(p2p_msg_decode_addr(w.data, w.len, &m));
+    ck_assert_uint_eq(m.n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(m.v[i].time, v[i].time);
+        ck_assert_uint_eq(m.v[i].services, 1);
+        ck_assert(p2p_addr_equal(&m.v[i].addr, &v[i].addr));
+    }
+    p2p_msg_addr_free(&m);
+    check_exact(P2P_MSG_ADDR, w.data, w.len);
+    wbuf_free(&w);
+
+    /* The largest allowed list, then one entry too many. */
+    wbuf_init(&w);
+    p2p_msg_encode_addr(&w, v, P2P_MAX_ADDR);
+    ck_assert_uint_eq(w.len, p2p_msg_max_payload(P2P_MSG_ADDR, MAX_BLOCK));
+    ck_assert(p2p_msg_check(P2P_MSG_ADDR, w.data, w.len, MAX_BLOCK));
+    wbuf_free(&w);
+    wbuf_init(&w);
+    p2p_msg_encode_addr(&w, v, P2P_MAX_ADDR + 1);
+    ck_assert(!p2p_msg_decode_addr(w.data, w.len, &m));
+    ck_assert_ptr_null(m.v);
+    wbuf_free(&w);
+    /* An empty list is a valid message. */
+    wbuf_init(&w);
+    p2p_msg_encode_addr(&w, v, 0);
+    check_exact(P2P_MSG_ADDR, w.data, w.len);
+    wbuf_free(&w);
+    free(v);
+}
+END_TEST
+
+START_TEST(inv_round_trip_and_bounds)
+{
+    struct p2p_inv *v = calloc(P2P_MAX_INV + 1, sizeof(*v));
+    struct p2p_msg_inv m;
+    struct wbuf w;
+    ck_assert_ptr_nonnull(v);
+    for (size_t i = 0; i <= P2P_MAX_INV; i++) {
+        v[i].type = i % 2 ? P2P_INV_BLOCK : P2P_INV_TX;
+        memcpy(v[i].hash, &i, sizeof(i));
+    }
+    wbuf_init(&w);
+    p2p_msg_encode_inv(&w, v, 2);
+    ck_assert_hex_eq(w.data, w.len,
+                     "02"
+                     "01000000" "0000000000000000000000000000000000000000000000000000000000000000"
+                     "02000000" "0100000000000000000000000000000000000000000000000000000000000000");
+    ck_assert(p2p_msg_decode_inv(w.data, w.len, &m));
+    ck_assert_uint_eq(m.n, 2);
+    ck_assert_uint_eq(m.v[1].type, P2P_INV_BLOCK);
+    ck_assert_mem_eq(m.v[1].hash, v[1].hash, HASH_SIZE);
+    p2p_msg_inv_free(&m);
+    for (enum p2p_msg_type t = P2P_MSG_INV; t <= P2P_MSG_NOTFOUND; t++)
+        check_exact(t, w.data, w.len);
+
+    /* Unknown inventory types. */
+    w.data[1] = 3;
+    ck_assert(!p2p_msg_decode_inv(w.data, w.len, &m));
+    w.data[1] = 0;
+    ck_assert(!p2p_msg_decode_inv(w.data, w.len, &m));
+    w.data[1] = 1;
+    w.data[2] = 1; /* type 257 */
+    ck_assert(!p2p_msg_decode_inv(w.data, w.len, &m));
+    wbuf_free(&w);
+
+    /* 50,000 entries pass and fill the limit exactly; 50,001 do not. */
+    wbuf_init(&w);
+    p2p_msg_encode_inv(&w, v, P2P_MAX_INV);
+    ck_assert_uint_eq(w.len, p2p_msg_max_payload(P2P_MSG_INV, MAX_BLOCK));
+    ck_assert(p2p_msg_decode_inv(w.data, w.len, &m));
+    ck_assert_uint_eq(m.n, P2P_MAX_INV);
+    p2p_msg_inv_free(&m);
+    wbuf_free(&w);
+    wbuf_init(&w);
+    p2p_msg_encode_inv(&w, v, P2P_MAX_INV + 1);
+    ck_assert(!p2p_msg_decode_inv(w.data, w.len, &m));
+    ck_assert(!p2p_msg_check(P2P_MSG_GETDATA, w.data, w.len, MAX_BLOCK));
+    wbuf_free(&w);
+
+    /* A count that promises more entries than the bytes hold allocates
+     * nothing and fails. */
+    const uint8_t lying[] = {0xfd, 0x50, 0xc3, 1, 0, 0, 0};
+    ck_assert(!p2p_msg_decode_inv(lying, sizeof(lying), &m));
+    ck_assert_ptr_null(m.v);
+    /* A CompactSize count in a longer form than needed. */
+    uint8_t noncanon[3 + 36] = {0xfd, 0x01, 0x00, 0x01};
+    ck_assert(!p2p_msg_decode_inv(noncanon, sizeof(noncanon), &m));
+    noncanon[0] = 0x01;
+    ck_assert(!p2p_msg_decode_inv(noncanon, sizeof(noncanon), &m)); /* 2 bytes too long */
+    ck_assert(!p2p_msg_decode_inv(noncanon, 1 + 36, &m)); /* type 0x00010001 */
+    free(v);
+}
+END_TEST
+
+START_TEST(getheaders_round_trip_and_bounds)
+{
+    struct p2p_msg_getheaders *m = calloc(1, sizeof(*m)), *d = calloc(1, sizeof(*d));
+    struct wbuf w;
+    ck_assert_ptr_nonnull(m);
+    ck_assert_ptr_nonnull(d);
+    m->n = 3;
+    for (size_t i = 0; i < P2P_MAX_LOCATOR; i++)
+        memset(m->locator[i], (int)i + 1, HASH_SIZE);
+    memset(m->stop, 0xee, HASH_SIZE);
+    wbuf_init(&w);
+    p2p_msg_encode_getheaders(&w, m);
+    ck_assert_uint_eq(w.len, 1 + 3 * 32 + 32);
+    ck_assert(p2p_msg_decode_getheaders(w.data, w.len, d));
+    ck_assert_uint_eq(d->n, 3);
+    ck_assert_mem_eq(d->locator[2], m->locator[2], HASH_SIZE);
+    ck_assert_mem_eq(d->stop, m->stop, HASH_SIZE);
+    check_exact(P2P_MSG_GETHEADERS, w.data, w.len);
+    wbuf_free(&w);
+
+    m->n = P2P_MAX_LOCATOR;
+    wbuf_init(&w);
+    p2p_msg_encode_getheaders(&w, m);
+    ck_assert_uint_eq(w.len, p2p_msg_max_payload(P2P_MSG_GETHEADERS, MAX_BLOCK));
+    ck_assert(p2p_msg_decode_getheaders(w.data, w.len, d));
+    ck_assert_uint_eq(d->n, P2P_MAX_LOCATOR);
+    wbuf_free(&w);
+
+    /* 102 locator entries, written by hand. */
+    wbuf_init(&w);
+    put_compact(&w, P2P_MAX_LOCATOR + 1);
+    for (size_t i = 0; i < P2P_MAX_LOCATOR + 2; i++)
+        put_bytes(&w, m->stop, HASH_SIZE);
+    ck_assert(!p2p_msg_decode_getheaders(w.data, w.len, d));
+    wbuf_free(&w);
+
+    /* An empty locator with a stop hash is valid. */
+    m->n = 0;
+    wbuf_init(&w);
+    p2p_msg_encode_getheaders(&w, m);
+    check_exact(P2P_MSG_GETHEADERS, w.data, w.len);
+    wbuf_free(&w);
+    free(m);
+    free(d);
+}
+END_TEST
+
+static void sample_header(struct block_header *h, uint64_t height)
+{
+    memset(h, 0, sizeof(*h));
+    h->version = BLOCK_VERSION;
+    h->height = height;
+    h->slot = height * 2;
+    h->time = 1700000000 + height;
+    memset(h->prev, (int)height, HASH_SIZE);
+    memset(h->sig, 0x5a, SIG_SIZE);
+}
+
+START_TEST(headers_round_trip_and_bounds)
+{
+    struct block_header *v = calloc(P2P_MAX_HEADERS + 1, sizeof(*v));
+    struct p2p_msg_headers m;
+    struct wbuf w;
+    ck_assert_ptr_nonnull(v);
+    for (size_t i = 0; i <= P2P_MAX_HEADERS; i++)
+        sample_header(&v[i], i + 1);
+    wbuf_init(&w);
+    p2p_msg_encode_headers(&w, v, 2);
+    ck_assert_uint_eq(w.len, 1 + 2 * BLOCK_HEADER_SIZE);
+    ck_assert(p2p_msg_decode_headers(w.data, w.len, &m));
+    ck_assert_uint_eq(m.n, 2);
+    ck_assert_uint_eq(m.v[1].height, 2);
+    ck_assert_mem_eq(m.v[1].sig, v[1].sig, SIG_SIZE);
+    p2p_msg_headers_free(&m);
+    check_exact(P2P_MSG_HEADERS, w.data, w.len);
+    wbuf_free(&w);
+
+    wbuf_init(&w);
+    p2p_msg_encode_headers(&w, v, P2P_MAX_HEADERS);
+    ck_assert_uint_eq(w.len, p2p_msg_max_payload(P2P_MSG_HEADERS, MAX_BLOCK));
+    ck_assert(p2p_msg_decode_headers(w.data, w.len, &m));
+    p2p_msg_headers_free(&m);
+    wbuf_free(&w);
+    wbuf_init(&w);
+    p2p_msg_encode_headers(&w, v, P2P_MAX_HEADERS + 1);
+    ck_assert(!p2p_msg_decode_headers(w.data, w.len, &m));
+    ck_assert_ptr_null(m.v);
+    wbuf_free(&w);
+    free(v);
+}
+END_TEST
+
+START_TEST(block_and_tx_payloads)
+{
+    struct block b;
+    struct tx tx;
+    struct wbuf w;
+    uint8_t sec[32];
+    struct tx *t = malloc(sizeof(*t));
+
+    ck_assert_ptr_nonnull(t);
+    tx_init(t);
+    t->type = TX_TRANSFER;
+    memset(sec, 7, sizeof(sec));
+    ck_assert(key_pubkey(t->sender, sec));
+    t->nonce = 3;
+    t->fee = 1000;
+    ck_assert(tx_set_payload(t, "\x01\x02\x03", 3));
+    memset(t->sig, 9, SIG_SIZE);
+    wbuf_init(&w);
+    tx_encode(t, &w);
+    ck_assert(p2p_msg_decode_tx(w.data, w.len, &tx));
+    ck_assert_uint_eq(tx.nonce, 3);
+    tx_free(&tx);
+    check_exact(P2P_MSG_TX, w.data, w.len);
+    wbuf_free(&w);
+
+    block_init(&b);
+    sample_header(&b.hdr, 5);
+    ck_assert(block_add_tx(&b, t));
+    ck_assert(block_add_tx(&b, t));
+    wbuf_init(&w);
+    block_encode(&b, &w);
+    struct block d;
+    ck_assert(p2p_msg_decode_block(w.data, w.len, MAX_BLOCK, &d));
+    ck_assert_uint_eq(d.ntx, 2);
+    block_free(&d);
+    check_exact(P2P_MSG_BLOCK, w.data, w.len);
+    /* The chain's size limit is the message's. */
+    ck_assert(!p2p_msg_check(P2P_MSG_BLOCK, w.data, w.len, (uint32_t)w.len - 1));
+    ck_assert(p2p_msg_check(P2P_MSG_BLOCK, w.data, w.len, (uint32_t)w.len));
+    wbuf_free(&w);
+    block_free(&b);
+    tx_free(t);
+    free(t);
+}
+END_TEST
+
+START_TEST(random_bytes_never_crash_decoders)
+{
+    struct test_rng rng;
+    uint8_t buf[600];
+    test_rng_seed(&rng, test_seed("p2p decoders"));
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t n = (size_t)test_rand_below(&rng, sizeof(buf));
+        test_rand_bytes(&rng, buf, n);
+        /* Small counts so that lists are plausible. */
+        if (n && test_rand_below(&rng, 2))
+            buf[0] = (uint8_t)test_rand_below(&rng, 20);
+        for (int t = 0; t < P2P_MSG_COUNT; t++)
+            (void)p2p_msg_check((enum p2p_msg_type)t, buf, n, MAX_BLOCK);
+    }
+}
+END_TEST
+
+START_TEST(command_names)
+{
+    for (int t = 0; t < P2P_MSG_COUNT; t++) {
+        enum p2p_msg_type back;
+        ck_assert(p2p_msg_from_command(p2p_msg_command((enum p2p_msg_type)t), &back));
+        ck_assert_int_eq((int)back, t);
+        ck_assert_uint_le(strlen(p2p_msg_command((enum p2p_msg_type)t)), P2P_COMMAND_SIZE);
+    }
+    enum p2p_msg_type t;
+    ck_assert(!p2p_msg_from_command("sendheaders", &t));
+}
+END_TEST
+
+Suite *codec_suite(void);
+Suite *codec_suite(void)
+{
+    Suite *s = suite_create("p2p messages");
+    TCase *tc = tcase_create("codecs");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, version_round_trip);
+    tcase_add_test(tc, version_user_agent_bounds);
+    tcase_add_test(tc, empty_and_nonce_messages);
+    tcase_add_test(tc, addr_round_trip_and_bounds);
+    tcase_add_test(tc, inv_round_trip_and_bounds);
+    tcase_add_test(tc, getheaders_round_trip_and_bounds);
+    tcase_add_test(tc, headers_round_trip_and_bounds);
+    tcase_add_test(tc, block_and_tx_payloads);
+    tcase_add_test(tc, random_bytes_never_crash_decoders);
+    tcase_add_test(tc, command_names);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+/* ---- Framing ---- */
+
+struct rx {
+    uint8_t buf[1024];
+    size_t len;
+    size_t count;
+    char cmds[8][P2P_COMMAND_SIZE + 1];
+    uint8_t payloads[8][64];
+    size_t lens[8];
+};
+
+/* Takes every whole message off the front of the buffer, as a receiver
+ * does; fails the test on anything but OK and NEED_MORE. */
+static void rx_feed(struct rx *r, const uint8_t *p, size_t n)
+{
+    struct p2p_frame f;
+    memcpy(r->buf + r->len, p, n);
+    r->len += n;
+    for (;;) {
+        enum p2p_frame_status st = p2p_frame_parse(r->buf, r->len, test_magic, MAX_BLOCK, &f);
+        if (st == P2P_FRAME_NEED_MORE)
+            return;
+        ck_assert_msg(st == P2P_FRAME_OK, "frame status %s", p2p_frame_status_name(st));
+        ck_assert_uint_lt(r->count, 8);
+        memcpy(r->cmds[r->count], f.command, sizeof(f.command));
+        memcpy(r->payloads[r->count], r->buf + P2P_HEADER_SIZE, f.length);
+        r->lens[r->count] = f.length;
+        r->count++;
+        size_t used = P2P_HEADER_SIZE + f.length;
+        memmove(r->buf, r->buf + used, r->len - used);
+        r->len -= used;
+    }
+}
+
+static size_t sample_stream(uint8_t *out)
+{
+    struct wbuf w, pl;
+    struct p2p_inv inv = {.type = P2P_INV_TX};
+    memset(inv.hash, 0xab, HASH_SIZE);
+    wbuf_init(&w);
+    wbuf_init(&pl);
+    p2p_msg_encode_nonce(&pl, 42);
+    p2p_frame_encode(&w, test_magic, "ping", pl.data, pl.len);
+    p2p_frame_encode(&w, test_magic, "verack", NULL, 0);
+    wbuf_reset(&pl);
+    p2p_msg_encode_inv(&pl, &inv, 1);
+    p2p_frame_encode(&w, test_magic, "inv", pl.data, pl.len);
+    ck_assert(!w.failed);
+    size_t n = w.len;
+    memcpy(out, w.data, n);
+    wbuf_free(&w);
+    wbuf_free(&pl);
+    return n;
+}
+
+static void check_stream(const struct rx *r)
+{
+    ck_assert_uint_eq(r->count, 3);
+    ck_assert_uint_eq(r->len, 0);
+    ck_assert_str_eq(r->cmds[0], "ping");
+    ck_assert_uint_eq(r->lens[0], 8);
+    ck_assert_uint_eq(read_le64(r->payloads[0]), 42);
+    ck_assert_str_eq(r->cmds[1], "verack");
+    ck_assert_uint_eq(r->lens[1], 0);
+    ck_assert_str_eq(r->cmds[2], "inv");
+    ck_assert_uint_eq(r->lens[2], 37);
+}
+
+START_TEST(frame_layout)
+{
+    struct wbuf w;
+    const uint8_t payload[] = {1, 2, 3};
+    uint8_t sum[4];
+    wbuf_init(&w);
+    p2p_frame_encode(&w, test_magic, "tx", payload, sizeof(payload));
+    ck_assert_uint_eq(w.len, P2P_HEADER_SIZE + 3);
+    ck_assert_mem_eq(w.data, test_magic, 4);
+    ck_assert_mem_eq(w.data + 4, "tx\0\0\0\0\0\0\0\0\0\0", 12);
+    ck_assert_uint_eq(read_le32(w.data + 16), 3);
+    p2p_frame_checksum(payload, sizeof(payload), sum);
+    ck_assert_mem_eq(w.data + 20, sum, 4);
+    /* The checksum is BLAKE2b-256 "FML/p2p-check", first four bytes. */
+    uint8_t h[HASH_SIZE];
+    hash_tagged(h, HTAG_CHECKSUM, payload, sizeof(payload));
+    ck_assert_mem_eq(sum, h, 4);
+    ck_assert_mem_eq(w.data + 24, payload, 3);
+    wbuf_free(&w);
+}
+END_TEST
+
+START_TEST(frame_split_at_every_byte)
+{
+    uint8_t stream[512];
+    size_t n = sample_stream(stream);
+    for (size_t k = 0; k <= n; k++) {
+        struct rx *r = calloc(1, sizeof(*r));
+        ck_assert_ptr_nonnull(r);
+        rx_feed(r, stream, k);
+        rx_feed(r, stream + k, n - k);
+        check_stream(r);
+        free(r);
+    }
+    /* Every pair of cut points. */
+    for (size_t i = 0; i <= n; i++) {
+        for (size_t j = i; j <= n; j++) {
+            struct rx *r = calloc(1, sizeof(*r));
+            ck_assert_ptr_nonnull(r);
+            rx_feed(r, stream, i);
+            rx_feed(r, stream + i, j - i);
+            rx_feed(r, stream + j, n - j);
+            check_stream(r);
+            free(r);
+        }
+    }
+    /* One byte at a time. */
+    struct rx *r = calloc(1, sizeof(*r));
+    ck_assert_ptr_nonnull(r);
+    for (size_t k = 0; k < n; k++)
+        rx_feed(r, stream + k, 1);
+    check_stream(r);
+    free(r);
+}
+END_TEST
+
+START_TEST(frame_bad_magic_at_first_wrong_byte)
+{
+    uint8_t stream[512];
+    struct p2p_frame f;
+    size_t n = sample_stream(stream);
+    for (size_t i = 0; i < 4; i++) {
+        uint8_t copy[512];
+        memcpy(copy, stream, n);
+        copy[i] ^= 0x01;
+        for (size_t len = 0; len <= n; len++) {
+            enum p2p_frame_status st = p2p_frame_parse(copy, len, test_magic, MAX_BLOCK, &f);
+            ck_assert_int_eq(st, (len <= i ? P2P_FRAME_NEED_MORE : P2P_FRAME_BAD_MAGIC));
+        }
+    }
+    /* Another network's magic. */
+    const uint8_t main_magic[4] = {0xf9, 0x4d, 0x4c, 0xd1};
+    ck_assert_int_eq(p2p_frame_parse(stream, n, main_magic, MAX_BLOCK, &f), P2P_FRAME_BAD_MAGIC);
+    /* Garbage. */
+    const uint8_t garbage[] = "GET / HTTP/1.1\r\n\r\n";
+    ck_assert_int_eq(p2p_frame_parse(garbage, 1, test_magic, MAX_BLOCK, &f), P2P_FRAME_BAD_MAGIC);
+}
+END_TEST
+
+START_TEST(frame_bad_checksum)
+{
+    uint8_t stream[512];
+    struct p2p_frame f;
+    size_t n = sample_stream(stream);
+    size_t first = P2P_HEADER_SIZE + 8;
+    for (size_t bit = 0; bit < 8 * 12; bit++) {
+        uint8_t copy[512];
+        memcpy(copy, stream, n);
+        /* A flipped bit in the checksum or the payload. */
+        size_t pos = 20 + bit / 8;
+        copy[pos] ^= (uint8_t)(1u << (bit % 8));
+        for (size_t len = P2P_HEADER_SIZE; len < first; len++)
+            ck_assert_int_eq(p2p_frame_parse(copy, len, test_magic, MAX_BLOCK, &f),
+                             P2P_FRAME_NEED_MORE);
+        ck_assert_int_eq(p2p_frame_parse(copy, first, test_magic, MAX_BLOCK, &f),
+                         P2P_FRAME_BAD_CHECKSUM);
+        /* The header is still read, so the message can be skipped. */
+        ck_assert_str_eq(f.command, "ping");
+        ck_assert_uint_eq(f.length, 8);
+        ck_assert_int_eq(p2p_frame_parse(copy + first, n - first, test_magic, MAX_BLOCK, &f),
+                         P2P_FRAME_OK);
+    }
+}
+END_TEST
+
+static enum p2p_frame_status parse_header(const char *cmd, size_t cmdlen, uint32_t length,
+                                          uint32_t max_block)
+{
+    uint8_t hdr[P2P_HEADER_SIZE] = {0};
+    struct p2p_frame f;
+    memcpy(hdr, test_magic, 4);
+    memcpy(hdr + 4, cmd, cmdlen);
+    write_le32(hdr + 16, length);
+    p2p_frame_checksum(NULL, 0, hdr + 20);
+    return p2p_frame_parse(hdr, sizeof(hdr), test_magic, max_block, &f);
+}
+
+START_TEST(frame_oversized_lengths)
+{
+    /* Refused as soon as the header is in, before any payload. */
+    ck_assert_int_eq(parse_header("ping", 4, 8, MAX_BLOCK), P2P_FRAME_NEED_MORE);
+    ck_assert_int_eq(parse_header("ping", 4, 9, MAX_BLOCK), P2P_FRAME_OVERSIZE);
+    ck_assert_int_eq(parse_header("verack", 6, 1, MAX_BLOCK), P2P_FRAME_OVERSIZE);
+    ck_assert_int_eq(parse_header("block", 5, MAX_BLOCK, MAX_BLOCK), P2P_FRAME_NEED_MORE);
+    ck_assert_int_eq(parse_header("block", 5, MAX_BLOCK + 1, MAX_BLOCK), P2P_FRAME_OVERSIZE);
+    ck_assert_int_eq(parse_header("block", 5, 0xffffffffu, MAX_BLOCK), P2P_FRAME_OVERSIZE);
+    uint32_t inv_max = p2p_msg_max_payload(P2P_MSG_INV, MAX_BLOCK);
+    ck_assert_uint_eq(inv_max, 3 + 50000 * 36);
+    ck_assert_int_eq(parse_header("inv", 3, inv_max, MAX_BLOCK), P2P_FRAME_NEED_MORE);
+    ck_assert_int_eq(parse_header("getdata", 7, inv_max + 1, MAX_BLOCK), P2P_FRAME_OVERSIZE);
+    uint32_t hdr_max = p2p_msg_max_payload(P2P_MSG_HEADERS, MAX_BLOCK);
+    ck_assert_uint_eq(hdr_max, 3 + 2000 * 252);
+    ck_assert_int_eq(parse_header("headers", 7, hdr_max + 1, MAX_BLOCK), P2P_FRAME_OVERSIZE);
+    /* Unknown commands are skipped up to a small size. */
+    ck_assert_int_eq(parse_header("sendcmpct", 9, P2P_MAX_UNKNOWN_PAYLOAD, MAX_BLOCK),
+                     P2P_FRAME_NEED_MORE);
+    ck_assert_int_eq(parse_header("sendcmpct", 9, P2P_MAX_UNKNOWN_PAYLOAD + 1, MAX_BLOCK),
+                     P2P_FRAME_OVERSIZE);
+}
+END_TEST
+
+START_TEST(frame_command_names)
+{
+    char out[P2P_COMMAND_SIZE + 1];
+    static const struct {
+        const char raw[P2P_COMMAND_SIZE];
+        bool ok;
+    } cases[] = {
+        {"ping", true},
+        {"abcdefghijkl", true},   /* all twelve bytes used */
+        {"v2", true},
+        {"", false},              /* empty */
+        {"Ping", false},          /* upper case */
+        {"pi ng", false},         /* space */
+        {"ping\0x", false},       /* a byte after the padding starts */
+        {"ping\0\0\0\0\0\0\0\x01", false},
+        {"get-data", false},
+        {"\xff", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_msg(p2p_command_decode((const uint8_t *)cases[i].raw, out) == cases[i].ok,
+                      "case %zu", i);
+        ck_assert_int_eq(parse_header(cases[i].raw, P2P_COMMAND_SIZE, 0, MAX_BLOCK),
+                         (cases[i].ok ? P2P_FRAME_OK : P2P_FRAME_BAD_COMMAND));
+    }
+    ck_assert(p2p_command_decode((const uint8_t *)"abcdefghijkl", out));
+    ck_assert_str_eq(out, "abcdefghijkl");
+}
+END_TEST
+
+START_TEST(frame_unknown_command_is_parsed)
+{
+    struct wbuf w;
+    struct p2p_frame f;
+    wbuf_init(&w);
+    p2p_frame_encode(&w, test_magic, "feefilter", (const uint8_t *)"12345678", 8);
+    ck_assert_int_eq(p2p_frame_parse(w.data, w.len, test_magic, MAX_BLOCK, &f), P2P_FRAME_OK);
+    ck_assert(!f.known);
+    ck_assert_str_eq(f.command, "feefilter");
+    wbuf_free(&w);
+}
+END_TEST
+
+/* ---- Addresses, subnets ---- */
+
+START_TEST(address_parse_and_format)
+{
+    struct p2p_addr a;
+    char s[P2P_ADDR_STRLEN];
+    ck_assert(p2p_addr_parse("127.0.0.1", 18444, &a));
+    ck_assert(p2p_addr_is_ipv4(&a));
+    ck_assert(p2p_addr_is_loopback(&a));
+    p2p_addr_format(&a, s);
+    ck_assert_str_eq(s, "127.0.0.1:18444");
+    ck_assert(p2p_addr_parse("10.0.0.1:1", 18444, &a));
+    ck_assert_uint_eq(a.port, 1);
+    ck_assert(!p2p_addr_is_loopback(&a));
+    ck_assert(p2p_addr_parse("[::1]:8333", 1, &a));
+    ck_assert(!p2p_addr_is_ipv4(&a));
+    ck_assert(p2p_addr_is_loopback(&a));
+    p2p_addr_format(&a, s);
+    ck_assert_str_eq(s, "[::1]:8333");
+    ck_assert(p2p_addr_parse("2001:db8::1", 7, &a));
+    ck_assert_uint_eq(a.port, 7);
+    p2p_addr_format_ip(&a, s);
+    ck_assert_str_eq(s, "2001:db8::1");
+    ck_assert(p2p_addr_parse("localhost:5", 1, &a));
+    p2p_addr_format(&a, s);
+    ck_assert_str_eq(s, "127.0.0.1:5");
+    ck_assert(p2p_addr_parse("0.0.0.0", 0, &a));
+    ck_assert(p2p_addr_is_unusable(&a));
+    ck_assert_uint_eq(a.port, 0);
+    ck_assert(p2p_addr_parse("224.0.0.1", 1, &a));
+    ck_assert(p2p_addr_is_unusable(&a));
+
+    const char *bad[] = {"", "1.2.3.4:0", "1.2.3.4:65536", "1.2.3.4:x", "1.2.3", "example.com",
+                         "[::1", "[::1]x", "1.2.3.4:+5", "::1:1:1:1:1:1:1:1:1"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(!p2p_addr_parse(bad[i], 1, &a), "accepted %s", bad[i]);
+
+    struct sockaddr_storage ss;
+    struct p2p_addr b;
+    ck_assert(p2p_addr_parse("192.168.1.2:9", 0, &a));
+    p2p_addr_to_sockaddr(&a, &ss);
+    ck_assert_int_eq(ss.ss_family, AF_INET);
+    ck_assert(p2p_addr_from_sockaddr(&b, (struct sockaddr *)&ss));
+    ck_assert(p2p_addr_equal(&a, &b));
+}
+END_TEST
+
+START_TEST(subnet_parse_and_match)
+{
+    struct p2p_subnet n;
+    struct p2p_addr a;
+    char s[P2P_ADDR_STRLEN];
+    ck_assert(p2p_subnet_parse("192.168.1.77/24", &n));
+    p2p_subnet_format(&n, s);
+    ck_assert_str_eq(s, "192.168.1.0/24");
+    ck_assert(p2p_addr_parse("192.168.1.200", 1, &a));
+    ck_assert(p2p_subnet_match(&n, &a));
+    ck_assert(p2p_addr_parse("192.168.2.1", 1, &a));
+    ck_assert(!p2p_subnet_match(&n, &a));
+    ck_assert(p2p_subnet_parse("10.0.0.0/255.0.0.0", &n));
+    p2p_subnet_format(&n, s);
+    ck_assert_str_eq(s, "10.0.0.0/8");
+    ck_assert(p2p_subnet_parse("127.0.0.1", &n));
+    p2p_subnet_format(&n, s);
+    ck_assert_str_eq(s, "127.0.0.1/32");
+    ck_assert(p2p_subnet_parse("fe80::/10", &n));
+    ck_assert(p2p_addr_parse("fe80::1", 1, &a));
+    ck_assert(p2p_subnet_match(&n, &a));
+    ck_assert(p2p_addr_parse("10.0.0.1", 1, &a));
+    ck_assert(!p2p_subnet_match(&n, &a));
+    ck_assert(p2p_subnet_parse("::1", &n));
+    p2p_subnet_format(&n, s);
+    ck_assert_str_eq(s, "::1/128");
+
+    const char *bad[] = {"", "10.0.0.0/33", "10.0.0.0/255.0.255.0", "10.0.0.0/", "x/8",
+                         "10.0.0.0/-1", "::/129", "10.0.0.0/ffff::"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(!p2p_subnet_parse(bad[i], &n), "accepted %s", bad[i]);
+}
+END_TEST
+
+/* ---- Bounded inventory set ---- */
+
+START_TEST(invset_forgets_the_oldest)
+{
+    struct invset s;
+    uint8_t h[HASH_SIZE];
+    ck_assert(invset_init(&s, 100));
+    for (uint32_t i = 0; i < 1000; i++) {
+        memset(h, 0, sizeof(h));
+        memcpy(h, &i, sizeof(i));
+        invset_add(&s, h);
+        invset_add(&s, h); /* no-op */
+        /* The last 100 are members, the one before them is not. */
+        for (uint32_t j = i >= 100 ? i - 99 : 0; j <= i; j++) {
+            memcpy(h, &j, sizeof(j));
+            ck_assert_msg(invset_has(&s, h), "lost %u after %u", j, i);
+        }
+        if (i >= 100) {
+            uint32_t gone = i - 100;
+            memcpy(h, &gone, sizeof(gone));
+            ck_assert(!invset_has(&s, h));
+        }
+    }
+    ck_assert_uint_eq(s.n, 100);
+    invset_clear(&s);
+    ck_assert(!invset_has(&s, h));
+    invset_free(&s);
+}
+END_TEST
+
+/* ---- Address book ---- */
+
+static char tmpdir[256];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/fml-test-p2p-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void remove_tmpdir(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(addrman_bounds_and_file)
+{
+    struct addrman am;
+    struct p2p_addr a;
+    char path[300], text[32];
+    addrman_init(&am, 50);
+    for (int i = 0; i < 200; i++) {
+        snprintf(text, sizeof(text), "10.1.%d.%d", i / 256, i % 256);
+        ck_assert(p2p_addr_parse(text, 9000, &a));
+        ck_assert(addrman_add(&am, &a, 1, 1000 + (uint64_t)i));
+        ck_assert_uint_le(am.n, 50);
+        ck_assert_ptr_nonnull(addrman_find(&am, &a));
+    }
+    ck_assert_uint_eq(am.n, 50);
+    /* The same address again: only a newer time changes it. */
+    ck_assert(!addrman_add(&am, &a, 1, 5));
+    ck_assert(addrman_add(&am, &a, 1, 999999));
+    addrman_attempt(&am, &a, 100);
+    ck_assert_uint_eq(addrman_find(&am, &a)->attempts, 1);
+    addrman_good(&am, &a, 200);
+    ck_assert_uint_eq(addrman_find(&am, &a)->attempts, 0);
+    ck_assert_uint_eq(addrman_find(&am, &a)->last_success, 200);
+
+    make_tmpdir();
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, P2P_PEERS_FILE);
+    ck_assert(addrman_save(&am, path, test_magic));
+    struct addrman back;
+    addrman_init(&back, 50);
+    ck_assert(addrman_load(&back, path, test_magic));
+    ck_assert_uint_eq(back.n, 50);
+    for (size_t i = 0; i < am.n; i++) {
+        struct addrman_entry *e = addrman_find(&back, &am.v[i].addr);
+        ck_assert_ptr_nonnull(e);
+        ck_assert_uint_eq(e->time, am.v[i].time);
+        ck_assert_uint_eq(e->last_success, am.v[i].last_success);
+    }
+    /* Another network's file, and a damaged file, are refused and leave
+     * the book as it was. */
+    const uint8_t other[4] = {1, 2, 3, 4};
+    ck_assert(!addrman_load(&back, path, other));
+    ck_assert_uint_eq(back.n, 50);
+    char *data;
+    size_t len;
+    ck_assert(fs_read_file(path, 1 << 20, &data, &len));
+    data[len / 2] ^= 1;
+    ck_assert(fs_write_atomic(path, data, len, 0600));
+    free(data);
+    struct addrman fresh;
+    addrman_init(&fresh, 50);
+    ck_assert(!addrman_load(&fresh, path, test_magic));
+    ck_assert_uint_eq(fresh.n, 0);
+    addrman_free(&fresh);
+    addrman_free(&back);
+    addrman_free(&am);
+    remove_tmpdir();
+}
+END_TEST
+
+static bool accept_all(void *arg, const struct addrman_entry *e)
+{
+    (void)arg;
+    (void)e;
+    return true;
+}
+
+START_TEST(addrman_select_backs_off)
+{
+    struct addrman am;
+    struct p2p_addr a;
+    addrman_init(&am, 10);
+    ck_assert_ptr_null(addrman_select(&am, 1000, 60, accept_all, NULL));
+    ck_assert(p2p_addr_parse("10.0.0.1:1", 0, &a));
+    ck_assert(addrman_add(&am, &a, 1, 1));
+    ck_assert_ptr_nonnull(addrman_select(&am, 1000, 60, accept_all, NULL));
+    addrman_attempt(&am, &a, 1000);
+    ck_assert_ptr_null(addrman_select(&am, 1030, 60, accept_all, NULL));
+    /* One failed attempt: 60 s << 1. */
+    ck_assert_ptr_null(addrman_select(&am, 1100, 60, accept_all, NULL));
+    ck_assert_ptr_nonnull(addrman_select(&am, 1121, 60, accept_all, NULL));
+    struct addrman_entry out[5];
+    ck_assert_uint_eq(addrman_sample(&am, out, 5), 1);
+    addrman_free(&am);
+}
+END_TEST
+
+/* ---- Ban list ---- */
+
+START_TEST(banman_subnets_expiry_and_file)
+{
+    struct banman bm;
+    struct p2p_subnet net;
+    struct p2p_addr a, b;
+    char path[300];
+    banman_init(&bm, 3);
+    ck_assert(p2p_subnet_parse("10.0.0.0/8", &net));
+    ck_assert(banman_ban(&bm, &net, 100, 200));
+    ck_assert(!banman_ban(&bm, &net, 100, 150)); /* already banned longer */
+    ck_assert(p2p_addr_parse("10.9.9.9:1", 0, &a));
+    ck_assert(p2p_addr_parse("11.0.0.1:1", 0, &b));
+    ck_assert(banman_is_banned(&bm, &a, 150));
+    ck_assert(!banman_is_banned(&bm, &b, 150));
+    ck_assert(!banman_is_banned(&bm, &a, 200)); /* expired */
+    ck_assert(banman_is_subnet_banned(&bm, &net, 150));
+
+    make_tmpdir();
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, P2P_BANS_FILE);
+    struct p2p_subnet single;
+    p2p_subnet_single(&single, &b);
+    ck_assert(banman_ban(&bm, &single, 100, 1000));
+    ck_assert(banman_save(&bm, path, test_magic));
+    ck_assert(!bm.dirty);
+    struct banman back;
+    banman_init(&back, 3);
+    /* Loaded at time 300: the /8 ban has expired and is dropped. */
+    ck_assert(banman_load(&back, path, test_magic, 300));
+    ck_assert_uint_eq(back.n, 1);
+    ck_assert(banman_is_banned(&back, &b, 300));
+    ck_assert(!banman_is_banned(&back, &a, 300));
+    const uint8_t other[4] = {9, 9, 9, 9};
+    ck_assert(!banman_load(&back, path, other, 300));
+    ck_assert_uint_eq(back.n, 1);
+
+    /* Bounded: the ban expiring first makes room. */
+    struct p2p_subnet n2, n3;
+    ck_assert(p2p_subnet_parse("20.0.0.0/8", &n2));
+    ck_assert(p2p_subnet_parse("30.0.0.0/8", &n3));
+    ck_assert(banman_ban(&bm, &n2, 100, 5000));
+    ck_assert(banman_ban(&bm, &n3, 100, 6000));
+    ck_assert_uint_eq(bm.n, 3);
+    ck_assert(!banman_is_subnet_banned(&bm, &net, 150));
+    ck_assert(banman_unban(&bm, &n2));
+    ck_assert(!banman_unban(&bm, &n2));
+    banman_sweep(&bm, 1000);
+    ck_assert_uint_eq(bm.n, 1);
+    banman_clear(&bm);
+    ck_assert_uint_eq(bm.n, 0);
+    banman_free(&back);
+    banman_free(&bm);
+    remove_tmpdir();
+}
+END_TEST
+
+Suite *framing_suite(void);
+Suite *framing_suite(void)
+{
+    Suite *s = suite_create("p2p framing and tables");
+    TCase *tc = tcase_create("framing");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, frame_layout);
+    tcase_add_test(tc, frame_split_at_every_byte);
+    tcase_add_test(tc, frame_bad_magic_at_first_wrong_byte);
+    tcase_add_test(tc, frame_bad_checksum);
+    tcase_add_test(tc, frame_oversized_lengths);
+    tcase_add_test(tc, frame_command_names);
+    tcase_add_test(tc, frame_unknown_command_is_parsed);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("tables");
+    tcase_add_test(tc, address_parse_and_format);
+    tcase_add_test(tc, subnet_parse_and_match);
+    tcase_add_test(tc, invset_forgets_the_oldest);
+    tcase_add_test(tc, addrman_bounds_and_file);
+    tcase_add_test(tc, addrman_select_backs_off);
+    tcase_add_test(tc, banman_subnets_expiry_and_file);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return EXIT_FAILURE;
+    SRunner *sr = srunner_create(codec_suite());
+    srunner_add_suite(sr, framing_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
