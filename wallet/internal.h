@@ -117,7 +117,10 @@ void wallet_settle(struct wallet *w, size_t superseded);
 void wallet_put_record(struct wbuf *batch, uint8_t type, const struct wbuf *body);
 /* Rewrites the file with only the live records. */
 bool wallet_compact(struct wallet *w, char *err, size_t errlen) __attribute__((warn_unused_result));
-/* Wipes and frees a buffer that may have held secrets. */
+/* A buffer for bytes that include secrets, allocated at cap up front so
+ * that it does not grow (a realloc would leave a copy behind unwiped) for
+ * contents up to cap; wallet_wbuf_wipe wipes and frees it. */
+void wallet_wbuf_secure(struct wbuf *b, size_t cap);
 void wallet_wbuf_wipe(struct wbuf *b);
 void wallet_set_error(struct wallet *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A SETTING record into batch. */

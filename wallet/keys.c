@@ -121,10 +121,17 @@ static bool set_label(struct wkey *k, const char *label)
 
 /* ---- records ---- */
 
+/* Room for a KEY record and a few small ones, so that a batch holding a
+ * clear secret never grows. */
+static size_t key_batch_cap(const char *label)
+{
+    return 4 * WALLETDB_OVERHEAD + 256 + 2 * (label ? strlen(label) : 0);
+}
+
 static void put_key_record(const struct wallet *w, const struct wkey *k, struct wbuf *batch)
 {
     struct wbuf b;
-    wbuf_init(&b);
+    wallet_wbuf_secure(&b, key_batch_cap(k->label));
     put_bytes(&b, k->pub, PUBKEY_SIZE);
     put_u64(&b, k->created);
     put_u8(&b, (uint8_t)((k->sealed ? KEY_SEALED : 0) | (k->pool ? KEY_POOL : 0)));
@@ -456,6 +463,7 @@ bool wallet_new_key(struct wallet *w, const char *label, uint8_t pub[PUBKEY_SIZE
     sodium_memzero(sec, sizeof(sec));
     if (!k)
         return false;
+    wallet_wbuf_secure(&batch, key_batch_cap(label));
     put_key_record(w, k, &batch);
     bool ok = wallet_commit(w, &batch, 1, err, errlen);
     wallet_wbuf_wipe(&batch);
@@ -489,11 +497,13 @@ static bool import(struct wallet *w, const uint8_t sec[SECKEY_SIZE], const char 
         return true;
     struct wbuf batch;
     size_t n = 0, superseded = 0;
-    wbuf_init(&batch);
+    wallet_wbuf_secure(&batch, key_batch_cap(label));
     if (!k) {
         fresh = key_from_secret(w, sec, pub, label, false, err, errlen);
-        if (!fresh)
+        if (!fresh) {
+            wbuf_free(&batch);
             return false;
+        }
         put_key_record(w, fresh, &batch);
         n++;
     } else if (relabel) {

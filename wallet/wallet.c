@@ -30,6 +30,14 @@ void wallet_set_error(struct wallet *w, const char *fmt, ...)
     va_end(ap);
 }
 
+void wallet_wbuf_secure(struct wbuf *b, size_t cap)
+{
+    wbuf_init(b);
+    b->data = malloc(cap);
+    if (b->data)
+        b->cap = cap;
+}
+
 void wallet_wbuf_wipe(struct wbuf *b)
 {
     if (b->data)
@@ -369,7 +377,9 @@ static bool rewrite(struct wallet *w, char *err, size_t errlen)
 {
     struct wbuf img;
     size_t n;
-    wbuf_init(&img);
+    /* The live records take no more than the file does, except that
+     * sealing makes each key 40 bytes longer and a few records may be new. */
+    wallet_wbuf_secure(&img, (size_t)walletdb_size(w->db) + 64 * (w->nkeys + w->npool) + 4096);
     build_image(w, &img, &n);
     bool ok = !img.failed && walletdb_rewrite(w->db, img.data, img.len, err, errlen);
     if (img.failed)

@@ -208,6 +208,7 @@ struct walletdb *walletdb_open(const char *path, walletdb_record_fn fn, void *ar
 {
     struct stat st;
     uint8_t *data = NULL;
+    uint64_t size = 0;
     struct walletdb *db = NULL;
     int fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
@@ -224,7 +225,7 @@ struct walletdb *walletdb_open(const char *path, walletdb_record_fn fn, void *ar
         snprintf(err, errlen, "Wallet file %s is not a regular file", path);
         goto fail;
     }
-    uint64_t size = (uint64_t)st.st_size;
+    size = (uint64_t)st.st_size;
     if (size > WALLETDB_MAX_FILE) {
         snprintf(err, errlen, "Wallet file %s is too large (%llu bytes)", path,
                  (unsigned long long)size);
@@ -287,10 +288,13 @@ struct walletdb *walletdb_open(const char *path, walletdb_record_fn fn, void *ar
         goto fail;
     }
     db->torn = size - end;
+    sodium_memzero(data, size); /* an unencrypted wallet's secrets */
     free(data);
     return db;
 
 fail:
+    if (data)
+        sodium_memzero(data, size);
     free(data);
     close(fd);
     return NULL;
