@@ -23,6 +23,8 @@
 #include "state/view.h"
 #include "tests/unit/test_util.h"
 #include "util/fs.h"
+#include "util/time.h"
+#include "consensus/accounts.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,7 +34,10 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "config.h"
 
 static const uint8_t test_magic[4] = {0xfa, 0xbf, 0x4d, 0x4c};
 #define MAX_BLOCK 4000000u
@@ -1009,12 +1014,942 @@ Suite *framing_suite(void)
     return s;
 }
 
+/* ---- Nodes in one process ----
+ *
+ * Real p2p instances, each with its own chain, mempool and lock, on one
+ * event loop that the test drives; test peers are plain sockets speaking
+ * the wire protocol.  Everything listens on 127.0.0.1 with a port the
+ * system picks.
+ */
+
+static struct chain_params params;
+static uint8_t secrets[REGTEST_VALIDATORS][SECKEY_SIZE];
+static uint8_t pubs[REGTEST_VALIDATORS][PUBKEY_SIZE];
+static struct event_base *base;
+static struct event *pulse;
+
+struct tnode {
+    char dir[256];
+    struct chain *chain;
+    struct mempool *mp;
+    pthread_mutex_t lock;
+    struct p2p *p2p;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void on_pulse(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+}
+
+static void nodes_setup(void)
+{
+    ck_assert(sodium_init() >= 0);
+    ck_assert(params_init(&params, NET_REGTEST));
+    for (int i = 0; i < REGTEST_VALIDATORS; i++) {
+        params_regtest_secret((unsigned)i, secrets[i]);
+        ck_assert(key_pubkey(pubs[i], secrets[i]));
+    }
+    ck_assert_int_eq(evthread_use_pthreads(), 0);
+    base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    /* Wakes the loop often, so test sockets are polled. */
+    pulse = event_new(base, -1, EV_PERSIST, on_pulse, NULL);
+    struct timeval tv = {0, 5000};
+    ck_assert_int_eq(event_add(pulse, &tv), 0);
+}
+
+static void nodes_teardown(void)
+{
+    event_free(pulse);
+    event_base_free(base);
+    params_free(&params);
+}
+
+static void pump(void)
+{
+    event_base_loop(base, EVLOOP_ONCE);
+}
+
+static void run_for(unsigned ms)
+{
+    uint64_t end = now_ms() + ms;
+    while (now_ms() < end)
+        pump();
+}
+
+static void node_start_p2p(struct tnode *n, const char **connect, size_t n_connect,
+                           uint32_t peer_timeout, uint32_t ping_interval)
+{
+    static const char *bind[] = {"127.0.0.1"};
+    struct p2p_options o;
+    char err[256] = "";
+    p2p_options_init(&o);
+    o.bind = bind;
+    o.n_bind = 1;
+    o.port = 0;
+    o.listen = true;
+    o.connect = connect;
+    o.n_connect = n_connect;
+    o.connect_only = true; /* no address-book connections in tests */
+    o.datadir = n->dir;
+    if (peer_timeout)
+        o.peer_timeout = peer_timeout;
+    if (ping_interval)
+        o.ping_interval = ping_interval;
+    struct p2p_env env = {&params, n->chain, n->mp, &n->lock};
+    n->p2p = p2p_start(base, &o, &env, err, sizeof(err));
+    ck_assert_msg(n->p2p != NULL, "p2p_start: %s", err);
+    ck_assert_uint_ne(p2p_listen_port(n->p2p), 0);
+}
+
+static void node_open(struct tnode *n, const char **connect, size_t n_connect)
+{
+    char err[256] = "";
+    snprintf(n->dir, sizeof(n->dir), "/tmp/fml-test-p2p-node-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(n->dir));
+    n->chain = chain_open(&params, n->dir, false, err, sizeof(err));
+    ck_assert_msg(n->chain != NULL, "chain_open: %s", err);
+    n->mp = mempool_new(n->chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    ck_assert_ptr_nonnull(n->mp);
+    pthread_mutex_init(&n->lock, NULL);
+    node_start_p2p(n, connect, n_connect, 0, 0);
+}
+
+static void node_close(struct tnode *n)
+{
+    char cmd[300];
+    p2p_stop(n->p2p);
+    mempool_free(n->mp);
+    chain_close(n->chain);
+    pthread_mutex_destroy(&n->lock);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", n->dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void node_address(const struct tnode *n, char *out, size_t len)
+{
+    snprintf(out, len, "127.0.0.1:%u", (unsigned)p2p_listen_port(n->p2p));
+}
+
+static uint64_t height_of(struct tnode *n)
+{
+    pthread_mutex_lock(&n->lock);
+    uint64_t h = chain_height(n->chain);
+    pthread_mutex_unlock(&n->lock);
+    return h;
+}
+
+static void wait_height(struct tnode *n, uint64_t h, unsigned timeout_ms)
+{
+    uint64_t end = now_ms() + timeout_ms;
+    while (height_of(n) < h) {
+        ck_assert_msg(now_ms() < end, "height %llu not reached (at %llu)", (unsigned long long)h,
+                      (unsigned long long)height_of(n));
+        pump();
+    }
+}
+
+/* The stats of a node's peers. */
+static size_t stats_of(struct tnode *n, struct p2p_peer_stats **v)
+{
+    size_t count;
+    pthread_mutex_lock(&n->lock);
+    ck_assert(p2p_get_peer_stats(n->p2p, v, &count));
+    pthread_mutex_unlock(&n->lock);
+    return count;
+}
+
+static size_t handshaked_peers(struct tnode *n)
+{
+    struct p2p_peer_stats *v;
+    size_t count = stats_of(n, &v), k = 0;
+    for (size_t i = 0; i < count; i++)
+        k += v[i].handshake_done;
+    free(v);
+    return k;
+}
+
+static void wait_peers(struct tnode *n, size_t want, unsigned timeout_ms)
+{
+    uint64_t end = now_ms() + timeout_ms;
+    while (handshaked_peers(n) != want) {
+        ck_assert_msg(now_ms() < end, "expected %zu peers, have %zu", want, handshaked_peers(n));
+        pump();
+    }
+}
+
+static size_t banned_count(struct tnode *n, const char *subnet)
+{
+    struct p2p_ban_info *v;
+    size_t count, k = 0;
+    pthread_mutex_lock(&n->lock);
+    ck_assert(p2p_list_banned(n->p2p, &v, &count));
+    pthread_mutex_unlock(&n->lock);
+    for (size_t i = 0; i < count; i++)
+        k += !subnet || strcmp(v[i].subnet, subnet) == 0;
+    free(v);
+    return k;
+}
+
+static void clear_bans(struct tnode *n)
+{
+    pthread_mutex_lock(&n->lock);
+    p2p_clear_banned(n->p2p);
+    pthread_mutex_unlock(&n->lock);
+}
+
+/* ---- Blocks and transactions ---- */
+
+static int validator_index(const uint8_t pub[PUBKEY_SIZE])
+{
+    for (int i = 0; i < REGTEST_VALIDATORS; i++)
+        if (memcmp(pubs[i], pub, PUBKEY_SIZE) == 0)
+            return i;
+    return -1;
+}
+
+static bool test_reveal(void *arg, const uint8_t pub[PUBKEY_SIZE], uint64_t done, uint8_t out[32])
+{
+    uint8_t seed[32];
+    int i = validator_index(pub);
+    (void)arg;
+    if (i < 0 || done >= REGTEST_ONION_LENGTH)
+        return false;
+    randao_onion_seed(seed, secrets[i], 0);
+    randao_onion(out, seed, REGTEST_ONION_LENGTH - 1 - done);
+    return true;
+}
+
+static bool test_sign(void *arg, struct block_header *hdr)
+{
+    int i = validator_index(hdr->proposer);
+    (void)arg;
+    return i >= 0 && header_sign(hdr, params.genesis_hash, secrets[i], NULL);
+}
+
+static const struct block_signer signer = {test_reveal, test_sign, NULL};
+
+/* One block on n's tip, by whichever validator leads the next slot. */
+static void produce(struct tnode *n)
+{
+    struct block b;
+    struct validation v;
+    uint8_t leader[PUBKEY_SIZE];
+    pthread_mutex_lock(&n->lock);
+    uint64_t slot = chain_tip(n->chain)->hdr.slot + 1;
+    struct view *view = chain_view(n->chain);
+    ck_assert(staking_leader_for(view, &params, chain_tip(n->chain)->hdr.slot, slot, leader));
+    view_free(view);
+    ck_assert_msg(builder_build(n->chain, n->mp, leader, slot, &signer, &b, &v), "build: %s",
+                  v.reason);
+    ck_assert_msg(chain_process_block(n->chain, &b, &v), "process: %s %s", v.reason, v.detail);
+    block_free(&b);
+    pthread_mutex_unlock(&n->lock);
+}
+
+static void make_transfer(struct tx *tx, int from, uint64_t amount, uint64_t nonce)
+{
+    struct transfer t;
+    struct wbuf w;
+    tx_init(tx);
+    tx->type = TX_TRANSFER;
+    memcpy(tx->sender, pubs[from], PUBKEY_SIZE);
+    tx->nonce = nonce;
+    tx->fee = 2000;
+    memcpy(t.to, pubs[(from + 1) % REGTEST_VALIDATORS], PUBKEY_SIZE);
+    t.amount = amount;
+    wbuf_init(&w);
+    transfer_encode(&t, &w);
+    ck_assert(tx_set_payload(tx, w.data, w.len));
+    wbuf_free(&w);
+    ck_assert(tx_sign(tx, params.genesis_hash, secrets[from], NULL));
+}
+
+static void read_raw_block(struct tnode *n, uint64_t height, struct wbuf *out)
+{
+    uint8_t *raw;
+    size_t len;
+    pthread_mutex_lock(&n->lock);
+    ck_assert(chain_read_raw(n->chain, chain_at(n->chain, height), &raw, &len));
+    pthread_mutex_unlock(&n->lock);
+    wbuf_init(out);
+    put_bytes(out, raw, len);
+    free(raw);
+}
+
+/* ---- A test peer: a socket speaking the wire protocol ---- */
+
+struct tpeer {
+    int fd;
+    uint8_t *rx;
+    size_t len, cap;
+    bool closed;
+};
+
+static void tpeer_connect(struct tpeer *t, const struct tnode *n)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(p2p_listen_port(n->p2p))};
+    memset(t, 0, sizeof(*t));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    t->fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(t->fd, 0);
+    ck_assert_int_eq(connect(t->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(fcntl(t->fd, F_SETFL, O_NONBLOCK), 0);
+}
+
+static void tpeer_close(struct tpeer *t)
+{
+    close(t->fd);
+    free(t->rx);
+    t->rx = NULL;
+}
+
+static void tpeer_poll(struct tpeer *t)
+{
+    uint8_t buf[65536];
+    for (;;) {
+        ssize_t r = recv(t->fd, buf, sizeof(buf), 0);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            t->closed = true;
+            return;
+        }
+        if (r < 0)
+            return;
+        if (t->len + (size_t)r > t->cap) {
+            t->cap = (t->len + (size_t)r) * 2;
+            t->rx = realloc(t->rx, t->cap);
+            ck_assert_ptr_nonnull(t->rx);
+        }
+        memcpy(t->rx + t->len, buf, (size_t)r);
+        t->len += (size_t)r;
+    }
+}
+
+static void tpeer_send_raw(struct tpeer *t, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t end = now_ms() + 20000;
+    while (len) {
+        ssize_t w = send(t->fd, p, len, MSG_NOSIGNAL);
+        if (w < 0) {
+            ck_assert_msg(errno == EAGAIN || errno == EWOULDBLOCK, "send: %s", strerror(errno));
+            ck_assert(now_ms() < end);
+            tpeer_poll(t);
+            pump();
+            continue;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+}
+
+static void tpeer_send(struct tpeer *t, const char *cmd, const uint8_t *payload, size_t len)
+{
+    struct wbuf w;
+    wbuf_init(&w);
+    p2p_frame_encode(&w, params.magic, cmd, payload, len);
+    ck_assert(!w.failed);
+    tpeer_send_raw(t, w.data, w.len);
+    wbuf_free(&w);
+}
+
+/* Waits for a message with this command, dropping others; the payload is
+ * copied to *out (the caller frees it). */
+static bool tpeer_wait(struct tpeer *t, const char *cmd, struct wbuf *out, unsigned timeout_ms)
+{
+    uint64_t end = now_ms() + timeout_ms;
+    struct p2p_frame f;
+    for (;;) {
+        tpeer_poll(t);
+        while (t->len) {
+            enum p2p_frame_status st = p2p_frame_parse(t->rx, t->len, params.magic, MAX_BLOCK, &f);
+            if (st == P2P_FRAME_NEED_MORE)
+                break;
+            ck_assert_int_eq(st, P2P_FRAME_OK);
+            size_t used = P2P_HEADER_SIZE + f.length;
+            bool match = strcmp(f.command, cmd) == 0;
+            if (match && out) {
+                wbuf_init(out);
+                put_bytes(out, t->rx + P2P_HEADER_SIZE, f.length);
+            }
+            memmove(t->rx, t->rx + used, t->len - used);
+            t->len -= used;
+            if (match)
+                return true;
+        }
+        if (t->closed || now_ms() > end)
+            return false;
+        pump();
+    }
+}
+
+/* True when the node closes the connection within timeout_ms. */
+static bool tpeer_closed_within(struct tpeer *t, unsigned timeout_ms)
+{
+    uint64_t end = now_ms() + timeout_ms;
+    while (!t->closed && now_ms() < end) {
+        pump();
+        tpeer_poll(t);
+        t->len = 0;
+    }
+    return t->closed;
+}
+
+static void tpeer_send_version(struct tpeer *t, const uint8_t genesis[HASH_SIZE])
+{
+    struct p2p_msg_version m;
+    struct wbuf w;
+    sample_version(&m);
+    memcpy(m.genesis, genesis, HASH_SIZE);
+    randombytes_buf(&m.nonce, sizeof(m.nonce));
+    snprintf(m.user_agent, sizeof(m.user_agent), "/test-peer/");
+    wbuf_init(&w);
+    p2p_msg_encode_version(&w, &m);
+    tpeer_send(t, "version", w.data, w.len);
+    wbuf_free(&w);
+}
+
+static void tpeer_handshake(struct tpeer *t, struct tnode *n)
+{
+    size_t before = handshaked_peers(n);
+    tpeer_send_version(t, params.genesis_hash);
+    ck_assert(tpeer_wait(t, "version", NULL, 5000));
+    ck_assert(tpeer_wait(t, "verack", NULL, 5000));
+    tpeer_send(t, "verack", NULL, 0);
+    wait_peers(n, before + 1, 5000);
+}
+
+/* The misbehaviour score the node gives the newest peer. */
+static int newest_score(struct tnode *n, bool *connected)
+{
+    struct p2p_peer_stats *v;
+    size_t count = stats_of(n, &v);
+    int score = -1;
+    *connected = count > 0;
+    if (count)
+        score = v[count - 1].banscore;
+    free(v);
+    return score;
+}
+
+static int score_after(struct tnode *n, struct tpeer *t, unsigned ms)
+{
+    bool connected;
+    uint64_t end = now_ms() + ms;
+    while (now_ms() < end) {
+        pump();
+        tpeer_poll(t);
+    }
+    int s = newest_score(n, &connected);
+    ck_assert(connected);
+    return s;
+}
+
+/* ---- Node tests ---- */
+
+START_TEST(nodes_sync_relay_and_parallel_download)
+{
+    struct tnode a, b, c;
+    char addr_a[64], addr_b[64];
+    uint8_t ra[HASH_SIZE], rb[HASH_SIZE];
+
+    node_open(&a, NULL, 0);
+    for (int i = 0; i < 30; i++)
+        produce(&a);
+    node_address(&a, addr_a, sizeof(addr_a));
+    const char *to_a[] = {addr_a};
+    node_open(&b, to_a, 1);
+    wait_height(&b, 30, 30000);
+    pthread_mutex_lock(&b.lock);
+    chain_state_root(a.chain, ra);
+    chain_state_root(b.chain, rb);
+    ck_assert_mem_eq(chain_tip(a.chain)->hash, chain_tip(b.chain)->hash, HASH_SIZE);
+    pthread_mutex_unlock(&b.lock);
+    ck_assert_mem_eq(ra, rb, HASH_SIZE);
+
+    struct p2p_peer_stats *v;
+    ck_assert_uint_eq(stats_of(&a, &v), 1);
+    ck_assert(v[0].inbound);
+    ck_assert_str_eq(v[0].connection_type, "inbound");
+    ck_assert_str_eq(v[0].subver, "/fmld:" PACKAGE_VERSION "/");
+    ck_assert_uint_gt(v[0].bytesrecv_per_msg[P2P_MSG_GETDATA], 0);
+    ck_assert_uint_gt(v[0].bytessent_per_msg[P2P_MSG_BLOCK], 0);
+    free(v);
+    ck_assert_uint_eq(stats_of(&b, &v), 1);
+    ck_assert(!v[0].inbound);
+    ck_assert_str_eq(v[0].connection_type, "manual");
+    ck_assert_int_eq(v[0].banscore, 0);
+    free(v);
+
+    /* A transaction entering a's mempool reaches b's. */
+    struct tx tx;
+    struct validation val;
+    uint8_t txid[HASH_SIZE];
+    make_transfer(&tx, 0, 5 * COIN, 0);
+    tx_txid(&tx, txid);
+    pthread_mutex_lock(&a.lock);
+    ck_assert_msg(mempool_add(a.mp, &tx, 0, &val), "%s", val.reason);
+    pthread_mutex_unlock(&a.lock);
+    tx_free(&tx);
+    uint64_t end = now_ms() + 10000;
+    for (;;) {
+        pthread_mutex_lock(&b.lock);
+        bool has = mempool_has(b.mp, txid);
+        pthread_mutex_unlock(&b.lock);
+        if (has)
+            break;
+        ck_assert_msg(now_ms() < end, "transaction not relayed");
+        pump();
+    }
+    /* A new block on a is announced to b, which leaves its mempool empty. */
+    produce(&a);
+    wait_height(&b, 31, 10000);
+    pthread_mutex_lock(&b.lock);
+    ck_assert_uint_eq(mempool_count(b.mp), 0);
+    pthread_mutex_unlock(&b.lock);
+
+    /* A third node downloads from both. */
+    node_address(&b, addr_b, sizeof(addr_b));
+    const char *to_ab[] = {addr_a, addr_b};
+    node_open(&c, to_ab, 2);
+    wait_height(&c, 31, 30000);
+    wait_peers(&c, 2, 5000);
+    pthread_mutex_lock(&c.lock);
+    chain_state_root(c.chain, rb);
+    pthread_mutex_unlock(&c.lock);
+    chain_state_root(a.chain, ra);
+    ck_assert_mem_eq(ra, rb, HASH_SIZE);
+
+    /* ping fills in round-trip times. */
+    pthread_mutex_lock(&c.lock);
+    p2p_ping_all(c.p2p);
+    pthread_mutex_unlock(&c.lock);
+    run_for(300);
+    ck_assert_uint_eq(stats_of(&c, &v), 2);
+    ck_assert(v[0].has_ping && v[1].has_ping);
+    ck_assert_int_eq(v[0].synced_blocks, 31);
+    free(v);
+
+    node_close(&c);
+    node_close(&b);
+    node_close(&a);
+}
+END_TEST
+
+START_TEST(bodies_out_of_order_and_honest_mistakes)
+{
+    struct tnode a, b;
+    struct tpeer t;
+    struct wbuf w;
+    const int n = 8;
+
+    node_open(&a, NULL, 0);
+    for (int i = 0; i < n; i++)
+        produce(&a);
+    node_open(&b, NULL, 0);
+    tpeer_connect(&t, &b);
+    tpeer_handshake(&t, &b);
+    ck_assert(tpeer_wait(&t, "getheaders", NULL, 5000));
+
+    /* Headers 1..6, then the bodies newest first: each waits for its
+     * parent's, and all connect when block 1 arrives. */
+    struct block_header hdrs[8];
+    pthread_mutex_lock(&a.lock);
+    for (int i = 0; i < 6; i++)
+        hdrs[i] = chain_at(a.chain, (uint64_t)i + 1)->hdr;
+    pthread_mutex_unlock(&a.lock);
+    wbuf_init(&w);
+    p2p_msg_encode_headers(&w, hdrs, 6);
+    tpeer_send(&t, "headers", w.data, w.len);
+    wbuf_free(&w);
+    ck_assert(tpeer_wait(&t, "getdata", NULL, 5000));
+    for (int h = 6; h >= 1; h--) {
+        read_raw_block(&a, (uint64_t)h, &w);
+        tpeer_send(&t, "block", w.data, w.len);
+        wbuf_free(&w);
+    }
+    wait_height(&b, 6, 10000);
+    ck_assert_int_eq(score_after(&b, &t, 50), 0);
+
+    /* A block we already have: late, not punished. */
+    read_raw_block(&a, 3, &w);
+    tpeer_send(&t, "block", w.data, w.len);
+    wbuf_free(&w);
+    /* A block whose parent we have never heard of: not punished, and we
+     * ask for headers. */
+    read_raw_block(&a, 8, &w);
+    tpeer_send(&t, "block", w.data, w.len);
+    wbuf_free(&w);
+    ck_assert(tpeer_wait(&t, "getheaders", NULL, 5000));
+    /* A transaction whose nonce is ahead of its sender's: dropped, not
+     * punished. */
+    struct tx tx;
+    make_transfer(&tx, 2, COIN, 7);
+    wbuf_init(&w);
+    tx_encode(&tx, &w);
+    tx_free(&tx);
+    tpeer_send(&t, "tx", w.data, w.len);
+    wbuf_free(&w);
+    /* An unknown command is skipped. */
+    tpeer_send(&t, "sendcmpct", (const uint8_t *)"\x00\x01", 2);
+    ck_assert_int_eq(score_after(&b, &t, 200), 0);
+    ck_assert_uint_eq(height_of(&b), 6);
+    pthread_mutex_lock(&b.lock);
+    ck_assert_uint_eq(mempool_count(b.mp), 0);
+    pthread_mutex_unlock(&b.lock);
+
+    /* The node serves what it has: getdata for block 2 and an unknown tx. */
+    struct p2p_inv req[2] = {{.type = P2P_INV_BLOCK}, {.type = P2P_INV_TX}};
+    memcpy(req[0].hash, hdrs[1].prev, HASH_SIZE); /* block 1's hash */
+    memset(req[1].hash, 0x77, HASH_SIZE);
+    wbuf_init(&w);
+    p2p_msg_encode_inv(&w, req, 2);
+    tpeer_send(&t, "getdata", w.data, w.len);
+    wbuf_free(&w);
+    struct wbuf got;
+    ck_assert(tpeer_wait(&t, "block", &got, 5000));
+    struct wbuf raw1;
+    read_raw_block(&a, 1, &raw1);
+    ck_assert_uint_eq(got.len, raw1.len);
+    ck_assert_mem_eq(got.data, raw1.data, raw1.len);
+    wbuf_free(&got);
+    wbuf_free(&raw1);
+    ck_assert(tpeer_wait(&t, "notfound", &got, 5000));
+    struct p2p_msg_inv nf;
+    ck_assert(p2p_msg_decode_inv(got.data, got.len, &nf));
+    ck_assert_uint_eq(nf.n, 1);
+    ck_assert_mem_eq(nf.v[0].hash, req[1].hash, HASH_SIZE);
+    p2p_msg_inv_free(&nf);
+    wbuf_free(&got);
+
+    /* getheaders from genesis: the node's six. */
+    struct p2p_msg_getheaders *gh = calloc(1, sizeof(*gh));
+    ck_assert_ptr_nonnull(gh);
+    gh->n = 1;
+    memcpy(gh->locator[0], params.genesis_hash, HASH_SIZE);
+    wbuf_init(&w);
+    p2p_msg_encode_getheaders(&w, gh);
+    free(gh);
+    tpeer_send(&t, "getheaders", w.data, w.len);
+    wbuf_free(&w);
+    ck_assert(tpeer_wait(&t, "headers", &got, 5000));
+    struct p2p_msg_headers hm;
+    ck_assert(p2p_msg_decode_headers(got.data, got.len, &hm));
+    ck_assert_uint_eq(hm.n, 6);
+    ck_assert_uint_eq(hm.v[5].height, 6);
+    p2p_msg_headers_free(&hm);
+    wbuf_free(&got);
+
+    tpeer_close(&t);
+    node_close(&b);
+    node_close(&a);
+}
+END_TEST
+
+START_TEST(garbage_gets_banned_honest_peers_stay)
+{
+    struct tnode a, b;
+    struct tpeer t;
+    char addr_a[64];
+
+    node_open(&a, NULL, 0);
+    node_address(&a, addr_a, sizeof(addr_a));
+    const char *to_a[] = {addr_a};
+    node_open(&b, to_a, 1);
+    wait_peers(&a, 1, 5000);
+
+    tpeer_connect(&t, &a);
+    tpeer_send_raw(&t, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27);
+    ck_assert(tpeer_closed_within(&t, 5000));
+    tpeer_close(&t);
+    ck_assert_uint_eq(banned_count(&a, "127.0.0.1/32"), 1);
+    /* A banned address is refused at once. */
+    tpeer_connect(&t, &a);
+    ck_assert(tpeer_closed_within(&t, 5000));
+    tpeer_close(&t);
+    /* The honest peer is still connected and served. */
+    produce(&a);
+    wait_height(&b, 1, 10000);
+    ck_assert_uint_eq(handshaked_peers(&a), 1);
+
+    /* The ban is kept across a restart. */
+    p2p_stop(a.p2p);
+    node_start_p2p(&a, NULL, 0, 0, 0);
+    ck_assert_uint_eq(banned_count(&a, "127.0.0.1/32"), 1);
+    clear_bans(&a);
+    ck_assert_uint_eq(banned_count(&a, NULL), 0);
+    tpeer_connect(&t, &a);
+    tpeer_handshake(&t, &a);
+    tpeer_close(&t);
+
+    node_close(&b);
+    node_close(&a);
+}
+END_TEST
+
+START_TEST(misbehaviour_scores)
+{
+    struct tnode a, b;
+    struct tpeer t;
+    struct wbuf w;
+
+    node_open(&a, NULL, 0);
+    for (int i = 0; i < 3; i++)
+        produce(&a);
+    node_open(&b, NULL, 0);
+
+    /* Bad checksums: 20 points each, banned at the fifth. */
+    tpeer_connect(&t, &b);
+    tpeer_handshake(&t, &b);
+    uint8_t ping[P2P_HEADER_SIZE + 8];
+    wbuf_init(&w);
+    p2p_frame_encode(&w, params.magic, "ping", (const uint8_t *)"12345678", 8);
+    memcpy(ping, w.data, sizeof(ping));
+    wbuf_free(&w);
+    ping[20] ^= 1;
+    for (int i = 1; i <= 4; i++) {
+        tpeer_send_raw(&t, ping, sizeof(ping));
+        ck_assert_int_eq(score_after(&b, &t, 100), 20 * i);
+    }
+    tpeer_send_raw(&t, ping, sizeof(ping));
+    ck_assert(tpeer_closed_within(&t, 5000));
+    tpeer_close(&t);
+    ck_assert_uint_eq(banned_count(&b, "127.0.0.1/32"), 1);
+    clear_bans(&b);
+
+    /* Bad encoding, headers that do not chain, headers that do not connect,
+     * then an invalid block. */
+    tpeer_connect(&t, &b);
+    tpeer_handshake(&t, &b);
+    tpeer_send(&t, "ping", (const uint8_t *)"1234", 4);
+    ck_assert_int_eq(score_after(&b, &t, 100), 20);
+    struct block_header hdrs[2];
+    pthread_mutex_lock(&a.lock);
+    hdrs[0] = chain_at(a.chain, 1)->hdr;
+    hdrs[1] = chain_at(a.chain, 3)->hdr;
+    pthread_mutex_unlock(&a.lock);
+    wbuf_init(&w);
+    p2p_msg_encode_headers(&w, hdrs, 2);
+    tpeer_send(&t, "headers", w.data, w.len);
+    wbuf_free(&w);
+    ck_assert_int_eq(score_after(&b, &t, 100), 40);
+    wbuf_init(&w);
+    p2p_msg_encode_headers(&w, &hdrs[1], 1); /* parent unknown to b */
+    for (int i = 0; i < 9; i++)
+        tpeer_send(&t, "headers", w.data, w.len);
+    ck_assert_int_eq(score_after(&b, &t, 200), 40);
+    tpeer_send(&t, "headers", w.data, w.len);
+    wbuf_free(&w);
+    ck_assert_int_eq(score_after(&b, &t, 100), 60);
+    read_raw_block(&a, 1, &w);
+    w.data[BLOCK_HEADER_SIZE - 1] ^= 1; /* the proposer's signature */
+    tpeer_send(&t, "block", w.data, w.len);
+    wbuf_free(&w);
+    ck_assert(tpeer_closed_within(&t, 5000));
+    tpeer_close(&t);
+    ck_assert_uint_eq(height_of(&b), 0);
+    clear_bans(&b);
+
+    /* An oversized length: banned before the payload is sent. */
+    tpeer_connect(&t, &b);
+    tpeer_handshake(&t, &b);
+    uint8_t hdr[P2P_HEADER_SIZE] = {0};
+    memcpy(hdr, params.magic, 4);
+    memcpy(hdr + 4, "headers", 7);
+    write_le32(hdr + 16, p2p_msg_max_payload(P2P_MSG_HEADERS, params.max_block_size) + 1);
+    tpeer_send_raw(&t, hdr, sizeof(hdr));
+    ck_assert(tpeer_closed_within(&t, 5000));
+    tpeer_close(&t);
+    clear_bans(&b);
+
+    /* A message before version; then an inventory flood. */
+    tpeer_connect(&t, &b);
+    tpeer_send(&t, "getaddr", NULL, 0);
+    run_for(100);
+    tpeer_handshake(&t, &b);
+    ck_assert_int_eq(score_after(&b, &t, 50), 10);
+    struct p2p_inv *inv = calloc(P2P_MAX_INV, sizeof(*inv));
+    ck_assert_ptr_nonnull(inv);
+    for (size_t i = 0; i < P2P_MAX_INV; i++) {
+        inv[i].type = P2P_INV_TX;
+        randombytes_buf(inv[i].hash, HASH_SIZE);
+    }
+    wbuf_init(&w);
+    p2p_msg_encode_inv(&w, inv, P2P_MAX_INV);
+    free(inv);
+    /* Two full messages fit the bucket; more, faster than it refills
+     * (10,000 entries a second), cost 20 points each.  A slow machine
+     * (valgrind) refills while it works, so keep sending until it shows. */
+    tpeer_send(&t, "inv", w.data, w.len);
+    tpeer_send(&t, "inv", w.data, w.len);
+    ck_assert_int_eq(score_after(&b, &t, 100), 10);
+    int score = 10;
+    for (int i = 0; i < 8 && score == 10; i++) {
+        tpeer_send(&t, "inv", w.data, w.len);
+        score = score_after(&b, &t, 100);
+    }
+    wbuf_free(&w);
+    ck_assert_int_eq(score, 30);
+    tpeer_close(&t);
+
+    node_close(&b);
+    node_close(&a);
+}
+END_TEST
+
+START_TEST(handshake_rules_and_timeouts)
+{
+    struct tnode a;
+    struct tpeer t;
+    uint8_t other[HASH_SIZE];
+    char self[64];
+
+    node_open(&a, NULL, 0);
+    /* Another network: disconnected, not banned. */
+    tpeer_connect(&t, &a);
+    memset(other, 0x42, sizeof(other));
+    tpeer_send_version(&t, other);
+    ck_assert(tpeer_closed_within(&t, 5000));
+    tpeer_close(&t);
+    ck_assert_uint_eq(banned_count(&a, NULL), 0);
+
+    /* A connection to ourselves is noticed and dropped. */
+    node_address(&a, self, sizeof(self));
+    pthread_mutex_lock(&a.lock);
+    ck_assert_int_eq(p2p_addnode(a.p2p, self, P2P_ADDNODE_ONETRY), P2P_ADDNODE_OK);
+    ck_assert_int_eq(p2p_addnode(a.p2p, "not-an-ip", P2P_ADDNODE_ADD), P2P_ADDNODE_BAD_ADDRESS);
+    ck_assert_int_eq(p2p_addnode(a.p2p, "10.0.0.1", P2P_ADDNODE_REMOVE), P2P_ADDNODE_NOT_ADDED);
+    pthread_mutex_unlock(&a.lock);
+    run_for(1000);
+    ck_assert_uint_eq(handshaked_peers(&a), 0);
+    struct p2p_peer_stats *v;
+    ck_assert_uint_eq(stats_of(&a, &v), 0);
+    free(v);
+    ck_assert_uint_eq(banned_count(&a, NULL), 0);
+
+    /* Short timeouts (regtest): a silent peer is dropped after the
+     * handshake timeout, a peer that stops answering pings after the peer
+     * timeout. */
+    p2p_stop(a.p2p);
+    node_start_p2p(&a, NULL, 0, 2, 1);
+    tpeer_connect(&t, &a);
+    uint64_t start = now_ms();
+    ck_assert(tpeer_closed_within(&t, 6000));
+    ck_assert_uint_ge(now_ms() - start, 1500);
+    tpeer_close(&t);
+    tpeer_connect(&t, &a);
+    tpeer_handshake(&t, &a);
+    struct wbuf got;
+    ck_assert(tpeer_wait(&t, "ping", &got, 3000));
+    wbuf_free(&got);
+    start = now_ms();
+    ck_assert(tpeer_closed_within(&t, 6000));
+    ck_assert_uint_ge(now_ms() - start, 1000);
+    tpeer_close(&t);
+    node_close(&a);
+}
+END_TEST
+
+START_TEST(rpc_controls)
+{
+    struct tnode a, b;
+    char addr_a[64];
+    node_open(&a, NULL, 0);
+    node_open(&b, NULL, 0);
+    node_address(&a, addr_a, sizeof(addr_a));
+    pthread_mutex_lock(&b.lock);
+    ck_assert_int_eq(p2p_addnode(b.p2p, addr_a, P2P_ADDNODE_ADD), P2P_ADDNODE_OK);
+    ck_assert_int_eq(p2p_addnode(b.p2p, addr_a, P2P_ADDNODE_ADD), P2P_ADDNODE_ALREADY_ADDED);
+    pthread_mutex_unlock(&b.lock);
+    wait_peers(&b, 1, 5000);
+    wait_peers(&a, 1, 5000);
+
+    /* disconnectnode: the added node comes back. */
+    struct p2p_peer_stats *v;
+    ck_assert_uint_eq(stats_of(&b, &v), 1);
+    int64_t id = v[0].id;
+    free(v);
+    pthread_mutex_lock(&b.lock);
+    ck_assert(p2p_disconnect_id(b.p2p, id));
+    ck_assert(!p2p_disconnect_id(b.p2p, id + 100));
+    pthread_mutex_unlock(&b.lock);
+    run_for(200);
+    wait_peers(&b, 1, 5000);
+    ck_assert_uint_eq(stats_of(&b, &v), 1);
+    ck_assert_int_gt(v[0].id, id);
+    free(v);
+
+    /* Removed from the list and disconnected by address: it stays away. */
+    pthread_mutex_lock(&b.lock);
+    ck_assert_int_eq(p2p_addnode(b.p2p, addr_a, P2P_ADDNODE_REMOVE), P2P_ADDNODE_OK);
+    ck_assert_int_eq(p2p_disconnect_address(b.p2p, addr_a), 1);
+    ck_assert_int_eq(p2p_disconnect_address(b.p2p, "bad"), -1);
+    pthread_mutex_unlock(&b.lock);
+    run_for(1500);
+    ck_assert_uint_eq(handshaked_peers(&b), 0);
+
+    /* setban covers connected peers and outgoing attempts. */
+    pthread_mutex_lock(&b.lock);
+    ck_assert_int_eq(p2p_addnode(b.p2p, addr_a, P2P_ADDNODE_ONETRY), P2P_ADDNODE_OK);
+    pthread_mutex_unlock(&b.lock);
+    wait_peers(&a, 1, 5000);
+    struct p2p_subnet net;
+    ck_assert(p2p_subnet_parse("127.0.0.0/8", &net));
+    pthread_mutex_lock(&a.lock);
+    ck_assert(p2p_ban(a.p2p, &net, time_now() + 100));
+    ck_assert(!p2p_ban(a.p2p, &net, time_now() + 100));
+    pthread_mutex_unlock(&a.lock);
+    run_for(300);
+    ck_assert_uint_eq(handshaked_peers(&a), 0);
+    ck_assert_uint_eq(banned_count(&a, "127.0.0.0/8"), 1);
+    pthread_mutex_lock(&a.lock);
+    ck_assert(p2p_unban(a.p2p, &net));
+    ck_assert(!p2p_unban(a.p2p, &net));
+    struct p2p_net_stats st;
+    p2p_get_net_stats(a.p2p, &st);
+    ck_assert_uint_gt(st.bytes_recv, 0);
+    ck_assert_uint_gt(st.bytes_sent, 0);
+    ck_assert(st.listening);
+    pthread_mutex_unlock(&a.lock);
+
+    node_close(&b);
+    node_close(&a);
+}
+END_TEST
+
+Suite *nodes_suite(void);
+Suite *nodes_suite(void)
+{
+    Suite *s = suite_create("p2p nodes");
+    TCase *tc = tcase_create("nodes");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, nodes_setup, nodes_teardown);
+    tcase_add_test(tc, nodes_sync_relay_and_parallel_download);
+    tcase_add_test(tc, bodies_out_of_order_and_honest_mistakes);
+    tcase_add_test(tc, garbage_gets_banned_honest_peers_stay);
+    tcase_add_test(tc, misbehaviour_scores);
+    tcase_add_test(tc, handshake_rules_and_timeouts);
+    tcase_add_test(tc, rpc_controls);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
         return EXIT_FAILURE;
     SRunner *sr = srunner_create(codec_suite());
     srunner_add_suite(sr, framing_suite());
+    srunner_add_suite(sr, nodes_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
