@@ -16,22 +16,31 @@ void validator_encode(const struct validator *val, struct wbuf *w)
 {
     put_u64(w, val->self_stake);
     put_u64(w, val->delegated);
+    put_u64(w, val->shares);
     put_u16(w, val->commission_bps);
     put_u8(w, val->status);
     put_bytes(w, val->randao_commit, HASH_SIZE);
     put_u64(w, val->reveals);
     put_u64(w, val->registered_height);
+    put_u64(w, (uint64_t)val->acc);
+    put_u64(w, (uint64_t)(val->acc >> 64));
+    put_u64(w, val->carry);
+    put_u64(w, val->bank);
 }
 
 bool validator_decode(struct validator *val, const uint8_t *data, size_t len)
 {
     struct rbuf r;
+    uint64_t lo, hi;
     rbuf_init(&r, data, len);
     if (!get_u64(&r, &val->self_stake) || !get_u64(&r, &val->delegated) ||
-        !get_u16(&r, &val->commission_bps) || !get_u8(&r, &val->status) ||
-        !get_bytes(&r, val->randao_commit, HASH_SIZE) || !get_u64(&r, &val->reveals) ||
-        !get_u64(&r, &val->registered_height))
+        !get_u64(&r, &val->shares) || !get_u16(&r, &val->commission_bps) ||
+        !get_u8(&r, &val->status) || !get_bytes(&r, val->randao_commit, HASH_SIZE) ||
+        !get_u64(&r, &val->reveals) || !get_u64(&r, &val->registered_height) ||
+        !get_u64(&r, &lo) || !get_u64(&r, &hi) || !get_u64(&r, &val->carry) ||
+        !get_u64(&r, &val->bank))
         return false;
+    val->acc = (unsigned __int128)hi << 64 | lo;
     return rbuf_done(&r) && val->status <= VALIDATOR_JAILED;
 }
 
@@ -180,4 +189,116 @@ void randao_onion_seed(uint8_t out[HASH_SIZE], const uint8_t sec[SECKEY_SIZE], u
     hasher_u64(&h, generation);
     hasher_final(&h, out);
     sodium_memzero(&h, sizeof(h));
+}
+
+void delegation_encode(const struct delegation *d, struct wbuf *w)
+{
+    put_u64(w, d->shares);
+    put_u64(w, (uint64_t)d->snapshot);
+    put_u64(w, (uint64_t)(d->snapshot >> 64));
+}
+
+bool delegation_decode(struct delegation *d, const uint8_t *data, size_t len)
+{
+    struct rbuf r;
+    uint64_t lo, hi;
+    rbuf_init(&r, data, len);
+    if (!get_u64(&r, &d->shares) || !get_u64(&r, &lo) || !get_u64(&r, &hi) || !rbuf_done(&r))
+        return false;
+    d->snapshot = (unsigned __int128)hi << 64 | lo;
+    return d->shares > 0;
+}
+
+uint64_t delegation_pending(const struct validator *val, const struct delegation *d)
+{
+    if (val->acc <= d->snapshot)
+        return 0;
+    /* shares x (acc - snapshot) is at most the rewards accrued while the
+     * delegation held these shares, times 2^64: below 2^57 x 2^64. */
+    return (uint64_t)(((unsigned __int128)d->shares * (val->acc - d->snapshot)) >> 64);
+}
+
+void reward_split(const struct validator *val, uint64_t reward, struct reward_split *out)
+{
+    uint64_t commission = mul_div_floor(reward, val->commission_bps, 10000);
+    uint64_t rest = reward - commission;
+    uint64_t bonded = val->self_stake + val->delegated;
+    out->delegators = val->delegated && val->shares && bonded
+                          ? mul_div_floor(rest, val->delegated, bonded)
+                          : 0;
+    out->operator = reward - out->delegators;
+}
+
+void validator_accrue(struct validator *val, uint64_t amount)
+{
+    unsigned __int128 num = ((unsigned __int128)amount << 64) + val->carry;
+    val->acc += num / val->shares;
+    val->carry = (uint64_t)(num % val->shares);
+    val->bank += amount;
+}
+
+void unbonding_key(uint8_t key[9], uint64_t height)
+{
+    key[0] = 'q';
+    write_be64(key + 1, height);
+}
+
+void unbonding_list_encode_with(const struct unbonding_list *l, const uint8_t owner[PUBKEY_SIZE],
+                                uint64_t amount, struct wbuf *w)
+{
+    put_compact(w, l->n + 1);
+    for (size_t i = 0; i < l->n; i++) {
+        put_bytes(w, l->entries[i].owner, PUBKEY_SIZE);
+        put_u64(w, l->entries[i].amount);
+    }
+    put_bytes(w, owner, PUBKEY_SIZE);
+    put_u64(w, amount);
+}
+
+bool unbonding_list_decode(struct unbonding_list *l, const uint8_t *data, size_t len)
+{
+    struct rbuf r;
+    uint64_t n;
+    l->n = 0;
+    l->entries = NULL;
+    rbuf_init(&r, data, len);
+    if (!get_compact(&r, &n, len / (PUBKEY_SIZE + 8)) || n == 0)
+        return false;
+    l->entries = calloc((size_t)n, sizeof(*l->entries));
+    if (!l->entries)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!get_bytes(&r, l->entries[i].owner, PUBKEY_SIZE) || !get_u64(&r, &l->entries[i].amount)) {
+            unbonding_list_free(l);
+            return false;
+        }
+    l->n = (size_t)n;
+    if (!rbuf_done(&r)) {
+        unbonding_list_free(l);
+        return false;
+    }
+    return true;
+}
+
+void unbonding_list_free(struct unbonding_list *l)
+{
+    free(l->entries);
+    l->entries = NULL;
+    l->n = 0;
+}
+
+void staking_stats_encode(const struct staking_stats *st, struct wbuf *w)
+{
+    put_u64(w, st->minted);
+    put_u64(w, st->fees);
+    put_u64(w, st->paid);
+    put_u64(w, st->burned);
+}
+
+bool staking_stats_decode(struct staking_stats *st, const uint8_t *data, size_t len)
+{
+    struct rbuf r;
+    rbuf_init(&r, data, len);
+    return get_u64(&r, &st->minted) && get_u64(&r, &st->fees) && get_u64(&r, &st->paid) &&
+           get_u64(&r, &st->burned) && rbuf_done(&r);
 }

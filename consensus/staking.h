@@ -27,17 +27,84 @@ enum validator_status {
     VALIDATOR_JAILED = 1,
 };
 
+/* A validator.  Delegations are held as shares of `delegated`: slashing
+ * shrinks `delegated` and so every delegation pro rata, in O(1).  Delegator
+ * rewards accumulate per share (`acc`, scaled by 2^64, with `carry` keeping
+ * the remainder of each division) and are paid when a delegation changes;
+ * `bank` holds what was accrued and not yet paid. */
 struct validator {
     uint64_t self_stake;
-    uint64_t delegated;
+    uint64_t delegated;    /* tokens of all delegations */
+    uint64_t shares;       /* total delegation shares */
     uint16_t commission_bps;
-    uint8_t status; /* enum validator_status */
+    uint8_t status;        /* enum validator_status */
     uint8_t randao_commit[HASH_SIZE];
     uint64_t reveals;
     uint64_t registered_height;
+    unsigned __int128 acc; /* reward per share, x 2^64 */
+    uint64_t carry;        /* remainder of the last accrual, x 2^64 / shares */
+    uint64_t bank;         /* accrued to delegators, not yet paid */
 };
 
 #define VALIDATOR_KEY_SIZE (1 + PUBKEY_SIZE)
+#define DELEGATION_KEY_SIZE (1 + 2 * PUBKEY_SIZE)
+
+/* A delegation ('d' | validator | delegator): its shares and the validator's
+ * reward-per-share when it was last paid. */
+struct delegation {
+    uint64_t shares;
+    unsigned __int128 snapshot;
+};
+
+void delegation_encode(const struct delegation *d, struct wbuf *w);
+bool delegation_decode(struct delegation *d, const uint8_t *data, size_t len) WARN_UNUSED;
+
+/* Rewards a delegation has accrued and not been paid:
+ * floor(shares x (acc - snapshot) / 2^64). */
+uint64_t delegation_pending(const struct validator *val, const struct delegation *d);
+
+/* How a proposer's reward divides: commission and the self-stake's share to
+ * the operator, the delegations' share (by stake) to the delegators:
+ *   commission = floor(reward x commission_bps / 10000)
+ *   delegators = floor((reward - commission) x delegated / (self_stake + delegated))
+ *   operator   = reward - delegators */
+struct reward_split {
+    uint64_t operator;
+    uint64_t delegators;
+};
+void reward_split(const struct validator *val, uint64_t reward, struct reward_split *out);
+
+/* Adds amount to the delegators' accrual: acc += (amount x 2^64 + carry) / shares,
+ * carry := the remainder; bank += amount.  Needs shares > 0. */
+void validator_accrue(struct validator *val, uint64_t amount);
+
+/* Unbonding funds queued for the end of a block ('q' | height u64 big-endian). */
+struct unbonding_entry {
+    uint8_t owner[PUBKEY_SIZE];
+    uint64_t amount;
+};
+struct unbonding_list {
+    size_t n;
+    struct unbonding_entry *entries;
+};
+void unbonding_key(uint8_t key[9], uint64_t height);
+/* The list with one more entry appended. */
+void unbonding_list_encode_with(const struct unbonding_list *l, const uint8_t owner[PUBKEY_SIZE],
+                                uint64_t amount, struct wbuf *w);
+bool unbonding_list_decode(struct unbonding_list *l, const uint8_t *data, size_t len) WARN_UNUSED;
+void unbonding_list_free(struct unbonding_list *l);
+
+/* Running totals of the reward flows ("gstats"), for the conservation check:
+ * minted + fees = paid + pools + banks. */
+#define STATS_KEY "gstats"
+struct staking_stats {
+    uint64_t minted; /* emission */
+    uint64_t fees;   /* transaction fees */
+    uint64_t paid;   /* rewards credited to accounts (operators, delegators) */
+    uint64_t burned; /* slashed and destroyed */
+};
+void staking_stats_encode(const struct staking_stats *st, struct wbuf *w);
+bool staking_stats_decode(struct staking_stats *st, const uint8_t *data, size_t len) WARN_UNUSED;
 
 void validator_key(uint8_t key[VALIDATOR_KEY_SIZE], const uint8_t pub[PUBKEY_SIZE]);
 void validator_encode(const struct validator *val, struct wbuf *w);

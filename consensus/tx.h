@@ -33,6 +33,12 @@ struct chain_params;
  * compiler then points at (consensus/txtypes.c, state/txapply.c, rpc/). */
 enum tx_type {
     TX_TRANSFER = 1,
+    TX_VALIDATOR_REGISTER = 2,
+    TX_STAKE_ADD = 3,
+    TX_UNBOND = 4,
+    TX_DELEGATE = 5,
+    TX_UNDELEGATE = 6,
+    TX_EVIDENCE = 7,
 };
 
 struct tx {

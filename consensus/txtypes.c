@@ -2,6 +2,7 @@
  * the compiler list the places that must learn it). */
 #include "consensus/txtypes.h"
 #include "consensus/accounts.h"
+#include "consensus/stakingtx.h"
 
 #include <string.h>
 
@@ -9,6 +10,12 @@ const char *txtype_name(uint8_t type)
 {
     switch ((enum tx_type)type) {
     case TX_TRANSFER: return "transfer";
+    case TX_VALIDATOR_REGISTER: return "validator_register";
+    case TX_STAKE_ADD: return "stake_add";
+    case TX_UNBOND: return "unbond";
+    case TX_DELEGATE: return "delegate";
+    case TX_UNDELEGATE: return "undelegate";
+    case TX_EVIDENCE: return "evidence";
     }
     return NULL;
 }
@@ -28,6 +35,12 @@ bool txtype_check_payload(const struct tx *tx, const struct chain_params *params
 {
     switch ((enum tx_type)tx->type) {
     case TX_TRANSFER: return transfer_check(tx, params, v);
+    case TX_VALIDATOR_REGISTER: return validator_register_check(tx, params, v);
+    case TX_STAKE_ADD: return stake_amount_check(tx, params, v);
+    case TX_UNBOND: return stake_amount_check(tx, params, v);
+    case TX_DELEGATE: return delegate_check(tx, params, v);
+    case TX_UNDELEGATE: return undelegate_check(tx, params, v);
+    case TX_EVIDENCE: return evidence_check(tx, params, v);
     }
     return val_failf(v, VAL_CONSENSUS, "bad-txns-type", "unknown type %u", tx->type);
 }

@@ -127,21 +127,28 @@ static bool start_wallets(struct node *n, char *err, size_t errlen)
         free(names);
         return fail(err, errlen, "out of memory");
     }
-    if (nwallets == 0) {
-        if (!wallets_load(n->wallets, DEFAULT_WALLET, err, errlen) &&
-            !wallets_create(n->wallets, DEFAULT_WALLET, NULL, err, errlen)) {
-            free(names);
-            return false;
-        }
+    int64_t feerate;
+    if (!config_get_int(n->cfg, "walletfeerate", WALLET_DEFAULT_FEE_RATE, 0, (int64_t)COIN,
+                        &feerate, err, errlen)) {
+        free(names);
+        return false;
     }
-    for (size_t i = 0; i < nwallets; i++) {
-        if (!wallets_load(n->wallets, names[i], err, errlen) &&
-            !wallets_create(n->wallets, names[i], NULL, err, errlen)) {
+    wallets_set_fee_rate(n->wallets, (uint64_t)feerate);
+    /* -wallet names (created on first use), or the default wallet; then the
+     * wallets marked load_on_startup. */
+    for (size_t i = 0; i < (nwallets ? nwallets : 1); i++) {
+        const char *name = nwallets ? names[i] : DEFAULT_WALLET;
+        bool ok = wallets_exists(n->wallets, name)
+                      ? wallets_load(n->wallets, name, err, errlen)
+                      : wallets_create(n->wallets, name, NULL, err, errlen);
+        if (!ok) {
             free(names);
             return false;
         }
     }
     free(names);
+    if (!wallets_load_startup(n->wallets, err, errlen))
+        return false;
 
     if (n->params.net == NET_REGTEST) {
         const char *which = config_get(n->cfg, "regtestvalidator", "0");

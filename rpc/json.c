@@ -30,10 +30,8 @@ void rpc_format_amount(uint64_t units, char out[32])
     snprintf(out, 32, "%" PRIu64 ".%08" PRIu64, units / COIN, units % COIN);
 }
 
-json_t *json_amount(uint64_t units)
+static json_t *amount_from_text(const char *text)
 {
-    char text[32];
-    rpc_format_amount(units, text);
     json_t *obj = json_object();
     if (!obj)
         return NULL;
@@ -42,6 +40,21 @@ json_t *json_amount(uint64_t units)
         return NULL;
     }
     return obj;
+}
+
+json_t *json_amount(uint64_t units)
+{
+    char text[32];
+    rpc_format_amount(units, text);
+    return amount_from_text(text);
+}
+
+json_t *json_amount_signed(uint64_t units, bool negative)
+{
+    char text[33];
+    rpc_format_amount(units, text + 1);
+    text[0] = '-';
+    return amount_from_text(negative && units ? text : text + 1);
 }
 
 /* The decimal text of a json_amount value, or NULL. */

@@ -148,6 +148,9 @@ json_t *rpc_error(struct rpc_call *call, int code, const char *fmt, ...)
 /* An amount in base units, written as an exact FML decimal with 8 places
  * (jansson's reals cannot hold every amount exactly). */
 json_t *json_amount(uint64_t units);
+/* The same, written with a minus sign when negative (sends, fees in wallet
+ * history); zero is never negative. */
+json_t *json_amount_signed(uint64_t units, bool negative);
 /* Lower-case hex string of bytes. */
 json_t *json_hex(const uint8_t *data, size_t len);
 /* Serialization that writes json_amount values exactly.  indent 0: compact.

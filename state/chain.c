@@ -291,6 +291,28 @@ bool chain_root_with(const struct chain *c, struct view *v, uint8_t out[HASH_SIZ
     return true;
 }
 
+bool chain_scan_state(struct chain *c, const void *prefix, size_t plen,
+                      bool (*fn)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
+                                 size_t vlen),
+                      void *arg)
+{
+    uint8_t buf[1 + UNDO_MAX_KEY];
+    const uint8_t *k, *v;
+    size_t klen, vlen;
+    if (plen > UNDO_MAX_KEY)
+        return false;
+    buf[0] = 's';
+    memcpy(buf + 1, prefix, plen);
+    struct db_iter *it = db_iter_new(c->state, buf, plen + 1);
+    if (!it)
+        return false;
+    while (db_iter_next(it, &k, &klen, &v, &vlen))
+        if (!fn(arg, k + 1, klen - 1, v, vlen))
+            break;
+    db_iter_free(it);
+    return true;
+}
+
 uint64_t chain_disk_size(const struct chain *c)
 {
     return blockstore_disk_size(c->blocks);
@@ -662,10 +684,14 @@ static struct block_index *best_candidate(const struct chain *c)
     return best;
 }
 
+/* start_tip: the tip before the caller began changing the chain (NULL: the
+ * current one); listeners hear of a new tip when it differs at the end. */
 static bool activate_best_chain(struct chain *c, const struct block *in_hand,
-                                const struct block_index *in_hand_bi, struct validation *v)
+                                const struct block_index *in_hand_bi,
+                                const struct block_index *start_tip, struct validation *v)
 {
-    struct block_index *start_tip = tip_of(c);
+    if (!start_tip)
+        start_tip = tip_of(c);
     bool ok = true;
 
     for (;;) {
@@ -830,7 +856,7 @@ bool chain_process_block(struct chain *c, const struct block *b, struct validati
     leaves_remove(c, bi->prev);
     if (!leaves_add(c, bi))
         return val_fail(v, VAL_ERROR, "out-of-memory");
-    return activate_best_chain(c, b, bi, v);
+    return activate_best_chain(c, b, bi, NULL, v);
 }
 
 const struct block_index *chain_best_header(const struct chain *c)
@@ -865,6 +891,7 @@ size_t chain_missing_blocks(const struct chain *c, const struct block_index **ou
 bool chain_invalidate(struct chain *c, const uint8_t hash[HASH_SIZE], struct validation *v)
 {
     struct block_index *bi = hmap_get(&c->map, hash, HASH_SIZE);
+    const struct block_index *start_tip = tip_of(c);
     val_init(v);
     if (!bi)
         return val_fail(v, VAL_STATE, "block-not-found");
@@ -876,7 +903,7 @@ bool chain_invalidate(struct chain *c, const uint8_t hash[HASH_SIZE], struct val
     /* Make the blocks that extended bi's parent on the active chain count as
      * leaves so the best remaining chain can be found. */
     mark_failed(c, bi);
-    return activate_best_chain(c, NULL, NULL, v);
+    return activate_best_chain(c, NULL, NULL, start_tip, v);
 }
 
 static void clear_failed(void *arg, const struct block_index *cbi)
@@ -913,7 +940,7 @@ bool chain_reconsider(struct chain *c, const uint8_t hash[HASH_SIZE], struct val
     for (size_t i = 0; hmap_next(&c->map, &i, &slot);)
         (void)index_write(c, slot->val, false);
     recompute_best_header(c);
-    return activate_best_chain(c, NULL, NULL, v);
+    return activate_best_chain(c, NULL, NULL, NULL, v);
 }
 
 /* ---- opening ---- */
@@ -1229,7 +1256,7 @@ struct chain *chain_open(const struct chain_params *params, const char *datadir,
         goto fail;
     }
     recompute_best_header(c);
-    if (!activate_best_chain(c, NULL, NULL, &v) && v.cls == VAL_ERROR) {
+    if (!activate_best_chain(c, NULL, NULL, NULL, &v) && v.cls == VAL_ERROR) {
         snprintf(err, errlen, "cannot connect the best chain: %s", v.reason);
         goto fail;
     }

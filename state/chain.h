@@ -114,6 +114,13 @@ void chain_state_root(const struct chain *c, uint8_t out[HASH_SIZE]);
 /* The state root the tip state would have with a view's changes applied (the
  * view must sit directly on the tip state, as chain_view's do). */
 bool chain_root_with(const struct chain *c, struct view *v, uint8_t out[HASH_SIZE]);
+/* Calls fn for every committed state pair whose key starts with prefix, in
+ * key order, until fn returns false.  False on a read error. */
+bool chain_scan_state(struct chain *c, const void *prefix, size_t plen,
+                      bool (*fn)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
+                                 size_t vlen),
+                      void *arg);
+
 /* Bytes on disk of the block files (for getblockchaininfo). */
 uint64_t chain_disk_size(const struct chain *c);
 

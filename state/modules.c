@@ -15,6 +15,12 @@ bool txapply_dispatch(struct view *v, struct block_ctx *ctx, const struct tx *tx
 {
     switch ((enum tx_type)tx->type) {
     case TX_TRANSFER: return accounts_apply_transfer(v, ctx, tx, val);
+    case TX_VALIDATOR_REGISTER: return staking_apply_register(v, ctx, tx, val);
+    case TX_STAKE_ADD: return staking_apply_stake_add(v, ctx, tx, val);
+    case TX_UNBOND: return staking_apply_unbond(v, ctx, tx, val);
+    case TX_DELEGATE: return staking_apply_delegate(v, ctx, tx, val);
+    case TX_UNDELEGATE: return staking_apply_undelegate(v, ctx, tx, val);
+    case TX_EVIDENCE: return staking_apply_evidence(v, ctx, tx, val);
     }
     return val_fail(val, VAL_CONSENSUS, "bad-txns-type");
 }

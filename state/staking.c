@@ -183,6 +183,10 @@ bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validatio
 
     if (!staking_get_validator(v, hdr->proposer, &proposer))
         return val_fail(val, VAL_CONSENSUS, "bad-blk-proposer");
+    /* A jailed validator's remaining slots in the current schedules stay
+     * empty. */
+    if (proposer.status != VALIDATOR_ACTIVE)
+        return val_fail(val, VAL_CONSENSUS, "bad-blk-proposer-jailed");
     if (!randao_check(hdr->randao_reveal, proposer.randao_commit))
         return val_fail(val, VAL_CONSENSUS, "bad-blk-randao");
     memcpy(proposer.randao_commit, hdr->randao_reveal, HASH_SIZE);
@@ -205,21 +209,44 @@ static bool add_to_pool(struct view *v, const char *key, uint64_t amount)
     return true;
 }
 
+bool staking_get_stats(struct view *v, struct staking_stats *out)
+{
+    const uint8_t *val;
+    size_t len;
+    memset(out, 0, sizeof(*out));
+    if (!view_get(v, STATS_KEY, strlen(STATS_KEY), &val, &len))
+        return !view_failed(v);
+    if (!staking_stats_decode(out, val, len)) {
+        view_set_failed(v);
+        return false;
+    }
+    return true;
+}
+
+void staking_put_stats(struct view *v, const struct staking_stats *st)
+{
+    struct wbuf w;
+    wbuf_init(&w);
+    staking_stats_encode(st, &w);
+    view_put_wbuf(v, STATS_KEY, strlen(STATS_KEY), &w);
+    wbuf_free(&w);
+}
+
 bool staking_end_block(struct view *v, struct block_ctx *ctx, struct validation *val)
 {
     const struct chain_params *p = ctx->params;
     uint64_t supply = view_get_u64(v, SUPPLY_KEY);
     uint64_t minted = emission_at(p, ctx->hdr->height, supply);
     struct emission_split split;
-    uint64_t proposer_total;
 
+    if (!staking_release_unbonding(v, ctx->hdr->height, val))
+        return false;
     emission_split(p, minted, &split);
-    proposer_total = split.proposer;
-    if (!amount_add(&proposer_total, ctx->fees) || !add_to_pool(v, POOL_FL_KEY, split.fl) ||
-        !add_to_pool(v, POOL_ARENA_KEY, split.arena) ||
-        !add_to_pool(v, POOL_MARKET_KEY, split.market))
+    if (!add_to_pool(v, POOL_FL_KEY, split.fl) || !add_to_pool(v, POOL_ARENA_KEY, split.arena) ||
+        !add_to_pool(v, POOL_MARKET_KEY, split.market) ||
+        !staking_add_stat(v, STAT_MINTED, minted) || !staking_add_stat(v, STAT_FEES, ctx->fees))
         return val_fail(val, VAL_ERROR, "reward-overflow");
-    if (!accounts_credit(v, ctx->hdr->proposer, proposer_total, val))
+    if (!staking_pay_proposer(v, ctx->hdr->proposer, split.proposer, ctx->fees, val))
         return false;
     view_put_u64(v, SUPPLY_KEY, supply + minted);
     return true;

@@ -24,6 +24,37 @@ bool staking_get_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE], struc
 bool staking_schedule_for(struct view *v, const struct chain_params *params, uint64_t prev_slot,
                           uint64_t slot, struct schedule *out);
 
+/* Records and totals (state/stakingtx.c). */
+bool staking_put_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE],
+                           const struct validator *val);
+/* False when absent (out zeroed) or unreadable (the view is marked failed). */
+bool staking_get_delegation(struct view *v, const uint8_t validator[PUBKEY_SIZE],
+                            const uint8_t delegator[PUBKEY_SIZE], struct delegation *out);
+enum staking_stat { STAT_MINTED, STAT_FEES, STAT_PAID, STAT_BURNED };
+bool staking_get_stats(struct view *v, struct staking_stats *out);
+void staking_put_stats(struct view *v, const struct staking_stats *st);
+bool staking_add_stat(struct view *v, enum staking_stat which, uint64_t amount);
+
+/* Transactions (state/stakingtx.c). */
+bool staking_apply_register(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                            struct validation *vs);
+bool staking_apply_stake_add(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                             struct validation *vs);
+bool staking_apply_unbond(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                          struct validation *vs);
+bool staking_apply_delegate(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                            struct validation *vs);
+bool staking_apply_undelegate(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                              struct validation *vs);
+bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                            struct validation *vs);
+
+/* End of block: funds whose unbonding ends at height; the proposer's reward
+ * split between operator and delegators, fees to the operator. */
+bool staking_release_unbonding(struct view *v, uint64_t height, struct validation *vs);
+bool staking_pay_proposer(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64_t reward,
+                          uint64_t fees, struct validation *vs);
+
 /* The leader of slot for a block following one at prev_slot (see above). */
 bool staking_leader_for(struct view *v, const struct chain_params *params, uint64_t prev_slot,
                         uint64_t slot, uint8_t out[PUBKEY_SIZE]);

@@ -21,22 +21,7 @@
 
 json_t *rpcw_amount(uint64_t units, bool negative)
 {
-    json_t *a = json_amount(units);
-    if (!negative || units == 0 || !a)
-        return a;
-    /* json_amount keeps the exact decimal text in its only member. */
-    void *it = json_object_iter(a);
-    json_t *text = it ? json_object_iter_value(it) : NULL;
-    if (json_object_size(a) == 1 && json_is_string(text)) {
-        char buf[40];
-        buf[0] = '-';
-        strncpy(buf + 1, json_string_value(text), sizeof(buf) - 2);
-        buf[sizeof(buf) - 1] = '\0';
-        if (json_string_set(text, buf) == 0)
-            return a;
-    }
-    json_decref(a);
-    return json_real(-(double)units / (double)COIN);
+    return json_amount_signed(units, negative);
 }
 
 /* What a transaction moves: the recipient and amount of a TRANSFER. */
@@ -57,6 +42,15 @@ static void tx_flow(const struct tx *tx, struct flow *f)
             memcpy(f->to, t.to, PUBKEY_SIZE);
             f->amount = t.amount;
         }
+        return;
+    case TX_VALIDATOR_REGISTER:
+    case TX_STAKE_ADD:
+    case TX_UNBOND:
+    case TX_DELEGATE:
+    case TX_UNDELEGATE:
+    case TX_EVIDENCE:
+        /* Staking moves funds between the sender's balance and stake; no
+         * one else is paid. */
         return;
     }
 }

@@ -12,6 +12,7 @@
  * record of a transaction wins.
  */
 #include "consensus/accounts.h"
+#include "consensus/stakingtx.h"
 #include "wallet/internal.h"
 
 #include <stdio.h>
@@ -267,11 +268,24 @@ const struct wallet_tx *wallet_tx_find(const struct wallet *w, const uint8_t txi
 bool wallet_tx_is_mine(const struct wallet *w, const struct tx *tx)
 {
     struct transfer t;
+    struct delegation_change d;
+    struct evidence e;
     if (wallet_has_key(w, tx->sender))
         return true;
     switch ((enum tx_type)tx->type) {
     case TX_TRANSFER:
         return transfer_decode(&t, tx->payload, tx->payload_len) && wallet_has_key(w, t.to);
+    case TX_DELEGATE:
+    case TX_UNDELEGATE:
+        /* Delegations to one of our validators concern us too. */
+        return delegation_change_decode(&d, tx->payload, tx->payload_len) &&
+               wallet_has_key(w, d.validator);
+    case TX_EVIDENCE:
+        return evidence_decode(&e, tx->payload, tx->payload_len) && wallet_has_key(w, e.a.proposer);
+    case TX_VALIDATOR_REGISTER:
+    case TX_STAKE_ADD:
+    case TX_UNBOND:
+        return false;
     }
     return false;
 }

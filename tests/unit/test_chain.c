@@ -2,124 +2,19 @@
  * together on a temporary data directory: produce blocks with the regtest
  * validator keys, move FML, restart, invalidate and reorganize, and check that
  * state roots and balances come out exactly as they must. */
-#include "consensus/accounts.h"
-#include "consensus/amount.h"
+#include "chain_fixture.h"
 #include "consensus/emission.h"
-#include "consensus/params.h"
-#include "consensus/staking.h"
-#include "state/builder.h"
-#include "state/chain.h"
-#include "state/mempool.h"
-#include "state/staking.h"
-#include "state/view.h"
 
-#include <check.h>
-#include <sodium.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
-
-static struct chain_params params;
-static uint8_t secrets[REGTEST_VALIDATORS][SECKEY_SIZE];
-static uint8_t pubs[REGTEST_VALIDATORS][PUBKEY_SIZE];
-static char datadir[256];
-
-static int validator_index(const uint8_t pub[PUBKEY_SIZE])
-{
-    for (int i = 0; i < REGTEST_VALIDATORS; i++)
-        if (memcmp(pubs[i], pub, PUBKEY_SIZE) == 0)
-            return i;
-    return -1;
-}
-
-static bool test_reveal(void *arg, const uint8_t pub[PUBKEY_SIZE], uint64_t done, uint8_t out[32])
-{
-    uint8_t seed[32];
-    int i = validator_index(pub);
-    (void)arg;
-    if (i < 0 || done >= REGTEST_ONION_LENGTH)
-        return false;
-    randao_onion_seed(seed, secrets[i], 0);
-    randao_onion(out, seed, REGTEST_ONION_LENGTH - 1 - done);
-    return true;
-}
-
-static bool test_sign(void *arg, struct block_header *hdr)
-{
-    int i = validator_index(hdr->proposer);
-    (void)arg;
-    return i >= 0 && header_sign(hdr, params.genesis_hash, secrets[i], NULL);
-}
-
-static const struct block_signer signer = {test_reveal, test_sign, NULL};
 
 static void setup(void)
 {
-    ck_assert(sodium_init() >= 0);
-    ck_assert(params_init(&params, NET_REGTEST));
-    for (int i = 0; i < REGTEST_VALIDATORS; i++) {
-        params_regtest_secret((unsigned)i, secrets[i]);
-        ck_assert(key_pubkey(pubs[i], secrets[i]));
-    }
-    snprintf(datadir, sizeof(datadir), "/tmp/fml-test-chain-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(datadir));
+    fixture_setup();
 }
 
 static void teardown(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", datadir);
-    ck_assert_int_eq(system(cmd), 0);
-    params_free(&params);
-}
-
-static struct chain *open_chain(void)
-{
-    char err[256] = "";
-    struct chain *c = chain_open(&params, datadir, false, err, sizeof(err));
-    ck_assert_msg(c != NULL, "chain_open: %s", err);
-    return c;
-}
-
-/* Builds and connects one block at the given slot, by whichever validator
- * leads it. */
-static void produce_at(struct chain *c, struct mempool *mp, uint64_t slot)
-{
-    struct block b;
-    struct validation v;
-    const struct block_index *tip = chain_tip(c);
-    uint8_t leader[PUBKEY_SIZE];
-    struct view *view = chain_view(c);
-    ck_assert(staking_leader_for(view, &params, tip->hdr.slot, slot, leader));
-    view_free(view);
-    ck_assert_msg(builder_build(c, mp, leader, slot, &signer, &b, &v), "build: %s", v.reason);
-    ck_assert_msg(chain_process_block(c, &b, &v), "process: %s %s", v.reason, v.detail);
-    block_free(&b);
-}
-
-static void produce(struct chain *c, struct mempool *mp)
-{
-    produce_at(c, mp, chain_tip(c)->hdr.slot + 1);
-}
-
-static void make_transfer(struct tx *tx, int from, const uint8_t to[PUBKEY_SIZE], uint64_t amount,
-                          uint64_t nonce, uint64_t fee)
-{
-    struct transfer t;
-    struct wbuf w;
-    tx_init(tx);
-    tx->type = TX_TRANSFER;
-    memcpy(tx->sender, pubs[from], PUBKEY_SIZE);
-    tx->nonce = nonce;
-    tx->fee = fee;
-    memcpy(t.to, to, PUBKEY_SIZE);
-    t.amount = amount;
-    wbuf_init(&w);
-    transfer_encode(&t, &w);
-    ck_assert(tx_set_payload(tx, w.data, w.len));
-    wbuf_free(&w);
-    ck_assert(tx_sign(tx, params.genesis_hash, secrets[from], NULL));
+    fixture_teardown();
 }
 
 START_TEST(genesis_opens_and_reopens)
@@ -270,19 +165,6 @@ START_TEST(invalidate_restores_exact_state_and_reconsider_returns)
 }
 END_TEST
 
-/* Builds the next block on the current tip without submitting it. */
-static void build_next(struct chain *c, struct mempool *mp, struct block *out)
-{
-    const struct block_index *tip = chain_tip(c);
-    uint8_t leader[32];
-    struct validation v;
-    struct view *view = chain_view(c);
-    ck_assert(staking_leader_for(view, &params, tip->hdr.slot, tip->hdr.slot + 1, leader));
-    view_free(view);
-    ck_assert_msg(builder_build(c, mp, leader, tip->hdr.slot + 1, &signer, out, &v), "%s",
-                  v.reason);
-}
-
 START_TEST(longer_branch_wins_and_transactions_return)
 {
     struct chain *c = open_chain();
@@ -385,7 +267,7 @@ START_TEST(bad_blocks_are_rejected_with_reasons)
     /* Wrong state root: the proposer signs it, but the state disagrees. */
     build_next(c, mp, &b);
     b.hdr.state_root[0] ^= 1;
-    ck_assert(test_sign(NULL, &b.hdr));
+    ck_assert(fixture_sign(NULL, &b.hdr));
     ck_assert(!chain_process_block(c, &b, &v));
     ck_assert_str_eq(v.reason, "bad-blk-stateroot");
     block_free(&b);
@@ -395,7 +277,7 @@ START_TEST(bad_blocks_are_rejected_with_reasons)
     int leader = validator_index(b.hdr.proposer);
     int other = (leader + 1) % REGTEST_VALIDATORS;
     memcpy(b.hdr.proposer, pubs[other], 32);
-    ck_assert(test_sign(NULL, &b.hdr));
+    ck_assert(fixture_sign(NULL, &b.hdr));
     ck_assert(!chain_process_block(c, &b, &v));
     ck_assert(strcmp(v.reason, "bad-blk-proposer") == 0 || strcmp(v.reason, "bad-blk-randao") == 0);
     block_free(&b);
@@ -403,7 +285,7 @@ START_TEST(bad_blocks_are_rejected_with_reasons)
     /* A RANDAO reveal that is not the preimage of the commitment. */
     build_next(c, mp, &b);
     b.hdr.randao_reveal[5] ^= 0x40;
-    ck_assert(test_sign(NULL, &b.hdr));
+    ck_assert(fixture_sign(NULL, &b.hdr));
     ck_assert(!chain_process_block(c, &b, &v));
     ck_assert_str_eq(v.reason, "bad-blk-randao");
     block_free(&b);
@@ -411,13 +293,13 @@ START_TEST(bad_blocks_are_rejected_with_reasons)
     /* Wrong height and a slot that does not advance. */
     build_next(c, mp, &b);
     b.hdr.height++;
-    ck_assert(test_sign(NULL, &b.hdr));
+    ck_assert(fixture_sign(NULL, &b.hdr));
     ck_assert(!chain_process_block(c, &b, &v));
     ck_assert_str_eq(v.reason, "bad-blk-height");
     block_free(&b);
     build_next(c, mp, &b);
     b.hdr.slot = chain_tip(c)->hdr.slot;
-    ck_assert(test_sign(NULL, &b.hdr));
+    ck_assert(fixture_sign(NULL, &b.hdr));
     ck_assert(!chain_process_block(c, &b, &v));
     ck_assert_str_eq(v.reason, "bad-blk-slot");
     block_free(&b);
@@ -425,7 +307,7 @@ START_TEST(bad_blocks_are_rejected_with_reasons)
     /* Unknown parent. */
     build_next(c, mp, &b);
     b.hdr.prev[0] ^= 1;
-    ck_assert(test_sign(NULL, &b.hdr));
+    ck_assert(fixture_sign(NULL, &b.hdr));
     ck_assert(!chain_process_block(c, &b, &v));
     ck_assert_str_eq(v.reason, "prev-blk-not-found");
     block_free(&b);

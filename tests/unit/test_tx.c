@@ -20,18 +20,18 @@ static const uint8_t zero_aux[32];
 
 /* The published vector: regtest validator 0 pays validator 1 10 FML, fee
  * 10000 units, nonce 0, signed with aux = 32 zero bytes. */
-#define VEC_GENESIS "16cfab8396d90391f570e96dea8370685d957500a3c55a35c25a232938f7e837"
+#define VEC_GENESIS "cf2bdf05561dbcaf4a9f16cce57dafdba547292d8acccd4ba4d0fc11f7de2dad"
 #define VEC_PAYLOAD "6430d438fe57e0df5f83d11de02c3702aa8de14bba1b3a94dacf7be01a65ad5b00ca9a3b00000000"
-#define VEC_SIGHASH "c9a0c0c09e5c78fe8a50eaa9df5115652e5c9a99d48afaf925cfef900f8d20a0"
+#define VEC_SIGHASH "c002f2a6464b9ba108f6ffd3d3e6dcd059c4ee07709fc4dc92fb94c04fc66da0"
 #define VEC_SIG                                                                \
-    "b04367c316e8ad219d1c98424e1a089b0ea56cc3c79679be742a7e3d2c4f8109c6cf543d" \
-    "7cfb6e6a092f6007adc69b9c173a52740a180e50dad13f844996ddfa"
+    "90ce308bfd5366fd0f1ecd1c1a042c543842483e9f340285637ea2239495de53aae5e5de" \
+    "e416e5aa8f90d5e6a50b0312adf3eae2c52981da1cccc2569afd29d0"
 #define VEC_UNSIGNED                                                           \
     "01013db672398d793d551d60932e10d461218418689e66c88cec28ea8a842caf635f0000" \
     "0000000000001027000000000000286430d438fe57e0df5f83d11de02c3702aa8de14bba" \
     "1b3a94dacf7be01a65ad5b00ca9a3b00000000"
 #define VEC_HEX VEC_UNSIGNED VEC_SIG
-#define VEC_TXID "7c358700656fc293e23d6923bd4348df62ec0784f5bf356fb7438d99c807e724"
+#define VEC_TXID "1ff545f927ebfd541b619f875d80ae6194af6e7c14cbf67efa89d7d4e711e691"
 
 /* Parameters and keys, computed once before the tests fork. */
 static void setup_once(void)
@@ -343,7 +343,7 @@ START_TEST(test_check_version_type)
     expect_reject(&tx, &regtest, "bad-txns-version", VAL_CONSENSUS);
     tx.version = TX_VERSION;
 
-    static const uint8_t bad_types[] = {0, 2, 3, 0x7f, 0xff};
+    static const uint8_t bad_types[] = {0, 8, 9, 0x7f, 0xff};
     for (size_t i = 0; i < sizeof(bad_types); i++) {
         tx.type = bad_types[i];
         resign(&tx, 0);

@@ -1,0 +1,92 @@
+/* Supply audit (see audit.h). */
+#include "state/audit.h"
+#include "consensus/accounts.h"
+#include "consensus/emission.h"
+#include "consensus/staking.h"
+#include "state/chain.h"
+#include "state/staking.h"
+#include "state/view.h"
+
+#include <string.h>
+
+struct sums {
+    struct supply_audit *a;
+    bool ok;
+};
+
+static void add(struct sums *s, uint64_t *field, uint64_t v)
+{
+    unsigned __int128 t = (unsigned __int128)*field + v;
+    if (t > UINT64_MAX)
+        s->ok = false;
+    *field = (uint64_t)t;
+}
+
+static bool visit(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    struct sums *s = arg;
+    struct supply_audit *a = s->a;
+    switch (key[0]) {
+    case 'a': {
+        struct account acct;
+        if (klen != ACCOUNT_KEY_SIZE || !account_decode(&acct, val, vlen))
+            return s->ok = false;
+        add(s, &a->balances, acct.balance);
+        a->accounts++;
+        break;
+    }
+    case 'v': {
+        struct validator v;
+        if (klen != VALIDATOR_KEY_SIZE || !validator_decode(&v, val, vlen))
+            return s->ok = false;
+        add(s, &a->self_stake, v.self_stake);
+        add(s, &a->delegated, v.delegated);
+        add(s, &a->banks, v.bank);
+        a->validators++;
+        break;
+    }
+    case 'd':
+        a->delegations++;
+        break;
+    case 'q': {
+        struct unbonding_list l;
+        if (!unbonding_list_decode(&l, val, vlen))
+            return s->ok = false;
+        for (size_t i = 0; i < l.n; i++)
+            add(s, &a->unbonding, l.entries[i].amount);
+        unbonding_list_free(&l);
+        break;
+    }
+    default:
+        break;
+    }
+    return true;
+}
+
+bool supply_audit(struct chain *c, struct supply_audit *out)
+{
+    struct sums s = {out, true};
+    struct view *view = chain_view(c);
+    struct staking_stats st;
+    memset(out, 0, sizeof(*out));
+    if (!view)
+        return false;
+    out->supply = view_get_u64(view, SUPPLY_KEY);
+    add(&s, &out->pools, view_get_u64(view, POOL_FL_KEY));
+    add(&s, &out->pools, view_get_u64(view, POOL_ARENA_KEY));
+    add(&s, &out->pools, view_get_u64(view, POOL_MARKET_KEY));
+    bool ok = staking_get_stats(view, &st) && !view_failed(view);
+    view_free(view);
+    if (!ok || !chain_scan_state(c, "", 0, visit, &s) || !s.ok)
+        return false;
+    out->minted = st.minted;
+    out->fees = st.fees;
+    out->paid = st.paid;
+    out->burned = st.burned;
+    unsigned __int128 held = (unsigned __int128)out->balances + out->self_stake + out->delegated +
+                             out->banks + out->unbonding + out->pools;
+    out->supply_ok = held == out->supply;
+    out->rewards_ok = (unsigned __int128)out->minted + out->fees ==
+                      (unsigned __int128)out->paid + out->pools + out->banks;
+    return true;
+}

@@ -1,0 +1,32 @@
+/* A full scan of the committed state that adds up where every unit of FML
+ * is, to check the supply and reward conservation invariants:
+ *
+ *   supply = balances + self-stakes + delegations + banks + unbonding + pools
+ *   minted + fees = paid + pools + banks
+ *
+ * O(state size): for tests and the getsupplyinfo RPC, never for consensus. */
+#ifndef FML_STATE_AUDIT_H
+#define FML_STATE_AUDIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct chain;
+
+struct supply_audit {
+    uint64_t supply; /* gsupply */
+    uint64_t balances;
+    uint64_t self_stake;
+    uint64_t delegated;
+    uint64_t banks;
+    uint64_t unbonding;
+    uint64_t pools;
+    uint64_t minted, fees, paid, burned; /* gstats */
+    uint64_t accounts, validators, delegations;
+    bool supply_ok;
+    bool rewards_ok;
+};
+
+bool supply_audit(struct chain *c, struct supply_audit *out);
+
+#endif

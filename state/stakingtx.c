@@ -1,0 +1,376 @@
+/* Staking transactions, state side: registration, self-stake, delegation,
+ * unbonding and slashing by evidence.  Rules and reasons in doc/protocol.md
+ * ("Staking"). */
+#include "consensus/amount.h"
+#include "consensus/emission.h"
+#include "consensus/stakingtx.h"
+#include "state/accounts.h"
+#include "state/staking.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- records ---- */
+
+static bool store_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE],
+                            const struct validator *val)
+{
+    uint8_t key[VALIDATOR_KEY_SIZE];
+    struct wbuf w;
+    wbuf_init(&w);
+    validator_key(key, pub);
+    validator_encode(val, &w);
+    view_put_wbuf(v, key, sizeof(key), &w);
+    wbuf_free(&w);
+    return !view_failed(v);
+}
+
+bool staking_put_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE],
+                           const struct validator *val)
+{
+    return store_validator(v, pub, val);
+}
+
+static void delegation_key(uint8_t key[DELEGATION_KEY_SIZE], const uint8_t validator[PUBKEY_SIZE],
+                           const uint8_t delegator[PUBKEY_SIZE])
+{
+    key[0] = 'd';
+    memcpy(key + 1, validator, PUBKEY_SIZE);
+    memcpy(key + 1 + PUBKEY_SIZE, delegator, PUBKEY_SIZE);
+}
+
+bool staking_get_delegation(struct view *v, const uint8_t validator[PUBKEY_SIZE],
+                            const uint8_t delegator[PUBKEY_SIZE], struct delegation *out)
+{
+    uint8_t key[DELEGATION_KEY_SIZE];
+    const uint8_t *val;
+    size_t vlen;
+    memset(out, 0, sizeof(*out));
+    delegation_key(key, validator, delegator);
+    if (!view_get(v, key, sizeof(key), &val, &vlen))
+        return false;
+    if (!delegation_decode(out, val, vlen)) {
+        view_set_failed(v);
+        return false;
+    }
+    return true;
+}
+
+static void put_delegation(struct view *v, const uint8_t validator[PUBKEY_SIZE],
+                           const uint8_t delegator[PUBKEY_SIZE], const struct delegation *d)
+{
+    uint8_t key[DELEGATION_KEY_SIZE];
+    struct wbuf w;
+    delegation_key(key, validator, delegator);
+    if (d->shares == 0) {
+        view_del(v, key, sizeof(key));
+        return;
+    }
+    wbuf_init(&w);
+    delegation_encode(d, &w);
+    view_put_wbuf(v, key, sizeof(key), &w);
+    wbuf_free(&w);
+}
+
+/* Adds to the running totals of "gstats" (minted, fees, paid, burned). */
+bool staking_add_stat(struct view *v, enum staking_stat which, uint64_t amount)
+{
+    struct staking_stats st;
+    if (!staking_get_stats(v, &st))
+        return false;
+    uint64_t *field = which == STAT_MINTED ? &st.minted
+                      : which == STAT_FEES ? &st.fees
+                      : which == STAT_PAID ? &st.paid
+                                           : &st.burned;
+    if (!amount_add(field, amount))
+        return false;
+    staking_put_stats(v, &st);
+    return true;
+}
+
+/* Queues amount for owner, credited at the end of block `maturity`. */
+static bool add_unbonding(struct view *v, uint64_t maturity, const uint8_t owner[PUBKEY_SIZE],
+                          uint64_t amount)
+{
+    uint8_t key[9];
+    const uint8_t *cur;
+    size_t len;
+    struct wbuf w;
+    struct unbonding_list list = {0};
+    unbonding_key(key, maturity);
+    if (view_get(v, key, sizeof(key), &cur, &len) && !unbonding_list_decode(&list, cur, len)) {
+        view_set_failed(v);
+        return false;
+    }
+    wbuf_init(&w);
+    unbonding_list_encode_with(&list, owner, amount, &w);
+    unbonding_list_free(&list);
+    view_put_wbuf(v, key, sizeof(key), &w);
+    wbuf_free(&w);
+    return !view_failed(v);
+}
+
+/* Pays a delegation its accrued rewards and resets its snapshot. */
+static bool settle(struct view *v, struct validator *val, const uint8_t delegator[PUBKEY_SIZE],
+                   struct delegation *d, struct validation *vs)
+{
+    uint64_t pending = delegation_pending(val, d);
+    d->snapshot = val->acc;
+    if (pending == 0)
+        return true;
+    if (pending > val->bank)
+        return val_fail(vs, VAL_ERROR, "reward-bank-short");
+    val->bank -= pending;
+    return accounts_credit(v, delegator, pending, vs) &&
+           (staking_add_stat(v, STAT_PAID, pending) || val_fail(vs, VAL_ERROR, "stats-overflow"));
+}
+
+/* ---- the list of registered validators ---- */
+
+static bool list_insert(struct view *v, const struct chain_params *p,
+                        const uint8_t pub[PUBKEY_SIZE], struct validation *vs)
+{
+    const uint8_t *data, *keys;
+    size_t len, n, pos = 0;
+    struct wbuf w;
+    if (!view_get(v, VALIDATOR_LIST_KEY, 1, &data, &len) ||
+        !validator_list_decode(&keys, &n, data, len, p->max_validators))
+        return val_fail(vs, VAL_ERROR, "state-read-error");
+    if (n >= p->max_validators)
+        return val_fail(vs, VAL_STATE, "bad-txns-too-many-validators");
+    while (pos < n && memcmp(keys + pos * PUBKEY_SIZE, pub, PUBKEY_SIZE) < 0)
+        pos++;
+    wbuf_init(&w);
+    put_compact(&w, n + 1);
+    put_bytes(&w, keys, pos * PUBKEY_SIZE);
+    put_bytes(&w, pub, PUBKEY_SIZE);
+    put_bytes(&w, keys + pos * PUBKEY_SIZE, (n - pos) * PUBKEY_SIZE);
+    view_put_wbuf(v, VALIDATOR_LIST_KEY, 1, &w);
+    wbuf_free(&w);
+    return true;
+}
+
+/* ---- transactions ---- */
+
+bool staking_apply_register(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                            struct validation *vs)
+{
+    const struct chain_params *p = ctx->params;
+    struct validator_register r;
+    struct validator val;
+    if (!validator_register_decode(&r, tx->payload, tx->payload_len))
+        return val_fail(vs, VAL_MALFORMED, "bad-txns-payload");
+    if (staking_get_validator(v, tx->sender, &val))
+        return val_fail(vs, VAL_STATE, "bad-txns-validator-exists");
+    if (r.stake < p->min_validator_stake)
+        return val_fail(vs, VAL_STATE, "bad-txns-stake-too-low");
+    if (!accounts_debit(v, tx->sender, r.stake, vs) || !list_insert(v, p, tx->sender, vs))
+        return false;
+    memset(&val, 0, sizeof(val));
+    val.self_stake = r.stake;
+    val.commission_bps = r.commission_bps;
+    val.status = VALIDATOR_ACTIVE;
+    memcpy(val.randao_commit, r.randao_commit, HASH_SIZE);
+    val.registered_height = ctx->hdr->height;
+    return store_validator(v, tx->sender, &val) || val_fail(vs, VAL_ERROR, "state-write-error");
+}
+
+bool staking_apply_stake_add(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                             struct validation *vs)
+{
+    struct validator val;
+    uint64_t amount;
+    (void)ctx;
+    if (!stake_amount_decode(&amount, tx->payload, tx->payload_len))
+        return val_fail(vs, VAL_MALFORMED, "bad-txns-payload");
+    if (!staking_get_validator(v, tx->sender, &val))
+        return val_fail(vs, VAL_STATE, "bad-txns-no-validator");
+    if (val.status != VALIDATOR_ACTIVE)
+        return val_fail(vs, VAL_STATE, "bad-txns-validator-jailed");
+    if (!accounts_debit(v, tx->sender, amount, vs))
+        return false;
+    if (!amount_add(&val.self_stake, amount))
+        return val_fail(vs, VAL_ERROR, "stake-overflow");
+    return store_validator(v, tx->sender, &val) || val_fail(vs, VAL_ERROR, "state-write-error");
+}
+
+bool staking_apply_unbond(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                          struct validation *vs)
+{
+    struct validator val;
+    uint64_t amount;
+    if (!stake_amount_decode(&amount, tx->payload, tx->payload_len))
+        return val_fail(vs, VAL_MALFORMED, "bad-txns-payload");
+    if (!staking_get_validator(v, tx->sender, &val))
+        return val_fail(vs, VAL_STATE, "bad-txns-no-validator");
+    if (amount > val.self_stake)
+        return val_fail(vs, VAL_STATE, "bad-txns-unbond-too-much");
+    val.self_stake -= amount;
+    if (!store_validator(v, tx->sender, &val) ||
+        !add_unbonding(v, ctx->hdr->height + ctx->params->unbonding_blocks, tx->sender, amount))
+        return val_fail(vs, VAL_ERROR, "state-write-error");
+    return true;
+}
+
+bool staking_apply_delegate(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                            struct validation *vs)
+{
+    struct delegation_change dc;
+    struct validator val;
+    struct delegation d;
+    (void)ctx;
+    if (!delegation_change_decode(&dc, tx->payload, tx->payload_len))
+        return val_fail(vs, VAL_MALFORMED, "bad-txns-payload");
+    if (!staking_get_validator(v, dc.validator, &val))
+        return val_fail(vs, VAL_STATE, "bad-txns-no-validator");
+    if (val.status != VALIDATOR_ACTIVE)
+        return val_fail(vs, VAL_STATE, "bad-txns-validator-jailed");
+    if (!accounts_debit(v, tx->sender, dc.amount, vs))
+        return false;
+    (void)staking_get_delegation(v, dc.validator, tx->sender, &d);
+    if (view_failed(v))
+        return val_fail(vs, VAL_ERROR, "state-read-error");
+    if (!settle(v, &val, tx->sender, &d, vs))
+        return false;
+    /* New shares at the current token value of a share (1:1 for the first). */
+    uint64_t shares = val.shares == 0 || val.delegated == 0
+                          ? dc.amount
+                          : mul_div_floor(dc.amount, val.shares, val.delegated);
+    if (shares == 0)
+        return val_fail(vs, VAL_STATE, "bad-txns-amount-too-small");
+    if (shares > UINT64_MAX - val.shares || !amount_add(&val.delegated, dc.amount))
+        return val_fail(vs, VAL_STATE, "bad-txns-delegation-overflow");
+    val.shares += shares;
+    d.shares += shares;
+    put_delegation(v, dc.validator, tx->sender, &d);
+    return store_validator(v, dc.validator, &val) || val_fail(vs, VAL_ERROR, "state-write-error");
+}
+
+bool staking_apply_undelegate(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                              struct validation *vs)
+{
+    struct delegation_change dc;
+    struct validator val;
+    struct delegation d;
+    uint64_t burn, tokens;
+    if (!delegation_change_decode(&dc, tx->payload, tx->payload_len))
+        return val_fail(vs, VAL_MALFORMED, "bad-txns-payload");
+    if (!staking_get_validator(v, dc.validator, &val))
+        return val_fail(vs, VAL_STATE, "bad-txns-no-validator");
+    if (!staking_get_delegation(v, dc.validator, tx->sender, &d))
+        return view_failed(v) ? val_fail(vs, VAL_ERROR, "state-read-error")
+                              : val_fail(vs, VAL_STATE, "bad-txns-no-delegation");
+    if (!settle(v, &val, tx->sender, &d, vs))
+        return false;
+    if (dc.amount == UNDELEGATE_ALL) {
+        burn = d.shares;
+        tokens = mul_div_floor(burn, val.delegated, val.shares);
+    } else if (dc.amount == 0) {
+        burn = tokens = 0;
+    } else {
+        /* Shares worth at least the amount: rounding never favours the
+         * delegator over the others. */
+        if (val.delegated == 0)
+            return val_fail(vs, VAL_STATE, "bad-txns-undelegate-too-much");
+        unsigned __int128 num = (unsigned __int128)dc.amount * val.shares + val.delegated - 1;
+        unsigned __int128 need = num / val.delegated;
+        if (need > d.shares)
+            return val_fail(vs, VAL_STATE, "bad-txns-undelegate-too-much");
+        burn = (uint64_t)need;
+        tokens = dc.amount;
+    }
+    d.shares -= burn;
+    val.shares -= burn;
+    val.delegated -= tokens;
+    put_delegation(v, dc.validator, tx->sender, &d);
+    if (!store_validator(v, dc.validator, &val) ||
+        (tokens && !add_unbonding(v, ctx->hdr->height + ctx->params->unbonding_blocks, tx->sender,
+                                  tokens)))
+        return val_fail(vs, VAL_ERROR, "state-write-error");
+    return true;
+}
+
+static void evidence_marker_key(uint8_t key[1 + PUBKEY_SIZE + 8], const uint8_t pub[PUBKEY_SIZE],
+                                uint64_t slot)
+{
+    key[0] = 'S';
+    memcpy(key + 1, pub, PUBKEY_SIZE);
+    write_be64(key + 1 + PUBKEY_SIZE, slot);
+}
+
+bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                            struct validation *vs)
+{
+    const struct chain_params *p = ctx->params;
+    struct evidence e;
+    struct validator val;
+    uint8_t key[1 + PUBKEY_SIZE + 8];
+    const uint8_t *mark;
+    size_t mlen;
+    if (!evidence_decode(&e, tx->payload, tx->payload_len))
+        return val_fail(vs, VAL_MALFORMED, "bad-txns-payload");
+    if (!staking_get_validator(v, e.a.proposer, &val))
+        return val_fail(vs, VAL_STATE, "bad-evidence-validator");
+    evidence_marker_key(key, e.a.proposer, e.a.slot);
+    if (view_get(v, key, sizeof(key), &mark, &mlen))
+        return val_fail(vs, VAL_STATE, "bad-evidence-duplicate");
+
+    uint64_t self_cut = mul_div_floor(val.self_stake, p->slash_bps, 10000);
+    uint64_t del_cut = mul_div_floor(val.delegated, p->slash_bps, 10000);
+    uint64_t slashed = self_cut + del_cut;
+    uint64_t bounty = mul_div_floor(slashed, p->evidence_bounty_bps, 10000);
+    uint64_t burned = slashed - bounty;
+    val.self_stake -= self_cut;
+    val.delegated -= del_cut;
+    val.status = VALIDATOR_JAILED;
+    view_put(v, key, sizeof(key), "\x01", 1);
+    uint64_t supply = view_get_u64(v, SUPPLY_KEY);
+    if (burned > supply)
+        return val_fail(vs, VAL_ERROR, "supply-underflow");
+    view_put_u64(v, SUPPLY_KEY, supply - burned);
+    if (!store_validator(v, e.a.proposer, &val) || !accounts_credit(v, tx->sender, bounty, vs) ||
+        !staking_add_stat(v, STAT_BURNED, burned))
+        return val_fail(vs, VAL_ERROR, "state-write-error");
+    return true;
+}
+
+/* ---- end of block: unbonding maturity and rewards ---- */
+
+bool staking_release_unbonding(struct view *v, uint64_t height, struct validation *vs)
+{
+    uint8_t key[9];
+    const uint8_t *data;
+    size_t len;
+    struct unbonding_list list = {0};
+    unbonding_key(key, height);
+    if (!view_get(v, key, sizeof(key), &data, &len))
+        return !view_failed(v) || val_fail(vs, VAL_ERROR, "state-read-error");
+    if (!unbonding_list_decode(&list, data, len))
+        return val_fail(vs, VAL_ERROR, "state-read-error");
+    bool ok = true;
+    for (size_t i = 0; ok && i < list.n; i++)
+        ok = accounts_credit(v, list.entries[i].owner, list.entries[i].amount, vs);
+    unbonding_list_free(&list);
+    view_del(v, key, sizeof(key));
+    return ok;
+}
+
+bool staking_pay_proposer(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64_t reward,
+                          uint64_t fees, struct validation *vs)
+{
+    struct validator val;
+    struct reward_split rs;
+    if (!staking_get_validator(v, pub, &val))
+        return val_fail(vs, VAL_ERROR, "state-read-error");
+    reward_split(&val, reward, &rs);
+    if (rs.delegators) {
+        validator_accrue(&val, rs.delegators);
+        if (!store_validator(v, pub, &val))
+            return val_fail(vs, VAL_ERROR, "state-write-error");
+    }
+    uint64_t operator = rs.operator;
+    if (!amount_add(&operator, fees))
+        return val_fail(vs, VAL_ERROR, "reward-overflow");
+    return accounts_credit(v, pub, operator, vs) &&
+           (staking_add_stat(v, STAT_PAID, operator) || val_fail(vs, VAL_ERROR, "stats-overflow"));
+}

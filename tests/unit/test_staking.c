@@ -1,0 +1,421 @@
+/* Staking on a real chain: registration, self-stake, unbonding maturity,
+ * delegation rewards and commission to the base unit, slashing by evidence,
+ * jailing, and the supply and reward conservation invariants after each. */
+#include "chain_fixture.h"
+#include "consensus/emission.h"
+#include "consensus/stakingtx.h"
+#include "state/audit.h"
+
+#define FEE 5000
+
+static struct chain *chain;
+static struct mempool *pool;
+
+static void setup(void)
+{
+    fixture_setup();
+    chain = open_chain();
+    pool = mempool_new(chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+}
+
+static void teardown(void)
+{
+    mempool_free(pool);
+    chain_close(chain);
+    fixture_teardown();
+}
+
+static void check_invariants(void)
+{
+    struct supply_audit a;
+    ck_assert(supply_audit(chain, &a));
+    ck_assert_msg(a.supply_ok, "supply %llu != held", (unsigned long long)a.supply);
+    ck_assert_msg(a.rewards_ok, "minted %llu + fees %llu != paid %llu + pools %llu + banks %llu",
+                  (unsigned long long)a.minted, (unsigned long long)a.fees,
+                  (unsigned long long)a.paid, (unsigned long long)a.pools,
+                  (unsigned long long)a.banks);
+}
+
+/* Submits a transaction; expect NULL for success or the reject reason. */
+static void submit(const struct tx *tx, const char *expect)
+{
+    struct validation v;
+    bool ok = mempool_add(pool, tx, 0, &v);
+    if (!expect)
+        ck_assert_msg(ok, "rejected: %s %s", v.reason, v.detail);
+    else {
+        ck_assert_msg(!ok, "accepted, expected %s", expect);
+        ck_assert_str_eq(v.reason, expect);
+    }
+}
+
+static void send_payload(const uint8_t sec[32], uint8_t type, struct wbuf *w, const char *expect)
+{
+    uint8_t pub[32];
+    struct tx tx;
+    ck_assert(key_pubkey(pub, sec));
+    make_tx_sec(&tx, sec, type, w, mempool_next_nonce(pool, pub), FEE);
+    submit(&tx, expect);
+    tx_free(&tx);
+    wbuf_reset(w);
+}
+
+static void fund(const uint8_t to[32], uint64_t amount)
+{
+    struct tx tx;
+    make_transfer(&tx, 3, to, amount, mempool_next_nonce(pool, pubs[3]), FEE);
+    submit(&tx, NULL);
+    tx_free(&tx);
+}
+
+START_TEST(register_stake_unbond)
+{
+    uint8_t sec[32], pub[32];
+    struct wbuf w;
+    wbuf_init(&w);
+    randombytes_buf(sec, sizeof(sec));
+    ck_assert(key_pubkey(pub, sec));
+    fund(pub, 5000 * COIN);
+    produce(chain, pool);
+    check_invariants();
+
+    /* Below the minimum stake (1000 FML on regtest), then a good one. */
+    struct validator_register r = {.stake = 999 * COIN, .commission_bps = 500};
+    randao_onion(r.randao_commit, sec, 10);
+    validator_register_encode(&r, &w);
+    send_payload(sec, TX_VALIDATOR_REGISTER, &w, "bad-txns-stake-too-low");
+
+    r.stake = 2000 * COIN;
+    r.commission_bps = 6000; /* above max_commission_bps */
+    validator_register_encode(&r, &w);
+    send_payload(sec, TX_VALIDATOR_REGISTER, &w, "bad-txns-commission");
+    r.commission_bps = 500;
+    validator_register_encode(&r, &w);
+    send_payload(sec, TX_VALIDATOR_REGISTER, &w, NULL);
+    uint64_t before = balance_of(chain, pub);
+    produce(chain, pool);
+    struct validator val = validator_of(chain, pub);
+    ck_assert_uint_eq(val.self_stake, 2000 * COIN);
+    ck_assert_uint_eq(val.commission_bps, 500);
+    ck_assert_uint_eq(balance_of(chain, pub), before - 2000 * COIN - FEE);
+    validator_register_encode(&r, &w);
+    send_payload(sec, TX_VALIDATOR_REGISTER, &w, "bad-txns-validator-exists");
+    check_invariants();
+
+    /* STAKE_ADD then UNBOND: funds come back exactly unbonding_blocks later. */
+    stake_amount_encode(500 * COIN, &w);
+    send_payload(sec, TX_STAKE_ADD, &w, NULL);
+    produce(chain, pool);
+    ck_assert_uint_eq(validator_of(chain, pub).self_stake, 2500 * COIN);
+    stake_amount_encode(3000 * COIN, &w);
+    send_payload(sec, TX_UNBOND, &w, "bad-txns-unbond-too-much");
+    stake_amount_encode(700 * COIN, &w);
+    send_payload(sec, TX_UNBOND, &w, NULL);
+    produce(chain, pool);
+    uint64_t unbond_height = chain_height(chain);
+    uint64_t bal = balance_of(chain, pub);
+    ck_assert_uint_eq(validator_of(chain, pub).self_stake, 1800 * COIN);
+    while (chain_height(chain) < unbond_height + params.unbonding_blocks - 1) {
+        produce(chain, pool);
+        ck_assert_uint_eq(balance_of(chain, pub), bal);
+        check_invariants();
+    }
+    produce(chain, pool);
+    ck_assert_uint_eq(chain_height(chain), unbond_height + params.unbonding_blocks);
+    ck_assert_uint_eq(balance_of(chain, pub), bal + 700 * COIN);
+    check_invariants();
+
+    /* A non-validator cannot add stake or unbond. */
+    stake_amount_encode(1 * COIN, &w);
+    send_payload(secrets[3], TX_UNBOND, &w, NULL); /* validator 3 may */
+    uint8_t other[32], other_pub[32];
+    randombytes_buf(other, 32);
+    ck_assert(key_pubkey(other_pub, other));
+    fund(other_pub, 10 * COIN);
+    produce(chain, pool);
+    stake_amount_encode(1 * COIN, &w);
+    send_payload(other, TX_STAKE_ADD, &w, "bad-txns-no-validator");
+    wbuf_free(&w);
+}
+END_TEST
+
+/* The delegators' part of one proposer reward, by the protocol formula. */
+static uint64_t delegators_part(const struct validator *v, uint64_t reward)
+{
+    uint64_t commission = reward * v->commission_bps / 10000;
+    uint64_t rest = reward - commission;
+    return (uint64_t)((unsigned __int128)rest * v->delegated / (v->self_stake + v->delegated));
+}
+
+START_TEST(delegation_rewards_to_the_base_unit)
+{
+    uint8_t dsec[32], dpub[32];
+    struct wbuf w;
+    struct delegation_change dc;
+    struct emission_split split;
+    wbuf_init(&w);
+    randombytes_buf(dsec, 32);
+    ck_assert(key_pubkey(dpub, dsec));
+    fund(dpub, 60000 * COIN);
+    produce(chain, pool);
+
+    /* Delegate 50,000 FML to validator 1 (self-stake 100,000, commission 10%). */
+    memcpy(dc.validator, pubs[1], 32);
+    dc.amount = 50000 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_DELEGATE, &w, NULL);
+    produce(chain, pool);
+    struct validator v1 = validator_of(chain, pubs[1]);
+    ck_assert_uint_eq(v1.delegated, 50000 * COIN);
+    ck_assert_uint_eq(v1.shares, 50000 * COIN);
+    check_invariants();
+
+    /* Validator 1 proposes k empty blocks: each pays delegators
+     * floor(31.5 FML x 50,000 / 150,000) = 10.5 FML; the operator gets the rest. */
+    emission_split(&params, params.block_reward, &split);
+    uint64_t per_block = delegators_part(&v1, split.proposer);
+    ck_assert_uint_eq(per_block, 1050000000);
+    uint64_t op_before = balance_of(chain, pubs[1]);
+    const int k = 5;
+    for (int i = 0; i < k; i++)
+        produce_by(chain, pool, 1);
+    ck_assert_uint_eq(balance_of(chain, pubs[1]), op_before + k * (split.proposer - per_block));
+    v1 = validator_of(chain, pubs[1]);
+    ck_assert_uint_eq(v1.bank, k * per_block);
+    check_invariants();
+
+    /* Claim (UNDELEGATE 0): floor(shares x floor(T x 2^64 / shares) / 2^64). */
+    unsigned __int128 total = (unsigned __int128)k * per_block;
+    unsigned __int128 acc = (total << 64) / v1.shares;
+    uint64_t expect = (uint64_t)(((unsigned __int128)v1.shares * acc) >> 64);
+    ck_assert(expect == k * per_block || expect == k * per_block - 1);
+    uint64_t dbal;
+    dc.amount = 0;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_UNDELEGATE, &w, NULL);
+    /* Make sure the claim lands in a block not proposed by validator 1 so
+     * that no new reward accrues in the same block. */
+    uint64_t slot = chain_tip(chain)->hdr.slot + 1;
+    while (leader_at(chain, slot) == 1)
+        slot++;
+    dbal = balance_of(chain, dpub);
+    v1 = validator_of(chain, pubs[1]);
+    acc = v1.acc;
+    struct delegation d;
+    struct view *view = chain_view(chain);
+    ck_assert(staking_get_delegation(view, pubs[1], dpub, &d));
+    view_free(view);
+    expect = delegation_pending(&v1, &d);
+    produce_at(chain, pool, slot);
+    ck_assert_uint_eq(balance_of(chain, dpub), dbal + expect - FEE);
+    /* What stays in the bank is below one unit per share's worth. */
+    ck_assert_uint_le(v1.bank - expect, 1);
+    check_invariants();
+
+    /* Undelegate 20,000 FML: shares burned by ceiling, tokens unbond. */
+    dc.amount = 20000 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_UNDELEGATE, &w, NULL);
+    produce(chain, pool);
+    uint64_t h = chain_height(chain);
+    v1 = validator_of(chain, pubs[1]);
+    ck_assert_uint_eq(v1.delegated, 30000 * COIN);
+    dbal = balance_of(chain, dpub);
+    while (chain_height(chain) < h + params.unbonding_blocks)
+        produce(chain, pool);
+    ck_assert_uint_ge(balance_of(chain, dpub), dbal + 20000 * COIN);
+    check_invariants();
+
+    /* Too much, then all. */
+    dc.amount = 40000 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_UNDELEGATE, &w, "bad-txns-undelegate-too-much");
+    dc.amount = UNDELEGATE_ALL;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_UNDELEGATE, &w, NULL);
+    produce(chain, pool);
+    v1 = validator_of(chain, pubs[1]);
+    ck_assert_uint_eq(v1.shares, 0);
+    ck_assert_uint_eq(v1.delegated, 0);
+    view = chain_view(chain);
+    ck_assert(!staking_get_delegation(view, pubs[1], dpub, &d));
+    view_free(view);
+    check_invariants();
+
+    /* Self-delegation and tiny delegations are refused. */
+    memcpy(dc.validator, pubs[1], 32);
+    dc.amount = 10 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(secrets[1], TX_DELEGATE, &w, "bad-txns-self-delegation");
+    dc.amount = params.min_delegation - 1;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_DELEGATE, &w, "bad-txns-amount");
+    wbuf_free(&w);
+}
+END_TEST
+
+/* Two signed headers of validator `who` for one slot. */
+static void make_evidence(struct evidence *e, int who, uint64_t slot)
+{
+    memset(e, 0, sizeof(*e));
+    e->a.version = BLOCK_VERSION;
+    e->a.height = 5;
+    e->a.slot = slot;
+    e->a.time = params_slot_start(&params, slot);
+    memcpy(e->a.proposer, pubs[who], 32);
+    e->b = e->a;
+    e->b.state_root[0] = 1;
+    ck_assert(header_sign(&e->a, params.genesis_hash, secrets[who], NULL));
+    ck_assert(header_sign(&e->b, params.genesis_hash, secrets[who], NULL));
+}
+
+START_TEST(evidence_slashes_jails_and_pays_bounty)
+{
+    uint8_t dsec[32], dpub[32];
+    struct wbuf w;
+    struct delegation_change dc;
+    struct evidence e;
+    struct supply_audit before, after;
+    wbuf_init(&w);
+    randombytes_buf(dsec, 32);
+    ck_assert(key_pubkey(dpub, dsec));
+    fund(dpub, 20000 * COIN);
+    produce(chain, pool);
+    memcpy(dc.validator, pubs[2], 32);
+    dc.amount = 10000 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_DELEGATE, &w, NULL);
+    produce(chain, pool);
+
+    /* Evidence that is not evidence. */
+    make_evidence(&e, 2, 77);
+    e.b = e.a;
+    evidence_encode(&e, &w);
+    send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-same");
+    make_evidence(&e, 2, 77);
+    e.b.slot = 78;
+    evidence_encode(&e, &w);
+    send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-slot");
+    make_evidence(&e, 2, 77);
+    e.b.sig[3] ^= 1;
+    evidence_encode(&e, &w);
+    send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-sig");
+
+    /* Real evidence, reported by validator 3. */
+    struct validator v2 = validator_of(chain, pubs[2]);
+    ck_assert(supply_audit(chain, &before));
+    uint64_t reporter = balance_of(chain, pubs[3]);
+    make_evidence(&e, 2, 77);
+    evidence_encode(&e, &w);
+    send_payload(secrets[3], TX_EVIDENCE, &w, NULL);
+    uint64_t slot = chain_tip(chain)->hdr.slot + 1;
+    while (leader_at(chain, slot) == 3 || leader_at(chain, slot) == 2)
+        slot++;
+    produce_at(chain, pool, slot);
+
+    uint64_t self_cut = v2.self_stake * params.slash_bps / 10000;
+    uint64_t del_cut = v2.delegated * params.slash_bps / 10000;
+    uint64_t bounty = (self_cut + del_cut) * params.evidence_bounty_bps / 10000;
+    struct validator s2 = validator_of(chain, pubs[2]);
+    ck_assert_uint_eq(s2.status, VALIDATOR_JAILED);
+    ck_assert_uint_eq(s2.self_stake, v2.self_stake - self_cut);
+    ck_assert_uint_eq(s2.delegated, v2.delegated - del_cut);
+    ck_assert_uint_eq(s2.shares, v2.shares); /* delegations shrink pro rata */
+    ck_assert_uint_eq(balance_of(chain, pubs[3]), reporter + bounty - FEE);
+    ck_assert(supply_audit(chain, &after));
+    ck_assert_uint_eq(after.burned - before.burned, self_cut + del_cut - bounty);
+    check_invariants();
+
+    /* The same evidence again, and new delegations to a jailed validator. */
+    evidence_encode(&e, &w);
+    send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-duplicate");
+    dc.amount = 10 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_DELEGATE, &w, "bad-txns-validator-jailed");
+
+    /* Its slots in the schedules already drawn stay empty. */
+    uint64_t s = chain_tip(chain)->hdr.slot + 1;
+    while (leader_at(chain, s) != 2)
+        s++;
+    struct block b;
+    struct validation v;
+    ck_assert(!try_build_at(chain, pool, s, &b, &v));
+    ck_assert_str_eq(v.reason, "bad-blk-proposer-jailed");
+
+    /* Two epochs later it is out of the schedule altogether. */
+    for (int i = 0; i < 3 * (int)params.epoch_slots; i++) {
+        uint64_t next = chain_tip(chain)->hdr.slot + 1;
+        while (leader_at(chain, next) == 2)
+            next++;
+        produce_at(chain, pool, next);
+    }
+    struct view *view = chain_view(chain);
+    struct schedule sched;
+    ck_assert(staking_schedule_for(view, &params, chain_tip(chain)->hdr.slot,
+                                   chain_tip(chain)->hdr.slot + 1, &sched));
+    for (size_t i = 0; i < sched.n; i++)
+        ck_assert(memcmp(sched.entries[i].pubkey, pubs[2], 32) != 0);
+    ck_assert_uint_eq(sched.n, 3);
+    schedule_free(&sched);
+    view_free(view);
+
+    /* Its delegator can still leave, with the slashed value. */
+    dc.amount = UNDELEGATE_ALL;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_UNDELEGATE, &w, NULL);
+    produce(chain, pool);
+    ck_assert_uint_eq(validator_of(chain, pubs[2]).delegated, 0);
+    check_invariants();
+    wbuf_free(&w);
+}
+END_TEST
+
+START_TEST(reorganization_restores_staking_state)
+{
+    uint8_t root[32];
+    struct wbuf w;
+    wbuf_init(&w);
+    produce(chain, pool);
+    uint8_t fork_root[32];
+    chain_state_root(chain, fork_root);
+    const struct block_index *fork = chain_tip(chain);
+    uint8_t fork_hash[32];
+    memcpy(fork_hash, fork->hash, 32);
+
+    stake_amount_encode(100 * COIN, &w);
+    send_payload(secrets[0], TX_UNBOND, &w, NULL);
+    produce(chain, pool);
+    produce(chain, pool);
+    struct validation v;
+    ck_assert(chain_invalidate(chain, chain_at(chain, chain_height(chain) - 1)->hash, &v));
+    ck_assert_mem_eq(chain_tip(chain)->hash, fork_hash, 32);
+    chain_state_root(chain, root);
+    ck_assert_mem_eq(root, fork_root, 32);
+    ck_assert_uint_eq(validator_of(chain, pubs[0]).self_stake, 100000 * COIN);
+    check_invariants();
+    wbuf_free(&w);
+}
+END_TEST
+
+static Suite *staking_suite(void)
+{
+    Suite *s = suite_create("staking");
+    TCase *tc = tcase_create("staking");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, register_stake_unbond);
+    tcase_add_test(tc, delegation_rewards_to_the_base_unit);
+    tcase_add_test(tc, evidence_slashes_jails_and_pays_bounty);
+    tcase_add_test(tc, reorganization_restores_staking_state);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(staking_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
