@@ -555,6 +555,17 @@ START_TEST(frame_layout)
     ck_assert_mem_eq(sum, h, 4);
     ck_assert_mem_eq(w.data + 24, payload, 3);
     wbuf_free(&w);
+
+    /* The vectors of doc/protocol.md, "P2P messages" (regtest magic). */
+    wbuf_init(&w);
+    p2p_frame_encode(&w, test_magic, "verack", NULL, 0);
+    ck_assert_hex_eq(w.data, w.len, "fabf4d4c76657261636b0000000000000000000078d4b405");
+    wbuf_reset(&w);
+    const uint8_t one[8] = {1};
+    p2p_frame_encode(&w, test_magic, "ping", one, sizeof(one));
+    ck_assert_hex_eq(w.data, w.len,
+                     "fabf4d4c70696e67000000000000000008000000ee85d73f0100000000000000");
+    wbuf_free(&w);
 }
 END_TEST
 
