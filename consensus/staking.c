@@ -26,6 +26,7 @@ void validator_encode(const struct validator *val, struct wbuf *w)
     put_u64(w, (uint64_t)(val->acc >> 64));
     put_u64(w, val->carry);
     put_u64(w, val->bank);
+    put_u64(w, val->earned);
 }
 
 bool validator_decode(struct validator *val, const uint8_t *data, size_t len)
@@ -38,7 +39,7 @@ bool validator_decode(struct validator *val, const uint8_t *data, size_t len)
         !get_u8(&r, &val->status) || !get_bytes(&r, val->randao_commit, HASH_SIZE) ||
         !get_u64(&r, &val->reveals) || !get_u64(&r, &val->registered_height) ||
         !get_u64(&r, &lo) || !get_u64(&r, &hi) || !get_u64(&r, &val->carry) ||
-        !get_u64(&r, &val->bank))
+        !get_u64(&r, &val->bank) || !get_u64(&r, &val->earned))
         return false;
     val->acc = (unsigned __int128)hi << 64 | lo;
     return rbuf_done(&r) && val->status <= VALIDATOR_JAILED;

@@ -44,6 +44,7 @@ struct validator {
     unsigned __int128 acc; /* reward per share, x 2^64 */
     uint64_t carry;        /* remainder of the last accrual, x 2^64 / shares */
     uint64_t bank;         /* accrued to delegators, not yet paid */
+    uint64_t earned;       /* paid to the operator so far: commission, own share, fees */
 };
 
 #define VALIDATOR_KEY_SIZE (1 + PUBKEY_SIZE)

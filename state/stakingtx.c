@@ -363,14 +363,13 @@ bool staking_pay_proposer(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64
     if (!staking_get_validator(v, pub, &val))
         return val_fail(vs, VAL_ERROR, "state-read-error");
     reward_split(&val, reward, &rs);
-    if (rs.delegators) {
+    if (rs.delegators)
         validator_accrue(&val, rs.delegators);
-        if (!store_validator(v, pub, &val))
-            return val_fail(vs, VAL_ERROR, "state-write-error");
-    }
     uint64_t operator = rs.operator;
-    if (!amount_add(&operator, fees))
+    if (!amount_add(&operator, fees) || !amount_add(&val.earned, operator))
         return val_fail(vs, VAL_ERROR, "reward-overflow");
+    if (!store_validator(v, pub, &val))
+        return val_fail(vs, VAL_ERROR, "state-write-error");
     return accounts_credit(v, pub, operator, vs) &&
            (staking_add_stat(v, STAT_PAID, operator) || val_fail(vs, VAL_ERROR, "stats-overflow"));
 }

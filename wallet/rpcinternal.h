@@ -28,6 +28,16 @@ json_t *rpcw_abandontransaction(struct rpc_call *call);
 json_t *rpcw_signrawtransaction(struct rpc_call *call);
 json_t *rpcw_settxfee(struct rpc_call *call);
 json_t *rpcw_rescanblockchain(struct rpc_call *call);
+/* The fee rate of the wallet's sends (units per 1,000 bytes): settxfee, else
+ * -walletfeerate, raised to the mempool's required rate; and a fee for size. */
+uint64_t rpcw_fee_rate(struct rpc_call *call, struct wallet *w);
+uint64_t rpcw_fee_for(uint64_t rate, size_t size);
+/* Gives tx (sender, type, payload and fee set) the sender's next nonce,
+ * signs it, records it in the wallet, and submits it to the mempool.  The
+ * txid, or NULL with the error raised (-13 locked, -26 rejected, ...). */
+json_t *rpcw_sign_and_submit(struct rpc_call *call, struct wallet *w, struct tx *tx,
+                             const char *comment, const char *comment_to);
+
 /* The confirmed balance at the tip of the wallet's handed-out keys. */
 bool rpcw_balance(struct rpc_call *call, struct wallet *w, uint64_t *total);
 

@@ -195,7 +195,7 @@ static bool available(struct rpc_call *call, const struct hmap *pending,
     return true;
 }
 
-static uint64_t fee_for(uint64_t rate, size_t size)
+uint64_t rpcw_fee_for(uint64_t rate, size_t size)
 {
     return (uint64_t)(((unsigned __int128)rate * size + 999) / 1000);
 }
@@ -204,9 +204,7 @@ json_t *rpcw_sendtoaddress(struct rpc_call *call)
 {
     struct rpc_env *env = rpc_env(call);
     struct wallet *w = rpcw_wallet(call);
-    uint8_t to[PUBKEY_SIZE], from[PUBKEY_SIZE], txid[HASH_SIZE];
-    struct validation v;
-    char err[256];
+    uint8_t to[PUBKEY_SIZE], from[PUBKEY_SIZE];
     if (!w || !rpc_arg_address(call, 0, to))
         return NULL;
     uint64_t amount = rpc_amount(call, 1, 0);
@@ -246,10 +244,7 @@ json_t *rpcw_sendtoaddress(struct rpc_call *call)
         wbuf_free(&pl);
         return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
     }
-    uint64_t rate = wallet_pay_fee_rate(w) ? wallet_pay_fee_rate(w) : wallets_fee_rate(env->wallets);
-    if (mempool_required_fee_rate(env->mempool) > rate)
-        rate = mempool_required_fee_rate(env->mempool);
-    uint64_t fee = fee_for(rate, tx_encoded_size(&tx));
+    uint64_t fee = rpcw_fee_for(rpcw_fee_rate(call, w), tx_encoded_size(&tx));
     uint64_t need = amount;
     if (subtract && amount <= fee) {
         wbuf_free(&pl);
@@ -304,27 +299,44 @@ json_t *rpcw_sendtoaddress(struct rpc_call *call)
     }
     wbuf_free(&pl);
     memcpy(tx.sender, from, PUBKEY_SIZE);
-    tx.nonce = mempool_next_nonce(env->mempool, from);
     tx.fee = fee;
     if (!ok) {
         tx_free(&tx);
         return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
     }
-    if (!wallet_sign_tx(w, &tx, env->params->genesis_hash)) {
-        tx_free(&tx);
+    json_t *res = rpcw_sign_and_submit(call, w, &tx, comment, comment_to);
+    tx_free(&tx);
+    return res;
+}
+
+uint64_t rpcw_fee_rate(struct rpc_call *call, struct wallet *w)
+{
+    struct rpc_env *env = rpc_env(call);
+    uint64_t rate = wallet_pay_fee_rate(w) ? wallet_pay_fee_rate(w) : wallets_fee_rate(env->wallets);
+    if (env->mempool && mempool_required_fee_rate(env->mempool) > rate)
+        rate = mempool_required_fee_rate(env->mempool);
+    return rate;
+}
+
+json_t *rpcw_sign_and_submit(struct rpc_call *call, struct wallet *w, struct tx *tx,
+                             const char *comment, const char *comment_to)
+{
+    struct rpc_env *env = rpc_env(call);
+    struct validation v;
+    uint8_t txid[HASH_SIZE];
+    char err[256];
+    if (!env->mempool)
+        return rpc_error(call, RPC_MISC_ERROR, "The node has no mempool");
+    tx->nonce = mempool_next_nonce(env->mempool, tx->sender);
+    if (!wallet_sign_tx(w, tx, env->params->genesis_hash))
         return rpc_error(call, wallet_is_locked(w) ? RPC_WALLET_UNLOCK_NEEDED : RPC_WALLET_ERROR,
                          "%s", wallet_error(w));
-    }
     /* Durable before anyone else sees it. */
-    if (!wallet_record_sent(w, &tx, time_now(), comment, comment_to, err, sizeof(err))) {
-        tx_free(&tx);
+    if (!wallet_record_sent(w, tx, time_now(), comment, comment_to, err, sizeof(err)))
         return rpc_error(call, RPC_WALLET_ERROR, "Error: %s", err);
-    }
-    tx_txid(&tx, txid);
+    tx_txid(tx, txid);
     val_init(&v);
-    ok = mempool_add(env->mempool, &tx, time_now(), &v);
-    tx_free(&tx);
-    if (!ok) {
+    if (!mempool_add(env->mempool, tx, time_now(), &v)) {
         if (!wallet_abandon_tx(w, txid, err, sizeof(err)))
             log_printf("Wallet %s: cannot abandon a rejected transaction: %s", wallet_name(w), err);
         return rpc_error(call, RPC_VERIFY_REJECTED, "%s%s%s", v.reason, v.detail[0] ? ", " : "",

@@ -17,8 +17,8 @@ static struct chain_params regtest, testnet;
 static uint8_t secrets[REGTEST_VALIDATORS][SECKEY_SIZE];
 static uint8_t pubs[REGTEST_VALIDATORS][PUBKEY_SIZE];
 
-#define GENESIS_STATE_ROOT "24da4b12cf5065201b1b722ac959f9757fea2805221f25b02fd5117ae7c87355"
-#define GENESIS_HASH "cf2bdf05561dbcaf4a9f16cce57dafdba547292d8acccd4ba4d0fc11f7de2dad"
+#define GENESIS_STATE_ROOT "d12aa03c639367dfe8f914c821ed67af32dd1e6328420ec4b1cb3583cfa2248f"
+#define GENESIS_HASH "1f104cfe5f67affdab0e499a7832e07e01bec23b4b40df5049bcaa6923a932a7"
 /* version 1, height 0, prev 0, slot 0, time 1767225600, tx_root 0,
  * state_root, proposer 0, randao_reveal 0, sig 0. */
 #define GENESIS_HEADER                                                          \
@@ -250,7 +250,7 @@ START_TEST(test_genesis_vector)
 
     /* The other built-in networks (also recomputed independently). */
     ck_assert_hex_eq(testnet.genesis_hash, HASH_SIZE,
-                     "67c78df022e74cd8aef227221002a6badcdbe8ffa3022e52171705295d6ec4a2");
+                     "3badbcc6e1ccfd5b8b402819cc67f93cecc90a56a491e499558d7ab8f214126f");
     struct chain_params mainnet;
     ck_assert(params_init(&mainnet, NET_MAIN));
     ck_assert_hex_eq(mainnet.genesis_hash, HASH_SIZE,

@@ -361,12 +361,14 @@ END_TEST
 
 /* Validator record: self_stake u64 | delegated u64 | shares u64 |
  * commission u16 | status u8 | randao_commit [32] | reveals u64 |
- * registered_height u64 | acc u128 (low, high) | carry u64 | bank u64. */
+ * registered_height u64 | acc u128 (low, high) | carry u64 | bank u64 |
+ * earned u64. */
 START_TEST(test_validator_record)
 {
     struct validator v = {.self_stake = 1, .delegated = 2, .shares = 7, .commission_bps = 0x0304,
                           .status = VALIDATOR_JAILED, .reveals = 5, .registered_height = 6,
-                          .acc = (unsigned __int128)9 << 64 | 8, .carry = 10, .bank = 11};
+                          .acc = (unsigned __int128)9 << 64 | 8, .carry = 10, .bank = 11,
+                          .earned = 12};
     struct validator back;
     struct wbuf w;
     uint8_t key[VALIDATOR_KEY_SIZE], pub[PUBKEY_SIZE];
@@ -378,7 +380,8 @@ START_TEST(test_validator_record)
                      "0100000000000000" "0200000000000000" "0700000000000000" "0403" "01"
                      "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
                      "0500000000000000" "0600000000000000"
-                     "0800000000000000" "0900000000000000" "0a00000000000000" "0b00000000000000");
+                     "0800000000000000" "0900000000000000" "0a00000000000000" "0b00000000000000"
+                     "0c00000000000000");
     ck_assert(validator_decode(&back, w.data, w.len));
     ck_assert(back.self_stake == 1 && back.delegated == 2 && back.commission_bps == 0x0304);
     ck_assert(back.status == VALIDATOR_JAILED && back.reveals == 5 && back.registered_height == 6);

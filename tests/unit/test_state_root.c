@@ -21,7 +21,7 @@ static struct chain_params regtest, testnet, mainnet;
 #define KV_LANES16 "99f632cfbd50db46654bb9e95bd81ccf"
 #define KV_ROOT "75fadaf8a3001386bdf44b9cd6403609a4d83ad0eaa1117deee324ec10f3906f"
 #define KV_EMPTY_ROOT "c161f5c864b24bce7e9d69c36bf04addef517a26582d3859acb7a72b04ef9039"
-#define GENESIS_STATE_ROOT "24da4b12cf5065201b1b722ac959f9757fea2805221f25b02fd5117ae7c87355"
+#define GENESIS_STATE_ROOT "d12aa03c639367dfe8f914c821ed67af32dd1e6328420ec4b1cb3583cfa2248f"
 /* params_encode of regtest, transcribed field by field from the table in
  * doc/protocol.md. */
 #define REGTEST_PARAMS                                                          \

@@ -20,18 +20,18 @@ static const uint8_t zero_aux[32];
 
 /* The published vector: regtest validator 0 pays validator 1 10 FML, fee
  * 10000 units, nonce 0, signed with aux = 32 zero bytes. */
-#define VEC_GENESIS "cf2bdf05561dbcaf4a9f16cce57dafdba547292d8acccd4ba4d0fc11f7de2dad"
+#define VEC_GENESIS "1f104cfe5f67affdab0e499a7832e07e01bec23b4b40df5049bcaa6923a932a7"
 #define VEC_PAYLOAD "6430d438fe57e0df5f83d11de02c3702aa8de14bba1b3a94dacf7be01a65ad5b00ca9a3b00000000"
-#define VEC_SIGHASH "c002f2a6464b9ba108f6ffd3d3e6dcd059c4ee07709fc4dc92fb94c04fc66da0"
+#define VEC_SIGHASH "c6cb98389f9e5dd708ad24c5ceb94e944ef8a67800457154eea6c9a82e7e0ef0"
 #define VEC_SIG                                                                \
-    "90ce308bfd5366fd0f1ecd1c1a042c543842483e9f340285637ea2239495de53aae5e5de" \
-    "e416e5aa8f90d5e6a50b0312adf3eae2c52981da1cccc2569afd29d0"
+    "752028c7267799598479157c75cefdcdc0b8b7662493e5031ca41981e2c9f7705c9d0146" \
+    "e76e18a7cc4129114ee84562f9033e21701300aa26d0ec8bdeac5286"
 #define VEC_UNSIGNED                                                           \
     "01013db672398d793d551d60932e10d461218418689e66c88cec28ea8a842caf635f0000" \
     "0000000000001027000000000000286430d438fe57e0df5f83d11de02c3702aa8de14bba" \
     "1b3a94dacf7be01a65ad5b00ca9a3b00000000"
 #define VEC_HEX VEC_UNSIGNED VEC_SIG
-#define VEC_TXID "1ff545f927ebfd541b619f875d80ae6194af6e7c14cbf67efa89d7d4e711e691"
+#define VEC_TXID "c24ef35319aa7ec005b192457ac24868626d87cbeb9f241a6aa6d54b9ebdd88c"
 
 /* Parameters and keys, computed once before the tests fork. */
 static void setup_once(void)
