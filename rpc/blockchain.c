@@ -8,6 +8,7 @@
 #include "state/mempool.h"
 #include "state/staking.h"
 #include "state/view.h"
+#include "util/hmap.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -159,7 +160,153 @@ static json_t *getaccount(struct rpc_call *call)
     return o;
 }
 
+struct tips_ctx {
+    struct hmap parents;
+    const struct block_index **all;
+    size_t n, cap;
+    bool ok;
+};
+
+static void collect(void *arg, const struct block_index *bi)
+{
+    struct tips_ctx *t = arg;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 256;
+        const struct block_index **a = realloc(t->all, cap * sizeof(*a));
+        if (!a) {
+            t->ok = false;
+            return;
+        }
+        t->all = a;
+        t->cap = cap;
+    }
+    t->all[t->n++] = bi;
+    if (bi->prev && !hmap_put(&t->parents, bi->prev->hash, HASH_SIZE, (void *)bi->prev, NULL))
+        t->ok = false;
+}
+
+static const char *tip_status(struct chain *c, const struct block_index *bi)
+{
+    if (chain_contains(c, bi))
+        return "active";
+    if (bi->status & (BLOCK_FAILED | BLOCK_FAILED_CHILD))
+        return "invalid";
+    if (!(bi->status & BLOCK_HAVE_DATA))
+        return "headers-only";
+    return bi->status & BLOCK_VALID ? "valid-fork" : "valid-headers";
+}
+
+static int cmp_tip(const void *a, const void *b)
+{
+    const struct block_index *x = *(const struct block_index *const *)a;
+    const struct block_index *y = *(const struct block_index *const *)b;
+    if (x->hdr.height != y->hdr.height)
+        return x->hdr.height > y->hdr.height ? -1 : 1;
+    return memcmp(x->hash, y->hash, HASH_SIZE);
+}
+
+static json_t *getchaintips(struct rpc_call *call)
+{
+    struct chain *c = chain_of(call);
+    struct tips_ctx t = {.ok = true};
+    hmap_init(&t.parents);
+    chain_foreach_index(c, collect, &t);
+    json_t *out = json_array();
+    const struct block_index **tips = t.ok ? malloc((t.n + 1) * sizeof(*tips)) : NULL;
+    size_t ntips = 0;
+    for (size_t i = 0; tips && i < t.n; i++)
+        if (!hmap_get(&t.parents, t.all[i]->hash, HASH_SIZE))
+            tips[ntips++] = t.all[i];
+    if (tips)
+        qsort(tips, ntips, sizeof(*tips), cmp_tip);
+    for (size_t i = 0; i < ntips; i++) {
+        const struct block_index *bi = tips[i], *fork = bi;
+        while (fork && !chain_contains(c, fork))
+            fork = fork->prev;
+        json_t *o = json_object();
+        json_object_set_new(o, "height", json_integer((json_int_t)bi->hdr.height));
+        json_object_set_new(o, "hash", json_hash(bi->hash));
+        json_object_set_new(o, "branchlen",
+                            json_integer(fork ? (json_int_t)(bi->hdr.height - fork->hdr.height) : 0));
+        json_object_set_new(o, "status", json_string(tip_status(c, bi)));
+        json_array_append_new(out, o);
+    }
+    bool ok = t.ok && tips;
+    free(tips);
+    free(t.all);
+    hmap_free(&t.parents, NULL);
+    if (!ok) {
+        json_decref(out);
+        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+    }
+    return out;
+}
+
+static json_t *change_validity(struct rpc_call *call, bool invalidate)
+{
+    uint8_t hash[HASH_SIZE];
+    struct validation v;
+    if (!rpc_arg_hash(call, 0, "blockhash", hash))
+        return NULL;
+    if (!chain_lookup(chain_of(call), hash))
+        return rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY, "Block not found");
+    bool ok = invalidate ? chain_invalidate(chain_of(call), hash, &v)
+                         : chain_reconsider(chain_of(call), hash, &v);
+    if (!ok && v.cls == VAL_ERROR)
+        return rpc_error(call, RPC_DATABASE_ERROR, "%s", v.reason);
+    if (!ok && strcmp(v.reason, "cannot-invalidate-genesis") == 0)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "The genesis block cannot be invalidated");
+    return json_null();
+}
+
+static json_t *invalidateblock(struct rpc_call *call)
+{
+    return change_validity(call, true);
+}
+
+static json_t *reconsiderblock(struct rpc_call *call)
+{
+    return change_validity(call, false);
+}
+
 const struct rpc_method blockchain_rpc_methods[] = {
+    {
+        .category = "Blockchain",
+        .name = "getchaintips",
+        .handler = getchaintips,
+        .summary = "Return information about all known tips in the block tree, including the "
+                   "main chain as well as orphaned branches.",
+        .result = "[ {\n"
+                  "  \"height\": n,        (height of the chain tip)\n"
+                  "  \"hash\": \"hex\",     (block hash of the tip)\n"
+                  "  \"branchlen\": n,     (zero for the main chain, otherwise length of the "
+                  "branch connecting the tip to the main chain)\n"
+                  "  \"status\": \"str\"    (active, valid-fork, valid-headers, headers-only, "
+                  "invalid)\n"
+                  "}, ... ]",
+        .examples = "fml-cli getchaintips",
+    },
+    {
+        .category = "Blockchain",
+        .name = "invalidateblock",
+        .handler = invalidateblock,
+        .summary = "Permanently marks a block as invalid, as if it violated a consensus rule; "
+                   "the node moves to the best chain without it (never deeper than the "
+                   "finality depth).",
+        .args = {{"blockhash", RPC_STR, true, NULL, "the hash of the block to mark as invalid"}},
+        .result = "null",
+        .examples = "fml-cli invalidateblock \"blockhash\"",
+    },
+    {
+        .category = "Blockchain",
+        .name = "reconsiderblock",
+        .handler = reconsiderblock,
+        .summary = "Removes invalidity status of a block, its ancestors and its descendants, "
+                   "reconsider them for activation.",
+        .args = {{"blockhash", RPC_STR, true, NULL, "the hash of the block to reconsider"}},
+        .result = "null",
+        .examples = "fml-cli reconsiderblock \"blockhash\"",
+    },
     {
         .category = "Blockchain",
         .name = "getblockchaininfo",

@@ -23,6 +23,17 @@ static const struct {
     {"walletpassphrase", 1, "timeout"},
     {"createwallet", 2, "load_on_startup"},
     {"importprivkey", 2, "rescan"},
+    {"loadwallet", 1, "load_on_startup"},
+    {"unloadwallet", 1, "load_on_startup"},
+    {"getbalance", 1, "minconf"},
+    {"getbalance", 2, "include_watchonly"},
+    {"getbalance", 3, "avoid_reuse"},
+    {"listtransactions", 3, "include_watchonly"},
+    {"gettransaction", 1, "include_watchonly"},
+    {"gettransaction", 2, "verbose"},
+    {"keypoolrefill", 0, "newsize"},
+    {"rescanblockchain", 0, "start_height"},
+    {"registervalidator", 2, "commission_bps"},
 };
 
 bool rpc_client_arg_is_json(const char *method, size_t index, const char *name)

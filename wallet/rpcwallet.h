@@ -11,4 +11,8 @@
 extern const struct rpc_method wallet_rpc_methods[];
 extern const size_t wallet_rpc_methods_count;
 
+/* The staking helpers (wallet/rpcstaking.c). */
+extern const struct rpc_method wallet_staking_rpc_methods[];
+extern const size_t wallet_staking_rpc_methods_count;
+
 #endif

@@ -1,0 +1,274 @@
+/* Wallet helpers of the staking module: register a validator, add or unbond
+ * self-stake, delegate and undelegate.  Each builds the transaction, signs it
+ * with the wallet key, records it and submits it like sendtoaddress. */
+#include "consensus/amount.h"
+#include "consensus/stakingtx.h"
+#include "rpc/util.h"
+#include "state/chain.h"
+#include "state/staking.h"
+#include "state/view.h"
+#include "wallet/rpcinternal.h"
+#include "wallet/rpcwallet.h"
+
+#include <sodium.h>
+#include <string.h>
+
+/* RANDAO onion layers of a validator registered through the wallet: one
+ * layer per block it proposes, so this must outlast it (at 5 s slots and a
+ * tenth of the stake it is 15 years; regtest keeps start-up fast). */
+#define ONION_LENGTH_DEFAULT 10000000
+#define ONION_LENGTH_REGTEST 100000
+
+/* Builds a transaction of type from sender with the payload, prices it, and
+ * hands it to the common submit path. */
+static json_t *submit(struct rpc_call *call, struct wallet *w, const uint8_t sender[PUBKEY_SIZE],
+                      uint8_t type, struct wbuf *payload)
+{
+    struct tx tx;
+    tx_init(&tx);
+    tx.type = type;
+    memcpy(tx.sender, sender, PUBKEY_SIZE);
+    if (payload->failed || !tx_set_payload(&tx, payload->data, payload->len)) {
+        tx_free(&tx);
+        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+    }
+    tx.fee = rpcw_fee_for(rpcw_fee_rate(call, w), tx_encoded_size(&tx));
+    json_t *res = rpcw_sign_and_submit(call, w, &tx, "", "");
+    tx_free(&tx);
+    return res;
+}
+
+/* An address argument that must be one of the wallet's keys. */
+static bool own_address(struct rpc_call *call, struct wallet *w, size_t idx,
+                        uint8_t pub[PUBKEY_SIZE])
+{
+    struct wallet_key_info k;
+    if (!rpc_arg_address(call, idx, pub))
+        return false;
+    if (!wallet_key_info(w, pub, &k)) {
+        rpc_error(call, RPC_WALLET_ERROR, "Address %.100s is not in the wallet", rpc_str(call, idx, ""));
+        return false;
+    }
+    return true;
+}
+
+static json_t *registervalidator(struct rpc_call *call)
+{
+    struct rpc_env *env = rpc_env(call);
+    struct wallet *w = rpcw_wallet(call);
+    uint8_t pub[PUBKEY_SIZE], sec[SECKEY_SIZE], seed[HASH_SIZE];
+    struct validator_register r;
+    struct wallet_key_info k;
+    char err[256], label[64];
+    if (!w || !own_address(call, w, 0, pub) || !rpcw_unlocked(call, w))
+        return NULL;
+    r.stake = rpc_amount(call, 1, 0);
+    uint64_t commission = rpc_uint(call, 2, 1000);
+    if (commission > env->params->max_commission_bps)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "commission_bps must be at most %u",
+                         env->params->max_commission_bps);
+    r.commission_bps = (uint16_t)commission;
+    struct view *view = chain_view(env->chain);
+    struct validator existing;
+    bool registered = view && staking_get_validator(view, pub, &existing);
+    view_free(view);
+    if (registered)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "%.100s is already a validator", rpc_str(call, 0, ""));
+
+    /* The onion: a fresh generation if the key was a validator's before. */
+    uint64_t generation = wallet_key_info(w, pub, &k) && k.validator ? k.onion_generation + 1 : 0;
+    uint64_t length = env->params->regtest_rules ? ONION_LENGTH_REGTEST : ONION_LENGTH_DEFAULT;
+    if (!wallet_dump_key(w, pub, sec, err, sizeof(err)))
+        return rpc_error(call, RPC_WALLET_ERROR, "%s", err);
+    randao_onion_seed(seed, sec, generation);
+    randao_onion(r.randao_commit, seed, length);
+    snprintf(label, sizeof(label), "validator");
+    bool ok = wallet_import_validator_key(w, sec, generation, length,
+                                          k.label && *k.label ? k.label : label, err, sizeof(err));
+    sodium_memzero(sec, sizeof(sec));
+    sodium_memzero(seed, sizeof(seed));
+    if (!ok)
+        return rpc_error(call, RPC_WALLET_ERROR, "%s", err);
+
+    struct wbuf pl;
+    wbuf_init(&pl);
+    validator_register_encode(&r, &pl);
+    json_t *res = submit(call, w, pub, TX_VALIDATOR_REGISTER, &pl);
+    wbuf_free(&pl);
+    return res;
+}
+
+static json_t *stake_or_unbond(struct rpc_call *call, uint8_t type)
+{
+    struct wallet *w = rpcw_wallet(call);
+    uint8_t pub[PUBKEY_SIZE];
+    if (!w || !own_address(call, w, 0, pub) || !rpcw_unlocked(call, w))
+        return NULL;
+    struct wbuf pl;
+    wbuf_init(&pl);
+    stake_amount_encode(rpc_amount(call, 1, 0), &pl);
+    json_t *res = submit(call, w, pub, type, &pl);
+    wbuf_free(&pl);
+    return res;
+}
+
+static json_t *stake(struct rpc_call *call)
+{
+    return stake_or_unbond(call, TX_STAKE_ADD);
+}
+
+static json_t *unbond(struct rpc_call *call)
+{
+    return stake_or_unbond(call, TX_UNBOND);
+}
+
+static json_t *delegate(struct rpc_call *call)
+{
+    struct rpc_env *env = rpc_env(call);
+    struct wallet *w = rpcw_wallet(call);
+    struct delegation_change dc;
+    uint8_t from[PUBKEY_SIZE];
+    struct wallet_key_info k;
+    if (!w || !rpc_arg_address(call, 0, dc.validator))
+        return NULL;
+    dc.amount = rpc_amount(call, 1, 0);
+    if (rpc_has(call, 2)) {
+        if (!own_address(call, w, 2, from))
+            return NULL;
+    } else {
+        /* The account with the largest confirmed balance. */
+        uint64_t best = 0;
+        bool found = false;
+        for (size_t i = 0; wallet_key_at(w, i, &k); i++) {
+            struct account a;
+            if (chain_get_account(env->chain, k.pub, &a) && a.balance > dc.amount &&
+                a.balance > best) {
+                best = a.balance;
+                memcpy(from, k.pub, PUBKEY_SIZE);
+                found = true;
+            }
+        }
+        if (!found)
+            return rpc_error(call, RPC_WALLET_INSUFFICIENT_FUNDS, "Insufficient funds");
+    }
+    if (!rpcw_unlocked(call, w))
+        return NULL;
+    struct wbuf pl;
+    wbuf_init(&pl);
+    delegation_change_encode(&dc, &pl);
+    json_t *res = submit(call, w, from, TX_DELEGATE, &pl);
+    wbuf_free(&pl);
+    return res;
+}
+
+static json_t *undelegate(struct rpc_call *call)
+{
+    struct rpc_env *env = rpc_env(call);
+    struct wallet *w = rpcw_wallet(call);
+    struct delegation_change dc;
+    uint8_t from[PUBKEY_SIZE];
+    struct wallet_key_info k;
+    if (!w || !rpc_arg_address(call, 0, dc.validator))
+        return NULL;
+    json_t *amount = rpc_json(call, 1);
+    if (json_is_string(amount) && strcmp(json_string_value(amount), "all") == 0) {
+        dc.amount = UNDELEGATE_ALL;
+    } else if (!rpc_parse_amount(amount, &dc.amount)) {
+        return rpc_error(call, RPC_TYPE_ERROR, "Invalid amount (an FML amount, 0 to take the "
+                                               "rewards only, or \"all\")");
+    }
+    struct view *view = chain_view(env->chain);
+    bool found = false;
+    if (rpc_has(call, 2)) {
+        found = own_address(call, w, 2, from);
+        if (!found) {
+            view_free(view);
+            return NULL;
+        }
+    } else {
+        for (size_t i = 0; view && !found && wallet_key_at(w, i, &k); i++) {
+            struct delegation d;
+            if (staking_get_delegation(view, dc.validator, k.pub, &d)) {
+                memcpy(from, k.pub, PUBKEY_SIZE);
+                found = true;
+            }
+        }
+    }
+    view_free(view);
+    if (!found)
+        return rpc_error(call, RPC_WALLET_ERROR, "No account of this wallet delegates to %.100s",
+                         rpc_str(call, 0, ""));
+    if (!rpcw_unlocked(call, w))
+        return NULL;
+    struct wbuf pl;
+    wbuf_init(&pl);
+    delegation_change_encode(&dc, &pl);
+    json_t *res = submit(call, w, from, TX_UNDELEGATE, &pl);
+    wbuf_free(&pl);
+    return res;
+}
+
+const struct rpc_method wallet_staking_rpc_methods[] = {
+    {
+        .category = "Wallet",
+        .name = "registervalidator",
+        .handler = registervalidator,
+        .summary = "Registers a wallet address as a validator with a self-stake, a commission "
+                   "and a fresh RANDAO hash-onion commitment (derived from the key; 10^7 "
+                   "layers, 10^5 on regtest).  The node then proposes in the slots it leads, "
+                   "from two epochs after the registration.",
+        .args = {{"address", RPC_STR, true, NULL, "The wallet address that becomes a validator"},
+                 {"amount", RPC_AMOUNT, true, NULL, "Self-stake in FML (at least min_validator_stake)"},
+                 {"commission_bps", RPC_UINT, false, "1000", "Commission on delegators' rewards, in basis points"}},
+        .result = "\"hex\"    (string) The transaction id",
+        .examples = "fml-cli registervalidator rfml1q... 5000 500",
+    },
+    {
+        .category = "Wallet",
+        .name = "stake",
+        .handler = stake,
+        .summary = "Adds to a validator's self-stake from its balance.",
+        .args = {{"address", RPC_STR, true, NULL, "The validator's wallet address"},
+                 {"amount", RPC_AMOUNT, true, NULL, "FML to bond"}},
+        .result = "\"hex\"    (string) The transaction id",
+        .examples = "fml-cli stake rfml1q... 1000",
+    },
+    {
+        .category = "Wallet",
+        .name = "unbond",
+        .handler = unbond,
+        .summary = "Unbonds part of a validator's self-stake; the FML returns to its balance "
+                   "after unbonding_period blocks.",
+        .args = {{"address", RPC_STR, true, NULL, "The validator's wallet address"},
+                 {"amount", RPC_AMOUNT, true, NULL, "FML to unbond"}},
+        .result = "\"hex\"    (string) The transaction id",
+        .examples = "fml-cli unbond rfml1q... 1000",
+    },
+    {
+        .category = "Wallet",
+        .name = "delegate",
+        .handler = delegate,
+        .summary = "Delegates FML to a validator.  Rewards accrued by an earlier delegation to "
+                   "it are paid out first.",
+        .args = {{"validator", RPC_STR, true, NULL, "The validator's address"},
+                 {"amount", RPC_AMOUNT, true, NULL, "FML to delegate (at least min_delegation)"},
+                 {"from_address", RPC_STR, false, NULL, "The wallet account that delegates (default: the one with the largest balance)"}},
+        .result = "\"hex\"    (string) The transaction id",
+        .examples = "fml-cli delegate rfml1q... 250",
+    },
+    {
+        .category = "Wallet",
+        .name = "undelegate",
+        .handler = undelegate,
+        .summary = "Takes back a delegation (the FML unbonds for unbonding_period blocks) and "
+                   "pays out its rewards; an amount of 0 only pays the rewards, \"all\" takes "
+                   "back every share.",
+        .args = {{"validator", RPC_STR, true, NULL, "The validator's address"},
+                 {"amount", RPC_ANY, true, NULL, "FML to take back, 0, or \"all\""},
+                 {"from_address", RPC_STR, false, NULL, "The delegating wallet account (default: the first that delegates to it)"}},
+        .result = "\"hex\"    (string) The transaction id",
+        .examples = "fml-cli undelegate rfml1q... all",
+    },
+};
+const size_t wallet_staking_rpc_methods_count =
+    sizeof(wallet_staking_rpc_methods) / sizeof(wallet_staking_rpc_methods[0]);
