@@ -1249,14 +1249,15 @@ static bool test_sign(void *arg, struct block_header *hdr)
 
 static const struct block_signer signer = {test_reveal, test_sign, NULL};
 
-/* One block on n's tip, by whichever validator leads the next slot. */
-static void produce(struct tnode *n)
+/* One block on n's tip, `gap` slots after the tip's, by whichever
+ * validator leads that slot. */
+static void produce_gap(struct tnode *n, uint64_t gap)
 {
     struct block b;
     struct validation v;
     uint8_t leader[PUBKEY_SIZE];
     pthread_mutex_lock(&n->lock);
-    uint64_t slot = chain_tip(n->chain)->hdr.slot + 1;
+    uint64_t slot = chain_tip(n->chain)->hdr.slot + gap;
     struct view *view = chain_view(n->chain);
     ck_assert(staking_leader_for(view, &params, chain_tip(n->chain)->hdr.slot, slot, leader));
     view_free(view);
@@ -1265,6 +1266,11 @@ static void produce(struct tnode *n)
     ck_assert_msg(chain_process_block(n->chain, &b, &v), "process: %s %s", v.reason, v.detail);
     block_free(&b);
     pthread_mutex_unlock(&n->lock);
+}
+
+static void produce(struct tnode *n)
+{
+    produce_gap(n, 1);
 }
 
 static void make_transfer(struct tx *tx, int from, uint64_t amount, uint64_t nonce)
@@ -1551,6 +1557,52 @@ START_TEST(nodes_sync_relay_and_parallel_download)
     free(v);
 
     node_close(&c);
+    node_close(&b);
+    node_close(&a);
+}
+END_TEST
+
+START_TEST(partition_heals_to_the_longer_branch)
+{
+    struct tnode a, b;
+    char addr_a[64];
+    uint8_t ra[HASH_SIZE], rb[HASH_SIZE];
+
+    node_open(&a, NULL, 0);
+    for (int i = 0; i < 3; i++)
+        produce(&a);
+    node_address(&a, addr_a, sizeof(addr_a));
+    const char *to_a[] = {addr_a};
+    node_open(&b, to_a, 1);
+    wait_height(&b, 3, 10000);
+
+    /* Cut: each side builds its own branch (b skips a slot, so the two
+     * differ from the first block). */
+    p2p_stop(b.p2p);
+    run_for(100);
+    produce(&a);
+    produce(&a);
+    for (int i = 0; i < 4; i++)
+        produce_gap(&b, i == 0 ? 2 : 1);
+    ck_assert_uint_eq(height_of(&a), 5);
+    ck_assert_uint_eq(height_of(&b), 7);
+
+    /* Heal: a reorganizes to b's longer branch; nobody is punished. */
+    node_start_p2p(&b, to_a, 1, 0, 0);
+    wait_height(&a, 7, 15000);
+    pthread_mutex_lock(&a.lock);
+    ck_assert_mem_eq(chain_tip(a.chain)->hash, chain_tip(b.chain)->hash, HASH_SIZE);
+    chain_state_root(a.chain, ra);
+    chain_state_root(b.chain, rb);
+    pthread_mutex_unlock(&a.lock);
+    ck_assert_mem_eq(ra, rb, HASH_SIZE);
+    struct p2p_peer_stats *v;
+    ck_assert_uint_eq(stats_of(&a, &v), 1);
+    ck_assert_int_eq(v[0].banscore, 0);
+    free(v);
+    ck_assert_uint_eq(stats_of(&b, &v), 1);
+    ck_assert_int_eq(v[0].banscore, 0);
+    free(v);
     node_close(&b);
     node_close(&a);
 }
@@ -1945,6 +1997,7 @@ Suite *nodes_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_checked_fixture(tc, nodes_setup, nodes_teardown);
     tcase_add_test(tc, nodes_sync_relay_and_parallel_download);
+    tcase_add_test(tc, partition_heals_to_the_longer_branch);
     tcase_add_test(tc, bodies_out_of_order_and_honest_mistakes);
     tcase_add_test(tc, garbage_gets_banned_honest_peers_stay);
     tcase_add_test(tc, misbehaviour_scores);
