@@ -3,6 +3,7 @@
 
 #include "node/node.h"
 #include "consensus/amount.h"
+#include "node/evidence.h"
 #include "node/genesisfile.h"
 #include "node/producer.h"
 #include "rpc/methods.h"
@@ -270,6 +271,7 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
 
     if (!config_get_bool(cfg, "disablewallet", false) && !start_wallets(n, err, errlen))
         return false;
+    evidence_watch(n);
 
     evthread_use_pthreads();
     n->base = event_base_new();
@@ -307,6 +309,7 @@ void node_stop(struct node *n)
         rpc_server_stop(n->rpc);
     n->rpc = NULL;
     pthread_mutex_lock(&n->lock);
+    evidence_unwatch(n);
     wallets_free(n->wallets);
     n->wallets = NULL;
     mempool_free(n->mempool);

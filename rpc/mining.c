@@ -4,7 +4,10 @@
 #include "state/chain.h"
 #include "util/log.h"
 #include "util/time.h"
+#include "consensus/accounts.h"
+#include "state/mempool.h"
 #include "wallet/staker.h"
+#include "wallet/wallet.h"
 
 #include <string.h>
 
@@ -47,6 +50,74 @@ static json_t *generateblocks(struct rpc_call *call)
     return hashes;
 }
 
+/* A second, different block for the tip's slot and parent, signed by the tip's
+ * proposer (which must be one of our keys): a double proposal on demand, so
+ * tests can watch detection and slashing.  The conflicting block carries a
+ * 1-unit payment of the proposer to itself, which makes its content differ. */
+static json_t *generateconflict(struct rpc_call *call)
+{
+    struct rpc_env *env = rpc_env(call);
+    struct chain *c = env->chain;
+    const struct block_index *tip = chain_tip(c);
+    uint8_t tip_hash[HASH_SIZE], proposer[PUBKEY_SIZE], hash[HASH_SIZE];
+    struct validation v;
+    struct wallet *w;
+    struct block b;
+    uint64_t slot = tip->hdr.slot;
+
+    if (!env->params->regtest_rules)
+        return rpc_error(call, RPC_METHOD_NOT_FOUND, "generateconflict is only available on regtest");
+    if (tip->hdr.height == 0)
+        return rpc_error(call, RPC_MISC_ERROR, "The genesis block has no proposer");
+    if (!env->wallets || !wallets_find_key(env->wallets, tip->hdr.proposer, &w))
+        return rpc_error(call, RPC_WALLET_ERROR, "The tip was not proposed by a key of this node");
+    memcpy(tip_hash, tip->hash, HASH_SIZE);
+    memcpy(proposer, tip->hdr.proposer, PUBKEY_SIZE);
+
+    /* Step back to the tip's parent, build there, and step forward again. */
+    if (!chain_invalidate(c, tip_hash, &v))
+        return rpc_error(call, RPC_MISC_ERROR, "Cannot step back: %s", v.reason);
+    struct mempool *scratch = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, 0);
+    struct tx tx;
+    struct transfer t = {.amount = 1};
+    struct wbuf pl;
+    bool built = false;
+    memcpy(t.to, proposer, PUBKEY_SIZE);
+    wbuf_init(&pl);
+    transfer_encode(&t, &pl);
+    tx_init(&tx);
+    tx.type = TX_TRANSFER;
+    memcpy(tx.sender, proposer, PUBKEY_SIZE);
+    tx.fee = 10000;
+    if (scratch && tx_set_payload(&tx, pl.data, pl.len)) {
+        tx.nonce = mempool_next_nonce(scratch, proposer);
+        built = wallet_sign_tx(w, &tx, env->params->genesis_hash) &&
+                mempool_add(scratch, &tx, time_now(), &v) &&
+                staker_build(env->wallets, c, scratch, proposer, slot, &b, &v);
+    }
+    tx_free(&tx);
+    wbuf_free(&pl);
+    mempool_free(scratch);
+    struct validation rv;
+    if (!chain_reconsider(c, tip_hash, &rv) && rv.cls == VAL_ERROR) {
+        if (built)
+            block_free(&b);
+        return rpc_error(call, RPC_MISC_ERROR, "Cannot restore the tip: %s", rv.reason);
+    }
+    if (!built)
+        return rpc_error(call, RPC_MISC_ERROR, "Cannot build the conflicting block: %s", v.reason);
+    header_hash(&b.hdr, hash);
+    bool ok = chain_process_block(c, &b, &v);
+    block_free(&b);
+    if (!ok)
+        return rpc_error(call, RPC_MISC_ERROR, "The conflicting block was refused: %s", v.reason);
+    json_t *o = json_object();
+    json_object_set_new(o, "tip", json_hash(tip_hash));
+    json_object_set_new(o, "conflict", json_hash(hash));
+    json_object_set_new(o, "slot", json_integer((json_int_t)slot));
+    return o;
+}
+
 static json_t *setmocktime(struct rpc_call *call)
 {
     struct rpc_env *env = rpc_env(call);
@@ -72,6 +143,18 @@ const struct rpc_method mining_rpc_methods[] = {
         .args = {{"nblocks", RPC_UINT, true, NULL, "How many blocks are generated (at most 10000)"}},
         .result = "[\"hex\", ...]    (array) hashes of the blocks generated",
         .examples = "fml-cli -regtest generateblocks 10",
+    },
+    {
+        .category = "Mining",
+        .name = "generateconflict",
+        .handler = generateconflict,
+        .summary = "Regtest test hook: the validator key (of this node) that proposed the tip "
+                   "signs a second, different block for the same slot and parent, and the node "
+                   "takes it as a competing block.  This is a double proposal: the node reports "
+                   "the evidence itself, and the validator is slashed and jailed when it is "
+                   "mined.",
+        .result = "{\"tip\": \"hex\", \"conflict\": \"hex\", \"slot\": n}",
+        .examples = "fml-cli -regtest generateconflict",
     },
     {
         .category = "Control",

@@ -43,6 +43,7 @@ struct chain {
     struct db *index;
     struct blockstore *blocks;
     struct hmap map; /* hash -> struct block_index * */
+    struct hmap by_slot; /* proposer | slot -> the first block_index seen */
     struct block_index **active;
     size_t active_len, active_cap;
     struct block_index **leaves; /* blocks with no known child: tip candidates */
@@ -383,6 +384,43 @@ bool chain_find_tx(struct chain *c, const uint8_t txid[HASH_SIZE], struct tx *ou
 
 /* ---- adding blocks to the index ---- */
 
+static void slot_key(uint8_t key[PUBKEY_SIZE + 8], const struct block_header *h)
+{
+    memcpy(key, h->proposer, PUBKEY_SIZE);
+    write_le64(key + PUBKEY_SIZE, h->slot);
+}
+
+/* The first block seen for each (proposer, slot), to spot a second one. */
+static void remember_slot(struct chain *c, struct block_index *bi)
+{
+    uint8_t key[PUBKEY_SIZE + 8];
+    if (bi->hdr.height == 0)
+        return;
+    slot_key(key, &bi->hdr);
+    if (!hmap_get(&c->by_slot, key, sizeof(key)))
+        (void)hmap_put(&c->by_slot, key, sizeof(key), bi, NULL);
+}
+
+/* Tells listeners when hdr is a second proposal of its proposer for its
+ * slot: same proposer and slot, different signed content. */
+static void check_double_proposal(struct chain *c, const struct block_header *hdr)
+{
+    uint8_t key[PUBKEY_SIZE + 8], a[HASH_SIZE], b[HASH_SIZE];
+    slot_key(key, hdr);
+    const struct block_index *first = hmap_get(&c->by_slot, key, sizeof(key));
+    if (!first)
+        return;
+    header_sighash(&first->hdr, c->params->genesis_hash, a);
+    header_sighash(hdr, c->params->genesis_hash, b);
+    if (memcmp(a, b, HASH_SIZE) == 0)
+        return;
+    log_printf("Double proposal by one validator at slot %llu: two headers signed",
+               (unsigned long long)hdr->slot);
+    for (size_t i = 0; i < c->nlisteners; i++)
+        if (c->listeners[i].double_proposal)
+            c->listeners[i].double_proposal(c->listeners[i].arg, &first->hdr, hdr);
+}
+
 static struct block_index *index_add(struct chain *c, const struct block_header *hdr,
                                      const uint8_t hash[HASH_SIZE])
 {
@@ -397,6 +435,7 @@ static struct block_index *index_add(struct chain *c, const struct block_header 
         free(bi);
         return NULL;
     }
+    remember_slot(c, bi);
     return bi;
 }
 
@@ -812,6 +851,7 @@ static bool accept_header(struct chain *c, const struct block_header *hdr,
         return val_fail(v, VAL_CONSENSUS, "bad-blk-version");
     if (!header_check_sig(hdr, c->params->genesis_hash))
         return val_fail(v, VAL_CONSENSUS, "bad-blk-sig");
+    check_double_proposal(c, hdr);
     if (!(bi = index_add(c, hdr, hash)))
         return val_fail(v, VAL_ERROR, "out-of-memory");
     if (!index_write(c, bi, false))
@@ -981,6 +1021,7 @@ static bool load_index(struct chain *c, char *err, size_t errlen)
         }
         if (bi->seq >= c->next_seq)
             c->next_seq = bi->seq + 1;
+        remember_slot(c, bi);
     }
     db_iter_free(it);
     /* Link parents, then every block that is nobody's parent is a leaf. */
@@ -1195,6 +1236,7 @@ struct chain *chain_open(const struct chain_params *params, const char *datadir,
     }
     c->params = params;
     hmap_init(&c->map);
+    hmap_init(&c->by_slot);
     if (!open_dbs(c, datadir, reindex, err, errlen))
         goto fail;
     if (reindex) {
@@ -1278,6 +1320,7 @@ void chain_close(struct chain *c)
     blockstore_close(c->blocks);
     db_close(c->state);
     db_close(c->index);
+    hmap_free(&c->by_slot, NULL);
     hmap_free(&c->map, free_index);
     free(c->active);
     free(c->leaves);

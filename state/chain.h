@@ -48,6 +48,10 @@ struct chain_listener {
     void (*disconnected)(void *arg, const struct block *b, const struct block_index *bi);
     /* After the active chain moved (once per change, after all of the above). */
     void (*tip_changed)(void *arg, const struct block_index *tip);
+    /* Two different headers signed by one proposer for one slot were seen
+     * (the first known one and the new one): evidence for slashing. */
+    void (*double_proposal)(void *arg, const struct block_header *first,
+                            const struct block_header *second);
     void *arg;
 };
 

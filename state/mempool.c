@@ -392,7 +392,7 @@ struct mempool *mempool_new(struct chain *chain, size_t max_bytes, uint64_t min_
     mp->min_fee_rate = min_fee_rate;
     hmap_init(&mp->by_txid);
     hmap_init(&mp->by_sender);
-    struct chain_listener l = {NULL, on_disconnected, on_tip_changed, mp};
+    struct chain_listener l = {.disconnected = on_disconnected, .tip_changed = on_tip_changed, .arg = mp};
     chain_add_listener(chain, &l);
     return mp;
 }

@@ -2,7 +2,14 @@
 #include "wallet/staker.h"
 #include "state/builder.h"
 #include "state/chain.h"
+#include "state/mempool.h"
+#include "state/staking.h"
+#include "state/view.h"
+#include "util/time.h"
 #include "wallet/wallet.h"
+
+#include <stdio.h>
+#include <string.h>
 
 static bool reveal(void *arg, const uint8_t pub[PUBKEY_SIZE], uint64_t reveals_done,
                    uint8_t out[HASH_SIZE])
@@ -20,25 +27,101 @@ static bool sign(void *arg, struct block_header *hdr)
     return wallets_find_key(ws, hdr->proposer, &w) && wallet_sign_header(w, hdr, p->genesis_hash);
 }
 
+struct ours_ctx {
+    struct wallets *ws;
+    struct view *view;
+};
+
+/* A key of ours that may still propose (a jailed validator's slots stay
+ * empty). */
 static bool ours(void *arg, const uint8_t pub[PUBKEY_SIZE])
 {
+    struct ours_ctx *oc = arg;
     struct wallet *w;
-    return wallets_find_key(arg, pub, &w);
+    struct validator v;
+    return wallets_find_key(oc->ws, pub, &w) && staking_get_validator(oc->view, pub, &v) &&
+           v.status == VALIDATOR_ACTIVE;
 }
 
 bool staker_next_slot(struct wallets *ws, struct chain *c, uint64_t from, uint64_t max_slots,
                       uint64_t *slot, uint8_t pub[PUBKEY_SIZE])
 {
-    return builder_next_slot(c, ours, ws, from, max_slots, slot, pub);
+    struct ours_ctx oc = {ws, chain_view(c)};
+    bool found = oc.view && builder_next_slot(c, ours, &oc, from, max_slots, slot, pub);
+    view_free(oc.view);
+    return found;
+}
+
+bool staker_build(struct wallets *ws, struct chain *c, struct mempool *mp,
+                  const uint8_t pub[PUBKEY_SIZE], uint64_t slot, struct block *out,
+                  struct validation *v)
+{
+    struct block_signer signer = {reveal, sign, ws};
+    return builder_build(c, mp, pub, slot, &signer, out, v);
+}
+
+bool staker_submit(struct wallets *ws, struct chain *c, struct mempool *mp, uint8_t type,
+                   const struct wbuf *payload, uint8_t txid_out[HASH_SIZE], char *err,
+                   size_t errlen)
+{
+    const struct chain_params *p = wallets_params(ws);
+    struct wallet *best_w = NULL;
+    uint8_t best_pub[PUBKEY_SIZE];
+    uint64_t best = 0;
+    struct tx tx;
+    struct validation v;
+
+    err[0] = '\0';
+    tx_init(&tx);
+    tx.type = type;
+    if (payload->failed || !tx_set_payload(&tx, payload->data, payload->len)) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    uint64_t rate = wallets_fee_rate(ws) > mempool_required_fee_rate(mp) ? wallets_fee_rate(ws)
+                                                                          : mempool_required_fee_rate(mp);
+    tx.fee = (uint64_t)(((unsigned __int128)rate * tx_encoded_size(&tx) + 999) / 1000);
+    for (size_t i = 0; i < wallets_count(ws); i++) {
+        struct wallet *w = wallets_at(ws, i);
+        struct wallet_key_info k;
+        if (wallet_is_locked(w))
+            continue;
+        for (size_t j = 0; wallet_key_at(w, j, &k); j++) {
+            struct account a;
+            if (chain_get_account(c, k.pub, &a) && a.balance > tx.fee && a.balance > best) {
+                best = a.balance;
+                best_w = w;
+                memcpy(best_pub, k.pub, PUBKEY_SIZE);
+            }
+        }
+    }
+    if (!best_w) {
+        tx_free(&tx);
+        snprintf(err, errlen, "no unlocked wallet account can pay the fee");
+        return false;
+    }
+    memcpy(tx.sender, best_pub, PUBKEY_SIZE);
+    tx.nonce = mempool_next_nonce(mp, best_pub);
+    bool ok = wallet_sign_tx(best_w, &tx, p->genesis_hash) &&
+              wallet_record_sent(best_w, &tx, time_now(), "", "", err, errlen);
+    if (!ok && !err[0])
+        snprintf(err, errlen, "%s", wallet_error(best_w));
+    if (ok && !mempool_add(mp, &tx, time_now(), &v)) {
+        snprintf(err, errlen, "rejected: %s", v.reason);
+        ok = false;
+    }
+    if (ok)
+        tx_txid(&tx, txid_out);
+    tx_free(&tx);
+    return ok;
 }
 
 bool staker_produce(struct wallets *ws, struct chain *c, struct mempool *mp,
                     const uint8_t pub[PUBKEY_SIZE], uint64_t slot, uint8_t hash_out[HASH_SIZE],
                     struct validation *v)
 {
-    struct block_signer signer = {reveal, sign, ws};
     struct block b;
-    if (!builder_build(c, mp, pub, slot, &signer, &b, v))
+    if (!staker_build(ws, c, mp, pub, slot, &b, v))
         return false;
     bool ok = chain_process_block(c, &b, v);
     if (ok)

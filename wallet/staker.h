@@ -26,4 +26,17 @@ bool staker_produce(struct wallets *ws, struct chain *c, struct mempool *mp,
                     const uint8_t pub[PUBKEY_SIZE], uint64_t slot, uint8_t hash_out[HASH_SIZE],
                     struct validation *v);
 
+/* Builds and signs a block for validator pub at slot on top of the tip,
+ * without submitting it. */
+bool staker_build(struct wallets *ws, struct chain *c, struct mempool *mp,
+                  const uint8_t pub[PUBKEY_SIZE], uint64_t slot, struct block *out,
+                  struct validation *v);
+
+/* Submits a transaction of the given type and payload from the account of an
+ * unlocked wallet with the largest balance that pays its fee (the node
+ * reports double proposals this way).  The txid goes to txid_out. */
+bool staker_submit(struct wallets *ws, struct chain *c, struct mempool *mp, uint8_t type,
+                   const struct wbuf *payload, uint8_t txid_out[HASH_SIZE], char *err,
+                   size_t errlen);
+
 #endif

@@ -217,7 +217,8 @@ static bool sync_wallet(struct wallets *ws, struct wallet *w, char *err, size_t 
 bool wallets_attach(struct wallets *ws, struct chain *chain, struct mempool *mempool, char *err,
                     size_t errlen)
 {
-    struct chain_listener l = {on_connected, on_disconnected, on_tip_changed, ws};
+    struct chain_listener l = {.connected = on_connected, .disconnected = on_disconnected,
+                              .tip_changed = on_tip_changed, .arg = ws};
     if (ws->detach)
         ws->detach(ws);
     ws->chain = chain;
