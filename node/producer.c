@@ -40,10 +40,10 @@ static void tick(evutil_socket_t fd, short what, void *arg)
     uint8_t leader[PUBKEY_SIZE], hash[HASH_SIZE];
     struct view *view = slot > tip->hdr.slot ? chain_view(n->chain) : NULL;
     struct wallet *w;
-    struct validator v;
+    struct validator val;
     bool ours = view && staking_leader_for(view, params, tip->hdr.slot, slot, leader) &&
                 wallets_find_key(n->wallets, leader, &w) &&
-                staking_get_validator(view, leader, &v) && v.status == VALIDATOR_ACTIVE;
+                staking_get_validator(view, leader, &val) && val.status == VALIDATOR_ACTIVE;
     view_free(view);
     if (ours) {
         struct validation v;
