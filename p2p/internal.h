@@ -26,6 +26,7 @@ struct event;
 struct evconnlistener;
 struct block_index;
 struct mempool_entry;
+struct validation;
 
 /* ---- Limits ---- */
 #define P2P_BAN_THRESHOLD 100
@@ -241,21 +242,27 @@ void process_peer_timers(struct peer *peer, uint64_t now_ms);
 void sync_handshake_done(struct peer *peer);
 void sync_on_getheaders(struct peer *peer, const uint8_t *payload, size_t len);
 void sync_on_headers(struct peer *peer, const uint8_t *payload, size_t len);
-void sync_on_block(struct peer *peer, const uint8_t *payload, size_t len);
-/* A peer told us of a block (inv). */
+/* A peer told us of a block (inv) that we know. */
 void sync_on_block_inv(struct peer *peer, const uint8_t hash[HASH_SIZE]);
-/* A peer does not have a block we asked for. */
-void sync_on_block_notfound(struct peer *peer, const uint8_t hash[HASH_SIZE]);
 void sync_send_getheaders(struct peer *peer, const struct block_index *from,
                           const uint8_t stop[HASH_SIZE]);
 /* Records that the peer has the block (a header, inv or block from it). */
 void sync_peer_has(struct peer *peer, const struct block_index *bi);
+/* Off regtest: the header's slot starts too far ahead of our clock. */
+bool sync_too_far_ahead(const struct p2p *p, const struct block_header *h);
+/* Whether a refused block or header earns the sender points. */
+bool sync_punishable(const struct validation *v);
+
+/* ---- download.c ---- */
+void download_on_block(struct peer *peer, const uint8_t *payload, size_t len);
+/* A peer does not have a block we asked for. */
+void download_on_notfound(struct peer *peer, const uint8_t hash[HASH_SIZE]);
 /* Requests missing blocks from peers with room. */
-void sync_schedule(struct p2p *p);
+void download_schedule(struct p2p *p);
 /* Moves timed-out requests to other peers. */
-void sync_check_timeouts(struct p2p *p, uint64_t now_ms);
-void sync_peer_gone(struct peer *peer);
-void sync_free(struct p2p *p);
+void download_check_timeouts(struct p2p *p, uint64_t now_ms);
+void download_peer_gone(struct peer *peer);
+void download_free(struct p2p *p);
 
 /* ---- relay.c ---- */
 void relay_on_inv(struct peer *peer, const uint8_t *payload, size_t len);

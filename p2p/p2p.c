@@ -122,11 +122,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     uint64_t now_ms = time_mono_ms();
     for (struct peer *peer = p->peers; peer; peer = peer->next)
         process_peer_timers(peer, now_ms);
-    sync_check_timeouts(p, now_ms);
+    download_check_timeouts(p, now_ms);
     relay_check_timeouts(p, now_ms);
     peer_reap(p);
     connman_open_connections(p, now_ms);
-    sync_schedule(p);
+    download_schedule(p);
     if (now_ms >= p->next_save_ms) {
         save_tables(p);
         p->next_save_ms = now_ms + P2P_SAVE_INTERVAL_MS;
@@ -185,7 +185,7 @@ static bool add_nodes(struct p2p *p, const char **list, size_t n, const char *op
 
 static void free_tables(struct p2p *p)
 {
-    sync_free(p);
+    download_free(p);
     relay_free(p);
     addrman_free(&p->am);
     banman_free(&p->bm);

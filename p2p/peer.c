@@ -353,7 +353,7 @@ void peer_reap(struct p2p *p)
         }
         *link = peer->next;
         p->n_peers--;
-        sync_peer_gone(peer);
+        download_peer_gone(peer);
         relay_peer_gone(peer);
         if (peer->handshake_done)
             log_printf("Disconnected peer=%lld %s", (long long)peer->id, peer->name);
@@ -361,5 +361,5 @@ void peer_reap(struct p2p *p)
         gone = true;
     }
     if (gone)
-        sync_schedule(p);
+        download_schedule(p);
 }

@@ -320,7 +320,7 @@ void process_message(struct peer *peer, const struct p2p_frame *f, const uint8_t
         sync_on_headers(peer, payload, len);
         return;
     case P2P_MSG_BLOCK:
-        sync_on_block(peer, payload, len);
+        download_on_block(peer, payload, len);
         return;
     case P2P_MSG_TX:
         relay_on_tx(peer, payload, len);

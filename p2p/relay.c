@@ -146,7 +146,7 @@ void relay_on_inv(struct peer *peer, const uint8_t *payload, size_t len)
         send_inv(peer, P2P_MSG_GETDATA, req, nreq);
     free(req);
     p2p_msg_inv_free(&m);
-    sync_schedule(p);
+    download_schedule(p);
 }
 
 void relay_on_getdata(struct peer *peer, const uint8_t *payload, size_t len)
@@ -248,7 +248,7 @@ void relay_on_notfound(struct peer *peer, const uint8_t *payload, size_t len)
     }
     for (size_t i = 0; i < m.n; i++) {
         if (m.v[i].type == P2P_INV_BLOCK) {
-            sync_on_block_notfound(peer, m.v[i].hash);
+            download_on_notfound(peer, m.v[i].hash);
         } else {
             const struct tx_request *r = hmap_get(&p->tx_requests, m.v[i].hash, HASH_SIZE);
             if (r && r->peer_id == peer->id)
@@ -256,7 +256,7 @@ void relay_on_notfound(struct peer *peer, const uint8_t *payload, size_t len)
         }
     }
     p2p_msg_inv_free(&m);
-    sync_schedule(p);
+    download_schedule(p);
 }
 
 /* ---- Transactions ---- */

@@ -1,0 +1,382 @@
+/* Parallel block download of the best header chain.
+ *
+ * The bodies we lack (chain_missing_blocks, lowest first, in a window of
+ * P2P_DOWNLOAD_WINDOW) are requested from the peers whose best block shares
+ * that chain, at most P2P_MAX_BLOCKS_IN_FLIGHT per peer, the least busy
+ * first; a request that times out, or that the peer answers with notfound,
+ * goes to another peer.  A body that arrives before its parent's
+ * (prev-blk-not-stored) waits in a bounded buffer and is processed when the
+ * parent is stored.  Off regtest, a block whose slot starts more than
+ * P2P_MAX_FUTURE_SECONDS ahead of our clock is held back, not punished.
+ */
+#include "p2p/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "consensus/params.h"
+#include "state/chain.h"
+#include "util/log.h"
+#include "util/time.h"
+
+/* ---- Requests ---- */
+
+static void request_release(struct p2p *p, struct block_request *r)
+{
+    if (r->peer_id >= 0) {
+        struct peer *peer = peer_by_id(p, r->peer_id);
+        if (peer && peer->blocks_in_flight)
+            peer->blocks_in_flight--;
+    }
+    r->peer_id = -1;
+}
+
+static void request_done(struct p2p *p, const uint8_t hash[HASH_SIZE])
+{
+    struct block_request *r = hmap_remove(&p->block_requests, hash, HASH_SIZE);
+    if (r) {
+        request_release(p, r);
+        free(r);
+    }
+}
+
+void download_on_notfound(struct peer *peer, const uint8_t hash[HASH_SIZE])
+{
+    struct p2p *p = peer->p2p;
+    struct block_request *r = hmap_get(&p->block_requests, hash, HASH_SIZE);
+    if (!r || r->peer_id != peer->id)
+        return;
+    request_release(p, r);
+    r->avoid_peer = peer->id;
+}
+
+void download_peer_gone(struct peer *peer)
+{
+    struct p2p *p = peer->p2p;
+    const struct hmap_slot *slot;
+    for (size_t i = 0; hmap_next(&p->block_requests, &i, &slot);) {
+        struct block_request *r = slot->val;
+        if (r->peer_id == peer->id)
+            r->peer_id = -1;
+        if (r->avoid_peer == peer->id)
+            r->avoid_peer = -1;
+    }
+}
+
+/* The height up to which the peer's best block lies on our best header
+ * chain: what it can serve us.  Cached while neither end moves. */
+static uint64_t common_height(struct peer *peer, const struct block_index *pb,
+                              const struct block_index *best)
+{
+    if (peer->common_for_peer == pb && peer->common_for_best == best)
+        return peer->common_height;
+    const struct block_index *a = pb, *b = best;
+    while (a->hdr.height > b->hdr.height)
+        a = a->prev;
+    while (b->hdr.height > a->hdr.height)
+        b = b->prev;
+    while (a != b) {
+        a = a->prev;
+        b = b->prev;
+    }
+    peer->common_for_peer = pb;
+    peer->common_for_best = best;
+    peer->common_height = a->hdr.height;
+    return a->hdr.height;
+}
+
+struct candidate {
+    struct peer *peer;
+    uint64_t has_up_to;
+    struct p2p_inv *req;
+    size_t nreq;
+};
+
+static bool is_held(const struct p2p *p, const uint8_t hash[HASH_SIZE])
+{
+    for (size_t i = 0; i < p->n_held; i++)
+        if (memcmp(p->held[i].hash, hash, HASH_SIZE) == 0)
+            return true;
+    return false;
+}
+
+void download_schedule(struct p2p *p)
+{
+    struct chain *c = p->env.chain;
+    const struct block_index **missing;
+    struct candidate *cand;
+    size_t n, nc = 0;
+    uint64_t now_ms = time_mono_ms();
+
+    if (chain_best_header(c) == chain_tip(c))
+        return;
+    cand = calloc(p->n_peers ? p->n_peers : 1, sizeof(*cand));
+    missing = malloc(P2P_DOWNLOAD_WINDOW * sizeof(*missing));
+    if (!cand || !missing)
+        goto out;
+    const struct block_index *best = chain_best_header(c);
+    for (struct peer *peer = p->peers; peer; peer = peer->next) {
+        if (!peer->handshake_done || peer->disconnect || !peer->has_best_known ||
+            peer->blocks_in_flight >= P2P_MAX_BLOCKS_IN_FLIGHT)
+            continue;
+        const struct block_index *pb = chain_lookup(c, peer->best_known);
+        if (!pb)
+            continue;
+        cand[nc].peer = peer;
+        cand[nc].has_up_to = common_height(peer, pb, best);
+        cand[nc].req = malloc(P2P_MAX_BLOCKS_IN_FLIGHT * sizeof(struct p2p_inv));
+        if (!cand[nc].req)
+            goto out;
+        nc++;
+    }
+    if (nc == 0)
+        goto out;
+    n = chain_missing_blocks(c, missing, P2P_DOWNLOAD_WINDOW);
+    for (size_t i = 0; i < n; i++) {
+        const struct block_index *bi = missing[i];
+        struct block_request *r = hmap_get(&p->block_requests, bi->hash, HASH_SIZE);
+        if ((r && r->peer_id >= 0) || is_held(p, bi->hash) || sync_too_far_ahead(p, &bi->hdr))
+            continue;
+        /* With the buffer full, only bodies that can be processed at once. */
+        if (p->held_bytes >= P2P_HELD_BYTES_MAX && !(bi->prev->status & BLOCK_HAVE_DATA))
+            continue;
+        struct candidate *pick = NULL;
+        for (size_t k = 0; k < nc; k++) {
+            struct candidate *cd = &cand[k];
+            if (cd->peer->blocks_in_flight >= P2P_MAX_BLOCKS_IN_FLIGHT ||
+                cd->has_up_to < bi->hdr.height)
+                continue;
+            if (r && r->avoid_peer == cd->peer->id)
+                continue;
+            if (!pick || cd->peer->blocks_in_flight < pick->peer->blocks_in_flight)
+                pick = cd;
+        }
+        if (!pick && r && r->avoid_peer >= 0) {
+            /* Nobody else has it: try the slow peer again. */
+            for (size_t k = 0; k < nc && !pick; k++)
+                if (cand[k].peer->id == r->avoid_peer &&
+                    cand[k].peer->blocks_in_flight < P2P_MAX_BLOCKS_IN_FLIGHT &&
+                    cand[k].has_up_to >= bi->hdr.height)
+                    pick = &cand[k];
+        }
+        if (!pick)
+            continue;
+        if (!r) {
+            if (!(r = calloc(1, sizeof(*r))))
+                break;
+            memcpy(r->hash, bi->hash, HASH_SIZE);
+            r->avoid_peer = -1;
+            if (!hmap_put(&p->block_requests, bi->hash, HASH_SIZE, r, NULL)) {
+                free(r);
+                break;
+            }
+        }
+        r->height = bi->hdr.height;
+        r->peer_id = pick->peer->id;
+        r->deadline_ms = now_ms + P2P_BLOCK_TIMEOUT_BASE_MS + 1000 * pick->peer->blocks_in_flight;
+        pick->peer->blocks_in_flight++;
+        pick->req[pick->nreq].type = P2P_INV_BLOCK;
+        memcpy(pick->req[pick->nreq].hash, bi->hash, HASH_SIZE);
+        pick->nreq++;
+    }
+    for (size_t k = 0; k < nc; k++) {
+        if (cand[k].nreq == 0)
+            continue;
+        struct wbuf w;
+        wbuf_init(&w);
+        p2p_msg_encode_inv(&w, cand[k].req, cand[k].nreq);
+        LOG_DEBUG(LOG_NET, "requesting %zu blocks from peer=%lld", cand[k].nreq,
+                  (long long)cand[k].peer->id);
+        peer_send(cand[k].peer, P2P_MSG_GETDATA, &w);
+        wbuf_free(&w);
+    }
+out:
+    for (size_t k = 0; cand && k < nc; k++)
+        free(cand[k].req);
+    free(cand);
+    free(missing);
+}
+
+void download_check_timeouts(struct p2p *p, uint64_t now_ms)
+{
+    struct chain *c = p->env.chain;
+    const struct hmap_slot *slot;
+    uint8_t (*drop)[HASH_SIZE] = NULL;
+    size_t ndrop = 0, cap = 0;
+    bool moved = false;
+
+    for (size_t i = 0; hmap_next(&p->block_requests, &i, &slot);) {
+        struct block_request *r = slot->val;
+        const struct block_index *bi = chain_lookup(c, r->hash);
+        if (!bi || (bi->status & (BLOCK_HAVE_DATA | BLOCK_FAILED | BLOCK_FAILED_CHILD))) {
+            if (ndrop == cap) {
+                size_t ncap = cap ? 2 * cap : 16;
+                void *d = realloc(drop, ncap * sizeof(*drop));
+                if (!d)
+                    break;
+                drop = d;
+                cap = ncap;
+            }
+            memcpy(drop[ndrop++], r->hash, HASH_SIZE);
+            continue;
+        }
+        if (r->peer_id >= 0 && now_ms > r->deadline_ms) {
+            LOG_DEBUG(LOG_NET, "block %llu from peer=%lld timed out; asking another peer",
+                      (unsigned long long)r->height, (long long)r->peer_id);
+            int64_t id = r->peer_id;
+            request_release(p, r);
+            r->avoid_peer = id;
+            moved = true;
+        }
+    }
+    for (size_t i = 0; i < ndrop; i++)
+        request_done(p, drop[i]);
+    free(drop);
+    if (moved)
+        download_schedule(p);
+}
+
+/* ---- Blocks ---- */
+
+static void held_remove(struct p2p *p, size_t i, struct held_block *out)
+{
+    *out = p->held[i];
+    p->held_bytes -= p->held[i].size;
+    p->held[i] = p->held[--p->n_held];
+}
+
+/* Keeps a body whose parent's body we lack; takes b. */
+static void hold(struct p2p *p, struct held_block *hb)
+{
+    if (is_held(p, hb->hash)) {
+        block_free(&hb->block);
+        return;
+    }
+    while (p->n_held > 0 &&
+           (p->n_held >= P2P_HELD_BLOCKS_MAX || p->held_bytes + hb->size > P2P_HELD_BYTES_MAX)) {
+        /* Make room by dropping the highest (least urgent), unless that is
+         * the newcomer. */
+        size_t hi = 0;
+        for (size_t i = 1; i < p->n_held; i++)
+            if (p->held[i].block.hdr.height > p->held[hi].block.hdr.height)
+                hi = i;
+        if (p->held[hi].block.hdr.height <= hb->block.hdr.height) {
+            block_free(&hb->block);
+            return;
+        }
+        struct held_block old;
+        held_remove(p, hi, &old);
+        block_free(&old.block);
+    }
+    if (!p->held) {
+        p->held = malloc(P2P_HELD_BLOCKS_MAX * sizeof(*p->held));
+        if (!p->held) {
+            block_free(&hb->block);
+            return;
+        }
+    }
+    p->held[p->n_held++] = *hb;
+    p->held_bytes += hb->size;
+}
+
+/* Processes one body; true when it was stored.  Takes hb->block. */
+static bool process_one(struct p2p *p, struct held_block *hb)
+{
+    struct validation v;
+    struct peer *peer = hb->peer_id >= 0 ? peer_by_id(p, hb->peer_id) : NULL;
+    bool ok = chain_process_block(p->env.chain, &hb->block, &v);
+
+    if (ok) {
+        const struct block_index *bi = chain_lookup(p->env.chain, hb->hash);
+        if (peer && bi) {
+            sync_peer_has(peer, bi);
+            peer->last_block = time_now();
+        }
+        block_free(&hb->block);
+        return true;
+    }
+    if (v.cls == VAL_PREMATURE && strcmp(v.reason, "prev-blk-not-stored") == 0) {
+        hold(p, hb);
+        return false;
+    }
+    if (v.cls != VAL_DUPLICATE)
+        LOG_DEBUG(LOG_NET, "block %llu from peer=%lld refused: %s %s",
+                  (unsigned long long)hb->block.hdr.height, (long long)hb->peer_id, v.reason,
+                  v.detail);
+    if (v.cls == VAL_PREMATURE && peer)
+        sync_send_getheaders(peer, NULL, hb->hash); /* unknown parent */
+    if (peer && sync_punishable(&v))
+        peer_misbehaving(peer, P2P_SCORE_INVALID, v.reason);
+    block_free(&hb->block);
+    return false;
+}
+
+/* Processes a body, then every held body that was waiting for one stored. */
+static void accept_block(struct p2p *p, struct held_block *first)
+{
+    uint8_t (*stored)[HASH_SIZE] = NULL;
+    size_t n = 0, cap = 0;
+    struct held_block cur = *first;
+
+    for (;;) {
+        if (process_one(p, &cur)) {
+            if (n == cap) {
+                size_t ncap = cap ? 2 * cap : 16;
+                void *s = realloc(stored, ncap * sizeof(*stored));
+                if (!s)
+                    break;
+                stored = s;
+                cap = ncap;
+            }
+            memcpy(stored[n++], cur.hash, HASH_SIZE);
+        }
+        bool found = false;
+        while (n > 0 && !found) {
+            for (size_t i = 0; i < p->n_held && !found; i++) {
+                if (memcmp(p->held[i].block.hdr.prev, stored[n - 1], HASH_SIZE) == 0) {
+                    held_remove(p, i, &cur);
+                    found = true;
+                }
+            }
+            if (!found)
+                n--;
+        }
+        if (!found)
+            break;
+    }
+    free(stored);
+}
+
+void download_on_block(struct peer *peer, const uint8_t *payload, size_t len)
+{
+    struct p2p *p = peer->p2p;
+    struct held_block hb = {.size = len, .peer_id = peer->id};
+
+    if (!p2p_msg_decode_block(payload, len, p->env.params->max_block_size, &hb.block)) {
+        peer_misbehaving(peer, P2P_SCORE_BAD_ENCODING, "bad-block-encoding");
+        return;
+    }
+    header_hash(&hb.block.hdr, hb.hash);
+    invset_add(&peer->known, hb.hash);
+    request_done(p, hb.hash);
+    if (sync_too_far_ahead(p, &hb.block.hdr)) {
+        LOG_DEBUG(LOG_NET, "peer=%lld: block at slot %llu is ahead of our clock; held back",
+                  (long long)peer->id, (unsigned long long)hb.block.hdr.slot);
+        block_free(&hb.block);
+        return;
+    }
+    accept_block(p, &hb);
+    /* Refill in batches rather than after every block. */
+    if (peer->blocks_in_flight <= P2P_MAX_BLOCKS_IN_FLIGHT / 2)
+        download_schedule(p);
+}
+
+void download_free(struct p2p *p)
+{
+    hmap_free(&p->block_requests, free);
+    for (size_t i = 0; i < p->n_held; i++)
+        block_free(&p->held[i].block);
+    free(p->held);
+    p->held = NULL;
+    p->n_held = p->held_bytes = 0;
+}
