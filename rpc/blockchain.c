@@ -214,8 +214,9 @@ static json_t *getchaintips(struct rpc_call *call)
     json_t *out = json_array();
     const struct block_index **tips = t.ok ? malloc((t.n + 1) * sizeof(*tips)) : NULL;
     size_t ntips = 0;
+    /* Blocks without children, and the active tip whatever follows it. */
     for (size_t i = 0; tips && i < t.n; i++)
-        if (!hmap_get(&t.parents, t.all[i]->hash, HASH_SIZE))
+        if (!hmap_get(&t.parents, t.all[i]->hash, HASH_SIZE) || t.all[i] == chain_tip(c))
             tips[ntips++] = t.all[i];
     if (tips)
         qsort(tips, ntips, sizeof(*tips), cmp_tip);
