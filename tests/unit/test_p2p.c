@@ -16,6 +16,8 @@
 #include "p2p/messages.h"
 #include "p2p/netaddr.h"
 #include "p2p/p2p.h"
+#include "rpc/net.h"
+#include "rpc/rpc.h"
 #include "state/builder.h"
 #include "state/chain.h"
 #include "state/mempool.h"
@@ -1989,6 +1991,209 @@ START_TEST(rpc_controls)
 }
 END_TEST
 
+
+/* ---- The Network RPC methods ---- */
+
+static json_t *rpc_call(const struct rpc_table *t, struct rpc_env *env, const char *method,
+                        json_t *args)
+{
+    int status;
+    json_t *req = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", 1, "method", method,
+                            "params", args ? args : json_array());
+    ck_assert_ptr_nonnull(req);
+    json_t *reply = rpc_execute(t, env, NULL, req, &status);
+    json_decref(req);
+    ck_assert_ptr_nonnull(reply);
+    return reply;
+}
+
+/* The result of a call that must succeed (a new reference). */
+static json_t *rpc_ok(const struct rpc_table *t, struct rpc_env *env, const char *method,
+                      json_t *args)
+{
+    json_t *reply = rpc_call(t, env, method, args);
+    json_t *err = json_object_get(reply, "error");
+    ck_assert_msg(!err || json_is_null(err), "%s failed: %s", method,
+                  err ? json_string_value(json_object_get(err, "message")) : "");
+    json_t *result = json_incref(json_object_get(reply, "result"));
+    json_decref(reply);
+    return result;
+}
+
+/* The error code of a call that must fail. */
+static int rpc_code(const struct rpc_table *t, struct rpc_env *env, const char *method,
+                    json_t *args)
+{
+    json_t *reply = rpc_call(t, env, method, args);
+    json_t *err = json_object_get(reply, "error");
+    ck_assert_msg(err && !json_is_null(err), "%s succeeded", method);
+    int code = (int)json_integer_value(json_object_get(err, "code"));
+    json_decref(reply);
+    return code;
+}
+
+START_TEST(rpc_network_methods)
+{
+    struct tnode a, b;
+    char addr_a[64];
+    struct rpc_table *t = rpc_table_new();
+    ck_assert_ptr_nonnull(t);
+    ck_assert(rpc_table_add(t, net_rpc_methods, net_rpc_methods_count));
+    node_open(&a, NULL, 0);
+    node_open(&b, NULL, 0);
+    node_address(&a, addr_a, sizeof(addr_a));
+    struct rpc_env env = {.params = &params, .chain = b.chain, .mempool = b.mp, .p2p = b.p2p,
+                          .lock = &b.lock};
+
+    /* Every method has full help. */
+    for (size_t i = 0; i < net_rpc_methods_count; i++) {
+        const struct rpc_method *m = &net_rpc_methods[i];
+        char *help = rpc_method_help(m);
+        ck_assert_ptr_nonnull(help);
+        ck_assert_str_eq(m->category, "Network");
+        ck_assert_ptr_nonnull(strstr(help, m->name));
+        ck_assert_ptr_nonnull(m->result);
+        ck_assert_ptr_nonnull(m->examples);
+        free(help);
+    }
+
+    /* addnode */
+    json_t *r = rpc_ok(t, &env, "addnode", json_pack("[s,s]", addr_a, "add"));
+    ck_assert(json_is_null(r));
+    json_decref(r);
+    ck_assert_int_eq(rpc_code(t, &env, "addnode", json_pack("[s,s]", addr_a, "add")),
+                     RPC_CLIENT_NODE_ALREADY_ADDED);
+    ck_assert_int_eq(rpc_code(t, &env, "addnode", json_pack("[s,s]", "10.0.0.9", "remove")),
+                     RPC_CLIENT_NODE_NOT_ADDED);
+    ck_assert_int_eq(rpc_code(t, &env, "addnode", json_pack("[s,s]", addr_a, "sometimes")),
+                     RPC_INVALID_PARAMETER);
+    ck_assert_int_eq(rpc_code(t, &env, "addnode", json_pack("[s,s]", "host.example", "add")),
+                     RPC_INVALID_PARAMETER);
+    wait_peers(&b, 1, 5000);
+    wait_peers(&a, 1, 5000);
+
+    /* getpeerinfo, getconnectioncount, getnetworkinfo */
+    r = rpc_ok(t, &env, "getpeerinfo", NULL);
+    ck_assert_uint_eq(json_array_size(r), 1);
+    json_t *p = json_array_get(r, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(p, "addr")), addr_a);
+    ck_assert(json_is_false(json_object_get(p, "inbound")));
+    ck_assert_str_eq(json_string_value(json_object_get(p, "connection_type")), "manual");
+    ck_assert_str_eq(json_string_value(json_object_get(p, "network")), "ipv4");
+    ck_assert_str_eq(json_string_value(json_object_get(p, "services")), "0000000000000001");
+    ck_assert_str_eq(json_string_value(json_object_get(p, "subver")), "/fmld:" PACKAGE_VERSION "/");
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "version")), P2P_PROTOCOL_VERSION);
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "banscore")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "startingheight")), 0);
+    ck_assert(json_is_array(json_object_get(p, "inflight")));
+    ck_assert(json_integer_value(json_object_get(p, "id")) >= 0);
+    json_t *per = json_object_get(p, "bytessent_per_msg");
+    ck_assert_int_gt(json_integer_value(json_object_get(per, "version")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(per, "version")),
+                     P2P_HEADER_SIZE + 4 + 8 + 8 + 26 + 26 + 8 + 1 + 12 + 8 + 32);
+    ck_assert_int_gt(json_integer_value(json_object_get(p, "bytesrecv")), 0);
+    ck_assert_int_gt(json_integer_value(json_object_get(p, "conntime")), 0);
+    json_decref(r);
+    r = rpc_ok(t, &env, "getconnectioncount", NULL);
+    ck_assert_int_eq(json_integer_value(r), 1);
+    json_decref(r);
+    r = rpc_ok(t, &env, "getnetworkinfo", NULL);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "connections")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "connections_out")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "protocolversion")), 1);
+    ck_assert(json_is_true(json_object_get(r, "networkactive")));
+    ck_assert_str_eq(json_string_value(json_object_get(r, "subversion")), "/fmld:" PACKAGE_VERSION "/");
+    uint64_t units;
+    ck_assert(json_amount_units(json_object_get(r, "relayfee"), &units));
+    ck_assert_uint_eq(units, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    json_decref(r);
+    r = rpc_ok(t, &env, "ping", NULL);
+    ck_assert(json_is_null(r));
+    json_decref(r);
+    run_for(200);
+    r = rpc_ok(t, &env, "getpeerinfo", NULL);
+    ck_assert(json_is_real(json_object_get(json_array_get(r, 0), "pingtime")));
+    json_decref(r);
+    r = rpc_ok(t, &env, "getnettotals", NULL);
+    ck_assert_int_gt(json_integer_value(json_object_get(r, "totalbytessent")), 0);
+    ck_assert_int_gt(json_integer_value(json_object_get(r, "totalbytesrecv")), 0);
+    ck_assert_int_gt(json_integer_value(json_object_get(r, "timemillis")), 1600000000000LL);
+    ck_assert(json_is_object(json_object_get(r, "uploadtarget")));
+    json_decref(r);
+
+    /* disconnectnode */
+    ck_assert_int_eq(rpc_code(t, &env, "disconnectnode", NULL), RPC_INVALID_PARAMETER);
+    ck_assert_int_eq(rpc_code(t, &env, "disconnectnode", json_pack("[s,i]", addr_a, 0)),
+                     RPC_INVALID_PARAMETER);
+    ck_assert_int_eq(rpc_code(t, &env, "disconnectnode", json_pack("[s,i]", "", 999)),
+                     RPC_CLIENT_NODE_NOT_CONNECTED);
+    ck_assert_int_eq(rpc_code(t, &env, "disconnectnode", json_pack("[s]", "10.9.9.9:1")),
+                     RPC_CLIENT_NODE_NOT_CONNECTED);
+    r = rpc_ok(t, &env, "addnode", json_pack("[s,s]", addr_a, "remove"));
+    json_decref(r);
+    r = rpc_ok(t, &env, "disconnectnode", json_pack("[s]", addr_a));
+    ck_assert(json_is_null(r));
+    json_decref(r);
+    run_for(300);
+    r = rpc_ok(t, &env, "getconnectioncount", NULL);
+    ck_assert_int_eq(json_integer_value(r), 0);
+    json_decref(r);
+
+    /* setban, listbanned, clearbanned */
+    r = rpc_ok(t, &env, "setban", json_pack("[s,s]", "192.168.0.0/16", "add"));
+    json_decref(r);
+    ck_assert_int_eq(rpc_code(t, &env, "setban", json_pack("[s,s]", "192.168.0.0/16", "add")),
+                     RPC_CLIENT_NODE_ALREADY_ADDED);
+    ck_assert_int_eq(rpc_code(t, &env, "setban", json_pack("[s,s]", "192.168.0.0/33", "add")),
+                     RPC_CLIENT_INVALID_IP_OR_SUBNET);
+    ck_assert_int_eq(rpc_code(t, &env, "setban", json_pack("[s,s]", "10.0.0.1", "remove")),
+                     RPC_CLIENT_INVALID_IP_OR_SUBNET);
+    ck_assert_int_eq(rpc_code(t, &env, "setban", json_pack("[s,s,i,b]", "10.0.0.1", "add", 1000, 1)),
+                     RPC_INVALID_PARAMETER);
+    ck_assert_int_eq(rpc_code(t, &env, "setban", json_pack("[s,s]", "10.0.0.1", "ban")),
+                     RPC_INVALID_PARAMETER);
+    r = rpc_ok(t, &env, "setban", json_pack("[s,s,i]", "10.0.0.1", "add", 60));
+    json_decref(r);
+    r = rpc_ok(t, &env, "listbanned", NULL);
+    ck_assert_uint_eq(json_array_size(r), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *e = json_array_get(r, i);
+        const char *addr = json_string_value(json_object_get(e, "address"));
+        int64_t duration = json_integer_value(json_object_get(e, "ban_duration"));
+        if (strcmp(addr, "10.0.0.1/32") == 0)
+            ck_assert_int_eq(duration, 60);
+        else
+            ck_assert_str_eq(addr, "192.168.0.0/16");
+        if (strcmp(addr, "192.168.0.0/16") == 0)
+            ck_assert_int_eq(duration, P2P_DEFAULT_BANTIME);
+        ck_assert_int_le(json_integer_value(json_object_get(e, "time_remaining")), duration);
+    }
+    json_decref(r);
+    r = rpc_ok(t, &env, "setban", json_pack("[s,s]", "10.0.0.1", "remove"));
+    json_decref(r);
+    r = rpc_ok(t, &env, "clearbanned", NULL);
+    json_decref(r);
+    r = rpc_ok(t, &env, "listbanned", NULL);
+    ck_assert_uint_eq(json_array_size(r), 0);
+    json_decref(r);
+
+    /* Without P2P: the bitcoind error, except for getnetworkinfo. */
+    env.p2p = NULL;
+    ck_assert_int_eq(rpc_code(t, &env, "getpeerinfo", NULL), RPC_CLIENT_P2P_DISABLED);
+    ck_assert_int_eq(rpc_code(t, &env, "getconnectioncount", NULL), RPC_CLIENT_P2P_DISABLED);
+    ck_assert_int_eq(rpc_code(t, &env, "setban", json_pack("[s,s]", "10.0.0.1", "add")),
+                     RPC_CLIENT_P2P_DISABLED);
+    r = rpc_ok(t, &env, "getnetworkinfo", NULL);
+    ck_assert(json_is_false(json_object_get(r, "networkactive")));
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "connections")), 0);
+    json_decref(r);
+
+    rpc_table_free(t);
+    node_close(&b);
+    node_close(&a);
+}
+END_TEST
+
 Suite *nodes_suite(void);
 Suite *nodes_suite(void)
 {
@@ -2003,6 +2208,7 @@ Suite *nodes_suite(void)
     tcase_add_test(tc, misbehaviour_scores);
     tcase_add_test(tc, handshake_rules_and_timeouts);
     tcase_add_test(tc, rpc_controls);
+    tcase_add_test(tc, rpc_network_methods);
     suite_add_tcase(s, tc);
     return s;
 }
