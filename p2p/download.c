@@ -40,14 +40,23 @@ static void request_done(struct p2p *p, const uint8_t hash[HASH_SIZE])
     }
 }
 
+/* Takes the request away from its peer: another peer gets it, or this one
+ * again after a pause when nobody else has the block. */
+static void request_avoid(struct p2p *p, struct block_request *r, uint64_t now_ms)
+{
+    int64_t id = r->peer_id;
+    request_release(p, r);
+    r->avoid_peer = id;
+    r->deadline_ms = now_ms + P2P_BLOCK_TIMEOUT_BASE_MS;
+}
+
 void download_on_notfound(struct peer *peer, const uint8_t hash[HASH_SIZE])
 {
     struct p2p *p = peer->p2p;
     struct block_request *r = hmap_get(&p->block_requests, hash, HASH_SIZE);
     if (!r || r->peer_id != peer->id)
         return;
-    request_release(p, r);
-    r->avoid_peer = peer->id;
+    request_avoid(p, r, time_mono_ms());
 }
 
 void download_peer_gone(struct peer *peer)
@@ -151,8 +160,8 @@ void download_schedule(struct p2p *p)
             if (!pick || cd->peer->blocks_in_flight < pick->peer->blocks_in_flight)
                 pick = cd;
         }
-        if (!pick && r && r->avoid_peer >= 0) {
-            /* Nobody else has it: try the slow peer again. */
+        if (!pick && r && r->avoid_peer >= 0 && now_ms >= r->deadline_ms) {
+            /* Nobody else has it: after a pause, try the same peer again. */
             for (size_t k = 0; k < nc && !pick; k++)
                 if (cand[k].peer->id == r->avoid_peer &&
                     cand[k].peer->blocks_in_flight < P2P_MAX_BLOCKS_IN_FLIGHT &&
@@ -223,9 +232,7 @@ void download_check_timeouts(struct p2p *p, uint64_t now_ms)
         if (r->peer_id >= 0 && now_ms > r->deadline_ms) {
             LOG_DEBUG(LOG_NET, "block %llu from peer=%lld timed out; asking another peer",
                       (unsigned long long)r->height, (long long)r->peer_id);
-            int64_t id = r->peer_id;
-            request_release(p, r);
-            r->avoid_peer = id;
+            request_avoid(p, r, now_ms);
             moved = true;
         }
     }

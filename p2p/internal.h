@@ -141,9 +141,9 @@ struct added_node {
 struct block_request {
     uint8_t hash[HASH_SIZE];
     uint64_t height;
-    int64_t peer_id;     /* -1: waiting for another peer after a timeout */
-    int64_t avoid_peer;  /* the peer that let it time out, or -1 */
-    uint64_t deadline_ms;
+    int64_t peer_id;     /* -1: waiting for another peer after a timeout or notfound */
+    int64_t avoid_peer;  /* the peer that timed out or had not got it, or -1 */
+    uint64_t deadline_ms; /* peer_id >= 0: answer due; else: avoid_peer may be asked again */
 };
 
 struct held_block {

@@ -96,7 +96,10 @@ void sync_send_getheaders(struct peer *peer, const struct block_index *from,
 
 void sync_handshake_done(struct peer *peer)
 {
-    sync_send_getheaders(peer, NULL, NULL);
+    /* From the block before our best header, so that a peer with the same
+     * chain answers with at least that header and we learn what it has. */
+    const struct block_index *best = chain_best_header(peer->p2p->env.chain);
+    sync_send_getheaders(peer, best->prev ? best->prev : best, NULL);
 }
 
 void sync_on_getheaders(struct peer *peer, const uint8_t *payload, size_t len)

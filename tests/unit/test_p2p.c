@@ -1610,6 +1610,75 @@ START_TEST(partition_heals_to_the_longer_branch)
 }
 END_TEST
 
+START_TEST(missing_and_stalled_blocks_move_to_another_peer)
+{
+    struct tnode a, b, c;
+    struct tpeer t;
+    struct wbuf w, got;
+    char addr_a[64];
+    struct block_header hdrs[2];
+
+    node_open(&a, NULL, 0);
+    produce(&a);
+    produce(&a);
+    node_address(&a, addr_a, sizeof(addr_a));
+    pthread_mutex_lock(&a.lock);
+    hdrs[0] = chain_at(a.chain, 1)->hdr;
+    hdrs[1] = chain_at(a.chain, 2)->hdr;
+    pthread_mutex_unlock(&a.lock);
+
+    /* A peer that announces headers, then says notfound: the blocks come
+     * from a at once. */
+    node_open(&b, NULL, 0);
+    tpeer_connect(&t, &b);
+    tpeer_handshake(&t, &b);
+    wbuf_init(&w);
+    p2p_msg_encode_headers(&w, hdrs, 2);
+    tpeer_send(&t, "headers", w.data, w.len);
+    wbuf_free(&w);
+    ck_assert(tpeer_wait(&t, "getdata", &got, 5000));
+    tpeer_send(&t, "notfound", got.data, got.len);
+    wbuf_free(&got);
+    pthread_mutex_lock(&b.lock);
+    ck_assert_int_eq(p2p_addnode(b.p2p, addr_a, P2P_ADDNODE_ONETRY), P2P_ADDNODE_OK);
+    pthread_mutex_unlock(&b.lock);
+    uint64_t start = now_ms();
+    wait_height(&b, 2, 5000);
+    ck_assert_uint_lt(now_ms() - start, 5000);
+    tpeer_close(&t);
+    node_close(&b);
+
+    /* A peer that announces headers and never sends the blocks: after the
+     * timeout they come from a. */
+    node_open(&c, NULL, 0);
+    tpeer_connect(&t, &c);
+    tpeer_handshake(&t, &c);
+    wbuf_init(&w);
+    p2p_msg_encode_headers(&w, hdrs, 2);
+    tpeer_send(&t, "headers", w.data, w.len);
+    wbuf_free(&w);
+    ck_assert(tpeer_wait(&t, "getdata", NULL, 5000));
+    start = now_ms();
+    struct p2p_peer_stats *v;
+    ck_assert_uint_eq(stats_of(&c, &v), 1);
+    ck_assert_uint_eq(v[0].n_inflight, 2);
+    ck_assert_uint_eq(v[0].inflight[0], 1);
+    ck_assert_uint_eq(v[0].inflight[1], 2);
+    free(v);
+    pthread_mutex_lock(&c.lock);
+    ck_assert_int_eq(p2p_addnode(c.p2p, addr_a, P2P_ADDNODE_ONETRY), P2P_ADDNODE_OK);
+    pthread_mutex_unlock(&c.lock);
+    wait_peers(&c, 2, 5000);
+    run_for(1000);
+    ck_assert_uint_eq(height_of(&c), 0); /* still waiting for the slow peer */
+    wait_height(&c, 2, 20000);
+    ck_assert_uint_ge(now_ms() - start, 9000);
+    tpeer_close(&t);
+    node_close(&c);
+    node_close(&a);
+}
+END_TEST
+
 START_TEST(bodies_out_of_order_and_honest_mistakes)
 {
     struct tnode a, b;
@@ -2204,6 +2273,7 @@ Suite *nodes_suite(void)
     tcase_add_test(tc, nodes_sync_relay_and_parallel_download);
     tcase_add_test(tc, partition_heals_to_the_longer_branch);
     tcase_add_test(tc, bodies_out_of_order_and_honest_mistakes);
+    tcase_add_test(tc, missing_and_stalled_blocks_move_to_another_peer);
     tcase_add_test(tc, garbage_gets_banned_honest_peers_stay);
     tcase_add_test(tc, misbehaviour_scores);
     tcase_add_test(tc, handshake_rules_and_timeouts);
