@@ -1040,6 +1040,8 @@ static uint8_t secrets[REGTEST_VALIDATORS][SECKEY_SIZE];
 static uint8_t pubs[REGTEST_VALIDATORS][PUBKEY_SIZE];
 static struct event_base *base;
 static struct event *pulse;
+/* The parameters the P2P layer of the next node sees (normally params). */
+static const struct chain_params *p2p_params = &params;
 
 struct tnode {
     char dir[256];
@@ -1118,7 +1120,7 @@ static void node_start_p2p(struct tnode *n, const char **connect, size_t n_conne
         o.peer_timeout = peer_timeout;
     if (ping_interval)
         o.ping_interval = ping_interval;
-    struct p2p_env env = {&params, n->chain, n->mp, &n->lock};
+    struct p2p_env env = {p2p_params, n->chain, n->mp, &n->lock};
     n->p2p = p2p_start(base, &o, &env, err, sizeof(err));
     ck_assert_msg(n->p2p != NULL, "p2p_start: %s", err);
     ck_assert_uint_ne(p2p_listen_port(n->p2p), 0);
@@ -1675,6 +1677,49 @@ START_TEST(missing_and_stalled_blocks_move_to_another_peer)
     ck_assert_uint_ge(now_ms() - start, 9000);
     tpeer_close(&t);
     node_close(&c);
+    node_close(&a);
+}
+END_TEST
+
+START_TEST(future_blocks_held_back_off_regtest)
+{
+    struct tnode a, b;
+    char addr_a[64];
+    /* b's P2P layer sees a network without regtest conveniences (its chain
+     * is the same regtest chain). */
+    struct chain_params strict = params;
+    strict.regtest_rules = false;
+
+    node_open(&a, NULL, 0);
+    produce(&a);
+    /* A block whose slot starts a million seconds from now. */
+    uint64_t future = time_now() + 1000000;
+    uint64_t slot = (future - params.genesis_time) / params.slot_seconds;
+    pthread_mutex_lock(&a.lock);
+    uint64_t gap = slot - chain_tip(a.chain)->hdr.slot;
+    pthread_mutex_unlock(&a.lock);
+    produce_gap(&a, gap);
+    ck_assert_uint_eq(height_of(&a), 2);
+
+    node_address(&a, addr_a, sizeof(addr_a));
+    const char *to_a[] = {addr_a};
+    p2p_params = &strict;
+    node_open(&b, to_a, 1);
+    p2p_params = &params;
+    wait_height(&b, 1, 10000);
+    run_for(1500);
+    /* Held back, and nobody punished for it. */
+    ck_assert_uint_eq(height_of(&b), 1);
+    struct p2p_peer_stats *v;
+    ck_assert_uint_eq(stats_of(&b, &v), 1);
+    ck_assert_int_eq(v[0].banscore, 0);
+    ck_assert_int_eq(v[0].synced_headers, 1);
+    free(v);
+    /* When the clock reaches the slot, the block is taken. */
+    time_set_mock(params_slot_start(&params, slot) - 10);
+    wait_height(&b, 2, 15000);
+    time_set_mock(0);
+    node_close(&b);
     node_close(&a);
 }
 END_TEST
@@ -2273,6 +2318,7 @@ Suite *nodes_suite(void)
     tcase_add_test(tc, nodes_sync_relay_and_parallel_download);
     tcase_add_test(tc, partition_heals_to_the_longer_branch);
     tcase_add_test(tc, bodies_out_of_order_and_honest_mistakes);
+    tcase_add_test(tc, future_blocks_held_back_off_regtest);
     tcase_add_test(tc, missing_and_stalled_blocks_move_to_another_peer);
     tcase_add_test(tc, garbage_gets_banned_honest_peers_stay);
     tcase_add_test(tc, misbehaviour_scores);
