@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "node/node.h"
+#include "p2p/p2p.h"
 #include "util/config.h"
 #include "util/fs.h"
 
@@ -17,12 +18,24 @@ static const char *const known_options[] = {
     "daemon", "printtoconsole", "debug", "logtimemicros",
     "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody",
-    "port", "listen", "bind", "connect", "addnode", "maxconnections",
     "regtestvalidator", "produceblocks",
     "maxmempool", "minrelaytxfee", "reindex",
     "wallet", "disablewallet", "walletfeerate",
     NULL,
 };
+
+/* The node's own options and the P2P layer's. */
+static const char **all_options(void)
+{
+    static const char *all[sizeof(known_options) / sizeof(known_options[0]) + 32];
+    size_t n = 0;
+    for (size_t i = 0; known_options[i]; i++)
+        all[n++] = known_options[i];
+    for (size_t i = 0; p2p_option_names[i] && n + 1 < sizeof(all) / sizeof(all[0]); i++)
+        all[n++] = p2p_option_names[i];
+    all[n] = NULL;
+    return all;
+}
 
 static void usage(void)
 {
@@ -50,6 +63,15 @@ static void usage(void)
            "  -rpcthreads=<n>         Worker threads (default 4)\n"
            "  -rpcworkqueue=<n>       Queued requests before 503 (default 64)\n"
            "  -rpcservertimeout=<s>   Idle connection timeout (default 30)\n"
+           "\nNetwork:\n"
+           "  -port=<port>            Listen for peers on <port> (main 8733, test 18733,\n"
+           "                          regtest 28733)\n"
+           "  -bind=<addr>            Bind to this address (repeatable; default all)\n"
+           "  -listen=<0|1>           Accept inbound connections (default 1, 0 with -connect)\n"
+           "  -connect=<ip:port>      Connect only to these peers (repeatable)\n"
+           "  -addnode=<ip:port>      Keep a connection to this peer (repeatable)\n"
+           "  -maxconnections=<n>     Peer connections at most (default 125)\n"
+           "  -bantime=<s>            Seconds a misbehaving peer stays banned (default 86400)\n"
            "\nValidator:\n"
            "  -regtestvalidator=<n>   Regtest: hold well-known validator key n (0..3, default 0)\n"
            "                          or none\n"
@@ -100,8 +122,9 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
     cfg = config_new();
-    if (!cfg || !config_parse_args(cfg, argc, argv, &first, err, sizeof(err)) ||
-        !config_check_args(cfg, known_options, err, sizeof(err))) {
+    const char **known = all_options();
+    if (!cfg || !known || !config_parse_args(cfg, argc, argv, &first, err, sizeof(err)) ||
+        !config_check_args(cfg, known, err, sizeof(err))) {
         fprintf(stderr, "Error: %s\n", err[0] ? err : "out of memory");
         config_free(cfg);
         return EXIT_FAILURE;
@@ -130,8 +153,7 @@ int main(int argc, char **argv)
     char *conf = base ? config_conf_path(cfg, base) : NULL;
     bool ok = conf && config_read_file(cfg, conf, NULL, err, sizeof(err)) &&
               config_get_chain(cfg, chain, sizeof(chain), err, sizeof(err)) &&
-              config_set_section(cfg, chain) &&
-              config_check_args(cfg, known_options, err, sizeof(err));
+              config_set_section(cfg, chain) && config_check_args(cfg, known, err, sizeof(err));
     free(conf);
     free(base);
     if (!ok) {

@@ -6,7 +6,9 @@
 #include "node/evidence.h"
 #include "node/genesisfile.h"
 #include "node/producer.h"
+#include "p2p/p2p.h"
 #include "rpc/methods.h"
+#include "rpc/net.h"
 #include "rpc/rpc.h"
 #include "rpc/server.h"
 #include "state/chain.h"
@@ -172,6 +174,21 @@ static bool start_wallets(struct node *n, char *err, size_t errlen)
     return wallets_attach(n->wallets, n->chain, n->mempool, err, errlen);
 }
 
+/* P2P on the node's event loop; p2p_start takes the node lock itself. */
+static bool start_p2p(struct node *n, char *err, size_t errlen)
+{
+    struct p2p_options o;
+    struct p2p_env env = {&n->params, n->chain, n->mempool, &n->lock};
+    p2p_options_init(&o);
+    if (!p2p_options_from_config(&o, n->cfg, n->params.p2p_port, n->datadir, err, errlen))
+        return false;
+    n->p2p = p2p_start(n->base, &o, &env, err, errlen);
+    p2p_options_clear(&o);
+    if (n->p2p)
+        log_printf("P2P listening on port %u", (unsigned)p2p_listen_port(n->p2p));
+    return n->p2p != NULL;
+}
+
 static bool start_rpc(struct node *n, char *err, size_t errlen)
 {
     struct rpc_server_options opts;
@@ -182,6 +199,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
         !rpc_table_add(n->rpc_table, rawtx_rpc_methods, rawtx_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, mining_rpc_methods, mining_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, staking_rpc_methods, staking_rpc_methods_count) ||
+        !rpc_table_add(n->rpc_table, net_rpc_methods, net_rpc_methods_count) ||
         (n->wallets && !rpc_table_add(n->rpc_table, wallet_rpc_methods, wallet_rpc_methods_count)) ||
         (n->wallets && !rpc_table_add(n->rpc_table, wallet_staking_rpc_methods,
                                       wallet_staking_rpc_methods_count)))
@@ -192,6 +210,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
         .chain = n->chain,
         .mempool = n->mempool,
         .wallets = n->wallets,
+        .p2p = n->p2p,
         .lock = &n->lock,
         .start_time = n->start_time,
         .datadir = n->datadir,
@@ -286,7 +305,7 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     }
     signal(SIGPIPE, SIG_IGN);
 
-    if (!start_rpc(n, err, errlen))
+    if (!start_p2p(n, err, errlen) || !start_rpc(n, err, errlen))
         return false;
     n->producer = producer_start(n, err, errlen);
     if (!n->producer && err[0])
@@ -308,6 +327,9 @@ void node_stop(struct node *n)
     if (n->rpc)
         rpc_server_stop(n->rpc);
     n->rpc = NULL;
+    if (n->p2p)
+        p2p_stop(n->p2p);
+    n->p2p = NULL;
     pthread_mutex_lock(&n->lock);
     evidence_unwatch(n);
     wallets_free(n->wallets);

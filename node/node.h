@@ -23,6 +23,7 @@ struct wallets;
 struct rpc_table;
 struct rpc_server;
 struct producer;
+struct p2p;
 
 struct node {
     struct config *cfg;
@@ -35,6 +36,7 @@ struct node {
     struct rpc_server *rpc;
     struct rpc_env env;
     struct producer *producer;
+    struct p2p *p2p;
     pthread_mutex_t lock;
     struct event_base *base;
     struct event *signals[3];

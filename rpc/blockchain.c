@@ -30,7 +30,7 @@ static json_t *getblockchaininfo(struct rpc_call *call)
     chain_state_root(c, root);
     json_object_set_new(o, "chain", json_string(p->name));
     json_object_set_new(o, "blocks", json_integer((json_int_t)tip->hdr.height));
-    json_object_set_new(o, "headers", json_integer((json_int_t)tip->hdr.height));
+    json_object_set_new(o, "headers", json_integer((json_int_t)chain_best_header(c)->hdr.height));
     json_object_set_new(o, "bestblockhash", json_hash(tip->hash));
     json_object_set_new(o, "slot", json_integer((json_int_t)tip->hdr.slot));
     json_object_set_new(o, "epoch", json_integer((json_int_t)params_epoch_of(p, tip->hdr.slot)));

@@ -122,7 +122,8 @@ class TestNode:
     def args(self, extra):
         chain_arg = {"regtest": ["-regtest"], "test": ["-testnet"]}.get(self.chain, [])
         return [FMLD] + chain_arg + ["-datadir=" + self.datadir, "-port=%d" % self.port,
-                                     "-rpcport=%d" % self.rpcport, "-debug=1"] + self.extra_args + list(extra)
+                                     "-bind=127.0.0.1", "-rpcport=%d" % self.rpcport,
+                                     "-debug=1"] + self.extra_args + list(extra)
 
     def start(self, extra_args=(), wait=True):
         assert self.process is None, "node %d already running" % self.index
