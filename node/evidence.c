@@ -5,6 +5,7 @@
 #include "state/chain.h"
 #include "util/log.h"
 #include "wallet/staker.h"
+#include "wallet/wallet.h"
 
 static void on_double_proposal(void *arg, const struct block_header *first,
                                const struct block_header *second)
@@ -14,6 +15,12 @@ static void on_double_proposal(void *arg, const struct block_header *first,
     struct wbuf w;
     uint8_t txid[HASH_SIZE];
     char err[256], hex[2 * HASH_SIZE + 1];
+    struct wallet *own;
+    if (n->wallets && wallets_find_key(n->wallets, first->proposer, &own)) {
+        log_printf("Double proposal at slot %llu by our own validator key: not reporting it "
+                   "(other nodes will)", (unsigned long long)first->slot);
+        return;
+    }
     if (!n->wallets || !n->mempool) {
         log_printf("Double proposal seen at slot %llu; no wallet to report it from",
                    (unsigned long long)first->slot);

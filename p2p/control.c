@@ -261,6 +261,14 @@ bool p2p_list_banned(struct p2p *p, struct p2p_ban_info **out, size_t *n)
     return true;
 }
 
+void p2p_announce_block(struct p2p *p, const uint8_t hash[HASH_SIZE])
+{
+    if (p->n_announce >= P2P_ANNOUNCE_QUEUE_MAX)
+        return;
+    memcpy(p->announce_queue[p->n_announce++], hash, HASH_SIZE);
+    p2p_wakeup(p);
+}
+
 void p2p_ping_all(struct p2p *p)
 {
     p->pings_requested = true;

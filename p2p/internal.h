@@ -21,6 +21,9 @@
 #include "p2p/p2p.h"
 #include "util/hmap.h"
 
+/* Competing blocks queued for announcement at most at once. */
+#define P2P_ANNOUNCE_QUEUE_MAX 16
+
 struct bufferevent;
 struct event;
 struct evconnlistener;
@@ -204,6 +207,9 @@ struct p2p {
     uint8_t (*tx_queue)[HASH_SIZE];
     size_t n_tx_queue;
     bool tip_changed;
+    /* Blocks off the active chain to announce (p2p_announce_block). */
+    uint8_t announce_queue[P2P_ANNOUNCE_QUEUE_MAX][HASH_SIZE];
+    size_t n_announce;
     bool pings_requested;
     struct invset recent_rejects;
     struct hmap tx_requests;    /* txid -> struct tx_request */

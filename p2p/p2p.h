@@ -183,5 +183,8 @@ bool p2p_list_banned(struct p2p *p, struct p2p_ban_info **out, size_t *n)
 /* Sends a ping to every connected peer (the ping time shows in
  * getpeerinfo once answered). */
 void p2p_ping_all(struct p2p *p);
+/* Announces a stored block to every peer even when it is not our tip (a
+ * competing block a test made, so that peers see both of a double proposal). */
+void p2p_announce_block(struct p2p *p, const uint8_t hash[HASH_SIZE]);
 
 #endif

@@ -374,6 +374,13 @@ static void announce_txs_to(struct peer *peer, const uint8_t (*txids)[HASH_SIZE]
 
 void relay_announce(struct p2p *p)
 {
+    for (size_t i = 0; i < p->n_announce; i++) {
+        const struct block_index *bi = chain_lookup(p->env.chain, p->announce_queue[i]);
+        for (struct peer *peer = p->peers; bi && peer; peer = peer->next)
+            if (peer->handshake_done && !peer->disconnect)
+                announce_tip_to(peer, bi);
+    }
+    p->n_announce = 0;
     if (p->tip_changed) {
         const struct block_index *tip = chain_tip(p->env.chain);
         p->tip_changed = false;

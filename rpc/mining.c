@@ -5,6 +5,7 @@
 #include "util/log.h"
 #include "util/time.h"
 #include "consensus/accounts.h"
+#include "p2p/p2p.h"
 #include "state/mempool.h"
 #include "wallet/staker.h"
 #include "wallet/wallet.h"
@@ -111,6 +112,9 @@ static json_t *generateconflict(struct rpc_call *call)
     block_free(&b);
     if (!ok)
         return rpc_error(call, RPC_MISC_ERROR, "The conflicting block was refused: %s", v.reason);
+    /* It is not our tip, so tell peers about it explicitly. */
+    if (env->p2p)
+        p2p_announce_block(env->p2p, hash);
     json_t *o = json_object();
     json_object_set_new(o, "tip", json_hash(tip_hash));
     json_object_set_new(o, "conflict", json_hash(hash));
