@@ -323,6 +323,42 @@ class FMLTestFramework:
         print("---- end ----")
 
 
+def connect_nodes(a, b):
+    """a opens one connection to b (no automatic reconnection)."""
+    a.addnode("127.0.0.1:%d" % b.port, "onetry")
+    wait_until(lambda: any(p["addr"] == "127.0.0.1:%d" % b.port and p.get("version")
+                           for p in a.getpeerinfo()), what="connection %d->%d" % (a.index, b.index))
+
+
+def disconnect_nodes(a, b):
+    """Drops every connection between a and b."""
+    for x, y in ((a, b), (b, a)):
+        for p in x.getpeerinfo():
+            if p["addr"] == "127.0.0.1:%d" % y.port or p.get("addrbind", "").endswith(":%d" % y.port):
+                try:
+                    x.disconnectnode("", p["id"])
+                except Exception:
+                    pass
+    wait_until(lambda: not any(p["addr"] == "127.0.0.1:%d" % b.port for p in a.getpeerinfo()) and
+               not any(p["addr"] == "127.0.0.1:%d" % a.port for p in b.getpeerinfo()),
+               what="disconnection %d-%d" % (a.index, b.index))
+
+
+def sync_blocks(nodes, timeout=60):
+    """Waits until all nodes have the same tip."""
+    def same():
+        tips = [n.getbestblockhash() for n in nodes]
+        return len(set(tips)) == 1
+    wait_until(same, timeout=timeout, interval=0.1, what="block sync")
+
+
+def sync_mempools(nodes, timeout=60):
+    def same():
+        pools = [sorted(n.getrawmempool()) for n in nodes]
+        return all(p == pools[0] for p in pools)
+    wait_until(same, timeout=timeout, interval=0.1, what="mempool sync")
+
+
 def satoshi(amount):
     """FML (Decimal or str) to base units."""
     return int(Decimal(str(amount)) * 100000000)
