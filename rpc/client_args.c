@@ -34,6 +34,8 @@ static const struct {
     {"keypoolrefill", 0, "newsize"},
     {"rescanblockchain", 0, "start_height"},
     {"registervalidator", 2, "commission_bps"},
+    {"importvalidatorkey", 1, "onion_generation"},
+    {"importvalidatorkey", 2, "onion_length"},
 };
 
 bool rpc_client_arg_is_json(const char *method, size_t index, const char *name)

@@ -208,7 +208,50 @@ static json_t *undelegate(struct rpc_call *call)
     return res;
 }
 
+static json_t *importvalidatorkey(struct rpc_call *call)
+{
+    struct wallet *w = rpcw_wallet(call);
+    size_t len;
+    char err[256];
+    uint8_t pub[PUBKEY_SIZE], seed[HASH_SIZE], commit[HASH_SIZE];
+    if (!w || !rpcw_unlocked(call, w))
+        return NULL;
+    const uint8_t *sec = rpc_hex(call, 0, &len);
+    uint64_t generation = rpc_uint(call, 1, 0);
+    uint64_t length = rpc_uint(call, 2, ONION_LENGTH_DEFAULT);
+    if (!sec || len != SECKEY_SIZE || !key_pubkey(pub, sec))
+        return rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY, "Invalid private key");
+    if (length == 0 || length > WALLET_ONION_MAX)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "onion_length must be 1..%d", WALLET_ONION_MAX);
+    if (!wallet_import_validator_key(w, sec, generation, length, rpc_str(call, 3, "validator"), err,
+                                     sizeof(err)))
+        return rpc_error(call, RPC_WALLET_ERROR, "%s", err);
+    randao_onion_seed(seed, sec, generation);
+    randao_onion(commit, seed, length);
+    sodium_memzero(seed, sizeof(seed));
+    json_t *o = json_object();
+    json_object_set_new(o, "address", json_address(rpc_env(call)->params, pub));
+    json_object_set_new(o, "pubkey", json_hex(pub, PUBKEY_SIZE));
+    json_object_set_new(o, "randao_commit", json_hash(commit));
+    return o;
+}
+
 const struct rpc_method wallet_staking_rpc_methods[] = {
+    {
+        .category = "Wallet",
+        .name = "importvalidatorkey",
+        .handler = importvalidatorkey,
+        .summary = "Adds a validator's key with the parameters of its RANDAO hash onion, so "
+                   "the node can propose with it (for the validators of a custom genesis "
+                   "file, whose commitment is H^onion_length(onion seed), see "
+                   "doc/protocol.md 9.2).  Returns the commitment to put in a genesis file.",
+        .args = {{"privkey", RPC_HEX, true, NULL, "The secret key (64 hex digits)"},
+                 {"onion_generation", RPC_UINT, false, "0", "Which onion of the key"},
+                 {"onion_length", RPC_UINT, false, "10000000", "Layers of the onion"},
+                 {"label", RPC_STR, false, "\"validator\"", "A label for the address"}},
+        .result = "{\"address\": \"str\", \"pubkey\": \"hex\", \"randao_commit\": \"hex\"}",
+        .examples = "fml-cli importvalidatorkey <64 hex> 0 100000",
+    },
     {
         .category = "Wallet",
         .name = "registervalidator",
