@@ -39,6 +39,11 @@ enum tx_type {
     TX_DELEGATE = 5,
     TX_UNDELEGATE = 6,
     TX_EVIDENCE = 7,
+    TX_FL_TASK_CREATE = 16,
+    TX_FL_JOIN = 17,
+    TX_FL_UPDATE = 18,
+    TX_FL_VOTE_COMMIT = 19,
+    TX_FL_VOTE_REVEAL = 20,
 };
 
 struct tx {

@@ -2,6 +2,7 @@
  * the compiler list the places that must learn it). */
 #include "consensus/txtypes.h"
 #include "consensus/accounts.h"
+#include "consensus/fltx.h"
 #include "consensus/stakingtx.h"
 
 #include <string.h>
@@ -16,6 +17,11 @@ const char *txtype_name(uint8_t type)
     case TX_DELEGATE: return "delegate";
     case TX_UNDELEGATE: return "undelegate";
     case TX_EVIDENCE: return "evidence";
+    case TX_FL_TASK_CREATE: return "fl_task_create";
+    case TX_FL_JOIN: return "fl_join";
+    case TX_FL_UPDATE: return "fl_update";
+    case TX_FL_VOTE_COMMIT: return "fl_vote_commit";
+    case TX_FL_VOTE_REVEAL: return "fl_vote_reveal";
     }
     return NULL;
 }
@@ -41,6 +47,11 @@ bool txtype_check_payload(const struct tx *tx, const struct chain_params *params
     case TX_DELEGATE: return delegate_check(tx, params, v);
     case TX_UNDELEGATE: return undelegate_check(tx, params, v);
     case TX_EVIDENCE: return evidence_check(tx, params, v);
+    case TX_FL_TASK_CREATE: return fl_task_create_check(tx, params, v);
+    case TX_FL_JOIN: return fl_join_check(tx, params, v);
+    case TX_FL_UPDATE: return fl_update_check(tx, params, v);
+    case TX_FL_VOTE_COMMIT: return fl_vote_commit_check(tx, params, v);
+    case TX_FL_VOTE_REVEAL: return fl_vote_reveal_check(tx, params, v);
     }
     return val_failf(v, VAL_CONSENSUS, "bad-txns-type", "unknown type %u", tx->type);
 }

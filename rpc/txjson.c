@@ -1,6 +1,7 @@
 /* The payload of each transaction type as JSON (switch over enum tx_type, no
  * default: a new type must say how it shows). */
 #include "consensus/accounts.h"
+#include "consensus/fltx.h"
 #include "consensus/stakingtx.h"
 #include "rpc/util.h"
 
@@ -56,6 +57,85 @@ json_t *tx_payload_to_json(const struct chain_params *p, const struct tx *tx)
         json_object_set_new(o, "slot", json_integer((json_int_t)e.a.slot));
         json_object_set_new(o, "block_a", json_hash(ha));
         json_object_set_new(o, "block_b", json_hash(hb));
+        return o;
+    }
+    case TX_FL_TASK_CREATE: {
+        struct fl_task_params t;
+        uint8_t id[HASH_SIZE];
+        if (!fl_task_create_decode(&t, tx->payload, tx->payload_len))
+            break;
+        tx_txid(tx, id);
+        json_object_set_new(o, "task", json_hash(id));
+        const char *kind = fl_model_kind_name(t.spec.kind);
+        json_object_set_new(o, "model", kind ? json_string(kind) : json_integer(t.spec.kind));
+        json_t *sizes = json_array();
+        for (uint32_t i = 0; i < t.spec.n_sizes; i++)
+            json_array_append_new(sizes, json_integer(t.spec.sizes[i]));
+        json_object_set_new(o, "sizes", sizes);
+        json_object_set_new(o, "normalized_inputs", json_integer(t.spec.n_norm));
+        json_object_set_new(o, "initial_weights", json_integer((json_int_t)t.n_init));
+        json_object_set_new(o, "rounds", json_integer(t.rounds));
+        json_object_set_new(o, "min_participants", json_integer(t.min_participants));
+        json_object_set_new(o, "max_participants", json_integer(t.max_participants));
+        json_object_set_new(o, "min_stake", json_amount(t.min_stake));
+        json_object_set_new(o, "proposer_fraction_bps", json_integer(t.proposer_fraction_bps));
+        json_object_set_new(o, "join_blocks", json_integer(t.join_blocks));
+        json_object_set_new(o, "submit_blocks", json_integer(t.submit_blocks));
+        json_object_set_new(o, "commit_blocks", json_integer(t.commit_blocks));
+        json_object_set_new(o, "reveal_blocks", json_integer(t.reveal_blocks));
+        const char *agg = fl_aggregator_name(t.aggregator);
+        json_object_set_new(o, "aggregator", agg ? json_string(agg) : json_integer(t.aggregator));
+        json_object_set_new(o, "trim_k", json_integer(t.trim_k));
+        json_object_set_new(o, "slash_bps", json_integer(t.slash_bps));
+        json_object_set_new(o, "voter_reward_bps", json_integer(t.voter_reward_bps));
+        json_object_set_new(o, "reward_pool", json_amount(t.reward_pool));
+        json_t *allow = json_array();
+        for (uint64_t i = 0; i < t.n_allow; i++)
+            json_array_append_new(allow, json_address(p, t.allow + i * PUBKEY_SIZE));
+        json_object_set_new(o, "allowlist", allow);
+        return o;
+    }
+    case TX_FL_JOIN: {
+        struct fl_join j;
+        if (!fl_join_decode(&j, tx->payload, tx->payload_len))
+            break;
+        json_object_set_new(o, "task", json_hash(j.task));
+        json_object_set_new(o, "stake", json_amount(j.stake));
+        return o;
+    }
+    case TX_FL_UPDATE: {
+        struct fl_update u;
+        uint8_t h[HASH_SIZE];
+        if (!fl_update_decode(&u, tx->payload, tx->payload_len))
+            break;
+        fl_model_hash(h, u.weights, (size_t)u.n);
+        json_object_set_new(o, "task", json_hash(u.task));
+        json_object_set_new(o, "round", json_integer(u.round));
+        json_object_set_new(o, "weights", json_integer((json_int_t)u.n));
+        json_object_set_new(o, "model_hash", json_hash(h));
+        return o;
+    }
+    case TX_FL_VOTE_COMMIT: {
+        struct fl_vote_commit c;
+        if (!fl_vote_commit_decode(&c, tx->payload, tx->payload_len))
+            break;
+        json_object_set_new(o, "task", json_hash(c.task));
+        json_object_set_new(o, "round", json_integer(c.round));
+        json_object_set_new(o, "commitment", json_hash(c.commitment));
+        return o;
+    }
+    case TX_FL_VOTE_REVEAL: {
+        struct fl_vote_reveal r;
+        char metric[FL_Q16_DEC_MAX];
+        if (!fl_vote_reveal_decode(&r, tx->payload, tx->payload_len))
+            break;
+        fl_q16_format(r.metric, metric);
+        json_object_set_new(o, "task", json_hash(r.task));
+        json_object_set_new(o, "round", json_integer(r.round));
+        json_object_set_new(o, "vote", json_integer(r.vote));
+        json_object_set_new(o, "metric", json_string(metric));
+        json_object_set_new(o, "metric_q16", json_integer(r.metric));
+        json_object_set_new(o, "salt", json_hash(r.salt));
         return o;
     }
     }

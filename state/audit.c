@@ -2,6 +2,7 @@
 #include "state/audit.h"
 #include "consensus/accounts.h"
 #include "consensus/emission.h"
+#include "consensus/fl.h"
 #include "consensus/staking.h"
 #include "state/chain.h"
 #include "state/staking.h"
@@ -57,6 +58,23 @@ static bool visit(void *arg, const uint8_t *key, size_t klen, const uint8_t *val
         unbonding_list_free(&l);
         break;
     }
+    case 'f': {
+        /* FL tasks hold funds in their reward pools and participant stakes;
+         * rewards come out of the task's own pool, so they are no emission
+         * and stay out of "paid". */
+        struct fl_status st;
+        struct fl_participant p;
+        if (klen == FL_KEY_TASK_SIZE && key[1] == 'S') {
+            if (!fl_status_decode(&st, val, vlen))
+                return s->ok = false;
+            add(s, &a->fl_pools, st.pool);
+        } else if (klen == FL_KEY_PART_SIZE && key[1] == 'P') {
+            if (!fl_participant_decode(&p, val, vlen))
+                return s->ok = false;
+            add(s, &a->fl_stakes, p.stake);
+        }
+        break;
+    }
     default:
         break;
     }
@@ -84,7 +102,8 @@ bool supply_audit(struct chain *c, struct supply_audit *out)
     out->paid = st.paid;
     out->burned = st.burned;
     unsigned __int128 held = (unsigned __int128)out->balances + out->self_stake + out->delegated +
-                             out->banks + out->unbonding + out->pools;
+                             out->banks + out->unbonding + out->pools + out->fl_pools +
+                             out->fl_stakes;
     out->supply_ok = held == out->supply;
     out->rewards_ok = (unsigned __int128)out->minted + out->fees ==
                       (unsigned __int128)out->paid + out->pools + out->banks;

@@ -2,6 +2,7 @@
  * is, to check the supply and reward conservation invariants:
  *
  *   supply = balances + self-stakes + delegations + banks + unbonding + pools
+ *            + FL task pools + FL participant stakes
  *   minted + fees = paid + pools + banks
  *
  * O(state size): for tests and the getsupplyinfo RPC, never for consensus. */
@@ -21,6 +22,8 @@ struct supply_audit {
     uint64_t banks;
     uint64_t unbonding;
     uint64_t pools;
+    uint64_t fl_pools;  /* reward pools locked in FL tasks ('f' 'S') */
+    uint64_t fl_stakes; /* stakes locked in FL tasks ('f' 'P') */
     uint64_t minted, fees, paid, burned; /* gstats */
     uint64_t accounts, validators, delegations;
     bool supply_ok;

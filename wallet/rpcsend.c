@@ -52,6 +52,14 @@ static void tx_flow(const struct tx *tx, struct flow *f)
         /* Staking moves funds between the sender's balance and stake; no
          * one else is paid. */
         return;
+    case TX_FL_TASK_CREATE:
+    case TX_FL_JOIN:
+    case TX_FL_UPDATE:
+    case TX_FL_VOTE_COMMIT:
+    case TX_FL_VOTE_REVEAL:
+        /* FL locks funds in a task (reward pool, stake); its rewards and
+         * refunds are credited by the chain, not by a transaction. */
+        return;
     }
 }
 

@@ -285,6 +285,11 @@ bool wallet_tx_is_mine(const struct wallet *w, const struct tx *tx)
     case TX_VALIDATOR_REGISTER:
     case TX_STAKE_ADD:
     case TX_UNBOND:
+    case TX_FL_TASK_CREATE:
+    case TX_FL_JOIN:
+    case TX_FL_UPDATE:
+    case TX_FL_VOTE_COMMIT:
+    case TX_FL_VOTE_REVEAL:
         return false;
     }
     return false;

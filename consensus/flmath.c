@@ -1,0 +1,313 @@
+/* FL Alliance formulas (see fl.h): Q16.16, model hashes, vote commitments,
+ * the role draw, the aggregators and the reward arithmetic.  Integer only;
+ * nothing here depends on the order of its inputs where fl.h says so. */
+#include "consensus/amount.h"
+#include "consensus/fl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Q16.16 ---- */
+
+int64_t fl_div_round(__int128 num, uint64_t den)
+{
+    /* Round half away from zero on the magnitude: floor((|num| + floor(den/2)) / den). */
+    unsigned __int128 mag = num < 0 ? (unsigned __int128)(-num) : (unsigned __int128)num;
+    unsigned __int128 q = (mag + den / 2) / den;
+    return num < 0 ? -(int64_t)q : (int64_t)q;
+}
+
+void fl_q16_format(int32_t q, char out[FL_Q16_DEC_MAX])
+{
+    int64_t v = q;
+    uint64_t a = (uint64_t)(v < 0 ? -v : v);
+    /* 10^16 / 2^16 = 152587890625, so frac x that is the exact decimal. */
+    uint64_t frac = (a & 0xffff) * UINT64_C(152587890625);
+    int n = snprintf(out, FL_Q16_DEC_MAX, "%s%llu", v < 0 ? "-" : "",
+                     (unsigned long long)(a >> 16));
+    if (frac == 0)
+        return;
+    char digits[17];
+    snprintf(digits, sizeof(digits), "%016llu", (unsigned long long)frac);
+    int len = 16;
+    while (len > 0 && digits[len - 1] == '0')
+        len--;
+    digits[len] = '\0';
+    snprintf(out + n, (size_t)(FL_Q16_DEC_MAX - n), ".%s", digits);
+}
+
+#define Q16_PARSE_MAX_FRACTION 30
+
+bool fl_q16_parse(const char *s, int32_t *out)
+{
+    bool neg = false;
+    uint64_t ipart = 0;
+    unsigned __int128 frac = 0, scale = 1;
+    int idigits = 0, fdigits = 0;
+    if (*s == '-') {
+        neg = true;
+        s++;
+    }
+    for (; *s >= '0' && *s <= '9'; s++, idigits++) {
+        ipart = ipart * 10 + (uint64_t)(*s - '0');
+        if (ipart > 65536)
+            return false;
+    }
+    if (*s == '.') {
+        s++;
+        for (; *s >= '0' && *s <= '9'; s++, fdigits++) {
+            if (fdigits >= Q16_PARSE_MAX_FRACTION)
+                return false;
+            frac = frac * 10 + (unsigned)(*s - '0');
+            scale *= 10;
+        }
+        if (fdigits == 0)
+            return false;
+    }
+    if (*s != '\0' || idigits + fdigits == 0)
+        return false;
+    /* |q| = ipart x 65536 + round(frac x 65536 / scale), half up. */
+    unsigned __int128 f = (frac * 65536 * 2 + scale) / (2 * scale);
+    unsigned __int128 mag = (unsigned __int128)ipart * 65536 + f;
+    if (mag > (neg ? (unsigned __int128)1 << 31 : (unsigned __int128)INT32_MAX))
+        return false;
+    *out = neg ? (int32_t)(-(int64_t)mag) : (int32_t)mag;
+    return true;
+}
+
+/* ---- hashes ---- */
+
+void fl_model_hash(uint8_t out[HASH_SIZE], const uint8_t *weights, size_t n)
+{
+    hash_tagged(out, HTAG_FLMODEL, weights, n * 4);
+}
+
+void fl_vote_commitment(uint8_t out[HASH_SIZE], const uint8_t task[FL_TASK_ID_SIZE],
+                        uint32_t round, const uint8_t voter[PUBKEY_SIZE], int8_t vote,
+                        int32_t metric, const uint8_t salt[32])
+{
+    uint8_t buf[FL_TASK_ID_SIZE + 4 + PUBKEY_SIZE + 1 + 4 + 32], *p = buf;
+    memcpy(p, task, FL_TASK_ID_SIZE);
+    p += FL_TASK_ID_SIZE;
+    write_le32(p, round);
+    p += 4;
+    memcpy(p, voter, PUBKEY_SIZE);
+    p += PUBKEY_SIZE;
+    *p++ = (uint8_t)vote;
+    write_le32(p, (uint32_t)metric);
+    p += 4;
+    memcpy(p, salt, 32);
+    hash_tagged(out, HTAG_FLVOTE, buf, sizeof(buf));
+}
+
+/* ---- roles ---- */
+
+uint32_t fl_proposer_count(uint32_t n, uint16_t fraction_bps)
+{
+    uint64_t m = ((uint64_t)n * fraction_bps + 9999) / 10000;
+    if (m < 1)
+        m = 1;
+    if (n >= 1 && m > n - 1)
+        m = n - 1;
+    return (uint32_t)m;
+}
+
+void fl_draw_roles(uint32_t *order, uint32_t n, const uint8_t task[FL_TASK_ID_SIZE],
+                   uint32_t round, const uint8_t mix[HASH_SIZE])
+{
+    uint8_t seed[HASH_SIZE], rb[4];
+    uint64_t ctr = 0;
+    struct hasher h;
+    write_le32(rb, round);
+    hasher_init(&h, HTAG_FLROLES);
+    hasher_write(&h, task, FL_TASK_ID_SIZE);
+    hasher_write(&h, rb, sizeof(rb));
+    hasher_write(&h, mix, HASH_SIZE);
+    hasher_final(&h, seed);
+    for (uint32_t i = 0; i < n; i++)
+        order[i] = i;
+    for (uint32_t i = n; i-- > 1;) {
+        uint64_t m = (uint64_t)i + 1, x;
+        /* Accept x < 2^64 - (2^64 mod m): x mod m is then uniform. */
+        uint64_t limit = UINT64_MAX - (UINT64_MAX % m + 1) % m;
+        for (;;) {
+            uint8_t out[HASH_SIZE];
+            hasher_init(&h, HTAG_FLROLES);
+            hasher_write(&h, seed, HASH_SIZE);
+            hasher_u64(&h, ctr++);
+            hasher_final(&h, out);
+            x = read_le64(out);
+            if (x <= limit)
+                break;
+        }
+        uint32_t j = (uint32_t)(x % m);
+        uint32_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}
+
+/* ---- aggregation ---- */
+
+static inline int32_t load_i32(const uint8_t *p)
+{
+    return (int32_t)read_le32(p);
+}
+
+/* Coordinates per block: the accumulators (fedavg) or the gathered columns
+ * (median, trimmed mean) stay in the first cache levels. */
+#define AGG_BLOCK 512
+
+static bool fedavg(const struct fl_update_ref *u, size_t k, size_t n, uint8_t *out)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < k; i++)
+        if (!amount_add(&total, u[i].stake))
+            return false;
+    if (total == 0)
+        return false;
+    __int128 acc[AGG_BLOCK];
+    for (size_t j0 = 0; j0 < n; j0 += AGG_BLOCK) {
+        size_t len = n - j0 < AGG_BLOCK ? n - j0 : AGG_BLOCK;
+        memset(acc, 0, len * sizeof(acc[0]));
+        for (size_t i = 0; i < k; i++) {
+            /* stake < 2^57 and |w| <= 2^31: each term below 2^88, the sum
+             * of at most 2^16 terms below 2^104. */
+            const int64_t s = (int64_t)u[i].stake; /* <= MAX_SUPPLY < 2^63 */
+            const uint8_t *p = u[i].weights + 4 * j0;
+            for (size_t j = 0; j < len; j++)
+                acc[j] += (__int128)s * (int64_t)load_i32(p + 4 * j);
+        }
+        /* |result| <= max |w_i|, so it fits in int32. */
+        for (size_t j = 0; j < len; j++)
+            write_le32(out + 4 * (j0 + j), (uint32_t)(int32_t)fl_div_round(acc[j], total));
+    }
+    return true;
+}
+
+static void insertion_sort(int32_t *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        int32_t x = a[i];
+        size_t j = i;
+        while (j > 0 && a[j - 1] > x) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = x;
+    }
+}
+
+/* Sorts a[0..n) ascending: insertion-sorted runs of 16 merged bottom-up
+ * through tmp (n entries); O(n log n) whatever the input. */
+static void sort_i32(int32_t *a, int32_t *tmp, size_t n)
+{
+    const size_t run = 16;
+    for (size_t i = 0; i < n; i += run)
+        insertion_sort(a + i, n - i < run ? n - i : run);
+    int32_t *src = a, *dst = tmp;
+    for (size_t width = run; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi)
+                dst[o++] = src[j] < src[i] ? src[j++] : src[i++];
+            while (i < mid)
+                dst[o++] = src[i++];
+            while (j < hi)
+                dst[o++] = src[j++];
+        }
+        int32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof(*a));
+}
+
+/* Floor of the mean of two values: (a + b) / 2 rounded toward minus infinity. */
+static int32_t floor_mean2(int32_t a, int32_t b)
+{
+    int64_t s = (int64_t)a + b;
+    int64_t q = s / 2;
+    if (s % 2 != 0 && s < 0)
+        q--;
+    return (int32_t)q;
+}
+
+static int32_t median_sorted(const int32_t *v, size_t k)
+{
+    return k % 2 ? v[k / 2] : floor_mean2(v[k / 2 - 1], v[k / 2]);
+}
+
+static int32_t trimmed_sorted(const int32_t *v, size_t k, size_t t)
+{
+    if (k < 2 * t + 1)
+        return median_sorted(v, k);
+    int64_t sum = 0;
+    for (size_t i = t; i < k - t; i++)
+        sum += v[i];
+    return (int32_t)fl_div_round(sum, (uint64_t)(k - 2 * t));
+}
+
+static bool by_column(uint8_t aggregator, size_t trim, const struct fl_update_ref *u, size_t k,
+                      size_t n, uint8_t *out)
+{
+    const size_t block = AGG_BLOCK / 4;
+    int32_t *cols = malloc(block * k * sizeof(*cols)), *tmp = malloc(k * sizeof(*tmp));
+    if (!cols || !tmp) {
+        free(cols);
+        free(tmp);
+        return false;
+    }
+    for (size_t j0 = 0; j0 < n; j0 += block) {
+        size_t len = n - j0 < block ? n - j0 : block;
+        /* Gather: column j of the block is cols[j*k .. j*k + k). */
+        for (size_t i = 0; i < k; i++) {
+            const uint8_t *p = u[i].weights + 4 * j0;
+            for (size_t j = 0; j < len; j++)
+                cols[j * k + i] = load_i32(p + 4 * j);
+        }
+        for (size_t j = 0; j < len; j++) {
+            int32_t *v = cols + j * k;
+            sort_i32(v, tmp, k);
+            int32_t r = aggregator == FL_AGG_MEDIAN ? median_sorted(v, k) : trimmed_sorted(v, k, trim);
+            write_le32(out + 4 * (j0 + j), (uint32_t)r);
+        }
+    }
+    free(cols);
+    free(tmp);
+    return true;
+}
+
+bool fl_aggregate(uint8_t aggregator, uint16_t trim_k, const struct fl_update_ref *u, size_t k,
+                  size_t n, uint8_t *out)
+{
+    if (k == 0)
+        return false;
+    switch (aggregator) {
+    case FL_AGG_FEDAVG: return fedavg(u, k, n, out);
+    case FL_AGG_MEDIAN:
+    case FL_AGG_TRIMMED_MEAN: return by_column(aggregator, trim_k, u, k, n, out);
+    }
+    return false;
+}
+
+/* ---- rewards ---- */
+
+uint64_t fl_round_reward(uint64_t pool, uint32_t rounds_left)
+{
+    return rounds_left ? pool / rounds_left : 0;
+}
+
+uint64_t fl_bps(uint64_t amount, uint16_t bps)
+{
+    return mul_div_floor(amount, bps, 10000);
+}
+
+uint64_t fl_share(uint64_t part, uint64_t stake, uint64_t total)
+{
+    return total ? mul_div_floor(part, stake, total) : 0;
+}

@@ -1,0 +1,73 @@
+/* The FL Alliance module, state side: the five transaction types
+ * (state/fltx.c), the automatic round transitions run at the end of a block
+ * (state/fl.c: task start or cancellation, role draw, aggregation,
+ * finalization with rewards and slashing, completion), and the record
+ * accessors the RPC methods read.
+ *
+ * Every transition happens at the end of a block, so the state after block h
+ * is the state every transaction of block h + 1 is checked against (the
+ * mempool does the same with the tip).  Everything lives in the state under
+ * keys starting with 'f' (consensus/fl.h), so undo is the view's.
+ */
+#ifndef FML_STATE_FL_H
+#define FML_STATE_FL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "consensus/fl.h"
+#include "state/apply.h"
+#include "state/view.h"
+
+/* End-block hook: the events queued for this height ('f' 'Q' | height). */
+bool fl_end_block(struct view *v, struct block_ctx *ctx, struct validation *val);
+
+/* Transactions (state/fltx.c). */
+bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                          struct validation *val);
+bool fl_apply_join(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                   struct validation *val);
+bool fl_apply_update(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                     struct validation *val);
+bool fl_apply_vote_commit(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                          struct validation *val);
+bool fl_apply_vote_reveal(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                          struct validation *val);
+
+/* ---- records (state/fl.c) ----
+ * Getters return false when the record is absent, and also when it is
+ * malformed (the view is then marked failed: check view_failed()). */
+
+/* The definition's variable fields point into the view's copy of the value,
+ * valid until the view is freed (the definition never changes). */
+bool fl_get_task(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], struct fl_task *out);
+bool fl_get_status(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], struct fl_status *out);
+void fl_put_status(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], const struct fl_status *s);
+bool fl_get_participant(struct view *v, const uint8_t task[FL_TASK_ID_SIZE],
+                        const uint8_t pub[PUBKEY_SIZE], struct fl_participant *out);
+void fl_put_participant(struct view *v, const uint8_t task[FL_TASK_ID_SIZE],
+                        const uint8_t pub[PUBKEY_SIZE], const struct fl_participant *p);
+bool fl_get_round(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], uint32_t round,
+                  struct fl_round *out);
+void fl_put_round(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], uint32_t round,
+                  const struct fl_round *r);
+bool fl_get_entry(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], uint32_t round,
+                  const uint8_t pub[PUBKEY_SIZE], struct fl_entry *out);
+void fl_put_entry(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], uint32_t round,
+                  const uint8_t pub[PUBKEY_SIZE], const struct fl_entry *e);
+/* A copy of the participant list (sorted keys; *keys NULL when empty); the
+ * caller frees *keys.  False only on a read error or a malformed list. */
+bool fl_get_participants(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], uint8_t **keys,
+                         size_t *n);
+/* The stored weights under 'f' kind | task | round (kind 'M' model, 'C'
+ * candidate, pointing into the view).  False when absent: for the model of
+ * round 0 that means all zeros. */
+bool fl_get_weights(struct view *v, char kind, const uint8_t task[FL_TASK_ID_SIZE],
+                    uint32_t round, const uint8_t **w, size_t *n);
+
+/* Adds an event for the end of block `height`. */
+bool fl_queue_event(struct view *v, uint64_t height, const uint8_t task[FL_TASK_ID_SIZE],
+                    uint8_t event);
+
+#endif

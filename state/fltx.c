@@ -1,0 +1,236 @@
+/* FL Alliance transactions, state side: task creation, joining, updates,
+ * vote commitments and reveals.  Each checks its rules against the state of
+ * the block's height (ctx->hdr->height) in the order of doc/protocol.md
+ * ("17. FL Alliance"), and fails with that section's reject reason. */
+#include "consensus/amount.h"
+#include "consensus/fltx.h"
+#include "state/accounts.h"
+#include "state/fl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- FL_TASK_CREATE ---- */
+
+bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                          struct validation *val)
+{
+    struct fl_task t;
+    struct fl_status st;
+    uint8_t id[FL_TASK_ID_SIZE], key[FL_KEY_TASK_SIZE];
+    struct wbuf w;
+    if (!fl_task_create_decode(&t.p, tx->payload, tx->payload_len))
+        return val_fail(val, VAL_MALFORMED, "bad-txns-payload");
+    tx_txid(tx, id);
+    if (fl_get_status(v, id, &st))
+        return val_fail(val, VAL_STATE, "bad-fl-task-exists");
+    if (!accounts_debit(v, tx->sender, t.p.reward_pool, val))
+        return false;
+    memcpy(t.creator, tx->sender, PUBKEY_SIZE);
+    t.created_height = ctx->hdr->height;
+    wbuf_init(&w);
+    fl_task_encode(&t, &w);
+    fl_key_task(key, 'T', id);
+    view_put_wbuf(v, key, sizeof(key), &w);
+    wbuf_free(&w);
+    if (t.p.n_init) {
+        uint8_t mkey[FL_KEY_ROUND_SIZE];
+        fl_key_round(mkey, 'M', id, 0);
+        view_put(v, mkey, sizeof(mkey), t.p.init, (size_t)t.p.n_init * 4);
+    }
+    memset(&st, 0, sizeof(st));
+    st.state = FL_TASK_OPEN;
+    st.pool = t.p.reward_pool;
+    fl_put_status(v, id, &st);
+    if (!fl_queue_event(v, fl_join_end(&t), id, FL_EV_START) || view_failed(v))
+        return val_fail(val, VAL_ERROR, "state-write-error");
+    return true;
+}
+
+/* ---- FL_JOIN ---- */
+
+/* Inserts pub into the sorted participant list (it is not there). */
+static bool list_insert(struct view *v, const uint8_t task[FL_TASK_ID_SIZE],
+                        const uint8_t pub[PUBKEY_SIZE])
+{
+    uint8_t key[FL_KEY_TASK_SIZE], *keys;
+    size_t n, pos = 0;
+    struct wbuf w;
+    if (!fl_get_participants(v, task, &keys, &n))
+        return false;
+    while (pos < n && memcmp(keys + pos * PUBKEY_SIZE, pub, PUBKEY_SIZE) < 0)
+        pos++;
+    wbuf_init(&w);
+    put_compact(&w, n + 1);
+    put_bytes(&w, keys, pos * PUBKEY_SIZE);
+    put_bytes(&w, pub, PUBKEY_SIZE);
+    put_bytes(&w, keys + pos * PUBKEY_SIZE, (n - pos) * PUBKEY_SIZE);
+    free(keys);
+    fl_key_task(key, 'L', task);
+    view_put_wbuf(v, key, sizeof(key), &w);
+    wbuf_free(&w);
+    return !view_failed(v);
+}
+
+bool fl_apply_join(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                   struct validation *val)
+{
+    const uint64_t h = ctx->hdr->height;
+    struct fl_join j;
+    struct fl_task t;
+    struct fl_status st;
+    struct fl_participant p;
+    if (!fl_join_decode(&j, tx->payload, tx->payload_len))
+        return val_fail(val, VAL_MALFORMED, "bad-txns-payload");
+    if (!fl_get_task(v, j.task, &t) || !fl_get_status(v, j.task, &st))
+        return view_failed(v) ? val_fail(val, VAL_ERROR, "state-read-error")
+                              : val_fail(val, VAL_STATE, "bad-fl-task");
+    if (st.state != FL_TASK_OPEN || h <= t.created_height || h > fl_join_end(&t))
+        return val_failf(val, VAL_STATE, "bad-fl-window", "joins at heights %llu..%llu",
+                         (unsigned long long)t.created_height + 1,
+                         (unsigned long long)fl_join_end(&t));
+    if (!fl_task_allows(&t.p, tx->sender))
+        return val_fail(val, VAL_STATE, "bad-fl-not-allowed");
+    if (fl_get_participant(v, j.task, tx->sender, &p))
+        return val_fail(val, VAL_STATE, "bad-fl-duplicate");
+    if (st.n_participants >= t.p.max_participants)
+        return val_fail(val, VAL_STATE, "bad-fl-full");
+    if (j.stake < t.p.min_stake)
+        return val_fail(val, VAL_STATE, "bad-fl-stake-too-low");
+    if (!accounts_debit(v, tx->sender, j.stake, val))
+        return false;
+    if (!list_insert(v, j.task, tx->sender))
+        return val_fail(val, VAL_ERROR, "state-read-error");
+    memset(&p, 0, sizeof(p));
+    p.status = FL_PART_ACTIVE;
+    p.stake = j.stake;
+    p.joined_height = h;
+    fl_put_participant(v, j.task, tx->sender, &p);
+    st.n_participants++;
+    st.n_active++;
+    fl_put_status(v, j.task, &st);
+    return !view_failed(v) || val_fail(val, VAL_ERROR, "state-write-error");
+}
+
+/* ---- the round transactions ---- */
+
+enum fl_window { WINDOW_SUBMIT, WINDOW_COMMIT, WINDOW_REVEAL };
+
+/* The common checks of an update, commit or reveal: the task is running
+ * this round (bad-fl-task, bad-fl-round), the block is in the window
+ * (bad-fl-window) and the sender has the role (bad-fl-role).  Loads the
+ * round and the sender's entry. */
+static bool round_tx(struct view *v, const struct block_ctx *ctx, const struct tx *tx,
+                     const uint8_t task[FL_TASK_ID_SIZE], uint32_t round, enum fl_window which,
+                     uint8_t role, struct fl_task *t, struct fl_round *rd, struct fl_entry *e,
+                     struct validation *val)
+{
+    const uint64_t h = ctx->hdr->height;
+    struct fl_status st;
+    struct fl_windows win;
+    if (!fl_get_task(v, task, t) || !fl_get_status(v, task, &st))
+        return view_failed(v) ? val_fail(val, VAL_ERROR, "state-read-error")
+                              : val_fail(val, VAL_STATE, "bad-fl-task");
+    if (st.state != FL_TASK_RUNNING || round != st.round)
+        return val_failf(val, VAL_STATE, "bad-fl-round", "the task is %s, round %u",
+                         fl_task_state_name(st.state), st.round);
+    if (!fl_get_round(v, task, round, rd))
+        return val_fail(val, VAL_ERROR, "state-read-error");
+    fl_round_windows(&t->p, rd->start, &win);
+    uint64_t from = which == WINDOW_SUBMIT   ? win.submit_start
+                    : which == WINDOW_COMMIT ? win.commit_start
+                                             : win.reveal_start;
+    uint64_t to = which == WINDOW_SUBMIT   ? win.submit_end
+                  : which == WINDOW_COMMIT ? win.commit_end
+                                           : win.reveal_end;
+    if (h < from || h > to)
+        return val_failf(val, VAL_STATE, "bad-fl-window", "window %llu..%llu",
+                         (unsigned long long)from, (unsigned long long)to);
+    if (!fl_get_entry(v, task, round, tx->sender, e) || e->role != role)
+        return view_failed(v) ? val_fail(val, VAL_ERROR, "state-read-error")
+                              : val_fail(val, VAL_STATE, "bad-fl-role");
+    return true;
+}
+
+bool fl_apply_update(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                     struct validation *val)
+{
+    struct fl_update u;
+    struct fl_task t;
+    struct fl_round rd;
+    struct fl_entry e;
+    if (!fl_update_decode(&u, tx->payload, tx->payload_len))
+        return val_fail(val, VAL_MALFORMED, "bad-txns-payload");
+    if (!round_tx(v, ctx, tx, u.task, u.round, WINDOW_SUBMIT, FL_ROLE_PROPOSER, &t, &rd, &e, val))
+        return false;
+    if (e.flags & FL_ENTRY_SUBMITTED)
+        return val_fail(val, VAL_STATE, "bad-fl-duplicate");
+    uint64_t nparams = fl_param_count(&t.p.spec);
+    if (u.n != nparams)
+        return val_failf(val, VAL_STATE, "bad-fl-size", "%llu weights, the model has %llu",
+                         (unsigned long long)u.n, (unsigned long long)nparams);
+    uint8_t key[FL_KEY_ENTRY_SIZE];
+    fl_key_entry(key, 'U', u.task, u.round, tx->sender);
+    view_put(v, key, sizeof(key), u.weights, (size_t)u.n * 4);
+    e.flags |= FL_ENTRY_SUBMITTED;
+    e.size = (uint32_t)u.n;
+    fl_model_hash(e.hash, u.weights, (size_t)u.n);
+    fl_put_entry(v, u.task, u.round, tx->sender, &e);
+    rd.n_updates++;
+    fl_put_round(v, u.task, u.round, &rd);
+    return !view_failed(v) || val_fail(val, VAL_ERROR, "state-write-error");
+}
+
+bool fl_apply_vote_commit(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                          struct validation *val)
+{
+    struct fl_vote_commit c;
+    struct fl_task t;
+    struct fl_round rd;
+    struct fl_entry e;
+    if (!fl_vote_commit_decode(&c, tx->payload, tx->payload_len))
+        return val_fail(val, VAL_MALFORMED, "bad-txns-payload");
+    if (!round_tx(v, ctx, tx, c.task, c.round, WINDOW_COMMIT, FL_ROLE_VOTER, &t, &rd, &e, val))
+        return false;
+    if (e.flags & FL_ENTRY_COMMITTED)
+        return val_fail(val, VAL_STATE, "bad-fl-duplicate");
+    e.flags |= FL_ENTRY_COMMITTED;
+    memcpy(e.hash, c.commitment, HASH_SIZE);
+    fl_put_entry(v, c.task, c.round, tx->sender, &e);
+    rd.n_commits++;
+    fl_put_round(v, c.task, c.round, &rd);
+    return !view_failed(v) || val_fail(val, VAL_ERROR, "state-write-error");
+}
+
+bool fl_apply_vote_reveal(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                          struct validation *val)
+{
+    struct fl_vote_reveal rv;
+    struct fl_task t;
+    struct fl_round rd;
+    struct fl_entry e;
+    uint8_t expect[HASH_SIZE];
+    if (!fl_vote_reveal_decode(&rv, tx->payload, tx->payload_len))
+        return val_fail(val, VAL_MALFORMED, "bad-txns-payload");
+    if (!round_tx(v, ctx, tx, rv.task, rv.round, WINDOW_REVEAL, FL_ROLE_VOTER, &t, &rd, &e, val))
+        return false;
+    if (!(e.flags & FL_ENTRY_COMMITTED))
+        return val_fail(val, VAL_STATE, "bad-fl-no-commit");
+    if (e.flags & FL_ENTRY_REVEALED)
+        return val_fail(val, VAL_STATE, "bad-fl-duplicate");
+    fl_vote_commitment(expect, rv.task, rv.round, tx->sender, rv.vote, rv.metric, rv.salt);
+    if (memcmp(expect, e.hash, HASH_SIZE) != 0)
+        return val_fail(val, VAL_STATE, "bad-fl-reveal-mismatch");
+    e.flags |= FL_ENTRY_REVEALED;
+    e.vote = rv.vote;
+    e.metric = rv.metric;
+    fl_put_entry(v, rv.task, rv.round, tx->sender, &e);
+    rd.n_reveals++;
+    /* Stakes are bounded by the supply: the sums cannot overflow. */
+    if (rv.vote > 0)
+        rd.stake_for += e.stake;
+    else
+        rd.stake_against += e.stake;
+    fl_put_round(v, rv.task, rv.round, &rd);
+    return !view_failed(v) || val_fail(val, VAL_ERROR, "state-write-error");
+}
