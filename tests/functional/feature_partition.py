@@ -37,6 +37,7 @@ class PartitionTest(FMLTestFramework):
         txid = n[0].sendtoaddress(dest, Decimal("12.5"))
         wait_until(lambda: txid in n[1].getrawmempool(), what="relay on side A")
         n[0].generateblocks(2)
+        sync_blocks(n[0:2])
         n[1].generateblocks(2)
         sync_blocks(n[0:2])
         assert_equal(n[1].getrawtransaction(txid, True)["confirmations"] >= 1, True)
@@ -46,6 +47,7 @@ class PartitionTest(FMLTestFramework):
 
         self.log("Side B builds a longer branch (6 blocks) without it")
         n[2].generateblocks(3)
+        sync_blocks(n[2:4])
         n[3].generateblocks(3)
         sync_blocks(n[2:4])
         a_tip, b_tip = n[0].getbestblockhash(), n[2].getbestblockhash()

@@ -33,6 +33,7 @@ class SlashingTest(FMLTestFramework):
         n[1].generateblocks(1)
         n[1].delegate(v0, 10000, d)
         n[1].generateblocks(1)
+        sync_blocks(n)
         n[0].generateblocks(1)  # the tip is validator 0's
         sync_blocks(n)
         before = n[2].getvalidator(v0)
