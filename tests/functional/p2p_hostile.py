@@ -30,7 +30,7 @@ class P2PHostileTest(FMLTestFramework):
                    what="ban after " + what)
         node.clearbanned()
         # The honest peer's connection was never dropped by the ban.
-        assert any(p["addr"] == "127.0.0.1:%d" % self.nodes[1].port for p in node.getpeerinfo()), \
+        assert any(p["addr"] == "127.0.0.1:%d" % node.port for p in self.nodes[1].getpeerinfo()), \
             "honest peer lost after " + what
 
     def keep_honest_busy(self):
