@@ -138,8 +138,9 @@ class TestNode:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.process.poll() is not None:
+                self._closed()
                 raise TestFailure("node %d exited during start-up (status %s): %s" %
-                                  (self.index, self.process.returncode, self.read_stderr()))
+                                  (self.index, self.process_status, self.read_stderr()))
             try:
                 rpc = self.rpc
                 rpc.getblockcount()
