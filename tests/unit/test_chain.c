@@ -374,6 +374,52 @@ START_TEST(headers_first_then_bodies)
 }
 END_TEST
 
+START_TEST(no_reorganization_past_finality)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct validation v;
+    struct block alt;
+    char cmd[600];
+
+    /* Record a competing block on top of height 4... */
+    for (int i = 0; i < 4; i++)
+        produce(c, mp);
+    build_next(c, mp, &alt);
+    /* ...but move the chain on with other blocks (a later slot, so they differ). */
+    produce_at(c, mp, chain_tip(c)->hdr.slot + 2);
+    for (unsigned i = 0; i < params.finality_depth; i++)
+        produce(c, mp);
+    ck_assert_uint_eq(chain_height(c), 5 + params.finality_depth);
+
+    /* The fork point (height 4) is now finality_depth + 1 below the tip. */
+    ck_assert(!chain_process_block(c, &alt, &v));
+    ck_assert_str_eq(v.reason, "bad-fork-prior-to-finality");
+    ck_assert(!chain_process_header(c, &alt.hdr, &v));
+    ck_assert_str_eq(v.reason, "bad-fork-prior-to-finality");
+
+    /* One block less deep, a fork is still taken in. */
+    mempool_free(mp);
+    chain_close(c);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s/blocks %s/chainstate", datadir, datadir);
+    ck_assert_int_eq(system(cmd), 0);
+    block_free(&alt);
+    c = open_chain();
+    mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    for (int i = 0; i < 4; i++)
+        produce(c, mp);
+    build_next(c, mp, &alt);
+    produce_at(c, mp, chain_tip(c)->hdr.slot + 2);
+    for (unsigned i = 0; i < params.finality_depth - 1; i++)
+        produce(c, mp);
+    ck_assert(chain_process_block(c, &alt, &v) || strcmp(v.reason, "bad-fork-prior-to-finality") != 0);
+    ck_assert_str_ne(v.reason, "bad-fork-prior-to-finality");
+    block_free(&alt);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
 static Suite *chain_suite(void)
 {
     Suite *s = suite_create("chain");
@@ -387,6 +433,7 @@ static Suite *chain_suite(void)
     tcase_add_test(tc, longer_branch_wins_and_transactions_return);
     tcase_add_test(tc, bad_blocks_are_rejected_with_reasons);
     tcase_add_test(tc, headers_first_then_bodies);
+    tcase_add_test(tc, no_reorganization_past_finality);
     suite_add_tcase(s, tc);
     return s;
 }
