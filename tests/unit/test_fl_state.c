@@ -1,0 +1,977 @@
+/* FL Alliance on a real chain: a whole task (create, joins, honest rounds
+ * accepted, a bad update rejected by the voters and its proposers slashed,
+ * missed submissions and reveals slashed, removal below the minimum stake,
+ * a round without reveals, completion with refunds), cancellation when too
+ * few join, the allow-list and the participant limit, a round without
+ * updates, every reject reason of the five types, the supply audit and the
+ * task's pool conservation after every block, and a reorganization in the
+ * middle of a round that restores the exact state root.
+ *
+ * Roles come from the RANDAO mix, so the scenario reads them from the state
+ * and chooses who misbehaves from them; the expected rewards and slashes are
+ * computed here from the rules of doc/protocol.md section 17. */
+#include "chain_fixture.h"
+#include "consensus/fl.h"
+#include "consensus/fltx.h"
+#include "state/audit.h"
+#include "state/fl.h"
+
+#define FEE 10000
+#define NP 7
+#define NPARAMS 4 /* logistic regression on 3 inputs */
+
+static struct chain *chain;
+static struct mempool *pool;
+
+struct party {
+    uint8_t sec[32];
+    uint8_t pub[32];
+};
+
+static uint8_t tracked[4][32];
+static size_t ntracked;
+
+static void setup(void)
+{
+    ntracked = 0;
+    fixture_setup();
+    chain = open_chain();
+    pool = mempool_new(chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+}
+
+static void teardown(void)
+{
+    mempool_free(pool);
+    chain_close(chain);
+    fixture_teardown();
+}
+
+/* ---- state reads ---- */
+
+static bool status_of(const uint8_t task[32], struct fl_status *st)
+{
+    struct view *v = chain_view(chain);
+    bool found = fl_get_status(v, task, st);
+    ck_assert(!view_failed(v));
+    view_free(v);
+    return found;
+}
+
+static struct fl_participant participant_of(const uint8_t task[32], const uint8_t pub[32])
+{
+    struct fl_participant p;
+    struct view *v = chain_view(chain);
+    ck_assert(fl_get_participant(v, task, pub, &p));
+    view_free(v);
+    return p;
+}
+
+static bool entry_of(const uint8_t task[32], uint32_t round, const uint8_t pub[32],
+                     struct fl_entry *e)
+{
+    struct view *v = chain_view(chain);
+    bool found = fl_get_entry(v, task, round, pub, e);
+    ck_assert(!view_failed(v));
+    view_free(v);
+    return found;
+}
+
+static struct fl_round round_of(const uint8_t task[32], uint32_t round)
+{
+    struct fl_round r;
+    struct view *v = chain_view(chain);
+    ck_assert(fl_get_round(v, task, round, &r));
+    view_free(v);
+    return r;
+}
+
+/* The pool of every task balances: reward_pool + slashed = paid + pool +
+ * returned; and the whole supply is accounted for. */
+static void check_invariants(void)
+{
+    struct supply_audit a;
+    ck_assert(supply_audit(chain, &a));
+    ck_assert_msg(a.supply_ok, "supply %llu != held (fl pools %llu, fl stakes %llu)",
+                  (unsigned long long)a.supply, (unsigned long long)a.fl_pools,
+                  (unsigned long long)a.fl_stakes);
+    ck_assert(a.rewards_ok);
+}
+
+static void check_task_pool(const uint8_t task[32])
+{
+    struct fl_status st;
+    struct fl_task t;
+    struct view *v = chain_view(chain);
+    ck_assert(fl_get_status(v, task, &st) && fl_get_task(v, task, &t));
+    ck_assert_uint_eq(t.p.reward_pool + st.slashed, st.paid + st.pool + st.returned);
+    view_free(v);
+}
+
+static void produce_checked(void)
+{
+    produce(chain, pool);
+    check_invariants();
+    for (size_t i = 0; i < ntracked; i++)
+        check_task_pool(tracked[i]);
+}
+
+/* Produces blocks until the next one is at height h. */
+static void advance_to(uint64_t h)
+{
+    while (chain_height(chain) + 1 < h)
+        produce_checked();
+    ck_assert_uint_eq(chain_height(chain) + 1, h);
+}
+
+/* ---- transactions ---- */
+
+static void submit(const struct tx *tx, const char *expect)
+{
+    struct validation v;
+    bool ok = mempool_add(pool, tx, 0, &v);
+    if (!expect)
+        ck_assert_msg(ok, "rejected: %s %s", v.reason, v.detail);
+    else {
+        ck_assert_msg(!ok, "accepted, expected %s", expect);
+        ck_assert_str_eq(v.reason, expect);
+    }
+}
+
+/* Sends a payload; the txid goes to txid_out when given. */
+static void send(const struct party *p, uint8_t type, struct wbuf *w, const char *expect,
+                 uint8_t txid_out[32])
+{
+    struct tx tx;
+    make_tx_sec(&tx, p->sec, type, w, mempool_next_nonce(pool, p->pub), FEE);
+    if (txid_out)
+        tx_txid(&tx, txid_out);
+    submit(&tx, expect);
+    tx_free(&tx);
+    wbuf_reset(w);
+}
+
+static void new_party(struct party *p, uint64_t funds)
+{
+    struct tx tx;
+    randombytes_buf(p->sec, 32);
+    ck_assert(key_pubkey(p->pub, p->sec));
+    make_transfer(&tx, 3, p->pub, funds, mempool_next_nonce(pool, pubs[3]), FEE);
+    submit(&tx, NULL);
+    tx_free(&tx);
+}
+
+static struct fl_task_params task_params(void)
+{
+    struct fl_task_params t = {
+        .spec = {.kind = FL_MODEL_LOGREG, .n_sizes = 2, .sizes = {3, 1}},
+        .rounds = 4,
+        .min_participants = 3,
+        .max_participants = 8,
+        .min_stake = 10 * COIN,
+        .proposer_fraction_bps = 5000,
+        .join_blocks = 3,
+        .submit_blocks = 2,
+        .commit_blocks = 2,
+        .reveal_blocks = 2,
+        .aggregator = FL_AGG_FEDAVG,
+        .slash_bps = 2000,
+        .voter_reward_bps = 2500,
+        .reward_pool = 1000 * COIN,
+    };
+    return t;
+}
+
+static void create_task(const struct party *creator, const struct fl_task_params *t,
+                        const char *expect, uint8_t task[32])
+{
+    struct wbuf w;
+    wbuf_init(&w);
+    fl_task_params_encode(t, &w);
+    send(creator, TX_FL_TASK_CREATE, &w, expect, task);
+    wbuf_free(&w);
+}
+
+static void join(const struct party *p, const uint8_t task[32], uint64_t stake, const char *expect)
+{
+    struct fl_join j;
+    struct wbuf w;
+    memcpy(j.task, task, 32);
+    j.stake = stake;
+    wbuf_init(&w);
+    fl_join_encode(&j, &w);
+    send(p, TX_FL_JOIN, &w, expect, NULL);
+    wbuf_free(&w);
+}
+
+static void update(const struct party *p, const uint8_t task[32], uint32_t round,
+                   const int32_t *weights, size_t n, const char *expect)
+{
+    uint8_t bytes[4 * 16];
+    struct fl_update u;
+    struct wbuf w;
+    ck_assert(n <= 16);
+    for (size_t i = 0; i < n; i++)
+        write_le32(bytes + 4 * i, (uint32_t)weights[i]);
+    memcpy(u.task, task, 32);
+    u.round = round;
+    u.n = n;
+    u.weights = bytes;
+    wbuf_init(&w);
+    fl_update_encode(&u, &w);
+    send(p, TX_FL_UPDATE, &w, expect, NULL);
+    wbuf_free(&w);
+}
+
+static void salt_of(const struct party *p, uint32_t round, uint8_t salt[32])
+{
+    memcpy(salt, p->pub, 32);
+    salt[0] ^= (uint8_t)round;
+}
+
+static void commit(const struct party *p, const uint8_t task[32], uint32_t round, int8_t vote,
+                   int32_t metric, const char *expect)
+{
+    struct fl_vote_commit c;
+    struct wbuf w;
+    uint8_t salt[32];
+    salt_of(p, round, salt);
+    memcpy(c.task, task, 32);
+    c.round = round;
+    fl_vote_commitment(c.commitment, task, round, p->pub, vote, metric, salt);
+    wbuf_init(&w);
+    fl_vote_commit_encode(&c, &w);
+    send(p, TX_FL_VOTE_COMMIT, &w, expect, NULL);
+    wbuf_free(&w);
+}
+
+static void reveal_salted(const struct party *p, const uint8_t task[32], uint32_t round,
+                          int8_t vote, int32_t metric, const uint8_t salt[32], const char *expect)
+{
+    struct fl_vote_reveal r;
+    struct wbuf w;
+    memcpy(r.task, task, 32);
+    r.round = round;
+    r.vote = vote;
+    r.metric = metric;
+    memcpy(r.salt, salt, 32);
+    wbuf_init(&w);
+    fl_vote_reveal_encode(&r, &w);
+    send(p, TX_FL_VOTE_REVEAL, &w, expect, NULL);
+    wbuf_free(&w);
+}
+
+static void reveal(const struct party *p, const uint8_t task[32], uint32_t round, int8_t vote,
+                   int32_t metric, const char *expect)
+{
+    uint8_t salt[32];
+    salt_of(p, round, salt);
+    reveal_salted(p, task, round, vote, metric, salt, expect);
+}
+
+static void windows_of(const uint8_t task[32], uint32_t round, struct fl_windows *win)
+{
+    struct view *v = chain_view(chain);
+    struct fl_task t;
+    struct fl_round r;
+    ck_assert(fl_get_task(v, task, &t) && fl_get_round(v, task, round, &r));
+    fl_round_windows(&t.p, r.start, win);
+    view_free(v);
+}
+
+/* ---- the round oracle ---- */
+
+struct snapshot {
+    uint64_t pool;
+    uint64_t balance[NP];
+    uint64_t stake[NP];
+};
+
+static void take_snapshot(const uint8_t task[32], const struct party *ps, struct snapshot *s)
+{
+    struct fl_status st;
+    ck_assert(status_of(task, &st));
+    s->pool = st.pool;
+    for (int i = 0; i < NP; i++) {
+        s->balance[i] = balance_of(chain, ps[i].pub);
+        s->stake[i] = participant_of(task, ps[i].pub).stake;
+    }
+}
+
+/* After round r was finalized in the last block: every reward and slash as
+ * the rules give them from the entries, every balance and stake moved by
+ * exactly that (plus the removal refund, and the end-of-task refund when
+ * `last`).  Returns the number of participants removed. */
+static int check_finalized(const uint8_t task[32], const struct party *ps, uint32_t r,
+                           uint8_t outcome, const struct snapshot *before, bool last,
+                           unsigned __int128 contrib[NP], uint64_t *rewards_sum,
+                           uint64_t *slashes_sum)
+{
+    const struct fl_task_params tp = task_params();
+    struct fl_round rd = round_of(task, r);
+    struct fl_entry e[NP];
+    bool in[NP];
+    uint64_t submitted = 0, stake_for = 0, stake_against = 0, paid = 0, slashed = 0;
+    int removed = 0;
+    ck_assert_msg(rd.outcome == outcome, "round %u outcome %s, want %s", r,
+                  fl_outcome_name(rd.outcome), fl_outcome_name(outcome));
+    ck_assert_uint_eq(rd.end_height, chain_height(chain));
+    for (int i = 0; i < NP; i++) {
+        in[i] = entry_of(task, r, ps[i].pub, &e[i]);
+        if (!in[i])
+            continue;
+        ck_assert_uint_eq(e[i].stake, before->stake[i]);
+        if (e[i].role == FL_ROLE_PROPOSER && (e[i].flags & FL_ENTRY_SUBMITTED))
+            submitted += e[i].stake;
+        if (e[i].role == FL_ROLE_VOTER && (e[i].flags & FL_ENTRY_REVEALED))
+            *(e[i].vote > 0 ? &stake_for : &stake_against) += e[i].stake;
+    }
+    ck_assert_uint_eq(rd.stake_for, stake_for);
+    ck_assert_uint_eq(rd.stake_against, stake_against);
+    uint64_t R = 0;
+    if (outcome == FL_OUTCOME_ACCEPTED || outcome == FL_OUTCOME_REJECTED)
+        R = before->pool / (tp.rounds - r + 1);
+    uint64_t vp = R * tp.voter_reward_bps / 10000, pp = R - vp;
+    ck_assert_uint_eq(rd.reward, R);
+    ck_assert_uint_eq(rd.voter_part, vp);
+    for (int i = 0; i < NP; i++) {
+        if (!in[i])
+            continue;
+        uint64_t reward = 0;
+        bool slash = false;
+        if (e[i].role == FL_ROLE_PROPOSER) {
+            bool sub = e[i].flags & FL_ENTRY_SUBMITTED;
+            if (!sub)
+                slash = true;
+            else if (outcome == FL_OUTCOME_ACCEPTED) {
+                reward = (uint64_t)((unsigned __int128)pp * e[i].stake / submitted);
+                contrib[i] += e[i].stake;
+            } else if (outcome == FL_OUTCOME_REJECTED)
+                slash = true;
+        } else if (!(e[i].flags & FL_ENTRY_REVEALED)) {
+            slash = true;
+        } else if (outcome == FL_OUTCOME_ACCEPTED) {
+            if (e[i].vote > 0)
+                reward = (uint64_t)((unsigned __int128)vp * e[i].stake / stake_for);
+            else
+                slash = true;
+        } else {
+            if (e[i].vote < 0)
+                reward = (uint64_t)((unsigned __int128)vp * e[i].stake / stake_against);
+            else
+                slash = true;
+        }
+        uint64_t cut = slash ? e[i].stake * tp.slash_bps / 10000 : 0;
+        ck_assert_msg(e[i].reward == reward, "party %d reward %llu, want %llu", i,
+                      (unsigned long long)e[i].reward, (unsigned long long)reward);
+        ck_assert_msg(e[i].slash == cut, "party %d slash %llu, want %llu", i,
+                      (unsigned long long)e[i].slash, (unsigned long long)cut);
+        paid += reward;
+        slashed += cut;
+        struct fl_participant p = participant_of(task, ps[i].pub);
+        uint64_t left = before->stake[i] - cut, refund = 0;
+        if (left < tp.min_stake) {
+            ck_assert_uint_eq(p.status, FL_PART_REMOVED);
+            ck_assert(e[i].flags & FL_ENTRY_REMOVED);
+            ck_assert_uint_eq(p.stake, 0);
+            refund = left;
+            removed++;
+        } else if (last) {
+            ck_assert_uint_eq(p.status, FL_PART_EXITED);
+            ck_assert_uint_eq(p.stake, 0);
+            refund = left;
+        } else {
+            ck_assert_uint_eq(p.status, FL_PART_ACTIVE);
+            ck_assert_uint_eq(p.stake, left);
+        }
+        ck_assert(p.contribution == contrib[i]);
+        ck_assert_uint_eq(balance_of(chain, ps[i].pub), before->balance[i] + reward + refund);
+    }
+    ck_assert_uint_eq(rd.paid, paid);
+    ck_assert_uint_eq(rd.slashed, slashed);
+    struct fl_status st;
+    ck_assert(status_of(task, &st));
+    ck_assert_uint_eq(st.pool, last ? 0 : before->pool - paid + slashed);
+    *rewards_sum += paid;
+    *slashes_sum += slashed;
+    return removed;
+}
+
+/* ---- the whole task ---- */
+
+static int role_of(const uint8_t task[32], uint32_t round, const struct party *p)
+{
+    struct fl_entry e;
+    return entry_of(task, round, p->pub, &e) ? e.role : 0;
+}
+
+static void honest_weights(int32_t w[NPARAMS], uint32_t round, int who)
+{
+    for (int j = 0; j < NPARAMS; j++)
+        w[j] = (int32_t)((int64_t)round * 65536 + j * 1000 - who * 7 - (j == 3 ? 200000 : 0));
+}
+
+/* The lowest-stake party among those with the role in the round (-1: none),
+ * skipping `skip`. */
+static int lowest(const uint8_t task[32], const struct party *ps, uint32_t round, int role, int skip)
+{
+    int best = -1;
+    uint64_t best_stake = UINT64_MAX;
+    for (int i = 0; i < NP; i++) {
+        struct fl_entry e;
+        if (i != skip && entry_of(task, round, ps[i].pub, &e) && e.role == role &&
+            e.stake < best_stake) {
+            best = i;
+            best_stake = e.stake;
+        }
+    }
+    return best;
+}
+
+START_TEST(whole_task)
+{
+    /* Two low stakes that one slash takes below the minimum (10 FML); the
+     * last party joins in the last block of the join window. */
+    static const uint64_t stakes[NP] = {11 * COIN, 11 * COIN, 40 * COIN, 50 * COIN,
+                                        60 * COIN, 70 * COIN, 20 * COIN};
+    struct party ps[NP], creator, poor, outsider;
+    uint8_t task[32], unknown[32];
+    unsigned __int128 contrib[NP] = {0};
+    uint64_t rewards_sum = 0, slashes_sum = 0;
+    int removed = 0;
+    struct fl_task_params tp = task_params();
+    struct snapshot snap;
+    struct fl_windows win;
+    int32_t w[NPARAMS];
+
+    new_party(&creator, 2000 * COIN);
+    new_party(&poor, 5 * COIN);
+    new_party(&outsider, 100 * COIN);
+    for (int i = 0; i < NP; i++)
+        new_party(&ps[i], 200 * COIN);
+    produce_checked();
+
+    /* The pool comes from the creator's balance. */
+    create_task(&poor, &tp, "bad-txns-insufficient-funds", NULL);
+    uint64_t creator_before = balance_of(chain, creator.pub);
+    create_task(&creator, &tp, NULL, task);
+    memcpy(tracked[ntracked++], task, 32);
+    /* Not yet in the state: joins and updates find no task. */
+    join(&ps[0], task, 20 * COIN, "bad-fl-task");
+    produce_checked();
+    const uint64_t h0 = chain_height(chain);
+    ck_assert_uint_eq(balance_of(chain, creator.pub), creator_before - tp.reward_pool - FEE);
+    struct fl_status st;
+    ck_assert(status_of(task, &st));
+    ck_assert_uint_eq(st.state, FL_TASK_OPEN);
+    ck_assert_uint_eq(st.pool, tp.reward_pool);
+
+    /* Joins: unknown task, stake too low, duplicate, not enough funds. */
+    memset(unknown, 0x77, 32);
+    join(&ps[0], unknown, 20 * COIN, "bad-fl-task");
+    join(&ps[0], task, 9 * COIN, "bad-fl-stake-too-low");
+    join(&poor, task, 10 * COIN, "bad-txns-insufficient-funds");
+    honest_weights(w, 1, 0);
+    update(&ps[0], task, 1, w, NPARAMS, "bad-fl-round"); /* not started */
+    for (int i = 0; i < NP - 1; i++)
+        join(&ps[i], task, stakes[i], NULL);
+    join(&ps[2], task, 40 * COIN, "bad-fl-duplicate");
+    uint64_t bal0 = balance_of(chain, ps[0].pub);
+    produce_checked();
+    ck_assert_uint_eq(balance_of(chain, ps[0].pub), bal0 - stakes[0] - FEE);
+    ck_assert(status_of(task, &st));
+    ck_assert_uint_eq(st.n_participants, NP - 1);
+    struct supply_audit audit;
+    ck_assert(supply_audit(chain, &audit));
+    ck_assert_uint_eq(audit.fl_pools, tp.reward_pool);
+    ck_assert_uint_eq(audit.fl_stakes, 242 * COIN);
+
+    /* The join window closes; round 1 starts at the next block. */
+    advance_to(h0 + tp.join_blocks);
+    join(&ps[NP - 1], task, stakes[NP - 1], NULL); /* the last block of the window */
+    produce_checked();
+    join(&outsider, task, 20 * COIN, "bad-fl-window");
+    ck_assert(status_of(task, &st));
+    ck_assert_uint_eq(st.state, FL_TASK_RUNNING);
+    ck_assert_uint_eq(st.round, 1);
+    ck_assert_uint_eq(st.round_start, h0 + tp.join_blocks + 1);
+    ck_assert_uint_eq(st.n_participants, NP);
+    struct fl_round rd = round_of(task, 1);
+    ck_assert_uint_eq(rd.n_proposers, 4); /* ceil(7 x 50%) */
+    ck_assert_uint_eq(rd.n_voters, 3);
+
+    /* ---- Round 1: honest updates, accepted. ---- */
+    windows_of(task, 1, &win);
+    update(&outsider, task, 1, w, NPARAMS, "bad-fl-role");
+    int voter = -1, proposer = -1;
+    for (int i = 0; i < NP; i++) {
+        int role = role_of(task, 1, &ps[i]);
+        ck_assert(role == FL_ROLE_PROPOSER || role == FL_ROLE_VOTER);
+        if (role == FL_ROLE_VOTER && voter < 0)
+            voter = i;
+        if (role == FL_ROLE_PROPOSER && proposer < 0)
+            proposer = i;
+    }
+    ck_assert(voter >= 0 && proposer >= 0);
+    update(&ps[voter], task, 1, w, NPARAMS, "bad-fl-role");
+    update(&creator, task, 1, w, NPARAMS, "bad-fl-role");
+    update(&ps[proposer], task, 1, w, NPARAMS - 1, "bad-fl-size");
+    update(&ps[proposer], task, 2, w, NPARAMS, "bad-fl-round");
+    commit(&ps[voter], task, 1, 1, 0, "bad-fl-window");
+    __int128 num[NPARAMS] = {0};
+    uint64_t den = 0;
+    for (int i = 0; i < NP; i++) {
+        if (role_of(task, 1, &ps[i]) != FL_ROLE_PROPOSER)
+            continue;
+        honest_weights(w, 1, i);
+        update(&ps[i], task, 1, w, NPARAMS, NULL);
+        for (int j = 0; j < NPARAMS; j++)
+            num[j] += (__int128)stakes[i] * w[j];
+        den += stakes[i];
+    }
+    update(&ps[proposer], task, 1, w, NPARAMS, "bad-fl-duplicate");
+    produce_checked();
+    struct fl_entry e;
+    ck_assert(entry_of(task, 1, ps[proposer].pub, &e));
+    ck_assert(e.flags & FL_ENTRY_SUBMITTED);
+    ck_assert_uint_eq(e.size, NPARAMS);
+    advance_to(win.commit_start);
+    /* Aggregated at the end of the submit window: stake-weighted mean. */
+    uint8_t expect_model[4 * NPARAMS], expect_hash[32];
+    for (int j = 0; j < NPARAMS; j++)
+        write_le32(expect_model + 4 * j, (uint32_t)(int32_t)fl_div_round(num[j], den));
+    fl_model_hash(expect_hash, expect_model, NPARAMS);
+    rd = round_of(task, 1);
+    ck_assert(rd.has_candidate);
+    ck_assert_mem_eq(rd.candidate_hash, expect_hash, 32);
+    ck_assert_uint_eq(rd.n_updates, 4);
+    update(&ps[proposer], task, 1, w, NPARAMS, "bad-fl-window");
+    commit(&ps[proposer], task, 1, 1, 0, "bad-fl-role");
+    reveal(&ps[voter], task, 1, 1, 0, "bad-fl-window");
+    for (int i = 0; i < NP; i++)
+        if (role_of(task, 1, &ps[i]) == FL_ROLE_VOTER)
+            commit(&ps[i], task, 1, 1, 52429, NULL);
+    commit(&ps[voter], task, 1, 1, 52429, "bad-fl-duplicate");
+    produce_checked();
+    advance_to(win.reveal_start);
+    uint8_t wrong_salt[32] = {0};
+    reveal_salted(&ps[voter], task, 1, 1, 52429, wrong_salt, "bad-fl-reveal-mismatch");
+    reveal(&ps[voter], task, 1, -1, 52429, "bad-fl-reveal-mismatch"); /* another vote */
+    for (int i = 0; i < NP; i++)
+        if (role_of(task, 1, &ps[i]) == FL_ROLE_VOTER)
+            reveal(&ps[i], task, 1, 1, 52429, NULL);
+    reveal(&ps[voter], task, 1, 1, 52429, "bad-fl-duplicate");
+    produce_checked();
+    take_snapshot(task, ps, &snap);
+    advance_to(win.reveal_end + 1);
+    removed += check_finalized(task, ps, 1, FL_OUTCOME_ACCEPTED, &snap, false, contrib,
+                               &rewards_sum, &slashes_sum);
+    ck_assert(status_of(task, &st));
+    ck_assert_uint_eq(st.model_round, 1);
+    struct view *view = chain_view(chain);
+    const uint8_t *model;
+    size_t nmodel;
+    ck_assert(fl_get_weights(view, 'M', task, 1, &model, &nmodel));
+    ck_assert_uint_eq(nmodel, NPARAMS);
+    ck_assert_mem_eq(model, expect_model, sizeof(expect_model));
+    ck_assert(!fl_get_weights(view, 'C', task, 1, &model, &nmodel)); /* candidate dropped */
+    view_free(view);
+    reveal(&ps[voter], task, 1, 1, 52429, "bad-fl-round"); /* the round is over */
+    ck_assert_uint_eq(st.round, 2);
+
+    /* ---- Round 2: a bad update; the voters reject it; the lowest-stake
+     * voter stays silent (no commit, no reveal). ---- */
+    windows_of(task, 2, &win);
+    for (int i = 0; i < NP; i++) {
+        if (role_of(task, 2, &ps[i]) != FL_ROLE_PROPOSER)
+            continue;
+        honest_weights(w, 2, i);
+        if (i == lowest(task, ps, 2, FL_ROLE_PROPOSER, -1))
+            for (int j = 0; j < NPARAMS; j++)
+                w[j] = 30000 * 65536; /* poisoned */
+        update(&ps[i], task, 2, w, NPARAMS, NULL);
+    }
+    produce_checked();
+    advance_to(win.commit_start);
+    ck_assert(round_of(task, 2).has_candidate);
+    int silent = lowest(task, ps, 2, FL_ROLE_VOTER, -1);
+    ck_assert(silent >= 0);
+    for (int i = 0; i < NP; i++)
+        if (i != silent && role_of(task, 2, &ps[i]) == FL_ROLE_VOTER)
+            commit(&ps[i], task, 2, -1, 30000, NULL);
+    produce_checked();
+    advance_to(win.reveal_start);
+    reveal(&ps[silent], task, 2, -1, 30000, "bad-fl-no-commit");
+    for (int i = 0; i < NP; i++)
+        if (i != silent && role_of(task, 2, &ps[i]) == FL_ROLE_VOTER)
+            reveal(&ps[i], task, 2, -1, 30000, NULL);
+    produce_checked();
+    take_snapshot(task, ps, &snap);
+    advance_to(win.reveal_end + 1);
+    removed += check_finalized(task, ps, 2, FL_OUTCOME_REJECTED, &snap, false, contrib,
+                               &rewards_sum, &slashes_sum);
+    ck_assert(status_of(task, &st));
+    ck_assert_uint_eq(st.model_round, 1); /* the global model stays */
+    ck_assert_uint_ge(removed, 1);        /* a low-stake party was slashed out */
+
+    /* ---- Round 3: the lowest-stake proposer misses its submission, the
+     * lowest-stake voter votes -1 against the others' +1: accepted. ---- */
+    windows_of(task, 3, &win);
+    int missing = lowest(task, ps, 3, FL_ROLE_PROPOSER, -1);
+    for (int i = 0; i < NP; i++) {
+        if (role_of(task, 3, &ps[i]) != FL_ROLE_PROPOSER || i == missing)
+            continue;
+        honest_weights(w, 3, i);
+        update(&ps[i], task, 3, w, NPARAMS, NULL);
+    }
+    produce_checked();
+    advance_to(win.commit_start);
+    int against = lowest(task, ps, 3, FL_ROLE_VOTER, -1);
+    ck_assert(against >= 0 && lowest(task, ps, 3, FL_ROLE_VOTER, against) >= 0);
+    for (int i = 0; i < NP; i++)
+        if (role_of(task, 3, &ps[i]) == FL_ROLE_VOTER)
+            commit(&ps[i], task, 3, i == against ? -1 : 1, 40000, NULL);
+    produce_checked();
+    advance_to(win.reveal_start);
+    for (int i = 0; i < NP; i++)
+        if (role_of(task, 3, &ps[i]) == FL_ROLE_VOTER)
+            reveal(&ps[i], task, 3, i == against ? -1 : 1, 40000, NULL);
+    produce_checked();
+    take_snapshot(task, ps, &snap);
+    advance_to(win.reveal_end + 1);
+    removed += check_finalized(task, ps, 3, FL_OUTCOME_ACCEPTED, &snap, false, contrib,
+                               &rewards_sum, &slashes_sum);
+    ck_assert(status_of(task, &st));
+    ck_assert_uint_eq(st.model_round, 3);
+
+    /* ---- Round 4 (the last): updates, commitments, but no reveal: void,
+     * every voter slashed, no proposer slashed; then the task completes. ---- */
+    windows_of(task, 4, &win);
+    for (int i = 0; i < NP; i++) {
+        if (role_of(task, 4, &ps[i]) != FL_ROLE_PROPOSER)
+            continue;
+        honest_weights(w, 4, i);
+        update(&ps[i], task, 4, w, NPARAMS, NULL);
+    }
+    produce_checked();
+    advance_to(win.commit_start);
+    for (int i = 0; i < NP; i++)
+        if (role_of(task, 4, &ps[i]) == FL_ROLE_VOTER)
+            commit(&ps[i], task, 4, 1, 40000, NULL);
+    produce_checked();
+    advance_to(win.reveal_start);
+    produce_checked();
+    take_snapshot(task, ps, &snap);
+    uint64_t creator_bal = balance_of(chain, creator.pub);
+    struct fl_status before_end;
+    ck_assert(status_of(task, &before_end));
+    advance_to(win.reveal_end + 1);
+    removed += check_finalized(task, ps, 4, FL_OUTCOME_VOID_NO_VOTES, &snap, true, contrib,
+                               &rewards_sum, &slashes_sum);
+    ck_assert(round_of(task, 4).model_round == 3);
+
+    /* Completed: the pool's remainder back to the creator, stakes back. */
+    ck_assert(status_of(task, &st));
+    ck_assert_uint_eq(st.state, FL_TASK_COMPLETED);
+    ck_assert_uint_eq(st.end_height, chain_height(chain));
+    ck_assert_uint_eq(st.n_active, 0);
+    ck_assert_uint_eq(balance_of(chain, creator.pub), creator_bal + st.returned);
+    ck_assert_uint_eq(st.returned, before_end.pool + round_of(task, 4).slashed);
+
+    /* Conservation over the whole task: pool in = paid + returned (+ 0
+     * left), and every unit of stake came back or went to the pool. */
+    ck_assert_uint_eq(st.pool, 0);
+    ck_assert_uint_eq(tp.reward_pool + st.slashed, st.paid + st.returned);
+    ck_assert_uint_eq(st.paid, rewards_sum);
+    ck_assert_uint_eq(st.slashed, slashes_sum);
+    ck_assert_uint_gt(slashes_sum, 0);
+    ck_assert_uint_gt(rewards_sum, 0);
+    for (int i = 0; i < NP; i++) {
+        struct fl_participant p = participant_of(task, ps[i].pub);
+        ck_assert_uint_eq(p.stake, 0);
+        ck_assert_uint_eq(p.returned + p.slashed, stakes[i]);
+        ck_assert(p.status == FL_PART_EXITED || p.status == FL_PART_REMOVED);
+    }
+    ck_assert(supply_audit(chain, &audit));
+    ck_assert_uint_eq(audit.fl_pools, 0);
+    ck_assert_uint_eq(audit.fl_stakes, 0);
+    /* The round records stay; updates and candidates are gone. */
+    view = chain_view(chain);
+    for (uint32_t r = 1; r <= 4; r++) {
+        ck_assert(fl_get_round(view, task, r, &rd));
+        ck_assert(!fl_get_weights(view, 'C', task, r, &model, &nmodel));
+    }
+    view_free(view);
+    produce_checked();
+    reveal(&ps[0], task, 4, 1, 0, "bad-fl-round");
+}
+END_TEST
+
+/* ---- cancellation, allow-list, limits, a round without updates ---- */
+
+static int cmp_key(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);
+}
+
+START_TEST(too_few_join_cancels)
+{
+    struct party creator, a, b;
+    uint8_t task[32];
+    struct fl_task_params tp = task_params();
+    new_party(&creator, 2000 * COIN);
+    new_party(&a, 100 * COIN);
+    new_party(&b, 100 * COIN);
+    produce_checked();
+    create_task(&creator, &tp, NULL, task);
+    memcpy(tracked[ntracked++], task, 32);
+    produce_checked();
+    uint64_t h0 = chain_height(chain);
+    join(&a, task, 30 * COIN, NULL);
+    join(&b, task, 15 * COIN, NULL);
+    produce_checked();
+    uint64_t ca = balance_of(chain, creator.pub), ba = balance_of(chain, a.pub),
+             bb = balance_of(chain, b.pub);
+    advance_to(h0 + tp.join_blocks + 1);
+    struct fl_status st;
+    ck_assert(status_of(task, &st));
+    ck_assert_uint_eq(st.state, FL_TASK_CANCELLED);
+    ck_assert_uint_eq(st.end_height, h0 + tp.join_blocks);
+    ck_assert_uint_eq(balance_of(chain, creator.pub), ca + tp.reward_pool);
+    ck_assert_uint_eq(balance_of(chain, a.pub), ba + 30 * COIN);
+    ck_assert_uint_eq(balance_of(chain, b.pub), bb + 15 * COIN);
+    ck_assert_uint_eq(participant_of(task, a.pub).status, FL_PART_EXITED);
+    ck_assert_uint_eq(st.returned, tp.reward_pool);
+    join(&a, task, 30 * COIN, "bad-fl-window");
+}
+END_TEST
+
+START_TEST(allow_list_limit_and_round_without_updates)
+{
+    struct party creator, p[4];
+    uint8_t task[32];
+    new_party(&creator, 2000 * COIN);
+    for (int i = 0; i < 4; i++)
+        new_party(&p[i], 100 * COIN);
+    produce_checked();
+    /* Allow p[0..2] (sorted), two seats, one round. */
+    uint8_t allow[3][32];
+    for (int i = 0; i < 3; i++)
+        memcpy(allow[i], p[i].pub, 32);
+    qsort(allow, 3, 32, cmp_key);
+    struct fl_task_params tp = task_params();
+    tp.min_participants = 2;
+    tp.max_participants = 2;
+    tp.rounds = 1;
+    tp.n_allow = 3;
+    tp.allow = allow[0];
+    create_task(&creator, &tp, NULL, task);
+    memcpy(tracked[ntracked++], task, 32);
+    produce_checked();
+    const uint64_t h0 = chain_height(chain);
+    join(&p[3], task, 20 * COIN, "bad-fl-not-allowed");
+    join(&p[0], task, 20 * COIN, NULL);
+    join(&p[1], task, 25 * COIN, NULL);
+    produce_checked();
+    join(&p[2], task, 20 * COIN, "bad-fl-full");
+    join(&p[3], task, 20 * COIN, "bad-fl-not-allowed"); /* checked before the seats */
+    uint64_t creator_bal = balance_of(chain, creator.pub);
+    struct fl_status st;
+    advance_to(h0 + tp.join_blocks + 1);
+    ck_assert(status_of(task, &st));
+    ck_assert_uint_eq(st.state, FL_TASK_RUNNING);
+    struct fl_round rd = round_of(task, 1);
+    ck_assert_uint_eq(rd.n_proposers, 1);
+    ck_assert_uint_eq(rd.n_voters, 1);
+    /* Nobody submits: the round is void at the end of the submit window,
+     * the proposer slashed, and (the last round) the task completes there. */
+    int prop = role_of(task, 1, &p[0]) == FL_ROLE_PROPOSER ? 0 : 1;
+    uint64_t stake = prop == 0 ? 20 * COIN : 25 * COIN, other = prop == 0 ? 25 * COIN : 20 * COIN;
+    uint64_t bp = balance_of(chain, p[prop].pub), bv = balance_of(chain, p[1 - prop].pub);
+    struct fl_windows win;
+    windows_of(task, 1, &win);
+    advance_to(win.submit_end + 1);
+    rd = round_of(task, 1);
+    ck_assert_uint_eq(rd.outcome, FL_OUTCOME_VOID_NO_UPDATES);
+    ck_assert(!rd.has_candidate);
+    uint64_t cut = stake * tp.slash_bps / 10000;
+    ck_assert_uint_eq(rd.slashed, cut);
+    ck_assert(status_of(task, &st));
+    ck_assert_uint_eq(st.state, FL_TASK_COMPLETED);
+    ck_assert_uint_eq(st.end_height, win.submit_end);
+    ck_assert_uint_eq(balance_of(chain, p[prop].pub), bp + stake - cut);
+    ck_assert_uint_eq(balance_of(chain, p[1 - prop].pub), bv + other);
+    ck_assert_uint_eq(balance_of(chain, creator.pub), creator_bal + tp.reward_pool + cut);
+    ck_assert_uint_eq(st.returned, tp.reward_pool + cut);
+}
+END_TEST
+
+/* Two tasks side by side whose proposers all miss round 1: in the first the
+ * slash leaves them at exactly the minimum stake and they stay; in the
+ * second it leaves them one unit below and they are removed, which leaves
+ * one participant, so that task completes at once. */
+START_TEST(removal_at_the_minimum_stake)
+{
+    struct party creator, a[3], b[3];
+    uint8_t ta[32], tb[32];
+    struct fl_task_params tp = task_params();
+    tp.rounds = 2;
+    const uint64_t exact = 125 * COIN / 10;     /* 20% of it leaves 10 FML */
+    const uint64_t under = exact - 2;            /* leaves 10 FML - 1 unit */
+    ck_assert_uint_eq(exact - exact * tp.slash_bps / 10000, tp.min_stake);
+    ck_assert_uint_eq(under - under * tp.slash_bps / 10000, tp.min_stake - 1);
+    new_party(&creator, 5000 * COIN);
+    for (int i = 0; i < 3; i++) {
+        new_party(&a[i], 100 * COIN);
+        new_party(&b[i], 100 * COIN);
+    }
+    produce_checked();
+    create_task(&creator, &tp, NULL, ta);
+    create_task(&creator, &tp, NULL, tb);
+    memcpy(tracked[ntracked++], ta, 32);
+    memcpy(tracked[ntracked++], tb, 32);
+    produce_checked();
+    const uint64_t h0 = chain_height(chain);
+    for (int i = 0; i < 3; i++) {
+        join(&a[i], ta, exact, NULL);
+        join(&b[i], tb, under, NULL);
+    }
+    advance_to(h0 + tp.join_blocks + 1);
+    struct fl_windows win;
+    windows_of(ta, 1, &win);
+    uint64_t bal[3];
+    for (int i = 0; i < 3; i++)
+        bal[i] = balance_of(chain, b[i].pub);
+    advance_to(win.submit_end + 1);
+
+    struct fl_status st;
+    ck_assert(status_of(ta, &st));
+    ck_assert_uint_eq(st.state, FL_TASK_RUNNING);
+    ck_assert_uint_eq(st.round, 2);
+    ck_assert_uint_eq(st.n_active, 3);
+    ck_assert_uint_eq(round_of(ta, 1).outcome, FL_OUTCOME_VOID_NO_UPDATES);
+    for (int i = 0; i < 3; i++) {
+        struct fl_participant p = participant_of(ta, a[i].pub);
+        ck_assert_uint_eq(p.status, FL_PART_ACTIVE);
+        ck_assert_uint_eq(p.stake, role_of(ta, 1, &a[i]) == FL_ROLE_PROPOSER ? tp.min_stake : exact);
+    }
+
+    ck_assert(status_of(tb, &st));
+    ck_assert_uint_eq(st.state, FL_TASK_COMPLETED);
+    ck_assert_uint_eq(st.end_height, win.submit_end);
+    ck_assert_uint_eq(st.round, 1);
+    int removed = 0;
+    for (int i = 0; i < 3; i++) {
+        struct fl_participant p = participant_of(tb, b[i].pub);
+        bool proposer = role_of(tb, 1, &b[i]) == FL_ROLE_PROPOSER;
+        uint64_t back = proposer ? tp.min_stake - 1 : under;
+        ck_assert_uint_eq(p.status, proposer ? FL_PART_REMOVED : FL_PART_EXITED);
+        ck_assert_uint_eq(p.stake, 0);
+        ck_assert_uint_eq(p.returned, back);
+        ck_assert_uint_eq(balance_of(chain, b[i].pub), bal[i] + back);
+        removed += proposer;
+    }
+    ck_assert_int_eq(removed, 2);
+}
+END_TEST
+
+/* ---- reorganization ---- */
+
+START_TEST(reorganization_mid_round_restores_state_root)
+{
+    struct party creator, ps[3];
+    uint8_t task[32];
+    struct fl_task_params tp = task_params();
+    tp.rounds = 2;
+    new_party(&creator, 2000 * COIN);
+    for (int i = 0; i < 3; i++)
+        new_party(&ps[i], 100 * COIN);
+    produce_checked();
+    create_task(&creator, &tp, NULL, task);
+    memcpy(tracked[ntracked++], task, 32);
+    produce_checked();
+    uint64_t h0 = chain_height(chain);
+    for (int i = 0; i < 3; i++)
+        join(&ps[i], task, (20 + 10 * (uint64_t)i) * COIN, NULL);
+    advance_to(h0 + tp.join_blocks + 1);
+    struct fl_windows win;
+    windows_of(task, 1, &win);
+    int32_t w[NPARAMS];
+    for (int i = 0; i < 3; i++)
+        if (role_of(task, 1, &ps[i]) == FL_ROLE_PROPOSER) {
+            honest_weights(w, 1, i);
+            update(&ps[i], task, 1, w, NPARAMS, NULL);
+        }
+    produce_checked();
+    /* The fork point: updates in, no candidate yet. */
+    uint8_t fork_root[32], fork_hash[32], root[32];
+    chain_state_root(chain, fork_root);
+    memcpy(fork_hash, chain_tip(chain)->hash, 32);
+    advance_to(win.commit_start);
+    struct fl_round rd = round_of(task, 1);
+    ck_assert(rd.has_candidate);
+    uint8_t cand[32];
+    memcpy(cand, rd.candidate_hash, 32);
+    for (int i = 0; i < 3; i++)
+        if (role_of(task, 1, &ps[i]) == FL_ROLE_VOTER)
+            commit(&ps[i], task, 1, 1, 1, NULL);
+    produce_checked();
+    ck_assert_uint_eq(round_of(task, 1).n_commits, 1);
+
+    /* Disconnect the aggregation block and the commitment block. */
+    struct validation v;
+    ck_assert(chain_invalidate(chain, chain_at(chain, win.submit_end)->hash, &v));
+    ck_assert_mem_eq(chain_tip(chain)->hash, fork_hash, 32);
+    chain_state_root(chain, root);
+    ck_assert_mem_eq(root, fork_root, 32);
+    rd = round_of(task, 1);
+    ck_assert(!rd.has_candidate);
+    ck_assert_uint_eq(rd.n_updates, 2);
+    ck_assert_uint_eq(rd.n_commits, 0);
+    check_invariants();
+
+    /* The other branch (later slots) aggregates the same candidate and the
+     * round finishes there. */
+    uint64_t slot = chain_tip(chain)->hdr.slot + 50;
+    produce_at(chain, pool, slot);
+    check_invariants();
+    ck_assert_uint_eq(chain_height(chain), win.submit_end);
+    rd = round_of(task, 1);
+    ck_assert(rd.has_candidate);
+    ck_assert_mem_eq(rd.candidate_hash, cand, 32);
+    for (int i = 0; i < 3; i++)
+        if (role_of(task, 1, &ps[i]) == FL_ROLE_VOTER)
+            commit(&ps[i], task, 1, 1, 1, NULL);
+    produce_checked();
+    advance_to(win.reveal_start);
+    for (int i = 0; i < 3; i++)
+        if (role_of(task, 1, &ps[i]) == FL_ROLE_VOTER)
+            reveal(&ps[i], task, 1, 1, 1, NULL);
+    advance_to(win.reveal_end + 1);
+    ck_assert_uint_eq(round_of(task, 1).outcome, FL_OUTCOME_ACCEPTED);
+    check_task_pool(task);
+}
+END_TEST
+
+static Suite *fl_state_suite(void)
+{
+    Suite *s = suite_create("fl_state");
+    TCase *tc = tcase_create("fl_state");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, whole_task);
+    tcase_add_test(tc, too_few_join_cancels);
+    tcase_add_test(tc, allow_list_limit_and_round_without_updates);
+    tcase_add_test(tc, removal_at_the_minimum_stake);
+    tcase_add_test(tc, reorganization_mid_round_restores_state_root);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(fl_state_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
