@@ -61,6 +61,10 @@ class RPCProxy:
                 self.conn = None
                 if attempt:
                     raise
+            except Exception:
+                # Anything else leaves the connection unusable: start afresh next time.
+                self.conn = None
+                raise
         parsed = None
         if raw:
             try:
