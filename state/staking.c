@@ -22,17 +22,6 @@ bool staking_get_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE], struc
     return true;
 }
 
-static void put_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE], const struct validator *val)
-{
-    uint8_t key[VALIDATOR_KEY_SIZE];
-    struct wbuf w;
-    wbuf_init(&w);
-    validator_key(key, pub);
-    validator_encode(val, &w);
-    view_put_wbuf(v, key, sizeof(key), &w);
-    wbuf_free(&w);
-}
-
 static bool load_schedule(struct view *v, const struct chain_params *params, int which,
                           struct schedule *out)
 {
@@ -191,7 +180,7 @@ bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validatio
         return val_fail(val, VAL_CONSENSUS, "bad-blk-randao");
     memcpy(proposer.randao_commit, hdr->randao_reveal, HASH_SIZE);
     proposer.reveals++;
-    put_validator(v, hdr->proposer, &proposer);
+    staking_put_validator(v, hdr->proposer, &proposer);
 
     if (!view_get(v, MIX_KEY, strlen(MIX_KEY), &cur_mix, &mix_len) || mix_len != HASH_SIZE)
         return val_fail(val, VAL_ERROR, "state-read-error");
