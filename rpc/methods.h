@@ -14,5 +14,7 @@ extern const struct rpc_method staking_rpc_methods[];
 extern const size_t staking_rpc_methods_count;
 extern const struct rpc_method mining_rpc_methods[];
 extern const size_t mining_rpc_methods_count;
+extern const struct rpc_method fl_rpc_methods[];
+extern const size_t fl_rpc_methods_count;
 
 #endif
