@@ -186,45 +186,60 @@ static bool fedavg(const struct fl_update_ref *u, size_t k, size_t n, uint8_t *o
     return true;
 }
 
-static void insertion_sort(int32_t *a, size_t n)
+/* Median and trimmed mean sort each coordinate's k values.  They do it for a
+ * block of coordinates at once: row i of the block holds update i's values
+ * for those coordinates, and Batcher's merge-exchange network (Knuth, TAOCP
+ * 5.2.2, Algorithm M; any k) compare-exchanges whole rows.  No branch
+ * depends on the data, the inner loops vectorize, and the result is the
+ * sorted column, the same whatever the order of the updates. */
+
+/* Columns in GCC's portable vector types: four lanes (plain SSE2 on x86-64),
+ * two vectors per step. */
+typedef int32_t fl_v4 __attribute__((vector_size(16)));
+#define STEP 8
+
+static inline void cx4(int32_t *a, int32_t *b)
 {
-    for (size_t i = 1; i < n; i++) {
-        int32_t x = a[i];
-        size_t j = i;
-        while (j > 0 && a[j - 1] > x) {
-            a[j] = a[j - 1];
-            j--;
-        }
-        a[j] = x;
+    fl_v4 x, y;
+    memcpy(&x, a, sizeof(x));
+    memcpy(&y, b, sizeof(y));
+    fl_v4 d = (x ^ y) & (x > y); /* x > y is all ones where true */
+    x ^= d;
+    y ^= d;
+    memcpy(a, &x, sizeof(x));
+    memcpy(b, &y, sizeof(y));
+}
+
+/* Row a gets the smaller value of each column, row b the larger; len is a
+ * multiple of STEP. */
+static void compare_exchange(int32_t *a, int32_t *b, size_t len)
+{
+    for (size_t j = 0; j < len; j += STEP) {
+        cx4(a + j, b + j);
+        cx4(a + j + 4, b + j + 4);
     }
 }
 
-/* Sorts a[0..n) ascending: insertion-sorted runs of 16 merged bottom-up
- * through tmp (n entries); O(n log n) whatever the input. */
-static void sort_i32(int32_t *a, int32_t *tmp, size_t n)
+static void sort_rows(int32_t *rows, size_t k, size_t stride, size_t len)
 {
-    const size_t run = 16;
-    for (size_t i = 0; i < n; i += run)
-        insertion_sort(a + i, n - i < run ? n - i : run);
-    int32_t *src = a, *dst = tmp;
-    for (size_t width = run; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n;
-            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-            size_t i = lo, j = mid, o = lo;
-            while (i < mid && j < hi)
-                dst[o++] = src[j] < src[i] ? src[j++] : src[i++];
-            while (i < mid)
-                dst[o++] = src[i++];
-            while (j < hi)
-                dst[o++] = src[j++];
+    if (k < 2)
+        return;
+    size_t t = 0;
+    while (((size_t)1 << t) < k)
+        t++;
+    for (size_t p = (size_t)1 << (t - 1); p > 0; p >>= 1) {
+        size_t q = (size_t)1 << (t - 1), r = 0, d = p;
+        for (;;) {
+            for (size_t i = 0; i + d < k; i++)
+                if ((i & p) == r)
+                    compare_exchange(rows + i * stride, rows + (i + d) * stride, len);
+            if (q == p)
+                break;
+            d = q - p;
+            q >>= 1;
+            r = p;
         }
-        int32_t *t = src;
-        src = dst;
-        dst = t;
     }
-    if (src != a)
-        memcpy(a, src, n * sizeof(*a));
 }
 
 /* Floor of the mean of two values: (a + b) / 2 rounded toward minus infinity. */
@@ -237,48 +252,50 @@ static int32_t floor_mean2(int32_t a, int32_t b)
     return (int32_t)q;
 }
 
-static int32_t median_sorted(const int32_t *v, size_t k)
-{
-    return k % 2 ? v[k / 2] : floor_mean2(v[k / 2 - 1], v[k / 2]);
-}
-
-static int32_t trimmed_sorted(const int32_t *v, size_t k, size_t t)
-{
-    if (k < 2 * t + 1)
-        return median_sorted(v, k);
-    int64_t sum = 0;
-    for (size_t i = t; i < k - t; i++)
-        sum += v[i];
-    return (int32_t)fl_div_round(sum, (uint64_t)(k - 2 * t));
-}
-
 static bool by_column(uint8_t aggregator, size_t trim, const struct fl_update_ref *u, size_t k,
                       size_t n, uint8_t *out)
 {
-    const size_t block = AGG_BLOCK / 4;
-    int32_t *cols = malloc(block * k * sizeof(*cols)), *tmp = malloc(k * sizeof(*tmp));
-    if (!cols || !tmp) {
-        free(cols);
-        free(tmp);
+    /* About 256 kB of block: a multiple of 16 coordinates, 16 to 1024. */
+    size_t block = (65536 / k) & ~(size_t)15;
+    block = block < 16 ? 16 : block > 1024 ? 1024 : block;
+    int32_t *rows = malloc(k * block * sizeof(*rows));
+    int64_t *sums = malloc(block * sizeof(*sums));
+    if (!rows || !sums) {
+        free(rows);
+        free(sums);
         return false;
     }
+    const bool median = aggregator == FL_AGG_MEDIAN || k < 2 * trim + 1;
     for (size_t j0 = 0; j0 < n; j0 += block) {
         size_t len = n - j0 < block ? n - j0 : block;
-        /* Gather: column j of the block is cols[j*k .. j*k + k). */
+        size_t padded = (len + STEP - 1) / STEP * STEP; /* <= block */
         for (size_t i = 0; i < k; i++) {
             const uint8_t *p = u[i].weights + 4 * j0;
+            int32_t *row = rows + i * block;
             for (size_t j = 0; j < len; j++)
-                cols[j * k + i] = load_i32(p + 4 * j);
+                row[j] = load_i32(p + 4 * j);
+            for (size_t j = len; j < padded; j++)
+                row[j] = 0;
         }
-        for (size_t j = 0; j < len; j++) {
-            int32_t *v = cols + j * k;
-            sort_i32(v, tmp, k);
-            int32_t r = aggregator == FL_AGG_MEDIAN ? median_sorted(v, k) : trimmed_sorted(v, k, trim);
-            write_le32(out + 4 * (j0 + j), (uint32_t)r);
+        sort_rows(rows, k, block, padded);
+        if (median) {
+            const int32_t *lo = rows + ((k - 1) / 2) * block, *hi = rows + (k / 2) * block;
+            for (size_t j = 0; j < len; j++)
+                write_le32(out + 4 * (j0 + j),
+                           (uint32_t)(k % 2 ? hi[j] : floor_mean2(lo[j], hi[j])));
+            continue;
         }
+        memset(sums, 0, len * sizeof(*sums));
+        for (size_t i = trim; i < k - trim; i++) {
+            const int32_t *row = rows + i * block;
+            for (size_t j = 0; j < len; j++)
+                sums[j] += row[j];
+        }
+        for (size_t j = 0; j < len; j++)
+            write_le32(out + 4 * (j0 + j), (uint32_t)(int32_t)fl_div_round(sums[j], (uint64_t)(k - 2 * trim)));
     }
-    free(cols);
-    free(tmp);
+    free(rows);
+    free(sums);
     return true;
 }
 
