@@ -702,6 +702,36 @@ static const char *tx_reason(uint8_t type, const struct wbuf *w)
     return reason;
 }
 
+START_TEST(task_create_vector)
+{
+    /* The FL_TASK_CREATE payload of doc/protocol.md 17.12. */
+    uint8_t init[16];
+    const int32_t w[4] = {65536, -32768, 0, 1};
+    for (int i = 0; i < 4; i++)
+        write_le32(init + 4 * i, (uint32_t)w[i]);
+    struct fl_task_params t = good_task();
+    t.n_init = 4;
+    t.init = init;
+    struct wbuf b;
+    wbuf_init(&b);
+    fl_task_params_encode(&t, &b);
+    ck_assert_hex_eq(b.data, b.len,
+                     "000203000000010000000004000001000080ffff0000000001000000050000000300"
+                     "0a0000ca9a3b00000000881305000000030000000200000002000000000000e803d0"
+                     "0700e876481700000000");
+    struct fl_task_params back;
+    ck_assert(fl_task_create_decode(&back, b.data, b.len));
+    ck_assert_uint_eq(back.reward_pool, 1000 * COIN);
+    ck_assert_mem_eq(back.init, init, sizeof(init));
+    /* Truncated anywhere, or with a byte more: not a payload. */
+    for (size_t n = 0; n < b.len; n++)
+        ck_assert(!fl_task_create_decode(&back, b.data, n));
+    put_u8(&b, 0);
+    ck_assert(!fl_task_create_decode(&back, b.data, b.len));
+    wbuf_free(&b);
+}
+END_TEST
+
 START_TEST(transaction_payload_rules)
 {
     struct wbuf w;
@@ -800,6 +830,7 @@ int main(void)
     tcase_add_test(tc, reward_split_arithmetic);
     tcase_add_test(tc, param_counts_and_specs);
     tcase_add_test(tc, task_params_rules);
+    tcase_add_test(tc, task_create_vector);
     tcase_add_test(tc, transaction_payload_rules);
     tcase_add_test(tc, update_sizes);
     suite_add_tcase(s, tc);
