@@ -516,6 +516,9 @@ START_TEST(whole_task)
     update(&creator, task, 1, w, NPARAMS, "bad-fl-role");
     update(&ps[proposer], task, 1, w, NPARAMS - 1, "bad-fl-size");
     update(&ps[proposer], task, 2, w, NPARAMS, "bad-fl-round");
+    update(&ps[proposer], unknown, 1, w, NPARAMS, "bad-fl-task");
+    commit(&ps[voter], unknown, 1, 1, 0, "bad-fl-task");
+    reveal(&ps[voter], unknown, 1, 1, 0, "bad-fl-task");
     commit(&ps[voter], task, 1, 1, 0, "bad-fl-window");
     __int128 num[NPARAMS] = {0};
     uint64_t den = 0;
@@ -556,6 +559,8 @@ START_TEST(whole_task)
     uint8_t wrong_salt[32] = {0};
     reveal_salted(&ps[voter], task, 1, 1, 52429, wrong_salt, "bad-fl-reveal-mismatch");
     reveal(&ps[voter], task, 1, -1, 52429, "bad-fl-reveal-mismatch"); /* another vote */
+    reveal(&ps[proposer], task, 1, 1, 52429, "bad-fl-role");
+    commit(&ps[voter], task, 1, 1, 52429, "bad-fl-window"); /* too late */
     for (int i = 0; i < NP; i++)
         if (role_of(task, 1, &ps[i]) == FL_ROLE_VOTER)
             reveal(&ps[i], task, 1, 1, 52429, NULL);
