@@ -208,6 +208,8 @@ static json_t *getsupplyinfo(struct rpc_call *call)
     json_object_set_new(o, "delegator_rewards_unpaid", json_amount(a.banks));
     json_object_set_new(o, "unbonding", json_amount(a.unbonding));
     json_object_set_new(o, "pools", json_amount(a.pools));
+    json_object_set_new(o, "fl_pools", json_amount(a.fl_pools));
+    json_object_set_new(o, "fl_stakes", json_amount(a.fl_stakes));
     json_object_set_new(o, "minted", json_amount(a.minted));
     json_object_set_new(o, "fees", json_amount(a.fees));
     json_object_set_new(o, "rewards_paid", json_amount(a.paid));
@@ -284,10 +286,12 @@ const struct rpc_method staking_rpc_methods[] = {
         .handler = getsupplyinfo,
         .summary = "Adds up the whole state to show where every FML is, and checks the two "
                    "conservation laws: supply = balances + self_stake + delegated + "
-                   "delegator_rewards_unpaid + unbonding + pools, and minted + fees = "
-                   "rewards_paid + pools + delegator_rewards_unpaid.  Scans the whole state.",
+                   "delegator_rewards_unpaid + unbonding + pools + fl_pools + fl_stakes, and "
+                   "minted + fees = rewards_paid + pools + delegator_rewards_unpaid.  Scans "
+                   "the whole state.",
         .result = "{\"height\", \"supply\", \"balances\", \"self_stake\", \"delegated\", "
-                  "\"delegator_rewards_unpaid\", \"unbonding\", \"pools\", \"minted\", \"fees\", "
+                  "\"delegator_rewards_unpaid\", \"unbonding\", \"pools\", \"fl_pools\", "
+                  "\"fl_stakes\", \"minted\", \"fees\", "
                   "\"rewards_paid\", \"burned\" (FML), \"accounts\", \"validators\", "
                   "\"delegations\", \"supply_consistent\", \"rewards_consistent\" (bool)}",
         .examples = "fml-cli getsupplyinfo",
