@@ -1,7 +1,39 @@
 #!/bin/sh
-# Sets up a fresh Debian 12 machine, builds fmld and runs every test.
+# Sets up a fresh Debian 12 machine, builds fmld and runs every test, stage
+# by stage, printing how long each took.  A failing stage stops the run
+# with its logs and a non-zero exit.
 set -e
 cd "$(dirname "$0")/.."
-scripts/deps.sh
-scripts/build.sh
-make -j"$(nproc)" check || { cat tests/*/*.log tests/functional/*.log 2>/dev/null | tail -200; exit 1; }
+
+t0=$(date +%s)
+timings=""
+stage() {
+    name=$1
+    shift
+    echo "==== stage $name: $*"
+    start=$(date +%s)
+    if ! "$@"; then
+        echo "==== stage $name FAILED after $(( $(date +%s) - start )) s"
+        exit 1
+    fi
+    took=$(( $(date +%s) - start ))
+    timings="$timings
+  $name: $took s"
+    echo "==== stage $name: $took s"
+}
+
+check() {
+    make -j"$(nproc)" check && return 0
+    for log in tests/*/*.log; do
+        grep -q '^FAIL\|^ERROR' "${log%.log}.trs" 2>/dev/null || continue
+        echo "---- $log"
+        tail -100 "$log"
+    done
+    return 1
+}
+
+stage deps scripts/deps.sh
+stage build scripts/build.sh
+stage check check
+
+echo "==== all stages passed in $(( $(date +%s) - t0 )) s:$timings"
