@@ -25,7 +25,7 @@ stage() {
 check() {
     make -j"$(nproc)" check && return 0
     for log in tests/*/*.log; do
-        grep -q '^FAIL\|^ERROR' "${log%.log}.trs" 2>/dev/null || continue
+        grep -q ':test-result: \(FAIL\|ERROR\)' "${log%.log}.trs" 2>/dev/null || continue
         echo "---- $log"
         tail -100 "$log"
     done
