@@ -19,7 +19,7 @@ static const char *const known_options[] = {
     "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody",
     "regtestvalidator", "produceblocks",
-    "maxmempool", "minrelaytxfee", "reindex",
+    "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
     "wallet", "disablewallet", "walletfeerate",
     NULL,
 };
@@ -53,6 +53,10 @@ static void usage(void)
            "  -debug=<cat>            Debug logging: net, rpc, mempool, validation, wallet,\n"
            "                          producer, db, fl, http, 1 or all (repeatable)\n"
            "  -reindex                Rebuild the block index and state from the block files\n"
+           "                          (the way back from a damaged block index, chainstate or\n"
+           "                          block file: the node names the damage and suggests it)\n"
+           "  -checkblocks=<n>        At start, re-read and check the last n stored blocks of\n"
+           "                          the active chain (default 6, 0 = all)\n"
            "\nRPC server:\n"
            "  -rpcport=<port>         Listen for JSON-RPC on <port> (main 8732, test 18732,\n"
            "                          regtest 28732)\n"
@@ -81,7 +85,13 @@ static void usage(void)
            "  -maxmempool=<MB>        Mempool size limit (default 300)\n"
            "  -minrelaytxfee=<units>  Minimum fee rate in base units per 1000 bytes (default 1000)\n"
            "  -wallet=<name>          Load (creating on first use) this wallet (repeatable)\n"
-           "  -disablewallet          Run without wallets\n");
+           "  -disablewallet          Run without wallets\n"
+           "\nTesting (regtest only):\n"
+           "  -dbcrashratio=<n>       Exit abruptly (no cleanup, status 86) at 1 in n of the\n"
+           "                          crash marks inside the node's writes: block file appends,\n"
+           "                          LevelDB batches, wallet appends and file replacements\n"
+           "                          (default 0: never)\n"
+           "  -dbcrashseed=<n>        Seed of the crash draws (default: from the clock)\n");
 }
 
 /* Forks into the background; the parent exits when the child has started

@@ -14,6 +14,7 @@
 #include "state/chain.h"
 #include "state/mempool.h"
 #include "util/config.h"
+#include "util/crashpoint.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -90,6 +91,35 @@ static bool select_params(struct node *n, char *err, size_t errlen)
                     "The %s network has no fixed genesis yet: start a custom network with "
                     "-genesis=FILE, or use -testnet or -regtest",
                     chain);
+    return true;
+}
+
+/* -dbcrashratio: a crash as abrupt as kill -9 at a crash mark. */
+static void simulated_crash(const char *where)
+{
+    log_printf("Simulating a crash (-dbcrashratio) at %s", where);
+    _exit(NODE_SIMULATED_CRASH_STATUS);
+}
+
+/* Regtest only: crash at 1 in N of the crash marks inside the node's
+ * writes (block files, LevelDB batches, wallet and other files). */
+static bool setup_crash_simulation(const struct node *n, char *err, size_t errlen)
+{
+    int64_t ratio, seed;
+    if (!config_is_set(n->cfg, "dbcrashratio") && !config_is_set(n->cfg, "dbcrashseed"))
+        return true;
+    if (n->params.net != NET_REGTEST)
+        return fail(err, errlen, "-dbcrashratio and -dbcrashseed are only allowed on regtest: "
+                                 "they make the node crash on purpose");
+    if (!config_get_int(n->cfg, "dbcrashratio", 0, 0, UINT32_MAX, &ratio, err, errlen) ||
+        !config_get_int(n->cfg, "dbcrashseed", (int64_t)(time_now() ^ (uint64_t)getpid()), 0,
+                        INT64_MAX, &seed, err, errlen))
+        return false;
+    if (ratio == 0)
+        return true;
+    crashpoint_enable((uint32_t)ratio, (uint64_t)seed, simulated_crash);
+    log_printf("Crash simulation on: 1 in %lld crash marks ends the process (seed %lld)",
+               (long long)ratio, (long long)seed);
     return true;
 }
 
@@ -277,8 +307,14 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     log_printf("fmld %s starting: chain %s, genesis %s, data directory %s", PACKAGE_VERSION,
                n->params.name, hex, n->datadir);
 
+    if (!setup_crash_simulation(n, err, errlen))
+        return false;
     n->chain = chain_open(&n->params, n->datadir, config_get_bool(cfg, "reindex", false), err, errlen);
     if (!n->chain)
+        return false;
+    int64_t checkblocks;
+    if (!config_get_int(cfg, "checkblocks", 6, 0, INT64_MAX, &checkblocks, err, errlen) ||
+        !chain_verify(n->chain, (uint64_t)checkblocks, err, errlen))
         return false;
     log_printf("Loaded chain: height %llu", (unsigned long long)chain_height(n->chain));
 

@@ -14,6 +14,9 @@
 #include "consensus/params.h"
 #include "rpc/rpc.h"
 
+/* Exit status of a crash simulated by -dbcrashratio (regtest). */
+#define NODE_SIMULATED_CRASH_STATUS 86
+
 struct config;
 struct event_base;
 struct event;

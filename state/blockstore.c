@@ -1,6 +1,7 @@
 /* Block files (see blockstore.h). */
 #include "state/blockstore.h"
 #include "consensus/serialize.h"
+#include "util/crashpoint.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -121,6 +122,7 @@ bool blockstore_append(struct blockstore *bs, const uint8_t *data, size_t len,
         return false;
     }
     if ((uint64_t)bs->used + RECORD_HEADER + len > BLOCKSTORE_MAX_FILE_SIZE && bs->used > 0) {
+        crashpoint("block file start (before)");
         int fd = open_file(bs, bs->file + 1, O_RDWR | O_CREAT | O_TRUNC);
         if (fd < 0) {
             snprintf(err, errlen, "cannot create block file %u: %s", bs->file + 1, strerror(errno));
@@ -133,16 +135,28 @@ bool blockstore_append(struct blockstore *bs, const uint8_t *data, size_t len,
     }
     memcpy(hdr, bs->magic, 4);
     write_le32(hdr + 4, (uint32_t)len);
-    if (!write_all(bs->fd, hdr, sizeof(hdr), bs->used) ||
-        !write_all(bs->fd, data, len, (off_t)bs->used + RECORD_HEADER) || fdatasync(bs->fd) != 0) {
-        snprintf(err, errlen, "cannot write block file %u: %s", bs->file, strerror(errno));
-        return false;
+    crashpoint("block file append (before)");
+    if (!write_all(bs->fd, hdr, sizeof(hdr), bs->used))
+        goto fail;
+    if (crashpoint_due()) {
+        /* A torn record: the header and part of the block. */
+        (void)write_all(bs->fd, data, len / 2, (off_t)bs->used + RECORD_HEADER);
+        crashpoint_crash("block file append (torn record)");
     }
+    if (!write_all(bs->fd, data, len, (off_t)bs->used + RECORD_HEADER))
+        goto fail;
+    crashpoint("block file append (written, not synced)");
+    if (fdatasync(bs->fd) != 0)
+        goto fail;
+    crashpoint("block file append (synced, not indexed)");
     pos->file = bs->file;
     pos->offset = bs->used + RECORD_HEADER;
     pos->size = (uint32_t)len;
     bs->used += RECORD_HEADER + (uint32_t)len;
     return true;
+fail:
+    snprintf(err, errlen, "cannot write block file %u: %s", bs->file, strerror(errno));
+    return false;
 }
 
 void blockstore_end(const struct blockstore *bs, uint32_t *file, uint32_t *used)

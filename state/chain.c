@@ -22,6 +22,8 @@
 #include "state/db.h"
 #include "state/undo.h"
 #include "state/view.h"
+#include "util/crashpoint.h"
+#include "util/fs.h"
 #include "util/hmap.h"
 #include "util/log.h"
 
@@ -30,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define INDEX_RECORD_SIZE (BLOCK_HEADER_SIZE + 4 * 5 + 8)
 #define TIP_KEY "mtip"
@@ -319,7 +322,39 @@ uint64_t chain_disk_size(const struct chain *c)
     return blockstore_disk_size(c->blocks);
 }
 
-bool chain_read_raw(struct chain *c, const struct block_index *bi, uint8_t **data, size_t *len)
+/* Decodes a stored record and checks it is the block bi names: its header
+ * hashes to bi's hash and its transactions to the header's Merkle root.
+ * out (when not NULL) receives the block. */
+static bool check_stored(const struct block_index *bi, const uint8_t *data, size_t len,
+                         struct block *out)
+{
+    struct block b;
+    uint8_t hash[HASH_SIZE], root[HASH_SIZE];
+    if (!block_decode(&b, data, len, SIZE_MAX)) {
+        log_printf("ERROR: stored block at height %llu does not decode; the block store is "
+                   "damaged (restart with -reindex)",
+                   (unsigned long long)bi->hdr.height);
+        return false;
+    }
+    header_hash(&b.hdr, hash);
+    block_merkle_root(&b, root);
+    if (memcmp(hash, bi->hash, HASH_SIZE) != 0 ||
+        memcmp(root, b.hdr.tx_root, HASH_SIZE) != 0) {
+        log_printf("ERROR: stored block at height %llu does not match its hash; the block store "
+                   "is damaged (restart with -reindex)",
+                   (unsigned long long)bi->hdr.height);
+        block_free(&b);
+        return false;
+    }
+    if (out)
+        *out = b;
+    else
+        block_free(&b);
+    return true;
+}
+
+static bool read_stored(struct chain *c, const struct block_index *bi, uint8_t **data,
+                        size_t *len)
 {
     char err[256];
     struct block_pos pos = {bi->file, bi->offset, bi->size};
@@ -333,25 +368,26 @@ bool chain_read_raw(struct chain *c, const struct block_index *bi, uint8_t **dat
     return true;
 }
 
+bool chain_read_raw(struct chain *c, const struct block_index *bi, uint8_t **data, size_t *len)
+{
+    if (!read_stored(c, bi, data, len))
+        return false;
+    if (!check_stored(bi, *data, *len, NULL)) {
+        free(*data);
+        *data = NULL;
+        return false;
+    }
+    return true;
+}
+
 bool chain_read_block(struct chain *c, const struct block_index *bi, struct block *out)
 {
-    uint8_t *data, hash[HASH_SIZE];
+    uint8_t *data;
     size_t len;
-    if (!chain_read_raw(c, bi, &data, &len))
+    if (!read_stored(c, bi, &data, &len))
         return false;
-    bool ok = block_decode(out, data, len, SIZE_MAX);
+    bool ok = check_stored(bi, data, len, out);
     free(data);
-    if (ok) {
-        header_hash(&out->hdr, hash);
-        if (memcmp(hash, bi->hash, HASH_SIZE) != 0) {
-            block_free(out);
-            ok = false;
-        }
-    }
-    if (!ok)
-        log_printf("ERROR: stored block at height %llu does not decode to its hash; the block "
-                   "store is damaged (restart with -reindex)",
-                   (unsigned long long)bi->hdr.height);
     return ok;
 }
 
@@ -994,6 +1030,13 @@ static bool make_dir(const char *path, char *err, size_t errlen)
     return true;
 }
 
+static bool make_blocks_dir(const char *datadir, char *err, size_t errlen)
+{
+    char blocks[4096];
+    snprintf(blocks, sizeof(blocks), "%s/blocks", datadir);
+    return make_dir(blocks, err, errlen);
+}
+
 static bool load_index(struct chain *c, char *err, size_t errlen)
 {
     struct db_iter *it = db_iter_new(c->index, "b", 1);
@@ -1124,9 +1167,20 @@ static bool reindex_record(void *arg, const uint8_t *data, size_t len, const str
     struct reindex_ctx *rc = arg;
     struct chain *c = rc->c;
     struct block b;
-    uint8_t hash[HASH_SIZE];
-    if (!block_decode(&b, data, len, SIZE_MAX))
+    uint8_t hash[HASH_SIZE], root[HASH_SIZE];
+    if (!block_decode(&b, data, len, SIZE_MAX)) {
+        log_printf("Reindex: the record at block file %u offset %u does not decode; skipped",
+                   pos->file, pos->offset);
         return true;
+    }
+    block_merkle_root(&b, root);
+    if (memcmp(root, b.hdr.tx_root, HASH_SIZE) != 0) {
+        log_printf("Reindex: the block at block file %u offset %u does not match its header "
+                   "(damaged); skipped",
+                   pos->file, pos->offset);
+        block_free(&b);
+        return true;
+    }
     header_hash(&b.hdr, hash);
     bool is_genesis = memcmp(hash, c->params->genesis_hash, HASH_SIZE) == 0;
     struct block_index *prev = hmap_get(&c->map, b.hdr.prev, HASH_SIZE);
@@ -1156,6 +1210,17 @@ static bool reindex_record(void *arg, const uint8_t *data, size_t len, const str
     return true;
 }
 
+static struct db *open_db(const char *path, size_t cache, bool create, char *err, size_t errlen)
+{
+    char why[512];
+    struct db *db = db_open(path, cache, create, why, sizeof(why));
+    if (!db)
+        snprintf(err, errlen, "%s; if the database is damaged or missing files, restart with "
+                              "-reindex to rebuild it from the block files",
+                 why);
+    return db;
+}
+
 static bool open_dbs(struct chain *c, const char *datadir, bool reindex, char *err, size_t errlen)
 {
     char blocks[4096], index[4096], state[4096];
@@ -1164,17 +1229,28 @@ static bool open_dbs(struct chain *c, const char *datadir, bool reindex, char *e
     snprintf(state, sizeof(state), "%s/chainstate", datadir);
     if (!make_dir(datadir, err, errlen) || !make_dir(blocks, err, errlen))
         return false;
-    if (reindex && (!db_destroy(index, err, errlen) || !db_destroy(state, err, errlen)))
+    /* The chainstate is destroyed first and created first: whatever the
+     * instant of a crash, an existing block index means the chainstate
+     * existed too, so a missing one is damage, never a first start. */
+    if (reindex && (!db_destroy(state, err, errlen) || !db_destroy(index, err, errlen)))
         return false;
-    if (!(c->index = db_open(index, DB_CACHE_INDEX, err, errlen)) ||
-        !(c->state = db_open(state, DB_CACHE_STATE, err, errlen)))
+    bool fresh = !db_exists(index);
+    if (!fresh && !db_exists(state)) {
+        snprintf(err, errlen, "the chainstate database %s is missing (restart with -reindex to "
+                              "rebuild it from the block files)",
+                 state);
+        return false;
+    }
+    if (!(c->state = open_db(state, DB_CACHE_STATE, fresh, err, errlen)) ||
+        !(c->index = open_db(index, DB_CACHE_INDEX, fresh, err, errlen)))
         return false;
 
     uint8_t *val = NULL;
     size_t vlen;
     enum db_result r = db_get(c->index, "G", 1, &val, &vlen);
     if (r == DB_ERROR) {
-        snprintf(err, errlen, "cannot read the block index: %s", db_last_error(c->index));
+        snprintf(err, errlen, "cannot read the block index: %s (restart with -reindex)",
+                 db_last_error(c->index));
         return false;
     }
     if (r == DB_FOUND && (vlen != HASH_SIZE || memcmp(val, c->params->genesis_hash, HASH_SIZE))) {
@@ -1229,7 +1305,9 @@ struct chain *chain_open(const struct chain_params *params, const char *datadir,
     uint8_t *val = NULL;
     size_t vlen;
     struct validation v;
+    char marker[4200];
 
+    err[0] = '\0';
     if (!c) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -1237,6 +1315,20 @@ struct chain *chain_open(const struct chain_params *params, const char *datadir,
     c->params = params;
     hmap_init(&c->map);
     hmap_init(&c->by_slot);
+    /* A reindex marks itself in a file until its index is complete, so that
+     * one interrupted by a crash continues at the next start instead of
+     * leaving a partial index whose durable end would cut the block files. */
+    snprintf(marker, sizeof(marker), "%s/blocks/reindexing", datadir);
+    if (!reindex && access(marker, F_OK) == 0) {
+        log_printf("Continuing an interrupted reindex");
+        reindex = true;
+    }
+    if (reindex && (!make_dir(datadir, err, errlen) || !make_blocks_dir(datadir, err, errlen) ||
+                    !fs_write_atomic(marker, "", 0, 0600))) {
+        if (!err[0])
+            snprintf(err, errlen, "cannot write %s: %s", marker, strerror(errno));
+        goto fail;
+    }
     if (!open_dbs(c, datadir, reindex, err, errlen))
         goto fail;
     if (reindex) {
@@ -1248,6 +1340,11 @@ struct chain *chain_open(const struct chain_params *params, const char *datadir,
             goto fail;
         }
         log_printf("Reindex found %zu blocks", hmap_count(&c->map));
+        crashpoint("reindex (index complete, marker not removed)");
+        if (unlink(marker) != 0) {
+            snprintf(err, errlen, "cannot remove %s: %s", marker, strerror(errno));
+            goto fail;
+        }
     } else if (!load_index(c, err, errlen)) {
         goto fail;
     }
@@ -1306,6 +1403,58 @@ struct chain *chain_open(const struct chain_params *params, const char *datadir,
 fail:
     chain_close(c);
     return NULL;
+}
+
+bool chain_verify(struct chain *c, uint64_t nblocks, char *err, size_t errlen)
+{
+    const struct block_index *tip = tip_of(c);
+    uint64_t from = nblocks == 0 || nblocks > tip->hdr.height ? 0 : tip->hdr.height - nblocks + 1;
+    for (uint64_t h = from; h <= tip->hdr.height; h++) {
+        uint8_t *data;
+        size_t len;
+        if (!chain_read_raw(c, c->active[h], &data, &len)) {
+            snprintf(err, errlen,
+                     "block %llu of the active chain cannot be read back intact: the block store "
+                     "is damaged (restart with -reindex to rebuild from the blocks that remain)",
+                     (unsigned long long)h);
+            return false;
+        }
+        free(data);
+    }
+
+    /* Every chainstate entry is read (LevelDB checks each table block's
+     * checksum) and the state entries must add up to the tip's state root. */
+    struct db_iter *it = db_iter_new(c->state, "", 0);
+    const uint8_t *k, *v;
+    size_t klen, vlen;
+    struct lthash lt;
+    uint8_t root[HASH_SIZE];
+    if (!it) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    lthash_init(&lt);
+    while (db_iter_next(it, &k, &klen, &v, &vlen))
+        if (klen > 0 && k[0] == 's')
+            lthash_add(&lt, k + 1, klen - 1, v, vlen);
+    bool failed = db_iter_failed(it);
+    db_iter_free(it);
+    if (failed) {
+        snprintf(err, errlen, "the chainstate database cannot be read: %s (restart with -reindex)",
+                 db_last_error(c->state));
+        return false;
+    }
+    lthash_root(&lt, root);
+    if (memcmp(root, tip->hdr.state_root, HASH_SIZE) != 0) {
+        snprintf(err, errlen, "the chainstate entries do not add up to the state root of the tip "
+                              "(height %llu): the chainstate is damaged (restart with -reindex)",
+                 (unsigned long long)tip->hdr.height);
+        return false;
+    }
+    log_printf("Checked the last %llu blocks and the whole chainstate at height %llu",
+               (unsigned long long)(tip->hdr.height - from + 1),
+               (unsigned long long)tip->hdr.height);
+    return true;
 }
 
 static void free_index(void *p)

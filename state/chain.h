@@ -62,6 +62,11 @@ struct chain;
 struct chain *chain_open(const struct chain_params *params, const char *datadir, bool reindex,
                          char *err, size_t errlen);
 void chain_close(struct chain *c);
+/* Start-up check: reads back the last nblocks blocks of the active chain (0:
+ * all) and checks them against their hashes, reads every chainstate entry
+ * and checks that the state adds up to the tip's state root.  On damage,
+ * says what is damaged and how to recover (-reindex). */
+bool chain_verify(struct chain *c, uint64_t nblocks, char *err, size_t errlen);
 
 const struct chain_params *chain_params(const struct chain *c);
 const struct block_index *chain_tip(const struct chain *c);

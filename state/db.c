@@ -1,6 +1,8 @@
 /* LevelDB wrapper (see db.h). */
 #include "state/db.h"
+#include "util/crashpoint.h"
 
+#include <dirent.h>
 #include <leveldb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@ struct db {
     leveldb_readoptions_t *ropts;
     leveldb_writeoptions_t *wsync;
     leveldb_writeoptions_t *wasync;
+    char name[32]; /* last part of the path, to name crash marks */
     char last_error[256];
 };
 
@@ -22,6 +25,7 @@ struct db_batch {
 };
 
 struct db_iter {
+    struct db *db;
     leveldb_iterator_t *it;
     leveldb_readoptions_t *ropts;
     uint8_t *prefix;
@@ -29,20 +33,39 @@ struct db_iter {
     bool started;
 };
 
-static void (*write_hook)(void);
-
-void db_set_write_hook(void (*hook)(void))
-{
-    write_hook = hook;
-}
-
 static void set_error(struct db *db, char *lerr)
 {
     snprintf(db->last_error, sizeof(db->last_error), "%s", lerr ? lerr : "unknown error");
     leveldb_free(lerr);
 }
 
-struct db *db_open(const char *path, size_t cache_bytes, char *err, size_t errlen)
+static void db_crashpoint(const struct db *db, const char *when)
+{
+    char where[64];
+    if (!crashpoint_due())
+        return;
+    snprintf(where, sizeof(where), "%s batch write (%s)", db->name, when);
+    crashpoint_crash(where);
+}
+
+bool db_exists(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    bool found = false;
+    while (d && !found && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        found = strcmp(e->d_name, "CURRENT") == 0 || strncmp(e->d_name, "MANIFEST-", 9) == 0 ||
+                (n > 4 && (strcmp(e->d_name + n - 4, ".ldb") == 0 ||
+                           strcmp(e->d_name + n - 4, ".sst") == 0 ||
+                           strcmp(e->d_name + n - 4, ".log") == 0));
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+struct db *db_open(const char *path, size_t cache_bytes, bool create, char *err, size_t errlen)
 {
     char *lerr = NULL;
     struct db *db = calloc(1, sizeof(*db));
@@ -50,10 +73,12 @@ struct db *db_open(const char *path, size_t cache_bytes, char *err, size_t errle
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    const char *slash = strrchr(path, '/');
+    snprintf(db->name, sizeof(db->name), "%s", slash ? slash + 1 : path);
     db->opts = leveldb_options_create();
     db->cache = leveldb_cache_create_lru(cache_bytes);
     db->filter = leveldb_filterpolicy_create_bloom(10);
-    leveldb_options_set_create_if_missing(db->opts, 1);
+    leveldb_options_set_create_if_missing(db->opts, create);
     /* Check every block read so corruption is reported, never used. */
     leveldb_options_set_paranoid_checks(db->opts, 1);
     leveldb_options_set_cache(db->opts, db->cache);
@@ -166,13 +191,13 @@ void db_batch_del(struct db_batch *b, const void *key, size_t klen)
 bool db_write(struct db *db, struct db_batch *b, bool sync)
 {
     char *lerr = NULL;
-    if (write_hook)
-        write_hook();
+    db_crashpoint(db, "before");
     leveldb_write(db->ldb, sync ? db->wsync : db->wasync, b->wb, &lerr);
     if (lerr) {
         set_error(db, lerr);
         return false;
     }
+    db_crashpoint(db, "after");
     return true;
 }
 
@@ -192,7 +217,18 @@ struct db_iter *db_iter_new(struct db *db, const void *prefix, size_t plen)
     leveldb_readoptions_set_verify_checksums(it->ropts, 1);
     leveldb_readoptions_set_fill_cache(it->ropts, 0);
     it->it = leveldb_create_iterator(db->ldb, it->ropts);
+    it->db = db;
     return it;
+}
+
+bool db_iter_failed(struct db_iter *it)
+{
+    char *lerr = NULL;
+    leveldb_iter_get_error(it->it, &lerr);
+    if (!lerr)
+        return false;
+    set_error(it->db, lerr);
+    return true;
 }
 
 void db_iter_free(struct db_iter *it)

@@ -16,9 +16,13 @@ struct db_iter;
 
 enum db_result { DB_ERROR = -1, DB_NOTFOUND = 0, DB_FOUND = 1 };
 
-/* Opens (creating if missing) the database at path. cache_bytes sizes the
- * block cache.  On failure returns NULL with the reason in err. */
-struct db *db_open(const char *path, size_t cache_bytes, char *err, size_t errlen);
+/* Opens the database at path, creating it when create is set and it does
+ * not exist.  cache_bytes sizes the block cache.  On failure returns NULL
+ * with the reason in err. */
+struct db *db_open(const char *path, size_t cache_bytes, bool create, char *err, size_t errlen);
+/* True when path holds a database (or what is left of one): any of the
+ * files LevelDB writes for its data, not just an empty directory. */
+bool db_exists(const char *path);
 void db_close(struct db *db);
 /* Deletes a closed database's files. */
 bool db_destroy(const char *path, char *err, size_t errlen);
@@ -32,18 +36,18 @@ struct db_batch *db_batch_new(void);
 void db_batch_free(struct db_batch *b);
 void db_batch_put(struct db_batch *b, const void *key, size_t klen, const void *val, size_t vlen);
 void db_batch_del(struct db_batch *b, const void *key, size_t klen);
-/* Applies the batch atomically; sync makes it durable before returning. */
+/* Applies the batch atomically; sync makes it durable before returning.
+ * Crash marks (util/crashpoint.h) just before and just after. */
 bool db_write(struct db *db, struct db_batch *b, bool sync);
 
 /* Iterates keys starting with prefix in ascending order. */
 struct db_iter *db_iter_new(struct db *db, const void *prefix, size_t plen);
 void db_iter_free(struct db_iter *it);
+/* True when the iteration stopped on an error (a damaged table, say) rather
+ * than at the end; db_last_error then tells which. */
+bool db_iter_failed(struct db_iter *it);
 /* Moves to the next key (the first on the first call); false at the end. */
 bool db_iter_next(struct db_iter *it, const uint8_t **key, size_t *klen, const uint8_t **val,
                   size_t *vlen);
-
-/* Test hook (regtest -dbcrashratio): when set, db_write calls it before
- * writing, allowing a test to end the process at that point. */
-void db_set_write_hook(void (*hook)(void));
 
 #endif

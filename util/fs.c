@@ -1,5 +1,6 @@
 /* File-system helpers (see fs.h). */
 #include "util/fs.h"
+#include "util/crashpoint.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +71,8 @@ bool fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode
         ok = false;
         saved = errno;
     }
+    if (ok)
+        crashpoint("file replace (temporary written)");
     if (ok && rename(tmp, path) != 0) {
         ok = false;
         saved = errno;
@@ -81,6 +84,7 @@ bool fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode
         return false;
     }
     free(tmp);
+    crashpoint("file replace (renamed, directory not synced)");
     return sync_parent_dir(path);
 }
 

@@ -10,6 +10,7 @@
  * loses the records after it. */
 #include "wallet/walletdb.h"
 #include "consensus/hash.h"
+#include "util/crashpoint.h"
 #include "util/log.h"
 
 #include <dirent.h>
@@ -337,6 +338,7 @@ struct walletdb *walletdb_create(const char *path, const uint8_t *image, size_t 
     int fd = write_temp(path, image, len, &tmp, err, errlen);
     if (fd < 0)
         return NULL;
+    crashpoint("wallet create (temporary written)");
     /* link() never replaces an existing file, and the new name appears
      * with the whole content or not at all. */
     if (link(tmp, path) != 0) {
@@ -384,7 +386,16 @@ bool walletdb_append(struct walletdb *db, const uint8_t *framed, size_t len, cha
         snprintf(err, errlen, "Wallet file %s is not open", db->path);
         return false;
     }
-    if (!write_all_at(db->fd, framed, len, db->size) || fdatasync(db->fd) != 0) {
+    crashpoint("wallet append (before)");
+    if (crashpoint_due()) {
+        /* A torn record: part of what was to be appended. */
+        (void)write_all_at(db->fd, framed, len / 2, db->size);
+        crashpoint_crash("wallet append (torn record)");
+    }
+    bool written = write_all_at(db->fd, framed, len, db->size);
+    if (written)
+        crashpoint("wallet append (written, not synced)");
+    if (!written || fdatasync(db->fd) != 0) {
         int saved = errno;
         /* Leave the file as it was so the next append starts on a record
          * boundary; a failure here leaves a torn record the next load drops. */
@@ -394,6 +405,7 @@ bool walletdb_append(struct walletdb *db, const uint8_t *framed, size_t len, cha
         return false;
     }
     db->size += len;
+    crashpoint("wallet append (synced)");
     return true;
 }
 
@@ -404,6 +416,7 @@ bool walletdb_rewrite(struct walletdb *db, const uint8_t *image, size_t len, cha
     int fd = write_temp(db->path, image, len, &tmp, err, errlen);
     if (fd < 0)
         return false;
+    crashpoint("wallet rewrite (temporary written)");
     /* The new file is locked before it takes the name, so no other process
      * can open it unlocked in between. */
     if (flock(fd, LOCK_EX | LOCK_NB) != 0 || rename(tmp, db->path) != 0) {
@@ -418,6 +431,7 @@ bool walletdb_rewrite(struct walletdb *db, const uint8_t *image, size_t len, cha
         close(db->fd);
     db->fd = fd;
     db->size = len;
+    crashpoint("wallet rewrite (renamed, directory not synced)");
     /* The new content is in place either way: a crash before the directory
      * reaches the disk leaves the old file or the new one, both whole. */
     if (!sync_dir_of(db->path))
