@@ -249,6 +249,10 @@ class FMLTestFramework:
     def run_test(self):
         raise NotImplementedError
 
+    def add_options(self, parser):
+        """A test's own command-line options (argparse)."""
+        pass
+
     # -- helpers --
     def log(self, msg):
         print("%s %s: %s" % (time.strftime("%H:%M:%S"), type(self).__name__, msg), flush=True)
@@ -273,6 +277,7 @@ class FMLTestFramework:
         parser.add_argument("--nocleanup", action="store_true", help="keep the data directories")
         parser.add_argument("--tmpdir", help="root of the data directories")
         parser.add_argument("--seed", type=int, help="random seed (printed)")
+        self.add_options(parser)
         self.options = parser.parse_args()
         seed = self.options.seed if self.options.seed is not None else random.randrange(1 << 32)
         self.seed = seed
