@@ -1,0 +1,334 @@
+/* fml-agent: the participant client of the FL Alliance.  Reads its options
+ * as fml-cli does (command line, then the node's fml.conf), loads the
+ * operator's private CSV and picks a mode:
+ *
+ *   (default)   follow a task: join it, then train, vote and reveal round
+ *               by round until the task ends or removes this participant;
+ *   -baseline   train locally (one or several files pooled) and print the
+ *               metrics on an evaluation file, as JSON;
+ *   -evaluate   print the metrics of a task's global model on a file;
+ *   -stats      print per-feature sums a participant may publish.
+ *
+ * It never sends a data row anywhere: the node sees weights, votes and
+ * metrics only.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "consensus/params.h"
+#include "util/config.h"
+#include "wallet/agent.h"
+
+volatile sig_atomic_t agent_stop;
+
+#define DEFAULT_TEST_FRACTION 0.2
+#define DEFAULT_SEED 1
+#define DEFAULT_EPOCHS 1
+#define DEFAULT_BASELINE_EPOCHS 100
+#define DEFAULT_BATCH 32
+#define DEFAULT_POLL_MS 250
+#define DEFAULT_TOLERANCE 0.05
+
+static const char *const known_options[] = {
+    "datadir", "conf", "regtest", "testnet", "chain", "rpcconnect", "rpcport", "rpcuser",
+    "rpcpassword", "rpccookiefile", "rpcwallet", "rpcclienttimeout", "help", "version",
+    "data", "task", "label", "positive", "zeromissing", "testfraction", "seed", "address",
+    "stake", "malicious", "epochs", "learningrate", "batchsize", "l2", "tolerance", "pollms",
+    "baseline", "evaluate", "eval", "round", "stats", NULL,
+};
+
+static void print_usage(void)
+{
+    printf("fml-agent version %s\n\n"
+           "The participant client of the FL Alliance: trains on a private CSV file and takes\n"
+           "part in an FL task through its node's wallet.  Data rows never leave this process;\n"
+           "only weights, votes and metrics are sent to the node.\n\n"
+           "Usage:  fml-agent [options] -data=<file.csv> -task=<id>   Join a task and follow it\n"
+           "        fml-agent [options] -baseline -data=<file.csv> [-data=...] -eval=<file.csv>\n"
+           "        fml-agent [options] -evaluate -task=<id> [-round=<n>] -eval=<file.csv>\n"
+           "        fml-agent [options] -stats -data=<file.csv>\n\n"
+           "Connection (as fml-cli):\n"
+           "  -datadir=<dir>       The node's data directory (default: ~/.fml)\n"
+           "  -conf=<file>         Configuration file, relative to the data directory "
+           "(default: %s)\n"
+           "  -chain=<chain>, -regtest, -testnet   The node's network\n"
+           "  -rpcconnect=<ip>     The node's RPC address (default: 127.0.0.1)\n"
+           "  -rpcport=<port>      The node's RPC port (default: %u, testnet: %u, regtest: %u)\n"
+           "  -rpcuser=<user>, -rpcpassword=<pw>, -rpccookiefile=<loc>   Credentials "
+           "(default: the node's cookie)\n"
+           "  -rpcwallet=<name>    The wallet that stakes, signs and keeps the vote salts\n"
+           "  -rpcclienttimeout=<n>  Seconds per RPC call (default: 120)\n\n"
+           "Data:\n"
+           "  -data=<file.csv>     The private data: a header line, numeric features, a label\n"
+           "                       column (repeat -data in -baseline mode to pool files)\n"
+           "  -label=<column>      The label column (default: the last column)\n"
+           "  -positive=<value>    Binary labels: the value of the positive class\n"
+           "  -zeromissing=<cols>  Comma-separated columns where 0 means a missing value\n"
+           "  -testfraction=<x>    Share of the rows kept as the private test split that votes\n"
+           "                       are measured on (default: %.1f)\n"
+           "  -seed=<n>            Seed of the private split and of training (default: %d)\n\n"
+           "Task:\n"
+           "  -task=<id>           The FL task (its id is the txid of flcreatetask)\n"
+           "  -address=<addr>      The wallet account that joins (default: a new address of\n"
+           "                       the wallet, funded from the wallet with the stake)\n"
+           "  -stake=<FML>         The stake (default: the task's min_stake)\n"
+           "  -epochs=<n>          Local epochs per round (default: %d; -baseline: %d)\n"
+           "  -learningrate=<x>    Adam learning rate (default: 0.05)\n"
+           "  -batchsize=<n>       Rows per step (default: %d)\n"
+           "  -l2=<x>              L2 penalty on the weights (default: 0)\n"
+           "  -tolerance=<x>       Log loss a candidate may lose against the global model on\n"
+           "                       the private test split and still get a +1 vote "
+           "(default: %.2f)\n"
+           "  -pollms=<n>          Milliseconds between looks at the task (default: %d)\n"
+           "  -malicious=<how>     Misbehave, to test the chain's defences: flip (train on\n"
+           "                       flipped labels), noise (submit random weights), scale\n"
+           "                       (submit its change from the global model x%.0f); a\n"
+           "                       malicious agent also votes against its own measurement\n\n"
+           "Other modes:\n"
+           "  -baseline            Train from zeros on the training part of each -data file\n"
+           "                       (split as a participant's), pooled, standardized on those\n"
+           "                       rows; print the metrics on -eval as JSON\n"
+           "  -evaluate            Print the metrics of the task's global model after\n"
+           "                       -round (default: the current one) on -eval, as JSON\n"
+           "  -eval=<file.csv>     The evaluation file of -baseline and -evaluate\n"
+           "  -stats               Print the rows and per-feature count, sum and sum of\n"
+           "                       squares of -data as JSON (to agree on a normalization)\n"
+           "  -help                This help\n"
+           "  -version             The version\n",
+           PACKAGE_VERSION, CONFIG_FILE_NAME, params_default_rpc_port(NET_MAIN),
+           params_default_rpc_port(NET_TEST), params_default_rpc_port(NET_REGTEST),
+           DEFAULT_TEST_FRACTION, DEFAULT_SEED, DEFAULT_EPOCHS, DEFAULT_BASELINE_EPOCHS,
+           DEFAULT_BATCH, DEFAULT_TOLERANCE, DEFAULT_POLL_MS, AGENT_SCALE_FACTOR);
+}
+
+void agent_log(const char *fmt, ...)
+{
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    printf("%s ", ts);
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    agent_stop = 1;
+}
+
+/* A decimal option in [min, max]. */
+static bool get_double(const struct config *cfg, const char *key, double def, double min,
+                       double max, double *out, char *err, size_t errlen)
+{
+    const char *s = config_get(cfg, key, NULL);
+    if (!s) {
+        *out = def;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || !isfinite(v) || v < min || v > max) {
+        snprintf(err, errlen, "-%s=%s: a number from %g to %g is expected", key, s, min, max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool get_malice(const struct config *cfg, enum agent_malice *out, char *err,
+                       size_t errlen)
+{
+    const char *s = config_get(cfg, "malicious", NULL);
+    *out = AGENT_HONEST;
+    if (!s || strcmp(s, "0") == 0)
+        return true;
+    if (strcmp(s, "flip") == 0)
+        *out = AGENT_FLIP;
+    else if (strcmp(s, "noise") == 0)
+        *out = AGENT_NOISE;
+    else if (strcmp(s, "scale") == 0)
+        *out = AGENT_SCALE;
+    else {
+        snprintf(err, errlen, "-malicious=%s: flip, noise or scale is expected", s);
+        return false;
+    }
+    return true;
+}
+
+/* The training options shared by every mode. */
+static bool get_train_cfg(const struct config *cfg, uint32_t default_epochs,
+                          struct agent_train_cfg *t, char *err, size_t errlen)
+{
+    int64_t epochs, batch, seed;
+    if (!config_get_int(cfg, "epochs", default_epochs, 1, 100000, &epochs, err, errlen) ||
+        !config_get_int(cfg, "batchsize", DEFAULT_BATCH, 1, 1 << 20, &batch, err, errlen) ||
+        !config_get_int(cfg, "seed", DEFAULT_SEED, 0, INT64_MAX, &seed, err, errlen) ||
+        !get_double(cfg, "learningrate", 0.05, 1e-9, 100, &t->learning_rate, err, errlen) ||
+        !get_double(cfg, "l2", 0, 0, 1000, &t->l2, err, errlen))
+        return false;
+    t->epochs = (uint32_t)epochs;
+    t->batch_size = (uint32_t)batch;
+    t->seed = (uint64_t)seed;
+    return true;
+}
+
+static int run_follow(struct config *cfg, const struct agent_data_opts *d, char *err,
+                      size_t errlen)
+{
+    const char *data = config_get(cfg, "data", NULL);
+    const char *task = config_get(cfg, "task", NULL);
+    if (!data || !task) {
+        snprintf(err, errlen, "-data=<file.csv> and -task=<id> are required (see -help)");
+        return 1;
+    }
+    struct agent_task_opts o = {
+        .task = task,
+        .address = config_get(cfg, "address", NULL),
+        .stake = config_get(cfg, "stake", NULL),
+    };
+    int64_t poll;
+    if (!get_double(cfg, "testfraction", DEFAULT_TEST_FRACTION, 0.01, 0.9, &o.test_fraction,
+                    err, errlen) ||
+        !get_double(cfg, "tolerance", DEFAULT_TOLERANCE, 0, 1000, &o.tolerance, err, errlen) ||
+        !config_get_int(cfg, "pollms", DEFAULT_POLL_MS, 10, 60000, &poll, err, errlen) ||
+        !get_malice(cfg, &o.malice, err, errlen) ||
+        !get_train_cfg(cfg, DEFAULT_EPOCHS, &o.train, err, errlen))
+        return 1;
+    o.poll_ms = (uint32_t)poll;
+    struct agent_rpc rpc;
+    if (!agent_rpc_setup(&rpc, cfg, err, errlen))
+        return 1;
+    struct ml_dataset *ds;
+    if (!agent_data_load(data, d, &ds, err, errlen)) {
+        agent_rpc_free(&rpc);
+        return 1;
+    }
+    int rc = agent_follow_task(&rpc, &o, ds);
+    ml_dataset_free(ds);
+    agent_rpc_free(&rpc);
+    return rc;
+}
+
+static int run_baseline(struct config *cfg, const struct agent_data_opts *d, char *err,
+                        size_t errlen)
+{
+    size_t n;
+    const char **paths = config_get_multi(cfg, "data", &n);
+    const char *eval = config_get(cfg, "eval", NULL);
+    if (!paths) {
+        snprintf(err, errlen, "Out of memory");
+        return 1;
+    }
+    struct agent_train_cfg t;
+    double tf;
+    int rc = 1;
+    if (n == 0 || !eval)
+        snprintf(err, errlen, "-baseline needs -data=<file.csv> (one or more) and -eval=<file.csv>");
+    else if (get_double(cfg, "testfraction", DEFAULT_TEST_FRACTION, 0, 0.9, &tf, err, errlen) &&
+             get_train_cfg(cfg, DEFAULT_BASELINE_EPOCHS, &t, err, errlen))
+        rc = agent_baseline(paths, n, eval, d, tf, &t, true);
+    free(paths);
+    return rc;
+}
+
+static int run_evaluate(struct config *cfg, const struct agent_data_opts *d, char *err,
+                        size_t errlen)
+{
+    const char *task = config_get(cfg, "task", NULL);
+    const char *eval = config_get(cfg, "eval", NULL);
+    int64_t round;
+    if (!task || !eval) {
+        snprintf(err, errlen, "-evaluate needs -task=<id> and -eval=<file.csv>");
+        return 1;
+    }
+    if (!config_get_int(cfg, "round", -1, -1, UINT32_MAX, &round, err, errlen))
+        return 1;
+    struct agent_rpc rpc;
+    if (!agent_rpc_setup(&rpc, cfg, err, errlen))
+        return 1;
+    int rc = agent_evaluate_task(&rpc, task, round, eval, d);
+    agent_rpc_free(&rpc);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    char err[1024] = "";
+    int first = argc;
+    struct config *cfg = config_new();
+    if (!cfg || !config_parse_args(cfg, argc, argv, &first, err, sizeof err) ||
+        !config_check_args(cfg, known_options, err, sizeof err)) {
+        fprintf(stderr, "Error parsing command line arguments: %s\n",
+                cfg ? err : "out of memory");
+        config_free(cfg);
+        return 1;
+    }
+    if (first < argc) {
+        fprintf(stderr, "Error: unexpected argument \"%s\" (options start with -; see -help)\n",
+                argv[first]);
+        config_free(cfg);
+        return 1;
+    }
+    if (config_get_bool(cfg, "help", false) || argc == 1) {
+        print_usage();
+        config_free(cfg);
+        return 0;
+    }
+    if (config_get_bool(cfg, "version", false)) {
+        printf("fml-agent version %s\n", PACKAGE_VERSION);
+        config_free(cfg);
+        return 0;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    ml_init();
+
+    const struct agent_data_opts d = {
+        .label = config_get(cfg, "label", NULL),
+        .positive = config_get(cfg, "positive", NULL),
+        .zero_missing = config_get(cfg, "zeromissing", NULL),
+    };
+    int modes = config_get_bool(cfg, "baseline", false) + config_get_bool(cfg, "evaluate", false) +
+                config_get_bool(cfg, "stats", false);
+    int rc;
+    if (modes > 1) {
+        snprintf(err, sizeof err, "Choose one of -baseline, -evaluate and -stats");
+        rc = 1;
+    } else if (config_get_bool(cfg, "baseline", false)) {
+        rc = run_baseline(cfg, &d, err, sizeof err);
+    } else if (config_get_bool(cfg, "evaluate", false)) {
+        rc = run_evaluate(cfg, &d, err, sizeof err);
+    } else if (config_get_bool(cfg, "stats", false)) {
+        const char *data = config_get(cfg, "data", NULL);
+        if (!data) {
+            snprintf(err, sizeof err, "-stats needs -data=<file.csv>");
+            rc = 1;
+        } else {
+            rc = agent_print_stats(data, &d);
+        }
+    } else {
+        rc = run_follow(cfg, &d, err, sizeof err);
+    }
+    if (rc != 0 && err[0])
+        fprintf(stderr, "Error: %s\n", err);
+    config_free(cfg);
+    return rc;
+}

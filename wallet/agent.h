@@ -1,0 +1,181 @@
+/* fml-agent: the participant client of the FL Alliance.  Declarations
+ * shared by its files, internal to the program:
+ *
+ *   agent.c           main: options and the choice of mode
+ *   agent_rpc.c       the connection to the operator's node (JSON-RPC)
+ *   agent_data.c      the private CSV: loading, the private split, the
+ *                     task's normalization, aggregate feature statistics
+ *   agent_model.c     local training and evaluation on Q16.16 weights, and
+ *                     the misbehaviours of -malicious
+ *   agent_round.c     following a task round by round (join, submit, vote)
+ *   agent_offline.c   the modes that need no task round: local baselines,
+ *                     evaluation of a task's model, feature statistics
+ *
+ * Rows of the private data never leave the process: what goes to the node
+ * is weights, votes and metrics (and, in -stats mode, per-feature sums that
+ * the operator prints and publishes by choice).
+ */
+#ifndef FML_WALLET_AGENT_H
+#define FML_WALLET_AGENT_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ml/dataset.h"
+#include "ml/metrics.h"
+#include "ml/model.h"
+#include "ml/scaler.h"
+#include "wallet/rpcclient.h"
+
+struct config;
+
+/* ---- agent_rpc.c ---- */
+
+struct agent_rpc {
+    struct rpc_client_options opts;
+    char host[256];
+    char *datadir;
+    char *net_datadir;
+    char *cookie;
+};
+
+enum agent_call_status {
+    AGENT_CALL_OK,
+    AGENT_CALL_UNREACHABLE,   /* no connection, no credentials, HTTP failure */
+    AGENT_CALL_RPC_ERROR,     /* the node answered with a JSON-RPC error */
+};
+
+/* Reads the connection options (-datadir, -conf, -chain/-regtest/-testnet,
+ * -rpcconnect, -rpcport, -rpcuser, -rpcpassword, -rpccookiefile,
+ * -rpcwallet, -rpcclienttimeout) as fml-cli does. */
+bool agent_rpc_setup(struct agent_rpc *r, struct config *cfg, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+void agent_rpc_free(struct agent_rpc *r);
+
+/* Calls method with params (a JSON array, stolen; NULL: none).  On
+ * AGENT_CALL_OK *result (unless NULL) is the decoded result, the caller's to
+ * free; otherwise err says what went wrong and *code (unless NULL) holds the
+ * JSON-RPC error code (0 when the node was not reached). */
+enum agent_call_status agent_call(const struct agent_rpc *r, const char *method, json_t *params,
+                                  json_t **result, int64_t *code, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* ---- agent_data.c ---- */
+
+struct agent_data_opts {
+    const char *label;        /* NULL: the last column of the header */
+    const char *positive;     /* binary labels: the positive class; or NULL */
+    const char *zero_missing; /* comma-separated columns where 0 means missing; or NULL */
+};
+
+/* Loads a CSV file (missing values as NAN). */
+bool agent_data_load(const char *path, const struct agent_data_opts *o, struct ml_dataset **out,
+                     char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* The task's normalization (the "normalization" array of a model spec from
+ * flgettask): impute = mean, then (x - mean) / std.  Without one, the
+ * identity with missing values imputed by the column means of fit_rows. */
+bool agent_data_task_scaler(const json_t *spec, const struct ml_dataset *fit_rows,
+                            struct ml_scaler **out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Imputes and standardizes a copy of ds with s. */
+struct ml_dataset *agent_data_transformed(const struct ml_dataset *ds, const struct ml_scaler *s,
+                                          char *err, size_t errlen);
+
+/* Per-feature rows, present values, their sum and sum of squares, as JSON:
+ * the statistics a participant may publish so that the task's creator can
+ * compute a pooled normalization without seeing any row. */
+json_t *agent_data_stats(const struct ml_dataset *ds);
+
+/* Replaces every label y by (y + 1) mod n_classes (for -malicious=flip). */
+void agent_data_flip_labels(struct ml_dataset *ds);
+
+/* ---- agent_model.c ---- */
+
+enum agent_malice {
+    AGENT_HONEST = 0,
+    AGENT_FLIP,    /* trains on flipped labels */
+    AGENT_NOISE,   /* submits random weights */
+    AGENT_SCALE,   /* multiplies its update (the change from the global model) */
+};
+
+/* The factor of AGENT_SCALE, and the bound of AGENT_NOISE's weights. */
+#define AGENT_SCALE_FACTOR 25.0
+#define AGENT_NOISE_BOUND 5.0
+
+struct agent_train_cfg {
+    uint32_t epochs;
+    double learning_rate;
+    uint32_t batch_size;
+    double l2;
+    uint64_t seed;
+};
+
+/* The ml/ spec of a task's model spec (flgettask's "model"). */
+bool agent_model_spec(const json_t *model, struct ml_model_spec *s, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* The weights_q16 array of an flgetmodel result into q[n]. */
+bool agent_model_weights(const json_t *model_result, int32_t *q, size_t n, char *err,
+                         size_t errlen) __attribute__((warn_unused_result));
+
+/* Trains from the weights start[n] on train (transformed rows) and writes
+ * the resulting weights to out[n], changed as malice says. */
+bool agent_model_train(const struct ml_model_spec *spec, const int32_t *start, size_t n,
+                       const struct ml_dataset *train, const struct agent_train_cfg *cfg,
+                       enum agent_malice malice, int32_t *out, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Accuracy, AUC and log loss of the weights q[n] on ds (transformed rows). */
+bool agent_model_evaluate(const struct ml_model_spec *spec, const int32_t *q, size_t n,
+                          const struct ml_dataset *ds, struct ml_eval *out, char *err,
+                          size_t errlen) __attribute__((warn_unused_result));
+
+/* ---- agent_round.c ---- */
+
+struct agent_task_opts {
+    const char *task;              /* hex id */
+    const char *address;           /* NULL: a new address funded from the wallet */
+    const char *stake;             /* FML as text; NULL: the task's min_stake */
+    double test_fraction;
+    double tolerance;              /* log loss a candidate may lose and still get +1 */
+    uint32_t poll_ms;
+    enum agent_malice malice;
+    struct agent_train_cfg train;  /* seed: also the private split's */
+};
+
+/* Set by the signal handler: stop at the next poll. */
+extern volatile sig_atomic_t agent_stop;
+
+/* Joins the task and follows it until it completes, is cancelled, or
+ * removes this participant (returns 0), or until an error (1). */
+int agent_follow_task(const struct agent_rpc *rpc, const struct agent_task_opts *o,
+                      const struct ml_dataset *data);
+
+/* ---- agent_offline.c ---- */
+
+/* Trains locally on the pooled training files (each split like a
+ * participant's with test_fraction and the seed, the training part kept)
+ * and prints the metrics on eval_path as JSON. */
+int agent_baseline(const char *const *train_paths, size_t n_train, const char *eval_path,
+                   const struct agent_data_opts *d, double test_fraction,
+                   const struct agent_train_cfg *cfg, bool normalize);
+
+/* Prints the metrics of a task's global model after a round (-1: the
+ * current one) on eval_path, normalized as the task says, as JSON. */
+int agent_evaluate_task(const struct agent_rpc *rpc, const char *task, int64_t round,
+                        const char *eval_path, const struct agent_data_opts *d);
+
+/* Prints agent_data_stats() of path as JSON. */
+int agent_print_stats(const char *path, const struct agent_data_opts *d);
+
+/* ---- agent.c ---- */
+
+/* A timestamped line on stdout. */
+void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
