@@ -1,8 +1,16 @@
 #!/bin/sh
-# Sets up a fresh Debian 12 machine, builds fmld and runs the demo: a local
-# regtest network doing real work (see README.md).
+# Sets up a fresh Debian 12 machine, builds fmld, fml-cli and fml-agent and
+# runs the demo (README.md, doc/fl-demo.md): three hospitals train a diabetes
+# model together on a local regtest chain without sharing patient rows, then
+# again with a malicious fourth hospital.  Options go to demo/fl_demo.py
+# (--help); `scripts/demo.sh --network` runs the network demo instead
+# (transfers, delegation, a partition healed).
 set -e
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/build.sh
-exec python3 demo/regtest_demo.py "$@"
+if [ "${1:-}" = "--network" ]; then
+    shift
+    exec python3 demo/regtest_demo.py "$@"
+fi
+exec python3 demo/fl_demo.py "$@"
