@@ -418,8 +418,7 @@ static bool enqueue(struct rpc_server *s, struct rpc_req *r, bool *stopped)
     return ok;
 }
 
-/* Decodes the wallet name of "/wallet/NAME"; false for other paths. */
-static bool parse_path(const char *path, bool *is_root, char **wallet)
+bool rpc_parse_path(const char *path, bool *is_root, char **wallet)
 {
     *wallet = NULL;
     *is_root = strcmp(path, "/") == 0;
@@ -480,7 +479,7 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
         return;
     }
     bool is_root;
-    if (!parse_path(path, &is_root, &r->wallet)) {
+    if (!rpc_parse_path(path, &is_root, &r->wallet)) {
         send_text(r, 404, NULL);
         return;
     }

@@ -87,6 +87,14 @@ bool rpc_server_bound_address(const struct rpc_server *s, size_t i, char *buf, s
 /* Path of the cookie written at start, or NULL with user/password auth. */
 const char *rpc_server_cookie_path(const struct rpc_server *s);
 
+/* ---- Request paths ---- */
+
+/* Only "/" (*is_root) and "/wallet/<url-encoded name>" reach the dispatcher:
+ * *wallet gets the decoded name (the caller frees it), which may not hold a
+ * NUL.  False for any other path. */
+bool rpc_parse_path(const char *path, bool *is_root, char **wallet)
+    __attribute__((warn_unused_result));
+
 /* ---- Address allow-list ---- */
 
 struct rpc_subnet {

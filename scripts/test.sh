@@ -35,5 +35,6 @@ check() {
 stage deps scripts/deps.sh
 stage build scripts/build.sh
 stage check check
+stage fuzz scripts/fuzz.sh
 
 echo "==== all stages passed in $(( $(date +%s) - t0 )) s:$timings"
