@@ -19,6 +19,7 @@
 #include "consensus/tx.h"
 #include "p2p/framing.h"
 #include "p2p/messages.h"
+#include "tests/fuzz/task.h"
 #include "wallet/wallet.h"
 
 #include <sodium.h>
@@ -500,6 +501,11 @@ static void gen_rpc(void)
     wbuf_init(&w);
     make_tx(&tx, &payloads[0], 0, 0);
     tx_encode(&tx, &w);
+    char txid[2 * HASH_SIZE + 1];
+    uint8_t id[HASH_SIZE];
+    tx_txid(&tx, id);
+    for (int i = 0; i < HASH_SIZE; i++)
+        snprintf(txid + 2 * i, 3, "%02x", id[i]);
     char *txhex = malloc(2 * w.len + 1);
     if (!txhex)
         die("out of memory");
@@ -515,8 +521,26 @@ static void gen_rpc(void)
         {"getmempoolentry", NULL}, {"getvalidators", "[]"}, {"getvalidator", NULL},
         {"getdelegations", NULL}, {"getstakinginfo", "[]"}, {"getsupplyinfo", "[]"},
         {"fllisttasks", "[]"}, {"flgettask", NULL}, {"flgetround", NULL}, {"flgetmodel", NULL},
-        {"help", "[\"getblock\"]"},
+        {"help", "[\"getblock\"]"}, {"getblockhash", "[2]"},
+        {"getrawmempool", "[false]"}, {"getblockheader", "[\"00\"]"},
     };
+    /* The id of the rpc_dispatch chain's task (tests/fuzz/task.h). */
+    struct fl_task_params tp;
+    struct payload create = {.type = TX_FL_TASK_CREATE};
+    char task[2 * HASH_SIZE + 1];
+    fuzz_task_params(&tp);
+    wbuf_init(&create.w);
+    fl_task_params_encode(&tp, &create.w);
+    make_tx(&tx, &create, 0, 1);
+    tx.fee = FUZZ_TASK_FEE;
+    if (!tx_sign(&tx, params.genesis_hash, secrets[0], NULL))
+        die("tx_sign");
+    tx_txid(&tx, id);
+    for (int i = 0; i < HASH_SIZE; i++)
+        snprintf(task + 2 * i, 3, "%02x", id[i]);
+    tx_free(&tx);
+    wbuf_free(&create.w);
+
     for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
         char params_text[2048];
         const char *m = calls[i][0];
@@ -531,15 +555,21 @@ static void gen_rpc(void)
             snprintf(params_text, sizeof(params_text), "[\"%s\"]", addr);
         else if (strcmp(m, "decoderawtransaction") == 0 || strcmp(m, "sendrawtransaction") == 0)
             snprintf(params_text, sizeof(params_text), "[\"%s\"]", txhex);
+        else if (strcmp(m, "flgettask") == 0)
+            snprintf(params_text, sizeof(params_text), "[\"%s\"]", task);
         else if (strcmp(m, "flgetround") == 0)
-            snprintf(params_text, sizeof(params_text), "[\"%s\",1]", hash);
+            snprintf(params_text, sizeof(params_text), "[\"%s\",1]", task);
         else if (strcmp(m, "flgetmodel") == 0)
-            snprintf(params_text, sizeof(params_text), "[\"%s\",0,true]", hash);
+            snprintf(params_text, sizeof(params_text), "{\"task\":\"%s\",\"round\":0}", task);
+        else if (strcmp(m, "getrawtransaction") == 0)
+            snprintf(params_text, sizeof(params_text), "[\"%s\",true]", txid);
+        else if (strcmp(m, "getmempoolentry") == 0)
+            snprintf(params_text, sizeof(params_text), "[\"%s\"]", txid);
         else
-            snprintf(params_text, sizeof(params_text), "[\"%s\",true]", hash);
+            snprintf(params_text, sizeof(params_text), "[\"%s\"]", hash);
         snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"%s\",\"params\":%s}",
                  i, m, params_text);
-        snprintf(name, sizeof(name), "%s", m);
+        snprintf(name, sizeof(name), "%02zu_%s", i, m);
         put_text("rpc_dispatch", name, body);
     }
     free(txhex);

@@ -1,6 +1,8 @@
 /* Fuzz target: the JSON-RPC dispatcher over the node's read-side method
  * tables (rpc/blockchain.c, rawtx.c, staking.c, fl.c) on a regtest chain
- * opened once in a temporary directory, with an empty mempool.
+ * built once in a temporary directory: block 1 holds a transfer and an FL
+ * task, block 2 two joins, then empty blocks until the task runs; the
+ * mempool holds one more transfer.
  *
  * Methods that change the chain (invalidateblock, reconsiderblock) are left
  * out so that every input sees the same state; sendrawtransaction stays in
@@ -8,11 +10,19 @@
  * request body.  Properties: every body gets valid JSON back (or nothing
  * for a notification), whatever the handlers are given. */
 #include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/task.h"
 
+#include "consensus/accounts.h"
+#include "consensus/amount.h"
+#include "consensus/fltx.h"
 #include "consensus/params.h"
+#include "consensus/staking.h"
 #include "rpc/methods.h"
 #include "rpc/rpc.h"
+#include "state/builder.h"
 #include "state/chain.h"
+#include "state/staking.h"
+#include "state/view.h"
 #include "state/mempool.h"
 
 #include <ftw.h>
@@ -29,8 +39,116 @@ static struct rpc_env env;
 static struct rpc_table *table;
 static struct rpc_method selected[128];
 
+static uint8_t secrets[REGTEST_VALIDATORS][SECKEY_SIZE];
+static uint8_t pubs[REGTEST_VALIDATORS][PUBKEY_SIZE];
+
 static void request_shutdown(void)
 {
+}
+
+/* ---- building the chain (as tests/unit/chain_fixture.h does) ---- */
+
+static int validator_index(const uint8_t pub[PUBKEY_SIZE])
+{
+    for (int i = 0; i < REGTEST_VALIDATORS; i++)
+        if (memcmp(pubs[i], pub, PUBKEY_SIZE) == 0)
+            return i;
+    return -1;
+}
+
+static bool reveal(void *arg, const uint8_t pub[PUBKEY_SIZE], uint64_t done, uint8_t out[32])
+{
+    uint8_t seed[32];
+    int i = validator_index(pub);
+    (void)arg;
+    if (i < 0 || done >= REGTEST_ONION_LENGTH)
+        return false;
+    randao_onion_seed(seed, secrets[i], 0);
+    randao_onion(out, seed, REGTEST_ONION_LENGTH - 1 - done);
+    return true;
+}
+
+static bool sign(void *arg, struct block_header *hdr)
+{
+    int i = validator_index(hdr->proposer);
+    (void)arg;
+    return i >= 0 && header_sign(hdr, params.genesis_hash, secrets[i], NULL);
+}
+
+static const struct block_signer signer = {reveal, sign, NULL};
+
+static void produce(void)
+{
+    uint8_t leader[PUBKEY_SIZE];
+    struct block b;
+    struct validation v;
+    uint64_t slot = chain_tip(chain)->hdr.slot + 1;
+    struct view *view = chain_view(chain);
+    FUZZ_CHECK(view && staking_leader_for(view, &params, chain_tip(chain)->hdr.slot, slot, leader));
+    view_free(view);
+    val_init(&v);
+    FUZZ_CHECK(builder_build(chain, mempool, leader, slot, &signer, &b, &v));
+    FUZZ_CHECK(chain_process_block(chain, &b, &v));
+    block_free(&b);
+}
+
+static void submit(int from, uint8_t type, const struct wbuf *payload, uint8_t txid[HASH_SIZE])
+{
+    struct tx tx;
+    struct validation v;
+    tx_init(&tx);
+    tx.type = type;
+    memcpy(tx.sender, pubs[from], PUBKEY_SIZE);
+    tx.nonce = mempool_next_nonce(mempool, pubs[from]);
+    tx.fee = FUZZ_TASK_FEE;
+    FUZZ_CHECK(tx_set_payload(&tx, payload->data, payload->len));
+    FUZZ_CHECK(tx_sign(&tx, params.genesis_hash, secrets[from], NULL));
+    val_init(&v);
+    if (!mempool_add(mempool, &tx, params.genesis_time, &v))
+        fprintf(stderr, "mempool_add: %s %s\n", v.reason, v.detail);
+    FUZZ_CHECK(v.cls == VAL_OK);
+    if (txid)
+        tx_txid(&tx, txid);
+    tx_free(&tx);
+}
+
+static void transfer(int from, int to, uint64_t amount)
+{
+    struct transfer t;
+    struct wbuf w;
+    memcpy(t.to, pubs[to], PUBKEY_SIZE);
+    t.amount = amount;
+    wbuf_init(&w);
+    transfer_encode(&t, &w);
+    submit(from, TX_TRANSFER, &w, NULL);
+    wbuf_free(&w);
+}
+
+static void build_chain(void)
+{
+    struct fl_task_params t;
+    struct wbuf w;
+    uint8_t task[HASH_SIZE];
+
+    transfer(0, 1, 5 * COIN);
+    fuzz_task_params(&t);
+    wbuf_init(&w);
+    fl_task_params_encode(&t, &w);
+    submit(0, TX_FL_TASK_CREATE, &w, task); /* nonce 1 and fee: see task.h */
+    produce();
+
+    for (int i = 1; i <= 2; i++) {
+        struct fl_join j = {.stake = 2 * COIN};
+        memcpy(j.task, task, HASH_SIZE);
+        wbuf_reset(&w);
+        fl_join_encode(&j, &w);
+        submit(i, TX_FL_JOIN, &w, NULL);
+    }
+    produce();
+    for (int i = 0; i < 3; i++)
+        produce();
+    wbuf_free(&w);
+    transfer(1, 2, COIN);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -78,6 +196,11 @@ static void setup(void)
     FUZZ_CHECK(chain != NULL);
     mempool = mempool_new(chain, 1000000, 0);
     FUZZ_CHECK(mempool != NULL);
+    for (unsigned i = 0; i < REGTEST_VALIDATORS; i++) {
+        params_regtest_secret(i, secrets[i]);
+        FUZZ_CHECK(key_pubkey(pubs[i], secrets[i]));
+    }
+    build_chain();
 
     select_methods(rpc_control_methods, rpc_control_methods_count, &count);
     select_methods(blockchain_rpc_methods, blockchain_rpc_methods_count, &count);
