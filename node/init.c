@@ -383,8 +383,12 @@ void node_stop(struct node *n)
         if (n->signals[i])
             event_free(n->signals[i]);
     shutdown_base = NULL;
-    if (n->base)
+    if (n->base) {
+        /* A freed P2P bufferevent releases its memory from a deferred
+         * callback: run those before the base goes, or they leak. */
+        event_base_loop(n->base, EVLOOP_NONBLOCK);
         event_base_free(n->base);
+    }
     params_free(&n->params);
     log_printf("Shutdown: done");
     log_close();

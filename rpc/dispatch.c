@@ -527,8 +527,10 @@ static json_t *run_method(struct rpc_call *c, const json_t *params)
         json_decref(result);
         return NULL;
     }
-    if (!result)
+    if (!result) {
+        LOG_INTERNAL_ERROR("RPC method %s returned neither a result nor an error", m->name);
         rpc_error(c, RPC_INTERNAL_ERROR, "Internal error: %s returned no result", m->name);
+    }
     return result;
 }
 

@@ -91,7 +91,10 @@ static json_t *sendrawtransaction(struct rpc_call *call)
     if (!decode_hex_tx(call, 0, &tx))
         return NULL;
     tx_txid(&tx, txid);
-    if (chain_find_tx(env->chain, txid, &(struct tx){0}, NULL, NULL)) {
+    struct tx mined;
+    tx_init(&mined);
+    if (chain_find_tx(env->chain, txid, &mined, NULL, NULL)) {
+        tx_free(&mined);
         tx_free(&tx);
         return rpc_error(call, RPC_VERIFY_ALREADY_IN_CHAIN, "Transaction already in block chain");
     }

@@ -36,5 +36,6 @@ stage deps scripts/deps.sh
 stage build scripts/build.sh
 stage check check
 stage fuzz scripts/fuzz.sh
+stage sanitize scripts/sanitize.sh
 
 echo "==== all stages passed in $(( $(date +%s) - t0 )) s:$timings"

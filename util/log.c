@@ -147,6 +147,16 @@ void log_printf(const char *fmt, ...)
     va_end(ap);
 }
 
+void log_internal_error(const char *file, int line, const char *fmt, ...)
+{
+    char msg[3072];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_printf("INTERNAL ERROR: %s (%s:%d)", msg, file, line);
+}
+
 void log_debug(enum log_category cat, const char *fmt, ...)
 {
     char prefix[32];

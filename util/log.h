@@ -40,6 +40,13 @@ void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Printed when cat is enabled; the line is prefixed with [cat]. */
 void log_debug(enum log_category cat, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A broken invariant: something the code rules out has happened.  Always
+ * printed, as "INTERNAL ERROR: <message> (file:line)"; the functional tests
+ * fail on any such line.  Not for bad input, damaged files or I/O errors. */
+void log_internal_error(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define LOG_INTERNAL_ERROR(...) log_internal_error(__FILE__, __LINE__, __VA_ARGS__)
+
 #define LOG_DEBUG(cat, ...) \
     do { \
         if (log_category_enabled(cat)) \

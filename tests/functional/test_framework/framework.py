@@ -35,9 +35,19 @@ FMLD = os.environ.get("FMLD", os.path.join(BUILD_DIR, "fmld"))
 FMLCLI = os.environ.get("FMLCLI", os.path.join(BUILD_DIR, "fml-cli"))
 FMLAGENT = os.environ.get("FMLAGENT", os.path.join(BUILD_DIR, "fml-agent"))
 
-# Lines in a node's log that mean something went wrong inside the node.
-BAD_LOG_LINES = re.compile(r"(ERROR: AddressSanitizer|runtime error:|LeakSanitizer|"
-                           r"ERROR: UndefinedBehaviorSanitizer|internal error|Assertion .* failed)")
+# Lines in a node's stderr or debug.log that mean something went wrong inside
+# the node: a sanitizer report, the node's own marker for a broken invariant
+# (util/log.h, log_internal_error) or a failed assert().
+BAD_LOG_LINES = re.compile(r"(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
+                           r"ERROR: UndefinedBehaviorSanitizer|INTERNAL ERROR|Assertion .* failed)")
+# Lines of a report shown with the first bad line.
+BAD_LOG_EXCERPT_LINES = 40
+
+# Waits are multiplied by this factor (FML_TIMEOUT_FACTOR): instrumented
+# builds (sanitizers, valgrind) run several times slower.
+TIMEOUT_FACTOR = float(os.environ.get("FML_TIMEOUT_FACTOR", "1") or 1)
+if TIMEOUT_FACTOR < 1:
+    TIMEOUT_FACTOR = 1.0
 
 
 class TestFailure(Exception):
@@ -69,6 +79,7 @@ def assert_raises_rpc_error(code, message, fn, *args, **kwargs):
 
 
 def wait_until(predicate, timeout=30, interval=0.05, what="condition"):
+    timeout *= TIMEOUT_FACTOR
     deadline = time.time() + timeout
     while time.time() < deadline:
         if predicate():
@@ -135,6 +146,7 @@ class TestNode:
             self.wait_for_rpc()
 
     def wait_for_rpc(self, timeout=60):
+        timeout *= TIMEOUT_FACTOR
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.process.poll() is not None:
@@ -159,7 +171,7 @@ class TestNode:
     def new_rpc(self):
         """A proxy with its own connection (one per thread)."""
         user, password = cookie_auth(os.path.join(self.netdir, ".cookie"))
-        return RPCProxy("127.0.0.1", self.rpcport, user, password)
+        return RPCProxy("127.0.0.1", self.rpcport, user, password, timeout=120 * TIMEOUT_FACTOR)
 
     def __getattr__(self, name):
         # node.getblockcount() as a shortcut for node.rpc.getblockcount()
@@ -180,15 +192,18 @@ class TestNode:
         if self.chain == "regtest":
             cmd.append("-regtest")
         cmd += [str(a) for a in args]
-        res = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=120)
+        res = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=120 * TIMEOUT_FACTOR)
         if check and res.returncode != 0:
             raise TestFailure("fml-cli %s failed (%d): %s" % (" ".join(map(str, args)), res.returncode, res.stderr))
         return res if not check else res.stdout.strip()
 
     def stop(self, timeout=60):
-        """Stops via RPC and waits; SIGKILL when it does not exit in time."""
+        """Stops via RPC and waits; SIGKILL when it does not exit in time.
+        Fails when the node exits with an error or its logs show a
+        sanitizer report or an internal error."""
         if self.process is None:
             return
+        timeout *= TIMEOUT_FACTOR
         try:
             self.rpc.stop()
         except Exception:
@@ -201,16 +216,19 @@ class TestNode:
             raise TestFailure("node %d did not stop within %ss" % (self.index, timeout))
         finally:
             self._closed()
+        self.check_log()
         if self.process_status != 0:
             raise TestFailure("node %d exited with status %d: %s" % (self.index, self.process_status, self.read_stderr()))
 
     def kill(self):
-        """kill -9: the crash the node must survive."""
+        """kill -9: the crash the node must survive.  What it logged before
+        is checked all the same."""
         if self.process is None:
             return
         self.process.kill()
         self.process.wait()
         self._closed()
+        self.check_log()
 
     def _closed(self):
         self.process_status = self.process.returncode
@@ -221,15 +239,26 @@ class TestNode:
                 f.close()
         self.stdout = None
 
-    def check_log(self):
-        """Raises when the node's log shows a sanitizer report or internal error."""
-        for path in (self.debug_log, os.path.join(self.datadir, "stderr.txt")):
+    def log_problems(self):
+        """The first sanitizer report or internal error in the node's stderr
+        and debug.log, as an excerpt (None when there is none)."""
+        for path in (os.path.join(self.datadir, "stderr.txt"), self.debug_log):
             if not os.path.exists(path):
                 continue
             with open(path, errors="replace") as f:
-                for line in f:
-                    if BAD_LOG_LINES.search(line):
-                        raise TestFailure("node %d logged: %s" % (self.index, line.strip()))
+                lines = f.readlines()
+            for i, line in enumerate(lines):
+                if BAD_LOG_LINES.search(line):
+                    excerpt = "".join(lines[i:i + BAD_LOG_EXCERPT_LINES])
+                    return "%s line %d:\n%s" % (path, i + 1, excerpt)
+        return None
+
+    def check_log(self):
+        """Raises when the node's log shows a sanitizer report or internal error."""
+        problem = self.log_problems()
+        if problem:
+            raise TestFailure("node %d reported a sanitizer error or internal error in %s" %
+                              (self.index, problem))
 
 
 class FMLTestFramework:
@@ -308,6 +337,14 @@ class FMLTestFramework:
                         node.process.wait()
                     except Exception:
                         pass
+            # A test that failed for another reason still shows any report
+            # its nodes made (often the cause).
+            if status != EXIT_PASS:
+                for node in self.nodes:
+                    problem = node.log_problems()
+                    if problem:
+                        self.log("node %d reported a sanitizer error or internal error in %s" %
+                                 (node.index, problem))
             if status != EXIT_PASS:
                 for node in self.nodes:
                     self._dump_log(node)
