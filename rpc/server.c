@@ -234,14 +234,19 @@ bool rpc_subnet_match(const struct rpc_subnet *net, const struct sockaddr *sa)
     return true;
 }
 
+/* 127.0.0.1 and ::1, where the default binding serves local clients, are
+ * always allowed; any other address (the rest of 127.0.0.0/8 too) only
+ * through -rpcallowip. */
 static bool client_allowed(const struct rpc_server *s, const struct sockaddr *sa)
 {
     int family;
     uint8_t b[16];
     if (!sa || !sockaddr_bytes(sa, &family, b))
         return false;
+    static const uint8_t loop4[4] = {127, 0, 0, 1};
     static const uint8_t loop6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    if ((family == AF_INET && b[0] == 127) || (family == AF_INET6 && memcmp(b, loop6, 16) == 0))
+    if ((family == AF_INET && memcmp(b, loop4, 4) == 0) ||
+        (family == AF_INET6 && memcmp(b, loop6, 16) == 0))
         return true;
     for (size_t i = 0; i < s->n_allow; i++)
         if (rpc_subnet_match(&s->allow[i], sa))

@@ -26,7 +26,7 @@ This file is generated from the node's `help` text by
   keep-alive supported.  Wallet methods may be sent to `/wallet/<name>` to name a wallet;
   with one wallet loaded `/` works too.
 - The server binds to 127.0.0.1 unless both `-rpcbind` and `-rpcallowip` are given; requests
-  from addresses outside `-rpcallowip` get HTTP 403.
+  from addresses other than 127.0.0.1, ::1 and the `-rpcallowip` subnets get HTTP 403.
 - Bodies up to 16 MiB (HTTP 413 beyond); `-rpcthreads` workers (default 4) and a queue of
   `-rpcworkqueue` requests (default 64; HTTP 503 when full).
 
