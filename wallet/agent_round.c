@@ -27,6 +27,9 @@
 #define FEE_MARGIN "1"
 /* Seconds to wait for a funding or join transaction to confirm. */
 #define CONFIRM_TIMEOUT 120
+/* Calls of a round's action before giving up on it (a node that refuses
+ * the transaction usually refuses it again). */
+#define MAX_TRIES 3
 
 enum role {
     ROLE_UNKNOWN,
@@ -38,7 +41,8 @@ enum role {
 struct round_state {
     uint32_t round;
     enum role role;
-    bool submitted, committed, revealed, tried_submit, tried_commit, tried_reveal;
+    bool submitted, committed, revealed;
+    uint32_t tries_submit, tries_commit, tries_reveal;   /* failed calls, retried in the window */
     bool have_metric;
     struct ml_eval local;      /* proposer: its model; voter: the candidate */
     struct ml_eval global;     /* voter: the global model */
@@ -263,7 +267,7 @@ static void propose(struct follower *f)
     struct round_state *c = &f->cur;
     int32_t *start = calloc(f->n_params, sizeof(*start));
     int32_t *w = calloc(f->n_params, sizeof(*w));
-    c->tried_submit = true;
+    c->tries_submit++;
     if (!start || !w || !get_weights(f, json_pack("[s]", f->o->task), start))
         goto out;
     struct agent_train_cfg tc = f->o->train;
@@ -294,7 +298,7 @@ static void commit_vote(struct follower *f)
     struct round_state *c = &f->cur;
     int32_t *g = calloc(f->n_params, sizeof(*g));
     int32_t *cand = calloc(f->n_params, sizeof(*cand));
-    c->tried_commit = true;
+    c->tries_commit++;
     if (!g || !cand || !get_weights(f, json_pack("[s]", f->o->task), g) ||
         !get_weights(f, json_pack("[sIb]", f->o->task, (json_int_t)c->round, 1), cand))
         goto out;
@@ -325,7 +329,7 @@ out:
 static void reveal_vote(struct follower *f)
 {
     struct round_state *c = &f->cur;
-    c->tried_reveal = true;
+    c->tries_reveal++;
     json_t *txid = call(f, "flrevealvote",
                         json_pack("[sIs]", f->o->task, (json_int_t)c->round, f->address), false);
     c->revealed = txid != NULL;
@@ -431,12 +435,14 @@ static int step(struct follower *f)
             entry_in(f, r, &c->role);
         json_decref(r);
     }
-    if (c->role == ROLE_PROPOSER && !c->tried_submit && strcmp(phase, "submit") == 0)
+    if (c->role == ROLE_PROPOSER && !c->submitted && c->tries_submit < MAX_TRIES &&
+        strcmp(phase, "submit") == 0)
         propose(f);
-    else if (c->role == ROLE_VOTER && !c->tried_commit && strcmp(phase, "commit") == 0)
+    else if (c->role == ROLE_VOTER && !c->committed && c->tries_commit < MAX_TRIES &&
+             strcmp(phase, "commit") == 0)
         commit_vote(f);
-    else if (c->role == ROLE_VOTER && c->committed && !c->tried_reveal &&
-             strcmp(phase, "reveal") == 0)
+    else if (c->role == ROLE_VOTER && c->committed && !c->revealed &&
+             c->tries_reveal < MAX_TRIES && strcmp(phase, "reveal") == 0)
         reveal_vote(f);
     json_decref(task);
     return 1;
