@@ -464,6 +464,18 @@ bool wallet_block_disconnected(struct wallet *w, const struct block *b,
                                const uint8_t hash[HASH_SIZE], char *err, size_t errlen)
 {
     bool ok = true;
+    /* The last synced block on file promises that every block up to it is
+     * recorded.  Undoing one of them breaks that promise, so the record
+     * moves down to the parent first: a crash during a reorganization then
+     * rescans from below the fork, whatever branch the chain ends on. */
+    if (w->has_written_best && w->written_best_height >= b->hdr.height && !w->write_failed) {
+        memcpy(w->best_hash, b->hdr.prev, HASH_SIZE);
+        w->best_height = b->hdr.height ? b->hdr.height - 1 : 0;
+        if (!wallet_write_best_block(w, true, err, errlen)) {
+            w->write_failed = true;
+            return false;
+        }
+    }
     for (size_t i = 0; ok && i < b->ntx; i++) {
         uint8_t txid[HASH_SIZE];
         txid_of(b, i, txid);

@@ -3,8 +3,9 @@
  * and RANDAO reveals), a sent transaction confirmed, unconfirmed by a
  * reorganization and confirmed again, a wallet loaded after blocks it missed
  * (rescan), a restart (resubmission of unconfirmed sends, abandonment of
- * those that can no longer be valid), and a wallet whose last synced block
- * left the active chain while it was unloaded (walk back to the fork). */
+ * those that can no longer be valid), a wallet whose last synced block
+ * left the active chain while it was unloaded (walk back to the fork), and
+ * a crash in the middle of a reorganization back to a branch seen before. */
 #include "consensus/accounts.h"
 #include "consensus/amount.h"
 #include "consensus/params.h"
@@ -313,6 +314,114 @@ START_TEST(test_import_rescan)
 }
 END_TEST
 
+/* What wallet.dat held when a block of one branch was disconnected: the
+ * file as a crash at that instant would leave it. */
+static uint8_t crash_hash[HASH_SIZE];
+static char crash_copy[400];
+
+static void copy_file(const char *from, const char *to)
+{
+    char cmd[1000];
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", from, to);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void on_disconnected_copy(void *arg, const struct block *b, const struct block_index *bi)
+{
+    char path[400];
+    (void)arg;
+    (void)b;
+    if (memcmp(bi->hash, crash_hash, HASH_SIZE) != 0)
+        return;
+    snprintf(path, sizeof(path), "%s/validators/wallet.dat", walletdir);
+    copy_file(path, crash_copy);
+}
+
+/* A crash in the middle of a reorganization back to a branch the wallet had
+ * already synced: the last synced block on file must not skip the block that
+ * confirms a sent transaction again, or the restart would take the
+ * transaction for one whose nonce another used, and abandon it.  Branch B is
+ * built on a copy of the data directory and handed to the chain as a peer
+ * would, so the wallet sees A give way to a longer B without a lower tip. */
+START_TEST(test_crash_mid_reorg)
+{
+    struct tx tx;
+    struct validation v;
+    struct block bb[3];
+    uint8_t a[PUBKEY_SIZE], a1[HASH_SIZE], b1[HASH_SIZE];
+    static const char *const vals[] = {"validators"};
+    char path[400], main_dir[sizeof(datadir)], cmd[1400];
+    start(vals, 1);
+    struct wallet *vw = wallets_get(ws, "validators");
+    for (unsigned i = 0; i < REGTEST_VALIDATORS; i++)
+        ck_assert(wallet_import_validator_key(vw, vsec[i], 0, REGTEST_ONION_LENGTH, "v", err,
+                                              sizeof(err)));
+    ck_assert(wallet_new_key(vw, "", a, err, sizeof(err)));
+    produce();
+    produce();
+    transfer(&tx, vw, 0, a, COIN, mempool_next_nonce(mp, vpub[0]), 2000);
+    ck_assert(wallet_record_sent(vw, &tx, 1, "", "", err, sizeof(err)));
+    stop();
+    memcpy(main_dir, datadir, sizeof(main_dir));
+    snprintf(cmd, sizeof(cmd), "mkdir '%s/b' && cp -r '%s/blocks' '%s/chainstate' '%s/wallets' "
+                               "'%s/b/'",
+             main_dir, main_dir, main_dir, main_dir, main_dir);
+    ck_assert_int_eq(system(cmd), 0);
+
+    /* Branch A: the send confirmed in A1, then A2; A2 is written as the
+     * wallet's last synced block (stopping writes it). */
+    start(vals, 1);
+    readd(&tx);
+    produce();
+    memcpy(a1, chain_tip(c)->hash, HASH_SIZE);
+    produce();
+    stop();
+
+    /* Branch B, one block longer, confirming the send in B1. */
+    snprintf(datadir, sizeof(datadir), "%.200s/b", main_dir);
+    snprintf(walletdir, sizeof(walletdir), "%s/wallets", datadir);
+    start(vals, 1);
+    readd(&tx);
+    for (int i = 0; i < 3; i++) {
+        produce();
+        ck_assert(chain_read_block(c, chain_tip(c), &bb[i]));
+    }
+    memcpy(b1, chain_at(c, chain_height(c) - 2)->hash, HASH_SIZE);
+    stop();
+    memcpy(datadir, main_dir, sizeof(datadir));
+    snprintf(walletdir, sizeof(walletdir), "%s/wallets", datadir);
+
+    /* A gives way to B; then back to A, with wallet.dat copied as it is
+     * when B1 goes: the file a crash at that instant leaves. */
+    start(vals, 1);
+    vw = wallets_get(ws, "validators");
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(chain_process_block(c, &bb[i], &v), "block %d: %s", i, v.reason);
+    ck_assert_mem_eq(chain_at(c, chain_height(c) - 2)->hash, b1, HASH_SIZE);
+    assert_confirmed(vw, &tx);
+    snprintf(crash_copy, sizeof(crash_copy), "%s/crash.dat", datadir);
+    memcpy(crash_hash, b1, HASH_SIZE);
+    struct chain_listener l = {.disconnected = on_disconnected_copy};
+    chain_add_listener(c, &l);
+    ck_assert(chain_invalidate(c, b1, &v));
+    ck_assert_mem_eq(chain_at(c, chain_height(c) - 1)->hash, a1, HASH_SIZE);
+    stop();
+
+    /* Restart from the file the crash left. */
+    snprintf(path, sizeof(path), "%s/validators/wallet.dat", walletdir);
+    copy_file(crash_copy, path);
+    start(vals, 1);
+    vw = wallets_get(ws, "validators");
+    assert_synced(vw);
+    assert_confirmed(vw, &tx);
+    ck_assert_mem_eq(find(vw, &tx)->block_hash, a1, HASH_SIZE);
+    stop();
+    for (int i = 0; i < 3; i++)
+        block_free(&bb[i]);
+    tx_free(&tx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("wallet_sync");
@@ -321,6 +430,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_sync);
     tcase_add_test(tc, test_import_rescan);
+    tcase_add_test(tc, test_crash_mid_reorg);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
