@@ -1184,6 +1184,9 @@ static bool reindex_record(void *arg, const uint8_t *data, size_t len, const str
     header_hash(&b.hdr, hash);
     bool is_genesis = memcmp(hash, c->params->genesis_hash, HASH_SIZE) == 0;
     struct block_index *prev = hmap_get(&c->map, b.hdr.prev, HASH_SIZE);
+    const struct block_index *known = hmap_get(&c->map, hash, HASH_SIZE);
+    if (known && known->file == pos->file && known->offset == pos->offset)
+        blockstore_set_end(c->blocks, pos->file, pos->offset + pos->size); /* a resumed scan */
     if (!hmap_get(&c->map, hash, HASH_SIZE) && (is_genesis || (prev && !is_genesis))) {
         struct block_index *bi = index_add(c, &b.hdr, hash);
         if (!bi) {
@@ -1221,7 +1224,10 @@ static struct db *open_db(const char *path, size_t cache, bool create, char *err
     return db;
 }
 
-static bool open_dbs(struct chain *c, const char *datadir, bool reindex, char *err, size_t errlen)
+/* reindex: start a reindex (destroying the index and the chainstate);
+ * scan: a reindex is under way, so keep every byte of the block files. */
+static bool open_dbs(struct chain *c, const char *datadir, bool reindex, bool scan, char *err,
+                     size_t errlen)
 {
     char blocks[4096], index[4096], state[4096];
     snprintf(blocks, sizeof(blocks), "%s/blocks", datadir);
@@ -1275,14 +1281,14 @@ static bool open_dbs(struct chain *c, const char *datadir, bool reindex, char *e
     }
 
     uint32_t file = 0, used = 0;
-    if (!reindex && db_get(c->index, "F", 1, &val, &vlen) == DB_FOUND) {
+    if (!scan && db_get(c->index, "F", 1, &val, &vlen) == DB_FOUND) {
         if (vlen == 8) {
             file = read_le32(val);
             used = read_le32(val + 4);
         }
         free(val);
     }
-    if (reindex) {
+    if (scan) {
         /* Keep every byte for the scan; the scan then sets the durable end. */
         struct stat st;
         for (uint32_t n = 0;; n++) {
@@ -1316,22 +1322,24 @@ struct chain *chain_open(const struct chain_params *params, const char *datadir,
     hmap_init(&c->map);
     hmap_init(&c->by_slot);
     /* A reindex marks itself in a file until its index is complete, so that
-     * one interrupted by a crash continues at the next start instead of
-     * leaving a partial index whose durable end would cut the block files. */
+     * one interrupted by a crash continues at the next start (adding to the
+     * index it had built) instead of leaving a partial index whose durable
+     * end would cut the block files. */
     snprintf(marker, sizeof(marker), "%s/blocks/reindexing", datadir);
-    if (!reindex && access(marker, F_OK) == 0) {
+    bool resume = !reindex && access(marker, F_OK) == 0;
+    if (resume)
         log_printf("Continuing an interrupted reindex");
-        reindex = true;
-    }
     if (reindex && (!make_dir(datadir, err, errlen) || !make_blocks_dir(datadir, err, errlen) ||
                     !fs_write_atomic(marker, "", 0, 0600))) {
         if (!err[0])
             snprintf(err, errlen, "cannot write %s: %s", marker, strerror(errno));
         goto fail;
     }
-    if (!open_dbs(c, datadir, reindex, err, errlen))
+    if (!open_dbs(c, datadir, reindex, reindex || resume, err, errlen))
         goto fail;
-    if (reindex) {
+    if (resume && !load_index(c, err, errlen))
+        goto fail;
+    if (reindex || resume) {
         struct reindex_ctx rc = {c, false};
         log_printf("Reindexing the block files...");
         if (!blockstore_scan(c->blocks, reindex_record, &rc) || rc.failed ||
