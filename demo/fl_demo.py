@@ -306,6 +306,9 @@ def main():
     parser.add_argument("--learningrate", default="0.05", help="local Adam learning rate (default 0.05)")
     parser.add_argument("--tolerance", default="0.05",
                         help="log loss a candidate may lose on a voter's test split and still pass (default 0.05)")
+    parser.add_argument("--maxstep", default="3",
+                        help="a voter rejects a candidate that moved more than this many times its own "
+                             "one-round step (0: no bound; default 3)")
     parser.add_argument("--out", default=".", help="folder of fl-demo-results.json and the SVG (default .)")
     parser.add_argument("--keep", action="store_true", help="keep the data directories and agent logs")
     args = parser.parse_args()
@@ -361,6 +364,7 @@ def run(net, agents, workdir, args):
     alone = {h: local_json(["-baseline", "-data=" + files[h], "-eval=" + held]) for h in honest}
     central = local_json(["-baseline", "-eval=" + held] + ["-data=" + files[h] for h in honest])
     mean_alone = statistics.mean(a["accuracy"] for a in alone.values())
+    mean_alone_auc = statistics.mean(a["auc"] for a in alone.values())
 
     net.start()
     creator = net.validators[0]
@@ -396,7 +400,7 @@ def run(net, agents, workdir, args):
             node, addrs = wallets[h]
             extra = ["-data=" + files[h], "-task=" + tasks[key], "-address=" + addrs[key],
                      "-epochs=%d" % args.epochs, "-learningrate=%s" % args.learningrate,
-                     "-tolerance=%s" % args.tolerance]
+                     "-tolerance=%s" % args.tolerance, "-maxstep=%s" % args.maxstep]
             if h == MALICIOUS:
                 extra += ["-stake=%d" % ROGUE_STAKE, "-malicious=" + args.malicious]
             else:
@@ -435,7 +439,7 @@ def run(net, agents, workdir, args):
     print("  %-34s %8s  %6s" % ("model", "accuracy", "AUC"))
     for h in honest:
         print("  %-34s %8.3f  %6.3f" % (h + " alone (%d rows)" % alone[h]["train_rows"], alone[h]["accuracy"], alone[h]["auc"]))
-    print("  %-34s %8.3f" % ("mean of hospitals alone", mean_alone))
+    print("  %-34s %8.3f  %6.3f" % ("mean of hospitals alone", mean_alone, mean_alone_auc))
     print("  %-34s %8.3f  %6.3f" % ("centralized (%d rows pooled)" % central["train_rows"], central["accuracy"], central["auc"]))
     for key in scenarios:
         f = summary[key]["final"]
@@ -453,8 +457,10 @@ def run(net, agents, workdir, args):
     }
     targets["all_met"] = all(targets.values())
     print()
-    print("FL (clean) minus centralized: %+.1f points; FL minus mean of hospitals alone: %+.1f points "
-          "(%+.1f%% relative)" % (100 * (fl["accuracy"] - central["accuracy"]), 100 * gain, 100 * gain / mean_alone))
+    print("FL (clean) minus centralized: %+.1f points of accuracy; FL minus mean of hospitals alone: "
+          "%+.1f points (%+.1f%% relative), AUC %+.3f" % (
+              100 * (fl["accuracy"] - central["accuracy"]), 100 * gain, 100 * gain / mean_alone,
+              fl["auc"] - mean_alone_auc))
     for k, v in targets.items():
         if k != "all_met":
             print("  %-44s %s" % (k, "met" if v else "MISSED"))
@@ -464,10 +470,12 @@ def run(net, agents, workdir, args):
             s["participants"][addr]["malicious"] = addr in rogue_addrs
     return {
         "command": "scripts/demo.sh" + (" --rounds %d" % args.rounds if args.rounds != 12 else "") +
+                   (" --maxstep %s" % args.maxstep if args.maxstep != "3" else "") +
                    (" --malicious %s" % args.malicious if args.malicious != "noise" else ""),
         "data": {"heldout_rows": n_held, "hospitals": info, "split_seed": SEED},
         "malicious": args.malicious,
         "baselines": {"alone": alone, "mean_alone_accuracy": round(mean_alone, 4),
+                      "mean_alone_auc": round(mean_alone_auc, 4),
                       "centralized": central},
         "scenarios": summary,
         "gain_over_mean_alone_points": round(100 * gain, 2),

@@ -34,12 +34,13 @@ volatile sig_atomic_t agent_stop;
 #define DEFAULT_BATCH 32
 #define DEFAULT_POLL_MS 250
 #define DEFAULT_TOLERANCE 0.05
+#define DEFAULT_MAX_STEP 3.0
 
 static const char *const known_options[] = {
     "datadir", "conf", "regtest", "testnet", "chain", "rpcconnect", "rpcport", "rpcuser",
     "rpcpassword", "rpccookiefile", "rpcwallet", "rpcclienttimeout", "help", "version",
     "data", "task", "label", "positive", "zeromissing", "testfraction", "seed", "address",
-    "stake", "malicious", "epochs", "learningrate", "batchsize", "l2", "tolerance", "pollms",
+    "stake", "malicious", "epochs", "learningrate", "batchsize", "l2", "tolerance", "maxstep", "pollms",
     "baseline", "evaluate", "eval", "round", "stats", NULL,
 };
 
@@ -85,6 +86,10 @@ static void print_usage(void)
            "  -tolerance=<x>       Log loss a candidate may lose against the global model on\n"
            "                       the private test split and still get a +1 vote "
            "(default: %.2f)\n"
+           "  -maxstep=<x>         A voter also votes -1 when the candidate moved from the\n"
+           "                       global model more than x times as far (Euclidean norm) as\n"
+           "                       its own one-round training does; 0: no bound "
+           "(default: %.0f)\n"
            "  -pollms=<n>          Milliseconds between looks at the task (default: %d)\n"
            "  -malicious=<how>     Misbehave, to test the chain's defences: flip (train on\n"
            "                       flipped labels), noise (submit random weights), scale\n"
@@ -104,7 +109,7 @@ static void print_usage(void)
            PACKAGE_VERSION, CONFIG_FILE_NAME, params_default_rpc_port(NET_MAIN),
            params_default_rpc_port(NET_TEST), params_default_rpc_port(NET_REGTEST),
            DEFAULT_TEST_FRACTION, DEFAULT_SEED, DEFAULT_EPOCHS, DEFAULT_BASELINE_EPOCHS,
-           DEFAULT_BATCH, DEFAULT_TOLERANCE, DEFAULT_POLL_MS, AGENT_SCALE_FACTOR);
+           DEFAULT_BATCH, DEFAULT_TOLERANCE, DEFAULT_MAX_STEP, DEFAULT_POLL_MS, AGENT_SCALE_FACTOR);
 }
 
 void agent_log(const char *fmt, ...)
@@ -204,6 +209,7 @@ static int run_follow(struct config *cfg, const struct agent_data_opts *d, char 
     if (!get_double(cfg, "testfraction", DEFAULT_TEST_FRACTION, 0.01, 0.9, &o.test_fraction,
                     err, errlen) ||
         !get_double(cfg, "tolerance", DEFAULT_TOLERANCE, 0, 1000, &o.tolerance, err, errlen) ||
+        !get_double(cfg, "maxstep", DEFAULT_MAX_STEP, 0, 1e6, &o.max_step, err, errlen) ||
         !config_get_int(cfg, "pollms", DEFAULT_POLL_MS, 10, 60000, &poll, err, errlen) ||
         !get_malice(cfg, &o.malice, err, errlen) ||
         !get_train_cfg(cfg, DEFAULT_EPOCHS, &o.train, err, errlen))

@@ -4,8 +4,11 @@
  *   proposer  trains from the current global model on its private training
  *             split and submits the weights in the submit window;
  *   voter     measures the candidate against the current global model on
- *             its private test split, commits its vote in the commit window
- *             and reveals it in the reveal window.
+ *             its private test split (log loss, within -tolerance), checks
+ *             that the candidate moved no further from the global model
+ *             than -maxstep times its own one-round training would, commits
+ *             its vote in the commit window and reveals it in the reveal
+ *             window.
  *
  * When a round has closed it prints one line: role, local metric, vote,
  * outcome, reward or slash.  It stops when the task completes or is
@@ -46,6 +49,7 @@ struct round_state {
     bool have_metric;
     struct ml_eval local;      /* proposer: its model; voter: the candidate */
     struct ml_eval global;     /* voter: the global model */
+    double step_ratio;         /* voter: |candidate - global| / |own update - global| */
     int vote;
 };
 
@@ -298,8 +302,9 @@ static void commit_vote(struct follower *f)
     struct round_state *c = &f->cur;
     int32_t *g = calloc(f->n_params, sizeof(*g));
     int32_t *cand = calloc(f->n_params, sizeof(*cand));
+    int32_t *own = calloc(f->n_params, sizeof(*own));
     c->tries_commit++;
-    if (!g || !cand || !get_weights(f, json_pack("[s]", f->o->task), g) ||
+    if (!g || !cand || !own || !get_weights(f, json_pack("[s]", f->o->task), g) ||
         !get_weights(f, json_pack("[sIb]", f->o->task, (json_int_t)c->round, 1), cand))
         goto out;
     if (!agent_model_evaluate(&f->spec, cand, f->n_params, f->test, &c->local, f->err,
@@ -311,6 +316,26 @@ static void commit_vote(struct follower *f)
     }
     c->have_metric = true;
     c->vote = c->local.log_loss <= c->global.log_loss + f->o->tolerance ? 1 : -1;
+    if (f->o->max_step > 0) {
+        /* How far one round of honest training moves the global model here:
+         * a candidate that moved much further holds an outsized update. */
+        struct agent_train_cfg tc = f->o->train;
+        tc.seed = f->o->train.seed * 1000003u + c->round;
+        if (!agent_model_train(&f->spec, g, f->n_params, f->train, &tc, AGENT_HONEST, own,
+                               f->err, sizeof f->err)) {
+            agent_log("Round %u: training failed: %s", c->round, f->err);
+            goto out;
+        }
+        double dc = 0, dq = 0;
+        for (size_t i = 0; i < f->n_params; i++) {
+            double a = (double)cand[i] - g[i], b = (double)own[i] - g[i];
+            dc += a * a;
+            dq += b * b;
+        }
+        c->step_ratio = sqrt(dc) / (sqrt(dq) > 1 ? sqrt(dq) : 1);
+        if (c->step_ratio > f->o->max_step)
+            c->vote = -1;
+    }
     if (f->o->malice != AGENT_HONEST)
         c->vote = -c->vote;
     char metric[32];
@@ -324,6 +349,7 @@ static void commit_vote(struct follower *f)
 out:
     free(g);
     free(cand);
+    free(own);
 }
 
 static void reveal_vote(struct follower *f)
@@ -365,14 +391,14 @@ static void log_round(struct follower *f)
         return;
     enum role role;
     const json_t *e = entry_in(f, r, &role);
-    char metric[96] = "no local metric", vote[32] = "-", money[96] = "";
+    char metric[160] = "no local metric", vote[32] = "-", money[96] = "";
     if (role == ROLE_PROPOSER && c->have_metric)
         snprintf(metric, sizeof metric, "local accuracy %.3f auc %.3f", c->local.accuracy,
                  c->local.auc);
     else if (role == ROLE_VOTER && c->have_metric)
         snprintf(metric, sizeof metric, "candidate accuracy %.3f (global %.3f) log loss %.4f "
-                 "(global %.4f)", c->local.accuracy, c->global.accuracy, c->local.log_loss,
-                 c->global.log_loss);
+                 "(global %.4f) step x%.1f of its own", c->local.accuracy, c->global.accuracy,
+                 c->local.log_loss, c->global.log_loss, c->step_ratio);
     if (role == ROLE_VOTER)
         snprintf(vote, sizeof vote, "%s", json_is_integer(json_object_get(e, "vote"))
                                               ? (json_integer_value(json_object_get(e, "vote")) > 0
