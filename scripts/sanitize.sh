@@ -6,9 +6,10 @@
 # test (the functional framework also fails a test whose nodes printed a
 # report).  Extra arguments go to configure.
 #
-# Nothing is excluded.  Tests that wait on wall-clock time run with
-# FML_TIMEOUT_FACTOR (default 3 here) stretching their waits, since
-# instrumented code runs two to three times slower.
+# Nothing is excluded.  Instrumented code runs two to three times slower,
+# so waits on wall-clock time are stretched by FML_TIMEOUT_FACTOR (default 3
+# here): the functional framework's timeouts, and Check's per-test timeouts
+# through CK_TIMEOUT_MULTIPLIER.
 set -e
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -30,19 +31,26 @@ fi
 if [ ! -f Makefile ] || [ "$#" -gt 0 ]; then
     ./configure --with-sanitizers=address,undefined "$@" >/dev/null
 fi
+t0=$(date +%s)
 make -j"$jobs" >/dev/null
+t1=$(date +%s)
 
 # halt_on_error/abort: the first report ends the program with an error.
 # detect_leaks: every unit test and every node stopped cleanly must free
 # what it allocated (a node killed with SIGKILL is not checked).
-# fast_unwind_on_malloc=0: whole allocation stacks in leak reports, also
-# through libevent and the other system libraries built without frame
-# pointers.
-ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:fast_unwind_on_malloc=0:print_summary=1"
+ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:print_summary=1"
+# Allocation stacks stop at the first system library built without frame
+# pointers (libevent, LevelDB).  FML_SAN_DEEP_STACKS=1 unwinds them fully,
+# at four times the cost of every malloc: for reading a leak report.
+if [ -n "${FML_SAN_DEEP_STACKS:-}" ]; then
+    ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
+fi
 UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:report_error_type=1"
 LSAN_OPTIONS="print_suppressions=0"
 FML_TIMEOUT_FACTOR=${FML_TIMEOUT_FACTOR:-3}
-export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS FML_TIMEOUT_FACTOR
+# Check's per-test timeouts stretch by the same factor.
+CK_TIMEOUT_MULTIPLIER=$FML_TIMEOUT_FACTOR
+export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS FML_TIMEOUT_FACTOR CK_TIMEOUT_MULTIPLIER
 
 # FML_SAN_TESTS="tests/unit/test_chain tests/functional/rpc_access.py" runs
 # only those.
@@ -63,5 +71,6 @@ for trs in $(find tests -name '*.trs' | sort); do
         tail -100 "${trs%.trs}.log"
     fi
 done
-echo "sanitize.sh: $((total - failed)) of $total tests passed under address,undefined"
+echo "sanitize.sh: $((total - failed)) of $total tests passed under address,undefined" \
+    "(build $((t1 - t0)) s, tests $(($(date +%s) - t1)) s)"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$total" -gt 0 ]
