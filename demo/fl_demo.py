@@ -40,7 +40,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from decimal import Decimal
 
 from network import Network
 from test_framework.framework import FMLAGENT, wait_until

@@ -145,7 +145,8 @@ struct agent_task_opts {
     double tolerance;              /* log loss a candidate may lose and still get +1 */
     double max_step;               /* a candidate's change from the global model may be at
                                       most this many times the voter's own one-round
-                                      change (its norm); 0: no bound */
+                                      change or a tenth of the global model's norm,
+                                      whichever is larger (norms); 0: no bound */
     uint32_t poll_ms;
     enum agent_malice malice;
     struct agent_train_cfg train;  /* seed: also the private split's */

@@ -6,7 +6,8 @@
  *   voter     measures the candidate against the current global model on
  *             its private test split (log loss, within -tolerance), checks
  *             that the candidate moved no further from the global model
- *             than -maxstep times its own one-round training would, commits
+ *             than -maxstep times its own one-round training would (or a
+ *             tenth of the global model's norm, if larger), commits
  *             its vote in the commit window and reveals it in the reveal
  *             window.
  *
@@ -326,13 +327,18 @@ static void commit_vote(struct follower *f)
             agent_log("Round %u: training failed: %s", c->round, f->err);
             goto out;
         }
-        double dc = 0, dq = 0;
+        /* Near convergence a voter's own step shrinks while non-IID
+         * proposers still pull their way: the yardstick is at least a
+         * tenth of the global model's norm. */
+        double dc = 0, dq = 0, gn = 0;
         for (size_t i = 0; i < f->n_params; i++) {
             double a = (double)cand[i] - g[i], b = (double)own[i] - g[i];
             dc += a * a;
             dq += b * b;
+            gn += (double)g[i] * g[i];
         }
-        c->step_ratio = sqrt(dc) / (sqrt(dq) > 1 ? sqrt(dq) : 1);
+        double yard = fmax(fmax(sqrt(dq), 0.1 * sqrt(gn)), 1);
+        c->step_ratio = sqrt(dc) / yard;
         if (c->step_ratio > f->o->max_step)
             c->vote = -1;
     }
