@@ -34,13 +34,23 @@
 
 #define DEFAULT_WALLET "default"
 
-static struct event_base *shutdown_base;
+static struct event *shutdown_event;
 static int lock_fd = -1;
 
+static void on_shutdown_event(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    event_base_loopbreak(arg);
+}
+
+/* Activates an event rather than breaking the loop directly: a request
+ * that comes before the loop runs (a stop RPC answered during start-up)
+ * then still ends it, where a loop break would be forgotten. */
 void node_request_shutdown(void)
 {
-    if (shutdown_base)
-        event_base_loopbreak(shutdown_base);
+    if (shutdown_event)
+        event_active(shutdown_event, EV_TIMEOUT, 0);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -335,7 +345,9 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     n->base = event_base_new();
     if (!n->base)
         return fail(err, errlen, "Cannot create the event loop");
-    shutdown_base = n->base;
+    shutdown_event = event_new(n->base, -1, 0, on_shutdown_event, n->base);
+    if (!shutdown_event)
+        return fail(err, errlen, "Cannot create the event loop");
     const int sigs[3] = {SIGTERM, SIGINT, SIGHUP};
     for (int i = 0; i < 3; i++) {
         n->signals[i] = evsignal_new(n->base, sigs[i], on_signal, n);
@@ -382,7 +394,9 @@ void node_stop(struct node *n)
     for (int i = 0; i < 3; i++)
         if (n->signals[i])
             event_free(n->signals[i]);
-    shutdown_base = NULL;
+    if (shutdown_event)
+        event_free(shutdown_event);
+    shutdown_event = NULL;
     if (n->base) {
         /* A freed P2P bufferevent releases its memory from a deferred
          * callback: run those before the base goes, or they leak. */
