@@ -1387,10 +1387,15 @@ struct chain *chain_open(const struct chain_params *params, const char *datadir,
     for (struct block_index *p = tip; p; p = p->prev)
         c->active[p->hdr.height] = p;
 
-    if (db_get(c->state, LTHASH_KEY, strlen(LTHASH_KEY), &val, &vlen) != DB_FOUND ||
-        vlen != LTHASH_BYTES) {
-        free(val);
-        snprintf(err, errlen, "the chainstate has no state-root lanes (restart with -reindex)");
+    r = db_get(c->state, LTHASH_KEY, strlen(LTHASH_KEY), &val, &vlen);
+    if (r != DB_FOUND || vlen != LTHASH_BYTES) {
+        if (r == DB_FOUND)
+            free(val);
+        if (r == DB_ERROR)
+            snprintf(err, errlen, "cannot read the chainstate: %s (restart with -reindex)",
+                     db_last_error(c->state));
+        else
+            snprintf(err, errlen, "the chainstate has no state-root lanes (restart with -reindex)");
         goto fail;
     }
     lthash_decode(&c->lt, val);

@@ -58,10 +58,14 @@ class CorruptionTest(FMLTestFramework):
             f.seek(offset)
             f.write(bytes([b[0] ^ 0x20]))
 
-    def tables(self, sub):
+    def newest_table(self, sub):
+        """The LevelDB table written last: live (older ones may be left
+        over from a compaction until the next open)."""
         d = os.path.join(self.node.netdir, sub)
-        return sorted((os.path.join(d, n) for n in os.listdir(d) if n.endswith(".ldb")),
-                      key=os.path.getsize)
+        names = [n for n in os.listdir(d) if n.endswith(".ldb")]
+        if not names:
+            raise TestFailure("no table in %s" % d)
+        return os.path.join(d, max(names, key=lambda n: int(n.split(".")[0])))
 
     # ---- the node ----
 
@@ -154,15 +158,15 @@ class CorruptionTest(FMLTestFramework):
         self.log("A chainstate table deleted")
         node.start(["-connect=0"])  # LevelDB writes its log out as a table
         node.stop()
-        os.remove(self.tables("chainstate")[-1])
+        os.remove(self.newest_table("chainstate"))
         self.start_fails([], "chainstate", "-reindex")
         self.recover(height)
 
         self.log("A byte flipped in a chainstate table")
         node.start(["-connect=0"])
         node.stop()
-        table = self.tables("chainstate")[-1]
-        self.flip(table, os.path.getsize(table) // 3)
+        # Inside the table's first data block (data blocks start the file).
+        self.flip(self.newest_table("chainstate"), 64)
         self.start_fails([], "chainstate", "-reindex")
         self.recover(height)
 
@@ -175,7 +179,7 @@ class CorruptionTest(FMLTestFramework):
         self.log("A block index table deleted")
         node.start(["-connect=0"])
         node.stop()
-        os.remove(self.tables(os.path.join("blocks", "index"))[-1])
+        os.remove(self.newest_table(os.path.join("blocks", "index")))
         self.start_fails([], "index", "-reindex")
         self.recover(height)
 
