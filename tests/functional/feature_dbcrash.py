@@ -29,7 +29,7 @@ from collections import Counter
 from decimal import Decimal
 
 from test_framework.crypto import address, pubkey, regtest_secret
-from test_framework.framework import (FMLTestFramework, TestFailure, assert_equal, wait_until)
+from test_framework.framework import FMLTestFramework, TestFailure, TIMEOUT_FACTOR
 from test_framework.rpc import JSONRPCException
 
 SIMULATED_CRASH_STATUS = 86
@@ -67,6 +67,7 @@ class DBCrashTest(FMLTestFramework):
         self.root_comparisons = 0
         self.handed_out = []        # addresses the crasher's wallet returned
         self.sent = []              # txids the crasher's wallet reported sent
+        self.confirmed = set()      # of them, seen confirmed (no more relaying)
         self.last_tip = None        # the crasher's tip when last seen
         self.reorg_since_seen = False
         self.once_args = []         # arguments of the next start only
@@ -95,7 +96,7 @@ class DBCrashTest(FMLTestFramework):
         node = self.crasher
         if node.process is not None:
             try:
-                node.process.wait(timeout=20)
+                node.process.wait(timeout=20 * TIMEOUT_FACTOR)
             except subprocess.TimeoutExpired:
                 return False
             node._closed()
@@ -166,10 +167,13 @@ class DBCrashTest(FMLTestFramework):
             for addr in self.handed_out:
                 if not rpc.getaddressinfo(addr)["ismine"]:
                     raise TestFailure("the wallet lost address %s it handed out" % addr)
+            kept = set(t["txid"] for t in rpc.listtransactions("*", 1000000)
+                       if t["category"] == "send" and not t.get("abandoned"))
             for txid in self.sent:
-                tx = rpc.gettransaction(txid)
-                if tx.get("abandoned"):
-                    raise TestFailure("the wallet abandoned %s it reported sent" % txid)
+                if txid not in kept:
+                    tx = rpc.gettransaction(txid)  # -5 when the wallet lost it
+                    raise TestFailure("the wallet no longer counts %s it reported sent: %r" %
+                                      (txid, tx))
             return True
         except JSONRPCException as e:
             if e.code != -342 and e.code != -5:
@@ -195,7 +199,7 @@ class DBCrashTest(FMLTestFramework):
         """Waits (through crashes) until node 1 has node 0's tip, then
         compares their state roots."""
         target = self.healthy.getbestblockhash()
-        deadline = time.time() + timeout
+        deadline = time.time() + timeout * TIMEOUT_FACTOR
         while True:
             tip = self.retry(lambda r: r.getbestblockhash())
             if tip == target:
@@ -216,11 +220,15 @@ class DBCrashTest(FMLTestFramework):
         """Hands node 1's unconfirmed sent transactions to node 0 (a crash may
         have come between the wallet's record and the relay)."""
         for txid in self.sent:
+            if txid in self.confirmed:
+                continue
             try:
                 tx = self.on_crasher(lambda r: r.gettransaction(txid))
             except Crashed:
                 return
-            if tx["confirmations"] == 0:
+            if tx["confirmations"] > 0:
+                self.confirmed.add(txid)  # a reorganization hands it back to node 0
+            else:
                 try:
                     self.healthy.sendrawtransaction(tx["hex"])
                 except JSONRPCException:
@@ -328,7 +336,7 @@ class DBCrashTest(FMLTestFramework):
                          (rounds, h.getblockcount(), self.crashes))
 
         self.log("Every transaction node 1 reported sent confirms")
-        deadline = time.time() + 120
+        deadline = time.time() + 120 * TIMEOUT_FACTOR
         while True:
             self.relay_sent()
             h.generateblocks(1)
