@@ -28,6 +28,9 @@ MAGIC = {
     "regtest": bytes.fromhex("fabf4d4c"),
 }
 
+# Waits are multiplied by FML_TIMEOUT_FACTOR, as in framework.py.
+TIMEOUT_FACTOR = max(1.0, float(os.environ.get("FML_TIMEOUT_FACTOR", "1") or 1))
+
 PROTOCOL_VERSION = 1
 NODE_NETWORK = 1
 
@@ -328,7 +331,7 @@ class P2PConnection:
         self.port = port
         self.genesis = genesis
         self.magic = magic if magic is not None else MAGIC[chain]
-        self.timeout = timeout
+        self.timeout = timeout * TIMEOUT_FACTOR
         self.sock = None
         self.buf = bytearray()
         self.received = []
@@ -393,7 +396,12 @@ class P2PConnection:
         """The next (command, payload) from the node, or None on timeout or
         when the connection is closed.  Raises FrameError when the node sends
         a bad frame."""
-        deadline = time.time() + (self.timeout if timeout is None else timeout)
+        return self._recv_until(self._deadline(timeout))
+
+    def _deadline(self, timeout):
+        return time.time() + (self.timeout if timeout is None else timeout * TIMEOUT_FACTOR)
+
+    def _recv_until(self, deadline):
         while True:
             parsed = parse_frame(self.buf, self.magic)
             if parsed:
@@ -413,9 +421,9 @@ class P2PConnection:
             if cmd == command and (predicate is None or predicate(payload)):
                 del self.received[i]
                 return payload
-        deadline = time.time() + (self.timeout if timeout is None else timeout)
+        deadline = self._deadline(timeout)
         while time.time() < deadline:
-            msg = self.recv_message(timeout=max(0.0, deadline - time.time()))
+            msg = self._recv_until(deadline)
             if msg is None:
                 return None
             if msg[0] == command and (predicate is None or predicate(msg[1])):
@@ -425,7 +433,7 @@ class P2PConnection:
 
     def wait_for_disconnect(self, timeout=None):
         """True when the node closes the connection within the timeout."""
-        deadline = time.time() + (self.timeout if timeout is None else timeout)
+        deadline = self._deadline(timeout)
         while not self.closed and time.time() < deadline:
             if not self._fill(deadline):
                 if self.closed:
@@ -472,9 +480,9 @@ class P2PConnection:
         self.send("getdata", msg_inv(entries))
         want = {h for _, h in entries}
         got, missing = {}, []
-        deadline = time.time() + (self.timeout if timeout is None else timeout)
+        deadline = self._deadline(timeout)
         while want and time.time() < deadline:
-            msg = self.recv_message(timeout=max(0.0, deadline - time.time()))
+            msg = self._recv_until(deadline)
             if msg is None:
                 break
             command, payload = msg
