@@ -1215,7 +1215,14 @@ static bool reindex_record(void *arg, const uint8_t *data, size_t len, const str
 
 static struct db *open_db(const char *path, size_t cache, bool create, char *err, size_t errlen)
 {
-    char why[512];
+    char why[512], current[4200];
+    snprintf(current, sizeof(current), "%s/CURRENT", path);
+    if (!create && access(current, F_OK) != 0) {
+        snprintf(err, errlen, "the database %s has lost its CURRENT file: it is damaged "
+                              "(restart with -reindex to rebuild it from the block files)",
+                 path);
+        return NULL;
+    }
     struct db *db = db_open(path, cache, create, why, sizeof(why));
     if (!db)
         snprintf(err, errlen, "%s; if the database is damaged or missing files, restart with "

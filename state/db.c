@@ -55,7 +55,8 @@ bool db_exists(const char *path)
     bool found = false;
     while (d && !found && (e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
-        found = strcmp(e->d_name, "CURRENT") == 0 || strncmp(e->d_name, "MANIFEST-", 9) == 0 ||
+        /* A MANIFEST alone is a creation interrupted before CURRENT. */
+        found = strcmp(e->d_name, "CURRENT") == 0 ||
                 (n > 4 && (strcmp(e->d_name + n - 4, ".ldb") == 0 ||
                            strcmp(e->d_name + n - 4, ".sst") == 0 ||
                            strcmp(e->d_name + n - 4, ".log") == 0));

@@ -20,8 +20,9 @@ enum db_result { DB_ERROR = -1, DB_NOTFOUND = 0, DB_FOUND = 1 };
  * not exist.  cache_bytes sizes the block cache.  On failure returns NULL
  * with the reason in err. */
 struct db *db_open(const char *path, size_t cache_bytes, bool create, char *err, size_t errlen);
-/* True when path holds a database (or what is left of one): any of the
- * files LevelDB writes for its data, not just an empty directory. */
+/* True when path holds a database (or what is left of one): its CURRENT
+ * file, a table or a log, not just an empty directory or the manifest of a
+ * creation that was interrupted. */
 bool db_exists(const char *path);
 void db_close(struct db *db);
 /* Deletes a closed database's files. */

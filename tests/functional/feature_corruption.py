@@ -6,7 +6,7 @@ stopped, its files are damaged: the block file cut short inside its last
 block, a byte flipped in a recent block (inside a transaction, which the block
 header's hash alone does not cover), a byte flipped in an old block, a
 chainstate table deleted, a byte flipped in a chainstate table, the chainstate
-removed, a block index table deleted.  Each time the node refuses to start
+removed, a block index table deleted, the block index's CURRENT file removed.  Each time the node refuses to start
 with a message that says what is damaged and names -reindex (or, for the old
 block, refuses to hand out the damaged block and is caught at start with
 -checkblocks=0), and -reindex without peers rebuilds from the stored blocks
@@ -183,8 +183,13 @@ class CorruptionTest(FMLTestFramework):
         self.start_fails([], "index", "-reindex")
         self.recover(height)
 
-        self.log("Figures: 7 kinds of damage refused at start, %d recoveries by -reindex to the "
-                 "producer's state root" % self.recovered)
+        self.log("The block index's CURRENT file removed")
+        os.remove(os.path.join(node.netdir, "blocks", "index", "CURRENT"))
+        self.start_fails([], "index", "CURRENT", "-reindex")
+        self.recover(height)
+
+        self.log("Figures: %d kinds of damage refused at start, %d recoveries by -reindex to "
+                 "the producer's state root" % (self.recovered, self.recovered))
 
 
 if __name__ == "__main__":
