@@ -12,9 +12,11 @@ rejected, or its vote against the outcome) and removed, with the
 rest of its stake returned; the honest ones get their stakes back with their
 rewards less their slashes; the task completes with at least one accepted
 round, its pool balances, and the final model hash is the same on every
-node.  fml-agent also rejects bad options and files with a clear error."""
+node; fml-agent -evaluate scores that very model and -baseline trains
+locally.  fml-agent also rejects bad options and files with a clear error."""
 
 import csv
+import json
 import os
 import random
 import re
@@ -242,6 +244,22 @@ class FLAgentsTest(FMLTestFramework):
         hashes = {x.flgetmodel(task)["hash"] for x in n}
         assert_equal(len(hashes), 1)
         assert n[0].flgetmodel(task)["model_round"] >= 1
+
+        self.log("fml-agent -evaluate scores that model; -baseline trains locally")
+        res = subprocess.run(self.agent_cmd(n[2], "default", ["-evaluate", "-task=" + task,
+                                                              "-eval=" + DATA]),
+                             capture_output=True, text=True, timeout=60)
+        assert_equal(res.returncode, 0, res.stderr)
+        ev = json.loads(res.stdout)
+        assert_equal(ev["hash"], hashes.pop())
+        assert_equal(ev["rows"], 768)
+        assert 0.6 < ev["accuracy"] <= 1 and 0.6 < ev["auc"] <= 1, ev
+        res = subprocess.run([FMLAGENT, "-baseline", "-data=" + paths[1], "-data=" + paths[2],
+                              "-eval=" + DATA] + DATA_OPTS, capture_output=True, text=True, timeout=60)
+        assert_equal(res.returncode, 0, res.stderr)
+        base = json.loads(res.stdout)
+        assert_equal(base["files"], 2)
+        assert 0.6 < base["accuracy"] <= 1, base
         for i, (_, _, logpath) in enumerate(self.agents):
             with open(logpath) as f:
                 text = f.read()
