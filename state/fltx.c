@@ -64,7 +64,8 @@ static bool list_insert(struct view *v, const uint8_t task[FL_TASK_ID_SIZE],
     put_compact(&w, n + 1);
     put_bytes(&w, keys, pos * PUBKEY_SIZE);
     put_bytes(&w, pub, PUBKEY_SIZE);
-    put_bytes(&w, keys + pos * PUBKEY_SIZE, (n - pos) * PUBKEY_SIZE);
+    if (pos < n) /* keys is NULL for an empty list: no pointer arithmetic on it */
+        put_bytes(&w, keys + pos * PUBKEY_SIZE, (n - pos) * PUBKEY_SIZE);
     free(keys);
     fl_key_task(key, 'L', task);
     view_put_wbuf(v, key, sizeof(key), &w);
