@@ -89,7 +89,8 @@ def split_data(workdir):
     for name, lo, hi in HOSPITALS:
         part = [r for r in pool if lo <= int(r[age]) < hi]
         files[name] = write(name, part)
-        info[name] = {"rows": len(part), "ages": "%d-%s" % (lo, hi - 1 if hi < 200 else "..."),
+        ages = "under %d" % hi if lo == 0 else "%d and over" % lo if hi >= 200 else "%d-%d" % (lo, hi - 1)
+        info[name] = {"rows": len(part), "ages": ages,
                       "diabetes_rate": round(sum(r[-1] == "pos" for r in part) / len(part), 3)}
     files[MALICIOUS] = write(MALICIOUS, rng.sample(pool, 150))
     info[MALICIOUS] = {"rows": 150, "ages": "any", "diabetes_rate": None}
