@@ -1248,13 +1248,14 @@ static bool open_dbs(struct chain *c, const char *datadir, bool reindex, bool sc
     if (reindex && (!db_destroy(state, err, errlen) || !db_destroy(index, err, errlen)))
         return false;
     bool fresh = !db_exists(index);
-    if (!fresh && !db_exists(state)) {
+    if (!fresh && !scan && !db_exists(state)) {
         snprintf(err, errlen, "the chainstate database %s is missing (restart with -reindex to "
                               "rebuild it from the block files)",
                  state);
         return false;
     }
-    if (!(c->state = open_db(state, DB_CACHE_STATE, fresh, err, errlen)) ||
+    /* A reindex fills the chainstate only once its index is complete. */
+    if (!(c->state = open_db(state, DB_CACHE_STATE, fresh || scan, err, errlen)) ||
         !(c->index = open_db(index, DB_CACHE_INDEX, fresh, err, errlen)))
         return false;
 
