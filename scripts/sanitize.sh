@@ -21,6 +21,10 @@ jobs=${FML_SAN_JOBS:-$(nproc)}
 # refuses; build a copy of the sources instead (tracked and untracked files,
 # not ignored ones).  tar keeps modification times, so a rerun rebuilds only
 # what changed.
+if ! git rev-parse --git-dir >/dev/null 2>&1; then
+    echo "sanitize.sh: needs a git checkout (it copies the files git knows)" >&2
+    exit 1
+fi
 mkdir -p "$dir/src"
 git ls-files -z --cached --others --exclude-standard |
     tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -C "$dir/src" -xf -
@@ -28,7 +32,7 @@ cd "$dir/src"
 if [ ! -x configure ]; then
     ./autogen.sh >/dev/null
 fi
-if [ ! -f Makefile ] || [ "$#" -gt 0 ]; then
+if [ ! -f Makefile ] || [ "$#" -gt 0 ] || ! grep -q 'fsanitize=address,undefined' Makefile; then
     ./configure --with-sanitizers=address,undefined "$@" >/dev/null
 fi
 t0=$(date +%s)
