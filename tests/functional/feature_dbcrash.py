@@ -11,8 +11,10 @@ restarted and must come back consistent (the state root of its tip is the one
 in the tip's header; no block it had connected is lost unless a
 reorganization was under way), keep every address its wallet handed out and
 every transaction it reported sent, and, once synced again, hold the same tip
-and state root as the healthy node.  A reindex, itself crashed and resumed,
-then rebuilds the same state from the stored blocks.  The figures are printed
+and state root as the healthy node.  Its wallet is then encrypted and its
+passphrase changed while crashes hit the whole-file rewrites: the old or the
+new passphrase opens it.  A reindex, itself crashed and resumed, then rebuilds
+the same state from the stored blocks.  The figures are printed
 at the end; the test fails on any mismatch.
 
 --crashes N (or FML_DBCRASH_CRASHES) asks for more crashes than the 40 of CI;
@@ -71,6 +73,7 @@ class DBCrashTest(FMLTestFramework):
         self.last_tip = None        # the crasher's tip when last seen
         self.reorg_since_seen = False
         self.once_args = []         # arguments of the next start only
+        self.ratio = self.options.ratio
         self.start_crasher()
 
     # ---- the crashing node ----
@@ -79,7 +82,7 @@ class DBCrashTest(FMLTestFramework):
         """Starts node 1 until it answers; a crash during start-up counts."""
         while True:
             self.starts += 1
-            args = ["-dbcrashratio=%d" % self.options.ratio,
+            args = ["-dbcrashratio=%d" % self.ratio,
                     "-dbcrashseed=%d" % (self.seed * 100003 + self.starts)] + self.once_args
             self.once_args = []
             try:
@@ -294,6 +297,71 @@ class DBCrashTest(FMLTestFramework):
         except JSONRPCException as e:
             self.log("  (send refused: %s)" % e.message)
 
+    def unlock(self, candidates):
+        """The passphrase of node 1's wallet among candidates (None: not
+        encrypted); one of them must open it."""
+        while True:
+            try:
+                return self.try_unlock(candidates)
+            except Crashed:
+                continue
+
+    def try_unlock(self, candidates):
+        try:
+            self.on_crasher(lambda r: r.walletlock())
+        except JSONRPCException as e:
+            if e.code != -15:  # wrong encryption state: not encrypted
+                raise
+            if None not in candidates:
+                raise TestFailure("the wallet is no longer encrypted")
+            return None
+        for p in candidates:
+            if p is None:
+                continue
+            try:
+                self.on_crasher(lambda r: r.walletpassphrase(p, 100000))
+                return p
+            except JSONRPCException as e:
+                if e.code != -14:  # wrong passphrase
+                    raise
+        raise TestFailure("no passphrase among %r opens the wallet" % (candidates,))
+
+    def wallet_rewrites(self):
+        """Crashes while the wallet file is rewritten whole (encryptwallet,
+        walletpassphrasechange): it is the old file or the new one, with every
+        key and sent transaction, and the old or the new passphrase opens it."""
+        self.log("Wallet rewrites (encryption, passphrase changes) crashed at 1 in 8 marks")
+        self.stop_crasher()
+        self.ratio = 8
+        self.start_crasher()
+        before, sites_before = self.crashes, Counter(self.sites)
+        current, changes = None, 0
+        for i in range(40):
+            if self.crashes - before >= 6 and i >= 10:
+                break
+            new = "pass-%d" % i
+            try:
+                if current is None:
+                    self.on_crasher(lambda r: r.encryptwallet(new))
+                else:
+                    self.on_crasher(lambda r: r.walletpassphrasechange(current, new))
+                current = new
+                changes += 1
+            except Crashed:
+                current = self.unlock([current, new])
+            except JSONRPCException as e:
+                raise TestFailure("rewrite %d refused: %s" % (i, e.message))
+        self.rewrite_crashes = self.crashes - before
+        self.rewrites = changes
+        self.log("  %d rewrites done, %d crashes (%s); the wallet opens with %r" %
+                 (changes, self.rewrite_crashes,
+                  ", ".join("%s: %d" % kv for kv in sorted((self.sites - sites_before).items())),
+                  current))
+        self.stop_crasher()
+        self.ratio = self.options.ratio
+        self.start_crasher()
+        self.unlock([current])
+
     # ---- the story ----
 
     def run_test(self):
@@ -348,6 +416,8 @@ class DBCrashTest(FMLTestFramework):
             if time.time() > deadline:
                 raise TestFailure("sent transactions never confirmed: %r" % pending)
 
+        self.wallet_rewrites()
+
         self.log("A reindex, crashed and resumed, rebuilds the same tip and state root")
         want = h.getblockchaininfo()
         self.retry(lambda r: r.getblockcount())
@@ -380,10 +450,12 @@ class DBCrashTest(FMLTestFramework):
 
         elapsed = time.time() - start
         self.log("Crash sites: " + ", ".join("%s: %d" % kv for kv in sorted(self.sites.items())))
-        self.log("Figures: %d crashes survived (%d during the reindex), %d rounds, %d "
-                 "reorganizations, %d restarts checked, %d state root comparisons, %d addresses "
-                 "and %d sent transactions kept, mismatches: %d (%.0f s)" %
-                 (self.crashes, self.crashes - reindex_crashes, rounds, self.reorgs,
+        self.log("Figures: %d crashes survived (%d during %d wallet rewrites, %d during the "
+                 "reindex), %d rounds, %d reorganizations, %d restarts checked, %d state root "
+                 "comparisons, %d addresses and %d sent transactions kept, mismatches: %d "
+                 "(%.0f s)" %
+                 (self.crashes, self.rewrite_crashes, self.rewrites,
+                  self.crashes - reindex_crashes, rounds, self.reorgs,
                   self.consistency_checks, self.root_comparisons, len(self.handed_out),
                   len(self.sent), len(self.mismatches), elapsed))
         if self.mismatches:
