@@ -5,7 +5,8 @@ Requests without credentials or with wrong ones get 401 after a delay and
 never run their method (generateblocks, sendtoaddress, encryptwallet and stop
 are tried; the chain, the balance, the wallet and the node stay as they
 were, and the log shows no call).  The cookie has mode 0600, is new at every
-start and is removed at a clean stop.  The server listens on 127.0.0.1 only,
+start and is removed at a clean stop (stop or SIGTERM).  The server listens
+on 127.0.0.1 only,
 unless both -rpcbind and -rpcallowip are given; clients from other
 addresses get 403 even with the right credentials.  Huge arrays and
 batches, out-of-range numbers, bad amounts, NUL bytes and wrong types get
@@ -18,6 +19,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import socket
 import stat
 import threading
@@ -228,6 +230,15 @@ class RPCAccessTest(FMLTestFramework):
         self.count("credentials")
         assert_equal(status, 401)
         assert_equal(node.getblockcount(), 2)
+
+        self.log("SIGTERM is a clean stop too: the cookie goes")
+        node.process.send_signal(signal.SIGTERM)
+        assert_equal(node.process.wait(timeout=60 * TIMEOUT_FACTOR), 0)
+        node._closed()
+        node.check_log()
+        if os.path.exists(path):
+            raise TestFailure("the cookie outlived SIGTERM")
+        node.start()
 
     # ---- binding and allowed addresses ----
 
