@@ -6,9 +6,8 @@ never run their method (generateblocks, sendtoaddress, encryptwallet and stop
 are tried; the chain, the balance, the wallet and the node stay as they
 were, and the log shows no call).  The cookie has mode 0600, is new at every
 start and is removed at a clean stop (stop or SIGTERM).  The server listens
-on 127.0.0.1 only,
-unless both -rpcbind and -rpcallowip are given; clients from other
-addresses get 403 even with the right credentials.  Huge arrays and
+on 127.0.0.1 only, unless both -rpcbind and -rpcallowip are given; clients
+from other addresses get 403 even with the right credentials.  Huge arrays and
 batches, out-of-range numbers, bad amounts, NUL bytes and wrong types get
 their JSON-RPC error codes and change nothing.  Two hundred slow clients
 holding partial requests do not stop the server answering others.  Each
