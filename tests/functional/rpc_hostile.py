@@ -17,8 +17,14 @@ from test_framework.framework import (FMLTestFramework, assert_equal, assert_rai
 class RPCHostileTest(FMLTestFramework):
     def set_test_params(self):
         self.num_nodes = 1
+        self.tried = 0
+
+    def expect_error(self, code, message, fn, *args, **kwargs):
+        self.tried += 1
+        return assert_raises_rpc_error(code, message, fn, *args, **kwargs)
 
     def raw(self, body, auth=True, method="POST", path="/", headers=None):
+        self.tried += 1
         node = self.nodes[0]
         conn = http.client.HTTPConnection("127.0.0.1", node.rpcport, timeout=30)
         hdrs = dict(headers or {})
@@ -60,17 +66,17 @@ class RPCHostileTest(FMLTestFramework):
         assert_equal((status, reply["error"]["code"]), (404, -32601))
 
         self.log("Wrong types and values: -3 / -8 / -1")
-        assert_raises_rpc_error(-3, None, node.getblockhash, "1")
-        assert_raises_rpc_error(-8, "non-negative", node.getblockhash, -1)
-        assert_raises_rpc_error(-3, None, node.getblockhash, 1.5)
-        assert_raises_rpc_error(-3, None, node.getblock, 123)
-        assert_raises_rpc_error(-3, None, node.getrawmempool, "yes")
-        assert_raises_rpc_error(-3, None, node.sendtoaddress, node.getnewaddress(), "1e400")
-        assert_raises_rpc_error(-3, None, node.sendtoaddress, node.getnewaddress(), 10 ** 12)
-        assert_raises_rpc_error(-3, None, node.sendtoaddress, node.getnewaddress(), -5)
-        assert_raises_rpc_error(-1, None, node.getblockhash)  # missing argument: usage
-        assert_raises_rpc_error(-1, None, node.getblockcount, 1, 2)
-        assert_raises_rpc_error(-8, "Unknown named parameter", node.call, "getblockhash", heigth=1)
+        self.expect_error(-3, None, node.getblockhash, "1")
+        self.expect_error(-8, "non-negative", node.getblockhash, -1)
+        self.expect_error(-3, None, node.getblockhash, 1.5)
+        self.expect_error(-3, None, node.getblock, 123)
+        self.expect_error(-3, None, node.getrawmempool, "yes")
+        self.expect_error(-3, None, node.sendtoaddress, node.getnewaddress(), "1e400")
+        self.expect_error(-3, None, node.sendtoaddress, node.getnewaddress(), 10 ** 12)
+        self.expect_error(-3, None, node.sendtoaddress, node.getnewaddress(), -5)
+        self.expect_error(-1, None, node.getblockhash)  # missing argument: usage
+        self.expect_error(-1, None, node.getblockcount, 1, 2)
+        self.expect_error(-8, "Unknown named parameter", node.call, "getblockhash", heigth=1)
 
         self.log("Named arguments and JSON-RPC 2.0 replies")
         assert_equal(node.call("getblockhash", height=1), tip)
@@ -101,6 +107,7 @@ class RPCHostileTest(FMLTestFramework):
         assert_equal(reply["error"]["code"], -32700)
 
         self.log("A body over the limit gets HTTP 413 without being read")
+        self.tried += 1
         s = socket.create_connection(("127.0.0.1", node.rpcport), timeout=30)
         s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nAuthorization: " + node.rpc.auth.encode() +
                   b"\r\nContent-Length: %d\r\n\r\n" % (17 << 20) + b"[" * 65536)
@@ -133,11 +140,13 @@ class RPCHostileTest(FMLTestFramework):
         self.log("Garbage on the socket does not hurt the server")
         s = socket.create_connection(("127.0.0.1", node.rpcport))
         s.sendall(b"\x00\x01\x02 NOT HTTP\r\n\r\n" * 100)
+        self.tried += 1
         s.close()
 
         self.log("After all of it the node answers and nothing changed")
         assert_equal(node.getbestblockhash(), tip)
         assert_equal(node.getblockcount(), 1)
+        self.log("hostile or unusual requests sent: %d" % self.tried)
 
 
 if __name__ == "__main__":
