@@ -112,24 +112,23 @@ static void simulated_crash(const char *where)
 }
 
 /* Regtest only: crash at 1 in N of the crash marks inside the node's
- * writes (block files, LevelDB batches, wallet and other files). */
-static bool setup_crash_simulation(const struct node *n, char *err, size_t errlen)
+ * writes (block files, LevelDB batches, wallet and other files).  Checked
+ * before anything is written to the data directory. */
+static bool setup_crash_simulation(const struct node *n, int64_t *ratio, int64_t *seed, char *err,
+                                   size_t errlen)
 {
-    int64_t ratio, seed;
+    *ratio = 0;
     if (!config_is_set(n->cfg, "dbcrashratio") && !config_is_set(n->cfg, "dbcrashseed"))
         return true;
     if (n->params.net != NET_REGTEST)
         return fail(err, errlen, "-dbcrashratio and -dbcrashseed are only allowed on regtest: "
                                  "they make the node crash on purpose");
-    if (!config_get_int(n->cfg, "dbcrashratio", 0, 0, UINT32_MAX, &ratio, err, errlen) ||
+    if (!config_get_int(n->cfg, "dbcrashratio", 0, 0, UINT32_MAX, ratio, err, errlen) ||
         !config_get_int(n->cfg, "dbcrashseed", (int64_t)(time_now() ^ (uint64_t)getpid()), 0,
-                        INT64_MAX, &seed, err, errlen))
+                        INT64_MAX, seed, err, errlen))
         return false;
-    if (ratio == 0)
-        return true;
-    crashpoint_enable((uint32_t)ratio, (uint64_t)seed, simulated_crash);
-    log_printf("Crash simulation on: 1 in %lld crash marks ends the process (seed %lld)",
-               (long long)ratio, (long long)seed);
+    if (*ratio > 0)
+        crashpoint_enable((uint32_t)*ratio, (uint64_t)*seed, simulated_crash);
     return true;
 }
 
@@ -277,7 +276,9 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     n->cfg = cfg;
     n->start_time = time_now();
     pthread_mutex_init(&n->lock, NULL);
-    if (!select_params(n, err, errlen))
+    int64_t crash_ratio, crash_seed;
+    if (!select_params(n, err, errlen) ||
+        !setup_crash_simulation(n, &crash_ratio, &crash_seed, err, errlen))
         return false;
 
     const char *base = config_get(cfg, "datadir", NULL);
@@ -317,8 +318,9 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     log_printf("fmld %s starting: chain %s, genesis %s, data directory %s", PACKAGE_VERSION,
                n->params.name, hex, n->datadir);
 
-    if (!setup_crash_simulation(n, err, errlen))
-        return false;
+    if (crash_ratio > 0)
+        log_printf("Crash simulation on: 1 in %lld crash marks ends the process (seed %lld)",
+                   (long long)crash_ratio, (long long)crash_seed);
     n->chain = chain_open(&n->params, n->datadir, config_get_bool(cfg, "reindex", false), err, errlen);
     if (!n->chain)
         return false;

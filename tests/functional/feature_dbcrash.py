@@ -31,7 +31,7 @@ from collections import Counter
 from decimal import Decimal
 
 from test_framework.crypto import address, pubkey, regtest_secret
-from test_framework.framework import FMLTestFramework, TestFailure, TIMEOUT_FACTOR
+from test_framework.framework import FMLD, FMLTestFramework, TestFailure, TIMEOUT_FACTOR
 from test_framework.rpc import JSONRPCException
 
 SIMULATED_CRASH_STATUS = 86
@@ -372,6 +372,17 @@ class DBCrashTest(FMLTestFramework):
         self.v0 = address("rfml", pubkey(regtest_secret(0)))
         self.h_addr = h.getnewaddress()
         self.delegator = h.getnewaddress()
+
+        self.log("-dbcrashratio is refused outside regtest, before anything is written")
+        empty = os.path.join(self.tmpdir, "testnet")
+        os.makedirs(empty)
+        for opt in ("-dbcrashratio=10", "-dbcrashseed=1"):
+            res = subprocess.run([FMLD, "-testnet", "-datadir=" + empty, opt],
+                                 capture_output=True, text=True, timeout=60)
+            if res.returncode != 1 or "only allowed on regtest" not in res.stderr:
+                raise TestFailure("-testnet %s: status %d, %r" % (opt, res.returncode, res.stderr))
+        if os.listdir(empty):
+            raise TestFailure("a refused start wrote %r" % os.listdir(empty))
 
         self.log("Fund node 1's wallet and a delegator of node 0 (node 1 crashing throughout)")
         first = self.retry(lambda r: r.getnewaddress())
