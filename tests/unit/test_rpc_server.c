@@ -157,16 +157,28 @@ static struct rpc_server *start_default(void)
 
 static uint16_t port;
 
-static int connect_server(void)
+/* A connection to the server from the loopback address source (NULL: the
+ * kernel's choice, 127.0.0.1). */
+static int connect_server_from(const char *source)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     ck_assert_int_ge(fd, 0);
     struct timeval tv = {10, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (source) {
+        struct sockaddr_in from = {.sin_family = AF_INET};
+        ck_assert_int_eq(inet_pton(AF_INET, source, &from.sin_addr), 1);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *)&from, sizeof from), 0);
+    }
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     return fd;
+}
+
+static int connect_server(void)
+{
+    return connect_server_from(NULL);
 }
 
 static void send_all(int fd, const char *data, size_t len)
@@ -645,8 +657,15 @@ START_TEST(test_bind_rules)
     char auth[300];
     snprintf(auth, sizeof auth, "%s", cookie_auth(s));
     struct response r = request("POST", "/", auth, ping_body);
-    ck_assert_int_eq(r.status, 200); /* loopback is always allowed */
+    ck_assert_int_eq(r.status, 200); /* 127.0.0.1 is always allowed */
     free(r.body);
+    /* Other loopback addresses only through -rpcallowip. */
+    int fd = connect_server_from("127.0.0.2");
+    send_request(fd, "POST", "/", auth, ping_body);
+    ck_assert(read_response(fd, &r));
+    ck_assert_int_eq(r.status, 403);
+    free(r.body);
+    close(fd);
     rpc_server_stop(s);
 
     /* Bad option values. */
