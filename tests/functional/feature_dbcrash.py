@@ -63,7 +63,7 @@ class DBCrashTest(FMLTestFramework):
         self.crashes = 0
         self.starts = 0
         self.sites = Counter()
-        self.crash_lines_seen = 0
+        self.log_read = 0           # bytes of node 1's debug.log already read
         self.mismatches = []
         self.consistency_checks = 0
         self.root_comparisons = 0
@@ -107,11 +107,14 @@ class DBCrashTest(FMLTestFramework):
             raise TestFailure("node 1 exited with status %s (not a simulated crash): %s" %
                               (node.process_status, node.read_stderr()[-2000:]))
         self.crashes += 1
-        with open(node.debug_log, errors="replace") as f:
-            lines = [m.group(1) for m in map(CRASH_LINE.search, f) if m]
-        for where in lines[self.crash_lines_seen:]:
-            self.sites[where] += 1
-        self.crash_lines_seen = len(lines)
+        with open(node.debug_log, "rb") as f:
+            f.seek(self.log_read)
+            tail = f.read()
+        self.log_read += len(tail)
+        for line in tail.decode(errors="replace").splitlines():
+            m = CRASH_LINE.search(line)
+            if m:
+                self.sites[m.group(1)] += 1
         return True
 
     def stop_crasher(self):
