@@ -15,10 +15,12 @@
 #include "consensus/fltx.h"
 #include "consensus/genesis.h"
 #include "consensus/params.h"
+#include "consensus/staking.h"
 #include "consensus/stakingtx.h"
 #include "consensus/tx.h"
 #include "p2p/framing.h"
 #include "p2p/messages.h"
+#include "state/undo.h"
 #include "tests/fuzz/task.h"
 #include "wallet/wallet.h"
 
@@ -209,6 +211,11 @@ static void make_payloads(void)
     fill(rv.salt, 32, 5);
     p->name = "fl_vote_reveal", p->type = TX_FL_VOTE_REVEAL;
     fl_vote_reveal_encode(&rv, &p->w), p++;
+}
+
+static int memcmp_keys(const void *a, const void *b)
+{
+    return memcmp(a, b, PUBKEY_SIZE);
 }
 
 static void make_tx(struct tx *tx, const struct payload *p, int who, uint64_t nonce)
@@ -430,6 +437,76 @@ static void gen_fl(void)
     put_bytes(&w, allow[0], PUBKEY_SIZE);
     put_bytes(&w, allow[1], PUBKEY_SIZE);
     put_sel("fl_model", "rec_list", 3 | 6 << 2, w.data, w.len);
+    wbuf_free(&w);
+}
+
+static void gen_state(void)
+{
+    struct wbuf w;
+    uint8_t acc[ACCOUNT_VALUE_SIZE];
+    struct account a = {.balance = 123456789, .nonce = 7};
+    account_encode(&a, acc);
+    put_sel("state_records", "account", 0, acc, sizeof(acc));
+
+    struct validator val;
+    memset(&val, 0, sizeof(val));
+    val.self_stake = 100000000000ull;
+    val.delegated = 5000000000ull;
+    val.shares = 5000000000ull;
+    val.commission_bps = 500;
+    fill(val.randao_commit, HASH_SIZE, 1);
+    val.reveals = 3;
+    val.acc = (unsigned __int128)3 << 64 | 12345;
+    val.bank = 10;
+    wbuf_init(&w);
+    validator_encode(&val, &w);
+    put_sel("state_records", "validator", 1, w.data, w.len);
+
+    struct delegation d = {.shares = 5000000000ull, .snapshot = (unsigned __int128)1 << 64};
+    wbuf_reset(&w);
+    delegation_encode(&d, &w);
+    put_sel("state_records", "delegation", 2, w.data, w.len);
+
+    uint8_t keys[3][PUBKEY_SIZE];
+    memcpy(keys, pubs, sizeof(keys));
+    qsort(keys, 3, PUBKEY_SIZE, memcmp_keys);
+    wbuf_reset(&w);
+    validator_list_encode((const uint8_t(*)[PUBKEY_SIZE])keys, 3, &w);
+    put_sel("state_records", "validator_list", 3, w.data, w.len);
+
+    struct unbonding_entry ub = {.amount = 42};
+    memcpy(ub.owner, pubs[0], PUBKEY_SIZE);
+    struct unbonding_list l = {1, &ub};
+    wbuf_reset(&w);
+    unbonding_list_encode_with(&l, pubs[1], 99, &w);
+    put_sel("state_records", "unbonding", 4, w.data, w.len);
+
+    struct staking_stats st = {.minted = 1000, .fees = 20, .paid = 900, .burned = 5};
+    wbuf_reset(&w);
+    staking_stats_encode(&st, &w);
+    put_sel("state_records", "stats", 5, w.data, w.len);
+
+    struct sched_entry se[3];
+    for (int i = 0; i < 3; i++) {
+        memcpy(se[i].pubkey, keys[i], PUBKEY_SIZE);
+        se[i].stake = 100000000000ull * (uint64_t)(i + 1);
+    }
+    struct schedule s = {.epoch = 2, .n = 3, .entries = se, .total = 600000000000ull};
+    fill(s.seed, HASH_SIZE, 4);
+    wbuf_reset(&w);
+    schedule_encode(&s, &w);
+    put_sel("state_records", "schedule", 6, w.data, w.len);
+
+    uint8_t k1[] = {'a', 1, 2}, k2[] = {'g', 's'};
+    uint8_t old[ACCOUNT_VALUE_SIZE];
+    memcpy(old, acc, sizeof(old));
+    struct view_change c[2] = {
+        {.key = k1, .klen = sizeof(k1), .has_old = true, .old = old, .old_len = sizeof(old)},
+        {.key = k2, .klen = sizeof(k2), .has_old = false},
+    };
+    wbuf_reset(&w);
+    undo_encode(c, 2, &w);
+    put_sel("state_records", "undo", 7, w.data, w.len);
     wbuf_free(&w);
 }
 
@@ -685,6 +762,7 @@ int main(int argc, char **argv)
     gen_p2p();
     gen_fl();
     gen_bech32();
+    gen_state();
     gen_rpc();
     gen_csv();
     gen_wallet();
