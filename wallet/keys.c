@@ -260,6 +260,7 @@ bool keys_apply_record(struct wallet *w, uint8_t type, const uint8_t *body, size
     if (type == WREC_LABEL) {
         char *label = NULL;
         if (!wallet_get_str(&r, &label, WALLET_LABEL_MAX) || !rbuf_done(&r)) {
+            free(label); /* a label followed by extra bytes */
             snprintf(err, errlen, "malformed");
             return false;
         }

@@ -605,6 +605,49 @@ START_TEST(test_torn_last_record)
 }
 END_TEST
 
+/* A label record with bytes after the label is refused, and the label it
+ * read is freed (under LeakSanitizer a leak fails this test). */
+START_TEST(test_label_record_trailing_bytes)
+{
+    uint8_t pub[PUBKEY_SIZE];
+    char path[512];
+    size_t len;
+    struct wallet *w = create("lbl", NULL);
+    new_key(w, "first", pub);
+    wallet_free(w);
+    wallet_path(path, sizeof(path), "lbl");
+    uint8_t *good = read_file(path, &len);
+
+    struct wbuf body, file;
+    wbuf_init(&body);
+    wbuf_init(&file);
+    put_bytes(&body, pub, PUBKEY_SIZE);
+    wallet_put_str(&body, "second");
+    put_u8(&body, 0);
+    put_bytes(&file, good, len);
+    walletdb_frame(&file, WREC_LABEL, body.data, body.len);
+    ck_assert(!file.failed);
+    write_file(path, file.data, file.len);
+    ck_assert(wallet_load(&regtest, dir, "lbl", err, sizeof(err)) == NULL);
+    ck_assert_msg(strstr(err, "label record") != NULL && strstr(err, "malformed") != NULL, "%s",
+                  err);
+
+    /* Without the extra byte the label applies. */
+    wbuf_reset(&body);
+    wbuf_reset(&file);
+    put_bytes(&body, pub, PUBKEY_SIZE);
+    wallet_put_str(&body, "second");
+    put_bytes(&file, good, len);
+    walletdb_frame(&file, WREC_LABEL, body.data, body.len);
+    write_file(path, file.data, file.len);
+    w = load("lbl");
+    wallet_free(w);
+    wbuf_free(&body);
+    wbuf_free(&file);
+    free(good);
+}
+END_TEST
+
 /* Damage in the middle is not a torn write: the load refuses the file,
  * says so, and leaves it as it was. */
 START_TEST(test_corrupt_middle_record)
@@ -1034,6 +1077,7 @@ static Suite *wallet_suite(void)
     tcase_add_test(tc, test_no_secret_in_log);
     tcase_add_test(tc, test_torn_last_record);
     tcase_add_test(tc, test_corrupt_middle_record);
+    tcase_add_test(tc, test_label_record_trailing_bytes);
     tcase_add_test(tc, test_every_byte_damaged);
     tcase_add_test(tc, test_compaction);
     tcase_add_test(tc, test_randao_reveals);
