@@ -11,6 +11,7 @@
  * for a notification), whatever the handlers are given. */
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/task.h"
+#include "tests/regtest_signer.h"
 
 #include "consensus/accounts.h"
 #include "consensus/amount.h"
@@ -30,7 +31,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct chain_params params;
 static struct chain *chain;
 static struct mempool *mempool;
 static char datadir[256];
@@ -39,43 +39,11 @@ static struct rpc_env env;
 static struct rpc_table *table;
 static struct rpc_method selected[128];
 
-static uint8_t secrets[REGTEST_VALIDATORS][SECKEY_SIZE];
-static uint8_t pubs[REGTEST_VALIDATORS][PUBKEY_SIZE];
-
 static void request_shutdown(void)
 {
 }
 
-/* ---- building the chain (as tests/unit/chain_fixture.h does) ---- */
-
-static int validator_index(const uint8_t pub[PUBKEY_SIZE])
-{
-    for (int i = 0; i < REGTEST_VALIDATORS; i++)
-        if (memcmp(pubs[i], pub, PUBKEY_SIZE) == 0)
-            return i;
-    return -1;
-}
-
-static bool reveal(void *arg, const uint8_t pub[PUBKEY_SIZE], uint64_t done, uint8_t out[32])
-{
-    uint8_t seed[32];
-    int i = validator_index(pub);
-    (void)arg;
-    if (i < 0 || done >= REGTEST_ONION_LENGTH)
-        return false;
-    randao_onion_seed(seed, secrets[i], 0);
-    randao_onion(out, seed, REGTEST_ONION_LENGTH - 1 - done);
-    return true;
-}
-
-static bool sign(void *arg, struct block_header *hdr)
-{
-    int i = validator_index(hdr->proposer);
-    (void)arg;
-    return i >= 0 && header_sign(hdr, params.genesis_hash, secrets[i], NULL);
-}
-
-static const struct block_signer signer = {reveal, sign, NULL};
+/* ---- building the chain ---- */
 
 static void produce(void)
 {
@@ -87,7 +55,7 @@ static void produce(void)
     FUZZ_CHECK(view && staking_leader_for(view, &params, chain_tip(chain)->hdr.slot, slot, leader));
     view_free(view);
     val_init(&v);
-    FUZZ_CHECK(builder_build(chain, mempool, leader, slot, &signer, &b, &v));
+    FUZZ_CHECK(builder_build(chain, mempool, leader, slot, &regtest_signer, &b, &v));
     FUZZ_CHECK(chain_process_block(chain, &b, &v));
     block_free(&b);
 }
@@ -186,8 +154,7 @@ static void setup(void)
     char err[256] = "";
     size_t count = 0;
     const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    FUZZ_CHECK(sodium_init() >= 0);
-    FUZZ_CHECK(params_init(&params, NET_REGTEST));
+    FUZZ_CHECK(regtest_keys_init());
     snprintf(datadir, sizeof(datadir), "%s/fml-fuzz-rpc-XXXXXX", tmp);
     FUZZ_CHECK(mkdtemp(datadir) != NULL);
     chain = chain_open(&params, datadir, false, err, sizeof(err));
@@ -196,10 +163,6 @@ static void setup(void)
     FUZZ_CHECK(chain != NULL);
     mempool = mempool_new(chain, 1000000, 0);
     FUZZ_CHECK(mempool != NULL);
-    for (unsigned i = 0; i < REGTEST_VALIDATORS; i++) {
-        params_regtest_secret(i, secrets[i]);
-        FUZZ_CHECK(key_pubkey(pubs[i], secrets[i]));
-    }
     build_chain();
 
     select_methods(rpc_control_methods, rpc_control_methods_count, &count);

@@ -15,6 +15,7 @@
 #include "state/mempool.h"
 #include "state/staking.h"
 #include "state/view.h"
+#include "tests/regtest_signer.h"
 
 #include <check.h>
 #include <sodium.h>
@@ -22,49 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct chain_params params;
-static uint8_t secrets[REGTEST_VALIDATORS][SECKEY_SIZE];
-static uint8_t pubs[REGTEST_VALIDATORS][PUBKEY_SIZE];
 static char datadir[256];
-
-static inline int validator_index(const uint8_t pub[PUBKEY_SIZE])
-{
-    for (int i = 0; i < REGTEST_VALIDATORS; i++)
-        if (memcmp(pubs[i], pub, PUBKEY_SIZE) == 0)
-            return i;
-    return -1;
-}
-
-static inline bool fixture_reveal(void *arg, const uint8_t pub[PUBKEY_SIZE], uint64_t done,
-                                  uint8_t out[32])
-{
-    uint8_t seed[32];
-    int i = validator_index(pub);
-    (void)arg;
-    if (i < 0 || done >= REGTEST_ONION_LENGTH)
-        return false;
-    randao_onion_seed(seed, secrets[i], 0);
-    randao_onion(out, seed, REGTEST_ONION_LENGTH - 1 - done);
-    return true;
-}
-
-static inline bool fixture_sign(void *arg, struct block_header *hdr)
-{
-    int i = validator_index(hdr->proposer);
-    (void)arg;
-    return i >= 0 && header_sign(hdr, params.genesis_hash, secrets[i], NULL);
-}
-
-static const struct block_signer fixture_signer = {fixture_reveal, fixture_sign, NULL};
 
 static inline void fixture_setup(void)
 {
-    ck_assert(sodium_init() >= 0);
-    ck_assert(params_init(&params, NET_REGTEST));
-    for (int i = 0; i < REGTEST_VALIDATORS; i++) {
-        params_regtest_secret((unsigned)i, secrets[i]);
-        ck_assert(key_pubkey(pubs[i], secrets[i]));
-    }
+    ck_assert(regtest_keys_init());
     snprintf(datadir, sizeof(datadir), "/tmp/fml-test-chain-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(datadir));
 }
@@ -103,7 +66,7 @@ static inline bool try_build_at(struct chain *c, struct mempool *mp, uint64_t sl
     struct view *view = chain_view(c);
     ck_assert(staking_leader_for(view, &params, chain_tip(c)->hdr.slot, slot, leader));
     view_free(view);
-    return builder_build(c, mp, leader, slot, &fixture_signer, out, v);
+    return builder_build(c, mp, leader, slot, &regtest_signer, out, v);
 }
 
 static inline void build_next(struct chain *c, struct mempool *mp, struct block *out)

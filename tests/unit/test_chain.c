@@ -267,7 +267,7 @@ START_TEST(bad_blocks_are_rejected_with_reasons)
     /* Wrong state root: the proposer signs it, but the state disagrees. */
     build_next(c, mp, &b);
     b.hdr.state_root[0] ^= 1;
-    ck_assert(fixture_sign(NULL, &b.hdr));
+    ck_assert(regtest_sign(NULL, &b.hdr));
     ck_assert(!chain_process_block(c, &b, &v));
     ck_assert_str_eq(v.reason, "bad-blk-stateroot");
     block_free(&b);
@@ -277,7 +277,7 @@ START_TEST(bad_blocks_are_rejected_with_reasons)
     int leader = validator_index(b.hdr.proposer);
     int other = (leader + 1) % REGTEST_VALIDATORS;
     memcpy(b.hdr.proposer, pubs[other], 32);
-    ck_assert(fixture_sign(NULL, &b.hdr));
+    ck_assert(regtest_sign(NULL, &b.hdr));
     ck_assert(!chain_process_block(c, &b, &v));
     ck_assert(strcmp(v.reason, "bad-blk-proposer") == 0 || strcmp(v.reason, "bad-blk-randao") == 0);
     block_free(&b);
@@ -285,7 +285,7 @@ START_TEST(bad_blocks_are_rejected_with_reasons)
     /* A RANDAO reveal that is not the preimage of the commitment. */
     build_next(c, mp, &b);
     b.hdr.randao_reveal[5] ^= 0x40;
-    ck_assert(fixture_sign(NULL, &b.hdr));
+    ck_assert(regtest_sign(NULL, &b.hdr));
     ck_assert(!chain_process_block(c, &b, &v));
     ck_assert_str_eq(v.reason, "bad-blk-randao");
     block_free(&b);
@@ -293,13 +293,13 @@ START_TEST(bad_blocks_are_rejected_with_reasons)
     /* Wrong height and a slot that does not advance. */
     build_next(c, mp, &b);
     b.hdr.height++;
-    ck_assert(fixture_sign(NULL, &b.hdr));
+    ck_assert(regtest_sign(NULL, &b.hdr));
     ck_assert(!chain_process_block(c, &b, &v));
     ck_assert_str_eq(v.reason, "bad-blk-height");
     block_free(&b);
     build_next(c, mp, &b);
     b.hdr.slot = chain_tip(c)->hdr.slot;
-    ck_assert(fixture_sign(NULL, &b.hdr));
+    ck_assert(regtest_sign(NULL, &b.hdr));
     ck_assert(!chain_process_block(c, &b, &v));
     ck_assert_str_eq(v.reason, "bad-blk-slot");
     block_free(&b);
@@ -307,7 +307,7 @@ START_TEST(bad_blocks_are_rejected_with_reasons)
     /* Unknown parent. */
     build_next(c, mp, &b);
     b.hdr.prev[0] ^= 1;
-    ck_assert(fixture_sign(NULL, &b.hdr));
+    ck_assert(regtest_sign(NULL, &b.hdr));
     ck_assert(!chain_process_block(c, &b, &v));
     ck_assert_str_eq(v.reason, "prev-blk-not-found");
     block_free(&b);

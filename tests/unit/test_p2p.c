@@ -23,6 +23,7 @@
 #include "state/mempool.h"
 #include "state/staking.h"
 #include "state/view.h"
+#include "tests/regtest_signer.h"
 #include "tests/unit/test_util.h"
 #include "util/fs.h"
 #include "util/time.h"
@@ -1035,9 +1036,6 @@ Suite *framing_suite(void)
  * system picks.
  */
 
-static struct chain_params params;
-static uint8_t secrets[REGTEST_VALIDATORS][SECKEY_SIZE];
-static uint8_t pubs[REGTEST_VALIDATORS][PUBKEY_SIZE];
 static struct event_base *base;
 static struct event *pulse;
 /* The parameters the P2P layer of the next node sees (normally params). */
@@ -1067,12 +1065,7 @@ static void on_pulse(evutil_socket_t fd, short what, void *arg)
 
 static void nodes_setup(void)
 {
-    ck_assert(sodium_init() >= 0);
-    ck_assert(params_init(&params, NET_REGTEST));
-    for (int i = 0; i < REGTEST_VALIDATORS; i++) {
-        params_regtest_secret((unsigned)i, secrets[i]);
-        ck_assert(key_pubkey(pubs[i], secrets[i]));
-    }
+    ck_assert(regtest_keys_init());
     ck_assert_int_eq(evthread_use_pthreads(), 0);
     base = event_base_new();
     ck_assert_ptr_nonnull(base);
@@ -1224,34 +1217,6 @@ static void clear_bans(struct tnode *n)
 
 /* ---- Blocks and transactions ---- */
 
-static int validator_index(const uint8_t pub[PUBKEY_SIZE])
-{
-    for (int i = 0; i < REGTEST_VALIDATORS; i++)
-        if (memcmp(pubs[i], pub, PUBKEY_SIZE) == 0)
-            return i;
-    return -1;
-}
-
-static bool test_reveal(void *arg, const uint8_t pub[PUBKEY_SIZE], uint64_t done, uint8_t out[32])
-{
-    uint8_t seed[32];
-    int i = validator_index(pub);
-    (void)arg;
-    if (i < 0 || done >= REGTEST_ONION_LENGTH)
-        return false;
-    randao_onion_seed(seed, secrets[i], 0);
-    randao_onion(out, seed, REGTEST_ONION_LENGTH - 1 - done);
-    return true;
-}
-
-static bool test_sign(void *arg, struct block_header *hdr)
-{
-    int i = validator_index(hdr->proposer);
-    (void)arg;
-    return i >= 0 && header_sign(hdr, params.genesis_hash, secrets[i], NULL);
-}
-
-static const struct block_signer signer = {test_reveal, test_sign, NULL};
 
 /* One block on n's tip, `gap` slots after the tip's, by whichever
  * validator leads that slot. */
@@ -1265,7 +1230,7 @@ static void produce_gap(struct tnode *n, uint64_t gap)
     struct view *view = chain_view(n->chain);
     ck_assert(staking_leader_for(view, &params, chain_tip(n->chain)->hdr.slot, slot, leader));
     view_free(view);
-    ck_assert_msg(builder_build(n->chain, n->mp, leader, slot, &signer, &b, &v), "build: %s",
+    ck_assert_msg(builder_build(n->chain, n->mp, leader, slot, &regtest_signer, &b, &v), "build: %s",
                   v.reason);
     ck_assert_msg(chain_process_block(n->chain, &b, &v), "process: %s %s", v.reason, v.detail);
     block_free(&b);
