@@ -67,6 +67,16 @@ static bool add_seeded_validators(struct chain_params *p, unsigned n,
     return true;
 }
 
+/* Regtest's finality, unbonding and economics, also a custom network's defaults. */
+static void set_regtest_economics(struct chain_params *p)
+{
+    p->finality_depth = 20;
+    p->unbonding_blocks = 10;
+    p->min_validator_stake = 1000 * COIN;
+    p->block_reward = 50 * COIN;
+    p->halving_blocks = 150000;
+}
+
 static bool init_regtest(struct chain_params *p)
 {
     strcpy(p->name, "regtest");
@@ -78,11 +88,7 @@ static bool init_regtest(struct chain_params *p)
     p->genesis_time = 1767225600; /* 2026-01-01T00:00:00Z */
     p->slot_seconds = 1;
     p->epoch_slots = 8;
-    p->finality_depth = 20;
-    p->unbonding_blocks = 10;
-    p->min_validator_stake = 1000 * COIN;
-    p->block_reward = 50 * COIN;
-    p->halving_blocks = 150000;
+    set_regtest_economics(p);
     return add_seeded_validators(p, REGTEST_VALIDATORS, params_regtest_secret, 1000000 * COIN,
                                  100000 * COIN, REGTEST_ONION_LENGTH);
 }
@@ -144,6 +150,18 @@ bool params_init(struct chain_params *p, enum network net)
     if (!ok)
         params_free(p);
     return ok;
+}
+
+void params_custom_defaults(struct chain_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->net = NET_CUSTOM;
+    set_common(p);
+    set_regtest_economics(p);
+    p->slot_seconds = 5;
+    p->epoch_slots = 32;
+    p->p2p_port = params_default_p2p_port(NET_CUSTOM);
+    p->rpc_port = params_default_rpc_port(NET_CUSTOM);
 }
 
 void params_free(struct chain_params *p)

@@ -89,6 +89,12 @@ struct chain_params {
 bool params_init(struct chain_params *p, enum network net) WARN_UNUSED;
 void params_free(struct chain_params *p);
 
+/* The defaults of a custom network before its genesis file fills it in
+ * (doc/protocol.md §11.1): regtest's limits, finality and economics, 5-second
+ * slots, 32-slot epochs, no regtest rules; no name, allocations, validators
+ * or genesis hash yet.  Needs no params_free. */
+void params_custom_defaults(struct chain_params *p);
+
 /* Default ports of a built-in network, without computing its genesis (for
  * clients such as fml-cli). */
 uint16_t params_default_rpc_port(enum network net);

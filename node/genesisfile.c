@@ -1,4 +1,4 @@
-/* -genesis=FILE (see genesisfile.h).
+/* -genesis=FILE (see genesisfile.h; the format is in doc/protocol.md §11.1).
  *
  *   {
  *     "name": "consortium",            chain name (letters, digits, '-', '_')
@@ -9,18 +9,19 @@
  *     "validators": [{"pubkey": "hex", "stake": "100000", "commission_bps": 1000,
  *                     "randao_commit": "hex"}, ...]
  *   }
- * Amounts are FML as decimal strings (exact) or numbers.
+ * Amounts are FML as decimal strings (exact) or integer numbers.
  */
 #include "node/genesisfile.h"
 #include "consensus/amount.h"
 #include "consensus/genesis.h"
+#include "util/fs.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define GENESIS_FILE_MAX (8u * 1024 * 1024)
 
 static bool bad(char *err, size_t errlen, const char *field, const char *why)
 {
@@ -201,30 +202,29 @@ static bool valid_name(const char *s, size_t max)
     return true;
 }
 
-bool genesisfile_load(struct chain_params *p, const char *path, char *err, size_t errlen)
+bool genesisfile_parse(struct chain_params *p, const char *text, size_t len, char *err,
+                       size_t errlen)
 {
     json_error_t jerr;
     struct block_header hdr;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root;
     bool ok = false;
 
-    if (!root) {
-        snprintf(err, errlen, "genesis file %s: %s (line %d)", path, jerr.text, jerr.line);
+    if (len > GENESIS_FILE_MAX) {
+        snprintf(err, errlen, "genesis file: larger than 8 MiB");
         return false;
     }
-    /* Defaults: regtest-like limits and economics, no regtest conveniences. */
-    if (!params_init(p, NET_REGTEST)) {
-        json_decref(root);
-        return bad(err, errlen, "", "out of memory");
+    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        snprintf(err, errlen, "genesis file: %s (line %d)", jerr.text, jerr.line);
+        return false;
     }
-    params_free(p);
-    p->net = NET_CUSTOM;
-    p->regtest_rules = false;
-    p->slot_seconds = 5;
-    p->epoch_slots = 32;
-    memcpy(p->magic, "\xfc\x46\x4d\x4c", 4);
-    p->p2p_port = params_default_p2p_port(NET_CUSTOM);
-    p->rpc_port = params_default_rpc_port(NET_CUSTOM);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        snprintf(err, errlen, "genesis file: must hold a JSON object");
+        return false;
+    }
+    params_custom_defaults(p);
 
     const json_t *name = json_object_get(root, "name"), *hrp = json_object_get(root, "hrp");
     const json_t *gt = json_object_get(root, "genesis_time");
@@ -268,5 +268,24 @@ done:
     json_decref(root);
     if (!ok)
         params_free(p);
+    return ok;
+}
+
+bool genesisfile_load(struct chain_params *p, const char *path, char *err, size_t errlen)
+{
+    char *text;
+    size_t len;
+    char why[400];
+    if (!fs_read_file(path, GENESIS_FILE_MAX, &text, &len)) {
+        snprintf(err, errlen, "genesis file %s: %s", path,
+                 errno == EFBIG ? "larger than 8 MiB" : strerror(errno));
+        return false;
+    }
+    static const char prefix[] = "genesis file: ";
+    bool ok = genesisfile_parse(p, text, len, why, sizeof(why));
+    if (!ok) /* name the file: "genesis file PATH: what is wrong" */
+        snprintf(err, errlen, "genesis file %s: %s", path,
+                 strncmp(why, prefix, sizeof(prefix) - 1) == 0 ? why + sizeof(prefix) - 1 : why);
+    free(text);
     return ok;
 }

@@ -82,18 +82,26 @@ class GenesisFileTest(FMLTestFramework):
         assert_equal([p for p in c.getpeerinfo() if p.get("version")], [])
 
         self.log("A malformed genesis file is refused with a clear message")
-        bad = os.path.join(self.tmpdir, "bad.json")
-        with open(bad, "w") as f:
-            f.write('{"name": "x", "hrp": "cfml", "genesis_time": 1, "validators": []}')
-        d = self.add_node(["-genesis=" + bad])
-        d.chain = "x"
-        try:
-            d.start()
-            raise TestFailure("a bad genesis file was accepted")
-        except TestFailure as e:
-            if "validators" not in str(e):
-                raise
+        self.assert_refused("x", '{"name": "x", "hrp": "cfml", "genesis_time": 1, "validators": []}',
+                            "validators")
+        self.log("A genesis file over 8 MiB is refused before it is parsed")
+        self.assert_refused("big", '{"name": "big", "pad": "%s"}' % ("x" * (8 << 20)),
+                            "larger than 8 MiB")
 
+    def assert_refused(self, name, text, needle):
+        """A node given this genesis file must refuse to start, saying needle."""
+        path = os.path.join(self.tmpdir, name + "-refused.json")
+        with open(path, "w") as f:
+            f.write(text)
+        node = self.add_node(["-genesis=" + path])
+        node.chain = name
+        try:
+            node.start()
+        except TestFailure as e:
+            if needle not in str(e):
+                raise
+            return
+        raise TestFailure("genesis file %s was accepted" % path)
 
 if __name__ == "__main__":
     GenesisFileTest().main()
