@@ -307,24 +307,39 @@ bool config_read_file(struct config *cfg, const char *path, const char *section,
                 errno == EFBIG ? "file too large" : strerror(errno));
         return false;
     }
-    if (memchr(text, '\0', len)) {
-        set_err(err, errlen, "%s: configuration file contains a NUL byte", path);
-        free(text);
+    bool ok = config_read_text(cfg, path, text, len, err, errlen);
+    free(text);
+    return ok;
+}
+
+bool config_read_text(struct config *cfg, const char *name, const char *text, size_t len,
+                      char *err, size_t errlen)
+{
+    if (len > CONFIG_MAX_FILE_SIZE) {
+        set_err(err, errlen, "%s: cannot read configuration file: file too large", name);
         return false;
     }
+    if (memchr(text, '\0', len)) {
+        set_err(err, errlen, "%s: configuration file contains a NUL byte", name);
+        return false;
+    }
+    /* parse_file cuts the text into lines in place. */
+    char *copy = malloc(len + 1);
     char **files = realloc(cfg->files, (cfg->n_files + 1) * sizeof(*files));
-    char *name = strdup(path);
+    char *file = strdup(name);
     if (files)
         cfg->files = files;
-    if (!files || !name) {
-        free(name);
-        free(text);
+    if (!copy || !files || !file) {
+        free(copy);
+        free(file);
         set_err(err, errlen, "out of memory");
         return false;
     }
-    cfg->files[cfg->n_files++] = name;
-    bool ok = parse_file(cfg, name, text, err, errlen);
-    free(text);
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    cfg->files[cfg->n_files++] = file;
+    bool ok = parse_file(cfg, file, copy, err, errlen);
+    free(copy);
     return ok;
 }
 

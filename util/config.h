@@ -43,6 +43,11 @@ bool config_parse_args(struct config *cfg, int argc, char *const argv[], int *fi
 bool config_read_file(struct config *cfg, const char *path, const char *section, char *err,
                       size_t errlen) __attribute__((warn_unused_result));
 
+/* The same for a file's bytes already in memory (at most
+ * CONFIG_MAX_FILE_SIZE); name is the file named in errors. */
+bool config_read_text(struct config *cfg, const char *name, const char *text, size_t len,
+                      char *err, size_t errlen) __attribute__((warn_unused_result));
+
 /* Changes the active network section (NULL: none). */
 bool config_set_section(struct config *cfg, const char *section);
 
