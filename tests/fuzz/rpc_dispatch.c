@@ -9,27 +9,15 @@
  * (only a validly signed transaction could change the mempool).  Input: a
  * request body.  Properties: every body gets valid JSON back (or nothing
  * for a notification), whatever the handlers are given. */
-#include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/chain_fixture.h"
 #include "tests/fuzz/task.h"
-#include "tests/regtest_signer.h"
 
-#include "consensus/accounts.h"
 #include "consensus/amount.h"
 #include "consensus/fltx.h"
-#include "consensus/params.h"
-#include "consensus/staking.h"
 #include "rpc/methods.h"
 #include "rpc/rpc.h"
-#include "state/builder.h"
-#include "state/chain.h"
-#include "state/staking.h"
-#include "state/view.h"
-#include "state/mempool.h"
 
-#include <ftw.h>
-#include <sodium.h>
 #include <string.h>
-#include <unistd.h>
 
 static struct chain *chain;
 static struct mempool *mempool;
@@ -43,86 +31,31 @@ static void request_shutdown(void)
 {
 }
 
-/* ---- building the chain ---- */
-
-static void produce(void)
-{
-    uint8_t leader[PUBKEY_SIZE];
-    struct block b;
-    struct validation v;
-    uint64_t slot = chain_tip(chain)->hdr.slot + 1;
-    struct view *view = chain_view(chain);
-    FUZZ_CHECK(view && staking_leader_for(view, &params, chain_tip(chain)->hdr.slot, slot, leader));
-    view_free(view);
-    val_init(&v);
-    FUZZ_CHECK(builder_build(chain, mempool, leader, slot, &regtest_signer, &b, &v));
-    FUZZ_CHECK(chain_process_block(chain, &b, &v));
-    block_free(&b);
-}
-
-static void submit(int from, uint8_t type, const struct wbuf *payload, uint8_t txid[HASH_SIZE])
-{
-    struct tx tx;
-    struct validation v;
-    tx_init(&tx);
-    tx.type = type;
-    memcpy(tx.sender, pubs[from], PUBKEY_SIZE);
-    tx.nonce = mempool_next_nonce(mempool, pubs[from]);
-    tx.fee = FUZZ_TASK_FEE;
-    FUZZ_CHECK(tx_set_payload(&tx, payload->data, payload->len));
-    FUZZ_CHECK(tx_sign(&tx, params.genesis_hash, secrets[from], NULL));
-    val_init(&v);
-    if (!mempool_add(mempool, &tx, params.genesis_time, &v))
-        fprintf(stderr, "mempool_add: %s %s\n", v.reason, v.detail);
-    FUZZ_CHECK(v.cls == VAL_OK);
-    if (txid)
-        tx_txid(&tx, txid);
-    tx_free(&tx);
-}
-
-static void transfer(int from, int to, uint64_t amount)
-{
-    struct transfer t;
-    struct wbuf w;
-    memcpy(t.to, pubs[to], PUBKEY_SIZE);
-    t.amount = amount;
-    wbuf_init(&w);
-    transfer_encode(&t, &w);
-    submit(from, TX_TRANSFER, &w, NULL);
-    wbuf_free(&w);
-}
-
 static void build_chain(void)
 {
     struct fl_task_params t;
     struct wbuf w;
     uint8_t task[HASH_SIZE];
 
-    transfer(0, 1, 5 * COIN);
+    fixture_transfer(mempool, 0, 1, 5 * COIN, FUZZ_TASK_FEE, NULL);
     fuzz_task_params(&t);
     wbuf_init(&w);
     fl_task_params_encode(&t, &w);
-    submit(0, TX_FL_TASK_CREATE, &w, task); /* nonce 1 and fee: see task.h */
-    produce();
+    fixture_submit(mempool, 0, TX_FL_TASK_CREATE, FUZZ_TASK_FEE, &w, task); /* nonce 1: task.h */
+    fixture_produce(chain, mempool);
 
     for (int i = 1; i <= 2; i++) {
         struct fl_join j = {.stake = 2 * COIN};
         memcpy(j.task, task, HASH_SIZE);
         wbuf_reset(&w);
         fl_join_encode(&j, &w);
-        submit(i, TX_FL_JOIN, &w, NULL);
+        fixture_submit(mempool, i, TX_FL_JOIN, FUZZ_TASK_FEE, &w, NULL);
     }
-    produce();
+    fixture_produce(chain, mempool);
     for (int i = 0; i < 3; i++)
-        produce();
+        fixture_produce(chain, mempool);
     wbuf_free(&w);
-    transfer(1, 2, COIN);
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
+    fixture_transfer(mempool, 1, 2, COIN, FUZZ_TASK_FEE, NULL);
 }
 
 static void teardown(void)
@@ -131,7 +64,7 @@ static void teardown(void)
     mempool_free(mempool);
     chain_close(chain);
     params_free(&params);
-    nftw(datadir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_remove_dir(datadir);
 }
 
 static bool changes_chain(const char *name)
@@ -151,16 +84,10 @@ static void select_methods(const struct rpc_method *m, size_t n, size_t *count)
 
 static void setup(void)
 {
-    char err[256] = "";
     size_t count = 0;
-    const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     FUZZ_CHECK(regtest_keys_init());
-    snprintf(datadir, sizeof(datadir), "%s/fml-fuzz-rpc-XXXXXX", tmp);
-    FUZZ_CHECK(mkdtemp(datadir) != NULL);
-    chain = chain_open(&params, datadir, false, err, sizeof(err));
-    if (!chain)
-        fprintf(stderr, "chain_open: %s\n", err);
-    FUZZ_CHECK(chain != NULL);
+    fixture_tmpdir(datadir, sizeof(datadir), "rpc");
+    chain = fixture_chain_open(datadir);
     mempool = mempool_new(chain, 1000000, 0);
     FUZZ_CHECK(mempool != NULL);
     build_chain();
