@@ -79,15 +79,7 @@ static uint64_t common_height(struct peer *peer, const struct block_index *pb,
 {
     if (peer->common_for_peer == pb && peer->common_for_best == best)
         return peer->common_height;
-    const struct block_index *a = pb, *b = best;
-    while (a->hdr.height > b->hdr.height)
-        a = a->prev;
-    while (b->hdr.height > a->hdr.height)
-        b = b->prev;
-    while (a != b) {
-        a = a->prev;
-        b = b->prev;
-    }
+    const struct block_index *a = chain_fork_point(pb, best);
     peer->common_for_peer = pb;
     peer->common_for_best = best;
     peer->common_height = a->hdr.height;

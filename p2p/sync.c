@@ -43,17 +43,6 @@ bool sync_punishable(const struct validation *v)
 
 /* ---- Locators and getheaders ---- */
 
-static const struct block_index *ancestor(struct chain *c, const struct block_index *bi,
-                                          uint64_t height)
-{
-    while (bi && bi->hdr.height > height) {
-        if (chain_contains(c, bi))
-            return chain_at(c, height);
-        bi = bi->prev;
-    }
-    return bi;
-}
-
 static size_t build_locator(struct chain *c, const struct block_index *bi,
                             uint8_t out[P2P_MAX_LOCATOR][HASH_SIZE])
 {
@@ -64,7 +53,7 @@ static size_t build_locator(struct chain *c, const struct block_index *bi,
         if (bi->hdr.height == 0)
             return n;
         uint64_t h = bi->hdr.height > step ? bi->hdr.height - step : 0;
-        bi = ancestor(c, bi, h);
+        bi = chain_ancestor(bi, h);
         if (n >= 10)
             step *= 2;
     }

@@ -158,11 +158,46 @@ static bool is_failed(const struct block_index *bi)
     return (bi->status & (BLOCK_FAILED | BLOCK_FAILED_CHILD)) != 0;
 }
 
+static uint64_t invert_lowest_one(uint64_t n)
+{
+    return n & (n - 1);
+}
+
+/* Where the skip pointer of a block at height h points: bitcoind's choice
+ * (chain.cpp, GetSkipHeight), which reaches any ancestor in O(log h) steps. */
+static uint64_t skip_height(uint64_t h)
+{
+    if (h < 2)
+        return 0;
+    return (h & 1) ? invert_lowest_one(invert_lowest_one(h - 1)) + 1 : invert_lowest_one(h);
+}
+
 static struct block_index *ancestor(struct block_index *bi, uint64_t height)
 {
-    while (bi && bi->hdr.height > height)
-        bi = bi->prev;
+    if (!bi || height > bi->hdr.height)
+        return NULL;
+    while (bi && bi->hdr.height > height) {
+        uint64_t h = bi->hdr.height, hs = skip_height(h), hs_prev = skip_height(h - 1);
+        /* Take the skip unless it overshoots, or the parent's skip would
+         * land closer without overshooting. */
+        if (bi->skip && (hs == height || (hs > height && !(hs_prev + 2 < hs && hs_prev >= height))))
+            bi = bi->skip;
+        else
+            bi = bi->prev;
+    }
     return bi;
+}
+
+/* Sets bi's skip pointer; its parent's must be set already (else the walk
+ * is linear, but still right). */
+static void build_skip(struct block_index *bi)
+{
+    bi->skip = bi->prev ? ancestor(bi->prev, skip_height(bi->hdr.height)) : NULL;
+}
+
+const struct block_index *chain_ancestor(const struct block_index *bi, uint64_t height)
+{
+    return ancestor((struct block_index *)bi, height);
 }
 
 static struct block_index *fork_point(struct block_index *a, struct block_index *b)
@@ -176,6 +211,11 @@ static struct block_index *fork_point(struct block_index *a, struct block_index 
         b = b->prev;
     }
     return a;
+}
+
+const struct block_index *chain_fork_point(const struct block_index *a, const struct block_index *b)
+{
+    return fork_point((struct block_index *)a, (struct block_index *)b);
 }
 
 static struct block_index *tip_of(const struct chain *c)
@@ -466,6 +506,7 @@ static struct block_index *index_add(struct chain *c, const struct block_header 
     memcpy(bi->hash, hash, HASH_SIZE);
     bi->hdr = *hdr;
     bi->prev = hmap_get(&c->map, hdr->prev, HASH_SIZE);
+    build_skip(bi);
     bi->seq = c->next_seq++;
     if (!hmap_put(&c->map, hash, HASH_SIZE, bi, NULL)) {
         free(bi);
@@ -943,23 +984,29 @@ const struct block_index *chain_best_header(const struct chain *c)
 size_t chain_missing_blocks(const struct chain *c, const struct block_index **out, size_t max)
 {
     const struct block_index *best = chain_best_header(c);
-    size_t n = 0, total = 0;
+    size_t n = 0;
     if (best == tip_of(c) || is_failed(best))
         return 0;
-    /* Walk down to the active chain, remembering the blocks without data;
-     * return the lowest max of them, lowest first. */
-    for (const struct block_index *p = best; p && !chain_contains(c, p); p = p->prev)
-        if (!(p->status & BLOCK_HAVE_DATA))
-            total++;
-    size_t skip = total > max ? total - max : 0;
-    n = total - skip;
-    size_t i = total;
-    for (const struct block_index *p = best; p && !chain_contains(c, p); p = p->prev) {
-        if (p->status & BLOCK_HAVE_DATA)
-            continue;
-        i--;
-        if (i < n)
-            out[i] = p;
+    /* From the first block of best's branch off the active chain upwards,
+     * a window of the blocks still wanted at a time: each window's top is
+     * reached over the skip pointers and walked down, so a call costs what
+     * it returns (plus bodies already stored), not the branch's length. */
+    uint64_t from = chain_fork_point(tip_of(c), best)->hdr.height + 1;
+    while (n < max && from <= best->hdr.height) {
+        uint64_t to = best->hdr.height;
+        if (to - from >= max - n)
+            to = from + (max - n) - 1;
+        size_t first = n;
+        for (const struct block_index *p = chain_ancestor(best, to); p && p->hdr.height >= from;
+             p = p->prev)
+            if (!(p->status & BLOCK_HAVE_DATA))
+                out[n++] = p;
+        for (size_t i = first, j = n; i + 1 < j; i++, j--) { /* lowest first */
+            const struct block_index *t = out[i];
+            out[i] = out[j - 1];
+            out[j - 1] = t;
+        }
+        from = to + 1;
     }
     return n;
 }
@@ -1037,6 +1084,30 @@ static bool make_blocks_dir(const char *datadir, char *err, size_t errlen)
     return make_dir(blocks, err, errlen);
 }
 
+static int by_height(const void *a, const void *b)
+{
+    uint64_t x = (*(struct block_index *const *)a)->hdr.height;
+    uint64_t y = (*(struct block_index *const *)b)->hdr.height;
+    return (x > y) - (x < y);
+}
+
+/* The skip pointers of a loaded index, parents before children. */
+static bool build_skips(struct chain *c)
+{
+    size_t n = hmap_count(&c->map), k = 0;
+    const struct hmap_slot *slot;
+    struct block_index **all = malloc((n ? n : 1) * sizeof(*all));
+    if (!all)
+        return false;
+    for (size_t i = 0; hmap_next(&c->map, &i, &slot);)
+        all[k++] = slot->val;
+    qsort(all, k, sizeof(*all), by_height);
+    for (size_t i = 0; i < k; i++)
+        build_skip(all[i]);
+    free(all);
+    return true;
+}
+
 static bool load_index(struct chain *c, char *err, size_t errlen)
 {
     struct db_iter *it = db_iter_new(c->index, "b", 1);
@@ -1077,6 +1148,10 @@ static bool load_index(struct chain *c, char *err, size_t errlen)
                 return false;
             }
         }
+    }
+    if (!build_skips(c)) {
+        snprintf(err, errlen, "out of memory");
+        return false;
     }
     struct hmap parents;
     hmap_init(&parents);

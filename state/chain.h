@@ -33,6 +33,9 @@ struct block_index {
     uint8_t hash[HASH_SIZE];
     struct block_header hdr;
     struct block_index *prev;
+    /* An ancestor further down (at skip_height in state/chain.c), so that
+     * chain_ancestor reaches any height in O(log n) steps. */
+    struct block_index *skip;
     uint32_t status;
     uint32_t file;   /* position of the body in the block store */
     uint32_t offset;
@@ -74,6 +77,11 @@ uint64_t chain_height(const struct chain *c);
 const struct block_index *chain_at(const struct chain *c, uint64_t height);
 const struct block_index *chain_lookup(const struct chain *c, const uint8_t hash[HASH_SIZE]);
 bool chain_contains(const struct chain *c, const struct block_index *bi);
+/* The ancestor of bi at height (bi itself at its own height; NULL above
+ * it), in O(log n) steps over the skip pointers. */
+const struct block_index *chain_ancestor(const struct block_index *bi, uint64_t height);
+/* The last block that two branches share. */
+const struct block_index *chain_fork_point(const struct block_index *a, const struct block_index *b);
 /* Number of known block index entries (all branches). */
 size_t chain_index_size(const struct chain *c);
 /* Calls fn for every known block (any branch), in no particular order. */

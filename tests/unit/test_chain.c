@@ -374,6 +374,72 @@ START_TEST(headers_first_then_bodies)
 }
 END_TEST
 
+/* chain_ancestor over the skip pointers finds the same block as walking the
+ * parents, for every pair of heights, also after a restart (which rebuilds
+ * the pointers); the missing bodies of a long header chain come lowest
+ * first, a window at a time. */
+START_TEST(ancestors_and_missing_blocks_over_skip_pointers)
+{
+    enum { N = 160 };
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    static struct block blocks[N];
+    static const struct block_index *missing[1024];
+    struct validation v;
+    char cmd[600];
+
+    for (int i = 0; i < N; i++) {
+        build_next(c, mp, &blocks[i]);
+        ck_assert(chain_process_block(c, &blocks[i], &v));
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint64_t from = 0; from <= N; from++) {
+            const struct block_index *bi = chain_at(c, from);
+            if (from > 0)
+                ck_assert_msg(bi->skip && bi->skip->hdr.height < from, "no skip at %llu",
+                              (unsigned long long)from);
+            for (uint64_t h = 0; h <= from; h++) {
+                const struct block_index *walk = bi;
+                while (walk->hdr.height > h)
+                    walk = walk->prev;
+                ck_assert_ptr_eq(chain_ancestor(bi, h), walk);
+            }
+            ck_assert_ptr_null(chain_ancestor(bi, from + 1));
+        }
+        ck_assert_ptr_eq(chain_fork_point(chain_at(c, 7), chain_tip(c)), chain_at(c, 7));
+        mempool_free(mp);
+        chain_close(c);
+        c = open_chain(); /* the index is loaded: its pointers built again */
+        mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    }
+    mempool_free(mp);
+    chain_close(c);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s/blocks %s/chainstate", datadir, datadir);
+    ck_assert_int_eq(system(cmd), 0);
+
+    c = open_chain();
+    for (int i = 0; i < N; i++)
+        ck_assert_msg(chain_process_header(c, &blocks[i].hdr, &v), "%s", v.reason);
+    ck_assert_uint_eq(chain_missing_blocks(c, missing, 8), 8);
+    for (int i = 0; i < 8; i++)
+        ck_assert_uint_eq(missing[i]->hdr.height, (uint64_t)i + 1);
+    for (int i = 0; i < 5; i++)
+        ck_assert_msg(chain_process_block(c, &blocks[i], &v), "%d: %s", i, v.reason);
+    ck_assert_uint_eq(chain_missing_blocks(c, missing, 8), 8);
+    ck_assert_uint_eq(missing[0]->hdr.height, 6);
+    ck_assert_uint_eq(missing[7]->hdr.height, 13);
+    ck_assert_uint_eq(chain_missing_blocks(c, missing, 1024), N - 5);
+    for (int i = 0; i < N - 5; i++)
+        ck_assert_uint_eq(missing[i]->hdr.height, (uint64_t)i + 6);
+    for (int i = 5; i < N; i++)
+        ck_assert_msg(chain_process_block(c, &blocks[i], &v), "%d: %s", i, v.reason);
+    ck_assert_uint_eq(chain_missing_blocks(c, missing, 8), 0);
+    chain_close(c);
+    for (int i = 0; i < N; i++)
+        block_free(&blocks[i]);
+}
+END_TEST
+
 START_TEST(no_reorganization_past_finality)
 {
     struct chain *c = open_chain();
@@ -433,6 +499,7 @@ static Suite *chain_suite(void)
     tcase_add_test(tc, longer_branch_wins_and_transactions_return);
     tcase_add_test(tc, bad_blocks_are_rejected_with_reasons);
     tcase_add_test(tc, headers_first_then_bodies);
+    tcase_add_test(tc, ancestors_and_missing_blocks_over_skip_pointers);
     tcase_add_test(tc, no_reorganization_past_finality);
     suite_add_tcase(s, tc);
     return s;
