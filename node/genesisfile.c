@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static bool bad(char *err, size_t errlen, const char *field, const char *why)
 {
     snprintf(err, errlen, "genesis file: %s %s", field, why);
