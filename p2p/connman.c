@@ -1,5 +1,6 @@
-/* Connections in and out: the listening sockets and their inbound slots,
- * banned addresses refused at the door, and the outbound connections the
+/* Connections in and out: the listening sockets and their inbound slots
+ * (full slots make room by evicting a peer, evict.c), banned addresses
+ * refused at the door, and the outbound connections the
  * tables call for -- every -connect / -addnode / addnode entry kept
  * connected (with a backoff), addnode onetry requests, and, unless
  * -connect was given, up to max_outbound peers from the address book.
@@ -60,8 +61,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     if (banman_is_banned(&p->bm, &addr, time_now())) {
         LOG_DEBUG(LOG_NET, "connection from %s dropped (banned)", name);
         close(fd);
-    } else if (connman_count(p, CONN_INBOUND) >= (size_t)p->max_inbound) {
-        LOG_DEBUG(LOG_NET, "connection from %s dropped (inbound slots full)", name);
+    } else if (connman_count(p, CONN_INBOUND) >= (size_t)p->max_inbound && !evict_inbound(p)) {
+        LOG_DEBUG(LOG_NET, "connection from %s dropped (inbound slots full, none to evict)", name);
         close(fd);
     } else {
         struct bufferevent *bev = bufferevent_socket_new(p->base, fd, BEV_OPTIONS);

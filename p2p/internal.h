@@ -301,4 +301,9 @@ bool connman_connect(struct p2p *p, const struct p2p_addr *addr, enum conn_type 
 size_t connman_count(const struct p2p *p, enum conn_type type);
 bool connman_add_node(struct p2p *p, const char *name, const struct p2p_addr *addr);
 
+/* ---- evict.c ---- */
+/* The inbound slots are full: marks the inbound peer the node would miss
+ * least for disconnection; false (nothing marked) when all are protected. */
+bool evict_inbound(struct p2p *p);
+
 #endif

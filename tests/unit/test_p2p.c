@@ -1040,6 +1040,8 @@ static struct event_base *base;
 static struct event *pulse;
 /* The parameters the P2P layer of the next node sees (normally params). */
 static const struct chain_params *p2p_params = &params;
+/* -maxconnections of the next node (0: the default). */
+static int p2p_max_connections;
 
 struct tnode {
     char dir[256];
@@ -1113,6 +1115,8 @@ static void node_start_p2p(struct tnode *n, const char **connect, size_t n_conne
         o.peer_timeout = peer_timeout;
     if (ping_interval)
         o.ping_interval = ping_interval;
+    if (p2p_max_connections)
+        o.max_connections = p2p_max_connections;
     struct p2p_env env = {p2p_params, n->chain, n->mp, &n->lock};
     n->p2p = p2p_start(base, &o, &env, err, sizeof(err));
     ck_assert_msg(n->p2p != NULL, "p2p_start: %s", err);
@@ -1840,6 +1844,89 @@ START_TEST(garbage_gets_banned_honest_peers_stay)
 }
 END_TEST
 
+static size_t peer_count(struct tnode *n)
+{
+    struct p2p_peer_stats *v;
+    size_t count = stats_of(n, &v);
+    free(v);
+    return count;
+}
+
+/* Opens a test connection and waits until the node counts it. */
+static void tpeer_connect_counted(struct tpeer *t, struct tnode *n, size_t want)
+{
+    uint64_t end = now_ms() + 5000;
+    tpeer_connect(t, n);
+    while (peer_count(n) != want) {
+        ck_assert_msg(now_ms() < end, "expected %zu peers, have %zu", want, peer_count(n));
+        pump();
+    }
+}
+
+/* With the inbound slots full, a new connection evicts the youngest peer
+ * that is not protected (the older half is, and one with a measured ping),
+ * never refusing the new one while someone can go; with no inbound slots at
+ * all, it is refused. */
+START_TEST(full_inbound_slots_evict_the_youngest_unprotected)
+{
+    struct tnode a, b;
+    struct tpeer t[5];
+
+    p2p_max_connections = P2P_DEFAULT_MAX_OUTBOUND + 3; /* 3 inbound slots */
+    node_open(&a, NULL, 0);
+    for (size_t i = 0; i < 3; i++)
+        tpeer_connect_counted(&t[i], &a, i + 1);
+    tpeer_connect(&t[3], &a);
+    ck_assert(tpeer_closed_within(&t[2], 5000));
+    ck_assert(!tpeer_closed_within(&t[0], 300));
+    ck_assert(!tpeer_closed_within(&t[1], 300));
+    ck_assert(!tpeer_closed_within(&t[3], 300));
+    ck_assert_uint_eq(peer_count(&a), 3);
+    /* Again: the oldest stays protected, the newest of the others goes. */
+    tpeer_connect(&t[4], &a);
+    ck_assert(tpeer_closed_within(&t[3], 5000));
+    ck_assert(!tpeer_closed_within(&t[0], 300));
+    ck_assert(!tpeer_closed_within(&t[1], 300));
+    ck_assert(!tpeer_closed_within(&t[4], 300));
+    ck_assert_uint_eq(peer_count(&a), 3);
+    /* A peer that answered a ping is protected even as the youngest: the
+     * youngest of the rest goes (t[1]; t[0] is the older half). */
+    struct wbuf ping;
+    tpeer_handshake(&t[4], &a);
+    ck_assert(tpeer_wait(&t[4], "ping", &ping, 5000));
+    tpeer_send(&t[4], "pong", ping.data, ping.len);
+    wbuf_free(&ping);
+    uint64_t end = now_ms() + 5000;
+    for (bool pinged = false; !pinged;) {
+        struct p2p_peer_stats *v;
+        size_t count = stats_of(&a, &v);
+        for (size_t i = 0; i < count; i++)
+            pinged |= v[i].has_ping;
+        free(v);
+        ck_assert_msg(pinged || now_ms() < end, "the pong was not taken");
+        pump();
+    }
+    tpeer_close(&t[2]); /* closed by the node above */
+    tpeer_connect(&t[2], &a);
+    ck_assert(tpeer_closed_within(&t[1], 5000));
+    ck_assert(!tpeer_closed_within(&t[0], 300));
+    ck_assert(!tpeer_closed_within(&t[4], 300));
+    ck_assert(!tpeer_closed_within(&t[2], 300));
+    for (size_t i = 0; i < 5; i++)
+        tpeer_close(&t[i]);
+
+    p2p_max_connections = P2P_DEFAULT_MAX_OUTBOUND; /* no inbound slots */
+    node_open(&b, NULL, 0);
+    p2p_max_connections = 0;
+    tpeer_connect(&t[0], &b);
+    ck_assert(tpeer_closed_within(&t[0], 5000));
+    tpeer_close(&t[0]);
+    ck_assert_uint_eq(peer_count(&b), 0);
+    node_close(&b);
+    node_close(&a);
+}
+END_TEST
+
 START_TEST(misbehaviour_scores)
 {
     struct tnode a, b;
@@ -2286,6 +2373,7 @@ Suite *nodes_suite(void)
     tcase_add_test(tc, future_blocks_held_back_off_regtest);
     tcase_add_test(tc, missing_and_stalled_blocks_move_to_another_peer);
     tcase_add_test(tc, garbage_gets_banned_honest_peers_stay);
+    tcase_add_test(tc, full_inbound_slots_evict_the_youngest_unprotected);
     tcase_add_test(tc, misbehaviour_scores);
     tcase_add_test(tc, handshake_rules_and_timeouts);
     tcase_add_test(tc, rpc_controls);
