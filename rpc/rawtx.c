@@ -122,7 +122,7 @@ static json_t *getmempoolinfo(struct rpc_call *call)
     json_object_set_new(o, "loaded", json_true());
     json_object_set_new(o, "size", json_integer((json_int_t)mempool_count(mp)));
     json_object_set_new(o, "bytes", json_integer((json_int_t)mempool_bytes(mp)));
-    json_object_set_new(o, "usage", json_integer((json_int_t)mempool_bytes(mp)));
+    json_object_set_new(o, "usage", json_integer((json_int_t)mempool_usage(mp)));
     json_object_set_new(o, "total_fee", json_amount(total_fee));
     json_object_set_new(o, "maxmempool", json_integer((json_int_t)mempool_max_bytes(mp)));
     json_object_set_new(o, "mempoolminfee", json_amount(mempool_required_fee_rate(mp)));
@@ -248,9 +248,9 @@ const struct rpc_method rawtx_rpc_methods[] = {
                   "  \"loaded\": true,\n"
                   "  \"size\": n,                 (transactions)\n"
                   "  \"bytes\": n,                (sum of transaction sizes)\n"
-                  "  \"usage\": n,\n"
+                  "  \"usage\": n,                (heap bytes the pool holds)\n"
                   "  \"total_fee\": n,            (FML)\n"
-                  "  \"maxmempool\": n,           (bytes)\n"
+                  "  \"maxmempool\": n,           (limit on usage, bytes)\n"
                   "  \"mempoolminfee\": n,        (FML/kB needed now)\n"
                   "  \"minrelaytxfee\": n,        (FML/kB)\n"
                   "  \"incrementalrelayfee\": n   (FML/kB)\n"

@@ -15,16 +15,30 @@ struct run {
     uint8_t sender[PUBKEY_SIZE];
     struct mempool_entry **txs;
     size_t n, cap;
+    size_t ncontext;           /* transactions other than transfers */
+    size_t heap_pos;           /* in the eviction heap (when in_heap) */
+    bool in_heap;
+    bool in_ring;              /* in the ring of runs with context transactions */
+    struct run *rprev, *rnext; /* that ring */
 };
 
 struct mempool {
     struct chain *chain;
     size_t max_bytes;
     size_t bytes;
+    size_t usage;              /* accounted memory of entries and runs (tables apart) */
     uint64_t min_fee_rate;
     uint64_t evicted_fee_rate; /* highest rate evicted since the last block */
     struct hmap by_txid;       /* txid -> entry */
     struct hmap by_sender;     /* sender -> run */
+    /* Runs with a transaction, worst tail (lowest fee rate) at the root. */
+    struct run **heap;
+    size_t nheap, heap_cap;
+    struct run *ring;          /* next run with context transactions to re-check */
+    size_t nring;
+    struct hmap dirty;         /* senders a connected block touched -> (void *)1 */
+    bool reorg;                /* a block was disconnected: check everything */
+    uint64_t work;
     struct tx *readd;          /* transactions of disconnected blocks */
     size_t nreadd;
     struct mempool_listener {
@@ -54,6 +68,32 @@ void mempool_remove_listener(struct mempool *mp, void *arg)
             i++;
 }
 
+/* ---- memory accounting ---- */
+
+/* The heap bytes one malloc of n bytes takes on a 64-bit glibc: an 8-byte
+ * header, rounded up to 16, at least 32 (bitcoind's memusage::MallocUsage). */
+static size_t mem_alloc(size_t n)
+{
+    return n ? ((n + 31) >> 4) << 4 : 0;
+}
+
+/* An entry, its payload and its key copy in by_txid. */
+static size_t entry_mem(const struct mempool_entry *e)
+{
+    return mem_alloc(sizeof(*e)) + mem_alloc(e->tx.payload_len) + mem_alloc(HASH_SIZE);
+}
+
+/* A run without its array: the struct and its key copy in by_sender. */
+static size_t run_mem(void)
+{
+    return mem_alloc(sizeof(struct run)) + mem_alloc(PUBKEY_SIZE);
+}
+
+static bool is_context(const struct mempool_entry *e)
+{
+    return e->tx.type != TX_TRANSFER;
+}
+
 static void entry_free(struct mempool_entry *e)
 {
     if (!e)
@@ -62,7 +102,8 @@ static void entry_free(struct mempool_entry *e)
     free(e);
 }
 
-static void run_free(void *p)
+/* Frees a run and its entries without any bookkeeping (the pool goes). */
+static void run_free_raw(void *p)
 {
     struct run *r = p;
     for (size_t i = 0; i < r->n; i++)
@@ -94,80 +135,156 @@ static void block_ctx_for_next(struct mempool *mp, struct block_header *hdr, str
     block_ctx_init(ctx, p, hdr, &tip->hdr);
 }
 
-/* ---- removal ---- */
+/* ---- the eviction heap: runs by the fee rate of their last transaction ---- */
 
-static void forget_entry(struct mempool *mp, struct mempool_entry *e)
+/* True when a's tail goes before b's: a lower fee rate, on a tie the larger
+ * txid (so the order does not depend on the hash map's). */
+static bool evict_before(const struct run *a, const struct run *b)
 {
-    hmap_remove(&mp->by_txid, e->txid, HASH_SIZE);
-    mp->bytes -= e->size;
-    entry_free(e);
+    const struct mempool_entry *x = a->txs[a->n - 1], *y = b->txs[b->n - 1];
+    int c = cmp_rate(x->tx.fee, x->size, y->tx.fee, y->size);
+    if (c)
+        return c < 0;
+    return memcmp(x->txid, y->txid, HASH_SIZE) > 0;
 }
 
-/* Drops txs[from..] of a run (a later nonce cannot stay without its
- * predecessor), and the run itself when it empties. */
-static void run_truncate(struct mempool *mp, struct run *r, size_t from)
+static void heap_set(struct mempool *mp, size_t i, struct run *r)
 {
-    while (r->n > from)
-        forget_entry(mp, r->txs[--r->n]);
-    if (r->n == 0)
-        run_free(hmap_remove(&mp->by_sender, r->sender, PUBKEY_SIZE));
+    mp->heap[i] = r;
+    r->heap_pos = i;
 }
 
-/* Drops txs[0..k) (they were mined). */
-static void run_drop_front(struct mempool *mp, struct run *r, size_t k)
+static void heap_up(struct mempool *mp, size_t i)
 {
-    for (size_t i = 0; i < k; i++)
-        forget_entry(mp, r->txs[i]);
-    memmove(r->txs, r->txs + k, (r->n - k) * sizeof(*r->txs));
-    r->n -= k;
-    if (r->n == 0)
-        run_free(hmap_remove(&mp->by_sender, r->sender, PUBKEY_SIZE));
-}
-
-/* Re-checks a run against the tip state: mined nonces leave, and everything
- * from the first transaction that no longer applies is dropped. */
-static void run_revalidate(struct mempool *mp, struct run *r)
-{
-    struct account acct;
-    struct block_header hdr;
-    struct block_ctx ctx;
-    struct view *view;
-    size_t stale = 0;
-
-    if (!chain_get_account(mp->chain, r->sender, &acct))
-        return;
-    while (stale < r->n && r->txs[stale]->tx.nonce < acct.nonce)
-        stale++;
-    if (stale) {
-        bool all = stale == r->n;
-        run_drop_front(mp, r, stale);
-        if (all)
-            return;
-    }
-    view = chain_view(mp->chain);
-    if (!view)
-        return;
-    block_ctx_for_next(mp, &hdr, &ctx);
-    for (size_t i = 0; i < r->n; i++) {
-        struct validation v;
-        val_init(&v);
-        if (!apply_tx(view, &ctx, &r->txs[i]->tx, &v)) {
-            LOG_DEBUG(LOG_MEMPOOL, "dropping %zu transaction(s) no longer valid: %s", r->n - i,
-                      v.reason);
-            run_truncate(mp, r, i);
+    struct run *r = mp->heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        mp->work++;
+        if (!evict_before(r, mp->heap[parent]))
             break;
-        }
+        heap_set(mp, i, mp->heap[parent]);
+        i = parent;
     }
-    view_free(view);
+    heap_set(mp, i, r);
 }
 
-/* ---- adding ---- */
+static void heap_down(struct mempool *mp, size_t i)
+{
+    struct run *r = mp->heap[i];
+    for (;;) {
+        size_t l = 2 * i + 1, m = l;
+        if (l >= mp->nheap)
+            break;
+        mp->work++;
+        if (l + 1 < mp->nheap && evict_before(mp->heap[l + 1], mp->heap[l]))
+            m = l + 1;
+        if (!evict_before(mp->heap[m], r))
+            break;
+        heap_set(mp, i, mp->heap[m]);
+        i = m;
+    }
+    heap_set(mp, i, r);
+}
+
+/* Room for one more run in the heap (taken when a run is created, so that
+ * putting it in later cannot fail). */
+static bool heap_reserve(struct mempool *mp, size_t n)
+{
+    if (n <= mp->heap_cap)
+        return true;
+    size_t cap = mp->heap_cap ? mp->heap_cap * 2 : 64;
+    while (cap < n)
+        cap *= 2;
+    struct run **h = realloc(mp->heap, cap * sizeof(*h));
+    if (!h)
+        return false;
+    mp->heap = h;
+    mp->heap_cap = cap;
+    return true;
+}
+
+static void heap_remove(struct mempool *mp, struct run *r)
+{
+    size_t i = r->heap_pos;
+    struct run *last = mp->heap[--mp->nheap];
+    r->in_heap = false;
+    if (last == r)
+        return;
+    heap_set(mp, i, last);
+    heap_up(mp, i);
+    heap_down(mp, last->heap_pos);
+}
+
+/* ---- the ring of runs with context transactions ---- */
+
+static void ring_insert(struct mempool *mp, struct run *r)
+{
+    if (!mp->ring) {
+        r->rprev = r->rnext = r;
+        mp->ring = r;
+    } else { /* just behind the cursor: checked last in the rotation */
+        r->rnext = mp->ring;
+        r->rprev = mp->ring->rprev;
+        r->rprev->rnext = r;
+        mp->ring->rprev = r;
+    }
+    r->in_ring = true;
+    mp->nring++;
+}
+
+static void ring_remove(struct mempool *mp, struct run *r)
+{
+    if (mp->ring == r)
+        mp->ring = r->rnext == r ? NULL : r->rnext;
+    r->rprev->rnext = r->rnext;
+    r->rnext->rprev = r->rprev;
+    r->rprev = r->rnext = NULL;
+    r->in_ring = false;
+    mp->nring--;
+}
+
+/* ---- runs ---- */
+
+static void run_destroy(struct mempool *mp, struct run *r)
+{
+    if (r->in_heap)
+        heap_remove(mp, r);
+    if (r->in_ring)
+        ring_remove(mp, r);
+    hmap_remove(&mp->by_sender, r->sender, PUBKEY_SIZE);
+    mp->usage -= run_mem() + mem_alloc(r->cap * sizeof(*r->txs));
+    run_free_raw(r);
+}
+
+/* After a run changed: frees it when empty, else puts it right in the heap
+ * and the ring.  The run may be gone afterwards. */
+static void run_changed(struct mempool *mp, struct run *r)
+{
+    if (r->n == 0) {
+        run_destroy(mp, r);
+        return;
+    }
+    if (!r->in_heap) {
+        r->in_heap = true;
+        heap_set(mp, mp->nheap++, r); /* room reserved when the run was made */
+        heap_up(mp, r->heap_pos);
+    } else {
+        heap_up(mp, r->heap_pos);
+        heap_down(mp, r->heap_pos);
+    }
+    if (r->ncontext && !r->in_ring)
+        ring_insert(mp, r);
+    else if (!r->ncontext && r->in_ring)
+        ring_remove(mp, r);
+}
 
 static struct run *run_get(struct mempool *mp, const uint8_t sender[PUBKEY_SIZE], bool create)
 {
     struct run *r = hmap_get(&mp->by_sender, sender, PUBKEY_SIZE);
     if (r || !create)
         return r;
+    if (!heap_reserve(mp, hmap_count(&mp->by_sender) + 1))
+        return NULL;
     r = calloc(1, sizeof(*r));
     if (!r)
         return NULL;
@@ -176,21 +293,93 @@ static struct run *run_get(struct mempool *mp, const uint8_t sender[PUBKEY_SIZE]
         free(r);
         return NULL;
     }
+    mp->usage += run_mem();
     return r;
 }
 
-static bool run_reserve(struct run *r)
+static bool run_reserve(struct mempool *mp, struct run *r)
 {
     if (r->n < r->cap)
         return true;
-    size_t cap = r->cap ? r->cap * 2 : 4;
+    size_t cap = r->cap ? r->cap * 2 : 1;
     struct mempool_entry **t = realloc(r->txs, cap * sizeof(*t));
     if (!t)
         return false;
+    mp->usage += mem_alloc(cap * sizeof(*t)) - mem_alloc(r->cap * sizeof(*t));
     r->txs = t;
     r->cap = cap;
     return true;
 }
+
+/* ---- removal ---- */
+
+static void forget_entry(struct mempool *mp, struct run *r, struct mempool_entry *e)
+{
+    hmap_remove(&mp->by_txid, e->txid, HASH_SIZE);
+    mp->bytes -= e->size;
+    mp->usage -= entry_mem(e);
+    if (is_context(e))
+        r->ncontext--;
+    entry_free(e);
+}
+
+/* Drops txs[from..] of a run (a later nonce cannot stay without its
+ * predecessor).  The caller calls run_changed. */
+static void run_truncate(struct mempool *mp, struct run *r, size_t from)
+{
+    while (r->n > from) {
+        r->n--;
+        forget_entry(mp, r, r->txs[r->n]);
+    }
+}
+
+/* Drops txs[0..k) (they were mined).  The caller calls run_changed. */
+static void run_drop_front(struct mempool *mp, struct run *r, size_t k)
+{
+    if (!k)
+        return;
+    for (size_t i = 0; i < k; i++)
+        forget_entry(mp, r, r->txs[i]);
+    memmove(r->txs, r->txs + k, (r->n - k) * sizeof(*r->txs));
+    r->n -= k;
+}
+
+/* Re-checks a run against the tip state: mined nonces leave, and everything
+ * from the first transaction that no longer applies is dropped.  The run may
+ * be gone afterwards. */
+static void run_revalidate(struct mempool *mp, struct run *r)
+{
+    struct account acct;
+    struct block_header hdr;
+    struct block_ctx ctx;
+    struct view *view;
+    size_t stale = 0;
+
+    mp->work++;
+    if (!chain_get_account(mp->chain, r->sender, &acct))
+        return;
+    while (stale < r->n && r->txs[stale]->tx.nonce < acct.nonce)
+        stale++;
+    run_drop_front(mp, r, stale);
+    if (r->n && (view = chain_view(mp->chain)) != NULL) {
+        block_ctx_for_next(mp, &hdr, &ctx);
+        for (size_t i = 0; i < r->n; i++) {
+            struct validation v;
+            val_init(&v);
+            mp->work++;
+            if (!apply_tx(view, &ctx, &r->txs[i]->tx, &v)) {
+                LOG_DEBUG(LOG_MEMPOOL, "dropping %zu transaction(s) no longer valid: %s",
+                          r->n - i, v.reason);
+                run_truncate(mp, r, i);
+                break;
+            }
+        }
+        view_free(view);
+    }
+    run_changed(mp, r);
+}
+
+/* ---- adding ---- */
 
 /* Applies the run with tx in position pos (replacing or appending) to the tip
  * state: the new transaction must apply. */
@@ -212,30 +401,58 @@ static bool check_in_run(struct mempool *mp, const struct run *r, size_t pos, co
     return ok;
 }
 
-/* Evicts run tails, lowest fee rate first, until the pool fits. */
+/* Evicts run tails, lowest fee rate first, until the pool fits: O(log n)
+ * per evicted transaction. */
 static void trim_to_size(struct mempool *mp)
 {
-    while (mp->bytes > mp->max_bytes) {
-        const struct hmap_slot *slot;
-        struct run *worst = NULL;
-        for (size_t i = 0; hmap_next(&mp->by_sender, &i, &slot);) {
-            struct run *r = slot->val;
-            const struct mempool_entry *tail = r->txs[r->n - 1];
-            if (!worst) {
-                worst = r;
-                continue;
-            }
-            const struct mempool_entry *wt = worst->txs[worst->n - 1];
-            if (cmp_rate(tail->tx.fee, tail->size, wt->tx.fee, wt->size) < 0)
-                worst = r;
-        }
-        if (!worst)
-            return;
+    while (mp->nheap && mempool_usage(mp) > mp->max_bytes) {
+        struct run *worst = mp->heap[0];
         uint64_t rate = fee_rate(worst->txs[worst->n - 1]);
+        mp->work++;
         if (rate > mp->evicted_fee_rate)
             mp->evicted_fee_rate = rate;
         run_truncate(mp, worst, worst->n - 1);
+        run_changed(mp, worst);
     }
+}
+
+/* Puts a new entry for tx at position pos of the sender's run (replacing or
+ * appending).  NULL on allocation failure. */
+static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *tx,
+                                          const uint8_t txid[HASH_SIZE], size_t size,
+                                          uint64_t now, size_t pos)
+{
+    struct mempool_entry *e = calloc(1, sizeof(*e));
+    struct run *r;
+    if (!e || !tx_copy(&e->tx, tx)) {
+        free(e);
+        return NULL;
+    }
+    memcpy(e->txid, txid, HASH_SIZE);
+    e->size = size;
+    e->time = now;
+    e->height = chain_height(mp->chain);
+    if (!(r = run_get(mp, tx->sender, true)) || !run_reserve(mp, r) ||
+        !hmap_put(&mp->by_txid, txid, HASH_SIZE, e, NULL)) {
+        entry_free(e);
+        if (r && r->n == 0)
+            run_destroy(mp, r);
+        return NULL;
+    }
+    mp->bytes += size;
+    mp->usage += entry_mem(e);
+    if (is_context(e))
+        r->ncontext++;
+    if (pos < r->n) {
+        forget_entry(mp, r, r->txs[pos]);
+        r->txs[pos] = e;
+        /* Later transactions may depend on what the replaced one did. */
+        run_revalidate(mp, r);
+    } else {
+        r->txs[r->n++] = e;
+        run_changed(mp, r);
+    }
+    return e;
 }
 
 bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct validation *v)
@@ -283,31 +500,8 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
     if (!check_in_run(mp, r, pos, tx, v))
         return false;
 
-    e = calloc(1, sizeof(*e));
-    if (!e || !tx_copy(&e->tx, tx)) {
-        free(e);
+    if (!(e = insert_entry(mp, tx, txid, size, now, pos)))
         return val_fail(v, VAL_ERROR, "out-of-memory");
-    }
-    memcpy(e->txid, txid, HASH_SIZE);
-    e->size = size;
-    e->time = now;
-    e->height = chain_height(mp->chain);
-    if (!(r = run_get(mp, tx->sender, true)) || !run_reserve(r) ||
-        !hmap_put(&mp->by_txid, txid, HASH_SIZE, e, NULL)) {
-        entry_free(e);
-        if (r && r->n == 0)
-            run_free(hmap_remove(&mp->by_sender, r->sender, PUBKEY_SIZE));
-        return val_fail(v, VAL_ERROR, "out-of-memory");
-    }
-    mp->bytes += size;
-    if (pos < r->n) {
-        forget_entry(mp, r->txs[pos]);
-        r->txs[pos] = e;
-        /* Later transactions may depend on what the replaced one did. */
-        run_revalidate(mp, r);
-    } else {
-        r->txs[r->n++] = e;
-    }
     trim_to_size(mp);
     if (!hmap_get(&mp->by_txid, txid, HASH_SIZE))
         return val_fail(v, VAL_POLICY, "mempool-full");
@@ -318,12 +512,60 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
     return true;
 }
 
+bool mempool_add_unchecked(struct mempool *mp, const struct tx *tx, uint64_t now)
+{
+    uint8_t txid[HASH_SIZE];
+    const struct run *r = run_get(mp, tx->sender, false);
+    tx_txid(tx, txid);
+    if (hmap_get(&mp->by_txid, txid, HASH_SIZE) ||
+        (r && tx->nonce != r->txs[0]->tx.nonce + r->n) || (r && r->n >= MEMPOOL_MAX_RUN))
+        return false;
+    return insert_entry(mp, tx, txid, tx_encoded_size(tx), now, r ? r->n : 0) != NULL;
+}
+
 /* ---- chain events ---- */
+
+static void mark_dirty(struct mempool *mp, const uint8_t sender[PUBKEY_SIZE])
+{
+    if (!hmap_put(&mp->dirty, sender, PUBKEY_SIZE, (void *)1, NULL))
+        mp->reorg = true; /* out of memory: check everything instead */
+}
+
+/* A connected block: a run whose first transactions are the ones mined loses
+ * them; any other run of a sender of the block is checked at tip_changed. */
+static void on_connected(void *arg, const struct block *b, const struct block_index *bi)
+{
+    struct mempool *mp = arg;
+    (void)bi;
+    if (mp->reorg)
+        return;
+    for (size_t i = 0; i < b->ntx; i++) {
+        const struct tx *tx = &b->txs[i];
+        struct run *r = run_get(mp, tx->sender, false);
+        uint8_t txid[HASH_SIZE];
+        mp->work++;
+        if (!r)
+            continue;
+        tx_txid(tx, txid);
+        bool head = memcmp(r->txs[0]->txid, txid, HASH_SIZE) == 0;
+        /* A run of transfers stays valid without its mined head: a sender's
+         * balance falls only by the sender's own transactions.  Any other
+         * case (another transaction took the nonce, or the run has types
+         * that read more than the sender's account) is checked again. */
+        if (!head || r->ncontext)
+            mark_dirty(mp, tx->sender);
+        if (head) {
+            run_drop_front(mp, r, 1);
+            run_changed(mp, r);
+        }
+    }
+}
 
 static void on_disconnected(void *arg, const struct block *b, const struct block_index *bi)
 {
     struct mempool *mp = arg;
     (void)bi;
+    mp->reorg = true;
     struct tx *t = realloc(mp->readd, (mp->nreadd + b->ntx + 1) * sizeof(*t));
     if (!t)
         return;
@@ -342,25 +584,70 @@ static int cmp_tx_nonce(const void *a, const void *b)
     return (x->nonce > y->nonce) - (x->nonce < y->nonce);
 }
 
+/* Checks every run again (after a reorganization). */
+static void revalidate_all(struct mempool *mp)
+{
+    const struct hmap_slot *slot;
+    size_t n = 0;
+    struct run **runs = malloc((hmap_count(&mp->by_sender) + 1) * sizeof(*runs));
+    if (!runs)
+        return;
+    for (size_t i = 0; hmap_next(&mp->by_sender, &i, &slot);)
+        runs[n++] = slot->val;
+    for (size_t i = 0; i < n; i++)
+        run_revalidate(mp, runs[i]); /* frees at most runs[i] */
+    free(runs);
+}
+
+/* Checks the runs of the senders connected blocks touched. */
+static void revalidate_dirty(struct mempool *mp)
+{
+    const struct hmap_slot *slot;
+    size_t n = 0;
+    uint8_t (*senders)[PUBKEY_SIZE] = malloc((hmap_count(&mp->dirty) + 1) * PUBKEY_SIZE);
+    if (!senders) {
+        revalidate_all(mp);
+        return;
+    }
+    for (size_t i = 0; hmap_next(&mp->dirty, &i, &slot);)
+        memcpy(senders[n++], slot->key, PUBKEY_SIZE);
+    for (size_t i = 0; i < n; i++) {
+        struct run *r = run_get(mp, senders[i], false);
+        if (r)
+            run_revalidate(mp, r);
+    }
+    free(senders);
+}
+
+/* Checks runs holding other types than transfers, in rotation, within the
+ * per-block budget: their validity depends on state their senders do not
+ * own (task windows, roles, validator records) and on the height. */
+static void revalidate_context(struct mempool *mp)
+{
+    size_t txs = 0, bytes = 0, left = mp->nring;
+    while (mp->ring && left-- && txs < MEMPOOL_RECHECK_TXS && bytes < MEMPOOL_RECHECK_BYTES) {
+        struct run *r = mp->ring;
+        mp->ring = r->rnext; /* advance first: r may go */
+        txs += r->n;
+        for (size_t i = 0; i < r->n; i++)
+            bytes += r->txs[i]->size;
+        run_revalidate(mp, r);
+    }
+}
+
 static void on_tip_changed(void *arg, const struct block_index *tip)
 {
     struct mempool *mp = arg;
-    const struct hmap_slot *slot;
-    struct run **runs;
-    size_t n = 0;
     (void)tip;
     mp->evicted_fee_rate = 0;
 
-    /* Every pooled transaction is checked again: the new state may close a
-     * window or change a role, not only move nonces and balances. */
-    runs = malloc((hmap_count(&mp->by_sender) + 1) * sizeof(*runs));
-    if (runs) {
-        for (size_t i = 0; hmap_next(&mp->by_sender, &i, &slot);)
-            runs[n++] = slot->val;
-        for (size_t i = 0; i < n; i++)
-            run_revalidate(mp, runs[i]);
-        free(runs);
-    }
+    if (mp->reorg)
+        revalidate_all(mp);
+    else
+        revalidate_dirty(mp);
+    hmap_free(&mp->dirty, NULL);
+    mp->reorg = false;
+    revalidate_context(mp);
 
     /* Transactions of disconnected blocks come back if still valid, in nonce
      * order per sender. */
@@ -392,7 +679,9 @@ struct mempool *mempool_new(struct chain *chain, size_t max_bytes, uint64_t min_
     mp->min_fee_rate = min_fee_rate;
     hmap_init(&mp->by_txid);
     hmap_init(&mp->by_sender);
-    struct chain_listener l = {.disconnected = on_disconnected, .tip_changed = on_tip_changed, .arg = mp};
+    hmap_init(&mp->dirty);
+    struct chain_listener l = {.connected = on_connected, .disconnected = on_disconnected,
+                               .tip_changed = on_tip_changed, .arg = mp};
     chain_add_listener(chain, &l);
     return mp;
 }
@@ -402,8 +691,10 @@ void mempool_free(struct mempool *mp)
     if (!mp)
         return;
     chain_remove_listener(mp->chain, mp);
-    hmap_free(&mp->by_sender, run_free);
+    hmap_free(&mp->by_sender, run_free_raw);
     hmap_free(&mp->by_txid, NULL);
+    hmap_free(&mp->dirty, NULL);
+    free(mp->heap);
     for (size_t i = 0; i < mp->nreadd; i++)
         tx_free(&mp->readd[i]);
     free(mp->readd);
@@ -429,6 +720,18 @@ size_t mempool_count(const struct mempool *mp)
 size_t mempool_bytes(const struct mempool *mp)
 {
     return mp->bytes;
+}
+
+size_t mempool_usage(const struct mempool *mp)
+{
+    return mp->usage + mem_alloc(mp->by_txid.cap * sizeof(struct hmap_slot)) +
+           mem_alloc(mp->by_sender.cap * sizeof(struct hmap_slot)) +
+           mem_alloc(mp->heap_cap * sizeof(*mp->heap));
+}
+
+uint64_t mempool_work(const struct mempool *mp)
+{
+    return mp->work;
 }
 
 size_t mempool_max_bytes(const struct mempool *mp)
@@ -477,6 +780,7 @@ void mempool_remove(struct mempool *mp, const uint8_t txid[HASH_SIZE])
     for (size_t i = 0; r && i < r->n; i++)
         if (r->txs[i] == e) {
             run_truncate(mp, r, i);
+            run_changed(mp, r);
             return;
         }
 }

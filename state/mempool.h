@@ -5,9 +5,19 @@
  * stateless checks and local policy (fee rate, size, pool limits) and its
  * sender's run, applied to the tip state, stays valid.  A transaction with
  * the nonce of one already pooled replaces it when it pays a higher fee rate
- * and at least the incremental relay fee more.  When the pool is full the
- * run tail with the lowest fee rate is evicted.  After every block the
- * included transactions leave and the rest are re-validated.
+ * and at least the incremental relay fee more.  When the pool's memory
+ * (mempool_usage: every allocation of entries and indexes, counted as the
+ * allocator rounds it) passes the limit, the run tail with the lowest fee
+ * rate is evicted; a heap keyed by each run's tail fee rate finds it in
+ * O(log n).
+ *
+ * After a block the included transactions leave.  Only runs the block can
+ * have made invalid are checked again: those of its senders (a run of
+ * transfers whose first transactions are exactly the mined ones just loses
+ * them, as nothing else can lower a sender's balance), and, in rotation, at
+ * most MEMPOOL_RECHECK_TXS transactions of the runs that hold other types,
+ * whose validity also depends on other state and on the height.  After a
+ * reorganization the whole pool is checked, as the state went back.
  *
  * Not thread-safe: callers hold the node lock.
  */
@@ -30,6 +40,10 @@ struct mempool;
 #define MEMPOOL_DEFAULT_MIN_FEE_RATE 1000     /* 1 unit per byte */
 #define MEMPOOL_INCREMENTAL_FEE_RATE 1000
 #define MEMPOOL_MAX_RUN 64                    /* pooled transactions per sender */
+/* Per block, runs holding transactions other than transfers are checked
+ * again in rotation until this many transactions or bytes were checked. */
+#define MEMPOOL_RECHECK_TXS 4096
+#define MEMPOOL_RECHECK_BYTES (8u * 1000 * 1000)
 
 struct mempool_entry {
     struct tx tx;
@@ -51,7 +65,12 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
 bool mempool_has(const struct mempool *mp, const uint8_t txid[HASH_SIZE]);
 const struct mempool_entry *mempool_get(const struct mempool *mp, const uint8_t txid[HASH_SIZE]);
 size_t mempool_count(const struct mempool *mp);
+/* Sum of the pooled transactions' encoded sizes. */
 size_t mempool_bytes(const struct mempool *mp);
+/* Heap memory the pool holds (entries, payloads, runs, hash tables, the
+ * eviction heap), each allocation counted as glibc's malloc rounds it: what
+ * max_bytes limits. */
+size_t mempool_usage(const struct mempool *mp);
 size_t mempool_max_bytes(const struct mempool *mp);
 uint64_t mempool_min_fee_rate(const struct mempool *mp);
 /* The fee rate a transaction needs now (rises when the pool is full). */
@@ -77,5 +96,14 @@ void mempool_remove(struct mempool *mp, const uint8_t txid[HASH_SIZE]);
 void mempool_add_listener(struct mempool *mp,
                           void (*added)(void *arg, const struct mempool_entry *e), void *arg);
 void mempool_remove_listener(struct mempool *mp, void *arg);
+
+/* For tests and benchmarks only: pools tx with no check at all (no
+ * signature, state or fee check, no eviction), as bitcoind's
+ * addUnchecked.  tx->nonce must follow the sender's pooled run, or start
+ * one.  False on allocation failure or a nonce out of order. */
+bool mempool_add_unchecked(struct mempool *mp, const struct tx *tx, uint64_t now);
+/* For tests: a count of the steps eviction and re-validation took so far
+ * (runs and entries visited, heap moves, transactions re-applied). */
+uint64_t mempool_work(const struct mempool *mp);
 
 #endif

@@ -1,0 +1,408 @@
+/* The mempool's policy on a regtest chain: block order, replacement, the
+ * per-sender run limit, eviction of the lowest fee rate, re-validation after
+ * a block, the cost of eviction and re-validation in a large pool (counted
+ * in steps, not timed), and the memory it accounts against the heap it
+ * really takes. */
+#include "chain_fixture.h"
+
+#include <malloc.h>
+
+static void setup(void)
+{
+    fixture_setup();
+}
+
+static void teardown(void)
+{
+    fixture_teardown();
+}
+
+/* A transfer from a made-up sender, never signed: for mempool_add_unchecked,
+ * which takes it without any check. */
+static void fake_transfer(struct tx *tx, uint64_t seed, uint64_t nonce, uint64_t fee)
+{
+    struct transfer t;
+    struct wbuf w;
+    tx_init(tx);
+    tx->type = TX_TRANSFER;
+    memset(tx->sender, 0, PUBKEY_SIZE);
+    memcpy(tx->sender, &seed, sizeof(seed));
+    tx->sender[31] = 0x5a;
+    tx->nonce = nonce;
+    tx->fee = fee;
+    memcpy(t.to, pubs[0], PUBKEY_SIZE);
+    t.amount = 1;
+    wbuf_init(&w);
+    transfer_encode(&t, &w);
+    ck_assert(tx_set_payload(tx, w.data, w.len));
+    wbuf_free(&w);
+}
+
+static void fill_fake(struct mempool *mp, uint64_t from, uint64_t n, uint64_t fee)
+{
+    for (uint64_t i = from; i < from + n; i++) {
+        struct tx tx;
+        fake_transfer(&tx, i, 0, fee);
+        ck_assert(mempool_add_unchecked(mp, &tx, 0));
+        tx_free(&tx);
+    }
+}
+
+static void add_ok(struct mempool *mp, const struct tx *tx)
+{
+    struct validation v;
+    ck_assert_msg(mempool_add(mp, tx, 0, &v), "%s %s", v.reason, v.detail);
+}
+
+static void add_fails(struct mempool *mp, const struct tx *tx, const char *reason)
+{
+    struct validation v;
+    ck_assert(!mempool_add(mp, tx, 0, &v));
+    ck_assert_str_eq(v.reason, reason);
+}
+
+static bool pooled(struct mempool *mp, const struct tx *tx)
+{
+    uint8_t txid[HASH_SIZE];
+    tx_txid(tx, txid);
+    return mempool_has(mp, txid);
+}
+
+START_TEST(select_orders_by_fee_rate_and_nonce)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct tx a0, a1, b0, c0;
+    make_transfer(&a0, 0, pubs[3], COIN, 0, 2000);
+    make_transfer(&a1, 0, pubs[3], COIN, 1, 50000);
+    make_transfer(&b0, 1, pubs[3], COIN, 0, 10000);
+    make_transfer(&c0, 2, pubs[3], COIN, 0, 500);
+    add_ok(mp, &c0);
+    add_ok(mp, &a0);
+    add_ok(mp, &a1);
+    add_ok(mp, &b0);
+    /* b0 pays most among the heads; a1 waits for a0 and then beats c0. */
+    const struct tx *want[] = {&b0, &a0, &a1, &c0};
+    size_t n;
+    const struct mempool_entry **sel = mempool_select(mp, &n);
+    ck_assert_uint_eq(n, 4);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t txid[HASH_SIZE];
+        tx_txid(want[i], txid);
+        ck_assert_mem_eq(sel[i]->txid, txid, HASH_SIZE);
+    }
+    free(sel);
+    tx_free(&a0);
+    tx_free(&a1);
+    tx_free(&b0);
+    tx_free(&c0);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+START_TEST(replacement_needs_the_incremental_fee_and_rechecks_the_run)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct tx t0, t1, low, ok, drain;
+    uint64_t bal = balance_of(c, pubs[0]);
+    make_transfer(&t0, 0, pubs[3], COIN, 0, 1000);
+    make_transfer(&t1, 0, pubs[3], COIN, 1, 1000);
+    add_ok(mp, &t0);
+    add_ok(mp, &t1);
+    /* 155 bytes: the replacement must pay 155 units more. */
+    make_transfer(&low, 0, pubs[3], COIN, 0, 1100);
+    add_fails(mp, &low, "insufficient-fee");
+    make_transfer(&ok, 0, pubs[3], COIN, 0, 2000);
+    add_ok(mp, &ok);
+    ck_assert(!pooled(mp, &t0));
+    ck_assert(pooled(mp, &t1));
+    ck_assert_uint_eq(mempool_count(mp), 2);
+    /* A replacement that spends everything leaves nothing for nonce 1. */
+    make_transfer(&drain, 0, pubs[3], bal - 5000, 0, 5000);
+    add_ok(mp, &drain);
+    ck_assert(!pooled(mp, &t1));
+    ck_assert_uint_eq(mempool_count(mp), 1);
+    ck_assert_uint_eq(mempool_next_nonce(mp, pubs[0]), 1);
+    tx_free(&t0);
+    tx_free(&t1);
+    tx_free(&low);
+    tx_free(&ok);
+    tx_free(&drain);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+START_TEST(run_limit_per_sender)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct tx tx;
+    for (uint64_t i = 0; i < MEMPOOL_MAX_RUN; i++) {
+        make_transfer(&tx, 1, pubs[2], COIN, i, 1000);
+        add_ok(mp, &tx);
+        tx_free(&tx);
+    }
+    make_transfer(&tx, 1, pubs[2], COIN, MEMPOOL_MAX_RUN, 1000);
+    add_fails(mp, &tx, "too-long-mempool-chain");
+    tx_free(&tx);
+    ck_assert_uint_eq(mempool_count(mp), MEMPOOL_MAX_RUN);
+    /* A replacement inside a full run is still allowed. */
+    make_transfer(&tx, 1, pubs[2], COIN, 10, 5000);
+    add_ok(mp, &tx);
+    tx_free(&tx);
+    ck_assert_uint_eq(mempool_count(mp), MEMPOOL_MAX_RUN);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+START_TEST(eviction_takes_the_lowest_fee_rate)
+{
+    struct chain *c = open_chain();
+    struct mempool *probe = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, 0);
+    /* 200 senders paying 1000..200,000 (in a scrambled order); the limit
+     * is what they take, so anything new pushes the cheapest out. */
+    enum { N = 200 };
+    for (uint64_t i = 0; i < N; i++) {
+        struct tx tx;
+        fake_transfer(&tx, i, 0, 1000 * (1 + (i * 73) % N));
+        ck_assert(mempool_add_unchecked(probe, &tx, 0));
+        tx_free(&tx);
+    }
+    size_t limit = mempool_usage(probe);
+    mempool_free(probe);
+
+    struct mempool *mp = mempool_new(c, limit, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    for (uint64_t i = 0; i < N; i++) {
+        struct tx tx;
+        fake_transfer(&tx, i, 0, 1000 * (1 + (i * 73) % N));
+        ck_assert(mempool_add_unchecked(mp, &tx, 0));
+        tx_free(&tx);
+    }
+    ck_assert_uint_eq(mempool_usage(mp), limit);
+    struct tx big;
+    make_transfer(&big, 0, pubs[3], COIN, 0, 1000000);
+    add_ok(mp, &big);
+    ck_assert(mempool_usage(mp) <= limit);
+    size_t left = mempool_count(mp);
+    ck_assert_uint_lt(left, N + 1);
+    /* Exactly the cheapest went: every fee below the cheapest kept one. */
+    size_t n;
+    uint64_t min_kept = UINT64_MAX;
+    const struct mempool_entry **all = mempool_entries(mp, &n);
+    for (size_t i = 0; i < n; i++)
+        if (all[i]->tx.fee < min_kept)
+            min_kept = all[i]->tx.fee;
+    free(all);
+    size_t evicted = N + 1 - left;
+    ck_assert_uint_eq(min_kept, 1000 * (evicted + 1));
+    /* The fee rate needed now is above the evicted ones. */
+    ck_assert_uint_gt(mempool_required_fee_rate(mp), 1000 * evicted * 1000 / 155);
+    /* A newcomer paying less than that is refused. */
+    struct tx cheap;
+    make_transfer(&cheap, 1, pubs[3], COIN, 0, 1000);
+    add_fails(mp, &cheap, "min-fee-not-met");
+    tx_free(&cheap);
+    tx_free(&big);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+START_TEST(block_rechecks_the_senders_it_touched)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *other = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct tx a0, a1, b0, b0x, c0;
+    make_transfer(&a0, 0, pubs[3], COIN, 0, 1000);
+    make_transfer(&a1, 0, pubs[3], COIN, 1, 1000);
+    make_transfer(&b0, 1, pubs[3], COIN, 0, 1000);
+    make_transfer(&b0x, 1, pubs[3], 2 * COIN, 0, 1000); /* the same nonce, elsewhere */
+    make_transfer(&c0, 2, pubs[3], COIN, 0, 1000);
+    add_ok(mp, &a0);
+    add_ok(mp, &a1);
+    add_ok(mp, &b0);
+    add_ok(mp, &c0);
+    /* The next block comes from another pool: a0 (as ours) and b0x. */
+    add_ok(other, &a0);
+    add_ok(other, &b0x);
+    produce(c, other);
+    ck_assert_uint_eq(nonce_of(c, pubs[0]), 1);
+    ck_assert_uint_eq(nonce_of(c, pubs[1]), 1);
+    ck_assert(!pooled(mp, &a0));  /* mined */
+    ck_assert(pooled(mp, &a1));   /* still applies after a0 */
+    ck_assert(!pooled(mp, &b0));  /* its nonce went to b0x */
+    ck_assert(pooled(mp, &c0));   /* untouched */
+    ck_assert_uint_eq(mempool_count(mp), 2);
+    ck_assert_uint_eq(mempool_next_nonce(mp, pubs[0]), 2);
+    ck_assert_uint_eq(mempool_next_nonce(mp, pubs[1]), 1);
+    /* The next block from our pool takes what is left. */
+    produce(c, mp);
+    ck_assert_uint_eq(mempool_count(mp), 0);
+    ck_assert_uint_eq(nonce_of(c, pubs[0]), 2);
+    ck_assert_uint_eq(nonce_of(c, pubs[2]), 1);
+    tx_free(&a0);
+    tx_free(&a1);
+    tx_free(&b0);
+    tx_free(&b0x);
+    tx_free(&c0);
+    mempool_free(other);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+START_TEST(context_transactions_are_rechecked_after_a_block)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *other = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct tx del, drain, ghost, plain;
+    struct wbuf w;
+    /* Validator 2 delegates to validator 0 from our pool; a block from
+     * another pool empties validator 2's balance first. */
+    wbuf_init(&w);
+    put_bytes(&w, pubs[0], PUBKEY_SIZE);
+    put_u64(&w, COIN);
+    make_tx_sec(&del, secrets[2], TX_DELEGATE, &w, 0, 2000);
+    add_ok(mp, &del);
+    /* A delegation no block touches, which does not apply (its sender has
+     * nothing): the rotation over non-transfer runs finds it. */
+    tx_init(&ghost);
+    ghost.type = TX_DELEGATE;
+    memset(ghost.sender, 0x77, PUBKEY_SIZE);
+    ghost.fee = 2000;
+    ck_assert(tx_set_payload(&ghost, w.data, w.len));
+    wbuf_free(&w);
+    ck_assert(mempool_add_unchecked(mp, &ghost, 0));
+    fake_transfer(&plain, 7, 0, 1000);
+    ck_assert(mempool_add_unchecked(mp, &plain, 0));
+    ck_assert_uint_eq(mempool_count(mp), 3);
+
+    make_transfer(&drain, 2, pubs[3], balance_of(c, pubs[2]) - 5000, 0, 5000);
+    add_ok(other, &drain);
+    produce(c, other);
+    ck_assert(!pooled(mp, &del));
+    ck_assert(!pooled(mp, &ghost));
+    /* A transfer run depends on its sender's account only: a block that
+     * does not touch the sender does not look at it. */
+    ck_assert(pooled(mp, &plain));
+    ck_assert_uint_eq(mempool_count(mp), 1);
+    tx_free(&del);
+    tx_free(&drain);
+    tx_free(&ghost);
+    tx_free(&plain);
+    mempool_free(other);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+/* 20,000 one-transaction senders fill the pool; one more transaction that
+ * forces eviction, then a block, must each cost a number of steps that grows
+ * with the logarithm of the pool, not with the pool. */
+START_TEST(eviction_and_recheck_cost_stays_logarithmic)
+{
+    enum { N = 20000 };
+    struct chain *c = open_chain();
+    struct mempool *probe = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, 0);
+    fill_fake(probe, 0, N, 1000);
+    size_t limit = mempool_usage(probe);
+    mempool_free(probe);
+
+    struct mempool *mp = mempool_new(c, limit, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *other = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    fill_fake(mp, 0, N, 1000);
+    struct tx tx, mined;
+    make_transfer(&tx, 0, pubs[3], COIN, 0, 100000);
+    uint64_t before = mempool_work(mp);
+    add_ok(mp, &tx);
+    uint64_t add_work = mempool_work(mp) - before;
+    ck_assert_uint_lt(mempool_count(mp), N + 1);
+    ck_assert_msg(add_work < 400, "admitting one transaction took %llu steps in a pool of %d",
+                  (unsigned long long)add_work, N);
+
+    make_transfer(&mined, 1, pubs[3], COIN, 0, 1000);
+    add_ok(other, &mined);
+    before = mempool_work(mp);
+    produce(c, other);
+    uint64_t block_work = mempool_work(mp) - before;
+    ck_assert_msg(block_work < 400, "a block of one transaction took %llu steps in a pool of %d",
+                  (unsigned long long)block_work, N);
+    ck_assert(pooled(mp, &tx));
+    tx_free(&tx);
+    tx_free(&mined);
+    mempool_free(other);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+static size_t heap_in_use(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+/* The usage the pool reports is what the heap grew by while filling it, not
+ * the transactions' encoded bytes (a third of it). */
+START_TEST(usage_counts_the_heap)
+{
+    enum { N = 50000 };
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, 0);
+    struct tx tx;
+    fake_transfer(&tx, UINT64_MAX, 0, 1000); /* built once: no heap of its own later */
+    size_t base = heap_in_use(), usage0 = mempool_usage(mp);
+    for (uint64_t i = 0; i < N; i++) {
+        memcpy(tx.sender, &i, sizeof(i));
+        ck_assert(mempool_add_unchecked(mp, &tx, 0));
+    }
+    /* Half the senders get a second transaction (run arrays grow). */
+    for (uint64_t i = 0; i < N; i += 2) {
+        memcpy(tx.sender, &i, sizeof(i));
+        tx.nonce = 1;
+        ck_assert(mempool_add_unchecked(mp, &tx, 0));
+    }
+    double grown = (double)(heap_in_use() - base);
+    double counted = (double)(mempool_usage(mp) - usage0);
+    fprintf(stderr, "usage_counts_the_heap: heap grew %.0f bytes, usage %.0f (%.2fx), tx bytes %zu\n",
+            grown, counted, counted / grown, mempool_bytes(mp));
+    ck_assert_msg(counted >= 0.9 * grown && counted <= 1.25 * grown,
+                  "usage %.0f against heap growth %.0f", counted, grown);
+    tx_free(&tx);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+static Suite *mempool_suite(void)
+{
+    Suite *s = suite_create("mempool");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, select_orders_by_fee_rate_and_nonce);
+    tcase_add_test(tc, replacement_needs_the_incremental_fee_and_rechecks_the_run);
+    tcase_add_test(tc, run_limit_per_sender);
+    tcase_add_test(tc, eviction_takes_the_lowest_fee_rate);
+    tcase_add_test(tc, block_rechecks_the_senders_it_touched);
+    tcase_add_test(tc, context_transactions_are_rechecked_after_a_block);
+    tcase_add_test(tc, eviction_and_recheck_cost_stays_logarithmic);
+    tcase_add_test(tc, usage_counts_the_heap);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(mempool_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
