@@ -372,8 +372,12 @@ START_TEST(usage_counts_the_heap)
     double counted = (double)(mempool_usage(mp) - usage0);
     fprintf(stderr, "usage_counts_the_heap: heap grew %.0f bytes, usage %.0f (%.2fx), tx bytes %zu\n",
             grown, counted, counted / grown, mempool_bytes(mp));
-    ck_assert_msg(counted >= 0.9 * grown && counted <= 1.25 * grown,
-                  "usage %.0f against heap growth %.0f", counted, grown);
+    if (grown > 0)
+        ck_assert_msg(counted >= 0.9 * grown && counted <= 1.25 * grown,
+                      "usage %.0f against heap growth %.0f", counted, grown);
+    else /* an allocator without mallinfo2 (valgrind, sanitizers): the bytes
+          * the transactions need at the least (entry, payload, two keys) */
+        ck_assert_msg(counted >= (double)N * 3 / 2 * 300, "usage %.0f", counted);
     tx_free(&tx);
     mempool_free(mp);
     chain_close(c);
