@@ -1,8 +1,9 @@
 /* Benchmark of the mempool at its limit: the pool is filled to -size MB of
  * accounted memory (default 300, the node's default -maxmempool) with
  * one-transaction senders, the shape that made eviction scan every sender;
- * then it times admitting transactions that force eviction, and connecting
- * a block (the tip change that re-checks the pool).  Each figure is a ratio
+ * then it times admitting transactions that force eviction (64 transfers
+ * and one 131 kB FL task), connecting a block (the tip change that re-checks
+ * the pool), and taking a block's candidates from the full pool.  Each figure is a ratio
  * against a baseline measured in the same run with the pool empty:
  * admitting the same kind of transaction, connecting the same kind of block
  * (the fastest of five).
@@ -14,6 +15,7 @@
  * clock lives here only: nothing of this program reaches consensus. */
 #include "consensus/accounts.h"
 #include "consensus/amount.h"
+#include "consensus/fl.h"
 #include "state/builder.h"
 #include "state/chain.h"
 #include "state/mempool.h"
@@ -64,6 +66,45 @@ static void transfer(struct tx *tx, int from, uint64_t nonce, uint64_t fee)
     wbuf_init(&w);
     transfer_encode(&t, &w);
     if (!tx_set_payload(tx, w.data, w.len) || !tx_sign(tx, params.genesis_hash, secrets[from], NULL))
+        die("tx");
+    wbuf_free(&w);
+}
+
+/* An FL task creation from validator 3 with the largest allow-list
+ * (4,096 keys: about 131 kB), reward pool `pool`. */
+static void big_task(struct tx *tx, uint64_t nonce, uint64_t pool)
+{
+    static uint8_t allow[FL_MAX_ALLOW * PUBKEY_SIZE];
+    struct fl_task_params t = {
+        .spec = {.kind = FL_MODEL_LOGREG, .n_sizes = 2, .sizes = {3, 1}},
+        .rounds = 4,
+        .min_participants = 3,
+        .max_participants = 8,
+        .min_stake = 10 * COIN,
+        .proposer_fraction_bps = 5000,
+        .join_blocks = 3,
+        .submit_blocks = 2,
+        .commit_blocks = 2,
+        .reveal_blocks = 2,
+        .aggregator = FL_AGG_FEDAVG,
+        .slash_bps = 2000,
+        .voter_reward_bps = 2500,
+        .reward_pool = pool,
+        .n_allow = FL_MAX_ALLOW,
+        .allow = allow,
+    };
+    struct wbuf w;
+    for (uint32_t i = 0; i < FL_MAX_ALLOW; i++)
+        write_be64(allow + (size_t)i * PUBKEY_SIZE, (uint64_t)i + 1);
+    tx_init(tx);
+    tx->type = TX_FL_TASK_CREATE;
+    if (!key_pubkey(tx->sender, secrets[3]))
+        die("key");
+    tx->nonce = nonce;
+    wbuf_init(&w);
+    fl_task_params_encode(&t, &w);
+    tx->fee = 10 * (uint64_t)w.len; /* 10,000 units/kB: above any evicted rate */
+    if (!tx_set_payload(tx, w.data, w.len) || !tx_sign(tx, params.genesis_hash, secrets[3], NULL))
         die("tx");
     wbuf_free(&w);
 }
@@ -154,8 +195,16 @@ int main(int argc, char **argv)
         transfer(&full[i], 1, i, 100000);
     }
 
+    struct tx big_base, big_full;
+    uint8_t big_txid[HASH_SIZE];
+    big_task(&big_base, 0, 1000 * COIN);
+    big_task(&big_full, 0, 1001 * COIN);
+
     /* Baselines with the pool empty. */
     double admit_empty = time_admit(mp, base, n);
+    double big_empty = time_admit(mp, &big_base, 1);
+    tx_txid(&big_base, big_txid);
+    mempool_remove(mp, big_txid);
     double block_empty = time_block(c);
 
     /* Fill with one-transaction senders at the minimum fee. */
@@ -188,15 +237,29 @@ int main(int argc, char **argv)
     /* The timed steps with the pool full. */
     double admit_full = time_admit(mp, full, n);
     size_t evicted = filled + n - mempool_count(mp);
+    size_t before_big = mempool_count(mp);
+    double big_full_t = time_admit(mp, &big_full, 1);
+    size_t big_evicted = before_big + 1 - mempool_count(mp);
+    size_t nsel;
+    t0 = now_seconds();
+    const struct mempool_entry **sel = mempool_select(mp, &nsel);
+    double select_full = now_seconds() - t0;
+    free(sel);
     double block_full = time_block(c);
     size_t after = mempool_count(mp);
 
     printf("admit into an empty pool:    %10.1f us per tx (baseline)\n", admit_empty * 1e6);
     printf("admit into the full pool:    %10.1f us per tx, %zu evicted  ratio %.2f\n",
            admit_full * 1e6, evicted, admit_full / admit_empty);
+    printf("admit a %zu-byte task, empty: %10.1f us (baseline)\n", tx_encoded_size(&big_base),
+           big_empty * 1e6);
+    printf("admit it into the full pool: %10.1f us, %zu evicted  ratio %.2f\n", big_full_t * 1e6,
+           big_evicted, big_full_t / big_empty);
     printf("connect a block, empty pool: %10.1f ms (baseline)\n", block_empty * 1e3);
     printf("connect a block, full pool:  %10.1f ms  ratio %.2f (%zu pooled before, %zu after)\n",
-           block_full * 1e3, block_full / block_empty, filled + n - evicted, after);
+           block_full * 1e3, block_full / block_empty, filled + n + 1 - evicted - big_evicted, after);
+    printf("block candidates from the full pool (mempool_select): %.1f ms, %zu candidates\n",
+           select_full * 1e3, nsel);
 
     for (uint64_t i = 0; i < n; i++) {
         tx_free(&base[i]);
@@ -204,6 +267,8 @@ int main(int argc, char **argv)
     }
     free(base);
     free(full);
+    tx_free(&big_base);
+    tx_free(&big_full);
     mempool_free(mp);
     chain_close(c);
     char cmd[300];

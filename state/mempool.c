@@ -17,6 +17,7 @@ struct run {
     size_t n, cap;
     size_t ncontext;           /* transactions other than transfers */
     size_t heap_pos;           /* in the eviction heap (when in_heap) */
+    size_t best_pos;           /* in the best-head heap (when in_heap) */
     bool in_heap;
     bool in_ring;              /* in the ring of runs with context transactions */
     struct run *rprev, *rnext; /* that ring */
@@ -31,8 +32,10 @@ struct mempool {
     uint64_t evicted_fee_rate; /* highest rate evicted since the last block */
     struct hmap by_txid;       /* txid -> entry */
     struct hmap by_sender;     /* sender -> run */
-    /* Runs with a transaction, worst tail (lowest fee rate) at the root. */
-    struct run **heap;
+    /* Runs with a transaction, worst tail (lowest fee rate) at the root; and
+     * the same runs with the best head (highest fee rate) at the root, for
+     * block building.  Both have room for every run in by_sender. */
+    struct run **heap, **best;
     size_t nheap, heap_cap;
     struct run *ring;          /* next run with context transactions to re-check */
     size_t nring;
@@ -135,6 +138,56 @@ static void block_ctx_for_next(struct mempool *mp, struct block_header *hdr, str
     block_ctx_init(ctx, p, hdr, &tip->hdr);
 }
 
+/* ---- the best-head heap: runs by the fee rate of their first transaction ---- */
+
+/* True when entry x goes into a block before y: a higher fee rate, on a tie
+ * the smaller txid. */
+static bool entry_better(const struct mempool_entry *x, const struct mempool_entry *y)
+{
+    int c = cmp_rate(x->tx.fee, x->size, y->tx.fee, y->size);
+    if (c)
+        return c > 0;
+    return memcmp(x->txid, y->txid, HASH_SIZE) < 0;
+}
+
+static void best_set(struct mempool *mp, size_t i, struct run *r)
+{
+    mp->best[i] = r;
+    r->best_pos = i;
+}
+
+static void best_up(struct mempool *mp, size_t i)
+{
+    struct run *r = mp->best[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        mp->work++;
+        if (!entry_better(r->txs[0], mp->best[parent]->txs[0]))
+            break;
+        best_set(mp, i, mp->best[parent]);
+        i = parent;
+    }
+    best_set(mp, i, r);
+}
+
+static void best_down(struct mempool *mp, size_t i)
+{
+    struct run *r = mp->best[i];
+    for (;;) {
+        size_t l = 2 * i + 1, m = l;
+        if (l >= mp->nheap)
+            break;
+        mp->work++;
+        if (l + 1 < mp->nheap && entry_better(mp->best[l + 1]->txs[0], mp->best[l]->txs[0]))
+            m = l + 1;
+        if (!entry_better(mp->best[m]->txs[0], r->txs[0]))
+            break;
+        best_set(mp, i, mp->best[m]);
+        i = m;
+    }
+    best_set(mp, i, r);
+}
+
 /* ---- the eviction heap: runs by the fee rate of their last transaction ---- */
 
 /* True when a's tail goes before b's: a lower fee rate, on a tie the larger
@@ -199,20 +252,30 @@ static bool heap_reserve(struct mempool *mp, size_t n)
     if (!h)
         return false;
     mp->heap = h;
+    h = realloc(mp->best, cap * sizeof(*h));
+    if (!h)
+        return false;
+    mp->best = h;
     mp->heap_cap = cap;
     return true;
 }
 
+/* Takes a run out of both heaps. */
 static void heap_remove(struct mempool *mp, struct run *r)
 {
-    size_t i = r->heap_pos;
-    struct run *last = mp->heap[--mp->nheap];
+    size_t i = r->heap_pos, j = r->best_pos;
+    struct run *last = mp->heap[--mp->nheap], *blast = mp->best[mp->nheap];
     r->in_heap = false;
-    if (last == r)
-        return;
-    heap_set(mp, i, last);
-    heap_up(mp, i);
-    heap_down(mp, last->heap_pos);
+    if (last != r) {
+        heap_set(mp, i, last);
+        heap_up(mp, i);
+        heap_down(mp, last->heap_pos);
+    }
+    if (blast != r) {
+        best_set(mp, j, blast);
+        best_up(mp, j);
+        best_down(mp, blast->best_pos);
+    }
 }
 
 /* ---- the ring of runs with context transactions ---- */
@@ -266,11 +329,16 @@ static void run_changed(struct mempool *mp, struct run *r)
     }
     if (!r->in_heap) {
         r->in_heap = true;
-        heap_set(mp, mp->nheap++, r); /* room reserved when the run was made */
+        heap_set(mp, mp->nheap, r); /* room reserved when the run was made */
+        best_set(mp, mp->nheap, r);
+        mp->nheap++;
         heap_up(mp, r->heap_pos);
+        best_up(mp, r->best_pos);
     } else {
         heap_up(mp, r->heap_pos);
         heap_down(mp, r->heap_pos);
+        best_up(mp, r->best_pos);
+        best_down(mp, r->best_pos);
     }
     if (r->ncontext && !r->in_ring)
         ring_insert(mp, r);
@@ -695,6 +763,7 @@ void mempool_free(struct mempool *mp)
     hmap_free(&mp->by_txid, NULL);
     hmap_free(&mp->dirty, NULL);
     free(mp->heap);
+    free(mp->best);
     for (size_t i = 0; i < mp->nreadd; i++)
         tx_free(&mp->readd[i]);
     free(mp->readd);
@@ -726,7 +795,7 @@ size_t mempool_usage(const struct mempool *mp)
 {
     return mp->usage + mem_alloc(mp->by_txid.cap * sizeof(struct hmap_slot)) +
            mem_alloc(mp->by_sender.cap * sizeof(struct hmap_slot)) +
-           mem_alloc(mp->heap_cap * sizeof(*mp->heap));
+           2 * mem_alloc(mp->heap_cap * sizeof(*mp->heap));
 }
 
 uint64_t mempool_work(const struct mempool *mp)
@@ -785,61 +854,83 @@ void mempool_remove(struct mempool *mp, const uint8_t txid[HASH_SIZE])
         }
 }
 
-/* Heads of runs ordered by fee rate (ties: smaller txid first, so the order
- * does not depend on the hash map's). */
-struct head {
+/* Block candidates: the best heads are found by walking the best-head heap
+ * from its root (a node's children enter when it is taken) while a run's
+ * next transaction enters when its predecessor is taken, all in a small
+ * heap of the candidates available now.  That is the order of merging every
+ * run by fee rate, at O(log k) per candidate taken instead of ordering the
+ * whole pool. */
+struct cand {
     const struct run *run;
-    size_t next;
+    size_t next;  /* index in the run */
+    size_t node;  /* index in mp->best when next is 0, else SIZE_MAX */
 };
 
-static bool head_better(const struct head *a, const struct head *b)
+static bool cand_better(const struct cand *a, const struct cand *b)
 {
-    const struct mempool_entry *x = a->run->txs[a->next], *y = b->run->txs[b->next];
-    int c = cmp_rate(x->tx.fee, x->size, y->tx.fee, y->size);
-    if (c)
-        return c > 0;
-    return memcmp(x->txid, y->txid, HASH_SIZE) < 0;
+    return entry_better(a->run->txs[a->next], b->run->txs[b->next]);
 }
 
-static void sift_down(struct head *h, size_t n, size_t i)
+static void cand_push(struct cand *h, size_t *n, struct cand c)
 {
+    size_t i = (*n)++;
+    while (i > 0 && cand_better(&c, &h[(i - 1) / 2])) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = c;
+}
+
+static struct cand cand_pop(struct cand *h, size_t *n)
+{
+    struct cand top = h[0], last = h[--(*n)];
+    size_t i = 0;
     for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && head_better(&h[l], &h[m]))
-            m = l;
-        if (r < n && head_better(&h[r], &h[m]))
-            m = r;
-        if (m == i)
-            return;
-        struct head t = h[i];
+        size_t l = 2 * i + 1, m = l;
+        if (l >= *n)
+            break;
+        if (l + 1 < *n && cand_better(&h[l + 1], &h[l]))
+            m = l + 1;
+        if (!cand_better(&h[m], &last))
+            break;
         h[i] = h[m];
-        h[m] = t;
         i = m;
     }
+    if (*n)
+        h[i] = last;
+    return top;
 }
 
 const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n)
 {
-    const struct hmap_slot *slot;
-    size_t nruns = hmap_count(&mp->by_sender), count = 0;
-    const struct mempool_entry **out = malloc((hmap_count(&mp->by_txid) + 1) * sizeof(*out));
-    struct head *heap = malloc((nruns + 1) * sizeof(*heap));
+    const struct chain_params *p = chain_params(mp->chain);
+    size_t max_txs = hmap_count(&mp->by_txid), max_bytes = (size_t)p->max_block_size * 2, bytes = 0;
+    if (max_txs > (size_t)p->max_block_txs * 2)
+        max_txs = (size_t)p->max_block_txs * 2;
+    /* Each candidate taken adds at most two entries net (its node's two
+     * children and its run's next, less itself). */
+    const struct mempool_entry **out = malloc((max_txs + 1) * sizeof(*out));
+    struct cand *h = malloc((2 * max_txs + 2) * sizeof(*h));
+    size_t nh = 0;
     *n = 0;
-    if (!out || !heap) {
+    if (!out || !h) {
         free(out);
-        free(heap);
+        free(h);
         return NULL;
     }
-    for (size_t i = 0; hmap_next(&mp->by_sender, &i, &slot);)
-        heap[count++] = (struct head){slot->val, 0};
-    for (size_t i = count; i-- > 0;)
-        sift_down(heap, count, i);
-    while (count) {
-        out[(*n)++] = heap[0].run->txs[heap[0].next];
-        if (++heap[0].next == heap[0].run->n)
-            heap[0] = heap[--count];
-        sift_down(heap, count, 0);
+    if (mp->nheap)
+        cand_push(h, &nh, (struct cand){mp->best[0], 0, 0});
+    while (nh && *n < max_txs && bytes < max_bytes) {
+        struct cand c = cand_pop(h, &nh);
+        const struct mempool_entry *e = c.run->txs[c.next];
+        out[(*n)++] = e;
+        bytes += e->size;
+        if (c.node != SIZE_MAX)
+            for (size_t k = 2 * c.node + 1; k <= 2 * c.node + 2 && k < mp->nheap; k++)
+                cand_push(h, &nh, (struct cand){mp->best[k], 0, k});
+        if (c.next + 1 < c.run->n)
+            cand_push(h, &nh, (struct cand){c.run, c.next + 1, SIZE_MAX});
     }
-    free(heap);
+    free(h);
     return out;
 }

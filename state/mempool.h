@@ -85,7 +85,11 @@ uint64_t mempool_next_nonce(struct mempool *mp, const uint8_t sender[PUBKEY_SIZE
 const struct mempool_entry **mempool_entries(const struct mempool *mp, size_t *n);
 
 /* Candidates for a block in inclusion order: by fee rate, each sender's
- * transactions in nonce order.  The caller frees the array. */
+ * transactions in nonce order (the merge of every sender's run).  Enough for
+ * a block with room to skip what no longer applies, not the whole pool: it
+ * stops at twice the chain's max_block_txs transactions or max_block_size
+ * bytes, at O(log k) per candidate from a heap of the senders' first
+ * transactions that the pool keeps.  The caller frees the array. */
 const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n);
 
 /* Removes a transaction and the later ones of its sender. */

@@ -101,6 +101,75 @@ START_TEST(select_orders_by_fee_rate_and_nonce)
 }
 END_TEST
 
+/* 300 senders with runs of 1..8 transactions at random fee rates: every
+ * candidate must be the best first transaction left among all runs, as a
+ * plain merge takes them. */
+START_TEST(select_is_the_merge_of_the_runs)
+{
+    enum { SENDERS = 300 };
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, 0);
+    uint64_t seed = 12345;
+    size_t total = 0, len[SENDERS], taken[SENDERS];
+    uint64_t fees[SENDERS][8];
+    for (uint64_t s = 0; s < SENDERS; s++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        len[s] = 1 + (seed >> 33) % 8;
+        taken[s] = 0;
+        for (uint64_t k = 0; k < len[s]; k++) {
+            struct tx tx;
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            fees[s][k] = 200 + (seed >> 33) % 50 * 100; /* many equal rates */
+            fake_transfer(&tx, s, k, fees[s][k]);
+            ck_assert(mempool_add_unchecked(mp, &tx, 0));
+            tx_free(&tx);
+            total++;
+        }
+    }
+    /* A few runs leave afterwards (their places in the heaps are refilled). */
+    for (uint64_t s = 0; s < SENDERS; s += 37) {
+        uint8_t txid[HASH_SIZE];
+        struct tx tx;
+        fake_transfer(&tx, s, 0, fees[s][0]);
+        tx_txid(&tx, txid);
+        mempool_remove(mp, txid);
+        tx_free(&tx);
+        total -= len[s];
+        len[s] = 0;
+    }
+    size_t n;
+    const struct mempool_entry **sel = mempool_select(mp, &n);
+    ck_assert_uint_eq(n, total);
+    for (size_t i = 0; i < n; i++) {
+        /* The best head left, by the same rule (rate, then smaller txid). */
+        const struct mempool_entry *best = NULL;
+        struct tx tx;
+        uint8_t txid[HASH_SIZE];
+        uint64_t best_s = 0;
+        for (uint64_t s = 0; s < SENDERS; s++) {
+            if (taken[s] == len[s])
+                continue;
+            fake_transfer(&tx, s, taken[s], fees[s][taken[s]]);
+            tx_txid(&tx, txid);
+            const struct mempool_entry *e = mempool_get(mp, txid);
+            tx_free(&tx);
+            ck_assert_ptr_nonnull(e);
+            unsigned __int128 a = (unsigned __int128)e->tx.fee * (best ? best->size : 1),
+                              b = (unsigned __int128)(best ? best->tx.fee : 0) * e->size;
+            if (!best || a > b || (a == b && memcmp(e->txid, best->txid, HASH_SIZE) < 0)) {
+                best = e;
+                best_s = s;
+            }
+        }
+        ck_assert_ptr_eq(sel[i], best);
+        taken[best_s]++;
+    }
+    free(sel);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
 START_TEST(replacement_needs_the_incremental_fee_and_rechecks_the_run)
 {
     struct chain *c = open_chain();
@@ -391,6 +460,7 @@ static Suite *mempool_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, select_orders_by_fee_rate_and_nonce);
+    tcase_add_test(tc, select_is_the_merge_of_the_runs);
     tcase_add_test(tc, replacement_needs_the_incremental_fee_and_rechecks_the_run);
     tcase_add_test(tc, run_limit_per_sender);
     tcase_add_test(tc, eviction_takes_the_lowest_fee_rate);
