@@ -424,8 +424,10 @@ static void run_revalidate(struct mempool *mp, struct run *r)
     size_t stale = 0;
 
     mp->work++;
-    if (!chain_get_account(mp->chain, r->sender, &acct))
+    if (!chain_get_account(mp->chain, r->sender, &acct)) {
+        run_changed(mp, r); /* keep it, but with its heap places right */
         return;
+    }
     while (stale < r->n && r->txs[stale]->tx.nonce < acct.nonce)
         stale++;
     run_drop_front(mp, r, stale);
