@@ -120,6 +120,32 @@ static double produce(size_t *ntx)
     return t;
 }
 
+/* A line of /proc/self/status in kB (0 when unavailable). */
+static long proc_status_kb(const char *field)
+{
+    char line[256];
+    long kb = 0;
+    size_t n = strlen(field);
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':')
+            kb = atol(line + n + 1);
+    fclose(f);
+    return kb;
+}
+
+/* Resets the peak resident size (Linux; ignored elsewhere). */
+static void reset_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
 static void produce_to(uint64_t height)
 {
     while (chain_height(chain) < height)
@@ -204,6 +230,7 @@ static struct fl_task_params small_task(uint32_t join_blocks)
 struct figures {
     double transfers, creates, cancels, small_starts, empty_rounds, joins, large_starts,
         large_voids, aggregation;
+    double agg_mb, agg_peak_mb; /* update bytes aggregated; peak memory above the start */
 };
 
 static void expect_ntx(size_t got, size_t want, const char *what)
@@ -352,7 +379,11 @@ static void run(struct figures *f)
     produce_to(win.submit_end - 1);
     if (mempool_count(pool) != 0)
         die("updates left in the pool");
+    long rss0 = proc_status_kb("VmRSS");
+    reset_peak_rss();
     f->aggregation = produce(NULL);
+    f->agg_peak_mb = (double)(proc_status_kb("VmHWM") - rss0) / 1024;
+    f->agg_mb = (double)proposers * AGG_P * 4 / 1048576;
     view = chain_view(chain);
     if (!fl_get_round(view, agg_id, 1, &rd) || !rd.has_candidate || rd.n_updates != proposers)
         die("no aggregation");
@@ -396,6 +427,8 @@ int main(int argc, char **argv)
         keep_min(&best.large_starts, f.large_starts, r);
         keep_min(&best.large_voids, f.large_voids, r);
         keep_min(&best.aggregation, f.aggregation, r);
+        best.agg_mb = f.agg_mb;
+        keep_min(&best.agg_peak_mb, f.agg_peak_mb, r);
     }
     const uint32_t small = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2);
     struct {
@@ -421,7 +454,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
         printf("| %s | %.1f | %.2f |\n", rows[i].what, rows[i].t * 1e3,
                rows[i].t / best.transfers);
-    printf("\nmax RSS %ld MB\n", ru.ru_maxrss / 1024);
+    printf("\nThe aggregation block: %.1f MiB of updates, peak memory %.1f MiB above the "
+           "start of the block (%.1fx).  Max RSS of the run %ld MiB.\n",
+           best.agg_mb, best.agg_peak_mb, best.agg_peak_mb / best.agg_mb, ru.ru_maxrss / 1024);
     params_free(&params);
     return 0;
 }

@@ -5,7 +5,9 @@
  * few join, the allow-list and the participant limit, a round without
  * updates, every reject reason of the five types, the supply audit and the
  * task's pool conservation after every block, and a reorganization in the
- * middle of a round that restores the exact state root.
+ * middle of a round that restores the exact state root; and the work per
+ * height: events at one height bounded and reserved (creations refused,
+ * rounds delayed, aggregated weights spread), two void rounds ending a task.
  *
  * Roles come from the RANDAO mix, so the scenario reads them from the state
  * and chooses who misbehaves from them; the expected rewards and slashes are
