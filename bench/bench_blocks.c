@@ -16,6 +16,8 @@
  *   joins           20,000 FL_JOINs into 1,000-participant tasks;
  *   large starts    a height of starts of 1,000-participant tasks (19 of them);
  *   large voids     their void round-1 aggregations;
+ *   large ends      their void round-2 aggregations, which end the tasks: every
+ *                   stake (19,000 accounts) returned;
  *   aggregation     one height aggregating FL_MAX_HEIGHT_WEIGHTS weights: the
  *                   median of 1 MB updates of 249,960 weights;
  *
@@ -49,8 +51,8 @@
 #define PER_KEY 64        /* MEMPOOL_MAX_RUN */
 #define NTX 20000
 #define HEIGHTS 10        /* heights the creates fill */
-#define NPARTIES 1024     /* joiners of the large tasks */
 #define BIG_TASKS ((FL_MAX_HEIGHT_WORK) / (FL_EVENT_BASE_WORK + FL_MAX_PARTICIPANTS))
+#define NPARTIES (BIG_TASKS * FL_MAX_PARTICIPANTS) /* a joiner per seat */
 #define AGG_P 249960      /* the largest model whose update fits max_tx_size */
 
 struct key {
@@ -229,7 +231,7 @@ static struct fl_task_params small_task(uint32_t join_blocks)
 
 struct figures {
     double transfers, creates, cancels, small_starts, empty_rounds, joins, large_starts,
-        large_voids, aggregation;
+        large_voids, large_ends, aggregation;
     double agg_mb, agg_peak_mb; /* update bytes aggregated; peak memory above the start */
 };
 
@@ -261,7 +263,7 @@ static void run(struct figures *f)
     produce(NULL);
     for (int i = 0; i < NPARTIES; i++) {
         new_key(&parties[i]);
-        transfer(keys[i % NKEYS].sec, parties[i].pub, 10 * COIN);
+        transfer(keys[i % NKEYS].sec, parties[i].pub, COIN);
     }
     produce(NULL);
 
@@ -317,12 +319,13 @@ static void run(struct figures *f)
     const uint64_t hb = chain_height(chain);
     for (int i = 0; i < BIG_TASKS; i++)
         for (int p = 0; p < FL_MAX_PARTICIPANTS; p++)
-            join(parties[p].sec, big_ids[i], 1);
+            join(parties[i * FL_MAX_PARTICIPANTS + p].sec, big_ids[i], 1);
     f->joins = produce(&ntx);
     expect_ntx(ntx, (size_t)BIG_TASKS * FL_MAX_PARTICIPANTS, "large joins");
     produce_to(hb + big.join_blocks - 1);
     f->large_starts = produce(NULL);
     f->large_voids = produce(NULL);
+    f->large_ends = produce(NULL);
 
     /* The largest aggregation one height allows: FL_MAX_HEIGHT_WEIGHTS of
      * 1 MB updates (one task; several tasks sharing the height read the same
@@ -426,6 +429,7 @@ int main(int argc, char **argv)
         keep_min(&best.joins, f.joins, r);
         keep_min(&best.large_starts, f.large_starts, r);
         keep_min(&best.large_voids, f.large_voids, r);
+        keep_min(&best.large_ends, f.large_ends, r);
         keep_min(&best.aggregation, f.aggregation, r);
         best.agg_mb = f.agg_mb;
         keep_min(&best.agg_peak_mb, f.agg_peak_mb, r);
@@ -443,6 +447,7 @@ int main(int argc, char **argv)
         {"FL_JOINs into 1,000-participant tasks", best.joins},
         {"a full height of starts, 1,000 participants", best.large_starts},
         {"a full height of void rounds, 1,000 participants", best.large_voids},
+        {"a full height of task ends, 19,000 stakes returned", best.large_ends},
         {"aggregation of FL_MAX_HEIGHT_WEIGHTS (median)", best.aggregation},
     };
     struct rusage ru;

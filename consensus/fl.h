@@ -121,7 +121,7 @@ enum fl_aggregator {
  * task completes (everything is returned). */
 #define FL_EVENT_BASE_WORK 8
 #define FL_MAX_HEIGHT_WORK 20000
-#define FL_MAX_HEIGHT_WEIGHTS 12000000
+#define FL_MAX_HEIGHT_WEIGHTS 8000000
 #define FL_MAX_ROUND_DELAY 32
 
 struct fl_task_params {
