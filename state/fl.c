@@ -305,8 +305,6 @@ static bool end_task(struct task_ctx *tc, uint8_t state)
     return true;
 }
 
-static bool end_task(struct task_ctx *tc, uint8_t state);
-
 /* The first height s in h + 1 .. h + FL_MAX_ROUND_DELAY where a round
  * starting at s has room for its aggregation (at its submit end) and its
  * finalization (at its reveal end); both are reserved there and the
