@@ -177,6 +177,19 @@ uint32_t fl_max_proposers(uint32_t n, uint16_t fraction_bps)
     return n < 2 ? 0 : fl_proposer_count(n, fraction_bps);
 }
 
+uint32_t fl_event_work(const struct fl_task_params *t)
+{
+    return FL_EVENT_BASE_WORK + (uint32_t)t->max_participants;
+}
+
+uint64_t fl_aggregation_weights(const struct fl_task_params *t)
+{
+    /* At most 999 proposers of at most 2^40 parameters (FL_MAX_SIZES layers
+     * of 2^20 x 2^20): no overflow. */
+    return (uint64_t)fl_max_proposers(t->max_participants, t->proposer_fraction_bps) *
+           fl_param_count(&t->spec);
+}
+
 uint64_t fl_join_end(const struct fl_task *t)
 {
     return t->created_height + t->p.join_blocks;
@@ -398,6 +411,40 @@ void fl_events_encode(const struct fl_event_entry *events, size_t n, struct wbuf
     }
 }
 
+void fl_event_encode(const struct fl_event_entry *e, struct wbuf *w)
+{
+    put_bytes(w, e->task, FL_TASK_ID_SIZE);
+    put_u8(w, e->event);
+}
+
+bool fl_event_decode(struct fl_event_entry *e, const uint8_t *data, size_t len)
+{
+    struct rbuf r;
+    rbuf_init(&r, data, len);
+    return get_bytes(&r, e->task, FL_TASK_ID_SIZE) && get_u8(&r, &e->event) && rbuf_done(&r) &&
+           e->event >= FL_EV_START && e->event <= FL_EV_FINALIZE;
+}
+
+void fl_height_encode(const struct fl_height *h, struct wbuf *w)
+{
+    put_u32(w, h->events);
+    put_u32(w, h->work);
+    put_u64(w, h->weights);
+}
+
+bool fl_height_decode(struct fl_height *h, const uint8_t *data, size_t len)
+{
+    struct rbuf r;
+    rbuf_init(&r, data, len);
+    return get_u32(&r, &h->events) && get_u32(&r, &h->work) && get_u64(&r, &h->weights) &&
+           rbuf_done(&r) && h->work <= FL_MAX_HEIGHT_WORK && h->weights <= FL_MAX_HEIGHT_WEIGHTS;
+}
+
+bool fl_height_room(const struct fl_height *h, uint32_t work, uint64_t weights)
+{
+    return work <= FL_MAX_HEIGHT_WORK - h->work && weights <= FL_MAX_HEIGHT_WEIGHTS - h->weights;
+}
+
 bool fl_list_decode(const uint8_t **keys, size_t *n, const uint8_t *data, size_t len)
 {
     struct rbuf r;
@@ -454,6 +501,14 @@ void fl_key_entry(uint8_t key[FL_KEY_ENTRY_SIZE], char kind, const uint8_t task[
 void fl_key_queue(uint8_t key[FL_KEY_QUEUE_SIZE], uint64_t height)
 {
     key[0] = 'f';
+    key[1] = 'q';
+    write_be64(key + 2, height);
+}
+
+void fl_key_event(uint8_t key[FL_KEY_EVENT_SIZE], uint64_t height, uint32_t seq)
+{
+    key[0] = 'f';
     key[1] = 'Q';
     write_be64(key + 2, height);
+    put_be32(key + 10, seq);
 }

@@ -20,7 +20,9 @@
  *   'f' 'C' | task | round           the round's candidate (until finalization)
  *   'f' 'M' | task | round           global model after an accepted round
  *                                    (round 0: the initial weights, if given)
- *   'f' 'Q' | height                 events due at the end of that block
+ *   'f' 'q' | height                 the height's event count and reserved work
+ *   'f' 'Q' | height | seq           one event due at the end of that block
+ *                                    (seq u32 big-endian, 0 .. count - 1)
  */
 #ifndef FML_CONSENSUS_FL_H
 #define FML_CONSENSUS_FL_H
@@ -102,6 +104,25 @@ enum fl_aggregator {
 #define FL_MAX_STORED_WEIGHTS 16000000
 /* max_participants x parameters: the updates one round may hold. */
 #define FL_MAX_ROUND_WEIGHTS 64000000
+/* Longest join, submit, commit or reveal window, in blocks. */
+#define FL_MAX_WINDOW_BLOCKS 10000
+
+/* ---- work per height ----
+ * Every event is reserved at a height when it is scheduled (the start by
+ * FL_TASK_CREATE, a round's aggregation and finalization when the round is
+ * drawn), never later, so running a height's events can never exceed these
+ * bounds and no block can fail because of them:
+ *   work:    sum over the height's events of FL_EVENT_BASE_WORK +
+ *            max_participants of the task (an event walks the participants);
+ *   weights: sum over the height's aggregations of max proposers x P (the
+ *            updates a round's aggregation may read and delete).
+ * A round is drawn to start at the first of the next FL_MAX_ROUND_DELAY
+ * heights whose submit end and reveal end both have room; with none, the
+ * task completes (everything is returned). */
+#define FL_EVENT_BASE_WORK 8
+#define FL_MAX_HEIGHT_WORK 20000
+#define FL_MAX_HEIGHT_WEIGHTS 8000000
+#define FL_MAX_ROUND_DELAY 32
 
 struct fl_task_params {
     struct fl_spec spec;
@@ -137,6 +158,10 @@ uint64_t fl_update_tx_size(uint64_t n);
 uint64_t fl_updates_per_block(const struct chain_params *p, uint64_t n);
 /* Most proposers a round can have with n participants (see fl_proposer_count). */
 uint32_t fl_max_proposers(uint32_t n, uint16_t fraction_bps);
+/* The work one event of the task reserves: FL_EVENT_BASE_WORK + max_participants. */
+uint32_t fl_event_work(const struct fl_task_params *t);
+/* The weights one aggregation of the task reserves: max proposers x P. */
+uint64_t fl_aggregation_weights(const struct fl_task_params *t);
 
 /* ---- state records ---- */
 
@@ -257,16 +282,33 @@ struct fl_entry {
 void fl_entry_encode(const struct fl_entry *e, struct wbuf *w);
 bool fl_entry_decode(struct fl_entry *e, const uint8_t *data, size_t len) WARN_UNUSED;
 
-/* 'f' 'Q' | height: CompactSize n | n x (task [32] | event u8). */
+/* 'f' 'Q' | height | seq: task [32] | event u8. */
 enum fl_event { FL_EV_START = 1, FL_EV_AGGREGATE = 2, FL_EV_FINALIZE = 3 };
 struct fl_event_entry {
     uint8_t task[FL_TASK_ID_SIZE];
     uint8_t event;
 };
-/* *events is allocated (free() it); false on bad bytes. */
+void fl_event_encode(const struct fl_event_entry *e, struct wbuf *w);
+bool fl_event_decode(struct fl_event_entry *e, const uint8_t *data, size_t len) WARN_UNUSED;
+/* A list of events, CompactSize n | n x (task [32] | event u8) (no longer a
+ * state record; kept for tools).  *events is allocated (free() it); false on
+ * bad bytes. */
 bool fl_events_decode(struct fl_event_entry **events, size_t *n, const uint8_t *data,
                       size_t len) WARN_UNUSED;
 void fl_events_encode(const struct fl_event_entry *events, size_t n, struct wbuf *w);
+
+/* 'f' 'q' | height: events u32 | work u32 | weights u64.  `events` is the
+ * count of 'f' 'Q' keys of the height; work and weights what its events
+ * reserved (see "work per height"). */
+struct fl_height {
+    uint32_t events;
+    uint32_t work;
+    uint64_t weights;
+};
+void fl_height_encode(const struct fl_height *h, struct wbuf *w);
+bool fl_height_decode(struct fl_height *h, const uint8_t *data, size_t len) WARN_UNUSED;
+/* Whether h has room for one more event of `work` aggregating `weights`. */
+bool fl_height_room(const struct fl_height *h, uint32_t work, uint64_t weights);
 
 /* The participant list: CompactSize n | n x [32], strictly ascending. */
 bool fl_list_decode(const uint8_t **keys, size_t *n, const uint8_t *data, size_t len) WARN_UNUSED;
@@ -276,6 +318,7 @@ bool fl_list_decode(const uint8_t **keys, size_t *n, const uint8_t *data, size_t
 #define FL_KEY_PART_SIZE (2 + FL_TASK_ID_SIZE + PUBKEY_SIZE)
 #define FL_KEY_ENTRY_SIZE (2 + FL_TASK_ID_SIZE + 4 + PUBKEY_SIZE)
 #define FL_KEY_QUEUE_SIZE (2 + 8)
+#define FL_KEY_EVENT_SIZE (2 + 8 + 4)
 /* kind: 'T', 'S' or 'L'. */
 void fl_key_task(uint8_t key[FL_KEY_TASK_SIZE], char kind, const uint8_t task[FL_TASK_ID_SIZE]);
 /* kind: 'R', 'C' or 'M'. */
@@ -286,7 +329,10 @@ void fl_key_participant(uint8_t key[FL_KEY_PART_SIZE], const uint8_t task[FL_TAS
 /* kind: 'E' or 'U'. */
 void fl_key_entry(uint8_t key[FL_KEY_ENTRY_SIZE], char kind, const uint8_t task[FL_TASK_ID_SIZE],
                   uint32_t round, const uint8_t pub[PUBKEY_SIZE]);
+/* 'f' 'q' | height. */
 void fl_key_queue(uint8_t key[FL_KEY_QUEUE_SIZE], uint64_t height);
+/* 'f' 'Q' | height | seq. */
+void fl_key_event(uint8_t key[FL_KEY_EVENT_SIZE], uint64_t height, uint32_t seq);
 
 /* ---- windows ---- */
 

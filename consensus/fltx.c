@@ -91,6 +91,10 @@ static bool submit_window_fits(const struct fl_task_params *t, const struct chai
     return (proposers + per_block - 1) / per_block <= t->submit_blocks;
 }
 
+/* One event of the largest task fits the work of a height. */
+_Static_assert(FL_EVENT_BASE_WORK + FL_MAX_PARTICIPANTS <= FL_MAX_HEIGHT_WORK,
+               "an event of the largest task must fit one height");
+
 bool fl_task_params_check(const struct fl_task_params *t, const struct chain_params *p,
                           struct validation *v)
 {
@@ -104,7 +108,8 @@ bool fl_task_params_check(const struct fl_task_params *t, const struct chain_par
     uint64_t nparams = fl_param_count(&t->spec);
     if (fl_update_tx_size(nparams) > p->max_tx_size ||
         (unsigned __int128)t->rounds * nparams > FL_MAX_STORED_WEIGHTS ||
-        (unsigned __int128)t->max_participants * nparams > FL_MAX_ROUND_WEIGHTS)
+        (unsigned __int128)t->max_participants * nparams > FL_MAX_ROUND_WEIGHTS ||
+        fl_aggregation_weights(t) > FL_MAX_HEIGHT_WEIGHTS)
         return val_failf(v, VAL_CONSENSUS, "bad-fl-model-too-large", "%llu parameters",
                          (unsigned long long)nparams);
     if (t->n_init != 0 && t->n_init != nparams)
@@ -115,7 +120,9 @@ bool fl_task_params_check(const struct fl_task_params *t, const struct chain_par
     if (t->proposer_fraction_bps == 0 || t->proposer_fraction_bps >= 10000)
         return val_fail(v, VAL_CONSENSUS, "bad-fl-fraction");
     if (t->join_blocks == 0 || t->submit_blocks == 0 || t->commit_blocks == 0 ||
-        t->reveal_blocks == 0 || !submit_window_fits(t, p, nparams))
+        t->reveal_blocks == 0 || t->join_blocks > FL_MAX_WINDOW_BLOCKS ||
+        t->submit_blocks > FL_MAX_WINDOW_BLOCKS || t->commit_blocks > FL_MAX_WINDOW_BLOCKS ||
+        t->reveal_blocks > FL_MAX_WINDOW_BLOCKS || !submit_window_fits(t, p, nparams))
         return val_fail(v, VAL_CONSENSUS, "bad-fl-window-length");
     if (t->aggregator > FL_AGG_TRIMMED_MEAN ||
         (t->aggregator == FL_AGG_TRIMMED_MEAN ? t->trim_k == 0 : t->trim_k != 0))

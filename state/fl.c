@@ -183,31 +183,74 @@ bool fl_get_weights(struct view *v, char kind, const uint8_t task[FL_TASK_ID_SIZ
     return true;
 }
 
-bool fl_queue_event(struct view *v, uint64_t height, const uint8_t task[FL_TASK_ID_SIZE],
-                    uint8_t event)
+bool fl_get_height(struct view *v, uint64_t height, struct fl_height *out)
 {
     uint8_t key[FL_KEY_QUEUE_SIZE];
     const uint8_t *val;
-    size_t len, n = 0;
-    struct fl_event_entry *events = NULL;
-    struct wbuf w;
+    size_t len;
+    memset(out, 0, sizeof(*out));
     fl_key_queue(key, height);
-    if (view_get(v, key, sizeof(key), &val, &len) && !fl_events_decode(&events, &n, val, len)) {
+    if (!view_get(v, key, sizeof(key), &val, &len))
+        return !view_failed(v);
+    if (!fl_height_decode(out, val, len)) {
         view_set_failed(v);
         return false;
     }
-    struct fl_event_entry *grown = realloc(events, (n + 1) * sizeof(*grown));
-    if (!grown) {
-        free(events);
-        view_set_failed(v);
-        return false;
-    }
-    memcpy(grown[n].task, task, FL_TASK_ID_SIZE);
-    grown[n].event = event;
+    return true;
+}
+
+static void put_height(struct view *v, uint64_t height, const struct fl_height *h)
+{
+    uint8_t key[FL_KEY_QUEUE_SIZE];
+    struct wbuf w;
     wbuf_init(&w);
-    fl_events_encode(grown, n + 1, &w);
-    free(grown);
+    fl_key_queue(key, height);
+    fl_height_encode(h, &w);
     put_record(v, key, sizeof(key), &w);
+}
+
+/* Appends the event under the height's next sequence number. */
+static bool queue_event(struct view *v, uint64_t height, struct fl_height *h,
+                        const uint8_t task[FL_TASK_ID_SIZE], uint8_t event)
+{
+    uint8_t key[FL_KEY_EVENT_SIZE];
+    struct fl_event_entry e;
+    struct wbuf w;
+    if (h->events == UINT32_MAX) {
+        view_set_failed(v);
+        return false;
+    }
+    memcpy(e.task, task, FL_TASK_ID_SIZE);
+    e.event = event;
+    wbuf_init(&w);
+    fl_event_encode(&e, &w);
+    fl_key_event(key, height, h->events++);
+    put_record(v, key, sizeof(key), &w);
+    return !view_failed(v);
+}
+
+bool fl_schedule_event(struct view *v, uint64_t height, const uint8_t task[FL_TASK_ID_SIZE],
+                       uint8_t event, uint32_t work, uint64_t weights)
+{
+    struct fl_height h;
+    if (!fl_get_height(v, height, &h) || !fl_height_room(&h, work, weights))
+        return false;
+    h.work += work;
+    h.weights += weights;
+    if (!queue_event(v, height, &h, task, event))
+        return false;
+    put_height(v, height, &h);
+    return !view_failed(v);
+}
+
+/* An event whose work was reserved when its round was drawn. */
+static bool queue_reserved(struct view *v, uint64_t height, const uint8_t task[FL_TASK_ID_SIZE],
+                           uint8_t event)
+{
+    struct fl_height h;
+    if (!fl_get_height(v, height, &h) || !queue_event(v, height, &h, task, event))
+        return false;
+    put_height(v, height, &h);
     return !view_failed(v);
 }
 
@@ -262,10 +305,45 @@ static bool end_task(struct task_ctx *tc, uint8_t state)
     return true;
 }
 
-/* Round r starts at the next block: roles drawn over the active participants
- * in key order with the mix as it stands. */
+/* The first height s in h + 1 .. h + FL_MAX_ROUND_DELAY where a round
+ * starting at s has room for its aggregation (at its submit end) and its
+ * finalization (at its reveal end); both are reserved there and the
+ * aggregation queued.  0 when no height has room (or on a read error:
+ * check view_failed()). */
+static uint64_t reserve_round(struct task_ctx *tc)
+{
+    const uint32_t work = fl_event_work(&tc->t.p);
+    const uint64_t weights = fl_aggregation_weights(&tc->t.p);
+    for (uint64_t s = tc->height + 1; s <= tc->height + FL_MAX_ROUND_DELAY; s++) {
+        struct fl_windows win;
+        struct fl_height fin;
+        fl_round_windows(&tc->t.p, s, &win);
+        if (!fl_get_height(tc->v, win.reveal_end, &fin))
+            return 0;
+        if (!fl_height_room(&fin, work, 0))
+            continue;
+        if (!fl_schedule_event(tc->v, win.submit_end, tc->id, FL_EV_AGGREGATE, work, weights)) {
+            if (view_failed(tc->v))
+                return 0;
+            continue;
+        }
+        fin.work += work;
+        put_height(tc->v, win.reveal_end, &fin);
+        return s;
+    }
+    return 0;
+}
+
+/* Round r starts at the first height with room for its events (see
+ * reserve_round): roles drawn over the active participants in key order with
+ * the mix as it stands.  With no room the task completes. */
 static bool begin_round(struct task_ctx *tc, uint32_t r)
 {
+    uint64_t start = reserve_round(tc);
+    if (view_failed(tc->v))
+        return read_error(tc);
+    if (start == 0)
+        return end_task(tc, r == 1 ? FL_TASK_CANCELLED : FL_TASK_COMPLETED);
     const uint8_t *mix;
     size_t mix_len, m = 0;
     uint32_t *idx = calloc(tc->n ? tc->n : 1, sizeof(*idx));
@@ -310,17 +388,14 @@ static bool begin_round(struct task_ctx *tc, uint32_t r)
     }
     struct fl_round rd;
     memset(&rd, 0, sizeof(rd));
-    rd.start = tc->height + 1;
+    rd.start = start;
     rd.n_proposers = (uint16_t)proposers;
     rd.n_voters = (uint16_t)(m - proposers);
     rd.model_round = tc->st.model_round;
     fl_put_round(tc->v, tc->id, r, &rd);
     tc->st.round = r;
     tc->st.round_start = rd.start;
-    struct fl_windows win;
-    fl_round_windows(&tc->t.p, rd.start, &win);
-    ok = fl_queue_event(tc->v, win.submit_end, tc->id, FL_EV_AGGREGATE) ||
-         val_fail(tc->val, VAL_ERROR, "state-write-error");
+    ok = true;
 done:
     if (!idx || !order)
         val_fail(tc->val, VAL_ERROR, "out-of-memory");
@@ -329,13 +404,28 @@ done:
     return ok;
 }
 
-/* After a round: the next one, or the end of the task after the last round
- * or when fewer than two participants remain. */
-static bool end_round(struct task_ctx *tc)
+static bool void_outcome(uint8_t outcome)
 {
-    if (tc->st.round >= tc->t.p.rounds || tc->st.n_active < 2)
+    return outcome == FL_OUTCOME_VOID_NO_UPDATES || outcome == FL_OUTCOME_VOID_NO_VOTES;
+}
+
+/* After a round with `outcome`: the next one, or the end of the task after
+ * the last round, when fewer than two participants remain, or after a second
+ * void round in a row (nobody keeps a task's rounds running without paying
+ * for the transactions of a round at least every other round). */
+static bool end_round(struct task_ctx *tc, uint8_t outcome)
+{
+    const uint32_t r = tc->st.round;
+    if (r >= tc->t.p.rounds || tc->st.n_active < 2)
         return end_task(tc, FL_TASK_COMPLETED);
-    return begin_round(tc, tc->st.round + 1);
+    if (void_outcome(outcome) && r >= 2) {
+        struct fl_round prev;
+        if (!fl_get_round(tc->v, tc->id, r - 1, &prev))
+            return read_error(tc);
+        if (void_outcome(prev.outcome))
+            return end_task(tc, FL_TASK_COMPLETED);
+    }
+    return begin_round(tc, r + 1);
 }
 
 static bool ev_start(struct task_ctx *tc)
@@ -431,7 +521,7 @@ static bool ev_aggregate(struct task_ctx *tc)
         }
         rd.end_height = tc->height;
         fl_put_round(tc->v, tc->id, r, &rd);
-        ok = end_round(tc);
+        ok = end_round(tc, rd.outcome);
         goto done;
     }
     cand = malloc(nparams ? 4 * nparams : 1);
@@ -458,7 +548,7 @@ static bool ev_aggregate(struct task_ctx *tc)
     }
     struct fl_windows win;
     fl_round_windows(&tc->t.p, rd.start, &win);
-    ok = fl_queue_event(tc->v, win.reveal_end, tc->id, FL_EV_FINALIZE) ||
+    ok = queue_reserved(tc->v, win.reveal_end, tc->id, FL_EV_FINALIZE) ||
          val_fail(tc->val, VAL_ERROR, "state-write-error");
 done:
     free(refs);
@@ -559,7 +649,7 @@ static bool ev_finalize(struct task_ctx *tc)
     rd.model_round = tc->st.model_round;
     rd.end_height = tc->height;
     fl_put_round(tc->v, tc->id, r, &rd);
-    return end_round(tc);
+    return end_round(tc, rd.outcome);
 }
 
 static bool run_event(struct view *v, uint64_t height, const struct fl_event_entry *ev,
@@ -584,20 +674,27 @@ static bool run_event(struct view *v, uint64_t height, const struct fl_event_ent
 
 bool fl_end_block(struct view *v, struct block_ctx *ctx, struct validation *val)
 {
+    const uint64_t height = ctx->hdr->height;
     uint8_t key[FL_KEY_QUEUE_SIZE];
-    const uint8_t *data;
-    size_t len, n;
-    struct fl_event_entry *events;
-    fl_key_queue(key, ctx->hdr->height);
-    if (!view_get(v, key, sizeof(key), &data, &len))
-        return !view_failed(v) || val_fail(val, VAL_ERROR, "state-read-error");
-    if (!fl_events_decode(&events, &n, data, len))
+    struct fl_height h;
+    if (!fl_get_height(v, height, &h))
         return val_fail(val, VAL_ERROR, "state-read-error");
-    /* Events only ever queue for later heights, so this list is complete. */
+    if (h.events == 0 && h.work == 0 && h.weights == 0)
+        return true;
+    /* Events only ever queue for later heights, so the count is final. */
+    fl_key_queue(key, height);
     view_del(v, key, sizeof(key));
-    bool ok = true;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = run_event(v, ctx->hdr->height, &events[i], val);
-    free(events);
-    return ok && (!view_failed(v) || val_fail(val, VAL_ERROR, "state-read-error"));
+    for (uint32_t i = 0; i < h.events; i++) {
+        uint8_t ekey[FL_KEY_EVENT_SIZE];
+        const uint8_t *data;
+        size_t len;
+        struct fl_event_entry ev;
+        fl_key_event(ekey, height, i);
+        if (!view_get(v, ekey, sizeof(ekey), &data, &len) || !fl_event_decode(&ev, data, len))
+            return val_fail(val, VAL_ERROR, "state-read-error");
+        view_del(v, ekey, sizeof(ekey));
+        if (!run_event(v, height, &ev, val))
+            return false;
+    }
+    return !view_failed(v) || val_fail(val, VAL_ERROR, "state-read-error");
 }

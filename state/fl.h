@@ -20,7 +20,8 @@
 #include "state/apply.h"
 #include "state/view.h"
 
-/* End-block hook: the events queued for this height ('f' 'Q' | height). */
+/* End-block hook: the events queued for this height ('f' 'Q' | height | seq,
+ * in sequence order). */
 bool fl_end_block(struct view *v, struct block_ctx *ctx, struct validation *val);
 
 /* Transactions (state/fltx.c). */
@@ -66,8 +67,13 @@ bool fl_get_participants(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], ui
 bool fl_get_weights(struct view *v, char kind, const uint8_t task[FL_TASK_ID_SIZE],
                     uint32_t round, const uint8_t **w, size_t *n);
 
-/* Adds an event for the end of block `height`. */
-bool fl_queue_event(struct view *v, uint64_t height, const uint8_t task[FL_TASK_ID_SIZE],
-                    uint8_t event);
+/* The event count and reserved work of a height (all zero when absent).
+ * False only on a read error or a malformed record. */
+bool fl_get_height(struct view *v, uint64_t height, struct fl_height *out);
+/* Queues an event for the end of block `height` and reserves its work and
+ * aggregated weights there; false when the height has no room for them
+ * (fl_height_room) or on a read error (check view_failed()). */
+bool fl_schedule_event(struct view *v, uint64_t height, const uint8_t task[FL_TASK_ID_SIZE],
+                       uint8_t event, uint32_t work, uint64_t weights);
 
 #endif

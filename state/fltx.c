@@ -24,10 +24,17 @@ bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx
     tx_txid(tx, id);
     if (fl_get_status(v, id, &st))
         return val_fail(val, VAL_STATE, "bad-fl-task-exists");
-    if (!accounts_debit(v, tx->sender, t.p.reward_pool, val))
-        return false;
     memcpy(t.creator, tx->sender, PUBKEY_SIZE);
     t.created_height = ctx->hdr->height;
+    /* The start's work is reserved at the end of the join window. */
+    struct fl_height hd;
+    if (!fl_get_height(v, fl_join_end(&t), &hd))
+        return val_fail(val, VAL_ERROR, "state-read-error");
+    if (!fl_height_room(&hd, fl_event_work(&t.p), 0))
+        return val_failf(val, VAL_STATE, "bad-fl-queue-full", "height %llu",
+                         (unsigned long long)fl_join_end(&t));
+    if (!accounts_debit(v, tx->sender, t.p.reward_pool, val))
+        return false;
     wbuf_init(&w);
     fl_task_encode(&t, &w);
     fl_key_task(key, 'T', id);
@@ -42,7 +49,8 @@ bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx
     st.state = FL_TASK_OPEN;
     st.pool = t.p.reward_pool;
     fl_put_status(v, id, &st);
-    if (!fl_queue_event(v, fl_join_end(&t), id, FL_EV_START) || view_failed(v))
+    if (!fl_schedule_event(v, fl_join_end(&t), id, FL_EV_START, fl_event_work(&t.p), 0) ||
+        view_failed(v))
         return val_fail(val, VAL_ERROR, "state-write-error");
     return true;
 }

@@ -612,13 +612,42 @@ START_TEST(task_params_rules)
     t.max_participants = 400;
     t.submit_blocks = 100;
     ck_assert_str_eq(check_reason(&t), "bad-fl-model-too-large");
-    t.max_participants = 300; /* 300 x 200,001 < 64,000,000 */
+    /* 300 x 200,001 < 64,000,000, but 150 proposers x 200,001 is more than
+     * one height may aggregate. */
+    t.max_participants = 300;
+    ck_assert_str_eq(check_reason(&t), "bad-fl-model-too-large");
+    t.max_participants = 2 * (uint16_t)(FL_MAX_HEIGHT_WEIGHTS / 200001);
+    ck_assert_uint_le(fl_aggregation_weights(&t), FL_MAX_HEIGHT_WEIGHTS);
     ck_assert_str_eq(check_reason(&t), "ok");
-    /* ...and its updates need blocks: 150 proposers of 800 kB, 4 a block. */
-    t.submit_blocks = 37;
+    t.max_participants += 2;
+    ck_assert_uint_gt(fl_aggregation_weights(&t), FL_MAX_HEIGHT_WEIGHTS);
+    ck_assert_str_eq(check_reason(&t), "bad-fl-model-too-large");
+    t.max_participants -= 2;
+    /* ...and its updates need blocks: max_participants / 2 proposers of
+     * 800 kB, 4 a block. */
+    uint32_t need = (uint32_t)(t.max_participants / 2 + 3) / 4;
+    t.submit_blocks = need - 1;
     ck_assert_str_eq(check_reason(&t), "bad-fl-window-length");
-    t.submit_blocks = 38;
+    t.submit_blocks = need;
     ck_assert_str_eq(check_reason(&t), "ok");
+    /* No window is longer than FL_MAX_WINDOW_BLOCKS. */
+    t = good_task();
+    t.submit_blocks = FL_MAX_WINDOW_BLOCKS;
+    t.join_blocks = FL_MAX_WINDOW_BLOCKS;
+    t.commit_blocks = FL_MAX_WINDOW_BLOCKS;
+    t.reveal_blocks = FL_MAX_WINDOW_BLOCKS;
+    ck_assert_str_eq(check_reason(&t), "ok");
+    t.submit_blocks = FL_MAX_WINDOW_BLOCKS + 1;
+    ck_assert_str_eq(check_reason(&t), "bad-fl-window-length");
+    t.submit_blocks = FL_MAX_WINDOW_BLOCKS;
+    t.join_blocks = FL_MAX_WINDOW_BLOCKS + 1;
+    ck_assert_str_eq(check_reason(&t), "bad-fl-window-length");
+    t.join_blocks = FL_MAX_WINDOW_BLOCKS;
+    t.commit_blocks = FL_MAX_WINDOW_BLOCKS + 1;
+    ck_assert_str_eq(check_reason(&t), "bad-fl-window-length");
+    t.commit_blocks = FL_MAX_WINDOW_BLOCKS;
+    t.reveal_blocks = FL_MAX_WINDOW_BLOCKS + 1;
+    ck_assert_str_eq(check_reason(&t), "bad-fl-window-length");
     t = good_task();
     uint8_t init[5 * 4] = {0};
     t.n_init = 5;

@@ -5,7 +5,9 @@
  * few join, the allow-list and the participant limit, a round without
  * updates, every reject reason of the five types, the supply audit and the
  * task's pool conservation after every block, and a reorganization in the
- * middle of a round that restores the exact state root.
+ * middle of a round that restores the exact state root; and the work per
+ * height: events at one height bounded and reserved (creations refused,
+ * rounds delayed, aggregated weights spread), two void rounds ending a task.
  *
  * Roles come from the RANDAO mix, so the scenario reads them from the state
  * and chooses who misbehaves from them; the expected rewards and slashes are
@@ -957,6 +959,198 @@ START_TEST(reorganization_mid_round_restores_state_root)
 }
 END_TEST
 
+
+/* ---- work per height ---- */
+
+/* A small task: 2 participants, stakes and pool of one unit, windows of one
+ * block, starting at the end of block created + join_blocks. */
+static struct fl_task_params small_task(uint32_t join_blocks)
+{
+    struct fl_task_params t = {
+        .spec = {.kind = FL_MODEL_LOGREG, .n_sizes = 2, .sizes = {1, 1}},
+        .rounds = 100,
+        .min_participants = 2,
+        .max_participants = 2,
+        .min_stake = 1,
+        .proposer_fraction_bps = 5000,
+        .join_blocks = join_blocks,
+        .submit_blocks = 1,
+        .commit_blocks = 1,
+        .reveal_blocks = 1,
+        .aggregator = FL_AGG_FEDAVG,
+        .slash_bps = 5000,
+        .voter_reward_bps = 5000,
+        .reward_pool = 1,
+    };
+    return t;
+}
+
+/* The value stored under key, or 0 bytes when absent. */
+static size_t state_value_len(const uint8_t *key, size_t klen)
+{
+    const uint8_t *val;
+    size_t len = 0;
+    struct view *v = chain_view(chain);
+    if (!view_get(v, key, klen, &val, &len))
+        len = 0;
+    ck_assert(!view_failed(v));
+    view_free(v);
+    return len;
+}
+
+/* Events of many tasks at one height: each is its own small record (no list
+ * rewritten per event), the height takes at most FL_MAX_HEIGHT_WORK of work
+ * (the next creation aiming there is rejected, a round whose aggregation
+ * would fall there starts one block later), and a reorganization of the
+ * block that filled it restores the state root. */
+START_TEST(events_at_one_height_are_bounded)
+{
+    enum { SENDERS = 40, RUN = 60 };
+    const int ntasks = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2);
+    ck_assert_int_le(ntasks, SENDERS * RUN);
+    struct party senders[SENDERS], a, b, creator;
+    for (int i = 0; i < SENDERS; i++)
+        new_party(&senders[i], 10 * COIN);
+    new_party(&a, 10 * COIN);
+    new_party(&b, 10 * COIN);
+    new_party(&creator, 10 * COIN);
+    produce_checked();
+    uint8_t root_before[32];
+    chain_state_root(chain, root_before);
+    /* Every start at H = the next block + 5. */
+    const uint64_t hnext = chain_height(chain) + 1, H = hnext + 5;
+    struct fl_task_params t = small_task(5);
+    for (int i = 0; i < ntasks; i++)
+        create_task(&senders[i / RUN], &t, NULL, NULL);
+    produce_checked();
+    ck_assert_uint_eq(chain_height(chain), hnext);
+    /* The height is full: one more start there is refused. */
+    struct fl_task_params late = small_task(4);
+    create_task(&creator, &late, "bad-fl-queue-full", NULL);
+    create_task(&creator, &t, NULL, NULL); /* H + 1 has room */
+    /* No record grows with the number of events of a height. */
+    uint8_t key[10] = {'f', 'Q'};
+    write_be64(key + 2, H);
+    ck_assert_msg(state_value_len(key, sizeof(key)) <= 64, "'f' 'Q' | H holds %zu bytes",
+                  state_value_len(key, sizeof(key)));
+    key[1] = 'q';
+    ck_assert_uint_le(state_value_len(key, sizeof(key)), 64);
+    struct view *v = chain_view(chain);
+    struct fl_height hd;
+    ck_assert(fl_get_height(v, H, &hd));
+    ck_assert_uint_eq(hd.events, (uint32_t)ntasks);
+    ck_assert_uint_eq(hd.work, FL_MAX_HEIGHT_WORK);
+    view_free(v);
+
+    /* Disconnecting the block restores the state; connecting it again
+     * restores the queue. */
+    uint8_t root_after[32], root[32], hash[32];
+    chain_state_root(chain, root_after);
+    memcpy(hash, chain_tip(chain)->hash, 32);
+    struct validation val;
+    ck_assert(chain_invalidate(chain, hash, &val));
+    chain_state_root(chain, root);
+    ck_assert_mem_eq(root, root_before, 32);
+    ck_assert(chain_reconsider(chain, hash, &val));
+    ck_assert_mem_eq(chain_tip(chain)->hash, hash, 32);
+    chain_state_root(chain, root);
+    ck_assert_mem_eq(root, root_after, 32);
+
+    /* A task whose round 1 would aggregate at H (started at H - 1, submit
+     * window of one block) starts its round at H + 1 instead. */
+    uint8_t task[32];
+    struct fl_task_params x = small_task(3);
+    create_task(&creator, &x, NULL, task);
+    produce_checked();
+    ck_assert_uint_eq(chain_height(chain) + x.join_blocks, H - 1);
+    join(&a, task, 1, NULL);
+    join(&b, task, 1, NULL);
+    advance_to(H);
+    struct fl_status st;
+    ck_assert(status_of(task, &st));
+    ck_assert_uint_eq(st.state, FL_TASK_RUNNING);
+    ck_assert_uint_eq(st.round_start, H + 1);
+    ck_assert_uint_eq(round_of(task, 1).start, H + 1);
+    /* The height's events run (nobody joined them: all cancelled) and its
+     * records go. */
+    produce_checked();
+    v = chain_view(chain);
+    ck_assert(fl_get_height(v, H, &hd));
+    ck_assert_uint_eq(hd.events, 0);
+    ck_assert_uint_eq(hd.work, 0);
+    view_free(v);
+    uint8_t ekey[FL_KEY_EVENT_SIZE];
+    fl_key_event(ekey, H, 0);
+    ck_assert_uint_eq(state_value_len(ekey, sizeof(ekey)), 0);
+}
+END_TEST
+
+/* A task whose rounds stay empty ends after two void rounds in a row: it
+ * cannot keep its share of every height's work without transactions. */
+START_TEST(two_void_rounds_end_the_task)
+{
+    struct party creator, a, b;
+    uint8_t task[32];
+    new_party(&creator, 10 * COIN);
+    new_party(&a, 10 * COIN);
+    new_party(&b, 10 * COIN);
+    produce_checked();
+    struct fl_task_params t = small_task(1);
+    t.rounds = FL_MAX_ROUNDS;
+    create_task(&creator, &t, NULL, task);
+    memcpy(tracked[ntracked++], task, 32);
+    produce_checked();
+    join(&a, task, 1, NULL);
+    join(&b, task, 1, NULL);
+    produce_checked(); /* joins; round 1 drawn */
+    for (int i = 0; i < 8; i++)
+        produce_checked();
+    struct fl_status st;
+    ck_assert(status_of(task, &st));
+    ck_assert_msg(st.state == FL_TASK_COMPLETED, "task %s in round %u",
+                  fl_task_state_name(st.state), st.round);
+    ck_assert_uint_eq(st.round, 2);
+    ck_assert_uint_eq(round_of(task, 1).outcome, FL_OUTCOME_VOID_NO_UPDATES);
+    ck_assert_uint_eq(round_of(task, 2).outcome, FL_OUTCOME_VOID_NO_UPDATES);
+    ck_assert_uint_eq(st.pool, 0);
+}
+END_TEST
+
+/* Two tasks whose aggregations would together exceed FL_MAX_HEIGHT_WEIGHTS
+ * at one height: the second round starts one block later. */
+START_TEST(aggregated_weights_per_height_are_bounded)
+{
+    struct party creator, p[4];
+    uint8_t ta[32], tb[32];
+    new_party(&creator, 100 * COIN);
+    for (int i = 0; i < 4; i++)
+        new_party(&p[i], 10 * COIN);
+    produce_checked();
+    struct fl_task_params t = small_task(2);
+    t.max_participants = FL_MAX_PARTICIPANTS;
+    t.proposer_fraction_bps = 9999;
+    /* 999 proposers x P just over half the height's weights. */
+    uint32_t P = (uint32_t)(FL_MAX_HEIGHT_WEIGHTS / 2 / 999 + 1);
+    t.spec.sizes[0] = P - 1;
+    t.submit_blocks = 10;
+    ck_assert_uint_gt(2 * fl_aggregation_weights(&t), FL_MAX_HEIGHT_WEIGHTS);
+    ck_assert_uint_le(fl_aggregation_weights(&t), FL_MAX_HEIGHT_WEIGHTS);
+    create_task(&creator, &t, NULL, ta);
+    create_task(&creator, &t, NULL, tb);
+    produce_checked();
+    const uint64_t J = chain_height(chain) + t.join_blocks;
+    for (int i = 0; i < 2; i++) {
+        join(&p[i], ta, 1, NULL);
+        join(&p[2 + i], tb, 1, NULL);
+    }
+    advance_to(J + 1);
+    uint64_t sa = round_of(ta, 1).start, sb = round_of(tb, 1).start;
+    ck_assert_msg((sa == J + 1 && sb == J + 2) || (sa == J + 2 && sb == J + 1),
+                  "rounds start at %llu and %llu (J = %llu)", (unsigned long long)sa,
+                  (unsigned long long)sb, (unsigned long long)J);
+}
+END_TEST
+
 static Suite *fl_state_suite(void)
 {
     Suite *s = suite_create("fl_state");
@@ -968,6 +1162,9 @@ static Suite *fl_state_suite(void)
     tcase_add_test(tc, allow_list_limit_and_round_without_updates);
     tcase_add_test(tc, removal_at_the_minimum_stake);
     tcase_add_test(tc, reorganization_mid_round_restores_state_root);
+    tcase_add_test(tc, events_at_one_height_are_bounded);
+    tcase_add_test(tc, two_void_rounds_end_the_task);
+    tcase_add_test(tc, aggregated_weights_per_height_are_bounded);
     suite_add_tcase(s, tc);
     return s;
 }

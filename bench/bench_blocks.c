@@ -1,0 +1,467 @@
+/* Blocks at the bounds of the FL rules against a full block of transfers.
+ *
+ * On a regtest chain in a temporary directory, one run measures the time
+ * chain_process_block takes to validate and connect (signatures, state
+ * transition, undo, state root, the LevelDB write) each of:
+ *
+ *   transfers       20,000 TRANSFERs to new accounts: the reference;
+ *   task creates    20,000 FL_TASK_CREATEs whose starts fill ten heights to
+ *                   FL_MAX_HEIGHT_WORK (the queue of each height full);
+ *   cancels         a height of FL_MAX_HEIGHT_WORK of starts with nobody joined;
+ *   small starts    a height of FL_MAX_HEIGHT_WORK of starts of 2-participant tasks
+ *                   (each draws round 1);
+ *   empty rounds    the next height: as many void round-1 aggregations (the
+ *                   proposer slashed, round 2 drawn), the most empty rounds
+ *                   one block can run whatever the number of tasks;
+ *   joins           20,000 FL_JOINs into 1,000-participant tasks;
+ *   large starts    a height of starts of 1,000-participant tasks (19 of them);
+ *   large voids     their void round-1 aggregations;
+ *   large ends      their void round-2 aggregations, which end the tasks: every
+ *                   stake (19,000 accounts) returned;
+ *   aggregation     one height aggregating FL_MAX_HEIGHT_WEIGHTS weights: the
+ *                   median of 1 MB updates of 249,960 weights;
+ *
+ * and prints each time with its ratio to the reference.  Options: -reps=N
+ * runs the whole sequence N times (default 1) and keeps each minimum.
+ */
+#include "consensus/accounts.h"
+#include "consensus/amount.h"
+#include "consensus/fl.h"
+#include "consensus/fltx.h"
+#include "consensus/params.h"
+#include "consensus/staking.h"
+#include "state/builder.h"
+#include "state/chain.h"
+#include "state/fl.h"
+#include "state/mempool.h"
+#include "state/staking.h"
+#include "state/view.h"
+#include "tests/regtest_signer.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#define FEE 10000
+#define NKEYS 512         /* funded senders */
+#define PER_KEY 64        /* MEMPOOL_MAX_RUN */
+#define NTX 20000
+#define HEIGHTS 10        /* heights the creates fill */
+#define BIG_TASKS ((FL_MAX_HEIGHT_WORK) / (FL_EVENT_BASE_WORK + FL_MAX_PARTICIPANTS))
+#define NPARTIES (BIG_TASKS * FL_MAX_PARTICIPANTS) /* a joiner per seat */
+#define AGG_P 249960      /* the largest model whose update fits max_tx_size */
+
+struct key {
+    uint8_t sec[SECKEY_SIZE];
+    uint8_t pub[PUBKEY_SIZE];
+};
+
+static struct chain *chain;
+static struct mempool *pool;
+static struct key keys[NKEYS];
+static struct key parties[NPARTIES];
+static char datadir[256];
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "bench_blocks: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    exit(1);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void new_key(struct key *k)
+{
+    randombytes_buf(k->sec, SECKEY_SIZE);
+    if (!key_pubkey(k->pub, k->sec))
+        die("key");
+}
+
+/* Builds the next block (by its slot's leader) from the pool. */
+static void build(struct block *b)
+{
+    uint8_t leader[PUBKEY_SIZE];
+    struct validation v;
+    uint64_t slot = chain_tip(chain)->hdr.slot + 1;
+    struct view *view = chain_view(chain);
+    if (!staking_leader_for(view, &params, chain_tip(chain)->hdr.slot, slot, leader))
+        die("no leader");
+    view_free(view);
+    if (!builder_build(chain, pool, leader, slot, &regtest_signer, b, &v))
+        die("build: %s %s", v.reason, v.detail);
+}
+
+/* Builds and connects the next block; returns the seconds connecting took
+ * and the block's transaction count in *ntx. */
+static double produce(size_t *ntx)
+{
+    struct block b;
+    struct validation v;
+    build(&b);
+    if (ntx)
+        *ntx = b.ntx;
+    double t0 = now();
+    if (!chain_process_block(chain, &b, &v))
+        die("process: %s %s", v.reason, v.detail);
+    double t = now() - t0;
+    block_free(&b);
+    return t;
+}
+
+/* A line of /proc/self/status in kB (0 when unavailable). */
+static long proc_status_kb(const char *field)
+{
+    char line[256];
+    long kb = 0;
+    size_t n = strlen(field);
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':')
+            kb = atol(line + n + 1);
+    fclose(f);
+    return kb;
+}
+
+/* Resets the peak resident size (Linux; ignored elsewhere). */
+static void reset_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
+static void produce_to(uint64_t height)
+{
+    while (chain_height(chain) < height)
+        produce(NULL);
+}
+
+static void send(const uint8_t sec[SECKEY_SIZE], uint8_t type, const struct wbuf *w,
+                 uint64_t fee, uint8_t txid[HASH_SIZE])
+{
+    struct tx tx;
+    struct validation v;
+    tx_init(&tx);
+    tx.type = type;
+    if (!key_pubkey(tx.sender, sec))
+        die("key");
+    tx.nonce = mempool_next_nonce(pool, tx.sender);
+    tx.fee = fee;
+    if (!tx_set_payload(&tx, w->data, w->len) || !tx_sign(&tx, params.genesis_hash, sec, NULL))
+        die("tx");
+    if (txid)
+        tx_txid(&tx, txid);
+    if (!mempool_add(pool, &tx, 0, &v))
+        die("mempool: %s %s", v.reason, v.detail);
+    tx_free(&tx);
+}
+
+static void transfer(const uint8_t sec[SECKEY_SIZE], const uint8_t to[PUBKEY_SIZE], uint64_t amount)
+{
+    struct transfer t;
+    struct wbuf w;
+    memcpy(t.to, to, PUBKEY_SIZE);
+    t.amount = amount;
+    wbuf_init(&w);
+    transfer_encode(&t, &w);
+    send(sec, TX_TRANSFER, &w, FEE, NULL);
+    wbuf_free(&w);
+}
+
+static void create(const uint8_t sec[SECKEY_SIZE], const struct fl_task_params *t,
+                   uint8_t id[HASH_SIZE])
+{
+    struct wbuf w;
+    wbuf_init(&w);
+    fl_task_params_encode(t, &w);
+    send(sec, TX_FL_TASK_CREATE, &w, FEE, id);
+    wbuf_free(&w);
+}
+
+static void join(const uint8_t sec[SECKEY_SIZE], const uint8_t task[HASH_SIZE], uint64_t stake)
+{
+    struct fl_join j;
+    struct wbuf w;
+    memcpy(j.task, task, HASH_SIZE);
+    j.stake = stake;
+    wbuf_init(&w);
+    fl_join_encode(&j, &w);
+    send(sec, TX_FL_JOIN, &w, FEE, NULL);
+    wbuf_free(&w);
+}
+
+static struct fl_task_params small_task(uint32_t join_blocks)
+{
+    struct fl_task_params t = {
+        .spec = {.kind = FL_MODEL_LOGREG, .n_sizes = 2, .sizes = {1, 1}},
+        .rounds = FL_MAX_ROUNDS,
+        .min_participants = 2,
+        .max_participants = 2,
+        .min_stake = 1,
+        .proposer_fraction_bps = 5000,
+        .join_blocks = join_blocks,
+        .submit_blocks = 1,
+        .commit_blocks = 1,
+        .reveal_blocks = 1,
+        .aggregator = FL_AGG_FEDAVG,
+        .slash_bps = 5000,
+        .voter_reward_bps = 5000,
+        .reward_pool = 1,
+    };
+    return t;
+}
+
+struct figures {
+    double transfers, creates, cancels, small_starts, empty_rounds, joins, large_starts,
+        large_voids, large_ends, aggregation;
+    double agg_mb, agg_peak_mb; /* update bytes aggregated; peak memory above the start */
+};
+
+static void expect_ntx(size_t got, size_t want, const char *what)
+{
+    if (got != want)
+        die("%s: %zu transactions in the block, expected %zu", what, got, want);
+}
+
+static void run(struct figures *f)
+{
+    char err[256] = "";
+    size_t ntx;
+    snprintf(datadir, sizeof(datadir), "/tmp/fml-bench-blocks-XXXXXX");
+    if (!mkdtemp(datadir))
+        die("mkdtemp");
+    chain = chain_open(&params, datadir, false, err, sizeof(err));
+    if (!chain)
+        die("chain_open: %s", err);
+    pool = mempool_new(chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+
+    /* Fund the senders (64 a validator a block), then the parties. */
+    for (int i = 0; i < NKEYS; i++) {
+        new_key(&keys[i]);
+        transfer(secrets[i % REGTEST_VALIDATORS], keys[i].pub, 200 * COIN);
+        if (i % (REGTEST_VALIDATORS * PER_KEY) == REGTEST_VALIDATORS * PER_KEY - 1)
+            produce(NULL);
+    }
+    produce(NULL);
+    for (int i = 0; i < NPARTIES; i++) {
+        new_key(&parties[i]);
+        transfer(keys[i % NKEYS].sec, parties[i].pub, COIN);
+    }
+    produce(NULL);
+
+    /* The reference: 20,000 transfers to new accounts. */
+    for (int i = 0; i < NTX; i++) {
+        struct key to;
+        new_key(&to);
+        transfer(keys[i / PER_KEY].sec, to.pub, COIN);
+    }
+    f->transfers = produce(&ntx);
+    expect_ntx(ntx, NTX, "transfers");
+
+    /* 20,000 task creations, 2,000 per height for ten heights: each height's
+     * work reaches FL_MAX_HEIGHT_WORK. */
+    const uint32_t per_height = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2);
+    if ((uint64_t)per_height * HEIGHTS != NTX)
+        die("the creates do not fill %d heights", HEIGHTS);
+    static uint8_t ids[NTX][HASH_SIZE];
+    for (int i = 0; i < NTX; i++) {
+        struct fl_task_params t = small_task(1 + (uint32_t)(i % HEIGHTS));
+        create(keys[i / PER_KEY].sec, &t, ids[i]);
+    }
+    f->creates = produce(&ntx);
+    expect_ntx(ntx, NTX, "creates");
+    const uint64_t hc = chain_height(chain);
+    {
+        struct view *v = chain_view(chain);
+        struct fl_height h;
+        for (uint64_t k = 1; k <= HEIGHTS; k++)
+            if (!fl_get_height(v, hc + k, &h) || h.work != FL_MAX_HEIGHT_WORK)
+                die("height %llu not full", (unsigned long long)(hc + k));
+        view_free(v);
+    }
+    /* The tasks starting at hc + 10 get two participants each. */
+    for (int i = HEIGHTS - 1, n = 0; i < NTX; i += HEIGHTS, n++) {
+        join(keys[(2 * n) % NKEYS].sec, ids[i], 1);
+        join(keys[(2 * n + 1) % NKEYS].sec, ids[i], 1);
+    }
+    produce(&ntx); /* hc + 1: the joins, and the first height's cancels */
+    expect_ntx(ntx, 2 * per_height, "joins");
+    f->cancels = produce(NULL); /* hc + 2 */
+    produce_to(hc + HEIGHTS - 1);
+    f->small_starts = produce(NULL); /* hc + 10: round 1 drawn for each */
+    f->empty_rounds = produce(NULL); /* hc + 11: void, slashed, round 2 drawn */
+
+    /* Tasks of 1,000 participants: as many as one height's work allows. */
+    struct fl_task_params big = small_task(20); /* past the small tasks' reservations */
+    big.max_participants = FL_MAX_PARTICIPANTS;
+    static uint8_t big_ids[BIG_TASKS][HASH_SIZE];
+    for (int i = 0; i < BIG_TASKS; i++)
+        create(keys[i].sec, &big, big_ids[i]);
+    produce(NULL);
+    const uint64_t hb = chain_height(chain);
+    for (int i = 0; i < BIG_TASKS; i++)
+        for (int p = 0; p < FL_MAX_PARTICIPANTS; p++)
+            join(parties[i * FL_MAX_PARTICIPANTS + p].sec, big_ids[i], 1);
+    f->joins = produce(&ntx);
+    expect_ntx(ntx, (size_t)BIG_TASKS * FL_MAX_PARTICIPANTS, "large joins");
+    produce_to(hb + big.join_blocks - 1);
+    f->large_starts = produce(NULL);
+    f->large_voids = produce(NULL);
+    f->large_ends = produce(NULL);
+
+    /* The largest aggregation one height allows: FL_MAX_HEIGHT_WEIGHTS of
+     * 1 MB updates (one task; several tasks sharing the height read the same
+     * bytes).  Nothing else happens at that height. */
+    const uint32_t proposers = (uint32_t)(FL_MAX_HEIGHT_WEIGHTS / AGG_P);
+    const uint64_t per_block = fl_updates_per_block(&params, AGG_P);
+    struct fl_task_params agg = small_task(1);
+    agg.spec.sizes[0] = AGG_P - 1;
+    agg.rounds = 1;
+    agg.max_participants = agg.min_participants = (uint16_t)(proposers + 1);
+    agg.proposer_fraction_bps = 9999;
+    agg.submit_blocks = (uint32_t)((proposers + per_block - 1) / per_block) + 1;
+    agg.aggregator = FL_AGG_MEDIAN;
+    if (fl_aggregation_weights(&agg) > FL_MAX_HEIGHT_WEIGHTS)
+        die("aggregation task too large");
+    uint8_t agg_id[HASH_SIZE];
+    create(keys[0].sec, &agg, agg_id);
+    produce(NULL);
+    for (uint32_t p = 0; p < proposers + 1; p++)
+        join(parties[p].sec, agg_id, 1);
+    produce(NULL); /* joins, start: round 1 drawn */
+    struct fl_round rd;
+    struct view *view = chain_view(chain);
+    if (!fl_get_round(view, agg_id, 1, &rd))
+        die("aggregation round not drawn");
+    view_free(view);
+    produce_to(rd.start - 1);
+    uint8_t *weights = calloc(AGG_P, 4);
+    if (!weights)
+        die("out of memory");
+    for (uint32_t p = 0; p < proposers + 1; p++) {
+        struct fl_entry e;
+        struct fl_update u;
+        struct wbuf w;
+        view = chain_view(chain);
+        bool proposer = fl_get_entry(view, agg_id, 1, parties[p].pub, &e) &&
+                        e.role == FL_ROLE_PROPOSER;
+        view_free(view);
+        if (!proposer)
+            continue;
+        randombytes_buf(weights, (size_t)AGG_P * 4);
+        memcpy(u.task, agg_id, HASH_SIZE);
+        u.round = 1;
+        u.n = AGG_P;
+        u.weights = weights;
+        wbuf_init(&w);
+        fl_update_encode(&u, &w);
+        send(parties[p].sec, TX_FL_UPDATE, &w, 2 * fl_update_tx_size(AGG_P), NULL);
+        wbuf_free(&w);
+    }
+    free(weights);
+    struct fl_windows win;
+    fl_round_windows(&agg, rd.start, &win);
+    produce_to(win.submit_end - 1);
+    if (mempool_count(pool) != 0)
+        die("updates left in the pool");
+    long rss0 = proc_status_kb("VmRSS");
+    reset_peak_rss();
+    f->aggregation = produce(NULL);
+    f->agg_peak_mb = (double)(proc_status_kb("VmHWM") - rss0) / 1024;
+    f->agg_mb = (double)proposers * AGG_P * 4 / 1048576;
+    view = chain_view(chain);
+    if (!fl_get_round(view, agg_id, 1, &rd) || !rd.has_candidate || rd.n_updates != proposers)
+        die("no aggregation");
+    view_free(view);
+
+    mempool_free(pool);
+    chain_close(chain);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", datadir);
+    if (system(cmd) != 0)
+        die("rm");
+}
+
+static void keep_min(double *best, double t, int rep)
+{
+    if (rep == 0 || t < *best)
+        *best = t;
+}
+
+int main(int argc, char **argv)
+{
+    int reps = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "-reps=", 6) == 0)
+            reps = atoi(argv[i] + 6);
+        else
+            die("usage: bench_blocks [-reps=N]");
+    }
+    if (reps < 1 || !regtest_keys_init())
+        die("setup");
+    struct figures best, f;
+    memset(&best, 0, sizeof(best));
+    for (int r = 0; r < reps; r++) {
+        run(&f);
+        keep_min(&best.transfers, f.transfers, r);
+        keep_min(&best.creates, f.creates, r);
+        keep_min(&best.cancels, f.cancels, r);
+        keep_min(&best.small_starts, f.small_starts, r);
+        keep_min(&best.empty_rounds, f.empty_rounds, r);
+        keep_min(&best.joins, f.joins, r);
+        keep_min(&best.large_starts, f.large_starts, r);
+        keep_min(&best.large_voids, f.large_voids, r);
+        keep_min(&best.large_ends, f.large_ends, r);
+        keep_min(&best.aggregation, f.aggregation, r);
+        best.agg_mb = f.agg_mb;
+        keep_min(&best.agg_peak_mb, f.agg_peak_mb, r);
+    }
+    const uint32_t small = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2);
+    struct {
+        const char *what;
+        double t;
+    } rows[] = {
+        {"20,000 transfers (reference)", best.transfers},
+        {"20,000 FL_TASK_CREATEs, 10 heights filled", best.creates},
+        {"a full height of cancellations", best.cancels},
+        {"a full height of starts, 2 participants", best.small_starts},
+        {"a full height of void rounds, 2 participants", best.empty_rounds},
+        {"FL_JOINs into 1,000-participant tasks", best.joins},
+        {"a full height of starts, 1,000 participants", best.large_starts},
+        {"a full height of void rounds, 1,000 participants", best.large_voids},
+        {"a full height of task ends, 19,000 stakes returned", best.large_ends},
+        {"aggregation of FL_MAX_HEIGHT_WEIGHTS (median)", best.aggregation},
+    };
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("Blocks at the FL bounds (work %d a height, %u small or %d large events; "
+           "%d weights aggregated a height), minimum of %d run(s):\n\n",
+           FL_MAX_HEIGHT_WORK, small, BIG_TASKS, FL_MAX_HEIGHT_WEIGHTS, reps);
+    printf("| block | connect (ms) | ratio to transfers |\n|---|---:|---:|\n");
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        printf("| %s | %.1f | %.2f |\n", rows[i].what, rows[i].t * 1e3,
+               rows[i].t / best.transfers);
+    printf("\nThe aggregation block: %.1f MiB of updates, peak memory %.1f MiB above the "
+           "start of the block (%.1fx).  Max RSS of the run %ld MiB.\n",
+           best.agg_mb, best.agg_peak_mb, best.agg_peak_mb / best.agg_mb, ru.ru_maxrss / 1024);
+    params_free(&params);
+    return 0;
+}
