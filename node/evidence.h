@@ -1,8 +1,22 @@
 /* Reporting double proposals: when the chain sees two different headers
  * signed by one validator for one slot, the node submits the EVIDENCE
- * transaction itself, paid from its wallet (the reporter earns the bounty). */
+ * transaction itself, paid from its wallet (the reporter earns the bounty).
+ *
+ * Headers from any key reach the chain, so before anything is built the
+ * pair must be evidence the tip state would take: the signer is a validator
+ * with stake left to slash, not yet slashed for the slot, and both
+ * signatures verify.  Anything else is dropped without a wallet write or a
+ * log line (debug category "validation" excepted).  Each (validator, slot)
+ * is reported once, at most EVIDENCE_MAX_REPORTS_PER_KEY slots per validator
+ * and EVIDENCE_MAX_TRACKED in all per run of the node, so what a reporting
+ * node spends on fees and wallet records is bounded however many double
+ * proposals a validator signs.  The wallet records the transaction only
+ * once the mempool took it (wallet_submit_tx). */
 #ifndef FML_NODE_EVIDENCE_H
 #define FML_NODE_EVIDENCE_H
+
+#define EVIDENCE_MAX_REPORTS_PER_KEY 16
+#define EVIDENCE_MAX_TRACKED 4096
 
 struct node;
 

@@ -27,6 +27,7 @@ void addrman_init(struct addrman *am, size_t max)
     am->v = NULL;
     am->n = 0;
     am->max = max;
+    am->loopback_only = false;
     hmap_init(&am->index);
 }
 
@@ -90,9 +91,24 @@ static void make_room(struct addrman *am)
     remove_at(am, victim);
 }
 
+bool addrman_keeps(const struct addrman *am, const struct p2p_addr *a)
+{
+    return !am->loopback_only || p2p_addr_is_loopback(a);
+}
+
+void addrman_set_loopback_only(struct addrman *am, bool on)
+{
+    am->loopback_only = on;
+    for (size_t i = am->n; i-- > 0;)
+        if (!addrman_keeps(am, &am->v[i].addr))
+            remove_at(am, i);
+}
+
 bool addrman_add(struct addrman *am, const struct p2p_addr *a, uint64_t services, uint64_t time)
 {
     uint8_t key[18];
+    if (!addrman_keeps(am, a))
+        return false;
     struct addrman_entry *e = addrman_find(am, a);
     if (e) {
         if (time <= e->time)
@@ -227,6 +243,7 @@ bool addrman_load(struct addrman *am, const char *path, const uint8_t magic[4])
               version == FILE_VERSION && get_compact(&r, &n, am->max) &&
               n * ENTRY_SIZE == r.left;
     addrman_init(&fresh, am->max);
+    fresh.loopback_only = am->loopback_only;
     for (uint64_t i = 0; ok && i < n; i++) {
         struct addrman_entry e;
         ok = get_bytes(&r, e.addr.ip, 16) && get_u16(&r, &e.addr.port) &&

@@ -5,6 +5,13 @@
  * makes room), persisted to peers.dat written atomically, and loaded at
  * start (a damaged or foreign file is ignored with a log line, never
  * trusted).  Not thread-safe: callers hold the node lock.
+ *
+ * A test-network node (regtest) keeps loopback addresses only, unless
+ * -dialnonlocal is given (addrman_set_loopback_only): an address a peer
+ * names is then neither stored, nor relayed, nor handed out by getaddr, nor
+ * dialed, so a test never makes a node connect outside 127.0.0.0/8 (and
+ * ::1).  Addresses named by -connect, -addnode and the addnode RPC do not go
+ * through the address book for their connections and are dialed anyway.
  */
 #ifndef FML_P2P_ADDRMAN_H
 #define FML_P2P_ADDRMAN_H
@@ -32,13 +39,21 @@ struct addrman {
     struct addrman_entry *v;
     size_t n, max;
     struct hmap index; /* address bytes -> position + 1 */
+    bool loopback_only; /* refuse (and drop) every other address */
 };
 
 void addrman_init(struct addrman *am, size_t max);
 void addrman_free(struct addrman *am);
 
+/* Keep only loopback addresses from now on (true), dropping the others
+ * held now; or any address (false). */
+void addrman_set_loopback_only(struct addrman *am, bool on);
+/* Whether the book would keep a: a loopback address, or any address when
+ * not loopback-only.  What the node dials from the book passes this too. */
+bool addrman_keeps(const struct addrman *am, const struct p2p_addr *a);
+
 /* Adds or refreshes an address (a newer time wins).  False when it was
- * neither added nor changed. */
+ * neither added nor changed, or is not kept (addrman_keeps). */
 bool addrman_add(struct addrman *am, const struct p2p_addr *a, uint64_t services, uint64_t time);
 struct addrman_entry *addrman_find(struct addrman *am, const struct p2p_addr *a);
 void addrman_remove(struct addrman *am, const struct p2p_addr *a);
@@ -59,8 +74,9 @@ size_t addrman_sample(const struct addrman *am, struct addrman_entry *out, size_
  * checksum[32] (BLAKE2b-256 of everything before it). */
 bool addrman_save(const struct addrman *am, const char *path, const uint8_t magic[4])
     __attribute__((warn_unused_result));
-/* Replaces the contents with the file's; false (contents kept) when the
- * file is missing, damaged or of another network. */
+/* Replaces the contents with the file's (only the entries addrman_keeps
+ * takes); false (contents kept) when the file is missing, damaged or of
+ * another network. */
 bool addrman_load(struct addrman *am, const char *path, const uint8_t magic[4]);
 
 #endif

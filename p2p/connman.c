@@ -3,7 +3,8 @@
  * refused at the door, and the outbound connections the
  * tables call for -- every -connect / -addnode / addnode entry kept
  * connected (with a backoff), addnode onetry requests, and, unless
- * -connect was given, up to max_outbound peers from the address book.
+ * -connect was given, up to max_outbound peers from the address book (on
+ * regtest, without -dialnonlocal, loopback ones only: addrman_keeps).
  */
 #include "p2p/internal.h"
 
@@ -215,7 +216,7 @@ static bool is_own_address(const struct p2p *p, const struct p2p_addr *a)
 static bool accept_candidate(void *arg, const struct addrman_entry *e)
 {
     struct p2p *p = arg;
-    if (p2p_addr_is_unusable(&e->addr) || e->addr.port == 0)
+    if (p2p_addr_is_unusable(&e->addr) || e->addr.port == 0 || !addrman_keeps(&p->am, &e->addr))
         return false;
     if (p2p_addr_is_loopback(&e->addr) && !p->regtest && !p->env.params->regtest_rules)
         return false;

@@ -21,7 +21,7 @@
 
 const char *const p2p_option_names[] = {
     "bind", "port", "listen", "connect", "addnode", "maxconnections", "bantime",
-    "maxsendbuffer", "maxreceivebuffer", "pinginterval", "peertimeout", NULL,
+    "maxsendbuffer", "maxreceivebuffer", "pinginterval", "peertimeout", "dialnonlocal", NULL,
 };
 
 /* ---- Options ---- */
@@ -86,6 +86,7 @@ bool p2p_options_from_config(struct p2p_options *o, const struct config *cfg,
     o->n_connect = k;
     o->connect_only = config_is_set(cfg, "connect");
     o->listen = config_get_bool(cfg, "listen", o->n_connect == 0);
+    o->dial_nonlocal = config_get_bool(cfg, "dialnonlocal", false);
     return true;
 }
 
@@ -228,6 +229,15 @@ struct p2p *p2p_start(struct event_base *base, const struct p2p_options *o,
         free_tables(p);
         return NULL;
     }
+    /* A test network's node keeps and dials only loopback addresses it
+     * learns, unless told otherwise (addrman.h). */
+    bool test_net = p->regtest || env->params->regtest_rules;
+    if (!test_net && o->dial_nonlocal) {
+        snprintf(err, errlen, "-dialnonlocal is only allowed on regtest");
+        free_tables(p);
+        return NULL;
+    }
+    addrman_set_loopback_only(&p->am, test_net && !o->dial_nonlocal);
     p->listen = o->listen;
     p->connect_only = o->connect_only;
     p->max_connections = o->max_connections;

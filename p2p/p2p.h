@@ -54,6 +54,8 @@ struct p2p_options {
     size_t max_receive;    /* -maxreceivebuffer */
     uint32_t ping_interval; /* -pinginterval, seconds (regtest only) */
     uint32_t peer_timeout;  /* -peertimeout, seconds (regtest only) */
+    bool dial_nonlocal;     /* -dialnonlocal (regtest only): keep and dial learned
+                               addresses outside loopback */
     const char *datadir;   /* peers.dat and banlist.dat */
     bool owns_lists;       /* bind/connect/addnode were allocated by _from_config */
 };
@@ -64,7 +66,7 @@ extern const char *const p2p_option_names[];
 void p2p_options_init(struct p2p_options *o);
 /* Reads -bind, -port (default default_port), -listen, -connect, -addnode,
  * -maxconnections, -bantime, -maxsendbuffer, -maxreceivebuffer,
- * -pinginterval, -peertimeout.  Strings stay owned by cfg; call
+ * -pinginterval, -peertimeout, -dialnonlocal.  Strings stay owned by cfg; call
  * p2p_options_clear afterwards.  False with a message on a bad value. */
 bool p2p_options_from_config(struct p2p_options *o, const struct config *cfg,
                              uint16_t default_port, const char *datadir, char *err,

@@ -339,17 +339,15 @@ json_t *rpcw_sign_and_submit(struct rpc_call *call, struct wallet *w, struct tx 
     if (!wallet_sign_tx(w, tx, env->params->genesis_hash))
         return rpc_error(call, wallet_is_locked(w) ? RPC_WALLET_UNLOCK_NEEDED : RPC_WALLET_ERROR,
                          "%s", wallet_error(w));
-    /* Durable before anyone else sees it. */
-    if (!wallet_record_sent(w, tx, time_now(), comment, comment_to, err, sizeof(err)))
+    /* Recorded (fsync'd) only once the mempool took it, and before the
+     * node lock is released: what the mempool refuses leaves no record. */
+    if (!wallet_submit_tx(w, env->mempool, tx, time_now(), comment, comment_to, &v, err,
+                          sizeof(err))) {
+        if (v.reason[0])
+            return rpc_error(call, RPC_VERIFY_REJECTED, "%s", err);
         return rpc_error(call, RPC_WALLET_ERROR, "Error: %s", err);
-    tx_txid(tx, txid);
-    val_init(&v);
-    if (!mempool_add(env->mempool, tx, time_now(), &v)) {
-        if (!wallet_abandon_tx(w, txid, err, sizeof(err)))
-            log_printf("Wallet %s: cannot abandon a rejected transaction: %s", wallet_name(w), err);
-        return rpc_error(call, RPC_VERIFY_REJECTED, "%s%s%s", v.reason, v.detail[0] ? ", " : "",
-                         v.detail);
     }
+    tx_txid(tx, txid);
     return json_hash(txid);
 }
 

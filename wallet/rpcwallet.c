@@ -736,7 +736,9 @@ const struct rpc_method wallet_rpc_methods[] = {
                    "mempool; fee = ceil(size * rate / 1000) with rate the larger of the "
                    "mempool's required rate and the wallet's (settxfee, else -walletfeerate, "
                    "else 10000 units per 1000 bytes).  The transaction is recorded in the wallet "
-                   "before it enters the mempool.  Requires an unlocked wallet when encrypted.",
+                   "(on disk) once the mempool accepted it, before the call returns; one the "
+                   "mempool refuses leaves no record.  Requires an unlocked wallet when "
+                   "encrypted.",
         .args = {{"address", RPC_STR, true, NULL, "The FML address to send to"},
                  {"amount", RPC_AMOUNT, true, NULL, "The amount in FML to send. eg 0.1"},
                  {"comment", RPC_STR, false, NULL,

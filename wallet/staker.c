@@ -102,14 +102,12 @@ bool staker_submit(struct wallets *ws, struct chain *c, struct mempool *mp, uint
     }
     memcpy(tx.sender, best_pub, PUBKEY_SIZE);
     tx.nonce = mempool_next_nonce(mp, best_pub);
-    bool ok = wallet_sign_tx(best_w, &tx, p->genesis_hash) &&
-              wallet_record_sent(best_w, &tx, time_now(), "", "", err, errlen);
-    if (!ok && !err[0])
+    bool ok = wallet_sign_tx(best_w, &tx, p->genesis_hash);
+    if (!ok)
         snprintf(err, errlen, "%s", wallet_error(best_w));
-    if (ok && !mempool_add(mp, &tx, time_now(), &v)) {
+    else if (!(ok = wallet_submit_tx(best_w, mp, &tx, time_now(), "", "", &v, err, errlen)) &&
+             v.reason[0])
         snprintf(err, errlen, "rejected: %s", v.reason);
-        ok = false;
-    }
     if (ok)
         tx_txid(&tx, txid_out);
     tx_free(&tx);

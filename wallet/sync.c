@@ -98,6 +98,29 @@ static bool never_valid(const struct validation *v)
            strcmp(v->reason, "bad-txns-nonce-too-low") == 0;
 }
 
+/* Sending: the mempool first, the record after (see wallet.h). */
+bool wallet_submit_tx(struct wallet *w, struct mempool *mp, const struct tx *tx, uint64_t now,
+                      const char *comment, const char *comment_to, struct validation *v, char *err,
+                      size_t errlen)
+{
+    uint8_t txid[HASH_SIZE];
+    val_init(v);
+    err[0] = '\0';
+    if (!wallet_check_sent(w, tx, comment, comment_to, err, errlen))
+        return false;
+    if (!mempool_add(mp, tx, now, v)) {
+        snprintf(err, errlen, "%s%s%s", v->reason, v->detail[0] ? ", " : "", v->detail);
+        return false;
+    }
+    if (wallet_record_sent(w, tx, now, comment, comment_to, err, errlen))
+        return true;
+    /* Nobody saw it yet (the node lock is held): take it back. */
+    tx_txid(tx, txid);
+    mempool_remove(mp, txid);
+    val_init(v);
+    return false;
+}
+
 static int cmp_sender_nonce(const void *a, const void *b)
 {
     const struct wallet_tx *x = *(struct wallet_tx *const *)a, *y = *(struct wallet_tx *const *)b;

@@ -325,9 +325,10 @@ bool wtx_set_confirmed(struct wallet *w, struct wallet_tx *wtx, const uint8_t ha
     return change_state(w, (struct wtx *)wtx, &s, err, errlen);
 }
 
-bool wallet_record_sent(struct wallet *w, const struct tx *tx, uint64_t now, const char *comment,
-                        const char *comment_to, char *err, size_t errlen)
+bool wallet_check_sent(const struct wallet *w, const struct tx *tx, const char *comment,
+                       const char *comment_to, char *err, size_t errlen)
 {
+    uint8_t txid[HASH_SIZE];
     if (!wallet_has_key(w, tx->sender)) {
         snprintf(err, errlen, "The sender is not a key of wallet %s", w->name);
         return false;
@@ -337,6 +338,19 @@ bool wallet_record_sent(struct wallet *w, const struct tx *tx, uint64_t now, con
         snprintf(err, errlen, "Comment too long (at most %d bytes)", WALLET_COMMENT_MAX);
         return false;
     }
+    tx_txid(tx, txid);
+    if (find(w, txid)) {
+        snprintf(err, errlen, "Transaction already in the wallet");
+        return false;
+    }
+    return true;
+}
+
+bool wallet_record_sent(struct wallet *w, const struct tx *tx, uint64_t now, const char *comment,
+                        const char *comment_to, char *err, size_t errlen)
+{
+    if (!wallet_check_sent(w, tx, comment, comment_to, err, errlen))
+        return false;
     struct wtx *t = wtx_new(tx, NULL, now, comment, comment_to);
     if (!t) {
         snprintf(err, errlen, "out of memory");

@@ -39,6 +39,7 @@ struct wallet;
 struct wallets;
 struct chain;
 struct mempool;
+struct validation;
 
 /* Wallet names: [A-Za-z0-9_.-]{1,64}, not starting with '.'. */
 #define WALLET_NAME_MAX 64
@@ -203,11 +204,29 @@ const struct wallet_tx *wallet_tx_at(const struct wallet *w, size_t i);
 const struct wallet_tx *wallet_tx_find(const struct wallet *w, const uint8_t txid[HASH_SIZE]);
 /* True when a transaction is sent by, or pays, a key of the wallet. */
 bool wallet_tx_is_mine(const struct wallet *w, const struct tx *tx);
-/* Records a signed transaction the wallet is about to submit; fsync'd when
- * this returns true, so the caller may then hand it to the mempool. */
+/* Whether wallet_record_sent would take tx: its sender is a key of the
+ * wallet, the comments fit, and the wallet does not hold it yet. */
+bool wallet_check_sent(const struct wallet *w, const struct tx *tx, const char *comment,
+                       const char *comment_to, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Records a signed transaction the wallet sent; fsync'd when this returns
+ * true.  Senders go through wallet_submit_tx, which records only what the
+ * mempool accepted. */
 bool wallet_record_sent(struct wallet *w, const struct tx *tx, uint64_t now, const char *comment,
                         const char *comment_to, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+/* Sends a transaction the wallet signed: checks that the wallet can record
+ * it (wallet_check_sent), hands it to the mempool, and only when the mempool
+ * accepted it records it, fsync'd, before returning.  A transaction the
+ * mempool refuses leaves no record (false, the reason in v); one whose record
+ * cannot be written leaves the mempool again (false, v->reason empty, the
+ * error in err).  The caller holds the node lock for the whole call, so no
+ * peer, block or RPC sees the transaction before its record is on disk, and
+ * a crash in between loses a transaction nobody learned of.  Needs the state
+ * library (wallet/sync.c). */
+bool wallet_submit_tx(struct wallet *w, struct mempool *mp, const struct tx *tx, uint64_t now,
+                      const char *comment, const char *comment_to, struct validation *v, char *err,
+                      size_t errlen) __attribute__((warn_unused_result));
 /* Marks an unconfirmed transaction as abandoned (its nonce can be reused). */
 bool wallet_abandon_tx(struct wallet *w, const uint8_t txid[HASH_SIZE], char *err, size_t errlen)
     __attribute__((warn_unused_result));

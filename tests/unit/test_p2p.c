@@ -946,6 +946,73 @@ START_TEST(addrman_select_backs_off)
 }
 END_TEST
 
+/* A regtest book keeps loopback addresses only: refused when added,
+ * dropped when the rule is switched on, skipped when loaded. */
+START_TEST(addrman_loopback_only)
+{
+    static const char *const outside[] = {"203.0.113.7:1", "10.0.0.1:2", "[2001:db8::1]:3",
+                                          "0.0.0.0:4", "128.0.0.1:5"};
+    static const char *const inside[] = {"127.0.0.1:6", "127.255.0.9:7", "[::1]:8"};
+    struct addrman am, back;
+    struct p2p_addr a;
+    char path[300];
+    addrman_init(&am, 50);
+    for (size_t i = 0; i < 5; i++) {
+        ck_assert(p2p_addr_parse(outside[i], 0, &a));
+        ck_assert(addrman_keeps(&am, &a));
+        ck_assert(addrman_add(&am, &a, 1, 1000));
+    }
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert(p2p_addr_parse(inside[i], 0, &a));
+        ck_assert(addrman_add(&am, &a, 1, 1000));
+    }
+    make_tmpdir();
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, P2P_PEERS_FILE);
+    ck_assert(addrman_save(&am, path, test_magic));
+
+    addrman_set_loopback_only(&am, true);
+    ck_assert_uint_eq(am.n, 3);
+    for (size_t i = 0; i < 5; i++) {
+        ck_assert(p2p_addr_parse(outside[i], 0, &a));
+        ck_assert(!addrman_keeps(&am, &a));
+        ck_assert_ptr_null(addrman_find(&am, &a));
+        ck_assert(!addrman_add(&am, &a, 1, 2000));
+        ck_assert_ptr_null(addrman_find(&am, &a));
+    }
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert(p2p_addr_parse(inside[i], 0, &a));
+        ck_assert(addrman_keeps(&am, &a));
+        ck_assert_ptr_nonnull(addrman_find(&am, &a));
+        ck_assert(addrman_add(&am, &a, 1, 2000));
+    }
+    /* Whatever is drawn for a connection is loopback. */
+    for (int i = 0; i < 100; i++) {
+        const struct addrman_entry *e = addrman_select(&am, 5000, 60, accept_all, NULL);
+        ck_assert_ptr_nonnull(e);
+        ck_assert(p2p_addr_is_loopback(&e->addr));
+    }
+
+    /* The file written before keeps its other entries for another run. */
+    addrman_init(&back, 50);
+    back.loopback_only = true;
+    ck_assert(addrman_load(&back, path, test_magic));
+    ck_assert_uint_eq(back.n, 3);
+    ck_assert(back.loopback_only);
+    for (size_t i = 0; i < back.n; i++)
+        ck_assert(p2p_addr_is_loopback(&back.v[i].addr));
+    addrman_free(&back);
+    addrman_init(&back, 50);
+    ck_assert(addrman_load(&back, path, test_magic));
+    ck_assert_uint_eq(back.n, 8);
+    addrman_free(&back);
+    addrman_set_loopback_only(&am, false);
+    ck_assert(p2p_addr_parse(outside[0], 0, &a));
+    ck_assert(addrman_add(&am, &a, 1, 3000));
+    addrman_free(&am);
+    remove_tmpdir();
+}
+END_TEST
+
 /* ---- Ban list ---- */
 
 START_TEST(banman_subnets_expiry_and_file)
@@ -1023,6 +1090,7 @@ Suite *framing_suite(void)
     tcase_add_test(tc, invset_forgets_the_oldest);
     tcase_add_test(tc, addrman_bounds_and_file);
     tcase_add_test(tc, addrman_select_backs_off);
+    tcase_add_test(tc, addrman_loopback_only);
     tcase_add_test(tc, banman_subnets_expiry_and_file);
     suite_add_tcase(s, tc);
     return s;
@@ -1042,6 +1110,8 @@ static struct event *pulse;
 static const struct chain_params *p2p_params = &params;
 /* -maxconnections of the next node (0: the default). */
 static int p2p_max_connections;
+/* -dialnonlocal of the next node. */
+static bool p2p_dial_nonlocal;
 
 struct tnode {
     char dir[256];
@@ -1117,6 +1187,7 @@ static void node_start_p2p(struct tnode *n, const char **connect, size_t n_conne
         o.ping_interval = ping_interval;
     if (p2p_max_connections)
         o.max_connections = p2p_max_connections;
+    o.dial_nonlocal = p2p_dial_nonlocal;
     struct p2p_env env = {p2p_params, n->chain, n->mp, &n->lock};
     n->p2p = p2p_start(base, &o, &env, err, sizeof(err));
     ck_assert_msg(n->p2p != NULL, "p2p_start: %s", err);
@@ -1927,6 +1998,120 @@ START_TEST(full_inbound_slots_evict_the_youngest_unprotected)
 }
 END_TEST
 
+/* ---- Addresses learned on regtest ---- */
+
+/* What the node hands out to getaddr: the address book's contents. */
+static size_t book_of(struct tnode *n, struct p2p_timed_addr *out, size_t max)
+{
+    struct tpeer t;
+    struct wbuf w;
+    struct p2p_msg_addr m;
+    tpeer_connect(&t, n);
+    tpeer_handshake(&t, n);
+    tpeer_send(&t, "getaddr", NULL, 0);
+    ck_assert(tpeer_wait(&t, "addr", &w, 5000));
+    ck_assert(p2p_msg_decode_addr(w.data, w.len, &m));
+    wbuf_free(&w);
+    tpeer_close(&t);
+    size_t k = m.n < max ? m.n : max;
+    memcpy(out, m.v, k * sizeof(*out));
+    p2p_msg_addr_free(&m);
+    return k;
+}
+
+static bool book_has(const struct p2p_timed_addr *v, size_t n, const char *text)
+{
+    struct p2p_addr a;
+    ck_assert(p2p_addr_parse(text, 0, &a));
+    for (size_t i = 0; i < n; i++)
+        if (p2p_addr_equal(&v[i].addr, &a))
+            return true;
+    return false;
+}
+
+/* A peer tells a regtest node about addresses outside the machine: the node
+ * keeps (and so could dial, relay or hand out) only the loopback ones.  The
+ * node runs with -connect (no address-book connections), so nothing is ever
+ * dialed here, whatever it keeps. */
+START_TEST(regtest_keeps_only_loopback_addresses_it_learns)
+{
+    static const char *const outside[] = {"203.0.113.7:28733", "198.51.100.9:28733",
+                                          "[2001:db8::5]:28733", "10.1.2.3:28733",
+                                          "192.168.1.20:28733"};
+    static const char *const inside[] = {"127.0.0.1:40001", "127.0.0.5:40002", "[::1]:40003"};
+    struct p2p_timed_addr v[8], book[64];
+    struct tnode a;
+    struct tpeer t;
+    struct wbuf w;
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++, n++)
+        ck_assert(p2p_addr_parse(outside[i], 0, &v[n].addr));
+    for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++, n++)
+        ck_assert(p2p_addr_parse(inside[i], 0, &v[n].addr));
+    for (size_t i = 0; i < n; i++) {
+        v[i].time = time_now() - 60;
+        v[i].services = P2P_SERVICE_NETWORK;
+    }
+
+    node_open(&a, NULL, 0);
+    tpeer_connect(&t, &a);
+    tpeer_handshake(&t, &a);
+    wbuf_init(&w);
+    p2p_msg_encode_addr(&w, v, n);
+    tpeer_send(&t, "addr", w.data, w.len);
+    wbuf_free(&w);
+    tpeer_send(&t, "ping", (const uint8_t *)"12345678", 8);
+    ck_assert(tpeer_wait(&t, "pong", NULL, 5000));
+    tpeer_close(&t);
+    wait_peers(&a, 0, 5000);
+
+    size_t k = book_of(&a, book, 64);
+    for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++)
+        ck_assert_msg(!book_has(book, k, outside[i]), "a regtest node kept %s", outside[i]);
+    for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++)
+        ck_assert_msg(book_has(book, k, inside[i]), "%s was not kept", inside[i]);
+    ck_assert_uint_eq(k, sizeof(inside) / sizeof(inside[0]));
+    node_close(&a);
+
+    /* With -dialnonlocal they are all kept (this node has -connect too, so
+     * it still dials nothing). */
+    p2p_dial_nonlocal = true;
+    node_open(&a, NULL, 0);
+    p2p_dial_nonlocal = false;
+    tpeer_connect(&t, &a);
+    tpeer_handshake(&t, &a);
+    wbuf_init(&w);
+    p2p_msg_encode_addr(&w, v, n);
+    tpeer_send(&t, "addr", w.data, w.len);
+    wbuf_free(&w);
+    tpeer_send(&t, "ping", (const uint8_t *)"12345678", 8);
+    ck_assert(tpeer_wait(&t, "pong", NULL, 5000));
+    tpeer_close(&t);
+    wait_peers(&a, 0, 5000);
+    k = book_of(&a, book, 64);
+    ck_assert_uint_eq(k, n);
+    for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++)
+        ck_assert(book_has(book, k, outside[i]));
+    node_close(&a);
+
+    /* -dialnonlocal is a test-network option. */
+    struct chain_params main_params;
+    struct p2p_options o;
+    char err[256] = "";
+    ck_assert(params_init(&main_params, NET_MAIN));
+    p2p_options_init(&o);
+    o.listen = false;
+    o.connect_only = true;
+    o.dial_nonlocal = true;
+    node_open(&a, NULL, 0);
+    struct p2p_env env = {&main_params, a.chain, a.mp, &a.lock};
+    ck_assert_ptr_null(p2p_start(base, &o, &env, err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "-dialnonlocal"));
+    node_close(&a);
+    params_free(&main_params);
+}
+END_TEST
+
 START_TEST(misbehaviour_scores)
 {
     struct tnode a, b;
@@ -2375,6 +2560,7 @@ Suite *nodes_suite(void)
     tcase_add_test(tc, garbage_gets_banned_honest_peers_stay);
     tcase_add_test(tc, full_inbound_slots_evict_the_youngest_unprotected);
     tcase_add_test(tc, misbehaviour_scores);
+    tcase_add_test(tc, regtest_keeps_only_loopback_addresses_it_learns);
     tcase_add_test(tc, handshake_rules_and_timeouts);
     tcase_add_test(tc, rpc_controls);
     tcase_add_test(tc, rpc_network_methods);

@@ -5,10 +5,12 @@
  * (rescan), a restart (resubmission of unconfirmed sends, abandonment of
  * those that can no longer be valid), a wallet whose last synced block
  * left the active chain while it was unloaded (walk back to the fork), and
- * a crash in the middle of a reorganization back to a branch seen before. */
+ * a crash in the middle of a reorganization back to a branch seen before,
+ * and sends the mempool refuses, which leave no record. */
 #include "consensus/accounts.h"
 #include "consensus/amount.h"
 #include "consensus/params.h"
+#include "consensus/stakingtx.h"
 #include "state/chain.h"
 #include "state/mempool.h"
 #include "wallet/staker.h"
@@ -422,6 +424,92 @@ START_TEST(test_crash_mid_reorg)
 }
 END_TEST
 
+/* The size of a wallet's wallet.dat. */
+static off_t dat_size(const char *name)
+{
+    char path[400];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%s/wallet.dat", walletdir, name);
+    ck_assert_int_eq(stat(path, &st), 0);
+    return st.st_size;
+}
+
+/* Sends the mempool refuses: evidence of a double proposal signed by a key
+ * that is not a validator (what any peer can make the node report), and a
+ * transfer of more than the account holds.  Neither may leave a record in
+ * the wallet, nor any byte in wallet.dat; a send the mempool takes is
+ * recorded before the call returns. */
+START_TEST(test_rejected_send_no_record)
+{
+    static const char *const vals[] = {"validators"};
+    uint8_t sec[SECKEY_SIZE], txid[HASH_SIZE];
+    struct evidence e;
+    struct transfer t;
+    struct wbuf w;
+    start(vals, 1);
+    struct wallet *vw = wallets_get(ws, "validators");
+    for (unsigned i = 0; i < REGTEST_VALIDATORS; i++)
+        ck_assert(wallet_import_validator_key(vw, vsec[i], 0, REGTEST_ONION_LENGTH, "v", err,
+                                              sizeof(err)));
+    produce();
+    produce();
+    size_t records = wallet_tx_count(vw);
+    off_t size = dat_size("validators");
+
+    memset(&e, 0, sizeof(e));
+    randombytes_buf(sec, sizeof(sec));
+    e.a.version = BLOCK_VERSION;
+    e.a.height = chain_height(c) + 1;
+    memcpy(e.a.prev, chain_tip(c)->hash, HASH_SIZE);
+    e.a.slot = chain_tip(c)->hdr.slot + 1;
+    e.a.time = params_slot_start(&params, e.a.slot);
+    ck_assert(key_pubkey(e.a.proposer, sec));
+    e.b = e.a;
+    wbuf_init(&w);
+    for (int i = 0; i < 20; i++) {
+        e.b.state_root[0] = (uint8_t)(i + 1);
+        ck_assert(header_sign(&e.a, params.genesis_hash, sec, NULL));
+        ck_assert(header_sign(&e.b, params.genesis_hash, sec, NULL));
+        wbuf_reset(&w);
+        evidence_encode(&e, &w);
+        ck_assert(!staker_submit(ws, c, mp, TX_EVIDENCE, &w, txid, err, sizeof(err)));
+        ck_assert_msg(strstr(err, "bad-evidence-validator"), "%s", err);
+    }
+    ck_assert_uint_eq(wallet_tx_count(vw), records);
+    ck_assert_int_eq(dat_size("validators"), size);
+    ck_assert_uint_eq(mempool_count(mp), 0);
+
+    /* A transfer of more than the largest account holds. */
+    memcpy(t.to, vpub[1], PUBKEY_SIZE);
+    t.amount = 1000000000 * COIN;
+    wbuf_reset(&w);
+    transfer_encode(&t, &w);
+    ck_assert(!staker_submit(ws, c, mp, TX_TRANSFER, &w, txid, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "rejected"), "%s", err);
+    ck_assert_uint_eq(wallet_tx_count(vw), records);
+    ck_assert_int_eq(dat_size("validators"), size);
+
+    /* One the mempool takes is in the wallet (and on disk) on return. */
+    t.amount = COIN;
+    wbuf_reset(&w);
+    transfer_encode(&t, &w);
+    ck_assert_msg(staker_submit(ws, c, mp, TX_TRANSFER, &w, txid, err, sizeof(err)), "%s", err);
+    ck_assert(mempool_has(mp, txid));
+    ck_assert_uint_eq(wallet_tx_count(vw), records + 1);
+    ck_assert_ptr_nonnull(wallet_tx_find(vw, txid));
+    ck_assert_int_gt(dat_size("validators"), size);
+    wbuf_free(&w);
+    stop();
+
+    /* And still after a restart. */
+    start(vals, 1);
+    vw = wallets_get(ws, "validators");
+    ck_assert_uint_eq(wallet_tx_count(vw), records + 1);
+    ck_assert_ptr_nonnull(wallet_tx_find(vw, txid));
+    stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("wallet_sync");
@@ -431,6 +519,7 @@ int main(void)
     tcase_add_test(tc, test_sync);
     tcase_add_test(tc, test_import_rescan);
     tcase_add_test(tc, test_crash_mid_reorg);
+    tcase_add_test(tc, test_rejected_send_no_record);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
