@@ -44,7 +44,8 @@ struct validator {
     unsigned __int128 acc; /* reward per share, x 2^64 */
     uint64_t carry;        /* remainder of the last accrual, x 2^64 / shares */
     uint64_t bank;         /* accrued to delegators, not yet paid */
-    uint64_t earned;       /* paid to the operator so far: commission, own share, fees */
+    uint64_t earned;       /* paid to the operator so far: commission, own share, fees
+                            * (a statistic, counted modulo 2^64: never fails a block) */
 };
 
 #define VALIDATOR_KEY_SIZE (1 + PUBKEY_SIZE)
@@ -95,8 +96,10 @@ void unbonding_list_encode_with(const struct unbonding_list *l, const uint8_t ow
 bool unbonding_list_decode(struct unbonding_list *l, const uint8_t *data, size_t len) WARN_UNUSED;
 void unbonding_list_free(struct unbonding_list *l);
 
-/* Running totals of the reward flows ("gstats"), for the conservation check:
- * minted + fees = paid + pools + banks. */
+/* Running totals of the reward flows ("gstats"), for the conservation checks
+ * (state/audit.h).  Statistics, not amounts: each counts modulo 2^64 (fees
+ * paid again and again count each time, so no bound holds) and adding to
+ * them never fails a block. */
 #define STATS_KEY "gstats"
 struct staking_stats {
     uint64_t minted; /* emission */

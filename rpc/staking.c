@@ -217,7 +217,8 @@ static json_t *getsupplyinfo(struct rpc_call *call)
     json_object_set_new(o, "accounts", json_integer((json_int_t)a.accounts));
     json_object_set_new(o, "validators", json_integer((json_int_t)a.validators));
     json_object_set_new(o, "delegations", json_integer((json_int_t)a.delegations));
-    json_object_set_new(o, "supply_consistent", json_boolean(a.supply_ok));
+    json_object_set_new(o, "genesis", json_amount(a.genesis));
+    json_object_set_new(o, "supply_consistent", json_boolean(a.supply_ok && a.issued_ok));
     json_object_set_new(o, "rewards_consistent", json_boolean(a.rewards_ok));
     return o;
 }
@@ -286,12 +287,14 @@ const struct rpc_method staking_rpc_methods[] = {
         .handler = getsupplyinfo,
         .summary = "Adds up the whole state to show where every FML is, and checks the two "
                    "conservation laws: supply = balances + self_stake + delegated + "
-                   "delegator_rewards_unpaid + unbonding + pools + fl_pools + fl_stakes, and "
-                   "minted + fees = rewards_paid + pools + delegator_rewards_unpaid.  Scans "
-                   "the whole state.",
+                   "delegator_rewards_unpaid + unbonding + pools + fl_pools + fl_stakes = "
+                   "genesis + minted - burned (supply_consistent), and "
+                   "minted + fees = rewards_paid + pools + delegator_rewards_unpaid "
+                   "(rewards_consistent).  minted, fees, rewards_paid and burned are "
+                   "statistics counted modulo 2^64 and compared so.  Scans the whole state.",
         .result = "{\"height\", \"supply\", \"balances\", \"self_stake\", \"delegated\", "
                   "\"delegator_rewards_unpaid\", \"unbonding\", \"pools\", \"fl_pools\", "
-                  "\"fl_stakes\", \"minted\", \"fees\", "
+                  "\"fl_stakes\", \"genesis\", \"minted\", \"fees\", "
                   "\"rewards_paid\", \"burned\" (FML), \"accounts\", \"validators\", "
                   "\"delegations\", \"supply_consistent\", \"rewards_consistent\" (bool)}",
         .examples = "fml-cli getsupplyinfo",

@@ -3,6 +3,7 @@
 #include "consensus/accounts.h"
 #include "consensus/emission.h"
 #include "consensus/fl.h"
+#include "consensus/params.h"
 #include "consensus/staking.h"
 #include "state/chain.h"
 #include "state/staking.h"
@@ -97,6 +98,13 @@ bool supply_audit(struct chain *c, struct supply_audit *out)
     view_free(view);
     if (!ok || !chain_scan_state(c, "", 0, visit, &s) || !s.ok)
         return false;
+    const struct chain_params *p = chain_params(c);
+    for (size_t i = 0; i < p->n_allocs; i++)
+        add(&s, &out->genesis, p->allocs[i].amount);
+    for (size_t i = 0; i < p->n_validators; i++)
+        add(&s, &out->genesis, p->validators[i].stake);
+    if (!s.ok)
+        return false;
     out->minted = st.minted;
     out->fees = st.fees;
     out->paid = st.paid;
@@ -105,7 +113,9 @@ bool supply_audit(struct chain *c, struct supply_audit *out)
                              out->banks + out->unbonding + out->pools + out->fl_pools +
                              out->fl_stakes;
     out->supply_ok = held == out->supply;
-    out->rewards_ok = (unsigned __int128)out->minted + out->fees ==
-                      (unsigned __int128)out->paid + out->pools + out->banks;
+    /* gstats count modulo 2^64: so do these sums. */
+    out->issued_ok = (uint64_t)(out->genesis + out->minted) == (uint64_t)(out->supply + out->burned);
+    out->rewards_ok = (uint64_t)(out->minted + out->fees) ==
+                      (uint64_t)(out->paid + out->pools + out->banks);
     return true;
 }

@@ -231,10 +231,13 @@ bool staking_end_block(struct view *v, struct block_ctx *ctx, struct validation 
     if (!staking_release_unbonding(v, ctx->hdr->height, val))
         return false;
     emission_split(p, minted, &split);
+    /* The pools hold coins that exist, so they stay within the supply; the
+     * statistics cannot fail (they count modulo 2^64). */
     if (!add_to_pool(v, POOL_FL_KEY, split.fl) || !add_to_pool(v, POOL_ARENA_KEY, split.arena) ||
-        !add_to_pool(v, POOL_MARKET_KEY, split.market) ||
-        !staking_add_stat(v, STAT_MINTED, minted) || !staking_add_stat(v, STAT_FEES, ctx->fees))
+        !add_to_pool(v, POOL_MARKET_KEY, split.market))
         return val_fail(val, VAL_ERROR, "reward-overflow");
+    if (!staking_add_stat(v, STAT_MINTED, minted) || !staking_add_stat(v, STAT_FEES, ctx->fees))
+        return val_fail(val, VAL_ERROR, "state-read-error");
     if (!staking_pay_proposer(v, ctx->hdr->proposer, split.proposer, ctx->fees, val))
         return false;
     view_put_u64(v, SUPPLY_KEY, supply + minted);

@@ -72,7 +72,10 @@ static void put_delegation(struct view *v, const uint8_t validator[PUBKEY_SIZE],
     wbuf_free(&w);
 }
 
-/* Adds to the running totals of "gstats" (minted, fees, paid, burned). */
+/* Adds to the running totals of "gstats" (minted, fees, paid, burned).  They
+ * are statistics, counted modulo 2^64: the same coins paid again and again
+ * as fees count each time, so no bound holds for them and adding to them
+ * never fails a block.  False only when the record cannot be read. */
 bool staking_add_stat(struct view *v, enum staking_stat which, uint64_t amount)
 {
     struct staking_stats st;
@@ -82,8 +85,7 @@ bool staking_add_stat(struct view *v, enum staking_stat which, uint64_t amount)
                       : which == STAT_FEES ? &st.fees
                       : which == STAT_PAID ? &st.paid
                                            : &st.burned;
-    if (!amount_add(field, amount))
-        return false;
+    *field += amount; /* wraps modulo 2^64 */
     staking_put_stats(v, &st);
     return true;
 }
@@ -122,7 +124,7 @@ static bool settle(struct view *v, struct validator *val, const uint8_t delegato
         return val_fail(vs, VAL_ERROR, "reward-bank-short");
     val->bank -= pending;
     return accounts_credit(v, delegator, pending, vs) &&
-           (staking_add_stat(v, STAT_PAID, pending) || val_fail(vs, VAL_ERROR, "stats-overflow"));
+           (staking_add_stat(v, STAT_PAID, pending) || val_fail(vs, VAL_ERROR, "state-read-error"));
 }
 
 /* ---- the list of registered validators ---- */
@@ -365,11 +367,14 @@ bool staking_pay_proposer(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64
     reward_split(&val, reward, &rs);
     if (rs.delegators)
         validator_accrue(&val, rs.delegators);
+    /* reward and fees are coins that exist (the block's emission and fees
+     * taken from balances), so their sum stays within the supply. */
     uint64_t operator = rs.operator;
-    if (!amount_add(&operator, fees) || !amount_add(&val.earned, operator))
+    if (!amount_add(&operator, fees))
         return val_fail(vs, VAL_ERROR, "reward-overflow");
+    val.earned += operator; /* a statistic, modulo 2^64 like gstats */
     if (!store_validator(v, pub, &val))
         return val_fail(vs, VAL_ERROR, "state-write-error");
     return accounts_credit(v, pub, operator, vs) &&
-           (staking_add_stat(v, STAT_PAID, operator) || val_fail(vs, VAL_ERROR, "stats-overflow"));
+           (staking_add_stat(v, STAT_PAID, operator) || val_fail(vs, VAL_ERROR, "state-read-error"));
 }

@@ -3,6 +3,7 @@
  * jailing, and the supply and reward conservation invariants after each. */
 #include "chain_fixture.h"
 #include "consensus/emission.h"
+#include "consensus/genesis.h"
 #include "consensus/stakingtx.h"
 #include "state/audit.h"
 
@@ -397,6 +398,60 @@ START_TEST(reorganization_restores_staking_state)
 }
 END_TEST
 
+/* Closes the fixture's chain and opens a new one, in a fresh directory, on
+ * the parameters as the test changed them (a new genesis). */
+static void reopen_with_params(const char *sub)
+{
+    char dir[300], err[256] = "";
+    struct block_header g;
+    mempool_free(pool);
+    chain_close(chain);
+    ck_assert(genesis_build(&params, &g));
+    snprintf(dir, sizeof(dir), "%s/%s", datadir, sub);
+    chain = chain_open(&params, dir, false, err, sizeof(err));
+    ck_assert_msg(chain != NULL, "chain_open: %s", err);
+    pool = mempool_new(chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+}
+
+/* The running totals (gstats fees and paid, a validator's earned) pass
+ * MAX_SUPPLY: a validator holding a quarter of the supply pays its whole
+ * balance as the fee of a transaction in its own blocks and gets it back.
+ * Every block still connects (it once failed with reward-overflow from the
+ * fifth such block on, for good), and the supply still adds up. */
+START_TEST(statistics_past_the_supply_cap_never_fail_a_block)
+{
+    for (size_t i = 0; i < params.n_allocs; i++)
+        params.allocs[i].amount = MAX_SUPPLY / 4 - 1000000 * COIN;
+    reopen_with_params("big");
+    struct staking_stats st;
+    for (int k = 0; k < 6; k++) {
+        struct tx tx;
+        uint64_t bal = balance_of(chain, pubs[0]);
+        make_transfer(&tx, 0, pubs[1], 1, nonce_of(chain, pubs[0]), bal - 1);
+        submit(&tx, NULL);
+        tx_free(&tx);
+        produce_by(chain, pool, 0); /* checks the supply after the block */
+        ck_assert_uint_eq(mempool_count(pool), 0);
+    }
+    struct view *view = chain_view(chain);
+    ck_assert(staking_get_stats(view, &st));
+    view_free(view);
+    ck_assert_uint_gt(st.fees, MAX_SUPPLY);
+    ck_assert_uint_gt(st.paid, MAX_SUPPLY);
+    ck_assert_uint_gt(validator_of(chain, pubs[0]).earned, MAX_SUPPLY);
+    check_invariants();
+
+    /* Near 2^64 they wrap, and still never fail. */
+    view = chain_view(chain);
+    st.fees = UINT64_MAX - 5;
+    staking_put_stats(view, &st);
+    ck_assert(staking_add_stat(view, STAT_FEES, 10));
+    ck_assert(staking_get_stats(view, &st));
+    ck_assert_uint_eq(st.fees, 4);
+    view_free(view);
+}
+END_TEST
+
 static Suite *staking_suite(void)
 {
     Suite *s = suite_create("staking");
@@ -407,6 +462,7 @@ static Suite *staking_suite(void)
     tcase_add_test(tc, delegation_rewards_to_the_base_unit);
     tcase_add_test(tc, evidence_slashes_jails_and_pays_bounty);
     tcase_add_test(tc, reorganization_restores_staking_state);
+    tcase_add_test(tc, statistics_past_the_supply_cap_never_fail_a_block);
     suite_add_tcase(s, tc);
     return s;
 }
