@@ -80,21 +80,22 @@ void reward_split(const struct validator *val, uint64_t reward, struct reward_sp
  * carry := the remainder; bank += amount.  Needs shares > 0. */
 void validator_accrue(struct validator *val, uint64_t amount);
 
-/* Unbonding funds queued for the end of a block ('q' | height u64 big-endian). */
+/* Unbonding funds queued for the end of a block, one key per entry so that
+ * queueing costs O(1) whatever the queue holds:
+ *   'q' | height u64 BE               -> count u64 (entries queued there)
+ *   'q' | height u64 BE | seq u64 BE  -> owner [32] | amount u64
+ * with seq = 0 .. count-1 in the order queued. */
 struct unbonding_entry {
     uint8_t owner[PUBKEY_SIZE];
     uint64_t amount;
 };
-struct unbonding_list {
-    size_t n;
-    struct unbonding_entry *entries;
-};
-void unbonding_key(uint8_t key[9], uint64_t height);
-/* The list with one more entry appended. */
-void unbonding_list_encode_with(const struct unbonding_list *l, const uint8_t owner[PUBKEY_SIZE],
-                                uint64_t amount, struct wbuf *w);
-bool unbonding_list_decode(struct unbonding_list *l, const uint8_t *data, size_t len) WARN_UNUSED;
-void unbonding_list_free(struct unbonding_list *l);
+#define UNBONDING_COUNT_KEY_SIZE 9
+#define UNBONDING_ENTRY_KEY_SIZE 17
+#define UNBONDING_ENTRY_SIZE (PUBKEY_SIZE + 8)
+void unbonding_key(uint8_t key[UNBONDING_COUNT_KEY_SIZE], uint64_t height);
+void unbonding_entry_key(uint8_t key[UNBONDING_ENTRY_KEY_SIZE], uint64_t height, uint64_t seq);
+void unbonding_entry_encode(const struct unbonding_entry *e, struct wbuf *w);
+bool unbonding_entry_decode(struct unbonding_entry *e, const uint8_t *data, size_t len) WARN_UNUSED;
 
 /* Running totals of the reward flows ("gstats"), for the conservation checks
  * (state/audit.h).  Statistics, not amounts: each counts modulo 2^64 (fees

@@ -51,12 +51,13 @@ static bool visit(void *arg, const uint8_t *key, size_t klen, const uint8_t *val
         a->delegations++;
         break;
     case 'q': {
-        struct unbonding_list l;
-        if (!unbonding_list_decode(&l, val, vlen))
+        /* The count keys ('q' | height) hold no funds; the entries do. */
+        struct unbonding_entry e;
+        if (klen == UNBONDING_COUNT_KEY_SIZE)
+            break;
+        if (klen != UNBONDING_ENTRY_KEY_SIZE || !unbonding_entry_decode(&e, val, vlen))
             return s->ok = false;
-        for (size_t i = 0; i < l.n; i++)
-            add(s, &a->unbonding, l.entries[i].amount);
-        unbonding_list_free(&l);
+        add(s, &a->unbonding, e.amount);
         break;
     }
     case 'f': {

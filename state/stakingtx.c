@@ -90,25 +90,42 @@ bool staking_add_stat(struct view *v, enum staking_stat which, uint64_t amount)
     return true;
 }
 
-/* Queues amount for owner, credited at the end of block `maturity`. */
-static bool add_unbonding(struct view *v, uint64_t maturity, const uint8_t owner[PUBKEY_SIZE],
-                          uint64_t amount)
+/* The number of entries queued at height (0 when none). */
+static bool unbonding_count(struct view *v, uint64_t height, uint64_t *out)
 {
-    uint8_t key[9];
+    uint8_t key[UNBONDING_COUNT_KEY_SIZE];
     const uint8_t *cur;
     size_t len;
-    struct wbuf w;
-    struct unbonding_list list = {0};
-    unbonding_key(key, maturity);
-    if (view_get(v, key, sizeof(key), &cur, &len) && !unbonding_list_decode(&list, cur, len)) {
+    unbonding_key(key, height);
+    *out = 0;
+    if (!view_get(v, key, sizeof(key), &cur, &len))
+        return !view_failed(v);
+    if (len != 8 || (*out = read_le64(cur)) == 0) {
         view_set_failed(v);
         return false;
     }
+    return true;
+}
+
+/* Queues amount for owner, credited at the end of block `maturity`: one new
+ * key and the count, O(1) whatever the queue already holds. */
+static bool add_unbonding(struct view *v, uint64_t maturity, const uint8_t owner[PUBKEY_SIZE],
+                          uint64_t amount)
+{
+    uint8_t key[UNBONDING_ENTRY_KEY_SIZE], count_le[8];
+    uint64_t n;
+    struct wbuf w;
+    struct unbonding_entry e = {.amount = amount};
+    if (!unbonding_count(v, maturity, &n))
+        return false;
+    memcpy(e.owner, owner, PUBKEY_SIZE);
+    unbonding_entry_key(key, maturity, n);
     wbuf_init(&w);
-    unbonding_list_encode_with(&list, owner, amount, &w);
-    unbonding_list_free(&list);
+    unbonding_entry_encode(&e, &w);
     view_put_wbuf(v, key, sizeof(key), &w);
     wbuf_free(&w);
+    write_le64(count_le, n + 1);
+    view_put(v, key, UNBONDING_COUNT_KEY_SIZE, count_le, sizeof(count_le));
     return !view_failed(v);
 }
 
@@ -340,21 +357,24 @@ bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct 
 
 bool staking_release_unbonding(struct view *v, uint64_t height, struct validation *vs)
 {
-    uint8_t key[9];
-    const uint8_t *data;
-    size_t len;
-    struct unbonding_list list = {0};
-    unbonding_key(key, height);
-    if (!view_get(v, key, sizeof(key), &data, &len))
-        return !view_failed(v) || val_fail(vs, VAL_ERROR, "state-read-error");
-    if (!unbonding_list_decode(&list, data, len))
+    uint8_t key[UNBONDING_ENTRY_KEY_SIZE];
+    uint64_t n;
+    if (!unbonding_count(v, height, &n))
         return val_fail(vs, VAL_ERROR, "state-read-error");
-    bool ok = true;
-    for (size_t i = 0; ok && i < list.n; i++)
-        ok = accounts_credit(v, list.entries[i].owner, list.entries[i].amount, vs);
-    unbonding_list_free(&list);
-    view_del(v, key, sizeof(key));
-    return ok;
+    for (uint64_t i = 0; i < n; i++) {
+        const uint8_t *data;
+        size_t len;
+        struct unbonding_entry e;
+        unbonding_entry_key(key, height, i);
+        if (!view_get(v, key, sizeof(key), &data, &len) || !unbonding_entry_decode(&e, data, len))
+            return val_fail(vs, VAL_ERROR, "state-read-error");
+        if (!accounts_credit(v, e.owner, e.amount, vs))
+            return false;
+        view_del(v, key, sizeof(key));
+    }
+    if (n)
+        view_del(v, key, UNBONDING_COUNT_KEY_SIZE);
+    return !view_failed(v) || val_fail(vs, VAL_ERROR, "state-read-error");
 }
 
 bool staking_pay_proposer(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64_t reward,

@@ -452,6 +452,107 @@ START_TEST(statistics_past_the_supply_cap_never_fail_a_block)
 }
 END_TEST
 
+/* The count of entries queued at height (0 when none) and entry seq. */
+static uint64_t queued_count(uint64_t height)
+{
+    uint8_t key[UNBONDING_COUNT_KEY_SIZE];
+    const uint8_t *val;
+    size_t len;
+    uint64_t n = 0;
+    struct view *view = chain_view(chain);
+    unbonding_key(key, height);
+    if (view_get(view, key, sizeof(key), &val, &len)) {
+        ck_assert_uint_eq(len, 8);
+        n = read_le64(val);
+    }
+    view_free(view);
+    return n;
+}
+
+static bool queued_entry(uint64_t height, uint64_t seq, struct unbonding_entry *e)
+{
+    uint8_t key[UNBONDING_ENTRY_KEY_SIZE];
+    const uint8_t *val;
+    size_t len;
+    struct view *view = chain_view(chain);
+    unbonding_entry_key(key, height, seq);
+    bool found = view_get(view, key, sizeof(key), &val, &len);
+    if (found)
+        ck_assert(unbonding_entry_decode(e, val, len));
+    view_free(view);
+    return found;
+}
+
+/* Several UNBONDs in one block, two from one sender: one queue entry each,
+ * in block order; disconnecting the block removes them exactly (state root
+ * of the parent); connected again they pay out at maturity and leave no
+ * key behind. */
+START_TEST(unbonding_queue_order_and_undo)
+{
+    struct wbuf w;
+    struct validation v;
+    wbuf_init(&w);
+    produce(chain, pool);
+    uint8_t parent_root[32], parent_hash[32];
+    chain_state_root(chain, parent_root);
+    memcpy(parent_hash, chain_tip(chain)->hash, 32);
+    const int who[4] = {0, 1, 0, 2};
+    const uint64_t amount[4] = {100 * COIN, 200 * COIN, 300 * COIN, 7};
+    for (int i = 0; i < 4; i++) {
+        stake_amount_encode(amount[i], &w);
+        send_payload(secrets[who[i]], TX_UNBOND, &w, NULL);
+    }
+    produce(chain, pool);
+    uint64_t h = chain_height(chain), maturity = h + params.unbonding_blocks;
+    uint8_t block_hash[32];
+    memcpy(block_hash, chain_tip(chain)->hash, 32);
+
+    struct block b;
+    ck_assert(chain_read_block(chain, chain_tip(chain), &b));
+    ck_assert_uint_eq(queued_count(maturity), 4);
+    size_t seq = 0;
+    for (size_t i = 0; i < b.ntx; i++) {
+        uint64_t amt;
+        struct unbonding_entry e;
+        if (b.txs[i].type != TX_UNBOND)
+            continue;
+        ck_assert(stake_amount_decode(&amt, b.txs[i].payload, b.txs[i].payload_len));
+        ck_assert(queued_entry(maturity, seq++, &e));
+        ck_assert_mem_eq(e.owner, b.txs[i].sender, 32);
+        ck_assert_uint_eq(e.amount, amt);
+    }
+    ck_assert_uint_eq(seq, 4);
+    block_free(&b);
+
+    /* Disconnect: no queue key is left and the root is the parent's. */
+    ck_assert(chain_invalidate(chain, block_hash, &v));
+    ck_assert_mem_eq(chain_tip(chain)->hash, parent_hash, 32);
+    uint8_t root[32];
+    chain_state_root(chain, root);
+    ck_assert_mem_eq(root, parent_root, 32);
+    ck_assert_uint_eq(queued_count(maturity), 0);
+    struct unbonding_entry e;
+    ck_assert(!queued_entry(maturity, 0, &e));
+    ck_assert(chain_reconsider(chain, block_hash, &v));
+    ck_assert_mem_eq(chain_tip(chain)->hash, block_hash, 32);
+    ck_assert_uint_eq(queued_count(maturity), 4);
+
+    uint64_t bal[3];
+    for (int i = 0; i < 3; i++)
+        bal[i] = balance_of(chain, pubs[i]);
+    while (chain_height(chain) < maturity)
+        produce_by(chain, pool, 3); /* validator 3 proposes: no rewards to 0-2 */
+    ck_assert_uint_eq(balance_of(chain, pubs[0]), bal[0] + 400 * COIN);
+    ck_assert_uint_eq(balance_of(chain, pubs[1]), bal[1] + 200 * COIN);
+    ck_assert_uint_eq(balance_of(chain, pubs[2]), bal[2] + 7);
+    ck_assert_uint_eq(queued_count(maturity), 0);
+    for (uint64_t i = 0; i < 4; i++)
+        ck_assert(!queued_entry(maturity, i, &e));
+    check_invariants();
+    wbuf_free(&w);
+}
+END_TEST
+
 static Suite *staking_suite(void)
 {
     Suite *s = suite_create("staking");
@@ -463,6 +564,7 @@ static Suite *staking_suite(void)
     tcase_add_test(tc, evidence_slashes_jails_and_pays_bounty);
     tcase_add_test(tc, reorganization_restores_staking_state);
     tcase_add_test(tc, statistics_past_the_supply_cap_never_fail_a_block);
+    tcase_add_test(tc, unbonding_queue_order_and_undo);
     suite_add_tcase(s, tc);
     return s;
 }
