@@ -42,7 +42,7 @@ bool validator_decode(struct validator *val, const uint8_t *data, size_t len)
         !get_u64(&r, &val->bank) || !get_u64(&r, &val->earned))
         return false;
     val->acc = (unsigned __int128)hi << 64 | lo;
-    return rbuf_done(&r) && val->status <= VALIDATOR_JAILED;
+    return rbuf_done(&r) && val->status <= VALIDATOR_EXITED;
 }
 
 void validator_list_encode(const uint8_t (*keys)[PUBKEY_SIZE], size_t n, struct wbuf *w)

@@ -25,6 +25,9 @@
 enum validator_status {
     VALIDATOR_ACTIVE = 0,
     VALIDATOR_JAILED = 1,
+    /* Left the validator list (its slot freed); the record stays only while
+     * delegations to it remain, for them to undelegate. */
+    VALIDATOR_EXITED = 2,
 };
 
 /* A validator.  Delegations are held as shares of `delegated`: slashing

@@ -22,7 +22,7 @@ static json_t *validator_json(const struct chain_params *p, const uint8_t pub[PU
 {
     json_t *o = json_object();
     json_object_set_new(o, "address", json_address(p, pub));
-    json_object_set_new(o, "status", json_string(v->status == VALIDATOR_ACTIVE ? "active" : "jailed"));
+    json_object_set_new(o, "status", json_string(v->status == VALIDATOR_ACTIVE ? "active" : v->status == VALIDATOR_JAILED ? "jailed" : "exited"));
     json_object_set_new(o, "self_stake", json_amount(v->self_stake));
     json_object_set_new(o, "delegated", json_amount(v->delegated));
     json_object_set_new(o, "total_stake", json_amount(v->self_stake + v->delegated));
@@ -226,7 +226,7 @@ static json_t *getsupplyinfo(struct rpc_call *call)
 static const char validator_result[] =
     "{\n"
     "  \"address\": \"str\",\n"
-    "  \"status\": \"active\" | \"jailed\",\n"
+    "  \"status\": \"active\" | \"jailed\" | \"exited\",\n"
     "  \"self_stake\": n, \"delegated\": n, \"total_stake\": n,   (FML)\n"
     "  \"shares\": n,               (delegation shares in issue)\n"
     "  \"commission_bps\": n,\n"

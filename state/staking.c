@@ -127,25 +127,90 @@ bool staking_leader_for(struct view *v, const struct chain_params *params, uint6
     return ok;
 }
 
+static bool in_schedule(const struct schedule *s, const uint8_t pub[PUBKEY_SIZE])
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = memcmp(s->entries[mid].pubkey, pub, PUBKEY_SIZE);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* At an epoch boundary, after the rotation: every validator of the list
+ * that is in none of the schedules in force and could not be drawn from the
+ * state now (jailed, or bonded stake below min_validator_stake) leaves the
+ * list, freeing its slot, and is retired (staking_retire).  O(max_validators). */
+static bool prune_validators(struct view *v, struct block_ctx *ctx, const struct schedule *cur,
+                             const struct schedule *next, struct validation *vs)
+{
+    const struct chain_params *p = ctx->params;
+    const uint8_t *list, *keys;
+    size_t len, n, kept = 0;
+    if (!view_get(v, VALIDATOR_LIST_KEY, 1, &list, &len) ||
+        !validator_list_decode(&keys, &n, list, len, p->max_validators))
+        return val_fail(vs, VAL_ERROR, "state-read-error");
+    uint8_t(*copy)[PUBKEY_SIZE] = malloc(n * PUBKEY_SIZE + 1);
+    if (!copy)
+        return val_fail(vs, VAL_ERROR, "out-of-memory");
+    memcpy(copy, keys, n * PUBKEY_SIZE);
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) {
+        struct validator val;
+        uint64_t bonded;
+        if (in_schedule(cur, copy[i]) || in_schedule(next, copy[i])) {
+            memmove(copy[kept++], copy[i], PUBKEY_SIZE);
+            continue;
+        }
+        if (!staking_get_validator(v, copy[i], &val)) {
+            ok = val_fail(vs, VAL_ERROR, "state-read-error");
+            break;
+        }
+        bonded = val.self_stake;
+        if (val.status == VALIDATOR_ACTIVE && amount_add(&bonded, val.delegated) &&
+            bonded >= p->min_validator_stake) {
+            memmove(copy[kept++], copy[i], PUBKEY_SIZE);
+            continue;
+        }
+        ok = staking_retire(v, ctx, copy[i], &val, vs);
+    }
+    if (ok && kept < n) {
+        struct wbuf w;
+        wbuf_init(&w);
+        validator_list_encode((const uint8_t(*)[PUBKEY_SIZE])copy, kept, &w);
+        view_put_wbuf(v, VALIDATOR_LIST_KEY, 1, &w);
+        wbuf_free(&w);
+    }
+    free(copy);
+    return ok;
+}
+
 /* At the first block of a new epoch e (parent in prev_e < e): the current
  * schedule becomes the one for e, and the next one (e+1) is taken from the
  * state as it stands, which is the state at the end of e-1. */
-static bool rotate_schedules(struct view *v, const struct block_ctx *ctx)
+static bool rotate_schedules(struct view *v, struct block_ctx *ctx, struct validation *vs)
 {
     const struct chain_params *p = ctx->params;
     uint64_t e = params_epoch_of(p, ctx->hdr->slot);
     struct schedule cur, next;
     if (!staking_schedule_for(v, p, ctx->prev_slot, ctx->hdr->slot, &cur))
-        return false;
+        return val_fail(vs, VAL_ERROR, "state-read-error");
     if (!live_schedule(v, p, e + 1, &next)) {
         schedule_free(&cur);
-        return false;
+        return val_fail(vs, VAL_ERROR, "state-read-error");
     }
     store_schedule(v, SCHEDULE_CUR, &cur);
     store_schedule(v, SCHEDULE_NEXT, &next);
+    bool ok = prune_validators(v, ctx, &cur, &next, vs);
     schedule_free(&cur);
     schedule_free(&next);
-    return true;
+    return ok;
 }
 
 bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validation *val)
@@ -159,8 +224,8 @@ bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validatio
     size_t idx, mix_len;
 
     if (params_epoch_of(p, hdr->slot) > params_epoch_of(p, ctx->prev_slot) &&
-        !rotate_schedules(v, ctx))
-        return val_fail(val, VAL_ERROR, "state-read-error");
+        !rotate_schedules(v, ctx, val))
+        return false;
 
     if (!load_schedule(v, p, SCHEDULE_CUR, &sched))
         return val_fail(val, VAL_ERROR, "state-read-error");

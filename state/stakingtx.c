@@ -129,6 +129,43 @@ static bool add_unbonding(struct view *v, uint64_t maturity, const uint8_t owner
     return !view_failed(v);
 }
 
+bool staking_queue_unbonding(struct view *v, uint64_t maturity, const uint8_t owner[PUBKEY_SIZE],
+                             uint64_t amount)
+{
+    return add_unbonding(v, maturity, owner, amount);
+}
+
+bool staking_retire(struct view *v, struct block_ctx *ctx, const uint8_t pub[PUBKEY_SIZE],
+                    struct validator *val, struct validation *vs)
+{
+    if (val->self_stake) {
+        if (!add_unbonding(v, ctx->hdr->height + ctx->params->unbonding_blocks, pub,
+                           val->self_stake))
+            return val_fail(vs, VAL_ERROR, "state-write-error");
+        val->self_stake = 0;
+    }
+    if (val->status == VALIDATOR_JAILED || val->shares != 0) {
+        if (val->status != VALIDATOR_JAILED)
+            val->status = VALIDATOR_EXITED;
+        return store_validator(v, pub, val) || val_fail(vs, VAL_ERROR, "state-write-error");
+    }
+    /* No delegation left: what remains in the bank (rounding dust) and in
+     * `delegated` (tokens no share stands for any more) goes to its key. */
+    uint8_t key[VALIDATOR_KEY_SIZE];
+    uint64_t dust = val->bank;
+    validator_key(key, pub);
+    view_del(v, key, sizeof(key));
+    if (!amount_add(&dust, val->delegated))
+        return val_fail(vs, VAL_ERROR, "stake-overflow");
+    if (dust) {
+        if (!accounts_credit(v, pub, dust, vs))
+            return false;
+        if (val->bank && !staking_add_stat(v, STAT_PAID, val->bank))
+            return val_fail(vs, VAL_ERROR, "state-read-error");
+    }
+    return !view_failed(v) || val_fail(vs, VAL_ERROR, "state-write-error");
+}
+
 /* Pays a delegation its accrued rewards and resets its snapshot. */
 static bool settle(struct view *v, struct validator *val, const uint8_t delegator[PUBKEY_SIZE],
                    struct delegation *d, struct validation *vs)
@@ -205,7 +242,8 @@ bool staking_apply_stake_add(struct view *v, struct block_ctx *ctx, const struct
     if (!staking_get_validator(v, tx->sender, &val))
         return val_fail(vs, VAL_STATE, "bad-txns-no-validator");
     if (val.status != VALIDATOR_ACTIVE)
-        return val_fail(vs, VAL_STATE, "bad-txns-validator-jailed");
+        return val_fail(vs, VAL_STATE, val.status == VALIDATOR_EXITED ? "bad-txns-validator-exited"
+                                                                     : "bad-txns-validator-jailed");
     if (!accounts_debit(v, tx->sender, amount, vs))
         return false;
     if (!amount_add(&val.self_stake, amount))
@@ -243,7 +281,8 @@ bool staking_apply_delegate(struct view *v, struct block_ctx *ctx, const struct 
     if (!staking_get_validator(v, dc.validator, &val))
         return val_fail(vs, VAL_STATE, "bad-txns-no-validator");
     if (val.status != VALIDATOR_ACTIVE)
-        return val_fail(vs, VAL_STATE, "bad-txns-validator-jailed");
+        return val_fail(vs, VAL_STATE, val.status == VALIDATOR_EXITED ? "bad-txns-validator-exited"
+                                                                     : "bad-txns-validator-jailed");
     if (!accounts_debit(v, tx->sender, dc.amount, vs))
         return false;
     (void)staking_get_delegation(v, dc.validator, tx->sender, &d);
@@ -306,6 +345,9 @@ bool staking_apply_undelegate(struct view *v, struct block_ctx *ctx, const struc
         (tokens && !add_unbonding(v, ctx->hdr->height + ctx->params->unbonding_blocks, tx->sender,
                                   tokens)))
         return val_fail(vs, VAL_ERROR, "state-write-error");
+    /* The last delegation of a validator that left the list: its record goes. */
+    if (val.status == VALIDATOR_EXITED && val.shares == 0)
+        return staking_retire(v, ctx, dc.validator, &val, vs);
     return true;
 }
 

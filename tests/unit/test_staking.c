@@ -553,6 +553,82 @@ START_TEST(unbonding_queue_order_and_undo)
 }
 END_TEST
 
+static size_t list_size(void)
+{
+    const uint8_t *val, *keys;
+    size_t len, n;
+    struct view *view = chain_view(chain);
+    ck_assert(view_get(view, VALIDATOR_LIST_KEY, 1, &val, &len));
+    ck_assert(validator_list_decode(&keys, &n, val, len, params.max_validators));
+    view_free(view);
+    return n;
+}
+
+static void register_key(const uint8_t sec[32], uint64_t stake, const char *expect)
+{
+    struct wbuf w;
+    struct validator_register r = {.stake = stake, .commission_bps = 500};
+    wbuf_init(&w);
+    randao_onion(r.randao_commit, sec, 10);
+    validator_register_encode(&r, &w);
+    send_payload(sec, TX_VALIDATOR_REGISTER, &w, expect);
+    wbuf_free(&w);
+}
+
+/* The validator set full (max_validators 8: the four genesis validators and
+ * four minimum-stake registrations), the four new ones unbond everything:
+ * two epoch boundaries later they have left the list, their slots are free,
+ * a new key registers and so does one of the old keys again.  (The list
+ * never shrank before: the ninth registration failed for good.) */
+START_TEST(validator_slots_freed_after_full_unbond)
+{
+    params.max_validators = 8;
+    reopen_with_params("small");
+    uint8_t sec[5][32], pub[5][32];
+    for (int i = 0; i < 5; i++) {
+        randombytes_buf(sec[i], 32);
+        ck_assert(key_pubkey(pub[i], sec[i]));
+        fund(pub[i], 3000 * COIN);
+    }
+    produce(chain, pool);
+    for (int i = 0; i < 4; i++)
+        register_key(sec[i], params.min_validator_stake, NULL);
+    produce(chain, pool);
+    ck_assert_uint_eq(list_size(), 8);
+    register_key(sec[4], params.min_validator_stake, "bad-txns-too-many-validators");
+
+    struct wbuf w;
+    wbuf_init(&w);
+    for (int i = 0; i < 4; i++) {
+        stake_amount_encode(params.min_validator_stake, &w);
+        send_payload(sec[i], TX_UNBOND, &w, NULL);
+    }
+    produce(chain, pool);
+    uint64_t bal0 = balance_of(chain, pub[0]);
+    /* Out of the schedules in force after at most two boundaries. */
+    uint64_t e = params_epoch_of(&params, chain_tip(chain)->hdr.slot);
+    while (params_epoch_of(&params, chain_tip(chain)->hdr.slot) < e + 3)
+        produce(chain, pool);
+    ck_assert_uint_eq(list_size(), 4);
+    struct validator val;
+    struct view *view = chain_view(chain);
+    ck_assert(!staking_get_validator(view, pub[0], &val)); /* record gone */
+    view_free(view);
+    while (balance_of(chain, pub[0]) == bal0 && chain_height(chain) < 100)
+        produce(chain, pool);
+    ck_assert_uint_eq(balance_of(chain, pub[0]), bal0 + params.min_validator_stake);
+
+    register_key(sec[4], params.min_validator_stake, NULL);
+    register_key(sec[0], params.min_validator_stake, NULL); /* registers again */
+    produce(chain, pool);
+    ck_assert_uint_eq(list_size(), 6);
+    ck_assert_uint_eq(validator_of(chain, pub[0]).self_stake, params.min_validator_stake);
+    ck_assert_uint_eq(validator_of(chain, pub[4]).status, VALIDATOR_ACTIVE);
+    check_invariants();
+    wbuf_free(&w);
+}
+END_TEST
+
 static Suite *staking_suite(void)
 {
     Suite *s = suite_create("staking");
@@ -565,6 +641,7 @@ static Suite *staking_suite(void)
     tcase_add_test(tc, reorganization_restores_staking_state);
     tcase_add_test(tc, statistics_past_the_supply_cap_never_fail_a_block);
     tcase_add_test(tc, unbonding_queue_order_and_undo);
+    tcase_add_test(tc, validator_slots_freed_after_full_unbond);
     suite_add_tcase(s, tc);
     return s;
 }
