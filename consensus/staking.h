@@ -5,6 +5,7 @@
  *   'v' | pubkey      validator record
  *   'V'               sorted list of registered validator keys
  *   'E' | 0 / 1       leader schedule of the current / next epoch
+ *   'E' | 2           stake snapshot taken at the last epoch boundary
  *   "gmix"            RANDAO mix
  *
  * Leader of a slot: a stake-weighted draw, by rejection sampling over the
@@ -140,6 +141,9 @@ struct schedule {
 
 #define SCHEDULE_CUR 0
 #define SCHEDULE_NEXT 1
+/* The stakes as of the last epoch boundary (the seed unused, zero), drawn
+ * with the mix of the end of the following epoch: see state/staking.c. */
+#define SCHEDULE_STAKES 2
 void schedule_key(uint8_t key[2], int which);
 void schedule_init(struct schedule *s);
 void schedule_free(struct schedule *s);

@@ -244,7 +244,8 @@ const struct rpc_method staking_rpc_methods[] = {
         .name = "getvalidators",
         .handler = getvalidators,
         .summary = "Lists every registered validator, in key order.  Stake changes and jailing "
-                   "enter the leader schedule two epochs later.",
+                   "enter the leader schedule three epochs later (a change in epoch e counts "
+                   "from epoch e + 3).",
         .result = "[ validator, ... ] with each validator as in getvalidator, without next_slots",
         .examples = "fml-cli getvalidators",
     },

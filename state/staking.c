@@ -98,18 +98,51 @@ fail:
     return false;
 }
 
+/* The stake snapshot taken at the last epoch boundary ('E' | 2), with the
+ * current mix as its seed.  Before the first boundary there is none: the
+ * stakes then are the genesis stakes, those of the stored next schedule. */
+static bool snapshot_schedule(struct view *v, const struct chain_params *params, uint64_t epoch,
+                              struct schedule *out)
+{
+    uint8_t key[2];
+    const uint8_t *val, *mix;
+    size_t vlen, mix_len;
+    schedule_key(key, SCHEDULE_STAKES);
+    if (!view_get(v, key, sizeof(key), &val, &vlen)) {
+        if (view_failed(v) || !load_schedule(v, params, SCHEDULE_NEXT, out))
+            return false;
+    } else if (!schedule_decode(out, val, vlen, params->max_validators)) {
+        view_set_failed(v);
+        return false;
+    }
+    out->epoch = epoch;
+    if (!view_get(v, MIX_KEY, strlen(MIX_KEY), &mix, &mix_len) || mix_len != HASH_SIZE) {
+        view_set_failed(v);
+        schedule_free(out);
+        return false;
+    }
+    memcpy(out->seed, mix, HASH_SIZE);
+    return true;
+}
+
 bool staking_schedule_for(struct view *v, const struct chain_params *params, uint64_t prev_slot,
                           uint64_t slot, struct schedule *out)
 {
     uint64_t e = params_epoch_of(params, slot), prev_e = params_epoch_of(params, prev_slot);
-    /* Epoch e uses the state as of the end of epoch e-2.  The parent's state
-     * is the state at the end of prev_e (no blocks since), so: same epoch ->
-     * the stored current schedule; next epoch -> the stored next one; later
-     * -> the parent's state itself. */
+    /* Epoch e is drawn from the stakes as of the end of epoch e-3 with the
+     * mix as of the end of epoch e-2: the stakes are fixed an epoch before
+     * the mix they meet is known, so no proposer can choose stake changes
+     * knowing the mix.  The parent's state is the state at the end of prev_e
+     * and of every later epoch before e (no blocks since); the snapshot 'E'|2
+     * holds the stakes at the end of prev_e - 1.  So: same epoch -> the
+     * stored current schedule; the next -> the stored next one; prev_e + 2 ->
+     * the snapshot with the parent's mix; later -> the parent's state. */
     if (e == prev_e)
         return load_schedule(v, params, SCHEDULE_CUR, out);
     if (e == prev_e + 1)
         return load_schedule(v, params, SCHEDULE_NEXT, out);
+    if (e == prev_e + 2)
+        return snapshot_schedule(v, params, e, out);
     return live_schedule(v, params, e, out);
 }
 
@@ -192,24 +225,43 @@ static bool prune_validators(struct view *v, struct block_ctx *ctx, const struct
 }
 
 /* At the first block of a new epoch e (parent in prev_e < e): the current
- * schedule becomes the one for e, and the next one (e+1) is taken from the
- * state as it stands, which is the state at the end of e-1. */
+ * schedule becomes the one for e (staking_schedule_for), the next one (e+1)
+ * is drawn from the stakes at the end of e-2 with the mix now (the end of
+ * e-1), and the snapshot takes the stakes now. */
 static bool rotate_schedules(struct view *v, struct block_ctx *ctx, struct validation *vs)
 {
     const struct chain_params *p = ctx->params;
-    uint64_t e = params_epoch_of(p, ctx->hdr->slot);
-    struct schedule cur, next;
+    uint64_t e = params_epoch_of(p, ctx->hdr->slot), prev_e = params_epoch_of(p, ctx->prev_slot);
+    struct schedule cur, next, now;
+    uint8_t key[2];
+    struct wbuf w;
     if (!staking_schedule_for(v, p, ctx->prev_slot, ctx->hdr->slot, &cur))
         return val_fail(vs, VAL_ERROR, "state-read-error");
-    if (!live_schedule(v, p, e + 1, &next)) {
+    bool ok = e == prev_e + 1 ? snapshot_schedule(v, p, e + 1, &next)
+                              : live_schedule(v, p, e + 1, &next);
+    if (!ok) {
         schedule_free(&cur);
         return val_fail(vs, VAL_ERROR, "state-read-error");
     }
+    if (!live_schedule(v, p, e, &now)) {
+        schedule_free(&cur);
+        schedule_free(&next);
+        return val_fail(vs, VAL_ERROR, "state-read-error");
+    }
+    memset(now.seed, 0, HASH_SIZE);
     store_schedule(v, SCHEDULE_CUR, &cur);
     store_schedule(v, SCHEDULE_NEXT, &next);
-    bool ok = prune_validators(v, ctx, &cur, &next, vs);
+    schedule_key(key, SCHEDULE_STAKES);
+    wbuf_init(&w);
+    schedule_encode(&now, &w);
+    view_put_wbuf(v, key, sizeof(key), &w);
+    wbuf_free(&w);
+    /* `now` holds every validator that can be drawn from the state now, so
+     * a validator leaving the list appears in no schedule to come either. */
+    ok = prune_validators(v, ctx, &cur, &next, vs);
     schedule_free(&cur);
     schedule_free(&next);
+    schedule_free(&now);
     return ok;
 }
 

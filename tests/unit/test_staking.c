@@ -629,6 +629,85 @@ START_TEST(validator_slots_freed_after_full_unbond)
 }
 END_TEST
 
+/* The schedule a block at `slot` would be drawn from, on top of the tip. */
+static void schedule_at(uint64_t slot, struct schedule *out)
+{
+    struct view *view = chain_view(chain);
+    ck_assert(staking_schedule_for(view, &params, chain_tip(chain)->hdr.slot, slot, out));
+    view_free(view);
+}
+
+static bool same_schedule(const struct schedule *a, const struct schedule *b)
+{
+    if (a->n != b->n || memcmp(a->seed, b->seed, 32) != 0)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (memcmp(a->entries[i].pubkey, b->entries[i].pubkey, 32) != 0 ||
+            a->entries[i].stake != b->entries[i].stake)
+            return false;
+    return true;
+}
+
+/* Schedule grinding: the proposer of the last slot of epoch e-1 knows the
+ * mix its block leaves (its reveal is fixed) and chooses that block's
+ * stake-changing transactions.  Two versions of that block, with and
+ * without a large STAKE_ADD, must give the same schedule for epoch e+1 (the
+ * first one drawn with that mix); the stake counts from epoch e+2 on.  (The
+ * schedule of e+1 once took the stakes of that very block.) */
+START_TEST(last_block_of_an_epoch_cannot_grind_the_schedule)
+{
+    const uint64_t es = params.epoch_slots;
+    produce(chain, pool);
+    uint64_t e = params_epoch_of(&params, chain_tip(chain)->hdr.slot) + 2;
+    uint64_t last = e * es - 1; /* the last slot of epoch e-1 */
+    while (chain_tip(chain)->hdr.slot + 1 < last)
+        produce(chain, pool);
+    int who = leader_at(chain, last);
+    uint8_t parent[32];
+    memcpy(parent, chain_tip(chain)->hash, 32);
+
+    /* Without the stake change. */
+    struct mempool *empty = mempool_new(chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    produce_at(chain, empty, last);
+    uint8_t plain[32];
+    memcpy(plain, chain_tip(chain)->hash, 32);
+    struct schedule a, a2;
+    schedule_at((e + 1) * es, &a);
+    schedule_at((e + 2) * es, &a2);
+    struct validation v;
+    ck_assert(chain_invalidate(chain, plain, &v));
+    ck_assert_mem_eq(chain_tip(chain)->hash, parent, 32);
+
+    /* With it: the leader adds a third of the total stake to its own. */
+    struct wbuf w;
+    wbuf_init(&w);
+    stake_amount_encode(200000 * COIN, &w);
+    send_payload(secrets[who], TX_STAKE_ADD, &w, NULL);
+    wbuf_free(&w);
+    produce_at(chain, pool, last);
+    ck_assert_uint_eq(validator_of(chain, pubs[who]).self_stake, 300000 * COIN);
+    struct schedule b, b2;
+    schedule_at((e + 1) * es, &b);
+    schedule_at((e + 2) * es, &b2);
+
+    ck_assert_msg(same_schedule(&a, &b), "the last block of epoch %llu changed the schedule of "
+                  "epoch %llu", (unsigned long long)(e - 1), (unsigned long long)(e + 1));
+    ck_assert(!same_schedule(&a2, &b2)); /* it counts from e+2 */
+    /* Through the boundary, as stored: the next schedule at e is the one above. */
+    while (chain_tip(chain)->hdr.slot < (e + 1) * es - 1)
+        produce(chain, pool);
+    struct schedule c;
+    schedule_at((e + 1) * es, &c);
+    ck_assert(same_schedule(&b, &c));
+    schedule_free(&a);
+    schedule_free(&a2);
+    schedule_free(&b);
+    schedule_free(&b2);
+    schedule_free(&c);
+    mempool_free(empty);
+}
+END_TEST
+
 static Suite *staking_suite(void)
 {
     Suite *s = suite_create("staking");
@@ -642,6 +721,7 @@ static Suite *staking_suite(void)
     tcase_add_test(tc, statistics_past_the_supply_cap_never_fail_a_block);
     tcase_add_test(tc, unbonding_queue_order_and_undo);
     tcase_add_test(tc, validator_slots_freed_after_full_unbond);
+    tcase_add_test(tc, last_block_of_an_epoch_cannot_grind_the_schedule);
     suite_add_tcase(s, tc);
     return s;
 }
