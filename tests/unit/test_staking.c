@@ -256,6 +256,28 @@ START_TEST(delegation_rewards_to_the_base_unit)
 END_TEST
 
 /* Two signed headers of validator `who` for one slot. */
+static size_t list_size(void)
+{
+    const uint8_t *val, *keys;
+    size_t len, n;
+    struct view *view = chain_view(chain);
+    ck_assert(view_get(view, VALIDATOR_LIST_KEY, 1, &val, &len));
+    ck_assert(validator_list_decode(&keys, &n, val, len, params.max_validators));
+    view_free(view);
+    return n;
+}
+
+static void register_key(const uint8_t sec[32], uint64_t stake, const char *expect)
+{
+    struct wbuf w;
+    struct validator_register r = {.stake = stake, .commission_bps = 500};
+    wbuf_init(&w);
+    randao_onion(r.randao_commit, sec, 10);
+    validator_register_encode(&r, &w);
+    send_payload(sec, TX_VALIDATOR_REGISTER, &w, expect);
+    wbuf_free(&w);
+}
+
 static void make_evidence(struct evidence *e, int who, uint64_t slot)
 {
     memset(e, 0, sizeof(*e));
@@ -360,12 +382,23 @@ START_TEST(evidence_slashes_jails_and_pays_bounty)
     schedule_free(&sched);
     view_free(view);
 
+    /* It has left the validator list (its slot is free) and its remaining
+     * self-stake was unbonded; the jailed record stays, so the key cannot
+     * register again. */
+    ck_assert_uint_eq(list_size(), 3);
+    s2 = validator_of(chain, pubs[2]);
+    ck_assert_uint_eq(s2.status, VALIDATOR_JAILED);
+    ck_assert_uint_eq(s2.self_stake, 0);
+    register_key(secrets[2], params.min_validator_stake, "bad-txns-validator-exists");
+
     /* Its delegator can still leave, with the slashed value. */
     dc.amount = UNDELEGATE_ALL;
     delegation_change_encode(&dc, &w);
     send_payload(dsec, TX_UNDELEGATE, &w, NULL);
     produce(chain, pool);
     ck_assert_uint_eq(validator_of(chain, pubs[2]).delegated, 0);
+    ck_assert_uint_eq(validator_of(chain, pubs[2]).status, VALIDATOR_JAILED);
+    register_key(secrets[2], params.min_validator_stake, "bad-txns-validator-exists");
     check_invariants();
     wbuf_free(&w);
 }
@@ -553,28 +586,6 @@ START_TEST(unbonding_queue_order_and_undo)
 }
 END_TEST
 
-static size_t list_size(void)
-{
-    const uint8_t *val, *keys;
-    size_t len, n;
-    struct view *view = chain_view(chain);
-    ck_assert(view_get(view, VALIDATOR_LIST_KEY, 1, &val, &len));
-    ck_assert(validator_list_decode(&keys, &n, val, len, params.max_validators));
-    view_free(view);
-    return n;
-}
-
-static void register_key(const uint8_t sec[32], uint64_t stake, const char *expect)
-{
-    struct wbuf w;
-    struct validator_register r = {.stake = stake, .commission_bps = 500};
-    wbuf_init(&w);
-    randao_onion(r.randao_commit, sec, 10);
-    validator_register_encode(&r, &w);
-    send_payload(sec, TX_VALIDATOR_REGISTER, &w, expect);
-    wbuf_free(&w);
-}
-
 /* The validator set full (max_validators 8: the four genesis validators and
  * four minimum-stake registrations), the four new ones unbond everything:
  * two epoch boundaries later they have left the list, their slots are free,
@@ -708,6 +719,71 @@ START_TEST(last_block_of_an_epoch_cannot_grind_the_schedule)
 }
 END_TEST
 
+/* A validator whose own stake is gone but that still has a delegation
+ * leaves the list as "exited": no new stake or delegation, its delegator
+ * leaves as usual, and with the last share the record goes and the key may
+ * register again. */
+START_TEST(exited_validator_keeps_its_delegations_until_they_leave)
+{
+    uint8_t sec[32], pub[32], dsec[32], dpub[32];
+    struct wbuf w;
+    struct delegation_change dc;
+    wbuf_init(&w);
+    randombytes_buf(sec, 32);
+    randombytes_buf(dsec, 32);
+    ck_assert(key_pubkey(pub, sec) && key_pubkey(dpub, dsec));
+    fund(pub, 3000 * COIN);
+    fund(dpub, 3000 * COIN);
+    produce(chain, pool);
+    register_key(sec, params.min_validator_stake, NULL);
+    produce(chain, pool);
+    memcpy(dc.validator, pub, 32);
+    dc.amount = 500 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_DELEGATE, &w, NULL);
+    produce(chain, pool);
+    ck_assert_uint_eq(list_size(), 5);
+
+    stake_amount_encode(params.min_validator_stake, &w);
+    send_payload(sec, TX_UNBOND, &w, NULL);
+    produce(chain, pool);
+    uint64_t e = params_epoch_of(&params, chain_tip(chain)->hdr.slot);
+    while (params_epoch_of(&params, chain_tip(chain)->hdr.slot) < e + 3)
+        produce(chain, pool);
+    ck_assert_uint_eq(list_size(), 4);
+    struct validator val = validator_of(chain, pub);
+    ck_assert_uint_eq(val.status, VALIDATOR_EXITED);
+    ck_assert_uint_eq(val.self_stake, 0);
+    ck_assert_uint_eq(val.delegated, 500 * COIN);
+
+    stake_amount_encode(10 * COIN, &w);
+    send_payload(sec, TX_STAKE_ADD, &w, "bad-txns-validator-exited");
+    dc.amount = 10 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_DELEGATE, &w, "bad-txns-validator-exited");
+    register_key(sec, params.min_validator_stake, "bad-txns-validator-exists");
+
+    uint64_t dbal = balance_of(chain, dpub);
+    dc.amount = UNDELEGATE_ALL;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_UNDELEGATE, &w, NULL);
+    produce(chain, pool);
+    struct view *view = chain_view(chain);
+    ck_assert(!staking_get_validator(view, pub, &val)); /* the record is gone */
+    view_free(view);
+    while (balance_of(chain, dpub) < dbal && chain_height(chain) < 200)
+        produce(chain, pool);
+    ck_assert_uint_eq(balance_of(chain, dpub), dbal - FEE + 500 * COIN);
+
+    register_key(sec, params.min_validator_stake, NULL);
+    produce(chain, pool);
+    ck_assert_uint_eq(list_size(), 5);
+    ck_assert_uint_eq(validator_of(chain, pub).status, VALIDATOR_ACTIVE);
+    check_invariants();
+    wbuf_free(&w);
+}
+END_TEST
+
 static Suite *staking_suite(void)
 {
     Suite *s = suite_create("staking");
@@ -722,6 +798,7 @@ static Suite *staking_suite(void)
     tcase_add_test(tc, unbonding_queue_order_and_undo);
     tcase_add_test(tc, validator_slots_freed_after_full_unbond);
     tcase_add_test(tc, last_block_of_an_epoch_cannot_grind_the_schedule);
+    tcase_add_test(tc, exited_validator_keeps_its_delegations_until_they_leave);
     suite_add_tcase(s, tc);
     return s;
 }
