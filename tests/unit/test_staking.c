@@ -365,7 +365,7 @@ START_TEST(evidence_slashes_jails_and_pays_bounty)
     ck_assert(!try_build_at(chain, pool, s, &b, &v));
     ck_assert_str_eq(v.reason, "bad-blk-proposer-jailed");
 
-    /* Two epochs later it is out of the schedule altogether. */
+    /* Three epochs later it is out of the schedule altogether. */
     for (int i = 0; i < 3 * (int)params.epoch_slots; i++) {
         uint64_t next = chain_tip(chain)->hdr.slot + 1;
         while (leader_at(chain, next) == 2)
@@ -588,7 +588,7 @@ END_TEST
 
 /* The validator set full (max_validators 8: the four genesis validators and
  * four minimum-stake registrations), the four new ones unbond everything:
- * two epoch boundaries later they have left the list, their slots are free,
+ * three epoch boundaries later they have left the list, their slots are free,
  * a new key registers and so does one of the old keys again.  (The list
  * never shrank before: the ninth registration failed for good.) */
 START_TEST(validator_slots_freed_after_full_unbond)
@@ -616,7 +616,7 @@ START_TEST(validator_slots_freed_after_full_unbond)
     }
     produce(chain, pool);
     uint64_t bal0 = balance_of(chain, pub[0]);
-    /* Out of the schedules in force after at most two boundaries. */
+    /* Out of the schedules in force after at most three boundaries. */
     uint64_t e = params_epoch_of(&params, chain_tip(chain)->hdr.slot);
     while (params_epoch_of(&params, chain_tip(chain)->hdr.slot) < e + 3)
         produce(chain, pool);
