@@ -49,9 +49,6 @@ bool staking_apply_undelegate(struct view *v, struct block_ctx *ctx, const struc
 bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct tx *tx,
                             struct validation *vs);
 
-/* Queues amount for owner, credited at the end of block `maturity`. */
-bool staking_queue_unbonding(struct view *v, uint64_t maturity, const uint8_t owner[PUBKEY_SIZE],
-                             uint64_t amount);
 /* Takes a validator out of service once it left the list: its self-stake is
  * queued for unbonding; a jailed record stays (its key never registers
  * again); an exited one is deleted, its delegators' dust in `bank` paid to

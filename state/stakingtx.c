@@ -129,12 +129,6 @@ static bool add_unbonding(struct view *v, uint64_t maturity, const uint8_t owner
     return !view_failed(v);
 }
 
-bool staking_queue_unbonding(struct view *v, uint64_t maturity, const uint8_t owner[PUBKEY_SIZE],
-                             uint64_t amount)
-{
-    return add_unbonding(v, maturity, owner, amount);
-}
-
 bool staking_retire(struct view *v, struct block_ctx *ctx, const uint8_t pub[PUBKEY_SIZE],
                     struct validator *val, struct validation *vs)
 {
