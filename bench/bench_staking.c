@@ -46,9 +46,20 @@ static bool arg_u64(const char *arg, const char *name, uint64_t *out)
     return true;
 }
 
+static char dir[] = "/tmp/fml-bench-staking-XXXXXX";
+
+static void remove_dir(void)
+{
+    char cmd[sizeof(dir) + 16];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
 static void die(const char *what, const struct validation *v)
 {
     fprintf(stderr, "%s failed: %s %s\n", what, v ? v->reason : "", v ? v->detail : "");
+    remove_dir();
     exit(1);
 }
 
@@ -144,12 +155,13 @@ int main(int argc, char **argv)
         }
     if (n == 0 || reps == 0 || !regtest_keys_init())
         return 2;
-    char dir[] = "/tmp/fml-bench-staking-XXXXXX", err[256] = "";
+    char err[256] = "";
     if (!mkdtemp(dir))
         return 1;
     struct chain *c = chain_open(&params, dir, false, err, sizeof(err));
     if (!c) {
         fprintf(stderr, "chain_open: %s\n", err);
+        remove_dir();
         return 1;
     }
 
@@ -207,8 +219,6 @@ int main(int argc, char **argv)
     block_free(&transfers);
     block_free(&unbonds);
     chain_close(c);
-    snprintf(err, sizeof(err), "rm -rf %s", dir);
-    if (system(err) != 0)
-        return 1;
+    remove_dir();
     return 0;
 }
