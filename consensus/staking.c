@@ -42,7 +42,7 @@ bool validator_decode(struct validator *val, const uint8_t *data, size_t len)
         !get_u64(&r, &val->bank) || !get_u64(&r, &val->earned))
         return false;
     val->acc = (unsigned __int128)hi << 64 | lo;
-    return rbuf_done(&r) && val->status <= VALIDATOR_JAILED;
+    return rbuf_done(&r) && val->status <= VALIDATOR_EXITED;
 }
 
 void validator_list_encode(const uint8_t (*keys)[PUBKEY_SIZE], size_t n, struct wbuf *w)
@@ -238,54 +238,29 @@ void validator_accrue(struct validator *val, uint64_t amount)
     val->bank += amount;
 }
 
-void unbonding_key(uint8_t key[9], uint64_t height)
+void unbonding_key(uint8_t key[UNBONDING_COUNT_KEY_SIZE], uint64_t height)
 {
     key[0] = 'q';
     write_be64(key + 1, height);
 }
 
-void unbonding_list_encode_with(const struct unbonding_list *l, const uint8_t owner[PUBKEY_SIZE],
-                                uint64_t amount, struct wbuf *w)
+void unbonding_entry_key(uint8_t key[UNBONDING_ENTRY_KEY_SIZE], uint64_t height, uint64_t seq)
 {
-    put_compact(w, l->n + 1);
-    for (size_t i = 0; i < l->n; i++) {
-        put_bytes(w, l->entries[i].owner, PUBKEY_SIZE);
-        put_u64(w, l->entries[i].amount);
-    }
-    put_bytes(w, owner, PUBKEY_SIZE);
-    put_u64(w, amount);
+    unbonding_key(key, height);
+    write_be64(key + UNBONDING_COUNT_KEY_SIZE, seq);
 }
 
-bool unbonding_list_decode(struct unbonding_list *l, const uint8_t *data, size_t len)
+void unbonding_entry_encode(const struct unbonding_entry *e, struct wbuf *w)
+{
+    put_bytes(w, e->owner, PUBKEY_SIZE);
+    put_u64(w, e->amount);
+}
+
+bool unbonding_entry_decode(struct unbonding_entry *e, const uint8_t *data, size_t len)
 {
     struct rbuf r;
-    uint64_t n;
-    l->n = 0;
-    l->entries = NULL;
     rbuf_init(&r, data, len);
-    if (!get_compact(&r, &n, len / (PUBKEY_SIZE + 8)) || n == 0)
-        return false;
-    l->entries = calloc((size_t)n, sizeof(*l->entries));
-    if (!l->entries)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!get_bytes(&r, l->entries[i].owner, PUBKEY_SIZE) || !get_u64(&r, &l->entries[i].amount)) {
-            unbonding_list_free(l);
-            return false;
-        }
-    l->n = (size_t)n;
-    if (!rbuf_done(&r)) {
-        unbonding_list_free(l);
-        return false;
-    }
-    return true;
-}
-
-void unbonding_list_free(struct unbonding_list *l)
-{
-    free(l->entries);
-    l->entries = NULL;
-    l->n = 0;
+    return get_bytes(&r, e->owner, PUBKEY_SIZE) && get_u64(&r, &e->amount) && rbuf_done(&r);
 }
 
 void staking_stats_encode(const struct staking_stats *st, struct wbuf *w)

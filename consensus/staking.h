@@ -5,6 +5,7 @@
  *   'v' | pubkey      validator record
  *   'V'               sorted list of registered validator keys
  *   'E' | 0 / 1       leader schedule of the current / next epoch
+ *   'E' | 2           stake snapshot taken at the last epoch boundary
  *   "gmix"            RANDAO mix
  *
  * Leader of a slot: a stake-weighted draw, by rejection sampling over the
@@ -25,6 +26,9 @@
 enum validator_status {
     VALIDATOR_ACTIVE = 0,
     VALIDATOR_JAILED = 1,
+    /* Left the validator list (its slot freed); the record stays only while
+     * delegations to it remain, for them to undelegate. */
+    VALIDATOR_EXITED = 2,
 };
 
 /* A validator.  Delegations are held as shares of `delegated`: slashing
@@ -44,7 +48,8 @@ struct validator {
     unsigned __int128 acc; /* reward per share, x 2^64 */
     uint64_t carry;        /* remainder of the last accrual, x 2^64 / shares */
     uint64_t bank;         /* accrued to delegators, not yet paid */
-    uint64_t earned;       /* paid to the operator so far: commission, own share, fees */
+    uint64_t earned;       /* paid to the operator so far: commission, own share, fees
+                            * (a statistic, counted modulo 2^64: never fails a block) */
 };
 
 #define VALIDATOR_KEY_SIZE (1 + PUBKEY_SIZE)
@@ -79,24 +84,27 @@ void reward_split(const struct validator *val, uint64_t reward, struct reward_sp
  * carry := the remainder; bank += amount.  Needs shares > 0. */
 void validator_accrue(struct validator *val, uint64_t amount);
 
-/* Unbonding funds queued for the end of a block ('q' | height u64 big-endian). */
+/* Unbonding funds queued for the end of a block, one key per entry so that
+ * queueing costs O(1) whatever the queue holds:
+ *   'q' | height u64 BE               -> count u64 (entries queued there)
+ *   'q' | height u64 BE | seq u64 BE  -> owner [32] | amount u64
+ * with seq = 0 .. count-1 in the order queued. */
 struct unbonding_entry {
     uint8_t owner[PUBKEY_SIZE];
     uint64_t amount;
 };
-struct unbonding_list {
-    size_t n;
-    struct unbonding_entry *entries;
-};
-void unbonding_key(uint8_t key[9], uint64_t height);
-/* The list with one more entry appended. */
-void unbonding_list_encode_with(const struct unbonding_list *l, const uint8_t owner[PUBKEY_SIZE],
-                                uint64_t amount, struct wbuf *w);
-bool unbonding_list_decode(struct unbonding_list *l, const uint8_t *data, size_t len) WARN_UNUSED;
-void unbonding_list_free(struct unbonding_list *l);
+#define UNBONDING_COUNT_KEY_SIZE 9
+#define UNBONDING_ENTRY_KEY_SIZE 17
+#define UNBONDING_ENTRY_SIZE (PUBKEY_SIZE + 8)
+void unbonding_key(uint8_t key[UNBONDING_COUNT_KEY_SIZE], uint64_t height);
+void unbonding_entry_key(uint8_t key[UNBONDING_ENTRY_KEY_SIZE], uint64_t height, uint64_t seq);
+void unbonding_entry_encode(const struct unbonding_entry *e, struct wbuf *w);
+bool unbonding_entry_decode(struct unbonding_entry *e, const uint8_t *data, size_t len) WARN_UNUSED;
 
-/* Running totals of the reward flows ("gstats"), for the conservation check:
- * minted + fees = paid + pools + banks. */
+/* Running totals of the reward flows ("gstats"), for the conservation checks
+ * (state/audit.h).  Statistics, not amounts: each counts modulo 2^64 (fees
+ * paid again and again count each time, so no bound holds) and adding to
+ * them never fails a block. */
 #define STATS_KEY "gstats"
 struct staking_stats {
     uint64_t minted; /* emission */
@@ -133,6 +141,9 @@ struct schedule {
 
 #define SCHEDULE_CUR 0
 #define SCHEDULE_NEXT 1
+/* The stakes as of the last epoch boundary (the seed unused, zero), drawn
+ * with the mix of the end of the following epoch: see state/staking.c. */
+#define SCHEDULE_STAKES 2
 void schedule_key(uint8_t key[2], int which);
 void schedule_init(struct schedule *s);
 void schedule_free(struct schedule *s);

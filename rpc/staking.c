@@ -22,7 +22,7 @@ static json_t *validator_json(const struct chain_params *p, const uint8_t pub[PU
 {
     json_t *o = json_object();
     json_object_set_new(o, "address", json_address(p, pub));
-    json_object_set_new(o, "status", json_string(v->status == VALIDATOR_ACTIVE ? "active" : "jailed"));
+    json_object_set_new(o, "status", json_string(v->status == VALIDATOR_ACTIVE ? "active" : v->status == VALIDATOR_JAILED ? "jailed" : "exited"));
     json_object_set_new(o, "self_stake", json_amount(v->self_stake));
     json_object_set_new(o, "delegated", json_amount(v->delegated));
     json_object_set_new(o, "total_stake", json_amount(v->self_stake + v->delegated));
@@ -217,7 +217,8 @@ static json_t *getsupplyinfo(struct rpc_call *call)
     json_object_set_new(o, "accounts", json_integer((json_int_t)a.accounts));
     json_object_set_new(o, "validators", json_integer((json_int_t)a.validators));
     json_object_set_new(o, "delegations", json_integer((json_int_t)a.delegations));
-    json_object_set_new(o, "supply_consistent", json_boolean(a.supply_ok));
+    json_object_set_new(o, "genesis", json_amount(a.genesis));
+    json_object_set_new(o, "supply_consistent", json_boolean(a.supply_ok && a.issued_ok));
     json_object_set_new(o, "rewards_consistent", json_boolean(a.rewards_ok));
     return o;
 }
@@ -225,7 +226,7 @@ static json_t *getsupplyinfo(struct rpc_call *call)
 static const char validator_result[] =
     "{\n"
     "  \"address\": \"str\",\n"
-    "  \"status\": \"active\" | \"jailed\",\n"
+    "  \"status\": \"active\" | \"jailed\" | \"exited\",\n"
     "  \"self_stake\": n, \"delegated\": n, \"total_stake\": n,   (FML)\n"
     "  \"shares\": n,               (delegation shares in issue)\n"
     "  \"commission_bps\": n,\n"
@@ -243,7 +244,8 @@ const struct rpc_method staking_rpc_methods[] = {
         .name = "getvalidators",
         .handler = getvalidators,
         .summary = "Lists every registered validator, in key order.  Stake changes and jailing "
-                   "enter the leader schedule two epochs later.",
+                   "enter the leader schedule three epochs later (a change in epoch e counts "
+                   "from epoch e + 3).",
         .result = "[ validator, ... ] with each validator as in getvalidator, without next_slots",
         .examples = "fml-cli getvalidators",
     },
@@ -286,12 +288,14 @@ const struct rpc_method staking_rpc_methods[] = {
         .handler = getsupplyinfo,
         .summary = "Adds up the whole state to show where every FML is, and checks the two "
                    "conservation laws: supply = balances + self_stake + delegated + "
-                   "delegator_rewards_unpaid + unbonding + pools + fl_pools + fl_stakes, and "
-                   "minted + fees = rewards_paid + pools + delegator_rewards_unpaid.  Scans "
-                   "the whole state.",
+                   "delegator_rewards_unpaid + unbonding + pools + fl_pools + fl_stakes = "
+                   "genesis + minted - burned (supply_consistent), and "
+                   "minted + fees = rewards_paid + pools + delegator_rewards_unpaid "
+                   "(rewards_consistent).  minted, fees, rewards_paid and burned are "
+                   "statistics counted modulo 2^64 and compared so.  Scans the whole state.",
         .result = "{\"height\", \"supply\", \"balances\", \"self_stake\", \"delegated\", "
                   "\"delegator_rewards_unpaid\", \"unbonding\", \"pools\", \"fl_pools\", "
-                  "\"fl_stakes\", \"minted\", \"fees\", "
+                  "\"fl_stakes\", \"genesis\", \"minted\", \"fees\", "
                   "\"rewards_paid\", \"burned\" (FML), \"accounts\", \"validators\", "
                   "\"delegations\", \"supply_consistent\", \"rewards_consistent\" (bool)}",
         .examples = "fml-cli getsupplyinfo",

@@ -3,6 +3,7 @@
 #include "consensus/accounts.h"
 #include "consensus/emission.h"
 #include "consensus/fl.h"
+#include "consensus/params.h"
 #include "consensus/staking.h"
 #include "state/chain.h"
 #include "state/staking.h"
@@ -50,12 +51,13 @@ static bool visit(void *arg, const uint8_t *key, size_t klen, const uint8_t *val
         a->delegations++;
         break;
     case 'q': {
-        struct unbonding_list l;
-        if (!unbonding_list_decode(&l, val, vlen))
+        /* The count keys ('q' | height) hold no funds; the entries do. */
+        struct unbonding_entry e;
+        if (klen == UNBONDING_COUNT_KEY_SIZE)
+            break;
+        if (klen != UNBONDING_ENTRY_KEY_SIZE || !unbonding_entry_decode(&e, val, vlen))
             return s->ok = false;
-        for (size_t i = 0; i < l.n; i++)
-            add(s, &a->unbonding, l.entries[i].amount);
-        unbonding_list_free(&l);
+        add(s, &a->unbonding, e.amount);
         break;
     }
     case 'f': {
@@ -97,6 +99,13 @@ bool supply_audit(struct chain *c, struct supply_audit *out)
     view_free(view);
     if (!ok || !chain_scan_state(c, "", 0, visit, &s) || !s.ok)
         return false;
+    const struct chain_params *p = chain_params(c);
+    for (size_t i = 0; i < p->n_allocs; i++)
+        add(&s, &out->genesis, p->allocs[i].amount);
+    for (size_t i = 0; i < p->n_validators; i++)
+        add(&s, &out->genesis, p->validators[i].stake);
+    if (!s.ok)
+        return false;
     out->minted = st.minted;
     out->fees = st.fees;
     out->paid = st.paid;
@@ -105,7 +114,9 @@ bool supply_audit(struct chain *c, struct supply_audit *out)
                              out->banks + out->unbonding + out->pools + out->fl_pools +
                              out->fl_stakes;
     out->supply_ok = held == out->supply;
-    out->rewards_ok = (unsigned __int128)out->minted + out->fees ==
-                      (unsigned __int128)out->paid + out->pools + out->banks;
+    /* gstats count modulo 2^64: so do these sums. */
+    out->issued_ok = (uint64_t)(out->genesis + out->minted) == (uint64_t)(out->supply + out->burned);
+    out->rewards_ok = (uint64_t)(out->minted + out->fees) ==
+                      (uint64_t)(out->paid + out->pools + out->banks);
     return true;
 }

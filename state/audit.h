@@ -3,7 +3,13 @@
  *
  *   supply = balances + self-stakes + delegations + banks + unbonding + pools
  *            + FL task pools + FL participant stakes
+ *   genesis + minted = supply + burned
  *   minted + fees = paid + pools + banks
+ *
+ * gstats (minted, fees, paid, burned) count modulo 2^64, so the last two
+ * compare modulo 2^64.  The first two together (every unit minted is held
+ * somewhere or was burned) hold whatever the pools pay out; the third holds
+ * while every payout from a pool is counted in paid.
  *
  * O(state size): for tests and the getsupplyinfo RPC, never for consensus. */
 #ifndef FML_STATE_AUDIT_H
@@ -24,10 +30,12 @@ struct supply_audit {
     uint64_t pools;
     uint64_t fl_pools;  /* reward pools locked in FL tasks ('f' 'S') */
     uint64_t fl_stakes; /* stakes locked in FL tasks ('f' 'P') */
+    uint64_t genesis; /* the genesis allocations and stakes */
     uint64_t minted, fees, paid, burned; /* gstats */
     uint64_t accounts, validators, delegations;
-    bool supply_ok;
-    bool rewards_ok;
+    bool supply_ok;  /* held == supply */
+    bool issued_ok;  /* genesis + minted == supply + burned (mod 2^64) */
+    bool rewards_ok; /* minted + fees == paid + pools + banks (mod 2^64) */
 };
 
 bool supply_audit(struct chain *c, struct supply_audit *out);

@@ -98,18 +98,51 @@ fail:
     return false;
 }
 
+/* The stake snapshot taken at the last epoch boundary ('E' | 2), with the
+ * current mix as its seed.  Before the first boundary there is none: the
+ * stakes then are the genesis stakes, those of the stored next schedule. */
+static bool snapshot_schedule(struct view *v, const struct chain_params *params, uint64_t epoch,
+                              struct schedule *out)
+{
+    uint8_t key[2];
+    const uint8_t *val, *mix;
+    size_t vlen, mix_len;
+    schedule_key(key, SCHEDULE_STAKES);
+    if (!view_get(v, key, sizeof(key), &val, &vlen)) {
+        if (view_failed(v) || !load_schedule(v, params, SCHEDULE_NEXT, out))
+            return false;
+    } else if (!schedule_decode(out, val, vlen, params->max_validators)) {
+        view_set_failed(v);
+        return false;
+    }
+    out->epoch = epoch;
+    if (!view_get(v, MIX_KEY, strlen(MIX_KEY), &mix, &mix_len) || mix_len != HASH_SIZE) {
+        view_set_failed(v);
+        schedule_free(out);
+        return false;
+    }
+    memcpy(out->seed, mix, HASH_SIZE);
+    return true;
+}
+
 bool staking_schedule_for(struct view *v, const struct chain_params *params, uint64_t prev_slot,
                           uint64_t slot, struct schedule *out)
 {
     uint64_t e = params_epoch_of(params, slot), prev_e = params_epoch_of(params, prev_slot);
-    /* Epoch e uses the state as of the end of epoch e-2.  The parent's state
-     * is the state at the end of prev_e (no blocks since), so: same epoch ->
-     * the stored current schedule; next epoch -> the stored next one; later
-     * -> the parent's state itself. */
+    /* Epoch e is drawn from the stakes as of the end of epoch e-3 with the
+     * mix as of the end of epoch e-2: the stakes are fixed an epoch before
+     * the mix they meet is known, so no proposer can choose stake changes
+     * knowing the mix.  The parent's state is the state at the end of prev_e
+     * and of every later epoch before e (no blocks since); the snapshot 'E'|2
+     * holds the stakes at the end of prev_e - 1.  So: same epoch -> the
+     * stored current schedule; the next -> the stored next one; prev_e + 2 ->
+     * the snapshot with the parent's mix; later -> the parent's state. */
     if (e == prev_e)
         return load_schedule(v, params, SCHEDULE_CUR, out);
     if (e == prev_e + 1)
         return load_schedule(v, params, SCHEDULE_NEXT, out);
+    if (e == prev_e + 2)
+        return snapshot_schedule(v, params, e, out);
     return live_schedule(v, params, e, out);
 }
 
@@ -127,25 +160,109 @@ bool staking_leader_for(struct view *v, const struct chain_params *params, uint6
     return ok;
 }
 
-/* At the first block of a new epoch e (parent in prev_e < e): the current
- * schedule becomes the one for e, and the next one (e+1) is taken from the
- * state as it stands, which is the state at the end of e-1. */
-static bool rotate_schedules(struct view *v, const struct block_ctx *ctx)
+static bool in_schedule(const struct schedule *s, const uint8_t pub[PUBKEY_SIZE])
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = memcmp(s->entries[mid].pubkey, pub, PUBKEY_SIZE);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* At an epoch boundary, after the rotation: every validator of the list
+ * that is in none of the schedules in force and could not be drawn from the
+ * state now (jailed, or bonded stake below min_validator_stake) leaves the
+ * list, freeing its slot, and is retired (staking_retire).  O(max_validators). */
+static bool prune_validators(struct view *v, struct block_ctx *ctx, const struct schedule *cur,
+                             const struct schedule *next, struct validation *vs)
 {
     const struct chain_params *p = ctx->params;
-    uint64_t e = params_epoch_of(p, ctx->hdr->slot);
-    struct schedule cur, next;
-    if (!staking_schedule_for(v, p, ctx->prev_slot, ctx->hdr->slot, &cur))
-        return false;
-    if (!live_schedule(v, p, e + 1, &next)) {
-        schedule_free(&cur);
-        return false;
+    const uint8_t *list, *keys;
+    size_t len, n, kept = 0;
+    if (!view_get(v, VALIDATOR_LIST_KEY, 1, &list, &len) ||
+        !validator_list_decode(&keys, &n, list, len, p->max_validators))
+        return val_fail(vs, VAL_ERROR, "state-read-error");
+    uint8_t(*copy)[PUBKEY_SIZE] = malloc(n * PUBKEY_SIZE + 1);
+    if (!copy)
+        return val_fail(vs, VAL_ERROR, "out-of-memory");
+    memcpy(copy, keys, n * PUBKEY_SIZE);
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) {
+        struct validator val;
+        uint64_t bonded;
+        if (in_schedule(cur, copy[i]) || in_schedule(next, copy[i])) {
+            memmove(copy[kept++], copy[i], PUBKEY_SIZE);
+            continue;
+        }
+        if (!staking_get_validator(v, copy[i], &val)) {
+            ok = val_fail(vs, VAL_ERROR, "state-read-error");
+            break;
+        }
+        bonded = val.self_stake;
+        if (val.status == VALIDATOR_ACTIVE && amount_add(&bonded, val.delegated) &&
+            bonded >= p->min_validator_stake) {
+            memmove(copy[kept++], copy[i], PUBKEY_SIZE);
+            continue;
+        }
+        ok = staking_retire(v, ctx, copy[i], &val, vs);
     }
+    if (ok && kept < n) {
+        struct wbuf w;
+        wbuf_init(&w);
+        validator_list_encode((const uint8_t(*)[PUBKEY_SIZE])copy, kept, &w);
+        view_put_wbuf(v, VALIDATOR_LIST_KEY, 1, &w);
+        wbuf_free(&w);
+    }
+    free(copy);
+    return ok;
+}
+
+/* At the first block of a new epoch e (parent in prev_e < e): the current
+ * schedule becomes the one for e (staking_schedule_for), the next one (e+1)
+ * is drawn from the stakes at the end of e-2 with the mix now (the end of
+ * e-1), and the snapshot takes the stakes now. */
+static bool rotate_schedules(struct view *v, struct block_ctx *ctx, struct validation *vs)
+{
+    const struct chain_params *p = ctx->params;
+    uint64_t e = params_epoch_of(p, ctx->hdr->slot), prev_e = params_epoch_of(p, ctx->prev_slot);
+    struct schedule cur, next, now;
+    uint8_t key[2];
+    struct wbuf w;
+    if (!staking_schedule_for(v, p, ctx->prev_slot, ctx->hdr->slot, &cur))
+        return val_fail(vs, VAL_ERROR, "state-read-error");
+    bool ok = e == prev_e + 1 ? snapshot_schedule(v, p, e + 1, &next)
+                              : live_schedule(v, p, e + 1, &next);
+    if (!ok) {
+        schedule_free(&cur);
+        return val_fail(vs, VAL_ERROR, "state-read-error");
+    }
+    if (!live_schedule(v, p, e, &now)) {
+        schedule_free(&cur);
+        schedule_free(&next);
+        return val_fail(vs, VAL_ERROR, "state-read-error");
+    }
+    memset(now.seed, 0, HASH_SIZE);
     store_schedule(v, SCHEDULE_CUR, &cur);
     store_schedule(v, SCHEDULE_NEXT, &next);
+    schedule_key(key, SCHEDULE_STAKES);
+    wbuf_init(&w);
+    schedule_encode(&now, &w);
+    view_put_wbuf(v, key, sizeof(key), &w);
+    wbuf_free(&w);
+    /* `now` holds every validator that can be drawn from the state now, so
+     * a validator leaving the list appears in no schedule to come either. */
+    ok = prune_validators(v, ctx, &cur, &next, vs);
     schedule_free(&cur);
     schedule_free(&next);
-    return true;
+    schedule_free(&now);
+    return ok;
 }
 
 bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validation *val)
@@ -159,8 +276,8 @@ bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validatio
     size_t idx, mix_len;
 
     if (params_epoch_of(p, hdr->slot) > params_epoch_of(p, ctx->prev_slot) &&
-        !rotate_schedules(v, ctx))
-        return val_fail(val, VAL_ERROR, "state-read-error");
+        !rotate_schedules(v, ctx, val))
+        return false;
 
     if (!load_schedule(v, p, SCHEDULE_CUR, &sched))
         return val_fail(val, VAL_ERROR, "state-read-error");
@@ -231,10 +348,13 @@ bool staking_end_block(struct view *v, struct block_ctx *ctx, struct validation 
     if (!staking_release_unbonding(v, ctx->hdr->height, val))
         return false;
     emission_split(p, minted, &split);
+    /* The pools hold coins that exist, so they stay within the supply; the
+     * statistics cannot fail (they count modulo 2^64). */
     if (!add_to_pool(v, POOL_FL_KEY, split.fl) || !add_to_pool(v, POOL_ARENA_KEY, split.arena) ||
-        !add_to_pool(v, POOL_MARKET_KEY, split.market) ||
-        !staking_add_stat(v, STAT_MINTED, minted) || !staking_add_stat(v, STAT_FEES, ctx->fees))
+        !add_to_pool(v, POOL_MARKET_KEY, split.market))
         return val_fail(val, VAL_ERROR, "reward-overflow");
+    if (!staking_add_stat(v, STAT_MINTED, minted) || !staking_add_stat(v, STAT_FEES, ctx->fees))
+        return val_fail(val, VAL_ERROR, "state-read-error");
     if (!staking_pay_proposer(v, ctx->hdr->proposer, split.proposer, ctx->fees, val))
         return false;
     view_put_u64(v, SUPPLY_KEY, supply + minted);

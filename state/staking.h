@@ -49,6 +49,13 @@ bool staking_apply_undelegate(struct view *v, struct block_ctx *ctx, const struc
 bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct tx *tx,
                             struct validation *vs);
 
+/* Takes a validator out of service once it left the list: its self-stake is
+ * queued for unbonding; a jailed record stays (its key never registers
+ * again); an exited one is deleted, its delegators' dust in `bank` paid to
+ * its key, as soon as no delegation is left (else status EXITED). */
+bool staking_retire(struct view *v, struct block_ctx *ctx, const uint8_t pub[PUBKEY_SIZE],
+                    struct validator *val, struct validation *vs);
+
 /* End of block: funds whose unbonding ends at height; the proposer's reward
  * split between operator and delegators, fees to the operator. */
 bool staking_release_unbonding(struct view *v, uint64_t height, struct validation *vs);

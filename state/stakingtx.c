@@ -72,7 +72,10 @@ static void put_delegation(struct view *v, const uint8_t validator[PUBKEY_SIZE],
     wbuf_free(&w);
 }
 
-/* Adds to the running totals of "gstats" (minted, fees, paid, burned). */
+/* Adds to the running totals of "gstats" (minted, fees, paid, burned).  They
+ * are statistics, counted modulo 2^64: the same coins paid again and again
+ * as fees count each time, so no bound holds for them and adding to them
+ * never fails a block.  False only when the record cannot be read. */
 bool staking_add_stat(struct view *v, enum staking_stat which, uint64_t amount)
 {
     struct staking_stats st;
@@ -82,32 +85,79 @@ bool staking_add_stat(struct view *v, enum staking_stat which, uint64_t amount)
                       : which == STAT_FEES ? &st.fees
                       : which == STAT_PAID ? &st.paid
                                            : &st.burned;
-    if (!amount_add(field, amount))
-        return false;
+    *field += amount; /* wraps modulo 2^64 */
     staking_put_stats(v, &st);
     return true;
 }
 
-/* Queues amount for owner, credited at the end of block `maturity`. */
-static bool add_unbonding(struct view *v, uint64_t maturity, const uint8_t owner[PUBKEY_SIZE],
-                          uint64_t amount)
+/* The number of entries queued at height (0 when none). */
+static bool unbonding_count(struct view *v, uint64_t height, uint64_t *out)
 {
-    uint8_t key[9];
+    uint8_t key[UNBONDING_COUNT_KEY_SIZE];
     const uint8_t *cur;
     size_t len;
-    struct wbuf w;
-    struct unbonding_list list = {0};
-    unbonding_key(key, maturity);
-    if (view_get(v, key, sizeof(key), &cur, &len) && !unbonding_list_decode(&list, cur, len)) {
+    unbonding_key(key, height);
+    *out = 0;
+    if (!view_get(v, key, sizeof(key), &cur, &len))
+        return !view_failed(v);
+    if (len != 8 || (*out = read_le64(cur)) == 0) {
         view_set_failed(v);
         return false;
     }
+    return true;
+}
+
+/* Queues amount for owner, credited at the end of block `maturity`: one new
+ * key and the count, O(1) whatever the queue already holds. */
+static bool add_unbonding(struct view *v, uint64_t maturity, const uint8_t owner[PUBKEY_SIZE],
+                          uint64_t amount)
+{
+    uint8_t key[UNBONDING_ENTRY_KEY_SIZE], count_le[8];
+    uint64_t n;
+    struct wbuf w;
+    struct unbonding_entry e = {.amount = amount};
+    if (!unbonding_count(v, maturity, &n))
+        return false;
+    memcpy(e.owner, owner, PUBKEY_SIZE);
+    unbonding_entry_key(key, maturity, n);
     wbuf_init(&w);
-    unbonding_list_encode_with(&list, owner, amount, &w);
-    unbonding_list_free(&list);
+    unbonding_entry_encode(&e, &w);
     view_put_wbuf(v, key, sizeof(key), &w);
     wbuf_free(&w);
+    write_le64(count_le, n + 1);
+    view_put(v, key, UNBONDING_COUNT_KEY_SIZE, count_le, sizeof(count_le));
     return !view_failed(v);
+}
+
+bool staking_retire(struct view *v, struct block_ctx *ctx, const uint8_t pub[PUBKEY_SIZE],
+                    struct validator *val, struct validation *vs)
+{
+    if (val->self_stake) {
+        if (!add_unbonding(v, ctx->hdr->height + ctx->params->unbonding_blocks, pub,
+                           val->self_stake))
+            return val_fail(vs, VAL_ERROR, "state-write-error");
+        val->self_stake = 0;
+    }
+    if (val->status == VALIDATOR_JAILED || val->shares != 0) {
+        if (val->status != VALIDATOR_JAILED)
+            val->status = VALIDATOR_EXITED;
+        return store_validator(v, pub, val) || val_fail(vs, VAL_ERROR, "state-write-error");
+    }
+    /* No delegation left: what remains in the bank (rounding dust) and in
+     * `delegated` (tokens no share stands for any more) goes to its key. */
+    uint8_t key[VALIDATOR_KEY_SIZE];
+    uint64_t dust = val->bank;
+    validator_key(key, pub);
+    view_del(v, key, sizeof(key));
+    if (!amount_add(&dust, val->delegated))
+        return val_fail(vs, VAL_ERROR, "stake-overflow");
+    if (dust) {
+        if (!accounts_credit(v, pub, dust, vs))
+            return false;
+        if (val->bank && !staking_add_stat(v, STAT_PAID, val->bank))
+            return val_fail(vs, VAL_ERROR, "state-read-error");
+    }
+    return !view_failed(v) || val_fail(vs, VAL_ERROR, "state-write-error");
 }
 
 /* Pays a delegation its accrued rewards and resets its snapshot. */
@@ -122,7 +172,7 @@ static bool settle(struct view *v, struct validator *val, const uint8_t delegato
         return val_fail(vs, VAL_ERROR, "reward-bank-short");
     val->bank -= pending;
     return accounts_credit(v, delegator, pending, vs) &&
-           (staking_add_stat(v, STAT_PAID, pending) || val_fail(vs, VAL_ERROR, "stats-overflow"));
+           (staking_add_stat(v, STAT_PAID, pending) || val_fail(vs, VAL_ERROR, "state-read-error"));
 }
 
 /* ---- the list of registered validators ---- */
@@ -186,7 +236,8 @@ bool staking_apply_stake_add(struct view *v, struct block_ctx *ctx, const struct
     if (!staking_get_validator(v, tx->sender, &val))
         return val_fail(vs, VAL_STATE, "bad-txns-no-validator");
     if (val.status != VALIDATOR_ACTIVE)
-        return val_fail(vs, VAL_STATE, "bad-txns-validator-jailed");
+        return val_fail(vs, VAL_STATE, val.status == VALIDATOR_EXITED ? "bad-txns-validator-exited"
+                                                                     : "bad-txns-validator-jailed");
     if (!accounts_debit(v, tx->sender, amount, vs))
         return false;
     if (!amount_add(&val.self_stake, amount))
@@ -224,7 +275,8 @@ bool staking_apply_delegate(struct view *v, struct block_ctx *ctx, const struct 
     if (!staking_get_validator(v, dc.validator, &val))
         return val_fail(vs, VAL_STATE, "bad-txns-no-validator");
     if (val.status != VALIDATOR_ACTIVE)
-        return val_fail(vs, VAL_STATE, "bad-txns-validator-jailed");
+        return val_fail(vs, VAL_STATE, val.status == VALIDATOR_EXITED ? "bad-txns-validator-exited"
+                                                                     : "bad-txns-validator-jailed");
     if (!accounts_debit(v, tx->sender, dc.amount, vs))
         return false;
     (void)staking_get_delegation(v, dc.validator, tx->sender, &d);
@@ -287,6 +339,9 @@ bool staking_apply_undelegate(struct view *v, struct block_ctx *ctx, const struc
         (tokens && !add_unbonding(v, ctx->hdr->height + ctx->params->unbonding_blocks, tx->sender,
                                   tokens)))
         return val_fail(vs, VAL_ERROR, "state-write-error");
+    /* The last delegation of a validator that left the list: its record goes. */
+    if (val.status == VALIDATOR_EXITED && val.shares == 0)
+        return staking_retire(v, ctx, dc.validator, &val, vs);
     return true;
 }
 
@@ -338,21 +393,24 @@ bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct 
 
 bool staking_release_unbonding(struct view *v, uint64_t height, struct validation *vs)
 {
-    uint8_t key[9];
-    const uint8_t *data;
-    size_t len;
-    struct unbonding_list list = {0};
-    unbonding_key(key, height);
-    if (!view_get(v, key, sizeof(key), &data, &len))
-        return !view_failed(v) || val_fail(vs, VAL_ERROR, "state-read-error");
-    if (!unbonding_list_decode(&list, data, len))
+    uint8_t key[UNBONDING_ENTRY_KEY_SIZE];
+    uint64_t n;
+    if (!unbonding_count(v, height, &n))
         return val_fail(vs, VAL_ERROR, "state-read-error");
-    bool ok = true;
-    for (size_t i = 0; ok && i < list.n; i++)
-        ok = accounts_credit(v, list.entries[i].owner, list.entries[i].amount, vs);
-    unbonding_list_free(&list);
-    view_del(v, key, sizeof(key));
-    return ok;
+    for (uint64_t i = 0; i < n; i++) {
+        const uint8_t *data;
+        size_t len;
+        struct unbonding_entry e;
+        unbonding_entry_key(key, height, i);
+        if (!view_get(v, key, sizeof(key), &data, &len) || !unbonding_entry_decode(&e, data, len))
+            return val_fail(vs, VAL_ERROR, "state-read-error");
+        if (!accounts_credit(v, e.owner, e.amount, vs))
+            return false;
+        view_del(v, key, sizeof(key));
+    }
+    if (n)
+        view_del(v, key, UNBONDING_COUNT_KEY_SIZE);
+    return !view_failed(v) || val_fail(vs, VAL_ERROR, "state-read-error");
 }
 
 bool staking_pay_proposer(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64_t reward,
@@ -365,11 +423,14 @@ bool staking_pay_proposer(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64
     reward_split(&val, reward, &rs);
     if (rs.delegators)
         validator_accrue(&val, rs.delegators);
+    /* reward and fees are coins that exist (the block's emission and fees
+     * taken from balances), so their sum stays within the supply. */
     uint64_t operator = rs.operator;
-    if (!amount_add(&operator, fees) || !amount_add(&val.earned, operator))
+    if (!amount_add(&operator, fees))
         return val_fail(vs, VAL_ERROR, "reward-overflow");
+    val.earned += operator; /* a statistic, modulo 2^64 like gstats */
     if (!store_validator(v, pub, &val))
         return val_fail(vs, VAL_ERROR, "state-write-error");
     return accounts_credit(v, pub, operator, vs) &&
-           (staking_add_stat(v, STAT_PAID, operator) || val_fail(vs, VAL_ERROR, "stats-overflow"));
+           (staking_add_stat(v, STAT_PAID, operator) || val_fail(vs, VAL_ERROR, "state-read-error"));
 }

@@ -259,7 +259,7 @@ const struct rpc_method wallet_staking_rpc_methods[] = {
         .summary = "Registers a wallet address as a validator with a self-stake, a commission "
                    "and a fresh RANDAO hash-onion commitment (derived from the key; 10^7 "
                    "layers, 10^5 on regtest).  The node then proposes in the slots it leads, "
-                   "from two epochs after the registration.",
+                   "from three epochs after the registration.",
         .args = {{"address", RPC_STR, true, NULL, "The wallet address that becomes a validator"},
                  {"amount", RPC_AMOUNT, true, NULL, "Self-stake in FML (at least min_validator_stake)"},
                  {"commission_bps", RPC_UINT, false, "1000", "Commission on delegators' rewards, in basis points"}},

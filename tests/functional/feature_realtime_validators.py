@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Four validators proposing in real time (1-second regtest slots), each on
 its own node, connected in a ring.  Validator 0 first triples its
-stake; two epochs later the schedule follows the new stakes.  Over the
+stake; three epochs later the schedule follows the new stakes.  Over the
 measured run every node agrees on the chain and the state root, and each
 validator proposes in proportion to its stake: within 4 standard deviations
 of the binomial expectation (a false alarm has odds below 1 in 10,000)."""
@@ -35,9 +35,9 @@ class RealtimeValidatorsTest(FMLTestFramework):
         txid = n[0].stake(vals[0], 200000)
         wait_until(lambda: n[0].getrawtransaction(txid, True).get("confirmations", 0) >= 1, timeout=60,
                    what="stake confirmed")
-        # The schedule takes stakes from two epochs back: wait three epochs of slots.
+        # The schedule takes stakes from three epochs back: wait four epochs of slots.
         slot0 = n[0].getblockchaininfo()["slot"]
-        wait_until(lambda: n[0].getblockchaininfo()["slot"] >= slot0 + 3 * 8, timeout=60, what="3 epochs")
+        wait_until(lambda: n[0].getblockchaininfo()["slot"] >= slot0 + 4 * 8, timeout=60, what="4 epochs")
         start = n[0].getblockcount()
 
         self.log("Measure for %ds" % MEASURE_SECONDS)

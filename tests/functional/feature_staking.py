@@ -57,8 +57,8 @@ class StakingTest(FMLTestFramework):
         assert_equal(node.getvalidator(new)["self_stake"], 50500)
         self.audit()
 
-        self.log("Two epochs later the new validator is in the schedule and proposes")
-        node.generateblocks(40)
+        self.log("Three epochs later the new validator is in the schedule and proposes")
+        node.generateblocks(48)
         assert any(v["address"] == new for v in node.getstakinginfo()["validators"])
         proposers = set(node.getblock(node.getblockhash(h))["proposer"]
                         for h in range(node.getblockcount() - 30, node.getblockcount() + 1))

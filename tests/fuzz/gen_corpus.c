@@ -476,9 +476,8 @@ static void gen_state(void)
 
     struct unbonding_entry ub = {.amount = 42};
     memcpy(ub.owner, pubs[0], PUBKEY_SIZE);
-    struct unbonding_list l = {1, &ub};
     wbuf_reset(&w);
-    unbonding_list_encode_with(&l, pubs[1], 99, &w);
+    unbonding_entry_encode(&ub, &w);
     put_sel("state_records", "unbonding", 4, w.data, w.len);
 
     struct staking_stats st = {.minted = 1000, .fees = 20, .paid = 900, .burned = 5};

@@ -94,13 +94,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     case 4: {
-        struct unbonding_list l;
-        if (unbonding_list_decode(&l, p, n)) {
-            FUZZ_CHECK(l.n >= 1);
-            struct unbonding_list head = {l.n - 1, l.entries};
-            unbonding_list_encode_with(&head, l.entries[l.n - 1].owner, l.entries[l.n - 1].amount, &w);
+        struct unbonding_entry e;
+        if (unbonding_entry_decode(&e, p, n)) {
+            FUZZ_CHECK(n == UNBONDING_ENTRY_SIZE);
+            unbonding_entry_encode(&e, &w);
             check_same(&w, p, n);
-            unbonding_list_free(&l);
         }
         break;
     }

@@ -10,6 +10,7 @@
 #include "consensus/amount.h"
 #include "consensus/params.h"
 #include "consensus/staking.h"
+#include "state/audit.h"
 #include "state/builder.h"
 #include "state/chain.h"
 #include "state/mempool.h"
@@ -75,6 +76,22 @@ static inline void build_next(struct chain *c, struct mempool *mp, struct block 
     ck_assert_msg(try_build_at(c, mp, chain_tip(c)->hdr.slot + 1, out, &v), "build: %s", v.reason);
 }
 
+/* The conservation laws of the supply (state/audit.h), checked after every
+ * block the fixture produces: every unit minted is held somewhere or burned. */
+static inline void check_supply(struct chain *c)
+{
+    struct supply_audit a;
+    ck_assert(supply_audit(c, &a));
+    ck_assert_msg(a.supply_ok, "height %llu: supply %llu != held", (unsigned long long)chain_height(c),
+                  (unsigned long long)a.supply);
+    ck_assert_msg(a.issued_ok, "height %llu: genesis %llu + minted %llu != supply %llu + burned %llu",
+                  (unsigned long long)chain_height(c), (unsigned long long)a.genesis,
+                  (unsigned long long)a.minted, (unsigned long long)a.supply,
+                  (unsigned long long)a.burned);
+    ck_assert_msg(a.rewards_ok, "height %llu: minted + fees != paid + pools + banks",
+                  (unsigned long long)chain_height(c));
+}
+
 static inline void produce_at(struct chain *c, struct mempool *mp, uint64_t slot)
 {
     struct block b;
@@ -82,6 +99,7 @@ static inline void produce_at(struct chain *c, struct mempool *mp, uint64_t slot
     ck_assert_msg(try_build_at(c, mp, slot, &b, &v), "build: %s %s", v.reason, v.detail);
     ck_assert_msg(chain_process_block(c, &b, &v), "process: %s %s", v.reason, v.detail);
     block_free(&b);
+    check_supply(c);
 }
 
 static inline void produce(struct chain *c, struct mempool *mp)

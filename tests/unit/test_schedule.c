@@ -392,8 +392,12 @@ START_TEST(test_validator_record)
     ck_assert(!validator_decode(&back, w.data, w.len));
     wbuf_reset(&w);
 
-    /* Status values other than 0 and 1 are refused. */
-    v.status = 2;
+    /* Status 2 (exited) decodes; values above it are refused. */
+    v.status = VALIDATOR_EXITED;
+    validator_encode(&v, &w);
+    ck_assert(validator_decode(&back, w.data, w.len) && back.status == VALIDATOR_EXITED);
+    wbuf_reset(&w);
+    v.status = 3;
     validator_encode(&v, &w);
     ck_assert(!validator_decode(&back, w.data, w.len));
     wbuf_free(&w);

@@ -3,6 +3,7 @@
  * jailing, and the supply and reward conservation invariants after each. */
 #include "chain_fixture.h"
 #include "consensus/emission.h"
+#include "consensus/genesis.h"
 #include "consensus/stakingtx.h"
 #include "state/audit.h"
 
@@ -255,6 +256,28 @@ START_TEST(delegation_rewards_to_the_base_unit)
 END_TEST
 
 /* Two signed headers of validator `who` for one slot. */
+static size_t list_size(void)
+{
+    const uint8_t *val, *keys;
+    size_t len, n;
+    struct view *view = chain_view(chain);
+    ck_assert(view_get(view, VALIDATOR_LIST_KEY, 1, &val, &len));
+    ck_assert(validator_list_decode(&keys, &n, val, len, params.max_validators));
+    view_free(view);
+    return n;
+}
+
+static void register_key(const uint8_t sec[32], uint64_t stake, const char *expect)
+{
+    struct wbuf w;
+    struct validator_register r = {.stake = stake, .commission_bps = 500};
+    wbuf_init(&w);
+    randao_onion(r.randao_commit, sec, 10);
+    validator_register_encode(&r, &w);
+    send_payload(sec, TX_VALIDATOR_REGISTER, &w, expect);
+    wbuf_free(&w);
+}
+
 static void make_evidence(struct evidence *e, int who, uint64_t slot)
 {
     memset(e, 0, sizeof(*e));
@@ -342,7 +365,7 @@ START_TEST(evidence_slashes_jails_and_pays_bounty)
     ck_assert(!try_build_at(chain, pool, s, &b, &v));
     ck_assert_str_eq(v.reason, "bad-blk-proposer-jailed");
 
-    /* Two epochs later it is out of the schedule altogether. */
+    /* Three epochs later it is out of the schedule altogether. */
     for (int i = 0; i < 3 * (int)params.epoch_slots; i++) {
         uint64_t next = chain_tip(chain)->hdr.slot + 1;
         while (leader_at(chain, next) == 2)
@@ -359,12 +382,23 @@ START_TEST(evidence_slashes_jails_and_pays_bounty)
     schedule_free(&sched);
     view_free(view);
 
+    /* It has left the validator list (its slot is free) and its remaining
+     * self-stake was unbonded; the jailed record stays, so the key cannot
+     * register again. */
+    ck_assert_uint_eq(list_size(), 3);
+    s2 = validator_of(chain, pubs[2]);
+    ck_assert_uint_eq(s2.status, VALIDATOR_JAILED);
+    ck_assert_uint_eq(s2.self_stake, 0);
+    register_key(secrets[2], params.min_validator_stake, "bad-txns-validator-exists");
+
     /* Its delegator can still leave, with the slashed value. */
     dc.amount = UNDELEGATE_ALL;
     delegation_change_encode(&dc, &w);
     send_payload(dsec, TX_UNDELEGATE, &w, NULL);
     produce(chain, pool);
     ck_assert_uint_eq(validator_of(chain, pubs[2]).delegated, 0);
+    ck_assert_uint_eq(validator_of(chain, pubs[2]).status, VALIDATOR_JAILED);
+    register_key(secrets[2], params.min_validator_stake, "bad-txns-validator-exists");
     check_invariants();
     wbuf_free(&w);
 }
@@ -397,6 +431,359 @@ START_TEST(reorganization_restores_staking_state)
 }
 END_TEST
 
+/* Closes the fixture's chain and opens a new one, in a fresh directory, on
+ * the parameters as the test changed them (a new genesis). */
+static void reopen_with_params(const char *sub)
+{
+    char dir[300], err[256] = "";
+    struct block_header g;
+    mempool_free(pool);
+    chain_close(chain);
+    ck_assert(genesis_build(&params, &g));
+    snprintf(dir, sizeof(dir), "%s/%s", datadir, sub);
+    chain = chain_open(&params, dir, false, err, sizeof(err));
+    ck_assert_msg(chain != NULL, "chain_open: %s", err);
+    pool = mempool_new(chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+}
+
+/* The running totals (gstats fees and paid, a validator's earned) pass
+ * MAX_SUPPLY: a validator holding a quarter of the supply pays its whole
+ * balance as the fee of a transaction in its own blocks and gets it back.
+ * Every block still connects (it once failed with reward-overflow from the
+ * fifth such block on, for good), and the supply still adds up. */
+START_TEST(statistics_past_the_supply_cap_never_fail_a_block)
+{
+    for (size_t i = 0; i < params.n_allocs; i++)
+        params.allocs[i].amount = MAX_SUPPLY / 4 - 1000000 * COIN;
+    reopen_with_params("big");
+    struct staking_stats st;
+    for (int k = 0; k < 6; k++) {
+        struct tx tx;
+        uint64_t bal = balance_of(chain, pubs[0]);
+        make_transfer(&tx, 0, pubs[1], 1, nonce_of(chain, pubs[0]), bal - 1);
+        submit(&tx, NULL);
+        tx_free(&tx);
+        produce_by(chain, pool, 0); /* checks the supply after the block */
+        ck_assert_uint_eq(mempool_count(pool), 0);
+    }
+    struct view *view = chain_view(chain);
+    ck_assert(staking_get_stats(view, &st));
+    view_free(view);
+    ck_assert_uint_gt(st.fees, MAX_SUPPLY);
+    ck_assert_uint_gt(st.paid, MAX_SUPPLY);
+    ck_assert_uint_gt(validator_of(chain, pubs[0]).earned, MAX_SUPPLY);
+    check_invariants();
+
+    /* Near 2^64 they wrap, and still never fail. */
+    view = chain_view(chain);
+    st.fees = UINT64_MAX - 5;
+    staking_put_stats(view, &st);
+    ck_assert(staking_add_stat(view, STAT_FEES, 10));
+    ck_assert(staking_get_stats(view, &st));
+    ck_assert_uint_eq(st.fees, 4);
+    view_free(view);
+}
+END_TEST
+
+/* The count of entries queued at height (0 when none) and entry seq. */
+static uint64_t queued_count(uint64_t height)
+{
+    uint8_t key[UNBONDING_COUNT_KEY_SIZE];
+    const uint8_t *val;
+    size_t len;
+    uint64_t n = 0;
+    struct view *view = chain_view(chain);
+    unbonding_key(key, height);
+    if (view_get(view, key, sizeof(key), &val, &len)) {
+        ck_assert_uint_eq(len, 8);
+        n = read_le64(val);
+    }
+    view_free(view);
+    return n;
+}
+
+static bool queued_entry(uint64_t height, uint64_t seq, struct unbonding_entry *e)
+{
+    uint8_t key[UNBONDING_ENTRY_KEY_SIZE];
+    const uint8_t *val;
+    size_t len;
+    struct view *view = chain_view(chain);
+    unbonding_entry_key(key, height, seq);
+    bool found = view_get(view, key, sizeof(key), &val, &len);
+    if (found)
+        ck_assert(unbonding_entry_decode(e, val, len));
+    view_free(view);
+    return found;
+}
+
+/* Several UNBONDs in one block, two from one sender: one queue entry each,
+ * in block order; disconnecting the block removes them exactly (state root
+ * of the parent); connected again they pay out at maturity and leave no
+ * key behind. */
+START_TEST(unbonding_queue_order_and_undo)
+{
+    struct wbuf w;
+    struct validation v;
+    wbuf_init(&w);
+    produce(chain, pool);
+    uint8_t parent_root[32], parent_hash[32];
+    chain_state_root(chain, parent_root);
+    memcpy(parent_hash, chain_tip(chain)->hash, 32);
+    const int who[4] = {0, 1, 0, 2};
+    const uint64_t amount[4] = {100 * COIN, 200 * COIN, 300 * COIN, 7};
+    for (int i = 0; i < 4; i++) {
+        stake_amount_encode(amount[i], &w);
+        send_payload(secrets[who[i]], TX_UNBOND, &w, NULL);
+    }
+    produce(chain, pool);
+    uint64_t h = chain_height(chain), maturity = h + params.unbonding_blocks;
+    uint8_t block_hash[32];
+    memcpy(block_hash, chain_tip(chain)->hash, 32);
+
+    struct block b;
+    ck_assert(chain_read_block(chain, chain_tip(chain), &b));
+    ck_assert_uint_eq(queued_count(maturity), 4);
+    size_t seq = 0;
+    for (size_t i = 0; i < b.ntx; i++) {
+        uint64_t amt;
+        struct unbonding_entry e;
+        if (b.txs[i].type != TX_UNBOND)
+            continue;
+        ck_assert(stake_amount_decode(&amt, b.txs[i].payload, b.txs[i].payload_len));
+        ck_assert(queued_entry(maturity, seq++, &e));
+        ck_assert_mem_eq(e.owner, b.txs[i].sender, 32);
+        ck_assert_uint_eq(e.amount, amt);
+    }
+    ck_assert_uint_eq(seq, 4);
+    block_free(&b);
+
+    /* Disconnect: no queue key is left and the root is the parent's. */
+    ck_assert(chain_invalidate(chain, block_hash, &v));
+    ck_assert_mem_eq(chain_tip(chain)->hash, parent_hash, 32);
+    uint8_t root[32];
+    chain_state_root(chain, root);
+    ck_assert_mem_eq(root, parent_root, 32);
+    ck_assert_uint_eq(queued_count(maturity), 0);
+    struct unbonding_entry e;
+    ck_assert(!queued_entry(maturity, 0, &e));
+    ck_assert(chain_reconsider(chain, block_hash, &v));
+    ck_assert_mem_eq(chain_tip(chain)->hash, block_hash, 32);
+    ck_assert_uint_eq(queued_count(maturity), 4);
+
+    uint64_t bal[3];
+    for (int i = 0; i < 3; i++)
+        bal[i] = balance_of(chain, pubs[i]);
+    while (chain_height(chain) < maturity)
+        produce_by(chain, pool, 3); /* validator 3 proposes: no rewards to 0-2 */
+    ck_assert_uint_eq(balance_of(chain, pubs[0]), bal[0] + 400 * COIN);
+    ck_assert_uint_eq(balance_of(chain, pubs[1]), bal[1] + 200 * COIN);
+    ck_assert_uint_eq(balance_of(chain, pubs[2]), bal[2] + 7);
+    ck_assert_uint_eq(queued_count(maturity), 0);
+    for (uint64_t i = 0; i < 4; i++)
+        ck_assert(!queued_entry(maturity, i, &e));
+    check_invariants();
+    wbuf_free(&w);
+}
+END_TEST
+
+/* The validator set full (max_validators 8: the four genesis validators and
+ * four minimum-stake registrations), the four new ones unbond everything:
+ * three epoch boundaries later they have left the list, their slots are free,
+ * a new key registers and so does one of the old keys again.  (The list
+ * never shrank before: the ninth registration failed for good.) */
+START_TEST(validator_slots_freed_after_full_unbond)
+{
+    params.max_validators = 8;
+    reopen_with_params("small");
+    uint8_t sec[5][32], pub[5][32];
+    for (int i = 0; i < 5; i++) {
+        randombytes_buf(sec[i], 32);
+        ck_assert(key_pubkey(pub[i], sec[i]));
+        fund(pub[i], 3000 * COIN);
+    }
+    produce(chain, pool);
+    for (int i = 0; i < 4; i++)
+        register_key(sec[i], params.min_validator_stake, NULL);
+    produce(chain, pool);
+    ck_assert_uint_eq(list_size(), 8);
+    register_key(sec[4], params.min_validator_stake, "bad-txns-too-many-validators");
+
+    struct wbuf w;
+    wbuf_init(&w);
+    for (int i = 0; i < 4; i++) {
+        stake_amount_encode(params.min_validator_stake, &w);
+        send_payload(sec[i], TX_UNBOND, &w, NULL);
+    }
+    produce(chain, pool);
+    uint64_t bal0 = balance_of(chain, pub[0]);
+    /* Out of the schedules in force after at most three boundaries. */
+    uint64_t e = params_epoch_of(&params, chain_tip(chain)->hdr.slot);
+    while (params_epoch_of(&params, chain_tip(chain)->hdr.slot) < e + 3)
+        produce(chain, pool);
+    ck_assert_uint_eq(list_size(), 4);
+    struct validator val;
+    struct view *view = chain_view(chain);
+    ck_assert(!staking_get_validator(view, pub[0], &val)); /* record gone */
+    view_free(view);
+    while (balance_of(chain, pub[0]) == bal0 && chain_height(chain) < 100)
+        produce(chain, pool);
+    ck_assert_uint_eq(balance_of(chain, pub[0]), bal0 + params.min_validator_stake);
+
+    register_key(sec[4], params.min_validator_stake, NULL);
+    register_key(sec[0], params.min_validator_stake, NULL); /* registers again */
+    produce(chain, pool);
+    ck_assert_uint_eq(list_size(), 6);
+    ck_assert_uint_eq(validator_of(chain, pub[0]).self_stake, params.min_validator_stake);
+    ck_assert_uint_eq(validator_of(chain, pub[4]).status, VALIDATOR_ACTIVE);
+    check_invariants();
+    wbuf_free(&w);
+}
+END_TEST
+
+/* The schedule a block at `slot` would be drawn from, on top of the tip. */
+static void schedule_at(uint64_t slot, struct schedule *out)
+{
+    struct view *view = chain_view(chain);
+    ck_assert(staking_schedule_for(view, &params, chain_tip(chain)->hdr.slot, slot, out));
+    view_free(view);
+}
+
+static bool same_schedule(const struct schedule *a, const struct schedule *b)
+{
+    if (a->n != b->n || memcmp(a->seed, b->seed, 32) != 0)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (memcmp(a->entries[i].pubkey, b->entries[i].pubkey, 32) != 0 ||
+            a->entries[i].stake != b->entries[i].stake)
+            return false;
+    return true;
+}
+
+/* Schedule grinding: the proposer of the last slot of epoch e-1 knows the
+ * mix its block leaves (its reveal is fixed) and chooses that block's
+ * stake-changing transactions.  Two versions of that block, with and
+ * without a large STAKE_ADD, must give the same schedule for epoch e+1 (the
+ * first one drawn with that mix); the stake counts from epoch e+2 on.  (The
+ * schedule of e+1 once took the stakes of that very block.) */
+START_TEST(last_block_of_an_epoch_cannot_grind_the_schedule)
+{
+    const uint64_t es = params.epoch_slots;
+    produce(chain, pool);
+    uint64_t e = params_epoch_of(&params, chain_tip(chain)->hdr.slot) + 2;
+    uint64_t last = e * es - 1; /* the last slot of epoch e-1 */
+    while (chain_tip(chain)->hdr.slot + 1 < last)
+        produce(chain, pool);
+    int who = leader_at(chain, last);
+    uint8_t parent[32];
+    memcpy(parent, chain_tip(chain)->hash, 32);
+
+    /* Without the stake change. */
+    struct mempool *empty = mempool_new(chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    produce_at(chain, empty, last);
+    uint8_t plain[32];
+    memcpy(plain, chain_tip(chain)->hash, 32);
+    struct schedule a, a2;
+    schedule_at((e + 1) * es, &a);
+    schedule_at((e + 2) * es, &a2);
+    struct validation v;
+    ck_assert(chain_invalidate(chain, plain, &v));
+    ck_assert_mem_eq(chain_tip(chain)->hash, parent, 32);
+
+    /* With it: the leader adds a third of the total stake to its own. */
+    struct wbuf w;
+    wbuf_init(&w);
+    stake_amount_encode(200000 * COIN, &w);
+    send_payload(secrets[who], TX_STAKE_ADD, &w, NULL);
+    wbuf_free(&w);
+    produce_at(chain, pool, last);
+    ck_assert_uint_eq(validator_of(chain, pubs[who]).self_stake, 300000 * COIN);
+    struct schedule b, b2;
+    schedule_at((e + 1) * es, &b);
+    schedule_at((e + 2) * es, &b2);
+
+    ck_assert_msg(same_schedule(&a, &b), "the last block of epoch %llu changed the schedule of "
+                  "epoch %llu", (unsigned long long)(e - 1), (unsigned long long)(e + 1));
+    ck_assert(!same_schedule(&a2, &b2)); /* it counts from e+2 */
+    /* Through the boundary, as stored: the next schedule at e is the one above. */
+    while (chain_tip(chain)->hdr.slot < (e + 1) * es - 1)
+        produce(chain, pool);
+    struct schedule c;
+    schedule_at((e + 1) * es, &c);
+    ck_assert(same_schedule(&b, &c));
+    schedule_free(&a);
+    schedule_free(&a2);
+    schedule_free(&b);
+    schedule_free(&b2);
+    schedule_free(&c);
+    mempool_free(empty);
+}
+END_TEST
+
+/* A validator whose own stake is gone but that still has a delegation
+ * leaves the list as "exited": no new stake or delegation, its delegator
+ * leaves as usual, and with the last share the record goes and the key may
+ * register again. */
+START_TEST(exited_validator_keeps_its_delegations_until_they_leave)
+{
+    uint8_t sec[32], pub[32], dsec[32], dpub[32];
+    struct wbuf w;
+    struct delegation_change dc;
+    wbuf_init(&w);
+    randombytes_buf(sec, 32);
+    randombytes_buf(dsec, 32);
+    ck_assert(key_pubkey(pub, sec) && key_pubkey(dpub, dsec));
+    fund(pub, 3000 * COIN);
+    fund(dpub, 3000 * COIN);
+    produce(chain, pool);
+    register_key(sec, params.min_validator_stake, NULL);
+    produce(chain, pool);
+    memcpy(dc.validator, pub, 32);
+    dc.amount = 500 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_DELEGATE, &w, NULL);
+    produce(chain, pool);
+    ck_assert_uint_eq(list_size(), 5);
+
+    stake_amount_encode(params.min_validator_stake, &w);
+    send_payload(sec, TX_UNBOND, &w, NULL);
+    produce(chain, pool);
+    uint64_t e = params_epoch_of(&params, chain_tip(chain)->hdr.slot);
+    while (params_epoch_of(&params, chain_tip(chain)->hdr.slot) < e + 3)
+        produce(chain, pool);
+    ck_assert_uint_eq(list_size(), 4);
+    struct validator val = validator_of(chain, pub);
+    ck_assert_uint_eq(val.status, VALIDATOR_EXITED);
+    ck_assert_uint_eq(val.self_stake, 0);
+    ck_assert_uint_eq(val.delegated, 500 * COIN);
+
+    stake_amount_encode(10 * COIN, &w);
+    send_payload(sec, TX_STAKE_ADD, &w, "bad-txns-validator-exited");
+    dc.amount = 10 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_DELEGATE, &w, "bad-txns-validator-exited");
+    register_key(sec, params.min_validator_stake, "bad-txns-validator-exists");
+
+    uint64_t dbal = balance_of(chain, dpub);
+    dc.amount = UNDELEGATE_ALL;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_UNDELEGATE, &w, NULL);
+    produce(chain, pool);
+    struct view *view = chain_view(chain);
+    ck_assert(!staking_get_validator(view, pub, &val)); /* the record is gone */
+    view_free(view);
+    while (balance_of(chain, dpub) < dbal && chain_height(chain) < 200)
+        produce(chain, pool);
+    ck_assert_uint_eq(balance_of(chain, dpub), dbal - FEE + 500 * COIN);
+
+    register_key(sec, params.min_validator_stake, NULL);
+    produce(chain, pool);
+    ck_assert_uint_eq(list_size(), 5);
+    ck_assert_uint_eq(validator_of(chain, pub).status, VALIDATOR_ACTIVE);
+    check_invariants();
+    wbuf_free(&w);
+}
+END_TEST
+
 static Suite *staking_suite(void)
 {
     Suite *s = suite_create("staking");
@@ -407,6 +794,11 @@ static Suite *staking_suite(void)
     tcase_add_test(tc, delegation_rewards_to_the_base_unit);
     tcase_add_test(tc, evidence_slashes_jails_and_pays_bounty);
     tcase_add_test(tc, reorganization_restores_staking_state);
+    tcase_add_test(tc, statistics_past_the_supply_cap_never_fail_a_block);
+    tcase_add_test(tc, unbonding_queue_order_and_undo);
+    tcase_add_test(tc, validator_slots_freed_after_full_unbond);
+    tcase_add_test(tc, last_block_of_an_epoch_cannot_grind_the_schedule);
+    tcase_add_test(tc, exited_validator_keeps_its_delegations_until_they_leave);
     suite_add_tcase(s, tc);
     return s;
 }
