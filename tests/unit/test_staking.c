@@ -784,6 +784,57 @@ START_TEST(exited_validator_keeps_its_delegations_until_they_leave)
 }
 END_TEST
 
+/* Nothing at stake: a validator that unbonded everything keeps its places in
+ * the schedules already drawn (up to three epochs: the stakes of epoch e are
+ * those at the end of e-3) while its stake waits in the queue, where it is not
+ * slashed, and goes back to it after unbonding_blocks.  A double proposal in
+ * those slots costs it nothing, and the record is deleted once it left the
+ * schedules, so the key registers again unjailed.  Its slots must stay empty,
+ * as a jailed validator's: a block it proposes with less than
+ * min_validator_stake bonded is invalid.  (Such blocks once connected.) */
+START_TEST(validator_with_nothing_bonded_proposes_no_more)
+{
+    struct wbuf w;
+    wbuf_init(&w);
+    produce(chain, pool);
+    stake_amount_encode(100000 * COIN, &w);
+    send_payload(secrets[0], TX_UNBOND, &w, NULL);
+    produce(chain, pool);
+    ck_assert_uint_eq(validator_of(chain, pubs[0]).self_stake, 0);
+    /* Its next slot in the schedules in force. */
+    uint64_t slot = chain_tip(chain)->hdr.slot + 1;
+    while (leader_at(chain, slot) != 0)
+        slot++;
+    ck_assert(params_epoch_of(&params, slot) <=
+              params_epoch_of(&params, chain_tip(chain)->hdr.slot) + 3);
+    struct block b;
+    struct validation v;
+    bool built = try_build_at(chain, pool, slot, &b, &v);
+    if (built) {
+        bool connected = chain_process_block(chain, &b, &v);
+        block_free(&b);
+        ck_abort_msg("validator 0 with nothing bonded built a block at slot %llu (%s)",
+                     (unsigned long long)slot, connected ? "connected" : v.reason);
+    }
+    ck_assert_str_eq(v.reason, "bad-blk-proposer-unbonded");
+    /* The others go on; validator 0's slots stay empty until it left the
+     * schedules. */
+    uint64_t e = params_epoch_of(&params, slot);
+    while (params_epoch_of(&params, chain_tip(chain)->hdr.slot) < e + 3) {
+        uint64_t s = chain_tip(chain)->hdr.slot + 1;
+        while (leader_at(chain, s) == 0)
+            s++;
+        produce_at(chain, pool, s);
+    }
+    struct validator val;
+    struct view *view = chain_view(chain);
+    ck_assert(!staking_get_validator(view, pubs[0], &val)); /* left the list */
+    view_free(view);
+    check_invariants();
+    wbuf_free(&w);
+}
+END_TEST
+
 static Suite *staking_suite(void)
 {
     Suite *s = suite_create("staking");
@@ -799,6 +850,7 @@ static Suite *staking_suite(void)
     tcase_add_test(tc, validator_slots_freed_after_full_unbond);
     tcase_add_test(tc, last_block_of_an_epoch_cannot_grind_the_schedule);
     tcase_add_test(tc, exited_validator_keeps_its_delegations_until_they_leave);
+    tcase_add_test(tc, validator_with_nothing_bonded_proposes_no_more);
     suite_add_tcase(s, tc);
     return s;
 }
