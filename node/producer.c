@@ -43,7 +43,7 @@ static void tick(evutil_socket_t fd, short what, void *arg)
     struct validator val;
     bool ours = view && staking_leader_for(view, params, tip->hdr.slot, slot, leader) &&
                 wallets_find_key(n->wallets, leader, &w) &&
-                staking_get_validator(view, leader, &val) && val.status == VALIDATOR_ACTIVE;
+                staking_get_validator(view, leader, &val) && staking_may_propose(params, &val);
     view_free(view);
     if (ours) {
         struct validation v;

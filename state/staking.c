@@ -7,6 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool staking_may_propose(const struct chain_params *params, const struct validator *val)
+{
+    uint64_t bonded = val->self_stake;
+    return val->status == VALIDATOR_ACTIVE && amount_add(&bonded, val->delegated) &&
+           bonded >= params->min_validator_stake;
+}
+
 bool staking_get_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE], struct validator *out)
 {
     uint8_t key[VALIDATOR_KEY_SIZE];
@@ -196,7 +203,6 @@ static bool prune_validators(struct view *v, struct block_ctx *ctx, const struct
     bool ok = true;
     for (size_t i = 0; ok && i < n; i++) {
         struct validator val;
-        uint64_t bonded;
         if (in_schedule(cur, copy[i]) || in_schedule(next, copy[i])) {
             memmove(copy[kept++], copy[i], PUBKEY_SIZE);
             continue;
@@ -205,9 +211,7 @@ static bool prune_validators(struct view *v, struct block_ctx *ctx, const struct
             ok = val_fail(vs, VAL_ERROR, "state-read-error");
             break;
         }
-        bonded = val.self_stake;
-        if (val.status == VALIDATOR_ACTIVE && amount_add(&bonded, val.delegated) &&
-            bonded >= p->min_validator_stake) {
+        if (staking_may_propose(p, &val)) {
             memmove(copy[kept++], copy[i], PUBKEY_SIZE);
             continue;
         }
@@ -290,9 +294,13 @@ bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validatio
     if (!staking_get_validator(v, hdr->proposer, &proposer))
         return val_fail(val, VAL_CONSENSUS, "bad-blk-proposer");
     /* A jailed validator's remaining slots in the current schedules stay
-     * empty. */
+     * empty, and so do those of a validator that no longer has
+     * min_validator_stake bonded: its stake waits in the unbonding queue,
+     * where no evidence reaches it. */
     if (proposer.status != VALIDATOR_ACTIVE)
         return val_fail(val, VAL_CONSENSUS, "bad-blk-proposer-jailed");
+    if (!staking_may_propose(p, &proposer))
+        return val_fail(val, VAL_CONSENSUS, "bad-blk-proposer-unbonded");
     if (!randao_check(hdr->randao_reveal, proposer.randao_commit))
         return val_fail(val, VAL_CONSENSUS, "bad-blk-randao");
     memcpy(proposer.randao_commit, hdr->randao_reveal, HASH_SIZE);

@@ -16,6 +16,13 @@ bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validatio
 /* End-block: emission and fees (proposer share and module pools). */
 bool staking_end_block(struct view *v, struct block_ctx *ctx, struct validation *val);
 
+/* Whether a validator may propose in the slots it leads: active, with at least
+ * min_validator_stake bonded (self_stake + delegated), exactly when it could
+ * be drawn into a new schedule.  Schedules are drawn from stakes up to three
+ * epochs old; a validator that unbonded since has nothing left to slash for a
+ * double proposal in them. */
+bool staking_may_propose(const struct chain_params *params, const struct validator *val);
+
 /* The validator record of pub; false when absent or unreadable. */
 bool staking_get_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE], struct validator *out);
 

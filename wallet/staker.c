@@ -33,14 +33,14 @@ struct ours_ctx {
 };
 
 /* A key of ours that may still propose (a jailed validator's slots stay
- * empty). */
+ * empty, and so do those of one with less than min_validator_stake bonded). */
 static bool ours(void *arg, const uint8_t pub[PUBKEY_SIZE])
 {
     struct ours_ctx *oc = arg;
     struct wallet *w;
     struct validator v;
     return wallets_find_key(oc->ws, pub, &w) && staking_get_validator(oc->view, pub, &v) &&
-           v.status == VALIDATOR_ACTIVE;
+           staking_may_propose(wallets_params(oc->ws), &v);
 }
 
 bool staker_next_slot(struct wallets *ws, struct chain *c, uint64_t from, uint64_t max_slots,
