@@ -34,28 +34,12 @@ static struct reporter *reporters;
  * slot (doc/protocol.md, EVIDENCE). */
 static bool state_takes(struct node *n, const struct block_header *h, const char **why)
 {
-    const struct chain_params *p = chain_params(n->chain);
     struct view *v = chain_view(n->chain);
-    struct validator val;
-    uint8_t key[1 + PUBKEY_SIZE + 8];
-    const uint8_t *mark;
-    size_t mlen;
-    bool ok = false;
     if (!v) {
         *why = "out of memory";
         return false;
     }
-    key[0] = 'S';
-    memcpy(key + 1, h->proposer, PUBKEY_SIZE);
-    write_be64(key + 1 + PUBKEY_SIZE, h->slot);
-    if (!staking_get_validator(v, h->proposer, &val))
-        *why = "the signer is not a validator";
-    else if (view_get(v, key, sizeof(key), &mark, &mlen))
-        *why = "already slashed for this slot";
-    else if (((unsigned __int128)val.self_stake + val.delegated) * p->slash_bps / 10000 == 0)
-        *why = "nothing left to slash";
-    else
-        ok = true;
+    bool ok = staking_evidence_worth(v, chain_params(n->chain), h->proposer, h->slot, why);
     view_free(v);
     return ok;
 }

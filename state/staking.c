@@ -29,6 +29,27 @@ bool staking_get_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE], struc
     return true;
 }
 
+bool staking_evidence_worth(struct view *v, const struct chain_params *params,
+                            const uint8_t proposer[PUBKEY_SIZE], uint64_t slot, const char **why)
+{
+    struct validator val;
+    uint8_t key[1 + PUBKEY_SIZE + 8];
+    const uint8_t *mark;
+    size_t mlen;
+    key[0] = 'S';
+    memcpy(key + 1, proposer, PUBKEY_SIZE);
+    write_be64(key + 1 + PUBKEY_SIZE, slot);
+    if (!staking_get_validator(v, proposer, &val))
+        *why = "the signer is not a validator";
+    else if (view_get(v, key, sizeof(key), &mark, &mlen))
+        *why = "already slashed for this slot";
+    else if (((unsigned __int128)val.self_stake + val.delegated) * params->slash_bps / 10000 == 0)
+        *why = "nothing left to slash";
+    else
+        return true;
+    return false;
+}
+
 static bool load_schedule(struct view *v, const struct chain_params *params, int which,
                           struct schedule *out)
 {

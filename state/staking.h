@@ -23,6 +23,12 @@ bool staking_end_block(struct view *v, struct block_ctx *ctx, struct validation 
  * double proposal in them. */
 bool staking_may_propose(const struct chain_params *params, const struct validator *val);
 
+/* Whether the state in v would take an EVIDENCE transaction against proposer
+ * for slot and it would change something (what a node reports); when not,
+ * *why says why. */
+bool staking_evidence_worth(struct view *v, const struct chain_params *params,
+                            const uint8_t proposer[PUBKEY_SIZE], uint64_t slot, const char **why);
+
 /* The validator record of pub; false when absent or unreadable. */
 bool staking_get_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE], struct validator *out);
 
