@@ -835,6 +835,72 @@ START_TEST(validator_with_nothing_bonded_proposes_no_more)
 }
 END_TEST
 
+/* Whether a node would report a double proposal of pub at slot. */
+static bool worth_reporting(const uint8_t pub[32], uint64_t slot)
+{
+    const char *why = "";
+    struct view *view = chain_view(chain);
+    bool ok = staking_evidence_worth(view, &params, pub, slot, &why);
+    view_free(view);
+    return ok;
+}
+
+/* Escaping the jail: a validator signs two blocks for its slot, both with an
+ * UNBOND of all its stake.  Evidence then has nothing left to slash, so nodes
+ * did not report it; at the next boundaries the validator left the list, its
+ * record was deleted and the key registered again, never jailed.  A double
+ * proposal by a validator not yet jailed is worth reporting even with
+ * nothing to slash: jailed, the key keeps its record and never registers
+ * again. */
+START_TEST(double_proposal_with_nothing_left_still_jails)
+{
+    uint8_t sec[32], pub[32];
+    struct wbuf w;
+    wbuf_init(&w);
+    randombytes_buf(sec, 32);
+    ck_assert(key_pubkey(pub, sec));
+    fund(pub, 3000 * COIN);
+    produce(chain, pool);
+    register_key(sec, params.min_validator_stake, NULL);
+    produce(chain, pool);
+    uint64_t slot = chain_tip(chain)->hdr.slot;
+    stake_amount_encode(params.min_validator_stake, &w);
+    send_payload(sec, TX_UNBOND, &w, NULL);
+    produce(chain, pool);
+    ck_assert_uint_eq(validator_of(chain, pub).self_stake, 0);
+
+    /* Two headers it signed for one slot. */
+    struct evidence e;
+    memset(&e, 0, sizeof(e));
+    e.a.version = BLOCK_VERSION;
+    e.a.height = 5;
+    e.a.slot = slot;
+    e.a.time = params_slot_start(&params, slot);
+    memcpy(e.a.proposer, pub, 32);
+    e.b = e.a;
+    e.b.state_root[0] = 1;
+    ck_assert(header_sign(&e.a, params.genesis_hash, sec, NULL));
+    ck_assert(header_sign(&e.b, params.genesis_hash, sec, NULL));
+    ck_assert_msg(worth_reporting(pub, slot), "a double proposal of an unjailed validator with "
+                  "nothing left to slash is not reported");
+    evidence_encode(&e, &w);
+    send_payload(secrets[1], TX_EVIDENCE, &w, NULL);
+    produce(chain, pool);
+    ck_assert_uint_eq(validator_of(chain, pub).status, VALIDATOR_JAILED);
+    ck_assert(!worth_reporting(pub, slot + 1)); /* jailed, nothing to slash */
+
+    /* It leaves the list but keeps its record: it never registers again. */
+    uint64_t ep = params_epoch_of(&params, chain_tip(chain)->hdr.slot);
+    while (params_epoch_of(&params, chain_tip(chain)->hdr.slot) < ep + 3)
+        produce(chain, pool);
+    ck_assert_uint_eq(list_size(), 4);
+    ck_assert_uint_eq(validator_of(chain, pub).status, VALIDATOR_JAILED);
+    register_key(sec, params.min_validator_stake, "bad-txns-validator-exists");
+    check_invariants();
+    wbuf_free(&w);
+}
+END_TEST
+
 static Suite *staking_suite(void)
 {
     Suite *s = suite_create("staking");
@@ -851,6 +917,7 @@ static Suite *staking_suite(void)
     tcase_add_test(tc, last_block_of_an_epoch_cannot_grind_the_schedule);
     tcase_add_test(tc, exited_validator_keeps_its_delegations_until_they_leave);
     tcase_add_test(tc, validator_with_nothing_bonded_proposes_no_more);
+    tcase_add_test(tc, double_proposal_with_nothing_left_still_jails);
     suite_add_tcase(s, tc);
     return s;
 }
