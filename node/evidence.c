@@ -30,8 +30,9 @@ struct reporter {
 static struct reporter *reporters;
 
 /* Whether the tip state would take evidence against this proposer for this
- * slot: a validator with something left to slash, not yet slashed for the
- * slot (doc/protocol.md, EVIDENCE). */
+ * slot and it would change something: a validator not yet slashed for the
+ * slot, not yet jailed or with something left to slash (doc/protocol.md,
+ * EVIDENCE). */
 static bool state_takes(struct node *n, const struct block_header *h, const char **why)
 {
     struct view *v = chain_view(n->chain);

@@ -29,6 +29,9 @@ bool staking_get_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE], struc
     return true;
 }
 
+/* Evidence is worth it while it jails (a validator not yet jailed, even with
+ * nothing left to slash: unjailed, its record would go once it left the list
+ * and the key could register again) or slashes something. */
 bool staking_evidence_worth(struct view *v, const struct chain_params *params,
                             const uint8_t proposer[PUBKEY_SIZE], uint64_t slot, const char **why)
 {
@@ -43,8 +46,9 @@ bool staking_evidence_worth(struct view *v, const struct chain_params *params,
         *why = "the signer is not a validator";
     else if (view_get(v, key, sizeof(key), &mark, &mlen))
         *why = "already slashed for this slot";
-    else if (((unsigned __int128)val.self_stake + val.delegated) * params->slash_bps / 10000 == 0)
-        *why = "nothing left to slash";
+    else if (val.status == VALIDATOR_JAILED &&
+             ((unsigned __int128)val.self_stake + val.delegated) * params->slash_bps / 10000 == 0)
+        *why = "jailed with nothing left to slash";
     else
         return true;
     return false;
