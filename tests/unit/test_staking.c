@@ -901,6 +901,66 @@ START_TEST(double_proposal_with_nothing_left_still_jails)
 }
 END_TEST
 
+/* Self-reporting for a bounty: an operator whose stake is mostly delegated
+ * (an exited validator keeps only delegations; an active one may unbond its
+ * own stake while delegations keep it drawable) signs two headers for any
+ * slot and reports itself from another key.  The bounty was a share of
+ * everything slashed, delegations included: 0.5% of its delegators' stake
+ * for nothing of its own.  The bounty is at most the validator's own cut, so
+ * reporting oneself never pays. */
+START_TEST(self_report_bounty_never_exceeds_own_cut)
+{
+    uint8_t sec[32], pub[32], dsec[32], dpub[32], rsec[32], rpub[32];
+    struct wbuf w;
+    struct delegation_change dc;
+    wbuf_init(&w);
+    randombytes_buf(sec, 32);
+    randombytes_buf(dsec, 32);
+    randombytes_buf(rsec, 32);
+    ck_assert(key_pubkey(pub, sec) && key_pubkey(dpub, dsec) && key_pubkey(rpub, rsec));
+    fund(pub, 3000 * COIN);
+    fund(dpub, 60000 * COIN);
+    fund(rpub, 10 * COIN);
+    produce(chain, pool);
+    register_key(sec, params.min_validator_stake, NULL);
+    produce(chain, pool);
+    memcpy(dc.validator, pub, 32);
+    dc.amount = 50000 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_DELEGATE, &w, NULL);
+    stake_amount_encode(params.min_validator_stake, &w);
+    send_payload(sec, TX_UNBOND, &w, NULL);
+    produce(chain, pool);
+    struct validator val = validator_of(chain, pub);
+    ck_assert_uint_eq(val.self_stake, 0);
+    ck_assert_uint_eq(val.delegated, 50000 * COIN);
+
+    struct evidence e;
+    memset(&e, 0, sizeof(e));
+    e.a.version = BLOCK_VERSION;
+    e.a.height = 5;
+    e.a.slot = 1000000;
+    e.a.time = params_slot_start(&params, e.a.slot);
+    memcpy(e.a.proposer, pub, 32);
+    e.b = e.a;
+    e.b.state_root[0] = 1;
+    ck_assert(header_sign(&e.a, params.genesis_hash, sec, NULL));
+    ck_assert(header_sign(&e.b, params.genesis_hash, sec, NULL));
+    evidence_encode(&e, &w);
+    uint64_t before = balance_of(chain, rpub);
+    send_payload(rsec, TX_EVIDENCE, &w, NULL);
+    produce(chain, pool);
+    val = validator_of(chain, pub);
+    ck_assert_uint_eq(val.status, VALIDATOR_JAILED);
+    ck_assert_uint_eq(val.delegated, 50000 * COIN - 2500 * COIN); /* delegations still slashed */
+    uint64_t after = balance_of(chain, rpub);
+    ck_assert_msg(after + FEE <= before, "the operator's second key gained %llu base units by "
+                  "reporting its own validator", (unsigned long long)(after + FEE - before));
+    check_invariants();
+    wbuf_free(&w);
+}
+END_TEST
+
 static Suite *staking_suite(void)
 {
     Suite *s = suite_create("staking");
@@ -918,6 +978,7 @@ static Suite *staking_suite(void)
     tcase_add_test(tc, exited_validator_keeps_its_delegations_until_they_leave);
     tcase_add_test(tc, validator_with_nothing_bonded_proposes_no_more);
     tcase_add_test(tc, double_proposal_with_nothing_left_still_jails);
+    tcase_add_test(tc, self_report_bounty_never_exceeds_own_cut);
     suite_add_tcase(s, tc);
     return s;
 }
