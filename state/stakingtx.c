@@ -374,6 +374,11 @@ bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct 
     uint64_t del_cut = mul_div_floor(val.delegated, p->slash_bps, 10000);
     uint64_t slashed = self_cut + del_cut;
     uint64_t bounty = mul_div_floor(slashed, p->evidence_bounty_bps, 10000);
+    /* At most the validator's own cut: an operator reporting itself from
+     * another key gets back no more than it lost, never a share of its
+     * delegators' stake. */
+    if (bounty > self_cut)
+        bounty = self_cut;
     uint64_t burned = slashed - bounty;
     val.self_stake -= self_cut;
     val.delegated -= del_cut;

@@ -59,7 +59,7 @@ class SlashingTest(FMLTestFramework):
         sync_blocks(n)
         self_cut = units(before["self_stake"]) * 500 // 10000
         del_cut = units(before["delegated"]) * 500 // 10000
-        bounty = (self_cut + del_cut) * 1000 // 10000
+        bounty = min((self_cut + del_cut) * 1000 // 10000, self_cut)
         for x in n:
             v = x.getvalidator(v0)
             assert_equal(v["status"], "jailed")
