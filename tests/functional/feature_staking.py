@@ -76,7 +76,14 @@ class StakingTest(FMLTestFramework):
         assert_equal((dl[0]["validator"], dl[0]["amount"]), (v0, 1000))
         v0info = node.getvalidator(v0)
         unpaid_before = v0info["delegator_rewards_unpaid"]
-        node.generateblocks(3)  # validator 0 and the new one propose
+        # Validator 0 shares the schedule with the new validator: produce until
+        # it has proposed a block (each block has about a 1 in 2 chance).
+        for _ in range(40):
+            node.generateblocks(1)
+            if node.getblock(node.getbestblockhash())["proposer"] == v0:
+                break
+        else:
+            raise TestFailure("validator 0 proposed none of 40 blocks")
         v0info = node.getvalidator(v0)
         accrued = v0info["delegator_rewards_unpaid"] - unpaid_before
         if accrued <= 0:
