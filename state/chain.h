@@ -102,10 +102,26 @@ bool chain_find_tx(struct chain *c, const uint8_t txid[HASH_SIZE], struct tx *ou
  * error (VAL_ERROR). */
 bool chain_process_block(struct chain *c, const struct block *b, struct validation *v);
 
-/* Checks a header whose parent is known (context, signature) and indexes it
- * without its body; the body can follow (headers-first sync).  Reasons as
- * for blocks; VAL_DUPLICATE when already known. */
+/* Checks a header whose parent is known (context, the leader of its slot,
+ * signature) and indexes it without its body; the body can follow
+ * (headers-first sync).  Reasons as for blocks; VAL_DUPLICATE when already
+ * known.  The leader is checked against the schedule the header's branch
+ * implies as far as the tip's state fixes it (the tip's epoch and the next):
+ * a wrong one is VAL_CONSENSUS "bad-blk-proposer"; one that cannot be checked
+ * yet is VAL_PREMATURE "leader-not-yet-known" (the branch grows from the tip:
+ * retry once more of it is connected) or "leader-unknown" (the branch forks
+ * below the tip), and nothing is indexed.  chain_process_block applies the
+ * same rule to a block whose header is new. */
 bool chain_process_header(struct chain *c, const struct block_header *hdr, struct validation *v);
+
+/* As chain_process_header, but a header whose leader the tip's state cannot
+ * tell (a branch forking below the tip's epoch, VAL_PREMATURE
+ * "leader-unknown" above) is indexed unchecked; its leader is checked when
+ * its block is connected.  For branches that could become the best chain
+ * (the caller judges, and bounds what each peer may add this way).  A header
+ * the tip's state can check is checked all the same. */
+bool chain_process_header_unchecked(struct chain *c, const struct block_header *hdr,
+                                    struct validation *v);
 
 /* The tip of the best valid header chain (the active tip when no header
  * beats it). */
@@ -113,6 +129,10 @@ const struct block_index *chain_best_header(const struct chain *c);
 /* Blocks of the best header chain that lack their body, lowest first, at
  * most max: what to download next. */
 size_t chain_missing_blocks(const struct chain *c, const struct block_index **out, size_t max);
+/* The same for the branch of target (none when it is not higher than the
+ * tip or is invalid). */
+size_t chain_missing_blocks_to(const struct chain *c, const struct block_index *target,
+                               const struct block_index **out, size_t max);
 
 /* Marks a block and its descendants invalid and moves to the best remaining
  * chain; chain_reconsider undoes that. */
