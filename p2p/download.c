@@ -312,7 +312,12 @@ static bool process_one(struct p2p *p, struct held_block *hb)
 
     if (ok) {
         const struct block_index *bi = chain_lookup(p->env.chain, hb->hash);
-        if (peer && bi) {
+        if (peer && bi && (bi->status & (BLOCK_FAILED | BLOCK_FAILED_CHILD))) {
+            /* Stored, then its branch failed when connected (a side branch
+             * is judged when it overtakes the tip): the peer served an
+             * invalid branch, and made us store it. */
+            peer_misbehaving(peer, P2P_SCORE_INVALID, "bad-branch");
+        } else if (peer && bi) {
             sync_peer_has(peer, bi);
             peer->last_block = time_now();
         }

@@ -23,7 +23,7 @@ import time
 from test_framework.crypto import G, N, P, _b32, _int, _mul, _sha_tag, tagged_hash
 from test_framework.framework import (FMLTestFramework, assert_equal, connect_nodes, sync_blocks,
                                       wait_until, TestFailure)
-from test_framework.p2p import P2PConnection, header_hash, msg_headers
+from test_framework.p2p import P2PConnection, header_hash, msg_headers, parse_inv
 
 GENESIS_TIME = 1767225600  # regtest
 EPOCH_SLOTS = 8            # regtest
@@ -54,14 +54,14 @@ def make_header(signer, genesis, height, prev, slot, tx_root=None):
     return unsigned + sig
 
 
-def fake_chain(signer, genesis, prev, height, slot, n, jump=0):
+def fake_chain(signer, genesis, prev, height, slot, n, jump=0, tx_root=None):
     """n headers, each the parent of the next, from the block (prev, height,
     slot); the second one jump slots further."""
     out = []
     for i in range(n):
         height += 1
         slot += 1 + (jump if i == 1 else 0)
-        raw = make_header(signer, genesis, height, prev, slot)
+        raw = make_header(signer, genesis, height, prev, slot, tx_root)
         out.append(raw)
         prev = header_hash(raw)
     return out
@@ -97,10 +97,22 @@ class FakeHeadersTest(FMLTestFramework):
         self.signer = Signer(os.urandom(32))
         honest.generateblocks(20)
 
-        self.fake_chain_from_genesis()
-        self.fork_at_tip()
-        self.fork_below_tip_epoch()
-        self.sibling_blocks_and_headers()
+        # FML_FAKE_PARTS=2,4 runs only those attacks (to show each one on
+        # an older node).
+        parts = os.environ.get("FML_FAKE_PARTS", "1,2,3,4,5").split(",")
+        if "1" in parts:
+            self.fake_chain_from_genesis()
+        else:
+            connect_nodes(node, honest)
+            sync_blocks([honest, node])
+        if "2" in parts:
+            self.fork_at_tip()
+        if "3" in parts:
+            self.fork_below_tip_epoch()
+        if "4" in parts:
+            self.fork_below_tip_epoch(serve_bodies=True)
+        if "5" in parts:
+            self.sibling_blocks_and_headers()
 
     def fake_chain_from_genesis(self):
         honest, node = self.nodes
@@ -155,7 +167,13 @@ class FakeHeadersTest(FMLTestFramework):
         if node.getblockchaininfo()["headers"] != node.getblockcount():
             raise TestFailure("fake headers indexed")
 
-    def fork_below_tip_epoch(self):
+    def empty_root(self):
+        node = self.nodes[1]
+        raw = bytes.fromhex(node.getblock(node.getbestblockhash(), 0))
+        assert raw[252:] == b"\x00", "the tip is not an empty block"
+        return raw[60:92]
+
+    def fork_below_tip_epoch(self, serve_bodies=False):
         honest, node = self.nodes
         height = node.getblockcount()
         tip_slot = self.header_of(node, height)[1]["slot"]
@@ -170,12 +188,16 @@ class FakeHeadersTest(FMLTestFramework):
         assert fork, "no fork point below the tip's epoch"
         fh, fhdr = fork
         n = height - fhdr["height"] + 60
-        self.log("3. A %d-header fork from height %d (slot %d; tip slot %d), below the tip's "
-                 "epoch" % (n, fhdr["height"], fhdr["slot"], tip_slot))
+        self.log("%s. A %d-header fork from height %d (slot %d; tip slot %d), below the tip's "
+                 "epoch%s" % ("4" if serve_bodies else "3", n, fhdr["height"], fhdr["slot"],
+                              tip_slot, ", with bodies" if serve_bodies else ""))
         # From the second header on, two epochs later: no header of the
         # branch is in an epoch whose leaders the tip's state fixes.
         hdrs = fake_chain(self.signer, self.genesis, fh, fhdr["height"], fhdr["slot"], n,
-                          jump=2 * EPOCH_SLOTS)
+                          jump=2 * EPOCH_SLOTS, tx_root=self.empty_root())
+        if serve_bodies:
+            self.serve_fake_bodies(node, hdrs, height - fhdr["height"] + 1)
+            return
         f = self.faker(node)
         with f:
             f.handshake()
@@ -198,6 +220,42 @@ class FakeHeadersTest(FMLTestFramework):
         assert len(tips) <= 3, tips
         node.clearbanned()
 
+    def serve_fake_bodies(self, node, hdrs, upto):
+        """The faker answers getdata with empty bodies matching its headers:
+        they are stored only because the branch is higher than the tip, and
+        the branch fails when it overtakes the tip (wrong leaders)."""
+        honest = self.nodes[0]
+        bodies = {header_hash(h): h + b"\x00" for h in hdrs}
+        bytes_before = self.blocks_bytes(node)
+        served = 0
+        with self.faker(node) as f:
+            f.handshake()
+            f.send("headers", msg_headers(hdrs))
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                payload = f.wait_for("getdata", 2)
+                if payload is None:
+                    if f.wait_for_disconnect(0.1):
+                        break
+                    continue
+                for _, h in parse_inv(payload):
+                    if h in bodies and f.send("block", bodies[h]):
+                        served += 1
+            gone = f.wait_for_disconnect(10)
+        growth = self.blocks_bytes(node) - bytes_before
+        self.log("  bodies served %d, blocks/ +%d bytes, faker banned: %s" %
+                 (served, growth, self.banned(node)))
+        if not gone or not self.banned(node):
+            raise TestFailure("the faker serving an invalid branch was not banned")
+        # At most the branch up to one block above the tip was stored (a
+        # record is the 253-byte body and a few bytes of framing).
+        if growth > upto * 300:
+            raise TestFailure("%d bytes of the invalid branch stored (%d blocks to the tip)" %
+                              (growth, upto))
+        node.clearbanned()
+        honest.generateblocks(2)
+        sync_blocks([honest, node], timeout=30)
+
     def sibling_blocks_and_headers(self):
         honest, node = self.nodes
         height = node.getblockcount()
@@ -206,7 +264,7 @@ class FakeHeadersTest(FMLTestFramework):
         raw_tip = bytes.fromhex(node.getblock(tip_hash.hex(), 0))
         empty_root = raw_tip[60:92] if raw_tip[252:] == b"\x00" else None
         tips_before, bytes_before = len(node.getchaintips()), self.blocks_bytes(node)
-        self.log("4. Sibling blocks of the tip (height %d) from throwaway keys" % height)
+        self.log("5. Sibling blocks of the tip (height %d) from throwaway keys" % height)
         kinds = (("at the tip's slot", lambda i: tip["slot"]),
                  ("in a far epoch", lambda i: tip["slot"] + 1000 + i))
         for what, slot_of in kinds:

@@ -511,6 +511,85 @@ START_TEST(no_reorganization_past_finality)
 }
 END_TEST
 
+/* Headers are checked against the leader schedule as soon as the tip's state
+ * fixes it: a wrong leader is invalid; a header that cannot be checked yet
+ * indexes nothing, unless the caller takes a branch forking below the tip
+ * unchecked. */
+START_TEST(leaders_checked_at_header_time)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct validation v;
+    struct block next;
+    static const uint8_t aux[32];
+
+    for (int i = 0; i < 20; i++)
+        produce(c, mp);
+    ck_assert_uint_ge(params_epoch_of(&params, chain_tip(c)->hdr.slot), 2);
+    size_t indexed = chain_index_size(c);
+    build_next(c, mp, &next);
+
+    /* The next slot's header signed, correctly, by a validator that does
+     * not lead it. */
+    int leader = validator_index(next.hdr.proposer), other = (leader + 1) % REGTEST_VALIDATORS;
+    struct block_header h = next.hdr;
+    memcpy(h.proposer, pubs[other], PUBKEY_SIZE);
+    ck_assert(header_sign(&h, params.genesis_hash, secrets[other], aux));
+    ck_assert(header_check_sig(&h, params.genesis_hash));
+    ck_assert(!chain_process_header(c, &h, &v));
+    ck_assert_str_eq(v.reason, "bad-blk-proposer");
+    ck_assert(!chain_process_header_unchecked(c, &h, &v));
+    ck_assert_str_eq(v.reason, "bad-blk-proposer");
+    ck_assert_uint_eq(chain_index_size(c), indexed);
+    /* The same with a block. */
+    struct block forged = next;
+    forged.hdr = h;
+    ck_assert(!chain_process_block(c, &forged, &v));
+    ck_assert_str_eq(v.reason, "bad-blk-proposer");
+    ck_assert_uint_eq(chain_index_size(c), indexed);
+
+    /* The leader's own header is taken. */
+    ck_assert_msg(chain_process_header(c, &next.hdr, &v), "%s", v.reason);
+    ck_assert_uint_eq(chain_index_size(c), indexed + 1);
+
+    /* On top of it, a header three epochs on: its schedule depends on
+     * blocks not connected yet. */
+    h = next.hdr;
+    header_hash(&next.hdr, h.prev);
+    h.height++;
+    h.slot += 3 * params.epoch_slots;
+    h.time = params_slot_start(&params, h.slot);
+    memcpy(h.proposer, pubs[0], PUBKEY_SIZE);
+    ck_assert(header_sign(&h, params.genesis_hash, secrets[0], aux));
+    ck_assert(!chain_process_header(c, &h, &v));
+    ck_assert_str_eq(v.reason, "leader-not-yet-known");
+    ck_assert(!chain_process_header_unchecked(c, &h, &v));
+    ck_assert_str_eq(v.reason, "leader-not-yet-known");
+    ck_assert_uint_eq(chain_index_size(c), indexed + 1);
+
+    /* A fork from height 2 (epoch 0), below the tip's epoch: unknown until
+     * a reorganization; taken only unchecked. */
+    const struct block_index *f = chain_at(c, 2);
+    h = f->hdr;
+    memcpy(h.prev, f->hash, HASH_SIZE);
+    h.height = 3;
+    h.slot = f->hdr.slot + 1;
+    h.time = params_slot_start(&params, h.slot);
+    memcpy(h.proposer, pubs[0], PUBKEY_SIZE);
+    memset(h.state_root, 0x5a, HASH_SIZE);
+    ck_assert(header_sign(&h, params.genesis_hash, secrets[0], aux));
+    ck_assert(!chain_process_header(c, &h, &v));
+    ck_assert_str_eq(v.reason, "leader-unknown");
+    ck_assert_uint_eq(chain_index_size(c), indexed + 1);
+    ck_assert_msg(chain_process_header_unchecked(c, &h, &v), "%s", v.reason);
+    ck_assert_uint_eq(chain_index_size(c), indexed + 2);
+
+    block_free(&next);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
 static Suite *chain_suite(void)
 {
     Suite *s = suite_create("chain");
@@ -526,6 +605,7 @@ static Suite *chain_suite(void)
     tcase_add_test(tc, headers_first_then_bodies);
     tcase_add_test(tc, ancestors_and_missing_blocks_over_skip_pointers);
     tcase_add_test(tc, no_reorganization_past_finality);
+    tcase_add_test(tc, leaders_checked_at_header_time);
     suite_add_tcase(s, tc);
     return s;
 }
