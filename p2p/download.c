@@ -218,6 +218,52 @@ out:
     free(missing);
 }
 
+/* Whether a connected peer claims a block of leaf's header-only part. */
+static bool branch_served(struct p2p *p, const struct block_index *leaf)
+{
+    for (struct peer *peer = p->peers; peer; peer = peer->next) {
+        if (peer->disconnect || !peer->has_best_known)
+            continue;
+        const struct block_index *pb = chain_lookup(p->env.chain, peer->best_known);
+        if (pb && !(pb->status & BLOCK_HAVE_DATA) && chain_ancestor(leaf, pb->hdr.height) == pb)
+            return true;
+    }
+    return false;
+}
+
+/* Forgets the header-only branches that no connected peer served at two
+ * sweeps in a row: their bodies are not coming, and they would otherwise
+ * stay in the index for good. */
+static void forget_stalled(struct p2p *p, uint64_t now_ms)
+{
+    const struct block_index *leaves[P2P_FORGET_MAX];
+    uint8_t marks[P2P_FORGET_MAX][HASH_SIZE];
+    size_t nm = 0, forgotten = 0;
+
+    uint64_t interval = p->regtest ? 5000 : P2P_FORGET_INTERVAL_MS;
+    if (p->next_forget_ms == 0)
+        p->next_forget_ms = now_ms + interval; /* peers come back after a start */
+    if (now_ms < p->next_forget_ms)
+        return;
+    p->next_forget_ms = now_ms + interval;
+    size_t n = chain_header_leaves(p->env.chain, leaves, P2P_FORGET_MAX);
+    for (size_t i = 0; i < n; i++) {
+        if (branch_served(p, leaves[i]))
+            continue;
+        bool marked = false;
+        for (size_t j = 0; j < p->n_forget_marks && !marked; j++)
+            marked = memcmp(p->forget_marks[j], leaves[i]->hash, HASH_SIZE) == 0;
+        if (marked)
+            forgotten += chain_forget_headers(p->env.chain, leaves[i]);
+        else
+            memcpy(marks[nm++], leaves[i]->hash, HASH_SIZE);
+    }
+    memcpy(p->forget_marks, marks, nm * HASH_SIZE);
+    p->n_forget_marks = nm;
+    if (forgotten)
+        log_printf("Forgot %zu headers of branches whose bodies no peer serves", forgotten);
+}
+
 void download_check_timeouts(struct p2p *p, uint64_t now_ms)
 {
     struct chain *c = p->env.chain;
@@ -256,6 +302,7 @@ void download_check_timeouts(struct p2p *p, uint64_t now_ms)
     for (size_t i = 0; i < ndrop; i++)
         request_done(p, drop[i]);
     free(drop);
+    forget_stalled(p, now_ms);
     if (moved)
         download_schedule(p);
 }

@@ -60,6 +60,8 @@ struct validation;
 #define P2P_HELD_HEADERS_MAX 1024         /* per peer: headers whose leader cannot be checked yet */
 #define P2P_UNCHECKED_HEADERS_MAX 1024    /* per peer: indexed before their leader could be checked */
 #define P2P_DOWNLOAD_TARGETS_MAX 8        /* branches whose bodies are fetched at once */
+#define P2P_FORGET_MAX 64                 /* header-only branches looked at per sweep */
+#define P2P_FORGET_INTERVAL_MS 60000      /* between sweeps (regtest: 5 s) */
 #define P2P_MAX_STALLS 3                  /* block requests timed out in a row: disconnected */
 
 /* ---- Misbehaviour scores (doc/protocol.md, "P2P messages") ---- */
@@ -120,10 +122,6 @@ struct peer {
     uint8_t best_known[HASH_SIZE]; /* the best block we know the peer has */
     uint64_t best_known_height;
     bool has_best_known;
-    /* Cache of the height up to which the peer's best block and our best
-     * header share their chain (what it can serve us). */
-    const struct block_index *common_for_peer, *common_for_best;
-    uint64_t common_height;
     uint64_t headers_retry_ms;     /* re-ask for headers then (0: no) */
     unsigned unconnecting;
     size_t blocks_in_flight;
@@ -216,6 +214,11 @@ struct p2p {
     struct hmap block_requests; /* hash -> struct block_request */
     struct held_block *held;
     size_t n_held, held_bytes;
+    /* Header-only branches no peer served at the last sweep: forgotten if
+     * still unserved at the next. */
+    uint8_t forget_marks[P2P_FORGET_MAX][HASH_SIZE];
+    size_t n_forget_marks;
+    uint64_t next_forget_ms;
 
     /* Relay. */
     uint8_t (*tx_queue)[HASH_SIZE];

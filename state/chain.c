@@ -1112,6 +1112,84 @@ size_t chain_missing_blocks_to(const struct chain *c, const struct block_index *
     return n;
 }
 
+/* Known children per block hash (hash -> count, kept in the pointer). */
+static bool count_children(const struct chain *c, struct hmap *children)
+{
+    const struct hmap_slot *slot;
+    hmap_init(children);
+    for (size_t i = 0; hmap_next(&c->map, &i, &slot);) {
+        const struct block_index *bi = slot->val;
+        if (!bi->prev)
+            continue;
+        uintptr_t n = (uintptr_t)hmap_get(children, bi->prev->hash, HASH_SIZE);
+        if (!hmap_put(children, bi->prev->hash, HASH_SIZE, (void *)(n + 1), NULL)) {
+            hmap_free(children, NULL);
+            return false;
+        }
+    }
+    return true;
+}
+
+size_t chain_header_leaves(const struct chain *c, const struct block_index **out, size_t max)
+{
+    struct hmap children;
+    const struct hmap_slot *slot;
+    size_t n = 0;
+    if (!count_children(c, &children))
+        return 0;
+    for (size_t i = 0; n < max && hmap_next(&c->map, &i, &slot);) {
+        const struct block_index *bi = slot->val;
+        if (!(bi->status & BLOCK_HAVE_DATA) && !hmap_get(&children, bi->hash, HASH_SIZE))
+            out[n++] = bi;
+    }
+    hmap_free(&children, NULL);
+    return n;
+}
+
+size_t chain_forget_headers(struct chain *c, const struct block_index *leaf)
+{
+    struct hmap children;
+    struct block_index *p = hmap_get(&c->map, leaf->hash, HASH_SIZE);
+    struct db_batch *batch;
+    size_t n = 0;
+    if (!p || (p->status & BLOCK_HAVE_DATA) || !count_children(c, &children))
+        return 0;
+    if (hmap_get(&children, p->hash, HASH_SIZE) || !(batch = db_batch_new())) {
+        hmap_free(&children, NULL);
+        return 0;
+    }
+    while (p && !(p->status & BLOCK_HAVE_DATA) && !chain_contains(c, p) &&
+           !hmap_get(&children, p->hash, HASH_SIZE)) {
+        struct block_index *prev = p->prev;
+        uint8_t key[1 + HASH_SIZE], skey[PUBKEY_SIZE + 8];
+        key[0] = 'b';
+        memcpy(key + 1, p->hash, HASH_SIZE);
+        db_batch_del(batch, key, sizeof(key));
+        slot_key(skey, &p->hdr);
+        if (hmap_get(&c->by_slot, skey, sizeof(skey)) == p)
+            (void)hmap_remove(&c->by_slot, skey, sizeof(skey));
+        (void)hmap_remove(&c->map, p->hash, HASH_SIZE);
+        if (c->best_header == p)
+            c->best_header = tip_of(c);
+        free(p);
+        n++;
+        if (prev) {
+            uintptr_t k = (uintptr_t)hmap_get(&children, prev->hash, HASH_SIZE);
+            if (k > 1)
+                (void)hmap_put(&children, prev->hash, HASH_SIZE, (void *)(k - 1), NULL);
+            else
+                (void)hmap_remove(&children, prev->hash, HASH_SIZE);
+        }
+        p = prev;
+    }
+    hmap_free(&children, NULL);
+    if (!db_write(c->index, batch, false))
+        log_printf("block index write failed: %s", db_last_error(c->index));
+    db_batch_free(batch);
+    recompute_best_header(c);
+    return n;
+}
+
 bool chain_invalidate(struct chain *c, const uint8_t hash[HASH_SIZE], struct validation *v)
 {
     struct block_index *bi = hmap_get(&c->map, hash, HASH_SIZE);

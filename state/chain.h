@@ -134,6 +134,15 @@ size_t chain_missing_blocks(const struct chain *c, const struct block_index **ou
 size_t chain_missing_blocks_to(const struct chain *c, const struct block_index *target,
                                const struct block_index **out, size_t max);
 
+/* Indexed blocks with neither a body nor a known child (the tops of
+ * header-only branches), at most max, in no particular order; O(index). */
+size_t chain_header_leaves(const struct chain *c, const struct block_index **out, size_t max);
+/* Forgets a header-only branch: leaf (a block from chain_header_leaves) and
+ * its ancestors down to the first that has its body or another child are
+ * removed from the index (memory and disk).  Returns how many; leaf and
+ * every pointer to a forgotten block are invalid afterwards. */
+size_t chain_forget_headers(struct chain *c, const struct block_index *leaf);
+
 /* Marks a block and its descendants invalid and moves to the best remaining
  * chain; chain_reconsider undoes that. */
 bool chain_invalidate(struct chain *c, const uint8_t hash[HASH_SIZE], struct validation *v);

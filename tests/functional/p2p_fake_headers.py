@@ -215,6 +215,10 @@ class FakeHeadersTest(FMLTestFramework):
             if not f.wait_for_disconnect(60):
                 raise TestFailure("the faker holding up its branch was not dropped")
         self.log("  the faker was dropped for stalling")
+        wait_until(lambda: node.getblockchaininfo()["headers"] == node.getblockcount(), timeout=30,
+                   what="the stalled header-only branch forgotten")
+        self.log("  its header-only branch was forgotten (headers %d)" %
+                 node.getblockchaininfo()["headers"])
         tips = node.getchaintips()
         self.log("  chain tips: %d" % len(tips))
         assert len(tips) <= 3, tips

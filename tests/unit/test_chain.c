@@ -584,6 +584,24 @@ START_TEST(leaders_checked_at_header_time)
     ck_assert_msg(chain_process_header_unchecked(c, &h, &v), "%s", v.reason);
     ck_assert_uint_eq(chain_index_size(c), indexed + 2);
 
+    /* Both header-only branches can be forgotten, in memory and on disk;
+     * the active chain stays. */
+    const struct block_index *leaves[8];
+    ck_assert_uint_eq(chain_header_leaves(c, leaves, 8), 2);
+    ck_assert_uint_eq(chain_forget_headers(c, leaves[0]), 1);
+    ck_assert_uint_eq(chain_forget_headers(c, leaves[1]), 1);
+    ck_assert_uint_eq(chain_index_size(c), indexed);
+    ck_assert_uint_eq(chain_header_leaves(c, leaves, 8), 0);
+    ck_assert_ptr_eq(chain_best_header(c), chain_tip(c));
+    mempool_free(mp);
+    chain_close(c);
+    c = open_chain();
+    mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    ck_assert_uint_eq(chain_index_size(c), indexed);
+    ck_assert_uint_eq(chain_height(c), 20);
+    /* ...and the leader's header is taken again. */
+    ck_assert_msg(chain_process_header(c, &next.hdr, &v), "%s", v.reason);
+
     block_free(&next);
     mempool_free(mp);
     chain_close(c);
