@@ -62,6 +62,7 @@ struct validation;
 #define P2P_DOWNLOAD_TARGETS_MAX 8        /* branches whose bodies are fetched at once */
 #define P2P_FORGET_MAX 64                 /* header-only branches looked at per sweep */
 #define P2P_FORGET_INTERVAL_MS 60000      /* between sweeps (regtest: 5 s) */
+#define P2P_MAX_DOUBLE_PROPOSALS 16       /* per peer: second proposals indexed, then dropped */
 #define P2P_MAX_STALLS 3                  /* block requests timed out in a row: disconnected */
 
 /* ---- Misbehaviour scores (doc/protocol.md, "P2P messages") ---- */
@@ -134,6 +135,7 @@ struct peer {
     bool held_more;        /* the peer has more after the run: ask when it is used up */
     size_t unchecked_added; /* headers indexed unchecked for this peer */
     unsigned stalls;       /* block requests timed out since the last block it sent */
+    unsigned double_proposals; /* second proposals for a slot it made us index */
 
     /* Relay. */
     struct invset known;           /* inventory the peer has or was sent */

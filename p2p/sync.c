@@ -200,8 +200,17 @@ static size_t use_headers(struct peer *peer, const struct block_header *h, size_
         }
         bool unchecked = *unknown && h[n - 1].height > chain_height(c) &&
                          peer->unchecked_added + (n - i) <= P2P_UNCHECKED_HEADERS_MAX;
+        uint64_t doubles = chain_double_proposals(c);
         bool ok = unchecked ? chain_process_header_unchecked(c, &h[i], &v)
                             : chain_process_header(c, &h[i], &v);
+        if (chain_double_proposals(c) != doubles &&
+            ++peer->double_proposals >= P2P_MAX_DOUBLE_PROPOSALS) {
+            /* A validator's equivocations are evidence, but each one is an
+             * index entry: a peer relays at most this many. */
+            peer_disconnect(peer, "too many double proposals");
+            *stop = true;
+            break;
+        }
         if (!ok && leader_premature(&v)) {
             *unknown = strcmp(v.reason, "leader-unknown") == 0;
             break;

@@ -52,6 +52,7 @@ struct chain {
     struct hmap map; /* hash -> struct block_index * */
     struct hmap by_slot; /* proposer | slot -> the first block_index seen */
     struct hmap logged_slots; /* proposer | slot already logged as a double proposal */
+    uint64_t double_proposals; /* seen since the chain was opened */
     struct block_index **active;
     size_t active_len, active_cap;
     struct block_index **leaves; /* blocks with no known child: tip candidates */
@@ -367,6 +368,11 @@ bool chain_scan_state(struct chain *c, const void *prefix, size_t plen,
     return true;
 }
 
+uint64_t chain_double_proposals(const struct chain *c)
+{
+    return c->double_proposals;
+}
+
 uint64_t chain_disk_size(const struct chain *c)
 {
     return blockstore_disk_size(c->blocks);
@@ -500,6 +506,7 @@ static void check_double_proposal(struct chain *c, const struct block_header *hd
     header_sighash(hdr, c->params->genesis_hash, b);
     if (memcmp(a, b, HASH_SIZE) == 0)
         return;
+    c->double_proposals++;
     /* One log line per (proposer, slot): a validator signing many headers
      * for one slot does not fill the log. */
     if (!hmap_get(&c->logged_slots, key, sizeof(key))) {

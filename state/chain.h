@@ -167,6 +167,11 @@ bool chain_scan_state(struct chain *c, const void *prefix, size_t plen,
                                  size_t vlen),
                       void *arg);
 
+/* How many double proposals (second headers of one proposer for one slot)
+ * were indexed since the chain was opened: lets a caller count what each
+ * source adds. */
+uint64_t chain_double_proposals(const struct chain *c);
+
 /* Bytes on disk of the block files (for getblockchaininfo). */
 uint64_t chain_disk_size(const struct chain *c);
 

@@ -1447,8 +1447,9 @@ static int score_after(struct tnode *n, struct tpeer *t, unsigned ms)
 }
 
 /* A side block nobody asked for is not stored (its header alone is checked)
- * and costs its sender 10 points; a header whose proposer does not lead its
- * slot bans its sender. */
+ * and costs its sender 10 points; a peer relaying more than 16 second
+ * proposals is dropped; a header whose proposer does not lead its slot bans
+ * its sender. */
 START_TEST(side_blocks_and_wrong_leaders)
 {
     struct tnode a, b;
@@ -1478,6 +1479,28 @@ START_TEST(side_blocks_and_wrong_leaders)
     ck_assert_uint_eq(chain_height(b.chain), 3);
     wrong = chain_tip(b.chain)->hdr;
     pthread_mutex_unlock(&b.lock);
+
+    /* The tip's own proposer signs 20 more headers for its slot: evidence,
+     * but the peer relaying them is dropped at the 16th. */
+    int leader = validator_index(wrong.proposer);
+    for (int i = 0; i < 20; i++) {
+        struct block_header twin = wrong;
+        twin.state_root[0] ^= (uint8_t)(i + 1);
+        ck_assert(header_sign(&twin, params.genesis_hash, secrets[leader], aux));
+        wbuf_init(&w);
+        p2p_msg_encode_headers(&w, &twin, 1);
+        tpeer_send(&t, "headers", w.data, w.len);
+        wbuf_free(&w);
+    }
+    ck_assert(tpeer_closed_within(&t, 5000));
+    ck_assert_uint_eq(banned_count(&b, NULL), 0);
+    pthread_mutex_lock(&b.lock);
+    size_t indexed = chain_index_size(b.chain);
+    pthread_mutex_unlock(&b.lock);
+    ck_assert_uint_le(indexed, 1 + 3 + 1 + 16); /* genesis, b's blocks, a's header, 16 twins */
+    tpeer_close(&t);
+    tpeer_connect(&t, &b);
+    tpeer_handshake(&t, &b);
 
     /* The tip's slot signed by a validator that does not lead it. */
     int other = (validator_index(wrong.proposer) + 1) % REGTEST_VALIDATORS;
