@@ -1119,14 +1119,17 @@ size_t chain_missing_blocks_to(const struct chain *c, const struct block_index *
     return n;
 }
 
-/* Known children per block hash (hash -> count, kept in the pointer). */
+/* Known header-only children per block hash (hash -> count, kept in the
+ * pointer).  A header-only block has only header-only children (a body is
+ * stored only after its parent's), so for header-only blocks this counts
+ * every child, and the map stays as small as the header-only part. */
 static bool count_children(const struct chain *c, struct hmap *children)
 {
     const struct hmap_slot *slot;
     hmap_init(children);
     for (size_t i = 0; hmap_next(&c->map, &i, &slot);) {
         const struct block_index *bi = slot->val;
-        if (!bi->prev)
+        if (!bi->prev || (bi->status & BLOCK_HAVE_DATA))
             continue;
         uintptr_t n = (uintptr_t)hmap_get(children, bi->prev->hash, HASH_SIZE);
         if (!hmap_put(children, bi->prev->hash, HASH_SIZE, (void *)(n + 1), NULL)) {
