@@ -72,23 +72,9 @@ void download_peer_gone(struct peer *peer)
     }
 }
 
-/* The height up to which the peer's best block lies on our best header
- * chain: what it can serve us.  Cached while neither end moves. */
-static uint64_t common_height(struct peer *peer, const struct block_index *pb,
-                              const struct block_index *best)
-{
-    if (peer->common_for_peer == pb && peer->common_for_best == best)
-        return peer->common_height;
-    const struct block_index *a = chain_fork_point(pb, best);
-    peer->common_for_peer = pb;
-    peer->common_for_best = best;
-    peer->common_height = a->hdr.height;
-    return a->hdr.height;
-}
-
 struct candidate {
     struct peer *peer;
-    uint64_t has_up_to;
+    const struct block_index *best; /* the best block we know it has */
     struct p2p_inv *req;
     size_t nreq;
 };
@@ -101,38 +87,24 @@ static bool is_held(const struct p2p *p, const uint8_t hash[HASH_SIZE])
     return false;
 }
 
-void download_schedule(struct p2p *p)
+/* Highest first; among equals the first seen. */
+static int cmp_candidates(const void *a, const void *b)
+{
+    const struct block_index *x = ((const struct candidate *)a)->best;
+    const struct block_index *y = ((const struct candidate *)b)->best;
+    if (x->hdr.height != y->hdr.height)
+        return x->hdr.height > y->hdr.height ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Requests the missing bodies of target's branch from the candidates that
+ * have them. */
+static void schedule_target(struct p2p *p, const struct block_index *target,
+                            struct candidate *cand, size_t nc,
+                            const struct block_index **missing, uint64_t now_ms)
 {
     struct chain *c = p->env.chain;
-    const struct block_index **missing;
-    struct candidate *cand;
-    size_t n, nc = 0;
-    uint64_t now_ms = time_mono_ms();
-
-    if (chain_best_header(c) == chain_tip(c))
-        return;
-    cand = calloc(p->n_peers ? p->n_peers : 1, sizeof(*cand));
-    missing = malloc(P2P_DOWNLOAD_WINDOW * sizeof(*missing));
-    if (!cand || !missing)
-        goto out;
-    const struct block_index *best = chain_best_header(c);
-    for (struct peer *peer = p->peers; peer; peer = peer->next) {
-        if (!peer->handshake_done || peer->disconnect || !peer->has_best_known ||
-            peer->blocks_in_flight >= P2P_MAX_BLOCKS_IN_FLIGHT)
-            continue;
-        const struct block_index *pb = chain_lookup(c, peer->best_known);
-        if (!pb)
-            continue;
-        cand[nc].peer = peer;
-        cand[nc].has_up_to = common_height(peer, pb, best);
-        cand[nc].req = malloc(P2P_MAX_BLOCKS_IN_FLIGHT * sizeof(struct p2p_inv));
-        if (!cand[nc].req)
-            goto out;
-        nc++;
-    }
-    if (nc == 0)
-        goto out;
-    n = chain_missing_blocks(c, missing, P2P_DOWNLOAD_WINDOW);
+    size_t n = chain_missing_blocks_to(c, target, missing, P2P_DOWNLOAD_WINDOW);
     for (size_t i = 0; i < n; i++) {
         const struct block_index *bi = missing[i];
         struct block_request *r = hmap_get(&p->block_requests, bi->hash, HASH_SIZE);
@@ -145,19 +117,20 @@ void download_schedule(struct p2p *p)
         for (size_t k = 0; k < nc; k++) {
             struct candidate *cd = &cand[k];
             if (cd->peer->blocks_in_flight >= P2P_MAX_BLOCKS_IN_FLIGHT ||
-                cd->has_up_to < bi->hdr.height)
+                (r && r->avoid_peer == cd->peer->id))
                 continue;
-            if (r && r->avoid_peer == cd->peer->id)
+            if (pick && cd->peer->blocks_in_flight >= pick->peer->blocks_in_flight)
                 continue;
-            if (!pick || cd->peer->blocks_in_flight < pick->peer->blocks_in_flight)
-                pick = cd;
+            if (chain_ancestor(cd->best, bi->hdr.height) != bi)
+                continue;
+            pick = cd;
         }
         if (!pick && r && r->avoid_peer >= 0 && now_ms >= r->deadline_ms) {
             /* Nobody else has it: after a pause, try the same peer again. */
             for (size_t k = 0; k < nc && !pick; k++)
                 if (cand[k].peer->id == r->avoid_peer &&
                     cand[k].peer->blocks_in_flight < P2P_MAX_BLOCKS_IN_FLIGHT &&
-                    cand[k].has_up_to >= bi->hdr.height)
+                    chain_ancestor(cand[k].best, bi->hdr.height) == bi)
                     pick = &cand[k];
         }
         if (!pick)
@@ -180,6 +153,53 @@ void download_schedule(struct p2p *p)
         memcpy(pick->req[pick->nreq].hash, bi->hash, HASH_SIZE);
         pick->nreq++;
     }
+}
+
+/* Every branch higher than our tip that a peer can serve is a download
+ * target, the highest first: when the bodies of the best header branch do
+ * not come (its only peer stalls or left), the next one still moves the
+ * chain, and a header-only branch nobody serves is not waited for. */
+void download_schedule(struct p2p *p)
+{
+    struct chain *c = p->env.chain;
+    const struct block_index **missing;
+    struct candidate *cand;
+    size_t nc = 0;
+    uint64_t now_ms = time_mono_ms();
+
+    sync_retry_held(p);
+    const struct block_index *tip = chain_tip(c);
+    cand = calloc(p->n_peers ? p->n_peers : 1, sizeof(*cand));
+    missing = malloc(P2P_DOWNLOAD_WINDOW * sizeof(*missing));
+    if (!cand || !missing)
+        goto out;
+    for (struct peer *peer = p->peers; peer; peer = peer->next) {
+        if (!peer->handshake_done || peer->disconnect || !peer->has_best_known ||
+            peer->blocks_in_flight >= P2P_MAX_BLOCKS_IN_FLIGHT)
+            continue;
+        const struct block_index *pb = chain_lookup(c, peer->best_known);
+        if (!pb || pb->hdr.height <= tip->hdr.height ||
+            (pb->status & (BLOCK_FAILED | BLOCK_FAILED_CHILD)))
+            continue;
+        cand[nc].peer = peer;
+        cand[nc].best = pb;
+        cand[nc].req = malloc(P2P_MAX_BLOCKS_IN_FLIGHT * sizeof(struct p2p_inv));
+        if (!cand[nc].req)
+            goto out;
+        nc++;
+    }
+    if (nc == 0)
+        goto out;
+    qsort(cand, nc, sizeof(*cand), cmp_candidates);
+    for (size_t k = 0, ntargets = 0; k < nc && ntargets < P2P_DOWNLOAD_TARGETS_MAX; k++) {
+        bool seen = false;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = chain_ancestor(cand[j].best, cand[k].best->hdr.height) == cand[k].best;
+        if (seen)
+            continue; /* within a branch already scheduled */
+        schedule_target(p, cand[k].best, cand, nc, missing, now_ms);
+        ntargets++;
+    }
     for (size_t k = 0; k < nc; k++) {
         if (cand[k].nreq == 0)
             continue;
@@ -196,6 +216,52 @@ out:
         free(cand[k].req);
     free(cand);
     free(missing);
+}
+
+/* Whether a connected peer claims a block of leaf's header-only part. */
+static bool branch_served(struct p2p *p, const struct block_index *leaf)
+{
+    for (struct peer *peer = p->peers; peer; peer = peer->next) {
+        if (peer->disconnect || !peer->has_best_known)
+            continue;
+        const struct block_index *pb = chain_lookup(p->env.chain, peer->best_known);
+        if (pb && !(pb->status & BLOCK_HAVE_DATA) && chain_ancestor(leaf, pb->hdr.height) == pb)
+            return true;
+    }
+    return false;
+}
+
+/* Forgets the header-only branches that no connected peer served at two
+ * sweeps in a row: their bodies are not coming, and they would otherwise
+ * stay in the index for good. */
+static void forget_stalled(struct p2p *p, uint64_t now_ms)
+{
+    const struct block_index *leaves[P2P_FORGET_MAX];
+    uint8_t marks[P2P_FORGET_MAX][HASH_SIZE];
+    size_t nm = 0, forgotten = 0;
+
+    uint64_t interval = p->regtest ? 5000 : P2P_FORGET_INTERVAL_MS;
+    if (p->next_forget_ms == 0)
+        p->next_forget_ms = now_ms + interval; /* peers come back after a start */
+    if (now_ms < p->next_forget_ms)
+        return;
+    p->next_forget_ms = now_ms + interval;
+    size_t n = chain_header_leaves(p->env.chain, leaves, P2P_FORGET_MAX);
+    for (size_t i = 0; i < n; i++) {
+        if (branch_served(p, leaves[i]))
+            continue;
+        bool marked = false;
+        for (size_t j = 0; j < p->n_forget_marks && !marked; j++)
+            marked = memcmp(p->forget_marks[j], leaves[i]->hash, HASH_SIZE) == 0;
+        if (marked)
+            forgotten += chain_forget_headers(p->env.chain, leaves[i]);
+        else
+            memcpy(marks[nm++], leaves[i]->hash, HASH_SIZE);
+    }
+    memcpy(p->forget_marks, marks, nm * HASH_SIZE);
+    p->n_forget_marks = nm;
+    if (forgotten)
+        log_printf("Forgot %zu headers of branches whose bodies no peer serves", forgotten);
 }
 
 void download_check_timeouts(struct p2p *p, uint64_t now_ms)
@@ -224,6 +290,11 @@ void download_check_timeouts(struct p2p *p, uint64_t now_ms)
         if (r->peer_id >= 0 && now_ms > r->deadline_ms) {
             LOG_DEBUG(LOG_NET, "block %llu from peer=%lld timed out; asking another peer",
                       (unsigned long long)r->height, (long long)r->peer_id);
+            /* A peer that lets requests time out again and again without
+             * sending a block holds up the branch it claims: dropped. */
+            struct peer *peer = peer_by_id(p, r->peer_id);
+            if (peer && ++peer->stalls >= P2P_MAX_STALLS && !peer->disconnect)
+                peer_disconnect(peer, "stalling block download");
             request_avoid(p, r, now_ms);
             moved = true;
         }
@@ -231,6 +302,7 @@ void download_check_timeouts(struct p2p *p, uint64_t now_ms)
     for (size_t i = 0; i < ndrop; i++)
         request_done(p, drop[i]);
     free(drop);
+    forget_stalled(p, now_ms);
     if (moved)
         download_schedule(p);
 }
@@ -287,7 +359,12 @@ static bool process_one(struct p2p *p, struct held_block *hb)
 
     if (ok) {
         const struct block_index *bi = chain_lookup(p->env.chain, hb->hash);
-        if (peer && bi) {
+        if (peer && bi && (bi->status & (BLOCK_FAILED | BLOCK_FAILED_CHILD))) {
+            /* Stored, then its branch failed when connected (a side branch
+             * is judged when it overtakes the tip): the peer served an
+             * invalid branch, and made us store it. */
+            peer_misbehaving(peer, P2P_SCORE_INVALID, "bad-branch");
+        } else if (peer && bi) {
             sync_peer_has(peer, bi);
             peer->last_block = time_now();
         }
@@ -346,6 +423,41 @@ static void accept_block(struct p2p *p, struct held_block *first)
     free(stored);
 }
 
+/* A block nobody asked for: only a child of our tip is taken (it either
+ * becomes the tip or is invalid).  Of any other, the header alone is
+ * checked (a wrong leader or signature costs the peer its connection); the
+ * body is not stored, and the peer is scored for sending it, unless we do
+ * not know its parent (we may be behind: we ask for headers). */
+static bool take_unrequested(struct peer *peer, struct held_block *hb)
+{
+    struct p2p *p = peer->p2p;
+    struct chain *c = p->env.chain;
+    const struct block_index *bi = chain_lookup(c, hb->hash);
+    struct validation v;
+
+    if (bi && (bi->status & BLOCK_HAVE_DATA))
+        return false; /* a late copy of one we have */
+    if (memcmp(hb->block.hdr.prev, chain_tip(c)->hash, HASH_SIZE) == 0)
+        return true;
+    if (!bi && !chain_process_header(c, &hb->block.hdr, &v) && v.cls != VAL_DUPLICATE) {
+        if (sync_punishable(&v)) {
+            LOG_DEBUG(LOG_NET, "peer=%lld: unrequested block %llu refused: %s",
+                      (long long)peer->id, (unsigned long long)hb->block.hdr.height, v.reason);
+            peer_misbehaving(peer, P2P_SCORE_INVALID, v.reason);
+            return false;
+        }
+        if (v.cls == VAL_PREMATURE && strcmp(v.reason, "prev-blk-not-found") == 0) {
+            /* Perhaps we are behind: ask for the headers; nothing stored. */
+            sync_send_getheaders(peer, NULL, hb->hash);
+            return false;
+        }
+    }
+    if ((bi = chain_lookup(c, hb->hash)))
+        sync_peer_has(peer, bi);
+    peer_misbehaving(peer, P2P_SCORE_UNREQUESTED, "unrequested-block");
+    return false;
+}
+
 void download_on_block(struct peer *peer, const uint8_t *payload, size_t len)
 {
     struct p2p *p = peer->p2p;
@@ -357,6 +469,7 @@ void download_on_block(struct peer *peer, const uint8_t *payload, size_t len)
     }
     header_hash(&hb.block.hdr, hb.hash);
     invset_add(&peer->known, hb.hash);
+    bool requested = hmap_get(&p->block_requests, hb.hash, HASH_SIZE) != NULL;
     request_done(p, hb.hash);
     if (sync_too_far_ahead(p, &hb.block.hdr)) {
         LOG_DEBUG(LOG_NET, "peer=%lld: block at slot %llu is ahead of our clock; held back",
@@ -364,6 +477,11 @@ void download_on_block(struct peer *peer, const uint8_t *payload, size_t len)
         block_free(&hb.block);
         return;
     }
+    if (!requested && !take_unrequested(peer, &hb)) {
+        block_free(&hb.block);
+        return;
+    }
+    peer->stalls = 0;
     accept_block(p, &hb);
     /* Refill in batches rather than after every block. */
     if (peer->blocks_in_flight <= P2P_MAX_BLOCKS_IN_FLIGHT / 2)

@@ -57,6 +57,13 @@ struct validation;
 #define P2P_ADDNODE_RETRY_MAX_S 30
 #define P2P_SAVE_INTERVAL_MS (15 * 60 * 1000)
 #define P2P_MAX_ANNOUNCE_HEADERS 8
+#define P2P_HELD_HEADERS_MAX 1024         /* per peer: headers whose leader cannot be checked yet */
+#define P2P_UNCHECKED_HEADERS_MAX 1024    /* per peer: indexed before their leader could be checked */
+#define P2P_DOWNLOAD_TARGETS_MAX 8        /* branches whose bodies are fetched at once */
+#define P2P_FORGET_MAX 64                 /* header-only branches looked at per sweep */
+#define P2P_FORGET_INTERVAL_MS 60000      /* between sweeps (regtest: 5 s) */
+#define P2P_MAX_DOUBLE_PROPOSALS 16       /* per peer: second proposals indexed, then dropped */
+#define P2P_MAX_STALLS 3                  /* block requests timed out in a row: disconnected */
 
 /* ---- Misbehaviour scores (doc/protocol.md, "P2P messages") ---- */
 #define P2P_SCORE_BAD_MAGIC 100
@@ -69,6 +76,7 @@ struct validation;
 #define P2P_SCORE_NONCONTINUOUS 20        /* headers that do not chain together */
 #define P2P_SCORE_UNCONNECTING 20         /* every 10th headers message that does not connect */
 #define P2P_SCORE_FLOOD 20                /* inventory or getdata beyond the rate */
+#define P2P_SCORE_UNREQUESTED 10          /* a block nobody asked for that cannot become the tip */
 
 enum conn_type { CONN_INBOUND, CONN_OUTBOUND, CONN_MANUAL };
 
@@ -115,13 +123,19 @@ struct peer {
     uint8_t best_known[HASH_SIZE]; /* the best block we know the peer has */
     uint64_t best_known_height;
     bool has_best_known;
-    /* Cache of the height up to which the peer's best block and our best
-     * header share their chain (what it can serve us). */
-    const struct block_index *common_for_peer, *common_for_best;
-    uint64_t common_height;
     uint64_t headers_retry_ms;     /* re-ask for headers then (0: no) */
     unsigned unconnecting;
     size_t blocks_in_flight;
+    /* Headers from the peer whose leader the tip's state cannot check yet
+     * (a run, each the parent of the next, the first one's parent indexed),
+     * at most P2P_HELD_HEADERS_MAX; tried again as the chain moves. */
+    struct block_header *held_hdrs;
+    size_t n_held_hdrs;
+    bool held_unknown;     /* the run forks below the tip ("leader-unknown") */
+    bool held_more;        /* the peer has more after the run: ask when it is used up */
+    size_t unchecked_added; /* headers indexed unchecked for this peer */
+    unsigned stalls;       /* block requests timed out since the last block it sent */
+    unsigned double_proposals; /* second proposals for a slot it made us index */
 
     /* Relay. */
     struct invset known;           /* inventory the peer has or was sent */
@@ -202,6 +216,11 @@ struct p2p {
     struct hmap block_requests; /* hash -> struct block_request */
     struct held_block *held;
     size_t n_held, held_bytes;
+    /* Header-only branches no peer served at the last sweep: forgotten if
+     * still unserved at the next. */
+    uint8_t forget_marks[P2P_FORGET_MAX][HASH_SIZE];
+    size_t n_forget_marks;
+    uint64_t next_forget_ms;
 
     /* Relay. */
     uint8_t (*tx_queue)[HASH_SIZE];
@@ -258,6 +277,8 @@ void sync_peer_has(struct peer *peer, const struct block_index *bi);
 bool sync_too_far_ahead(const struct p2p *p, const struct block_header *h);
 /* Whether a refused block or header earns the sender points. */
 bool sync_punishable(const struct validation *v);
+/* Tries the held headers of every peer again (the chain moved). */
+void sync_retry_held(struct p2p *p);
 
 /* ---- download.c ---- */
 void download_on_block(struct peer *peer, const uint8_t *payload, size_t len);

@@ -330,6 +330,7 @@ void peer_free(struct peer *peer)
     event_free(peer->ev_process);
     invset_free(&peer->known);
     free(peer->getdata_q);
+    free(peer->held_hdrs);
     free(peer);
 }
 

@@ -7,6 +7,14 @@
  * regtest, a header whose slot starts more than P2P_MAX_FUTURE_SECONDS ahead
  * of our clock is held back and asked for again later, not punished.  Only
  * fresh evidence of invalidity costs a peer points.
+ *
+ * A header is checked against the leader schedule as soon as the tip's
+ * state fixes it (chain_process_header); a wrong leader costs the peer its
+ * connection.  The headers that cannot be checked yet wait in a run per
+ * peer (at most P2P_HELD_HEADERS_MAX) and are tried again as the chain
+ * moves.  A run that forks below the tip can only be checked after a
+ * reorganization: it is indexed unchecked once it is higher than our tip,
+ * at most P2P_UNCHECKED_HEADERS_MAX headers per peer.
  */
 #include "p2p/internal.h"
 
@@ -154,6 +162,130 @@ void sync_peer_has(struct peer *peer, const struct block_index *bi)
     peer->has_best_known = true;
 }
 
+static bool leader_premature(const struct validation *v)
+{
+    return v->cls == VAL_PREMATURE && (strcmp(v->reason, "leader-not-yet-known") == 0 ||
+                                       strcmp(v->reason, "leader-unknown") == 0);
+}
+
+static void held_clear(struct peer *peer)
+{
+    peer->n_held_hdrs = 0;
+    peer->held_more = false;
+}
+
+/* Processes a run of headers (each the parent of the next) from the peer
+ * in order, until one's leader cannot be checked yet; returns how many were
+ * used.  A run that forks below the tip ("leader-unknown") is indexed
+ * unchecked once its top is higher than our tip (it could become the best
+ * chain), within the peer's budget.  *stop: a header was refused (or is too
+ * far ahead): the rest of the run is dropped. */
+static size_t use_headers(struct peer *peer, const struct block_header *h, size_t n,
+                          bool *unknown, const struct block_index **last, bool *stop)
+{
+    struct p2p *p = peer->p2p;
+    struct chain *c = p->env.chain;
+    uint8_t hash[HASH_SIZE];
+    size_t i;
+
+    *stop = false;
+    for (i = 0; i < n; i++) {
+        struct validation v;
+        if (sync_too_far_ahead(p, &h[i])) {
+            LOG_DEBUG(LOG_NET, "peer=%lld: header at slot %llu is ahead of our clock; held back",
+                      (long long)peer->id, (unsigned long long)h[i].slot);
+            peer->headers_retry_ms = time_mono_ms() + P2P_HEADERS_RETRY_MS;
+            *stop = true;
+            break;
+        }
+        bool unchecked = *unknown && h[n - 1].height > chain_height(c) &&
+                         peer->unchecked_added + (n - i) <= P2P_UNCHECKED_HEADERS_MAX;
+        uint64_t doubles = chain_double_proposals(c);
+        bool ok = unchecked ? chain_process_header_unchecked(c, &h[i], &v)
+                            : chain_process_header(c, &h[i], &v);
+        if (chain_double_proposals(c) != doubles &&
+            ++peer->double_proposals >= P2P_MAX_DOUBLE_PROPOSALS) {
+            /* A validator's equivocations are evidence, but each one is an
+             * index entry: a peer relays at most this many. */
+            peer_disconnect(peer, "too many double proposals");
+            *stop = true;
+            break;
+        }
+        if (!ok && leader_premature(&v)) {
+            *unknown = strcmp(v.reason, "leader-unknown") == 0;
+            break;
+        }
+        if (!ok && v.cls != VAL_DUPLICATE) {
+            LOG_DEBUG(LOG_NET, "peer=%lld: header %llu refused: %s %s", (long long)peer->id,
+                      (unsigned long long)h[i].height, v.reason, v.detail);
+            if (sync_punishable(&v))
+                peer_misbehaving(peer, P2P_SCORE_INVALID, v.reason);
+            *stop = true;
+            break;
+        }
+        if (ok && unchecked)
+            peer->unchecked_added++;
+        header_hash(&h[i], hash);
+        const struct block_index *bi = chain_lookup(c, hash);
+        if (bi) {
+            sync_peer_has(peer, bi);
+            *last = bi;
+        }
+    }
+    return i;
+}
+
+/* Keeps h[0..n) as the peer's held run (replacing the one it had). */
+static void hold_headers(struct peer *peer, const struct block_header *h, size_t n, bool unknown,
+                         bool more)
+{
+    if (n > P2P_HELD_HEADERS_MAX) {
+        n = P2P_HELD_HEADERS_MAX;
+        more = true;
+    }
+    if (!peer->held_hdrs && !(peer->held_hdrs = malloc(P2P_HELD_HEADERS_MAX *
+                                                       sizeof(*peer->held_hdrs))))
+        return;
+    memmove(peer->held_hdrs, h, n * sizeof(*h));
+    peer->n_held_hdrs = n;
+    peer->held_unknown = unknown;
+    peer->held_more = more;
+}
+
+/* Tries the peer's held run again; asks for more headers when it is used up
+ * and the peer had more. */
+static void retry_peer(struct peer *peer)
+{
+    struct chain *c = peer->p2p->env.chain;
+    const struct block_index *last = NULL;
+    bool stop, unknown = peer->held_unknown;
+    if (peer->n_held_hdrs == 0 || peer->disconnect)
+        return;
+    if (!chain_lookup(c, peer->held_hdrs[0].prev)) {
+        held_clear(peer); /* its parent was never indexed: stale */
+        return;
+    }
+    size_t used = use_headers(peer, peer->held_hdrs, peer->n_held_hdrs, &unknown, &last, &stop);
+    if (stop) {
+        held_clear(peer);
+        return;
+    }
+    if (used == 0 && unknown == peer->held_unknown)
+        return;
+    bool more = peer->held_more;
+    hold_headers(peer, peer->held_hdrs + used, peer->n_held_hdrs - used, unknown, more);
+    if (peer->n_held_hdrs == 0 && more && last) {
+        peer->held_more = false;
+        sync_send_getheaders(peer, last, NULL);
+    }
+}
+
+void sync_retry_held(struct p2p *p)
+{
+    for (struct peer *peer = p->peers; peer; peer = peer->next)
+        retry_peer(peer);
+}
+
 void sync_on_headers(struct peer *peer, const uint8_t *payload, size_t len)
 {
     struct p2p *p = peer->p2p;
@@ -161,7 +293,7 @@ void sync_on_headers(struct peer *peer, const uint8_t *payload, size_t len)
     struct p2p_msg_headers m;
     const struct block_index *last = NULL;
     uint8_t hash[HASH_SIZE], prev_hash[HASH_SIZE];
-    bool complete = true;
+    bool stop, unknown = false, full;
 
     if (!p2p_msg_decode_headers(payload, len, &m)) {
         peer_misbehaving(peer, P2P_SCORE_BAD_ENCODING, "bad-headers-encoding");
@@ -169,6 +301,7 @@ void sync_on_headers(struct peer *peer, const uint8_t *payload, size_t len)
     }
     if (m.n == 0)
         return;
+    full = m.n == P2P_MAX_HEADERS;
     for (size_t i = 0; i < m.n; i++) {
         header_hash(&m.v[i], hash);
         if (i > 0 && memcmp(m.v[i].prev, prev_hash, HASH_SIZE) != 0) {
@@ -179,6 +312,24 @@ void sync_on_headers(struct peer *peer, const uint8_t *payload, size_t len)
         memcpy(prev_hash, hash, HASH_SIZE);
     }
     if (!chain_lookup(c, m.v[0].prev)) {
+        /* It may continue the run we hold for the peer (an announcement
+         * of its new tip, say). */
+        if (peer->n_held_hdrs > 0) {
+            header_hash(&peer->held_hdrs[peer->n_held_hdrs - 1], hash);
+            if (memcmp(hash, m.v[0].prev, HASH_SIZE) == 0) {
+                size_t room = P2P_HELD_HEADERS_MAX - peer->n_held_hdrs;
+                size_t take = m.n < room ? m.n : room;
+                memcpy(peer->held_hdrs + peer->n_held_hdrs, m.v, take * sizeof(*m.v));
+                peer->n_held_hdrs += take;
+                if (take < m.n || full)
+                    peer->held_more = true;
+                peer->unconnecting = 0;
+                p2p_msg_headers_free(&m);
+                retry_peer(peer);
+                download_schedule(p);
+                return;
+            }
+        }
         /* Perhaps we are on another branch, or far behind: ask from our
          * best header.  Peers that keep doing this are flooding us. */
         peer->unconnecting++;
@@ -189,30 +340,17 @@ void sync_on_headers(struct peer *peer, const uint8_t *payload, size_t len)
         return;
     }
     peer->unconnecting = 0;
-    for (size_t i = 0; i < m.n; i++) {
-        struct validation v;
-        if (sync_too_far_ahead(p, &m.v[i])) {
-            LOG_DEBUG(LOG_NET, "peer=%lld: header at slot %llu is ahead of our clock; held back",
-                      (long long)peer->id, (unsigned long long)m.v[i].slot);
-            peer->headers_retry_ms = time_mono_ms() + P2P_HEADERS_RETRY_MS;
-            complete = false;
-            break;
-        }
-        if (!chain_process_header(c, &m.v[i], &v) && v.cls != VAL_DUPLICATE) {
-            LOG_DEBUG(LOG_NET, "peer=%lld: header %llu refused: %s %s", (long long)peer->id,
-                      (unsigned long long)m.v[i].height, v.reason, v.detail);
-            if (sync_punishable(&v))
-                peer_misbehaving(peer, P2P_SCORE_INVALID, v.reason);
-            complete = false;
-            break;
-        }
-        header_hash(&m.v[i], hash);
-        if ((last = chain_lookup(c, hash)))
-            sync_peer_has(peer, last);
-    }
-    /* A full message: the peer has more. */
-    if (complete && last && m.n == P2P_MAX_HEADERS)
+    size_t used = use_headers(peer, m.v, m.n, &unknown, &last, &stop);
+    if (!stop && used < m.n) {
+        /* The rest waits for the chain, unless the peer's held run already
+         * reaches higher. */
+        if (peer->n_held_hdrs == 0 ||
+            m.v[m.n - 1].height > peer->held_hdrs[peer->n_held_hdrs - 1].height)
+            hold_headers(peer, m.v + used, m.n - used, unknown, full);
+    } else if (!stop && last && full) {
+        /* A full message: the peer has more. */
         sync_send_getheaders(peer, last, NULL);
+    }
     p2p_msg_headers_free(&m);
     download_schedule(p);
 }

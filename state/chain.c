@@ -20,6 +20,7 @@
 #include "state/apply.h"
 #include "state/blockstore.h"
 #include "state/db.h"
+#include "state/staking.h"
 #include "state/undo.h"
 #include "state/view.h"
 #include "util/crashpoint.h"
@@ -39,6 +40,9 @@
 #define LTHASH_KEY "mlthash"
 #define DB_CACHE_STATE (32u * 1024 * 1024)
 #define DB_CACHE_INDEX (8u * 1024 * 1024)
+/* Distinct (proposer, slot) double proposals logged; later ones still reach
+ * the listeners, without a log line. */
+#define CHAIN_LOGGED_SLOTS_MAX 4096
 
 struct chain {
     const struct chain_params *params;
@@ -47,6 +51,8 @@ struct chain {
     struct blockstore *blocks;
     struct hmap map; /* hash -> struct block_index * */
     struct hmap by_slot; /* proposer | slot -> the first block_index seen */
+    struct hmap logged_slots; /* proposer | slot already logged as a double proposal */
+    uint64_t double_proposals; /* seen since the chain was opened */
     struct block_index **active;
     size_t active_len, active_cap;
     struct block_index **leaves; /* blocks with no known child: tip candidates */
@@ -54,6 +60,11 @@ struct chain {
     struct lthash lt;
     struct block_index *best_header; /* most blocks among valid headers; first seen wins */
     uint64_t next_seq;
+    /* The schedule check_leader used last, for the tip and epoch it was read at. */
+    struct schedule sched;
+    const struct block_index *sched_tip;
+    uint64_t sched_epoch;
+    bool sched_valid;
     struct chain_listener *listeners;
     size_t nlisteners;
 };
@@ -357,6 +368,11 @@ bool chain_scan_state(struct chain *c, const void *prefix, size_t plen,
     return true;
 }
 
+uint64_t chain_double_proposals(const struct chain *c)
+{
+    return c->double_proposals;
+}
+
 uint64_t chain_disk_size(const struct chain *c)
 {
     return blockstore_disk_size(c->blocks);
@@ -490,8 +506,15 @@ static void check_double_proposal(struct chain *c, const struct block_header *hd
     header_sighash(hdr, c->params->genesis_hash, b);
     if (memcmp(a, b, HASH_SIZE) == 0)
         return;
-    log_printf("Double proposal by one validator at slot %llu: two headers signed",
-               (unsigned long long)hdr->slot);
+    c->double_proposals++;
+    /* One log line per (proposer, slot): a validator signing many headers
+     * for one slot does not fill the log. */
+    if (!hmap_get(&c->logged_slots, key, sizeof(key))) {
+        if (hmap_count(&c->logged_slots) < CHAIN_LOGGED_SLOTS_MAX)
+            (void)hmap_put(&c->logged_slots, key, sizeof(key), c, NULL);
+        log_printf("Double proposal by one validator at slot %llu: two headers signed",
+                   (unsigned long long)hdr->slot);
+    }
     for (size_t i = 0; i < c->nlisteners; i++)
         if (c->listeners[i].double_proposal)
             c->listeners[i].double_proposal(c->listeners[i].arg, &first->hdr, hdr);
@@ -897,12 +920,68 @@ static bool check_header_context(const struct chain_params *p, const struct bloc
     return true;
 }
 
-/* A header whose parent is known: contextual checks, the proposer's
- * signature, and an index entry (without the body).  Whether the proposer led
- * the slot is checked when the block is connected, against its parent's
- * state. */
+/* Whether a header's proposer led its slot, as far as the tip's state can
+ * tell.
+ *
+ * The schedule of epoch e on a branch is fixed by the branch's blocks of
+ * epochs up to e-2 (doc/protocol.md, "Leader schedule"); the state at hand is
+ * the tip's, which holds the schedules a child of the tip would be checked
+ * against (staking_schedule_for).  So a header at epoch e >= the tip's epoch
+ * can be checked with it when, above the last block its branch shares with
+ * the active chain (F), the first block of each branch is of epoch e-1 or
+ * later: then both branches agree on every block the schedule depends on.
+ * Otherwise it is LEADER_NOT_YET when the branch grows from the tip (its own
+ * blocks must be connected first) and LEADER_UNKNOWN when it forks below the
+ * tip (only a reorganization would tell). */
+enum leader_check { LEADER_OK, LEADER_WRONG, LEADER_NOT_YET, LEADER_UNKNOWN };
+
+static enum leader_check check_leader(struct chain *c, const struct block_header *hdr,
+                                      struct block_index *prev)
+{
+    const struct chain_params *p = c->params;
+    struct block_index *tip = tip_of(c);
+    uint64_t e = params_epoch_of(p, hdr->slot);
+    if (e < params_epoch_of(p, tip->hdr.slot))
+        return LEADER_UNKNOWN;
+    struct block_index *fork = fork_point(tip, prev);
+    if (fork != tip && params_epoch_of(p, c->active[fork->hdr.height + 1]->hdr.slot) + 1 < e)
+        return LEADER_UNKNOWN;
+    const struct block_header *first =
+        prev == fork ? hdr : &ancestor(prev, fork->hdr.height + 1)->hdr;
+    if (params_epoch_of(p, first->slot) + 1 < e)
+        return fork == tip ? LEADER_NOT_YET : LEADER_UNKNOWN;
+
+    /* One schedule per (tip, epoch) is kept: a headers message is checked
+     * with one state read. */
+    if (c->sched_tip != tip || c->sched_epoch != e || !c->sched_valid) {
+        struct view *v = view_new(c->state, NULL);
+        schedule_free(&c->sched);
+        schedule_init(&c->sched);
+        c->sched_valid = v && staking_schedule_for(v, p, tip->hdr.slot, hdr->slot, &c->sched);
+        view_free(v);
+        if (!c->sched_valid) {
+            schedule_free(&c->sched);
+            return LEADER_UNKNOWN;
+        }
+        c->sched_tip = tip;
+        c->sched_epoch = e;
+    }
+    size_t idx;
+    if (!schedule_leader(&c->sched, hdr->slot, &idx) ||
+        memcmp(c->sched.entries[idx].pubkey, hdr->proposer, PUBKEY_SIZE) != 0)
+        return LEADER_WRONG;
+    return LEADER_OK;
+}
+
+/* A header whose parent is known: contextual checks, the leader of its slot
+ * where the tip's state tells it (check_leader), the proposer's signature,
+ * and an index entry (without the body).  unchecked: a header whose leader
+ * cannot be known before a reorganization (LEADER_UNKNOWN) is indexed all
+ * the same; else it is refused as premature and indexes nothing.  The whole
+ * proposer check (jailing, RANDAO) is done when the block is connected,
+ * against its parent's state. */
 static bool accept_header(struct chain *c, const struct block_header *hdr,
-                          const uint8_t hash[HASH_SIZE], struct block_index **out,
+                          const uint8_t hash[HASH_SIZE], bool unchecked, struct block_index **out,
                           struct validation *v)
 {
     struct block_index *bi = hmap_get(&c->map, hash, HASH_SIZE), *prev;
@@ -926,6 +1005,18 @@ static bool accept_header(struct chain *c, const struct block_header *hdr,
     }
     if (hdr->version != BLOCK_VERSION)
         return val_fail(v, VAL_CONSENSUS, "bad-blk-version");
+    switch (check_leader(c, hdr, prev)) {
+    case LEADER_OK:
+        break;
+    case LEADER_WRONG:
+        return val_fail(v, VAL_CONSENSUS, "bad-blk-proposer");
+    case LEADER_NOT_YET:
+        return val_fail(v, VAL_PREMATURE, "leader-not-yet-known");
+    case LEADER_UNKNOWN:
+        if (!unchecked)
+            return val_fail(v, VAL_PREMATURE, "leader-unknown");
+        break;
+    }
     if (!header_check_sig(hdr, c->params->genesis_hash))
         return val_fail(v, VAL_CONSENSUS, "bad-blk-sig");
     check_double_proposal(c, hdr);
@@ -939,7 +1030,8 @@ static bool accept_header(struct chain *c, const struct block_header *hdr,
     return true;
 }
 
-bool chain_process_header(struct chain *c, const struct block_header *hdr, struct validation *v)
+static bool process_header(struct chain *c, const struct block_header *hdr, bool unchecked,
+                           struct validation *v)
 {
     uint8_t hash[HASH_SIZE];
     struct block_index *bi;
@@ -947,7 +1039,18 @@ bool chain_process_header(struct chain *c, const struct block_header *hdr, struc
     header_hash(hdr, hash);
     if (hmap_get(&c->map, hash, HASH_SIZE) && !is_failed(hmap_get(&c->map, hash, HASH_SIZE)))
         return val_fail(v, VAL_DUPLICATE, "duplicate");
-    return accept_header(c, hdr, hash, &bi, v);
+    return accept_header(c, hdr, hash, unchecked, &bi, v);
+}
+
+bool chain_process_header(struct chain *c, const struct block_header *hdr, struct validation *v)
+{
+    return process_header(c, hdr, false, v);
+}
+
+bool chain_process_header_unchecked(struct chain *c, const struct block_header *hdr,
+                                    struct validation *v)
+{
+    return process_header(c, hdr, true, v);
 }
 
 bool chain_process_block(struct chain *c, const struct block *b, struct validation *v)
@@ -960,7 +1063,7 @@ bool chain_process_block(struct chain *c, const struct block *b, struct validati
     bi = hmap_get(&c->map, hash, HASH_SIZE);
     if (bi && (bi->status & BLOCK_HAVE_DATA))
         return val_fail(v, VAL_DUPLICATE, is_failed(bi) ? "duplicate-invalid" : "duplicate");
-    if (!accept_header(c, &b->hdr, hash, &bi, v))
+    if (!accept_header(c, &b->hdr, hash, false, &bi, v))
         return false;
     if (!(bi->prev->status & BLOCK_HAVE_DATA))
         return val_fail(v, VAL_PREMATURE, "prev-blk-not-stored");
@@ -983,9 +1086,14 @@ const struct block_index *chain_best_header(const struct chain *c)
 
 size_t chain_missing_blocks(const struct chain *c, const struct block_index **out, size_t max)
 {
-    const struct block_index *best = chain_best_header(c);
+    return chain_missing_blocks_to(c, chain_best_header(c), out, max);
+}
+
+size_t chain_missing_blocks_to(const struct chain *c, const struct block_index *best,
+                               const struct block_index **out, size_t max)
+{
     size_t n = 0;
-    if (best == tip_of(c) || is_failed(best))
+    if (!best || best->hdr.height <= tip_of(c)->hdr.height || is_failed(best) || max == 0)
         return 0;
     /* From the first block of best's branch off the active chain upwards,
      * a window of the blocks still wanted at a time: each window's top is
@@ -1008,6 +1116,87 @@ size_t chain_missing_blocks(const struct chain *c, const struct block_index **ou
         }
         from = to + 1;
     }
+    return n;
+}
+
+/* Known header-only children per block hash (hash -> count, kept in the
+ * pointer).  A header-only block has only header-only children (a body is
+ * stored only after its parent's), so for header-only blocks this counts
+ * every child, and the map stays as small as the header-only part. */
+static bool count_children(const struct chain *c, struct hmap *children)
+{
+    const struct hmap_slot *slot;
+    hmap_init(children);
+    for (size_t i = 0; hmap_next(&c->map, &i, &slot);) {
+        const struct block_index *bi = slot->val;
+        if (!bi->prev || (bi->status & BLOCK_HAVE_DATA))
+            continue;
+        uintptr_t n = (uintptr_t)hmap_get(children, bi->prev->hash, HASH_SIZE);
+        if (!hmap_put(children, bi->prev->hash, HASH_SIZE, (void *)(n + 1), NULL)) {
+            hmap_free(children, NULL);
+            return false;
+        }
+    }
+    return true;
+}
+
+size_t chain_header_leaves(const struct chain *c, const struct block_index **out, size_t max)
+{
+    struct hmap children;
+    const struct hmap_slot *slot;
+    size_t n = 0;
+    if (!count_children(c, &children))
+        return 0;
+    for (size_t i = 0; n < max && hmap_next(&c->map, &i, &slot);) {
+        const struct block_index *bi = slot->val;
+        if (!(bi->status & BLOCK_HAVE_DATA) && !hmap_get(&children, bi->hash, HASH_SIZE))
+            out[n++] = bi;
+    }
+    hmap_free(&children, NULL);
+    return n;
+}
+
+size_t chain_forget_headers(struct chain *c, const struct block_index *leaf)
+{
+    struct hmap children;
+    struct block_index *p = hmap_get(&c->map, leaf->hash, HASH_SIZE);
+    struct db_batch *batch;
+    size_t n = 0;
+    if (!p || (p->status & BLOCK_HAVE_DATA) || !count_children(c, &children))
+        return 0;
+    if (hmap_get(&children, p->hash, HASH_SIZE) || !(batch = db_batch_new())) {
+        hmap_free(&children, NULL);
+        return 0;
+    }
+    while (p && !(p->status & BLOCK_HAVE_DATA) && !chain_contains(c, p) &&
+           !hmap_get(&children, p->hash, HASH_SIZE)) {
+        struct block_index *prev = p->prev;
+        uint8_t key[1 + HASH_SIZE], skey[PUBKEY_SIZE + 8];
+        key[0] = 'b';
+        memcpy(key + 1, p->hash, HASH_SIZE);
+        db_batch_del(batch, key, sizeof(key));
+        slot_key(skey, &p->hdr);
+        if (hmap_get(&c->by_slot, skey, sizeof(skey)) == p)
+            (void)hmap_remove(&c->by_slot, skey, sizeof(skey));
+        (void)hmap_remove(&c->map, p->hash, HASH_SIZE);
+        if (c->best_header == p)
+            c->best_header = tip_of(c);
+        free(p);
+        n++;
+        if (prev) {
+            uintptr_t k = (uintptr_t)hmap_get(&children, prev->hash, HASH_SIZE);
+            if (k > 1)
+                (void)hmap_put(&children, prev->hash, HASH_SIZE, (void *)(k - 1), NULL);
+            else
+                (void)hmap_remove(&children, prev->hash, HASH_SIZE);
+        }
+        p = prev;
+    }
+    hmap_free(&children, NULL);
+    if (!db_write(c->index, batch, false))
+        log_printf("block index write failed: %s", db_last_error(c->index));
+    db_batch_free(batch);
+    recompute_best_header(c);
     return n;
 }
 
@@ -1404,6 +1593,8 @@ struct chain *chain_open(const struct chain_params *params, const char *datadir,
     c->params = params;
     hmap_init(&c->map);
     hmap_init(&c->by_slot);
+    hmap_init(&c->logged_slots);
+    schedule_init(&c->sched);
     /* A reindex marks itself in a file until its index is complete, so that
      * one interrupted by a crash continues at the next start (adding to the
      * index it had built) instead of leaving a partial index whose durable
@@ -1566,6 +1757,8 @@ void chain_close(struct chain *c)
     db_close(c->state);
     db_close(c->index);
     hmap_free(&c->by_slot, NULL);
+    hmap_free(&c->logged_slots, NULL);
+    schedule_free(&c->sched);
     hmap_free(&c->map, free_index);
     free(c->active);
     free(c->leaves);

@@ -102,10 +102,26 @@ bool chain_find_tx(struct chain *c, const uint8_t txid[HASH_SIZE], struct tx *ou
  * error (VAL_ERROR). */
 bool chain_process_block(struct chain *c, const struct block *b, struct validation *v);
 
-/* Checks a header whose parent is known (context, signature) and indexes it
- * without its body; the body can follow (headers-first sync).  Reasons as
- * for blocks; VAL_DUPLICATE when already known. */
+/* Checks a header whose parent is known (context, the leader of its slot,
+ * signature) and indexes it without its body; the body can follow
+ * (headers-first sync).  Reasons as for blocks; VAL_DUPLICATE when already
+ * known.  The leader is checked against the schedule the header's branch
+ * implies as far as the tip's state fixes it (the tip's epoch and the next):
+ * a wrong one is VAL_CONSENSUS "bad-blk-proposer"; one that cannot be checked
+ * yet is VAL_PREMATURE "leader-not-yet-known" (the branch grows from the tip:
+ * retry once more of it is connected) or "leader-unknown" (the branch forks
+ * below the tip), and nothing is indexed.  chain_process_block applies the
+ * same rule to a block whose header is new. */
 bool chain_process_header(struct chain *c, const struct block_header *hdr, struct validation *v);
+
+/* As chain_process_header, but a header whose leader the tip's state cannot
+ * tell (a branch forking below the tip's epoch, VAL_PREMATURE
+ * "leader-unknown" above) is indexed unchecked; its leader is checked when
+ * its block is connected.  For branches that could become the best chain
+ * (the caller judges, and bounds what each peer may add this way).  A header
+ * the tip's state can check is checked all the same. */
+bool chain_process_header_unchecked(struct chain *c, const struct block_header *hdr,
+                                    struct validation *v);
 
 /* The tip of the best valid header chain (the active tip when no header
  * beats it). */
@@ -113,6 +129,19 @@ const struct block_index *chain_best_header(const struct chain *c);
 /* Blocks of the best header chain that lack their body, lowest first, at
  * most max: what to download next. */
 size_t chain_missing_blocks(const struct chain *c, const struct block_index **out, size_t max);
+/* The same for the branch of target (none when it is not higher than the
+ * tip or is invalid). */
+size_t chain_missing_blocks_to(const struct chain *c, const struct block_index *target,
+                               const struct block_index **out, size_t max);
+
+/* Indexed blocks with neither a body nor a known child (the tops of
+ * header-only branches), at most max, in no particular order; O(index). */
+size_t chain_header_leaves(const struct chain *c, const struct block_index **out, size_t max);
+/* Forgets a header-only branch: leaf (a block from chain_header_leaves) and
+ * its ancestors down to the first that has its body or another child are
+ * removed from the index (memory and disk).  Returns how many; leaf and
+ * every pointer to a forgotten block are invalid afterwards. */
+size_t chain_forget_headers(struct chain *c, const struct block_index *leaf);
 
 /* Marks a block and its descendants invalid and moves to the best remaining
  * chain; chain_reconsider undoes that. */
@@ -137,6 +166,11 @@ bool chain_scan_state(struct chain *c, const void *prefix, size_t plen,
                       bool (*fn)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
                                  size_t vlen),
                       void *arg);
+
+/* How many double proposals (second headers of one proposer for one slot)
+ * were indexed since the chain was opened: lets a caller count what each
+ * source adds. */
+uint64_t chain_double_proposals(const struct chain *c);
 
 /* Bytes on disk of the block files (for getblockchaininfo). */
 uint64_t chain_disk_size(const struct chain *c);

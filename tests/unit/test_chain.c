@@ -360,14 +360,21 @@ START_TEST(headers_first_then_bodies)
     ck_assert_uint_eq(chain_height(c), 6);
     ck_assert_uint_eq(chain_missing_blocks(c, missing, 8), 0);
 
-    /* A header with a forged signature is refused. */
+    /* A header with a forged signature is refused: a sibling of the tip by
+     * the tip's own proposer at its own slot (the right leader). */
     struct block_header forged = blocks[5].hdr;
+    forged.sig[7] ^= 0x40;
+    ck_assert(!chain_process_header(c, &forged, &v));
+    ck_assert_str_eq(v.reason, "bad-blk-sig");
+    /* A header on the tip whose proposer does not lead its slot is refused
+     * before its signature is looked at. */
+    forged = blocks[5].hdr;
     forged.slot += 100;
     forged.time = params_slot_start(&params, forged.slot);
     memcpy(forged.prev, chain_tip(c)->hash, 32);
     forged.height = 7;
     ck_assert(!chain_process_header(c, &forged, &v));
-    ck_assert_str_eq(v.reason, "bad-blk-sig");
+    ck_assert_str_eq(v.reason, "bad-blk-proposer");
     chain_close(c);
     for (int i = 0; i < 6; i++)
         block_free(&blocks[i]);
@@ -417,22 +424,40 @@ START_TEST(ancestors_and_missing_blocks_over_skip_pointers)
     snprintf(cmd, sizeof(cmd), "rm -rf %s/blocks %s/chainstate", datadir, datadir);
     ck_assert_int_eq(system(cmd), 0);
 
+    /* A fresh node takes the headers whose leaders its tip's state fixes
+     * (the tip's epoch and the next): the rest waits for the chain. */
     c = open_chain();
-    for (int i = 0; i < N; i++)
-        ck_assert_msg(chain_process_header(c, &blocks[i].hdr, &v), "%s", v.reason);
+    int known = 0;
+    while (known < N && chain_process_header(c, &blocks[known].hdr, &v))
+        known++;
+    ck_assert_int_lt(known, N);
+    ck_assert_str_eq(v.reason, "leader-not-yet-known");
+    ck_assert_uint_le(params_epoch_of(&params, blocks[known - 1].hdr.slot), 1);
+    ck_assert_uint_ge(params_epoch_of(&params, blocks[known].hdr.slot), 2);
+    ck_assert_int_ge(known, 8);
     ck_assert_uint_eq(chain_missing_blocks(c, missing, 8), 8);
     for (int i = 0; i < 8; i++)
         ck_assert_uint_eq(missing[i]->hdr.height, (uint64_t)i + 1);
     for (int i = 0; i < 5; i++)
         ck_assert_msg(chain_process_block(c, &blocks[i], &v), "%d: %s", i, v.reason);
-    ck_assert_uint_eq(chain_missing_blocks(c, missing, 8), 8);
+    ck_assert_uint_eq(chain_missing_blocks(c, missing, 8), known - 5 < 8 ? (size_t)known - 5 : 8);
     ck_assert_uint_eq(missing[0]->hdr.height, 6);
-    ck_assert_uint_eq(missing[7]->hdr.height, 13);
-    ck_assert_uint_eq(chain_missing_blocks(c, missing, 1024), N - 5);
-    for (int i = 0; i < N - 5; i++)
+    ck_assert_uint_eq(chain_missing_blocks(c, missing, 1024), (size_t)known - 5);
+    for (int i = 0; i < known - 5; i++)
         ck_assert_uint_eq(missing[i]->hdr.height, (uint64_t)i + 6);
-    for (int i = 5; i < N; i++)
-        ck_assert_msg(chain_process_block(c, &blocks[i], &v), "%d: %s", i, v.reason);
+    /* As the bodies connect, more headers can be checked, and so on to the
+     * end; the missing bodies always come lowest first. */
+    int stored = 5;
+    while (stored < N) {
+        while (known < N && chain_process_header(c, &blocks[known].hdr, &v))
+            known++;
+        ck_assert_msg(known == N || strcmp(v.reason, "leader-not-yet-known") == 0, "%s", v.reason);
+        size_t nm = chain_missing_blocks(c, missing, 1024);
+        ck_assert_uint_eq(nm, (size_t)(known - stored));
+        ck_assert_uint_eq(missing[0]->hdr.height, (uint64_t)stored + 1);
+        for (; stored < known; stored++)
+            ck_assert_msg(chain_process_block(c, &blocks[stored], &v), "%d: %s", stored, v.reason);
+    }
     ck_assert_uint_eq(chain_missing_blocks(c, missing, 8), 0);
     chain_close(c);
     for (int i = 0; i < N; i++)
@@ -486,6 +511,103 @@ START_TEST(no_reorganization_past_finality)
 }
 END_TEST
 
+/* Headers are checked against the leader schedule as soon as the tip's state
+ * fixes it: a wrong leader is invalid; a header that cannot be checked yet
+ * indexes nothing, unless the caller takes a branch forking below the tip
+ * unchecked. */
+START_TEST(leaders_checked_at_header_time)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct validation v;
+    struct block next;
+    static const uint8_t aux[32];
+
+    for (int i = 0; i < 20; i++)
+        produce(c, mp);
+    ck_assert_uint_ge(params_epoch_of(&params, chain_tip(c)->hdr.slot), 2);
+    size_t indexed = chain_index_size(c);
+    build_next(c, mp, &next);
+
+    /* The next slot's header signed, correctly, by a validator that does
+     * not lead it. */
+    int leader = validator_index(next.hdr.proposer), other = (leader + 1) % REGTEST_VALIDATORS;
+    struct block_header h = next.hdr;
+    memcpy(h.proposer, pubs[other], PUBKEY_SIZE);
+    ck_assert(header_sign(&h, params.genesis_hash, secrets[other], aux));
+    ck_assert(header_check_sig(&h, params.genesis_hash));
+    ck_assert(!chain_process_header(c, &h, &v));
+    ck_assert_str_eq(v.reason, "bad-blk-proposer");
+    ck_assert(!chain_process_header_unchecked(c, &h, &v));
+    ck_assert_str_eq(v.reason, "bad-blk-proposer");
+    ck_assert_uint_eq(chain_index_size(c), indexed);
+    /* The same with a block. */
+    struct block forged = next;
+    forged.hdr = h;
+    ck_assert(!chain_process_block(c, &forged, &v));
+    ck_assert_str_eq(v.reason, "bad-blk-proposer");
+    ck_assert_uint_eq(chain_index_size(c), indexed);
+
+    /* The leader's own header is taken. */
+    ck_assert_msg(chain_process_header(c, &next.hdr, &v), "%s", v.reason);
+    ck_assert_uint_eq(chain_index_size(c), indexed + 1);
+
+    /* On top of it, a header three epochs on: its schedule depends on
+     * blocks not connected yet. */
+    h = next.hdr;
+    header_hash(&next.hdr, h.prev);
+    h.height++;
+    h.slot += 3 * params.epoch_slots;
+    h.time = params_slot_start(&params, h.slot);
+    memcpy(h.proposer, pubs[0], PUBKEY_SIZE);
+    ck_assert(header_sign(&h, params.genesis_hash, secrets[0], aux));
+    ck_assert(!chain_process_header(c, &h, &v));
+    ck_assert_str_eq(v.reason, "leader-not-yet-known");
+    ck_assert(!chain_process_header_unchecked(c, &h, &v));
+    ck_assert_str_eq(v.reason, "leader-not-yet-known");
+    ck_assert_uint_eq(chain_index_size(c), indexed + 1);
+
+    /* A fork from height 2 (epoch 0), below the tip's epoch: unknown until
+     * a reorganization; taken only unchecked. */
+    const struct block_index *f = chain_at(c, 2);
+    h = f->hdr;
+    memcpy(h.prev, f->hash, HASH_SIZE);
+    h.height = 3;
+    h.slot = f->hdr.slot + 1;
+    h.time = params_slot_start(&params, h.slot);
+    memcpy(h.proposer, pubs[0], PUBKEY_SIZE);
+    memset(h.state_root, 0x5a, HASH_SIZE);
+    ck_assert(header_sign(&h, params.genesis_hash, secrets[0], aux));
+    ck_assert(!chain_process_header(c, &h, &v));
+    ck_assert_str_eq(v.reason, "leader-unknown");
+    ck_assert_uint_eq(chain_index_size(c), indexed + 1);
+    ck_assert_msg(chain_process_header_unchecked(c, &h, &v), "%s", v.reason);
+    ck_assert_uint_eq(chain_index_size(c), indexed + 2);
+
+    /* Both header-only branches can be forgotten, in memory and on disk;
+     * the active chain stays. */
+    const struct block_index *leaves[8];
+    ck_assert_uint_eq(chain_header_leaves(c, leaves, 8), 2);
+    ck_assert_uint_eq(chain_forget_headers(c, leaves[0]), 1);
+    ck_assert_uint_eq(chain_forget_headers(c, leaves[1]), 1);
+    ck_assert_uint_eq(chain_index_size(c), indexed);
+    ck_assert_uint_eq(chain_header_leaves(c, leaves, 8), 0);
+    ck_assert_ptr_eq(chain_best_header(c), chain_tip(c));
+    mempool_free(mp);
+    chain_close(c);
+    c = open_chain();
+    mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    ck_assert_uint_eq(chain_index_size(c), indexed);
+    ck_assert_uint_eq(chain_height(c), 20);
+    /* ...and the leader's header is taken again. */
+    ck_assert_msg(chain_process_header(c, &next.hdr, &v), "%s", v.reason);
+
+    block_free(&next);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
 static Suite *chain_suite(void)
 {
     Suite *s = suite_create("chain");
@@ -501,6 +623,7 @@ static Suite *chain_suite(void)
     tcase_add_test(tc, headers_first_then_bodies);
     tcase_add_test(tc, ancestors_and_missing_blocks_over_skip_pointers);
     tcase_add_test(tc, no_reorganization_past_finality);
+    tcase_add_test(tc, leaders_checked_at_header_time);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1490,6 +1490,8 @@ static void tpeer_handshake(struct tpeer *t, struct tnode *n)
 }
 
 /* The misbehaviour score the node gives the newest peer. */
+#define P2P_TEST_SCORE_UNREQUESTED 10 /* doc/protocol.md, "Misbehaviour" */
+
 static int newest_score(struct tnode *n, bool *connected)
 {
     struct p2p_peer_stats *v;
@@ -1514,6 +1516,78 @@ static int score_after(struct tnode *n, struct tpeer *t, unsigned ms)
     ck_assert(connected);
     return s;
 }
+
+/* A side block nobody asked for is not stored (its header alone is checked)
+ * and costs its sender 10 points; a peer relaying more than 16 second
+ * proposals is dropped; a header whose proposer does not lead its slot bans
+ * its sender. */
+START_TEST(side_blocks_and_wrong_leaders)
+{
+    struct tnode a, b;
+    struct tpeer t;
+    struct wbuf w;
+    struct block_header h1, wrong;
+    uint8_t hash1[HASH_SIZE];
+    static const uint8_t aux[32];
+
+    node_open(&a, NULL, 0);
+    produce_gap(&a, 2); /* another slot than b's first block: another block */
+    node_open(&b, NULL, 0);
+    for (int i = 0; i < 3; i++)
+        produce(&b);
+    tpeer_connect(&t, &b);
+    tpeer_handshake(&t, &b);
+
+    read_raw_block(&a, 1, &w);
+    ck_assert(header_decode(&h1, w.data, BLOCK_HEADER_SIZE));
+    header_hash(&h1, hash1);
+    tpeer_send(&t, "block", w.data, w.len);
+    wbuf_free(&w);
+    ck_assert_int_eq(score_after(&b, &t, 300), P2P_TEST_SCORE_UNREQUESTED);
+    pthread_mutex_lock(&b.lock);
+    const struct block_index *bi = chain_lookup(b.chain, hash1);
+    ck_assert(!bi || !(bi->status & BLOCK_HAVE_DATA));
+    ck_assert_uint_eq(chain_height(b.chain), 3);
+    wrong = chain_tip(b.chain)->hdr;
+    pthread_mutex_unlock(&b.lock);
+
+    /* The tip's own proposer signs 20 more headers for its slot: evidence,
+     * but the peer relaying them is dropped at the 16th. */
+    int leader = validator_index(wrong.proposer);
+    for (int i = 0; i < 20; i++) {
+        struct block_header twin = wrong;
+        twin.state_root[0] ^= (uint8_t)(i + 1);
+        ck_assert(header_sign(&twin, params.genesis_hash, secrets[leader], aux));
+        wbuf_init(&w);
+        p2p_msg_encode_headers(&w, &twin, 1);
+        tpeer_send(&t, "headers", w.data, w.len);
+        wbuf_free(&w);
+    }
+    ck_assert(tpeer_closed_within(&t, 5000));
+    ck_assert_uint_eq(banned_count(&b, NULL), 0);
+    pthread_mutex_lock(&b.lock);
+    size_t indexed = chain_index_size(b.chain);
+    pthread_mutex_unlock(&b.lock);
+    ck_assert_uint_le(indexed, 1 + 3 + 1 + 16); /* genesis, b's blocks, a's header, 16 twins */
+    tpeer_close(&t);
+    tpeer_connect(&t, &b);
+    tpeer_handshake(&t, &b);
+
+    /* The tip's slot signed by a validator that does not lead it. */
+    int other = (validator_index(wrong.proposer) + 1) % REGTEST_VALIDATORS;
+    memcpy(wrong.proposer, pubs[other], PUBKEY_SIZE);
+    ck_assert(header_sign(&wrong, params.genesis_hash, secrets[other], aux));
+    wbuf_init(&w);
+    p2p_msg_encode_headers(&w, &wrong, 1);
+    tpeer_send(&t, "headers", w.data, w.len);
+    wbuf_free(&w);
+    ck_assert(tpeer_closed_within(&t, 5000));
+    ck_assert_uint_eq(banned_count(&b, "127.0.0.1/32"), 1);
+    tpeer_close(&t);
+    node_close(&b);
+    node_close(&a);
+}
+END_TEST
 
 /* ---- Node tests ---- */
 
@@ -2561,6 +2635,7 @@ Suite *nodes_suite(void)
     tcase_add_test(tc, full_inbound_slots_evict_the_youngest_unprotected);
     tcase_add_test(tc, misbehaviour_scores);
     tcase_add_test(tc, regtest_keeps_only_loopback_addresses_it_learns);
+    tcase_add_test(tc, side_blocks_and_wrong_leaders);
     tcase_add_test(tc, handshake_rules_and_timeouts);
     tcase_add_test(tc, rpc_controls);
     tcase_add_test(tc, rpc_network_methods);
