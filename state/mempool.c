@@ -20,6 +20,7 @@ struct run {
     size_t best_pos;           /* in the best-head heap (when in_heap) */
     bool in_heap;
     bool in_ring;              /* in the ring of runs with context transactions */
+    size_t cut_at;             /* check_candidates: from here on it does not apply */
     struct run *rprev, *rnext; /* that ring */
 };
 
@@ -705,6 +706,137 @@ static void revalidate_context(struct mempool *mp)
     }
 }
 
+/* Block candidates: the best heads are found by walking the best-head heap
+ * from its root (a node's children enter when it is taken) while a run's
+ * next transaction enters when its predecessor is taken, all in a small
+ * heap of the candidates available now.  That is the order of merging every
+ * run by fee rate, at O(log k) per candidate taken instead of ordering the
+ * whole pool. */
+struct cand {
+    const struct run *run;
+    size_t next;  /* index in the run */
+    size_t node;  /* index in mp->best when next is 0, else SIZE_MAX */
+};
+
+static bool cand_better(const struct cand *a, const struct cand *b)
+{
+    return entry_better(a->run->txs[a->next], b->run->txs[b->next]);
+}
+
+static void cand_push(struct cand *h, size_t *n, struct cand c)
+{
+    size_t i = (*n)++;
+    while (i > 0 && cand_better(&c, &h[(i - 1) / 2])) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = c;
+}
+
+static struct cand cand_pop(struct cand *h, size_t *n)
+{
+    struct cand top = h[0], last = h[--(*n)];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, m = l;
+        if (l >= *n)
+            break;
+        if (l + 1 < *n && cand_better(&h[l + 1], &h[l]))
+            m = l + 1;
+        if (!cand_better(&h[m], &last))
+            break;
+        h[i] = h[m];
+        i = m;
+    }
+    if (*n)
+        h[i] = last;
+    return top;
+}
+
+/* Block building takes the pool's best candidates (mempool_select) and skips
+ * those that do not apply.  Runs with context transactions that a block made
+ * invalid (or that conflict with better ones of other senders, such as joins
+ * to a task with one place left) would otherwise stay on top until the
+ * rotation reaches them and keep valid transactions out of blocks.  So the
+ * candidates a block would take, up to one block's limits of them, are
+ * applied in block order to one view; the runs with context transactions
+ * lose what does not apply (transfer runs apply whatever the others do: a
+ * transfer only credits others).  The walk goes past what fails, so each
+ * invalid transaction is applied once and leaves: the work is the block's
+ * candidates plus what leaves, and it stops as soon as every run with
+ * context transactions was seen. */
+static void check_candidates(struct mempool *mp)
+{
+    const struct chain_params *p = chain_params(mp->chain);
+    size_t max_txs = p->max_block_txs, max_bytes = p->max_block_size, taken = 0, bytes = 0;
+    size_t nh = 0, cap = 64, ncut = 0, ctx_done = 0;
+    struct cand *h;
+    struct run **cut;
+    struct view *view;
+    struct block_header hdr;
+    struct block_ctx ctx;
+
+    if (!mp->nring || !mp->nheap)
+        return;
+    h = malloc(cap * sizeof(*h));
+    cut = malloc(mp->nring * sizeof(*cut));
+    view = chain_view(mp->chain);
+    if (!h || !cut || !view)
+        goto done;
+    block_ctx_for_next(mp, &hdr, &ctx);
+    cand_push(h, &nh, (struct cand){mp->best[0], 0, 0});
+    while (nh && taken < max_txs && bytes < max_bytes && ctx_done < mp->nring) {
+        struct cand c = cand_pop(h, &nh);
+        struct run *r = (struct run *)c.run;
+        const struct mempool_entry *e = r->txs[c.next];
+        bool more = c.next + 1 < r->n;
+        mp->work++;
+        if (r->ncontext) {
+            struct validation v;
+            val_init(&v);
+            mp->work++;
+            if (!apply_tx(view, &ctx, &e->tx, &v)) {
+                LOG_DEBUG(LOG_MEMPOOL, "dropping %zu candidate(s) that no longer apply: %s",
+                          r->n - c.next, v.reason);
+                r->cut_at = c.next;
+                cut[ncut++] = r;
+                more = false;
+            } else {
+                taken++;
+                bytes += e->size;
+            }
+            if (!more)
+                ctx_done++;
+        } else {
+            taken++;
+            bytes += e->size;
+        }
+        /* Room for the node's two children and the run's next. */
+        if (nh + 3 > cap) {
+            struct cand *t = realloc(h, 2 * cap * sizeof(*h));
+            if (!t)
+                break;
+            h = t;
+            cap *= 2;
+        }
+        if (c.node != SIZE_MAX)
+            for (size_t k = 2 * c.node + 1; k <= 2 * c.node + 2 && k < mp->nheap; k++)
+                cand_push(h, &nh, (struct cand){mp->best[k], 0, k});
+        if (more)
+            cand_push(h, &nh, (struct cand){r, c.next + 1, SIZE_MAX});
+    }
+    /* The walk is over (the heaps were only read): now the cut runs shrink. */
+    for (size_t i = 0; i < ncut; i++) {
+        struct run *r = cut[i];
+        run_truncate(mp, r, r->cut_at);
+        run_changed(mp, r);
+    }
+done:
+    view_free(view);
+    free(cut);
+    free(h);
+}
+
 static void on_tip_changed(void *arg, const struct block_index *tip)
 {
     struct mempool *mp = arg;
@@ -718,6 +850,7 @@ static void on_tip_changed(void *arg, const struct block_index *tip)
     hmap_free(&mp->dirty, NULL);
     mp->reorg = false;
     revalidate_context(mp);
+    check_candidates(mp);
 
     /* Transactions of disconnected blocks come back if still valid, in nonce
      * order per sender. */
@@ -854,53 +987,6 @@ void mempool_remove(struct mempool *mp, const uint8_t txid[HASH_SIZE])
             run_changed(mp, r);
             return;
         }
-}
-
-/* Block candidates: the best heads are found by walking the best-head heap
- * from its root (a node's children enter when it is taken) while a run's
- * next transaction enters when its predecessor is taken, all in a small
- * heap of the candidates available now.  That is the order of merging every
- * run by fee rate, at O(log k) per candidate taken instead of ordering the
- * whole pool. */
-struct cand {
-    const struct run *run;
-    size_t next;  /* index in the run */
-    size_t node;  /* index in mp->best when next is 0, else SIZE_MAX */
-};
-
-static bool cand_better(const struct cand *a, const struct cand *b)
-{
-    return entry_better(a->run->txs[a->next], b->run->txs[b->next]);
-}
-
-static void cand_push(struct cand *h, size_t *n, struct cand c)
-{
-    size_t i = (*n)++;
-    while (i > 0 && cand_better(&c, &h[(i - 1) / 2])) {
-        h[i] = h[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    h[i] = c;
-}
-
-static struct cand cand_pop(struct cand *h, size_t *n)
-{
-    struct cand top = h[0], last = h[--(*n)];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, m = l;
-        if (l >= *n)
-            break;
-        if (l + 1 < *n && cand_better(&h[l + 1], &h[l]))
-            m = l + 1;
-        if (!cand_better(&h[m], &last))
-            break;
-        h[i] = h[m];
-        i = m;
-    }
-    if (*n)
-        h[i] = last;
-    return top;
 }
 
 const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n)

@@ -371,6 +371,59 @@ START_TEST(context_transactions_are_rechecked_after_a_block)
 }
 END_TEST
 
+/* Transactions other than transfers that a block made invalid (here pooled
+ * unchecked: delegations from senders with nothing) must not keep the next
+ * block from taking valid ones.  They are re-checked in rotation only, a
+ * few thousand per block, while block building takes the pool's best twice
+ * a block's limits: 45,000 of them at a higher fee rate than an honest
+ * transfer would keep it out of blocks for ten blocks, costing their sender
+ * nothing, as they are never mined. */
+START_TEST(stale_context_transactions_do_not_crowd_out_valid_ones)
+{
+    enum { N = 45000 };
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *other = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct tx ghost, honest, tick;
+    struct wbuf w;
+    wbuf_init(&w);
+    put_bytes(&w, pubs[0], PUBKEY_SIZE);
+    put_u64(&w, COIN);
+    tx_init(&ghost);
+    ghost.type = TX_DELEGATE;
+    ghost.fee = 50000;
+    ck_assert(tx_set_payload(&ghost, w.data, w.len));
+    wbuf_free(&w);
+    for (uint64_t i = 0; i < N; i++) {
+        memset(ghost.sender, 0x66, PUBKEY_SIZE);
+        memcpy(ghost.sender, &i, sizeof(i));
+        ck_assert(mempool_add_unchecked(mp, &ghost, 0));
+    }
+    make_transfer(&honest, 1, pubs[3], COIN, 0, 1000);
+    add_ok(mp, &honest);
+    /* A block from elsewhere: the tip moves on. */
+    make_transfer(&tick, 2, pubs[3], COIN, 0, 1000);
+    add_ok(other, &tick);
+    produce(c, other);
+    uint64_t before = mempool_work(mp);
+    produce(c, mp);
+    ck_assert_msg(nonce_of(c, pubs[1]) == 1,
+                  "the honest transfer was left out of the block (%zu stale pooled)",
+                  mempool_count(mp));
+    /* What the next block would take was checked, and the invalid ones left:
+     * each at most once, so the work is that of the ones that left. */
+    ck_assert_uint_lt(mempool_count(mp), N - 40000);
+    fprintf(stderr, "stale_context: %llu steps, %zu left pooled\n",
+            (unsigned long long)(mempool_work(mp) - before), mempool_count(mp));
+    tx_free(&ghost);
+    tx_free(&honest);
+    tx_free(&tick);
+    mempool_free(other);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
 /* 20,000 one-transaction senders fill the pool; one more transaction that
  * forces eviction, then a block, must each cost a number of steps that grows
  * with the logarithm of the pool, not with the pool. */
@@ -466,6 +519,7 @@ static Suite *mempool_suite(void)
     tcase_add_test(tc, eviction_takes_the_lowest_fee_rate);
     tcase_add_test(tc, block_rechecks_the_senders_it_touched);
     tcase_add_test(tc, context_transactions_are_rechecked_after_a_block);
+    tcase_add_test(tc, stale_context_transactions_do_not_crowd_out_valid_ones);
     tcase_add_test(tc, eviction_and_recheck_cost_stays_logarithmic);
     tcase_add_test(tc, usage_counts_the_heap);
     suite_add_tcase(s, tc);
