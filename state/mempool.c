@@ -15,6 +15,7 @@ struct run {
     uint8_t sender[PUBKEY_SIZE];
     struct mempool_entry **txs;
     size_t n, cap;
+    size_t bytes;              /* the encoded sizes of txs[0..n) */
     size_t ncontext;           /* transactions other than transfers */
     size_t heap_pos;           /* in the eviction heap (when in_heap) */
     size_t best_pos;           /* in the best-head heap (when in_heap) */
@@ -386,6 +387,7 @@ static void forget_entry(struct mempool *mp, struct run *r, struct mempool_entry
 {
     hmap_remove(&mp->by_txid, e->txid, HASH_SIZE);
     mp->bytes -= e->size;
+    r->bytes -= e->size;
     mp->usage -= entry_mem(e);
     if (is_context(e))
         r->ncontext--;
@@ -511,6 +513,7 @@ static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *t
         return NULL;
     }
     mp->bytes += size;
+    r->bytes += size;
     mp->usage += entry_mem(e);
     if (is_context(e))
         r->ncontext++;
@@ -556,11 +559,19 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
                          (unsigned long long)tx->nonce,
                          (unsigned long long)(acct.nonce + pooled));
     pos = (size_t)(tx->nonce - acct.nonce);
+    /* The sender's run is applied again for every transaction it takes, so
+     * its bytes are bounded, and a replacement pays for all of them. */
+    size_t run_bytes = (r ? r->bytes - (pos < pooled ? r->txs[pos]->size : 0) : 0) + size;
+    if (run_bytes > MEMPOOL_MAX_RUN_BYTES)
+        return val_failf(v, VAL_POLICY, "too-long-mempool-chain",
+                         "the sender's pooled transactions would take %zu bytes", run_bytes);
     if (pos < pooled) {
         /* Replacement: a higher fee rate and at least the incremental relay fee
-         * more in absolute terms, so replacements cannot be used to spam. */
+         * more in absolute terms, on every byte of the run it makes the pool
+         * apply again, so replacements cannot be used to spam. */
         const struct mempool_entry *old = r->txs[pos];
-        uint64_t bump = (uint64_t)((unsigned __int128)MEMPOOL_INCREMENTAL_FEE_RATE * size / 1000);
+        uint64_t bump =
+            (uint64_t)((unsigned __int128)MEMPOOL_INCREMENTAL_FEE_RATE * run_bytes / 1000);
         if (cmp_rate(tx->fee, size, old->tx.fee, old->size) <= 0 || tx->fee < old->tx.fee + bump)
             return val_failf(v, VAL_POLICY, "insufficient-fee",
                              "replacement needs a fee of at least %llu",

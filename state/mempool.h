@@ -5,7 +5,9 @@
  * stateless checks and local policy (fee rate, size, pool limits) and its
  * sender's run, applied to the tip state, stays valid.  A transaction with
  * the nonce of one already pooled replaces it when it pays a higher fee rate
- * and at least the incremental relay fee more.  When the pool's memory
+ * and at least the incremental relay fee more on every byte of the sender's
+ * run (which is applied again).  A sender's run holds at most
+ * MEMPOOL_MAX_RUN transactions and MEMPOOL_MAX_RUN_BYTES bytes.  When the pool's memory
  * (mempool_usage: every allocation of entries and indexes, counted as the
  * allocator rounds it) passes the limit, the run tail with the lowest fee
  * rate is evicted; a heap keyed by each run's tail fee rate finds it in
@@ -40,6 +42,9 @@ struct mempool;
 #define MEMPOOL_DEFAULT_MIN_FEE_RATE 1000     /* 1 unit per byte */
 #define MEMPOOL_INCREMENTAL_FEE_RATE 1000
 #define MEMPOOL_MAX_RUN 64                    /* pooled transactions per sender */
+/* Encoded bytes pooled per sender: each transaction the sender adds or
+ * replaces makes the pool apply the sender's run again. */
+#define MEMPOOL_MAX_RUN_BYTES (2u * 1000 * 1000)
 /* Per block, runs holding transactions other than transfers are checked
  * again in rotation until this many transactions or bytes were checked. */
 #define MEMPOOL_RECHECK_TXS 4096

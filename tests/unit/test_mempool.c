@@ -4,6 +4,7 @@
  * in steps, not timed), and the memory it accounts against the heap it
  * really takes. */
 #include "chain_fixture.h"
+#include "consensus/fl.h"
 
 #include <malloc.h>
 
@@ -180,8 +181,9 @@ START_TEST(replacement_needs_the_incremental_fee_and_rechecks_the_run)
     make_transfer(&t1, 0, pubs[3], COIN, 1, 1000);
     add_ok(mp, &t0);
     add_ok(mp, &t1);
-    /* 155 bytes: the replacement must pay 155 units more. */
-    make_transfer(&low, 0, pubs[3], COIN, 0, 1100);
+    /* The run holds 310 bytes, all applied again: the replacement must pay
+     * 310 units more. */
+    make_transfer(&low, 0, pubs[3], COIN, 0, 1300);
     add_fails(mp, &low, "insufficient-fee");
     make_transfer(&ok, 0, pubs[3], COIN, 0, 2000);
     add_ok(mp, &ok);
@@ -204,6 +206,79 @@ START_TEST(replacement_needs_the_incremental_fee_and_rechecks_the_run)
 }
 END_TEST
 
+/* An FL task of about 131 kB (4,096 allowed keys) from validator 3. */
+static void big_task(struct tx *tx, uint64_t nonce)
+{
+    static uint8_t allow[FL_MAX_ALLOW * PUBKEY_SIZE];
+    struct fl_task_params t = {
+        .spec = {.kind = FL_MODEL_LOGREG, .n_sizes = 2, .sizes = {3, 1}},
+        .rounds = 4,
+        .min_participants = 3,
+        .max_participants = 8,
+        .min_stake = 10 * COIN,
+        .proposer_fraction_bps = 5000,
+        .join_blocks = 3,
+        .submit_blocks = 2,
+        .commit_blocks = 2,
+        .reveal_blocks = 2,
+        .aggregator = FL_AGG_FEDAVG,
+        .slash_bps = 2000,
+        .voter_reward_bps = 2500,
+        .reward_pool = COIN,
+        .n_allow = FL_MAX_ALLOW,
+        .allow = allow,
+    };
+    struct wbuf w;
+    for (uint32_t i = 0; i < FL_MAX_ALLOW; i++)
+        write_be64(allow + (size_t)i * PUBKEY_SIZE, (uint64_t)i + 1);
+    wbuf_init(&w);
+    fl_task_params_encode(&t, &w);
+    make_tx_sec(tx, secrets[3], TX_FL_TASK_CREATE, &w, nonce, 2 * (uint64_t)w.len);
+    wbuf_free(&w);
+}
+
+/* Every transaction a sender adds or replaces makes the pool apply the
+ * sender's pooled run again.  Without a bound on the run's bytes and a
+ * replacement fee on them, 63 pooled 131 kB tasks followed by a transfer
+ * replaced again and again at 155 units more each time made the pool apply
+ * 16 MB for each 155 units. */
+START_TEST(replacement_pays_for_the_run_it_rechecks)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct tx tx, tail, rep;
+    size_t n = 0, run = 0;
+    for (;; n++) {
+        big_task(&tx, n);
+        struct validation v;
+        bool ok = mempool_add(mp, &tx, 0, &v);
+        size_t sz = tx_encoded_size(&tx);
+        tx_free(&tx);
+        if (!ok) {
+            ck_assert_str_eq(v.reason, "too-long-mempool-chain");
+            break;
+        }
+        run += sz;
+        ck_assert_uint_lt(n, MEMPOOL_MAX_RUN - 1);
+    }
+    ck_assert_msg(run <= MEMPOOL_MAX_RUN_BYTES, "a run of %zu tasks, %zu bytes, was pooled", n, run);
+    make_transfer(&tail, 3, pubs[1], COIN, n, 1000);
+    add_ok(mp, &tail);
+    run += tx_encoded_size(&tail);
+    /* The old rule: 155 units more than the replaced transfer. */
+    make_transfer(&rep, 3, pubs[1], COIN, n, 1000 + 155);
+    add_fails(mp, &rep, "insufficient-fee");
+    tx_free(&rep);
+    make_transfer(&rep, 3, pubs[1], COIN, n, 1000 + run);
+    add_ok(mp, &rep);
+    ck_assert(!pooled(mp, &tail));
+    tx_free(&rep);
+    tx_free(&tail);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
 START_TEST(run_limit_per_sender)
 {
     struct chain *c = open_chain();
@@ -218,8 +293,12 @@ START_TEST(run_limit_per_sender)
     add_fails(mp, &tx, "too-long-mempool-chain");
     tx_free(&tx);
     ck_assert_uint_eq(mempool_count(mp), MEMPOOL_MAX_RUN);
-    /* A replacement inside a full run is still allowed. */
-    make_transfer(&tx, 1, pubs[2], COIN, 10, 5000);
+    /* A replacement inside a full run is still allowed, paying the
+     * incremental fee on the run's 64 x 155 bytes. */
+    make_transfer(&tx, 1, pubs[2], COIN, 10, 1000 + MEMPOOL_MAX_RUN * 155 - 1);
+    add_fails(mp, &tx, "insufficient-fee");
+    tx_free(&tx);
+    make_transfer(&tx, 1, pubs[2], COIN, 10, 1000 + MEMPOOL_MAX_RUN * 155);
     add_ok(mp, &tx);
     tx_free(&tx);
     ck_assert_uint_eq(mempool_count(mp), MEMPOOL_MAX_RUN);
@@ -516,6 +595,7 @@ static Suite *mempool_suite(void)
     tcase_add_test(tc, select_is_the_merge_of_the_runs);
     tcase_add_test(tc, replacement_needs_the_incremental_fee_and_rechecks_the_run);
     tcase_add_test(tc, run_limit_per_sender);
+    tcase_add_test(tc, replacement_pays_for_the_run_it_rechecks);
     tcase_add_test(tc, eviction_takes_the_lowest_fee_rate);
     tcase_add_test(tc, block_rechecks_the_senders_it_touched);
     tcase_add_test(tc, context_transactions_are_rechecked_after_a_block);
