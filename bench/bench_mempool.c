@@ -293,6 +293,18 @@ int main(int argc, char **argv)
     double block_stale = time_one_block(c);
     size_t stale_gone = before_stale - mempool_count(mp);
 
+    /* A reorganization (the tip invalidated): the whole pool is checked
+     * again, once. */
+    size_t before_reorg = mempool_count(mp);
+    struct validation rv;
+    uint8_t tip_hash[HASH_SIZE];
+    memcpy(tip_hash, chain_tip(c)->hash, HASH_SIZE);
+    t0 = now_seconds();
+    if (!chain_invalidate(c, tip_hash, &rv))
+        die(rv.reason);
+    double reorg_full = now_seconds() - t0;
+    size_t after_reorg = mempool_count(mp);
+
     printf("admit into an empty pool:    %10.1f us per tx (baseline)\n", admit_empty * 1e6);
     printf("admit into the full pool:    %10.1f us per tx, %zu evicted  ratio %.2f\n",
            admit_full * 1e6, evicted, admit_full / admit_empty);
@@ -312,6 +324,9 @@ int main(int argc, char **argv)
            STALE, block_stale * 1e3, block_stale / block_empty, stale_gone,
            stale_gone ? (block_stale - block_empty) / (double)stale_gone * 1e6 : 0.0);
 
+    printf("disconnect the tip, full pool: %.1f ms (%zu pooled before, %zu after; the fill's "
+           "senders have nothing, so it drops them)\n",
+           reorg_full * 1e3, before_reorg, after_reorg);
     for (uint64_t i = 0; i < n; i++) {
         tx_free(&base[i]);
         tx_free(&full[i]);

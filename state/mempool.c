@@ -15,13 +15,12 @@ struct run {
     uint8_t sender[PUBKEY_SIZE];
     struct mempool_entry **txs;
     size_t n, cap;
-    size_t bytes;              /* the encoded sizes of txs[0..n) */
-    size_t ncontext;           /* transactions other than transfers */
+    uint32_t bytes;            /* the encoded sizes of txs[0..n) (n <= 64) */
+    uint32_t ncontext;         /* transactions other than transfers */
     size_t heap_pos;           /* in the eviction heap (when in_heap) */
     size_t best_pos;           /* in the best-head heap (when in_heap) */
     bool in_heap;
     bool in_ring;              /* in the ring of runs with context transactions */
-    size_t cut_at;             /* check_candidates: from here on it does not apply */
     struct run *rprev, *rnext; /* that ring */
 };
 
@@ -387,7 +386,7 @@ static void forget_entry(struct mempool *mp, struct run *r, struct mempool_entry
 {
     hmap_remove(&mp->by_txid, e->txid, HASH_SIZE);
     mp->bytes -= e->size;
-    r->bytes -= e->size;
+    r->bytes -= (uint32_t)e->size;
     mp->usage -= entry_mem(e);
     if (is_context(e))
         r->ncontext--;
@@ -513,7 +512,7 @@ static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *t
         return NULL;
     }
     mp->bytes += size;
-    r->bytes += size;
+    r->bytes += (uint32_t)size;
     mp->usage += entry_mem(e);
     if (is_context(e))
         r->ncontext++;
@@ -782,7 +781,10 @@ static void check_candidates(struct mempool *mp)
     size_t max_txs = p->max_block_txs, max_bytes = p->max_block_size, taken = 0, bytes = 0;
     size_t nh = 0, cap = 64, ncut = 0, ctx_done = 0;
     struct cand *h;
-    struct run **cut;
+    struct cut {
+        struct run *run;
+        size_t at; /* from here on it does not apply */
+    } *cut;
     struct view *view;
     struct block_header hdr;
     struct block_ctx ctx;
@@ -809,8 +811,7 @@ static void check_candidates(struct mempool *mp)
             if (!apply_tx(view, &ctx, &e->tx, &v)) {
                 LOG_DEBUG(LOG_MEMPOOL, "dropping %zu candidate(s) that no longer apply: %s",
                           r->n - c.next, v.reason);
-                r->cut_at = c.next;
-                cut[ncut++] = r;
+                cut[ncut++] = (struct cut){r, c.next};
                 more = false;
             } else {
                 taken++;
@@ -838,8 +839,8 @@ static void check_candidates(struct mempool *mp)
     }
     /* The walk is over (the heaps were only read): now the cut runs shrink. */
     for (size_t i = 0; i < ncut; i++) {
-        struct run *r = cut[i];
-        run_truncate(mp, r, r->cut_at);
+        struct run *r = cut[i].run;
+        run_truncate(mp, r, cut[i].at);
         run_changed(mp, r);
     }
 done:
