@@ -21,6 +21,7 @@ struct run {
     size_t best_pos;           /* in the best-head heap (when in_heap) */
     bool in_heap;
     bool in_ring;              /* in the ring of runs with context transactions */
+    uint8_t low;               /* the index of its lowest fee rate (the first on a tie) */
     struct run *rprev, *rnext; /* that ring */
 };
 
@@ -189,17 +190,32 @@ static void best_down(struct mempool *mp, size_t i)
     best_set(mp, i, r);
 }
 
-/* ---- the eviction heap: runs by the fee rate of their last transaction ---- */
+/* ---- the eviction heap: runs by their lowest fee rate ---- */
 
-/* True when a's tail goes before b's: a lower fee rate, on a tie the larger
- * txid (so the order does not depend on the hash map's). */
+/* A run's transactions are mined in nonce order, so its last one is mined
+ * no sooner than its cheapest: eviction, which can only take a run's last
+ * transaction, goes by the run's lowest fee rate, the order blocks take
+ * them in (a high fee on a small last transaction must not keep a cheap run
+ * pooled for nothing). */
+static void run_find_low(struct run *r)
+{
+    size_t low = 0;
+    for (size_t i = 1; i < r->n; i++)
+        if (cmp_rate(r->txs[i]->tx.fee, r->txs[i]->size, r->txs[low]->tx.fee,
+                     r->txs[low]->size) < 0)
+            low = i;
+    r->low = (uint8_t)low;
+}
+
+/* True when a's tail goes before b's: a lower lowest fee rate, on a tie the
+ * larger txid of the tail (so the order does not depend on the hash map's). */
 static bool evict_before(const struct run *a, const struct run *b)
 {
-    const struct mempool_entry *x = a->txs[a->n - 1], *y = b->txs[b->n - 1];
+    const struct mempool_entry *x = a->txs[a->low], *y = b->txs[b->low];
     int c = cmp_rate(x->tx.fee, x->size, y->tx.fee, y->size);
     if (c)
         return c < 0;
-    return memcmp(x->txid, y->txid, HASH_SIZE) > 0;
+    return memcmp(a->txs[a->n - 1]->txid, b->txs[b->n - 1]->txid, HASH_SIZE) > 0;
 }
 
 static void heap_set(struct mempool *mp, size_t i, struct run *r)
@@ -328,6 +344,7 @@ static void run_changed(struct mempool *mp, struct run *r)
         run_destroy(mp, r);
         return;
     }
+    run_find_low(r);
     if (!r->in_heap) {
         r->in_heap = true;
         heap_set(mp, mp->nheap, r); /* room reserved when the run was made */
@@ -479,7 +496,7 @@ static void trim_to_size(struct mempool *mp)
 {
     while (mp->nheap && mempool_usage(mp) > mp->max_bytes) {
         struct run *worst = mp->heap[0];
-        uint64_t rate = fee_rate(worst->txs[worst->n - 1]);
+        uint64_t rate = fee_rate(worst->txs[worst->low]);
         mp->work++;
         if (rate > mp->evicted_fee_rate)
             mp->evicted_fee_rate = rate;

@@ -360,6 +360,53 @@ START_TEST(eviction_takes_the_lowest_fee_rate)
 }
 END_TEST
 
+/* A sender's later transactions are mined only after its first ones, so a
+ * high fee on the last cannot keep a cheap run pooled: eviction goes by the
+ * lowest fee rate in a run, the order blocks take it.  Keyed by the last
+ * transaction alone, 200 runs of a minimum-fee transaction and a small one
+ * paying 1,000 times that, which blocks would take last and which cost
+ * nothing while they wait, kept out a transfer paying twice the minimum
+ * ("mempool-full"), and raised the fee rate required to 1,000 times the
+ * minimum. */
+START_TEST(eviction_follows_the_order_blocks_take)
+{
+    enum { N = 200 };
+    struct chain *c = open_chain();
+    struct mempool *probe = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, 0);
+    struct mempool *mp = NULL;
+    for (int round = 0; round < 2; round++) {
+        struct mempool *m = round ? mp : probe;
+        for (uint64_t i = 0; i < N; i++) {
+            struct tx tx;
+            fake_transfer(&tx, i, 0, 155);            /* 1,000 units/kB */
+            ck_assert(mempool_add_unchecked(m, &tx, 0));
+            tx_free(&tx);
+            fake_transfer(&tx, i, 1, 155 * 1000);     /* 1,000,000 units/kB */
+            ck_assert(mempool_add_unchecked(m, &tx, 0));
+            tx_free(&tx);
+        }
+        if (!round) {
+            mp = mempool_new(c, mempool_usage(probe), MEMPOOL_DEFAULT_MIN_FEE_RATE);
+            mempool_free(probe);
+        }
+    }
+    struct tx honest;
+    make_transfer(&honest, 0, pubs[3], COIN, 0, 2 * 155);
+    add_ok(mp, &honest);
+    ck_assert(mempool_usage(mp) <= mempool_max_bytes(mp));
+    ck_assert_uint_lt(mempool_required_fee_rate(mp), 10000);
+    /* The honest transfer comes first in a block. */
+    size_t n;
+    const struct mempool_entry **sel = mempool_select(mp, &n);
+    ck_assert_uint_gt(n, 0);
+    ck_assert(sel[0]->tx.nonce == 0 && memcmp(sel[0]->tx.sender, pubs[0], PUBKEY_SIZE) == 0);
+    free(sel);
+    tx_free(&honest);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
 START_TEST(block_rechecks_the_senders_it_touched)
 {
     struct chain *c = open_chain();
@@ -597,6 +644,7 @@ static Suite *mempool_suite(void)
     tcase_add_test(tc, run_limit_per_sender);
     tcase_add_test(tc, replacement_pays_for_the_run_it_rechecks);
     tcase_add_test(tc, eviction_takes_the_lowest_fee_rate);
+    tcase_add_test(tc, eviction_follows_the_order_blocks_take);
     tcase_add_test(tc, block_rechecks_the_senders_it_touched);
     tcase_add_test(tc, context_transactions_are_rechecked_after_a_block);
     tcase_add_test(tc, stale_context_transactions_do_not_crowd_out_valid_ones);
