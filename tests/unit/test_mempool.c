@@ -5,6 +5,7 @@
  * really takes. */
 #include "chain_fixture.h"
 #include "consensus/fl.h"
+#include "consensus/stakingtx.h"
 
 #include <malloc.h>
 
@@ -451,6 +452,125 @@ START_TEST(block_rechecks_the_senders_it_touched)
 }
 END_TEST
 
+/* A block that mines the first transaction of senders whose pooled runs
+ * hold a staking or FL transaction must not make the pool apply those runs
+ * again (what depends on others' state is checked in the next block's
+ * candidates and in rotation): with 20,000 such senders in a block, 63
+ * transactions each, that was 1.26 million applications per block, 63 times
+ * the block's own.  A run whose next nonce a block transaction with other
+ * content took is checked again (its later transactions may still apply),
+ * within the budget of MEMPOOL_RECHECK_TXS per block, and dropped without
+ * applying
+ * anything past a per-block budget. */
+START_TEST(mined_heads_do_not_reapply_the_runs)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *other = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct tx tx, conflict;
+    struct wbuf w;
+    /* Each validator: a transfer, a stake addition, 62 transfers. */
+    for (int k = 0; k < 4; k++) {
+        for (uint64_t i = 0; i < MEMPOOL_MAX_RUN; i++) {
+            if (i == 1) {
+                wbuf_init(&w);
+                stake_amount_encode(COIN, &w);
+                make_tx_sec(&tx, secrets[k], TX_STAKE_ADD, &w, i, 1000);
+                wbuf_free(&w);
+            } else {
+                make_transfer(&tx, k, pubs[(k + 1) % 4], COIN, i, 1000);
+            }
+            add_ok(mp, &tx);
+            if (i == 0 && k < 3)
+                add_ok(other, &tx);
+            tx_free(&tx);
+        }
+    }
+    /* Validator 3's nonce 0 goes to another transaction. */
+    make_transfer(&conflict, 3, pubs[0], 2 * COIN, 0, 1000);
+    add_ok(other, &conflict);
+    ck_assert_uint_eq(mempool_count(mp), 4 * MEMPOOL_MAX_RUN);
+    uint64_t before = mempool_work(mp);
+    produce(c, other);
+    uint64_t work = mempool_work(mp) - before;
+    for (int k = 0; k < 3; k++)
+        ck_assert_uint_eq(mempool_next_nonce(mp, pubs[k]), MEMPOOL_MAX_RUN);
+    /* Its later ones still apply after the conflict: checked, kept. */
+    ck_assert_uint_eq(mempool_next_nonce(mp, pubs[3]), MEMPOOL_MAX_RUN);
+    ck_assert_uint_eq(mempool_count(mp), 4 * (MEMPOOL_MAX_RUN - 1));
+    /* One run applied again (the conflict's) and the rotation's pass over
+     * the four runs with a stake addition, not the three mined ones too:
+     * 1,050 steps before. */
+    ck_assert_msg(work < 6 * MEMPOOL_MAX_RUN, "a block of 4 transactions took %llu steps",
+                  (unsigned long long)work);
+    tx_free(&conflict);
+    mempool_free(other);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+static void transfer_sec(struct tx *tx, const uint8_t sec[SECKEY_SIZE], const uint8_t to[PUBKEY_SIZE],
+                         uint64_t amount, uint64_t nonce, uint64_t fee)
+{
+    struct transfer t;
+    struct wbuf w;
+    memcpy(t.to, to, PUBKEY_SIZE);
+    t.amount = amount;
+    wbuf_init(&w);
+    transfer_encode(&t, &w);
+    make_tx_sec(tx, sec, TX_TRANSFER, &w, nonce, fee);
+    wbuf_free(&w);
+}
+
+/* A block whose transactions take the nonces of many pooled runs with other
+ * content makes the pool check those runs again only within the per-block
+ * budget (MEMPOOL_RECHECK_TXS); the others go without being applied. */
+START_TEST(conflicts_are_rechecked_within_a_budget)
+{
+    enum { K = 72 }; /* 72 senders x 64 = 4,608 pooled, above the budget */
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *other = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    static uint8_t sec[K][SECKEY_SIZE], pub[K][PUBKEY_SIZE];
+    struct tx tx;
+    for (int k = 0; k < K; k++) {
+        randombytes_buf(sec[k], SECKEY_SIZE);
+        ck_assert(key_pubkey(pub[k], sec[k]));
+        make_transfer(&tx, k % 4, pub[k], 1000 * COIN, (uint64_t)(k / 4), 1000);
+        add_ok(other, &tx);
+        tx_free(&tx);
+    }
+    produce(c, other);
+    ck_assert_uint_eq(mempool_count(other), 0);
+    for (int k = 0; k < K; k++) {
+        for (uint64_t i = 0; i < MEMPOOL_MAX_RUN; i++) {
+            transfer_sec(&tx, sec[k], pubs[0], COIN, i, 1000);
+            add_ok(mp, &tx);
+            tx_free(&tx);
+        }
+        transfer_sec(&tx, sec[k], pubs[1], COIN, 0, 1000); /* another nonce 0 */
+        add_ok(other, &tx);
+        tx_free(&tx);
+    }
+    uint64_t before = mempool_work(mp);
+    produce(c, other);
+    uint64_t work = mempool_work(mp) - before;
+    size_t kept = 0;
+    for (int k = 0; k < K; k++) {
+        uint64_t next = mempool_next_nonce(mp, pub[k]);
+        ck_assert(next == 1 || next == MEMPOOL_MAX_RUN);
+        kept += next == MEMPOOL_MAX_RUN;
+    }
+    ck_assert_uint_eq(kept, MEMPOOL_RECHECK_TXS / MEMPOOL_MAX_RUN);
+    ck_assert_msg(work < MEMPOOL_RECHECK_TXS + 6 * K, "%d conflicts took %llu steps", K,
+                  (unsigned long long)work);
+    mempool_free(other);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
 START_TEST(context_transactions_are_rechecked_after_a_block)
 {
     struct chain *c = open_chain();
@@ -646,6 +766,8 @@ static Suite *mempool_suite(void)
     tcase_add_test(tc, eviction_takes_the_lowest_fee_rate);
     tcase_add_test(tc, eviction_follows_the_order_blocks_take);
     tcase_add_test(tc, block_rechecks_the_senders_it_touched);
+    tcase_add_test(tc, mined_heads_do_not_reapply_the_runs);
+    tcase_add_test(tc, conflicts_are_rechecked_within_a_budget);
     tcase_add_test(tc, context_transactions_are_rechecked_after_a_block);
     tcase_add_test(tc, stale_context_transactions_do_not_crowd_out_valid_ones);
     tcase_add_test(tc, eviction_and_recheck_cost_stays_logarithmic);
