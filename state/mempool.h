@@ -9,17 +9,20 @@
  * run (which is applied again).  A sender's run holds at most
  * MEMPOOL_MAX_RUN transactions and MEMPOOL_MAX_RUN_BYTES bytes.  When the pool's memory
  * (mempool_usage: every allocation of entries and indexes, counted as the
- * allocator rounds it) passes the limit, the run tail with the lowest fee
- * rate is evicted; a heap keyed by each run's tail fee rate finds it in
- * O(log n).
+ * allocator rounds it) passes the limit, the tail of the run with the lowest
+ * fee rate anywhere in it (a run is mined in nonce order, so no sooner than
+ * its cheapest) is evicted; a heap keyed by that rate finds it in O(log n).
  *
- * After a block the included transactions leave.  Only runs the block can
- * have made invalid are checked again: those of its senders (a run of
- * transfers whose first transactions are exactly the mined ones just loses
- * them, as nothing else can lower a sender's balance), and, in rotation, at
- * most MEMPOOL_RECHECK_TXS transactions of the runs that hold other types,
- * whose validity also depends on other state and on the height.  After a
- * reorganization the whole pool is checked, as the state went back.
+ * After a block the included transactions leave: a run whose first
+ * transactions are exactly the mined ones just loses them, as nothing else
+ * can lower a sender's balance.  Runs whose next nonce a block gave to
+ * another transaction are checked again, within MEMPOOL_RECHECK_TXS
+ * transactions per block (past it they go).  Runs that hold other types,
+ * whose validity also depends on other state and on the height, are checked
+ * in rotation, at most MEMPOOL_RECHECK_TXS transactions per block, and the
+ * ones the next block would take are applied in block order, so that those
+ * which no longer apply leave before they keep valid ones out of a block.
+ * After a reorganization the whole pool is checked, as the state went back.
  *
  * Not thread-safe: callers hold the node lock.
  */
