@@ -130,7 +130,7 @@ static uint64_t fee_rate(const struct mempool_entry *e)
     return (uint64_t)((unsigned __int128)e->tx.fee * 1000 / e->size);
 }
 
-static void block_ctx_for_next(struct mempool *mp, struct block_header *hdr, struct block_ctx *ctx)
+static void block_ctx_for_next(const struct mempool *mp, struct block_header *hdr, struct block_ctx *ctx)
 {
     const struct block_index *tip = chain_tip(mp->chain);
     const struct chain_params *p = chain_params(mp->chain);
@@ -811,69 +811,79 @@ static struct cand cand_pop(struct cand *h, size_t *n)
  * invalid (or that conflict with better ones of other senders, such as joins
  * to a task with one place left) would otherwise stay on top until the
  * rotation reaches them and keep valid transactions out of blocks.  So the
- * candidates a block would take, up to one block's limits of them, are
- * applied in block order to one view; the runs with context transactions
- * lose what does not apply (transfer runs apply whatever the others do: a
- * transfer only credits others; for the same reason a run is left at its
- * last context transaction).  The walk goes past what fails, so each
- * invalid transaction is applied once and leaves: the work is the block's
- * candidates plus what leaves, and it stops as soon as every run with
- * context transactions was seen. */
-static void check_candidates(struct mempool *mp)
+ * candidates are walked in block order while the context transactions among
+ * them are applied to one view of the tip (transfer runs apply whatever the
+ * others do: a transfer only credits others, and for the same reason the
+ * transfers after a run's last context transaction are not applied); a run
+ * that fails contributes nothing from there on.  The walk goes past what
+ * fails until it has the limits' worth of candidates that apply. */
+struct cut {
+    struct run *run;
+    size_t at; /* from here on it does not apply */
+};
+
+struct walk {
+    size_t max_txs, max_bytes;
+    bool checking;                    /* stop once every context run was seen */
+    const struct mempool_entry **out; /* the candidates that apply, or NULL */
+    size_t nout;
+    struct cut *cut;                  /* the runs that failed (nring room), or NULL */
+    size_t ncut;
+    uint64_t work;
+};
+
+static bool walk_candidates(const struct mempool *mp, struct walk *w)
 {
-    const struct chain_params *p = chain_params(mp->chain);
-    size_t max_txs = p->max_block_txs, max_bytes = p->max_block_size, taken = 0, bytes = 0;
-    size_t nh = 0, cap = 64, ncut = 0, ctx_done = 0;
-    struct cand *h;
-    struct cut {
-        struct run *run;
-        size_t at; /* from here on it does not apply */
-    } *cut;
-    struct view *view;
+    size_t taken = 0, bytes = 0, nh = 0, cap = 64, ctx_done = 0;
+    struct cand *h = malloc(cap * sizeof(*h));
+    struct view *view = mp->nring ? chain_view(mp->chain) : NULL;
     struct block_header hdr;
     struct block_ctx ctx;
+    bool ok = h && (view || !mp->nring);
 
-    if (!mp->nring || !mp->nheap)
-        return;
-    h = malloc(cap * sizeof(*h));
-    cut = malloc(mp->nring * sizeof(*cut));
-    view = chain_view(mp->chain);
-    if (!h || !cut || !view)
+    if (!ok)
         goto done;
-    block_ctx_for_next(mp, &hdr, &ctx);
-    cand_push(h, &nh, (struct cand){mp->best[0], 0, 0});
-    while (nh && taken < max_txs && bytes < max_bytes && ctx_done < mp->nring) {
+    if (view)
+        block_ctx_for_next(mp, &hdr, &ctx);
+    if (mp->nheap)
+        cand_push(h, &nh, (struct cand){mp->best[0], 0, 0});
+    while (nh && taken < w->max_txs && bytes < w->max_bytes &&
+           !(w->checking && ctx_done >= mp->nring)) {
         struct cand c = cand_pop(h, &nh);
         struct run *r = (struct run *)c.run;
         const struct mempool_entry *e = r->txs[c.next];
-        /* A run is done at its last context transaction: the transfers
-         * after it depend on its sender's account only. */
-        bool more = c.next + 1 < r->n && c.next < r->last_ctx;
-        mp->work++;
-        if (r->ncontext) {
+        bool more = c.next + 1 < r->n, applies = true;
+        w->work++;
+        if (r->ncontext && c.next <= r->last_ctx) {
             struct validation v;
             val_init(&v);
-            mp->work++;
+            w->work++;
             if (!apply_tx(view, &ctx, &e->tx, &v)) {
-                LOG_DEBUG(LOG_MEMPOOL, "dropping %zu candidate(s) that no longer apply: %s",
-                          r->n - c.next, v.reason);
-                cut[ncut++] = (struct cut){r, c.next};
-                more = false;
-            } else {
-                taken++;
-                bytes += e->size;
+                LOG_DEBUG(LOG_MEMPOOL, "%zu candidate(s) no longer apply: %s", r->n - c.next,
+                          v.reason);
+                if (w->cut)
+                    w->cut[w->ncut++] = (struct cut){r, c.next};
+                applies = more = false;
             }
-            if (!more)
+            if (c.next == r->last_ctx || !applies) {
                 ctx_done++;
-        } else {
+                if (w->checking)
+                    more = false;
+            }
+        }
+        if (applies) {
             taken++;
             bytes += e->size;
+            if (w->out)
+                w->out[w->nout++] = e;
         }
         /* Room for the node's two children and the run's next. */
         if (nh + 3 > cap) {
             struct cand *t = realloc(h, 2 * cap * sizeof(*h));
-            if (!t)
+            if (!t) {
+                ok = false;
                 break;
+            }
             h = t;
             cap *= 2;
         }
@@ -883,16 +893,36 @@ static void check_candidates(struct mempool *mp)
         if (more)
             cand_push(h, &nh, (struct cand){r, c.next + 1, SIZE_MAX});
     }
-    /* The walk is over (the heaps were only read): now the cut runs shrink. */
-    for (size_t i = 0; i < ncut; i++) {
-        struct run *r = cut[i].run;
-        run_truncate(mp, r, cut[i].at);
-        run_changed(mp, r);
-    }
 done:
     view_free(view);
-    free(cut);
     free(h);
+    return ok;
+}
+
+/* After a block: up to one block's limits of the candidates that apply are
+ * walked, and the runs that fail on the way lose what does not apply.  Each
+ * invalid transaction is applied once and leaves, so the work is a block's
+ * candidates plus what leaves; it stops as soon as every run with context
+ * transactions was seen. */
+static void check_candidates(struct mempool *mp)
+{
+    const struct chain_params *p = chain_params(mp->chain);
+    struct walk w = {.max_txs = p->max_block_txs, .max_bytes = p->max_block_size,
+                     .checking = true};
+
+    if (!mp->nring || !mp->nheap)
+        return;
+    if (!(w.cut = malloc(mp->nring * sizeof(*w.cut))))
+        return;
+    walk_candidates(mp, &w);
+    mp->work += w.work;
+    /* The walk is over (the heaps were only read): now the cut runs shrink. */
+    for (size_t i = 0; i < w.ncut; i++) {
+        struct run *r = w.cut[i].run;
+        run_truncate(mp, r, w.cut[i].at);
+        run_changed(mp, r);
+    }
+    free(w.cut);
 }
 
 static void on_tip_changed(void *arg, const struct block_index *tip)
@@ -1050,33 +1080,17 @@ void mempool_remove(struct mempool *mp, const uint8_t txid[HASH_SIZE])
 const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n)
 {
     const struct chain_params *p = chain_params(mp->chain);
-    size_t max_txs = hmap_count(&mp->by_txid), max_bytes = (size_t)p->max_block_size * 2, bytes = 0;
-    if (max_txs > (size_t)p->max_block_txs * 2)
-        max_txs = (size_t)p->max_block_txs * 2;
-    /* Each candidate taken adds at most two entries net (its node's two
-     * children and its run's next, less itself). */
-    const struct mempool_entry **out = malloc((max_txs + 1) * sizeof(*out));
-    struct cand *h = malloc((2 * max_txs + 2) * sizeof(*h));
-    size_t nh = 0;
+    struct walk w = {.max_txs = hmap_count(&mp->by_txid),
+                     .max_bytes = (size_t)p->max_block_size * 2};
+    if (w.max_txs > (size_t)p->max_block_txs * 2)
+        w.max_txs = (size_t)p->max_block_txs * 2;
     *n = 0;
-    if (!out || !h) {
-        free(out);
-        free(h);
+    if (!(w.out = malloc((w.max_txs + 1) * sizeof(*w.out))))
+        return NULL;
+    if (!walk_candidates(mp, &w)) {
+        free(w.out);
         return NULL;
     }
-    if (mp->nheap)
-        cand_push(h, &nh, (struct cand){mp->best[0], 0, 0});
-    while (nh && *n < max_txs && bytes < max_bytes) {
-        struct cand c = cand_pop(h, &nh);
-        const struct mempool_entry *e = c.run->txs[c.next];
-        out[(*n)++] = e;
-        bytes += e->size;
-        if (c.node != SIZE_MAX)
-            for (size_t k = 2 * c.node + 1; k <= 2 * c.node + 2 && k < mp->nheap; k++)
-                cand_push(h, &nh, (struct cand){mp->best[k], 0, k});
-        if (c.next + 1 < c.run->n)
-            cand_push(h, &nh, (struct cand){c.run, c.next + 1, SIZE_MAX});
-    }
-    free(h);
-    return out;
+    *n = w.nout;
+    return w.out;
 }

@@ -97,7 +97,11 @@ const struct mempool_entry **mempool_entries(const struct mempool *mp, size_t *n
  * a block with room to skip what no longer applies, not the whole pool: it
  * stops at twice the chain's max_block_txs transactions or max_block_size
  * bytes, at O(log k) per candidate from a heap of the senders' first
- * transactions that the pool keeps.  The caller frees the array. */
+ * transactions that the pool keeps.  Staking and FL transactions are applied
+ * in that order to a view of the tip, and a sender's run that fails gives
+ * no candidates from there on (one a block made invalid, or one that
+ * conflicts with a better candidate of another sender).  The caller frees
+ * the array. */
 const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n);
 
 /* Removes a transaction and the later ones of its sender. */
