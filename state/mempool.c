@@ -855,16 +855,28 @@ static bool walk_candidates(const struct mempool *mp, struct walk *w)
         bool more = c.next + 1 < r->n, applies = true;
         w->work++;
         if (r->ncontext && c.next <= r->last_ctx) {
+            /* In a child view, as block building does: what a failing
+             * transaction wrote before it failed must not stay. */
+            struct view *child = view_new(NULL, view);
             struct validation v;
+            uint64_t fees = ctx.fees;
             val_init(&v);
             w->work++;
-            if (!apply_tx(view, &ctx, &e->tx, &v)) {
+            if (!child) {
+                ok = false;
+                break;
+            }
+            if (apply_tx(child, &ctx, &e->tx, &v)) {
+                view_commit(child);
+            } else {
+                ctx.fees = fees;
                 LOG_DEBUG(LOG_MEMPOOL, "%zu candidate(s) no longer apply: %s", r->n - c.next,
                           v.reason);
                 if (w->cut)
                     w->cut[w->ncut++] = (struct cut){r, c.next};
                 applies = more = false;
             }
+            view_free(child);
             if (c.next == r->last_ctx || !applies) {
                 ctx_done++;
                 if (w->checking)
