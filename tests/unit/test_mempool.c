@@ -5,6 +5,7 @@
  * really takes. */
 #include "chain_fixture.h"
 #include "consensus/fl.h"
+#include "consensus/fltx.h"
 #include "consensus/stakingtx.h"
 
 #include <malloc.h>
@@ -711,6 +712,81 @@ START_TEST(block_candidates_skip_what_does_not_apply)
 }
 END_TEST
 
+/* Joins to an FL task with two places, from eight funded senders: each
+ * applies to the tip on its own, so all enter the pool, but only the best
+ * two can be mined; block candidates hold those two, and after the block
+ * the others are gone. */
+START_TEST(joins_beyond_a_task_s_places_are_not_candidates)
+{
+    enum { K = 8 };
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *other = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    static uint8_t sec[K][SECKEY_SIZE], pub[K][PUBKEY_SIZE];
+    struct fl_task_params t = {
+        .spec = {.kind = FL_MODEL_LOGREG, .n_sizes = 2, .sizes = {3, 1}},
+        .rounds = 4,
+        .min_participants = 2,
+        .max_participants = 2,
+        .min_stake = 1,
+        .proposer_fraction_bps = 5000,
+        .join_blocks = 20,
+        .submit_blocks = 2,
+        .commit_blocks = 2,
+        .reveal_blocks = 2,
+        .aggregator = FL_AGG_FEDAVG,
+        .slash_bps = 2000,
+        .voter_reward_bps = 2500,
+        .reward_pool = COIN,
+    };
+    struct fl_join j = {.stake = 1};
+    struct tx tx, honest;
+    struct wbuf w;
+    wbuf_init(&w);
+    fl_task_params_encode(&t, &w);
+    make_tx_sec(&tx, secrets[0], TX_FL_TASK_CREATE, &w, 0, 10 * (uint64_t)w.len);
+    wbuf_free(&w);
+    add_ok(other, &tx);
+    tx_txid(&tx, j.task);
+    tx_free(&tx);
+    for (int k = 0; k < K; k++) {
+        randombytes_buf(sec[k], SECKEY_SIZE);
+        ck_assert(key_pubkey(pub[k], sec[k]));
+        make_transfer(&tx, 1, pub[k], 10 * COIN, (uint64_t)k, 1000);
+        add_ok(other, &tx);
+        tx_free(&tx);
+    }
+    produce(c, other);
+    ck_assert_uint_eq(mempool_count(other), 0);
+    for (int k = 0; k < K; k++) {
+        wbuf_init(&w);
+        fl_join_encode(&j, &w);
+        make_tx_sec(&tx, sec[k], TX_FL_JOIN, &w, 0, 1000 * (uint64_t)(k + 1));
+        wbuf_free(&w);
+        add_ok(mp, &tx);
+        tx_free(&tx);
+    }
+    make_transfer(&honest, 2, pubs[3], COIN, 0, 1000);
+    add_ok(mp, &honest);
+    ck_assert_uint_eq(mempool_count(mp), K + 1);
+    size_t n, joins = 0;
+    const struct mempool_entry **sel = mempool_select(mp, &n);
+    for (size_t i = 0; i < n; i++)
+        joins += sel[i]->tx.type == TX_FL_JOIN;
+    free(sel);
+    ck_assert_msg(joins == 2, "%zu joins among %zu candidates for a task with 2 places", joins, n);
+    produce(c, mp);
+    ck_assert_uint_eq(nonce_of(c, pub[K - 1]), 1);
+    ck_assert_uint_eq(nonce_of(c, pub[K - 2]), 1);
+    ck_assert_uint_eq(nonce_of(c, pubs[2]), 1);
+    ck_assert_uint_eq(mempool_count(mp), 0);
+    tx_free(&honest);
+    mempool_free(other);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
 /* 20,000 one-transaction senders fill the pool; one more transaction that
  * forces eviction, then a block, must each cost a number of steps that grows
  * with the logarithm of the pool, not with the pool. */
@@ -812,6 +888,7 @@ static Suite *mempool_suite(void)
     tcase_add_test(tc, context_transactions_are_rechecked_after_a_block);
     tcase_add_test(tc, stale_context_transactions_do_not_crowd_out_valid_ones);
     tcase_add_test(tc, block_candidates_skip_what_does_not_apply);
+    tcase_add_test(tc, joins_beyond_a_task_s_places_are_not_candidates);
     tcase_add_test(tc, eviction_and_recheck_cost_stays_logarithmic);
     tcase_add_test(tc, usage_counts_the_heap);
     suite_add_tcase(s, tc);
