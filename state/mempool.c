@@ -657,9 +657,9 @@ static void on_connected(void *arg, const struct block *b, const struct block_in
         /* A run stays valid for its sender's account without its mined head:
          * a sender's balance falls only by the sender's own transactions.
          * When another transaction took the nonce, the run is checked. */
-        if (!head)
+        if (!head) {
             mark_dirty(mp, tx->sender);
-        else {
+        } else {
             run_drop_front(mp, r, 1);
             run_changed(mp, r);
         }
