@@ -13,16 +13,18 @@
 /* A sender's pooled transactions: txs[i] has nonce base + i. */
 struct run {
     uint8_t sender[PUBKEY_SIZE];
+    /* What the heaps compare, in 16 bytes of one cache line. */
     struct mempool_entry **txs;
-    size_t n, cap;
-    uint32_t bytes;            /* the encoded sizes of txs[0..n) (n <= 64) */
-    uint32_t ncontext;         /* transactions other than transfers */
-    size_t heap_pos;           /* in the eviction heap (when in_heap) */
-    size_t best_pos;           /* in the best-head heap (when in_heap) */
-    bool in_heap;
-    bool in_ring;              /* in the ring of runs with context transactions */
+    uint32_t n;                /* at most MEMPOOL_MAX_RUN */
     uint8_t low;               /* the index of its lowest fee rate (the first on a tie) */
     uint8_t last_ctx;          /* the index of its last context transaction (if any) */
+    bool in_heap;
+    bool in_ring;              /* in the ring of runs with context transactions */
+    uint32_t ncontext;         /* transactions other than transfers */
+    uint32_t bytes;            /* the encoded sizes of txs[0..n) */
+    size_t cap;
+    size_t heap_pos;           /* in the eviction heap (when in_heap) */
+    size_t best_pos;           /* in the best-head heap (when in_heap) */
     struct run *rprev, *rnext; /* that ring */
 };
 
