@@ -16,6 +16,7 @@
 #include "consensus/accounts.h"
 #include "consensus/amount.h"
 #include "consensus/fl.h"
+#include "consensus/stakingtx.h"
 #include "state/builder.h"
 #include "state/chain.h"
 #include "state/mempool.h"
@@ -248,6 +249,67 @@ int main(int argc, char **argv)
     double block_full = time_block(c);
     size_t after = mempool_count(mp);
 
+    /* One valid stake addition below every transfer of the pool (after the
+     * task of the same sender): each tip
+     * change walks a block's worth of candidates to reach it. */
+    struct tx low;
+    tx_init(&low);
+    low.type = TX_STAKE_ADD;
+    low.fee = 100;
+    if (!key_pubkey(low.sender, secrets[3]))
+        die("key");
+    low.nonce = mempool_next_nonce(mp, pubs[3]); /* after its pooled task */
+    wbuf_init(&w);
+    stake_amount_encode(COIN, &w);
+    if (!tx_set_payload(&low, w.data, w.len) || !mempool_add_unchecked(mp, &low, 0))
+        die("low fill");
+    wbuf_free(&w);
+    tx_free(&low);
+    double block_low = time_block(c);
+    size_t after_low = mempool_count(mp);
+
+    /* Delegations on top of the pool that no longer apply (from senders
+     * with nothing), as a block can leave them: the next tip change applies
+     * the next block's candidates and drops them, each once. */
+    enum { STALE = 45000 };
+    struct tx ghost;
+    tx_init(&ghost);
+    ghost.type = TX_DELEGATE;
+    ghost.fee = 50000;
+    wbuf_init(&w);
+    put_bytes(&w, pubs[0], PUBKEY_SIZE);
+    put_u64(&w, COIN);
+    if (!tx_set_payload(&ghost, w.data, w.len))
+        die("payload");
+    wbuf_free(&w);
+    memset(ghost.sender, 0x67, PUBKEY_SIZE);
+    for (uint64_t i = 0; i < STALE; i++) {
+        memcpy(ghost.sender, &i, sizeof(i));
+        if (!mempool_add_unchecked(mp, &ghost, 0))
+            die("stale fill");
+    }
+    tx_free(&ghost);
+    size_t before_stale = mempool_count(mp), nstale_sel;
+    /* Block candidates before any tip change dropped them: skipped. */
+    t0 = now_seconds();
+    sel = mempool_select(mp, &nstale_sel);
+    double select_stale = now_seconds() - t0;
+    free(sel);
+    double block_stale = time_one_block(c);
+    size_t stale_gone = before_stale - mempool_count(mp);
+
+    /* A reorganization (the tip invalidated): the whole pool is checked
+     * again, once. */
+    size_t before_reorg = mempool_count(mp);
+    struct validation rv;
+    uint8_t tip_hash[HASH_SIZE];
+    memcpy(tip_hash, chain_tip(c)->hash, HASH_SIZE);
+    t0 = now_seconds();
+    if (!chain_invalidate(c, tip_hash, &rv))
+        die(rv.reason);
+    double reorg_full = now_seconds() - t0;
+    size_t after_reorg = mempool_count(mp);
+
     printf("admit into an empty pool:    %10.1f us per tx (baseline)\n", admit_empty * 1e6);
     printf("admit into the full pool:    %10.1f us per tx, %zu evicted  ratio %.2f\n",
            admit_full * 1e6, evicted, admit_full / admit_empty);
@@ -260,7 +322,18 @@ int main(int argc, char **argv)
            block_full * 1e3, block_full / block_empty, filled + n + 1 - evicted - big_evicted, after);
     printf("block candidates from the full pool (mempool_select): %.1f ms, %zu candidates\n",
            select_full * 1e3, nsel);
+    printf("connect a block, full pool, a stake addition below it: %.1f ms  ratio %.2f (%zu pooled)\n",
+           block_low * 1e3, block_low / block_empty, after_low);
+    printf("block candidates with them on top: %.1f ms, %zu candidates\n", select_stale * 1e3,
+           nstale_sel);
+    printf("connect a block with %d stale delegations on top: %.1f ms  ratio %.2f, %zu dropped "
+           "(%.1f us each)\n",
+           STALE, block_stale * 1e3, block_stale / block_empty, stale_gone,
+           stale_gone ? (block_stale - block_empty) / (double)stale_gone * 1e6 : 0.0);
 
+    printf("disconnect the tip, full pool: %.1f ms (%zu pooled before, %zu after; the fill's "
+           "senders have nothing, so it drops them)\n",
+           reorg_full * 1e3, before_reorg, after_reorg);
     for (uint64_t i = 0; i < n; i++) {
         tx_free(&base[i]);
         tx_free(&full[i]);

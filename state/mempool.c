@@ -13,13 +13,18 @@
 /* A sender's pooled transactions: txs[i] has nonce base + i. */
 struct run {
     uint8_t sender[PUBKEY_SIZE];
+    /* What the heaps compare, in 16 bytes of one cache line. */
     struct mempool_entry **txs;
-    size_t n, cap;
-    size_t ncontext;           /* transactions other than transfers */
-    size_t heap_pos;           /* in the eviction heap (when in_heap) */
-    size_t best_pos;           /* in the best-head heap (when in_heap) */
+    uint32_t n;                /* at most MEMPOOL_MAX_RUN */
+    uint8_t low;               /* the index of its lowest fee rate (the first on a tie) */
+    uint8_t last_ctx;          /* the index of its last context transaction (if any) */
     bool in_heap;
     bool in_ring;              /* in the ring of runs with context transactions */
+    uint32_t ncontext;         /* transactions other than transfers */
+    uint32_t bytes;            /* the encoded sizes of txs[0..n) */
+    size_t cap;
+    size_t heap_pos;           /* in the eviction heap (when in_heap) */
+    size_t best_pos;           /* in the best-head heap (when in_heap) */
     struct run *rprev, *rnext; /* that ring */
 };
 
@@ -127,7 +132,7 @@ static uint64_t fee_rate(const struct mempool_entry *e)
     return (uint64_t)((unsigned __int128)e->tx.fee * 1000 / e->size);
 }
 
-static void block_ctx_for_next(struct mempool *mp, struct block_header *hdr, struct block_ctx *ctx)
+static void block_ctx_for_next(const struct mempool *mp, struct block_header *hdr, struct block_ctx *ctx)
 {
     const struct block_index *tip = chain_tip(mp->chain);
     const struct chain_params *p = chain_params(mp->chain);
@@ -188,17 +193,36 @@ static void best_down(struct mempool *mp, size_t i)
     best_set(mp, i, r);
 }
 
-/* ---- the eviction heap: runs by the fee rate of their last transaction ---- */
+/* ---- the eviction heap: runs by their lowest fee rate ---- */
 
-/* True when a's tail goes before b's: a lower fee rate, on a tie the larger
- * txid (so the order does not depend on the hash map's). */
+/* A run's transactions are mined in nonce order, so its last one is mined
+ * no sooner than its cheapest: eviction, which can only take a run's last
+ * transaction, goes by the run's lowest fee rate, the order blocks take
+ * them in (a high fee on a small last transaction must not keep a cheap run
+ * pooled for nothing). */
+static void run_find_low(struct run *r)
+{
+    size_t low = 0, last_ctx = 0;
+    for (size_t i = 1; i < r->n; i++)
+        if (cmp_rate(r->txs[i]->tx.fee, r->txs[i]->size, r->txs[low]->tx.fee,
+                     r->txs[low]->size) < 0)
+            low = i;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->txs[i]->tx.type != TX_TRANSFER)
+            last_ctx = i;
+    r->low = (uint8_t)low;
+    r->last_ctx = (uint8_t)last_ctx;
+}
+
+/* True when a's tail goes before b's: a lower lowest fee rate, on a tie the
+ * larger txid of the tail (so the order does not depend on the hash map's). */
 static bool evict_before(const struct run *a, const struct run *b)
 {
-    const struct mempool_entry *x = a->txs[a->n - 1], *y = b->txs[b->n - 1];
+    const struct mempool_entry *x = a->txs[a->low], *y = b->txs[b->low];
     int c = cmp_rate(x->tx.fee, x->size, y->tx.fee, y->size);
     if (c)
         return c < 0;
-    return memcmp(x->txid, y->txid, HASH_SIZE) > 0;
+    return memcmp(a->txs[a->n - 1]->txid, b->txs[b->n - 1]->txid, HASH_SIZE) > 0;
 }
 
 static void heap_set(struct mempool *mp, size_t i, struct run *r)
@@ -327,6 +351,7 @@ static void run_changed(struct mempool *mp, struct run *r)
         run_destroy(mp, r);
         return;
     }
+    run_find_low(r);
     if (!r->in_heap) {
         r->in_heap = true;
         heap_set(mp, mp->nheap, r); /* room reserved when the run was made */
@@ -385,6 +410,7 @@ static void forget_entry(struct mempool *mp, struct run *r, struct mempool_entry
 {
     hmap_remove(&mp->by_txid, e->txid, HASH_SIZE);
     mp->bytes -= e->size;
+    r->bytes -= (uint32_t)e->size;
     mp->usage -= entry_mem(e);
     if (is_context(e))
         r->ncontext--;
@@ -477,7 +503,7 @@ static void trim_to_size(struct mempool *mp)
 {
     while (mp->nheap && mempool_usage(mp) > mp->max_bytes) {
         struct run *worst = mp->heap[0];
-        uint64_t rate = fee_rate(worst->txs[worst->n - 1]);
+        uint64_t rate = fee_rate(worst->txs[worst->low]);
         mp->work++;
         if (rate > mp->evicted_fee_rate)
             mp->evicted_fee_rate = rate;
@@ -510,6 +536,7 @@ static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *t
         return NULL;
     }
     mp->bytes += size;
+    r->bytes += (uint32_t)size;
     mp->usage += entry_mem(e);
     if (is_context(e))
         r->ncontext++;
@@ -555,11 +582,19 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
                          (unsigned long long)tx->nonce,
                          (unsigned long long)(acct.nonce + pooled));
     pos = (size_t)(tx->nonce - acct.nonce);
+    /* The sender's run is applied again for every transaction it takes, so
+     * its bytes are bounded, and a replacement pays for all of them. */
+    size_t run_bytes = (r ? r->bytes - (pos < pooled ? r->txs[pos]->size : 0) : 0) + size;
+    if (run_bytes > MEMPOOL_MAX_RUN_BYTES)
+        return val_failf(v, VAL_POLICY, "too-long-mempool-chain",
+                         "the sender's pooled transactions would take %zu bytes", run_bytes);
     if (pos < pooled) {
         /* Replacement: a higher fee rate and at least the incremental relay fee
-         * more in absolute terms, so replacements cannot be used to spam. */
+         * more in absolute terms, on every byte of the run it makes the pool
+         * apply again, so replacements cannot be used to spam. */
         const struct mempool_entry *old = r->txs[pos];
-        uint64_t bump = (uint64_t)((unsigned __int128)MEMPOOL_INCREMENTAL_FEE_RATE * size / 1000);
+        uint64_t bump =
+            (uint64_t)((unsigned __int128)MEMPOOL_INCREMENTAL_FEE_RATE * run_bytes / 1000);
         if (cmp_rate(tx->fee, size, old->tx.fee, old->size) <= 0 || tx->fee < old->tx.fee + bump)
             return val_failf(v, VAL_POLICY, "insufficient-fee",
                              "replacement needs a fee of at least %llu",
@@ -602,7 +637,10 @@ static void mark_dirty(struct mempool *mp, const uint8_t sender[PUBKEY_SIZE])
 }
 
 /* A connected block: a run whose first transactions are the ones mined loses
- * them; any other run of a sender of the block is checked at tip_changed. */
+ * them, without applying the rest again (a sender's own state moved exactly
+ * as the run assumed; what depends on others' state is checked among the
+ * next block's candidates and in rotation).  A run whose next nonce went to
+ * another transaction is checked at tip_changed. */
 static void on_connected(void *arg, const struct block *b, const struct block_index *bi)
 {
     struct mempool *mp = arg;
@@ -618,13 +656,12 @@ static void on_connected(void *arg, const struct block *b, const struct block_in
             continue;
         tx_txid(tx, txid);
         bool head = memcmp(r->txs[0]->txid, txid, HASH_SIZE) == 0;
-        /* A run of transfers stays valid without its mined head: a sender's
-         * balance falls only by the sender's own transactions.  Any other
-         * case (another transaction took the nonce, or the run has types
-         * that read more than the sender's account) is checked again. */
-        if (!head || r->ncontext)
+        /* A run stays valid for its sender's account without its mined head:
+         * a sender's balance falls only by the sender's own transactions.
+         * When another transaction took the nonce, the run is checked. */
+        if (!head) {
             mark_dirty(mp, tx->sender);
-        if (head) {
+        } else {
             run_drop_front(mp, r, 1);
             run_changed(mp, r);
         }
@@ -669,11 +706,20 @@ static void revalidate_all(struct mempool *mp)
     free(runs);
 }
 
-/* Checks the runs of the senders connected blocks touched. */
+/* Checks the runs whose nonce a connected block gave to another transaction,
+ * within the per-block budget; past it they go (a block of 20,000 such
+ * conflicts could otherwise make the pool apply 1.26 million transactions).
+ * In the order of the senders' keys, so that which ones are checked does not
+ * depend on the hash map. */
+static int cmp_sender(const void *a, const void *b)
+{
+    return memcmp(a, b, PUBKEY_SIZE);
+}
+
 static void revalidate_dirty(struct mempool *mp)
 {
     const struct hmap_slot *slot;
-    size_t n = 0;
+    size_t n = 0, txs = 0, bytes = 0;
     uint8_t (*senders)[PUBKEY_SIZE] = malloc((hmap_count(&mp->dirty) + 1) * PUBKEY_SIZE);
     if (!senders) {
         revalidate_all(mp);
@@ -681,10 +727,20 @@ static void revalidate_dirty(struct mempool *mp)
     }
     for (size_t i = 0; hmap_next(&mp->dirty, &i, &slot);)
         memcpy(senders[n++], slot->key, PUBKEY_SIZE);
+    qsort(senders, n, PUBKEY_SIZE, cmp_sender);
     for (size_t i = 0; i < n; i++) {
         struct run *r = run_get(mp, senders[i], false);
-        if (r)
+        if (!r)
+            continue;
+        if (txs < MEMPOOL_RECHECK_TXS && bytes < MEMPOOL_RECHECK_BYTES) {
+            txs += r->n;
+            bytes += r->bytes;
             run_revalidate(mp, r);
+        } else {
+            mp->work++;
+            run_truncate(mp, r, 0);
+            run_changed(mp, r);
+        }
     }
     free(senders);
 }
@@ -705,6 +761,184 @@ static void revalidate_context(struct mempool *mp)
     }
 }
 
+/* Block candidates: the best heads are found by walking the best-head heap
+ * from its root (a node's children enter when it is taken) while a run's
+ * next transaction enters when its predecessor is taken, all in a small
+ * heap of the candidates available now.  That is the order of merging every
+ * run by fee rate, at O(log k) per candidate taken instead of ordering the
+ * whole pool. */
+struct cand {
+    const struct run *run;
+    size_t next;  /* index in the run */
+    size_t node;  /* index in mp->best when next is 0, else SIZE_MAX */
+};
+
+static bool cand_better(const struct cand *a, const struct cand *b)
+{
+    return entry_better(a->run->txs[a->next], b->run->txs[b->next]);
+}
+
+static void cand_push(struct cand *h, size_t *n, struct cand c)
+{
+    size_t i = (*n)++;
+    while (i > 0 && cand_better(&c, &h[(i - 1) / 2])) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = c;
+}
+
+static struct cand cand_pop(struct cand *h, size_t *n)
+{
+    struct cand top = h[0], last = h[--(*n)];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, m = l;
+        if (l >= *n)
+            break;
+        if (l + 1 < *n && cand_better(&h[l + 1], &h[l]))
+            m = l + 1;
+        if (!cand_better(&h[m], &last))
+            break;
+        h[i] = h[m];
+        i = m;
+    }
+    if (*n)
+        h[i] = last;
+    return top;
+}
+
+/* Block building takes the pool's best candidates (mempool_select) and skips
+ * those that do not apply.  Runs with context transactions that a block made
+ * invalid (or that conflict with better ones of other senders, such as joins
+ * to a task with one place left) would otherwise stay on top until the
+ * rotation reaches them and keep valid transactions out of blocks.  So the
+ * candidates are walked in block order while the context transactions among
+ * them are applied to one view of the tip (transfer runs apply whatever the
+ * others do: a transfer only credits others, and for the same reason the
+ * transfers after a run's last context transaction are not applied); a run
+ * that fails contributes nothing from there on.  The walk goes past what
+ * fails until it has the limits' worth of candidates that apply. */
+struct cut {
+    struct run *run;
+    size_t at; /* from here on it does not apply */
+};
+
+struct walk {
+    size_t max_txs, max_bytes;
+    bool checking;                    /* stop once every context run was seen */
+    const struct mempool_entry **out; /* the candidates that apply, or NULL */
+    size_t nout;
+    struct cut *cut;                  /* the runs that failed (nring room), or NULL */
+    size_t ncut;
+    uint64_t work;
+};
+
+static bool walk_candidates(const struct mempool *mp, struct walk *w)
+{
+    size_t taken = 0, bytes = 0, nh = 0, cap = 64, ctx_done = 0;
+    struct cand *h = malloc(cap * sizeof(*h));
+    struct view *view = mp->nring ? chain_view(mp->chain) : NULL;
+    struct block_header hdr;
+    struct block_ctx ctx;
+    bool ok = h && (view || !mp->nring);
+
+    if (!ok)
+        goto done;
+    if (view)
+        block_ctx_for_next(mp, &hdr, &ctx);
+    if (mp->nheap)
+        cand_push(h, &nh, (struct cand){mp->best[0], 0, 0});
+    while (nh && taken < w->max_txs && bytes < w->max_bytes &&
+           !(w->checking && ctx_done >= mp->nring)) {
+        struct cand c = cand_pop(h, &nh);
+        struct run *r = (struct run *)c.run;
+        const struct mempool_entry *e = r->txs[c.next];
+        bool more = c.next + 1 < r->n, applies = true;
+        w->work++;
+        if (r->ncontext && c.next <= r->last_ctx) {
+            /* In a child view, as block building does: what a failing
+             * transaction wrote before it failed must not stay. */
+            struct view *child = view_new(NULL, view);
+            struct validation v;
+            uint64_t fees = ctx.fees;
+            val_init(&v);
+            w->work++;
+            if (!child) {
+                ok = false;
+                break;
+            }
+            if (apply_tx(child, &ctx, &e->tx, &v)) {
+                view_commit(child);
+            } else {
+                ctx.fees = fees;
+                LOG_DEBUG(LOG_MEMPOOL, "%zu candidate(s) no longer apply: %s", r->n - c.next,
+                          v.reason);
+                if (w->cut)
+                    w->cut[w->ncut++] = (struct cut){r, c.next};
+                applies = more = false;
+            }
+            view_free(child);
+            if (c.next == r->last_ctx || !applies) {
+                ctx_done++;
+                if (w->checking)
+                    more = false;
+            }
+        }
+        if (applies) {
+            taken++;
+            bytes += e->size;
+            if (w->out)
+                w->out[w->nout++] = e;
+        }
+        /* Room for the node's two children and the run's next. */
+        if (nh + 3 > cap) {
+            struct cand *t = realloc(h, 2 * cap * sizeof(*h));
+            if (!t) {
+                ok = false;
+                break;
+            }
+            h = t;
+            cap *= 2;
+        }
+        if (c.node != SIZE_MAX)
+            for (size_t k = 2 * c.node + 1; k <= 2 * c.node + 2 && k < mp->nheap; k++)
+                cand_push(h, &nh, (struct cand){mp->best[k], 0, k});
+        if (more)
+            cand_push(h, &nh, (struct cand){r, c.next + 1, SIZE_MAX});
+    }
+done:
+    view_free(view);
+    free(h);
+    return ok;
+}
+
+/* After a block: up to one block's limits of the candidates that apply are
+ * walked, and the runs that fail on the way lose what does not apply.  Each
+ * invalid transaction is applied once and leaves, so the work is a block's
+ * candidates plus what leaves; it stops as soon as every run with context
+ * transactions was seen. */
+static void check_candidates(struct mempool *mp)
+{
+    const struct chain_params *p = chain_params(mp->chain);
+    struct walk w = {.max_txs = p->max_block_txs, .max_bytes = p->max_block_size,
+                     .checking = true};
+
+    if (!mp->nring || !mp->nheap)
+        return;
+    if (!(w.cut = malloc(mp->nring * sizeof(*w.cut))))
+        return;
+    walk_candidates(mp, &w);
+    mp->work += w.work;
+    /* The walk is over (the heaps were only read): now the cut runs shrink. */
+    for (size_t i = 0; i < w.ncut; i++) {
+        struct run *r = w.cut[i].run;
+        run_truncate(mp, r, w.cut[i].at);
+        run_changed(mp, r);
+    }
+    free(w.cut);
+}
+
 static void on_tip_changed(void *arg, const struct block_index *tip)
 {
     struct mempool *mp = arg;
@@ -718,6 +952,7 @@ static void on_tip_changed(void *arg, const struct block_index *tip)
     hmap_free(&mp->dirty, NULL);
     mp->reorg = false;
     revalidate_context(mp);
+    check_candidates(mp);
 
     /* Transactions of disconnected blocks come back if still valid, in nonce
      * order per sender. */
@@ -856,83 +1091,20 @@ void mempool_remove(struct mempool *mp, const uint8_t txid[HASH_SIZE])
         }
 }
 
-/* Block candidates: the best heads are found by walking the best-head heap
- * from its root (a node's children enter when it is taken) while a run's
- * next transaction enters when its predecessor is taken, all in a small
- * heap of the candidates available now.  That is the order of merging every
- * run by fee rate, at O(log k) per candidate taken instead of ordering the
- * whole pool. */
-struct cand {
-    const struct run *run;
-    size_t next;  /* index in the run */
-    size_t node;  /* index in mp->best when next is 0, else SIZE_MAX */
-};
-
-static bool cand_better(const struct cand *a, const struct cand *b)
-{
-    return entry_better(a->run->txs[a->next], b->run->txs[b->next]);
-}
-
-static void cand_push(struct cand *h, size_t *n, struct cand c)
-{
-    size_t i = (*n)++;
-    while (i > 0 && cand_better(&c, &h[(i - 1) / 2])) {
-        h[i] = h[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    h[i] = c;
-}
-
-static struct cand cand_pop(struct cand *h, size_t *n)
-{
-    struct cand top = h[0], last = h[--(*n)];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, m = l;
-        if (l >= *n)
-            break;
-        if (l + 1 < *n && cand_better(&h[l + 1], &h[l]))
-            m = l + 1;
-        if (!cand_better(&h[m], &last))
-            break;
-        h[i] = h[m];
-        i = m;
-    }
-    if (*n)
-        h[i] = last;
-    return top;
-}
-
 const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n)
 {
     const struct chain_params *p = chain_params(mp->chain);
-    size_t max_txs = hmap_count(&mp->by_txid), max_bytes = (size_t)p->max_block_size * 2, bytes = 0;
-    if (max_txs > (size_t)p->max_block_txs * 2)
-        max_txs = (size_t)p->max_block_txs * 2;
-    /* Each candidate taken adds at most two entries net (its node's two
-     * children and its run's next, less itself). */
-    const struct mempool_entry **out = malloc((max_txs + 1) * sizeof(*out));
-    struct cand *h = malloc((2 * max_txs + 2) * sizeof(*h));
-    size_t nh = 0;
+    struct walk w = {.max_txs = hmap_count(&mp->by_txid),
+                     .max_bytes = (size_t)p->max_block_size * 2};
+    if (w.max_txs > (size_t)p->max_block_txs * 2)
+        w.max_txs = (size_t)p->max_block_txs * 2;
     *n = 0;
-    if (!out || !h) {
-        free(out);
-        free(h);
+    if (!(w.out = malloc((w.max_txs + 1) * sizeof(*w.out))))
+        return NULL;
+    if (!walk_candidates(mp, &w)) {
+        free(w.out);
         return NULL;
     }
-    if (mp->nheap)
-        cand_push(h, &nh, (struct cand){mp->best[0], 0, 0});
-    while (nh && *n < max_txs && bytes < max_bytes) {
-        struct cand c = cand_pop(h, &nh);
-        const struct mempool_entry *e = c.run->txs[c.next];
-        out[(*n)++] = e;
-        bytes += e->size;
-        if (c.node != SIZE_MAX)
-            for (size_t k = 2 * c.node + 1; k <= 2 * c.node + 2 && k < mp->nheap; k++)
-                cand_push(h, &nh, (struct cand){mp->best[k], 0, k});
-        if (c.next + 1 < c.run->n)
-            cand_push(h, &nh, (struct cand){c.run, c.next + 1, SIZE_MAX});
-    }
-    free(h);
-    return out;
+    *n = w.nout;
+    return w.out;
 }

@@ -5,19 +5,24 @@
  * stateless checks and local policy (fee rate, size, pool limits) and its
  * sender's run, applied to the tip state, stays valid.  A transaction with
  * the nonce of one already pooled replaces it when it pays a higher fee rate
- * and at least the incremental relay fee more.  When the pool's memory
+ * and at least the incremental relay fee more on every byte of the sender's
+ * run (which is applied again).  A sender's run holds at most
+ * MEMPOOL_MAX_RUN transactions and MEMPOOL_MAX_RUN_BYTES bytes.  When the pool's memory
  * (mempool_usage: every allocation of entries and indexes, counted as the
- * allocator rounds it) passes the limit, the run tail with the lowest fee
- * rate is evicted; a heap keyed by each run's tail fee rate finds it in
- * O(log n).
+ * allocator rounds it) passes the limit, the tail of the run with the lowest
+ * fee rate anywhere in it (a run is mined in nonce order, so no sooner than
+ * its cheapest) is evicted; a heap keyed by that rate finds it in O(log n).
  *
- * After a block the included transactions leave.  Only runs the block can
- * have made invalid are checked again: those of its senders (a run of
- * transfers whose first transactions are exactly the mined ones just loses
- * them, as nothing else can lower a sender's balance), and, in rotation, at
- * most MEMPOOL_RECHECK_TXS transactions of the runs that hold other types,
- * whose validity also depends on other state and on the height.  After a
- * reorganization the whole pool is checked, as the state went back.
+ * After a block the included transactions leave: a run whose first
+ * transactions are exactly the mined ones just loses them, as nothing else
+ * can lower a sender's balance.  Runs whose next nonce a block gave to
+ * another transaction are checked again, within MEMPOOL_RECHECK_TXS
+ * transactions per block (past it they go).  Runs that hold other types,
+ * whose validity also depends on other state and on the height, are checked
+ * in rotation, at most MEMPOOL_RECHECK_TXS transactions per block, and the
+ * ones the next block would take are applied in block order, so that those
+ * which no longer apply leave before they keep valid ones out of a block.
+ * After a reorganization the whole pool is checked, as the state went back.
  *
  * Not thread-safe: callers hold the node lock.
  */
@@ -40,6 +45,9 @@ struct mempool;
 #define MEMPOOL_DEFAULT_MIN_FEE_RATE 1000     /* 1 unit per byte */
 #define MEMPOOL_INCREMENTAL_FEE_RATE 1000
 #define MEMPOOL_MAX_RUN 64                    /* pooled transactions per sender */
+/* Encoded bytes pooled per sender: each transaction the sender adds or
+ * replaces makes the pool apply the sender's run again. */
+#define MEMPOOL_MAX_RUN_BYTES (2u * 1000 * 1000)
 /* Per block, runs holding transactions other than transfers are checked
  * again in rotation until this many transactions or bytes were checked. */
 #define MEMPOOL_RECHECK_TXS 4096
@@ -89,7 +97,11 @@ const struct mempool_entry **mempool_entries(const struct mempool *mp, size_t *n
  * a block with room to skip what no longer applies, not the whole pool: it
  * stops at twice the chain's max_block_txs transactions or max_block_size
  * bytes, at O(log k) per candidate from a heap of the senders' first
- * transactions that the pool keeps.  The caller frees the array. */
+ * transactions that the pool keeps.  Staking and FL transactions are applied
+ * in that order to a view of the tip, and a sender's run that fails gives
+ * no candidates from there on (one a block made invalid, or one that
+ * conflicts with a better candidate of another sender).  The caller frees
+ * the array. */
 const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n);
 
 /* Removes a transaction and the later ones of its sender. */

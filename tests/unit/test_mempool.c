@@ -4,6 +4,9 @@
  * in steps, not timed), and the memory it accounts against the heap it
  * really takes. */
 #include "chain_fixture.h"
+#include "consensus/fl.h"
+#include "consensus/fltx.h"
+#include "consensus/stakingtx.h"
 
 #include <malloc.h>
 
@@ -180,8 +183,9 @@ START_TEST(replacement_needs_the_incremental_fee_and_rechecks_the_run)
     make_transfer(&t1, 0, pubs[3], COIN, 1, 1000);
     add_ok(mp, &t0);
     add_ok(mp, &t1);
-    /* 155 bytes: the replacement must pay 155 units more. */
-    make_transfer(&low, 0, pubs[3], COIN, 0, 1100);
+    /* The run holds 310 bytes, all applied again: the replacement must pay
+     * 310 units more. */
+    make_transfer(&low, 0, pubs[3], COIN, 0, 1300);
     add_fails(mp, &low, "insufficient-fee");
     make_transfer(&ok, 0, pubs[3], COIN, 0, 2000);
     add_ok(mp, &ok);
@@ -204,6 +208,79 @@ START_TEST(replacement_needs_the_incremental_fee_and_rechecks_the_run)
 }
 END_TEST
 
+/* An FL task of about 131 kB (4,096 allowed keys) from validator 3. */
+static void big_task(struct tx *tx, uint64_t nonce)
+{
+    static uint8_t allow[FL_MAX_ALLOW * PUBKEY_SIZE];
+    struct fl_task_params t = {
+        .spec = {.kind = FL_MODEL_LOGREG, .n_sizes = 2, .sizes = {3, 1}},
+        .rounds = 4,
+        .min_participants = 3,
+        .max_participants = 8,
+        .min_stake = 10 * COIN,
+        .proposer_fraction_bps = 5000,
+        .join_blocks = 3,
+        .submit_blocks = 2,
+        .commit_blocks = 2,
+        .reveal_blocks = 2,
+        .aggregator = FL_AGG_FEDAVG,
+        .slash_bps = 2000,
+        .voter_reward_bps = 2500,
+        .reward_pool = COIN,
+        .n_allow = FL_MAX_ALLOW,
+        .allow = allow,
+    };
+    struct wbuf w;
+    for (uint32_t i = 0; i < FL_MAX_ALLOW; i++)
+        write_be64(allow + (size_t)i * PUBKEY_SIZE, (uint64_t)i + 1);
+    wbuf_init(&w);
+    fl_task_params_encode(&t, &w);
+    make_tx_sec(tx, secrets[3], TX_FL_TASK_CREATE, &w, nonce, 2 * (uint64_t)w.len);
+    wbuf_free(&w);
+}
+
+/* Every transaction a sender adds or replaces makes the pool apply the
+ * sender's pooled run again.  Without a bound on the run's bytes and a
+ * replacement fee on them, 63 pooled 131 kB tasks followed by a transfer
+ * replaced again and again at 155 units more each time made the pool apply
+ * 16 MB for each 155 units. */
+START_TEST(replacement_pays_for_the_run_it_rechecks)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct tx tx, tail, rep;
+    size_t n = 0, run = 0;
+    for (;; n++) {
+        big_task(&tx, n);
+        struct validation v;
+        bool ok = mempool_add(mp, &tx, 0, &v);
+        size_t sz = tx_encoded_size(&tx);
+        tx_free(&tx);
+        if (!ok) {
+            ck_assert_str_eq(v.reason, "too-long-mempool-chain");
+            break;
+        }
+        run += sz;
+        ck_assert_uint_lt(n, MEMPOOL_MAX_RUN - 1);
+    }
+    ck_assert_msg(run <= MEMPOOL_MAX_RUN_BYTES, "a run of %zu tasks, %zu bytes, was pooled", n, run);
+    make_transfer(&tail, 3, pubs[1], COIN, n, 1000);
+    add_ok(mp, &tail);
+    run += tx_encoded_size(&tail);
+    /* The old rule: 155 units more than the replaced transfer. */
+    make_transfer(&rep, 3, pubs[1], COIN, n, 1000 + 155);
+    add_fails(mp, &rep, "insufficient-fee");
+    tx_free(&rep);
+    make_transfer(&rep, 3, pubs[1], COIN, n, 1000 + run);
+    add_ok(mp, &rep);
+    ck_assert(!pooled(mp, &tail));
+    tx_free(&rep);
+    tx_free(&tail);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
 START_TEST(run_limit_per_sender)
 {
     struct chain *c = open_chain();
@@ -218,8 +295,12 @@ START_TEST(run_limit_per_sender)
     add_fails(mp, &tx, "too-long-mempool-chain");
     tx_free(&tx);
     ck_assert_uint_eq(mempool_count(mp), MEMPOOL_MAX_RUN);
-    /* A replacement inside a full run is still allowed. */
-    make_transfer(&tx, 1, pubs[2], COIN, 10, 5000);
+    /* A replacement inside a full run is still allowed, paying the
+     * incremental fee on the run's 64 x 155 bytes. */
+    make_transfer(&tx, 1, pubs[2], COIN, 10, 1000 + MEMPOOL_MAX_RUN * 155 - 1);
+    add_fails(mp, &tx, "insufficient-fee");
+    tx_free(&tx);
+    make_transfer(&tx, 1, pubs[2], COIN, 10, 1000 + MEMPOOL_MAX_RUN * 155);
     add_ok(mp, &tx);
     tx_free(&tx);
     ck_assert_uint_eq(mempool_count(mp), MEMPOOL_MAX_RUN);
@@ -281,6 +362,53 @@ START_TEST(eviction_takes_the_lowest_fee_rate)
 }
 END_TEST
 
+/* A sender's later transactions are mined only after its first ones, so a
+ * high fee on the last cannot keep a cheap run pooled: eviction goes by the
+ * lowest fee rate in a run, the order blocks take it.  Keyed by the last
+ * transaction alone, 200 runs of a minimum-fee transaction and a small one
+ * paying 1,000 times that, which blocks would take last and which cost
+ * nothing while they wait, kept out a transfer paying twice the minimum
+ * ("mempool-full"), and raised the fee rate required to 1,000 times the
+ * minimum. */
+START_TEST(eviction_follows_the_order_blocks_take)
+{
+    enum { N = 200 };
+    struct chain *c = open_chain();
+    struct mempool *probe = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, 0);
+    struct mempool *mp = NULL;
+    for (int round = 0; round < 2; round++) {
+        struct mempool *m = round ? mp : probe;
+        for (uint64_t i = 0; i < N; i++) {
+            struct tx tx;
+            fake_transfer(&tx, i, 0, 155);            /* 1,000 units/kB */
+            ck_assert(mempool_add_unchecked(m, &tx, 0));
+            tx_free(&tx);
+            fake_transfer(&tx, i, 1, 155 * 1000);     /* 1,000,000 units/kB */
+            ck_assert(mempool_add_unchecked(m, &tx, 0));
+            tx_free(&tx);
+        }
+        if (!round) {
+            mp = mempool_new(c, mempool_usage(probe), MEMPOOL_DEFAULT_MIN_FEE_RATE);
+            mempool_free(probe);
+        }
+    }
+    struct tx honest;
+    make_transfer(&honest, 0, pubs[3], COIN, 0, 2 * 155);
+    add_ok(mp, &honest);
+    ck_assert(mempool_usage(mp) <= mempool_max_bytes(mp));
+    ck_assert_uint_lt(mempool_required_fee_rate(mp), 10000);
+    /* The honest transfer comes first in a block. */
+    size_t n;
+    const struct mempool_entry **sel = mempool_select(mp, &n);
+    ck_assert_uint_gt(n, 0);
+    ck_assert(sel[0]->tx.nonce == 0 && memcmp(sel[0]->tx.sender, pubs[0], PUBKEY_SIZE) == 0);
+    free(sel);
+    tx_free(&honest);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
 START_TEST(block_rechecks_the_senders_it_touched)
 {
     struct chain *c = open_chain();
@@ -319,6 +447,125 @@ START_TEST(block_rechecks_the_senders_it_touched)
     tx_free(&b0);
     tx_free(&b0x);
     tx_free(&c0);
+    mempool_free(other);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+/* A block that mines the first transaction of senders whose pooled runs
+ * hold a staking or FL transaction must not make the pool apply those runs
+ * again (what depends on others' state is checked in the next block's
+ * candidates and in rotation): with 20,000 such senders in a block, 63
+ * transactions each, that was 1.26 million applications per block, 63 times
+ * the block's own.  A run whose next nonce a block transaction with other
+ * content took is checked again (its later transactions may still apply),
+ * within the budget of MEMPOOL_RECHECK_TXS per block, and dropped without
+ * applying
+ * anything past a per-block budget. */
+START_TEST(mined_heads_do_not_reapply_the_runs)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *other = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct tx tx, conflict;
+    struct wbuf w;
+    /* Each validator: a transfer, a stake addition, 62 transfers. */
+    for (int k = 0; k < 4; k++) {
+        for (uint64_t i = 0; i < MEMPOOL_MAX_RUN; i++) {
+            if (i == 1) {
+                wbuf_init(&w);
+                stake_amount_encode(COIN, &w);
+                make_tx_sec(&tx, secrets[k], TX_STAKE_ADD, &w, i, 1000);
+                wbuf_free(&w);
+            } else {
+                make_transfer(&tx, k, pubs[(k + 1) % 4], COIN, i, 1000);
+            }
+            add_ok(mp, &tx);
+            if (i == 0 && k < 3)
+                add_ok(other, &tx);
+            tx_free(&tx);
+        }
+    }
+    /* Validator 3's nonce 0 goes to another transaction. */
+    make_transfer(&conflict, 3, pubs[0], 2 * COIN, 0, 1000);
+    add_ok(other, &conflict);
+    ck_assert_uint_eq(mempool_count(mp), 4 * MEMPOOL_MAX_RUN);
+    uint64_t before = mempool_work(mp);
+    produce(c, other);
+    uint64_t work = mempool_work(mp) - before;
+    for (int k = 0; k < 3; k++)
+        ck_assert_uint_eq(mempool_next_nonce(mp, pubs[k]), MEMPOOL_MAX_RUN);
+    /* Its later ones still apply after the conflict: checked, kept. */
+    ck_assert_uint_eq(mempool_next_nonce(mp, pubs[3]), MEMPOOL_MAX_RUN);
+    ck_assert_uint_eq(mempool_count(mp), 4 * (MEMPOOL_MAX_RUN - 1));
+    /* One run applied again (the conflict's) and the rotation's pass over
+     * the four runs with a stake addition, not the three mined ones too:
+     * 1,050 steps before. */
+    ck_assert_msg(work < 6 * MEMPOOL_MAX_RUN, "a block of 4 transactions took %llu steps",
+                  (unsigned long long)work);
+    tx_free(&conflict);
+    mempool_free(other);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+static void transfer_sec(struct tx *tx, const uint8_t sec[SECKEY_SIZE], const uint8_t to[PUBKEY_SIZE],
+                         uint64_t amount, uint64_t nonce, uint64_t fee)
+{
+    struct transfer t;
+    struct wbuf w;
+    memcpy(t.to, to, PUBKEY_SIZE);
+    t.amount = amount;
+    wbuf_init(&w);
+    transfer_encode(&t, &w);
+    make_tx_sec(tx, sec, TX_TRANSFER, &w, nonce, fee);
+    wbuf_free(&w);
+}
+
+/* A block whose transactions take the nonces of many pooled runs with other
+ * content makes the pool check those runs again only within the per-block
+ * budget (MEMPOOL_RECHECK_TXS); the others go without being applied. */
+START_TEST(conflicts_are_rechecked_within_a_budget)
+{
+    enum { K = 72 }; /* 72 senders x 64 = 4,608 pooled, above the budget */
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *other = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    static uint8_t sec[K][SECKEY_SIZE], pub[K][PUBKEY_SIZE];
+    struct tx tx;
+    for (int k = 0; k < K; k++) {
+        randombytes_buf(sec[k], SECKEY_SIZE);
+        ck_assert(key_pubkey(pub[k], sec[k]));
+        make_transfer(&tx, k % 4, pub[k], 1000 * COIN, (uint64_t)(k / 4), 1000);
+        add_ok(other, &tx);
+        tx_free(&tx);
+    }
+    produce(c, other);
+    ck_assert_uint_eq(mempool_count(other), 0);
+    for (int k = 0; k < K; k++) {
+        for (uint64_t i = 0; i < MEMPOOL_MAX_RUN; i++) {
+            transfer_sec(&tx, sec[k], pubs[0], COIN, i, 1000);
+            add_ok(mp, &tx);
+            tx_free(&tx);
+        }
+        transfer_sec(&tx, sec[k], pubs[1], COIN, 0, 1000); /* another nonce 0 */
+        add_ok(other, &tx);
+        tx_free(&tx);
+    }
+    uint64_t before = mempool_work(mp);
+    produce(c, other);
+    uint64_t work = mempool_work(mp) - before;
+    size_t kept = 0;
+    for (int k = 0; k < K; k++) {
+        uint64_t next = mempool_next_nonce(mp, pub[k]);
+        ck_assert(next == 1 || next == MEMPOOL_MAX_RUN);
+        kept += next == MEMPOOL_MAX_RUN;
+    }
+    ck_assert_uint_eq(kept, MEMPOOL_RECHECK_TXS / MEMPOOL_MAX_RUN);
+    ck_assert_msg(work < MEMPOOL_RECHECK_TXS + 6 * K, "%d conflicts took %llu steps", K,
+                  (unsigned long long)work);
     mempool_free(other);
     mempool_free(mp);
     chain_close(c);
@@ -365,6 +612,175 @@ START_TEST(context_transactions_are_rechecked_after_a_block)
     tx_free(&drain);
     tx_free(&ghost);
     tx_free(&plain);
+    mempool_free(other);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+/* Transactions other than transfers that a block made invalid (here pooled
+ * unchecked: delegations from senders with nothing) must not keep the next
+ * block from taking valid ones.  They are re-checked in rotation only, a
+ * few thousand per block, while block building takes the pool's best twice
+ * a block's limits: 45,000 of them at a higher fee rate than an honest
+ * transfer would keep it out of blocks for ten blocks, costing their sender
+ * nothing, as they are never mined. */
+START_TEST(stale_context_transactions_do_not_crowd_out_valid_ones)
+{
+    enum { N = 45000 };
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *other = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct tx ghost, honest, tick;
+    struct wbuf w;
+    wbuf_init(&w);
+    put_bytes(&w, pubs[0], PUBKEY_SIZE);
+    put_u64(&w, COIN);
+    tx_init(&ghost);
+    ghost.type = TX_DELEGATE;
+    ghost.fee = 50000;
+    ck_assert(tx_set_payload(&ghost, w.data, w.len));
+    wbuf_free(&w);
+    for (uint64_t i = 0; i < N; i++) {
+        memset(ghost.sender, 0x66, PUBKEY_SIZE);
+        memcpy(ghost.sender, &i, sizeof(i));
+        ck_assert(mempool_add_unchecked(mp, &ghost, 0));
+    }
+    make_transfer(&honest, 1, pubs[3], COIN, 0, 1000);
+    add_ok(mp, &honest);
+    /* A block from elsewhere: the tip moves on. */
+    make_transfer(&tick, 2, pubs[3], COIN, 0, 1000);
+    add_ok(other, &tick);
+    produce(c, other);
+    uint64_t before = mempool_work(mp);
+    produce(c, mp);
+    ck_assert_msg(nonce_of(c, pubs[1]) == 1,
+                  "the honest transfer was left out of the block (%zu stale pooled)",
+                  mempool_count(mp));
+    /* What the next block would take was checked, and the invalid ones left:
+     * each at most once, so the work is that of the ones that left. */
+    ck_assert_uint_lt(mempool_count(mp), N - 40000);
+    fprintf(stderr, "stale_context: %llu steps, %zu left pooled\n",
+            (unsigned long long)(mempool_work(mp) - before), mempool_count(mp));
+    tx_free(&ghost);
+    tx_free(&honest);
+    tx_free(&tick);
+    mempool_free(other);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+/* The same between two blocks: transactions that each apply to the tip on
+ * their own but not after better ones of other senders (joins to an FL task
+ * with one place left) enter after a block; the next block is built before
+ * any tip change could drop them.  Block candidates skip what does not
+ * apply, so the block still fills with valid transactions. */
+START_TEST(block_candidates_skip_what_does_not_apply)
+{
+    enum { N = 45000 };
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct tx ghost, honest;
+    struct wbuf w;
+    wbuf_init(&w);
+    put_bytes(&w, pubs[0], PUBKEY_SIZE);
+    put_u64(&w, COIN);
+    tx_init(&ghost);
+    ghost.type = TX_DELEGATE;
+    ghost.fee = 50000;
+    ck_assert(tx_set_payload(&ghost, w.data, w.len));
+    wbuf_free(&w);
+    for (uint64_t i = 0; i < N; i++) {
+        memset(ghost.sender, 0x65, PUBKEY_SIZE);
+        memcpy(ghost.sender, &i, sizeof(i));
+        ck_assert(mempool_add_unchecked(mp, &ghost, 0));
+    }
+    make_transfer(&honest, 1, pubs[3], COIN, 0, 1000);
+    add_ok(mp, &honest);
+    size_t n;
+    const struct mempool_entry **sel = mempool_select(mp, &n);
+    ck_assert_msg(n == 1 && memcmp(sel[0]->tx.sender, pubs[1], PUBKEY_SIZE) == 0,
+                  "%zu candidates, the first from another sender", n);
+    free(sel);
+    produce(c, mp);
+    ck_assert_uint_eq(nonce_of(c, pubs[1]), 1);
+    tx_free(&ghost);
+    tx_free(&honest);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+/* Joins to an FL task with two places, from eight funded senders: each
+ * applies to the tip on its own, so all enter the pool, but only the best
+ * two can be mined; block candidates hold those two, and after the block
+ * the others are gone. */
+START_TEST(joins_beyond_a_task_s_places_are_not_candidates)
+{
+    enum { K = 8 };
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *other = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    static uint8_t sec[K][SECKEY_SIZE], pub[K][PUBKEY_SIZE];
+    struct fl_task_params t = {
+        .spec = {.kind = FL_MODEL_LOGREG, .n_sizes = 2, .sizes = {3, 1}},
+        .rounds = 4,
+        .min_participants = 2,
+        .max_participants = 2,
+        .min_stake = 1,
+        .proposer_fraction_bps = 5000,
+        .join_blocks = 20,
+        .submit_blocks = 2,
+        .commit_blocks = 2,
+        .reveal_blocks = 2,
+        .aggregator = FL_AGG_FEDAVG,
+        .slash_bps = 2000,
+        .voter_reward_bps = 2500,
+        .reward_pool = COIN,
+    };
+    struct fl_join j = {.stake = 1};
+    struct tx tx, honest;
+    struct wbuf w;
+    wbuf_init(&w);
+    fl_task_params_encode(&t, &w);
+    make_tx_sec(&tx, secrets[0], TX_FL_TASK_CREATE, &w, 0, 10 * (uint64_t)w.len);
+    wbuf_free(&w);
+    add_ok(other, &tx);
+    tx_txid(&tx, j.task);
+    tx_free(&tx);
+    for (int k = 0; k < K; k++) {
+        randombytes_buf(sec[k], SECKEY_SIZE);
+        ck_assert(key_pubkey(pub[k], sec[k]));
+        make_transfer(&tx, 1, pub[k], 10 * COIN, (uint64_t)k, 1000);
+        add_ok(other, &tx);
+        tx_free(&tx);
+    }
+    produce(c, other);
+    ck_assert_uint_eq(mempool_count(other), 0);
+    for (int k = 0; k < K; k++) {
+        wbuf_init(&w);
+        fl_join_encode(&j, &w);
+        make_tx_sec(&tx, sec[k], TX_FL_JOIN, &w, 0, 1000 * (uint64_t)(k + 1));
+        wbuf_free(&w);
+        add_ok(mp, &tx);
+        tx_free(&tx);
+    }
+    make_transfer(&honest, 2, pubs[3], COIN, 0, 1000);
+    add_ok(mp, &honest);
+    ck_assert_uint_eq(mempool_count(mp), K + 1);
+    size_t n, joins = 0;
+    const struct mempool_entry **sel = mempool_select(mp, &n);
+    for (size_t i = 0; i < n; i++)
+        joins += sel[i]->tx.type == TX_FL_JOIN;
+    free(sel);
+    ck_assert_msg(joins == 2, "%zu joins among %zu candidates for a task with 2 places", joins, n);
+    produce(c, mp);
+    ck_assert_uint_eq(nonce_of(c, pub[K - 1]), 1);
+    ck_assert_uint_eq(nonce_of(c, pub[K - 2]), 1);
+    ck_assert_uint_eq(nonce_of(c, pubs[2]), 1);
+    ck_assert_uint_eq(mempool_count(mp), 0);
+    tx_free(&honest);
     mempool_free(other);
     mempool_free(mp);
     chain_close(c);
@@ -463,9 +879,16 @@ static Suite *mempool_suite(void)
     tcase_add_test(tc, select_is_the_merge_of_the_runs);
     tcase_add_test(tc, replacement_needs_the_incremental_fee_and_rechecks_the_run);
     tcase_add_test(tc, run_limit_per_sender);
+    tcase_add_test(tc, replacement_pays_for_the_run_it_rechecks);
     tcase_add_test(tc, eviction_takes_the_lowest_fee_rate);
+    tcase_add_test(tc, eviction_follows_the_order_blocks_take);
     tcase_add_test(tc, block_rechecks_the_senders_it_touched);
+    tcase_add_test(tc, mined_heads_do_not_reapply_the_runs);
+    tcase_add_test(tc, conflicts_are_rechecked_within_a_budget);
     tcase_add_test(tc, context_transactions_are_rechecked_after_a_block);
+    tcase_add_test(tc, stale_context_transactions_do_not_crowd_out_valid_ones);
+    tcase_add_test(tc, block_candidates_skip_what_does_not_apply);
+    tcase_add_test(tc, joins_beyond_a_task_s_places_are_not_candidates);
     tcase_add_test(tc, eviction_and_recheck_cost_stays_logarithmic);
     tcase_add_test(tc, usage_counts_the_heap);
     suite_add_tcase(s, tc);
