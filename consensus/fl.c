@@ -182,6 +182,19 @@ uint32_t fl_event_work(const struct fl_task_params *t)
     return FL_EVENT_BASE_WORK + (uint32_t)t->max_participants;
 }
 
+uint32_t fl_event_work_for(size_t n)
+{
+    /* n <= FL_MAX_PARTICIPANTS (the participant list's bound). */
+    return FL_EVENT_BASE_WORK + (uint32_t)n;
+}
+
+uint64_t fl_round_weights(const struct fl_task_params *t, uint32_t n_active)
+{
+    /* At most the task's fl_aggregation_weights: n_active <= max_participants. */
+    return (uint64_t)fl_max_proposers(n_active, t->proposer_fraction_bps) *
+           fl_param_count(&t->spec);
+}
+
 uint64_t fl_aggregation_weights(const struct fl_task_params *t)
 {
     /* At most 999 proposers of at most 2^40 parameters (FL_MAX_SIZES layers

@@ -243,6 +243,16 @@ bool fl_schedule_event(struct view *v, uint64_t height, const uint8_t task[FL_TA
     return !view_failed(v);
 }
 
+bool fl_reserve_work(struct view *v, uint64_t height, uint32_t work)
+{
+    struct fl_height h;
+    if (!fl_get_height(v, height, &h) || !fl_height_room(&h, work, 0))
+        return false;
+    h.work += work;
+    put_height(v, height, &h);
+    return !view_failed(v);
+}
+
 /* An event whose work was reserved when its round was drawn. */
 static bool queue_reserved(struct view *v, uint64_t height, const uint8_t task[FL_TASK_ID_SIZE],
                            uint8_t event)
@@ -312,8 +322,10 @@ static bool end_task(struct task_ctx *tc, uint8_t state)
  * check view_failed()). */
 static uint64_t reserve_round(struct task_ctx *tc)
 {
-    const uint32_t work = fl_event_work(&tc->t.p);
-    const uint64_t weights = fl_aggregation_weights(&tc->t.p);
+    /* The participant list is final once the task runs, and the draw is
+     * over the n_active participants: this is what the events can cost. */
+    const uint32_t work = fl_event_work_for(tc->n);
+    const uint64_t weights = fl_round_weights(&tc->t.p, tc->st.n_active);
     for (uint64_t s = tc->height + 1; s <= tc->height + FL_MAX_ROUND_DELAY; s++) {
         struct fl_windows win;
         struct fl_height fin;
@@ -368,6 +380,10 @@ static bool begin_round(struct task_ctx *tc, uint32_t r)
     }
     fl_draw_roles(order, (uint32_t)m, tc->id, r, seed_mix);
     uint32_t proposers = fl_proposer_count((uint32_t)m, tc->t.p.proposer_fraction_bps);
+    if (m != tc->st.n_active) { /* the reservation was for n_active */
+        read_error(tc);
+        goto done;
+    }
     for (size_t k = 0; k < m; k++) {
         const uint8_t *pub = tc->keys + (size_t)idx[order[k]] * PUBKEY_SIZE;
         struct fl_participant p;
@@ -463,6 +479,21 @@ static bool slash(struct task_ctx *tc, const uint8_t pub[PUBKEY_SIZE], struct fl
     return true;
 }
 
+/* Gives back the work reserved for the finalization of round rd (it was
+ * fl_event_work_for(tc->n): the list does not change once the task runs). */
+static bool release_finalize(struct task_ctx *tc, const struct fl_round *rd)
+{
+    struct fl_windows win;
+    struct fl_height h;
+    const uint32_t work = fl_event_work_for(tc->n);
+    fl_round_windows(&tc->t.p, rd->start, &win);
+    if (!fl_get_height(tc->v, win.reveal_end, &h) || h.work < work)
+        return read_error(tc);
+    h.work -= work;
+    put_height(tc->v, win.reveal_end, &h);
+    return !view_failed(tc->v) || read_error(tc);
+}
+
 /* End of the submit window: the candidate from the submitted updates, or a
  * void round when there is none. */
 static bool ev_aggregate(struct task_ctx *tc)
@@ -521,6 +552,9 @@ static bool ev_aggregate(struct task_ctx *tc)
         }
         rd.end_height = tc->height;
         fl_put_round(tc->v, tc->id, r, &rd);
+        /* No finalization: its work at the reveal end goes back. */
+        if (!release_finalize(tc, &rd))
+            goto done;
         ok = end_round(tc, rd.outcome);
         goto done;
     }

@@ -75,5 +75,9 @@ bool fl_get_height(struct view *v, uint64_t height, struct fl_height *out);
  * (fl_height_room) or on a read error (check view_failed()). */
 bool fl_schedule_event(struct view *v, uint64_t height, const uint8_t task[FL_TASK_ID_SIZE],
                        uint8_t event, uint32_t work, uint64_t weights);
+/* Reserves work at `height` for an event already queued there (a join adds
+ * one participant to its task's start); false when the height has no room
+ * or on a read error (check view_failed()). */
+bool fl_reserve_work(struct view *v, uint64_t height, uint32_t work);
 
 #endif

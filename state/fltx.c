@@ -26,11 +26,12 @@ bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx
         return val_fail(val, VAL_STATE, "bad-fl-task-exists");
     memcpy(t.creator, tx->sender, PUBKEY_SIZE);
     t.created_height = ctx->hdr->height;
-    /* The start's work is reserved at the end of the join window. */
+    /* The start's work is reserved at the end of the join window: its base
+     * here, one unit per participant by each join. */
     struct fl_height hd;
     if (!fl_get_height(v, fl_join_end(&t), &hd))
         return val_fail(val, VAL_ERROR, "state-read-error");
-    if (!fl_height_room(&hd, fl_event_work(&t.p), 0))
+    if (!fl_height_room(&hd, fl_event_work_for(0), 0))
         return val_failf(val, VAL_STATE, "bad-fl-queue-full", "height %llu",
                          (unsigned long long)fl_join_end(&t));
     if (!accounts_debit(v, tx->sender, t.p.reward_pool, val))
@@ -49,7 +50,7 @@ bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx
     st.state = FL_TASK_OPEN;
     st.pool = t.p.reward_pool;
     fl_put_status(v, id, &st);
-    if (!fl_schedule_event(v, fl_join_end(&t), id, FL_EV_START, fl_event_work(&t.p), 0) ||
+    if (!fl_schedule_event(v, fl_join_end(&t), id, FL_EV_START, fl_event_work_for(0), 0) ||
         view_failed(v))
         return val_fail(val, VAL_ERROR, "state-write-error");
     return true;
@@ -106,6 +107,11 @@ bool fl_apply_join(struct view *v, struct block_ctx *ctx, const struct tx *tx,
         return val_fail(val, VAL_STATE, "bad-fl-full");
     if (j.stake < t.p.min_stake)
         return val_fail(val, VAL_STATE, "bad-fl-stake-too-low");
+    /* The start walks one more participant. */
+    if (!fl_reserve_work(v, fl_join_end(&t), 1))
+        return view_failed(v) ? val_fail(val, VAL_ERROR, "state-read-error")
+                              : val_failf(val, VAL_STATE, "bad-fl-queue-full", "height %llu",
+                                          (unsigned long long)fl_join_end(&t));
     if (!accounts_debit(v, tx->sender, j.stake, val))
         return false;
     if (!list_insert(v, j.task, tx->sender))

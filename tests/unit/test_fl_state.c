@@ -1005,8 +1005,9 @@ static size_t state_value_len(const uint8_t *key, size_t klen)
  * block that filled it restores the state root. */
 START_TEST(events_at_one_height_are_bounded)
 {
-    enum { SENDERS = 40, RUN = 60 };
-    const int ntasks = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2);
+    enum { SENDERS = 40, RUN = 63 };
+    /* Nobody joins them: each reserves only the base of its start. */
+    const int ntasks = FL_MAX_HEIGHT_WORK / FL_EVENT_BASE_WORK;
     ck_assert_int_le(ntasks, SENDERS * RUN);
     struct party senders[SENDERS], a, b, creator;
     for (int i = 0; i < SENDERS; i++)
@@ -1020,13 +1021,16 @@ START_TEST(events_at_one_height_are_bounded)
     /* Every start at H = the next block + 5. */
     const uint64_t hnext = chain_height(chain) + 1, H = hnext + 5;
     struct fl_task_params t = small_task(5);
+    uint8_t at_h[32];
     for (int i = 0; i < ntasks; i++)
-        create_task(&senders[i / RUN], &t, NULL, NULL);
+        create_task(&senders[i / RUN], &t, NULL, i == 0 ? at_h : NULL);
     produce_checked();
     ck_assert_uint_eq(chain_height(chain), hnext);
-    /* The height is full: one more start there is refused. */
+    /* The height is full: one more start there is refused, and so is a
+     * participant (the start would walk it). */
     struct fl_task_params late = small_task(4);
     create_task(&creator, &late, "bad-fl-queue-full", NULL);
+    join(&a, at_h, 1, "bad-fl-queue-full");
     create_task(&creator, &t, NULL, NULL); /* H + 1 has room */
     /* No record grows with the number of events of a height. */
     uint8_t key[10] = {'f', 'Q'};
@@ -1117,37 +1121,149 @@ START_TEST(two_void_rounds_end_the_task)
 END_TEST
 
 /* Two tasks whose aggregations would together exceed FL_MAX_HEIGHT_WEIGHTS
- * at one height: the second round starts one block later. */
+ * at one height: the second round starts one block later.  A round reserves
+ * the weights of the proposers it draws: 17 of 18 participants here. */
 START_TEST(aggregated_weights_per_height_are_bounded)
 {
-    struct party creator, p[4];
+    enum { N = 18 };
+    struct party creator, p[2 * N];
     uint8_t ta[32], tb[32];
     new_party(&creator, 100 * COIN);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 2 * N; i++)
         new_party(&p[i], 10 * COIN);
     produce_checked();
     struct fl_task_params t = small_task(2);
-    t.max_participants = FL_MAX_PARTICIPANTS;
+    t.rounds = 10;
+    t.min_participants = t.max_participants = N;
     t.proposer_fraction_bps = 9999;
-    /* 999 proposers x P just over half the height's weights. */
-    uint32_t P = (uint32_t)(FL_MAX_HEIGHT_WEIGHTS / 2 / 999 + 1);
+    /* N - 1 proposers x P just over half the height's weights. */
+    uint32_t P = (uint32_t)(FL_MAX_HEIGHT_WEIGHTS / 2 / (N - 1) + 1);
     t.spec.sizes[0] = P - 1;
     t.submit_blocks = 10;
-    ck_assert_uint_gt(2 * fl_aggregation_weights(&t), FL_MAX_HEIGHT_WEIGHTS);
-    ck_assert_uint_le(fl_aggregation_weights(&t), FL_MAX_HEIGHT_WEIGHTS);
+    ck_assert_uint_eq(fl_round_weights(&t, N), fl_aggregation_weights(&t));
+    ck_assert_uint_gt(2 * fl_round_weights(&t, N), FL_MAX_HEIGHT_WEIGHTS);
+    ck_assert_uint_le(fl_round_weights(&t, N), FL_MAX_HEIGHT_WEIGHTS);
     create_task(&creator, &t, NULL, ta);
     create_task(&creator, &t, NULL, tb);
     produce_checked();
     const uint64_t J = chain_height(chain) + t.join_blocks;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < N; i++) {
         join(&p[i], ta, 1, NULL);
-        join(&p[2 + i], tb, 1, NULL);
+        join(&p[N + i], tb, 1, NULL);
     }
     advance_to(J + 1);
     uint64_t sa = round_of(ta, 1).start, sb = round_of(tb, 1).start;
     ck_assert_msg((sa == J + 1 && sb == J + 2) || (sa == J + 2 && sb == J + 1),
                   "rounds start at %llu and %llu (J = %llu)", (unsigned long long)sa,
                   (unsigned long long)sb, (unsigned long long)J);
+}
+END_TEST
+
+static struct fl_height height_of(uint64_t h)
+{
+    struct fl_height hd;
+    struct view *v = chain_view(chain);
+    ck_assert(fl_get_height(v, h, &hd));
+    view_free(v);
+    return hd;
+}
+
+/* Creations of the largest empty tasks do not fill a height: a task's start
+ * reserves FL_EVENT_BASE_WORK and one unit per participant who joined, not
+ * FL_EVENT_BASE_WORK + max_participants (20 creations would fill a height,
+ * and the heights ahead of an honest round, for 20 fees a height). */
+START_TEST(empty_tasks_do_not_fill_a_height)
+{
+    struct party creator, a;
+    uint8_t first[32];
+    new_party(&creator, 100 * COIN);
+    new_party(&a, 10 * COIN);
+    produce_checked();
+    const int n = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + FL_MAX_PARTICIPANTS) + 1;
+    struct fl_task_params t = small_task(5);
+    t.max_participants = FL_MAX_PARTICIPANTS;
+    const uint64_t H = chain_height(chain) + 1 + t.join_blocks;
+    for (int i = 0; i < n; i++)
+        create_task(&creator, &t, NULL, i == 0 ? first : NULL);
+    produce_checked();
+    ck_assert_uint_eq(height_of(H).events, (uint32_t)n);
+    ck_assert_uint_eq(height_of(H).work, (uint32_t)n * FL_EVENT_BASE_WORK);
+    join(&a, first, 1, NULL);
+    produce_checked();
+    ck_assert_uint_eq(height_of(H).work, (uint32_t)n * FL_EVENT_BASE_WORK + 1);
+}
+END_TEST
+
+/* A round reserves what its draw can cost: the work of the task's
+ * participants and the weights of the proposers drawn, not those of
+ * max_participants. */
+START_TEST(rounds_reserve_what_they_draw)
+{
+    struct party creator, a, b;
+    uint8_t task[32];
+    new_party(&creator, 10 * COIN);
+    new_party(&a, 10 * COIN);
+    new_party(&b, 10 * COIN);
+    produce_checked();
+    struct fl_task_params t = small_task(1);
+    t.max_participants = FL_MAX_PARTICIPANTS;
+    create_task(&creator, &t, NULL, task);
+    memcpy(tracked[ntracked++], task, 32);
+    produce_checked();
+    join(&a, task, 1, NULL);
+    join(&b, task, 1, NULL);
+    produce_checked(); /* joins; round 1 drawn */
+    struct fl_windows win;
+    windows_of(task, 1, &win);
+    struct fl_height agg = height_of(win.submit_end), fin = height_of(win.reveal_end);
+    ck_assert_uint_eq(agg.work, FL_EVENT_BASE_WORK + 2);
+    ck_assert_uint_eq(agg.weights, 1 * 2); /* one proposer of 2 parameters */
+    ck_assert_uint_eq(fin.work, FL_EVENT_BASE_WORK + 2);
+}
+END_TEST
+
+/* A void round (no update) never finalizes: the work reserved for its
+ * finalization is given back at its aggregation, not held unused until the
+ * reveal end. */
+START_TEST(a_void_round_gives_back_its_finalization)
+{
+    struct party creator, a, b;
+    uint8_t task[32];
+    new_party(&creator, 10 * COIN);
+    new_party(&a, 10 * COIN);
+    new_party(&b, 10 * COIN);
+    produce_checked();
+    struct fl_task_params t = small_task(1);
+    t.commit_blocks = 3;
+    create_task(&creator, &t, NULL, task);
+    memcpy(tracked[ntracked++], task, 32);
+    produce_checked();
+    join(&a, task, 1, NULL);
+    join(&b, task, 1, NULL);
+    produce_checked(); /* joins; round 1 drawn */
+    struct fl_windows win;
+    windows_of(task, 1, &win);
+    ck_assert_uint_eq(height_of(win.reveal_end).work, FL_EVENT_BASE_WORK + 2);
+    advance_to(win.submit_end + 1); /* the void aggregation; round 2 drawn */
+    ck_assert_uint_eq(round_of(task, 1).outcome, FL_OUTCOME_VOID_NO_UPDATES);
+    struct fl_windows win2;
+    windows_of(task, 2, &win2);
+    ck_assert_uint_ne(win2.submit_end, win.reveal_end);
+    ck_assert_uint_ne(win2.reveal_end, win.reveal_end);
+    struct fl_height fin = height_of(win.reveal_end);
+    ck_assert_msg(fin.work == 0 && fin.events == 0,
+                  "height %llu keeps work %u for %u events after the void round",
+                  (unsigned long long)win.reveal_end, fin.work, fin.events);
+    /* Disconnecting the aggregation block restores the reservation. */
+    uint8_t root_after[32], root[32], hash[32];
+    struct validation val;
+    chain_state_root(chain, root_after);
+    memcpy(hash, chain_tip(chain)->hash, 32);
+    ck_assert(chain_invalidate(chain, hash, &val));
+    ck_assert_uint_eq(height_of(win.reveal_end).work, FL_EVENT_BASE_WORK + 2);
+    ck_assert(chain_reconsider(chain, hash, &val));
+    chain_state_root(chain, root);
+    ck_assert_mem_eq(root, root_after, 32);
 }
 END_TEST
 
@@ -1165,6 +1281,9 @@ static Suite *fl_state_suite(void)
     tcase_add_test(tc, events_at_one_height_are_bounded);
     tcase_add_test(tc, two_void_rounds_end_the_task);
     tcase_add_test(tc, aggregated_weights_per_height_are_bounded);
+    tcase_add_test(tc, empty_tasks_do_not_fill_a_height);
+    tcase_add_test(tc, rounds_reserve_what_they_draw);
+    tcase_add_test(tc, a_void_round_gives_back_its_finalization);
     suite_add_tcase(s, tc);
     return s;
 }
