@@ -50,7 +50,8 @@
 #define NKEYS 512         /* funded senders */
 #define PER_KEY 64        /* MEMPOOL_MAX_RUN */
 #define NTX 20000
-#define HEIGHTS 10        /* heights the creates fill */
+#define HEIGHTS 7         /* heights the empty creates fill */
+#define FAR 200           /* join window of the creates left over */
 #define BIG_TASKS ((FL_MAX_HEIGHT_WORK) / (FL_EVENT_BASE_WORK + FL_MAX_PARTICIPANTS))
 #define NPARTIES (BIG_TASKS * FL_MAX_PARTICIPANTS) /* a joiner per seat */
 #define AGG_P 249960      /* the largest model whose update fits max_tx_size */
@@ -276,14 +277,19 @@ static void run(struct figures *f)
     f->transfers = produce(&ntx);
     expect_ntx(ntx, NTX, "transfers");
 
-    /* 20,000 task creations, 2,000 per height for ten heights: each height's
-     * work reaches FL_MAX_HEIGHT_WORK. */
-    const uint32_t per_height = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2);
-    if ((uint64_t)per_height * HEIGHTS != NTX)
-        die("the creates do not fill %d heights", HEIGHTS);
+    /* 20,000 task creations: 2,500 empty ones (each reserves its start's
+     * FL_EVENT_BASE_WORK) for each of seven heights, which fills them;
+     * 2,000 at the eighth, which two joins each fill; 500 far ahead. */
+    const uint32_t per_height = FL_MAX_HEIGHT_WORK / FL_EVENT_BASE_WORK;
+    const uint32_t joined = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2);
+    if ((uint64_t)per_height * HEIGHTS + joined > NTX)
+        die("the creates do not fit %d heights", HEIGHTS + 1);
     static uint8_t ids[NTX][HASH_SIZE];
     for (int i = 0; i < NTX; i++) {
-        struct fl_task_params t = small_task(1 + (uint32_t)(i % HEIGHTS));
+        uint32_t at = (uint32_t)i < per_height * HEIGHTS ? 1 + (uint32_t)(i % HEIGHTS)
+                      : (uint32_t)i < per_height * HEIGHTS + joined ? HEIGHTS + 1
+                                                                     : FAR;
+        struct fl_task_params t = small_task(at);
         create(keys[i / PER_KEY].sec, &t, ids[i]);
     }
     f->creates = produce(&ntx);
@@ -297,15 +303,22 @@ static void run(struct figures *f)
                 die("height %llu not full", (unsigned long long)(hc + k));
         view_free(v);
     }
-    /* The tasks starting at hc + 10 get two participants each. */
-    for (int i = HEIGHTS - 1, n = 0; i < NTX; i += HEIGHTS, n++) {
+    /* The tasks starting at hc + HEIGHTS + 1 get two participants each. */
+    for (uint32_t i = per_height * HEIGHTS, n = 0; n < joined; i++, n++) {
         join(keys[(2 * n) % NKEYS].sec, ids[i], 1);
         join(keys[(2 * n + 1) % NKEYS].sec, ids[i], 1);
     }
     produce(&ntx); /* hc + 1: the joins, and the first height's cancels */
-    expect_ntx(ntx, 2 * per_height, "joins");
+    expect_ntx(ntx, 2 * joined, "joins");
+    {
+        struct view *v = chain_view(chain);
+        struct fl_height h;
+        if (!fl_get_height(v, hc + HEIGHTS + 1, &h) || h.work != FL_MAX_HEIGHT_WORK)
+            die("the joined tasks' height is not full");
+        view_free(v);
+    }
     f->cancels = produce(NULL); /* hc + 2 */
-    produce_to(hc + HEIGHTS - 1);
+    produce_to(hc + HEIGHTS);
     f->small_starts = produce(NULL); /* hc + 10: round 1 drawn for each */
     f->empty_rounds = produce(NULL); /* hc + 11: void, slashed, round 2 drawn */
 
@@ -434,14 +447,15 @@ int main(int argc, char **argv)
         best.agg_mb = f.agg_mb;
         keep_min(&best.agg_peak_mb, f.agg_peak_mb, r);
     }
-    const uint32_t small = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2);
+    const uint32_t small = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2),
+                   empty = FL_MAX_HEIGHT_WORK / FL_EVENT_BASE_WORK;
     struct {
         const char *what;
         double t;
     } rows[] = {
         {"20,000 transfers (reference)", best.transfers},
-        {"20,000 FL_TASK_CREATEs, 10 heights filled", best.creates},
-        {"a full height of cancellations", best.cancels},
+        {"20,000 FL_TASK_CREATEs, 8 heights filled", best.creates},
+        {"a full height of cancellations (nobody joined)", best.cancels},
         {"a full height of starts, 2 participants", best.small_starts},
         {"a full height of void rounds, 2 participants", best.empty_rounds},
         {"FL_JOINs into 1,000-participant tasks", best.joins},
@@ -452,9 +466,9 @@ int main(int argc, char **argv)
     };
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("Blocks at the FL bounds (work %d a height, %u small or %d large events; "
-           "%d weights aggregated a height), minimum of %d run(s):\n\n",
-           FL_MAX_HEIGHT_WORK, small, BIG_TASKS, FL_MAX_HEIGHT_WEIGHTS, reps);
+    printf("Blocks at the FL bounds (work %d a height: %u empty starts, %u small or %d large "
+           "events; %d weights aggregated a height), minimum of %d run(s):\n\n",
+           FL_MAX_HEIGHT_WORK, empty, small, BIG_TASKS, FL_MAX_HEIGHT_WEIGHTS, reps);
     printf("| block | connect (ms) | ratio to transfers |\n|---|---:|---:|\n");
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
         printf("| %s | %.1f | %.2f |\n", rows[i].what, rows[i].t * 1e3,

@@ -320,12 +320,13 @@ static bool end_task(struct task_ctx *tc, uint8_t state)
  * finalization (at its reveal end); both are reserved there and the
  * aggregation queued.  0 when no height has room (or on a read error:
  * check view_failed()). */
-static uint64_t reserve_round(struct task_ctx *tc)
+static uint64_t reserve_round(struct task_ctx *tc, uint32_t active)
 {
-    /* The participant list is final once the task runs, and the draw is
-     * over the n_active participants: this is what the events can cost. */
+    /* The events walk the participant list (final once the task runs) and
+     * the aggregation reads at most the updates of the proposers drawn
+     * among the `active` participants: that is what is reserved. */
     const uint32_t work = fl_event_work_for(tc->n);
-    const uint64_t weights = fl_round_weights(&tc->t.p, tc->st.n_active);
+    const uint64_t weights = fl_round_weights(&tc->t.p, active);
     for (uint64_t s = tc->height + 1; s <= tc->height + FL_MAX_ROUND_DELAY; s++) {
         struct fl_windows win;
         struct fl_height fin;
@@ -351,11 +352,6 @@ static uint64_t reserve_round(struct task_ctx *tc)
  * the mix as it stands.  With no room the task completes. */
 static bool begin_round(struct task_ctx *tc, uint32_t r)
 {
-    uint64_t start = reserve_round(tc);
-    if (view_failed(tc->v))
-        return read_error(tc);
-    if (start == 0)
-        return end_task(tc, r == 1 ? FL_TASK_CANCELLED : FL_TASK_COMPLETED);
     const uint8_t *mix;
     size_t mix_len, m = 0;
     uint32_t *idx = calloc(tc->n ? tc->n : 1, sizeof(*idx));
@@ -363,12 +359,7 @@ static bool begin_round(struct task_ctx *tc, uint32_t r)
     bool ok = false;
     if (!idx || !order)
         goto done;
-    if (!view_get(tc->v, MIX_KEY, strlen(MIX_KEY), &mix, &mix_len) || mix_len != HASH_SIZE) {
-        read_error(tc);
-        goto done;
-    }
-    uint8_t seed_mix[HASH_SIZE];
-    memcpy(seed_mix, mix, HASH_SIZE);
+    /* The active participants first: the round reserves what they cost. */
     for (size_t i = 0; i < tc->n; i++) {
         struct fl_participant p;
         if (!fl_get_participant(tc->v, tc->id, tc->keys + i * PUBKEY_SIZE, &p)) {
@@ -378,12 +369,23 @@ static bool begin_round(struct task_ctx *tc, uint32_t r)
         if (p.status == FL_PART_ACTIVE)
             idx[m++] = (uint32_t)i;
     }
-    fl_draw_roles(order, (uint32_t)m, tc->id, r, seed_mix);
-    uint32_t proposers = fl_proposer_count((uint32_t)m, tc->t.p.proposer_fraction_bps);
-    if (m != tc->st.n_active) { /* the reservation was for n_active */
+    uint64_t start = reserve_round(tc, (uint32_t)m);
+    if (view_failed(tc->v)) {
         read_error(tc);
         goto done;
     }
+    if (start == 0) {
+        ok = end_task(tc, r == 1 ? FL_TASK_CANCELLED : FL_TASK_COMPLETED);
+        goto done;
+    }
+    if (!view_get(tc->v, MIX_KEY, strlen(MIX_KEY), &mix, &mix_len) || mix_len != HASH_SIZE) {
+        read_error(tc);
+        goto done;
+    }
+    uint8_t seed_mix[HASH_SIZE];
+    memcpy(seed_mix, mix, HASH_SIZE);
+    fl_draw_roles(order, (uint32_t)m, tc->id, r, seed_mix);
+    uint32_t proposers = fl_proposer_count((uint32_t)m, tc->t.p.proposer_fraction_bps);
     for (size_t k = 0; k < m; k++) {
         const uint8_t *pub = tc->keys + (size_t)idx[order[k]] * PUBKEY_SIZE;
         struct fl_participant p;
