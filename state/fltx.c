@@ -127,6 +127,25 @@ bool fl_apply_join(struct view *v, struct block_ctx *ctx, const struct tx *tx,
     return !view_failed(v) || val_fail(val, VAL_ERROR, "state-write-error");
 }
 
+bool fl_join_claim(struct view *v, const struct tx *tx, struct fl_join_claim *c)
+{
+    struct fl_join j;
+    struct fl_task t;
+    struct fl_status st;
+    struct fl_height h;
+    if (tx->type != TX_FL_JOIN || !fl_join_decode(&j, tx->payload, tx->payload_len) ||
+        !fl_get_task(v, j.task, &t) || !fl_get_status(v, j.task, &st) ||
+        st.state != FL_TASK_OPEN || !fl_get_height(v, fl_join_end(&t), &h))
+        return false;
+    memcpy(c->task, j.task, FL_TASK_ID_SIZE);
+    c->height = fl_join_end(&t);
+    c->seats_left = st.n_participants < t.p.max_participants
+                        ? (uint32_t)(t.p.max_participants - st.n_participants)
+                        : 0;
+    c->room = FL_MAX_HEIGHT_WORK - h.work;
+    return c->height != 0;
+}
+
 /* ---- the round transactions ---- */
 
 enum fl_window { WINDOW_SUBMIT, WINDOW_COMMIT, WINDOW_REVEAL };

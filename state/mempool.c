@@ -4,6 +4,8 @@
 #include "state/apply.h"
 #include "state/accounts.h"
 #include "state/chain.h"
+#include "state/fl.h"
+#include "consensus/fltx.h"
 #include "util/hmap.h"
 #include "util/log.h"
 
@@ -40,6 +42,8 @@ struct mempool {
     struct run *ring;          /* next run with context transactions to re-check */
     size_t nring;
     struct hmap dirty;         /* senders a connected block touched -> (void *)1 */
+    struct hmap fl_seats;      /* task -> pooled FL_JOINs into it */
+    struct hmap fl_work;       /* start height (be64) -> pooled FL_JOINs reserving there */
     bool reorg;                /* a block was disconnected: check everything */
     uint64_t work;
     struct tx *readd;          /* transactions of disconnected blocks */
@@ -379,10 +383,96 @@ static bool run_reserve(struct mempool *mp, struct run *r)
     return true;
 }
 
+/* ---- FL joins competing across senders ----
+ * Joins of different senders compete for a task's seats and its start
+ * height's work: each is checked against the tip alone, so without these
+ * counts any number of them would be admitted, all but the first failing in
+ * every block while filling the builder's candidates. */
+
+static void claim_count(struct hmap *m, const void *key, size_t klen, bool add)
+{
+    uintptr_t n = (uintptr_t)hmap_get(m, key, klen);
+    if (add)
+        n++;
+    else if (n)
+        n--;
+    if (n == 0)
+        hmap_remove(m, key, klen);
+    else
+        (void)hmap_put(m, key, klen, (void *)n, NULL); /* out of memory: counted low */
+}
+
+static void claim_add(struct mempool *mp, struct mempool_entry *e)
+{
+    struct fl_join_claim c;
+    struct view *v;
+    uint8_t hk[8];
+    e->fl_height = 0;
+    if (e->tx.type != TX_FL_JOIN || !(v = chain_view(mp->chain)))
+        return;
+    if (fl_join_claim(v, &e->tx, &c)) {
+        write_be64(hk, c.height);
+        claim_count(&mp->fl_seats, c.task, FL_TASK_ID_SIZE, true);
+        claim_count(&mp->fl_work, hk, sizeof(hk), true);
+        e->fl_height = c.height;
+    }
+    view_free(v);
+}
+
+static void claim_release(struct mempool *mp, const struct mempool_entry *e)
+{
+    struct fl_join j;
+    uint8_t hk[8];
+    if (!e->fl_height || !fl_join_decode(&j, e->tx.payload, e->tx.payload_len))
+        return;
+    write_be64(hk, e->fl_height);
+    claim_count(&mp->fl_seats, j.task, FL_TASK_ID_SIZE, false);
+    claim_count(&mp->fl_work, hk, sizeof(hk), false);
+}
+
+/* A join is admitted while the seats and the start height's work left at
+ * the tip cover it with the pooled joins of the same task and height (less
+ * the transaction it replaces). */
+static bool claim_fits(struct mempool *mp, const struct tx *tx,
+                       const struct mempool_entry *replaced, struct validation *v)
+{
+    struct fl_join_claim c;
+    struct fl_join j;
+    struct view *view;
+    uint8_t hk[8];
+    if (tx->type != TX_FL_JOIN)
+        return true;
+    if (!(view = chain_view(mp->chain)))
+        return val_fail(v, VAL_ERROR, "out-of-memory");
+    bool claims = fl_join_claim(view, tx, &c);
+    view_free(view);
+    if (!claims)
+        return true;
+    write_be64(hk, c.height);
+    uintptr_t seats = (uintptr_t)hmap_get(&mp->fl_seats, c.task, FL_TASK_ID_SIZE);
+    uintptr_t work = (uintptr_t)hmap_get(&mp->fl_work, hk, sizeof(hk));
+    if (replaced && replaced->fl_height &&
+        fl_join_decode(&j, replaced->tx.payload, replaced->tx.payload_len)) {
+        if (memcmp(j.task, c.task, FL_TASK_ID_SIZE) == 0 && seats)
+            seats--;
+        if (replaced->fl_height == c.height && work)
+            work--;
+    }
+    if (seats >= c.seats_left)
+        return val_failf(v, VAL_POLICY, "mempool-fl-full", "%u seats left, %zu joins pooled",
+                         c.seats_left, (size_t)seats);
+    if (work >= c.room)
+        return val_failf(v, VAL_POLICY, "mempool-fl-queue-full",
+                         "%u work left at height %llu, %zu joins pooled", c.room,
+                         (unsigned long long)c.height, (size_t)work);
+    return true;
+}
+
 /* ---- removal ---- */
 
 static void forget_entry(struct mempool *mp, struct run *r, struct mempool_entry *e)
 {
+    claim_release(mp, e);
     hmap_remove(&mp->by_txid, e->txid, HASH_SIZE);
     mp->bytes -= e->size;
     mp->usage -= entry_mem(e);
@@ -509,6 +599,7 @@ static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *t
             run_destroy(mp, r);
         return NULL;
     }
+    claim_add(mp, e);
     mp->bytes += size;
     mp->usage += entry_mem(e);
     if (is_context(e))
@@ -567,7 +658,8 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
     } else if (pooled >= MEMPOOL_MAX_RUN) {
         return val_fail(v, VAL_POLICY, "too-long-mempool-chain");
     }
-    if (!check_in_run(mp, r, pos, tx, v))
+    if (!check_in_run(mp, r, pos, tx, v) ||
+        !claim_fits(mp, tx, pos < pooled ? r->txs[pos] : NULL, v))
         return false;
 
     if (!(e = insert_entry(mp, tx, txid, size, now, pos)))
@@ -750,6 +842,8 @@ struct mempool *mempool_new(struct chain *chain, size_t max_bytes, uint64_t min_
     hmap_init(&mp->by_txid);
     hmap_init(&mp->by_sender);
     hmap_init(&mp->dirty);
+    hmap_init(&mp->fl_seats);
+    hmap_init(&mp->fl_work);
     struct chain_listener l = {.connected = on_connected, .disconnected = on_disconnected,
                                .tip_changed = on_tip_changed, .arg = mp};
     chain_add_listener(chain, &l);
@@ -764,6 +858,8 @@ void mempool_free(struct mempool *mp)
     hmap_free(&mp->by_sender, run_free_raw);
     hmap_free(&mp->by_txid, NULL);
     hmap_free(&mp->dirty, NULL);
+    hmap_free(&mp->fl_seats, NULL);
+    hmap_free(&mp->fl_work, NULL);
     free(mp->heap);
     free(mp->best);
     for (size_t i = 0; i < mp->nreadd; i++)

@@ -1267,6 +1267,60 @@ START_TEST(a_void_round_gives_back_its_finalization)
 }
 END_TEST
 
+/* Joins of different senders compete for a task's seats and its start
+ * height's work: the mempool admits no more of them than the tip can take,
+ * or the extra ones, failing in every block, would fill the builder's
+ * candidates ahead of everything else (a block of 128 joins and no honest
+ * transfer with 40,000 such joins pooled at a high fee). */
+START_TEST(joins_beyond_what_a_task_can_take_are_not_pooled)
+{
+    enum { JOINERS = 4 };
+    struct party creator, ps[JOINERS];
+    uint8_t task[32];
+    new_party(&creator, 10 * COIN);
+    for (int i = 0; i < JOINERS; i++)
+        new_party(&ps[i], 10 * COIN);
+    produce_checked();
+    struct fl_task_params t = small_task(5); /* two seats */
+    create_task(&creator, &t, NULL, task);
+    produce_checked();
+    join(&ps[0], task, 1, NULL);
+    join(&ps[1], task, 1, NULL);
+    join(&ps[2], task, 1, "mempool-fl-full");
+    ck_assert_uint_eq(mempool_count(pool), 2);
+    produce_checked();
+    ck_assert_uint_eq(mempool_count(pool), 0);
+    struct fl_status st;
+    ck_assert(status_of(task, &st));
+    ck_assert_uint_eq(st.n_participants, 2);
+    join(&ps[3], task, 1, "bad-fl-full");
+
+    /* The start height's work: 8 of it left, 9 joiners of a large task. */
+    enum { SENDERS = 40, RUN = 63, ROOM = 8 };
+    const int fill = (FL_MAX_HEIGHT_WORK - ROOM) / FL_EVENT_BASE_WORK - 1;
+    static struct party senders[SENDERS], joiners[ROOM + 1];
+    for (int i = 0; i < SENDERS; i++)
+        new_party(&senders[i], 10 * COIN);
+    for (int i = 0; i < ROOM + 1; i++)
+        new_party(&joiners[i], 10 * COIN);
+    produce_checked();
+    struct fl_task_params big = small_task(5);
+    big.max_participants = FL_MAX_PARTICIPANTS;
+    const uint64_t H = chain_height(chain) + 1 + big.join_blocks;
+    create_task(&creator, &big, NULL, task);
+    for (int i = 0; i < fill; i++)
+        create_task(&senders[i / RUN], &big, NULL, NULL);
+    produce_checked();
+    ck_assert_uint_eq(FL_MAX_HEIGHT_WORK - height_of(H).work, ROOM);
+    for (int i = 0; i < ROOM; i++)
+        join(&joiners[i], task, 1, NULL);
+    join(&joiners[ROOM], task, 1, "mempool-fl-queue-full");
+    produce_checked();
+    ck_assert_uint_eq(mempool_count(pool), 0);
+    ck_assert_uint_eq(height_of(H).work, FL_MAX_HEIGHT_WORK);
+}
+END_TEST
+
 static Suite *fl_state_suite(void)
 {
     Suite *s = suite_create("fl_state");
@@ -1284,6 +1338,7 @@ static Suite *fl_state_suite(void)
     tcase_add_test(tc, empty_tasks_do_not_fill_a_height);
     tcase_add_test(tc, rounds_reserve_what_they_draw);
     tcase_add_test(tc, a_void_round_gives_back_its_finalization);
+    tcase_add_test(tc, joins_beyond_what_a_task_can_take_are_not_pooled);
     suite_add_tcase(s, tc);
     return s;
 }
