@@ -117,8 +117,9 @@ enum fl_aggregator {
  *            FL_JOIN, at the end of the join window; a round's aggregation
  *            and finalization when the round is drawn (n is final then);
  *   weights: sum over the height's aggregations of the round's proposers x
- *            P (the updates the aggregation may read and delete), reserved
- *            when the round is drawn.
+ *            P (the updates the aggregation may read and delete) and over
+ *            its finalizations of P (the candidate read, written as the
+ *            model and deleted), both reserved when the round is drawn.
  * What is reserved is what the task really has, never its maximum: an empty
  * task of max_participants 1000 holds 8 units of its start height, not 1008.
  * A void aggregation gives back its round's finalization.  A round is drawn

@@ -316,9 +316,10 @@ static bool end_task(struct task_ctx *tc, uint8_t state)
 }
 
 /* The first height s in h + 1 .. h + FL_MAX_ROUND_DELAY where a round
- * starting at s has room for its aggregation (at its submit end) and its
- * finalization (at its reveal end); both are reserved there and the
- * aggregation queued.  0 when no height has room (or on a read error:
+ * starting at s has room for its aggregation (at its submit end: its work
+ * and the proposers' updates) and its finalization (at its reveal end: its
+ * work and the candidate); both are reserved there and the aggregation
+ * queued.  0 when no height has room (or on a read error:
  * check view_failed()). */
 static uint64_t reserve_round(struct task_ctx *tc, uint32_t active)
 {
@@ -327,13 +328,16 @@ static uint64_t reserve_round(struct task_ctx *tc, uint32_t active)
      * among the `active` participants: that is what is reserved. */
     const uint32_t work = fl_event_work_for(tc->n);
     const uint64_t weights = fl_round_weights(&tc->t.p, active);
+    /* The finalization reads the candidate, writes it as the model and
+     * deletes it: P weights at the reveal end. */
+    const uint64_t cand = fl_param_count(&tc->t.p.spec);
     for (uint64_t s = tc->height + 1; s <= tc->height + FL_MAX_ROUND_DELAY; s++) {
         struct fl_windows win;
         struct fl_height fin;
         fl_round_windows(&tc->t.p, s, &win);
         if (!fl_get_height(tc->v, win.reveal_end, &fin))
             return 0;
-        if (!fl_height_room(&fin, work, 0))
+        if (!fl_height_room(&fin, work, cand))
             continue;
         if (!fl_schedule_event(tc->v, win.submit_end, tc->id, FL_EV_AGGREGATE, work, weights)) {
             if (view_failed(tc->v))
@@ -341,6 +345,7 @@ static uint64_t reserve_round(struct task_ctx *tc, uint32_t active)
             continue;
         }
         fin.work += work;
+        fin.weights += cand;
         put_height(tc->v, win.reveal_end, &fin);
         return s;
     }
@@ -481,17 +486,22 @@ static bool slash(struct task_ctx *tc, const uint8_t pub[PUBKEY_SIZE], struct fl
     return true;
 }
 
-/* Gives back the work reserved for the finalization of round rd (it was
- * fl_event_work_for(tc->n): the list does not change once the task runs). */
+/* Gives back the work and weights reserved for the finalization of round rd
+ * (fl_event_work_for(tc->n): the list does not change once the task runs,
+ * and P). */
 static bool release_finalize(struct task_ctx *tc, const struct fl_round *rd)
 {
     struct fl_windows win;
     struct fl_height h;
     const uint32_t work = fl_event_work_for(tc->n);
+    const uint64_t cand = fl_param_count(&tc->t.p.spec);
     fl_round_windows(&tc->t.p, rd->start, &win);
-    if (!fl_get_height(tc->v, win.reveal_end, &h) || h.work < work)
+    if (!fl_get_height(tc->v, win.reveal_end, &h))
         return read_error(tc);
-    h.work -= work;
+    /* Never below zero (what was reserved is never less: this only keeps a
+     * miscount from failing a block). */
+    h.work -= h.work < work ? h.work : work;
+    h.weights -= h.weights < cand ? h.weights : cand;
     put_height(tc->v, win.reveal_end, &h);
     return !view_failed(tc->v) || read_error(tc);
 }

@@ -1219,6 +1219,7 @@ START_TEST(rounds_reserve_what_they_draw)
     ck_assert_uint_eq(agg.work, FL_EVENT_BASE_WORK + 2);
     ck_assert_uint_eq(agg.weights, 1 * 2); /* one proposer of 2 parameters */
     ck_assert_uint_eq(fin.work, FL_EVENT_BASE_WORK + 2);
+    ck_assert_uint_eq(fin.weights, 2); /* the candidate */
 }
 END_TEST
 
@@ -1251,9 +1252,10 @@ START_TEST(a_void_round_gives_back_its_finalization)
     ck_assert_uint_ne(win2.submit_end, win.reveal_end);
     ck_assert_uint_ne(win2.reveal_end, win.reveal_end);
     struct fl_height fin = height_of(win.reveal_end);
-    ck_assert_msg(fin.work == 0 && fin.events == 0,
-                  "height %llu keeps work %u for %u events after the void round",
-                  (unsigned long long)win.reveal_end, fin.work, fin.events);
+    ck_assert_msg(fin.work == 0 && fin.weights == 0 && fin.events == 0,
+                  "height %llu keeps work %u and %llu weights for %u events after the void round",
+                  (unsigned long long)win.reveal_end, fin.work,
+                  (unsigned long long)fin.weights, fin.events);
     /* Disconnecting the aggregation block restores the reservation. */
     uint8_t root_after[32], root[32], hash[32];
     struct validation val;
@@ -1321,6 +1323,61 @@ START_TEST(joins_beyond_what_a_task_can_take_are_not_pooled)
 }
 END_TEST
 
+/* A finalization reads its round's candidate, writes it as the model and
+ * deletes it: its P weights count at its height with the aggregations'.
+ * Without them, thousands of tasks with 1 MB models could finalize at one
+ * height, reading, writing and keeping in the undo record gigabytes in one
+ * block. */
+START_TEST(finalizations_count_their_candidates)
+{
+    enum { N = 18 };
+    struct party creator, p[2 * N + 2];
+    uint8_t ta[32], tb[32], tc[32];
+    new_party(&creator, 100 * COIN);
+    for (int i = 0; i < 2 * N + 2; i++)
+        new_party(&p[i], 10 * COIN);
+    produce_checked();
+    /* Two aggregations of 17 proposers at J + 10 leave 89,985 weights there. */
+    struct fl_task_params a = small_task(3), b;
+    a.rounds = 10;
+    a.min_participants = a.max_participants = N;
+    a.proposer_fraction_bps = 9999;
+    a.submit_blocks = 10;
+    b = a;
+    a.spec.sizes[0] = 235295 - 1;
+    b.spec.sizes[0] = 230000 - 1;
+    create_task(&creator, &a, NULL, ta);
+    create_task(&creator, &b, NULL, tb);
+    produce_checked();
+    const uint64_t J = chain_height(chain) + a.join_blocks;
+    /* A task of 100,000 parameters starting at J whose reveal ends at J + 10. */
+    struct fl_task_params c = small_task(2);
+    c.spec.sizes[0] = 100000 - 1;
+    c.rounds = 10;
+    c.reveal_blocks = 8;
+    create_task(&creator, &c, NULL, tc);
+    produce_checked();
+    ck_assert_uint_eq(chain_height(chain) + c.join_blocks, J);
+    for (int i = 0; i < N; i++) {
+        join(&p[i], ta, 1, NULL);
+        join(&p[N + i], tb, 1, NULL);
+    }
+    join(&p[2 * N], tc, 1, NULL);
+    join(&p[2 * N + 1], tc, 1, NULL);
+    advance_to(J + 1);
+    ck_assert_uint_eq(round_of(ta, 1).start, J + 1);
+    ck_assert_uint_eq(round_of(tb, 1).start, J + 1);
+    ck_assert_uint_eq(height_of(J + 10).weights, 17 * 235295 + 17 * 230000);
+    struct fl_windows win;
+    windows_of(tc, 1, &win);
+    ck_assert_msg(win.reveal_end != J + 10,
+                  "the finalization of 100,000 weights falls at J + 10 with %llu reserved there",
+                  (unsigned long long)height_of(J + 10).weights);
+    ck_assert_uint_eq(round_of(tc, 1).start, J + 2);
+    ck_assert_uint_le(height_of(J + 10).weights, FL_MAX_HEIGHT_WEIGHTS);
+}
+END_TEST
+
 static Suite *fl_state_suite(void)
 {
     Suite *s = suite_create("fl_state");
@@ -1339,6 +1396,7 @@ static Suite *fl_state_suite(void)
     tcase_add_test(tc, rounds_reserve_what_they_draw);
     tcase_add_test(tc, a_void_round_gives_back_its_finalization);
     tcase_add_test(tc, joins_beyond_what_a_task_can_take_are_not_pooled);
+    tcase_add_test(tc, finalizations_count_their_candidates);
     suite_add_tcase(s, tc);
     return s;
 }
