@@ -203,8 +203,13 @@ static void put_height(struct view *v, uint64_t height, const struct fl_height *
 {
     uint8_t key[FL_KEY_QUEUE_SIZE];
     struct wbuf w;
-    wbuf_init(&w);
     fl_key_queue(key, height);
+    if (h->events == 0 && h->work == 0 && h->weights == 0) {
+        /* Nothing left there (a void round gave its finalization back). */
+        view_del(v, key, sizeof(key));
+        return;
+    }
+    wbuf_init(&w);
     fl_height_encode(h, &w);
     put_record(v, key, sizeof(key), &w);
 }

@@ -1256,6 +1256,11 @@ START_TEST(a_void_round_gives_back_its_finalization)
                   "height %llu keeps work %u and %llu weights for %u events after the void round",
                   (unsigned long long)win.reveal_end, fin.work,
                   (unsigned long long)fin.weights, fin.events);
+    uint8_t qkey[FL_KEY_QUEUE_SIZE];
+    fl_key_queue(qkey, win.reveal_end);
+    ck_assert_msg(state_value_len(qkey, sizeof(qkey)) == 0,
+                  "an empty 'f' 'q' record stays at height %llu",
+                  (unsigned long long)win.reveal_end);
     /* Disconnecting the aggregation block restores the reservation. */
     uint8_t root_after[32], root[32], hash[32];
     struct validation val;
