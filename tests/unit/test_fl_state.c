@@ -1220,6 +1220,25 @@ START_TEST(rounds_reserve_what_they_draw)
     ck_assert_uint_eq(agg.weights, 1 * 2); /* one proposer of 2 parameters */
     ck_assert_uint_eq(fin.work, FL_EVENT_BASE_WORK + 2);
     ck_assert_uint_eq(fin.weights, 2); /* the candidate */
+
+    /* Disconnecting the block of the joins and the start gives the start
+     * height back its reservation (8 and a unit per join) and the round's
+     * heights theirs; connecting it again restores the state root. */
+    uint8_t root_after[32], root[32], hash[32];
+    struct validation val;
+    const uint64_t J = chain_height(chain);
+    chain_state_root(chain, root_after);
+    memcpy(hash, chain_tip(chain)->hash, 32);
+    ck_assert(chain_invalidate(chain, hash, &val));
+    ck_assert_uint_eq(height_of(J).work, FL_EVENT_BASE_WORK);
+    ck_assert_uint_eq(height_of(J).events, 1);
+    ck_assert_uint_eq(height_of(win.submit_end).work, 0);
+    ck_assert_uint_eq(height_of(win.reveal_end).weights, 0);
+    ck_assert(chain_reconsider(chain, hash, &val));
+    chain_state_root(chain, root);
+    ck_assert_mem_eq(root, root_after, 32);
+    ck_assert_uint_eq(height_of(J).work, 0);
+    ck_assert_uint_eq(height_of(win.submit_end).work, FL_EVENT_BASE_WORK + 2);
 }
 END_TEST
 
