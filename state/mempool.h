@@ -51,7 +51,8 @@ struct mempool_entry {
     size_t size;
     uint64_t time;   /* unix seconds when it entered */
     uint64_t height; /* chain height when it entered */
-    uint64_t fl_height; /* an FL_JOIN counted against its task's seats and this start height; else 0 */
+    /* An FL_JOIN counted against its task's seats and this start height; else 0. */
+    uint64_t fl_height;
 };
 
 struct mempool *mempool_new(struct chain *chain, size_t max_bytes, uint64_t min_fee_rate);
