@@ -1402,6 +1402,46 @@ START_TEST(finalizations_count_their_candidates)
 }
 END_TEST
 
+/* One cheap update every other round does not keep a task's rounds
+ * running: a round with an update and no vote is void too (no votes), so a
+ * void round then an update alone end the task. */
+START_TEST(an_update_alone_does_not_keep_a_task_running)
+{
+    struct party creator, ps[2];
+    uint8_t task[32];
+    new_party(&creator, 10 * COIN);
+    new_party(&ps[0], 10 * COIN);
+    new_party(&ps[1], 10 * COIN);
+    produce_checked();
+    struct fl_task_params t = small_task(1);
+    t.rounds = FL_MAX_ROUNDS;
+    create_task(&creator, &t, NULL, task);
+    memcpy(tracked[ntracked++], task, 32);
+    produce_checked();
+    join(&ps[0], task, 1, NULL);
+    join(&ps[1], task, 2, NULL);
+    produce_checked(); /* round 1 drawn */
+    struct fl_windows win;
+    windows_of(task, 1, &win);
+    advance_to(win.submit_end + 1); /* round 1 void; round 2 drawn */
+    ck_assert_uint_eq(round_of(task, 1).outcome, FL_OUTCOME_VOID_NO_UPDATES);
+    windows_of(task, 2, &win);
+    advance_to(win.submit_start);
+    const int32_t w[2] = {1, 2};
+    for (int i = 0; i < 2; i++)
+        if (role_of(task, 2, &ps[i]) == FL_ROLE_PROPOSER)
+            update(&ps[i], task, 2, w, 2, NULL);
+    advance_to(win.reveal_end + 1);
+    struct fl_round r2 = round_of(task, 2);
+    ck_assert_uint_eq(r2.n_updates, 1);
+    ck_assert_uint_eq(r2.outcome, FL_OUTCOME_VOID_NO_VOTES);
+    struct fl_status st;
+    ck_assert(status_of(task, &st));
+    ck_assert_msg(st.state == FL_TASK_COMPLETED, "task %s in round %u",
+                  fl_task_state_name(st.state), st.round);
+}
+END_TEST
+
 static Suite *fl_state_suite(void)
 {
     Suite *s = suite_create("fl_state");
@@ -1421,6 +1461,7 @@ static Suite *fl_state_suite(void)
     tcase_add_test(tc, a_void_round_gives_back_its_finalization);
     tcase_add_test(tc, joins_beyond_what_a_task_can_take_are_not_pooled);
     tcase_add_test(tc, finalizations_count_their_candidates);
+    tcase_add_test(tc, an_update_alone_does_not_keep_a_task_running);
     suite_add_tcase(s, tc);
     return s;
 }
