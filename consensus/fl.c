@@ -363,6 +363,15 @@ bool fl_round_decode(struct fl_round *r, const uint8_t *data, size_t len)
            r->outcome <= FL_OUTCOME_VOID_NO_VOTES;
 }
 
+bool fl_round_quiet(const struct fl_round *r)
+{
+    uint32_t need = ((uint32_t)r->n_proposers + r->n_voters) / FL_QUIET_DIVISOR;
+    if (need < 1)
+        need = 1;
+    return r->outcome == FL_OUTCOME_VOID_NO_UPDATES || r->outcome == FL_OUTCOME_VOID_NO_VOTES ||
+           (uint32_t)r->n_updates + r->n_reveals < need;
+}
+
 void fl_entry_encode(const struct fl_entry *e, struct wbuf *w)
 {
     put_u8(w, e->role);

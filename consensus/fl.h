@@ -130,6 +130,12 @@ enum fl_aggregator {
 #define FL_MAX_HEIGHT_WORK 20000
 #define FL_MAX_HEIGHT_WEIGHTS 8000000
 #define FL_MAX_ROUND_DELAY 32
+/* A round is quiet when it is void or fewer than max(1, drawn /
+ * FL_QUIET_DIVISOR) updates and reveals came in it (drawn: its proposers
+ * and voters); two quiet rounds in a row end a task, so keeping the rounds
+ * of a task of n participants running costs about n / 8 transactions every
+ * other round, in step with the 8 + n work each of its events reserves. */
+#define FL_QUIET_DIVISOR 8
 
 struct fl_task_params {
     struct fl_spec spec;
@@ -271,6 +277,8 @@ struct fl_round {
 };
 void fl_round_encode(const struct fl_round *r, struct wbuf *w);
 bool fl_round_decode(struct fl_round *r, const uint8_t *data, size_t len) WARN_UNUSED;
+/* Whether round r (its outcome set) is quiet (see FL_QUIET_DIVISOR). */
+bool fl_round_quiet(const struct fl_round *r);
 
 enum fl_role { FL_ROLE_PROPOSER = 1, FL_ROLE_VOTER = 2 };
 #define FL_ENTRY_SUBMITTED 0x01

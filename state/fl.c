@@ -432,25 +432,22 @@ done:
     return ok;
 }
 
-static bool void_outcome(uint8_t outcome)
-{
-    return outcome == FL_OUTCOME_VOID_NO_UPDATES || outcome == FL_OUTCOME_VOID_NO_VOTES;
-}
-
-/* After a round with `outcome`: the next one, or the end of the task after
- * the last round, when fewer than two participants remain, or after a second
- * void round in a row (nobody keeps a task's rounds running without paying
- * for the transactions of a round at least every other round). */
-static bool end_round(struct task_ctx *tc, uint8_t outcome)
+/* After round rd: the next one, or the end of the task after the last
+ * round, when fewer than two participants remain, or after a second quiet
+ * round in a row (fl_round_quiet: void, or too few updates and reveals for
+ * the participants drawn), so nobody keeps a task's rounds, and the work
+ * they reserve, running without the transactions of a round at least every
+ * other round. */
+static bool end_round(struct task_ctx *tc, const struct fl_round *rd)
 {
     const uint32_t r = tc->st.round;
     if (r >= tc->t.p.rounds || tc->st.n_active < 2)
         return end_task(tc, FL_TASK_COMPLETED);
-    if (void_outcome(outcome) && r >= 2) {
+    if (fl_round_quiet(rd) && r >= 2) {
         struct fl_round prev;
         if (!fl_get_round(tc->v, tc->id, r - 1, &prev))
             return read_error(tc);
-        if (void_outcome(prev.outcome))
+        if (fl_round_quiet(&prev))
             return end_task(tc, FL_TASK_COMPLETED);
     }
     return begin_round(tc, r + 1);
@@ -572,7 +569,7 @@ static bool ev_aggregate(struct task_ctx *tc)
         /* No finalization: its work at the reveal end goes back. */
         if (!release_finalize(tc, &rd))
             goto done;
-        ok = end_round(tc, rd.outcome);
+        ok = end_round(tc, &rd);
         goto done;
     }
     cand = malloc(nparams ? 4 * nparams : 1);
@@ -700,7 +697,7 @@ static bool ev_finalize(struct task_ctx *tc)
     rd.model_round = tc->st.model_round;
     rd.end_height = tc->height;
     fl_put_round(tc->v, tc->id, r, &rd);
-    return end_round(tc, rd.outcome);
+    return end_round(tc, &rd);
 }
 
 static bool run_event(struct view *v, uint64_t height, const struct fl_event_entry *ev,

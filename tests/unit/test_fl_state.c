@@ -1442,6 +1442,65 @@ START_TEST(an_update_alone_does_not_keep_a_task_running)
 }
 END_TEST
 
+/* A task of many participants whose rounds see a handful of transactions is
+ * quiet: an update and one vote every other round kept a 1,000-participant
+ * task reserving 2 x 1,008 of work a round (30 such tasks, 15 transactions a
+ * block, held every height's work).  With 64 drawn, a round needs 8 updates
+ * and reveals; a void round then a round of 1 update and 1 reveal end it. */
+START_TEST(quiet_rounds_end_a_large_task)
+{
+    enum { N = 64 };
+    static struct party ps[N];
+    struct party creator;
+    uint8_t task[32];
+    new_party(&creator, 10 * COIN);
+    for (int i = 0; i < N; i++) {
+        if (i == N / 2)
+            produce_checked(); /* runs of at most MEMPOOL_MAX_RUN */
+        new_party(&ps[i], 10 * COIN);
+    }
+    produce_checked();
+    struct fl_task_params t = small_task(1);
+    t.rounds = FL_MAX_ROUNDS;
+    t.max_participants = N;
+    create_task(&creator, &t, NULL, task);
+    memcpy(tracked[ntracked++], task, 32);
+    produce_checked();
+    for (int i = 0; i < N; i++)
+        join(&ps[i], task, 1, NULL);
+    produce_checked(); /* round 1 drawn */
+    struct fl_windows win;
+    windows_of(task, 1, &win);
+    advance_to(win.submit_end + 1); /* round 1 void; round 2 drawn */
+    ck_assert_uint_eq(round_of(task, 1).outcome, FL_OUTCOME_VOID_NO_UPDATES);
+    windows_of(task, 2, &win);
+    int proposer = -1, voter = -1;
+    for (int i = 0; i < N; i++) {
+        int role = role_of(task, 2, &ps[i]);
+        if (role == FL_ROLE_PROPOSER && proposer < 0)
+            proposer = i;
+        if (role == FL_ROLE_VOTER && voter < 0)
+            voter = i;
+    }
+    ck_assert(proposer >= 0 && voter >= 0);
+    advance_to(win.submit_start);
+    const int32_t w[2] = {1, 2};
+    update(&ps[proposer], task, 2, w, 2, NULL);
+    advance_to(win.commit_start);
+    commit(&ps[voter], task, 2, 1, 0, NULL);
+    advance_to(win.reveal_start);
+    reveal(&ps[voter], task, 2, 1, 0, NULL);
+    advance_to(win.reveal_end + 1);
+    struct fl_round r2 = round_of(task, 2);
+    ck_assert_uint_eq(r2.outcome, FL_OUTCOME_ACCEPTED);
+    ck_assert(fl_round_quiet(&r2));
+    struct fl_status st;
+    ck_assert(status_of(task, &st));
+    ck_assert_msg(st.state == FL_TASK_COMPLETED, "task %s in round %u after a void and a quiet round",
+                  fl_task_state_name(st.state), st.round);
+}
+END_TEST
+
 static Suite *fl_state_suite(void)
 {
     Suite *s = suite_create("fl_state");
@@ -1462,6 +1521,7 @@ static Suite *fl_state_suite(void)
     tcase_add_test(tc, joins_beyond_what_a_task_can_take_are_not_pooled);
     tcase_add_test(tc, finalizations_count_their_candidates);
     tcase_add_test(tc, an_update_alone_does_not_keep_a_task_running);
+    tcase_add_test(tc, quiet_rounds_end_a_large_task);
     suite_add_tcase(s, tc);
     return s;
 }
