@@ -7,7 +7,11 @@
  * task's pool conservation after every block, and a reorganization in the
  * middle of a round that restores the exact state root; and the work per
  * height: events at one height bounded and reserved (creations refused,
- * rounds delayed, aggregated weights spread), two void rounds ending a task.
+ * rounds delayed, aggregated weights spread), two void rounds ending a task;
+ * reservations sized by what a task has (empty tasks, drawn rounds,
+ * finalizations' candidates, a void round giving its finalization back),
+ * quiet rounds ending a large task, and the mempool pooling no more joins
+ * than a task and its start height can take.
  *
  * Roles come from the RANDAO mix, so the scenario reads them from the state
  * and chooses who misbehaves from them; the expected rewards and slashes are
