@@ -94,5 +94,9 @@ struct fl_join_claim {
 /* The claim of tx when it is an FL_JOIN of an open task of v's state; false
  * otherwise (nothing shared to claim). */
 bool fl_join_claim(struct view *v, const struct tx *tx, struct fl_join_claim *c);
+/* The last height at which an FL_JOIN, FL_UPDATE, FL_VOTE_COMMIT or
+ * FL_VOTE_REVEAL can apply, from the state of v (the end of its window);
+ * 0 for other transactions or when the task or round is not found. */
+uint64_t fl_tx_expiry(struct view *v, const struct tx *tx);
 
 #endif

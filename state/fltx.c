@@ -146,6 +146,55 @@ bool fl_join_claim(struct view *v, const struct tx *tx, struct fl_join_claim *c)
     return c->height != 0;
 }
 
+uint64_t fl_tx_expiry(struct view *v, const struct tx *tx)
+{
+    struct fl_task t;
+    struct fl_status st;
+    struct fl_round rd;
+    struct fl_windows win;
+    uint8_t task[FL_TASK_ID_SIZE];
+    uint32_t round;
+    union {
+        struct fl_join j;
+        struct fl_update u;
+        struct fl_vote_commit c;
+        struct fl_vote_reveal r;
+    } p;
+    switch (tx->type) {
+    case TX_FL_JOIN:
+        if (!fl_join_decode(&p.j, tx->payload, tx->payload_len) || !fl_get_task(v, p.j.task, &t))
+            return 0;
+        return fl_join_end(&t);
+    case TX_FL_UPDATE:
+        if (!fl_update_decode(&p.u, tx->payload, tx->payload_len))
+            return 0;
+        memcpy(task, p.u.task, FL_TASK_ID_SIZE);
+        round = p.u.round;
+        break;
+    case TX_FL_VOTE_COMMIT:
+        if (!fl_vote_commit_decode(&p.c, tx->payload, tx->payload_len))
+            return 0;
+        memcpy(task, p.c.task, FL_TASK_ID_SIZE);
+        round = p.c.round;
+        break;
+    case TX_FL_VOTE_REVEAL:
+        if (!fl_vote_reveal_decode(&p.r, tx->payload, tx->payload_len))
+            return 0;
+        memcpy(task, p.r.task, FL_TASK_ID_SIZE);
+        round = p.r.round;
+        break;
+    default:
+        return 0;
+    }
+    if (!fl_get_task(v, task, &t) || !fl_get_status(v, task, &st) || st.round != round ||
+        !fl_get_round(v, task, round, &rd))
+        return 0;
+    fl_round_windows(&t.p, rd.start, &win);
+    return tx->type == TX_FL_UPDATE        ? win.submit_end
+           : tx->type == TX_FL_VOTE_COMMIT ? win.commit_end
+                                           : win.reveal_end;
+}
+
 /* ---- the round transactions ---- */
 
 enum fl_window { WINDOW_SUBMIT, WINDOW_COMMIT, WINDOW_REVEAL };

@@ -44,6 +44,9 @@ struct mempool {
     struct hmap dirty;         /* senders a connected block touched -> (void *)1 */
     struct hmap fl_seats;      /* task -> pooled FL_JOINs into it */
     struct hmap fl_work;       /* start height (be64) -> pooled FL_JOINs reserving there */
+    struct hmap fl_expiry;     /* height (be64) -> struct txids: FL transactions whose
+                                * window ends there */
+    uint64_t expired_through;  /* heights whose FL transactions were dropped */
     bool reorg;                /* a block was disconnected: check everything */
     uint64_t work;
     struct tx *readd;          /* transactions of disconnected blocks */
@@ -468,6 +471,88 @@ static bool claim_fits(struct mempool *mp, const struct tx *tx,
     return true;
 }
 
+/* FL transactions by the end of their window: the ones a block could not
+ * take before it would otherwise stay, never valid again, until the
+ * per-block rotation reached them, filling the builder's candidates (29
+ * updates of 1 MB left from a submit window's last block kept two blocks
+ * from taking any other transaction). */
+struct txids {
+    size_t n, cap;
+    uint8_t (*ids)[HASH_SIZE];
+};
+
+static void txids_free(void *p)
+{
+    struct txids *t = p;
+    if (t) {
+        free(t->ids);
+        free(t);
+    }
+}
+
+static void expiry_add(struct mempool *mp, const struct mempool_entry *e)
+{
+    struct txids *t;
+    struct view *v;
+    uint8_t hk[8];
+    uint64_t h;
+    if (e->tx.type != TX_FL_JOIN && e->tx.type != TX_FL_UPDATE &&
+        e->tx.type != TX_FL_VOTE_COMMIT && e->tx.type != TX_FL_VOTE_REVEAL)
+        return;
+    if (!(v = chain_view(mp->chain)))
+        return;
+    h = fl_tx_expiry(v, &e->tx);
+    view_free(v);
+    if (h <= mp->expired_through)
+        return;
+    write_be64(hk, h);
+    if (!(t = hmap_get(&mp->fl_expiry, hk, sizeof(hk)))) {
+        if (!(t = calloc(1, sizeof(*t))) || !hmap_put(&mp->fl_expiry, hk, sizeof(hk), t, NULL)) {
+            free(t);
+            return; /* out of memory: the rotation drops it later */
+        }
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 4;
+        uint8_t(*ids)[HASH_SIZE] = realloc(t->ids, cap * sizeof(*ids));
+        if (!ids)
+            return;
+        t->ids = ids;
+        t->cap = cap;
+    }
+    memcpy(t->ids[t->n++], e->txid, HASH_SIZE);
+}
+
+static void run_truncate(struct mempool *mp, struct run *r, size_t from);
+
+/* Drops the FL transactions whose windows ended at heights up to `height`
+ * (with the later transactions of their senders' runs). */
+static void expire_through(struct mempool *mp, uint64_t height)
+{
+    if (height < mp->expired_through) {
+        mp->expired_through = height; /* a reorganization: those heights come again */
+        return;
+    }
+    for (uint64_t h = mp->expired_through + 1; h <= height; h++) {
+        uint8_t hk[8];
+        write_be64(hk, h);
+        struct txids *t = hmap_remove(&mp->fl_expiry, hk, sizeof(hk));
+        for (size_t i = 0; t && i < t->n; i++) {
+            struct mempool_entry *e = hmap_get(&mp->by_txid, t->ids[i], HASH_SIZE);
+            struct run *r = e ? run_get(mp, e->tx.sender, false) : NULL;
+            for (size_t k = 0; r && k < r->n; k++)
+                if (r->txs[k] == e) {
+                    mp->work++;
+                    run_truncate(mp, r, k);
+                    run_changed(mp, r);
+                    break;
+                }
+        }
+        txids_free(t);
+    }
+    mp->expired_through = height;
+}
+
 /* ---- removal ---- */
 
 static void forget_entry(struct mempool *mp, struct run *r, struct mempool_entry *e)
@@ -600,6 +685,7 @@ static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *t
         return NULL;
     }
     claim_add(mp, e);
+    expiry_add(mp, e);
     mp->bytes += size;
     mp->usage += entry_mem(e);
     if (is_context(e))
@@ -800,8 +886,8 @@ static void revalidate_context(struct mempool *mp)
 static void on_tip_changed(void *arg, const struct block_index *tip)
 {
     struct mempool *mp = arg;
-    (void)tip;
     mp->evicted_fee_rate = 0;
+    expire_through(mp, tip->hdr.height);
 
     if (mp->reorg)
         revalidate_all(mp);
@@ -844,6 +930,8 @@ struct mempool *mempool_new(struct chain *chain, size_t max_bytes, uint64_t min_
     hmap_init(&mp->dirty);
     hmap_init(&mp->fl_seats);
     hmap_init(&mp->fl_work);
+    hmap_init(&mp->fl_expiry);
+    mp->expired_through = chain_height(chain);
     struct chain_listener l = {.connected = on_connected, .disconnected = on_disconnected,
                                .tip_changed = on_tip_changed, .arg = mp};
     chain_add_listener(chain, &l);
@@ -860,6 +948,7 @@ void mempool_free(struct mempool *mp)
     hmap_free(&mp->dirty, NULL);
     hmap_free(&mp->fl_seats, NULL);
     hmap_free(&mp->fl_work, NULL);
+    hmap_free(&mp->fl_expiry, txids_free);
     free(mp->heap);
     free(mp->best);
     for (size_t i = 0; i < mp->nreadd; i++)

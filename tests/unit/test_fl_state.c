@@ -11,7 +11,8 @@
  * reservations sized by what a task has (empty tasks, drawn rounds,
  * finalizations' candidates, a void round giving its finalization back),
  * quiet rounds ending a large task, and the mempool pooling no more joins
- * than a task and its start height can take.
+ * than a task and its start height can take, nor FL transactions whose
+ * window has ended.
  *
  * Roles come from the RANDAO mix, so the scenario reads them from the state
  * and chooses who misbehaves from them; the expected rewards and slashes are
@@ -1505,6 +1506,64 @@ START_TEST(quiet_rounds_end_a_large_task)
 }
 END_TEST
 
+/* Updates a submit window's last block cannot take leave the pool when the
+ * window ends: kept, they would fill the builder's candidates (by fee rate)
+ * in the next blocks until the per-block rotation (8 MB) reached them. */
+START_TEST(fl_transactions_leave_the_pool_when_their_window_ends)
+{
+    enum { N = 17, P = 249960 };
+    struct party creator, ps[N];
+    uint8_t task[32];
+    new_party(&creator, 10 * COIN);
+    for (int i = 0; i < N; i++)
+        new_party(&ps[i], 10 * COIN);
+    produce_checked();
+    struct fl_task_params t = small_task(1);
+    t.spec.sizes[0] = P - 1;
+    t.rounds = 1;
+    t.max_participants = N;
+    t.proposer_fraction_bps = 9999; /* 16 proposers */
+    t.submit_blocks = 8;
+    create_task(&creator, &t, NULL, task);
+    produce_checked();
+    for (int i = 0; i < N; i++)
+        join(&ps[i], task, 1, NULL);
+    produce_checked(); /* round 1 drawn */
+    struct fl_windows win;
+    windows_of(task, 1, &win);
+    advance_to(win.submit_end);
+    /* Every proposer's 1 MB update for the window's last block, which takes 3. */
+    uint8_t *weights = calloc(P, 4);
+    ck_assert(weights != NULL);
+    int sent = 0;
+    for (int i = 0; i < N; i++) {
+        if (role_of(task, 1, &ps[i]) != FL_ROLE_PROPOSER)
+            continue;
+        struct fl_update u;
+        struct wbuf w;
+        struct tx tx;
+        memcpy(u.task, task, 32);
+        u.round = 1;
+        u.n = P;
+        u.weights = weights;
+        wbuf_init(&w);
+        fl_update_encode(&u, &w);
+        make_tx_sec(&tx, ps[i].sec, TX_FL_UPDATE, &w, mempool_next_nonce(pool, ps[i].pub),
+                    2 * fl_update_tx_size(P));
+        submit(&tx, NULL);
+        tx_free(&tx);
+        wbuf_free(&w);
+        sent++;
+    }
+    free(weights);
+    ck_assert_int_eq(sent, 16);
+    produce_checked();
+    ck_assert_uint_eq(round_of(task, 1).n_updates, 3);
+    ck_assert_msg(mempool_count(pool) == 0, "%zu updates for a closed window still pooled",
+                  mempool_count(pool));
+}
+END_TEST
+
 static Suite *fl_state_suite(void)
 {
     Suite *s = suite_create("fl_state");
@@ -1526,6 +1585,7 @@ static Suite *fl_state_suite(void)
     tcase_add_test(tc, finalizations_count_their_candidates);
     tcase_add_test(tc, an_update_alone_does_not_keep_a_task_running);
     tcase_add_test(tc, quiet_rounds_end_a_large_task);
+    tcase_add_test(tc, fl_transactions_leave_the_pool_when_their_window_ends);
     suite_add_tcase(s, tc);
     return s;
 }
