@@ -5,8 +5,9 @@
  * transition, undo, state root, the LevelDB write) each of:
  *
  *   transfers       20,000 TRANSFERs to new accounts: the reference;
- *   task creates    20,000 FL_TASK_CREATEs whose starts fill ten heights to
- *                   FL_MAX_HEIGHT_WORK (the queue of each height full);
+ *   task creates    20,000 FL_TASK_CREATEs whose starts fill seven heights to
+ *                   FL_MAX_HEIGHT_WORK (2,500 empty tasks each) and, with two
+ *                   joins each, 2,000 more an eighth;
  *   cancels         a height of FL_MAX_HEIGHT_WORK of starts with nobody joined;
  *   small starts    a height of FL_MAX_HEIGHT_WORK of starts of 2-participant tasks
  *                   (each draws round 1);
@@ -20,6 +21,9 @@
  *                   stake (19,000 accounts) returned;
  *   aggregation     one height aggregating FL_MAX_HEIGHT_WEIGHTS weights: the
  *                   median of 1 MB updates of 249,960 weights;
+ *   finalization    one height finalizing FL_MAX_HEIGHT_WEIGHTS weights: 32
+ *                   accepted rounds, each candidate of 249,960 weights read,
+ *                   written as the model and deleted;
  *
  * and prints each time with its ratio to the reference.  Options: -reps=N
  * runs the whole sequence N times (default 1) and keeps each minimum.
@@ -50,10 +54,13 @@
 #define NKEYS 512         /* funded senders */
 #define PER_KEY 64        /* MEMPOOL_MAX_RUN */
 #define NTX 20000
-#define HEIGHTS 10        /* heights the creates fill */
+#define HEIGHTS 7         /* heights the empty creates fill */
+#define FAR 200           /* join window of the creates left over */
 #define BIG_TASKS ((FL_MAX_HEIGHT_WORK) / (FL_EVENT_BASE_WORK + FL_MAX_PARTICIPANTS))
 #define NPARTIES (BIG_TASKS * FL_MAX_PARTICIPANTS) /* a joiner per seat */
 #define AGG_P 249960      /* the largest model whose update fits max_tx_size */
+#define FIN_TASKS (FL_MAX_HEIGHT_WEIGHTS / AGG_P) /* candidates finalized at one height */
+#define FIN_PARTY 2000    /* the finalizing tasks' participants: parties[2000..] */
 
 struct key {
     uint8_t sec[SECKEY_SIZE];
@@ -231,8 +238,9 @@ static struct fl_task_params small_task(uint32_t join_blocks)
 
 struct figures {
     double transfers, creates, cancels, small_starts, empty_rounds, joins, large_starts,
-        large_voids, large_ends, aggregation;
+        large_voids, large_ends, aggregation, finalization;
     double agg_mb, agg_peak_mb; /* update bytes aggregated; peak memory above the start */
+    double fin_peak_mb;         /* the same for the finalization block */
 };
 
 static void expect_ntx(size_t got, size_t want, const char *what)
@@ -276,14 +284,19 @@ static void run(struct figures *f)
     f->transfers = produce(&ntx);
     expect_ntx(ntx, NTX, "transfers");
 
-    /* 20,000 task creations, 2,000 per height for ten heights: each height's
-     * work reaches FL_MAX_HEIGHT_WORK. */
-    const uint32_t per_height = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2);
-    if ((uint64_t)per_height * HEIGHTS != NTX)
-        die("the creates do not fill %d heights", HEIGHTS);
+    /* 20,000 task creations: 2,500 empty ones (each reserves its start's
+     * FL_EVENT_BASE_WORK) for each of seven heights, which fills them;
+     * 2,000 at the eighth, which two joins each fill; 500 far ahead. */
+    const uint32_t per_height = FL_MAX_HEIGHT_WORK / FL_EVENT_BASE_WORK;
+    const uint32_t joined = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2);
+    if ((uint64_t)per_height * HEIGHTS + joined > NTX)
+        die("the creates do not fit %d heights", HEIGHTS + 1);
     static uint8_t ids[NTX][HASH_SIZE];
     for (int i = 0; i < NTX; i++) {
-        struct fl_task_params t = small_task(1 + (uint32_t)(i % HEIGHTS));
+        uint32_t at = (uint32_t)i < per_height * HEIGHTS ? 1 + (uint32_t)(i % HEIGHTS)
+                      : (uint32_t)i < per_height * HEIGHTS + joined ? HEIGHTS + 1
+                                                                     : FAR;
+        struct fl_task_params t = small_task(at);
         create(keys[i / PER_KEY].sec, &t, ids[i]);
     }
     f->creates = produce(&ntx);
@@ -297,15 +310,22 @@ static void run(struct figures *f)
                 die("height %llu not full", (unsigned long long)(hc + k));
         view_free(v);
     }
-    /* The tasks starting at hc + 10 get two participants each. */
-    for (int i = HEIGHTS - 1, n = 0; i < NTX; i += HEIGHTS, n++) {
+    /* The tasks starting at hc + HEIGHTS + 1 get two participants each. */
+    for (uint32_t i = per_height * HEIGHTS, n = 0; n < joined; i++, n++) {
         join(keys[(2 * n) % NKEYS].sec, ids[i], 1);
         join(keys[(2 * n + 1) % NKEYS].sec, ids[i], 1);
     }
     produce(&ntx); /* hc + 1: the joins, and the first height's cancels */
-    expect_ntx(ntx, 2 * per_height, "joins");
+    expect_ntx(ntx, 2 * joined, "joins");
+    {
+        struct view *v = chain_view(chain);
+        struct fl_height h;
+        if (!fl_get_height(v, hc + HEIGHTS + 1, &h) || h.work != FL_MAX_HEIGHT_WORK)
+            die("the joined tasks' height is not full");
+        view_free(v);
+    }
     f->cancels = produce(NULL); /* hc + 2 */
-    produce_to(hc + HEIGHTS - 1);
+    produce_to(hc + HEIGHTS);
     f->small_starts = produce(NULL); /* hc + 10: round 1 drawn for each */
     f->empty_rounds = produce(NULL); /* hc + 11: void, slashed, round 2 drawn */
 
@@ -392,6 +412,93 @@ static void run(struct figures *f)
         die("no aggregation");
     view_free(view);
 
+    /* The largest finalization one height allows: FIN_TASKS accepted rounds
+     * of AGG_P-parameter candidates revealed at one height (each candidate
+     * read, written as the model and deleted). */
+    static uint8_t fin_ids[FIN_TASKS][HASH_SIZE];
+    struct fl_task_params fin = small_task(1);
+    fin.spec.sizes[0] = AGG_P - 1;
+    fin.rounds = 1;
+    fin.submit_blocks = (uint32_t)((FIN_TASKS + per_block - 1) / per_block) + 1;
+    for (int i = 0; i < FIN_TASKS; i++)
+        create(keys[i].sec, &fin, fin_ids[i]);
+    produce(NULL);
+    for (int i = 0; i < FIN_TASKS; i++)
+        for (int k = 0; k < 2; k++)
+            join(parties[FIN_PARTY + 2 * i + k].sec, fin_ids[i], 1);
+    produce(NULL); /* joins, start: round 1 drawn */
+    int voter[FIN_TASKS];
+    uint64_t fin_start = 0;
+    weights = calloc(AGG_P, 4);
+    if (!weights)
+        die("out of memory");
+    for (int i = 0; i < FIN_TASKS; i++) {
+        struct fl_entry e;
+        struct fl_update u;
+        struct wbuf w;
+        view = chain_view(chain);
+        if (!fl_get_round(view, fin_ids[i], 1, &rd) ||
+            !fl_get_entry(view, fin_ids[i], 1, parties[FIN_PARTY + 2 * i].pub, &e))
+            die("finalization round not drawn");
+        view_free(view);
+        if (i > 0 && rd.start != fin_start)
+            die("finalizing rounds start at %llu and %llu", (unsigned long long)fin_start,
+                (unsigned long long)rd.start);
+        fin_start = rd.start;
+        int proposer = FIN_PARTY + 2 * i + (e.role == FL_ROLE_PROPOSER ? 0 : 1);
+        voter[i] = FIN_PARTY + 2 * i + (e.role == FL_ROLE_PROPOSER ? 1 : 0);
+        randombytes_buf(weights, (size_t)AGG_P * 4);
+        memcpy(u.task, fin_ids[i], HASH_SIZE);
+        u.round = 1;
+        u.n = AGG_P;
+        u.weights = weights;
+        wbuf_init(&w);
+        fl_update_encode(&u, &w);
+        send(parties[proposer].sec, TX_FL_UPDATE, &w, 2 * fl_update_tx_size(AGG_P), NULL);
+        wbuf_free(&w);
+    }
+    free(weights);
+    fl_round_windows(&fin, rd.start, &win);
+    produce_to(win.submit_end); /* the updates and their aggregations */
+    if (mempool_count(pool) != 0)
+        die("finalization updates left in the pool");
+    static const uint8_t salt[32] = {7};
+    for (int i = 0; i < FIN_TASKS; i++) {
+        struct fl_vote_commit c;
+        struct wbuf w;
+        memcpy(c.task, fin_ids[i], HASH_SIZE);
+        c.round = 1;
+        fl_vote_commitment(c.commitment, fin_ids[i], 1, parties[voter[i]].pub, 1, 0, salt);
+        wbuf_init(&w);
+        fl_vote_commit_encode(&c, &w);
+        send(parties[voter[i]].sec, TX_FL_VOTE_COMMIT, &w, FEE, NULL);
+        wbuf_free(&w);
+    }
+    produce_to(win.reveal_start - 1);
+    for (int i = 0; i < FIN_TASKS; i++) {
+        struct fl_vote_reveal rv;
+        struct wbuf w;
+        memcpy(rv.task, fin_ids[i], HASH_SIZE);
+        rv.round = 1;
+        rv.vote = 1;
+        rv.metric = 0;
+        memcpy(rv.salt, salt, 32);
+        wbuf_init(&w);
+        fl_vote_reveal_encode(&rv, &w);
+        send(parties[voter[i]].sec, TX_FL_VOTE_REVEAL, &w, FEE, NULL);
+        wbuf_free(&w);
+    }
+    produce_to(win.reveal_end - 1);
+    rss0 = proc_status_kb("VmRSS");
+    reset_peak_rss();
+    f->finalization = produce(NULL);
+    f->fin_peak_mb = (double)(proc_status_kb("VmHWM") - rss0) / 1024;
+    view = chain_view(chain);
+    for (int i = 0; i < FIN_TASKS; i++)
+        if (!fl_get_round(view, fin_ids[i], 1, &rd) || rd.outcome != FL_OUTCOME_ACCEPTED)
+            die("round of task %d not accepted", i);
+    view_free(view);
+
     mempool_free(pool);
     chain_close(chain);
     char cmd[300];
@@ -431,17 +538,20 @@ int main(int argc, char **argv)
         keep_min(&best.large_voids, f.large_voids, r);
         keep_min(&best.large_ends, f.large_ends, r);
         keep_min(&best.aggregation, f.aggregation, r);
+        keep_min(&best.finalization, f.finalization, r);
+        keep_min(&best.fin_peak_mb, f.fin_peak_mb, r);
         best.agg_mb = f.agg_mb;
         keep_min(&best.agg_peak_mb, f.agg_peak_mb, r);
     }
-    const uint32_t small = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2);
+    const uint32_t small = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2),
+                   empty = FL_MAX_HEIGHT_WORK / FL_EVENT_BASE_WORK;
     struct {
         const char *what;
         double t;
     } rows[] = {
         {"20,000 transfers (reference)", best.transfers},
-        {"20,000 FL_TASK_CREATEs, 10 heights filled", best.creates},
-        {"a full height of cancellations", best.cancels},
+        {"20,000 FL_TASK_CREATEs, 8 heights filled", best.creates},
+        {"a full height of cancellations (nobody joined)", best.cancels},
         {"a full height of starts, 2 participants", best.small_starts},
         {"a full height of void rounds, 2 participants", best.empty_rounds},
         {"FL_JOINs into 1,000-participant tasks", best.joins},
@@ -449,19 +559,22 @@ int main(int argc, char **argv)
         {"a full height of void rounds, 1,000 participants", best.large_voids},
         {"a full height of task ends, 19,000 stakes returned", best.large_ends},
         {"aggregation of FL_MAX_HEIGHT_WEIGHTS (median)", best.aggregation},
+        {"finalization of FL_MAX_HEIGHT_WEIGHTS (32 accepted candidates)", best.finalization},
     };
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("Blocks at the FL bounds (work %d a height, %u small or %d large events; "
-           "%d weights aggregated a height), minimum of %d run(s):\n\n",
-           FL_MAX_HEIGHT_WORK, small, BIG_TASKS, FL_MAX_HEIGHT_WEIGHTS, reps);
+    printf("Blocks at the FL bounds (work %d a height: %u empty starts, %u small or %d large "
+           "events; %d weights aggregated a height), minimum of %d run(s):\n\n",
+           FL_MAX_HEIGHT_WORK, empty, small, BIG_TASKS, FL_MAX_HEIGHT_WEIGHTS, reps);
     printf("| block | connect (ms) | ratio to transfers |\n|---|---:|---:|\n");
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
         printf("| %s | %.1f | %.2f |\n", rows[i].what, rows[i].t * 1e3,
                rows[i].t / best.transfers);
     printf("\nThe aggregation block: %.1f MiB of updates, peak memory %.1f MiB above the "
-           "start of the block (%.1fx).  Max RSS of the run %ld MiB.\n",
-           best.agg_mb, best.agg_peak_mb, best.agg_peak_mb / best.agg_mb, ru.ru_maxrss / 1024);
+           "start of the block (%.1fx).  The finalization block: peak %.1f MiB.  Max RSS of the "
+           "run %ld MiB.\n",
+           best.agg_mb, best.agg_peak_mb, best.agg_peak_mb / best.agg_mb, best.fin_peak_mb,
+           ru.ru_maxrss / 1024);
     params_free(&params);
     return 0;
 }

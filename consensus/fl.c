@@ -182,6 +182,19 @@ uint32_t fl_event_work(const struct fl_task_params *t)
     return FL_EVENT_BASE_WORK + (uint32_t)t->max_participants;
 }
 
+uint32_t fl_event_work_for(size_t n)
+{
+    /* n <= FL_MAX_PARTICIPANTS (the participant list's bound). */
+    return FL_EVENT_BASE_WORK + (uint32_t)n;
+}
+
+uint64_t fl_round_weights(const struct fl_task_params *t, uint32_t n_active)
+{
+    /* At most the task's fl_aggregation_weights: n_active <= max_participants. */
+    return (uint64_t)fl_max_proposers(n_active, t->proposer_fraction_bps) *
+           fl_param_count(&t->spec);
+}
+
 uint64_t fl_aggregation_weights(const struct fl_task_params *t)
 {
     /* At most 999 proposers of at most 2^40 parameters (FL_MAX_SIZES layers
@@ -348,6 +361,15 @@ bool fl_round_decode(struct fl_round *r, const uint8_t *data, size_t len)
            get_u64(&rb, &r->voter_part) && get_u64(&rb, &r->paid) && get_u64(&rb, &r->slashed) &&
            get_u32(&rb, &r->model_round) && get_u64(&rb, &r->end_height) && rbuf_done(&rb) &&
            r->outcome <= FL_OUTCOME_VOID_NO_VOTES;
+}
+
+bool fl_round_quiet(const struct fl_round *r)
+{
+    uint32_t need = ((uint32_t)r->n_proposers + r->n_voters) / FL_QUIET_DIVISOR;
+    if (need < 1)
+        need = 1;
+    return r->outcome == FL_OUTCOME_VOID_NO_UPDATES || r->outcome == FL_OUTCOME_VOID_NO_VOTES ||
+           (uint32_t)r->n_updates + r->n_reveals < need;
 }
 
 void fl_entry_encode(const struct fl_entry *e, struct wbuf *w)

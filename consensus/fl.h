@@ -108,21 +108,34 @@ enum fl_aggregator {
 #define FL_MAX_WINDOW_BLOCKS 10000
 
 /* ---- work per height ----
- * Every event is reserved at a height when it is scheduled (the start by
- * FL_TASK_CREATE, a round's aggregation and finalization when the round is
- * drawn), never later, so running a height's events can never exceed these
- * bounds and no block can fail because of them:
- *   work:    sum over the height's events of FL_EVENT_BASE_WORK +
- *            max_participants of the task (an event walks the participants);
- *   weights: sum over the height's aggregations of max proposers x P (the
- *            updates a round's aggregation may read and delete).
- * A round is drawn to start at the first of the next FL_MAX_ROUND_DELAY
- * heights whose submit end and reveal end both have room; with none, the
- * task completes (everything is returned). */
+ * Every event is reserved at a height when it is scheduled, never later, so
+ * running a height's events can never exceed these bounds and no block can
+ * fail because of them:
+ *   work:    sum over the height's events of FL_EVENT_BASE_WORK + n, n the
+ *            task's participants (an event walks them): the start's
+ *            FL_EVENT_BASE_WORK by FL_TASK_CREATE and one unit by each
+ *            FL_JOIN, at the end of the join window; a round's aggregation
+ *            and finalization when the round is drawn (n is final then);
+ *   weights: sum over the height's aggregations of the round's proposers x
+ *            P (the updates the aggregation may read and delete) and over
+ *            its finalizations of P (the candidate read, written as the
+ *            model and deleted), both reserved when the round is drawn.
+ * What is reserved is what the task really has, never its maximum: an empty
+ * task of max_participants 1000 holds 8 units of its start height, not 1008.
+ * A void aggregation gives back its round's finalization.  A round is drawn
+ * to start at the first of the next FL_MAX_ROUND_DELAY heights whose submit
+ * end and reveal end both have room; with none, the task completes
+ * (everything is returned). */
 #define FL_EVENT_BASE_WORK 8
 #define FL_MAX_HEIGHT_WORK 20000
 #define FL_MAX_HEIGHT_WEIGHTS 8000000
 #define FL_MAX_ROUND_DELAY 32
+/* A round is quiet when it is void or fewer than max(1, drawn /
+ * FL_QUIET_DIVISOR) updates and reveals came in it (drawn: its proposers
+ * and voters); two quiet rounds in a row end a task, so keeping the rounds
+ * of a task of n participants running costs about n / 8 transactions every
+ * other round, in step with the 8 + n work each of its events reserves. */
+#define FL_QUIET_DIVISOR 8
 
 struct fl_task_params {
     struct fl_spec spec;
@@ -158,10 +171,16 @@ uint64_t fl_update_tx_size(uint64_t n);
 uint64_t fl_updates_per_block(const struct chain_params *p, uint64_t n);
 /* Most proposers a round can have with n participants (see fl_proposer_count). */
 uint32_t fl_max_proposers(uint32_t n, uint16_t fraction_bps);
-/* The work one event of the task reserves: FL_EVENT_BASE_WORK + max_participants. */
+/* The most work one event of the task can reserve: FL_EVENT_BASE_WORK +
+ * max_participants. */
 uint32_t fl_event_work(const struct fl_task_params *t);
-/* The weights one aggregation of the task reserves: max proposers x P. */
+/* The work an event of a task of n participants reserves: FL_EVENT_BASE_WORK + n. */
+uint32_t fl_event_work_for(size_t n);
+/* The most weights one aggregation of the task can reserve: max proposers x P. */
 uint64_t fl_aggregation_weights(const struct fl_task_params *t);
+/* The weights the aggregation of a round drawn over n_active participants
+ * reserves: its proposers x P. */
+uint64_t fl_round_weights(const struct fl_task_params *t, uint32_t n_active);
 
 /* ---- state records ---- */
 
@@ -258,6 +277,8 @@ struct fl_round {
 };
 void fl_round_encode(const struct fl_round *r, struct wbuf *w);
 bool fl_round_decode(struct fl_round *r, const uint8_t *data, size_t len) WARN_UNUSED;
+/* Whether round r (its outcome set) is quiet (see FL_QUIET_DIVISOR). */
+bool fl_round_quiet(const struct fl_round *r);
 
 enum fl_role { FL_ROLE_PROPOSER = 1, FL_ROLE_VOTER = 2 };
 #define FL_ENTRY_SUBMITTED 0x01

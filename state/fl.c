@@ -203,8 +203,13 @@ static void put_height(struct view *v, uint64_t height, const struct fl_height *
 {
     uint8_t key[FL_KEY_QUEUE_SIZE];
     struct wbuf w;
-    wbuf_init(&w);
     fl_key_queue(key, height);
+    if (h->events == 0 && h->work == 0 && h->weights == 0) {
+        /* Nothing left there (a void round gave its finalization back). */
+        view_del(v, key, sizeof(key));
+        return;
+    }
+    wbuf_init(&w);
     fl_height_encode(h, &w);
     put_record(v, key, sizeof(key), &w);
 }
@@ -239,6 +244,16 @@ bool fl_schedule_event(struct view *v, uint64_t height, const uint8_t task[FL_TA
     h.weights += weights;
     if (!queue_event(v, height, &h, task, event))
         return false;
+    put_height(v, height, &h);
+    return !view_failed(v);
+}
+
+bool fl_reserve_work(struct view *v, uint64_t height, uint32_t work)
+{
+    struct fl_height h;
+    if (!fl_get_height(v, height, &h) || !fl_height_room(&h, work, 0))
+        return false;
+    h.work += work;
     put_height(v, height, &h);
     return !view_failed(v);
 }
@@ -306,21 +321,28 @@ static bool end_task(struct task_ctx *tc, uint8_t state)
 }
 
 /* The first height s in h + 1 .. h + FL_MAX_ROUND_DELAY where a round
- * starting at s has room for its aggregation (at its submit end) and its
- * finalization (at its reveal end); both are reserved there and the
- * aggregation queued.  0 when no height has room (or on a read error:
+ * starting at s has room for its aggregation (at its submit end: its work
+ * and the proposers' updates) and its finalization (at its reveal end: its
+ * work and the candidate); both are reserved there and the aggregation
+ * queued.  0 when no height has room (or on a read error:
  * check view_failed()). */
-static uint64_t reserve_round(struct task_ctx *tc)
+static uint64_t reserve_round(struct task_ctx *tc, uint32_t active)
 {
-    const uint32_t work = fl_event_work(&tc->t.p);
-    const uint64_t weights = fl_aggregation_weights(&tc->t.p);
+    /* The events walk the participant list (final once the task runs) and
+     * the aggregation reads at most the updates of the proposers drawn
+     * among the `active` participants: that is what is reserved. */
+    const uint32_t work = fl_event_work_for(tc->n);
+    const uint64_t weights = fl_round_weights(&tc->t.p, active);
+    /* The finalization reads the candidate, writes it as the model and
+     * deletes it: P weights at the reveal end. */
+    const uint64_t cand = fl_param_count(&tc->t.p.spec);
     for (uint64_t s = tc->height + 1; s <= tc->height + FL_MAX_ROUND_DELAY; s++) {
         struct fl_windows win;
         struct fl_height fin;
         fl_round_windows(&tc->t.p, s, &win);
         if (!fl_get_height(tc->v, win.reveal_end, &fin))
             return 0;
-        if (!fl_height_room(&fin, work, 0))
+        if (!fl_height_room(&fin, work, cand))
             continue;
         if (!fl_schedule_event(tc->v, win.submit_end, tc->id, FL_EV_AGGREGATE, work, weights)) {
             if (view_failed(tc->v))
@@ -328,6 +350,7 @@ static uint64_t reserve_round(struct task_ctx *tc)
             continue;
         }
         fin.work += work;
+        fin.weights += cand;
         put_height(tc->v, win.reveal_end, &fin);
         return s;
     }
@@ -339,11 +362,6 @@ static uint64_t reserve_round(struct task_ctx *tc)
  * the mix as it stands.  With no room the task completes. */
 static bool begin_round(struct task_ctx *tc, uint32_t r)
 {
-    uint64_t start = reserve_round(tc);
-    if (view_failed(tc->v))
-        return read_error(tc);
-    if (start == 0)
-        return end_task(tc, r == 1 ? FL_TASK_CANCELLED : FL_TASK_COMPLETED);
     const uint8_t *mix;
     size_t mix_len, m = 0;
     uint32_t *idx = calloc(tc->n ? tc->n : 1, sizeof(*idx));
@@ -351,12 +369,7 @@ static bool begin_round(struct task_ctx *tc, uint32_t r)
     bool ok = false;
     if (!idx || !order)
         goto done;
-    if (!view_get(tc->v, MIX_KEY, strlen(MIX_KEY), &mix, &mix_len) || mix_len != HASH_SIZE) {
-        read_error(tc);
-        goto done;
-    }
-    uint8_t seed_mix[HASH_SIZE];
-    memcpy(seed_mix, mix, HASH_SIZE);
+    /* The active participants first: the round reserves what they cost. */
     for (size_t i = 0; i < tc->n; i++) {
         struct fl_participant p;
         if (!fl_get_participant(tc->v, tc->id, tc->keys + i * PUBKEY_SIZE, &p)) {
@@ -366,6 +379,21 @@ static bool begin_round(struct task_ctx *tc, uint32_t r)
         if (p.status == FL_PART_ACTIVE)
             idx[m++] = (uint32_t)i;
     }
+    uint64_t start = reserve_round(tc, (uint32_t)m);
+    if (view_failed(tc->v)) {
+        read_error(tc);
+        goto done;
+    }
+    if (start == 0) {
+        ok = end_task(tc, r == 1 ? FL_TASK_CANCELLED : FL_TASK_COMPLETED);
+        goto done;
+    }
+    if (!view_get(tc->v, MIX_KEY, strlen(MIX_KEY), &mix, &mix_len) || mix_len != HASH_SIZE) {
+        read_error(tc);
+        goto done;
+    }
+    uint8_t seed_mix[HASH_SIZE];
+    memcpy(seed_mix, mix, HASH_SIZE);
     fl_draw_roles(order, (uint32_t)m, tc->id, r, seed_mix);
     uint32_t proposers = fl_proposer_count((uint32_t)m, tc->t.p.proposer_fraction_bps);
     for (size_t k = 0; k < m; k++) {
@@ -404,25 +432,22 @@ done:
     return ok;
 }
 
-static bool void_outcome(uint8_t outcome)
-{
-    return outcome == FL_OUTCOME_VOID_NO_UPDATES || outcome == FL_OUTCOME_VOID_NO_VOTES;
-}
-
-/* After a round with `outcome`: the next one, or the end of the task after
- * the last round, when fewer than two participants remain, or after a second
- * void round in a row (nobody keeps a task's rounds running without paying
- * for the transactions of a round at least every other round). */
-static bool end_round(struct task_ctx *tc, uint8_t outcome)
+/* After round rd: the next one, or the end of the task after the last
+ * round, when fewer than two participants remain, or after a second quiet
+ * round in a row (fl_round_quiet: void, or too few updates and reveals for
+ * the participants drawn), so nobody keeps a task's rounds, and the work
+ * they reserve, running without the transactions of a round at least every
+ * other round. */
+static bool end_round(struct task_ctx *tc, const struct fl_round *rd)
 {
     const uint32_t r = tc->st.round;
     if (r >= tc->t.p.rounds || tc->st.n_active < 2)
         return end_task(tc, FL_TASK_COMPLETED);
-    if (void_outcome(outcome) && r >= 2) {
+    if (fl_round_quiet(rd) && r >= 2) {
         struct fl_round prev;
         if (!fl_get_round(tc->v, tc->id, r - 1, &prev))
             return read_error(tc);
-        if (void_outcome(prev.outcome))
+        if (fl_round_quiet(&prev))
             return end_task(tc, FL_TASK_COMPLETED);
     }
     return begin_round(tc, r + 1);
@@ -461,6 +486,26 @@ static bool slash(struct task_ctx *tc, const uint8_t pub[PUBKEY_SIZE], struct fl
     e->flags |= FL_ENTRY_REMOVED;
     tc->st.n_active--;
     return true;
+}
+
+/* Gives back the work and weights reserved for the finalization of round rd
+ * (fl_event_work_for(tc->n): the list does not change once the task runs,
+ * and P). */
+static bool release_finalize(struct task_ctx *tc, const struct fl_round *rd)
+{
+    struct fl_windows win;
+    struct fl_height h;
+    const uint32_t work = fl_event_work_for(tc->n);
+    const uint64_t cand = fl_param_count(&tc->t.p.spec);
+    fl_round_windows(&tc->t.p, rd->start, &win);
+    if (!fl_get_height(tc->v, win.reveal_end, &h))
+        return read_error(tc);
+    /* Never below zero (what was reserved is never less: this only keeps a
+     * miscount from failing a block). */
+    h.work -= h.work < work ? h.work : work;
+    h.weights -= h.weights < cand ? h.weights : cand;
+    put_height(tc->v, win.reveal_end, &h);
+    return !view_failed(tc->v) || read_error(tc);
 }
 
 /* End of the submit window: the candidate from the submitted updates, or a
@@ -521,7 +566,10 @@ static bool ev_aggregate(struct task_ctx *tc)
         }
         rd.end_height = tc->height;
         fl_put_round(tc->v, tc->id, r, &rd);
-        ok = end_round(tc, rd.outcome);
+        /* No finalization: its work at the reveal end goes back. */
+        if (!release_finalize(tc, &rd))
+            goto done;
+        ok = end_round(tc, &rd);
         goto done;
     }
     cand = malloc(nparams ? 4 * nparams : 1);
@@ -649,7 +697,7 @@ static bool ev_finalize(struct task_ctx *tc)
     rd.model_round = tc->st.model_round;
     rd.end_height = tc->height;
     fl_put_round(tc->v, tc->id, r, &rd);
-    return end_round(tc, rd.outcome);
+    return end_round(tc, &rd);
 }
 
 static bool run_event(struct view *v, uint64_t height, const struct fl_event_entry *ev,

@@ -18,6 +18,7 @@
 
 #include "consensus/fl.h"
 #include "state/apply.h"
+#include "consensus/tx.h"
 #include "state/view.h"
 
 /* End-block hook: the events queued for this height ('f' 'Q' | height | seq,
@@ -75,5 +76,27 @@ bool fl_get_height(struct view *v, uint64_t height, struct fl_height *out);
  * (fl_height_room) or on a read error (check view_failed()). */
 bool fl_schedule_event(struct view *v, uint64_t height, const uint8_t task[FL_TASK_ID_SIZE],
                        uint8_t event, uint32_t work, uint64_t weights);
+/* Reserves work at `height` for an event already queued there (a join adds
+ * one participant to its task's start); false when the height has no room
+ * or on a read error (check view_failed()). */
+bool fl_reserve_work(struct view *v, uint64_t height, uint32_t work);
+
+/* What joins of different senders compete for, so that a mempool does not
+ * admit more of them than the state can take (they would fail in every
+ * block while filling its candidates): a seat of the task and one unit of
+ * work at its start height. */
+struct fl_join_claim {
+    uint8_t task[FL_TASK_ID_SIZE];
+    uint64_t height;     /* the task's start height (never 0) */
+    uint32_t seats_left; /* max_participants - joined */
+    uint32_t room;       /* work left at `height` */
+};
+/* The claim of tx when it is an FL_JOIN of an open task of v's state; false
+ * otherwise (nothing shared to claim). */
+bool fl_join_claim(struct view *v, const struct tx *tx, struct fl_join_claim *c);
+/* The last height at which an FL_JOIN, FL_UPDATE, FL_VOTE_COMMIT or
+ * FL_VOTE_REVEAL can apply, from the state of v (the end of its window);
+ * 0 for other transactions or when the task or round is not found. */
+uint64_t fl_tx_expiry(struct view *v, const struct tx *tx);
 
 #endif

@@ -26,11 +26,12 @@ bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx
         return val_fail(val, VAL_STATE, "bad-fl-task-exists");
     memcpy(t.creator, tx->sender, PUBKEY_SIZE);
     t.created_height = ctx->hdr->height;
-    /* The start's work is reserved at the end of the join window. */
+    /* The start's work is reserved at the end of the join window: its base
+     * here, one unit per participant by each join. */
     struct fl_height hd;
     if (!fl_get_height(v, fl_join_end(&t), &hd))
         return val_fail(val, VAL_ERROR, "state-read-error");
-    if (!fl_height_room(&hd, fl_event_work(&t.p), 0))
+    if (!fl_height_room(&hd, fl_event_work_for(0), 0))
         return val_failf(val, VAL_STATE, "bad-fl-queue-full", "height %llu",
                          (unsigned long long)fl_join_end(&t));
     if (!accounts_debit(v, tx->sender, t.p.reward_pool, val))
@@ -49,7 +50,7 @@ bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx
     st.state = FL_TASK_OPEN;
     st.pool = t.p.reward_pool;
     fl_put_status(v, id, &st);
-    if (!fl_schedule_event(v, fl_join_end(&t), id, FL_EV_START, fl_event_work(&t.p), 0) ||
+    if (!fl_schedule_event(v, fl_join_end(&t), id, FL_EV_START, fl_event_work_for(0), 0) ||
         view_failed(v))
         return val_fail(val, VAL_ERROR, "state-write-error");
     return true;
@@ -106,6 +107,11 @@ bool fl_apply_join(struct view *v, struct block_ctx *ctx, const struct tx *tx,
         return val_fail(val, VAL_STATE, "bad-fl-full");
     if (j.stake < t.p.min_stake)
         return val_fail(val, VAL_STATE, "bad-fl-stake-too-low");
+    /* The start walks one more participant. */
+    if (!fl_reserve_work(v, fl_join_end(&t), 1))
+        return view_failed(v) ? val_fail(val, VAL_ERROR, "state-read-error")
+                              : val_failf(val, VAL_STATE, "bad-fl-queue-full", "height %llu",
+                                          (unsigned long long)fl_join_end(&t));
     if (!accounts_debit(v, tx->sender, j.stake, val))
         return false;
     if (!list_insert(v, j.task, tx->sender))
@@ -119,6 +125,74 @@ bool fl_apply_join(struct view *v, struct block_ctx *ctx, const struct tx *tx,
     st.n_active++;
     fl_put_status(v, j.task, &st);
     return !view_failed(v) || val_fail(val, VAL_ERROR, "state-write-error");
+}
+
+bool fl_join_claim(struct view *v, const struct tx *tx, struct fl_join_claim *c)
+{
+    struct fl_join j;
+    struct fl_task t;
+    struct fl_status st;
+    struct fl_height h;
+    if (tx->type != TX_FL_JOIN || !fl_join_decode(&j, tx->payload, tx->payload_len) ||
+        !fl_get_task(v, j.task, &t) || !fl_get_status(v, j.task, &st) ||
+        st.state != FL_TASK_OPEN || !fl_get_height(v, fl_join_end(&t), &h))
+        return false;
+    memcpy(c->task, j.task, FL_TASK_ID_SIZE);
+    c->height = fl_join_end(&t);
+    c->seats_left = st.n_participants < t.p.max_participants
+                        ? (uint32_t)(t.p.max_participants - st.n_participants)
+                        : 0;
+    c->room = FL_MAX_HEIGHT_WORK - h.work;
+    return c->height != 0;
+}
+
+uint64_t fl_tx_expiry(struct view *v, const struct tx *tx)
+{
+    struct fl_task t;
+    struct fl_status st;
+    struct fl_round rd;
+    struct fl_windows win;
+    uint8_t task[FL_TASK_ID_SIZE];
+    uint32_t round;
+    union {
+        struct fl_join j;
+        struct fl_update u;
+        struct fl_vote_commit c;
+        struct fl_vote_reveal r;
+    } p;
+    switch (tx->type) {
+    case TX_FL_JOIN:
+        if (!fl_join_decode(&p.j, tx->payload, tx->payload_len) || !fl_get_task(v, p.j.task, &t))
+            return 0;
+        return fl_join_end(&t);
+    case TX_FL_UPDATE:
+        if (!fl_update_decode(&p.u, tx->payload, tx->payload_len))
+            return 0;
+        memcpy(task, p.u.task, FL_TASK_ID_SIZE);
+        round = p.u.round;
+        break;
+    case TX_FL_VOTE_COMMIT:
+        if (!fl_vote_commit_decode(&p.c, tx->payload, tx->payload_len))
+            return 0;
+        memcpy(task, p.c.task, FL_TASK_ID_SIZE);
+        round = p.c.round;
+        break;
+    case TX_FL_VOTE_REVEAL:
+        if (!fl_vote_reveal_decode(&p.r, tx->payload, tx->payload_len))
+            return 0;
+        memcpy(task, p.r.task, FL_TASK_ID_SIZE);
+        round = p.r.round;
+        break;
+    default:
+        return 0;
+    }
+    if (!fl_get_task(v, task, &t) || !fl_get_status(v, task, &st) || st.round != round ||
+        !fl_get_round(v, task, round, &rd))
+        return 0;
+    fl_round_windows(&t.p, rd.start, &win);
+    return tx->type == TX_FL_UPDATE        ? win.submit_end
+           : tx->type == TX_FL_VOTE_COMMIT ? win.commit_end
+                                           : win.reveal_end;
 }
 
 /* ---- the round transactions ---- */

@@ -4,6 +4,8 @@
 #include "state/apply.h"
 #include "state/accounts.h"
 #include "state/chain.h"
+#include "state/fl.h"
+#include "consensus/fltx.h"
 #include "util/hmap.h"
 #include "util/log.h"
 
@@ -45,6 +47,11 @@ struct mempool {
     struct run *ring;          /* next run with context transactions to re-check */
     size_t nring;
     struct hmap dirty;         /* senders a connected block touched -> (void *)1 */
+    struct hmap fl_seats;      /* task -> pooled FL_JOINs into it */
+    struct hmap fl_work;       /* start height (be64) -> pooled FL_JOINs reserving there */
+    struct hmap fl_expiry;     /* height (be64) -> struct txids: FL transactions whose
+                                * window ends there */
+    uint64_t expired_through;  /* heights whose FL transactions were dropped */
     bool reorg;                /* a block was disconnected: check everything */
     uint64_t work;
     struct tx *readd;          /* transactions of disconnected blocks */
@@ -404,10 +411,178 @@ static bool run_reserve(struct mempool *mp, struct run *r)
     return true;
 }
 
+/* ---- FL joins competing across senders ----
+ * Joins of different senders compete for a task's seats and its start
+ * height's work: each is checked against the tip alone, so without these
+ * counts any number of them would be admitted, all but the first failing in
+ * every block while filling the builder's candidates. */
+
+static void claim_count(struct hmap *m, const void *key, size_t klen, bool add)
+{
+    uintptr_t n = (uintptr_t)hmap_get(m, key, klen);
+    if (add)
+        n++;
+    else if (n)
+        n--;
+    if (n == 0)
+        hmap_remove(m, key, klen);
+    else
+        (void)hmap_put(m, key, klen, (void *)n, NULL); /* out of memory: counted low */
+}
+
+static void claim_add(struct mempool *mp, struct mempool_entry *e)
+{
+    struct fl_join_claim c;
+    struct view *v;
+    uint8_t hk[8];
+    e->fl_height = 0;
+    if (e->tx.type != TX_FL_JOIN || !(v = chain_view(mp->chain)))
+        return;
+    if (fl_join_claim(v, &e->tx, &c)) {
+        write_be64(hk, c.height);
+        claim_count(&mp->fl_seats, c.task, FL_TASK_ID_SIZE, true);
+        claim_count(&mp->fl_work, hk, sizeof(hk), true);
+        e->fl_height = c.height;
+    }
+    view_free(v);
+}
+
+static void claim_release(struct mempool *mp, const struct mempool_entry *e)
+{
+    struct fl_join j;
+    uint8_t hk[8];
+    if (!e->fl_height || !fl_join_decode(&j, e->tx.payload, e->tx.payload_len))
+        return;
+    write_be64(hk, e->fl_height);
+    claim_count(&mp->fl_seats, j.task, FL_TASK_ID_SIZE, false);
+    claim_count(&mp->fl_work, hk, sizeof(hk), false);
+}
+
+/* A join is admitted while the seats and the start height's work left at
+ * the tip cover it with the pooled joins of the same task and height (less
+ * the transaction it replaces). */
+static bool claim_fits(struct mempool *mp, const struct tx *tx,
+                       const struct mempool_entry *replaced, struct validation *v)
+{
+    struct fl_join_claim c;
+    struct fl_join j;
+    struct view *view;
+    uint8_t hk[8];
+    if (tx->type != TX_FL_JOIN)
+        return true;
+    if (!(view = chain_view(mp->chain)))
+        return val_fail(v, VAL_ERROR, "out-of-memory");
+    bool claims = fl_join_claim(view, tx, &c);
+    view_free(view);
+    if (!claims)
+        return true;
+    write_be64(hk, c.height);
+    uintptr_t seats = (uintptr_t)hmap_get(&mp->fl_seats, c.task, FL_TASK_ID_SIZE);
+    uintptr_t work = (uintptr_t)hmap_get(&mp->fl_work, hk, sizeof(hk));
+    if (replaced && replaced->fl_height &&
+        fl_join_decode(&j, replaced->tx.payload, replaced->tx.payload_len)) {
+        if (memcmp(j.task, c.task, FL_TASK_ID_SIZE) == 0 && seats)
+            seats--;
+        if (replaced->fl_height == c.height && work)
+            work--;
+    }
+    if (seats >= c.seats_left)
+        return val_failf(v, VAL_POLICY, "mempool-fl-full", "%u seats left, %zu joins pooled",
+                         c.seats_left, (size_t)seats);
+    if (work >= c.room)
+        return val_failf(v, VAL_POLICY, "mempool-fl-queue-full",
+                         "%u work left at height %llu, %zu joins pooled", c.room,
+                         (unsigned long long)c.height, (size_t)work);
+    return true;
+}
+
+/* FL transactions by the end of their window: the ones a block could not
+ * take before it would otherwise stay, never valid again, until the
+ * per-block rotation reached them, filling the builder's candidates (29
+ * updates of 1 MB left from a submit window's last block kept two blocks
+ * from taking any other transaction). */
+struct txids {
+    size_t n, cap;
+    uint8_t (*ids)[HASH_SIZE];
+};
+
+static void txids_free(void *p)
+{
+    struct txids *t = p;
+    if (t) {
+        free(t->ids);
+        free(t);
+    }
+}
+
+static void expiry_add(struct mempool *mp, const struct mempool_entry *e)
+{
+    struct txids *t;
+    struct view *v;
+    uint8_t hk[8];
+    uint64_t h;
+    if (e->tx.type != TX_FL_JOIN && e->tx.type != TX_FL_UPDATE &&
+        e->tx.type != TX_FL_VOTE_COMMIT && e->tx.type != TX_FL_VOTE_REVEAL)
+        return;
+    if (!(v = chain_view(mp->chain)))
+        return;
+    h = fl_tx_expiry(v, &e->tx);
+    view_free(v);
+    if (h <= mp->expired_through)
+        return;
+    write_be64(hk, h);
+    if (!(t = hmap_get(&mp->fl_expiry, hk, sizeof(hk)))) {
+        if (!(t = calloc(1, sizeof(*t))) || !hmap_put(&mp->fl_expiry, hk, sizeof(hk), t, NULL)) {
+            free(t);
+            return; /* out of memory: the rotation drops it later */
+        }
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 4;
+        uint8_t(*ids)[HASH_SIZE] = realloc(t->ids, cap * sizeof(*ids));
+        if (!ids)
+            return;
+        t->ids = ids;
+        t->cap = cap;
+    }
+    memcpy(t->ids[t->n++], e->txid, HASH_SIZE);
+}
+
+static void run_truncate(struct mempool *mp, struct run *r, size_t from);
+
+/* Drops the FL transactions whose windows ended at heights up to `height`
+ * (with the later transactions of their senders' runs). */
+static void expire_through(struct mempool *mp, uint64_t height)
+{
+    if (height < mp->expired_through) {
+        mp->expired_through = height; /* a reorganization: those heights come again */
+        return;
+    }
+    for (uint64_t h = mp->expired_through + 1; h <= height; h++) {
+        uint8_t hk[8];
+        write_be64(hk, h);
+        struct txids *t = hmap_remove(&mp->fl_expiry, hk, sizeof(hk));
+        for (size_t i = 0; t && i < t->n; i++) {
+            struct mempool_entry *e = hmap_get(&mp->by_txid, t->ids[i], HASH_SIZE);
+            struct run *r = e ? run_get(mp, e->tx.sender, false) : NULL;
+            for (size_t k = 0; r && k < r->n; k++)
+                if (r->txs[k] == e) {
+                    mp->work++;
+                    run_truncate(mp, r, k);
+                    run_changed(mp, r);
+                    break;
+                }
+        }
+        txids_free(t);
+    }
+    mp->expired_through = height;
+}
+
 /* ---- removal ---- */
 
 static void forget_entry(struct mempool *mp, struct run *r, struct mempool_entry *e)
 {
+    claim_release(mp, e);
     hmap_remove(&mp->by_txid, e->txid, HASH_SIZE);
     mp->bytes -= e->size;
     r->bytes -= (uint32_t)e->size;
@@ -535,6 +710,8 @@ static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *t
             run_destroy(mp, r);
         return NULL;
     }
+    claim_add(mp, e);
+    expiry_add(mp, e);
     mp->bytes += size;
     r->bytes += (uint32_t)size;
     mp->usage += entry_mem(e);
@@ -602,7 +779,8 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
     } else if (pooled >= MEMPOOL_MAX_RUN) {
         return val_fail(v, VAL_POLICY, "too-long-mempool-chain");
     }
-    if (!check_in_run(mp, r, pos, tx, v))
+    if (!check_in_run(mp, r, pos, tx, v) ||
+        !claim_fits(mp, tx, pos < pooled ? r->txs[pos] : NULL, v))
         return false;
 
     if (!(e = insert_entry(mp, tx, txid, size, now, pos)))
@@ -942,8 +1120,8 @@ static void check_candidates(struct mempool *mp)
 static void on_tip_changed(void *arg, const struct block_index *tip)
 {
     struct mempool *mp = arg;
-    (void)tip;
     mp->evicted_fee_rate = 0;
+    expire_through(mp, tip->hdr.height);
 
     if (mp->reorg)
         revalidate_all(mp);
@@ -985,6 +1163,10 @@ struct mempool *mempool_new(struct chain *chain, size_t max_bytes, uint64_t min_
     hmap_init(&mp->by_txid);
     hmap_init(&mp->by_sender);
     hmap_init(&mp->dirty);
+    hmap_init(&mp->fl_seats);
+    hmap_init(&mp->fl_work);
+    hmap_init(&mp->fl_expiry);
+    mp->expired_through = chain_height(chain);
     struct chain_listener l = {.connected = on_connected, .disconnected = on_disconnected,
                                .tip_changed = on_tip_changed, .arg = mp};
     chain_add_listener(chain, &l);
@@ -999,6 +1181,9 @@ void mempool_free(struct mempool *mp)
     hmap_free(&mp->by_sender, run_free_raw);
     hmap_free(&mp->by_txid, NULL);
     hmap_free(&mp->dirty, NULL);
+    hmap_free(&mp->fl_seats, NULL);
+    hmap_free(&mp->fl_work, NULL);
+    hmap_free(&mp->fl_expiry, txids_free);
     free(mp->heap);
     free(mp->best);
     for (size_t i = 0; i < mp->nreadd; i++)

@@ -59,6 +59,8 @@ struct mempool_entry {
     size_t size;
     uint64_t time;   /* unix seconds when it entered */
     uint64_t height; /* chain height when it entered */
+    /* An FL_JOIN counted against its task's seats and this start height; else 0. */
+    uint64_t fl_height;
 };
 
 struct mempool *mempool_new(struct chain *chain, size_t max_bytes, uint64_t min_fee_rate);
@@ -67,7 +69,9 @@ void mempool_free(struct mempool *mp);
 /* Validates and adds tx.  Reasons (besides the stateless ones of tx_check):
  * txn-already-in-mempool, bad-txns-nonce-too-low, bad-txns-nonce-too-high,
  * too-long-mempool-chain, min-fee-not-met, insufficient-fee (replacement),
- * mempool-full, and the state reasons of the transaction's type. */
+ * mempool-full, mempool-fl-full and mempool-fl-queue-full (an FL_JOIN when the
+ * pooled joins of its task or start height take the seats or work left at
+ * the tip), and the state reasons of the transaction's type. */
 bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct validation *v);
 
 bool mempool_has(const struct mempool *mp, const uint8_t txid[HASH_SIZE]);

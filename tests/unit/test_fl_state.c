@@ -7,7 +7,12 @@
  * task's pool conservation after every block, and a reorganization in the
  * middle of a round that restores the exact state root; and the work per
  * height: events at one height bounded and reserved (creations refused,
- * rounds delayed, aggregated weights spread), two void rounds ending a task.
+ * rounds delayed, aggregated weights spread), two void rounds ending a task;
+ * reservations sized by what a task has (empty tasks, drawn rounds,
+ * finalizations' candidates, a void round giving its finalization back),
+ * quiet rounds ending a large task, and the mempool pooling no more joins
+ * than a task and its start height can take, nor FL transactions whose
+ * window has ended.
  *
  * Roles come from the RANDAO mix, so the scenario reads them from the state
  * and chooses who misbehaves from them; the expected rewards and slashes are
@@ -1005,8 +1010,9 @@ static size_t state_value_len(const uint8_t *key, size_t klen)
  * block that filled it restores the state root. */
 START_TEST(events_at_one_height_are_bounded)
 {
-    enum { SENDERS = 40, RUN = 60 };
-    const int ntasks = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2);
+    enum { SENDERS = 40, RUN = 63 };
+    /* Nobody joins them: each reserves only the base of its start. */
+    const int ntasks = FL_MAX_HEIGHT_WORK / FL_EVENT_BASE_WORK;
     ck_assert_int_le(ntasks, SENDERS * RUN);
     struct party senders[SENDERS], a, b, creator;
     for (int i = 0; i < SENDERS; i++)
@@ -1020,13 +1026,16 @@ START_TEST(events_at_one_height_are_bounded)
     /* Every start at H = the next block + 5. */
     const uint64_t hnext = chain_height(chain) + 1, H = hnext + 5;
     struct fl_task_params t = small_task(5);
+    uint8_t at_h[32];
     for (int i = 0; i < ntasks; i++)
-        create_task(&senders[i / RUN], &t, NULL, NULL);
+        create_task(&senders[i / RUN], &t, NULL, i == 0 ? at_h : NULL);
     produce_checked();
     ck_assert_uint_eq(chain_height(chain), hnext);
-    /* The height is full: one more start there is refused. */
+    /* The height is full: one more start there is refused, and so is a
+     * participant (the start would walk it). */
     struct fl_task_params late = small_task(4);
     create_task(&creator, &late, "bad-fl-queue-full", NULL);
+    join(&a, at_h, 1, "bad-fl-queue-full");
     create_task(&creator, &t, NULL, NULL); /* H + 1 has room */
     /* No record grows with the number of events of a height. */
     uint8_t key[10] = {'f', 'Q'};
@@ -1117,37 +1126,441 @@ START_TEST(two_void_rounds_end_the_task)
 END_TEST
 
 /* Two tasks whose aggregations would together exceed FL_MAX_HEIGHT_WEIGHTS
- * at one height: the second round starts one block later. */
+ * at one height: the second round starts one block later.  A round reserves
+ * the weights of the proposers it draws: 17 of 18 participants here. */
 START_TEST(aggregated_weights_per_height_are_bounded)
 {
-    struct party creator, p[4];
+    enum { N = 18 };
+    struct party creator, p[2 * N];
     uint8_t ta[32], tb[32];
     new_party(&creator, 100 * COIN);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 2 * N; i++)
         new_party(&p[i], 10 * COIN);
     produce_checked();
     struct fl_task_params t = small_task(2);
-    t.max_participants = FL_MAX_PARTICIPANTS;
+    t.rounds = 10;
+    t.min_participants = t.max_participants = N;
     t.proposer_fraction_bps = 9999;
-    /* 999 proposers x P just over half the height's weights. */
-    uint32_t P = (uint32_t)(FL_MAX_HEIGHT_WEIGHTS / 2 / 999 + 1);
+    /* N - 1 proposers x P just over half the height's weights. */
+    uint32_t P = (uint32_t)(FL_MAX_HEIGHT_WEIGHTS / 2 / (N - 1) + 1);
     t.spec.sizes[0] = P - 1;
     t.submit_blocks = 10;
-    ck_assert_uint_gt(2 * fl_aggregation_weights(&t), FL_MAX_HEIGHT_WEIGHTS);
-    ck_assert_uint_le(fl_aggregation_weights(&t), FL_MAX_HEIGHT_WEIGHTS);
+    ck_assert_uint_eq(fl_round_weights(&t, N), fl_aggregation_weights(&t));
+    ck_assert_uint_gt(2 * fl_round_weights(&t, N), FL_MAX_HEIGHT_WEIGHTS);
+    ck_assert_uint_le(fl_round_weights(&t, N), FL_MAX_HEIGHT_WEIGHTS);
     create_task(&creator, &t, NULL, ta);
     create_task(&creator, &t, NULL, tb);
     produce_checked();
     const uint64_t J = chain_height(chain) + t.join_blocks;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < N; i++) {
         join(&p[i], ta, 1, NULL);
-        join(&p[2 + i], tb, 1, NULL);
+        join(&p[N + i], tb, 1, NULL);
     }
     advance_to(J + 1);
     uint64_t sa = round_of(ta, 1).start, sb = round_of(tb, 1).start;
     ck_assert_msg((sa == J + 1 && sb == J + 2) || (sa == J + 2 && sb == J + 1),
                   "rounds start at %llu and %llu (J = %llu)", (unsigned long long)sa,
                   (unsigned long long)sb, (unsigned long long)J);
+}
+END_TEST
+
+static struct fl_height height_of(uint64_t h)
+{
+    struct fl_height hd;
+    struct view *v = chain_view(chain);
+    ck_assert(fl_get_height(v, h, &hd));
+    view_free(v);
+    return hd;
+}
+
+/* Creations of the largest empty tasks do not fill a height: a task's start
+ * reserves FL_EVENT_BASE_WORK and one unit per participant who joined, not
+ * FL_EVENT_BASE_WORK + max_participants (20 creations would fill a height,
+ * and the heights ahead of an honest round, for 20 fees a height). */
+START_TEST(empty_tasks_do_not_fill_a_height)
+{
+    struct party creator, a;
+    uint8_t first[32];
+    new_party(&creator, 100 * COIN);
+    new_party(&a, 10 * COIN);
+    produce_checked();
+    const int n = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + FL_MAX_PARTICIPANTS) + 1;
+    struct fl_task_params t = small_task(5);
+    t.max_participants = FL_MAX_PARTICIPANTS;
+    const uint64_t H = chain_height(chain) + 1 + t.join_blocks;
+    for (int i = 0; i < n; i++)
+        create_task(&creator, &t, NULL, i == 0 ? first : NULL);
+    produce_checked();
+    ck_assert_uint_eq(height_of(H).events, (uint32_t)n);
+    ck_assert_uint_eq(height_of(H).work, (uint32_t)n * FL_EVENT_BASE_WORK);
+    join(&a, first, 1, NULL);
+    produce_checked();
+    ck_assert_uint_eq(height_of(H).work, (uint32_t)n * FL_EVENT_BASE_WORK + 1);
+}
+END_TEST
+
+/* A round reserves what its draw can cost: the work of the task's
+ * participants and the weights of the proposers drawn, not those of
+ * max_participants. */
+START_TEST(rounds_reserve_what_they_draw)
+{
+    struct party creator, a, b;
+    uint8_t task[32];
+    new_party(&creator, 10 * COIN);
+    new_party(&a, 10 * COIN);
+    new_party(&b, 10 * COIN);
+    produce_checked();
+    struct fl_task_params t = small_task(1);
+    t.max_participants = FL_MAX_PARTICIPANTS;
+    create_task(&creator, &t, NULL, task);
+    memcpy(tracked[ntracked++], task, 32);
+    produce_checked();
+    join(&a, task, 1, NULL);
+    join(&b, task, 1, NULL);
+    produce_checked(); /* joins; round 1 drawn */
+    struct fl_windows win;
+    windows_of(task, 1, &win);
+    struct fl_height agg = height_of(win.submit_end), fin = height_of(win.reveal_end);
+    ck_assert_uint_eq(agg.work, FL_EVENT_BASE_WORK + 2);
+    ck_assert_uint_eq(agg.weights, 1 * 2); /* one proposer of 2 parameters */
+    ck_assert_uint_eq(fin.work, FL_EVENT_BASE_WORK + 2);
+    ck_assert_uint_eq(fin.weights, 2); /* the candidate */
+
+    /* Disconnecting the block of the joins and the start gives the start
+     * height back its reservation (8 and a unit per join) and the round's
+     * heights theirs; connecting it again restores the state root. */
+    uint8_t root_after[32], root[32], hash[32];
+    struct validation val;
+    const uint64_t J = chain_height(chain);
+    chain_state_root(chain, root_after);
+    memcpy(hash, chain_tip(chain)->hash, 32);
+    ck_assert(chain_invalidate(chain, hash, &val));
+    ck_assert_uint_eq(height_of(J).work, FL_EVENT_BASE_WORK);
+    ck_assert_uint_eq(height_of(J).events, 1);
+    ck_assert_uint_eq(height_of(win.submit_end).work, 0);
+    ck_assert_uint_eq(height_of(win.reveal_end).weights, 0);
+    ck_assert(chain_reconsider(chain, hash, &val));
+    chain_state_root(chain, root);
+    ck_assert_mem_eq(root, root_after, 32);
+    ck_assert_uint_eq(height_of(J).work, 0);
+    ck_assert_uint_eq(height_of(win.submit_end).work, FL_EVENT_BASE_WORK + 2);
+}
+END_TEST
+
+/* A void round (no update) never finalizes: the work reserved for its
+ * finalization is given back at its aggregation, not held unused until the
+ * reveal end. */
+START_TEST(a_void_round_gives_back_its_finalization)
+{
+    struct party creator, a, b;
+    uint8_t task[32];
+    new_party(&creator, 10 * COIN);
+    new_party(&a, 10 * COIN);
+    new_party(&b, 10 * COIN);
+    produce_checked();
+    struct fl_task_params t = small_task(1);
+    t.commit_blocks = 3;
+    create_task(&creator, &t, NULL, task);
+    memcpy(tracked[ntracked++], task, 32);
+    produce_checked();
+    join(&a, task, 1, NULL);
+    join(&b, task, 1, NULL);
+    produce_checked(); /* joins; round 1 drawn */
+    struct fl_windows win;
+    windows_of(task, 1, &win);
+    ck_assert_uint_eq(height_of(win.reveal_end).work, FL_EVENT_BASE_WORK + 2);
+    advance_to(win.submit_end + 1); /* the void aggregation; round 2 drawn */
+    ck_assert_uint_eq(round_of(task, 1).outcome, FL_OUTCOME_VOID_NO_UPDATES);
+    struct fl_windows win2;
+    windows_of(task, 2, &win2);
+    ck_assert_uint_ne(win2.submit_end, win.reveal_end);
+    ck_assert_uint_ne(win2.reveal_end, win.reveal_end);
+    struct fl_height fin = height_of(win.reveal_end);
+    ck_assert_msg(fin.work == 0 && fin.weights == 0 && fin.events == 0,
+                  "height %llu keeps work %u and %llu weights for %u events after the void round",
+                  (unsigned long long)win.reveal_end, fin.work,
+                  (unsigned long long)fin.weights, fin.events);
+    uint8_t qkey[FL_KEY_QUEUE_SIZE];
+    fl_key_queue(qkey, win.reveal_end);
+    ck_assert_msg(state_value_len(qkey, sizeof(qkey)) == 0,
+                  "an empty 'f' 'q' record stays at height %llu",
+                  (unsigned long long)win.reveal_end);
+    /* Disconnecting the aggregation block restores the reservation. */
+    uint8_t root_after[32], root[32], hash[32];
+    struct validation val;
+    chain_state_root(chain, root_after);
+    memcpy(hash, chain_tip(chain)->hash, 32);
+    ck_assert(chain_invalidate(chain, hash, &val));
+    ck_assert_uint_eq(height_of(win.reveal_end).work, FL_EVENT_BASE_WORK + 2);
+    ck_assert(chain_reconsider(chain, hash, &val));
+    chain_state_root(chain, root);
+    ck_assert_mem_eq(root, root_after, 32);
+}
+END_TEST
+
+/* Joins of different senders compete for a task's seats and its start
+ * height's work: the mempool admits no more of them than the tip can take,
+ * or the extra ones, failing in every block, would fill the builder's
+ * candidates ahead of everything else (a block of 128 joins and no honest
+ * transfer with 40,000 such joins pooled at a high fee). */
+START_TEST(joins_beyond_what_a_task_can_take_are_not_pooled)
+{
+    enum { JOINERS = 4 };
+    struct party creator, ps[JOINERS];
+    uint8_t task[32];
+    new_party(&creator, 10 * COIN);
+    for (int i = 0; i < JOINERS; i++)
+        new_party(&ps[i], 10 * COIN);
+    produce_checked();
+    struct fl_task_params t = small_task(5); /* two seats */
+    create_task(&creator, &t, NULL, task);
+    produce_checked();
+    join(&ps[0], task, 1, NULL);
+    join(&ps[1], task, 1, NULL);
+    join(&ps[2], task, 1, "mempool-fl-full");
+    ck_assert_uint_eq(mempool_count(pool), 2);
+    produce_checked();
+    ck_assert_uint_eq(mempool_count(pool), 0);
+    struct fl_status st;
+    ck_assert(status_of(task, &st));
+    ck_assert_uint_eq(st.n_participants, 2);
+    join(&ps[3], task, 1, "bad-fl-full");
+
+    /* The start height's work: 8 of it left, 9 joiners of a large task. */
+    enum { SENDERS = 40, RUN = 63, ROOM = 8 };
+    const int fill = (FL_MAX_HEIGHT_WORK - ROOM) / FL_EVENT_BASE_WORK - 1;
+    static struct party senders[SENDERS], joiners[ROOM + 1];
+    for (int i = 0; i < SENDERS; i++)
+        new_party(&senders[i], 10 * COIN);
+    for (int i = 0; i < ROOM + 1; i++)
+        new_party(&joiners[i], 10 * COIN);
+    produce_checked();
+    struct fl_task_params big = small_task(5);
+    big.max_participants = FL_MAX_PARTICIPANTS;
+    const uint64_t H = chain_height(chain) + 1 + big.join_blocks;
+    create_task(&creator, &big, NULL, task);
+    for (int i = 0; i < fill; i++)
+        create_task(&senders[i / RUN], &big, NULL, NULL);
+    produce_checked();
+    ck_assert_uint_eq(FL_MAX_HEIGHT_WORK - height_of(H).work, ROOM);
+    for (int i = 0; i < ROOM; i++)
+        join(&joiners[i], task, 1, NULL);
+    join(&joiners[ROOM], task, 1, "mempool-fl-queue-full");
+    produce_checked();
+    ck_assert_uint_eq(mempool_count(pool), 0);
+    ck_assert_uint_eq(height_of(H).work, FL_MAX_HEIGHT_WORK);
+}
+END_TEST
+
+/* A finalization reads its round's candidate, writes it as the model and
+ * deletes it: its P weights count at its height with the aggregations'.
+ * Without them, thousands of tasks with 1 MB models could finalize at one
+ * height, reading, writing and keeping in the undo record gigabytes in one
+ * block. */
+START_TEST(finalizations_count_their_candidates)
+{
+    enum { N = 18 };
+    struct party creator, p[2 * N + 2];
+    uint8_t ta[32], tb[32], tc[32];
+    new_party(&creator, 100 * COIN);
+    for (int i = 0; i < 2 * N + 2; i++)
+        new_party(&p[i], 10 * COIN);
+    produce_checked();
+    /* Two aggregations of 17 proposers at J + 10 leave 89,985 weights there. */
+    struct fl_task_params a = small_task(3), b;
+    a.rounds = 10;
+    a.min_participants = a.max_participants = N;
+    a.proposer_fraction_bps = 9999;
+    a.submit_blocks = 10;
+    b = a;
+    a.spec.sizes[0] = 235295 - 1;
+    b.spec.sizes[0] = 230000 - 1;
+    create_task(&creator, &a, NULL, ta);
+    create_task(&creator, &b, NULL, tb);
+    produce_checked();
+    const uint64_t J = chain_height(chain) + a.join_blocks;
+    /* A task of 100,000 parameters starting at J whose reveal ends at J + 10. */
+    struct fl_task_params c = small_task(2);
+    c.spec.sizes[0] = 100000 - 1;
+    c.rounds = 10;
+    c.reveal_blocks = 8;
+    create_task(&creator, &c, NULL, tc);
+    produce_checked();
+    ck_assert_uint_eq(chain_height(chain) + c.join_blocks, J);
+    for (int i = 0; i < N; i++) {
+        join(&p[i], ta, 1, NULL);
+        join(&p[N + i], tb, 1, NULL);
+    }
+    join(&p[2 * N], tc, 1, NULL);
+    join(&p[2 * N + 1], tc, 1, NULL);
+    advance_to(J + 1);
+    ck_assert_uint_eq(round_of(ta, 1).start, J + 1);
+    ck_assert_uint_eq(round_of(tb, 1).start, J + 1);
+    ck_assert_uint_eq(height_of(J + 10).weights, 17 * 235295 + 17 * 230000);
+    struct fl_windows win;
+    windows_of(tc, 1, &win);
+    ck_assert_msg(win.reveal_end != J + 10,
+                  "the finalization of 100,000 weights falls at J + 10 with %llu reserved there",
+                  (unsigned long long)height_of(J + 10).weights);
+    ck_assert_uint_eq(round_of(tc, 1).start, J + 2);
+    ck_assert_uint_le(height_of(J + 10).weights, FL_MAX_HEIGHT_WEIGHTS);
+}
+END_TEST
+
+/* One cheap update every other round does not keep a task's rounds
+ * running: a round with an update and no vote is void too (no votes), so a
+ * void round then an update alone end the task. */
+START_TEST(an_update_alone_does_not_keep_a_task_running)
+{
+    struct party creator, ps[2];
+    uint8_t task[32];
+    new_party(&creator, 10 * COIN);
+    new_party(&ps[0], 10 * COIN);
+    new_party(&ps[1], 10 * COIN);
+    produce_checked();
+    struct fl_task_params t = small_task(1);
+    t.rounds = FL_MAX_ROUNDS;
+    create_task(&creator, &t, NULL, task);
+    memcpy(tracked[ntracked++], task, 32);
+    produce_checked();
+    join(&ps[0], task, 1, NULL);
+    join(&ps[1], task, 2, NULL);
+    produce_checked(); /* round 1 drawn */
+    struct fl_windows win;
+    windows_of(task, 1, &win);
+    advance_to(win.submit_end + 1); /* round 1 void; round 2 drawn */
+    ck_assert_uint_eq(round_of(task, 1).outcome, FL_OUTCOME_VOID_NO_UPDATES);
+    windows_of(task, 2, &win);
+    advance_to(win.submit_start);
+    const int32_t w[2] = {1, 2};
+    for (int i = 0; i < 2; i++)
+        if (role_of(task, 2, &ps[i]) == FL_ROLE_PROPOSER)
+            update(&ps[i], task, 2, w, 2, NULL);
+    advance_to(win.reveal_end + 1);
+    struct fl_round r2 = round_of(task, 2);
+    ck_assert_uint_eq(r2.n_updates, 1);
+    ck_assert_uint_eq(r2.outcome, FL_OUTCOME_VOID_NO_VOTES);
+    struct fl_status st;
+    ck_assert(status_of(task, &st));
+    ck_assert_msg(st.state == FL_TASK_COMPLETED, "task %s in round %u",
+                  fl_task_state_name(st.state), st.round);
+}
+END_TEST
+
+/* A task of many participants whose rounds see a handful of transactions is
+ * quiet: an update and one vote every other round kept a 1,000-participant
+ * task reserving 2 x 1,008 of work a round (30 such tasks, 15 transactions a
+ * block, held every height's work).  With 64 drawn, a round needs 8 updates
+ * and reveals; a void round then a round of 1 update and 1 reveal end it. */
+START_TEST(quiet_rounds_end_a_large_task)
+{
+    enum { N = 64 };
+    static struct party ps[N];
+    struct party creator;
+    uint8_t task[32];
+    new_party(&creator, 10 * COIN);
+    for (int i = 0; i < N; i++) {
+        if (i == N / 2)
+            produce_checked(); /* runs of at most MEMPOOL_MAX_RUN */
+        new_party(&ps[i], 10 * COIN);
+    }
+    produce_checked();
+    struct fl_task_params t = small_task(1);
+    t.rounds = FL_MAX_ROUNDS;
+    t.max_participants = N;
+    create_task(&creator, &t, NULL, task);
+    memcpy(tracked[ntracked++], task, 32);
+    produce_checked();
+    for (int i = 0; i < N; i++)
+        join(&ps[i], task, 1, NULL);
+    produce_checked(); /* round 1 drawn */
+    struct fl_windows win;
+    windows_of(task, 1, &win);
+    advance_to(win.submit_end + 1); /* round 1 void; round 2 drawn */
+    ck_assert_uint_eq(round_of(task, 1).outcome, FL_OUTCOME_VOID_NO_UPDATES);
+    windows_of(task, 2, &win);
+    int proposer = -1, voter = -1;
+    for (int i = 0; i < N; i++) {
+        int role = role_of(task, 2, &ps[i]);
+        if (role == FL_ROLE_PROPOSER && proposer < 0)
+            proposer = i;
+        if (role == FL_ROLE_VOTER && voter < 0)
+            voter = i;
+    }
+    ck_assert(proposer >= 0 && voter >= 0);
+    advance_to(win.submit_start);
+    const int32_t w[2] = {1, 2};
+    update(&ps[proposer], task, 2, w, 2, NULL);
+    advance_to(win.commit_start);
+    commit(&ps[voter], task, 2, 1, 0, NULL);
+    advance_to(win.reveal_start);
+    reveal(&ps[voter], task, 2, 1, 0, NULL);
+    advance_to(win.reveal_end + 1);
+    struct fl_round r2 = round_of(task, 2);
+    ck_assert_uint_eq(r2.outcome, FL_OUTCOME_ACCEPTED);
+    ck_assert(fl_round_quiet(&r2));
+    struct fl_status st;
+    ck_assert(status_of(task, &st));
+    ck_assert_msg(st.state == FL_TASK_COMPLETED, "task %s in round %u after a void and a quiet round",
+                  fl_task_state_name(st.state), st.round);
+}
+END_TEST
+
+/* Updates a submit window's last block cannot take leave the pool when the
+ * window ends: kept, they would fill the builder's candidates (by fee rate)
+ * in the next blocks until the per-block rotation (8 MB) reached them. */
+START_TEST(fl_transactions_leave_the_pool_when_their_window_ends)
+{
+    enum { N = 17, P = 249960 };
+    struct party creator, ps[N];
+    uint8_t task[32];
+    new_party(&creator, 10 * COIN);
+    for (int i = 0; i < N; i++)
+        new_party(&ps[i], 10 * COIN);
+    produce_checked();
+    struct fl_task_params t = small_task(1);
+    t.spec.sizes[0] = P - 1;
+    t.rounds = 1;
+    t.max_participants = N;
+    t.proposer_fraction_bps = 9999; /* 16 proposers */
+    t.submit_blocks = 8;
+    create_task(&creator, &t, NULL, task);
+    produce_checked();
+    for (int i = 0; i < N; i++)
+        join(&ps[i], task, 1, NULL);
+    produce_checked(); /* round 1 drawn */
+    struct fl_windows win;
+    windows_of(task, 1, &win);
+    advance_to(win.submit_end);
+    /* Every proposer's 1 MB update for the window's last block, which takes 3. */
+    uint8_t *weights = calloc(P, 4);
+    ck_assert(weights != NULL);
+    int sent = 0;
+    for (int i = 0; i < N; i++) {
+        if (role_of(task, 1, &ps[i]) != FL_ROLE_PROPOSER)
+            continue;
+        struct fl_update u;
+        struct wbuf w;
+        struct tx tx;
+        memcpy(u.task, task, 32);
+        u.round = 1;
+        u.n = P;
+        u.weights = weights;
+        wbuf_init(&w);
+        fl_update_encode(&u, &w);
+        make_tx_sec(&tx, ps[i].sec, TX_FL_UPDATE, &w, mempool_next_nonce(pool, ps[i].pub),
+                    2 * fl_update_tx_size(P));
+        submit(&tx, NULL);
+        tx_free(&tx);
+        wbuf_free(&w);
+        sent++;
+    }
+    free(weights);
+    ck_assert_int_eq(sent, 16);
+    produce_checked();
+    ck_assert_uint_eq(round_of(task, 1).n_updates, 3);
+    ck_assert_msg(mempool_count(pool) == 0, "%zu updates for a closed window still pooled",
+                  mempool_count(pool));
 }
 END_TEST
 
@@ -1165,6 +1578,14 @@ static Suite *fl_state_suite(void)
     tcase_add_test(tc, events_at_one_height_are_bounded);
     tcase_add_test(tc, two_void_rounds_end_the_task);
     tcase_add_test(tc, aggregated_weights_per_height_are_bounded);
+    tcase_add_test(tc, empty_tasks_do_not_fill_a_height);
+    tcase_add_test(tc, rounds_reserve_what_they_draw);
+    tcase_add_test(tc, a_void_round_gives_back_its_finalization);
+    tcase_add_test(tc, joins_beyond_what_a_task_can_take_are_not_pooled);
+    tcase_add_test(tc, finalizations_count_their_candidates);
+    tcase_add_test(tc, an_update_alone_does_not_keep_a_task_running);
+    tcase_add_test(tc, quiet_rounds_end_a_large_task);
+    tcase_add_test(tc, fl_transactions_leave_the_pool_when_their_window_ends);
     suite_add_tcase(s, tc);
     return s;
 }
