@@ -7,7 +7,7 @@
 #include "consensus/accounts.h"
 #include "p2p/p2p.h"
 #include "state/mempool.h"
-#include "wallet/staker.h"
+#include "node/staker.h"
 #include "wallet/wallet.h"
 
 #include <string.h>

@@ -13,7 +13,7 @@
 #include "consensus/stakingtx.h"
 #include "state/chain.h"
 #include "state/mempool.h"
-#include "wallet/staker.h"
+#include "node/staker.h"
 #include "wallet/wallet.h"
 
 #include <sys/stat.h>

@@ -1,5 +1,5 @@
 /* Block production with wallet keys (see staker.h). */
-#include "wallet/staker.h"
+#include "node/staker.h"
 #include "state/builder.h"
 #include "state/chain.h"
 #include "state/mempool.h"

@@ -2,8 +2,8 @@
  * glue between the block builder (state/builder.h), which needs a RANDAO
  * reveal and a signature, and the wallets, which hold the keys.  Used by
  * generateblocks and by the node's real-time producer. */
-#ifndef FML_WALLET_STAKER_H
-#define FML_WALLET_STAKER_H
+#ifndef FML_NODE_STAKER_H
+#define FML_NODE_STAKER_H
 
 #include <stdbool.h>
 #include <stdint.h>
