@@ -210,7 +210,8 @@ static bool start_wallets(struct node *n, char *err, size_t errlen)
                 return false;
         }
     }
-    return wallets_attach(n->wallets, n->chain, n->mempool, err, errlen);
+    node_wallet_chain_init(&n->wallet_chain, n->chain, n->mempool);
+    return wallets_attach(n->wallets, &n->wallet_chain.iface, err, errlen);
 }
 
 /* P2P on the node's event loop; p2p_start takes the node lock itself. */

@@ -105,8 +105,12 @@ bool staker_submit(struct wallets *ws, struct chain *c, struct mempool *mp, uint
     bool ok = wallet_sign_tx(best_w, &tx, p->genesis_hash);
     if (!ok)
         snprintf(err, errlen, "%s", wallet_error(best_w));
-    else if (!(ok = wallet_submit_tx(best_w, mp, &tx, time_now(), "", "", &v, err, errlen)) &&
-             v.reason[0])
+    else if (!wallets_chain(ws)) {
+        ok = false;
+        snprintf(err, errlen, "the wallets are not attached to the chain");
+    } else if (!(ok = wallet_submit_tx(best_w, wallets_chain(ws), &tx, time_now(), "", "", &v,
+                                       err, errlen)) &&
+               v.reason[0])
         snprintf(err, errlen, "rejected: %s", v.reason);
     if (ok)
         tx_txid(&tx, txid_out);

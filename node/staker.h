@@ -35,7 +35,8 @@ bool staker_build(struct wallets *ws, struct chain *c, struct mempool *mp,
 /* Submits a transaction of the given type and payload from the account of an
  * unlocked wallet with the largest balance that pays its fee (the node
  * reports double proposals this way).  The wallet records it only once the
- * mempool accepted it (wallet_submit_tx).  The txid goes to txid_out. */
+ * mempool accepted it (wallet_submit_tx, through the chain interface the
+ * wallets are attached to).  The txid goes to txid_out. */
 bool staker_submit(struct wallets *ws, struct chain *c, struct mempool *mp, uint8_t type,
                    const struct wbuf *payload, uint8_t txid_out[HASH_SIZE], char *err,
                    size_t errlen);

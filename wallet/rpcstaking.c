@@ -4,9 +4,6 @@
 #include "consensus/amount.h"
 #include "consensus/stakingtx.h"
 #include "rpc/util.h"
-#include "state/chain.h"
-#include "state/staking.h"
-#include "state/view.h"
 #include "wallet/rpcinternal.h"
 #include "wallet/rpcwallet.h"
 
@@ -68,10 +65,10 @@ static json_t *registervalidator(struct rpc_call *call)
         return rpc_error(call, RPC_INVALID_PARAMETER, "commission_bps must be at most %u",
                          env->params->max_commission_bps);
     r.commission_bps = (uint16_t)commission;
-    struct view *view = chain_view(env->chain);
+    struct chain_snapshot *view = rpcw_snapshot(call);
     struct validator existing;
-    bool registered = view && staking_get_validator(view, pub, &existing);
-    view_free(view);
+    bool registered = view && rpcw_chain(call)->get_validator(view, pub, &existing);
+    rpcw_snapshot_free(call, view);
     if (registered)
         return rpc_error(call, RPC_INVALID_PARAMETER, "%.100s is already a validator", rpc_str(call, 0, ""));
 
@@ -124,7 +121,6 @@ static json_t *unbond(struct rpc_call *call)
 
 static json_t *delegate(struct rpc_call *call)
 {
-    struct rpc_env *env = rpc_env(call);
     struct wallet *w = rpcw_wallet(call);
     struct delegation_change dc;
     uint8_t from[PUBKEY_SIZE];
@@ -141,7 +137,7 @@ static json_t *delegate(struct rpc_call *call)
         bool found = false;
         for (size_t i = 0; wallet_key_at(w, i, &k); i++) {
             struct account a;
-            if (chain_get_account(env->chain, k.pub, &a) && a.balance > dc.amount &&
+            if (rpcw_peek_account(call, k.pub, &a) && a.balance > dc.amount &&
                 a.balance > best) {
                 best = a.balance;
                 memcpy(from, k.pub, PUBKEY_SIZE);
@@ -163,7 +159,6 @@ static json_t *delegate(struct rpc_call *call)
 
 static json_t *undelegate(struct rpc_call *call)
 {
-    struct rpc_env *env = rpc_env(call);
     struct wallet *w = rpcw_wallet(call);
     struct delegation_change dc;
     uint8_t from[PUBKEY_SIZE];
@@ -177,24 +172,24 @@ static json_t *undelegate(struct rpc_call *call)
         return rpc_error(call, RPC_TYPE_ERROR, "Invalid amount (an FML amount, 0 to take the "
                                                "rewards only, or \"all\")");
     }
-    struct view *view = chain_view(env->chain);
+    struct chain_snapshot *view = rpcw_snapshot(call);
     bool found = false;
     if (rpc_has(call, 2)) {
         found = own_address(call, w, 2, from);
         if (!found) {
-            view_free(view);
+            rpcw_snapshot_free(call, view);
             return NULL;
         }
     } else {
         for (size_t i = 0; view && !found && wallet_key_at(w, i, &k); i++) {
             struct delegation d;
-            if (staking_get_delegation(view, dc.validator, k.pub, &d)) {
+            if (rpcw_chain(call)->get_delegation(view, dc.validator, k.pub, &d)) {
                 memcpy(from, k.pub, PUBKEY_SIZE);
                 found = true;
             }
         }
     }
-    view_free(view);
+    rpcw_snapshot_free(call, view);
     if (!found)
         return rpc_error(call, RPC_WALLET_ERROR, "No account of this wallet delegates to %.100s",
                          rpc_str(call, 0, ""));
