@@ -6,6 +6,7 @@
 #include "node/evidence.h"
 #include "node/genesisfile.h"
 #include "node/producer.h"
+#include "node/staker.h"
 #include "p2p/p2p.h"
 #include "rpc/methods.h"
 #include "rpc/net.h"
@@ -253,6 +254,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
         .chain = n->chain,
         .mempool = n->mempool,
         .wallets = n->wallets,
+        .staker = n->wallets ? &staker_rpc : NULL,
         .p2p = n->p2p,
         .lock = &n->lock,
         .start_time = n->start_time,

@@ -41,4 +41,9 @@ bool staker_submit(struct wallets *ws, struct chain *c, struct mempool *mp, uint
                    const struct wbuf *payload, uint8_t txid_out[HASH_SIZE], char *err,
                    size_t errlen);
 
+/* Block production as rpc/ may use it (rpc_env.staker, see rpc/methods.h):
+ * the functions above over the env's wallets, chain and mempool. */
+struct rpc_staker;
+extern const struct rpc_staker staker_rpc;
+
 #endif

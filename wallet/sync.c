@@ -95,9 +95,9 @@ static bool never_valid(const struct validation *v)
 }
 
 /* Sending: the mempool first, the record after (see wallet.h). */
-bool wallet_submit_tx(struct wallet *w, const struct wallet_chain *c, const struct tx *tx, uint64_t now,
-                      const char *comment, const char *comment_to, struct validation *v, char *err,
-                      size_t errlen)
+bool wallet_submit_tx(struct wallet *w, const struct wallet_chain *c, const struct tx *tx,
+                      uint64_t now, const char *comment, const char *comment_to,
+                      struct validation *v, char *err, size_t errlen)
 {
     uint8_t txid[HASH_SIZE];
     val_init(v);
