@@ -46,43 +46,6 @@ static json_t *submit(struct rpc_call *call, struct wallet *w, const uint8_t sen
     return res;
 }
 
-static bool own_address(struct rpc_call *call, struct wallet *w, size_t idx,
-                        uint8_t pub[PUBKEY_SIZE])
-{
-    struct wallet_key_info k;
-    if (!rpc_arg_address(call, idx, pub))
-        return false;
-    if (!wallet_key_info(w, pub, &k)) {
-        rpc_error(call, RPC_WALLET_ERROR, "Address %.100s is not in the wallet",
-                  rpc_str(call, idx, ""));
-        return false;
-    }
-    return true;
-}
-
-/* The wallet account with the largest confirmed balance above `need`,
- * skipping those `skip` says no to. */
-static bool richest(struct rpc_call *call, struct wallet *w, uint64_t need,
-                    bool (*skip)(void *arg, const uint8_t pub[PUBKEY_SIZE]), void *arg,
-                    uint8_t out[PUBKEY_SIZE])
-{
-    struct wallet_key_info k;
-    uint64_t best = 0;
-    bool found = false;
-    for (size_t i = 0; wallet_key_at(w, i, &k); i++) {
-        struct account a;
-        if (rpcw_peek_account(call, k.pub, &a) && a.balance > need &&
-            a.balance > best && !(skip && skip(arg, k.pub))) {
-            best = a.balance;
-            memcpy(out, k.pub, PUBKEY_SIZE);
-            found = true;
-        }
-    }
-    if (!found)
-        rpc_error(call, RPC_WALLET_INSUFFICIENT_FUNDS, "Insufficient funds");
-    return found;
-}
-
 /* The task argument, which must exist; the snapshot (task fields point into it)
  * is the caller's to free. */
 static struct chain_snapshot *task_arg(struct rpc_call *call, size_t idx, uint8_t id[HASH_SIZE],
@@ -490,7 +453,7 @@ static json_t *flcreatetask(struct rpc_call *call)
             rpc_error(call, RPC_WALLET_ERROR, "Address %.100s is not in the wallet", s);
             goto done;
         }
-    } else if (!richest(call, w, t.reward_pool, NULL, NULL, from)) {
+    } else if (!rpcw_richest(call, w, t.reward_pool, NULL, NULL, from)) {
         goto done;
     }
     if (!rpcw_unlocked(call, w))
@@ -542,8 +505,8 @@ static json_t *fljoin(struct rpc_call *call)
     j.stake = rpc_amount(call, 1, 0);
     memcpy(j.task, id, HASH_SIZE);
     struct join_ctx jc = {rpcw_chain(call), v, id};
-    bool ok = rpc_has(call, 2) ? own_address(call, w, 2, from)
-                               : richest(call, w, j.stake, already_joined, &jc, from);
+    bool ok = rpc_has(call, 2) ? rpcw_own_address(call, w, 2, from)
+                               : rpcw_richest(call, w, j.stake, already_joined, &jc, from);
     rpcw_snapshot_free(call, v);
     if (!ok || !rpcw_unlocked(call, w))
         return NULL;
@@ -584,7 +547,7 @@ static json_t *flsubmitupdate(struct rpc_call *call)
                   fl_param_count(&t.p.spec), n);
         goto done;
     }
-    if (rpc_has(call, 3) ? !own_address(call, w, 3, from)
+    if (rpc_has(call, 3) ? !rpcw_own_address(call, w, 3, from)
                          : !key_with_role(call, w, v, id, round, FL_ROLE_PROPOSER, TX_FL_UPDATE,
                                           not_submitted, "is a proposer yet to submit", from))
         goto done;
@@ -762,7 +725,7 @@ static json_t *flcommitvote(struct rpc_call *call)
         rpc_error(call, RPC_INVALID_PARAMETER, "metric must be a decimal in [-32768, 32768)");
         goto done;
     }
-    if (rpc_has(call, 4) ? !own_address(call, w, 4, rec.voter)
+    if (rpc_has(call, 4) ? !rpcw_own_address(call, w, 4, rec.voter)
                          : !key_with_role(call, w, v, id, rec.round, FL_ROLE_VOTER,
                                           TX_FL_VOTE_COMMIT, not_committed,
                                           "is a voter yet to commit", rec.voter))
@@ -810,7 +773,7 @@ static json_t *flrevealvote(struct rpc_call *call)
     if (!round_arg(call, 1, &f.round))
         goto done;
     if (rpc_has(call, 2)) {
-        if (!own_address(call, w, 2, voter))
+        if (!rpcw_own_address(call, w, 2, voter))
             goto done;
         f.voter = voter;
     }

@@ -56,6 +56,16 @@ bool rpcw_peek_account(struct rpc_call *call, const uint8_t pub[PUBKEY_SIZE], st
 struct chain_snapshot *rpcw_snapshot(struct rpc_call *call);
 void rpcw_snapshot_free(struct rpc_call *call, struct chain_snapshot *s);
 
+/* An address argument that must be one of the wallet's keys (-4 when it
+ * is not). */
+bool rpcw_own_address(struct rpc_call *call, struct wallet *w, size_t idx,
+                      uint8_t pub[PUBKEY_SIZE]);
+/* The wallet account with the largest confirmed balance above `need`,
+ * skipping those `skip` (when given) says no to; -6 when there is none. */
+bool rpcw_richest(struct rpc_call *call, struct wallet *w, uint64_t need,
+                  bool (*skip)(void *arg, const uint8_t pub[PUBKEY_SIZE]), void *arg,
+                  uint8_t out[PUBKEY_SIZE]);
+
 /* The confirmed balance at the tip of the wallet's handed-out keys. */
 bool rpcw_balance(struct rpc_call *call, struct wallet *w, uint64_t *total);
 

@@ -96,6 +96,41 @@ void rpcw_snapshot_free(struct rpc_call *call, struct chain_snapshot *s)
         c->snapshot_free(s);
 }
 
+bool rpcw_own_address(struct rpc_call *call, struct wallet *w, size_t idx,
+                      uint8_t pub[PUBKEY_SIZE])
+{
+    struct wallet_key_info k;
+    if (!rpc_arg_address(call, idx, pub))
+        return false;
+    if (!wallet_key_info(w, pub, &k)) {
+        rpc_error(call, RPC_WALLET_ERROR, "Address %.100s is not in the wallet",
+                  rpc_str(call, idx, ""));
+        return false;
+    }
+    return true;
+}
+
+bool rpcw_richest(struct rpc_call *call, struct wallet *w, uint64_t need,
+                  bool (*skip)(void *arg, const uint8_t pub[PUBKEY_SIZE]), void *arg,
+                  uint8_t out[PUBKEY_SIZE])
+{
+    struct wallet_key_info k;
+    uint64_t best = 0;
+    bool found = false;
+    for (size_t i = 0; wallet_key_at(w, i, &k); i++) {
+        struct account a;
+        if (rpcw_peek_account(call, k.pub, &a) && a.balance > need &&
+            a.balance > best && !(skip && skip(arg, k.pub))) {
+            best = a.balance;
+            memcpy(out, k.pub, PUBKEY_SIZE);
+            found = true;
+        }
+    }
+    if (!found)
+        rpc_error(call, RPC_WALLET_INSUFFICIENT_FUNDS, "Insufficient funds");
+    return found;
+}
+
 bool rpcw_unlocked(struct rpc_call *call, struct wallet *w)
 {
     if (!wallet_is_locked(w))
