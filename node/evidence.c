@@ -12,7 +12,7 @@
 #include "state/view.h"
 #include "util/hmap.h"
 #include "util/log.h"
-#include "wallet/staker.h"
+#include "node/staker.h"
 #include "wallet/wallet.h"
 
 /* What one node has reported: (proposer, slot) pairs and a count per

@@ -6,6 +6,7 @@
 #include "node/evidence.h"
 #include "node/genesisfile.h"
 #include "node/producer.h"
+#include "node/staker.h"
 #include "p2p/p2p.h"
 #include "rpc/methods.h"
 #include "rpc/net.h"
@@ -210,7 +211,8 @@ static bool start_wallets(struct node *n, char *err, size_t errlen)
                 return false;
         }
     }
-    return wallets_attach(n->wallets, n->chain, n->mempool, err, errlen);
+    node_wallet_chain_init(&n->wallet_chain, n->chain, n->mempool);
+    return wallets_attach(n->wallets, &n->wallet_chain.iface, err, errlen);
 }
 
 /* P2P on the node's event loop; p2p_start takes the node lock itself. */
@@ -252,6 +254,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
         .chain = n->chain,
         .mempool = n->mempool,
         .wallets = n->wallets,
+        .staker = n->wallets ? &staker_rpc : NULL,
         .p2p = n->p2p,
         .lock = &n->lock,
         .start_time = n->start_time,

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "consensus/params.h"
+#include "node/wallet_chain.h"
 #include "rpc/rpc.h"
 
 /* Exit status of a crash simulated by -dbcrashratio (regtest). */
@@ -35,6 +36,7 @@ struct node {
     struct chain *chain;
     struct mempool *mempool;
     struct wallets *wallets;
+    struct node_wallet_chain wallet_chain; /* what the wallets see of chain and mempool */
     struct rpc_table *rpc_table;
     struct rpc_server *rpc;
     struct rpc_env env;

@@ -7,7 +7,7 @@
 #include "util/config.h"
 #include "util/log.h"
 #include "util/time.h"
-#include "wallet/staker.h"
+#include "node/staker.h"
 #include "wallet/wallet.h"
 
 #include <event2/event.h>

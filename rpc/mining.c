@@ -4,11 +4,7 @@
 #include "state/chain.h"
 #include "util/log.h"
 #include "util/time.h"
-#include "consensus/accounts.h"
 #include "p2p/p2p.h"
-#include "state/mempool.h"
-#include "wallet/staker.h"
-#include "wallet/wallet.h"
 
 #include <string.h>
 
@@ -24,7 +20,7 @@ static json_t *generateblocks(struct rpc_call *call)
 
     if (!env->params->regtest_rules)
         return rpc_error(call, RPC_METHOD_NOT_FOUND, "generateblocks is only available on regtest");
-    if (!env->wallets)
+    if (!env->wallets || !env->staker)
         return rpc_error(call, RPC_WALLET_NOT_FOUND, "No wallet is loaded (the wallet holds the validator key)");
     if (n > GENERATE_MAX_BLOCKS)
         return rpc_error(call, RPC_INVALID_PARAMETER, "nblocks must be at most %d", GENERATE_MAX_BLOCKS);
@@ -34,14 +30,14 @@ static json_t *generateblocks(struct rpc_call *call)
         uint64_t now_slot = params_slot_at(p, time_now()), slot;
         uint8_t pub[PUBKEY_SIZE], hash[HASH_SIZE];
         struct validation v;
-        if (!staker_next_slot(env->wallets, env->chain, now_slot, GENERATE_MAX_SEARCH, &slot, pub)) {
+        if (!env->staker->next_slot(env, now_slot, GENERATE_MAX_SEARCH, &slot, pub)) {
             json_decref(hashes);
             return rpc_error(call, RPC_MISC_ERROR,
                              "No slot in the next %d is led by a validator key of the loaded "
                              "wallets (is the node a validator? see -regtestvalidator)",
                              GENERATE_MAX_SEARCH);
         }
-        if (!staker_produce(env->wallets, env->chain, env->mempool, pub, slot, hash, &v)) {
+        if (!env->staker->produce(env, pub, slot, hash, &v)) {
             json_decref(hashes);
             return rpc_error(call, RPC_MISC_ERROR, "Block production failed: %s%s%s", v.reason,
                              v.detail[0] ? ": " : "", v.detail);
@@ -62,7 +58,6 @@ static json_t *generateconflict(struct rpc_call *call)
     const struct block_index *tip = chain_tip(c);
     uint8_t tip_hash[HASH_SIZE], proposer[PUBKEY_SIZE], hash[HASH_SIZE];
     struct validation v;
-    struct wallet *w;
     struct block b;
     uint64_t slot = tip->hdr.slot;
 
@@ -70,7 +65,7 @@ static json_t *generateconflict(struct rpc_call *call)
         return rpc_error(call, RPC_METHOD_NOT_FOUND, "generateconflict is only available on regtest");
     if (tip->hdr.height == 0)
         return rpc_error(call, RPC_MISC_ERROR, "The genesis block has no proposer");
-    if (!env->wallets || !wallets_find_key(env->wallets, tip->hdr.proposer, &w))
+    if (!env->wallets || !env->staker || !env->staker->has_key(env, tip->hdr.proposer))
         return rpc_error(call, RPC_WALLET_ERROR, "The tip was not proposed by a key of this node");
     memcpy(tip_hash, tip->hash, HASH_SIZE);
     memcpy(proposer, tip->hdr.proposer, PUBKEY_SIZE);
@@ -78,27 +73,7 @@ static json_t *generateconflict(struct rpc_call *call)
     /* Step back to the tip's parent, build there, and step forward again. */
     if (!chain_invalidate(c, tip_hash, &v))
         return rpc_error(call, RPC_MISC_ERROR, "Cannot step back: %s", v.reason);
-    struct mempool *scratch = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, 0);
-    struct tx tx;
-    struct transfer t = {.amount = 1};
-    struct wbuf pl;
-    bool built = false;
-    memcpy(t.to, proposer, PUBKEY_SIZE);
-    wbuf_init(&pl);
-    transfer_encode(&t, &pl);
-    tx_init(&tx);
-    tx.type = TX_TRANSFER;
-    memcpy(tx.sender, proposer, PUBKEY_SIZE);
-    tx.fee = 10000;
-    if (scratch && tx_set_payload(&tx, pl.data, pl.len)) {
-        tx.nonce = mempool_next_nonce(scratch, proposer);
-        built = wallet_sign_tx(w, &tx, env->params->genesis_hash) &&
-                mempool_add(scratch, &tx, time_now(), &v) &&
-                staker_build(env->wallets, c, scratch, proposer, slot, &b, &v);
-    }
-    tx_free(&tx);
-    wbuf_free(&pl);
-    mempool_free(scratch);
+    bool built = env->staker->build_self_payment(env, proposer, slot, &b, &v);
     struct validation rv;
     if (!chain_reconsider(c, tip_hash, &rv) && rv.cls == VAL_ERROR) {
         if (built)

@@ -104,12 +104,14 @@ struct mempool;
 struct wallets;
 struct producer;
 struct p2p;
+struct rpc_staker; /* rpc/methods.h */
 
 struct rpc_env {
     const struct chain_params *params;
     struct chain *chain;
     struct mempool *mempool;
-    struct wallets *wallets;
+    struct wallets *wallets;          /* opaque here: for the wallet's own methods */
+    const struct rpc_staker *staker;  /* the wallets' validator keys (NULL without) */
     struct producer *producer;
     struct p2p *p2p;
     pthread_mutex_t *lock;   /* the node lock, held around every locked handler */

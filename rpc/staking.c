@@ -8,7 +8,6 @@
 #include "state/chain.h"
 #include "state/staking.h"
 #include "state/view.h"
-#include "wallet/wallet.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -166,27 +165,37 @@ static json_t *getdelegations(struct rpc_call *call)
     return dc.out;
 }
 
+struct mine_ctx {
+    struct rpc_env *env;
+    struct view *view;
+    uint64_t tip_slot;
+    json_t *mine;
+};
+
+/* A key of the loaded wallets: listed when it is a validator. */
+static void add_mine(void *arg, const char *wallet, const uint8_t pub[PUBKEY_SIZE])
+{
+    struct mine_ctx *mc = arg;
+    struct validator v;
+    if (!staking_get_validator(mc->view, pub, &v))
+        return;
+    json_t *o = validator_json(mc->env->params, pub, &v);
+    json_object_set_new(o, "wallet", json_string(wallet));
+    json_object_set_new(o, "next_slots", slots_led(mc->env->chain, pub, mc->tip_slot + 1,
+                                                   STAKING_LOOKAHEAD_SLOTS,
+                                                   STAKING_MAX_LISTED_SLOTS));
+    json_array_append_new(mc->mine, o);
+}
+
 static json_t *getstakinginfo(struct rpc_call *call)
 {
     struct rpc_env *env = rpc_env(call);
     json_t *out = json_object(), *mine = json_array();
     struct view *view = chain_view(env->chain);
     const struct block_index *tip = chain_tip(env->chain);
-    for (size_t i = 0; env->wallets && view && i < wallets_count(env->wallets); i++) {
-        struct wallet *w = wallets_at(env->wallets, i);
-        struct wallet_key_info k;
-        struct validator v;
-        for (size_t j = 0; wallet_key_at(w, j, &k); j++) {
-            if (!staking_get_validator(view, k.pub, &v))
-                continue;
-            json_t *o = validator_json(env->params, k.pub, &v);
-            json_object_set_new(o, "wallet", json_string(wallet_name(w)));
-            json_object_set_new(o, "next_slots",
-                                slots_led(env->chain, k.pub, tip->hdr.slot + 1,
-                                          STAKING_LOOKAHEAD_SLOTS, STAKING_MAX_LISTED_SLOTS));
-            json_array_append_new(mine, o);
-        }
-    }
+    struct mine_ctx mc = {env, view, tip->hdr.slot, mine};
+    if (env->wallets && env->staker && view)
+        env->staker->each_key(env, add_mine, &mc);
     view_free(view);
     json_object_set_new(out, "validators", mine);
     json_object_set_new(out, "epoch", json_integer((json_int_t)params_epoch_of(env->params, tip->hdr.slot)));

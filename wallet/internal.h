@@ -10,6 +10,7 @@
 
 #include "consensus/serialize.h"
 #include "util/hmap.h"
+#include "wallet/chain_iface.h"
 #include "wallet/crypt.h"
 #include "wallet/wallet.h"
 #include "wallet/walletdb.h"
@@ -97,8 +98,7 @@ struct wallets {
     uint64_t fee_rate;
     /* Set by wallets_attach (wallet/sync.c), so that this file and the
      * wallets it loads need no chain code until a node attaches them. */
-    struct chain *chain;
-    struct mempool *mempool;
+    const struct wallet_chain *chain;
     bool (*sync_wallet)(struct wallets *ws, struct wallet *w, char *err, size_t errlen);
     void (*detach)(struct wallets *ws);
 };

@@ -12,9 +12,6 @@
 #include "consensus/bech32.h"
 #include "consensus/fltx.h"
 #include "rpc/util.h"
-#include "state/chain.h"
-#include "state/fl.h"
-#include "state/view.h"
 #include "util/fs.h"
 #include "wallet/rpcinternal.h"
 #include "wallet/rpcwallet.h"
@@ -49,54 +46,18 @@ static json_t *submit(struct rpc_call *call, struct wallet *w, const uint8_t sen
     return res;
 }
 
-static bool own_address(struct rpc_call *call, struct wallet *w, size_t idx,
-                        uint8_t pub[PUBKEY_SIZE])
-{
-    struct wallet_key_info k;
-    if (!rpc_arg_address(call, idx, pub))
-        return false;
-    if (!wallet_key_info(w, pub, &k)) {
-        rpc_error(call, RPC_WALLET_ERROR, "Address %.100s is not in the wallet",
-                  rpc_str(call, idx, ""));
-        return false;
-    }
-    return true;
-}
-
-/* The wallet account with the largest confirmed balance above `need`,
- * skipping those `skip` says no to. */
-static bool richest(struct rpc_call *call, struct wallet *w, uint64_t need,
-                    bool (*skip)(void *arg, const uint8_t pub[PUBKEY_SIZE]), void *arg,
-                    uint8_t out[PUBKEY_SIZE])
-{
-    struct wallet_key_info k;
-    uint64_t best = 0;
-    bool found = false;
-    for (size_t i = 0; wallet_key_at(w, i, &k); i++) {
-        struct account a;
-        if (chain_get_account(rpc_env(call)->chain, k.pub, &a) && a.balance > need &&
-            a.balance > best && !(skip && skip(arg, k.pub))) {
-            best = a.balance;
-            memcpy(out, k.pub, PUBKEY_SIZE);
-            found = true;
-        }
-    }
-    if (!found)
-        rpc_error(call, RPC_WALLET_INSUFFICIENT_FUNDS, "Insufficient funds");
-    return found;
-}
-
-/* The task argument, which must exist; the view (task fields point into it)
+/* The task argument, which must exist; the snapshot (task fields point into it)
  * is the caller's to free. */
-static struct view *task_arg(struct rpc_call *call, size_t idx, uint8_t id[HASH_SIZE],
-                             struct fl_task *t, struct fl_status *st)
+static struct chain_snapshot *task_arg(struct rpc_call *call, size_t idx, uint8_t id[HASH_SIZE],
+                                      struct fl_task *t, struct fl_status *st)
 {
     if (!rpc_arg_hash(call, idx, "task", id))
         return NULL;
-    struct view *v = chain_view(rpc_env(call)->chain);
-    if (v && fl_get_task(v, id, t) && fl_get_status(v, id, st))
+    const struct wallet_chain *c = rpcw_chain(call);
+    struct chain_snapshot *v = rpcw_snapshot(call);
+    if (v && c->fl_task(v, id, t) && c->fl_status(v, id, st))
         return v;
-    view_free(v);
+    rpcw_snapshot_free(call, v);
     rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY, "Task not found");
     return NULL;
 }
@@ -132,7 +93,7 @@ static bool pending(const struct wallet *w, const uint8_t pub[PUBKEY_SIZE], uint
 /* The first wallet key (in creation order) whose entry in the round has the
  * role and passes `want`, with no such transaction of `type` waiting; -4
  * with `why` otherwise. */
-static bool key_with_role(struct rpc_call *call, struct wallet *w, struct view *v,
+static bool key_with_role(struct rpc_call *call, struct wallet *w, struct chain_snapshot *v,
                           const uint8_t task[HASH_SIZE], uint32_t round, uint8_t role,
                           uint8_t type, bool (*want)(const struct fl_entry *e), const char *why,
                           uint8_t out[PUBKEY_SIZE])
@@ -140,7 +101,7 @@ static bool key_with_role(struct rpc_call *call, struct wallet *w, struct view *
     struct wallet_key_info k;
     for (size_t i = 0; wallet_key_at(w, i, &k); i++) {
         struct fl_entry e;
-        if (fl_get_entry(v, task, round, k.pub, &e) && e.role == role && want(&e) &&
+        if (rpcw_chain(call)->fl_entry(v, task, round, k.pub, &e) && e.role == role && want(&e) &&
             !pending(w, k.pub, type, task, round)) {
             memcpy(out, k.pub, PUBKEY_SIZE);
             return true;
@@ -492,7 +453,7 @@ static json_t *flcreatetask(struct rpc_call *call)
             rpc_error(call, RPC_WALLET_ERROR, "Address %.100s is not in the wallet", s);
             goto done;
         }
-    } else if (!richest(call, w, t.reward_pool, NULL, NULL, from)) {
+    } else if (!rpcw_richest(call, w, t.reward_pool, NULL, NULL, from)) {
         goto done;
     }
     if (!rpcw_unlocked(call, w))
@@ -517,7 +478,8 @@ done:
 /* ---- fljoin ---- */
 
 struct join_ctx {
-    struct view *v;
+    const struct wallet_chain *c;
+    struct chain_snapshot *v;
     const uint8_t *task;
 };
 
@@ -525,7 +487,7 @@ static bool already_joined(void *arg, const uint8_t pub[PUBKEY_SIZE])
 {
     struct join_ctx *jc = arg;
     struct fl_participant p;
-    return fl_get_participant(jc->v, jc->task, pub, &p);
+    return jc->c->fl_participant(jc->v, jc->task, pub, &p);
 }
 
 static json_t *fljoin(struct rpc_call *call)
@@ -537,15 +499,15 @@ static json_t *fljoin(struct rpc_call *call)
     struct fl_join j;
     if (!w)
         return NULL;
-    struct view *v = task_arg(call, 0, id, &t, &st);
+    struct chain_snapshot *v = task_arg(call, 0, id, &t, &st);
     if (!v)
         return NULL;
     j.stake = rpc_amount(call, 1, 0);
     memcpy(j.task, id, HASH_SIZE);
-    struct join_ctx jc = {v, id};
-    bool ok = rpc_has(call, 2) ? own_address(call, w, 2, from)
-                               : richest(call, w, j.stake, already_joined, &jc, from);
-    view_free(v);
+    struct join_ctx jc = {rpcw_chain(call), v, id};
+    bool ok = rpc_has(call, 2) ? rpcw_own_address(call, w, 2, from)
+                               : rpcw_richest(call, w, j.stake, already_joined, &jc, from);
+    rpcw_snapshot_free(call, v);
     if (!ok || !rpcw_unlocked(call, w))
         return NULL;
     struct wbuf pl;
@@ -575,7 +537,7 @@ static json_t *flsubmitupdate(struct rpc_call *call)
     json_t *res = NULL;
     if (!w)
         return NULL;
-    struct view *v = task_arg(call, 0, id, &t, &st);
+    struct chain_snapshot *v = task_arg(call, 0, id, &t, &st);
     if (!v)
         return NULL;
     if (!round_arg(call, 1, &round) || !parse_weights(call, rpc_json(call, 2), &bytes, &n))
@@ -585,7 +547,7 @@ static json_t *flsubmitupdate(struct rpc_call *call)
                   fl_param_count(&t.p.spec), n);
         goto done;
     }
-    if (rpc_has(call, 3) ? !own_address(call, w, 3, from)
+    if (rpc_has(call, 3) ? !rpcw_own_address(call, w, 3, from)
                          : !key_with_role(call, w, v, id, round, FL_ROLE_PROPOSER, TX_FL_UPDATE,
                                           not_submitted, "is a proposer yet to submit", from))
         goto done;
@@ -602,7 +564,7 @@ static json_t *flsubmitupdate(struct rpc_call *call)
     wbuf_free(&pl);
 done:
     free(bytes);
-    view_free(v);
+    rpcw_snapshot_free(call, v);
     return res;
 }
 
@@ -700,7 +662,8 @@ static bool votes_store(const char *path, const struct vote_record *r)
 
 struct find {
     struct wallet *w;
-    struct view *v;
+    const struct wallet_chain *c;
+    struct chain_snapshot *v;
     const uint8_t *task;
     uint32_t round;
     const uint8_t *voter; /* NULL: any of the wallet's keys that can reveal */
@@ -717,7 +680,7 @@ static bool find_record(void *arg, const struct vote_record *r)
     uint8_t c[HASH_SIZE];
     if (memcmp(r->task, f->task, HASH_SIZE) != 0 || r->round != f->round ||
         (f->voter && memcmp(r->voter, f->voter, PUBKEY_SIZE) != 0) ||
-        !wallet_has_key(f->w, r->voter) || !fl_get_entry(f->v, f->task, f->round, r->voter, &e) ||
+        !wallet_has_key(f->w, r->voter) || !f->c->fl_entry(f->v, f->task, f->round, r->voter, &e) ||
         !(e.flags & FL_ENTRY_COMMITTED) || (e.flags & FL_ENTRY_REVEALED) ||
         pending(f->w, r->voter, TX_FL_VOTE_REVEAL, f->task, f->round))
         return true;
@@ -748,7 +711,7 @@ static json_t *flcommitvote(struct rpc_call *call)
     char *path = NULL;
     if (!w)
         return NULL;
-    struct view *v = task_arg(call, 0, id, &t, &st);
+    struct chain_snapshot *v = task_arg(call, 0, id, &t, &st);
     if (!v)
         return NULL;
     if (!round_arg(call, 1, &rec.round))
@@ -762,7 +725,7 @@ static json_t *flcommitvote(struct rpc_call *call)
         rpc_error(call, RPC_INVALID_PARAMETER, "metric must be a decimal in [-32768, 32768)");
         goto done;
     }
-    if (rpc_has(call, 4) ? !own_address(call, w, 4, rec.voter)
+    if (rpc_has(call, 4) ? !rpcw_own_address(call, w, 4, rec.voter)
                          : !key_with_role(call, w, v, id, rec.round, FL_ROLE_VOTER,
                                           TX_FL_VOTE_COMMIT, not_committed,
                                           "is a voter yet to commit", rec.voter))
@@ -788,7 +751,7 @@ static json_t *flcommitvote(struct rpc_call *call)
 done:
     sodium_memzero(&rec, sizeof(rec));
     free(path);
-    view_free(v);
+    rpcw_snapshot_free(call, v);
     return res;
 }
 
@@ -803,14 +766,14 @@ static json_t *flrevealvote(struct rpc_call *call)
     char *path = NULL;
     if (!w)
         return NULL;
-    struct view *v = task_arg(call, 0, id, &t, &st);
+    struct chain_snapshot *v = task_arg(call, 0, id, &t, &st);
     if (!v)
         return NULL;
-    struct find f = {.w = w, .v = v, .task = id};
+    struct find f = {.w = w, .c = rpcw_chain(call), .v = v, .task = id};
     if (!round_arg(call, 1, &f.round))
         goto done;
     if (rpc_has(call, 2)) {
-        if (!own_address(call, w, 2, voter))
+        if (!rpcw_own_address(call, w, 2, voter))
             goto done;
         f.voter = voter;
     }
@@ -840,7 +803,7 @@ static json_t *flrevealvote(struct rpc_call *call)
 done:
     sodium_memzero(&f.r, sizeof(f.r));
     free(path);
-    view_free(v);
+    rpcw_snapshot_free(call, v);
     return res;
 }
 

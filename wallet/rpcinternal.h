@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "rpc/rpc.h"
+#include "wallet/chain_iface.h"
 #include "wallet/wallet.h"
 
 /* The wallet of the request (URI /wallet/NAME, or the only loaded one), or
@@ -37,6 +38,33 @@ uint64_t rpcw_fee_for(uint64_t rate, size_t size);
  * txid, or NULL with the error raised (-13 locked, -26 rejected, ...). */
 json_t *rpcw_sign_and_submit(struct rpc_call *call, struct wallet *w, struct tx *tx,
                              const char *comment, const char *comment_to);
+
+/* The chain and mempool as the wallets see them (wallet/chain_iface.h):
+ * NULL when the wallets are not attached to a chain. */
+const struct wallet_chain *rpcw_chain(struct rpc_call *call);
+/* Whether there is a mempool to send to. */
+bool rpcw_has_mempool(struct rpc_call *call);
+/* The height of the tip (0 without a chain). */
+uint64_t rpcw_tip_height(struct rpc_call *call);
+/* The account at the tip; false with -20 "State read error" raised. */
+bool rpcw_account(struct rpc_call *call, const uint8_t pub[PUBKEY_SIZE], struct account *a);
+
+/* The same without raising an error (false: not readable). */
+bool rpcw_peek_account(struct rpc_call *call, const uint8_t pub[PUBKEY_SIZE], struct account *a);
+/* A snapshot of the state at the tip for lookups through rpcw_chain(call)
+ * (NULL when unreadable); free it with rpcw_snapshot_free. */
+struct chain_snapshot *rpcw_snapshot(struct rpc_call *call);
+void rpcw_snapshot_free(struct rpc_call *call, struct chain_snapshot *s);
+
+/* An address argument that must be one of the wallet's keys (-4 when it
+ * is not). */
+bool rpcw_own_address(struct rpc_call *call, struct wallet *w, size_t idx,
+                      uint8_t pub[PUBKEY_SIZE]);
+/* The wallet account with the largest confirmed balance above `need`,
+ * skipping those `skip` (when given) says no to; -6 when there is none. */
+bool rpcw_richest(struct rpc_call *call, struct wallet *w, uint64_t need,
+                  bool (*skip)(void *arg, const uint8_t pub[PUBKEY_SIZE]), void *arg,
+                  uint8_t out[PUBKEY_SIZE]);
 
 /* The confirmed balance at the tip of the wallet's handed-out keys. */
 bool rpcw_balance(struct rpc_call *call, struct wallet *w, uint64_t *total);

@@ -9,8 +9,6 @@
 #include "consensus/amount.h"
 #include "consensus/bech32.h"
 #include "rpc/util.h"
-#include "state/chain.h"
-#include "state/mempool.h"
 #include "util/hmap.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -72,15 +70,12 @@ static bool is_mine(const struct wallet *w, const uint8_t pub[PUBKEY_SIZE])
 
 bool rpcw_balance(struct rpc_call *call, struct wallet *w, uint64_t *total)
 {
-    struct chain *c = rpc_env(call)->chain;
     struct wallet_key_info k;
     *total = 0;
     for (size_t i = 0; wallet_key_at(w, i, &k); i++) {
         struct account a;
-        if (!chain_get_account(c, k.pub, &a)) {
-            rpc_error(call, RPC_DATABASE_ERROR, "State read error");
+        if (!rpcw_account(call, k.pub, &a))
             return false;
-        }
         if (!amount_add(total, a.balance)) {
             rpc_error(call, RPC_INTERNAL_ERROR, "Balance overflow");
             return false;
@@ -107,23 +102,30 @@ json_t *rpcw_getbalance(struct rpc_call *call)
     return json_amount(total);
 }
 
+struct untrusted {
+    const struct wallet *w;
+    uint64_t sum;
+};
+
+static bool add_untrusted(void *arg, const struct tx *tx)
+{
+    struct untrusted *u = arg;
+    struct flow f;
+    tx_flow(tx, &f);
+    if (f.has_to && is_mine(u->w, f.to) && !is_mine(u->w, tx->sender))
+        (void)amount_add(&u->sum, f.amount);
+    return true;
+}
+
 /* Incoming mempool payments to the wallet from senders outside it. */
 static uint64_t untrusted_pending(struct rpc_call *call, struct wallet *w)
 {
-    struct mempool *mp = rpc_env(call)->mempool;
-    size_t n = 0;
-    uint64_t sum = 0;
-    if (!mp)
+    const struct wallet_chain *c = rpcw_chain(call);
+    struct untrusted u = {w, 0};
+    if (!rpcw_has_mempool(call))
         return 0;
-    const struct mempool_entry **e = mempool_entries(mp, &n);
-    for (size_t i = 0; e && i < n; i++) {
-        struct flow f;
-        tx_flow(&e[i]->tx, &f);
-        if (f.has_to && is_mine(w, f.to) && !is_mine(w, e[i]->tx.sender))
-            (void)amount_add(&sum, f.amount);
-    }
-    free(e);
-    return sum;
+    (void)c->each_tx(c->ctx, add_untrusted, &u);
+    return u.sum;
 }
 
 static json_t *last_block(struct wallet *w)
@@ -156,34 +158,37 @@ json_t *rpcw_getbalances(struct rpc_call *call)
 
 /* ---- sendtoaddress ---- */
 
-/* What each wallet sender has pending in the mempool (amounts and fees). */
-static bool pending_spends(struct mempool *mp, const struct wallet *w, struct hmap *out)
+struct spends {
+    const struct wallet *w;
+    struct hmap *out;
+};
+
+static bool add_spend(void *arg, const struct tx *tx)
 {
-    size_t n = 0;
-    const struct mempool_entry **e = mempool_entries(mp, &n);
-    if (!e)
-        return false;
-    bool ok = true;
-    for (size_t i = 0; ok && i < n; i++) {
-        if (!wallet_has_key(w, e[i]->tx.sender))
-            continue;
-        struct flow f;
-        tx_flow(&e[i]->tx, &f);
-        uint64_t *sum = hmap_get(out, e[i]->tx.sender, PUBKEY_SIZE);
-        if (!sum) {
-            sum = calloc(1, sizeof(*sum));
-            ok = sum && hmap_put(out, e[i]->tx.sender, PUBKEY_SIZE, sum, NULL);
-            if (!ok) {
-                free(sum);
-                break;
-            }
+    struct spends *sp = arg;
+    if (!wallet_has_key(sp->w, tx->sender))
+        return true;
+    struct flow f;
+    tx_flow(tx, &f);
+    uint64_t *sum = hmap_get(sp->out, tx->sender, PUBKEY_SIZE);
+    if (!sum) {
+        sum = calloc(1, sizeof(*sum));
+        if (!sum || !hmap_put(sp->out, tx->sender, PUBKEY_SIZE, sum, NULL)) {
+            free(sum);
+            return false;
         }
-        /* Saturating: more than the supply means "nothing available". */
-        if (!amount_add(sum, e[i]->tx.fee) || !amount_add(sum, f.amount))
-            *sum = MAX_SUPPLY;
     }
-    free(e);
-    return ok;
+    /* Saturating: more than the supply means "nothing available". */
+    if (!amount_add(sum, tx->fee) || !amount_add(sum, f.amount))
+        *sum = MAX_SUPPLY;
+    return true;
+}
+
+/* What each wallet sender has pending in the mempool (amounts and fees). */
+static bool pending_spends(const struct wallet_chain *c, const struct wallet *w, struct hmap *out)
+{
+    struct spends sp = {w, out};
+    return c->each_tx(c->ctx, add_spend, &sp);
 }
 
 /* Spendable now: the confirmed balance less what the mempool already
@@ -192,10 +197,8 @@ static bool available(struct rpc_call *call, const struct hmap *pending,
                       const uint8_t pub[PUBKEY_SIZE], uint64_t *avail)
 {
     struct account a;
-    if (!chain_get_account(rpc_env(call)->chain, pub, &a)) {
-        rpc_error(call, RPC_DATABASE_ERROR, "State read error");
+    if (!rpcw_account(call, pub, &a))
         return false;
-    }
     const uint64_t *p = hmap_get(pending, pub, PUBKEY_SIZE);
     *avail = a.balance;
     if (p && !amount_sub(avail, *p))
@@ -210,7 +213,6 @@ uint64_t rpcw_fee_for(uint64_t rate, size_t size)
 
 json_t *rpcw_sendtoaddress(struct rpc_call *call)
 {
-    struct rpc_env *env = rpc_env(call);
     struct wallet *w = rpcw_wallet(call);
     uint8_t to[PUBKEY_SIZE], from[PUBKEY_SIZE];
     if (!w || !rpc_arg_address(call, 0, to))
@@ -232,7 +234,7 @@ json_t *rpcw_sendtoaddress(struct rpc_call *call)
             return rpc_error(call, RPC_WALLET_ERROR, "from_address %.100s is not in the wallet",
                              rpc_str(call, 5, ""));
     }
-    if (!env->mempool)
+    if (!rpcw_has_mempool(call))
         return rpc_error(call, RPC_MISC_ERROR, "The node has no mempool");
     if (!rpcw_unlocked(call, w))
         return NULL;
@@ -268,7 +270,7 @@ json_t *rpcw_sendtoaddress(struct rpc_call *call)
     /* The account: the one given, or the largest that covers it. */
     struct hmap pending;
     hmap_init(&pending);
-    bool found = false, ok = pending_spends(env->mempool, w, &pending);
+    bool found = false, ok = pending_spends(rpcw_chain(call), w, &pending);
     uint64_t best = 0, avail;
     if (!ok)
         rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
@@ -321,8 +323,9 @@ uint64_t rpcw_fee_rate(struct rpc_call *call, struct wallet *w)
 {
     struct rpc_env *env = rpc_env(call);
     uint64_t rate = wallet_pay_fee_rate(w) ? wallet_pay_fee_rate(w) : wallets_fee_rate(env->wallets);
-    if (env->mempool && mempool_required_fee_rate(env->mempool) > rate)
-        rate = mempool_required_fee_rate(env->mempool);
+    const struct wallet_chain *c = rpcw_chain(call);
+    if (rpcw_has_mempool(call) && c->required_fee_rate(c->ctx) > rate)
+        rate = c->required_fee_rate(c->ctx);
     return rate;
 }
 
@@ -330,18 +333,19 @@ json_t *rpcw_sign_and_submit(struct rpc_call *call, struct wallet *w, struct tx 
                              const char *comment, const char *comment_to)
 {
     struct rpc_env *env = rpc_env(call);
+    const struct wallet_chain *c = rpcw_chain(call);
     struct validation v;
     uint8_t txid[HASH_SIZE];
     char err[256];
-    if (!env->mempool)
+    if (!rpcw_has_mempool(call))
         return rpc_error(call, RPC_MISC_ERROR, "The node has no mempool");
-    tx->nonce = mempool_next_nonce(env->mempool, tx->sender);
+    tx->nonce = c->next_nonce(c->ctx, tx->sender);
     if (!wallet_sign_tx(w, tx, env->params->genesis_hash))
         return rpc_error(call, wallet_is_locked(w) ? RPC_WALLET_UNLOCK_NEEDED : RPC_WALLET_ERROR,
                          "%s", wallet_error(w));
     /* Recorded (fsync'd) only once the mempool took it, and before the
      * node lock is released: what the mempool refuses leaves no record. */
-    if (!wallet_submit_tx(w, env->mempool, tx, time_now(), comment, comment_to, &v, err,
+    if (!wallet_submit_tx(w, c, tx, time_now(), comment, comment_to, &v, err,
                           sizeof(err))) {
         if (v.reason[0])
             return rpc_error(call, RPC_VERIFY_REJECTED, "%s", err);
@@ -355,13 +359,12 @@ json_t *rpcw_sign_and_submit(struct rpc_call *call, struct wallet *w, struct tx 
 
 static int64_t confirmations(struct rpc_call *call, const struct wallet_tx *t)
 {
-    struct chain *c = rpc_env(call)->chain;
-    if (t->state != WALLET_TX_CONFIRMED)
+    const struct wallet_chain *c = rpcw_chain(call);
+    uint64_t height;
+    if (t->state != WALLET_TX_CONFIRMED || !c ||
+        !c->in_active_chain(c->ctx, t->block_hash, &height))
         return 0;
-    const struct block_index *bi = chain_lookup(c, t->block_hash);
-    if (!bi || !chain_contains(c, bi))
-        return 0;
-    return (int64_t)(chain_height(c) - t->block_height + 1);
+    return (int64_t)(rpcw_tip_height(call) - t->block_height + 1);
 }
 
 /* The fields every entry of a transaction shares (bitcoind's
@@ -515,7 +518,6 @@ json_t *rpcw_gettransaction(struct rpc_call *call)
 
 json_t *rpcw_abandontransaction(struct rpc_call *call)
 {
-    struct rpc_env *env = rpc_env(call);
     struct wallet *w = rpcw_wallet(call);
     uint8_t txid[HASH_SIZE];
     char err[256];
@@ -523,7 +525,8 @@ json_t *rpcw_abandontransaction(struct rpc_call *call)
         return NULL;
     if (!wallet_tx_find(w, txid))
         return rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id");
-    if (env->mempool && mempool_has(env->mempool, txid))
+    const struct wallet_chain *c = rpcw_chain(call);
+    if (rpcw_has_mempool(call) && c->has_tx(c->ctx, txid))
         return rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY,
                          "Transaction not eligible for abandonment");
     if (!wallet_abandon_tx(w, txid, err, sizeof(err)))
@@ -589,12 +592,12 @@ json_t *rpcw_signrawtransaction(struct rpc_call *call)
 
 json_t *rpcw_settxfee(struct rpc_call *call)
 {
-    struct rpc_env *env = rpc_env(call);
     struct wallet *w = rpcw_wallet(call);
     if (!w)
         return NULL;
     uint64_t rate = rpc_amount(call, 0, 0);
-    if (rate && env->mempool && rate < mempool_min_fee_rate(env->mempool))
+    const struct wallet_chain *c = rpcw_chain(call);
+    if (rate && rpcw_has_mempool(call) && rate < c->min_fee_rate(c->ctx))
         return rpc_error(call, RPC_INVALID_PARAMETER, "txfee cannot be less than min relay tx fee");
     wallet_set_pay_fee_rate(w, rate);
     return json_true();
@@ -607,13 +610,13 @@ json_t *rpcw_rescanblockchain(struct rpc_call *call)
     char err[256];
     if (!w)
         return NULL;
-    uint64_t start = rpc_uint(call, 0, 0), tip = chain_height(env->chain);
+    uint64_t start = rpc_uint(call, 0, 0), tip = rpcw_tip_height(call);
     if (start > tip)
         return rpc_error(call, RPC_INVALID_PARAMETER, "Invalid start_height");
     if (!wallets_rescan(env->wallets, w, start, err, sizeof(err)))
         return rpc_error(call, RPC_WALLET_ERROR, "%s", err);
     json_t *o = json_object();
     json_object_set_new(o, "start_height", json_integer((json_int_t)start));
-    json_object_set_new(o, "stop_height", json_integer((json_int_t)chain_height(env->chain)));
+    json_object_set_new(o, "stop_height", json_integer((json_int_t)rpcw_tip_height(call)));
     return o;
 }

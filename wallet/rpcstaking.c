@@ -4,9 +4,6 @@
 #include "consensus/amount.h"
 #include "consensus/stakingtx.h"
 #include "rpc/util.h"
-#include "state/chain.h"
-#include "state/staking.h"
-#include "state/view.h"
 #include "wallet/rpcinternal.h"
 #include "wallet/rpcwallet.h"
 
@@ -38,20 +35,6 @@ static json_t *submit(struct rpc_call *call, struct wallet *w, const uint8_t sen
     return res;
 }
 
-/* An address argument that must be one of the wallet's keys. */
-static bool own_address(struct rpc_call *call, struct wallet *w, size_t idx,
-                        uint8_t pub[PUBKEY_SIZE])
-{
-    struct wallet_key_info k;
-    if (!rpc_arg_address(call, idx, pub))
-        return false;
-    if (!wallet_key_info(w, pub, &k)) {
-        rpc_error(call, RPC_WALLET_ERROR, "Address %.100s is not in the wallet", rpc_str(call, idx, ""));
-        return false;
-    }
-    return true;
-}
-
 static json_t *registervalidator(struct rpc_call *call)
 {
     struct rpc_env *env = rpc_env(call);
@@ -60,7 +43,7 @@ static json_t *registervalidator(struct rpc_call *call)
     struct validator_register r;
     struct wallet_key_info k;
     char err[256], label[64];
-    if (!w || !own_address(call, w, 0, pub) || !rpcw_unlocked(call, w))
+    if (!w || !rpcw_own_address(call, w, 0, pub) || !rpcw_unlocked(call, w))
         return NULL;
     r.stake = rpc_amount(call, 1, 0);
     uint64_t commission = rpc_uint(call, 2, 1000);
@@ -68,10 +51,10 @@ static json_t *registervalidator(struct rpc_call *call)
         return rpc_error(call, RPC_INVALID_PARAMETER, "commission_bps must be at most %u",
                          env->params->max_commission_bps);
     r.commission_bps = (uint16_t)commission;
-    struct view *view = chain_view(env->chain);
+    struct chain_snapshot *view = rpcw_snapshot(call);
     struct validator existing;
-    bool registered = view && staking_get_validator(view, pub, &existing);
-    view_free(view);
+    bool registered = view && rpcw_chain(call)->get_validator(view, pub, &existing);
+    rpcw_snapshot_free(call, view);
     if (registered)
         return rpc_error(call, RPC_INVALID_PARAMETER, "%.100s is already a validator", rpc_str(call, 0, ""));
 
@@ -102,7 +85,7 @@ static json_t *stake_or_unbond(struct rpc_call *call, uint8_t type)
 {
     struct wallet *w = rpcw_wallet(call);
     uint8_t pub[PUBKEY_SIZE];
-    if (!w || !own_address(call, w, 0, pub) || !rpcw_unlocked(call, w))
+    if (!w || !rpcw_own_address(call, w, 0, pub) || !rpcw_unlocked(call, w))
         return NULL;
     struct wbuf pl;
     wbuf_init(&pl);
@@ -124,32 +107,17 @@ static json_t *unbond(struct rpc_call *call)
 
 static json_t *delegate(struct rpc_call *call)
 {
-    struct rpc_env *env = rpc_env(call);
     struct wallet *w = rpcw_wallet(call);
     struct delegation_change dc;
     uint8_t from[PUBKEY_SIZE];
-    struct wallet_key_info k;
     if (!w || !rpc_arg_address(call, 0, dc.validator))
         return NULL;
     dc.amount = rpc_amount(call, 1, 0);
     if (rpc_has(call, 2)) {
-        if (!own_address(call, w, 2, from))
+        if (!rpcw_own_address(call, w, 2, from))
             return NULL;
-    } else {
-        /* The account with the largest confirmed balance. */
-        uint64_t best = 0;
-        bool found = false;
-        for (size_t i = 0; wallet_key_at(w, i, &k); i++) {
-            struct account a;
-            if (chain_get_account(env->chain, k.pub, &a) && a.balance > dc.amount &&
-                a.balance > best) {
-                best = a.balance;
-                memcpy(from, k.pub, PUBKEY_SIZE);
-                found = true;
-            }
-        }
-        if (!found)
-            return rpc_error(call, RPC_WALLET_INSUFFICIENT_FUNDS, "Insufficient funds");
+    } else if (!rpcw_richest(call, w, dc.amount, NULL, NULL, from)) {
+        return NULL;
     }
     if (!rpcw_unlocked(call, w))
         return NULL;
@@ -163,7 +131,6 @@ static json_t *delegate(struct rpc_call *call)
 
 static json_t *undelegate(struct rpc_call *call)
 {
-    struct rpc_env *env = rpc_env(call);
     struct wallet *w = rpcw_wallet(call);
     struct delegation_change dc;
     uint8_t from[PUBKEY_SIZE];
@@ -177,24 +144,24 @@ static json_t *undelegate(struct rpc_call *call)
         return rpc_error(call, RPC_TYPE_ERROR, "Invalid amount (an FML amount, 0 to take the "
                                                "rewards only, or \"all\")");
     }
-    struct view *view = chain_view(env->chain);
+    struct chain_snapshot *view = rpcw_snapshot(call);
     bool found = false;
     if (rpc_has(call, 2)) {
-        found = own_address(call, w, 2, from);
+        found = rpcw_own_address(call, w, 2, from);
         if (!found) {
-            view_free(view);
+            rpcw_snapshot_free(call, view);
             return NULL;
         }
     } else {
         for (size_t i = 0; view && !found && wallet_key_at(w, i, &k); i++) {
             struct delegation d;
-            if (staking_get_delegation(view, dc.validator, k.pub, &d)) {
+            if (rpcw_chain(call)->get_delegation(view, dc.validator, k.pub, &d)) {
                 memcpy(from, k.pub, PUBKEY_SIZE);
                 found = true;
             }
         }
     }
-    view_free(view);
+    rpcw_snapshot_free(call, view);
     if (!found)
         return rpc_error(call, RPC_WALLET_ERROR, "No account of this wallet delegates to %.100s",
                          rpc_str(call, 0, ""));

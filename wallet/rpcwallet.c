@@ -7,7 +7,6 @@
  * error message. */
 #include "consensus/bech32.h"
 #include "rpc/util.h"
-#include "state/chain.h"
 #include "util/log.h"
 #include "wallet/rpcinternal.h"
 #include "wallet/rpcwallet.h"
@@ -46,6 +45,90 @@ struct wallet *rpcw_wallet(struct rpc_call *call)
                   "Wallet file not specified (must request wallet RPC through /wallet/<filename> "
                   "uri-path).");
     return NULL;
+}
+
+const struct wallet_chain *rpcw_chain(struct rpc_call *call)
+{
+    struct rpc_env *env = rpc_env(call);
+    return env->wallets ? wallets_chain(env->wallets) : NULL;
+}
+
+bool rpcw_has_mempool(struct rpc_call *call)
+{
+    const struct wallet_chain *c = rpcw_chain(call);
+    return c && c->has_mempool(c->ctx);
+}
+
+uint64_t rpcw_tip_height(struct rpc_call *call)
+{
+    const struct wallet_chain *c = rpcw_chain(call);
+    uint8_t hash[HASH_SIZE];
+    uint64_t height = 0;
+    if (c)
+        c->tip(c->ctx, hash, &height);
+    return height;
+}
+
+bool rpcw_account(struct rpc_call *call, const uint8_t pub[PUBKEY_SIZE], struct account *a)
+{
+    if (rpcw_peek_account(call, pub, a))
+        return true;
+    rpc_error(call, RPC_DATABASE_ERROR, "State read error");
+    return false;
+}
+
+bool rpcw_peek_account(struct rpc_call *call, const uint8_t pub[PUBKEY_SIZE], struct account *a)
+{
+    const struct wallet_chain *c = rpcw_chain(call);
+    return c && c->get_account(c->ctx, pub, a);
+}
+
+struct chain_snapshot *rpcw_snapshot(struct rpc_call *call)
+{
+    const struct wallet_chain *c = rpcw_chain(call);
+    return c ? c->snapshot(c->ctx) : NULL;
+}
+
+void rpcw_snapshot_free(struct rpc_call *call, struct chain_snapshot *s)
+{
+    const struct wallet_chain *c = rpcw_chain(call);
+    if (c)
+        c->snapshot_free(s);
+}
+
+bool rpcw_own_address(struct rpc_call *call, struct wallet *w, size_t idx,
+                      uint8_t pub[PUBKEY_SIZE])
+{
+    struct wallet_key_info k;
+    if (!rpc_arg_address(call, idx, pub))
+        return false;
+    if (!wallet_key_info(w, pub, &k)) {
+        rpc_error(call, RPC_WALLET_ERROR, "Address %.100s is not in the wallet",
+                  rpc_str(call, idx, ""));
+        return false;
+    }
+    return true;
+}
+
+bool rpcw_richest(struct rpc_call *call, struct wallet *w, uint64_t need,
+                  bool (*skip)(void *arg, const uint8_t pub[PUBKEY_SIZE]), void *arg,
+                  uint8_t out[PUBKEY_SIZE])
+{
+    struct wallet_key_info k;
+    uint64_t best = 0;
+    bool found = false;
+    for (size_t i = 0; wallet_key_at(w, i, &k); i++) {
+        struct account a;
+        if (rpcw_peek_account(call, k.pub, &a) && a.balance > need &&
+            a.balance > best && !(skip && skip(arg, k.pub))) {
+            best = a.balance;
+            memcpy(out, k.pub, PUBKEY_SIZE);
+            found = true;
+        }
+    }
+    if (!found)
+        rpc_error(call, RPC_WALLET_INSUFFICIENT_FUNDS, "Insufficient funds");
+    return found;
 }
 
 bool rpcw_unlocked(struct rpc_call *call, struct wallet *w)
@@ -393,7 +476,7 @@ static json_t *importprivkey(struct rpc_call *call)
         return rpc_error(call, strcmp(err, "Invalid private key") == 0 ? RPC_INVALID_ADDRESS_OR_KEY
                                                                        : RPC_WALLET_ERROR,
                          "%s", err);
-    if (rescan && env->chain && !wallets_rescan(env->wallets, w, 0, err, sizeof(err)))
+    if (rescan && rpcw_chain(call) && !wallets_rescan(env->wallets, w, 0, err, sizeof(err)))
         return rpc_error(call, RPC_WALLET_ERROR, "Rescan failed: %s", err);
     return json_null();
 }

@@ -6,8 +6,6 @@
  * A scan is idempotent: a block processed twice adds nothing, so the last
  * synced block may lag behind what the wallet has recorded (it is written
  * every WALLET_BEST_INTERVAL blocks and at unload). */
-#include "state/chain.h"
-#include "state/mempool.h"
 #include "util/log.h"
 #include "util/time.h"
 #include "wallet/internal.h"
@@ -16,25 +14,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void on_connected(void *arg, const struct block *b, const struct block_index *bi)
+static void on_connected(void *arg, const struct block *b, const uint8_t hash[HASH_SIZE],
+                         uint64_t height)
 {
     struct wallets *ws = arg;
     char err[256];
     for (size_t i = 0; i < ws->n; i++)
-        if (!wallet_block_connected(ws->v[i], b, bi->hash, err, sizeof(err)))
+        if (!wallet_block_connected(ws->v[i], b, hash, err, sizeof(err)))
             log_printf("Wallet %s: cannot record block %llu (it will be rescanned at the next "
                        "load): %s",
-                       ws->v[i]->name, (unsigned long long)bi->hdr.height, err);
+                       ws->v[i]->name, (unsigned long long)height, err);
 }
 
-static void on_disconnected(void *arg, const struct block *b, const struct block_index *bi)
+static void on_disconnected(void *arg, const struct block *b, const uint8_t hash[HASH_SIZE],
+                            uint64_t height)
 {
     struct wallets *ws = arg;
     char err[256];
     for (size_t i = 0; i < ws->n; i++)
-        if (!wallet_block_disconnected(ws->v[i], b, bi->hash, err, sizeof(err)))
+        if (!wallet_block_disconnected(ws->v[i], b, hash, err, sizeof(err)))
             log_printf("Wallet %s: cannot record the disconnection of block %llu: %s",
-                       ws->v[i]->name, (unsigned long long)bi->hdr.height, err);
+                       ws->v[i]->name, (unsigned long long)height, err);
 }
 
 /* The wallet's own unconfirmed transactions whose nonce the chain has
@@ -48,7 +48,7 @@ static void abandon_replaced(struct wallets *ws, struct wallet *w)
         struct wallet_tx *t = w->txs[i];
         struct account a;
         if (t->state != WALLET_TX_UNCONFIRMED || !wallet_has_key(w, t->tx.sender) ||
-            !chain_get_account(ws->chain, t->tx.sender, &a) || a.nonce <= t->tx.nonce)
+            !ws->chain->get_account(ws->chain->ctx, t->tx.sender, &a) || a.nonce <= t->tx.nonce)
             continue;
         hash_to_hex(t->txid, hex);
         if (wallet_abandon_tx(w, t->txid, err, sizeof(err)))
@@ -59,11 +59,10 @@ static void abandon_replaced(struct wallets *ws, struct wallet *w)
     }
 }
 
-static void on_tip_changed(void *arg, const struct block_index *tip)
+static void on_tip_changed(void *arg)
 {
     struct wallets *ws = arg;
     char err[256];
-    (void)tip;
     for (size_t i = 0; i < ws->n; i++) {
         abandon_replaced(ws, ws->v[i]);
         if (!wallet_write_best_block(ws->v[i], false, err, sizeof(err)))
@@ -73,23 +72,20 @@ static void on_tip_changed(void *arg, const struct block_index *tip)
 
 static void detach(struct wallets *ws)
 {
-    chain_remove_listener(ws->chain, ws);
+    ws->chain->unlisten(ws->chain->ctx);
     ws->chain = NULL;
-    ws->mempool = NULL;
     ws->sync_wallet = NULL;
     ws->detach = NULL;
 }
 
 /* Height to scan from: after the last synced block, or after the fork
  * point when that block is no longer on the active chain. */
-static uint64_t scan_start(struct chain *c, const struct wallet *w)
+static uint64_t scan_start(const struct wallet_chain *c, const struct wallet *w)
 {
-    if (!w->has_best)
+    uint64_t height;
+    if (!w->has_best || !c->fork_height(c->ctx, w->best_hash, &height))
         return 0;
-    const struct block_index *bi = chain_lookup(c, w->best_hash);
-    while (bi && !chain_contains(c, bi))
-        bi = bi->prev;
-    return bi ? bi->hdr.height + 1 : 0;
+    return height + 1;
 }
 
 static bool never_valid(const struct validation *v)
@@ -99,16 +95,20 @@ static bool never_valid(const struct validation *v)
 }
 
 /* Sending: the mempool first, the record after (see wallet.h). */
-bool wallet_submit_tx(struct wallet *w, struct mempool *mp, const struct tx *tx, uint64_t now,
-                      const char *comment, const char *comment_to, struct validation *v, char *err,
-                      size_t errlen)
+bool wallet_submit_tx(struct wallet *w, const struct wallet_chain *c, const struct tx *tx,
+                      uint64_t now, const char *comment, const char *comment_to,
+                      struct validation *v, char *err, size_t errlen)
 {
     uint8_t txid[HASH_SIZE];
     val_init(v);
     err[0] = '\0';
     if (!wallet_check_sent(w, tx, comment, comment_to, err, errlen))
         return false;
-    if (!mempool_add(mp, tx, now, v)) {
+    if (!c->has_mempool(c->ctx)) {
+        snprintf(err, errlen, "The node has no mempool");
+        return false;
+    }
+    if (!c->submit_tx(c->ctx, tx, now, v)) {
         snprintf(err, errlen, "%s%s%s", v->reason, v->detail[0] ? ", " : "", v->detail);
         return false;
     }
@@ -116,7 +116,7 @@ bool wallet_submit_tx(struct wallet *w, struct mempool *mp, const struct tx *tx,
         return true;
     /* Nobody saw it yet (the node lock is held): take it back. */
     tx_txid(tx, txid);
-    mempool_remove(mp, txid);
+    c->remove_tx(c->ctx, txid);
     val_init(v);
     return false;
 }
@@ -147,9 +147,9 @@ static void resubmit(struct wallets *ws, struct wallet *w)
         struct validation v;
         val_init(&v);
         hash_to_hex(mine[i]->txid, hex);
-        if (mempool_has(ws->mempool, mine[i]->txid))
+        if (ws->chain->has_tx(ws->chain->ctx, mine[i]->txid))
             continue;
-        if (mempool_add(ws->mempool, &mine[i]->tx, time_now(), &v)) {
+        if (ws->chain->submit_tx(ws->chain->ctx, &mine[i]->tx, time_now(), &v)) {
             LOG_DEBUG(LOG_WALLET, "Wallet %s: resubmitted %s", w->name, hex);
             continue;
         }
@@ -169,16 +169,18 @@ static void resubmit(struct wallets *ws, struct wallet *w)
 /* Brings one wallet up to the tip (see wallets_attach). */
 static bool sync_wallet(struct wallets *ws, struct wallet *w, char *err, size_t errlen)
 {
-    struct chain *c = ws->chain;
-    const struct block_index *tip = chain_tip(c);
+    const struct wallet_chain *c = ws->chain;
+    uint8_t tip_hash[HASH_SIZE];
+    uint64_t tip_height, height;
+    c->tip(c->ctx, tip_hash, &tip_height);
 
     /* Confirmations in blocks that left the active chain. */
     for (size_t i = 0; i < w->ntxs; i++) {
         struct wallet_tx *t = w->txs[i];
         if (t->state != WALLET_TX_CONFIRMED)
             continue;
-        const struct block_index *bi = chain_lookup(c, t->block_hash);
-        if ((!bi || !chain_contains(c, bi)) && !wtx_set_unconfirmed(w, t, err, errlen))
+        if (!c->in_active_chain(c->ctx, t->block_hash, &height) &&
+            !wtx_set_unconfirmed(w, t, err, errlen))
             return false;
     }
 
@@ -186,32 +188,32 @@ static bool sync_wallet(struct wallets *ws, struct wallet *w, char *err, size_t 
     if (w->rescan_pending && w->rescan_from < start)
         start = w->rescan_from;
     if (w->nkeys + w->npool == 0)
-        start = tip->hdr.height + 1; /* nothing to find */
-    if (start <= tip->hdr.height)
+        start = tip_height + 1; /* nothing to find */
+    if (start <= tip_height)
         log_printf("Wallet %s: scanning blocks %llu to %llu", w->name, (unsigned long long)start,
-                   (unsigned long long)tip->hdr.height);
-    for (uint64_t h = start; h <= tip->hdr.height; h++) {
-        const struct block_index *bi = chain_at(c, h);
+                   (unsigned long long)tip_height);
+    for (uint64_t h = start; h <= tip_height; h++) {
+        uint8_t hash[HASH_SIZE];
         struct block b;
-        if (!bi || !chain_read_block(c, bi, &b)) {
+        if (!c->read_block(c->ctx, h, &b, hash)) {
             snprintf(err, errlen, "Wallet %s: cannot read block %llu to rescan", w->name,
                      (unsigned long long)h);
             return false;
         }
-        bool ok = wallet_block_connected(w, &b, bi->hash, err, errlen);
+        bool ok = wallet_block_connected(w, &b, hash, err, errlen);
         block_free(&b);
         if (!ok)
             return false;
     }
     w->has_best = true;
-    memcpy(w->best_hash, tip->hash, HASH_SIZE);
-    w->best_height = tip->hdr.height;
+    memcpy(w->best_hash, tip_hash, HASH_SIZE);
+    w->best_height = tip_height;
 
     struct wbuf batch;
     size_t n = 0;
     wbuf_init(&batch);
     if (!w->has_birth) {
-        wallet_put_setting(&batch, WALLET_SETTING_BIRTH, tip->hdr.height);
+        wallet_put_setting(&batch, WALLET_SETTING_BIRTH, tip_height);
         n++;
     }
     if (w->rescan_pending) {
@@ -224,7 +226,7 @@ static bool sync_wallet(struct wallets *ws, struct wallet *w, char *err, size_t 
         return false;
     if (!w->has_birth) {
         w->has_birth = true;
-        w->birth_height = tip->hdr.height;
+        w->birth_height = tip_height;
     }
     size_t superseded = w->rescan_pending ? 2 : 0;
     w->rescan_pending = false;
@@ -232,23 +234,21 @@ static bool sync_wallet(struct wallets *ws, struct wallet *w, char *err, size_t 
     wallet_settle(w, superseded);
     if (!wallet_write_best_block(w, true, err, errlen))
         return false;
-    if (ws->mempool)
+    if (c->has_mempool(c->ctx))
         resubmit(ws, w);
     return true;
 }
 
-bool wallets_attach(struct wallets *ws, struct chain *chain, struct mempool *mempool, char *err,
-                    size_t errlen)
+bool wallets_attach(struct wallets *ws, const struct wallet_chain *chain, char *err, size_t errlen)
 {
-    struct chain_listener l = {.connected = on_connected, .disconnected = on_disconnected,
-                              .tip_changed = on_tip_changed, .arg = ws};
+    struct wallet_chain_events ev = {.connected = on_connected, .disconnected = on_disconnected,
+                                     .tip_changed = on_tip_changed, .arg = ws};
     if (ws->detach)
         ws->detach(ws);
     ws->chain = chain;
-    ws->mempool = mempool;
     ws->sync_wallet = sync_wallet;
     ws->detach = detach;
-    chain_add_listener(chain, &l);
+    chain->listen(chain->ctx, &ev);
     for (size_t i = 0; i < ws->n; i++)
         if (!sync_wallet(ws, ws->v[i], err, errlen))
             return false;

@@ -37,9 +37,8 @@
 
 struct wallet;
 struct wallets;
-struct chain;
-struct mempool;
 struct validation;
+struct wallet_chain; /* wallet/chain_iface.h */
 
 /* Wallet names: [A-Za-z0-9_.-]{1,64}, not starting with '.'. */
 #define WALLET_NAME_MAX 64
@@ -222,11 +221,11 @@ bool wallet_record_sent(struct wallet *w, const struct tx *tx, uint64_t now, con
  * cannot be written leaves the mempool again (false, v->reason empty, the
  * error in err).  The caller holds the node lock for the whole call, so no
  * peer, block or RPC sees the transaction before its record is on disk, and
- * a crash in between loses a transaction nobody learned of.  Needs the state
- * library (wallet/sync.c). */
-bool wallet_submit_tx(struct wallet *w, struct mempool *mp, const struct tx *tx, uint64_t now,
-                      const char *comment, const char *comment_to, struct validation *v, char *err,
-                      size_t errlen) __attribute__((warn_unused_result));
+ * a crash in between loses a transaction nobody learned of (wallet/sync.c). */
+bool wallet_submit_tx(struct wallet *w, const struct wallet_chain *c, const struct tx *tx,
+                      uint64_t now, const char *comment, const char *comment_to,
+                      struct validation *v, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 /* Marks an unconfirmed transaction as abandoned (its nonce can be reused). */
 bool wallet_abandon_tx(struct wallet *w, const uint8_t txid[HASH_SIZE], char *err, size_t errlen)
     __attribute__((warn_unused_result));
@@ -288,13 +287,16 @@ bool wallets_set_load_on_startup(struct wallets *ws, const char *name, bool on, 
 bool wallets_load_startup(struct wallets *ws, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
-/* Connects the wallets to the chain and mempool: registers a chain listener,
+/* Connects the wallets to the chain and mempool through the interface node/
+ * fills in (wallet/chain_iface.h), which must outlive them: listens to it,
  * brings each wallet up to the tip (from its last synced block, walking back
  * to the fork point when that block left the active chain), and resubmits
  * its sent-but-unconfirmed transactions (marking those that can no longer be
  * valid as abandoned).  Wallets loaded later are synced the same way. */
-bool wallets_attach(struct wallets *ws, struct chain *chain, struct mempool *mempool, char *err,
-                    size_t errlen) __attribute__((warn_unused_result));
+bool wallets_attach(struct wallets *ws, const struct wallet_chain *chain, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* The chain interface the wallets were attached to (NULL before). */
+const struct wallet_chain *wallets_chain(const struct wallets *ws);
 /* Rescans the active chain from a height for one wallet (after an import). */
 bool wallets_rescan(struct wallets *ws, struct wallet *w, uint64_t from_height, char *err,
                     size_t errlen) __attribute__((warn_unused_result));

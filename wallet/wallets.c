@@ -55,6 +55,11 @@ const char *wallets_dir(const struct wallets *ws)
     return ws->dir;
 }
 
+const struct wallet_chain *wallets_chain(const struct wallets *ws)
+{
+    return ws->chain;
+}
+
 void wallets_set_fee_rate(struct wallets *ws, uint64_t rate)
 {
     ws->fee_rate = rate;

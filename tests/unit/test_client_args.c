@@ -2,7 +2,7 @@
  * exactly when the method's table entry says the server expects one; every
  * other argument goes as a string.  This checks the client's table against
  * the tables of every method the node registers, so the two cannot drift. */
-#include "rpc/client_args.h"
+#include "cli/client_args.h"
 #include "rpc/methods.h"
 #include "rpc/rpc.h"
 #include "wallet/rpcwallet.h"
@@ -33,6 +33,21 @@ static void check_table(const struct rpc_method *methods, size_t n)
     }
 }
 
+START_TEST(json_arguments)
+{
+    ck_assert(rpc_client_arg_is_json("getblockhash", 0, NULL));
+    ck_assert(!rpc_client_arg_is_json("getblockhash", 1, NULL));
+    ck_assert(rpc_client_arg_is_json("getblock", 1, NULL));
+    ck_assert(!rpc_client_arg_is_json("getblock", 0, NULL));
+    ck_assert(rpc_client_arg_is_json("getblock", 99, "verbosity"));
+    ck_assert(!rpc_client_arg_is_json("getblock", 1, "blockhash"));
+    ck_assert(rpc_client_arg_is_json("listtransactions", 2, NULL));
+    ck_assert(!rpc_client_arg_is_json("sendtoaddress", 1, NULL)); /* amounts stay strings */
+    ck_assert(rpc_client_arg_is_json("sendtoaddress", 4, NULL));
+    ck_assert(!rpc_client_arg_is_json("nosuch", 0, NULL));
+}
+END_TEST
+
 START_TEST(client_table_matches_server_tables)
 {
     check_table(rpc_control_methods, rpc_control_methods_count);
@@ -52,6 +67,7 @@ int main(void)
 {
     Suite *s = suite_create("client_args");
     TCase *tc = tcase_create("client_args");
+    tcase_add_test(tc, json_arguments);
     tcase_add_test(tc, client_table_matches_server_tables);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

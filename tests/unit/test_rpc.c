@@ -9,7 +9,6 @@
 #include <time.h>
 
 #include "consensus/amount.h"
-#include "rpc/client_args.h"
 #include "rpc/rpc.h"
 
 static pthread_mutex_t node_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -746,21 +745,6 @@ START_TEST(test_control)
 }
 END_TEST
 
-START_TEST(test_client_args)
-{
-    ck_assert(rpc_client_arg_is_json("getblockhash", 0, NULL));
-    ck_assert(!rpc_client_arg_is_json("getblockhash", 1, NULL));
-    ck_assert(rpc_client_arg_is_json("getblock", 1, NULL));
-    ck_assert(!rpc_client_arg_is_json("getblock", 0, NULL));
-    ck_assert(rpc_client_arg_is_json("getblock", 99, "verbosity"));
-    ck_assert(!rpc_client_arg_is_json("getblock", 1, "blockhash"));
-    ck_assert(rpc_client_arg_is_json("listtransactions", 2, NULL));
-    ck_assert(!rpc_client_arg_is_json("sendtoaddress", 1, NULL)); /* amounts stay strings */
-    ck_assert(rpc_client_arg_is_json("sendtoaddress", 4, NULL));
-    ck_assert(!rpc_client_arg_is_json("nosuch", 0, NULL));
-}
-END_TEST
-
 static Suite *rpc_suite(void)
 {
     Suite *s = suite_create("rpc");
@@ -783,7 +767,6 @@ static Suite *rpc_suite(void)
     tcase_add_test(tc, test_handler_contract);
     tcase_add_test(tc, test_table);
     tcase_add_test(tc, test_control);
-    tcase_add_test(tc, test_client_args);
     suite_add_tcase(s, tc);
     return s;
 }

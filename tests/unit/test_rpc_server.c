@@ -23,7 +23,7 @@
 #include "rpc/rpc.h"
 #include "rpc/server.h"
 #include "util/config.h"
-#include "wallet/rpcclient.h"
+#include "client/rpcclient.h"
 
 static char tmpdir[64];
 static struct rpc_table *table;

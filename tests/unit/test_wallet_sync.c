@@ -13,7 +13,8 @@
 #include "consensus/stakingtx.h"
 #include "state/chain.h"
 #include "state/mempool.h"
-#include "wallet/staker.h"
+#include "node/staker.h"
+#include "node/wallet_chain.h"
 #include "wallet/wallet.h"
 
 #include <sys/stat.h>
@@ -29,6 +30,7 @@ static char err[512];
 
 static struct chain *c;
 static struct mempool *mp;
+static struct node_wallet_chain wc;
 static struct wallets *ws;
 
 static void setup(void)
@@ -69,7 +71,8 @@ static void start(const char *const *names, size_t n)
         ck_assert_msg(wallets_load(ws, names[i], err, sizeof(err)) ||
                           wallets_create(ws, names[i], NULL, err, sizeof(err)),
                       "%s: %s", names[i], err);
-    ck_assert_msg(wallets_attach(ws, c, mp, err, sizeof(err)), "attach: %s", err);
+    node_wallet_chain_init(&wc, c, mp);
+    ck_assert_msg(wallets_attach(ws, &wc.iface, err, sizeof(err)), "attach: %s", err);
 }
 
 static void stop(void)

@@ -1,5 +1,7 @@
 /* Block production with wallet keys (see staker.h). */
-#include "wallet/staker.h"
+#include "node/staker.h"
+#include "consensus/accounts.h"
+#include "rpc/methods.h"
 #include "state/builder.h"
 #include "state/chain.h"
 #include "state/mempool.h"
@@ -105,8 +107,12 @@ bool staker_submit(struct wallets *ws, struct chain *c, struct mempool *mp, uint
     bool ok = wallet_sign_tx(best_w, &tx, p->genesis_hash);
     if (!ok)
         snprintf(err, errlen, "%s", wallet_error(best_w));
-    else if (!(ok = wallet_submit_tx(best_w, mp, &tx, time_now(), "", "", &v, err, errlen)) &&
-             v.reason[0])
+    else if (!wallets_chain(ws)) {
+        ok = false;
+        snprintf(err, errlen, "the wallets are not attached to the chain");
+    } else if (!(ok = wallet_submit_tx(best_w, wallets_chain(ws), &tx, time_now(), "", "", &v,
+                                       err, errlen)) &&
+               v.reason[0])
         snprintf(err, errlen, "rejected: %s", v.reason);
     if (ok)
         tx_txid(&tx, txid_out);
@@ -127,3 +133,75 @@ bool staker_produce(struct wallets *ws, struct chain *c, struct mempool *mp,
     block_free(&b);
     return ok;
 }
+
+/* ---- what rpc/ reaches through rpc_env.staker ---- */
+
+static bool rpc_next_slot(struct rpc_env *env, uint64_t from, uint64_t max_slots, uint64_t *slot,
+                          uint8_t pub[PUBKEY_SIZE])
+{
+    return staker_next_slot(env->wallets, env->chain, from, max_slots, slot, pub);
+}
+
+static bool rpc_produce(struct rpc_env *env, const uint8_t pub[PUBKEY_SIZE], uint64_t slot,
+                        uint8_t hash[HASH_SIZE], struct validation *v)
+{
+    return staker_produce(env->wallets, env->chain, env->mempool, pub, slot, hash, v);
+}
+
+static bool rpc_has_key(struct rpc_env *env, const uint8_t pub[PUBKEY_SIZE])
+{
+    struct wallet *w;
+    return wallets_find_key(env->wallets, pub, &w);
+}
+
+/* The block is built from a scratch mempool holding only the payment, so
+ * the node's own mempool is left as it was. */
+static bool rpc_build_self_payment(struct rpc_env *env, const uint8_t pub[PUBKEY_SIZE],
+                                   uint64_t slot, struct block *out, struct validation *v)
+{
+    struct wallet *w;
+    if (!wallets_find_key(env->wallets, pub, &w))
+        return val_fail(v, VAL_ERROR, "not-our-key");
+    struct mempool *scratch = mempool_new(env->chain, MEMPOOL_DEFAULT_MAX_BYTES, 0);
+    struct tx tx;
+    struct transfer t = {.amount = 1};
+    struct wbuf pl;
+    bool built = false;
+    memcpy(t.to, pub, PUBKEY_SIZE);
+    wbuf_init(&pl);
+    transfer_encode(&t, &pl);
+    tx_init(&tx);
+    tx.type = TX_TRANSFER;
+    memcpy(tx.sender, pub, PUBKEY_SIZE);
+    tx.fee = 10000;
+    if (scratch && tx_set_payload(&tx, pl.data, pl.len)) {
+        tx.nonce = mempool_next_nonce(scratch, pub);
+        built = wallet_sign_tx(w, &tx, env->params->genesis_hash) &&
+                mempool_add(scratch, &tx, time_now(), v) &&
+                staker_build(env->wallets, env->chain, scratch, pub, slot, out, v);
+    }
+    tx_free(&tx);
+    wbuf_free(&pl);
+    mempool_free(scratch);
+    return built;
+}
+
+static void rpc_each_key(struct rpc_env *env,
+                         void (*fn)(void *arg, const char *wallet, const uint8_t pub[PUBKEY_SIZE]),
+                         void *arg)
+{
+    for (size_t i = 0; env->wallets && i < wallets_count(env->wallets); i++) {
+        struct wallet *w = wallets_at(env->wallets, i);
+        struct wallet_key_info k;
+        for (size_t j = 0; wallet_key_at(w, j, &k); j++)
+            fn(arg, wallet_name(w), k.pub);
+    }
+}
+
+const struct rpc_staker staker_rpc = {
+    .next_slot = rpc_next_slot,
+    .produce = rpc_produce,
+    .has_key = rpc_has_key,
+    .build_self_payment = rpc_build_self_payment,
+    .each_key = rpc_each_key,
+};

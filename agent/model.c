@@ -5,7 +5,7 @@
  * Training is deterministic given the weights, the rows and the seed
  * (ml/train.h); only the Q16.16 result ever leaves this file.
  */
-#include "wallet/agent.h"
+#include "agent/agent.h"
 
 #include <math.h>
 #include <stdio.h>

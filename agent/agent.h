@@ -2,21 +2,21 @@
  * shared by its files, internal to the program:
  *
  *   agent.c           main: options and the choice of mode
- *   agent_rpc.c       the connection to the operator's node (JSON-RPC)
- *   agent_data.c      the private CSV: loading, the private split, the
+ *   rpc.c             the connection to the operator's node (JSON-RPC)
+ *   data.c            the private CSV: loading, the private split, the
  *                     task's normalization, aggregate feature statistics
- *   agent_model.c     local training and evaluation on Q16.16 weights, and
+ *   model.c           local training and evaluation on Q16.16 weights, and
  *                     the misbehaviours of -malicious
- *   agent_round.c     following a task round by round (join, submit, vote)
- *   agent_offline.c   the modes that need no task round: local baselines,
+ *   round.c           following a task round by round (join, submit, vote)
+ *   offline.c         the modes that need no task round: local baselines,
  *                     evaluation of a task's model, feature statistics
  *
  * Rows of the private data never leave the process: what goes to the node
  * is weights, votes and metrics (and, in -stats mode, per-feature sums that
  * the operator prints and publishes by choice).
  */
-#ifndef FML_WALLET_AGENT_H
-#define FML_WALLET_AGENT_H
+#ifndef FML_AGENT_AGENT_H
+#define FML_AGENT_AGENT_H
 
 #include <jansson.h>
 #include <signal.h>
@@ -28,11 +28,11 @@
 #include "ml/metrics.h"
 #include "ml/model.h"
 #include "ml/scaler.h"
-#include "wallet/rpcclient.h"
+#include "client/rpcclient.h"
 
 struct config;
 
-/* ---- agent_rpc.c ---- */
+/* ---- rpc.c       ---- */
 
 struct agent_rpc {
     struct rpc_client_options opts;
@@ -63,7 +63,7 @@ enum agent_call_status agent_call(const struct agent_rpc *r, const char *method,
                                   json_t **result, int64_t *code, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
-/* ---- agent_data.c ---- */
+/* ---- data.c       ---- */
 
 struct agent_data_opts {
     const char *label;        /* NULL: the last column of the header */
@@ -94,7 +94,7 @@ json_t *agent_data_stats(const struct ml_dataset *ds);
 /* Replaces every label y by (y + 1) mod n_classes (for -malicious=flip). */
 void agent_data_flip_labels(struct ml_dataset *ds);
 
-/* ---- agent_model.c ---- */
+/* ---- model.c       ---- */
 
 enum agent_malice {
     AGENT_HONEST = 0,
@@ -135,7 +135,7 @@ bool agent_model_evaluate(const struct ml_model_spec *spec, const int32_t *q, si
                           const struct ml_dataset *ds, struct ml_eval *out, char *err,
                           size_t errlen) __attribute__((warn_unused_result));
 
-/* ---- agent_round.c ---- */
+/* ---- round.c       ---- */
 
 struct agent_task_opts {
     const char *task;              /* hex id */
@@ -160,7 +160,7 @@ extern volatile sig_atomic_t agent_stop;
 int agent_follow_task(const struct agent_rpc *rpc, const struct agent_task_opts *o,
                       const struct ml_dataset *data);
 
-/* ---- agent_offline.c ---- */
+/* ---- offline.c       ---- */
 
 /* Trains locally on the pooled training files (each split like a
  * participant's with test_fraction and the seed, the training part kept)

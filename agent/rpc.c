@@ -4,7 +4,7 @@
  *
  * Nothing here retries: the round loop decides what a failed call means.
  */
-#include "wallet/agent.h"
+#include "agent/agent.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* The table of RPC arguments that clients send as JSON values (see
  * client_args.h).  Add an entry when a method gains a numeric, boolean,
  * array or object argument. */
-#include "rpc/client_args.h"
+#include "cli/client_args.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
  * per-feature statistics a participant may publish.  Each prints one JSON
  * object on stdout, errors on stderr.
  */
-#include "wallet/agent.h"
+#include "agent/agent.h"
 
 #include <math.h>
 #include <stdio.h>

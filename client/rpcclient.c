@@ -1,5 +1,5 @@
 /* Blocking JSON-RPC client over HTTP (see rpcclient.h). */
-#include "wallet/rpcclient.h"
+#include "client/rpcclient.h"
 
 #include <errno.h>
 #include <fcntl.h>

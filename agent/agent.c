@@ -23,7 +23,7 @@
 #include "config.h"
 #include "consensus/params.h"
 #include "util/config.h"
-#include "wallet/agent.h"
+#include "agent/agent.h"
 
 volatile sig_atomic_t agent_stop;
 

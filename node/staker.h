@@ -2,8 +2,8 @@
  * glue between the block builder (state/builder.h), which needs a RANDAO
  * reveal and a signature, and the wallets, which hold the keys.  Used by
  * generateblocks and by the node's real-time producer. */
-#ifndef FML_WALLET_STAKER_H
-#define FML_WALLET_STAKER_H
+#ifndef FML_NODE_STAKER_H
+#define FML_NODE_STAKER_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -35,9 +35,15 @@ bool staker_build(struct wallets *ws, struct chain *c, struct mempool *mp,
 /* Submits a transaction of the given type and payload from the account of an
  * unlocked wallet with the largest balance that pays its fee (the node
  * reports double proposals this way).  The wallet records it only once the
- * mempool accepted it (wallet_submit_tx).  The txid goes to txid_out. */
+ * mempool accepted it (wallet_submit_tx, through the chain interface the
+ * wallets are attached to).  The txid goes to txid_out. */
 bool staker_submit(struct wallets *ws, struct chain *c, struct mempool *mp, uint8_t type,
                    const struct wbuf *payload, uint8_t txid_out[HASH_SIZE], char *err,
                    size_t errlen);
+
+/* Block production as rpc/ may use it (rpc_env.staker, see rpc/methods.h):
+ * the functions above over the env's wallets, chain and mempool. */
+struct rpc_staker;
+extern const struct rpc_staker staker_rpc;
 
 #endif

@@ -11,11 +11,11 @@
 
 #include "config.h"
 #include "consensus/params.h"
-#include "rpc/client_args.h"
+#include "cli/client_args.h"
 #include "rpc/rpc.h"
 #include "util/config.h"
 #include "util/fs.h"
-#include "wallet/rpcclient.h"
+#include "client/rpcclient.h"
 
 #define DEFAULT_CLIENT_TIMEOUT 900
 #define DEFAULT_HOST "127.0.0.1"

@@ -5,7 +5,7 @@
  * node, and nothing derived from single rows is returned to a caller that
  * does (only weights trained on them, metrics and per-feature sums).
  */
-#include "wallet/agent.h"
+#include "agent/agent.h"
 
 #include <math.h>
 #include <stdio.h>

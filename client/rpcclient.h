@@ -6,8 +6,8 @@
  * amounts) reach the caller exactly as the server wrote them; helpers find a
  * member's raw text and re-indent JSON without parsing numbers.
  */
-#ifndef FML_WALLET_RPCCLIENT_H
-#define FML_WALLET_RPCCLIENT_H
+#ifndef FML_CLIENT_RPCCLIENT_H
+#define FML_CLIENT_RPCCLIENT_H
 
 #include <jansson.h>
 #include <stdbool.h>

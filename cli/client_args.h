@@ -1,12 +1,12 @@
 /* Which RPC arguments a command-line client sends as JSON values.
  *
  * fml-cli (like bitcoin-cli) sends every argument as a JSON string except the
- * ones listed in rpc/client_args.c, which it parses as JSON (numbers,
+ * ones listed in cli/client_args.c, which it parses as JSON (numbers,
  * booleans, arrays, objects).  Amounts stay strings: the server parses
  * decimal strings exactly.  Data only: no I/O, no JSON library.
  */
-#ifndef FML_RPC_CLIENT_ARGS_H
-#define FML_RPC_CLIENT_ARGS_H
+#ifndef FML_CLI_CLIENT_ARGS_H
+#define FML_CLI_CLIENT_ARGS_H
 
 #include <stdbool.h>
 #include <stddef.h>

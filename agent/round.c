@@ -18,7 +18,7 @@
  * The node is only polled; a failed call is retried at the next poll, so
  * a node that restarts or lags costs time, not the task.
  */
-#include "wallet/agent.h"
+#include "agent/agent.h"
 
 #include <math.h>
 #include <stdio.h>

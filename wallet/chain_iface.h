@@ -1,0 +1,98 @@
+/* What the in-node wallet may ask of the chain and the mempool, and what it
+ * hears from them: a narrow interface, after Bitcoin Core's
+ * interfaces::Chain.  node/ fills it in at start (node/wallet_chain.c) and
+ * hands it to wallets_attach.  The wallet includes no state/ header and
+ * links no state code: everything it knows of the ledger comes through here.
+ *
+ * Every call is made with the node lock held (RPC handlers, the chain's
+ * notifications, start-up).  Lookups read the state at the tip.
+ */
+#ifndef FML_WALLET_CHAIN_IFACE_H
+#define FML_WALLET_CHAIN_IFACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "consensus/accounts.h"
+#include "consensus/block.h"
+#include "consensus/fl.h"
+#include "consensus/staking.h"
+#include "consensus/tx.h"
+#include "consensus/validation.h"
+
+/* A consistent read of the state at the tip for several lookups in a row;
+ * what a lookup returns may point into it until it is freed. */
+struct chain_snapshot;
+
+/* The active chain's changes, in order (during a reorganization all
+ * disconnections come first), then tip_changed once. */
+struct wallet_chain_events {
+    void (*connected)(void *arg, const struct block *b, const uint8_t hash[HASH_SIZE],
+                      uint64_t height);
+    void (*disconnected)(void *arg, const struct block *b, const uint8_t hash[HASH_SIZE],
+                         uint64_t height);
+    void (*tip_changed)(void *arg);
+    void *arg;
+};
+
+struct wallet_chain {
+    void *ctx; /* first argument of every call below */
+
+    /* ---- the active chain ---- */
+    /* Hash and height of the tip. */
+    void (*tip)(void *ctx, uint8_t hash[HASH_SIZE], uint64_t *height);
+    /* Whether a known block is on the active chain; its height to *height. */
+    bool (*in_active_chain)(void *ctx, const uint8_t hash[HASH_SIZE], uint64_t *height);
+    /* The height of the last block of the active chain among a known
+     * block and its ancestors (the fork point, or the block itself when it
+     * is on the active chain); false when the block is unknown. */
+    bool (*fork_height)(void *ctx, const uint8_t hash[HASH_SIZE], uint64_t *height);
+    /* The block at a height of the active chain and its hash; the caller
+     * frees it (block_free).  False when absent or unreadable. */
+    bool (*read_block)(void *ctx, uint64_t height, struct block *out, uint8_t hash[HASH_SIZE]);
+
+    /* ---- the state at the tip ---- */
+    /* The account (zero balance and nonce when absent); false on a read
+     * error. */
+    bool (*get_account)(void *ctx, const uint8_t pub[PUBKEY_SIZE], struct account *out);
+    /* NULL on a read error. */
+    struct chain_snapshot *(*snapshot)(void *ctx);
+    void (*snapshot_free)(struct chain_snapshot *s); /* NULL is ignored */
+    /* Lookups in a snapshot: false when absent or unreadable. */
+    bool (*get_validator)(struct chain_snapshot *s, const uint8_t pub[PUBKEY_SIZE],
+                          struct validator *out);
+    bool (*get_delegation)(struct chain_snapshot *s, const uint8_t validator[PUBKEY_SIZE],
+                           const uint8_t delegator[PUBKEY_SIZE], struct delegation *out);
+    bool (*fl_task)(struct chain_snapshot *s, const uint8_t task[FL_TASK_ID_SIZE],
+                    struct fl_task *out);
+    bool (*fl_status)(struct chain_snapshot *s, const uint8_t task[FL_TASK_ID_SIZE],
+                      struct fl_status *out);
+    bool (*fl_participant)(struct chain_snapshot *s, const uint8_t task[FL_TASK_ID_SIZE],
+                           const uint8_t pub[PUBKEY_SIZE], struct fl_participant *out);
+    bool (*fl_entry)(struct chain_snapshot *s, const uint8_t task[FL_TASK_ID_SIZE],
+                     uint32_t round, const uint8_t pub[PUBKEY_SIZE], struct fl_entry *out);
+
+    /* ---- the mempool: the calls below need has_mempool ---- */
+    bool (*has_mempool)(void *ctx);
+    /* Validates and pools tx; false with the reason in v when refused. */
+    bool (*submit_tx)(void *ctx, const struct tx *tx, uint64_t now, struct validation *v);
+    /* Takes a transaction (and the later ones of its sender) out again. */
+    void (*remove_tx)(void *ctx, const uint8_t txid[HASH_SIZE]);
+    bool (*has_tx)(void *ctx, const uint8_t txid[HASH_SIZE]);
+    /* The nonce the sender's next transaction should carry. */
+    uint64_t (*next_nonce)(void *ctx, const uint8_t sender[PUBKEY_SIZE]);
+    /* Fee rates in units per 1,000 bytes: the configured floor, and what a
+     * transaction needs now (higher when the pool is full). */
+    uint64_t (*min_fee_rate)(void *ctx);
+    uint64_t (*required_fee_rate)(void *ctx);
+    /* Calls fn on every pooled transaction, in no particular order, until
+     * fn returns false.  False when fn did, or out of memory. */
+    bool (*each_tx)(void *ctx, bool (*fn)(void *arg, const struct tx *tx), void *arg);
+
+    /* ---- notifications ---- */
+    /* Registers the events (one set per ctx; a second call replaces it). */
+    void (*listen)(void *ctx, const struct wallet_chain_events *ev);
+    void (*unlisten)(void *ctx);
+};
+
+#endif
