@@ -7,7 +7,9 @@
  * txid = BLAKE2b-256 "FML/txid" of the whole encoding.  The signature is BIP340
  * by the sender over BLAKE2b-256 "FML/txsig" of (genesis hash | encoding without
  * the signature), so a transaction is valid on one network only.  What the
- * payload holds depends on the type; consensus/txtypes.c dispatches on it.
+ * payload holds depends on the type: consensus/txtypes.c holds, per type, its
+ * name and stateless payload check (doc/modules.md lists every table a type
+ * has an entry in).
  */
 #ifndef FML_CONSENSUS_TX_H
 #define FML_CONSENSUS_TX_H
@@ -29,8 +31,10 @@ struct chain_params;
 /* Fixed part: version, type, sender, nonce, fee, signature. */
 #define TX_FIXED_SIZE (1 + 1 + PUBKEY_SIZE + 8 + 8 + SIG_SIZE)
 
-/* Transaction types.  Adding one: a value here, a case in every switch the
- * compiler then points at (consensus/txtypes.c, state/txapply.c, rpc/). */
+/* Transaction types, owned by the modules (accounts and staking 1-15, fl 16-31).  Adding
+ * one: a value here, then the compiler points at txtype_known()
+ * (consensus/txtypes.c) and test_txtypes at every table that lacks an entry
+ * for it; doc/modules.md lists them all. */
 enum tx_type {
     TX_TRANSFER = 1,
     TX_VALIDATOR_REGISTER = 2,
@@ -45,6 +49,8 @@ enum tx_type {
     TX_FL_VOTE_COMMIT = 19,
     TX_FL_VOTE_REVEAL = 20,
 };
+/* One past the largest type: the size of every table indexed by the type. */
+#define TX_TYPE_LIMIT 21
 
 struct tx {
     uint8_t version;

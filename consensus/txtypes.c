@@ -1,5 +1,4 @@
-/* Per-type dispatch (switch over enum tx_type, no default: adding a type makes
- * the compiler list the places that must learn it). */
+/* The consensus table of transaction types (see txtypes.h). */
 #include "consensus/txtypes.h"
 #include "consensus/accounts.h"
 #include "consensus/fltx.h"
@@ -7,23 +6,55 @@
 
 #include <string.h>
 
-const char *txtype_name(uint8_t type)
+const struct txtype txtypes[TX_TYPE_LIMIT] = {
+    /* accounts */
+    [TX_TRANSFER] = {"transfer", "accounts", transfer_check},
+    /* staking */
+    [TX_VALIDATOR_REGISTER] = {"validator_register", "staking", validator_register_check},
+    [TX_STAKE_ADD] = {"stake_add", "staking", stake_amount_check},
+    [TX_UNBOND] = {"unbond", "staking", stake_amount_check},
+    [TX_DELEGATE] = {"delegate", "staking", delegate_check},
+    [TX_UNDELEGATE] = {"undelegate", "staking", undelegate_check},
+    [TX_EVIDENCE] = {"evidence", "staking", evidence_check},
+    /* fl */
+    [TX_FL_TASK_CREATE] = {"fl_task_create", "fl", fl_task_create_check},
+    [TX_FL_JOIN] = {"fl_join", "fl", fl_join_check},
+    [TX_FL_UPDATE] = {"fl_update", "fl", fl_update_check},
+    [TX_FL_VOTE_COMMIT] = {"fl_vote_commit", "fl", fl_vote_commit_check},
+    [TX_FL_VOTE_REVEAL] = {"fl_vote_reveal", "fl", fl_vote_reveal_check},
+};
+
+bool txtype_known(uint8_t type)
 {
     switch ((enum tx_type)type) {
-    case TX_TRANSFER: return "transfer";
-    case TX_VALIDATOR_REGISTER: return "validator_register";
-    case TX_STAKE_ADD: return "stake_add";
-    case TX_UNBOND: return "unbond";
-    case TX_DELEGATE: return "delegate";
-    case TX_UNDELEGATE: return "undelegate";
-    case TX_EVIDENCE: return "evidence";
-    case TX_FL_TASK_CREATE: return "fl_task_create";
-    case TX_FL_JOIN: return "fl_join";
-    case TX_FL_UPDATE: return "fl_update";
-    case TX_FL_VOTE_COMMIT: return "fl_vote_commit";
-    case TX_FL_VOTE_REVEAL: return "fl_vote_reveal";
+    case TX_TRANSFER:
+    case TX_VALIDATOR_REGISTER:
+    case TX_STAKE_ADD:
+    case TX_UNBOND:
+    case TX_DELEGATE:
+    case TX_UNDELEGATE:
+    case TX_EVIDENCE:
+    case TX_FL_TASK_CREATE:
+    case TX_FL_JOIN:
+    case TX_FL_UPDATE:
+    case TX_FL_VOTE_COMMIT:
+    case TX_FL_VOTE_REVEAL:
+        return true;
     }
-    return NULL;
+    return false;
+}
+
+const struct txtype *txtype_get(uint8_t type)
+{
+    if (!txtype_known(type) || type >= TX_TYPE_LIMIT || !txtypes[type].name)
+        return NULL;
+    return &txtypes[type];
+}
+
+const char *txtype_name(uint8_t type)
+{
+    const struct txtype *t = txtype_get(type);
+    return t ? t->name : NULL;
 }
 
 uint8_t txtype_from_name(const char *s)
@@ -39,19 +70,8 @@ uint8_t txtype_from_name(const char *s)
 bool txtype_check_payload(const struct tx *tx, const struct chain_params *params,
                           struct validation *v)
 {
-    switch ((enum tx_type)tx->type) {
-    case TX_TRANSFER: return transfer_check(tx, params, v);
-    case TX_VALIDATOR_REGISTER: return validator_register_check(tx, params, v);
-    case TX_STAKE_ADD: return stake_amount_check(tx, params, v);
-    case TX_UNBOND: return stake_amount_check(tx, params, v);
-    case TX_DELEGATE: return delegate_check(tx, params, v);
-    case TX_UNDELEGATE: return undelegate_check(tx, params, v);
-    case TX_EVIDENCE: return evidence_check(tx, params, v);
-    case TX_FL_TASK_CREATE: return fl_task_create_check(tx, params, v);
-    case TX_FL_JOIN: return fl_join_check(tx, params, v);
-    case TX_FL_UPDATE: return fl_update_check(tx, params, v);
-    case TX_FL_VOTE_COMMIT: return fl_vote_commit_check(tx, params, v);
-    case TX_FL_VOTE_REVEAL: return fl_vote_reveal_check(tx, params, v);
-    }
+    const struct txtype *t = txtype_get(tx->type);
+    if (t && t->check)
+        return t->check(tx, params, v);
     return val_failf(v, VAL_CONSENSUS, "bad-txns-type", "unknown type %u", tx->type);
 }

@@ -1,6 +1,9 @@
-/* Dispatch on the transaction type for the consensus layer: names and the
- * stateless payload check of every type.  Each case calls the type's module
- * (consensus/accounts.c, consensus/staking.c, ...). */
+/* The consensus layer's table of transaction types: for each value of enum
+ * tx_type, its name, the module that owns it and its stateless payload check
+ * (the module's own code: consensus/accounts.c, consensus/stakingtx.c,
+ * consensus/fltx.c).  The other layers keep their own tables indexed by the
+ * same enum (state/modules.c, rpc/txjson.c, wallet/txkinds.c); test_txtypes
+ * fails when one of them lacks a type.  doc/modules.md lists every place. */
 #ifndef FML_CONSENSUS_TXTYPES_H
 #define FML_CONSENSUS_TXTYPES_H
 
@@ -8,6 +11,22 @@
 #include <stdint.h>
 
 #include "consensus/tx.h"
+
+struct txtype {
+    const char *name;   /* lower-case, as RPC shows it ("transfer") */
+    const char *module; /* the owner's name in state/modules.c ("accounts") */
+    /* Payload well formed, canonical and within its bounds; nothing of state. */
+    bool (*check)(const struct tx *tx, const struct chain_params *p, struct validation *v);
+};
+
+/* Indexed by enum tx_type; a value that is no type has an all-NULL entry. */
+extern const struct txtype txtypes[TX_TYPE_LIMIT];
+
+/* Whether type is a value of enum tx_type: the one switch listing every
+ * type, so adding an enum value makes the compiler point here. */
+bool txtype_known(uint8_t type);
+/* The entry of a known type, or NULL. */
+const struct txtype *txtype_get(uint8_t type);
 
 /* Lower-case name ("transfer"), or NULL for an unknown type. */
 const char *txtype_name(uint8_t type);
