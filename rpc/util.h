@@ -27,8 +27,14 @@ json_t *json_address(const struct chain_params *p, const uint8_t pub[PUBKEY_SIZE
 /* A transaction as JSON: txid, version, type, sender, nonce, fee, size, the
  * decoded payload and the signature. */
 json_t *tx_to_json(const struct chain_params *p, const struct tx *tx);
-/* The type-specific payload fields (rpc/txjson.c). */
+/* The type-specific payload fields (rpc/txjson.c); {"hex": ...} for an
+ * unknown type or a payload that does not decode. */
 json_t *tx_payload_to_json(const struct chain_params *p, const struct tx *tx);
+/* Sets the payload fields of one type on o; false when the payload does not
+ * decode. */
+typedef bool (*tx_json_fn)(const struct chain_params *p, const struct tx *tx, json_t *o);
+/* Indexed by enum tx_type; NULL for a value that is no type. */
+extern const tx_json_fn tx_payload_json[TX_TYPE_LIMIT];
 
 /* A header as getblockheader shows it (confirmations need the chain). */
 json_t *header_to_json(struct chain *c, const struct block_index *bi);
