@@ -13,6 +13,7 @@
 #include "util/log.h"
 #include "util/time.h"
 #include "wallet/rpcinternal.h"
+#include "wallet/txkinds.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@ json_t *rpcw_amount(uint64_t units, bool negative)
     return json_amount_signed(units, negative);
 }
 
-/* What a transaction moves: the recipient and amount of a TRANSFER. */
+/* What a transaction moves: the recipient and amount of a payment
+ * (wallet/txkinds.c says which types are payments). */
 struct flow {
     bool has_to;
     uint8_t to[PUBKEY_SIZE];
@@ -31,34 +33,8 @@ struct flow {
 
 static void tx_flow(const struct tx *tx, struct flow *f)
 {
-    struct transfer t;
     memset(f, 0, sizeof(*f));
-    switch ((enum tx_type)tx->type) {
-    case TX_TRANSFER:
-        if (transfer_decode(&t, tx->payload, tx->payload_len)) {
-            f->has_to = true;
-            memcpy(f->to, t.to, PUBKEY_SIZE);
-            f->amount = t.amount;
-        }
-        return;
-    case TX_VALIDATOR_REGISTER:
-    case TX_STAKE_ADD:
-    case TX_UNBOND:
-    case TX_DELEGATE:
-    case TX_UNDELEGATE:
-    case TX_EVIDENCE:
-        /* Staking moves funds between the sender's balance and stake; no
-         * one else is paid. */
-        return;
-    case TX_FL_TASK_CREATE:
-    case TX_FL_JOIN:
-    case TX_FL_UPDATE:
-    case TX_FL_VOTE_COMMIT:
-    case TX_FL_VOTE_REVEAL:
-        /* FL locks funds in a task (reward pool, stake); its rewards and
-         * refunds are credited by the chain, not by a transaction. */
-        return;
-    }
+    f->has_to = wallet_tx_payment(tx, f->to, &f->amount);
 }
 
 /* A handed-out key of the wallet (the keypool is not the user's yet). */

@@ -11,9 +11,8 @@
  * A transaction without a TXSTATE record is unconfirmed; the last TXSTATE
  * record of a transaction wins.
  */
-#include "consensus/accounts.h"
-#include "consensus/stakingtx.h"
 #include "wallet/internal.h"
+#include "wallet/txkinds.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,32 +266,13 @@ const struct wallet_tx *wallet_tx_find(const struct wallet *w, const uint8_t txi
 
 bool wallet_tx_is_mine(const struct wallet *w, const struct tx *tx)
 {
-    struct transfer t;
-    struct delegation_change d;
-    struct evidence e;
+    const struct wallet_txrecord *k = wallet_txkind_get(tx->type);
+    uint8_t party[PUBKEY_SIZE];
+    uint64_t amount;
     if (wallet_has_key(w, tx->sender))
         return true;
-    switch ((enum tx_type)tx->type) {
-    case TX_TRANSFER:
-        return transfer_decode(&t, tx->payload, tx->payload_len) && wallet_has_key(w, t.to);
-    case TX_DELEGATE:
-    case TX_UNDELEGATE:
-        /* Delegations to one of our validators concern us too. */
-        return delegation_change_decode(&d, tx->payload, tx->payload_len) &&
-               wallet_has_key(w, d.validator);
-    case TX_EVIDENCE:
-        return evidence_decode(&e, tx->payload, tx->payload_len) && wallet_has_key(w, e.a.proposer);
-    case TX_VALIDATOR_REGISTER:
-    case TX_STAKE_ADD:
-    case TX_UNBOND:
-    case TX_FL_TASK_CREATE:
-    case TX_FL_JOIN:
-    case TX_FL_UPDATE:
-    case TX_FL_VOTE_COMMIT:
-    case TX_FL_VOTE_REVEAL:
-        return false;
-    }
-    return false;
+    return k && k->counterparty && k->counterparty(tx, party, &amount) &&
+           wallet_has_key(w, party);
 }
 
 /* ---- changes ---- */

@@ -1,0 +1,78 @@
+/* The wallet's table of transaction types (see txkinds.h). */
+#include "wallet/txkinds.h"
+#include "consensus/accounts.h"
+#include "consensus/stakingtx.h"
+#include "consensus/txtypes.h"
+
+#include <string.h>
+
+static bool transfer_party(const struct tx *tx, uint8_t key[PUBKEY_SIZE], uint64_t *amount)
+{
+    struct transfer t;
+    if (!transfer_decode(&t, tx->payload, tx->payload_len))
+        return false;
+    memcpy(key, t.to, PUBKEY_SIZE);
+    *amount = t.amount;
+    return true;
+}
+
+/* Delegations to one of our validators concern us too. */
+static bool delegation_party(const struct tx *tx, uint8_t key[PUBKEY_SIZE], uint64_t *amount)
+{
+    struct delegation_change d;
+    if (!delegation_change_decode(&d, tx->payload, tx->payload_len))
+        return false;
+    memcpy(key, d.validator, PUBKEY_SIZE);
+    *amount = 0;
+    return true;
+}
+
+static bool evidence_party(const struct tx *tx, uint8_t key[PUBKEY_SIZE], uint64_t *amount)
+{
+    struct evidence e;
+    if (!evidence_decode(&e, tx->payload, tx->payload_len))
+        return false;
+    memcpy(key, e.a.proposer, PUBKEY_SIZE);
+    *amount = 0;
+    return true;
+}
+
+const struct wallet_txrecord wallet_txkinds[TX_TYPE_LIMIT] = {
+    /* accounts */
+    [TX_TRANSFER] = {WALLET_TXKIND_PAYMENT, transfer_party},
+    /* staking: moves funds between the sender's balance and stake */
+    [TX_VALIDATOR_REGISTER] = {WALLET_TXKIND_OWN, NULL},
+    [TX_STAKE_ADD] = {WALLET_TXKIND_OWN, NULL},
+    [TX_UNBOND] = {WALLET_TXKIND_OWN, NULL},
+    [TX_DELEGATE] = {WALLET_TXKIND_OWN, delegation_party},
+    [TX_UNDELEGATE] = {WALLET_TXKIND_OWN, delegation_party},
+    [TX_EVIDENCE] = {WALLET_TXKIND_OWN, evidence_party},
+    /* fl: locks funds in a task (reward pool, stake); rewards and refunds are
+     * credited by the chain, not by a transaction */
+    [TX_FL_TASK_CREATE] = {WALLET_TXKIND_OWN, NULL},
+    [TX_FL_JOIN] = {WALLET_TXKIND_OWN, NULL},
+    [TX_FL_UPDATE] = {WALLET_TXKIND_OWN, NULL},
+    [TX_FL_VOTE_COMMIT] = {WALLET_TXKIND_OWN, NULL},
+    [TX_FL_VOTE_REVEAL] = {WALLET_TXKIND_OWN, NULL},
+};
+
+const struct wallet_txrecord *wallet_txkind_get(uint8_t type)
+{
+    if (!txtype_known(type) || type >= TX_TYPE_LIMIT ||
+        wallet_txkinds[type].kind == WALLET_TXKIND_NONE)
+        return NULL;
+    return &wallet_txkinds[type];
+}
+
+bool wallet_tx_payment(const struct tx *tx, uint8_t to[PUBKEY_SIZE], uint64_t *amount)
+{
+    const struct wallet_txrecord *k = wallet_txkind_get(tx->type);
+    uint8_t key[PUBKEY_SIZE];
+    uint64_t n;
+    if (!k || k->kind != WALLET_TXKIND_PAYMENT || !k->counterparty ||
+        !k->counterparty(tx, key, &n))
+        return false;
+    memcpy(to, key, PUBKEY_SIZE);
+    *amount = n;
+    return true;
+}
