@@ -5,6 +5,7 @@
 #include "state/accounts.h"
 #include "state/chain.h"
 #include "state/fl.h"
+#include "state/modules.h"
 #include "consensus/fltx.h"
 #include "util/hmap.h"
 #include "util/log.h"
@@ -521,12 +522,12 @@ static void expiry_add(struct mempool *mp, const struct mempool_entry *e)
     struct view *v;
     uint8_t hk[8];
     uint64_t h;
-    if (e->tx.type != TX_FL_JOIN && e->tx.type != TX_FL_UPDATE &&
-        e->tx.type != TX_FL_VOTE_COMMIT && e->tx.type != TX_FL_VOTE_REVEAL)
+    const struct txrules *rules = txrules_get(e->tx.type);
+    if (!rules || !rules->expiry)
         return;
     if (!(v = chain_view(mp->chain)))
         return;
-    h = fl_tx_expiry(v, &e->tx);
+    h = rules->expiry(v, &e->tx);
     view_free(v);
     if (h <= mp->expired_through)
         return;

@@ -1,6 +1,6 @@
 /* The module table and the per-type state transitions (see modules.h).
  * Adding a module: its files, one entry in modules[], one entry per type in
- * txapply[] (doc/modules.md lists the other layers' tables). */
+ * txrules[] (doc/modules.md lists the other layers' tables). */
 #include "state/modules.h"
 #include "state/accounts.h"
 #include "state/fl.h"
@@ -17,28 +17,36 @@ const struct module modules[] = {
 };
 const size_t modules_count = sizeof(modules) / sizeof(modules[0]);
 
-const txapply_fn txapply[TX_TYPE_LIMIT] = {
+const struct txrules txrules[TX_TYPE_LIMIT] = {
     /* accounts */
-    [TX_TRANSFER] = accounts_apply_transfer,
+    [TX_TRANSFER] = {accounts_apply_transfer, NULL},
     /* staking */
-    [TX_VALIDATOR_REGISTER] = staking_apply_register,
-    [TX_STAKE_ADD] = staking_apply_stake_add,
-    [TX_UNBOND] = staking_apply_unbond,
-    [TX_DELEGATE] = staking_apply_delegate,
-    [TX_UNDELEGATE] = staking_apply_undelegate,
-    [TX_EVIDENCE] = staking_apply_evidence,
-    /* fl */
-    [TX_FL_TASK_CREATE] = fl_apply_task_create,
-    [TX_FL_JOIN] = fl_apply_join,
-    [TX_FL_UPDATE] = fl_apply_update,
-    [TX_FL_VOTE_COMMIT] = fl_apply_vote_commit,
-    [TX_FL_VOTE_REVEAL] = fl_apply_vote_reveal,
+    [TX_VALIDATOR_REGISTER] = {staking_apply_register, NULL},
+    [TX_STAKE_ADD] = {staking_apply_stake_add, NULL},
+    [TX_UNBOND] = {staking_apply_unbond, NULL},
+    [TX_DELEGATE] = {staking_apply_delegate, NULL},
+    [TX_UNDELEGATE] = {staking_apply_undelegate, NULL},
+    [TX_EVIDENCE] = {staking_apply_evidence, NULL},
+    /* fl: a task's joins, updates and votes each have a window */
+    [TX_FL_TASK_CREATE] = {fl_apply_task_create, NULL},
+    [TX_FL_JOIN] = {fl_apply_join, fl_tx_expiry},
+    [TX_FL_UPDATE] = {fl_apply_update, fl_tx_expiry},
+    [TX_FL_VOTE_COMMIT] = {fl_apply_vote_commit, fl_tx_expiry},
+    [TX_FL_VOTE_REVEAL] = {fl_apply_vote_reveal, fl_tx_expiry},
 };
+
+const struct txrules *txrules_get(uint8_t type)
+{
+    if (!txtype_get(type) || !txrules[type].apply)
+        return NULL;
+    return &txrules[type];
+}
 
 bool txapply_dispatch(struct view *v, struct block_ctx *ctx, const struct tx *tx,
                       struct validation *val)
 {
-    if (txtype_get(tx->type) && txapply[tx->type])
-        return txapply[tx->type](v, ctx, tx, val);
+    const struct txrules *r = txrules_get(tx->type);
+    if (r)
+        return r->apply(v, ctx, tx, val);
     return val_fail(val, VAL_CONSENSUS, "bad-txns-type");
 }

@@ -1,6 +1,6 @@
 /* The module table: each native module (accounts, staking, fl; next arena,
  * market) registers here its begin/end-of-block hooks, as Cosmos SDK modules
- * register BeginBlock/EndBlock, and the state transition of each of its
+ * register BeginBlock/EndBlock, and the state rules of each of its
  * transaction types.  The chain manager and apply.c know no module by name:
  * they call through these tables.
  *
@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "consensus/txtypes.h"
 #include "state/apply.h"
@@ -24,13 +25,23 @@ struct module {
 extern const struct module modules[];
 extern const size_t modules_count;
 
-/* The type-specific part of a transaction, after the envelope (nonce, fee):
- * its checks against the state and its changes. */
-typedef bool (*txapply_fn)(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                           struct validation *val);
+/* What the state layer does with one transaction type. */
+struct txrules {
+    /* The type-specific part of a transaction, after the envelope (nonce,
+     * fee): its checks against the state and its changes. */
+    bool (*apply)(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                  struct validation *val);
+    /* For a type valid only in a window: the last height at which tx can
+     * apply, from the state of v (0 when that is unknown); the mempool drops
+     * it after.  NULL for a type valid at any height. */
+    uint64_t (*expiry)(struct view *v, const struct tx *tx);
+};
 
-/* Indexed by enum tx_type; NULL for a value that is no type. */
-extern const txapply_fn txapply[TX_TYPE_LIMIT];
+/* Indexed by enum tx_type; all NULL for a value that is no type. */
+extern const struct txrules txrules[TX_TYPE_LIMIT];
+
+/* The entry of a known type, or NULL. */
+const struct txrules *txrules_get(uint8_t type);
 
 /* Calls the type's entry; bad-txns-type for an unknown type. */
 bool txapply_dispatch(struct view *v, struct block_ctx *ctx, const struct tx *tx,

@@ -1,7 +1,7 @@
 /* Every transaction type has an entry in the table of every layer:
  *
  *   consensus/txtypes.c  txtypes[]          name, owning module, stateless check
- *   state/modules.c      txapply[]          state transition
+ *   state/modules.c      txrules[]          state transition, mempool window
  *   rpc/txjson.c         tx_payload_json[]  payload as JSON
  *   wallet/txkinds.c     wallet_txkinds[]   how the wallet records it
  *
@@ -11,6 +11,7 @@
  * entry; doc/modules.md lists the files a new type touches. */
 #include "consensus/txtypes.h"
 #include "rpc/util.h"
+#include "state/fl.h"
 #include "state/modules.h"
 #include "wallet/txkinds.h"
 
@@ -42,8 +43,8 @@ START_TEST(test_every_type_in_every_table)
                 continue;
             if (txtypes[t].name || txtypes[t].module || txtypes[t].check)
                 missing(report, sizeof(report), t, "entry in txtypes[] for a value that is no type");
-            if (txapply[t])
-                missing(report, sizeof(report), t, "entry in txapply[] for a value that is no type");
+            if (txrules[t].apply || txrules[t].expiry)
+                missing(report, sizeof(report), t, "entry in txrules[] for a value that is no type");
             if (tx_payload_json[t])
                 missing(report, sizeof(report), t,
                         "entry in tx_payload_json[] for a value that is no type");
@@ -62,8 +63,8 @@ START_TEST(test_every_type_in_every_table)
         if (!txtypes[t].module || !module_exists(txtypes[t].module))
             missing(report, sizeof(report), t,
                     "its module in txtypes[] is not in modules[] (state/modules.c)");
-        if (!txapply[t])
-            missing(report, sizeof(report), t, "no entry in txapply[] (state/modules.c)");
+        if (!txrules[t].apply)
+            missing(report, sizeof(report), t, "no entry in txrules[] (state/modules.c)");
         if (!tx_payload_json[t])
             missing(report, sizeof(report), t, "no entry in tx_payload_json[] (rpc/txjson.c)");
         if (wallet_txkinds[t].kind == WALLET_TXKIND_NONE)
@@ -85,6 +86,20 @@ START_TEST(test_names_round_trip)
         ck_assert(!name == !txtype_known((uint8_t)t));
         if (name)
             ck_assert_uint_eq(txtype_from_name(name), t);
+    }
+}
+END_TEST
+
+/* The types valid only in a window, which the mempool drops when it ends:
+ * FL's joins, updates and votes. */
+START_TEST(test_windowed_types)
+{
+    for (unsigned t = 0; t < TX_TYPE_LIMIT; t++) {
+        bool windowed = t == TX_FL_JOIN || t == TX_FL_UPDATE || t == TX_FL_VOTE_COMMIT ||
+                        t == TX_FL_VOTE_REVEAL;
+        ck_assert_msg(!txrules[t].expiry == !windowed, "type %u", t);
+        if (windowed)
+            ck_assert(txrules[t].expiry == fl_tx_expiry);
     }
 }
 END_TEST
@@ -118,6 +133,7 @@ static Suite *txtypes_suite(void)
     TCase *tc = tcase_create("tables");
     tcase_add_test(tc, test_every_type_in_every_table);
     tcase_add_test(tc, test_names_round_trip);
+    tcase_add_test(tc, test_windowed_types);
     tcase_add_test(tc, test_unknown_type);
     suite_add_tcase(s, tc);
     return s;
