@@ -1497,6 +1497,38 @@ static struct db *open_db(const char *path, size_t cache, bool create, char *err
 
 /* reindex: start a reindex (destroying the index and the chainstate);
  * scan: a reindex is under way, so keep every byte of the block files. */
+/* The layout of the chainstate's records, kept in the block index beside the
+ * genesis hash ("S", u32).  A node never reads a chainstate of another layout
+ * (its keys would mean something else): it asks for -reindex, which rebuilds
+ * the chainstate from the block files.  Layout 2: one record per unbonding
+ * entry and per FL event, per-height FL reservations, the stake snapshot of
+ * the leader schedule; layout 1 (no "S" record) had growing lists. */
+#define CHAINSTATE_FORMAT 2
+
+static bool check_state_format(struct chain *c, const char *datadir, char *err, size_t errlen)
+{
+    uint8_t *val = NULL;
+    size_t vlen;
+    enum db_result r = db_get(c->index, "S", 1, &val, &vlen);
+    if (r == DB_ERROR) {
+        snprintf(err, errlen, "cannot read the block index: %s (restart with -reindex)",
+                 db_last_error(c->index));
+        return false;
+    }
+    uint32_t format = 1;
+    if (r == DB_FOUND)
+        format = vlen == 4 ? read_le32(val) : 0;
+    free(val);
+    if (format != CHAINSTATE_FORMAT) {
+        snprintf(err, errlen,
+                 "the chainstate in %s has layout %u, this node reads layout %u (restart with "
+                 "-reindex to rebuild it from the block files)",
+                 datadir, format, CHAINSTATE_FORMAT);
+        return false;
+    }
+    return true;
+}
+
 static bool open_dbs(struct chain *c, const char *datadir, bool reindex, bool scan, char *err,
                      size_t errlen)
 {
@@ -1538,11 +1570,16 @@ static bool open_dbs(struct chain *c, const char *datadir, bool reindex, bool sc
         return false;
     }
     free(val);
+    if (r == DB_FOUND && !check_state_format(c, datadir, err, errlen))
+        return false;
     if (r == DB_NOTFOUND) {
         struct db_batch *b = db_batch_new();
         bool ok = b != NULL;
         if (ok) {
+            uint8_t format[4];
+            write_le32(format, CHAINSTATE_FORMAT);
             db_batch_put(b, "G", 1, c->params->genesis_hash, HASH_SIZE);
+            db_batch_put(b, "S", 1, format, sizeof(format));
             ok = db_write(c->index, b, true);
         }
         db_batch_free(b);

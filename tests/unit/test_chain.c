@@ -4,6 +4,7 @@
  * state roots and balances come out exactly as they must. */
 #include "chain_fixture.h"
 #include "consensus/emission.h"
+#include "state/db.h"
 
 #include <unistd.h>
 
@@ -130,6 +131,46 @@ START_TEST(restart_keeps_tip_and_state)
     ck_assert_uint_eq(chain_height(c), 12);
     chain_state_root(c, root2);
     ck_assert_mem_eq(root1, root2, 32);
+    chain_close(c);
+}
+END_TEST
+
+/* A chainstate of another record layout (here the first layout, which had
+ * no "S" record in the block index) is never read: the node asks for
+ * -reindex, and the reindex rebuilds it in the current layout. */
+START_TEST(chainstate_of_another_layout_asks_for_reindex)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    uint8_t root1[32], root2[32];
+    for (int i = 0; i < 3; i++)
+        produce(c, mp);
+    chain_state_root(c, root1);
+    mempool_free(mp);
+    chain_close(c);
+
+    char path[4200], err[512];
+    snprintf(path, sizeof(path), "%s/blocks/index", datadir);
+    struct db *index = db_open(path, 1 << 20, false, err, sizeof(err));
+    ck_assert_msg(index != NULL, "%s", err);
+    struct db_batch *b = db_batch_new();
+    db_batch_del(b, "S", 1);
+    ck_assert(db_write(index, b, true));
+    db_batch_free(b);
+    db_close(index);
+
+    c = chain_open(&params, datadir, false, err, sizeof(err));
+    ck_assert_msg(c == NULL, "a chainstate without its layout record was opened");
+    ck_assert_msg(strstr(err, "layout 1") && strstr(err, "-reindex"), "%s", err);
+
+    c = chain_open(&params, datadir, true, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(chain_height(c), 3);
+    chain_state_root(c, root2);
+    ck_assert_mem_eq(root1, root2, 32);
+    chain_close(c);
+    c = open_chain();
+    ck_assert_uint_eq(chain_height(c), 3);
     chain_close(c);
 }
 END_TEST
@@ -617,6 +658,7 @@ static Suite *chain_suite(void)
     tcase_add_test(tc, genesis_opens_and_reopens);
     tcase_add_test(tc, blocks_mint_and_transfer_moves_funds);
     tcase_add_test(tc, restart_keeps_tip_and_state);
+    tcase_add_test(tc, chainstate_of_another_layout_asks_for_reindex);
     tcase_add_test(tc, invalidate_restores_exact_state_and_reconsider_returns);
     tcase_add_test(tc, longer_branch_wins_and_transactions_return);
     tcase_add_test(tc, bad_blocks_are_rejected_with_reasons);
