@@ -53,5 +53,5 @@ bool txtype_check_payload(const struct tx *tx, const struct chain_params *params
     case TX_FL_VOTE_COMMIT: return fl_vote_commit_check(tx, params, v);
     case TX_FL_VOTE_REVEAL: return fl_vote_reveal_check(tx, params, v);
     }
-    return val_failf(v, VAL_CONSENSUS, "bad-txns-type", "unknown type %u", tx->type);
+    return val_failf(v, VAL_CONSENSUS, REJECT_BAD_TXNS_TYPE, "unknown type %u", tx->type);
 }

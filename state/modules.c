@@ -29,5 +29,5 @@ bool txapply_dispatch(struct view *v, struct block_ctx *ctx, const struct tx *tx
     case TX_FL_VOTE_COMMIT: return fl_apply_vote_commit(v, ctx, tx, val);
     case TX_FL_VOTE_REVEAL: return fl_apply_vote_reveal(v, ctx, tx, val);
     }
-    return val_fail(val, VAL_CONSENSUS, "bad-txns-type");
+    return val_fail(val, VAL_CONSENSUS, REJECT_BAD_TXNS_TYPE);
 }
