@@ -218,7 +218,7 @@ bool wallet_record_sent(struct wallet *w, const struct tx *tx, uint64_t now, con
  * it (wallet_check_sent), hands it to the mempool, and only when the mempool
  * accepted it records it, fsync'd, before returning.  A transaction the
  * mempool refuses leaves no record (false, the reason in v); one whose record
- * cannot be written leaves the mempool again (false, v->reason empty, the
+ * cannot be written leaves the mempool again (false, v->code REJECT_NONE, the
  * error in err).  The caller holds the node lock for the whole call, so no
  * peer, block or RPC sees the transaction before its record is on disk, and
  * a crash in between loses a transaction nobody learned of (wallet/sync.c). */
