@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "state/apply.h"
+#include "consensus/attr.h"
 
 struct module {
     const char *name;
@@ -21,6 +22,6 @@ extern const size_t modules_count;
 
 /* The type-specific part of a transaction (after the envelope). */
 bool txapply_dispatch(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                      struct validation *val);
+                      struct validation *val) WARN_UNUSED;
 
 #endif

@@ -330,7 +330,8 @@ bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validatio
         return val_fail(val, VAL_CONSENSUS, REJECT_BAD_BLK_RANDAO);
     memcpy(proposer.randao_commit, hdr->randao_reveal, HASH_SIZE);
     proposer.reveals++;
-    staking_put_validator(v, hdr->proposer, &proposer);
+    if (!staking_put_validator(v, hdr->proposer, &proposer))
+        return val_fail(val, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 
     if (!view_get(v, MIX_KEY, strlen(MIX_KEY), &cur_mix, &mix_len) || mix_len != HASH_SIZE)
         return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);

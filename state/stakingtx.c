@@ -279,7 +279,9 @@ bool staking_apply_delegate(struct view *v, struct block_ctx *ctx, const struct 
                                                                      : REJECT_BAD_TXNS_VALIDATOR_JAILED);
     if (!accounts_debit(v, tx->sender, dc.amount, vs))
         return false;
-    (void)staking_get_delegation(v, dc.validator, tx->sender, &d);
+    if (!staking_get_delegation(v, dc.validator, tx->sender, &d)) {
+        /* Absent: d is zeroed (a first delegation); unreadable: caught below. */
+    }
     if (view_failed(v))
         return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
     if (!settle(v, &val, tx->sender, &d, vs))
