@@ -29,6 +29,7 @@
 #include "ml/model.h"
 #include "ml/scaler.h"
 #include "client/rpcclient.h"
+#include "consensus/attr.h"
 
 struct config;
 
@@ -52,7 +53,7 @@ enum agent_call_status {
  * -rpcconnect, -rpcport, -rpcuser, -rpcpassword, -rpccookiefile,
  * -rpcwallet, -rpcclienttimeout) as fml-cli does. */
 bool agent_rpc_setup(struct agent_rpc *r, struct config *cfg, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 void agent_rpc_free(struct agent_rpc *r);
 
 /* Calls method with params (a JSON array, stolen; NULL: none).  On
@@ -61,7 +62,7 @@ void agent_rpc_free(struct agent_rpc *r);
  * JSON-RPC error code (0 when the node was not reached). */
 enum agent_call_status agent_call(const struct agent_rpc *r, const char *method, json_t *params,
                                   json_t **result, int64_t *code, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* ---- data.c       ---- */
 
@@ -73,14 +74,14 @@ struct agent_data_opts {
 
 /* Loads a CSV file (missing values as NAN). */
 bool agent_data_load(const char *path, const struct agent_data_opts *o, struct ml_dataset **out,
-                     char *err, size_t errlen) __attribute__((warn_unused_result));
+                     char *err, size_t errlen) WARN_UNUSED;
 
 /* The task's normalization (the "normalization" array of a model spec from
  * flgettask): impute = mean, then (x - mean) / std.  Without one, the
  * identity with missing values imputed by the column means of fit_rows. */
 bool agent_data_task_scaler(const json_t *spec, const struct ml_dataset *fit_rows,
                             struct ml_scaler **out, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* Imputes and standardizes a copy of ds with s. */
 struct ml_dataset *agent_data_transformed(const struct ml_dataset *ds, const struct ml_scaler *s,
@@ -117,23 +118,23 @@ struct agent_train_cfg {
 
 /* The ml/ spec of a task's model spec (flgettask's "model"). */
 bool agent_model_spec(const json_t *model, struct ml_model_spec *s, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* The weights_q16 array of an flgetmodel result into q[n]. */
 bool agent_model_weights(const json_t *model_result, int32_t *q, size_t n, char *err,
-                         size_t errlen) __attribute__((warn_unused_result));
+                         size_t errlen) WARN_UNUSED;
 
 /* Trains from the weights start[n] on train (transformed rows) and writes
  * the resulting weights to out[n], changed as malice says. */
 bool agent_model_train(const struct ml_model_spec *spec, const int32_t *start, size_t n,
                        const struct ml_dataset *train, const struct agent_train_cfg *cfg,
                        enum agent_malice malice, int32_t *out, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* Accuracy, AUC and log loss of the weights q[n] on ds (transformed rows). */
 bool agent_model_evaluate(const struct ml_model_spec *spec, const int32_t *q, size_t n,
                           const struct ml_dataset *ds, struct ml_eval *out, char *err,
-                          size_t errlen) __attribute__((warn_unused_result));
+                          size_t errlen) WARN_UNUSED;
 
 /* ---- round.c       ---- */
 

@@ -43,10 +43,10 @@ bool transfer_check(const struct tx *tx, const struct chain_params *params, stru
     struct transfer t;
     (void)params;
     if (!transfer_decode(&t, tx->payload, tx->payload_len))
-        return val_fail(v, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(v, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (!key_pubkey_valid(t.to))
-        return val_fail(v, VAL_CONSENSUS, "bad-txns-recipient");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_RECIPIENT);
     if (t.amount == 0 || !amount_valid(t.amount))
-        return val_fail(v, VAL_CONSENSUS, "bad-txns-amount");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_AMOUNT);
     return true;
 }

@@ -206,21 +206,21 @@ bool block_check(const struct block *b, const struct chain_params *params, struc
     size_t size;
 
     if (b->hdr.version != BLOCK_VERSION)
-        return val_failf(v, VAL_CONSENSUS, "bad-blk-version", "version %u", b->hdr.version);
+        return val_failf(v, VAL_CONSENSUS, REJECT_BAD_BLK_VERSION, "version %u", b->hdr.version);
     if (b->ntx > params->max_block_txs)
-        return val_fail(v, VAL_CONSENSUS, "bad-blk-txns");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_BLK_TXNS);
     size = BLOCK_HEADER_SIZE + compact_size_len(b->ntx);
     for (size_t i = 0; i < b->ntx; i++)
         size += tx_encoded_size(&b->txs[i]);
     if (size > params->max_block_size)
-        return val_fail(v, VAL_CONSENSUS, "bad-blk-length");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_BLK_LENGTH);
     block_merkle_root(b, root);
     if (memcmp(root, b->hdr.tx_root, HASH_SIZE) != 0)
-        return val_fail(v, VAL_CONSENSUS, "bad-blk-merkle");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_BLK_MERKLE);
     if (b->ntx > 1) {
         uint8_t (*ids)[HASH_SIZE] = malloc(b->ntx * HASH_SIZE);
         if (!ids)
-            return val_fail(v, VAL_ERROR, "out-of-memory");
+            return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
         memcpy(ids, b->txids, b->ntx * HASH_SIZE);
         qsort(ids, b->ntx, HASH_SIZE, cmp_hash);
         bool dup = false;
@@ -228,10 +228,10 @@ bool block_check(const struct block *b, const struct chain_params *params, struc
             dup = memcmp(ids[i - 1], ids[i], HASH_SIZE) == 0;
         free(ids);
         if (dup)
-            return val_fail(v, VAL_CONSENSUS, "bad-blk-duptx");
+            return val_fail(v, VAL_CONSENSUS, REJECT_BAD_BLK_DUPTX);
     }
     if (!header_check_sig(&b->hdr, params->genesis_hash))
-        return val_fail(v, VAL_CONSENSUS, "bad-blk-sig");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_BLK_SIG);
     for (size_t i = 0; i < b->ntx; i++)
         if (!tx_check(&b->txs[i], params, v))
             return false;

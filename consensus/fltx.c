@@ -99,43 +99,43 @@ bool fl_task_params_check(const struct fl_task_params *t, const struct chain_par
                           struct validation *v)
 {
     if (!fl_spec_valid(&t->spec))
-        return val_fail(v, VAL_CONSENSUS, "bad-fl-spec");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FL_SPEC);
     if (t->rounds == 0 || t->rounds > FL_MAX_ROUNDS)
-        return val_fail(v, VAL_CONSENSUS, "bad-fl-rounds");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FL_ROUNDS);
     if (t->min_participants < FL_MIN_PARTICIPANTS || t->max_participants < t->min_participants ||
         t->max_participants > FL_MAX_PARTICIPANTS)
-        return val_fail(v, VAL_CONSENSUS, "bad-fl-participants");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FL_PARTICIPANTS);
     uint64_t nparams = fl_param_count(&t->spec);
     if (fl_update_tx_size(nparams) > p->max_tx_size ||
         (unsigned __int128)t->rounds * nparams > FL_MAX_STORED_WEIGHTS ||
         (unsigned __int128)t->max_participants * nparams > FL_MAX_ROUND_WEIGHTS ||
         fl_aggregation_weights(t) > FL_MAX_HEIGHT_WEIGHTS)
-        return val_failf(v, VAL_CONSENSUS, "bad-fl-model-too-large", "%llu parameters",
+        return val_failf(v, VAL_CONSENSUS, REJECT_BAD_FL_MODEL_TOO_LARGE, "%llu parameters",
                          (unsigned long long)nparams);
     if (t->n_init != 0 && t->n_init != nparams)
-        return val_failf(v, VAL_CONSENSUS, "bad-fl-size", "%llu initial weights, expected %llu",
+        return val_failf(v, VAL_CONSENSUS, REJECT_BAD_FL_SIZE, "%llu initial weights, expected %llu",
                          (unsigned long long)t->n_init, (unsigned long long)nparams);
     if (t->min_stake == 0 || !amount_valid(t->min_stake))
-        return val_fail(v, VAL_CONSENSUS, "bad-fl-stake");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FL_STAKE);
     if (t->proposer_fraction_bps == 0 || t->proposer_fraction_bps >= 10000)
-        return val_fail(v, VAL_CONSENSUS, "bad-fl-fraction");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FL_FRACTION);
     if (t->join_blocks == 0 || t->submit_blocks == 0 || t->commit_blocks == 0 ||
         t->reveal_blocks == 0 || t->join_blocks > FL_MAX_WINDOW_BLOCKS ||
         t->submit_blocks > FL_MAX_WINDOW_BLOCKS || t->commit_blocks > FL_MAX_WINDOW_BLOCKS ||
         t->reveal_blocks > FL_MAX_WINDOW_BLOCKS || !submit_window_fits(t, p, nparams))
-        return val_fail(v, VAL_CONSENSUS, "bad-fl-window-length");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FL_WINDOW_LENGTH);
     if (t->aggregator > FL_AGG_TRIMMED_MEAN ||
         (t->aggregator == FL_AGG_TRIMMED_MEAN ? t->trim_k == 0 : t->trim_k != 0))
-        return val_fail(v, VAL_CONSENSUS, "bad-fl-aggregator");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FL_AGGREGATOR);
     if (t->slash_bps > 10000)
-        return val_fail(v, VAL_CONSENSUS, "bad-fl-slash");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FL_SLASH);
     if (t->voter_reward_bps > 10000)
-        return val_fail(v, VAL_CONSENSUS, "bad-fl-voter-reward");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FL_VOTER_REWARD);
     if (t->reward_pool == 0 || !amount_valid(t->reward_pool))
-        return val_fail(v, VAL_CONSENSUS, "bad-fl-pool");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FL_POOL);
     for (uint64_t i = 1; i < t->n_allow; i++)
         if (memcmp(t->allow + (i - 1) * PUBKEY_SIZE, t->allow + i * PUBKEY_SIZE, PUBKEY_SIZE) >= 0)
-            return val_fail(v, VAL_CONSENSUS, "bad-fl-allowlist");
+            return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FL_ALLOWLIST);
     return true;
 }
 
@@ -143,7 +143,7 @@ bool fl_task_create_check(const struct tx *tx, const struct chain_params *p, str
 {
     struct fl_task_params t;
     if (!fl_task_create_decode(&t, tx->payload, tx->payload_len))
-        return val_fail(v, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(v, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     return fl_task_params_check(&t, p, v);
 }
 
@@ -152,9 +152,9 @@ bool fl_join_check(const struct tx *tx, const struct chain_params *p, struct val
     struct fl_join j;
     (void)p;
     if (!fl_join_decode(&j, tx->payload, tx->payload_len))
-        return val_fail(v, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(v, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (j.stake == 0 || !amount_valid(j.stake))
-        return val_fail(v, VAL_CONSENSUS, "bad-txns-amount");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_AMOUNT);
     return true;
 }
 
@@ -163,9 +163,9 @@ bool fl_update_check(const struct tx *tx, const struct chain_params *p, struct v
     struct fl_update u;
     (void)p;
     if (!fl_update_decode(&u, tx->payload, tx->payload_len))
-        return val_fail(v, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(v, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (u.round == 0)
-        return val_fail(v, VAL_CONSENSUS, "bad-fl-round");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FL_ROUND);
     return true;
 }
 
@@ -174,9 +174,9 @@ bool fl_vote_commit_check(const struct tx *tx, const struct chain_params *p, str
     struct fl_vote_commit c;
     (void)p;
     if (!fl_vote_commit_decode(&c, tx->payload, tx->payload_len))
-        return val_fail(v, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(v, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (c.round == 0)
-        return val_fail(v, VAL_CONSENSUS, "bad-fl-round");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FL_ROUND);
     return true;
 }
 
@@ -185,10 +185,10 @@ bool fl_vote_reveal_check(const struct tx *tx, const struct chain_params *p, str
     struct fl_vote_reveal r;
     (void)p;
     if (!fl_vote_reveal_decode(&r, tx->payload, tx->payload_len))
-        return val_fail(v, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(v, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (r.round == 0)
-        return val_fail(v, VAL_CONSENSUS, "bad-fl-round");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FL_ROUND);
     if (r.vote != 1 && r.vote != -1)
-        return val_fail(v, VAL_CONSENSUS, "bad-fl-vote");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FL_VOTE);
     return true;
 }

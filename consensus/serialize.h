@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WARN_UNUSED __attribute__((warn_unused_result))
+#include "consensus/attr.h"
 
 struct wbuf {
     uint8_t *data;

@@ -66,16 +66,16 @@ bool evidence_valid(const struct evidence *e, const uint8_t genesis[HASH_SIZE],
 {
     uint8_t ha[HASH_SIZE], hb[HASH_SIZE];
     if (memcmp(e->a.proposer, e->b.proposer, PUBKEY_SIZE) != 0)
-        return val_fail(v, VAL_CONSENSUS, "bad-evidence-proposer");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_EVIDENCE_PROPOSER);
     if (e->a.slot != e->b.slot)
-        return val_fail(v, VAL_CONSENSUS, "bad-evidence-slot");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_EVIDENCE_SLOT);
     /* Two signatures over the same content are one proposal, not two. */
     header_sighash(&e->a, genesis, ha);
     header_sighash(&e->b, genesis, hb);
     if (memcmp(ha, hb, HASH_SIZE) == 0)
-        return val_fail(v, VAL_CONSENSUS, "bad-evidence-same");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_EVIDENCE_SAME);
     if (!header_check_sig(&e->a, genesis) || !header_check_sig(&e->b, genesis))
-        return val_fail(v, VAL_CONSENSUS, "bad-evidence-sig");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_EVIDENCE_SIG);
     return true;
 }
 
@@ -83,11 +83,11 @@ bool validator_register_check(const struct tx *tx, const struct chain_params *p,
 {
     struct validator_register r;
     if (!validator_register_decode(&r, tx->payload, tx->payload_len))
-        return val_fail(v, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(v, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (r.stake == 0 || !amount_valid(r.stake))
-        return val_fail(v, VAL_CONSENSUS, "bad-txns-amount");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_AMOUNT);
     if (r.commission_bps > p->max_commission_bps)
-        return val_fail(v, VAL_CONSENSUS, "bad-txns-commission");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_COMMISSION);
     return true;
 }
 
@@ -96,9 +96,9 @@ bool stake_amount_check(const struct tx *tx, const struct chain_params *p, struc
     uint64_t amount;
     (void)p;
     if (!stake_amount_decode(&amount, tx->payload, tx->payload_len))
-        return val_fail(v, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(v, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (amount == 0 || !amount_valid(amount))
-        return val_fail(v, VAL_CONSENSUS, "bad-txns-amount");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_AMOUNT);
     return true;
 }
 
@@ -106,11 +106,11 @@ bool delegate_check(const struct tx *tx, const struct chain_params *p, struct va
 {
     struct delegation_change d;
     if (!delegation_change_decode(&d, tx->payload, tx->payload_len))
-        return val_fail(v, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(v, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (d.amount == 0 || !amount_valid(d.amount) || d.amount < p->min_delegation)
-        return val_fail(v, VAL_CONSENSUS, "bad-txns-amount");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_AMOUNT);
     if (memcmp(d.validator, tx->sender, PUBKEY_SIZE) == 0)
-        return val_fail(v, VAL_CONSENSUS, "bad-txns-self-delegation");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_SELF_DELEGATION);
     return true;
 }
 
@@ -119,9 +119,9 @@ bool undelegate_check(const struct tx *tx, const struct chain_params *p, struct 
     struct delegation_change d;
     (void)p;
     if (!delegation_change_decode(&d, tx->payload, tx->payload_len))
-        return val_fail(v, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(v, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (d.amount != UNDELEGATE_ALL && !amount_valid(d.amount))
-        return val_fail(v, VAL_CONSENSUS, "bad-txns-amount");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_AMOUNT);
     return true;
 }
 
@@ -129,6 +129,6 @@ bool evidence_check(const struct tx *tx, const struct chain_params *p, struct va
 {
     struct evidence e;
     if (!evidence_decode(&e, tx->payload, tx->payload_len))
-        return val_fail(v, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(v, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     return evidence_valid(&e, p->genesis_hash, v);
 }

@@ -129,15 +129,15 @@ bool tx_check(const struct tx *tx, const struct chain_params *params, struct val
 {
     uint8_t msg[HASH_SIZE];
     if (tx->version != TX_VERSION)
-        return val_failf(v, VAL_CONSENSUS, "bad-txns-version", "version %u", tx->version);
+        return val_failf(v, VAL_CONSENSUS, REJECT_BAD_TXNS_VERSION, "version %u", tx->version);
     if (tx_encoded_size(tx) > params->max_tx_size)
-        return val_fail(v, VAL_CONSENSUS, "bad-txns-oversize");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_OVERSIZE);
     if (tx->fee > MAX_SUPPLY)
-        return val_fail(v, VAL_CONSENSUS, "bad-txns-fee");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_FEE);
     if (!txtype_check_payload(tx, params, v))
         return false;
     tx_sighash(tx, params->genesis_hash, msg);
     if (!key_verify(tx->sig, msg, sizeof(msg), tx->sender))
-        return val_fail(v, VAL_CONSENSUS, "bad-txns-sig");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_SIG);
     return true;
 }

@@ -73,5 +73,5 @@ bool txtype_check_payload(const struct tx *tx, const struct chain_params *params
     const struct txtype *t = txtype_get(tx->type);
     if (t && t->check)
         return t->check(tx, params, v);
-    return val_failf(v, VAL_CONSENSUS, "bad-txns-type", "unknown type %u", tx->type);
+    return val_failf(v, VAL_CONSENSUS, REJECT_BAD_TXNS_TYPE, "unknown type %u", tx->type);
 }

@@ -3,19 +3,36 @@
 
 #include <stdio.h>
 
-bool val_fail(struct validation *v, enum val_class cls, const char *reason)
+static const char *const reject_reasons[REJECT_COUNT] = {
+    [REJECT_NONE] = "",
+#define REJECT(name, string) [REJECT_##name] = string,
+#include "consensus/reject.h"
+#undef REJECT
+};
+
+const char *reject_reason(enum reject_code code)
+{
+    if ((unsigned)code >= REJECT_COUNT)
+        return "";
+    return reject_reasons[code];
+}
+
+bool val_fail(struct validation *v, enum val_class cls, enum reject_code code)
 {
     v->cls = cls;
-    v->reason = reason;
+    v->code = code;
+    v->reason = reject_reason(code);
     v->detail[0] = '\0';
     return false;
 }
 
-bool val_failf(struct validation *v, enum val_class cls, const char *reason, const char *fmt, ...)
+bool val_failf(struct validation *v, enum val_class cls, enum reject_code code, const char *fmt,
+               ...)
 {
     va_list ap;
     v->cls = cls;
-    v->reason = reason;
+    v->code = code;
+    v->reason = reject_reason(code);
     va_start(ap, fmt);
     vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
     va_end(ap);

@@ -66,7 +66,7 @@ static void on_double_proposal(void *arg, const struct block_header *first,
     if (!state_takes(n, first, &why) ||
         !evidence_valid(&e, chain_params(n->chain)->genesis_hash, &val)) {
         LOG_DEBUG(LOG_VALIDATION, "Double proposal at slot %llu not reported: %s", slot,
-                  val.reason[0] ? val.reason : why);
+                  val.code != REJECT_NONE ? val.reason : why);
         return;
     }
     memcpy(pair, first->proposer, PUBKEY_SIZE);

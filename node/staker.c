@@ -112,7 +112,7 @@ bool staker_submit(struct wallets *ws, struct chain *c, struct mempool *mp, uint
         snprintf(err, errlen, "the wallets are not attached to the chain");
     } else if (!(ok = wallet_submit_tx(best_w, wallets_chain(ws), &tx, time_now(), "", "", &v,
                                        err, errlen)) &&
-               v.reason[0])
+               v.code != REJECT_NONE)
         snprintf(err, errlen, "rejected: %s", v.reason);
     if (ok)
         tx_txid(&tx, txid_out);
@@ -161,7 +161,7 @@ static bool rpc_build_self_payment(struct rpc_env *env, const uint8_t pub[PUBKEY
 {
     struct wallet *w;
     if (!wallets_find_key(env->wallets, pub, &w))
-        return val_fail(v, VAL_ERROR, "not-our-key");
+        return val_fail(v, VAL_ERROR, REJECT_NOT_OUR_KEY);
     struct mempool *scratch = mempool_new(env->chain, MEMPOOL_DEFAULT_MAX_BYTES, 0);
     struct tx tx;
     struct transfer t = {.amount = 1};

@@ -22,6 +22,7 @@
 
 #include "p2p/netaddr.h"
 #include "util/hmap.h"
+#include "consensus/attr.h"
 
 #define P2P_ADDRMAN_MAX 10000
 #define P2P_PEERS_FILE "peers.dat"
@@ -73,10 +74,10 @@ size_t addrman_sample(const struct addrman *am, struct addrman_entry *out, size_
 /* peers.dat: "FMLA" | magic[4] | u32 version | CompactSize n | n entries |
  * checksum[32] (BLAKE2b-256 of everything before it). */
 bool addrman_save(const struct addrman *am, const char *path, const uint8_t magic[4])
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 /* Replaces the contents with the file's (only the entries addrman_keeps
  * takes); false (contents kept) when the file is missing, damaged or of
  * another network. */
-bool addrman_load(struct addrman *am, const char *path, const uint8_t magic[4]);
+bool addrman_load(struct addrman *am, const char *path, const uint8_t magic[4]) WARN_UNUSED;
 
 #endif

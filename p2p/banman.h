@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "p2p/netaddr.h"
+#include "consensus/attr.h"
 
 #define P2P_BANMAN_MAX 10000
 #define P2P_BANS_FILE "banlist.dat"
@@ -37,7 +38,7 @@ void banman_free(struct banman *bm);
  * least until `until` (nothing changes). */
 bool banman_ban(struct banman *bm, const struct p2p_subnet *net, uint64_t now, uint64_t until);
 /* False when the exact subnet was not banned. */
-bool banman_unban(struct banman *bm, const struct p2p_subnet *net);
+bool banman_unban(struct banman *bm, const struct p2p_subnet *net) WARN_UNUSED;
 void banman_clear(struct banman *bm);
 bool banman_is_banned(const struct banman *bm, const struct p2p_addr *a, uint64_t now);
 bool banman_is_subnet_banned(const struct banman *bm, const struct p2p_subnet *net, uint64_t now);
@@ -47,7 +48,8 @@ void banman_sweep(struct banman *bm, uint64_t now);
 /* banlist.dat: "FMLB" | magic[4] | u32 version | CompactSize n |
  * n × (ip[16] | prefix u8 | created u64 | until u64) | checksum[32]. */
 bool banman_save(struct banman *bm, const char *path, const uint8_t magic[4])
-    __attribute__((warn_unused_result));
-bool banman_load(struct banman *bm, const char *path, const uint8_t magic[4], uint64_t now);
+    WARN_UNUSED;
+bool banman_load(struct banman *bm, const char *path, const uint8_t magic[4], uint64_t now)
+    WARN_UNUSED;
 
 #endif

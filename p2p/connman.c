@@ -227,8 +227,9 @@ static bool accept_candidate(void *arg, const struct addrman_entry *e)
 void connman_open_onetry(struct p2p *p)
 {
     for (size_t i = 0; i < p->n_onetry; i++)
-        if (!connected_to(p, &p->onetry[i]))
-            connman_connect(p, &p->onetry[i], CONN_MANUAL);
+        if (!connected_to(p, &p->onetry[i]) && !connman_connect(p, &p->onetry[i], CONN_MANUAL)) {
+            /* onetry tries once: a failed try is dropped with the rest. */
+        }
     p->n_onetry = 0;
 }
 
@@ -246,7 +247,9 @@ void connman_open_connections(struct p2p *p, uint64_t now_ms)
         }
         if (now_ms < a->next_try_ms)
             continue;
-        connman_connect(p, &a->addr, CONN_MANUAL);
+        if (!connman_connect(p, &a->addr, CONN_MANUAL)) {
+            /* Retried after the backoff below, like a refused connection. */
+        }
         a->next_try_ms = now_ms + (uint64_t)a->backoff_s * 1000;
         if (a->backoff_s < P2P_ADDNODE_RETRY_MAX_S)
             a->backoff_s *= 2;

@@ -371,7 +371,7 @@ static bool process_one(struct p2p *p, struct held_block *hb)
         block_free(&hb->block);
         return true;
     }
-    if (v.cls == VAL_PREMATURE && strcmp(v.reason, "prev-blk-not-stored") == 0) {
+    if (v.cls == VAL_PREMATURE && v.code == REJECT_PREV_BLK_NOT_STORED) {
         hold(p, hb);
         return false;
     }
@@ -446,7 +446,7 @@ static bool take_unrequested(struct peer *peer, struct held_block *hb)
             peer_misbehaving(peer, P2P_SCORE_INVALID, v.reason);
             return false;
         }
-        if (v.cls == VAL_PREMATURE && strcmp(v.reason, "prev-blk-not-found") == 0) {
+        if (v.cls == VAL_PREMATURE && v.code == REJECT_PREV_BLK_NOT_FOUND) {
             /* Perhaps we are behind: ask for the headers; nothing stored. */
             sync_send_getheaders(peer, NULL, hb->hash);
             return false;

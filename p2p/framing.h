@@ -43,7 +43,8 @@ struct p2p_frame {
 const char *p2p_frame_status_name(enum p2p_frame_status s);
 
 /* True when raw is a canonical command name; out gets it NUL-terminated. */
-bool p2p_command_decode(const uint8_t raw[P2P_COMMAND_SIZE], char out[P2P_COMMAND_SIZE + 1]);
+bool p2p_command_decode(const uint8_t raw[P2P_COMMAND_SIZE], char out[P2P_COMMAND_SIZE + 1])
+    WARN_UNUSED;
 
 void p2p_frame_checksum(const uint8_t *payload, size_t len, uint8_t out[4]);
 

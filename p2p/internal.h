@@ -20,6 +20,7 @@
 #include "p2p/messages.h"
 #include "p2p/p2p.h"
 #include "util/hmap.h"
+#include "consensus/attr.h"
 
 /* Competing blocks queued for announcement at most at once. */
 #define P2P_ANNOUNCE_QUEUE_MAX 16
@@ -245,7 +246,8 @@ struct peer *peer_new(struct p2p *p, struct bufferevent *bev, enum conn_type typ
                       const struct p2p_addr *addr);
 void peer_free(struct peer *peer);
 struct peer *peer_by_id(struct p2p *p, int64_t id);
-/* Frames and queues a message; false (and the peer marked) on failure. */
+/* Frames and queues a message; false (and the peer marked) on failure.  No
+ * WARN_UNUSED: the failure is handled here, callers only stop early. */
 bool peer_send(struct peer *peer, enum p2p_msg_type t, const struct wbuf *payload);
 bool peer_send_empty(struct peer *peer, enum p2p_msg_type t);
 size_t peer_send_queue(const struct peer *peer);
@@ -312,15 +314,16 @@ void relay_tip_changed(void *arg, const struct block_index *tip);
 void relay_tx_added(void *arg, const struct mempool_entry *e);
 
 /* ---- connman.c ---- */
-bool connman_listen(struct p2p *p, const struct p2p_options *o, char *err, size_t errlen);
+bool connman_listen(struct p2p *p, const struct p2p_options *o, char *err, size_t errlen)
+    WARN_UNUSED;
 void connman_stop_listening(struct p2p *p);
 /* Opens outbound connections the tables call for. */
 void connman_open_connections(struct p2p *p, uint64_t now_ms);
 /* Opens the connections addnode onetry asked for. */
 void connman_open_onetry(struct p2p *p);
-bool connman_connect(struct p2p *p, const struct p2p_addr *addr, enum conn_type type);
+bool connman_connect(struct p2p *p, const struct p2p_addr *addr, enum conn_type type) WARN_UNUSED;
 size_t connman_count(const struct p2p *p, enum conn_type type);
-bool connman_add_node(struct p2p *p, const char *name, const struct p2p_addr *addr);
+bool connman_add_node(struct p2p *p, const char *name, const struct p2p_addr *addr) WARN_UNUSED;
 
 /* ---- evict.c ---- */
 /* The inbound slots are full: marks the inbound peer the node would miss

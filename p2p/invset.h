@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "consensus/hash.h"
+#include "consensus/attr.h"
 
 struct invset {
     uint8_t (*ring)[HASH_SIZE]; /* members in insertion order */
@@ -21,7 +22,7 @@ struct invset {
     uint8_t key[16];
 };
 
-bool invset_init(struct invset *s, size_t cap) __attribute__((warn_unused_result));
+bool invset_init(struct invset *s, size_t cap) WARN_UNUSED;
 void invset_free(struct invset *s);
 bool invset_has(const struct invset *s, const uint8_t h[HASH_SIZE]);
 /* Adds h (a no-op when present), forgetting the oldest member when full. */

@@ -52,7 +52,7 @@ enum p2p_msg_type {
 /* The command name of a message type ("version", ...). */
 const char *p2p_msg_command(enum p2p_msg_type t);
 /* The type of a command name; false for a command we do not know. */
-bool p2p_msg_from_command(const char *command, enum p2p_msg_type *t);
+bool p2p_msg_from_command(const char *command, enum p2p_msg_type *t) WARN_UNUSED;
 /* The largest payload a message of this type may have (blocks: the chain's
  * max_block_size). */
 uint32_t p2p_msg_max_payload(enum p2p_msg_type t, uint32_t max_block_size);
@@ -78,17 +78,17 @@ struct p2p_msg_version {
 
 void p2p_msg_encode_version(struct wbuf *w, const struct p2p_msg_version *m);
 bool p2p_msg_decode_version(const uint8_t *p, size_t n, struct p2p_msg_version *m)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* ---- verack, getaddr: empty ---- */
 
-bool p2p_msg_decode_empty(const uint8_t *p, size_t n) __attribute__((warn_unused_result));
+bool p2p_msg_decode_empty(const uint8_t *p, size_t n) WARN_UNUSED;
 
 /* ---- ping, pong ---- */
 
 void p2p_msg_encode_nonce(struct wbuf *w, uint64_t nonce);
 bool p2p_msg_decode_nonce(const uint8_t *p, size_t n, uint64_t *nonce)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* ---- addr ---- */
 
@@ -105,7 +105,7 @@ struct p2p_msg_addr {
 
 void p2p_msg_encode_addr(struct wbuf *w, const struct p2p_timed_addr *v, size_t n);
 bool p2p_msg_decode_addr(const uint8_t *p, size_t n, struct p2p_msg_addr *m)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 void p2p_msg_addr_free(struct p2p_msg_addr *m);
 
 /* ---- inv, getdata, notfound ---- */
@@ -127,7 +127,7 @@ struct p2p_msg_inv {
 
 void p2p_msg_encode_inv(struct wbuf *w, const struct p2p_inv *v, size_t n);
 bool p2p_msg_decode_inv(const uint8_t *p, size_t n, struct p2p_msg_inv *m)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 void p2p_msg_inv_free(struct p2p_msg_inv *m);
 
 /* ---- getheaders ---- */
@@ -140,7 +140,7 @@ struct p2p_msg_getheaders {
 
 void p2p_msg_encode_getheaders(struct wbuf *w, const struct p2p_msg_getheaders *m);
 bool p2p_msg_decode_getheaders(const uint8_t *p, size_t n, struct p2p_msg_getheaders *m)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* ---- headers ---- */
 
@@ -151,18 +151,19 @@ struct p2p_msg_headers {
 
 void p2p_msg_encode_headers(struct wbuf *w, const struct block_header *v, size_t n);
 bool p2p_msg_decode_headers(const uint8_t *p, size_t n, struct p2p_msg_headers *m)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 void p2p_msg_headers_free(struct p2p_msg_headers *m);
 
 /* ---- block, tx: the consensus encodings ---- */
 
 bool p2p_msg_decode_block(const uint8_t *p, size_t n, uint32_t max_block_size, struct block *b)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 bool p2p_msg_decode_tx(const uint8_t *p, size_t n, struct tx *tx)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* Decodes a payload of the given type and frees the result: true when it is
  * a valid message (for fuzzing and tests). */
-bool p2p_msg_check(enum p2p_msg_type t, const uint8_t *p, size_t n, uint32_t max_block_size);
+bool p2p_msg_check(enum p2p_msg_type t, const uint8_t *p, size_t n, uint32_t max_block_size)
+    WARN_UNUSED;
 
 #endif

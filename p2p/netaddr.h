@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "consensus/attr.h"
+
 #define P2P_ADDR_STRLEN 64
 
 struct p2p_addr {
@@ -46,12 +48,12 @@ void p2p_addr_format_ip(const struct p2p_addr *a, char out[P2P_ADDR_STRLEN]);
  * default_port when none is given.  False on anything else (an explicit
  * port must be 1..65535). */
 bool p2p_addr_parse(const char *text, uint16_t default_port, struct p2p_addr *out)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* Parses "1.2.3.4", "1.2.3.0/24", "1.2.3.0/255.255.255.0", "::1",
  * "fe80::/10"; bits outside the prefix are cleared. */
 bool p2p_subnet_parse(const char *text, struct p2p_subnet *out)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 /* The single-address subnet of a (/32 for IPv4, /128 for IPv6). */
 void p2p_subnet_single(struct p2p_subnet *out, const struct p2p_addr *a);
 bool p2p_subnet_match(const struct p2p_subnet *net, const struct p2p_addr *a);

@@ -19,6 +19,7 @@
 
 #include "p2p/messages.h"
 #include "p2p/netaddr.h"
+#include "consensus/attr.h"
 
 struct config;
 struct event_base;
@@ -70,7 +71,7 @@ void p2p_options_init(struct p2p_options *o);
  * p2p_options_clear afterwards.  False with a message on a bad value. */
 bool p2p_options_from_config(struct p2p_options *o, const struct config *cfg,
                              uint16_t default_port, const char *datadir, char *err,
-                             size_t errlen) __attribute__((warn_unused_result));
+                             size_t errlen) WARN_UNUSED;
 void p2p_options_clear(struct p2p_options *o);
 
 struct p2p_env {
@@ -88,7 +89,7 @@ struct p2p;
  * needed).  NULL with a message on failure (bad option, nothing bound). */
 struct p2p *p2p_start(struct event_base *base, const struct p2p_options *o,
                       const struct p2p_env *env, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 /* Disconnects everyone, saves the address book and ban list, unregisters
  * the listeners and frees everything.  Call from the event loop's thread
  * without the node lock held, after RPC handlers can no longer reach p. */
@@ -133,7 +134,7 @@ struct p2p_peer_stats {
 /* One entry per connection, by id.  The caller frees *out.  False on
  * allocation failure. */
 bool p2p_get_peer_stats(struct p2p *p, struct p2p_peer_stats **out, size_t *n)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 struct p2p_net_stats {
     uint64_t bytes_recv, bytes_sent;
@@ -162,14 +163,14 @@ enum p2p_addnode_result p2p_addnode(struct p2p *p, const char *node, enum p2p_ad
 
 /* Disconnects the peers at address ("ip:port", or "ip" for every port);
  * returns how many were found (-1: not an address). */
-int p2p_disconnect_address(struct p2p *p, const char *address);
-bool p2p_disconnect_id(struct p2p *p, int64_t id);
+int p2p_disconnect_address(struct p2p *p, const char *address) WARN_UNUSED;
+bool p2p_disconnect_id(struct p2p *p, int64_t id) WARN_UNUSED;
 
 /* Bans a subnet until `until` (unix seconds) and disconnects its peers;
  * false when it was already banned at least that long. */
-bool p2p_ban(struct p2p *p, const struct p2p_subnet *net, uint64_t until);
+bool p2p_ban(struct p2p *p, const struct p2p_subnet *net, uint64_t until) WARN_UNUSED;
 /* False when the subnet was not banned. */
-bool p2p_unban(struct p2p *p, const struct p2p_subnet *net);
+bool p2p_unban(struct p2p *p, const struct p2p_subnet *net) WARN_UNUSED;
 void p2p_clear_banned(struct p2p *p);
 uint64_t p2p_default_bantime(const struct p2p *p);
 
@@ -180,7 +181,7 @@ struct p2p_ban_info {
 
 /* Current bans; the caller frees *out. */
 bool p2p_list_banned(struct p2p *p, struct p2p_ban_info **out, size_t *n)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* Sends a ping to every connected peer (the ping time shows in
  * getpeerinfo once answered). */

@@ -295,7 +295,7 @@ void relay_on_tx(struct peer *peer, const uint8_t *payload, size_t len)
         break;
     case VAL_STATE:
         /* Too high a nonce may become valid: not remembered, no orphan pool. */
-        if (strcmp(v.reason, "bad-txns-nonce-too-high") != 0)
+        if (v.code != REJECT_BAD_TXNS_NONCE_TOO_HIGH)
             invset_add(&p->recent_rejects, txid);
         break;
     case VAL_POLICY:

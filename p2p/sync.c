@@ -45,8 +45,8 @@ bool sync_punishable(const struct validation *v)
 {
     if (v->cls != VAL_CONSENSUS && v->cls != VAL_MALFORMED)
         return false;
-    return strcmp(v->reason, "duplicate-invalid") != 0 && strcmp(v->reason, "bad-prevblk") != 0 &&
-           strcmp(v->reason, "bad-fork-prior-to-finality") != 0;
+    return v->code != REJECT_DUPLICATE_INVALID && v->code != REJECT_BAD_PREVBLK &&
+           v->code != REJECT_BAD_FORK_PRIOR_TO_FINALITY;
 }
 
 /* ---- Locators and getheaders ---- */
@@ -164,8 +164,8 @@ void sync_peer_has(struct peer *peer, const struct block_index *bi)
 
 static bool leader_premature(const struct validation *v)
 {
-    return v->cls == VAL_PREMATURE && (strcmp(v->reason, "leader-not-yet-known") == 0 ||
-                                       strcmp(v->reason, "leader-unknown") == 0);
+    return v->cls == VAL_PREMATURE && (v->code == REJECT_LEADER_NOT_YET_KNOWN ||
+                                       v->code == REJECT_LEADER_UNKNOWN);
 }
 
 static void held_clear(struct peer *peer)
@@ -212,7 +212,7 @@ static size_t use_headers(struct peer *peer, const struct block_header *h, size_
             break;
         }
         if (!ok && leader_premature(&v)) {
-            *unknown = strcmp(v.reason, "leader-unknown") == 0;
+            *unknown = v.code == REJECT_LEADER_UNKNOWN;
             break;
         }
         if (!ok && v.cls != VAL_DUPLICATE) {

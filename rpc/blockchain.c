@@ -255,7 +255,7 @@ static json_t *change_validity(struct rpc_call *call, bool invalidate)
                          : chain_reconsider(chain_of(call), hash, &v);
     if (!ok && v.cls == VAL_ERROR)
         return rpc_error(call, RPC_DATABASE_ERROR, "%s", v.reason);
-    if (!ok && strcmp(v.reason, "cannot-invalidate-genesis") == 0)
+    if (!ok && v.code == REJECT_CANNOT_INVALIDATE_GENESIS)
         return rpc_error(call, RPC_INVALID_PARAMETER, "The genesis block cannot be invalidated");
     return json_null();
 }

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "consensus/attr.h"
+
 /* bitcoind's error codes. */
 enum rpc_code {
     RPC_MISC_ERROR = -1,
@@ -161,7 +163,7 @@ char *rpc_json_dumps(const json_t *value, int indent, size_t *len);
 
 /* Parses "12.3456789" or a JSON number into base units; false when negative,
  * above the supply cap, or with more than 8 decimals. */
-bool rpc_parse_amount(const json_t *value, uint64_t *units);
+bool rpc_parse_amount(const json_t *value, uint64_t *units) WARN_UNUSED;
 /* Formats units as "12.34560000"; out must hold 32 bytes. */
 void rpc_format_amount(uint64_t units, char out[32]);
 
@@ -171,7 +173,7 @@ struct rpc_table;
 struct rpc_table *rpc_table_new(void);
 void rpc_table_free(struct rpc_table *t);
 /* Adds methods (a static array); false on a duplicate name. */
-bool rpc_table_add(struct rpc_table *t, const struct rpc_method *methods, size_t n);
+bool rpc_table_add(struct rpc_table *t, const struct rpc_method *methods, size_t n) WARN_UNUSED;
 const struct rpc_method *rpc_table_find(const struct rpc_table *t, const char *name);
 size_t rpc_table_count(const struct rpc_table *t);
 const struct rpc_method *rpc_table_at(const struct rpc_table *t, size_t i);
@@ -189,9 +191,9 @@ json_t *rpc_execute(const struct rpc_table *t, struct rpc_env *env, const char *
  * more than 8 decimals) or "Amount out of range" (negative or above the
  * supply cap).  A JSON number is read through its shortest decimal form, so
  * prefer strings for amounts that need all 17 significant digits. */
-bool rpc_parse_amount_err(const json_t *value, uint64_t *units, const char **err);
+bool rpc_parse_amount_err(const json_t *value, uint64_t *units, const char **err) WARN_UNUSED;
 /* The units of a json_amount() value; false for any other value. */
-bool json_amount_units(const json_t *value, uint64_t *units);
+bool json_amount_units(const json_t *value, uint64_t *units) WARN_UNUSED;
 
 /* Runs a whole HTTP body: one request object or a batch (array).  Returns
  * the reply, or NULL for a lone JSON-RPC 2.0 notification (*http_status

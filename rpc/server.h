@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "rpc/rpc.h"
+#include "consensus/attr.h"
 
 struct config;
 
@@ -62,7 +63,7 @@ void rpc_server_options_init(struct rpc_server_options *o);
  * value. */
 bool rpc_server_options_from_config(struct rpc_server_options *o, const struct config *cfg,
                                     uint16_t default_port, const char *datadir, char *err,
-                                    size_t errlen) __attribute__((warn_unused_result));
+                                    size_t errlen) WARN_UNUSED;
 void rpc_server_options_clear(struct rpc_server_options *o);
 
 struct rpc_server;
@@ -73,7 +74,7 @@ struct rpc_server;
  * failure (bad option, no address could be bound, cookie not written). */
 struct rpc_server *rpc_server_start(const struct rpc_server_options *o,
                                     const struct rpc_table *table, struct rpc_env *env, char *err,
-                                    size_t errlen) __attribute__((warn_unused_result));
+                                    size_t errlen) WARN_UNUSED;
 
 /* Stops accepting, lets running handlers finish (queued requests not yet
  * started get 503), delivers pending replies, joins the threads, removes the
@@ -83,7 +84,8 @@ void rpc_server_stop(struct rpc_server *s);
 /* The port of the first bound address (the chosen one when port was 0). */
 uint16_t rpc_server_port(const struct rpc_server *s);
 /* Bound address i as "127.0.0.1:port" / "[::1]:port"; false past the end. */
-bool rpc_server_bound_address(const struct rpc_server *s, size_t i, char *buf, size_t len);
+bool rpc_server_bound_address(const struct rpc_server *s, size_t i, char *buf, size_t len)
+    WARN_UNUSED;
 /* Path of the cookie written at start, or NULL with user/password auth. */
 const char *rpc_server_cookie_path(const struct rpc_server *s);
 
@@ -93,7 +95,7 @@ const char *rpc_server_cookie_path(const struct rpc_server *s);
  * *wallet gets the decoded name (the caller frees it), which may not hold a
  * NUL.  False for any other path. */
 bool rpc_parse_path(const char *path, bool *is_root, char **wallet)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* ---- Address allow-list ---- */
 
@@ -104,7 +106,7 @@ struct rpc_subnet {
 };
 
 /* Parses an address or subnet as -rpcallowip takes it. */
-bool rpc_subnet_parse(const char *text, struct rpc_subnet *out) __attribute__((warn_unused_result));
+bool rpc_subnet_parse(const char *text, struct rpc_subnet *out) WARN_UNUSED;
 /* True when the address (IPv4-mapped IPv6 counts as IPv4) is in the subnet. */
 bool rpc_subnet_match(const struct rpc_subnet *net, const struct sockaddr *sa);
 

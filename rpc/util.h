@@ -12,14 +12,16 @@
 #include "consensus/params.h"
 #include "consensus/tx.h"
 #include "rpc/rpc.h"
+#include "consensus/attr.h"
 
 struct chain;
 struct block_index;
 
 /* A 64-hex-digit hash argument; -8 with bitcoind's wording otherwise. */
-bool rpc_arg_hash(struct rpc_call *call, size_t idx, const char *name, uint8_t out[HASH_SIZE]);
+bool rpc_arg_hash(struct rpc_call *call, size_t idx, const char *name, uint8_t out[HASH_SIZE])
+    WARN_UNUSED;
 /* An address argument of this network; -5 "Invalid address" otherwise. */
-bool rpc_arg_address(struct rpc_call *call, size_t idx, uint8_t out[PUBKEY_SIZE]);
+bool rpc_arg_address(struct rpc_call *call, size_t idx, uint8_t out[PUBKEY_SIZE]) WARN_UNUSED;
 
 json_t *json_hash(const uint8_t h[HASH_SIZE]);
 json_t *json_address(const struct chain_params *p, const uint8_t pub[PUBKEY_SIZE]);

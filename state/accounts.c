@@ -37,9 +37,9 @@ bool accounts_debit(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64_t amo
 {
     struct account a;
     if (!accounts_get(v, pub, &a))
-        return val_fail(val, VAL_ERROR, "state-read-error");
+        return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
     if (!amount_sub(&a.balance, amount))
-        return val_fail(val, VAL_STATE, "bad-txns-insufficient-funds");
+        return val_fail(val, VAL_STATE, REJECT_BAD_TXNS_INSUFFICIENT_FUNDS);
     accounts_put(v, pub, &a);
     return true;
 }
@@ -49,9 +49,9 @@ bool accounts_credit(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64_t am
 {
     struct account a;
     if (!accounts_get(v, pub, &a))
-        return val_fail(val, VAL_ERROR, "state-read-error");
+        return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
     if (!amount_add(&a.balance, amount))
-        return val_fail(val, VAL_ERROR, "balance-overflow");
+        return val_fail(val, VAL_ERROR, REJECT_BALANCE_OVERFLOW);
     accounts_put(v, pub, &a);
     return true;
 }
@@ -62,6 +62,6 @@ bool accounts_apply_transfer(struct view *v, struct block_ctx *ctx, const struct
     struct transfer t;
     (void)ctx;
     if (!transfer_decode(&t, tx->payload, tx->payload_len))
-        return val_fail(val, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(val, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     return accounts_debit(v, tx->sender, t.amount, val) && accounts_credit(v, t.to, t.amount, val);
 }

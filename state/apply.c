@@ -34,15 +34,15 @@ bool apply_tx(struct view *v, struct block_ctx *ctx, const struct tx *tx, struct
 {
     struct account sender;
     if (!accounts_get(v, tx->sender, &sender))
-        return val_fail(val, VAL_ERROR, "state-read-error");
+        return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
     if (tx->nonce < sender.nonce)
-        return val_failf(val, VAL_STATE, "bad-txns-nonce-too-low", "nonce %llu, expected %llu",
+        return val_failf(val, VAL_STATE, REJECT_BAD_TXNS_NONCE_TOO_LOW, "nonce %llu, expected %llu",
                          (unsigned long long)tx->nonce, (unsigned long long)sender.nonce);
     if (tx->nonce > sender.nonce)
-        return val_failf(val, VAL_STATE, "bad-txns-nonce-too-high", "nonce %llu, expected %llu",
+        return val_failf(val, VAL_STATE, REJECT_BAD_TXNS_NONCE_TOO_HIGH, "nonce %llu, expected %llu",
                          (unsigned long long)tx->nonce, (unsigned long long)sender.nonce);
     if (sender.balance < tx->fee)
-        return val_fail(val, VAL_STATE, "bad-txns-insufficient-funds");
+        return val_fail(val, VAL_STATE, REJECT_BAD_TXNS_INSUFFICIENT_FUNDS);
     sender.balance -= tx->fee;
     sender.nonce++;
     accounts_put(v, tx->sender, &sender);
@@ -63,6 +63,6 @@ bool apply_block(struct view *v, const struct chain_params *params,
     if (!apply_block_end(v, &ctx, val))
         return false;
     if (view_failed(v))
-        return val_fail(val, VAL_ERROR, "state-read-error");
+        return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
     return true;
 }

@@ -19,6 +19,7 @@
 #include "consensus/params.h"
 #include "consensus/validation.h"
 #include "state/view.h"
+#include "consensus/attr.h"
 
 struct block_ctx {
     const struct chain_params *params;
@@ -30,14 +31,16 @@ struct block_ctx {
 void block_ctx_init(struct block_ctx *ctx, const struct chain_params *params,
                     const struct block_header *hdr, const struct block_header *prev);
 
-bool apply_block_begin(struct view *v, struct block_ctx *ctx, struct validation *val);
+bool apply_block_begin(struct view *v, struct block_ctx *ctx, struct validation *val) WARN_UNUSED;
 /* One transaction (its stateless checks already passed).  On failure the view
  * may hold partial changes: callers apply into a child view they can drop. */
-bool apply_tx(struct view *v, struct block_ctx *ctx, const struct tx *tx, struct validation *val);
-bool apply_block_end(struct view *v, struct block_ctx *ctx, struct validation *val);
+bool apply_tx(struct view *v, struct block_ctx *ctx, const struct tx *tx, struct validation *val)
+    WARN_UNUSED;
+bool apply_block_end(struct view *v, struct block_ctx *ctx, struct validation *val) WARN_UNUSED;
 
 /* All of the above for a whole block on top of prev. */
 bool apply_block(struct view *v, const struct chain_params *params,
-                 const struct block_header *prev, const struct block *b, struct validation *val);
+                 const struct block_header *prev, const struct block *b, struct validation *val)
+    WARN_UNUSED;
 
 #endif

@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "consensus/attr.h"
+
 struct chain;
 
 struct supply_audit {
@@ -38,6 +40,6 @@ struct supply_audit {
     bool rewards_ok; /* minted + fees == paid + pools + banks (mod 2^64) */
 };
 
-bool supply_audit(struct chain *c, struct supply_audit *out);
+bool supply_audit(struct chain *c, struct supply_audit *out) WARN_UNUSED;
 
 #endif

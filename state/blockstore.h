@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "consensus/attr.h"
+
 #define BLOCKSTORE_MAX_FILE_SIZE (128u * 1024 * 1024)
 
 struct blockstore;
@@ -32,13 +34,13 @@ void blockstore_close(struct blockstore *bs);
 
 /* Appends a record and fsyncs it. */
 bool blockstore_append(struct blockstore *bs, const uint8_t *data, size_t len,
-                       struct block_pos *pos, char *err, size_t errlen);
+                       struct block_pos *pos, char *err, size_t errlen) WARN_UNUSED;
 /* Where durable data now ends (to be saved with the index). */
 void blockstore_end(const struct blockstore *bs, uint32_t *file, uint32_t *used);
 
 /* Reads a block back, checking its record header. *data is malloc'd. */
 bool blockstore_read(struct blockstore *bs, const struct block_pos *pos, uint8_t **data,
-                     char *err, size_t errlen);
+                     char *err, size_t errlen) WARN_UNUSED;
 
 /* Calls fn for every well-formed record, file by file, stopping at the first
  * malformed one in each file (what follows a torn write is not trusted).
@@ -46,12 +48,12 @@ bool blockstore_read(struct blockstore *bs, const struct block_pos *pos, uint8_t
 bool blockstore_scan(struct blockstore *bs,
                      bool (*fn)(void *arg, const uint8_t *data, size_t len,
                                 const struct block_pos *pos),
-                     void *arg);
+                     void *arg) WARN_UNUSED;
 
 /* Moves the durable end (-reindex, as the scan finds records), and cuts the
  * current file there (after the scan, dropping a torn tail). */
 void blockstore_set_end(struct blockstore *bs, uint32_t file, uint32_t used);
-bool blockstore_truncate(struct blockstore *bs);
+bool blockstore_truncate(struct blockstore *bs) WARN_UNUSED;
 
 uint64_t blockstore_disk_size(const struct blockstore *bs);
 

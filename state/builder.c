@@ -53,7 +53,7 @@ static bool fill_transactions(struct chain *c, struct mempool *mp, struct view *
     size_t n, size = BLOCK_HEADER_SIZE + 9;
     const struct mempool_entry **cand = mempool_select(mp, &n);
     if (!cand)
-        return val_fail(v, VAL_ERROR, "out-of-memory");
+        return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
     for (size_t i = 0; i < n && b->ntx < p->max_block_txs; i++) {
         const struct mempool_entry *e = cand[i];
         struct validation tv;
@@ -62,7 +62,7 @@ static bool fill_transactions(struct chain *c, struct mempool *mp, struct view *
         struct view *child = view_new(NULL, view);
         if (!child) {
             free(cand);
-            return val_fail(v, VAL_ERROR, "out-of-memory");
+            return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
         }
         val_init(&tv);
         uint64_t fees = ctx->fees;
@@ -70,7 +70,7 @@ static bool fill_transactions(struct chain *c, struct mempool *mp, struct view *
             if (!block_add_tx(b, &e->tx)) {
                 view_free(child);
                 free(cand);
-                return val_fail(v, VAL_ERROR, "out-of-memory");
+                return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
             }
             view_commit(child);
             size += e->size;
@@ -98,7 +98,7 @@ bool builder_build(struct chain *c, struct mempool *mp, const uint8_t pub[PUBKEY
     val_init(v);
     block_init(out);
     if (!view)
-        return val_fail(v, VAL_ERROR, "out-of-memory");
+        return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
     out->hdr.version = BLOCK_VERSION;
     out->hdr.height = tip->hdr.height + 1;
     memcpy(out->hdr.prev, tip->hash, HASH_SIZE);
@@ -106,11 +106,11 @@ bool builder_build(struct chain *c, struct mempool *mp, const uint8_t pub[PUBKEY
     out->hdr.time = params_slot_start(p, slot);
     memcpy(out->hdr.proposer, pub, PUBKEY_SIZE);
     if (!staking_get_validator(view, pub, &val)) {
-        val_fail(v, VAL_STATE, "not-a-validator");
+        val_fail(v, VAL_STATE, REJECT_NOT_A_VALIDATOR);
         goto done;
     }
     if (!signer->reveal(signer->arg, pub, val.reveals, out->hdr.randao_reveal)) {
-        val_fail(v, VAL_ERROR, "randao-reveal-unavailable");
+        val_fail(v, VAL_ERROR, REJECT_RANDAO_REVEAL_UNAVAILABLE);
         goto done;
     }
     block_ctx_init(&ctx, p, &out->hdr, &tip->hdr);
@@ -118,12 +118,12 @@ bool builder_build(struct chain *c, struct mempool *mp, const uint8_t pub[PUBKEY
         !apply_block_end(view, &ctx, v))
         goto done;
     if (!chain_root_with(c, view, out->hdr.state_root)) {
-        val_fail(v, VAL_ERROR, "state-read-error");
+        val_fail(v, VAL_ERROR, REJECT_STATE_READ_ERROR);
         goto done;
     }
     block_merkle_root(out, out->hdr.tx_root);
     if (!signer->sign(signer->arg, &out->hdr)) {
-        val_fail(v, VAL_ERROR, "signing-failed");
+        val_fail(v, VAL_ERROR, REJECT_SIGNING_FAILED);
         goto done;
     }
     ok = true;

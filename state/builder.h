@@ -10,6 +10,7 @@
 
 #include "consensus/block.h"
 #include "consensus/validation.h"
+#include "consensus/attr.h"
 
 struct chain;
 struct mempool;
@@ -30,12 +31,12 @@ struct block_signer {
  * is none.  The leader's key goes to pub. */
 bool builder_next_slot(struct chain *c, bool (*ours)(void *arg, const uint8_t pub[PUBKEY_SIZE]),
                        void *arg, uint64_t from, uint64_t max_slots, uint64_t *slot,
-                       uint8_t pub[PUBKEY_SIZE]);
+                       uint8_t pub[PUBKEY_SIZE]) WARN_UNUSED;
 
 /* Builds a block at slot (which pub must lead) on top of the tip.  The block
  * is not submitted: pass it to chain_process_block. */
 bool builder_build(struct chain *c, struct mempool *mp, const uint8_t pub[PUBKEY_SIZE],
                    uint64_t slot, const struct block_signer *signer, struct block *out,
-                   struct validation *v);
+                   struct validation *v) WARN_UNUSED;
 
 #endif

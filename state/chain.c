@@ -601,26 +601,26 @@ static bool connect_block(struct chain *c, struct block_index *bi, const struct 
 
     wbuf_init(&undo);
     if (!view || !batch) {
-        val_fail(v, VAL_ERROR, "out-of-memory");
+        val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
         goto done;
     }
     if (!apply_block(view, c->params, &bi->prev->hdr, b, v))
         goto done;
     const struct view_change *ch = view_changes(view, &n);
     if (view_failed(view)) {
-        val_fail(v, VAL_ERROR, "state-read-error");
+        val_fail(v, VAL_ERROR, REJECT_STATE_READ_ERROR);
         goto done;
     }
     lthash_apply_changes(&lt, ch, n);
     lthash_root(&lt, root);
     if (memcmp(root, b->hdr.state_root, HASH_SIZE) != 0) {
-        val_fail(v, VAL_CONSENSUS, "bad-blk-stateroot");
+        val_fail(v, VAL_CONSENSUS, REJECT_BAD_BLK_STATEROOT);
         goto done;
     }
 
     for (size_t i = 0; i < n; i++) {
         if (ch[i].klen > UNDO_MAX_KEY) {
-            val_fail(v, VAL_ERROR, "state-key-too-long");
+            val_fail(v, VAL_ERROR, REJECT_STATE_KEY_TOO_LONG);
             goto done;
         }
         prefixed(key, 's', ch[i].key, ch[i].klen);
@@ -631,7 +631,7 @@ static bool connect_block(struct chain *c, struct block_index *bi, const struct 
     }
     undo_encode(ch, n, &undo);
     if (undo.failed) {
-        val_fail(v, VAL_ERROR, "out-of-memory");
+        val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
         goto done;
     }
     prefixed(key, 'u', bi->hash, HASH_SIZE);
@@ -646,11 +646,11 @@ static bool connect_block(struct chain *c, struct block_index *bi, const struct 
     batch_meta(batch, &lt, bi->hash);
     if (!db_write(c->state, batch, true)) {
         log_printf("ERROR: chainstate write failed: %s", db_last_error(c->state));
-        val_fail(v, VAL_ERROR, "db-write-error");
+        val_fail(v, VAL_ERROR, REJECT_DB_WRITE_ERROR);
         goto done;
     }
     if (!active_push(c, bi)) {
-        val_fail(v, VAL_ERROR, "out-of-memory");
+        val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
         goto done;
     }
     c->lt = lt;
@@ -680,20 +680,20 @@ static bool disconnect_tip(struct chain *c, struct validation *v)
 
     block_init(&b);
     if (bi->prev == NULL)
-        return val_fail(v, VAL_ERROR, "cannot-disconnect-genesis");
+        return val_fail(v, VAL_ERROR, REJECT_CANNOT_DISCONNECT_GENESIS);
     if (!chain_read_block(c, bi, &b))
-        return val_fail(v, VAL_ERROR, "block-read-error");
+        return val_fail(v, VAL_ERROR, REJECT_BLOCK_READ_ERROR);
     prefixed(key, 'u', bi->hash, HASH_SIZE);
     if (db_get(c->state, key, 1 + HASH_SIZE, &undo_data, &undo_len) != DB_FOUND ||
         !undo_decode(undo_data, undo_len, &entries, &n)) {
         log_printf("ERROR: undo data of block %llu missing or damaged (restart with -reindex)",
                    (unsigned long long)bi->hdr.height);
-        val_fail(v, VAL_ERROR, "undo-read-error");
+        val_fail(v, VAL_ERROR, REJECT_UNDO_READ_ERROR);
         goto done;
     }
     batch = db_batch_new();
     if (!batch) {
-        val_fail(v, VAL_ERROR, "out-of-memory");
+        val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
@@ -702,7 +702,7 @@ static bool disconnect_tip(struct chain *c, struct validation *v)
         prefixed(key, 's', entries[i].key, entries[i].klen);
         enum db_result r = db_get(c->state, key, entries[i].klen + 1, &cur, &cur_len);
         if (r == DB_ERROR) {
-            val_fail(v, VAL_ERROR, "state-read-error");
+            val_fail(v, VAL_ERROR, REJECT_STATE_READ_ERROR);
             goto done;
         }
         if (r == DB_FOUND)
@@ -720,7 +720,7 @@ static bool disconnect_tip(struct chain *c, struct validation *v)
         log_printf("ERROR: undoing block %llu does not give its parent's state root: the "
                    "chainstate is damaged (restart with -reindex)",
                    (unsigned long long)bi->hdr.height);
-        val_fail(v, VAL_ERROR, "undo-mismatch");
+        val_fail(v, VAL_ERROR, REJECT_UNDO_MISMATCH);
         goto done;
     }
     prefixed(key, 'u', bi->hash, HASH_SIZE);
@@ -732,7 +732,7 @@ static bool disconnect_tip(struct chain *c, struct validation *v)
     batch_meta(batch, &lt, bi->prev->hash);
     if (!db_write(c->state, batch, true)) {
         log_printf("ERROR: chainstate write failed: %s", db_last_error(c->state));
-        val_fail(v, VAL_ERROR, "db-write-error");
+        val_fail(v, VAL_ERROR, REJECT_DB_WRITE_ERROR);
         goto done;
     }
     c->lt = lt;
@@ -853,7 +853,7 @@ static bool activate_best_chain(struct chain *c, const struct block *in_hand,
         size_t len = (size_t)(best->hdr.height - fork->hdr.height);
         struct block_index **path = malloc(len * sizeof(*path));
         if (!path)
-            return val_fail(v, VAL_ERROR, "out-of-memory");
+            return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
         for (struct block_index *p = best; p != fork; p = p->prev)
             path[p->hdr.height - fork->hdr.height - 1] = p;
         for (size_t i = 0; i < len; i++) {
@@ -864,7 +864,7 @@ static bool activate_best_chain(struct chain *c, const struct block *in_hand,
             if (path[i] != in_hand_bi) {
                 if (!chain_read_block(c, path[i], &blk)) {
                     free(path);
-                    return val_fail(v, VAL_ERROR, "block-read-error");
+                    return val_fail(v, VAL_ERROR, REJECT_BLOCK_READ_ERROR);
                 }
                 b = &blk;
             }
@@ -911,12 +911,12 @@ static bool check_header_context(const struct chain_params *p, const struct bloc
                                  const struct block_header *prev, struct validation *v)
 {
     if (hdr->height != prev->height + 1)
-        return val_fail(v, VAL_CONSENSUS, "bad-blk-height");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_BLK_HEIGHT);
     if (hdr->slot <= prev->slot)
-        return val_fail(v, VAL_CONSENSUS, "bad-blk-slot");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_BLK_SLOT);
     if (hdr->slot > (UINT64_MAX - p->genesis_time) / p->slot_seconds ||
         hdr->time != params_slot_start(p, hdr->slot))
-        return val_fail(v, VAL_CONSENSUS, "bad-blk-time");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_BLK_TIME);
     return true;
 }
 
@@ -987,43 +987,43 @@ static bool accept_header(struct chain *c, const struct block_header *hdr,
     struct block_index *bi = hmap_get(&c->map, hash, HASH_SIZE), *prev;
     if (bi) {
         if (is_failed(bi))
-            return val_fail(v, VAL_CONSENSUS, "duplicate-invalid");
+            return val_fail(v, VAL_CONSENSUS, REJECT_DUPLICATE_INVALID);
         *out = bi;
         return true;
     }
     prev = hmap_get(&c->map, hdr->prev, HASH_SIZE);
     if (!prev)
-        return val_fail(v, VAL_PREMATURE, "prev-blk-not-found");
+        return val_fail(v, VAL_PREMATURE, REJECT_PREV_BLK_NOT_FOUND);
     if (is_failed(prev))
-        return val_fail(v, VAL_CONSENSUS, "bad-prevblk");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_PREVBLK);
     if (!check_header_context(c->params, hdr, &prev->hdr, v))
         return false;
     if (prev != tip_of(c)) {
         struct block_index *fork = fork_point(tip_of(c), prev);
         if (chain_height(c) - fork->hdr.height > c->params->finality_depth)
-            return val_fail(v, VAL_CONSENSUS, "bad-fork-prior-to-finality");
+            return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FORK_PRIOR_TO_FINALITY);
     }
     if (hdr->version != BLOCK_VERSION)
-        return val_fail(v, VAL_CONSENSUS, "bad-blk-version");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_BLK_VERSION);
     switch (check_leader(c, hdr, prev)) {
     case LEADER_OK:
         break;
     case LEADER_WRONG:
-        return val_fail(v, VAL_CONSENSUS, "bad-blk-proposer");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_BLK_PROPOSER);
     case LEADER_NOT_YET:
-        return val_fail(v, VAL_PREMATURE, "leader-not-yet-known");
+        return val_fail(v, VAL_PREMATURE, REJECT_LEADER_NOT_YET_KNOWN);
     case LEADER_UNKNOWN:
         if (!unchecked)
-            return val_fail(v, VAL_PREMATURE, "leader-unknown");
+            return val_fail(v, VAL_PREMATURE, REJECT_LEADER_UNKNOWN);
         break;
     }
     if (!header_check_sig(hdr, c->params->genesis_hash))
-        return val_fail(v, VAL_CONSENSUS, "bad-blk-sig");
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_BLK_SIG);
     check_double_proposal(c, hdr);
     if (!(bi = index_add(c, hdr, hash)))
-        return val_fail(v, VAL_ERROR, "out-of-memory");
+        return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
     if (!index_write(c, bi, false))
-        return val_fail(v, VAL_ERROR, "db-write-error");
+        return val_fail(v, VAL_ERROR, REJECT_DB_WRITE_ERROR);
     if (hdr->height > c->best_header->hdr.height)
         c->best_header = bi;
     *out = bi;
@@ -1038,7 +1038,7 @@ static bool process_header(struct chain *c, const struct block_header *hdr, bool
     val_init(v);
     header_hash(hdr, hash);
     if (hmap_get(&c->map, hash, HASH_SIZE) && !is_failed(hmap_get(&c->map, hash, HASH_SIZE)))
-        return val_fail(v, VAL_DUPLICATE, "duplicate");
+        return val_fail(v, VAL_DUPLICATE, REJECT_DUPLICATE);
     return accept_header(c, hdr, hash, unchecked, &bi, v);
 }
 
@@ -1062,20 +1062,20 @@ bool chain_process_block(struct chain *c, const struct block *b, struct validati
     header_hash(&b->hdr, hash);
     bi = hmap_get(&c->map, hash, HASH_SIZE);
     if (bi && (bi->status & BLOCK_HAVE_DATA))
-        return val_fail(v, VAL_DUPLICATE, is_failed(bi) ? "duplicate-invalid" : "duplicate");
+        return val_fail(v, VAL_DUPLICATE, is_failed(bi) ? REJECT_DUPLICATE_INVALID : REJECT_DUPLICATE);
     if (!accept_header(c, &b->hdr, hash, false, &bi, v))
         return false;
     if (!(bi->prev->status & BLOCK_HAVE_DATA))
-        return val_fail(v, VAL_PREMATURE, "prev-blk-not-stored");
+        return val_fail(v, VAL_PREMATURE, REJECT_PREV_BLK_NOT_STORED);
     /* A body that does not match its header (Merkle root) is rejected
      * without marking the header: the header may be honest. */
     if (!block_check(b, c->params, v))
         return false;
     if (!store_block(c, bi, b))
-        return val_fail(v, VAL_ERROR, "block-store-error");
+        return val_fail(v, VAL_ERROR, REJECT_BLOCK_STORE_ERROR);
     leaves_remove(c, bi->prev);
     if (!leaves_add(c, bi))
-        return val_fail(v, VAL_ERROR, "out-of-memory");
+        return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
     return activate_best_chain(c, b, bi, NULL, v);
 }
 
@@ -1206,9 +1206,9 @@ bool chain_invalidate(struct chain *c, const uint8_t hash[HASH_SIZE], struct val
     const struct block_index *start_tip = tip_of(c);
     val_init(v);
     if (!bi)
-        return val_fail(v, VAL_STATE, "block-not-found");
+        return val_fail(v, VAL_STATE, REJECT_BLOCK_NOT_FOUND);
     if (!bi->prev)
-        return val_fail(v, VAL_STATE, "cannot-invalidate-genesis");
+        return val_fail(v, VAL_STATE, REJECT_CANNOT_INVALIDATE_GENESIS);
     while (chain_contains(c, bi) && tip_of(c) != bi->prev)
         if (!disconnect_tip(c, v))
             return false;
@@ -1240,7 +1240,7 @@ bool chain_reconsider(struct chain *c, const uint8_t hash[HASH_SIZE], struct val
     struct block_index *bi = hmap_get(&c->map, hash, HASH_SIZE);
     val_init(v);
     if (!bi)
-        return val_fail(v, VAL_STATE, "block-not-found");
+        return val_fail(v, VAL_STATE, REJECT_BLOCK_NOT_FOUND);
     chain_foreach_index(c, clear_failed, bi);
     for (struct block_index *p = bi; p; p = p->prev)
         p->status &= ~(uint32_t)(BLOCK_FAILED | BLOCK_FAILED_CHILD);

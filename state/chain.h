@@ -21,6 +21,7 @@
 #include "consensus/block.h"
 #include "consensus/params.h"
 #include "consensus/validation.h"
+#include "consensus/attr.h"
 
 enum block_status {
     BLOCK_HAVE_DATA = 1 << 0,    /* the body is in the block store */
@@ -69,7 +70,7 @@ void chain_close(struct chain *c);
  * all) and checks them against their hashes, reads every chainstate entry
  * and checks that the state adds up to the tip's state root.  On damage,
  * says what is damaged and how to recover (-reindex). */
-bool chain_verify(struct chain *c, uint64_t nblocks, char *err, size_t errlen);
+bool chain_verify(struct chain *c, uint64_t nblocks, char *err, size_t errlen) WARN_UNUSED;
 
 const struct chain_params *chain_params(const struct chain *c);
 const struct block_index *chain_tip(const struct chain *c);
@@ -88,19 +89,20 @@ size_t chain_index_size(const struct chain *c);
 void chain_foreach_index(const struct chain *c, void (*fn)(void *arg, const struct block_index *bi),
                          void *arg);
 
-bool chain_read_block(struct chain *c, const struct block_index *bi, struct block *out);
+bool chain_read_block(struct chain *c, const struct block_index *bi, struct block *out) WARN_UNUSED;
 /* The raw bytes of a stored block; the caller frees *data. */
-bool chain_read_raw(struct chain *c, const struct block_index *bi, uint8_t **data, size_t *len);
+bool chain_read_raw(struct chain *c, const struct block_index *bi, uint8_t **data, size_t *len)
+    WARN_UNUSED;
 /* Finds a transaction of the active chain by txid. */
 bool chain_find_tx(struct chain *c, const uint8_t txid[HASH_SIZE], struct tx *out,
-                   const struct block_index **bi, uint32_t *index);
+                   const struct block_index **bi, uint32_t *index) WARN_UNUSED;
 
 /* Validates and stores a block, then moves the active chain to the best
  * chain.  False with a reason when the block is invalid (VAL_CONSENSUS,
  * VAL_MALFORMED), unconnectable (VAL_PREMATURE: unknown parent, or parent
  * known only by its header), already known (VAL_DUPLICATE) or on a local
  * error (VAL_ERROR). */
-bool chain_process_block(struct chain *c, const struct block *b, struct validation *v);
+bool chain_process_block(struct chain *c, const struct block *b, struct validation *v) WARN_UNUSED;
 
 /* Checks a header whose parent is known (context, the leader of its slot,
  * signature) and indexes it without its body; the body can follow
@@ -112,7 +114,8 @@ bool chain_process_block(struct chain *c, const struct block *b, struct validati
  * retry once more of it is connected) or "leader-unknown" (the branch forks
  * below the tip), and nothing is indexed.  chain_process_block applies the
  * same rule to a block whose header is new. */
-bool chain_process_header(struct chain *c, const struct block_header *hdr, struct validation *v);
+bool chain_process_header(struct chain *c, const struct block_header *hdr, struct validation *v)
+    WARN_UNUSED;
 
 /* As chain_process_header, but a header whose leader the tip's state cannot
  * tell (a branch forking below the tip's epoch, VAL_PREMATURE
@@ -121,7 +124,7 @@ bool chain_process_header(struct chain *c, const struct block_header *hdr, struc
  * (the caller judges, and bounds what each peer may add this way).  A header
  * the tip's state can check is checked all the same. */
 bool chain_process_header_unchecked(struct chain *c, const struct block_header *hdr,
-                                    struct validation *v);
+                                    struct validation *v) WARN_UNUSED;
 
 /* The tip of the best valid header chain (the active tip when no header
  * beats it). */
@@ -145,8 +148,10 @@ size_t chain_forget_headers(struct chain *c, const struct block_index *leaf);
 
 /* Marks a block and its descendants invalid and moves to the best remaining
  * chain; chain_reconsider undoes that. */
-bool chain_invalidate(struct chain *c, const uint8_t hash[HASH_SIZE], struct validation *v);
-bool chain_reconsider(struct chain *c, const uint8_t hash[HASH_SIZE], struct validation *v);
+bool chain_invalidate(struct chain *c, const uint8_t hash[HASH_SIZE], struct validation *v)
+    WARN_UNUSED;
+bool chain_reconsider(struct chain *c, const uint8_t hash[HASH_SIZE], struct validation *v)
+    WARN_UNUSED;
 
 void chain_add_listener(struct chain *c, const struct chain_listener *l);
 /* Removes the listeners registered with this arg. */
@@ -155,17 +160,18 @@ void chain_remove_listener(struct chain *c, void *arg);
 /* A read-only view of the state at the tip (the caller frees it). */
 struct view *chain_view(struct chain *c);
 /* The account at the tip (zero balance and nonce when absent). */
-bool chain_get_account(struct chain *c, const uint8_t pub[PUBKEY_SIZE], struct account *a);
+bool chain_get_account(struct chain *c, const uint8_t pub[PUBKEY_SIZE], struct account *a)
+    WARN_UNUSED;
 void chain_state_root(const struct chain *c, uint8_t out[HASH_SIZE]);
 /* The state root the tip state would have with a view's changes applied (the
  * view must sit directly on the tip state, as chain_view's do). */
-bool chain_root_with(const struct chain *c, struct view *v, uint8_t out[HASH_SIZE]);
+bool chain_root_with(const struct chain *c, struct view *v, uint8_t out[HASH_SIZE]) WARN_UNUSED;
 /* Calls fn for every committed state pair whose key starts with prefix, in
  * key order, until fn returns false.  False on a read error. */
 bool chain_scan_state(struct chain *c, const void *prefix, size_t plen,
                       bool (*fn)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
                                  size_t vlen),
-                      void *arg);
+                      void *arg) WARN_UNUSED;
 
 /* How many double proposals (second headers of one proposer for one slot)
  * were indexed since the chain was opened: lets a caller count what each

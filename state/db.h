@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "consensus/attr.h"
+
 struct db;
 struct db_batch;
 struct db_iter;
@@ -26,7 +28,7 @@ struct db *db_open(const char *path, size_t cache_bytes, bool create, char *err,
 bool db_exists(const char *path);
 void db_close(struct db *db);
 /* Deletes a closed database's files. */
-bool db_destroy(const char *path, char *err, size_t errlen);
+bool db_destroy(const char *path, char *err, size_t errlen) WARN_UNUSED;
 
 /* *val is malloc'd (the caller frees it) when DB_FOUND. */
 enum db_result db_get(struct db *db, const void *key, size_t klen, uint8_t **val, size_t *vlen);
@@ -39,7 +41,7 @@ void db_batch_put(struct db_batch *b, const void *key, size_t klen, const void *
 void db_batch_del(struct db_batch *b, const void *key, size_t klen);
 /* Applies the batch atomically; sync makes it durable before returning.
  * Crash marks (util/crashpoint.h) just before and just after. */
-bool db_write(struct db *db, struct db_batch *b, bool sync);
+bool db_write(struct db *db, struct db_batch *b, bool sync) WARN_UNUSED;
 
 /* Iterates keys starting with prefix in ascending order. */
 struct db_iter *db_iter_new(struct db *db, const void *prefix, size_t plen);

@@ -285,7 +285,7 @@ struct task_ctx {
 
 static bool read_error(struct task_ctx *tc)
 {
-    return val_fail(tc->val, VAL_ERROR, "state-read-error");
+    return val_fail(tc->val, VAL_ERROR, REJECT_STATE_READ_ERROR);
 }
 
 static bool credit(struct task_ctx *tc, const uint8_t pub[PUBKEY_SIZE], uint64_t amount)
@@ -426,7 +426,7 @@ static bool begin_round(struct task_ctx *tc, uint32_t r)
     ok = true;
 done:
     if (!idx || !order)
-        val_fail(tc->val, VAL_ERROR, "out-of-memory");
+        val_fail(tc->val, VAL_ERROR, REJECT_OUT_OF_MEMORY);
     free(idx);
     free(order);
     return ok;
@@ -456,7 +456,7 @@ static bool end_round(struct task_ctx *tc, const struct fl_round *rd)
 static bool ev_start(struct task_ctx *tc)
 {
     if (tc->st.state != FL_TASK_OPEN)
-        return val_fail(tc->val, VAL_ERROR, "fl-bad-event");
+        return val_fail(tc->val, VAL_ERROR, REJECT_FL_BAD_EVENT);
     if (tc->st.n_participants < tc->t.p.min_participants)
         return end_task(tc, FL_TASK_CANCELLED);
     tc->st.state = FL_TASK_RUNNING;
@@ -475,7 +475,7 @@ static bool slash(struct task_ctx *tc, const uint8_t pub[PUBKEY_SIZE], struct fl
     e->slash = cut;
     if (!amount_add(&tc->st.pool, cut) || !amount_add(&tc->st.slashed, cut) ||
         !amount_add(&rd->slashed, cut))
-        return val_fail(tc->val, VAL_ERROR, "fl-pool-overflow");
+        return val_fail(tc->val, VAL_ERROR, REJECT_FL_POOL_OVERFLOW);
     if (p->stake >= tc->t.p.min_stake)
         return true;
     if (!credit(tc, pub, p->stake))
@@ -519,7 +519,7 @@ static bool ev_aggregate(struct task_ctx *tc)
     size_t k = 0;
     bool ok = false;
     if (!refs)
-        return val_fail(tc->val, VAL_ERROR, "out-of-memory");
+        return val_fail(tc->val, VAL_ERROR, REJECT_OUT_OF_MEMORY);
     if (tc->st.state != FL_TASK_RUNNING || !fl_get_round(tc->v, tc->id, r, &rd)) {
         read_error(tc);
         goto done;
@@ -574,7 +574,7 @@ static bool ev_aggregate(struct task_ctx *tc)
     }
     cand = malloc(nparams ? 4 * nparams : 1);
     if (!cand || !fl_aggregate(tc->t.p.aggregator, tc->t.p.trim_k, refs, k, nparams, cand)) {
-        val_fail(tc->val, VAL_ERROR, "fl-aggregate-failed");
+        val_fail(tc->val, VAL_ERROR, REJECT_FL_AGGREGATE_FAILED);
         goto done;
     }
     rd.has_candidate = true;
@@ -597,7 +597,7 @@ static bool ev_aggregate(struct task_ctx *tc)
     struct fl_windows win;
     fl_round_windows(&tc->t.p, rd.start, &win);
     ok = queue_reserved(tc->v, win.reveal_end, tc->id, FL_EV_FINALIZE) ||
-         val_fail(tc->val, VAL_ERROR, "state-write-error");
+         val_fail(tc->val, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 done:
     free(refs);
     free(cand);
@@ -619,7 +619,7 @@ static bool ev_finalize(struct task_ctx *tc)
         if (fl_get_entry(tc->v, tc->id, r, tc->keys + i * PUBKEY_SIZE, &e) &&
             e.role == FL_ROLE_PROPOSER && (e.flags & FL_ENTRY_SUBMITTED) &&
             !amount_add(&submitted, e.stake))
-            return val_fail(tc->val, VAL_ERROR, "fl-stake-overflow");
+            return val_fail(tc->val, VAL_ERROR, REJECT_FL_STAKE_OVERFLOW);
     }
     if (view_failed(tc->v))
         return read_error(tc);
@@ -667,7 +667,7 @@ static bool ev_finalize(struct task_ctx *tc)
         }
         if (reward) {
             if (!amount_sub(&tc->st.pool, reward))
-                return val_fail(tc->val, VAL_ERROR, "fl-pool-short");
+                return val_fail(tc->val, VAL_ERROR, REJECT_FL_POOL_SHORT);
             if (!credit(tc, pub, reward))
                 return false;
             e.reward = reward;
@@ -712,7 +712,7 @@ static bool run_event(struct view *v, uint64_t height, const struct fl_event_ent
     case FL_EV_START: ok = ev_start(&tc); break;
     case FL_EV_AGGREGATE: ok = ev_aggregate(&tc); break;
     case FL_EV_FINALIZE: ok = ev_finalize(&tc); break;
-    default: ok = val_fail(val, VAL_ERROR, "fl-bad-event"); break;
+    default: ok = val_fail(val, VAL_ERROR, REJECT_FL_BAD_EVENT); break;
     }
     if (ok)
         fl_put_status(v, ev->task, &tc.st);
@@ -726,7 +726,7 @@ bool fl_end_block(struct view *v, struct block_ctx *ctx, struct validation *val)
     uint8_t key[FL_KEY_QUEUE_SIZE];
     struct fl_height h;
     if (!fl_get_height(v, height, &h))
-        return val_fail(val, VAL_ERROR, "state-read-error");
+        return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
     if (h.events == 0 && h.work == 0 && h.weights == 0)
         return true;
     /* Events only ever queue for later heights, so the count is final. */
@@ -739,10 +739,10 @@ bool fl_end_block(struct view *v, struct block_ctx *ctx, struct validation *val)
         struct fl_event_entry ev;
         fl_key_event(ekey, height, i);
         if (!view_get(v, ekey, sizeof(ekey), &data, &len) || !fl_event_decode(&ev, data, len))
-            return val_fail(val, VAL_ERROR, "state-read-error");
+            return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
         view_del(v, ekey, sizeof(ekey));
         if (!run_event(v, height, &ev, val))
             return false;
     }
-    return !view_failed(v) || val_fail(val, VAL_ERROR, "state-read-error");
+    return !view_failed(v) || val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
 }

@@ -20,22 +20,23 @@
 #include "state/apply.h"
 #include "consensus/tx.h"
 #include "state/view.h"
+#include "consensus/attr.h"
 
 /* End-block hook: the events queued for this height ('f' 'Q' | height | seq,
  * in sequence order). */
-bool fl_end_block(struct view *v, struct block_ctx *ctx, struct validation *val);
+bool fl_end_block(struct view *v, struct block_ctx *ctx, struct validation *val) WARN_UNUSED;
 
 /* Transactions (state/fltx.c). */
 bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                          struct validation *val);
+                          struct validation *val) WARN_UNUSED;
 bool fl_apply_join(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                   struct validation *val);
+                   struct validation *val) WARN_UNUSED;
 bool fl_apply_update(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                     struct validation *val);
+                     struct validation *val) WARN_UNUSED;
 bool fl_apply_vote_commit(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                          struct validation *val);
+                          struct validation *val) WARN_UNUSED;
 bool fl_apply_vote_reveal(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                          struct validation *val);
+                          struct validation *val) WARN_UNUSED;
 
 /* ---- records (state/fl.c) ----
  * Getters return false when the record is absent, and also when it is
@@ -43,43 +44,45 @@ bool fl_apply_vote_reveal(struct view *v, struct block_ctx *ctx, const struct tx
 
 /* The definition's variable fields point into the view's copy of the value,
  * valid until the view is freed (the definition never changes). */
-bool fl_get_task(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], struct fl_task *out);
-bool fl_get_status(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], struct fl_status *out);
+bool fl_get_task(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], struct fl_task *out)
+    WARN_UNUSED;
+bool fl_get_status(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], struct fl_status *out)
+    WARN_UNUSED;
 void fl_put_status(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], const struct fl_status *s);
 bool fl_get_participant(struct view *v, const uint8_t task[FL_TASK_ID_SIZE],
-                        const uint8_t pub[PUBKEY_SIZE], struct fl_participant *out);
+                        const uint8_t pub[PUBKEY_SIZE], struct fl_participant *out) WARN_UNUSED;
 void fl_put_participant(struct view *v, const uint8_t task[FL_TASK_ID_SIZE],
                         const uint8_t pub[PUBKEY_SIZE], const struct fl_participant *p);
 bool fl_get_round(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], uint32_t round,
-                  struct fl_round *out);
+                  struct fl_round *out) WARN_UNUSED;
 void fl_put_round(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], uint32_t round,
                   const struct fl_round *r);
 bool fl_get_entry(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], uint32_t round,
-                  const uint8_t pub[PUBKEY_SIZE], struct fl_entry *out);
+                  const uint8_t pub[PUBKEY_SIZE], struct fl_entry *out) WARN_UNUSED;
 void fl_put_entry(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], uint32_t round,
                   const uint8_t pub[PUBKEY_SIZE], const struct fl_entry *e);
 /* A copy of the participant list (sorted keys; *keys NULL when empty); the
  * caller frees *keys.  False only on a read error or a malformed list. */
 bool fl_get_participants(struct view *v, const uint8_t task[FL_TASK_ID_SIZE], uint8_t **keys,
-                         size_t *n);
+                         size_t *n) WARN_UNUSED;
 /* The stored weights under 'f' kind | task | round (kind 'M' model, 'C'
  * candidate, pointing into the view).  False when absent: for the model of
  * round 0 that means all zeros. */
 bool fl_get_weights(struct view *v, char kind, const uint8_t task[FL_TASK_ID_SIZE],
-                    uint32_t round, const uint8_t **w, size_t *n);
+                    uint32_t round, const uint8_t **w, size_t *n) WARN_UNUSED;
 
 /* The event count and reserved work of a height (all zero when absent).
  * False only on a read error or a malformed record. */
-bool fl_get_height(struct view *v, uint64_t height, struct fl_height *out);
+bool fl_get_height(struct view *v, uint64_t height, struct fl_height *out) WARN_UNUSED;
 /* Queues an event for the end of block `height` and reserves its work and
  * aggregated weights there; false when the height has no room for them
  * (fl_height_room) or on a read error (check view_failed()). */
 bool fl_schedule_event(struct view *v, uint64_t height, const uint8_t task[FL_TASK_ID_SIZE],
-                       uint8_t event, uint32_t work, uint64_t weights);
+                       uint8_t event, uint32_t work, uint64_t weights) WARN_UNUSED;
 /* Reserves work at `height` for an event already queued there (a join adds
  * one participant to its task's start); false when the height has no room
  * or on a read error (check view_failed()). */
-bool fl_reserve_work(struct view *v, uint64_t height, uint32_t work);
+bool fl_reserve_work(struct view *v, uint64_t height, uint32_t work) WARN_UNUSED;
 
 /* What joins of different senders compete for, so that a mempool does not
  * admit more of them than the state can take (they would fail in every

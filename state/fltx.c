@@ -20,19 +20,19 @@ bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx
     uint8_t id[FL_TASK_ID_SIZE], key[FL_KEY_TASK_SIZE];
     struct wbuf w;
     if (!fl_task_create_decode(&t.p, tx->payload, tx->payload_len))
-        return val_fail(val, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(val, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     tx_txid(tx, id);
     if (fl_get_status(v, id, &st))
-        return val_fail(val, VAL_STATE, "bad-fl-task-exists");
+        return val_fail(val, VAL_STATE, REJECT_BAD_FL_TASK_EXISTS);
     memcpy(t.creator, tx->sender, PUBKEY_SIZE);
     t.created_height = ctx->hdr->height;
     /* The start's work is reserved at the end of the join window: its base
      * here, one unit per participant by each join. */
     struct fl_height hd;
     if (!fl_get_height(v, fl_join_end(&t), &hd))
-        return val_fail(val, VAL_ERROR, "state-read-error");
+        return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
     if (!fl_height_room(&hd, fl_event_work_for(0), 0))
-        return val_failf(val, VAL_STATE, "bad-fl-queue-full", "height %llu",
+        return val_failf(val, VAL_STATE, REJECT_BAD_FL_QUEUE_FULL, "height %llu",
                          (unsigned long long)fl_join_end(&t));
     if (!accounts_debit(v, tx->sender, t.p.reward_pool, val))
         return false;
@@ -52,7 +52,7 @@ bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx
     fl_put_status(v, id, &st);
     if (!fl_schedule_event(v, fl_join_end(&t), id, FL_EV_START, fl_event_work_for(0), 0) ||
         view_failed(v))
-        return val_fail(val, VAL_ERROR, "state-write-error");
+        return val_fail(val, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
     return true;
 }
 
@@ -91,31 +91,31 @@ bool fl_apply_join(struct view *v, struct block_ctx *ctx, const struct tx *tx,
     struct fl_status st;
     struct fl_participant p;
     if (!fl_join_decode(&j, tx->payload, tx->payload_len))
-        return val_fail(val, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(val, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (!fl_get_task(v, j.task, &t) || !fl_get_status(v, j.task, &st))
-        return view_failed(v) ? val_fail(val, VAL_ERROR, "state-read-error")
-                              : val_fail(val, VAL_STATE, "bad-fl-task");
+        return view_failed(v) ? val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR)
+                              : val_fail(val, VAL_STATE, REJECT_BAD_FL_TASK);
     if (st.state != FL_TASK_OPEN || h <= t.created_height || h > fl_join_end(&t))
-        return val_failf(val, VAL_STATE, "bad-fl-window", "joins at heights %llu..%llu",
+        return val_failf(val, VAL_STATE, REJECT_BAD_FL_WINDOW, "joins at heights %llu..%llu",
                          (unsigned long long)t.created_height + 1,
                          (unsigned long long)fl_join_end(&t));
     if (!fl_task_allows(&t.p, tx->sender))
-        return val_fail(val, VAL_STATE, "bad-fl-not-allowed");
+        return val_fail(val, VAL_STATE, REJECT_BAD_FL_NOT_ALLOWED);
     if (fl_get_participant(v, j.task, tx->sender, &p))
-        return val_fail(val, VAL_STATE, "bad-fl-duplicate");
+        return val_fail(val, VAL_STATE, REJECT_BAD_FL_DUPLICATE);
     if (st.n_participants >= t.p.max_participants)
-        return val_fail(val, VAL_STATE, "bad-fl-full");
+        return val_fail(val, VAL_STATE, REJECT_BAD_FL_FULL);
     if (j.stake < t.p.min_stake)
-        return val_fail(val, VAL_STATE, "bad-fl-stake-too-low");
+        return val_fail(val, VAL_STATE, REJECT_BAD_FL_STAKE_TOO_LOW);
     /* The start walks one more participant. */
     if (!fl_reserve_work(v, fl_join_end(&t), 1))
-        return view_failed(v) ? val_fail(val, VAL_ERROR, "state-read-error")
-                              : val_failf(val, VAL_STATE, "bad-fl-queue-full", "height %llu",
+        return view_failed(v) ? val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR)
+                              : val_failf(val, VAL_STATE, REJECT_BAD_FL_QUEUE_FULL, "height %llu",
                                           (unsigned long long)fl_join_end(&t));
     if (!accounts_debit(v, tx->sender, j.stake, val))
         return false;
     if (!list_insert(v, j.task, tx->sender))
-        return val_fail(val, VAL_ERROR, "state-read-error");
+        return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
     memset(&p, 0, sizeof(p));
     p.status = FL_PART_ACTIVE;
     p.stake = j.stake;
@@ -124,7 +124,7 @@ bool fl_apply_join(struct view *v, struct block_ctx *ctx, const struct tx *tx,
     st.n_participants++;
     st.n_active++;
     fl_put_status(v, j.task, &st);
-    return !view_failed(v) || val_fail(val, VAL_ERROR, "state-write-error");
+    return !view_failed(v) || val_fail(val, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 }
 
 bool fl_join_claim(struct view *v, const struct tx *tx, struct fl_join_claim *c)
@@ -212,13 +212,13 @@ static bool round_tx(struct view *v, const struct block_ctx *ctx, const struct t
     struct fl_status st;
     struct fl_windows win;
     if (!fl_get_task(v, task, t) || !fl_get_status(v, task, &st))
-        return view_failed(v) ? val_fail(val, VAL_ERROR, "state-read-error")
-                              : val_fail(val, VAL_STATE, "bad-fl-task");
+        return view_failed(v) ? val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR)
+                              : val_fail(val, VAL_STATE, REJECT_BAD_FL_TASK);
     if (st.state != FL_TASK_RUNNING || round != st.round)
-        return val_failf(val, VAL_STATE, "bad-fl-round", "the task is %s, round %u",
+        return val_failf(val, VAL_STATE, REJECT_BAD_FL_ROUND, "the task is %s, round %u",
                          fl_task_state_name(st.state), st.round);
     if (!fl_get_round(v, task, round, rd))
-        return val_fail(val, VAL_ERROR, "state-read-error");
+        return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
     fl_round_windows(&t->p, rd->start, &win);
     uint64_t from = which == WINDOW_SUBMIT   ? win.submit_start
                     : which == WINDOW_COMMIT ? win.commit_start
@@ -227,11 +227,11 @@ static bool round_tx(struct view *v, const struct block_ctx *ctx, const struct t
                   : which == WINDOW_COMMIT ? win.commit_end
                                            : win.reveal_end;
     if (h < from || h > to)
-        return val_failf(val, VAL_STATE, "bad-fl-window", "window %llu..%llu",
+        return val_failf(val, VAL_STATE, REJECT_BAD_FL_WINDOW, "window %llu..%llu",
                          (unsigned long long)from, (unsigned long long)to);
     if (!fl_get_entry(v, task, round, tx->sender, e) || e->role != role)
-        return view_failed(v) ? val_fail(val, VAL_ERROR, "state-read-error")
-                              : val_fail(val, VAL_STATE, "bad-fl-role");
+        return view_failed(v) ? val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR)
+                              : val_fail(val, VAL_STATE, REJECT_BAD_FL_ROLE);
     return true;
 }
 
@@ -243,14 +243,14 @@ bool fl_apply_update(struct view *v, struct block_ctx *ctx, const struct tx *tx,
     struct fl_round rd;
     struct fl_entry e;
     if (!fl_update_decode(&u, tx->payload, tx->payload_len))
-        return val_fail(val, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(val, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (!round_tx(v, ctx, tx, u.task, u.round, WINDOW_SUBMIT, FL_ROLE_PROPOSER, &t, &rd, &e, val))
         return false;
     if (e.flags & FL_ENTRY_SUBMITTED)
-        return val_fail(val, VAL_STATE, "bad-fl-duplicate");
+        return val_fail(val, VAL_STATE, REJECT_BAD_FL_DUPLICATE);
     uint64_t nparams = fl_param_count(&t.p.spec);
     if (u.n != nparams)
-        return val_failf(val, VAL_STATE, "bad-fl-size", "%llu weights, the model has %llu",
+        return val_failf(val, VAL_STATE, REJECT_BAD_FL_SIZE, "%llu weights, the model has %llu",
                          (unsigned long long)u.n, (unsigned long long)nparams);
     uint8_t key[FL_KEY_ENTRY_SIZE];
     fl_key_entry(key, 'U', u.task, u.round, tx->sender);
@@ -261,7 +261,7 @@ bool fl_apply_update(struct view *v, struct block_ctx *ctx, const struct tx *tx,
     fl_put_entry(v, u.task, u.round, tx->sender, &e);
     rd.n_updates++;
     fl_put_round(v, u.task, u.round, &rd);
-    return !view_failed(v) || val_fail(val, VAL_ERROR, "state-write-error");
+    return !view_failed(v) || val_fail(val, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 }
 
 bool fl_apply_vote_commit(struct view *v, struct block_ctx *ctx, const struct tx *tx,
@@ -272,17 +272,17 @@ bool fl_apply_vote_commit(struct view *v, struct block_ctx *ctx, const struct tx
     struct fl_round rd;
     struct fl_entry e;
     if (!fl_vote_commit_decode(&c, tx->payload, tx->payload_len))
-        return val_fail(val, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(val, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (!round_tx(v, ctx, tx, c.task, c.round, WINDOW_COMMIT, FL_ROLE_VOTER, &t, &rd, &e, val))
         return false;
     if (e.flags & FL_ENTRY_COMMITTED)
-        return val_fail(val, VAL_STATE, "bad-fl-duplicate");
+        return val_fail(val, VAL_STATE, REJECT_BAD_FL_DUPLICATE);
     e.flags |= FL_ENTRY_COMMITTED;
     memcpy(e.hash, c.commitment, HASH_SIZE);
     fl_put_entry(v, c.task, c.round, tx->sender, &e);
     rd.n_commits++;
     fl_put_round(v, c.task, c.round, &rd);
-    return !view_failed(v) || val_fail(val, VAL_ERROR, "state-write-error");
+    return !view_failed(v) || val_fail(val, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 }
 
 bool fl_apply_vote_reveal(struct view *v, struct block_ctx *ctx, const struct tx *tx,
@@ -294,16 +294,16 @@ bool fl_apply_vote_reveal(struct view *v, struct block_ctx *ctx, const struct tx
     struct fl_entry e;
     uint8_t expect[HASH_SIZE];
     if (!fl_vote_reveal_decode(&rv, tx->payload, tx->payload_len))
-        return val_fail(val, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(val, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (!round_tx(v, ctx, tx, rv.task, rv.round, WINDOW_REVEAL, FL_ROLE_VOTER, &t, &rd, &e, val))
         return false;
     if (!(e.flags & FL_ENTRY_COMMITTED))
-        return val_fail(val, VAL_STATE, "bad-fl-no-commit");
+        return val_fail(val, VAL_STATE, REJECT_BAD_FL_NO_COMMIT);
     if (e.flags & FL_ENTRY_REVEALED)
-        return val_fail(val, VAL_STATE, "bad-fl-duplicate");
+        return val_fail(val, VAL_STATE, REJECT_BAD_FL_DUPLICATE);
     fl_vote_commitment(expect, rv.task, rv.round, tx->sender, rv.vote, rv.metric, rv.salt);
     if (memcmp(expect, e.hash, HASH_SIZE) != 0)
-        return val_fail(val, VAL_STATE, "bad-fl-reveal-mismatch");
+        return val_fail(val, VAL_STATE, REJECT_BAD_FL_REVEAL_MISMATCH);
     e.flags |= FL_ENTRY_REVEALED;
     e.vote = rv.vote;
     e.metric = rv.metric;
@@ -315,5 +315,5 @@ bool fl_apply_vote_reveal(struct view *v, struct block_ctx *ctx, const struct tx
     else
         rd.stake_against += e.stake;
     fl_put_round(v, rv.task, rv.round, &rd);
-    return !view_failed(v) || val_fail(val, VAL_ERROR, "state-write-error");
+    return !view_failed(v) || val_fail(val, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 }

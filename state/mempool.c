@@ -472,7 +472,7 @@ static bool claim_fits(struct mempool *mp, const struct tx *tx,
     if (tx->type != TX_FL_JOIN)
         return true;
     if (!(view = chain_view(mp->chain)))
-        return val_fail(v, VAL_ERROR, "out-of-memory");
+        return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
     bool claims = fl_join_claim(view, tx, &c);
     view_free(view);
     if (!claims)
@@ -488,10 +488,10 @@ static bool claim_fits(struct mempool *mp, const struct tx *tx,
             work--;
     }
     if (seats >= c.seats_left)
-        return val_failf(v, VAL_POLICY, "mempool-fl-full", "%u seats left, %zu joins pooled",
+        return val_failf(v, VAL_POLICY, REJECT_MEMPOOL_FL_FULL, "%u seats left, %zu joins pooled",
                          c.seats_left, (size_t)seats);
     if (work >= c.room)
-        return val_failf(v, VAL_POLICY, "mempool-fl-queue-full",
+        return val_failf(v, VAL_POLICY, REJECT_MEMPOOL_FL_QUEUE_FULL,
                          "%u work left at height %llu, %zu joins pooled", c.room,
                          (unsigned long long)c.height, (size_t)work);
     return true;
@@ -663,7 +663,7 @@ static bool check_in_run(struct mempool *mp, const struct run *r, size_t pos, co
     struct view *view = chain_view(mp->chain);
     bool ok = true;
     if (!view)
-        return val_fail(v, VAL_ERROR, "out-of-memory");
+        return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
     block_ctx_for_next(mp, &hdr, &ctx);
     for (size_t i = 0; ok && r && i < pos; i++)
         ok = apply_tx(view, &ctx, &r->txs[i]->tx, v);
@@ -742,21 +742,21 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
     val_init(v);
     tx_txid(tx, txid);
     if (hmap_get(&mp->by_txid, txid, HASH_SIZE))
-        return val_fail(v, VAL_DUPLICATE, "txn-already-in-mempool");
+        return val_fail(v, VAL_DUPLICATE, REJECT_TXN_ALREADY_IN_MEMPOOL);
     if (!tx_check(tx, p, v))
         return false;
     if (cmp_rate(tx->fee, size, mempool_required_fee_rate(mp), 1000) < 0)
-        return val_failf(v, VAL_POLICY, "min-fee-not-met", "fee rate below %llu units/kB",
+        return val_failf(v, VAL_POLICY, REJECT_MIN_FEE_NOT_MET, "fee rate below %llu units/kB",
                          (unsigned long long)mempool_required_fee_rate(mp));
     if (!chain_get_account(mp->chain, tx->sender, &acct))
-        return val_fail(v, VAL_ERROR, "state-read-error");
+        return val_fail(v, VAL_ERROR, REJECT_STATE_READ_ERROR);
     r = run_get(mp, tx->sender, false);
     size_t pooled = r ? r->n : 0;
     if (tx->nonce < acct.nonce)
-        return val_failf(v, VAL_STATE, "bad-txns-nonce-too-low", "nonce %llu, account at %llu",
+        return val_failf(v, VAL_STATE, REJECT_BAD_TXNS_NONCE_TOO_LOW, "nonce %llu, account at %llu",
                          (unsigned long long)tx->nonce, (unsigned long long)acct.nonce);
     if (tx->nonce > acct.nonce + pooled)
-        return val_failf(v, VAL_STATE, "bad-txns-nonce-too-high", "nonce %llu, expected %llu",
+        return val_failf(v, VAL_STATE, REJECT_BAD_TXNS_NONCE_TOO_HIGH, "nonce %llu, expected %llu",
                          (unsigned long long)tx->nonce,
                          (unsigned long long)(acct.nonce + pooled));
     pos = (size_t)(tx->nonce - acct.nonce);
@@ -764,7 +764,7 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
      * its bytes are bounded, and a replacement pays for all of them. */
     size_t run_bytes = (r ? r->bytes - (pos < pooled ? r->txs[pos]->size : 0) : 0) + size;
     if (run_bytes > MEMPOOL_MAX_RUN_BYTES)
-        return val_failf(v, VAL_POLICY, "too-long-mempool-chain",
+        return val_failf(v, VAL_POLICY, REJECT_TOO_LONG_MEMPOOL_CHAIN,
                          "the sender's pooled transactions would take %zu bytes", run_bytes);
     if (pos < pooled) {
         /* Replacement: a higher fee rate and at least the incremental relay fee
@@ -774,21 +774,21 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
         uint64_t bump =
             (uint64_t)((unsigned __int128)MEMPOOL_INCREMENTAL_FEE_RATE * run_bytes / 1000);
         if (cmp_rate(tx->fee, size, old->tx.fee, old->size) <= 0 || tx->fee < old->tx.fee + bump)
-            return val_failf(v, VAL_POLICY, "insufficient-fee",
+            return val_failf(v, VAL_POLICY, REJECT_INSUFFICIENT_FEE,
                              "replacement needs a fee of at least %llu",
                              (unsigned long long)(old->tx.fee + bump));
     } else if (pooled >= MEMPOOL_MAX_RUN) {
-        return val_fail(v, VAL_POLICY, "too-long-mempool-chain");
+        return val_fail(v, VAL_POLICY, REJECT_TOO_LONG_MEMPOOL_CHAIN);
     }
     if (!check_in_run(mp, r, pos, tx, v) ||
         !claim_fits(mp, tx, pos < pooled ? r->txs[pos] : NULL, v))
         return false;
 
     if (!(e = insert_entry(mp, tx, txid, size, now, pos)))
-        return val_fail(v, VAL_ERROR, "out-of-memory");
+        return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
     trim_to_size(mp);
     if (!hmap_get(&mp->by_txid, txid, HASH_SIZE))
-        return val_fail(v, VAL_POLICY, "mempool-full");
+        return val_fail(v, VAL_POLICY, REJECT_MEMPOOL_FULL);
     LOG_DEBUG(LOG_MEMPOOL, "accepted tx nonce %llu (%zu bytes, %zu in pool)",
               (unsigned long long)tx->nonce, size, hmap_count(&mp->by_txid));
     for (size_t i = 0; i < mp->nlisteners; i++)

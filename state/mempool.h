@@ -36,6 +36,7 @@
 #include "consensus/block.h"
 #include "consensus/tx.h"
 #include "consensus/validation.h"
+#include "consensus/attr.h"
 
 struct chain;
 struct mempool;
@@ -72,7 +73,8 @@ void mempool_free(struct mempool *mp);
  * mempool-full, mempool-fl-full and mempool-fl-queue-full (an FL_JOIN when the
  * pooled joins of its task or start height take the seats or work left at
  * the tip), and the state reasons of the transaction's type. */
-bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct validation *v);
+bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct validation *v)
+    WARN_UNUSED;
 
 bool mempool_has(const struct mempool *mp, const uint8_t txid[HASH_SIZE]);
 const struct mempool_entry *mempool_get(const struct mempool *mp, const uint8_t txid[HASH_SIZE]);
@@ -121,7 +123,7 @@ void mempool_remove_listener(struct mempool *mp, void *arg);
  * signature, state or fee check, no eviction), as bitcoind's
  * addUnchecked.  tx->nonce must follow the sender's pooled run, or start
  * one.  False on allocation failure or a nonce out of order. */
-bool mempool_add_unchecked(struct mempool *mp, const struct tx *tx, uint64_t now);
+bool mempool_add_unchecked(struct mempool *mp, const struct tx *tx, uint64_t now) WARN_UNUSED;
 /* For tests: a count of the steps eviction and re-validation took so far
  * (runs and entries visited, heap moves, transactions re-applied). */
 uint64_t mempool_work(const struct mempool *mp);

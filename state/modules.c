@@ -48,5 +48,5 @@ bool txapply_dispatch(struct view *v, struct block_ctx *ctx, const struct tx *tx
     const struct txrules *r = txrules_get(tx->type);
     if (r)
         return r->apply(v, ctx, tx, val);
-    return val_fail(val, VAL_CONSENSUS, "bad-txns-type");
+    return val_fail(val, VAL_CONSENSUS, REJECT_BAD_TXNS_TYPE);
 }

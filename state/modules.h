@@ -15,6 +15,7 @@
 
 #include "consensus/txtypes.h"
 #include "state/apply.h"
+#include "consensus/attr.h"
 
 struct module {
     const char *name; /* as in consensus/txtypes.c's entries of its types */
@@ -45,6 +46,6 @@ const struct txrules *txrules_get(uint8_t type);
 
 /* Calls the type's entry; bad-txns-type for an unknown type. */
 bool txapply_dispatch(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                      struct validation *val);
+                      struct validation *val) WARN_UNUSED;
 
 #endif

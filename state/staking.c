@@ -220,10 +220,10 @@ static bool prune_validators(struct view *v, struct block_ctx *ctx, const struct
     size_t len, n, kept = 0;
     if (!view_get(v, VALIDATOR_LIST_KEY, 1, &list, &len) ||
         !validator_list_decode(&keys, &n, list, len, p->max_validators))
-        return val_fail(vs, VAL_ERROR, "state-read-error");
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
     uint8_t(*copy)[PUBKEY_SIZE] = malloc(n * PUBKEY_SIZE + 1);
     if (!copy)
-        return val_fail(vs, VAL_ERROR, "out-of-memory");
+        return val_fail(vs, VAL_ERROR, REJECT_OUT_OF_MEMORY);
     memcpy(copy, keys, n * PUBKEY_SIZE);
     bool ok = true;
     for (size_t i = 0; ok && i < n; i++) {
@@ -233,7 +233,7 @@ static bool prune_validators(struct view *v, struct block_ctx *ctx, const struct
             continue;
         }
         if (!staking_get_validator(v, copy[i], &val)) {
-            ok = val_fail(vs, VAL_ERROR, "state-read-error");
+            ok = val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
             break;
         }
         if (staking_may_propose(p, &val)) {
@@ -265,17 +265,17 @@ static bool rotate_schedules(struct view *v, struct block_ctx *ctx, struct valid
     uint8_t key[2];
     struct wbuf w;
     if (!staking_schedule_for(v, p, ctx->prev_slot, ctx->hdr->slot, &cur))
-        return val_fail(vs, VAL_ERROR, "state-read-error");
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
     bool ok = e == prev_e + 1 ? snapshot_schedule(v, p, e + 1, &next)
                               : live_schedule(v, p, e + 1, &next);
     if (!ok) {
         schedule_free(&cur);
-        return val_fail(vs, VAL_ERROR, "state-read-error");
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
     }
     if (!live_schedule(v, p, e, &now)) {
         schedule_free(&cur);
         schedule_free(&next);
-        return val_fail(vs, VAL_ERROR, "state-read-error");
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
     }
     memset(now.seed, 0, HASH_SIZE);
     store_schedule(v, SCHEDULE_CUR, &cur);
@@ -309,31 +309,32 @@ bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validatio
         return false;
 
     if (!load_schedule(v, p, SCHEDULE_CUR, &sched))
-        return val_fail(val, VAL_ERROR, "state-read-error");
+        return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
     bool leader = schedule_leader(&sched, hdr->slot, &idx) &&
                   memcmp(sched.entries[idx].pubkey, hdr->proposer, PUBKEY_SIZE) == 0;
     schedule_free(&sched);
     if (!leader)
-        return val_fail(val, VAL_CONSENSUS, "bad-blk-proposer");
+        return val_fail(val, VAL_CONSENSUS, REJECT_BAD_BLK_PROPOSER);
 
     if (!staking_get_validator(v, hdr->proposer, &proposer))
-        return val_fail(val, VAL_CONSENSUS, "bad-blk-proposer");
+        return val_fail(val, VAL_CONSENSUS, REJECT_BAD_BLK_PROPOSER);
     /* A jailed validator's remaining slots in the current schedules stay
      * empty, and so do those of a validator that no longer has
      * min_validator_stake bonded: its stake waits in the unbonding queue,
      * where no evidence reaches it. */
     if (proposer.status != VALIDATOR_ACTIVE)
-        return val_fail(val, VAL_CONSENSUS, "bad-blk-proposer-jailed");
+        return val_fail(val, VAL_CONSENSUS, REJECT_BAD_BLK_PROPOSER_JAILED);
     if (!staking_may_propose(p, &proposer))
-        return val_fail(val, VAL_CONSENSUS, "bad-blk-proposer-unbonded");
+        return val_fail(val, VAL_CONSENSUS, REJECT_BAD_BLK_PROPOSER_UNBONDED);
     if (!randao_check(hdr->randao_reveal, proposer.randao_commit))
-        return val_fail(val, VAL_CONSENSUS, "bad-blk-randao");
+        return val_fail(val, VAL_CONSENSUS, REJECT_BAD_BLK_RANDAO);
     memcpy(proposer.randao_commit, hdr->randao_reveal, HASH_SIZE);
     proposer.reveals++;
-    staking_put_validator(v, hdr->proposer, &proposer);
+    if (!staking_put_validator(v, hdr->proposer, &proposer))
+        return val_fail(val, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 
     if (!view_get(v, MIX_KEY, strlen(MIX_KEY), &cur_mix, &mix_len) || mix_len != HASH_SIZE)
-        return val_fail(val, VAL_ERROR, "state-read-error");
+        return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
     randao_mix(mix, cur_mix, hdr->randao_reveal);
     view_put(v, MIX_KEY, strlen(MIX_KEY), mix, HASH_SIZE);
     return true;
@@ -385,9 +386,9 @@ bool staking_end_block(struct view *v, struct block_ctx *ctx, struct validation 
      * statistics cannot fail (they count modulo 2^64). */
     if (!add_to_pool(v, POOL_FL_KEY, split.fl) || !add_to_pool(v, POOL_ARENA_KEY, split.arena) ||
         !add_to_pool(v, POOL_MARKET_KEY, split.market))
-        return val_fail(val, VAL_ERROR, "reward-overflow");
+        return val_fail(val, VAL_ERROR, REJECT_REWARD_OVERFLOW);
     if (!staking_add_stat(v, STAT_MINTED, minted) || !staking_add_stat(v, STAT_FEES, ctx->fees))
-        return val_fail(val, VAL_ERROR, "state-read-error");
+        return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
     if (!staking_pay_proposer(v, ctx->hdr->proposer, split.proposer, ctx->fees, val))
         return false;
     view_put_u64(v, SUPPLY_KEY, supply + minted);

@@ -9,12 +9,13 @@
 #include "consensus/staking.h"
 #include "state/apply.h"
 #include "state/view.h"
+#include "consensus/attr.h"
 
 /* Begin-block: epoch change (schedule rotation), leader check
  * (bad-blk-proposer), RANDAO reveal check (bad-blk-randao) and mix update. */
-bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validation *val);
+bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validation *val) WARN_UNUSED;
 /* End-block: emission and fees (proposer share and module pools). */
-bool staking_end_block(struct view *v, struct block_ctx *ctx, struct validation *val);
+bool staking_end_block(struct view *v, struct block_ctx *ctx, struct validation *val) WARN_UNUSED;
 
 /* Whether a validator may propose in the slots it leads: active, with at least
  * min_validator_stake bonded (self_stake + delegated), exactly when it could
@@ -30,53 +31,55 @@ bool staking_evidence_worth(struct view *v, const struct chain_params *params,
                             const uint8_t proposer[PUBKEY_SIZE], uint64_t slot, const char **why);
 
 /* The validator record of pub; false when absent or unreadable. */
-bool staking_get_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE], struct validator *out);
+bool staking_get_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE], struct validator *out)
+    WARN_UNUSED;
 
 /* The schedule a block at slot would be checked against, when its parent is at
  * prev_slot and the view holds the parent's state.  The caller frees *out. */
 bool staking_schedule_for(struct view *v, const struct chain_params *params, uint64_t prev_slot,
-                          uint64_t slot, struct schedule *out);
+                          uint64_t slot, struct schedule *out) WARN_UNUSED;
 
 /* Records and totals (state/stakingtx.c). */
 bool staking_put_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE],
-                           const struct validator *val);
+                           const struct validator *val) WARN_UNUSED;
 /* False when absent (out zeroed) or unreadable (the view is marked failed). */
 bool staking_get_delegation(struct view *v, const uint8_t validator[PUBKEY_SIZE],
-                            const uint8_t delegator[PUBKEY_SIZE], struct delegation *out);
+                            const uint8_t delegator[PUBKEY_SIZE], struct delegation *out)
+    WARN_UNUSED;
 enum staking_stat { STAT_MINTED, STAT_FEES, STAT_PAID, STAT_BURNED };
-bool staking_get_stats(struct view *v, struct staking_stats *out);
+bool staking_get_stats(struct view *v, struct staking_stats *out) WARN_UNUSED;
 void staking_put_stats(struct view *v, const struct staking_stats *st);
-bool staking_add_stat(struct view *v, enum staking_stat which, uint64_t amount);
+bool staking_add_stat(struct view *v, enum staking_stat which, uint64_t amount) WARN_UNUSED;
 
 /* Transactions (state/stakingtx.c). */
 bool staking_apply_register(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                            struct validation *vs);
+                            struct validation *vs) WARN_UNUSED;
 bool staking_apply_stake_add(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                             struct validation *vs);
+                             struct validation *vs) WARN_UNUSED;
 bool staking_apply_unbond(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                          struct validation *vs);
+                          struct validation *vs) WARN_UNUSED;
 bool staking_apply_delegate(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                            struct validation *vs);
+                            struct validation *vs) WARN_UNUSED;
 bool staking_apply_undelegate(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                              struct validation *vs);
+                              struct validation *vs) WARN_UNUSED;
 bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                            struct validation *vs);
+                            struct validation *vs) WARN_UNUSED;
 
 /* Takes a validator out of service once it left the list: its self-stake is
  * queued for unbonding; a jailed record stays (its key never registers
  * again); an exited one is deleted, its delegators' dust in `bank` paid to
  * its key, as soon as no delegation is left (else status EXITED). */
 bool staking_retire(struct view *v, struct block_ctx *ctx, const uint8_t pub[PUBKEY_SIZE],
-                    struct validator *val, struct validation *vs);
+                    struct validator *val, struct validation *vs) WARN_UNUSED;
 
 /* End of block: funds whose unbonding ends at height; the proposer's reward
  * split between operator and delegators, fees to the operator. */
-bool staking_release_unbonding(struct view *v, uint64_t height, struct validation *vs);
+bool staking_release_unbonding(struct view *v, uint64_t height, struct validation *vs) WARN_UNUSED;
 bool staking_pay_proposer(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64_t reward,
-                          uint64_t fees, struct validation *vs);
+                          uint64_t fees, struct validation *vs) WARN_UNUSED;
 
 /* The leader of slot for a block following one at prev_slot (see above). */
 bool staking_leader_for(struct view *v, const struct chain_params *params, uint64_t prev_slot,
-                        uint64_t slot, uint8_t out[PUBKEY_SIZE]);
+                        uint64_t slot, uint8_t out[PUBKEY_SIZE]) WARN_UNUSED;
 
 #endif

@@ -135,13 +135,13 @@ bool staking_retire(struct view *v, struct block_ctx *ctx, const uint8_t pub[PUB
     if (val->self_stake) {
         if (!add_unbonding(v, ctx->hdr->height + ctx->params->unbonding_blocks, pub,
                            val->self_stake))
-            return val_fail(vs, VAL_ERROR, "state-write-error");
+            return val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
         val->self_stake = 0;
     }
     if (val->status == VALIDATOR_JAILED || val->shares != 0) {
         if (val->status != VALIDATOR_JAILED)
             val->status = VALIDATOR_EXITED;
-        return store_validator(v, pub, val) || val_fail(vs, VAL_ERROR, "state-write-error");
+        return store_validator(v, pub, val) || val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
     }
     /* No delegation left: what remains in the bank (rounding dust) and in
      * `delegated` (tokens no share stands for any more) goes to its key. */
@@ -150,14 +150,14 @@ bool staking_retire(struct view *v, struct block_ctx *ctx, const uint8_t pub[PUB
     validator_key(key, pub);
     view_del(v, key, sizeof(key));
     if (!amount_add(&dust, val->delegated))
-        return val_fail(vs, VAL_ERROR, "stake-overflow");
+        return val_fail(vs, VAL_ERROR, REJECT_STAKE_OVERFLOW);
     if (dust) {
         if (!accounts_credit(v, pub, dust, vs))
             return false;
         if (val->bank && !staking_add_stat(v, STAT_PAID, val->bank))
-            return val_fail(vs, VAL_ERROR, "state-read-error");
+            return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
     }
-    return !view_failed(v) || val_fail(vs, VAL_ERROR, "state-write-error");
+    return !view_failed(v) || val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 }
 
 /* Pays a delegation its accrued rewards and resets its snapshot. */
@@ -169,10 +169,10 @@ static bool settle(struct view *v, struct validator *val, const uint8_t delegato
     if (pending == 0)
         return true;
     if (pending > val->bank)
-        return val_fail(vs, VAL_ERROR, "reward-bank-short");
+        return val_fail(vs, VAL_ERROR, REJECT_REWARD_BANK_SHORT);
     val->bank -= pending;
     return accounts_credit(v, delegator, pending, vs) &&
-           (staking_add_stat(v, STAT_PAID, pending) || val_fail(vs, VAL_ERROR, "state-read-error"));
+           (staking_add_stat(v, STAT_PAID, pending) || val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR));
 }
 
 /* ---- the list of registered validators ---- */
@@ -185,9 +185,9 @@ static bool list_insert(struct view *v, const struct chain_params *p,
     struct wbuf w;
     if (!view_get(v, VALIDATOR_LIST_KEY, 1, &data, &len) ||
         !validator_list_decode(&keys, &n, data, len, p->max_validators))
-        return val_fail(vs, VAL_ERROR, "state-read-error");
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
     if (n >= p->max_validators)
-        return val_fail(vs, VAL_STATE, "bad-txns-too-many-validators");
+        return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_TOO_MANY_VALIDATORS);
     while (pos < n && memcmp(keys + pos * PUBKEY_SIZE, pub, PUBKEY_SIZE) < 0)
         pos++;
     wbuf_init(&w);
@@ -209,11 +209,11 @@ bool staking_apply_register(struct view *v, struct block_ctx *ctx, const struct 
     struct validator_register r;
     struct validator val;
     if (!validator_register_decode(&r, tx->payload, tx->payload_len))
-        return val_fail(vs, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (staking_get_validator(v, tx->sender, &val))
-        return val_fail(vs, VAL_STATE, "bad-txns-validator-exists");
+        return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_VALIDATOR_EXISTS);
     if (r.stake < p->min_validator_stake)
-        return val_fail(vs, VAL_STATE, "bad-txns-stake-too-low");
+        return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_STAKE_TOO_LOW);
     if (!accounts_debit(v, tx->sender, r.stake, vs) || !list_insert(v, p, tx->sender, vs))
         return false;
     memset(&val, 0, sizeof(val));
@@ -222,7 +222,7 @@ bool staking_apply_register(struct view *v, struct block_ctx *ctx, const struct 
     val.status = VALIDATOR_ACTIVE;
     memcpy(val.randao_commit, r.randao_commit, HASH_SIZE);
     val.registered_height = ctx->hdr->height;
-    return store_validator(v, tx->sender, &val) || val_fail(vs, VAL_ERROR, "state-write-error");
+    return store_validator(v, tx->sender, &val) || val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 }
 
 bool staking_apply_stake_add(struct view *v, struct block_ctx *ctx, const struct tx *tx,
@@ -232,17 +232,17 @@ bool staking_apply_stake_add(struct view *v, struct block_ctx *ctx, const struct
     uint64_t amount;
     (void)ctx;
     if (!stake_amount_decode(&amount, tx->payload, tx->payload_len))
-        return val_fail(vs, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (!staking_get_validator(v, tx->sender, &val))
-        return val_fail(vs, VAL_STATE, "bad-txns-no-validator");
+        return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_NO_VALIDATOR);
     if (val.status != VALIDATOR_ACTIVE)
-        return val_fail(vs, VAL_STATE, val.status == VALIDATOR_EXITED ? "bad-txns-validator-exited"
-                                                                     : "bad-txns-validator-jailed");
+        return val_fail(vs, VAL_STATE, val.status == VALIDATOR_EXITED ? REJECT_BAD_TXNS_VALIDATOR_EXITED
+                                                                     : REJECT_BAD_TXNS_VALIDATOR_JAILED);
     if (!accounts_debit(v, tx->sender, amount, vs))
         return false;
     if (!amount_add(&val.self_stake, amount))
-        return val_fail(vs, VAL_ERROR, "stake-overflow");
-    return store_validator(v, tx->sender, &val) || val_fail(vs, VAL_ERROR, "state-write-error");
+        return val_fail(vs, VAL_ERROR, REJECT_STAKE_OVERFLOW);
+    return store_validator(v, tx->sender, &val) || val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 }
 
 bool staking_apply_unbond(struct view *v, struct block_ctx *ctx, const struct tx *tx,
@@ -251,15 +251,15 @@ bool staking_apply_unbond(struct view *v, struct block_ctx *ctx, const struct tx
     struct validator val;
     uint64_t amount;
     if (!stake_amount_decode(&amount, tx->payload, tx->payload_len))
-        return val_fail(vs, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (!staking_get_validator(v, tx->sender, &val))
-        return val_fail(vs, VAL_STATE, "bad-txns-no-validator");
+        return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_NO_VALIDATOR);
     if (amount > val.self_stake)
-        return val_fail(vs, VAL_STATE, "bad-txns-unbond-too-much");
+        return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_UNBOND_TOO_MUCH);
     val.self_stake -= amount;
     if (!store_validator(v, tx->sender, &val) ||
         !add_unbonding(v, ctx->hdr->height + ctx->params->unbonding_blocks, tx->sender, amount))
-        return val_fail(vs, VAL_ERROR, "state-write-error");
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
     return true;
 }
 
@@ -271,17 +271,19 @@ bool staking_apply_delegate(struct view *v, struct block_ctx *ctx, const struct 
     struct delegation d;
     (void)ctx;
     if (!delegation_change_decode(&dc, tx->payload, tx->payload_len))
-        return val_fail(vs, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (!staking_get_validator(v, dc.validator, &val))
-        return val_fail(vs, VAL_STATE, "bad-txns-no-validator");
+        return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_NO_VALIDATOR);
     if (val.status != VALIDATOR_ACTIVE)
-        return val_fail(vs, VAL_STATE, val.status == VALIDATOR_EXITED ? "bad-txns-validator-exited"
-                                                                     : "bad-txns-validator-jailed");
+        return val_fail(vs, VAL_STATE, val.status == VALIDATOR_EXITED ? REJECT_BAD_TXNS_VALIDATOR_EXITED
+                                                                     : REJECT_BAD_TXNS_VALIDATOR_JAILED);
     if (!accounts_debit(v, tx->sender, dc.amount, vs))
         return false;
-    (void)staking_get_delegation(v, dc.validator, tx->sender, &d);
+    if (!staking_get_delegation(v, dc.validator, tx->sender, &d)) {
+        /* Absent: d is zeroed (a first delegation); unreadable: caught below. */
+    }
     if (view_failed(v))
-        return val_fail(vs, VAL_ERROR, "state-read-error");
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
     if (!settle(v, &val, tx->sender, &d, vs))
         return false;
     /* New shares at the current token value of a share (1:1 for the first). */
@@ -289,13 +291,13 @@ bool staking_apply_delegate(struct view *v, struct block_ctx *ctx, const struct 
                           ? dc.amount
                           : mul_div_floor(dc.amount, val.shares, val.delegated);
     if (shares == 0)
-        return val_fail(vs, VAL_STATE, "bad-txns-amount-too-small");
+        return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_AMOUNT_TOO_SMALL);
     if (shares > UINT64_MAX - val.shares || !amount_add(&val.delegated, dc.amount))
-        return val_fail(vs, VAL_STATE, "bad-txns-delegation-overflow");
+        return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_DELEGATION_OVERFLOW);
     val.shares += shares;
     d.shares += shares;
     put_delegation(v, dc.validator, tx->sender, &d);
-    return store_validator(v, dc.validator, &val) || val_fail(vs, VAL_ERROR, "state-write-error");
+    return store_validator(v, dc.validator, &val) || val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 }
 
 bool staking_apply_undelegate(struct view *v, struct block_ctx *ctx, const struct tx *tx,
@@ -306,12 +308,12 @@ bool staking_apply_undelegate(struct view *v, struct block_ctx *ctx, const struc
     struct delegation d;
     uint64_t burn, tokens;
     if (!delegation_change_decode(&dc, tx->payload, tx->payload_len))
-        return val_fail(vs, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (!staking_get_validator(v, dc.validator, &val))
-        return val_fail(vs, VAL_STATE, "bad-txns-no-validator");
+        return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_NO_VALIDATOR);
     if (!staking_get_delegation(v, dc.validator, tx->sender, &d))
-        return view_failed(v) ? val_fail(vs, VAL_ERROR, "state-read-error")
-                              : val_fail(vs, VAL_STATE, "bad-txns-no-delegation");
+        return view_failed(v) ? val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR)
+                              : val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_NO_DELEGATION);
     if (!settle(v, &val, tx->sender, &d, vs))
         return false;
     if (dc.amount == UNDELEGATE_ALL) {
@@ -323,11 +325,11 @@ bool staking_apply_undelegate(struct view *v, struct block_ctx *ctx, const struc
         /* Shares worth at least the amount: rounding never favours the
          * delegator over the others. */
         if (val.delegated == 0)
-            return val_fail(vs, VAL_STATE, "bad-txns-undelegate-too-much");
+            return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_UNDELEGATE_TOO_MUCH);
         unsigned __int128 num = (unsigned __int128)dc.amount * val.shares + val.delegated - 1;
         unsigned __int128 need = num / val.delegated;
         if (need > d.shares)
-            return val_fail(vs, VAL_STATE, "bad-txns-undelegate-too-much");
+            return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_UNDELEGATE_TOO_MUCH);
         burn = (uint64_t)need;
         tokens = dc.amount;
     }
@@ -338,7 +340,7 @@ bool staking_apply_undelegate(struct view *v, struct block_ctx *ctx, const struc
     if (!store_validator(v, dc.validator, &val) ||
         (tokens && !add_unbonding(v, ctx->hdr->height + ctx->params->unbonding_blocks, tx->sender,
                                   tokens)))
-        return val_fail(vs, VAL_ERROR, "state-write-error");
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
     /* The last delegation of a validator that left the list: its record goes. */
     if (val.status == VALIDATOR_EXITED && val.shares == 0)
         return staking_retire(v, ctx, dc.validator, &val, vs);
@@ -363,12 +365,12 @@ bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct 
     const uint8_t *mark;
     size_t mlen;
     if (!evidence_decode(&e, tx->payload, tx->payload_len))
-        return val_fail(vs, VAL_MALFORMED, "bad-txns-payload");
+        return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (!staking_get_validator(v, e.a.proposer, &val))
-        return val_fail(vs, VAL_STATE, "bad-evidence-validator");
+        return val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_VALIDATOR);
     evidence_marker_key(key, e.a.proposer, e.a.slot);
     if (view_get(v, key, sizeof(key), &mark, &mlen))
-        return val_fail(vs, VAL_STATE, "bad-evidence-duplicate");
+        return val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_DUPLICATE);
 
     uint64_t self_cut = mul_div_floor(val.self_stake, p->slash_bps, 10000);
     uint64_t del_cut = mul_div_floor(val.delegated, p->slash_bps, 10000);
@@ -386,11 +388,11 @@ bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct 
     view_put(v, key, sizeof(key), "\x01", 1);
     uint64_t supply = view_get_u64(v, SUPPLY_KEY);
     if (burned > supply)
-        return val_fail(vs, VAL_ERROR, "supply-underflow");
+        return val_fail(vs, VAL_ERROR, REJECT_SUPPLY_UNDERFLOW);
     view_put_u64(v, SUPPLY_KEY, supply - burned);
     if (!store_validator(v, e.a.proposer, &val) || !accounts_credit(v, tx->sender, bounty, vs) ||
         !staking_add_stat(v, STAT_BURNED, burned))
-        return val_fail(vs, VAL_ERROR, "state-write-error");
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
     return true;
 }
 
@@ -401,21 +403,21 @@ bool staking_release_unbonding(struct view *v, uint64_t height, struct validatio
     uint8_t key[UNBONDING_ENTRY_KEY_SIZE];
     uint64_t n;
     if (!unbonding_count(v, height, &n))
-        return val_fail(vs, VAL_ERROR, "state-read-error");
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
     for (uint64_t i = 0; i < n; i++) {
         const uint8_t *data;
         size_t len;
         struct unbonding_entry e;
         unbonding_entry_key(key, height, i);
         if (!view_get(v, key, sizeof(key), &data, &len) || !unbonding_entry_decode(&e, data, len))
-            return val_fail(vs, VAL_ERROR, "state-read-error");
+            return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
         if (!accounts_credit(v, e.owner, e.amount, vs))
             return false;
         view_del(v, key, sizeof(key));
     }
     if (n)
         view_del(v, key, UNBONDING_COUNT_KEY_SIZE);
-    return !view_failed(v) || val_fail(vs, VAL_ERROR, "state-read-error");
+    return !view_failed(v) || val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
 }
 
 bool staking_pay_proposer(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64_t reward,
@@ -424,7 +426,7 @@ bool staking_pay_proposer(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64
     struct validator val;
     struct reward_split rs;
     if (!staking_get_validator(v, pub, &val))
-        return val_fail(vs, VAL_ERROR, "state-read-error");
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
     reward_split(&val, reward, &rs);
     if (rs.delegators)
         validator_accrue(&val, rs.delegators);
@@ -432,10 +434,10 @@ bool staking_pay_proposer(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64
      * taken from balances), so their sum stays within the supply. */
     uint64_t operator = rs.operator;
     if (!amount_add(&operator, fees))
-        return val_fail(vs, VAL_ERROR, "reward-overflow");
+        return val_fail(vs, VAL_ERROR, REJECT_REWARD_OVERFLOW);
     val.earned += operator; /* a statistic, modulo 2^64 like gstats */
     if (!store_validator(v, pub, &val))
-        return val_fail(vs, VAL_ERROR, "state-write-error");
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
     return accounts_credit(v, pub, operator, vs) &&
-           (staking_add_stat(v, STAT_PAID, operator) || val_fail(vs, VAL_ERROR, "state-read-error"));
+           (staking_add_stat(v, STAT_PAID, operator) || val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR));
 }

@@ -28,6 +28,6 @@ struct undo_entry {
 };
 
 /* Decodes into a malloc'd array (the caller frees it). */
-bool undo_decode(const uint8_t *data, size_t len, struct undo_entry **out, size_t *n);
+bool undo_decode(const uint8_t *data, size_t len, struct undo_entry **out, size_t *n) WARN_UNUSED;
 
 #endif

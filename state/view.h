@@ -27,7 +27,8 @@ void view_free(struct view *v);
 
 /* Looks key up; *val stays valid until the key is next written in this view
  * or the view is freed.  Returns false when absent (or on I/O error). */
-bool view_get(struct view *v, const void *key, size_t klen, const uint8_t **val, size_t *vlen);
+bool view_get(struct view *v, const void *key, size_t klen, const uint8_t **val, size_t *vlen)
+    WARN_UNUSED;
 /* Copies val.  A failed allocation marks the view failed. */
 void view_put(struct view *v, const void *key, size_t klen, const void *val, size_t vlen);
 void view_put_wbuf(struct view *v, const void *key, size_t klen, struct wbuf *w);

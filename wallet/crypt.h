@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "consensus/key.h"
+#include "consensus/attr.h"
 
 #define CRYPT_KEY_SIZE 32
 #define CRYPT_SALT_SIZE crypto_pwhash_argon2id_SALTBYTES
@@ -47,10 +48,10 @@ bool crypt_kdf_valid(const struct crypt_kdf *kdf);
 /* A new random master key (into master) sealed under passphrase with a new
  * salt and the current limits. */
 bool crypt_kdf_new(struct crypt_kdf *kdf, const char *passphrase, uint8_t *master)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 /* Seals an existing master key under a new passphrase (new salt). */
 bool crypt_kdf_rewrap(struct crypt_kdf *kdf, const char *passphrase, const uint8_t *master)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 enum crypt_open_result {
     CRYPT_OPENED,
     CRYPT_WRONG_PASSPHRASE,
@@ -59,13 +60,13 @@ enum crypt_open_result {
 
 /* Opens the master key with passphrase. */
 enum crypt_open_result crypt_kdf_open(const struct crypt_kdf *kdf, const char *passphrase,
-                                      uint8_t *master) __attribute__((warn_unused_result));
+                                      uint8_t *master) WARN_UNUSED;
 
 void crypt_seal_secret(uint8_t out[CRYPT_SEALED_SIZE], const uint8_t *master,
                        const uint8_t sec[SECKEY_SIZE], const uint8_t pub[PUBKEY_SIZE]);
 bool crypt_open_secret(uint8_t sec[SECKEY_SIZE], const uint8_t *master,
                        const uint8_t in[CRYPT_SEALED_SIZE], const uint8_t pub[PUBKEY_SIZE])
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* Clear secrets of an unencrypted wallet, side by side in one
  * sodium_malloc'd region that grows by reallocation (the old one wiped). */
@@ -79,7 +80,7 @@ void crypt_arena_init(struct crypt_arena *a);
 void crypt_arena_free(struct crypt_arena *a);
 /* Appends a secret; *idx receives its index.  False when out of memory. */
 bool crypt_arena_add(struct crypt_arena *a, const uint8_t sec[SECKEY_SIZE], size_t *idx)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 const uint8_t *crypt_arena_get(const struct crypt_arena *a, size_t idx);
 
 #endif

@@ -109,14 +109,14 @@ struct wallets {
  * commit first and change the wallet in memory after, then call
  * wallet_settle. */
 bool wallet_commit(struct wallet *w, struct wbuf *batch, size_t n, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 /* Counts records that a change made obsolete and compacts the file when
  * enough of it is (a failure is logged: the file stays valid). */
 void wallet_settle(struct wallet *w, size_t superseded);
 /* Frames body (a record) into batch. */
 void wallet_put_record(struct wbuf *batch, uint8_t type, const struct wbuf *body);
 /* Rewrites the file with only the live records. */
-bool wallet_compact(struct wallet *w, char *err, size_t errlen) __attribute__((warn_unused_result));
+bool wallet_compact(struct wallet *w, char *err, size_t errlen) WARN_UNUSED;
 /* A buffer for bytes that include secrets, allocated at cap up front so
  * that it does not grow (a realloc would leave a copy behind unwiped) for
  * contents up to cap; wallet_wbuf_wipe wipes and frees it. */
@@ -138,7 +138,7 @@ void wallet_master_end(struct wallet *w);
 struct wkey *wallet_find_key(const struct wallet *w, const uint8_t pub[PUBKEY_SIZE]);
 /* KEY, LABEL and VALIDATOR records. */
 bool keys_apply_record(struct wallet *w, uint8_t type, const uint8_t *body, size_t len, char *err,
-                       size_t errlen) __attribute__((warn_unused_result));
+                       size_t errlen) WARN_UNUSED;
 /* The live key records, for a rewritten file; *n counts them. */
 void keys_image(const struct wallet *w, struct wbuf *img, size_t *n);
 void keys_free_all(struct wallet *w);
@@ -149,22 +149,22 @@ void keys_unseal_all(struct wallet *w);
 
 /* Strings in records: CompactSize length then bytes, no NUL inside. */
 void wallet_put_str(struct wbuf *w, const char *s);
-bool wallet_get_str(struct rbuf *r, char **out, size_t max) __attribute__((warn_unused_result));
+bool wallet_get_str(struct rbuf *r, char **out, size_t max) WARN_UNUSED;
 
 /* ---- txrecords.c ---- */
 
 bool wtx_apply_record(struct wallet *w, uint8_t type, const uint8_t *body, size_t len, char *err,
-                      size_t errlen) __attribute__((warn_unused_result));
+                      size_t errlen) WARN_UNUSED;
 /* The live transaction records, for a compacted file; *n counts them. */
 void wtx_image(const struct wallet *w, struct wbuf *img, size_t *n);
 void wtx_free_all(struct wallet *w);
 /* Marks a transaction whose block left the active chain unconfirmed. */
 bool wtx_set_unconfirmed(struct wallet *w, struct wallet_tx *wtx, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 /* Marks a transaction confirmed in a block (when it already is elsewhere or
  * not at all). */
 bool wtx_set_confirmed(struct wallet *w, struct wallet_tx *wtx, const uint8_t hash[HASH_SIZE],
                        uint64_t height, uint64_t time, uint32_t index, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 #endif

@@ -11,12 +11,13 @@
 #include "rpc/rpc.h"
 #include "wallet/chain_iface.h"
 #include "wallet/wallet.h"
+#include "consensus/attr.h"
 
 /* The wallet of the request (URI /wallet/NAME, or the only loaded one), or
  * NULL with -18 / -19 raised. */
 struct wallet *rpcw_wallet(struct rpc_call *call);
 /* False with -13 raised when the wallet is encrypted and locked. */
-bool rpcw_unlocked(struct rpc_call *call, struct wallet *w);
+bool rpcw_unlocked(struct rpc_call *call, struct wallet *w) WARN_UNUSED;
 /* An exact FML amount, negative when asked (sends and fees). */
 json_t *rpcw_amount(uint64_t units, bool negative);
 
@@ -47,10 +48,12 @@ bool rpcw_has_mempool(struct rpc_call *call);
 /* The height of the tip (0 without a chain). */
 uint64_t rpcw_tip_height(struct rpc_call *call);
 /* The account at the tip; false with -20 "State read error" raised. */
-bool rpcw_account(struct rpc_call *call, const uint8_t pub[PUBKEY_SIZE], struct account *a);
+bool rpcw_account(struct rpc_call *call, const uint8_t pub[PUBKEY_SIZE], struct account *a)
+    WARN_UNUSED;
 
 /* The same without raising an error (false: not readable). */
-bool rpcw_peek_account(struct rpc_call *call, const uint8_t pub[PUBKEY_SIZE], struct account *a);
+bool rpcw_peek_account(struct rpc_call *call, const uint8_t pub[PUBKEY_SIZE], struct account *a)
+    WARN_UNUSED;
 /* A snapshot of the state at the tip for lookups through rpcw_chain(call)
  * (NULL when unreadable); free it with rpcw_snapshot_free. */
 struct chain_snapshot *rpcw_snapshot(struct rpc_call *call);
@@ -59,14 +62,14 @@ void rpcw_snapshot_free(struct rpc_call *call, struct chain_snapshot *s);
 /* An address argument that must be one of the wallet's keys (-4 when it
  * is not). */
 bool rpcw_own_address(struct rpc_call *call, struct wallet *w, size_t idx,
-                      uint8_t pub[PUBKEY_SIZE]);
+                      uint8_t pub[PUBKEY_SIZE]) WARN_UNUSED;
 /* The wallet account with the largest confirmed balance above `need`,
  * skipping those `skip` (when given) says no to; -6 when there is none. */
 bool rpcw_richest(struct rpc_call *call, struct wallet *w, uint64_t need,
                   bool (*skip)(void *arg, const uint8_t pub[PUBKEY_SIZE]), void *arg,
-                  uint8_t out[PUBKEY_SIZE]);
+                  uint8_t out[PUBKEY_SIZE]) WARN_UNUSED;
 
 /* The confirmed balance at the tip of the wallet's handed-out keys. */
-bool rpcw_balance(struct rpc_call *call, struct wallet *w, uint64_t *total);
+bool rpcw_balance(struct rpc_call *call, struct wallet *w, uint64_t *total) WARN_UNUSED;
 
 #endif

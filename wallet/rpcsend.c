@@ -323,7 +323,7 @@ json_t *rpcw_sign_and_submit(struct rpc_call *call, struct wallet *w, struct tx 
      * node lock is released: what the mempool refuses leaves no record. */
     if (!wallet_submit_tx(w, c, tx, time_now(), comment, comment_to, &v, err,
                           sizeof(err))) {
-        if (v.reason[0])
+        if (v.code != REJECT_NONE)
             return rpc_error(call, RPC_VERIFY_REJECTED, "%s", err);
         return rpc_error(call, RPC_WALLET_ERROR, "Error: %s", err);
     }

@@ -91,7 +91,7 @@ static uint64_t scan_start(const struct wallet_chain *c, const struct wallet *w)
 static bool never_valid(const struct validation *v)
 {
     return v->cls == VAL_MALFORMED || v->cls == VAL_CONSENSUS ||
-           strcmp(v->reason, "bad-txns-nonce-too-low") == 0;
+           v->code == REJECT_BAD_TXNS_NONCE_TOO_LOW;
 }
 
 /* Sending: the mempool first, the record after (see wallet.h). */

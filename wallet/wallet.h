@@ -103,15 +103,15 @@ uint64_t wallet_unlocked_until(struct wallet *w);
  * once), or extends an unlocked wallet's timeout.  False for a wrong
  * passphrase. */
 bool wallet_unlock(struct wallet *w, const char *passphrase, uint64_t timeout, char *err,
-                   size_t errlen) __attribute__((warn_unused_result));
+                   size_t errlen) WARN_UNUSED;
 /* Forgets the master key (wiped). */
 void wallet_lock(struct wallet *w);
 /* Encrypts an unencrypted wallet, rewriting its file atomically; the wallet
  * is locked afterwards. */
 bool wallet_encrypt(struct wallet *w, const char *passphrase, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 bool wallet_change_passphrase(struct wallet *w, const char *old_pass, const char *new_pass,
-                              char *err, size_t errlen) __attribute__((warn_unused_result));
+                              char *err, size_t errlen) WARN_UNUSED;
 
 /* ---- Keys ---- */
 
@@ -127,12 +127,12 @@ struct wallet_key_info {
 /* A new address: a fresh random key, or, in a locked encrypted wallet, one
  * from the keypool. */
 bool wallet_new_key(struct wallet *w, const char *label, uint8_t pub[PUBKEY_SIZE], char *err,
-                    size_t errlen) __attribute__((warn_unused_result));
+                    size_t errlen) WARN_UNUSED;
 /* Adds a key (a no-op apart from the label when it is already there).
  * rescan: the next sync scans the chain from genesis for its history. */
 bool wallet_import_key(struct wallet *w, const uint8_t sec[SECKEY_SIZE], const char *label,
                        bool rescan, uint8_t pub[PUBKEY_SIZE], char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 /* Adds a validator key with the parameters of its RANDAO hash onion
  * (commitment H^onion_length(randao_onion_seed(sec, onion_generation))).
  * Idempotent: importing the same key with the same parameters writes
@@ -140,40 +140,40 @@ bool wallet_import_key(struct wallet *w, const uint8_t sec[SECKEY_SIZE], const c
 bool wallet_import_validator_key(struct wallet *w, const uint8_t sec[SECKEY_SIZE],
                                  uint64_t onion_generation, uint64_t onion_length,
                                  const char *label, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 /* Copies a secret out (for dumpprivkey); the caller wipes it. */
 bool wallet_dump_key(struct wallet *w, const uint8_t pub[PUBKEY_SIZE], uint8_t sec[SECKEY_SIZE],
-                     char *err, size_t errlen) __attribute__((warn_unused_result));
+                     char *err, size_t errlen) WARN_UNUSED;
 bool wallet_set_label(struct wallet *w, const uint8_t pub[PUBKEY_SIZE], const char *label,
-                      char *err, size_t errlen) __attribute__((warn_unused_result));
+                      char *err, size_t errlen) WARN_UNUSED;
 /* True for any key of the wallet, keypool keys included. */
 bool wallet_has_key(const struct wallet *w, const uint8_t pub[PUBKEY_SIZE]);
 /* Handed-out keys (not the keypool), in creation order. */
 size_t wallet_key_count(const struct wallet *w);
-bool wallet_key_at(const struct wallet *w, size_t i, struct wallet_key_info *out);
+bool wallet_key_at(const struct wallet *w, size_t i, struct wallet_key_info *out) WARN_UNUSED;
 /* False when pub is not a handed-out key of the wallet. */
 bool wallet_key_info(const struct wallet *w, const uint8_t pub[PUBKEY_SIZE],
-                     struct wallet_key_info *out);
+                     struct wallet_key_info *out) WARN_UNUSED;
 size_t wallet_keypool_size(const struct wallet *w);
 /* Tops the keypool of an encrypted wallet up to target keys (unlock needed). */
 bool wallet_keypool_refill(struct wallet *w, size_t target, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* ---- Signing ---- */
 
 /* Signs with the key of tx->sender.  False (see wallet_error) when the key
  * is not in the wallet or the wallet is locked. */
 bool wallet_sign_tx(struct wallet *w, struct tx *tx, const uint8_t genesis[HASH_SIZE])
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 /* Signs with the key of hdr->proposer. */
 bool wallet_sign_header(struct wallet *w, struct block_header *hdr,
-                        const uint8_t genesis[HASH_SIZE]) __attribute__((warn_unused_result));
+                        const uint8_t genesis[HASH_SIZE]) WARN_UNUSED;
 /* The RANDAO reveal of a validator key that has made reveals_done reveals:
  * H^(N-1-reveals_done)(seed), the preimage of its commitment
  * H^(N-reveals_done)(seed).  Checkpoints of the onion are computed once per
  * key (unlock needed then), so a reveal costs at most 1,000 hashes. */
 bool wallet_randao_reveal(struct wallet *w, const uint8_t pub[PUBKEY_SIZE], uint64_t reveals_done,
-                          uint8_t out[HASH_SIZE]) __attribute__((warn_unused_result));
+                          uint8_t out[HASH_SIZE]) WARN_UNUSED;
 
 /* ---- Transaction history ---- */
 
@@ -207,41 +207,41 @@ bool wallet_tx_is_mine(const struct wallet *w, const struct tx *tx);
  * wallet, the comments fit, and the wallet does not hold it yet. */
 bool wallet_check_sent(const struct wallet *w, const struct tx *tx, const char *comment,
                        const char *comment_to, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 /* Records a signed transaction the wallet sent; fsync'd when this returns
  * true.  Senders go through wallet_submit_tx, which records only what the
  * mempool accepted. */
 bool wallet_record_sent(struct wallet *w, const struct tx *tx, uint64_t now, const char *comment,
                         const char *comment_to, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 /* Sends a transaction the wallet signed: checks that the wallet can record
  * it (wallet_check_sent), hands it to the mempool, and only when the mempool
  * accepted it records it, fsync'd, before returning.  A transaction the
  * mempool refuses leaves no record (false, the reason in v); one whose record
- * cannot be written leaves the mempool again (false, v->reason empty, the
+ * cannot be written leaves the mempool again (false, v->code REJECT_NONE, the
  * error in err).  The caller holds the node lock for the whole call, so no
  * peer, block or RPC sees the transaction before its record is on disk, and
  * a crash in between loses a transaction nobody learned of (wallet/sync.c). */
 bool wallet_submit_tx(struct wallet *w, const struct wallet_chain *c, const struct tx *tx,
                       uint64_t now, const char *comment, const char *comment_to,
                       struct validation *v, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 /* Marks an unconfirmed transaction as abandoned (its nonce can be reused). */
 bool wallet_abandon_tx(struct wallet *w, const uint8_t txid[HASH_SIZE], char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* Chain events (wallets_attach forwards them; tests call them directly).
  * A connected block records the wallet's transactions in it as confirmed;
  * a disconnected one makes them unconfirmed again. */
 bool wallet_block_connected(struct wallet *w, const struct block *b,
                             const uint8_t hash[HASH_SIZE], char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 bool wallet_block_disconnected(struct wallet *w, const struct block *b,
                                const uint8_t hash[HASH_SIZE], char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 /* Persists the last processed block (force: even if written recently). */
 bool wallet_write_best_block(struct wallet *w, bool force, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* The fee rate set by settxfee (0: none), units per 1,000 bytes; not
  * persisted, as in bitcoind. */
@@ -260,17 +260,18 @@ const char *wallets_dir(const struct wallets *ws);
 /* True when <walletdir>/<name>/wallet.dat exists. */
 bool wallets_exists(const struct wallets *ws, const char *name);
 bool wallets_create(struct wallets *ws, const char *name, const char *passphrase, char *err,
-                    size_t errlen) __attribute__((warn_unused_result));
+                    size_t errlen) WARN_UNUSED;
 bool wallets_load(struct wallets *ws, const char *name, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 bool wallets_unload(struct wallets *ws, const char *name, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 /* name NULL: the only loaded wallet, or NULL when none or several are. */
 struct wallet *wallets_get(const struct wallets *ws, const char *name);
 size_t wallets_count(const struct wallets *ws);
 struct wallet *wallets_at(const struct wallets *ws, size_t i);
 /* Which loaded wallet holds this key. */
-bool wallets_find_key(const struct wallets *ws, const uint8_t pub[PUBKEY_SIZE], struct wallet **w);
+bool wallets_find_key(const struct wallets *ws, const uint8_t pub[PUBKEY_SIZE], struct wallet **w)
+    WARN_UNUSED;
 /* Names of the wallets in the wallet directory (the caller frees the array
  * and each name). */
 char **wallets_list_dir(const struct wallets *ws, size_t *n);
@@ -283,9 +284,9 @@ uint64_t wallets_fee_rate(const struct wallets *ws);
  * line): set or clear one name, or load them all (skipping missing ones with
  * a log line). */
 bool wallets_set_load_on_startup(struct wallets *ws, const char *name, bool on, char *err,
-                                 size_t errlen) __attribute__((warn_unused_result));
+                                 size_t errlen) WARN_UNUSED;
 bool wallets_load_startup(struct wallets *ws, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 
 /* Connects the wallets to the chain and mempool through the interface node/
  * fills in (wallet/chain_iface.h), which must outlive them: listens to it,
@@ -294,11 +295,11 @@ bool wallets_load_startup(struct wallets *ws, char *err, size_t errlen)
  * its sent-but-unconfirmed transactions (marking those that can no longer be
  * valid as abandoned).  Wallets loaded later are synced the same way. */
 bool wallets_attach(struct wallets *ws, const struct wallet_chain *chain, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    WARN_UNUSED;
 /* The chain interface the wallets were attached to (NULL before). */
 const struct wallet_chain *wallets_chain(const struct wallets *ws);
 /* Rescans the active chain from a height for one wallet (after an import). */
 bool wallets_rescan(struct wallets *ws, struct wallet *w, uint64_t from_height, char *err,
-                    size_t errlen) __attribute__((warn_unused_result));
+                    size_t errlen) WARN_UNUSED;
 
 #endif

@@ -54,10 +54,10 @@ struct walletdb *walletdb_create(const char *path, const uint8_t *image, size_t 
 /* Appends framed records and fsyncs; on failure the file is cut back to
  * what it held before. */
 bool walletdb_append(struct walletdb *db, const uint8_t *framed, size_t len, char *err,
-                     size_t errlen) __attribute__((warn_unused_result));
+                     size_t errlen) WARN_UNUSED;
 /* Replaces the whole file with image atomically. */
 bool walletdb_rewrite(struct walletdb *db, const uint8_t *image, size_t len, char *err,
-                      size_t errlen) __attribute__((warn_unused_result));
+                      size_t errlen) WARN_UNUSED;
 void walletdb_close(struct walletdb *db);
 
 uint64_t walletdb_size(const struct walletdb *db);

@@ -433,7 +433,9 @@ START_TEST(random_bytes_never_crash_decoders)
         if (n && test_rand_below(&rng, 2))
             buf[0] = (uint8_t)test_rand_below(&rng, 20);
         for (int t = 0; t < P2P_MSG_COUNT; t++)
-            (void)p2p_msg_check((enum p2p_msg_type)t, buf, n, MAX_BLOCK);
+            if (p2p_msg_check((enum p2p_msg_type)t, buf, n, MAX_BLOCK)) {
+                /* Either answer will do: random bytes must only not crash. */
+            }
     }
 }
 END_TEST

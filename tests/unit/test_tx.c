@@ -92,6 +92,7 @@ static void expect_reject(const struct tx *tx, const struct chain_params *params
     val_init(&v);
     ck_assert_msg(!tx_check(tx, params, &v), "accepted, expected %s", reason);
     ck_assert_str_eq(v.reason, reason);
+    ck_assert_str_eq(reject_reason(v.code), reason);
     ck_assert_int_eq(v.cls, cls);
 }
 
@@ -565,6 +566,79 @@ START_TEST(test_transfer_encoding)
 }
 END_TEST
 
+/* The reject table: one code per reason, the codes dense from 1, every
+ * string non-empty, unique, made of [a-z0-9-] and spelled like its code
+ * (REJECT_BAD_TXNS_SIG is "bad-txns-sig"). */
+static const struct {
+    enum reject_code code;
+    const char *name;
+    const char *string;
+} reject_table[] = {
+#define REJECT(name, string) {REJECT_##name, #name, string},
+#include "consensus/reject.h"
+#undef REJECT
+};
+
+START_TEST(test_reject_table)
+{
+    size_t n = sizeof(reject_table) / sizeof(reject_table[0]);
+    ck_assert_uint_eq(n + 1, REJECT_COUNT);
+    ck_assert_str_eq(reject_reason(REJECT_NONE), "");
+    ck_assert_str_eq(reject_reason(REJECT_COUNT), "");
+    for (size_t i = 0; i < n; i++) {
+        const char *s = reject_table[i].string;
+        ck_assert_uint_eq(reject_table[i].code, i + 1);
+        ck_assert_ptr_eq(reject_reason(reject_table[i].code), s);
+        ck_assert_msg(s[0] != '\0', "REJECT_%s has no string", reject_table[i].name);
+        char spelled[64];
+        size_t len = strlen(s);
+        ck_assert_uint_lt(len, sizeof(spelled));
+        for (size_t k = 0; k <= len; k++) {
+            char c = s[k];
+            ck_assert_msg(c == '\0' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-',
+                          "\"%s\": character %zu", s, k);
+            spelled[k] = c == '-' ? '_' : (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+        }
+        ck_assert_str_eq(spelled, reject_table[i].name);
+        for (size_t j = 0; j < i; j++)
+            ck_assert_msg(strcmp(reject_table[j].string, s) != 0, "\"%s\" listed twice", s);
+    }
+}
+END_TEST
+
+/* val_fail and val_failf set the class, the code and the code's string. */
+START_TEST(test_val_fail_sets_code_and_reason)
+{
+    struct validation v;
+    val_init(&v);
+    ck_assert(val_ok(&v));
+    ck_assert_int_eq(v.code, REJECT_NONE);
+    ck_assert_str_eq(v.reason, "");
+
+    ck_assert(!val_fail(&v, VAL_CONSENSUS, REJECT_BAD_TXNS_SIG));
+    ck_assert_int_eq(v.cls, VAL_CONSENSUS);
+    ck_assert_int_eq(v.code, REJECT_BAD_TXNS_SIG);
+    ck_assert_str_eq(v.reason, "bad-txns-sig");
+    ck_assert_str_eq(v.detail, "");
+
+    ck_assert(!val_failf(&v, VAL_PREMATURE, REJECT_LEADER_NOT_YET_KNOWN, "slot %d", 7));
+    ck_assert_int_eq(v.cls, VAL_PREMATURE);
+    ck_assert_int_eq(v.code, REJECT_LEADER_NOT_YET_KNOWN);
+    ck_assert_str_eq(v.reason, "leader-not-yet-known");
+    ck_assert_str_eq(v.detail, "slot 7");
+
+    ck_assert(!val_fail(&v, VAL_STATE, REJECT_BAD_TXNS_NONCE_TOO_LOW));
+    ck_assert_int_eq(v.code, REJECT_BAD_TXNS_NONCE_TOO_LOW);
+    ck_assert_str_eq(v.reason, "bad-txns-nonce-too-low");
+    ck_assert_str_eq(v.detail, "");
+
+    ck_assert(!val_fail(&v, VAL_DUPLICATE, REJECT_TXN_ALREADY_IN_MEMPOOL));
+    ck_assert_str_eq(v.reason, "txn-already-in-mempool");
+    ck_assert(!val_fail(&v, VAL_CONSENSUS, REJECT_BAD_FORK_PRIOR_TO_FINALITY));
+    ck_assert_str_eq(v.reason, "bad-fork-prior-to-finality");
+}
+END_TEST
+
 static Suite *tx_suite(void)
 {
     Suite *s = suite_create("tx");
@@ -587,6 +661,11 @@ static Suite *tx_suite(void)
     tcase_add_test(tc, test_check_fee);
     tcase_add_test(tc, test_check_oversize);
     tcase_add_test(tc, test_check_signature);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("reject");
+    tcase_add_test(tc, test_reject_table);
+    tcase_add_test(tc, test_val_fail_sets_code_and_reason);
     suite_add_tcase(s, tc);
     return s;
 }
