@@ -28,8 +28,7 @@ static bool write_all(int fd, const void *data, size_t len)
     return true;
 }
 
-/* fsync of the directory holding path, so that a rename is durable. */
-static bool sync_parent_dir(const char *path)
+bool fs_sync_parent_dir(const char *path)
 {
     char *copy = strdup(path);
     if (!copy)
@@ -85,7 +84,7 @@ bool fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode
     }
     free(tmp);
     crashpoint("file replace (renamed, directory not synced)");
-    return sync_parent_dir(path);
+    return fs_sync_parent_dir(path);
 }
 
 bool fs_read_file(const char *path, size_t max_bytes, char **data, size_t *len)

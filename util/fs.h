@@ -17,6 +17,10 @@
 bool fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
     __attribute__((warn_unused_result));
 
+/* fsync of the directory holding path ("." when path has no slash), so that
+ * a rename, link or new file there is durable. */
+bool fs_sync_parent_dir(const char *path) __attribute__((warn_unused_result));
+
 /* Reads a whole file of at most max_bytes (errno EFBIG when larger).  *data
  * is NUL-terminated for convenience (not counted in *len); the caller frees
  * it. */

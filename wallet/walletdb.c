@@ -11,6 +11,7 @@
 #include "wallet/walletdb.h"
 #include "consensus/hash.h"
 #include "util/crashpoint.h"
+#include "util/fs.h"
 #include "util/log.h"
 
 #include <dirent.h>
@@ -128,28 +129,6 @@ static bool read_all(int fd, uint8_t *p, size_t len)
         off += (uint64_t)n;
     }
     return true;
-}
-
-/* fsync of the directory holding path, so a rename or link is durable. */
-static bool sync_dir_of(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return false;
-    char *slash = strrchr(copy, '/');
-    const char *dir = ".";
-    if (slash == copy)
-        dir = "/";
-    else if (slash) {
-        *slash = '\0';
-        dir = copy;
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    bool ok = fd >= 0 && fsync(fd) == 0;
-    if (fd >= 0)
-        close(fd);
-    free(copy);
-    return ok;
 }
 
 /* Removes temporary files a crash during a rewrite left next to path (they
@@ -358,7 +337,7 @@ struct walletdb *walletdb_create(const char *path, const uint8_t *image, size_t 
     char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
     if (slash)
         *slash = '\0';
-    bool synced = dir && sync_dir_of(path) && (!slash || sync_dir_of(dir));
+    bool synced = dir && fs_sync_parent_dir(path) && (!slash || fs_sync_parent_dir(dir));
     free(dir);
     if (!synced) {
         snprintf(err, errlen, "Cannot sync the directory of %s: %s", path, strerror(errno));
@@ -434,7 +413,7 @@ bool walletdb_rewrite(struct walletdb *db, const uint8_t *image, size_t len, cha
     crashpoint("wallet rewrite (renamed, directory not synced)");
     /* The new content is in place either way: a crash before the directory
      * reaches the disk leaves the old file or the new one, both whole. */
-    if (!sync_dir_of(db->path))
+    if (!fs_sync_parent_dir(db->path))
         log_printf("Wallet file %s: cannot sync its directory: %s", db->path, strerror(errno));
     return true;
 }
