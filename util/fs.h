@@ -9,12 +9,23 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Writes data to path atomically: a temporary file in the same directory
  * created with mode, written, fsynced, renamed over path, and the directory
  * fsynced.  A crash leaves either the old file or the new one. */
 bool fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+    __attribute__((warn_unused_result));
+
+/* Writes the len bytes of data at offset off of fd, through short writes
+ * and EINTR; false with errno set. */
+bool fs_pwrite_all(int fd, const void *data, size_t len, uint64_t off)
+    __attribute__((warn_unused_result));
+
+/* Reads exactly len bytes at offset off of fd into data, through short
+ * reads and EINTR; false with errno set (EIO when the file ends first). */
+bool fs_pread_all(int fd, void *data, size_t len, uint64_t off)
     __attribute__((warn_unused_result));
 
 /* fsync of the directory holding path ("." when path has no slash), so that

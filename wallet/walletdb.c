@@ -96,41 +96,6 @@ static bool intact_record_after(const uint8_t *data, uint64_t size, uint64_t off
     return false;
 }
 
-static bool write_all_at(int fd, const uint8_t *p, size_t len, uint64_t off)
-{
-    while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return true;
-}
-
-static bool read_all(int fd, uint8_t *p, size_t len)
-{
-    uint64_t off = 0;
-    while (len > 0) {
-        ssize_t n = pread(fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
-            return false;
-        }
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return true;
-}
-
 /* Removes temporary files a crash during a rewrite left next to path (they
  * may hold secrets in the clear).  Called with path locked. */
 static void remove_stale_temps(const char *path)
@@ -212,7 +177,7 @@ struct walletdb *walletdb_open(const char *path, walletdb_record_fn fn, void *ar
         goto fail;
     }
     data = malloc(size ? size : 1);
-    if (!data || !read_all(fd, data, size)) {
+    if (!data || !fs_pread_all(fd, data, size, 0)) {
         snprintf(err, errlen, "Cannot read wallet file %s: %s", path,
                  data ? strerror(errno) : "out of memory");
         goto fail;
@@ -299,7 +264,7 @@ static int write_temp(const char *path, const uint8_t *image, size_t len, char *
         free(tmp);
         return -1;
     }
-    if (fchmod(fd, 0600) != 0 || !write_all_at(fd, image, len, 0) || fsync(fd) != 0) {
+    if (fchmod(fd, 0600) != 0 || !fs_pwrite_all(fd, image, len, 0) || fsync(fd) != 0) {
         snprintf(err, errlen, "Cannot write %s: %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);
@@ -368,10 +333,11 @@ bool walletdb_append(struct walletdb *db, const uint8_t *framed, size_t len, cha
     crashpoint("wallet append (before)");
     if (crashpoint_due()) {
         /* A torn record: part of what was to be appended. */
-        (void)write_all_at(db->fd, framed, len / 2, db->size);
+        bool torn = fs_pwrite_all(db->fd, framed, len / 2, db->size);
+        (void)torn;
         crashpoint_crash("wallet append (torn record)");
     }
-    bool written = write_all_at(db->fd, framed, len, db->size);
+    bool written = fs_pwrite_all(db->fd, framed, len, db->size);
     if (written)
         crashpoint("wallet append (written, not synced)");
     if (!written || fdatasync(db->fd) != 0) {
