@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,24 +16,12 @@
 #include <sodium.h>
 
 #include "rpc/rpc.h"
+#include "util/err.h"
 #include "util/fs.h"
 
 #define MAX_REPLY_SIZE (1u << 30)
 #define MAX_HEADER_SIZE (64u << 10)
 #define MAX_JSON_DEPTH 512
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- Raw JSON scanning ---- */
 
@@ -348,7 +335,7 @@ static int connect_to(const char *host, uint16_t port, const struct timespec *de
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(host, service, &hints, &res);
     if (rc != 0) {
-        set_err(err, errlen, "%s", gai_strerror(rc));
+        err_setf(err, errlen, "%s", gai_strerror(rc));
         return -1;
     }
     int fd = -1;
@@ -366,7 +353,7 @@ static int connect_to(const char *host, uint16_t port, const struct timespec *de
                 soerr = errno;
             }
             if (soerr != 0) {
-                set_err(err, errlen, "%s", strerror(soerr));
+                err_setf(err, errlen, "%s", strerror(soerr));
                 close(fd);
                 fd = -1;
             }
@@ -521,7 +508,7 @@ static char *credentials(const struct rpc_client_options *o, size_t *len, char *
     }
     char *c = NULL;
     if (!o->cookie_file || !fs_read_file(o->cookie_file, 4096, &c, len)) {
-        set_err(err, errlen, "cannot read the cookie %s: %s",
+        err_setf(err, errlen, "cannot read the cookie %s: %s",
                 o->cookie_file ? o->cookie_file : "(none)",
                 o->cookie_file ? strerror(errno) : "no cookie file given");
         return NULL;
@@ -591,7 +578,7 @@ enum rpc_client_status rpc_client_post(const struct rpc_client_options *o, const
     }
     free(path);
     if (hlen < 0) {
-        set_err(err, errlen, "out of memory");
+        err_setf(err, errlen, "out of memory");
         return RPC_CLIENT_IO_ERROR;
     }
 
@@ -608,10 +595,10 @@ enum rpc_client_status rpc_client_post(const struct rpc_client_options *o, const
     size_t raw_len = 0;
     bool ok = sent && recv_all(fd, &raw, &raw_len, deadline);
     if (!ok)
-        set_err(err, errlen, "%s", errno == ETIMEDOUT ? "timeout" : strerror(errno));
+        err_setf(err, errlen, "%s", errno == ETIMEDOUT ? "timeout" : strerror(errno));
     close(fd);
     if (ok && !parse_response(raw, raw_len, reply)) {
-        set_err(err, errlen, "malformed HTTP reply");
+        err_setf(err, errlen, "malformed HTTP reply");
         ok = false;
     }
     free(raw);
@@ -637,7 +624,7 @@ enum rpc_client_status rpc_client_call(const struct rpc_client_options *o, const
         json_object_set_new(req, "id", json_integer(1)) != 0) {
         json_decref(req);
         json_decref(empty);
-        set_err(err, errlen, "cannot build the request (invalid UTF-8 in the method name?)");
+        err_setf(err, errlen, "cannot build the request (invalid UTF-8 in the method name?)");
         return RPC_CLIENT_IO_ERROR;
     }
     json_decref(empty);
@@ -645,7 +632,7 @@ enum rpc_client_status rpc_client_call(const struct rpc_client_options *o, const
     char *body = rpc_json_dumps(req, 0, &blen);
     json_decref(req);
     if (!body) {
-        set_err(err, errlen, "out of memory");
+        err_setf(err, errlen, "out of memory");
         return RPC_CLIENT_IO_ERROR;
     }
     enum rpc_client_status st = rpc_client_post(o, body, blen, &reply->http, err, errlen);
@@ -661,7 +648,7 @@ enum rpc_client_status rpc_client_call(const struct rpc_client_options *o, const
     const char *v;
     size_t vlen;
     if (!valid_json(text, len) || text[strspn(text, " \t\r\n")] != '{') {
-        set_err(err, errlen, "the server's reply is not a JSON-RPC object");
+        err_setf(err, errlen, "the server's reply is not a JSON-RPC object");
         return RPC_CLIENT_BAD_REPLY;
     }
     if (rpc_raw_member(text, len, "result", &v, &vlen)) {
@@ -678,7 +665,7 @@ enum rpc_client_status rpc_client_call(const struct rpc_client_options *o, const
         json_decref(e);
     }
     if (!reply->result && !reply->is_error) {
-        set_err(err, errlen, "expected reply to have result, error and id properties");
+        err_setf(err, errlen, "expected reply to have result, error and id properties");
         return RPC_CLIENT_BAD_REPLY;
     }
     return RPC_CLIENT_OK;

@@ -16,6 +16,7 @@
 #include "state/mempool.h"
 #include "util/config.h"
 #include "util/crashpoint.h"
+#include "util/err.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -23,7 +24,6 @@
 #include "wallet/wallet.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <signal.h>
@@ -66,18 +66,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     node_request_shutdown();
 }
 
-static bool fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return false;
-}
-
 /* Chooses the network: a built-in one, or a custom one from -genesis. */
 static bool select_params(struct node *n, char *err, size_t errlen)
 {
@@ -93,12 +81,12 @@ static bool select_params(struct node *n, char *err, size_t errlen)
         return ok;
     }
     if (!params_network_from_name(chain, &net))
-        return fail(err, errlen, "Unknown chain %s (use main, test, regtest or -genesis=FILE)",
+        return err_setf(err, errlen, "Unknown chain %s (use main, test, regtest or -genesis=FILE)",
                     chain);
     if (!params_init(&n->params, net))
-        return fail(err, errlen, "Cannot set up the %s network parameters", chain);
+        return err_setf(err, errlen, "Cannot set up the %s network parameters", chain);
     if (n->params.n_validators == 0)
-        return fail(err, errlen,
+        return err_setf(err, errlen,
                     "The %s network has no fixed genesis yet: start a custom network with "
                     "-genesis=FILE, or use -testnet or -regtest",
                     chain);
@@ -122,7 +110,7 @@ static bool setup_crash_simulation(const struct node *n, int64_t *ratio, int64_t
     if (!config_is_set(n->cfg, "dbcrashratio") && !config_is_set(n->cfg, "dbcrashseed"))
         return true;
     if (n->params.net != NET_REGTEST)
-        return fail(err, errlen, "-dbcrashratio and -dbcrashseed are only allowed on regtest: "
+        return err_setf(err, errlen, "-dbcrashratio and -dbcrashseed are only allowed on regtest: "
                                  "they make the node crash on purpose");
     if (!config_get_int(n->cfg, "dbcrashratio", 0, 0, UINT32_MAX, ratio, err, errlen) ||
         !config_get_int(n->cfg, "dbcrashseed", (int64_t)(time_now() ^ (uint64_t)getpid()), 0,
@@ -137,14 +125,14 @@ static bool lock_datadir(const char *dir, char *err, size_t errlen)
 {
     char *path = fs_path_join(dir, ".lock");
     if (!path)
-        return fail(err, errlen, "out of memory");
+        return err_setf(err, errlen, "out of memory");
     lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     free(path);
     if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
         if (lock_fd >= 0)
             close(lock_fd);
         lock_fd = -1;
-        return fail(err, errlen,
+        return err_setf(err, errlen,
                     "Cannot obtain a lock on data directory %s. fmld is probably already running.",
                     dir);
     }
@@ -162,13 +150,13 @@ static bool start_wallets(struct node *n, char *err, size_t errlen)
     if (!dir || !names || !fs_mkdir_p(dir, 0700)) {
         free(dir);
         free(names);
-        return fail(err, errlen, "Cannot create the wallets directory");
+        return err_setf(err, errlen, "Cannot create the wallets directory");
     }
     n->wallets = wallets_new(&n->params, dir);
     free(dir);
     if (!n->wallets) {
         free(names);
-        return fail(err, errlen, "out of memory");
+        return err_setf(err, errlen, "out of memory");
     }
     int64_t feerate;
     if (!config_get_int(n->cfg, "walletfeerate", WALLET_DEFAULT_FEE_RATE, 0, (int64_t)COIN,
@@ -199,7 +187,7 @@ static bool start_wallets(struct node *n, char *err, size_t errlen)
             char *end;
             unsigned long idx = strtoul(which, &end, 10);
             if (*which == '\0' || *end != '\0' || idx >= REGTEST_VALIDATORS)
-                return fail(err, errlen, "-regtestvalidator must be 0..3 or none (got %s)", which);
+                return err_setf(err, errlen, "-regtestvalidator must be 0..3 or none (got %s)", which);
             uint8_t sec[SECKEY_SIZE];
             char label[32];
             params_regtest_secret((unsigned)idx, sec);
@@ -247,7 +235,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
                                       wallet_staking_rpc_methods_count)) ||
         (n->wallets && !rpc_table_add(n->rpc_table, wallet_fl_rpc_methods,
                                       wallet_fl_rpc_methods_count)))
-        return fail(err, errlen, "Cannot register the RPC methods");
+        return err_setf(err, errlen, "Cannot register the RPC methods");
 
     n->env = (struct rpc_env){
         .params = &n->params,
@@ -287,30 +275,30 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     const char *base = config_get(cfg, "datadir", NULL);
     char *datadir = base ? strdup(base) : fs_default_datadir();
     if (!datadir)
-        return fail(err, errlen, "Cannot find a data directory (set -datadir)");
+        return err_setf(err, errlen, "Cannot find a data directory (set -datadir)");
     if (base && !fs_is_dir(base)) {
         free(datadir);
-        return fail(err, errlen, "Specified data directory \"%s\" does not exist.", base);
+        return err_setf(err, errlen, "Specified data directory \"%s\" does not exist.", base);
     }
     const char *sub = n->params.net == NET_CUSTOM ? n->params.name : params_network_subdir(n->params.net);
     n->datadir = *sub ? fs_path_join(datadir, sub) : strdup(datadir);
     free(datadir);
     if (!n->datadir || !fs_mkdir_p(n->datadir, 0700))
-        return fail(err, errlen, "Cannot create the data directory");
+        return err_setf(err, errlen, "Cannot create the data directory");
     if (!lock_datadir(n->datadir, err, errlen))
         return false;
 
     logpath = fs_path_join(n->datadir, "debug.log");
     if (!logpath || !log_open(logpath, config_get_bool(cfg, "printtoconsole", false))) {
         free(logpath);
-        return fail(err, errlen, "Cannot open debug.log");
+        return err_setf(err, errlen, "Cannot open debug.log");
     }
     free(logpath);
     size_t ncats = 0;
     const char **cats = config_get_multi(cfg, "debug", &ncats);
     for (size_t i = 0; cats && i < ncats; i++) {
         if (!log_enable_categories(cats[i])) {
-            fail(err, errlen, "Unknown -debug category %s", cats[i]);
+            err_setf(err, errlen, "Unknown -debug category %s", cats[i]);
             free(cats);
             return false;
         }
@@ -340,7 +328,7 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
         return false;
     n->mempool = mempool_new(n->chain, (size_t)maxmempool_mb * 1000000, (uint64_t)minrelay);
     if (!n->mempool)
-        return fail(err, errlen, "out of memory");
+        return err_setf(err, errlen, "out of memory");
 
     if (!config_get_bool(cfg, "disablewallet", false) && !start_wallets(n, err, errlen))
         return false;
@@ -349,15 +337,15 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     evthread_use_pthreads();
     n->base = event_base_new();
     if (!n->base)
-        return fail(err, errlen, "Cannot create the event loop");
+        return err_setf(err, errlen, "Cannot create the event loop");
     shutdown_event = event_new(n->base, -1, 0, on_shutdown_event, n->base);
     if (!shutdown_event)
-        return fail(err, errlen, "Cannot create the event loop");
+        return err_setf(err, errlen, "Cannot create the event loop");
     const int sigs[3] = {SIGTERM, SIGINT, SIGHUP};
     for (int i = 0; i < 3; i++) {
         n->signals[i] = evsignal_new(n->base, sigs[i], on_signal, n);
         if (!n->signals[i] || event_add(n->signals[i], NULL) != 0)
-            return fail(err, errlen, "Cannot install signal handlers");
+            return err_setf(err, errlen, "Cannot install signal handlers");
     }
     signal(SIGPIPE, SIG_IGN);
 

@@ -2,6 +2,7 @@
 #include "state/blockstore.h"
 #include "consensus/serialize.h"
 #include "util/crashpoint.h"
+#include "util/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,37 +83,6 @@ void blockstore_close(struct blockstore *bs)
     free(bs);
 }
 
-static bool write_all(int fd, const uint8_t *p, size_t n, off_t off)
-{
-    while (n) {
-        ssize_t w = pwrite(fd, p, n, off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        p += w;
-        n -= (size_t)w;
-        off += w;
-    }
-    return true;
-}
-
-static bool read_all(int fd, uint8_t *p, size_t n, off_t off)
-{
-    while (n) {
-        ssize_t r = pread(fd, p, n, off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        p += r;
-        n -= (size_t)r;
-        off += r;
-    }
-    return true;
-}
-
 bool blockstore_append(struct blockstore *bs, const uint8_t *data, size_t len,
                        struct block_pos *pos, char *err, size_t errlen)
 {
@@ -136,14 +106,15 @@ bool blockstore_append(struct blockstore *bs, const uint8_t *data, size_t len,
     memcpy(hdr, bs->magic, 4);
     write_le32(hdr + 4, (uint32_t)len);
     crashpoint("block file append (before)");
-    if (!write_all(bs->fd, hdr, sizeof(hdr), bs->used))
+    if (!fs_pwrite_all(bs->fd, hdr, sizeof(hdr), bs->used))
         goto fail;
     if (crashpoint_due()) {
         /* A torn record: the header and part of the block. */
-        (void)write_all(bs->fd, data, len / 2, (off_t)bs->used + RECORD_HEADER);
+        bool torn = fs_pwrite_all(bs->fd, data, len / 2, (uint64_t)bs->used + RECORD_HEADER);
+        (void)torn;
         crashpoint_crash("block file append (torn record)");
     }
-    if (!write_all(bs->fd, data, len, (off_t)bs->used + RECORD_HEADER))
+    if (!fs_pwrite_all(bs->fd, data, len, (uint64_t)bs->used + RECORD_HEADER))
         goto fail;
     crashpoint("block file append (written, not synced)");
     if (fdatasync(bs->fd) != 0)
@@ -194,14 +165,14 @@ bool blockstore_read(struct blockstore *bs, const struct block_pos *pos, uint8_t
         snprintf(err, errlen, "cannot open block file %u", pos->file);
         goto done;
     }
-    if (!read_all(fd, hdr, sizeof(hdr), pos->offset - RECORD_HEADER) ||
+    if (!fs_pread_all(fd, hdr, sizeof(hdr), pos->offset - RECORD_HEADER) ||
         memcmp(hdr, bs->magic, 4) != 0 || read_le32(hdr + 4) != pos->size) {
         snprintf(err, errlen, "block file %u damaged at offset %u (restart with -reindex)",
                  pos->file, pos->offset);
         goto done;
     }
     *data = malloc(pos->size ? pos->size : 1);
-    if (!*data || !read_all(fd, *data, pos->size, pos->offset)) {
+    if (!*data || !fs_pread_all(fd, *data, pos->size, pos->offset)) {
         snprintf(err, errlen, "cannot read block file %u at offset %u", pos->file, pos->offset);
         free(*data);
         *data = NULL;
@@ -231,13 +202,13 @@ bool blockstore_scan(struct blockstore *bs,
         uint64_t off = 0;
         while (off + RECORD_HEADER <= (uint64_t)st.st_size) {
             uint8_t hdr[RECORD_HEADER];
-            if (!read_all(fd, hdr, sizeof(hdr), (off_t)off) || memcmp(hdr, bs->magic, 4) != 0)
+            if (!fs_pread_all(fd, hdr, sizeof(hdr), off) || memcmp(hdr, bs->magic, 4) != 0)
                 break;
             uint32_t size = read_le32(hdr + 4);
             if (size > MAX_RECORD || off + RECORD_HEADER + size > (uint64_t)st.st_size)
                 break;
             uint8_t *data = malloc(size ? size : 1);
-            if (!data || !read_all(fd, data, size, (off_t)(off + RECORD_HEADER))) {
+            if (!data || !fs_pread_all(fd, data, size, off + RECORD_HEADER)) {
                 free(data);
                 break;
             }

@@ -3,12 +3,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "util/err.h"
 #include "util/fs.h"
 
 struct config_entry {
@@ -32,19 +32,6 @@ struct config {
     size_t n_files;
     char *section; /* active network section */
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 struct config *config_new(void)
 {
@@ -107,7 +94,7 @@ static bool add_entry(struct entry_list *l, const char *section, const char *nam
     const char *key = name;
     if (dot) {
         if (section) {
-            set_err(err, errlen, "option %s in section [%s] may not name another section", name,
+            err_setf(err, errlen, "option %s in section [%s] may not name another section", name,
                     section);
             return false;
         }
@@ -115,7 +102,7 @@ static bool add_entry(struct entry_list *l, const char *section, const char *nam
         sec_len = (size_t)(dot - name);
         key = dot + 1;
         if (!valid_name(section, sec_len)) {
-            set_err(err, errlen, "invalid section in option %s", name);
+            err_setf(err, errlen, "invalid section in option %s", name);
             return false;
         }
     } else if (section) {
@@ -129,19 +116,19 @@ static bool add_entry(struct entry_list *l, const char *section, const char *nam
         } else if (strcmp(value, "0") == 0) {
             value = "1"; /* -nofoo=0: a double negative */
         } else {
-            set_err(err, errlen, "negated option no%s takes 0 or 1, not '%s'", key, value);
+            err_setf(err, errlen, "negated option no%s takes 0 or 1, not '%s'", key, value);
             return false;
         }
     }
     if (!valid_name(key, strlen(key))) {
-        set_err(err, errlen, "invalid option name '%s'", name);
+        err_setf(err, errlen, "invalid option name '%s'", name);
         return false;
     }
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 16;
         struct config_entry *v = realloc(l->v, cap * sizeof(*v));
         if (!v) {
-            set_err(err, errlen, "out of memory");
+            err_setf(err, errlen, "out of memory");
             return false;
         }
         l->v = v;
@@ -159,7 +146,7 @@ static bool add_entry(struct entry_list *l, const char *section, const char *nam
         free(e->section);
         free(e->key);
         free(e->value);
-        set_err(err, errlen, "out of memory");
+        err_setf(err, errlen, "out of memory");
         return false;
     }
     l->n++;
@@ -184,14 +171,14 @@ bool config_parse_args(struct config *cfg, int argc, char *const argv[], int *fi
         const char *eq = strchr(name, '=');
         char *key = dup_range(name, eq ? (size_t)(eq - name) : strlen(name));
         if (!key) {
-            set_err(err, errlen, "out of memory");
+            err_setf(err, errlen, "out of memory");
             return false;
         }
         char msg[256];
         bool ok = add_entry(&cfg->args, NULL, key, eq ? eq + 1 : NULL, NULL, 0, msg, sizeof msg);
         free(key);
         if (!ok) {
-            set_err(err, errlen, "Invalid parameter %s: %s", arg, msg);
+            err_setf(err, errlen, "Invalid parameter %s: %s", arg, msg);
             return false;
         }
     }
@@ -242,13 +229,13 @@ static bool parse_file(struct config *cfg, const char *file, char *text, char *e
             free(section);
             section = dup_range(s + 1, n - 2);
             if (!section || !valid_name(section, n - 2)) {
-                set_err(err, errlen, "%s, line %d: invalid section %s", file, lineno, s);
+                err_setf(err, errlen, "%s, line %d: invalid section %s", file, lineno, s);
                 ok = false;
             }
             continue;
         }
         if (s[0] == '-') {
-            set_err(err, errlen,
+            err_setf(err, errlen,
                     "%s, line %d: parse error: %s, options in configuration file must be "
                     "specified without leading hyphen",
                     file, lineno, s);
@@ -257,7 +244,7 @@ static bool parse_file(struct config *cfg, const char *file, char *text, char *e
         }
         char *eq = strchr(s, '=');
         if (!eq) {
-            set_err(err, errlen, "%s, line %d: parse error: %s%s%s%s", file, lineno, s,
+            err_setf(err, errlen, "%s, line %d: parse error: %s%s%s%s", file, lineno, s,
                     strncmp(s, "no", 2) == 0 ? ", if you intended to specify a negated option, use " : "",
                     strncmp(s, "no", 2) == 0 ? s : "", strncmp(s, "no", 2) == 0 ? "=1 instead" : "");
             ok = false;
@@ -267,7 +254,7 @@ static bool parse_file(struct config *cfg, const char *file, char *text, char *e
         char *key = trim(s, &klen);
         char *value = trim(eq + 1, &vlen);
         if (used_hash && strstr(key, "rpcpassword")) {
-            set_err(err, errlen,
+            err_setf(err, errlen,
                     "%s, line %d: parse error: using # in rpcpassword can be ambiguous and "
                     "should be avoided",
                     file, lineno);
@@ -276,14 +263,14 @@ static bool parse_file(struct config *cfg, const char *file, char *text, char *e
         }
         const char *bare = strchr(key, '.') ? strchr(key, '.') + 1 : key;
         if (strcmp(bare, "conf") == 0 || strcmp(bare, "includeconf") == 0) {
-            set_err(err, errlen, "%s, line %d: %s cannot be set in the configuration file", file,
+            err_setf(err, errlen, "%s, line %d: %s cannot be set in the configuration file", file,
                     lineno, bare);
             ok = false;
             continue;
         }
         char msg[256];
         if (!add_entry(&cfg->file, section, key, value, file, lineno, msg, sizeof msg)) {
-            set_err(err, errlen, "%s, line %d: %s", file, lineno, msg);
+            err_setf(err, errlen, "%s, line %d: %s", file, lineno, msg);
             ok = false;
         }
     }
@@ -295,7 +282,7 @@ bool config_read_file(struct config *cfg, const char *path, const char *section,
                       size_t errlen)
 {
     if (section && !config_set_section(cfg, section)) {
-        set_err(err, errlen, "out of memory");
+        err_setf(err, errlen, "out of memory");
         return false;
     }
     char *text = NULL;
@@ -303,7 +290,7 @@ bool config_read_file(struct config *cfg, const char *path, const char *section,
     if (!fs_read_file(path, CONFIG_MAX_FILE_SIZE, &text, &len)) {
         if (errno == ENOENT && !config_is_set(cfg, "conf"))
             return true;
-        set_err(err, errlen, "%s: cannot read configuration file: %s", path,
+        err_setf(err, errlen, "%s: cannot read configuration file: %s", path,
                 errno == EFBIG ? "file too large" : strerror(errno));
         return false;
     }
@@ -316,11 +303,11 @@ bool config_read_text(struct config *cfg, const char *name, const char *text, si
                       char *err, size_t errlen)
 {
     if (len > CONFIG_MAX_FILE_SIZE) {
-        set_err(err, errlen, "%s: cannot read configuration file: file too large", name);
+        err_setf(err, errlen, "%s: cannot read configuration file: file too large", name);
         return false;
     }
     if (memchr(text, '\0', len)) {
-        set_err(err, errlen, "%s: configuration file contains a NUL byte", name);
+        err_setf(err, errlen, "%s: configuration file contains a NUL byte", name);
         return false;
     }
     /* parse_file cuts the text into lines in place. */
@@ -332,7 +319,7 @@ bool config_read_text(struct config *cfg, const char *name, const char *text, si
     if (!copy || !files || !file) {
         free(copy);
         free(file);
-        set_err(err, errlen, "out of memory");
+        err_setf(err, errlen, "out of memory");
         return false;
     }
     memcpy(copy, text, len);
@@ -423,7 +410,7 @@ bool config_get_int(const struct config *cfg, const char *key, int64_t def, int6
     long long v = strtoll(e->value, &end, 10);
     if (e->value[0] == '\0' || is_space(e->value[0]) || *end != '\0' || errno == ERANGE ||
         v < min || v > max) {
-        set_err(err, errlen,
+        err_setf(err, errlen,
                 "Invalid value for -%s: '%s' (expected an integer from %" PRId64 " to %" PRId64
                 ")%s",
                 bare_key(key), e->value, min, max, where);
@@ -495,17 +482,17 @@ bool config_get_chain(const struct config *cfg, char *out, size_t outlen, char *
     bool regtest = config_get_bool(cfg, "regtest", false);
     bool testnet = config_get_bool(cfg, "testnet", false);
     if ((chain != NULL) + regtest + testnet > 1) {
-        set_err(err, errlen,
+        err_setf(err, errlen,
                 "Invalid combination of -regtest, -testnet and -chain. Can use at most one.");
         return false;
     }
     const char *name = chain ? chain : regtest ? "regtest" : testnet ? "test" : "main";
     if (!valid_name(name, strlen(name))) {
-        set_err(err, errlen, "Invalid chain name '%s'", name);
+        err_setf(err, errlen, "Invalid chain name '%s'", name);
         return false;
     }
     if (strlen(name) >= outlen) {
-        set_err(err, errlen, "Chain name too long");
+        err_setf(err, errlen, "Chain name too long");
         return false;
     }
     strcpy(out, name);
@@ -521,7 +508,7 @@ bool config_check_args(const struct config *cfg, const char *const *known, char 
         for (size_t k = 0; known[k] && !found; k++)
             found = strcmp(known[k], e->key) == 0;
         if (!found) {
-            set_err(err, errlen, "Invalid parameter -%s%s%s", e->section ? e->section : "",
+            err_setf(err, errlen, "Invalid parameter -%s%s%s", e->section ? e->section : "",
                     e->section ? "." : "", e->key);
             return false;
         }

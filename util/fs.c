@@ -12,11 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static bool write_all(int fd, const void *data, size_t len)
+bool fs_pwrite_all(int fd, const void *data, size_t len, uint64_t off)
 {
-    const char *p = data;
+    const uint8_t *p = data;
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = pwrite(fd, p, len, (off_t)off);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -24,12 +24,31 @@ static bool write_all(int fd, const void *data, size_t len)
         }
         p += n;
         len -= (size_t)n;
+        off += (uint64_t)n;
     }
     return true;
 }
 
-/* fsync of the directory holding path, so that a rename is durable. */
-static bool sync_parent_dir(const char *path)
+bool fs_pread_all(int fd, void *data, size_t len, uint64_t off)
+{
+    uint8_t *p = data;
+    while (len > 0) {
+        ssize_t n = pread(fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
+        off += (uint64_t)n;
+    }
+    return true;
+}
+
+bool fs_sync_parent_dir(const char *path)
 {
     char *copy = strdup(path);
     if (!copy)
@@ -65,7 +84,7 @@ bool fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode
         free(tmp);
         return false;
     }
-    bool ok = fchmod(fd, mode) == 0 && write_all(fd, data, len) && fsync(fd) == 0;
+    bool ok = fchmod(fd, mode) == 0 && fs_pwrite_all(fd, data, len, 0) && fsync(fd) == 0;
     int saved = errno;
     if (close(fd) != 0 && ok) {
         ok = false;
@@ -85,7 +104,7 @@ bool fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode
     }
     free(tmp);
     crashpoint("file replace (renamed, directory not synced)");
-    return sync_parent_dir(path);
+    return fs_sync_parent_dir(path);
 }
 
 bool fs_read_file(const char *path, size_t max_bytes, char **data, size_t *len)

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Writes data to path atomically: a temporary file in the same directory
@@ -16,6 +17,20 @@
  * fsynced.  A crash leaves either the old file or the new one. */
 bool fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
     __attribute__((warn_unused_result));
+
+/* Writes the len bytes of data at offset off of fd, through short writes
+ * and EINTR; false with errno set. */
+bool fs_pwrite_all(int fd, const void *data, size_t len, uint64_t off)
+    __attribute__((warn_unused_result));
+
+/* Reads exactly len bytes at offset off of fd into data, through short
+ * reads and EINTR; false with errno set (EIO when the file ends first). */
+bool fs_pread_all(int fd, void *data, size_t len, uint64_t off)
+    __attribute__((warn_unused_result));
+
+/* fsync of the directory holding path ("." when path has no slash), so that
+ * a rename, link or new file there is durable. */
+bool fs_sync_parent_dir(const char *path) __attribute__((warn_unused_result));
 
 /* Reads a whole file of at most max_bytes (errno EFBIG when larger).  *data
  * is NUL-terminated for convenience (not counted in *len); the caller frees

@@ -112,6 +112,7 @@ static const char *category_name(enum log_category cat)
     return "?";
 }
 
+__attribute__((format(printf, 2, 0)))
 static void vlog(const char *prefix, const char *fmt, va_list ap)
 {
     char stamp[64], msg[4096];

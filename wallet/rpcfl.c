@@ -29,23 +29,6 @@
 
 /* ---- shared ---- */
 
-static json_t *submit(struct rpc_call *call, struct wallet *w, const uint8_t sender[PUBKEY_SIZE],
-                      uint8_t type, struct wbuf *payload)
-{
-    struct tx tx;
-    tx_init(&tx);
-    tx.type = type;
-    memcpy(tx.sender, sender, PUBKEY_SIZE);
-    if (payload->failed || !tx_set_payload(&tx, payload->data, payload->len)) {
-        tx_free(&tx);
-        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
-    }
-    tx.fee = rpcw_fee_for(rpcw_fee_rate(call, w), tx_encoded_size(&tx));
-    json_t *res = rpcw_sign_and_submit(call, w, &tx, "", "");
-    tx_free(&tx);
-    return res;
-}
-
 /* The task argument, which must exist; the snapshot (task fields point into it)
  * is the caller's to free. */
 static struct chain_snapshot *task_arg(struct rpc_call *call, size_t idx, uint8_t id[HASH_SIZE],
@@ -461,7 +444,7 @@ static json_t *flcreatetask(struct rpc_call *call)
     struct wbuf pl;
     wbuf_init(&pl);
     fl_task_params_encode(&t, &pl);
-    json_t *txid = submit(call, w, from, TX_FL_TASK_CREATE, &pl);
+    json_t *txid = rpcw_submit_payload(call, w, from, TX_FL_TASK_CREATE, &pl);
     wbuf_free(&pl);
     if (txid) {
         res = json_object();
@@ -513,7 +496,7 @@ static json_t *fljoin(struct rpc_call *call)
     struct wbuf pl;
     wbuf_init(&pl);
     fl_join_encode(&j, &pl);
-    json_t *res = submit(call, w, from, TX_FL_JOIN, &pl);
+    json_t *res = rpcw_submit_payload(call, w, from, TX_FL_JOIN, &pl);
     wbuf_free(&pl);
     return res;
 }
@@ -560,7 +543,7 @@ static json_t *flsubmitupdate(struct rpc_call *call)
     struct wbuf pl;
     wbuf_init(&pl);
     fl_update_encode(&u, &pl);
-    res = submit(call, w, from, TX_FL_UPDATE, &pl);
+    res = rpcw_submit_payload(call, w, from, TX_FL_UPDATE, &pl);
     wbuf_free(&pl);
 done:
     free(bytes);
@@ -746,7 +729,7 @@ static json_t *flcommitvote(struct rpc_call *call)
     struct wbuf pl;
     wbuf_init(&pl);
     fl_vote_commit_encode(&c, &pl);
-    res = submit(call, w, rec.voter, TX_FL_VOTE_COMMIT, &pl);
+    res = rpcw_submit_payload(call, w, rec.voter, TX_FL_VOTE_COMMIT, &pl);
     wbuf_free(&pl);
 done:
     sodium_memzero(&rec, sizeof(rec));
@@ -798,7 +781,7 @@ static json_t *flrevealvote(struct rpc_call *call)
     struct wbuf pl;
     wbuf_init(&pl);
     fl_vote_reveal_encode(&rv, &pl);
-    res = submit(call, w, f.r.voter, TX_FL_VOTE_REVEAL, &pl);
+    res = rpcw_submit_payload(call, w, f.r.voter, TX_FL_VOTE_REVEAL, &pl);
     wbuf_free(&pl);
 done:
     sodium_memzero(&f.r, sizeof(f.r));

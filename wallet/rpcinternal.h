@@ -39,6 +39,12 @@ uint64_t rpcw_fee_for(uint64_t rate, size_t size);
  * txid, or NULL with the error raised (-13 locked, -26 rejected, ...). */
 json_t *rpcw_sign_and_submit(struct rpc_call *call, struct wallet *w, struct tx *tx,
                              const char *comment, const char *comment_to);
+/* A transaction of type from sender with the payload, its fee at the
+ * wallet's rate, through rpcw_sign_and_submit (no comments): the txid, or
+ * NULL with the error raised (-7 when the payload failed to encode). */
+json_t *rpcw_submit_payload(struct rpc_call *call, struct wallet *w,
+                            const uint8_t sender[PUBKEY_SIZE], uint8_t type,
+                            const struct wbuf *payload);
 
 /* The chain and mempool as the wallets see them (wallet/chain_iface.h):
  * NULL when the wallets are not attached to a chain. */

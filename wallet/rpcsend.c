@@ -331,6 +331,24 @@ json_t *rpcw_sign_and_submit(struct rpc_call *call, struct wallet *w, struct tx 
     return json_hash(txid);
 }
 
+json_t *rpcw_submit_payload(struct rpc_call *call, struct wallet *w,
+                            const uint8_t sender[PUBKEY_SIZE], uint8_t type,
+                            const struct wbuf *payload)
+{
+    struct tx tx;
+    tx_init(&tx);
+    tx.type = type;
+    memcpy(tx.sender, sender, PUBKEY_SIZE);
+    if (payload->failed || !tx_set_payload(&tx, payload->data, payload->len)) {
+        tx_free(&tx);
+        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+    }
+    tx.fee = rpcw_fee_for(rpcw_fee_rate(call, w), tx_encoded_size(&tx));
+    json_t *res = rpcw_sign_and_submit(call, w, &tx, "", "");
+    tx_free(&tx);
+    return res;
+}
+
 /* ---- history ---- */
 
 static int64_t confirmations(struct rpc_call *call, const struct wallet_tx *t)

@@ -16,25 +16,6 @@
 #define ONION_LENGTH_DEFAULT 10000000
 #define ONION_LENGTH_REGTEST 100000
 
-/* Builds a transaction of type from sender with the payload, prices it, and
- * hands it to the common submit path. */
-static json_t *submit(struct rpc_call *call, struct wallet *w, const uint8_t sender[PUBKEY_SIZE],
-                      uint8_t type, struct wbuf *payload)
-{
-    struct tx tx;
-    tx_init(&tx);
-    tx.type = type;
-    memcpy(tx.sender, sender, PUBKEY_SIZE);
-    if (payload->failed || !tx_set_payload(&tx, payload->data, payload->len)) {
-        tx_free(&tx);
-        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
-    }
-    tx.fee = rpcw_fee_for(rpcw_fee_rate(call, w), tx_encoded_size(&tx));
-    json_t *res = rpcw_sign_and_submit(call, w, &tx, "", "");
-    tx_free(&tx);
-    return res;
-}
-
 static json_t *registervalidator(struct rpc_call *call)
 {
     struct rpc_env *env = rpc_env(call);
@@ -76,7 +57,7 @@ static json_t *registervalidator(struct rpc_call *call)
     struct wbuf pl;
     wbuf_init(&pl);
     validator_register_encode(&r, &pl);
-    json_t *res = submit(call, w, pub, TX_VALIDATOR_REGISTER, &pl);
+    json_t *res = rpcw_submit_payload(call, w, pub, TX_VALIDATOR_REGISTER, &pl);
     wbuf_free(&pl);
     return res;
 }
@@ -90,7 +71,7 @@ static json_t *stake_or_unbond(struct rpc_call *call, uint8_t type)
     struct wbuf pl;
     wbuf_init(&pl);
     stake_amount_encode(rpc_amount(call, 1, 0), &pl);
-    json_t *res = submit(call, w, pub, type, &pl);
+    json_t *res = rpcw_submit_payload(call, w, pub, type, &pl);
     wbuf_free(&pl);
     return res;
 }
@@ -124,7 +105,7 @@ static json_t *delegate(struct rpc_call *call)
     struct wbuf pl;
     wbuf_init(&pl);
     delegation_change_encode(&dc, &pl);
-    json_t *res = submit(call, w, from, TX_DELEGATE, &pl);
+    json_t *res = rpcw_submit_payload(call, w, from, TX_DELEGATE, &pl);
     wbuf_free(&pl);
     return res;
 }
@@ -170,7 +151,7 @@ static json_t *undelegate(struct rpc_call *call)
     struct wbuf pl;
     wbuf_init(&pl);
     delegation_change_encode(&dc, &pl);
-    json_t *res = submit(call, w, from, TX_UNDELEGATE, &pl);
+    json_t *res = rpcw_submit_payload(call, w, from, TX_UNDELEGATE, &pl);
     wbuf_free(&pl);
     return res;
 }

@@ -11,6 +11,7 @@
 #include "wallet/walletdb.h"
 #include "consensus/hash.h"
 #include "util/crashpoint.h"
+#include "util/fs.h"
 #include "util/log.h"
 
 #include <dirent.h>
@@ -95,63 +96,6 @@ static bool intact_record_after(const uint8_t *data, uint64_t size, uint64_t off
     return false;
 }
 
-static bool write_all_at(int fd, const uint8_t *p, size_t len, uint64_t off)
-{
-    while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return true;
-}
-
-static bool read_all(int fd, uint8_t *p, size_t len)
-{
-    uint64_t off = 0;
-    while (len > 0) {
-        ssize_t n = pread(fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
-            return false;
-        }
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return true;
-}
-
-/* fsync of the directory holding path, so a rename or link is durable. */
-static bool sync_dir_of(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return false;
-    char *slash = strrchr(copy, '/');
-    const char *dir = ".";
-    if (slash == copy)
-        dir = "/";
-    else if (slash) {
-        *slash = '\0';
-        dir = copy;
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    bool ok = fd >= 0 && fsync(fd) == 0;
-    if (fd >= 0)
-        close(fd);
-    free(copy);
-    return ok;
-}
-
 /* Removes temporary files a crash during a rewrite left next to path (they
  * may hold secrets in the clear).  Called with path locked. */
 static void remove_stale_temps(const char *path)
@@ -233,7 +177,7 @@ struct walletdb *walletdb_open(const char *path, walletdb_record_fn fn, void *ar
         goto fail;
     }
     data = malloc(size ? size : 1);
-    if (!data || !read_all(fd, data, size)) {
+    if (!data || !fs_pread_all(fd, data, size, 0)) {
         snprintf(err, errlen, "Cannot read wallet file %s: %s", path,
                  data ? strerror(errno) : "out of memory");
         goto fail;
@@ -320,7 +264,7 @@ static int write_temp(const char *path, const uint8_t *image, size_t len, char *
         free(tmp);
         return -1;
     }
-    if (fchmod(fd, 0600) != 0 || !write_all_at(fd, image, len, 0) || fsync(fd) != 0) {
+    if (fchmod(fd, 0600) != 0 || !fs_pwrite_all(fd, image, len, 0) || fsync(fd) != 0) {
         snprintf(err, errlen, "Cannot write %s: %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);
@@ -358,7 +302,7 @@ struct walletdb *walletdb_create(const char *path, const uint8_t *image, size_t 
     char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
     if (slash)
         *slash = '\0';
-    bool synced = dir && sync_dir_of(path) && (!slash || sync_dir_of(dir));
+    bool synced = dir && fs_sync_parent_dir(path) && (!slash || fs_sync_parent_dir(dir));
     free(dir);
     if (!synced) {
         snprintf(err, errlen, "Cannot sync the directory of %s: %s", path, strerror(errno));
@@ -389,10 +333,11 @@ bool walletdb_append(struct walletdb *db, const uint8_t *framed, size_t len, cha
     crashpoint("wallet append (before)");
     if (crashpoint_due()) {
         /* A torn record: part of what was to be appended. */
-        (void)write_all_at(db->fd, framed, len / 2, db->size);
+        bool torn = fs_pwrite_all(db->fd, framed, len / 2, db->size);
+        (void)torn;
         crashpoint_crash("wallet append (torn record)");
     }
-    bool written = write_all_at(db->fd, framed, len, db->size);
+    bool written = fs_pwrite_all(db->fd, framed, len, db->size);
     if (written)
         crashpoint("wallet append (written, not synced)");
     if (!written || fdatasync(db->fd) != 0) {
@@ -434,7 +379,7 @@ bool walletdb_rewrite(struct walletdb *db, const uint8_t *image, size_t len, cha
     crashpoint("wallet rewrite (renamed, directory not synced)");
     /* The new content is in place either way: a crash before the directory
      * reaches the disk leaves the old file or the new one, both whole. */
-    if (!sync_dir_of(db->path))
+    if (!fs_sync_parent_dir(db->path))
         log_printf("Wallet file %s: cannot sync its directory: %s", db->path, strerror(errno));
     return true;
 }

@@ -15,7 +15,8 @@
  * mempool's original entry stay (nothing it sends carries a validator's or
  * an account's signature), a valid handshake completes, and the node's send
  * queue to it stays bounded. */
-#include "tests/fuzz/chain_fixture.h"
+#include "tests/chain_fixture.h"
+#include "tests/fuzz/fuzz.h"
 
 #include "consensus/amount.h"
 #include "p2p/internal.h"
@@ -44,7 +45,7 @@ static void teardown(void)
     mempool_free(mempool);
     chain_close(chain);
     params_free(&params);
-    fixture_remove_dir(datadir);
+    FUZZ_CHECK(fixture_remove_dir(datadir));
 }
 
 static void setup(void)
@@ -53,14 +54,17 @@ static void setup(void)
     char err[256] = "";
     FUZZ_CHECK(regtest_keys_init());
     FUZZ_CHECK(evthread_use_pthreads() == 0);
-    fixture_tmpdir(datadir, sizeof(datadir), "p2p");
-    chain = fixture_chain_open(datadir);
+    FUZZ_CHECK(fixture_tmpdir(datadir, sizeof(datadir), "fuzz-p2p"));
+    chain = fixture_chain_open(datadir, err, sizeof(err));
+    if (!chain)
+        fprintf(stderr, "chain_open: %s\n", err);
+    FUZZ_CHECK(chain != NULL);
     mempool = mempool_new(chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
     FUZZ_CHECK(mempool != NULL);
-    fixture_transfer(mempool, 0, 1, 5 * COIN, 100000, NULL);
+    FUZZ_CHECK(fixture_transfer(mempool, 0, 1, 5 * COIN, 100000, NULL));
     for (int i = 0; i < 4; i++)
-        fixture_produce(chain, mempool);
-    fixture_transfer(mempool, 1, 2, COIN, 100000, kept_txid);
+        FUZZ_CHECK(fixture_produce(chain, mempool));
+    FUZZ_CHECK(fixture_transfer(mempool, 1, 2, COIN, 100000, kept_txid));
     memcpy(tip_hash, chain_tip(chain)->hash, HASH_SIZE);
 
     base = event_base_new();

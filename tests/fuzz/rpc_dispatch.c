@@ -9,7 +9,8 @@
  * (only a validly signed transaction could change the mempool).  Input: a
  * request body.  Properties: every body gets valid JSON back (or nothing
  * for a notification), whatever the handlers are given. */
-#include "tests/fuzz/chain_fixture.h"
+#include "tests/chain_fixture.h"
+#include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/task.h"
 
 #include "consensus/amount.h"
@@ -37,25 +38,25 @@ static void build_chain(void)
     struct wbuf w;
     uint8_t task[HASH_SIZE];
 
-    fixture_transfer(mempool, 0, 1, 5 * COIN, FUZZ_TASK_FEE, NULL);
+    FUZZ_CHECK(fixture_transfer(mempool, 0, 1, 5 * COIN, FUZZ_TASK_FEE, NULL));
     fuzz_task_params(&t);
     wbuf_init(&w);
     fl_task_params_encode(&t, &w);
-    fixture_submit(mempool, 0, TX_FL_TASK_CREATE, FUZZ_TASK_FEE, &w, task); /* nonce 1: task.h */
-    fixture_produce(chain, mempool);
+    FUZZ_CHECK(fixture_submit(mempool, 0, TX_FL_TASK_CREATE, FUZZ_TASK_FEE, &w, task)); /* nonce 1: task.h */
+    FUZZ_CHECK(fixture_produce(chain, mempool));
 
     for (int i = 1; i <= 2; i++) {
         struct fl_join j = {.stake = 2 * COIN};
         memcpy(j.task, task, HASH_SIZE);
         wbuf_reset(&w);
         fl_join_encode(&j, &w);
-        fixture_submit(mempool, i, TX_FL_JOIN, FUZZ_TASK_FEE, &w, NULL);
+        FUZZ_CHECK(fixture_submit(mempool, i, TX_FL_JOIN, FUZZ_TASK_FEE, &w, NULL));
     }
-    fixture_produce(chain, mempool);
+    FUZZ_CHECK(fixture_produce(chain, mempool));
     for (int i = 0; i < 3; i++)
-        fixture_produce(chain, mempool);
+        FUZZ_CHECK(fixture_produce(chain, mempool));
     wbuf_free(&w);
-    fixture_transfer(mempool, 1, 2, COIN, FUZZ_TASK_FEE, NULL);
+    FUZZ_CHECK(fixture_transfer(mempool, 1, 2, COIN, FUZZ_TASK_FEE, NULL));
 }
 
 static void teardown(void)
@@ -64,7 +65,7 @@ static void teardown(void)
     mempool_free(mempool);
     chain_close(chain);
     params_free(&params);
-    fixture_remove_dir(datadir);
+    FUZZ_CHECK(fixture_remove_dir(datadir));
 }
 
 static bool changes_chain(const char *name)
@@ -85,9 +86,13 @@ static void select_methods(const struct rpc_method *m, size_t n, size_t *count)
 static void setup(void)
 {
     size_t count = 0;
+    char err[256] = "";
     FUZZ_CHECK(regtest_keys_init());
-    fixture_tmpdir(datadir, sizeof(datadir), "rpc");
-    chain = fixture_chain_open(datadir);
+    FUZZ_CHECK(fixture_tmpdir(datadir, sizeof(datadir), "fuzz-rpc"));
+    chain = fixture_chain_open(datadir, err, sizeof(err));
+    if (!chain)
+        fprintf(stderr, "chain_open: %s\n", err);
+    FUZZ_CHECK(chain != NULL);
     mempool = mempool_new(chain, 1000000, 0);
     FUZZ_CHECK(mempool != NULL);
     build_chain();

@@ -1,7 +1,7 @@
-/* A regtest chain on a temporary data directory for state-level tests: the
- * four well-known validator keys, a block signer that knows them, and
- * helpers to build and sign transactions and to produce blocks in the slots
- * each validator leads.  Static inline: each test program takes what it uses.
+/* The regtest chain of tests/chain_fixture.h for Check unit tests: every
+ * step asserted, the data directory in `datadir`, and the conservation laws
+ * of the supply checked after every block produced.  Static inline: each
+ * test program takes what it uses.
  */
 #ifndef FML_TESTS_UNIT_CHAIN_FIXTURE_H
 #define FML_TESTS_UNIT_CHAIN_FIXTURE_H
@@ -16,10 +16,9 @@
 #include "state/mempool.h"
 #include "state/staking.h"
 #include "state/view.h"
-#include "tests/regtest_signer.h"
+#include "tests/chain_fixture.h"
 
 #include <check.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,22 +28,19 @@ static char datadir[256];
 static inline void fixture_setup(void)
 {
     ck_assert(regtest_keys_init());
-    snprintf(datadir, sizeof(datadir), "/tmp/fml-test-chain-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(datadir));
+    ck_assert(fixture_tmpdir(datadir, sizeof(datadir), "test-chain"));
 }
 
 static inline void fixture_teardown(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", datadir);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert(fixture_remove_dir(datadir));
     params_free(&params);
 }
 
 static inline struct chain *open_chain(void)
 {
     char err[256] = "";
-    struct chain *c = chain_open(&params, datadir, false, err, sizeof(err));
+    struct chain *c = fixture_chain_open(datadir, err, sizeof(err));
     ck_assert_msg(c != NULL, "chain_open: %s", err);
     return c;
 }
@@ -53,9 +49,7 @@ static inline struct chain *open_chain(void)
 static inline int leader_at(struct chain *c, uint64_t slot)
 {
     uint8_t leader[PUBKEY_SIZE];
-    struct view *view = chain_view(c);
-    ck_assert(staking_leader_for(view, &params, chain_tip(c)->hdr.slot, slot, leader));
-    view_free(view);
+    ck_assert(fixture_leader(c, slot, leader));
     return validator_index(leader);
 }
 
@@ -63,11 +57,7 @@ static inline int leader_at(struct chain *c, uint64_t slot)
 static inline bool try_build_at(struct chain *c, struct mempool *mp, uint64_t slot, struct block *out,
                                 struct validation *v)
 {
-    uint8_t leader[PUBKEY_SIZE];
-    struct view *view = chain_view(c);
-    ck_assert(staking_leader_for(view, &params, chain_tip(c)->hdr.slot, slot, leader));
-    view_free(view);
-    return builder_build(c, mp, leader, slot, &regtest_signer, out, v);
+    return fixture_build_at(c, mp, slot, out, v);
 }
 
 static inline void build_next(struct chain *c, struct mempool *mp, struct block *out)
@@ -94,11 +84,8 @@ static inline void check_supply(struct chain *c)
 
 static inline void produce_at(struct chain *c, struct mempool *mp, uint64_t slot)
 {
-    struct block b;
     struct validation v;
-    ck_assert_msg(try_build_at(c, mp, slot, &b, &v), "build: %s %s", v.reason, v.detail);
-    ck_assert_msg(chain_process_block(c, &b, &v), "process: %s %s", v.reason, v.detail);
-    block_free(&b);
+    ck_assert_msg(fixture_produce_at(c, mp, slot, &v), "produce: %s %s", v.reason, v.detail);
     check_supply(c);
 }
 
@@ -122,24 +109,15 @@ static inline uint64_t produce_by(struct chain *c, struct mempool *mp, int who)
 static inline void make_tx_sec(struct tx *tx, const uint8_t sec[SECKEY_SIZE], uint8_t type,
                                const struct wbuf *payload, uint64_t nonce, uint64_t fee)
 {
-    tx_init(tx);
-    tx->type = type;
-    ck_assert(key_pubkey(tx->sender, sec));
-    tx->nonce = nonce;
-    tx->fee = fee;
-    ck_assert(tx_set_payload(tx, payload->data, payload->len));
-    ck_assert(tx_sign(tx, params.genesis_hash, sec, NULL));
+    ck_assert(fixture_make_tx(tx, sec, type, payload, nonce, fee));
 }
 
 static inline void make_transfer(struct tx *tx, int from, const uint8_t to[PUBKEY_SIZE],
                                  uint64_t amount, uint64_t nonce, uint64_t fee)
 {
-    struct transfer t;
     struct wbuf w;
-    memcpy(t.to, to, PUBKEY_SIZE);
-    t.amount = amount;
     wbuf_init(&w);
-    transfer_encode(&t, &w);
+    fixture_transfer_payload(&w, to, amount);
     make_tx_sec(tx, secrets[from], TX_TRANSFER, &w, nonce, fee);
     wbuf_free(&w);
 }
