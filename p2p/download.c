@@ -56,6 +56,10 @@ void download_on_notfound(struct peer *peer, const uint8_t hash[HASH_SIZE])
     struct block_request *r = hmap_get(&p->block_requests, hash, HASH_SIZE);
     if (!r || r->peer_id != peer->id)
         return;
+    /* We asked because the peer claims the block (its headers or inv): not
+     * having it stalls the branch as much as not answering. */
+    if (++peer->stalls >= P2P_MAX_STALLS && !peer->disconnect)
+        peer_disconnect(peer, "does not serve the blocks it claims");
     request_avoid(p, r, time_mono_ms());
 }
 
@@ -87,11 +91,18 @@ static bool is_held(const struct p2p *p, const uint8_t hash[HASH_SIZE])
     return false;
 }
 
-/* Highest first; among equals the first seen. */
+/* Branches whose leaders were checked first (a branch forking below the
+ * tip's epoch can be signed by anyone: taller ones must not take every
+ * download slot from the chain the validators extend); then highest first;
+ * among equals the first seen. */
 static int cmp_candidates(const void *a, const void *b)
 {
     const struct block_index *x = ((const struct candidate *)a)->best;
     const struct block_index *y = ((const struct candidate *)b)->best;
+    bool ux = (x->status & BLOCK_LEADER_UNCHECKED) != 0;
+    bool uy = (y->status & BLOCK_LEADER_UNCHECKED) != 0;
+    if (ux != uy)
+        return ux ? 1 : -1;
     if (x->hdr.height != y->hdr.height)
         return x->hdr.height > y->hdr.height ? -1 : 1;
     return (x->seq > y->seq) - (x->seq < y->seq);

@@ -1005,6 +1005,7 @@ static bool accept_header(struct chain *c, const struct block_header *hdr,
     }
     if (hdr->version != BLOCK_VERSION)
         return val_fail(v, VAL_CONSENSUS, "bad-blk-version");
+    bool leader_unchecked = (prev->status & BLOCK_LEADER_UNCHECKED) && !(prev->status & BLOCK_VALID);
     switch (check_leader(c, hdr, prev)) {
     case LEADER_OK:
         break;
@@ -1015,6 +1016,7 @@ static bool accept_header(struct chain *c, const struct block_header *hdr,
     case LEADER_UNKNOWN:
         if (!unchecked)
             return val_fail(v, VAL_PREMATURE, "leader-unknown");
+        leader_unchecked = true;
         break;
     }
     if (!header_check_sig(hdr, c->params->genesis_hash))
@@ -1022,6 +1024,8 @@ static bool accept_header(struct chain *c, const struct block_header *hdr,
     check_double_proposal(c, hdr);
     if (!(bi = index_add(c, hdr, hash)))
         return val_fail(v, VAL_ERROR, "out-of-memory");
+    if (leader_unchecked)
+        bi->status |= BLOCK_LEADER_UNCHECKED;
     if (!index_write(c, bi, false))
         return val_fail(v, VAL_ERROR, "db-write-error");
     if (hdr->height > c->best_header->hdr.height)

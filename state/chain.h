@@ -27,6 +27,10 @@ enum block_status {
     BLOCK_VALID = 1 << 1,        /* connected successfully at least once */
     BLOCK_FAILED = 1 << 2,       /* invalid */
     BLOCK_FAILED_CHILD = 1 << 3, /* descends from an invalid block */
+    /* Indexed before its leader could be checked (a fork below the tip's
+     * epoch), or above such a header not yet connected: a branch anyone
+     * can sign, downloaded after the checked ones. */
+    BLOCK_LEADER_UNCHECKED = 1 << 4,
 };
 
 struct block_index {
