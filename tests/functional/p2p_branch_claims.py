@@ -15,6 +15,12 @@ different last headers) and never serve a body:
   2. Fakers answering every getdata with notfound are dropped (a notfound
      for a block a peer claims counts as a stall, like a timeout), and
      their header-only branches are forgotten.
+  3. One claimer keeps a short such fork claimed (connecting again when
+     dropped) while other connections, one after another, each add a run
+     of headers above it and leave: the runs are forgotten (a claim keeps
+     only what lies at or below the claimed block), so the unchecked
+     headers a node keeps are bounded by its connections, not by how many
+     times an attacker connects.
 
 Each step prints what was sent and what the node kept."""
 
@@ -47,16 +53,24 @@ class BranchClaimsTest(FMLTestFramework):
         connect_nodes(node, honest)
         sync_blocks([honest, node])
 
+        self.claims_hold_no_slot(genesis, signer)
+        self.claim_keeps_nothing_above_it(genesis, signer)
+
+    def fork_point(self):
+        """The highest block within the finality depth whose successor slot
+        lies in an epoch before the tip's."""
+        node = self.nodes[1]
         height = node.getblockcount()
         tip_slot = self.header_of(node, height)[1]["slot"]
-        fork = None
         for h in range(height - 1, max(0, height - 20) - 1, -1):
             fh, fhdr = self.header_of(node, h)
             if epoch(fhdr["slot"] + 1) < epoch(tip_slot):
-                fork = (fh, fhdr)
-                break
-        assert fork, "no fork point below the tip's epoch"
-        fh, fhdr = fork
+                return height, fh, fhdr
+        raise AssertionError("no fork point below the tip's epoch")
+
+    def claims_hold_no_slot(self, genesis, signer):
+        honest, node = self.nodes
+        height, fh, fhdr = self.fork_point()
         n = height - fhdr["height"] + 10  # higher than the honest chain will grow
         trunk = fake_chain(signer, genesis, fh, fhdr["height"], fhdr["slot"], n - 1,
                            jump=2 * EPOCH_SLOTS)
@@ -134,6 +148,74 @@ class BranchClaimsTest(FMLTestFramework):
         finally:
             for f in fakers:
                 f.close()
+        honest.generateblocks(2)
+        sync_blocks([honest, node], timeout=30)
+
+    def claim_keeps_nothing_above_it(self, genesis, signer):
+        """A claimer keeps a short fork below the tip's epoch claimed (it
+        connects again whenever it is dropped); other connections, one after
+        another, each extend that fork by a run of headers and leave."""
+        honest, node = self.nodes
+        height, fh, fhdr = self.fork_point()
+        n = height - fhdr["height"] + 2
+        trunk = fake_chain(signer, genesis, fh, fhdr["height"], fhdr["slot"], n,
+                           jump=2 * EPOCH_SLOTS)
+        top_height = fhdr["height"] + n
+        top_slot = int.from_bytes(trunk[-1][44:52], "little")
+        runs, run_len = 3, 120
+        self.log("3. A claimer keeps a %d-header fork from height %d (tip %d, fork top %d) "
+                 "claimed; %d connections each add %d headers above it and leave" %
+                 (n, fhdr["height"], height, top_height, runs, run_len))
+        claimer, reconnects, sent = None, 0, 0
+
+        def keep_claim():
+            nonlocal claimer, reconnects, sent
+            if claimer is not None and not claimer.closed:
+                claimer.wait_for_disconnect(0.01)
+                if not claimer.closed:
+                    return
+                reconnects += 1
+            claimer = P2PConnection(node.port, genesis).connect()
+            claimer.handshake()
+            payload = msg_headers(trunk)
+            claimer.send("headers", payload)
+            sent += len(payload)
+            claimer.sync_with_ping(10)
+
+        try:
+            keep_claim()
+            prev, slot = header_hash(trunk[-1]), top_slot
+            for r in range(runs):
+                run = fake_chain(signer, genesis, prev, top_height, slot + 1000 * r, run_len)
+                with P2PConnection(node.port, genesis).connect() as f:
+                    f.handshake()
+                    payload = msg_headers(run)
+                    f.send("headers", payload)
+                    sent += len(payload)
+                    f.sync_with_ping(10)
+                keep_claim()
+            known = node.getblockchaininfo()["headers"]
+            self.log("  headers known: %d (the fork's top is %d); %d bytes sent" %
+                     (known, top_height, sent))
+            if known < top_height + run_len:
+                raise TestFailure("the runs above the claimed fork were not indexed (%d headers)"
+                                  % known)
+            # Three sweeps (5 s apart on regtest) with the claimer connected.
+            deadline = time.time() + 16
+            while time.time() < deadline:
+                keep_claim()
+                time.sleep(0.05)
+            known = node.getblockchaininfo()["headers"]
+            self.log("  after three sweeps: headers known %d, chain tips %d, claimer "
+                     "reconnected %d times" % (known, len(node.getchaintips()), reconnects))
+            if known > top_height:
+                raise TestFailure("%d headers above the claimed fork kept after their senders "
+                                  "left (%d runs of %d)" % (known - top_height, runs, run_len))
+        finally:
+            if claimer is not None:
+                claimer.close()
+        wait_until(lambda: node.getblockchaininfo()["headers"] == node.getblockcount(),
+                   timeout=30, what="the fork forgotten once nobody claims it")
         honest.generateblocks(2)
         sync_blocks([honest, node], timeout=30)
 
