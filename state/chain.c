@@ -1162,6 +1162,12 @@ size_t chain_header_leaves(const struct chain *c, const struct block_index **out
 
 size_t chain_forget_headers(struct chain *c, const struct block_index *leaf)
 {
+    return chain_forget_headers_above(c, leaf, NULL);
+}
+
+size_t chain_forget_headers_above(struct chain *c, const struct block_index *leaf,
+                                  const struct block_index *keep)
+{
     struct hmap children;
     struct block_index *p = hmap_get(&c->map, leaf->hash, HASH_SIZE);
     struct db_batch *batch;
@@ -1172,7 +1178,7 @@ size_t chain_forget_headers(struct chain *c, const struct block_index *leaf)
         hmap_free(&children, NULL);
         return 0;
     }
-    while (p && !(p->status & BLOCK_HAVE_DATA) && !chain_contains(c, p) &&
+    while (p && p != keep && !(p->status & BLOCK_HAVE_DATA) && !chain_contains(c, p) &&
            !hmap_get(&children, p->hash, HASH_SIZE)) {
         struct block_index *prev = p->prev;
         uint8_t key[1 + HASH_SIZE], skey[PUBKEY_SIZE + 8];

@@ -146,6 +146,10 @@ size_t chain_header_leaves(const struct chain *c, const struct block_index **out
  * removed from the index (memory and disk).  Returns how many; leaf and
  * every pointer to a forgotten block are invalid afterwards. */
 size_t chain_forget_headers(struct chain *c, const struct block_index *leaf);
+/* The same, stopping below keep (an ancestor of leaf, or NULL): keep and
+ * what lies under it stay. */
+size_t chain_forget_headers_above(struct chain *c, const struct block_index *leaf,
+                                  const struct block_index *keep);
 
 /* Marks a block and its descendants invalid and moves to the best remaining
  * chain; chain_reconsider undoes that. */
