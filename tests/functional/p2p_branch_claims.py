@@ -35,7 +35,21 @@ from test_framework.p2p import P2PConnection, header_hash, msg_headers, msg_inv,
 FAKERS = 8
 
 
+def rss_kb(node):
+    with open("/proc/%d/status" % node.process.pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def dir_bytes(path):
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
+
+
 class BranchClaimsTest(FMLTestFramework):
+    RUNS, RUN_LEN = 3, 120  # part 3
+
     def set_test_params(self):
         self.num_nodes = 2
         self.extra_args = [["-connect=0", "-listen=1", "-regtestvalidator=0"],
@@ -162,7 +176,7 @@ class BranchClaimsTest(FMLTestFramework):
                            jump=2 * EPOCH_SLOTS)
         top_height = fhdr["height"] + n
         top_slot = int.from_bytes(trunk[-1][44:52], "little")
-        runs, run_len = 3, 120
+        runs, run_len = self.RUNS, self.RUN_LEN
         self.log("3. A claimer keeps a %d-header fork from height %d (tip %d, fork top %d) "
                  "claimed; %d connections each add %d headers above it and leave" %
                  (n, fhdr["height"], height, top_height, runs, run_len))
@@ -182,6 +196,7 @@ class BranchClaimsTest(FMLTestFramework):
             sent += len(payload)
             claimer.sync_with_ping(10)
 
+        rss0, disk0 = rss_kb(node), dir_bytes(node.netdir)
         try:
             keep_claim()
             prev, slot = header_hash(trunk[-1]), top_slot
@@ -195,8 +210,9 @@ class BranchClaimsTest(FMLTestFramework):
                     f.sync_with_ping(10)
                 keep_claim()
             known = node.getblockchaininfo()["headers"]
-            self.log("  headers known: %d (the fork's top is %d); %d bytes sent" %
-                     (known, top_height, sent))
+            self.log("  headers known: %d (the fork's top is %d); %d bytes sent; node RSS "
+                     "+%d kB, data directory +%d bytes" %
+                     (known, top_height, sent, rss_kb(node) - rss0, dir_bytes(node.netdir) - disk0))
             if known < top_height + run_len:
                 raise TestFailure("the runs above the claimed fork were not indexed (%d headers)"
                                   % known)
