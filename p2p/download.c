@@ -56,6 +56,10 @@ void download_on_notfound(struct peer *peer, const uint8_t hash[HASH_SIZE])
     struct block_request *r = hmap_get(&p->block_requests, hash, HASH_SIZE);
     if (!r || r->peer_id != peer->id)
         return;
+    /* We asked because the peer claims the block (its headers or inv): not
+     * having it stalls the branch as much as not answering. */
+    if (++peer->stalls >= P2P_MAX_STALLS && !peer->disconnect)
+        peer_disconnect(peer, "does not serve the blocks it claims");
     request_avoid(p, r, time_mono_ms());
 }
 
@@ -87,11 +91,18 @@ static bool is_held(const struct p2p *p, const uint8_t hash[HASH_SIZE])
     return false;
 }
 
-/* Highest first; among equals the first seen. */
+/* Branches whose leaders were checked first (a branch forking below the
+ * tip's epoch can be signed by anyone: taller ones must not take every
+ * download slot from the chain the validators extend); then highest first;
+ * among equals the first seen. */
 static int cmp_candidates(const void *a, const void *b)
 {
     const struct block_index *x = ((const struct candidate *)a)->best;
     const struct block_index *y = ((const struct candidate *)b)->best;
+    bool ux = (x->status & BLOCK_LEADER_UNCHECKED) != 0;
+    bool uy = (y->status & BLOCK_LEADER_UNCHECKED) != 0;
+    if (ux != uy)
+        return ux ? 1 : -1;
     if (x->hdr.height != y->hdr.height)
         return x->hdr.height > y->hdr.height ? -1 : 1;
     return (x->seq > y->seq) - (x->seq < y->seq);
@@ -218,25 +229,31 @@ out:
     free(missing);
 }
 
-/* Whether a connected peer claims a block of leaf's header-only part. */
-static bool branch_served(struct p2p *p, const struct block_index *leaf)
+/* The highest block of leaf's header-only part that a connected peer
+ * claims (leaf itself when it is served), or NULL. */
+static const struct block_index *claimed_part(struct p2p *p, const struct block_index *leaf)
 {
+    const struct block_index *best = NULL;
     for (struct peer *peer = p->peers; peer; peer = peer->next) {
         if (peer->disconnect || !peer->has_best_known)
             continue;
         const struct block_index *pb = chain_lookup(p->env.chain, peer->best_known);
-        if (pb && !(pb->status & BLOCK_HAVE_DATA) && chain_ancestor(leaf, pb->hdr.height) == pb)
-            return true;
+        if (pb && !(pb->status & BLOCK_HAVE_DATA) && (!best || pb->hdr.height > best->hdr.height) &&
+            chain_ancestor(leaf, pb->hdr.height) == pb)
+            best = pb;
     }
-    return false;
+    return best;
 }
 
 /* Forgets the header-only branches that no connected peer served at two
  * sweeps in a row: their bodies are not coming, and they would otherwise
- * stay in the index for good. */
+ * stay in the index for good.  A peer claiming a block keeps that block
+ * and its ancestors, not what others built above it and left: else one
+ * claim would keep every run of headers that connections, one after
+ * another, hang above it. */
 static void forget_stalled(struct p2p *p, uint64_t now_ms)
 {
-    const struct block_index *leaves[P2P_FORGET_MAX];
+    const struct block_index **leaves;
     uint8_t marks[P2P_FORGET_MAX][HASH_SIZE];
     size_t nm = 0, forgotten = 0;
 
@@ -246,18 +263,25 @@ static void forget_stalled(struct p2p *p, uint64_t now_ms)
     if (now_ms < p->next_forget_ms)
         return;
     p->next_forget_ms = now_ms + interval;
-    size_t n = chain_header_leaves(p->env.chain, leaves, P2P_FORGET_MAX);
+    /* Every peer serves at most one leaf: P2P_FORGET_MAX unserved ones are
+     * looked at whatever the peers claim. */
+    size_t max = p->n_peers + P2P_FORGET_MAX;
+    if (!(leaves = malloc(max * sizeof(*leaves))))
+        return;
+    size_t n = chain_header_leaves(p->env.chain, leaves, max);
     for (size_t i = 0; i < n; i++) {
-        if (branch_served(p, leaves[i]))
+        const struct block_index *keep = claimed_part(p, leaves[i]);
+        if (keep == leaves[i])
             continue;
         bool marked = false;
         for (size_t j = 0; j < p->n_forget_marks && !marked; j++)
             marked = memcmp(p->forget_marks[j], leaves[i]->hash, HASH_SIZE) == 0;
         if (marked)
-            forgotten += chain_forget_headers(p->env.chain, leaves[i]);
-        else
+            forgotten += chain_forget_headers_above(p->env.chain, leaves[i], keep);
+        else if (nm < P2P_FORGET_MAX)
             memcpy(marks[nm++], leaves[i]->hash, HASH_SIZE);
     }
+    free(leaves);
     memcpy(p->forget_marks, marks, nm * HASH_SIZE);
     p->n_forget_marks = nm;
     if (forgotten)

@@ -135,7 +135,7 @@ struct peer {
     bool held_unknown;     /* the run forks below the tip ("leader-unknown") */
     bool held_more;        /* the peer has more after the run: ask when it is used up */
     size_t unchecked_added; /* headers indexed unchecked for this peer */
-    unsigned stalls;       /* block requests timed out since the last block it sent */
+    unsigned stalls;       /* block requests timed out or notfound since the last block it sent */
     unsigned double_proposals; /* second proposals for a slot it made us index */
 
     /* Relay. */

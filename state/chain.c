@@ -1005,6 +1005,7 @@ static bool accept_header(struct chain *c, const struct block_header *hdr,
     }
     if (hdr->version != BLOCK_VERSION)
         return val_fail(v, VAL_CONSENSUS, REJECT_BAD_BLK_VERSION);
+    bool leader_unchecked = (prev->status & BLOCK_LEADER_UNCHECKED) && !(prev->status & BLOCK_VALID);
     switch (check_leader(c, hdr, prev)) {
     case LEADER_OK:
         break;
@@ -1015,6 +1016,7 @@ static bool accept_header(struct chain *c, const struct block_header *hdr,
     case LEADER_UNKNOWN:
         if (!unchecked)
             return val_fail(v, VAL_PREMATURE, REJECT_LEADER_UNKNOWN);
+        leader_unchecked = true;
         break;
     }
     if (!header_check_sig(hdr, c->params->genesis_hash))
@@ -1022,6 +1024,8 @@ static bool accept_header(struct chain *c, const struct block_header *hdr,
     check_double_proposal(c, hdr);
     if (!(bi = index_add(c, hdr, hash)))
         return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
+    if (leader_unchecked)
+        bi->status |= BLOCK_LEADER_UNCHECKED;
     if (!index_write(c, bi, false))
         return val_fail(v, VAL_ERROR, REJECT_DB_WRITE_ERROR);
     if (hdr->height > c->best_header->hdr.height)
@@ -1158,6 +1162,12 @@ size_t chain_header_leaves(const struct chain *c, const struct block_index **out
 
 size_t chain_forget_headers(struct chain *c, const struct block_index *leaf)
 {
+    return chain_forget_headers_above(c, leaf, NULL);
+}
+
+size_t chain_forget_headers_above(struct chain *c, const struct block_index *leaf,
+                                  const struct block_index *keep)
+{
     struct hmap children;
     struct block_index *p = hmap_get(&c->map, leaf->hash, HASH_SIZE);
     struct db_batch *batch;
@@ -1168,7 +1178,7 @@ size_t chain_forget_headers(struct chain *c, const struct block_index *leaf)
         hmap_free(&children, NULL);
         return 0;
     }
-    while (p && !(p->status & BLOCK_HAVE_DATA) && !chain_contains(c, p) &&
+    while (p && p != keep && !(p->status & BLOCK_HAVE_DATA) && !chain_contains(c, p) &&
            !hmap_get(&children, p->hash, HASH_SIZE)) {
         struct block_index *prev = p->prev;
         uint8_t key[1 + HASH_SIZE], skey[PUBKEY_SIZE + 8];

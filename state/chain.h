@@ -28,6 +28,10 @@ enum block_status {
     BLOCK_VALID = 1 << 1,        /* connected successfully at least once */
     BLOCK_FAILED = 1 << 2,       /* invalid */
     BLOCK_FAILED_CHILD = 1 << 3, /* descends from an invalid block */
+    /* Indexed before its leader could be checked (a fork below the tip's
+     * epoch), or above such a header not yet connected: a branch anyone
+     * can sign, downloaded after the checked ones. */
+    BLOCK_LEADER_UNCHECKED = 1 << 4,
 };
 
 struct block_index {
@@ -145,6 +149,10 @@ size_t chain_header_leaves(const struct chain *c, const struct block_index **out
  * removed from the index (memory and disk).  Returns how many; leaf and
  * every pointer to a forgotten block are invalid afterwards. */
 size_t chain_forget_headers(struct chain *c, const struct block_index *leaf);
+/* The same, stopping below keep (an ancestor of leaf, or NULL): keep and
+ * what lies under it stay. */
+size_t chain_forget_headers_above(struct chain *c, const struct block_index *leaf,
+                                  const struct block_index *keep);
 
 /* Marks a block and its descendants invalid and moves to the best remaining
  * chain; chain_reconsider undoes that. */
