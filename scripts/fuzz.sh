@@ -1,14 +1,17 @@
 #!/bin/sh
 # Builds the libFuzzer targets of tests/fuzz/ with clang, AddressSanitizer
 # and UndefinedBehaviorSanitizer in a build directory of their own, runs
-# each for FUZZ_SECONDS (default 20) from its checked-in corpus, and prints
+# them one after another from their checked-in corpora within one time
+# budget for all of them (FUZZ_BUDGET seconds, default 240, shared equally;
+# FUZZ_SECONDS instead fixes the seconds of each target), and prints
 # per target the executions, libFuzzer's final coverage (cov: edges, ft:
 # features) and the corpus size.  Any crash, leak, timeout, sanitizer report
 # or out-of-memory fails the run; the input that did it is left in
 # $FUZZ_BUILD_DIR/fuzz-artifacts/ (add it to tests/fuzz/corpus/<target>/
 # once fixed, so that `make check` replays it).
 #
-#   FUZZ_SECONDS=300 scripts/fuzz.sh             # longer runs
+#   FUZZ_BUDGET=1800 scripts/fuzz.sh             # a longer stage
+#   FUZZ_SECONDS=300 scripts/fuzz.sh             # 300 s for each target
 #   FUZZ_TARGETS="tx block" scripts/fuzz.sh      # some targets only
 #   FUZZ_BUILD_DIR=/tmp/fz scripts/fuzz.sh       # default: build-fuzz/
 #
@@ -16,7 +19,7 @@
 set -e
 cd "$(dirname "$0")/.."
 top=$(pwd)
-seconds=${FUZZ_SECONDS:-20}
+budget=${FUZZ_BUDGET:-240}
 builddir=${FUZZ_BUILD_DIR:-$top/build-fuzz}
 jobs=${FUZZ_MAKE_JOBS:-2}
 
@@ -48,6 +51,9 @@ make -j"$jobs" fuzz >make.out 2>&1 || { tail -60 make.out; exit 1; }
 echo "fuzz: built the targets in $(( $(date +%s) - start )) s"
 
 targets=${FUZZ_TARGETS:-$(cd "$top/tests/fuzz/corpus" && ls)}
+count=$(echo $targets | wc -w)
+seconds=${FUZZ_SECONDS:-$(( budget / count ))}
+[ "$seconds" -ge 1 ] || seconds=1
 cd "$builddir"
 mkdir -p fuzz-logs fuzz-artifacts fuzz-corpus
 failed=""
