@@ -153,6 +153,15 @@ struct agent_task_opts {
     struct agent_train_cfg train;  /* seed: also the private split's */
 };
 
+/* A voter's vote on a candidate (model.c): +1 when its log loss is within
+ * o->tolerance of the global model's and, if o->max_step > 0, its change
+ * from g is at most o->max_step times the larger of own - g (the voter's
+ * own one-round update), a tenth of |g| and 1 (*step_ratio: that ratio);
+ * else -1; the reverse for -malicious. */
+int agent_model_vote(double cand_loss, double global_loss, const int32_t *g, const int32_t *cand,
+                     const int32_t *own, size_t n, const struct agent_task_opts *o,
+                     double *step_ratio);
+
 /* Set by the signal handler: stop at the next poll. */
 extern volatile sig_atomic_t agent_stop;
 

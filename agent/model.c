@@ -135,3 +135,29 @@ bool agent_model_evaluate(const struct ml_model_spec *spec, const int32_t *q, si
     ml_model_free(m);
     return ok;
 }
+
+int agent_model_vote(double cand_loss, double global_loss, const int32_t *g, const int32_t *cand,
+                     const int32_t *own, size_t n, const struct agent_task_opts *o,
+                     double *step_ratio)
+{
+    int vote = cand_loss <= global_loss + o->tolerance ? 1 : -1;
+    if (o->max_step > 0) {
+        /* Near convergence a voter's own step shrinks while non-IID
+         * proposers still pull their way: the yardstick is at least a
+         * tenth of the global model's norm. */
+        double dc = 0, dq = 0, gn = 0;
+        for (size_t i = 0; i < n; i++) {
+            double a = (double)cand[i] - g[i], b = (double)own[i] - g[i];
+            dc += a * a;
+            dq += b * b;
+            gn += (double)g[i] * g[i];
+        }
+        double yard = fmax(fmax(sqrt(dq), 0.1 * sqrt(gn)), 1);
+        *step_ratio = sqrt(dc) / yard;
+        if (*step_ratio > o->max_step)
+            vote = -1;
+    }
+    if (o->malice != AGENT_HONEST)
+        vote = -vote;
+    return vote;
+}

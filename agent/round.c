@@ -316,7 +316,6 @@ static void commit_vote(struct follower *f)
         goto out;
     }
     c->have_metric = true;
-    c->vote = c->local.log_loss <= c->global.log_loss + f->o->tolerance ? 1 : -1;
     if (f->o->max_step > 0) {
         /* How far one round of honest training moves the global model here:
          * a candidate that moved much further holds an outsized update. */
@@ -327,23 +326,9 @@ static void commit_vote(struct follower *f)
             agent_log("Round %u: training failed: %s", c->round, f->err);
             goto out;
         }
-        /* Near convergence a voter's own step shrinks while non-IID
-         * proposers still pull their way: the yardstick is at least a
-         * tenth of the global model's norm. */
-        double dc = 0, dq = 0, gn = 0;
-        for (size_t i = 0; i < f->n_params; i++) {
-            double a = (double)cand[i] - g[i], b = (double)own[i] - g[i];
-            dc += a * a;
-            dq += b * b;
-            gn += (double)g[i] * g[i];
-        }
-        double yard = fmax(fmax(sqrt(dq), 0.1 * sqrt(gn)), 1);
-        c->step_ratio = sqrt(dc) / yard;
-        if (c->step_ratio > f->o->max_step)
-            c->vote = -1;
     }
-    if (f->o->malice != AGENT_HONEST)
-        c->vote = -c->vote;
+    c->vote = agent_model_vote(c->local.log_loss, c->global.log_loss, g, cand, own, f->n_params,
+                               f->o, &c->step_ratio);
     char metric[32];
     snprintf(metric, sizeof metric, "%.4f", c->local.accuracy);
     json_t *txid = call(f, "flcommitvote",

@@ -2,8 +2,8 @@
  * private CSV file (loading, refusing malformed files, the task's
  * normalization, published statistics), the model maths (spec, weights from
  * the node, deterministic training, the -malicious changes), the weights it
- * submits (through the node's JSON and the chain's update encoding) and the
- * offline modes (-stats, -baseline). */
+ * submits (through the node's JSON and the chain's update encoding), a
+ * voter's vote on a candidate, and the offline modes (-stats, -baseline). */
 #include "agent/agent.h"
 #include "consensus/fltx.h"
 #include "consensus/serialize.h"
@@ -398,6 +398,48 @@ START_TEST(model_malicious_updates)
 }
 END_TEST
 
+/* ---- the round: a voter's vote ---- */
+
+START_TEST(round_vote_rule)
+{
+    struct agent_task_opts o = {.tolerance = 0.05, .max_step = 0, .malice = AGENT_HONEST};
+    const int32_t g[2] = {0, 0}, own[2] = {30, 40}; /* own step 50 */
+    int32_t cand[2] = {60, 80};                      /* candidate step 100 */
+    double ratio = -1;
+    /* the loss rule alone, at the edge of the tolerance */
+    ck_assert_int_eq(agent_model_vote(0.50, 0.50, g, cand, own, 2, &o, &ratio), 1);
+    ck_assert_int_eq(agent_model_vote(0.55, 0.50, g, cand, own, 2, &o, &ratio), 1);
+    ck_assert_int_eq(agent_model_vote(0.5501, 0.50, g, cand, own, 2, &o, &ratio), -1);
+    ck_assert_double_eq(ratio, -1); /* no step bound: no ratio */
+    o.malice = AGENT_FLIP;
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, g, cand, own, 2, &o, &ratio), -1);
+    ck_assert_int_eq(agent_model_vote(0.90, 0.50, g, cand, own, 2, &o, &ratio), 1);
+    o.malice = AGENT_HONEST;
+
+    /* the step bound: |cand - g| / max(|own - g|, |g| / 10, 1) */
+    o.max_step = 2;
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, g, cand, own, 2, &o, &ratio), 1);
+    ck_assert_double_eq(ratio, 2.0);
+    o.max_step = 1.99;
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, g, cand, own, 2, &o, &ratio), -1);
+    ck_assert_double_eq(ratio, 2.0);
+    o.malice = AGENT_SCALE; /* a malicious voter approves the outsized update */
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, g, cand, own, 2, &o, &ratio), 1);
+    o.malice = AGENT_HONEST;
+
+    /* a voter that did not move: the yardstick is a tenth of |g| */
+    const int32_t g2[2] = {3000, 4000}; /* |g| = 5000 */
+    const int32_t cand2[2] = {3000 + 600, 4000 + 800}; /* step 1000 */
+    o.max_step = 2;
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, g2, cand2, g2, 2, &o, &ratio), 1);
+    ck_assert_double_eq(ratio, 2.0);
+    /* ... and at least 1 */
+    const int32_t z[2] = {0, 0}, cand3[2] = {3, 4};
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, z, cand3, z, 2, &o, &ratio), -1);
+    ck_assert_double_eq(ratio, 5.0);
+}
+END_TEST
+
 /* ---- offline modes ---- */
 
 static int run_stats(const void *path)
@@ -568,6 +610,7 @@ static Suite *agent_suite(void)
     tcase_add_test(tc, model_weights_roundtrip);
     tcase_add_test(tc, model_training_is_deterministic_and_learns);
     tcase_add_test(tc, model_malicious_updates);
+    tcase_add_test(tc, round_vote_rule);
     suite_add_tcase(s, tc);
     tc = tcase_create("offline");
     tcase_set_timeout(tc, 60);
