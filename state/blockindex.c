@@ -267,11 +267,12 @@ void index_recompute_best_header(struct chain *c)
     chain_foreach_index(c, consider_header, c);
 }
 
-
 const struct block_index *chain_best_header(const struct chain *c)
 {
     return c->best_header->hdr.height > tip_of(c)->hdr.height ? c->best_header : tip_of(c);
 }
+
+/* ---- what to download; forgetting header-only branches ---- */
 
 size_t chain_missing_blocks(const struct chain *c, const struct block_index **out, size_t max)
 {

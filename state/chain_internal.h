@@ -1,8 +1,9 @@
 /* What the files of the chain manager share, and nothing outside them may
  * use: struct chain, the keys it stores under, and the functions one of
  * state/blockindex.c (the block index), state/chain.c (moving the active
- * chain) and state/chainload.c (opening, reindexing, verifying, closing)
- * offers the others.  Callers elsewhere use state/chain.h.
+ * chain), state/chainread.c (reading the chain, its state and its blocks)
+ * and state/chainload.c (opening, reindexing, verifying, closing) offers
+ * the others.  Callers elsewhere use state/chain.h.
  *
  * On disk:
  *   blocks/blkNNNNN.dat   block records (state/blockstore.c)
@@ -19,6 +20,7 @@
 #include "consensus/staking.h"
 #include "state/chain.h"
 #include "state/db.h"
+#include "state/view.h"
 #include "util/hmap.h"
 
 #define TIP_KEY "mtip"
@@ -87,5 +89,10 @@ void chain_prefixed_key(uint8_t *out, char prefix, const void *key, size_t klen)
 bool chain_activate_best(struct chain *c, const struct block *in_hand,
                          const struct block_index *in_hand_bi,
                          const struct block_index *start_tip, struct validation *v) WARN_UNUSED;
+
+/* ---- reading (state/chainread.c) ---- */
+
+/* Applies a view's changes to state-root lanes. */
+void chain_lthash_apply(struct lthash *lt, const struct view_change *ch, size_t n);
 
 #endif
