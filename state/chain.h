@@ -38,7 +38,7 @@ struct block_index {
     uint8_t hash[HASH_SIZE];
     struct block_header hdr;
     struct block_index *prev;
-    /* An ancestor further down (at skip_height in state/chain.c), so that
+    /* An ancestor further down (at skip_height in state/blockindex.c), so that
      * chain_ancestor reaches any height in O(log n) steps. */
     struct block_index *skip;
     uint32_t status;
