@@ -168,8 +168,12 @@ static bool settle(struct view *v, struct validator *val, const uint8_t delegato
     d->snapshot = val->acc;
     if (pending == 0)
         return true;
+    /* The accrual rounds down, so the bank always covers what is pending.
+     * Were it ever short, the transaction is invalid (a builder skips it,
+     * a block carrying it is refused) rather than a local error that every
+     * node would meet again on each try of the same block. */
     if (pending > val->bank)
-        return val_fail(vs, VAL_ERROR, REJECT_REWARD_BANK_SHORT);
+        return val_fail(vs, VAL_CONSENSUS, REJECT_REWARD_BANK_SHORT);
     val->bank -= pending;
     return accounts_credit(v, delegator, pending, vs) &&
            (staking_add_stat(v, STAT_PAID, pending) || val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR));
