@@ -5,7 +5,14 @@
  *   - a block of n UNBONDs (each queues an unbonding entry at one height),
  *   - the same UNBONDs on a state whose queue at that height already holds
  *     -queued entries (more than one block can put there: it shows the cost
- *     per entry does not depend on what the queue holds).
+ *     per entry does not depend on what the queue holds),
+ *   - n STAKE_ADDs; n DELEGATEs among the validators (the same records
+ *     rewritten) and from n distinct delegators to one validator (a new
+ *     record each); n UNDELEGATEs of those delegations (an unbonding entry
+ *     each); VALIDATOR_REGISTERs up to max_validators (the only bound on
+ *     them); EVIDENCEs, as many as max_block_size holds (each two header
+ *     signatures: a validator can sign two headers for any number of slots,
+ *     so a full block of real double proposals is possible).
  *
  * Each figure is the minimum over -reps runs of: the stateless block checks
  * (signatures), the state transition into a fresh view over the chain state,
@@ -17,7 +24,9 @@
  * The clock lives here only: nothing of this program reaches consensus. */
 #include "consensus/accounts.h"
 #include "consensus/amount.h"
+#include "consensus/serialize.h"
 #include "consensus/stakingtx.h"
+#include "state/accounts.h"
 #include "state/apply.h"
 #include "state/chain.h"
 #include "state/staking.h"
@@ -81,38 +90,123 @@ static void make_header(struct chain *c, struct block_header *hdr)
     view_free(view);
 }
 
-/* n transactions of one type, spread over the four validators' keys. */
-static void fill_block(struct block *b, uint8_t type, uint64_t n)
+/* The senders of a block's transactions: the four validators' keys, or
+ * many funded keys (one transaction each). */
+struct senders {
+    size_t n;
+    const uint8_t (*sec)[SECKEY_SIZE];
+    const uint8_t (*pub)[PUBKEY_SIZE];
+    uint64_t nonce0; /* the first nonce of every sender */
+};
+
+static struct senders validators(void)
+{
+    struct senders s = {REGTEST_VALIDATORS, secrets, pubs, 0};
+    return s;
+}
+
+static uint8_t (*many_sec)[SECKEY_SIZE];
+static uint8_t (*many_pub)[PUBKEY_SIZE];
+
+/* A derived key: i + 1 big-endian, tag in the last byte. */
+static void derived_key(uint64_t i, uint8_t tag, uint8_t sec[SECKEY_SIZE], uint8_t pub[PUBKEY_SIZE])
+{
+    memset(sec, 0, SECKEY_SIZE);
+    write_be64(sec, i + 1);
+    sec[31] = tag;
+    if (!key_pubkey(pub, sec))
+        die("key", NULL);
+}
+
+/* The payload of transaction i of a type. */
+static void payload(uint8_t type, uint64_t i, struct wbuf *w)
+{
+    switch (type) {
+    case TX_TRANSFER: {
+        struct transfer t = {.amount = COIN};
+        uint8_t sec[SECKEY_SIZE];
+        derived_key(i, 1, sec, t.to); /* a new account each */
+        transfer_encode(&t, w);
+        break;
+    }
+    case TX_VALIDATOR_REGISTER: {
+        struct validator_register r = {.stake = params.min_validator_stake, .commission_bps = 0};
+        memset(r.randao_commit, (int)(i & 0xff), HASH_SIZE);
+        validator_register_encode(&r, w);
+        break;
+    }
+    case TX_DELEGATE:
+    case TX_UNDELEGATE: {
+        /* To the validator after the sender's (a validator never delegates
+         * to itself here); many senders all delegate to validator 0. */
+        struct delegation_change d = {.amount = (type == TX_DELEGATE ? 2 : 1) * COIN};
+        memcpy(d.validator, pubs[0], PUBKEY_SIZE);
+        (void)i;
+        delegation_change_encode(&d, w);
+        break;
+    }
+    case TX_EVIDENCE: {
+        /* Two headers of validator i % 4 at slot 1,000,000 + i: a double
+         * proposal each (the rules do not ask that it was the slot's leader). */
+        struct evidence e;
+        memset(&e, 0, sizeof(e));
+        e.a.version = BLOCK_VERSION;
+        e.a.height = 1;
+        e.a.slot = 1000000 + i;
+        memcpy(e.a.proposer, pubs[i % REGTEST_VALIDATORS], PUBKEY_SIZE);
+        e.b = e.a;
+        e.b.tx_root[0] = 1;
+        if (!regtest_sign(NULL, &e.a) || !regtest_sign(NULL, &e.b))
+            die("evidence", NULL);
+        evidence_encode(&e, w);
+        break;
+    }
+    default: /* STAKE_ADD, UNBOND */
+        stake_amount_encode(1, w);
+    }
+}
+
+/* n transactions of one type, spread over the senders. */
+static void fill_from(struct block *b, uint8_t type, uint64_t n, const struct senders *s)
 {
     struct wbuf w;
-    uint64_t nonce[REGTEST_VALIDATORS] = {0};
+    uint64_t *nonce = calloc(s->n, sizeof(uint64_t));
+    if (!nonce)
+        die("out of memory", NULL);
     wbuf_init(&w);
     for (uint64_t i = 0; i < n; i++) {
-        unsigned from = (unsigned)(i % REGTEST_VALIDATORS);
+        size_t from = (size_t)(i % s->n);
         struct tx tx;
         wbuf_reset(&w);
-        if (type == TX_TRANSFER) {
-            struct transfer t = {.amount = COIN};
-            uint8_t sec[SECKEY_SIZE] = {0};
-            write_be64(sec, i + 1); /* a new account each */
-            sec[31] = 1;
-            if (!key_pubkey(t.to, sec))
-                die("key", NULL);
-            transfer_encode(&t, &w);
-        } else {
-            stake_amount_encode(1, &w);
-        }
+        payload(type, i, &w);
         tx_init(&tx);
         tx.type = type;
-        memcpy(tx.sender, pubs[from], PUBKEY_SIZE);
-        tx.nonce = nonce[from]++;
+        memcpy(tx.sender, s->pub[from], PUBKEY_SIZE);
+        tx.nonce = s->nonce0 + nonce[from]++;
         tx.fee = 100000;
+        if (type == TX_DELEGATE && s->n == REGTEST_VALIDATORS)
+            /* validators delegate to the next one */
+            memcpy(w.data, pubs[(from + 1) % REGTEST_VALIDATORS], PUBKEY_SIZE);
         if (!tx_set_payload(&tx, w.data, w.len) ||
-            !tx_sign(&tx, params.genesis_hash, secrets[from], NULL) || !block_add_tx(b, &tx))
+            !tx_sign(&tx, params.genesis_hash, s->sec[from], NULL) || !block_add_tx(b, &tx))
             die("making transactions", NULL);
         tx_free(&tx);
     }
     wbuf_free(&w);
+    free(nonce);
+}
+
+static void fill_block(struct block *b, uint8_t type, uint64_t n)
+{
+    struct senders s = validators();
+    fill_from(b, type, n, &s);
+}
+
+static void seal(struct block *b)
+{
+    block_merkle_root(b, b->hdr.tx_root);
+    if (!regtest_sign(NULL, &b->hdr))
+        die("signing", NULL);
 }
 
 /* Stateless checks, the state transition over parent (or the chain state),
@@ -172,10 +266,71 @@ int main(int argc, char **argv)
     unbonds.hdr = transfers.hdr;
     fill_block(&transfers, TX_TRANSFER, n);
     fill_block(&unbonds, TX_UNBOND, n);
-    block_merkle_root(&transfers, transfers.hdr.tx_root);
-    block_merkle_root(&unbonds, unbonds.hdr.tx_root);
-    if (!regtest_sign(NULL, &transfers.hdr) || !regtest_sign(NULL, &unbonds.hdr))
-        die("signing", NULL);
+    seal(&transfers);
+    seal(&unbonds);
+
+    /* The other staking types, each block as full as the rules allow.
+     * Funded keys: n delegators, and registrants up to the validator cap. */
+    uint64_t nreg = params.max_validators > REGTEST_VALIDATORS
+                        ? params.max_validators - REGTEST_VALIDATORS
+                        : 0;
+    size_t nmany = (size_t)(n > nreg ? n : nreg);
+    many_sec = calloc(nmany, SECKEY_SIZE);
+    many_pub = calloc(nmany, PUBKEY_SIZE);
+    uint8_t (*reg_sec)[SECKEY_SIZE] = calloc(nreg + 1, SECKEY_SIZE);
+    uint8_t (*reg_pub)[PUBKEY_SIZE] = calloc(nreg + 1, PUBKEY_SIZE);
+    if (!many_sec || !many_pub || !reg_sec || !reg_pub)
+        die("out of memory", NULL);
+    struct view *funded = chain_view(c);
+    struct validation v;
+    for (size_t i = 0; i < nmany; i++) {
+        derived_key(i, 2, many_sec[i], many_pub[i]);
+        if (!accounts_credit(funded, many_pub[i], 10 * COIN, &v))
+            die("funding", &v);
+    }
+    for (size_t i = 0; i < nreg; i++) {
+        derived_key(i, 3, reg_sec[i], reg_pub[i]);
+        if (!accounts_credit(funded, reg_pub[i], params.min_validator_stake + COIN, &v))
+            die("funding", &v);
+    }
+    struct senders many = {(size_t)n, (const uint8_t(*)[SECKEY_SIZE])many_sec,
+                           (const uint8_t(*)[PUBKEY_SIZE])many_pub, 0};
+    struct senders regs = {(size_t)nreg, (const uint8_t(*)[SECKEY_SIZE])reg_sec,
+                           (const uint8_t(*)[PUBKEY_SIZE])reg_pub, 0};
+    struct block adds, dels_v, dels_many, undels, registers, evidences;
+    struct block *blocks[] = {&adds, &dels_v, &dels_many, &undels, &registers, &evidences};
+    for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
+        block_init(blocks[i]);
+        blocks[i]->hdr = transfers.hdr;
+    }
+    fill_block(&adds, TX_STAKE_ADD, n);
+    fill_block(&dels_v, TX_DELEGATE, n);
+    fill_from(&dels_many, TX_DELEGATE, n, &many);
+    many.nonce0 = 1;
+    fill_from(&undels, TX_UNDELEGATE, n, &many);
+    fill_from(&registers, TX_VALIDATOR_REGISTER, nreg, &regs);
+    /* Evidence: as many as max_block_size holds. */
+    struct wbuf ew;
+    wbuf_init(&ew);
+    payload(TX_EVIDENCE, 0, &ew);
+    uint64_t ev_size = TX_FIXED_SIZE + compact_size_len(ew.len) + ew.len;
+    wbuf_free(&ew);
+    uint64_t nev = (params.max_block_size - BLOCK_HEADER_SIZE - 5) / ev_size;
+    if (nev > n)
+        nev = n;
+    fill_block(&evidences, TX_EVIDENCE, nev);
+    for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+        seal(blocks[i]);
+    /* The delegations the UNDELEGATEs draw from: the n delegations applied
+     * in a view over the funded one. */
+    struct view *delegated = view_new(NULL, funded);
+    {
+        struct block_ctx ctx;
+        block_ctx_init(&ctx, &params, &dels_many.hdr, &chain_tip(c)->hdr);
+        for (size_t i = 0; i < dels_many.ntx; i++)
+            if (!apply_tx(delegated, &ctx, &dels_many.txs[i], &v))
+                die("delegating", &v);
+    }
 
     /* A queue at the maturity height of these UNBONDs already holding
      * `queued` entries. */
@@ -206,16 +361,41 @@ int main(int argc, char **argv)
     double t_ub = best_of(c, NULL, &unbonds, reps);
     double t_full = best_of(c, full, &unbonds, reps);
     view_free(full);
+    struct {
+        const char *what;
+        uint64_t count;
+        double t;
+    } rows[] = {
+        {"STAKE_ADDs", n, best_of(c, NULL, &adds, reps)},
+        {"DELEGATEs, the 4 validators to each other (same records)", n, best_of(c, NULL, &dels_v, reps)},
+        {"DELEGATEs, distinct delegators, one validator", n, best_of(c, funded, &dels_many, reps)},
+        {"UNDELEGATEs, distinct delegations of one validator", n, best_of(c, delegated, &undels, reps)},
+        {"VALIDATOR_REGISTERs (up to max_validators)", nreg, best_of(c, funded, &registers, reps)},
+        {"EVIDENCEs (as many as max_block_size holds)", nev, best_of(c, NULL, &evidences, reps)},
+    };
+    view_free(delegated);
+    view_free(funded);
 
     printf("staking state transition, %" PRIu64 " transactions a block, min of %" PRIu64
            " runs (stateless checks + transition + state root)\n\n",
            n, reps);
-    printf("| block | time (ms) | ratio to transfers |\n|---|---:|---:|\n");
-    printf("| %" PRIu64 " TRANSFERs | %.1f | 1.00 |\n", n, t_tx * 1e3);
-    printf("| %" PRIu64 " UNBONDs, empty queue | %.1f | %.2f |\n", n, t_ub * 1e3, t_ub / t_tx);
-    printf("| %" PRIu64 " UNBONDs, %" PRIu64 " entries already queued | %.1f | %.2f |\n", n,
-           queued, t_full * 1e3, t_full / t_tx);
+    printf("| block | time (ms) | ratio to transfers | ratio a transaction |\n|---|---:|---:|---:|\n");
+    printf("| %" PRIu64 " TRANSFERs | %.1f | 1.00 | 1.00 |\n", n, t_tx * 1e3);
+    printf("| %" PRIu64 " UNBONDs, empty queue | %.1f | %.2f | %.2f |\n", n, t_ub * 1e3, t_ub / t_tx,
+           t_ub / t_tx);
+    printf("| %" PRIu64 " UNBONDs, %" PRIu64 " entries already queued | %.1f | %.2f | %.2f |\n", n,
+           queued, t_full * 1e3, t_full / t_tx, t_full / t_tx);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        printf("| %" PRIu64 " %s | %.1f | %.2f | %.2f |\n", rows[i].count, rows[i].what,
+               rows[i].t * 1e3, rows[i].t / t_tx,
+               rows[i].count ? rows[i].t / t_tx * (double)n / (double)rows[i].count : 0);
 
+    for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+        block_free(blocks[i]);
+    free(many_sec);
+    free(many_pub);
+    free(reg_sec);
+    free(reg_pub);
     block_free(&transfers);
     block_free(&unbonds);
     chain_close(c);
