@@ -12,7 +12,10 @@
  *     each); VALIDATOR_REGISTERs up to max_validators (the only bound on
  *     them); EVIDENCEs, as many as max_block_size holds (each two header
  *     signatures: a validator can sign two headers for any number of slots,
- *     so a full block of real double proposals is possible).
+ *     so a full block of real double proposals is possible);
+ *   - FL_UPDATEs (of the smallest model: as many as the block holds),
+ *     FL_VOTE_COMMITs and FL_VOTE_REVEALs, n each, over tasks of
+ *     FL_MAX_PARTICIPANTS written into the state the block is applied to.
  *
  * Each figure is the minimum over -reps runs of: the stateless block checks
  * (signatures), the state transition into a fresh view over the chain state,
@@ -24,11 +27,14 @@
  * The clock lives here only: nothing of this program reaches consensus. */
 #include "consensus/accounts.h"
 #include "consensus/amount.h"
+#include "consensus/fl.h"
+#include "consensus/fltx.h"
 #include "consensus/serialize.h"
 #include "consensus/stakingtx.h"
 #include "state/accounts.h"
 #include "state/apply.h"
 #include "state/chain.h"
+#include "state/fl.h"
 #include "state/staking.h"
 #include "state/view.h"
 #include "tests/regtest_signer.h"
@@ -118,6 +124,92 @@ static void derived_key(uint64_t i, uint8_t tag, uint8_t sec[SECKEY_SIZE], uint8
         die("key", NULL);
 }
 
+/* The FL tasks the round transactions address: kind 'U' (submit window
+ * open), 'C' (commit window), 'R' (reveal window), FL_MAX_PARTICIPANTS
+ * senders each (one role each: a proposer or a voter). */
+static const struct fl_task_params bench_task = {
+    .spec = {.kind = FL_MODEL_LOGREG, .n_sizes = 2, .sizes = {1, 1}},
+    .rounds = FL_MAX_ROUNDS,
+    .min_participants = 2,
+    .max_participants = FL_MAX_PARTICIPANTS,
+    .min_stake = 1,
+    .proposer_fraction_bps = 5000,
+    .join_blocks = 1,
+    .submit_blocks = 1,
+    .commit_blocks = 1,
+    .reveal_blocks = 1,
+    .aggregator = FL_AGG_FEDAVG,
+    .slash_bps = 5000,
+    .voter_reward_bps = 5000,
+    .reward_pool = 1,
+};
+
+static void task_id(uint8_t id[FL_TASK_ID_SIZE], char kind, uint64_t j)
+{
+    memset(id, 0, FL_TASK_ID_SIZE);
+    id[0] = (uint8_t)kind;
+    write_be64(id + 1, j);
+}
+
+/* Running tasks of kind, round 1 in the window of height h that `which`
+ * names, and an entry of the role for each of the n senders. */
+static void fl_state(struct view *v, char kind, uint64_t h, uint64_t n,
+                     const uint8_t (*pub)[PUBKEY_SIZE])
+{
+    uint64_t ntasks = (n + FL_MAX_PARTICIPANTS - 1) / FL_MAX_PARTICIPANTS;
+    uint64_t start = h; /* the submit window is h */
+    if (kind == 'C')
+        start = h - 1;
+    else if (kind == 'R')
+        start = h - 2;
+    struct fl_windows win;
+    fl_round_windows(&bench_task, start, &win);
+    if ((kind == 'U' && (h < win.submit_start || h > win.submit_end)) ||
+        (kind == 'C' && (h < win.commit_start || h > win.commit_end)) ||
+        (kind == 'R' && (h < win.reveal_start || h > win.reveal_end)))
+        die("fl windows", NULL);
+    for (uint64_t j = 0; j < ntasks; j++) {
+        uint8_t id[FL_TASK_ID_SIZE], key[FL_KEY_TASK_SIZE];
+        struct fl_task t;
+        struct wbuf w;
+        memset(&t, 0, sizeof(t));
+        t.created_height = 1;
+        t.p = bench_task;
+        task_id(id, kind, j);
+        fl_key_task(key, 'T', id);
+        wbuf_init(&w);
+        fl_task_encode(&t, &w);
+        view_put_wbuf(v, key, sizeof(key), &w);
+        wbuf_free(&w);
+        struct fl_status st;
+        memset(&st, 0, sizeof(st));
+        st.state = FL_TASK_RUNNING;
+        st.round = 1;
+        st.round_start = start;
+        st.n_participants = st.n_active = FL_MAX_PARTICIPANTS;
+        fl_put_status(v, id, &st);
+        struct fl_round rd;
+        memset(&rd, 0, sizeof(rd));
+        rd.start = start;
+        rd.n_proposers = rd.n_voters = FL_MAX_PARTICIPANTS;
+        fl_put_round(v, id, 1, &rd);
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        uint8_t id[FL_TASK_ID_SIZE], salt[32];
+        struct fl_entry e;
+        memset(&e, 0, sizeof(e));
+        memset(salt, 7, sizeof(salt));
+        task_id(id, kind, i / FL_MAX_PARTICIPANTS);
+        e.role = kind == 'U' ? FL_ROLE_PROPOSER : FL_ROLE_VOTER;
+        e.stake = 1;
+        if (kind == 'R') {
+            e.flags = FL_ENTRY_COMMITTED;
+            fl_vote_commitment(e.hash, id, 1, pub[i], 1, 0, salt);
+        }
+        fl_put_entry(v, id, 1, pub[i], &e);
+    }
+}
+
 /* The payload of transaction i of a type. */
 static void payload(uint8_t type, uint64_t i, struct wbuf *w)
 {
@@ -159,6 +251,34 @@ static void payload(uint8_t type, uint64_t i, struct wbuf *w)
         if (!regtest_sign(NULL, &e.a) || !regtest_sign(NULL, &e.b))
             die("evidence", NULL);
         evidence_encode(&e, w);
+        break;
+    }
+    case TX_FL_UPDATE: {
+        struct fl_update u;
+        static const uint8_t weights[4 * 8];
+        task_id(u.task, 'U', i / FL_MAX_PARTICIPANTS);
+        u.round = 1;
+        u.n = fl_param_count(&bench_task.spec);
+        u.weights = weights;
+        fl_update_encode(&u, w);
+        break;
+    }
+    case TX_FL_VOTE_COMMIT: {
+        struct fl_vote_commit cm;
+        task_id(cm.task, 'C', i / FL_MAX_PARTICIPANTS);
+        cm.round = 1;
+        memset(cm.commitment, 7, HASH_SIZE);
+        fl_vote_commit_encode(&cm, w);
+        break;
+    }
+    case TX_FL_VOTE_REVEAL: {
+        struct fl_vote_reveal rv;
+        task_id(rv.task, 'R', i / FL_MAX_PARTICIPANTS);
+        rv.round = 1;
+        rv.vote = 1;
+        rv.metric = 0;
+        memset(rv.salt, 7, sizeof(rv.salt));
+        fl_vote_reveal_encode(&rv, w);
         break;
     }
     default: /* STAKE_ADD, UNBOND */
@@ -297,8 +417,9 @@ int main(int argc, char **argv)
                            (const uint8_t(*)[PUBKEY_SIZE])many_pub, 0};
     struct senders regs = {(size_t)nreg, (const uint8_t(*)[SECKEY_SIZE])reg_sec,
                            (const uint8_t(*)[PUBKEY_SIZE])reg_pub, 0};
-    struct block adds, dels_v, dels_many, undels, registers, evidences;
-    struct block *blocks[] = {&adds, &dels_v, &dels_many, &undels, &registers, &evidences};
+    struct block adds, dels_v, dels_many, undels, registers, evidences, updates, commits, reveals;
+    struct block *blocks[] = {&adds,      &dels_v,    &dels_many, &undels, &registers,
+                              &evidences, &updates, &commits, &reveals};
     for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
         block_init(blocks[i]);
         blocks[i]->hdr = transfers.hdr;
@@ -319,6 +440,21 @@ int main(int argc, char **argv)
     if (nev > n)
         nev = n;
     fill_block(&evidences, TX_EVIDENCE, nev);
+    /* FL round transactions: FL_MAX_PARTICIPANTS to a task, as many tasks
+     * as n needs (rounds of tasks started at different heights share
+     * windows when the windows are long: nothing bounds them but the
+     * block).  The smallest model's updates, so that n of them fit. */
+    many.nonce0 = 0;
+    uint64_t nupd = fl_updates_per_block(&params, fl_param_count(&bench_task.spec));
+    if (nupd > n)
+        nupd = n;
+    fill_from(&updates, TX_FL_UPDATE, nupd, &many);
+    fill_from(&commits, TX_FL_VOTE_COMMIT, n, &many);
+    fill_from(&reveals, TX_FL_VOTE_REVEAL, n, &many);
+    struct view *flstate = view_new(NULL, funded);
+    fl_state(flstate, 'U', transfers.hdr.height, nupd, many_pub);
+    fl_state(flstate, 'C', transfers.hdr.height, n, many_pub);
+    fl_state(flstate, 'R', transfers.hdr.height, n, many_pub);
     for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
         seal(blocks[i]);
     /* The delegations the UNDELEGATEs draw from: the n delegations applied
@@ -372,7 +508,11 @@ int main(int argc, char **argv)
         {"UNDELEGATEs, distinct delegations of one validator", n, best_of(c, delegated, &undels, reps)},
         {"VALIDATOR_REGISTERs (up to max_validators)", nreg, best_of(c, funded, &registers, reps)},
         {"EVIDENCEs (as many as max_block_size holds)", nev, best_of(c, NULL, &evidences, reps)},
+        {"FL_UPDATEs of the smallest model", nupd, best_of(c, flstate, &updates, reps)},
+        {"FL_VOTE_COMMITs", n, best_of(c, flstate, &commits, reps)},
+        {"FL_VOTE_REVEALs", n, best_of(c, flstate, &reveals, reps)},
     };
+    view_free(flstate);
     view_free(delegated);
     view_free(funded);
 
