@@ -11,7 +11,7 @@ const struct txtype txtypes[TX_TYPE_LIMIT] = {
     [TX_TRANSFER] = {"transfer", "accounts", transfer_check, 1},
     /* staking */
     [TX_VALIDATOR_REGISTER] = {"validator_register", "staking", validator_register_check, 2},
-    [TX_STAKE_ADD] = {"stake_add", "staking", stake_amount_check, 1},
+    [TX_STAKE_ADD] = {"stake_add", "staking", stake_amount_check, 2},
     [TX_UNBOND] = {"unbond", "staking", stake_amount_check, 2},
     [TX_DELEGATE] = {"delegate", "staking", delegate_check, 2},
     [TX_UNDELEGATE] = {"undelegate", "staking", undelegate_check, 2},
