@@ -15,7 +15,7 @@ const struct txtype txtypes[TX_TYPE_LIMIT] = {
     [TX_UNBOND] = {"unbond", "staking", stake_amount_check, 2},
     [TX_DELEGATE] = {"delegate", "staking", delegate_check, 2},
     [TX_UNDELEGATE] = {"undelegate", "staking", undelegate_check, 2},
-    [TX_EVIDENCE] = {"evidence", "staking", evidence_check, 3},
+    [TX_EVIDENCE] = {"evidence", "staking", evidence_check, 4},
     /* fl */
     [TX_FL_TASK_CREATE] = {"fl_task_create", "fl", fl_task_create_check, 2},
     [TX_FL_JOIN] = {"fl_join", "fl", fl_join_check, 2},
