@@ -5,16 +5,18 @@
  * transition, undo, state root, the LevelDB write) each of:
  *
  *   transfers       20,000 TRANSFERs to new accounts: the reference;
- *   task creates    20,000 FL_TASK_CREATEs whose starts fill seven heights to
- *                   FL_MAX_HEIGHT_WORK (2,500 empty tasks each) and, with two
- *                   joins each, 2,000 more an eighth;
+ *   task creates    a full block of FL_TASK_CREATEs (10,000: max_block_txs
+ *                   block units, two each) whose starts fill three heights
+ *                   to FL_MAX_HEIGHT_WORK (2,500 empty tasks each) and, with
+ *                   two joins each, 2,000 more a fourth;
  *   cancels         a height of FL_MAX_HEIGHT_WORK of starts with nobody joined;
  *   small starts    a height of FL_MAX_HEIGHT_WORK of starts of 2-participant tasks
  *                   (each draws round 1);
  *   empty rounds    the next height: as many void round-1 aggregations (the
  *                   proposer slashed, round 2 drawn), the most empty rounds
  *                   one block can run whatever the number of tasks;
- *   joins           20,000 FL_JOINs into 1,000-participant tasks;
+ *   joins           a full block of FL_JOINs (10,000, two units each) into
+ *                   1,000-participant tasks;
  *   large starts    a height of starts of 1,000-participant tasks (19 of them);
  *   large voids     their void round-1 aggregations;
  *   large ends      their void round-2 aggregations, which end the tasks: every
@@ -26,7 +28,7 @@
  *                   written as the model and deleted;
  *
  * and prints each time with its ratio to the reference.  Options: -reps=N
- * runs the whole sequence N times (default 1) and keeps each minimum.
+ * runs the whole sequence N times (default 2) and keeps each minimum.
  */
 #include "consensus/accounts.h"
 #include "consensus/amount.h"
@@ -34,6 +36,7 @@
 #include "consensus/fltx.h"
 #include "consensus/params.h"
 #include "consensus/staking.h"
+#include "consensus/txtypes.h"
 #include "state/builder.h"
 #include "state/chain.h"
 #include "state/fl.h"
@@ -54,7 +57,7 @@
 #define NKEYS 512         /* funded senders */
 #define PER_KEY 64        /* MEMPOOL_MAX_RUN */
 #define NTX 20000
-#define HEIGHTS 7         /* heights the empty creates fill */
+#define HEIGHTS 3         /* heights the empty creates fill */
 #define FAR 200           /* join window of the creates left over */
 #define BIG_TASKS ((FL_MAX_HEIGHT_WORK) / (FL_EVENT_BASE_WORK + FL_MAX_PARTICIPANTS))
 #define NPARTIES (BIG_TASKS * FL_MAX_PARTICIPANTS) /* a joiner per seat */
@@ -284,15 +287,17 @@ static void run(struct figures *f)
     f->transfers = produce(&ntx);
     expect_ntx(ntx, NTX, "transfers");
 
-    /* 20,000 task creations: 2,500 empty ones (each reserves its start's
-     * FL_EVENT_BASE_WORK) for each of seven heights, which fills them;
-     * 2,000 at the eighth, which two joins each fill; 500 far ahead. */
+    /* A full block of task creations (max_block_txs block units): 2,500
+     * empty ones (each reserves its start's FL_EVENT_BASE_WORK) for each of
+     * three heights, which fills them; 2,000 at the fourth, which two joins
+     * each fill; 500 far ahead. */
     const uint32_t per_height = FL_MAX_HEIGHT_WORK / FL_EVENT_BASE_WORK;
     const uint32_t joined = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2);
-    if ((uint64_t)per_height * HEIGHTS + joined > NTX)
+    const int ncreate = (int)(params.max_block_txs / txtype_block_units(TX_FL_TASK_CREATE));
+    if ((uint64_t)per_height * HEIGHTS + joined > (uint64_t)ncreate || ncreate > NTX)
         die("the creates do not fit %d heights", HEIGHTS + 1);
     static uint8_t ids[NTX][HASH_SIZE];
-    for (int i = 0; i < NTX; i++) {
+    for (int i = 0; i < ncreate; i++) {
         uint32_t at = (uint32_t)i < per_height * HEIGHTS ? 1 + (uint32_t)(i % HEIGHTS)
                       : (uint32_t)i < per_height * HEIGHTS + joined ? HEIGHTS + 1
                                                                      : FAR;
@@ -300,7 +305,7 @@ static void run(struct figures *f)
         create(keys[i / PER_KEY].sec, &t, ids[i]);
     }
     f->creates = produce(&ntx);
-    expect_ntx(ntx, NTX, "creates");
+    expect_ntx(ntx, (size_t)ncreate, "creates");
     const uint64_t hc = chain_height(chain);
     {
         struct view *v = chain_view(chain);
@@ -326,8 +331,8 @@ static void run(struct figures *f)
     }
     f->cancels = produce(NULL); /* hc + 2 */
     produce_to(hc + HEIGHTS);
-    f->small_starts = produce(NULL); /* hc + 10: round 1 drawn for each */
-    f->empty_rounds = produce(NULL); /* hc + 11: void, slashed, round 2 drawn */
+    f->small_starts = produce(NULL); /* hc + HEIGHTS + 1: round 1 drawn for each */
+    f->empty_rounds = produce(NULL); /* void, slashed, round 2 drawn */
 
     /* Tasks of 1,000 participants: as many as one height's work allows. */
     struct fl_task_params big = small_task(20); /* past the small tasks' reservations */
@@ -340,8 +345,13 @@ static void run(struct figures *f)
     for (int i = 0; i < BIG_TASKS; i++)
         for (int p = 0; p < FL_MAX_PARTICIPANTS; p++)
             join(parties[i * FL_MAX_PARTICIPANTS + p].sec, big_ids[i], 1);
+    /* Two blocks: the first full (max_block_txs block units of joins). */
     f->joins = produce(&ntx);
-    expect_ntx(ntx, (size_t)BIG_TASKS * FL_MAX_PARTICIPANTS, "large joins");
+    expect_ntx(ntx, params.max_block_txs / txtype_block_units(TX_FL_JOIN), "large joins");
+    produce(&ntx);
+    expect_ntx(ntx, (size_t)BIG_TASKS * FL_MAX_PARTICIPANTS -
+                        params.max_block_txs / txtype_block_units(TX_FL_JOIN),
+               "the other large joins");
     produce_to(hb + big.join_blocks - 1);
     f->large_starts = produce(NULL);
     f->large_voids = produce(NULL);
@@ -515,7 +525,7 @@ static void keep_min(double *best, double t, int rep)
 
 int main(int argc, char **argv)
 {
-    int reps = 1;
+    int reps = 2;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "-reps=", 6) == 0)
             reps = atoi(argv[i] + 6);
@@ -550,11 +560,11 @@ int main(int argc, char **argv)
         double t;
     } rows[] = {
         {"20,000 transfers (reference)", best.transfers},
-        {"20,000 FL_TASK_CREATEs, 8 heights filled", best.creates},
+        {"10,000 FL_TASK_CREATEs (a full block), 4 heights filled", best.creates},
         {"a full height of cancellations (nobody joined)", best.cancels},
         {"a full height of starts, 2 participants", best.small_starts},
         {"a full height of void rounds, 2 participants", best.empty_rounds},
-        {"FL_JOINs into 1,000-participant tasks", best.joins},
+        {"10,000 FL_JOINs (a full block) into 1,000-participant tasks", best.joins},
         {"a full height of starts, 1,000 participants", best.large_starts},
         {"a full height of void rounds, 1,000 participants", best.large_voids},
         {"a full height of task ends, 19,000 stakes returned", best.large_ends},

@@ -1,6 +1,7 @@
 /* Block headers and bodies. */
 #include "consensus/block.h"
 #include "consensus/params.h"
+#include "consensus/txtypes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,14 @@ bool block_check(const struct block *b, const struct chain_params *params, struc
         return val_failf(v, VAL_CONSENSUS, REJECT_BAD_BLK_VERSION, "version %u", b->hdr.version);
     if (b->ntx > params->max_block_txs)
         return val_fail(v, VAL_CONSENSUS, REJECT_BAD_BLK_TXNS);
+    /* The transactions weigh at most max_block_txs block units (a unit is
+     * a transfer's validation time; txtypes[].block_units). */
+    uint64_t units = 0;
+    for (size_t i = 0; i < b->ntx; i++)
+        units += txtype_block_units(b->txs[i].type);
+    if (units > params->max_block_txs)
+        return val_failf(v, VAL_CONSENSUS, REJECT_BAD_BLK_TXNS, "%llu block units, at most %u",
+                         (unsigned long long)units, params->max_block_txs);
     size = BLOCK_HEADER_SIZE + compact_size_len(b->ntx);
     for (size_t i = 0; i < b->ntx; i++)
         size += tx_encoded_size(&b->txs[i]);

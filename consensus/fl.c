@@ -5,6 +5,7 @@
 #include "consensus/block.h"
 #include "consensus/params.h"
 #include "consensus/tx.h"
+#include "consensus/txtypes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -169,7 +170,9 @@ uint64_t fl_updates_per_block(const struct chain_params *p, uint64_t n)
                         ? p->max_block_size - BLOCK_HEADER_SIZE - 5
                         : 0;
     uint64_t per = room / fl_update_tx_size(n);
-    return per < p->max_block_txs ? per : p->max_block_txs;
+    /* ... and the block units: max_block_txs in all, FL_UPDATE's each. */
+    uint64_t by_units = p->max_block_txs / txtype_block_units(TX_FL_UPDATE);
+    return per < by_units ? per : by_units;
 }
 
 uint32_t fl_max_proposers(uint32_t n, uint16_t fraction_bps)

@@ -8,20 +8,20 @@
 
 const struct txtype txtypes[TX_TYPE_LIMIT] = {
     /* accounts */
-    [TX_TRANSFER] = {"transfer", "accounts", transfer_check},
+    [TX_TRANSFER] = {"transfer", "accounts", transfer_check, 1},
     /* staking */
-    [TX_VALIDATOR_REGISTER] = {"validator_register", "staking", validator_register_check},
-    [TX_STAKE_ADD] = {"stake_add", "staking", stake_amount_check},
-    [TX_UNBOND] = {"unbond", "staking", stake_amount_check},
-    [TX_DELEGATE] = {"delegate", "staking", delegate_check},
-    [TX_UNDELEGATE] = {"undelegate", "staking", undelegate_check},
-    [TX_EVIDENCE] = {"evidence", "staking", evidence_check},
+    [TX_VALIDATOR_REGISTER] = {"validator_register", "staking", validator_register_check, 2},
+    [TX_STAKE_ADD] = {"stake_add", "staking", stake_amount_check, 2},
+    [TX_UNBOND] = {"unbond", "staking", stake_amount_check, 2},
+    [TX_DELEGATE] = {"delegate", "staking", delegate_check, 2},
+    [TX_UNDELEGATE] = {"undelegate", "staking", undelegate_check, 2},
+    [TX_EVIDENCE] = {"evidence", "staking", evidence_check, 4},
     /* fl */
-    [TX_FL_TASK_CREATE] = {"fl_task_create", "fl", fl_task_create_check},
-    [TX_FL_JOIN] = {"fl_join", "fl", fl_join_check},
-    [TX_FL_UPDATE] = {"fl_update", "fl", fl_update_check},
-    [TX_FL_VOTE_COMMIT] = {"fl_vote_commit", "fl", fl_vote_commit_check},
-    [TX_FL_VOTE_REVEAL] = {"fl_vote_reveal", "fl", fl_vote_reveal_check},
+    [TX_FL_TASK_CREATE] = {"fl_task_create", "fl", fl_task_create_check, 2},
+    [TX_FL_JOIN] = {"fl_join", "fl", fl_join_check, 2},
+    [TX_FL_UPDATE] = {"fl_update", "fl", fl_update_check, 2},
+    [TX_FL_VOTE_COMMIT] = {"fl_vote_commit", "fl", fl_vote_commit_check, 2},
+    [TX_FL_VOTE_REVEAL] = {"fl_vote_reveal", "fl", fl_vote_reveal_check, 2},
 };
 
 bool txtype_known(uint8_t type)
@@ -49,6 +49,12 @@ const struct txtype *txtype_get(uint8_t type)
     if (!txtype_known(type) || type >= TX_TYPE_LIMIT || !txtypes[type].name)
         return NULL;
     return &txtypes[type];
+}
+
+uint32_t txtype_block_units(uint8_t type)
+{
+    const struct txtype *t = txtype_get(type);
+    return t && t->block_units ? t->block_units : 1;
 }
 
 const char *txtype_name(uint8_t type)

@@ -17,6 +17,13 @@ struct txtype {
     const char *module; /* the owner's name in state/modules.c ("accounts") */
     /* Payload well formed, canonical and within its bounds; nothing of state. */
     bool (*check)(const struct tx *tx, const struct chain_params *p, struct validation *v);
+    /* Consensus weight in block units: a block's transactions may weigh
+     * max_block_txs units in all (block_check).  A type weighs 1 when a
+     * block of max_block_txs of it connects in at most 0.90 of the time of
+     * as many transfers, else the smallest integer at least 1.1 x its
+     * measured ratio (bench/bench_staking, bench/bench_blocks;
+     * doc/protocol.md section 5.4). */
+    uint32_t block_units;
 };
 
 /* Indexed by enum tx_type; a value that is no type has an all-NULL entry. */
@@ -27,6 +34,10 @@ extern const struct txtype txtypes[TX_TYPE_LIMIT];
 bool txtype_known(uint8_t type);
 /* The entry of a known type, or NULL. */
 const struct txtype *txtype_get(uint8_t type);
+
+/* The block units of a type (its block_units; 1 for an unknown type, which
+ * tx_check rejects anyway). */
+uint32_t txtype_block_units(uint8_t type);
 
 /* Lower-case name ("transfer"), or NULL for an unknown type. */
 const char *txtype_name(uint8_t type);

@@ -1,5 +1,6 @@
 /* Block building (see builder.h). */
 #include "state/builder.h"
+#include "consensus/txtypes.h"
 #include "state/apply.h"
 #include "state/chain.h"
 #include "state/mempool.h"
@@ -51,13 +52,15 @@ static bool fill_transactions(struct chain *c, struct mempool *mp, struct view *
 {
     const struct chain_params *p = chain_params(c);
     size_t n, size = BLOCK_HEADER_SIZE + 9;
+    uint64_t units = 0; /* block units taken (txtypes[].block_units) */
     const struct mempool_entry **cand = mempool_select(mp, &n);
     if (!cand)
         return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
-    for (size_t i = 0; i < n && b->ntx < p->max_block_txs; i++) {
+    for (size_t i = 0; i < n && units < p->max_block_txs; i++) {
         const struct mempool_entry *e = cand[i];
         struct validation tv;
-        if (size + e->size > p->max_block_size)
+        uint32_t u = txtype_block_units(e->tx.type);
+        if (size + e->size > p->max_block_size || units + u > p->max_block_txs)
             continue;
         struct view *child = view_new(NULL, view);
         if (!child) {
@@ -74,6 +77,7 @@ static bool fill_transactions(struct chain *c, struct mempool *mp, struct view *
             }
             view_commit(child);
             size += e->size;
+            units += u;
         } else {
             ctx->fees = fees;
             LOG_DEBUG(LOG_PRODUCER, "skipping a pooled transaction: %s", tv.reason);

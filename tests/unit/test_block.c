@@ -7,9 +7,11 @@
 #include "consensus/accounts.h"
 #include "consensus/amount.h"
 #include "consensus/block.h"
+#include "consensus/fltx.h"
 #include "consensus/genesis.h"
 #include "consensus/params.h"
 #include "consensus/tx.h"
+#include "consensus/txtypes.h"
 
 #include "tests/unit/test_util.h"
 
@@ -694,6 +696,64 @@ START_TEST(test_check_txns)
 }
 END_TEST
 
+/* An FL_JOIN from validator `from`: its validation costs more than a
+ * transfer's, so it weighs two block units. */
+static void make_join(struct tx *tx, int from, uint64_t nonce)
+{
+    struct fl_join j;
+    struct wbuf w;
+    memset(j.task, 0x5a, HASH_SIZE);
+    j.stake = 1;
+    tx_init(tx);
+    tx->type = TX_FL_JOIN;
+    memcpy(tx->sender, pubs[from], PUBKEY_SIZE);
+    tx->nonce = nonce;
+    tx->fee = 1000;
+    wbuf_init(&w);
+    fl_join_encode(&j, &w);
+    ck_assert(tx_set_payload(tx, w.data, w.len));
+    wbuf_free(&w);
+    ck_assert(tx_sign(tx, regtest.genesis_hash, secrets[from], NULL));
+}
+
+/* max_block_txs bounds the transactions' block units, not their count: with
+ * max_block_txs = 3, two FL_JOINs (4 units) are too many; a join and a
+ * transfer (3) fit, and so do three transfers. */
+START_TEST(test_check_block_units)
+{
+    struct block b;
+    struct tx tx;
+    const uint32_t saved = regtest.max_block_txs;
+    ck_assert_uint_eq(txtype_block_units(TX_TRANSFER), 1);
+    ck_assert_uint_eq(txtype_block_units(TX_FL_JOIN), 2);
+    regtest.max_block_txs = 3;
+
+    make_block(&b, 0);
+    make_join(&tx, 0, 0);
+    ck_assert(block_add_tx(&b, &tx));
+    tx_free(&tx);
+    make_join(&tx, 1, 0);
+    ck_assert(block_add_tx(&b, &tx));
+    tx_free(&tx);
+    seal(&b, &regtest, 0);
+    expect_reject(&b, "bad-blk-txns");
+    block_free(&b);
+
+    make_block(&b, 1);
+    make_join(&tx, 1, 0);
+    ck_assert(block_add_tx(&b, &tx));
+    tx_free(&tx);
+    seal(&b, &regtest, 0);
+    expect_ok(&b);
+    block_free(&b);
+
+    make_block(&b, 3);
+    expect_ok(&b);
+    block_free(&b);
+    regtest.max_block_txs = saved;
+}
+END_TEST
+
 /* A block carrying an invalid transaction fails with that transaction's
  * reason: here one signed for the test network. */
 START_TEST(test_check_bad_tx_inside)
@@ -751,6 +811,7 @@ static Suite *block_suite(void)
     tcase_add_test(tc, test_check_sig);
     tcase_add_test(tc, test_check_length);
     tcase_add_test(tc, test_check_txns);
+    tcase_add_test(tc, test_check_block_units);
     tcase_add_test(tc, test_check_bad_tx_inside);
     suite_add_tcase(s, tc);
     return s;

@@ -20,6 +20,7 @@
 #include "chain_fixture.h"
 #include "consensus/fl.h"
 #include "consensus/fltx.h"
+#include "consensus/txtypes.h"
 #include "state/audit.h"
 #include "state/fl.h"
 
@@ -1199,6 +1200,39 @@ START_TEST(empty_tasks_do_not_fill_a_height)
 }
 END_TEST
 
+/* The builder fills a block by block units (txtypes[].block_units), not by
+ * count: with max_block_txs = 5, two FL_TASK_CREATEs (2 units each) and two
+ * transfers (1 each) are 6 units, so whatever the order one of them waits
+ * for the next block.  Counting transactions put all four in one block,
+ * which block_check rejects (bad-blk-txns). */
+START_TEST(the_builder_fills_blocks_by_units)
+{
+    struct party creator;
+    struct block b;
+    new_party(&creator, 100 * COIN);
+    produce_checked();
+    const uint32_t saved = params.max_block_txs; /* the chain's own parameters */
+    params.max_block_txs = 5;
+    struct fl_task_params t = small_task(5);
+    create_task(&creator, &t, NULL, NULL);
+    create_task(&creator, &t, NULL, NULL);
+    ck_assert(fixture_transfer(pool, 2, 1, COIN, FEE, NULL));
+    ck_assert(fixture_transfer(pool, 2, 1, COIN, FEE, NULL));
+    build_next(chain, pool, &b);
+    uint64_t units = 0;
+    for (size_t i = 0; i < b.ntx; i++)
+        units += txtype_block_units(b.txs[i].type);
+    ck_assert_uint_eq(b.ntx, 3);
+    ck_assert_uint_le(units, 5);
+    block_free(&b);
+    produce_checked();
+    ck_assert_uint_eq(mempool_count(pool), 1);
+    produce_checked();
+    ck_assert_uint_eq(mempool_count(pool), 0);
+    params.max_block_txs = saved;
+}
+END_TEST
+
 /* A round reserves what its draw can cost: the work of the task's
  * participants and the weights of the proposers drawn, not those of
  * max_participants. */
@@ -1586,6 +1620,7 @@ static Suite *fl_state_suite(void)
     tcase_add_test(tc, an_update_alone_does_not_keep_a_task_running);
     tcase_add_test(tc, quiet_rounds_end_a_large_task);
     tcase_add_test(tc, fl_transactions_leave_the_pool_when_their_window_ends);
+    tcase_add_test(tc, the_builder_fills_blocks_by_units);
     suite_add_tcase(s, tc);
     return s;
 }
