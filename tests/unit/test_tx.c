@@ -588,7 +588,7 @@ START_TEST(test_reject_table)
     for (size_t i = 0; i < n; i++) {
         const char *s = reject_table[i].string;
         ck_assert_uint_eq(reject_table[i].code, i + 1);
-        ck_assert_ptr_eq(reject_reason(reject_table[i].code), s);
+        ck_assert_str_eq(reject_reason(reject_table[i].code), s);
         ck_assert_msg(s[0] != '\0', "REJECT_%s has no string", reject_table[i].name);
         char spelled[64];
         size_t len = strlen(s);
