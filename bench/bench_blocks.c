@@ -43,6 +43,7 @@
 #include "state/mempool.h"
 #include "state/staking.h"
 #include "state/view.h"
+#include "tests/chain_fixture.h"
 #include "tests/regtest_signer.h"
 
 #include <sodium.h>
@@ -220,23 +221,7 @@ static void join(const uint8_t sec[SECKEY_SIZE], const uint8_t task[HASH_SIZE], 
 
 static struct fl_task_params small_task(uint32_t join_blocks)
 {
-    struct fl_task_params t = {
-        .spec = {.kind = FL_MODEL_LOGREG, .n_sizes = 2, .sizes = {1, 1}},
-        .rounds = FL_MAX_ROUNDS,
-        .min_participants = 2,
-        .max_participants = 2,
-        .min_stake = 1,
-        .proposer_fraction_bps = 5000,
-        .join_blocks = join_blocks,
-        .submit_blocks = 1,
-        .commit_blocks = 1,
-        .reveal_blocks = 1,
-        .aggregator = FL_AGG_FEDAVG,
-        .slash_bps = 5000,
-        .voter_reward_bps = 5000,
-        .reward_pool = 1,
-    };
-    return t;
+    return fixture_fl_small_task(join_blocks, FL_MAX_ROUNDS);
 }
 
 struct figures {

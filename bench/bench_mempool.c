@@ -22,6 +22,7 @@
 #include "state/mempool.h"
 #include "state/staking.h"
 #include "state/view.h"
+#include "tests/chain_fixture.h"
 #include "tests/regtest_signer.h"
 
 #include <inttypes.h>
@@ -76,24 +77,9 @@ static void transfer(struct tx *tx, int from, uint64_t nonce, uint64_t fee)
 static void big_task(struct tx *tx, uint64_t nonce, uint64_t pool)
 {
     static uint8_t allow[FL_MAX_ALLOW * PUBKEY_SIZE];
-    struct fl_task_params t = {
-        .spec = {.kind = FL_MODEL_LOGREG, .n_sizes = 2, .sizes = {3, 1}},
-        .rounds = 4,
-        .min_participants = 3,
-        .max_participants = 8,
-        .min_stake = 10 * COIN,
-        .proposer_fraction_bps = 5000,
-        .join_blocks = 3,
-        .submit_blocks = 2,
-        .commit_blocks = 2,
-        .reveal_blocks = 2,
-        .aggregator = FL_AGG_FEDAVG,
-        .slash_bps = 2000,
-        .voter_reward_bps = 2500,
-        .reward_pool = pool,
-        .n_allow = FL_MAX_ALLOW,
-        .allow = allow,
-    };
+    struct fl_task_params t = fixture_fl_task(pool);
+    t.n_allow = FL_MAX_ALLOW;
+    t.allow = allow;
     struct wbuf w;
     for (uint32_t i = 0; i < FL_MAX_ALLOW; i++)
         write_be64(allow + (size_t)i * PUBKEY_SIZE, (uint64_t)i + 1);

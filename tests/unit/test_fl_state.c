@@ -170,23 +170,7 @@ static void new_party(struct party *p, uint64_t funds)
 
 static struct fl_task_params task_params(void)
 {
-    struct fl_task_params t = {
-        .spec = {.kind = FL_MODEL_LOGREG, .n_sizes = 2, .sizes = {3, 1}},
-        .rounds = 4,
-        .min_participants = 3,
-        .max_participants = 8,
-        .min_stake = 10 * COIN,
-        .proposer_fraction_bps = 5000,
-        .join_blocks = 3,
-        .submit_blocks = 2,
-        .commit_blocks = 2,
-        .reveal_blocks = 2,
-        .aggregator = FL_AGG_FEDAVG,
-        .slash_bps = 2000,
-        .voter_reward_bps = 2500,
-        .reward_pool = 1000 * COIN,
-    };
-    return t;
+    return fixture_fl_task(1000 * COIN);
 }
 
 static void create_task(const struct party *creator, const struct fl_task_params *t,
@@ -972,23 +956,7 @@ END_TEST
  * block, starting at the end of block created + join_blocks. */
 static struct fl_task_params small_task(uint32_t join_blocks)
 {
-    struct fl_task_params t = {
-        .spec = {.kind = FL_MODEL_LOGREG, .n_sizes = 2, .sizes = {1, 1}},
-        .rounds = 100,
-        .min_participants = 2,
-        .max_participants = 2,
-        .min_stake = 1,
-        .proposer_fraction_bps = 5000,
-        .join_blocks = join_blocks,
-        .submit_blocks = 1,
-        .commit_blocks = 1,
-        .reveal_blocks = 1,
-        .aggregator = FL_AGG_FEDAVG,
-        .slash_bps = 5000,
-        .voter_reward_bps = 5000,
-        .reward_pool = 1,
-    };
-    return t;
+    return fixture_fl_small_task(join_blocks, 100);
 }
 
 /* The value stored under key, or 0 bytes when absent. */
