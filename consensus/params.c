@@ -37,6 +37,9 @@ static void set_common(struct chain_params *p)
     p->split_fl_bps = 1500;
     p->split_arena_bps = 1000;
     p->split_market_bps = 500;
+    p->arena_burn_bps = 1000;
+    p->arena_match_bps = 500;
+    p->arena_pool_cap_blocks = 518400; /* 30 days of 5-second slots */
 }
 
 /* Well-known validators whose keys derive from public seeds (regtest, test). */
@@ -75,6 +78,7 @@ static void set_regtest_economics(struct chain_params *p)
     p->min_validator_stake = 1000 * COIN;
     p->block_reward = 50 * COIN;
     p->halving_blocks = 150000;
+    p->arena_pool_cap_blocks = 1000;
 }
 
 static bool init_regtest(struct chain_params *p)
