@@ -250,6 +250,9 @@ void params_encode(const struct chain_params *p, struct wbuf *w)
     put_u16(w, p->split_fl_bps);
     put_u16(w, p->split_arena_bps);
     put_u16(w, p->split_market_bps);
+    put_u16(w, p->arena_burn_bps);
+    put_u16(w, p->arena_match_bps);
+    put_u32(w, p->arena_pool_cap_blocks);
 }
 
 static bool bad(char *err, size_t errlen, const char *what)
@@ -289,6 +292,10 @@ bool params_validate(const struct chain_params *p, char *err, size_t errlen)
     if ((uint32_t)p->split_proposer_bps + p->split_fl_bps + p->split_arena_bps +
             p->split_market_bps != 10000)
         return bad(err, errlen, "reward split must sum to 10000 bps");
+    if (p->arena_burn_bps > 10000)
+        return bad(err, errlen, "arena_burn_bps above 10000");
+    if (p->arena_match_bps >= p->arena_burn_bps)
+        return bad(err, errlen, "arena_match_bps must be below arena_burn_bps");
     if (p->block_reward > MAX_SUPPLY)
         return bad(err, errlen, "block_reward above the supply cap");
     if (p->n_validators == 0)
