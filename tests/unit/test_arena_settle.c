@@ -607,6 +607,83 @@ START_TEST(random_scorer_earns_least)
 }
 END_TEST
 
+/* The consensus loss of (submission, set) is the lower median of the drawn
+ * validators' losses weighted by their draws of that set, and a
+ * submission's loss the floor of the mean over the sets: both in the
+ * results record. */
+static uint32_t offset_loss(size_t k, size_t sub, void *arg)
+{
+    return truth[sub] + (uint32_t)k * 1000 + *(const uint32_t *)arg;
+}
+
+START_TEST(consensus_is_the_weighted_lower_median)
+{
+    struct world w;
+    struct cast c;
+    struct arena_task_params p = default_params();
+    static const uint32_t losses[] = {30000, 20000};
+    static const uint32_t off[] = {0, 7000, 90000, 3000};
+    p.draws_per_set = 5;
+    p.k = 3;
+    p.sets[2] = p.sets[0];
+    start();
+    fund_pool(0);
+    cast_up(&w, &c, &p, 2, 4, NULL);
+    submit(&w, c.t[0], 0, 1, true);
+    submit(&w, c.t[1], 1, 2, true);
+    run_to(w.t.w.reveal_end);
+    truth = losses;
+    for (size_t i = 0; i < 4; i++)
+        if (is_drawn(&w, c.v[i]))
+            score(&w, c.v[i], 2, offset_loss, (void *)&off[i]);
+    run_to(w.t.w.settle);
+    uint8_t key[ARENA_KEY_TASK_SIZE];
+    const uint8_t *val;
+    size_t len;
+    struct arena_results *r = calloc(1, sizeof(*r));
+    ck_assert(r != NULL);
+    arena_key_task(key, 'R', w.id);
+    ck_assert(view_get(V, key, sizeof(key), &val, &len));
+    ck_assert(arena_results_decode(r, val, len));
+    ck_assert_int_eq(r->m, 2);
+    ck_assert_int_eq(r->consensus_mask, 7);
+    for (size_t sub = 0; sub < 2; sub++) {
+        uint64_t sum = 0;
+        for (size_t k = 0; k < 3; k++) {
+            /* By hand: the validators drawn for k sorted by (loss, key). */
+            uint32_t l[4], wt[4], W = 0;
+            size_t n = 0;
+            for (size_t i = 0; i < 4; i++) {
+                struct arena_operator o = op_of(&w, c.v[i]);
+                if (!o.count[k])
+                    continue;
+                l[n] = truth[sub] + (uint32_t)k * 1000 + off[i];
+                wt[n] = o.count[k];
+                W += wt[n++];
+            }
+            for (size_t a = 1; a < n; a++)
+                for (size_t b = a; b > 0 && l[b - 1] > l[b]; b--) {
+                    uint32_t t = l[b]; l[b] = l[b - 1]; l[b - 1] = t;
+                    t = wt[b]; wt[b] = wt[b - 1]; wt[b - 1] = t;
+                }
+            uint32_t cum = 0, med = 0;
+            for (size_t a = 0; a < n; a++) {
+                cum += wt[a];
+                if (2 * cum >= W) {
+                    med = l[a];
+                    break;
+                }
+            }
+            ck_assert_uint_eq(r->r[sub].set_loss[k], med);
+            sum += med;
+        }
+        ck_assert_uint_eq(r->r[sub].loss, sum / 3);
+        ck_assert_uint_eq(op_of(&w, c.t[sub]).loss, sum / 3);
+    }
+    free(r);
+}
+END_TEST
+
 /* A drawn validator that does not reveal its scores by settle is slashed:
  * slash_bps of its own stake and of its delegations' value to the pool, its
  * slash height recorded, no reward. */
@@ -1085,6 +1162,7 @@ static Suite *arena_settle_suite(void)
     tcase_add_test(tc, honest_task_settles_and_vests);
     tcase_add_test(tc, one_trainer_one_validator_exact);
     tcase_add_test(tc, random_scorer_earns_least);
+    tcase_add_test(tc, consensus_is_the_weighted_lower_median);
     tcase_add_test(tc, missing_score_reveal_is_slashed);
     tcase_add_test(tc, slash_takes_delegations_value);
     tcase_add_test(tc, missed_and_duplicate_submissions_are_slashed);
