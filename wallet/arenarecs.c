@@ -21,6 +21,7 @@
  * deleted.  With no record the tick costs nothing. */
 #include "consensus/arena.h"
 #include "consensus/hash.h"
+#include "consensus/txtypes.h"
 #include "util/log.h"
 #include "util/time.h"
 #include "wallet/internal.h"
@@ -262,7 +263,7 @@ bool wallet_arena_valsets_parse(const struct wallet_arena_rec *r, struct wallet_
             set->len += len;
         }
     }
-    size_t off = r->len - b.len;
+    size_t off = r->len - b.left;
     for (uint8_t s = 0; s < k; s++) {
         if (out->sets[s].len > r->len - off)
             return false;
