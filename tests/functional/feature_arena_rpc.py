@@ -201,7 +201,8 @@ class ArenaRPCTest(FMLTestFramework):
         assert vs["complete"]
         assert_equal(len(vs["rows"]), 5)
         assert_equal(vs["rows"][0], [2.0, -0.5, 1])
-        assert_equal(node.arenareveal(task)["txids"], [])  # nothing left
+        self.nothing_sent(node.arenareveal, task, code=-4, message="nothing left to reveal")
+        self.nothing_sent(node.arenarevealsets, task, code=-4, message="no validation sets")
 
         self.log("The copier's attempt: T1's weights under its own commitment, and a late commit")
         reveal = task_b + os.urandom(32) + compact_size(len(GOOD)) + b"".join(
