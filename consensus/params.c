@@ -37,6 +37,9 @@ static void set_common(struct chain_params *p)
     p->split_fl_bps = 1500;
     p->split_arena_bps = 1000;
     p->split_market_bps = 500;
+    p->arena_burn_bps = 1000;
+    p->arena_match_bps = 500;
+    p->arena_pool_cap_blocks = 518400; /* 30 days of 5-second slots */
 }
 
 /* Well-known validators whose keys derive from public seeds (regtest, test). */
@@ -75,6 +78,7 @@ static void set_regtest_economics(struct chain_params *p)
     p->min_validator_stake = 1000 * COIN;
     p->block_reward = 50 * COIN;
     p->halving_blocks = 150000;
+    p->arena_pool_cap_blocks = 1000;
 }
 
 static bool init_regtest(struct chain_params *p)
@@ -246,6 +250,9 @@ void params_encode(const struct chain_params *p, struct wbuf *w)
     put_u16(w, p->split_fl_bps);
     put_u16(w, p->split_arena_bps);
     put_u16(w, p->split_market_bps);
+    put_u16(w, p->arena_burn_bps);
+    put_u16(w, p->arena_match_bps);
+    put_u32(w, p->arena_pool_cap_blocks);
 }
 
 static bool bad(char *err, size_t errlen, const char *what)
@@ -285,6 +292,10 @@ bool params_validate(const struct chain_params *p, char *err, size_t errlen)
     if ((uint32_t)p->split_proposer_bps + p->split_fl_bps + p->split_arena_bps +
             p->split_market_bps != 10000)
         return bad(err, errlen, "reward split must sum to 10000 bps");
+    if (p->arena_burn_bps > 10000)
+        return bad(err, errlen, "arena_burn_bps above 10000");
+    if (p->arena_match_bps >= p->arena_burn_bps)
+        return bad(err, errlen, "arena_match_bps must be below arena_burn_bps");
     if (p->block_reward > MAX_SUPPLY)
         return bad(err, errlen, "block_reward above the supply cap");
     if (p->n_validators == 0)

@@ -75,6 +75,13 @@ struct chain_params {
     uint16_t split_arena_bps;
     uint16_t split_market_bps;
 
+    /* AI Arena (doc/protocol.md 18.4): the part of a task's budget burned
+     * at creation (beta), the pool's match of a settled task's budget_left
+     * (kappa, below beta) and the pool's cap in blocks of its emission. */
+    uint16_t arena_burn_bps;
+    uint16_t arena_match_bps;
+    uint32_t arena_pool_cap_blocks;
+
     size_t n_allocs;
     struct genesis_alloc *allocs;
     size_t n_validators;

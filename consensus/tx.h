@@ -31,7 +31,8 @@ struct chain_params;
 /* Fixed part: version, type, sender, nonce, fee, signature. */
 #define TX_FIXED_SIZE (1 + 1 + PUBKEY_SIZE + 8 + 8 + SIG_SIZE)
 
-/* Transaction types, owned by the modules (accounts and staking 1-15, fl 16-31).  Adding
+/* Transaction types, owned by the modules (accounts and staking 1-15, fl 16-31,
+ * arena 32-47).  Adding
  * one: a value here, then the compiler points at txtype_known()
  * (consensus/txtypes.c) and test_txtypes at every table that lacks an entry
  * for it; doc/modules.md lists them all. */
@@ -48,9 +49,19 @@ enum tx_type {
     TX_FL_UPDATE = 18,
     TX_FL_VOTE_COMMIT = 19,
     TX_FL_VOTE_REVEAL = 20,
+    TX_ARENA_TASK_CREATE = 32,
+    TX_ARENA_STAKE = 33,
+    TX_ARENA_DELEGATE = 34,
+    TX_ARENA_UNDELEGATE = 35,
+    TX_ARENA_SET_SHARE = 36,
+    TX_ARENA_SUBMIT_COMMIT = 37,
+    TX_ARENA_SUBMIT_REVEAL = 38,
+    TX_ARENA_REVEAL_VALSET = 39,
+    TX_ARENA_SCORE_COMMIT = 40,
+    TX_ARENA_SCORE_REVEAL = 41,
 };
 /* One past the largest type: the size of every table indexed by the type. */
-#define TX_TYPE_LIMIT 21
+#define TX_TYPE_LIMIT 42
 
 struct tx {
     uint8_t version;

@@ -1,6 +1,7 @@
 /* The consensus table of transaction types (see txtypes.h). */
 #include "consensus/txtypes.h"
 #include "consensus/accounts.h"
+#include "consensus/arena.h"
 #include "consensus/fltx.h"
 #include "consensus/stakingtx.h"
 
@@ -22,6 +23,17 @@ const struct txtype txtypes[TX_TYPE_LIMIT] = {
     [TX_FL_UPDATE] = {"fl_update", "fl", fl_update_check, 2},
     [TX_FL_VOTE_COMMIT] = {"fl_vote_commit", "fl", fl_vote_commit_check, 2},
     [TX_FL_VOTE_REVEAL] = {"fl_vote_reveal", "fl", fl_vote_reveal_check, 2},
+    /* arena */
+    [TX_ARENA_TASK_CREATE] = {"arena_task_create", "arena", arena_task_create_check, 2},
+    [TX_ARENA_STAKE] = {"arena_stake", "arena", arena_stake_check, 2},
+    [TX_ARENA_DELEGATE] = {"arena_delegate", "arena", arena_delegate_check, 2},
+    [TX_ARENA_UNDELEGATE] = {"arena_undelegate", "arena", arena_undelegate_check, 2},
+    [TX_ARENA_SET_SHARE] = {"arena_set_share", "arena", arena_set_share_check, 2},
+    [TX_ARENA_SUBMIT_COMMIT] = {"arena_submit_commit", "arena", arena_submit_commit_check, 2},
+    [TX_ARENA_SUBMIT_REVEAL] = {"arena_submit_reveal", "arena", arena_submit_reveal_check, 2},
+    [TX_ARENA_REVEAL_VALSET] = {"arena_reveal_valset", "arena", arena_reveal_valset_check, 2},
+    [TX_ARENA_SCORE_COMMIT] = {"arena_score_commit", "arena", arena_score_commit_check, 2},
+    [TX_ARENA_SCORE_REVEAL] = {"arena_score_reveal", "arena", arena_score_reveal_check, 2},
 };
 
 bool txtype_known(uint8_t type)
@@ -39,6 +51,16 @@ bool txtype_known(uint8_t type)
     case TX_FL_UPDATE:
     case TX_FL_VOTE_COMMIT:
     case TX_FL_VOTE_REVEAL:
+    case TX_ARENA_TASK_CREATE:
+    case TX_ARENA_STAKE:
+    case TX_ARENA_DELEGATE:
+    case TX_ARENA_UNDELEGATE:
+    case TX_ARENA_SET_SHARE:
+    case TX_ARENA_SUBMIT_COMMIT:
+    case TX_ARENA_SUBMIT_REVEAL:
+    case TX_ARENA_REVEAL_VALSET:
+    case TX_ARENA_SCORE_COMMIT:
+    case TX_ARENA_SCORE_REVEAL:
         return true;
     }
     return false;

@@ -90,7 +90,8 @@ static const struct param_field fields[] = {
     FIELD(evidence_bounty_bps, 2, false), FIELD(block_reward, 8, true),
     FIELD(halving_blocks, 8, false),      FIELD(split_proposer_bps, 2, false),
     FIELD(split_fl_bps, 2, false),        FIELD(split_arena_bps, 2, false),
-    FIELD(split_market_bps, 2, false),
+    FIELD(split_market_bps, 2, false),    FIELD(arena_burn_bps, 2, false),
+    FIELD(arena_match_bps, 2, false),     FIELD(arena_pool_cap_blocks, 4, false),
 };
 
 static bool set_field(struct chain_params *p, const struct param_field *f, const json_t *v)

@@ -1,5 +1,5 @@
 /* Fuzz target: the payload decoder of every transaction type
- * (consensus/accounts.c, stakingtx.c, fltx.c).
+ * (consensus/accounts.c, stakingtx.c, fltx.c, arena.c).
  *
  * Input: type u8 | payload.  Properties: a payload that decodes re-encodes
  * to exactly its input, and the type's stateless check agrees with the
@@ -7,6 +7,7 @@
 #include "tests/fuzz/fuzz.h"
 
 #include "consensus/accounts.h"
+#include "consensus/arena.h"
 #include "consensus/fltx.h"
 #include "consensus/params.h"
 #include "consensus/stakingtx.h"
@@ -90,6 +91,61 @@ static bool roundtrip(uint8_t type, const uint8_t *p, size_t n)
         struct fl_vote_reveal r;
         if ((ok = fl_vote_reveal_decode(&r, p, n)))
             fl_vote_reveal_encode(&r, &w);
+        break;
+    }
+    case TX_ARENA_TASK_CREATE: {
+        struct arena_task_params t;
+        if ((ok = arena_task_create_decode(&t, p, n)))
+            arena_task_params_encode(&t, &w);
+        break;
+    }
+    case TX_ARENA_STAKE: {
+        struct arena_stake s;
+        if ((ok = arena_stake_decode(&s, p, n)))
+            arena_stake_encode(&s, &w);
+        break;
+    }
+    case TX_ARENA_DELEGATE: {
+        struct arena_delegate d;
+        if ((ok = arena_delegate_decode(&d, p, n)))
+            arena_delegate_encode(&d, &w);
+        break;
+    }
+    case TX_ARENA_UNDELEGATE: {
+        struct arena_undelegate u;
+        if ((ok = arena_undelegate_decode(&u, p, n)))
+            arena_undelegate_encode(&u, &w);
+        break;
+    }
+    case TX_ARENA_SET_SHARE: {
+        struct arena_set_share s;
+        if ((ok = arena_set_share_decode(&s, p, n)))
+            arena_set_share_encode(&s, &w);
+        break;
+    }
+    case TX_ARENA_SUBMIT_COMMIT:
+    case TX_ARENA_SCORE_COMMIT: {
+        struct arena_commit c;
+        if ((ok = arena_commit_decode(&c, p, n)))
+            arena_commit_encode(&c, &w);
+        break;
+    }
+    case TX_ARENA_SUBMIT_REVEAL: {
+        struct arena_submit_reveal r;
+        if ((ok = arena_submit_reveal_decode(&r, p, n)))
+            arena_submit_reveal_encode(&r, &w);
+        break;
+    }
+    case TX_ARENA_REVEAL_VALSET: {
+        struct arena_reveal_valset r;
+        if ((ok = arena_reveal_valset_decode(&r, p, n)))
+            arena_reveal_valset_encode(&r, &w);
+        break;
+    }
+    case TX_ARENA_SCORE_REVEAL: {
+        struct arena_score_reveal r;
+        if ((ok = arena_score_reveal_decode(&r, p, n)))
+            arena_score_reveal_encode(&r, &w);
         break;
     }
     }

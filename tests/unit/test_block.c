@@ -19,8 +19,8 @@ static struct chain_params regtest, testnet;
 static uint8_t secrets[REGTEST_VALIDATORS][SECKEY_SIZE];
 static uint8_t pubs[REGTEST_VALIDATORS][PUBKEY_SIZE];
 
-#define GENESIS_STATE_ROOT "d12aa03c639367dfe8f914c821ed67af32dd1e6328420ec4b1cb3583cfa2248f"
-#define GENESIS_HASH "1f104cfe5f67affdab0e499a7832e07e01bec23b4b40df5049bcaa6923a932a7"
+#define GENESIS_STATE_ROOT "58cb246e53d0678932ebc3489d896dfe2e1de514ea1b621e3003296c0a05148a"
+#define GENESIS_HASH "d656ae16f6a5331194c3df920f300fd7c7e148c84ff72d6da9a0ceb8fa466fd1"
 /* version 1, height 0, prev 0, slot 0, time 1767225600, tx_root 0,
  * state_root, proposer 0, randao_reveal 0, sig 0. */
 #define GENESIS_HEADER                                                          \
@@ -252,11 +252,11 @@ START_TEST(test_genesis_vector)
 
     /* The other built-in networks (also recomputed independently). */
     ck_assert_hex_eq(testnet.genesis_hash, HASH_SIZE,
-                     "3badbcc6e1ccfd5b8b402819cc67f93cecc90a56a491e499558d7ab8f214126f");
+                     "3f8ba8233f508f927c61ea711165f383581af08c3fae7f1e551758958383c895");
     struct chain_params mainnet;
     ck_assert(params_init(&mainnet, NET_MAIN));
     ck_assert_hex_eq(mainnet.genesis_hash, HASH_SIZE,
-                     "029dcd8c482f98311687c0c0e1a35d2143d3e97dac932e1a863f063b524a5ae8");
+                     "22fe804249d2dbdeafa4130c398879f9653b499e7e2421ac1591cd4bc8063dba");
     params_free(&mainnet);
 }
 END_TEST

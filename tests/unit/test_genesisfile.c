@@ -45,6 +45,9 @@ START_TEST(test_minimal_vector)
     ck_assert_uint_eq(p.max_block_size, 4000000);
     ck_assert_uint_eq(p.split_proposer_bps + p.split_fl_bps + p.split_arena_bps +
                           p.split_market_bps, 10000);
+    ck_assert_uint_eq(p.arena_burn_bps, 1000);
+    ck_assert_uint_eq(p.arena_match_bps, 500);
+    ck_assert_uint_eq(p.arena_pool_cap_blocks, 1000);
     ck_assert_uint_eq(p.n_allocs, 0);
     ck_assert_uint_eq(p.n_validators, 1);
     ck_assert_uint_eq(p.validators[0].stake, 1000 * COIN);
@@ -52,7 +55,7 @@ START_TEST(test_minimal_vector)
     hash_tagged(tag, HTAG_GENESIS, "h", 1);
     ck_assert_mem_eq(p.magic, tag, 4);
     ck_assert_hex_eq(p.genesis_hash, HASH_SIZE,
-                     "d3c5e7c203d6371c59c1237110086d9eeffb38f9e6935f9f5d6d7c15307c2d93");
+                     "8a548bce1255a1e9c15effdea2ee32f2a1147809a5702a6d891a44af6ee548dd");
     params_free(&p);
 }
 END_TEST
@@ -62,7 +65,8 @@ START_TEST(test_overrides_and_amounts)
     static const char text[] =
         "{\"name\": \"hospitals-1\", \"hrp\": \"hfml\", \"genesis_time\": 1767225600,"
         " \"params\": {\"slot_seconds\": 2, \"epoch_slots\": 16, \"block_reward\": \"0.5\","
-        " \"min_validator_stake\": 100, \"max_commission_bps\": 10000},"
+        " \"min_validator_stake\": 100, \"max_commission_bps\": 10000,"
+        " \"arena_burn_bps\": 2000, \"arena_match_bps\": 1999, \"arena_pool_cap_blocks\": 77},"
         " \"allocations\": [{\"pubkey\": \"" KEY0 "\", \"amount\": \"5000.00000001\"}],"
         " \"validators\": [{\"pubkey\": \"" KEY0 "\", \"stake\": 100, \"commission_bps\": 10000,"
         " \"randao_commit\": \"" ZERO32 "\"}]}";
@@ -77,6 +81,9 @@ START_TEST(test_overrides_and_amounts)
     ck_assert_uint_eq(p.validators[0].stake, 100 * COIN);
     ck_assert_uint_eq(p.validators[0].commission_bps, 10000);
     ck_assert_uint_eq(p.genesis_time, 1767225600);
+    ck_assert_uint_eq(p.arena_burn_bps, 2000);
+    ck_assert_uint_eq(p.arena_match_bps, 1999);
+    ck_assert_uint_eq(p.arena_pool_cap_blocks, 77);
     params_free(&p);
 }
 END_TEST
@@ -104,6 +111,12 @@ START_TEST(test_refusals)
         {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"slash_bps\": 70000},"
          " \"validators\": [" VALIDATOR "]}",
          "params.slash_bps has an invalid value"},
+        {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"arena_match_bps\": 1000},"
+         " \"validators\": [" VALIDATOR "]}",
+         "arena_match_bps must be below arena_burn_bps"},
+        {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"arena_burn_bps\": 10001,"
+         " \"arena_match_bps\": 0}, \"validators\": [" VALIDATOR "]}",
+         "arena_burn_bps above 10000"},
         {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"slot_seconds\": 0},"
          " \"validators\": [" VALIDATOR "]}",
          "slot_seconds"},
@@ -153,7 +166,7 @@ START_TEST(test_size_limit_and_file)
     ck_assert(fs_write_atomic(path, big, n - 1, 0600));
     ck_assert_msg(genesisfile_load(&p, path, err, sizeof(err)), "%s", err);
     ck_assert_hex_eq(p.genesis_hash, HASH_SIZE,
-                     "d3c5e7c203d6371c59c1237110086d9eeffb38f9e6935f9f5d6d7c15307c2d93");
+                     "8a548bce1255a1e9c15effdea2ee32f2a1147809a5702a6d891a44af6ee548dd");
     params_free(&p);
     /* A refusal from a file names the file once, then what is wrong. */
     ck_assert(fs_write_atomic(path, "{}", 2, 0600));

@@ -20,18 +20,18 @@ static const uint8_t zero_aux[32];
 
 /* The published vector: regtest validator 0 pays validator 1 10 FML, fee
  * 10000 units, nonce 0, signed with aux = 32 zero bytes. */
-#define VEC_GENESIS "1f104cfe5f67affdab0e499a7832e07e01bec23b4b40df5049bcaa6923a932a7"
+#define VEC_GENESIS "d656ae16f6a5331194c3df920f300fd7c7e148c84ff72d6da9a0ceb8fa466fd1"
 #define VEC_PAYLOAD "6430d438fe57e0df5f83d11de02c3702aa8de14bba1b3a94dacf7be01a65ad5b00ca9a3b00000000"
-#define VEC_SIGHASH "c6cb98389f9e5dd708ad24c5ceb94e944ef8a67800457154eea6c9a82e7e0ef0"
+#define VEC_SIGHASH "232c8130d73bb1bec7f3493d44fca17a54f2ec2af652094893f0a0558eaf1803"
 #define VEC_SIG                                                                \
-    "752028c7267799598479157c75cefdcdc0b8b7662493e5031ca41981e2c9f7705c9d0146" \
-    "e76e18a7cc4129114ee84562f9033e21701300aa26d0ec8bdeac5286"
+    "af462c578f76717ee0465542bf99c821d8d6578b1bb7a1a73c8071ac531ab09f03338c23" \
+    "52ec2f1b4b4c091b957c2fc55c7966a5ef8fcea6478aa31aa68a9bba"
 #define VEC_UNSIGNED                                                           \
     "01013db672398d793d551d60932e10d461218418689e66c88cec28ea8a842caf635f0000" \
     "0000000000001027000000000000286430d438fe57e0df5f83d11de02c3702aa8de14bba" \
     "1b3a94dacf7be01a65ad5b00ca9a3b00000000"
 #define VEC_HEX VEC_UNSIGNED VEC_SIG
-#define VEC_TXID "c24ef35319aa7ec005b192457ac24868626d87cbeb9f241a6aa6d54b9ebdd88c"
+#define VEC_TXID "e2f89fbfe46d5525983ef9365c1eca41f320c2ce2a8e2bee9b1ed0dbfa3ac0af"
 
 /* Parameters and keys, computed once before the tests fork. */
 static void setup_once(void)
