@@ -36,16 +36,17 @@
 
 #include <sodium.h>
 
+#include "consensus/arena.h"
 #include "consensus/bech32.h"
 #include "consensus/serialize.h"
 #include "consensus/tx.h"
 #include "ml/quant.h"
 #include "ml/rng.h"
 
-/* Transaction types of the Arena (consensus/tx.h: 37, 38 and 40). */
-#define RAW_SUBMIT_COMMIT 37
-#define RAW_SUBMIT_REVEAL 38
-#define RAW_SCORE_COMMIT 40
+/* The transactions this agent builds itself (the dishonest modes). */
+#define RAW_SUBMIT_COMMIT TX_ARENA_SUBMIT_COMMIT
+#define RAW_SUBMIT_REVEAL TX_ARENA_SUBMIT_REVEAL
+#define RAW_SCORE_COMMIT TX_ARENA_SCORE_COMMIT
 /* Fee rate of the raw transactions, units per byte (the node's minimum is 1). */
 #define RAW_FEE_PER_BYTE 10
 /* Seconds to wait for a stake to confirm. */
@@ -473,14 +474,13 @@ static bool task_id(struct arena *a, uint8_t out[32])
  * RAW_SCORE_COMMIT): random bytes. */
 static bool commit_blind(struct arena *a, uint8_t type)
 {
-    uint8_t task[32], commitment[32];
-    if (!task_id(a, task))
+    struct arena_commit c;
+    if (!task_id(a, c.task))
         return false;
-    randombytes_buf(commitment, sizeof commitment);
+    randombytes_buf(c.commitment, sizeof c.commitment);
     struct wbuf w;
     wbuf_init(&w);
-    put_bytes(&w, task, 32);
-    put_bytes(&w, commitment, 32);
+    arena_commit_encode(&c, &w);
     bool ok = send_raw(a, type, w.data, w.len);
     wbuf_free(&w);
     return ok;
@@ -601,25 +601,28 @@ static void try_copy(struct arena *a, const json_t *task)
         json_decref(sub);
         return;
     }
-    uint8_t taskid[32], salt[32];
-    if (!task_id(a, taskid)) {
+    struct arena_submit_reveal r;
+    if (!task_id(a, r.task)) {
         json_decref(sub);
         return;
     }
-    randombytes_buf(salt, sizeof salt);
-    struct wbuf b;
+    /* The salt of the blind commitment is long gone: any salt will do, as
+     * no salt makes another trainer's weights match it. */
+    randombytes_buf(r.salt, sizeof r.salt);
+    struct wbuf ws, b;
+    wbuf_init(&ws);
     wbuf_init(&b);
-    put_bytes(&b, taskid, 32);
-    put_bytes(&b, salt, 32);
-    put_compact(&b, a->n_params);
     const json_t *x;
     json_array_foreach(w, i, x) {
         /* weights as Q16.16 integers, or as decimals */
-        int32_t q = json_is_integer(x) ? (int32_t)json_integer_value(x)
-                                       : ml_q16_from_double(amount_value(x));
-        put_i32(&b, q);
+        put_i32(&ws, json_is_integer(x) ? (int32_t)json_integer_value(x)
+                                        : ml_q16_from_double(amount_value(x)));
     }
     json_decref(sub);
+    r.n = a->n_params;
+    r.weights = ws.data;
+    arena_submit_reveal_encode(&r, &b);
+    wbuf_free(&ws);
     a->copied = true;
     if (send_raw(a, RAW_SUBMIT_REVEAL, b.data, b.len))
         agent_log("Revealed the weights of %s as its own: the node accepted them", victim);
