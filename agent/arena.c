@@ -245,7 +245,7 @@ struct arena {
     struct ml_model_spec spec;
     size_t n_params;
     enum agent_arena_loss loss;
-    json_t *model;                 /* the task's model spec (borrowed from task0) */
+    json_t *model;                 /* the task's model spec, normalization in Q16.16 */
     json_t *task0;                 /* arenagettask at start */
     uint64_t submit_end, reveal_end, score_commit_end, settle;
     bool staked, committed, copied, scored, announced;
@@ -341,6 +341,38 @@ static const json_t *me_in(const struct arena *a, const json_t *task)
     return NULL;
 }
 
+/* A copy of the task's model spec whose normalization, [[mean, std], ...]
+ * as arenagettask shows it, is in the form agent_data_task_scaler() reads
+ * ({"mean_q16", "std_q16"} per input; the decimals are exact Q16.16). */
+static json_t *model_with_q16_normalization(const json_t *model)
+{
+    json_t *m = json_deep_copy(model);
+    const json_t *norm = json_object_get(model, "normalization");
+    if (!m || !json_is_array(norm))
+        return m;
+    json_t *out = json_array();
+    const json_t *e;
+    size_t i;
+    json_array_foreach(norm, i, e) {
+        if (json_is_object(e)) {
+            json_array_append(out, (json_t *)e);
+            continue;
+        }
+        const json_t *mean = json_array_get(e, 0), *std = json_array_get(e, 1);
+        if (!json_is_number(mean) || !json_is_number(std)) {
+            json_decref(out);
+            json_decref(m);
+            return NULL;
+        }
+        json_array_append_new(out, json_pack("{s:I,s:I}", "mean_q16",
+                                             (json_int_t)ml_q16_from_double(json_number_value(mean)),
+                                             "std_q16",
+                                             (json_int_t)ml_q16_from_double(json_number_value(std))));
+    }
+    json_object_set_new(m, "normalization", out);
+    return m;
+}
+
 /* The windows and the model of the task. */
 static bool read_task(struct arena *a, const json_t *task)
 {
@@ -353,7 +385,11 @@ static bool read_task(struct arena *a, const json_t *task)
         return false;
     }
     const json_t *model = json_object_get(p, "model");
-    a->model = (json_t *)(json_is_object(model) ? model : p);
+    a->model = model_with_q16_normalization(json_is_object(model) ? model : p);
+    if (!a->model) {
+        snprintf(a->err, sizeof a->err, "The task's normalization is malformed");
+        return false;
+    }
     if (!agent_model_spec(a->model, &a->spec, a->err, sizeof a->err))
         return false;
     a->n_params = ml_param_count(&a->spec);
@@ -779,16 +815,14 @@ static void report(struct arena *a, const json_t *task)
     json_array_foreach(json_object_get(task, "results"), i, r) {
         if (strcmp(str(r, "address"), a->address) == 0) {
             uint64_t loss = 0, rank = 0;
-            json_u64(r, "loss", &loss);
+            json_u64(r, "loss_raw", &loss);
             json_u64(r, "rank", &rank);
             snprintf(result, sizeof result, "; rank %llu, consensus loss %.4f",
                      (unsigned long long)rank, (double)loss / 65536.0);
         }
     }
     json_t *rw = call(a, "arenagetrewards", json_pack("[s]", a->address), true);
-    const json_t *entries = json_is_array(rw) ? rw : json_object_get(rw, "rewards");
-    if (!json_is_array(entries))
-        entries = json_object_get(rw, "tasks");
+    const json_t *entries = json_object_get(rw, "entries");
     char money[512] = "";
     json_array_foreach(entries, i, r) {
         if (strcmp(str(r, "task"), a->o->task) != 0)
@@ -890,6 +924,7 @@ int agent_arena_run(const struct agent_rpc *rpc, const struct agent_arena_opts *
             agent_log("Stopped by a signal");
     }
     free(a.weights);
+    json_decref(a.model);
     json_decref(a.task0);
     return agent_stop ? 1 : rc;
 }
