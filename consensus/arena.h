@@ -41,13 +41,8 @@
 
 struct chain_params;
 
-/* ---- hash personalizations (BLAKE2b-256, consensus/hash.h) ---- */
-
-#define HTAG_ARENA_SUB    "FML/arena-sub"
-#define HTAG_ARENA_SCORE  "FML/arena-score"
-#define HTAG_ARENA_LEAF   "FML/arena-leaf"
-#define HTAG_ARENA_NODE   "FML/arena-node"
-#define HTAG_ARENA_ASSIGN "FML/arena-assign"
+/* Hash personalizations: HTAG_ARENA_SUB, _SCORE, _LEAF, _NODE, _ASSIGN
+ * ("FML/arena-...", consensus/hash.h). */
 
 /* ---- bounds ---- */
 
