@@ -545,8 +545,8 @@ uint32_t arena_weighted_median(struct arena_vote *v, size_t n);
 /* floor(sum of L[k] over sets with bit k of mask / their count); 0 when the
  * mask is empty. */
 uint32_t arena_submission_loss(const uint32_t *set_loss, uint8_t k, uint8_t mask);
-/* Dense ranks with epsilon of m losses given in commit order (index = seq
- * order): order by (loss, index); the first is a leader of rank 1; a
+/* Dense ranks with epsilon of m (<= ARENA_MAX_TRAINERS) losses given in
+ * commit order (index = seq order): order by (loss, index); the first is a leader of rank 1; a
  * submission with loss <= leader + epsilon (no overflow: 64-bit) takes the
  * leader's rank, else it leads with rank + 1.  rank[i] for each input. */
 void arena_dense_ranks(const uint32_t *loss, size_t m, uint32_t epsilon, uint16_t *rank);
