@@ -255,9 +255,10 @@ uint64_t arena_row_size(const struct fl_spec *spec);
 bool arena_task_params_check(const struct arena_task_params *t, const struct chain_params *p,
                              struct validation *v);
 
-/* bad-txns-payload when the payload does not decode exactly; bad-arena-payload
- * for a value out of range (role, amounts, sigma, set/chunk/path/length
- * bounds, score count). */
+/* bad-txns-payload when the payload does not decode exactly; arena-stake-low
+ * for a delegation below ARENA_MIN_DELEGATION; bad-arena-payload for any
+ * other value out of range (role, amounts, sigma, a delegation to oneself,
+ * set/chunk/length bounds, an empty reveal). */
 bool arena_task_create_check(const struct tx *tx, const struct chain_params *p, struct validation *v);
 bool arena_stake_check(const struct tx *tx, const struct chain_params *p, struct validation *v);
 bool arena_delegate_check(const struct tx *tx, const struct chain_params *p, struct validation *v);

@@ -1041,7 +1041,7 @@ START_TEST(other_type_rejects)
     d.amount = ARENA_MIN_DELEGATION - 1;
     wbuf_reset(&w);
     arena_delegate_encode(&d, &w);
-    expect(TX_ARENA_DELEGATE, &w, me, "bad-arena-payload");
+    expect(TX_ARENA_DELEGATE, &w, me, "arena-stake-low");
     d.amount = MAX_SUPPLY + 1;
     wbuf_reset(&w);
     arena_delegate_encode(&d, &w);
