@@ -184,7 +184,11 @@ class ArenaRPCTest(FMLTestFramework):
         assert_equal(res["txid"], task)
         assert_equal(len(res["salts"]), 2)
         assert_equal(len(res["roots"]), 2)
-        assert_equal(node.getrawtransaction(task, True)["type"], "arena_task_create")
+        raw = node.getrawtransaction(task, True)
+        assert_equal(raw["type"], "arena_task_create")
+        assert_equal(raw["payload"]["task"], task)
+        assert_equal([s["root"] for s in raw["payload"]["sets"]], res["roots"])
+        assert_equal((raw["payload"]["budget"], raw["payload"]["loss"]), (100, "logloss"))
         self.mine()
         c = node.getblockcount()
         t = node.arenagettask(task)
@@ -237,8 +241,14 @@ class ArenaRPCTest(FMLTestFramework):
         self.log("Reveal window: the wallet reveals both submissions and every chunk by itself")
         self.mine_to(c + 6)
         pool = node.getrawmempool()
-        kinds = sorted(node.getrawtransaction(x, True)["type"] for x in pool)
+        txs = [node.getrawtransaction(x, True) for x in pool]
+        kinds = sorted(x["type"] for x in txs)
         assert_equal(kinds, ["arena_reveal_valset"] * 6 + ["arena_submit_reveal"] * 2)
+        chunks = sorted((x["payload"]["set"], x["payload"]["chunk"]) for x in txs
+                        if x["type"] == "arena_reveal_valset")
+        assert_equal(chunks, [(k, i) for k in range(2) for i in range(3)])
+        assert_equal(sorted(x["payload"]["model_hash"] for x in txs if x["type"] == "arena_submit_reveal"),
+                     sorted([s1["model_hash"], s2["model_hash"]]))
         self.mine()
         t = node.arenagettask(task)
         assert all(s["complete"] for s in t["sets"]), t["sets"]
@@ -288,8 +298,10 @@ class ArenaRPCTest(FMLTestFramework):
         self.raw(lazy, TX_ARENA_SCORE_COMMIT, task_b + os.urandom(32))
         self.mine()
         self.mine_to(c + 14)
-        kinds = [node.getrawtransaction(x, True)["type"] for x in node.getrawmempool()]
-        assert_equal(kinds, ["arena_score_reveal"] if losses else [])
+        txs = [node.getrawtransaction(x, True) for x in node.getrawmempool()]
+        assert_equal([x["type"] for x in txs], ["arena_score_reveal"] if losses else [])
+        if losses:
+            assert_equal(txs[0]["payload"]["losses_raw"], losses)
         self.mine()
         if losses:
             assert_equal(node.arenagetscores(task, a["v1"])["losses"], losses)
