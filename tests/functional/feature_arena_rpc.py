@@ -238,6 +238,10 @@ class ArenaRPCTest(FMLTestFramework):
         assert_equal(node.arenareveal(task)["txids"], [])  # nothing due yet
         self.nothing_sent(node.arenarevealsets, task, code=-8, message="only accepted at heights")
 
+        self.log("A restart: the wallet keeps its secrets in wallet.dat")
+        node.stop()
+        node.start()
+
         self.log("Reveal window: the wallet reveals both submissions and every chunk by itself")
         self.mine_to(c + 6)
         pool = node.getrawmempool()
