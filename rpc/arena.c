@@ -371,7 +371,7 @@ static json_t *arenagettask(struct rpc_call *call)
     if (!get_list(v, id, &keys, &n))
         return db_error(call, v, NULL);
     const uint64_t next = chain_height(env->chain) + 1;
-    json_t *o = json_object(), *sets = json_array(), *ops = json_array(), *subs = json_array();
+    json_t *o = json_object(), *sets = json_array(), *ops = json_array(), *subs;
     json_object_set_new(o, "task", json_hash(id));
     json_object_set_new(o, "creator", json_address(p, t.creator));
     json_object_set_new(o, "state", json_string(arena_task_state_name(st.state)));
@@ -404,6 +404,7 @@ static json_t *arenagettask(struct rpc_call *call)
         uint8_t hash[HASH_SIZE];
     } sub[ARENA_MAX_TRAINERS];
     size_t nsub = 0;
+    json_object_set_new(o, "operators", ops); /* filled below */
     for (size_t i = 0; i < n; i++) {
         struct arena_operator op;
         const uint8_t *pub = keys + i * PUBKEY_SIZE;
@@ -422,7 +423,6 @@ static json_t *arenagettask(struct rpc_call *call)
             memcpy(sub[j].hash, op.model_hash, HASH_SIZE);
         }
     }
-    json_decref(subs);
     subs = json_array();
     for (size_t i = 0; i < nsub; i++) {
         json_t *s = json_object();
@@ -431,7 +431,6 @@ static json_t *arenagettask(struct rpc_call *call)
         json_object_set_new(s, "model_hash", json_hash(sub[i].hash));
         json_array_append_new(subs, s);
     }
-    json_object_set_new(o, "operators", ops);
     json_object_set_new(o, "submissions", subs);
     struct arena_results *res = malloc(sizeof(*res));
     if (!res)

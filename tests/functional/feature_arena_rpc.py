@@ -42,6 +42,56 @@ GOOD = [2 * 65536, 2 * 65536, 0]   # w1, w2, bias (Q16.16)
 WEAK = [32768, 0, 0]
 
 
+def units(x):
+    return int(Decimal(x) * COIN)
+
+
+def expected_rewards(t, a):
+    """The settlement of this test's task recomputed from the formulas of the
+    protocol (not the node's code), from the stakes snapshot, the losses'
+    ranks and the pool's match: every operator's f, f_del and Reward A, and
+    the dust, to the base unit."""
+    p = t["params"]
+    ops = {o["address"]: o for o in t["operators"]}
+    gamma, q, delta, vest = p["gamma_bps"], p["q_bps"], p["delta_bps"], p["vest_epochs"]
+    budget = units(p["budget"])
+    burn = budget * 1000 // 10000                      # arena_burn_bps
+    left = budget - burn
+    match = units(t["pool"]["match"])
+    assert match == min(match, left * 500 // 10000)    # arena_match_bps caps it
+    r = left + match
+    ranked = [(o["address"], o["rank"]) for o in t["operators"]
+              if o["role"] == "trainer" and o["rank"]]
+    vals = [o["address"] for o in t["operators"]
+            if o["role"] == "validator" and o["scores_revealed"]]
+    stake = {x: units(ops[x]["stake_snapshot"]) for x in ops}
+    big_t = sum(stake[x] for x, _ in ranked)
+    sv = sum(stake[x] for x in vals)
+    g_v = r * (gamma * (big_t + sv) + (10000 - 2 * gamma) * sv) // (10000 * (big_t + sv))
+    g_t = r - g_v
+
+    def rank_weight(rank):
+        w = 1 << 32
+        for _ in range(rank - 1):
+            w = w * q // 10000
+        return w
+    weights = {x: rank_weight(rk) * stake[x] for x, rk in ranked}
+    f = {x: g_t * weights[x] // sum(weights.values()) for x in weights}
+    # The only revealed validator is the consensus: deviation 0, closeness 1.
+    cs = {x: 10000 * stake[x] for x in vals}
+    f.update({x: g_v * cs[x] // sum(cs.values()) for x in vals})
+    out = {}
+    for x, fx in f.items():
+        o = ops[x]
+        dl = units(o["delegated"])
+        f_del = fx * o["sigma_bps"] * dl // (10000 * stake[x]) if stake[x] else 0
+        f_op = fx - f_del
+        out[x] = {"f": fx, "f_del": f_del, "f_op": f_op,
+                  "a_op": f_op * delta // 10000 if vest else f_op,
+                  "a_del": f_del * delta // 10000 if vest else f_del}
+    return out, g_v, g_t, r, r - sum(f.values())
+
+
 def q16(x):
     return int(round(x * 65536))
 
@@ -134,7 +184,11 @@ class ArenaRPCTest(FMLTestFramework):
         assert_equal(res["txid"], task)
         assert_equal(len(res["salts"]), 2)
         assert_equal(len(res["roots"]), 2)
-        assert_equal(node.getrawtransaction(task, True)["type"], "arena_task_create")
+        raw = node.getrawtransaction(task, True)
+        assert_equal(raw["type"], "arena_task_create")
+        assert_equal(raw["payload"]["task"], task)
+        assert_equal([s["root"] for s in raw["payload"]["sets"]], res["roots"])
+        assert_equal((raw["payload"]["budget"], raw["payload"]["loss"]), (100, "logloss"))
         self.mine()
         c = node.getblockcount()
         t = node.arenagettask(task)
@@ -184,11 +238,21 @@ class ArenaRPCTest(FMLTestFramework):
         assert_equal(node.arenareveal(task)["txids"], [])  # nothing due yet
         self.nothing_sent(node.arenarevealsets, task, code=-8, message="only accepted at heights")
 
+        self.log("A restart: the wallet keeps its secrets in wallet.dat")
+        node.stop()
+        node.start()
+
         self.log("Reveal window: the wallet reveals both submissions and every chunk by itself")
         self.mine_to(c + 6)
         pool = node.getrawmempool()
-        kinds = sorted(node.getrawtransaction(x, True)["type"] for x in pool)
+        txs = [node.getrawtransaction(x, True) for x in pool]
+        kinds = sorted(x["type"] for x in txs)
         assert_equal(kinds, ["arena_reveal_valset"] * 6 + ["arena_submit_reveal"] * 2)
+        chunks = sorted((x["payload"]["set"], x["payload"]["chunk"]) for x in txs
+                        if x["type"] == "arena_reveal_valset")
+        assert_equal(chunks, [(k, i) for k in range(2) for i in range(3)])
+        assert_equal(sorted(x["payload"]["model_hash"] for x in txs if x["type"] == "arena_submit_reveal"),
+                     sorted([s1["model_hash"], s2["model_hash"]]))
         self.mine()
         t = node.arenagettask(task)
         assert all(s["complete"] for s in t["sets"]), t["sets"]
@@ -238,8 +302,10 @@ class ArenaRPCTest(FMLTestFramework):
         self.raw(lazy, TX_ARENA_SCORE_COMMIT, task_b + os.urandom(32))
         self.mine()
         self.mine_to(c + 14)
-        kinds = [node.getrawtransaction(x, True)["type"] for x in node.getrawmempool()]
-        assert_equal(kinds, ["arena_score_reveal"] if losses else [])
+        txs = [node.getrawtransaction(x, True) for x in node.getrawmempool()]
+        assert_equal([x["type"] for x in txs], ["arena_score_reveal"] if losses else [])
+        if losses:
+            assert_equal(txs[0]["payload"]["losses_raw"], losses)
         self.mine()
         if losses:
             assert_equal(node.arenagetscores(task, a["v1"])["losses"], losses)
@@ -265,6 +331,21 @@ class ArenaRPCTest(FMLTestFramework):
         assert_equal([r["consensus_loss_raw"] for r in board], want)
         assert_equal(Decimal(board[0]["consensus_loss"]), Decimal(want[0]) / 65536)
         assert_equal(node.arenagettask(task)["results"][0]["rank"], 1)
+
+        self.log("The rewards are those of the formulas, to the base unit")
+        want, g_v, g_t, r, dust = expected_rewards(t, a)
+        assert_equal(sorted(want), sorted([a["t1"], a["t2"], a["v1"]]))
+        assert_equal(units(t["pool"]["distributed"]), r)
+        assert_equal(units(t["pool"]["validators_group"]), g_v)
+        assert_equal(units(t["pool"]["trainers_group"]), g_t)
+        assert_equal(units(t["pool"]["dust"]), dust)
+        for x, e in want.items():
+            assert_equal((units(ops[x]["reward"]), units(ops[x]["reward_delegators"]),
+                          units(ops[x]["reward_operator"]), units(ops[x]["reward_a"])),
+                         (e["f"], e["f_del"], e["f_op"], e["a_op"]))
+        assert want[a["t1"]]["f"] > want[a["t2"]]["f"]
+        supply = node.getsupplyinfo()
+        assert supply["supply_consistent"] and supply["rewards_consistent"], supply
 
         self.log("Rewards: A paid at settlement with the stakes, B vesting")
         r1 = node.arenagetrewards(a["t1"])
@@ -308,6 +389,9 @@ class ArenaRPCTest(FMLTestFramework):
         self.mine()
         got = node.getaccount(a["d"])["balance"] - before + fee
         assert_equal(got, 5 + rd["claimable"])
+        assert_equal(units(rd["claimable"]), want[a["t1"]]["f_del"])  # A and both tranches
+        supply = node.getsupplyinfo()
+        assert supply["supply_consistent"] and supply["rewards_consistent"], supply
         left = [e for e in node.arenagetrewards(a["d"])["entries"] if e["task"] == task]
         assert not left or left[0]["claimable"] == 0, left
         self.nothing_sent(node.arenaundelegate, task, a["t1"], a["d"], code=-4,
