@@ -219,6 +219,9 @@ static json_t *getsupplyinfo(struct rpc_call *call)
     json_object_set_new(o, "pools", json_amount(a.pools));
     json_object_set_new(o, "fl_pools", json_amount(a.fl_pools));
     json_object_set_new(o, "fl_stakes", json_amount(a.fl_stakes));
+    json_object_set_new(o, "arena", json_amount(a.arena));
+    json_object_set_new(o, "arena_pool_in", json_amount(a.arena_in));
+    json_object_set_new(o, "arena_pool_out", json_amount(a.arena_out));
     json_object_set_new(o, "minted", json_amount(a.minted));
     json_object_set_new(o, "fees", json_amount(a.fees));
     json_object_set_new(o, "rewards_paid", json_amount(a.paid));
@@ -297,14 +300,20 @@ const struct rpc_method staking_rpc_methods[] = {
         .handler = getsupplyinfo,
         .summary = "Adds up the whole state to show where every FML is, and checks the two "
                    "conservation laws: supply = balances + self_stake + delegated + "
-                   "delegator_rewards_unpaid + unbonding + pools + fl_pools + fl_stakes = "
-                   "genesis + minted - burned (supply_consistent), and "
-                   "minted + fees = rewards_paid + pools + delegator_rewards_unpaid "
-                   "(rewards_consistent).  minted, fees, rewards_paid and burned are "
-                   "statistics counted modulo 2^64 and compared so.  Scans the whole state.",
+                   "delegator_rewards_unpaid + unbonding + pools + fl_pools + fl_stakes + "
+                   "arena = genesis + minted - burned (supply_consistent), and "
+                   "minted + fees + arena_pool_in = rewards_paid + pools + "
+                   "delegator_rewards_unpaid + arena_pool_out (rewards_consistent).  arena is "
+                   "what AI Arena tasks hold: locked budgets, Reward B not yet vested, stakes, "
+                   "delegations and delegator rewards not yet claimed; arena_pool_in and "
+                   "arena_pool_out what Arena rules put into the Arena pool (slashes, dust, "
+                   "forfeited Reward B) and took out of it (match, cap burn).  minted, fees, "
+                   "rewards_paid, burned and the arena_pool flows are statistics counted "
+                   "modulo 2^64 and compared so.  Scans the whole state.",
         .result = "{\"height\", \"supply\", \"balances\", \"self_stake\", \"delegated\", "
                   "\"delegator_rewards_unpaid\", \"unbonding\", \"pools\", \"fl_pools\", "
-                  "\"fl_stakes\", \"genesis\", \"minted\", \"fees\", "
+                  "\"fl_stakes\", \"arena\", \"arena_pool_in\", \"arena_pool_out\", \"genesis\", "
+                  "\"minted\", \"fees\", "
                   "\"rewards_paid\", \"burned\" (FML), \"accounts\", \"validators\", "
                   "\"delegations\", \"supply_consistent\", \"rewards_consistent\" (bool)}",
         .examples = "fml-cli getsupplyinfo",

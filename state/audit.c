@@ -1,10 +1,12 @@
 /* Supply audit (see audit.h). */
 #include "state/audit.h"
 #include "consensus/accounts.h"
+#include "consensus/arena.h"
 #include "consensus/emission.h"
 #include "consensus/fl.h"
 #include "consensus/params.h"
 #include "consensus/staking.h"
+#include "state/arena.h"
 #include "state/chain.h"
 #include "state/staking.h"
 #include "state/view.h"
@@ -24,14 +26,40 @@ static void add(struct sums *s, uint64_t *field, uint64_t v)
     *field = (uint64_t)t;
 }
 
+/* Arena tasks hold their locked budget and pending Reward B; operator
+ * records their own stake, their delegations' value not yet paid back and
+ * their delegators' credit not yet claimed (state/arena.h). */
+static bool visit_arena(struct sums *s, const uint8_t *key, size_t klen, const uint8_t *val,
+                        size_t vlen)
+{
+    struct supply_audit *a = s->a;
+    uint64_t held;
+    if (klen == ARENA_KEY_TASK_SIZE && key[1] == 'S') {
+        struct arena_status st;
+        if (!arena_status_decode(&st, val, vlen) || !arena_status_held(&st, &held))
+            return s->ok = false;
+        add(s, &a->arena_tasks, held);
+    } else if (klen == ARENA_KEY_OP_SIZE && key[1] == 'O') {
+        struct arena_operator o;
+        if (!arena_operator_decode(&o, val, vlen) || !arena_operator_held(&o, &held))
+            return s->ok = false;
+        add(s, &a->arena_operators, held);
+    }
+    return true;
+}
+
 static bool visit(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
     struct sums *s = arg;
     struct supply_audit *a = s->a;
     switch (key[0]) {
     case 'a': {
+        /* Accounts ('a' | pubkey) and the Arena's keys ('a' kind | ...): no
+         * Arena key has an account key's length. */
         struct account acct;
-        if (klen != ACCOUNT_KEY_SIZE || !account_decode(&acct, val, vlen))
+        if (klen != ACCOUNT_KEY_SIZE)
+            return visit_arena(s, key, klen, val, vlen);
+        if (!account_decode(&acct, val, vlen))
             return s->ok = false;
         add(s, &a->balances, acct.balance);
         a->accounts++;
@@ -95,7 +123,8 @@ bool supply_audit(struct chain *c, struct supply_audit *out)
     add(&s, &out->pools, view_get_u64(view, POOL_FL_KEY));
     add(&s, &out->pools, view_get_u64(view, POOL_ARENA_KEY));
     add(&s, &out->pools, view_get_u64(view, POOL_MARKET_KEY));
-    bool ok = staking_get_stats(view, &st) && !view_failed(view);
+    struct arena_flows flows;
+    bool ok = staking_get_stats(view, &st) && arena_get_flows(view, &flows) && !view_failed(view);
     view_free(view);
     if (!ok || !chain_scan_state(c, "", 0, visit, &s) || !s.ok)
         return false;
@@ -110,13 +139,19 @@ bool supply_audit(struct chain *c, struct supply_audit *out)
     out->fees = st.fees;
     out->paid = st.paid;
     out->burned = st.burned;
+    out->arena_in = flows.in;
+    out->arena_out = flows.out;
+    add(&s, &out->arena, out->arena_tasks);
+    add(&s, &out->arena, out->arena_operators);
+    if (!s.ok)
+        return false;
     unsigned __int128 held = (unsigned __int128)out->balances + out->self_stake + out->delegated +
                              out->banks + out->unbonding + out->pools + out->fl_pools +
-                             out->fl_stakes;
+                             out->fl_stakes + out->arena;
     out->supply_ok = held == out->supply;
     /* gstats count modulo 2^64: so do these sums. */
     out->issued_ok = (uint64_t)(out->genesis + out->minted) == (uint64_t)(out->supply + out->burned);
-    out->rewards_ok = (uint64_t)(out->minted + out->fees) ==
-                      (uint64_t)(out->paid + out->pools + out->banks);
+    out->rewards_ok = (uint64_t)(out->minted + out->fees + out->arena_in) ==
+                      (uint64_t)(out->paid + out->pools + out->banks + out->arena_out);
     return true;
 }

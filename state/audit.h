@@ -2,9 +2,14 @@
  * is, to check the supply and reward conservation invariants:
  *
  *   supply = balances + self-stakes + delegations + banks + unbonding + pools
- *            + FL task pools + FL participant stakes
+ *            + FL task pools + FL participant stakes + Arena funds
  *   genesis + minted = supply + burned
- *   minted + fees = paid + pools + banks
+ *   minted + fees + arena_in = paid + pools + banks + arena_out
+ *
+ * The Arena funds are its tasks' locked budgets and pending Reward B and its
+ * operators' stakes, delegations and unclaimed delegator rewards
+ * (state/arena.h); arena_in and arena_out count what Arena rules put into
+ * gpool/arena (slashes, dust, forfeits) and took out of it (match, cap burn).
  *
  * gstats (minted, fees, paid, burned) count modulo 2^64, so the last two
  * compare modulo 2^64.  The first two together (every unit minted is held
@@ -32,12 +37,16 @@ struct supply_audit {
     uint64_t pools;
     uint64_t fl_pools;  /* reward pools locked in FL tasks ('f' 'S') */
     uint64_t fl_stakes; /* stakes locked in FL tasks ('f' 'P') */
+    uint64_t arena_tasks;     /* budgets and pending Reward B of Arena tasks ('a' 'S') */
+    uint64_t arena_operators; /* stakes, delegations, delegator credit ('a' 'O') */
+    uint64_t arena;           /* arena_tasks + arena_operators */
+    uint64_t arena_in, arena_out; /* gpool/arena flows ('a' 'F'), modulo 2^64 */
     uint64_t genesis; /* the genesis allocations and stakes */
     uint64_t minted, fees, paid, burned; /* gstats */
     uint64_t accounts, validators, delegations;
     bool supply_ok;  /* held == supply */
     bool issued_ok;  /* genesis + minted == supply + burned (mod 2^64) */
-    bool rewards_ok; /* minted + fees == paid + pools + banks (mod 2^64) */
+    bool rewards_ok; /* minted + fees + arena_in == paid + pools + banks + arena_out (mod 2^64) */
 };
 
 bool supply_audit(struct chain *c, struct supply_audit *out) WARN_UNUSED;

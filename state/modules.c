@@ -3,17 +3,22 @@
  * txrules[] (doc/modules.md lists the other layers' tables). */
 #include "state/modules.h"
 #include "state/accounts.h"
+#include "state/arena.h"
+#include "state/arenaevents.h"
 #include "state/fl.h"
 #include "state/staking.h"
 
 /* The hooks run in this order: staking's begin-block (epoch change, leader
  * and RANDAO checks) before any transaction; at the end staking's (emission
- * and fees) before fl's (the round events queued for the height).  The order
+ * and fees) before fl's (the round events queued for the height), then
+ * arena's (the task events queued for the height, then the pool cap burn,
+ * so the cap applies to the pool this block's emission filled).  The order
  * is consensus: a new module goes last. */
 const struct module modules[] = {
     {"accounts", NULL, NULL},
     {"staking", staking_begin_block, staking_end_block},
     {"fl", NULL, fl_end_block},
+    {"arena", NULL, arena_end_block},
 };
 const size_t modules_count = sizeof(modules) / sizeof(modules[0]);
 
@@ -33,6 +38,18 @@ const struct txrules txrules[TX_TYPE_LIMIT] = {
     [TX_FL_UPDATE] = {fl_apply_update, fl_tx_expiry},
     [TX_FL_VOTE_COMMIT] = {fl_apply_vote_commit, fl_tx_expiry},
     [TX_FL_VOTE_REVEAL] = {fl_apply_vote_reveal, fl_tx_expiry},
+    /* arena: every type but the creation and the undelegation (a claim
+     * comes at any height after the task's end) has a window */
+    [TX_ARENA_TASK_CREATE] = {arena_apply_task_create, NULL},
+    [TX_ARENA_STAKE] = {arena_apply_stake, arena_tx_expiry},
+    [TX_ARENA_DELEGATE] = {arena_apply_delegate, arena_tx_expiry},
+    [TX_ARENA_UNDELEGATE] = {arena_apply_undelegate, NULL},
+    [TX_ARENA_SET_SHARE] = {arena_apply_set_share, arena_tx_expiry},
+    [TX_ARENA_SUBMIT_COMMIT] = {arena_apply_submit_commit, arena_tx_expiry},
+    [TX_ARENA_SUBMIT_REVEAL] = {arena_apply_submit_reveal, arena_tx_expiry},
+    [TX_ARENA_REVEAL_VALSET] = {arena_apply_reveal_valset, arena_tx_expiry},
+    [TX_ARENA_SCORE_COMMIT] = {arena_apply_score_commit, arena_tx_expiry},
+    [TX_ARENA_SCORE_REVEAL] = {arena_apply_score_reveal, arena_tx_expiry},
 };
 
 const struct txrules *txrules_get(uint8_t type)

@@ -886,7 +886,7 @@ static json_t *arenasetshare(struct rpc_call *call)
         rpc_error(call, RPC_INVALID_PARAMETER, "sigma_bps must be 0..10000 (the delegators' share)");
         ok = false;
     }
-    struct role_ctx rc = {call, w, v, id, 0, TX_ARENA_SET_SHARE, NULL};
+    struct role_ctx rc = {call, w, v, id, 0, 0, NULL};
     if (ok && rpc_has(call, 2)) {
         ok = rpcw_own_address(call, w, 2, from);
         if (ok && !has_role(&rc, from)) {

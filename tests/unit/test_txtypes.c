@@ -11,6 +11,7 @@
  * entry; doc/modules.md lists the files a new type touches. */
 #include "consensus/txtypes.h"
 #include "rpc/util.h"
+#include "state/arena.h"
 #include "state/fl.h"
 #include "state/modules.h"
 #include "wallet/txkinds.h"
@@ -99,11 +100,15 @@ END_TEST
 START_TEST(test_windowed_types)
 {
     for (unsigned t = 0; t < TX_TYPE_LIMIT; t++) {
-        bool windowed = t == TX_FL_JOIN || t == TX_FL_UPDATE || t == TX_FL_VOTE_COMMIT ||
-                        t == TX_FL_VOTE_REVEAL;
-        ck_assert_msg(!txrules[t].expiry == !windowed, "type %u", t);
-        if (windowed)
+        bool fl = t == TX_FL_JOIN || t == TX_FL_UPDATE || t == TX_FL_VOTE_COMMIT ||
+                  t == TX_FL_VOTE_REVEAL;
+        bool arena = t >= TX_ARENA_STAKE && t <= TX_ARENA_SCORE_REVEAL &&
+                     t != TX_ARENA_UNDELEGATE;
+        ck_assert_msg(!txrules[t].expiry == !(fl || arena), "type %u", t);
+        if (fl)
             ck_assert(txrules[t].expiry == fl_tx_expiry);
+        if (arena)
+            ck_assert(txrules[t].expiry == arena_tx_expiry);
     }
 }
 END_TEST
