@@ -68,13 +68,33 @@ static bool queue_event(struct view *v, uint64_t height, const uint8_t task[AREN
     return !view_failed(v);
 }
 
+uint32_t arena_event_work(const struct arena_task_params *p, uint8_t event)
+{
+    uint64_t w = ARENA_EVENT_BASE_WORK +
+                 (uint64_t)ARENA_OPERATOR_WORK * ((uint64_t)p->max_trainers + p->max_validators);
+    const uint64_t row = arena_row_size(&p->spec);
+    switch (event) {
+    case ARENA_EV_ASSIGN: w += (uint64_t)p->k * p->draws_per_set; break;
+    case ARENA_EV_CLOSE: w += p->k; break;
+    case ARENA_EV_SETTLE:
+        w += (uint64_t)p->k * p->max_validators * p->max_trainers;
+        for (unsigned k = 0; k < p->k && k < ARENA_MAX_SETS; k++)
+            w += ((uint64_t)p->sets[k].n_rows * row + ARENA_DELETE_BYTES_PER_WORK - 1) /
+                 ARENA_DELETE_BYTES_PER_WORK;
+        break;
+    default: break;
+    }
+    /* Above the bound: no height can take it (the creation is refused). */
+    return w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
+}
+
 bool arena_schedule_task(struct view *v, struct block_ctx *ctx, const uint8_t task[32],
                          const struct arena_task *t, struct validation *val)
 {
     struct arena_windows w;
     const struct arena_task_params *p = &t->p;
     arena_windows(t, &w);
-    const uint32_t vest = arena_work_vest(p);
+    const uint32_t vest = arena_event_work(p, ARENA_EV_VEST);
     /* Every height is checked before anything is written: the heights are
      * distinct (each window lasts at least one block, epoch_slots >= 1). */
     struct {
@@ -84,9 +104,12 @@ bool arena_schedule_task(struct view *v, struct block_ctx *ctx, const uint8_t ta
         uint32_t work;
     } evs[3 + ARENA_MAX_VEST];
     size_t n = 0;
-    evs[n++] = (typeof(evs[0])){w.submit_end, ARENA_EV_ASSIGN, 0, arena_work_assign(p)};
-    evs[n++] = (typeof(evs[0])){w.reveal_end, ARENA_EV_CLOSE, 0, arena_work_close(p)};
-    evs[n++] = (typeof(evs[0])){w.settle, ARENA_EV_SETTLE, 0, arena_work_settle(p)};
+    evs[n++] = (typeof(evs[0])){w.submit_end, ARENA_EV_ASSIGN, 0,
+                                  arena_event_work(p, ARENA_EV_ASSIGN)};
+    evs[n++] = (typeof(evs[0])){w.reveal_end, ARENA_EV_CLOSE, 0,
+                                  arena_event_work(p, ARENA_EV_CLOSE)};
+    evs[n++] = (typeof(evs[0])){w.settle, ARENA_EV_SETTLE, 0,
+                                  arena_event_work(p, ARENA_EV_SETTLE)};
     for (uint16_t i = 1; i <= p->vest_epochs && i <= ARENA_MAX_VEST; i++)
         evs[n++] = (typeof(evs[0])){arena_vest_height(&w, ctx->params->epoch_slots, i),
                                     ARENA_EV_VEST, i, vest};
@@ -360,7 +383,8 @@ static bool ev_close(struct arena_ev *e)
         e->st.budget_left = 0;
         if (!arena_ev_return_stakes(e))
             return false;
-        arena_ev_delete_chunks(e);
+        /* The chunks revealed go at the task's SETTLE height, whose work
+         * reserved their deletion. */
         e->st.state = ARENA_FAILED;
         e->st.end_height = e->height;
         return true;
@@ -435,7 +459,11 @@ static bool run_event(struct view *v, struct block_ctx *ctx, const struct arena_
         goto done;
     }
     if (e.st.state == ARENA_FAILED) {
-        ok = true; /* a failed task's later events do nothing */
+        /* A failed task's later events do nothing but, at its SETTLE, delete
+         * the chunks revealed. */
+        if (ev->event == ARENA_EV_SETTLE)
+            arena_ev_delete_chunks(&e);
+        ok = true;
         goto done;
     }
     switch (ev->event) {

@@ -1112,7 +1112,7 @@ START_TEST(height_full_rejects_creation)
         p.sets[k].n_chunks = 1;
         p.sets[k].n_rows = 1;
     }
-    const uint32_t settle = arena_work_settle(&p);
+    const uint32_t settle = arena_event_work(&p, ARENA_EV_SETTLE);
     const size_t fit = ARENA_MAX_HEIGHT_WORK / settle;
     ck_assert_uint_gt(fit, 0);
     struct block_header hdr;
