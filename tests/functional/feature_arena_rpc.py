@@ -42,6 +42,56 @@ GOOD = [2 * 65536, 2 * 65536, 0]   # w1, w2, bias (Q16.16)
 WEAK = [32768, 0, 0]
 
 
+def units(x):
+    return int(Decimal(x) * COIN)
+
+
+def expected_rewards(t, a):
+    """The settlement of this test's task recomputed from the formulas of the
+    protocol (not the node's code), from the stakes snapshot, the losses'
+    ranks and the pool's match: every operator's f, f_del and Reward A, and
+    the dust, to the base unit."""
+    p = t["params"]
+    ops = {o["address"]: o for o in t["operators"]}
+    gamma, q, delta, vest = p["gamma_bps"], p["q_bps"], p["delta_bps"], p["vest_epochs"]
+    budget = units(p["budget"])
+    burn = budget * 1000 // 10000                      # arena_burn_bps
+    left = budget - burn
+    match = units(t["pool"]["match"])
+    assert match == min(match, left * 500 // 10000)    # arena_match_bps caps it
+    r = left + match
+    ranked = [(o["address"], o["rank"]) for o in t["operators"]
+              if o["role"] == "trainer" and o["rank"]]
+    vals = [o["address"] for o in t["operators"]
+            if o["role"] == "validator" and o["scores_revealed"]]
+    stake = {x: units(ops[x]["stake_snapshot"]) for x in ops}
+    big_t = sum(stake[x] for x, _ in ranked)
+    sv = sum(stake[x] for x in vals)
+    g_v = r * (gamma * (big_t + sv) + (10000 - 2 * gamma) * sv) // (10000 * (big_t + sv))
+    g_t = r - g_v
+
+    def rank_weight(rank):
+        w = 1 << 32
+        for _ in range(rank - 1):
+            w = w * q // 10000
+        return w
+    weights = {x: rank_weight(rk) * stake[x] for x, rk in ranked}
+    f = {x: g_t * weights[x] // sum(weights.values()) for x in weights}
+    # The only revealed validator is the consensus: deviation 0, closeness 1.
+    cs = {x: 10000 * stake[x] for x in vals}
+    f.update({x: g_v * cs[x] // sum(cs.values()) for x in vals})
+    out = {}
+    for x, fx in f.items():
+        o = ops[x]
+        dl = units(o["delegated"])
+        f_del = fx * o["sigma_bps"] * dl // (10000 * stake[x]) if stake[x] else 0
+        f_op = fx - f_del
+        out[x] = {"f": fx, "f_del": f_del, "f_op": f_op,
+                  "a_op": f_op * delta // 10000 if vest else f_op,
+                  "a_del": f_del * delta // 10000 if vest else f_del}
+    return out, g_v, g_t, r, r - sum(f.values())
+
+
 def q16(x):
     return int(round(x * 65536))
 
@@ -266,6 +316,21 @@ class ArenaRPCTest(FMLTestFramework):
         assert_equal(Decimal(board[0]["consensus_loss"]), Decimal(want[0]) / 65536)
         assert_equal(node.arenagettask(task)["results"][0]["rank"], 1)
 
+        self.log("The rewards are those of the formulas, to the base unit")
+        want, g_v, g_t, r, dust = expected_rewards(t, a)
+        assert_equal(sorted(want), sorted([a["t1"], a["t2"], a["v1"]]))
+        assert_equal(units(t["pool"]["distributed"]), r)
+        assert_equal(units(t["pool"]["validators_group"]), g_v)
+        assert_equal(units(t["pool"]["trainers_group"]), g_t)
+        assert_equal(units(t["pool"]["dust"]), dust)
+        for x, e in want.items():
+            assert_equal((units(ops[x]["reward"]), units(ops[x]["reward_delegators"]),
+                          units(ops[x]["reward_operator"]), units(ops[x]["reward_a"])),
+                         (e["f"], e["f_del"], e["f_op"], e["a_op"]))
+        assert want[a["t1"]]["f"] > want[a["t2"]]["f"]
+        supply = node.getsupplyinfo()
+        assert supply["supply_consistent"] and supply["rewards_consistent"], supply
+
         self.log("Rewards: A paid at settlement with the stakes, B vesting")
         r1 = node.arenagetrewards(a["t1"])
         e1 = [e for e in r1["entries"] if e["task"] == task and e["role"] == "trainer"][0]
@@ -308,6 +373,9 @@ class ArenaRPCTest(FMLTestFramework):
         self.mine()
         got = node.getaccount(a["d"])["balance"] - before + fee
         assert_equal(got, 5 + rd["claimable"])
+        assert_equal(units(rd["claimable"]), want[a["t1"]]["f_del"])  # A and both tranches
+        supply = node.getsupplyinfo()
+        assert supply["supply_consistent"] and supply["rewards_consistent"], supply
         left = [e for e in node.arenagetrewards(a["d"])["entries"] if e["task"] == task]
         assert not left or left[0]["claimable"] == 0, left
         self.nothing_sent(node.arenaundelegate, task, a["t1"], a["d"], code=-4,
