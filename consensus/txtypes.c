@@ -24,7 +24,7 @@ const struct txtype txtypes[TX_TYPE_LIMIT] = {
     [TX_FL_VOTE_COMMIT] = {"fl_vote_commit", "fl", fl_vote_commit_check, 2},
     [TX_FL_VOTE_REVEAL] = {"fl_vote_reveal", "fl", fl_vote_reveal_check, 2},
     /* arena */
-    [TX_ARENA_TASK_CREATE] = {"arena_task_create", "arena", arena_task_create_check, 2},
+    [TX_ARENA_TASK_CREATE] = {"arena_task_create", "arena", arena_task_create_check, 8},
     [TX_ARENA_STAKE] = {"arena_stake", "arena", arena_stake_check, 2},
     [TX_ARENA_DELEGATE] = {"arena_delegate", "arena", arena_delegate_check, 2},
     [TX_ARENA_UNDELEGATE] = {"arena_undelegate", "arena", arena_undelegate_check, 2},

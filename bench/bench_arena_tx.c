@@ -1,0 +1,451 @@
+/* Benchmark of the AI Arena transaction types against a block of transfers,
+ * measured in the same run on a regtest chain, from which their block units
+ * (consensus/txtypes.c, doc/protocol.md 5.4) are chosen:
+ *
+ *   - n TRANSFERs to new accounts (the reference),
+ *   - ARENA_TASK_CREATEs of the costliest shape to apply: 52 vesting epochs
+ *     (55 events queued at 55 heights each), windows spread so that no height
+ *     fills, one creator each,
+ *   - ARENA_STAKEs by distinct addresses, each a first stake (a seat, the
+ *     operator list rewritten: up to 128 keys),
+ *   - ARENA_DELEGATEs by distinct delegators to staked operators,
+ *   - ARENA_SUBMIT_COMMITs by staked trainers,
+ *   - ARENA_SET_SHAREs by staked operators.
+ *
+ * Each is measured twice, as bench_staking does: n transactions
+ * (max_block_txs lifted), whose ratio to n transfers is the cost of one, and
+ * the full block the rule allows (max_block_txs / block units of them, or
+ * all that fit max_block_size).  The tasks and operators the later types
+ * address live in an in-memory view under the block's.
+ *
+ * Each figure is the minimum over -reps runs of: the stateless block checks,
+ * the state transition into a fresh view and the state root over the changes.
+ *
+ *   bench_arena_tx [-n=20000] [-reps=2]
+ *
+ * The clock lives here only: nothing of this program reaches consensus. */
+#include "consensus/accounts.h"
+#include "consensus/amount.h"
+#include "consensus/arena.h"
+#include "consensus/serialize.h"
+#include "consensus/txtypes.h"
+#include "state/accounts.h"
+#include "state/apply.h"
+#include "state/arena.h"
+#include "state/chain.h"
+#include "state/staking.h"
+#include "state/view.h"
+#include "tests/regtest_signer.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static bool arg_u64(const char *arg, const char *name, uint64_t *out)
+{
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) != 0 || arg[n] != '=')
+        return false;
+    *out = strtoull(arg + n + 1, NULL, 10);
+    return true;
+}
+
+static char dir[] = "/tmp/fml-bench-arena-tx-XXXXXX";
+
+static void remove_dir(void)
+{
+    char cmd[sizeof(dir) + 16];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+static void die(const char *what, const struct validation *v)
+{
+    fprintf(stderr, "%s failed: %s %s\n", what, v ? v->reason : "", v ? v->detail : "");
+    remove_dir();
+    exit(1);
+}
+
+static void make_header(struct chain *c, struct block_header *hdr)
+{
+    const struct block_index *tip = chain_tip(c);
+    struct view *view = chain_view(c);
+    struct validator val;
+    memset(hdr, 0, sizeof(*hdr));
+    hdr->version = BLOCK_VERSION;
+    hdr->height = tip->hdr.height + 1;
+    hdr->slot = tip->hdr.slot + 1;
+    memcpy(hdr->prev, tip->hash, HASH_SIZE);
+    if (!staking_leader_for(view, &params, tip->hdr.slot, hdr->slot, hdr->proposer) ||
+        !staking_get_validator(view, hdr->proposer, &val) ||
+        !regtest_reveal(NULL, hdr->proposer, val.reveals, hdr->randao_reveal))
+        die("header", NULL);
+    view_free(view);
+}
+
+static void derived_key(uint64_t i, uint8_t tag, uint8_t sec[SECKEY_SIZE], uint8_t pub[PUBKEY_SIZE])
+{
+    memset(sec, 0, SECKEY_SIZE);
+    write_be64(sec, i + 1);
+    sec[31] = tag;
+    if (!key_pubkey(pub, sec))
+        die("key", NULL);
+}
+
+static uint8_t (*many_sec)[SECKEY_SIZE];
+static uint8_t (*many_pub)[PUBKEY_SIZE];
+static uint8_t (*op_sec)[SECKEY_SIZE];
+static uint8_t (*op_pub)[PUBKEY_SIZE];
+
+/* Operators per task: every seat. */
+#define OPS_PER_TASK ARENA_MAX_OPERATORS
+
+static void task_id(uint8_t id[ARENA_TASK_ID_SIZE], uint64_t j)
+{
+    memset(id, 0, ARENA_TASK_ID_SIZE);
+    id[0] = 'B';
+    write_be64(id + 1, j);
+}
+
+/* The costliest task to create: 52 vesting epochs; the windows of creation
+ * i spread over heights so that none fills. */
+static struct arena_task_params create_params(uint64_t i)
+{
+    struct arena_task_params t;
+    memset(&t, 0, sizeof(t));
+    t.spec.kind = FL_MODEL_LOGREG;
+    t.spec.n_sizes = 2;
+    t.spec.sizes[0] = 1;
+    t.spec.sizes[1] = 1;
+    t.loss = ARENA_LOSS_LOGLOSS;
+    t.k = 2;
+    for (int s = 0; s < 2; s++) {
+        memset(t.sets[s].root, 0x30 + s, HASH_SIZE);
+        t.sets[s].n_chunks = 1;
+        t.sets[s].n_rows = 1;
+    }
+    t.submit_blocks = 1 + (uint32_t)(i % ARENA_MAX_WINDOW_BLOCKS);
+    t.reveal_blocks = 1 + (uint32_t)(i / ARENA_MAX_WINDOW_BLOCKS % ARENA_MAX_WINDOW_BLOCKS);
+    t.score_commit_blocks = 1;
+    t.score_reveal_blocks = 1;
+    t.budget = ARENA_MIN_BUDGET;
+    t.q_bps = 5000;
+    t.delta_bps = 5000;
+    t.d_bps = 1000;
+    t.vest_epochs = ARENA_MAX_VEST;
+    t.draws_per_set = 1;
+    t.max_trainers = 1;
+    t.max_validators = 1;
+    t.trainer_min_stake = 1;
+    t.validator_min_stake = 1;
+    return t;
+}
+
+/* Open tasks created at height h - 1 with every seat free ('S' kind) or
+ * taken by the staked operators op_pub ('O'). */
+static void arena_state(struct view *v, uint64_t h, uint64_t ntasks, bool staked)
+{
+    for (uint64_t j = 0; j < ntasks; j++) {
+        uint8_t id[ARENA_TASK_ID_SIZE];
+        struct arena_task t;
+        struct arena_status st;
+        memset(&t, 0, sizeof(t));
+        t.p = create_params(0);
+        t.p.submit_blocks = 100;
+        t.p.max_trainers = ARENA_MAX_TRAINERS;
+        t.p.max_validators = ARENA_MAX_VALIDATORS;
+        t.created_height = h - 1;
+        arena_windows(&t, &t.w);
+        task_id(id, j);
+        arena_put_task(v, id, &t);
+        memset(&st, 0, sizeof(st));
+        st.state = ARENA_OPEN;
+        st.budget_left = t.p.budget;
+        if (staked) {
+            st.n_trainers = ARENA_MAX_TRAINERS;
+            st.n_validators = ARENA_MAX_VALIDATORS;
+            for (size_t k = 0; k < OPS_PER_TASK; k++) {
+                const uint8_t *pub = op_pub[j * OPS_PER_TASK + k];
+                struct arena_operator o;
+                memset(&o, 0, sizeof(o));
+                o.role = k < ARENA_MAX_TRAINERS ? ARENA_ROLE_TRAINER : ARENA_ROLE_VALIDATOR;
+                o.own = 1;
+                if (!arena_add_operator(v, id, pub))
+                    die("operator list", NULL);
+                arena_put_operator(v, id, pub, &o);
+            }
+        }
+        arena_put_status(v, id, &st);
+    }
+}
+
+/* The payload of transaction i of a type. */
+static void payload(uint8_t type, uint64_t i, struct wbuf *w)
+{
+    switch (type) {
+    case TX_TRANSFER: {
+        struct transfer t = {.amount = COIN};
+        uint8_t sec[SECKEY_SIZE];
+        derived_key(i, 1, sec, t.to);
+        transfer_encode(&t, w);
+        break;
+    }
+    case TX_ARENA_TASK_CREATE: {
+        struct arena_task_params t = create_params(i);
+        arena_task_params_encode(&t, w);
+        break;
+    }
+    case TX_ARENA_STAKE: {
+        struct arena_stake s = {.role = i % 2 ? ARENA_ROLE_VALIDATOR : ARENA_ROLE_TRAINER,
+                                .amount = 1};
+        task_id(s.task, i / OPS_PER_TASK);
+        arena_stake_encode(&s, w);
+        break;
+    }
+    case TX_ARENA_DELEGATE: {
+        struct arena_delegate d = {.amount = ARENA_MIN_DELEGATION};
+        task_id(d.task, i / OPS_PER_TASK);
+        memcpy(d.op, op_pub[i], PUBKEY_SIZE);
+        arena_delegate_encode(&d, w);
+        break;
+    }
+    case TX_ARENA_SUBMIT_COMMIT: {
+        struct arena_commit c;
+        task_id(c.task, i / ARENA_MAX_TRAINERS);
+        memset(c.commitment, 7, HASH_SIZE);
+        arena_commit_encode(&c, w);
+        break;
+    }
+    case TX_ARENA_SET_SHARE: {
+        struct arena_set_share s = {.sigma_bps = 2500};
+        task_id(s.task, i / OPS_PER_TASK);
+        arena_set_share_encode(&s, w);
+        break;
+    }
+    default:
+        die("payload type", NULL);
+    }
+}
+
+/* n transactions of a type, transaction i by sec[pick(i)]. */
+static void fill(struct block *b, uint8_t type, uint64_t n, uint8_t (*sec)[SECKEY_SIZE],
+                 uint8_t (*pub)[PUBKEY_SIZE], size_t nsend, bool by_trainer)
+{
+    struct wbuf w;
+    uint64_t *nonce = calloc(nsend, sizeof(uint64_t));
+    if (!nonce)
+        die("out of memory", NULL);
+    wbuf_init(&w);
+    for (uint64_t i = 0; i < n; i++) {
+        /* Trainers: the first ARENA_MAX_TRAINERS operators of each task. */
+        size_t from = by_trainer ? (size_t)(i / ARENA_MAX_TRAINERS * OPS_PER_TASK +
+                                            i % ARENA_MAX_TRAINERS)
+                                 : (size_t)(i % nsend);
+        struct tx tx;
+        wbuf_reset(&w);
+        payload(type, i, &w);
+        tx_init(&tx);
+        tx.type = type;
+        memcpy(tx.sender, pub[from], PUBKEY_SIZE);
+        tx.nonce = nonce[from]++;
+        tx.fee = 100000;
+        if (!tx_set_payload(&tx, w.data, w.len) ||
+            !tx_sign(&tx, params.genesis_hash, sec[from], NULL) || !block_add_tx(b, &tx))
+            die("making transactions", NULL);
+        tx_free(&tx);
+    }
+    wbuf_free(&w);
+    free(nonce);
+}
+
+static void seal(struct block *b)
+{
+    block_merkle_root(b, b->hdr.tx_root);
+    if (!regtest_sign(NULL, &b->hdr))
+        die("signing", NULL);
+}
+
+static const struct chain_params *check_params = &params;
+
+static double validate(struct chain *c, struct view *parent, const struct block *b)
+{
+    struct validation v;
+    uint8_t root[HASH_SIZE];
+    double t = now_seconds();
+    if (!block_check(b, check_params, &v))
+        die("block_check", &v);
+    struct view *view = parent ? view_new(NULL, parent) : chain_view(c);
+    if (!apply_block(view, &params, &chain_tip(c)->hdr, b, &v))
+        die("apply_block", &v);
+    if (!chain_root_with(c, view, root))
+        die("state root", NULL);
+    view_free(view);
+    return now_seconds() - t;
+}
+
+static double best_of(struct chain *c, struct view *parent, const struct block *b, uint64_t reps)
+{
+    double best = 1e30;
+    for (uint64_t r = 0; r < reps; r++) {
+        double t = validate(c, parent, b);
+        if (t < best)
+            best = t;
+    }
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t n = 20000, reps = 2;
+    for (int i = 1; i < argc; i++)
+        if (!arg_u64(argv[i], "-n", &n) && !arg_u64(argv[i], "-reps", &reps)) {
+            fprintf(stderr, "usage: %s [-n=20000] [-reps=2]\n", argv[0]);
+            return 2;
+        }
+    if (n == 0 || reps == 0 || !regtest_keys_init())
+        return 2;
+    char err[256] = "";
+    if (!mkdtemp(dir))
+        return 1;
+    struct chain *c = chain_open(&params, dir, false, err, sizeof(err));
+    if (!c) {
+        fprintf(stderr, "chain_open: %s\n", err);
+        remove_dir();
+        return 1;
+    }
+    /* Whole tasks of operators: n rounded up. */
+    uint64_t ntasks = (n + OPS_PER_TASK - 1) / OPS_PER_TASK;
+    size_t nops = (size_t)(ntasks * OPS_PER_TASK);
+    many_sec = calloc((size_t)n, SECKEY_SIZE);
+    many_pub = calloc((size_t)n, PUBKEY_SIZE);
+    op_sec = calloc(nops, SECKEY_SIZE);
+    op_pub = calloc(nops, PUBKEY_SIZE);
+    if (!many_sec || !many_pub || !op_sec || !op_pub)
+        die("out of memory", NULL);
+    struct view *funded = chain_view(c);
+    struct validation v;
+    for (size_t i = 0; i < n; i++) {
+        derived_key(i, 2, many_sec[i], many_pub[i]);
+        if (!accounts_credit(funded, many_pub[i], 10 * COIN, &v))
+            die("funding", &v);
+    }
+    for (size_t i = 0; i < nops; i++) {
+        derived_key(i, 4, op_sec[i], op_pub[i]);
+        if (!accounts_credit(funded, op_pub[i], 10 * COIN, &v))
+            die("funding", &v);
+    }
+
+    struct block transfers, creates, stakes, delegates, commits, shares;
+    struct block *blocks[] = {&transfers, &creates, &stakes, &delegates, &commits, &shares};
+    for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+        block_init(blocks[i]);
+    make_header(c, &transfers.hdr);
+    for (size_t i = 1; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+        blocks[i]->hdr = transfers.hdr;
+    const uint64_t h = transfers.hdr.height;
+
+    fill(&transfers, TX_TRANSFER, n, secrets, pubs, REGTEST_VALIDATORS, false);
+    /* Task creations: as many as max_block_size holds, at most n. */
+    struct wbuf cw;
+    wbuf_init(&cw);
+    payload(TX_ARENA_TASK_CREATE, 0, &cw);
+    uint64_t ncreate = (params.max_block_size - BLOCK_HEADER_SIZE - 5) /
+                       (TX_FIXED_SIZE + compact_size_len(cw.len) + cw.len + 2);
+    wbuf_free(&cw);
+    if (ncreate > n)
+        ncreate = n;
+    fill(&creates, TX_ARENA_TASK_CREATE, ncreate, many_sec, many_pub, (size_t)n, false);
+    fill(&stakes, TX_ARENA_STAKE, n, op_sec, op_pub, nops, false);
+    fill(&delegates, TX_ARENA_DELEGATE, n, many_sec, many_pub, (size_t)n, false);
+    uint64_t ncommit = ntasks * ARENA_MAX_TRAINERS < n ? ntasks * ARENA_MAX_TRAINERS : n;
+    fill(&commits, TX_ARENA_SUBMIT_COMMIT, ncommit, op_sec, op_pub, nops, true);
+    fill(&shares, TX_ARENA_SET_SHARE, n, op_sec, op_pub, nops, false);
+    for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+        seal(blocks[i]);
+
+    struct view *open_tasks = view_new(NULL, funded);
+    arena_state(open_tasks, h, ntasks, false);
+    struct view *staked = view_new(NULL, funded);
+    arena_state(staked, h, ntasks, true);
+
+    struct chain_params lifted = params;
+    lifted.max_block_txs = (uint32_t)(10 * n); /* any type's units */
+    check_params = &lifted;
+    double t_tx = best_of(c, NULL, &transfers, reps);
+    struct {
+        const char *what;
+        uint8_t type;
+        struct block *b;
+        struct view *parent;
+        double t, t_full;
+        size_t n_full;
+    } rows[] = {
+        {"ARENA_TASK_CREATEs (52 vesting epochs: 55 events each)", TX_ARENA_TASK_CREATE, &creates,
+         funded, 0, 0, 0},
+        {"ARENA_STAKEs (first stakes: seats, operator lists)", TX_ARENA_STAKE, &stakes, open_tasks,
+         0, 0, 0},
+        {"ARENA_DELEGATEs (distinct delegators)", TX_ARENA_DELEGATE, &delegates, staked, 0, 0, 0},
+        {"ARENA_SUBMIT_COMMITs", TX_ARENA_SUBMIT_COMMIT, &commits, staked, 0, 0, 0},
+        {"ARENA_SET_SHAREs", TX_ARENA_SET_SHARE, &shares, staked, 0, 0, 0},
+    };
+    const size_t nrows = sizeof(rows) / sizeof(rows[0]);
+    for (size_t i = 0; i < nrows; i++)
+        rows[i].t = best_of(c, rows[i].parent, rows[i].b, reps);
+    check_params = &params;
+    double t_tx_full = best_of(c, NULL, &transfers, reps);
+    for (size_t i = 0; i < nrows; i++) {
+        size_t k = params.max_block_txs / txtype_block_units(rows[i].type);
+        if (k >= rows[i].b->ntx) {
+            rows[i].n_full = rows[i].b->ntx;
+            rows[i].t_full = best_of(c, rows[i].parent, rows[i].b, reps);
+            continue;
+        }
+        struct block part;
+        block_init(&part);
+        part.hdr = rows[i].b->hdr;
+        for (size_t j = 0; j < k; j++)
+            if (!block_add_tx(&part, &rows[i].b->txs[j]))
+                die("out of memory", NULL);
+        seal(&part);
+        rows[i].n_full = k;
+        rows[i].t_full = best_of(c, rows[i].parent, &part, reps);
+        block_free(&part);
+    }
+
+    printf("Blocks of each Arena type against %" PRIu64 " TRANSFERs, min of %" PRIu64
+           " runs (stateless checks + transition + state root).\n\n",
+           n, reps);
+    printf("| transactions | n | time (ms) | ratio a transaction | block units | full block: n | "
+           "time (ms) | ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("| TRANSFERs | %" PRIu64 " | %.1f | 1.00 | %u | %" PRIu64 " | %.1f | 1.00 |\n", n,
+           t_tx * 1e3, txtype_block_units(TX_TRANSFER), n, t_tx_full * 1e3);
+    for (size_t i = 0; i < nrows; i++)
+        printf("| %s | %zu | %.1f | %.2f | %u | %zu | %.1f | %.2f |\n", rows[i].what,
+               rows[i].b->ntx, rows[i].t * 1e3,
+               rows[i].t / t_tx * (double)n / (double)rows[i].b->ntx,
+               txtype_block_units(rows[i].type), rows[i].n_full, rows[i].t_full * 1e3,
+               rows[i].t_full / t_tx_full);
+
+    view_free(staked);
+    view_free(open_tasks);
+    view_free(funded);
+    for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+        block_free(blocks[i]);
+    free(many_sec);
+    free(many_pub);
+    free(op_sec);
+    free(op_pub);
+    chain_close(c);
+    remove_dir();
+    return 0;
+}
