@@ -10,7 +10,10 @@
  *     operator list rewritten: up to 128 keys),
  *   - ARENA_DELEGATEs by distinct delegators to staked operators,
  *   - ARENA_SUBMIT_COMMITs by staked trainers,
- *   - ARENA_SET_SHAREs by staked operators.
+ *   - ARENA_SET_SHAREs by staked operators,
+ *   - ARENA_SUBMIT_REVEALs of committed trainers, ARENA_REVEAL_VALSETs of
+ *     one-row chunks with 6-hash paths (the most a block's count allows),
+ *     ARENA_SCORE_COMMITs and ARENA_SCORE_REVEALs of drawn validators.
  *
  * Each is measured twice, as bench_staking does: n transactions
  * (max_block_txs lifted), whose ratio to n transfers is the cost of one, and
@@ -151,9 +154,45 @@ static struct arena_task_params create_params(uint64_t i)
     return t;
 }
 
-/* Open tasks created at height h - 1 with every seat free ('S' kind) or
- * taken by the staked operators op_pub ('O'). */
-static void arena_state(struct view *v, uint64_t h, uint64_t ntasks, bool staked)
+/* The chunk bytes of task j, set k, chunk c: one row of the 1-input model
+ * (feature c, label k % 2). */
+static void chunk_bytes(uint8_t out[8], uint64_t j, unsigned k, unsigned c)
+{
+    write_le32(out, (uint32_t)(c + 65536 * (j % 7)));
+    write_le32(out + 4, k % 2);
+}
+
+#define VALSET_SETS ARENA_MAX_SETS
+#define VALSET_CHUNKS ARENA_MAX_CHUNKS
+
+static void set_salt(uint8_t salt[32], unsigned k)
+{
+    memset(salt, 0x50 + (int)k, 32);
+}
+
+/* The leaves of task j's set k. */
+static void set_leaves(uint8_t *leaves, uint64_t j, unsigned k)
+{
+    uint8_t salt[32], data[8];
+    set_salt(salt, k);
+    for (unsigned c = 0; c < VALSET_CHUNKS; c++) {
+        chunk_bytes(data, j, k, c);
+        arena_leaf_hash(leaves + HASH_SIZE * c, salt, (uint8_t)k, (uint16_t)c, data, sizeof(data));
+    }
+}
+
+static const uint8_t bench_weights[8] = {0, 0, 1, 0, 0, 0, 2, 0};
+static const uint8_t bench_losses[4] = {0, 0, 1, 0};
+
+/* The tasks the transactions address, ntasks of them, every seat taken by
+ * op_pub (trainers first) unless kind is 'S', in the window of height h
+ * that kind names:
+ *   'S' open, no operator;  'O' open, operators staked;
+ *   'R' submission and set reveals: trainers committed, the creator
+ *       many_pub[j], 8 sets of 64 one-row chunks;
+ *   'C' score commits: validators drawn once for set 0, one submission;
+ *   'V' score reveals: the same, scores committed. */
+static void arena_state(struct view *v, uint64_t h, uint64_t ntasks, char kind)
 {
     for (uint64_t j = 0; j < ntasks; j++) {
         uint8_t id[ARENA_TASK_ID_SIZE];
@@ -161,25 +200,56 @@ static void arena_state(struct view *v, uint64_t h, uint64_t ntasks, bool staked
         struct arena_status st;
         memset(&t, 0, sizeof(t));
         t.p = create_params(0);
-        t.p.submit_blocks = 100;
+        t.p.submit_blocks = kind == 'S' || kind == 'O' ? 100 : 1;
+        t.p.reveal_blocks = 1;
+        t.p.score_commit_blocks = 1;
+        t.p.score_reveal_blocks = 10;
         t.p.max_trainers = ARENA_MAX_TRAINERS;
         t.p.max_validators = ARENA_MAX_VALIDATORS;
-        t.created_height = h - 1;
+        t.p.k = VALSET_SETS;
+        for (unsigned k = 0; k < VALSET_SETS; k++) {
+            uint8_t leaves[VALSET_CHUNKS * HASH_SIZE];
+            set_leaves(leaves, j, k);
+            if (!arena_merkle_root(t.p.sets[k].root, leaves, VALSET_CHUNKS))
+                die("merkle root", NULL);
+            t.p.sets[k].n_chunks = VALSET_CHUNKS;
+            t.p.sets[k].n_rows = VALSET_CHUNKS;
+        }
+        /* The block at h is the first of the kind's window. */
+        t.created_height = kind == 'R' ? h - 2 : kind == 'C' ? h - 3 : kind == 'V' ? h - 4 : h - 1;
+        memcpy(t.creator, many_pub[j], PUBKEY_SIZE);
         arena_windows(&t, &t.w);
         task_id(id, j);
         arena_put_task(v, id, &t);
         memset(&st, 0, sizeof(st));
-        st.state = ARENA_OPEN;
+        st.state = kind == 'R' ? ARENA_REVEAL : kind == 'C' || kind == 'V' ? ARENA_SCORING : ARENA_OPEN;
         st.budget_left = t.p.budget;
-        if (staked) {
+        st.n_scoreable = kind == 'C' || kind == 'V' ? 1 : 0;
+        if (kind != 'S') {
             st.n_trainers = ARENA_MAX_TRAINERS;
             st.n_validators = ARENA_MAX_VALIDATORS;
             for (size_t k = 0; k < OPS_PER_TASK; k++) {
                 const uint8_t *pub = op_pub[j * OPS_PER_TASK + k];
                 struct arena_operator o;
+                uint8_t salt[32], model[HASH_SIZE];
                 memset(&o, 0, sizeof(o));
+                memset(salt, 9, sizeof(salt));
                 o.role = k < ARENA_MAX_TRAINERS ? ARENA_ROLE_TRAINER : ARENA_ROLE_VALIDATOR;
                 o.own = 1;
+                if (kind == 'R' && o.role == ARENA_ROLE_TRAINER) {
+                    o.flags = ARENA_OP_COMMITTED;
+                    o.seq = (uint32_t)k;
+                    fl_model_hash(model, bench_weights, 2);
+                    arena_submission_commitment(o.commitment, id, pub, model, salt);
+                }
+                if ((kind == 'C' || kind == 'V') && o.role == ARENA_ROLE_VALIDATOR) {
+                    o.flags = ARENA_OP_ELIGIBLE;
+                    o.count[0] = 1;
+                    if (kind == 'V') {
+                        o.flags |= ARENA_OP_SCORE_COMMITTED;
+                        arena_scores_commitment(o.score_commitment, id, pub, 1, bench_losses, salt);
+                    }
+                }
                 if (!arena_add_operator(v, id, pub))
                     die("operator list", NULL);
                 arena_put_operator(v, id, pub, &o);
@@ -226,6 +296,44 @@ static void payload(uint8_t type, uint64_t i, struct wbuf *w)
         arena_commit_encode(&c, w);
         break;
     }
+    case TX_ARENA_SUBMIT_REVEAL: {
+        struct arena_submit_reveal r = {.n = 2, .weights = bench_weights};
+        task_id(r.task, i / ARENA_MAX_TRAINERS);
+        memset(r.salt, 9, sizeof(r.salt));
+        arena_submit_reveal_encode(&r, w);
+        break;
+    }
+    case TX_ARENA_REVEAL_VALSET: {
+        const uint64_t per = VALSET_SETS * VALSET_CHUNKS, j = i / per;
+        const unsigned k = (unsigned)(i % per / VALSET_CHUNKS), ch = (unsigned)(i % VALSET_CHUNKS);
+        uint8_t leaves[VALSET_CHUNKS * HASH_SIZE], path[ARENA_MAX_PATH * HASH_SIZE], data[8];
+        unsigned np;
+        set_leaves(leaves, j, k);
+        if (!arena_merkle_path(path, &np, leaves, VALSET_CHUNKS, ch))
+            die("merkle path", NULL);
+        chunk_bytes(data, j, k, ch);
+        struct arena_reveal_valset r = {.set = (uint8_t)k, .chunk = (uint16_t)ch,
+                                        .npath = (uint8_t)np, .path = path,
+                                        .len = sizeof(data), .data = data};
+        task_id(r.task, j);
+        set_salt(r.salt, k);
+        arena_reveal_valset_encode(&r, w);
+        break;
+    }
+    case TX_ARENA_SCORE_COMMIT: {
+        struct arena_commit c;
+        task_id(c.task, i / ARENA_MAX_VALIDATORS);
+        memset(c.commitment, 8, HASH_SIZE);
+        arena_commit_encode(&c, w);
+        break;
+    }
+    case TX_ARENA_SCORE_REVEAL: {
+        struct arena_score_reveal r = {.n = 1, .losses = bench_losses};
+        task_id(r.task, i / ARENA_MAX_VALIDATORS);
+        memset(r.salt, 9, sizeof(r.salt));
+        arena_score_reveal_encode(&r, w);
+        break;
+    }
     case TX_ARENA_SET_SHARE: {
         struct arena_set_share s = {.sigma_bps = 2500};
         task_id(s.task, i / OPS_PER_TASK);
@@ -238,8 +346,10 @@ static void payload(uint8_t type, uint64_t i, struct wbuf *w)
 }
 
 /* n transactions of a type, transaction i by sec[pick(i)]. */
+enum who { ANY, TRAINER, VALIDATOR, CREATOR };
+
 static void fill(struct block *b, uint8_t type, uint64_t n, uint8_t (*sec)[SECKEY_SIZE],
-                 uint8_t (*pub)[PUBKEY_SIZE], size_t nsend, bool by_trainer)
+                 uint8_t (*pub)[PUBKEY_SIZE], size_t nsend, enum who who)
 {
     struct wbuf w;
     uint64_t *nonce = calloc(nsend, sizeof(uint64_t));
@@ -247,10 +357,16 @@ static void fill(struct block *b, uint8_t type, uint64_t n, uint8_t (*sec)[SECKE
         die("out of memory", NULL);
     wbuf_init(&w);
     for (uint64_t i = 0; i < n; i++) {
-        /* Trainers: the first ARENA_MAX_TRAINERS operators of each task. */
-        size_t from = by_trainer ? (size_t)(i / ARENA_MAX_TRAINERS * OPS_PER_TASK +
-                                            i % ARENA_MAX_TRAINERS)
-                                 : (size_t)(i % nsend);
+        /* Trainers: the first ARENA_MAX_TRAINERS operators of each task,
+         * validators the others; the creator of task j is many_pub[j]. */
+        size_t from = (size_t)(i % nsend);
+        if (who == TRAINER)
+            from = (size_t)(i / ARENA_MAX_TRAINERS * OPS_PER_TASK + i % ARENA_MAX_TRAINERS);
+        else if (who == VALIDATOR)
+            from = (size_t)(i / ARENA_MAX_VALIDATORS * OPS_PER_TASK + ARENA_MAX_TRAINERS +
+                            i % ARENA_MAX_VALIDATORS);
+        else if (who == CREATOR)
+            from = (size_t)(i / (VALSET_SETS * VALSET_CHUNKS));
         struct tx tx;
         wbuf_reset(&w);
         payload(type, i, &w);
@@ -345,8 +461,10 @@ int main(int argc, char **argv)
             die("funding", &v);
     }
 
-    struct block transfers, creates, stakes, delegates, commits, shares;
-    struct block *blocks[] = {&transfers, &creates, &stakes, &delegates, &commits, &shares};
+    struct block transfers, creates, stakes, delegates, commits, shares, sreveals, chunks,
+        scommits, sreveals2;
+    struct block *blocks[] = {&transfers, &creates, &stakes, &delegates, &commits,
+                              &shares,    &sreveals, &chunks, &scommits, &sreveals2};
     for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
         block_init(blocks[i]);
     make_header(c, &transfers.hdr);
@@ -354,7 +472,7 @@ int main(int argc, char **argv)
         blocks[i]->hdr = transfers.hdr;
     const uint64_t h = transfers.hdr.height;
 
-    fill(&transfers, TX_TRANSFER, n, secrets, pubs, REGTEST_VALIDATORS, false);
+    fill(&transfers, TX_TRANSFER, n, secrets, pubs, REGTEST_VALIDATORS, ANY);
     /* Task creations: as many as max_block_size holds, at most n. */
     struct wbuf cw;
     wbuf_init(&cw);
@@ -364,19 +482,39 @@ int main(int argc, char **argv)
     wbuf_free(&cw);
     if (ncreate > n)
         ncreate = n;
-    fill(&creates, TX_ARENA_TASK_CREATE, ncreate, many_sec, many_pub, (size_t)n, false);
-    fill(&stakes, TX_ARENA_STAKE, n, op_sec, op_pub, nops, false);
-    fill(&delegates, TX_ARENA_DELEGATE, n, many_sec, many_pub, (size_t)n, false);
+    fill(&creates, TX_ARENA_TASK_CREATE, ncreate, many_sec, many_pub, (size_t)n, ANY);
+    fill(&stakes, TX_ARENA_STAKE, n, op_sec, op_pub, nops, ANY);
+    fill(&delegates, TX_ARENA_DELEGATE, n, many_sec, many_pub, (size_t)n, ANY);
     uint64_t ncommit = ntasks * ARENA_MAX_TRAINERS < n ? ntasks * ARENA_MAX_TRAINERS : n;
-    fill(&commits, TX_ARENA_SUBMIT_COMMIT, ncommit, op_sec, op_pub, nops, true);
-    fill(&shares, TX_ARENA_SET_SHARE, n, op_sec, op_pub, nops, false);
+    fill(&commits, TX_ARENA_SUBMIT_COMMIT, ncommit, op_sec, op_pub, nops, TRAINER);
+    fill(&shares, TX_ARENA_SET_SHARE, n, op_sec, op_pub, nops, ANY);
+    fill(&sreveals, TX_ARENA_SUBMIT_REVEAL, ncommit, op_sec, op_pub, nops, TRAINER);
+    /* Valset chunks: a task's 512 one-row chunks, as many as max_block_size
+     * holds. */
+    wbuf_init(&cw);
+    payload(TX_ARENA_REVEAL_VALSET, 0, &cw);
+    uint64_t nchunks = (params.max_block_size - BLOCK_HEADER_SIZE - 5) /
+                       (TX_FIXED_SIZE + compact_size_len(cw.len) + cw.len + 2);
+    wbuf_free(&cw);
+    if (nchunks > n)
+        nchunks = n;
+    fill(&chunks, TX_ARENA_REVEAL_VALSET, nchunks, many_sec, many_pub, (size_t)n, CREATOR);
+    fill(&scommits, TX_ARENA_SCORE_COMMIT, ncommit, op_sec, op_pub, nops, VALIDATOR);
+    fill(&sreveals2, TX_ARENA_SCORE_REVEAL, ncommit, op_sec, op_pub, nops, VALIDATOR);
     for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
         seal(blocks[i]);
 
     struct view *open_tasks = view_new(NULL, funded);
-    arena_state(open_tasks, h, ntasks, false);
+    arena_state(open_tasks, h, ntasks, 'S');
     struct view *staked = view_new(NULL, funded);
-    arena_state(staked, h, ntasks, true);
+    arena_state(staked, h, ntasks, 'O');
+    const uint64_t nvtasks = (n + VALSET_SETS * VALSET_CHUNKS - 1) / (VALSET_SETS * VALSET_CHUNKS);
+    struct view *revealing = view_new(NULL, funded);
+    arena_state(revealing, h, ntasks > nvtasks ? ntasks : nvtasks, 'R');
+    struct view *scoring = view_new(NULL, funded);
+    arena_state(scoring, h, ntasks, 'C');
+    struct view *revealing_scores = view_new(NULL, funded);
+    arena_state(revealing_scores, h, ntasks, 'V');
 
     struct chain_params lifted = params;
     lifted.max_block_txs = (uint32_t)(10 * n); /* any type's units */
@@ -397,6 +535,12 @@ int main(int argc, char **argv)
         {"ARENA_DELEGATEs (distinct delegators)", TX_ARENA_DELEGATE, &delegates, staked, 0, 0, 0},
         {"ARENA_SUBMIT_COMMITs", TX_ARENA_SUBMIT_COMMIT, &commits, staked, 0, 0, 0},
         {"ARENA_SET_SHAREs", TX_ARENA_SET_SHARE, &shares, staked, 0, 0, 0},
+        {"ARENA_SUBMIT_REVEALs (2 weights)", TX_ARENA_SUBMIT_REVEAL, &sreveals, revealing, 0, 0, 0},
+        {"ARENA_REVEAL_VALSETs (one-row chunks, 6-hash paths)", TX_ARENA_REVEAL_VALSET, &chunks,
+         revealing, 0, 0, 0},
+        {"ARENA_SCORE_COMMITs", TX_ARENA_SCORE_COMMIT, &scommits, scoring, 0, 0, 0},
+        {"ARENA_SCORE_REVEALs (one loss)", TX_ARENA_SCORE_REVEAL, &sreveals2, revealing_scores, 0,
+         0, 0},
     };
     const size_t nrows = sizeof(rows) / sizeof(rows[0]);
     for (size_t i = 0; i < nrows; i++)
@@ -436,6 +580,9 @@ int main(int argc, char **argv)
                txtype_block_units(rows[i].type), rows[i].n_full, rows[i].t_full * 1e3,
                rows[i].t_full / t_tx_full);
 
+    view_free(revealing_scores);
+    view_free(scoring);
+    view_free(revealing);
     view_free(staked);
     view_free(open_tasks);
     view_free(funded);
