@@ -103,7 +103,8 @@ bool arena_task_params_decode_from(struct arena_task_params *t, struct rbuf *r)
     if (!fl_spec_decode_from(&t->spec, r) || !get_u8(r, &t->loss) ||
         !get_bytes(r, t->data_hash, HASH_SIZE) || !get_varbytes(r, &uri, &uri_len, ARENA_MAX_URI))
         return false;
-    memcpy(t->uri, uri, uri_len);
+    if (uri_len)
+        memcpy(t->uri, uri, uri_len);
     t->uri[uri_len] = '\0';
     t->uri_len = (uint16_t)uri_len;
     if (!get_u8(r, &t->k) || t->k > ARENA_MAX_SETS)
