@@ -27,6 +27,7 @@
 #include "consensus/arena.h"
 #include "consensus/params.h"
 #include "consensus/staking.h"
+#include "state/arenaevents.h"
 #include "state/builder.h"
 #include "state/chain.h"
 #include "state/chain_internal.h"
@@ -346,10 +347,10 @@ static uint32_t stage_work(enum stage s)
 {
     struct arena_task t = big_task(1);
     switch (s) {
-    case AT_ASSIGN: return arena_work_assign(&t.p);
-    case AT_CLOSE: return arena_work_close(&t.p);
-    case AT_SETTLE: return arena_work_settle(&t.p);
-    default: return arena_work_vest(&t.p);
+    case AT_ASSIGN: return arena_event_work(&t.p, ARENA_EV_ASSIGN);
+    case AT_CLOSE: return arena_event_work(&t.p, ARENA_EV_CLOSE);
+    case AT_SETTLE: return arena_event_work(&t.p, ARENA_EV_SETTLE);
+    default: return arena_event_work(&t.p, ARENA_EV_VEST);
     }
 }
 

@@ -11,6 +11,7 @@
 #include "consensus/params.h"
 #include "consensus/staking.h"
 #include "state/accounts.h"
+#include "state/arena.h"
 #include "state/arenaint.h"
 #include "state/staking.h"
 
@@ -68,13 +69,33 @@ static bool queue_event(struct view *v, uint64_t height, const uint8_t task[AREN
     return !view_failed(v);
 }
 
+uint32_t arena_event_work(const struct arena_task_params *p, uint8_t event)
+{
+    uint64_t w = ARENA_EVENT_BASE_WORK +
+                 (uint64_t)ARENA_OPERATOR_WORK * ((uint64_t)p->max_trainers + p->max_validators);
+    const uint64_t row = arena_row_size(&p->spec);
+    switch (event) {
+    case ARENA_EV_ASSIGN: w += (uint64_t)p->k * p->draws_per_set; break;
+    case ARENA_EV_CLOSE: w += p->k; break;
+    case ARENA_EV_SETTLE:
+        w += (uint64_t)p->k * p->max_validators * p->max_trainers;
+        for (unsigned k = 0; k < p->k && k < ARENA_MAX_SETS; k++)
+            w += ((uint64_t)p->sets[k].n_rows * row + ARENA_DELETE_BYTES_PER_WORK - 1) /
+                 ARENA_DELETE_BYTES_PER_WORK;
+        break;
+    default: break;
+    }
+    /* Above the bound: no height can take it (the creation is refused). */
+    return w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
+}
+
 bool arena_schedule_task(struct view *v, struct block_ctx *ctx, const uint8_t task[32],
                          const struct arena_task *t, struct validation *val)
 {
     struct arena_windows w;
     const struct arena_task_params *p = &t->p;
     arena_windows(t, &w);
-    const uint32_t vest = arena_work_vest(p);
+    const uint32_t vest = arena_event_work(p, ARENA_EV_VEST);
     /* Every height is checked before anything is written: the heights are
      * distinct (each window lasts at least one block, epoch_slots >= 1). */
     struct {
@@ -84,9 +105,12 @@ bool arena_schedule_task(struct view *v, struct block_ctx *ctx, const uint8_t ta
         uint32_t work;
     } evs[3 + ARENA_MAX_VEST];
     size_t n = 0;
-    evs[n++] = (typeof(evs[0])){w.submit_end, ARENA_EV_ASSIGN, 0, arena_work_assign(p)};
-    evs[n++] = (typeof(evs[0])){w.reveal_end, ARENA_EV_CLOSE, 0, arena_work_close(p)};
-    evs[n++] = (typeof(evs[0])){w.settle, ARENA_EV_SETTLE, 0, arena_work_settle(p)};
+    evs[n++] = (typeof(evs[0])){w.submit_end, ARENA_EV_ASSIGN, 0,
+                                  arena_event_work(p, ARENA_EV_ASSIGN)};
+    evs[n++] = (typeof(evs[0])){w.reveal_end, ARENA_EV_CLOSE, 0,
+                                  arena_event_work(p, ARENA_EV_CLOSE)};
+    evs[n++] = (typeof(evs[0])){w.settle, ARENA_EV_SETTLE, 0,
+                                  arena_event_work(p, ARENA_EV_SETTLE)};
     for (uint16_t i = 1; i <= p->vest_epochs && i <= ARENA_MAX_VEST; i++)
         evs[n++] = (typeof(evs[0])){arena_vest_height(&w, ctx->params->epoch_slots, i),
                                     ARENA_EV_VEST, i, vest};
@@ -147,29 +171,20 @@ bool arena_ev_credit(struct arena_ev *e, const uint8_t pub[PUBKEY_SIZE], uint64_
     return amount == 0 || accounts_credit(e->v, pub, amount, e->val);
 }
 
+/* Every move into or out of gpool/arena is counted in its flows (state/arena.h). */
 bool arena_ev_to_pool(struct arena_ev *e, uint64_t amount)
 {
-    uint64_t pool = view_get_u64(e->v, POOL_ARENA_KEY);
-    if (!amount_add(&pool, amount))
-        return val_fail(e->val, VAL_ERROR, REJECT_ARENA_OVERFLOW);
-    view_put_u64(e->v, POOL_ARENA_KEY, pool);
-    return true;
+    return arena_pool_add(e->v, amount, e->val);
 }
 
 bool arena_ev_from_pool(struct arena_ev *e, uint64_t amount)
 {
-    uint64_t pool = view_get_u64(e->v, POOL_ARENA_KEY);
-    if (!amount_sub(&pool, amount))
-        return val_fail(e->val, VAL_ERROR, REJECT_ARENA_POOL_SHORT);
-    view_put_u64(e->v, POOL_ARENA_KEY, pool);
-    return true;
+    return arena_pool_take(e->v, amount, e->val);
 }
 
 bool arena_ev_slash(struct arena_ev *e, size_t i)
 {
     struct arena_operator *o = &e->ops[i];
-    uint8_t key[ARENA_KEY_SLASH_SIZE];
-    struct wbuf w;
     uint64_t own = arena_slash_amount(o->own, e->t.p.slash_bps);
     uint64_t del = arena_slash_amount(o->del_value, e->t.p.slash_bps);
     o->own -= own;
@@ -180,11 +195,7 @@ bool arena_ev_slash(struct arena_ev *e, size_t i)
     e->dirty[i] = true;
     if (!amount_add(&e->st.slashed, own) || !amount_add(&e->st.slashed, del))
         return val_fail(e->val, VAL_ERROR, REJECT_ARENA_OVERFLOW);
-    arena_key_slash(key, e->keys[i]);
-    wbuf_init(&w);
-    arena_slash_height_encode(e->height, &w);
-    view_put_wbuf(e->v, key, sizeof(key), &w);
-    wbuf_free(&w);
+    arena_put_slash_height(e->v, e->keys[i], e->height);
     return arena_ev_to_pool(e, own + del);
 }
 
@@ -360,7 +371,8 @@ static bool ev_close(struct arena_ev *e)
         e->st.budget_left = 0;
         if (!arena_ev_return_stakes(e))
             return false;
-        arena_ev_delete_chunks(e);
+        /* The chunks revealed go at the task's SETTLE height, whose work
+         * reserved their deletion. */
         e->st.state = ARENA_FAILED;
         e->st.end_height = e->height;
         return true;
@@ -388,19 +400,11 @@ static bool ev_vest(struct arena_ev *e, uint16_t i)
         if (a == 0 && b == 0)
             continue;
         if (!(o->flags & ARENA_OP_FORFEITED)) {
-            uint8_t key[ARENA_KEY_SLASH_SIZE];
-            const uint8_t *val;
-            size_t len;
             uint64_t sh;
-            arena_key_slash(key, e->keys[j]);
-            if (view_get(e->v, key, sizeof(key), &val, &len)) {
-                if (!arena_slash_height_decode(&sh, val, len))
-                    return arena_ev_fail(e);
-                if (sh >= e->t.w.settle)
-                    o->flags |= ARENA_OP_FORFEITED;
-            } else if (view_failed(e->v)) {
+            if (!arena_get_slash_height(e->v, e->keys[j], &sh))
                 return arena_ev_fail(e);
-            }
+            if (sh != 0 && sh >= e->t.w.settle)
+                o->flags |= ARENA_OP_FORFEITED;
         }
         if (!amount_sub(&e->st.vest_pending, a) || !amount_sub(&e->st.vest_pending, b))
             return val_fail(e->val, VAL_ERROR, REJECT_ARENA_OVERFLOW);
@@ -435,7 +439,11 @@ static bool run_event(struct view *v, struct block_ctx *ctx, const struct arena_
         goto done;
     }
     if (e.st.state == ARENA_FAILED) {
-        ok = true; /* a failed task's later events do nothing */
+        /* A failed task's later events do nothing but, at its SETTLE, delete
+         * the chunks revealed. */
+        if (ev->event == ARENA_EV_SETTLE)
+            arena_ev_delete_chunks(&e);
+        ok = true;
         goto done;
     }
     switch (ev->event) {
@@ -465,14 +473,7 @@ static bool burn_above_cap(struct view *v, struct block_ctx *ctx, struct validat
                                   p->split_arena_bps);
     if (pool <= cap)
         return true;
-    uint64_t burn = pool - cap, supply = view_get_u64(v, SUPPLY_KEY);
-    if (burn > supply)
-        return val_fail(val, VAL_ERROR, REJECT_SUPPLY_UNDERFLOW);
-    view_put_u64(v, POOL_ARENA_KEY, cap);
-    view_put_u64(v, SUPPLY_KEY, supply - burn);
-    if (!staking_add_stat(v, STAT_BURNED, burn))
-        return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
-    return true;
+    return arena_pool_burn(v, pool - cap, val);
 }
 
 bool arena_end_block(struct view *v, struct block_ctx *ctx, struct validation *val)
