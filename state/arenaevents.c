@@ -11,6 +11,7 @@
 #include "consensus/params.h"
 #include "consensus/staking.h"
 #include "state/accounts.h"
+#include "state/arena.h"
 #include "state/arenaint.h"
 #include "state/staking.h"
 
@@ -170,29 +171,20 @@ bool arena_ev_credit(struct arena_ev *e, const uint8_t pub[PUBKEY_SIZE], uint64_
     return amount == 0 || accounts_credit(e->v, pub, amount, e->val);
 }
 
+/* Every move into or out of gpool/arena is counted in its flows (state/arena.h). */
 bool arena_ev_to_pool(struct arena_ev *e, uint64_t amount)
 {
-    uint64_t pool = view_get_u64(e->v, POOL_ARENA_KEY);
-    if (!amount_add(&pool, amount))
-        return val_fail(e->val, VAL_ERROR, REJECT_ARENA_OVERFLOW);
-    view_put_u64(e->v, POOL_ARENA_KEY, pool);
-    return true;
+    return arena_pool_add(e->v, amount, e->val);
 }
 
 bool arena_ev_from_pool(struct arena_ev *e, uint64_t amount)
 {
-    uint64_t pool = view_get_u64(e->v, POOL_ARENA_KEY);
-    if (!amount_sub(&pool, amount))
-        return val_fail(e->val, VAL_ERROR, REJECT_ARENA_POOL_SHORT);
-    view_put_u64(e->v, POOL_ARENA_KEY, pool);
-    return true;
+    return arena_pool_take(e->v, amount, e->val);
 }
 
 bool arena_ev_slash(struct arena_ev *e, size_t i)
 {
     struct arena_operator *o = &e->ops[i];
-    uint8_t key[ARENA_KEY_SLASH_SIZE];
-    struct wbuf w;
     uint64_t own = arena_slash_amount(o->own, e->t.p.slash_bps);
     uint64_t del = arena_slash_amount(o->del_value, e->t.p.slash_bps);
     o->own -= own;
@@ -203,11 +195,7 @@ bool arena_ev_slash(struct arena_ev *e, size_t i)
     e->dirty[i] = true;
     if (!amount_add(&e->st.slashed, own) || !amount_add(&e->st.slashed, del))
         return val_fail(e->val, VAL_ERROR, REJECT_ARENA_OVERFLOW);
-    arena_key_slash(key, e->keys[i]);
-    wbuf_init(&w);
-    arena_slash_height_encode(e->height, &w);
-    view_put_wbuf(e->v, key, sizeof(key), &w);
-    wbuf_free(&w);
+    arena_put_slash_height(e->v, e->keys[i], e->height);
     return arena_ev_to_pool(e, own + del);
 }
 
@@ -412,19 +400,11 @@ static bool ev_vest(struct arena_ev *e, uint16_t i)
         if (a == 0 && b == 0)
             continue;
         if (!(o->flags & ARENA_OP_FORFEITED)) {
-            uint8_t key[ARENA_KEY_SLASH_SIZE];
-            const uint8_t *val;
-            size_t len;
             uint64_t sh;
-            arena_key_slash(key, e->keys[j]);
-            if (view_get(e->v, key, sizeof(key), &val, &len)) {
-                if (!arena_slash_height_decode(&sh, val, len))
-                    return arena_ev_fail(e);
-                if (sh >= e->t.w.settle)
-                    o->flags |= ARENA_OP_FORFEITED;
-            } else if (view_failed(e->v)) {
+            if (!arena_get_slash_height(e->v, e->keys[j], &sh))
                 return arena_ev_fail(e);
-            }
+            if (sh != 0 && sh >= e->t.w.settle)
+                o->flags |= ARENA_OP_FORFEITED;
         }
         if (!amount_sub(&e->st.vest_pending, a) || !amount_sub(&e->st.vest_pending, b))
             return val_fail(e->val, VAL_ERROR, REJECT_ARENA_OVERFLOW);
@@ -493,14 +473,7 @@ static bool burn_above_cap(struct view *v, struct block_ctx *ctx, struct validat
                                   p->split_arena_bps);
     if (pool <= cap)
         return true;
-    uint64_t burn = pool - cap, supply = view_get_u64(v, SUPPLY_KEY);
-    if (burn > supply)
-        return val_fail(val, VAL_ERROR, REJECT_SUPPLY_UNDERFLOW);
-    view_put_u64(v, POOL_ARENA_KEY, cap);
-    view_put_u64(v, SUPPLY_KEY, supply - burn);
-    if (!staking_add_stat(v, STAT_BURNED, burn))
-        return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
-    return true;
+    return arena_pool_burn(v, pool - cap, val);
 }
 
 bool arena_end_block(struct view *v, struct block_ctx *ctx, struct validation *val)
