@@ -259,10 +259,14 @@ def from_chain(node, task_id):
             "submissions": subs, "validators": vals, "task": t}
 
 
-def compare_with_chain(node, task_id, kappa_bps=None):
+def compare_with_chain(node, task_id, delegators=(), kappa_bps=None, pool_before=None):
     """Recomputes the settlement of a settled task and compares it, to the
-    base unit, with the chain's results and arenagetrewards.  Returns
-    (ok, [differences], settlement)."""
+    base unit, with what the chain shows: arenagettask's pool (groups, dust,
+    match), results (per-set consensus losses, loss, rank) and operator
+    records (f, f_op, f_del, Reward A, closeness), and arenagetrewards of
+    every operator and of the given delegators.  kappa_bps / pool_before
+    (the Arena pool at the end of the block before settlement), when given,
+    check the match too.  Returns (ok, [differences], settlement)."""
     inp = from_chain(node, task_id)
     t = inp["task"]
     ref = settle(inp)
@@ -273,37 +277,74 @@ def compare_with_chain(node, task_id, kappa_bps=None):
             diffs.append("%s: reference %s, chain %s" % (what, mine, chain))
 
     pool = t["pool"]
-    if kappa_bps is not None:
+    if kappa_bps is not None and not ref["refunded"]:
         cap = units(pool["budget_left"]) * kappa_bps // BPS
-        if units(pool["match"]) > cap:
-            diffs.append("match %d above floor(budget_left x kappa) = %d" % (units(pool["match"]), cap))
+        if pool_before is not None:
+            check("match", min(units(pool_before), cap), units(pool["match"]))
+        elif units(pool["match"]) > cap:
+            diffs.append("match %d above floor(budget_left x kappa / 10^4) = %d" % (units(pool["match"]), cap))
     check("state", "refunded" if ref["refunded"] else "settled", t["state"])
     if ref["refunded"]:
         return not diffs, diffs, ref
+    check("validators' group G_v", ref["G_v"], units(pool["validators_group"]))
+    check("trainers' group G_t", ref["G_t"], units(pool["trainers_group"]))
     check("dust", ref["dust"], units(pool["dust"]))
     results = {r["address"]: r for r in t.get("results") or []}
-    for addr, e in ref["trainers"].items():
+    ops = {o["address"]: o for o in t["operators"]}
+    for i, (addr, e) in enumerate(ref["trainers"].items()):
         r = results.get(addr)
         if r is None:
             diffs.append("%s: no result on the chain" % addr)
             continue
-        check("%s loss" % addr[:14], e["loss"], _num(r["loss"]))
+        check("%s set losses" % addr[:14], ref["L"][i], [None if x is None else _num(x) for x in r["set_losses"]])
+        check("%s loss" % addr[:14], e["loss"], _num(r["loss_raw"]))
         check("%s rank" % addr[:14], e["rank"], _num(r["rank"]))
     for addr, e in list(ref["trainers"].items()) + list(ref["validators"].items()):
-        rows = [x for x in node.arenagetrewards(addr)["rewards"] if x["task"] == task_id
-                and x["role"] in ("trainer", "validator")] \
-            if isinstance(node.arenagetrewards(addr), dict) else \
-            [x for x in node.arenagetrewards(addr) if x["task"] == task_id
-             and x["role"] in ("trainer", "validator")]
+        o = ops.get(addr)
+        if o is None:
+            diffs.append("%s: no operator record" % addr)
+            continue
+        check("%s f" % addr[:14], e["f"], units(o["reward"]))
+        check("%s f_op" % addr[:14], e["f_op"], units(o["reward_operator"]))
+        check("%s f_del" % addr[:14], e["f_del"], units(o["reward_delegators"]))
+        check("%s Reward A" % addr[:14], e["reward_a"], units(o["reward_a"]))
+        if "closeness_bps" in e:
+            check("%s closeness" % addr[:14], e["closeness_bps"], _num(o["closeness_bps"]))
+        rows = [x for x in node.arenagetrewards(addr)["entries"]
+                if x["task"] == task_id and x["role"] in ("trainer", "validator")]
         if len(rows) != 1:
             diffs.append("%s: %d reward rows on the chain" % (addr, len(rows)))
             continue
         row = rows[0]
-        check("%s reward" % addr[:14], e["f_op"], units(row["reward"]))
-        check("%s reward_a" % addr[:14], e["reward_a"], units(row["reward_a"]))
-        chain_b = units(row["reward_b_vesting"]) + units(row.get("reward_b_paid", 0)) + \
-            units(row.get("forfeited", 0))
-        check("%s reward_b" % addr[:14], e["reward_b"], chain_b)
+        check("%s reward row" % addr[:14], e["f_op"], units(row["reward"]))
+        check("%s reward_a row" % addr[:14], e["reward_a"], units(row["reward_a"]))
+        check("%s Reward B" % addr[:14], e["reward_b"],
+              units(row["reward_b_vesting"]) + units(row["reward_b_paid"]) + units(row["forfeited"]))
+        if units(row["forfeited"]) == 0:
+            paid = sum(1 for h in t["windows"]["vest_heights"] if h <= node.getblockcount())
+            check("%s Reward B paid" % addr[:14], sum(e["tranches"][:paid]), units(row["reward_b_paid"]))
+    # Every validator that did not reveal (or was never drawn) earns nothing.
+    for o in t["operators"]:
+        if o["role"] == "validator" and o["address"] not in ref["validators"]:
+            check("%s f (no part)" % o["address"][:14], 0, units(o["reward"]))
+    everyone = dict(ref["trainers"])
+    everyone.update(ref["validators"])
+    for d in delegators:
+        for row in node.arenagetrewards(d)["entries"]:
+            if row["task"] != task_id or row["role"] != "delegator":
+                continue
+            e = everyone.get(row["operator"])
+            if e is None:
+                check("%s reward (operator without reward)" % d[:14], 0, units(row["reward"]))
+                continue
+            x = units(row["delegated"])
+            check("%s delegator reward" % d[:14], delegator_entitlement(e["f_del"], x, e["del_total"]),
+                  units(row["reward"]))
+            if units(row["forfeited"]) == 0 and units(row["claimed"]) == 0:
+                paid = sum(1 for h in t["windows"]["vest_heights"] if h <= node.getblockcount())
+                credit = e["del_reward_a"] + sum(e["del_tranches"][:paid])
+                check("%s delegator claimable" % d[:14], delegator_entitlement(credit, x, e["del_total"]),
+                      units(row["claimable"]))
     return not diffs, diffs, ref
 
 

@@ -1041,7 +1041,7 @@ START_TEST(other_type_rejects)
     d.amount = ARENA_MIN_DELEGATION - 1;
     wbuf_reset(&w);
     arena_delegate_encode(&d, &w);
-    expect(TX_ARENA_DELEGATE, &w, me, "bad-arena-payload");
+    expect(TX_ARENA_DELEGATE, &w, me, "arena-stake-low");
     d.amount = MAX_SUPPLY + 1;
     wbuf_reset(&w);
     arena_delegate_encode(&d, &w);
@@ -1170,6 +1170,53 @@ START_TEST(txtype_rows)
 }
 END_TEST
 
+/* The Arena's chain parameters: defaults per network, committed in the
+ * genesis parameters, and kappa < beta <= 10^4. */
+START_TEST(chain_parameters)
+{
+    struct chain_params main_p, test_p, p;
+    char err[128];
+    ck_assert(params_init(&main_p, NET_MAIN));
+    ck_assert(params_init(&test_p, NET_TEST));
+    ck_assert_uint_eq(params.arena_burn_bps, 1000);
+    ck_assert_uint_eq(params.arena_match_bps, 500);
+    ck_assert_uint_eq(params.arena_pool_cap_blocks, 1000);
+    ck_assert_uint_eq(main_p.arena_pool_cap_blocks, 518400);
+    ck_assert_uint_eq(test_p.arena_pool_cap_blocks, 518400);
+    ck_assert_uint_eq(main_p.arena_burn_bps, 1000);
+    ck_assert_uint_eq(test_p.arena_match_bps, 500);
+
+    struct wbuf a, b;
+    wbuf_init(&a);
+    wbuf_init(&b);
+    params_encode(&params, &a);
+    p = params;
+    p.arena_pool_cap_blocks++;
+    params_encode(&p, &b);
+    ck_assert(a.len == b.len && memcmp(a.data, b.data, a.len) != 0);
+    /* The last 8 bytes: burn u16 | match u16 | cap u32. */
+    ck_assert_uint_eq(read_le32(a.data + a.len - 4), 1000);
+    ck_assert_uint_eq(a.data[a.len - 8] | a.data[a.len - 7] << 8, 1000);
+    ck_assert_uint_eq(a.data[a.len - 6] | a.data[a.len - 5] << 8, 500);
+    wbuf_free(&a);
+    wbuf_free(&b);
+
+    p = params;
+    ck_assert_msg(params_validate(&p, err, sizeof(err)), "%s", err);
+    p.arena_match_bps = p.arena_burn_bps;
+    ck_assert(!params_validate(&p, err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "arena_match_bps"));
+    p.arena_match_bps = 0;
+    p.arena_burn_bps = 10001;
+    ck_assert(!params_validate(&p, err, sizeof(err)));
+    p.arena_burn_bps = 10000;
+    p.arena_match_bps = 9999;
+    ck_assert(params_validate(&p, err, sizeof(err)));
+    params_free(&main_p);
+    params_free(&test_p);
+}
+END_TEST
+
 static Suite *arena_suite(void)
 {
     Suite *s = suite_create("arenamath");
@@ -1199,6 +1246,7 @@ static Suite *arena_suite(void)
     tcase_add_test(tc, task_create_rejects);
     tcase_add_test(tc, other_type_rejects);
     tcase_add_test(tc, txtype_rows);
+    tcase_add_test(tc, chain_parameters);
     suite_add_tcase(s, tc);
     return s;
 }
