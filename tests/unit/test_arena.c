@@ -538,8 +538,8 @@ START_TEST(delegate_and_cancel)
     delegate(&W.de[0], W.task, W.tr[0].pub, 5 * COIN, "arena-role");
     stake(&W.tr[0], W.task, ARENA_ROLE_TRAINER, 10 * COIN, NULL);
     produce_checked();
-    /* Stateless: below the minimum, to oneself. */
-    delegate(&W.de[0], W.task, W.tr[0].pub, ARENA_MIN_DELEGATION - 1, "bad-arena-payload");
+    /* Below the minimum (arena-stake-low); to oneself (stateless). */
+    delegate(&W.de[0], W.task, W.tr[0].pub, ARENA_MIN_DELEGATION - 1, "arena-stake-low");
     delegate(&W.tr[0], W.task, W.tr[0].pub, 5 * COIN, "bad-arena-payload");
     delegate(&W.de[0], W.task, W.tr[0].pub, 500 * COIN, "bad-txns-insufficient-funds");
     uint64_t bal0 = balance_of(chain, W.de[0].pub);
