@@ -7,7 +7,11 @@
  *   -baseline   train locally (one or several files pooled) and print the
  *               metrics on an evaluation file, as JSON;
  *   -evaluate   print the metrics of a task's global model on a file;
- *   -stats      print per-feature sums a participant may publish.
+ *   -stats      print per-feature sums a participant may publish;
+ *   -arena-trainer    take part in an AI Arena task as a training node:
+ *               train on the public training CSV, commit, reveal;
+ *   -arena-validator  take part as a validator: score every submission on
+ *               the validation sets the chain drew for it.
  *
  * It never sends a data row anywhere: the node sees weights, votes and
  * metrics only.
@@ -35,13 +39,15 @@ volatile sig_atomic_t agent_stop;
 #define DEFAULT_POLL_MS 250
 #define DEFAULT_TOLERANCE 0.05
 #define DEFAULT_MAX_STEP 3.0
+#define DEFAULT_ARENA_EPOCHS 100
 
 static const char *const known_options[] = {
     "datadir", "conf", "regtest", "testnet", "chain", "rpcconnect", "rpcport", "rpcuser",
     "rpcpassword", "rpccookiefile", "rpcwallet", "rpcclienttimeout", "help", "version",
     "data", "task", "label", "positive", "zeromissing", "testfraction", "seed", "address",
     "stake", "malicious", "epochs", "learningrate", "batchsize", "l2", "tolerance", "maxstep", "pollms",
-    "baseline", "evaluate", "eval", "round", "stats", NULL,
+    "baseline", "evaluate", "eval", "round", "stats", "arena-trainer", "arena-validator",
+    "dropfeatures", NULL,
 };
 
 static void print_usage(void)
@@ -53,7 +59,9 @@ static void print_usage(void)
            "Usage:  fml-agent [options] -data=<file.csv> -task=<id>   Join a task and follow it\n"
            "        fml-agent [options] -baseline -data=<file.csv> [-data=...] -eval=<file.csv>\n"
            "        fml-agent [options] -evaluate -task=<id> [-round=<n>] -eval=<file.csv>\n"
-           "        fml-agent [options] -stats -data=<file.csv>\n\n"
+           "        fml-agent [options] -stats -data=<file.csv>\n"
+           "        fml-agent [options] -arena-trainer -task=<id> -data=<train.csv>\n"
+           "        fml-agent [options] -arena-validator -task=<id>\n\n"
            "Connection (as fml-cli):\n"
            "  -datadir=<dir>       The node's data directory (default: ~/.fml)\n"
            "  -conf=<file>         Configuration file, relative to the data directory "
@@ -104,13 +112,29 @@ static void print_usage(void)
            "                       -round (default: the current one) on -eval, as JSON\n"
            "  -eval=<file.csv>     The evaluation file of -baseline and -evaluate\n"
            "  -stats               Print the rows and per-feature count, sum and sum of\n"
-           "                       squares of -data as JSON (to agree on a normalization)\n"
+           "                       squares of -data as JSON (to agree on a normalization)\n\n"
+           "AI Arena (a staked contest: trainers submit models, validators score them on\n"
+           "hidden validation sets the task's creator reveals after the submissions):\n"
+           "  -arena-trainer       Stake as a training node of -task, train from zero weights on\n"
+           "                       the public training CSV -data (every row; -epochs default\n"
+           "                       %d, -learningrate, -batchsize, -l2, -seed as above), commit\n"
+           "                       the weights in the submission window; the wallet reveals\n"
+           "                       them in the reveal window.  Prints rank and rewards at the end\n"
+           "  -arena-validator     Stake as a validator of -task; after the reveal window,\n"
+           "                       score every submission on the sets drawn for it (log loss or\n"
+           "                       mean squared error, Q16.16) and commit; the wallet reveals\n"
+           "  -dropfeatures=<cols> Trainer: ignore these comma-separated columns (a weaker model)\n"
+           "  -address, -stake     As above; the default stake is the role's minimum\n"
+           "  -malicious=<how>     copy (trainer: commit blind, then try to reveal another\n"
+           "                       trainer's weights), random-scores (validator), lazy (commit,\n"
+           "                       never reveal)\n"
            "  -help                This help\n"
            "  -version             The version\n",
            PACKAGE_VERSION, CONFIG_FILE_NAME, params_default_rpc_port(NET_MAIN),
            params_default_rpc_port(NET_TEST), params_default_rpc_port(NET_REGTEST),
            DEFAULT_TEST_FRACTION, DEFAULT_SEED, DEFAULT_EPOCHS, DEFAULT_BASELINE_EPOCHS,
-           DEFAULT_BATCH, DEFAULT_TOLERANCE, DEFAULT_MAX_STEP, DEFAULT_POLL_MS, AGENT_SCALE_FACTOR);
+           DEFAULT_BATCH, DEFAULT_TOLERANCE, DEFAULT_MAX_STEP, DEFAULT_POLL_MS, AGENT_SCALE_FACTOR,
+           DEFAULT_ARENA_EPOCHS);
 }
 
 void agent_log(const char *fmt, ...)
@@ -230,6 +254,72 @@ static int run_follow(struct config *cfg, const struct agent_data_opts *d, char 
     return rc;
 }
 
+static bool get_arena_malice(const struct config *cfg, bool validator,
+                             enum agent_arena_malice *out, char *err, size_t errlen)
+{
+    const char *s = config_get(cfg, "malicious", NULL);
+    *out = AGENT_ARENA_HONEST;
+    if (!s || strcmp(s, "0") == 0)
+        return true;
+    if (strcmp(s, "lazy") == 0)
+        *out = AGENT_ARENA_LAZY;
+    else if (!validator && strcmp(s, "copy") == 0)
+        *out = AGENT_ARENA_COPY;
+    else if (validator && strcmp(s, "random-scores") == 0)
+        *out = AGENT_ARENA_RANDOM;
+    else {
+        snprintf(err, errlen, "-malicious=%s: %s is expected", s,
+                 validator ? "random-scores or lazy" : "copy or lazy");
+        return false;
+    }
+    return true;
+}
+
+static int run_arena(struct config *cfg, const struct agent_data_opts *d, bool validator,
+                     char *err, size_t errlen)
+{
+    const char *task = config_get(cfg, "task", NULL);
+    const char *data = config_get(cfg, "data", NULL);
+    if (!task || (!validator && !data)) {
+        snprintf(err, errlen, validator ? "-arena-validator needs -task=<id>"
+                                        : "-arena-trainer needs -task=<id> and -data=<file.csv>");
+        return 1;
+    }
+    struct agent_arena_opts o = {
+        .task = task,
+        .address = config_get(cfg, "address", NULL),
+        .stake = config_get(cfg, "stake", NULL),
+        .validator = validator,
+        .drop_features = config_get(cfg, "dropfeatures", NULL),
+    };
+    int64_t poll;
+    if (!config_get_int(cfg, "pollms", DEFAULT_POLL_MS, 10, 60000, &poll, err, errlen) ||
+        !get_arena_malice(cfg, validator, &o.malice, err, errlen) ||
+        !get_train_cfg(cfg, DEFAULT_ARENA_EPOCHS, &o.train, err, errlen))
+        return 1;
+    o.poll_ms = (uint32_t)poll;
+    if (validator && o.drop_features) {
+        snprintf(err, errlen, "-dropfeatures is a trainer's option");
+        return 1;
+    }
+    struct ml_dataset *ds = NULL;
+    if (!validator && !agent_data_load(data, d, &ds, err, errlen))
+        return 1;
+    if (ds && o.drop_features && !agent_arena_check_features(ds, o.drop_features, err, errlen)) {
+        ml_dataset_free(ds);
+        return 1;
+    }
+    struct agent_rpc rpc;
+    if (!agent_rpc_setup(&rpc, cfg, err, errlen)) {
+        ml_dataset_free(ds);
+        return 1;
+    }
+    int rc = agent_arena_run(&rpc, &o, ds);
+    ml_dataset_free(ds);
+    agent_rpc_free(&rpc);
+    return rc;
+}
+
 static int run_baseline(struct config *cfg, const struct agent_data_opts *d, char *err,
                         size_t errlen)
 {
@@ -314,11 +404,17 @@ int main(int argc, char **argv)
         .zero_missing = config_get(cfg, "zeromissing", NULL),
     };
     int modes = config_get_bool(cfg, "baseline", false) + config_get_bool(cfg, "evaluate", false) +
-                config_get_bool(cfg, "stats", false);
+                config_get_bool(cfg, "stats", false) +
+                config_get_bool(cfg, "arena-trainer", false) +
+                config_get_bool(cfg, "arena-validator", false);
     int rc;
     if (modes > 1) {
-        snprintf(err, sizeof err, "Choose one of -baseline, -evaluate and -stats");
+        snprintf(err, sizeof err, "Choose one of -baseline, -evaluate, -stats, -arena-trainer "
+                 "and -arena-validator");
         rc = 1;
+    } else if (config_get_bool(cfg, "arena-trainer", false) ||
+               config_get_bool(cfg, "arena-validator", false)) {
+        rc = run_arena(cfg, &d, config_get_bool(cfg, "arena-validator", false), err, sizeof err);
     } else if (config_get_bool(cfg, "baseline", false)) {
         rc = run_baseline(cfg, &d, err, sizeof err);
     } else if (config_get_bool(cfg, "evaluate", false)) {

@@ -10,6 +10,9 @@
  *   round.c           following a task round by round (join, submit, vote)
  *   offline.c         the modes that need no task round: local baselines,
  *                     evaluation of a task's model, feature statistics
+ *   arena.c           the AI Arena: a training node (-arena-trainer) or a
+ *                     validator (-arena-validator) of one task, and the
+ *                     losses validators compute
  *
  * Rows of the private data never leave the process: what goes to the node
  * is weights, votes and metrics (and, in -stats mode, per-feature sums that
@@ -186,6 +189,79 @@ int agent_evaluate_task(const struct agent_rpc *rpc, const char *task, int64_t r
 
 /* Prints agent_data_stats() of path as JSON. */
 int agent_print_stats(const char *path, const struct agent_data_opts *d);
+
+/* ---- arena.c       ---- */
+
+/* Probabilities are clipped to [eps, 1 - eps] in the Arena's log loss. */
+#define AGENT_ARENA_PROBA_EPS 1e-7
+
+enum agent_arena_loss {
+    AGENT_ARENA_LOGLOSS = 0,   /* the task's loss byte 0 */
+    AGENT_ARENA_MSE = 1,       /* 1 */
+};
+
+enum agent_arena_malice {
+    AGENT_ARENA_HONEST = 0,
+    AGENT_ARENA_COPY,          /* trainer: commits blind, then reveals another's weights */
+    AGENT_ARENA_RANDOM,        /* validator: commits random losses */
+    AGENT_ARENA_LAZY,          /* commits, never reveals */
+};
+
+struct agent_arena_opts {
+    const char *task;              /* hex id */
+    const char *address;           /* NULL: a new address funded from the wallet */
+    const char *stake;             /* FML as text; NULL: the role's min stake */
+    bool validator;                /* -arena-validator; else -arena-trainer */
+    enum agent_arena_malice malice;
+    const char *drop_features;     /* trainer: comma-separated columns it ignores; or NULL */
+    uint32_t poll_ms;
+    struct agent_train_cfg train;  /* trainer; seed: also the random scorer's */
+};
+
+/* A loss as the chain takes it: u32 Q16.16 (value / 65536), rounded to
+ * nearest with halves up; 0 below zero; 0xFFFFFFFF above 65535 or NAN. */
+uint32_t agent_arena_loss_q16(double loss);
+
+/* A validation set as the chain keeps it: rows of n_inputs Q16.16 features
+ * and an i32 label, little-endian. */
+struct agent_arena_set {
+    size_t n_rows;
+    size_t n_inputs;
+    double *x;         /* [n_rows][n_inputs], the features' values */
+    int32_t *label;    /* [n_rows]: class index (log loss) or Q16.16 target (mse) */
+};
+bool agent_arena_set_parse(const uint8_t *bytes, size_t len, size_t n_inputs,
+                           struct agent_arena_set *s, char *err, size_t errlen) WARN_UNUSED;
+void agent_arena_set_free(struct agent_arena_set *s);
+
+/* Mean loss of proba[n][n_outputs] (ml_model_predict_proba's layout)
+ * against label[n].  Log loss: natural log of the true class's probability
+ * clipped to [AGENT_ARENA_PROBA_EPS, 1 - AGENT_ARENA_PROBA_EPS] (a label
+ * out of the model's range counts as the clipped minimum).  MSE: the
+ * prediction is the expected class index (P(class 1) for one output), the
+ * target label / 65536.  NAN when n == 0. */
+double agent_arena_loss_proba(const double *proba, size_t n_outputs, const int32_t *label,
+                              size_t n, enum agent_arena_loss kind);
+
+/* The loss of the weights q[n] on s, whose features are first transformed
+ * by sc (the task's normalization; NULL: none). */
+bool agent_arena_loss(const struct ml_model_spec *spec, const int32_t *q, size_t n,
+                      const struct agent_arena_set *s, const struct ml_scaler *sc,
+                      enum agent_arena_loss kind, double *loss, char *err, size_t errlen)
+    WARN_UNUSED;
+
+/* Sets the named columns (comma-separated) of a standardized dataset to 0,
+ * their mean, so that a model learns nothing from them. */
+bool agent_arena_drop_features(struct ml_dataset *ds, const char *names, char *err,
+                               size_t errlen) WARN_UNUSED;
+/* Whether every name is a column of ds (err names the first that is not). */
+bool agent_arena_check_features(const struct ml_dataset *ds, const char *names, char *err,
+                                size_t errlen) WARN_UNUSED;
+
+/* Takes part in an Arena task until it ends (0) or fails (1).  data: the
+ * public training rows (trainer; NULL for a validator). */
+int agent_arena_run(const struct agent_rpc *rpc, const struct agent_arena_opts *o,
+                    const struct ml_dataset *data);
 
 /* ---- agent.c ---- */
 

@@ -404,7 +404,10 @@ bool arena_delegate_check(const struct tx *tx, const struct chain_params *p, str
         return val_fail(v, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (memcmp(d.op, tx->sender, PUBKEY_SIZE) == 0)
         return bad_payload(v, "delegation to oneself");
-    if (d.amount < ARENA_MIN_DELEGATION || !amount_valid(d.amount))
+    if (d.amount < ARENA_MIN_DELEGATION)
+        return val_failf(v, VAL_CONSENSUS, REJECT_ARENA_STAKE_LOW, "delegation below %llu",
+                         (unsigned long long)ARENA_MIN_DELEGATION);
+    if (!amount_valid(d.amount))
         return bad_payload(v, "amount");
     return true;
 }

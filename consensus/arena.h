@@ -41,13 +41,8 @@
 
 struct chain_params;
 
-/* ---- hash personalizations (BLAKE2b-256, consensus/hash.h) ---- */
-
-#define HTAG_ARENA_SUB    "FML/arena-sub"
-#define HTAG_ARENA_SCORE  "FML/arena-score"
-#define HTAG_ARENA_LEAF   "FML/arena-leaf"
-#define HTAG_ARENA_NODE   "FML/arena-node"
-#define HTAG_ARENA_ASSIGN "FML/arena-assign"
+/* Hash personalizations: HTAG_ARENA_SUB, _SCORE, _LEAF, _NODE, _ASSIGN
+ * ("FML/arena-...", consensus/hash.h). */
 
 /* ---- bounds ---- */
 
@@ -260,9 +255,10 @@ uint64_t arena_row_size(const struct fl_spec *spec);
 bool arena_task_params_check(const struct arena_task_params *t, const struct chain_params *p,
                              struct validation *v);
 
-/* bad-txns-payload when the payload does not decode exactly; bad-arena-payload
- * for a value out of range (role, amounts, sigma, set/chunk/path/length
- * bounds, score count). */
+/* bad-txns-payload when the payload does not decode exactly; arena-stake-low
+ * for a delegation below ARENA_MIN_DELEGATION; bad-arena-payload for any
+ * other value out of range (role, amounts, sigma, a delegation to oneself,
+ * set/chunk/length bounds, an empty reveal). */
 bool arena_task_create_check(const struct tx *tx, const struct chain_params *p, struct validation *v);
 bool arena_stake_check(const struct tx *tx, const struct chain_params *p, struct validation *v);
 bool arena_delegate_check(const struct tx *tx, const struct chain_params *p, struct validation *v);
@@ -550,8 +546,8 @@ uint32_t arena_weighted_median(struct arena_vote *v, size_t n);
 /* floor(sum of L[k] over sets with bit k of mask / their count); 0 when the
  * mask is empty. */
 uint32_t arena_submission_loss(const uint32_t *set_loss, uint8_t k, uint8_t mask);
-/* Dense ranks with epsilon of m losses given in commit order (index = seq
- * order): order by (loss, index); the first is a leader of rank 1; a
+/* Dense ranks with epsilon of m (<= ARENA_MAX_TRAINERS) losses given in
+ * commit order (index = seq order): order by (loss, index); the first is a leader of rank 1; a
  * submission with loss <= leader + epsilon (no overflow: 64-bit) takes the
  * leader's rank, else it leads with rank + 1.  rank[i] for each input. */
 void arena_dense_ranks(const uint32_t *loss, size_t m, uint32_t epsilon, uint16_t *rank);

@@ -32,6 +32,11 @@
 #define HTAG_FLROLES    "FML/fl-roles"
 #define HTAG_FLMODEL    "FML/fl-model"
 #define HTAG_FLVOTE     "FML/fl-vote"
+#define HTAG_ARENA_SUB    "FML/arena-sub"
+#define HTAG_ARENA_SCORE  "FML/arena-score"
+#define HTAG_ARENA_LEAF   "FML/arena-leaf"
+#define HTAG_ARENA_NODE   "FML/arena-node"
+#define HTAG_ARENA_ASSIGN "FML/arena-assign"
 
 struct hasher {
     crypto_generichash_blake2b_state st;

@@ -1,6 +1,7 @@
 /* The wallet's chain interface over the chain manager and the mempool (see
  * wallet_chain.h).  Each function is a thin translation: no policy here. */
 #include "node/wallet_chain.h"
+#include "consensus/arena.h"
 #include "state/chain.h"
 #include "state/fl.h"
 #include "state/mempool.h"
@@ -105,6 +106,98 @@ static bool get_fl_entry(struct chain_snapshot *s, const uint8_t task[FL_TASK_ID
                          uint32_t round, const uint8_t pub[PUBKEY_SIZE], struct fl_entry *out)
 {
     return fl_get_entry((struct view *)s, task, round, pub, out);
+}
+
+/* The Arena, read through the consensus keys and codecs. */
+static bool arena_read(struct chain_snapshot *s, const uint8_t *key, size_t klen,
+                       const uint8_t **val, size_t *len)
+{
+    return view_get((struct view *)s, key, klen, val, len);
+}
+
+static bool get_arena_task(struct chain_snapshot *s, const uint8_t task[HASH_SIZE],
+                           struct wallet_arena_task *out)
+{
+    uint8_t key[ARENA_KEY_TASK_SIZE];
+    const uint8_t *val;
+    size_t len;
+    struct arena_task t;
+    struct arena_status st;
+    arena_key_task(key, 'T', task);
+    if (!arena_read(s, key, sizeof(key), &val, &len) || !arena_task_decode(&t, val, len))
+        return false;
+    arena_key_task(key, 'S', task);
+    if (!arena_read(s, key, sizeof(key), &val, &len) || !arena_status_decode(&st, val, len))
+        return false;
+    memset(out, 0, sizeof(*out));
+    memcpy(out->creator, t.creator, PUBKEY_SIZE);
+    out->state = st.state;
+    out->created_height = t.created_height;
+    out->submit_end = t.w.submit_end;
+    out->reveal_end = t.w.reveal_end;
+    out->score_commit_end = t.w.score_commit_end;
+    out->settle_height = t.w.settle;
+    out->budget = t.p.budget;
+    out->trainer_min_stake = t.p.trainer_min_stake;
+    out->validator_min_stake = t.p.validator_min_stake;
+    out->k = t.p.k;
+    for (uint8_t i = 0; i < t.p.k && i < WALLET_ARENA_MAX_SETS; i++) {
+        out->n_chunks[i] = t.p.sets[i].n_chunks;
+        out->n_rows[i] = t.p.sets[i].n_rows;
+    }
+    out->in_width = t.p.spec.sizes[0];
+    out->n_params = fl_param_count(&t.p.spec);
+    out->n_scoreable = st.n_scoreable;
+    return true;
+}
+
+static bool get_arena_operator(struct chain_snapshot *s, const uint8_t task[HASH_SIZE],
+                               const uint8_t pub[PUBKEY_SIZE], struct wallet_arena_operator *out)
+{
+    uint8_t key[ARENA_KEY_OP_SIZE];
+    const uint8_t *val;
+    size_t len;
+    struct arena_operator o;
+    arena_key_operator(key, 'O', task, pub);
+    if (!arena_read(s, key, sizeof(key), &val, &len) || !arena_operator_decode(&o, val, len))
+        return false;
+    memset(out, 0, sizeof(*out));
+    out->role = o.role;
+    out->own = o.own;
+    out->committed = o.flags & ARENA_OP_COMMITTED;
+    out->revealed = o.flags & ARENA_OP_REVEALED;
+    out->score_committed = o.flags & ARENA_OP_SCORE_COMMITTED;
+    out->score_revealed = o.flags & ARENA_OP_SCORE_REVEALED;
+    memcpy(out->commitment, o.commitment, HASH_SIZE);
+    memcpy(out->score_commitment, o.score_commitment, HASH_SIZE);
+    for (int i = 0; i < WALLET_ARENA_MAX_SETS && i < ARENA_MAX_SETS; i++)
+        out->count[i] = o.count[i];
+    return true;
+}
+
+static bool get_arena_chunk(struct chain_snapshot *s, const uint8_t task[HASH_SIZE], uint8_t set,
+                            uint16_t chunk)
+{
+    uint8_t key[ARENA_KEY_CHUNK_SIZE];
+    const uint8_t *val;
+    size_t len;
+    arena_key_chunk(key, task, set, chunk);
+    return arena_read(s, key, sizeof(key), &val, &len);
+}
+
+static bool get_arena_delegation(struct chain_snapshot *s, const uint8_t task[HASH_SIZE],
+                                 const uint8_t op[PUBKEY_SIZE], const uint8_t delegator[PUBKEY_SIZE],
+                                 uint64_t *amount)
+{
+    uint8_t key[ARENA_KEY_DEL_SIZE];
+    const uint8_t *val;
+    size_t len;
+    struct arena_delegation d;
+    arena_key_delegation(key, task, op, delegator);
+    if (!arena_read(s, key, sizeof(key), &val, &len) || !arena_delegation_decode(&d, val, len))
+        return false;
+    *amount = d.amount;
+    return true;
 }
 
 static bool has_mempool(void *ctx)
@@ -221,6 +314,10 @@ void node_wallet_chain_init(struct node_wallet_chain *nwc, struct chain *c, stru
         .fl_status = get_fl_status,
         .fl_participant = get_fl_participant,
         .fl_entry = get_fl_entry,
+        .arena_task = get_arena_task,
+        .arena_operator = get_arena_operator,
+        .arena_chunk = get_arena_chunk,
+        .arena_delegation = get_arena_delegation,
         .has_mempool = has_mempool,
         .submit_tx = submit_tx,
         .remove_tx = remove_tx,

@@ -2,10 +2,13 @@
  * the table tx_payload_json, indexed by enum tx_type (test_txtypes fails when
  * a type has no entry). */
 #include "consensus/accounts.h"
+#include "consensus/arena.h"
 #include "consensus/fltx.h"
 #include "consensus/stakingtx.h"
 #include "consensus/txtypes.h"
 #include "rpc/util.h"
+
+#include <stdio.h>
 
 static bool json_transfer(const struct chain_params *p, const struct tx *tx, json_t *o)
 {
@@ -160,6 +163,170 @@ static bool json_fl_vote_reveal(const struct chain_params *p, const struct tx *t
     return true;
 }
 
+/* ---- arena ---- */
+
+static json_t *arena_loss_text(uint32_t l)
+{
+    char buf[40];
+    uint64_t frac = (uint64_t)(l & 0xFFFFu) * UINT64_C(152587890625); /* x 10^16 / 2^16 */
+    int n = snprintf(buf, sizeof(buf), "%u.%016llu", l >> 16, (unsigned long long)frac);
+    while (n > 2 && buf[n - 1] == '0' && buf[n - 2] != '.')
+        buf[--n] = '\0';
+    return json_string(buf);
+}
+
+static bool json_arena_task_create(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    (void)p;
+    struct arena_task_params t;
+    uint8_t id[HASH_SIZE];
+    if (!arena_task_create_decode(&t, tx->payload, tx->payload_len))
+        return false;
+    tx_txid(tx, id);
+    json_object_set_new(o, "task", json_hash(id));
+    const char *kind = fl_model_kind_name(t.spec.kind), *loss = arena_loss_name(t.loss);
+    json_object_set_new(o, "model", kind ? json_string(kind) : json_integer(t.spec.kind));
+    json_t *sizes = json_array(), *sets = json_array();
+    for (uint32_t i = 0; i < t.spec.n_sizes; i++)
+        json_array_append_new(sizes, json_integer(t.spec.sizes[i]));
+    json_object_set_new(o, "sizes", sizes);
+    json_object_set_new(o, "normalized_inputs", json_integer(t.spec.n_norm));
+    json_object_set_new(o, "loss", loss ? json_string(loss) : json_integer(t.loss));
+    json_object_set_new(o, "data_hash", json_hash(t.data_hash));
+    json_object_set_new(o, "uri", json_string(t.uri));
+    for (uint8_t k = 0; k < t.k; k++) {
+        json_t *s = json_object();
+        json_object_set_new(s, "root", json_hash(t.sets[k].root));
+        json_object_set_new(s, "n_chunks", json_integer(t.sets[k].n_chunks));
+        json_object_set_new(s, "n_rows", json_integer(t.sets[k].n_rows));
+        json_array_append_new(sets, s);
+    }
+    json_object_set_new(o, "sets", sets);
+    json_object_set_new(o, "submit_blocks", json_integer(t.submit_blocks));
+    json_object_set_new(o, "reveal_blocks", json_integer(t.reveal_blocks));
+    json_object_set_new(o, "score_commit_blocks", json_integer(t.score_commit_blocks));
+    json_object_set_new(o, "score_reveal_blocks", json_integer(t.score_reveal_blocks));
+    json_object_set_new(o, "budget", json_amount(t.budget));
+    json_object_set_new(o, "gamma_bps", json_integer(t.gamma_bps));
+    json_object_set_new(o, "q_bps", json_integer(t.q_bps));
+    json_object_set_new(o, "delta_bps", json_integer(t.delta_bps));
+    json_object_set_new(o, "D_bps", json_integer(t.d_bps));
+    json_object_set_new(o, "epsilon", json_integer(t.epsilon));
+    json_object_set_new(o, "vest_epochs", json_integer(t.vest_epochs));
+    json_object_set_new(o, "draws_per_set", json_integer(t.draws_per_set));
+    json_object_set_new(o, "max_trainers", json_integer(t.max_trainers));
+    json_object_set_new(o, "max_validators", json_integer(t.max_validators));
+    json_object_set_new(o, "trainer_min_stake", json_amount(t.trainer_min_stake));
+    json_object_set_new(o, "validator_min_stake", json_amount(t.validator_min_stake));
+    json_object_set_new(o, "slash_bps", json_integer(t.slash_bps));
+    return true;
+}
+
+static bool json_arena_stake(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    (void)p;
+    struct arena_stake s;
+    if (!arena_stake_decode(&s, tx->payload, tx->payload_len))
+        return false;
+    const char *role = arena_role_name(s.role);
+    json_object_set_new(o, "task", json_hash(s.task));
+    json_object_set_new(o, "role", role ? json_string(role) : json_integer(s.role));
+    json_object_set_new(o, "amount", json_amount(s.amount));
+    return true;
+}
+
+static bool json_arena_delegate(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    struct arena_delegate d;
+    if (!arena_delegate_decode(&d, tx->payload, tx->payload_len))
+        return false;
+    json_object_set_new(o, "task", json_hash(d.task));
+    json_object_set_new(o, "operator", json_address(p, d.op));
+    json_object_set_new(o, "amount", json_amount(d.amount));
+    return true;
+}
+
+static bool json_arena_undelegate(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    struct arena_undelegate u;
+    if (!arena_undelegate_decode(&u, tx->payload, tx->payload_len))
+        return false;
+    json_object_set_new(o, "task", json_hash(u.task));
+    json_object_set_new(o, "operator", json_address(p, u.op));
+    return true;
+}
+
+static bool json_arena_set_share(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    (void)p;
+    struct arena_set_share s;
+    if (!arena_set_share_decode(&s, tx->payload, tx->payload_len))
+        return false;
+    json_object_set_new(o, "task", json_hash(s.task));
+    json_object_set_new(o, "sigma_bps", json_integer(s.sigma_bps));
+    return true;
+}
+
+static bool json_arena_commit(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    (void)p;
+    struct arena_commit c;
+    if (!arena_commit_decode(&c, tx->payload, tx->payload_len))
+        return false;
+    json_object_set_new(o, "task", json_hash(c.task));
+    json_object_set_new(o, "commitment", json_hash(c.commitment));
+    return true;
+}
+
+static bool json_arena_submit_reveal(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    (void)p;
+    struct arena_submit_reveal r;
+    uint8_t h[HASH_SIZE];
+    if (!arena_submit_reveal_decode(&r, tx->payload, tx->payload_len))
+        return false;
+    fl_model_hash(h, r.weights, (size_t)r.n);
+    json_object_set_new(o, "task", json_hash(r.task));
+    json_object_set_new(o, "salt", json_hash(r.salt));
+    json_object_set_new(o, "weights", json_integer((json_int_t)r.n));
+    json_object_set_new(o, "model_hash", json_hash(h));
+    return true;
+}
+
+static bool json_arena_reveal_valset(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    (void)p;
+    struct arena_reveal_valset r;
+    if (!arena_reveal_valset_decode(&r, tx->payload, tx->payload_len))
+        return false;
+    json_object_set_new(o, "task", json_hash(r.task));
+    json_object_set_new(o, "set", json_integer(r.set));
+    json_object_set_new(o, "chunk", json_integer(r.chunk));
+    json_object_set_new(o, "salt", json_hash(r.salt));
+    json_object_set_new(o, "path_length", json_integer(r.npath));
+    json_object_set_new(o, "bytes", json_integer(r.len));
+    return true;
+}
+
+static bool json_arena_score_reveal(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    (void)p;
+    struct arena_score_reveal r;
+    if (!arena_score_reveal_decode(&r, tx->payload, tx->payload_len))
+        return false;
+    json_t *raw = json_array(), *dec = json_array();
+    for (uint32_t i = 0; i < r.n; i++) {
+        uint32_t l = read_le32(r.losses + 4 * (size_t)i);
+        json_array_append_new(raw, json_integer(l));
+        json_array_append_new(dec, arena_loss_text(l));
+    }
+    json_object_set_new(o, "task", json_hash(r.task));
+    json_object_set_new(o, "salt", json_hash(r.salt));
+    json_object_set_new(o, "losses_raw", raw);
+    json_object_set_new(o, "losses", dec);
+    return true;
+}
+
 const tx_json_fn tx_payload_json[TX_TYPE_LIMIT] = {
     /* accounts */
     [TX_TRANSFER] = json_transfer,
@@ -176,6 +343,17 @@ const tx_json_fn tx_payload_json[TX_TYPE_LIMIT] = {
     [TX_FL_UPDATE] = json_fl_update,
     [TX_FL_VOTE_COMMIT] = json_fl_vote_commit,
     [TX_FL_VOTE_REVEAL] = json_fl_vote_reveal,
+    /* arena */
+    [TX_ARENA_TASK_CREATE] = json_arena_task_create,
+    [TX_ARENA_STAKE] = json_arena_stake,
+    [TX_ARENA_DELEGATE] = json_arena_delegate,
+    [TX_ARENA_UNDELEGATE] = json_arena_undelegate,
+    [TX_ARENA_SET_SHARE] = json_arena_set_share,
+    [TX_ARENA_SUBMIT_COMMIT] = json_arena_commit,
+    [TX_ARENA_SUBMIT_REVEAL] = json_arena_submit_reveal,
+    [TX_ARENA_REVEAL_VALSET] = json_arena_reveal_valset,
+    [TX_ARENA_SCORE_COMMIT] = json_arena_commit,
+    [TX_ARENA_SCORE_REVEAL] = json_arena_score_reveal,
 };
 
 json_t *tx_payload_to_json(const struct chain_params *p, const struct tx *tx)

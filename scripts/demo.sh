@@ -4,7 +4,9 @@
 # model together on a local regtest chain without sharing patient rows, then
 # again with a malicious fourth hospital.  Options go to demo/fl_demo.py
 # (--help); `scripts/demo.sh --network` runs the network demo instead
-# (transfers, delegation, a partition healed).
+# (transfers, delegation, a partition healed), and `scripts/demo.sh --arena`
+# the AI Arena demo (doc/arena-demo.md: a staked training contest scored on
+# hidden validation sets; options go to demo/arena_demo.py).
 set -e
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -12,5 +14,9 @@ scripts/build.sh
 if [ "${1:-}" = "--network" ]; then
     shift
     exec python3 demo/regtest_demo.py "$@"
+fi
+if [ "${1:-}" = "--arena" ]; then
+    shift
+    exec python3 demo/arena_demo.py "$@"
 fi
 exec python3 demo/fl_demo.py "$@"

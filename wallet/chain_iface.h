@@ -24,6 +24,41 @@
  * what a lookup returns may point into it until it is freed. */
 struct chain_snapshot;
 
+/* What the wallet needs of an Arena task at the tip, summarized by node/
+ * from the state (the wallet sees no state record directly). */
+#define WALLET_ARENA_MAX_SETS 8
+enum wallet_arena_state {
+    WALLET_ARENA_OPEN = 0,
+    WALLET_ARENA_REVEAL = 1,
+    WALLET_ARENA_SCORING = 2,
+    WALLET_ARENA_SETTLED = 3,
+    WALLET_ARENA_REFUNDED = 4,
+    WALLET_ARENA_FAILED = 5,
+};
+struct wallet_arena_task {
+    uint8_t creator[PUBKEY_SIZE];
+    uint8_t state; /* enum wallet_arena_state */
+    uint64_t created_height;
+    /* Last heights of the windows (consensus/arena.h "Timeline"). */
+    uint64_t submit_end, reveal_end, score_commit_end, settle_height;
+    uint64_t budget, trainer_min_stake, validator_min_stake;
+    uint8_t k; /* validation sets */
+    uint16_t n_chunks[WALLET_ARENA_MAX_SETS];
+    uint32_t n_rows[WALLET_ARENA_MAX_SETS];
+    uint32_t in_width;  /* features per row (the spec's sizes[0]) */
+    uint64_t n_params;  /* weights a submission reveals */
+    uint32_t n_scoreable; /* submissions to score, fixed at the end of the reveal window */
+};
+/* An address's part in a task (role 1 trainer, 2 validator). */
+struct wallet_arena_operator {
+    uint8_t role;
+    uint64_t own;
+    bool committed, revealed, score_committed, score_revealed;
+    uint8_t commitment[HASH_SIZE];
+    uint8_t score_commitment[HASH_SIZE];
+    uint32_t count[WALLET_ARENA_MAX_SETS]; /* draws per set (after the submit window) */
+};
+
 /* The active chain's changes, in order (during a reorganization all
  * disconnections come first), then tip_changed once. */
 struct wallet_chain_events {
@@ -71,6 +106,18 @@ struct wallet_chain {
                            const uint8_t pub[PUBKEY_SIZE], struct fl_participant *out);
     bool (*fl_entry)(struct chain_snapshot *s, const uint8_t task[FL_TASK_ID_SIZE],
                      uint32_t round, const uint8_t pub[PUBKEY_SIZE], struct fl_entry *out);
+    /* The Arena (consensus/arena.h): a task, an address's operator record in
+     * it, whether a chunk of a validation set is on chain, and the amount
+     * of a delegation (task, operator, delegator). */
+    bool (*arena_task)(struct chain_snapshot *s, const uint8_t task[HASH_SIZE],
+                       struct wallet_arena_task *out);
+    bool (*arena_operator)(struct chain_snapshot *s, const uint8_t task[HASH_SIZE],
+                           const uint8_t pub[PUBKEY_SIZE], struct wallet_arena_operator *out);
+    bool (*arena_chunk)(struct chain_snapshot *s, const uint8_t task[HASH_SIZE], uint8_t set,
+                        uint16_t chunk);
+    bool (*arena_delegation)(struct chain_snapshot *s, const uint8_t task[HASH_SIZE],
+                             const uint8_t op[PUBKEY_SIZE], const uint8_t delegator[PUBKEY_SIZE],
+                             uint64_t *amount);
 
     /* ---- the mempool: the calls below need has_mempool ---- */
     bool (*has_mempool)(void *ctx);

@@ -41,6 +41,21 @@ struct wkey {
     size_t ncheckpoints;
 };
 
+/* An Arena secret kept until its reveal (wallet/arenarecs.c). */
+enum {
+    WALLET_ARENA_SUBMIT = 1, /* salt and weights of a submission */
+    WALLET_ARENA_SCORE = 2,  /* salt and losses of a score commitment */
+    WALLET_ARENA_VALSET = 3, /* salts, chunk cut and bytes of a created task's sets */
+};
+struct wallet_arena_rec {
+    uint8_t kind;
+    uint8_t task[HASH_SIZE];
+    uint8_t key[PUBKEY_SIZE]; /* the signer of the reveals */
+    uint64_t stored_height;
+    uint8_t *data;
+    size_t len;
+};
+
 struct wallet {
     char *name;
     const struct chain_params *params;
@@ -82,6 +97,10 @@ struct wallet {
     uint64_t rescan_from;
 
     uint64_t pay_fee_rate;
+
+    /* Arena secrets awaiting their reveals, in the order stored. */
+    struct wallet_arena_rec **arena;
+    size_t narena, caparena;
 
     /* Compaction bookkeeping. */
     size_t records;
@@ -166,5 +185,54 @@ bool wtx_set_unconfirmed(struct wallet *w, struct wallet_tx *wtx, char *err, siz
 bool wtx_set_confirmed(struct wallet *w, struct wallet_tx *wtx, const uint8_t hash[HASH_SIZE],
                        uint64_t height, uint64_t time, uint32_t index, char *err, size_t errlen)
     WARN_UNUSED;
+
+/* ---- arenarecs.c ---- */
+
+/* An ARENA record (replayed at load). */
+bool arena_apply_record(struct wallet *w, const uint8_t *body, size_t len, char *err,
+                        size_t errlen) WARN_UNUSED;
+/* The live ARENA records, for a compacted file; *n counts them. */
+void arena_image(const struct wallet *w, struct wbuf *img, size_t *n);
+void arena_free_all(struct wallet *w);
+/* Stores (replacing) or deletes the record of (kind, task, key). */
+bool wallet_arena_put(struct wallet *w, uint8_t kind, const uint8_t task[HASH_SIZE],
+                      const uint8_t key[PUBKEY_SIZE], uint64_t height, const uint8_t *data,
+                      size_t len, char *err, size_t errlen) WARN_UNUSED;
+bool wallet_arena_drop(struct wallet *w, uint8_t kind, const uint8_t task[HASH_SIZE],
+                       const uint8_t key[PUBKEY_SIZE], char *err, size_t errlen) WARN_UNUSED;
+const struct wallet_arena_rec *wallet_arena_find(const struct wallet *w, uint8_t kind,
+                                                 const uint8_t task[HASH_SIZE],
+                                                 const uint8_t key[PUBKEY_SIZE]);
+/* A validation set as the creator keeps it: its salt and chunk cut, its
+ * bytes (pointing into the record). */
+struct wallet_arena_set {
+    uint8_t salt[32];
+    uint16_t n_chunks;
+    uint32_t chunk_len[64];
+    size_t len;
+    const uint8_t *bytes;
+};
+struct wallet_arena_valsets {
+    uint8_t k;
+    struct wallet_arena_set sets[WALLET_ARENA_MAX_SETS];
+};
+bool wallet_arena_valsets_parse(const struct wallet_arena_rec *r, struct wallet_arena_valsets *out)
+    WARN_UNUSED;
+/* The Merkle root of a set's chunks; the ARENA_REVEAL_VALSET payload of one
+ * chunk (off: its first byte in the set). */
+bool wallet_arena_set_root(uint8_t set, const struct wallet_arena_set *s, uint8_t root[HASH_SIZE])
+    WARN_UNUSED;
+bool wallet_arena_chunk_payload(struct wbuf *pl, const uint8_t task[HASH_SIZE], uint8_t set,
+                                const struct wallet_arena_set *s, uint16_t chunk, size_t off)
+    WARN_UNUSED;
+/* Sends every reveal the wallet owes whose window is open at the next
+ * block (only_task: that task's only), at fee_rate or the mempool's
+ * required rate; calls sent with each txid.  Records that are finished are
+ * deleted (the count is returned).  err is set when a send or a write
+ * failed (a locked wallet, a refusal). */
+size_t wallet_arena_tick(struct wallet *w, const struct wallet_chain *c, uint64_t fee_rate,
+                         const uint8_t *only_task, uint8_t only_kind,
+                         void (*sent)(void *arg, const uint8_t txid[HASH_SIZE]), void *arg,
+                         char *err, size_t errlen);
 
 #endif

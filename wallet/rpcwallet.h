@@ -18,5 +18,7 @@ extern const size_t wallet_staking_rpc_methods_count;
 /* The FL Alliance helpers (wallet/rpcfl.c). */
 extern const struct rpc_method wallet_fl_rpc_methods[];
 extern const size_t wallet_fl_rpc_methods_count;
+extern const struct rpc_method wallet_arena_rpc_methods[];
+extern const size_t wallet_arena_rpc_methods_count;
 
 #endif

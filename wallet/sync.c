@@ -59,12 +59,30 @@ static void abandon_replaced(struct wallets *ws, struct wallet *w)
     }
 }
 
+/* The Arena reveals the wallet owes (wallet/arenarecs.c); nothing to do
+ * for a wallet with no Arena record. */
+static void arena_reveals(struct wallets *ws, struct wallet *w)
+{
+    char err[256];
+    if (w->narena == 0)
+        return;
+    uint64_t rate = w->pay_fee_rate ? w->pay_fee_rate : ws->fee_rate;
+    wallet_arena_tick(w, ws->chain, rate, NULL, 0, NULL, NULL, err, sizeof(err));
+    if (!err[0])
+        return;
+    if (wallet_is_locked(w))
+        LOG_DEBUG(LOG_WALLET, "Wallet %s: Arena reveals wait for an unlock: %s", w->name, err);
+    else
+        log_printf("Wallet %s: Arena reveal not sent: %s", w->name, err);
+}
+
 static void on_tip_changed(void *arg)
 {
     struct wallets *ws = arg;
     char err[256];
     for (size_t i = 0; i < ws->n; i++) {
         abandon_replaced(ws, ws->v[i]);
+        arena_reveals(ws, ws->v[i]);
         if (!wallet_write_best_block(ws->v[i], false, err, sizeof(err)))
             log_printf("Wallet %s: %s", ws->v[i]->name, err);
     }

@@ -1,6 +1,7 @@
 /* The wallet's table of transaction types (see txkinds.h). */
 #include "wallet/txkinds.h"
 #include "consensus/accounts.h"
+#include "consensus/arena.h"
 #include "consensus/stakingtx.h"
 #include "consensus/txtypes.h"
 
@@ -37,6 +38,24 @@ static bool evidence_party(const struct tx *tx, uint8_t key[PUBKEY_SIZE], uint64
     return true;
 }
 
+/* An Arena delegation concerns its operator too. */
+static bool arena_operator_party(const struct tx *tx, uint8_t key[PUBKEY_SIZE], uint64_t *amount)
+{
+    if (tx->type == TX_ARENA_DELEGATE) {
+        struct arena_delegate d;
+        if (!arena_delegate_decode(&d, tx->payload, tx->payload_len))
+            return false;
+        memcpy(key, d.op, PUBKEY_SIZE);
+    } else {
+        struct arena_undelegate u;
+        if (!arena_undelegate_decode(&u, tx->payload, tx->payload_len))
+            return false;
+        memcpy(key, u.op, PUBKEY_SIZE);
+    }
+    *amount = 0;
+    return true;
+}
+
 const struct wallet_txrecord wallet_txkinds[TX_TYPE_LIMIT] = {
     /* accounts */
     [TX_TRANSFER] = {WALLET_TXKIND_PAYMENT, transfer_party},
@@ -54,6 +73,19 @@ const struct wallet_txrecord wallet_txkinds[TX_TYPE_LIMIT] = {
     [TX_FL_UPDATE] = {WALLET_TXKIND_OWN, NULL},
     [TX_FL_VOTE_COMMIT] = {WALLET_TXKIND_OWN, NULL},
     [TX_FL_VOTE_REVEAL] = {WALLET_TXKIND_OWN, NULL},
+    /* arena: locks funds in a task (budget, stake, delegation); what comes
+     * back (rewards, refunds, an undelegation's principal and rewards,
+     * paid to its sender) is credited by the chain, not by a transaction */
+    [TX_ARENA_TASK_CREATE] = {WALLET_TXKIND_OWN, NULL},
+    [TX_ARENA_STAKE] = {WALLET_TXKIND_OWN, NULL},
+    [TX_ARENA_DELEGATE] = {WALLET_TXKIND_OWN, arena_operator_party},
+    [TX_ARENA_UNDELEGATE] = {WALLET_TXKIND_OWN, arena_operator_party},
+    [TX_ARENA_SET_SHARE] = {WALLET_TXKIND_OWN, NULL},
+    [TX_ARENA_SUBMIT_COMMIT] = {WALLET_TXKIND_OWN, NULL},
+    [TX_ARENA_SUBMIT_REVEAL] = {WALLET_TXKIND_OWN, NULL},
+    [TX_ARENA_REVEAL_VALSET] = {WALLET_TXKIND_OWN, NULL},
+    [TX_ARENA_SCORE_COMMIT] = {WALLET_TXKIND_OWN, NULL},
+    [TX_ARENA_SCORE_REVEAL] = {WALLET_TXKIND_OWN, NULL},
 };
 
 const struct wallet_txrecord *wallet_txkind_get(uint8_t type)

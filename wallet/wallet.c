@@ -130,6 +130,7 @@ static void wallet_release(struct wallet *w)
     wallet_lock(w);
     keys_free_all(w);
     wtx_free_all(w);
+    arena_free_all(w);
     crypt_arena_free(&w->clear);
     walletdb_close(w->db);
     free(w->name);
@@ -282,6 +283,7 @@ static const char *record_name(uint8_t type)
     case WREC_TXSTATE: return "transaction state";
     case WREC_BESTBLOCK: return "best block";
     case WREC_SETTING: return "setting";
+    case WREC_ARENA: return "arena";
     }
     return "unknown";
 }
@@ -316,8 +318,11 @@ static bool apply_record(void *arg, uint8_t type, const uint8_t *body, size_t le
     case WREC_SETTING:
         ok = apply_setting(w, body, len, why, sizeof(why));
         break;
+    case WREC_ARENA:
+        ok = arena_apply_record(w, body, len, why, sizeof(why));
+        break;
     }
-    if (type < WREC_HEADER || type > WREC_SETTING)
+    if (type < WREC_HEADER || type > WREC_ARENA)
         snprintf(why, sizeof(why), "unknown record type %u (written by a newer fmld?)", type);
     if (!ok) {
         snprintf(err, errlen, "Wallet \"%s\": %s record at byte %llu: %s", w->name,
@@ -361,6 +366,7 @@ static void build_image(struct wallet *w, struct wbuf *img, size_t *n)
         ++*n;
     }
     wtx_image(w, img, n);
+    arena_image(w, img, n);
     bool best = w->has_best && !w->write_failed;
     if (best || w->has_written_best) {
         wbuf_init(&b);

@@ -31,6 +31,7 @@ enum wrec_type {
     WREC_TXSTATE = 6,
     WREC_BESTBLOCK = 7,
     WREC_SETTING = 8,
+    WREC_ARENA = 9,
 };
 
 struct walletdb;

@@ -9,6 +9,7 @@
  * Its output is checked in under tests/fuzz/corpus/; run it again only to
  * refresh the seeds (wallet files hold fresh random keys each time). */
 #include "consensus/accounts.h"
+#include "consensus/arena.h"
 #include "consensus/bech32.h"
 #include "consensus/block.h"
 #include "consensus/fl.h"
@@ -79,10 +80,11 @@ struct payload {
     struct wbuf w;
 };
 
-#define NPAYLOADS 12
+#define NPAYLOADS 22
 static struct payload payloads[NPAYLOADS];
 static int32_t weights[] = {65536, -32768, 0, 1, -1, 123456, 7, -99999, 65536 * 3, 42};
 static uint8_t norm[2 * 8];
+static uint8_t norm8[8 * 8];
 static uint8_t allow[2][PUBKEY_SIZE];
 
 static void fill(uint8_t *p, size_t n, uint8_t v)
@@ -143,6 +145,46 @@ static struct fl_task_params task_params(bool with_init, bool with_allow)
         t.n_allow = 2;
         t.allow = allow[0];
     }
+    return t;
+}
+
+static struct arena_task_params arena_params(void)
+{
+    struct arena_task_params t;
+    memset(&t, 0, sizeof(t));
+    t.spec.kind = FL_MODEL_LOGREG;
+    t.spec.n_sizes = 2;
+    t.spec.sizes[0] = 8;
+    t.spec.sizes[1] = 1;
+    t.spec.n_norm = 8;
+    t.spec.norm = norm8;
+    t.loss = ARENA_LOSS_LOGLOSS;
+    fill(t.data_hash, HASH_SIZE, 50);
+    strcpy(t.uri, "https://example.org/pima.csv");
+    t.uri_len = (uint16_t)strlen(t.uri);
+    t.k = 3;
+    for (int i = 0; i < 3; i++) {
+        fill(t.sets[i].root, HASH_SIZE, (uint8_t)(60 + i));
+        t.sets[i].n_chunks = (uint16_t)(1 + i);
+        t.sets[i].n_rows = 50;
+    }
+    t.submit_blocks = 10;
+    t.reveal_blocks = 10;
+    t.score_commit_blocks = 10;
+    t.score_reveal_blocks = 10;
+    t.budget = 100 * 100000000ull;
+    t.gamma_bps = 2000;
+    t.q_bps = 5000;
+    t.delta_bps = 5000;
+    t.d_bps = 1000;
+    t.epsilon = 64;
+    t.vest_epochs = 4;
+    t.draws_per_set = 3;
+    t.max_trainers = 8;
+    t.max_validators = 4;
+    t.trainer_min_stake = 100000000;
+    t.validator_min_stake = 100000000;
+    t.slash_bps = 1000;
     return t;
 }
 
@@ -211,6 +253,66 @@ static void make_payloads(void)
     fill(rv.salt, 32, 5);
     p->name = "fl_vote_reveal", p->type = TX_FL_VOTE_REVEAL;
     fl_vote_reveal_encode(&rv, &p->w), p++;
+
+    struct arena_task_params at = arena_params();
+    p->name = "arena_task_create", p->type = TX_ARENA_TASK_CREATE;
+    arena_task_params_encode(&at, &p->w), p++;
+
+    struct arena_stake as = {.role = ARENA_ROLE_VALIDATOR, .amount = 200000000};
+    fill(as.task, ARENA_TASK_ID_SIZE, 9);
+    p->name = "arena_stake", p->type = TX_ARENA_STAKE;
+    arena_stake_encode(&as, &p->w), p++;
+
+    struct arena_delegate ad = {.amount = ARENA_MIN_DELEGATION};
+    fill(ad.task, ARENA_TASK_ID_SIZE, 9);
+    memcpy(ad.op, pubs[2], PUBKEY_SIZE);
+    p->name = "arena_delegate", p->type = TX_ARENA_DELEGATE;
+    arena_delegate_encode(&ad, &p->w), p++;
+
+    struct arena_undelegate au;
+    fill(au.task, ARENA_TASK_ID_SIZE, 9);
+    memcpy(au.op, pubs[2], PUBKEY_SIZE);
+    p->name = "arena_undelegate", p->type = TX_ARENA_UNDELEGATE;
+    arena_undelegate_encode(&au, &p->w), p++;
+
+    struct arena_set_share ash = {.sigma_bps = 2500};
+    fill(ash.task, ARENA_TASK_ID_SIZE, 9);
+    p->name = "arena_set_share", p->type = TX_ARENA_SET_SHARE;
+    arena_set_share_encode(&ash, &p->w), p++;
+
+    struct arena_commit ac;
+    fill(ac.task, ARENA_TASK_ID_SIZE, 9);
+    fill(ac.commitment, HASH_SIZE, 31);
+    p->name = "arena_submit_commit", p->type = TX_ARENA_SUBMIT_COMMIT;
+    arena_commit_encode(&ac, &p->w), p++;
+
+    struct arena_submit_reveal asr = {.n = 10, .weights = (const uint8_t *)weights};
+    fill(asr.task, ARENA_TASK_ID_SIZE, 9);
+    fill(asr.salt, 32, 5);
+    p->name = "arena_submit_reveal", p->type = TX_ARENA_SUBMIT_REVEAL;
+    arena_submit_reveal_encode(&asr, &p->w), p++;
+
+    static uint8_t path[3 * HASH_SIZE], chunk[2 * 36];
+    fill(path, sizeof(path), 40);
+    fill(chunk, sizeof(chunk), 1);
+    struct arena_reveal_valset arv = {.set = 1, .chunk = 4, .npath = 3, .path = path,
+                                      .len = sizeof(chunk), .data = chunk};
+    fill(arv.task, ARENA_TASK_ID_SIZE, 9);
+    fill(arv.salt, 32, 6);
+    p->name = "arena_reveal_valset", p->type = TX_ARENA_REVEAL_VALSET;
+    arena_reveal_valset_encode(&arv, &p->w), p++;
+
+    p->name = "arena_score_commit", p->type = TX_ARENA_SCORE_COMMIT;
+    arena_commit_encode(&ac, &p->w), p++;
+
+    static uint8_t losses[6 * 4];
+    for (int i = 0; i < 6; i++)
+        write_le32(losses + 4 * i, (uint32_t)(45000 + 1000 * i));
+    struct arena_score_reveal asc = {.n = 6, .losses = losses};
+    fill(asc.task, ARENA_TASK_ID_SIZE, 9);
+    fill(asc.salt, 32, 7);
+    p->name = "arena_score_reveal", p->type = TX_ARENA_SCORE_REVEAL;
+    arena_score_reveal_encode(&asc, &p->w), p++;
 }
 
 static int memcmp_keys(const void *a, const void *b)
@@ -509,6 +611,90 @@ static void gen_state(void)
     wbuf_free(&w);
 }
 
+static void gen_arena(void)
+{
+    struct wbuf w;
+    wbuf_init(&w);
+    struct arena_task task = {.created_height = 12, .p = arena_params()};
+    memcpy(task.creator, pubs[0], PUBKEY_SIZE);
+    arena_task_encode(&task, &w);
+    put_sel("arena_records", "task", 0, w.data, w.len);
+
+    struct arena_status st = {.state = ARENA_SETTLED, .n_trainers = 3, .n_validators = 2,
+                              .n_commits = 3, .n_scoreable = 2, .sets_complete = 7,
+                              .budget_left = 900000000, .burn = 100000000, .match = 45000000,
+                              .distributed = 945000000, .paid = 400000000, .vest_pending = 500000000,
+                              .dust = 7, .end_height = 52};
+    st.chunks_revealed[0] = 1;
+    st.rows_revealed[0] = 50;
+    wbuf_reset(&w);
+    arena_status_encode(&st, &w);
+    put_sel("arena_records", "status", 1, w.data, w.len);
+
+    struct arena_operator op = {.role = ARENA_ROLE_TRAINER,
+                                .flags = ARENA_OP_COMMITTED | ARENA_OP_REVEALED | ARENA_OP_RANKED,
+                                .own = 200000000, .del_total = 1000000, .del_value = 1000000,
+                                .sigma_bps = 2500, .stake_snapshot = 201000000, .seq = 1,
+                                .loss = 40000, .rank = 1, .f = 1000, .f_op = 900, .f_del = 100};
+    fill(op.model_hash, HASH_SIZE, 70);
+    op.count[1] = 2;
+    wbuf_reset(&w);
+    arena_operator_encode(&op, &w);
+    put_sel("arena_records", "operator", 2, w.data, w.len);
+
+    struct arena_delegation dl = {.amount = 1000000, .flags = 0, .principal = 0, .claimed = 50};
+    wbuf_reset(&w);
+    arena_delegation_encode(&dl, &w);
+    put_sel("arena_records", "delegation", 3, w.data, w.len);
+
+    static struct arena_results res;
+    res.k = 3;
+    res.consensus_mask = 5;
+    res.m = 2;
+    memcpy(res.r[0].trainer, pubs[1], PUBKEY_SIZE);
+    res.r[0].loss = 40000;
+    res.r[0].rank = 1;
+    res.r[0].set_loss[0] = 39000;
+    res.r[0].set_loss[2] = 41000;
+    memcpy(res.r[1].trainer, pubs[2], PUBKEY_SIZE);
+    res.r[1].seq = 1;
+    res.r[1].loss = 50000;
+    res.r[1].rank = 2;
+    wbuf_reset(&w);
+    arena_results_encode(&res, &w);
+    put_sel("arena_records", "results", 4, w.data, w.len);
+
+    uint8_t keys[3][PUBKEY_SIZE];
+    memcpy(keys, pubs, sizeof(keys));
+    qsort(keys, 3, PUBKEY_SIZE, memcmp_keys);
+    wbuf_reset(&w);
+    arena_list_encode(keys[0], 3, &w);
+    put_sel("arena_records", "list", 5, w.data, w.len);
+
+    uint8_t losses[4 * 4];
+    for (int i = 0; i < 4; i++)
+        write_le32(losses + 4 * i, (uint32_t)(30000 + i));
+    wbuf_reset(&w);
+    arena_losses_encode(losses, 4, &w);
+    put_sel("arena_records", "losses", 6, w.data, w.len);
+
+    struct arena_height h = {.events = 2, .work = 300};
+    wbuf_reset(&w);
+    arena_height_encode(&h, &w);
+    put_sel("arena_records", "height", 7, w.data, w.len);
+
+    struct arena_event_entry ev = {.event = ARENA_EV_VEST, .index = 3};
+    fill(ev.task, ARENA_TASK_ID_SIZE, 9);
+    wbuf_reset(&w);
+    arena_event_encode(&ev, &w);
+    put_sel("arena_records", "event", 8, w.data, w.len);
+
+    wbuf_reset(&w);
+    arena_slash_height_encode(42, &w);
+    put_sel("arena_records", "slash_height", 9, w.data, w.len);
+    wbuf_free(&w);
+}
+
 static void gen_bech32(void)
 {
     static const char *const strings[] = {
@@ -755,11 +941,14 @@ int main(int argc, char **argv)
         if (!key_pubkey(pubs[i], secrets[i]))
             die("key_pubkey");
     }
+    for (int i = 0; i < 8; i++)
+        write_le32(norm8 + 8 * i + 4, 65536); /* std 1 */
     make_payloads();
     gen_tx();
     gen_block();
     gen_p2p();
     gen_fl();
+    gen_arena();
     gen_bech32();
     gen_state();
     gen_rpc();

@@ -552,7 +552,8 @@ START_TEST(options_are_checked)
     ck_assert_int_eq(agent_run("-data=x.csv", out, sizeof out), 1);
     ck_assert_msg(strstr(out, "-data=<file.csv> and -task=<id> are required"), "%s", out);
     ck_assert_int_eq(agent_run("-baseline -stats -data=x.csv", out, sizeof out), 1);
-    ck_assert_msg(strstr(out, "Choose one of -baseline, -evaluate and -stats"), "%s", out);
+    ck_assert_msg(strstr(out, "Choose one of -baseline, -evaluate, -stats, -arena-trainer and "
+                              "-arena-validator"), "%s", out);
     ck_assert_int_eq(agent_run("-stats", out, sizeof out), 1);
     ck_assert_msg(strstr(out, "-stats needs -data=<file.csv>"), "%s", out);
     ck_assert_int_eq(agent_run("-baseline -data=x.csv", out, sizeof out), 1);

@@ -44,6 +44,11 @@ static const struct tag_vector tag_vectors[] = {
     {HTAG_FLROLES, "d99fdf2aecf9cd6d05ed8ef2fc002cff99e02d3dabb40e7a3a58a61c53dbd256"},
     {HTAG_FLMODEL, "305c0ee3082caa1d6b9d6b7421094873176573663005edb05d33a8f49e3eb8f4"},
     {HTAG_FLVOTE, "4e203ed40730a6a051b2da14b716f4fa1262a0952db64379aaf64cc7348b1d17"},
+    {HTAG_ARENA_SUB, "7dbb137f865a7ab4388e51dde0d9ae53cd9f32908217abf9ad8051938fd6b347"},
+    {HTAG_ARENA_SCORE, "4361cf806b06bbefa0cf28bef68f33217823d2f7d62a608a164656cf86d24975"},
+    {HTAG_ARENA_LEAF, "cd53cdc0cb6eb4c2ef9282eb3902b8f2ce7980986a63c2e1730078b095f3ccf5"},
+    {HTAG_ARENA_NODE, "e1f7ca1a2d6934903dff26439875504bdc068eae30b7325655acbac4059a87d8"},
+    {HTAG_ARENA_ASSIGN, "ba0459d3e4515b45e45a49a63b63741cab2e0f737643dfe9e3ae99a0e51a5de1"},
 };
 
 #define N_TAGS (sizeof(tag_vectors) / sizeof(tag_vectors[0]))

@@ -9,6 +9,7 @@
  * minimum limits (wallet_set_kdf_limits) so the suite stays fast. */
 #include "consensus/accounts.h"
 #include "consensus/amount.h"
+#include "consensus/arena.h"
 #include "consensus/bech32.h"
 #include "consensus/block.h"
 #include "consensus/params.h"
@@ -1060,6 +1061,108 @@ START_TEST(test_wallets_set)
 }
 END_TEST
 
+/* ---- Arena secrets ---- */
+
+/* ARENA records survive a reload and a compaction, the latest of an
+ * identity wins, a dropped one stays dropped, and the kept sets give chunk
+ * reveals whose paths lead to the sets' roots. */
+START_TEST(test_arena_records)
+{
+    uint8_t pub[PUBKEY_SIZE], task[HASH_SIZE], other[HASH_SIZE];
+    struct wallet *w = create("arena", NULL);
+    new_key(w, "creator", pub);
+    memset(task, 0xa1, sizeof(task));
+    memset(other, 0xb2, sizeof(other));
+    uint8_t sub1[36 + 12], sub2[36 + 12];
+    memset(sub1, 1, sizeof(sub1));
+    memset(sub2, 2, sizeof(sub2));
+    write_le32(sub1 + 32, 3);
+    write_le32(sub2 + 32, 3);
+    ck_assert(wallet_arena_put(w, WALLET_ARENA_SUBMIT, task, pub, 7, sub1, sizeof(sub1), err, sizeof(err)));
+    ck_assert(wallet_arena_put(w, WALLET_ARENA_SUBMIT, task, pub, 8, sub2, sizeof(sub2), err, sizeof(err)));
+    ck_assert(wallet_arena_put(w, WALLET_ARENA_SCORE, other, pub, 9, sub1, sizeof(sub1), err, sizeof(err)));
+    /* Two sets: 5 chunks of 12 bytes, then 1 chunk of 24. */
+    struct wbuf v;
+    wbuf_init(&v);
+    put_u8(&v, 2);
+    uint8_t salt0[32], salt1[32];
+    memset(salt0, 0x30, 32);
+    memset(salt1, 0x31, 32);
+    put_bytes(&v, salt0, 32);
+    put_u16(&v, 5);
+    for (int i = 0; i < 5; i++)
+        put_u32(&v, 12);
+    put_bytes(&v, salt1, 32);
+    put_u16(&v, 1);
+    put_u32(&v, 24);
+    for (int i = 0; i < 60 + 24; i++)
+        put_u8(&v, (uint8_t)i);
+    ck_assert(wallet_arena_put(w, WALLET_ARENA_VALSET, task, pub, 7, v.data, v.len, err, sizeof(err)));
+    wallet_free(w);
+
+    w = load("arena");
+    ck_assert_uint_eq(w->narena, 3);
+    const struct wallet_arena_rec *r = wallet_arena_find(w, WALLET_ARENA_SUBMIT, task, pub);
+    ck_assert(r != NULL);
+    ck_assert_uint_eq(r->stored_height, 8);
+    ck_assert_mem_eq(r->data, sub2, sizeof(sub2));
+    ck_assert(wallet_arena_find(w, WALLET_ARENA_SCORE, task, pub) == NULL);
+    ck_assert(wallet_arena_find(w, WALLET_ARENA_SCORE, other, pub) != NULL);
+    r = wallet_arena_find(w, WALLET_ARENA_VALSET, task, pub);
+    ck_assert(r != NULL);
+    ck_assert_mem_eq(r->data, v.data, v.len);
+
+    /* The reveals of the kept sets verify against their roots. */
+    struct wallet_arena_valsets vs;
+    ck_assert(wallet_arena_valsets_parse(r, &vs));
+    ck_assert_uint_eq(vs.k, 2);
+    ck_assert_uint_eq(vs.sets[0].n_chunks, 5);
+    ck_assert_uint_eq(vs.sets[1].len, 24);
+    for (uint8_t k = 0; k < 2; k++) {
+        uint8_t root[HASH_SIZE], leaf[HASH_SIZE];
+        ck_assert(wallet_arena_set_root(k, &vs.sets[k], root));
+        size_t off = 0;
+        for (uint16_t c = 0; c < vs.sets[k].n_chunks; off += vs.sets[k].chunk_len[c], c++) {
+            struct wbuf pl;
+            struct arena_reveal_valset rv;
+            wbuf_init(&pl);
+            ck_assert(wallet_arena_chunk_payload(&pl, task, k, &vs.sets[k], c, off));
+            ck_assert(arena_reveal_valset_decode(&rv, pl.data, pl.len));
+            ck_assert_uint_eq(rv.set, k);
+            ck_assert_uint_eq(rv.chunk, c);
+            ck_assert_uint_eq(rv.len, vs.sets[k].chunk_len[c]);
+            ck_assert_mem_eq(rv.data, vs.sets[k].bytes + off, rv.len);
+            arena_leaf_hash(leaf, rv.salt, k, c, rv.data, rv.len);
+            ck_assert(arena_merkle_verify(root, vs.sets[k].n_chunks, c, leaf, rv.path, rv.npath));
+            /* Another chunk's bytes do not verify. */
+            arena_leaf_hash(leaf, rv.salt, k, c, rv.data, rv.len - 4);
+            ck_assert(!arena_merkle_verify(root, vs.sets[k].n_chunks, c, leaf, rv.path, rv.npath));
+            wbuf_free(&pl);
+        }
+    }
+    /* A cut that does not add up is refused. */
+    struct wallet_arena_rec bad = *r;
+    bad.len = r->len - 1;
+    ck_assert(!wallet_arena_valsets_parse(&bad, &vs));
+
+    ck_assert(wallet_arena_drop(w, WALLET_ARENA_SUBMIT, task, pub, err, sizeof(err)));
+    ck_assert(wallet_arena_find(w, WALLET_ARENA_SUBMIT, task, pub) == NULL);
+    wallet_free(w);
+    w = load("arena");
+    ck_assert_uint_eq(w->narena, 2);
+    ck_assert(wallet_arena_find(w, WALLET_ARENA_SUBMIT, task, pub) == NULL);
+    ck_assert(wallet_compact(w, err, sizeof(err)));
+    wallet_free(w);
+    w = load("arena");
+    ck_assert_uint_eq(w->narena, 2);
+    r = wallet_arena_find(w, WALLET_ARENA_VALSET, task, pub);
+    ck_assert(r != NULL);
+    ck_assert_mem_eq(r->data, v.data, v.len);
+    wallet_free(w);
+    wbuf_free(&v);
+}
+END_TEST
+
 static Suite *wallet_suite(void)
 {
     Suite *s = suite_create("wallet");
@@ -1085,6 +1188,7 @@ static Suite *wallet_suite(void)
     tcase_add_test(tc, test_sign);
     tcase_add_test(tc, test_history);
     tcase_add_test(tc, test_wallets_set);
+    tcase_add_test(tc, test_arena_records);
     suite_add_tcase(s, tc);
     return s;
 }
