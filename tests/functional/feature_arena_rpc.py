@@ -11,7 +11,9 @@ by itself) -> the sets revealed chunk by chunk by the wallet -> score (revealed
 by itself) -> settle -> leaderboard and rewards -> vesting tranches ->
 the delegator's claim; the copy attempt refused with arena-commit-mismatch
 and a late commit with arena-window, and the copier slashed for its missing
-reveal; the lazy validator slashed; the pool balances; every wallet method
+reveal; the lazy validator slashed; the pool balances; the rewards equal the
+formulas recomputed here to the base unit; a task whose creator's wallet stays
+locked through the reveal window fails with its budget slashed; every wallet method
 answers bad input (wrong types, unknown task, bad amounts, wrong sizes, the
 wrong window) with a clear error and sends nothing."""
 
@@ -396,6 +398,45 @@ class ArenaRPCTest(FMLTestFramework):
         assert not left or left[0]["claimable"] == 0, left
         self.nothing_sent(node.arenaundelegate, task, a["t1"], a["d"], code=-4,
                           message="no delegation")
+        self.failed_task()
+
+    def failed_task(self):
+        """A creator whose wallet stays locked through the reveal window cannot
+        reveal its sets: the task fails, its budget is slashed, and the RPCs
+        show it."""
+        node = self.nodes[0]
+        self.log("A locked wallet cannot reveal its sets: the task fails")
+        node.createwallet("locked", "secret words")
+        lw = node.rpc.wallet("locked")
+        dw = node.rpc.wallet("default")
+        creator = lw.getnewaddress()
+        dw.sendtoaddress(creator, 30)
+        self.mine()
+        lw.walletpassphrase("secret words", 60)
+        task = lw.arenacreatetask({"sizes": [2, 1], "valsets": SETS, "budget": 20,
+                                   "submit_blocks": 2, "reveal_blocks": 2,
+                                   "score_commit_blocks": 1, "score_reveal_blocks": 1})["task"]
+        lw.walletlock()
+        self.mine()
+        t = node.arenagettask(task)
+        assert_equal(t["creator"], creator)
+        c = t["created_height"]
+        self.mine_to(c + 2)
+        assert_equal(node.getrawmempool(), [])  # locked: nothing revealed
+        assert_raises_rpc_error(-13, "walletpassphrase", lw.arenarevealsets, task)
+        self.mine_to(c + 4)
+        t = node.arenagettask(task)
+        assert_equal(t["state"], "failed")
+        assert not any(s["complete"] for s in t["sets"])
+        assert t["pool"]["balanced"], t["pool"]
+        assert_equal(units(t["pool"]["slashed_budget"]), 18 * COIN)  # the budget after its 10% burn
+        row = [e for e in node.arenagetrewards(creator)["entries"] if e["task"] == task][0]
+        assert_equal((row["role"], row["state"], units(row["slashed"])), ("creator", "failed", 18 * COIN))
+        assert_raises_rpc_error(-8, "no results yet", node.arenaleaderboard, task)
+        lw.walletpassphrase("secret words", 60)
+        assert_raises_rpc_error(-4, "no validation sets", lw.arenarevealsets, task)
+        supply = node.getsupplyinfo()
+        assert supply["supply_consistent"] and supply["rewards_consistent"], supply
 
     # ---- bad input: a clear error and nothing sent ----
 
