@@ -538,8 +538,8 @@ START_TEST(delegate_and_cancel)
     delegate(&W.de[0], W.task, W.tr[0].pub, 5 * COIN, "arena-role");
     stake(&W.tr[0], W.task, ARENA_ROLE_TRAINER, 10 * COIN, NULL);
     produce_checked();
-    /* Stateless: below the minimum, to oneself. */
-    delegate(&W.de[0], W.task, W.tr[0].pub, ARENA_MIN_DELEGATION - 1, "bad-arena-payload");
+    /* Below the minimum (arena-stake-low); to oneself (stateless). */
+    delegate(&W.de[0], W.task, W.tr[0].pub, ARENA_MIN_DELEGATION - 1, "arena-stake-low");
     delegate(&W.tr[0], W.task, W.tr[0].pub, 5 * COIN, "bad-arena-payload");
     delegate(&W.de[0], W.task, W.tr[0].pub, 500 * COIN, "bad-txns-insufficient-funds");
     uint64_t bal0 = balance_of(chain, W.de[0].pub);
@@ -556,8 +556,11 @@ START_TEST(delegate_and_cancel)
     ck_assert(delegation_of(W.task, W.tr[0].pub, W.de[0].pub, &d));
     ck_assert_uint_eq(d.amount, 6 * COIN);
     ck_assert_uint_eq(balance_of(chain, W.de[0].pub), bal0 - 6 * COIN - 2 * FEE);
-    /* Nothing to undelegate from someone never delegated to. */
+    /* Nothing to undelegate from someone never delegated to, from a task
+     * that does not exist, from oneself (stateless). */
     undelegate(&W.de[2], W.task, W.tr[0].pub, "arena-nothing");
+    undelegate(&W.de[0], unknown, W.tr[0].pub, "arena-task-unknown");
+    undelegate(&W.tr[0], W.task, W.tr[0].pub, "bad-arena-payload");
     undelegate(&W.de[0], W.task, W.tr[0].pub, NULL);
     produce_checked();
     /* Cancelled: the whole amount back, the record gone. */
@@ -599,6 +602,9 @@ START_TEST(share_at_most_once_per_epoch)
     tp.submit_blocks = 10;
     world_create(&W, &tp);
     share(&W.tr[0], W.task, 1000, "arena-role");
+    uint8_t unknown[32];
+    memset(unknown, 0x77, 32);
+    share(&W.tr[0], unknown, 1000, "arena-task-unknown");
     stake(&W.tr[0], W.task, ARENA_ROLE_TRAINER, 10 * COIN, NULL);
     produce_checked();
     share(&W.tr[0], W.task, 10001, "bad-arena-payload");
@@ -653,6 +659,8 @@ START_TEST(submissions_and_commit_reveal)
     produce_checked();
     sub_commit(&W.va[0], W.task, w0, "arena-role");
     sub_commit(&W.stranger, W.task, w0, "arena-role");
+    /* The stranger becomes a trainer but never commits. */
+    stake(&W.stranger, W.task, ARENA_ROLE_TRAINER, 10 * COIN, NULL);
     sub_commit(&W.tr[0], W.task, w0, NULL);
     produce_checked();
     /* A second commitment, even to other weights: arena-duplicate. */
@@ -679,8 +687,10 @@ START_TEST(submissions_and_commit_reveal)
     sub_reveal_salted(&W.tr[0], W.task, c, w0, NPARAMS - 1, "arena-size");
     /* Another salt: not what was committed. */
     sub_reveal_salted(&W.tr[0], W.task, c, w0, NPARAMS, "arena-commit-mismatch");
-    /* No commitment: a validator, a trainer who never committed. */
+    /* Not a trainer; a trainer who never committed; no such task. */
     sub_reveal(&W.va[0], W.task, w0, "arena-role");
+    sub_reveal(&W.stranger, W.task, w0, "arena-commit-mismatch");
+    sub_reveal(&W.tr[0], unknown, w0, "arena-task-unknown");
     sub_reveal(&W.tr[0], W.task, w0, NULL);
     produce_checked();
     struct arena_operator o = op_of(W.task, W.tr[0].pub);
@@ -728,8 +738,11 @@ START_TEST(valset_chunks_against_the_root)
     world_create(&W, &tp);
     valset(&W.creator, W.task, &W.sets, 0, 0, "arena-window");
     advance_to(W.w.submit_end + 1);
-    /* Only the creator. */
+    /* Only the creator, of a task that exists. */
     valset(&W.stranger, W.task, &W.sets, 0, 0, "arena-role");
+    uint8_t unknown[32];
+    memset(unknown, 0x77, 32);
+    valset(&W.creator, unknown, &W.sets, 0, 0, "arena-task-unknown");
     struct wbuf w;
     wbuf_init(&w);
     /* A set or a chunk the task does not have. */
@@ -941,6 +954,14 @@ START_TEST(claims_after_a_slash_last_takes_the_remainder)
     struct arena_task_params tp = fixture_arena_task(100 * COIN);
     run_to_scoring(&W, &tp);
     undelegate(&W.de[0], W.task, W.va[0].pub, "arena-locked");
+    /* Drawn, but no commitment to reveal; a task that does not exist. */
+    uint32_t losses[ARENA_MAX_SCORES];
+    uint32_t n = losses_for(W.task, &W.va[0], 100, losses);
+    advance_to(W.w.score_commit_end + 1);
+    score_reveal(&W.va[0], W.task, losses, n, "arena-commit-mismatch");
+    uint8_t unknown[32];
+    memset(unknown, 0x77, 32);
+    score_reveal(&W.va[0], unknown, losses, n, "arena-task-unknown");
     advance_to(W.w.settle);
     undelegate(&W.de[0], W.task, W.va[0].pub, "arena-locked");
     advance_to(W.w.settle + 1);

@@ -1377,6 +1377,31 @@ START_TEST(chain_task_through_every_event_and_back)
 }
 END_TEST
 
+/* On a chain, the Arena pool reaches its cap after arena_pool_cap_blocks
+ * blocks of emission and stays there, the excess burned in every block
+ * after, with the supply audit (the rewards law counts the burn as an Arena
+ * outflow) holding after each block. */
+START_TEST(chain_pool_stays_at_its_cap)
+{
+    struct mempool *mp = mempool_new(chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    const uint64_t blocks = params.arena_pool_cap_blocks;
+    ck_assert_uint_le(blocks, 2000);
+    struct staking_stats st0, st1;
+    refresh_view();
+    ck_assert(staking_get_stats(V, &st0));
+    while (chain_height(chain) < blocks + 3)
+        produce(chain, mp);
+    refresh_view();
+    const uint64_t h = chain_height(chain);
+    uint64_t cap = arena_pool_cap(params.arena_pool_cap_blocks, emission_at(&params, h, 0),
+                                  params.split_arena_bps);
+    ck_assert_uint_eq(pool(), cap);
+    ck_assert(staking_get_stats(V, &st1));
+    ck_assert_uint_gt(st1.burned, st0.burned);
+    mempool_free(mp);
+}
+END_TEST
+
 static Suite *arena_settle_suite(void)
 {
     Suite *s = suite_create("arena_settle");
@@ -1404,6 +1429,7 @@ static Suite *arena_settle_suite(void)
     tcase_add_checked_fixture(tcc, setup, teardown);
     tcase_set_timeout(tcc, 300);
     tcase_add_test(tcc, chain_task_through_every_event_and_back);
+    tcase_add_test(tcc, chain_pool_stays_at_its_cap);
     suite_add_tcase(s, tcc);
     return s;
 }
