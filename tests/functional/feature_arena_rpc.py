@@ -17,6 +17,7 @@ locked through the reveal window fails with its budget slashed; every wallet met
 answers bad input (wrong types, unknown task, bad amounts, wrong sizes, the
 wrong window) with a clear error and sends nothing."""
 
+import json
 import math
 import os
 import struct
@@ -228,7 +229,8 @@ class ArenaRPCTest(FMLTestFramework):
         s1 = node.arenasubmit(task, GOOD, a["t1"])
         self.nothing_sent(node.arenasubmit, task, GOOD, a["t1"], code=-4, message="does not qualify")
         self.mine()  # commit order: trainer 1, trainer 2, the copier
-        s2 = node.arenasubmit(task, WEAK, a["t2"])
+        # Through fml-cli: the weights go as the text of a JSON array.
+        s2 = json.loads(node.cli("arenasubmit", task, json.dumps(WEAK), a["t2"]))
         assert s1["commitment"] != s2["commitment"]
         self.mine()
         self.raw(copier, TX_ARENA_SUBMIT_COMMIT, task_b + os.urandom(32))
@@ -263,7 +265,7 @@ class ArenaRPCTest(FMLTestFramework):
         assert_equal(ops[a["t1"]]["model_hash"], s1["model_hash"])
         sub = node.arenagetsubmission(task, a["t1"])
         assert_equal(sub["weights_q16"], GOOD)
-        vs = node.arenagetvalset(task, 1)
+        vs = json.loads(node.cli("arenagetvalset", task, 1))
         assert vs["complete"]
         assert_equal(len(vs["rows"]), 5)
         assert_equal(vs["rows"][0], [2.0, -0.5, 1])
