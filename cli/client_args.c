@@ -42,6 +42,9 @@ static const struct {
     {"flcommitvote", 1, "round"},
     {"flcommitvote", 2, "vote"},
     {"flrevealvote", 1, "round"},
+    {"arenagetvalset", 1, "set"},
+    {"arenacreatetask", 0, "options"},
+    {"arenasetshare", 1, "sigma_bps"},
     {"importvalidatorkey", 1, "onion_generation"},
     {"importvalidatorkey", 2, "onion_length"},
 };

@@ -69,7 +69,7 @@ TRAINERS = [
     ("trainer-tiny-lr", "tiny learning rate (1e-9)", ["-epochs=100", "-learningrate=0.000000001"]),
 ]
 COPIER = "trainer-copier"
-VALIDATORS = [("validator-a", 40, None), ("validator-b", 40, None),
+VALIDATORS = [("validator-a", 50, None), ("validator-b", 50, None),
               ("validator-random", 10, "random-scores")]
 DELEGATOR = "delegator"
 DELEGATE_TO = "trainer-well"
@@ -277,7 +277,7 @@ class Scenario:
                "score_reveal_blocks": 6}
     budget = 500
     vest_epochs = 3
-    draws_per_set = 8
+    draws_per_set = 16
     epsilon = 328            # 0.005 in Q16.16 loss units
     trainers = TRAINERS
     validators = VALIDATORS
@@ -374,6 +374,7 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
     for s in t["sets"]:
         if not s["complete"]:
             say("set %d: %d of %d chunks revealed" % (s["set"], s["revealed_chunks"], s["n_chunks"]))
+    stakes = arena_ref.snapshot_stakes(creator, task)
     weights = {}
     for s in t["submissions"]:
         weights[s["address"]] = creator.arenagetsubmission(task, s["address"])["weights_q16"]
@@ -391,7 +392,8 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
     agents.wait_all(15)
     final = creator.arenagettask(task)
     ref_ok, ref_diffs, ref = arena_ref.compare_with_chain(
-        creator, task, delegators=[addr[DELEGATOR]] if sc.delegator else [], kappa_bps=KAPPA_BPS)
+        creator, task, delegators=[addr[DELEGATOR]] if sc.delegator else [], kappa_bps=KAPPA_BPS,
+        stakes=stakes)
     return summarize(creator, nodes, sc, agents, task, settled, final, header, held, norm, weights,
                      addr, names, ref_ok, ref_diffs, ref)
 
@@ -414,12 +416,12 @@ def summarize(creator, nodes, sc, agents, task, settled, final, header, held, no
         for e in creator.arenagetrewards(a)["entries"]:
             if e["task"] != task:
                 continue
-            rewards.append({"address": a, "party": name, "role": e["role"],
-                            "reward": str(e["reward"]), "reward_a": str(e["reward_a"]),
-                            "reward_b_vesting": str(e["reward_b_vesting"]),
-                            "reward_b_paid": str(e["reward_b_paid"]),
-                            "forfeited": str(e["forfeited"]), "slashed": str(e["slashed"]),
-                            "returned": str(e["returned"])})
+            row = {"address": a, "party": name, "role": e["role"]}
+            for k in ("reward", "reward_a", "reward_b_vesting", "reward_b_paid", "forfeited",
+                      "slashed", "returned"):
+                row[k] = fml(units(e[k]))
+            row["reward_b"] = fml(units(e["reward_b_vesting"]) + units(e["reward_b_paid"]))
+            rewards.append(row)
     p = final["pool"]
     paid_units = units(p["paid"]) + units(p["vest_paid"])
     total_out = units(p["burn"]) + units(p["paid"]) + units(p["vest_paid"]) + units(p["vest_pending"]) + \
@@ -427,15 +429,17 @@ def summarize(creator, nodes, sc, agents, task, settled, final, header, held, no
     distributed = units(p["paid"]) + units(p["vest_paid"]) + units(p["vest_pending"]) + \
         units(p["forfeited"])
     sup = creator.getsupplyinfo()
+    left = units(p["budget"]) - units(p["burn"])
     conservation = {
-        "budget": str(p["budget"]), "burn": str(p["burn"]), "budget_left": str(p["budget_left"]),
-        "match": str(p["match"]), "paid": fml(paid_units), "reward_a_paid": str(p["paid"]),
-        "reward_b_paid": str(p["vest_paid"]), "vesting": str(p["vest_pending"]),
-        "forfeited": str(p["forfeited"]), "dust": str(p["dust"]), "returned": str(p["returned"]),
-        "slashed_stakes": str(p["slashed"]),
+        "budget": fml(units(p["budget"])), "burn": fml(units(p["burn"])), "budget_left": fml(left),
+        "match": fml(units(p["match"])), "paid": fml(paid_units),
+        "reward_a_paid": fml(units(p["paid"])), "reward_b_paid": fml(units(p["vest_paid"])),
+        "vesting": fml(units(p["vest_pending"])), "forfeited": fml(units(p["forfeited"])),
+        "dust": fml(units(p["dust"])), "returned": fml(units(p["returned"])),
+        "slashed_stakes": fml(units(p["slashed"])),
         "budget_plus_match_equals_outflows": total_out == units(p["budget"]) + units(p["match"]),
         "distributed_plus_dust_equals_R": settled["state"] != "settled" or
-        distributed + units(p["dust"]) == units(settled["pool"]["budget_left"]) + units(p["match"]),
+        distributed + units(p["dust"]) == left + units(p["match"]),
         "chain_says_balanced": bool(p["balanced"]),
         "supply_consistent": bool(sup.get("supply_consistent")),
     }
@@ -450,8 +454,8 @@ def summarize(creator, nodes, sc, agents, task, settled, final, header, held, no
         lines = [ln.split(" ", 1)[1] for ln in agents.log_of(COPIER).splitlines()
                  if "weights of" in ln or "blind" in ln]
         outcomes["copier"] = {"address": addr[COPIER], "committed": c.get("committed"),
-                              "revealed": c.get("revealed"), "slashed": str(c.get("slashed")),
-                              "returned": str(c.get("returned")), "log": lines,
+                              "revealed": c.get("revealed"), "slashed": fml(units(c.get("slashed", 0))),
+                              "returned": fml(units(c.get("returned", 0))), "log": lines,
                               "in_leaderboard": addr[COPIER] in ranked}
     rnd = [v for v in sc.validators if v[2] == "random-scores"]
     if rnd:
@@ -460,7 +464,7 @@ def summarize(creator, nodes, sc, agents, task, settled, final, header, held, no
             "address": addr[rnd[0][0]],
             "assignment": vals[rnd[0][0]].get("assignment"),
             "closeness_bps": {n: o.get("closeness_bps") for n, o in vals.items()},
-            "reward": {n: str(o.get("reward")) for n, o in vals.items()},
+            "reward": {n: fml(units(o.get("reward", 0))) for n, o in vals.items()},
             "earns_least": all(units(vals[rnd[0][0]].get("reward", 0)) <= units(o.get("reward", 0))
                                for n, o in vals.items()),
         }
@@ -479,8 +483,8 @@ def summarize(creator, nodes, sc, agents, task, settled, final, header, held, no
         "outcomes": outcomes,
         "parties": {n: a for n, a in addr.items()},
         "descriptions": {t[0]: t[1] for t in sc.trainers},
-        "validators_group": str(settled["pool"]["validators_group"]),
-        "trainers_group": str(settled["pool"]["trainers_group"]),
+        "validators_group": fml(units(settled["pool"]["validators_group"])),
+        "trainers_group": fml(units(settled["pool"]["trainers_group"])),
         "same_pool_on_every_node": same_state,
         "data": {"seed": SEED, "heldout_rows": len(held), "sets": sc.n_sets, "set_rows": sc.set_rows},
         "ref": {"G_v": ref["G_v"], "G_t": ref["G_t"], "dust": ref["dust"]},
@@ -501,11 +505,11 @@ def print_results(r):
                                                 row["consensus_loss"][:8], acc.get(row["address"], float("nan"))))
     print()
     print("== Rewards (FML)")
-    print("  %-20s %-10s %12s %12s %12s %10s %10s" % ("party", "role", "Reward A", "B vesting", "B paid",
-                                                    "forfeited", "slashed"))
+    print("  %-20s %-10s %13s %13s %13s %12s %12s" % ("party", "role", "Reward A", "Reward B",
+                                                       "B paid so far", "forfeited", "slashed"))
     for e in r["rewards"]:
-        print("  %-20s %-10s %12s %12s %12s %10s %10s" % (e["party"], e["role"], e["reward_a"],
-                                                         e["reward_b_vesting"], e["reward_b_paid"],
+        print("  %-20s %-10s %13s %13s %13s %12s %12s" % (e["party"], e["role"], e["reward_a"],
+                                                         e["reward_b"], e["reward_b_paid"],
                                                          e["forfeited"], e["slashed"]))
     o = r["outcomes"]
     if "copier" in o:

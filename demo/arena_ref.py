@@ -220,18 +220,33 @@ def _num(x):
     return int(x)
 
 
-def from_chain(node, task_id):
-    """settle()'s input from a node's arenagettask and arenagetscores."""
+def snapshot_stakes(node, task_id):
+    """{address: (own, del_total, sigma_bps)} as the chain snapshotted them
+    at the submission deadline.  Read between that deadline and the
+    settlement: stakes are returned at settlement, after which the records
+    show 0 own stake."""
+    return {o["address"]: (units(o["own_stake"]), units(o["delegated"]), _num(o["sigma_bps"]))
+            for o in node.arenagettask(task_id)["operators"]}
+
+
+def from_chain(node, task_id, stakes=None):
+    """settle()'s input from a node's arenagettask and arenagetscores
+    (stakes: snapshot_stakes() read before the settlement; without it, own
+    stake = stake_snapshot - delegated)."""
     t = node.arenagettask(task_id)
     p, pool = t["params"], t["pool"]
     ops = {o["address"]: o for o in t["operators"]}
 
     def snap(o):
-        own = units(o["own_stake"])
-        if "stake_snapshot" in o and o["stake_snapshot"] is not None:
-            total = units(o["stake_snapshot"])
-            return own, total - own
-        return own, units(o["delegated"])
+        total = units(o["stake_snapshot"])
+        if stakes and o["address"] in stakes:
+            own, dt, _ = stakes[o["address"]]
+            if own + dt != total:
+                raise ValueError("%s: stake %d + %d read before settlement, snapshot %d" %
+                                 (o["address"], own, dt, total))
+            return own, dt
+        dt = units(o["delegated"])
+        return total - dt, dt
 
     subs = []
     for s in t["submissions"]:
@@ -252,14 +267,19 @@ def from_chain(node, task_id):
         vals.append({"address": o["address"], "key": o["address"], "own": own, "del_total": dt,
                      "sigma_bps": _num(o["sigma_bps"]), "count": count, "revealed": revealed,
                      "losses": losses})
-    return {"budget_left": units(pool["budget_left"]), "match": units(pool["match"]),
+    # budget_left is moved out of the pool at settlement: what was left to
+    # distribute is then the budget less its burn.
+    left = units(pool["budget_left"])
+    if t["state"] in ("settled", "refunded"):
+        left = units(pool["budget"]) - units(pool["burn"])
+    return {"budget_left": left, "match": units(pool["match"]),
             "K": len(t["sets"]), "gamma_bps": _num(p["gamma_bps"]), "q_bps": _num(p["q_bps"]),
             "delta_bps": _num(p["delta_bps"]), "D_bps": _num(p["D_bps"]),
             "epsilon": _num(p["epsilon"]), "vest_epochs": _num(p["vest_epochs"]),
             "submissions": subs, "validators": vals, "task": t}
 
 
-def compare_with_chain(node, task_id, delegators=(), kappa_bps=None, pool_before=None):
+def compare_with_chain(node, task_id, delegators=(), kappa_bps=None, pool_before=None, stakes=None):
     """Recomputes the settlement of a settled task and compares it, to the
     base unit, with what the chain shows: arenagettask's pool (groups, dust,
     match), results (per-set consensus losses, loss, rank) and operator
@@ -267,7 +287,7 @@ def compare_with_chain(node, task_id, delegators=(), kappa_bps=None, pool_before
     every operator and of the given delegators.  kappa_bps / pool_before
     (the Arena pool at the end of the block before settlement), when given,
     check the match too.  Returns (ok, [differences], settlement)."""
-    inp = from_chain(node, task_id)
+    inp = from_chain(node, task_id, stakes)
     t = inp["task"]
     ref = settle(inp)
     diffs = []
@@ -278,7 +298,7 @@ def compare_with_chain(node, task_id, delegators=(), kappa_bps=None, pool_before
 
     pool = t["pool"]
     if kappa_bps is not None and not ref["refunded"]:
-        cap = units(pool["budget_left"]) * kappa_bps // BPS
+        cap = inp["budget_left"] * kappa_bps // BPS
         if pool_before is not None:
             check("match", min(units(pool_before), cap), units(pool["match"]))
         elif units(pool["match"]) > cap:

@@ -13,7 +13,6 @@
 #include "state/accounts.h"
 #include "state/arena.h"
 #include "state/arenaint.h"
-#include "state/staking.h"
 
 #include <stdlib.h>
 #include <string.h>

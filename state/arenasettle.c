@@ -56,19 +56,12 @@ static uint32_t loss_of(const struct settle *s, size_t v, size_t k, size_t sub)
     return read_le32(s->losses[v] + 4 * ((size_t)s->pos[v][k] * s->m + sub));
 }
 
-static int cmp_seq(const void *a, const void *b, void *arg)
-{
-    const struct arena_operator *ops = arg;
-    uint32_t x = ops[*(const size_t *)a].seq, y = ops[*(const size_t *)b].seq;
-    return x < y ? -1 : x > y;
-}
-
-/* Insertion sort of operator indices by seq (m <= 64). */
+/* Insertion sort of operator indices by seq (m <= 64; seqs are distinct). */
 static void sort_by_seq(size_t *idx, size_t m, const struct arena_operator *ops)
 {
     for (size_t i = 1; i < m; i++) {
         size_t x = idx[i], j = i;
-        while (j > 0 && cmp_seq(&idx[j - 1], &x, (void *)ops) > 0) {
+        while (j > 0 && ops[idx[j - 1]].seq > ops[x].seq) {
             idx[j] = idx[j - 1];
             j--;
         }

@@ -273,6 +273,11 @@ bool wallet_arena_valsets_parse(const struct wallet_arena_rec *r, struct wallet_
     return off == r->len;
 }
 
+static uint8_t *set_leaves(uint8_t set, const struct wallet_arena_set *s);
+static bool chunk_payload(struct wbuf *pl, const uint8_t task[HASH_SIZE], uint8_t set,
+                          const struct wallet_arena_set *s, const uint8_t *leaves, uint16_t chunk,
+                          size_t off);
+
 /* ---- reveals ---- */
 
 struct tick {
@@ -393,28 +398,40 @@ static bool reveal_sets(struct tick *tk, const struct wallet_arena_rec *r,
         return false;
     if (!wallet_arena_valsets_parse(r, &vs) || vs.k != t->k)
         return true;
+    /* The chunks already sent and unconfirmed, in one pass over the history. */
+    uint64_t sent[WALLET_ARENA_MAX_SETS] = {0};
+    for (size_t i = 0; i < tk->w->ntxs; i++) {
+        const struct wallet_tx *wt = tk->w->txs[i];
+        if (wt->state != WALLET_TX_UNCONFIRMED || wt->tx.type != TX_ARENA_REVEAL_VALSET ||
+            memcmp(wt->tx.sender, r->key, PUBKEY_SIZE) != 0 || wt->tx.payload_len < HASH_SIZE + 3 ||
+            memcmp(wt->tx.payload, r->task, HASH_SIZE) != 0)
+            continue;
+        uint8_t k = wt->tx.payload[HASH_SIZE];
+        uint16_t c = (uint16_t)(wt->tx.payload[HASH_SIZE + 1] | wt->tx.payload[HASH_SIZE + 2] << 8);
+        if (k < WALLET_ARENA_MAX_SETS && c < 64)
+            sent[k] |= UINT64_C(1) << c;
+    }
     bool all = true;
     for (uint8_t k = 0; k < vs.k && !tk->failed; k++) {
         const struct wallet_arena_set *set = &vs.sets[k];
+        uint8_t *leaves = NULL; /* hashed once per set, when a chunk is due */
         size_t off = 0;
         for (uint16_t i = 0; i < set->n_chunks && !tk->failed; off += set->chunk_len[i], i++) {
-            uint8_t prefix[HASH_SIZE + 3];
             if (tk->c->arena_chunk(tk->s, r->task, k, i))
                 continue;
             all = false;
-            memcpy(prefix, r->task, HASH_SIZE);
-            prefix[HASH_SIZE] = k;
-            prefix[HASH_SIZE + 1] = (uint8_t)i;
-            prefix[HASH_SIZE + 2] = (uint8_t)(i >> 8);
-            if (pending(tk->w, r->key, TX_ARENA_REVEAL_VALSET, prefix, sizeof(prefix)))
+            if (sent[k] & (UINT64_C(1) << i))
                 continue;
+            if (!leaves)
+                leaves = set_leaves(k, set);
             struct wbuf pl;
             wbuf_init(&pl);
-            if (!wallet_arena_chunk_payload(&pl, r->task, k, set, i, off))
+            if (!leaves || !chunk_payload(&pl, r->task, k, set, leaves, i, off))
                 pl.failed = true;
             send_payload(tk, r->key, TX_ARENA_REVEAL_VALSET, &pl);
             wbuf_free(&pl);
         }
+        free(leaves);
     }
     return all;
 }
@@ -501,15 +518,14 @@ bool wallet_arena_set_root(uint8_t set, const struct wallet_arena_set *s, uint8_
     return ok;
 }
 
-bool wallet_arena_chunk_payload(struct wbuf *pl, const uint8_t task[HASH_SIZE], uint8_t set,
-                                const struct wallet_arena_set *s, uint16_t chunk, size_t off)
+/* The payload of one chunk with the set's leaves already computed. */
+static bool chunk_payload(struct wbuf *pl, const uint8_t task[HASH_SIZE], uint8_t set,
+                          const struct wallet_arena_set *s, const uint8_t *leaves, uint16_t chunk,
+                          size_t off)
 {
     uint8_t path[ARENA_MAX_PATH * HASH_SIZE];
     unsigned npath;
-    uint8_t *leaves = set_leaves(set, s);
-    bool ok = leaves && arena_merkle_path(path, &npath, leaves, s->n_chunks, chunk);
-    free(leaves);
-    if (!ok)
+    if (!arena_merkle_path(path, &npath, leaves, s->n_chunks, chunk))
         return false;
     struct arena_reveal_valset rv = {.set = set, .chunk = chunk, .npath = (uint8_t)npath,
                                       .path = path, .len = s->chunk_len[chunk],
@@ -518,4 +534,13 @@ bool wallet_arena_chunk_payload(struct wbuf *pl, const uint8_t task[HASH_SIZE], 
     memcpy(rv.salt, s->salt, 32);
     arena_reveal_valset_encode(&rv, pl);
     return !pl->failed;
+}
+
+bool wallet_arena_chunk_payload(struct wbuf *pl, const uint8_t task[HASH_SIZE], uint8_t set,
+                                const struct wallet_arena_set *s, uint16_t chunk, size_t off)
+{
+    uint8_t *leaves = set_leaves(set, s);
+    bool ok = leaves && chunk_payload(pl, task, set, s, leaves, chunk, off);
+    free(leaves);
+    return ok;
 }

@@ -60,7 +60,9 @@ static void abandon_replaced(struct wallets *ws, struct wallet *w)
 }
 
 /* The Arena reveals the wallet owes (wallet/arenarecs.c); nothing to do
- * for a wallet with no Arena record. */
+ * for a wallet with no Arena record.  The mempool hears of the new tip
+ * before the wallets (it listens first), so what is sent here is checked
+ * against the pool as the tip left it. */
 static void arena_reveals(struct wallets *ws, struct wallet *w)
 {
     char err[256];

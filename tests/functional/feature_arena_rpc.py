@@ -11,10 +11,13 @@ by itself) -> the sets revealed chunk by chunk by the wallet -> score (revealed
 by itself) -> settle -> leaderboard and rewards -> vesting tranches ->
 the delegator's claim; the copy attempt refused with arena-commit-mismatch
 and a late commit with arena-window, and the copier slashed for its missing
-reveal; the lazy validator slashed; the pool balances; every wallet method
+reveal; the lazy validator slashed; the pool balances; the rewards equal the
+formulas recomputed here to the base unit; a task whose creator's wallet stays
+locked through the reveal window fails with its budget slashed; every wallet method
 answers bad input (wrong types, unknown task, bad amounts, wrong sizes, the
 wrong window) with a clear error and sends nothing."""
 
+import json
 import math
 import os
 import struct
@@ -226,7 +229,8 @@ class ArenaRPCTest(FMLTestFramework):
         s1 = node.arenasubmit(task, GOOD, a["t1"])
         self.nothing_sent(node.arenasubmit, task, GOOD, a["t1"], code=-4, message="does not qualify")
         self.mine()  # commit order: trainer 1, trainer 2, the copier
-        s2 = node.arenasubmit(task, WEAK, a["t2"])
+        # Through fml-cli: the weights go as the text of a JSON array.
+        s2 = json.loads(node.cli("arenasubmit", task, json.dumps(WEAK), a["t2"]))
         assert s1["commitment"] != s2["commitment"]
         self.mine()
         self.raw(copier, TX_ARENA_SUBMIT_COMMIT, task_b + os.urandom(32))
@@ -261,7 +265,7 @@ class ArenaRPCTest(FMLTestFramework):
         assert_equal(ops[a["t1"]]["model_hash"], s1["model_hash"])
         sub = node.arenagetsubmission(task, a["t1"])
         assert_equal(sub["weights_q16"], GOOD)
-        vs = node.arenagetvalset(task, 1)
+        vs = json.loads(node.cli("arenagetvalset", task, 1))
         assert vs["complete"]
         assert_equal(len(vs["rows"]), 5)
         assert_equal(vs["rows"][0], [2.0, -0.5, 1])
@@ -396,6 +400,45 @@ class ArenaRPCTest(FMLTestFramework):
         assert not left or left[0]["claimable"] == 0, left
         self.nothing_sent(node.arenaundelegate, task, a["t1"], a["d"], code=-4,
                           message="no delegation")
+        self.failed_task()
+
+    def failed_task(self):
+        """A creator whose wallet stays locked through the reveal window cannot
+        reveal its sets: the task fails, its budget is slashed, and the RPCs
+        show it."""
+        node = self.nodes[0]
+        self.log("A locked wallet cannot reveal its sets: the task fails")
+        node.createwallet("locked", "secret words")
+        lw = node.rpc.wallet("locked")
+        dw = node.rpc.wallet("default")
+        creator = lw.getnewaddress()
+        dw.sendtoaddress(creator, 30)
+        self.mine()
+        lw.walletpassphrase("secret words", 60)
+        task = lw.arenacreatetask({"sizes": [2, 1], "valsets": SETS, "budget": 20,
+                                   "submit_blocks": 2, "reveal_blocks": 2,
+                                   "score_commit_blocks": 1, "score_reveal_blocks": 1})["task"]
+        lw.walletlock()
+        self.mine()
+        t = node.arenagettask(task)
+        assert_equal(t["creator"], creator)
+        c = t["created_height"]
+        self.mine_to(c + 2)
+        assert_equal(node.getrawmempool(), [])  # locked: nothing revealed
+        assert_raises_rpc_error(-13, "walletpassphrase", lw.arenarevealsets, task)
+        self.mine_to(c + 4)
+        t = node.arenagettask(task)
+        assert_equal(t["state"], "failed")
+        assert not any(s["complete"] for s in t["sets"])
+        assert t["pool"]["balanced"], t["pool"]
+        assert_equal(units(t["pool"]["slashed_budget"]), 18 * COIN)  # the budget after its 10% burn
+        row = [e for e in node.arenagetrewards(creator)["entries"] if e["task"] == task][0]
+        assert_equal((row["role"], row["state"], units(row["slashed"])), ("creator", "failed", 18 * COIN))
+        assert_raises_rpc_error(-8, "no results yet", node.arenaleaderboard, task)
+        lw.walletpassphrase("secret words", 60)
+        assert_raises_rpc_error(-4, "no validation sets", lw.arenarevealsets, task)
+        supply = node.getsupplyinfo()
+        assert supply["supply_consistent"] and supply["rewards_consistent"], supply
 
     # ---- bad input: a clear error and nothing sent ----
 

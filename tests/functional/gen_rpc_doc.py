@@ -79,6 +79,19 @@ arguments may be JSON numbers or decimal strings; strings are parsed exactly (a 
 value needs more than 15 significant digits should be sent as a string).  Fee rates are FML
 per 1,000 bytes.
 
+## AI Arena
+
+A task (its id is the txid of its `arenacreatetask`) runs through fixed windows: stakes,
+delegations, shares and submission commits until `submit_end`; submission and set reveals
+until `reveal_end`; score commits until `score_commit_end`; score reveals until
+`settle_height`, at whose end it settles; Reward B vests at `vest_heights`.  A wallet method
+sent outside its window is refused before anything is sent (-8, naming the heights).
+Losses are Q16.16 unsigned fixed point (value = raw / 65536): arguments take the raw u32,
+results show both the raw number (`..._raw`) and the exact decimal as a string.  Weights and
+set values are Q16.16 signed.  The wallet keeps what a commitment hides (sets and salts,
+weights and salt, losses and salt) in `wallet.dat` and sends the reveals by itself on each
+new block of their window (it must be unlocked then); `arenareveal` does it at once.
+
 ## Methods
 """
 

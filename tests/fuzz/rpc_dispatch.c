@@ -1,5 +1,5 @@
 /* Fuzz target: the JSON-RPC dispatcher over the node's read-side method
- * tables (rpc/blockchain.c, rawtx.c, staking.c, fl.c) on a regtest chain
+ * tables (rpc/blockchain.c, rawtx.c, staking.c, fl.c, arena.c) on a regtest chain
  * built once in a temporary directory: block 1 holds a transfer and an FL
  * task, block 2 two joins, then empty blocks until the task runs; the
  * mempool holds one more transfer.
@@ -102,6 +102,7 @@ static void setup(void)
     select_methods(rawtx_rpc_methods, rawtx_rpc_methods_count, &count);
     select_methods(staking_rpc_methods, staking_rpc_methods_count, &count);
     select_methods(fl_rpc_methods, fl_rpc_methods_count, &count);
+    select_methods(arena_rpc_methods, arena_rpc_methods_count, &count);
     table = rpc_table_new();
     FUZZ_CHECK(table != NULL && rpc_table_add(table, selected, count));
 

@@ -13,7 +13,11 @@
 #include "consensus/arena.h"
 #include "consensus/emission.h"
 #include "state/accounts.h"
+#include "state/arena.h"
 #include "state/arenaevents.h"
+#include "tests/arena_fixture.h"
+
+#include <sodium.h>
 
 #define MAXOPS 24
 
@@ -356,8 +360,12 @@ static void check_task(const struct world *w)
                   (unsigned long long)s.match, (unsigned long long)out);
     if (s.state == ARENA_SETTLED) {
         unsigned __int128 f = 0;
-        for (size_t i = 0; i < w->n; i++)
-            f += op_of(w, w->keys[i]).f;
+        uint8_t *keys;
+        size_t n;
+        ck_assert(arena_get_operators(V, w->id, &keys, &n));
+        for (size_t i = 0; i < n; i++)
+            f += op_of(w, keys + 32 * i).f;
+        free(keys);
         ck_assert(s.distributed == (budget - s.burn) + s.match);
         ck_assert(f + s.dust == s.distributed);
         ck_assert(s.paid + s.vest_paid + s.vest_pending + s.forfeited + s.dust == s.distributed);
@@ -1153,6 +1161,247 @@ START_TEST(height_full_rejects_creation)
 }
 END_TEST
 
+/* ---- on a chain: every event inside real blocks ---- */
+
+struct party {
+    uint8_t sec[32];
+    uint8_t pub[32];
+};
+
+static void refresh_view(void)
+{
+    view_free(V);
+    V = chain_view(chain);
+    ck_assert(V != NULL);
+}
+
+/* The next block, the supply audit (chain_fixture.h) and the task's
+ * conservation checked after it. */
+static void produce_task_block(struct mempool *mp, const struct world *w)
+{
+    produce(chain, mp);
+    refresh_view();
+    if (w)
+        check_task(w);
+}
+
+static void send_tx(struct mempool *mp, const struct party *p, uint8_t type, struct wbuf *payload,
+                    uint8_t txid[32])
+{
+    struct tx tx;
+    struct validation v;
+    ck_assert(!payload->failed);
+    ck_assert(fixture_make_tx(&tx, p->sec, type, payload, mempool_next_nonce(mp, p->pub), 20000));
+    val_init(&v);
+    ck_assert_msg(mempool_add(mp, &tx, params.genesis_time, &v), "mempool_add type %u: %s %s",
+                  type, v.reason, v.detail);
+    if (txid)
+        tx_txid(&tx, txid);
+    tx_free(&tx);
+    wbuf_free(payload);
+    wbuf_init(payload);
+}
+
+static void new_party(struct mempool *mp, struct party *p, int from, uint64_t funds)
+{
+    randombytes_buf(p->sec, 32);
+    ck_assert(key_pubkey(p->pub, p->sec));
+    struct wbuf w;
+    wbuf_init(&w);
+    fixture_transfer_payload(&w, p->pub, funds);
+    ck_assert(fixture_submit(mp, from, TX_TRANSFER, 20000, &w, NULL));
+    wbuf_free(&w);
+}
+
+static void weights_of(int32_t out[4], int who)
+{
+    for (int i = 0; i < 4; i++)
+        out[i] = (int32_t)((who + 1) * 1000 + i);
+}
+
+/* A whole task in blocks: stakes, a delegation, three submissions (one
+ * never revealed), the sets revealed in chunks, two validators scoring,
+ * settlement and both tranches; the supply audit and the task's
+ * conservation after every block; then every block disconnected back to
+ * the task's creation, each restoring the state root the chain had at its
+ * parent. */
+START_TEST(chain_task_through_every_event_and_back)
+{
+    struct mempool *mp = mempool_new(chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct party cr, tr[3], va[2], dl;
+    struct world w;
+    struct wbuf b;
+    wbuf_init(&b);
+    new_party(mp, &cr, 0, 1000 * COIN);
+    for (int i = 0; i < 3; i++)
+        new_party(mp, &tr[i], 1, 100 * COIN);
+    for (int i = 0; i < 2; i++)
+        new_party(mp, &va[i], 2, 100 * COIN);
+    new_party(mp, &dl, 3, 100 * COIN);
+    produce_task_block(mp, NULL);
+
+    uint8_t roots[256][32];
+    uint64_t h0 = chain_height(chain);
+    chain_state_root(chain, roots[h0 & 255]);
+
+    struct arena_task_params p = fixture_arena_task(200 * COIN);
+    struct fixture_arena_sets sets;
+    ck_assert(fixture_arena_sets_make(&sets, &p, 5));
+    memset(&w, 0, sizeof(w));
+    fixture_arena_create_payload(&b, &p);
+    send_tx(mp, &cr, TX_ARENA_TASK_CREATE, &b, w.id);
+    produce_task_block(mp, NULL);
+    ck_assert(arena_get_task(V, w.id, &w.t));
+    const uint64_t c = chain_height(chain);
+    chain_state_root(chain, roots[c & 255]);
+
+    /* Stakes, a delegation to trainer 0, commitments. */
+    static const uint64_t own[3] = {20 * COIN, 30 * COIN, 20 * COIN};
+    for (int i = 0; i < 3; i++) {
+        fixture_arena_stake_payload(&b, w.id, ARENA_ROLE_TRAINER, own[i]);
+        send_tx(mp, &tr[i], TX_ARENA_STAKE, &b, NULL);
+    }
+    for (int i = 0; i < 2; i++) {
+        fixture_arena_stake_payload(&b, w.id, ARENA_ROLE_VALIDATOR, (20 + 10 * (uint64_t)i) * COIN);
+        send_tx(mp, &va[i], TX_ARENA_STAKE, &b, NULL);
+    }
+    uint8_t salt[3][32];
+    for (int i = 0; i < 3; i++) {
+        int32_t wt[4];
+        uint8_t cm[32];
+        memset(salt[i], 0x40 + i, 32);
+        weights_of(wt, i);
+        ck_assert(fixture_arena_sub_commitment(cm, w.id, tr[i].pub, wt, 4, salt[i]));
+        fixture_arena_commit_payload(&b, w.id, cm);
+        send_tx(mp, &tr[i], TX_ARENA_SUBMIT_COMMIT, &b, NULL);
+    }
+    produce_task_block(mp, &w);
+    chain_state_root(chain, roots[chain_height(chain) & 255]);
+    fixture_arena_delegate_payload(&b, w.id, tr[0].pub, 5 * COIN);
+    send_tx(mp, &dl, TX_ARENA_DELEGATE, &b, NULL);
+    fixture_arena_share_payload(&b, w.id, 3000);
+    send_tx(mp, &tr[0], TX_ARENA_SET_SHARE, &b, NULL);
+    while (chain_height(chain) < w.t.w.submit_end) {
+        produce_task_block(mp, &w);
+        chain_state_root(chain, roots[chain_height(chain) & 255]);
+    }
+    ck_assert_int_eq(status_of(&w).state, ARENA_REVEAL);
+
+    /* Reveals: trainers 0 and 1, and every chunk; trainer 2 never. */
+    for (int i = 0; i < 2; i++) {
+        int32_t wt[4];
+        weights_of(wt, i);
+        ck_assert(fixture_arena_reveal_payload(&b, w.id, salt[i], wt, 4));
+        send_tx(mp, &tr[i], TX_ARENA_SUBMIT_REVEAL, &b, NULL);
+    }
+    for (uint8_t k = 0; k < p.k; k++)
+        for (uint16_t ch = 0; ch < p.sets[k].n_chunks; ch++) {
+            ck_assert(fixture_arena_valset_payload(&b, w.id, &sets, k, ch, NULL, 0));
+            send_tx(mp, &cr, TX_ARENA_REVEAL_VALSET, &b, NULL);
+        }
+    while (chain_height(chain) < w.t.w.reveal_end) {
+        produce_task_block(mp, &w);
+        chain_state_root(chain, roots[chain_height(chain) & 255]);
+    }
+    struct arena_status s = status_of(&w);
+    ck_assert_int_eq(s.state, ARENA_SCORING);
+    ck_assert_int_eq(s.n_scoreable, 2);
+    ck_assert(op_of(&w, tr[2].pub).flags & ARENA_OP_SLASHED);
+
+    /* Scores of the drawn validators: trainer 1's model is the better. */
+    uint32_t losses[2][ARENA_MAX_SCORES], n[2] = {0, 0};
+    uint8_t ssalt[2][32];
+    /* The scoreable submissions in commit order. */
+    const bool first0 = op_of(&w, tr[0].pub).seq < op_of(&w, tr[1].pub).seq;
+    for (int i = 0; i < 2; i++) {
+        struct arena_operator o = op_of(&w, va[i].pub);
+        for (uint8_t k = 0; k < p.k; k++)
+            if (o.count[k]) {
+                uint32_t l0 = 30000 + k + (uint32_t)i, l1 = 20000 + k;
+                losses[i][n[i]++] = first0 ? l0 : l1;
+                losses[i][n[i]++] = first0 ? l1 : l0;
+            }
+        if (n[i] == 0)
+            continue;
+        uint8_t cm[32];
+        memset(ssalt[i], 0x60 + i, 32);
+        fixture_arena_score_commitment(cm, w.id, va[i].pub, losses[i], n[i], ssalt[i]);
+        fixture_arena_commit_payload(&b, w.id, cm);
+        send_tx(mp, &va[i], TX_ARENA_SCORE_COMMIT, &b, NULL);
+    }
+    while (chain_height(chain) < w.t.w.score_commit_end) {
+        produce_task_block(mp, &w);
+        chain_state_root(chain, roots[chain_height(chain) & 255]);
+    }
+    for (int i = 0; i < 2; i++) {
+        if (n[i] == 0)
+            continue;
+        fixture_arena_score_payload(&b, w.id, ssalt[i], losses[i], n[i]);
+        send_tx(mp, &va[i], TX_ARENA_SCORE_REVEAL, &b, NULL);
+    }
+    const uint64_t end = arena_vest_height(&w.t.w, params.epoch_slots, p.vest_epochs);
+    ck_assert_uint_lt(end - h0, 250);
+    while (chain_height(chain) < end) {
+        produce_task_block(mp, &w);
+        chain_state_root(chain, roots[chain_height(chain) & 255]);
+    }
+    s = status_of(&w);
+    ck_assert_int_eq(s.state, ARENA_SETTLED);
+    ck_assert_uint_eq(s.vest_done, p.vest_epochs);
+    ck_assert_uint_eq(s.vest_pending, 0);
+    ck_assert_int_eq(op_of(&w, tr[1].pub).rank, 1);
+    ck_assert_int_eq(op_of(&w, tr[0].pub).rank, 2);
+    ck_assert_uint_gt(op_of(&w, tr[0].pub).d_credit, 0);
+
+    /* Back block by block to the creation's parent. */
+    for (uint64_t h = chain_height(chain); h > h0; h--) {
+        struct validation v;
+        uint8_t root[32];
+        val_init(&v);
+        ck_assert_msg(chain_invalidate(chain, chain_at(chain, h)->hash, &v), "%s", v.reason);
+        ck_assert_uint_eq(chain_height(chain), h - 1);
+        chain_state_root(chain, root);
+        ck_assert_msg(memcmp(root, roots[(h - 1) & 255], 32) == 0,
+                      "state root after disconnecting %llu", (unsigned long long)h);
+        check_supply(chain);
+    }
+    refresh_view();
+    uint8_t key[ARENA_KEY_TASK_SIZE];
+    const uint8_t *val;
+    size_t len;
+    arena_key_task(key, 'S', w.id);
+    ck_assert(!view_get(V, key, sizeof(key), &val, &len));
+    fixture_arena_sets_free(&sets);
+    wbuf_free(&b);
+    mempool_free(mp);
+}
+END_TEST
+
+/* On a chain, the Arena pool reaches its cap after arena_pool_cap_blocks
+ * blocks of emission and stays there, the excess burned in every block
+ * after, with the supply audit (the rewards law counts the burn as an Arena
+ * outflow) holding after each block. */
+START_TEST(chain_pool_stays_at_its_cap)
+{
+    struct mempool *mp = mempool_new(chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    const uint64_t blocks = params.arena_pool_cap_blocks;
+    ck_assert_uint_le(blocks, 2000);
+    struct staking_stats st0, st1;
+    refresh_view();
+    ck_assert(staking_get_stats(V, &st0));
+    while (chain_height(chain) < blocks + 3)
+        produce(chain, mp);
+    refresh_view();
+    const uint64_t h = chain_height(chain);
+    uint64_t cap = arena_pool_cap(params.arena_pool_cap_blocks, emission_at(&params, h, 0),
+                                  params.split_arena_bps);
+    ck_assert_uint_eq(pool(), cap);
+    ck_assert(staking_get_stats(V, &st1));
+    ck_assert_uint_gt(st1.burned, st0.burned);
+    mempool_free(mp);
+}
+END_TEST
+
 static Suite *arena_settle_suite(void)
 {
     Suite *s = suite_create("arena_settle");
@@ -1176,6 +1425,12 @@ static Suite *arena_settle_suite(void)
     tcase_add_test(tc, delegators_part_credited);
     tcase_add_test(tc, height_full_rejects_creation);
     suite_add_tcase(s, tc);
+    TCase *tcc = tcase_create("chain");
+    tcase_add_checked_fixture(tcc, setup, teardown);
+    tcase_set_timeout(tcc, 300);
+    tcase_add_test(tcc, chain_task_through_every_event_and_back);
+    tcase_add_test(tcc, chain_pool_stays_at_its_cap);
+    suite_add_tcase(s, tcc);
     return s;
 }
 

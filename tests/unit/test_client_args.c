@@ -59,6 +59,8 @@ START_TEST(client_table_matches_server_tables)
     check_table(wallet_staking_rpc_methods, wallet_staking_rpc_methods_count);
     check_table(fl_rpc_methods, fl_rpc_methods_count);
     check_table(wallet_fl_rpc_methods, wallet_fl_rpc_methods_count);
+    check_table(arena_rpc_methods, arena_rpc_methods_count);
+    check_table(wallet_arena_rpc_methods, wallet_arena_rpc_methods_count);
     ck_assert_int_eq(mismatches, 0);
 }
 END_TEST
