@@ -88,6 +88,14 @@ uint32_t arena_event_work(const struct arena_task_params *p, uint8_t event)
     return w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
 }
 
+/* An event a creation queues. */
+struct planned {
+    uint64_t height;
+    uint8_t event;
+    uint16_t index;
+    uint32_t work;
+};
+
 bool arena_schedule_task(struct view *v, struct block_ctx *ctx, const uint8_t task[32],
                          const struct arena_task *t, struct validation *val)
 {
@@ -97,28 +105,24 @@ bool arena_schedule_task(struct view *v, struct block_ctx *ctx, const uint8_t ta
     const uint32_t vest = arena_event_work(p, ARENA_EV_VEST);
     /* Every height is checked before anything is written: the heights are
      * distinct (each window lasts at least one block, epoch_slots >= 1). */
-    struct {
-        uint64_t height;
-        uint8_t event;
-        uint16_t index;
-        uint32_t work;
-    } evs[3 + ARENA_MAX_VEST];
+    struct planned evs[3 + ARENA_MAX_VEST];
     size_t n = 0;
-    evs[n++] = (typeof(evs[0])){w.submit_end, ARENA_EV_ASSIGN, 0,
-                                  arena_event_work(p, ARENA_EV_ASSIGN)};
-    evs[n++] = (typeof(evs[0])){w.reveal_end, ARENA_EV_CLOSE, 0,
-                                  arena_event_work(p, ARENA_EV_CLOSE)};
-    evs[n++] = (typeof(evs[0])){w.settle, ARENA_EV_SETTLE, 0,
-                                  arena_event_work(p, ARENA_EV_SETTLE)};
+    evs[n++] = (struct planned){w.submit_end, ARENA_EV_ASSIGN, 0,
+                                arena_event_work(p, ARENA_EV_ASSIGN)};
+    evs[n++] = (struct planned){w.reveal_end, ARENA_EV_CLOSE, 0,
+                                arena_event_work(p, ARENA_EV_CLOSE)};
+    evs[n++] = (struct planned){w.settle, ARENA_EV_SETTLE, 0,
+                                arena_event_work(p, ARENA_EV_SETTLE)};
     for (uint16_t i = 1; i <= p->vest_epochs && i <= ARENA_MAX_VEST; i++)
-        evs[n++] = (typeof(evs[0])){arena_vest_height(&w, ctx->params->epoch_slots, i),
+        evs[n++] = (struct planned){arena_vest_height(&w, ctx->params->epoch_slots, i),
                                     ARENA_EV_VEST, i, vest};
     for (size_t i = 0; i < n; i++) {
         struct arena_height h;
         if (!get_height(v, evs[i].height, &h))
             return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
         if (evs[i].height <= ctx->hdr->height || !arena_height_room(&h, evs[i].work))
-            return val_fail(val, VAL_CONSENSUS, REJECT_ARENA_HEIGHT_FULL);
+            return val_failf(val, VAL_STATE, REJECT_ARENA_HEIGHT_FULL, "height %llu",
+                             (unsigned long long)evs[i].height);
     }
     for (size_t i = 0; i < n; i++)
         if (!queue_event(v, evs[i].height, task, evs[i].event, evs[i].index, evs[i].work))
