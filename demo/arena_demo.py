@@ -385,6 +385,11 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
              "the settlement")
     settled = creator.arenagettask(task)
     say("Task %s at block %d" % (settled["state"], settled["windows"]["settle_height"]))
+    delegators = [addr[DELEGATOR]] if sc.delegator else []
+    # Once at settlement (Reward A paid, Reward B vesting), once after the
+    # last tranche.
+    ok_at_settle, diffs_at_settle, _ = arena_ref.compare_with_chain(
+        creator, task, delegators=delegators, kappa_bps=KAPPA_BPS, stakes=stakes)
     if sc.wait_vesting and settled["windows"]["vest_heights"]:
         last = settled["windows"]["vest_heights"][-1]
         wait_for(lambda: creator.getblockcount() >= last, 300, "the last Reward B tranche")
@@ -392,8 +397,10 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
     agents.wait_all(15)
     final = creator.arenagettask(task)
     ref_ok, ref_diffs, ref = arena_ref.compare_with_chain(
-        creator, task, delegators=[addr[DELEGATOR]] if sc.delegator else [], kappa_bps=KAPPA_BPS,
-        stakes=stakes)
+        creator, task, delegators=delegators, kappa_bps=KAPPA_BPS, stakes=stakes)
+    ref_ok = ref_ok and ok_at_settle
+    ref_diffs = ["at settlement: " + d for d in diffs_at_settle] + \
+        ["after vesting: " + d for d in ref_diffs]
     return summarize(creator, nodes, sc, agents, task, settled, final, header, held, norm, weights,
                      addr, names, ref_ok, ref_diffs, ref)
 
