@@ -564,7 +564,7 @@ def write_svg(path, r):
 
         def Y(v):
             return T + H * (1 - (v - y0) / (y1 - y0))
-        out.append('<text x="%d" y="22" font-size="14">Chain ranking vs truth: consensus loss and held-out accuracy</text>' % L)
+        out.append('<text x="%d" y="22" font-size="14">Consensus loss vs held-out accuracy</text>' % L)
         out.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#999"/>' % (L, T, W, H))
         for i in range(5):
             xv = x0 + (x1 - x0) * i / 4
@@ -575,7 +575,10 @@ def write_svg(path, r):
         out.append('<text x="14" y="%d" transform="rotate(-90 14 %d)" text-anchor="middle">accuracy on held-out rows</text>' % (T + H // 2, T + H // 2))
         for x, y, name, rank in pts:
             out.append('<circle cx="%.1f" cy="%.1f" r="5" fill="#1f77b4"/>' % (X(x), Y(y)))
-            out.append('<text x="%.1f" y="%.1f">#%d %s</text>' % (X(x) + 7, Y(y) - 6, rank, name.replace("trainer-", "")))
+            right = X(x) > L + W / 2
+            out.append('<text x="%.1f" y="%.1f" text-anchor="%s">#%d %s</text>' %
+                       (X(x) + (-7 if right else 7), Y(y) - 6, "end" if right else "start", rank,
+                        name.replace("trainer-", "")))
         out.append('<text x="%d" y="%d">Kendall tau (honest) = %s</text>' % (L + 6, T + 16, r["kendall_tau"]))
     # right panel
     L2, T2, W2 = 560, 40, 300

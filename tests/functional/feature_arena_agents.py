@@ -91,7 +91,7 @@ class ArenaAgentsTest(FMLTestFramework):
         assert_equal(c["in_leaderboard"], False)
         if not any("arena-commit-mismatch" in ln for ln in c["log"]):
             raise TestFailure("the copier's reveal was not refused for its commitment: %s" % c["log"])
-        stake = arena_ref.units(arena_demo.COPIER_STAKE)
+        stake = arena_demo.COPIER_STAKE * arena_ref.COIN
         assert_equal(arena_ref.units(c["slashed"]), stake * 5000 // 10000)
         copier_row = [e for e in r["rewards"] if e["party"] == arena_demo.COPIER][0]
         assert_equal(arena_ref.units(copier_row["reward"]), 0)
@@ -116,7 +116,7 @@ class ArenaAgentsTest(FMLTestFramework):
         if sum(lazy["assignment"]) > 0:
             assert_equal(lazy["scores_revealed"], False)
             assert_equal(lazy["was_slashed"], True)
-            assert_equal(arena_ref.units(lazy["slashed"]), arena_ref.units(20) * 5000 // 10000)
+            assert_equal(arena_ref.units(lazy["slashed"]), 20 * arena_ref.COIN * 5000 // 10000)
         else:
             self.log("(the lazy validator was not drawn: nothing to slash)")
             assert_equal(lazy["was_slashed"], False)
