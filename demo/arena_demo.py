@@ -385,6 +385,11 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
              "the settlement")
     settled = creator.arenagettask(task)
     say("Task %s at block %d" % (settled["state"], settled["windows"]["settle_height"]))
+    delegators = [addr[DELEGATOR]] if sc.delegator else []
+    # Once at settlement (Reward A paid, Reward B vesting), once after the
+    # last tranche.
+    ok_at_settle, diffs_at_settle, _ = arena_ref.compare_with_chain(
+        creator, task, delegators=delegators, kappa_bps=KAPPA_BPS, stakes=stakes)
     if sc.wait_vesting and settled["windows"]["vest_heights"]:
         last = settled["windows"]["vest_heights"][-1]
         wait_for(lambda: creator.getblockcount() >= last, 300, "the last Reward B tranche")
@@ -392,8 +397,10 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
     agents.wait_all(15)
     final = creator.arenagettask(task)
     ref_ok, ref_diffs, ref = arena_ref.compare_with_chain(
-        creator, task, delegators=[addr[DELEGATOR]] if sc.delegator else [], kappa_bps=KAPPA_BPS,
-        stakes=stakes)
+        creator, task, delegators=delegators, kappa_bps=KAPPA_BPS, stakes=stakes)
+    ref_ok = ref_ok and ok_at_settle
+    ref_diffs = ["at settlement: " + d for d in diffs_at_settle] + \
+        ["after vesting: " + d for d in ref_diffs]
     return summarize(creator, nodes, sc, agents, task, settled, final, header, held, norm, weights,
                      addr, names, ref_ok, ref_diffs, ref)
 
@@ -557,7 +564,7 @@ def write_svg(path, r):
 
         def Y(v):
             return T + H * (1 - (v - y0) / (y1 - y0))
-        out.append('<text x="%d" y="22" font-size="14">Chain ranking vs truth: consensus loss and held-out accuracy</text>' % L)
+        out.append('<text x="%d" y="22" font-size="14">Consensus loss vs held-out accuracy</text>' % L)
         out.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#999"/>' % (L, T, W, H))
         for i in range(5):
             xv = x0 + (x1 - x0) * i / 4
@@ -568,7 +575,10 @@ def write_svg(path, r):
         out.append('<text x="14" y="%d" transform="rotate(-90 14 %d)" text-anchor="middle">accuracy on held-out rows</text>' % (T + H // 2, T + H // 2))
         for x, y, name, rank in pts:
             out.append('<circle cx="%.1f" cy="%.1f" r="5" fill="#1f77b4"/>' % (X(x), Y(y)))
-            out.append('<text x="%.1f" y="%.1f">#%d %s</text>' % (X(x) + 7, Y(y) - 6, rank, name.replace("trainer-", "")))
+            right = X(x) > L + W / 2
+            out.append('<text x="%.1f" y="%.1f" text-anchor="%s">#%d %s</text>' %
+                       (X(x) + (-7 if right else 7), Y(y) - 6, "end" if right else "start", rank,
+                        name.replace("trainer-", "")))
         out.append('<text x="%d" y="%d">Kendall tau (honest) = %s</text>' % (L + 6, T + 16, r["kendall_tau"]))
     # right panel
     L2, T2, W2 = 560, 40, 300
