@@ -282,6 +282,7 @@ class Scenario:
     trainers = TRAINERS
     validators = VALIDATORS
     copier = True
+    lazy_trainers = []       # names of trainers that commit and never reveal
     delegator = True
     wait_vesting = True
 
@@ -299,7 +300,7 @@ def run_arena(nodes, creator, workdir, fmlagent, sc=Scenario, say=log):
         "%d held-out rows" % (SEED, len(train), len(sets), sc.set_rows, len(held)))
 
     # One wallet per party, each on one of the nodes, funded by the creator.
-    parties = [t[0] for t in sc.trainers] + ([COPIER] if sc.copier else []) + \
+    parties = [t[0] for t in sc.trainers] + ([COPIER] if sc.copier else []) + list(sc.lazy_trainers) + \
         [v[0] for v in sc.validators] + ([DELEGATOR] if sc.delegator else [])
     src = creator.rpc.wallet("default")
     home, addr = {}, {}
@@ -350,6 +351,10 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
         agents.start(COPIER, home[COPIER], COPIER, ["-arena-trainer", "-task=" + task,
                                                    "-data=" + train_path, "-address=" + addr[COPIER],
                                                    "-stake=%d" % COPIER_STAKE, "-malicious=copy"])
+    for name in sc.lazy_trainers:
+        agents.start(name, home[name], name, ["-arena-trainer", "-task=" + task, "-data=" + train_path,
+                                              "-address=" + addr[name], "-stake=%d" % TRAINER_STAKE,
+                                              "-malicious=lazy"])
     for name, stake, malice in sc.validators:
         agents.start(name, home[name], name, ["-arena-validator", "-task=" + task,
                                               "-address=" + addr[name], "-stake=%d" % stake] +
