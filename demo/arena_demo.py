@@ -282,6 +282,7 @@ class Scenario:
     trainers = TRAINERS
     validators = VALIDATORS
     copier = True
+    lazy_trainers = []       # names of trainers that commit and never reveal
     delegator = True
     wait_vesting = True
 
@@ -299,7 +300,7 @@ def run_arena(nodes, creator, workdir, fmlagent, sc=Scenario, say=log):
         "%d held-out rows" % (SEED, len(train), len(sets), sc.set_rows, len(held)))
 
     # One wallet per party, each on one of the nodes, funded by the creator.
-    parties = [t[0] for t in sc.trainers] + ([COPIER] if sc.copier else []) + \
+    parties = [t[0] for t in sc.trainers] + ([COPIER] if sc.copier else []) + list(sc.lazy_trainers) + \
         [v[0] for v in sc.validators] + ([DELEGATOR] if sc.delegator else [])
     src = creator.rpc.wallet("default")
     home, addr = {}, {}
@@ -350,6 +351,10 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
         agents.start(COPIER, home[COPIER], COPIER, ["-arena-trainer", "-task=" + task,
                                                    "-data=" + train_path, "-address=" + addr[COPIER],
                                                    "-stake=%d" % COPIER_STAKE, "-malicious=copy"])
+    for name in sc.lazy_trainers:
+        agents.start(name, home[name], name, ["-arena-trainer", "-task=" + task, "-data=" + train_path,
+                                              "-address=" + addr[name], "-stake=%d" % TRAINER_STAKE,
+                                              "-malicious=lazy"])
     for name, stake, malice in sc.validators:
         agents.start(name, home[name], name, ["-arena-validator", "-task=" + task,
                                               "-address=" + addr[name], "-stake=%d" % stake] +
@@ -390,6 +395,7 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
     # last tranche.
     ok_at_settle, diffs_at_settle, _ = arena_ref.compare_with_chain(
         creator, task, delegators=delegators, kappa_bps=KAPPA_BPS, stakes=stakes)
+    at_settle = reward_rows(creator, task, addr)
     if sc.wait_vesting and settled["windows"]["vest_heights"]:
         last = settled["windows"]["vest_heights"][-1]
         wait_for(lambda: creator.getblockcount() >= last, 300, "the last Reward B tranche")
@@ -402,11 +408,11 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
     ref_diffs = ["at settlement: " + d for d in diffs_at_settle] + \
         ["after vesting: " + d for d in ref_diffs]
     return summarize(creator, nodes, sc, agents, task, settled, final, header, held, norm, weights,
-                     addr, names, ref_ok, ref_diffs, ref)
+                     addr, names, ref_ok, ref_diffs, ref, at_settle)
 
 
 def summarize(creator, nodes, sc, agents, task, settled, final, header, held, norm, weights, addr,
-              names, ref_ok, ref_diffs, ref):
+              names, ref_ok, ref_diffs, ref, at_settle):
     honest = [t[0] for t in sc.trainers]
     board = creator.arenaleaderboard(task)
     leaderboard = [{"address": r["address"], "party": names.get(r["address"], "?"), "role": "trainer",
@@ -418,8 +424,17 @@ def summarize(creator, nodes, sc, agents, task, settled, final, header, held, no
     hon = [addr[n] for n in honest if addr[n] in ranked and addr[n] in acc]
     tau = kendall_tau([-ranked[a]["rank"] for a in hon], [acc[a] for a in hon]) if len(hon) >= 2 else None
 
+    rewards = reward_rows(creator, task, addr)
+    summary_extra = {"rewards_at_settlement": at_settle}
+    return _summary(creator, nodes, sc, agents, task, settled, final, header, held, norm, weights,
+                    addr, names, ref_ok, ref_diffs, ref, leaderboard, holdout, tau, rewards,
+                    summary_extra)
+
+
+def reward_rows(creator, task, addr):
+    """arenagetrewards of every party for the task, amounts as FML text."""
     rewards = []
-    for name, a in sorted(addr.items(), key=lambda kv: list(addr).index(kv[0])):
+    for name, a in addr.items():
         for e in creator.arenagetrewards(a)["entries"]:
             if e["task"] != task:
                 continue
@@ -429,6 +444,12 @@ def summarize(creator, nodes, sc, agents, task, settled, final, header, held, no
                 row[k] = fml(units(e[k]))
             row["reward_b"] = fml(units(e["reward_b_vesting"]) + units(e["reward_b_paid"]))
             rewards.append(row)
+    return rewards
+
+
+def _summary(creator, nodes, sc, agents, task, settled, final, header, held, norm, weights, addr,
+             names, ref_ok, ref_diffs, ref, leaderboard, holdout, tau, rewards, extra):
+    ranked = {r["address"]: r for r in leaderboard}
     p = final["pool"]
     paid_units = units(p["paid"]) + units(p["vest_paid"])
     total_out = units(p["burn"]) + units(p["paid"]) + units(p["vest_paid"]) + units(p["vest_pending"]) + \
@@ -449,10 +470,11 @@ def summarize(creator, nodes, sc, agents, task, settled, final, header, held, no
         distributed + units(p["dust"]) == left + units(p["match"]),
         "chain_says_balanced": bool(p["balanced"]),
         "supply_consistent": bool(sup.get("supply_consistent")),
+        "rewards_consistent": bool(sup.get("rewards_consistent")),
     }
     conservation["balanced"] = all(conservation[k] for k in (
         "budget_plus_match_equals_outflows", "distributed_plus_dust_equals_R", "chain_says_balanced",
-        "supply_consistent"))
+        "supply_consistent", "rewards_consistent"))
 
     ops = {o["address"]: o for o in final["operators"]}
     outcomes = {}
@@ -493,6 +515,7 @@ def summarize(creator, nodes, sc, agents, task, settled, final, header, held, no
         "validators_group": fml(units(settled["pool"]["validators_group"])),
         "trainers_group": fml(units(settled["pool"]["trainers_group"])),
         "same_pool_on_every_node": same_state,
+        "rewards_at_settlement": extra["rewards_at_settlement"],
         "data": {"seed": SEED, "heldout_rows": len(held), "sets": sc.n_sets, "set_rows": sc.set_rows},
         "ref": {"G_v": ref["G_v"], "G_t": ref["G_t"], "dust": ref["dust"]},
     }
@@ -501,8 +524,6 @@ def summarize(creator, nodes, sc, agents, task, settled, final, header, held, no
 # ---------------------------------------------------------------- output
 
 def print_results(r):
-    names = r["parties"]
-    inv = {a: n for n, a in names.items()}
     acc = {h["address"]: h["accuracy"] for h in r["holdout_accuracy"]}
     print()
     print("== Leaderboard (consensus loss = mean over sets of the stake-weighted lower median)")
@@ -541,7 +562,6 @@ def print_results(r):
     print("rewards match the independent implementation: %s" % ("yes" if r["reference_implementation_matches"] else "no"))
     for d in r["reference_differences"]:
         print("   " + d)
-    del inv
 
 
 def write_svg(path, r):

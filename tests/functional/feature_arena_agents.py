@@ -6,13 +6,14 @@ A creator commits two hidden validation sets cut from the Pima data; three
 honest trainers of clearly different quality (well trained; two strong
 features dropped; a learning rate too small to move a weight), a copier
 (-malicious=copy: commits blind, then tries to reveal another trainer's
-weights), two honest validators, one scoring at random and one lazy (commits
+weights), a lazy trainer (commits, never reveals), two honest validators, one scoring at random and one lazy (commits
 its scores, never reveals them) take part from their own nodes' wallets; a
 delegator delegates to the best trainer, who offers it a share.
 
 Checked: the chain's ranking of the honest trainers follows their accuracy
 on held-out rows no validator saw (Kendall tau 1); the copier's reveal is
-refused (arena-commit-mismatch), it is slashed and never ranked; the random
+refused (arena-commit-mismatch), it is slashed and never ranked, and so is
+the lazy trainer; the random
 scorer earns least among the validators; a lazy validator that was drawn is
 slashed; the task's funds balance and getsupplyinfo stays consistent; every
 reward, group, consensus loss and rank equals demo/arena_ref.py, an
@@ -45,6 +46,7 @@ class Small(arena_demo.Scenario):
     vest_epochs = 2
     trainers = [t for t in arena_demo.TRAINERS if t[0] != "trainer-few-epochs"]
     validators = arena_demo.VALIDATORS + [("validator-lazy", 20, "lazy")]
+    lazy_trainers = ["trainer-lazy"]
 
 
 class ArenaAgentsTest(FMLTestFramework):
@@ -95,6 +97,13 @@ class ArenaAgentsTest(FMLTestFramework):
         assert_equal(arena_ref.units(c["slashed"]), stake * 5000 // 10000)
         copier_row = [e for e in r["rewards"] if e["party"] == arena_demo.COPIER][0]
         assert_equal(arena_ref.units(copier_row["reward"]), 0)
+
+        t = n[0].arenagettask(r["task"])
+        lazy_t = [o for o in t["operators"] if o["address"] == parties["trainer-lazy"]][0]
+        assert_equal((lazy_t["committed"], lazy_t["revealed"], lazy_t["was_slashed"]), (True, False, True))
+        assert_equal(arena_ref.units(lazy_t["slashed"]), arena_demo.TRAINER_STAKE * arena_ref.COIN // 2)
+        if "trainer-lazy" in rank:
+            raise TestFailure("the lazy trainer is ranked")
 
         self.log("The random scorer earns least among the validators")
         rs = r["outcomes"]["random_scorer"]
