@@ -508,25 +508,23 @@ uint64_t arena_vest_height(const struct arena_windows *w, uint32_t epoch_slots, 
     return w->settle + (uint64_t)i * epoch_slots;
 }
 
-uint32_t arena_work_assign(const struct arena_task_params *p)
+uint32_t arena_event_work(const struct arena_task_params *p, uint8_t event)
 {
-    return ARENA_EVENT_BASE_WORK + p->max_validators + (uint32_t)p->k * p->draws_per_set;
-}
-
-uint32_t arena_work_close(const struct arena_task_params *p)
-{
-    return ARENA_EVENT_BASE_WORK + p->max_trainers + p->max_validators + p->k;
-}
-
-uint32_t arena_work_settle(const struct arena_task_params *p)
-{
-    return ARENA_EVENT_BASE_WORK + p->max_trainers + p->max_validators +
-           (uint32_t)p->k * p->max_validators * p->max_trainers + (uint32_t)p->k * ARENA_MAX_CHUNKS;
-}
-
-uint32_t arena_work_vest(const struct arena_task_params *p)
-{
-    return ARENA_EVENT_BASE_WORK + p->max_trainers + p->max_validators;
+    uint64_t w = ARENA_EVENT_BASE_WORK +
+                 (uint64_t)ARENA_OPERATOR_WORK * ((uint64_t)p->max_trainers + p->max_validators);
+    const uint64_t row = arena_row_size(&p->spec);
+    switch (event) {
+    case ARENA_EV_ASSIGN: w += (uint64_t)p->k * p->draws_per_set; break;
+    case ARENA_EV_CLOSE: w += p->k; break;
+    case ARENA_EV_SETTLE:
+        w += (uint64_t)p->k * p->max_validators * p->max_trainers;
+        for (unsigned k = 0; k < p->k && k < ARENA_MAX_SETS; k++)
+            w += ((uint64_t)p->sets[k].n_rows * row + ARENA_DELETE_BYTES_PER_WORK - 1) /
+                 ARENA_DELETE_BYTES_PER_WORK;
+        break;
+    default: break;
+    }
+    return w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
 }
 
 /* ---- records ---- */

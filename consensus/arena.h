@@ -292,11 +292,15 @@ void arena_windows_at(const struct arena_task_params *p, uint64_t created, struc
 /* settle + i x epoch_slots. */
 uint64_t arena_vest_height(const struct arena_windows *w, uint32_t epoch_slots, uint32_t i);
 
-/* Work of each event of the task (see "work per height"). */
-uint32_t arena_work_assign(const struct arena_task_params *p);
-uint32_t arena_work_close(const struct arena_task_params *p);
-uint32_t arena_work_settle(const struct arena_task_params *p);
-uint32_t arena_work_vest(const struct arena_task_params *p);
+/* Work units of one event of the task (doc/protocol.md 18.8): each
+ * ARENA_EVENT_BASE_WORK + ARENA_OPERATOR_WORK per seat (max_trainers +
+ * max_validators); ASSIGN adds K x draws_per_set, CLOSE adds K, SETTLE adds
+ * K x max_validators x max_trainers (losses read) and one unit per
+ * ARENA_DELETE_BYTES_PER_WORK bytes of validation set deleted (rounded up
+ * per set).  Saturates at UINT32_MAX, which no height has room for. */
+#define ARENA_OPERATOR_WORK 16
+#define ARENA_DELETE_BYTES_PER_WORK 256
+uint32_t arena_event_work(const struct arena_task_params *p, uint8_t event);
 
 /* ---- records ---- */
 

@@ -68,26 +68,6 @@ static bool queue_event(struct view *v, uint64_t height, const uint8_t task[AREN
     return !view_failed(v);
 }
 
-uint32_t arena_event_work(const struct arena_task_params *p, uint8_t event)
-{
-    uint64_t w = ARENA_EVENT_BASE_WORK +
-                 (uint64_t)ARENA_OPERATOR_WORK * ((uint64_t)p->max_trainers + p->max_validators);
-    const uint64_t row = arena_row_size(&p->spec);
-    switch (event) {
-    case ARENA_EV_ASSIGN: w += (uint64_t)p->k * p->draws_per_set; break;
-    case ARENA_EV_CLOSE: w += p->k; break;
-    case ARENA_EV_SETTLE:
-        w += (uint64_t)p->k * p->max_validators * p->max_trainers;
-        for (unsigned k = 0; k < p->k && k < ARENA_MAX_SETS; k++)
-            w += ((uint64_t)p->sets[k].n_rows * row + ARENA_DELETE_BYTES_PER_WORK - 1) /
-                 ARENA_DELETE_BYTES_PER_WORK;
-        break;
-    default: break;
-    }
-    /* Above the bound: no height can take it (the creation is refused). */
-    return w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
-}
-
 /* An event a creation queues. */
 struct planned {
     uint64_t height;

@@ -31,20 +31,7 @@ struct arena_task_params;
 bool arena_schedule_task(struct view *v, struct block_ctx *ctx, const uint8_t task[32],
                          const struct arena_task *t, struct validation *val) WARN_UNUSED;
 
-/* The work an event of a task with these parameters reserves at its height
- * (event: enum arena_event), out of ARENA_MAX_HEIGHT_WORK
- * (doc/protocol.md 18.8):
- *   ASSIGN  8 + 16 (max_trainers + max_validators) + K x draws_per_set
- *   CLOSE   8 + 16 (max_trainers + max_validators) + K
- *   SETTLE  8 + 16 (max_trainers + max_validators)
- *           + K x max_validators x max_trainers + sum over the sets of
- *           ceil(n_rows x row size / 256)
- *   VEST    8 + 16 (max_trainers + max_validators)
- * An operator record read and rewritten (with an account credited) costs
- * 16 units, a loss read 1, 256 bytes of revealed set deleted 1. */
-#define ARENA_OPERATOR_WORK 16
-#define ARENA_DELETE_BYTES_PER_WORK 256
-uint32_t arena_event_work(const struct arena_task_params *p, uint8_t event);
+/* The work each event reserves: arena_event_work() (consensus/arena.h). */
 
 /* End-block hook: the events queued for this height in queue order, then
  * the pool cap burn. */

@@ -187,18 +187,20 @@ bool arena_ev_settle(struct arena_ev *e)
     if (!s)
         return val_fail(e->val, VAL_ERROR, REJECT_OUT_OF_MEMORY);
 
-    /* Validators drawn that did not reveal are slashed. */
-    for (size_t i = 0; i < e->n; i++) {
-        const struct arena_operator *o = &e->ops[i];
-        if (o->role == ARENA_ROLE_VALIDATOR && (o->flags & ARENA_OP_ELIGIBLE) && assigned(o) &&
-            !(o->flags & ARENA_OP_SCORE_REVEALED) && !arena_ev_slash(e, i))
-            goto done;
-    }
     for (size_t i = 0; i < e->n; i++) {
         if (scoreable(&e->ops[i]) && s->m < ARENA_MAX_TRAINERS)
             s->sub[s->m++] = i;
         else if (scored(&e->ops[i]) && s->nv < ARENA_MAX_VALIDATORS)
             s->vi[s->nv++] = i;
+    }
+    /* Validators drawn that did not reveal are slashed, when there was
+     * something to score: with no scoreable submission a reveal would carry
+     * no loss, which the payload check refuses, so no one could reveal. */
+    for (size_t i = 0; i < e->n && s->m > 0; i++) {
+        const struct arena_operator *o = &e->ops[i];
+        if (o->role == ARENA_ROLE_VALIDATOR && (o->flags & ARENA_OP_ELIGIBLE) && assigned(o) &&
+            !(o->flags & ARENA_OP_SCORE_REVEALED) && !arena_ev_slash(e, i))
+            goto done;
     }
     sort_by_seq(s->sub, s->m, e->ops);
     if (s->m > 0) {

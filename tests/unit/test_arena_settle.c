@@ -747,13 +747,17 @@ START_TEST(slash_takes_delegations_value)
     track(&w);
     key_of(c.t[0], 't', 0);
     key_of(c.v[0], 'v', 0);
+    key_of(c.t[1], 't', 1);
     add_op(&w, c.t[0], ARENA_ROLE_TRAINER, 10 * COIN, 0, 0);
+    add_op(&w, c.t[1], ARENA_ROLE_TRAINER, 10 * COIN, 0, 0);
     add_op(&w, c.v[0], ARENA_ROLE_VALIDATOR, 10 * COIN, 30 * COIN, 5000);
     submit(&w, c.t[0], 0, 1, false); /* never revealed */
+    submit(&w, c.t[1], 1, 2, true);  /* something to score */
     run_to(w.t.w.reveal_end);
     struct arena_operator t = op_of(&w, c.t[0]);
     ck_assert(t.flags & ARENA_OP_SLASHED);
     ck_assert_uint_eq(slash_height(c.t[0]), w.t.w.reveal_end);
+    ck_assert_int_eq(status_of(&w).n_scoreable, 1);
     (void)losses;
     run_to(w.t.w.settle);
     struct arena_operator v = op_of(&w, c.v[0]);
@@ -914,6 +918,27 @@ START_TEST(no_revealed_trainer_refunds)
     ck_assert_uint_eq(s.match, 0);
     ck_assert_uint_eq(balance(creator), cb + p.budget - s.burn);
     ck_assert_uint_eq(balance(c.t[0]), 10 * COIN);
+    for (size_t i = 0; i < 2; i++)
+        ck_assert_uint_eq(balance(c.v[i]), 10 * COIN);
+}
+END_TEST
+
+/* With no scoreable submission a score reveal would carry no loss, which
+ * the payload check refuses: a validator drawn then is not slashed for not
+ * revealing. */
+START_TEST(nothing_to_score_slashes_no_validator)
+{
+    struct world w;
+    struct cast c;
+    struct arena_task_params p = default_params();
+    start();
+    fund_pool(0);
+    cast_up(&w, &c, &p, 1, 2, NULL);
+    run_to(w.t.w.settle);
+    struct arena_status s = status_of(&w);
+    ck_assert_int_eq(s.n_scoreable, 0);
+    ck_assert_int_eq(s.state, ARENA_REFUNDED);
+    ck_assert_uint_eq(pool(), 0);
     for (size_t i = 0; i < 2; i++)
         ck_assert_uint_eq(balance(c.v[i]), 10 * COIN);
 }
@@ -1418,6 +1443,7 @@ static Suite *arena_settle_suite(void)
     tcase_add_test(tc, clones_share_a_rank_and_splitting_gains_nothing);
     tcase_add_test(tc, no_revealed_validator_refunds);
     tcase_add_test(tc, no_revealed_trainer_refunds);
+    tcase_add_test(tc, nothing_to_score_slashes_no_validator);
     tcase_add_test(tc, unrevealed_set_fails_the_task);
     tcase_add_test(tc, pool_match_bounded_by_kappa);
     tcase_add_test(tc, pool_cap_burns_the_excess);

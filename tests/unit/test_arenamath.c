@@ -973,11 +973,13 @@ START_TEST(task_create_rejects)
     t.budget = ARENA_MIN_BUDGET;
     expect_params(&t, NULL);
     /* The largest task's events fit one height. */
-    ck_assert_uint_eq(arena_work_settle(&t), 8 + 64 + 64 + 8 * 64 * 64 + 8 * 64);
-    ck_assert_uint_le(arena_work_settle(&t), ARENA_MAX_HEIGHT_WORK);
-    ck_assert_uint_eq(arena_work_assign(&t), 8 + 64 + 8 * 16);
-    ck_assert_uint_eq(arena_work_close(&t), 8 + 64 + 64 + 8);
-    ck_assert_uint_eq(arena_work_vest(&t), 8 + 64 + 64);
+    /* 29,127 rows of 36 bytes: 1,048,572 bytes, 4,096 units of deletion. */
+    ck_assert_uint_eq(arena_event_work(&t, ARENA_EV_SETTLE),
+                      8 + 16 * 128 + 8 * 64 * 64 + 8 * 4096);
+    ck_assert_uint_le(arena_event_work(&t, ARENA_EV_SETTLE), ARENA_MAX_HEIGHT_WORK);
+    ck_assert_uint_eq(arena_event_work(&t, ARENA_EV_ASSIGN), 8 + 16 * 128 + 8 * 16);
+    ck_assert_uint_eq(arena_event_work(&t, ARENA_EV_CLOSE), 8 + 16 * 128 + 8);
+    ck_assert_uint_eq(arena_event_work(&t, ARENA_EV_VEST), 8 + 16 * 128);
 
     /* Shapes the decoder refuses: more than 8 sets, a uri over 256 bytes,
      * trailing bytes. */
