@@ -446,7 +446,7 @@ START_TEST(creation_refused_when_a_height_is_full)
     tp.max_trainers = ARENA_MAX_TRAINERS;
     tp.max_validators = ARENA_MAX_VALIDATORS;
     ck_assert(fixture_arena_sets_make(&sets, &tp, 3));
-    const uint32_t settle = arena_work_settle(&tp);
+    const uint32_t settle = arena_event_work(&tp, ARENA_EV_SETTLE);
     const unsigned fit = ARENA_MAX_HEIGHT_WORK / settle;
     ck_assert_uint_ge(fit, 1);
     uint8_t id[32];
