@@ -789,7 +789,7 @@ static void arena_stake_tx(struct tx *tx, const uint8_t sec[SECKEY_SIZE], const 
 {
     struct wbuf w;
     wbuf_init(&w);
-    fixture_arena_stake_payload(&w, task, role, COIN);
+    fixture_arena_stake_payload(&w, task, role, 10 * COIN); /* the fixture's minimum */
     make_tx_sec(tx, sec, TX_ARENA_STAKE, &w, nonce, fee);
     wbuf_free(&w);
 }
@@ -816,7 +816,7 @@ START_TEST(arena_first_stakes_beyond_the_seats_are_not_pooled)
     for (int k = 0; k < K; k++) {
         randombytes_buf(sec[k], SECKEY_SIZE);
         ck_assert(key_pubkey(pub[k], sec[k]));
-        make_transfer(&tx, 1, pub[k], 10 * COIN, (uint64_t)k, 1000);
+        make_transfer(&tx, 1, pub[k], 30 * COIN, (uint64_t)k, 1000);
         add_ok(mp, &tx);
         tx_free(&tx);
     }
