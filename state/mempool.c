@@ -3,6 +3,7 @@
 #include "consensus/params.h"
 #include "state/apply.h"
 #include "state/accounts.h"
+#include "state/arena.h"
 #include "state/chain.h"
 #include "state/fl.h"
 #include "state/modules.h"
@@ -50,6 +51,7 @@ struct mempool {
     struct hmap dirty;         /* senders a connected block touched -> (void *)1 */
     struct hmap fl_seats;      /* task -> pooled FL_JOINs into it */
     struct hmap fl_work;       /* start height (be64) -> pooled FL_JOINs reserving there */
+    struct hmap arena_seats;   /* task | role -> pooled first ARENA_STAKEs taking a seat */
     struct hmap fl_expiry;     /* height (be64) -> struct txids: FL transactions whose
                                 * window ends there */
     uint64_t expired_through;  /* heights whose FL transactions were dropped */
@@ -497,6 +499,94 @@ static bool claim_fits(struct mempool *mp, const struct tx *tx,
     return true;
 }
 
+/* ---- Arena first stakes competing across senders ----
+ * A sender's first ARENA_STAKE in a task takes a seat of its role, and a
+ * task has at most max_trainers and max_validators of them.  Each stake is
+ * checked against the tip alone, so without a count any number of senders'
+ * first stakes would be admitted and relayed, all but the seats' worth
+ * failing in every block, for no fee (they are never mined). */
+
+#define ARENA_SEAT_KEY_SIZE (ARENA_TASK_ID_SIZE + 1)
+
+/* Whether tx, at position pos of the sender's run r, is a first stake that
+ * takes a seat: an ARENA_STAKE of a sender that is no operator of the task
+ * at the tip and has no counted stake for the task earlier in its run.
+ * *left: the seats of the role still free at the tip. */
+static bool arena_seat_claim(struct mempool *mp, const struct tx *tx, const struct run *r,
+                             size_t pos, uint8_t key[ARENA_SEAT_KEY_SIZE], unsigned *left)
+{
+    struct arena_stake s, e;
+    struct arena_task t;
+    struct arena_status st;
+    struct arena_operator o;
+    struct view *v;
+    bool claims = false;
+    if (tx->type != TX_ARENA_STAKE || !arena_stake_decode(&s, tx->payload, tx->payload_len))
+        return false;
+    for (size_t i = 0; r && i < pos && i < r->n; i++)
+        if (r->txs[i]->arena_seat &&
+            arena_stake_decode(&e, r->txs[i]->tx.payload, r->txs[i]->tx.payload_len) &&
+            memcmp(e.task, s.task, ARENA_TASK_ID_SIZE) == 0)
+            return false;
+    if (!(v = chain_view(mp->chain)))
+        return false;
+    if (arena_get_task(v, s.task, &t) && arena_get_status(v, s.task, &st) &&
+        !arena_get_operator(v, s.task, tx->sender, &o) && !view_failed(v)) {
+        unsigned max = s.role == ARENA_ROLE_TRAINER ? t.p.max_trainers : t.p.max_validators;
+        unsigned taken = s.role == ARENA_ROLE_TRAINER ? st.n_trainers : st.n_validators;
+        *left = taken < max ? max - taken : 0;
+        memcpy(key, s.task, ARENA_TASK_ID_SIZE);
+        key[ARENA_TASK_ID_SIZE] = s.role;
+        claims = true;
+    }
+    view_free(v);
+    return claims;
+}
+
+static void arena_seat_add(struct mempool *mp, struct mempool_entry *e, const struct run *r,
+                           size_t pos)
+{
+    uint8_t key[ARENA_SEAT_KEY_SIZE];
+    unsigned left;
+    e->arena_seat = arena_seat_claim(mp, &e->tx, r, pos, key, &left);
+    if (e->arena_seat)
+        claim_count(&mp->arena_seats, key, sizeof(key), true);
+}
+
+static void arena_seat_release(struct mempool *mp, const struct mempool_entry *e)
+{
+    struct arena_stake s;
+    uint8_t key[ARENA_SEAT_KEY_SIZE];
+    if (!e->arena_seat || !arena_stake_decode(&s, e->tx.payload, e->tx.payload_len))
+        return;
+    memcpy(key, s.task, ARENA_TASK_ID_SIZE);
+    key[ARENA_TASK_ID_SIZE] = s.role;
+    claim_count(&mp->arena_seats, key, sizeof(key), false);
+}
+
+/* A first stake is admitted while the seats of its role left at the tip
+ * cover it with the pooled first stakes (less the one it replaces). */
+static bool arena_seat_fits(struct mempool *mp, const struct tx *tx, const struct run *r,
+                            size_t pos, const struct mempool_entry *replaced,
+                            struct validation *v)
+{
+    struct arena_stake s;
+    uint8_t key[ARENA_SEAT_KEY_SIZE];
+    unsigned left;
+    if (!arena_seat_claim(mp, tx, r, pos, key, &left))
+        return true;
+    uintptr_t pooled = (uintptr_t)hmap_get(&mp->arena_seats, key, sizeof(key));
+    if (replaced && replaced->arena_seat && pooled &&
+        arena_stake_decode(&s, replaced->tx.payload, replaced->tx.payload_len) &&
+        memcmp(s.task, key, ARENA_TASK_ID_SIZE) == 0 && s.role == key[ARENA_TASK_ID_SIZE])
+        pooled--;
+    if (pooled >= left)
+        return val_failf(v, VAL_POLICY, REJECT_ARENA_TASK_FULL,
+                         "%u seats of role %u left, %zu first stakes pooled", left,
+                         key[ARENA_TASK_ID_SIZE], (size_t)pooled);
+    return true;
+}
+
 /* FL transactions by the end of their window: the ones a block could not
  * take before it would otherwise stay, never valid again, until the
  * per-block rotation reached them, filling the builder's candidates (29
@@ -584,6 +674,7 @@ static void expire_through(struct mempool *mp, uint64_t height)
 static void forget_entry(struct mempool *mp, struct run *r, struct mempool_entry *e)
 {
     claim_release(mp, e);
+    arena_seat_release(mp, e);
     hmap_remove(&mp->by_txid, e->txid, HASH_SIZE);
     mp->bytes -= e->size;
     r->bytes -= (uint32_t)e->size;
@@ -712,6 +803,7 @@ static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *t
         return NULL;
     }
     claim_add(mp, e);
+    arena_seat_add(mp, e, r, pos);
     expiry_add(mp, e);
     mp->bytes += size;
     r->bytes += (uint32_t)size;
@@ -781,7 +873,8 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
         return val_fail(v, VAL_POLICY, REJECT_TOO_LONG_MEMPOOL_CHAIN);
     }
     if (!check_in_run(mp, r, pos, tx, v) ||
-        !claim_fits(mp, tx, pos < pooled ? r->txs[pos] : NULL, v))
+        !claim_fits(mp, tx, pos < pooled ? r->txs[pos] : NULL, v) ||
+        !arena_seat_fits(mp, tx, r, pos, pos < pooled ? r->txs[pos] : NULL, v))
         return false;
 
     if (!(e = insert_entry(mp, tx, txid, size, now, pos)))
@@ -1166,6 +1259,7 @@ struct mempool *mempool_new(struct chain *chain, size_t max_bytes, uint64_t min_
     hmap_init(&mp->dirty);
     hmap_init(&mp->fl_seats);
     hmap_init(&mp->fl_work);
+    hmap_init(&mp->arena_seats);
     hmap_init(&mp->fl_expiry);
     mp->expired_through = chain_height(chain);
     struct chain_listener l = {.connected = on_connected, .disconnected = on_disconnected,
@@ -1184,6 +1278,7 @@ void mempool_free(struct mempool *mp)
     hmap_free(&mp->dirty, NULL);
     hmap_free(&mp->fl_seats, NULL);
     hmap_free(&mp->fl_work, NULL);
+    hmap_free(&mp->arena_seats, NULL);
     hmap_free(&mp->fl_expiry, txids_free);
     free(mp->heap);
     free(mp->best);

@@ -62,6 +62,9 @@ struct mempool_entry {
     uint64_t height; /* chain height when it entered */
     /* An FL_JOIN counted against its task's seats and this start height; else 0. */
     uint64_t fl_height;
+    /* An ARENA_STAKE counted against a seat of its task and role (the
+     * sender's first stake in the task). */
+    bool arena_seat;
 };
 
 struct mempool *mempool_new(struct chain *chain, size_t max_bytes, uint64_t min_fee_rate);
@@ -72,7 +75,9 @@ void mempool_free(struct mempool *mp);
  * too-long-mempool-chain, min-fee-not-met, insufficient-fee (replacement),
  * mempool-full, mempool-fl-full and mempool-fl-queue-full (an FL_JOIN when the
  * pooled joins of its task or start height take the seats or work left at
- * the tip), and the state reasons of the transaction's type. */
+ * the tip), arena-task-full as a policy rejection (a first ARENA_STAKE when
+ * the pooled first stakes of its task and role take the seats left at the
+ * tip), and the state reasons of the transaction's type. */
 bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct validation *v)
     WARN_UNUSED;
 

@@ -292,16 +292,35 @@ struct tick {
     bool failed;
 };
 
+/* Whether an unconfirmed transaction the wallet sent is still on its way:
+ * in the mempool, or taken back by it now.  A reveal can leave the pool
+ * before a block takes it (evicted when better-paying transactions fill the
+ * pool, which anyone can do; dropped by a check after a block): waiting on
+ * it then would let the window pass, and the operator be slashed, so a
+ * reveal that is not pooled and not taken back is sent again, at the fee
+ * rate required now (the nonce it held is free again, or the old
+ * transaction is abandoned once another takes it). */
+static bool on_its_way(const struct tick *tk, const struct wallet_tx *t)
+{
+    struct validation v;
+    if (tk->c->has_tx(tk->c->ctx, t->txid))
+        return true;
+    val_init(&v);
+    return tk->c->submit_tx(tk->c->ctx, &t->tx, time_now(), &v);
+}
+
 /* Whether the wallet has sent, and not yet seen confirmed, a transaction
- * of this type from key whose payload starts with prefix. */
-static bool pending(const struct wallet *w, const uint8_t key[PUBKEY_SIZE], uint8_t type,
+ * of this type from key whose payload starts with prefix, still on its
+ * way. */
+static bool pending(const struct tick *tk, const uint8_t key[PUBKEY_SIZE], uint8_t type,
                     const uint8_t *prefix, size_t plen)
 {
+    const struct wallet *w = tk->w;
     for (size_t i = 0; i < w->ntxs; i++) {
         const struct wallet_tx *t = w->txs[i];
         if (t->state == WALLET_TX_UNCONFIRMED && t->tx.type == type &&
             memcmp(t->tx.sender, key, PUBKEY_SIZE) == 0 && t->tx.payload_len >= plen &&
-            memcmp(t->tx.payload, prefix, plen) == 0)
+            memcmp(t->tx.payload, prefix, plen) == 0 && on_its_way(tk, t))
             return true;
     }
     return false;
@@ -363,7 +382,7 @@ static bool reveal_values(struct tick *tk, const struct wallet_arena_rec *r,
     bool revealed = sub ? op.revealed : op.score_revealed;
     if (revealed || !committed)
         return true;
-    if (pending(tk->w, r->key, type, r->task, HASH_SIZE) || r->len < 36)
+    if (pending(tk, r->key, type, r->task, HASH_SIZE) || r->len < 36)
         return false;
     uint32_t n = read_le32(r->data + 32);
     if (r->len != 36 + 4 * (size_t)n)
@@ -398,7 +417,8 @@ static bool reveal_sets(struct tick *tk, const struct wallet_arena_rec *r,
         return false;
     if (!wallet_arena_valsets_parse(r, &vs) || vs.k != t->k)
         return true;
-    /* The chunks already sent and unconfirmed, in one pass over the history. */
+    /* The chunks already sent, unconfirmed and still on their way (pooled,
+     * or taken back by the pool now), in one pass over the history. */
     uint64_t sent[WALLET_ARENA_MAX_SETS] = {0};
     for (size_t i = 0; i < tk->w->ntxs; i++) {
         const struct wallet_tx *wt = tk->w->txs[i];
@@ -408,7 +428,8 @@ static bool reveal_sets(struct tick *tk, const struct wallet_arena_rec *r,
             continue;
         uint8_t k = wt->tx.payload[HASH_SIZE];
         uint16_t c = (uint16_t)(wt->tx.payload[HASH_SIZE + 1] | wt->tx.payload[HASH_SIZE + 2] << 8);
-        if (k < WALLET_ARENA_MAX_SETS && c < 64)
+        if (k < WALLET_ARENA_MAX_SETS && c < 64 && !(sent[k] & (UINT64_C(1) << c)) &&
+            on_its_way(tk, wt))
             sent[k] |= UINT64_C(1) << c;
     }
     bool all = true;

@@ -7,6 +7,8 @@
 #include "consensus/fl.h"
 #include "consensus/fltx.h"
 #include "consensus/stakingtx.h"
+#include "state/arena.h"
+#include "tests/arena_fixture.h"
 
 #include <malloc.h>
 
@@ -778,6 +780,99 @@ START_TEST(joins_beyond_a_task_s_places_are_not_candidates)
 }
 END_TEST
 
+/* First ARENA_STAKEs of different senders compete for a task's seats of
+ * their role, each applying to the tip on its own: the pool counts them per
+ * task and role and refuses those past the seats left, so a flood of them
+ * (never mined, so free to their senders) is neither pooled nor relayed. */
+static void arena_stake_tx(struct tx *tx, const uint8_t sec[SECKEY_SIZE], const uint8_t task[32],
+                           uint8_t role, uint64_t nonce, uint64_t fee)
+{
+    struct wbuf w;
+    wbuf_init(&w);
+    fixture_arena_stake_payload(&w, task, role, 10 * COIN); /* the fixture's minimum */
+    make_tx_sec(tx, sec, TX_ARENA_STAKE, &w, nonce, fee);
+    wbuf_free(&w);
+}
+
+START_TEST(arena_first_stakes_beyond_the_seats_are_not_pooled)
+{
+    enum { K = 8 };
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    static uint8_t sec[K][SECKEY_SIZE], pub[K][PUBKEY_SIZE];
+    struct arena_task_params t = fixture_arena_task(10 * COIN);
+    uint8_t task[32];
+    struct tx tx, honest;
+    struct wbuf w;
+    t.max_trainers = 2;
+    t.max_validators = 1;
+    wbuf_init(&w);
+    fixture_arena_create_payload(&w, &t);
+    make_tx_sec(&tx, secrets[0], TX_ARENA_TASK_CREATE, &w, 0, 10 * (uint64_t)w.len);
+    wbuf_free(&w);
+    add_ok(mp, &tx);
+    tx_txid(&tx, task);
+    tx_free(&tx);
+    for (int k = 0; k < K; k++) {
+        randombytes_buf(sec[k], SECKEY_SIZE);
+        ck_assert(key_pubkey(pub[k], sec[k]));
+        make_transfer(&tx, 1, pub[k], 30 * COIN, (uint64_t)k, 1000);
+        add_ok(mp, &tx);
+        tx_free(&tx);
+    }
+    produce(c, mp);
+    ck_assert_uint_eq(mempool_count(mp), 0);
+    size_t refused = 0;
+    for (int k = 0; k < K - 1; k++) {
+        struct validation v;
+        arena_stake_tx(&tx, sec[k], task, ARENA_ROLE_TRAINER, 0, 1000 * (uint64_t)(k + 1));
+        bool ok = mempool_add(mp, &tx, 0, &v);
+        tx_free(&tx);
+        if (k < 2) {
+            ck_assert_msg(ok, "%s %s", v.reason, v.detail);
+            continue;
+        }
+        ck_assert_msg(!ok, "first stake %d of %d accepted into a task with 2 trainer seats", k + 1,
+                      K - 1);
+        ck_assert_str_eq(v.reason, "arena-task-full");
+        ck_assert_int_eq(v.cls, VAL_POLICY);
+        refused++;
+    }
+    ck_assert_uint_eq(refused, K - 3);
+    /* A second stake of a sender whose first is pooled takes no seat; a
+     * replacement of a first stake does not count the one it replaces. */
+    arena_stake_tx(&tx, sec[0], task, ARENA_ROLE_TRAINER, 1, 1000);
+    add_ok(mp, &tx);
+    tx_free(&tx);
+    arena_stake_tx(&tx, sec[1], task, ARENA_ROLE_TRAINER, 0, 100000);
+    add_ok(mp, &tx);
+    tx_free(&tx);
+    /* The validators' seat is counted apart. */
+    arena_stake_tx(&tx, sec[K - 1], task, ARENA_ROLE_VALIDATOR, 0, 1000);
+    add_ok(mp, &tx);
+    tx_free(&tx);
+    arena_stake_tx(&tx, sec[2], task, ARENA_ROLE_VALIDATOR, 0, 1000);
+    add_fails(mp, &tx, "arena-task-full");
+    tx_free(&tx);
+    make_transfer(&honest, 2, pubs[3], COIN, 0, 1000);
+    add_ok(mp, &honest);
+    ck_assert_uint_eq(mempool_count(mp), 5);
+    produce(c, mp);
+    ck_assert_uint_eq(mempool_count(mp), 0);
+    ck_assert_uint_eq(nonce_of(c, pub[0]), 2);
+    ck_assert_uint_eq(nonce_of(c, pub[1]), 1);
+    ck_assert_uint_eq(nonce_of(c, pub[K - 1]), 1);
+    ck_assert_uint_eq(nonce_of(c, pubs[2]), 1);
+    /* Seats taken on chain: the pool counts from what is left. */
+    arena_stake_tx(&tx, sec[3], task, ARENA_ROLE_TRAINER, 0, 1000);
+    add_fails(mp, &tx, "arena-task-full");
+    tx_free(&tx);
+    tx_free(&honest);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
 /* 20,000 one-transaction senders fill the pool; one more transaction that
  * forces eviction, then a block, must each cost a number of steps that grows
  * with the logarithm of the pool, not with the pool. */
@@ -880,6 +975,7 @@ static Suite *mempool_suite(void)
     tcase_add_test(tc, stale_context_transactions_do_not_crowd_out_valid_ones);
     tcase_add_test(tc, block_candidates_skip_what_does_not_apply);
     tcase_add_test(tc, joins_beyond_a_task_s_places_are_not_candidates);
+    tcase_add_test(tc, arena_first_stakes_beyond_the_seats_are_not_pooled);
     tcase_add_test(tc, eviction_and_recheck_cost_stays_logarithmic);
     tcase_add_test(tc, usage_counts_the_heap);
     suite_add_tcase(s, tc);

@@ -15,7 +15,9 @@
 #include "state/mempool.h"
 #include "node/staker.h"
 #include "node/wallet_chain.h"
+#include "wallet/internal.h"
 #include "wallet/wallet.h"
+#include "tests/arena_fixture.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -513,6 +515,104 @@ START_TEST(test_rejected_send_no_record)
 }
 END_TEST
 
+/* A transaction signed with a validator's secret, into the mempool. */
+static void send_signed(unsigned from, uint8_t type, const struct wbuf *pl, uint8_t txid[HASH_SIZE])
+{
+    struct tx tx;
+    tx_init(&tx);
+    tx.type = type;
+    tx.nonce = mempool_next_nonce(mp, vpub[from]);
+    tx.fee = 100000;
+    memcpy(tx.sender, vpub[from], PUBKEY_SIZE);
+    ck_assert(tx_set_payload(&tx, pl->data, pl->len));
+    ck_assert(tx_sign(&tx, params.genesis_hash, vsec[from], NULL));
+    submit(&tx);
+    if (txid)
+        tx_txid(&tx, txid);
+    tx_free(&tx);
+}
+
+static bool pooled_reveal(uint8_t txid[HASH_SIZE])
+{
+    size_t n;
+    bool found = false;
+    const struct mempool_entry **e = mempool_entries(mp, &n);
+    for (size_t i = 0; e && i < n; i++)
+        if (e[i]->tx.type == TX_ARENA_SUBMIT_REVEAL) {
+            memcpy(txid, e[i]->txid, HASH_SIZE);
+            found = true;
+        }
+    free(e);
+    return found;
+}
+
+static struct wallet_arena_operator arena_op(const uint8_t task[HASH_SIZE], unsigned who)
+{
+    struct wallet_arena_operator op;
+    struct chain_snapshot *s = wc.iface.snapshot(wc.iface.ctx);
+    ck_assert_ptr_nonnull(s);
+    ck_assert(wc.iface.arena_operator(s, task, vpub[who], &op));
+    wc.iface.snapshot_free(s);
+    return op;
+}
+
+/* The automatic reveal of a committed submission leaves the mempool before
+ * a block takes it (evicted by better-paying transactions, as anyone can
+ * make happen by filling the pool): the wallet must send it again, not wait
+ * for ever on a transaction no node holds while the trainer is slashed. */
+START_TEST(test_arena_reveal_sent_again_when_dropped)
+{
+    static const char *const vals[] = {"validators"};
+    const int32_t weights[4] = {65536, -32768, 1000, 7};
+    uint8_t task[HASH_SIZE], salt[32], commitment[HASH_SIZE], txid[HASH_SIZE];
+    struct wbuf w;
+    start(vals, 1);
+    struct wallet *vw = wallets_get(ws, "validators");
+    for (unsigned i = 0; i < REGTEST_VALIDATORS; i++)
+        ck_assert(wallet_import_validator_key(vw, vsec[i], 0, REGTEST_ONION_LENGTH, "v", err,
+                                              sizeof(err)));
+    produce();
+    struct arena_task_params tp = fixture_arena_task(10 * COIN);
+    wbuf_init(&w);
+    fixture_arena_create_payload(&w, &tp);
+    send_signed(0, TX_ARENA_TASK_CREATE, &w, task);
+    produce();
+    const uint64_t submit_end = chain_height(c) + tp.submit_blocks;
+    wbuf_reset(&w);
+    fixture_arena_stake_payload(&w, task, ARENA_ROLE_TRAINER, 10 * COIN);
+    send_signed(1, TX_ARENA_STAKE, &w, NULL);
+    randombytes_buf(salt, sizeof(salt));
+    ck_assert(fixture_arena_sub_commitment(commitment, task, vpub[1], weights, 4, salt));
+    wbuf_reset(&w);
+    fixture_arena_commit_payload(&w, task, commitment);
+    send_signed(1, TX_ARENA_SUBMIT_COMMIT, &w, NULL);
+    /* What arenasubmit keeps: salt | n | weights. */
+    uint8_t secret[32 + 4 + 16];
+    memcpy(secret, salt, 32);
+    write_le32(secret + 32, 4);
+    fixture_arena_weight_bytes(secret + 36, weights, 4);
+    ck_assert_msg(wallet_arena_put(vw, WALLET_ARENA_SUBMIT, task, vpub[1], chain_height(c), secret,
+                                   sizeof(secret), err, sizeof(err)),
+                  "%s", err);
+    wbuf_free(&w);
+    produce();
+    ck_assert(arena_op(task, 1).committed);
+    while (chain_height(c) < submit_end)
+        produce();
+    /* The tip at submit_end: the wallet sent the reveal; it is dropped. */
+    ck_assert_msg(pooled_reveal(txid), "no reveal sent at the end of the submit window");
+    mempool_remove(mp, txid);
+    ck_assert(!pooled_reveal(txid));
+    produce();
+    ck_assert(!arena_op(task, 1).revealed);
+    ck_assert_msg(pooled_reveal(txid), "the dropped reveal was not sent again (%llu blocks left)",
+                  (unsigned long long)(submit_end + tp.reveal_blocks - chain_height(c)));
+    produce();
+    ck_assert(arena_op(task, 1).revealed);
+    stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("wallet_sync");
@@ -523,6 +623,7 @@ int main(void)
     tcase_add_test(tc, test_import_rescan);
     tcase_add_test(tc, test_crash_mid_reorg);
     tcase_add_test(tc, test_rejected_send_no_record);
+    tcase_add_test(tc, test_arena_reveal_sent_again_when_dropped);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }
