@@ -287,12 +287,21 @@ static bool bad_payload(struct validation *v, const char *what)
     return val_failf(v, VAL_CONSENSUS, REJECT_BAD_ARENA_PAYLOAD, "%s", what);
 }
 
-/* The largest event of the largest task fits a height (with room for
- * several tasks' events). */
-_Static_assert(ARENA_EVENT_BASE_WORK + ARENA_MAX_TRAINERS + ARENA_MAX_VALIDATORS +
+/* The largest event of the largest task fits a height (arena_event_work:
+ * SETTLE of 64 + 64 seats, 8 x 64 x 64 losses, 8 MiB of sets deleted). */
+_Static_assert(ARENA_EVENT_BASE_WORK +
+                       ARENA_OPERATOR_WORK * (ARENA_MAX_TRAINERS + ARENA_MAX_VALIDATORS) +
                        ARENA_MAX_SETS * ARENA_MAX_VALIDATORS * ARENA_MAX_TRAINERS +
-                       ARENA_MAX_SETS * ARENA_MAX_CHUNKS <= ARENA_MAX_HEIGHT_WORK,
+                       ARENA_MAX_SETS * (ARENA_MAX_SET_BYTES / ARENA_DELETE_BYTES_PER_WORK) <=
+                   ARENA_MAX_HEIGHT_WORK,
                "a settlement of the largest task must fit one height");
+
+/* Whether `blocks` blocks, at half their size (the other half left to
+ * everyone else), can carry `bytes` of the task's reveals. */
+static bool window_carries(uint32_t blocks, uint64_t bytes, const struct chain_params *p)
+{
+    return (uint64_t)blocks * (p->max_block_size / 2) >= bytes;
+}
 
 bool arena_task_params_check(const struct arena_task_params *t, const struct chain_params *p,
                              struct validation *v)
@@ -370,9 +379,26 @@ bool arena_task_params_check(const struct arena_task_params *t, const struct cha
     /* A validator's score reveal (every set x every submission) fits a
      * transaction. */
     uint64_t scores = (uint64_t)t->k * t->max_trainers;
-    if (tx_size_for(ARENA_TASK_ID_SIZE + 32 + compact_size_len(scores) + 4 * scores) >
-        p->max_tx_size)
+    uint64_t score_tx = tx_size_for(ARENA_TASK_ID_SIZE + 32 + compact_size_len(scores) + 4 * scores);
+    if (score_tx > p->max_tx_size)
         return bad_payload(v, "score reveal does not fit a transaction");
+    /* The windows can carry what must land in them, using half of each
+     * block: every trainer's weights and every set's chunks in the reveal
+     * window, every validator's scores in the score reveal window.  Without
+     * it, a task whose reveals cannot all be mined in time slashes honest
+     * trainers by arithmetic alone, or lets whoever fills a few blocks do
+     * so. */
+    uint64_t weights_tx = tx_size_for(ARENA_TASK_ID_SIZE + 32 + compact_size_len(nparams) + 4 * nparams);
+    uint64_t reveal_bytes = (uint64_t)t->max_trainers * weights_tx;
+    for (unsigned i = 0; i < t->k; i++) {
+        uint64_t chunk_overhead = tx_size_for(ARENA_TASK_ID_SIZE + 1 + 2 + 32 + 1 +
+                                              ARENA_MAX_PATH * HASH_SIZE + 5);
+        reveal_bytes += (uint64_t)t->sets[i].n_rows * row + t->sets[i].n_chunks * chunk_overhead;
+    }
+    if (!window_carries(t->reveal_blocks, reveal_bytes, p))
+        return bad_payload(v, "reveal window too short for the weights and sets it must carry");
+    if (!window_carries(t->score_reveal_blocks, (uint64_t)t->max_validators * score_tx, p))
+        return bad_payload(v, "score reveal window too short for the scores it must carry");
     return true;
 }
 

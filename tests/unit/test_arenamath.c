@@ -905,6 +905,25 @@ static void expect_params(const struct arena_task_params *t, const char *reason)
     wbuf_free(&w);
 }
 
+/* Refused as a bad payload for the reason `detail`. */
+static void expect_params_detail(const struct arena_task_params *t, const char *detail)
+{
+    struct wbuf w;
+    struct tx tx;
+    struct validation v;
+    wbuf_init(&w);
+    arena_task_params_encode(t, &w);
+    tx_init(&tx);
+    tx.type = TX_ARENA_TASK_CREATE;
+    ck_assert(tx_set_payload(&tx, w.data, w.len));
+    val_init(&v);
+    ck_assert(!txtype_check_payload(&tx, &params, &v));
+    ck_assert_str_eq(v.reason, "bad-arena-payload");
+    ck_assert_str_eq(v.detail, detail);
+    tx_free(&tx);
+    wbuf_free(&w);
+}
+
 START_TEST(task_create_rejects)
 {
     struct arena_task_params t;
@@ -972,6 +991,30 @@ START_TEST(task_create_rejects)
     t.max_validators = ARENA_MAX_VALIDATORS;
     t.budget = ARENA_MIN_BUDGET;
     expect_params(&t, NULL);
+    /* Its reveal window must carry 8 sets of 1 MiB and 64 trainers' weights
+     * at half of each 4 MB block: 5 blocks do, 4 do not. */
+    t.reveal_blocks = 4;
+    expect_params_detail(&t, "reveal window too short for the weights and sets it must carry");
+    t.reveal_blocks = 5;
+    expect_params(&t, NULL);
+    /* Weights of 240,001 parameters (a reveal of 960,192 bytes) from 64
+     * trainers need 31 blocks. */
+    {
+        struct arena_task_params big = t;
+        big.spec.kind = FL_MODEL_MLP;
+        big.loss = ARENA_LOSS_MSE;
+        big.spec.n_sizes = 3;
+        big.spec.sizes[0] = 8;
+        big.spec.sizes[1] = 24000;
+        big.spec.sizes[2] = 1;
+        big.k = 2;
+        big.sets[0].n_rows = big.sets[1].n_rows = 64;
+        big.sets[0].n_chunks = big.sets[1].n_chunks = 1;
+        big.reveal_blocks = 30;
+        expect_params_detail(&big, "reveal window too short for the weights and sets it must carry");
+        big.reveal_blocks = 31;
+        expect_params(&big, NULL);
+    }
     /* The largest task's events fit one height. */
     /* 29,127 rows of 36 bytes: 1,048,572 bytes, 4,096 units of deletion. */
     ck_assert_uint_eq(arena_event_work(&t, ARENA_EV_SETTLE),
