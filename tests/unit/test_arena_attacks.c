@@ -246,6 +246,155 @@ START_TEST(share_cannot_fall_under_delegators)
 }
 END_TEST
 
+static void commit_to(const struct party *p, uint8_t type, const uint8_t task[32],
+                      const uint8_t c[32])
+{
+    struct wbuf w;
+    wbuf_init(&w);
+    fixture_arena_commit_payload(&w, task, c);
+    send(p, type, &w, NULL, NULL);
+    wbuf_free(&w);
+}
+
+static void salt_of(const struct party *p, uint8_t salt[32])
+{
+    for (unsigned i = 0; i < 32; i++)
+        salt[i] = (uint8_t)(p->pub[i] ^ 0x3c);
+}
+
+/* Produces blocks until the next one is at height h. */
+static void advance_to(uint64_t h)
+{
+    while (chain_height(chain) + 1 < h)
+        produce(chain, pool);
+}
+
+/* Every extreme a participant controls, in one task, through every event:
+ * a 100% slash of a trainer that never reveals and of a duplicate, a
+ * validator whose delegators take sigma = 100% and that reveals only
+ * 0xFFFFFFFF, another that reveals only 0, epsilon at its maximum, q = 1,
+ * gamma = 5000, one vesting epoch with delta = 0, delegators claiming at
+ * every step.  Every block is built and connected (produce) and the supply
+ * audit balances after each: no event fails a block of valid transactions. */
+START_TEST(extremes_never_halt)
+{
+    struct party creator, tr[3], va[2], de[2];
+    uint8_t task[32], salt[32], c[32];
+    new_party(&creator, 1000 * COIN);
+    for (int i = 0; i < 3; i++)
+        new_party(&tr[i], 100 * COIN);
+    for (int i = 0; i < 2; i++) {
+        new_party(&va[i], 100 * COIN);
+        new_party(&de[i], 100 * COIN);
+    }
+    produce(chain, pool);
+    struct arena_task_params tp = fixture_arena_task(500 * COIN);
+    tp.slash_bps = 10000;
+    tp.gamma_bps = 5000;
+    tp.q_bps = 1;
+    tp.epsilon = UINT32_MAX;
+    tp.delta_bps = 0;
+    tp.vest_epochs = 1;
+    tp.draws_per_set = ARENA_MAX_DRAWS;
+    tp.d_bps = 1;
+    struct fixture_arena_sets sets;
+    ck_assert(fixture_arena_sets_make(&sets, &tp, 11));
+    create(&creator, &tp, task);
+    const struct arena_task t = task_of(task);
+    for (int i = 0; i < 3; i++)
+        stake(&tr[i], task, ARENA_ROLE_TRAINER, 10 * COIN + (uint64_t)i, NULL);
+    for (int i = 0; i < 2; i++)
+        stake(&va[i], task, ARENA_ROLE_VALIDATOR, 10 * COIN + (uint64_t)i, NULL);
+    produce(chain, pool);
+    share(&va[0], task, 10000, NULL);
+    for (int i = 0; i < 2; i++)
+        delegate(&de[i], task, va[0].pub, (uint64_t)(i + 1) * ARENA_MIN_DELEGATION + 7, NULL);
+    /* tr[0] and tr[2] commit to the same weights (tr[2] later: a duplicate),
+     * tr[1] commits and never reveals. */
+    int32_t w[4] = {65536, -65536, 12345, -1};
+    for (int i = 0; i < 3; i++) {
+        salt_of(&tr[i], salt);
+        ck_assert(fixture_arena_sub_commitment(c, task, tr[i].pub, w, 4, salt));
+        commit_to(&tr[i], TX_ARENA_SUBMIT_COMMIT, task, c);
+        produce(chain, pool);
+    }
+    advance_to(t.w.submit_end + 1);
+    for (int i = 0; i < 3; i += 2) {
+        struct wbuf b;
+        wbuf_init(&b);
+        salt_of(&tr[i], salt);
+        ck_assert(fixture_arena_reveal_payload(&b, task, salt, w, 4));
+        send(&tr[i], TX_ARENA_SUBMIT_REVEAL, &b, NULL, NULL);
+        wbuf_free(&b);
+    }
+    for (uint8_t k = 0; k < sets.k; k++)
+        for (uint16_t ch = 0; ch < sets.n_chunks[k]; ch++) {
+            struct wbuf b;
+            wbuf_init(&b);
+            ck_assert(fixture_arena_valset_payload(&b, task, &sets, k, ch, NULL, 0));
+            send(&creator, TX_ARENA_REVEAL_VALSET, &b, NULL, NULL);
+            wbuf_free(&b);
+        }
+    advance_to(t.w.reveal_end + 1);
+    struct arena_status st = status_of(task);
+    ck_assert_uint_eq(st.state, ARENA_SCORING);
+    ck_assert_uint_eq(st.n_scoreable, 1);
+    /* Each drawn validator commits to its extreme losses. */
+    uint32_t losses[2][ARENA_MAX_SCORES], n[2] = {0, 0};
+    for (int v = 0; v < 2; v++) {
+        struct arena_operator o;
+        ck_assert(op_get(task, va[v].pub, &o));
+        for (unsigned k = 0; k < tp.k; k++)
+            if (o.count[k])
+                for (unsigned s = 0; s < st.n_scoreable; s++)
+                    losses[v][n[v]++] = v == 0 ? UINT32_MAX : 0;
+        if (n[v] == 0)
+            continue;
+        salt_of(&va[v], salt);
+        fixture_arena_score_commitment(c, task, va[v].pub, losses[v], n[v], salt);
+        commit_to(&va[v], TX_ARENA_SCORE_COMMIT, task, c);
+    }
+    advance_to(t.w.score_commit_end + 1);
+    for (int v = 0; v < 2; v++) {
+        if (n[v] == 0)
+            continue;
+        struct wbuf b;
+        wbuf_init(&b);
+        salt_of(&va[v], salt);
+        fixture_arena_score_payload(&b, task, salt, losses[v], n[v]);
+        send(&va[v], TX_ARENA_SCORE_REVEAL, &b, NULL, NULL);
+        wbuf_free(&b);
+    }
+    advance_to(t.w.settle + 1);
+    st = status_of(task);
+    ck_assert_uint_eq(st.state, ARENA_SETTLED);
+    /* The non-revealer and the duplicate lost their whole stake. */
+    struct arena_operator o;
+    ck_assert(op_get(task, tr[1].pub, &o));
+    ck_assert_uint_eq(o.slashed, 10 * COIN + 1);
+    ck_assert(op_get(task, tr[2].pub, &o));
+    ck_assert(o.flags & ARENA_OP_DUPLICATE);
+    ck_assert_uint_eq(o.slashed, 10 * COIN + 2);
+    /* The delegators claim before and after the tranche. */
+    undelegate(&de[0], task, va[0].pub, NULL);
+    produce(chain, pool);
+    advance_to(arena_vest_height(&t.w, params.epoch_slots, 1) + 1);
+    undelegate(&de[0], task, va[0].pub, NULL);
+    undelegate(&de[1], task, va[0].pub, NULL);
+    produce(chain, pool);
+    undelegate(&de[1], task, va[0].pub, "arena-nothing");
+    st = status_of(task);
+    ck_assert_uint_eq(st.vest_pending, 0);
+    ck_assert_uint_eq(st.vest_done, 1);
+    /* The task's books. */
+    unsigned __int128 out = (unsigned __int128)st.burn + st.budget_left + st.paid +
+                            st.vest_paid + st.vest_pending + st.forfeited + st.dust +
+                            st.returned + st.slashed_budget;
+    ck_assert(out == (unsigned __int128)tp.budget + st.match);
+    fixture_arena_sets_free(&sets);
+}
+END_TEST
+
 static Suite *arena_attacks_suite(void)
 {
     Suite *s = suite_create("arena_attacks");
@@ -254,6 +403,7 @@ static Suite *arena_attacks_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, seat_squatting_needs_the_minimum);
     tcase_add_test(tc, share_cannot_fall_under_delegators);
+    tcase_add_test(tc, extremes_never_halt);
     suite_add_tcase(s, tc);
     return s;
 }
