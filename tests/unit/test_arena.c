@@ -885,7 +885,7 @@ START_TEST(scores_only_from_validators_drawn)
     struct world W;
     world_parties(&W);
     struct arena_task_params tp = fixture_arena_task(100 * COIN);
-    uint32_t losses[ARENA_MAX_SCORES];
+    uint32_t losses[ARENA_MAX_SCORES] = {0};
     uint8_t c[32];
     memset(c, 0x22, 32);
     /* Before reveal_end + 1: arena-window. */
@@ -958,7 +958,7 @@ START_TEST(claims_after_a_slash_last_takes_the_remainder)
     run_to_scoring(&W, &tp);
     undelegate(&W.de[0], W.task, W.va[0].pub, "arena-locked");
     /* Drawn, but no commitment to reveal; a task that does not exist. */
-    uint32_t losses[ARENA_MAX_SCORES];
+    uint32_t losses[ARENA_MAX_SCORES] = {0};
     uint32_t n = losses_for(W.task, &W.va[0], 100, losses);
     advance_to(W.w.score_commit_end + 1);
     score_reveal(&W.va[0], W.task, losses, n, "arena-commit-mismatch");
@@ -1013,7 +1013,7 @@ START_TEST(claims_follow_the_tranches)
     struct world W;
     world_parties(&W);
     struct arena_task_params tp = fixture_arena_task(100 * COIN);
-    uint32_t losses[ARENA_MAX_SCORES];
+    uint32_t losses[ARENA_MAX_SCORES] = {0};
     run_to_scoring(&W, &tp);
     uint32_t n = losses_for(W.task, &W.va[0], 30000, losses);
     score_commit(&W.va[0], W.task, losses, n, NULL);
@@ -1117,7 +1117,7 @@ START_TEST(disconnecting_every_block_restores_the_state_root)
     STEP();
     while (chain_height(chain) + 1 <= W.w.reveal_end)
         STEP();
-    uint32_t losses[ARENA_MAX_SCORES];
+    uint32_t losses[ARENA_MAX_SCORES] = {0};
     uint32_t n = losses_for(W.task, &W.va[0], 20000, losses);
     score_commit(&W.va[0], W.task, losses, n, NULL);
     STEP();
