@@ -133,10 +133,16 @@ bool arena_apply_stake(struct view *v, struct block_ctx *ctx, const struct tx *t
     } else {
         if (view_failed(v))
             return read_error(val);
-        /* The first stake takes a seat of the role. */
+        /* The first stake takes a seat of the role; it must reach the
+         * role's minimum, or one base unit an address would fill every
+         * seat (doc/security.md "Arena seats squatted for one unit"). */
         const bool trainer = s.role == ARENA_ROLE_TRAINER;
         uint16_t *seats = trainer ? &st.n_trainers : &st.n_validators;
         const uint16_t max = trainer ? t.p.max_trainers : t.p.max_validators;
+        const uint64_t min = trainer ? t.p.trainer_min_stake : t.p.validator_min_stake;
+        if (s.amount < min)
+            return val_failf(val, VAL_STATE, REJECT_ARENA_STAKE_LOW, "a first stake below %llu",
+                             (unsigned long long)min);
         if (*seats >= max)
             return val_failf(val, VAL_STATE, REJECT_ARENA_TASK_FULL, "%u %ss", max,
                              arena_role_name(s.role));
@@ -286,6 +292,12 @@ bool arena_apply_set_share(struct view *v, struct block_ctx *ctx, const struct t
     if ((o.flags & ARENA_OP_SHARE_SET) && o.sigma_epoch == epoch)
         return val_failf(val, VAL_STATE, REJECT_ARENA_SHARE_RATE, "already set in epoch %llu",
                          (unsigned long long)epoch);
+    /* With delegations in, sigma may rise but not fall: a fall in the
+     * window's last block would leave them no block to cancel in
+     * (doc/security.md "Arena share lowered under locked delegators"). */
+    if (s.sigma_bps < o.sigma_bps && o.del_total > 0)
+        return val_failf(val, VAL_STATE, REJECT_ARENA_SHARE_RATE,
+                         "below %u with delegations in", o.sigma_bps);
     o.sigma_bps = s.sigma_bps;
     o.sigma_epoch = epoch;
     o.flags |= ARENA_OP_SHARE_SET;
