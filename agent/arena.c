@@ -247,7 +247,7 @@ struct arena {
     enum agent_arena_loss loss;
     json_t *model;                 /* the task's model spec, normalization in Q16.16 */
     json_t *task0;                 /* arenagettask at start */
-    uint64_t submit_end, reveal_end, score_commit_end, settle;
+    uint64_t submit_end, reveal_end, sets_end, score_commit_end, settle;
     bool staked, committed, copied, scored, announced;
     uint32_t tries_stake, tries_commit, tries_copy, tries_score;
     int32_t *weights;              /* trainer: what it trained */
@@ -379,6 +379,7 @@ static bool read_task(struct arena *a, const json_t *task)
     const json_t *w = json_object_get(task, "windows");
     const json_t *p = json_object_get(task, "params");
     if (!json_u64(w, "submit_end", &a->submit_end) || !json_u64(w, "reveal_end", &a->reveal_end) ||
+        !json_u64(w, "sets_end", &a->sets_end) ||
         !json_u64(w, "score_commit_end", &a->score_commit_end) ||
         !(json_u64(w, "settle_height", &a->settle) || json_u64(w, "settle", &a->settle))) {
         snprintf(a->err, sizeof a->err, "The task's windows are malformed");
@@ -876,7 +877,7 @@ static int step(struct arena *a)
                next <= a->reveal_end) {
         try_copy(a, task);
     } else if (a->o->validator && me && !a->scored && a->tries_score < MAX_TRIES &&
-               (uint64_t)h >= a->reveal_end && next <= a->score_commit_end) {
+               (uint64_t)h >= a->sets_end && next <= a->score_commit_end) {
         score(a, task, me);
     }
     if (!me && next > a->submit_end && !a->announced) {

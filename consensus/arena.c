@@ -383,20 +383,22 @@ bool arena_task_params_check(const struct arena_task_params *t, const struct cha
     if (score_tx > p->max_tx_size)
         return bad_payload(v, "score reveal does not fit a transaction");
     /* The windows can carry what must land in them, using half of each
-     * block: every trainer's weights and every set's chunks in the reveal
-     * window, every validator's scores in the score reveal window.  Without
-     * it, a task whose reveals cannot all be mined in time slashes honest
-     * trainers by arithmetic alone, or lets whoever fills a few blocks do
-     * so. */
+     * block: every trainer's weights in the reveal window, every set's
+     * chunks in the set window (as long as the reveal window), every
+     * validator's scores in the score reveal window.  Without it, a task
+     * whose reveals cannot all be mined in time slashes honest trainers by
+     * arithmetic alone, or lets whoever fills a few blocks do so. */
     uint64_t weights_tx = tx_size_for(ARENA_TASK_ID_SIZE + 32 + compact_size_len(nparams) + 4 * nparams);
-    uint64_t reveal_bytes = (uint64_t)t->max_trainers * weights_tx;
+    if (!window_carries(t->reveal_blocks, (uint64_t)t->max_trainers * weights_tx, p))
+        return bad_payload(v, "reveal window too short for the weights it must carry");
+    uint64_t set_bytes = 0;
     for (unsigned i = 0; i < t->k; i++) {
         uint64_t chunk_overhead = tx_size_for(ARENA_TASK_ID_SIZE + 1 + 2 + 32 + 1 +
                                               ARENA_MAX_PATH * HASH_SIZE + 5);
-        reveal_bytes += (uint64_t)t->sets[i].n_rows * row + t->sets[i].n_chunks * chunk_overhead;
+        set_bytes += (uint64_t)t->sets[i].n_rows * row + t->sets[i].n_chunks * chunk_overhead;
     }
-    if (!window_carries(t->reveal_blocks, reveal_bytes, p))
-        return bad_payload(v, "reveal window too short for the weights and sets it must carry");
+    if (!window_carries(t->reveal_blocks, set_bytes, p))
+        return bad_payload(v, "set window too short for the sets it must carry");
     if (!window_carries(t->score_reveal_blocks, (uint64_t)t->max_validators * score_tx, p))
         return bad_payload(v, "score reveal window too short for the scores it must carry");
     return true;
@@ -525,7 +527,8 @@ void arena_windows_at(const struct arena_task_params *p, uint64_t created, struc
     w->created = created;
     w->submit_end = created + p->submit_blocks;
     w->reveal_end = w->submit_end + p->reveal_blocks;
-    w->score_commit_end = w->reveal_end + p->score_commit_blocks;
+    w->sets_end = w->reveal_end + p->reveal_blocks;
+    w->score_commit_end = w->sets_end + p->score_commit_blocks;
     w->settle = w->score_commit_end + p->score_reveal_blocks;
 }
 

@@ -275,16 +275,22 @@ bool arena_score_reveal_check(const struct tx *tx, const struct chain_params *p,
 /* All heights are fixed at creation height c:
  *   submit_end       = c + submit_blocks          (stakes, delegations, shares,
  *                                                  submission commits: c+1 ..)
- *   reveal_end       = submit_end + reveal_blocks (submission and set reveals)
- *   score_commit_end = reveal_end + score_commit_blocks
+ *   reveal_end       = submit_end + reveal_blocks (submission reveals)
+ *   sets_end         = reveal_end + reveal_blocks (set reveals: only once
+ *                                                  every submission is
+ *                                                  fixed, so no trainer
+ *                                                  picks what to reveal
+ *                                                  knowing the sets)
+ *   score_commit_end = sets_end + score_commit_blocks
  *   settle           = score_commit_end + score_reveal_blocks (score reveals)
  *   vest i           = settle + i x epoch_slots, i = 1..vest_epochs
  * A window "a .. b" is inclusive; ASSIGN runs at the end of submit_end,
- * CLOSE at the end of reveal_end, SETTLE at the end of settle. */
+ * CLOSE at the end of sets_end, SETTLE at the end of settle. */
 struct arena_windows {
     uint64_t created;
     uint64_t submit_end;
     uint64_t reveal_end;
+    uint64_t sets_end;
     uint64_t score_commit_end;
     uint64_t settle;
 };

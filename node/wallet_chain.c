@@ -135,6 +135,7 @@ static bool get_arena_task(struct chain_snapshot *s, const uint8_t task[HASH_SIZ
     out->created_height = t.created_height;
     out->submit_end = t.w.submit_end;
     out->reveal_end = t.w.reveal_end;
+    out->sets_end = t.w.sets_end;
     out->score_commit_end = t.w.score_commit_end;
     out->settle_height = t.w.settle;
     out->budget = t.p.budget;

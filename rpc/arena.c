@@ -176,6 +176,7 @@ static json_t *windows_json(const struct arena_windows *w, const struct arena_ta
     json_object_set_new(o, "submit_start", json_integer((json_int_t)w->created + 1));
     json_object_set_new(o, "submit_end", json_integer((json_int_t)w->submit_end));
     json_object_set_new(o, "reveal_end", json_integer((json_int_t)w->reveal_end));
+    json_object_set_new(o, "sets_end", json_integer((json_int_t)w->sets_end));
     json_object_set_new(o, "score_commit_end", json_integer((json_int_t)w->score_commit_end));
     json_object_set_new(o, "settle_height", json_integer((json_int_t)w->settle));
     for (uint32_t i = 1; i <= p->vest_epochs; i++)
@@ -192,6 +193,7 @@ static const char *phase_of(const struct arena_windows *w, const struct arena_st
         return arena_task_state_name(st->state);
     return next <= w->submit_end         ? "submit"
            : next <= w->reveal_end       ? "reveal"
+           : next <= w->sets_end         ? "sets"
            : next <= w->score_commit_end ? "score_commit"
            : next <= w->settle           ? "score_reveal"
                                          : "settling";
@@ -254,6 +256,7 @@ static bool add_task(void *arg, const uint8_t *key, size_t klen, const uint8_t *
     json_object_set_new(o, "created_height", json_integer((json_int_t)t.created_height));
     json_object_set_new(o, "submit_end", json_integer((json_int_t)t.w.submit_end));
     json_object_set_new(o, "reveal_end", json_integer((json_int_t)t.w.reveal_end));
+    json_object_set_new(o, "sets_end", json_integer((json_int_t)t.w.sets_end));
     json_object_set_new(o, "score_commit_end", json_integer((json_int_t)t.w.score_commit_end));
     json_object_set_new(o, "settle_height", json_integer((json_int_t)t.w.settle));
     json_object_set_new(o, "budget", json_amount(t.p.budget));
@@ -832,8 +835,8 @@ static const char task_result[] =
     "  \"task\": \"hex\",             (the txid of its ARENA_TASK_CREATE)\n"
     "  \"creator\": \"address\",\n"
     "  \"state\": \"open\" | \"reveal\" | \"scoring\" | \"settled\" | \"refunded\" | \"failed\",\n"
-    "  \"phase\": \"submit\" | \"reveal\" | \"score_commit\" | \"score_reveal\" | \"settling\" | the state\n"
-    "                           (what the next block may carry)\n"
+    "  \"phase\": \"submit\" | \"reveal\" | \"sets\" | \"score_commit\" | \"score_reveal\" | \"settling\"\n"
+    "           | the state (what the next block may carry)\n"
     "  \"created_height\": n, \"end_height\": n | null,\n"
     "  \"params\": {\"model\": {\"kind\", \"sizes\", \"parameters\", \"normalization\"}, \"loss\":\n"
     "      \"logloss\" | \"mse\", \"data_hash\", \"uri\", \"sets\", \"submit_blocks\", \"reveal_blocks\",\n"
@@ -841,7 +844,7 @@ static const char task_result[] =
     "      \"delta_bps\", \"D_bps\", \"epsilon\" (Q16.16 raw), \"vest_epochs\", \"draws_per_set\",\n"
     "      \"max_trainers\", \"max_validators\", \"trainer_min_stake\", \"validator_min_stake\" (FML),\n"
     "      \"slash_bps\"},\n"
-    "  \"windows\": {\"submit_start\", \"submit_end\", \"reveal_end\", \"score_commit_end\",\n"
+    "  \"windows\": {\"submit_start\", \"submit_end\", \"reveal_end\", \"sets_end\", \"score_commit_end\",\n"
     "               \"settle_height\", \"vest_heights\": [n, ...]},  (heights, inclusive)\n"
     "  \"sets\": [{\"set\", \"root\", \"n_chunks\", \"n_rows\", \"revealed_chunks\", \"revealed_rows\",\n"
     "            \"complete\"}, ...],\n"
@@ -884,7 +887,7 @@ const struct rpc_method arena_rpc_methods[] = {
         .handler = arenalisttasks,
         .summary = "Lists every Arena task in the state, in task id order.",
         .result = "[{\"task\", \"creator\", \"state\", \"created_height\", \"submit_end\", \"reveal_end\", "
-                  "\"score_commit_end\", \"settle_height\", \"budget\" (FML), \"n_trainers\", "
+                  "\"sets_end\", \"score_commit_end\", \"settle_height\", \"budget\" (FML), \"n_trainers\", "
                   "\"n_validators\"}, ...]",
         .examples = "fml-cli arenalisttasks",
     },
@@ -927,7 +930,7 @@ const struct rpc_method arena_rpc_methods[] = {
         .category = "Arena",
         .name = "arenagetvalset",
         .handler = arenagetvalset,
-        .summary = "The revealed rows of a validation set (between the reveal window and "
+        .summary = "The revealed rows of a validation set (from the set window to "
                    "settlement, when the set's data is deleted): each row's features as "
                    "decimals and its label (class index for logloss, decimal target for mse), "
                    "and the raw bytes as hex.",

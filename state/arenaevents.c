@@ -89,7 +89,7 @@ bool arena_schedule_task(struct view *v, struct block_ctx *ctx, const uint8_t ta
     size_t n = 0;
     evs[n++] = (struct planned){w.submit_end, ARENA_EV_ASSIGN, 0,
                                 arena_event_work(p, ARENA_EV_ASSIGN)};
-    evs[n++] = (struct planned){w.reveal_end, ARENA_EV_CLOSE, 0,
+    evs[n++] = (struct planned){w.sets_end, ARENA_EV_CLOSE, 0,
                                 arena_event_work(p, ARENA_EV_CLOSE)};
     evs[n++] = (struct planned){w.settle, ARENA_EV_SETTLE, 0,
                                 arena_event_work(p, ARENA_EV_SETTLE)};
@@ -312,10 +312,14 @@ done:
     return ok;
 }
 
-/* ---- CLOSE (end of reveal_end) ----
- * An eligible trainer that committed and did not reveal, or revealed the
- * model hash of a submission committed earlier (lower seq) and revealed, is
- * slashed.  A set not complete fails the task: budget_left goes to the pool
+/* ---- CLOSE (end of sets_end: submissions closed at reveal_end, sets at sets_end) ----
+ * An eligible trainer that committed and did not reveal is slashed.  One
+ * that revealed the model hash of a submission committed earlier (lower
+ * seq) and revealed is a duplicate: not scored, not paid, its stake
+ * returned at SETTLE, but not slashed (copying is already prevented by
+ * commit-reveal; what is left is two parties reaching the same weights,
+ * e.g. by the same deterministic training, where the later commit gains
+ * nothing and should lose nothing more).  A set not complete fails the task: budget_left goes to the pool
  * (the creator's slash) and every own stake is returned.  Otherwise the
  * scoreable submissions (eligible, revealed, not duplicate) are counted. */
 static bool ev_close(struct arena_ev *e)
@@ -339,10 +343,10 @@ static bool ev_close(struct arena_ev *e)
                 }
             }
         }
-        if (!(o->flags & ARENA_OP_REVEALED) || (o->flags & ARENA_OP_DUPLICATE)) {
+        if (!(o->flags & ARENA_OP_REVEALED)) {
             if (!arena_ev_slash(e, i))
                 return false;
-        } else {
+        } else if (!(o->flags & ARENA_OP_DUPLICATE)) {
             m++;
         }
     }

@@ -382,7 +382,7 @@ bool arena_apply_reveal_valset(struct view *v, struct block_ctx *ctx, const stru
     if (!arena_reveal_valset_decode(&r, tx->payload, tx->payload_len))
         return val_fail(val, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (!load_task(v, r.task, &t, &st, val) ||
-        !in_window(ctx, &st, t.w.submit_end + 1, t.w.reveal_end, val))
+        !in_window(ctx, &st, t.w.reveal_end + 1, t.w.sets_end, val))
         return false;
     if (memcmp(tx->sender, t.creator, PUBKEY_SIZE) != 0)
         return val_failf(val, VAL_STATE, REJECT_ARENA_ROLE, "not the task's creator");
@@ -428,7 +428,7 @@ bool arena_apply_score_commit(struct view *v, struct block_ctx *ctx, const struc
     if (!arena_commit_decode(&c, tx->payload, tx->payload_len))
         return val_fail(val, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (!load_task(v, c.task, &t, &st, val) ||
-        !in_window(ctx, &st, t.w.reveal_end + 1, t.w.score_commit_end, val) ||
+        !in_window(ctx, &st, t.w.sets_end + 1, t.w.score_commit_end, val) ||
         !load_role(v, c.task, tx->sender, ARENA_ROLE_VALIDATOR, &o, val))
         return false;
     if (sets_assigned(&t, &o) == 0)
@@ -506,8 +506,9 @@ uint64_t arena_tx_expiry(struct view *v, const struct tx *tx)
         return 0;
     switch (tx->type) {
     case TX_ARENA_SUBMIT_REVEAL:
-    case TX_ARENA_REVEAL_VALSET:
         return t.w.reveal_end;
+    case TX_ARENA_REVEAL_VALSET:
+        return t.w.sets_end;
     case TX_ARENA_SCORE_COMMIT:
         return t.w.score_commit_end;
     case TX_ARENA_SCORE_REVEAL:

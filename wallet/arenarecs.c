@@ -411,9 +411,9 @@ static bool reveal_sets(struct tick *tk, const struct wallet_arena_rec *r,
                         const struct wallet_arena_task *t)
 {
     struct wallet_arena_valsets vs;
-    if (tk->next > t->reveal_end || t->state >= WALLET_ARENA_SETTLED)
+    if (tk->next > t->sets_end || t->state >= WALLET_ARENA_SETTLED)
         return true;
-    if (tk->next <= t->submit_end)
+    if (tk->next <= t->reveal_end)
         return false;
     if (!wallet_arena_valsets_parse(r, &vs) || vs.k != t->k)
         return true;

@@ -40,7 +40,7 @@ struct wallet_arena_task {
     uint8_t state; /* enum wallet_arena_state */
     uint64_t created_height;
     /* Last heights of the windows (consensus/arena.h "Timeline"). */
-    uint64_t submit_end, reveal_end, score_commit_end, settle_height;
+    uint64_t submit_end, reveal_end, sets_end, score_commit_end, settle_height;
     uint64_t budget, trainer_min_stake, validator_min_stake;
     uint8_t k; /* validation sets */
     uint16_t n_chunks[WALLET_ARENA_MAX_SETS];

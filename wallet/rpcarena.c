@@ -701,7 +701,7 @@ static json_t *reveal_now(struct rpc_call *call, bool sets_only)
                          sets_only ? "This wallet holds no validation sets of the task (it did not "
                                      "create it, or every chunk is revealed)"
                                    : "This wallet has nothing left to reveal in the task");
-    if (sets_only && !in_window(call, "ARENA_REVEAL_VALSET", t.submit_end + 1, t.reveal_end))
+    if (sets_only && !in_window(call, "ARENA_REVEAL_VALSET", t.reveal_end + 1, t.sets_end))
         return NULL;
     if (!rpcw_has_mempool(call))
         return rpc_error(call, RPC_MISC_ERROR, "The node has no mempool");
@@ -847,7 +847,7 @@ static json_t *arenaundelegate(struct rpc_call *call)
     if (!ok)
         return NULL;
     const uint64_t next = next_height(call);
-    const uint64_t end = t.state == WALLET_ARENA_FAILED ? t.reveal_end : t.settle_height;
+    const uint64_t end = t.state == WALLET_ARENA_FAILED ? t.sets_end : t.settle_height;
     if (next > t.submit_end && next <= end)
         return rpc_error(call, RPC_INVALID_PARAMETER,
                          "Delegations are locked from height %" PRIu64 " until the task ends at "
@@ -1036,7 +1036,7 @@ static json_t *arenascore(struct rpc_call *call)
         return NULL;
     if (!parse_words(call, rpc_json(call, 1), "losses", true, &bytes, &n))
         goto done;
-    if (!in_window(call, "ARENA_SCORE_COMMIT", t.reveal_end + 1, t.score_commit_end) ||
+    if (!in_window(call, "ARENA_SCORE_COMMIT", t.sets_end + 1, t.score_commit_end) ||
         !committer(call, w, v, id, 2, ARENA_ROLE_VALIDATOR, TX_ARENA_SCORE_COMMIT, validator_to_commit,
                    "is a validator of the task assigned a set and yet to commit", from))
         goto done;
@@ -1078,8 +1078,8 @@ static const char create_summary[] =
     "Creates an Arena task from a wallet account: a model-training contest scored on K hidden "
     "validation sets.  The budget is locked (its burn share burned at once); the task id is the "
     "transaction id.  The wallet draws a salt per set, cuts each set into chunks, commits their "
-    "Merkle roots, keeps the sets in wallet.dat and reveals every chunk by itself in the reveal "
-    "window (or at once with arenarevealsets).  Options (a JSON object; defaults in brackets): "
+    "Merkle roots, keeps the sets in wallet.dat and reveals every chunk by itself in the set "
+    "window, after the submission reveals (or at once with arenarevealsets).  Options (a JSON object; defaults in brackets): "
     "\"address\" (the creator [the account with the largest balance]), \"model\" (\"logistic\" "
     "| \"softmax\" | \"mlp\" [logistic]), \"sizes\" (required, as flcreatetask), "
     "\"normalization\" ([[mean, std], ...] [none]), \"loss\" (\"logloss\" for logistic/softmax | "
@@ -1113,7 +1113,7 @@ const struct rpc_method wallet_arena_rpc_methods[] = {
         .handler = arenarevealsets,
         .summary = "Sends now every chunk of the validation sets of a task this wallet created "
                    "that is not on chain yet (the wallet also does it by itself on each new "
-                   "block of the reveal window).  Only in the reveal window.",
+                   "block of the set window).  Only in the set window (reveal_end + 1 .. sets_end).",
         .args = {{"task", RPC_STR, true, NULL, "The task id"}},
         .result = "{\"txids\": [\"hex\", ...], \"warning\" (when some could not be sent)}",
         .examples = "fml-cli arenarevealsets 6f1c...e2",

@@ -200,9 +200,9 @@ class ArenaRPCTest(FMLTestFramework):
         assert_equal([s["root"] for s in t["sets"]], res["roots"])
         assert_equal([(s["n_chunks"], s["n_rows"]) for s in t["sets"]], [(3, 6), (3, 5)])
         w = t["windows"]
-        assert_equal((w["submit_end"], w["reveal_end"], w["score_commit_end"], w["settle_height"]),
-                     (c + 6, c + 10, c + 14, c + 18))
-        assert_equal(w["vest_heights"], [c + 18 + EPOCH_SLOTS * i for i in range(1, VEST_EPOCHS + 1)])
+        assert_equal((w["submit_end"], w["reveal_end"], w["sets_end"], w["score_commit_end"],
+                      w["settle_height"]), (c + 6, c + 10, c + 14, c + 18, c + 22))
+        assert_equal(w["vest_heights"], [c + 22 + EPOCH_SLOTS * i for i in range(1, VEST_EPOCHS + 1)])
         assert t["pool"]["balanced"], t["pool"]
         assert any(x["task"] == task for x in node.arenalisttasks())
 
@@ -246,31 +246,23 @@ class ArenaRPCTest(FMLTestFramework):
         node.stop()
         node.start()
 
-        self.log("Reveal window: the wallet reveals both submissions and every chunk by itself")
+        self.log("Reveal window: the wallet reveals both submissions by itself, not the sets yet")
         self.mine_to(c + 6)
         pool = node.getrawmempool()
         txs = [node.getrawtransaction(x, True) for x in pool]
         kinds = sorted(x["type"] for x in txs)
-        assert_equal(kinds, ["arena_reveal_valset"] * 6 + ["arena_submit_reveal"] * 2)
-        chunks = sorted((x["payload"]["set"], x["payload"]["chunk"]) for x in txs
-                        if x["type"] == "arena_reveal_valset")
-        assert_equal(chunks, [(k, i) for k in range(2) for i in range(3)])
+        assert_equal(kinds, ["arena_submit_reveal"] * 2)
         assert_equal(sorted(x["payload"]["model_hash"] for x in txs if x["type"] == "arena_submit_reveal"),
                      sorted([s1["model_hash"], s2["model_hash"]]))
         self.mine()
         t = node.arenagettask(task)
-        assert all(s["complete"] for s in t["sets"]), t["sets"]
+        assert not any(s["complete"] for s in t["sets"]), t["sets"]
         ops = {o["address"]: o for o in t["operators"]}
         assert ops[a["t1"]]["revealed"] and ops[a["t2"]]["revealed"]
         assert_equal(ops[a["t1"]]["model_hash"], s1["model_hash"])
         sub = node.arenagetsubmission(task, a["t1"])
         assert_equal(sub["weights_q16"], GOOD)
-        vs = json.loads(node.cli("arenagetvalset", task, 1))
-        assert vs["complete"]
-        assert_equal(len(vs["rows"]), 5)
-        assert_equal(vs["rows"][0], [2.0, -0.5, 1])
-        self.nothing_sent(node.arenareveal, task, code=-4, message="nothing left to reveal")
-        self.nothing_sent(node.arenarevealsets, task, code=-4, message="no validation sets")
+        self.nothing_sent(node.arenarevealsets, task, code=-8, message="only accepted at heights")
 
         self.log("The copier's attempt: T1's weights under its own commitment, and a late commit")
         reveal = task_b + os.urandom(32) + compact_size(len(GOOD)) + b"".join(
@@ -281,8 +273,24 @@ class ArenaRPCTest(FMLTestFramework):
                                 task_b + os.urandom(32))
         self.nothing_sent(node.arenaundelegate, task, a["t1"], a["d"], code=-8, message="locked")
 
-        self.log("End of the reveal window: the copier is slashed for its missing reveal")
+        self.log("Set window: every chunk revealed by the wallet once the submissions are fixed")
         self.mine_to(c + 10)
+        txs = [node.getrawtransaction(x, True) for x in node.getrawmempool()]
+        assert_equal([x["type"] for x in txs], ["arena_reveal_valset"] * 6)
+        chunks = sorted((x["payload"]["set"], x["payload"]["chunk"]) for x in txs)
+        assert_equal(chunks, [(k, i) for k in range(2) for i in range(3)])
+        self.mine()
+        t = node.arenagettask(task)
+        assert all(s["complete"] for s in t["sets"]), t["sets"]
+        vs = json.loads(node.cli("arenagetvalset", task, 1))
+        assert vs["complete"]
+        assert_equal(len(vs["rows"]), 5)
+        assert_equal(vs["rows"][0], [2.0, -0.5, 1])
+        self.nothing_sent(node.arenareveal, task, code=-4, message="nothing left to reveal")
+        self.nothing_sent(node.arenarevealsets, task, code=-4, message="no validation sets")
+
+        self.log("End of the set window: the copier is slashed for its missing reveal")
+        self.mine_to(c + 14)
         t = node.arenagettask(task)
         assert_equal(t["state"], "scoring")
         assert_equal([x["address"] for x in t["submissions"]], [a["t1"], a["t2"]])
@@ -305,7 +313,7 @@ class ArenaRPCTest(FMLTestFramework):
             assert "commitment" in sc
         self.raw(lazy, TX_ARENA_SCORE_COMMIT, task_b + os.urandom(32))
         self.mine()
-        self.mine_to(c + 14)
+        self.mine_to(c + 18)
         txs = [node.getrawtransaction(x, True) for x in node.getrawmempool()]
         assert_equal([x["type"] for x in txs], ["arena_score_reveal"] if losses else [])
         if losses:
@@ -316,7 +324,7 @@ class ArenaRPCTest(FMLTestFramework):
 
         self.log("Settlement")
         bal = {n: node.getaccount(a[n])["balance"] for n in ("t1", "t2", "v1", "creator", "d")}
-        self.mine_to(c + 18)
+        self.mine_to(c + 22)
         t = node.arenagettask(task)
         assert t["state"] in ("settled", "refunded"), t["state"]
         assert t["pool"]["balanced"], t["pool"]
@@ -373,7 +381,7 @@ class ArenaRPCTest(FMLTestFramework):
 
         self.log("Vesting: each tranche paid at its height")
         for i in range(1, VEST_EPOCHS + 1):
-            self.mine_to(c + 18 + EPOCH_SLOTS * i)
+            self.mine_to(c + 22 + EPOCH_SLOTS * i)
             e = [x for x in node.arenagetrewards(a["t1"])["entries"]
                  if x["task"] == task and x["role"] == "trainer"][0]
             assert e["reward_b_paid"] > 0
@@ -423,10 +431,10 @@ class ArenaRPCTest(FMLTestFramework):
         t = node.arenagettask(task)
         assert_equal(t["creator"], creator)
         c = t["created_height"]
-        self.mine_to(c + 2)
+        self.mine_to(c + 4)  # the set window opens at c + 5
         assert_equal(node.getrawmempool(), [])  # locked: nothing revealed
         assert_raises_rpc_error(-13, "walletpassphrase", lw.arenarevealsets, task)
-        self.mine_to(c + 4)
+        self.mine_to(c + 6)
         t = node.arenagettask(task)
         assert_equal(t["state"], "failed")
         assert not any(s["complete"] for s in t["sets"])

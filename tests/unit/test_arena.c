@@ -408,7 +408,8 @@ START_TEST(creation_burns_and_locks_the_budget)
     ck_assert_mem_eq(t.creator, W.creator.pub, 32);
     ck_assert_uint_eq(t.w.submit_end, t.created_height + 4);
     ck_assert_uint_eq(t.w.reveal_end, t.w.submit_end + 3);
-    ck_assert_uint_eq(t.w.score_commit_end, t.w.reveal_end + 2);
+    ck_assert_uint_eq(t.w.sets_end, t.w.reveal_end + 3);
+    ck_assert_uint_eq(t.w.score_commit_end, t.w.sets_end + 2);
     ck_assert_uint_eq(t.w.settle, t.w.score_commit_end + 2);
     ck_assert_mem_eq(t.p.sets[1].root, W.tp.sets[1].root, 32);
 
@@ -740,7 +741,11 @@ START_TEST(valset_chunks_against_the_root)
     struct arena_task_params tp = fixture_arena_task(100 * COIN);
     world_create(&W, &tp);
     valset(&W.creator, W.task, &W.sets, 0, 0, "arena-window");
-    advance_to(W.w.submit_end + 1);
+    /* Not while submissions may still be revealed: the sets stay hidden
+     * until every submission is fixed. */
+    advance_to(W.w.reveal_end);
+    valset(&W.creator, W.task, &W.sets, 0, 0, "arena-window");
+    advance_to(W.w.reveal_end + 1);
     /* Only the creator, of a task that exists. */
     valset(&W.stranger, W.task, &W.sets, 0, 0, "arena-role");
     uint8_t unknown[32];
@@ -797,7 +802,7 @@ START_TEST(valset_chunks_against_the_root)
     st = status_of(W.task);
     ck_assert_uint_eq(st.sets_complete, 1);
     ck_assert_uint_eq(st.rows_revealed[0], 12);
-    advance_to(W.w.reveal_end + 1);
+    advance_to(W.w.sets_end + 1);
     valset(&W.creator, W.task, &W.sets, 1, 0, "arena-window");
     wbuf_free(&w);
     world_free(&W);
@@ -832,7 +837,7 @@ START_TEST(valset_rows)
     produce_checked();
     memcpy(tracked[ntracked++], W.task, 32);
     W.w = task_of(W.task).w;
-    advance_to(W.w.submit_end + 1);
+    advance_to(W.w.reveal_end + 1);
     valset(&W.creator, W.task, &s0, 0, 0, "arena-valset-rows");
     valset(&W.creator, W.task, &s1, 1, 0, NULL); /* 5 rows */
     valset(&W.creator, W.task, &s1, 1, 1, NULL); /* 4 rows */
@@ -847,7 +852,7 @@ END_TEST
 /* ---- a whole task: scores, claims ---- */
 
 /* Stakes, a delegation to each validator, commitments and reveals of two
- * trainers, every set revealed: the task is at reveal_end + 1 with its
+ * trainers, every set revealed: the task is at sets_end + 1 with its
  * scoreable submissions fixed.  va[0] is eligible; va[1]'s first stake is
  * below the minimum, refused: it is no operator of the task. */
 static void run_to_scoring(struct world *W, const struct arena_task_params *tp)
@@ -872,8 +877,9 @@ static void run_to_scoring(struct world *W, const struct arena_task_params *tp)
         weights_of(w, i);
         sub_reveal(&W->tr[i], W->task, w, NULL);
     }
-    valset_all(&W->creator, W->task, &W->sets);
     advance_to(W->w.reveal_end + 1);
+    valset_all(&W->creator, W->task, &W->sets);
+    advance_to(W->w.sets_end + 1);
     struct arena_status st = status_of(W->task);
     ck_assert_uint_eq(st.state, ARENA_SCORING);
     ck_assert_uint_eq(st.n_scoreable, 2);
@@ -888,7 +894,7 @@ START_TEST(scores_only_from_validators_drawn)
     uint32_t losses[ARENA_MAX_SCORES] = {0};
     uint8_t c[32];
     memset(c, 0x22, 32);
-    /* Before reveal_end + 1: arena-window. */
+    /* Before sets_end + 1: arena-window. */
     world_create(&W, &tp);
     stake(&W.va[0], W.task, ARENA_ROLE_VALIDATOR, 30 * COIN, NULL);
     produce_checked();
@@ -1113,9 +1119,11 @@ START_TEST(disconnecting_every_block_restores_the_state_root)
         STEP();
     sub_reveal(&W.tr[0], W.task, w, NULL);
     STEP();
+    while (chain_height(chain) + 1 <= W.w.reveal_end)
+        STEP();
     valset_all(&W.creator, W.task, &W.sets);
     STEP();
-    while (chain_height(chain) + 1 <= W.w.reveal_end)
+    while (chain_height(chain) + 1 <= W.w.sets_end)
         STEP();
     uint32_t losses[ARENA_MAX_SCORES] = {0};
     uint32_t n = losses_for(W.task, &W.va[0], 20000, losses);
@@ -1167,7 +1175,7 @@ START_TEST(expiry_is_the_end_of_each_window)
                              TX_ARENA_SCORE_COMMIT,  TX_ARENA_SCORE_REVEAL,  TX_ARENA_UNDELEGATE,
                              TX_ARENA_TASK_CREATE};
     const uint64_t expect[] = {W.w.submit_end, W.w.submit_end,       W.w.submit_end,
-                               W.w.submit_end, W.w.reveal_end,       W.w.reveal_end,
+                               W.w.submit_end, W.w.reveal_end,       W.w.sets_end,
                                W.w.score_commit_end, W.w.settle, 0, 0};
     struct view *v = chain_view(chain);
     for (size_t i = 0; i < sizeof(types); i++) {

@@ -484,7 +484,7 @@ START_TEST(honest_task_settles_and_vests)
             draws += o.count[k];
     }
     ck_assert_uint_eq(draws, p.k * p.draws_per_set);
-    run_to(w.t.w.reveal_end);
+    run_to(w.t.w.sets_end);
     ck_assert_int_eq(status_of(&w).state, ARENA_SCORING);
     ck_assert_int_eq(status_of(&w).n_scoreable, 3);
     truth = losses;
@@ -543,7 +543,7 @@ START_TEST(one_trainer_one_validator_exact)
     fund_pool(0);
     cast_up(&w, &c, &p, 1, 1, NULL);
     submit(&w, c.t[0], 0, 1, true);
-    run_to(w.t.w.reveal_end);
+    run_to(w.t.w.sets_end);
     truth = losses;
     score(&w, c.v[0], 1, honest, NULL);
     run_to(w.t.w.settle);
@@ -578,7 +578,7 @@ START_TEST(random_scorer_earns_least)
     cast_up(&w, &c, &p, 3, 4, NULL);
     for (size_t i = 0; i < 3; i++)
         submit(&w, c.t[i], (uint32_t)i, (uint8_t)(i + 1), true);
-    run_to(w.t.w.reveal_end);
+    run_to(w.t.w.sets_end);
     truth = losses;
     /* The random scorer: the drawn validator with the most draws, so that
      * its reward would be the largest if it were honest. */
@@ -639,7 +639,7 @@ START_TEST(consensus_is_the_weighted_lower_median)
     cast_up(&w, &c, &p, 2, 4, NULL);
     submit(&w, c.t[0], 0, 1, true);
     submit(&w, c.t[1], 1, 2, true);
-    run_to(w.t.w.reveal_end);
+    run_to(w.t.w.sets_end);
     truth = losses;
     for (size_t i = 0; i < 4; i++)
         if (is_drawn(&w, c.v[i]))
@@ -707,7 +707,7 @@ START_TEST(missing_score_reveal_is_slashed)
     for (size_t i = 0; i < 2; i++)
         submit(&w, c.t[i], (uint32_t)i, (uint8_t)(i + 1), true);
     /* Give the lazy one delegations too. */
-    run_to(w.t.w.reveal_end);
+    run_to(w.t.w.sets_end);
     truth = losses;
     size_t lazy = 3;
     for (size_t i = 0; i < 3; i++) {
@@ -753,10 +753,10 @@ START_TEST(slash_takes_delegations_value)
     add_op(&w, c.v[0], ARENA_ROLE_VALIDATOR, 10 * COIN, 30 * COIN, 5000);
     submit(&w, c.t[0], 0, 1, false); /* never revealed */
     submit(&w, c.t[1], 1, 2, true);  /* something to score */
-    run_to(w.t.w.reveal_end);
+    run_to(w.t.w.sets_end);
     struct arena_operator t = op_of(&w, c.t[0]);
     ck_assert(t.flags & ARENA_OP_SLASHED);
-    ck_assert_uint_eq(slash_height(c.t[0]), w.t.w.reveal_end);
+    ck_assert_uint_eq(slash_height(c.t[0]), w.t.w.sets_end);
     ck_assert_int_eq(status_of(&w).n_scoreable, 1);
     (void)losses;
     run_to(w.t.w.settle);
@@ -770,8 +770,9 @@ START_TEST(slash_takes_delegations_value)
 END_TEST
 
 /* A trainer that committed and never revealed is slashed at CLOSE and not
- * ranked; so is one revealing the model hash of an earlier commit. */
-START_TEST(missed_and_duplicate_submissions_are_slashed)
+ * ranked; one revealing the model hash of an earlier commit is a duplicate:
+ * not ranked, not paid, not slashed (its whole stake comes back). */
+START_TEST(missed_reveals_slashed_duplicates_unpaid)
 {
     struct world w;
     struct cast c;
@@ -784,13 +785,17 @@ START_TEST(missed_and_duplicate_submissions_are_slashed)
     submit(&w, c.t[1], 1, 2, true);
     submit(&w, c.t[2], 2, 1, true);  /* t0's model: a duplicate */
     submit(&w, c.t[3], 3, 3, false); /* never revealed */
-    run_to(w.t.w.reveal_end);
+    run_to(w.t.w.sets_end);
     ck_assert_int_eq(status_of(&w).n_scoreable, 2);
-    for (size_t i = 2; i < 4; i++) {
-        struct arena_operator o = op_of(&w, c.t[i]);
+    {
+        struct arena_operator o = op_of(&w, c.t[3]);
         ck_assert(o.flags & ARENA_OP_SLASHED);
         ck_assert_uint_eq(o.own, 10 * COIN - 10 * COIN * p.slash_bps / 10000);
-        ck_assert_uint_eq(slash_height(c.t[i]), w.t.w.reveal_end);
+        ck_assert_uint_eq(slash_height(c.t[3]), w.t.w.sets_end);
+        o = op_of(&w, c.t[2]);
+        ck_assert(!(o.flags & ARENA_OP_SLASHED));
+        ck_assert_uint_eq(o.own, 10 * COIN);
+        ck_assert_uint_eq(slash_height(c.t[2]), 0);
     }
     ck_assert(op_of(&w, c.t[2]).flags & ARENA_OP_DUPLICATE);
     ck_assert(!(op_of(&w, c.t[0]).flags & ARENA_OP_DUPLICATE));
@@ -806,6 +811,7 @@ START_TEST(missed_and_duplicate_submissions_are_slashed)
     ck_assert_uint_gt(op_of(&w, c.t[0]).f, 0);
     /* Their stakes (what is left) come back at SETTLE. */
     ck_assert_uint_eq(balance(c.t[3]), 10 * COIN - 10 * COIN * p.slash_bps / 10000);
+    ck_assert_uint_eq(balance(c.t[2]), 10 * COIN);
 }
 END_TEST
 
@@ -837,7 +843,7 @@ static uint64_t clones_run(bool split, uint64_t *third)
     if (split)
         submit(&w, b, 1, 2, true);
     submit(&w, z, split ? 2 : 1, 3, true);
-    run_to(w.t.w.reveal_end);
+    run_to(w.t.w.sets_end);
     truth = split ? losses : whole;
     score(&w, v, split ? 3 : 2, honest, NULL);
     run_to(w.t.w.settle);
@@ -881,7 +887,7 @@ START_TEST(no_revealed_validator_refunds)
     cast_up(&w, &c, &p, 2, 2, NULL);
     submit(&w, c.t[0], 0, 1, true);
     submit(&w, c.t[1], 1, 2, true);
-    run_to(w.t.w.reveal_end);
+    run_to(w.t.w.sets_end);
     uint64_t cb = balance(creator), pb = pool();
     run_to(w.t.w.settle);
     struct arena_status s = status_of(&w);
@@ -906,7 +912,7 @@ START_TEST(no_revealed_trainer_refunds)
     start();
     fund_pool(100 * COIN);
     cast_up(&w, &c, &p, 1, 2, NULL);
-    run_to(w.t.w.reveal_end);
+    run_to(w.t.w.sets_end);
     ck_assert_int_eq(status_of(&w).n_scoreable, 0);
     for (size_t i = 0; i < 2; i++)
         if (is_drawn(&w, c.v[i]))
@@ -944,7 +950,7 @@ START_TEST(nothing_to_score_slashes_no_validator)
 }
 END_TEST
 
-/* A set not complete at reveal_end: the creator's budget_left goes to the
+/* A set not complete at sets_end: the creator's budget_left goes to the
  * pool, every stake comes back, the task FAILED, and its later events do
  * nothing. */
 START_TEST(unrevealed_set_fails_the_task)
@@ -961,7 +967,7 @@ START_TEST(unrevealed_set_fails_the_task)
     put_status(&w, &s);
     submit(&w, c.t[0], 0, 1, true);
     submit(&w, c.t[1], 1, 2, true);
-    run_to(w.t.w.reveal_end);
+    run_to(w.t.w.sets_end);
     s = status_of(&w);
     ck_assert_int_eq(s.state, ARENA_FAILED);
     ck_assert_uint_eq(s.slashed_budget, p.budget - s.burn);
@@ -975,7 +981,7 @@ START_TEST(unrevealed_set_fails_the_task)
     struct arena_status after = status_of(&w);
     ck_assert_int_eq(after.state, ARENA_FAILED);
     ck_assert_uint_eq(after.paid, 0);
-    ck_assert_uint_eq(after.end_height, w.t.w.reveal_end);
+    ck_assert_uint_eq(after.end_height, w.t.w.sets_end);
 }
 END_TEST
 
@@ -997,7 +1003,7 @@ START_TEST(pool_match_bounded_by_kappa)
         fund_pool(rich ? 4000 * COIN : 3 * COIN);
         cast_up(&w, &c, &p, 1, 1, NULL);
         submit(&w, c.t[0], 0, 1, true);
-        run_to(w.t.w.reveal_end);
+        run_to(w.t.w.sets_end);
         truth = losses;
         score(&w, c.v[0], 1, honest, NULL);
         uint64_t pb = pool();
@@ -1065,16 +1071,16 @@ START_TEST(vesting_forfeited_on_a_later_slash)
     uint64_t settle1 = w1.t.w.settle;
     uint64_t vest1 = arena_vest_height(&w1.t.w, params.epoch_slots, 1);
     struct arena_task_params p2 = default_params();
-    p2.submit_blocks = (uint32_t)(vest1 - 2);
-    p2.reveal_blocks = 2; /* CLOSE at vest1 + 1 - 1 + 2 = vest1 + 1 */
+    p2.submit_blocks = (uint32_t)(vest1 - 4);
+    p2.reveal_blocks = 2; /* CLOSE at sets_end = created + submit + 2 x 2 = vest1 + 1 */
     create(&w2, 0x32, &p2, 1);
     track(&w2);
     add_op(&w2, t, ARENA_ROLE_TRAINER, 10 * COIN, 0, 0);
     add_op(&w2, t2, ARENA_ROLE_TRAINER, 10 * COIN, 0, 0);
     submit(&w2, t, 0, 9, false);
-    ck_assert_uint_gt(w2.t.w.reveal_end, vest1);
-    ck_assert_uint_lt(w2.t.w.reveal_end, arena_vest_height(&w1.t.w, params.epoch_slots, 2));
-    run_to(w1.t.w.reveal_end);
+    ck_assert_uint_gt(w2.t.w.sets_end, vest1);
+    ck_assert_uint_lt(w2.t.w.sets_end, arena_vest_height(&w1.t.w, params.epoch_slots, 2));
+    run_to(w1.t.w.sets_end);
     truth = losses;
     score(&w1, v, 1, honest, NULL);
     run_to(vest1);
@@ -1083,8 +1089,8 @@ START_TEST(vesting_forfeited_on_a_later_slash)
     ck_assert_uint_gt(b, 0);
     ck_assert_uint_eq(o.vest_paid_op, b / 4);
     ck_assert_uint_eq(o.forfeited, 0);
-    run_to(w2.t.w.reveal_end);
-    ck_assert_uint_eq(slash_height(t), w2.t.w.reveal_end);
+    run_to(w2.t.w.sets_end);
+    ck_assert_uint_eq(slash_height(t), w2.t.w.sets_end);
     ck_assert_uint_gt(slash_height(t), settle1);
     run_to(last_height(&w1));
     o = op_of(&w1, t);
@@ -1116,7 +1122,7 @@ START_TEST(delegators_part_credited)
     add_op(&w, t, ARENA_ROLE_TRAINER, 10 * COIN, 30 * COIN, 4000);
     add_op(&w, v, ARENA_ROLE_VALIDATOR, 10 * COIN, 0, 0);
     submit(&w, t, 0, 1, true);
-    run_to(w.t.w.reveal_end);
+    run_to(w.t.w.sets_end);
     truth = losses;
     score(&w, v, 1, honest, NULL);
     run_to(w.t.w.settle);
@@ -1319,12 +1325,17 @@ START_TEST(chain_task_through_every_event_and_back)
         ck_assert(fixture_arena_reveal_payload(&b, w.id, salt[i], wt, 4));
         send_tx(mp, &tr[i], TX_ARENA_SUBMIT_REVEAL, &b, NULL);
     }
+    while (chain_height(chain) < w.t.w.reveal_end) {
+        produce_task_block(mp, &w);
+        chain_state_root(chain, roots[chain_height(chain) & 255]);
+    }
+    /* The sets, once every submission is fixed. */
     for (uint8_t k = 0; k < p.k; k++)
         for (uint16_t ch = 0; ch < p.sets[k].n_chunks; ch++) {
             ck_assert(fixture_arena_valset_payload(&b, w.id, &sets, k, ch, NULL, 0));
             send_tx(mp, &cr, TX_ARENA_REVEAL_VALSET, &b, NULL);
         }
-    while (chain_height(chain) < w.t.w.reveal_end) {
+    while (chain_height(chain) < w.t.w.sets_end) {
         produce_task_block(mp, &w);
         chain_state_root(chain, roots[chain_height(chain) & 255]);
     }
@@ -1439,7 +1450,7 @@ static Suite *arena_settle_suite(void)
     tcase_add_test(tc, consensus_is_the_weighted_lower_median);
     tcase_add_test(tc, missing_score_reveal_is_slashed);
     tcase_add_test(tc, slash_takes_delegations_value);
-    tcase_add_test(tc, missed_and_duplicate_submissions_are_slashed);
+    tcase_add_test(tc, missed_reveals_slashed_duplicates_unpaid);
     tcase_add_test(tc, clones_share_a_rank_and_splitting_gains_nothing);
     tcase_add_test(tc, no_revealed_validator_refunds);
     tcase_add_test(tc, no_revealed_trainer_refunds);

@@ -752,9 +752,10 @@ START_TEST(record_roundtrips)
         ck_assert(arena_task_decode(&back, w.data, w.len));
         ck_assert_uint_eq(back.w.submit_end, 105);
         ck_assert_uint_eq(back.w.reveal_end, 110);
-        ck_assert_uint_eq(back.w.score_commit_end, 115);
-        ck_assert_uint_eq(back.w.settle, 120);
-        ck_assert_uint_eq(arena_vest_height(&back.w, 8, 3), 144);
+        ck_assert_uint_eq(back.w.sets_end, 115);
+        ck_assert_uint_eq(back.w.score_commit_end, 120);
+        ck_assert_uint_eq(back.w.settle, 125);
+        ck_assert_uint_eq(arena_vest_height(&back.w, 8, 3), 149);
         wbuf_free(&w);
     }
     struct arena_status st;
@@ -991,10 +992,10 @@ START_TEST(task_create_rejects)
     t.max_validators = ARENA_MAX_VALIDATORS;
     t.budget = ARENA_MIN_BUDGET;
     expect_params(&t, NULL);
-    /* Its reveal window must carry 8 sets of 1 MiB and 64 trainers' weights
-     * at half of each 4 MB block: 5 blocks do, 4 do not. */
+    /* Its set window (as long as the reveal window) must carry 8 sets of
+     * 1 MiB at half of each 4 MB block: 5 blocks do, 4 do not. */
     t.reveal_blocks = 4;
-    expect_params_detail(&t, "reveal window too short for the weights and sets it must carry");
+    expect_params_detail(&t, "set window too short for the sets it must carry");
     t.reveal_blocks = 5;
     expect_params(&t, NULL);
     /* Weights of 240,001 parameters (a reveal of 960,192 bytes) from 64
@@ -1011,7 +1012,7 @@ START_TEST(task_create_rejects)
         big.sets[0].n_rows = big.sets[1].n_rows = 64;
         big.sets[0].n_chunks = big.sets[1].n_chunks = 1;
         big.reveal_blocks = 30;
-        expect_params_detail(&big, "reveal window too short for the weights and sets it must carry");
+        expect_params_detail(&big, "reveal window too short for the weights it must carry");
         big.reveal_blocks = 31;
         expect_params(&big, NULL);
     }
