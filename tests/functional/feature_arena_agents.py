@@ -20,10 +20,14 @@ reward, group, consensus loss and rank equals demo/arena_ref.py, an
 independent implementation of the formulas, to the base unit, at settlement
 and again after the last Reward B tranche; every node shows the same pool.
 Before the network starts, arena_ref's own checks on hand-made inputs
-run."""
+run.  At the end, accounts whose keys begin with the bytes of the Arena's
+record kinds ('S', 'D': an account's state key is 'a' | key, an Arena
+record's 'a' | kind | ...) must not disturb arenalisttasks and
+arenagetrewards, which scan those prefixes."""
 
 import os
 import sys
+import time
 import unittest
 
 from test_framework.framework import (FMLAGENT, FMLTestFramework, TestFailure, assert_equal,
@@ -144,6 +148,35 @@ class ArenaAgentsTest(FMLTestFramework):
             raise TestFailure("arena_ref differs from the chain: %s" % r["reference_differences"])
         self.log("G_v %s, G_t %s, dust %s units" % (r["validators_group"], r["trainers_group"],
                                                     r["ref"]["dust"]))
+        self.check_prefix_accounts(r)
+
+    def check_prefix_accounts(self, r):
+        self.log("Accounts whose keys begin with 'S' and 'D' do not disturb the Arena's scans")
+        node = self.nodes[0]
+        w = node.rpc.wallet("default")
+        found = {}
+        for _ in range(5000):
+            a = w.getnewaddress()
+            first = chr(bytes.fromhex(w.getaddressinfo(a)["pubkey"])[0])
+            if first in "SD" and first not in found:
+                found[first] = a
+                w.sendtoaddress(a, 1)
+            if len(found) == 2:
+                break
+        if len(found) != 2:
+            raise TestFailure("no address with a key starting with S and D in 5000 tries")
+        deadline = time.time() + 60
+        while any(node.getaccount(a)["balance"] == 0 for a in found.values()):
+            if time.time() > deadline:
+                raise TestFailure("the funding of %s did not confirm" % found)
+            time.sleep(0.2)
+        assert_equal([t["task"] for t in node.arenalisttasks()], [r["task"]])
+        for name, addr in r["parties"].items():
+            rows = [e for e in node.arenagetrewards(addr)["entries"] if e["task"] == r["task"]]
+            if not rows:
+                raise TestFailure("arenagetrewards %s (%s) lists nothing" % (addr, name))
+        for addr in found.values():
+            assert_equal(node.arenagetrewards(addr)["entries"], [])
 
 
 if __name__ == "__main__":
