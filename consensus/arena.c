@@ -826,6 +826,13 @@ bool arena_event_decode(struct arena_event_entry *e, const uint8_t *data, size_t
 
 /* ---- keys ---- */
 
+/* Account keys are 'a' | pubkey: no Arena key may have their length. */
+_Static_assert(ARENA_KEY_TASK_SIZE != 1 + PUBKEY_SIZE && ARENA_KEY_OP_SIZE != 1 + PUBKEY_SIZE &&
+                   ARENA_KEY_DEL_SIZE != 1 + PUBKEY_SIZE && ARENA_KEY_CHUNK_SIZE != 1 + PUBKEY_SIZE &&
+                   ARENA_KEY_SLASH_SIZE != 1 + PUBKEY_SIZE && ARENA_KEY_QUEUE_SIZE != 1 + PUBKEY_SIZE &&
+                   ARENA_KEY_EVENT_SIZE != 1 + PUBKEY_SIZE,
+               "an Arena key must not look like an account key");
+
 static void put_be16(uint8_t *p, uint16_t v)
 {
     p[0] = (uint8_t)(v >> 8);

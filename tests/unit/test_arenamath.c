@@ -1003,6 +1003,44 @@ START_TEST(task_create_rejects)
 }
 END_TEST
 
+/* The rules that depend on max_tx_size: weights, a chunk, a score reveal
+ * each fit one transaction. */
+START_TEST(task_create_fits_transactions)
+{
+    struct arena_task_params t;
+    struct chain_params small = params;
+    struct validation v;
+    small.max_tx_size = 1200;
+    valid_params(&t);
+    val_init(&v);
+    ck_assert_msg(arena_task_params_check(&t, &small, &v), "%s", v.detail);
+    /* Weights: 8 inputs -> 9 parameters fit; 300 inputs (301 weights, 1.2 KB) do not. */
+    t.spec.sizes[0] = 300;
+    t.sets[0].n_rows = t.sets[1].n_rows = 2;
+    val_init(&v);
+    ck_assert(!arena_task_params_check(&t, &small, &v));
+    ck_assert_str_eq(v.detail, "weights do not fit a transaction");
+    /* A chunk: 10 rows of 36 bytes in 2 chunks fit; 60 rows in 2 do not. */
+    valid_params(&t);
+    t.sets[1].n_rows = 60;
+    val_init(&v);
+    ck_assert(!arena_task_params_check(&t, &small, &v));
+    ck_assert_str_eq(v.detail, "chunk does not fit a transaction");
+    /* Scores: 8 sets x 64 trainers = 2 KB of losses. */
+    valid_params(&t);
+    t.k = 8;
+    for (int i = 2; i < 8; i++)
+        t.sets[i] = t.sets[0];
+    t.max_trainers = ARENA_MAX_TRAINERS;
+    val_init(&v);
+    ck_assert(!arena_task_params_check(&t, &small, &v));
+    ck_assert_str_eq(v.detail, "score reveal does not fit a transaction");
+    t.max_trainers = 8;
+    val_init(&v);
+    ck_assert_msg(arena_task_params_check(&t, &small, &v), "%s", v.detail);
+}
+END_TEST
+
 START_TEST(other_type_rejects)
 {
     uint8_t me[32], other[32];
@@ -1246,6 +1284,7 @@ static Suite *arena_suite(void)
     tcase_add_test(tc, record_roundtrips);
     tcase_add_test(tc, keys_layout);
     tcase_add_test(tc, task_create_rejects);
+    tcase_add_test(tc, task_create_fits_transactions);
     tcase_add_test(tc, other_type_rejects);
     tcase_add_test(tc, txtype_rows);
     tcase_add_test(tc, chain_parameters);
