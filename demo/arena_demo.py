@@ -567,7 +567,7 @@ def print_results(r):
 def write_svg(path, r):
     """Left: consensus loss against held-out accuracy per submission.  Right:
     each party's Reward A, Reward B and slash."""
-    width, height = 900, 420
+    width, height = 950, 420
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">' % (width, height),
            '<rect width="100%" height="100%" fill="white"/>']
     # left panel
@@ -599,7 +599,7 @@ def write_svg(path, r):
             out.append('<text x="%.1f" y="%.1f" text-anchor="%s">#%d %s</text>' %
                        (X(x) + (-7 if right else 7), Y(y) - 6, "end" if right else "start", rank,
                         name.replace("trainer-", "")))
-        out.append('<text x="%d" y="%d">Kendall tau (honest) = %s</text>' % (L + 6, T + 16, r["kendall_tau"]))
+        out.append('<text x="%d" y="%d">Kendall tau (honest) = %s</text>' % (L + 6, T + H - 8, r["kendall_tau"]))
     # right panel
     L2, T2, W2 = 560, 40, 300
     rows = r["rewards"]
