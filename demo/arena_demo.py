@@ -283,6 +283,7 @@ class Scenario:
     validators = VALIDATORS
     copier = True
     lazy_trainers = []       # names of trainers that commit and never reveal
+    self_funded = []         # validators whose agent funds a new address itself
     delegator = True
     wait_vesting = True
 
@@ -356,10 +357,21 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
                                               "-address=" + addr[name], "-stake=%d" % TRAINER_STAKE,
                                               "-malicious=lazy"])
     for name, stake, malice in sc.validators:
+        # A self-funded agent stakes from a new address of its wallet, which
+        # it funds itself from the wallet's funds.
+        own = [] if name in sc.self_funded else ["-address=" + addr[name]]
         agents.start(name, home[name], name, ["-arena-validator", "-task=" + task,
-                                              "-address=" + addr[name], "-stake=%d" % stake] +
+                                              "-stake=%d" % stake] + own +
                      (["-malicious=" + malice] if malice else []))
     say("Started %d fml-agent processes" % len(agents.procs))
+    for name in sc.self_funded:
+        wait_for(lambda: "Staking " in agents.log_of(name), 60, "%s to stake" % name)
+        line = [ln for ln in agents.log_of(name).splitlines() if "Staking " in ln][0]
+        new = line.split(" from ", 1)[1].split()[0]
+        say("%s funded a new address of its wallet and staked from it: %s" % (name, new))
+        del names[addr[name]]
+        addr[name] = new
+        names[new] = name
 
     t = creator.arenagettask(task)
     w = t["windows"]

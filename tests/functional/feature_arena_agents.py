@@ -8,7 +8,8 @@ features dropped; a learning rate too small to move a weight), a copier
 (-malicious=copy: commits blind, then tries to reveal another trainer's
 weights), a lazy trainer (commits, never reveals), two honest validators, one scoring at random and one lazy (commits
 its scores, never reveals them) take part from their own nodes' wallets; a
-delegator delegates to the best trainer, who offers it a share.
+delegator delegates to the best trainer, who offers it a share.  One
+validator's agent funds a new address of its wallet and stakes from it.
 
 Checked: the chain's ranking of the honest trainers follows their accuracy
 on held-out rows no validator saw (Kendall tau 1); the copier's reveal is
@@ -51,6 +52,7 @@ class Small(arena_demo.Scenario):
     trainers = [t for t in arena_demo.TRAINERS if t[0] != "trainer-few-epochs"]
     validators = arena_demo.VALIDATORS + [("validator-lazy", 20, "lazy")]
     lazy_trainers = ["trainer-lazy"]
+    self_funded = ["validator-b"]
 
 
 class ArenaAgentsTest(FMLTestFramework):
