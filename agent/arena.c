@@ -62,7 +62,7 @@
 
 uint32_t agent_arena_loss_q16(double loss)
 {
-    if (isnan(loss) || loss > 65535.0)
+    if (isnan(loss) || loss >= 65536.0)
         return UINT32_MAX;
     if (loss <= 0)
         return 0;
