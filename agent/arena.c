@@ -727,9 +727,12 @@ static void score(struct arena *a, const json_t *task, const json_t *me)
         return;
     }
     json_t *losses = json_array();
-    int32_t *w = calloc(a->n_params, sizeof(*w));
+    /* Every submission's weights, once: [m][n_params]. */
+    int32_t *w = calloc(m * a->n_params, sizeof(*w));
     struct ml_scaler *sc = NULL;
     bool ok = losses && w;
+    for (size_t j = 0; ok && a->o->malice != AGENT_ARENA_RANDOM && j < m; j++)
+        ok = get_weights(a, str(json_array_get(subs, j), "address"), w + j * a->n_params);
     struct ml_rng rng;
     ml_rng_seed(&rng, a->o->train.seed);
     for (size_t k = 0; ok && k < json_array_size(assign); k++) {
@@ -759,11 +762,9 @@ static void score(struct arena *a, const json_t *task, const json_t *me)
         char line[1024] = "";
         size_t used = 0;
         for (size_t j = 0; ok && j < m; j++) {
-            const char *addr = str(json_array_get(subs, j), "address");
             double l;
-            ok = get_weights(a, addr, w) &&
-                 agent_arena_loss(&a->spec, w, a->n_params, &s, sc, a->loss, &l, a->err,
-                                  sizeof a->err);
+            ok = agent_arena_loss(&a->spec, w + j * a->n_params, a->n_params, &s, sc, a->loss,
+                                  &l, a->err, sizeof a->err);
             if (ok) {
                 json_array_append_new(losses, json_integer(agent_arena_loss_q16(l)));
                 if (used < sizeof line - 16)
