@@ -713,17 +713,39 @@ static bool get_weights(struct arena *a, const char *addr, int32_t *q)
 
 /* Losses in the chain's order: sets with a draw, ascending, then the
  * scoreable submissions in commit order. */
+/* The scoreable submissions, in commit order: arenagettask's submissions
+ * (revealed, not duplicates) whose trainer took part at the snapshot
+ * (eligible: its own stake reached the minimum by the deadline). */
+static json_t *scoreable(const json_t *task)
+{
+    json_t *out = json_array();
+    const json_t *s;
+    size_t i;
+    json_array_foreach(json_object_get(task, "submissions"), i, s) {
+        const json_t *o, *op = NULL;
+        size_t j;
+        json_array_foreach(json_object_get(task, "operators"), j, o) {
+            if (strcmp(str(o, "address"), str(s, "address")) == 0)
+                op = o;
+        }
+        if (op && !json_is_false(json_object_get(op, "eligible")))
+            json_array_append(out, (json_t *)s);
+    }
+    return out;
+}
+
 static void score(struct arena *a, const json_t *task, const json_t *me)
 {
     a->tries_score++;
     const json_t *assign = json_object_get(me, "assignment");
-    const json_t *subs = json_object_get(task, "submissions");
+    json_t *subs = scoreable(task);
     size_t m = json_array_size(subs), nsets = 0;
     for (size_t k = 0; k < json_array_size(assign); k++)
         nsets += json_integer_value(json_array_get(assign, k)) > 0;
     if (nsets == 0 || m == 0) {
         agent_log("No set drawn for this validator or no submission to score: nothing to do");
         a->scored = true;
+        json_decref(subs);
         return;
     }
     json_t *losses = json_array();
@@ -777,6 +799,7 @@ static void score(struct arena *a, const json_t *task, const json_t *me)
         agent_arena_set_free(&s);
     }
     free(w);
+    json_decref(subs);
     ml_scaler_free(sc);
     if (!ok) {
         agent_log("Scoring failed: %s", a->err);
