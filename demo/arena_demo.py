@@ -220,6 +220,10 @@ class Agents:
         with open(self.procs[label][2]) as f:
             return f.read()
 
+    def exit_codes(self):
+        """{label: exit status, None while running}."""
+        return {label: p.poll() for label, (p, _, _) in self.procs.items()}
+
     def wait_all(self, timeout):
         deadline = time.time() + timeout
         for p, _, _ in self.procs.values():
@@ -527,6 +531,7 @@ def _summary(creator, nodes, sc, agents, task, settled, final, header, held, nor
         "validators_group": fml(units(settled["pool"]["validators_group"])),
         "trainers_group": fml(units(settled["pool"]["trainers_group"])),
         "same_pool_on_every_node": same_state,
+        "agents_exit_codes": agents.exit_codes(),
         "rewards_at_settlement": extra["rewards_at_settlement"],
         "data": {"seed": SEED, "heldout_rows": len(held), "sets": sc.n_sets, "set_rows": sc.set_rows},
         "ref": {"G_v": ref["G_v"], "G_t": ref["G_t"], "dust": ref["dust"]},

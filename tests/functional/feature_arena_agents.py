@@ -31,8 +31,8 @@ import sys
 import time
 import unittest
 
-from test_framework.framework import (FMLAGENT, FMLTestFramework, TestFailure, assert_equal,
-                                      connect_nodes)
+from test_framework.framework import (FMLAGENT, TIMEOUT_FACTOR, FMLTestFramework, TestFailure,
+                                      assert_equal, connect_nodes)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "demo"))
@@ -45,8 +45,11 @@ class Small(arena_demo.Scenario):
     n_sets = 2
     set_rows = 40
     chunk_rows = 15
-    windows = {"submit_blocks": 16, "reveal_blocks": 6, "score_commit_blocks": 6,
-               "score_reveal_blocks": 5}
+    # Blocks come every second whatever the build: an instrumented one
+    # (FML_TIMEOUT_FACTOR) gets longer windows.
+    windows = {k: int(v * TIMEOUT_FACTOR) for k, v in
+               (("submit_blocks", 16), ("reveal_blocks", 6), ("score_commit_blocks", 6),
+                ("score_reveal_blocks", 5))}
     budget = 200
     vest_epochs = 2
     trainers = [t for t in arena_demo.TRAINERS if t[0] != "trainer-few-epochs"]
@@ -150,6 +153,8 @@ class ArenaAgentsTest(FMLTestFramework):
             raise TestFailure("arena_ref differs from the chain: %s" % r["reference_differences"])
         self.log("G_v %s, G_t %s, dust %s units" % (r["validators_group"], r["trainers_group"],
                                                     r["ref"]["dust"]))
+        self.log("Every agent reported the end of the task and exited with status 0")
+        assert_equal({k: v for k, v in r["agents_exit_codes"].items() if v != 0}, {})
         self.check_prefix_accounts(r)
 
     def check_prefix_accounts(self, r):
