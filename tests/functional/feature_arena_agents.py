@@ -19,7 +19,9 @@ scorer earns least among the validators; a lazy validator that was drawn is
 slashed; the task's funds balance and getsupplyinfo stays consistent; every
 reward, group, consensus loss and rank equals demo/arena_ref.py, an
 independent implementation of the formulas, to the base unit, at settlement
-and again after the last Reward B tranche; every node shows the same pool.
+and again after the last Reward B tranche; every node shows the same pool;
+every agent exits with status 0; the delegator's claim pays its principal
+and its whole share of the operator's reward.
 Before the network starts, arena_ref's own checks on hand-made inputs
 run.  At the end, accounts whose keys begin with the bytes of the Arena's
 record kinds ('S', 'D': an account's state key is 'a' | key, an Arena
@@ -156,6 +158,43 @@ class ArenaAgentsTest(FMLTestFramework):
         self.log("Every agent reported the end of the task and exited with status 0")
         assert_equal({k: v for k, v in r["agents_exit_codes"].items() if v != 0}, {})
         self.check_prefix_accounts(r)
+        self.check_delegator_claim(r)
+
+    def check_delegator_claim(self, r):
+        self.log("The delegator claims its principal and its share of the operator's reward")
+        node = self.nodes[0]
+        d, op = r["parties"][arena_demo.DELEGATOR], r["parties"][arena_demo.DELEGATE_TO]
+        home = [n for n in self.nodes if arena_demo.DELEGATOR in n.listwallets()][0]
+        w = home.rpc.wallet(arena_demo.DELEGATOR)
+
+        def row():
+            rows = [e for e in node.arenagetrewards(d)["entries"]
+                    if e["task"] == r["task"] and e["role"] == "delegator"]
+            if len(rows) > 1:
+                raise TestFailure("%d delegator rows: %s" % (len(rows), rows))
+            return rows[0] if rows else None
+        before = row()
+        claimable, principal = arena_ref.units(before["claimable"]), arena_ref.units(before["delegated"])
+        # Everything vested and nothing slashed: the whole delegators' part is claimable.
+        assert_equal(claimable, arena_ref.units(before["reward"]))
+        if claimable == 0:
+            raise TestFailure("the delegator has nothing to claim: %s" % before)
+        bal = arena_ref.units(node.getaccount(d)["balance"])
+        res = w.arenaundelegate(r["task"], op, d)
+        assert_equal(res["kind"], "claim")
+        deadline = time.time() + 60
+        while row() is not None and not row()["principal_paid"]:
+            if time.time() > deadline:
+                raise TestFailure("the claim did not confirm: %s" % row())
+            time.sleep(0.2)
+        after = row()
+        if after is not None:   # else: the record is gone, everything paid
+            assert_equal(arena_ref.units(after["claimed"]), claimable)
+            assert_equal(arena_ref.units(after["claimable"]), 0)
+        fee = abs(arena_ref.units(w.gettransaction(res["txid"])["fee"]))
+        got = arena_ref.units(node.getaccount(d)["balance"]) - bal
+        self.log("claimed %d units of reward and %d of principal (fee %d)" % (claimable, principal, fee))
+        assert_equal(got + fee, principal + claimable)
 
     def check_prefix_accounts(self, r):
         self.log("Accounts whose keys begin with 'S' and 'D' do not disturb the Arena's scans")
