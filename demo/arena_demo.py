@@ -550,11 +550,14 @@ def print_results(r):
                                                 row["consensus_loss"][:8], acc.get(row["address"], float("nan"))))
     print()
     print("== Rewards (FML)")
-    print("  %-20s %-10s %13s %13s %13s %12s %12s" % ("party", "role", "Reward A", "Reward B",
-                                                       "B paid so far", "forfeited", "slashed"))
+    settle = {(e["address"], e["role"]): e for e in r.get("rewards_at_settlement", [])}
+    print("  %-20s %-10s %13s %13s %13s %12s %12s" % ("party", "role", "Reward A", "B vesting",
+                                                       "B paid by end", "forfeited", "slashed"))
+    print("  %-20s %-10s %13s %13s %13s" % ("", "", "(settlement)", "(settlement)", ""))
     for e in r["rewards"]:
+        at = settle.get((e["address"], e["role"]), e)
         print("  %-20s %-10s %13s %13s %13s %12s %12s" % (e["party"], e["role"], e["reward_a"],
-                                                         e["reward_b"], e["reward_b_paid"],
+                                                         at["reward_b_vesting"], e["reward_b_paid"],
                                                          e["forfeited"], e["slashed"]))
     o = r["outcomes"]
     if "copier" in o:
