@@ -75,6 +75,7 @@ DELEGATOR = "delegator"
 DELEGATE_TO = "trainer-well"
 TRAINER_STAKE = 20
 COPIER_STAKE = 20
+SMALL_STAKE = 5          # below the task's trainer_min_stake of 10
 DELEGATION = 20
 SIGMA_BPS = 2000
 KAPPA_BPS = 500          # arena_match_bps of regtest (consensus/params.c)
@@ -287,6 +288,7 @@ class Scenario:
     validators = VALIDATORS
     copier = True
     lazy_trainers = []       # names of trainers that commit and never reveal
+    small_trainers = []      # names of honest trainers staking below the minimum
     self_funded = []         # validators whose agent funds a new address itself
     delegator = True
     wait_vesting = True
@@ -306,6 +308,7 @@ def run_arena(nodes, creator, workdir, fmlagent, sc=Scenario, say=log):
 
     # One wallet per party, each on one of the nodes, funded by the creator.
     parties = [t[0] for t in sc.trainers] + ([COPIER] if sc.copier else []) + list(sc.lazy_trainers) + \
+        list(sc.small_trainers) + \
         [v[0] for v in sc.validators] + ([DELEGATOR] if sc.delegator else [])
     src = creator.rpc.wallet("default")
     home, addr = {}, {}
@@ -356,6 +359,12 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
         agents.start(COPIER, home[COPIER], COPIER, ["-arena-trainer", "-task=" + task,
                                                    "-data=" + train_path, "-address=" + addr[COPIER],
                                                    "-stake=%d" % COPIER_STAKE, "-malicious=copy"])
+    for name in sc.small_trainers:
+        # Trains well (with another seed than trainer-well, so its weights
+        # differ) but stakes less than the minimum: it takes no part.
+        agents.start(name, home[name], name, ["-arena-trainer", "-task=" + task, "-data=" + train_path,
+                                              "-address=" + addr[name], "-stake=%d" % SMALL_STAKE,
+                                              "-seed=2"])
     for name in sc.lazy_trainers:
         agents.start(name, home[name], name, ["-arena-trainer", "-task=" + task, "-data=" + train_path,
                                               "-address=" + addr[name], "-stake=%d" % TRAINER_STAKE,

@@ -57,6 +57,7 @@ class Small(arena_demo.Scenario):
     trainers = [t for t in arena_demo.TRAINERS if t[0] != "trainer-few-epochs"]
     validators = arena_demo.VALIDATORS + [("validator-lazy", 20, "lazy")]
     lazy_trainers = ["trainer-lazy"]
+    small_trainers = ["trainer-small-stake"]
     self_funded = ["validator-b"]
 
 
@@ -115,6 +116,19 @@ class ArenaAgentsTest(FMLTestFramework):
         assert_equal(arena_ref.units(lazy_t["slashed"]), arena_demo.TRAINER_STAKE * arena_ref.COIN // 2)
         if "trainer-lazy" in rank:
             raise TestFailure("the lazy trainer is ranked")
+
+        self.log("A trainer below the minimum stake takes no part: not scored, not ranked, refunded")
+        small = [o for o in t["operators"] if o["address"] == parties["trainer-small-stake"]][0]
+        self.log("its record: eligible %s, committed %s, revealed %s, reward %s, returned %s" %
+                 (small["eligible"], small["committed"], small["revealed"], small["reward"],
+                  small["returned"]))
+        assert_equal(small["eligible"], False)
+        assert_equal(arena_ref.units(small["reward"]), 0)
+        assert_equal(arena_ref.units(small["slashed"]), 0)
+        assert_equal(arena_ref.units(small["returned"]), arena_demo.SMALL_STAKE * arena_ref.COIN)
+        if "trainer-small-stake" in rank:
+            raise TestFailure("the trainer below the minimum stake is ranked")
+        assert_equal(t["n_scoreable"], len(honest))
 
         self.log("The random scorer earns least among the validators")
         rs = r["outcomes"]["random_scorer"]
