@@ -55,7 +55,8 @@ static void print_usage(void)
     printf("fml-agent version %s\n\n"
            "The participant client of the FL Alliance: trains on a private CSV file and takes\n"
            "part in an FL task through its node's wallet.  Data rows never leave this process;\n"
-           "only weights, votes and metrics are sent to the node.\n\n"
+           "only weights, votes and metrics are sent to the node.  It also takes part in AI\n"
+           "Arena tasks, as a training node or as a validator.\n\n"
            "Usage:  fml-agent [options] -data=<file.csv> -task=<id>   Join a task and follow it\n"
            "        fml-agent [options] -baseline -data=<file.csv> [-data=...] -eval=<file.csv>\n"
            "        fml-agent [options] -evaluate -task=<id> [-round=<n>] -eval=<file.csv>\n"
@@ -112,7 +113,9 @@ static void print_usage(void)
            "                       -round (default: the current one) on -eval, as JSON\n"
            "  -eval=<file.csv>     The evaluation file of -baseline and -evaluate\n"
            "  -stats               Print the rows and per-feature count, sum and sum of\n"
-           "                       squares of -data as JSON (to agree on a normalization)\n\n"
+           "                       squares of -data as JSON (to agree on a normalization)\n"
+           "  -help                This help\n"
+           "  -version             The version\n\n"
            "AI Arena (a staked contest: trainers submit models, validators score them on\n"
            "hidden validation sets the task's creator reveals after the submissions):\n"
            "  -arena-trainer       Stake as a training node of -task, train from zero weights on\n"
@@ -127,9 +130,7 @@ static void print_usage(void)
            "  -address, -stake     As above; the default stake is the role's minimum\n"
            "  -malicious=<how>     copy (trainer: commit blind, then try to reveal another\n"
            "                       trainer's weights), random-scores (validator), lazy (commit,\n"
-           "                       never reveal)\n"
-           "  -help                This help\n"
-           "  -version             The version\n",
+           "                       never reveal)\n",
            PACKAGE_VERSION, CONFIG_FILE_NAME, params_default_rpc_port(NET_MAIN),
            params_default_rpc_port(NET_TEST), params_default_rpc_port(NET_REGTEST),
            DEFAULT_TEST_FRACTION, DEFAULT_SEED, DEFAULT_EPOCHS, DEFAULT_BASELINE_EPOCHS,

@@ -219,7 +219,8 @@ struct agent_arena_opts {
 };
 
 /* A loss as the chain takes it: u32 Q16.16 (value / 65536), rounded to
- * nearest with halves up; 0 below zero; 0xFFFFFFFF above 65535 or NAN. */
+ * nearest with halves up, saturated: 0 below zero; 0xFFFFFFFF from 65536
+ * on (or where the rounding reaches it) and for NAN. */
 uint32_t agent_arena_loss_q16(double loss);
 
 /* A validation set as the chain keeps it: rows of n_inputs Q16.16 features

@@ -62,7 +62,7 @@
 
 uint32_t agent_arena_loss_q16(double loss)
 {
-    if (isnan(loss) || loss > 65535.0)
+    if (isnan(loss) || loss >= 65536.0)
         return UINT32_MAX;
     if (loss <= 0)
         return 0;
@@ -714,23 +714,48 @@ static bool get_weights(struct arena *a, const char *addr, int32_t *q)
 
 /* Losses in the chain's order: sets with a draw, ascending, then the
  * scoreable submissions in commit order. */
+/* The scoreable submissions, in commit order: arenagettask's submissions
+ * (revealed, not duplicates) whose trainer took part at the snapshot
+ * (eligible: its own stake reached the minimum by the deadline). */
+static json_t *scoreable(const json_t *task)
+{
+    json_t *out = json_array();
+    const json_t *s;
+    size_t i;
+    json_array_foreach(json_object_get(task, "submissions"), i, s) {
+        const json_t *o, *op = NULL;
+        size_t j;
+        json_array_foreach(json_object_get(task, "operators"), j, o) {
+            if (strcmp(str(o, "address"), str(s, "address")) == 0)
+                op = o;
+        }
+        if (op && !json_is_false(json_object_get(op, "eligible")))
+            json_array_append(out, (json_t *)s);
+    }
+    return out;
+}
+
 static void score(struct arena *a, const json_t *task, const json_t *me)
 {
     a->tries_score++;
     const json_t *assign = json_object_get(me, "assignment");
-    const json_t *subs = json_object_get(task, "submissions");
+    json_t *subs = scoreable(task);
     size_t m = json_array_size(subs), nsets = 0;
     for (size_t k = 0; k < json_array_size(assign); k++)
         nsets += json_integer_value(json_array_get(assign, k)) > 0;
     if (nsets == 0 || m == 0) {
         agent_log("No set drawn for this validator or no submission to score: nothing to do");
         a->scored = true;
+        json_decref(subs);
         return;
     }
     json_t *losses = json_array();
-    int32_t *w = calloc(a->n_params, sizeof(*w));
+    /* Every submission's weights, once: [m][n_params]. */
+    int32_t *w = calloc(m * a->n_params, sizeof(*w));
     struct ml_scaler *sc = NULL;
     bool ok = losses && w;
+    for (size_t j = 0; ok && a->o->malice != AGENT_ARENA_RANDOM && j < m; j++)
+        ok = get_weights(a, str(json_array_get(subs, j), "address"), w + j * a->n_params);
     struct ml_rng rng;
     ml_rng_seed(&rng, a->o->train.seed);
     for (size_t k = 0; ok && k < json_array_size(assign); k++) {
@@ -760,11 +785,9 @@ static void score(struct arena *a, const json_t *task, const json_t *me)
         char line[1024] = "";
         size_t used = 0;
         for (size_t j = 0; ok && j < m; j++) {
-            const char *addr = str(json_array_get(subs, j), "address");
             double l;
-            ok = get_weights(a, addr, w) &&
-                 agent_arena_loss(&a->spec, w, a->n_params, &s, sc, a->loss, &l, a->err,
-                                  sizeof a->err);
+            ok = agent_arena_loss(&a->spec, w + j * a->n_params, a->n_params, &s, sc, a->loss,
+                                  &l, a->err, sizeof a->err);
             if (ok) {
                 json_array_append_new(losses, json_integer(agent_arena_loss_q16(l)));
                 if (used < sizeof line - 16)
@@ -777,6 +800,7 @@ static void score(struct arena *a, const json_t *task, const json_t *me)
         agent_arena_set_free(&s);
     }
     free(w);
+    json_decref(subs);
     ml_scaler_free(sc);
     if (!ok) {
         agent_log("Scoring failed: %s", a->err);

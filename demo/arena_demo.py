@@ -75,6 +75,7 @@ DELEGATOR = "delegator"
 DELEGATE_TO = "trainer-well"
 TRAINER_STAKE = 20
 COPIER_STAKE = 20
+SMALL_STAKE = 5          # below the task's trainer_min_stake of 10
 DELEGATION = 20
 SIGMA_BPS = 2000
 KAPPA_BPS = 500          # arena_match_bps of regtest (consensus/params.c)
@@ -220,6 +221,10 @@ class Agents:
         with open(self.procs[label][2]) as f:
             return f.read()
 
+    def exit_codes(self):
+        """{label: exit status, None while running}."""
+        return {label: p.poll() for label, (p, _, _) in self.procs.items()}
+
     def wait_all(self, timeout):
         deadline = time.time() + timeout
         for p, _, _ in self.procs.values():
@@ -283,6 +288,8 @@ class Scenario:
     validators = VALIDATORS
     copier = True
     lazy_trainers = []       # names of trainers that commit and never reveal
+    small_trainers = []      # names of honest trainers staking below the minimum
+    self_funded = []         # validators whose agent funds a new address itself
     delegator = True
     wait_vesting = True
 
@@ -301,6 +308,7 @@ def run_arena(nodes, creator, workdir, fmlagent, sc=Scenario, say=log):
 
     # One wallet per party, each on one of the nodes, funded by the creator.
     parties = [t[0] for t in sc.trainers] + ([COPIER] if sc.copier else []) + list(sc.lazy_trainers) + \
+        list(sc.small_trainers) + \
         [v[0] for v in sc.validators] + ([DELEGATOR] if sc.delegator else [])
     src = creator.rpc.wallet("default")
     home, addr = {}, {}
@@ -351,15 +359,32 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
         agents.start(COPIER, home[COPIER], COPIER, ["-arena-trainer", "-task=" + task,
                                                    "-data=" + train_path, "-address=" + addr[COPIER],
                                                    "-stake=%d" % COPIER_STAKE, "-malicious=copy"])
+    for name in sc.small_trainers:
+        # Trains well (with another seed than trainer-well, so its weights
+        # differ) but stakes less than the minimum: it takes no part.
+        agents.start(name, home[name], name, ["-arena-trainer", "-task=" + task, "-data=" + train_path,
+                                              "-address=" + addr[name], "-stake=%d" % SMALL_STAKE,
+                                              "-seed=2"])
     for name in sc.lazy_trainers:
         agents.start(name, home[name], name, ["-arena-trainer", "-task=" + task, "-data=" + train_path,
                                               "-address=" + addr[name], "-stake=%d" % TRAINER_STAKE,
                                               "-malicious=lazy"])
     for name, stake, malice in sc.validators:
+        # A self-funded agent stakes from a new address of its wallet, which
+        # it funds itself from the wallet's funds.
+        own = [] if name in sc.self_funded else ["-address=" + addr[name]]
         agents.start(name, home[name], name, ["-arena-validator", "-task=" + task,
-                                              "-address=" + addr[name], "-stake=%d" % stake] +
+                                              "-stake=%d" % stake] + own +
                      (["-malicious=" + malice] if malice else []))
     say("Started %d fml-agent processes" % len(agents.procs))
+    for name in sc.self_funded:
+        wait_for(lambda: "Staking " in agents.log_of(name), 60, "%s to stake" % name)
+        line = [ln for ln in agents.log_of(name).splitlines() if "Staking " in ln][0]
+        new = line.split(" from ", 1)[1].split()[0]
+        say("%s funded a new address of its wallet and staked from it: %s" % (name, new))
+        del names[addr[name]]
+        addr[name] = new
+        names[new] = name
 
     t = creator.arenagettask(task)
     w = t["windows"]
@@ -515,6 +540,7 @@ def _summary(creator, nodes, sc, agents, task, settled, final, header, held, nor
         "validators_group": fml(units(settled["pool"]["validators_group"])),
         "trainers_group": fml(units(settled["pool"]["trainers_group"])),
         "same_pool_on_every_node": same_state,
+        "agents_exit_codes": agents.exit_codes(),
         "rewards_at_settlement": extra["rewards_at_settlement"],
         "data": {"seed": SEED, "heldout_rows": len(held), "sets": sc.n_sets, "set_rows": sc.set_rows},
         "ref": {"G_v": ref["G_v"], "G_t": ref["G_t"], "dust": ref["dust"]},
@@ -533,11 +559,14 @@ def print_results(r):
                                                 row["consensus_loss"][:8], acc.get(row["address"], float("nan"))))
     print()
     print("== Rewards (FML)")
-    print("  %-20s %-10s %13s %13s %13s %12s %12s" % ("party", "role", "Reward A", "Reward B",
-                                                       "B paid so far", "forfeited", "slashed"))
+    settle = {(e["address"], e["role"]): e for e in r.get("rewards_at_settlement", [])}
+    print("  %-20s %-10s %13s %13s %13s %12s %12s" % ("party", "role", "Reward A", "B vesting",
+                                                       "B paid by end", "forfeited", "slashed"))
+    print("  %-20s %-10s %13s %13s %13s" % ("", "", "(settlement)", "(settlement)", ""))
     for e in r["rewards"]:
+        at = settle.get((e["address"], e["role"]), e)
         print("  %-20s %-10s %13s %13s %13s %12s %12s" % (e["party"], e["role"], e["reward_a"],
-                                                         e["reward_b"], e["reward_b_paid"],
+                                                         at["reward_b_vesting"], e["reward_b_paid"],
                                                          e["forfeited"], e["slashed"]))
     o = r["outcomes"]
     if "copier" in o:
@@ -567,7 +596,7 @@ def print_results(r):
 def write_svg(path, r):
     """Left: consensus loss against held-out accuracy per submission.  Right:
     each party's Reward A, Reward B and slash."""
-    width, height = 900, 420
+    width, height = 950, 420
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">' % (width, height),
            '<rect width="100%" height="100%" fill="white"/>']
     # left panel
@@ -599,7 +628,7 @@ def write_svg(path, r):
             out.append('<text x="%.1f" y="%.1f" text-anchor="%s">#%d %s</text>' %
                        (X(x) + (-7 if right else 7), Y(y) - 6, "end" if right else "start", rank,
                         name.replace("trainer-", "")))
-        out.append('<text x="%d" y="%d">Kendall tau (honest) = %s</text>' % (L + 6, T + 16, r["kendall_tau"]))
+        out.append('<text x="%d" y="%d">Kendall tau (honest) = %s</text>' % (L + 6, T + H - 8, r["kendall_tau"]))
     # right panel
     L2, T2, W2 = 560, 40, 300
     rows = r["rewards"]

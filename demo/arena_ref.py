@@ -251,6 +251,8 @@ def from_chain(node, task_id, stakes=None):
     subs = []
     for s in t["submissions"]:
         o = ops[s["address"]]
+        if o.get("eligible") is False:
+            continue   # below the minimum stake at the snapshot: no part
         own, dt = snap(o)
         subs.append({"address": s["address"], "seq": _num(s["seq"]), "own": own, "del_total": dt,
                      "sigma_bps": _num(o["sigma_bps"])})

@@ -246,8 +246,9 @@ static bool add_task(void *arg, const uint8_t *key, size_t klen, const uint8_t *
     struct arena_status st;
     struct arena_task t;
     const uint8_t *id = key + 2;
-    if (klen != ARENA_KEY_TASK_SIZE || !arena_status_decode(&st, val, vlen) ||
-        !get_task(lc->view, id, &t))
+    if (klen != ARENA_KEY_TASK_SIZE)
+        return true; /* an account ('a' | key) whose key begins with 'S' */
+    if (!arena_status_decode(&st, val, vlen) || !get_task(lc->view, id, &t))
         return lc->ok = false;
     json_t *o = json_object();
     json_object_set_new(o, "task", json_hash(id));
@@ -566,8 +567,9 @@ static bool rewards_task(void *arg, const uint8_t *key, size_t klen, const uint8
     struct arena_task t;
     struct arena_operator o;
     const uint8_t *id = key + 2;
-    if (klen != ARENA_KEY_TASK_SIZE || !arena_status_decode(&st, val, vlen) ||
-        !get_task(rc->view, id, &t))
+    if (klen != ARENA_KEY_TASK_SIZE)
+        return true; /* an account ('a' | key) whose key begins with 'S' */
+    if (!arena_status_decode(&st, val, vlen) || !get_task(rc->view, id, &t))
         return rc->ok = false;
     if (memcmp(t.creator, rc->addr, PUBKEY_SIZE) == 0) {
         json_t *row = json_object();
@@ -604,7 +606,7 @@ static bool rewards_delegation(void *arg, const uint8_t *key, size_t klen, const
     struct arena_operator o;
     struct arena_status st;
     if (klen != ARENA_KEY_DEL_SIZE)
-        return rc->ok = false;
+        return true; /* an account ('a' | key) whose key begins with 'D' */
     const uint8_t *id = key + 2, *op = key + 2 + HASH_SIZE, *del = op + PUBKEY_SIZE;
     if (memcmp(del, rc->addr, PUBKEY_SIZE) != 0)
         return true;

@@ -8,7 +8,8 @@ features dropped; a learning rate too small to move a weight), a copier
 (-malicious=copy: commits blind, then tries to reveal another trainer's
 weights), a lazy trainer (commits, never reveals), two honest validators, one scoring at random and one lazy (commits
 its scores, never reveals them) take part from their own nodes' wallets; a
-delegator delegates to the best trainer, who offers it a share.
+delegator delegates to the best trainer, who offers it a share.  One
+validator's agent funds a new address of its wallet and stakes from it.
 
 Checked: the chain's ranking of the honest trainers follows their accuracy
 on held-out rows no validator saw (Kendall tau 1); the copier's reveal is
@@ -18,16 +19,22 @@ scorer earns least among the validators; a lazy validator that was drawn is
 slashed; the task's funds balance and getsupplyinfo stays consistent; every
 reward, group, consensus loss and rank equals demo/arena_ref.py, an
 independent implementation of the formulas, to the base unit, at settlement
-and again after the last Reward B tranche; every node shows the same pool.
+and again after the last Reward B tranche; every node shows the same pool;
+every agent exits with status 0; the delegator's claim pays its principal
+and its whole share of the operator's reward.
 Before the network starts, arena_ref's own checks on hand-made inputs
-run."""
+run.  At the end, accounts whose keys begin with the bytes of the Arena's
+record kinds ('S', 'D': an account's state key is 'a' | key, an Arena
+record's 'a' | kind | ...) must not disturb arenalisttasks and
+arenagetrewards, which scan those prefixes."""
 
 import os
 import sys
+import time
 import unittest
 
-from test_framework.framework import (FMLAGENT, FMLTestFramework, TestFailure, assert_equal,
-                                      connect_nodes)
+from test_framework.framework import (FMLAGENT, TIMEOUT_FACTOR, FMLTestFramework, TestFailure,
+                                      assert_equal, connect_nodes)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "demo"))
@@ -40,13 +47,18 @@ class Small(arena_demo.Scenario):
     n_sets = 2
     set_rows = 40
     chunk_rows = 15
-    windows = {"submit_blocks": 16, "reveal_blocks": 6, "score_commit_blocks": 6,
-               "score_reveal_blocks": 5}
+    # Blocks come every second whatever the build: an instrumented one
+    # (FML_TIMEOUT_FACTOR) gets longer windows.
+    windows = {k: int(v * TIMEOUT_FACTOR) for k, v in
+               (("submit_blocks", 16), ("reveal_blocks", 6), ("score_commit_blocks", 6),
+                ("score_reveal_blocks", 5))}
     budget = 200
     vest_epochs = 2
     trainers = [t for t in arena_demo.TRAINERS if t[0] != "trainer-few-epochs"]
     validators = arena_demo.VALIDATORS + [("validator-lazy", 20, "lazy")]
     lazy_trainers = ["trainer-lazy"]
+    small_trainers = ["trainer-small-stake"]
+    self_funded = ["validator-b"]
 
 
 class ArenaAgentsTest(FMLTestFramework):
@@ -105,6 +117,19 @@ class ArenaAgentsTest(FMLTestFramework):
         if "trainer-lazy" in rank:
             raise TestFailure("the lazy trainer is ranked")
 
+        self.log("A trainer below the minimum stake takes no part: not scored, not ranked, refunded")
+        small = [o for o in t["operators"] if o["address"] == parties["trainer-small-stake"]][0]
+        self.log("its record: eligible %s, committed %s, revealed %s, reward %s, returned %s" %
+                 (small["eligible"], small["committed"], small["revealed"], small["reward"],
+                  small["returned"]))
+        assert_equal(small["eligible"], False)
+        assert_equal(arena_ref.units(small["reward"]), 0)
+        assert_equal(arena_ref.units(small["slashed"]), 0)
+        assert_equal(arena_ref.units(small["returned"]), arena_demo.SMALL_STAKE * arena_ref.COIN)
+        if "trainer-small-stake" in rank:
+            raise TestFailure("the trainer below the minimum stake is ranked")
+        assert_equal(t["n_scoreable"], len(honest))
+
         self.log("The random scorer earns least among the validators")
         rs = r["outcomes"]["random_scorer"]
         rewards = {name: arena_ref.units(x) for name, x in rs["reward"].items()}
@@ -144,6 +169,74 @@ class ArenaAgentsTest(FMLTestFramework):
             raise TestFailure("arena_ref differs from the chain: %s" % r["reference_differences"])
         self.log("G_v %s, G_t %s, dust %s units" % (r["validators_group"], r["trainers_group"],
                                                     r["ref"]["dust"]))
+        self.log("Every agent reported the end of the task and exited with status 0")
+        assert_equal({k: v for k, v in r["agents_exit_codes"].items() if v != 0}, {})
+        self.check_prefix_accounts(r)
+        self.check_delegator_claim(r)
+
+    def check_delegator_claim(self, r):
+        self.log("The delegator claims its principal and its share of the operator's reward")
+        node = self.nodes[0]
+        d, op = r["parties"][arena_demo.DELEGATOR], r["parties"][arena_demo.DELEGATE_TO]
+        home = [n for n in self.nodes if arena_demo.DELEGATOR in n.listwallets()][0]
+        w = home.rpc.wallet(arena_demo.DELEGATOR)
+
+        def row():
+            rows = [e for e in node.arenagetrewards(d)["entries"]
+                    if e["task"] == r["task"] and e["role"] == "delegator"]
+            if len(rows) > 1:
+                raise TestFailure("%d delegator rows: %s" % (len(rows), rows))
+            return rows[0] if rows else None
+        before = row()
+        claimable, principal = arena_ref.units(before["claimable"]), arena_ref.units(before["delegated"])
+        # Everything vested and nothing slashed: the whole delegators' part is claimable.
+        assert_equal(claimable, arena_ref.units(before["reward"]))
+        if claimable == 0:
+            raise TestFailure("the delegator has nothing to claim: %s" % before)
+        bal = arena_ref.units(node.getaccount(d)["balance"])
+        res = w.arenaundelegate(r["task"], op, d)
+        assert_equal(res["kind"], "claim")
+        deadline = time.time() + 60
+        while row() is not None and not row()["principal_paid"]:
+            if time.time() > deadline:
+                raise TestFailure("the claim did not confirm: %s" % row())
+            time.sleep(0.2)
+        after = row()
+        if after is not None:   # else: the record is gone, everything paid
+            assert_equal(arena_ref.units(after["claimed"]), claimable)
+            assert_equal(arena_ref.units(after["claimable"]), 0)
+        fee = abs(arena_ref.units(w.gettransaction(res["txid"])["fee"]))
+        got = arena_ref.units(node.getaccount(d)["balance"]) - bal
+        self.log("claimed %d units of reward and %d of principal (fee %d)" % (claimable, principal, fee))
+        assert_equal(got + fee, principal + claimable)
+
+    def check_prefix_accounts(self, r):
+        self.log("Accounts whose keys begin with 'S' and 'D' do not disturb the Arena's scans")
+        node = self.nodes[0]
+        w = node.rpc.wallet("default")
+        found = {}
+        for _ in range(5000):
+            a = w.getnewaddress()
+            first = chr(bytes.fromhex(w.getaddressinfo(a)["pubkey"])[0])
+            if first in "SD" and first not in found:
+                found[first] = a
+                w.sendtoaddress(a, 1)
+            if len(found) == 2:
+                break
+        if len(found) != 2:
+            raise TestFailure("no address with a key starting with S and D in 5000 tries")
+        deadline = time.time() + 60
+        while any(node.getaccount(a)["balance"] == 0 for a in found.values()):
+            if time.time() > deadline:
+                raise TestFailure("the funding of %s did not confirm" % found)
+            time.sleep(0.2)
+        assert_equal([t["task"] for t in node.arenalisttasks()], [r["task"]])
+        for name, addr in r["parties"].items():
+            rows = [e for e in node.arenagetrewards(addr)["entries"] if e["task"] == r["task"]]
+            if not rows:
+                raise TestFailure("arenagetrewards %s (%s) lists nothing" % (addr, name))
+        for addr in found.values():
+            assert_equal(node.arenagetrewards(addr)["entries"], [])
 
 
 if __name__ == "__main__":

@@ -49,8 +49,11 @@ END_TEST
 
 START_TEST(loss_q16_clamps)
 {
-    ck_assert_uint_eq(agent_arena_loss_q16(65535.00001), UINT32_MAX);
+    /* 65536 and above do not fit; just below, the rounding saturates */
     ck_assert_uint_eq(agent_arena_loss_q16(65536.0), UINT32_MAX);
+    ck_assert_uint_eq(agent_arena_loss_q16(65535.99999), UINT32_MAX);
+    ck_assert_uint_eq(agent_arena_loss_q16(65535.5), 65535u * 65536u + 32768u);
+    ck_assert_uint_eq(agent_arena_loss_q16(65535.99997), UINT32_MAX - 1);
     ck_assert_uint_eq(agent_arena_loss_q16(1e300), UINT32_MAX);
     ck_assert_uint_eq(agent_arena_loss_q16(INFINITY), UINT32_MAX);
     ck_assert_uint_eq(agent_arena_loss_q16(NAN), UINT32_MAX);
