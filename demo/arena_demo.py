@@ -336,9 +336,10 @@ def run_arena(nodes, creator, workdir, fmlagent, sc=Scenario, say=log):
     t = creator.arenagettask(task)
     w = t["windows"]
     say("Task %s…: %d validation sets committed (roots %s…), budget %s FML (burn %s), "
-        "submissions until block %d, reveals until %d, scores until %d, settlement at %d" %
+        "submissions until block %d, their reveals until %d, the sets' until %d, scores until "
+        "%d, settlement at %d" %
         (task[:16], len(t["sets"]), ", ".join(s["root"][:8] for s in t["sets"]),
-         t["pool"]["budget"], t["pool"]["burn"], w["submit_end"], w["reveal_end"],
+         t["pool"]["budget"], t["pool"]["burn"], w["submit_end"], w["reveal_end"], w["sets_end"],
          w["score_commit_end"], w["settle_height"]))
 
     agents = Agents(workdir, fmlagent)
@@ -399,7 +400,7 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
 
     # The weights, while the chain still holds them (non-winning ones are
     # deleted at settlement), for the held-out accuracy.
-    wait_for(lambda: creator.getblockcount() >= w["reveal_end"], 300, "the reveal window to close")
+    wait_for(lambda: creator.getblockcount() >= w["sets_end"], 300, "the set window to close")
     t = creator.arenagettask(task)
     for s in t["sets"]:
         if not s["complete"]:
@@ -408,8 +409,9 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
     weights = {}
     for s in t["submissions"]:
         weights[s["address"]] = creator.arenagetsubmission(task, s["address"])["weights_q16"]
-    say("Reveal window closed at block %d: %d scoreable submissions, sets complete: %s" %
-        (w["reveal_end"], len(weights), all(s["complete"] for s in t["sets"])))
+    say("Submissions revealed by block %d, then the sets by block %d: %d scoreable "
+        "submissions, sets complete: %s" %
+        (w["reveal_end"], w["sets_end"], len(weights), all(s["complete"] for s in t["sets"])))
 
     wait_for(lambda: creator.arenagettask(task)["state"] in ("settled", "refunded", "failed"), 300,
              "the settlement")
