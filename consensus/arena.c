@@ -853,13 +853,6 @@ bool arena_event_decode(struct arena_event_entry *e, const uint8_t *data, size_t
 
 /* ---- keys ---- */
 
-/* Account keys are 'a' | pubkey: no Arena key may have their length. */
-_Static_assert(ARENA_KEY_TASK_SIZE != 1 + PUBKEY_SIZE && ARENA_KEY_OP_SIZE != 1 + PUBKEY_SIZE &&
-                   ARENA_KEY_DEL_SIZE != 1 + PUBKEY_SIZE && ARENA_KEY_CHUNK_SIZE != 1 + PUBKEY_SIZE &&
-                   ARENA_KEY_SLASH_SIZE != 1 + PUBKEY_SIZE && ARENA_KEY_QUEUE_SIZE != 1 + PUBKEY_SIZE &&
-                   ARENA_KEY_EVENT_SIZE != 1 + PUBKEY_SIZE,
-               "an Arena key must not look like an account key");
-
 static void put_be16(uint8_t *p, uint16_t v)
 {
     p[0] = (uint8_t)(v >> 8);
@@ -876,7 +869,7 @@ static void put_be32(uint8_t *p, uint32_t v)
 
 void arena_key_task(uint8_t key[ARENA_KEY_TASK_SIZE], char kind, const uint8_t task[ARENA_TASK_ID_SIZE])
 {
-    key[0] = 'a';
+    key[0] = ARENA_KEY_PREFIX;
     key[1] = (uint8_t)kind;
     memcpy(key + 2, task, ARENA_TASK_ID_SIZE);
 }
@@ -905,21 +898,21 @@ void arena_key_chunk(uint8_t key[ARENA_KEY_CHUNK_SIZE], const uint8_t task[ARENA
 
 void arena_key_slash(uint8_t key[ARENA_KEY_SLASH_SIZE], const uint8_t addr[PUBKEY_SIZE])
 {
-    key[0] = 'a';
+    key[0] = ARENA_KEY_PREFIX;
     key[1] = 'x';
     memcpy(key + 2, addr, PUBKEY_SIZE);
 }
 
 void arena_key_queue(uint8_t key[ARENA_KEY_QUEUE_SIZE], uint64_t height)
 {
-    key[0] = 'a';
+    key[0] = ARENA_KEY_PREFIX;
     key[1] = 'q';
     write_be64(key + 2, height);
 }
 
 void arena_key_event(uint8_t key[ARENA_KEY_EVENT_SIZE], uint64_t height, uint32_t seq)
 {
-    key[0] = 'a';
+    key[0] = ARENA_KEY_PREFIX;
     key[1] = 'Q';
     write_be64(key + 2, height);
     put_be32(key + 10, seq);

@@ -11,23 +11,27 @@
  * rounding (floor unless said).  The rules that use these are in state/;
  * everything is specified, with vectors, in doc/protocol.md ("18. AI Arena").
  *
- * State keys (every key of the module starts with 'a'; heights u64
+ * State keys (every key of the module starts with 'A', ARENA_KEY_PREFIX;
+ * accounts are 'a' | pubkey; heights u64
  * big-endian, queue seq u32 big-endian, chunk u16 big-endian):
- *   'a' 'T' | task                        task definition (immutable)
- *   'a' 'S' | task                        task status
- *   'a' 'L' | task                        operator list, sorted
- *   'a' 'R' | task                        results (after SETTLE)
- *   'a' 'O' | task | operator             operator record
- *   'a' 'W' | task | trainer              revealed weights
- *   'a' 'Z' | task | validator            revealed losses
- *   'a' 'D' | task | operator | delegator delegation
- *   'a' 'V' | task | set u8 | chunk u16   revealed chunk bytes
- *   'a' 'x' | address                     last Arena slash height
- *   'a' 'q' | height                      the height's event count and work
- *   'a' 'Q' | height | seq                one event due at the end of that block
+ *   'A' 'T' | task                        task definition (immutable)
+ *   'A' 'S' | task                        task status
+ *   'A' 'L' | task                        operator list, sorted
+ *   'A' 'R' | task                        results (after SETTLE)
+ *   'A' 'O' | task | operator             operator record
+ *   'A' 'W' | task | trainer              revealed weights
+ *   'A' 'Z' | task | validator            revealed losses
+ *   'A' 'D' | task | operator | delegator delegation
+ *   'A' 'V' | task | set u8 | chunk u16   revealed chunk bytes
+ *   'A' 'x' | address                     last Arena slash height
+ *   'A' 'q' | height                      the height's event count and work
+ *   'A' 'Q' | height | seq                one event due at the end of that block
  */
 #ifndef FML_CONSENSUS_ARENA_H
 #define FML_CONSENSUS_ARENA_H
+
+/* The first byte of every Arena state key (doc/protocol.md §7, §18.6). */
+#define ARENA_KEY_PREFIX 'A'
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -310,7 +314,7 @@ uint32_t arena_event_work(const struct arena_task_params *p, uint8_t event);
 
 /* ---- records ---- */
 
-/* 'a' 'T' | task: creator [32] | created_height u64 | the create payload.
+/* 'A' 'T' | task: creator [32] | created_height u64 | the create payload.
  * The windows are derived on decode (not stored). */
 struct arena_task {
     uint8_t creator[PUBKEY_SIZE];
@@ -323,7 +327,7 @@ void arena_task_encode(const struct arena_task *t, struct wbuf *w);
 bool arena_task_decode(struct arena_task *t, const uint8_t *data, size_t len) WARN_UNUSED;
 void arena_windows(const struct arena_task *t, struct arena_windows *w);
 
-/* 'a' 'S' | task.  Conservation (kept by state/):
+/* 'A' 'S' | task.  Conservation (kept by state/):
  *   budget = burn + paid + vest_paid + vest_pending + forfeited + dust
  *            + returned + slashed_budget
  *   budget_left + match = sum f + dust   (after SETTLE)
@@ -372,7 +376,7 @@ bool arena_status_decode(struct arena_status *s, const uint8_t *data, size_t len
 #define ARENA_OP_SHARE_SET       0x0400u /* sigma_epoch is meaningful */
 #define ARENA_OP_FLAGS_ALL       0x07FFu
 
-/* 'a' 'O' | task | operator. */
+/* 'A' 'O' | task | operator. */
 struct arena_operator {
     uint8_t role;             /* enum arena_role */
     uint16_t flags;           /* ARENA_OP_* */
@@ -412,7 +416,7 @@ struct arena_operator {
 void arena_operator_encode(const struct arena_operator *o, struct wbuf *w);
 bool arena_operator_decode(struct arena_operator *o, const uint8_t *data, size_t len) WARN_UNUSED;
 
-/* 'a' 'D' | task | operator | delegator. */
+/* 'A' 'D' | task | operator | delegator. */
 #define ARENA_DEL_PRINCIPAL_PAID 0x01u
 struct arena_delegation {
     uint64_t amount;          /* x_d */
@@ -423,7 +427,7 @@ struct arena_delegation {
 void arena_delegation_encode(const struct arena_delegation *d, struct wbuf *w);
 bool arena_delegation_decode(struct arena_delegation *d, const uint8_t *data, size_t len) WARN_UNUSED;
 
-/* 'a' 'R' | task: K u8 | consensus mask u8 (bit k: set k had a revealed
+/* 'A' 'R' | task: K u8 | consensus mask u8 (bit k: set k had a revealed
  * validator) | CompactSize m | m x (trainer [32] | seq u32 | loss u32 |
  * rank u16 | K x u32 consensus losses (0 where no consensus)), in commit
  * order. */
@@ -443,22 +447,22 @@ struct arena_results {
 void arena_results_encode(const struct arena_results *r, struct wbuf *w);
 bool arena_results_decode(struct arena_results *r, const uint8_t *data, size_t len) WARN_UNUSED;
 
-/* 'a' 'L' | task: CompactSize n (<= ARENA_MAX_OPERATORS) | n x [32],
+/* 'A' 'L' | task: CompactSize n (<= ARENA_MAX_OPERATORS) | n x [32],
  * strictly ascending.  *keys is a view. */
 void arena_list_encode(const uint8_t *keys, size_t n, struct wbuf *w);
 bool arena_list_decode(const uint8_t **keys, size_t *n, const uint8_t *data, size_t len) WARN_UNUSED;
 
-/* 'a' 'W' | task | trainer: n x i32 (the revealed weights, no length).
- * 'a' 'Z' | task | validator: CompactSize n | n x u32 losses. */
+/* 'A' 'W' | task | trainer: n x i32 (the revealed weights, no length).
+ * 'A' 'Z' | task | validator: CompactSize n | n x u32 losses. */
 bool arena_weights_decode(const uint8_t **weights, uint64_t *n, const uint8_t *data, size_t len) WARN_UNUSED;
 void arena_losses_encode(const uint8_t *losses, uint32_t n, struct wbuf *w);
 bool arena_losses_decode(const uint8_t **losses, uint32_t *n, const uint8_t *data, size_t len) WARN_UNUSED;
 
-/* 'a' 'x' | address: u64 last slash height. */
+/* 'A' 'x' | address: u64 last slash height. */
 void arena_slash_height_encode(uint64_t h, struct wbuf *w);
 bool arena_slash_height_decode(uint64_t *h, const uint8_t *data, size_t len) WARN_UNUSED;
 
-/* 'a' 'q' | height: events u32 | work u32 (the count of 'a' 'Q' keys of the
+/* 'A' 'q' | height: events u32 | work u32 (the count of 'A' 'Q' keys of the
  * height and the work they reserved). */
 struct arena_height {
     uint32_t events;
@@ -468,7 +472,7 @@ void arena_height_encode(const struct arena_height *h, struct wbuf *w);
 bool arena_height_decode(struct arena_height *h, const uint8_t *data, size_t len) WARN_UNUSED;
 bool arena_height_room(const struct arena_height *h, uint32_t work);
 
-/* 'a' 'Q' | height | seq: task [32] | event u8 | index u16 (the tranche of
+/* 'A' 'Q' | height | seq: task [32] | event u8 | index u16 (the tranche of
  * a VEST, 0 otherwise). */
 struct arena_event_entry {
     uint8_t task[ARENA_TASK_ID_SIZE];

@@ -247,7 +247,7 @@ static bool add_task(void *arg, const uint8_t *key, size_t klen, const uint8_t *
     struct arena_task t;
     const uint8_t *id = key + 2;
     if (klen != ARENA_KEY_TASK_SIZE)
-        return true; /* an account ('a' | key) whose key begins with 'S' */
+        return true; /* not a status record */
     if (!arena_status_decode(&st, val, vlen) || !get_task(lc->view, id, &t))
         return lc->ok = false;
     json_t *o = json_object();
@@ -271,7 +271,7 @@ static json_t *arenalisttasks(struct rpc_call *call)
 {
     struct rpc_env *env = rpc_env(call);
     struct list_ctx lc = {call, chain_view(env->chain), json_array(), true};
-    bool ok = lc.view && chain_scan_state(env->chain, "aS", 2, add_task, &lc) && lc.ok;
+    bool ok = lc.view && chain_scan_state(env->chain, "AS", 2, add_task, &lc) && lc.ok;
     view_free(lc.view);
     if (!ok) {
         json_decref(lc.out);
@@ -568,7 +568,7 @@ static bool rewards_task(void *arg, const uint8_t *key, size_t klen, const uint8
     struct arena_operator o;
     const uint8_t *id = key + 2;
     if (klen != ARENA_KEY_TASK_SIZE)
-        return true; /* an account ('a' | key) whose key begins with 'S' */
+        return true; /* not a status record */
     if (!arena_status_decode(&st, val, vlen) || !get_task(rc->view, id, &t))
         return rc->ok = false;
     if (memcmp(t.creator, rc->addr, PUBKEY_SIZE) == 0) {
@@ -606,7 +606,7 @@ static bool rewards_delegation(void *arg, const uint8_t *key, size_t klen, const
     struct arena_operator o;
     struct arena_status st;
     if (klen != ARENA_KEY_DEL_SIZE)
-        return true; /* an account ('a' | key) whose key begins with 'D' */
+        return true; /* not a delegation record */
     const uint8_t *id = key + 2, *op = key + 2 + HASH_SIZE, *del = op + PUBKEY_SIZE;
     if (memcmp(del, rc->addr, PUBKEY_SIZE) != 0)
         return true;
@@ -646,8 +646,8 @@ static json_t *arenagetrewards(struct rpc_call *call)
         return NULL;
     struct rewards_ctx rc = {.call = call, .view = chain_view(env->chain), .addr = addr,
                              .out = json_array(), .ok = true};
-    bool ok = rc.view && chain_scan_state(env->chain, "aS", 2, rewards_task, &rc) && rc.ok &&
-              chain_scan_state(env->chain, "aD", 2, rewards_delegation, &rc) && rc.ok;
+    bool ok = rc.view && chain_scan_state(env->chain, "AS", 2, rewards_task, &rc) && rc.ok &&
+              chain_scan_state(env->chain, "AD", 2, rewards_delegation, &rc) && rc.ok;
     view_free(rc.view);
     if (!ok) {
         json_decref(rc.out);

@@ -3,18 +3,17 @@
  * flows (state/arenarec.c); the end-of-block events, settlement, vesting and
  * the pool cap are in state/arenaevents.h.
  *
- * Every key lives under 'a' (consensus/arena.h), so undo is the view's.  The
- * account keys also start with 'a' ('a' | pubkey, 33 bytes): no Arena key is
- * 33 bytes long, and a scan of the state tells them apart by length.
+ * Every key lives under 'A' (ARENA_KEY_PREFIX, consensus/arena.h), so undo
+ * is the view's.
  *
  * Where the Arena's funds are (the supply audit, state/audit.c, adds them
  * up; every rule that moves Arena funds keeps these sums exact):
- *   a task's status ('a' 'S'):     budget_left + vest_pending
+ *   a task's status ('A' 'S'):     budget_left + vest_pending
  *       budget_left is locked from the creation until SETTLE distributes it
  *       (or REFUNDED returns it, or FAILED slashes it): zero after that;
  *       vest_pending is every Reward B tranche not yet paid, credited or
  *       forfeited, the operators' and their delegators' alike.
- *   an operator record ('a' 'O'):  own + (del_value - del_principal_paid)
+ *   an operator record ('A' 'O'):  own + (del_value - del_principal_paid)
  *                                  + (d_credit - d_claimed)
  *       own is the operator's stake still locked (slashes and the return at
  *       the task's end take it down to zero); del_value what its delegations
@@ -24,7 +23,7 @@
  * The Arena pool, gpool/arena, also takes slashes, dust and forfeited
  * tranches and gives the match and its cap burn: every such move goes
  * through arena_pool_add / arena_pool_take / arena_pool_burn, which count it
- * in 'a' 'F' so that the rewards law of the audit still holds:
+ * in 'A' 'F' so that the rewards law of the audit still holds:
  *   minted + fees + arena_in = paid + pools + banks + arena_out  (mod 2^64).
  */
 #ifndef FML_STATE_ARENA_H
@@ -113,7 +112,7 @@ void arena_put_delegation(struct view *v, const uint8_t task[ARENA_TASK_ID_SIZE]
 void arena_del_delegation(struct view *v, const uint8_t task[ARENA_TASK_ID_SIZE],
                           const uint8_t op[PUBKEY_SIZE], const uint8_t delegator[PUBKEY_SIZE]);
 
-/* A trainer's revealed weights ('a' 'W'; *w n x i32 LE pointing into the
+/* A trainer's revealed weights ('A' 'W'; *w n x i32 LE pointing into the
  * view).  False when absent. */
 bool arena_get_weights(struct view *v, const uint8_t task[ARENA_TASK_ID_SIZE],
                        const uint8_t trainer[PUBKEY_SIZE], const uint8_t **w, uint64_t *n)
@@ -123,7 +122,7 @@ void arena_put_weights(struct view *v, const uint8_t task[ARENA_TASK_ID_SIZE],
 void arena_del_weights(struct view *v, const uint8_t task[ARENA_TASK_ID_SIZE],
                        const uint8_t trainer[PUBKEY_SIZE]);
 
-/* A validator's revealed losses ('a' 'Z'; *losses n x u32 LE pointing into
+/* A validator's revealed losses ('A' 'Z'; *losses n x u32 LE pointing into
  * the view).  False when absent. */
 bool arena_get_losses(struct view *v, const uint8_t task[ARENA_TASK_ID_SIZE],
                       const uint8_t validator[PUBKEY_SIZE], const uint8_t **losses, uint32_t *n)
@@ -131,7 +130,7 @@ bool arena_get_losses(struct view *v, const uint8_t task[ARENA_TASK_ID_SIZE],
 void arena_put_losses(struct view *v, const uint8_t task[ARENA_TASK_ID_SIZE],
                       const uint8_t validator[PUBKEY_SIZE], const uint8_t *losses, uint32_t n);
 
-/* A revealed chunk of a validation set ('a' 'V'; *data pointing into the
+/* A revealed chunk of a validation set ('A' 'V'; *data pointing into the
  * view).  False when absent. */
 bool arena_get_chunk(struct view *v, const uint8_t task[ARENA_TASK_ID_SIZE], uint8_t set,
                      uint16_t chunk, const uint8_t **data, size_t *len) WARN_UNUSED;
@@ -140,13 +139,13 @@ void arena_put_chunk(struct view *v, const uint8_t task[ARENA_TASK_ID_SIZE], uin
 void arena_del_chunk(struct view *v, const uint8_t task[ARENA_TASK_ID_SIZE], uint8_t set,
                      uint16_t chunk);
 
-/* The results written at SETTLE ('a' 'R'). */
+/* The results written at SETTLE ('A' 'R'). */
 bool arena_get_results(struct view *v, const uint8_t task[ARENA_TASK_ID_SIZE],
                        struct arena_results *out) WARN_UNUSED;
 void arena_put_results(struct view *v, const uint8_t task[ARENA_TASK_ID_SIZE],
                        const struct arena_results *r);
 
-/* The height of the address's last Arena slash ('a' 'x'); *h = 0 when it
+/* The height of the address's last Arena slash ('A' 'x'); *h = 0 when it
  * was never slashed (false only on a read error or a malformed value). */
 bool arena_get_slash_height(struct view *v, const uint8_t addr[PUBKEY_SIZE], uint64_t *h)
     WARN_UNUSED;
@@ -154,11 +153,11 @@ void arena_put_slash_height(struct view *v, const uint8_t addr[PUBKEY_SIZE], uin
 
 /* ---- the Arena pool (gpool/arena) and its flows ---- */
 
-/* 'a' 'F': in u64 | out u64, both counted modulo 2^64 as gstats are:
+/* 'A' 'F': in u64 | out u64, both counted modulo 2^64 as gstats are:
  * everything an Arena rule put into gpool/arena (slashes, dust, forfeited
  * tranches, a failed task's budget) and took out of it (the match paid into
  * a settlement, the cap burn). */
-#define ARENA_FLOWS_KEY "aF"
+#define ARENA_FLOWS_KEY "AF"
 struct arena_flows {
     uint64_t in;
     uint64_t out;

@@ -32,7 +32,7 @@ bool arena_ev_credit(struct arena_ev *e, const uint8_t pub[PUBKEY_SIZE], uint64_
 bool arena_ev_to_pool(struct arena_ev *e, uint64_t amount);
 bool arena_ev_from_pool(struct arena_ev *e, uint64_t amount);
 /* Slashes operator i at the task's rate into gpool/arena and records the
- * height under 'a' 'x'. */
+ * height under 'A' 'x'. */
 bool arena_ev_slash(struct arena_ev *e, size_t i);
 /* Gives every operator its own stake back (what is left of it). */
 bool arena_ev_return_stakes(struct arena_ev *e);

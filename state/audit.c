@@ -53,13 +53,11 @@ static bool visit(void *arg, const uint8_t *key, size_t klen, const uint8_t *val
     struct sums *s = arg;
     struct supply_audit *a = s->a;
     switch (key[0]) {
+    case ARENA_KEY_PREFIX:
+        return visit_arena(s, key, klen, val, vlen);
     case 'a': {
-        /* Accounts ('a' | pubkey) and the Arena's keys ('a' kind | ...): no
-         * Arena key has an account key's length. */
         struct account acct;
-        if (klen != ACCOUNT_KEY_SIZE)
-            return visit_arena(s, key, klen, val, vlen);
-        if (!account_decode(&acct, val, vlen))
+        if (klen != ACCOUNT_KEY_SIZE || !account_decode(&acct, val, vlen))
             return s->ok = false;
         add(s, &a->balances, acct.balance);
         a->accounts++;

@@ -37,10 +37,10 @@ struct supply_audit {
     uint64_t pools;
     uint64_t fl_pools;  /* reward pools locked in FL tasks ('f' 'S') */
     uint64_t fl_stakes; /* stakes locked in FL tasks ('f' 'P') */
-    uint64_t arena_tasks;     /* budgets and pending Reward B of Arena tasks ('a' 'S') */
-    uint64_t arena_operators; /* stakes, delegations, delegator credit ('a' 'O') */
+    uint64_t arena_tasks;     /* budgets and pending Reward B of Arena tasks ('A' 'S') */
+    uint64_t arena_operators; /* stakes, delegations, delegator credit ('A' 'O') */
     uint64_t arena;           /* arena_tasks + arena_operators */
-    uint64_t arena_in, arena_out; /* gpool/arena flows ('a' 'F'), modulo 2^64 */
+    uint64_t arena_in, arena_out; /* gpool/arena flows ('A' 'F'), modulo 2^64 */
     uint64_t genesis; /* the genesis allocations and stakes */
     uint64_t minted, fees, paid, burned; /* gstats */
     uint64_t accounts, validators, delegations;

@@ -858,7 +858,7 @@ START_TEST(keys_layout)
         kc[ARENA_KEY_CHUNK_SIZE], kx[ARENA_KEY_SLASH_SIZE], kq[ARENA_KEY_QUEUE_SIZE],
         ke[ARENA_KEY_EVENT_SIZE];
     arena_key_task(kt, 'S', task);
-    ck_assert(kt[0] == 'a' && kt[1] == 'S' && kt[2] == 0x11 && kt[33] == 0x11);
+    ck_assert(kt[0] == 'A' && kt[1] == 'S' && kt[2] == 0x11 && kt[33] == 0x11);
     arena_key_operator(ko, 'O', task, a);
     ck_assert(ko[1] == 'O' && ko[34] == 0x22 && ko[65] == 0x22);
     arena_key_delegation(kd, task, a, b);
@@ -868,7 +868,7 @@ START_TEST(keys_layout)
     arena_key_chunk(kc, task, 5, 0x0102);
     ck_assert(kc[1] == 'V' && kc[34] == 5 && kc[35] == 1 && kc[36] == 2);
     arena_key_slash(kx, a);
-    ck_assert(kx[0] == 'a' && kx[1] == 'x' && kx[2] == 0x22);
+    ck_assert(kx[0] == 'A' && kx[1] == 'x' && kx[2] == 0x22);
     arena_key_queue(kq, 0x0102030405060708);
     ck_assert(kq[1] == 'q' && kq[2] == 1 && kq[9] == 8);
     arena_key_event(ke, 1, 0x0a0b0c0d);
