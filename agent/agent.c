@@ -24,6 +24,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "config.h"
 #include "consensus/params.h"
 #include "util/config.h"
@@ -120,7 +122,8 @@ static void print_usage(void)
            "hidden validation sets the task's creator reveals after the submissions):\n"
            "  -arena-trainer       Stake as a training node of -task, train from zero weights on\n"
            "                       the public training CSV -data (every row; -epochs default\n"
-           "                       %d, -learningrate, -batchsize, -l2, -seed as above), commit\n"
+           "                       %d, -learningrate, -batchsize, -l2 as above; -seed random\n"
+           "                       unless given, so no one can repeat the training), commit\n"
            "                       the weights in the submission window; the wallet reveals\n"
            "                       them in the reveal window.  Prints rank and rewards at the end\n"
            "  -arena-validator     Stake as a validator of -task; after the reveal window,\n"
@@ -298,6 +301,15 @@ static int run_arena(struct config *cfg, const struct agent_data_opts *d, bool v
         !get_arena_malice(cfg, validator, &o.malice, err, errlen) ||
         !get_train_cfg(cfg, DEFAULT_ARENA_EPOCHS, &o.train, err, errlen))
         return 1;
+    /* A trainer without -seed trains with a random one: a contest ranks
+     * duplicate weights after the first commit, so training anyone can
+     * repeat exactly (public data, default settings) could be committed
+     * first by someone else. */
+    if (!validator && !config_is_set(cfg, "seed")) {
+        uint64_t seed;
+        randombytes_buf(&seed, sizeof seed);
+        o.train.seed = seed >> 1;
+    }
     o.poll_ms = (uint32_t)poll;
     if (validator && o.drop_features) {
         snprintf(err, errlen, "-dropfeatures is a trainer's option");

@@ -78,7 +78,6 @@ COPIER_STAKE = 20
 SMALL_STAKE = 5          # below the task's trainer_min_stake of 10
 DELEGATION = 20
 SIGMA_BPS = 2000
-KAPPA_BPS = 500          # arena_match_bps of regtest (consensus/params.c)
 
 
 def log(msg):
@@ -355,11 +354,12 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
     for name, what, extra in sc.trainers:
         agents.start(name, home[name], name, ["-arena-trainer", "-task=" + task, "-data=" + train_path,
                                               "-address=" + addr[name],
-                                              "-stake=%d" % TRAINER_STAKE] + extra)
+                                              "-stake=%d" % TRAINER_STAKE, "-seed=1"] + extra)
     if sc.copier:
         agents.start(COPIER, home[COPIER], COPIER, ["-arena-trainer", "-task=" + task,
                                                    "-data=" + train_path, "-address=" + addr[COPIER],
-                                                   "-stake=%d" % COPIER_STAKE, "-malicious=copy"])
+                                                   "-stake=%d" % COPIER_STAKE, "-seed=1",
+                                                   "-malicious=copy"])
     for name in sc.small_trainers:
         # Trains well (with another seed than trainer-well, so its weights
         # differ) but stakes less than the minimum: it takes no part.
@@ -369,7 +369,7 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
     for name in sc.lazy_trainers:
         agents.start(name, home[name], name, ["-arena-trainer", "-task=" + task, "-data=" + train_path,
                                               "-address=" + addr[name], "-stake=%d" % TRAINER_STAKE,
-                                              "-malicious=lazy"])
+                                              "-seed=1", "-malicious=lazy"])
     for name, stake, malice in sc.validators:
         # A self-funded agent stakes from a new address of its wallet, which
         # it funds itself from the wallet's funds.
@@ -418,10 +418,11 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
     settled = creator.arenagettask(task)
     say("Task %s at block %d" % (settled["state"], settled["windows"]["settle_height"]))
     delegators = [addr[DELEGATOR]] if sc.delegator else []
+    kappa_bps = settled["pool"]["match_bps"]  # the chain's arena_match_bps
     # Once at settlement (Reward A paid, Reward B vesting), once after the
     # last tranche.
     ok_at_settle, diffs_at_settle, _ = arena_ref.compare_with_chain(
-        creator, task, delegators=delegators, kappa_bps=KAPPA_BPS, stakes=stakes)
+        creator, task, delegators=delegators, kappa_bps=kappa_bps, stakes=stakes)
     at_settle = reward_rows(creator, task, addr)
     if sc.wait_vesting and settled["windows"]["vest_heights"]:
         last = settled["windows"]["vest_heights"][-1]
@@ -430,7 +431,7 @@ def _follow(nodes, creator, sc, agents, task, header, held, norm, train_path, ho
     agents.wait_all(15)
     final = creator.arenagettask(task)
     ref_ok, ref_diffs, ref = arena_ref.compare_with_chain(
-        creator, task, delegators=delegators, kappa_bps=KAPPA_BPS, stakes=stakes)
+        creator, task, delegators=delegators, kappa_bps=kappa_bps, stakes=stakes)
     ref_ok = ref_ok and ok_at_settle
     ref_diffs = ["at settlement: " + d for d in diffs_at_settle] + \
         ["after vesting: " + d for d in ref_diffs]

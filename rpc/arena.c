@@ -329,10 +329,14 @@ static json_t *operator_json(const struct chain_params *p, const uint8_t pub[PUB
     return j;
 }
 
-static json_t *pool_json(const struct arena_task *t, const struct arena_status *st)
+static json_t *pool_json(const struct chain_params *p, const struct arena_task *t,
+                         const struct arena_status *st)
 {
     json_t *o = json_object();
     const uint64_t b = t->p.budget;
+    /* The chain's burn and match rates, so a client can check burn and match. */
+    json_object_set_new(o, "burn_bps", json_integer(p->arena_burn_bps));
+    json_object_set_new(o, "match_bps", json_integer(p->arena_match_bps));
     json_object_set_new(o, "budget", json_amount(b));
     json_object_set_new(o, "burn", json_amount(st->burn));
     json_object_set_new(o, "budget_left", json_amount(st->budget_left));
@@ -396,12 +400,12 @@ static json_t *arenagettask(struct rpc_call *call)
         json_array_append_new(sets, s);
     }
     json_object_set_new(o, "sets", sets);
-    json_object_set_new(o, "pool", pool_json(&t, &st));
+    json_object_set_new(o, "pool", pool_json(p, &t, &st));
     json_object_set_new(o, "n_trainers", json_integer(st.n_trainers));
     json_object_set_new(o, "n_validators", json_integer(st.n_validators));
     json_object_set_new(o, "n_commits", json_integer(st.n_commits));
     json_object_set_new(o, "n_scoreable", json_integer(st.n_scoreable));
-    /* Scoreable submissions in commit order: revealed, not duplicates. */
+    /* Scoreable submissions in commit order: eligible, revealed, not duplicates. */
     struct {
         uint32_t seq;
         const uint8_t *pub;
@@ -415,8 +419,9 @@ static json_t *arenagettask(struct rpc_call *call)
         if (!get_operator(v, id, pub, &op))
             return db_error(call, v, o);
         json_array_append_new(ops, operator_json(p, pub, &op, t.p.k));
-        if (op.role == ARENA_ROLE_TRAINER && (op.flags & ARENA_OP_REVEALED) &&
-            !(op.flags & ARENA_OP_DUPLICATE) && nsub < ARENA_MAX_TRAINERS) {
+        if (op.role == ARENA_ROLE_TRAINER && (op.flags & ARENA_OP_ELIGIBLE) &&
+            (op.flags & ARENA_OP_REVEALED) && !(op.flags & ARENA_OP_DUPLICATE) &&
+            nsub < ARENA_MAX_TRAINERS) {
             size_t j = nsub++;
             while (j > 0 && sub[j - 1].seq > op.seq) {
                 sub[j] = sub[j - 1];
@@ -850,7 +855,7 @@ static const char task_result[] =
     "               \"settle_height\", \"vest_heights\": [n, ...]},  (heights, inclusive)\n"
     "  \"sets\": [{\"set\", \"root\", \"n_chunks\", \"n_rows\", \"revealed_chunks\", \"revealed_rows\",\n"
     "            \"complete\"}, ...],\n"
-    "  \"pool\": {\"budget\", \"burn\", \"budget_left\", \"match\", \"distributed\", \"validators_group\",\n"
+    "  \"pool\": {\"burn_bps\", \"match_bps\" (the chain's), \"budget\", \"burn\", \"budget_left\", \"match\", \"distributed\", \"validators_group\",\n"
     "            \"trainers_group\", \"paid\", \"vest_paid\", \"vest_pending\", \"forfeited\", \"dust\",\n"
     "            \"returned\", \"slashed\", \"slashed_budget\" (FML), \"balanced\": bool},\n"
     "  \"n_trainers\", \"n_validators\", \"n_commits\", \"n_scoreable\": n,\n"
