@@ -137,60 +137,6 @@ static bool has_role(void *arg, const uint8_t pub[PUBKEY_SIZE])
 
 /* ---- parsing ---- */
 
-static bool opt_uint(struct rpc_call *call, json_t *o, const char *name, uint64_t max,
-                     uint64_t *out)
-{
-    json_t *x = json_object_get(o, name);
-    if (!x)
-        return true;
-    if (!json_is_integer(x) || json_integer_value(x) < 0 || (uint64_t)json_integer_value(x) > max) {
-        rpc_error(call, RPC_INVALID_PARAMETER, "%s must be an integer 0..%" PRIu64, name, max);
-        return false;
-    }
-    *out = (uint64_t)json_integer_value(x);
-    return true;
-}
-
-static bool opt_amount(struct rpc_call *call, json_t *o, const char *name, uint64_t *out)
-{
-    const char *err;
-    json_t *x = json_object_get(o, name);
-    if (!x)
-        return true;
-    if (!rpc_parse_amount_err(x, out, &err)) {
-        rpc_error(call, RPC_TYPE_ERROR, "%s: %s", name, err);
-        return false;
-    }
-    return true;
-}
-
-/* A decimal (JSON number or string) as Q16.16. */
-static bool parse_q16(const json_t *x, int32_t *out)
-{
-    if (json_is_string(x))
-        return fl_q16_parse(json_string_value(x), out);
-    if (json_is_integer(x)) {
-        json_int_t i = json_integer_value(x);
-        if (i < -32768 || i > 32767)
-            return false;
-        *out = (int32_t)(i * FL_Q16_ONE);
-        return true;
-    }
-    if (json_is_real(x)) {
-        char buf[40];
-        double d = json_real_value(x);
-        if (!isfinite(d))
-            return false;
-        for (int prec = 1; prec <= 17; prec++) {
-            snprintf(buf, sizeof(buf), "%.*f", prec, d);
-            if (strtod(buf, NULL) == d)
-                break;
-        }
-        return fl_q16_parse(buf, out);
-    }
-    return false;
-}
-
 /* An array of 32-bit integers (signed Q16.16 weights, or raw u32 losses),
  * as JSON, as the text of a JSON array (as fml-cli sends it), or as hex of
  * the little-endian bytes; *bytes is allocated. */
@@ -309,7 +255,7 @@ static bool parse_spec(struct rpc_call *call, json_t *o, struct fl_spec *spec, s
             json_t *pair = json_array_get(x, i);
             int32_t mean, std;
             if (!json_is_array(pair) || json_array_size(pair) != 2 ||
-                !parse_q16(json_array_get(pair, 0), &mean) || !parse_q16(json_array_get(pair, 1), &std)) {
+                !rpcw_parse_q16(json_array_get(pair, 0), &mean) || !rpcw_parse_q16(json_array_get(pair, 1), &std)) {
                 rpc_error(call, RPC_INVALID_PARAMETER, "normalization[%zu]: [mean, std] as decimals expected", i);
                 return false;
             }
@@ -362,7 +308,7 @@ static bool parse_set(struct rpc_call *call, json_t *x, size_t k, const struct a
             return false;
         }
         for (uint32_t j = 0; j < width; j++) {
-            if (!parse_q16(json_array_get(r, j), &q)) {
+            if (!rpcw_parse_q16(json_array_get(r, j), &q)) {
                 rpc_error(call, RPC_INVALID_PARAMETER, "valsets[%zu][%zu][%u]: a decimal expected", k, i, j);
                 return false;
             }
@@ -378,7 +324,7 @@ static bool parse_set(struct rpc_call *call, json_t *x, size_t k, const struct a
                 return false;
             }
             q = (int32_t)json_integer_value(label);
-        } else if (!parse_q16(label, &q)) {
+        } else if (!rpcw_parse_q16(label, &q)) {
             rpc_error(call, RPC_INVALID_PARAMETER, "valsets[%zu][%zu]: the target must be a decimal", k, i);
             return false;
         }
@@ -441,7 +387,7 @@ static bool create_parse(struct rpc_call *call, json_t *o, struct arena_task_par
     const char *wn[] = {"submit_blocks", "reveal_blocks", "score_commit_blocks", "score_reveal_blocks"};
     for (int i = 0; i < 4; i++) {
         u = *wv[i];
-        if (!opt_uint(call, o, wn[i], UINT32_MAX, &u) || (win && !opt_uint(call, win, wn[i], UINT32_MAX, &u)))
+        if (!rpcw_opt_uint(call, o, wn[i], UINT32_MAX, &u) || (win && !rpcw_opt_uint(call, win, wn[i], UINT32_MAX, &u)))
             return false;
         *wv[i] = (uint32_t)u;
     }
@@ -449,9 +395,9 @@ static bool create_parse(struct rpc_call *call, json_t *o, struct arena_task_par
         rpc_error(call, RPC_INVALID_PARAMETER, "budget (FML) is required");
         return false;
     }
-    if (!opt_amount(call, o, "budget", &t->budget) ||
-        !opt_amount(call, o, "trainer_min_stake", &t->trainer_min_stake) ||
-        !opt_amount(call, o, "validator_min_stake", &t->validator_min_stake))
+    if (!rpcw_opt_amount(call, o, "budget", &t->budget) ||
+        !rpcw_opt_amount(call, o, "trainer_min_stake", &t->trainer_min_stake) ||
+        !rpcw_opt_amount(call, o, "validator_min_stake", &t->validator_min_stake))
         return false;
     struct {
         const char *name;
@@ -469,7 +415,7 @@ static bool create_parse(struct rpc_call *call, json_t *o, struct arena_task_par
         u = nums[i].size == 1 ? *(uint8_t *)nums[i].field
             : nums[i].size == 2 ? *(uint16_t *)nums[i].field
                                 : *(uint32_t *)nums[i].field;
-        if (!opt_uint(call, o, nums[i].name, nums[i].max, &u))
+        if (!rpcw_opt_uint(call, o, nums[i].name, nums[i].max, &u))
             return false;
         if (nums[i].size == 1)
             *(uint8_t *)nums[i].field = (uint8_t)u;
@@ -494,7 +440,7 @@ static bool create_parse(struct rpc_call *call, json_t *o, struct arena_task_par
     }
     const uint64_t row = arena_row_size(&t->spec);
     uint64_t chunk_rows = ARENA_MAX_CHUNK_BYTES / row;
-    if (!opt_uint(call, o, "chunk_rows", UINT32_MAX, &chunk_rows))
+    if (!rpcw_opt_uint(call, o, "chunk_rows", UINT32_MAX, &chunk_rows))
         return false;
     if (chunk_rows == 0 || chunk_rows * row > ARENA_MAX_CHUNK_BYTES) {
         rpc_error(call, RPC_INVALID_PARAMETER, "chunk_rows must be 1..%" PRIu64 " (a chunk holds at most %u bytes)",

@@ -96,8 +96,8 @@ static bool key_with_role(struct rpc_call *call, struct wallet *w, struct chain_
 
 /* ---- flcreatetask ---- */
 
-static bool opt_uint(struct rpc_call *call, json_t *o, const char *name, uint64_t max,
-                     uint64_t *out)
+bool rpcw_opt_uint(struct rpc_call *call, json_t *o, const char *name, uint64_t max,
+                   uint64_t *out)
 {
     json_t *x = json_object_get(o, name);
     if (!x)
@@ -110,7 +110,7 @@ static bool opt_uint(struct rpc_call *call, json_t *o, const char *name, uint64_
     return true;
 }
 
-static bool opt_amount(struct rpc_call *call, json_t *o, const char *name, uint64_t *out)
+bool rpcw_opt_amount(struct rpc_call *call, json_t *o, const char *name, uint64_t *out)
 {
     const char *err;
     json_t *x = json_object_get(o, name);
@@ -123,8 +123,7 @@ static bool opt_amount(struct rpc_call *call, json_t *o, const char *name, uint6
     return true;
 }
 
-/* A decimal (JSON number or string) as Q16.16. */
-static bool parse_q16(const json_t *x, int32_t *out)
+bool rpcw_parse_q16(const json_t *x, int32_t *out)
 {
     if (json_is_string(x))
         return fl_q16_parse(json_string_value(x), out);
@@ -283,8 +282,8 @@ static bool create_parse(struct rpc_call *call, json_t *o, struct fl_task_params
             json_t *pair = json_array_get(x, i);
             int32_t mean, std;
             if (!json_is_array(pair) || json_array_size(pair) != 2 ||
-                !parse_q16(json_array_get(pair, 0), &mean) ||
-                !parse_q16(json_array_get(pair, 1), &std)) {
+                !rpcw_parse_q16(json_array_get(pair, 0), &mean) ||
+                !rpcw_parse_q16(json_array_get(pair, 1), &std)) {
                 rpc_error(call, RPC_INVALID_PARAMETER, "normalization[%zu]: [mean, std] as decimals expected", i);
                 return false;
             }
@@ -304,44 +303,44 @@ static bool create_parse(struct rpc_call *call, json_t *o, struct fl_task_params
     }
     /* The numbers, with their defaults. */
     u = t->rounds;
-    if (!opt_uint(call, o, "rounds", UINT32_MAX, &u))
+    if (!rpcw_opt_uint(call, o, "rounds", UINT32_MAX, &u))
         return false;
     t->rounds = (uint32_t)u;
     u = t->min_participants;
-    if (!opt_uint(call, o, "min_participants", UINT16_MAX, &u))
+    if (!rpcw_opt_uint(call, o, "min_participants", UINT16_MAX, &u))
         return false;
     t->min_participants = (uint16_t)u;
     u = t->max_participants;
-    if (!opt_uint(call, o, "max_participants", UINT16_MAX, &u))
+    if (!rpcw_opt_uint(call, o, "max_participants", UINT16_MAX, &u))
         return false;
     t->max_participants = (uint16_t)u;
     u = t->proposer_fraction_bps;
-    if (!opt_uint(call, o, "proposer_fraction_bps", UINT16_MAX, &u))
+    if (!rpcw_opt_uint(call, o, "proposer_fraction_bps", UINT16_MAX, &u))
         return false;
     t->proposer_fraction_bps = (uint16_t)u;
     uint32_t *windows[] = {&t->join_blocks, &t->submit_blocks, &t->commit_blocks, &t->reveal_blocks};
     const char *wnames[] = {"join_blocks", "submit_blocks", "commit_blocks", "reveal_blocks"};
     for (int i = 0; i < 4; i++) {
         u = *windows[i];
-        if (!opt_uint(call, o, wnames[i], UINT32_MAX, &u))
+        if (!rpcw_opt_uint(call, o, wnames[i], UINT32_MAX, &u))
             return false;
         *windows[i] = (uint32_t)u;
     }
     u = t->slash_bps;
-    if (!opt_uint(call, o, "slash_bps", UINT16_MAX, &u))
+    if (!rpcw_opt_uint(call, o, "slash_bps", UINT16_MAX, &u))
         return false;
     t->slash_bps = (uint16_t)u;
     u = t->voter_reward_bps;
-    if (!opt_uint(call, o, "voter_reward_bps", UINT16_MAX, &u))
+    if (!rpcw_opt_uint(call, o, "voter_reward_bps", UINT16_MAX, &u))
         return false;
     t->voter_reward_bps = (uint16_t)u;
-    if (!opt_amount(call, o, "min_stake", &t->min_stake))
+    if (!rpcw_opt_amount(call, o, "min_stake", &t->min_stake))
         return false;
     if (!json_object_get(o, "reward_pool")) {
         rpc_error(call, RPC_INVALID_PARAMETER, "reward_pool (FML) is required");
         return false;
     }
-    if (!opt_amount(call, o, "reward_pool", &t->reward_pool))
+    if (!rpcw_opt_amount(call, o, "reward_pool", &t->reward_pool))
         return false;
     /* "fedavg", "median", "trimmed_mean:K". */
     const char *agg = json_string_value(json_object_get(o, "aggregator"));
@@ -704,7 +703,7 @@ static json_t *flcommitvote(struct rpc_call *call)
         rpc_error(call, RPC_INVALID_PARAMETER, "vote must be 1 (the candidate is better) or -1");
         goto done;
     }
-    if (!parse_q16(rpc_json(call, 3), &rec.metric)) {
+    if (!rpcw_parse_q16(rpc_json(call, 3), &rec.metric)) {
         rpc_error(call, RPC_INVALID_PARAMETER, "metric must be a decimal in [-32768, 32768)");
         goto done;
     }

@@ -1,5 +1,6 @@
-/* What the two files of the wallet RPCs share (internal to wallet/):
- * finding the request's wallet, the unlock check, signed amounts, and the
+/* What the files of the wallet RPCs share (internal to wallet/):
+ * finding the request's wallet, the unlock check, signed amounts, option
+ * parsing, and the
  * handlers of wallet/rpcsend.c that the table in wallet/rpcwallet.c names. */
 #ifndef FML_WALLET_RPCINTERNAL_H
 #define FML_WALLET_RPCINTERNAL_H
@@ -74,6 +75,17 @@ bool rpcw_own_address(struct rpc_call *call, struct wallet *w, size_t idx,
 bool rpcw_richest(struct rpc_call *call, struct wallet *w, uint64_t need,
                   bool (*skip)(void *arg, const uint8_t pub[PUBKEY_SIZE]), void *arg,
                   uint8_t out[PUBKEY_SIZE]) WARN_UNUSED;
+
+/* Options of a JSON object (wallet/rpcfl.c): an absent member leaves *out
+ * as it is; a present one must be an integer 0..max, or an amount (-3 with
+ * the member named otherwise). */
+bool rpcw_opt_uint(struct rpc_call *call, json_t *o, const char *name, uint64_t max,
+                   uint64_t *out) WARN_UNUSED;
+bool rpcw_opt_amount(struct rpc_call *call, json_t *o, const char *name, uint64_t *out)
+    WARN_UNUSED;
+/* A decimal (JSON number or string; a real through its shortest decimal
+ * text, so 0.1 means 0.1) as Q16.16; false when it is none or out of range. */
+bool rpcw_parse_q16(const json_t *x, int32_t *out) WARN_UNUSED;
 
 /* The confirmed balance at the tip of the wallet's handed-out keys. */
 bool rpcw_balance(struct rpc_call *call, struct wallet *w, uint64_t *total) WARN_UNUSED;
