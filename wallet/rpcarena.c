@@ -708,8 +708,18 @@ static json_t *reveal_now(struct rpc_call *call, bool sets_only)
     if (!rpcw_unlocked(call, w))
         return NULL;
     json_t *txids = json_array();
-    wallet_arena_tick(w, rpcw_chain(call), rpcw_fee_rate(call, w), id,
-                      sets_only ? WALLET_ARENA_VALSET : 0, collect_txid, txids, err, sizeof(err));
+    size_t owed = wallet_arena_tick(w, rpcw_chain(call), rpcw_fee_rate(call, w), id,
+                                    sets_only ? WALLET_ARENA_VALSET : 0, collect_txid, txids, err,
+                                    sizeof(err));
+    /* The records stay until their window passes (a reorg can take a reveal
+     * back); one whose reveals are all on chain owes nothing. */
+    if (owed == 0 && !err[0] && json_array_size(txids) == 0) {
+        json_decref(txids);
+        return rpc_error(call, RPC_WALLET_ERROR,
+                         sets_only ? "This wallet holds no validation sets of the task (it did not "
+                                     "create it, or every chunk is revealed)"
+                                   : "This wallet has nothing left to reveal in the task");
+    }
     if (err[0] && json_array_size(txids) == 0) {
         json_decref(txids);
         return rpc_error(call, RPC_WALLET_ERROR, "Reveal not sent: %s", err);
