@@ -6,9 +6,12 @@ their window (invalidateblock on the window's first height - 1), so the chain
 goes back before the window and the mempool refuses the reveals it takes back
 (arena-window).  When a new branch reaches the window again, the wallet must
 send them again by itself: the trainer is not slashed, the task does not fail,
-and the node's state matches a fresh audit (getsupplyinfo)."""
+and the node's state matches a fresh audit (getsupplyinfo).  A second node
+that followed the first branch up to the reveal, then reconnects, reorgs onto
+the final chain and ends with the same state root."""
 
-from test_framework.framework import FMLTestFramework, assert_equal, assert_raises_rpc_error
+from test_framework.framework import (FMLTestFramework, assert_equal, assert_raises_rpc_error,
+                                      connect_nodes, disconnect_nodes, sync_blocks)
 
 SETS = [
     [[1.5, 0.5, 1], [-1, -0.25, 0], [0.75, 1, 1], [-2, 0.5, 0]],
@@ -19,7 +22,7 @@ GOOD = [2 * 65536, 2 * 65536, 0]
 
 class ArenaReorgTest(FMLTestFramework):
     def set_test_params(self):
-        self.num_nodes = 1
+        self.num_nodes = 2
 
     def mine(self, n=1):
         self.nodes[0].generateblocks(n)
@@ -47,6 +50,7 @@ class ArenaReorgTest(FMLTestFramework):
     def run_test(self):
         node = self.nodes[0]
         node.generateblocks(2)
+        connect_nodes(self.nodes[1], node)
         a = {n: node.getnewaddress(n) for n in ("creator", "t1", "v1", "spare")}
         for n in ("creator", "t1", "v1"):
             node.sendtoaddress(a[n], 60)
@@ -72,6 +76,9 @@ class ArenaReorgTest(FMLTestFramework):
         self.mine()
         ops = {o["address"]: o for o in node.arenagettask(task)["operators"]}
         assert ops[a["t1"]]["revealed"]
+        sync_blocks(self.nodes)
+        old_tip = node.getbestblockhash()
+        disconnect_nodes(self.nodes[1], node)
 
         self.log("A reorg back before the reveal window: the pool refuses the reveal")
         self.reorg_back_to(c + 5, a["spare"])   # new block c+6 = submit_end: ASSIGN again
@@ -106,6 +113,16 @@ class ArenaReorgTest(FMLTestFramework):
         assert not any(o["was_slashed"] for o in t["operators"]), t["operators"]
         assert t["pool"]["balanced"], t["pool"]
         supply = node.getsupplyinfo()
+        assert supply["supply_consistent"] and supply["rewards_consistent"], supply
+
+        self.log("The second node, still on the first branch, reorgs onto this chain")
+        other = self.nodes[1]
+        assert_equal(other.getbestblockhash(), old_tip)
+        connect_nodes(other, node)
+        sync_blocks(self.nodes)
+        assert_equal(other.getblockchaininfo()["stateroot"], node.getblockchaininfo()["stateroot"])
+        assert_equal(other.arenagettask(task)["state"], "scoring")
+        supply = other.getsupplyinfo()
         assert supply["supply_consistent"] and supply["rewards_consistent"], supply
 
 
