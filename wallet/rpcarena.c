@@ -605,6 +605,29 @@ static json_t *arenacreatetask(struct rpc_call *call)
                   v.detail);
         goto done;
     }
+    /* The wallet reveals the chunks through the mempool, which holds at most
+     * WALLET_POOL_RUN transactions (and WALLET_POOL_RUN_BYTES) of the
+     * creator: that much reaches each block of the set window.  A task cut
+     * into more would pass the consensus rule (which counts block bytes) and
+     * fail at CLOSE with the budget slashed. */
+    {
+        uint64_t n_chunks = 0, bytes = 0;
+        for (uint8_t k = 0; k < t.k; k++)
+            for (uint16_t ci = 0; ci < vs.sets[k].n_chunks; ci++) {
+                n_chunks++;
+                bytes += TX_FIXED_SIZE + 3 + ARENA_TASK_ID_SIZE + 1 + 2 + 32 + 1 +
+                         ARENA_MAX_PATH * HASH_SIZE + 5 + vs.sets[k].chunk_len[ci];
+            }
+        if (n_chunks > (uint64_t)t.reveal_blocks * WALLET_POOL_RUN ||
+            bytes > (uint64_t)t.reveal_blocks * WALLET_POOL_RUN_BYTES) {
+            rpc_error(call, RPC_INVALID_PARAMETER,
+                      "The sets' %" PRIu64 " chunks (%" PRIu64 " bytes) cannot all be revealed in a "
+                      "set window of %u blocks (at most %u chunks and %u bytes of one sender a "
+                      "block): raise reveal_blocks or chunk_rows",
+                      n_chunks, bytes, t.reveal_blocks, WALLET_POOL_RUN, WALLET_POOL_RUN_BYTES);
+            goto done;
+        }
+    }
     if (json_object_get(o, "address")) {
         const char *s = json_string_value(json_object_get(o, "address"));
         struct wallet_key_info k;
