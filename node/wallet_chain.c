@@ -9,6 +9,8 @@
 #include "state/view.h"
 
 #include <stdlib.h>
+_Static_assert(WALLET_POOL_RUN == MEMPOOL_MAX_RUN, "the wallet's view of the pool's run limit");
+_Static_assert(WALLET_POOL_RUN_BYTES == MEMPOOL_MAX_RUN_BYTES, "the wallet's view of the pool's run bytes");
 #include <string.h>
 
 static void tip(void *ctx, uint8_t hash[HASH_SIZE], uint64_t *height)

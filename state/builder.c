@@ -45,8 +45,21 @@ bool builder_next_slot(struct chain *c, bool (*ours)(void *arg, const uint8_t pu
     return found;
 }
 
+/* The Arena reveals (doc/protocol.md §18.5): transactions that must land in
+ * a window of blocks or cost their sender a slash (or, for a creator's set
+ * chunks, the task's budget).  A task is valid only if its windows carry
+ * all of them in half of each block (arena_task_params_check). */
+static bool arena_reveal(uint8_t type)
+{
+    return type == TX_ARENA_SUBMIT_REVEAL || type == TX_ARENA_REVEAL_VALSET ||
+           type == TX_ARENA_SCORE_REVEAL;
+}
+
 /* Adds pooled transactions that still apply, best fee rate first, within the
- * block limits. */
+ * block limits.  First pass: the Arena reveals, within half of the block's
+ * bytes and units, so that transactions paying more cannot push them out of
+ * their window (that half is what a task's windows are sized for); second
+ * pass: everything else, and the reveals the first left, in the same order. */
 static bool fill_transactions(struct chain *c, struct mempool *mp, struct view *view,
                               struct block_ctx *ctx, struct block *b, struct validation *v)
 {
@@ -56,34 +69,52 @@ static bool fill_transactions(struct chain *c, struct mempool *mp, struct view *
     const struct mempool_entry **cand = mempool_select(mp, &n);
     if (!cand)
         return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
-    for (size_t i = 0; i < n && units < p->max_block_txs; i++) {
-        const struct mempool_entry *e = cand[i];
-        struct validation tv;
-        uint32_t u = txtype_block_units(e->tx.type);
-        if (size + e->size > p->max_block_size || units + u > p->max_block_txs)
-            continue;
-        struct view *child = view_new(NULL, view);
-        if (!child) {
-            free(cand);
-            return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
-        }
-        val_init(&tv);
-        uint64_t fees = ctx->fees;
-        if (apply_tx(child, ctx, &e->tx, &tv)) {
-            if (!block_add_tx(b, &e->tx)) {
-                view_free(child);
+    bool *taken = calloc(n ? n : 1, sizeof(*taken));
+    if (!taken) {
+        free(cand);
+        return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
+    }
+    const size_t half_size = BLOCK_HEADER_SIZE + 9 + p->max_block_size / 2;
+    const uint64_t half_units = p->max_block_txs / 2;
+    for (int pass = 0; pass < 2; pass++) {
+        const size_t max_size = pass == 0 ? half_size : p->max_block_size;
+        const uint64_t max_units = pass == 0 ? half_units : p->max_block_txs;
+        for (size_t i = 0; i < n && units < max_units; i++) {
+            const struct mempool_entry *e = cand[i];
+            struct validation tv;
+            if (taken[i] || (pass == 0 && !arena_reveal(e->tx.type)))
+                continue;
+            uint32_t u = txtype_block_units(e->tx.type);
+            if (size + e->size > max_size || units + u > max_units)
+                continue;
+            struct view *child = view_new(NULL, view);
+            if (!child) {
+                free(taken);
                 free(cand);
                 return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
             }
-            view_commit(child);
-            size += e->size;
-            units += u;
-        } else {
-            ctx->fees = fees;
-            LOG_DEBUG(LOG_PRODUCER, "skipping a pooled transaction: %s", tv.reason);
+            val_init(&tv);
+            uint64_t fees = ctx->fees;
+            if (apply_tx(child, ctx, &e->tx, &tv)) {
+                if (!block_add_tx(b, &e->tx)) {
+                    view_free(child);
+                    free(taken);
+                    free(cand);
+                    return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
+                }
+                view_commit(child);
+                size += e->size;
+                units += u;
+                taken[i] = true;
+            } else {
+                ctx->fees = fees;
+                if (pass == 1)
+                    LOG_DEBUG(LOG_PRODUCER, "skipping a pooled transaction: %s", tv.reason);
+            }
+            view_free(child);
         }
-        view_free(child);
     }
+    free(taken);
     free(cand);
     return true;
 }

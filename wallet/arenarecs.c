@@ -16,9 +16,9 @@
  * On every new tip (wallet/sync.c) wallet_arena_tick sends what is due: a
  * submission's ARENA_SUBMIT_REVEAL in the reveal window, a score
  * commitment's ARENA_SCORE_REVEAL in the score reveal window, and every
- * chunk of a created task's sets not yet on chain in the reveal window.  A
- * record whose window has passed, or that the chain shows revealed, is
- * deleted.  With no record the tick costs nothing. */
+ * chunk of a created task's sets not yet on chain in the set window.  A
+ * record is deleted once its window has passed (or its task settled), not
+ * when the chain first shows it revealed: a reorg can take the reveal back.  With no record the tick costs nothing. */
 #include "consensus/arena.h"
 #include "consensus/hash.h"
 #include "consensus/txtypes.h"
@@ -290,6 +290,7 @@ struct tick {
     void *arg;
     char err[256];
     bool failed;
+    size_t owed; /* records with a reveal not yet on chain */
 };
 
 /* Whether an unconfirmed transaction the wallet sent is still on its way:
@@ -363,7 +364,7 @@ static bool send_payload(struct tick *tk, const uint8_t key[PUBKEY_SIZE], uint8_
 }
 
 /* One salt-and-values reveal (submission or scores).  True when the record
- * is finished (revealed on chain or its window passed). */
+ * is finished (its window passed, or the task settled). */
 static bool reveal_values(struct tick *tk, const struct wallet_arena_rec *r,
                           const struct wallet_arena_task *t)
 {
@@ -374,14 +375,22 @@ static bool reveal_values(struct tick *tk, const struct wallet_arena_rec *r,
     struct wallet_arena_operator op;
     if (tk->next > end || t->state >= WALLET_ARENA_SETTLED)
         return true;
-    if (tk->next < start)
+    if (tk->next < start) {
+        tk->owed++; /* waiting for its window */
         return false;
+    }
+    /* Until the window has passed the record stays, whatever the chain
+     * shows now: a reorg can take back the block of the reveal (or of the
+     * commitment) and put the chain before the window, where the pool
+     * refuses the reveal it takes back; the record is then what sends it
+     * again once the window comes back. */
     if (!tk->c->arena_operator(tk->s, r->task, r->key, &op))
-        return true; /* never took part: nothing to reveal */
+        return false; /* no stake on this chain (yet): nothing to reveal now */
     bool committed = sub ? op.committed : op.score_committed;
     bool revealed = sub ? op.revealed : op.score_revealed;
     if (revealed || !committed)
-        return true;
+        return false;
+    tk->owed++;
     if (pending(tk, r->key, type, r->task, HASH_SIZE) || r->len < 36)
         return false;
     uint32_t n = read_le32(r->data + 32);
@@ -405,21 +414,24 @@ static bool reveal_values(struct tick *tk, const struct wallet_arena_rec *r,
     return false;
 }
 
-/* The chunks of a created task's sets not yet on chain.  True when every
- * chunk is on chain or the window passed. */
+/* The chunks of a created task's sets not yet on chain.  True when the
+ * window passed (or the task settled). */
 static bool reveal_sets(struct tick *tk, const struct wallet_arena_rec *r,
                         const struct wallet_arena_task *t)
 {
     struct wallet_arena_valsets vs;
     if (tk->next > t->sets_end || t->state >= WALLET_ARENA_SETTLED)
         return true;
-    if (tk->next <= t->reveal_end)
+    if (tk->next <= t->reveal_end) {
+        tk->owed++; /* waiting for its window */
         return false;
+    }
     if (!wallet_arena_valsets_parse(r, &vs) || vs.k != t->k)
         return true;
     /* The chunks already sent, unconfirmed and still on their way (pooled,
      * or taken back by the pool now), in one pass over the history. */
     uint64_t sent[WALLET_ARENA_MAX_SETS] = {0};
+    bool owes = false;
     for (size_t i = 0; i < tk->w->ntxs; i++) {
         const struct wallet_tx *wt = tk->w->txs[i];
         if (wt->state != WALLET_TX_UNCONFIRMED || wt->tx.type != TX_ARENA_REVEAL_VALSET ||
@@ -432,7 +444,6 @@ static bool reveal_sets(struct tick *tk, const struct wallet_arena_rec *r,
             on_its_way(tk, wt))
             sent[k] |= UINT64_C(1) << c;
     }
-    bool all = true;
     for (uint8_t k = 0; k < vs.k && !tk->failed; k++) {
         const struct wallet_arena_set *set = &vs.sets[k];
         uint8_t *leaves = NULL; /* hashed once per set, when a chunk is due */
@@ -440,7 +451,10 @@ static bool reveal_sets(struct tick *tk, const struct wallet_arena_rec *r,
         for (uint16_t i = 0; i < set->n_chunks && !tk->failed; off += set->chunk_len[i], i++) {
             if (tk->c->arena_chunk(tk->s, r->task, k, i))
                 continue;
-            all = false;
+            if (!owes) {
+                owes = true;
+                tk->owed++;
+            }
             if (sent[k] & (UINT64_C(1) << i))
                 continue;
             if (!leaves)
@@ -454,7 +468,10 @@ static bool reveal_sets(struct tick *tk, const struct wallet_arena_rec *r,
         }
         free(leaves);
     }
-    return all;
+    /* Every chunk on chain is not the end: a reorg can take them back
+     * across reveal_end, where the pool refuses them; the record stays until
+     * the window has passed and sends them again (reveal_values). */
+    return false;
 }
 
 size_t wallet_arena_tick(struct wallet *w, const struct wallet_chain *c, uint64_t fee_rate,
@@ -464,7 +481,6 @@ size_t wallet_arena_tick(struct wallet *w, const struct wallet_chain *c, uint64_
 {
     uint8_t tip_hash[HASH_SIZE];
     uint64_t tip_height;
-    size_t done = 0;
     err[0] = '\0';
     if (w->narena == 0 || !c->has_mempool(c->ctx))
         return 0;
@@ -504,15 +520,14 @@ size_t wallet_arena_tick(struct wallet *w, const struct wallet_chain *c, uint64_
     c->snapshot_free(tk.s);
     for (size_t i = 0; i < ndrop; i++) {
         char e[256];
-        if (wallet_arena_drop(w, drop[i][0], drop[i] + 1, drop[i] + 1 + HASH_SIZE, e, sizeof(e)))
-            done++;
-        else if (!tk.failed)
+        if (!wallet_arena_drop(w, drop[i][0], drop[i] + 1, drop[i] + 1 + HASH_SIZE, e, sizeof(e)) &&
+            !tk.failed)
             snprintf(tk.err, sizeof(tk.err), "%s", e), tk.failed = true;
     }
     free(drop);
     if (tk.failed)
         snprintf(err, errlen, "%s", tk.err);
-    return done;
+    return tk.owed;
 }
 
 /* ---- validation set commitments (consensus/arena.h "Validation set byte

@@ -27,6 +27,11 @@ struct chain_snapshot;
 /* What the wallet needs of an Arena task at the tip, summarized by node/
  * from the state (the wallet sees no state record directly). */
 #define WALLET_ARENA_MAX_SETS 8
+/* What the mempool holds of one sender (MEMPOOL_MAX_RUN transactions,
+ * MEMPOOL_MAX_RUN_BYTES bytes; node/wallet_chain.c checks they agree): at
+ * most this much of a creator's set chunks reaches each block. */
+#define WALLET_POOL_RUN 64
+#define WALLET_POOL_RUN_BYTES (2u * 1000 * 1000)
 enum wallet_arena_state {
     WALLET_ARENA_OPEN = 0,
     WALLET_ARENA_REVEAL = 1,

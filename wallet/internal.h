@@ -227,9 +227,11 @@ bool wallet_arena_chunk_payload(struct wbuf *pl, const uint8_t task[HASH_SIZE], 
     WARN_UNUSED;
 /* Sends every reveal the wallet owes whose window is open at the next
  * block (only_task: that task's only), at fee_rate or the mempool's
- * required rate; calls sent with each txid.  Records that are finished are
- * deleted (the count is returned).  err is set when a send or a write
- * failed (a locked wallet, a refusal). */
+ * required rate; calls sent with each txid.  Records whose window has
+ * passed are deleted (not before: a reorg can take a reveal back).  Returns
+ * how many records still owe a reveal not on chain (sent now, on its way,
+ * or waiting for its window).  err is set when a send or a write failed (a
+ * locked wallet, a refusal). */
 size_t wallet_arena_tick(struct wallet *w, const struct wallet_chain *c, uint64_t fee_rate,
                          const uint8_t *only_task, uint8_t only_kind,
                          void (*sent)(void *arg, const uint8_t txid[HASH_SIZE]), void *arg,

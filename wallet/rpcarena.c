@@ -551,6 +551,29 @@ static json_t *arenacreatetask(struct rpc_call *call)
                   v.detail);
         goto done;
     }
+    /* The wallet reveals the chunks through the mempool, which holds at most
+     * WALLET_POOL_RUN transactions (and WALLET_POOL_RUN_BYTES) of the
+     * creator: that much reaches each block of the set window.  A task cut
+     * into more would pass the consensus rule (which counts block bytes) and
+     * fail at CLOSE with the budget slashed. */
+    {
+        uint64_t n_chunks = 0, bytes = 0;
+        for (uint8_t k = 0; k < t.k; k++)
+            for (uint16_t ci = 0; ci < vs.sets[k].n_chunks; ci++) {
+                n_chunks++;
+                bytes += TX_FIXED_SIZE + 3 + ARENA_TASK_ID_SIZE + 1 + 2 + 32 + 1 +
+                         ARENA_MAX_PATH * HASH_SIZE + 5 + vs.sets[k].chunk_len[ci];
+            }
+        if (n_chunks > (uint64_t)t.reveal_blocks * WALLET_POOL_RUN ||
+            bytes > (uint64_t)t.reveal_blocks * WALLET_POOL_RUN_BYTES) {
+            rpc_error(call, RPC_INVALID_PARAMETER,
+                      "The sets' %" PRIu64 " chunks (%" PRIu64 " bytes) cannot all be revealed in a "
+                      "set window of %u blocks (at most %u chunks and %u bytes of one sender a "
+                      "block): raise reveal_blocks or chunk_rows",
+                      n_chunks, bytes, t.reveal_blocks, WALLET_POOL_RUN, WALLET_POOL_RUN_BYTES);
+            goto done;
+        }
+    }
     if (json_object_get(o, "address")) {
         const char *s = json_string_value(json_object_get(o, "address"));
         struct wallet_key_info k;
@@ -654,8 +677,18 @@ static json_t *reveal_now(struct rpc_call *call, bool sets_only)
     if (!rpcw_unlocked(call, w))
         return NULL;
     json_t *txids = json_array();
-    wallet_arena_tick(w, rpcw_chain(call), rpcw_fee_rate(call, w), id,
-                      sets_only ? WALLET_ARENA_VALSET : 0, collect_txid, txids, err, sizeof(err));
+    size_t owed = wallet_arena_tick(w, rpcw_chain(call), rpcw_fee_rate(call, w), id,
+                                    sets_only ? WALLET_ARENA_VALSET : 0, collect_txid, txids, err,
+                                    sizeof(err));
+    /* The records stay until their window passes (a reorg can take a reveal
+     * back); one whose reveals are all on chain owes nothing. */
+    if (owed == 0 && !err[0] && json_array_size(txids) == 0) {
+        json_decref(txids);
+        return rpc_error(call, RPC_WALLET_ERROR,
+                         sets_only ? "This wallet holds no validation sets of the task (it did not "
+                                     "create it, or every chunk is revealed)"
+                                   : "This wallet has nothing left to reveal in the task");
+    }
     if (err[0] && json_array_size(txids) == 0) {
         json_decref(txids);
         return rpc_error(call, RPC_WALLET_ERROR, "Reveal not sent: %s", err);

@@ -398,6 +398,62 @@ START_TEST(extremes_never_halt)
 }
 END_TEST
 
+/* Reveals crowded out by fees.  A trainer's wallet reveals at its fee
+ * rate; anyone who fills every block of the reveal window with transactions
+ * paying more kept the reveal out until the window closed, and the trainer
+ * was slashed (a rival trainer then took the whole trainer group): for a
+ * window of w blocks about w x 20,000 transfers at a better rate.  The block
+ * builder takes the Arena reveals first, within half of the block's bytes
+ * and units (what a task's windows are sized for), then the rest by fee. */
+START_TEST(reveals_not_crowded_out_by_fees)
+{
+    struct party creator, tr, att;
+    uint8_t task[32], salt[32], c[32];
+    new_party(&creator, 1000 * COIN);
+    new_party(&tr, 100 * COIN);
+    new_party(&att, 100 * COIN);
+    produce(chain, pool);
+    struct arena_task_params tp = fixture_arena_task(100 * COIN);
+    create(&creator, &tp, task);
+    const struct arena_task t = task_of(task);
+    stake(&tr, task, ARENA_ROLE_TRAINER, 10 * COIN, NULL);
+    int32_t w[4] = {65536, -65536, 12345, -1};
+    salt_of(&tr, salt);
+    ck_assert(fixture_arena_sub_commitment(c, task, tr.pub, w, 4, salt));
+    commit_to(&tr, TX_ARENA_SUBMIT_COMMIT, task, c);
+    advance_to(t.w.submit_end + 1);
+    /* Blocks of 40 units here (20,000 on the real chains: the same attack
+     * costs 500 times more transfers there). */
+    const uint32_t saved = params.max_block_txs;
+    params.max_block_txs = 40;
+    struct wbuf b;
+    wbuf_init(&b);
+    ck_assert(fixture_arena_reveal_payload(&b, task, salt, w, 4));
+    send(&tr, TX_ARENA_SUBMIT_REVEAL, &b, NULL, NULL);
+    for (int i = 0; i < 60; i++) {
+        struct tx tx;
+        fixture_transfer_payload(&b, creator.pub, 1000);
+        make_tx_sec(&tx, att.sec, TX_TRANSFER, &b, mempool_next_nonce(pool, att.pub), 50 * FEE);
+        submit(&tx, NULL);
+        tx_free(&tx);
+        wbuf_reset(&b);
+    }
+    wbuf_free(&b);
+    produce(chain, pool);
+    params.max_block_txs = saved;
+    ck_assert_uint_eq(chain_height(chain), t.w.submit_end + 1);
+    struct arena_operator o;
+    ck_assert(op_get(task, tr.pub, &o));
+    ck_assert_msg(o.flags & ARENA_OP_REVEALED,
+                  "the reveal was left out of a block full of better-paying transfers");
+    /* The transfers took the rest of the block: 38 of them, 22 left. */
+    struct block blk;
+    ck_assert(chain_read_block(chain, chain_tip(chain), &blk));
+    ck_assert_uint_eq(blk.ntx, 39);
+    block_free(&blk);
+}
+END_TEST
+
 static Suite *arena_attacks_suite(void)
 {
     Suite *s = suite_create("arena_attacks");
@@ -407,6 +463,7 @@ static Suite *arena_attacks_suite(void)
     tcase_add_test(tc, seat_squatting_needs_the_minimum);
     tcase_add_test(tc, share_cannot_fall_under_delegators);
     tcase_add_test(tc, extremes_never_halt);
+    tcase_add_test(tc, reveals_not_crowded_out_by_fees);
     suite_add_tcase(s, tc);
     return s;
 }
