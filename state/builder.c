@@ -4,6 +4,7 @@
 #include "state/apply.h"
 #include "state/chain.h"
 #include "state/mempool.h"
+#include "state/modules.h"
 #include "state/staking.h"
 #include "util/log.h"
 
@@ -45,18 +46,15 @@ bool builder_next_slot(struct chain *c, bool (*ours)(void *arg, const uint8_t pu
     return found;
 }
 
-/* The Arena reveals (doc/protocol.md §18.5): transactions that must land in
- * a window of blocks or cost their sender a slash (or, for a creator's set
- * chunks, the task's budget).  A task is valid only if its windows carry
- * all of them in half of each block (arena_task_params_check). */
-static bool arena_reveal(uint8_t type)
+/* A reveal that must land in its window (txrules[].reveal). */
+static bool must_land(uint8_t type)
 {
-    return type == TX_ARENA_SUBMIT_REVEAL || type == TX_ARENA_REVEAL_VALSET ||
-           type == TX_ARENA_SCORE_REVEAL;
+    const struct txrules *r = txrules_get(type);
+    return r && r->reveal;
 }
 
 /* Adds pooled transactions that still apply, best fee rate first, within the
- * block limits.  First pass: the Arena reveals, within half of the block's
+ * block limits.  First pass: the reveals (txrules[].reveal), within half of the block's
  * bytes and units, so that transactions paying more cannot push them out of
  * their window (that half is what a task's windows are sized for); second
  * pass: everything else, and the reveals the first left, in the same order. */
@@ -82,7 +80,7 @@ static bool fill_transactions(struct chain *c, struct mempool *mp, struct view *
         for (size_t i = 0; i < n && units < max_units; i++) {
             const struct mempool_entry *e = cand[i];
             struct validation tv;
-            if (taken[i] || (pass == 0 && !arena_reveal(e->tx.type)))
+            if (taken[i] || (pass == 0 && !must_land(e->tx.type)))
                 continue;
             uint32_t u = txtype_block_units(e->tx.type);
             if (size + e->size > max_size || units + u > max_units)

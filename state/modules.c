@@ -46,10 +46,10 @@ const struct txrules txrules[TX_TYPE_LIMIT] = {
     [TX_ARENA_UNDELEGATE] = {arena_apply_undelegate, NULL},
     [TX_ARENA_SET_SHARE] = {arena_apply_set_share, arena_tx_expiry},
     [TX_ARENA_SUBMIT_COMMIT] = {arena_apply_submit_commit, arena_tx_expiry},
-    [TX_ARENA_SUBMIT_REVEAL] = {arena_apply_submit_reveal, arena_tx_expiry},
-    [TX_ARENA_REVEAL_VALSET] = {arena_apply_reveal_valset, arena_tx_expiry},
+    [TX_ARENA_SUBMIT_REVEAL] = {arena_apply_submit_reveal, arena_tx_expiry, true},
+    [TX_ARENA_REVEAL_VALSET] = {arena_apply_reveal_valset, arena_tx_expiry, true},
     [TX_ARENA_SCORE_COMMIT] = {arena_apply_score_commit, arena_tx_expiry},
-    [TX_ARENA_SCORE_REVEAL] = {arena_apply_score_reveal, arena_tx_expiry},
+    [TX_ARENA_SCORE_REVEAL] = {arena_apply_score_reveal, arena_tx_expiry, true},
 };
 
 const struct txrules *txrules_get(uint8_t type)

@@ -36,6 +36,13 @@ struct txrules {
      * apply, from the state of v (0 when that is unknown); the mempool drops
      * it after.  NULL for a type valid at any height. */
     uint64_t (*expiry)(struct view *v, const struct tx *tx);
+    /* A reveal its sender is slashed for missing (or, for a creator's set
+     * chunks, loses the task's budget over), in a window the rules size to
+     * carry all of them in half of each block: the block builder takes
+     * these first, within that half (state/builder.c), so transactions
+     * paying more cannot push them out of their window.  Policy, not
+     * consensus: a proposer may build otherwise. */
+    bool reveal;
 };
 
 /* Indexed by enum tx_type; all NULL for a value that is no type. */
