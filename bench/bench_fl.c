@@ -9,6 +9,7 @@
  *
  * The clock and the pseudo-random inputs live here only: nothing of this
  * program reaches consensus. */
+#include "bench/bench_util.h"
 #include "consensus/amount.h"
 #include "consensus/fl.h"
 
@@ -17,13 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t next_rand(uint64_t *s)
 {
@@ -50,15 +44,6 @@ static uint64_t read_pass(const uint8_t *p, size_t len)
     for (; i < len; i++)
         a += p[i];
     return a ^ b ^ c ^ d;
-}
-
-static bool arg_u64(const char *arg, const char *name, uint64_t *out)
-{
-    size_t n = strlen(name);
-    if (strncmp(arg, name, n) != 0 || arg[n] != '=')
-        return false;
-    *out = strtoull(arg + n + 1, NULL, 10);
-    return true;
 }
 
 int main(int argc, char **argv)

@@ -15,16 +15,10 @@
  *   bench_headers [-n=2000]
  *
  * The clock lives here only: nothing of this program reaches consensus. */
+#include "bench/bench_util.h"
 #include "tests/unit/chain_fixture.h"
 
 #include <time.h>
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static double time_refusals(struct chain *c, const struct block_header *h, size_t n,
                             enum reject_code code)

@@ -34,6 +34,7 @@
  *   bench_staking [-n=20000] [-queued=100000] [-reps=2]
  *
  * The clock lives here only: nothing of this program reaches consensus. */
+#include "bench/bench_util.h"
 #include "consensus/accounts.h"
 #include "consensus/amount.h"
 #include "consensus/fl.h"
@@ -54,22 +55,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static bool arg_u64(const char *arg, const char *name, uint64_t *out)
-{
-    size_t n = strlen(name);
-    if (strncmp(arg, name, n) != 0 || arg[n] != '=')
-        return false;
-    *out = strtoull(arg + n + 1, NULL, 10);
-    return true;
-}
 
 static char dir[] = "/tmp/fml-bench-staking-XXXXXX";
 
