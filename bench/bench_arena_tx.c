@@ -173,8 +173,9 @@ static const uint8_t bench_losses[4] = {0, 0, 1, 0};
  * op_pub (trainers first) unless kind is 'S', in the window of height h
  * that kind names:
  *   'S' open, no operator;  'O' open, operators staked;
- *   'R' submission and set reveals: trainers committed, the creator
- *       many_pub[j], 8 sets of 64 one-row chunks;
+ *   'R' submission reveals: trainers committed, the creator many_pub[j],
+ *       8 sets of 64 one-row chunks;
+ *   'K' set reveals: the same task one block later (the set window);
  *   'C' score commits: validators drawn once for set 0, one submission;
  *   'V' score reveals: the same, scores committed. */
 static void arena_state(struct view *v, uint64_t h, uint64_t ntasks, char kind)
@@ -201,13 +202,19 @@ static void arena_state(struct view *v, uint64_t h, uint64_t ntasks, char kind)
             t.p.sets[k].n_rows = VALSET_CHUNKS;
         }
         /* The block at h is the first of the kind's window. */
-        t.created_height = kind == 'R' ? h - 2 : kind == 'C' ? h - 3 : kind == 'V' ? h - 4 : h - 1;
+        t.created_height = kind == 'R'   ? h - 2
+                           : kind == 'K' ? h - 3
+                           : kind == 'C' ? h - 4
+                           : kind == 'V' ? h - 5
+                                         : h - 1;
         memcpy(t.creator, many_pub[j], PUBKEY_SIZE);
         arena_windows(&t, &t.w);
         task_id(id, j);
         arena_put_task(v, id, &t);
         memset(&st, 0, sizeof(st));
-        st.state = kind == 'R' ? ARENA_REVEAL : kind == 'C' || kind == 'V' ? ARENA_SCORING : ARENA_OPEN;
+        st.state = kind == 'R' || kind == 'K'   ? ARENA_REVEAL
+                   : kind == 'C' || kind == 'V' ? ARENA_SCORING
+                                                : ARENA_OPEN;
         st.budget_left = t.p.budget;
         st.n_scoreable = kind == 'C' || kind == 'V' ? 1 : 0;
         if (kind != 'S') {
@@ -495,7 +502,9 @@ int main(int argc, char **argv)
     arena_state(staked, h, ntasks, 'O');
     const uint64_t nvtasks = (n + VALSET_SETS * VALSET_CHUNKS - 1) / (VALSET_SETS * VALSET_CHUNKS);
     struct view *revealing = view_new(NULL, funded);
-    arena_state(revealing, h, ntasks > nvtasks ? ntasks : nvtasks, 'R');
+    arena_state(revealing, h, ntasks, 'R');
+    struct view *revealing_sets = view_new(NULL, funded);
+    arena_state(revealing_sets, h, nvtasks, 'K');
     struct view *scoring = view_new(NULL, funded);
     arena_state(scoring, h, ntasks, 'C');
     struct view *revealing_scores = view_new(NULL, funded);
@@ -522,7 +531,7 @@ int main(int argc, char **argv)
         {"ARENA_SET_SHAREs", TX_ARENA_SET_SHARE, &shares, staked, 0, 0, 0},
         {"ARENA_SUBMIT_REVEALs (2 weights)", TX_ARENA_SUBMIT_REVEAL, &sreveals, revealing, 0, 0, 0},
         {"ARENA_REVEAL_VALSETs (one-row chunks, 6-hash paths)", TX_ARENA_REVEAL_VALSET, &chunks,
-         revealing, 0, 0, 0},
+         revealing_sets, 0, 0, 0},
         {"ARENA_SCORE_COMMITs", TX_ARENA_SCORE_COMMIT, &scommits, scoring, 0, 0, 0},
         {"ARENA_SCORE_REVEALs (one loss)", TX_ARENA_SCORE_REVEAL, &sreveals2, revealing_scores, 0,
          0, 0},
@@ -568,6 +577,7 @@ int main(int argc, char **argv)
     view_free(revealing_scores);
     view_free(scoring);
     view_free(revealing);
+    view_free(revealing_sets);
     view_free(staked);
     view_free(open_tasks);
     view_free(funded);
