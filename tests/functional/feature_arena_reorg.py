@@ -23,6 +23,9 @@ GOOD = [2 * 65536, 2 * 65536, 0]
 class ArenaReorgTest(FMLTestFramework):
     def set_test_params(self):
         self.num_nodes = 2
+        # No automatic connections: node 1 must stay on the first branch
+        # until the test reconnects it (the address book would redial).
+        self.extra_args = [["-connect=0"], ["-connect=0"]]
 
     def mine(self, n=1):
         self.nodes[0].generateblocks(n)
