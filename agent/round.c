@@ -444,6 +444,19 @@ static void commit_votes(struct follower *f)
             agent_log("Round %u: training failed: %s", c->round, f->err);
             goto out;
         }
+        if (f->dp.epsilon > 0) {
+            /* With differential privacy the alliance's releases carry
+             * noise: the yardstick is this voter's own update as it would
+             * release it (never sent: a stream no release uses, no privacy
+             * spent). */
+            struct agent_dp y = f->dp;
+            double norm;
+            y.released = UINT32_MAX - c->round;
+            if (!agent_dp_release(&y, g, own, f->n_params, &norm, f->err, sizeof f->err)) {
+                agent_log("Round %u: %s", c->round, f->err);
+                goto out;
+            }
+        }
     }
     verdicts = json_array();
     if (!verdicts)
