@@ -40,6 +40,7 @@ import csv
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import statistics
@@ -238,6 +239,32 @@ def summarize(node, task_id, held_path, rounds):
     return {"task": task_id, "aggregator": t["aggregator"], "state": t["state"],
             "rounds_run": t["round"], "final_model_hash": final_hash, "per_round": per_round,
             "participants": parts, "final": per_round[-1]}
+
+
+def voter_measurements(agents, rogue_addrs):
+    """What the honest voters measured on each update they judged, from the
+    agents' round lines: the candidate's log loss minus the global model's on
+    the voter's test split, and the update's step against the voter's own.
+    Returns {"honest": [...], "rogue": [...]}, each [(dloss, step, verdict)]."""
+    out = {"honest": [], "rogue": []}
+    pat = re.compile(r" ([0-9A-Za-z]{1,8}) ([+-]1) \(accuracy [0-9.]+ log loss ([0-9.]+) step x([0-9.]+)\)")
+    for label, _, _, logpath in agents.procs:
+        if label.endswith("." + MALICIOUS):
+            continue
+        with open(logpath) as f:
+            for ln in f:
+                m = re.search(r" round \d+ voter: global accuracy [0-9.]+ log loss ([0-9.]+); verdicts(.*?); updates:", ln)
+                if not m:
+                    continue
+                g = float(m.group(1))
+                for tail, verdict, loss, step in pat.findall(m.group(2)):
+                    kind = "rogue" if any(a.endswith(tail) for a in rogue_addrs) else "honest"
+                    out[kind].append((round(float(loss) - g, 4), float(step), int(verdict)))
+    return out
+
+
+def spread(xs):
+    return {"n": len(xs), "min": min(xs), "max": max(xs)} if xs else {"n": 0}
 
 
 # ---------------------------------------------------------------- output
@@ -469,6 +496,9 @@ def run(net, agents, workdir, args):
                                       for u in row.get("updates", [])
                                       if u["address"] in rogue_addrs and u["status"] == "accepted"]
     honest_slashed = sum(s["honest_slashed"] for s in summary.values())
+    meas = voter_measurements(agents, rogue_addrs)
+    measured = {k: {"log_loss_change": spread([d for d, _, _ in v]), "step": spread([x for _, x, _ in v]),
+                    "votes_against": sum(1 for _, _, vt in v if vt < 0)} for k, v in meas.items()}
     print()
     print("== The FL model against training without the alliance (held-out set, %d rows)" % n_held)
     print("  %-34s %8s  %6s" % ("model", "accuracy", "AUC"))
@@ -504,6 +534,12 @@ def run(net, agents, workdir, args):
               summary["attack-median"]["honest_slashed"], summary["attack-fedavg"]["rogue_harmful_rounds"],
               summary["attack-median"]["rogue_harmful_rounds"], summary["attack-fedavg"]["rogue_accepted_rounds"],
               summary["attack-median"]["rogue_accepted_rounds"]))
+    for k, m in measured.items():
+        if m["log_loss_change"]["n"]:
+            print("Honest voters on %s updates (%d verdicts, %d against): log loss change %+.4f to %+.4f, "
+                  "step x%.1f to x%.1f" % (k, m["log_loss_change"]["n"], m["votes_against"],
+                                           m["log_loss_change"]["min"], m["log_loss_change"]["max"],
+                                           m["step"]["min"], m["step"]["max"]))
     for k, v in targets.items():
         if k != "all_met":
             print("  %-44s %s" % (k, "met" if v else "MISSED"))
@@ -522,6 +558,7 @@ def run(net, agents, workdir, args):
         "dp": {"epsilon": float(args.dp_epsilon), "delta": 1e-5,
                "clip": float(args.dp_clip) if args.dp_clip else 1.0} if args.dp_epsilon else None,
         "honest_slashed": honest_slashed,
+        "honest_voters_measured": measured,
         "baselines": {"alone": alone, "mean_alone_accuracy": round(mean_alone, 4),
                       "mean_alone_auc": round(mean_alone_auc, 4),
                       "centralized": central},
