@@ -8,7 +8,6 @@
  * depend on anything but the state and the block height. */
 #include "state/fl.h"
 #include "consensus/amount.h"
-#include "consensus/arena.h"
 #include "consensus/emission.h"
 #include "consensus/params.h"
 #include "state/arena.h"
@@ -331,8 +330,8 @@ static bool burn_above_cap(struct view *v, struct block_ctx *ctx, struct validat
 {
     const struct chain_params *p = ctx->params;
     uint64_t pool = view_get_u64(v, POOL_FL_KEY);
-    uint64_t cap = arena_pool_cap(p->fl_pool_cap_blocks, emission_at(p, ctx->hdr->height, 0),
-                                  p->split_fl_bps);
+    uint64_t cap = fl_pool_cap(p->fl_pool_cap_blocks, emission_at(p, ctx->hdr->height, 0),
+                               p->split_fl_bps);
     if (pool <= cap)
         return true;
     return pool_take(v, pool - cap, true, val) && arena_burn_supply(v, pool - cap, val);
@@ -444,16 +443,15 @@ static bool begin_round(struct fl_task_ctx *tc, uint32_t r)
     }
     uint8_t seed_mix[HASH_SIZE];
     memcpy(seed_mix, mix, HASH_SIZE);
-    const uint32_t k = tc->t.p.proposer_slots;
-    const uint32_t k_eff = k < m - 1 ? k : (uint32_t)m - 1;
-    fl_draw_slots(slots, stakes, (uint32_t)m, k, tc->id, r, seed_mix);
+    const uint32_t k_eff = fl_slot_count(tc->t.p.proposer_slots, (uint32_t)m);
+    fl_draw_slots(slots, stakes, (uint32_t)m, tc->t.p.proposer_slots, tc->id, r, seed_mix);
     uint32_t proposers = 0;
     for (size_t i = 0; i < m; i++)
         proposers += slots[i] > 0;
     const uint32_t voters = (uint32_t)m - proposers;
     const uint64_t P = fl_param_count(&tc->t.p.spec);
     uint64_t start = reserve_round(tc, fl_event_work_for(tc->n), ((uint64_t)k_eff + 1) * P,
-                                   k_eff * voters);
+                                   fl_round_verdicts(k_eff, voters));
     if (view_failed(tc->v)) {
         fl_ctx_read_error(tc);
         goto done;

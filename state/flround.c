@@ -9,6 +9,7 @@
  * Integer only, and independent of any order but the participant list's:
  * every loop walks the sorted keys. */
 #include "consensus/amount.h"
+#include "consensus/emission.h"
 #include "consensus/params.h"
 #include "state/fl.h"
 #include "state/flround.h"
@@ -17,26 +18,6 @@
 #include <string.h>
 
 typedef unsigned __int128 u128;
-
-/* floor(a x b / c), exact, for b <= c, 0 < c < 2^127: a x b has at most 192
- * bits and is divided by long division (the quotient is at most a). */
-static uint64_t mul_div_floor(uint64_t a, u128 b, u128 c)
-{
-    const u128 lo = (u128)a * (uint64_t)b, hi = (u128)a * (uint64_t)(b >> 64);
-    const u128 mid = (lo >> 64) + (uint64_t)hi;
-    const uint64_t limb[3] = {(uint64_t)lo, (uint64_t)mid, (uint64_t)(hi >> 64) + (uint64_t)(mid >> 64)};
-    u128 r = 0;
-    uint64_t q = 0;
-    for (int bit = 191; bit >= 0; bit--) {
-        r = (r << 1) | ((limb[bit / 64] >> (bit % 64)) & 1);
-        if (r >= c) {
-            r -= c;
-            if (bit < 64)
-                q |= (uint64_t)1 << bit;
-        }
-    }
-    return q;
-}
 
 /* One drawn participant of the round. */
 struct member {
@@ -91,7 +72,8 @@ static bool load(struct fin *f)
             f->voters[f->nvot++] = f->nm;
         f->nm++;
     }
-    f->verdict = calloc(f->nvot * f->nrev ? f->nvot * f->nrev : 1, 1);
+    const size_t nverdicts = f->nvot * f->nrev;
+    f->verdict = calloc(nverdicts ? nverdicts : 1, 1);
     f->tally = calloc(f->nrev ? f->nrev : 1, sizeof(*f->tally));
     if (!f->verdict || !f->tally)
         return oom(tc);
@@ -107,12 +89,12 @@ static bool load(struct fin *f)
         const uint8_t *data;
         size_t len;
         if (!fl_get_revealed(tc->v, 'V', tc->id, r, x->pub, &data, &len) ||
-            len != 5 * f->nrev) {
+            len != FL_VERDICT_SIZE * f->nrev) {
             free(sum);
             return fl_ctx_read_error(tc);
         }
         for (size_t i = 0; i < f->nrev; i++) {
-            int8_t vd = (int8_t)data[5 * i];
+            int8_t vd = fl_verdict_at(data, i);
             f->verdict[v * f->nrev + i] = vd;
             sum[i] += vd > 0 ? (__int128)x->e.stake : -(__int128)x->e.stake;
         }
@@ -130,7 +112,6 @@ static bool load(struct fin *f)
 static void judge(struct fin *f)
 {
     const uint8_t *G = f->tc->st.model_hash;
-    const __int128 V = f->rd.voting_stake;
     for (size_t i = 0; i < f->nrev; i++) {
         struct fl_entry *e = &f->m[f->rev[i]].e;
         e->tally = f->tally[i];
@@ -147,12 +128,12 @@ static void judge(struct fin *f)
         }
         if (f->nvot == 0)
             continue; /* VOID_NO_VOTES: nothing is judged */
-        if (f->tally[i] > 0 && !(e->flags & FL_ENTRY_COPY)) {
+        if (fl_accepted(f->tally[i]) && !(e->flags & FL_ENTRY_COPY)) {
             e->flags |= FL_ENTRY_ACCEPTED;
             f->rd.n_accepted++;
             f->rd.accepted_slots += e->slots;
         }
-        if (V > 0 && 3 * (__int128)f->tally[i] <= -2 * V)
+        if (fl_harmful(f->tally[i], f->rd.voting_stake))
             e->flags |= FL_ENTRY_HARMFUL;
     }
 }
@@ -237,8 +218,9 @@ static bool pay(struct fin *f)
     }
     for (size_t v = 0; v < f->nvot && W > 0; v++) {
         struct member *x = &f->m[f->voters[v]];
-        /* stake x agree < 2^70 (agree <= 64): exact 192-bit arithmetic. */
-        x->pay = mul_div_floor(f->rd.voter_part, (u128)x->e.stake * x->e.agree, W);
+        /* stake x agree < 2^63 (a stake is below the supply, agree at most
+         * FL_MAX_SLOTS): fl_share128 is exact. */
+        x->pay = fl_share128(f->rd.voter_part, x->e.stake * x->e.agree, W);
         X += x->pay;
     }
     /* X <= R <= held: each share is floored. */
@@ -252,10 +234,8 @@ static bool pay(struct fin *f)
     tc->st.paid += X;
     /* M = min(gpool/fl, floor(X_b x match_bps / 10000)), shared in
      * proportion to the payouts. */
-    uint64_t pool = view_get_u64(tc->v, POOL_FL_KEY);
-    uint64_t M = fl_bps(from_budget, tc->ctx->params->fl_match_bps);
-    if (M > pool)
-        M = pool;
+    const uint64_t M = fl_match(view_get_u64(tc->v, POOL_FL_KEY), from_budget,
+                                tc->ctx->params->fl_match_bps);
     for (size_t i = 0; i < f->nm; i++) {
         struct member *x = &f->m[i];
         if (!x->pay)

@@ -54,7 +54,7 @@ bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx
                          (unsigned long long)fl_join_end(&t));
     /* The budget leaves the creator; β_fl of it is burned at once, the rest
      * is the task's budget_left. */
-    const uint64_t burn = fl_bps(t.p.budget, ctx->params->fl_burn_bps);
+    const uint64_t burn = fl_burn(t.p.budget, ctx->params->fl_burn_bps);
     if (!accounts_debit(v, tx->sender, t.p.budget, val) || !arena_burn_supply(v, burn, val))
         return false;
     memset(&st, 0, sizeof(st));
