@@ -269,7 +269,7 @@ class FLAgentsTest(FMLTestFramework):
             bal = n[0].getaccount(a)["balance"]
             assert expect - FEES <= bal <= expect, (a, bal, expect)
         assert_equal(t["budget"] - t["burn"] + t["slashed"],
-                     t["paid"] + t["budget_left"] + t["slashed_left"] + t["returned"])
+                     t["rewards_paid"] + t["budget_left"] + t["slashed_left"] + t["returned_to_creator"])
         assert_equal(t["slashed"], sum(p["slashed"] for p in parts.values()))
 
         self.log("The final model is the same on every node and is a trained one")
