@@ -347,7 +347,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=1, help="local epochs per round (default 1)")
     parser.add_argument("--learningrate", default="0.05", help="local Adam learning rate (default 0.05)")
     parser.add_argument("--tolerance", default="0.05",
-                        help="log loss a candidate may lose on a voter's test split and still pass (default 0.05)")
+                        help="log loss an update's candidate G + (W - G)/k may lose against G on a voter's test split and still pass (default 0.05)")
     parser.add_argument("--maxstep", default="3",
                         help="a voter rejects a candidate that moved more than this many times its own "
                              "one-round step (0: no bound; default 3)")
