@@ -31,6 +31,7 @@ SLASH_BPS = 2000
 VOTER_BPS = 2000
 STAKES = {"p1": 10, "p2": 20, "p3": 15, "p4": 10}
 P = 3                # logistic [2, 1]: two weights and a bias
+SUBMIT = 103         # a submit window longer than the Arena records' orphan age (100)
 
 
 def units(x):
@@ -84,7 +85,7 @@ class FLRPCTest(FMLTestFramework):
         opts = {
             "address": a["creator"], "model": "logistic", "sizes": [2, 1], "rounds": 2,
             "min_participants": 4, "max_participants": 4, "min_stake": 5, "proposer_slots": 2,
-            "join_blocks": 3, "submit_blocks": 2, "update_reveal_blocks": 2, "commit_blocks": 2,
+            "join_blocks": 3, "submit_blocks": SUBMIT, "update_reveal_blocks": 2, "commit_blocks": 2,
             "reveal_blocks": 2, "aggregator": "fedavg", "slash_bps": SLASH_BPS,
             "voter_reward_bps": VOTER_BPS, "budget": BUDGET,
         }
@@ -121,7 +122,7 @@ class FLRPCTest(FMLTestFramework):
         t = node.flgettask(task)
         assert_equal((t["state"], t["phase"], t["round"]), ("running", "submit", 1))
         w = t["windows"]
-        assert_equal(w["submit_end"] - w["submit_start"], 1)
+        assert_equal(w["submit_end"] - w["submit_start"], SUBMIT - 1)
         assert_equal((w["update_reveal_start"], w["update_reveal_end"]),
                      (w["submit_end"] + 1, w["submit_end"] + 2))
         assert_equal((w["commit_start"], w["reveal_start"], w["reveal_end"]),
@@ -169,8 +170,10 @@ class FLRPCTest(FMLTestFramework):
         self.nothing_sent(node.flgetupdate, task, 1, props[0], code=-8, message="has not revealed")
         self.nothing_sent(node.flrevealupdate, task, 1, code=-8, message="only accepted at heights")
 
-        self.log("A restart: the commitments' secrets are in wallet.dat")
+        self.log("A restart: the commitments' secrets are in wallet.dat, kept through a long window")
         self.restart()
+        self.mine_to(w["submit_end"] - 1)
+        assert_equal(node.flgettask(task)["phase"], "submit")
 
         self.log("Update reveal window: flrevealupdate sends each proposer's weights")
         self.mine_to(w["submit_end"])
