@@ -261,7 +261,7 @@ END_TEST
 
 /* The weights the agent submits (a JSON array of Q16.16 integers), read
  * back as the node's flgetmodel sends them and as the chain encodes an
- * update: the same integers at each step. */
+ * update's reveal: the same integers at each step. */
 START_TEST(model_weights_roundtrip)
 {
     const int32_t w[5] = {0, 1, -1, INT32_MAX, INT32_MIN};
@@ -273,8 +273,9 @@ START_TEST(model_weights_roundtrip)
     ck_assert_msg(agent_model_weights(res, q, 5, err, sizeof err), "%s", err);
     ck_assert_mem_eq(q, w, sizeof w);
 
-    struct fl_update u = {.round = 3, .n = 5};
+    struct fl_update_reveal u = {.round = 3, .n = 5};
     memset(u.task, 0xab, sizeof u.task);
+    memset(u.salt, 0x5a, sizeof u.salt);
     uint8_t le[5 * 4];
     for (size_t i = 0; i < 5; i++)
         for (size_t b = 0; b < 4; b++)
@@ -282,10 +283,11 @@ START_TEST(model_weights_roundtrip)
     u.weights = le;
     struct wbuf wb;
     wbuf_init(&wb);
-    fl_update_encode(&u, &wb);
-    struct fl_update d;
-    ck_assert(fl_update_decode(&d, wb.data, wb.len));
+    fl_update_reveal_encode(&u, &wb);
+    struct fl_update_reveal d;
+    ck_assert(fl_update_reveal_decode(&d, wb.data, wb.len));
     ck_assert_uint_eq(d.round, 3);
+    ck_assert_mem_eq(d.salt, u.salt, sizeof u.salt);
     ck_assert_uint_eq(d.n, 5);
     ck_assert_mem_eq(d.task, u.task, sizeof u.task);
     for (size_t i = 0; i < 5; i++) {
