@@ -1416,6 +1416,65 @@ START_TEST(transaction_payload_rules)
 }
 END_TEST
 
+/* The payloads of doc/protocol.md 17.12 (bytes from an independent
+ * implementation), and that the reveals open the commitments: the update
+ * commitment of proposer 22..22 is the one its commit carries, and the vote
+ * commitment is recomputed from the reveal's own fields. */
+START_TEST(payload_vectors)
+{
+    uint8_t task[32], who[32], mh[32], h[32];
+    memset(task, 0x11, 32);
+    memset(who, 0x22, 32);
+    struct wbuf w;
+    wbuf_init(&w);
+
+    uint8_t weights[16];
+    const int32_t wv[4] = {65536, -32768, 0, 1};
+    for (int i = 0; i < 4; i++)
+        write_le32(weights + 4 * i, (uint32_t)wv[i]);
+    struct fl_update_reveal ur = {.round = 7, .n = 4, .weights = weights};
+    memcpy(ur.task, task, 32);
+    memset(ur.salt, 0x33, 32);
+    fl_update_reveal_encode(&ur, &w);
+    ck_assert_hex_eq(w.data, w.len,
+                     "111111111111111111111111111111111111111111111111111111111111111107000000"
+                     "333333333333333333333333333333333333333333333333333333333333333304000001"
+                     "000080ffff0000000001000000");
+    struct fl_update_reveal urb;
+    ck_assert(fl_update_reveal_decode(&urb, w.data, w.len));
+    fl_model_hash(mh, urb.weights, (size_t)urb.n);
+
+    struct fl_update_commit uc = {.round = 7};
+    memcpy(uc.task, task, 32);
+    fl_update_commitment(uc.commitment, urb.task, urb.round, who, mh, urb.salt);
+    wbuf_reset(&w);
+    fl_update_commit_encode(&uc, &w);
+    ck_assert_hex_eq(w.data, w.len,
+                     "111111111111111111111111111111111111111111111111111111111111111107000000"
+                     "c575868f09399c6aa614833924a78466ff868ee387021eb9d13b55ef32a0e7bf");
+
+    uint8_t verdicts[2 * FL_VERDICT_SIZE];
+    verdicts[0] = 1;
+    write_le32(verdicts + 1, 52429);
+    verdicts[5] = (uint8_t)-1;
+    write_le32(verdicts + 6, (uint32_t)-65536);
+    struct fl_vote_reveal vr = {.round = 7, .n = 2, .verdicts = verdicts};
+    memcpy(vr.task, task, 32);
+    memset(vr.salt, 0x33, 32);
+    wbuf_reset(&w);
+    fl_vote_reveal_encode(&vr, &w);
+    ck_assert_hex_eq(w.data, w.len,
+                     "111111111111111111111111111111111111111111111111111111111111111107000000"
+                     "333333333333333333333333333333333333333333333333333333333333333302"
+                     "01cdcc0000ff0000ffff");
+    struct fl_vote_reveal vrb;
+    ck_assert(fl_vote_reveal_decode(&vrb, w.data, w.len));
+    fl_vote_commitment(h, vrb.task, vrb.round, who, vrb.n, vrb.verdicts, vrb.salt);
+    ck_assert_hex_eq(h, 32, "05069a79c0253d737fec3ab5aa8a956965879860558dad7b9a13b868485e5b30");
+    wbuf_free(&w);
+}
+END_TEST
+
 START_TEST(transaction_sizes)
 {
     /* payload 32 + 4 + 32: tx 114 + 1 + 68. */
@@ -1506,6 +1565,7 @@ int main(void)
     tcase_add_test(tc, task_params_rules);
     tcase_add_test(tc, task_create_vector);
     tcase_add_test(tc, transaction_payload_rules);
+    tcase_add_test(tc, payload_vectors);
     tcase_add_test(tc, transaction_sizes);
     tcase_add_test(tc, chain_parameters);
     suite_add_tcase(s, tc);
