@@ -11,6 +11,7 @@
 #include "consensus/fl.h"
 #include "consensus/fltx.h"
 #include "consensus/params.h"
+#include "consensus/txtypes.h"
 #include "test_util.h"
 
 #include <math.h>
@@ -1496,6 +1497,32 @@ START_TEST(transaction_sizes)
 }
 END_TEST
 
+/* The table rows of the FL types: values, names, module and two block
+ * units each (the reveals measured like the Arena's). */
+START_TEST(txtype_rows)
+{
+    static const struct {
+        uint8_t type;
+        const char *name;
+    } rows[] = {
+        {16, "fl_task_create"}, {17, "fl_join"},        {18, "fl_update_commit"},
+        {19, "fl_vote_commit"}, {20, "fl_vote_reveal"}, {21, "fl_update_reveal"},
+    };
+    ck_assert_uint_eq(TX_FL_UPDATE_COMMIT, 18);
+    ck_assert_uint_eq(TX_FL_UPDATE_REVEAL, 21);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        ck_assert(txtype_known(rows[i].type));
+        ck_assert_str_eq(txtype_name(rows[i].type), rows[i].name);
+        ck_assert_str_eq(txtype_get(rows[i].type)->module, "fl");
+        ck_assert_uint_eq(txtype_block_units(rows[i].type), 2);
+        ck_assert_uint_eq(txtype_from_name(rows[i].name), rows[i].type);
+    }
+    ck_assert_uint_eq(txtype_from_name("fl_update"), 0);
+    for (unsigned t = 22; t < 32; t++)
+        ck_assert(!txtype_known((uint8_t)t));
+}
+END_TEST
+
 /* The FL chain parameters: defaults, validity and their place in the
  * genesis commitment. */
 START_TEST(chain_parameters)
@@ -1567,6 +1594,7 @@ int main(void)
     tcase_add_test(tc, transaction_payload_rules);
     tcase_add_test(tc, payload_vectors);
     tcase_add_test(tc, transaction_sizes);
+    tcase_add_test(tc, txtype_rows);
     tcase_add_test(tc, chain_parameters);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
