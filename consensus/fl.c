@@ -97,16 +97,17 @@ void fl_task_params_encode(const struct fl_task_params *t, struct wbuf *w)
     put_u16(w, t->min_participants);
     put_u16(w, t->max_participants);
     put_u64(w, t->min_stake);
-    put_u16(w, t->proposer_fraction_bps);
+    put_u16(w, t->proposer_slots);
     put_u32(w, t->join_blocks);
     put_u32(w, t->submit_blocks);
+    put_u32(w, t->update_reveal_blocks);
     put_u32(w, t->commit_blocks);
     put_u32(w, t->reveal_blocks);
     put_u8(w, t->aggregator);
     put_u16(w, t->trim_k);
     put_u16(w, t->slash_bps);
     put_u16(w, t->voter_reward_bps);
-    put_u64(w, t->reward_pool);
+    put_u64(w, t->budget);
     put_compact(w, t->n_allow);
     put_bytes(w, t->allow, (size_t)t->n_allow * PUBKEY_SIZE);
 }
@@ -119,11 +120,12 @@ bool fl_task_params_decode_from(struct fl_task_params *t, struct rbuf *r)
         return false;
     return get_u32(r, &t->rounds) && get_u16(r, &t->min_participants) &&
            get_u16(r, &t->max_participants) && get_u64(r, &t->min_stake) &&
-           get_u16(r, &t->proposer_fraction_bps) && get_u32(r, &t->join_blocks) &&
-           get_u32(r, &t->submit_blocks) && get_u32(r, &t->commit_blocks) &&
+           get_u16(r, &t->proposer_slots) && get_u32(r, &t->join_blocks) &&
+           get_u32(r, &t->submit_blocks) && get_u32(r, &t->update_reveal_blocks) &&
+           get_u32(r, &t->commit_blocks) &&
            get_u32(r, &t->reveal_blocks) && get_u8(r, &t->aggregator) && get_u16(r, &t->trim_k) &&
            get_u16(r, &t->slash_bps) && get_u16(r, &t->voter_reward_bps) &&
-           get_u64(r, &t->reward_pool) && get_compact(r, &t->n_allow, FL_MAX_ALLOW) &&
+           get_u64(r, &t->budget) && get_compact(r, &t->n_allow, FL_MAX_ALLOW) &&
            get_view(r, &t->allow, (size_t)t->n_allow * PUBKEY_SIZE);
 }
 
@@ -155,29 +157,59 @@ bool fl_task_allows(const struct fl_task_params *t, const uint8_t pub[PUBKEY_SIZ
     return false;
 }
 
-uint64_t fl_update_tx_size(uint64_t n)
+/* A transaction of a payload of `payload` bytes. */
+static uint64_t tx_size_for(uint64_t payload)
 {
-    /* payload: task [32] | round u32 | CompactSize n | n x i32 */
-    uint64_t payload = FL_TASK_ID_SIZE + 4 + compact_size_len(n) + 4 * n;
     return TX_FIXED_SIZE + compact_size_len(payload) + payload;
 }
 
-uint64_t fl_updates_per_block(const struct chain_params *p, uint64_t n)
+uint64_t fl_update_commit_tx_size(void)
+{
+    /* payload: task [32] | round u32 | commitment [32] */
+    return tx_size_for(FL_TASK_ID_SIZE + 4 + HASH_SIZE);
+}
+
+uint64_t fl_update_reveal_tx_size(uint64_t n)
+{
+    /* payload: task [32] | round u32 | salt [32] | CompactSize n | n x i32;
+     * n < 2^40 (fl_param_count), so no overflow. */
+    return tx_size_for(FL_TASK_ID_SIZE + 4 + 32 + compact_size_len(n) + 4 * n);
+}
+
+uint64_t fl_vote_reveal_tx_size(uint64_t n)
+{
+    /* payload: task [32] | round u32 | salt [32] | CompactSize n | n x 5 */
+    return tx_size_for(FL_TASK_ID_SIZE + 4 + 32 + compact_size_len(n) + FL_VERDICT_SIZE * n);
+}
+
+uint64_t fl_txs_per_block(const struct chain_params *p, uint8_t type, uint64_t size)
 {
     /* A block: the header, a CompactSize count (at most 5 bytes for
      * max_block_txs), then the transactions. */
     uint64_t room = p->max_block_size > BLOCK_HEADER_SIZE + 5
                         ? p->max_block_size - BLOCK_HEADER_SIZE - 5
                         : 0;
-    uint64_t per = room / fl_update_tx_size(n);
-    /* ... and the block units: max_block_txs in all, FL_UPDATE's each. */
-    uint64_t by_units = p->max_block_txs / txtype_block_units(TX_FL_UPDATE);
+    uint64_t per = size ? room / size : 0;
+    /* ... and the block units: max_block_txs in all, the type's each. */
+    uint64_t by_units = p->max_block_txs / txtype_block_units(type);
     return per < by_units ? per : by_units;
 }
 
-uint32_t fl_max_proposers(uint32_t n, uint16_t fraction_bps)
+bool fl_window_carries(const struct chain_params *p, uint32_t blocks, uint8_t type,
+                       uint64_t count, uint64_t size)
 {
-    return n < 2 ? 0 : fl_proposer_count(n, fraction_bps);
+    /* Half of each block's bytes (floor) and half of its units (floor). */
+    unsigned __int128 bytes = (unsigned __int128)count * size;
+    unsigned __int128 units = (unsigned __int128)count * txtype_block_units(type);
+    return bytes <= (unsigned __int128)blocks * (p->max_block_size / 2) &&
+           units <= (unsigned __int128)blocks * (p->max_block_txs / 2);
+}
+
+uint32_t fl_slot_count(uint32_t k, uint32_t m)
+{
+    if (m < 2)
+        return 0;
+    return k < m - 1 ? k : m - 1;
 }
 
 uint32_t fl_event_work(const struct fl_task_params *t)
@@ -193,17 +225,19 @@ uint32_t fl_event_work_for(size_t n)
 
 uint64_t fl_round_weights(const struct fl_task_params *t, uint32_t n_active)
 {
-    /* At most the task's fl_aggregation_weights: n_active <= max_participants. */
-    return (uint64_t)fl_max_proposers(n_active, t->proposer_fraction_bps) *
-           fl_param_count(&t->spec);
+    /* At most 65 x 2^40 (FL_MAX_SIZES layers of 2^20 x 2^20): no overflow. */
+    return ((uint64_t)fl_slot_count(t->proposer_slots, n_active) + 1) * fl_param_count(&t->spec);
 }
 
-uint64_t fl_aggregation_weights(const struct fl_task_params *t)
+uint64_t fl_finalize_weights(const struct fl_task_params *t)
 {
-    /* At most 999 proposers of at most 2^40 parameters (FL_MAX_SIZES layers
-     * of 2^20 x 2^20): no overflow. */
-    return (uint64_t)fl_max_proposers(t->max_participants, t->proposer_fraction_bps) *
-           fl_param_count(&t->spec);
+    return fl_round_weights(t, t->max_participants);
+}
+
+uint32_t fl_round_verdicts(uint32_t k_eff, uint32_t n_voters)
+{
+    /* k_eff <= FL_MAX_SLOTS, n_voters <= FL_MAX_PARTICIPANTS. */
+    return k_eff * n_voters;
 }
 
 uint64_t fl_join_end(const struct fl_task *t)
@@ -215,7 +249,9 @@ void fl_round_windows(const struct fl_task_params *p, uint64_t start, struct fl_
 {
     w->submit_start = start;
     w->submit_end = start + p->submit_blocks - 1;
-    w->commit_start = w->submit_end + 1;
+    w->update_reveal_start = w->submit_end + 1;
+    w->update_reveal_end = w->update_reveal_start + p->update_reveal_blocks - 1;
+    w->commit_start = w->update_reveal_end + 1;
     w->commit_end = w->commit_start + p->commit_blocks - 1;
     w->reveal_start = w->commit_end + 1;
     w->reveal_end = w->reveal_start + p->reveal_blocks - 1;
@@ -258,11 +294,16 @@ void fl_status_encode(const struct fl_status *s, struct wbuf *w)
     put_u32(w, s->round);
     put_u64(w, s->round_start);
     put_u32(w, s->model_round);
+    put_bytes(w, s->model_hash, HASH_SIZE);
     put_u16(w, s->n_participants);
     put_u16(w, s->n_active);
-    put_u64(w, s->pool);
+    put_u64(w, s->budget);
+    put_u64(w, s->burn);
+    put_u64(w, s->budget_left);
+    put_u64(w, s->slashed_left);
     put_u64(w, s->slashed);
     put_u64(w, s->paid);
+    put_u64(w, s->matched);
     put_u64(w, s->returned);
     put_u64(w, s->end_height);
 }
@@ -272,10 +313,12 @@ bool fl_status_decode(struct fl_status *s, const uint8_t *data, size_t len)
     struct rbuf r;
     rbuf_init(&r, data, len);
     return get_u8(&r, &s->state) && get_u32(&r, &s->round) && get_u64(&r, &s->round_start) &&
-           get_u32(&r, &s->model_round) && get_u16(&r, &s->n_participants) &&
-           get_u16(&r, &s->n_active) && get_u64(&r, &s->pool) && get_u64(&r, &s->slashed) &&
-           get_u64(&r, &s->paid) && get_u64(&r, &s->returned) && get_u64(&r, &s->end_height) &&
-           rbuf_done(&r) && s->state <= FL_TASK_CANCELLED;
+           get_u32(&r, &s->model_round) && get_bytes(&r, s->model_hash, HASH_SIZE) &&
+           get_u16(&r, &s->n_participants) && get_u16(&r, &s->n_active) &&
+           get_u64(&r, &s->budget) && get_u64(&r, &s->burn) && get_u64(&r, &s->budget_left) &&
+           get_u64(&r, &s->slashed_left) && get_u64(&r, &s->slashed) && get_u64(&r, &s->paid) &&
+           get_u64(&r, &s->matched) && get_u64(&r, &s->returned) &&
+           get_u64(&r, &s->end_height) && rbuf_done(&r) && s->state <= FL_TASK_CANCELLED;
 }
 
 const char *fl_participant_status_name(uint8_t status)
@@ -296,6 +339,7 @@ void fl_participant_encode(const struct fl_participant *p, struct wbuf *w)
     put_u64(w, (uint64_t)p->contribution);
     put_u64(w, (uint64_t)(p->contribution >> 64));
     put_u64(w, p->rewards);
+    put_u64(w, p->matched);
     put_u64(w, p->slashed);
     put_u64(w, p->returned);
     put_u32(w, p->rounds_proposer);
@@ -310,7 +354,7 @@ bool fl_participant_decode(struct fl_participant *p, const uint8_t *data, size_t
     rbuf_init(&r, data, len);
     if (!get_u8(&r, &p->status) || !get_u64(&r, &p->stake) || !get_u64(&r, &p->joined_height) ||
         !get_u64(&r, &lo) || !get_u64(&r, &hi) || !get_u64(&r, &p->rewards) ||
-        !get_u64(&r, &p->slashed) || !get_u64(&r, &p->returned) ||
+        !get_u64(&r, &p->matched) || !get_u64(&r, &p->slashed) || !get_u64(&r, &p->returned) ||
         !get_u32(&r, &p->rounds_proposer) || !get_u32(&r, &p->rounds_voter) ||
         !get_u32(&r, &p->accepted))
         return false;
@@ -334,19 +378,22 @@ void fl_round_encode(const struct fl_round *r, struct wbuf *w)
 {
     put_u64(w, r->start);
     put_u16(w, r->n_proposers);
+    put_u16(w, r->n_slots);
     put_u16(w, r->n_voters);
     put_u8(w, r->outcome);
-    put_u8(w, r->has_candidate ? 1 : 0);
-    put_bytes(w, r->candidate_hash, HASH_SIZE);
-    put_u16(w, r->n_updates);
-    put_u16(w, r->n_commits);
-    put_u16(w, r->n_reveals);
-    put_u64(w, r->stake_for);
-    put_u64(w, r->stake_against);
+    put_u16(w, r->n_update_commits);
+    put_u16(w, r->n_update_reveals);
+    put_u16(w, r->n_vote_commits);
+    put_u16(w, r->n_vote_reveals);
+    put_u64(w, r->voting_stake);
+    put_u16(w, r->n_accepted);
+    put_u16(w, r->accepted_slots);
     put_u64(w, r->reward);
     put_u64(w, r->voter_part);
     put_u64(w, r->paid);
+    put_u64(w, r->matched);
     put_u64(w, r->slashed);
+    put_bytes(w, r->model_hash, HASH_SIZE);
     put_u32(w, r->model_round);
     put_u64(w, r->end_height);
 }
@@ -356,13 +403,15 @@ bool fl_round_decode(struct fl_round *r, const uint8_t *data, size_t len)
     struct rbuf rb;
     rbuf_init(&rb, data, len);
     return get_u64(&rb, &r->start) && get_u16(&rb, &r->n_proposers) &&
-           get_u16(&rb, &r->n_voters) && get_u8(&rb, &r->outcome) &&
-           get_bool(&rb, &r->has_candidate) && get_bytes(&rb, r->candidate_hash, HASH_SIZE) &&
-           get_u16(&rb, &r->n_updates) && get_u16(&rb, &r->n_commits) &&
-           get_u16(&rb, &r->n_reveals) && get_u64(&rb, &r->stake_for) &&
-           get_u64(&rb, &r->stake_against) && get_u64(&rb, &r->reward) &&
-           get_u64(&rb, &r->voter_part) && get_u64(&rb, &r->paid) && get_u64(&rb, &r->slashed) &&
-           get_u32(&rb, &r->model_round) && get_u64(&rb, &r->end_height) && rbuf_done(&rb) &&
+           get_u16(&rb, &r->n_slots) && get_u16(&rb, &r->n_voters) &&
+           get_u8(&rb, &r->outcome) && get_u16(&rb, &r->n_update_commits) &&
+           get_u16(&rb, &r->n_update_reveals) && get_u16(&rb, &r->n_vote_commits) &&
+           get_u16(&rb, &r->n_vote_reveals) && get_u64(&rb, &r->voting_stake) &&
+           get_u16(&rb, &r->n_accepted) && get_u16(&rb, &r->accepted_slots) &&
+           get_u64(&rb, &r->reward) && get_u64(&rb, &r->voter_part) &&
+           get_u64(&rb, &r->paid) && get_u64(&rb, &r->matched) && get_u64(&rb, &r->slashed) &&
+           get_bytes(&rb, r->model_hash, HASH_SIZE) && get_u32(&rb, &r->model_round) &&
+           get_u64(&rb, &r->end_height) && rbuf_done(&rb) &&
            r->outcome <= FL_OUTCOME_VOID_NO_VOTES;
 }
 
@@ -372,33 +421,40 @@ bool fl_round_quiet(const struct fl_round *r)
     if (need < 1)
         need = 1;
     return r->outcome == FL_OUTCOME_VOID_NO_UPDATES || r->outcome == FL_OUTCOME_VOID_NO_VOTES ||
-           (uint32_t)r->n_updates + r->n_reveals < need;
+           (uint32_t)r->n_update_reveals + r->n_vote_reveals < need;
 }
 
 void fl_entry_encode(const struct fl_entry *e, struct wbuf *w)
 {
     put_u8(w, e->role);
     put_u64(w, e->stake);
+    put_u16(w, e->slots);
     put_u8(w, e->flags);
-    put_bytes(w, e->hash, HASH_SIZE);
+    put_bytes(w, e->commitment, HASH_SIZE);
+    put_bytes(w, e->model_hash, HASH_SIZE);
     put_u32(w, e->size);
-    put_u8(w, (uint8_t)e->vote);
-    put_i32(w, e->metric);
+    put_u64(w, (uint64_t)e->tally);
+    put_u16(w, e->verdicts);
+    put_u16(w, e->agree);
     put_u64(w, e->reward);
+    put_u64(w, e->matched);
     put_u64(w, e->slash);
 }
 
 bool fl_entry_decode(struct fl_entry *e, const uint8_t *data, size_t len)
 {
     struct rbuf r;
-    uint8_t vote;
+    uint64_t tally;
     rbuf_init(&r, data, len);
-    if (!get_u8(&r, &e->role) || !get_u64(&r, &e->stake) || !get_u8(&r, &e->flags) ||
-        !get_bytes(&r, e->hash, HASH_SIZE) || !get_u32(&r, &e->size) || !get_u8(&r, &vote) ||
-        !get_i32(&r, &e->metric) || !get_u64(&r, &e->reward) || !get_u64(&r, &e->slash))
+    if (!get_u8(&r, &e->role) || !get_u64(&r, &e->stake) || !get_u16(&r, &e->slots) ||
+        !get_u8(&r, &e->flags) || !get_bytes(&r, e->commitment, HASH_SIZE) ||
+        !get_bytes(&r, e->model_hash, HASH_SIZE) || !get_u32(&r, &e->size) ||
+        !get_u64(&r, &tally) || !get_u16(&r, &e->verdicts) || !get_u16(&r, &e->agree) ||
+        !get_u64(&r, &e->reward) || !get_u64(&r, &e->matched) || !get_u64(&r, &e->slash))
         return false;
-    e->vote = (int8_t)vote;
-    return rbuf_done(&r) && (e->role == FL_ROLE_PROPOSER || e->role == FL_ROLE_VOTER);
+    e->tally = (int64_t)tally;
+    return rbuf_done(&r) && (e->role == FL_ROLE_PROPOSER || e->role == FL_ROLE_VOTER) &&
+           (e->flags & ~FL_ENTRY_FLAGS) == 0;
 }
 
 bool fl_events_decode(struct fl_event_entry **events, size_t *n, const uint8_t *data, size_t len)
@@ -447,7 +503,7 @@ bool fl_event_decode(struct fl_event_entry *e, const uint8_t *data, size_t len)
     struct rbuf r;
     rbuf_init(&r, data, len);
     return get_bytes(&r, e->task, FL_TASK_ID_SIZE) && get_u8(&r, &e->event) && rbuf_done(&r) &&
-           e->event >= FL_EV_START && e->event <= FL_EV_FINALIZE;
+           (e->event == FL_EV_START || e->event == FL_EV_FINALIZE);
 }
 
 void fl_height_encode(const struct fl_height *h, struct wbuf *w)
@@ -455,6 +511,7 @@ void fl_height_encode(const struct fl_height *h, struct wbuf *w)
     put_u32(w, h->events);
     put_u32(w, h->work);
     put_u64(w, h->weights);
+    put_u32(w, h->verdicts);
 }
 
 bool fl_height_decode(struct fl_height *h, const uint8_t *data, size_t len)
@@ -462,12 +519,15 @@ bool fl_height_decode(struct fl_height *h, const uint8_t *data, size_t len)
     struct rbuf r;
     rbuf_init(&r, data, len);
     return get_u32(&r, &h->events) && get_u32(&r, &h->work) && get_u64(&r, &h->weights) &&
-           rbuf_done(&r) && h->work <= FL_MAX_HEIGHT_WORK && h->weights <= FL_MAX_HEIGHT_WEIGHTS;
+           get_u32(&r, &h->verdicts) && rbuf_done(&r) && h->work <= FL_MAX_HEIGHT_WORK &&
+           h->weights <= FL_MAX_HEIGHT_WEIGHTS && h->verdicts <= FL_MAX_HEIGHT_VERDICTS;
 }
 
-bool fl_height_room(const struct fl_height *h, uint32_t work, uint64_t weights)
+bool fl_height_room(const struct fl_height *h, uint32_t work, uint64_t weights, uint32_t verdicts)
 {
-    return work <= FL_MAX_HEIGHT_WORK - h->work && weights <= FL_MAX_HEIGHT_WEIGHTS - h->weights;
+    /* h was decoded (or built) within the bounds, so no subtraction wraps. */
+    return work <= FL_MAX_HEIGHT_WORK - h->work && weights <= FL_MAX_HEIGHT_WEIGHTS - h->weights &&
+           verdicts <= FL_MAX_HEIGHT_VERDICTS - h->verdicts;
 }
 
 bool fl_list_decode(const uint8_t **keys, size_t *n, const uint8_t *data, size_t len)

@@ -83,54 +83,79 @@ void fl_model_hash(uint8_t out[HASH_SIZE], const uint8_t *weights, size_t n)
     hash_tagged(out, HTAG_FLMODEL, weights, n * 4);
 }
 
-void fl_vote_commitment(uint8_t out[HASH_SIZE], const uint8_t task[FL_TASK_ID_SIZE],
-                        uint32_t round, const uint8_t voter[PUBKEY_SIZE], int8_t vote,
-                        int32_t metric, const uint8_t salt[32])
+void fl_update_commitment(uint8_t out[HASH_SIZE], const uint8_t task[FL_TASK_ID_SIZE],
+                          uint32_t round, const uint8_t proposer[PUBKEY_SIZE],
+                          const uint8_t model_hash[HASH_SIZE], const uint8_t salt[32])
 {
-    uint8_t buf[FL_TASK_ID_SIZE + 4 + PUBKEY_SIZE + 1 + 4 + 32], *p = buf;
+    uint8_t buf[FL_TASK_ID_SIZE + 4 + PUBKEY_SIZE + HASH_SIZE + 32], *p = buf;
     memcpy(p, task, FL_TASK_ID_SIZE);
     p += FL_TASK_ID_SIZE;
     write_le32(p, round);
     p += 4;
-    memcpy(p, voter, PUBKEY_SIZE);
+    memcpy(p, proposer, PUBKEY_SIZE);
     p += PUBKEY_SIZE;
-    *p++ = (uint8_t)vote;
-    write_le32(p, (uint32_t)metric);
-    p += 4;
+    memcpy(p, model_hash, HASH_SIZE);
+    p += HASH_SIZE;
     memcpy(p, salt, 32);
-    hash_tagged(out, HTAG_FLVOTE, buf, sizeof(buf));
+    hash_tagged(out, HTAG_FLUPDATE, buf, sizeof(buf));
+}
+
+void fl_vote_commitment(uint8_t out[HASH_SIZE], const uint8_t task[FL_TASK_ID_SIZE],
+                        uint32_t round, const uint8_t voter[PUBKEY_SIZE], uint64_t n,
+                        const uint8_t *verdicts, const uint8_t salt[32])
+{
+    uint8_t rb[4], cs[9];
+    struct hasher h;
+    write_le32(rb, round);
+    size_t cs_len = compact_encode(cs, n);
+    hasher_init(&h, HTAG_FLVOTE);
+    hasher_write(&h, task, FL_TASK_ID_SIZE);
+    hasher_write(&h, rb, sizeof(rb));
+    hasher_write(&h, voter, PUBKEY_SIZE);
+    hasher_write(&h, cs, cs_len);
+    hasher_write(&h, verdicts, (size_t)n * FL_VERDICT_SIZE);
+    hasher_write(&h, salt, 32);
+    hasher_final(&h, out);
+}
+
+int8_t fl_verdict_at(const uint8_t *verdicts, size_t i)
+{
+    return (int8_t)verdicts[i * FL_VERDICT_SIZE];
+}
+
+int32_t fl_metric_at(const uint8_t *verdicts, size_t i)
+{
+    return (int32_t)read_le32(verdicts + i * FL_VERDICT_SIZE + 1);
 }
 
 /* ---- roles ---- */
 
-uint32_t fl_proposer_count(uint32_t n, uint16_t fraction_bps)
-{
-    uint64_t m = ((uint64_t)n * fraction_bps + 9999) / 10000;
-    if (m < 1)
-        m = 1;
-    if (n >= 1 && m > n - 1)
-        m = n - 1;
-    return (uint32_t)m;
-}
-
-void fl_draw_roles(uint32_t *order, uint32_t n, const uint8_t task[FL_TASK_ID_SIZE],
-                   uint32_t round, const uint8_t mix[HASH_SIZE])
+void fl_draw_slots(uint16_t *slots, const uint64_t *stakes, uint32_t m, uint32_t k,
+                   const uint8_t task[FL_TASK_ID_SIZE], uint32_t round,
+                   const uint8_t mix[HASH_SIZE])
 {
     uint8_t seed[HASH_SIZE], rb[4];
-    uint64_t ctr = 0;
+    uint64_t ctr = 0, total = 0;
+    bool ok = true;
     struct hasher h;
+    const uint32_t k_eff = fl_slot_count(k, m);
+    for (uint32_t i = 0; i < m; i++) {
+        slots[i] = 0;
+        /* Task stakes are amounts and their sum is at most the supply. */
+        ok = ok && amount_add(&total, stakes[i]);
+    }
+    if (k_eff == 0 || total == 0 || !ok)
+        return;
     write_le32(rb, round);
     hasher_init(&h, HTAG_FLROLES);
     hasher_write(&h, task, FL_TASK_ID_SIZE);
     hasher_write(&h, rb, sizeof(rb));
     hasher_write(&h, mix, HASH_SIZE);
     hasher_final(&h, seed);
-    for (uint32_t i = 0; i < n; i++)
-        order[i] = i;
-    for (uint32_t i = n; i-- > 1;) {
-        uint64_t m = (uint64_t)i + 1, x;
-        /* Accept x < 2^64 - (2^64 mod m): x mod m is then uniform. */
-        uint64_t limit = UINT64_MAX - (UINT64_MAX % m + 1) % m;
+    /* Accept x < 2^64 - (2^64 mod total): x mod total is then uniform. */
+    const uint64_t limit = UINT64_MAX - (UINT64_MAX % total + 1) % total;
+    for (uint32_t t = 0; t < k_eff; t++) {
+        uint64_t x;
         for (;;) {
             uint8_t out[HASH_SIZE];
             hasher_init(&h, HTAG_FLROLES);
@@ -141,10 +166,16 @@ void fl_draw_roles(uint32_t *order, uint32_t n, const uint8_t task[FL_TASK_ID_SI
             if (x <= limit)
                 break;
         }
-        uint32_t j = (uint32_t)(x % m);
-        uint32_t t = order[i];
-        order[i] = order[j];
-        order[j] = t;
+        x %= total;
+        /* The smallest i whose cumulative stake exceeds x (exists: x < total). */
+        uint64_t cum = 0;
+        uint32_t i = 0;
+        for (; i < m; i++) {
+            cum += stakes[i];
+            if (cum > x)
+                break;
+        }
+        slots[i]++;
     }
 }
 
@@ -158,23 +189,20 @@ static inline int32_t load_i32(const uint8_t *p)
 /* Coordinates per block: the accumulators (fedavg) or the gathered columns
  * (median, trimmed mean) stay in the first cache levels. */
 #define AGG_BLOCK 512
+/* The largest total weight fl_aggregate takes. */
+#define FL_AGG_MAX_WEIGHT ((uint64_t)FL_MAX_SLOTS * FL_MAX_PARTICIPANTS)
 
-static bool fedavg(const struct fl_update_ref *u, size_t k, size_t n, uint8_t *out)
+static bool fedavg(const struct fl_update_ref *u, size_t k, size_t n, uint64_t total,
+                   uint8_t *out)
 {
-    uint64_t total = 0;
-    for (size_t i = 0; i < k; i++)
-        if (!amount_add(&total, u[i].stake))
-            return false;
-    if (total == 0)
-        return false;
     __int128 acc[AGG_BLOCK];
     for (size_t j0 = 0; j0 < n; j0 += AGG_BLOCK) {
         size_t len = n - j0 < AGG_BLOCK ? n - j0 : AGG_BLOCK;
         memset(acc, 0, len * sizeof(acc[0]));
         for (size_t i = 0; i < k; i++) {
-            /* stake < 2^57 and |w| <= 2^31: each term below 2^88, the sum
-             * of at most 2^16 terms below 2^104. */
-            const int64_t s = (int64_t)u[i].stake; /* <= MAX_SUPPLY < 2^63 */
+            /* weight <= FL_AGG_MAX_WEIGHT < 2^17 and |w| <= 2^31: each term
+             * below 2^48, the sum below 2^65. */
+            const int64_t s = (int64_t)u[i].weight;
             const uint8_t *p = u[i].weights + 4 * j0;
             for (size_t j = 0; j < len; j++)
                 acc[j] += (__int128)s * (int64_t)load_i32(p + 4 * j);
@@ -252,7 +280,9 @@ static int32_t floor_mean2(int32_t a, int32_t b)
     return (int32_t)q;
 }
 
-static bool by_column(uint8_t aggregator, size_t trim, const struct fl_update_ref *u, size_t k,
+/* u[0..k) here are single rows: each update appears weight times (see
+ * fl_aggregate), so k is the total weight J. */
+static bool by_column(uint8_t aggregator, size_t trim, const uint8_t *const *u, size_t k,
                       size_t n, uint8_t *out)
 {
     /* About 256 kB of block: a multiple of 16 coordinates, 16 to 1024. */
@@ -270,7 +300,7 @@ static bool by_column(uint8_t aggregator, size_t trim, const struct fl_update_re
         size_t len = n - j0 < block ? n - j0 : block;
         size_t padded = (len + STEP - 1) / STEP * STEP; /* <= block */
         for (size_t i = 0; i < k; i++) {
-            const uint8_t *p = u[i].weights + 4 * j0;
+            const uint8_t *p = u[i] + 4 * j0;
             int32_t *row = rows + i * block;
             for (size_t j = 0; j < len; j++)
                 row[j] = load_i32(p + 4 * j);
@@ -302,12 +332,35 @@ static bool by_column(uint8_t aggregator, size_t trim, const struct fl_update_re
 bool fl_aggregate(uint8_t aggregator, uint16_t trim_k, const struct fl_update_ref *u, size_t k,
                   size_t n, uint8_t *out)
 {
+    uint64_t total = 0;
     if (k == 0)
         return false;
+    for (size_t i = 0; i < k; i++) {
+        if (u[i].weight > FL_AGG_MAX_WEIGHT)
+            return false;
+        total += u[i].weight;
+        if (total > FL_AGG_MAX_WEIGHT)
+            return false;
+    }
+    if (total == 0)
+        return false;
     switch (aggregator) {
-    case FL_AGG_FEDAVG: return fedavg(u, k, n, out);
+    case FL_AGG_FEDAVG: return fedavg(u, k, n, total, out);
     case FL_AGG_MEDIAN:
-    case FL_AGG_TRIMMED_MEAN: return by_column(aggregator, trim_k, u, k, n, out);
+    case FL_AGG_TRIMMED_MEAN: {
+        /* Each update counted weight times: J = total rows (the weights are
+         * slots, at most FL_MAX_SLOTS per round). */
+        const uint8_t **rows = malloc((size_t)total * sizeof(*rows));
+        if (!rows)
+            return false;
+        size_t r = 0;
+        for (size_t i = 0; i < k; i++)
+            for (uint64_t c = 0; c < u[i].weight; c++)
+                rows[r++] = u[i].weights;
+        bool ok = by_column(aggregator, trim_k, rows, r, n, out);
+        free(rows);
+        return ok;
+    }
     }
     return false;
 }
@@ -327,4 +380,39 @@ uint64_t fl_bps(uint64_t amount, uint16_t bps)
 uint64_t fl_share(uint64_t part, uint64_t stake, uint64_t total)
 {
     return total ? mul_div_floor(part, stake, total) : 0;
+}
+
+uint64_t fl_share128(uint64_t part, uint64_t w, unsigned __int128 total)
+{
+    /* part x w < 2^128: exact; w <= total keeps the quotient below 2^64. */
+    if (total == 0 || w > total)
+        return 0;
+    return (uint64_t)((unsigned __int128)part * w / total);
+}
+
+bool fl_accepted(int64_t tally)
+{
+    return tally > 0;
+}
+
+bool fl_harmful(int64_t tally, uint64_t voting_stake)
+{
+    return voting_stake > 0 && (__int128)3 * tally <= -(__int128)2 * voting_stake;
+}
+
+uint64_t fl_match(uint64_t pool, uint64_t x_b, uint16_t match_bps)
+{
+    uint64_t m = fl_bps(x_b, match_bps);
+    return m < pool ? m : pool;
+}
+
+uint64_t fl_burn(uint64_t budget, uint16_t burn_bps)
+{
+    return fl_bps(budget, burn_bps);
+}
+
+uint64_t fl_pool_cap(uint32_t cap_blocks, uint64_t emission, uint16_t split_fl_bps)
+{
+    unsigned __int128 cap = (unsigned __int128)cap_blocks * fl_bps(emission, split_fl_bps);
+    return cap >> 64 ? UINT64_MAX : (uint64_t)cap;
 }

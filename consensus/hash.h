@@ -32,6 +32,7 @@
 #define HTAG_FLROLES    "FML/fl-roles"
 #define HTAG_FLMODEL    "FML/fl-model"
 #define HTAG_FLVOTE     "FML/fl-vote"
+#define HTAG_FLUPDATE   "FML/fl-update"
 #define HTAG_ARENA_SUB    "FML/arena-sub"
 #define HTAG_ARENA_SCORE  "FML/arena-score"
 #define HTAG_ARENA_LEAF   "FML/arena-leaf"

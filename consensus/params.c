@@ -40,6 +40,9 @@ static void set_common(struct chain_params *p)
     p->arena_burn_bps = 1000;
     p->arena_match_bps = 500;
     p->arena_pool_cap_blocks = 518400; /* 30 days of 5-second slots */
+    p->fl_burn_bps = 1000;
+    p->fl_match_bps = 500;
+    p->fl_pool_cap_blocks = 518400;
 }
 
 /* Well-known validators whose keys derive from public seeds (regtest, test). */
@@ -79,6 +82,7 @@ static void set_regtest_economics(struct chain_params *p)
     p->block_reward = 50 * COIN;
     p->halving_blocks = 150000;
     p->arena_pool_cap_blocks = 1000;
+    p->fl_pool_cap_blocks = 1000;
 }
 
 static bool init_regtest(struct chain_params *p)
@@ -253,6 +257,9 @@ void params_encode(const struct chain_params *p, struct wbuf *w)
     put_u16(w, p->arena_burn_bps);
     put_u16(w, p->arena_match_bps);
     put_u32(w, p->arena_pool_cap_blocks);
+    put_u16(w, p->fl_burn_bps);
+    put_u16(w, p->fl_match_bps);
+    put_u32(w, p->fl_pool_cap_blocks);
 }
 
 static bool bad(char *err, size_t errlen, const char *what)
@@ -296,6 +303,10 @@ bool params_validate(const struct chain_params *p, char *err, size_t errlen)
         return bad(err, errlen, "arena_burn_bps above 10000");
     if (p->arena_match_bps >= p->arena_burn_bps)
         return bad(err, errlen, "arena_match_bps must be below arena_burn_bps");
+    if (p->fl_burn_bps > 10000)
+        return bad(err, errlen, "fl_burn_bps above 10000");
+    if (p->fl_match_bps >= p->fl_burn_bps)
+        return bad(err, errlen, "fl_match_bps must be below fl_burn_bps");
     if (p->block_reward > MAX_SUPPLY)
         return bad(err, errlen, "block_reward above the supply cap");
     if (p->n_validators == 0)

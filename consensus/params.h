@@ -81,6 +81,12 @@ struct chain_params {
     uint16_t arena_burn_bps;
     uint16_t arena_match_bps;
     uint32_t arena_pool_cap_blocks;
+    /* FL Alliance (doc/protocol.md 17): the same three for FL tasks: burned
+     * at creation, the pool's match of a round's payouts from budget_left,
+     * the gpool/fl cap in blocks of its emission. */
+    uint16_t fl_burn_bps;
+    uint16_t fl_match_bps;
+    uint32_t fl_pool_cap_blocks;
 
     size_t n_allocs;
     struct genesis_alloc *allocs;

@@ -20,9 +20,10 @@ const struct txtype txtypes[TX_TYPE_LIMIT] = {
     /* fl */
     [TX_FL_TASK_CREATE] = {"fl_task_create", "fl", fl_task_create_check, 2},
     [TX_FL_JOIN] = {"fl_join", "fl", fl_join_check, 2},
-    [TX_FL_UPDATE] = {"fl_update", "fl", fl_update_check, 2},
+    [TX_FL_UPDATE_COMMIT] = {"fl_update_commit", "fl", fl_update_commit_check, 2},
     [TX_FL_VOTE_COMMIT] = {"fl_vote_commit", "fl", fl_vote_commit_check, 2},
     [TX_FL_VOTE_REVEAL] = {"fl_vote_reveal", "fl", fl_vote_reveal_check, 2},
+    [TX_FL_UPDATE_REVEAL] = {"fl_update_reveal", "fl", fl_update_reveal_check, 2},
     /* arena */
     [TX_ARENA_TASK_CREATE] = {"arena_task_create", "arena", arena_task_create_check, 8},
     [TX_ARENA_STAKE] = {"arena_stake", "arena", arena_stake_check, 2},
@@ -48,9 +49,10 @@ bool txtype_known(uint8_t type)
     case TX_EVIDENCE:
     case TX_FL_TASK_CREATE:
     case TX_FL_JOIN:
-    case TX_FL_UPDATE:
+    case TX_FL_UPDATE_COMMIT:
     case TX_FL_VOTE_COMMIT:
     case TX_FL_VOTE_REVEAL:
+    case TX_FL_UPDATE_REVEAL:
     case TX_ARENA_TASK_CREATE:
     case TX_ARENA_STAKE:
     case TX_ARENA_DELEGATE:

@@ -92,6 +92,8 @@ static const struct param_field fields[] = {
     FIELD(split_fl_bps, 2, false),        FIELD(split_arena_bps, 2, false),
     FIELD(split_market_bps, 2, false),    FIELD(arena_burn_bps, 2, false),
     FIELD(arena_match_bps, 2, false),     FIELD(arena_pool_cap_blocks, 4, false),
+    FIELD(fl_burn_bps, 2, false),         FIELD(fl_match_bps, 2, false),
+    FIELD(fl_pool_cap_blocks, 4, false),
 };
 
 static bool set_field(struct chain_params *p, const struct param_field *f, const json_t *v)

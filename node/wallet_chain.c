@@ -110,6 +110,18 @@ static bool get_fl_entry(struct chain_snapshot *s, const uint8_t task[FL_TASK_ID
     return fl_get_entry((struct view *)s, task, round, pub, out);
 }
 
+static bool get_fl_round(struct chain_snapshot *s, const uint8_t task[FL_TASK_ID_SIZE],
+                         uint32_t round, struct fl_round *out)
+{
+    return fl_get_round((struct view *)s, task, round, out);
+}
+
+static bool get_fl_participants(struct chain_snapshot *s, const uint8_t task[FL_TASK_ID_SIZE],
+                                uint8_t **keys, size_t *n)
+{
+    return fl_get_participants((struct view *)s, task, keys, n);
+}
+
 /* The Arena, read through the consensus keys and codecs. */
 static bool arena_read(struct chain_snapshot *s, const uint8_t *key, size_t klen,
                        const uint8_t **val, size_t *len)
@@ -317,6 +329,8 @@ void node_wallet_chain_init(struct node_wallet_chain *nwc, struct chain *c, stru
         .fl_status = get_fl_status,
         .fl_participant = get_fl_participant,
         .fl_entry = get_fl_entry,
+        .fl_round = get_fl_round,
+        .fl_participants = get_fl_participants,
         .arena_task = get_arena_task,
         .arena_operator = get_arena_operator,
         .arena_chunk = get_arena_chunk,

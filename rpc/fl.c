@@ -1,7 +1,7 @@
-/* FL Alliance methods (category "FL"): tasks, rounds and models as the state
- * holds them at the tip.  Read-only; the wallet side (wallet/rpcfl.c) builds
- * the transactions.  Amounts are FML, weights Q16.16 (shown both as the
- * integers and as exact decimals). */
+/* FL Alliance methods (category "FL"): tasks, rounds, revealed updates and
+ * models as the state holds them at the tip.  Read-only; the wallet side
+ * (wallet/rpcfl.c) builds the transactions.  Amounts are FML, weights Q16.16
+ * (shown both as the integers and as exact decimals). */
 #include "consensus/amount.h"
 #include "consensus/fl.h"
 #include "rpc/methods.h"
@@ -55,24 +55,7 @@ static json_t *spec_json(const struct fl_spec *s)
     return o;
 }
 
-/* An exact decimal of a 128-bit amount of base units (contributions can
- * pass 2^64). */
-static json_t *big_amount_text(unsigned __int128 units)
-{
-    char digits[48], out[64];
-    int n = 0;
-    unsigned __int128 whole = units / COIN;
-    do {
-        digits[n++] = (char)('0' + (int)(whole % 10));
-        whole /= 10;
-    } while (whole);
-    for (int i = 0; i < n; i++)
-        out[i] = digits[n - 1 - i];
-    snprintf(out + n, sizeof(out) - (size_t)n, ".%08llu", (unsigned long long)(units % COIN));
-    return json_string(out);
-}
-
-/* Where a task stands for the next block. */
+/* Where a task stands for the next block (doc/rpc.md "FL Alliance"). */
 static const char *phase_of(const struct fl_task *t, const struct fl_status *st, uint64_t next,
                             struct fl_windows *win)
 {
@@ -80,7 +63,10 @@ static const char *phase_of(const struct fl_task *t, const struct fl_status *st,
     case FL_TASK_OPEN: return "joining";
     case FL_TASK_RUNNING:
         fl_round_windows(&t->p, st->round_start, win);
-        return next <= win->submit_end ? "submit" : next <= win->commit_end ? "commit" : "reveal";
+        return next <= win->submit_end          ? "submit"
+               : next <= win->update_reveal_end ? "update_reveal"
+               : next <= win->commit_end        ? "commit"
+                                                : "reveal";
     case FL_TASK_COMPLETED: return "completed";
     case FL_TASK_CANCELLED: return "cancelled";
     }
@@ -92,6 +78,8 @@ static json_t *windows_json(const struct fl_windows *w)
     json_t *o = json_object();
     json_object_set_new(o, "submit_start", json_integer((json_int_t)w->submit_start));
     json_object_set_new(o, "submit_end", json_integer((json_int_t)w->submit_end));
+    json_object_set_new(o, "update_reveal_start", json_integer((json_int_t)w->update_reveal_start));
+    json_object_set_new(o, "update_reveal_end", json_integer((json_int_t)w->update_reveal_end));
     json_object_set_new(o, "commit_start", json_integer((json_int_t)w->commit_start));
     json_object_set_new(o, "commit_end", json_integer((json_int_t)w->commit_end));
     json_object_set_new(o, "reveal_start", json_integer((json_int_t)w->reveal_start));
@@ -152,7 +140,8 @@ static bool add_task(void *arg, const uint8_t *key, size_t klen, const uint8_t *
     json_object_set_new(o, "participants", json_integer(st.n_participants));
     json_object_set_new(o, "active", json_integer(st.n_active));
     json_object_set_new(o, "model", json_string(fl_model_kind_name(t.p.spec.kind)));
-    json_object_set_new(o, "reward_pool", json_amount(st.pool));
+    json_object_set_new(o, "budget", json_amount(t.p.budget));
+    json_object_set_new(o, "budget_left", json_amount(st.budget_left));
     json_array_append_new(lc->out, o);
     return true;
 }
@@ -176,15 +165,18 @@ static json_t *participant_json(const struct chain_params *p, const uint8_t pub[
                                 const struct fl_participant *pt)
 {
     json_t *o = json_object();
+    const unsigned __int128 c = pt->contribution;
     json_object_set_new(o, "address", json_address(p, pub));
     json_object_set_new(o, "status", json_string(fl_participant_status_name(pt->status)));
     json_object_set_new(o, "stake", json_amount(pt->stake));
     json_object_set_new(o, "joined_height", json_integer((json_int_t)pt->joined_height));
-    json_object_set_new(o, "contribution", big_amount_text(pt->contribution));
-    json_object_set_new(o, "accepted_rounds", json_integer(pt->accepted));
+    /* Slot units: at most rounds x FL_MAX_SLOTS, far below 2^63. */
+    json_object_set_new(o, "contribution", json_integer(c > INT64_MAX ? INT64_MAX : (json_int_t)c));
+    json_object_set_new(o, "accepted_updates", json_integer(pt->accepted));
     json_object_set_new(o, "rounds_proposer", json_integer(pt->rounds_proposer));
     json_object_set_new(o, "rounds_voter", json_integer(pt->rounds_voter));
     json_object_set_new(o, "rewards", json_amount(pt->rewards));
+    json_object_set_new(o, "matched", json_amount(pt->matched));
     json_object_set_new(o, "slashed", json_amount(pt->slashed));
     json_object_set_new(o, "returned", json_amount(pt->returned));
     return o;
@@ -221,12 +213,14 @@ static json_t *flgettask(struct rpc_call *call)
     json_object_set_new(o, "end_height", st.end_height ? json_integer((json_int_t)st.end_height) : json_null());
     json_object_set_new(o, "model", spec_json(&t.p.spec));
     json_object_set_new(o, "model_round", json_integer(st.model_round));
+    json_object_set_new(o, "model_hash", json_hash(st.model_hash));
     json_object_set_new(o, "min_participants", json_integer(t.p.min_participants));
     json_object_set_new(o, "max_participants", json_integer(t.p.max_participants));
     json_object_set_new(o, "min_stake", json_amount(t.p.min_stake));
-    json_object_set_new(o, "proposer_fraction_bps", json_integer(t.p.proposer_fraction_bps));
+    json_object_set_new(o, "proposer_slots", json_integer(t.p.proposer_slots));
     json_object_set_new(o, "join_blocks", json_integer(t.p.join_blocks));
     json_object_set_new(o, "submit_blocks", json_integer(t.p.submit_blocks));
+    json_object_set_new(o, "update_reveal_blocks", json_integer(t.p.update_reveal_blocks));
     json_object_set_new(o, "commit_blocks", json_integer(t.p.commit_blocks));
     json_object_set_new(o, "reveal_blocks", json_integer(t.p.reveal_blocks));
     json_object_set_new(o, "aggregator", aggregator_json(&t.p));
@@ -235,10 +229,15 @@ static json_t *flgettask(struct rpc_call *call)
     for (uint64_t i = 0; i < t.p.n_allow; i++)
         json_array_append_new(allow, json_address(p, t.p.allow + i * PUBKEY_SIZE));
     json_object_set_new(o, "allowlist", allow);
-    json_object_set_new(o, "reward_pool_initial", json_amount(t.p.reward_pool));
-    json_object_set_new(o, "reward_pool", json_amount(st.pool));
-    json_object_set_new(o, "rewards_paid", json_amount(st.paid));
+    json_object_set_new(o, "burn_bps", json_integer(p->fl_burn_bps));
+    json_object_set_new(o, "match_bps", json_integer(p->fl_match_bps));
+    json_object_set_new(o, "budget", json_amount(st.budget));
+    json_object_set_new(o, "burn", json_amount(st.burn));
+    json_object_set_new(o, "budget_left", json_amount(st.budget_left));
+    json_object_set_new(o, "slashed_left", json_amount(st.slashed_left));
     json_object_set_new(o, "slashed", json_amount(st.slashed));
+    json_object_set_new(o, "rewards_paid", json_amount(st.paid));
+    json_object_set_new(o, "matched", json_amount(st.matched));
     json_object_set_new(o, "returned_to_creator", json_amount(st.returned));
     json_object_set_new(o, "active", json_integer(st.n_active));
     bool ok = true;
@@ -260,28 +259,88 @@ static json_t *flgettask(struct rpc_call *call)
 
 /* ---- flgetround ---- */
 
-static json_t *entry_json(const struct chain_params *p, const uint8_t pub[PUBKEY_SIZE],
-                          const struct fl_entry *e)
+/* What became of a proposer's update (doc/rpc.md "FL Alliance"). */
+static const char *proposer_status(const struct fl_entry *e, bool closed)
+{
+    if (e->flags & FL_ENTRY_COPY)
+        return "copy";
+    if (e->flags & FL_ENTRY_HARMFUL)
+        return "harmful";
+    if (e->flags & FL_ENTRY_NO_WORK)
+        return "no_work";
+    if (e->flags & FL_ENTRY_ACCEPTED)
+        return "accepted";
+    if (!closed)
+        return "pending";
+    if (!(e->flags & FL_ENTRY_COMMITTED))
+        return "not_committed";
+    if (!(e->flags & FL_ENTRY_REVEALED))
+        return "not_revealed";
+    return "excluded";
+}
+
+static json_t *signed_amount(int64_t x)
+{
+    return json_amount_signed(x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x, x < 0);
+}
+
+static json_t *proposer_json(const struct chain_params *p, const uint8_t pub[PUBKEY_SIZE],
+                             const struct fl_entry *e, bool closed)
 {
     json_t *o = json_object();
+    const bool com = e->flags & FL_ENTRY_COMMITTED, rev = e->flags & FL_ENTRY_REVEALED;
+    json_object_set_new(o, "address", json_address(p, pub));
+    json_object_set_new(o, "slots", json_integer(e->slots));
+    json_object_set_new(o, "stake", json_amount(e->stake));
+    json_object_set_new(o, "committed", json_boolean(com));
+    json_object_set_new(o, "commitment", com ? json_hash(e->commitment) : json_null());
+    json_object_set_new(o, "revealed", json_boolean(rev));
+    json_object_set_new(o, "model_hash", rev ? json_hash(e->model_hash) : json_null());
+    json_object_set_new(o, "size", rev ? json_integer(e->size) : json_null());
+    json_object_set_new(o, "tally", signed_amount(e->tally));
+    json_object_set_new(o, "status", json_string(proposer_status(e, closed)));
+    json_object_set_new(o, "reward", json_amount(e->reward));
+    json_object_set_new(o, "matched", json_amount(e->matched));
+    json_object_set_new(o, "slashed", json_amount(e->slash));
+    json_object_set_new(o, "removed", json_boolean(e->flags & FL_ENTRY_REMOVED));
+    return o;
+}
+
+/* verdicts: the voter's stored 'V' record (n x (verdict i8 | metric i32)),
+ * NULL once deleted; order: the revealed proposers (n_order of them). */
+static json_t *voter_json(const struct chain_params *p, const uint8_t pub[PUBKEY_SIZE],
+                          const struct fl_entry *e, const uint8_t *verdicts, size_t n,
+                          const uint8_t *order, size_t n_order)
+{
+    json_t *o = json_object();
+    const bool com = e->flags & FL_ENTRY_COMMITTED, rev = e->flags & FL_ENTRY_REVEALED;
     json_object_set_new(o, "address", json_address(p, pub));
     json_object_set_new(o, "stake", json_amount(e->stake));
-    if (e->role == FL_ROLE_PROPOSER) {
-        bool sub = e->flags & FL_ENTRY_SUBMITTED;
-        json_object_set_new(o, "submitted", json_boolean(sub));
-        json_object_set_new(o, "update_hash", sub ? json_hash(e->hash) : json_null());
-        json_object_set_new(o, "update_size", sub ? json_integer(e->size) : json_null());
-        json_object_set_new(o, "update_bytes", sub ? json_integer((json_int_t)e->size * 4) : json_null());
+    json_object_set_new(o, "committed", json_boolean(com));
+    json_object_set_new(o, "commitment", com ? json_hash(e->commitment) : json_null());
+    json_object_set_new(o, "revealed", json_boolean(rev));
+    if (verdicts) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < n; i++) {
+            json_t *x = json_object();
+            int32_t m = fl_metric_at(verdicts, i);
+            char dec[FL_Q16_DEC_MAX];
+            fl_q16_format(m, dec);
+            json_object_set_new(x, "proposer", i < n_order ? json_address(p, order + i * PUBKEY_SIZE)
+                                                           : json_null());
+            json_object_set_new(x, "verdict", json_integer(fl_verdict_at(verdicts, i)));
+            json_object_set_new(x, "metric", json_string(dec));
+            json_object_set_new(x, "metric_q16", json_integer(m));
+            json_array_append_new(a, x);
+        }
+        json_object_set_new(o, "verdicts", a);
     } else {
-        bool com = e->flags & FL_ENTRY_COMMITTED, rev = e->flags & FL_ENTRY_REVEALED;
-        json_object_set_new(o, "committed", json_boolean(com));
-        json_object_set_new(o, "commitment", com ? json_hash(e->hash) : json_null());
-        json_object_set_new(o, "revealed", json_boolean(rev));
-        json_object_set_new(o, "vote", rev ? json_integer(e->vote) : json_null());
-        json_object_set_new(o, "metric", rev ? q16_real(e->metric) : json_null());
-        json_object_set_new(o, "metric_q16", rev ? json_integer(e->metric) : json_null());
+        json_object_set_new(o, "verdicts", json_null());
     }
+    json_object_set_new(o, "n_verdicts", rev ? json_integer(e->verdicts) : json_null());
+    json_object_set_new(o, "agree", rev ? json_integer(e->agree) : json_null());
     json_object_set_new(o, "reward", json_amount(e->reward));
+    json_object_set_new(o, "matched", json_amount(e->matched));
     json_object_set_new(o, "slashed", json_amount(e->slash));
     json_object_set_new(o, "removed", json_boolean(e->flags & FL_ENTRY_REMOVED));
     return o;
@@ -300,17 +359,27 @@ static bool round_arg(struct rpc_call *call, size_t idx, const struct fl_status 
     return true;
 }
 
+static const char *round_phase(const struct fl_round *rd, const struct fl_windows *w,
+                               uint64_t next)
+{
+    return rd->end_height                  ? "closed"
+           : next <= w->submit_end        ? "submit"
+           : next <= w->update_reveal_end ? "update_reveal"
+           : next <= w->commit_end        ? "commit"
+                                          : "reveal";
+}
+
 static json_t *flgetround(struct rpc_call *call)
 {
     struct rpc_env *env = rpc_env(call);
     const struct chain_params *p = env->params;
-    uint8_t id[HASH_SIZE], *keys = NULL;
+    uint8_t id[HASH_SIZE], *keys = NULL, *order = NULL;
     struct fl_task t;
     struct fl_status st;
     struct fl_round rd;
     struct fl_windows win;
     uint32_t r;
-    size_t n = 0;
+    size_t n = 0, n_order = 0;
     struct view *v = load_task(call, 0, id, &t, &st);
     if (!v)
         return NULL;
@@ -323,44 +392,89 @@ static json_t *flgetround(struct rpc_call *call)
         return rpc_error(call, RPC_DATABASE_ERROR, "State read error");
     }
     const uint64_t next = chain_height(env->chain) + 1;
+    const bool closed = rd.end_height != 0;
     fl_round_windows(&t.p, rd.start, &win);
-    const char *phase = rd.end_height             ? "closed"
-                        : next <= win.submit_end ? "submit"
-                        : next <= win.commit_end ? "commit"
-                                                 : "reveal";
-    json_t *o = json_object(), *props = json_array(), *voters = json_array();
+    json_t *o = json_object(), *props = json_array(), *voters = json_array(), *ord = json_array();
     json_object_set_new(o, "task", json_hash(id));
     json_object_set_new(o, "round", json_integer(r));
-    json_object_set_new(o, "phase", json_string(phase));
+    json_object_set_new(o, "phase", json_string(round_phase(&rd, &win, next)));
     json_object_set_new(o, "outcome", json_string(fl_outcome_name(rd.outcome)));
     json_object_set_new(o, "windows", windows_json(&win));
-    json_object_set_new(o, "end_height", rd.end_height ? json_integer((json_int_t)rd.end_height) : json_null());
-    json_object_set_new(o, "updates", json_integer(rd.n_updates));
-    json_object_set_new(o, "commits", json_integer(rd.n_commits));
-    json_object_set_new(o, "reveals", json_integer(rd.n_reveals));
-    json_object_set_new(o, "candidate_hash", rd.has_candidate ? json_hash(rd.candidate_hash) : json_null());
-    uint64_t sum = rd.stake_for >= rd.stake_against ? rd.stake_for - rd.stake_against
-                                                    : rd.stake_against - rd.stake_for;
-    json_object_set_new(o, "vote_sum", json_amount_signed(sum, rd.stake_against > rd.stake_for));
-    json_object_set_new(o, "stake_for", json_amount(rd.stake_for));
-    json_object_set_new(o, "stake_against", json_amount(rd.stake_against));
-    json_object_set_new(o, "round_reward", json_amount(rd.reward));
+    json_object_set_new(o, "end_height", closed ? json_integer((json_int_t)rd.end_height) : json_null());
+    json_object_set_new(o, "n_slots", json_integer(rd.n_slots));
+    json_object_set_new(o, "n_proposers", json_integer(rd.n_proposers));
+    json_object_set_new(o, "n_voters", json_integer(rd.n_voters));
+    json_object_set_new(o, "update_commits", json_integer(rd.n_update_commits));
+    json_object_set_new(o, "update_reveals", json_integer(rd.n_update_reveals));
+    json_object_set_new(o, "vote_commits", json_integer(rd.n_vote_commits));
+    json_object_set_new(o, "vote_reveals", json_integer(rd.n_vote_reveals));
+    json_object_set_new(o, "voting_stake", json_amount(rd.voting_stake));
+    json_object_set_new(o, "accepted", json_integer(rd.n_accepted));
+    json_object_set_new(o, "accepted_slots", json_integer(rd.accepted_slots));
+    json_object_set_new(o, "reward", json_amount(rd.reward));
     json_object_set_new(o, "voter_reward", json_amount(rd.voter_part));
-    json_object_set_new(o, "rewards_paid", json_amount(rd.paid));
+    json_object_set_new(o, "paid", json_amount(rd.paid));
+    json_object_set_new(o, "matched", json_amount(rd.matched));
     json_object_set_new(o, "slashed", json_amount(rd.slashed));
-    json_object_set_new(o, "model_round", rd.end_height ? json_integer(rd.model_round) : json_null());
+    json_object_set_new(o, "model_round", closed ? json_integer(rd.model_round) : json_null());
+    json_object_set_new(o, "model_hash", closed ? json_hash(rd.model_hash) : json_null());
     bool ok = true;
+    /* The entries, and the revealed proposers in key order (the verdicts'
+     * order); the voters, whose verdicts give the proposers' tallies while
+     * the round is open (the finalization stores them); then the proposers. */
+    struct fl_entry *ents = calloc(n ? n : 1, sizeof(*ents));
+    bool *has = calloc(n ? n : 1, sizeof(*has));
+    size_t *rank = calloc(n ? n : 1, sizeof(*rank));
+    __int128 *live = calloc(n ? n : 1, sizeof(*live));
+    order = malloc(n ? n * PUBKEY_SIZE : 1);
+    if (!ents || !has || !rank || !live || !order) {
+        ok = false;
+        n = 0;
+    }
     for (size_t i = 0; ok && i < n; i++) {
-        struct fl_entry e;
         const uint8_t *pub = keys + i * PUBKEY_SIZE;
-        if (!fl_get_entry(v, id, r, pub, &e)) {
+        has[i] = fl_get_entry(v, id, r, pub, &ents[i]);
+        if (!has[i]) {
             ok = !view_failed(v);
             continue;
         }
-        json_array_append_new(e.role == FL_ROLE_PROPOSER ? props : voters, entry_json(p, pub, &e));
+        if (ents[i].role == FL_ROLE_PROPOSER && (ents[i].flags & FL_ENTRY_REVEALED)) {
+            memcpy(order + n_order * PUBKEY_SIZE, pub, PUBKEY_SIZE);
+            rank[i] = n_order++;
+            json_array_append_new(ord, json_address(p, pub));
+        }
     }
+    for (size_t i = 0; ok && i < n; i++) {
+        const uint8_t *pub = keys + i * PUBKEY_SIZE, *val = NULL;
+        size_t len = 0;
+        if (!has[i] || ents[i].role != FL_ROLE_VOTER)
+            continue;
+        if (!fl_get_revealed(v, 'V', id, r, pub, &val, &len)) {
+            ok = !view_failed(v);
+            val = NULL;
+        } else if (len % FL_VERDICT_SIZE) {
+            ok = false;
+        }
+        for (size_t k = 0; ok && val && k < len / FL_VERDICT_SIZE && k < n_order; k++)
+            live[k] += (__int128)ents[i].stake * fl_verdict_at(val, k);
+        json_array_append_new(voters, voter_json(p, pub, &ents[i], val, len / FL_VERDICT_SIZE,
+                                                 order, n_order));
+    }
+    for (size_t i = 0; ok && i < n; i++) {
+        if (!has[i] || ents[i].role != FL_ROLE_PROPOSER)
+            continue;
+        if (!closed && (ents[i].flags & FL_ENTRY_REVEALED)) /* |live| < the supply */
+            ents[i].tally = (int64_t)live[rank[i]];
+        json_array_append_new(props, proposer_json(p, keys + i * PUBKEY_SIZE, &ents[i], closed));
+    }
+    json_object_set_new(o, "revealed_order", ord);
     json_object_set_new(o, "proposers", props);
     json_object_set_new(o, "voters", voters);
+    free(ents);
+    free(has);
+    free(rank);
+    free(live);
+    free(order);
     free(keys);
     view_free(v);
     if (!ok) {
@@ -370,16 +484,31 @@ static json_t *flgetround(struct rpc_call *call)
     return o;
 }
 
-/* ---- flgetmodel ---- */
+/* ---- flgetmodel / flgetupdate ---- */
+
+/* The weights as flgetmodel and flgetupdate show them. */
+static void weights_json(json_t *o, const uint8_t *bytes, size_t n)
+{
+    uint8_t hash[HASH_SIZE];
+    json_t *q = json_array(), *d = json_array();
+    fl_model_hash(hash, bytes, n);
+    for (size_t i = 0; i < n; i++) {
+        int32_t x = (int32_t)read_le32(bytes + 4 * i);
+        json_array_append_new(q, json_integer(x));
+        json_array_append_new(d, q16_real(x));
+    }
+    json_object_set_new(o, "hash", json_hash(hash));
+    json_object_set_new(o, "weights_q16", q);
+    json_object_set_new(o, "weights", d);
+    json_object_set_new(o, "hex", json_hex(bytes, 4 * n));
+}
 
 static json_t *flgetmodel(struct rpc_call *call)
 {
-    uint8_t id[HASH_SIZE], hash[HASH_SIZE];
+    uint8_t id[HASH_SIZE];
     struct fl_task t;
     struct fl_status st;
     struct fl_round rd;
-    uint32_t r, model_round;
-    const bool candidate = rpc_bool(call, 2, false);
     struct view *v = load_task(call, 0, id, &t, &st);
     if (!v)
         return NULL;
@@ -388,43 +517,28 @@ static json_t *flgetmodel(struct rpc_call *call)
     const uint64_t nparams = fl_param_count(&t.p.spec);
     const uint8_t *w = NULL;
     size_t n = 0;
-    if (candidate) {
-        r = rpc_has(call, 1) ? (uint32_t)rpc_uint(call, 1, 0) : st.round;
-        if (!rpc_has(call, 1) && st.state != FL_TASK_RUNNING) {
+    uint32_t r = rpc_has(call, 1) ? (uint32_t)rpc_uint(call, 1, 0) : ended;
+    if (rpc_has(call, 1) && rpc_uint(call, 1, 0) > ended) {
+        view_free(v);
+        return rpc_error(call, RPC_INVALID_PARAMETER,
+                         "Round %llu has not ended (last ended round: %u)",
+                         (unsigned long long)rpc_uint(call, 1, 0), ended);
+    }
+    uint32_t model_round = 0;
+    if (r > 0) {
+        if (!fl_get_round(v, id, r, &rd)) {
             view_free(v);
-            return rpc_error(call, RPC_INVALID_PARAMETER, "The task has no round in progress");
+            return rpc_error(call, RPC_DATABASE_ERROR, "State read error");
         }
-        if (r == 0 || !fl_get_weights(v, 'C', id, r, &w, &n)) {
+        model_round = rd.model_round;
+    }
+    if (!fl_get_weights(v, 'M', id, model_round, &w, &n)) {
+        if (model_round != 0 || view_failed(v)) {
             view_free(v);
-            return rpc_error(call, RPC_INVALID_PARAMETER,
-                             "No candidate for round %u (it exists from the end of the submit "
-                             "window until the round is finalized)", r);
+            return rpc_error(call, RPC_DATABASE_ERROR, "State read error");
         }
-        model_round = r;
-    } else {
-        r = rpc_has(call, 1) ? (uint32_t)rpc_uint(call, 1, 0) : ended;
-        if (rpc_has(call, 1) && rpc_uint(call, 1, 0) > ended) {
-            view_free(v);
-            return rpc_error(call, RPC_INVALID_PARAMETER,
-                             "Round %llu has not ended (last ended round: %u)",
-                             (unsigned long long)rpc_uint(call, 1, 0), ended);
-        }
-        model_round = 0;
-        if (r > 0) {
-            if (!fl_get_round(v, id, r, &rd)) {
-                view_free(v);
-                return rpc_error(call, RPC_DATABASE_ERROR, "State read error");
-            }
-            model_round = rd.model_round;
-        }
-        if (!fl_get_weights(v, 'M', id, model_round, &w, &n)) {
-            if (model_round != 0 || view_failed(v)) {
-                view_free(v);
-                return rpc_error(call, RPC_DATABASE_ERROR, "State read error");
-            }
-            w = NULL; /* the initial model: all zeros */
-            n = (size_t)nparams;
-        }
+        w = NULL; /* the initial model: all zeros */
+        n = (size_t)nparams;
     }
     uint8_t *bytes = calloc(n ? 4 * n : 1, 1);
     if (!bytes) {
@@ -433,23 +547,64 @@ static json_t *flgetmodel(struct rpc_call *call)
     }
     if (w)
         memcpy(bytes, w, 4 * n);
-    fl_model_hash(hash, bytes, n);
-    json_t *o = json_object(), *q = json_array(), *d = json_array();
-    for (size_t i = 0; i < n; i++) {
-        int32_t x = (int32_t)read_le32(bytes + 4 * i);
-        json_array_append_new(q, json_integer(x));
-        json_array_append_new(d, q16_real(x));
-    }
+    json_t *o = json_object();
     json_object_set_new(o, "task", json_hash(id));
     json_object_set_new(o, "round", json_integer(r));
-    json_object_set_new(o, "candidate", json_boolean(candidate));
     json_object_set_new(o, "model_round", json_integer(model_round));
     json_object_set_new(o, "model", spec_json(&t.p.spec));
-    json_object_set_new(o, "hash", json_hash(hash));
-    json_object_set_new(o, "weights_q16", q);
-    json_object_set_new(o, "weights", d);
-    json_object_set_new(o, "hex", json_hex(bytes, 4 * n));
+    weights_json(o, bytes, n);
     free(bytes);
+    view_free(v);
+    return o;
+}
+
+static json_t *flgetupdate(struct rpc_call *call)
+{
+    const struct chain_params *p = rpc_env(call)->params;
+    uint8_t id[HASH_SIZE], pub[PUBKEY_SIZE];
+    struct fl_task t;
+    struct fl_status st;
+    struct fl_entry e;
+    uint32_t r;
+    const uint8_t *w;
+    size_t len;
+    struct view *v = load_task(call, 0, id, &t, &st);
+    if (!v)
+        return NULL;
+    if (!round_arg(call, 1, &st, &r) || !rpc_arg_address(call, 2, pub)) {
+        view_free(v);
+        return NULL;
+    }
+    if (!fl_get_entry(v, id, r, pub, &e) || e.role != FL_ROLE_PROPOSER) {
+        bool failed = view_failed(v);
+        view_free(v);
+        return failed ? rpc_error(call, RPC_DATABASE_ERROR, "State read error")
+                      : rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY,
+                                  "The address is not a proposer of round %u", r);
+    }
+    if (!fl_get_revealed(v, 'U', id, r, pub, &w, &len)) {
+        bool failed = view_failed(v);
+        view_free(v);
+        if (failed)
+            return rpc_error(call, RPC_DATABASE_ERROR, "State read error");
+        return rpc_error(call, RPC_INVALID_PARAMETER,
+                         (e.flags & FL_ENTRY_REVEALED)
+                             ? "The update of round %u is no longer stored (updates are kept from "
+                               "their reveal until the round is finalized)"
+                             : "The proposer has not revealed its update of round %u (yet)",
+                         r);
+    }
+    if (len % 4) {
+        view_free(v);
+        return rpc_error(call, RPC_DATABASE_ERROR, "State read error");
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "task", json_hash(id));
+    json_object_set_new(o, "round", json_integer(r));
+    json_object_set_new(o, "address", json_address(p, pub));
+    json_object_set_new(o, "slots", json_integer(e.slots));
+    json_object_set_new(o, "model", spec_json(&t.p.spec));
+    weights_json(o, w, len / 4);
     view_free(v);
     return o;
 }
@@ -462,59 +617,84 @@ static const char task_result[] =
     "  \"creator\": \"address\",\n"
     "  \"created_height\": n,\n"
     "  \"state\": \"open\" | \"running\" | \"completed\" | \"cancelled\",\n"
-    "  \"phase\": \"joining\" | \"submit\" | \"commit\" | \"reveal\" | \"completed\" | \"cancelled\",\n"
-    "                           (what the next block may carry)\n"
+    "  \"phase\": \"joining\" | \"submit\" | \"update_reveal\" | \"commit\" | \"reveal\" |\n"
+    "           \"completed\" | \"cancelled\",   (what the next block may carry)\n"
     "  \"round\": n, \"rounds\": n,\n"
     "  \"join_start\": n, \"join_end\": n,   (heights, inclusive)\n"
-    "  \"windows\": {\"submit_start\", \"submit_end\", \"commit_start\", \"commit_end\",\n"
-    "               \"reveal_start\", \"reveal_end\"} (heights of the current round) | null,\n"
+    "  \"windows\": {\"submit_start\", \"submit_end\", \"update_reveal_start\", \"update_reveal_end\",\n"
+    "               \"commit_start\", \"commit_end\", \"reveal_start\", \"reveal_end\"}\n"
+    "              (heights of the current round) | null,\n"
     "  \"end_height\": n | null,     (block at whose end it completed or was cancelled)\n"
     "  \"model\": {\"kind\": \"logistic\" | \"softmax\" | \"mlp\", \"sizes\": [n, ...],\n"
     "            \"parameters\": n, \"normalization\": [{\"mean\", \"std\", \"mean_q16\", \"std_q16\"}, ...]},\n"
-    "  \"model_round\": n,          (round whose accepted candidate is the global model; 0: initial)\n"
+    "  \"model_round\": n,          (last round that changed the global model; 0: initial)\n"
+    "  \"model_hash\": \"hex\",       (H_FML/fl-model of the global model's bytes)\n"
     "  \"min_participants\", \"max_participants\": n, \"min_stake\": FML,\n"
-    "  \"proposer_fraction_bps\", \"join_blocks\", \"submit_blocks\", \"commit_blocks\",\n"
+    "  \"proposer_slots\": n,       (slots drawn by stake, with replacement, each round)\n"
+    "  \"join_blocks\", \"submit_blocks\", \"update_reveal_blocks\", \"commit_blocks\",\n"
     "  \"reveal_blocks\": n, \"aggregator\": \"fedavg\" | \"median\" | \"trimmed_mean:k\",\n"
     "  \"slash_bps\", \"voter_reward_bps\": n, \"allowlist\": [\"address\", ...] (empty: open),\n"
-    "  \"reward_pool_initial\", \"reward_pool\", \"rewards_paid\", \"slashed\",\n"
-    "  \"returned_to_creator\": FML,  (reward_pool_initial + slashed = rewards_paid +\n"
-    "                                  reward_pool + returned_to_creator)\n"
+    "  \"burn_bps\", \"match_bps\": n,   (the chain's fl_burn_bps and fl_match_bps)\n"
+    "  \"budget\", \"burn\", \"budget_left\", \"slashed_left\", \"slashed\", \"rewards_paid\",\n"
+    "  \"matched\", \"returned_to_creator\": FML,\n"
+    "                           (budget - burn + slashed = rewards_paid + budget_left +\n"
+    "                            slashed_left + returned_to_creator; matched came from the\n"
+    "                            FL pool on top of rewards_paid)\n"
     "  \"active\": n,\n"
     "  \"participants\": [{\"address\", \"status\": \"active\" | \"removed\" | \"exited\",\n"
-    "      \"stake\" (FML locked now), \"joined_height\", \"contribution\" (string, FML x rounds:\n"
-    "      the sum of its stake over accepted rounds that included its update),\n"
-    "      \"accepted_rounds\", \"rounds_proposer\", \"rounds_voter\", \"rewards\", \"slashed\",\n"
-    "      \"returned\" (FML)}, ...]   (in key order)\n"
+    "      \"stake\" (FML locked now), \"joined_height\", \"contribution\" (slot units: the\n"
+    "      slots of its accepted updates), \"accepted_updates\", \"rounds_proposer\",\n"
+    "      \"rounds_voter\", \"rewards\", \"matched\", \"slashed\", \"returned\" (FML)}, ...]\n"
+    "                           (in key order)\n"
     "}";
 
 static const char round_result[] =
     "{\n"
     "  \"task\": \"hex\", \"round\": n,\n"
-    "  \"phase\": \"submit\" | \"commit\" | \"reveal\" | \"closed\",\n"
+    "  \"phase\": \"submit\" | \"update_reveal\" | \"commit\" | \"reveal\" | \"closed\",\n"
     "  \"outcome\": \"pending\" | \"accepted\" | \"rejected\" | \"void_no_updates\" | \"void_no_votes\",\n"
     "  \"windows\": {\"submit_start\", ..., \"reveal_end\"},  (heights)\n"
     "  \"end_height\": n | null,\n"
-    "  \"updates\", \"commits\", \"reveals\": n,\n"
-    "  \"candidate_hash\": \"hex\" | null,   (the aggregate, H_FML/fl-model of its bytes)\n"
-    "  \"vote_sum\": FML (signed), \"stake_for\", \"stake_against\": FML,  (revealed votes)\n"
-    "  \"round_reward\", \"voter_reward\", \"rewards_paid\", \"slashed\": FML,\n"
-    "  \"model_round\": n | null,  (the global model after the round)\n"
-    "  \"proposers\": [{\"address\", \"stake\", \"submitted\", \"update_hash\", \"update_size\"\n"
-    "                 (weights), \"update_bytes\", \"reward\", \"slashed\", \"removed\"}, ...],\n"
-    "  \"voters\": [{\"address\", \"stake\", \"committed\", \"commitment\", \"revealed\", \"vote\"\n"
-    "              (-1 | 1 | null), \"metric\" (decimal), \"metric_q16\", \"reward\", \"slashed\",\n"
-    "              \"removed\"}, ...]\n"
+    "  \"n_slots\": n,               (proposer slots drawn)\n"
+    "  \"n_proposers\", \"n_voters\", \"update_commits\", \"update_reveals\", \"vote_commits\",\n"
+    "  \"vote_reveals\": n,\n"
+    "  \"voting_stake\": FML,        (stake of the voters that revealed)\n"
+    "  \"accepted\", \"accepted_slots\": n,\n"
+    "  \"reward\", \"voter_reward\", \"paid\", \"matched\", \"slashed\": FML,\n"
+    "  \"model_round\": n | null, \"model_hash\": \"hex\" | null,  (the global model after the round)\n"
+    "  \"revealed_order\": [\"address\", ...],   (revealed proposers in key order: the order\n"
+    "                                         of every voter's verdicts)\n"
+    "  \"proposers\": [{\"address\", \"slots\", \"stake\", \"committed\", \"commitment\", \"revealed\",\n"
+    "      \"model_hash\", \"size\" (weights), \"tally\" (FML, signed: the sum of the revealed\n"
+    "      voters' stake x verdict on it, so far while the round is open), \"status\":\n"
+    "      \"accepted\" | \"excluded\" | \"copy\" | \"no_work\" | \"harmful\" | \"not_revealed\" |\n"
+    "      \"not_committed\" | \"pending\", \"reward\", \"matched\", \"slashed\", \"removed\"}, ...]\n"
+    "                            (in key order)\n"
+    "  \"voters\": [{\"address\", \"stake\", \"committed\", \"commitment\", \"revealed\",\n"
+    "      \"verdicts\": [{\"proposer\", \"verdict\" (1 | -1), \"metric\" (decimal string),\n"
+    "      \"metric_q16\"}, ...] (from the reveal until finalization) | null, \"n_verdicts\",\n"
+    "      \"agree\" (verdicts equal to the outcomes), \"reward\", \"matched\", \"slashed\",\n"
+    "      \"removed\"}, ...]\n"
     "}";
 
 static const char model_result[] =
     "{\n"
-    "  \"task\": \"hex\", \"round\": n, \"candidate\": bool,\n"
-    "  \"model_round\": n,          (the round whose candidate these weights are; 0: initial)\n"
+    "  \"task\": \"hex\", \"round\": n,\n"
+    "  \"model_round\": n,          (the last round up to it that changed the model; 0: initial)\n"
     "  \"model\": {\"kind\", \"sizes\", \"parameters\", \"normalization\"},\n"
     "  \"hash\": \"hex\",             (H_FML/fl-model of the canonical bytes)\n"
     "  \"weights_q16\": [n, ...],   (Q16.16 integers, canonical layout)\n"
     "  \"weights\": [x, ...],       (the same as decimals, q / 65536, exact)\n"
     "  \"hex\": \"hex\"               (canonical bytes: each weight int32 little-endian)\n"
+    "}";
+
+static const char update_result[] =
+    "{\n"
+    "  \"task\": \"hex\", \"round\": n, \"address\": \"address\",\n"
+    "  \"slots\": n,                (the proposer's slots: its aggregation weight)\n"
+    "  \"model\": {\"kind\", \"sizes\", \"parameters\", \"normalization\"},\n"
+    "  \"hash\": \"hex\",             (H_FML/fl-model of the canonical bytes: its model_hash)\n"
+    "  \"weights_q16\": [n, ...], \"weights\": [x, ...], \"hex\": \"hex\"   (as flgetmodel)\n"
     "}";
 
 const struct rpc_method fl_rpc_methods[] = {
@@ -524,8 +704,8 @@ const struct rpc_method fl_rpc_methods[] = {
         .handler = fllisttasks,
         .summary = "Lists every FL task in the state, in task id order.",
         .result = "[{\"task\", \"creator\", \"created_height\", \"state\", \"round\", \"rounds\", "
-                  "\"participants\" (joined), \"active\", \"model\" (kind), \"reward_pool\" (FML "
-                  "held)}, ...]",
+                  "\"participants\" (joined), \"active\", \"model\" (kind), \"budget\", "
+                  "\"budget_left\" (FML)}, ...]",
         .examples = "fml-cli fllisttasks",
     },
     {
@@ -533,8 +713,8 @@ const struct rpc_method fl_rpc_methods[] = {
         .name = "flgettask",
         .handler = flgettask,
         .summary = "Shows an FL task: its parameters, where it stands (state, round, the phase "
-                   "the next block is in and the heights of the windows), its pool, and each "
-                   "participant's stake, contribution, rewards and slashes.",
+                   "the next block is in and the heights of the windows), its budget and "
+                   "funds, and each participant's stake, contribution, rewards and slashes.",
         .args = {{"task", RPC_STR, true, NULL, "The task id (txid of its FL_TASK_CREATE)"}},
         .result = task_result,
         .examples = "fml-cli flgettask 6f1c...e2",
@@ -543,9 +723,11 @@ const struct rpc_method fl_rpc_methods[] = {
         .category = "FL",
         .name = "flgetround",
         .handler = flgetround,
-        .summary = "Shows one round of an FL task: the roles drawn, the updates submitted (hash "
-                   "and size), the candidate's hash, the vote commitments and reveals, the "
-                   "outcome, and every reward and slash.",
+        .summary = "Shows one round of an FL task: the proposer slots drawn by stake, each "
+                   "proposer's commitment, revealed update (hash and size), tally and fate, the "
+                   "order of the revealed updates that every voter's verdicts follow, each "
+                   "voter's commitment and verdicts, the outcome, and every reward, match and "
+                   "slash.",
         .args = {{"task", RPC_STR, true, NULL, "The task id"},
                  {"round", RPC_UINT, true, NULL, "The round, 1 .. the current round"}},
         .result = round_result,
@@ -553,17 +735,27 @@ const struct rpc_method fl_rpc_methods[] = {
     },
     {
         .category = "FL",
+        .name = "flgetupdate",
+        .handler = flgetupdate,
+        .summary = "The weights a proposer revealed in a round (what voters measure), from "
+                   "its FL_UPDATE_REVEAL until the round is finalized.",
+        .args = {{"task", RPC_STR, true, NULL, "The task id"},
+                 {"round", RPC_UINT, true, NULL, "The round"},
+                 {"address", RPC_STR, true, NULL, "The proposer"}},
+        .result = update_result,
+        .examples = "fml-cli flgetupdate 6f1c...e2 3 rfml1...",
+    },
+    {
+        .category = "FL",
         .name = "flgetmodel",
         .handler = flgetmodel,
         .summary = "The global model of an FL task after a round (default: the last round that "
-                   "ended, i.e. the current global model), or with candidate=true the candidate "
-                   "aggregated in a round that is being voted on (default: the current round).  "
-                   "Weights as Q16.16 integers, as decimals and as hex.",
+                   "ended, i.e. the current global model).  Weights as Q16.16 integers, as "
+                   "decimals and as hex.",
         .args = {{"task", RPC_STR, true, NULL, "The task id"},
-                 {"round", RPC_UINT, false, "the last ended round", "The round (0: the initial model)"},
-                 {"candidate", RPC_BOOL, false, "false", "The round's candidate instead of the global model"}},
+                 {"round", RPC_UINT, false, "the last ended round", "The round (0: the initial model)"}},
         .result = model_result,
-        .examples = "fml-cli flgetmodel 6f1c...e2\nfml-cli flgetmodel 6f1c...e2 3 true",
+        .examples = "fml-cli flgetmodel 6f1c...e2\nfml-cli flgetmodel 6f1c...e2 3",
     },
 };
 const size_t fl_rpc_methods_count = sizeof(fl_rpc_methods) / sizeof(fl_rpc_methods[0]);

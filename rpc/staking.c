@@ -222,6 +222,10 @@ static json_t *getsupplyinfo(struct rpc_call *call)
     json_object_set_new(o, "arena", json_amount(a.arena));
     json_object_set_new(o, "arena_pool_in", json_amount(a.arena_in));
     json_object_set_new(o, "arena_pool_out", json_amount(a.arena_out));
+    json_object_set_new(o, "fl_pool", json_amount(a.fl_pool));
+    json_object_set_new(o, "fl_pool_in", json_amount(a.fl_in));
+    json_object_set_new(o, "fl_pool_matched", json_amount(a.fl_matched));
+    json_object_set_new(o, "fl_pool_burned", json_amount(a.fl_burned));
     json_object_set_new(o, "minted", json_amount(a.minted));
     json_object_set_new(o, "fees", json_amount(a.fees));
     json_object_set_new(o, "rewards_paid", json_amount(a.paid));
@@ -302,8 +306,12 @@ const struct rpc_method staking_rpc_methods[] = {
                    "conservation laws: supply = balances + self_stake + delegated + "
                    "delegator_rewards_unpaid + unbonding + pools + fl_pools + fl_stakes + "
                    "arena = genesis + minted - burned (supply_consistent), and "
-                   "minted + fees + arena_pool_in = rewards_paid + pools + "
-                   "delegator_rewards_unpaid + arena_pool_out (rewards_consistent).  arena is "
+                   "minted + fees + arena_pool_in + fl_pool_in = rewards_paid + pools + "
+                   "delegator_rewards_unpaid + arena_pool_out + fl_pool_matched + "
+                   "fl_pool_burned (rewards_consistent).  fl_pools is what FL tasks hold "
+                   "(budget_left + slashed_left), fl_pool the FL pool (gpool/fl, part of "
+                   "pools), fl_pool_in, fl_pool_matched and fl_pool_burned what FL rules put "
+                   "into it and took out of it (round match, cap burn).  arena is "
                    "what AI Arena tasks hold: locked budgets, Reward B not yet vested, stakes, "
                    "delegations and delegator rewards not yet claimed; arena_pool_in and "
                    "arena_pool_out what Arena rules put into the Arena pool (slashes, dust, "
@@ -312,7 +320,8 @@ const struct rpc_method staking_rpc_methods[] = {
                    "modulo 2^64 and compared so.  Scans the whole state.",
         .result = "{\"height\", \"supply\", \"balances\", \"self_stake\", \"delegated\", "
                   "\"delegator_rewards_unpaid\", \"unbonding\", \"pools\", \"fl_pools\", "
-                  "\"fl_stakes\", \"arena\", \"arena_pool_in\", \"arena_pool_out\", \"genesis\", "
+                  "\"fl_stakes\", \"arena\", \"arena_pool_in\", \"arena_pool_out\", \"fl_pool\", "
+                  "\"fl_pool_in\", \"fl_pool_matched\", \"fl_pool_burned\", \"genesis\", "
                   "\"minted\", \"fees\", "
                   "\"rewards_paid\", \"burned\" (FML), \"accounts\", \"validators\", "
                   "\"delegations\", \"supply_consistent\", \"rewards_consistent\" (bool)}",

@@ -90,9 +90,10 @@ static bool json_fl_task_create(const struct chain_params *p, const struct tx *t
     json_object_set_new(o, "min_participants", json_integer(t.min_participants));
     json_object_set_new(o, "max_participants", json_integer(t.max_participants));
     json_object_set_new(o, "min_stake", json_amount(t.min_stake));
-    json_object_set_new(o, "proposer_fraction_bps", json_integer(t.proposer_fraction_bps));
+    json_object_set_new(o, "proposer_slots", json_integer(t.proposer_slots));
     json_object_set_new(o, "join_blocks", json_integer(t.join_blocks));
     json_object_set_new(o, "submit_blocks", json_integer(t.submit_blocks));
+    json_object_set_new(o, "update_reveal_blocks", json_integer(t.update_reveal_blocks));
     json_object_set_new(o, "commit_blocks", json_integer(t.commit_blocks));
     json_object_set_new(o, "reveal_blocks", json_integer(t.reveal_blocks));
     const char *agg = fl_aggregator_name(t.aggregator);
@@ -100,7 +101,7 @@ static bool json_fl_task_create(const struct chain_params *p, const struct tx *t
     json_object_set_new(o, "trim_k", json_integer(t.trim_k));
     json_object_set_new(o, "slash_bps", json_integer(t.slash_bps));
     json_object_set_new(o, "voter_reward_bps", json_integer(t.voter_reward_bps));
-    json_object_set_new(o, "reward_pool", json_amount(t.reward_pool));
+    json_object_set_new(o, "budget", json_amount(t.budget));
     json_t *allow = json_array();
     for (uint64_t i = 0; i < t.n_allow; i++)
         json_array_append_new(allow, json_address(p, t.allow + i * PUBKEY_SIZE));
@@ -119,16 +120,29 @@ static bool json_fl_join(const struct chain_params *p, const struct tx *tx, json
     return true;
 }
 
-static bool json_fl_update(const struct chain_params *p, const struct tx *tx, json_t *o)
+static bool json_fl_update_commit(const struct chain_params *p, const struct tx *tx, json_t *o)
 {
     (void)p;
-    struct fl_update u;
+    struct fl_update_commit c;
+    if (!fl_update_commit_decode(&c, tx->payload, tx->payload_len))
+        return false;
+    json_object_set_new(o, "task", json_hash(c.task));
+    json_object_set_new(o, "round", json_integer(c.round));
+    json_object_set_new(o, "commitment", json_hash(c.commitment));
+    return true;
+}
+
+static bool json_fl_update_reveal(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    (void)p;
+    struct fl_update_reveal u;
     uint8_t h[HASH_SIZE];
-    if (!fl_update_decode(&u, tx->payload, tx->payload_len))
+    if (!fl_update_reveal_decode(&u, tx->payload, tx->payload_len))
         return false;
     fl_model_hash(h, u.weights, (size_t)u.n);
     json_object_set_new(o, "task", json_hash(u.task));
     json_object_set_new(o, "round", json_integer(u.round));
+    json_object_set_new(o, "salt", json_hash(u.salt));
     json_object_set_new(o, "weights", json_integer((json_int_t)u.n));
     json_object_set_new(o, "model_hash", json_hash(h));
     return true;
@@ -150,16 +164,23 @@ static bool json_fl_vote_reveal(const struct chain_params *p, const struct tx *t
 {
     (void)p;
     struct fl_vote_reveal r;
-    char metric[FL_Q16_DEC_MAX];
     if (!fl_vote_reveal_decode(&r, tx->payload, tx->payload_len))
         return false;
-    fl_q16_format(r.metric, metric);
+    json_t *verdicts = json_array();
+    for (uint64_t i = 0; i < r.n; i++) {
+        json_t *x = json_object();
+        int32_t m = (int32_t)read_le32(r.verdicts + 5 * i + 1);
+        char metric[FL_Q16_DEC_MAX];
+        fl_q16_format(m, metric);
+        json_object_set_new(x, "verdict", json_integer((int8_t)r.verdicts[5 * i]));
+        json_object_set_new(x, "metric", json_string(metric));
+        json_object_set_new(x, "metric_q16", json_integer(m));
+        json_array_append_new(verdicts, x);
+    }
     json_object_set_new(o, "task", json_hash(r.task));
     json_object_set_new(o, "round", json_integer(r.round));
-    json_object_set_new(o, "vote", json_integer(r.vote));
-    json_object_set_new(o, "metric", json_string(metric));
-    json_object_set_new(o, "metric_q16", json_integer(r.metric));
     json_object_set_new(o, "salt", json_hash(r.salt));
+    json_object_set_new(o, "verdicts", verdicts);
     return true;
 }
 
@@ -340,9 +361,10 @@ const tx_json_fn tx_payload_json[TX_TYPE_LIMIT] = {
     /* fl */
     [TX_FL_TASK_CREATE] = json_fl_task_create,
     [TX_FL_JOIN] = json_fl_join,
-    [TX_FL_UPDATE] = json_fl_update,
+    [TX_FL_UPDATE_COMMIT] = json_fl_update_commit,
     [TX_FL_VOTE_COMMIT] = json_fl_vote_commit,
     [TX_FL_VOTE_REVEAL] = json_fl_vote_reveal,
+    [TX_FL_UPDATE_REVEAL] = json_fl_update_reveal,
     /* arena */
     [TX_ARENA_TASK_CREATE] = json_arena_task_create,
     [TX_ARENA_STAKE] = json_arena_stake,

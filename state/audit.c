@@ -8,6 +8,7 @@
 #include "consensus/staking.h"
 #include "state/arena.h"
 #include "state/chain.h"
+#include "state/fl.h"
 #include "state/staking.h"
 #include "state/view.h"
 
@@ -87,15 +88,17 @@ static bool visit(void *arg, const uint8_t *key, size_t klen, const uint8_t *val
         break;
     }
     case 'f': {
-        /* FL tasks hold funds in their reward pools and participant stakes;
-         * rewards come out of the task's own pool, so they are no emission
-         * and stay out of "paid". */
+        /* FL tasks hold their budget_left and slashed_left and their
+         * participants' stakes; rewards come out of the task's own funds, so
+         * they are no emission and stay out of "paid" (the match from
+         * gpool/fl is counted in its flows). */
         struct fl_status st;
         struct fl_participant p;
+        uint64_t held;
         if (klen == FL_KEY_TASK_SIZE && key[1] == 'S') {
-            if (!fl_status_decode(&st, val, vlen))
+            if (!fl_status_decode(&st, val, vlen) || !fl_status_held(&st, &held))
                 return s->ok = false;
-            add(s, &a->fl_pools, st.pool);
+            add(s, &a->fl_pools, held);
         } else if (klen == FL_KEY_PART_SIZE && key[1] == 'P') {
             if (!fl_participant_decode(&p, val, vlen))
                 return s->ok = false;
@@ -118,11 +121,14 @@ bool supply_audit(struct chain *c, struct supply_audit *out)
     if (!view)
         return false;
     out->supply = view_get_u64(view, SUPPLY_KEY);
-    add(&s, &out->pools, view_get_u64(view, POOL_FL_KEY));
+    out->fl_pool = view_get_u64(view, POOL_FL_KEY);
+    add(&s, &out->pools, out->fl_pool);
     add(&s, &out->pools, view_get_u64(view, POOL_ARENA_KEY));
     add(&s, &out->pools, view_get_u64(view, POOL_MARKET_KEY));
     struct arena_flows flows;
-    bool ok = staking_get_stats(view, &st) && arena_get_flows(view, &flows) && !view_failed(view);
+    struct fl_flows fl;
+    bool ok = staking_get_stats(view, &st) && arena_get_flows(view, &flows) &&
+              fl_get_flows(view, &fl) && !view_failed(view);
     view_free(view);
     if (!ok || !chain_scan_state(c, "", 0, visit, &s) || !s.ok)
         return false;
@@ -139,6 +145,9 @@ bool supply_audit(struct chain *c, struct supply_audit *out)
     out->burned = st.burned;
     out->arena_in = flows.in;
     out->arena_out = flows.out;
+    out->fl_in = fl.in;
+    out->fl_matched = fl.matched;
+    out->fl_burned = fl.burned;
     add(&s, &out->arena, out->arena_tasks);
     add(&s, &out->arena, out->arena_operators);
     if (!s.ok)
@@ -149,7 +158,8 @@ bool supply_audit(struct chain *c, struct supply_audit *out)
     out->supply_ok = held == out->supply;
     /* gstats count modulo 2^64: so do these sums. */
     out->issued_ok = (uint64_t)(out->genesis + out->minted) == (uint64_t)(out->supply + out->burned);
-    out->rewards_ok = (uint64_t)(out->minted + out->fees + out->arena_in) ==
-                      (uint64_t)(out->paid + out->pools + out->banks + out->arena_out);
+    out->rewards_ok = (uint64_t)(out->minted + out->fees + out->arena_in + out->fl_in) ==
+                      (uint64_t)(out->paid + out->pools + out->banks + out->arena_out +
+                                 out->fl_matched + out->fl_burned);
     return true;
 }

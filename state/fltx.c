@@ -1,16 +1,34 @@
-/* FL Alliance transactions, state side: task creation, joining, updates,
- * vote commitments and reveals.  Each checks its rules against the state of
+/* FL Alliance transactions, state side: task creation, joining, update
+ * commitments and reveals, vote commitments and reveals.  Each checks its rules against the state of
  * the block's height (ctx->hdr->height) in the order of doc/protocol.md
  * ("17. FL Alliance"), and fails with that section's reject reason. */
 #include "consensus/amount.h"
 #include "consensus/fltx.h"
+#include "consensus/hash.h"
+#include "consensus/params.h"
 #include "state/accounts.h"
+#include "state/arena.h"
 #include "state/fl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- FL_TASK_CREATE ---- */
+
+/* H_FML/fl-model of n zero weights, without holding them. */
+static void zero_model_hash(uint8_t out[HASH_SIZE], uint64_t n)
+{
+    static const uint8_t zeros[4096];
+    struct hasher h;
+    uint64_t left = n * 4;
+    hasher_init(&h, HTAG_FLMODEL);
+    while (left) {
+        size_t chunk = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
+        hasher_write(&h, zeros, chunk);
+        left -= chunk;
+    }
+    hasher_final(&h, out);
+}
 
 bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx *tx,
                           struct validation *val)
@@ -31,11 +49,23 @@ bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx
     struct fl_height hd;
     if (!fl_get_height(v, fl_join_end(&t), &hd))
         return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
-    if (!fl_height_room(&hd, fl_event_work_for(0), 0))
+    if (!fl_height_room(&hd, fl_event_work_for(0), 0, 0))
         return val_failf(val, VAL_STATE, REJECT_BAD_FL_QUEUE_FULL, "height %llu",
                          (unsigned long long)fl_join_end(&t));
-    if (!accounts_debit(v, tx->sender, t.p.reward_pool, val))
+    /* The budget leaves the creator; β_fl of it is burned at once, the rest
+     * is the task's budget_left. */
+    const uint64_t burn = fl_burn(t.p.budget, ctx->params->fl_burn_bps);
+    if (!accounts_debit(v, tx->sender, t.p.budget, val) || !arena_burn_supply(v, burn, val))
         return false;
+    memset(&st, 0, sizeof(st));
+    st.state = FL_TASK_OPEN;
+    st.budget = t.p.budget;
+    st.burn = burn;
+    st.budget_left = t.p.budget - burn;
+    if (t.p.n_init)
+        fl_model_hash(st.model_hash, t.p.init, (size_t)t.p.n_init);
+    else
+        zero_model_hash(st.model_hash, fl_param_count(&t.p.spec));
     wbuf_init(&w);
     fl_task_encode(&t, &w);
     fl_key_task(key, 'T', id);
@@ -46,11 +76,8 @@ bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx
         fl_key_round(mkey, 'M', id, 0);
         view_put(v, mkey, sizeof(mkey), t.p.init, (size_t)t.p.n_init * 4);
     }
-    memset(&st, 0, sizeof(st));
-    st.state = FL_TASK_OPEN;
-    st.pool = t.p.reward_pool;
     fl_put_status(v, id, &st);
-    if (!fl_schedule_event(v, fl_join_end(&t), id, FL_EV_START, fl_event_work_for(0), 0) ||
+    if (!fl_schedule_event(v, fl_join_end(&t), id, FL_EV_START, fl_event_work_for(0), 0, 0) ||
         view_failed(v))
         return val_fail(val, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
     return true;
@@ -156,7 +183,8 @@ uint64_t fl_tx_expiry(struct view *v, const struct tx *tx)
     uint32_t round;
     union {
         struct fl_join j;
-        struct fl_update u;
+        struct fl_update_commit uc;
+        struct fl_update_reveal ur;
         struct fl_vote_commit c;
         struct fl_vote_reveal r;
     } p;
@@ -165,11 +193,17 @@ uint64_t fl_tx_expiry(struct view *v, const struct tx *tx)
         if (!fl_join_decode(&p.j, tx->payload, tx->payload_len) || !fl_get_task(v, p.j.task, &t))
             return 0;
         return fl_join_end(&t);
-    case TX_FL_UPDATE:
-        if (!fl_update_decode(&p.u, tx->payload, tx->payload_len))
+    case TX_FL_UPDATE_COMMIT:
+        if (!fl_update_commit_decode(&p.uc, tx->payload, tx->payload_len))
             return 0;
-        memcpy(task, p.u.task, FL_TASK_ID_SIZE);
-        round = p.u.round;
+        memcpy(task, p.uc.task, FL_TASK_ID_SIZE);
+        round = p.uc.round;
+        break;
+    case TX_FL_UPDATE_REVEAL:
+        if (!fl_update_reveal_decode(&p.ur, tx->payload, tx->payload_len))
+            return 0;
+        memcpy(task, p.ur.task, FL_TASK_ID_SIZE);
+        round = p.ur.round;
         break;
     case TX_FL_VOTE_COMMIT:
         if (!fl_vote_commit_decode(&p.c, tx->payload, tx->payload_len))
@@ -190,19 +224,22 @@ uint64_t fl_tx_expiry(struct view *v, const struct tx *tx)
         !fl_get_round(v, task, round, &rd))
         return 0;
     fl_round_windows(&t.p, rd.start, &win);
-    return tx->type == TX_FL_UPDATE        ? win.submit_end
-           : tx->type == TX_FL_VOTE_COMMIT ? win.commit_end
-                                           : win.reveal_end;
+    switch (tx->type) {
+    case TX_FL_UPDATE_COMMIT: return win.submit_end;
+    case TX_FL_UPDATE_REVEAL: return win.update_reveal_end;
+    case TX_FL_VOTE_COMMIT: return win.commit_end;
+    default: return win.reveal_end;
+    }
 }
 
 /* ---- the round transactions ---- */
 
-enum fl_window { WINDOW_SUBMIT, WINDOW_COMMIT, WINDOW_REVEAL };
+enum fl_window { WINDOW_SUBMIT, WINDOW_UPDATE_REVEAL, WINDOW_COMMIT, WINDOW_REVEAL };
 
-/* The common checks of an update, commit or reveal: the task is running
- * this round (bad-fl-task, bad-fl-round), the block is in the window
- * (bad-fl-window) and the sender has the role (bad-fl-role).  Loads the
- * round and the sender's entry. */
+/* The common checks of a round transaction: the task is running this round
+ * (bad-fl-task, bad-fl-round), the block is in the window (bad-fl-window)
+ * and the sender has the role (bad-fl-role).  Loads the round and the
+ * sender's entry. */
 static bool round_tx(struct view *v, const struct block_ctx *ctx, const struct tx *tx,
                      const uint8_t task[FL_TASK_ID_SIZE], uint32_t round, enum fl_window which,
                      uint8_t role, struct fl_task *t, struct fl_round *rd, struct fl_entry *e,
@@ -220,12 +257,13 @@ static bool round_tx(struct view *v, const struct block_ctx *ctx, const struct t
     if (!fl_get_round(v, task, round, rd))
         return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
     fl_round_windows(&t->p, rd->start, &win);
-    uint64_t from = which == WINDOW_SUBMIT   ? win.submit_start
-                    : which == WINDOW_COMMIT ? win.commit_start
-                                             : win.reveal_start;
-    uint64_t to = which == WINDOW_SUBMIT   ? win.submit_end
-                  : which == WINDOW_COMMIT ? win.commit_end
-                                           : win.reveal_end;
+    uint64_t from, to;
+    switch (which) {
+    case WINDOW_SUBMIT: from = win.submit_start, to = win.submit_end; break;
+    case WINDOW_UPDATE_REVEAL: from = win.update_reveal_start, to = win.update_reveal_end; break;
+    case WINDOW_COMMIT: from = win.commit_start, to = win.commit_end; break;
+    default: from = win.reveal_start, to = win.reveal_end; break;
+    }
     if (h < from || h > to)
         return val_failf(val, VAL_STATE, REJECT_BAD_FL_WINDOW, "window %llu..%llu",
                          (unsigned long long)from, (unsigned long long)to);
@@ -235,31 +273,63 @@ static bool round_tx(struct view *v, const struct block_ctx *ctx, const struct t
     return true;
 }
 
-bool fl_apply_update(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                     struct validation *val)
+/* A proposer (slots > 0) commits to its update once, in the submit window. */
+bool fl_apply_update_commit(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                            struct validation *val)
 {
-    struct fl_update u;
+    struct fl_update_commit c;
     struct fl_task t;
     struct fl_round rd;
     struct fl_entry e;
-    if (!fl_update_decode(&u, tx->payload, tx->payload_len))
+    if (!fl_update_commit_decode(&c, tx->payload, tx->payload_len))
         return val_fail(val, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
-    if (!round_tx(v, ctx, tx, u.task, u.round, WINDOW_SUBMIT, FL_ROLE_PROPOSER, &t, &rd, &e, val))
+    if (!round_tx(v, ctx, tx, c.task, c.round, WINDOW_SUBMIT, FL_ROLE_PROPOSER, &t, &rd, &e, val))
         return false;
-    if (e.flags & FL_ENTRY_SUBMITTED)
+    if (e.flags & FL_ENTRY_COMMITTED)
+        return val_fail(val, VAL_STATE, REJECT_BAD_FL_DUPLICATE);
+    e.flags |= FL_ENTRY_COMMITTED;
+    memcpy(e.commitment, c.commitment, HASH_SIZE);
+    fl_put_entry(v, c.task, c.round, tx->sender, &e);
+    rd.n_update_commits++;
+    fl_put_round(v, c.task, c.round, &rd);
+    return !view_failed(v) || val_fail(val, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
+}
+
+/* The update behind the commitment, in the update reveal window: P weights
+ * whose commitment (bound to the sender's key) matches. */
+bool fl_apply_update_reveal(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                            struct validation *val)
+{
+    struct fl_update_reveal u;
+    struct fl_task t;
+    struct fl_round rd;
+    struct fl_entry e;
+    uint8_t model[HASH_SIZE], expect[HASH_SIZE];
+    if (!fl_update_reveal_decode(&u, tx->payload, tx->payload_len))
+        return val_fail(val, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
+    if (!round_tx(v, ctx, tx, u.task, u.round, WINDOW_UPDATE_REVEAL, FL_ROLE_PROPOSER, &t, &rd,
+                  &e, val))
+        return false;
+    if (!(e.flags & FL_ENTRY_COMMITTED))
+        return val_fail(val, VAL_STATE, REJECT_BAD_FL_NO_COMMIT);
+    if (e.flags & FL_ENTRY_REVEALED)
         return val_fail(val, VAL_STATE, REJECT_BAD_FL_DUPLICATE);
     uint64_t nparams = fl_param_count(&t.p.spec);
     if (u.n != nparams)
         return val_failf(val, VAL_STATE, REJECT_BAD_FL_SIZE, "%llu weights, the model has %llu",
                          (unsigned long long)u.n, (unsigned long long)nparams);
+    fl_model_hash(model, u.weights, (size_t)u.n);
+    fl_update_commitment(expect, u.task, u.round, tx->sender, model, u.salt);
+    if (memcmp(expect, e.commitment, HASH_SIZE) != 0)
+        return val_fail(val, VAL_STATE, REJECT_BAD_FL_REVEAL_MISMATCH);
     uint8_t key[FL_KEY_ENTRY_SIZE];
     fl_key_entry(key, 'U', u.task, u.round, tx->sender);
     view_put(v, key, sizeof(key), u.weights, (size_t)u.n * 4);
-    e.flags |= FL_ENTRY_SUBMITTED;
+    e.flags |= FL_ENTRY_REVEALED;
     e.size = (uint32_t)u.n;
-    fl_model_hash(e.hash, u.weights, (size_t)u.n);
+    memcpy(e.model_hash, model, HASH_SIZE);
     fl_put_entry(v, u.task, u.round, tx->sender, &e);
-    rd.n_updates++;
+    rd.n_update_reveals++;
     fl_put_round(v, u.task, u.round, &rd);
     return !view_failed(v) || val_fail(val, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 }
@@ -278,13 +348,16 @@ bool fl_apply_vote_commit(struct view *v, struct block_ctx *ctx, const struct tx
     if (e.flags & FL_ENTRY_COMMITTED)
         return val_fail(val, VAL_STATE, REJECT_BAD_FL_DUPLICATE);
     e.flags |= FL_ENTRY_COMMITTED;
-    memcpy(e.hash, c.commitment, HASH_SIZE);
+    memcpy(e.commitment, c.commitment, HASH_SIZE);
     fl_put_entry(v, c.task, c.round, tx->sender, &e);
-    rd.n_commits++;
+    rd.n_vote_commits++;
     fl_put_round(v, c.task, c.round, &rd);
     return !view_failed(v) || val_fail(val, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 }
 
+/* One verdict per revealed update (n == the round's update reveals, the
+ * t-th for the t-th revealed proposer in key order), matching the voter's
+ * commitment. */
 bool fl_apply_vote_reveal(struct view *v, struct block_ctx *ctx, const struct tx *tx,
                           struct validation *val)
 {
@@ -301,19 +374,22 @@ bool fl_apply_vote_reveal(struct view *v, struct block_ctx *ctx, const struct tx
         return val_fail(val, VAL_STATE, REJECT_BAD_FL_NO_COMMIT);
     if (e.flags & FL_ENTRY_REVEALED)
         return val_fail(val, VAL_STATE, REJECT_BAD_FL_DUPLICATE);
-    fl_vote_commitment(expect, rv.task, rv.round, tx->sender, rv.vote, rv.metric, rv.salt);
-    if (memcmp(expect, e.hash, HASH_SIZE) != 0)
+    if (rv.n != rd.n_update_reveals)
+        return val_failf(val, VAL_STATE, REJECT_BAD_FL_VOTE, "%llu verdicts for %u updates",
+                         (unsigned long long)rv.n, rd.n_update_reveals);
+    fl_vote_commitment(expect, rv.task, rv.round, tx->sender, rv.n, rv.verdicts, rv.salt);
+    if (memcmp(expect, e.commitment, HASH_SIZE) != 0)
         return val_fail(val, VAL_STATE, REJECT_BAD_FL_REVEAL_MISMATCH);
+    uint8_t key[FL_KEY_ENTRY_SIZE];
+    fl_key_entry(key, 'V', rv.task, rv.round, tx->sender);
+    if (rv.n) /* no update revealed: nothing to keep */
+        view_put(v, key, sizeof(key), rv.verdicts, (size_t)rv.n * 5);
     e.flags |= FL_ENTRY_REVEALED;
-    e.vote = rv.vote;
-    e.metric = rv.metric;
+    e.verdicts = (uint16_t)rv.n;
     fl_put_entry(v, rv.task, rv.round, tx->sender, &e);
-    rd.n_reveals++;
-    /* Stakes are bounded by the supply: the sums cannot overflow. */
-    if (rv.vote > 0)
-        rd.stake_for += e.stake;
-    else
-        rd.stake_against += e.stake;
+    rd.n_vote_reveals++;
+    /* Stakes are bounded by the supply: the sum cannot overflow. */
+    rd.voting_stake += e.stake;
     fl_put_round(v, rv.task, rv.round, &rd);
     return !view_failed(v) || val_fail(val, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 }

@@ -10,7 +10,8 @@
 
 /* The hooks run in this order: staking's begin-block (epoch change, leader
  * and RANDAO checks) before any transaction; at the end staking's (emission
- * and fees) before fl's (the round events queued for the height), then
+ * and fees) before fl's (the round events queued for the height, then the
+ * FL pool cap burn), then
  * arena's (the task events queued for the height, then the pool cap burn,
  * so the cap applies to the pool this block's emission filled).  The order
  * is consensus: a new module goes last. */
@@ -32,12 +33,14 @@ const struct txrules txrules[TX_TYPE_LIMIT] = {
     [TX_DELEGATE] = {staking_apply_delegate, NULL},
     [TX_UNDELEGATE] = {staking_apply_undelegate, NULL},
     [TX_EVIDENCE] = {staking_apply_evidence, NULL},
-    /* fl: a task's joins, updates and votes each have a window */
+    /* fl: a task's joins, update and vote commitments and reveals each have
+     * a window; the reveals take the builder's reveal half */
     [TX_FL_TASK_CREATE] = {fl_apply_task_create, NULL},
     [TX_FL_JOIN] = {fl_apply_join, fl_tx_expiry},
-    [TX_FL_UPDATE] = {fl_apply_update, fl_tx_expiry},
+    [TX_FL_UPDATE_COMMIT] = {fl_apply_update_commit, fl_tx_expiry},
+    [TX_FL_UPDATE_REVEAL] = {fl_apply_update_reveal, fl_tx_expiry, true},
     [TX_FL_VOTE_COMMIT] = {fl_apply_vote_commit, fl_tx_expiry},
-    [TX_FL_VOTE_REVEAL] = {fl_apply_vote_reveal, fl_tx_expiry},
+    [TX_FL_VOTE_REVEAL] = {fl_apply_vote_reveal, fl_tx_expiry, true},
     /* arena: every type but the creation and the undelegation (a claim
      * comes at any height after the task's end) has a window */
     [TX_ARENA_TASK_CREATE] = {arena_apply_task_create, NULL},

@@ -9,6 +9,13 @@
  *   kind 2 (scores):      data = salt [32] | n u32 | n x u32 losses
  *   kind 3 (valsets):     data = K u8 | K x (salt [32] | n_chunks u16 |
  *                         n_chunks x len u32) | the sets' bytes, in order
+ *   kind 4 (FL update):   data = round u32 | salt [32] | n u32 | n x i32 weights
+ *   kind 5 (FL vote):     data = round u32 | salt [32] | n u32 |
+ *                         n x (verdict i8 | metric i32)
+ *
+ * The FL kinds share the storage only: wallet/rpcfl.c reads them when its
+ * reveal methods are called and replaces or prunes them itself; the tick
+ * below skips them.
  *
  * A record with live 0 (and no data) deletes the earlier one.  Salts only
  * hide a commitment until its reveal; they are no key material.
@@ -128,7 +135,7 @@ bool arena_apply_record(struct wallet *w, const uint8_t *body, size_t len, char 
     if (!rec || !get_u8(&r, &kind) || !get_u8(&r, &live) || !get_bytes(&r, rec->task, HASH_SIZE) ||
         !get_bytes(&r, rec->key, PUBKEY_SIZE) || !get_u64(&r, &rec->stored_height) ||
         !get_varbytes(&r, &data, &n, WALLETDB_MAX_BODY) || !rbuf_done(&r) || kind < WALLET_ARENA_SUBMIT ||
-        kind > WALLET_ARENA_VALSET || live > 1) {
+        kind > WALLET_FL_VOTE || live > 1) {
         free(rec);
         snprintf(err, errlen, "malformed");
         return false;
@@ -502,7 +509,7 @@ size_t wallet_arena_tick(struct wallet *w, const struct wallet_chain *c, uint64_
         struct wallet_arena_task t;
         bool finished;
         if ((only_task && memcmp(only_task, r->task, HASH_SIZE) != 0) ||
-            (only_kind && r->kind != only_kind))
+            (only_kind && r->kind != only_kind) || r->kind > WALLET_ARENA_VALSET)
             continue;
         if (!c->arena_task(tk.s, r->task, &t))
             finished = tip_height >= r->stored_height + ARENA_REC_ORPHAN_BLOCKS;

@@ -111,6 +111,12 @@ struct wallet_chain {
                            const uint8_t pub[PUBKEY_SIZE], struct fl_participant *out);
     bool (*fl_entry)(struct chain_snapshot *s, const uint8_t task[FL_TASK_ID_SIZE],
                      uint32_t round, const uint8_t pub[PUBKEY_SIZE], struct fl_entry *out);
+    bool (*fl_round)(struct chain_snapshot *s, const uint8_t task[FL_TASK_ID_SIZE],
+                     uint32_t round, struct fl_round *out);
+    /* The task's participant keys, sorted; *keys allocated (the caller
+     * frees it; NULL when none).  False only on a read error. */
+    bool (*fl_participants)(struct chain_snapshot *s, const uint8_t task[FL_TASK_ID_SIZE],
+                            uint8_t **keys, size_t *n);
     /* The Arena (consensus/arena.h): a task, an address's operator record in
      * it, whether a chunk of a validation set is on chain, and the amount
      * of a delegation (task, operator, delegator). */

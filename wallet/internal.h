@@ -46,6 +46,10 @@ enum {
     WALLET_ARENA_SUBMIT = 1, /* salt and weights of a submission */
     WALLET_ARENA_SCORE = 2,  /* salt and losses of a score commitment */
     WALLET_ARENA_VALSET = 3, /* salts, chunk cut and bytes of a created task's sets */
+    /* The FL Alliance's secrets (wallet/rpcfl.c), revealed on demand by
+     * flrevealupdate and flrevealvote; the Arena's tick leaves them alone. */
+    WALLET_FL_UPDATE = 4, /* round, salt and weights of an update commitment */
+    WALLET_FL_VOTE = 5,   /* round, salt and verdicts of a vote commitment */
 };
 struct wallet_arena_rec {
     uint8_t kind;

@@ -1,31 +1,30 @@
-/* Wallet helpers of the FL Alliance: create a task, join it, submit an
- * update, commit and reveal a vote.  Each builds the transaction, signs it
- * with a wallet key, records it and submits it like sendtoaddress.
+/* Wallet helpers of the FL Alliance: create a task, join it, commit and
+ * reveal an update, commit and reveal a vote.  Each builds the transaction,
+ * signs it with a wallet key, records it and submits it like sendtoaddress.
  *
- * A vote's salt is drawn here and kept, with the vote and metric, in
- * <walletdir>/<wallet>/flvotes.dat (mode 0600, one line per commitment made:
- * "task round voter vote metric salt", hex and decimal), written atomically
- * before the commitment is submitted, so flrevealvote needs only the task
- * and the round: it reveals the line whose commitment is the one on chain.
- * The salt only hides the vote until the reveal; it is no key material. */
+ * What a commitment hides until its reveal window (an update's weights and
+ * salt, a vote's verdicts, metrics and salt) is kept in wallet.dat as a
+ * record of the Arena's kind (wallet/arenarecs.c: WALLET_FL_UPDATE,
+ * WALLET_FL_VOTE; one live record per kind, task and key), written before
+ * the commitment is submitted, so flrevealupdate and flrevealvote need only
+ * the task and the round, also after a restart: each reveals the record
+ * whose commitment is the one on chain.  A record is replaced by the key's
+ * next commitment in the task and pruned once its round has closed.  Salts
+ * only hide a commitment until its reveal; they are no key material. */
 #include "consensus/amount.h"
 #include "consensus/bech32.h"
 #include "consensus/fltx.h"
 #include "rpc/util.h"
-#include "util/fs.h"
+#include "wallet/internal.h"
 #include "wallet/rpcinternal.h"
 #include "wallet/rpcwallet.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define VOTES_FILE "flvotes.dat"
-#define VOTES_MAX_BYTES (16u << 20)
 
 /* ---- shared ---- */
 
@@ -56,6 +55,46 @@ static bool round_arg(struct rpc_call *call, size_t idx, uint32_t *round)
     return true;
 }
 
+enum fl_window { WIN_SUBMIT, WIN_UPDATE_REVEAL, WIN_COMMIT, WIN_REVEAL };
+
+/* Whether the next block is in the window of `round` where `what` is
+ * accepted: the task running that round, the height inside the window; -8
+ * naming the heights otherwise (nothing is sent). */
+static bool in_window(struct rpc_call *call, const struct fl_task *t, const struct fl_status *st,
+                      uint32_t round, enum fl_window which, const char *what)
+{
+    struct fl_windows win;
+    const uint64_t next = rpcw_tip_height(call) + 1;
+    if (st->state != FL_TASK_RUNNING || st->round != round) {
+        if (st->state == FL_TASK_OPEN)
+            rpc_error(call, RPC_INVALID_PARAMETER,
+                      "%s refused: the task is still in its join window (round 1 starts after "
+                      "height %" PRIu64 ")", what, fl_join_end(t));
+        else if (st->state != FL_TASK_RUNNING)
+            rpc_error(call, RPC_INVALID_PARAMETER, "%s refused: the task is %s", what,
+                      fl_task_state_name(st->state));
+        else
+            rpc_error(call, RPC_INVALID_PARAMETER,
+                      "%s refused: round %u is not the task's current round (%u)", what, round,
+                      st->round);
+        return false;
+    }
+    fl_round_windows(&t->p, st->round_start, &win);
+    uint64_t a, b;
+    switch (which) {
+    case WIN_SUBMIT: a = win.submit_start, b = win.submit_end; break;
+    case WIN_UPDATE_REVEAL: a = win.update_reveal_start, b = win.update_reveal_end; break;
+    case WIN_COMMIT: a = win.commit_start, b = win.commit_end; break;
+    default: a = win.reveal_start, b = win.reveal_end; break;
+    }
+    if (next >= a && next <= b)
+        return true;
+    rpc_error(call, RPC_INVALID_PARAMETER,
+              "%s is only accepted at heights %" PRIu64 "..%" PRIu64 " of round %u (the next "
+              "block is %" PRIu64 ")", what, a, b, round, next);
+    return false;
+}
+
 /* Whether the wallet has sent, and not yet seen confirmed, a transaction of
  * this type from pub for the task and round (task and round lead every
  * round payload). */
@@ -73,25 +112,96 @@ static bool pending(const struct wallet *w, const uint8_t pub[PUBKEY_SIZE], uint
     return false;
 }
 
-/* The first wallet key (in creation order) whose entry in the round has the
- * role and passes `want`, with no such transaction of `type` waiting; -4
- * with `why` otherwise. */
-static bool key_with_role(struct rpc_call *call, struct wallet *w, struct chain_snapshot *v,
-                          const uint8_t task[HASH_SIZE], uint32_t round, uint8_t role,
-                          uint8_t type, bool (*want)(const struct fl_entry *e), const char *why,
-                          uint8_t out[PUBKEY_SIZE])
+/* Whether pub's entry in the round has the role and has not committed, and
+ * no commitment of `type` from it is waiting. */
+static bool may_commit(struct rpc_call *call, struct wallet *w, struct chain_snapshot *v,
+                       const uint8_t task[HASH_SIZE], uint32_t round, uint8_t role, uint8_t type,
+                       const uint8_t pub[PUBKEY_SIZE])
+{
+    struct fl_entry e;
+    return rpcw_chain(call)->fl_entry(v, task, round, pub, &e) && e.role == role &&
+           !(e.flags & FL_ENTRY_COMMITTED) && !pending(w, pub, type, task, round);
+}
+
+/* The committing key: the address argument idx, which must qualify, or the
+ * first wallet key (in creation order) that does; -4 with `why` otherwise. */
+static bool committer(struct rpc_call *call, struct wallet *w, struct chain_snapshot *v,
+                      const uint8_t task[HASH_SIZE], uint32_t round, size_t idx, uint8_t role,
+                      uint8_t type, const char *why, uint8_t out[PUBKEY_SIZE])
 {
     struct wallet_key_info k;
+    if (rpc_has(call, idx)) {
+        if (!rpcw_own_address(call, w, idx, out))
+            return false;
+        if (may_commit(call, w, v, task, round, role, type, out))
+            return true;
+        rpc_error(call, RPC_WALLET_ERROR,
+                  "The address does not qualify: it must be a key that %s in round %u", why, round);
+        return false;
+    }
     for (size_t i = 0; wallet_key_at(w, i, &k); i++) {
-        struct fl_entry e;
-        if (rpcw_chain(call)->fl_entry(v, task, round, k.pub, &e) && e.role == role && want(&e) &&
-            !pending(w, k.pub, type, task, round)) {
+        if (may_commit(call, w, v, task, round, role, type, k.pub)) {
             memcpy(out, k.pub, PUBKEY_SIZE);
             return true;
         }
     }
     rpc_error(call, RPC_WALLET_ERROR, "No key of this wallet %s in round %u", why, round);
     return false;
+}
+
+/* A record whose task the chain does not know is dropped this many blocks
+ * after it was stored (its creation was never confirmed). */
+#define FL_REC_ORPHAN_BLOCKS 100
+
+/* Drops the wallet's FL records whose round has closed (their task moved on
+ * to a later round or ended) or whose task the chain does not know. */
+static void prune_records(struct rpc_call *call, struct wallet *w, struct chain_snapshot *v)
+{
+    const struct wallet_chain *c = rpcw_chain(call);
+    for (size_t i = 0; i < w->narena;) {
+        const struct wallet_arena_rec *r = w->arena[i];
+        struct fl_status st;
+        char err[256];
+        if ((r->kind != WALLET_FL_UPDATE && r->kind != WALLET_FL_VOTE) || r->len < 4) {
+            i++;
+            continue;
+        }
+        uint32_t round = read_le32(r->data);
+        bool known = c->fl_status(v, r->task, &st);
+        bool closed = known ? st.state != FL_TASK_RUNNING || st.round > round
+                            : rpcw_tip_height(call) >= r->stored_height + FL_REC_ORPHAN_BLOCKS;
+        uint8_t task[HASH_SIZE], key[PUBKEY_SIZE];
+        memcpy(task, r->task, HASH_SIZE);
+        memcpy(key, r->key, PUBKEY_SIZE);
+        if (!closed || !wallet_arena_drop(w, r->kind, task, key, err, sizeof(err)))
+            i++; /* kept (a failed write leaves it for the next time) */
+    }
+}
+
+/* Stores a commitment's secret, submits the commitment, and takes the
+ * secret back when the commitment was refused. */
+static json_t *commit_with_secret(struct rpc_call *call, struct wallet *w, uint8_t kind,
+                                  uint8_t type, const uint8_t task[HASH_SIZE], uint32_t round,
+                                  const uint8_t from[PUBKEY_SIZE],
+                                  const uint8_t commitment[HASH_SIZE], const struct wbuf *secret,
+                                  void (*encode)(const uint8_t task[HASH_SIZE], uint32_t round,
+                                                 const uint8_t c[HASH_SIZE], struct wbuf *pl))
+{
+    char err[256];
+    if (secret->failed)
+        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+    if (!wallet_arena_put(w, kind, task, from, rpcw_tip_height(call), secret->data, secret->len,
+                          err, sizeof(err)))
+        return rpc_error(call, RPC_WALLET_ERROR, "Cannot store the secret of the commitment: %s",
+                         err);
+    struct wbuf pl;
+    wbuf_init(&pl);
+    encode(task, round, commitment, &pl);
+    json_t *txid = rpcw_submit_payload(call, w, from, type, &pl);
+    wbuf_free(&pl);
+    if (!txid && !wallet_arena_drop(w, kind, task, from, err, sizeof(err)))
+        (void)0; /* pruned once its round has closed */
+    return txid;
 }
 
 /* ---- flcreatetask ---- */
@@ -209,9 +319,9 @@ static bool parse_weights(struct rpc_call *call, json_t *x, uint8_t **bytes, siz
 
 static const char *const create_keys[] = {
     "address", "model", "sizes", "normalization", "initial_weights", "rounds",
-    "min_participants", "max_participants", "min_stake", "proposer_fraction_bps", "join_blocks",
-    "submit_blocks", "commit_blocks", "reveal_blocks", "aggregator", "slash_bps",
-    "voter_reward_bps", "reward_pool", "allowlist",
+    "min_participants", "max_participants", "min_stake", "proposer_slots", "join_blocks",
+    "submit_blocks", "update_reveal_blocks", "commit_blocks", "reveal_blocks", "aggregator",
+    "slash_bps", "voter_reward_bps", "budget", "allowlist",
 };
 
 static int cmp_key(const void *a, const void *b)
@@ -314,13 +424,15 @@ static bool create_parse(struct rpc_call *call, json_t *o, struct fl_task_params
     if (!rpcw_opt_uint(call, o, "max_participants", UINT16_MAX, &u))
         return false;
     t->max_participants = (uint16_t)u;
-    u = t->proposer_fraction_bps;
-    if (!rpcw_opt_uint(call, o, "proposer_fraction_bps", UINT16_MAX, &u))
+    u = t->proposer_slots;
+    if (!rpcw_opt_uint(call, o, "proposer_slots", UINT16_MAX, &u))
         return false;
-    t->proposer_fraction_bps = (uint16_t)u;
-    uint32_t *windows[] = {&t->join_blocks, &t->submit_blocks, &t->commit_blocks, &t->reveal_blocks};
-    const char *wnames[] = {"join_blocks", "submit_blocks", "commit_blocks", "reveal_blocks"};
-    for (int i = 0; i < 4; i++) {
+    t->proposer_slots = (uint16_t)u;
+    uint32_t *windows[] = {&t->join_blocks, &t->submit_blocks, &t->update_reveal_blocks,
+                           &t->commit_blocks, &t->reveal_blocks};
+    const char *wnames[] = {"join_blocks", "submit_blocks", "update_reveal_blocks",
+                            "commit_blocks", "reveal_blocks"};
+    for (int i = 0; i < 5; i++) {
         u = *windows[i];
         if (!rpcw_opt_uint(call, o, wnames[i], UINT32_MAX, &u))
             return false;
@@ -336,11 +448,11 @@ static bool create_parse(struct rpc_call *call, json_t *o, struct fl_task_params
     t->voter_reward_bps = (uint16_t)u;
     if (!rpcw_opt_amount(call, o, "min_stake", &t->min_stake))
         return false;
-    if (!json_object_get(o, "reward_pool")) {
-        rpc_error(call, RPC_INVALID_PARAMETER, "reward_pool (FML) is required");
+    if (!json_object_get(o, "budget")) {
+        rpc_error(call, RPC_INVALID_PARAMETER, "budget (FML) is required");
         return false;
     }
-    if (!rpcw_opt_amount(call, o, "reward_pool", &t->reward_pool))
+    if (!rpcw_opt_amount(call, o, "budget", &t->budget))
         return false;
     /* "fedavg", "median", "trimmed_mean:K". */
     const char *agg = json_string_value(json_object_get(o, "aggregator"));
@@ -406,9 +518,10 @@ static json_t *flcreatetask(struct rpc_call *call)
         .min_participants = 2,
         .max_participants = 10,
         .min_stake = 1 * COIN,
-        .proposer_fraction_bps = 5000,
+        .proposer_slots = 5,
         .join_blocks = 10,
         .submit_blocks = 5,
+        .update_reveal_blocks = 3,
         .commit_blocks = 3,
         .reveal_blocks = 3,
         .aggregator = FL_AGG_FEDAVG,
@@ -435,7 +548,7 @@ static json_t *flcreatetask(struct rpc_call *call)
             rpc_error(call, RPC_WALLET_ERROR, "Address %.100s is not in the wallet", s);
             goto done;
         }
-    } else if (!rpcw_richest(call, w, t.reward_pool, NULL, NULL, from)) {
+    } else if (!rpcw_richest(call, w, t.budget, NULL, NULL, from)) {
         goto done;
     }
     if (!rpcw_unlocked(call, w))
@@ -500,20 +613,25 @@ static json_t *fljoin(struct rpc_call *call)
     return res;
 }
 
-/* ---- flsubmitupdate ---- */
+/* ---- flsubmitupdate / flrevealupdate ---- */
 
-static bool not_submitted(const struct fl_entry *e)
+static void update_commit_payload(const uint8_t task[HASH_SIZE], uint32_t round,
+                                  const uint8_t c[HASH_SIZE], struct wbuf *pl)
 {
-    return !(e->flags & FL_ENTRY_SUBMITTED);
+    struct fl_update_commit u;
+    memcpy(u.task, task, HASH_SIZE);
+    u.round = round;
+    memcpy(u.commitment, c, HASH_SIZE);
+    fl_update_commit_encode(&u, pl);
 }
 
 static json_t *flsubmitupdate(struct rpc_call *call)
 {
     struct wallet *w = rpcw_wallet(call);
-    uint8_t id[HASH_SIZE], from[PUBKEY_SIZE], *bytes = NULL;
+    uint8_t id[HASH_SIZE], from[PUBKEY_SIZE], salt[32], model[HASH_SIZE], commitment[HASH_SIZE];
+    uint8_t *bytes = NULL;
     struct fl_task t;
     struct fl_status st;
-    struct fl_update u;
     uint32_t round;
     size_t n;
     json_t *res = NULL;
@@ -529,210 +647,296 @@ static json_t *flsubmitupdate(struct rpc_call *call)
                   fl_param_count(&t.p.spec), n);
         goto done;
     }
-    if (rpc_has(call, 3) ? !rpcw_own_address(call, w, 3, from)
-                         : !key_with_role(call, w, v, id, round, FL_ROLE_PROPOSER, TX_FL_UPDATE,
-                                          not_submitted, "is a proposer yet to submit", from))
+    if (!in_window(call, &t, &st, round, WIN_SUBMIT, "FL_UPDATE_COMMIT") ||
+        !committer(call, w, v, id, round, 3, FL_ROLE_PROPOSER, TX_FL_UPDATE_COMMIT,
+                   "is a proposer yet to commit", from) ||
+        !rpcw_unlocked(call, w))
         goto done;
-    if (!rpcw_unlocked(call, w))
-        goto done;
-    memcpy(u.task, id, HASH_SIZE);
-    u.round = round;
-    u.n = n;
-    u.weights = bytes;
-    struct wbuf pl;
-    wbuf_init(&pl);
-    fl_update_encode(&u, &pl);
-    res = rpcw_submit_payload(call, w, from, TX_FL_UPDATE, &pl);
-    wbuf_free(&pl);
+    prune_records(call, w, v);
+    randombytes_buf(salt, sizeof(salt));
+    fl_model_hash(model, bytes, n);
+    fl_update_commitment(commitment, id, round, from, model, salt);
+    struct wbuf secret;
+    wallet_wbuf_secure(&secret, 4 + 32 + 4 + 4 * n);
+    put_u32(&secret, round);
+    put_bytes(&secret, salt, 32);
+    put_u32(&secret, (uint32_t)n);
+    put_bytes(&secret, bytes, 4 * n);
+    res = commit_with_secret(call, w, WALLET_FL_UPDATE, TX_FL_UPDATE_COMMIT, id, round, from,
+                             commitment, &secret, update_commit_payload);
+    wallet_wbuf_wipe(&secret);
 done:
+    sodium_memzero(salt, sizeof(salt));
     free(bytes);
     rpcw_snapshot_free(call, v);
     return res;
 }
 
-/* ---- the votes file ---- */
-
-static char *votes_path(struct rpc_call *call, struct wallet *w)
-{
-    const char *dir = wallets_dir(rpc_env(call)->wallets);
-    size_t n = strlen(dir) + strlen(wallet_name(w)) + sizeof(VOTES_FILE) + 3;
-    char *path = malloc(n);
-    if (path)
-        snprintf(path, n, "%s/%s/%s", dir, wallet_name(w), VOTES_FILE);
-    return path;
-}
-
-struct vote_record {
-    uint8_t task[HASH_SIZE];
+/* A record's secret as kept: round u32 | salt [32] | n u32 | n x `width`
+ * bytes; false when it is not of that round or malformed. */
+struct secret {
     uint32_t round;
-    uint8_t voter[PUBKEY_SIZE];
-    int vote;
-    int32_t metric;
-    uint8_t salt[32];
+    const uint8_t *salt;
+    uint32_t n;
+    const uint8_t *items;
 };
 
-static bool parse_record(const char *line, struct vote_record *r)
+static bool secret_parse(const struct wallet_arena_rec *r, size_t width, struct secret *s)
 {
-    char task[65], voter[65], salt[65];
-    unsigned round;
-    int vote;
-    long metric;
-    if (sscanf(line, "%64s %u %64s %d %ld %64s", task, &round, voter, &vote, &metric, salt) != 6)
+    if (!r || r->len < 40)
         return false;
-    r->round = round;
-    r->vote = vote;
-    r->metric = (int32_t)metric;
-    return hash_from_hex(r->task, task) && hash_from_hex(r->voter, voter) &&
-           hash_from_hex(r->salt, salt) && (vote == 1 || vote == -1) && metric >= INT32_MIN &&
-           metric <= INT32_MAX;
+    s->round = read_le32(r->data);
+    s->salt = r->data + 4;
+    s->n = read_le32(r->data + 36);
+    s->items = r->data + 40;
+    return r->len == 40 + width * (size_t)s->n;
 }
 
-static void format_record(const struct vote_record *r, char out[256])
+/* The wallet key (the address argument idx, or the first that fits) whose
+ * record of `kind` for the round matches the commitment it has on chain,
+ * not yet revealed (nor a reveal waiting); its record to *rec. */
+static bool revealer(struct rpc_call *call, struct wallet *w, struct chain_snapshot *v,
+                     const uint8_t task[HASH_SIZE], uint32_t round, size_t idx, uint8_t kind,
+                     uint8_t out[PUBKEY_SIZE], const struct wallet_arena_rec **rec)
 {
-    char task[65], voter[65], salt[65];
-    hash_to_hex(r->task, task);
-    hash_to_hex(r->voter, voter);
-    hash_to_hex(r->salt, salt);
-    snprintf(out, 256, "%s %u %s %d %" PRId32 " %s\n", task, r->round, voter, r->vote, r->metric, salt);
-}
-
-/* Calls fn on each record of the file (none when it does not exist). */
-static bool votes_each(const char *path, bool (*fn)(void *arg, const struct vote_record *r),
-                       void *arg)
-{
-    char *data;
-    size_t len;
-    if (!fs_read_file(path, VOTES_MAX_BYTES, &data, &len))
-        return errno == ENOENT;
-    bool ok = true;
-    for (char *line = data; ok && line < data + len;) {
-        char *end = memchr(line, '\n', (size_t)(data + len - line));
-        size_t n = end ? (size_t)(end - line) + 1 : (size_t)(data + len - line);
-        struct vote_record r;
-        char buf[256];
-        if (n < sizeof(buf)) {
-            memcpy(buf, line, n);
-            buf[n] = '\0';
-            if (parse_record(buf, &r))
-                ok = fn(arg, &r);
+    const bool upd = kind == WALLET_FL_UPDATE;
+    const uint8_t type = upd ? TX_FL_UPDATE_REVEAL : TX_FL_VOTE_REVEAL;
+    uint8_t only[PUBKEY_SIZE];
+    struct wallet_key_info k;
+    bool has_only = rpc_has(call, idx);
+    if (has_only && !rpcw_own_address(call, w, idx, only))
+        return false;
+    for (size_t i = 0; wallet_key_at(w, i, &k); i++) {
+        const struct wallet_arena_rec *r = wallet_arena_find(w, kind, task, k.pub);
+        struct secret s;
+        struct fl_entry e;
+        uint8_t c[HASH_SIZE], model[HASH_SIZE];
+        if ((has_only && memcmp(only, k.pub, PUBKEY_SIZE) != 0) ||
+            !secret_parse(r, upd ? 4 : 5, &s) || s.round != round ||
+            !rpcw_chain(call)->fl_entry(v, task, round, k.pub, &e) ||
+            e.role != (upd ? FL_ROLE_PROPOSER : FL_ROLE_VOTER) ||
+            !(e.flags & FL_ENTRY_COMMITTED) || (e.flags & FL_ENTRY_REVEALED) ||
+            pending(w, k.pub, type, task, round))
+            continue;
+        if (upd) {
+            fl_model_hash(model, s.items, s.n);
+            fl_update_commitment(c, task, round, k.pub, model, s.salt);
+        } else {
+            fl_vote_commitment(c, task, round, k.pub, s.n, s.items, s.salt);
         }
-        line += n;
+        if (memcmp(c, e.commitment, HASH_SIZE) != 0)
+            continue;
+        memcpy(out, k.pub, PUBKEY_SIZE);
+        *rec = r;
+        return true;
     }
-    free(data);
-    return ok;
+    rpc_error(call, RPC_WALLET_ERROR,
+              "No %s of this %s to reveal in round %u: none committed with %s and confirmed, "
+              "or already revealed", upd ? "update" : "vote", has_only ? "address" : "wallet",
+              round, upd ? "flsubmitupdate" : "flcommitvote");
+    return false;
 }
 
-/* Appends the record (earlier ones stay: the reveal picks the record whose
- * commitment is the one on chain). */
-static bool votes_store(const char *path, const struct vote_record *r)
-{
-    char *data = NULL, line[256];
-    size_t len = 0;
-    struct wbuf out;
-    if (!fs_read_file(path, VOTES_MAX_BYTES, &data, &len) && errno != ENOENT)
-        return false;
-    wbuf_init(&out);
-    put_bytes(&out, data, len);
-    free(data);
-    format_record(r, line);
-    put_bytes(&out, line, strlen(line));
-    bool ok = !out.failed && fs_write_atomic(path, out.data, out.len, 0600);
-    sodium_memzero(line, sizeof(line));
-    wbuf_free(&out);
-    return ok;
-}
-
-struct find {
-    struct wallet *w;
-    const struct wallet_chain *c;
-    struct chain_snapshot *v;
-    const uint8_t *task;
-    uint32_t round;
-    const uint8_t *voter; /* NULL: any of the wallet's keys that can reveal */
-    bool found;
-    struct vote_record r;
-};
-
-/* A record of the task and round whose commitment is the one its voter
- * (one of the wallet's keys) has on chain and has not revealed. */
-static bool find_record(void *arg, const struct vote_record *r)
-{
-    struct find *f = arg;
-    struct fl_entry e;
-    uint8_t c[HASH_SIZE];
-    if (memcmp(r->task, f->task, HASH_SIZE) != 0 || r->round != f->round ||
-        (f->voter && memcmp(r->voter, f->voter, PUBKEY_SIZE) != 0) ||
-        !wallet_has_key(f->w, r->voter) || !f->c->fl_entry(f->v, f->task, f->round, r->voter, &e) ||
-        !(e.flags & FL_ENTRY_COMMITTED) || (e.flags & FL_ENTRY_REVEALED) ||
-        pending(f->w, r->voter, TX_FL_VOTE_REVEAL, f->task, f->round))
-        return true;
-    fl_vote_commitment(c, r->task, r->round, r->voter, (int8_t)r->vote, r->metric, r->salt);
-    if (memcmp(c, e.hash, HASH_SIZE) != 0)
-        return true;
-    f->r = *r;
-    f->found = true;
-    return false; /* one at a time */
-}
-
-/* ---- flcommitvote / flrevealvote ---- */
-
-static bool not_committed(const struct fl_entry *e)
-{
-    return !(e->flags & FL_ENTRY_COMMITTED);
-}
-
-static json_t *flcommitvote(struct rpc_call *call)
+static json_t *flrevealupdate(struct rpc_call *call)
 {
     struct wallet *w = rpcw_wallet(call);
-    uint8_t id[HASH_SIZE];
+    uint8_t id[HASH_SIZE], from[PUBKEY_SIZE];
+    const struct wallet_arena_rec *rec;
     struct fl_task t;
     struct fl_status st;
-    struct vote_record rec;
-    struct fl_vote_commit c;
+    struct secret s;
+    uint32_t round;
     json_t *res = NULL;
-    char *path = NULL;
     if (!w)
         return NULL;
     struct chain_snapshot *v = task_arg(call, 0, id, &t, &st);
     if (!v)
         return NULL;
-    if (!round_arg(call, 1, &rec.round))
+    if (!round_arg(call, 1, &round) ||
+        !in_window(call, &t, &st, round, WIN_UPDATE_REVEAL, "FL_UPDATE_REVEAL") ||
+        !revealer(call, w, v, id, round, 2, WALLET_FL_UPDATE, from, &rec) ||
+        !rpcw_unlocked(call, w) || !secret_parse(rec, 4, &s))
         goto done;
-    int64_t vote = rpc_int(call, 2, 0);
-    if (vote != 1 && vote != -1) {
-        rpc_error(call, RPC_INVALID_PARAMETER, "vote must be 1 (the candidate is better) or -1");
-        goto done;
-    }
-    if (!rpcw_parse_q16(rpc_json(call, 3), &rec.metric)) {
-        rpc_error(call, RPC_INVALID_PARAMETER, "metric must be a decimal in [-32768, 32768)");
-        goto done;
-    }
-    if (rpc_has(call, 4) ? !rpcw_own_address(call, w, 4, rec.voter)
-                         : !key_with_role(call, w, v, id, rec.round, FL_ROLE_VOTER,
-                                          TX_FL_VOTE_COMMIT, not_committed,
-                                          "is a voter yet to commit", rec.voter))
-        goto done;
-    if (!rpcw_unlocked(call, w))
-        goto done;
-    memcpy(rec.task, id, HASH_SIZE);
-    rec.vote = (int)vote;
-    randombytes_buf(rec.salt, sizeof(rec.salt));
-    path = votes_path(call, w);
-    if (!path || !votes_store(path, &rec)) {
-        rpc_error(call, RPC_WALLET_ERROR, "Cannot write the vote to %s", path ? path : VOTES_FILE);
-        goto done;
-    }
-    memcpy(c.task, id, HASH_SIZE);
-    c.round = rec.round;
-    fl_vote_commitment(c.commitment, id, rec.round, rec.voter, (int8_t)rec.vote, rec.metric, rec.salt);
+    struct fl_update_reveal u = {.round = round, .n = s.n, .weights = s.items};
+    memcpy(u.task, id, HASH_SIZE);
+    memcpy(u.salt, s.salt, 32);
     struct wbuf pl;
     wbuf_init(&pl);
-    fl_vote_commit_encode(&c, &pl);
-    res = rpcw_submit_payload(call, w, rec.voter, TX_FL_VOTE_COMMIT, &pl);
+    fl_update_reveal_encode(&u, &pl);
+    res = rpcw_submit_payload(call, w, from, TX_FL_UPDATE_REVEAL, &pl);
     wbuf_free(&pl);
 done:
-    sodium_memzero(&rec, sizeof(rec));
-    free(path);
+    rpcw_snapshot_free(call, v);
+    return res;
+}
+
+/* ---- flcommitvote / flrevealvote ---- */
+
+/* The revealed proposers of the round in key order (flgetround's
+ * revealed_order, the order of a vote's verdicts): *keys allocated (NULL
+ * when none). */
+static bool revealed_order(struct rpc_call *call, struct chain_snapshot *v,
+                           const uint8_t task[HASH_SIZE], uint32_t round, uint8_t **keys,
+                           size_t *n)
+{
+    const struct wallet_chain *c = rpcw_chain(call);
+    uint8_t *all = NULL;
+    size_t m = 0;
+    *keys = NULL;
+    *n = 0;
+    if (!c->fl_participants(v, task, &all, &m)) {
+        rpc_error(call, RPC_DATABASE_ERROR, "State read error");
+        return false;
+    }
+    for (size_t i = 0; i < m; i++) {
+        struct fl_entry e;
+        if (c->fl_entry(v, task, round, all + i * PUBKEY_SIZE, &e) &&
+            e.role == FL_ROLE_PROPOSER && (e.flags & FL_ENTRY_REVEALED))
+            memmove(all + (*n)++ * PUBKEY_SIZE, all + i * PUBKEY_SIZE, PUBKEY_SIZE);
+    }
+    *keys = all;
+    return true;
+}
+
+/* The verdicts argument: a JSON array (or its text), one element per
+ * revealed update in `order`, each 1 | -1 or {"proposer", "verdict",
+ * "metric"}; *out gets n x (verdict i8 | metric i32 LE), allocated. */
+static bool parse_verdicts(struct rpc_call *call, json_t *x, const uint8_t *order, size_t n,
+                           uint32_t round, uint8_t **out)
+{
+    const struct chain_params *p = rpc_env(call)->params;
+    json_t *own = NULL;
+    bool ok = false;
+    *out = NULL;
+    if (json_is_string(x)) {
+        own = json_loads(json_string_value(x), 0, NULL);
+        x = own;
+    }
+    if (!json_is_array(x)) {
+        rpc_error(call, RPC_TYPE_ERROR,
+                  "verdicts: a JSON array, one per revealed update in flgetround's revealed_order "
+                  "(1, -1 or {\"proposer\", \"verdict\", \"metric\"})");
+        goto done;
+    }
+    if (json_array_size(x) != n) {
+        rpc_error(call, RPC_INVALID_PARAMETER,
+                  "verdicts: %zu given, but round %u has %zu revealed updates (one verdict each, "
+                  "in flgetround's revealed_order)", json_array_size(x), round, n);
+        goto done;
+    }
+    *out = malloc(5 * n + 1);
+    if (!*out) {
+        rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(x, i), *verdict = e, *metric = NULL;
+        int32_t q = 0;
+        if (json_is_object(e)) {
+            const char *key;
+            json_t *val;
+            json_object_foreach(e, key, val) {
+                if (strcmp(key, "proposer") != 0 && strcmp(key, "verdict") != 0 &&
+                    strcmp(key, "metric") != 0) {
+                    rpc_error(call, RPC_INVALID_PARAMETER, "verdicts[%zu]: unknown key %.64s", i, key);
+                    goto done;
+                }
+            }
+            json_t *prop = json_object_get(e, "proposer");
+            if (prop) {
+                uint8_t pub[PUBKEY_SIZE];
+                char want[ADDRESS_MAX_LEN];
+                const char *s = json_string_value(prop);
+                if (!s || !address_decode(pub, p->hrp, s)) {
+                    rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY, "verdicts[%zu]: invalid proposer address", i);
+                    goto done;
+                }
+                if (memcmp(pub, order + i * PUBKEY_SIZE, PUBKEY_SIZE) != 0) {
+                    if (!address_encode(want, p->hrp, order + i * PUBKEY_SIZE))
+                        want[0] = '\0';
+                    rpc_error(call, RPC_INVALID_PARAMETER,
+                              "verdicts[%zu] names %.100s, but revealed update %zu of round %u is "
+                              "%s's (verdicts follow flgetround's revealed_order)", i, s, i, round, want);
+                    goto done;
+                }
+            }
+            verdict = json_object_get(e, "verdict");
+            metric = json_object_get(e, "metric");
+        }
+        if (!json_is_integer(verdict) ||
+            (json_integer_value(verdict) != 1 && json_integer_value(verdict) != -1)) {
+            rpc_error(call, RPC_INVALID_PARAMETER,
+                      "verdicts[%zu]: the verdict must be 1 (the update improves the global model "
+                      "on the voter's data) or -1", i);
+            goto done;
+        }
+        if (metric && !rpcw_parse_q16(metric, &q)) {
+            rpc_error(call, RPC_INVALID_PARAMETER,
+                      "verdicts[%zu]: metric must be a decimal in [-32768, 32768)", i);
+            goto done;
+        }
+        (*out)[5 * i] = (uint8_t)(int8_t)json_integer_value(verdict);
+        write_le32(*out + 5 * i + 1, (uint32_t)q);
+    }
+    ok = true;
+done:
+    if (!ok) {
+        free(*out);
+        *out = NULL;
+    }
+    json_decref(own);
+    return ok;
+}
+
+static void vote_commit_payload(const uint8_t task[HASH_SIZE], uint32_t round,
+                                const uint8_t c[HASH_SIZE], struct wbuf *pl)
+{
+    struct fl_vote_commit vc;
+    memcpy(vc.task, task, HASH_SIZE);
+    vc.round = round;
+    memcpy(vc.commitment, c, HASH_SIZE);
+    fl_vote_commit_encode(&vc, pl);
+}
+
+static json_t *flcommitvote(struct rpc_call *call)
+{
+    struct wallet *w = rpcw_wallet(call);
+    uint8_t id[HASH_SIZE], from[PUBKEY_SIZE], salt[32], commitment[HASH_SIZE];
+    uint8_t *order = NULL, *verdicts = NULL;
+    struct fl_task t;
+    struct fl_status st;
+    uint32_t round;
+    size_t n = 0;
+    json_t *res = NULL;
+    if (!w)
+        return NULL;
+    struct chain_snapshot *v = task_arg(call, 0, id, &t, &st);
+    if (!v)
+        return NULL;
+    if (!round_arg(call, 1, &round) ||
+        !in_window(call, &t, &st, round, WIN_COMMIT, "FL_VOTE_COMMIT") ||
+        !revealed_order(call, v, id, round, &order, &n) ||
+        !parse_verdicts(call, rpc_json(call, 2), order, n, round, &verdicts) ||
+        !committer(call, w, v, id, round, 3, FL_ROLE_VOTER, TX_FL_VOTE_COMMIT,
+                   "is a voter yet to commit", from) ||
+        !rpcw_unlocked(call, w))
+        goto done;
+    prune_records(call, w, v);
+    randombytes_buf(salt, sizeof(salt));
+    fl_vote_commitment(commitment, id, round, from, (uint32_t)n, verdicts, salt);
+    struct wbuf secret;
+    wallet_wbuf_secure(&secret, 4 + 32 + 4 + 5 * n);
+    put_u32(&secret, round);
+    put_bytes(&secret, salt, 32);
+    put_u32(&secret, (uint32_t)n);
+    put_bytes(&secret, verdicts, 5 * n);
+    res = commit_with_secret(call, w, WALLET_FL_VOTE, TX_FL_VOTE_COMMIT, id, round, from,
+                             commitment, &secret, vote_commit_payload);
+    wallet_wbuf_wipe(&secret);
+done:
+    sodium_memzero(salt, sizeof(salt));
+    free(order);
+    free(verdicts);
     rpcw_snapshot_free(call, v);
     return res;
 }
@@ -740,51 +944,32 @@ done:
 static json_t *flrevealvote(struct rpc_call *call)
 {
     struct wallet *w = rpcw_wallet(call);
-    uint8_t id[HASH_SIZE], voter[PUBKEY_SIZE];
+    uint8_t id[HASH_SIZE], from[PUBKEY_SIZE];
+    const struct wallet_arena_rec *rec;
     struct fl_task t;
     struct fl_status st;
-    struct fl_vote_reveal rv;
+    struct secret s;
+    uint32_t round;
     json_t *res = NULL;
-    char *path = NULL;
     if (!w)
         return NULL;
     struct chain_snapshot *v = task_arg(call, 0, id, &t, &st);
     if (!v)
         return NULL;
-    struct find f = {.w = w, .c = rpcw_chain(call), .v = v, .task = id};
-    if (!round_arg(call, 1, &f.round))
+    if (!round_arg(call, 1, &round) ||
+        !in_window(call, &t, &st, round, WIN_REVEAL, "FL_VOTE_REVEAL") ||
+        !revealer(call, w, v, id, round, 2, WALLET_FL_VOTE, from, &rec) ||
+        !rpcw_unlocked(call, w) || !secret_parse(rec, 5, &s))
         goto done;
-    if (rpc_has(call, 2)) {
-        if (!rpcw_own_address(call, w, 2, voter))
-            goto done;
-        f.voter = voter;
-    }
-    path = votes_path(call, w);
-    if (!path || (!votes_each(path, find_record, &f) && !f.found)) {
-        rpc_error(call, RPC_WALLET_ERROR, "Cannot read %s", path ? path : VOTES_FILE);
-        goto done;
-    }
-    if (!f.found) {
-        rpc_error(call, RPC_WALLET_ERROR,
-                  "No vote of this wallet to reveal in round %u: none committed with "
-                  "flcommitvote and confirmed, or already revealed", f.round);
-        goto done;
-    }
-    if (!rpcw_unlocked(call, w))
-        goto done;
+    struct fl_vote_reveal rv = {.round = round, .n = s.n, .verdicts = s.items};
     memcpy(rv.task, id, HASH_SIZE);
-    rv.round = f.round;
-    rv.vote = (int8_t)f.r.vote;
-    rv.metric = f.r.metric;
-    memcpy(rv.salt, f.r.salt, 32);
+    memcpy(rv.salt, s.salt, 32);
     struct wbuf pl;
     wbuf_init(&pl);
     fl_vote_reveal_encode(&rv, &pl);
-    res = rpcw_submit_payload(call, w, f.r.voter, TX_FL_VOTE_REVEAL, &pl);
+    res = rpcw_submit_payload(call, w, from, TX_FL_VOTE_REVEAL, &pl);
     wbuf_free(&pl);
 done:
-    sodium_memzero(&f.r, sizeof(f.r));
-    free(path);
     rpcw_snapshot_free(call, v);
     return res;
 }
@@ -792,18 +977,21 @@ done:
 /* ---- the table ---- */
 
 static const char create_summary[] =
-    "Creates an FL task from a wallet account, locking its reward pool.  The task id is the "
-    "transaction id.  Options (a JSON object; defaults in brackets): \"address\" (the creator "
-    "[the account with the largest balance]), \"model\" (\"logistic\" | \"softmax\" | \"mlp\" "
-    "[logistic]), \"sizes\" (required: [inputs, outputs] for logistic (outputs 1) and softmax, "
-    "[inputs, hidden..., outputs] for mlp), \"normalization\" ([[mean, std], ...] per input, "
-    "decimals [none]), \"initial_weights\" (hex of the canonical bytes or an array of Q16.16 "
-    "integers [zeros]), \"rounds\" [10], \"min_participants\" [2], \"max_participants\" [10], "
-    "\"min_stake\" (FML) [1], \"proposer_fraction_bps\" [5000], \"join_blocks\" [10], "
-    "\"submit_blocks\" [5], \"commit_blocks\" [3], \"reveal_blocks\" [3], \"aggregator\" "
-    "(\"fedavg\" | \"median\" | \"trimmed_mean:K\") [fedavg], \"slash_bps\" [1000], "
-    "\"voter_reward_bps\" [2000], \"reward_pool\" (FML, required), \"allowlist\" ([addresses] "
-    "[open]).  The parameters are checked by the consensus rules before anything is sent.";
+    "Creates an FL task from a wallet account, paying its budget: fl_burn_bps of it is burned "
+    "at once, the rest funds the rounds.  The task id is the transaction id.  Options (a JSON "
+    "object; defaults in brackets): \"address\" (the creator [the account with the largest "
+    "balance]), \"model\" (\"logistic\" | \"softmax\" | \"mlp\" [logistic]), \"sizes\" "
+    "(required: [inputs, outputs] for logistic (outputs 1) and softmax, [inputs, hidden..., "
+    "outputs] for mlp), \"normalization\" ([[mean, std], ...] per input, decimals [none]), "
+    "\"initial_weights\" (hex of the canonical bytes or an array of Q16.16 integers [zeros]), "
+    "\"rounds\" [10], \"min_participants\" [2], \"max_participants\" [10], \"min_stake\" (FML) "
+    "[1], \"proposer_slots\" (proposer slots drawn by stake each round, 1..64 [5]), "
+    "\"join_blocks\" [10], \"submit_blocks\" (update commitments) [5], \"update_reveal_blocks\" "
+    "[3], \"commit_blocks\" (vote commitments) [3], \"reveal_blocks\" (vote reveals) [3], "
+    "\"aggregator\" (\"fedavg\" | \"median\" | \"trimmed_mean:K\") [fedavg], \"slash_bps\" "
+    "[1000], \"voter_reward_bps\" [2000], \"budget\" (FML, required), \"allowlist\" "
+    "([addresses] [open]).  The parameters are checked by the consensus rules before anything "
+    "is sent.";
 
 const struct rpc_method wallet_fl_rpc_methods[] = {
     {
@@ -813,14 +1001,15 @@ const struct rpc_method wallet_fl_rpc_methods[] = {
         .summary = create_summary,
         .args = {{"options", RPC_OBJ, true, NULL, "The task parameters (see above)"}},
         .result = "{\"txid\": \"hex\", \"task\": \"hex\"}   (the task id is the txid)",
-        .examples = "fml-cli flcreatetask '{\"sizes\": [8, 1], \"rounds\": 20, \"reward_pool\": 1000}'",
+        .examples = "fml-cli flcreatetask '{\"sizes\": [8, 1], \"rounds\": 20, \"proposer_slots\": 3, \"budget\": 1000}'",
     },
     {
         .category = "Wallet",
         .name = "fljoin",
         .handler = fljoin,
         .summary = "Joins an FL task during its join window, locking a stake of at least its "
-                   "min_stake until the task ends (less any slashes).",
+                   "min_stake until the task ends (less any slashes).  Proposer slots are drawn "
+                   "by stake.",
         .args = {{"task", RPC_STR, true, NULL, "The task id"},
                  {"stake", RPC_AMOUNT, true, NULL, "FML to stake"},
                  {"address", RPC_STR, false, NULL, "The wallet account that joins (default: the one with the largest balance not yet in the task)"}},
@@ -831,37 +1020,55 @@ const struct rpc_method wallet_fl_rpc_methods[] = {
         .category = "Wallet",
         .name = "flsubmitupdate",
         .handler = flsubmitupdate,
-        .summary = "Submits a proposer's model update for a round, during its submit window: "
-                   "exactly the model's parameter count of Q16.16 weights in the canonical "
-                   "layout.",
+        .summary = "Commits a proposer's model update for a round, during its submit window "
+                   "(FL_UPDATE_COMMIT): exactly the model's parameter count of Q16.16 weights in "
+                   "the canonical layout.  Only a commitment to the weights and a random salt "
+                   "goes on chain; the wallet keeps both in wallet.dat until the round closes, "
+                   "and flrevealupdate reveals them in the update reveal window.  A proposer "
+                   "that commits and does not reveal is slashed.",
         .args = {{"task", RPC_STR, true, NULL, "The task id"},
-                 {"round", RPC_UINT, true, NULL, "The round"},
+                 {"round", RPC_UINT, true, NULL, "The round (the task's current one)"},
                  {"weights", RPC_ANY, true, NULL, "Hex of the canonical bytes (int32 little-endian each) or an array of Q16.16 integers"},
-                 {"address", RPC_STR, false, NULL, "The proposer's wallet address (default: the wallet's proposer of this round)"}},
+                 {"address", RPC_STR, false, NULL, "The proposer's wallet address (default: the wallet's first proposer of this round yet to commit)"}},
         .result = "\"hex\"    (string) The transaction id",
         .examples = "fml-cli flsubmitupdate 6f1c...e2 3 '[65536, -32768, 0, 1]'",
     },
     {
         .category = "Wallet",
-        .name = "flcommitvote",
-        .handler = flcommitvote,
-        .summary = "Commits a voter's vote on a round's candidate during the commit window.  The "
-                   "wallet draws a random salt and keeps it with the vote and metric in "
-                   "flvotes.dat in the wallet's directory, so that flrevealvote can reveal it.",
+        .name = "flrevealupdate",
+        .handler = flrevealupdate,
+        .summary = "Reveals the update committed with flsubmitupdate (weights and salt from "
+                   "wallet.dat), during the round's update reveal window (FL_UPDATE_REVEAL).",
         .args = {{"task", RPC_STR, true, NULL, "The task id"},
                  {"round", RPC_UINT, true, NULL, "The round"},
-                 {"vote", RPC_INT, true, NULL, "1: the candidate beats the global model on the voter's test data; -1: it does not"},
-                 {"metric", RPC_ANY, true, NULL, "The measured metric (e.g. accuracy) as a decimal, stored as Q16.16"},
-                 {"address", RPC_STR, false, NULL, "The voter's wallet address (default: the wallet's voter of this round)"}},
+                 {"address", RPC_STR, false, NULL, "The proposer's wallet address (default: the wallet's proposer with an update to reveal)"}},
         .result = "\"hex\"    (string) The transaction id",
-        .examples = "fml-cli flcommitvote 6f1c...e2 3 1 0.7812",
+        .examples = "fml-cli flrevealupdate 6f1c...e2 3",
+    },
+    {
+        .category = "Wallet",
+        .name = "flcommitvote",
+        .handler = flcommitvote,
+        .summary = "Commits a voter's verdicts on a round's revealed updates during the commit "
+                   "window (FL_VOTE_COMMIT): one verdict per revealed update, in the order of "
+                   "flgetround's revealed_order; 1 when the global model moved by the update's "
+                   "share (G + (W - G) / n_slots) does better on the voter's test data, -1 "
+                   "otherwise.  The wallet draws a random salt and keeps it with the verdicts "
+                   "in wallet.dat until the round closes, so that flrevealvote can reveal them.",
+        .args = {{"task", RPC_STR, true, NULL, "The task id"},
+                 {"round", RPC_UINT, true, NULL, "The round (the task's current one)"},
+                 {"verdicts", RPC_ANY, true, NULL, "A JSON array in revealed_order: [{\"proposer\": \"address\" (optional, checked), \"verdict\": 1 | -1, \"metric\": decimal (optional, e.g. the accuracy measured; stored as Q16.16) [0]}, ...] or [1, -1, ...]"},
+                 {"address", RPC_STR, false, NULL, "The voter's wallet address (default: the wallet's first voter of this round yet to commit)"}},
+        .result = "\"hex\"    (string) The transaction id",
+        .examples = "fml-cli flcommitvote 6f1c...e2 3 '[{\"proposer\": \"rfml1...\", \"verdict\": 1, \"metric\": \"0.7812\"}, -1]'",
     },
     {
         .category = "Wallet",
         .name = "flrevealvote",
         .handler = flrevealvote,
-        .summary = "Reveals the vote committed with flcommitvote, during the reveal window.  A "
-                   "voter that does not reveal is slashed.",
+        .summary = "Reveals the verdicts committed with flcommitvote, during the reveal window "
+                   "(FL_VOTE_REVEAL).  A voter that does not reveal is slashed when the round "
+                   "had revealed updates.",
         .args = {{"task", RPC_STR, true, NULL, "The task id"},
                  {"round", RPC_UINT, true, NULL, "The round"},
                  {"address", RPC_STR, false, NULL, "The voter's wallet address (default: the wallet's voter with a vote to reveal)"}},

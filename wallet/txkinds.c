@@ -66,13 +66,14 @@ const struct wallet_txrecord wallet_txkinds[TX_TYPE_LIMIT] = {
     [TX_DELEGATE] = {WALLET_TXKIND_OWN, delegation_party},
     [TX_UNDELEGATE] = {WALLET_TXKIND_OWN, delegation_party},
     [TX_EVIDENCE] = {WALLET_TXKIND_OWN, evidence_party},
-    /* fl: locks funds in a task (reward pool, stake); rewards and refunds are
+    /* fl: locks funds in a task (budget, stake); rewards and refunds are
      * credited by the chain, not by a transaction */
     [TX_FL_TASK_CREATE] = {WALLET_TXKIND_OWN, NULL},
     [TX_FL_JOIN] = {WALLET_TXKIND_OWN, NULL},
-    [TX_FL_UPDATE] = {WALLET_TXKIND_OWN, NULL},
+    [TX_FL_UPDATE_COMMIT] = {WALLET_TXKIND_OWN, NULL},
     [TX_FL_VOTE_COMMIT] = {WALLET_TXKIND_OWN, NULL},
     [TX_FL_VOTE_REVEAL] = {WALLET_TXKIND_OWN, NULL},
+    [TX_FL_UPDATE_REVEAL] = {WALLET_TXKIND_OWN, NULL},
     /* arena: locks funds in a task (budget, stake, delegation); what comes
      * back (rewards, refunds, an undelegation's principal and rewards,
      * paid to its sender) is credited by the chain, not by a transaction */
