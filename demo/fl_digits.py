@@ -82,15 +82,16 @@ MAIN_SHARE = 0.8         # share of a digit's rows that go to its three holders
 # every digit keeps two honest holders.
 ATTACKERS = {1: "flip", 4: "noise", 7: "scale"}
 HONEST_STAKE = 40
-ATTACKER_STAKE = 20      # = min_stake: one slash of slash_bps removes
-MIN_STAKE = 20
+ATTACKER_STAKE = 10      # = min_stake: one slash of slash_bps removes
+MIN_STAKE = 10
 SLASH_BPS = 3000
 STD_FLOOR = 1.0          # pixel units (0..16): rare pixels are not blown up
 KINDS = {
-    "softmax": {"model": "softmax", "sizes": [64, 10], "epochs": 1, "lr": "0.02"},
-    "mlp": {"model": "mlp", "sizes": [64, 32, 10], "epochs": 1, "lr": "0.01"},
+    "softmax": {"model": "softmax", "sizes": [64, 10], "epochs": 5, "lr": "0.02"},
+    "mlp": {"model": "mlp", "sizes": [64, 32, 10], "epochs": 5, "lr": "0.01"},
 }
 ROBUST = "trimmed_mean:1"
+WINDOWS = (4, 2, 3, 2)   # submit, update reveal, vote commit, vote reveal (blocks)
 BASELINE_EPOCHS = 100
 INIT_SEED = 12           # the MLP's initial weights (flcreatetask initial_weights)
 
@@ -197,12 +198,31 @@ def create_task(node, kind, normalization, aggregator, args):
         "model": k["model"], "sizes": k["sizes"], "normalization": normalization,
         "rounds": args.rounds, "min_participants": N_PARTS, "max_participants": N_PARTS,
         "min_stake": MIN_STAKE, "proposer_slots": args.slots, "join_blocks": args.join_blocks,
-        "submit_blocks": 3, "update_reveal_blocks": 2, "commit_blocks": 3, "reveal_blocks": 2,
+        "submit_blocks": WINDOWS[0], "update_reveal_blocks": WINDOWS[1],
+        "commit_blocks": WINDOWS[2], "reveal_blocks": WINDOWS[3],
         "aggregator": aggregator, "slash_bps": SLASH_BPS, "voter_reward_bps": 2000, "budget": 100}
     if kind == "mlp":
         init = ref.init_params(k["sizes"], INIT_SEED)
         params["initial_weights"] = [int(round(w * 65536)) for w in init]
     return node.rpc.wallet("default").flcreatetask(params)["task"]
+
+
+def fund(net, wallets):
+    """Each participant's wallet on its node, with one funded address per
+    task, paid by the four validators in turn (a sender may have at most 64
+    transactions in the mempool)."""
+    last = []
+    for i, (name, (node, addrs)) in enumerate(wallets.items()):
+        src = net.validators[i % len(net.validators)].rpc.wallet("default")
+        node.createwallet(name)
+        w = node.rpc.wallet(name)
+        for key in list(addrs):
+            addrs[key] = w.getnewaddress(key)
+            src.sendtoaddress(addrs[key], HONEST_STAKE + 5)
+            last.append(addrs[key])
+    obs = net.observer
+    wait_until(lambda: all(obs.getaccount(a)["balance"] > 0 for a in last), timeout=120,
+               interval=0.5, what="the participants' funds to confirm")
 
 
 def wait_tasks(node, tasks, timeout):
@@ -423,7 +443,7 @@ def run(net, agents, workdir, args, files, held, info, n_held, mlp):
     names_list = [part_name(i) for i in range(N_PARTS)]
     nodes = {n: net.nodes[i % len(net.nodes)] for i, n in enumerate(names_list)}
     wallets = {n: (nodes[n], {k: None for k in keys}) for n in names_list}
-    fl_demo.fund(net, wallets)
+    fund(net, wallets)
     names, malicious = {}, set()
     for n, (_, addrs) in wallets.items():
         for k, a in addrs.items():
@@ -464,7 +484,7 @@ def run(net, agents, workdir, args, files, held, info, n_held, mlp):
             agents.start("%s.%s" % (k, n), node, n, extra)
     log("Started %d fml-agent processes (one per participant and task); logs in %s" % (len(agents.procs), workdir))
 
-    per_round = 3 + 2 + 3 + 2
+    per_round = sum(WINDOWS)
     wait_tasks(creator, tasks, timeout=120 + (args.join_blocks + per_round * args.rounds) * 3)
     net.wait_for_height(creator.getblockcount())
     for _, p, _, _ in agents.procs:
