@@ -136,6 +136,12 @@ bool agent_model_train(const struct ml_model_spec *spec, const int32_t *start, s
                        enum agent_malice malice, int32_t *out, char *err, size_t errlen)
     WARN_UNUSED;
 
+/* What one revealed update w[n] does to the global model g[n] in an
+ * aggregate of k slots: out = g + (w - g) / k, Q16.16 rounded (half away
+ * from zero), saturated.  k >= 1. */
+void agent_model_candidate(const int32_t *g, const int32_t *w, size_t n, uint32_t k,
+                           int32_t *out);
+
 /* Accuracy, AUC and log loss of the weights q[n] on ds (transformed rows). */
 bool agent_model_evaluate(const struct ml_model_spec *spec, const int32_t *q, size_t n,
                           const struct ml_dataset *ds, struct ml_eval *out, char *err,

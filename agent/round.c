@@ -470,10 +470,7 @@ static void commit_votes(struct follower *f)
         if (!get_update(f, c->round, addr, w))
             goto out;
         /* What this update alone does to G in an aggregate of k slots. */
-        for (size_t j = 0; j < f->n_params; j++) {
-            double gj = ml_q16_to_double(g[j]);
-            cand[j] = ml_q16_from_double(gj + (ml_q16_to_double(w[j]) - gj) / (double)k);
-        }
+        agent_model_candidate(g, w, f->n_params, (uint32_t)k, cand);
         if (!agent_model_evaluate(&f->spec, cand, f->n_params, f->test, &v->eval, f->err,
                                   sizeof f->err)) {
             agent_log("Round %u: evaluation failed: %s", c->round, f->err);
