@@ -113,6 +113,12 @@ static bool windows_carry(const struct fl_task_params *t, const struct chain_par
                              fl_vote_reveal_tx_size(k));
 }
 
+/* A round's verdicts (slots x voters) stay within FL_MAX_TASK_VERDICTS for
+ * every task the limits allow, so the slots rule below cannot refuse a task
+ * for them today; it stays as the statement of the bound. */
+_Static_assert((uint64_t)FL_MAX_SLOTS * FL_MAX_PARTICIPANTS <= FL_MAX_TASK_VERDICTS,
+               "the verdicts of a round of the largest task must fit FL_MAX_TASK_VERDICTS");
+
 /* One event of the largest task fits the work of a height. */
 _Static_assert(FL_EVENT_BASE_WORK + FL_MAX_PARTICIPANTS <= FL_MAX_HEIGHT_WORK,
                "an event of the largest task must fit one height");

@@ -32,9 +32,10 @@
 #include <unistd.h>
 
 /* The FL task most tests create: a logistic model of 3 weights and a bias,
- * 3 to 8 participants staking 10 FML, 4 rounds, windows of 2 blocks after a
- * 3-block join window, FedAvg, 20% slashing, a quarter for voters. */
-static inline struct fl_task_params fixture_fl_task(uint64_t reward_pool)
+ * 3 to 8 participants staking 10 FML, 4 rounds, 3 proposer slots, windows of
+ * 2 blocks after a 3-block join window, FedAvg, 20% slashing, a quarter for
+ * voters. */
+static inline struct fl_task_params fixture_fl_task(uint64_t budget)
 {
     struct fl_task_params t = {
         .spec = {.kind = FL_MODEL_LOGREG, .n_sizes = 2, .sizes = {3, 1}},
@@ -42,21 +43,22 @@ static inline struct fl_task_params fixture_fl_task(uint64_t reward_pool)
         .min_participants = 3,
         .max_participants = 8,
         .min_stake = 10 * COIN,
-        .proposer_fraction_bps = 5000,
+        .proposer_slots = 3,
         .join_blocks = 3,
         .submit_blocks = 2,
+        .update_reveal_blocks = 2,
         .commit_blocks = 2,
         .reveal_blocks = 2,
         .aggregator = FL_AGG_FEDAVG,
         .slash_bps = 2000,
         .voter_reward_bps = 2500,
-        .reward_pool = reward_pool,
+        .budget = budget,
     };
     return t;
 }
 
-/* The cheapest FL task the rules allow: 2 participants, stakes and pool of
- * one unit, windows of one block, starting at the end of block created +
+/* The cheapest FL task the rules allow: 2 participants (one proposer slot),
+ * stakes and budget of one unit, windows of one block, starting at the end of block created +
  * join_blocks; the tests of per-height bounds create it by the thousand. */
 static inline struct fl_task_params fixture_fl_small_task(uint32_t join_blocks, uint32_t rounds)
 {
@@ -66,15 +68,16 @@ static inline struct fl_task_params fixture_fl_small_task(uint32_t join_blocks, 
         .min_participants = 2,
         .max_participants = 2,
         .min_stake = 1,
-        .proposer_fraction_bps = 5000,
+        .proposer_slots = 1,
         .join_blocks = join_blocks,
         .submit_blocks = 1,
+        .update_reveal_blocks = 1,
         .commit_blocks = 1,
         .reveal_blocks = 1,
         .aggregator = FL_AGG_FEDAVG,
         .slash_bps = 5000,
         .voter_reward_bps = 5000,
-        .reward_pool = 1,
+        .budget = 1,
     };
     return t;
 }

@@ -55,13 +55,13 @@ static bool round_arg(struct rpc_call *call, size_t idx, uint32_t *round)
     return true;
 }
 
-enum fl_window { WIN_SUBMIT, WIN_UPDATE_REVEAL, WIN_COMMIT, WIN_REVEAL };
+enum round_window { WIN_SUBMIT, WIN_UPDATE_REVEAL, WIN_COMMIT, WIN_REVEAL };
 
 /* Whether the next block is in the window of `round` where `what` is
  * accepted: the task running that round, the height inside the window; -8
  * naming the heights otherwise (nothing is sent). */
 static bool in_window(struct rpc_call *call, const struct fl_task *t, const struct fl_status *st,
-                      uint32_t round, enum fl_window which, const char *what)
+                      uint32_t round, enum round_window which, const char *what)
 {
     struct fl_windows win;
     const uint64_t next = rpcw_tip_height(call) + 1;
@@ -149,6 +149,10 @@ static bool committer(struct rpc_call *call, struct wallet *w, struct chain_snap
     return false;
 }
 
+/* A record whose task the chain does not know is dropped this many blocks
+ * after it was stored (its creation was never confirmed). */
+#define FL_REC_ORPHAN_BLOCKS 100
+
 /* Drops the wallet's FL records whose round has closed (their task moved on
  * to a later round or ended) or whose task the chain does not know. */
 static void prune_records(struct rpc_call *call, struct wallet *w, struct chain_snapshot *v)
@@ -165,7 +169,7 @@ static void prune_records(struct rpc_call *call, struct wallet *w, struct chain_
         uint32_t round = read_le32(r->data);
         bool known = c->fl_status(v, r->task, &st);
         bool closed = known ? st.state != FL_TASK_RUNNING || st.round > round
-                            : rpcw_tip_height(call) >= r->stored_height + 100;
+                            : rpcw_tip_height(call) >= r->stored_height + FL_REC_ORPHAN_BLOCKS;
         uint8_t task[HASH_SIZE], key[PUBKEY_SIZE];
         memcpy(task, r->task, HASH_SIZE);
         memcpy(key, r->key, PUBKEY_SIZE);

@@ -31,6 +31,7 @@ SLASH_BPS = 2000
 VOTER_BPS = 2000
 STAKES = {"p1": 10, "p2": 20, "p3": 15, "p4": 10}
 P = 3                # logistic [2, 1]: two weights and a bias
+SUBMIT = 103         # a submit window longer than the Arena records' orphan age (100)
 
 
 def units(x):
@@ -84,7 +85,7 @@ class FLRPCTest(FMLTestFramework):
         opts = {
             "address": a["creator"], "model": "logistic", "sizes": [2, 1], "rounds": 2,
             "min_participants": 4, "max_participants": 4, "min_stake": 5, "proposer_slots": 2,
-            "join_blocks": 3, "submit_blocks": 2, "update_reveal_blocks": 2, "commit_blocks": 2,
+            "join_blocks": 3, "submit_blocks": SUBMIT, "update_reveal_blocks": 2, "commit_blocks": 2,
             "reveal_blocks": 2, "aggregator": "fedavg", "slash_bps": SLASH_BPS,
             "voter_reward_bps": VOTER_BPS, "budget": BUDGET,
         }
@@ -121,7 +122,7 @@ class FLRPCTest(FMLTestFramework):
         t = node.flgettask(task)
         assert_equal((t["state"], t["phase"], t["round"]), ("running", "submit", 1))
         w = t["windows"]
-        assert_equal(w["submit_end"] - w["submit_start"], 1)
+        assert_equal(w["submit_end"] - w["submit_start"], SUBMIT - 1)
         assert_equal((w["update_reveal_start"], w["update_reveal_end"]),
                      (w["submit_end"] + 1, w["submit_end"] + 2))
         assert_equal((w["commit_start"], w["reveal_start"], w["reveal_end"]),
@@ -169,8 +170,10 @@ class FLRPCTest(FMLTestFramework):
         self.nothing_sent(node.flgetupdate, task, 1, props[0], code=-8, message="has not revealed")
         self.nothing_sent(node.flrevealupdate, task, 1, code=-8, message="only accepted at heights")
 
-        self.log("A restart: the commitments' secrets are in wallet.dat")
+        self.log("A restart: the commitments' secrets are in wallet.dat, kept through a long window")
         self.restart()
+        self.mine_to(w["submit_end"] - 1)
+        assert_equal(node.flgettask(task)["phase"], "submit")
 
         self.log("Update reveal window: flrevealupdate sends each proposer's weights")
         self.mine_to(w["submit_end"])
@@ -297,15 +300,23 @@ class FLRPCTest(FMLTestFramework):
                 assert_equal(got, units(p["reward"]) + units(p["matched"]))
         assert_equal(units(t["matched"]), units(r["matched"]))
 
-        self.log("Round 2: no proposer commits; the round is void and they are slashed")
+        self.log("Round 2: one proposer commits and never reveals; the round is void, the "
+                 "proposers slashed")
         assert_equal((t["round"], t["phase"]), (2, "submit"))
         w2 = t["windows"]
         self.nothing_sent(node.flgetmodel, task, 2, code=-8, message="has not ended")
+        props2 = [p["address"] for p in node.flgetround(task, 2)["proposers"]]
+        # No address: the wallet's first key (in creation order) that is a
+        # proposer yet to commit.
+        lazy = [a[n] for n in names if a[n] in props2][0]
+        txid = node.flsubmitupdate(task, 2, [7, 7, 7])
+        assert_equal(node.getrawtransaction(txid, True)["sender"], lazy)
+        self.mine()
         self.mine_to(w2["reveal_end"])
         r2 = node.flgetround(task, 2)
         assert_equal((r2["phase"], r2["outcome"], r2["paid"]), ("closed", "void_no_updates", 0))
         for p in r2["proposers"]:
-            assert_equal(p["status"], "not_committed")
+            assert_equal(p["status"], "not_revealed" if p["address"] == lazy else "not_committed")
             assert units(p["slashed"]) > 0, p
         for v in r2["voters"]:
             assert_equal(units(v["slashed"]), 0)
@@ -314,7 +325,7 @@ class FLRPCTest(FMLTestFramework):
         self.log("The task completes and returns what is left to its creator")
         t = node.flgettask(task)
         assert_equal((t["state"], t["phase"]), ("completed", "completed"))
-        assert units(t["returned_to_creator"]) > 0
+        assert units(t["returned"]) > 0
         assert_equal((units(t["budget_left"]), units(t["slashed_left"])), (0, 0))
         self.check_funds(t)
         self.nothing_sent(node.flsubmitupdate, task, 3, [0] * P, code=-8, message="completed")
@@ -328,8 +339,8 @@ class FLRPCTest(FMLTestFramework):
     def check_funds(self, t):
         """budget - burn + slashed = paid + budget_left + slashed_left + returned."""
         lhs = units(t["budget"]) - units(t["burn"]) + units(t["slashed"])
-        rhs = (units(t["rewards_paid"]) + units(t["budget_left"]) + units(t["slashed_left"]) +
-               units(t["returned_to_creator"]))
+        rhs = (units(t["paid"]) + units(t["budget_left"]) + units(t["slashed_left"]) +
+               units(t["returned"]))
         assert_equal(lhs, rhs, "the task's funds do not balance: %r" % t)
 
     def check_payouts(self, r, a, pool):

@@ -1,11 +1,17 @@
-/* Fuzz target: FL model payloads and records (consensus/fl.c, fltx.c): the
- * weights of an FL_UPDATE, the model spec and initial weights of an
- * FL_TASK_CREATE, and the module's state records.
+/* Fuzz target: FL model payloads and records (consensus/fl.c, fltx.c,
+ * flmath.c): the weights of an FL_UPDATE_REVEAL, the verdicts of an
+ * FL_VOTE_REVEAL, the model spec and initial weights of an FL_TASK_CREATE,
+ * and the module's state records.
  *
  * Input: selector u8 | bytes.  Properties: what decodes re-encodes to
- * exactly its input; the task rules never read past a decoded spec; and
- * aggregating k copies of one update with any aggregator gives the update
- * back (every aggregator is a mean or an order statistic). */
+ * exactly its input; the task rules never read past a decoded spec;
+ * aggregating copies of one update, of any weights, with any aggregator
+ * gives the update back (every aggregator is a weighted mean or an order
+ * statistic); a commitment made from a reveal's own fields matches it and
+ * one of another sender does not; a vote reveal the check accepts has at
+ * most FL_MAX_SLOTS verdicts, each -1 or +1; and a slot draw over stakes
+ * from the input hands out exactly min(k, m - 1) slots, none to a zero
+ * stake. */
 #include "tests/fuzz/fuzz.h"
 
 #include "consensus/amount.h"
@@ -25,32 +31,87 @@ static void check_same(struct wbuf *w, const uint8_t *p, size_t n)
 
 static void fuzz_update(const uint8_t *p, size_t n, struct wbuf *w)
 {
-    struct fl_update u;
-    uint8_t hash[HASH_SIZE];
-    if (!fl_update_decode(&u, p, n))
+    struct fl_update_reveal u;
+    uint8_t hash[HASH_SIZE], c1[HASH_SIZE], c2[HASH_SIZE], who[PUBKEY_SIZE];
+    if (!fl_update_reveal_decode(&u, p, n))
         return;
-    fl_update_encode(&u, w);
+    fl_update_reveal_encode(&u, w);
     check_same(w, p, n);
     FUZZ_CHECK(u.n * 4 <= n);
     fl_model_hash(hash, u.weights, (size_t)u.n);
+    /* The commitment binds the proposer: another key, another commitment. */
+    memcpy(who, u.salt, PUBKEY_SIZE);
+    fl_update_commitment(c1, u.task, u.round, who, hash, u.salt);
+    fl_update_commitment(c2, u.task, u.round, who, hash, u.salt);
+    FUZZ_CHECK(memcmp(c1, c2, HASH_SIZE) == 0);
+    who[0] ^= 1;
+    fl_update_commitment(c2, u.task, u.round, who, hash, u.salt);
+    FUZZ_CHECK(memcmp(c1, c2, HASH_SIZE) != 0);
     if (u.n == 0)
         return;
 
-    /* k copies of the update with stakes from the task id bytes (stakes are
-     * amounts: their sum never exceeds the supply). */
+    /* k copies of the update with slots from the task id bytes. */
     struct fl_update_ref refs[3];
     uint8_t *out = malloc((size_t)u.n * 4);
     FUZZ_CHECK(out != NULL);
     size_t k = 1 + u.task[0] % 3;
     for (size_t i = 0; i < k; i++) {
         refs[i].weights = u.weights;
-        refs[i].stake = 1 + read_le64(u.task + 8 * i) % (MAX_SUPPLY / 3);
+        refs[i].weight = 1 + u.task[1 + i] % FL_MAX_SLOTS;
     }
     uint8_t agg = u.task[31] % 3;
     uint16_t trim = agg == FL_AGG_TRIMMED_MEAN ? (uint16_t)(1 + u.task[30] % 2) : 0;
     FUZZ_CHECK(fl_aggregate(agg, trim, refs, k, (size_t)u.n, out));
     FUZZ_CHECK(memcmp(out, u.weights, (size_t)u.n * 4) == 0);
     free(out);
+}
+
+static void fuzz_vote_reveal(const uint8_t *p, size_t n, struct wbuf *w)
+{
+    struct fl_vote_reveal r;
+    struct validation v;
+    struct tx tx;
+    uint8_t c1[HASH_SIZE], c2[HASH_SIZE], voter[PUBKEY_SIZE];
+    if (!fl_vote_reveal_decode(&r, p, n))
+        return;
+    fl_vote_reveal_encode(&r, w);
+    check_same(w, p, n);
+    FUZZ_CHECK(r.n * FL_VERDICT_SIZE <= n);
+    memcpy(voter, r.task, PUBKEY_SIZE);
+    fl_vote_commitment(c1, r.task, r.round, voter, r.n, r.verdicts, r.salt);
+    voter[31] ^= 0x80;
+    fl_vote_commitment(c2, r.task, r.round, voter, r.n, r.verdicts, r.salt);
+    FUZZ_CHECK(memcmp(c1, c2, HASH_SIZE) != 0);
+    tx_init(&tx);
+    tx.type = TX_FL_VOTE_REVEAL;
+    FUZZ_CHECK(tx_set_payload(&tx, p, n));
+    val_init(&v);
+    if (fl_vote_reveal_check(&tx, &params, &v)) {
+        FUZZ_CHECK(r.round >= 1 && r.n <= FL_MAX_SLOTS);
+        for (uint64_t i = 0; i < r.n; i++) {
+            int8_t x = fl_verdict_at(r.verdicts, (size_t)i);
+            FUZZ_CHECK(x == 1 || x == -1);
+            (void)fl_metric_at(r.verdicts, (size_t)i);
+        }
+    }
+    tx_free(&tx);
+
+    /* A slot draw over stakes taken from the verdict bytes (at most 64
+     * participants of stakes below 2^32: the sum stays below the supply). */
+    uint32_t m = (uint32_t)(r.n < FL_MAX_SLOTS ? r.n : FL_MAX_SLOTS);
+    uint64_t stakes[FL_MAX_SLOTS];
+    uint16_t slots[FL_MAX_SLOTS];
+    for (uint32_t i = 0; i < m; i++)
+        stakes[i] = read_le32(r.verdicts + (size_t)i * FL_VERDICT_SIZE + 1);
+    uint32_t k = 1 + r.salt[0] % FL_MAX_SLOTS;
+    fl_draw_slots(slots, stakes, m, k, r.task, r.round, r.salt);
+    uint64_t total = 0, drawn = 0;
+    for (uint32_t i = 0; i < m; i++) {
+        total += stakes[i];
+        drawn += slots[i];
+        FUZZ_CHECK(stakes[i] > 0 || slots[i] == 0);
+    }
+    FUZZ_CHECK(drawn == (total ? fl_slot_count(k, m) : 0));
 }
 
 static void fuzz_task_create(const uint8_t *p, size_t n, struct wbuf *w)
@@ -125,6 +186,16 @@ static void fuzz_record(uint8_t kind, const uint8_t *p, size_t n, struct wbuf *w
         fl_round_encode(&r, w);
         break;
     }
+    case 7: {
+        struct fl_height h;
+        if (!fl_height_decode(&h, p, n))
+            return;
+        FUZZ_CHECK(h.work <= FL_MAX_HEIGHT_WORK && h.weights <= FL_MAX_HEIGHT_WEIGHTS &&
+                   h.verdicts <= FL_MAX_HEIGHT_VERDICTS);
+        (void)fl_height_room(&h, 1, 1, 1);
+        fl_height_encode(&h, w);
+        break;
+    }
     case 4: {
         struct fl_entry e;
         if (!fl_entry_decode(&e, p, n))
@@ -171,11 +242,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     wbuf_init(&w);
+    /* selector % 4: 0 update reveal (bit 2 clear) or vote reveal (bit 2
+     * set), 1 task create, 2 spec, 3 records (kind = (selector >> 2) % 8). */
     switch (data[0] % 4) {
-    case 0: fuzz_update(data + 1, size - 1, &w); break;
+    case 0:
+        if (data[0] & 4)
+            fuzz_vote_reveal(data + 1, size - 1, &w);
+        else
+            fuzz_update(data + 1, size - 1, &w);
+        break;
     case 1: fuzz_task_create(data + 1, size - 1, &w); break;
     case 2: fuzz_spec(data + 1, size - 1, &w); break;
-    default: fuzz_record((uint8_t)(data[0] >> 2) % 7, data + 1, size - 1, &w); break;
+    default: fuzz_record((uint8_t)(data[0] >> 2) % 8, data + 1, size - 1, &w); break;
     }
     wbuf_free(&w);
     return 0;

@@ -80,7 +80,7 @@ struct payload {
     struct wbuf w;
 };
 
-#define NPAYLOADS 22
+#define NPAYLOADS 23
 static struct payload payloads[NPAYLOADS];
 static int32_t weights[] = {65536, -32768, 0, 1, -1, 123456, 7, -99999, 65536 * 3, 42};
 static uint8_t norm[2 * 8];
@@ -129,16 +129,17 @@ static struct fl_task_params task_params(bool with_init, bool with_allow)
     t.min_participants = 2;
     t.max_participants = 4;
     t.min_stake = 100000000;
-    t.proposer_fraction_bps = 5000;
+    t.proposer_slots = 2;
     t.join_blocks = 5;
     t.submit_blocks = 3;
+    t.update_reveal_blocks = 2;
     t.commit_blocks = 2;
     t.reveal_blocks = 2;
     t.aggregator = FL_AGG_TRIMMED_MEAN;
     t.trim_k = 1;
     t.slash_bps = 1000;
     t.voter_reward_bps = 2000;
-    t.reward_pool = 1000000000;
+    t.budget = 1000000000;
     if (with_allow) {
         memset(allow[0], 0x11, PUBKEY_SIZE);
         memset(allow[1], 0x22, PUBKEY_SIZE);
@@ -237,10 +238,17 @@ static void make_payloads(void)
     p->name = "fl_join", p->type = TX_FL_JOIN;
     fl_join_encode(&j, &p->w), p++;
 
-    struct fl_update u = {.round = 1, .n = 3, .weights = (const uint8_t *)weights};
+    struct fl_update_commit uc = {.round = 1};
+    fill(uc.task, FL_TASK_ID_SIZE, 9);
+    fill(uc.commitment, HASH_SIZE, 76);
+    p->name = "fl_update_commit", p->type = TX_FL_UPDATE_COMMIT;
+    fl_update_commit_encode(&uc, &p->w), p++;
+
+    struct fl_update_reveal u = {.round = 1, .n = 3, .weights = (const uint8_t *)weights};
     fill(u.task, FL_TASK_ID_SIZE, 9);
-    p->name = "fl_update", p->type = TX_FL_UPDATE;
-    fl_update_encode(&u, &p->w), p++;
+    fill(u.salt, 32, 6);
+    p->name = "fl_update_reveal", p->type = TX_FL_UPDATE_REVEAL;
+    fl_update_reveal_encode(&u, &p->w), p++;
 
     struct fl_vote_commit c = {.round = 1};
     fill(c.task, FL_TASK_ID_SIZE, 9);
@@ -248,7 +256,12 @@ static void make_payloads(void)
     p->name = "fl_vote_commit", p->type = TX_FL_VOTE_COMMIT;
     fl_vote_commit_encode(&c, &p->w), p++;
 
-    struct fl_vote_reveal rv = {.round = 1, .vote = -1, .metric = 52000};
+    static uint8_t verdicts[2 * FL_VERDICT_SIZE];
+    verdicts[0] = 1;
+    write_le32(verdicts + 1, 52000);
+    verdicts[5] = (uint8_t)-1;
+    write_le32(verdicts + 6, 31000);
+    struct fl_vote_reveal rv = {.round = 1, .n = 2, .verdicts = verdicts};
     fill(rv.task, FL_TASK_ID_SIZE, 9);
     fill(rv.salt, 32, 5);
     p->name = "fl_vote_reveal", p->type = TX_FL_VOTE_REVEAL;
@@ -477,8 +490,10 @@ static void gen_fl(void)
 {
     struct wbuf w;
     wbuf_init(&w);
-    /* selector % 4: 0 update, 1 task create, 2 spec, 3 records (kind = sel >> 2). */
-    put_sel("fl_model", "update", 0, payloads[9].w.data, payloads[9].w.len);
+    /* selector % 4: 0 update reveal (4: vote reveal), 1 task create, 2 spec,
+     * 3 records (kind = sel >> 2). */
+    put_sel("fl_model", "update", 0, payloads[10].w.data, payloads[10].w.len);
+    put_sel("fl_model", "vote_reveal", 4, payloads[12].w.data, payloads[12].w.len);
     put_sel("fl_model", "task_create", 1, payloads[7].w.data, payloads[7].w.len);
     struct fl_task_params t = task_params(false, false);
     fl_task_params_encode(&t, &w);
@@ -503,26 +518,33 @@ static void gen_fl(void)
     put_sel("fl_model", "rec_task", 3 | 0 << 2, w.data, w.len);
 
     struct fl_status s = {.state = FL_TASK_RUNNING, .round = 2, .round_start = 20, .model_round = 1,
-                          .n_participants = 3, .n_active = 3, .pool = 900, .paid = 100};
+                          .n_participants = 3, .n_active = 3, .budget = 1000, .burn = 100,
+                          .budget_left = 800, .paid = 100, .matched = 5};
+    fill(s.model_hash, HASH_SIZE, 34);
     wbuf_reset(&w);
     fl_status_encode(&s, &w);
     put_sel("fl_model", "rec_status", 3 | 1 << 2, w.data, w.len);
 
     struct fl_participant pt = {.status = FL_PART_ACTIVE, .stake = 200000000, .joined_height = 11,
-                                .contribution = (unsigned __int128)1 << 70, .rounds_voter = 1};
+                                .contribution = (unsigned __int128)1 << 70, .rounds_voter = 1,
+                                .matched = 3};
     wbuf_reset(&w);
     fl_participant_encode(&pt, &w);
     put_sel("fl_model", "rec_participant", 3 | 2 << 2, w.data, w.len);
 
-    struct fl_round r = {.start = 20, .n_proposers = 2, .n_voters = 1, .outcome = FL_OUTCOME_ACCEPTED,
-                         .has_candidate = true, .n_updates = 2, .stake_for = 5, .model_round = 1};
-    fill(r.candidate_hash, HASH_SIZE, 33);
+    struct fl_round r = {.start = 20, .n_proposers = 2, .n_slots = 2, .n_voters = 1,
+                         .outcome = FL_OUTCOME_ACCEPTED, .n_update_commits = 2,
+                         .n_update_reveals = 2, .n_vote_commits = 1, .n_vote_reveals = 1,
+                         .voting_stake = 5, .n_accepted = 1, .accepted_slots = 1,
+                         .model_round = 1};
+    fill(r.model_hash, HASH_SIZE, 33);
     wbuf_reset(&w);
     fl_round_encode(&r, &w);
     put_sel("fl_model", "rec_round", 3 | 3 << 2, w.data, w.len);
 
     struct fl_entry e = {.role = FL_ROLE_VOTER, .stake = 5, .flags = FL_ENTRY_COMMITTED | FL_ENTRY_REVEALED,
-                         .size = 3, .vote = -1, .metric = -7, .reward = 1};
+                         .verdicts = 2, .agree = 1, .reward = 1, .matched = 1};
+    fill(e.commitment, HASH_SIZE, 35);
     wbuf_reset(&w);
     fl_entry_encode(&e, &w);
     put_sel("fl_model", "rec_entry", 3 | 4 << 2, w.data, w.len);
@@ -539,6 +561,11 @@ static void gen_fl(void)
     put_bytes(&w, allow[0], PUBKEY_SIZE);
     put_bytes(&w, allow[1], PUBKEY_SIZE);
     put_sel("fl_model", "rec_list", 3 | 6 << 2, w.data, w.len);
+
+    struct fl_height fh = {.events = 2, .work = 30, .weights = 9, .verdicts = 2};
+    wbuf_reset(&w);
+    fl_height_encode(&fh, &w);
+    put_sel("fl_model", "rec_height", 3 | 7 << 2, w.data, w.len);
     wbuf_free(&w);
 }
 

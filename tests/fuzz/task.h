@@ -23,15 +23,16 @@ static inline void fuzz_task_params(struct fl_task_params *t)
     t->min_participants = 2;
     t->max_participants = 4;
     t->min_stake = COIN;
-    t->proposer_fraction_bps = 5000;
+    t->proposer_slots = 2;
     t->join_blocks = 2;
     t->submit_blocks = 3;
+    t->update_reveal_blocks = 2;
     t->commit_blocks = 2;
     t->reveal_blocks = 2;
     t->aggregator = FL_AGG_MEDIAN;
     t->slash_bps = 1000;
     t->voter_reward_bps = 2000;
-    t->reward_pool = 10 * COIN;
+    t->budget = 10 * COIN;
 }
 
 #endif

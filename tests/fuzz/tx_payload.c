@@ -75,10 +75,16 @@ static bool roundtrip(uint8_t type, const uint8_t *p, size_t n)
             fl_join_encode(&j, &w);
         break;
     }
-    case TX_FL_UPDATE: {
-        struct fl_update u;
-        if ((ok = fl_update_decode(&u, p, n)))
-            fl_update_encode(&u, &w);
+    case TX_FL_UPDATE_COMMIT: {
+        struct fl_update_commit c;
+        if ((ok = fl_update_commit_decode(&c, p, n)))
+            fl_update_commit_encode(&c, &w);
+        break;
+    }
+    case TX_FL_UPDATE_REVEAL: {
+        struct fl_update_reveal u;
+        if ((ok = fl_update_reveal_decode(&u, p, n)))
+            fl_update_reveal_encode(&u, &w);
         break;
     }
     case TX_FL_VOTE_COMMIT: {
@@ -89,8 +95,10 @@ static bool roundtrip(uint8_t type, const uint8_t *p, size_t n)
     }
     case TX_FL_VOTE_REVEAL: {
         struct fl_vote_reveal r;
-        if ((ok = fl_vote_reveal_decode(&r, p, n)))
+        if ((ok = fl_vote_reveal_decode(&r, p, n))) {
             fl_vote_reveal_encode(&r, &w);
+            FUZZ_CHECK(r.n * FL_VERDICT_SIZE <= n);
+        }
         break;
     }
     case TX_ARENA_TASK_CREATE: {
