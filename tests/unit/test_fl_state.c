@@ -1085,6 +1085,18 @@ START_TEST(the_fl_pool_cap_burns_the_excess)
     const uint64_t cap = fl_pool_cap(2, emission_at(&params, h, 0), params.split_fl_bps);
     ck_assert_uint_gt(before, cap);
     produce_checked();
+    /* Disconnecting the block gives the pool its excess back; connecting it
+     * again burns it again, to the same state root. */
+    uint8_t root_after[32], root[32], hash[32];
+    struct validation val;
+    chain_state_root(chain, root_after);
+    memcpy(hash, chain_tip(chain)->hash, 32);
+    ck_assert(chain_invalidate(chain, hash, &val));
+    ck_assert_uint_eq(fl_pool_now(), before);
+    check_supply(chain);
+    ck_assert(chain_reconsider(chain, hash, &val));
+    chain_state_root(chain, root);
+    ck_assert_mem_eq(root, root_after, 32);
     params.fl_pool_cap_blocks = saved;
     ck_assert(supply_audit(chain, &a1));
     ck_assert_uint_eq(fl_pool_now(), cap);
