@@ -238,8 +238,9 @@ def wait_tasks(node, tasks, timeout):
             raise RuntimeError("the tasks did not end within %ds" % timeout)
         if time.time() - last > 20:
             last = time.time()
-            log("height %d: %s" % (node.getblockcount(), ", ".join(
-                "%s %s %d/%d" % (k, s.get("phase", s["state"]), s["round"], s["rounds"]) for k, s in st.items())))
+            phases = sorted({"%s round %d/%d" % (s.get("phase", s["state"]), s["round"], s["rounds"])
+                             for s in st.values()})
+            log("height %d: %s (%d tasks)" % (node.getblockcount(), "; ".join(phases), len(st)))
         time.sleep(2)
 
 
@@ -360,8 +361,8 @@ def to_json(o):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=1, help="seed of the data split (default 1)")
-    parser.add_argument("--rounds", type=int, default=16, help="rounds per task (default 16)")
-    parser.add_argument("--slots", type=int, default=5, help="proposer slots per round (default 5)")
+    parser.add_argument("--rounds", type=int, default=20, help="rounds per task (default 20)")
+    parser.add_argument("--slots", type=int, default=6, help="proposer slots per round (default 6)")
     parser.add_argument("--join-blocks", type=int, default=30, help="the tasks' join window (default 30)")
     parser.add_argument("--only", choices=["clean", "attack"], help="run only the clean or the attack tasks")
     parser.add_argument("--tolerance", default="0.1",
@@ -539,6 +540,18 @@ def run(net, agents, workdir, args, files, held, info, n_held, mlp):
                             for u in row.get("updates", []) if u["malicious"] and u["status"] == "accepted")
     attackers_removed = {k: sorted(n for n, p in s["participants"].items() if p["malicious"] and p["status"] == "removed")
                          for k, s in summary.items() if "-attack-" in k}
+    attacker_rounds = {}
+    for k, s in summary.items():
+        if "-attack-" not in k:
+            continue
+        for i, how in ATTACKERS.items():
+            n = part_name(i)
+            ups = [(row["round"], u["status"]) for row in s["per_round"] for u in row.get("updates", [])
+                   if u["who"] == n]
+            attacker_rounds.setdefault(n, {"malice": how})[k] = {
+                "proposed_in": [r for r, _ in ups], "accepted_in": [r for r, st in ups if st == "accepted"],
+                "harmful_in": [r for r, st in ups if st == "harmful"],
+                "removed": s["participants"][n]["status"] == "removed"}
     removal_round = {}
     for k, s in summary.items():
         if "-attack-" in k:
@@ -588,13 +601,19 @@ def run(net, agents, workdir, args, files, held, info, n_held, mlp):
     for k, v in targets.items():
         if k != "all_met":
             print("  %-66s %s" % (k, "met" if v else "MISSED"))
+    for n, rec in attacker_rounds.items():
+        print("  %s (%s): %s" % (n, rec["malice"], "; ".join(
+            "%s: proposed in rounds %s, accepted in %s, harmful in %s%s" % (
+                k, rec[k]["proposed_in"] or "-", rec[k]["accepted_in"] or "-", rec[k]["harmful_in"] or "-",
+                ", removed" if rec[k]["removed"] else "")
+            for k in rec if k != "malice")))
     print("  honest slashes: %d; attacker updates accepted: %d; attackers removed: %s" % (
         honest_slashed, attacker_accepted,
         ", ".join("%s %d/3" % (k, len(v)) for k, v in attackers_removed.items()) or "-"))
 
     cmd = "scripts/demo.sh --digits" + "".join(
         " --%s %s" % (o.replace("_", "-"), getattr(args, o)) for o, d in
-        [("seed", 1), ("rounds", 16), ("slots", 5), ("only", None), ("tolerance", "0.1"),
+        [("seed", 1), ("rounds", 20), ("slots", 6), ("only", None), ("tolerance", "0.1"),
          ("dp_epsilon", None), ("dp_delta", None), ("dp_clip", None)] if getattr(args, o) != d)
     return {
         "command": cmd,
@@ -609,6 +628,7 @@ def run(net, agents, workdir, args, files, held, info, n_held, mlp):
         "honest_slashed": honest_slashed, "attacker_updates_accepted": attacker_accepted,
         "attackers_removed": {k: len(v) for k, v in attackers_removed.items()},
         "attackers_removed_in_round": removal_round,
+        "attackers": attacker_rounds,
         "accuracy_per_round": {k: [r["accuracy"] for r in s["per_round"]] for k, s in summary.items()},
         "tasks": summary, "targets": targets, "_models": models,
     }

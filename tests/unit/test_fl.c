@@ -265,7 +265,8 @@ static int cmp_i32(const void *a, const void *b)
 
 /* The aggregators written the obvious way, for comparison: each value
  * col[i] listed slots[i] times. */
-static int32_t reference(uint8_t agg, uint16_t t, const int32_t *col, const uint64_t *slots, size_t k)
+static int32_t reference(uint8_t agg, uint16_t t, const int32_t *col, const uint64_t *slots,
+                         size_t k)
 {
     if (agg == FL_AGG_FEDAVG) {
         __int128 num = 0;
