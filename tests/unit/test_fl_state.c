@@ -1536,6 +1536,58 @@ START_TEST(finalization_weights_per_height_are_bounded)
 }
 END_TEST
 
+/* Five tasks of 1,000 participants and 64 slots each reserve about 60,000
+ * verdicts at their reveal end: four fit FL_MAX_HEIGHT_VERDICTS, the fifth
+ * round starts one block later (work and weights would have let all five
+ * finalize together). */
+START_TEST(finalization_verdicts_per_height_are_bounded)
+{
+    enum { N = FL_MAX_PARTICIPANTS, T = 5 };
+    static struct party ps[N];
+    struct party creator;
+    uint8_t ids[T][32];
+    new_party(&creator, 100 * COIN);
+    for (int i = 0; i < N; i++) {
+        if (i % 60 == 59)
+            produce_checked(); /* runs of at most MEMPOOL_MAX_RUN */
+        new_party(&ps[i], 10 * COIN);
+    }
+    produce_checked();
+    struct fl_task_params t = small_task(2);
+    t.rounds = 10;
+    t.max_participants = N;
+    t.proposer_slots = FL_MAX_SLOTS;
+    for (int k = 0; k < T; k++)
+        create_task(&creator, &t, NULL, ids[k]);
+    produce_checked();
+    const uint64_t J = chain_height(chain) + t.join_blocks;
+    for (int k = 0; k < T; k++)
+        for (int i = 0; i < N; i++)
+            join(&ps[i], ids[k], 1, NULL);
+    advance_to(J + 1);
+    int first = 0, second = 0;
+    uint64_t verdicts = 0;
+    for (int k = 0; k < T; k++) {
+        struct fl_round rd = round_of(ids[k], 1);
+        ck_assert_uint_eq(rd.n_slots, FL_MAX_SLOTS);
+        if (rd.start == J + 1) {
+            first++;
+            verdicts += (uint64_t)rd.n_slots * rd.n_voters;
+        } else if (rd.start == J + 2) {
+            second++;
+        }
+    }
+    ck_assert_msg(first == 4 && second == 1, "%d rounds start at J + 1, %d at J + 2", first,
+                  second);
+    struct fl_windows win;
+    windows_of(ids[0], 1, &win);
+    struct fl_height hd = height_of(J + 1 + (win.reveal_end - win.submit_start));
+    ck_assert_uint_eq(hd.verdicts, verdicts);
+    ck_assert_uint_le(hd.verdicts, FL_MAX_HEIGHT_VERDICTS);
+    ck_assert_uint_le(hd.work, FL_MAX_HEIGHT_WORK);
+}
+END_TEST
+
 /* Creations of the largest empty tasks do not fill a height: a task's start
  * reserves FL_EVENT_BASE_WORK and one unit per participant who joined. */
 START_TEST(empty_tasks_do_not_fill_a_height)
@@ -1888,6 +1940,7 @@ static Suite *fl_state_suite(void)
     tcase_add_test(tc, events_at_one_height_are_bounded);
     tcase_add_test(tc, two_void_rounds_end_the_task);
     tcase_add_test(tc, finalization_weights_per_height_are_bounded);
+    tcase_add_test(tc, finalization_verdicts_per_height_are_bounded);
     tcase_add_test(tc, empty_tasks_do_not_fill_a_height);
     tcase_add_test(tc, rounds_reserve_what_they_draw);
     tcase_add_test(tc, joins_beyond_what_a_task_can_take_are_not_pooled);
