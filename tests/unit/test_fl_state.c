@@ -5,12 +5,13 @@
  * slashed, a commitment never revealed slashed, reveals that do not match
  * their commitment or carry the wrong number of verdicts rejected, voters
  * paid by their agreement with the outcomes, a round without vote reveals
- * void, the match from gpool/fl and the loss of a creator who is every
- * participant, the FL pool cap burn, and a reorganization across every
- * transition of a task restoring the state root at every height; the
- * supply audit and every task's conservation law after every block.  And
- * the work per height: events bounded and reserved (creations refused,
- * rounds delayed by their finalization's work, weights and verdicts),
+ * void, reveals taking the builder's reveal half, the match from gpool/fl
+ * and the loss of a creator who is every participant, the FL pool cap burn,
+ * and a reorganization across every transition of a task restoring the
+ * state root at every height; the supply audit and every task's
+ * conservation law after every block.  And the work per height: events
+ * bounded and reserved (creations refused, rounds delayed by their
+ * finalization's work, weights and verdicts),
  * quiet rounds ending tasks, the mempool pooling no more joins than a task
  * can take nor FL transactions whose window has ended, and the builder
  * filling blocks by units.
