@@ -42,6 +42,8 @@ volatile sig_atomic_t agent_stop;
 #define DEFAULT_TOLERANCE 0.05
 #define DEFAULT_MAX_STEP 3.0
 #define DEFAULT_ARENA_EPOCHS 100
+#define DEFAULT_DP_DELTA 1e-5
+#define DEFAULT_DP_CLIP 1.0
 
 static const char *const known_options[] = {
     "datadir", "conf", "regtest", "testnet", "chain", "rpcconnect", "rpcport", "rpcuser",
@@ -49,7 +51,7 @@ static const char *const known_options[] = {
     "data", "task", "label", "positive", "zeromissing", "testfraction", "seed", "address",
     "stake", "malicious", "epochs", "learningrate", "batchsize", "l2", "tolerance", "maxstep", "pollms",
     "baseline", "evaluate", "eval", "round", "stats", "arena-trainer", "arena-validator",
-    "dropfeatures", NULL,
+    "dropfeatures", "dp-epsilon", "dp-delta", "dp-clip", "dp-seed", NULL,
 };
 
 static void print_usage(void)
@@ -106,7 +108,20 @@ static void print_usage(void)
            "  -malicious=<how>     Misbehave, to test the chain's defences: flip (train on\n"
            "                       flipped labels), noise (submit random weights), scale\n"
            "                       (submit its change from the global model x%.0f); a\n"
-           "                       malicious agent also votes against its own measurement\n\n"
+           "                       malicious agent also votes against its own measurement\n"
+           "                       (and adds no differential privacy)\n\n"
+           "Differential privacy of a proposer's update (off unless -dp-epsilon is given):\n"
+           "  -dp-epsilon=<x>      Privacy budget over the task's rounds: the change from the\n"
+           "                       global model is clipped to -dp-clip and Gaussian noise of\n"
+           "                       std sigma x clip added to every weight, sigma the smallest\n"
+           "                       that keeps epsilon (Renyi DP accountant, every round counted\n"
+           "                       as a release) within x at -dp-delta.  It covers the whole\n"
+           "                       private file: every record and the participation itself\n"
+           "  -dp-delta=<x>        The delta of (epsilon, delta) (default: %g)\n"
+           "  -dp-clip=<x>         L2 bound of a released change, in weight units "
+           "(default: %g)\n"
+           "  -dp-seed=<n>         Repeatable noise (default: a random secret seed; whoever\n"
+           "                       knows the seed can remove the noise)\n\n"
            "Other modes:\n"
            "  -baseline            Train from zeros on the training part of each -data file\n"
            "                       (split as a participant's), pooled, standardized on those\n"
@@ -138,7 +153,7 @@ static void print_usage(void)
            params_default_rpc_port(NET_TEST), params_default_rpc_port(NET_REGTEST),
            DEFAULT_TEST_FRACTION, DEFAULT_SEED, DEFAULT_EPOCHS, DEFAULT_BASELINE_EPOCHS,
            DEFAULT_BATCH, DEFAULT_TOLERANCE, DEFAULT_MAX_STEP, DEFAULT_POLL_MS, AGENT_SCALE_FACTOR,
-           DEFAULT_ARENA_EPOCHS);
+           DEFAULT_DP_DELTA, DEFAULT_DP_CLIP, DEFAULT_ARENA_EPOCHS);
 }
 
 void agent_log(const char *fmt, ...)
@@ -220,6 +235,32 @@ static bool get_train_cfg(const struct config *cfg, uint32_t default_epochs,
     return true;
 }
 
+/* -dp-*: dp->epsilon stays 0 (off) without -dp-epsilon. */
+static bool get_dp(const struct config *cfg, struct agent_dp *dp, char *err, size_t errlen)
+{
+    memset(dp, 0, sizeof *dp);
+    bool on = config_is_set(cfg, "dp-epsilon");
+    if (!on) {
+        static const char *const others[] = {"dp-delta", "dp-clip", "dp-seed"};
+        for (size_t i = 0; i < 3; i++) {
+            if (config_is_set(cfg, others[i])) {
+                snprintf(err, errlen, "-%s needs -dp-epsilon", others[i]);
+                return false;
+            }
+        }
+        return true;
+    }
+    int64_t seed;
+    if (!get_double(cfg, "dp-epsilon", 1, 1e-3, 1e6, &dp->epsilon, err, errlen) ||
+        !get_double(cfg, "dp-delta", DEFAULT_DP_DELTA, 1e-15, 0.1, &dp->delta, err, errlen) ||
+        !get_double(cfg, "dp-clip", DEFAULT_DP_CLIP, 1e-4, 1e4, &dp->clip, err, errlen) ||
+        !config_get_int(cfg, "dp-seed", 0, 0, INT64_MAX, &seed, err, errlen))
+        return false;
+    dp->seeded = config_is_set(cfg, "dp-seed");
+    dp->seed_value = (uint64_t)seed;
+    return true;
+}
+
 static int run_follow(struct config *cfg, const struct agent_data_opts *d, char *err,
                       size_t errlen)
 {
@@ -241,6 +282,7 @@ static int run_follow(struct config *cfg, const struct agent_data_opts *d, char 
         !get_double(cfg, "maxstep", DEFAULT_MAX_STEP, 0, 1e6, &o.max_step, err, errlen) ||
         !config_get_int(cfg, "pollms", DEFAULT_POLL_MS, 10, 60000, &poll, err, errlen) ||
         !get_malice(cfg, &o.malice, err, errlen) ||
+        !get_dp(cfg, &o.dp, err, errlen) ||
         !get_train_cfg(cfg, DEFAULT_EPOCHS, &o.train, err, errlen))
         return 1;
     o.poll_ms = (uint32_t)poll;
@@ -409,6 +451,11 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (sodium_init() < 0) {
+        fprintf(stderr, "Error: libsodium cannot start\n");
+        config_free(cfg);
+        return 1;
+    }
     ml_init();
 
     const struct agent_data_opts d = {

@@ -8,6 +8,8 @@
  *   model.c           local training and evaluation on Q16.16 weights, and
  *                     the misbehaviours of -malicious
  *   round.c           following a task round by round (join, submit, vote)
+ *   dp.c              differential privacy of a proposer's update: clipping,
+ *                     Gaussian noise and the Renyi DP accountant
  *   offline.c         the modes that need no task round: local baselines,
  *                     evaluation of a task's model, feature statistics
  *   arena.c           the AI Arena: a training node (-arena-trainer) or a
@@ -134,10 +136,69 @@ bool agent_model_train(const struct ml_model_spec *spec, const int32_t *start, s
                        enum agent_malice malice, int32_t *out, char *err, size_t errlen)
     WARN_UNUSED;
 
+/* What one revealed update w[n] does to the global model g[n] in an
+ * aggregate of k slots: out = g + (w - g) / k, Q16.16 rounded (half away
+ * from zero), saturated.  k >= 1. */
+void agent_model_candidate(const int32_t *g, const int32_t *w, size_t n, uint32_t k,
+                           int32_t *out);
+
 /* Accuracy, AUC and log loss of the weights q[n] on ds (transformed rows). */
 bool agent_model_evaluate(const struct ml_model_spec *spec, const int32_t *q, size_t n,
                           const struct ml_dataset *ds, struct ml_eval *out, char *err,
                           size_t errlen) WARN_UNUSED;
+
+/* ---- dp.c       ---- */
+
+#define AGENT_DP_SEEDBYTES 32
+
+/* The orders of the accountant's Renyi DP (1.25 .. 256). */
+extern const double agent_dp_orders[];
+extern const size_t agent_dp_n_orders;
+
+struct agent_dp {
+    double epsilon;        /* -dp-epsilon, the target over `releases`; 0: DP off */
+    double delta;          /* -dp-delta */
+    double clip;           /* -dp-clip: L2 bound C of a released change, weight units */
+    bool seeded;           /* -dp-seed given: the noise repeats (seed_value) */
+    uint64_t seed_value;
+    /* set by agent_dp_setup: */
+    uint32_t releases;     /* the task's rounds: at most one release per round */
+    double sigma;          /* noise multiplier: std of the noise = sigma * clip */
+    uint32_t released;     /* updates released so far */
+    uint8_t seed[AGENT_DP_SEEDBYTES];
+};
+
+/* Scales delta[n] to L2 norm clip when its norm is larger; else leaves it.
+ * Returns the norm before. */
+double agent_dp_clip(double *delta, size_t n, double clip);
+
+/* out[i] = std * N(0, 1), from the ChaCha20 stream keyed by H(seed |
+ * stream) (Box-Muller).  False when out of memory. */
+bool agent_dp_noise(double *out, size_t n, double std, const uint8_t seed[AGENT_DP_SEEDBYTES],
+                    uint64_t stream) WARN_UNUSED;
+
+/* epsilon at delta of `releases` Gaussian mechanisms of noise multiplier
+ * sigma (sensitivity 1, std sigma): the minimum over agent_dp_orders of
+ * releases * a / (2 sigma^2) + log(1 / delta) / (a - 1); *order (unless
+ * NULL) the order reaching it.  INFINITY for sigma <= 0 or delta outside
+ * (0, 1). */
+double agent_dp_epsilon(double sigma, uint32_t releases, double delta, double *order);
+
+/* The smallest sigma (to a relative 1e-12, rounded up) with
+ * agent_dp_epsilon(sigma, releases, delta) <= epsilon.  False (err) when
+ * no sigma up to 1e6 reaches it. */
+bool agent_dp_calibrate(double epsilon, double delta, uint32_t releases, double *sigma,
+                        char *err, size_t errlen) WARN_UNUSED;
+
+/* Calibrates dp (epsilon, delta, clip, seeded/seed_value set) for a task
+ * of `rounds` rounds and draws or derives the noise seed. */
+bool agent_dp_setup(struct agent_dp *dp, uint32_t rounds, char *err, size_t errlen) WARN_UNUSED;
+
+/* In place: w = g + clip(w - g) + noise (Q16.16 rounded, saturated), the
+ * noise of release dp->released, which it then counts.  *norm: the norm of
+ * w - g before clipping. */
+bool agent_dp_release(struct agent_dp *dp, const int32_t *g, int32_t *w, size_t n,
+                      double *norm, char *err, size_t errlen) WARN_UNUSED;
 
 /* ---- round.c       ---- */
 
@@ -154,6 +215,7 @@ struct agent_task_opts {
     uint32_t poll_ms;
     enum agent_malice malice;
     struct agent_train_cfg train;  /* seed: also the private split's */
+    struct agent_dp dp;            /* -dp-*: epsilon 0 when off; set up when following */
 };
 
 /* A voter's vote on a candidate (model.c): +1 when its log loss is within

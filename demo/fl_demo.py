@@ -15,14 +15,21 @@ logistic-regression model run side by side on the chain:
                   -malicious=...), fedavg
   attack-median   the same four, aggregator median
 
-Each hospital runs one fml-agent per task.  At the end the demo prints, per
-round, the global model's accuracy and ROC AUC on the held-out set, the
-stakes and slashes, and the FL model against each hospital training alone
-and against centralized training on the pooled data.  The same figures go to
-fl-demo-results.json, and accuracy per round to fl-demo-accuracy.svg.
+Each hospital runs one fml-agent per task.  In every round two proposer
+slots are drawn by stake; proposers commit to their updates, then reveal
+them; the other participants vote on each revealed update separately.  At the
+end the demo prints, per round, the global model's accuracy and ROC AUC on
+the held-out set, each update's fate, the stakes and slashes (with the count
+of slashes of honest hospitals, honest_slashed), and the FL model against
+each hospital training alone and against centralized training on the pooled
+data.  The same figures go to fl-demo-results.json, and accuracy per round
+to fl-demo-accuracy.svg.
 
     python3 demo/fl_demo.py [--rounds N] [--malicious flip|noise|scale]
-                            [--out DIR] [--keep]
+                            [--dp-epsilon X [--dp-clip C]] [--out DIR] [--keep]
+
+With --dp-epsilon every honest hospital releases its updates with
+differential privacy (fml-agent -dp-epsilon, -dp-clip).
 
 No configuration needed.  Every process it starts is stopped at the end,
 also on failure or Ctrl-C.
@@ -33,6 +40,7 @@ import csv
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import statistics
@@ -52,8 +60,9 @@ SEED = 7
 HOSPITALS = [("hospital-young", 0, 25), ("hospital-middle", 25, 35), ("hospital-older", 35, 200)]
 MALICIOUS = "hospital-rogue"
 HONEST_STAKE = 40
-
-ROGUE_STAKE = 20
+# One slash (30%) leaves 9.8 < min_stake 10: a harmful update removes it.
+ROGUE_STAKE = 14
+PROPOSER_SLOTS = 2
 
 
 def log(msg):
@@ -169,9 +178,10 @@ def create_task(node, normalization, rounds, aggregator, n_participants):
         "model": "logistic", "sizes": [8, 1], "normalization": normalization,
         "rounds": rounds, "min_participants": n_participants,
         "max_participants": n_participants, "min_stake": 10,
-        "proposer_fraction_bps": 5000, "join_blocks": 20, "submit_blocks": 3,
+        "proposer_slots": PROPOSER_SLOTS, "join_blocks": 20, "submit_blocks": 3,
+        "update_reveal_blocks": 2,
         "commit_blocks": 2, "reveal_blocks": 2, "aggregator": aggregator,
-        "slash_bps": 3000, "voter_reward_bps": 2000, "reward_pool": 120})
+        "slash_bps": 3000, "voter_reward_bps": 2000, "budget": 120})
     return res["task"]
 
 
@@ -218,15 +228,44 @@ def summarize(node, task_id, held_path, rounds):
             rd = node.flgetround(task_id, r)
             row["outcome"] = rd["outcome"]
             row["proposers"] = [p["address"] for p in rd["proposers"]]
+            row["updates"] = [{"address": p["address"], "slots": p["slots"], "status": p["status"],
+                               "tally": str(p["tally"])} for p in rd["proposers"]]
             row["slashed"] = [p["address"] for p in rd["proposers"] + rd["voters"] if p["slashed"] > 0]
         per_round.append(row)
     parts = {p["address"]: {"status": p["status"], "stake": str(p["stake"]),
-                            "rewards": str(p["rewards"]), "slashed": str(p["slashed"]),
-                            "accepted_rounds": p["accepted_rounds"]} for p in t["participants"]}
+                            "rewards": str(p["rewards"]), "matched": str(p["matched"]),
+                            "slashed": str(p["slashed"]),
+                            "accepted_updates": p["accepted_updates"]} for p in t["participants"]}
     final_hash = node.flgetmodel(task_id)["hash"]
     return {"task": task_id, "aggregator": t["aggregator"], "state": t["state"],
             "rounds_run": t["round"], "final_model_hash": final_hash, "per_round": per_round,
             "participants": parts, "final": per_round[-1]}
+
+
+def voter_measurements(agents, rogue_addrs):
+    """What the honest voters measured on each update they judged, from the
+    agents' round lines: the candidate's log loss minus the global model's on
+    the voter's test split, and the update's step against the voter's own.
+    Returns {"honest": [...], "rogue": [...]}, each [(dloss, step, verdict)]."""
+    out = {"honest": [], "rogue": []}
+    pat = re.compile(r" ([0-9A-Za-z]{1,8}) ([+-]1) \(accuracy [0-9.]+ log loss ([0-9.]+) step x([0-9.]+)\)")
+    for label, _, _, logpath in agents.procs:
+        if label.endswith("." + MALICIOUS):
+            continue
+        with open(logpath) as f:
+            for ln in f:
+                m = re.search(r" round \d+ voter: global accuracy [0-9.]+ log loss ([0-9.]+); verdicts(.*?); updates:", ln)
+                if not m:
+                    continue
+                g = float(m.group(1))
+                for tail, verdict, loss, step in pat.findall(m.group(2)):
+                    kind = "rogue" if any(a.endswith(tail) for a in rogue_addrs) else "honest"
+                    out[kind].append((round(float(loss) - g, 4), float(step), int(verdict)))
+    return out
+
+
+def spread(xs):
+    return {"n": len(xs), "min": min(xs), "max": max(xs)} if xs else {"n": 0}
 
 
 # ---------------------------------------------------------------- output
@@ -238,17 +277,20 @@ def name_of(addr, names):
 def print_scenario(title, s, names):
     print()
     print("== %s (aggregator %s, %s after %d rounds)" % (title, s["aggregator"], s["state"], s["rounds_run"]))
-    print("  round  outcome           accuracy   AUC     log loss   slashed")
+    print("  round  outcome           accuracy   AUC     log loss   updates; slashed")
     for row in s["per_round"]:
+        ups = ", ".join("%s x%d %s" % (name_of(u["address"], names), u["slots"], u["status"])
+                        for u in row.get("updates", []))
         sl = ", ".join(name_of(a, names) for a in row.get("slashed", []))
-        print("  %5d  %-16s  %7.3f   %6.3f   %7.4f    %s" %
+        print("  %5d  %-16s  %7.3f   %6.3f   %7.4f    %s%s" %
               (row["round"], row.get("outcome", "initial"), row["accuracy"],
-               row["auc"] if row["auc"] is not None else float("nan"), row["log_loss"], sl))
+               row["auc"] if row["auc"] is not None else float("nan"), row["log_loss"], ups,
+               "; slashed " + sl if sl else ""))
     print("  participants:")
     for addr, p in s["participants"].items():
-        print("    %-16s %-8s stake %10s  rewards %12s  slashed %10s  accepted rounds %d" %
-              (name_of(addr, names), p["status"], p["stake"], p["rewards"], p["slashed"],
-               p["accepted_rounds"]))
+        print("    %-16s %-8s stake %10s  rewards %12s (+%s matched)  slashed %10s  accepted updates %d" %
+              (name_of(addr, names), p["status"], p["stake"], p["rewards"], p["matched"], p["slashed"],
+               p["accepted_updates"]))
 
 
 def write_svg(path, results):
@@ -309,6 +351,12 @@ def main():
     parser.add_argument("--maxstep", default="3",
                         help="a voter rejects a candidate that moved more than this many times its own "
                              "one-round step (0: no bound; default 3)")
+    parser.add_argument("--dp-epsilon", default=None,
+                        help="honest hospitals release their updates with differential privacy at "
+                             "this epsilon over the task's rounds (fml-agent -dp-epsilon; default off)")
+    parser.add_argument("--dp-clip", default=None,
+                        help="the L2 bound of a released change with --dp-epsilon (fml-agent -dp-clip; "
+                             "default the agent's, 1)")
     parser.add_argument("--out", default=".", help="folder of fl-demo-results.json and the SVG (default .)")
     parser.add_argument("--keep", action="store_true", help="keep the data directories and agent logs")
     args = parser.parse_args()
@@ -405,11 +453,15 @@ def run(net, agents, workdir, args):
                 extra += ["-stake=%d" % ROGUE_STAKE, "-malicious=" + args.malicious]
             else:
                 extra += ["-stake=%d" % HONEST_STAKE]
+                if args.dp_epsilon:
+                    extra += ["-dp-epsilon=" + args.dp_epsilon]
+                    if args.dp_clip:
+                        extra += ["-dp-clip=" + args.dp_clip]
             agents.start("%s.%s" % (key, h), node, h, extra)
     log("Started %d fml-agent processes (one per hospital and task); logs in %s" %
         (len(agents.procs), workdir))
 
-    per_round = 20 + 7   # join window, then 3 + 2 + 2 blocks per round
+    per_round = 20 + 9   # join window, then 3 + 2 + 2 + 2 blocks per round
     wait_tasks(creator, tasks, agents, timeout=90 + per_round * args.rounds * 3)
     net.wait_for_height(creator.getblockcount())
     for label, p, _, logpath in agents.procs:
@@ -434,6 +486,20 @@ def run(net, agents, workdir, args):
 
     fl = summary["clean"]["final"]
     rogue_addrs = {wallets[MALICIOUS][1][k] for k in ("attack-fedavg", "attack-median")}
+    # Slashes of honest hospitals: one per honest participant slashed in a round.
+    for s in summary.values():
+        s["honest_slashed"] = sum(1 for row in s["per_round"] for a in row.get("slashed", [])
+                                  if a not in rogue_addrs)
+        s["rogue_harmful_rounds"] = [row["round"] for row in s["per_round"]
+                                     for u in row.get("updates", [])
+                                     if u["address"] in rogue_addrs and u["status"] == "harmful"]
+        s["rogue_accepted_rounds"] = [row["round"] for row in s["per_round"]
+                                      for u in row.get("updates", [])
+                                      if u["address"] in rogue_addrs and u["status"] == "accepted"]
+    honest_slashed = sum(s["honest_slashed"] for s in summary.values())
+    meas = voter_measurements(agents, rogue_addrs)
+    measured = {k: {"log_loss_change": spread([d for d, _, _ in v]), "step": spread([x for _, x, _ in v]),
+                    "votes_against": sum(1 for _, _, vt in v if vt < 0)} for k, v in meas.items()}
     print()
     print("== The FL model against training without the alliance (held-out set, %d rows)" % n_held)
     print("  %-34s %8s  %6s" % ("model", "accuracy", "AUC"))
@@ -453,6 +519,8 @@ def run(net, agents, workdir, args):
         "attack_median_within_3_points_of_clean": abs(summary["attack-median"]["final"]["accuracy"] - fl["accuracy"]) <= 0.03,
         "rogue_slashed_and_removed_fedavg": summary["attack-fedavg"]["participants"][wallets[MALICIOUS][1]["attack-fedavg"]]["status"] == "removed",
         "rogue_slashed_and_removed_median": summary["attack-median"]["participants"][wallets[MALICIOUS][1]["attack-median"]]["status"] == "removed",
+        "no_rogue_update_accepted": not any(s["rogue_accepted_rounds"] for s in summary.values()),
+        "no_honest_slashed": honest_slashed == 0,
         "same_model_on_every_node": all(s["same_model_on_every_node"] for s in summary.values()),
     }
     targets["all_met"] = all(targets.values())
@@ -461,6 +529,18 @@ def run(net, agents, workdir, args):
           "%+.1f points (%+.1f%% relative), AUC %+.3f" % (
               100 * (fl["accuracy"] - central["accuracy"]), 100 * gain, 100 * gain / mean_alone,
               fl["auc"] - mean_alone_auc))
+    print("Slashes of honest hospitals (honest_slashed): %d (clean %d, attack-fedavg %d, attack-median %d); "
+          "the rogue's updates voted harmful in rounds %s (fedavg) and %s (median), accepted in %s and %s" % (
+              honest_slashed, summary["clean"]["honest_slashed"], summary["attack-fedavg"]["honest_slashed"],
+              summary["attack-median"]["honest_slashed"], summary["attack-fedavg"]["rogue_harmful_rounds"],
+              summary["attack-median"]["rogue_harmful_rounds"], summary["attack-fedavg"]["rogue_accepted_rounds"],
+              summary["attack-median"]["rogue_accepted_rounds"]))
+    for k, m in measured.items():
+        if m["log_loss_change"]["n"]:
+            print("Honest voters on %s updates (%d verdicts, %d against): log loss change %+.4f to %+.4f, "
+                  "step x%.1f to x%.1f" % (k, m["log_loss_change"]["n"], m["votes_against"],
+                                           m["log_loss_change"]["min"], m["log_loss_change"]["max"],
+                                           m["step"]["min"], m["step"]["max"]))
     for k, v in targets.items():
         if k != "all_met":
             print("  %-44s %s" % (k, "met" if v else "MISSED"))
@@ -471,9 +551,15 @@ def run(net, agents, workdir, args):
     return {
         "command": "scripts/demo.sh" + (" --rounds %d" % args.rounds if args.rounds != 12 else "") +
                    (" --maxstep %s" % args.maxstep if args.maxstep != "3" else "") +
-                   (" --malicious %s" % args.malicious if args.malicious != "noise" else ""),
+                   (" --malicious %s" % args.malicious if args.malicious != "noise" else "") +
+                   (" --dp-epsilon %s" % args.dp_epsilon if args.dp_epsilon else "") +
+                   (" --dp-clip %s" % args.dp_clip if args.dp_clip else ""),
         "data": {"heldout_rows": n_held, "hospitals": info, "split_seed": SEED},
         "malicious": args.malicious,
+        "dp": {"epsilon": float(args.dp_epsilon), "delta": 1e-5,
+               "clip": float(args.dp_clip) if args.dp_clip else 1.0} if args.dp_epsilon else None,
+        "honest_slashed": honest_slashed,
+        "honest_voters_measured": measured,
         "baselines": {"alone": alone, "mean_alone_accuracy": round(mean_alone, 4),
                       "mean_alone_auc": round(mean_alone_auc, 4),
                       "centralized": central},

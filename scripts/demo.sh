@@ -6,7 +6,10 @@
 # (--help); `scripts/demo.sh --network` runs the network demo instead
 # (transfers, delegation, a partition healed), and `scripts/demo.sh --arena`
 # the AI Arena demo (doc/arena-demo.md: a staked training contest scored on
-# hidden validation sets; options go to demo/arena_demo.py).
+# hidden validation sets; options go to demo/arena_demo.py), and
+# `scripts/demo.sh --digits` the handwritten-digits FL demo (doc/fl-demo.md:
+# ten participants with label skew, a softmax model and an MLP, three of the
+# ten malicious; options go to demo/fl_digits.py).
 set -e
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -18,5 +21,9 @@ fi
 if [ "${1:-}" = "--arena" ]; then
     shift
     exec python3 demo/arena_demo.py "$@"
+fi
+if [ "${1:-}" = "--digits" ]; then
+    shift
+    exec python3 demo/fl_digits.py "$@"
 fi
 exec python3 demo/fl_demo.py "$@"

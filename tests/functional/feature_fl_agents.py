@@ -3,17 +3,21 @@
 validators proposing in real time.  Three honest hospitals (each with its own
 slice of the Pima data, split by age) and one malicious hospital
 (-malicious=noise: it submits random weights and votes against its own
-measurement) join a three-round logistic-regression task from their own
-nodes' wallets; one honest agent funds a new address of its wallet itself.
+measurement) join a logistic-regression task from their own nodes' wallets;
+one honest agent funds a new address of its wallet itself, and one releases
+its updates with differential privacy (-dp-epsilon).
 
-Checked: every proposer submits and every voter commits and reveals in every
-round it is drawn for; the malicious participant is slashed (its update
-rejected, or its vote against the outcome) and removed, with the
-rest of its stake returned; the honest ones get their stakes back with their
-rewards less their slashes; the task completes with at least one accepted
-round, its pool balances, and the final model hash is the same on every
-node; fml-agent -evaluate scores that very model and -baseline trains
-locally.  fml-agent also rejects bad options and files with a clear error."""
+Checked: every drawn proposer commits and reveals its update, and every voter
+commits and reveals one verdict per revealed update, in every round it is
+drawn for; the malicious participant's update is voted harmful, slashed and
+removed whenever it is drawn as a proposer (a voter is slashed only for not
+revealing, so as a voter it is not); no honest participant is ever slashed;
+the honest ones get their stakes back with their rewards; the task completes
+with at least one accepted update, its budget balances, and the final model
+hash is the same on every node; the DP agent prints the calibrated noise and
+the epsilon spent after each release; fml-agent -evaluate scores that very
+model and -baseline trains locally.  fml-agent also rejects bad options and
+files with a clear error."""
 
 import csv
 import json
@@ -34,7 +38,9 @@ MIN_STAKE = 10
 HONEST_STAKE = 30
 ROGUE_STAKE = 12        # one slash of 30% leaves 8.4 < MIN_STAKE: removed
 SLASH_BPS = 3000
-ROUNDS = 3
+ROUNDS = 4
+SLOTS = 2               # with four participants: at least two voters a round
+DP_EPSILON = 1000       # hospital 2: a light noise (sigma 0.06 over 4 rounds) that keeps its updates useful
 FEES = Decimal("0.01")  # more than every fee an agent pays in this test
 
 
@@ -93,6 +99,8 @@ class FLAgentsTest(FMLTestFramework):
             (["-bogus=1"], "Invalid parameter -bogus"),
             (["-malicious=sneaky", "-data=" + csv_path, "-task=00"], "flip, noise or scale"),
             (["-testfraction=2", "-data=" + csv_path, "-task=00"], "-testfraction=2"),
+            (["-dp-clip=1", "-data=" + csv_path, "-task=00"], "-dp-clip needs -dp-epsilon"),
+            (["-dp-epsilon=0", "-data=" + csv_path, "-task=00"], "-dp-epsilon=0"),
             (["-stats", "-data=" + os.path.join(self.tmpdir, "missing.csv")], "cannot open"),
             (["-baseline", "-data=" + DATA], "-eval"),
             (["-data=" + csv_path, "-task=" + "ab" * 32], "Task not found"),
@@ -136,9 +144,10 @@ class FLAgentsTest(FMLTestFramework):
             "normalization": [[3.8, 3.4], [121, 31], [72, 12], [29, 10], [155, 118], [32.5, 7],
                               [0.47, 0.33], [33, 11.7]],
             "rounds": ROUNDS, "min_participants": 4, "max_participants": 4,
-            "min_stake": MIN_STAKE, "proposer_fraction_bps": 5000, "join_blocks": 15,
-            "submit_blocks": 3, "commit_blocks": 2, "reveal_blocks": 2, "aggregator": "fedavg",
-            "slash_bps": SLASH_BPS, "voter_reward_bps": 2000, "reward_pool": 100})["task"]
+            "min_stake": MIN_STAKE, "proposer_slots": SLOTS, "join_blocks": 15,
+            "submit_blocks": 3, "update_reveal_blocks": 2, "commit_blocks": 2,
+            "reveal_blocks": 2, "aggregator": "fedavg", "slash_bps": SLASH_BPS,
+            "voter_reward_bps": 2000, "budget": 100})["task"]
 
         def created():
             try:
@@ -147,13 +156,15 @@ class FLAgentsTest(FMLTestFramework):
                 return False
         wait_until(created, timeout=30, interval=0.2, what="the task")
 
-        self.log("Four agents join: hospital 0 funds a new address itself, hospital 3 is malicious")
+        self.log("Four agents join: hospital 0 funds a new address itself, hospital 2 uses "
+                 "differential privacy, hospital 3 is malicious")
         self.start_agent(0, n[0], "hospital0", ["-data=" + paths[0], "-task=" + task,
                                                 "-stake=%d" % HONEST_STAKE])
         for i in (1, 2):
+            dp = ["-dp-epsilon=%d" % DP_EPSILON, "-dp-seed=5"] if i == 2 else []
             self.start_agent(i, n[i], "hospital%d" % i,
                              ["-data=" + paths[i], "-task=" + task, "-address=" + addrs[i],
-                              "-stake=%d" % HONEST_STAKE, "-seed=%d" % (i + 1)])
+                              "-stake=%d" % HONEST_STAKE, "-seed=%d" % (i + 1)] + dp)
         self.start_agent(3, n[3], "hospital3", ["-data=" + paths[3], "-task=" + task, "-address=" + addrs[3],
                                                 "-stake=%d" % ROGUE_STAKE, "-malicious=noise"])
         wait_until(lambda: n[0].flgettask(task)["state"] != "open", timeout=60, interval=0.5,
@@ -185,59 +196,80 @@ class FLAgentsTest(FMLTestFramework):
         t = n[0].flgettask(task)
         parts = {p["address"]: p for p in t["participants"]}
 
-        self.log("Every drawn participant acted in every round; the malicious one was slashed and removed")
+        self.log("Every drawn participant acted in every round; no honest one was slashed; the "
+                 "malicious one was slashed and removed when drawn as a proposer")
         accepted = 0
-        rogue_rounds = []
+        rogue_rounds, rogue_proposer, dp_proposer = [], [], []
+        honest_slashed = 0
         for r in range(1, t["round"] + 1):
             rd = n[0].flgetround(task, r)
             roles = {p["address"]: ("proposer", p) for p in rd["proposers"]}
             roles.update({v["address"]: ("voter", v) for v in rd["voters"]})
-            self.log("  round %d: %s; proposers %s; votes %s" % (
-                r, rd["outcome"], [who[p["address"]] for p in rd["proposers"]],
-                ["%s %+d" % (who[v["address"]], v["vote"]) for v in rd["voters"]]))
+            self.log("  round %d: %s; updates %s; voters %s" % (
+                r, rd["outcome"],
+                ["%s x%d %s tally %s" % (who[p["address"]], p["slots"], p["status"], p["tally"])
+                 for p in rd["proposers"]],
+                [who[v["address"]] for v in rd["voters"]]))
+            assert_equal(rd["n_slots"], SLOTS)
+            assert_equal(sum(p["slots"] for p in rd["proposers"]), SLOTS)
+            assert len(rd["voters"]) >= 4 - SLOTS
             assert rd["outcome"] in ("accepted", "rejected"), rd["outcome"]
-            accepted += rd["outcome"] == "accepted"
+            assert_equal(rd["revealed_order"], sorted(rd["revealed_order"], key=lambda a: [
+                p["address"] for p in rd["proposers"]].index(a)))
+            assert_equal(len(rd["revealed_order"]), len(rd["proposers"]))
             for addr, (role, e) in roles.items():
                 if role == "proposer":
-                    assert e["submitted"], "round %d: a proposer did not submit" % r
+                    assert e["committed"] and e["revealed"], "round %d: a proposer did not act" % r
                 else:
                     assert e["committed"] and e["revealed"], "round %d: a voter did not vote" % r
+                if addr != rogue:
+                    honest_slashed += e["slashed"] > 0
+                    if role == "proposer":
+                        assert e["status"] in ("accepted", "excluded"), (r, e)
+                        accepted += e["status"] == "accepted"
+                        if addr == addrs[2]:
+                            dp_proposer.append(r)
             if rogue in roles:
                 rogue_rounds.append(r)
                 role, e = roles[rogue]
-                if e["slashed"]:
-                    # One slash removes it: its update was rejected, or it
-                    # voted against the outcome.
-                    if role == "proposer":
-                        assert_equal(rd["outcome"], "rejected")
-                    else:
-                        assert e["vote"] != (1 if rd["outcome"] == "accepted" else -1)
+                if role == "proposer":
+                    # Its random weights are measured by every honest voter,
+                    # who hold all the voting stake: harmful, slashed, removed.
+                    rogue_proposer.append(r)
+                    assert_equal(e["status"], "harmful")
                     assert_equal(e["slashed"], Decimal(ROGUE_STAKE) * SLASH_BPS / 10000)
                     assert e["removed"]
                 else:
-                    # Only a proposer whose (noisy) update got through the vote
-                    # escapes; a voter voting against the honest majority of
-                    # stake never does.
-                    assert_equal((role, rd["outcome"]), ("proposer", "accepted"))
+                    # A voter is slashed only for not revealing; its verdicts
+                    # against the honest updates only cost it its reward.
+                    assert_equal(e["slashed"], 0)
+        assert_equal(honest_slashed, 0)
         assert rogue_rounds and rogue_rounds == list(range(1, len(rogue_rounds) + 1)), rogue_rounds
-        assert accepted >= 1, "no round was accepted"
+        assert accepted >= 1, "no update was accepted"
+        assert rogue_proposer in ([], [rogue_rounds[-1]]), rogue_proposer
 
-        self.log("Stakes: the malicious participant removed with 70% of its stake back; the others exited")
+        self.log("Stakes: the malicious participant removed with 70%% of its stake back if it was "
+                 "drawn to propose (rounds %s); the others exited" % rogue_proposer)
         pr = parts[rogue]
-        assert_equal(pr["status"], "removed")
-        assert_equal(pr["slashed"], Decimal("3.6"))
-        assert_equal(pr["returned"], Decimal("8.4"))
-        bal = n[0].getaccount(rogue)["balance"]
-        assert before[rogue] + Decimal("8.4") - FEES <= bal <= before[rogue] + Decimal("8.4"), bal
+        if rogue_proposer:
+            assert_equal(pr["status"], "removed")
+            assert_equal(pr["slashed"], Decimal("3.6"))
+            assert_equal(pr["returned"], Decimal("8.4"))
+            bal = n[0].getaccount(rogue)["balance"]
+            assert before[rogue] + Decimal("8.4") - FEES <= bal <= before[rogue] + Decimal("8.4"), bal
+        else:
+            assert_equal(pr["status"], "exited")
+            assert_equal(pr["slashed"], 0)
         for a in honest:
             p = parts[a]
             assert_equal(p["status"], "exited")
-            assert_equal(p["returned"], HONEST_STAKE - p["slashed"])
-            expect = before[a] + HONEST_STAKE + p["rewards"] - p["slashed"]
+            assert_equal(p["slashed"], 0)
+            assert_equal(p["returned"], HONEST_STAKE)
+            expect = before[a] + HONEST_STAKE + p["rewards"] + p.get("matched", 0)
             bal = n[0].getaccount(a)["balance"]
             assert expect - FEES <= bal <= expect, (a, bal, expect)
-        assert_equal(t["reward_pool_initial"] + t["slashed"],
-                     t["rewards_paid"] + t["reward_pool"] + t["returned_to_creator"])
+        assert_equal(t["budget"] - t["burn"] + t["slashed"],
+                     t["rewards_paid"] + t["budget_left"] + t["slashed_left"] + t["returned_to_creator"])
         assert_equal(t["slashed"], sum(p["slashed"] for p in parts.values()))
 
         self.log("The final model is the same on every node and is a trained one")
@@ -267,6 +299,18 @@ class FLAgentsTest(FMLTestFramework):
             want = len(rogue_rounds) if i == 3 else ROUNDS
             if len(lines) != want:
                 raise TestFailure("agent %d logged %d round lines, expected %d:\n%s" % (i, len(lines), want, text))
+            if i == 2:
+                # The calibrated noise at the start, the epsilon spent after
+                # every release, growing, and never above the budget.
+                m = re.search(r"Differential privacy: epsilon %d at delta 1e-05 over at most %d "
+                              r"released updates .* sigma ([0-9.]+)" % (DP_EPSILON, ROUNDS), text)
+                assert m, text
+                spent = [float(x) for x in re.findall(r"released with differential privacy: .* "
+                                                      r"epsilon spent ([0-9.]+)", text)]
+                assert_equal(len(spent), len(dp_proposer))
+                assert spent == sorted(spent) and all(0 < e <= DP_EPSILON for e in spent), spent
+            elif "differential privacy" in text.lower():
+                raise TestFailure("agent %d applied differential privacy unasked:\n%s" % (i, text))
 
 
 if __name__ == "__main__":

@@ -932,6 +932,50 @@ START_TEST(a_round_without_vote_reveals_is_void)
 }
 END_TEST
 
+/* The update and vote reveals take the builder's reveal half: transfers
+ * paying a hundred times their fee rate, more than a block holds, do not
+ * push them out of a block (the reveals' window is sized for half of each
+ * block).  (The builder looks at the best 2 x max_block_txs candidates:
+ * 6 transfers leave the reveal among them.) */
+START_TEST(reveals_are_not_crowded_out_of_their_window)
+{
+    struct fl_case c;
+    struct fl_task_params tp = fixture_fl_task(1000 * COIN);
+    tp.proposer_slots = 1;
+    start_case(&c, &tp, 3, equal_stakes, 1, 1);
+    int props[MAXP], voters[MAXP];
+    ck_assert_int_eq(members(&c, 1, FL_ROLE_PROPOSER, props), 1);
+    ck_assert_int_eq(members(&c, 1, FL_ROLE_VOTER, voters), 2);
+    struct fl_windows win;
+    windows_of(c.task, 1, &win);
+    int32_t w[NPARAMS];
+    honest_weights(w, 1, props[0]);
+    update_commit(&c.ps[props[0]], c.task, 1, w, NPARAMS, NULL);
+    advance_to(win.update_reveal_start);
+    const uint32_t saved = params.max_block_txs;
+    params.max_block_txs = 4; /* two units of reveals in the first pass */
+    for (int i = 0; i < 6; i++)
+        ck_assert(fixture_transfer(pool, i % 4, (i + 1) % 4, COIN, 100 * FEE, NULL));
+    update_reveal(&c.ps[props[0]], c.task, 1, w, NPARAMS, NULL);
+    produce_checked();
+    ck_assert_uint_eq(round_of(c.task, 1).n_update_reveals, 1);
+    params.max_block_txs = saved;
+    produce_checked(); /* the transfers left */
+    advance_to(win.commit_start);
+    const int8_t yes[1] = {1};
+    for (int k = 0; k < 2; k++)
+        vote_commit(&c.ps[voters[k]], c.task, 1, yes, 1, NULL);
+    advance_to(win.reveal_start);
+    params.max_block_txs = 4;
+    for (int i = 0; i < 6; i++)
+        ck_assert(fixture_transfer(pool, i % 4, (i + 1) % 4, COIN, 100 * FEE, NULL));
+    vote_reveal(&c.ps[voters[0]], c.task, 1, yes, 1, NULL);
+    produce_checked();
+    ck_assert_uint_eq(round_of(c.task, 1).n_vote_reveals, 1);
+    params.max_block_txs = saved;
+}
+END_TEST
+
 /* ---- the FL pool ---- */
 
 /* The parties' and the creator's balances together. */
@@ -1041,6 +1085,18 @@ START_TEST(the_fl_pool_cap_burns_the_excess)
     const uint64_t cap = fl_pool_cap(2, emission_at(&params, h, 0), params.split_fl_bps);
     ck_assert_uint_gt(before, cap);
     produce_checked();
+    /* Disconnecting the block gives the pool its excess back; connecting it
+     * again burns it again, to the same state root. */
+    uint8_t root_after[32], root[32], hash[32];
+    struct validation val;
+    chain_state_root(chain, root_after);
+    memcpy(hash, chain_tip(chain)->hash, 32);
+    ck_assert(chain_invalidate(chain, hash, &val));
+    ck_assert_uint_eq(fl_pool_now(), before);
+    check_supply(chain);
+    ck_assert(chain_reconsider(chain, hash, &val));
+    chain_state_root(chain, root);
+    ck_assert_mem_eq(root, root_after, 32);
     params.fl_pool_cap_blocks = saved;
     ck_assert(supply_audit(chain, &a1));
     ck_assert_uint_eq(fl_pool_now(), cap);
@@ -1822,6 +1878,7 @@ static Suite *fl_state_suite(void)
     tcase_add_test(tc, reveals_that_do_not_match_are_rejected);
     tcase_add_test(tc, voters_are_paid_by_agreement);
     tcase_add_test(tc, a_round_without_vote_reveals_is_void);
+    tcase_add_test(tc, reveals_are_not_crowded_out_of_their_window);
     tcase_add_test(tc, pool_match_and_self_dealing_loss);
     tcase_add_test(tc, the_fl_pool_cap_burns_the_excess);
     tcase_add_test(tc, reorganization_across_every_transition);
