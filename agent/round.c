@@ -715,6 +715,15 @@ int agent_follow_task(const struct agent_rpc *rpc, const struct agent_task_opts 
                       f.dp.epsilon, f.dp.delta, rounds, f.dp.clip, f.dp.sigma,
                       f.dp.sigma * f.dp.clip, e, order,
                       agent_dp_epsilon(f.dp.sigma / 2, rounds, f.dp.delta, NULL));
+            /* The noise's expected norm against the largest change it hides:
+             * far above 1, every release is mostly noise, which honest voters
+             * measure as such (votes against, possibly a slash). */
+            double ratio = f.dp.sigma * sqrt((double)f.n_params);
+            if (ratio > 1)
+                agent_log("Warning: the noise's norm (about %.3g) is %.1f times the clip: updates "
+                          "this noisy may be voted harmful and slashed; a larger -dp-epsilon, "
+                          "fewer rounds or a smaller model lowers it",
+                          f.dp.sigma * f.dp.clip * sqrt((double)f.n_params), ratio);
         }
     }
     if (ok && join(&f, task)) {
