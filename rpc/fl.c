@@ -236,9 +236,9 @@ static json_t *flgettask(struct rpc_call *call)
     json_object_set_new(o, "budget_left", json_amount(st.budget_left));
     json_object_set_new(o, "slashed_left", json_amount(st.slashed_left));
     json_object_set_new(o, "slashed", json_amount(st.slashed));
-    json_object_set_new(o, "paid", json_amount(st.paid));
+    json_object_set_new(o, "rewards_paid", json_amount(st.paid));
     json_object_set_new(o, "matched", json_amount(st.matched));
-    json_object_set_new(o, "returned", json_amount(st.returned));
+    json_object_set_new(o, "returned_to_creator", json_amount(st.returned));
     json_object_set_new(o, "active", json_integer(st.n_active));
     bool ok = true;
     for (size_t i = 0; ok && i < n; i++) {
@@ -635,11 +635,12 @@ static const char task_result[] =
     "  \"reveal_blocks\": n, \"aggregator\": \"fedavg\" | \"median\" | \"trimmed_mean:k\",\n"
     "  \"slash_bps\", \"voter_reward_bps\": n, \"allowlist\": [\"address\", ...] (empty: open),\n"
     "  \"burn_bps\", \"match_bps\": n,   (the chain's fl_burn_bps and fl_match_bps)\n"
-    "  \"budget\", \"burn\", \"budget_left\", \"slashed_left\", \"slashed\", \"paid\", \"matched\",\n"
-    "  \"returned\": FML,         (burn: burned at creation; paid: rewards from the task;\n"
-    "                           matched: from the FL pool on top; returned: to the creator\n"
-    "                           at the end.  budget - burn + slashed = paid + budget_left +\n"
-    "                           slashed_left + returned)\n"
+    "  \"budget\", \"burn\", \"budget_left\", \"slashed_left\", \"slashed\", \"rewards_paid\",\n"
+    "  \"matched\", \"returned_to_creator\": FML,\n"
+    "                           (burn: burned at creation; rewards_paid: from the task;\n"
+    "                           matched: from the FL pool on top; returned_to_creator: at\n"
+    "                           the end.  budget - burn + slashed = rewards_paid +\n"
+    "                           budget_left + slashed_left + returned_to_creator)\n"
     "  \"active\": n,\n"
     "  \"participants\": [{\"address\", \"status\": \"active\" | \"removed\" | \"exited\",\n"
     "      \"stake\" (FML locked now), \"joined_height\", \"contribution\" (slot units: the\n"

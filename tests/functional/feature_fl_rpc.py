@@ -325,7 +325,7 @@ class FLRPCTest(FMLTestFramework):
         self.log("The task completes and returns what is left to its creator")
         t = node.flgettask(task)
         assert_equal((t["state"], t["phase"]), ("completed", "completed"))
-        assert units(t["returned"]) > 0
+        assert units(t["returned_to_creator"]) > 0
         assert_equal((units(t["budget_left"]), units(t["slashed_left"])), (0, 0))
         self.check_funds(t)
         self.nothing_sent(node.flsubmitupdate, task, 3, [0] * P, code=-8, message="completed")
@@ -339,8 +339,8 @@ class FLRPCTest(FMLTestFramework):
     def check_funds(self, t):
         """budget - burn + slashed = paid + budget_left + slashed_left + returned."""
         lhs = units(t["budget"]) - units(t["burn"]) + units(t["slashed"])
-        rhs = (units(t["paid"]) + units(t["budget_left"]) + units(t["slashed_left"]) +
-               units(t["returned"]))
+        rhs = (units(t["rewards_paid"]) + units(t["budget_left"]) + units(t["slashed_left"]) +
+               units(t["returned_to_creator"]))
         assert_equal(lhs, rhs, "the task's funds do not balance: %r" % t)
 
     def check_payouts(self, r, a, pool):
