@@ -303,7 +303,7 @@ def print_task(key, s):
 def write_svg(path, results, keys):
     pw, ph, left, top, gap = 360, 300, 55, 40, 70
     width, height = left + 2 * pw + gap + 190, top + ph + 60
-    lo, hi = 0.0, 1.0
+    lo, hi = 0.5, 1.0        # lower values (round 0: about 0.1) are drawn at 0.5
     colors = {"clean-fedavg": "#1f77b4", "clean-trimmed": "#17becf",
               "attack-fedavg": "#d62728", "attack-trimmed": "#2ca02c"}
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" '
@@ -322,7 +322,7 @@ def write_svg(path, results, keys):
             return top + ph * (1 - (v - lo) / (hi - lo))
         out.append('<text x="%d" y="%d" font-size="13">%s %s</text>' %
                    (x0, top - 8, kind, "x".join(str(s) for s in KINDS[kind]["sizes"])))
-        for v in [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]:
+        for v in [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]:
             out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>' % (x0, y(v), x0 + pw, y(v)))
             out.append('<text x="%d" y="%.1f" text-anchor="end">%.1f</text>' % (x0 - 6, y(v) + 4, v))
         for i in range(0, n, max(1, n // 8)):
@@ -333,7 +333,8 @@ def write_svg(path, results, keys):
             out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="%s" stroke-dasharray="%s"/>' %
                        (x0, y(v), x0 + pw, y(v), color, dash))
         for k in tasks:
-            pts = " ".join("%.1f,%.1f" % (x(r["round"]), y(r["accuracy"])) for r in results["tasks"][k]["per_round"])
+            pts = " ".join("%.1f,%.1f" % (x(r["round"]), y(max(lo, r["accuracy"])))
+                           for r in results["tasks"][k]["per_round"])
             out.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' %
                        (colors[k[len(kind) + 1:]], pts))
     lx, ly = left + 2 * pw + gap + 15, top + 10

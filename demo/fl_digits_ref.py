@@ -356,7 +356,7 @@ def main():
         ok = True
         for key, m in doc["models"].items():
             acc = chain_accuracy(m["task_model"], m["weights_q16"], xs, ys)
-            same = m.get("accuracy") is None or abs(acc - m["accuracy"]) < 1e-9
+            same = m.get("accuracy") is None or abs(acc - m["accuracy"]) < 1e-4   # the demo rounds to 4 places
             ok = ok and same
             print("%-28s accuracy %.4f on %d rows%s" % (key, acc, len(ys),
                   "" if m.get("accuracy") is None else
