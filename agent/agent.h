@@ -195,10 +195,12 @@ bool agent_dp_calibrate(double epsilon, double delta, uint32_t releases, double 
 bool agent_dp_setup(struct agent_dp *dp, uint32_t rounds, char *err, size_t errlen) WARN_UNUSED;
 
 /* In place: w = g + clip(w - g) + noise (Q16.16 rounded, saturated), the
- * noise of release dp->released, which it then counts.  *norm: the norm of
- * w - g before clipping. */
+ * noise of stream `stream` (the round: the chain takes one update per
+ * round, so a stream is never released twice, even by an agent that
+ * restarted with the same -dp-seed); counts the release in dp->released.
+ * *norm: the norm of w - g before clipping. */
 bool agent_dp_release(struct agent_dp *dp, const int32_t *g, int32_t *w, size_t n,
-                      double *norm, char *err, size_t errlen) WARN_UNUSED;
+                      uint64_t stream, double *norm, char *err, size_t errlen) WARN_UNUSED;
 
 /* ---- round.c       ---- */
 

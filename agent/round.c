@@ -354,7 +354,7 @@ static void commit_update(struct follower *f)
             goto out;
         }
         if (f->dp.epsilon > 0 && f->o->malice == AGENT_HONEST) {
-            if (!agent_dp_release(&f->dp, g, w, f->n_params, &c->dp_norm, f->err,
+            if (!agent_dp_release(&f->dp, g, w, f->n_params, c->round, &c->dp_norm, f->err,
                                   sizeof f->err)) {
                 agent_log("Round %u: %s", c->round, f->err);
                 free(w);
@@ -447,12 +447,12 @@ static void commit_votes(struct follower *f)
         if (f->dp.epsilon > 0) {
             /* With differential privacy the alliance's releases carry
              * noise: the yardstick is this voter's own update as it would
-             * release it (never sent: a stream no release uses, no privacy
-             * spent). */
+             * release it (never sent: a stream above every round's, no
+             * privacy spent). */
             struct agent_dp y = f->dp;
             double norm;
-            y.released = UINT32_MAX - c->round;
-            if (!agent_dp_release(&y, g, own, f->n_params, &norm, f->err, sizeof f->err)) {
+            if (!agent_dp_release(&y, g, own, f->n_params, (UINT64_C(1) << 32) | c->round, &norm,
+                                  f->err, sizeof f->err)) {
                 agent_log("Round %u: %s", c->round, f->err);
                 goto out;
             }
