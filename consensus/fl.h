@@ -417,6 +417,9 @@ void fl_round_windows(const struct fl_task_params *p, uint64_t start, struct fl_
 
 /* H_FML/fl-model of the weight bytes (n x i32, no length). */
 void fl_model_hash(uint8_t out[HASH_SIZE], const uint8_t *weights, size_t n);
+/* fl_model_hash of n zero weights (the global model of a task created
+ * without initial weights). */
+void fl_zero_model_hash(uint8_t out[HASH_SIZE], uint64_t n);
 
 /* H_FML/fl-update(task | round u32 | proposer [32] | model_hash [32] | salt [32]),
  * model_hash = fl_model_hash of the weights. */

@@ -4,6 +4,7 @@
 #include "consensus/amount.h"
 #include "consensus/fl.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,64 @@ bool fl_q16_parse(const char *s, int32_t *out)
 void fl_model_hash(uint8_t out[HASH_SIZE], const uint8_t *weights, size_t n)
 {
     hash_tagged(out, HTAG_FLMODEL, weights, n * 4);
+}
+
+/* The hash of n zero weights is the state after the tag and the whole
+ * ZERO_CHUNKs of zeros, then the rest and the final block.  The states after
+ * 0, 1, 2, ... chunks are kept (computed once, each from the one before, up
+ * to ZERO_STATES_MAX chunks: 32 MB of zeros, the largest transaction's
+ * worth), so a call hashes at most one chunk whatever n: a creation costs
+ * its bytes, not its model's size.  The states are plain copies of the
+ * hasher (no pointers inside); the same bytes are hashed either way, so the
+ * result is fl_model_hash of the zeros exactly. */
+#define ZERO_CHUNK 4096
+#define ZERO_STATES_MAX 8192
+static pthread_mutex_t zero_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned char *zero_states; /* zero_count x sizeof(struct hasher) */
+static size_t zero_count;
+
+void fl_zero_model_hash(uint8_t out[HASH_SIZE], uint64_t n)
+{
+    static const uint8_t zeros[ZERO_CHUNK];
+    const size_t sz = sizeof(struct hasher);
+    struct hasher h;
+    /* n is a parameter count (below 2^47): 4n does not wrap. */
+    uint64_t left = n * 4, want = left / ZERO_CHUNK;
+    if (want > ZERO_STATES_MAX)
+        want = ZERO_STATES_MAX;
+    pthread_mutex_lock(&zero_lock);
+    if (zero_count <= want) {
+        unsigned char *t = realloc(zero_states, ((size_t)want + 1) * sz);
+        if (t) {
+            zero_states = t;
+            if (zero_count == 0) {
+                hasher_init(&h, HTAG_FLMODEL);
+                memcpy(t, &h, sz);
+                zero_count = 1;
+            } else {
+                memcpy(&h, t + (zero_count - 1) * sz, sz);
+            }
+            for (; zero_count <= want; zero_count++) {
+                hasher_write(&h, zeros, ZERO_CHUNK);
+                memcpy(t + zero_count * sz, &h, sz);
+            }
+        }
+    }
+    uint64_t have = 0;
+    if (zero_count) {
+        have = zero_count - 1 < want ? zero_count - 1 : want;
+        memcpy(&h, zero_states + (size_t)have * sz, sz);
+    } else {
+        hasher_init(&h, HTAG_FLMODEL); /* out of memory: hash it all */
+    }
+    pthread_mutex_unlock(&zero_lock);
+    left -= have * ZERO_CHUNK;
+    while (left) {
+        size_t chunk = left < ZERO_CHUNK ? (size_t)left : ZERO_CHUNK;
+        hasher_write(&h, zeros, chunk);
+        left -= chunk;
+    }
+    hasher_final(&h, out);
 }
 
 void fl_update_commitment(uint8_t out[HASH_SIZE], const uint8_t task[FL_TASK_ID_SIZE],

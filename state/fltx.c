@@ -15,21 +15,6 @@
 
 /* ---- FL_TASK_CREATE ---- */
 
-/* H_FML/fl-model of n zero weights, without holding them. */
-static void zero_model_hash(uint8_t out[HASH_SIZE], uint64_t n)
-{
-    static const uint8_t zeros[4096];
-    struct hasher h;
-    uint64_t left = n * 4;
-    hasher_init(&h, HTAG_FLMODEL);
-    while (left) {
-        size_t chunk = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
-        hasher_write(&h, zeros, chunk);
-        left -= chunk;
-    }
-    hasher_final(&h, out);
-}
-
 bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx *tx,
                           struct validation *val)
 {
@@ -65,7 +50,7 @@ bool fl_apply_task_create(struct view *v, struct block_ctx *ctx, const struct tx
     if (t.p.n_init)
         fl_model_hash(st.model_hash, t.p.init, (size_t)t.p.n_init);
     else
-        zero_model_hash(st.model_hash, fl_param_count(&t.p.spec));
+        fl_zero_model_hash(st.model_hash, fl_param_count(&t.p.spec));
     wbuf_init(&w);
     fl_task_encode(&t, &w);
     fl_key_task(key, 'T', id);
