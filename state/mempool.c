@@ -8,6 +8,7 @@
 #include "state/fl.h"
 #include "state/modules.h"
 #include "consensus/fltx.h"
+#include "consensus/txtypes.h"
 #include "util/hmap.h"
 #include "util/log.h"
 
@@ -1372,6 +1373,75 @@ void mempool_remove(struct mempool *mp, const uint8_t txid[HASH_SIZE])
         }
 }
 
+/* A reveal (txrules[].reveal): the builder takes it first, within half of
+ * a block, whatever the other transactions pay. */
+static bool entry_is_reveal(const struct mempool_entry *e)
+{
+    const struct txrules *r = txrules_get(e->tx.type);
+    return r && r->reveal;
+}
+
+/* The walk by fee rate stops after two blocks' worth of candidates, so more
+ * than that of better paying transactions (mined at their senders' cost of
+ * one block per block) would keep every reveal out of the candidates and
+ * out of its window, whatever the builder's reveal half promises.  So the
+ * reveals the walk did not reach are added: the leading reveals of the runs
+ * with context transactions (a reveal is its sender's next transaction),
+ * within half of a block's transactions, units and bytes.  *out has room
+ * for *nout entries; it may be reallocated. */
+static bool add_missed_reveals(const struct mempool *mp, const struct mempool_entry ***out,
+                               size_t *nout)
+{
+    const struct chain_params *p = chain_params(mp->chain);
+    const uint64_t max_units = p->max_block_txs / 2;
+    const size_t max_size = (size_t)p->max_block_size / 2;
+    uint64_t units = 0;
+    size_t size = 0, n = *nout, cap = *nout;
+    const struct mempool_entry **v = *out;
+    struct hmap seen;
+    const struct run *r = mp->ring;
+    bool ok = true;
+
+    hmap_init(&seen);
+    for (size_t i = 0; i < n; i++)
+        if (entry_is_reveal(v[i])) {
+            if (!hmap_put(&seen, &v[i], sizeof(v[i]), (void *)v[i], NULL)) {
+                ok = false;
+                goto done;
+            }
+            units += txtype_block_units(v[i]->tx.type);
+            size += v[i]->size;
+        }
+    for (size_t left = mp->nring; r && left; left--, r = r->rnext) {
+        for (size_t k = 0; k < r->n && entry_is_reveal(r->txs[k]); k++) {
+            const struct mempool_entry *e = r->txs[k];
+            uint32_t u = txtype_block_units(e->tx.type);
+            if (hmap_get(&seen, &e, sizeof(e)))
+                continue;
+            if (units + u > max_units || size + e->size > max_size)
+                break;
+            if (n == cap) {
+                size_t ncap = cap ? 2 * cap : 16;
+                const struct mempool_entry **t = realloc(v, ncap * sizeof(*v));
+                if (!t) {
+                    ok = false;
+                    goto done;
+                }
+                v = t;
+                cap = ncap;
+            }
+            v[n++] = e;
+            units += u;
+            size += e->size;
+        }
+    }
+done:
+    hmap_free(&seen, NULL);
+    *out = v;
+    *nout = n;
+    return ok;
+}
+
 const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n)
 {
     const struct chain_params *p = chain_params(mp->chain);
@@ -1382,7 +1452,7 @@ const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n)
     *n = 0;
     if (!(w.out = malloc((w.max_txs + 1) * sizeof(*w.out))))
         return NULL;
-    if (!walk_candidates(mp, &w)) {
+    if (!walk_candidates(mp, &w) || !add_missed_reveals(mp, &w.out, &w.nout)) {
         free(w.out);
         return NULL;
     }

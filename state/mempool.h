@@ -111,8 +111,11 @@ const struct mempool_entry **mempool_entries(const struct mempool *mp, size_t *n
  * transactions that the pool keeps.  Staking and FL transactions are applied
  * in that order to a view of the tip, and a sender's run that fails gives
  * no candidates from there on (one a block made invalid, or one that
- * conflicts with a better candidate of another sender).  The caller frees
- * the array. */
+ * conflicts with a better candidate of another sender).  The reveals
+ * (txrules[].reveal) the walk did not reach follow, the leading ones of
+ * each run within half of a block, so that better paying transactions
+ * cannot keep them from the builder's reveal half.  The caller frees the
+ * array. */
 const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n);
 
 /* Removes a transaction and the later ones of its sender. */
