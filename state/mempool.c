@@ -26,6 +26,7 @@ struct run {
     bool in_heap;
     bool in_ring;              /* in the ring of runs with context transactions */
     uint32_t ncontext;         /* transactions other than transfers */
+    bool reveals_only;         /* every one a reveal (txrules[].reveal): evicted last */
     uint32_t bytes;            /* the encoded sizes of txs[0..n) */
     size_t cap;
     size_t heap_pos;           /* in the eviction heap (when in_heap) */
@@ -143,6 +144,14 @@ static uint64_t fee_rate(const struct mempool_entry *e)
     return (uint64_t)((unsigned __int128)e->tx.fee * 1000 / e->size);
 }
 
+/* A reveal (txrules[].reveal): the builder takes it first, within half of
+ * a block, whatever the other transactions pay. */
+static bool entry_is_reveal(const struct mempool_entry *e)
+{
+    const struct txrules *r = txrules_get(e->tx.type);
+    return r && r->reveal;
+}
+
 static void block_ctx_for_next(const struct mempool *mp, struct block_header *hdr, struct block_ctx *ctx)
 {
     const struct block_index *tip = chain_tip(mp->chain);
@@ -218,18 +227,28 @@ static void run_find_low(struct run *r)
         if (cmp_rate(r->txs[i]->tx.fee, r->txs[i]->size, r->txs[low]->tx.fee,
                      r->txs[low]->size) < 0)
             low = i;
-    for (size_t i = 0; i < r->n; i++)
+    r->reveals_only = true;
+    for (size_t i = 0; i < r->n; i++) {
         if (r->txs[i]->tx.type != TX_TRANSFER)
             last_ctx = i;
+        if (!entry_is_reveal(r->txs[i]))
+            r->reveals_only = false;
+    }
     r->low = (uint8_t)low;
     r->last_ctx = (uint8_t)last_ctx;
 }
 
-/* True when a's tail goes before b's: a lower lowest fee rate, on a tie the
- * larger txid of the tail (so the order does not depend on the hash map's). */
+/* True when a's tail goes before b's: runs of reveals last (a reveal must
+ * land in its window, which transactions paying more and never mined, so
+ * nearly free to their senders, must not take from it; there is at most one
+ * reveal per committed participant and round, and each leaves at its
+ * window's end), then a lower lowest fee rate, on a tie the larger txid of
+ * the tail (so the order does not depend on the hash map's). */
 static bool evict_before(const struct run *a, const struct run *b)
 {
     const struct mempool_entry *x = a->txs[a->low], *y = b->txs[b->low];
+    if (a->reveals_only != b->reveals_only)
+        return b->reveals_only;
     int c = cmp_rate(x->tx.fee, x->size, y->tx.fee, y->size);
     if (c)
         return c < 0;
@@ -838,9 +857,14 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
         return val_fail(v, VAL_DUPLICATE, REJECT_TXN_ALREADY_IN_MEMPOOL);
     if (!tx_check(tx, p, v))
         return false;
-    if (cmp_rate(tx->fee, size, mempool_required_fee_rate(mp), 1000) < 0)
+    /* A reveal evicts everything but reveals (evict_before): the rate that
+     * evictions raised does not keep it out. */
+    const uint64_t required = txrules_get(tx->type) && txrules_get(tx->type)->reveal
+                                  ? mp->min_fee_rate
+                                  : mempool_required_fee_rate(mp);
+    if (cmp_rate(tx->fee, size, required, 1000) < 0)
         return val_failf(v, VAL_POLICY, REJECT_MIN_FEE_NOT_MET, "fee rate below %llu units/kB",
-                         (unsigned long long)mempool_required_fee_rate(mp));
+                         (unsigned long long)required);
     if (!chain_get_account(mp->chain, tx->sender, &acct))
         return val_fail(v, VAL_ERROR, REJECT_STATE_READ_ERROR);
     r = run_get(mp, tx->sender, false);
@@ -1371,14 +1395,6 @@ void mempool_remove(struct mempool *mp, const uint8_t txid[HASH_SIZE])
             run_changed(mp, r);
             return;
         }
-}
-
-/* A reveal (txrules[].reveal): the builder takes it first, within half of
- * a block, whatever the other transactions pay. */
-static bool entry_is_reveal(const struct mempool_entry *e)
-{
-    const struct txrules *r = txrules_get(e->tx.type);
-    return r && r->reveal;
 }
 
 /* The walk by fee rate stops after two blocks' worth of candidates, so more

@@ -12,6 +12,11 @@
  * allocator rounds it) passes the limit, the tail of the run with the lowest
  * fee rate anywhere in it (a run is mined in nonce order, so no sooner than
  * its cheapest) is evicted; a heap keyed by that rate finds it in O(log n).
+ * Runs of reveals only (txrules[].reveal: at most one per committed
+ * participant and round, gone at the end of its window) are evicted after
+ * every other run, and a reveal needs only the minimum fee rate, not the one
+ * evictions raised: transactions paying more cannot keep a reveal from its
+ * window.
  *
  * After a block the included transactions leave: a run whose first
  * transactions are exactly the mined ones just loses them, as nothing else
