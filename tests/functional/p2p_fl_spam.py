@@ -231,6 +231,8 @@ class P2PFLSpamTest(FMLTestFramework):
                          [{"verdict": 1, "metric": "1e308"}], [{"verdict": 1, "x": 1}],
                          [{"verdict": 1, "proposer": "rfml1bad"}], "[1,", [[1]]):
             took = self.nothing_sent(node.flcommitvote, task, 1, verdicts, voter, code=None)
+            self.log("  flcommitvote with %.40s (%d items): refused in %.0f ms" %
+                     (json.dumps(verdicts), len(verdicts), 1000 * took))
             assert took < 10
         self.nothing_sent(node.flcommitvote, task, 1, [1], prop, code=None)
         self.nothing_sent(node.flcommitvote, task, 1, [1], "rfml1notanaddress", code=None)
