@@ -8,6 +8,7 @@
 #include "state/fl.h"
 #include "state/modules.h"
 #include "consensus/fltx.h"
+#include "consensus/txtypes.h"
 #include "util/hmap.h"
 #include "util/log.h"
 
@@ -25,6 +26,7 @@ struct run {
     bool in_heap;
     bool in_ring;              /* in the ring of runs with context transactions */
     uint32_t ncontext;         /* transactions other than transfers */
+    bool reveals_only;         /* every one a reveal (txrules[].reveal): evicted last */
     uint32_t bytes;            /* the encoded sizes of txs[0..n) */
     size_t cap;
     size_t heap_pos;           /* in the eviction heap (when in_heap) */
@@ -142,6 +144,14 @@ static uint64_t fee_rate(const struct mempool_entry *e)
     return (uint64_t)((unsigned __int128)e->tx.fee * 1000 / e->size);
 }
 
+/* A reveal (txrules[].reveal): the builder takes it first, within half of
+ * a block, whatever the other transactions pay. */
+static bool entry_is_reveal(const struct mempool_entry *e)
+{
+    const struct txrules *r = txrules_get(e->tx.type);
+    return r && r->reveal;
+}
+
 static void block_ctx_for_next(const struct mempool *mp, struct block_header *hdr, struct block_ctx *ctx)
 {
     const struct block_index *tip = chain_tip(mp->chain);
@@ -217,18 +227,28 @@ static void run_find_low(struct run *r)
         if (cmp_rate(r->txs[i]->tx.fee, r->txs[i]->size, r->txs[low]->tx.fee,
                      r->txs[low]->size) < 0)
             low = i;
-    for (size_t i = 0; i < r->n; i++)
+    r->reveals_only = true;
+    for (size_t i = 0; i < r->n; i++) {
         if (r->txs[i]->tx.type != TX_TRANSFER)
             last_ctx = i;
+        if (!entry_is_reveal(r->txs[i]))
+            r->reveals_only = false;
+    }
     r->low = (uint8_t)low;
     r->last_ctx = (uint8_t)last_ctx;
 }
 
-/* True when a's tail goes before b's: a lower lowest fee rate, on a tie the
- * larger txid of the tail (so the order does not depend on the hash map's). */
+/* True when a's tail goes before b's: runs of reveals last (a reveal must
+ * land in its window, which transactions paying more and never mined, so
+ * nearly free to their senders, must not take from it; there is at most one
+ * reveal per committed participant and round, and each leaves at its
+ * window's end), then a lower lowest fee rate, on a tie the larger txid of
+ * the tail (so the order does not depend on the hash map's). */
 static bool evict_before(const struct run *a, const struct run *b)
 {
     const struct mempool_entry *x = a->txs[a->low], *y = b->txs[b->low];
+    if (a->reveals_only != b->reveals_only)
+        return b->reveals_only;
     int c = cmp_rate(x->tx.fee, x->size, y->tx.fee, y->size);
     if (c)
         return c < 0;
@@ -837,9 +857,14 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
         return val_fail(v, VAL_DUPLICATE, REJECT_TXN_ALREADY_IN_MEMPOOL);
     if (!tx_check(tx, p, v))
         return false;
-    if (cmp_rate(tx->fee, size, mempool_required_fee_rate(mp), 1000) < 0)
+    /* A reveal evicts everything but reveals (evict_before): the rate that
+     * evictions raised does not keep it out. */
+    const uint64_t required = txrules_get(tx->type) && txrules_get(tx->type)->reveal
+                                  ? mp->min_fee_rate
+                                  : mempool_required_fee_rate(mp);
+    if (cmp_rate(tx->fee, size, required, 1000) < 0)
         return val_failf(v, VAL_POLICY, REJECT_MIN_FEE_NOT_MET, "fee rate below %llu units/kB",
-                         (unsigned long long)mempool_required_fee_rate(mp));
+                         (unsigned long long)required);
     if (!chain_get_account(mp->chain, tx->sender, &acct))
         return val_fail(v, VAL_ERROR, REJECT_STATE_READ_ERROR);
     r = run_get(mp, tx->sender, false);
@@ -1372,6 +1397,67 @@ void mempool_remove(struct mempool *mp, const uint8_t txid[HASH_SIZE])
         }
 }
 
+/* The walk by fee rate stops after two blocks' worth of candidates, so more
+ * than that of better paying transactions (mined at their senders' cost of
+ * one block per block) would keep every reveal out of the candidates and
+ * out of its window, whatever the builder's reveal half promises.  So the
+ * reveals the walk did not reach are added: the leading reveals of the runs
+ * with context transactions (a reveal is its sender's next transaction),
+ * within half of a block's transactions, units and bytes.  *out has room
+ * for *nout entries; it may be reallocated. */
+static bool add_missed_reveals(const struct mempool *mp, const struct mempool_entry ***out,
+                               size_t *nout)
+{
+    const struct chain_params *p = chain_params(mp->chain);
+    const uint64_t max_units = p->max_block_txs / 2;
+    const size_t max_size = (size_t)p->max_block_size / 2;
+    uint64_t units = 0;
+    size_t size = 0, n = *nout, cap = *nout;
+    const struct mempool_entry **v = *out;
+    struct hmap seen;
+    const struct run *r = mp->ring;
+    bool ok = true;
+
+    hmap_init(&seen);
+    for (size_t i = 0; i < n; i++)
+        if (entry_is_reveal(v[i])) {
+            if (!hmap_put(&seen, &v[i], sizeof(v[i]), (void *)v[i], NULL)) {
+                ok = false;
+                goto done;
+            }
+            units += txtype_block_units(v[i]->tx.type);
+            size += v[i]->size;
+        }
+    for (size_t left = mp->nring; r && left; left--, r = r->rnext) {
+        for (size_t k = 0; k < r->n && entry_is_reveal(r->txs[k]); k++) {
+            const struct mempool_entry *e = r->txs[k];
+            uint32_t u = txtype_block_units(e->tx.type);
+            if (hmap_get(&seen, &e, sizeof(e)))
+                continue;
+            if (units + u > max_units || size + e->size > max_size)
+                break;
+            if (n == cap) {
+                size_t ncap = cap ? 2 * cap : 16;
+                const struct mempool_entry **t = realloc(v, ncap * sizeof(*v));
+                if (!t) {
+                    ok = false;
+                    goto done;
+                }
+                v = t;
+                cap = ncap;
+            }
+            v[n++] = e;
+            units += u;
+            size += e->size;
+        }
+    }
+done:
+    hmap_free(&seen, NULL);
+    *out = v;
+    *nout = n;
+    return ok;
+}
+
 const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n)
 {
     const struct chain_params *p = chain_params(mp->chain);
@@ -1382,7 +1468,7 @@ const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n)
     *n = 0;
     if (!(w.out = malloc((w.max_txs + 1) * sizeof(*w.out))))
         return NULL;
-    if (!walk_candidates(mp, &w)) {
+    if (!walk_candidates(mp, &w) || !add_missed_reveals(mp, &w.out, &w.nout)) {
         free(w.out);
         return NULL;
     }

@@ -12,6 +12,11 @@
  * allocator rounds it) passes the limit, the tail of the run with the lowest
  * fee rate anywhere in it (a run is mined in nonce order, so no sooner than
  * its cheapest) is evicted; a heap keyed by that rate finds it in O(log n).
+ * Runs of reveals only (txrules[].reveal: at most one per committed
+ * participant and round, gone at the end of its window) are evicted after
+ * every other run, and a reveal needs only the minimum fee rate, not the one
+ * evictions raised: transactions paying more cannot keep a reveal from its
+ * window.
  *
  * After a block the included transactions leave: a run whose first
  * transactions are exactly the mined ones just loses them, as nothing else
@@ -111,8 +116,11 @@ const struct mempool_entry **mempool_entries(const struct mempool *mp, size_t *n
  * transactions that the pool keeps.  Staking and FL transactions are applied
  * in that order to a view of the tip, and a sender's run that fails gives
  * no candidates from there on (one a block made invalid, or one that
- * conflicts with a better candidate of another sender).  The caller frees
- * the array. */
+ * conflicts with a better candidate of another sender).  The reveals
+ * (txrules[].reveal) the walk did not reach follow, the leading ones of
+ * each run within half of a block, so that better paying transactions
+ * cannot keep them from the builder's reveal half.  The caller frees the
+ * array. */
 const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n);
 
 /* Removes a transaction and the later ones of its sender. */

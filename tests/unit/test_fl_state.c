@@ -936,8 +936,7 @@ END_TEST
 /* The update and vote reveals take the builder's reveal half: transfers
  * paying a hundred times their fee rate, more than a block holds, do not
  * push them out of a block (the reveals' window is sized for half of each
- * block).  (The builder looks at the best 2 x max_block_txs candidates:
- * 6 transfers leave the reveal among them.) */
+ * block). */
 START_TEST(reveals_are_not_crowded_out_of_their_window)
 {
     struct fl_case c;
@@ -974,6 +973,108 @@ START_TEST(reveals_are_not_crowded_out_of_their_window)
     produce_checked();
     ck_assert_uint_eq(round_of(c.task, 1).n_vote_reveals, 1);
     params.max_block_txs = saved;
+}
+END_TEST
+
+/* Transfers paying a hundred times the reveals' fee rate, three times the
+ * builder's 2 x max_block_txs candidates: the reveal must still reach the
+ * builder's reveal half (it is not among the best candidates by fee rate,
+ * so it cannot be the candidate walk by fee that finds it), or a sender
+ * buying one block of transfers per block keeps every reveal of a task out
+ * of its window and gets its proposers and voters slashed. */
+START_TEST(reveals_survive_more_transfers_than_the_candidates_hold)
+{
+    struct fl_case c;
+    struct fl_task_params tp = fixture_fl_task(1000 * COIN);
+    tp.proposer_slots = 1;
+    start_case(&c, &tp, 3, equal_stakes, 1, 1);
+    int props[MAXP], voters[MAXP];
+    ck_assert_int_eq(members(&c, 1, FL_ROLE_PROPOSER, props), 1);
+    ck_assert_int_eq(members(&c, 1, FL_ROLE_VOTER, voters), 2);
+    struct fl_windows win;
+    windows_of(c.task, 1, &win);
+    int32_t w[NPARAMS];
+    honest_weights(w, 1, props[0]);
+    update_commit(&c.ps[props[0]], c.task, 1, w, NPARAMS, NULL);
+    advance_to(win.update_reveal_start);
+    const uint32_t saved = params.max_block_txs;
+    params.max_block_txs = 4; /* candidates: the best 8 */
+    for (int i = 0; i < 24; i++)
+        ck_assert(fixture_transfer(pool, i % 4, (i + 1) % 4, COIN, 100 * FEE, NULL));
+    update_reveal(&c.ps[props[0]], c.task, 1, w, NPARAMS, NULL);
+    size_t n, reveals = 0;
+    const struct mempool_entry **sel = mempool_select(pool, &n);
+    for (size_t i = 0; i < n; i++)
+        reveals += sel[i]->tx.type == TX_FL_UPDATE_REVEAL;
+    free(sel);
+    ck_assert_msg(reveals == 1, "%zu reveals among %zu candidates", reveals, n);
+    produce_checked();
+    ck_assert_uint_eq(round_of(c.task, 1).n_update_reveals, 1);
+    params.max_block_txs = saved;
+    produce_checked(); /* the transfers left */
+    advance_to(win.commit_start);
+    const int8_t yes[1] = {1};
+    for (int k = 0; k < 2; k++)
+        vote_commit(&c.ps[voters[k]], c.task, 1, yes, 1, NULL);
+    advance_to(win.reveal_start);
+    params.max_block_txs = 4;
+    for (int i = 0; i < 24; i++)
+        ck_assert(fixture_transfer(pool, i % 4, (i + 1) % 4, COIN, 100 * FEE, NULL));
+    vote_reveal(&c.ps[voters[0]], c.task, 1, yes, 1, NULL); /* the half: 2 units */
+    produce_checked();
+    ck_assert_uint_eq(round_of(c.task, 1).n_vote_reveals, 1);
+    params.max_block_txs = saved;
+    produce_checked();
+    ck_assert_uint_eq(mempool_count(pool), 0);
+}
+END_TEST
+
+/* A full pool evicts the lowest fee rates first; a reveal must land in its
+ * window, so transfers paying more (most of them never mined, so nearly
+ * free to their sender) must not evict it, nor the fee rate their
+ * evictions raise keep a reveal out of the pool until the next block: the
+ * proposer or voter would miss the window and be slashed. */
+START_TEST(a_full_pool_keeps_the_reveals)
+{
+    struct fl_case c;
+    struct fl_task_params tp = fixture_fl_task(1000 * COIN);
+    tp.proposer_slots = 1;
+    start_case(&c, &tp, 3, equal_stakes, 1, 1);
+    int props[MAXP], voters[MAXP];
+    ck_assert_int_eq(members(&c, 1, FL_ROLE_PROPOSER, props), 1);
+    ck_assert_int_eq(members(&c, 1, FL_ROLE_VOTER, voters), 2);
+    struct fl_windows win;
+    windows_of(c.task, 1, &win);
+    int32_t w[NPARAMS];
+    honest_weights(w, 1, props[0]);
+    update_commit(&c.ps[props[0]], c.task, 1, w, NPARAMS, NULL);
+    advance_to(win.update_reveal_start);
+    ck_assert_uint_eq(mempool_count(pool), 0);
+    mempool_free(pool);
+    pool = mempool_new(chain, 40000, MEMPOOL_DEFAULT_MIN_FEE_RATE); /* a small pool */
+    update_reveal(&c.ps[props[0]], c.task, 1, w, NPARAMS, NULL);
+    int sent = 0;
+    for (int i = 0; i < 4 * MEMPOOL_MAX_RUN; i++)
+        sent += fixture_transfer(pool, i % 4, (i + 1) % 4, COIN, 100 * FEE, NULL);
+    ck_assert_msg((size_t)sent > mempool_count(pool), "%d transfers, %zu pooled: none evicted",
+                  sent, mempool_count(pool));
+    ck_assert_uint_eq(round_of(c.task, 1).n_update_reveals, 0);
+    produce_checked();
+    ck_assert_uint_eq(round_of(c.task, 1).n_update_reveals, 1);
+    while (mempool_count(pool))
+        produce_checked();
+    advance_to(win.commit_start);
+    const int8_t yes[1] = {1};
+    for (int k = 0; k < 2; k++)
+        vote_commit(&c.ps[voters[k]], c.task, 1, yes, 1, NULL);
+    advance_to(win.reveal_start);
+    ck_assert_uint_eq(mempool_count(pool), 0);
+    for (int i = 0; i < 4 * MEMPOOL_MAX_RUN; i++)
+        fixture_transfer(pool, i % 4, (i + 1) % 4, COIN, 100 * FEE, NULL);
+    ck_assert_uint_gt(mempool_required_fee_rate(pool), MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    vote_reveal(&c.ps[voters[0]], c.task, 1, yes, 1, NULL);
+    produce_checked();
+    ck_assert_uint_eq(round_of(c.task, 1).n_vote_reveals, 1);
 }
 END_TEST
 
@@ -1932,6 +2033,8 @@ static Suite *fl_state_suite(void)
     tcase_add_test(tc, voters_are_paid_by_agreement);
     tcase_add_test(tc, a_round_without_vote_reveals_is_void);
     tcase_add_test(tc, reveals_are_not_crowded_out_of_their_window);
+    tcase_add_test(tc, reveals_survive_more_transfers_than_the_candidates_hold);
+    tcase_add_test(tc, a_full_pool_keeps_the_reveals);
     tcase_add_test(tc, pool_match_and_self_dealing_loss);
     tcase_add_test(tc, the_fl_pool_cap_burns_the_excess);
     tcase_add_test(tc, reorganization_across_every_transition);
