@@ -234,10 +234,10 @@ uint64_t fl_finalize_weights(const struct fl_task_params *t)
     return fl_round_weights(t, t->max_participants);
 }
 
-uint32_t fl_round_verdicts(uint32_t k_eff, uint32_t n_voters)
+uint32_t fl_round_verdicts(uint32_t k_eff, uint32_t m)
 {
-    /* k_eff <= FL_MAX_SLOTS, n_voters <= FL_MAX_PARTICIPANTS. */
-    return k_eff * n_voters;
+    /* k_eff <= FL_MAX_SLOTS, m <= FL_MAX_PARTICIPANTS. */
+    return k_eff * m;
 }
 
 uint64_t fl_join_end(const struct fl_task *t)
@@ -431,6 +431,8 @@ void fl_entry_encode(const struct fl_entry *e, struct wbuf *w)
     put_u16(w, e->slots);
     put_u8(w, e->flags);
     put_bytes(w, e->commitment, HASH_SIZE);
+    put_u8(w, e->vote_flags);
+    put_bytes(w, e->vote_commitment, HASH_SIZE);
     put_bytes(w, e->model_hash, HASH_SIZE);
     put_u32(w, e->size);
     put_u64(w, (uint64_t)e->tally);
@@ -448,13 +450,14 @@ bool fl_entry_decode(struct fl_entry *e, const uint8_t *data, size_t len)
     rbuf_init(&r, data, len);
     if (!get_u8(&r, &e->role) || !get_u64(&r, &e->stake) || !get_u16(&r, &e->slots) ||
         !get_u8(&r, &e->flags) || !get_bytes(&r, e->commitment, HASH_SIZE) ||
+        !get_u8(&r, &e->vote_flags) || !get_bytes(&r, e->vote_commitment, HASH_SIZE) ||
         !get_bytes(&r, e->model_hash, HASH_SIZE) || !get_u32(&r, &e->size) ||
         !get_u64(&r, &tally) || !get_u16(&r, &e->verdicts) || !get_u16(&r, &e->agree) ||
         !get_u64(&r, &e->reward) || !get_u64(&r, &e->matched) || !get_u64(&r, &e->slash))
         return false;
     e->tally = (int64_t)tally;
     return rbuf_done(&r) && (e->role == FL_ROLE_PROPOSER || e->role == FL_ROLE_VOTER) &&
-           (e->flags & ~FL_ENTRY_FLAGS) == 0;
+           (e->flags & ~FL_ENTRY_FLAGS) == 0 && (e->vote_flags & ~FL_VOTE_FLAGS) == 0;
 }
 
 bool fl_events_decode(struct fl_event_entry **events, size_t *n, const uint8_t *data, size_t len)

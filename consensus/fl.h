@@ -18,7 +18,7 @@
  *   'f' 'R' | task | round           round record
  *   'f' 'E' | task | round | key     a participant's part in a round
  *   'f' 'U' | task | round | key     a revealed update (until finalization)
- *   'f' 'V' | task | round | key     a voter's revealed verdicts (until
+ *   'f' 'V' | task | round | key     a participant's revealed verdicts (until
  *                                    finalization)
  *   'f' 'M' | task | round           global model after an accepted round
  *                                    (round 0: the initial weights, if given)
@@ -127,8 +127,9 @@ enum fl_aggregator {
  *             when the round is drawn (n is final then);
  *   weights:  sum over the height's finalizations of (k_eff + 1) x P (the
  *             revealed updates read and deleted, the model written);
- *   verdicts: sum over the height's finalizations of k_eff x n_voters (the
- *             revealed verdicts read and deleted).
+ *   verdicts: sum over the height's finalizations of k_eff x m, m the
+ *             active participants drawn over (every one of them votes:
+ *             the revealed verdicts read and deleted).
  * What is reserved is what the task really has, never its maximum.  A round
  * is drawn to start at the first of the next FL_MAX_ROUND_DELAY heights whose
  * reveal end has room; with none, the task completes (everything is
@@ -200,9 +201,11 @@ uint64_t fl_finalize_weights(const struct fl_task_params *t);
 /* The weights the finalization of a round drawn over n_active participants
  * reserves: (fl_slot_count(proposer_slots, n_active) + 1) x P. */
 uint64_t fl_round_weights(const struct fl_task_params *t, uint32_t n_active);
-/* The verdicts a round of k_eff slots and n_voters voters reserves:
- * k_eff x n_voters (at most FL_MAX_TASK_VERDICTS by the task check). */
-uint32_t fl_round_verdicts(uint32_t k_eff, uint32_t n_voters);
+/* The verdicts a round of k_eff slots drawn over m active participants
+ * reserves: k_eff x m (every participant of the round votes; at most
+ * FL_MAX_TASK_VERDICTS by the task check, k_eff <= proposer_slots and m <=
+ * max_participants). */
+uint32_t fl_round_verdicts(uint32_t k_eff, uint32_t m);
 
 /* ---- state records ---- */
 
@@ -289,13 +292,13 @@ struct fl_round {
     uint64_t start;            /* first block of the submit window */
     uint16_t n_proposers;      /* distinct proposers */
     uint16_t n_slots;          /* k_eff slots drawn */
-    uint16_t n_voters;
+    uint16_t n_voters;         /* participants drawn no slot (every participant votes) */
     uint8_t outcome;           /* enum fl_outcome */
     uint16_t n_update_commits;
     uint16_t n_update_reveals;
     uint16_t n_vote_commits;
     uint16_t n_vote_reveals;
-    uint64_t voting_stake;     /* V: sum of the revealed voters' stakes */
+    uint64_t voting_stake;     /* sum of the stakes of every revealed vote */
     uint16_t n_accepted;       /* accepted updates */
     uint16_t accepted_slots;   /* their slots */
     uint64_t reward;           /* R = floor((budget_left + slashed_left) / rounds_left) */
@@ -321,20 +324,29 @@ enum fl_role { FL_ROLE_PROPOSER = 1, FL_ROLE_VOTER = 2 };
 #define FL_ENTRY_NO_WORK 0x20  /* proposer: its update equals the global model */
 #define FL_ENTRY_HARMFUL 0x40  /* proposer: tally <= -2/3 of the voting stake */
 #define FL_ENTRY_FLAGS 0x7f
+/* vote_flags: every participant of the round (either role) votes. */
+#define FL_VOTE_COMMITTED 0x01
+#define FL_VOTE_REVEALED 0x02
+#define FL_VOTE_FLAGS 0x03
 
 /* 'f' 'E' | task | round | key: role, stake during the round, slots drawn
- * (proposer), what it did and what it got. */
+ * (proposer), its update (proposer), its vote (every participant), what it
+ * got.  flags COMMITTED/REVEALED are the update's, vote_flags the vote's. */
 struct fl_entry {
     uint8_t role;
     uint64_t stake;
     uint16_t slots;                /* proposer: j >= 1; voter: 0 */
     uint8_t flags;
-    uint8_t commitment[HASH_SIZE]; /* the update or vote commitment */
+    uint8_t commitment[HASH_SIZE]; /* proposer: the update commitment */
+    uint8_t vote_flags;            /* FL_VOTE_COMMITTED | FL_VOTE_REVEALED */
+    uint8_t vote_commitment[HASH_SIZE];
     uint8_t model_hash[HASH_SIZE]; /* proposer: fl_model_hash of the revealed update */
     uint32_t size;                 /* proposer: weights revealed */
-    int64_t tally;                 /* proposer: sum of stake x verdict */
-    uint16_t verdicts;             /* voter: verdicts revealed */
-    uint16_t agree;                /* voter: verdicts equal to the outcomes */
+    int64_t tally;                 /* proposer: sum of stake x verdict over the
+                                    * other participants' revealed votes */
+    uint16_t verdicts;             /* verdicts revealed (its own included) */
+    uint16_t agree;                /* verdicts on the others' updates equal to
+                                    * their outcomes */
     uint64_t reward;               /* from the task */
     uint64_t matched;              /* from gpool/fl */
     uint64_t slash;
@@ -487,7 +499,8 @@ uint64_t fl_share128(uint64_t part, uint64_t w, unsigned __int128 total);
 /* Whether an update with this tally (sum of stake x verdict) is accepted:
  * tally > 0. */
 bool fl_accepted(int64_t tally);
-/* Whether an update is harmful: V > 0 and 3 x tally <= -2 x V (exact). */
+/* Whether an update is harmful: V > 0 and 3 x tally <= -2 x V (exact), V
+ * the stake of the revealed votes on it (its proposer's own excluded). */
 bool fl_harmful(int64_t tally, uint64_t voting_stake);
 /* The pool's match of a round: min(pool, floor(x_b x match_bps / 10000)),
  * x_b the round's payouts taken from budget_left. */

@@ -408,8 +408,9 @@ static uint64_t reserve_round(struct fl_task_ctx *tc, uint32_t work, uint64_t we
 /* Round r: proposer slots drawn by stake over the active participants in
  * key order with the mix as it stands (fl_draw_slots); its finalization
  * reserved at the first start with room (reserve_round): work 8 + n, (k_eff
- * + 1) x P weights (the updates read and the model written) and k_eff x
- * voters verdicts.  With no room the task ends. */
+ * + 1) x P weights (the updates read and the model written) and k_eff x m
+ * verdicts (every one of the m participants votes on at most k_eff
+ * updates).  With no room the task ends. */
 static bool begin_round(struct fl_task_ctx *tc, uint32_t r)
 {
     const uint8_t *mix;
@@ -451,7 +452,7 @@ static bool begin_round(struct fl_task_ctx *tc, uint32_t r)
     const uint32_t voters = (uint32_t)m - proposers;
     const uint64_t P = fl_param_count(&tc->t.p.spec);
     uint64_t start = reserve_round(tc, fl_event_work_for(tc->n), ((uint64_t)k_eff + 1) * P,
-                                   fl_round_verdicts(k_eff, voters));
+                                   fl_round_verdicts(k_eff, (uint32_t)m));
     if (view_failed(tc->v)) {
         fl_ctx_read_error(tc);
         goto done;

@@ -1,10 +1,12 @@
 /* FL Alliance state: the finalization of a round at the end of its reveal
  * window (doc/protocol.md 17, "Finalization"): copies and updates equal to
- * the global model found, every revealed update tallied by the revealed
- * voters' stakes, accepted or excluded on its own, the accepted ones
- * aggregated by slot weight into the new global model, the round reward paid
- * to accepted proposers by slots and to voters by stake and agreement, the
- * match from gpool/fl, the slashes, and the updates and verdicts deleted.
+ * the global model found, every revealed update tallied by the stakes of the
+ * revealed votes of every participant but its proposer (every participant of
+ * the round votes, proposers too), accepted or excluded on its own, the
+ * accepted ones aggregated by slot weight into the new global model, the
+ * round reward paid to accepted proposers by slots and to the revealed
+ * voters by stake and agreement on the others' updates, the match from
+ * gpool/fl, the slashes, and the updates and verdicts deleted.
  *
  * Integer only, and independent of any order but the participant list's:
  * every loop walks the sorted keys. */
@@ -34,10 +36,11 @@ struct fin {
     size_t nm;
     size_t *rev;      /* indices in m of the revealed proposers, key order */
     size_t nrev;
-    size_t *voters;   /* indices in m of the revealed voters, key order */
+    size_t *voters;   /* indices in m of the revealed votes (any role), key order */
     size_t nvot;
     int8_t *verdict;  /* nvot x nrev */
-    int64_t *tally;   /* nrev */
+    int64_t *tally;   /* nrev: over the revealed votes but its proposer's */
+    uint64_t *vstake; /* nrev: V_i, the stake of those votes */
 };
 
 static bool oom(struct fl_task_ctx *tc)
@@ -45,8 +48,9 @@ static bool oom(struct fl_task_ctx *tc)
     return val_fail(tc->val, VAL_ERROR, REJECT_OUT_OF_MEMORY);
 }
 
-/* The round's members, its revealed proposers and voters, and the voters'
- * verdicts (from 'f' 'V') and each update's tally. */
+/* The round's members, its revealed proposers and votes, the verdicts
+ * (from 'f' 'V') and each update's tally and voting stake, its proposer's
+ * own verdict left out. */
 static bool load(struct fin *f)
 {
     struct fl_task_ctx *tc = f->tc;
@@ -68,19 +72,21 @@ static bool load(struct fin *f)
             return fl_ctx_read_error(tc);
         if (x->e.role == FL_ROLE_PROPOSER && (x->e.flags & FL_ENTRY_REVEALED))
             f->rev[f->nrev++] = f->nm;
-        if (x->e.role == FL_ROLE_VOTER && (x->e.flags & FL_ENTRY_REVEALED))
+        if (x->e.vote_flags & FL_VOTE_REVEALED)
             f->voters[f->nvot++] = f->nm;
         f->nm++;
     }
     const size_t nverdicts = f->nvot * f->nrev;
     f->verdict = calloc(nverdicts ? nverdicts : 1, 1);
     f->tally = calloc(f->nrev ? f->nrev : 1, sizeof(*f->tally));
-    if (!f->verdict || !f->tally)
+    f->vstake = calloc(f->nrev ? f->nrev : 1, sizeof(*f->vstake));
+    if (!f->verdict || !f->tally || !f->vstake)
         return oom(tc);
     if (f->nrev == 0)
         return true;
-    /* tally_i = sum of stake_v x verdict_{v,i}: |tally| <= the voters'
-     * stakes, under the supply. */
+    /* tally_i = sum of stake_v x verdict_{v,i} and V_i = sum of stake_v
+     * over the revealed votes v but that of i's proposer: |tally_i| <= V_i
+     * <= the task's stakes, under the supply. */
     __int128 *sum = calloc(f->nrev, sizeof(*sum));
     if (!sum)
         return oom(tc);
@@ -96,7 +102,10 @@ static bool load(struct fin *f)
         for (size_t i = 0; i < f->nrev; i++) {
             int8_t vd = fl_verdict_at(data, i);
             f->verdict[v * f->nrev + i] = vd;
+            if (f->rev[i] == f->voters[v])
+                continue; /* its own update: ignored */
             sum[i] += vd > 0 ? (__int128)x->e.stake : -(__int128)x->e.stake;
+            f->vstake[i] += x->e.stake;
         }
     }
     for (size_t i = 0; i < f->nrev; i++)
@@ -108,13 +117,17 @@ static bool load(struct fin *f)
 /* Each revealed update judged on its own: NO_WORK (the global model
  * itself; two updates equal to it are no work rather than copies of each
  * other), COPY (the same weights as another update of the round), then
- * accepted (tally > 0) or, against two thirds of the voting stake, HARMFUL. */
-static void judge(struct fin *f)
+ * accepted (tally > 0) or, against two thirds of the stake that voted on it
+ * (V_i, its proposer's excluded), HARMFUL.  Returns whether any update had
+ * a vote other than its proposer's. */
+static bool judge(struct fin *f)
 {
+    bool judged = false;
     const uint8_t *G = f->tc->st.model_hash;
     for (size_t i = 0; i < f->nrev; i++) {
         struct fl_entry *e = &f->m[f->rev[i]].e;
         e->tally = f->tally[i];
+        judged = judged || f->vstake[i] > 0;
         if (memcmp(e->model_hash, G, HASH_SIZE) == 0) {
             e->flags |= FL_ENTRY_NO_WORK;
             continue;
@@ -126,16 +139,17 @@ static void judge(struct fin *f)
                 break;
             }
         }
-        if (f->nvot == 0)
-            continue; /* VOID_NO_VOTES: nothing is judged */
+        if (f->vstake[i] == 0)
+            continue; /* nobody else voted on it: neither accepted nor harmful */
         if (fl_accepted(f->tally[i]) && !(e->flags & FL_ENTRY_COPY)) {
             e->flags |= FL_ENTRY_ACCEPTED;
             f->rd.n_accepted++;
             f->rd.accepted_slots += e->slots;
         }
-        if (fl_harmful(f->tally[i], f->rd.voting_stake))
+        if (fl_harmful(f->tally[i], f->vstake[i]))
             e->flags |= FL_ENTRY_HARMFUL;
     }
+    return judged;
 }
 
 /* The accepted updates aggregated with weight = slots into the new global
@@ -183,7 +197,8 @@ done:
 
 /* The round reward R = floor((budget_left + slashed_left) / rounds_left):
  * proposer_part to the accepted proposers by slots, voter_part to the
- * revealed voters by stake x agreement; taken from slashed_left first, then
+ * revealed votes by stake x agreement on the updates not their own (a
+ * proposer that votes is paid both); taken from slashed_left first, then
  * budget_left; the part from budget_left matched from gpool/fl. */
 static bool pay(struct fin *f)
 {
@@ -204,12 +219,15 @@ static bool pay(struct fin *f)
             X += x->pay;
         }
     }
-    /* agree_v = verdicts equal to the outcome (+1 accepted, -1 otherwise). */
+    /* agree_v = verdicts on the updates not v's own equal to the outcome
+     * (+1 accepted, -1 otherwise). */
     u128 W = 0;
     for (size_t v = 0; v < f->nvot; v++) {
         struct member *x = &f->m[f->voters[v]];
         uint16_t agree = 0;
         for (size_t i = 0; i < f->nrev; i++) {
+            if (f->rev[i] == f->voters[v])
+                continue;
             bool acc = f->m[f->rev[i]].e.flags & FL_ENTRY_ACCEPTED;
             agree += f->verdict[v * f->nrev + i] == (acc ? 1 : -1);
         }
@@ -220,8 +238,9 @@ static bool pay(struct fin *f)
         struct member *x = &f->m[f->voters[v]];
         /* stake x agree < 2^63 (a stake is below the supply, agree at most
          * FL_MAX_SLOTS): fl_share128 is exact. */
-        x->pay = fl_share128(f->rd.voter_part, x->e.stake * x->e.agree, W);
-        X += x->pay;
+        uint64_t share = fl_share128(f->rd.voter_part, x->e.stake * x->e.agree, W);
+        x->pay += share; /* an accepted proposer's slot pay besides */
+        X += share;
     }
     /* X <= R <= held: each share is floored. */
     const uint64_t from_slashed = X < tc->st.slashed_left ? X : tc->st.slashed_left;
@@ -285,6 +304,7 @@ static void free_fin(struct fin *f)
     free(f->voters);
     free(f->verdict);
     free(f->tally);
+    free(f->vstake);
 }
 
 bool fl_finalize_round(struct fl_task_ctx *tc)
@@ -298,11 +318,11 @@ bool fl_finalize_round(struct fl_task_ctx *tc)
     }
     if (!load(&f))
         goto done;
-    judge(&f);
+    bool judged = judge(&f);
     if (f.nrev == 0)
         f.rd.outcome = FL_OUTCOME_VOID_NO_UPDATES;
-    else if (f.nvot == 0)
-        f.rd.outcome = FL_OUTCOME_VOID_NO_VOTES;
+    else if (!judged)
+        f.rd.outcome = FL_OUTCOME_VOID_NO_VOTES; /* no vote on another's update */
     else
         f.rd.outcome = f.rd.n_accepted ? FL_OUTCOME_ACCEPTED : FL_OUTCOME_REJECTED;
     if (f.rd.n_accepted && !aggregate(&f))
@@ -312,22 +332,30 @@ bool fl_finalize_round(struct fl_task_ctx *tc)
     for (size_t i = 0; i < f.nm; i++) {
         struct member *x = &f.m[i];
         uint8_t key[FL_KEY_ENTRY_SIZE];
-        bool revealed = x->e.flags & FL_ENTRY_REVEALED, slashed;
-        if (x->e.role == FL_ROLE_PROPOSER) {
-            slashed = !revealed || (x->e.flags & (FL_ENTRY_COPY | FL_ENTRY_HARMFUL));
+        const bool proposer = x->e.role == FL_ROLE_PROPOSER;
+        const bool revealed = proposer && (x->e.flags & FL_ENTRY_REVEALED);
+        const bool voted = x->e.vote_flags & FL_VOTE_REVEALED;
+        /* Something to judge: a revealed update not its own. */
+        const bool judge_due = f.nrev > (revealed ? 1u : 0u);
+        bool slashed = !voted && judge_due;
+        if (proposer) {
+            slashed = slashed || !revealed || (x->e.flags & (FL_ENTRY_COPY | FL_ENTRY_HARMFUL));
             if (x->e.flags & FL_ENTRY_ACCEPTED) {
                 x->p.contribution += x->e.slots;
                 x->p.accepted++;
             }
-        } else {
-            slashed = !revealed && f.nrev > 0;
         }
+        /* Slashed once a round, whatever the number of reasons. */
         if (slashed && !slash(&f, x))
             goto done;
         fl_put_participant(tc->v, tc->id, x->pub, &x->p);
         fl_put_entry(tc->v, tc->id, r, x->pub, &x->e);
         if (revealed) {
-            fl_key_entry(key, x->e.role == FL_ROLE_PROPOSER ? 'U' : 'V', tc->id, r, x->pub);
+            fl_key_entry(key, 'U', tc->id, r, x->pub);
+            view_del(tc->v, key, sizeof(key));
+        }
+        if (voted) {
+            fl_key_entry(key, 'V', tc->id, r, x->pub);
             view_del(tc->v, key, sizeof(key));
         }
     }

@@ -223,8 +223,9 @@ enum fl_window { WINDOW_SUBMIT, WINDOW_UPDATE_REVEAL, WINDOW_COMMIT, WINDOW_REVE
 
 /* The common checks of a round transaction: the task is running this round
  * (bad-fl-task, bad-fl-round), the block is in the window (bad-fl-window)
- * and the sender has the role (bad-fl-role).  Loads the round and the
- * sender's entry. */
+ * and the sender has an entry in the round with the role (bad-fl-role; role
+ * 0: any role, as for the votes, which every participant of the round
+ * casts).  Loads the round and the sender's entry. */
 static bool round_tx(struct view *v, const struct block_ctx *ctx, const struct tx *tx,
                      const uint8_t task[FL_TASK_ID_SIZE], uint32_t round, enum fl_window which,
                      uint8_t role, struct fl_task *t, struct fl_round *rd, struct fl_entry *e,
@@ -252,7 +253,7 @@ static bool round_tx(struct view *v, const struct block_ctx *ctx, const struct t
     if (h < from || h > to)
         return val_failf(val, VAL_STATE, REJECT_BAD_FL_WINDOW, "window %llu..%llu",
                          (unsigned long long)from, (unsigned long long)to);
-    if (!fl_get_entry(v, task, round, tx->sender, e) || e->role != role)
+    if (!fl_get_entry(v, task, round, tx->sender, e) || (role != 0 && e->role != role))
         return view_failed(v) ? val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR)
                               : val_fail(val, VAL_STATE, REJECT_BAD_FL_ROLE);
     return true;
@@ -319,6 +320,8 @@ bool fl_apply_update_reveal(struct view *v, struct block_ctx *ctx, const struct 
     return !view_failed(v) || val_fail(val, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 }
 
+/* Every participant of the round (proposers too) commits to its verdicts
+ * once, in the commit window. */
 bool fl_apply_vote_commit(struct view *v, struct block_ctx *ctx, const struct tx *tx,
                           struct validation *val)
 {
@@ -328,12 +331,12 @@ bool fl_apply_vote_commit(struct view *v, struct block_ctx *ctx, const struct tx
     struct fl_entry e;
     if (!fl_vote_commit_decode(&c, tx->payload, tx->payload_len))
         return val_fail(val, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
-    if (!round_tx(v, ctx, tx, c.task, c.round, WINDOW_COMMIT, FL_ROLE_VOTER, &t, &rd, &e, val))
+    if (!round_tx(v, ctx, tx, c.task, c.round, WINDOW_COMMIT, 0, &t, &rd, &e, val))
         return false;
-    if (e.flags & FL_ENTRY_COMMITTED)
+    if (e.vote_flags & FL_VOTE_COMMITTED)
         return val_fail(val, VAL_STATE, REJECT_BAD_FL_DUPLICATE);
-    e.flags |= FL_ENTRY_COMMITTED;
-    memcpy(e.commitment, c.commitment, HASH_SIZE);
+    e.vote_flags |= FL_VOTE_COMMITTED;
+    memcpy(e.vote_commitment, c.commitment, HASH_SIZE);
     fl_put_entry(v, c.task, c.round, tx->sender, &e);
     rd.n_vote_commits++;
     fl_put_round(v, c.task, c.round, &rd);
@@ -341,8 +344,9 @@ bool fl_apply_vote_commit(struct view *v, struct block_ctx *ctx, const struct tx
 }
 
 /* One verdict per revealed update (n == the round's update reveals, the
- * t-th for the t-th revealed proposer in key order), matching the voter's
- * commitment. */
+ * t-th for the t-th revealed proposer in key order; a proposer's verdict on
+ * its own update is -1 or +1 like the others and not counted), matching the
+ * sender's vote commitment. */
 bool fl_apply_vote_reveal(struct view *v, struct block_ctx *ctx, const struct tx *tx,
                           struct validation *val)
 {
@@ -353,23 +357,23 @@ bool fl_apply_vote_reveal(struct view *v, struct block_ctx *ctx, const struct tx
     uint8_t expect[HASH_SIZE];
     if (!fl_vote_reveal_decode(&rv, tx->payload, tx->payload_len))
         return val_fail(val, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
-    if (!round_tx(v, ctx, tx, rv.task, rv.round, WINDOW_REVEAL, FL_ROLE_VOTER, &t, &rd, &e, val))
+    if (!round_tx(v, ctx, tx, rv.task, rv.round, WINDOW_REVEAL, 0, &t, &rd, &e, val))
         return false;
-    if (!(e.flags & FL_ENTRY_COMMITTED))
+    if (!(e.vote_flags & FL_VOTE_COMMITTED))
         return val_fail(val, VAL_STATE, REJECT_BAD_FL_NO_COMMIT);
-    if (e.flags & FL_ENTRY_REVEALED)
+    if (e.vote_flags & FL_VOTE_REVEALED)
         return val_fail(val, VAL_STATE, REJECT_BAD_FL_DUPLICATE);
     if (rv.n != rd.n_update_reveals)
         return val_failf(val, VAL_STATE, REJECT_BAD_FL_VOTE, "%llu verdicts for %u updates",
                          (unsigned long long)rv.n, rd.n_update_reveals);
     fl_vote_commitment(expect, rv.task, rv.round, tx->sender, rv.n, rv.verdicts, rv.salt);
-    if (memcmp(expect, e.commitment, HASH_SIZE) != 0)
+    if (memcmp(expect, e.vote_commitment, HASH_SIZE) != 0)
         return val_fail(val, VAL_STATE, REJECT_BAD_FL_REVEAL_MISMATCH);
     uint8_t key[FL_KEY_ENTRY_SIZE];
     fl_key_entry(key, 'V', rv.task, rv.round, tx->sender);
     if (rv.n) /* no update revealed: nothing to keep */
         view_put(v, key, sizeof(key), rv.verdicts, (size_t)rv.n * 5);
-    e.flags |= FL_ENTRY_REVEALED;
+    e.vote_flags |= FL_VOTE_REVEALED;
     e.verdicts = (uint16_t)rv.n;
     fl_put_entry(v, rv.task, rv.round, tx->sender, &e);
     rd.n_vote_reveals++;

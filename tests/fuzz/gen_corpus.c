@@ -542,9 +542,10 @@ static void gen_fl(void)
     fl_round_encode(&r, &w);
     put_sel("fl_model", "rec_round", 3 | 3 << 2, w.data, w.len);
 
-    struct fl_entry e = {.role = FL_ROLE_VOTER, .stake = 5, .flags = FL_ENTRY_COMMITTED | FL_ENTRY_REVEALED,
+    struct fl_entry e = {.role = FL_ROLE_VOTER, .stake = 5,
+                         .vote_flags = FL_VOTE_COMMITTED | FL_VOTE_REVEALED,
                          .verdicts = 2, .agree = 1, .reward = 1, .matched = 1};
-    fill(e.commitment, HASH_SIZE, 35);
+    fill(e.vote_commitment, HASH_SIZE, 35);
     wbuf_reset(&w);
     fl_entry_encode(&e, &w);
     put_sel("fl_model", "rec_entry", 3 | 4 << 2, w.data, w.len);

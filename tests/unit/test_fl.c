@@ -951,14 +951,17 @@ START_TEST(record_codecs)
     struct fl_entry e = {
         .role = FL_ROLE_PROPOSER, .stake = 40, .slots = 2,
         .flags = FL_ENTRY_COMMITTED | FL_ENTRY_REVEALED | FL_ENTRY_HARMFUL, .size = 4,
-        .tally = -300, .verdicts = 0, .agree = 0, .reward = 0, .matched = 0, .slash = 4,
+        .tally = -300, .verdicts = 2, .agree = 1, .reward = 0, .matched = 0, .slash = 4,
+        .vote_flags = FL_VOTE_COMMITTED | FL_VOTE_REVEALED,
     };
     memset(e.commitment, 0x11, 32);
+    memset(e.vote_commitment, 0x33, 32);
     memset(e.model_hash, 0x22, 32);
     RECORD_ROUND_TRIP(fl_entry, e,
                       "012800000000000000020043111111111111111111111111111111111111111111"
-                      "111111111111111111111122222222222222222222222222222222222222222222"
-                      "2222222222222222222204000000d4feffffffffffff0000000000000000000000"
+                      "111111111111111111111103333333333333333333333333333333333333333333"
+                      "333333333333333333333322222222222222222222222222222222222222222222"
+                      "2222222222222222222204000000d4feffffffffffff0200010000000000000000"
                       "0000000000000000000400000000000000");
     /* A role or flag that does not exist does not decode. */
     wbuf_init(&w);
@@ -967,6 +970,11 @@ START_TEST(record_codecs)
     ck_assert(!fl_entry_decode(&e, w.data, w.len));
     wbuf_reset(&w);
     e.flags = 0;
+    e.vote_flags = 0x04;
+    fl_entry_encode(&e, &w);
+    ck_assert(!fl_entry_decode(&e, w.data, w.len));
+    wbuf_reset(&w);
+    e.vote_flags = 0;
     e.role = 3;
     fl_entry_encode(&e, &w);
     ck_assert(!fl_entry_decode(&e, w.data, w.len));

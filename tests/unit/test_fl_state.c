@@ -29,7 +29,7 @@
 
 #define FEE 10000
 #define NPARAMS 4 /* logistic regression on 3 inputs */
-#define MAXP 8
+#define MAXP 12
 #define MAXT 8
 
 static struct chain *chain;
@@ -399,6 +399,12 @@ static int count_proposers(const uint8_t task[32], uint32_t round, const struct 
     return k;
 }
 
+/* Parties (bit i: party i) that run_round leaves without an update commit
+ * or without a vote; start_case clears them. */
+static uint32_t skip_update, skip_vote;
+/* When set, start_case keeps only a task whose round 1 draw it accepts. */
+static bool (*draw_filter)(const struct fl_case *c, const uint8_t task[32]);
+
 /* Funds the parties, creates ntasks identical tasks, joins every party to
  * each, runs to the start of round 1 and keeps the first task whose draw has
  * at least min_proposers distinct proposers (the others run unattended). */
@@ -430,8 +436,11 @@ static void start_case(struct fl_case *c, const struct fl_task_params *tp, int n
     for (int t = 0; t < ntasks; t++) {
         if (status(tasks[t]).state != FL_TASK_RUNNING)
             continue;
-        if (count_proposers(tasks[t], 1, c->ps, np) >= min_proposers) {
+        if (count_proposers(tasks[t], 1, c->ps, np) >= min_proposers &&
+            (!draw_filter || draw_filter(c, tasks[t]))) {
             memcpy(c->task, tasks[t], 32);
+            skip_update = skip_vote = 0;
+            draw_filter = NULL;
             return;
         }
     }
@@ -481,8 +490,8 @@ static void snapshot(const struct fl_case *c, struct before *b)
     b->flows = flows_now();
 }
 
-/* A whole round: every proposer commits and reveals weights(round, i) (or
- * nothing when `silent_proposers`), every voter commits and reveals verdict
+/* A whole round: every proposer commits and reveals weights(round, i),
+ * every participant of the round (proposers too) commits and reveals verdict
  * vote(i, revealed index) (none when `silent_voters`).  Stops after the
  * vote reveals, before the finalizing block. */
 typedef int8_t (*vote_fn)(const struct fl_case *c, int voter, int update);
@@ -509,14 +518,16 @@ static void run_round(const struct fl_case *c, uint32_t round, weights_fn weight
     windows_of(c->task, round, &win);
     advance_to(win.submit_start);
     for (int i = 0; i < c->np; i++)
-        if (role_of(c->task, round, &c->ps[i]) == FL_ROLE_PROPOSER) {
+        if (role_of(c->task, round, &c->ps[i]) == FL_ROLE_PROPOSER &&
+            !(skip_update >> i & 1)) {
             weights(c, round, i, w);
             update_commit(&c->ps[i], c->task, round, w, NPARAMS, NULL);
         }
     produce_checked();
     advance_to(win.update_reveal_start);
     for (int i = 0; i < c->np; i++)
-        if (role_of(c->task, round, &c->ps[i]) == FL_ROLE_PROPOSER) {
+        if (role_of(c->task, round, &c->ps[i]) == FL_ROLE_PROPOSER &&
+            !(skip_update >> i & 1)) {
             weights(c, round, i, w);
             update_reveal(&c->ps[i], c->task, round, w, NPARAMS, NULL);
         }
@@ -525,7 +536,7 @@ static void run_round(const struct fl_case *c, uint32_t round, weights_fn weight
     nrev = revealed_order(c, round, rev);
     if (!silent_voters)
         for (int i = 0; i < c->np; i++)
-            if (role_of(c->task, round, &c->ps[i]) == FL_ROLE_VOTER) {
+            if (role_of(c->task, round, &c->ps[i]) != 0 && !(skip_vote >> i & 1)) {
                 int8_t v[MAXP];
                 for (int k = 0; k < nrev; k++)
                     v[k] = vote(c, i, k);
@@ -535,7 +546,7 @@ static void run_round(const struct fl_case *c, uint32_t round, weights_fn weight
     advance_to(win.reveal_start);
     if (!silent_voters)
         for (int i = 0; i < c->np; i++)
-            if (role_of(c->task, round, &c->ps[i]) == FL_ROLE_VOTER) {
+            if (role_of(c->task, round, &c->ps[i]) != 0 && !(skip_vote >> i & 1)) {
                 int8_t v[MAXP];
                 for (int k = 0; k < nrev; k++)
                     v[k] = vote(c, i, k);
@@ -555,6 +566,23 @@ static uint64_t cut_of(const struct fl_case *c, uint64_t stake)
 static uint64_t reward_of(const struct fl_case *c, const struct before *b, uint32_t r)
 {
     return (b->st.budget_left + b->st.slashed_left) / (c->tp.rounds - r + 1);
+}
+
+/* What participant i's vote earned in finalized round r: floor(voter_part x
+ * stake x agree / sum of stake x agree), from the entries. */
+static uint64_t vote_pay_of(const struct fl_case *c, uint32_t r, int i)
+{
+    struct fl_round rd = round_of(c->task, r);
+    unsigned __int128 W = 0;
+    for (int k = 0; k < c->np; k++) {
+        struct fl_entry e;
+        if (entry_of(c->task, r, c->ps[k].pub, &e) && (e.vote_flags & FL_VOTE_REVEALED))
+            W += (unsigned __int128)e.stake * e.agree;
+    }
+    struct fl_entry e = entry(c->task, r, c->ps[i].pub);
+    if (W == 0 || !(e.vote_flags & FL_VOTE_REVEALED))
+        return 0;
+    return (uint64_t)((unsigned __int128)rd.voter_part * e.stake * e.agree / W);
 }
 
 /* ---- the rules of a round ---- */
@@ -593,12 +621,12 @@ START_TEST(copy_caught)
         ck_assert_msg(e.flags & FL_ENTRY_COPY, "party %d flags %#x", i, e.flags);
         ck_assert(!(e.flags & FL_ENTRY_ACCEPTED));
         ck_assert(e.tally > 0); /* every voter said yes */
-        ck_assert_uint_eq(e.reward, 0);
-        ck_assert_uint_eq(e.matched, 0);
+        /* nothing for its update, only what its own vote earned */
+        ck_assert_uint_eq(e.reward, vote_pay_of(&c, 1, i));
         ck_assert_uint_eq(e.slash, cut_of(&c, b.stake[i]));
         ck_assert_uint_gt(e.slash, 0);
         ck_assert_uint_eq(participant_of(c.task, c.ps[i].pub).stake, b.stake[i] - e.slash);
-        ck_assert_uint_eq(balance_of(chain, c.ps[i].pub), b.balance[i]);
+        ck_assert_uint_eq(balance_of(chain, c.ps[i].pub), b.balance[i] + e.reward + e.matched);
     }
     ck_assert_uint_eq(rd.n_accepted, (unsigned)(nprops - 2));
     for (int k = 2; k < nprops; k++) {
@@ -673,21 +701,25 @@ START_TEST(per_update_slash_spares_the_honest_co_proposer)
         if (i == harmful_one) {
             ck_assert(e.flags & FL_ENTRY_HARMFUL);
             ck_assert(!(e.flags & FL_ENTRY_ACCEPTED));
-            ck_assert_int_eq(e.tally, -(int64_t)rd.voting_stake);
-            ck_assert_uint_eq(e.reward, 0);
+            /* every other vote against it; its own verdict not counted */
+            ck_assert_int_eq(e.tally, -(int64_t)(rd.voting_stake - e.stake));
+            ck_assert_uint_eq(e.agree, (unsigned)(nprops - 1));
+            ck_assert_uint_eq(e.reward, vote_pay_of(&c, 1, i));
             ck_assert_uint_eq(e.slash, cut_of(&c, b.stake[i]));
             ck_assert(p.contribution == 0);
-            ck_assert_uint_eq(balance_of(chain, c.ps[i].pub), b.balance[i]);
+            ck_assert_uint_eq(balance_of(chain, c.ps[i].pub), b.balance[i] + e.reward + e.matched);
         } else {
             uint64_t pay = (uint64_t)((unsigned __int128)pp * e.slots / slots);
             ck_assert(e.flags & FL_ENTRY_ACCEPTED);
             ck_assert(!(e.flags & FL_ENTRY_HARMFUL));
             ck_assert_uint_eq(e.slash, 0);
-            ck_assert_uint_eq(e.reward, pay);
+            /* its slots' share, and its vote on the others' updates */
+            ck_assert_uint_eq(e.agree, (unsigned)(nprops - 1));
+            ck_assert_uint_eq(e.reward, pay + vote_pay_of(&c, 1, i));
             ck_assert_uint_gt(pay, 0);
             ck_assert(p.contribution == e.slots); /* slot units */
             ck_assert_uint_eq(p.accepted, 1);
-            ck_assert_uint_eq(balance_of(chain, c.ps[i].pub), b.balance[i] + pay + e.matched);
+            ck_assert_uint_eq(balance_of(chain, c.ps[i].pub), b.balance[i] + e.reward + e.matched);
             ck_assert_uint_eq(p.stake, b.stake[i]);
         }
     }
@@ -835,7 +867,7 @@ START_TEST(reveals_that_do_not_match_are_rejected)
     vote_reveal(A, c.task, 1, yes, 0, "bad-fl-vote");
     vote_reveal(B, c.task, 1, no, 1, "bad-fl-reveal-mismatch");
     vote_reveal_salted(B, c.task, 1, yes, 1, wrong_salt, "bad-fl-reveal-mismatch");
-    vote_reveal(P, c.task, 1, yes, 1, "bad-fl-role");
+    vote_reveal(P, c.task, 1, yes, 1, "bad-fl-no-commit"); /* a proposer votes too */
     vote_reveal(B, c.task, 1, yes, 1, NULL);
     vote_reveal(B, c.task, 1, yes, 1, "bad-fl-duplicate");
     produce_checked();
@@ -864,9 +896,11 @@ static int8_t vote_by_rank(const struct fl_case *c, int voter, int update)
     return 1;
 }
 
-/* Voters are paid by stake x agreement with the outcomes: the one whose
- * every verdict went against the outcome gets nothing (and is not slashed),
- * the two who agreed on every update share the voter part. */
+/* Votes are paid by stake x agreement with the outcomes of the updates not
+ * the voter's own: the voter whose every verdict went against the outcome
+ * gets nothing (and is not slashed), the others who agreed on every update
+ * share the voter part, the proposers counting every update but their own
+ * (and paid their slots' share besides). */
 START_TEST(voters_are_paid_by_agreement)
 {
     struct fl_case c;
@@ -885,9 +919,23 @@ START_TEST(voters_are_paid_by_agreement)
     ck_assert_uint_eq(rd.outcome, FL_OUTCOME_ACCEPTED);
     ck_assert_uint_eq(rd.n_accepted, (unsigned)nrev);
     const uint64_t R = reward_of(&c, &b, 1), vp = fl_bps(R, tp.voter_reward_bps);
+    const uint64_t pp = R - vp;
+    int props[MAXP], np = members(&c, 1, FL_ROLE_PROPOSER, props);
     unsigned __int128 W = 0;
     for (int k = 0; k < nv; k++)
         W += (unsigned __int128)b.stake[voters[k]] * (k == 2 ? 0 : (unsigned)nrev);
+    for (int k = 0; k < np; k++)
+        W += (unsigned __int128)b.stake[props[k]] * (unsigned)(nrev - 1);
+    for (int k = 0; k < np; k++) {
+        int i = props[k];
+        struct fl_entry e = entry(c.task, 1, c.ps[i].pub);
+        uint64_t vote = (uint64_t)((unsigned __int128)vp * b.stake[i] * (unsigned)(nrev - 1) / W);
+        uint64_t slots = (uint64_t)((unsigned __int128)pp * e.slots / rd.accepted_slots);
+        ck_assert_uint_eq(e.agree, (unsigned)(nrev - 1));
+        ck_assert_uint_eq(e.verdicts, (unsigned)nrev);
+        ck_assert_uint_eq(e.reward, slots + vote);
+        ck_assert_uint_eq(e.slash, 0);
+    }
     for (int k = 0; k < nv; k++) {
         int i = voters[k];
         struct fl_entry e = entry(c.task, 1, c.ps[i].pub);
@@ -906,8 +954,9 @@ START_TEST(voters_are_paid_by_agreement)
 }
 END_TEST
 
-/* Updates revealed, votes committed, none revealed: VOID_NO_VOTES, nothing
- * paid, the proposers not slashed, the voters slashed, the model unchanged. */
+/* Updates revealed, no vote revealed: VOID_NO_VOTES, nothing paid, the
+ * voters slashed and so the proposers when another update than their own was
+ * revealed, the model unchanged. */
 START_TEST(a_round_without_vote_reveals_is_void)
 {
     struct fl_case c;
@@ -926,10 +975,223 @@ START_TEST(a_round_without_vote_reveals_is_void)
         struct fl_entry e = entry(c.task, 1, c.ps[i].pub);
         ck_assert_uint_eq(e.reward, 0);
         ck_assert(!(e.flags & FL_ENTRY_ACCEPTED));
-        ck_assert_uint_eq(e.slash, e.role == FL_ROLE_VOTER ? cut_of(&c, b.stake[i]) : 0);
+        /* nobody voted: every voter slashed, and every proposer that had
+         * another's update to judge */
+        bool due = e.role == FL_ROLE_VOTER || rd.n_update_reveals > 1;
+        ck_assert_uint_eq(e.slash, due ? cut_of(&c, b.stake[i]) : 0);
     }
     ck_assert_uint_eq(status(c.task).model_round, 0);
     ck_assert_uint_eq(status(c.task).budget_left, b.st.budget_left);
+}
+END_TEST
+
+/* ---- every participant votes ---- */
+
+/* The Sybil split of the vote: two honest addresses of 10s and an attacker
+ * whose 10s are split over ten addresses of s.  Every participant votes, so
+ * on an honest update the attacker holds exactly its share of the others'
+ * stake (10s of 20s), whichever addresses were drawn; honest votes for it
+ * and the attacker's against it cancel and nobody is slashed.  With the
+ * voters limited to the participants drawn no slot, both honest addresses
+ * drawn left the attacker's undrawn addresses as the only voters: each
+ * honest update HARMFUL and slashed. */
+#define SYBIL_S (10 * COIN)
+static bool both_honest_propose(const struct fl_case *c, const uint8_t task[32])
+{
+    return role_of(task, 1, &c->ps[0]) == FL_ROLE_PROPOSER &&
+           role_of(task, 1, &c->ps[1]) == FL_ROLE_PROPOSER;
+}
+static int8_t vote_by_side(const struct fl_case *c, int voter, int update)
+{
+    int rev[MAXP];
+    revealed_order(c, 1, rev);
+    bool honest_voter = voter < 2, honest_update = rev[update] < 2;
+    return honest_voter == honest_update ? 1 : -1;
+}
+START_TEST(sybil_split_does_not_take_the_vote)
+{
+    struct fl_case c;
+    struct fl_task_params tp = fixture_fl_task(1000 * COIN);
+    uint64_t stakes[MAXP];
+    tp.max_participants = 12;
+    tp.min_stake = SYBIL_S;
+    tp.proposer_slots = 8;
+    stakes[0] = stakes[1] = 10 * SYBIL_S;
+    for (int i = 2; i < 12; i++)
+        stakes[i] = SYBIL_S;
+    draw_filter = both_honest_propose;
+    start_case(&c, &tp, 12, stakes, 4, 2);
+    run_round(&c, 1, weights_honest, vote_by_side, false);
+    struct before b;
+    snapshot(&c, &b);
+    produce_checked();
+    struct fl_round rd = round_of(c.task, 1);
+    ck_assert_uint_eq(rd.n_vote_reveals, 12);
+    ck_assert_uint_eq(rd.voting_stake, 30 * SYBIL_S);
+    for (int i = 0; i < 2; i++) {
+        struct fl_entry e = entry(c.task, 1, c.ps[i].pub);
+        /* V_i: every revealed vote but i's own */
+        uint64_t V = 0, attacker = 0;
+        for (int k = 0; k < 12; k++) {
+            struct fl_entry o = entry(c.task, 1, c.ps[k].pub);
+            if (k == i || !(o.vote_flags & FL_VOTE_REVEALED))
+                continue;
+            V += o.stake;
+            attacker += k >= 2 ? o.stake : 0;
+        }
+        ck_assert_uint_eq(V, 20 * SYBIL_S);
+        ck_assert_uint_eq(attacker, 10 * SYBIL_S);
+        /* its share of V_i is its stake's share of the non-proposer stake */
+        ck_assert(attacker * (30 * SYBIL_S - b.stake[i]) == 10 * SYBIL_S * V);
+        printf("sybil vote: the attacker split over ten addresses holds %.3f of the stake "
+               "voting on honest update %d (its share of the stake but the proposer's: %.3f)\n",
+               (double)attacker / (double)V, i,
+               (double)(10 * SYBIL_S) / (double)(30 * SYBIL_S - b.stake[i]));
+        ck_assert_int_eq(e.tally, 0); /* 10s for, 10s against */
+        ck_assert(!(e.flags & (FL_ENTRY_HARMFUL | FL_ENTRY_ACCEPTED)));
+        ck_assert_uint_eq(e.slash, 0);
+        ck_assert_uint_eq(participant_of(c.task, c.ps[i].pub).stake, b.stake[i]);
+    }
+    /* The attacker's own updates: 9s for (its own verdict left out), 20s against. */
+    for (int i = 2; i < 12; i++) {
+        struct fl_entry e = entry(c.task, 1, c.ps[i].pub);
+        if (e.role == FL_ROLE_PROPOSER && (e.flags & FL_ENTRY_REVEALED)) {
+            ck_assert_int_eq(e.tally, -11 * (int64_t)SYBIL_S);
+            ck_assert(!(e.flags & FL_ENTRY_ACCEPTED));
+        }
+    }
+}
+END_TEST
+
+/* Three equal stakes, two proposers and one participant drawn no slot: the
+ * lone non-proposer votes against both updates and the proposers for each
+ * other's.  Each update's tally is 0 over the two other stakes: neither
+ * accepted nor HARMFUL, nobody slashed; with only the non-proposer voting it
+ * alone made both HARMFUL. */
+static int8_t vote_lone_against(const struct fl_case *c, int voter, int update)
+{
+    (void)update;
+    return role_of(c->task, 1, &c->ps[voter]) == FL_ROLE_VOTER ? -1 : 1;
+}
+START_TEST(a_lone_voter_cannot_force_slashes)
+{
+    struct fl_case c;
+    struct fl_task_params tp = fixture_fl_task(1000 * COIN);
+    tp.proposer_slots = 2;
+    start_case(&c, &tp, 3, equal_stakes, 8, 2);
+    int props[MAXP], voters[MAXP];
+    ck_assert_int_eq(members(&c, 1, FL_ROLE_PROPOSER, props), 2);
+    ck_assert_int_eq(members(&c, 1, FL_ROLE_VOTER, voters), 1);
+    run_round(&c, 1, weights_honest, vote_lone_against, false);
+    struct before b;
+    snapshot(&c, &b);
+    produce_checked();
+    struct fl_round rd = round_of(c.task, 1);
+    ck_assert_uint_eq(rd.outcome, FL_OUTCOME_REJECTED);
+    ck_assert_uint_eq(rd.slashed, 0);
+    for (int k = 0; k < 2; k++) {
+        struct fl_entry e = entry(c.task, 1, c.ps[props[k]].pub);
+        ck_assert_int_eq(e.tally, 0);
+        ck_assert(!(e.flags & (FL_ENTRY_HARMFUL | FL_ENTRY_ACCEPTED)));
+        ck_assert_uint_eq(e.slash, 0);
+    }
+    /* The lone voter agreed with both outcomes (excluded): paid the voter part
+     * with the proposers, who agreed with none. */
+    struct fl_entry v = entry(c.task, 1, c.ps[voters[0]].pub);
+    ck_assert_uint_eq(v.agree, 2);
+    ck_assert_uint_eq(v.reward, rd.voter_part);
+}
+END_TEST
+
+/* A proposer's verdict on its own update must be -1 or +1 and is not
+ * counted: voting against itself it still is accepted on the other's vote,
+ * its tally the other stake alone, its agreement 0.  In the next round the
+ * proposer does not vote at all: its own update being the only one
+ * revealed, it had nothing to judge and is not slashed. */
+static int own_round;
+static int8_t vote_self_against(const struct fl_case *c, int voter, int update)
+{
+    int rev[MAXP];
+    revealed_order(c, (uint32_t)own_round, rev);
+    return rev[update] == voter ? -1 : 1;
+}
+START_TEST(a_proposer_own_verdict_is_ignored)
+{
+    struct fl_case c;
+    struct fl_task_params tp = fixture_fl_task(1000 * COIN);
+    tp.min_participants = 2;
+    tp.proposer_slots = 1;
+    start_case(&c, &tp, 2, equal_stakes, 1, 1);
+    int props[MAXP], voters[MAXP];
+    ck_assert_int_eq(members(&c, 1, FL_ROLE_PROPOSER, props), 1);
+    ck_assert_int_eq(members(&c, 1, FL_ROLE_VOTER, voters), 1);
+    own_round = 1;
+    run_round(&c, 1, weights_honest, vote_self_against, false);
+    struct before b;
+    snapshot(&c, &b);
+    produce_checked();
+    struct fl_round rd = round_of(c.task, 1);
+    struct fl_entry e = entry(c.task, 1, c.ps[props[0]].pub);
+    ck_assert_uint_eq(rd.outcome, FL_OUTCOME_ACCEPTED);
+    ck_assert_uint_eq(rd.voting_stake, b.stake[0] + b.stake[1]);
+    ck_assert(e.flags & FL_ENTRY_ACCEPTED);
+    ck_assert_int_eq(e.tally, (int64_t)b.stake[voters[0]]);
+    ck_assert(e.vote_flags & FL_VOTE_REVEALED);
+    ck_assert_uint_eq(e.verdicts, 1);
+    ck_assert_uint_eq(e.agree, 0);
+    ck_assert_uint_eq(e.slash, 0);
+    ck_assert_uint_eq(e.reward, rd.reward - rd.voter_part); /* its slot, no vote pay */
+    ck_assert_uint_eq(entry(c.task, 1, c.ps[voters[0]].pub).reward, rd.voter_part);
+
+    /* Round 2: the proposer casts no vote. */
+    members(&c, 2, FL_ROLE_PROPOSER, props);
+    members(&c, 2, FL_ROLE_VOTER, voters);
+    skip_vote = 1u << props[0];
+    own_round = 2;
+    run_round(&c, 2, weights_honest, vote_self_against, false);
+    snapshot(&c, &b);
+    produce_checked();
+    rd = round_of(c.task, 2);
+    e = entry(c.task, 2, c.ps[props[0]].pub);
+    ck_assert_uint_eq(rd.outcome, FL_OUTCOME_ACCEPTED);
+    ck_assert(!(e.vote_flags & FL_VOTE_REVEALED));
+    ck_assert_uint_eq(e.slash, 0);
+    ck_assert_uint_eq(participant_of(c.task, c.ps[props[0]].pub).stake, b.stake[props[0]]);
+}
+END_TEST
+
+/* Three proposers: X reveals its update and casts no vote, Y neither
+ * commits an update nor votes, Z does both.  X had Z's update to judge: it
+ * is slashed, its own update still accepted and paid by its slots.  Y is
+ * slashed once for its two failures. */
+START_TEST(a_proposer_that_does_not_vote_is_slashed)
+{
+    struct fl_case c;
+    struct fl_task_params tp = fixture_fl_task(1000 * COIN);
+    start_case(&c, &tp, 4, equal_stakes, 8, 3);
+    int props[MAXP];
+    ck_assert_int_eq(members(&c, 1, FL_ROLE_PROPOSER, props), 3);
+    const int X = props[0], Y = props[1], Z = props[2];
+    skip_vote = 1u << X | 1u << Y;
+    skip_update = 1u << Y;
+    run_round(&c, 1, weights_honest, vote_yes, false);
+    struct before b;
+    snapshot(&c, &b);
+    produce_checked();
+    struct fl_round rd = round_of(c.task, 1);
+    ck_assert_uint_eq(rd.outcome, FL_OUTCOME_ACCEPTED);
+    ck_assert_uint_eq(rd.n_update_reveals, 2);
+    struct fl_entry ex = entry(c.task, 1, c.ps[X].pub), ey = entry(c.task, 1, c.ps[Y].pub),
+                    ez = entry(c.task, 1, c.ps[Z].pub);
+    ck_assert(ex.flags & FL_ENTRY_ACCEPTED);
+    ck_assert(!(ex.vote_flags & FL_VOTE_COMMITTED));
+    ck_assert_uint_eq(ex.slash, cut_of(&c, b.stake[X]));
+    const uint64_t pp = rd.reward - rd.voter_part;
+    ck_assert_uint_eq(ex.reward, (uint64_t)((unsigned __int128)pp * ex.slots / rd.accepted_slots));
+    ck_assert_uint_eq(ey.slash, cut_of(&c, b.stake[Y]));
+    ck_assert_uint_eq(participant_of(c.task, c.ps[Y].pub).stake, b.stake[Y] - ey.slash);
+    ck_assert_uint_eq(ez.slash, 0);
+    ck_assert_uint_eq(rd.slashed, ex.slash + ey.slash);
 }
 END_TEST
 
@@ -1674,7 +1936,8 @@ START_TEST(finalization_verdicts_per_height_are_bounded)
         ck_assert_uint_eq(rd.n_slots, FL_MAX_SLOTS);
         if (rd.start == J + 1) {
             first++;
-            verdicts += (uint64_t)rd.n_slots * rd.n_voters;
+            /* every participant votes: k_eff x m */
+            verdicts += (uint64_t)rd.n_slots * (rd.n_voters + rd.n_proposers);
         } else if (rd.start == J + 2) {
             second++;
         }
@@ -1740,7 +2003,7 @@ START_TEST(rounds_reserve_what_they_draw)
     ck_assert_uint_eq(fin.events, 1);
     ck_assert_uint_eq(fin.work, FL_EVENT_BASE_WORK + 2);
     ck_assert_uint_eq(fin.weights, (1 + 1) * 2); /* k_eff 1, P 2 */
-    ck_assert_uint_eq(fin.verdicts, 1 * 1);      /* one slot, one voter */
+    ck_assert_uint_eq(fin.verdicts, 1 * 2);      /* one slot, two participants vote */
     uint8_t root_after[32], root[32], hash[32];
     struct validation val;
     chain_state_root(chain, root_after);
@@ -1754,7 +2017,7 @@ START_TEST(rounds_reserve_what_they_draw)
     chain_state_root(chain, root);
     ck_assert_mem_eq(root, root_after, 32);
     ck_assert_uint_eq(height_of(J).work, 0);
-    ck_assert_uint_eq(height_of(win.reveal_end).verdicts, 1);
+    ck_assert_uint_eq(height_of(win.reveal_end).verdicts, 2);
 }
 END_TEST
 
@@ -2027,6 +2290,10 @@ static Suite *fl_state_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, copy_caught);
     tcase_add_test(tc, per_update_slash_spares_the_honest_co_proposer);
+    tcase_add_test(tc, sybil_split_does_not_take_the_vote);
+    tcase_add_test(tc, a_lone_voter_cannot_force_slashes);
+    tcase_add_test(tc, a_proposer_own_verdict_is_ignored);
+    tcase_add_test(tc, a_proposer_that_does_not_vote_is_slashed);
     tcase_add_test(tc, an_update_equal_to_the_global_model_is_no_work);
     tcase_add_test(tc, a_commitment_never_revealed_is_slashed);
     tcase_add_test(tc, reveals_that_do_not_match_are_rejected);
