@@ -1,6 +1,7 @@
 /* fml-agent following an FL task round by round: it joins with a stake from
  * its wallet, then, in every round, looks up the role the chain drew for it
- * (proposer slots are drawn by stake, with replacement; the others vote):
+ * (proposer slots are drawn by stake, with replacement) and votes whatever
+ * the role (every participant of a round votes):
  *
  *   proposer  in the submit window, trains from the current global model G
  *             on its private training split, applies differential privacy
@@ -9,14 +10,18 @@
  *             the weights (flsubmitupdate: only a hash goes on chain, the
  *             wallet keeps weights and salt); in the update reveal window
  *             it reveals them (flrevealupdate);
- *   voter     in the commit window, fetches every revealed update W_i (in
+ *   everyone  in the commit window, fetches every revealed update W_i (in
  *             the round's revealed_order) and measures G + (W_i - G) / k,
  *             k the round's slots, against G on its private test split:
  *             +1 when the log loss is within -tolerance of G's and W_i
  *             moved from G no further than -maxstep times its own one-round
  *             training would (or a tenth of G's norm, if larger), else -1;
  *             commits one verdict per update, with the accuracy measured as
- *             its metric, and reveals them in the reveal window.
+ *             its metric, and reveals them in the reveal window.  On its
+ *             own update a proposer says +1 with metric 0 without measuring
+ *             it (the chain does not count that verdict); when its update is
+ *             the only one revealed it has nothing to judge and casts no
+ *             vote.
  *
  * When a round has closed it prints one line: role, local metrics, its
  * verdicts or its update's fate, every update's outcome, reward or slash.
@@ -74,8 +79,8 @@ struct round_state {
     bool committed_update, revealed_update;
     bool dp_applied;
     double dp_norm, dp_eps, dp_eps_any;
-    /* voter */
-    bool committed, revealed, nothing_to_vote;
+    /* its vote (every participant votes) */
+    bool committed, revealed, nothing_to_vote, have_global;
     size_t n_verdicts;
     struct verdict verdicts[MAX_UPDATES];
     struct ml_eval global;          /* G on the test split */
@@ -400,7 +405,8 @@ static void reveal_update(struct follower *f)
     json_decref(txid);
 }
 
-/* Commit window: one verdict per revealed update. */
+/* Commit window: one verdict per revealed update (+1, metric 0, on this
+ * participant's own). */
 static void commit_votes(struct follower *f)
 {
     struct round_state *c = &f->cur;
@@ -419,8 +425,11 @@ static void commit_votes(struct follower *f)
     const json_t *order = json_object_get(r, "revealed_order");
     size_t n = json_array_size(order);
     json_int_t k = json_integer_value(json_object_get(r, "n_slots"));
-    if (n == 0) {
-        /* No update revealed: the round is void and nothing is voted on. */
+    if (n == 0 || (n == 1 && strcmp(json_string_value(json_array_get(order, 0)) ?
+                                        json_string_value(json_array_get(order, 0)) : "",
+                                    f->address) == 0)) {
+        /* No update revealed (the round is void), or only this proposer's
+         * own: nothing to judge, and no slash for not voting. */
         c->nothing_to_vote = true;
         goto out;
     }
@@ -467,6 +476,15 @@ static void commit_votes(struct follower *f)
         if (!addr)
             goto out;
         snprintf(v->proposer, sizeof v->proposer, "%s", addr);
+        if (strcmp(addr, f->address) == 0) {
+            /* Its own update: a verdict the chain ignores. */
+            memset(&v->eval, 0, sizeof v->eval);
+            v->verdict = 1;
+            v->step_ratio = 0;
+            json_array_append_new(verdicts, json_pack("{sssiss}", "proposer", addr, "verdict", 1,
+                                                      "metric", "0"));
+            continue;
+        }
         if (!get_update(f, c->round, addr, w))
             goto out;
         /* What this update alone does to G in an aggregate of k slots. */
@@ -485,7 +503,7 @@ static void commit_votes(struct follower *f)
                                                   v->verdict, "metric", metric));
     }
     c->n_verdicts = n;
-    c->have_metric = true;
+    c->have_global = true;
     json_t *txid = call(f, "flcommitvote",
                         json_pack("[sIOs]", f->o->task, (json_int_t)c->round, verdicts,
                                   f->address),
@@ -571,11 +589,12 @@ static void log_round(struct follower *f)
                    c->local.auc);
         if (c->dp_applied)
             append(mine, sizeof mine, ", dp epsilon spent %.4f", c->dp_eps);
-        append(mine, sizeof mine, "; update %s", str(e, "status"));
-    } else if (role == ROLE_VOTER) {
+        append(mine, sizeof mine, "; update %s; ", str(e, "status"));
+    }
+    if (role == ROLE_PROPOSER || role == ROLE_VOTER) {
         if (c->nothing_to_vote)
             append(mine, sizeof mine, "no update to vote on");
-        else if (c->have_metric)
+        else if (c->have_global)
             append(mine, sizeof mine, "global accuracy %.3f log loss %.4f; verdicts",
                    c->global.accuracy, c->global.log_loss);
         else
@@ -672,11 +691,11 @@ static int step(struct follower *f)
     else if (c->role == ROLE_PROPOSER && c->committed_update && !c->revealed_update &&
              c->tries_update_reveal < MAX_TRIES && strcmp(phase, "update_reveal") == 0)
         reveal_update(f);
-    else if (c->role == ROLE_VOTER && !c->committed && !c->nothing_to_vote &&
-             c->tries_commit < MAX_TRIES && strcmp(phase, "commit") == 0)
+    else if ((c->role == ROLE_PROPOSER || c->role == ROLE_VOTER) && !c->committed &&
+             !c->nothing_to_vote && c->tries_commit < MAX_TRIES && strcmp(phase, "commit") == 0)
         commit_votes(f);
-    else if (c->role == ROLE_VOTER && c->committed && !c->revealed &&
-             c->tries_reveal < MAX_TRIES && strcmp(phase, "reveal") == 0)
+    else if ((c->role == ROLE_PROPOSER || c->role == ROLE_VOTER) && c->committed &&
+             !c->revealed && c->tries_reveal < MAX_TRIES && strcmp(phase, "reveal") == 0)
         reveal_votes(f);
     json_decref(task);
     return 1;

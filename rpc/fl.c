@@ -284,8 +284,12 @@ static json_t *signed_amount(int64_t x)
     return json_amount_signed(x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x, x < 0);
 }
 
+static void vote_json(json_t *o, const struct chain_params *p, const struct fl_entry *e,
+                      const uint8_t *verdicts, size_t n, const uint8_t *order, size_t n_order);
+
 static json_t *proposer_json(const struct chain_params *p, const uint8_t pub[PUBKEY_SIZE],
-                             const struct fl_entry *e, bool closed)
+                             const struct fl_entry *e, bool closed, const uint8_t *verdicts,
+                             size_t n, const uint8_t *order, size_t n_order)
 {
     json_t *o = json_object();
     const bool com = e->flags & FL_ENTRY_COMMITTED, rev = e->flags & FL_ENTRY_REVEALED;
@@ -299,6 +303,7 @@ static json_t *proposer_json(const struct chain_params *p, const uint8_t pub[PUB
     json_object_set_new(o, "size", rev ? json_integer(e->size) : json_null());
     json_object_set_new(o, "tally", signed_amount(e->tally));
     json_object_set_new(o, "status", json_string(proposer_status(e, closed)));
+    vote_json(o, p, e, verdicts, n, order, n_order);
     json_object_set_new(o, "reward", json_amount(e->reward));
     json_object_set_new(o, "matched", json_amount(e->matched));
     json_object_set_new(o, "slashed", json_amount(e->slash));
@@ -306,19 +311,16 @@ static json_t *proposer_json(const struct chain_params *p, const uint8_t pub[PUB
     return o;
 }
 
-/* verdicts: the voter's stored 'V' record (n x (verdict i8 | metric i32)),
- * NULL once deleted; order: the revealed proposers (n_order of them). */
-static json_t *voter_json(const struct chain_params *p, const uint8_t pub[PUBKEY_SIZE],
-                          const struct fl_entry *e, const uint8_t *verdicts, size_t n,
-                          const uint8_t *order, size_t n_order)
+/* The vote of any participant of the round (proposers vote too): verdicts
+ * is its stored 'V' record (n x (verdict i8 | metric i32)), NULL once
+ * deleted; order: the revealed proposers (n_order of them). */
+static void vote_json(json_t *o, const struct chain_params *p, const struct fl_entry *e,
+                      const uint8_t *verdicts, size_t n, const uint8_t *order, size_t n_order)
 {
-    json_t *o = json_object();
-    const bool com = e->flags & FL_ENTRY_COMMITTED, rev = e->flags & FL_ENTRY_REVEALED;
-    json_object_set_new(o, "address", json_address(p, pub));
-    json_object_set_new(o, "stake", json_amount(e->stake));
-    json_object_set_new(o, "committed", json_boolean(com));
-    json_object_set_new(o, "commitment", com ? json_hash(e->commitment) : json_null());
-    json_object_set_new(o, "revealed", json_boolean(rev));
+    const bool com = e->vote_flags & FL_VOTE_COMMITTED, rev = e->vote_flags & FL_VOTE_REVEALED;
+    json_object_set_new(o, "vote_committed", json_boolean(com));
+    json_object_set_new(o, "vote_commitment", com ? json_hash(e->vote_commitment) : json_null());
+    json_object_set_new(o, "vote_revealed", json_boolean(rev));
     if (verdicts) {
         json_t *a = json_array();
         for (size_t i = 0; i < n; i++) {
@@ -339,6 +341,21 @@ static json_t *voter_json(const struct chain_params *p, const uint8_t pub[PUBKEY
     }
     json_object_set_new(o, "n_verdicts", rev ? json_integer(e->verdicts) : json_null());
     json_object_set_new(o, "agree", rev ? json_integer(e->agree) : json_null());
+}
+
+static json_t *voter_json(const struct chain_params *p, const uint8_t pub[PUBKEY_SIZE],
+                          const struct fl_entry *e, const uint8_t *verdicts, size_t n,
+                          const uint8_t *order, size_t n_order)
+{
+    json_t *o = json_object();
+    const bool com = e->vote_flags & FL_VOTE_COMMITTED, rev = e->vote_flags & FL_VOTE_REVEALED;
+    json_object_set_new(o, "address", json_address(p, pub));
+    json_object_set_new(o, "stake", json_amount(e->stake));
+    /* A voter's committed / commitment / revealed are its vote's. */
+    json_object_set_new(o, "committed", json_boolean(com));
+    json_object_set_new(o, "commitment", com ? json_hash(e->vote_commitment) : json_null());
+    json_object_set_new(o, "revealed", json_boolean(rev));
+    vote_json(o, p, e, verdicts, n, order, n_order);
     json_object_set_new(o, "reward", json_amount(e->reward));
     json_object_set_new(o, "matched", json_amount(e->matched));
     json_object_set_new(o, "slashed", json_amount(e->slash));
@@ -420,8 +437,10 @@ static json_t *flgetround(struct rpc_call *call)
     json_object_set_new(o, "model_hash", closed ? json_hash(rd.model_hash) : json_null());
     bool ok = true;
     /* The entries, and the revealed proposers in key order (the verdicts'
-     * order); the voters, whose verdicts give the proposers' tallies while
-     * the round is open (the finalization stores them); then the proposers. */
+     * order); every participant's vote (proposers vote too), whose verdicts
+     * give the tallies while the round is open (the finalization stores
+     * them), a proposer's own verdict left out; then the voters' and the
+     * proposers' objects. */
     struct fl_entry *ents = calloc(n ? n : 1, sizeof(*ents));
     bool *has = calloc(n ? n : 1, sizeof(*has));
     size_t *rank = calloc(n ? n : 1, sizeof(*rank));
@@ -447,26 +466,42 @@ static json_t *flgetround(struct rpc_call *call)
     for (size_t i = 0; ok && i < n; i++) {
         const uint8_t *pub = keys + i * PUBKEY_SIZE, *val = NULL;
         size_t len = 0;
-        if (!has[i] || ents[i].role != FL_ROLE_VOTER)
+        if (!has[i])
             continue;
         if (!fl_get_revealed(v, 'V', id, r, pub, &val, &len)) {
             ok = !view_failed(v);
-            val = NULL;
-        } else if (len % FL_VERDICT_SIZE) {
-            ok = false;
-        }
-        for (size_t k = 0; ok && val && k < len / FL_VERDICT_SIZE && k < n_order; k++)
-            live[k] += (__int128)ents[i].stake * fl_verdict_at(val, k);
-        json_array_append_new(voters, voter_json(p, pub, &ents[i], val, len / FL_VERDICT_SIZE,
-                                                 order, n_order));
-    }
-    for (size_t i = 0; ok && i < n; i++) {
-        if (!has[i] || ents[i].role != FL_ROLE_PROPOSER)
             continue;
-        if (!closed && (ents[i].flags & FL_ENTRY_REVEALED)) /* |live| < the supply */
-            ents[i].tally = (int64_t)live[rank[i]];
-        json_array_append_new(props, proposer_json(p, keys + i * PUBKEY_SIZE, &ents[i], closed));
+        }
+        if (len % FL_VERDICT_SIZE) {
+            ok = false;
+            continue;
+        }
+        const bool own = ents[i].role == FL_ROLE_PROPOSER && (ents[i].flags & FL_ENTRY_REVEALED);
+        for (size_t k = 0; k < len / FL_VERDICT_SIZE && k < n_order; k++)
+            if (!own || k != rank[i])
+                live[k] += (__int128)ents[i].stake * fl_verdict_at(val, k);
     }
+    for (int role = FL_ROLE_PROPOSER; role <= FL_ROLE_VOTER; role++)
+        for (size_t i = 0; ok && i < n; i++) {
+            const uint8_t *pub = keys + i * PUBKEY_SIZE, *val = NULL;
+            size_t len = 0;
+            if (!has[i] || ents[i].role != role)
+                continue;
+            if (!fl_get_revealed(v, 'V', id, r, pub, &val, &len)) {
+                ok = !view_failed(v);
+                val = NULL;
+                len = 0;
+            }
+            if (role == FL_ROLE_VOTER) {
+                json_array_append_new(voters, voter_json(p, pub, &ents[i], val,
+                                                         len / FL_VERDICT_SIZE, order, n_order));
+                continue;
+            }
+            if (!closed && (ents[i].flags & FL_ENTRY_REVEALED)) /* |live| < the supply */
+                ents[i].tally = (int64_t)live[rank[i]];
+            json_array_append_new(props, proposer_json(p, pub, &ents[i], closed, val,
+                                                       len / FL_VERDICT_SIZE, order, n_order));
+        }
     json_object_set_new(o, "revealed_order", ord);
     json_object_set_new(o, "proposers", props);
     json_object_set_new(o, "voters", voters);
@@ -660,23 +695,27 @@ static const char round_result[] =
     "  \"n_slots\": n,               (proposer slots drawn)\n"
     "  \"n_proposers\", \"n_voters\", \"update_commits\", \"update_reveals\", \"vote_commits\",\n"
     "  \"vote_reveals\": n,\n"
-    "  \"voting_stake\": FML,        (stake of the voters that revealed)\n"
+    "  \"voting_stake\": FML,        (stake of every participant that revealed a vote)\n"
     "  \"accepted\", \"accepted_slots\": n,\n"
     "  \"reward\", \"voter_reward\", \"paid\", \"matched\", \"slashed\": FML,\n"
     "  \"model_round\": n | null, \"model_hash\": \"hex\" | null,  (the global model after the round)\n"
     "  \"revealed_order\": [\"address\", ...],   (revealed proposers in key order: the order\n"
-    "                                         of every voter's verdicts)\n"
+    "                                         of every vote's verdicts)\n"
     "  \"proposers\": [{\"address\", \"slots\", \"stake\", \"committed\", \"commitment\", \"revealed\",\n"
-    "      \"model_hash\", \"size\" (weights), \"tally\" (FML, signed: the sum of the revealed\n"
-    "      voters' stake x verdict on it, so far while the round is open), \"status\":\n"
-    "      \"accepted\" | \"excluded\" | \"copy\" | \"no_work\" | \"harmful\" | \"not_revealed\" |\n"
-    "      \"not_committed\" | \"pending\", \"reward\", \"matched\", \"slashed\", \"removed\"}, ...]\n"
-    "                            (in key order)\n"
-    "  \"voters\": [{\"address\", \"stake\", \"committed\", \"commitment\", \"revealed\",\n"
-    "      \"verdicts\": [{\"proposer\", \"verdict\" (1 | -1), \"metric\" (decimal string),\n"
-    "      \"metric_q16\"}, ...] (from the reveal until finalization) | null, \"n_verdicts\",\n"
-    "      \"agree\" (verdicts equal to the outcomes), \"reward\", \"matched\", \"slashed\",\n"
-    "      \"removed\"}, ...]\n"
+    "      (its update's) \"model_hash\", \"size\" (weights), \"tally\" (FML, signed: the sum\n"
+    "      of stake x verdict on it over the revealed votes of everyone but itself, so far\n"
+    "      while the round is open), \"status\": \"accepted\" | \"excluded\" | \"copy\" |\n"
+    "      \"no_work\" | \"harmful\" | \"not_revealed\" | \"not_committed\" | \"pending\",\n"
+    "      VOTE, \"reward\", \"matched\", \"slashed\", \"removed\"}, ...]\n"
+    "                            (slot holders, in key order)\n"
+    "  \"voters\": [{\"address\", \"stake\", \"committed\", \"commitment\", \"revealed\" (its\n"
+    "      vote's), VOTE, \"reward\", \"matched\", \"slashed\", \"removed\"}, ...]\n"
+    "                            (participants drawn no slot, in key order)\n"
+    "  VOTE (every participant of the round votes, proposers too): \"vote_committed\",\n"
+    "      \"vote_commitment\", \"vote_revealed\", \"verdicts\": [{\"proposer\", \"verdict\"\n"
+    "      (1 | -1), \"metric\" (decimal string), \"metric_q16\"}, ...] (from the reveal until\n"
+    "      finalization) | null, \"n_verdicts\", \"agree\" (verdicts on the others' updates\n"
+    "      equal to their outcomes; a proposer's verdict on its own update is not counted)\n"
     "}";
 
 static const char model_result[] =
@@ -727,9 +766,9 @@ const struct rpc_method fl_rpc_methods[] = {
         .handler = flgetround,
         .summary = "Shows one round of an FL task: the proposer slots drawn by stake, each "
                    "proposer's commitment, revealed update (hash and size), tally and fate, the "
-                   "order of the revealed updates that every voter's verdicts follow, each "
-                   "voter's commitment and verdicts, the outcome, and every reward, match and "
-                   "slash.",
+                   "order of the revealed updates that every vote's verdicts follow, every "
+                   "participant's vote (proposers vote too: commitment, verdicts, agreement), "
+                   "the outcome, and every reward, match and slash.",
         .args = {{"task", RPC_STR, true, NULL, "The task id"},
                  {"round", RPC_UINT, true, NULL, "The round, 1 .. the current round"}},
         .result = round_result,

@@ -112,15 +112,21 @@ static bool pending(const struct wallet *w, const uint8_t pub[PUBKEY_SIZE], uint
     return false;
 }
 
-/* Whether pub's entry in the round has the role and has not committed, and
- * no commitment of `type` from it is waiting. */
+/* Whether pub has an entry in the round with the role (0: any role, as for
+ * a vote, which every participant of the round casts) and has not made this
+ * commitment (`type`: its update's or its vote's), and none from it is
+ * waiting. */
 static bool may_commit(struct rpc_call *call, struct wallet *w, struct chain_snapshot *v,
                        const uint8_t task[HASH_SIZE], uint32_t round, uint8_t role, uint8_t type,
                        const uint8_t pub[PUBKEY_SIZE])
 {
     struct fl_entry e;
-    return rpcw_chain(call)->fl_entry(v, task, round, pub, &e) && e.role == role &&
-           !(e.flags & FL_ENTRY_COMMITTED) && !pending(w, pub, type, task, round);
+    bool committed;
+    if (!rpcw_chain(call)->fl_entry(v, task, round, pub, &e) || (role && e.role != role))
+        return false;
+    committed = type == TX_FL_VOTE_COMMIT ? (e.vote_flags & FL_VOTE_COMMITTED)
+                                          : (e.flags & FL_ENTRY_COMMITTED);
+    return !committed && !pending(w, pub, type, task, round);
 }
 
 /* The committing key: the address argument idx, which must qualify, or the
@@ -714,8 +720,9 @@ static bool revealer(struct rpc_call *call, struct wallet *w, struct chain_snaps
         if ((has_only && memcmp(only, k.pub, PUBKEY_SIZE) != 0) ||
             !secret_parse(r, upd ? 4 : 5, &s) || s.round != round ||
             !rpcw_chain(call)->fl_entry(v, task, round, k.pub, &e) ||
-            e.role != (upd ? FL_ROLE_PROPOSER : FL_ROLE_VOTER) ||
-            !(e.flags & FL_ENTRY_COMMITTED) || (e.flags & FL_ENTRY_REVEALED) ||
+            (upd && e.role != FL_ROLE_PROPOSER) ||
+            (upd ? (e.flags & (FL_ENTRY_COMMITTED | FL_ENTRY_REVEALED)) != FL_ENTRY_COMMITTED
+                 : (e.vote_flags & (FL_VOTE_COMMITTED | FL_VOTE_REVEALED)) != FL_VOTE_COMMITTED) ||
             pending(w, k.pub, type, task, round))
             continue;
         if (upd) {
@@ -724,7 +731,7 @@ static bool revealer(struct rpc_call *call, struct wallet *w, struct chain_snaps
         } else {
             fl_vote_commitment(c, task, round, k.pub, s.n, s.items, s.salt);
         }
-        if (memcmp(c, e.commitment, HASH_SIZE) != 0)
+        if (memcmp(c, upd ? e.commitment : e.vote_commitment, HASH_SIZE) != 0)
             continue;
         memcpy(out, k.pub, PUBKEY_SIZE);
         *rec = r;
@@ -917,8 +924,8 @@ static json_t *flcommitvote(struct rpc_call *call)
         !in_window(call, &t, &st, round, WIN_COMMIT, "FL_VOTE_COMMIT") ||
         !revealed_order(call, v, id, round, &order, &n) ||
         !parse_verdicts(call, rpc_json(call, 2), order, n, round, &verdicts) ||
-        !committer(call, w, v, id, round, 3, FL_ROLE_VOTER, TX_FL_VOTE_COMMIT,
-                   "is a voter yet to commit", from) ||
+        !committer(call, w, v, id, round, 3, 0, TX_FL_VOTE_COMMIT,
+                   "is a participant of this round yet to commit a vote", from) ||
         !rpcw_unlocked(call, w))
         goto done;
     prune_records(call, w, v);
@@ -1049,16 +1056,18 @@ const struct rpc_method wallet_fl_rpc_methods[] = {
         .category = "Wallet",
         .name = "flcommitvote",
         .handler = flcommitvote,
-        .summary = "Commits a voter's verdicts on a round's revealed updates during the commit "
-                   "window (FL_VOTE_COMMIT): one verdict per revealed update, in the order of "
+        .summary = "Commits a participant's verdicts on a round's revealed updates during the "
+                   "commit window (FL_VOTE_COMMIT).  Every participant of the round votes, "
+                   "proposers too: one verdict per revealed update, in the order of "
                    "flgetround's revealed_order; 1 when the global model moved by the update's "
                    "share (G + (W - G) / n_slots) does better on the voter's test data, -1 "
-                   "otherwise.  The wallet draws a random salt and keeps it with the verdicts "
+                   "otherwise.  A proposer's verdict on its own update (1 or -1) is not "
+                   "counted.  The wallet draws a random salt and keeps it with the verdicts "
                    "in wallet.dat until the round closes, so that flrevealvote can reveal them.",
         .args = {{"task", RPC_STR, true, NULL, "The task id"},
                  {"round", RPC_UINT, true, NULL, "The round (the task's current one)"},
                  {"verdicts", RPC_ANY, true, NULL, "A JSON array in revealed_order: [{\"proposer\": \"address\" (optional, checked), \"verdict\": 1 | -1, \"metric\": decimal (optional, e.g. the accuracy measured; stored as Q16.16) [0]}, ...] or [1, -1, ...]"},
-                 {"address", RPC_STR, false, NULL, "The voter's wallet address (default: the wallet's first voter of this round yet to commit)"}},
+                 {"address", RPC_STR, false, NULL, "The voting wallet address (default: the wallet's first participant of this round, proposer or not, yet to commit a vote)"}},
         .result = "\"hex\"    (string) The transaction id",
         .examples = "fml-cli flcommitvote 6f1c...e2 3 '[{\"proposer\": \"rfml1...\", \"verdict\": 1, \"metric\": \"0.7812\"}, -1]'",
     },
@@ -1067,11 +1076,11 @@ const struct rpc_method wallet_fl_rpc_methods[] = {
         .name = "flrevealvote",
         .handler = flrevealvote,
         .summary = "Reveals the verdicts committed with flcommitvote, during the reveal window "
-                   "(FL_VOTE_REVEAL).  A voter that does not reveal is slashed when the round "
-                   "had revealed updates.",
+                   "(FL_VOTE_REVEAL).  A participant that does not reveal a vote is slashed "
+                   "when the round had a revealed update not its own.",
         .args = {{"task", RPC_STR, true, NULL, "The task id"},
                  {"round", RPC_UINT, true, NULL, "The round"},
-                 {"address", RPC_STR, false, NULL, "The voter's wallet address (default: the wallet's voter with a vote to reveal)"}},
+                 {"address", RPC_STR, false, NULL, "The voting wallet address (default: the wallet's participant with a vote to reveal)"}},
         .result = "\"hex\"    (string) The transaction id",
         .examples = "fml-cli flrevealvote 6f1c...e2 3",
     },

@@ -200,33 +200,49 @@ class FLRPCTest(FMLTestFramework):
         assert_equal(u["weights_q16"], weights[props[0]])
         self.nothing_sent(node.flgetupdate, task, 1, voters[0], code=-5, message="not a proposer")
 
-        self.log("Vote commitments: one verdict per revealed update, in revealed_order")
+        self.log("Vote commitments: every participant votes, proposers too, one verdict per "
+                 "revealed update, in revealed_order")
         self.mine_to(w["update_reveal_end"])
         assert_equal(node.flgettask(task)["phase"], "commit")
         order = r["revealed_order"]
         self.check_verdict_errors(task, a, order, voters, props)
-        # Every voter accepts the first update; with two, every voter rejects
-        # the last (its tally is -V: harmful, slashed).
+        # Everyone accepts the first update; with two, everyone rejects the
+        # last (its tally is minus the stake of everyone but its proposer:
+        # harmful, slashed).  A proposer's verdict on its own update is +1
+        # and not counted.
         want = [1] + [-1] * (len(order) - 1)
+        mine = {x: [1 if order[i] == x else want[i] for i in range(len(order))]
+                for x in props + voters}
         sent = {}
-        for k, v in enumerate(voters):
+        for k, v in enumerate(voters + props):
             if k == 0:
                 verdicts = [{"proposer": order[i], "verdict": want[i], "metric": "0.8125"}
                             for i in range(len(order))]
                 txid = node.flcommitvote(task, 1, verdicts, v)
             else:
                 # Plain verdicts through fml-cli (the array goes as JSON).
-                txid = node.cli("flcommitvote", task, "1", json.dumps(want), v).strip()
+                txid = node.cli("flcommitvote", task, "1", json.dumps(mine[v]), v).strip()
             raw = node.getrawtransaction(txid, True)
             assert_equal(raw["type"], "fl_vote_commit")
             sent[v] = raw["payload"]["commitment"]
         self.nothing_sent(node.flcommitvote, task, 1, want, voters[0], code=-4,
                           message="does not qualify")
+        self.nothing_sent(node.flcommitvote, task, 1, want, props[0], code=-4,
+                          message="does not qualify")
         self.mine()
         r = node.flgetround(task, 1)
+        assert_equal(r["vote_commits"], len(voters) + len(props))
         for v in r["voters"]:
             assert_equal((v["committed"], v["commitment"], v["revealed"], v["verdicts"]),
                          (True, sent[v["address"]], False, None))
+            assert_equal((v["vote_committed"], v["vote_commitment"], v["vote_revealed"]),
+                         (True, sent[v["address"]], False))
+        for p in r["proposers"]:
+            # committed/commitment are the update's; vote_* the vote's.
+            assert p["committed"] and p["commitment"] != sent[p["address"]], p
+            assert_equal((p["vote_committed"], p["vote_commitment"], p["vote_revealed"],
+                          p["verdicts"], p["agree"]),
+                         (True, sent[p["address"]], False, None, None))
         self.nothing_sent(node.flrevealvote, task, 1, code=-8, message="only accepted at heights")
 
         self.log("A restart: the verdicts and salts are in wallet.dat")
@@ -235,25 +251,28 @@ class FLRPCTest(FMLTestFramework):
         self.log("Vote reveals")
         self.mine_to(w["commit_end"])
         assert_equal(node.flgettask(task)["phase"], "reveal")
-        for v in voters:
+        for v in voters + props:
             txid = node.flrevealvote(task, 1, v)
             raw = node.getrawtransaction(txid, True)
             assert_equal(raw["type"], "fl_vote_reveal")
-            assert_equal([x["verdict"] for x in raw["payload"]["verdicts"]], want)
+            assert_equal([x["verdict"] for x in raw["payload"]["verdicts"]], mine[v])
         self.nothing_sent(node.flrevealvote, task, 1, code=-4, message="No vote")
         self.mine()
         r = node.flgetround(task, 1)
-        assert_equal(r["vote_reveals"], len(voters))
-        vstake = sum(STAKES[self.name_of(a, v)] for v in voters)
-        assert_equal(units(r["voting_stake"]), vstake * COIN)
-        for v in r["voters"]:
+        assert_equal(r["vote_reveals"], len(voters) + len(props))
+        total = sum(STAKES.values())
+        assert_equal(units(r["voting_stake"]), total * COIN)
+        for v in r["voters"] + r["proposers"]:
+            assert v["vote_revealed"], v
             assert_equal([(x["proposer"], x["verdict"]) for x in v["verdicts"]],
-                         list(zip(order, want)))
+                         list(zip(order, mine[v["address"]])))
             if v["address"] == voters[0]:
                 assert_equal([x["metric"] for x in v["verdicts"]], ["0.8125"] * len(order))
                 assert_equal(v["verdicts"][0]["metric_q16"], 53248)
         for p in r["proposers"]:
-            assert_equal(units(p["tally"]), (1 if p["address"] == order[0] else -1) * vstake * COIN)
+            # Over every vote but its own.
+            others = total - STAKES[self.name_of(a, p["address"])]
+            assert_equal(units(p["tally"]), (1 if p["address"] == order[0] else -1) * others * COIN)
 
         self.log("Finalization at the end of the reveal window")
         bal = {n: node.getaccount(a[n])["balance"] for n in names}
@@ -274,6 +293,10 @@ class FLRPCTest(FMLTestFramework):
                      units(r["matched"]))
         for v in r["voters"]:
             assert_equal((v["verdicts"], v["agree"], v["n_verdicts"]), (None, len(order), len(order)))
+        for p in r["proposers"]:
+            # Its own verdict does not count toward its agreement.
+            assert_equal((p["verdicts"], p["agree"], p["n_verdicts"]),
+                         (None, len(order) - 1, len(order)))
         self.nothing_sent(node.flgetupdate, task, 1, order[0], code=-8, message="no longer stored")
 
         self.log("flgetmodel: the accepted update is the global model")
@@ -301,7 +324,7 @@ class FLRPCTest(FMLTestFramework):
         assert_equal(units(t["matched"]), units(r["matched"]))
 
         self.log("Round 2: one proposer commits and never reveals; the round is void, the "
-                 "proposers slashed")
+                 "proposers slashed, nobody for not voting (nothing to judge)")
         assert_equal((t["round"], t["phase"]), (2, "submit"))
         w2 = t["windows"]
         self.nothing_sent(node.flgetmodel, task, 2, code=-8, message="has not ended")
@@ -320,6 +343,7 @@ class FLRPCTest(FMLTestFramework):
             assert units(p["slashed"]) > 0, p
         for v in r2["voters"]:
             assert_equal(units(v["slashed"]), 0)
+            assert_equal((v["vote_committed"], v["vote_revealed"]), (False, False))
         assert_equal(node.flgetmodel(task)["model_round"], 1)
 
         self.log("The task completes and returns what is left to its creator")
@@ -345,24 +369,28 @@ class FLRPCTest(FMLTestFramework):
 
     def check_payouts(self, r, a, pool):
         """The round's payouts against the formulas: the proposer part to the
-        accepted update by slots, the voter part by stake x agreement, the
-        pool's match in proportion, the harmful proposers slashed."""
+        accepted update by slots, the voter part by stake x agreement over
+        every participant's vote (proposers too, agreeing on the others'
+        updates), the pool's match in proportion, the harmful proposers
+        slashed."""
         reward = units(r["reward"])
         assert reward > 0, r
         vpart = reward * VOTER_BPS // 10000
         assert_equal(units(r["voter_reward"]), vpart)
         ppart = reward - vpart
         paid = 0
+        agree_total = sum(STAKES[self.name_of(a, v["address"])] * v["agree"]
+                          for v in r["voters"] + r["proposers"])
         for p in r["proposers"]:
-            stake = STAKES[self.name_of(a, p["address"])] * COIN
+            stake = STAKES[self.name_of(a, p["address"])]
+            vote = vpart * stake * p["agree"] // agree_total
             if p["status"] == "accepted":
-                assert_equal(units(p["reward"]), ppart * p["slots"] // r["accepted_slots"])
+                assert_equal(units(p["reward"]), ppart * p["slots"] // r["accepted_slots"] + vote)
                 assert_equal(units(p["slashed"]), 0)
             else:
-                assert_equal(units(p["reward"]), 0)
-                assert_equal(units(p["slashed"]), stake * SLASH_BPS // 10000)
+                assert_equal(units(p["reward"]), vote)
+                assert_equal(units(p["slashed"]), stake * COIN * SLASH_BPS // 10000)
             paid += units(p["reward"])
-        agree_total = sum(STAKES[self.name_of(a, v["address"])] * v["agree"] for v in r["voters"])
         for v in r["voters"]:
             s = STAKES[self.name_of(a, v["address"])]
             assert_equal(units(v["reward"]), vpart * s * v["agree"] // agree_total)
@@ -446,7 +474,8 @@ class FLRPCTest(FMLTestFramework):
             self.nothing_sent(node.flcommitvote, task, 1, swapped, voters[0], code=-8,
                               message="revealed_order")
         self.nothing_sent(node.flcommitvote, task, 1, "nope", voters[0], code=-3, message="verdicts")
-        self.nothing_sent(node.flcommitvote, task, 1, [1] * n, props[0], code=-4,
+        # Proposers vote too; a wallet address with no entry in the round does not.
+        self.nothing_sent(node.flcommitvote, task, 1, [1] * n, a["creator"], code=-4,
                           message="does not qualify")
         self.nothing_sent(node.flsubmitupdate, task, 1, [0] * P, props[0], code=-8,
                           message="only accepted at heights")
