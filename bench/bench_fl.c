@@ -12,8 +12,9 @@
  *    drawn to 64 distinct proposers (the most updates a round can read:
  *    64 x 1,000 is within FL_MAX_TASK_VERDICTS), P = FL_MAX_ROUND_WEIGHTS /
  *    1,000 = 64,000 parameters (the largest a 1,000-participant task may
- *    have), every update revealed and every one of the 936 voters revealing
- *    64 verdicts (59,904 verdicts read), all accepted (the aggregation over
+ *    have), every update revealed and every one of the 1,000 participants
+ *    (proposers vote too) revealing 64 verdicts (64,000 verdicts read, a
+ *    proposer's own not counted), all accepted (the aggregation over
  *    all 64 updates, 1,000 payouts with their match), written into a view
  *    over the chain state; the empty block at the round's reveal end runs
  *    it.  Once per aggregator.
@@ -261,8 +262,9 @@ static int cmp_key(const void *a, const void *b)
 
 /* A task finalizing at its reveal end h, into v: sh.k distinct proposers
  * of one slot (the first sh.k keys), every update revealed (distinct random
- * weights), every voter revealing sh.k +1 verdicts; the FINALIZE event
- * queued at h with what the round reserves (false when h has no room). */
+ * weights), every participant (proposers too) revealing sh.k +1 verdicts;
+ * the FINALIZE event queued at h with what the round reserves (false when h
+ * has no room). */
 static bool fin_state(struct view *v, uint64_t h, uint8_t aggregator, uint64_t *seed,
                       struct fin_shape sh, uint8_t tag)
 {
@@ -350,9 +352,16 @@ static bool fin_state(struct view *v, uint64_t h, uint8_t aggregator, uint64_t *
         p.joined_height = 1;
         memset(&e, 0, sizeof(e));
         e.stake = p.stake;
-        e.flags = FL_ENTRY_COMMITTED | FL_ENTRY_REVEALED;
         uint8_t ukey[FL_KEY_ENTRY_SIZE];
+        /* Every participant votes, proposers too. */
+        e.vote_flags = FL_VOTE_COMMITTED | FL_VOTE_REVEALED;
+        e.verdicts = (uint16_t)FIN_K_;
+        fl_key_entry(ukey, 'V', id, 1, keys[i]);
+        view_put(v, ukey, sizeof(ukey), verdicts, FL_VERDICT_SIZE * FIN_K_);
+        rd.n_vote_reveals++;
+        rd.voting_stake += e.stake;
         if (i < FIN_K_) {
+            e.flags = FL_ENTRY_COMMITTED | FL_ENTRY_REVEALED;
             e.role = FL_ROLE_PROPOSER;
             e.slots = 1;
             e.size = FIN_P_;
@@ -367,12 +376,7 @@ static bool fin_state(struct view *v, uint64_t h, uint8_t aggregator, uint64_t *
             rd.n_update_reveals++;
         } else {
             e.role = FL_ROLE_VOTER;
-            e.verdicts = (uint16_t)FIN_K_;
-            fl_key_entry(ukey, 'V', id, 1, keys[i]);
-            view_put(v, ukey, sizeof(ukey), verdicts, FL_VERDICT_SIZE * FIN_K_);
             p.rounds_voter = 1;
-            rd.n_vote_reveals++;
-            rd.voting_stake += e.stake;
         }
         fl_put_participant(v, id, keys[i], &p);
         fl_put_entry(v, id, 1, keys[i], &e);
@@ -381,7 +385,7 @@ static bool fin_state(struct view *v, uint64_t h, uint8_t aggregator, uint64_t *
     free(weights);
     return fl_schedule_event(v, h, id, FL_EV_FINALIZE, fl_event_work_for(FIN_M_),
                              fl_round_weights(&t.p, (uint32_t)FIN_M_),
-                             fl_round_verdicts((uint32_t)FIN_K_, (uint32_t)(FIN_M_ - FIN_K_)));
+                             fl_round_verdicts((uint32_t)FIN_K_, (uint32_t)FIN_M_));
 }
 
 static int bench_finalization(uint64_t ntransfers, uint64_t reps, uint64_t seed)
@@ -425,10 +429,12 @@ static int bench_finalization(uint64_t ntransfers, uint64_t reps, uint64_t seed)
     const struct fin_shape by_weights = {FIN_K + 1, FIN_K,
                                          (uint32_t)(FL_MAX_HEIGHT_WEIGHTS / (FIN_K + 1))};
     const struct fin_shape by_verdicts = {FIN_M, FIN_K, 2};
-    const uint32_t n_by_verdicts = FL_MAX_HEIGHT_VERDICTS / (FIN_K * (FIN_M - FIN_K));
-    /* All three bounds at once: the weights less what the others reserve,
-     * the verdicts, and the work filled with 1,000-participant tasks of one
-     * slot. */
+    const uint32_t n_by_verdicts = FL_MAX_HEIGHT_VERDICTS / (FIN_K * FIN_M);
+    /* The bounds at once: the weights less what the others reserve, one
+     * fewer task of the verdicts (every participant votes: each of those
+     * reserves 64,000 verdicts, and 1,000-participant tasks of one slot
+     * 1,000 each, so the work cannot be filled beside four of them), and
+     * the work filled with 1,000-participant tasks of one slot. */
     const struct fin_shape w_less = {FIN_K + 1, FIN_K,
                                      (uint32_t)((FL_MAX_HEIGHT_WEIGHTS - 4000) / (FIN_K + 1))};
     const struct fin_shape one_slot = {FIN_M, 1, 2};
@@ -440,13 +446,13 @@ static int bench_finalization(uint64_t ntransfers, uint64_t reps, uint64_t seed)
         const char *what;
         struct part parts[3];
     } shapes[] = {
-        {"the largest task: 1,000 participants, 64 updates of 64,000, 59,904 verdicts",
+        {"the largest task: 1,000 participants, 64 updates of 64,000, 64,000 verdicts",
          {{largest, 1}}},
         {"a height full of weights: 65 participants, 64 updates of 123,076", {{by_weights, 1}}},
-        {"a height full of verdicts: 4 tasks of 1,000, 239,616 verdicts, P = 2",
+        {"a height full of verdicts: 4 tasks of 1,000, 256,000 verdicts, P = 2",
          {{by_verdicts, n_by_verdicts}}},
-        {"a height full of weights, verdicts and work at once (19 tasks, 18,217 work)",
-         {{w_less, 1}, {by_verdicts, n_by_verdicts}, {one_slot, 14}}},
+        {"a height full of weights and work, 212,160 verdicts (20 tasks, 19,225 work)",
+         {{w_less, 1}, {by_verdicts, n_by_verdicts - 1}, {one_slot, 16}}},
     };
     printf("\nFL finalizations at the bounds (distinct proposers of one slot, every update "
            "and vote revealed, all accepted) against %" PRIu64 " TRANSFERs, min of %" PRIu64

@@ -226,6 +226,12 @@ class FLAgentsTest(FMLTestFramework):
                     assert e["committed"] and e["revealed"], "round %d: a proposer did not act" % r
                 else:
                     assert e["committed"] and e["revealed"], "round %d: a voter did not vote" % r
+                # Every participant votes, proposers too, unless its own
+                # update is the only one revealed (nothing to judge).
+                if rd["revealed_order"] != [addr]:
+                    assert e["vote_committed"] and e["vote_revealed"], \
+                        "round %d: a %s did not vote" % (r, role)
+                    assert_equal(e["n_verdicts"], len(rd["revealed_order"]))
                 if addr != rogue:
                     honest_slashed += e["slashed"] > 0
                     if role == "proposer":
@@ -237,15 +243,18 @@ class FLAgentsTest(FMLTestFramework):
                 rogue_rounds.append(r)
                 role, e = roles[rogue]
                 if role == "proposer":
-                    # Its random weights are measured by every honest voter,
-                    # who hold all the voting stake: harmful, slashed, removed.
+                    # Its random weights are measured by every honest
+                    # participant, who hold all the stake voting on it (its
+                    # own verdict is not counted): harmful, slashed once,
+                    # removed.
                     rogue_proposer.append(r)
                     assert_equal(e["status"], "harmful")
                     assert_equal(e["slashed"], Decimal(ROGUE_STAKE) * SLASH_BPS / 10000)
                     assert e["removed"]
                 else:
                     # A voter is slashed only for not revealing; its verdicts
-                    # against the honest updates only cost it its reward.
+                    # against the honest updates only cost it its reward (and
+                    # are outweighed by the honest proposers' votes).
                     assert_equal(e["slashed"], 0)
         assert_equal(honest_slashed, 0)
         assert rogue_rounds and rogue_rounds == list(range(1, len(rogue_rounds) + 1)), rogue_rounds

@@ -96,14 +96,17 @@ new block of their window (it must be unlocked then); `arenareveal` does it at o
 
 A task (its id is the txid of its `flcreatetask`) takes joins until `join_end`, then runs
 rounds; each round draws `proposer_slots` slots by stake (an address drawn j times carries
-weight j) and makes every other active participant a voter.  A round's windows, in order
-(`flgettask` and `flgetround` show them as `phase`, for the next block): `submit` (proposers
-commit an update with `flsubmitupdate`), `update_reveal` (`flrevealupdate`), `commit` (voters
-read each revealed update with `flgetupdate` and commit one verdict per update, in the
-round's `revealed_order`, with `flcommitvote`), `reveal` (`flrevealvote`); the round is
+weight j: a proposer; the others are listed as voters), and every active participant of
+the round votes, proposers too (a proposer's verdict on its own update is not counted).  A
+round's windows, in order (`flgettask` and `flgetround` show them as `phase`, for the next
+block): `submit` (proposers commit an update with `flsubmitupdate`), `update_reveal`
+(`flrevealupdate`), `commit` (every participant reads each revealed update with
+`flgetupdate` and commits one verdict per update, in the round's `revealed_order`, with
+`flcommitvote`), `reveal` (`flrevealvote`); the round is
 finalized at the end of the reveal window (phase `closed`; the task: `completed` or
 `cancelled` at its end, `joining` before round 1).  A wallet method sent outside its window,
-with the wrong number of verdicts, or from a key without the role is refused before
+with the wrong number of verdicts, or from a key without the role (a vote: without an
+entry in the round) is refused before
 anything is sent (-8 naming the heights, or -4).  The wallet keeps what a commitment hides
 (weights and salt, verdicts and salt) in `wallet.dat` until the round has closed; the reveal
 methods take it from there, also after a restart.  Weights and metrics are Q16.16 signed
