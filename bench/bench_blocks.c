@@ -375,7 +375,8 @@ static void run(struct figures *f)
     /* The largest finalization one height allows by weights: one task of
      * FIN_SLOTS + 1 participants drawing FIN_SLOTS slots, (FIN_SLOTS + 1) x
      * AGG_P weights within FL_MAX_HEIGHT_WEIGHTS: every proposer drawn
-     * commits to and reveals a 1 MB update, every voter accepts them all,
+     * commits to and reveals a 1 MB update, every participant (proposers
+     * too) accepts them all,
      * and the finalization reads them, takes their median, writes the model
      * and deletes them. */
     struct fl_task_params agg = small_task(1);
@@ -460,9 +461,9 @@ static void run(struct figures *f)
     memset(verdicts, 0, sizeof(verdicts));
     for (uint32_t i = 0; i < nprop; i++)
         verdicts[FL_VERDICT_SIZE * i] = 1;
+    /* Every participant votes, proposers too (+1 on its own update, not
+     * counted). */
     for (uint32_t p = 0; p < FIN_SLOTS + 1; p++) {
-        if (proposer[p])
-            continue;
         struct fl_vote_commit c;
         struct wbuf w;
         memcpy(c.task, agg_id, HASH_SIZE);
@@ -475,8 +476,6 @@ static void run(struct figures *f)
     }
     produce_to(win.reveal_start - 1);
     for (uint32_t p = 0; p < FIN_SLOTS + 1; p++) {
-        if (proposer[p])
-            continue;
         struct fl_vote_reveal rv;
         struct wbuf w;
         memcpy(rv.task, agg_id, HASH_SIZE);
