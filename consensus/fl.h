@@ -494,7 +494,7 @@ uint64_t fl_share(uint64_t part, uint64_t stake, uint64_t total);
 /* floor(part x w / total) with a 128-bit total (exact); 0 when total is 0
  * or w > total.  A voter's reward: w = stake x agree (below 2^63: a stake is
  * at most the supply, below 2^57, and agree at most FL_MAX_SLOTS), total =
- * the sum of stake x agree over the revealed voters. */
+ * the sum of stake x agree over the revealed votes (proposers vote too). */
 uint64_t fl_share128(uint64_t part, uint64_t w, unsigned __int128 total);
 /* Whether an update with this tally (sum of stake x verdict) is accepted:
  * tally > 0. */
