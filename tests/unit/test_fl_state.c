@@ -859,6 +859,7 @@ START_TEST(reveals_that_do_not_match_are_rejected)
     ck_assert_uint_eq(round_of(c.task, 1).n_update_reveals, 1);
     advance_to(win.commit_start);
     const int8_t yes[2] = {1, 1}, no[1] = {-1};
+    vote_commit(&c.creator, c.task, 1, yes, 1, "bad-fl-role"); /* not in the round */
     vote_commit(A, c.task, 1, yes, 2, NULL); /* two verdicts for one update */
     vote_commit(B, c.task, 1, yes, 1, NULL);
     produce_checked();
