@@ -49,7 +49,7 @@ static const char *const known_options[] = {
     "datadir", "conf", "regtest", "testnet", "chain", "rpcconnect", "rpcport", "rpcuser",
     "rpcpassword", "rpccookiefile", "rpcwallet", "rpcclienttimeout", "help", "version",
     "data", "task", "label", "positive", "zeromissing", "testfraction", "seed", "address",
-    "stake", "malicious", "epochs", "learningrate", "batchsize", "l2", "tolerance", "maxstep", "pollms",
+    "stake", "malicious", "epochs", "learningrate", "batchsize", "l2", "tolerance", "maxstep", "maxloss", "pollms",
     "baseline", "evaluate", "eval", "round", "stats", "arena-trainer", "arena-validator",
     "dropfeatures", "dp-epsilon", "dp-delta", "dp-clip", "dp-seed", NULL,
 };
@@ -104,6 +104,10 @@ static void print_usage(void)
            "                       its own one-round training does (or as a tenth of the\n"
            "                       global model's norm, if larger); 0: no bound "
            "(default: %.0f)\n"
+           "  -maxloss=<x>         A voter also votes -1 when an update's own weights raise\n"
+           "                       the log loss of its whole file (training and test rows)\n"
+           "                       by more than x over the global model's; 0: no bound\n"
+           "                       (default: 0)\n"
            "  -pollms=<n>          Milliseconds between looks at the task (default: %d)\n"
            "  -malicious=<how>     Misbehave, to test the chain's defences: flip (train on\n"
            "                       flipped labels), noise (submit random weights), scale\n"
@@ -280,6 +284,7 @@ static int run_follow(struct config *cfg, const struct agent_data_opts *d, char 
                     err, errlen) ||
         !get_double(cfg, "tolerance", DEFAULT_TOLERANCE, 0, 1000, &o.tolerance, err, errlen) ||
         !get_double(cfg, "maxstep", DEFAULT_MAX_STEP, 0, 1e6, &o.max_step, err, errlen) ||
+        !get_double(cfg, "maxloss", 0, 0, 1e6, &o.max_loss, err, errlen) ||
         !config_get_int(cfg, "pollms", DEFAULT_POLL_MS, 10, 60000, &poll, err, errlen) ||
         !get_malice(cfg, &o.malice, err, errlen) ||
         !get_dp(cfg, &o.dp, err, errlen) ||

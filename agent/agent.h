@@ -91,6 +91,9 @@ bool agent_data_task_scaler(const json_t *spec, const struct ml_dataset *fit_row
 /* Imputes and standardizes a copy of ds with s. */
 struct ml_dataset *agent_data_transformed(const struct ml_dataset *ds, const struct ml_scaler *s,
                                           char *err, size_t errlen);
+/* The rows of a and b (same columns and classes) in one new dataset. */
+struct ml_dataset *agent_data_concat(const struct ml_dataset *a, const struct ml_dataset *b,
+                                     char *err, size_t errlen);
 
 /* Per-feature rows, present values, their sum and sum of squares, as JSON:
  * the statistics a participant may publish so that the task's creator can
@@ -214,6 +217,9 @@ struct agent_task_opts {
                                       most this many times the voter's own one-round
                                       change or a tenth of the global model's norm,
                                       whichever is larger (norms); 0: no bound */
+    double max_loss;               /* an update's own weights W may raise the log loss of
+                                      this participant's whole file (training and test
+                                      rows) by at most this over G's; 0: no bound */
     uint32_t poll_ms;
     enum agent_malice malice;
     struct agent_train_cfg train;  /* seed: also the private split's */
@@ -221,13 +227,15 @@ struct agent_task_opts {
 };
 
 /* A voter's vote on a candidate (model.c): +1 when its log loss is within
- * o->tolerance of the global model's and, if o->max_step > 0, its change
- * from g is at most o->max_step times the larger of own - g (the voter's
- * own one-round update), a tenth of |g| and 1 (*step_ratio: that ratio);
- * else -1; the reverse for -malicious. */
-int agent_model_vote(double cand_loss, double global_loss, const int32_t *g, const int32_t *cand,
-                     const int32_t *own, size_t n, const struct agent_task_opts *o,
-                     double *step_ratio);
+ * o->tolerance of the global model's, if o->max_step > 0 its change from g
+ * is at most o->max_step times the larger of own - g (the voter's own
+ * one-round update), a tenth of |g| and 1 (*step_ratio: that ratio), and if
+ * o->max_loss > 0 the update's full weights raise the log loss of the
+ * voter's whole file by at most o->max_loss (full_rise: that rise); else
+ * -1; the reverse for -malicious. */
+int agent_model_vote(double cand_loss, double global_loss, double full_rise, const int32_t *g,
+                     const int32_t *cand, const int32_t *own, size_t n,
+                     const struct agent_task_opts *o, double *step_ratio);
 
 /* Set by the signal handler: stop at the next poll. */
 extern volatile sig_atomic_t agent_stop;

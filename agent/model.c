@@ -145,9 +145,9 @@ bool agent_model_evaluate(const struct ml_model_spec *spec, const int32_t *q, si
     return ok;
 }
 
-int agent_model_vote(double cand_loss, double global_loss, const int32_t *g, const int32_t *cand,
-                     const int32_t *own, size_t n, const struct agent_task_opts *o,
-                     double *step_ratio)
+int agent_model_vote(double cand_loss, double global_loss, double full_rise, const int32_t *g,
+                     const int32_t *cand, const int32_t *own, size_t n,
+                     const struct agent_task_opts *o, double *step_ratio)
 {
     int vote = cand_loss <= global_loss + o->tolerance ? 1 : -1;
     if (o->max_step > 0) {
@@ -166,6 +166,12 @@ int agent_model_vote(double cand_loss, double global_loss, const int32_t *g, con
         if (*step_ratio > o->max_step)
             vote = -1;
     }
+    /* The update's own weights on every row this participant holds: an
+     * update trained on wrong labels is confidently wrong on digits the
+     * voter holds only a few of, which G + (W - G)/k on a small test split
+     * dilutes below any usable tolerance. */
+    if (o->max_loss > 0 && !(full_rise <= o->max_loss))
+        vote = -1;
     if (o->malice != AGENT_HONEST)
         vote = -vote;
     return vote;

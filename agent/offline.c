@@ -37,55 +37,6 @@ static int print_json(json_t *o)
     return 0;
 }
 
-/* The rows of a and b (same columns and classes) in one new dataset. */
-static struct ml_dataset *concat(const struct ml_dataset *a, const struct ml_dataset *b,
-                                 char *err, size_t errlen)
-{
-    if (a->n_features != b->n_features) {
-        snprintf(err, errlen, "The files have %zu and %zu features", a->n_features,
-                 b->n_features);
-        return NULL;
-    }
-    for (size_t i = 0; a->feature_names && b->feature_names && i < a->n_features; i++) {
-        if (strcmp(a->feature_names[i], b->feature_names[i]) != 0) {
-            snprintf(err, errlen, "The files' columns differ (%s, %s)", a->feature_names[i],
-                     b->feature_names[i]);
-            return NULL;
-        }
-    }
-    bool named = a->class_names && b->class_names;
-    if ((a->class_names || b->class_names) &&
-        (!named || a->n_classes != b->n_classes)) {
-        snprintf(err, errlen, "The files' labels differ (give -positive=<value> for binary labels)");
-        return NULL;
-    }
-    for (uint32_t k = 0; named && k < a->n_classes; k++) {
-        if (strcmp(a->class_names[k], b->class_names[k]) != 0) {
-            snprintf(err, errlen, "The files' labels differ (%s, %s); give -positive=<value>",
-                     a->class_names[k], b->class_names[k]);
-            return NULL;
-        }
-    }
-    uint32_t classes = a->n_classes > b->n_classes ? a->n_classes : b->n_classes;
-    struct ml_dataset *d = ml_dataset_new(a->n_rows + b->n_rows, a->n_features, classes);
-    if (!d) {
-        snprintf(err, errlen, "Out of memory");
-        return NULL;
-    }
-    const size_t nf = a->n_features;
-    memcpy(d->x, a->x, a->n_rows * nf * sizeof(*d->x));
-    memcpy(d->x + a->n_rows * nf, b->x, b->n_rows * nf * sizeof(*d->x));
-    memcpy(d->y, a->y, a->n_rows * sizeof(*d->y));
-    memcpy(d->y + a->n_rows, b->y, b->n_rows * sizeof(*d->y));
-    if ((a->feature_names &&
-         !ml_dataset_set_feature_names(d, (const char *const *)a->feature_names)) ||
-        (a->class_names && !ml_dataset_set_class_names(d, (const char *const *)a->class_names))) {
-        ml_dataset_free(d);
-        snprintf(err, errlen, "Out of memory");
-        return NULL;
-    }
-    return d;
-}
 
 /* The training part of path, split as a participant's. */
 static struct ml_dataset *training_rows(const char *path, const struct agent_data_opts *d,
@@ -121,7 +72,7 @@ int agent_baseline(const char *const *train_paths, size_t n_train, const char *e
             pool = part;
             continue;
         }
-        struct ml_dataset *both = concat(pool, part, err, sizeof err);
+        struct ml_dataset *both = agent_data_concat(pool, part, err, sizeof err);
         ml_dataset_free(part);
         if (!both)
             goto out;

@@ -68,6 +68,7 @@ struct verdict {
     int verdict;
     struct ml_eval eval;       /* G + (W - G) / k on the test split */
     double step_ratio;         /* |W - G| over the yardstick of -maxstep */
+    double full_rise;          /* log loss of W minus G's on the whole file (-maxloss) */
 };
 
 struct round_state {
@@ -96,6 +97,7 @@ struct follower {
     struct ml_model_spec spec;
     size_t n_params;
     struct ml_dataset *train, *test;  /* transformed with the task's normalization */
+    struct ml_dataset *all;           /* both (for -maxloss), or NULL */
     struct agent_dp dp;               /* epsilon 0: off */
     struct round_state cur;
     char err[1024];
@@ -284,6 +286,11 @@ static bool prepare_data(struct follower *f, const json_t *task, const struct ml
         agent_log("Error: %s", f->err);
         return false;
     }
+    if (f->o->max_loss > 0 && !(f->all = agent_data_concat(f->train, f->test, f->err,
+                                                           sizeof f->err))) {
+        agent_log("Error: %s", f->err);
+        return false;
+    }
     if (f->o->malice == AGENT_FLIP)
         agent_data_flip_labels(f->train);
     agent_log("Private data: %zu training rows, %zu test rows, %zu features (model %s, %zu "
@@ -443,6 +450,15 @@ static void commit_votes(struct follower *f)
         agent_log("Round %u: evaluation failed: %s", c->round, f->err);
         goto out;
     }
+    double global_all = 0;
+    if (f->all) {
+        struct ml_eval e;
+        if (!agent_model_evaluate(&f->spec, g, f->n_params, f->all, &e, f->err, sizeof f->err)) {
+            agent_log("Round %u: evaluation failed: %s", c->round, f->err);
+            goto out;
+        }
+        global_all = e.log_loss;
+    }
     if (f->o->max_step > 0) {
         /* How far one round of honest training moves the global model here:
          * an update that moved much further is outsized. */
@@ -494,9 +510,19 @@ static void commit_votes(struct follower *f)
             agent_log("Round %u: evaluation failed: %s", c->round, f->err);
             goto out;
         }
+        v->full_rise = 0;
+        if (f->all) {
+            struct ml_eval full;
+            if (!agent_model_evaluate(&f->spec, w, f->n_params, f->all, &full, f->err,
+                                      sizeof f->err)) {
+                agent_log("Round %u: evaluation failed: %s", c->round, f->err);
+                goto out;
+            }
+            v->full_rise = full.log_loss - global_all;
+        }
         /* The step bound looks at the whole update, W - G. */
-        v->verdict = agent_model_vote(v->eval.log_loss, c->global.log_loss, g, w, own,
-                                      f->n_params, f->o, &v->step_ratio);
+        v->verdict = agent_model_vote(v->eval.log_loss, c->global.log_loss, v->full_rise, g, w,
+                                      own, f->n_params, f->o, &v->step_ratio);
         char metric[32];
         snprintf(metric, sizeof metric, "%.4f", v->eval.accuracy);
         json_array_append_new(verdicts, json_pack("{sssiss}", "proposer", addr, "verdict",
@@ -757,5 +783,6 @@ int agent_follow_task(const struct agent_rpc *rpc, const struct agent_task_opts 
     sodium_memzero(f.dp.seed, sizeof f.dp.seed);
     ml_dataset_free(f.train);
     ml_dataset_free(f.test);
+    ml_dataset_free(f.all);
     return agent_stop ? 1 : rc;
 }

@@ -409,36 +409,48 @@ START_TEST(round_vote_rule)
     int32_t cand[2] = {60, 80};                      /* candidate step 100 */
     double ratio = -1;
     /* the loss rule alone, at the edge of the tolerance */
-    ck_assert_int_eq(agent_model_vote(0.50, 0.50, g, cand, own, 2, &o, &ratio), 1);
-    ck_assert_int_eq(agent_model_vote(0.55, 0.50, g, cand, own, 2, &o, &ratio), 1);
-    ck_assert_int_eq(agent_model_vote(0.5501, 0.50, g, cand, own, 2, &o, &ratio), -1);
+    ck_assert_int_eq(agent_model_vote(0.50, 0.50, 0, g, cand, own, 2, &o, &ratio), 1);
+    ck_assert_int_eq(agent_model_vote(0.55, 0.50, 0, g, cand, own, 2, &o, &ratio), 1);
+    ck_assert_int_eq(agent_model_vote(0.5501, 0.50, 0, g, cand, own, 2, &o, &ratio), -1);
     ck_assert_double_eq(ratio, -1); /* no step bound: no ratio */
     o.malice = AGENT_FLIP;
-    ck_assert_int_eq(agent_model_vote(0.40, 0.50, g, cand, own, 2, &o, &ratio), -1);
-    ck_assert_int_eq(agent_model_vote(0.90, 0.50, g, cand, own, 2, &o, &ratio), 1);
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, 0, g, cand, own, 2, &o, &ratio), -1);
+    ck_assert_int_eq(agent_model_vote(0.90, 0.50, 0, g, cand, own, 2, &o, &ratio), 1);
     o.malice = AGENT_HONEST;
 
     /* the step bound: |cand - g| / max(|own - g|, |g| / 10, 1) */
     o.max_step = 2;
-    ck_assert_int_eq(agent_model_vote(0.40, 0.50, g, cand, own, 2, &o, &ratio), 1);
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, 0, g, cand, own, 2, &o, &ratio), 1);
     ck_assert_double_eq(ratio, 2.0);
     o.max_step = 1.99;
-    ck_assert_int_eq(agent_model_vote(0.40, 0.50, g, cand, own, 2, &o, &ratio), -1);
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, 0, g, cand, own, 2, &o, &ratio), -1);
     ck_assert_double_eq(ratio, 2.0);
     o.malice = AGENT_SCALE; /* a malicious voter approves the outsized update */
-    ck_assert_int_eq(agent_model_vote(0.40, 0.50, g, cand, own, 2, &o, &ratio), 1);
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, 0, g, cand, own, 2, &o, &ratio), 1);
     o.malice = AGENT_HONEST;
 
     /* a voter that did not move: the yardstick is a tenth of |g| */
     const int32_t g2[2] = {3000, 4000}; /* |g| = 5000 */
     const int32_t cand2[2] = {3000 + 600, 4000 + 800}; /* step 1000 */
     o.max_step = 2;
-    ck_assert_int_eq(agent_model_vote(0.40, 0.50, g2, cand2, g2, 2, &o, &ratio), 1);
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, 0, g2, cand2, g2, 2, &o, &ratio), 1);
     ck_assert_double_eq(ratio, 2.0);
     /* ... and at least 1 */
     const int32_t z[2] = {0, 0}, cand3[2] = {3, 4};
-    ck_assert_int_eq(agent_model_vote(0.40, 0.50, z, cand3, z, 2, &o, &ratio), -1);
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, 0, z, cand3, z, 2, &o, &ratio), -1);
     ck_assert_double_eq(ratio, 5.0);
+
+    /* the whole-file bound on the update's own weights (-maxloss) */
+    o.max_step = 0;
+    o.max_loss = 1.0;
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, 1.0, g, cand, own, 2, &o, &ratio), 1);
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, 1.0001, g, cand, own, 2, &o, &ratio), -1);
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, NAN, g, cand, own, 2, &o, &ratio), -1);
+    o.malice = AGENT_FLIP; /* a malicious voter approves the confidently wrong update */
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, 3.0, g, cand, own, 2, &o, &ratio), 1);
+    o.malice = AGENT_HONEST;
+    o.max_loss = 0; /* off: any rise passes */
+    ck_assert_int_eq(agent_model_vote(0.40, 0.50, 50.0, g, cand, own, 2, &o, &ratio), 1);
 }
 END_TEST
 
