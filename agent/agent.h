@@ -136,6 +136,12 @@ bool agent_model_train(const struct ml_model_spec *spec, const int32_t *start, s
                        enum agent_malice malice, int32_t *out, char *err, size_t errlen)
     WARN_UNUSED;
 
+/* What one revealed update w[n] does to the global model g[n] in an
+ * aggregate of k slots: out = g + (w - g) / k, Q16.16 rounded (half away
+ * from zero), saturated.  k >= 1. */
+void agent_model_candidate(const int32_t *g, const int32_t *w, size_t n, uint32_t k,
+                           int32_t *out);
+
 /* Accuracy, AUC and log loss of the weights q[n] on ds (transformed rows). */
 bool agent_model_evaluate(const struct ml_model_spec *spec, const int32_t *q, size_t n,
                           const struct ml_dataset *ds, struct ml_eval *out, char *err,
@@ -189,10 +195,12 @@ bool agent_dp_calibrate(double epsilon, double delta, uint32_t releases, double 
 bool agent_dp_setup(struct agent_dp *dp, uint32_t rounds, char *err, size_t errlen) WARN_UNUSED;
 
 /* In place: w = g + clip(w - g) + noise (Q16.16 rounded, saturated), the
- * noise of release dp->released, which it then counts.  *norm: the norm of
- * w - g before clipping. */
+ * noise of stream `stream` (the round: the chain takes one update per
+ * round, so a stream is never released twice, even by an agent that
+ * restarted with the same -dp-seed); counts the release in dp->released.
+ * *norm: the norm of w - g before clipping. */
 bool agent_dp_release(struct agent_dp *dp, const int32_t *g, int32_t *w, size_t n,
-                      double *norm, char *err, size_t errlen) WARN_UNUSED;
+                      uint64_t stream, double *norm, char *err, size_t errlen) WARN_UNUSED;
 
 /* ---- round.c       ---- */
 

@@ -167,7 +167,7 @@ bool agent_dp_setup(struct agent_dp *dp, uint32_t rounds, char *err, size_t errl
 }
 
 bool agent_dp_release(struct agent_dp *dp, const int32_t *g, int32_t *w, size_t n,
-                      double *norm, char *err, size_t errlen)
+                      uint64_t stream, double *norm, char *err, size_t errlen)
 {
     double *d = malloc((n ? n : 1) * sizeof(*d));
     double *z = malloc((n ? n : 1) * sizeof(*z));
@@ -178,7 +178,7 @@ bool agent_dp_release(struct agent_dp *dp, const int32_t *g, int32_t *w, size_t 
         for (size_t i = 0; i < n; i++)
             d[i] = ml_q16_to_double(w[i]) - ml_q16_to_double(g[i]);
         *norm = agent_dp_clip(d, n, dp->clip);
-        ok = agent_dp_noise(z, n, dp->sigma * dp->clip, dp->seed, dp->released);
+        ok = agent_dp_noise(z, n, dp->sigma * dp->clip, dp->seed, stream);
         if (!ok)
             snprintf(err, errlen, "Out of memory");
     }

@@ -124,6 +124,15 @@ bool agent_model_train(const struct ml_model_spec *spec, const int32_t *start, s
     return ok;
 }
 
+void agent_model_candidate(const int32_t *g, const int32_t *w, size_t n, uint32_t k,
+                           int32_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        double gi = ml_q16_to_double(g[i]);
+        out[i] = ml_q16_from_double(gi + (ml_q16_to_double(w[i]) - gi) / (double)k);
+    }
+}
+
 bool agent_model_evaluate(const struct ml_model_spec *spec, const int32_t *q, size_t n,
                           const struct ml_dataset *ds, struct ml_eval *out, char *err,
                           size_t errlen)

@@ -354,7 +354,7 @@ static void commit_update(struct follower *f)
             goto out;
         }
         if (f->dp.epsilon > 0 && f->o->malice == AGENT_HONEST) {
-            if (!agent_dp_release(&f->dp, g, w, f->n_params, &c->dp_norm, f->err,
+            if (!agent_dp_release(&f->dp, g, w, f->n_params, c->round, &c->dp_norm, f->err,
                                   sizeof f->err)) {
                 agent_log("Round %u: %s", c->round, f->err);
                 free(w);
@@ -447,12 +447,12 @@ static void commit_votes(struct follower *f)
         if (f->dp.epsilon > 0) {
             /* With differential privacy the alliance's releases carry
              * noise: the yardstick is this voter's own update as it would
-             * release it (never sent: a stream no release uses, no privacy
-             * spent). */
+             * release it (never sent: a stream above every round's, no
+             * privacy spent). */
             struct agent_dp y = f->dp;
             double norm;
-            y.released = UINT32_MAX - c->round;
-            if (!agent_dp_release(&y, g, own, f->n_params, &norm, f->err, sizeof f->err)) {
+            if (!agent_dp_release(&y, g, own, f->n_params, (UINT64_C(1) << 32) | c->round, &norm,
+                                  f->err, sizeof f->err)) {
                 agent_log("Round %u: %s", c->round, f->err);
                 goto out;
             }
@@ -470,10 +470,7 @@ static void commit_votes(struct follower *f)
         if (!get_update(f, c->round, addr, w))
             goto out;
         /* What this update alone does to G in an aggregate of k slots. */
-        for (size_t j = 0; j < f->n_params; j++) {
-            double gj = ml_q16_to_double(g[j]);
-            cand[j] = ml_q16_from_double(gj + (ml_q16_to_double(w[j]) - gj) / (double)k);
-        }
+        agent_model_candidate(g, w, f->n_params, (uint32_t)k, cand);
         if (!agent_model_evaluate(&f->spec, cand, f->n_params, f->test, &v->eval, f->err,
                                   sizeof f->err)) {
             agent_log("Round %u: evaluation failed: %s", c->round, f->err);
@@ -718,6 +715,15 @@ int agent_follow_task(const struct agent_rpc *rpc, const struct agent_task_opts 
                       f.dp.epsilon, f.dp.delta, rounds, f.dp.clip, f.dp.sigma,
                       f.dp.sigma * f.dp.clip, e, order,
                       agent_dp_epsilon(f.dp.sigma / 2, rounds, f.dp.delta, NULL));
+            /* The noise's expected norm against the largest change it hides:
+             * far above 1, every release is mostly noise, which honest voters
+             * measure as such (votes against, possibly a slash). */
+            double ratio = f.dp.sigma * sqrt((double)f.n_params);
+            if (ratio > 1)
+                agent_log("Warning: the noise's norm (about %.3g) is %.1f times the clip: updates "
+                          "this noisy may be voted harmful and slashed; a larger -dp-epsilon, "
+                          "fewer rounds or a smaller model lowers it",
+                          f.dp.sigma * f.dp.clip * sqrt((double)f.n_params), ratio);
         }
     }
     if (ok && join(&f, task)) {

@@ -12,20 +12,21 @@
  *   cancels         a height of FL_MAX_HEIGHT_WORK of starts with nobody joined;
  *   small starts    a height of FL_MAX_HEIGHT_WORK of starts of 2-participant tasks
  *                   (each draws round 1);
- *   empty rounds    the next height: as many void round-1 aggregations (the
+ *   empty rounds    their reveal end: as many void round-1 finalizations (the
  *                   proposer slashed, round 2 drawn), the most empty rounds
  *                   one block can run whatever the number of tasks;
  *   joins           a full block of FL_JOINs (10,000, two units each) into
  *                   1,000-participant tasks;
  *   large starts    a height of starts of 1,000-participant tasks (19 of them);
- *   large voids     their void round-1 aggregations;
- *   large ends      their void round-2 aggregations, which end the tasks: every
- *                   stake (19,000 accounts) returned;
- *   aggregation     one height aggregating FL_MAX_HEIGHT_WEIGHTS weights: the
- *                   median of 1 MB updates of 249,960 weights;
- *   finalization    one height finalizing FL_MAX_HEIGHT_WEIGHTS weights: 32
- *                   accepted rounds, each candidate of 249,960 weights read,
- *                   written as the model and deleted;
+ *   large voids     their void round-1 finalizations;
+ *   large ends      their void round-2 finalizations, which end the tasks:
+ *                   every stake (19,000 accounts) returned;
+ *   finalization    one height finalizing a round that reserves
+ *                   FL_MAX_HEIGHT_WEIGHTS weights: 31 slots among 32
+ *                   participants, every update drawn (1 MB, 249,950 weights)
+ *                   committed, revealed and accepted, their median written
+ *                   as the model (bench_fl measures the other per-height
+ *                   bounds, verdicts and work, on a state written directly);
  *
  * and prints each time with its ratio to the reference.  Options: -reps=N
  * runs the whole sequence N times (default 2) and keeps each minimum.
@@ -62,9 +63,8 @@
 #define FAR 200           /* join window of the creates left over */
 #define BIG_TASKS ((FL_MAX_HEIGHT_WORK) / (FL_EVENT_BASE_WORK + FL_MAX_PARTICIPANTS))
 #define NPARTIES (BIG_TASKS * FL_MAX_PARTICIPANTS) /* a joiner per seat */
-#define AGG_P 249960      /* the largest model whose update fits max_tx_size */
-#define FIN_TASKS (FL_MAX_HEIGHT_WEIGHTS / AGG_P) /* candidates finalized at one height */
-#define FIN_PARTY 2000    /* the finalizing tasks' participants: parties[2000..] */
+#define AGG_P 249950      /* the largest model whose update reveal fits max_tx_size */
+#define FIN_SLOTS (FL_MAX_HEIGHT_WEIGHTS / AGG_P - 1) /* (slots + 1) x P within a height */
 
 struct key {
     uint8_t sec[SECKEY_SIZE];
@@ -226,9 +226,9 @@ static struct fl_task_params small_task(uint32_t join_blocks)
 
 struct figures {
     double transfers, creates, cancels, small_starts, empty_rounds, joins, large_starts,
-        large_voids, large_ends, aggregation, finalization;
-    double agg_mb, agg_peak_mb; /* update bytes aggregated; peak memory above the start */
-    double fin_peak_mb;         /* the same for the finalization block */
+        large_voids, large_ends, finalization;
+    double fin_mb, fin_peak_mb; /* update bytes finalized; peak memory above the start */
+    uint32_t fin_updates;
 };
 
 static void expect_ntx(size_t got, size_t want, const char *what)
@@ -317,6 +317,17 @@ static void run(struct figures *f)
     f->cancels = produce(NULL); /* hc + 2 */
     produce_to(hc + HEIGHTS);
     f->small_starts = produce(NULL); /* hc + HEIGHTS + 1: round 1 drawn for each */
+    {
+        struct fl_round r1;
+        struct fl_windows w1;
+        const struct fl_task_params st1 = small_task(1);
+        struct view *v = chain_view(chain);
+        if (!fl_get_round(v, ids[per_height * HEIGHTS], 1, &r1))
+            die("small round not drawn");
+        view_free(v);
+        fl_round_windows(&st1, r1.start, &w1);
+        produce_to(w1.reveal_end - 1);
+    }
     f->empty_rounds = produce(NULL); /* void, slashed, round 2 drawn */
 
     /* Tasks of 1,000 participants: as many as one height's work allows. */
@@ -339,159 +350,156 @@ static void run(struct figures *f)
                "the other large joins");
     produce_to(hb + big.join_blocks - 1);
     f->large_starts = produce(NULL);
-    f->large_voids = produce(NULL);
-    f->large_ends = produce(NULL);
+    for (uint32_t r = 1; r <= 2; r++) {
+        struct fl_round rr;
+        struct fl_windows ww;
+        struct view *v = chain_view(chain);
+        if (!fl_get_round(v, big_ids[0], r, &rr))
+            die("large round %u not drawn", r);
+        view_free(v);
+        fl_round_windows(&big, rr.start, &ww);
+        produce_to(ww.reveal_end - 1);
+        if (r == 1)
+            f->large_voids = produce(NULL);
+        else
+            f->large_ends = produce(NULL);
+    }
+    {
+        struct fl_status bst;
+        struct view *v = chain_view(chain);
+        if (!fl_get_status(v, big_ids[0], &bst) || bst.state != FL_TASK_COMPLETED)
+            die("the large tasks did not end");
+        view_free(v);
+    }
 
-    /* The largest aggregation one height allows: FL_MAX_HEIGHT_WEIGHTS of
-     * 1 MB updates (one task; several tasks sharing the height read the same
-     * bytes).  Nothing else happens at that height. */
-    const uint32_t proposers = (uint32_t)(FL_MAX_HEIGHT_WEIGHTS / AGG_P);
-    const uint64_t per_block = fl_updates_per_block(&params, AGG_P);
+    /* The largest finalization one height allows by weights: one task of
+     * FIN_SLOTS + 1 participants drawing FIN_SLOTS slots, (FIN_SLOTS + 1) x
+     * AGG_P weights within FL_MAX_HEIGHT_WEIGHTS: every proposer drawn
+     * commits to and reveals a 1 MB update, every voter accepts them all,
+     * and the finalization reads them, takes their median, writes the model
+     * and deletes them. */
     struct fl_task_params agg = small_task(1);
     agg.spec.sizes[0] = AGG_P - 1;
     agg.rounds = 1;
-    agg.max_participants = agg.min_participants = (uint16_t)(proposers + 1);
-    agg.proposer_fraction_bps = 9999;
-    agg.submit_blocks = (uint32_t)((proposers + per_block - 1) / per_block) + 1;
+    agg.max_participants = agg.min_participants = FIN_SLOTS + 1;
+    agg.proposer_slots = FIN_SLOTS;
     agg.aggregator = FL_AGG_MEDIAN;
-    if (fl_aggregation_weights(&agg) > FL_MAX_HEIGHT_WEIGHTS)
-        die("aggregation task too large");
+    while (!fl_window_carries(&params, agg.update_reveal_blocks, TX_FL_UPDATE_REVEAL, FIN_SLOTS,
+                              fl_update_reveal_tx_size(AGG_P)))
+        agg.update_reveal_blocks++;
+    if (fl_finalize_weights(&agg) > FL_MAX_HEIGHT_WEIGHTS)
+        die("finalization task too large");
     uint8_t agg_id[HASH_SIZE];
     create(keys[0].sec, &agg, agg_id);
     produce(NULL);
-    for (uint32_t p = 0; p < proposers + 1; p++)
+    for (uint32_t p = 0; p < FIN_SLOTS + 1; p++)
         join(parties[p].sec, agg_id, 1);
     produce(NULL); /* joins, start: round 1 drawn */
     struct fl_round rd;
     struct view *view = chain_view(chain);
     if (!fl_get_round(view, agg_id, 1, &rd))
-        die("aggregation round not drawn");
+        die("finalization round not drawn");
     view_free(view);
-    produce_to(rd.start - 1);
-    uint8_t *weights = calloc(AGG_P, 4);
-    if (!weights)
-        die("out of memory");
-    for (uint32_t p = 0; p < proposers + 1; p++) {
-        struct fl_entry e;
-        struct fl_update u;
-        struct wbuf w;
-        view = chain_view(chain);
-        bool proposer = fl_get_entry(view, agg_id, 1, parties[p].pub, &e) &&
-                        e.role == FL_ROLE_PROPOSER;
-        view_free(view);
-        if (!proposer)
-            continue;
-        randombytes_buf(weights, (size_t)AGG_P * 4);
-        memcpy(u.task, agg_id, HASH_SIZE);
-        u.round = 1;
-        u.n = AGG_P;
-        u.weights = weights;
-        wbuf_init(&w);
-        fl_update_encode(&u, &w);
-        send(parties[p].sec, TX_FL_UPDATE, &w, 2 * fl_update_tx_size(AGG_P), NULL);
-        wbuf_free(&w);
-    }
-    free(weights);
     struct fl_windows win;
     fl_round_windows(&agg, rd.start, &win);
-    produce_to(win.submit_end - 1);
-    if (mempool_count(pool) != 0)
-        die("updates left in the pool");
-    long rss0 = proc_status_kb("VmRSS");
-    reset_peak_rss();
-    f->aggregation = produce(NULL);
-    f->agg_peak_mb = (double)(proc_status_kb("VmHWM") - rss0) / 1024;
-    f->agg_mb = (double)proposers * AGG_P * 4 / 1048576;
-    view = chain_view(chain);
-    if (!fl_get_round(view, agg_id, 1, &rd) || !rd.has_candidate || rd.n_updates != proposers)
-        die("no aggregation");
-    view_free(view);
-
-    /* The largest finalization one height allows: FIN_TASKS accepted rounds
-     * of AGG_P-parameter candidates revealed at one height (each candidate
-     * read, written as the model and deleted). */
-    static uint8_t fin_ids[FIN_TASKS][HASH_SIZE];
-    struct fl_task_params fin = small_task(1);
-    fin.spec.sizes[0] = AGG_P - 1;
-    fin.rounds = 1;
-    fin.submit_blocks = (uint32_t)((FIN_TASKS + per_block - 1) / per_block) + 1;
-    for (int i = 0; i < FIN_TASKS; i++)
-        create(keys[i].sec, &fin, fin_ids[i]);
-    produce(NULL);
-    for (int i = 0; i < FIN_TASKS; i++)
-        for (int k = 0; k < 2; k++)
-            join(parties[FIN_PARTY + 2 * i + k].sec, fin_ids[i], 1);
-    produce(NULL); /* joins, start: round 1 drawn */
-    int voter[FIN_TASKS];
-    uint64_t fin_start = 0;
-    weights = calloc(AGG_P, 4);
+    produce_to(rd.start - 1);
+    uint8_t *weights = malloc((size_t)AGG_P * 4);
     if (!weights)
         die("out of memory");
-    for (int i = 0; i < FIN_TASKS; i++) {
+    static const uint8_t salt[32] = {7};
+    bool proposer[FIN_SLOTS + 1];
+    uint32_t nprop = 0;
+    /* Each proposer's update: random bytes from a seed of its index. */
+    uint8_t seed[randombytes_SEEDBYTES];
+    for (uint32_t p = 0; p < FIN_SLOTS + 1; p++) {
         struct fl_entry e;
-        struct fl_update u;
-        struct wbuf w;
         view = chain_view(chain);
-        if (!fl_get_round(view, fin_ids[i], 1, &rd) ||
-            !fl_get_entry(view, fin_ids[i], 1, parties[FIN_PARTY + 2 * i].pub, &e))
-            die("finalization round not drawn");
+        proposer[p] = fl_get_entry(view, agg_id, 1, parties[p].pub, &e) &&
+                      e.role == FL_ROLE_PROPOSER;
         view_free(view);
-        if (i > 0 && rd.start != fin_start)
-            die("finalizing rounds start at %llu and %llu", (unsigned long long)fin_start,
-                (unsigned long long)rd.start);
-        fin_start = rd.start;
-        int proposer = FIN_PARTY + 2 * i + (e.role == FL_ROLE_PROPOSER ? 0 : 1);
-        voter[i] = FIN_PARTY + 2 * i + (e.role == FL_ROLE_PROPOSER ? 1 : 0);
-        randombytes_buf(weights, (size_t)AGG_P * 4);
-        memcpy(u.task, fin_ids[i], HASH_SIZE);
+        if (!proposer[p])
+            continue;
+        nprop++;
+        struct fl_update_commit c;
+        struct wbuf w;
+        uint8_t mh[HASH_SIZE];
+        memset(seed, (int)p, sizeof(seed));
+        randombytes_buf_deterministic(weights, (size_t)AGG_P * 4, seed);
+        fl_model_hash(mh, weights, AGG_P);
+        memcpy(c.task, agg_id, HASH_SIZE);
+        c.round = 1;
+        fl_update_commitment(c.commitment, agg_id, 1, parties[p].pub, mh, salt);
+        wbuf_init(&w);
+        fl_update_commit_encode(&c, &w);
+        send(parties[p].sec, TX_FL_UPDATE_COMMIT, &w, FEE, NULL);
+        wbuf_free(&w);
+    }
+    produce_to(win.update_reveal_start - 1);
+    for (uint32_t p = 0; p < FIN_SLOTS + 1; p++) {
+        if (!proposer[p])
+            continue;
+        struct fl_update_reveal u;
+        struct wbuf w;
+        memset(seed, (int)p, sizeof(seed));
+        randombytes_buf_deterministic(weights, (size_t)AGG_P * 4, seed);
+        memcpy(u.task, agg_id, HASH_SIZE);
         u.round = 1;
+        memcpy(u.salt, salt, 32);
         u.n = AGG_P;
         u.weights = weights;
         wbuf_init(&w);
-        fl_update_encode(&u, &w);
-        send(parties[proposer].sec, TX_FL_UPDATE, &w, 2 * fl_update_tx_size(AGG_P), NULL);
+        fl_update_reveal_encode(&u, &w);
+        send(parties[p].sec, TX_FL_UPDATE_REVEAL, &w, 2 * fl_update_reveal_tx_size(AGG_P), NULL);
         wbuf_free(&w);
     }
     free(weights);
-    fl_round_windows(&fin, rd.start, &win);
-    produce_to(win.submit_end); /* the updates and their aggregations */
+    produce_to(win.update_reveal_end);
     if (mempool_count(pool) != 0)
-        die("finalization updates left in the pool");
-    static const uint8_t salt[32] = {7};
-    for (int i = 0; i < FIN_TASKS; i++) {
+        die("update reveals left in the pool");
+    uint8_t verdicts[FL_VERDICT_SIZE * FL_MAX_SLOTS];
+    memset(verdicts, 0, sizeof(verdicts));
+    for (uint32_t i = 0; i < nprop; i++)
+        verdicts[FL_VERDICT_SIZE * i] = 1;
+    for (uint32_t p = 0; p < FIN_SLOTS + 1; p++) {
+        if (proposer[p])
+            continue;
         struct fl_vote_commit c;
         struct wbuf w;
-        memcpy(c.task, fin_ids[i], HASH_SIZE);
+        memcpy(c.task, agg_id, HASH_SIZE);
         c.round = 1;
-        fl_vote_commitment(c.commitment, fin_ids[i], 1, parties[voter[i]].pub, 1, 0, salt);
+        fl_vote_commitment(c.commitment, agg_id, 1, parties[p].pub, nprop, verdicts, salt);
         wbuf_init(&w);
         fl_vote_commit_encode(&c, &w);
-        send(parties[voter[i]].sec, TX_FL_VOTE_COMMIT, &w, FEE, NULL);
+        send(parties[p].sec, TX_FL_VOTE_COMMIT, &w, FEE, NULL);
         wbuf_free(&w);
     }
     produce_to(win.reveal_start - 1);
-    for (int i = 0; i < FIN_TASKS; i++) {
+    for (uint32_t p = 0; p < FIN_SLOTS + 1; p++) {
+        if (proposer[p])
+            continue;
         struct fl_vote_reveal rv;
         struct wbuf w;
-        memcpy(rv.task, fin_ids[i], HASH_SIZE);
+        memcpy(rv.task, agg_id, HASH_SIZE);
         rv.round = 1;
-        rv.vote = 1;
-        rv.metric = 0;
         memcpy(rv.salt, salt, 32);
+        rv.n = nprop;
+        rv.verdicts = verdicts;
         wbuf_init(&w);
         fl_vote_reveal_encode(&rv, &w);
-        send(parties[voter[i]].sec, TX_FL_VOTE_REVEAL, &w, FEE, NULL);
+        send(parties[p].sec, TX_FL_VOTE_REVEAL, &w, FEE, NULL);
         wbuf_free(&w);
     }
     produce_to(win.reveal_end - 1);
-    rss0 = proc_status_kb("VmRSS");
+    long rss0 = proc_status_kb("VmRSS");
     reset_peak_rss();
     f->finalization = produce(NULL);
     f->fin_peak_mb = (double)(proc_status_kb("VmHWM") - rss0) / 1024;
+    f->fin_mb = (double)nprop * AGG_P * 4 / 1048576;
+    f->fin_updates = nprop;
     view = chain_view(chain);
-    for (int i = 0; i < FIN_TASKS; i++)
-        if (!fl_get_round(view, fin_ids[i], 1, &rd) || rd.outcome != FL_OUTCOME_ACCEPTED)
-            die("round of task %d not accepted", i);
+    if (!fl_get_round(view, agg_id, 1, &rd) || rd.outcome != FL_OUTCOME_ACCEPTED ||
+        rd.n_accepted != nprop)
+        die("the finalization accepted %u of %u updates", rd.n_accepted, nprop);
     view_free(view);
 
     mempool_free(pool);
@@ -521,6 +529,7 @@ int main(int argc, char **argv)
         die("setup");
     struct figures best, f;
     memset(&best, 0, sizeof(best));
+    memset(&f, 0, sizeof(f));
     for (int r = 0; r < reps; r++) {
         run(&f);
         keep_min(&best.transfers, f.transfers, r);
@@ -532,11 +541,10 @@ int main(int argc, char **argv)
         keep_min(&best.large_starts, f.large_starts, r);
         keep_min(&best.large_voids, f.large_voids, r);
         keep_min(&best.large_ends, f.large_ends, r);
-        keep_min(&best.aggregation, f.aggregation, r);
         keep_min(&best.finalization, f.finalization, r);
         keep_min(&best.fin_peak_mb, f.fin_peak_mb, r);
-        best.agg_mb = f.agg_mb;
-        keep_min(&best.agg_peak_mb, f.agg_peak_mb, r);
+        best.fin_mb = f.fin_mb;
+        best.fin_updates = f.fin_updates;
     }
     const uint32_t small = FL_MAX_HEIGHT_WORK / (FL_EVENT_BASE_WORK + 2),
                    empty = FL_MAX_HEIGHT_WORK / FL_EVENT_BASE_WORK;
@@ -553,8 +561,8 @@ int main(int argc, char **argv)
         {"a full height of starts, 1,000 participants", best.large_starts},
         {"a full height of void rounds, 1,000 participants", best.large_voids},
         {"a full height of task ends, 19,000 stakes returned", best.large_ends},
-        {"aggregation of FL_MAX_HEIGHT_WEIGHTS (median)", best.aggregation},
-        {"finalization of FL_MAX_HEIGHT_WEIGHTS (32 accepted candidates)", best.finalization},
+        {"finalization reserving FL_MAX_HEIGHT_WEIGHTS (median of 1 MB updates)",
+         best.finalization},
     };
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -565,11 +573,11 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
         printf("| %s | %.1f | %.2f |\n", rows[i].what, rows[i].t * 1e3,
                rows[i].t / best.transfers);
-    printf("\nThe aggregation block: %.1f MiB of updates, peak memory %.1f MiB above the "
-           "start of the block (%.1fx).  The finalization block: peak %.1f MiB.  Max RSS of the "
-           "run %ld MiB.\n",
-           best.agg_mb, best.agg_peak_mb, best.agg_peak_mb / best.agg_mb, best.fin_peak_mb,
-           ru.ru_maxrss / 1024);
+    printf("\nThe finalization block: %u updates drawn to distinct proposers of %d slots, "
+           "%.1f MiB of updates, peak memory %.1f MiB above the start of the block (%.1fx).  "
+           "Max RSS of the run %ld MiB.\n",
+           best.fin_updates, FIN_SLOTS, best.fin_mb, best.fin_peak_mb,
+           best.fin_peak_mb / best.fin_mb, ru.ru_maxrss / 1024);
     params_free(&params);
     return 0;
 }

@@ -13,9 +13,11 @@
  *     them); EVIDENCEs, as many as max_block_size holds (each two header
  *     signatures: a validator can sign two headers for any number of slots,
  *     so a full block of real double proposals is possible);
- *   - FL_UPDATEs (of the smallest model: as many as the block holds),
- *     FL_VOTE_COMMITs and FL_VOTE_REVEALs, n each, over tasks of
- *     FL_MAX_PARTICIPANTS written into the state the block is applied to.
+ *   - FL_UPDATE_COMMITs, FL_UPDATE_REVEALs (of the smallest model: as many
+ *     as the block holds), FL_VOTE_COMMITs and FL_VOTE_REVEALs (of
+ *     FL_MAX_SLOTS verdicts each, the most a reveal carries), n each, over
+ *     tasks of FL_MAX_PARTICIPANTS written into the state the block is
+ *     applied to.
  *
  * Each is measured twice: n transactions (max_block_txs lifted for the
  * measurement), whose ratio to n transfers is the cost of one transaction
@@ -120,24 +122,29 @@ static void derived_key(uint64_t i, uint8_t tag, uint8_t sec[SECKEY_SIZE], uint8
 }
 
 /* The FL tasks the round transactions address: kind 'U' (submit window
- * open), 'C' (commit window), 'R' (reveal window), FL_MAX_PARTICIPANTS
- * senders each (one role each: a proposer or a voter). */
+ * open), 'W' (update reveal window), 'C' (commit window), 'R' (reveal
+ * window), FL_MAX_PARTICIPANTS senders each (one role each: a proposer or a
+ * voter); the vote reveals carry FL_MAX_SLOTS verdicts. */
 static const struct fl_task_params bench_task = {
     .spec = {.kind = FL_MODEL_LOGREG, .n_sizes = 2, .sizes = {1, 1}},
     .rounds = FL_MAX_ROUNDS,
     .min_participants = 2,
     .max_participants = FL_MAX_PARTICIPANTS,
     .min_stake = 1,
-    .proposer_fraction_bps = 5000,
+    .proposer_slots = FL_MAX_SLOTS,
     .join_blocks = 1,
     .submit_blocks = 1,
+    .update_reveal_blocks = 1,
     .commit_blocks = 1,
     .reveal_blocks = 1,
     .aggregator = FL_AGG_FEDAVG,
     .slash_bps = 5000,
     .voter_reward_bps = 5000,
-    .reward_pool = 1,
+    .budget = 1,
 };
+
+static const uint8_t bench_weights[4 * 2]; /* the smallest model's P = 2, zeros */
+static uint8_t bench_verdicts[FL_VERDICT_SIZE * FL_MAX_SLOTS]; /* +1 each */
 
 static void task_id(uint8_t id[FL_TASK_ID_SIZE], char kind, uint64_t j)
 {
@@ -152,14 +159,19 @@ static void fl_state(struct view *v, char kind, uint64_t h, uint64_t n,
                      const uint8_t (*pub)[PUBKEY_SIZE])
 {
     uint64_t ntasks = (n + FL_MAX_PARTICIPANTS - 1) / FL_MAX_PARTICIPANTS;
+    /* Windows of one block from the round's start (heights wrap below 0
+     * for the chain's first block: the windows are still consecutive). */
     uint64_t start = h; /* the submit window is h */
-    if (kind == 'C')
+    if (kind == 'W')
         start = h - 1;
-    else if (kind == 'R')
+    else if (kind == 'C')
         start = h - 2;
+    else if (kind == 'R')
+        start = h - 3;
     struct fl_windows win;
     fl_round_windows(&bench_task, start, &win);
     if ((kind == 'U' && (h < win.submit_start || h > win.submit_end)) ||
+        (kind == 'W' && (h < win.update_reveal_start || h > win.update_reveal_end)) ||
         (kind == 'C' && (h < win.commit_start || h > win.commit_end)) ||
         (kind == 'R' && (h < win.reveal_start || h > win.reveal_end)))
         die("fl windows", NULL);
@@ -187,6 +199,8 @@ static void fl_state(struct view *v, char kind, uint64_t h, uint64_t n,
         memset(&rd, 0, sizeof(rd));
         rd.start = start;
         rd.n_proposers = rd.n_voters = FL_MAX_PARTICIPANTS;
+        rd.n_slots = FL_MAX_SLOTS;
+        rd.n_update_reveals = FL_MAX_SLOTS; /* the verdicts each reveal carries */
         fl_put_round(v, id, 1, &rd);
     }
     for (uint64_t i = 0; i < n; i++) {
@@ -195,11 +209,17 @@ static void fl_state(struct view *v, char kind, uint64_t h, uint64_t n,
         memset(&e, 0, sizeof(e));
         memset(salt, 7, sizeof(salt));
         task_id(id, kind, i / FL_MAX_PARTICIPANTS);
-        e.role = kind == 'U' ? FL_ROLE_PROPOSER : FL_ROLE_VOTER;
+        e.role = kind == 'U' || kind == 'W' ? FL_ROLE_PROPOSER : FL_ROLE_VOTER;
         e.stake = 1;
-        if (kind == 'R') {
+        e.slots = e.role == FL_ROLE_PROPOSER;
+        if (kind == 'W') {
+            uint8_t mh[HASH_SIZE];
+            fl_model_hash(mh, bench_weights, 2);
             e.flags = FL_ENTRY_COMMITTED;
-            fl_vote_commitment(e.hash, id, 1, pub[i], 1, 0, salt);
+            fl_update_commitment(e.commitment, id, 1, pub[i], mh, salt);
+        } else if (kind == 'R') {
+            e.flags = FL_ENTRY_COMMITTED;
+            fl_vote_commitment(e.commitment, id, 1, pub[i], FL_MAX_SLOTS, bench_verdicts, salt);
         }
         fl_put_entry(v, id, 1, pub[i], &e);
     }
@@ -248,14 +268,22 @@ static void payload(uint8_t type, uint64_t i, struct wbuf *w)
         evidence_encode(&e, w);
         break;
     }
-    case TX_FL_UPDATE: {
-        struct fl_update u;
-        static const uint8_t weights[4 * 8];
-        task_id(u.task, 'U', i / FL_MAX_PARTICIPANTS);
+    case TX_FL_UPDATE_COMMIT: {
+        struct fl_update_commit uc;
+        task_id(uc.task, 'U', i / FL_MAX_PARTICIPANTS);
+        uc.round = 1;
+        memset(uc.commitment, 7, HASH_SIZE);
+        fl_update_commit_encode(&uc, w);
+        break;
+    }
+    case TX_FL_UPDATE_REVEAL: {
+        struct fl_update_reveal u;
+        task_id(u.task, 'W', i / FL_MAX_PARTICIPANTS);
         u.round = 1;
+        memset(u.salt, 7, sizeof(u.salt));
         u.n = fl_param_count(&bench_task.spec);
-        u.weights = weights;
-        fl_update_encode(&u, w);
+        u.weights = bench_weights;
+        fl_update_reveal_encode(&u, w);
         break;
     }
     case TX_FL_VOTE_COMMIT: {
@@ -270,9 +298,9 @@ static void payload(uint8_t type, uint64_t i, struct wbuf *w)
         struct fl_vote_reveal rv;
         task_id(rv.task, 'R', i / FL_MAX_PARTICIPANTS);
         rv.round = 1;
-        rv.vote = 1;
-        rv.metric = 0;
         memset(rv.salt, 7, sizeof(rv.salt));
+        rv.n = FL_MAX_SLOTS;
+        rv.verdicts = bench_verdicts;
         fl_vote_reveal_encode(&rv, w);
         break;
     }
@@ -417,9 +445,10 @@ int main(int argc, char **argv)
                            (const uint8_t(*)[PUBKEY_SIZE])many_pub, 0};
     struct senders regs = {(size_t)nreg, (const uint8_t(*)[SECKEY_SIZE])reg_sec,
                            (const uint8_t(*)[PUBKEY_SIZE])reg_pub, 0};
-    struct block adds, dels_v, dels_many, undels, registers, evidences, updates, commits, reveals;
-    struct block *blocks[] = {&adds,      &dels_v,    &dels_many, &undels, &registers,
-                              &evidences, &updates, &commits, &reveals};
+    struct block adds, dels_v, dels_many, undels, registers, evidences, ucommits, updates,
+        commits, reveals;
+    struct block *blocks[] = {&adds,      &dels_v,   &dels_many, &undels,  &registers,
+                              &evidences, &ucommits, &updates,   &commits, &reveals};
     for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
         block_init(blocks[i]);
         blocks[i]->hdr = transfers.hdr;
@@ -446,16 +475,24 @@ int main(int argc, char **argv)
      * block).  The smallest model's updates, so that n of them fit. */
     many.nonce0 = 0;
     uint64_t nupd = (params.max_block_size - BLOCK_HEADER_SIZE - 5) /
-                    fl_update_tx_size(fl_param_count(&bench_task.spec)); /* by size alone */
+                    fl_update_reveal_tx_size(fl_param_count(&bench_task.spec)); /* by size alone */
     if (nupd > n)
         nupd = n;
-    fill_from(&updates, TX_FL_UPDATE, nupd, &many);
+    uint64_t nvr = (params.max_block_size - BLOCK_HEADER_SIZE - 5) /
+                   fl_vote_reveal_tx_size(FL_MAX_SLOTS);
+    if (nvr > n)
+        nvr = n;
+    for (size_t i = 0; i < FL_MAX_SLOTS; i++)
+        bench_verdicts[FL_VERDICT_SIZE * i] = 1;
+    fill_from(&ucommits, TX_FL_UPDATE_COMMIT, n, &many);
+    fill_from(&updates, TX_FL_UPDATE_REVEAL, nupd, &many);
     fill_from(&commits, TX_FL_VOTE_COMMIT, n, &many);
-    fill_from(&reveals, TX_FL_VOTE_REVEAL, n, &many);
+    fill_from(&reveals, TX_FL_VOTE_REVEAL, nvr, &many);
     struct view *flstate = view_new(NULL, funded);
-    fl_state(flstate, 'U', transfers.hdr.height, nupd, many_pub);
+    fl_state(flstate, 'U', transfers.hdr.height, n, many_pub);
+    fl_state(flstate, 'W', transfers.hdr.height, nupd, many_pub);
     fl_state(flstate, 'C', transfers.hdr.height, n, many_pub);
-    fl_state(flstate, 'R', transfers.hdr.height, n, many_pub);
+    fl_state(flstate, 'R', transfers.hdr.height, nvr, many_pub);
     for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
         seal(blocks[i]);
     /* The delegations the UNDELEGATEs draw from: the n delegations applied
@@ -518,9 +555,10 @@ int main(int argc, char **argv)
         {"UNDELEGATEs, distinct delegations of one validator", TX_UNDELEGATE, &undels, delegated, 0, 0, 0},
         {"VALIDATOR_REGISTERs (up to max_validators)", TX_VALIDATOR_REGISTER, &registers, funded, 0, 0, 0},
         {"EVIDENCEs (as many as max_block_size holds)", TX_EVIDENCE, &evidences, NULL, 0, 0, 0},
-        {"FL_UPDATEs of the smallest model", TX_FL_UPDATE, &updates, flstate, 0, 0, 0},
+        {"FL_UPDATE_COMMITs", TX_FL_UPDATE_COMMIT, &ucommits, flstate, 0, 0, 0},
+        {"FL_UPDATE_REVEALs of the smallest model", TX_FL_UPDATE_REVEAL, &updates, flstate, 0, 0, 0},
         {"FL_VOTE_COMMITs", TX_FL_VOTE_COMMIT, &commits, flstate, 0, 0, 0},
-        {"FL_VOTE_REVEALs", TX_FL_VOTE_REVEAL, &reveals, flstate, 0, 0, 0},
+        {"FL_VOTE_REVEALs of FL_MAX_SLOTS verdicts", TX_FL_VOTE_REVEAL, &reveals, flstate, 0, 0, 0},
     };
     const size_t nrows = sizeof(rows) / sizeof(rows[0]);
     for (size_t i = 0; i < nrows; i++)

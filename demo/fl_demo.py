@@ -233,8 +233,9 @@ def summarize(node, task_id, held_path, rounds):
             row["slashed"] = [p["address"] for p in rd["proposers"] + rd["voters"] if p["slashed"] > 0]
         per_round.append(row)
     parts = {p["address"]: {"status": p["status"], "stake": str(p["stake"]),
-                            "rewards": str(p["rewards"]), "slashed": str(p["slashed"]),
-                            "accepted_rounds": p["accepted_rounds"]} for p in t["participants"]}
+                            "rewards": str(p["rewards"]), "matched": str(p["matched"]),
+                            "slashed": str(p["slashed"]),
+                            "accepted_updates": p["accepted_updates"]} for p in t["participants"]}
     final_hash = node.flgetmodel(task_id)["hash"]
     return {"task": task_id, "aggregator": t["aggregator"], "state": t["state"],
             "rounds_run": t["round"], "final_model_hash": final_hash, "per_round": per_round,
@@ -287,9 +288,9 @@ def print_scenario(title, s, names):
                "; slashed " + sl if sl else ""))
     print("  participants:")
     for addr, p in s["participants"].items():
-        print("    %-16s %-8s stake %10s  rewards %12s  slashed %10s  accepted rounds %d" %
-              (name_of(addr, names), p["status"], p["stake"], p["rewards"], p["slashed"],
-               p["accepted_rounds"]))
+        print("    %-16s %-8s stake %10s  rewards %12s (+%s matched)  slashed %10s  accepted updates %d" %
+              (name_of(addr, names), p["status"], p["stake"], p["rewards"], p["matched"], p["slashed"],
+               p["accepted_updates"]))
 
 
 def write_svg(path, results):
@@ -346,7 +347,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=1, help="local epochs per round (default 1)")
     parser.add_argument("--learningrate", default="0.05", help="local Adam learning rate (default 0.05)")
     parser.add_argument("--tolerance", default="0.05",
-                        help="log loss a candidate may lose on a voter's test split and still pass (default 0.05)")
+                        help="log loss an update's candidate G + (W - G)/k may lose against G on a voter's test split and still pass (default 0.05)")
     parser.add_argument("--maxstep", default="3",
                         help="a voter rejects a candidate that moved more than this many times its own "
                              "one-round step (0: no bound; default 3)")

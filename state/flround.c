@@ -199,7 +199,7 @@ static bool pay(struct fin *f)
     for (size_t i = 0; i < f->nrev; i++) {
         struct member *x = &f->m[f->rev[i]];
         if (x->e.flags & FL_ENTRY_ACCEPTED) {
-            /* j <= FL_MAX_SLOTS <= accepted_slots: no overflow in 128 bits. */
+            /* j <= accepted_slots <= FL_MAX_SLOTS: the share is at most the part. */
             x->pay = (uint64_t)((u128)proposer_part * x->e.slots / f->rd.accepted_slots);
             X += x->pay;
         }

@@ -55,13 +55,13 @@ static bool round_arg(struct rpc_call *call, size_t idx, uint32_t *round)
     return true;
 }
 
-enum fl_window { WIN_SUBMIT, WIN_UPDATE_REVEAL, WIN_COMMIT, WIN_REVEAL };
+enum round_window { WIN_SUBMIT, WIN_UPDATE_REVEAL, WIN_COMMIT, WIN_REVEAL };
 
 /* Whether the next block is in the window of `round` where `what` is
  * accepted: the task running that round, the height inside the window; -8
  * naming the heights otherwise (nothing is sent). */
 static bool in_window(struct rpc_call *call, const struct fl_task *t, const struct fl_status *st,
-                      uint32_t round, enum fl_window which, const char *what)
+                      uint32_t round, enum round_window which, const char *what)
 {
     struct fl_windows win;
     const uint64_t next = rpcw_tip_height(call) + 1;

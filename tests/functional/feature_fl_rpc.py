@@ -300,15 +300,23 @@ class FLRPCTest(FMLTestFramework):
                 assert_equal(got, units(p["reward"]) + units(p["matched"]))
         assert_equal(units(t["matched"]), units(r["matched"]))
 
-        self.log("Round 2: no proposer commits; the round is void and they are slashed")
+        self.log("Round 2: one proposer commits and never reveals; the round is void, the "
+                 "proposers slashed")
         assert_equal((t["round"], t["phase"]), (2, "submit"))
         w2 = t["windows"]
         self.nothing_sent(node.flgetmodel, task, 2, code=-8, message="has not ended")
+        props2 = [p["address"] for p in node.flgetround(task, 2)["proposers"]]
+        # No address: the wallet's first key (in creation order) that is a
+        # proposer yet to commit.
+        lazy = [a[n] for n in names if a[n] in props2][0]
+        txid = node.flsubmitupdate(task, 2, [7, 7, 7])
+        assert_equal(node.getrawtransaction(txid, True)["sender"], lazy)
+        self.mine()
         self.mine_to(w2["reveal_end"])
         r2 = node.flgetround(task, 2)
         assert_equal((r2["phase"], r2["outcome"], r2["paid"]), ("closed", "void_no_updates", 0))
         for p in r2["proposers"]:
-            assert_equal(p["status"], "not_committed")
+            assert_equal(p["status"], "not_revealed" if p["address"] == lazy else "not_committed")
             assert units(p["slashed"]) > 0, p
         for v in r2["voters"]:
             assert_equal(units(v["slashed"]), 0)

@@ -261,7 +261,7 @@ END_TEST
 
 /* The weights the agent submits (a JSON array of Q16.16 integers), read
  * back as the node's flgetmodel sends them and as the chain encodes an
- * update: the same integers at each step. */
+ * update's reveal: the same integers at each step. */
 START_TEST(model_weights_roundtrip)
 {
     const int32_t w[5] = {0, 1, -1, INT32_MAX, INT32_MIN};
@@ -273,8 +273,9 @@ START_TEST(model_weights_roundtrip)
     ck_assert_msg(agent_model_weights(res, q, 5, err, sizeof err), "%s", err);
     ck_assert_mem_eq(q, w, sizeof w);
 
-    struct fl_update u = {.round = 3, .n = 5};
+    struct fl_update_reveal u = {.round = 3, .n = 5};
     memset(u.task, 0xab, sizeof u.task);
+    memset(u.salt, 0x5a, sizeof u.salt);
     uint8_t le[5 * 4];
     for (size_t i = 0; i < 5; i++)
         for (size_t b = 0; b < 4; b++)
@@ -282,10 +283,11 @@ START_TEST(model_weights_roundtrip)
     u.weights = le;
     struct wbuf wb;
     wbuf_init(&wb);
-    fl_update_encode(&u, &wb);
-    struct fl_update d;
-    ck_assert(fl_update_decode(&d, wb.data, wb.len));
+    fl_update_reveal_encode(&u, &wb);
+    struct fl_update_reveal d;
+    ck_assert(fl_update_reveal_decode(&d, wb.data, wb.len));
     ck_assert_uint_eq(d.round, 3);
+    ck_assert_mem_eq(d.salt, u.salt, sizeof u.salt);
     ck_assert_uint_eq(d.n, 5);
     ck_assert_mem_eq(d.task, u.task, sizeof u.task);
     for (size_t i = 0; i < 5; i++) {
@@ -440,6 +442,29 @@ START_TEST(round_vote_rule)
 }
 END_TEST
 
+/* A voter measures G + (W - G) / k: what one update does in an aggregate of
+ * k slots. */
+START_TEST(round_candidate_of_one_update)
+{
+    const int32_t g[4] = {0, 65536, -65536, INT32_MAX};
+    const int32_t w[4] = {65536, 65536 * 3, 65536, INT32_MIN};
+    int32_t c[4];
+    agent_model_candidate(g, w, 4, 1, c);
+    ck_assert_mem_eq(c, w, sizeof w);                  /* k = 1: the update itself */
+    agent_model_candidate(g, w, 4, 2, c);
+    ck_assert_int_eq(c[0], 32768);                     /* halfway */
+    ck_assert_int_eq(c[1], 65536 * 2);
+    ck_assert_int_eq(c[2], 0);
+    ck_assert_int_eq(c[3], -1);       /* (MAX + MIN) / 2 = -0.5: away from zero */
+    agent_model_candidate(g, w, 4, 3, c);
+    ck_assert_int_eq(c[0], 21845);                     /* 65536 / 3 = 21845.33 */
+    ck_assert_int_eq(c[1], 65536 + 43691);             /* 2 / 3 of 65536 = 43690.67 */
+    ck_assert_int_eq(c[2], -65536 + 43691);
+    agent_model_candidate(g, g, 4, 5, c);
+    ck_assert_mem_eq(c, g, sizeof g);                  /* no change: G */
+}
+END_TEST
+
 /* ---- offline modes ---- */
 
 static int run_stats(const void *path)
@@ -564,8 +589,22 @@ START_TEST(options_are_checked)
     ck_assert_msg(strstr(out, "Error parsing command line arguments"), "%s", out);
     ck_assert_int_eq(agent_run("-stats stray", out, sizeof out), 1);
     ck_assert_msg(strstr(out, "unexpected argument \"stray\""), "%s", out);
+    /* differential privacy: off unless -dp-epsilon; bounds */
+    ck_assert_int_eq(agent_run("-dp-delta=1e-6 -data=x.csv -task=00", out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "-dp-delta needs -dp-epsilon"), "%s", out);
+    ck_assert_int_eq(agent_run("-dp-seed=3 -data=x.csv -task=00", out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "-dp-seed needs -dp-epsilon"), "%s", out);
+    ck_assert_int_eq(agent_run("-dp-epsilon=0 -data=x.csv -task=00", out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "-dp-epsilon=0: a number from"), "%s", out);
+    ck_assert_int_eq(agent_run("-dp-epsilon=1 -dp-delta=0.5 -data=x.csv -task=00", out,
+                               sizeof out), 1);
+    ck_assert_msg(strstr(out, "-dp-delta=0.5: a number from"), "%s", out);
+    ck_assert_int_eq(agent_run("-dp-epsilon=1 -dp-clip=-1 -data=x.csv -task=00", out,
+                               sizeof out), 1);
+    ck_assert_msg(strstr(out, "-dp-clip=-1: a number from"), "%s", out);
     ck_assert_int_eq(agent_run("-help", out, sizeof out), 0);
     ck_assert_msg(strstr(out, "Usage:"), "%s", out);
+    ck_assert_msg(strstr(out, "-dp-epsilon=<x>"), "%s", out);
 }
 END_TEST
 
@@ -612,6 +651,7 @@ static Suite *agent_suite(void)
     tcase_add_test(tc, model_training_is_deterministic_and_learns);
     tcase_add_test(tc, model_malicious_updates);
     tcase_add_test(tc, round_vote_rule);
+    tcase_add_test(tc, round_candidate_of_one_update);
     suite_add_tcase(s, tc);
     tc = tcase_create("offline");
     tcase_set_timeout(tc, 60);

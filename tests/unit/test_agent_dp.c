@@ -211,7 +211,7 @@ START_TEST(test_release)
     ck_assert_msg(agent_dp_setup(&dp, 10, err, sizeof err), "%s", err);
     ck_assert_double_le(dp.sigma, 1e-4);
     double norm;
-    ck_assert(agent_dp_release(&dp, g, w, N, &norm, err, sizeof err));
+    ck_assert(agent_dp_release(&dp, g, w, N, 1, &norm, err, sizeof err));
     ck_assert_double_eq_tol(norm, 0.5 * sqrt((double)N), 1e-3);
     ck_assert_int_eq(dp.released, 1);
     double d[N];
@@ -225,7 +225,7 @@ START_TEST(test_release)
     ck_assert(agent_dp_setup(&p, 10, err, sizeof err));
     ck_assert_double_le(agent_dp_epsilon(p.sigma, 10, 1e-5, NULL), 1.0);
     memcpy(w, w2, sizeof w);
-    ck_assert(agent_dp_release(&p, g, w, N, &norm, err, sizeof err));
+    ck_assert(agent_dp_release(&p, g, w, N, 1, &norm, err, sizeof err));
     double ss = 0;
     for (size_t i = 0; i < N; i++) {
         double x = ml_q16_to_double(w[i]) - ml_q16_to_double(g[i]);
@@ -234,16 +234,17 @@ START_TEST(test_release)
     /* |clip(delta) + noise|^2 ~ C^2 + N (sigma C)^2 */
     double expect = sqrt(0.01 + N * (p.sigma * 0.1) * (p.sigma * 0.1));
     ck_assert_double_eq_tol(sqrt(ss), expect, 0.1 * expect);
-    /* the next release draws other noise; a seeded run repeats */
+    /* the next round draws other noise; a seeded run repeats a round's */
     int32_t again[N];
     memcpy(again, w2, sizeof w2);
-    ck_assert(agent_dp_release(&p, g, again, N, &norm, err, sizeof err));
+    ck_assert(agent_dp_release(&p, g, again, N, 2, &norm, err, sizeof err));
     ck_assert(memcmp(again, w, sizeof w) != 0);
+    ck_assert_int_eq(p.released, 2);
     struct agent_dp q = {.epsilon = 1, .delta = 1e-5, .clip = 0.1, .seeded = true,
                          .seed_value = 42};
     ck_assert(agent_dp_setup(&q, 10, err, sizeof err));
     memcpy(again, w2, sizeof w2);
-    ck_assert(agent_dp_release(&q, g, again, N, &norm, err, sizeof err));
+    ck_assert(agent_dp_release(&q, g, again, N, 1, &norm, err, sizeof err));
     ck_assert(memcmp(again, w, sizeof w) == 0);
     /* without -dp-seed the seed is random */
     struct agent_dp r1 = {.epsilon = 1, .delta = 1e-5, .clip = 0.1};

@@ -19,8 +19,8 @@ static struct chain_params regtest, testnet;
 static uint8_t secrets[REGTEST_VALIDATORS][SECKEY_SIZE];
 static uint8_t pubs[REGTEST_VALIDATORS][PUBKEY_SIZE];
 
-#define GENESIS_STATE_ROOT "58cb246e53d0678932ebc3489d896dfe2e1de514ea1b621e3003296c0a05148a"
-#define GENESIS_HASH "d656ae16f6a5331194c3df920f300fd7c7e148c84ff72d6da9a0ceb8fa466fd1"
+#define GENESIS_STATE_ROOT "baaf28832b58df1590fd0be3a1a533703a190ed51b68d20f6d49b36367e03bc7"
+#define GENESIS_HASH "d79074b52b23dc3eff6081cea5db483703ac0a4c8c30efc1386aaed404113892"
 /* version 1, height 0, prev 0, slot 0, time 1767225600, tx_root 0,
  * state_root, proposer 0, randao_reveal 0, sig 0. */
 #define GENESIS_HEADER                                                          \
@@ -252,11 +252,11 @@ START_TEST(test_genesis_vector)
 
     /* The other built-in networks (also recomputed independently). */
     ck_assert_hex_eq(testnet.genesis_hash, HASH_SIZE,
-                     "3f8ba8233f508f927c61ea711165f383581af08c3fae7f1e551758958383c895");
+                     "597b764b6b905ff4181fb38d89427cf369bc48f8f0b07d37fe219813ad0edb72");
     struct chain_params mainnet;
     ck_assert(params_init(&mainnet, NET_MAIN));
     ck_assert_hex_eq(mainnet.genesis_hash, HASH_SIZE,
-                     "22fe804249d2dbdeafa4130c398879f9653b499e7e2421ac1591cd4bc8063dba");
+                     "066c7cead5042c3c2dbd8fa61a5521d781e67fb239840b6f9fdab7abe0cea465");
     params_free(&mainnet);
 }
 END_TEST

@@ -11,6 +11,7 @@
 #include "consensus/fl.h"
 #include "consensus/fltx.h"
 #include "consensus/params.h"
+#include "consensus/txtypes.h"
 #include "test_util.h"
 
 #include <math.h>
@@ -264,7 +265,8 @@ static int cmp_i32(const void *a, const void *b)
 
 /* The aggregators written the obvious way, for comparison: each value
  * col[i] listed slots[i] times. */
-static int32_t reference(uint8_t agg, uint16_t t, const int32_t *col, const uint64_t *slots, size_t k)
+static int32_t reference(uint8_t agg, uint16_t t, const int32_t *col, const uint64_t *slots,
+                         size_t k)
 {
     if (agg == FL_AGG_FEDAVG) {
         __int128 num = 0;
@@ -1416,6 +1418,65 @@ START_TEST(transaction_payload_rules)
 }
 END_TEST
 
+/* The payloads of doc/protocol.md 17.12 (bytes from an independent
+ * implementation), and that the reveals open the commitments: the update
+ * commitment of proposer 22..22 is the one its commit carries, and the vote
+ * commitment is recomputed from the reveal's own fields. */
+START_TEST(payload_vectors)
+{
+    uint8_t task[32], who[32], mh[32], h[32];
+    memset(task, 0x11, 32);
+    memset(who, 0x22, 32);
+    struct wbuf w;
+    wbuf_init(&w);
+
+    uint8_t weights[16];
+    const int32_t wv[4] = {65536, -32768, 0, 1};
+    for (int i = 0; i < 4; i++)
+        write_le32(weights + 4 * i, (uint32_t)wv[i]);
+    struct fl_update_reveal ur = {.round = 7, .n = 4, .weights = weights};
+    memcpy(ur.task, task, 32);
+    memset(ur.salt, 0x33, 32);
+    fl_update_reveal_encode(&ur, &w);
+    ck_assert_hex_eq(w.data, w.len,
+                     "111111111111111111111111111111111111111111111111111111111111111107000000"
+                     "333333333333333333333333333333333333333333333333333333333333333304000001"
+                     "000080ffff0000000001000000");
+    struct fl_update_reveal urb;
+    ck_assert(fl_update_reveal_decode(&urb, w.data, w.len));
+    fl_model_hash(mh, urb.weights, (size_t)urb.n);
+
+    struct fl_update_commit uc = {.round = 7};
+    memcpy(uc.task, task, 32);
+    fl_update_commitment(uc.commitment, urb.task, urb.round, who, mh, urb.salt);
+    wbuf_reset(&w);
+    fl_update_commit_encode(&uc, &w);
+    ck_assert_hex_eq(w.data, w.len,
+                     "111111111111111111111111111111111111111111111111111111111111111107000000"
+                     "c575868f09399c6aa614833924a78466ff868ee387021eb9d13b55ef32a0e7bf");
+
+    uint8_t verdicts[2 * FL_VERDICT_SIZE];
+    verdicts[0] = 1;
+    write_le32(verdicts + 1, 52429);
+    verdicts[5] = (uint8_t)-1;
+    write_le32(verdicts + 6, (uint32_t)-65536);
+    struct fl_vote_reveal vr = {.round = 7, .n = 2, .verdicts = verdicts};
+    memcpy(vr.task, task, 32);
+    memset(vr.salt, 0x33, 32);
+    wbuf_reset(&w);
+    fl_vote_reveal_encode(&vr, &w);
+    ck_assert_hex_eq(w.data, w.len,
+                     "111111111111111111111111111111111111111111111111111111111111111107000000"
+                     "333333333333333333333333333333333333333333333333333333333333333302"
+                     "01cdcc0000ff0000ffff");
+    struct fl_vote_reveal vrb;
+    ck_assert(fl_vote_reveal_decode(&vrb, w.data, w.len));
+    fl_vote_commitment(h, vrb.task, vrb.round, who, vrb.n, vrb.verdicts, vrb.salt);
+    ck_assert_hex_eq(h, 32, "05069a79c0253d737fec3ab5aa8a956965879860558dad7b9a13b868485e5b30");
+    wbuf_free(&w);
+}
+END_TEST
+
 START_TEST(transaction_sizes)
 {
     /* payload 32 + 4 + 32: tx 114 + 1 + 68. */
@@ -1434,6 +1495,32 @@ START_TEST(transaction_sizes)
     /* A vote reveal of 64 verdicts: payload 389, tx 114 + 3 + 389. */
     ck_assert_uint_eq(fl_vote_reveal_tx_size(64), 506);
     ck_assert_uint_eq(fl_vote_reveal_tx_size(0), 184);
+}
+END_TEST
+
+/* The table rows of the FL types: values, names, module and two block
+ * units each (the reveals measured like the Arena's). */
+START_TEST(txtype_rows)
+{
+    static const struct {
+        uint8_t type;
+        const char *name;
+    } rows[] = {
+        {16, "fl_task_create"}, {17, "fl_join"},        {18, "fl_update_commit"},
+        {19, "fl_vote_commit"}, {20, "fl_vote_reveal"}, {21, "fl_update_reveal"},
+    };
+    ck_assert_uint_eq(TX_FL_UPDATE_COMMIT, 18);
+    ck_assert_uint_eq(TX_FL_UPDATE_REVEAL, 21);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        ck_assert(txtype_known(rows[i].type));
+        ck_assert_str_eq(txtype_name(rows[i].type), rows[i].name);
+        ck_assert_str_eq(txtype_get(rows[i].type)->module, "fl");
+        ck_assert_uint_eq(txtype_block_units(rows[i].type), 2);
+        ck_assert_uint_eq(txtype_from_name(rows[i].name), rows[i].type);
+    }
+    ck_assert_uint_eq(txtype_from_name("fl_update"), 0);
+    for (unsigned t = 22; t < 32; t++)
+        ck_assert(!txtype_known((uint8_t)t));
 }
 END_TEST
 
@@ -1506,7 +1593,9 @@ int main(void)
     tcase_add_test(tc, task_params_rules);
     tcase_add_test(tc, task_create_vector);
     tcase_add_test(tc, transaction_payload_rules);
+    tcase_add_test(tc, payload_vectors);
     tcase_add_test(tc, transaction_sizes);
+    tcase_add_test(tc, txtype_rows);
     tcase_add_test(tc, chain_parameters);
     suite_add_tcase(s, tc);
     return test_run_suite(s);

@@ -5,12 +5,13 @@
  * slashed, a commitment never revealed slashed, reveals that do not match
  * their commitment or carry the wrong number of verdicts rejected, voters
  * paid by their agreement with the outcomes, a round without vote reveals
- * void, the match from gpool/fl and the loss of a creator who is every
- * participant, the FL pool cap burn, and a reorganization across every
- * transition of a task restoring the state root at every height; the
- * supply audit and every task's conservation law after every block.  And
- * the work per height: events bounded and reserved (creations refused,
- * rounds delayed by their finalization's work, weights and verdicts),
+ * void, reveals taking the builder's reveal half, the match from gpool/fl
+ * and the loss of a creator who is every participant, the FL pool cap burn,
+ * and a reorganization across every transition of a task restoring the
+ * state root at every height; the supply audit and every task's
+ * conservation law after every block.  And the work per height: events
+ * bounded and reserved (creations refused, rounds delayed by their
+ * finalization's work, weights and verdicts),
  * quiet rounds ending tasks, the mempool pooling no more joins than a task
  * can take nor FL transactions whose window has ended, and the builder
  * filling blocks by units.
@@ -932,6 +933,50 @@ START_TEST(a_round_without_vote_reveals_is_void)
 }
 END_TEST
 
+/* The update and vote reveals take the builder's reveal half: transfers
+ * paying a hundred times their fee rate, more than a block holds, do not
+ * push them out of a block (the reveals' window is sized for half of each
+ * block).  (The builder looks at the best 2 x max_block_txs candidates:
+ * 6 transfers leave the reveal among them.) */
+START_TEST(reveals_are_not_crowded_out_of_their_window)
+{
+    struct fl_case c;
+    struct fl_task_params tp = fixture_fl_task(1000 * COIN);
+    tp.proposer_slots = 1;
+    start_case(&c, &tp, 3, equal_stakes, 1, 1);
+    int props[MAXP], voters[MAXP];
+    ck_assert_int_eq(members(&c, 1, FL_ROLE_PROPOSER, props), 1);
+    ck_assert_int_eq(members(&c, 1, FL_ROLE_VOTER, voters), 2);
+    struct fl_windows win;
+    windows_of(c.task, 1, &win);
+    int32_t w[NPARAMS];
+    honest_weights(w, 1, props[0]);
+    update_commit(&c.ps[props[0]], c.task, 1, w, NPARAMS, NULL);
+    advance_to(win.update_reveal_start);
+    const uint32_t saved = params.max_block_txs;
+    params.max_block_txs = 4; /* two units of reveals in the first pass */
+    for (int i = 0; i < 6; i++)
+        ck_assert(fixture_transfer(pool, i % 4, (i + 1) % 4, COIN, 100 * FEE, NULL));
+    update_reveal(&c.ps[props[0]], c.task, 1, w, NPARAMS, NULL);
+    produce_checked();
+    ck_assert_uint_eq(round_of(c.task, 1).n_update_reveals, 1);
+    params.max_block_txs = saved;
+    produce_checked(); /* the transfers left */
+    advance_to(win.commit_start);
+    const int8_t yes[1] = {1};
+    for (int k = 0; k < 2; k++)
+        vote_commit(&c.ps[voters[k]], c.task, 1, yes, 1, NULL);
+    advance_to(win.reveal_start);
+    params.max_block_txs = 4;
+    for (int i = 0; i < 6; i++)
+        ck_assert(fixture_transfer(pool, i % 4, (i + 1) % 4, COIN, 100 * FEE, NULL));
+    vote_reveal(&c.ps[voters[0]], c.task, 1, yes, 1, NULL);
+    produce_checked();
+    ck_assert_uint_eq(round_of(c.task, 1).n_vote_reveals, 1);
+    params.max_block_txs = saved;
+}
+END_TEST
+
 /* ---- the FL pool ---- */
 
 /* The parties' and the creator's balances together. */
@@ -1041,6 +1086,18 @@ START_TEST(the_fl_pool_cap_burns_the_excess)
     const uint64_t cap = fl_pool_cap(2, emission_at(&params, h, 0), params.split_fl_bps);
     ck_assert_uint_gt(before, cap);
     produce_checked();
+    /* Disconnecting the block gives the pool its excess back; connecting it
+     * again burns it again, to the same state root. */
+    uint8_t root_after[32], root[32], hash[32];
+    struct validation val;
+    chain_state_root(chain, root_after);
+    memcpy(hash, chain_tip(chain)->hash, 32);
+    ck_assert(chain_invalidate(chain, hash, &val));
+    ck_assert_uint_eq(fl_pool_now(), before);
+    check_supply(chain);
+    ck_assert(chain_reconsider(chain, hash, &val));
+    chain_state_root(chain, root);
+    ck_assert_mem_eq(root, root_after, 32);
     params.fl_pool_cap_blocks = saved;
     ck_assert(supply_audit(chain, &a1));
     ck_assert_uint_eq(fl_pool_now(), cap);
@@ -1480,6 +1537,58 @@ START_TEST(finalization_weights_per_height_are_bounded)
 }
 END_TEST
 
+/* Five tasks of 1,000 participants and 64 slots each reserve about 60,000
+ * verdicts at their reveal end: four fit FL_MAX_HEIGHT_VERDICTS, the fifth
+ * round starts one block later (work and weights would have let all five
+ * finalize together). */
+START_TEST(finalization_verdicts_per_height_are_bounded)
+{
+    enum { N = FL_MAX_PARTICIPANTS, T = 5 };
+    static struct party ps[N];
+    struct party creator;
+    uint8_t ids[T][32];
+    new_party(&creator, 100 * COIN);
+    for (int i = 0; i < N; i++) {
+        if (i % 60 == 59)
+            produce_checked(); /* runs of at most MEMPOOL_MAX_RUN */
+        new_party(&ps[i], 10 * COIN);
+    }
+    produce_checked();
+    struct fl_task_params t = small_task(2);
+    t.rounds = 10;
+    t.max_participants = N;
+    t.proposer_slots = FL_MAX_SLOTS;
+    for (int k = 0; k < T; k++)
+        create_task(&creator, &t, NULL, ids[k]);
+    produce_checked();
+    const uint64_t J = chain_height(chain) + t.join_blocks;
+    for (int k = 0; k < T; k++)
+        for (int i = 0; i < N; i++)
+            join(&ps[i], ids[k], 1, NULL);
+    advance_to(J + 1);
+    int first = 0, second = 0;
+    uint64_t verdicts = 0;
+    for (int k = 0; k < T; k++) {
+        struct fl_round rd = round_of(ids[k], 1);
+        ck_assert_uint_eq(rd.n_slots, FL_MAX_SLOTS);
+        if (rd.start == J + 1) {
+            first++;
+            verdicts += (uint64_t)rd.n_slots * rd.n_voters;
+        } else if (rd.start == J + 2) {
+            second++;
+        }
+    }
+    ck_assert_msg(first == 4 && second == 1, "%d rounds start at J + 1, %d at J + 2", first,
+                  second);
+    struct fl_windows win;
+    windows_of(ids[0], 1, &win);
+    struct fl_height hd = height_of(J + 1 + (win.reveal_end - win.submit_start));
+    ck_assert_uint_eq(hd.verdicts, verdicts);
+    ck_assert_uint_le(hd.verdicts, FL_MAX_HEIGHT_VERDICTS);
+    ck_assert_uint_le(hd.work, FL_MAX_HEIGHT_WORK);
+}
+END_TEST
+
 /* Creations of the largest empty tasks do not fill a height: a task's start
  * reserves FL_EVENT_BASE_WORK and one unit per participant who joined. */
 START_TEST(empty_tasks_do_not_fill_a_height)
@@ -1822,6 +1931,7 @@ static Suite *fl_state_suite(void)
     tcase_add_test(tc, reveals_that_do_not_match_are_rejected);
     tcase_add_test(tc, voters_are_paid_by_agreement);
     tcase_add_test(tc, a_round_without_vote_reveals_is_void);
+    tcase_add_test(tc, reveals_are_not_crowded_out_of_their_window);
     tcase_add_test(tc, pool_match_and_self_dealing_loss);
     tcase_add_test(tc, the_fl_pool_cap_burns_the_excess);
     tcase_add_test(tc, reorganization_across_every_transition);
@@ -1831,6 +1941,7 @@ static Suite *fl_state_suite(void)
     tcase_add_test(tc, events_at_one_height_are_bounded);
     tcase_add_test(tc, two_void_rounds_end_the_task);
     tcase_add_test(tc, finalization_weights_per_height_are_bounded);
+    tcase_add_test(tc, finalization_verdicts_per_height_are_bounded);
     tcase_add_test(tc, empty_tasks_do_not_fill_a_height);
     tcase_add_test(tc, rounds_reserve_what_they_draw);
     tcase_add_test(tc, joins_beyond_what_a_task_can_take_are_not_pooled);

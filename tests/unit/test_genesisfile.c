@@ -48,6 +48,9 @@ START_TEST(test_minimal_vector)
     ck_assert_uint_eq(p.arena_burn_bps, 1000);
     ck_assert_uint_eq(p.arena_match_bps, 500);
     ck_assert_uint_eq(p.arena_pool_cap_blocks, 1000);
+    ck_assert_uint_eq(p.fl_burn_bps, 1000);
+    ck_assert_uint_eq(p.fl_match_bps, 500);
+    ck_assert_uint_eq(p.fl_pool_cap_blocks, 1000);
     ck_assert_uint_eq(p.n_allocs, 0);
     ck_assert_uint_eq(p.n_validators, 1);
     ck_assert_uint_eq(p.validators[0].stake, 1000 * COIN);
@@ -55,7 +58,7 @@ START_TEST(test_minimal_vector)
     hash_tagged(tag, HTAG_GENESIS, "h", 1);
     ck_assert_mem_eq(p.magic, tag, 4);
     ck_assert_hex_eq(p.genesis_hash, HASH_SIZE,
-                     "8a548bce1255a1e9c15effdea2ee32f2a1147809a5702a6d891a44af6ee548dd");
+                     "ab02d78a28b7a784753ec6b941142a9bde774ea97dda4113d6b853aca759a493");
     params_free(&p);
 }
 END_TEST
@@ -66,7 +69,8 @@ START_TEST(test_overrides_and_amounts)
         "{\"name\": \"hospitals-1\", \"hrp\": \"hfml\", \"genesis_time\": 1767225600,"
         " \"params\": {\"slot_seconds\": 2, \"epoch_slots\": 16, \"block_reward\": \"0.5\","
         " \"min_validator_stake\": 100, \"max_commission_bps\": 10000,"
-        " \"arena_burn_bps\": 2000, \"arena_match_bps\": 1999, \"arena_pool_cap_blocks\": 77},"
+        " \"arena_burn_bps\": 2000, \"arena_match_bps\": 1999, \"arena_pool_cap_blocks\": 77,"
+        " \"fl_burn_bps\": 3000, \"fl_match_bps\": 2999, \"fl_pool_cap_blocks\": 88},"
         " \"allocations\": [{\"pubkey\": \"" KEY0 "\", \"amount\": \"5000.00000001\"}],"
         " \"validators\": [{\"pubkey\": \"" KEY0 "\", \"stake\": 100, \"commission_bps\": 10000,"
         " \"randao_commit\": \"" ZERO32 "\"}]}";
@@ -84,6 +88,9 @@ START_TEST(test_overrides_and_amounts)
     ck_assert_uint_eq(p.arena_burn_bps, 2000);
     ck_assert_uint_eq(p.arena_match_bps, 1999);
     ck_assert_uint_eq(p.arena_pool_cap_blocks, 77);
+    ck_assert_uint_eq(p.fl_burn_bps, 3000);
+    ck_assert_uint_eq(p.fl_match_bps, 2999);
+    ck_assert_uint_eq(p.fl_pool_cap_blocks, 88);
     params_free(&p);
 }
 END_TEST
@@ -117,6 +124,15 @@ START_TEST(test_refusals)
         {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"arena_burn_bps\": 10001,"
          " \"arena_match_bps\": 0}, \"validators\": [" VALIDATOR "]}",
          "arena_burn_bps above 10000"},
+        {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"fl_match_bps\": 1000},"
+         " \"validators\": [" VALIDATOR "]}",
+         "fl_match_bps must be below fl_burn_bps"},
+        {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"fl_burn_bps\": 10001,"
+         " \"fl_match_bps\": 0}, \"validators\": [" VALIDATOR "]}",
+         "fl_burn_bps above 10000"},
+        {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"fl_pool_cap_blocks\": 4294967296},"
+         " \"validators\": [" VALIDATOR "]}",
+         "params.fl_pool_cap_blocks has an invalid value"},
         {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"slot_seconds\": 0},"
          " \"validators\": [" VALIDATOR "]}",
          "slot_seconds"},
@@ -166,7 +182,7 @@ START_TEST(test_size_limit_and_file)
     ck_assert(fs_write_atomic(path, big, n - 1, 0600));
     ck_assert_msg(genesisfile_load(&p, path, err, sizeof(err)), "%s", err);
     ck_assert_hex_eq(p.genesis_hash, HASH_SIZE,
-                     "8a548bce1255a1e9c15effdea2ee32f2a1147809a5702a6d891a44af6ee548dd");
+                     "ab02d78a28b7a784753ec6b941142a9bde774ea97dda4113d6b853aca759a493");
     params_free(&p);
     /* A refusal from a file names the file once, then what is wrong. */
     ck_assert(fs_write_atomic(path, "{}", 2, 0600));

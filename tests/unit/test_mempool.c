@@ -716,15 +716,16 @@ START_TEST(joins_beyond_a_task_s_places_are_not_candidates)
         .min_participants = 2,
         .max_participants = 2,
         .min_stake = 1,
-        .proposer_fraction_bps = 5000,
+        .proposer_slots = 1,
         .join_blocks = 20,
         .submit_blocks = 2,
+        .update_reveal_blocks = 2,
         .commit_blocks = 2,
         .reveal_blocks = 2,
         .aggregator = FL_AGG_FEDAVG,
         .slash_bps = 2000,
         .voter_reward_bps = 2500,
-        .reward_pool = COIN,
+        .budget = COIN,
     };
     struct fl_join j = {.stake = 1};
     struct tx tx, honest;

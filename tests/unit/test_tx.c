@@ -20,18 +20,18 @@ static const uint8_t zero_aux[32];
 
 /* The published vector: regtest validator 0 pays validator 1 10 FML, fee
  * 10000 units, nonce 0, signed with aux = 32 zero bytes. */
-#define VEC_GENESIS "d656ae16f6a5331194c3df920f300fd7c7e148c84ff72d6da9a0ceb8fa466fd1"
+#define VEC_GENESIS "d79074b52b23dc3eff6081cea5db483703ac0a4c8c30efc1386aaed404113892"
 #define VEC_PAYLOAD "6430d438fe57e0df5f83d11de02c3702aa8de14bba1b3a94dacf7be01a65ad5b00ca9a3b00000000"
-#define VEC_SIGHASH "232c8130d73bb1bec7f3493d44fca17a54f2ec2af652094893f0a0558eaf1803"
+#define VEC_SIGHASH "26b9ba82b94df88c63c4d91d37fb74c7a11a53830569f369fa437963bc1b9c05"
 #define VEC_SIG                                                                \
-    "af462c578f76717ee0465542bf99c821d8d6578b1bb7a1a73c8071ac531ab09f03338c23" \
-    "52ec2f1b4b4c091b957c2fc55c7966a5ef8fcea6478aa31aa68a9bba"
+    "cd5d0f6acd7b4c79c3ca52a2920720e7bbaf8f33319ff3cea8f28a5e42ad556aa1167f30" \
+    "6ea464eaa20b5bd4235b3c6eb8df2f048587966b06b5aebbe5cecf18"
 #define VEC_UNSIGNED                                                           \
     "01013db672398d793d551d60932e10d461218418689e66c88cec28ea8a842caf635f0000" \
     "0000000000001027000000000000286430d438fe57e0df5f83d11de02c3702aa8de14bba" \
     "1b3a94dacf7be01a65ad5b00ca9a3b00000000"
 #define VEC_HEX VEC_UNSIGNED VEC_SIG
-#define VEC_TXID "e2f89fbfe46d5525983ef9365c1eca41f320c2ce2a8e2bee9b1ed0dbfa3ac0af"
+#define VEC_TXID "1df04d05e42431f96aaef9d757b4c69cf5e416f585dd4b21c79b78d385cf3f04"
 
 /* Parameters and keys, computed once before the tests fork. */
 static void setup_once(void)

@@ -97,12 +97,12 @@ START_TEST(test_names_round_trip)
 END_TEST
 
 /* The types valid only in a window, which the mempool drops when it ends:
- * FL's joins, updates and votes. */
+ * FL's joins, update commits and reveals, and votes. */
 START_TEST(test_windowed_types)
 {
     for (unsigned t = 0; t < TX_TYPE_LIMIT; t++) {
-        bool fl = t == TX_FL_JOIN || t == TX_FL_UPDATE || t == TX_FL_VOTE_COMMIT ||
-                  t == TX_FL_VOTE_REVEAL;
+        bool fl = t == TX_FL_JOIN || t == TX_FL_UPDATE_COMMIT || t == TX_FL_UPDATE_REVEAL ||
+                  t == TX_FL_VOTE_COMMIT || t == TX_FL_VOTE_REVEAL;
         bool arena = t >= TX_ARENA_STAKE && t <= TX_ARENA_SCORE_REVEAL &&
                      t != TX_ARENA_UNDELEGATE;
         ck_assert_msg(!txrules[t].expiry == !(fl || arena), "type %u", t);
@@ -110,6 +110,19 @@ START_TEST(test_windowed_types)
             ck_assert(txrules[t].expiry == fl_tx_expiry);
         if (arena)
             ck_assert(txrules[t].expiry == arena_tx_expiry);
+    }
+}
+END_TEST
+
+/* The reveals a sender is slashed for missing take the builder's reveal
+ * half: the FL update and vote reveals and the Arena's three. */
+START_TEST(test_reveal_types)
+{
+    for (unsigned t = 0; t < TX_TYPE_LIMIT; t++) {
+        bool reveal = t == TX_FL_UPDATE_REVEAL || t == TX_FL_VOTE_REVEAL ||
+                      t == TX_ARENA_SUBMIT_REVEAL || t == TX_ARENA_REVEAL_VALSET ||
+                      t == TX_ARENA_SCORE_REVEAL;
+        ck_assert_msg(txrules[t].reveal == reveal, "type %u", t);
     }
 }
 END_TEST
@@ -144,6 +157,7 @@ static Suite *txtypes_suite(void)
     tcase_add_test(tc, test_every_type_in_every_table);
     tcase_add_test(tc, test_names_round_trip);
     tcase_add_test(tc, test_windowed_types);
+    tcase_add_test(tc, test_reveal_types);
     tcase_add_test(tc, test_unknown_type);
     suite_add_tcase(s, tc);
     return s;
