@@ -368,7 +368,9 @@ def main():
     parser.add_argument("--only", choices=["clean", "attack"], help="run only the clean or the attack tasks")
     parser.add_argument("--tolerance", default="0.1",
                         help="log loss a candidate may lose on a voter's test split and still pass (default 0.1)")
-    parser.add_argument("--maxstep", default="3", help="fml-agent -maxstep (default 3)")
+    parser.add_argument("--maxstep", default="1.4",
+                        help="fml-agent -maxstep of every voter: -1 for an update that moved the model more "
+                             "than this many times the voter's own training (default 1.4)")
     parser.add_argument("--dp-epsilon", help="differential privacy: fml-agent -dp-epsilon of the honest "
                         "participants (default: none)")
     parser.add_argument("--dp-delta", help="fml-agent -dp-delta (with --dp-epsilon)")
@@ -614,7 +616,7 @@ def run(net, agents, workdir, args, files, held, info, n_held, mlp):
 
     cmd = "scripts/demo.sh --digits" + "".join(
         " --%s %s" % (o.replace("_", "-"), getattr(args, o)) for o, d in
-        [("seed", 1), ("rounds", 20), ("slots", 6), ("only", None), ("tolerance", "0.1"),
+        [("seed", 1), ("rounds", 20), ("slots", 6), ("only", None), ("tolerance", "0.1"), ("maxstep", "1.4"),
          ("dp_epsilon", None), ("dp_delta", None), ("dp_clip", None)] if getattr(args, o) != d)
     return {
         "command": cmd,
