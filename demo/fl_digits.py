@@ -76,7 +76,7 @@ local_json = fl_demo.local_json
 DATA = os.path.join(HERE, "..", "tests", "data", "digits.csv")
 N_PARTS = 10
 MAIN_DIGITS = 3          # each participant's main digits
-MAIN_SHARE = 0.8         # share of a digit's rows that go to its three holders
+MAIN_SHARE = 0.6         # share of a digit's rows that go to its three holders
 # Participants (positions in the cyclic digit order) that are malicious in
 # the attack tasks: no three consecutive positions hold two of them, so
 # every digit keeps two honest holders.
@@ -363,14 +363,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=1, help="seed of the data split (default 1)")
     parser.add_argument("--rounds", type=int, default=20, help="rounds per task (default 20)")
-    parser.add_argument("--slots", type=int, default=6, help="proposer slots per round (default 6)")
+    parser.add_argument("--slots", type=int, default=9, help="proposer slots per round (default 9)")
     parser.add_argument("--join-blocks", type=int, default=30, help="the tasks' join window (default 30)")
     parser.add_argument("--only", choices=["clean", "attack"], help="run only the clean or the attack tasks")
     parser.add_argument("--tolerance", default="0.1",
                         help="log loss a candidate may lose on a voter's test split and still pass (default 0.1)")
-    parser.add_argument("--maxstep", default="1.4",
+    parser.add_argument("--maxstep", default="2",
                         help="fml-agent -maxstep of every voter: -1 for an update that moved the model more "
-                             "than this many times the voter's own training (default 1.4)")
+                             "than this many times the voter's own training (default 2)")
+    parser.add_argument("--maxloss", default="1.0",
+                        help="fml-agent -maxloss of every voter: -1 for an update whose own weights raise the "
+                             "log loss of the voter's whole file by more than this (default 1.0)")
     parser.add_argument("--dp-epsilon", help="differential privacy: fml-agent -dp-epsilon of the honest "
                         "participants (default: none)")
     parser.add_argument("--dp-delta", help="fml-agent -dp-delta (with --dp-epsilon)")
@@ -476,7 +479,8 @@ def run(net, agents, workdir, args, files, held, info, n_held, mlp):
             node, addrs = wallets[n]
             extra = ["-data=" + files[n], "-task=" + tasks[k], "-address=" + addrs[k],
                      "-epochs=%d" % KINDS[kind]["epochs"], "-learningrate=" + KINDS[kind]["lr"],
-                     "-tolerance=" + args.tolerance, "-maxstep=" + args.maxstep, "-pollms=500"]
+                     "-tolerance=" + args.tolerance, "-maxstep=" + args.maxstep,
+                     "-maxloss=" + args.maxloss, "-pollms=500"]
             if sc == "attack" and i in ATTACKERS:
                 extra += ["-stake=%d" % ATTACKER_STAKE, "-malicious=" + ATTACKERS[i]]
             else:
@@ -616,7 +620,7 @@ def run(net, agents, workdir, args, files, held, info, n_held, mlp):
 
     cmd = "scripts/demo.sh --digits" + "".join(
         " --%s %s" % (o.replace("_", "-"), getattr(args, o)) for o, d in
-        [("seed", 1), ("rounds", 20), ("slots", 6), ("only", None), ("tolerance", "0.1"), ("maxstep", "1.4"),
+        [("seed", 1), ("rounds", 20), ("slots", 9), ("only", None), ("tolerance", "0.1"), ("maxstep", "2"), ("maxloss", "1.0"),
          ("dp_epsilon", None), ("dp_delta", None), ("dp_clip", None)] if getattr(args, o) != d)
     return {
         "command": cmd,
@@ -624,7 +628,7 @@ def run(net, agents, workdir, args, files, held, info, n_held, mlp):
                  "participants": info, "main_share": MAIN_SHARE, "attackers": {part_name(i): m for i, m in ATTACKERS.items()}},
         "settings": {"rounds": args.rounds, "proposer_slots": args.slots, "min_stake": MIN_STAKE,
                      "honest_stake": HONEST_STAKE, "attacker_stake": ATTACKER_STAKE, "slash_bps": SLASH_BPS,
-                     "tolerance": args.tolerance, "maxstep": args.maxstep, "robust_aggregator": ROBUST,
+                     "tolerance": args.tolerance, "maxstep": args.maxstep, "maxloss": args.maxloss, "robust_aggregator": ROBUST,
                      "dp_epsilon": args.dp_epsilon, "models": KINDS},
         "alone": alone, "alone_mean": alone_mean, "centralized": centralized,
         "fl_clean": fl_clean, "fl_attack": fl_attack,
