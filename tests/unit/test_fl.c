@@ -665,7 +665,7 @@ END_TEST
  * block of 10,000 creations (2 units each) hash 10 GB, seconds of
  * validation for a block of fees.  The hash must cost the same whatever P
  * (within a few kB of hashing) and equal fl_model_hash of the zeros. */
-START_TEST(zero_model_hash_is_cheap)
+START_TEST(zero_model_hash_matches_hashing_the_zeros)
 {
     static const uint64_t ns[] = {0, 1, 2, 1023, 1024, 1025, 2048, 4095, 4096, 100000,
                                   249999, 250000, 262145};
@@ -679,16 +679,8 @@ START_TEST(zero_model_hash_is_cheap)
             ck_assert_msg(memcmp(a, b, 32) == 0, "n = %llu", (unsigned long long)ns[i]);
         }
     free(zeros);
-    /* 5,000 creations of distinct models near the largest size: 4.8 GB of
-     * zeros hashed one by one took several seconds. */
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (uint64_t i = 0; i < 5000; i++)
-        fl_zero_model_hash(a, 240000 + 3 * i);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("zero model hash: 5,000 hashes of about 250,000 weights in %.3f s\n", s);
-    ck_assert_msg(s < 1.0, "%.3f s", s);
+    /* What it costs against hashing the zeros is measured by bench/bench_fl
+     * (the zero-model hash row). */
 }
 END_TEST
 
@@ -1670,7 +1662,7 @@ int main(void)
     tcase_add_test(tc, slot_draw_by_stake);
     tcase_add_test(tc, sybil_split_gains_nothing);
     tcase_add_test(tc, commitment_and_model_hash_vectors);
-    tcase_add_test(tc, zero_model_hash_is_cheap);
+    tcase_add_test(tc, zero_model_hash_matches_hashing_the_zeros);
     tcase_add_test(tc, update_commitment_binds_proposer);
     tcase_add_test(tc, vote_commitment_binds_every_verdict);
     tcase_add_test(tc, reward_split_arithmetic);
