@@ -218,8 +218,9 @@ static void fl_state(struct view *v, char kind, uint64_t h, uint64_t n,
             e.flags = FL_ENTRY_COMMITTED;
             fl_update_commitment(e.commitment, id, 1, pub[i], mh, salt);
         } else if (kind == 'R') {
-            e.flags = FL_ENTRY_COMMITTED;
-            fl_vote_commitment(e.commitment, id, 1, pub[i], FL_MAX_SLOTS, bench_verdicts, salt);
+            e.vote_flags = FL_VOTE_COMMITTED;
+            fl_vote_commitment(e.vote_commitment, id, 1, pub[i], FL_MAX_SLOTS, bench_verdicts,
+                               salt);
         }
         fl_put_entry(v, id, 1, pub[i], &e);
     }
