@@ -744,7 +744,10 @@ static bool revealer(struct rpc_call *call, struct wallet *w, struct chain_snaps
     return false;
 }
 
-static json_t *flrevealupdate(struct rpc_call *call)
+/* flrevealupdate and flrevealvote: the secret kept by flsubmitupdate or
+ * flcommitvote (items of 4 bytes: weights; of 5: verdict and metric),
+ * sent in its reveal window. */
+static json_t *reveal_secret(struct rpc_call *call, bool upd)
 {
     struct wallet *w = rpcw_wallet(call);
     uint8_t id[HASH_SIZE], from[PUBKEY_SIZE];
@@ -760,21 +763,34 @@ static json_t *flrevealupdate(struct rpc_call *call)
     if (!v)
         return NULL;
     if (!round_arg(call, 1, &round) ||
-        !in_window(call, &t, &st, round, WIN_UPDATE_REVEAL, "FL_UPDATE_REVEAL") ||
-        !revealer(call, w, v, id, round, 2, WALLET_FL_UPDATE, from, &rec) ||
-        !rpcw_unlocked(call, w) || !secret_parse(rec, 4, &s))
+        !in_window(call, &t, &st, round, upd ? WIN_UPDATE_REVEAL : WIN_REVEAL,
+                   upd ? "FL_UPDATE_REVEAL" : "FL_VOTE_REVEAL") ||
+        !revealer(call, w, v, id, round, 2, upd ? WALLET_FL_UPDATE : WALLET_FL_VOTE, from, &rec) ||
+        !rpcw_unlocked(call, w) || !secret_parse(rec, upd ? 4 : 5, &s))
         goto done;
-    struct fl_update_reveal u = {.round = round, .n = s.n, .weights = s.items};
-    memcpy(u.task, id, HASH_SIZE);
-    memcpy(u.salt, s.salt, 32);
     struct wbuf pl;
     wbuf_init(&pl);
-    fl_update_reveal_encode(&u, &pl);
-    res = rpcw_submit_payload(call, w, from, TX_FL_UPDATE_REVEAL, &pl);
+    if (upd) {
+        struct fl_update_reveal u = {.round = round, .n = s.n, .weights = s.items};
+        memcpy(u.task, id, HASH_SIZE);
+        memcpy(u.salt, s.salt, 32);
+        fl_update_reveal_encode(&u, &pl);
+    } else {
+        struct fl_vote_reveal rv = {.round = round, .n = s.n, .verdicts = s.items};
+        memcpy(rv.task, id, HASH_SIZE);
+        memcpy(rv.salt, s.salt, 32);
+        fl_vote_reveal_encode(&rv, &pl);
+    }
+    res = rpcw_submit_payload(call, w, from, upd ? TX_FL_UPDATE_REVEAL : TX_FL_VOTE_REVEAL, &pl);
     wbuf_free(&pl);
 done:
     rpcw_snapshot_free(call, v);
     return res;
+}
+
+static json_t *flrevealupdate(struct rpc_call *call)
+{
+    return reveal_secret(call, true);
 }
 
 /* ---- flcommitvote / flrevealvote ---- */
@@ -950,35 +966,7 @@ done:
 
 static json_t *flrevealvote(struct rpc_call *call)
 {
-    struct wallet *w = rpcw_wallet(call);
-    uint8_t id[HASH_SIZE], from[PUBKEY_SIZE];
-    const struct wallet_arena_rec *rec;
-    struct fl_task t;
-    struct fl_status st;
-    struct secret s;
-    uint32_t round;
-    json_t *res = NULL;
-    if (!w)
-        return NULL;
-    struct chain_snapshot *v = task_arg(call, 0, id, &t, &st);
-    if (!v)
-        return NULL;
-    if (!round_arg(call, 1, &round) ||
-        !in_window(call, &t, &st, round, WIN_REVEAL, "FL_VOTE_REVEAL") ||
-        !revealer(call, w, v, id, round, 2, WALLET_FL_VOTE, from, &rec) ||
-        !rpcw_unlocked(call, w) || !secret_parse(rec, 5, &s))
-        goto done;
-    struct fl_vote_reveal rv = {.round = round, .n = s.n, .verdicts = s.items};
-    memcpy(rv.task, id, HASH_SIZE);
-    memcpy(rv.salt, s.salt, 32);
-    struct wbuf pl;
-    wbuf_init(&pl);
-    fl_vote_reveal_encode(&rv, &pl);
-    res = rpcw_submit_payload(call, w, from, TX_FL_VOTE_REVEAL, &pl);
-    wbuf_free(&pl);
-done:
-    rpcw_snapshot_free(call, v);
-    return res;
+    return reveal_secret(call, false);
 }
 
 /* ---- the table ---- */
