@@ -40,7 +40,9 @@ struct party {
     uint8_t pub[32];
 };
 
-static uint8_t tracked[16][32];
+/* Every task a case creates, over all of start_case's attempts. */
+#define MAXTRACKED 64
+static uint8_t tracked[MAXTRACKED][32];
 static size_t ntracked;
 
 static void setup(void)
@@ -154,7 +156,7 @@ static void produce_checked(void)
 
 static void track(const uint8_t task[32])
 {
-    ck_assert_uint_lt(ntracked, 16);
+    ck_assert_uint_lt(ntracked, MAXTRACKED);
     memcpy(tracked[ntracked++], task, 32);
 }
 
@@ -407,44 +409,51 @@ static bool (*draw_filter)(const struct fl_case *c, const uint8_t task[32]);
 
 /* Funds the parties, creates ntasks identical tasks, joins every party to
  * each, runs to the start of round 1 and keeps the first task whose draw has
- * at least min_proposers distinct proposers (the others run unattended). */
+ * at least min_proposers distinct proposers (the others run unattended).
+ * Keys are fresh each run, so the draw is luck: when no task qualifies the
+ * case starts over with new parties and tasks, up to START_ATTEMPTS times,
+ * which puts the chance of giving up below 1e-9 for every case here. */
+#define START_ATTEMPTS 6
 static void start_case(struct fl_case *c, const struct fl_task_params *tp, int np,
                        const uint64_t *stakes, int ntasks, int min_proposers)
 {
     uint8_t tasks[MAXT][32];
     ck_assert(np <= MAXP && ntasks <= MAXT);
-    memset(c, 0, sizeof(*c));
-    c->np = np;
-    c->tp = *tp;
-    new_party(&c->creator, (uint64_t)ntasks * tp->budget + 100 * COIN);
-    for (int i = 0; i < np; i++)
-        new_party(&c->ps[i], 1000 * COIN);
-    qsort(c->ps, (size_t)np, sizeof(c->ps[0]), cmp_party);
-    for (int i = 0; i < np; i++)
-        c->stake[i] = stakes[i];
-    produce_checked();
-    for (int t = 0; t < ntasks; t++)
-        create_task(&c->creator, tp, NULL, tasks[t]);
-    produce_checked();
-    c->h0 = chain_height(chain);
-    for (int t = 0; t < ntasks; t++) {
-        track(tasks[t]);
+    for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+        memset(c, 0, sizeof(*c));
+        c->np = np;
+        c->tp = *tp;
+        new_party(&c->creator, (uint64_t)ntasks * tp->budget + 100 * COIN);
         for (int i = 0; i < np; i++)
-            join(&c->ps[i], tasks[t], stakes[i], NULL);
-    }
-    advance_to(c->h0 + tp->join_blocks + 1);
-    for (int t = 0; t < ntasks; t++) {
-        if (status(tasks[t]).state != FL_TASK_RUNNING)
-            continue;
-        if (count_proposers(tasks[t], 1, c->ps, np) >= min_proposers &&
-            (!draw_filter || draw_filter(c, tasks[t]))) {
-            memcpy(c->task, tasks[t], 32);
-            skip_update = skip_vote = 0;
-            draw_filter = NULL;
-            return;
+            new_party(&c->ps[i], 1000 * COIN);
+        qsort(c->ps, (size_t)np, sizeof(c->ps[0]), cmp_party);
+        for (int i = 0; i < np; i++)
+            c->stake[i] = stakes[i];
+        produce_checked();
+        for (int t = 0; t < ntasks; t++)
+            create_task(&c->creator, tp, NULL, tasks[t]);
+        produce_checked();
+        c->h0 = chain_height(chain);
+        for (int t = 0; t < ntasks; t++) {
+            track(tasks[t]);
+            for (int i = 0; i < np; i++)
+                join(&c->ps[i], tasks[t], stakes[i], NULL);
+        }
+        advance_to(c->h0 + tp->join_blocks + 1);
+        for (int t = 0; t < ntasks; t++) {
+            if (status(tasks[t]).state != FL_TASK_RUNNING)
+                continue;
+            if (count_proposers(tasks[t], 1, c->ps, np) >= min_proposers &&
+                (!draw_filter || draw_filter(c, tasks[t]))) {
+                memcpy(c->task, tasks[t], 32);
+                skip_update = skip_vote = 0;
+                draw_filter = NULL;
+                return;
+            }
         }
     }
-    ck_abort_msg("no task of %d drew %d proposers", ntasks, min_proposers);
+    ck_abort_msg("no task of %d drew %d proposers in %d attempts", ntasks, min_proposers,
+                 START_ATTEMPTS);
 }
 
 /* The parties (indices) of a role in a round, in key order. */
