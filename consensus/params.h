@@ -87,6 +87,18 @@ struct chain_params {
     uint16_t fl_burn_bps;
     uint16_t fl_match_bps;
     uint32_t fl_pool_cap_blocks;
+    /* AI Market (doc/protocol.md 19): the burn at the top of every payment
+     * (beta), the cap of use-is-mining on a model's own fees (kappa, below
+     * beta), units per 1000 multiply-adds of a call, the demand
+     * multiplier's cap (an integer: M <= cap x 2^32, 1..65536), the
+     * gpool/market cap in blocks of its emission, and a compute provider's
+     * least stake. */
+    uint16_t market_burn_bps;
+    uint16_t market_mine_bps;
+    uint64_t market_fee_per_kmac;
+    uint32_t market_mult_cap;
+    uint32_t market_pool_cap_blocks;
+    uint64_t market_min_provider_stake;
 
     size_t n_allocs;
     struct genesis_alloc *allocs;

@@ -60,9 +60,14 @@ enum tx_type {
     TX_ARENA_REVEAL_VALSET = 39,
     TX_ARENA_SCORE_COMMIT = 40,
     TX_ARENA_SCORE_REVEAL = 41,
+    TX_MARKET_PUBLISH = 48,
+    TX_MARKET_SET_PRICE = 49,
+    TX_MARKET_PROVIDER_REGISTER = 50,
+    TX_MARKET_CALL = 51,
+    TX_MARKET_CLAIM = 52,
 };
 /* One past the largest type: the size of every table indexed by the type. */
-#define TX_TYPE_LIMIT 42
+#define TX_TYPE_LIMIT 53
 
 struct tx {
     uint8_t version;
