@@ -387,7 +387,7 @@ def market_phase(net, creator, tasks, wallets, summary, norm, say):
              "wash": parties["wash-trader"], "funder": funder, "hospitals": hospitals,
              "contributions": contributions, "wash_spec": spec,
              "wash_weights": market_demo.train_logistic(header, pool, norm)}
-    return market_demo.run_market(chain, roles, leaves, header, held, norm, say=say)
+    return market_demo.run_market(chain, roles, leaves, header, held, say=say)
 
 
 # ---------------------------------------------------------------- main

@@ -126,15 +126,11 @@ def normalization(header, rows):
     return norm
 
 
-def model_inputs(header, rows, norm):
-    """The rows a buyer sends to predict: raw features, a missing value
-    replaced by the normalization's mean for it (so that, standardized, it
-    is 0: what the FL agents impute)."""
-    out = []
-    for r in rows:
-        x, _ = features_of(header, r)
-        out.append([round(norm[i][0] if v is None else v, 4) for i, v in enumerate(x)])
-    return out
+def model_inputs(header, rows):
+    """The rows a buyer sends to predict: raw features, a missing value as
+    null (the provider imputes the mean of the model's normalization for it,
+    as the FL agents do)."""
+    return [features_of(header, r)[0] for r in rows]
 
 
 def q16(x):
@@ -216,11 +212,12 @@ class Chain:
         return txid
 
     def _tick(self):
+        """Tells the block listeners once about the newest block."""
         h = self.height()
-        while self._seen < h:
-            self._seen += 1
+        if h > self._seen:
+            self._seen = h
             for f in self.on_block:
-                f(self._seen)
+                f(h)
 
     def next_block(self):
         """Waits for (or makes) one more block on every node."""
@@ -343,17 +340,20 @@ def predict(market, buyer, provider, key, rows, nonce):
     """Signs a request for len(rows) calls and runs it on the provider's node."""
     mid = market.models[key]["id"]
     sig = buyer.w.marketsignrequest(mid, provider.address, len(rows), nonce)
-    return provider.node.predict({"model": mid, "provider": provider.address,
-                                  "payer": sig.get("payer", buyer.address), "nonce": nonce,
-                                  "signature": sig["signature"], "inputs": rows})
+    return provider.node.predict(mid, provider.address, sig.get("payer", buyer.address), nonce,
+                                 sig["signature"], rows)
 
 
-def local_outputs(view, model_id, rows, depth=0):
+def local_outputs(view, model_id, rows):
     """The outputs of a published model on rows by demo/market_ref.py (an
     independent forward pass in standard-library Python) from the weights and
-    spec the chain holds; a composite averages or chains its components."""
+    spec the chain holds (marketgetweights); a composite averages or chains
+    its components."""
     import market_ref
-    return market_ref.chain_outputs(view, model_id, rows)
+
+    def call(method, *params):
+        return json.loads(json.dumps(getattr(view.rpc, method)(*params), default=str))
+    return market_ref.forward(market_ref.load(call, model_id), rows)
 
 
 def outputs_match(a, b, tol=1e-6):
@@ -368,7 +368,7 @@ def outputs_match(a, b, tol=1e-6):
     return worst <= tol, worst
 
 
-def run_market(chain, parties, leaves, header, held, norm, say=log, demand_blocks=6,
+def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
                calls_per_block=30, target=10, decay_blocks=16, wash_blocks=4, wash_calls=20):
     """The market phase on a running network.
 
@@ -376,8 +376,8 @@ def run_market(chain, parties, leaves, header, held, norm, say=log, demand_block
     Party; "hospitals": {name: Party} (data providers of the FL model, may be
     empty)}.  leaves: [(key, owner Party, marketpublish params)], the first
     one the model the clinic buys directly (the FL model), the first two the
-    composite's components.  held: the Pima rows the clinic predicts, norm
-    the normalization its inputs are imputed with."""
+    composite's components.  held: the Pima rows (CSV rows under header)
+    the clinic runs through predict."""
     market = Market(chain, say)
     provider, buyer, wash = parties["provider"], parties["buyer"], parties["wash"]
     hospitals = parties.get("hospitals", {})
@@ -445,7 +445,7 @@ def run_market(chain, parties, leaves, header, held, norm, say=log, demand_block
     # --- serving: predictions on the provider's node, checked locally
     say("Serving: %s runs the %d held-out rows through predict on %s's node (signed requests)" %
         (buyer.name, len(held), provider.name))
-    inputs = model_inputs(header, held, norm)
+    inputs = model_inputs(header, held)
     wait_for(lambda: all(provider.node.getblockcount() >= chain.height() for _ in [0]), 60,
              "the provider's node to catch up")
     served = {}
@@ -761,7 +761,7 @@ def main():
         norm = normalization(header, pool)
         chain = Chain(net.nodes, net.observer)
         roles, leaves = standalone_setup(net.nodes, chain, header, pool, norm)
-        r = run_market(chain, roles, leaves, header, held, norm)
+        r = run_market(chain, roles, leaves, header, held)
         r["runtime_seconds"] = round(time.time() - started)
         print_results(r)
         jpath, spath = write_outputs(r, args.out)

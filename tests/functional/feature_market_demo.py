@@ -54,7 +54,7 @@ class MarketDemoTest(FMLTestFramework):
                                                      say=self.log)
         for _, _, p in leaves:
             p["target"] = TARGET
-        r = market_demo.run_market(chain, roles, leaves, header, held, norm, say=self.log,
+        r = market_demo.run_market(chain, roles, leaves, header, held, say=self.log,
                                    demand_blocks=DEMAND_BLOCKS, calls_per_block=CALLS, target=TARGET,
                                    decay_blocks=6, wash_blocks=3, wash_calls=10)
         market_demo.print_results(r)
