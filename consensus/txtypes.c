@@ -3,6 +3,7 @@
 #include "consensus/accounts.h"
 #include "consensus/arena.h"
 #include "consensus/fltx.h"
+#include "consensus/market.h"
 #include "consensus/stakingtx.h"
 
 #include <string.h>
@@ -35,6 +36,13 @@ const struct txtype txtypes[TX_TYPE_LIMIT] = {
     [TX_ARENA_REVEAL_VALSET] = {"arena_reveal_valset", "arena", arena_reveal_valset_check, 2},
     [TX_ARENA_SCORE_COMMIT] = {"arena_score_commit", "arena", arena_score_commit_check, 2},
     [TX_ARENA_SCORE_REVEAL] = {"arena_score_reveal", "arena", arena_score_reveal_check, 2},
+    /* market */
+    [TX_MARKET_PUBLISH] = {"market_publish", "market", market_publish_check, 4},
+    [TX_MARKET_SET_PRICE] = {"market_set_price", "market", market_set_price_check, 2},
+    [TX_MARKET_PROVIDER_REGISTER] = {"market_provider_register", "market",
+                                     market_provider_register_check, 2},
+    [TX_MARKET_CALL] = {"market_call", "market", market_call_check, 2},
+    [TX_MARKET_CLAIM] = {"market_claim", "market", market_claim_check, 2},
 };
 
 bool txtype_known(uint8_t type)
@@ -63,6 +71,11 @@ bool txtype_known(uint8_t type)
     case TX_ARENA_REVEAL_VALSET:
     case TX_ARENA_SCORE_COMMIT:
     case TX_ARENA_SCORE_REVEAL:
+    case TX_MARKET_PUBLISH:
+    case TX_MARKET_SET_PRICE:
+    case TX_MARKET_PROVIDER_REGISTER:
+    case TX_MARKET_CALL:
+    case TX_MARKET_CLAIM:
         return true;
     }
     return false;
