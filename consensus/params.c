@@ -43,6 +43,12 @@ static void set_common(struct chain_params *p)
     p->fl_burn_bps = 1000;
     p->fl_match_bps = 500;
     p->fl_pool_cap_blocks = 518400;
+    p->market_burn_bps = 1000;
+    p->market_mine_bps = 500;
+    p->market_fee_per_kmac = 10;
+    p->market_mult_cap = 16;
+    p->market_pool_cap_blocks = 518400;
+    p->market_min_provider_stake = 100 * COIN;
 }
 
 /* Well-known validators whose keys derive from public seeds (regtest, test). */
@@ -83,6 +89,8 @@ static void set_regtest_economics(struct chain_params *p)
     p->halving_blocks = 150000;
     p->arena_pool_cap_blocks = 1000;
     p->fl_pool_cap_blocks = 1000;
+    p->market_pool_cap_blocks = 1000;
+    p->market_min_provider_stake = 1 * COIN;
 }
 
 static bool init_regtest(struct chain_params *p)
@@ -260,6 +268,12 @@ void params_encode(const struct chain_params *p, struct wbuf *w)
     put_u16(w, p->fl_burn_bps);
     put_u16(w, p->fl_match_bps);
     put_u32(w, p->fl_pool_cap_blocks);
+    put_u16(w, p->market_burn_bps);
+    put_u16(w, p->market_mine_bps);
+    put_u64(w, p->market_fee_per_kmac);
+    put_u32(w, p->market_mult_cap);
+    put_u32(w, p->market_pool_cap_blocks);
+    put_u64(w, p->market_min_provider_stake);
 }
 
 static bool bad(char *err, size_t errlen, const char *what)
@@ -307,6 +321,18 @@ bool params_validate(const struct chain_params *p, char *err, size_t errlen)
         return bad(err, errlen, "fl_burn_bps above 10000");
     if (p->fl_match_bps >= p->fl_burn_bps)
         return bad(err, errlen, "fl_match_bps must be below fl_burn_bps");
+    if (p->market_burn_bps == 0 || p->market_burn_bps > 5000)
+        return bad(err, errlen, "market_burn_bps must be 1..5000");
+    if (p->market_mine_bps >= p->market_burn_bps)
+        return bad(err, errlen, "market_mine_bps must be below market_burn_bps");
+    if (p->market_fee_per_kmac > 1000000000)
+        return bad(err, errlen, "market_fee_per_kmac above 10^9");
+    if (p->market_mult_cap == 0 || p->market_mult_cap > 65536)
+        return bad(err, errlen, "market_mult_cap must be 1..65536");
+    if (p->market_pool_cap_blocks == 0)
+        return bad(err, errlen, "market_pool_cap_blocks must be positive");
+    if (p->market_min_provider_stake == 0 || !amount_valid(p->market_min_provider_stake))
+        return bad(err, errlen, "market_min_provider_stake must be 1..the supply cap");
     if (p->block_reward > MAX_SUPPLY)
         return bad(err, errlen, "block_reward above the supply cap");
     if (p->n_validators == 0)

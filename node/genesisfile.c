@@ -93,7 +93,10 @@ static const struct param_field fields[] = {
     FIELD(split_market_bps, 2, false),    FIELD(arena_burn_bps, 2, false),
     FIELD(arena_match_bps, 2, false),     FIELD(arena_pool_cap_blocks, 4, false),
     FIELD(fl_burn_bps, 2, false),         FIELD(fl_match_bps, 2, false),
-    FIELD(fl_pool_cap_blocks, 4, false),
+    FIELD(fl_pool_cap_blocks, 4, false),  FIELD(market_burn_bps, 2, false),
+    FIELD(market_mine_bps, 2, false),     FIELD(market_fee_per_kmac, 8, false),
+    FIELD(market_mult_cap, 4, false),     FIELD(market_pool_cap_blocks, 4, false),
+    FIELD(market_min_provider_stake, 8, true),
 };
 
 static bool set_field(struct chain_params *p, const struct param_field *f, const json_t *v)

@@ -19,8 +19,8 @@ static struct chain_params regtest, testnet;
 static uint8_t secrets[REGTEST_VALIDATORS][SECKEY_SIZE];
 static uint8_t pubs[REGTEST_VALIDATORS][PUBKEY_SIZE];
 
-#define GENESIS_STATE_ROOT "baaf28832b58df1590fd0be3a1a533703a190ed51b68d20f6d49b36367e03bc7"
-#define GENESIS_HASH "d79074b52b23dc3eff6081cea5db483703ac0a4c8c30efc1386aaed404113892"
+#define GENESIS_STATE_ROOT "ffef83bbeb4ebaf7df7bbc985488cef62c890093dd3f351d2588317da17c091c"
+#define GENESIS_HASH "c2d1d728c06c99c0f4c5b118170ae3a843a57d4398cae115186ff05dbed897be"
 /* version 1, height 0, prev 0, slot 0, time 1767225600, tx_root 0,
  * state_root, proposer 0, randao_reveal 0, sig 0. */
 #define GENESIS_HEADER                                                          \
@@ -252,11 +252,11 @@ START_TEST(test_genesis_vector)
 
     /* The other built-in networks (also recomputed independently). */
     ck_assert_hex_eq(testnet.genesis_hash, HASH_SIZE,
-                     "597b764b6b905ff4181fb38d89427cf369bc48f8f0b07d37fe219813ad0edb72");
+                     "76039787fcec0b5f2346a0fae16f48af159b036a3538ad2f06be1a16ef772750");
     struct chain_params mainnet;
     ck_assert(params_init(&mainnet, NET_MAIN));
     ck_assert_hex_eq(mainnet.genesis_hash, HASH_SIZE,
-                     "066c7cead5042c3c2dbd8fa61a5521d781e67fb239840b6f9fdab7abe0cea465");
+                     "2a639e5dec31e06298c65f4c4ade109cae948a2ae88aa933e2216350ce5d5637");
     params_free(&mainnet);
 }
 END_TEST

@@ -51,6 +51,12 @@ START_TEST(test_minimal_vector)
     ck_assert_uint_eq(p.fl_burn_bps, 1000);
     ck_assert_uint_eq(p.fl_match_bps, 500);
     ck_assert_uint_eq(p.fl_pool_cap_blocks, 1000);
+    ck_assert_uint_eq(p.market_burn_bps, 1000);
+    ck_assert_uint_eq(p.market_mine_bps, 500);
+    ck_assert_uint_eq(p.market_fee_per_kmac, 10);
+    ck_assert_uint_eq(p.market_mult_cap, 16);
+    ck_assert_uint_eq(p.market_pool_cap_blocks, 1000);
+    ck_assert_uint_eq(p.market_min_provider_stake, 1 * COIN);
     ck_assert_uint_eq(p.n_allocs, 0);
     ck_assert_uint_eq(p.n_validators, 1);
     ck_assert_uint_eq(p.validators[0].stake, 1000 * COIN);
@@ -58,7 +64,7 @@ START_TEST(test_minimal_vector)
     hash_tagged(tag, HTAG_GENESIS, "h", 1);
     ck_assert_mem_eq(p.magic, tag, 4);
     ck_assert_hex_eq(p.genesis_hash, HASH_SIZE,
-                     "ab02d78a28b7a784753ec6b941142a9bde774ea97dda4113d6b853aca759a493");
+                     "a2ece307edfeb7972983f0d206ee165f1a9ab321c97cc382c447fc9795d8ee1c");
     params_free(&p);
 }
 END_TEST
@@ -70,7 +76,10 @@ START_TEST(test_overrides_and_amounts)
         " \"params\": {\"slot_seconds\": 2, \"epoch_slots\": 16, \"block_reward\": \"0.5\","
         " \"min_validator_stake\": 100, \"max_commission_bps\": 10000,"
         " \"arena_burn_bps\": 2000, \"arena_match_bps\": 1999, \"arena_pool_cap_blocks\": 77,"
-        " \"fl_burn_bps\": 3000, \"fl_match_bps\": 2999, \"fl_pool_cap_blocks\": 88},"
+        " \"fl_burn_bps\": 3000, \"fl_match_bps\": 2999, \"fl_pool_cap_blocks\": 88,"
+        " \"market_burn_bps\": 4000, \"market_mine_bps\": 3999, \"market_fee_per_kmac\": 7,"
+        " \"market_mult_cap\": 3, \"market_pool_cap_blocks\": 99,"
+        " \"market_min_provider_stake\": \"2.5\"},"
         " \"allocations\": [{\"pubkey\": \"" KEY0 "\", \"amount\": \"5000.00000001\"}],"
         " \"validators\": [{\"pubkey\": \"" KEY0 "\", \"stake\": 100, \"commission_bps\": 10000,"
         " \"randao_commit\": \"" ZERO32 "\"}]}";
@@ -91,6 +100,12 @@ START_TEST(test_overrides_and_amounts)
     ck_assert_uint_eq(p.fl_burn_bps, 3000);
     ck_assert_uint_eq(p.fl_match_bps, 2999);
     ck_assert_uint_eq(p.fl_pool_cap_blocks, 88);
+    ck_assert_uint_eq(p.market_burn_bps, 4000);
+    ck_assert_uint_eq(p.market_mine_bps, 3999);
+    ck_assert_uint_eq(p.market_fee_per_kmac, 7);
+    ck_assert_uint_eq(p.market_mult_cap, 3);
+    ck_assert_uint_eq(p.market_pool_cap_blocks, 99);
+    ck_assert_uint_eq(p.market_min_provider_stake, 5 * COIN / 2);
     params_free(&p);
 }
 END_TEST
@@ -133,6 +148,24 @@ START_TEST(test_refusals)
         {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"fl_pool_cap_blocks\": 4294967296},"
          " \"validators\": [" VALIDATOR "]}",
          "params.fl_pool_cap_blocks has an invalid value"},
+        {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"market_mine_bps\": 1000},"
+         " \"validators\": [" VALIDATOR "]}",
+         "market_mine_bps must be below market_burn_bps"},
+        {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"market_burn_bps\": 5001},"
+         " \"validators\": [" VALIDATOR "]}",
+         "market_burn_bps must be 1..5000"},
+        {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"market_mult_cap\": 65537},"
+         " \"validators\": [" VALIDATOR "]}",
+         "market_mult_cap must be 1..65536"},
+        {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"market_pool_cap_blocks\": 0},"
+         " \"validators\": [" VALIDATOR "]}",
+         "market_pool_cap_blocks must be positive"},
+        {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"market_fee_per_kmac\": 1000000001},"
+         " \"validators\": [" VALIDATOR "]}",
+         "market_fee_per_kmac above 10^9"},
+        {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"market_min_provider_stake\": 0},"
+         " \"validators\": [" VALIDATOR "]}",
+         "market_min_provider_stake must be"},
         {"{\"name\": \"h\", \"hrp\": \"h\", \"genesis_time\": 0, \"params\": {\"slot_seconds\": 0},"
          " \"validators\": [" VALIDATOR "]}",
          "slot_seconds"},
@@ -182,7 +215,7 @@ START_TEST(test_size_limit_and_file)
     ck_assert(fs_write_atomic(path, big, n - 1, 0600));
     ck_assert_msg(genesisfile_load(&p, path, err, sizeof(err)), "%s", err);
     ck_assert_hex_eq(p.genesis_hash, HASH_SIZE,
-                     "ab02d78a28b7a784753ec6b941142a9bde774ea97dda4113d6b853aca759a493");
+                     "a2ece307edfeb7972983f0d206ee165f1a9ab321c97cc382c447fc9795d8ee1c");
     params_free(&p);
     /* A refusal from a file names the file once, then what is wrong. */
     ck_assert(fs_write_atomic(path, "{}", 2, 0600));

@@ -20,18 +20,18 @@ static const uint8_t zero_aux[32];
 
 /* The published vector: regtest validator 0 pays validator 1 10 FML, fee
  * 10000 units, nonce 0, signed with aux = 32 zero bytes. */
-#define VEC_GENESIS "d79074b52b23dc3eff6081cea5db483703ac0a4c8c30efc1386aaed404113892"
+#define VEC_GENESIS "c2d1d728c06c99c0f4c5b118170ae3a843a57d4398cae115186ff05dbed897be"
 #define VEC_PAYLOAD "6430d438fe57e0df5f83d11de02c3702aa8de14bba1b3a94dacf7be01a65ad5b00ca9a3b00000000"
-#define VEC_SIGHASH "26b9ba82b94df88c63c4d91d37fb74c7a11a53830569f369fa437963bc1b9c05"
+#define VEC_SIGHASH "7fc964c6cfab36684d342d4256bd5ffc8b82c3be892ba225bb96574ae0315c68"
 #define VEC_SIG                                                                \
-    "cd5d0f6acd7b4c79c3ca52a2920720e7bbaf8f33319ff3cea8f28a5e42ad556aa1167f30" \
-    "6ea464eaa20b5bd4235b3c6eb8df2f048587966b06b5aebbe5cecf18"
+    "c3d5692d0112430138c8822400a353f6f6a3a77127f6ec6cd868e3b14249400d68516451" \
+    "9f60352bc3ccd480af082bb1f5f54bad3a61663a827639f816d99db0"
 #define VEC_UNSIGNED                                                           \
     "01013db672398d793d551d60932e10d461218418689e66c88cec28ea8a842caf635f0000" \
     "0000000000001027000000000000286430d438fe57e0df5f83d11de02c3702aa8de14bba" \
     "1b3a94dacf7be01a65ad5b00ca9a3b00000000"
 #define VEC_HEX VEC_UNSIGNED VEC_SIG
-#define VEC_TXID "1df04d05e42431f96aaef9d757b4c69cf5e416f585dd4b21c79b78d385cf3f04"
+#define VEC_TXID "8dad692dd812d8022e2f70171acf9f5354bdc76b62ead1f9cc2d779ee694810e"
 
 /* Parameters and keys, computed once before the tests fork. */
 static void setup_once(void)
