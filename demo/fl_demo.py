@@ -381,7 +381,7 @@ def market_phase(net, creator, tasks, wallets, summary, norm, say):
             hospitals[h] = market_demo.Party(h, node, h, addrs["clean"])
             contributions[h] = by_addr[addrs["clean"]].get("contribution", "")
     header, held, pool = market_demo.load_pima()
-    spec = {"model": "logistic", "sizes": [8, 1], "normalization": norm}
+    spec = {"kind": "logistic", "sizes": [8, 1], "normalization": norm}
     roles = {"creator": creator_party, "composer": parties["ensemble-maker"],
              "provider": parties["validator-3"], "buyer": parties["clinic"],
              "wash": parties["wash-trader"], "funder": funder, "hospitals": hospitals,

@@ -307,6 +307,8 @@ class Market:
             self.prices[key].append((height + 1, units(g["price"])))
 
     def publish(self, key, owner, params):
+        if owner.address and "address" not in params:
+            params = dict(params, address=owner.address)
         res = owner.w.marketpublish(params)
         mid = res["model"] if isinstance(res, dict) and "model" in res else txid_of(res)
         self.chain.sent(txid_of(res))
@@ -324,7 +326,8 @@ class Market:
         """Buys calls of a model from provider at most at headroom times its
         price now (a call pays the price as of the start of its block)."""
         p = self.price(key)
-        res = buyer.w.marketcall(self.models[key]["id"], provider.address, calls, fml(p * headroom))
+        res = buyer.w.marketcall(self.models[key]["id"], provider.address, calls,
+                                 Decimal(fml(p * headroom)), buyer.address)
         return self.chain.sent(txid_of(res))
 
 
@@ -339,7 +342,7 @@ def tx_fee(node, txid):
 def predict(market, buyer, provider, key, rows, nonce):
     """Signs a request for len(rows) calls and runs it on the provider's node."""
     mid = market.models[key]["id"]
-    sig = buyer.w.marketsignrequest(mid, provider.address, len(rows), nonce)
+    sig = buyer.w.marketsignrequest(mid, provider.address, len(rows), nonce, buyer.address)
     return provider.node.predict(mid, provider.address, sig.get("payer", buyer.address), nonce,
                                  sig["signature"], rows)
 
@@ -386,8 +389,9 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
 
     say("Market: %s registers as a compute provider (stake 10 FML); %s as well (1 FML)" %
         (provider.name, wash.name))
-    chain.sent(txid_of(provider.w.registerprovider(10, "http://127.0.0.1:%d/" % provider.node.rpcport)))
-    chain.sent(txid_of(wash.w.registerprovider(1, "")))
+    chain.sent(txid_of(provider.w.registerprovider(10, "http://127.0.0.1:%d/" % provider.node.rpcport,
+                                                   provider.address)))
+    chain.sent(txid_of(wash.w.registerprovider(1, "", wash.address)))
     for key, owner, params in leaves:
         market.publish(key, owner, params)
         say("Market: %s publishes %s (source %s, base price %s FML a call, split creator/data/"
@@ -435,8 +439,8 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
         chain.confirm(t)
         for k in (comp_key, k1):
             bought[k] += calls_per_block
-        buys.append({"height": chain.height(), "composite_price": before[comp_key],
-                     "fl_price": before[k1]})
+        buys.append({"height": chain.height(), "calls": calls_per_block,
+                     "composite_price": before[comp_key], "fl_price": before[k1]})
         say("  block %d: bought at %s (ensemble) and %s (%s) FML a call; next block %s and %s" %
             (chain.height(), fml(before[comp_key]), fml(before[k1]), leaves[0][2]["name"],
              fml(market.price(comp_key)), fml(market.price(k1))))
@@ -584,7 +588,9 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
         "mined": sum(rev(k, "mined") for k in market.models),
         "burned_by_demo_buyer": sum(rev(k, "burned") for k in demo_keys),
         "mined_by_demo_buyer": sum(rev(k, "mined") for k in demo_keys),
-        "supply": {k: v for k, v in supply.items() if k.startswith("market_")},
+        "supply": dict({k: units(v) for k, v in supply.items() if k.startswith("market_")},
+                       supply_consistent=supply.get("supply_consistent"),
+                       rewards_consistent=supply.get("rewards_consistent")),
         "demand": {"blocks": demand_blocks, "calls_per_block": calls_per_block, "target": target,
                    "buys": buys},
         "served": served,
@@ -615,7 +621,7 @@ def print_results(r, say=print):
     print("== Who was paid what (FML)")
     for p in r["payments"]:
         print("  %-34s %-58s %14s" % (p["party"], p["role"], fml(p["amount"])))
-    print("  %-34s %-58s %14s" % ("", "burned (10%% at the top of every payment)", fml(r["burned"])))
+    print("  %-34s %-58s %14s" % ("", "burned (10% at the top of every payment)", fml(r["burned"])))
     print("  %-34s %-58s %14s" % ("", "mined from the Market pool", fml(r["mined"])))
     print()
     print("Predictions served by the provider equal the local forward pass (demo/market_ref.py): %s "
@@ -725,7 +731,7 @@ def standalone_setup(nodes, chain, header, pool, norm, epochs=300, say=log):
                                ("wash-trader", pnode, 50), ("provider", pnode, 50)):
         parties[name] = new_party(name, node, funder, amount, chain)
     chain.confirm()
-    spec = {"model": "logistic", "sizes": [8, 1], "normalization": norm}
+    spec = {"kind": "logistic", "sizes": [8, 1], "normalization": norm}
     young = [r for r in pool if int(r[header.index("age")]) < 30]
     wa = train_logistic(header, pool, norm, epochs=epochs)
     wb = train_logistic(header, young, norm, epochs=max(1, epochs // 2))

@@ -14,7 +14,10 @@ Checked: the price per call rises every block of demand and decays once it
 stops; the composite's payments reach both component owners and its own
 owner; every output predict served equals demo/market_ref.py's independent
 forward pass to 1e-6; a request beyond the calls paid is refused; every
-model's own fees equal burned + creator + data + provider; the wash trader
+model's own fees equal burned + creator + data + provider, and what the
+clinic paid equals the own fees of the three models its calls walked;
+getsupplyinfo balances and its Market burn and mining equal the models'
+sums; the wash trader
 ends poorer (self_dealing_net < 0); market-demo-results.json has every field
 the demo promises and market-demo-price.svg a line per model."""
 
@@ -68,8 +71,9 @@ class MarketDemoTest(FMLTestFramework):
                 assert_greater_than(y, x)
             assert_greater_than(m["price_peak"], m["price_start"])
             assert_greater_than(m["price_peak"], m["price_end"])
-            assert_equal(m["calls"], CALLS * DEMAND_BLOCKS)
-        # b is bought only as a component of the composite.
+        # a is bought directly and as a component of the composite, b only as a component.
+        assert_equal(models["composite"]["calls"], CALLS * DEMAND_BLOCKS)
+        assert_equal(models["a"]["calls"], 2 * CALLS * DEMAND_BLOCKS)
         assert_equal(models["b"]["calls"], CALLS * DEMAND_BLOCKS)
         assert_greater_than(models["b"]["price_peak"], models["b"]["price_start"])
 
@@ -86,6 +90,15 @@ class MarketDemoTest(FMLTestFramework):
                              m["name"])
                 assert_greater_than(rev["burned"], 0)
         assert_greater_than(r["burned"], 0)
+
+        self.log("What the clinic paid is what the models' own parts received; the supply balances")
+        paid = sum(b["calls"] * (b["composite_price"] + b["fl_price"]) for b in r["demand"]["buys"])
+        assert_equal(paid, sum(models[k]["revenue"]["own_fees"] for k in ("composite", "a", "b")))
+        sup = r["supply"]
+        assert_equal(sup["supply_consistent"], True)
+        assert_equal(sup["rewards_consistent"], True)
+        assert_equal(sup["market_call_burned"], r["burned"])
+        assert_equal(sup["market_mined"], r["mined"])
 
         self.log("Predictions equal the independent forward pass; unpaid calls are refused")
         assert_equal(r["predictions_match_local"], True)
