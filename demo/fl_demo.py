@@ -451,7 +451,7 @@ def main():
             print("What to look at:")
             print("  %s: accuracy per round of the three tasks" % spath)
             print("  %s: the FL figures (per round, slashes, baselines, targets)" % jpath)
-            market_demo.what_to_look_at(market, mj, ms)
+            market_demo.what_to_look_at(market, mj, ms, header=False)
         return 0
     except KeyboardInterrupt:
         log("Interrupted.")

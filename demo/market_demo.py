@@ -557,23 +557,43 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
 
     def rev(k, x):
         return by_key[k]["revenue"].get(x, 0)
+    # Who was paid what, each unit once: the owners' fee shares and their
+    # part of the mining, each data provider's claim (its share of the fees'
+    # data part and of the mining), what the data providers have not claimed,
+    # the provider's earnings; plus the burn.
+    claimed_of = {k: sum(c.get("claimed", 0) for c in claims.values()) if k == k1 else 0
+                  for k in market.models}
     payments = []
-    creator = parties["creator"]
-    for key, owner, params in leaves:
-        payments.append({"party": owner.name, "role": "creator of %s" % params["name"],
-                         "amount": rev(key, "creator")})
-    for name, c in claims.items():
-        payments.append({"party": name, "role": "data provider of %s (contribution %s)" %
-                         (fl_model["name"], c["contribution"]), "amount": c.get("claimed", 0)})
-    payments.append({"party": provider.name, "role": "compute provider",
-                     "amount": units(prov.get("earned", 0))})
-    payments.append({"party": composer.name, "role": "creator of pima-ensemble",
-                     "amount": rev(comp_key, "creator")})
     for m in models:
-        if rev(m["key"], "mined"):
-            payments.append({"party": m["owner"] + (" and its data providers" if rev(m["key"], "data") else ""),
-                             "role": "mined by %s (use is mining, from the Market pool)" % m["name"],
-                             "amount": rev(m["key"], "mined")})
+        k, owner = m["key"], m["owner"]
+        bank = m["data"]["bank"]
+        data_mined = claimed_of[k] + bank - rev(k, "data") if (claimed_of[k] or bank) else 0
+        m["mined_owner"], m["mined_data"] = rev(k, "mined") - data_mined, data_mined
+        own = " (its own calls)" if k == wash_key else ""
+        payments.append({"party": owner, "role": "creator of %s: its share of the fees%s" % (m["name"], own),
+                         "amount": rev(k, "creator")})
+        payments.append({"party": owner, "role": "owner of %s: its part of the mining%s" % (m["name"], own),
+                         "amount": m["mined_owner"]})
+        if k == wash_key:
+            payments.append({"party": owner, "role": "compute provider of its own calls",
+                             "amount": rev(k, "provider")})
+        if k == k1:
+            total = sum(int(c["contribution"] or 0) for c in claims.values())
+            for name, c in claims.items():
+                payments.append({"party": name, "role": "data provider of %s (contribution %s of %d): "
+                                 "fees and mining" % (m["name"], c["contribution"], total),
+                                 "amount": c.get("claimed", 0)})
+        if bank:
+            payments.append({"party": "data providers of %s" % m["name"],
+                             "role": "accrued to them, not claimed yet", "amount": bank})
+    payments.append({"party": provider.name, "role": "compute provider (complexity fee and provider "
+                     "shares)", "amount": units(prov.get("earned", 0))})
+    burned = sum(rev(k, "burned") for k in market.models)
+    mined = sum(rev(k, "mined") for k in market.models)
+    paid_for_calls = sum(rev(k, "own_fees") for k in market.models)
+    paid_out = sum(p["amount"] for p in payments)
+    conservation = {"paid_for_calls": paid_for_calls, "mined": mined, "burned": burned,
+                    "paid_out": paid_out, "balanced": paid_for_calls + mined == burned + paid_out}
     demo_keys = [k for k in market.models if k != wash_key]
     results = {
         "first_height": started_height,
@@ -584,8 +604,9 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
         "models": models,
         "payments": payments,
         "claims": claims,
-        "burned": sum(rev(k, "burned") for k in market.models),
-        "mined": sum(rev(k, "mined") for k in market.models),
+        "burned": burned,
+        "mined": mined,
+        "conservation": conservation,
         "burned_by_demo_buyer": sum(rev(k, "burned") for k in demo_keys),
         "mined_by_demo_buyer": sum(rev(k, "mined") for k in demo_keys),
         "supply": dict({k: units(v) for k, v in supply.items() if k.startswith("market_")},
@@ -620,9 +641,12 @@ def print_results(r, say=print):
     print()
     print("== Who was paid what (FML)")
     for p in r["payments"]:
-        print("  %-34s %-58s %14s" % (p["party"], p["role"], fml(p["amount"])))
-    print("  %-34s %-58s %14s" % ("", "burned (10% at the top of every payment)", fml(r["burned"])))
-    print("  %-34s %-58s %14s" % ("", "mined from the Market pool", fml(r["mined"])))
+        print("  %-28s %-66s %12s" % (p["party"], p["role"], fml(p["amount"])))
+    print("  %-28s %-66s %12s" % ("", "burned (10% at the top of every payment)", fml(r["burned"])))
+    c = r["conservation"]
+    print("  paid for calls %s + mined from the Market pool %s = burned %s + paid out %s: %s" % (
+        fml(c["paid_for_calls"]), fml(c["mined"]), fml(c["burned"]), fml(c["paid_out"]),
+        "balanced" if c["balanced"] else "NOT BALANCED"))
     print()
     print("Predictions served by the provider equal the local forward pass (demo/market_ref.py): %s "
           "(largest difference %.2e); a request beyond the calls paid: %s" % (
@@ -695,9 +719,10 @@ def write_outputs(r, out_dir, say=log):
     return jpath, spath
 
 
-def what_to_look_at(r, jpath, spath):
-    print()
-    print("What to look at:")
+def what_to_look_at(r, jpath, spath, header=True):
+    if header:
+        print()
+        print("What to look at:")
     print("  %s: every model's price, calls and revenue, who was paid what" % jpath)
     print("  %s: the price per call rising while the clinic buys, then decaying" % spath)
     hs = [p for p in r["payments"] if p["role"].startswith("data provider")]

@@ -78,11 +78,18 @@ class MarketDemoTest(FMLTestFramework):
         assert_greater_than(models["b"]["price_peak"], models["b"]["price_start"])
 
         self.log("The composite's payments reach its owner and both component owners")
-        pay = {(p["party"], p["role"]): p["amount"] for p in r["payments"]}
+        def paid(party, role):
+            rows = [p["amount"] for p in r["payments"] if p["party"] == party and p["role"].startswith(role)]
+            assert_equal(len(rows), 1, "%s %s" % (party, role))
+            return rows[0]
         for party, role in (("lab-a", "creator of pima-central"), ("lab-b", "creator of pima-young"),
                             ("ensemble-maker", "creator of pima-ensemble"),
+                            ("lab-a", "owner of pima-central"), ("lab-b", "owner of pima-young"),
+                            ("ensemble-maker", "owner of pima-ensemble"),
                             ("provider", "compute provider")):
-            assert_greater_than(pay[(party, role)], 0)
+            assert_greater_than(paid(party, role), 0)
+        # Every unit paid for calls or mined is burned or paid to someone, once.
+        assert_equal(r["conservation"]["balanced"], True, str(r["conservation"]))
         for m in r["models"]:
             rev = m["revenue"]
             if m["calls"]:
