@@ -884,6 +884,20 @@ START_TEST(claims_pay_fl_data_providers_by_contribution)
         const uint64_t payer0 = balance_of(chain, payer.pub), cr0 = balance_of(chain, creator.pub),
                        pv0 = balance_of(chain, prov.pub);
         const struct market_flows f0 = flows_now();
+        /* The exact parts: the payment's split, then the mining split
+         * creator : data. */
+        const struct market_model m0 = model_of(model);
+        uint64_t own_p, cplx;
+        ck_assert(market_own_price(m0.base_price, m0.macs, params.market_fee_per_kmac,
+                                   market_mult_at(&params, &m0, chain_height(chain) + 1), &own_p,
+                                   &cplx));
+        ck_assert_uint_eq(own_p, price);
+        struct market_pay pay;
+        market_pay_split((uint64_t)n * own_p, (uint64_t)n * cplx, &m0.split,
+                         params.market_burn_bps, &pay);
+        const uint64_t xmined = market_mined(pool_at_next_end(), pay.gross, pay.gross,
+                                             params.market_mine_bps);
+        const uint64_t xmined_data = xmined * 5000 / 8000;
         call(&payer, model, prov.pub, n, price, NULL);
         produce_checked();
         const struct market_flows f1 = flows_now();
@@ -891,6 +905,12 @@ START_TEST(claims_pay_fl_data_providers_by_contribution)
         ck_assert_uint_eq(paid, (uint64_t)n * price);
         const uint64_t mined = f1.mined - f0.mined;
         ck_assert_uint_gt(mined, 0);
+        ck_assert_uint_eq(mined, xmined);
+        ck_assert_uint_gt(pay.data, 0);
+        ck_assert_uint_eq(f1.banks - f0.banks, pay.data + xmined_data);
+        ck_assert_uint_eq(model_of(model).bank - m0.bank, pay.data + xmined_data);
+        ck_assert_uint_eq(balance_of(chain, creator.pub) - cr0, pay.creator + xmined - xmined_data);
+        ck_assert_uint_eq(balance_of(chain, prov.pub) - pv0, pay.provider);
         ck_assert_uint_le(mined, paid * params.market_mine_bps / 10000);
         ck_assert_uint_eq(paid + mined, (f1.call_burned - f0.call_burned) +
                                             (balance_of(chain, creator.pub) - cr0) +
