@@ -19,9 +19,11 @@ whose shapes do not chain, nothing to claim, malformed options) give a
 clear error and send nothing; a raw MARKET_CALL above its max price is
 refused by the chain and changes nothing.
 
-An FL model's publication and its data providers' claims need a completed
-FL task, which this test does not run: tests/unit/test_market_state.c covers
-the FL and Arena sources and claims."""
+A one-round FL task completed through the wallet's FL methods is published
+by its creator (the data providers: its accepted proposer, by recorded
+contribution); a call accrues their part to the model's bank and the
+proposer claims it whole, a voter has nothing to claim.  The Arena source is
+left to tests/unit/test_market_state.c."""
 
 import json
 import struct
@@ -393,6 +395,109 @@ class MarketRPCTest(FMLTestFramework):
         assert_greater_than(units(s1["market_pool_in"]), 0)
         assert_equal(units(s1["market_pool"]),
                      units(s1["market_pool_in"]) - units(s1["market_mined"]) - units(s1["market_pool_burned"]))
+
+        self.fl_model(a)
+
+    def mine_to(self, height):
+        node = self.nodes[0]
+        if height > node.getblockcount():
+            self.mine(height - node.getblockcount())
+        assert_equal(node.getblockcount(), height)
+
+    def fl_model(self, a):
+        """A one-round FL task of three participants with one proposer slot:
+        the accepted proposer is the only data provider (its contribution, the
+        task's total, is the model's shares).  Its creator publishes the
+        final model; a call accrues the data part (and the data part of the
+        mining) to the bank, which the proposer claims whole."""
+        node = self.nodes[0]
+        self.log("An FL model: a one-round task of three participants, completed through RPC")
+        parts = ["p1", "p2", "p3"]
+        for n in ["creator"] + parts:
+            a[n] = node.getnewaddress(n)
+            node.sendtoaddress(a[n], 50)
+        self.mine()
+        task = node.flcreatetask({
+            "address": a["creator"], "model": "logistic", "sizes": [2, 1], "rounds": 1,
+            "min_participants": 3, "max_participants": 3, "min_stake": 5, "proposer_slots": 1,
+            "join_blocks": 2, "submit_blocks": 2, "update_reveal_blocks": 2, "commit_blocks": 2,
+            "reveal_blocks": 2, "budget": 10})["task"]
+        self.mine()
+        self.nothing_sent(node.marketpublish, {"name": "early", "source": "fl", "source_id": task,
+                                               "base_price": "0.001"},
+                          code=-8, message="only a completed task's model")
+        for n in parts:
+            node.fljoin(task, 5, a[n])
+        self.mine()
+        t = node.flgettask(task)
+        self.mine_to(t["join_end"])
+        w = node.flgettask(task)["windows"]
+        r = node.flgetround(task, 1)
+        prop = r["proposers"][0]["address"]
+        voters = [v["address"] for v in r["voters"]]
+        node.flsubmitupdate(task, 1, [65536, -32768, 1000], prop)
+        self.mine_to(w["submit_end"])
+        node.flrevealupdate(task, 1, prop)
+        self.mine_to(w["update_reveal_end"])
+        for v in voters + [prop]:
+            node.flcommitvote(task, 1, [1], v)
+        self.mine_to(w["commit_end"])
+        for v in voters + [prop]:
+            node.flrevealvote(task, 1, v)
+        self.mine_to(w["reveal_end"])
+        t = node.flgettask(task)
+        assert_equal((t["state"], t["model_round"]), ("completed", 1))
+        contrib = {x["address"]: x["contribution"] for x in t["participants"]}
+        assert_greater_than(contrib[prop], 0)
+        assert all(contrib[v] == 0 for v in voters), contrib
+
+        self.log("marketpublish of the FL model: by its creator only; data providers' split")
+        self.nothing_sent(node.marketpublish, {"name": "fl", "source": "fl", "source_id": task,
+                                               "base_price": "0.001", "address": a["p1"]},
+                          code=-4, message="creator")
+        pub = node.marketpublish({"name": "hospitals", "source": "fl", "source_id": task,
+                                  "base_price": "0.001", "target": 100})
+        mf = pub["model"]
+        assert_equal(pub["owner"], a["creator"])
+        raw = node.getrawtransaction(mf, True)
+        assert_equal((raw["payload"]["source"], raw["payload"]["source_id"]), ("fl", task))
+        assert "sizes" not in raw["payload"]
+        self.mine()
+        g = node.marketgetmodel(mf)
+        assert_equal((g["source"], g["source_id"], g["owner"]), ("fl", task, a["creator"]))
+        assert_equal(g["lineage"], {"source": "fl", "fl_task": task, "model_round": 1,
+                                    "contribution": contrib[prop]})
+        assert_equal((g["model_hash"], g["spec"]["sizes"], g["macs"]), (t["model_hash"], [2, 1], 2))
+        assert_equal(g["split"], {"creator": 3000, "data": 6000, "provider": 1000})
+        assert_equal((g["data"]["shares"], g["data"]["bank"]), (contrib[prop], 0))
+        self.nothing_sent(node.marketclaim, mf, code=-4, message="market-nothing-to-claim")
+
+        self.log("A call accrues the data providers' part; the proposer claims it, the voters cannot")
+        q = node.marketgetprice(mf, 50)
+        pays = {k: units(v) for k, v in q["parts"][0]["pays"].items()}
+        own, cplx = own_price(units("0.001"), 2, ONE)
+        assert_equal(pays, pay_split(50 * own, 50 * cplx, g["split"]))
+        assert_greater_than(pays["data"], 0)
+        node.marketcall(mf, a["prov"], 50, None, a["payer"])
+        self.mine()
+        g = node.marketgetmodel(mf)
+        mined = units(g["revenue"]["mined"])
+        data_mined = mined * 6000 // 9000
+        bank = units(g["data"]["bank"])
+        assert_equal((units(g["revenue"]["data"]), bank), (pays["data"], pays["data"] + data_mined))
+        assert_equal(units(self.check_supply()["market_banks"]), bank)
+        self.nothing_sent(node.marketclaim, mf, voters[0], code=-4, message="market-nothing-to-claim")
+        before = self.bal(prop)
+        c = node.marketclaim(mf)
+        assert_equal((c["address"], units(c["amount"])), (prop, bank))
+        fee = units(node.getrawtransaction(c["txid"], True)["fee"])
+        self.mine()
+        assert_equal(self.bal(prop) - before, bank - fee)
+        g = node.marketgetmodel(mf)
+        assert_equal(units(g["data"]["bank"]), 0)
+        s = self.check_supply()
+        assert_equal(units(s["market_banks"]), 0)
+        self.nothing_sent(node.marketclaim, mf, prop, code=-4, message="market-nothing-to-claim")
 
     def check_publish_errors(self, good):
         node = self.nodes[0]
