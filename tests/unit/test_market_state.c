@@ -21,6 +21,7 @@
 #include "state/audit.h"
 #include "state/fl.h"
 #include "state/market.h"
+#include "state/marketint.h"
 
 #define FEE 10000
 
@@ -462,6 +463,15 @@ START_TEST(a_composite_pays_every_component_owner)
     ck_assert_uint_eq(pr.calls, n);
     ck_assert_uint_eq(pr.earned, to_prov);
     ck_assert_uint_eq(pr.stake, 2 * COIN);
+    /* The block's queue is gone with its end. */
+    uint32_t touched;
+    uint8_t qkey[MARKET_KEY_QUEUE_SIZE];
+    const uint8_t *qv;
+    size_t ql;
+    ck_assert(market_get_touched(v, chain_height(chain), &touched));
+    ck_assert_uint_eq(touched, 0);
+    market_queue_key(qkey, chain_height(chain), 0);
+    ck_assert(!view_get(v, qkey, sizeof(qkey), &qv, &ql));
     view_free(v);
 }
 END_TEST
@@ -958,6 +968,34 @@ START_TEST(claims_pay_fl_data_providers_by_contribution)
 }
 END_TEST
 
+/* ---- the work of a block's end ---- */
+
+/* The models one block's calls may touch are bounded: the queue of a
+ * height takes MARKET_MAX_HEIGHT_TOUCHED models, the next one is
+ * market-height-full; the queue of another height is apart. */
+START_TEST(models_touched_per_height_are_bounded)
+{
+    struct view *v = chain_view(chain);
+    struct validation val;
+    uint8_t id[32];
+    memset(id, 0, 32);
+    for (uint32_t i = 0; i < MARKET_MAX_HEIGHT_TOUCHED; i++) {
+        write_le32(id, i);
+        val_init(&val);
+        ck_assert_msg(market_touch(v, 5, id, &val), "touch %u: %s", i, val.reason);
+    }
+    uint32_t n;
+    ck_assert(market_get_touched(v, 5, &n));
+    ck_assert_uint_eq(n, MARKET_MAX_HEIGHT_TOUCHED);
+    val_init(&val);
+    ck_assert(!market_touch(v, 5, id, &val));
+    ck_assert_str_eq(val.reason, "market-height-full");
+    val_init(&val);
+    ck_assert(market_touch(v, 6, id, &val));
+    view_free(v);
+}
+END_TEST
+
 static Suite *market_state_suite(void)
 {
     Suite *s = suite_create("market_state");
@@ -970,6 +1008,7 @@ static Suite *market_state_suite(void)
     tcase_add_test(tc, refusals);
     tcase_add_test(tc, reorganization_across_multiplier_updates);
     tcase_add_test(tc, claims_pay_fl_data_providers_by_contribution);
+    tcase_add_test(tc, models_touched_per_height_are_bounded);
     suite_add_tcase(s, tc);
     return s;
 }
