@@ -306,11 +306,14 @@ void fl_status_encode(const struct fl_status *s, struct wbuf *w)
     put_u64(w, s->matched);
     put_u64(w, s->returned);
     put_u64(w, s->end_height);
+    put_u64(w, (uint64_t)s->contribution);
+    put_u64(w, (uint64_t)(s->contribution >> 64));
 }
 
 bool fl_status_decode(struct fl_status *s, const uint8_t *data, size_t len)
 {
     struct rbuf r;
+    uint64_t lo, hi;
     rbuf_init(&r, data, len);
     return get_u8(&r, &s->state) && get_u32(&r, &s->round) && get_u64(&r, &s->round_start) &&
            get_u32(&r, &s->model_round) && get_bytes(&r, s->model_hash, HASH_SIZE) &&
@@ -318,7 +321,9 @@ bool fl_status_decode(struct fl_status *s, const uint8_t *data, size_t len)
            get_u64(&r, &s->budget) && get_u64(&r, &s->burn) && get_u64(&r, &s->budget_left) &&
            get_u64(&r, &s->slashed_left) && get_u64(&r, &s->slashed) && get_u64(&r, &s->paid) &&
            get_u64(&r, &s->matched) && get_u64(&r, &s->returned) &&
-           get_u64(&r, &s->end_height) && rbuf_done(&r) && s->state <= FL_TASK_CANCELLED;
+           get_u64(&r, &s->end_height) && get_u64(&r, &lo) && get_u64(&r, &hi) &&
+           rbuf_done(&r) && s->state <= FL_TASK_CANCELLED &&
+           ((s->contribution = (unsigned __int128)hi << 64 | lo), true);
 }
 
 const char *fl_participant_status_name(uint8_t status)

@@ -250,6 +250,9 @@ struct fl_status {
     uint64_t matched;       /* paid from gpool/fl on top (not in the task) */
     uint64_t returned;      /* budget_left + slashed_left returned to the creator */
     uint64_t end_height;    /* block at whose end it completed or was cancelled */
+    /* Sum of every participant's contribution (slot units of accepted
+     * updates): the data providers' shares of a model published from it. */
+    unsigned __int128 contribution;
 };
 void fl_status_encode(const struct fl_status *s, struct wbuf *w);
 bool fl_status_decode(struct fl_status *s, const uint8_t *data, size_t len) WARN_UNUSED;

@@ -240,6 +240,10 @@ static json_t *flgettask(struct rpc_call *call)
     json_object_set_new(o, "matched", json_amount(st.matched));
     json_object_set_new(o, "returned_to_creator", json_amount(st.returned));
     json_object_set_new(o, "active", json_integer(st.n_active));
+    /* Slot units: at most rounds x FL_MAX_SLOTS per participant. */
+    json_object_set_new(o, "contribution",
+                        json_integer(st.contribution > INT64_MAX ? INT64_MAX
+                                                                 : (json_int_t)st.contribution));
     bool ok = true;
     for (size_t i = 0; ok && i < n; i++) {
         struct fl_participant pt;
@@ -677,6 +681,8 @@ static const char task_result[] =
     "                           the end.  budget - burn + slashed = rewards_paid +\n"
     "                           budget_left + slashed_left + returned_to_creator)\n"
     "  \"active\": n,\n"
+    "  \"contribution\": n,         (the participants' contributions summed: the data\n"
+    "                           providers' shares of a Market model published from it)\n"
     "  \"participants\": [{\"address\", \"status\": \"active\" | \"removed\" | \"exited\",\n"
     "      \"stake\" (FML locked now), \"joined_height\", \"contribution\" (slot units: the\n"
     "      slots of its accepted updates), \"accepted_updates\" (its updates accepted:\n"

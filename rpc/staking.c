@@ -226,6 +226,13 @@ static json_t *getsupplyinfo(struct rpc_call *call)
     json_object_set_new(o, "fl_pool_in", json_amount(a.fl_in));
     json_object_set_new(o, "fl_pool_matched", json_amount(a.fl_matched));
     json_object_set_new(o, "fl_pool_burned", json_amount(a.fl_burned));
+    json_object_set_new(o, "market_pool", json_amount(a.market_pool));
+    json_object_set_new(o, "market_pool_in", json_amount(a.market_pool_in));
+    json_object_set_new(o, "market_mined", json_amount(a.market_mined));
+    json_object_set_new(o, "market_pool_burned", json_amount(a.market_pool_burned));
+    json_object_set_new(o, "market_call_burned", json_amount(a.market_call_burned));
+    json_object_set_new(o, "market_stakes", json_amount(a.market_stakes));
+    json_object_set_new(o, "market_banks", json_amount(a.market_banks));
     json_object_set_new(o, "minted", json_amount(a.minted));
     json_object_set_new(o, "fees", json_amount(a.fees));
     json_object_set_new(o, "rewards_paid", json_amount(a.paid));
@@ -305,10 +312,19 @@ const struct rpc_method staking_rpc_methods[] = {
         .summary = "Adds up the whole state to show where every FML is, and checks the two "
                    "conservation laws: supply = balances + self_stake + delegated + "
                    "delegator_rewards_unpaid + unbonding + pools + fl_pools + fl_stakes + "
-                   "arena = genesis + minted - burned (supply_consistent), and "
+                   "arena + market_stakes + market_banks = genesis + minted - burned "
+                   "(supply_consistent, which also needs the Market's running totals to "
+                   "match its records and market_pool = market_pool_in - market_mined - "
+                   "market_pool_burned), and "
                    "minted + fees + arena_pool_in + fl_pool_in = rewards_paid + pools + "
                    "delegator_rewards_unpaid + arena_pool_out + fl_pool_matched + "
-                   "fl_pool_burned (rewards_consistent).  fl_pools is what FL tasks hold "
+                   "fl_pool_burned + market_mined + market_pool_burned "
+                   "(rewards_consistent).  market_pool is the Market pool (gpool/market, part "
+                   "of pools), market_pool_in the emission into it, market_mined what "
+                   "use-is-mining paid out of it, market_pool_burned its cap burn, "
+                   "market_call_burned the burn taken from every MARKET_CALL payment (in "
+                   "burned), market_stakes the compute providers' stakes and market_banks "
+                   "the data providers' accruals not yet claimed.  fl_pools is what FL tasks hold "
                    "(budget_left + slashed_left), fl_pool the FL pool (gpool/fl, part of "
                    "pools), fl_pool_in, fl_pool_matched and fl_pool_burned what FL rules put "
                    "into it and took out of it (round match, cap burn).  arena is "
@@ -321,7 +337,9 @@ const struct rpc_method staking_rpc_methods[] = {
         .result = "{\"height\", \"supply\", \"balances\", \"self_stake\", \"delegated\", "
                   "\"delegator_rewards_unpaid\", \"unbonding\", \"pools\", \"fl_pools\", "
                   "\"fl_stakes\", \"arena\", \"arena_pool_in\", \"arena_pool_out\", \"fl_pool\", "
-                  "\"fl_pool_in\", \"fl_pool_matched\", \"fl_pool_burned\", \"genesis\", "
+                  "\"fl_pool_in\", \"fl_pool_matched\", \"fl_pool_burned\", \"market_pool\", "
+                  "\"market_pool_in\", \"market_mined\", \"market_pool_burned\", "
+                  "\"market_call_burned\", \"market_stakes\", \"market_banks\", \"genesis\", "
                   "\"minted\", \"fees\", "
                   "\"rewards_paid\", \"burned\" (FML), \"accounts\", \"validators\", "
                   "\"delegations\", \"supply_consistent\", \"rewards_consistent\" (bool)}",

@@ -4,6 +4,7 @@
 #include "consensus/accounts.h"
 #include "consensus/arena.h"
 #include "consensus/fltx.h"
+#include "consensus/market.h"
 #include "consensus/stakingtx.h"
 #include "consensus/txtypes.h"
 #include "rpc/util.h"
@@ -348,6 +349,112 @@ static bool json_arena_score_reveal(const struct chain_params *p, const struct t
     return true;
 }
 
+/* ---- market ---- */
+
+static json_t *name_or_int(const char *name, unsigned v)
+{
+    return name ? json_string(name) : json_integer(v);
+}
+
+/* A name or an endpoint: text when it is valid UTF-8 (the stateless check
+ * wants printable ASCII), else its bytes as hex. */
+static json_t *text_json(const char *s, size_t n)
+{
+    json_t *t = json_stringn(s, n);
+    return t ? t : json_hex((const uint8_t *)s, n);
+}
+
+static json_t *split_json(const struct market_split *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "creator_bps", json_integer(s->creator_bps));
+    json_object_set_new(o, "data_bps", json_integer(s->data_bps));
+    json_object_set_new(o, "provider_bps", json_integer(s->provider_bps));
+    return o;
+}
+
+static bool json_market_publish(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    (void)p;
+    struct market_publish m;
+    uint8_t id[HASH_SIZE];
+    if (!market_publish_decode(&m, tx->payload, tx->payload_len))
+        return false;
+    tx_txid(tx, id);
+    json_object_set_new(o, "model", json_hash(id));
+    json_object_set_new(o, "name", text_json(m.name, m.name_len));
+    json_object_set_new(o, "source", name_or_int(market_source_name(m.source), m.source));
+    if (m.source == MARKET_SOURCE_FL || m.source == MARKET_SOURCE_ARENA)
+        json_object_set_new(o, "source_id", json_hash(m.source_id));
+    if (m.source == MARKET_SOURCE_UPLOAD) {
+        uint8_t h[HASH_SIZE];
+        json_t *sizes = json_array();
+        for (uint32_t i = 0; i < m.spec.n_sizes; i++)
+            json_array_append_new(sizes, json_integer(m.spec.sizes[i]));
+        json_object_set_new(o, "kind", name_or_int(fl_model_kind_name(m.spec.kind), m.spec.kind));
+        json_object_set_new(o, "sizes", sizes);
+        json_object_set_new(o, "normalized_inputs", json_integer(m.spec.n_norm));
+        json_object_set_new(o, "weights", json_integer((json_int_t)m.n_weights));
+        fl_model_hash(h, m.weights, (size_t)m.n_weights);
+        json_object_set_new(o, "model_hash", json_hash(h));
+    }
+    json_object_set_new(o, "base_price", json_amount(m.base_price));
+    json_object_set_new(o, "target", json_integer(m.target));
+    json_object_set_new(o, "split", split_json(&m.split));
+    json_object_set_new(o, "mode", name_or_int(market_mode_name(m.mode), m.mode));
+    json_t *comps = json_array();
+    for (uint8_t i = 0; i < m.n_components; i++)
+        json_array_append_new(comps, json_hash(m.components[i]));
+    json_object_set_new(o, "components", comps);
+    return true;
+}
+
+static bool json_market_set_price(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    (void)p;
+    struct market_set_price m;
+    if (!market_set_price_decode(&m, tx->payload, tx->payload_len))
+        return false;
+    json_object_set_new(o, "model", json_hash(m.model));
+    json_object_set_new(o, "base_price", json_amount(m.base_price));
+    json_object_set_new(o, "target", json_integer(m.target));
+    return true;
+}
+
+static bool json_market_provider_register(const struct chain_params *p, const struct tx *tx,
+                                          json_t *o)
+{
+    (void)p;
+    struct market_provider_register r;
+    if (!market_provider_register_decode(&r, tx->payload, tx->payload_len))
+        return false;
+    json_object_set_new(o, "stake", json_amount(r.stake));
+    json_object_set_new(o, "endpoint", text_json(r.endpoint, r.endpoint_len));
+    return true;
+}
+
+static bool json_market_call(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    struct market_call c;
+    if (!market_call_decode(&c, tx->payload, tx->payload_len))
+        return false;
+    json_object_set_new(o, "model", json_hash(c.model));
+    json_object_set_new(o, "provider", json_address(p, c.provider));
+    json_object_set_new(o, "calls", json_integer(c.calls));
+    json_object_set_new(o, "max_price", json_amount(c.max_price));
+    return true;
+}
+
+static bool json_market_claim(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    (void)p;
+    struct market_claim c;
+    if (!market_claim_decode(&c, tx->payload, tx->payload_len))
+        return false;
+    json_object_set_new(o, "model", json_hash(c.model));
+    return true;
+}
+
 const tx_json_fn tx_payload_json[TX_TYPE_LIMIT] = {
     /* accounts */
     [TX_TRANSFER] = json_transfer,
@@ -376,6 +483,12 @@ const tx_json_fn tx_payload_json[TX_TYPE_LIMIT] = {
     [TX_ARENA_REVEAL_VALSET] = json_arena_reveal_valset,
     [TX_ARENA_SCORE_COMMIT] = json_arena_commit,
     [TX_ARENA_SCORE_REVEAL] = json_arena_score_reveal,
+    /* market */
+    [TX_MARKET_PUBLISH] = json_market_publish,
+    [TX_MARKET_SET_PRICE] = json_market_set_price,
+    [TX_MARKET_PROVIDER_REGISTER] = json_market_provider_register,
+    [TX_MARKET_CALL] = json_market_call,
+    [TX_MARKET_CLAIM] = json_market_claim,
 };
 
 json_t *tx_payload_to_json(const struct chain_params *p, const struct tx *tx)

@@ -4,11 +4,13 @@
 #include "consensus/arena.h"
 #include "consensus/emission.h"
 #include "consensus/fl.h"
+#include "consensus/market.h"
 #include "consensus/params.h"
 #include "consensus/staking.h"
 #include "state/arena.h"
 #include "state/chain.h"
 #include "state/fl.h"
+#include "state/market.h"
 #include "state/staking.h"
 #include "state/view.h"
 
@@ -49,6 +51,26 @@ static bool visit_arena(struct sums *s, const uint8_t *key, size_t klen, const u
     return true;
 }
 
+/* Market providers hold their stakes, models their data providers'
+ * accruals not yet claimed. */
+static bool visit_market(struct sums *s, const uint8_t *key, size_t klen, const uint8_t *val,
+                         size_t vlen)
+{
+    struct supply_audit *a = s->a;
+    if (klen == MARKET_KEY_PROVIDER_SIZE && key[1] == 'P') {
+        struct market_provider p;
+        if (!market_provider_decode(&p, val, vlen))
+            return s->ok = false;
+        add(s, &a->market_stakes, p.stake);
+    } else if (klen == MARKET_KEY_MODEL_SIZE && key[1] == 'M') {
+        struct market_model m;
+        if (!market_model_decode(&m, val, vlen))
+            return s->ok = false;
+        add(s, &a->market_banks, m.bank);
+    }
+    return true;
+}
+
 static bool visit(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
     struct sums *s = arg;
@@ -56,6 +78,8 @@ static bool visit(void *arg, const uint8_t *key, size_t klen, const uint8_t *val
     switch (key[0]) {
     case ARENA_KEY_PREFIX:
         return visit_arena(s, key, klen, val, vlen);
+    case MARKET_KEY_PREFIX:
+        return visit_market(s, key, klen, val, vlen);
     case 'a': {
         struct account acct;
         if (klen != ACCOUNT_KEY_SIZE || !account_decode(&acct, val, vlen))
@@ -124,11 +148,13 @@ bool supply_audit(struct chain *c, struct supply_audit *out)
     out->fl_pool = view_get_u64(view, POOL_FL_KEY);
     add(&s, &out->pools, out->fl_pool);
     add(&s, &out->pools, view_get_u64(view, POOL_ARENA_KEY));
-    add(&s, &out->pools, view_get_u64(view, POOL_MARKET_KEY));
+    out->market_pool = view_get_u64(view, POOL_MARKET_KEY);
+    add(&s, &out->pools, out->market_pool);
     struct arena_flows flows;
     struct fl_flows fl;
+    struct market_flows mf;
     bool ok = staking_get_stats(view, &st) && arena_get_flows(view, &flows) &&
-              fl_get_flows(view, &fl) && !view_failed(view);
+              fl_get_flows(view, &fl) && market_get_flows(view, &mf) && !view_failed(view);
     view_free(view);
     if (!ok || !chain_scan_state(c, "", 0, visit, &s) || !s.ok)
         return false;
@@ -148,18 +174,30 @@ bool supply_audit(struct chain *c, struct supply_audit *out)
     out->fl_in = fl.in;
     out->fl_matched = fl.matched;
     out->fl_burned = fl.burned;
+    out->market_pool_in = mf.pool_in;
+    out->market_mined = mf.mined;
+    out->market_pool_burned = mf.pool_burned;
+    out->market_call_burned = mf.call_burned;
+    out->market_flows_stakes = mf.stakes;
+    out->market_flows_banks = mf.banks;
     add(&s, &out->arena, out->arena_tasks);
     add(&s, &out->arena, out->arena_operators);
     if (!s.ok)
         return false;
     unsigned __int128 held = (unsigned __int128)out->balances + out->self_stake + out->delegated +
                              out->banks + out->unbonding + out->pools + out->fl_pools +
-                             out->fl_stakes + out->arena;
-    out->supply_ok = held == out->supply;
+                             out->fl_stakes + out->arena + out->market_stakes +
+                             out->market_banks;
+    /* The Market's running totals of what it holds match its records, and
+     * its pool is what came in less what went out. */
+    out->market_ok = out->market_stakes == mf.stakes && out->market_banks == mf.banks &&
+                     (uint64_t)(mf.pool_in - mf.mined - mf.pool_burned) == out->market_pool;
+    out->supply_ok = held == out->supply && out->market_ok;
     /* gstats count modulo 2^64: so do these sums. */
     out->issued_ok = (uint64_t)(out->genesis + out->minted) == (uint64_t)(out->supply + out->burned);
     out->rewards_ok = (uint64_t)(out->minted + out->fees + out->arena_in + out->fl_in) ==
                       (uint64_t)(out->paid + out->pools + out->banks + out->arena_out +
-                                 out->fl_matched + out->fl_burned);
+                                 out->fl_matched + out->fl_burned + out->market_mined +
+                                 out->market_pool_burned);
     return true;
 }

@@ -342,6 +342,7 @@ bool fl_finalize_round(struct fl_task_ctx *tc)
             slashed = slashed || !revealed || (x->e.flags & (FL_ENTRY_COPY | FL_ENTRY_HARMFUL));
             if (x->e.flags & FL_ENTRY_ACCEPTED) {
                 x->p.contribution += x->e.slots;
+                tc->st.contribution += x->e.slots;
                 x->p.accepted++;
             }
         }

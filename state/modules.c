@@ -6,6 +6,7 @@
 #include "state/arena.h"
 #include "state/arenaevents.h"
 #include "state/fl.h"
+#include "state/market.h"
 #include "state/staking.h"
 
 /* The hooks run in this order: staking's begin-block (epoch change, leader
@@ -13,13 +14,15 @@
  * and fees) before fl's (the round events queued for the height, then the
  * FL pool cap burn), then
  * arena's (the task events queued for the height, then the pool cap burn,
- * so the cap applies to the pool this block's emission filled).  The order
- * is consensus: a new module goes last. */
+ * so the cap applies to the pool this block's emission filled), then the
+ * market's (the models called in the block: mining, multipliers; then its
+ * pool cap burn).  The order is consensus: a new module goes last. */
 const struct module modules[] = {
     {"accounts", NULL, NULL},
     {"staking", staking_begin_block, staking_end_block},
     {"fl", NULL, fl_end_block},
     {"arena", NULL, arena_end_block},
+    {"market", NULL, market_end_block},
 };
 const size_t modules_count = sizeof(modules) / sizeof(modules[0]);
 
@@ -53,6 +56,12 @@ const struct txrules txrules[TX_TYPE_LIMIT] = {
     [TX_ARENA_REVEAL_VALSET] = {arena_apply_reveal_valset, arena_tx_expiry, true},
     [TX_ARENA_SCORE_COMMIT] = {arena_apply_score_commit, arena_tx_expiry},
     [TX_ARENA_SCORE_REVEAL] = {arena_apply_score_reveal, arena_tx_expiry, true},
+    /* market: valid at any height, no reveal */
+    [TX_MARKET_PUBLISH] = {market_apply_publish, NULL},
+    [TX_MARKET_SET_PRICE] = {market_apply_set_price, NULL},
+    [TX_MARKET_PROVIDER_REGISTER] = {market_apply_provider_register, NULL},
+    [TX_MARKET_CALL] = {market_apply_call, NULL},
+    [TX_MARKET_CLAIM] = {market_apply_claim, NULL},
 };
 
 const struct txrules *txrules_get(uint8_t type)

@@ -2,6 +2,7 @@
 #include "wallet/txkinds.h"
 #include "consensus/accounts.h"
 #include "consensus/arena.h"
+#include "consensus/market.h"
 #include "consensus/stakingtx.h"
 #include "consensus/txtypes.h"
 
@@ -56,6 +57,20 @@ static bool arena_operator_party(const struct tx *tx, uint8_t key[PUBKEY_SIZE], 
     return true;
 }
 
+/* A Market call pays the compute provider it names (and the model's owners,
+ * the burn and the data providers, by the chain's split).  What it pays is
+ * calls x the price of its block, known only once it is in one, so the
+ * record carries no amount: the chain credits each party. */
+static bool market_call_party(const struct tx *tx, uint8_t key[PUBKEY_SIZE], uint64_t *amount)
+{
+    struct market_call c;
+    if (!market_call_decode(&c, tx->payload, tx->payload_len))
+        return false;
+    memcpy(key, c.provider, PUBKEY_SIZE);
+    *amount = 0;
+    return true;
+}
+
 const struct wallet_txrecord wallet_txkinds[TX_TYPE_LIMIT] = {
     /* accounts */
     [TX_TRANSFER] = {WALLET_TXKIND_PAYMENT, transfer_party},
@@ -87,6 +102,14 @@ const struct wallet_txrecord wallet_txkinds[TX_TYPE_LIMIT] = {
     [TX_ARENA_REVEAL_VALSET] = {WALLET_TXKIND_OWN, NULL},
     [TX_ARENA_SCORE_COMMIT] = {WALLET_TXKIND_OWN, NULL},
     [TX_ARENA_SCORE_REVEAL] = {WALLET_TXKIND_OWN, NULL},
+    /* market: a publication, a price change and a claim move only the
+     * sender's funds (the fee; a claim's payout is credited by the chain);
+     * a provider registration locks a stake */
+    [TX_MARKET_PUBLISH] = {WALLET_TXKIND_OWN, NULL},
+    [TX_MARKET_SET_PRICE] = {WALLET_TXKIND_OWN, NULL},
+    [TX_MARKET_PROVIDER_REGISTER] = {WALLET_TXKIND_OWN, NULL},
+    [TX_MARKET_CALL] = {WALLET_TXKIND_PAYMENT, market_call_party},
+    [TX_MARKET_CLAIM] = {WALLET_TXKIND_OWN, NULL},
 };
 
 const struct wallet_txrecord *wallet_txkind_get(uint8_t type)
