@@ -4,6 +4,7 @@
 #include "consensus/arena.h"
 #include "state/chain.h"
 #include "state/fl.h"
+#include "state/market.h"
 #include "state/mempool.h"
 #include "state/staking.h"
 #include "state/view.h"
@@ -215,6 +216,41 @@ static bool get_arena_delegation(struct chain_snapshot *s, const uint8_t task[HA
     return true;
 }
 
+/* The Market, through state/market.h's accessors. */
+static bool get_market_model(struct chain_snapshot *s, const uint8_t model[HASH_SIZE],
+                             struct market_model *out)
+{
+    return market_get_model((struct view *)s, model, out);
+}
+
+static bool get_market_provider(struct chain_snapshot *s, const uint8_t pub[PUBKEY_SIZE],
+                                struct market_provider *out)
+{
+    return market_get_provider((struct view *)s, pub, out);
+}
+
+static bool get_market_price(struct chain_snapshot *s, const struct chain_params *p,
+                             const uint8_t model[HASH_SIZE], uint64_t height, uint64_t *price)
+{
+    return market_price_at((struct view *)s, p, model, height, price);
+}
+
+static uint64_t get_market_paid_calls(struct chain_snapshot *s, const uint8_t model[HASH_SIZE],
+                                      const uint8_t provider[PUBKEY_SIZE],
+                                      const uint8_t payer[PUBKEY_SIZE])
+{
+    return market_get_paid_calls((struct view *)s, model, provider, payer);
+}
+
+static uint64_t get_market_pending(struct chain_snapshot *s, const uint8_t model[HASH_SIZE],
+                                   const uint8_t pub[PUBKEY_SIZE])
+{
+    struct market_model m;
+    if (!market_get_model((struct view *)s, model, &m))
+        return 0;
+    return market_pending((struct view *)s, model, &m, pub);
+}
+
 static bool has_mempool(void *ctx)
 {
     const struct node_wallet_chain *nwc = ctx;
@@ -335,6 +371,11 @@ void node_wallet_chain_init(struct node_wallet_chain *nwc, struct chain *c, stru
         .arena_operator = get_arena_operator,
         .arena_chunk = get_arena_chunk,
         .arena_delegation = get_arena_delegation,
+        .market_model = get_market_model,
+        .market_provider = get_market_provider,
+        .market_price = get_market_price,
+        .market_paid_calls = get_market_paid_calls,
+        .market_pending = get_market_pending,
         .has_mempool = has_mempool,
         .submit_tx = submit_tx,
         .remove_tx = remove_tx,

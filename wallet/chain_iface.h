@@ -16,6 +16,8 @@
 #include "consensus/accounts.h"
 #include "consensus/block.h"
 #include "consensus/fl.h"
+#include "consensus/market.h"
+#include "consensus/params.h"
 #include "consensus/staking.h"
 #include "consensus/tx.h"
 #include "consensus/validation.h"
@@ -129,6 +131,23 @@ struct wallet_chain {
     bool (*arena_delegation)(struct chain_snapshot *s, const uint8_t task[HASH_SIZE],
                              const uint8_t op[PUBKEY_SIZE], const uint8_t delegator[PUBKEY_SIZE],
                              uint64_t *amount);
+    /* The AI Market (consensus/market.h): a published model (its spec
+     * points into the snapshot), a compute provider, a model's price per
+     * call as of the start of block `height` (false when a record is missing
+     * or the price does not fit in u64), the calls of a model a payer has
+     * paid a provider for, and what a data provider is owed by a model now
+     * (0 when nothing). */
+    bool (*market_model)(struct chain_snapshot *s, const uint8_t model[HASH_SIZE],
+                         struct market_model *out);
+    bool (*market_provider)(struct chain_snapshot *s, const uint8_t pub[PUBKEY_SIZE],
+                            struct market_provider *out);
+    bool (*market_price)(struct chain_snapshot *s, const struct chain_params *p,
+                         const uint8_t model[HASH_SIZE], uint64_t height, uint64_t *price);
+    uint64_t (*market_paid_calls)(struct chain_snapshot *s, const uint8_t model[HASH_SIZE],
+                                  const uint8_t provider[PUBKEY_SIZE],
+                                  const uint8_t payer[PUBKEY_SIZE]);
+    uint64_t (*market_pending)(struct chain_snapshot *s, const uint8_t model[HASH_SIZE],
+                               const uint8_t pub[PUBKEY_SIZE]);
 
     /* ---- the mempool: the calls below need has_mempool ---- */
     bool (*has_mempool)(void *ctx);

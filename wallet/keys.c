@@ -697,6 +697,21 @@ bool wallet_sign_tx(struct wallet *w, struct tx *tx, const uint8_t genesis[HASH_
     return ok;
 }
 
+bool wallet_sign_hash(struct wallet *w, const uint8_t pub[PUBKEY_SIZE],
+                      const uint8_t msg[HASH_SIZE], uint8_t sig[SIG_SIZE])
+{
+    uint8_t sec[SECKEY_SIZE], aux[32];
+    const struct wkey *k = signing_key(w, pub, "signing");
+    if (!k || !key_secret(w, k, sec))
+        return false;
+    randombytes_buf(aux, sizeof(aux));
+    bool ok = key_sign(sig, msg, sec, aux);
+    sodium_memzero(sec, sizeof(sec));
+    if (!ok)
+        wallet_set_error(w, "Signing failed");
+    return ok;
+}
+
 bool wallet_sign_header(struct wallet *w, struct block_header *hdr,
                         const uint8_t genesis[HASH_SIZE])
 {

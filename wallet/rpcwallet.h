@@ -20,5 +20,8 @@ extern const struct rpc_method wallet_fl_rpc_methods[];
 extern const size_t wallet_fl_rpc_methods_count;
 extern const struct rpc_method wallet_arena_rpc_methods[];
 extern const size_t wallet_arena_rpc_methods_count;
+/* The AI Market helpers (wallet/rpcmarket.c). */
+extern const struct rpc_method wallet_market_rpc_methods[];
+extern const size_t wallet_market_rpc_methods_count;
 
 #endif

@@ -165,6 +165,11 @@ bool wallet_keypool_refill(struct wallet *w, size_t target, char *err, size_t er
  * is not in the wallet or the wallet is locked. */
 bool wallet_sign_tx(struct wallet *w, struct tx *tx, const uint8_t genesis[HASH_SIZE])
     WARN_UNUSED;
+/* A BIP340 signature of a 32-byte hash with the key of pub (a Market
+ * request a compute provider checks: consensus/market.h
+ * market_request_hash).  False (see wallet_error) as wallet_sign_tx. */
+bool wallet_sign_hash(struct wallet *w, const uint8_t pub[PUBKEY_SIZE],
+                      const uint8_t msg[HASH_SIZE], uint8_t sig[SIG_SIZE]) WARN_UNUSED;
 /* Signs with the key of hdr->proposer. */
 bool wallet_sign_header(struct wallet *w, struct block_header *hdr,
                         const uint8_t genesis[HASH_SIZE]) WARN_UNUSED;

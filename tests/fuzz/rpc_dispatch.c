@@ -103,6 +103,7 @@ static void setup(void)
     select_methods(staking_rpc_methods, staking_rpc_methods_count, &count);
     select_methods(fl_rpc_methods, fl_rpc_methods_count, &count);
     select_methods(arena_rpc_methods, arena_rpc_methods_count, &count);
+    select_methods(market_rpc_methods, market_rpc_methods_count, &count);
     table = rpc_table_new();
     FUZZ_CHECK(table != NULL && rpc_table_add(table, selected, count));
 

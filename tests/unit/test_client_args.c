@@ -61,6 +61,8 @@ START_TEST(client_table_matches_server_tables)
     check_table(wallet_fl_rpc_methods, wallet_fl_rpc_methods_count);
     check_table(arena_rpc_methods, arena_rpc_methods_count);
     check_table(wallet_arena_rpc_methods, wallet_arena_rpc_methods_count);
+    check_table(market_rpc_methods, market_rpc_methods_count);
+    check_table(wallet_market_rpc_methods, wallet_market_rpc_methods_count);
     ck_assert_int_eq(mismatches, 0);
 }
 END_TEST
