@@ -174,6 +174,7 @@ static void print_usage(void)
            "                       bought before)\n"
            "  -market-maxprice=<FML>  Refuse a price per call above this (default: the\n"
            "                       current price)\n"
+           "  -address=<addr>      The payer: a wallet address (default: the wallet's choice)\n"
            "  -market-out=<file>   The predictions: p0..pK-1 (p1 for a one-output model) and\n"
            "                       class per row (default: standard output)\n"
            "  -market-batch=<n>    Rows per predict request (default: 1000, at most 10000)\n"
@@ -419,6 +420,7 @@ static int run_market(struct config *cfg, char *err, size_t errlen)
         .label = config_get(cfg, "label", NULL),
         .out = config_get(cfg, "market-out", NULL),
         .max_price = config_get(cfg, "market-maxprice", NULL),
+        .address = config_get(cfg, "address", NULL),
         .calls_set = config_is_set(cfg, "market-calls"),
     };
     int64_t calls, batch, wait, poll;

@@ -159,6 +159,8 @@ struct agent_market_opts {
     const char *label;      /* -label: a column of the CSV left out */
     const char *out;        /* -market-out, or NULL: standard output */
     const char *max_price;  /* -market-maxprice (FML), or NULL: the current price */
+    const char *address;    /* -address: the payer's wallet address, or NULL: the wallet's
+                               choice (marketcall, marketsignrequest) */
     bool calls_set;
     uint64_t calls;         /* -market-calls (default: the CSV's rows; 0: buy none) */
     size_t batch;           /* -market-batch: rows per predict request */

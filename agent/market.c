@@ -232,8 +232,8 @@ int agent_market_buy(const struct agent_rpc *local, const struct agent_rpc *prov
     const uint64_t calls = o->calls_set ? o->calls : rows.n_rows;
     if (calls > 0) {
         json_t *params = json_pack("[ssI]", o->model, o->provider, (json_int_t)calls), *r = NULL;
-        if (o->max_price)
-            json_array_append_new(params, json_string(o->max_price));
+        json_array_append_new(params, o->max_price ? json_string(o->max_price) : json_null());
+        json_array_append_new(params, o->address ? json_string(o->address) : json_null());
         if (agent_call(local, "marketcall", params, &r, NULL, err, sizeof err) != AGENT_CALL_OK)
             goto done;
         const char *txid = json_is_string(r) ? json_string_value(r)
@@ -257,8 +257,9 @@ int agent_market_buy(const struct agent_rpc *local, const struct agent_rpc *prov
         size_t n = rows.n_rows - start < o->batch ? rows.n_rows - start : o->batch;
         json_t *sig = NULL;
         if (agent_call(local, "marketsignrequest",
-                       json_pack("[ssII]", o->model, o->provider, (json_int_t)n,
-                                 (json_int_t)nonce),
+                       json_pack("[ssIIo]", o->model, o->provider, (json_int_t)n,
+                                 (json_int_t)nonce,
+                                 o->address ? json_string(o->address) : json_null()),
                        &sig, NULL, err, sizeof err) != AGENT_CALL_OK)
             goto done;
         json_t *inputs = json_array();

@@ -4,7 +4,7 @@ for calls a payer bought on chain.
 
 Node 0 produces the blocks and holds the payer's and the owner's keys; node
 1 is the compute provider (-provider=1, its provider key in its wallet).  The
-provider registers; the owner publishes two uploaded MLPs, a logistic model,
+provider registers; the owner publishes two uploaded MLPs, a softmax model,
 an average of the two MLPs and a pipeline (MLP then the logistic model); the
 payer buys calls of three of them from the provider.
 
@@ -14,23 +14,28 @@ a leaf, an average and a pipeline; calls_left counts down; a request before
 the calls confirmed is refused as unpaid, and so is one asking more than is
 left (exhausted); a replayed nonce, a request signed by another key, an
 unknown model, a provider not served here, malformed rows and too many rows
-are refused and spend nothing; the ledger survives a restart (a replay is
+are refused and spend nothing; fml-agent -market-buy buys a call per row of a
+CSV, waits for the purchase, gets the predictions in signed batches and
+writes them (equal to market_ref.py, every paid call used); the ledger survives a restart (a replay is
 still refused) and -provideraddress serves a named address; predict on a
 node without -provider=1 is refused."""
 
+import csv
 import os
 import random
 import struct
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "demo"))
 import market_ref  # noqa: E402
 
 from test_framework.crypto import (Tx, address, compact_size, pubkey, sign,  # noqa: E402
                                    tagged_hash)
-from test_framework.framework import (FMLTestFramework, assert_equal,  # noqa: E402
-                                      assert_raises_rpc_error, connect_nodes, sync_blocks,
-                                      wait_until)
+from test_framework.framework import (FMLAGENT, FMLTestFramework, TestFailure,  # noqa: E402
+                                      assert_equal, assert_raises_rpc_error, connect_nodes,
+                                      sync_blocks)
 
 COIN = 100000000
 FEE = 100000
@@ -245,6 +250,8 @@ class MarketPredictTest(FMLTestFramework):
         assert_equal(res["calls_left"], 1)
         self.check_equal(pipe, rows[:2], res)
 
+        self.market_buy(b, rows[:5], prov_addr)
+
         self.log("The ledger survives a restart; -provideraddress serves a named address")
         n1.stop()
         n1.start(["-provideraddress=" + prov_addr])
@@ -256,7 +263,50 @@ class MarketPredictTest(FMLTestFramework):
         n1.stop()
         n1.start(["-provideraddress=" + owner])
         self.refused(n1, self.request(avg, rows[:1], 3), -8, "not a provider here")
-        wait_until(lambda: True)
+
+    def market_buy(self, model, rows, prov_addr):
+        """fml-agent -market-buy: buys a call per row through node 0's wallet,
+        waits for the confirmation (blocks made here meanwhile), sends the
+        rows to node 1 in batches of 2 and writes the predictions."""
+        self.log("fml-agent -market-buy: %d rows of a CSV, batches of 2" % len(rows))
+        n0, n1 = self.nodes
+        path = os.path.join(self.tmpdir, "rows.csv")
+        out = os.path.join(self.tmpdir, "predictions.csv")
+        with open(path, "w") as f:
+            f.write("a,b,label,c,d\n")
+            for r in rows:
+                cells = ["" if v is None else repr(v) for v in r]
+                f.write(",".join(cells[:2] + ["1"] + cells[2:]) + "\n")
+        cmd = [FMLAGENT, "-regtest", "-datadir=" + n0.datadir, "-rpcport=%d" % n0.rpcport,
+               "-market-buy", "-market-model=" + model, "-market-provider=" + prov_addr,
+               "-market-csv=" + path, "-label=label", "-market-out=" + out,
+               "-market-batch=2", "-market-wait=120", "-address=" + self.payer,
+               "-provider-rpc=127.0.0.1:%d" % n1.rpcport,
+               "-provider-rpccookiefile=" + os.path.join(n1.netdir, ".cookie"), "-pollms=50"]
+        agent = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.time() + 120
+            while agent.poll() is None and time.time() < deadline:
+                if n0.getrawmempool():
+                    self.mine()
+                time.sleep(0.2)
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+            log = agent.communicate()[0]
+        if agent.returncode != 0:
+            raise TestFailure("fml-agent -market-buy failed (%s): %s" % (agent.returncode, log))
+        self.log("  " + log.strip().replace("\n", "\n  "))
+        with open(out) as f:
+            got = list(csv.DictReader(f))
+        assert_equal(len(got), len(rows))
+        k = len(got[0]) - 1
+        res = {"outputs": [[float(g["p%d" % j]) for j in range(k)] for g in got],
+               "classes": [int(g["class"]) for g in got]}
+        self.check_equal(model, rows, res)
+        assert_equal(n1.marketgetcalls(model, prov_addr, self.payer)["paid_calls"], len(rows))
+        assert_raises_rpc_error(-26, "unpaid: paid %d, used %d, asked 1" % (len(rows), len(rows)),
+                                self.predict, n1, self.signed(model, rows[:1], 1 << 62))
 
 
 if __name__ == "__main__":
