@@ -72,10 +72,9 @@ def publish_payload(name, base_price, target=10, split=(6000, 0, 4000), kind=Non
 
 
 def request_hash(model, provider_pub, calls, nonce):
-    # H_FML/market-request: BLAKE2b-256 personalized with the tag's first
-    # 16 bytes, as every tagged hash of the protocol.
+    # H_FML/market-req (doc/protocol.md A.1).
     msg = bytes.fromhex(model) + provider_pub + struct.pack("<IQ", calls, nonce)
-    return tagged_hash("FML/market-request"[:16], msg)
+    return tagged_hash("FML/market-req", msg)
 
 
 def param_count(sizes):
