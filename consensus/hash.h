@@ -38,6 +38,7 @@
 #define HTAG_ARENA_LEAF   "FML/arena-leaf"
 #define HTAG_ARENA_NODE   "FML/arena-node"
 #define HTAG_ARENA_ASSIGN "FML/arena-assign"
+#define HTAG_MARKET_REQUEST "FML/market-req"
 
 struct hasher {
     crypto_generichash_blake2b_state st;

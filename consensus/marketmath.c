@@ -7,8 +7,6 @@
 
 typedef unsigned __int128 u128;
 
-#define HTAG_MARKET_REQUEST "FML/market-request"
-
 uint64_t market_macs(const struct fl_spec *s)
 {
     /* At most 16 layers of 2^20 x 2^20: below 2^44, no overflow. */

@@ -271,8 +271,8 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
         !rpc_table_add(n->rpc_table, staking_rpc_methods, staking_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, fl_rpc_methods, fl_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, arena_rpc_methods, arena_rpc_methods_count) ||
-        !rpc_table_add(n->rpc_table, predict_rpc_methods, predict_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, market_rpc_methods, market_rpc_methods_count) ||
+        !rpc_table_add(n->rpc_table, predict_rpc_methods, predict_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, net_rpc_methods, net_rpc_methods_count) ||
         (n->wallets && !rpc_table_add(n->rpc_table, wallet_rpc_methods, wallet_rpc_methods_count)) ||
         (n->wallets && !rpc_table_add(n->rpc_table, wallet_staking_rpc_methods,

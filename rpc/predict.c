@@ -283,8 +283,8 @@ done:
 static const char predict_summary[] =
     "Evaluates a Market model on rows of inputs, on a node run as a compute provider "
     "(fmld -provider=1), spending one of the payer's paid calls per row.  The payer proves "
-    "the request with a signature (marketsignrequest) over H_FML/market-request(model | "
-    "provider | calls = rows | nonce).  Checks, in order: the provider is served here "
+    "the request with a signature (marketsignrequest) over H_FML/market-req(model | "
+    "provider | calls = rows u32 | nonce u64).  Checks, in order: the provider is served here "
     "(-provideraddress, or without it a key of this node's wallets; registered on chain), the "
     "model exists, the signature is the payer's, the nonce is above the payer's last served "
     "one for this model and provider, and the calls used plus the rows are at most the calls "

@@ -4,7 +4,7 @@ for calls a payer bought on chain.
 
 Node 0 produces the blocks and holds the payer's and the owner's keys; node
 1 is the compute provider (-provider=1, its provider key in its wallet).  The
-provider registers; the owner publishes two uploaded MLPs, a logistic model,
+provider registers; the owner publishes two uploaded MLPs, a softmax model,
 an average of the two MLPs and a pipeline (MLP then the logistic model); the
 payer buys calls of three of them from the provider.
 
@@ -14,29 +14,33 @@ a leaf, an average and a pipeline; calls_left counts down; a request before
 the calls confirmed is refused as unpaid, and so is one asking more than is
 left (exhausted); a replayed nonce, a request signed by another key, an
 unknown model, a provider not served here, malformed rows and too many rows
-are refused and spend nothing; the ledger survives a restart (a replay is
+are refused and spend nothing; fml-agent -market-buy buys a call per row of a
+CSV, waits for the purchase, gets the predictions in signed batches and
+writes them (equal to market_ref.py, every paid call used); the ledger survives a restart (a replay is
 still refused) and -provideraddress serves a named address; predict on a
 node without -provider=1 is refused."""
 
+import csv
 import os
 import random
 import struct
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "demo"))
 import market_ref  # noqa: E402
 
 from test_framework.crypto import (Tx, address, compact_size, pubkey, sign,  # noqa: E402
                                    tagged_hash)
-from test_framework.framework import (FMLTestFramework, assert_equal,  # noqa: E402
-                                      assert_raises_rpc_error, connect_nodes, sync_blocks,
-                                      wait_until)
+from test_framework.framework import (FMLAGENT, FMLTestFramework, TestFailure,  # noqa: E402
+                                      assert_equal, assert_raises_rpc_error, connect_nodes,
+                                      sync_blocks)
 
 COIN = 100000000
 FEE = 100000
 TX_MARKET_PUBLISH = 48
 TX_MARKET_PROVIDER_REGISTER = 50
-TX_MARKET_CALL = 51
 KIND_LOGREG, KIND_SOFTMAX, KIND_MLP = 0, 1, 2
 MODE_NONE, MODE_AVERAGE, MODE_PIPELINE = 0, 1, 2
 
@@ -68,10 +72,9 @@ def publish_payload(name, base_price, target=10, split=(6000, 0, 4000), kind=Non
 
 
 def request_hash(model, provider_pub, calls, nonce):
-    # H_FML/market-request: BLAKE2b-256 personalized with the tag's first
-    # 16 bytes, as every tagged hash of the protocol.
+    # H_FML/market-req (doc/protocol.md A.1).
     msg = bytes.fromhex(model) + provider_pub + struct.pack("<IQ", calls, nonce)
-    return tagged_hash("FML/market-request"[:16], msg)
+    return tagged_hash("FML/market-req", msg)
 
 
 def param_count(sizes):
@@ -110,6 +113,16 @@ class MarketPredictTest(FMLTestFramework):
                 "payer": payer or self.payer, "nonce": nonce, "signature": sig.hex(),
                 "inputs": rows}
 
+    def signed(self, model, rows, nonce):
+        """A request the payer's wallet signs (marketsignrequest on node 0)."""
+        prov = address("rfml", pubkey(self.provider))
+        s = self.nodes[0].marketsignrequest(model, prov, len(rows), nonce, self.payer)
+        assert_equal((s["payer"], s["calls"], s["nonce"]), (self.payer, len(rows), nonce))
+        assert_equal(s["request_hash"], request_hash(model, pubkey(self.provider), len(rows),
+                                                     nonce).hex())
+        return {"model": model, "provider": prov, "payer": s["payer"], "nonce": nonce,
+                "signature": s["signature"], "inputs": rows}
+
     def predict(self, node, req):
         return node.predict(req["model"], req["provider"], req["payer"], req["nonce"],
                             req["signature"], req["inputs"])
@@ -119,11 +132,7 @@ class MarketPredictTest(FMLTestFramework):
         assert_raises_rpc_error(code, message, self.predict, node, req)
 
     def check_equal(self, model, rows, res):
-        def call(method, *params):
-            if method == "marketgetmodel" and not self.have_getmodel:
-                return self.local[params[0]]
-            return getattr(self.nodes[1].rpc, method)(*params)
-        tree = market_ref.load(call, model)
+        tree = market_ref.load(lambda m, *p: getattr(self.nodes[1].rpc, m)(*p), model)
         ref = market_ref.forward(tree, rows)
         assert_equal(len(res["outputs"]), len(rows))
         worst = 0.0
@@ -177,12 +186,10 @@ class MarketPredictTest(FMLTestFramework):
         pipe = self.raw(owner_sec, TX_MARKET_PUBLISH, publish_payload(
             "pipe-ac", 100, mode=MODE_PIPELINE, comps=(a, c)))
         self.mine()
-        self.have_getmodel = "marketgetmodel" in n1.help()
-        self.local = {m: {"source": "upload"} for m in (a, b, c)}
-        self.local[avg] = {"source": "composite", "mode": "average", "components": [a, b]}
-        self.local[pipe] = {"source": "composite", "mode": "pipeline", "components": [a, c]}
-        for m in (a, b, c, avg, pipe) if self.have_getmodel else ():
-            assert_equal(n1.marketgetmodel(m)["model"], m)
+        for m, mode, comps in ((a, "none", []), (avg, "average", [a, b]),
+                               (pipe, "pipeline", [a, c])):
+            info = n1.marketgetmodel(m)
+            assert_equal((info["model"], info["mode"], info["components"]), (m, mode, comps))
         w = n1.marketgetweights(a)
         assert_equal(len(w["weights_q16"]), param_count([4, 6, 3]))
         assert_raises_rpc_error(-8, "composite", n1.marketgetweights, avg)
@@ -193,17 +200,15 @@ class MarketPredictTest(FMLTestFramework):
         self.refused(n1, self.request(a, rows[:2], 1), -26, "unpaid: paid 0, used 0, asked 2")
 
         self.log("The payer buys 10 calls of mlp-a, 12 of the average, 8 of the pipeline")
-        prov_pub = pubkey(self.provider)
         for m, k in ((a, 10), (avg, 12), (pipe, 8)):
-            self.raw(self.payer_sec, TX_MARKET_CALL,
-                     bytes.fromhex(m) + prov_pub + struct.pack("<IQ", k, 10 ** 12))
-        self.refused(n1, self.request(a, rows[:2], 1), -26, "unpaid: paid 0, used 0, asked 2")
+            res = n0.marketcall(m, prov_addr, k, None, self.payer)
+            assert_equal((res["payer"], res["calls"]), (self.payer, k))
+        self.refused(n1, self.signed(a, rows[:2], 1), -26, "unpaid: paid 0, used 0, asked 2")
         self.mine()
-        if self.have_getmodel:
-            assert_equal(n1.marketgetcalls(a, prov_addr, self.payer), 10)
+        assert_equal(n1.marketgetcalls(a, prov_addr, self.payer)["paid_calls"], 10)
 
-        self.log("A leaf: 7 rows in one request")
-        res = self.predict(n1, self.request(a, rows, 1))
+        self.log("A leaf: 7 rows in one request signed by the wallet (marketsignrequest)")
+        res = self.predict(n1, self.signed(a, rows, 1))
         assert_equal(res["calls_left"], 3)
         self.check_equal(a, rows, res)
 
@@ -226,42 +231,81 @@ class MarketPredictTest(FMLTestFramework):
 
         self.log("Exhausted: 3 calls left, 4 asked; then the last 3")
         self.refused(n1, self.request(a, rows[:4], 6), -26, "unpaid: paid 10, used 7, asked 4")
-        res = self.predict(n1, self.request(a, rows[:3], 7))
+        res = self.predict(n1, self.signed(a, rows[:3], 7))
         assert_equal(res["calls_left"], 0)
         self.check_equal(a, rows[:3], res)
         self.refused(n1, self.request(a, rows[:1], 8), -26, "unpaid: paid 10, used 10, asked 1")
 
         self.log("An average of two MLPs and a pipeline")
-        res = self.predict(n1, self.request(avg, rows, 1))
+        res = self.predict(n1, self.signed(avg, rows, 1))
         assert_equal(res["calls_left"], 5)
         self.check_equal(avg, rows, res)
-        res = self.predict(n1, self.request(pipe, rows[:5], 3))
+        res = self.predict(n1, self.signed(pipe, rows[:5], 3))
         assert_equal(res["calls_left"], 3)
         self.check_equal(pipe, rows[:5], res)
-        if "marketsignrequest" in n0.help():
-            self.log("marketsignrequest signs what predict checks")
-            s = n0.marketsignrequest(pipe, prov_addr, 2, 4)
-            assert_equal(s["payer"], self.payer) if "payer" in s and s["payer"] == self.payer \
-                else None
-            req = self.request(pipe, rows[:2], 4, payer=s["payer"])
-            req["signature"] = s["signature"]
-            if s["payer"] == self.payer:
-                res = self.predict(n1, req)
-                assert_equal(res["calls_left"], 1)
-                self.check_equal(pipe, rows[:2], res)
+        # The wallet's signature and this test's own (Python BIP340) are both
+        # the payer's: either is served.
+        res = self.predict(n1, self.request(pipe, rows[:2], 4))
+        assert_equal(res["calls_left"], 1)
+        self.check_equal(pipe, rows[:2], res)
+
+        self.market_buy(b, rows[:5], prov_addr)
 
         self.log("The ledger survives a restart; -provideraddress serves a named address")
         n1.stop()
         n1.start(["-provideraddress=" + prov_addr])
         connect_nodes(n1, n0)
         self.refused(n1, self.request(avg, rows[:1], 1), -26, "replayed nonce")
-        res = self.predict(n1, self.request(avg, rows[:5], 2))
+        res = self.predict(n1, self.signed(avg, rows[:5], 2))
         assert_equal(res["calls_left"], 0)
         self.check_equal(avg, rows[:5], res)
         n1.stop()
         n1.start(["-provideraddress=" + owner])
         self.refused(n1, self.request(avg, rows[:1], 3), -8, "not a provider here")
-        wait_until(lambda: True)
+
+    def market_buy(self, model, rows, prov_addr):
+        """fml-agent -market-buy: buys a call per row through node 0's wallet,
+        waits for the confirmation (blocks made here meanwhile), sends the
+        rows to node 1 in batches of 2 and writes the predictions."""
+        self.log("fml-agent -market-buy: %d rows of a CSV, batches of 2" % len(rows))
+        n0, n1 = self.nodes
+        path = os.path.join(self.tmpdir, "rows.csv")
+        out = os.path.join(self.tmpdir, "predictions.csv")
+        with open(path, "w") as f:
+            f.write("a,b,label,c,d\n")
+            for r in rows:
+                cells = ["" if v is None else repr(v) for v in r]
+                f.write(",".join(cells[:2] + ["1"] + cells[2:]) + "\n")
+        cmd = [FMLAGENT, "-regtest", "-datadir=" + n0.datadir, "-rpcport=%d" % n0.rpcport,
+               "-market-buy", "-market-model=" + model, "-market-provider=" + prov_addr,
+               "-market-csv=" + path, "-label=label", "-market-out=" + out,
+               "-market-batch=2", "-market-wait=120", "-address=" + self.payer,
+               "-provider-rpc=127.0.0.1:%d" % n1.rpcport,
+               "-provider-rpccookiefile=" + os.path.join(n1.netdir, ".cookie"), "-pollms=50"]
+        agent = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.time() + 120
+            while agent.poll() is None and time.time() < deadline:
+                if n0.getrawmempool():
+                    self.mine()
+                time.sleep(0.2)
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+            log = agent.communicate()[0]
+        if agent.returncode != 0:
+            raise TestFailure("fml-agent -market-buy failed (%s): %s" % (agent.returncode, log))
+        self.log("  " + log.strip().replace("\n", "\n  "))
+        with open(out) as f:
+            got = list(csv.DictReader(f))
+        assert_equal(len(got), len(rows))
+        k = len(got[0]) - 1
+        res = {"outputs": [[float(g["p%d" % j]) for j in range(k)] for g in got],
+               "classes": [int(g["class"]) for g in got]}
+        self.check_equal(model, rows, res)
+        assert_equal(n1.marketgetcalls(model, prov_addr, self.payer)["paid_calls"], len(rows))
+        assert_raises_rpc_error(-26, "unpaid: paid %d, used %d, asked 1" % (len(rows), len(rows)),
+                                self.predict, n1, self.signed(model, rows[:1], 1 << 62))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,14 @@
  * Its output is checked in under tests/fuzz/corpus/; run it again only to
  * refresh the seeds (wallet files hold fresh random keys each time). */
 #include "consensus/accounts.h"
+#include "consensus/amount.h"
 #include "consensus/arena.h"
 #include "consensus/bech32.h"
 #include "consensus/block.h"
 #include "consensus/fl.h"
 #include "consensus/fltx.h"
 #include "consensus/genesis.h"
+#include "consensus/market.h"
 #include "consensus/params.h"
 #include "consensus/staking.h"
 #include "consensus/stakingtx.h"
@@ -80,7 +82,7 @@ struct payload {
     struct wbuf w;
 };
 
-#define NPAYLOADS 23
+#define NPAYLOADS 29
 static struct payload payloads[NPAYLOADS];
 static int32_t weights[] = {65536, -32768, 0, 1, -1, 123456, 7, -99999, 65536 * 3, 42};
 static uint8_t norm[2 * 8];
@@ -326,6 +328,63 @@ static void make_payloads(void)
     fill(asc.salt, 32, 7);
     p->name = "arena_score_reveal", p->type = TX_ARENA_SCORE_REVEAL;
     arena_score_reveal_encode(&asc, &p->w), p++;
+
+    /* market: an upload (logistic {4, 1}: the first 5 weights), a composite,
+     * and the four small payloads. */
+    struct market_publish mp;
+    memset(&mp, 0, sizeof(mp));
+    mp.name_len = 6;
+    memcpy(mp.name, "upload", 6);
+    mp.source = MARKET_SOURCE_UPLOAD;
+    mp.spec.kind = FL_MODEL_LOGREG;
+    mp.spec.n_sizes = 2;
+    mp.spec.sizes[0] = 4;
+    mp.spec.sizes[1] = 1;
+    mp.n_weights = 5;
+    mp.weights = (const uint8_t *)weights;
+    mp.base_price = 1000;
+    mp.target = 10;
+    mp.split = (struct market_split){7000, 0, 3000};
+    p->name = "market_publish", p->type = TX_MARKET_PUBLISH;
+    market_publish_encode(&mp, &p->w), p++;
+
+    memset(&mp, 0, sizeof(mp));
+    mp.name_len = 5;
+    memcpy(mp.name, "combo", 5);
+    mp.source = MARKET_SOURCE_COMPOSITE;
+    mp.base_price = 10;
+    mp.target = 1;
+    mp.split = (struct market_split){10000, 0, 0};
+    mp.mode = MARKET_MODE_AVERAGE;
+    mp.n_components = 2;
+    fill(mp.components[0], HASH_SIZE, 21);
+    fill(mp.components[1], HASH_SIZE, 22);
+    p->name = "market_publish_composite", p->type = TX_MARKET_PUBLISH;
+    market_publish_encode(&mp, &p->w), p++;
+
+    struct market_set_price msp = {.base_price = 2000, .target = 5};
+    fill(msp.model, HASH_SIZE, 21);
+    p->name = "market_set_price", p->type = TX_MARKET_SET_PRICE;
+    market_set_price_encode(&msp, &p->w), p++;
+
+    struct market_provider_register mpr;
+    memset(&mpr, 0, sizeof(mpr));
+    mpr.stake = 100 * COIN;
+    mpr.endpoint_len = 22;
+    memcpy(mpr.endpoint, "http://127.0.0.1:18443", 22);
+    p->name = "market_provider_register", p->type = TX_MARKET_PROVIDER_REGISTER;
+    market_provider_register_encode(&mpr, &p->w), p++;
+
+    struct market_call mc = {.calls = 25, .max_price = 5000};
+    fill(mc.model, HASH_SIZE, 21);
+    memcpy(mc.provider, pubs[1], PUBKEY_SIZE);
+    p->name = "market_call", p->type = TX_MARKET_CALL;
+    market_call_encode(&mc, &p->w), p++;
+
+    struct market_claim mcl;
+    fill(mcl.model, HASH_SIZE, 21);
+    p->name = "market_claim", p->type = TX_MARKET_CLAIM;
+    market_claim_encode(&mcl, &p->w), p++;
 }
 
 static int memcmp_keys(const void *a, const void *b)
@@ -723,6 +782,78 @@ static void gen_arena(void)
     wbuf_free(&w);
 }
 
+static void gen_market(void)
+{
+    struct wbuf w;
+    wbuf_init(&w);
+    struct market_model m;
+    memset(&m, 0, sizeof(m));
+    memcpy(m.owner, pubs[0], PUBKEY_SIZE);
+    m.published_height = 7;
+    m.name_len = 4;
+    memcpy(m.name, "leaf", 4);
+    m.source = MARKET_SOURCE_FL;
+    fill(m.source_id, HASH_SIZE, 3);
+    m.model_round = 2;
+    m.spec.kind = FL_MODEL_MLP;
+    m.spec.n_sizes = 3;
+    m.spec.sizes[0] = 2;
+    m.spec.sizes[1] = 4;
+    m.spec.sizes[2] = 3;
+    m.spec.n_norm = 2;
+    m.spec.norm = norm;
+    fill(m.model_hash, HASH_SIZE, 9);
+    m.macs = market_macs(&m.spec);
+    m.n_inputs = 2;
+    m.n_outputs = 3;
+    m.base_price = 1000;
+    m.target = 10;
+    m.split = (struct market_split){2000, 7000, 1000};
+    m.mult = 5 * MARKET_MULT_ONE;
+    m.mult_height = 6;
+    m.block_height = 7;
+    m.block_calls = 3;
+    m.block_own = 3000;
+    m.data_shares = 12;
+    m.acc = (unsigned __int128)1 << 70;
+    m.bank = 40;
+    m.calls = 3;
+    m.own_fees = 3000;
+    market_model_encode(&m, &w);
+    put_sel("market_records", "model_leaf", 0, w.data, w.len);
+
+    memset(&m.spec, 0, sizeof(m.spec));
+    m.source = MARKET_SOURCE_COMPOSITE;
+    memset(m.source_id, 0, HASH_SIZE);
+    m.macs = 0;
+    m.mode = MARKET_MODE_PIPELINE;
+    m.n_components = 2;
+    fill(m.components[0], HASH_SIZE, 21);
+    fill(m.components[1], HASH_SIZE, 22);
+    m.depth = 1;
+    m.expansion = 3;
+    m.data_shares = 0;
+    m.acc = 0;
+    m.bank = 0;
+    wbuf_reset(&w);
+    market_model_encode(&m, &w);
+    put_sel("market_records", "model_composite", 0, w.data, w.len);
+
+    struct market_provider pr = {.stake = 100 * COIN, .registered_height = 3, .calls = 5,
+                                 .earned = 77};
+    pr.endpoint_len = 22;
+    memcpy(pr.endpoint, "http://127.0.0.1:18443", 22);
+    wbuf_reset(&w);
+    market_provider_encode(&pr, &w);
+    put_sel("market_records", "provider", 1, w.data, w.len);
+
+    struct market_flows f = {1000, 200, 30, 4, 100 * COIN, 40};
+    wbuf_reset(&w);
+    market_flows_encode(&f, &w);
+    put_sel("market_records", "flows", 2, w.data, w.len);
+    wbuf_free(&w);
+}
+
 static void gen_bech32(void)
 {
     static const char *const strings[] = {
@@ -977,6 +1108,7 @@ int main(int argc, char **argv)
     gen_p2p();
     gen_fl();
     gen_arena();
+    gen_market();
     gen_bech32();
     gen_state();
     gen_rpc();

@@ -1,5 +1,5 @@
 /* Fuzz target: the payload decoder of every transaction type
- * (consensus/accounts.c, stakingtx.c, fltx.c, arena.c).
+ * (consensus/accounts.c, stakingtx.c, fltx.c, arena.c, market.c).
  *
  * Input: type u8 | payload.  Properties: a payload that decodes re-encodes
  * to exactly its input, and the type's stateless check agrees with the
@@ -9,6 +9,7 @@
 #include "consensus/accounts.h"
 #include "consensus/arena.h"
 #include "consensus/fltx.h"
+#include "consensus/market.h"
 #include "consensus/params.h"
 #include "consensus/stakingtx.h"
 #include "consensus/txtypes.h"
@@ -154,6 +155,36 @@ static bool roundtrip(uint8_t type, const uint8_t *p, size_t n)
         struct arena_score_reveal r;
         if ((ok = arena_score_reveal_decode(&r, p, n)))
             arena_score_reveal_encode(&r, &w);
+        break;
+    }
+    case TX_MARKET_PUBLISH: {
+        struct market_publish m;
+        if ((ok = market_publish_decode(&m, p, n)))
+            market_publish_encode(&m, &w);
+        break;
+    }
+    case TX_MARKET_SET_PRICE: {
+        struct market_set_price m;
+        if ((ok = market_set_price_decode(&m, p, n)))
+            market_set_price_encode(&m, &w);
+        break;
+    }
+    case TX_MARKET_PROVIDER_REGISTER: {
+        struct market_provider_register m;
+        if ((ok = market_provider_register_decode(&m, p, n)))
+            market_provider_register_encode(&m, &w);
+        break;
+    }
+    case TX_MARKET_CALL: {
+        struct market_call m;
+        if ((ok = market_call_decode(&m, p, n)))
+            market_call_encode(&m, &w);
+        break;
+    }
+    case TX_MARKET_CLAIM: {
+        struct market_claim m;
+        if ((ok = market_claim_decode(&m, p, n)))
+            market_claim_encode(&m, &w);
         break;
     }
     }
