@@ -51,7 +51,10 @@ static const char *const known_options[] = {
     "data", "task", "label", "positive", "zeromissing", "testfraction", "seed", "address",
     "stake", "malicious", "epochs", "learningrate", "batchsize", "l2", "tolerance", "maxstep", "maxloss", "pollms",
     "baseline", "evaluate", "eval", "round", "stats", "arena-trainer", "arena-validator",
-    "dropfeatures", "dp-epsilon", "dp-delta", "dp-clip", "dp-seed", NULL,
+    "dropfeatures", "dp-epsilon", "dp-delta", "dp-clip", "dp-seed",
+    "market-buy", "market-model", "market-provider", "market-calls", "market-csv", "market-out",
+    "market-batch", "market-maxprice", "market-wait", "provider-rpc", "provider-rpcuser",
+    "provider-rpcpassword", "provider-rpccookiefile", NULL,
 };
 
 static void print_usage(void)
@@ -66,7 +69,9 @@ static void print_usage(void)
            "        fml-agent [options] -evaluate -task=<id> [-round=<n>] -eval=<file.csv>\n"
            "        fml-agent [options] -stats -data=<file.csv>\n"
            "        fml-agent [options] -arena-trainer -task=<id> -data=<train.csv>\n"
-           "        fml-agent [options] -arena-validator -task=<id>\n\n"
+           "        fml-agent [options] -arena-validator -task=<id>\n"
+           "        fml-agent [options] -market-buy -market-model=<id> -market-provider=<addr>\n"
+           "                  -market-csv=<rows.csv> -provider-rpc=<host:port> ...\n\n"
            "Connection (as fml-cli):\n"
            "  -datadir=<dir>       The node's data directory (default: ~/.fml)\n"
            "  -conf=<file>         Configuration file, relative to the data directory "
@@ -152,7 +157,31 @@ static void print_usage(void)
            "  -address, -stake     As above; the default stake is the role's minimum\n"
            "  -malicious=<how>     copy (trainer: commit blind, then try to reveal another\n"
            "                       trainer's weights), random-scores (validator), lazy (commit,\n"
-           "                       never reveal)\n",
+           "                       never reveal)\n\n"
+           "AI Market (a payer: buy calls of a model, get predictions from a compute provider):\n"
+           "  -market-buy          Buy -market-calls calls of -market-model from\n"
+           "                       -market-provider through the wallet (marketcall), wait for\n"
+           "                       the purchase to confirm, send the rows of -market-csv to the\n"
+           "                       provider's node (predict) in batches the wallet signs\n"
+           "                       (marketsignrequest), and write the predictions as CSV.\n"
+           "                       The rows go to the provider: that is the service bought\n"
+           "  -market-model=<id>   The model (txid of its MARKET_PUBLISH)\n"
+           "  -market-provider=<addr>  The compute provider's registered address\n"
+           "  -market-csv=<file>   A header line, then one row per prediction: the model's\n"
+           "                       inputs in order (empty or NA: missing); -label=<column>\n"
+           "                       leaves a column out\n"
+           "  -market-calls=<n>    Calls to buy (default: the rows of the file; 0: use calls\n"
+           "                       bought before)\n"
+           "  -market-maxprice=<FML>  Refuse a price per call above this (default: the\n"
+           "                       current price)\n"
+           "  -address=<addr>      The payer: a wallet address (default: the wallet's choice)\n"
+           "  -market-out=<file>   The predictions: p0..pK-1 (p1 for a one-output model) and\n"
+           "                       class per row (default: standard output)\n"
+           "  -market-batch=<n>    Rows per predict request (default: 1000, at most 10000)\n"
+           "  -market-wait=<s>     Seconds to wait for the purchase (default: 600)\n"
+           "  -provider-rpc=<host:port>  The provider's node (default: this node)\n"
+           "  -provider-rpcuser=<user>, -provider-rpcpassword=<pw>,\n"
+           "  -provider-rpccookiefile=<file>  Its credentials (default: this node's)\n",
            PACKAGE_VERSION, CONFIG_FILE_NAME, params_default_rpc_port(NET_MAIN),
            params_default_rpc_port(NET_TEST), params_default_rpc_port(NET_REGTEST),
            DEFAULT_TEST_FRACTION, DEFAULT_SEED, DEFAULT_EPOCHS, DEFAULT_BASELINE_EPOCHS,
@@ -380,6 +409,69 @@ static int run_arena(struct config *cfg, const struct agent_data_opts *d, bool v
     return rc;
 }
 
+/* -market-buy: the local node's wallet pays and signs; -provider-rpc is the
+ * provider's node. */
+static int run_market(struct config *cfg, char *err, size_t errlen)
+{
+    struct agent_market_opts o = {
+        .model = config_get(cfg, "market-model", NULL),
+        .provider = config_get(cfg, "market-provider", NULL),
+        .csv = config_get(cfg, "market-csv", NULL),
+        .label = config_get(cfg, "label", NULL),
+        .out = config_get(cfg, "market-out", NULL),
+        .max_price = config_get(cfg, "market-maxprice", NULL),
+        .address = config_get(cfg, "address", NULL),
+        .calls_set = config_is_set(cfg, "market-calls"),
+    };
+    int64_t calls, batch, wait, poll;
+    if (!o.model || !o.provider || !o.csv) {
+        snprintf(err, errlen,
+                 "-market-buy needs -market-model=<id>, -market-provider=<addr> and "
+                 "-market-csv=<file>");
+        return 1;
+    }
+    if (!config_get_int(cfg, "market-calls", 0, 0, 1000000, &calls, err, errlen) ||
+        !config_get_int(cfg, "market-batch", 1000, 1, 10000, &batch, err, errlen) ||
+        !config_get_int(cfg, "market-wait", 600, 1, 86400, &wait, err, errlen) ||
+        !config_get_int(cfg, "pollms", DEFAULT_POLL_MS, 10, 60000, &poll, err, errlen))
+        return 1;
+    o.calls = (uint64_t)calls;
+    o.batch = (size_t)batch;
+    o.wait_s = (uint32_t)wait;
+    o.poll_ms = (uint32_t)poll;
+    struct agent_rpc local, prov;
+    if (!agent_rpc_setup(&local, cfg, err, errlen))
+        return 1;
+    prov = local;
+    char host[256];
+    const char *pr = config_get(cfg, "provider-rpc", NULL);
+    if (pr) {
+        snprintf(host, sizeof host, "%s", pr);
+        char *colon = strrchr(host, ':'), *end;
+        long port = colon ? strtol(colon + 1, &end, 10) : 0;
+        if (!colon || *end || port < 1 || port > 65535 || colon == host) {
+            snprintf(err, errlen, "-provider-rpc=%s: host:port is expected", pr);
+            agent_rpc_free(&local);
+            return 1;
+        }
+        *colon = '\0';
+        prov.opts.host = host;
+        prov.opts.port = (uint16_t)port;
+    }
+    if (config_is_set(cfg, "provider-rpcuser") || config_is_set(cfg, "provider-rpcpassword") ||
+        config_is_set(cfg, "provider-rpccookiefile")) {
+        prov.opts.user = config_get(cfg, "provider-rpcuser", NULL);
+        prov.opts.password = config_get(cfg, "provider-rpcpassword", NULL);
+        prov.opts.cookie_file = config_get(cfg, "provider-rpccookiefile", NULL);
+    }
+    prov.opts.wallet = NULL;
+    int rc = agent_market_buy(&local, &prov, &o);
+    if (rc)
+        err[0] = '\0'; /* printed already */
+    agent_rpc_free(&local);
+    return rc;
+}
+
 static int run_baseline(struct config *cfg, const struct agent_data_opts *d, char *err,
                         size_t errlen)
 {
@@ -471,12 +563,15 @@ int main(int argc, char **argv)
     int modes = config_get_bool(cfg, "baseline", false) + config_get_bool(cfg, "evaluate", false) +
                 config_get_bool(cfg, "stats", false) +
                 config_get_bool(cfg, "arena-trainer", false) +
-                config_get_bool(cfg, "arena-validator", false);
+                config_get_bool(cfg, "arena-validator", false) +
+                config_get_bool(cfg, "market-buy", false);
     int rc;
     if (modes > 1) {
-        snprintf(err, sizeof err, "Choose one of -baseline, -evaluate, -stats, -arena-trainer "
-                 "and -arena-validator");
+        snprintf(err, sizeof err, "Choose one of -baseline, -evaluate, -stats, -arena-trainer, "
+                 "-arena-validator and -market-buy");
         rc = 1;
+    } else if (config_get_bool(cfg, "market-buy", false)) {
+        rc = run_market(cfg, err, sizeof err);
     } else if (config_get_bool(cfg, "arena-trainer", false) ||
                config_get_bool(cfg, "arena-validator", false)) {
         rc = run_arena(cfg, &d, config_get_bool(cfg, "arena-validator", false), err, sizeof err);

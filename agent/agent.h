@@ -150,6 +150,31 @@ bool agent_model_evaluate(const struct ml_model_spec *spec, const int32_t *q, si
                           const struct ml_dataset *ds, struct ml_eval *out, char *err,
                           size_t errlen) WARN_UNUSED;
 
+/* ---- market.c       ---- */
+
+struct agent_market_opts {
+    const char *model;      /* -market-model */
+    const char *provider;   /* -market-provider: its address */
+    const char *csv;        /* -market-csv: a header and the model's inputs */
+    const char *label;      /* -label: a column of the CSV left out */
+    const char *out;        /* -market-out, or NULL: standard output */
+    const char *max_price;  /* -market-maxprice (FML), or NULL: the current price */
+    const char *address;    /* -address: the payer's wallet address, or NULL: the wallet's
+                               choice (marketcall, marketsignrequest) */
+    bool calls_set;
+    uint64_t calls;         /* -market-calls (default: the CSV's rows; 0: buy none) */
+    size_t batch;           /* -market-batch: rows per predict request */
+    uint32_t wait_s;        /* -market-wait: seconds for the purchase to confirm */
+    uint32_t poll_ms;
+};
+
+/* Buys o->calls calls through local's wallet (marketcall), waits for the
+ * confirmation, then sends the CSV's rows to provider's predict in batches
+ * signed by the wallet (marketsignrequest) and writes outputs and classes
+ * as CSV.  0 on success; 1 with the error printed. */
+int agent_market_buy(const struct agent_rpc *local, const struct agent_rpc *provider,
+                     const struct agent_market_opts *o);
+
 /* ---- dp.c       ---- */
 
 #define AGENT_DP_SEEDBYTES 32

@@ -38,9 +38,7 @@
 #define HTAG_ARENA_LEAF   "FML/arena-leaf"
 #define HTAG_ARENA_NODE   "FML/arena-node"
 #define HTAG_ARENA_ASSIGN "FML/arena-assign"
-/* Longer than the 16 bytes of BLAKE2b's personalization: hashes as its first
- * 16 bytes, "FML/market-reque". */
-#define HTAG_MARKET_REQUEST "FML/market-request"
+#define HTAG_MARKET_REQUEST "FML/market-req"
 
 struct hasher {
     crypto_generichash_blake2b_state st;

@@ -330,7 +330,7 @@ uint64_t market_pool_cap(uint32_t cap_blocks, uint64_t emission, uint16_t split_
 /* ---- serving (not consensus: what a provider checks) ---- */
 
 /* The message a payer signs to spend `calls` paid calls of model at
- * provider: H_FML/market-request(model [32] | provider [32] | calls u32 |
+ * provider: H_FML/market-req(model [32] | provider [32] | calls u32 |
  * nonce u64).  A provider accepts a payer's nonces in increasing order only. */
 void market_request_hash(uint8_t out[HASH_SIZE], const uint8_t model[HASH_SIZE],
                          const uint8_t provider[PUBKEY_SIZE], uint32_t calls, uint64_t nonce);

@@ -20,7 +20,7 @@ static const char *const known_options[] = {
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody",
     "regtestvalidator", "produceblocks",
     "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
-    "wallet", "disablewallet", "walletfeerate",
+    "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
     NULL,
 };
 
@@ -90,6 +90,12 @@ static void usage(void)
            "  -minrelaytxfee=<units>  Minimum fee rate in base units per 1000 bytes (default 1000)\n"
            "  -wallet=<name>          Load (creating on first use) this wallet (repeatable)\n"
            "  -disablewallet          Run without wallets\n"
+           "\nAI Market compute provider:\n"
+           "  -provider=<0|1>         Serve the predict RPC as a compute provider (default 0);\n"
+           "                          calls served are kept in <datadir>/provider/\n"
+           "  -provideraddress=<addr> A registered provider address served here (repeatable;\n"
+           "                          default: every key of the loaded wallets that is a\n"
+           "                          registered provider)\n"
            "\nTesting (regtest only):\n"
            "  -dbcrashratio=<n>       Exit abruptly (no cleanup, status 86) at 1 in n of the\n"
            "                          crash marks inside the node's writes: block file appends,\n"

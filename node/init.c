@@ -3,6 +3,7 @@
 
 #include "node/node.h"
 #include "consensus/amount.h"
+#include "consensus/bech32.h"
 #include "node/evidence.h"
 #include "node/genesisfile.h"
 #include "node/producer.h"
@@ -10,6 +11,7 @@
 #include "p2p/p2p.h"
 #include "rpc/methods.h"
 #include "rpc/net.h"
+#include "rpc/provider.h"
 #include "rpc/rpc.h"
 #include "rpc/server.h"
 #include "state/chain.h"
@@ -203,6 +205,45 @@ static bool start_wallets(struct node *n, char *err, size_t errlen)
     return wallets_attach(n->wallets, &n->wallet_chain.iface, err, errlen);
 }
 
+/* -provider=1: the served addresses (-provideraddress, else the wallets'
+ * registered keys, looked up per request) and the ledger of served calls in
+ * <datadir>/provider/. */
+static bool start_provider(struct node *n, char *err, size_t errlen)
+{
+    if (!config_get_bool(n->cfg, "provider", false)) {
+        if (config_is_set(n->cfg, "provideraddress"))
+            return err_setf(err, errlen, "-provideraddress needs -provider=1");
+        return true;
+    }
+    size_t naddr = 0;
+    const char **addrs = config_get_multi(n->cfg, "provideraddress", &naddr);
+    uint8_t (*pubs)[PUBKEY_SIZE] = calloc(naddr ? naddr : 1, PUBKEY_SIZE);
+    if (!pubs) {
+        free(addrs);
+        return err_setf(err, errlen, "out of memory");
+    }
+    for (size_t i = 0; i < naddr; i++) {
+        if (!address_decode(pubs[i], n->params.hrp, addrs[i])) {
+            err_setf(err, errlen, "-provideraddress: invalid address %s", addrs[i]);
+            free(addrs);
+            free(pubs);
+            return false;
+        }
+    }
+    free(addrs);
+    if (naddr == 0 && !n->wallets) {
+        free(pubs);
+        return err_setf(err, errlen, "-provider=1 without wallets needs -provideraddress=ADDR");
+    }
+    char *dir = fs_path_join(n->datadir, "provider");
+    n->provider = dir ? provider_open(dir, (const uint8_t (*)[PUBKEY_SIZE])pubs, naddr, err, errlen) : NULL;
+    free(dir);
+    free(pubs);
+    if (n->provider)
+        log_printf("Compute provider: serving predict for %s", naddr ? "the -provideraddress addresses" : "the wallets' registered provider keys");
+    return n->provider != NULL;
+}
+
 /* P2P on the node's event loop; p2p_start takes the node lock itself. */
 static bool start_p2p(struct node *n, char *err, size_t errlen)
 {
@@ -231,6 +272,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
         !rpc_table_add(n->rpc_table, fl_rpc_methods, fl_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, arena_rpc_methods, arena_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, market_rpc_methods, market_rpc_methods_count) ||
+        !rpc_table_add(n->rpc_table, predict_rpc_methods, predict_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, net_rpc_methods, net_rpc_methods_count) ||
         (n->wallets && !rpc_table_add(n->rpc_table, wallet_rpc_methods, wallet_rpc_methods_count)) ||
         (n->wallets && !rpc_table_add(n->rpc_table, wallet_staking_rpc_methods,
@@ -253,6 +295,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
         .lock = &n->lock,
         .start_time = n->start_time,
         .datadir = n->datadir,
+        .provider = n->provider,
         .request_shutdown = node_request_shutdown,
     };
     rpc_server_options_init(&opts);
@@ -355,7 +398,8 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     }
     signal(SIGPIPE, SIG_IGN);
 
-    if (!start_p2p(n, err, errlen) || !start_rpc(n, err, errlen))
+    if (!start_provider(n, err, errlen) || !start_p2p(n, err, errlen) ||
+        !start_rpc(n, err, errlen))
         return false;
     n->producer = producer_start(n, err, errlen);
     if (!n->producer && err[0])
@@ -388,6 +432,8 @@ void node_stop(struct node *n)
     n->mempool = NULL;
     chain_close(n->chain);
     n->chain = NULL;
+    provider_close(n->provider);
+    n->provider = NULL;
     pthread_mutex_unlock(&n->lock);
     rpc_table_free(n->rpc_table);
     for (int i = 0; i < 3; i++)

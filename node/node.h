@@ -28,6 +28,7 @@ struct rpc_table;
 struct rpc_server;
 struct producer;
 struct p2p;
+struct provider;
 
 struct node {
     struct config *cfg;
@@ -42,6 +43,7 @@ struct node {
     struct rpc_env env;
     struct producer *producer;
     struct p2p *p2p;
+    struct provider *provider; /* -provider=1, else NULL */
     pthread_mutex_t lock;
     struct event_base *base;
     struct event *signals[3];

@@ -245,7 +245,7 @@ static json_t *marketlistmodels(struct rpc_call *call)
 
 /* Where a model comes from: its FL task or Arena task, or for a composite
  * the tree of its components (each with its own lineage). */
-static json_t *lineage_json(struct view *v, const struct chain_params *p, const uint8_t id[HASH_SIZE],
+static json_t *lineage_json(struct view *v, const struct chain_params *p,
                             const struct market_model *m, uint8_t depth, bool *ok)
 {
     json_t *o = json_object();
@@ -276,7 +276,7 @@ static json_t *lineage_json(struct view *v, const struct chain_params *p, const 
             json_object_set_new(x, "model", json_hash(ids[i]));
             json_object_set_new(x, "name", text_json(c.name, c.name_len));
             json_object_set_new(x, "owner", json_address(p, c.owner));
-            json_object_set_new(x, "lineage", lineage_json(v, p, ids[i], &c, (uint8_t)(depth + 1), ok));
+            json_object_set_new(x, "lineage", lineage_json(v, p, &c, (uint8_t)(depth + 1), ok));
             json_array_append_new(comps, x);
         }
         json_object_set_new(o, "components", comps);
@@ -285,7 +285,6 @@ static json_t *lineage_json(struct view *v, const struct chain_params *p, const 
     default:
         break;
     }
-    (void)id;
     return o;
 }
 
@@ -312,7 +311,7 @@ static json_t *marketgetmodel(struct rpc_call *call)
     json_object_set_new(o, "source_id", (m.source == MARKET_SOURCE_FL || m.source == MARKET_SOURCE_ARENA)
                                             ? json_hash(m.source_id)
                                             : json_null());
-    json_object_set_new(o, "lineage", lineage_json(v, p, id, &m, 0, &ok));
+    json_object_set_new(o, "lineage", lineage_json(v, p, &m, 0, &ok));
     json_object_set_new(o, "spec", leaf ? spec_json(&m.spec) : json_null());
     json_object_set_new(o, "model_hash", leaf ? json_hash(m.model_hash) : json_null());
     json_object_set_new(o, "macs", json_integer((json_int_t)m.macs));

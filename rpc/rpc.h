@@ -107,6 +107,7 @@ struct wallets;
 struct producer;
 struct p2p;
 struct rpc_staker; /* rpc/methods.h */
+struct provider;   /* rpc/provider.h */
 
 struct rpc_env {
     const struct chain_params *params;
@@ -119,6 +120,7 @@ struct rpc_env {
     pthread_mutex_t *lock;   /* the node lock, held around every locked handler */
     uint64_t start_time;     /* unix seconds, for uptime */
     const char *datadir;     /* network data directory */
+    struct provider *provider; /* -provider=1: served addresses, call ledger (else NULL) */
     void (*request_shutdown)(void);
 };
 

@@ -271,7 +271,8 @@ class MarketRPCTest(FMLTestFramework):
         fee = units(raw["fee"])
         # The payer's history shows the call as a payment to the provider.
         sends = [t for t in node.listtransactions("*", 1000) if t.get("txid") == c["txid"]]
-        assert any(t["category"] == "send" and t["address"] == a["prov"] for t in sends), sends
+        assert_equal(sorted((t["category"], t["address"], t["amount"]) for t in sends),
+                     [("receive", a["prov"], 0), ("send", a["prov"], 0)])
         self.mine()
         s1 = self.check_supply()
         g = {m: node.marketgetmodel(m) for m in (ma, mb, mc)}

@@ -112,6 +112,19 @@ anything is sent (-8 naming the heights, or -4).  The wallet keeps what a commit
 methods take it from there, also after a restart.  Weights and metrics are Q16.16 signed
 (integers `..._q16`, exact decimals).
 
+## AI Market
+
+A model (its id is the txid of its `marketpublish`) is an upload, a completed FL task's model,
+a settled Arena task's winner, or a composite of published models (`average` or `pipeline`).
+Its price per call is its own part (base price plus the complexity fee, times its demand
+multiplier) plus each component's, recursively; `price` in every result is the one a call in
+the next block pays, since multipliers change only at the end of a block.  Multipliers are
+Q32 fixed point, shown as the integer (`..._q32`) and as an exact decimal string.  Prices and
+amounts are FML.  A compute provider serves `predict` for the calls bought from it
+(`marketcall`), each request signed by the payer (`marketsignrequest`).  A wallet method whose
+transaction the state would refuse (unknown model or provider, not the owner, price above the
+maximum, nothing to claim) is refused before anything is sent, naming the reject reason.
+
 ## Methods
 """
 

@@ -16,7 +16,9 @@
 #include "consensus/amount.h"
 #include "consensus/fltx.h"
 #include "rpc/methods.h"
+#include "rpc/provider.h"
 #include "rpc/rpc.h"
+#include "util/fs.h"
 
 #include <string.h>
 
@@ -62,6 +64,7 @@ static void build_chain(void)
 static void teardown(void)
 {
     rpc_table_free(table);
+    provider_close(env.provider);
     mempool_free(mempool);
     chain_close(chain);
     params_free(&params);
@@ -104,6 +107,7 @@ static void setup(void)
     select_methods(fl_rpc_methods, fl_rpc_methods_count, &count);
     select_methods(arena_rpc_methods, arena_rpc_methods_count, &count);
     select_methods(market_rpc_methods, market_rpc_methods_count, &count);
+    select_methods(predict_rpc_methods, predict_rpc_methods_count, &count);
     table = rpc_table_new();
     FUZZ_CHECK(table != NULL && rpc_table_add(table, selected, count));
 
@@ -114,6 +118,14 @@ static void setup(void)
     env.start_time = params.genesis_time;
     env.datadir = datadir;
     env.request_shutdown = request_shutdown;
+    /* predict as a provider serving regtest validator 0's address. */
+    char *pdir = fs_path_join(datadir, "provider");
+    uint8_t served[1][PUBKEY_SIZE];
+    memcpy(served[0], params.validators[0].pubkey, PUBKEY_SIZE);
+    env.provider = pdir ? provider_open(pdir, (const uint8_t (*)[PUBKEY_SIZE])served, 1, err,
+                                        sizeof(err)) : NULL;
+    free(pdir);
+    FUZZ_CHECK(env.provider != NULL);
     atexit(teardown);
 }
 

@@ -88,6 +88,7 @@ static void print_hashes(void)
         HTAG_STATEROOT, HTAG_RANDAO, HTAG_MIX, HTAG_LEADER, HTAG_GENESIS, HTAG_CHECKSUM,
         HTAG_KEYSEED, HTAG_EVIDENCE, HTAG_FLROLES, HTAG_FLMODEL, HTAG_FLVOTE, HTAG_FLUPDATE,
         HTAG_ARENA_SUB, HTAG_ARENA_SCORE, HTAG_ARENA_LEAF, HTAG_ARENA_NODE, HTAG_ARENA_ASSIGN,
+        HTAG_MARKET_REQUEST,
     };
     printf("## BLAKE2b-256 of the ASCII \"abc\" under each tag\n\n");
     for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {

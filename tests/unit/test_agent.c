@@ -574,7 +574,7 @@ static int agent_run(const char *args, char *out, size_t outlen)
 
 START_TEST(options_are_checked)
 {
-    char out[8192];
+    char out[16384];
     ck_assert_int_eq(agent_run("-malicious=bogus -data=x.csv -task=00", out, sizeof out), 1);
     ck_assert_msg(strstr(out, "-malicious=bogus: flip, noise or scale is expected"), "%s", out);
     ck_assert_int_eq(agent_run("-testfraction=0.95 -data=x.csv -task=00", out, sizeof out), 1);
@@ -589,8 +589,16 @@ START_TEST(options_are_checked)
     ck_assert_int_eq(agent_run("-data=x.csv", out, sizeof out), 1);
     ck_assert_msg(strstr(out, "-data=<file.csv> and -task=<id> are required"), "%s", out);
     ck_assert_int_eq(agent_run("-baseline -stats -data=x.csv", out, sizeof out), 1);
-    ck_assert_msg(strstr(out, "Choose one of -baseline, -evaluate, -stats, -arena-trainer and "
-                              "-arena-validator"), "%s", out);
+    ck_assert_msg(strstr(out, "Choose one of -baseline, -evaluate, -stats, -arena-trainer, "
+                              "-arena-validator and -market-buy"), "%s", out);
+    ck_assert_int_eq(agent_run("-market-buy -stats -data=x.csv", out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "Choose one of"), "%s", out);
+    ck_assert_int_eq(agent_run("-market-buy -market-model=00", out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "-market-buy needs -market-model=<id>, -market-provider=<addr> "
+                              "and -market-csv=<file>"), "%s", out);
+    ck_assert_int_eq(agent_run("-market-buy -market-model=00 -market-provider=x "
+                               "-market-csv=x.csv -market-batch=10001", out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "market-batch"), "%s", out);
     ck_assert_int_eq(agent_run("-stats", out, sizeof out), 1);
     ck_assert_msg(strstr(out, "-stats needs -data=<file.csv>"), "%s", out);
     ck_assert_int_eq(agent_run("-baseline -data=x.csv", out, sizeof out), 1);
@@ -617,6 +625,7 @@ START_TEST(options_are_checked)
     ck_assert_int_eq(agent_run("-help", out, sizeof out), 0);
     ck_assert_msg(strstr(out, "Usage:"), "%s", out);
     ck_assert_msg(strstr(out, "-dp-epsilon=<x>"), "%s", out);
+    ck_assert_msg(strstr(out, "-market-buy"), "%s", out);
 }
 END_TEST
 

@@ -50,6 +50,7 @@ static const struct tag_vector tag_vectors[] = {
     {HTAG_ARENA_LEAF, "cd53cdc0cb6eb4c2ef9282eb3902b8f2ce7980986a63c2e1730078b095f3ccf5"},
     {HTAG_ARENA_NODE, "e1f7ca1a2d6934903dff26439875504bdc068eae30b7325655acbac4059a87d8"},
     {HTAG_ARENA_ASSIGN, "ba0459d3e4515b45e45a49a63b63741cab2e0f737643dfe9e3ae99a0e51a5de1"},
+    {HTAG_MARKET_REQUEST, "e2a89c34d7e1b53cf77f7f7e45423faf4b65c25c26fcea677389b052ba925936"},
 };
 
 #define N_TAGS (sizeof(tag_vectors) / sizeof(tag_vectors[0]))
