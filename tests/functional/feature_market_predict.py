@@ -244,8 +244,9 @@ class MarketPredictTest(FMLTestFramework):
         assert_equal(res["calls_left"], 3)
         self.check_equal(pipe, rows[:5], res)
         # The wallet's signature and this test's own (Python BIP340) are both
-        # the payer's: either is served.
-        res = self.predict(n1, self.request(pipe, rows[:2], 4))
+        # the payer's: either is served.  Named arguments, as the object
+        # {model, provider, payer, nonce, signature, inputs}.
+        res = n1.predict(**self.request(pipe, rows[:2], 4))
         assert_equal(res["calls_left"], 1)
         self.check_equal(pipe, rows[:2], res)
 
