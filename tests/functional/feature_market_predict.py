@@ -263,6 +263,12 @@ class MarketPredictTest(FMLTestFramework):
         n1.stop()
         n1.start(["-provideraddress=" + owner])
         self.refused(n1, self.request(avg, rows[:1], 3), -8, "not a provider here")
+        n1.stop()
+        try:
+            n1.start(["-provideraddress=rfml1bogus"])
+            raise AssertionError("a bad -provideraddress was accepted")
+        except TestFailure as e:
+            assert "-provideraddress: invalid address rfml1bogus" in str(e), str(e)
 
     def market_buy(self, model, rows, prov_addr):
         """fml-agent -market-buy: buys a call per row through node 0's wallet,
