@@ -306,8 +306,9 @@ static const char predict_result_help[] =
     "  \"classes\": [n, ...],         (per row: the most probable class; P >= 0.5 is class 1)\n"
     "  \"calls_left\": n              (paid calls of this payer left at this provider)\n"
     "}\n"
-    "Errors: -8 not a provider here, -5 unknown model, -25 bad signature, -26 replayed nonce\n"
-    "or unpaid, -1 on a node without -provider=1.";
+    "Errors: -8 not a provider here, or inputs out of shape or above a bound; -5 unknown\n"
+    "model; -25 bad signature; -26 replayed nonce or unpaid; -1 on a node without\n"
+    "-provider=1.";
 
 static const char weights_result[] =
     "{\n"
