@@ -26,10 +26,19 @@ data.  The same figures go to fl-demo-results.json, and accuracy per round
 to fl-demo-accuracy.svg.
 
     python3 demo/fl_demo.py [--rounds N] [--malicious flip|noise|scale]
-                            [--dp-epsilon X [--dp-clip C]] [--out DIR] [--keep]
+                            [--dp-epsilon X [--dp-clip C]] [--no-market]
+                            [--out DIR] [--keep]
 
 With --dp-epsilon every honest hospital releases its updates with
 differential privacy (fml-agent -dp-epsilon, -dp-clip).
+
+Then the AI Market phase (demo/market_demo.py, doc/market-demo.md) runs on
+the same network: the clean task's model is published (its data providers:
+the hospitals), with the median task's model and a composite of the two; a
+clinic buys calls from a validator serving as compute provider and runs the
+held-out rows through predict; the hospitals claim their share; a wash
+trader loses money buying its own calls.  Its figures go to
+market-demo-results.json and market-demo-price.svg (--no-market skips it).
 
 No configuration needed.  Every process it starts is stopped at the end,
 also on failure or Ctrl-C.
@@ -49,6 +58,7 @@ import sys
 import tempfile
 import time
 
+import market_demo
 from network import Network
 from test_framework.framework import FMLAGENT, wait_until
 from test_framework.rpc import JSONRPCException
@@ -63,6 +73,7 @@ HONEST_STAKE = 40
 # One slash (30%) leaves 9.8 < min_stake 10: a harmful update removes it.
 ROGUE_STAKE = 14
 PROPOSER_SLOTS = 2
+PROVIDER_NODE = 3        # the validator whose node serves the Market's predictions
 
 
 def log(msg):
@@ -337,6 +348,48 @@ def write_svg(path, results):
         f.write("\n".join(out) + "\n")
 
 
+# ---------------------------------------------------------------- the market
+
+def market_phase(net, creator, tasks, wallets, summary, norm, say):
+    """The AI Market on the same network (demo/market_demo.py): the clean
+    task's model (data providers: the three hospitals) and the median task's
+    model published by their creator, a composite of the two by a third
+    party, validator 3 as compute provider, a clinic buying and predicting,
+    the hospitals' claims and a wash trader."""
+    print()
+    say("== AI Market: the FL model goes on sale")
+    chain = market_demo.Chain(net.nodes, net.observer, say=say)
+    funder = market_demo.Party("validator-0", creator, "default", None)
+    pnode = net.nodes[PROVIDER_NODE]
+    parties = {"funder": funder}
+    for name, node, amount in (("ensemble-maker", net.nodes[1], 20), ("clinic", net.nodes[2], 300),
+                               ("validator-3", pnode, 20), ("wash-trader", pnode, 50)):
+        parties[name] = market_demo.new_party(name, node, funder, amount, chain)
+    chain.confirm()
+    task = creator.flgettask(tasks["clean"])
+    creator_party = market_demo.Party("fl-task-creator", creator, "default", task["creator"])
+    split = {"creator": 2000, "data": 6000, "provider": 2000}
+    leaves = []
+    for key, name, price in (("clean", "pima-fl", 1_000_000), ("attack-median", "pima-fl-median", 500_000)):
+        p = market_demo.leaf_params(name, "fl", price, 10, split, source_id=tasks[key])
+        p["address"] = task["creator"]
+        leaves.append((key, creator_party, p))
+    hospitals, contributions = {}, {}
+    by_addr = {p["address"]: p for p in task["participants"]}
+    for h, (node, addrs) in wallets.items():
+        if "clean" in addrs and addrs["clean"] in by_addr:
+            hospitals[h] = market_demo.Party(h, node, h, addrs["clean"])
+            contributions[h] = by_addr[addrs["clean"]].get("contribution", "")
+    header, held, pool = market_demo.load_pima()
+    spec = {"kind": "logistic", "sizes": [8, 1], "normalization": norm}
+    roles = {"creator": creator_party, "composer": parties["ensemble-maker"],
+             "provider": parties["validator-3"], "buyer": parties["clinic"],
+             "wash": parties["wash-trader"], "funder": funder, "hospitals": hospitals,
+             "contributions": contributions, "wash_spec": spec,
+             "wash_weights": market_demo.train_logistic(header, pool, norm)}
+    return market_demo.run_market(chain, roles, leaves, header, held, say=say)
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -357,7 +410,10 @@ def main():
     parser.add_argument("--dp-clip", default=None,
                         help="the L2 bound of a released change with --dp-epsilon (fml-agent -dp-clip; "
                              "default the agent's, 1)")
-    parser.add_argument("--out", default=".", help="folder of fl-demo-results.json and the SVG (default .)")
+    parser.add_argument("--no-market", action="store_true",
+                        help="stop after the FL tasks: no AI Market phase (demo/market_demo.py)")
+    parser.add_argument("--out", default=".", help="folder of fl-demo-results.json, "
+                        "market-demo-results.json and the SVGs (default .)")
     parser.add_argument("--keep", action="store_true", help="keep the data directories and agent logs")
     args = parser.parse_args()
     if not os.access(FMLAGENT, os.X_OK):
@@ -373,10 +429,12 @@ def main():
 
     started = time.time()
     workdir = tempfile.mkdtemp(prefix="fml_fl_demo_")
-    net = Network(keep=args.keep, log=log)
+    # Validator 3's node serves predictions as a compute provider.
+    net = Network(keep=args.keep, log=log, node_args={PROVIDER_NODE: ["-provider=1"]})
     agents = Agents(workdir)
     try:
         results = run(net, agents, workdir, args)
+        market = results.pop("_market", None)
         results["runtime_seconds"] = round(time.time() - started)
         os.makedirs(args.out, exist_ok=True)
         jpath = os.path.join(args.out, "fl-demo-results.json")
@@ -385,6 +443,15 @@ def main():
         spath = os.path.join(args.out, "fl-demo-accuracy.svg")
         write_svg(spath, results)
         log("Wrote %s and %s (%d s in all)" % (jpath, spath, results["runtime_seconds"]))
+        if market is not None:
+            market_demo.print_results(market)
+            mj, ms = market_demo.write_outputs(market, args.out)
+            log("Wrote %s and %s" % (mj, ms))
+            print()
+            print("What to look at:")
+            print("  %s: accuracy per round of the three tasks" % spath)
+            print("  %s: the FL figures (per round, slashes, baselines, targets)" % jpath)
+            market_demo.what_to_look_at(market, mj, ms, header=False)
         return 0
     except KeyboardInterrupt:
         log("Interrupted.")
@@ -524,6 +591,9 @@ def run(net, agents, workdir, args):
         "same_model_on_every_node": all(s["same_model_on_every_node"] for s in summary.values()),
     }
     targets["all_met"] = all(targets.values())
+    market = None
+    if not args.no_market:
+        market = market_phase(net, creator, tasks, wallets, summary, norm, log)
     print()
     print("FL (clean) minus centralized: %+.1f points of accuracy; FL minus mean of hospitals alone: "
           "%+.1f points (%+.1f%% relative), AUC %+.3f" % (
@@ -549,6 +619,7 @@ def run(net, agents, workdir, args):
             s["participants"][addr]["hospital"] = names.get(addr, "?")
             s["participants"][addr]["malicious"] = addr in rogue_addrs
     return {
+        "_market": market,
         "command": "scripts/demo.sh" + (" --rounds %d" % args.rounds if args.rounds != 12 else "") +
                    (" --maxstep %s" % args.maxstep if args.maxstep != "3" else "") +
                    (" --malicious %s" % args.malicious if args.malicious != "noise" else "") +

@@ -17,7 +17,10 @@ from test_framework.framework import TestNode, connect_nodes, wait_until  # noqa
 
 
 class Network:
-    def __init__(self, validators=4, observer=True, keep=False, log=print):
+    def __init__(self, validators=4, observer=True, keep=False, log=print, node_args=None):
+        """node_args: {index: [extra fmld options]} (e.g. -provider=1 for one
+        validator's node)."""
+        node_args = node_args or {}
         self.tmp = tempfile.mkdtemp(prefix="fml_demo_")
         self.keep = keep
         self.log = log
@@ -25,11 +28,12 @@ class Network:
         for i in range(validators):
             self.nodes.append(TestNode(i, self.tmp, "regtest",
                                        ["-connect=0", "-listen=1", "-produceblocks=1",
-                                        "-regtestvalidator=%d" % i, "-debug=0"], log))
+                                        "-regtestvalidator=%d" % i, "-debug=0"] +
+                                       list(node_args.get(i, [])), log))
         if observer:
             self.nodes.append(TestNode(validators, self.tmp, "regtest",
                                        ["-connect=0", "-listen=1", "-regtestvalidator=none",
-                                        "-debug=0"], log))
+                                        "-debug=0"] + list(node_args.get(validators, [])), log))
 
     @property
     def validators(self):

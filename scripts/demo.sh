@@ -2,7 +2,8 @@
 # Sets up a fresh Debian 12 machine, builds fmld, fml-cli and fml-agent and
 # runs the demo (README.md, doc/fl-demo.md): three hospitals train a diabetes
 # model together on a local regtest chain without sharing patient rows, then
-# again with a malicious fourth hospital.  Options go to demo/fl_demo.py
+# again with a malicious fourth hospital; then the model is sold on the AI
+# Market (doc/market-demo.md: demo/market_demo.py).  Options go to demo/fl_demo.py
 # (--help); `scripts/demo.sh --network` runs the network demo instead
 # (transfers, delegation, a partition healed), and `scripts/demo.sh --arena`
 # the AI Arena demo (doc/arena-demo.md: a staked training contest scored on

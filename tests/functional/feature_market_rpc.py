@@ -42,9 +42,9 @@ BURN_BPS = 1000
 MINE_BPS = 500
 FEE_PER_KMAC = 10
 CAP = 16
-# consensus/marketmath.c's tag; a BLAKE2b personalization holds 16 bytes
-# and consensus/hash.c keeps the first 16 of a longer tag.
-REQUEST_TAG = "FML/market-request"[:16]
+# consensus/hash.h's HTAG_MARKET_REQUEST (a tag fits the 16-byte
+# BLAKE2b personalization).
+REQUEST_TAG = "FML/market-req"
 
 
 def units(x):

@@ -819,7 +819,8 @@ START_TEST(decay_is_repeated_next_and_bounded)
     }
     /* From the largest cap to the floor takes 84 blocks of no demand. */
     uint64_t m = 65536 * MARKET_MULT_ONE;
-    ck_assert_uint_gt(market_mult_decay(m, 83, 65536), MARKET_MULT_ONE);
+    ck_assert_uint_eq(market_mult_decay(m, 83, 65536), UINT64_C(4326215932));
+    ck_assert_uint_eq(market_mult_decay(16 * MARKET_MULT_ONE, 20, 16), UINT64_C(4755989686));
     ck_assert_uint_eq(market_mult_decay(m, 84, 65536), MARKET_MULT_ONE);
     /* Any number of blocks ends at the floor, fast: 10^6 decays of 2^64 - 1
      * blocks each take no time (the tcase times out otherwise). */

@@ -13,14 +13,20 @@
  * every height.  The fixture checks the supply audit (Market stakes and
  * accruals included) after every block. */
 #include "chain_fixture.h"
+#include "consensus/arena.h"
 #include "consensus/emission.h"
 #include "consensus/fl.h"
 #include "consensus/fltx.h"
 #include "consensus/market.h"
 #include "consensus/txtypes.h"
+#include "state/accounts.h"
+#include "state/arena.h"
 #include "state/audit.h"
 #include "state/fl.h"
 #include "state/market.h"
+#include "state/marketint.h"
+#include "state/modules.h"
+#include "tests/arena_fixture.h"
 
 #define FEE 10000
 
@@ -462,6 +468,15 @@ START_TEST(a_composite_pays_every_component_owner)
     ck_assert_uint_eq(pr.calls, n);
     ck_assert_uint_eq(pr.earned, to_prov);
     ck_assert_uint_eq(pr.stake, 2 * COIN);
+    /* The block's queue is gone with its end. */
+    uint32_t touched;
+    uint8_t qkey[MARKET_KEY_QUEUE_SIZE];
+    const uint8_t *qv;
+    size_t ql;
+    ck_assert(market_get_touched(v, chain_height(chain), &touched));
+    ck_assert_uint_eq(touched, 0);
+    market_queue_key(qkey, chain_height(chain), 0);
+    ck_assert(!view_get(v, qkey, sizeof(qkey), &qv, &ql));
     view_free(v);
 }
 END_TEST
@@ -958,6 +973,186 @@ START_TEST(claims_pay_fl_data_providers_by_contribution)
 }
 END_TEST
 
+/* ---- an Arena winner ---- */
+
+static bool apply_in(struct view *v, struct block_ctx *ctx, const struct party *p, uint8_t type,
+                     struct wbuf *w, uint64_t nonce, struct validation *val, uint8_t id[32])
+{
+    struct tx tx;
+    make_tx_sec(&tx, p->sec, type, w, nonce, 0);
+    if (id)
+        tx_txid(&tx, id);
+    val_init(val);
+    bool ok = txrules_get(type)->apply(v, ctx, &tx, val);
+    tx_free(&tx);
+    wbuf_reset(w);
+    return ok;
+}
+
+/* A settled Arena task's records written into a view (its rules have their
+ * own tests): the creator publishes the winner, the rank-1 trainer with
+ * the lowest commit seq, whose revealed weights the record names; the data
+ * providers' part of a call accrues to the winner alone (one share), who
+ * claims it; another trainer of rank 1 and the creator have nothing to
+ * claim; publishing before the settlement or by another is refused. */
+START_TEST(an_arena_winner_is_its_data_provider)
+{
+    struct party creator, t1, t2, t3, prov, payer;
+    struct party *all[6] = {&creator, &t1, &t2, &t3, &prov, &payer};
+    uint8_t task[32], model[32];
+    produce_checked();
+    struct view *v = chain_view(chain);
+    struct validation val;
+    for (int i = 0; i < 6; i++) {
+        randombytes_buf(all[i]->sec, 32);
+        ck_assert(key_pubkey(all[i]->pub, all[i]->sec));
+        ck_assert(accounts_credit(v, all[i]->pub, 100 * COIN, &val));
+    }
+    /* (The view is dropped: the credits need not balance the supply.) */
+    memset(task, 0x7a, 32);
+    struct arena_task t;
+    memset(&t, 0, sizeof(t));
+    memcpy(t.creator, creator.pub, 32);
+    t.created_height = 1;
+    t.p = fixture_arena_task(10 * COIN);
+    arena_windows(&t, &t.w);
+    arena_put_task(v, task, &t);
+    struct arena_status st;
+    memset(&st, 0, sizeof(st));
+    st.state = ARENA_SCORING;
+    arena_put_status(v, task, &st);
+    static struct arena_results res;
+    memset(&res, 0, sizeof(res));
+    res.k = 2;
+    res.m = 3;
+    const struct party *tr[3] = {&t1, &t2, &t3};
+    const uint16_t rank[3] = {2, 1, 1};
+    for (int i = 0; i < 3; i++) {
+        memcpy(res.r[i].trainer, tr[i]->pub, 32);
+        res.r[i].seq = (uint32_t)i;
+        res.r[i].rank = rank[i];
+    }
+    arena_put_results(v, task, &res);
+    uint8_t wb[16];
+    for (int j = 0; j < 4; j++)
+        write_le32(wb + 4 * j, (uint32_t)(j * 65536 - 3));
+    arena_put_weights(v, task, t2.pub, wb, 4);
+    arena_put_weights(v, task, t3.pub, wb, 4);
+
+    struct block_header hdr;
+    memset(&hdr, 0, sizeof(hdr));
+    hdr.height = chain_height(chain) + 1;
+    struct block_ctx ctx = {.params = &params, .hdr = &hdr, .prev_slot = 0, .fees = 0};
+    struct market_publish pb;
+    base_publish(&pb, "arena", 200000, 2, split_of(4000, 4000, 2000));
+    pb.source = MARKET_SOURCE_ARENA;
+    memcpy(pb.source_id, task, 32);
+    struct wbuf w;
+    wbuf_init(&w);
+    market_publish_encode(&pb, &w);
+    ck_assert(!apply_in(v, &ctx, &creator, TX_MARKET_PUBLISH, &w, 0, &val, model));
+    ck_assert_str_eq(val.reason, "market-source-not-ready");
+    st.state = ARENA_SETTLED;
+    arena_put_status(v, task, &st);
+    market_publish_encode(&pb, &w);
+    ck_assert(!apply_in(v, &ctx, &t2, TX_MARKET_PUBLISH, &w, 0, &val, model));
+    ck_assert_str_eq(val.reason, "market-not-owner");
+    market_publish_encode(&pb, &w);
+    ck_assert_msg(apply_in(v, &ctx, &creator, TX_MARKET_PUBLISH, &w, 0, &val, model), "%s %s",
+                  val.reason, val.detail);
+    struct market_model m;
+    ck_assert(market_get_model(v, model, &m));
+    ck_assert_mem_eq(m.winner, t2.pub, 32);
+    ck_assert(m.data_shares == 1);
+    const uint8_t *wd;
+    size_t wl;
+    ck_assert(market_get_weights(v, &m, &wd, &wl));
+    ck_assert_uint_eq(wl, 16);
+    ck_assert_mem_eq(wd, wb, 16);
+    uint8_t mh[32];
+    fl_model_hash(mh, wb, 4);
+    ck_assert_mem_eq(m.model_hash, mh, 32);
+
+    struct market_provider_register r;
+    memset(&r, 0, sizeof(r));
+    r.stake = params.market_min_provider_stake;
+    market_provider_register_encode(&r, &w);
+    ck_assert(apply_in(v, &ctx, &prov, TX_MARKET_PROVIDER_REGISTER, &w, 0, &val, NULL));
+    struct market_call c;
+    memcpy(c.model, model, 32);
+    memcpy(c.provider, prov.pub, 32);
+    c.calls = 11;
+    c.max_price = 200000;
+    market_call_encode(&c, &w);
+    const uint64_t B = view_get_u64(v, POOL_MARKET_KEY);
+    ck_assert(apply_in(v, &ctx, &payer, TX_MARKET_CALL, &w, 0, &val, NULL));
+    ck_assert(market_end_block(v, &ctx, &val));
+    struct market_pay pay;
+    uint64_t own_p, cplx;
+    ck_assert(market_own_price(200000, m.macs, params.market_fee_per_kmac, MARKET_MULT_ONE,
+                               &own_p, &cplx));
+    market_pay_split(11 * own_p, 11 * cplx, &pb.split, params.market_burn_bps, &pay);
+    const uint64_t mined = market_mined(B, pay.gross, pay.gross, params.market_mine_bps);
+    const uint64_t owed = pay.data + mined * 4000 / 8000;
+    ck_assert_uint_gt(owed, 0);
+    ck_assert(market_get_model(v, model, &m));
+    ck_assert_uint_eq(m.bank, owed);
+    ck_assert_uint_eq(market_pending(v, model, &m, t2.pub), owed);
+    ck_assert_uint_eq(market_pending(v, model, &m, t3.pub), 0);
+    struct market_claim cl;
+    memcpy(cl.model, model, 32);
+    market_claim_encode(&cl, &w);
+    ck_assert(!apply_in(v, &ctx, &t3, TX_MARKET_CLAIM, &w, 0, &val, NULL));
+    ck_assert_str_eq(val.reason, "market-nothing-to-claim");
+    market_claim_encode(&cl, &w);
+    ck_assert(!apply_in(v, &ctx, &creator, TX_MARKET_CLAIM, &w, 1, &val, NULL));
+    ck_assert_str_eq(val.reason, "market-nothing-to-claim");
+    struct account acct;
+    ck_assert(accounts_get(v, t2.pub, &acct));
+    const uint64_t b0 = acct.balance;
+    market_claim_encode(&cl, &w);
+    ck_assert(apply_in(v, &ctx, &t2, TX_MARKET_CLAIM, &w, 0, &val, NULL));
+    ck_assert(accounts_get(v, t2.pub, &acct));
+    ck_assert_uint_eq(acct.balance, b0 + owed);
+    ck_assert(market_get_model(v, model, &m));
+    ck_assert_uint_eq(m.bank, 0);
+    market_claim_encode(&cl, &w);
+    ck_assert(!apply_in(v, &ctx, &t2, TX_MARKET_CLAIM, &w, 1, &val, NULL));
+    ck_assert_str_eq(val.reason, "market-nothing-to-claim");
+    wbuf_free(&w);
+    ck_assert(!view_failed(v));
+    view_free(v);
+}
+END_TEST
+
+/* ---- the work of a block's end ---- */
+
+/* The models one block's calls may touch are bounded: the queue of a
+ * height takes MARKET_MAX_HEIGHT_TOUCHED models, the next one is
+ * market-height-full; the queue of another height is apart. */
+START_TEST(models_touched_per_height_are_bounded)
+{
+    struct view *v = chain_view(chain);
+    struct validation val;
+    uint8_t id[32];
+    memset(id, 0, 32);
+    for (uint32_t i = 0; i < MARKET_MAX_HEIGHT_TOUCHED; i++) {
+        write_le32(id, i);
+        val_init(&val);
+        ck_assert_msg(market_touch(v, 5, id, &val), "touch %u: %s", i, val.reason);
+    }
+    uint32_t n;
+    ck_assert(market_get_touched(v, 5, &n));
+    ck_assert_uint_eq(n, MARKET_MAX_HEIGHT_TOUCHED);
+    val_init(&val);
+    ck_assert(!market_touch(v, 5, id, &val));
+    ck_assert_str_eq(val.reason, "market-height-full");
+    val_init(&val);
+    ck_assert(market_touch(v, 6, id, &val));
+    view_free(v);
+}
+END_TEST
+
 static Suite *market_state_suite(void)
 {
     Suite *s = suite_create("market_state");
@@ -970,6 +1165,8 @@ static Suite *market_state_suite(void)
     tcase_add_test(tc, refusals);
     tcase_add_test(tc, reorganization_across_multiplier_updates);
     tcase_add_test(tc, claims_pay_fl_data_providers_by_contribution);
+    tcase_add_test(tc, models_touched_per_height_are_bounded);
+    tcase_add_test(tc, an_arena_winner_is_its_data_provider);
     suite_add_tcase(s, tc);
     return s;
 }
