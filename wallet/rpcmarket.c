@@ -1114,7 +1114,7 @@ const struct rpc_method wallet_market_rpc_methods[] = {
         .name = "marketsignrequest",
         .handler = marketsignrequest,
         .summary = "Signs a request to a compute provider to serve paid calls of a model: a "
-                   "BIP340 signature of H_FML/market-request(model | provider | calls u32 | "
+                   "BIP340 signature of H_FML/market-req(model | provider | calls u32 | "
                    "nonce u64) with the payer's key.  A provider serves a payer's requests in "
                    "increasing nonce order only, up to the calls paid in confirmed MARKET_CALLs.  "
                    "Nothing is sent.",

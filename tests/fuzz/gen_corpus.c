@@ -782,6 +782,78 @@ static void gen_arena(void)
     wbuf_free(&w);
 }
 
+static void gen_market(void)
+{
+    struct wbuf w;
+    wbuf_init(&w);
+    struct market_model m;
+    memset(&m, 0, sizeof(m));
+    memcpy(m.owner, pubs[0], PUBKEY_SIZE);
+    m.published_height = 7;
+    m.name_len = 4;
+    memcpy(m.name, "leaf", 4);
+    m.source = MARKET_SOURCE_FL;
+    fill(m.source_id, HASH_SIZE, 3);
+    m.model_round = 2;
+    m.spec.kind = FL_MODEL_MLP;
+    m.spec.n_sizes = 3;
+    m.spec.sizes[0] = 2;
+    m.spec.sizes[1] = 4;
+    m.spec.sizes[2] = 3;
+    m.spec.n_norm = 2;
+    m.spec.norm = norm;
+    fill(m.model_hash, HASH_SIZE, 9);
+    m.macs = market_macs(&m.spec);
+    m.n_inputs = 2;
+    m.n_outputs = 3;
+    m.base_price = 1000;
+    m.target = 10;
+    m.split = (struct market_split){2000, 7000, 1000};
+    m.mult = 5 * MARKET_MULT_ONE;
+    m.mult_height = 6;
+    m.block_height = 7;
+    m.block_calls = 3;
+    m.block_own = 3000;
+    m.data_shares = 12;
+    m.acc = (unsigned __int128)1 << 70;
+    m.bank = 40;
+    m.calls = 3;
+    m.own_fees = 3000;
+    market_model_encode(&m, &w);
+    put_sel("market_records", "model_leaf", 0, w.data, w.len);
+
+    memset(&m.spec, 0, sizeof(m.spec));
+    m.source = MARKET_SOURCE_COMPOSITE;
+    memset(m.source_id, 0, HASH_SIZE);
+    m.macs = 0;
+    m.mode = MARKET_MODE_PIPELINE;
+    m.n_components = 2;
+    fill(m.components[0], HASH_SIZE, 21);
+    fill(m.components[1], HASH_SIZE, 22);
+    m.depth = 1;
+    m.expansion = 3;
+    m.data_shares = 0;
+    m.acc = 0;
+    m.bank = 0;
+    wbuf_reset(&w);
+    market_model_encode(&m, &w);
+    put_sel("market_records", "model_composite", 0, w.data, w.len);
+
+    struct market_provider pr = {.stake = 100 * COIN, .registered_height = 3, .calls = 5,
+                                 .earned = 77};
+    pr.endpoint_len = 22;
+    memcpy(pr.endpoint, "http://127.0.0.1:18443", 22);
+    wbuf_reset(&w);
+    market_provider_encode(&pr, &w);
+    put_sel("market_records", "provider", 1, w.data, w.len);
+
+    struct market_flows f = {1000, 200, 30, 4, 100 * COIN, 40};
+    wbuf_reset(&w);
+    market_flows_encode(&f, &w);
+    put_sel("market_records", "flows", 2, w.data, w.len);
+    wbuf_free(&w);
+}
+
 static void gen_bech32(void)
 {
     static const char *const strings[] = {
@@ -1036,6 +1108,7 @@ int main(int argc, char **argv)
     gen_p2p();
     gen_fl();
     gen_arena();
+    gen_market();
     gen_bech32();
     gen_state();
     gen_rpc();
