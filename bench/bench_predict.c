@@ -332,6 +332,33 @@ int main(int argc, char **argv)
         double g = gemm_rows_per_s(cases[i].m, rows_opt);
         printf("| %s | %.0f | %.0f | %.3f |\n", cases[i].name, s, g, s / g);
     }
+    /* At the work bound: 2048 -> 2048 -> 1 (4,196,352 multiply-adds a row)
+     * on 1023 rows, the most a request may ask of one model (2^32). */
+    {
+        static const uint32_t wide[] = {2048, 2048, 1};
+        struct serve_model *mw = serve_model_new();
+        root = add_leaf(mw, 6, FL_MODEL_MLP, wide, 3, 6);
+        if (!serve_set_root(mw, root, err, sizeof(err)))
+            return 1;
+        const size_t rows = (size_t)(SERVE_MAX_MACS / mw->nodes[root].macs);
+        double *x = calloc(rows * 2048, sizeof(double)), *o = calloc(rows, sizeof(double));
+        double best = 1e9;
+        for (int r = 0; r < 3; r++) {
+            double t0 = now_seconds();
+            if (!serve_eval(mw, x, rows, o, err, sizeof(err))) {
+                fprintf(stderr, "bench_predict: %s\n", err);
+                return 1;
+            }
+            double dt = now_seconds() - t0;
+            best = dt < best ? dt : best;
+        }
+        printf("\nAt the work bound: a 2048-2048-1 MLP on %zu rows (%.3g multiply-adds, the "
+               "most one request may ask): %.3f s (best of 3)\n",
+               rows, (double)rows * (double)mw->nodes[root].macs, best);
+        free(x);
+        free(o);
+        serve_model_free(mw);
+    }
     char dir[] = "/tmp/bench_predict.XXXXXX";
     if (!mkdtemp(dir))
         return 1;

@@ -293,8 +293,11 @@ static const char predict_summary[] =
     "its spec's normalization (null = missing = the feature's mean) and gives predict_proba; "
     "an average composite the mean of its components' outputs; a pipeline feeds each "
     "component's outputs to the next.  The calls used and the nonce are then recorded in "
-    "<datadir>/provider/ in one batch (a refused or failed request spends nothing).  At most "
-    "10000 rows per request, and rows x the widest layer at most 2^24 values.";
+    "<datadir>/provider/ in one synced batch (a refused or failed request spends nothing).  "
+    "Bounds: at most 10000 rows per request, rows x the widest layer of the model's "
+    "expansion at most 2^24 values, rows x the expansion's multiply-adds per row (repeats "
+    "counted) at most 2^32; a model of more than 2^25 parameters in all (its distinct "
+    "leaves) is not served.  Requests are served one at a time (under the node lock).";
 
 static const char predict_result_help[] =
     "{\n"
@@ -303,8 +306,9 @@ static const char predict_result_help[] =
     "  \"classes\": [n, ...],         (per row: the most probable class; P >= 0.5 is class 1)\n"
     "  \"calls_left\": n              (paid calls of this payer left at this provider)\n"
     "}\n"
-    "Errors: -8 not a provider here, -5 unknown model, -25 bad signature, -26 replayed nonce\n"
-    "or unpaid, -1 on a node without -provider=1.";
+    "Errors: -8 not a provider here, or inputs out of shape or above a bound; -5 unknown\n"
+    "model; -25 bad signature; -26 replayed nonce or unpaid; -1 on a node without\n"
+    "-provider=1.";
 
 static const char weights_result[] =
     "{\n"

@@ -68,6 +68,12 @@ bool serve_add_leaf(struct serve_model *m, const uint8_t id[MARKET_MODEL_ID_SIZE
                  (unsigned long long)fl_param_count(spec));
         return false;
     }
+    if (m->params + n_weights > SERVE_MAX_PARAMS) {
+        snprintf(err, errlen,
+                 "The model has more than %llu parameters in all: too large to serve here",
+                 (unsigned long long)SERVE_MAX_PARAMS);
+        return false;
+    }
     struct serve_node *n = append(m, id, idx, err, errlen);
     if (!n)
         return false;
@@ -78,6 +84,8 @@ bool serve_add_leaf(struct serve_model *m, const uint8_t id[MARKET_MODEL_ID_SIZE
     for (uint32_t i = 0; i < spec->n_sizes; i++)
         if (spec->sizes[i] > n->width)
             n->width = spec->sizes[i];
+    for (uint32_t i = 1; i < spec->n_sizes; i++)
+        n->macs += (uint64_t)spec->sizes[i - 1] * spec->sizes[i];
     int32_t *q = malloc((n_weights ? n_weights : 1) * sizeof(*q));
     n->ml = q ? ml_model_new(&ms, err, errlen) : NULL;
     if (!n->ml) {
@@ -101,6 +109,8 @@ bool serve_add_leaf(struct serve_model *m, const uint8_t id[MARKET_MODEL_ID_SIZE
             ok = n->std[i] > 0;
         }
     }
+    if (ok)
+        m->params += n_weights;
     if (!ok) {
         snprintf(err, errlen, "The model's weights or normalization cannot be loaded");
         ml_model_free(n->ml);
@@ -123,6 +133,7 @@ bool serve_add_composite(struct serve_model *m, const uint8_t id[MARKET_MODEL_ID
         return false;
     }
     uint32_t expansion = 1, width = 0;
+    uint64_t macs = 0;
     for (size_t i = 0; i < n_children; i++) {
         if (children[i] >= m->n_nodes) {
             snprintf(err, errlen, "Unknown component");
@@ -138,6 +149,7 @@ bool serve_add_composite(struct serve_model *m, const uint8_t id[MARKET_MODEL_ID
             return false;
         }
         expansion += c->expansion;
+        macs += c->macs; /* at most 16 leaves of < 2^25 parameters: no overflow */
         if (c->width > width)
             width = c->width;
     }
@@ -157,6 +169,7 @@ bool serve_add_composite(struct serve_model *m, const uint8_t id[MARKET_MODEL_ID
     n->n_outputs = m->nodes[children[n_children - 1]].n_outputs;
     n->expansion = expansion;
     n->width = width;
+    n->macs = macs;
     return true;
 }
 
@@ -191,11 +204,19 @@ bool serve_check_rows(const struct serve_model *m, size_t rows, char *err, size_
         return false;
     }
     uint64_t values = (uint64_t)rows * m->nodes[m->root].width;
+    uint64_t macs = m->nodes[m->root].macs;
     if (values > SERVE_MAX_VALUES) {
         snprintf(err, errlen,
                  "%zu rows of this model need %llu values in one layer, above the limit of "
                  "%llu: send fewer rows per request",
                  rows, (unsigned long long)values, (unsigned long long)SERVE_MAX_VALUES);
+        return false;
+    }
+    if (macs > SERVE_MAX_MACS / rows) {
+        snprintf(err, errlen,
+                 "%zu rows of this model need %llu multiply-adds each, above the limit of "
+                 "%llu per request: send fewer rows per request",
+                 rows, (unsigned long long)macs, (unsigned long long)SERVE_MAX_MACS);
         return false;
     }
     return true;

@@ -15,8 +15,10 @@
  *   pipeline  the first component on the rows, each next one on the
  *             previous one's outputs.
  * Bounds: the expansion at most MARKET_MAX_EXPANSION models (depth at most
- * MARKET_MAX_DEPTH), at most SERVE_MAX_ROWS rows per request and
- * SERVE_MAX_VALUES values of any one layer's activations (rows x width).
+ * MARKET_MAX_DEPTH), at most SERVE_MAX_PARAMS parameters loaded for one
+ * model (its distinct leaves), and per request at most SERVE_MAX_ROWS rows,
+ * SERVE_MAX_VALUES values of any one layer's activations (rows x width) and
+ * SERVE_MAX_MACS multiply-adds (rows x the expansion's, repeats counted).
  */
 #ifndef FML_RPC_SERVE_H
 #define FML_RPC_SERVE_H
@@ -36,6 +38,12 @@ struct ml_model;
 /* rows x units of the widest layer any model of the expansion has (inputs
  * included): 2^24 doubles, 128 MiB. */
 #define SERVE_MAX_VALUES (UINT64_C(1) << 24)
+/* rows x multiply-adds per row of the whole expansion: 2^32, about a second
+ * of one core. */
+#define SERVE_MAX_MACS (UINT64_C(1) << 32)
+/* Parameters of the distinct leaves loaded for one model: 2^25, 256 MiB of
+ * doubles. */
+#define SERVE_MAX_PARAMS (UINT64_C(1) << 25)
 
 struct serve_node {
     uint8_t id[MARKET_MODEL_ID_SIZE];
@@ -43,6 +51,7 @@ struct serve_node {
     uint32_t n_inputs, n_outputs;
     uint32_t width;             /* the widest layer of the node's expansion */
     uint32_t expansion;         /* models in its expansion, itself included */
+    uint64_t macs;              /* multiply-adds per row of its expansion */
     /* leaf */
     struct ml_model *ml;
     double *mean, *std;         /* [n_inputs] or NULL (no normalization) */
@@ -58,6 +67,7 @@ struct serve_model {
     struct serve_node nodes[MARKET_MAX_EXPANSION];
     size_t root;
     uint32_t expansion;         /* models evaluated per row, repeats included */
+    uint64_t params;            /* parameters loaded (distinct leaves) */
 };
 
 /* Loads model id from the view.  False with err when it is unknown, a
@@ -84,7 +94,8 @@ void serve_model_free(struct serve_model *m);
 uint32_t serve_n_inputs(const struct serve_model *m);
 uint32_t serve_n_outputs(const struct serve_model *m);
 
-/* Checks the bounds for `rows` rows (the row limit and SERVE_MAX_VALUES). */
+/* Checks the bounds for `rows` rows (SERVE_MAX_ROWS, SERVE_MAX_VALUES,
+ * SERVE_MAX_MACS). */
 bool serve_check_rows(const struct serve_model *m, size_t rows, char *err, size_t errlen)
     WARN_UNUSED;
 

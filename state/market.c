@@ -389,7 +389,8 @@ static bool pool_take(struct view *v, uint64_t amount, struct validation *val)
 }
 
 /* Mines `mined` for model X: the data providers' part (creator_bps :
- * data_bps of it, floor) accrued, the rest to the owner. */
+ * data_bps of it, floor) accrued, the rest to the owner.  The caller takes
+ * the sum out of gpool/market. */
 static bool pay_mined(struct view *v, struct market_model *m, uint64_t mined,
                       struct market_flows *f, struct validation *val)
 {
@@ -399,7 +400,7 @@ static bool pay_mined(struct view *v, struct market_model *m, uint64_t mined,
         return true;
     if (market_has_data_providers(m) && both > 0)
         data = (uint64_t)((unsigned __int128)mined * m->split.data_bps / both);
-    if (!pool_take(v, mined, val) || !accounts_credit(v, m->owner, mined - data, val))
+    if (!accounts_credit(v, m->owner, mined - data, val))
         return false;
     if (data) {
         if (!amount_add(&f->banks, data))
@@ -477,6 +478,7 @@ bool market_end_block(struct view *v, struct block_ctx *ctx, struct validation *
             goto done;
         }
         const uint64_t total_e = (uint64_t)E;
+        const uint64_t mined_before = f.mined;
         for (uint32_t i = 0; i < n; i++) {
             struct market_model m;
             if (!market_get_model(v, ids[i], &m)) {
@@ -491,6 +493,9 @@ bool market_end_block(struct view *v, struct block_ctx *ctx, struct validation *
             m.mult_height = h;
             market_put_model(v, ids[i], &m);
         }
+        /* Sum of floor(B x e_X / E) over X: at most B. */
+        if (!pool_take(v, f.mined - mined_before, val))
+            goto done;
     }
     if (!burn_above_cap(v, ctx, &f, val))
         goto done;

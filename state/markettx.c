@@ -293,6 +293,7 @@ struct call_walk {
     uint64_t calls;
     struct market_flows f;
     uint64_t provider_paid; /* the named provider's parts, summed */
+    uint64_t burned;        /* the burns, summed */
     uint64_t gross;         /* the own parts, summed: the total */
     struct validation *val;
     const uint8_t *provider;
@@ -312,9 +313,9 @@ static bool pay_node(struct call_walk *w, const uint8_t id[HASH_SIZE], unsigned 
         !mul_u64(&gross, own, w->calls) || !mul_u64(&cplx_gross, cplx, w->calls))
         return val_fail(w->val, VAL_STATE, REJECT_MARKET_OVERFLOW);
     market_pay_split(gross, cplx_gross, &m.split, w->p->market_burn_bps, &pay);
-    if (!market_burn_supply(w->v, pay.burn, w->val))
-        return false;
-    w->f.call_burned += pay.burn;
+    /* The burns and the provider's parts are summed over the walk and
+     * applied once after it. */
+    w->burned += pay.burn;
     uint64_t to_owner = pay.creator;
     if (market_has_data_providers(&m)) {
         if (!amount_add(&w->f.banks, pay.data))
@@ -324,8 +325,7 @@ static bool pay_node(struct call_walk *w, const uint8_t id[HASH_SIZE], unsigned 
     } else {
         to_owner += pay.data;
     }
-    if ((to_owner && !accounts_credit(w->v, m.owner, to_owner, w->val)) ||
-        (pay.provider && !accounts_credit(w->v, w->provider, pay.provider, w->val)))
+    if (to_owner && !accounts_credit(w->v, m.owner, to_owner, w->val))
         return false;
     w->provider_paid += pay.provider;
     w->gross += gross;
@@ -392,6 +392,10 @@ bool market_apply_call(struct view *v, struct block_ctx *ctx, const struct tx *t
     /* The own parts are the price's parts: the walk paid out the total. */
     if (w.gross != total)
         return val_fail(val, VAL_ERROR, REJECT_MARKET_OVERFLOW);
+    if (!market_burn_supply(v, w.burned, val) ||
+        (w.provider_paid && !accounts_credit(v, c.provider, w.provider_paid, val)))
+        return false;
+    w.f.call_burned += w.burned;
     if (!market_get_provider(v, c.provider, &pr))
         return market_read_error(val);
     pr.calls += c.calls;

@@ -807,7 +807,9 @@ static json_t *marketcall(struct rpc_call *call)
         rpc_error(call, RPC_INVALID_PARAMETER, "The model's price does not fit in 64 bits");
         goto done;
     }
-    mc.max_price = rpc_has(call, 3) ? rpc_amount(call, 3, 0) : price;
+    /* The default: the price for the next block (1 unit for a free model:
+     * a call states a maximum of at least 1). */
+    mc.max_price = rpc_has(call, 3) ? rpc_amount(call, 3, 0) : price ? price : 1;
     amount_text(price, a1);
     amount_text(mc.max_price, a2);
     if (mc.max_price == 0) {

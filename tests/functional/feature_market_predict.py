@@ -244,8 +244,9 @@ class MarketPredictTest(FMLTestFramework):
         assert_equal(res["calls_left"], 3)
         self.check_equal(pipe, rows[:5], res)
         # The wallet's signature and this test's own (Python BIP340) are both
-        # the payer's: either is served.
-        res = self.predict(n1, self.request(pipe, rows[:2], 4))
+        # the payer's: either is served.  Named arguments, as the object
+        # {model, provider, payer, nonce, signature, inputs}.
+        res = n1.predict(**self.request(pipe, rows[:2], 4))
         assert_equal(res["calls_left"], 1)
         self.check_equal(pipe, rows[:2], res)
 
@@ -262,6 +263,12 @@ class MarketPredictTest(FMLTestFramework):
         n1.stop()
         n1.start(["-provideraddress=" + owner])
         self.refused(n1, self.request(avg, rows[:1], 3), -8, "not a provider here")
+        n1.stop()
+        try:
+            n1.start(["-provideraddress=rfml1bogus"])
+            raise AssertionError("a bad -provideraddress was accepted")
+        except TestFailure as e:
+            assert "-provideraddress: invalid address rfml1bogus" in str(e), str(e)
 
     def market_buy(self, model, rows, prov_addr):
         """fml-agent -market-buy: buys a call per row through node 0's wallet,

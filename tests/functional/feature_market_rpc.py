@@ -22,10 +22,12 @@ refused by the chain and changes nothing.
 A one-round FL task completed through the wallet's FL methods is published
 by its creator (the data providers: its accepted proposer, by recorded
 contribution); a call accrues their part to the model's bank and the
-proposer claims it whole, a voter has nothing to claim.  The Arena source is
-left to tests/unit/test_market_state.c."""
+proposer claims it whole, a voter has nothing to claim.  Likewise a settled
+Arena task's winner, published by the task's creator: the winning trainer
+claims the data part."""
 
 import json
+import math
 import struct
 from decimal import Decimal
 
@@ -42,8 +44,7 @@ BURN_BPS = 1000
 MINE_BPS = 500
 FEE_PER_KMAC = 10
 CAP = 16
-# consensus/hash.h's HTAG_MARKET_REQUEST (a tag fits the 16-byte
-# BLAKE2b personalization).
+# The tag of a compute provider's request hash (consensus/hash.h).
 REQUEST_TAG = "FML/market-req"
 
 
@@ -75,6 +76,27 @@ def pay_split(gross, cplx_gross, split):
 
 def mult_next(mult, u, t):
     return min(max(mult * (7 * t + u) // (8 * t), ONE), CAP * ONE)
+
+
+# An Arena task's validation sets: features (x1, x2) and a label 1 when
+# x1 + x2 > 0; the winner's weights w1, w2, bias (Q16.16).
+ARENA_SETS = [
+    [[1.5, 0.5, 1], [-1, -0.25, 0], [0.75, 1, 1], [-2, 0.5, 0], [0.25, 0.5, 1], [-0.5, -1.5, 0]],
+    [[2, -0.5, 1], [-0.75, 0.25, 0], [1, 1, 1], [-1.25, -1, 0], [0.5, 0.25, 1]],
+]
+ARENA_GOOD = [2 * 65536, 2 * 65536, 0]
+
+
+def logloss(weights, rows):
+    """Mean log loss of a logistic model on rows stored as Q16.16, as the
+    Q16.16 a validator reveals (probabilities clipped to [1e-7, 1 - 1e-7])."""
+    w = [x / 65536 for x in weights]
+    total = 0.0
+    for x1, x2, y in rows:
+        z = w[0] * (round(x1 * 65536) / 65536) + w[1] * (round(x2 * 65536) / 65536) + w[2]
+        p = min(max(1 / (1 + math.exp(-z)), 1e-7), 1 - 1e-7)
+        total += -math.log(p) if y == 1 else -math.log(1 - p)
+    return min(int(round(total / len(rows) * 65536)), 0xFFFFFFFF)
 
 
 def lift_x(x):
@@ -347,10 +369,22 @@ class MarketRPCTest(FMLTestFramework):
         self.nothing_sent(node.marketsetprice, ma, "0.002", 0, code=-8, message="target")
         r = node.marketsetprice(ma, "0.002", 4)
         assert_equal((r["base_price"], r["target"]), (Decimal("0.002"), 4))
+        raw = node.getrawtransaction(r["txid"], True)
+        assert_equal((raw["type"], raw["payload"]),
+                     ("market_set_price", {"model": ma, "base_price": Decimal("0.002"), "target": 4}))
         self.mine()
         g = node.marketgetmodel(ma)
         assert_equal((g["base_price"], g["target"]), (Decimal("0.002"), 4))
         assert_equal(units(g["price"]), own_price(units("0.002"), 12, ONE)[0])
+
+        self.log("A free model (base 0, complexity under a unit): calls cost nothing")
+        free = node.marketpublish(dict(opt_a, name="free", base_price=0))["model"]
+        self.mine()
+        assert_equal(node.marketgetmodel(free)["price"], 0)
+        c = node.marketcall(free, a["prov"], 3, None, a["payer"])
+        assert_equal((c["total"], units(c["max_price"])), (0, 1))
+        self.mine()
+        assert_equal(node.marketgetcalls(free, a["prov"], a["payer"])["paid_calls"], 3)
 
         self.log("marketsignrequest: the payer's BIP340 signature over the request hash")
         s = node.marketsignrequest(ma, a["prov"], 5, 7)
@@ -398,6 +432,7 @@ class MarketRPCTest(FMLTestFramework):
                      units(s1["market_pool_in"]) - units(s1["market_mined"]) - units(s1["market_pool_burned"]))
 
         self.fl_model(a)
+        self.arena_model(a)
 
     def mine_to(self, height):
         node = self.nodes[0]
@@ -491,7 +526,9 @@ class MarketRPCTest(FMLTestFramework):
         before = self.bal(prop)
         c = node.marketclaim(mf)
         assert_equal((c["address"], units(c["amount"])), (prop, bank))
-        fee = units(node.getrawtransaction(c["txid"], True)["fee"])
+        raw = node.getrawtransaction(c["txid"], True)
+        assert_equal((raw["type"], raw["payload"]), ("market_claim", {"model": mf}))
+        fee = units(raw["fee"])
         self.mine()
         assert_equal(self.bal(prop) - before, bank - fee)
         g = node.marketgetmodel(mf)
@@ -499,6 +536,62 @@ class MarketRPCTest(FMLTestFramework):
         s = self.check_supply()
         assert_equal(units(s["market_banks"]), 0)
         self.nothing_sent(node.marketclaim, mf, prop, code=-4, message="market-nothing-to-claim")
+
+    def arena_model(self, a):
+        """A settled Arena task with one trainer and one validator: its creator
+        publishes the winner's weights; the winner is the only data provider
+        (one share) and claims the data part of a call."""
+        node = self.nodes[0]
+        self.log("An Arena model: a settled task of one trainer and one validator")
+        for n in ("acreator", "t1", "v1"):
+            a[n] = node.getnewaddress(n)
+            node.sendtoaddress(a[n], 50)
+        self.mine()
+        res = node.arenacreatetask({
+            "address": a["acreator"], "model": "logistic", "sizes": [2, 1], "loss": "logloss",
+            "valsets": ARENA_SETS, "chunk_rows": 6,
+            "windows": {"submit_blocks": 3, "reveal_blocks": 3, "score_commit_blocks": 3,
+                        "score_reveal_blocks": 3},
+            "budget": 10, "draws_per_set": 2, "max_trainers": 2, "max_validators": 2,
+            "trainer_min_stake": 5, "validator_min_stake": 5, "vest_epochs": 0})
+        task = res["task"]
+        self.mine()
+        w = node.arenagettask(task)["windows"]
+        node.arenastake(task, "trainer", 5, a["t1"])
+        node.arenastake(task, "validator", 5, a["v1"])
+        self.mine()
+        sub = node.arenasubmit(task, ARENA_GOOD, a["t1"])
+        self.mine_to(w["submit_end"] + 1)   # the wallet reveals the submission
+        self.mine_to(w["sets_end"] + 1)      # and the sets
+        v1 = node.arenagetscores(task, a["v1"])
+        losses = [logloss(ARENA_GOOD, ARENA_SETS[k]) for k in range(2) if v1["assignment"][k]]
+        node.arenascore(task, losses, a["v1"])
+        self.mine_to(w["settle_height"])
+        t = node.arenagettask(task)
+        assert_equal(t["state"], "settled")
+        self.nothing_sent(node.marketpublish, {"name": "arena", "source": "arena", "source_id": task,
+                                               "base_price": "0.001", "address": a["t1"]},
+                          code=-4, message="creator")
+        pub = node.marketpublish({"name": "winner", "source": "arena", "source_id": task,
+                                  "base_price": "0.001", "split": {"creator": 4000, "data": 5000,
+                                                                   "provider": 1000}})
+        ma = pub["model"]
+        assert_equal(pub["owner"], a["acreator"])
+        self.mine()
+        g = node.marketgetmodel(ma)
+        assert_equal(g["lineage"], {"source": "arena", "arena_task": task, "winner": a["t1"]})
+        assert_equal((g["model_hash"], g["data"]["shares"]), (sub["model_hash"], 1))
+        node.marketcall(ma, a["prov"], 20, None, a["payer"])
+        self.mine()
+        g = node.marketgetmodel(ma)
+        bank = units(g["data"]["bank"])
+        assert_equal(bank, units(g["revenue"]["data"]) + units(g["revenue"]["mined"]) * 5000 // 9000)
+        self.nothing_sent(node.marketclaim, ma, a["acreator"], code=-4, message="market-nothing-to-claim")
+        c = node.marketclaim(ma)
+        assert_equal((c["address"], units(c["amount"])), (a["t1"], bank))
+        self.mine()
+        assert_equal(units(node.marketgetmodel(ma)["data"]["bank"]), 0)
+        self.check_supply()
 
     def check_publish_errors(self, good):
         node = self.nodes[0]

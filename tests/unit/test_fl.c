@@ -915,14 +915,15 @@ START_TEST(record_codecs)
         .state = FL_TASK_RUNNING, .round = 3, .round_start = 0x0102, .model_round = 2,
         .n_participants = 5, .n_active = 4, .budget = 1000, .burn = 100, .budget_left = 800,
         .slashed_left = 7, .slashed = 9, .paid = 102, .matched = 5, .returned = 0,
-        .end_height = 0,
+        .end_height = 0, .contribution = (unsigned __int128)3 << 64 | 0x11,
     };
     memset(st.model_hash, 0xab, 32);
     RECORD_ROUND_TRIP(fl_status, st,
                       "0103000000020100000000000002000000abababababababababababababababab"
                       "abababababababababababababababab05000400e8030000000000006400000000"
                       "000000200300000000000007000000000000000900000000000000660000000000"
-                      "0000050000000000000000000000000000000000000000000000");
+                      "0000050000000000000000000000000000000000000000000000"
+                      "11000000000000000300000000000000");
     st.state = 4;
     ck_assert(!fl_status_decode(&st, (const uint8_t *)"", 0));
 

@@ -8,9 +8,10 @@
  * the owner, expansion above 16, price at the cap above 10^12, shapes that
  * do not chain, a low stake, nothing to claim), an FL task's data providers
  * paid by their recorded contribution, with the conservation of every call
- * payment (paid in + mined = burned + distributed + carried), and a
- * reorganization across multiplier updates restoring the state root at
- * every height.  The fixture checks the supply audit (Market stakes and
+ * payment (paid in + mined = burned + distributed + carried), a settled
+ * Arena task's winner paid as its only data provider, the pool cap burn,
+ * the bound on the models a block touches, and a reorganization across
+ * multiplier updates restoring the state root at every height.  The fixture checks the supply audit (Market stakes and
  * accruals included) after every block. */
 #include "chain_fixture.h"
 #include "consensus/arena.h"
@@ -1125,6 +1126,41 @@ START_TEST(an_arena_winner_is_its_data_provider)
 }
 END_TEST
 
+/* ---- the pool cap ---- */
+
+/* gpool/market above market_pool_cap_blocks x the Market part of the
+ * height's emission is burned at the end of the block: the supply down by
+ * it, gstats burned and the pool's burned flow up; emission in is counted
+ * in pool_in. */
+START_TEST(the_market_pool_cap_burns_the_excess)
+{
+    for (int i = 0; i < 5; i++)
+        produce_checked();
+    const uint32_t saved = params.market_pool_cap_blocks;
+    struct supply_audit a0, a1;
+    ck_assert(supply_audit(chain, &a0));
+    const uint64_t in_block = pool_at_next_end() - market_pool_now();
+    ck_assert_uint_gt(in_block, 0);
+    const uint64_t before = pool_at_next_end();
+    params.market_pool_cap_blocks = 2;
+    const uint64_t h = chain_height(chain) + 1;
+    const uint64_t cap = market_pool_cap(2, emission_at(&params, h, 0), params.split_market_bps);
+    ck_assert_uint_gt(before, cap);
+    produce_checked();
+    params.market_pool_cap_blocks = saved;
+    ck_assert(supply_audit(chain, &a1));
+    ck_assert_uint_eq(market_pool_now(), cap);
+    ck_assert_uint_eq(a1.market_pool_burned - a0.market_pool_burned, before - cap);
+    ck_assert_uint_eq(a1.burned - a0.burned, before - cap);
+    ck_assert_uint_eq(a1.market_pool_in - a0.market_pool_in, in_block);
+    ck_assert_uint_eq(a1.supply + (before - cap), a0.supply + (a1.minted - a0.minted));
+    /* The next block under the usual cap burns nothing. */
+    produce_checked();
+    ck_assert(supply_audit(chain, &a0));
+    ck_assert_uint_eq(a0.market_pool_burned, a1.market_pool_burned);
+}
+END_TEST
+
 /* ---- the work of a block's end ---- */
 
 /* The models one block's calls may touch are bounded: the queue of a
@@ -1167,6 +1203,7 @@ static Suite *market_state_suite(void)
     tcase_add_test(tc, claims_pay_fl_data_providers_by_contribution);
     tcase_add_test(tc, models_touched_per_height_are_bounded);
     tcase_add_test(tc, an_arena_winner_is_its_data_provider);
+    tcase_add_test(tc, the_market_pool_cap_burns_the_excess);
     suite_add_tcase(s, tc);
     return s;
 }

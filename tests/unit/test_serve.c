@@ -1,8 +1,8 @@
 /* Serving a Market model without a chain (rpc/serve.c, rpc/provider.c): a
  * leaf's normalization (missing values included) and forward pass against
  * values computed by hand, an average and a pipeline against their
- * components, the composite's fit checks, the expansion, row and value
- * bounds, and the provider ledger's records across a reopen. */
+ * components, the composite's fit checks, the expansion, row, value, work
+ * and size bounds, and the provider ledger's records across a reopen. */
 #include "consensus/serialize.h"
 #include "rpc/provider.h"
 #include "rpc/serve.h"
@@ -187,6 +187,34 @@ START_TEST(test_row_and_value_bounds)
 }
 END_TEST
 
+START_TEST(test_work_and_size_bounds)
+{
+    /* 2048 -> 2048 -> 1: 4,196,352 multiply-adds a row, so 1023 rows fit
+     * in 2^32 and 1024 do not (the values bound would allow 8192). */
+    struct fl_spec s = {.kind = FL_MODEL_MLP, .n_sizes = 3, .sizes = {2048, 2048, 1}};
+    const size_t n = (size_t)fl_param_count(&s);
+    uint8_t *wb = calloc(n, 4), id[HASH_SIZE] = {1};
+    struct serve_model *m = serve_model_new();
+    size_t idx;
+    ck_assert(serve_add_leaf(m, id, &s, wb, n, &idx, err, sizeof err));
+    ck_assert(serve_set_root(m, idx, err, sizeof err));
+    ck_assert_uint_eq(m->nodes[idx].macs, 4196352);
+    ck_assert(serve_check_rows(m, 1023, err, sizeof err));
+    ck_assert(!serve_check_rows(m, 1024, err, sizeof err));
+    ck_assert(strstr(err, "multiply-adds"));
+    /* Parameters loaded for one model: 8192 -> 4096 -> 1 is above 2^25
+     * (refused before its weights are read). */
+    struct fl_spec big = {.kind = FL_MODEL_MLP, .n_sizes = 3, .sizes = {8192, 4096, 1}};
+    ck_assert_uint_gt(fl_param_count(&big), SERVE_MAX_PARAMS);
+    id[0] = 2;
+    ck_assert(!serve_add_leaf(m, id, &big, wb, (size_t)fl_param_count(&big), &idx, err,
+                              sizeof err));
+    ck_assert(strstr(err, "too large to serve"));
+    free(wb);
+    serve_model_free(m);
+}
+END_TEST
+
 START_TEST(test_ledger_records_survive_reopen)
 {
     char dir[] = "/tmp/test_serve.XXXXXX";
@@ -230,6 +258,7 @@ int main(void)
     tcase_add_test(tc, test_composites_must_fit);
     tcase_add_test(tc, test_expansion_bound);
     tcase_add_test(tc, test_row_and_value_bounds);
+    tcase_add_test(tc, test_work_and_size_bounds);
     tcase_add_test(tc, test_ledger_records_survive_reopen);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -12,6 +12,7 @@
 #include "consensus/arena.h"
 #include "consensus/bech32.h"
 #include "consensus/block.h"
+#include "consensus/market.h"
 #include "consensus/params.h"
 #include "consensus/staking.h"
 #include "consensus/tx.h"
@@ -349,6 +350,10 @@ START_TEST(test_encrypted_wallet)
     ck_assert(wallet_is_locked(w));
     ck_assert_ptr_null(w->master);
     ck_assert(!wallet_sign_tx(w, &tx, regtest.genesis_hash));
+    {
+        uint8_t msg[HASH_SIZE] = {1}, sig[SIG_SIZE];
+        ck_assert(!wallet_sign_hash(w, pub, msg, sig));
+    }
 
     /* The timeout relocks (checked lazily). */
     ck_assert(wallet_unlock(w, PASS, 10, err, sizeof(err)));
@@ -884,6 +889,18 @@ START_TEST(test_sign)
     ck_assert(header_check_sig(&hdr, regtest.genesis_hash));
     memcpy(hdr.proposer, other, PUBKEY_SIZE);
     ck_assert(!wallet_sign_header(w, &hdr, regtest.genesis_hash));
+
+    /* A hash (a Market request): BIP340 over the 32 bytes, with the key asked
+     * for only. */
+    uint8_t msg[HASH_SIZE], sig[SIG_SIZE];
+    market_request_hash(msg, vpub[0], other, 5, 7);
+    ck_assert(wallet_sign_hash(w, pub, msg, sig));
+    ck_assert(key_verify(sig, msg, sizeof(msg), pub));
+    ck_assert(!key_verify(sig, msg, sizeof(msg), other));
+    msg[0] ^= 1;
+    ck_assert(!key_verify(sig, msg, sizeof(msg), pub));
+    ck_assert(!wallet_sign_hash(w, other, msg, sig));
+    ck_assert_msg(strstr(wallet_error(w), "is not in wallet") != NULL, "%s", wallet_error(w));
     wallet_free(w);
 }
 END_TEST

@@ -1,0 +1,359 @@
+/* Benchmark of the AI Market's worst block against a block of transfers,
+ * measured in the same run on a regtest chain:
+ *
+ *   - max_block_txs TRANSFERs to new accounts (the reference),
+ *   - max_block_txs / 2 MARKET_CALLs (block units 2), each of a composite
+ *     whose expansion is 16 models (the bound): a top model of 8 components,
+ *     7 FL leaves (data providers' accrual) and a composite of 7 more
+ *     (1 + 7 + 1 + 7); the
+ *     first MARKET_MAX_HEIGHT_TOUCHED / 16 calls each touch 16 models not
+ *     touched before in the block, so the block's end updates the most
+ *     multipliers and mining shares the bound allows; the rest call them
+ *     again,
+ *   - the end of a block alone (market_end_block) with
+ *     MARKET_MAX_HEIGHT_TOUCHED models queued.
+ *
+ * The models and the provider live in an in-memory view under the block's.
+ * Each figure is the minimum over -reps runs of: the stateless block checks,
+ * the state transition into a fresh view and the state root over the
+ * changes (for the end of a block alone: the hook and the root).
+ *
+ *   bench_market [-reps=2]
+ *
+ * The clock lives here only: nothing of this program reaches consensus. */
+#include "bench/bench_util.h"
+#include "consensus/accounts.h"
+#include "consensus/amount.h"
+#include "consensus/emission.h"
+#include "consensus/market.h"
+#include "consensus/serialize.h"
+#include "consensus/txtypes.h"
+#include "state/accounts.h"
+#include "state/apply.h"
+#include "state/chain.h"
+#include "state/market.h"
+#include "state/marketint.h"
+#include "state/staking.h"
+#include "state/view.h"
+#include "tests/regtest_signer.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char dir[] = "/tmp/fml-bench-market-XXXXXX";
+
+static void remove_dir(void)
+{
+    char cmd[sizeof(dir) + 16];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+static void die(const char *what, const struct validation *v)
+{
+    fprintf(stderr, "%s failed: %s %s\n", what, v ? v->reason : "", v ? v->detail : "");
+    remove_dir();
+    exit(1);
+}
+
+static void make_header(struct chain *c, struct block_header *hdr)
+{
+    const struct block_index *tip = chain_tip(c);
+    struct view *view = chain_view(c);
+    struct validator val;
+    memset(hdr, 0, sizeof(*hdr));
+    hdr->version = BLOCK_VERSION;
+    hdr->height = tip->hdr.height + 1;
+    hdr->slot = tip->hdr.slot + 1;
+    memcpy(hdr->prev, tip->hash, HASH_SIZE);
+    if (!staking_leader_for(view, &params, tip->hdr.slot, hdr->slot, hdr->proposer) ||
+        !staking_get_validator(view, hdr->proposer, &val) ||
+        !regtest_reveal(NULL, hdr->proposer, val.reveals, hdr->randao_reveal))
+        die("header", NULL);
+    view_free(view);
+}
+
+static void derived_key(uint64_t i, uint8_t tag, uint8_t sec[SECKEY_SIZE], uint8_t pub[PUBKEY_SIZE])
+{
+    memset(sec, 0, SECKEY_SIZE);
+    write_be64(sec, i + 1);
+    sec[31] = tag;
+    if (!key_pubkey(pub, sec))
+        die("key", NULL);
+}
+
+/* Model m of expansion j: 0 the top, 1..7 its leaves, 8 the inner
+ * composite, 9..15 the inner's leaves. */
+#define PER_EXPANSION MARKET_MAX_EXPANSION
+static void model_id(uint8_t id[HASH_SIZE], uint64_t j, unsigned m)
+{
+    memset(id, 0, HASH_SIZE);
+    id[0] = 'b';
+    write_be64(id + 1, j);
+    id[9] = (uint8_t)m;
+}
+
+static void leaf(struct market_model *x, const uint8_t owner[PUBKEY_SIZE], uint64_t h)
+{
+    memset(x, 0, sizeof(*x));
+    memcpy(x->owner, owner, PUBKEY_SIZE);
+    x->published_height = h - 1;
+    x->name_len = 1;
+    x->name[0] = 'l';
+    x->source = MARKET_SOURCE_FL;
+    memset(x->source_id, 0x66, HASH_SIZE);
+    x->spec.kind = FL_MODEL_MLP;
+    x->spec.n_sizes = 3;
+    x->spec.sizes[0] = 32;
+    x->spec.sizes[1] = 32;
+    x->spec.sizes[2] = 4;
+    x->macs = market_macs(&x->spec);
+    x->expansion = 1;
+    x->n_inputs = 32;
+    x->n_outputs = 4;
+    x->base_price = 1000;
+    x->target = 1;
+    x->split.creator_bps = 4000;
+    x->split.data_bps = 4000;
+    x->split.provider_bps = 2000;
+    x->mult = MARKET_MULT_ONE;
+    x->mult_height = h - 1;
+    x->data_shares = 1000;
+}
+
+static void composite(struct market_model *x, const uint8_t owner[PUBKEY_SIZE], uint64_t h,
+                      uint64_t j, unsigned first, unsigned k, unsigned depth, unsigned expansion)
+{
+    leaf(x, owner, h);
+    x->source = MARKET_SOURCE_COMPOSITE;
+    memset(x->source_id, 0, HASH_SIZE);
+    memset(&x->spec, 0, sizeof(x->spec));
+    x->macs = 0;
+    x->mode = MARKET_MODE_AVERAGE;
+    x->n_components = (uint8_t)k;
+    x->depth = (uint8_t)depth;
+    x->expansion = (uint8_t)expansion;
+    x->split.data_bps = 0;
+    x->split.creator_bps = 8000;
+    x->data_shares = 0;
+    for (unsigned i = 0; i < k; i++)
+        model_id(x->components[i], j, first + i);
+}
+
+/* nexp expansions of 16 models each, one owner per expansion. */
+static void market_state(struct view *v, uint64_t h, uint64_t nexp, uint8_t (*owners)[PUBKEY_SIZE])
+{
+    for (uint64_t j = 0; j < nexp; j++) {
+        struct market_model x;
+        uint8_t id[HASH_SIZE];
+        for (unsigned m = 0; m < PER_EXPANSION; m++) {
+            if (m == 0) {
+                /* The top: leaves 1..7 and the inner composite 8. */
+                composite(&x, owners[j], h, j, 1, 8, 2, 16);
+            } else if (m == 8) {
+                /* The inner composite: leaves 9..15. */
+                composite(&x, owners[j], h, j, 9, 7, 1, 8);
+            } else {
+                leaf(&x, owners[j], h);
+            }
+            model_id(id, j, m);
+            market_put_model(v, id, &x);
+        }
+    }
+}
+
+static void fill(struct block *b, uint8_t type, uint64_t n, uint8_t (*sec)[SECKEY_SIZE],
+                 uint8_t (*pub)[PUBKEY_SIZE], uint64_t nexp, const uint8_t provider[PUBKEY_SIZE])
+{
+    struct wbuf w;
+    wbuf_init(&w);
+    for (uint64_t i = 0; i < n; i++) {
+        struct tx tx;
+        wbuf_reset(&w);
+        if (type == TX_TRANSFER) {
+            struct transfer t = {.amount = COIN};
+            uint8_t s[SECKEY_SIZE];
+            derived_key(i, 1, s, t.to);
+            transfer_encode(&t, &w);
+        } else {
+            struct market_call c = {.calls = 1, .max_price = UINT64_C(1) << 40};
+            model_id(c.model, i % nexp, 0);
+            memcpy(c.provider, provider, PUBKEY_SIZE);
+            market_call_encode(&c, &w);
+        }
+        tx_init(&tx);
+        tx.type = type;
+        memcpy(tx.sender, pub[i], PUBKEY_SIZE);
+        tx.nonce = 0;
+        tx.fee = 100000;
+        if (!tx_set_payload(&tx, w.data, w.len) ||
+            !tx_sign(&tx, params.genesis_hash, sec[i], NULL) || !block_add_tx(b, &tx))
+            die("making transactions", NULL);
+        tx_free(&tx);
+    }
+    wbuf_free(&w);
+}
+
+static void seal(struct block *b)
+{
+    block_merkle_root(b, b->hdr.tx_root);
+    if (!regtest_sign(NULL, &b->hdr))
+        die("signing", NULL);
+}
+
+static double validate(struct chain *c, struct view *parent, const struct block *b)
+{
+    struct validation v;
+    uint8_t root[HASH_SIZE];
+    double t = now_seconds();
+    if (!block_check(b, &params, &v))
+        die("block_check", &v);
+    struct view *view = view_new(NULL, parent);
+    if (!apply_block(view, &params, &chain_tip(c)->hdr, b, &v))
+        die("apply_block", &v);
+    if (!chain_root_with(c, view, root))
+        die("state root", NULL);
+    view_free(view);
+    return now_seconds() - t;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t reps = 2;
+    for (int i = 1; i < argc; i++)
+        if (!arg_u64(argv[i], "-reps", &reps)) {
+            fprintf(stderr, "usage: %s [-reps=2]\n", argv[0]);
+            return 2;
+        }
+    if (reps == 0 || !regtest_keys_init())
+        return 2;
+    char err[256] = "";
+    if (!mkdtemp(dir))
+        return 1;
+    struct chain *c = chain_open(&params, dir, false, err, sizeof(err));
+    if (!c) {
+        fprintf(stderr, "chain_open: %s\n", err);
+        remove_dir();
+        return 1;
+    }
+    const uint64_t ntx = params.max_block_txs;
+    const uint64_t ncalls = params.max_block_txs / txtype_block_units(TX_MARKET_CALL);
+    const uint64_t nexp = MARKET_MAX_HEIGHT_TOUCHED / PER_EXPANSION;
+    uint8_t (*sec)[SECKEY_SIZE] = calloc((size_t)ntx, SECKEY_SIZE);
+    uint8_t (*pub)[PUBKEY_SIZE] = calloc((size_t)ntx, PUBKEY_SIZE);
+    uint8_t (*owners)[PUBKEY_SIZE] = calloc((size_t)nexp, PUBKEY_SIZE);
+    if (!sec || !pub || !owners)
+        die("out of memory", NULL);
+    struct view *funded = chain_view(c);
+    struct validation v;
+    for (uint64_t i = 0; i < ntx; i++) {
+        derived_key(i, 2, sec[i], pub[i]);
+        if (!accounts_credit(funded, pub[i], 10 * COIN, &v))
+            die("funding", &v);
+    }
+    for (uint64_t j = 0; j < nexp; j++) {
+        uint8_t s[SECKEY_SIZE];
+        derived_key(j, 3, s, owners[j]);
+    }
+    uint8_t psec[SECKEY_SIZE], provider[PUBKEY_SIZE];
+    derived_key(0, 4, psec, provider);
+
+    struct block transfers, calls;
+    block_init(&transfers);
+    block_init(&calls);
+    make_header(c, &transfers.hdr);
+    calls.hdr = transfers.hdr;
+    const uint64_t h = transfers.hdr.height;
+    fill(&transfers, TX_TRANSFER, ntx, sec, pub, nexp, provider);
+    fill(&calls, TX_MARKET_CALL, ncalls, sec, pub, nexp, provider);
+    seal(&transfers);
+    seal(&calls);
+
+    struct view *models = view_new(NULL, funded);
+    market_state(models, h, nexp, owners);
+    struct market_provider pr;
+    memset(&pr, 0, sizeof(pr));
+    pr.stake = params.market_min_provider_stake;
+    market_put_provider(models, provider, &pr);
+    /* A pool to mine from. */
+    view_put_u64(models, POOL_MARKET_KEY, 1000 * COIN);
+    view_put_u64(models, SUPPLY_KEY, view_get_u64(models, SUPPLY_KEY) + 1000 * COIN);
+
+    /* The end of a block alone: every model of nexp expansions queued. */
+    struct view *queued = view_new(NULL, models);
+    {
+        uint32_t q = 0;
+        for (uint64_t j = 0; j < nexp; j++)
+            for (unsigned m = 0; m < PER_EXPANSION; m++) {
+                uint8_t id[HASH_SIZE];
+                struct market_model x;
+                model_id(id, j, m);
+                if (!market_get_model(queued, id, &x))
+                    die("model", NULL);
+                x.block_height = h;
+                x.block_calls = 3;
+                x.block_own = 1000 + m;
+                market_put_model(queued, id, &x);
+                if (!market_touch(queued, h, id, &v))
+                    die("queue", &v);
+                q++;
+            }
+        if (q != MARKET_MAX_HEIGHT_TOUCHED)
+            die("queue size", NULL);
+    }
+
+    /* The calls block touches every model of every expansion: each one's
+     * multiplier is updated at its end. */
+    {
+        struct view *view = view_new(NULL, models);
+        if (!apply_block(view, &params, &chain_tip(c)->hdr, &calls, &v))
+            die("apply_block", &v);
+        for (uint64_t j = 0; j < nexp; j++)
+            for (unsigned m = 0; m < PER_EXPANSION; m++) {
+                uint8_t id[HASH_SIZE];
+                struct market_model x;
+                model_id(id, j, m);
+                if (!market_get_model(view, id, &x) || x.mult_height != h || x.mined == 0)
+                    die("a model not touched", NULL);
+            }
+        view_free(view);
+    }
+    double t_tx = 1e30, t_calls = 1e30, t_end = 1e30;
+    for (uint64_t r = 0; r < reps; r++) {
+        double t = validate(c, funded, &transfers);
+        t_tx = t < t_tx ? t : t_tx;
+        t = validate(c, models, &calls);
+        t_calls = t < t_calls ? t : t_calls;
+        struct block_ctx ctx = {.params = &params, .hdr = &transfers.hdr};
+        uint8_t root[HASH_SIZE];
+        struct view *view = view_new(NULL, queued);
+        t = now_seconds();
+        if (!market_end_block(view, &ctx, &v))
+            die("market_end_block", &v);
+        if (!chain_root_with(c, view, root))
+            die("state root", NULL);
+        t = now_seconds() - t;
+        view_free(view);
+        t_end = t < t_end ? t : t_end;
+    }
+    printf("block of %" PRIu64 " transfers:                    %8.1f ms\n", ntx, t_tx * 1e3);
+    printf("block of %" PRIu64 " market calls (16-model expansions, %u models touched): "
+           "%8.1f ms  ratio %.2f\n",
+           ncalls, (unsigned)MARKET_MAX_HEIGHT_TOUCHED, t_calls * 1e3, t_calls / t_tx);
+    printf("end of a block with %u models queued:          %8.1f ms  ratio %.2f\n",
+           (unsigned)MARKET_MAX_HEIGHT_TOUCHED, t_end * 1e3, t_end / t_tx);
+    view_free(queued);
+    view_free(models);
+    view_free(funded);
+    block_free(&transfers);
+    block_free(&calls);
+    free(sec);
+    free(pub);
+    free(owners);
+    chain_close(c);
+    remove_dir();
+    return 0;
+}
