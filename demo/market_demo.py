@@ -304,7 +304,15 @@ class Market:
                 g = self.chain.view.marketgetmodel(m["id"])
             except JSONRPCException:
                 continue
-            self.prices[key].append((height + 1, units(g["price"])))
+            self._point(key, height + 1, units(g["price"]))
+
+    def _point(self, key, height, price):
+        """The price per call of a block (the last reading of it wins)."""
+        pts = self.prices[key]
+        if pts and pts[-1][0] == height:
+            pts[-1] = (height, price)
+        else:
+            pts.append((height, price))
 
     def publish(self, key, owner, params):
         if owner.address and "address" not in params:
@@ -420,7 +428,7 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
     for key in market.models:
         g = market.get(key)
         market.models[key]["price_start"] = units(g["price"])
-        market.prices[key].append((chain.height() + 1, units(g["price"])))
+        market._point(key, chain.height() + 1, units(g["price"]))
     ids = {k: m["id"] for k, m in market.models.items()}
     say("Market: models %s" % ", ".join("%s %s… (%s FML a call)" %
                                          (m["name"], m["id"][:12], fml(m["price_start"]))
@@ -546,7 +554,9 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
         models.append({
             "key": k, "id": m["id"], "name": m["name"], "owner": m["owner"].name,
             "source": g.get("source"), "components": g.get("components", []),
-            "price_start": m["price_start"], "price_peak": peak.get(k), "price_end": units(g["price"]),
+            "price_start": m["price_start"],
+            "price_peak": max([peak.get(k, 0)] + [p for _, p in market.prices[k]]),
+            "price_end": units(g["price"]),
             "calls": g.get("usage", {}).get("calls"),
             "revenue": {x: units(v) for x, v in rev.items()},
             "data": {"shares": str(g.get("data", {}).get("shares")),
