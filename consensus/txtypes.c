@@ -41,7 +41,7 @@ const struct txtype txtypes[TX_TYPE_LIMIT] = {
     [TX_MARKET_SET_PRICE] = {"market_set_price", "market", market_set_price_check, 2},
     [TX_MARKET_PROVIDER_REGISTER] = {"market_provider_register", "market",
                                      market_provider_register_check, 2},
-    [TX_MARKET_CALL] = {"market_call", "market", market_call_check, 4},
+    [TX_MARKET_CALL] = {"market_call", "market", market_call_check, 2},
     [TX_MARKET_CLAIM] = {"market_claim", "market", market_claim_check, 2},
 };
 

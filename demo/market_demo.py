@@ -367,6 +367,62 @@ def local_outputs(view, model_id, rows):
     return market_ref.forward(market_ref.load(call, model_id), rows)
 
 
+def agent_buy(chain, buyer, provider, model_id, header, rows, say=log, timeout=120):
+    """The same purchase and predictions through fml-agent -market-buy: it
+    buys one call per row (marketcall), waits for the block, signs and sends
+    the rows to the provider's node and writes the outputs as CSV.  Returns
+    (outputs, the agent's exit status, its log)."""
+    import subprocess
+    from test_framework.framework import FMLAGENT
+    work = tempfile.mkdtemp(prefix="fml_market_agent_")
+    try:
+        src = os.path.join(work, "rows.csv")
+        with open(src, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            for r in rows:
+                x, y = features_of(header, r)
+                w.writerow(["" if v is None else r[i] for i, v in enumerate(x)] + [r[header.index(LABEL)]])
+        out = os.path.join(work, "predictions.csv")
+        pn = provider.node
+        cmd = [FMLAGENT, "-regtest", "-datadir=" + buyer.node.datadir,
+               "-rpcport=%d" % buyer.node.rpcport, "-rpcwallet=" + buyer.wallet, "-market-buy",
+               "-market-model=" + model_id, "-market-provider=" + provider.address,
+               "-market-csv=" + src, "-label=" + LABEL, "-address=" + buyer.address,
+               "-provider-rpc=127.0.0.1:%d" % pn.rpcport,
+               "-provider-rpccookiefile=" + os.path.join(pn.netdir, ".cookie"),
+               "-market-out=" + out, "-market-batch=100", "-market-wait=%d" % timeout]
+        say("  $ fml-agent -market-buy -market-model=%s… -market-provider=%s… -market-csv=rows.csv "
+            "-label=%s -provider-rpc=127.0.0.1:%d ..." % (model_id[:12], provider.address[:16], LABEL,
+                                                         pn.rpcport))
+        with open(os.path.join(work, "agent.log"), "w") as logf:
+            p = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT)
+            deadline = time.time() + timeout
+            try:
+                while p.poll() is None:
+                    if time.time() > deadline:
+                        raise RuntimeError("fml-agent -market-buy did not finish in %d s" % timeout)
+                    if chain.miner is not None and chain.miner.getrawmempool():
+                        chain.next_block()
+                    time.sleep(0.2)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                p.wait()
+        with open(os.path.join(work, "agent.log")) as f:
+            text = f.read()
+        if p.returncode != 0:
+            return None, p.returncode, text
+        with open(out) as f:
+            rd = csv.reader(f)
+            cols = next(rd)
+            outs = [[float(v) for c, v in zip(cols, r) if c != "class"] for r in rd]
+        chain._tick()
+        return outs, 0, text
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def outputs_match(a, b, tol=1e-6):
     if len(a) != len(b):
         return False, float("inf")
@@ -481,6 +537,23 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
         say("  %s: %d rows served, accuracy %.3f on the held-out rows, largest difference from "
             "the local forward pass %.2e, %s calls left" %
             (market.models[k]["name"], len(outs), served[k]["accuracy"], diff, left))
+    # The other leaf through fml-agent -market-buy, as a clinic would script it.
+    k2_name = market.models[k2]["name"]
+    say("Serving: %s buys %d calls of %s and gets their predictions with fml-agent -market-buy" %
+        (buyer.name, len(held), k2_name))
+    agent_price = market.price(k2)
+    outs, status, text = agent_buy(chain, buyer, provider, ids[k2], header, held, say=say)
+    if outs is None:
+        say("  fml-agent -market-buy failed (status %d): %s" % (status, text.strip()[-400:]))
+        agent_ok, diff = False, float("inf")
+    else:
+        agent_ok, diff = outputs_match(outs, local_outputs(view, ids[k2], inputs))
+        served["agent:" + k2] = {"rows": len(outs), "max_abs_diff": diff,
+                                 "accuracy": round(accuracy(outs, header, held), 4), "by": "fml-agent -market-buy"}
+        say("  %s: %d rows served, accuracy %.3f, largest difference from the local forward pass %.2e" %
+            (k2_name, len(outs), served["agent:" + k2]["accuracy"], diff))
+    match = match and agent_ok
+    worst = max(worst, diff)
     # A request beyond what was paid is refused.
     unpaid = None
     try:
@@ -625,6 +698,8 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
         "demand": {"blocks": demand_blocks, "calls_per_block": calls_per_block, "target": target,
                    "buys": buys},
         "served": served,
+        "agent_buy": {"model": k2, "calls": len(held), "price_before": agent_price,
+                      "exit_status": status},
         "predictions_match_local": bool(match),
         "predictions_max_abs_diff": worst,
         "unpaid_request_refused": unpaid is not None,
@@ -653,6 +728,8 @@ def print_results(r, say=print):
     for p in r["payments"]:
         print("  %-28s %-66s %12s" % (p["party"], p["role"], fml(p["amount"])))
     print("  %-28s %-66s %12s" % ("", "burned (10% at the top of every payment)", fml(r["burned"])))
+    print("  %-28s %-66s %12s" % ("", "mined from the Market pool (the owners' and data providers' "
+                                  "parts above)", fml(r["mined"])))
     c = r["conservation"]
     print("  paid for calls %s + mined from the Market pool %s = burned %s + paid out %s: %s" % (
         fml(c["paid_for_calls"]), fml(c["mined"]), fml(c["burned"]), fml(c["paid_out"]),

@@ -7,19 +7,21 @@ wallets.
 Two logistic models are uploaded (trained in Python), a third party
 publishes their average, a provider registers, a clinic buys calls of the
 composite and of the first model above their target for three blocks, runs
-held-out Pima rows through predict with signed requests, and a wash trader
-buys its own model's calls from itself.
+held-out Pima rows through predict with signed requests, buys and predicts
+the second model with fml-agent -market-buy, and a wash trader buys its own
+model's calls from itself.
 
 Checked: the price per call rises every block of demand and decays once it
 stops; the composite's payments reach both component owners and its own
-owner; every output predict served equals demo/market_ref.py's independent
-forward pass to 1e-6; a request beyond the calls paid is refused; every
-model's own fees equal burned + creator + data + provider, and what the
-clinic paid equals the own fees of the three models its calls walked;
-getsupplyinfo balances and its Market burn and mining equal the models'
-sums; the wash trader
-ends poorer (self_dealing_net < 0); market-demo-results.json has every field
-the demo promises and market-demo-price.svg a line per model."""
+owner; every output predict served, to the RPC and to fml-agent, equals
+demo/market_ref.py's independent forward pass to 1e-6; a request beyond the
+calls paid is refused; every model's own fees equal burned + creator + data +
+provider, and what the clinic paid equals the own fees of the models its
+calls walked; the phase's payments balance; getsupplyinfo balances and its
+Market burn and mining equal the models' sums; the wash trader ends poorer
+(self_dealing_net < 0, by at least the burn less the mining cap);
+market-demo-results.json has every field the demo promises and
+market-demo-price.svg a line per model."""
 
 import json
 import os
@@ -74,7 +76,8 @@ class MarketDemoTest(FMLTestFramework):
         # a is bought directly and as a component of the composite, b only as a component.
         assert_equal(models["composite"]["calls"], CALLS * DEMAND_BLOCKS)
         assert_equal(models["a"]["calls"], 2 * CALLS * DEMAND_BLOCKS)
-        assert_equal(models["b"]["calls"], CALLS * DEMAND_BLOCKS)
+        # b also sold one call per row to fml-agent -market-buy.
+        assert_equal(models["b"]["calls"], CALLS * DEMAND_BLOCKS + HELD_ROWS)
         assert_greater_than(models["b"]["price_peak"], models["b"]["price_start"])
 
         self.log("The composite's payments reach its owner and both component owners")
@@ -100,6 +103,7 @@ class MarketDemoTest(FMLTestFramework):
 
         self.log("What the clinic paid is what the models' own parts received; the supply balances")
         paid = sum(b["calls"] * (b["composite_price"] + b["fl_price"]) for b in r["demand"]["buys"])
+        paid += r["agent_buy"]["calls"] * r["agent_buy"]["price_before"]
         assert_equal(paid, sum(models[k]["revenue"]["own_fees"] for k in ("composite", "a", "b")))
         sup = r["supply"]
         assert_equal(sup["supply_consistent"], True)
@@ -112,6 +116,8 @@ class MarketDemoTest(FMLTestFramework):
         for k in ("composite", "a"):
             assert_equal(r["served"][k]["rows"], HELD_ROWS)
             assert_equal(r["served"][k]["calls_left"], CALLS * DEMAND_BLOCKS - HELD_ROWS)
+        assert_equal(r["agent_buy"]["exit_status"], 0)
+        assert_equal(r["served"]["agent:b"]["rows"], HELD_ROWS)
         assert_equal(r["unpaid_request_refused"], True)
         if "unpaid" not in r["unpaid_request_error"]:
             raise TestFailure("unexpected refusal: %s" % r["unpaid_request_error"])

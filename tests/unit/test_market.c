@@ -1005,7 +1005,7 @@ START_TEST(txtype_rows)
         {TX_MARKET_PUBLISH, "market_publish", 4},
         {TX_MARKET_SET_PRICE, "market_set_price", 2},
         {TX_MARKET_PROVIDER_REGISTER, "market_provider_register", 2},
-        {TX_MARKET_CALL, "market_call", 4},
+        {TX_MARKET_CALL, "market_call", 2},
         {TX_MARKET_CLAIM, "market_claim", 2},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
