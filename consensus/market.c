@@ -258,8 +258,8 @@ bool market_publish_check(const struct tx *tx, const struct chain_params *p,
     } else {
         if (m.mode != MARKET_MODE_AVERAGE && m.mode != MARKET_MODE_PIPELINE)
             return bad_payload(v, "mode");
-        if (m.n_components < 2)
-            return bad_payload(v, "components: fewer than 2");
+        if (m.n_components < 1)
+            return bad_payload(v, "components: none");
     }
     return true;
 }

@@ -92,8 +92,9 @@ struct market_split {
  *   | mode u8 | CompactSize k | k x model [32]
  * source_id: the FL task or the Arena task (zero for upload and composite).
  * Upload and FL/Arena leaves have mode NONE and k = 0; a composite has mode
- * AVERAGE or PIPELINE and 2..MARKET_MAX_COMPONENTS components (repeats
- * allowed).  Upload and composite have data_bps 0 (no data providers).  The
+ * AVERAGE or PIPELINE and 1..MARKET_MAX_COMPONENTS components (repeats
+ * allowed; one component wraps it: a reseller's own price and split on top
+ * of it).  Upload and composite have data_bps 0 (no data providers).  The
  * model id is the txid of the transaction. */
 struct market_publish {
     uint8_t name_len;

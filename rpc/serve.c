@@ -126,9 +126,9 @@ bool serve_add_composite(struct serve_model *m, const uint8_t id[MARKET_MODEL_ID
                          uint8_t mode, const size_t *children, size_t n_children, size_t *idx,
                          char *err, size_t errlen)
 {
-    if ((mode != MARKET_MODE_AVERAGE && mode != MARKET_MODE_PIPELINE) || n_children < 2 ||
+    if ((mode != MARKET_MODE_AVERAGE && mode != MARKET_MODE_PIPELINE) || n_children < 1 ||
         n_children > MARKET_MAX_COMPONENTS) {
-        snprintf(err, errlen, "A composite averages or chains 2..%d models",
+        snprintf(err, errlen, "A composite averages or chains 1..%d models",
                  MARKET_MAX_COMPONENTS);
         return false;
     }

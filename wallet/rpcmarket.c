@@ -594,9 +594,9 @@ static json_t *marketpublish(struct rpc_call *call)
         }
         m.mode = strcmp(mode, "average") == 0 ? MARKET_MODE_AVERAGE : MARKET_MODE_PIPELINE;
         x = json_object_get(o, "components");
-        if (!json_is_array(x) || json_array_size(x) < 2 || json_array_size(x) > MARKET_MAX_COMPONENTS) {
+        if (!json_is_array(x) || json_array_size(x) < 1 || json_array_size(x) > MARKET_MAX_COMPONENTS) {
             rpc_error(call, RPC_INVALID_PARAMETER,
-                      "components: an array of 2..%d model ids (repeats allowed) is required",
+                      "components: an array of 1..%d model ids (repeats allowed) is required",
                       MARKET_MAX_COMPONENTS);
             goto done;
         }
@@ -1019,7 +1019,7 @@ static const char publish_summary[] =
     "call's own part after the burn and the complexity fee, summing to 10000 [fl and arena: "
     "3000/6000/1000; upload and composite: 9000/0/1000, which have no data providers]), "
     "\"mode\" (composite: \"average\" (the mean of the components' outputs) | \"pipeline\" (each "
-    "component's outputs are the next one's inputs)), \"components\" (composite: 2..8 published "
+    "component's outputs are the next one's inputs)), \"components\" (composite: 1..8 published "
     "model ids, repeats allowed; depth at most 8, at most 16 models in a call's expansion), "
     "\"address\" (the owner [fl, arena: the task's creator; else the account with the largest "
     "balance]).  Checked before sending: the payload's rules, the task's state and creator, "

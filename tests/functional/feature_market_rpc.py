@@ -238,9 +238,13 @@ class MarketRPCTest(FMLTestFramework):
         self.nothing_sent(node.marketpublish, {"name": "bad", "mode": "average", "components": [ma, "00" * 32],
                                                "base_price": 0, "address": a["a"]},
                           code=-5, message="components[1]: model not found")
-        self.nothing_sent(node.marketpublish, {"name": "bad", "mode": "average", "components": [ma],
+        self.nothing_sent(node.marketpublish, {"name": "bad", "mode": "average", "components": [],
                                                "base_price": 0, "address": a["a"]},
-                          code=-8, message="2..8 model ids")
+                          code=-8, message="1..8 model ids")
+        self.nothing_sent(node.marketpublish, {"name": "bad", "mode": "average",
+                                               "components": [ma] * 9,
+                                               "base_price": 0, "address": a["a"]},
+                          code=-8, message="1..8 model ids")
         pc = node.marketpublish({"name": "ensemble", "mode": "average", "components": [ma, mb],
                                  "base_price": "0.0002", "target": 3, "address": a["a"]})
         mc = pc["model"]

@@ -507,9 +507,10 @@ static void self_deal_block(const struct party *s, const uint8_t model[32], uint
 }
 
 /* A self-dealing loop (own model, own provider, own calls) loses money
- * every block even with a pool far larger than what it pays, directly and
- * through self-owned compositions of depth 1 to 7 (depth 8 needs an
- * expansion of 17, above the bound). */
+ * every block even with a pool far larger than what it pays, directly,
+ * through self-owned averages of depth 1 to 7 (depth 8 needs an expansion
+ * of 17, above the bound) and through a chain of self-owned one-component
+ * wrappers of depth 1 to 8 (depth 9 is above the depth bound). */
 START_TEST(self_dealing_loses_every_block_at_any_depth)
 {
     struct party s;
@@ -542,6 +543,25 @@ START_TEST(self_dealing_loses_every_block_at_any_depth)
     memcpy(c[0], comp[7], 32);
     memcpy(c[1], leaf, 32);
     publish_composite(&s, MARKET_MODE_AVERAGE, c, 2, 50000, split_of(10000, 0, 0),
+                      "market-bad-component", id);
+    /* Wrappers: each the one component of the next, every one self-owned
+     * and priced. */
+    uint8_t wrap[MARKET_MAX_DEPTH + 2][32];
+    memcpy(wrap[0], leaf, 32);
+    for (int d = 1; d <= MARKET_MAX_DEPTH; d++) {
+        uint8_t w1[1][32];
+        memcpy(w1[0], wrap[d - 1], 32);
+        publish_composite(&s, MARKET_MODE_PIPELINE, w1, 1, 20000, split_of(9000, 0, 1000),
+                          NULL, wrap[d]);
+        produce_checked();
+        struct market_model m = model_of(wrap[d]);
+        ck_assert_uint_eq(m.depth, (unsigned)d);
+        ck_assert_uint_eq(m.expansion, (unsigned)(d + 1));
+        self_deal_block(&s, wrap[d], 10);
+    }
+    uint8_t w1[1][32];
+    memcpy(w1[0], wrap[MARKET_MAX_DEPTH], 32);
+    publish_composite(&s, MARKET_MODE_PIPELINE, w1, 1, 20000, split_of(9000, 0, 1000),
                       "market-bad-component", id);
 }
 END_TEST
