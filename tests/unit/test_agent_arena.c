@@ -316,7 +316,7 @@ static int agent_run(const char *args, char *out, size_t outlen)
 
 START_TEST(arena_options_are_checked)
 {
-    char out[8192];
+    char out[16384];
     ck_assert_int_eq(agent_run("-arena-trainer -task=00", out, sizeof out), 1);
     ck_assert_msg(strstr(out, "-arena-trainer needs -task=<id> and -data=<file.csv>"), "%s", out);
     ck_assert_int_eq(agent_run("-arena-validator", out, sizeof out), 1);

@@ -130,8 +130,13 @@ START_TEST(test_composites_must_fit)
     ck_assert(strstr(err, "does not fit the average"));
     ck_assert(!serve_add_composite(m, id, MARKET_MODE_PIPELINE, kids, 2, &idx, err, sizeof err));
     ck_assert(strstr(err, "does not fit the pipeline"));
-    ck_assert(!serve_add_composite(m, id, MARKET_MODE_AVERAGE, one, 1, &idx, err, sizeof err));
+    ck_assert(!serve_add_composite(m, id, MARKET_MODE_AVERAGE, one, 0, &idx, err, sizeof err));
+    ck_assert(strstr(err, "1..8"));
     ck_assert(!serve_add_composite(m, id, MARKET_MODE_NONE, kids, 2, &idx, err, sizeof err));
+    /* One component: a wrapper. */
+    uint8_t wrap_id[HASH_SIZE] = {10};
+    ck_assert_msg(serve_add_composite(m, wrap_id, MARKET_MODE_PIPELINE, one, 1, &idx, err,
+                                      sizeof err), "%s", err);
     /* A weight count that is not the spec's. */
     struct fl_spec s = {.kind = FL_MODEL_SOFTMAX, .n_sizes = 2, .sizes = {2, 2}};
     uint8_t wb[24] = {0};
