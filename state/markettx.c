@@ -204,10 +204,14 @@ bool market_apply_publish(struct view *v, struct block_ctx *ctx, const struct tx
                                           (unsigned long long)MARKET_MAX_PRICE_AT_CAP);
     m.mult = MARKET_MULT_ONE;
     m.mult_height = h - 1;
+    /* The record keeps the shape only (market_get_spec reads the rest). */
+    m.spec.n_norm = 0;
+    m.spec.norm = NULL;
     if (pb.source == MARKET_SOURCE_UPLOAD) {
         uint8_t wkey[MARKET_KEY_MODEL_SIZE];
         market_weights_key(wkey, id);
         view_put(v, wkey, sizeof(wkey), pb.weights, (size_t)pb.n_weights * 4);
+        market_put_spec(v, id, &pb.spec);
     }
     market_put_model(v, id, &m);
     uint8_t lkey[MARKET_KEY_LIST_SIZE];
