@@ -236,6 +236,9 @@ struct market_model {
     uint64_t burned;              /* its own part's burn */
     uint64_t mined;               /* from gpool/market */
 };
+/* The largest encoded model record (32-byte name, FL_MAX_SIZES sizes, 8
+ * components): what a call's visit and the end of a block read and write. */
+#define MARKET_MODEL_RECORD_MAX 682
 void market_model_encode(const struct market_model *m, struct wbuf *w);
 bool market_model_decode(struct market_model *m, const uint8_t *data, size_t len) WARN_UNUSED;
 
