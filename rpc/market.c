@@ -123,7 +123,7 @@ static struct view *open_view(struct rpc_call *call)
 }
 
 /* The model of argument idx; NULL with the error raised otherwise (the
- * caller frees the returned view; the record's spec points into it). */
+ * caller frees the returned view). */
 static struct view *load_model(struct rpc_call *call, size_t idx, uint8_t id[HASH_SIZE],
                                struct market_model *m)
 {

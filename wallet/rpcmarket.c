@@ -36,7 +36,7 @@ static struct chain_snapshot *snapshot_or_error(struct rpc_call *call)
 }
 
 /* The model argument, which must be published (-5 otherwise); the snapshot
- * (the record's spec points into it) is the caller's to free. */
+ * is the caller's to free. */
 static struct chain_snapshot *model_arg(struct rpc_call *call, size_t idx, uint8_t id[HASH_SIZE],
                                         struct market_model *m)
 {
