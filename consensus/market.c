@@ -325,6 +325,30 @@ static bool get_split(struct rbuf *r, struct market_split *s)
            get_u16(r, &s->provider_bps);
 }
 
+/* A spec's shape in the model record: kind u8 | CompactSize n (<= FL_MAX_SIZES)
+ * | n x u32.  Never the normalization, which is the size of the inputs: the
+ * record is read and rewritten by every call, so it stays bounded. */
+static void put_shape(struct wbuf *w, const struct fl_spec *s)
+{
+    put_u8(w, s->kind);
+    put_compact(w, s->n_sizes);
+    for (uint32_t i = 0; i < s->n_sizes; i++)
+        put_u32(w, s->sizes[i]);
+}
+
+static bool get_shape(struct rbuf *r, struct fl_spec *s)
+{
+    uint64_t n;
+    memset(s, 0, sizeof(*s));
+    if (!get_u8(r, &s->kind) || !get_compact(r, &n, FL_MAX_SIZES))
+        return false;
+    s->n_sizes = (uint32_t)n;
+    for (uint32_t i = 0; i < s->n_sizes; i++)
+        if (!get_u32(r, &s->sizes[i]))
+            return false;
+    return true;
+}
+
 void market_model_encode(const struct market_model *m, struct wbuf *w)
 {
     put_bytes(w, m->owner, PUBKEY_SIZE);
@@ -334,7 +358,7 @@ void market_model_encode(const struct market_model *m, struct wbuf *w)
     put_bytes(w, m->source_id, HASH_SIZE);
     put_bytes(w, m->winner, PUBKEY_SIZE);
     put_u32(w, m->model_round);
-    fl_spec_encode(&m->spec, w);
+    put_shape(w, &m->spec);
     put_bytes(w, m->model_hash, HASH_SIZE);
     put_u64(w, m->macs);
     put_u8(w, m->mode);
@@ -376,7 +400,7 @@ bool market_model_decode(struct market_model *m, const uint8_t *data, size_t len
     m->name_len = (uint8_t)n;
     return get_u8(&r, &m->source) && get_bytes(&r, m->source_id, HASH_SIZE) &&
            get_bytes(&r, m->winner, PUBKEY_SIZE) && get_u32(&r, &m->model_round) &&
-           fl_spec_decode_from(&m->spec, &r) && get_bytes(&r, m->model_hash, HASH_SIZE) &&
+           get_shape(&r, &m->spec) && get_bytes(&r, m->model_hash, HASH_SIZE) &&
            get_u64(&r, &m->macs) && get_u8(&r, &m->mode) &&
            get_components(&r, &m->n_components, m->components) && get_u8(&r, &m->depth) &&
            get_u8(&r, &m->expansion) && get_u32(&r, &m->n_inputs) &&
@@ -446,6 +470,11 @@ static size_t key2(uint8_t *key, uint8_t sub, const uint8_t *id, size_t n)
 size_t market_model_key(uint8_t key[MARKET_KEY_MODEL_SIZE], const uint8_t model[HASH_SIZE])
 {
     return key2(key, 'M', model, HASH_SIZE);
+}
+
+size_t market_spec_key(uint8_t key[MARKET_KEY_MODEL_SIZE], const uint8_t model[HASH_SIZE])
+{
+    return key2(key, 'S', model, HASH_SIZE);
 }
 
 size_t market_weights_key(uint8_t key[MARKET_KEY_MODEL_SIZE], const uint8_t model[HASH_SIZE])

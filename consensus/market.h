@@ -13,7 +13,9 @@
  *
  * State keys (every key of the module starts with 'M', MARKET_KEY_PREFIX;
  * heights u64 big-endian, seq u32 big-endian):
- *   'M' 'M' | model                      model record
+ *   'M' 'M' | model                      model record (bounded: no normalization)
+ *   'M' 'S' | model                      an upload's full spec (fl_spec, with its
+ *                                        normalization), written once at publication
  *   'M' 'W' | model                      uploaded weights (n x i32, no length)
  *   'M' 'P' | provider                   compute provider record
  *   'M' 'C' | model | provider | payer   calls paid (u64, cumulative)
@@ -173,9 +175,14 @@ bool market_claim_check(const struct tx *tx, const struct chain_params *p, struc
 
 /* ---- state records ---- */
 
-/* 'M' 'M' | model.  The spec of a leaf is copied from its source (FL task,
- * Arena task or the payload) so the record is all a server needs besides the
- * weights; weights_key names where they are:
+/* 'M' 'M' | model.  The record is read and rewritten by every call that
+ * visits the model and by the end of its block, so every field is bounded
+ * (at most ~350 bytes): of a leaf's spec it keeps only the shape (kind and
+ * sizes, encoded kind u8 | CompactSize n | n x u32; spec.n_norm is always 0
+ * here).  The full spec with its normalization is immutable and read with
+ * market_get_spec (state/market.h): an upload's from 'M' 'S' | model,
+ * written once at publication, an FL or Arena model's from its task.  The
+ * weights are read with market_get_weights; weights_key names where they are:
  *   upload:    'M' 'W' | model
  *   fl:        'f' 'M' | task | model_round (u32 BE)
  *   arena:     'A' 'W' | task | winner
@@ -190,7 +197,7 @@ struct market_model {
     uint8_t source_id[HASH_SIZE];
     uint8_t winner[PUBKEY_SIZE];  /* arena: the winning trainer (zero otherwise) */
     uint32_t model_round;         /* fl: the round of the final model */
-    struct fl_spec spec;          /* leaf only; spec.norm a view */
+    struct fl_spec spec;          /* leaf only: its shape (n_norm 0, norm NULL) */
     uint8_t model_hash[HASH_SIZE];/* leaf: fl_model_hash of the weights */
     uint64_t macs;                /* leaf: market_macs(spec); composite 0 */
     uint8_t mode;
@@ -229,6 +236,9 @@ struct market_model {
     uint64_t burned;              /* its own part's burn */
     uint64_t mined;               /* from gpool/market */
 };
+/* The largest encoded model record (32-byte name, FL_MAX_SIZES sizes, 8
+ * components): what a call's visit and the end of a block read and write. */
+#define MARKET_MODEL_RECORD_MAX 682
 void market_model_encode(const struct market_model *m, struct wbuf *w);
 bool market_model_decode(struct market_model *m, const uint8_t *data, size_t len) WARN_UNUSED;
 
@@ -265,6 +275,7 @@ bool market_flows_decode(struct market_flows *f, const uint8_t *data, size_t len
 #define MARKET_KEY_HEIGHT_SIZE (2 + 8)
 #define MARKET_KEY_QUEUE_SIZE (2 + 8 + 4)
 size_t market_model_key(uint8_t key[MARKET_KEY_MODEL_SIZE], const uint8_t model[HASH_SIZE]);
+size_t market_spec_key(uint8_t key[MARKET_KEY_MODEL_SIZE], const uint8_t model[HASH_SIZE]);
 size_t market_weights_key(uint8_t key[MARKET_KEY_MODEL_SIZE], const uint8_t model[HASH_SIZE]);
 size_t market_provider_key(uint8_t key[MARKET_KEY_PROVIDER_SIZE], const uint8_t pub[PUBKEY_SIZE]);
 size_t market_paid_key(uint8_t key[MARKET_KEY_PAID_SIZE], const uint8_t model[HASH_SIZE],

@@ -312,7 +312,14 @@ static json_t *marketgetmodel(struct rpc_call *call)
                                             ? json_hash(m.source_id)
                                             : json_null());
     json_object_set_new(o, "lineage", lineage_json(v, p, &m, 0, &ok));
-    json_object_set_new(o, "spec", leaf ? spec_json(&m.spec) : json_null());
+    struct fl_spec spec;
+    if (leaf && !market_get_spec(v, &m, &spec)) {
+        view_free(v);
+        json_decref(o);
+        json_decref(comps);
+        return rpc_error(call, RPC_DATABASE_ERROR, "State read error");
+    }
+    json_object_set_new(o, "spec", leaf ? spec_json(&spec) : json_null());
     json_object_set_new(o, "model_hash", leaf ? json_hash(m.model_hash) : json_null());
     json_object_set_new(o, "macs", json_integer((json_int_t)m.macs));
     json_object_set_new(o, "mode", name_or_int(market_mode_name(m.mode), m.mode));

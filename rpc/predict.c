@@ -76,7 +76,8 @@ static json_t *marketgetweights(struct rpc_call *call)
                          "The model is a composite: it has no weights of its own (see its "
                          "components in marketgetmodel)");
     }
-    if (!market_get_weights(v, &m, &w, &len) || len % 4) {
+    struct fl_spec spec;
+    if (!market_get_spec(v, &m, &spec) || !market_get_weights(v, &m, &w, &len) || len % 4) {
         view_free(v);
         return rpc_error(call, RPC_DATABASE_ERROR, "State read error");
     }
@@ -95,7 +96,7 @@ static json_t *marketgetweights(struct rpc_call *call)
         json_array_append_new(q, json_integer((int32_t)read_le32(w + 4 * i)));
     json_object_set_new(o, "model", json_hash(id));
     json_object_set_new(o, "source", json_string(market_source_name(m.source)));
-    json_object_set_new(o, "spec", spec_json(&m.spec));
+    json_object_set_new(o, "spec", spec_json(&spec));
     json_object_set_new(o, "hash", json_hash(hash));
     json_object_set_new(o, "total", json_integer((json_int_t)total));
     json_object_set_new(o, "offset", json_integer((json_int_t)offset));

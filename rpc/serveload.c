@@ -33,11 +33,16 @@ static bool load_node(struct view *v, struct serve_model *m, const uint8_t id[HA
     if (rec.source != MARKET_SOURCE_COMPOSITE) {
         const uint8_t *w;
         size_t len;
+        struct fl_spec spec;
+        if (!market_get_spec(v, &rec, &spec)) {
+            snprintf(err, errlen, "The model's spec is not in the state");
+            return false;
+        }
         if (!market_get_weights(v, &rec, &w, &len) || len % 4) {
             snprintf(err, errlen, "The model's weights are not in the state");
             return false;
         }
-        return serve_add_leaf(m, id, &rec.spec, w, len / 4, idx, err, errlen);
+        return serve_add_leaf(m, id, &spec, w, len / 4, idx, err, errlen);
     }
     size_t children[MARKET_MAX_COMPONENTS];
     const uint8_t mode = rec.mode, k = rec.n_components;

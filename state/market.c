@@ -267,6 +267,64 @@ bool market_add_height_own(struct view *v, uint64_t height, uint64_t amount,
     return market_write_done(v, val);
 }
 
+/* The stored spec has the record's shape (a mismatch is corrupt state). */
+static bool same_shape(struct view *v, const struct fl_spec *a, const struct fl_spec *b)
+{
+    if (a->kind == b->kind && a->n_sizes == b->n_sizes &&
+        memcmp(a->sizes, b->sizes, a->n_sizes * sizeof(a->sizes[0])) == 0)
+        return true;
+    view_set_failed(v);
+    return false;
+}
+
+void market_put_spec(struct view *v, const uint8_t model[HASH_SIZE], const struct fl_spec *s)
+{
+    uint8_t key[MARKET_KEY_MODEL_SIZE];
+    struct wbuf w;
+    wbuf_init(&w);
+    fl_spec_encode(s, &w);
+    market_spec_key(key, model);
+    put_record(v, key, sizeof(key), &w);
+}
+
+bool market_get_spec(struct view *v, const struct market_model *m, struct fl_spec *out)
+{
+    switch (m->source) {
+    case MARKET_SOURCE_UPLOAD: {
+        /* An upload's record keeps its own id in source_id. */
+        uint8_t key[MARKET_KEY_MODEL_SIZE];
+        const uint8_t *val;
+        size_t len;
+        struct rbuf r;
+        market_spec_key(key, m->source_id);
+        if (!view_get(v, key, sizeof(key), &val, &len))
+            return false;
+        rbuf_init(&r, val, len);
+        if (!fl_spec_decode_from(out, &r) || !rbuf_done(&r)) {
+            view_set_failed(v);
+            return false;
+        }
+        return same_shape(v, out, &m->spec);
+    }
+    case MARKET_SOURCE_FL: {
+        struct fl_task t;
+        if (!fl_get_task(v, m->source_id, &t))
+            return false;
+        *out = t.p.spec;
+        return same_shape(v, out, &m->spec);
+    }
+    case MARKET_SOURCE_ARENA: {
+        struct arena_task t;
+        if (!arena_get_task(v, m->source_id, &t))
+            return false;
+        *out = t.p.spec;
+        return same_shape(v, out, &m->spec);
+    }
+    default:
+        return false;
+    }
+}
+
 bool market_get_weights(struct view *v, const struct market_model *m, const uint8_t **data,
                         size_t *len)
 {

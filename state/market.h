@@ -42,8 +42,7 @@ bool market_apply_claim(struct view *v, struct block_ctx *ctx, const struct tx *
  * Getters return false when the record is absent, and also when it is
  * malformed (the view is then marked failed: check view_failed()). */
 
-/* Variable fields (spec.norm) point into the view's copy of the value,
- * valid until the view is freed or the record is written. */
+/* The record holds no variable-size field (spec is the shape only). */
 bool market_get_model(struct view *v, const uint8_t model[HASH_SIZE], struct market_model *out)
     WARN_UNUSED;
 void market_put_model(struct view *v, const uint8_t model[HASH_SIZE], const struct market_model *m);
@@ -58,6 +57,14 @@ uint64_t market_model_count(struct view *v);
 bool market_model_at(struct view *v, uint64_t seq, uint8_t model[HASH_SIZE]) WARN_UNUSED;
 /* Zeroes when absent; false only on a read error or a malformed value. */
 bool market_get_flows(struct view *v, struct market_flows *out) WARN_UNUSED;
+
+/* The full spec of a leaf, normalization included: an upload's from
+ * 'M' 'S' | model (written once at publication), an FL or Arena model's from
+ * its task.  out->norm points into the view's copy.  False for a composite
+ * or a missing record (and marks the view failed when the stored spec is
+ * malformed or its shape is not the record's). */
+bool market_get_spec(struct view *v, const struct market_model *m, struct fl_spec *out)
+    WARN_UNUSED;
 
 /* The weights of a leaf (n = fl_param_count(spec) x i32 LE), read from
  * wherever its source keeps them; *data points into the view's copy.

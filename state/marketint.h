@@ -15,6 +15,8 @@ bool market_write_done(struct view *v, struct validation *val);
 
 void market_put_provider(struct view *v, const uint8_t pub[PUBKEY_SIZE],
                          const struct market_provider *p);
+/* 'M' 'S' | model: an upload's full spec, written once at publication. */
+void market_put_spec(struct view *v, const uint8_t model[HASH_SIZE], const struct fl_spec *s);
 void market_put_flows(struct view *v, const struct market_flows *f);
 
 /* A data provider's snapshot of acc ('M' 'D' | model | key; 0 when absent). */

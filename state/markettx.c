@@ -36,6 +36,23 @@ static bool not_ready(struct validation *val, const char *why)
     return val_failf(val, VAL_STATE, REJECT_MARKET_SOURCE_NOT_READY, "%s", why);
 }
 
+/* A leaf's own price at multiplier 1.0 is at least one unit
+ * (market-price-zero): a paid call always pays something.  A composite's
+ * own price may be 0: its price is at least its components'. */
+static bool leaf_price_ok(const struct chain_params *p, const struct market_model *m,
+                          struct validation *val)
+{
+    uint64_t own, complexity;
+    if (m->source == MARKET_SOURCE_COMPOSITE)
+        return true;
+    if (!market_own_price(m->base_price, m->macs, p->market_fee_per_kmac, MARKET_MULT_ONE, &own,
+                          &complexity))
+        return val_fail(val, VAL_STATE, REJECT_MARKET_PRICE_TOO_HIGH);
+    if (own == 0)
+        return val_fail(val, VAL_STATE, REJECT_MARKET_PRICE_ZERO);
+    return true;
+}
+
 /* ---- MARKET_PUBLISH ---- */
 
 /* An FL task's global model: the task completed, published by its creator,
@@ -202,12 +219,18 @@ bool market_apply_publish(struct view *v, struct block_ctx *ctx, const struct tx
                               : val_failf(val, VAL_STATE, REJECT_MARKET_PRICE_TOO_HIGH,
                                           "price at the multiplier cap above %llu",
                                           (unsigned long long)MARKET_MAX_PRICE_AT_CAP);
+    if (!leaf_price_ok(p, &m, val))
+        return false;
     m.mult = MARKET_MULT_ONE;
     m.mult_height = h - 1;
+    /* The record keeps the shape only (market_get_spec reads the rest). */
+    m.spec.n_norm = 0;
+    m.spec.norm = NULL;
     if (pb.source == MARKET_SOURCE_UPLOAD) {
         uint8_t wkey[MARKET_KEY_MODEL_SIZE];
         market_weights_key(wkey, id);
         view_put(v, wkey, sizeof(wkey), pb.weights, (size_t)pb.n_weights * 4);
+        market_put_spec(v, id, &pb.spec);
     }
     market_put_model(v, id, &m);
     uint8_t lkey[MARKET_KEY_LIST_SIZE];
@@ -247,6 +270,8 @@ bool market_apply_set_price(struct view *v, struct block_ctx *ctx, const struct 
                               : val_failf(val, VAL_STATE, REJECT_MARKET_PRICE_TOO_HIGH,
                                           "price at the multiplier cap above %llu",
                                           (unsigned long long)MARKET_MAX_PRICE_AT_CAP);
+    if (!leaf_price_ok(p, &m, val))
+        return false;
     market_put_model(v, sp.model, &m);
     return market_write_done(v, val);
 }

@@ -164,6 +164,21 @@ static bool cap_ok(struct rpc_call *call, struct chain_snapshot *v, uint64_t bas
     return false;
 }
 
+/* -8 when a leaf's own price at multiplier 1.0 (base plus complexity fee)
+ * is under one unit: every paid call of a leaf pays something. */
+static bool own_ok(struct rpc_call *call, uint64_t base, uint64_t macs)
+{
+    const struct chain_params *p = rpc_env(call)->params;
+    uint64_t own, cplx;
+    if (!market_own_price(base, macs, p->market_fee_per_kmac, MARKET_MULT_ONE, &own, &cplx) ||
+        own >= 1)
+        return true; /* too high: cap_ok's to say */
+    rpc_error(call, RPC_INVALID_PARAMETER,
+              "A model's own price per call (base_price plus the complexity fee) must be at "
+              "least 0.00000001 FML (market-price-zero): raise base_price");
+    return false;
+}
+
 /* ---- marketpublish ---- */
 
 static const char *const publish_keys[] = {
@@ -617,6 +632,9 @@ static json_t *marketpublish(struct rpc_call *call)
     if (m.source != MARKET_SOURCE_ARENA && /* an Arena model's complexity: the state's to check */
         !cap_ok(call, v, m.base_price, macs, (const uint8_t(*)[HASH_SIZE])m.components, m.n_components))
         goto done;
+    if ((m.source == MARKET_SOURCE_UPLOAD || m.source == MARKET_SOURCE_FL) &&
+        !own_ok(call, m.base_price, macs))
+        goto done;
     if (!has_from && !rpcw_richest(call, w, 0, NULL, NULL, from))
         goto done;
     if (!rpcw_unlocked(call, w))
@@ -694,6 +712,7 @@ static json_t *marketsetprice(struct rpc_call *call)
     if (!stateless_ok(call, TX_MARKET_SET_PRICE, &pl, market_set_price_check, "price") ||
         !cap_ok(call, v, sp.base_price, m.macs, (const uint8_t(*)[HASH_SIZE])m.components,
                 m.n_components) ||
+        (m.source != MARKET_SOURCE_COMPOSITE && !own_ok(call, sp.base_price, m.macs)) ||
         !rpcw_unlocked(call, w))
         goto done;
     res = submit(call, w, from, TX_MARKET_SET_PRICE, &pl);
@@ -1024,7 +1043,8 @@ static const char publish_summary[] =
     "\"address\" (the owner [fl, arena: the task's creator; else the account with the largest "
     "balance]).  Checked before sending: the payload's rules, the task's state and creator, "
     "the components and their layout, and the price at the multiplier's cap (components "
-    "included) at most 10000 FML.";
+    "included) at most 10000 FML, and a leaf's own price at multiplier 1 (base_price plus "
+    "the complexity fee) at least 0.00000001 FML.";
 
 const struct rpc_method wallet_market_rpc_methods[] = {
     {
@@ -1051,7 +1071,8 @@ const struct rpc_method wallet_market_rpc_methods[] = {
                    "in its own block too; the demand multiplier is kept.  Refused before "
                    "sending when the model is unknown, its owner is not this wallet's (or not "
                    "the address given), or the price at the multiplier's cap (components "
-                   "included) would be above 10000 FML.",
+                   "included) would be above 10000 FML, or a leaf's own price at multiplier 1 "
+                   "(base_price plus the complexity fee) under 0.00000001 FML.",
         .args = {{"model", RPC_STR, true, NULL, "The model id"},
                  {"base_price", RPC_AMOUNT, true, NULL, "FML per call before the multiplier and the complexity fee"},
                  {"target", RPC_UINT, false, "unchanged", "Target calls per block"},

@@ -381,14 +381,18 @@ class MarketRPCTest(FMLTestFramework):
         assert_equal((g["base_price"], g["target"]), (Decimal("0.002"), 4))
         assert_equal(units(g["price"]), own_price(units("0.002"), 12, ONE)[0])
 
-        self.log("A free model (base 0, complexity under a unit): calls cost nothing")
-        free = node.marketpublish(dict(opt_a, name="free", base_price=0))["model"]
+        self.log("A leaf priced under one unit at multiplier 1 is refused (market-price-zero)")
+        self.nothing_sent(node.marketpublish, dict(opt_a, name="free", base_price=0),
+                          code=-8, message="market-price-zero")
+        self.nothing_sent(node.marketsetprice, ma, 0,
+                          code=-8, message="market-price-zero")
+        cheap = node.marketpublish(dict(opt_a, name="cheap", base_price=Decimal("0.00000001")))["model"]
         self.mine()
-        assert_equal(node.marketgetmodel(free)["price"], 0)
-        c = node.marketcall(free, a["prov"], 3, None, a["payer"])
-        assert_equal((c["total"], units(c["max_price"])), (0, 1))
+        assert_equal(units(node.marketgetmodel(cheap)["price"]), own_price(1, 12, ONE)[0])
+        c = node.marketcall(cheap, a["prov"], 3, None, a["payer"])
+        assert c["total"] > 0, c
         self.mine()
-        assert_equal(node.marketgetcalls(free, a["prov"], a["payer"])["paid_calls"], 3)
+        assert_equal(node.marketgetcalls(cheap, a["prov"], a["payer"])["paid_calls"], 3)
 
         self.log("marketsignrequest: the payer's BIP340 signature over the request hash")
         s = node.marketsignrequest(ma, a["prov"], 5, 7)

@@ -34,6 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(market_source_name(m.source) != NULL);
             FUZZ_CHECK(market_mode_name(m.mode) != NULL);
             FUZZ_CHECK(m.spec.n_sizes <= FL_MAX_SIZES);
+            /* The record is bounded: the shape only, never a normalization. */
+            FUZZ_CHECK(m.spec.n_norm == 0 && m.spec.norm == NULL);
+            FUZZ_CHECK(n <= MARKET_MODEL_RECORD_MAX);
         }
         break;
     }

@@ -1209,6 +1209,179 @@ START_TEST(models_touched_per_height_are_bounded)
 }
 END_TEST
 
+/* ---- bounded records ---- */
+
+/* The bytes a view's changes write (new values) and keep for undo (old
+ * values), keys included. */
+static size_t change_bytes(struct view *v, size_t *model_record)
+{
+    size_t n, sum = 0;
+    const struct view_change *c = view_changes(v, &n);
+    for (size_t i = 0; i < n; i++) {
+        sum += c[i].klen + c[i].old_len + c[i].cur_len;
+        if (model_record && c[i].klen == MARKET_KEY_MODEL_SIZE && c[i].key[1] == 'M' &&
+            c[i].cur_len > *model_record)
+            *model_record = c[i].cur_len;
+    }
+    return sum;
+}
+
+/* One call of model in a block of its own (child of v), then the end of that
+ * block: the bytes written and kept for undo. */
+static size_t call_block_bytes(struct view *v, uint64_t height, const struct party *payer,
+                               const struct party *prov, const uint8_t model[32],
+                               uint64_t nonce, size_t *model_record)
+{
+    struct block_header hdr;
+    struct validation val;
+    struct wbuf w;
+    struct market_call c;
+    memset(&hdr, 0, sizeof(hdr));
+    hdr.height = height;
+    struct block_ctx ctx = {.params = &params, .hdr = &hdr, .prev_slot = 0, .fees = 0};
+    struct view *b = view_new(NULL, v);
+    ck_assert_ptr_nonnull(b);
+    memcpy(c.model, model, 32);
+    memcpy(c.provider, prov->pub, 32);
+    c.calls = 3;
+    c.max_price = UINT64_MAX;
+    wbuf_init(&w);
+    market_call_encode(&c, &w);
+    ck_assert_msg(apply_in(b, &ctx, payer, TX_MARKET_CALL, &w, nonce, &val, NULL), "%s %s",
+                  val.reason, val.detail);
+    wbuf_free(&w);
+    ck_assert(market_end_block(b, &ctx, &val));
+    size_t bytes = change_bytes(b, model_record);
+    view_free(b);
+    return bytes;
+}
+
+/* The model record is read and rewritten by every call visiting the model
+ * and by the end of its block: it must not carry the normalization (up to
+ * 65,535 pairs for an upload, more for an FL task).  An upload of the
+ * largest normalization (logistic 65535 -> 1, 786 KB of payload) has a
+ * record the size of one without any; a block calling it writes and keeps
+ * for undo exactly what a block calling the normalization-free twin does;
+ * and the full spec is still served by market_get_spec. */
+START_TEST(the_model_record_does_not_grow_with_the_normalization)
+{
+    enum { IN = 65535 };
+    struct party owner, payer, prov;
+    struct party *all[3] = {&owner, &payer, &prov};
+    uint8_t big[32], small[32];
+    struct validation val;
+    produce_checked();
+    struct view *v = chain_view(chain);
+    for (int i = 0; i < 3; i++) {
+        randombytes_buf(all[i]->sec, 32);
+        ck_assert(key_pubkey(all[i]->pub, all[i]->sec));
+        ck_assert(accounts_credit(v, all[i]->pub, 10 * params.market_min_provider_stake + 100 * COIN, &val));
+    }
+    /* (The view is dropped: the credits need not balance the supply.) */
+    struct block_header hdr;
+    memset(&hdr, 0, sizeof(hdr));
+    hdr.height = chain_height(chain) + 1;
+    struct block_ctx ctx = {.params = &params, .hdr = &hdr, .prev_slot = 0, .fees = 0};
+    struct wbuf w;
+    wbuf_init(&w);
+    struct market_provider_register r;
+    memset(&r, 0, sizeof(r));
+    r.stake = params.market_min_provider_stake;
+    market_provider_register_encode(&r, &w);
+    ck_assert(apply_in(v, &ctx, &prov, TX_MARKET_PROVIDER_REGISTER, &w, 0, &val, NULL));
+
+    uint8_t *norm = malloc((size_t)IN * 8), *weights = calloc(IN + 1, 4);
+    ck_assert(norm && weights);
+    for (uint32_t i = 0; i < IN; i++) {
+        write_le32(norm + 8 * i, (uint32_t)(int32_t)(i % 97) - 40);
+        write_le32(norm + 8 * i + 4, 65536 + i);
+    }
+    struct market_publish pb;
+    base_publish(&pb, "wide", 1000, 10, split_of(9000, 0, 1000));
+    pb.source = MARKET_SOURCE_UPLOAD;
+    pb.spec.kind = FL_MODEL_LOGREG;
+    pb.spec.n_sizes = 2;
+    pb.spec.sizes[0] = IN;
+    pb.spec.sizes[1] = 1;
+    pb.spec.n_norm = IN;
+    pb.spec.norm = norm;
+    pb.n_weights = IN + 1;
+    ck_assert_uint_eq(pb.n_weights, MARKET_MAX_UPLOAD_PARAMS);
+    pb.weights = weights;
+    market_publish_encode(&pb, &w);
+    ck_assert_uint_gt(w.len, 780000);
+    ck_assert_msg(apply_in(v, &ctx, &owner, TX_MARKET_PUBLISH, &w, 0, &val, big), "%s %s",
+                  val.reason, val.detail);
+    pb.spec.n_norm = 0;
+    pb.spec.norm = NULL;
+    market_publish_encode(&pb, &w);
+    ck_assert(apply_in(v, &ctx, &owner, TX_MARKET_PUBLISH, &w, 1, &val, small));
+    wbuf_free(&w);
+
+    /* The records: bounded and equal; the full spec where it was. */
+    uint8_t key[MARKET_KEY_MODEL_SIZE];
+    const uint8_t *rec_big, *rec_small;
+    size_t len_big, len_small;
+    market_model_key(key, big);
+    ck_assert(view_get(v, key, sizeof(key), &rec_big, &len_big));
+    market_model_key(key, small);
+    ck_assert(view_get(v, key, sizeof(key), &rec_small, &len_small));
+    ck_assert_uint_eq(len_big, len_small);
+    ck_assert_uint_lt(len_big, 512);
+    struct market_model m;
+    struct fl_spec full;
+    ck_assert(market_get_model(v, big, &m));
+    ck_assert_uint_eq(m.spec.n_norm, 0);
+    ck_assert(market_get_spec(v, &m, &full));
+    ck_assert_uint_eq(full.n_norm, IN);
+    ck_assert_mem_eq(full.norm, norm, (size_t)IN * 8);
+    ck_assert_uint_eq(full.sizes[0], IN);
+    ck_assert(market_get_model(v, small, &m));
+    ck_assert(market_get_spec(v, &m, &full));
+    ck_assert_uint_eq(full.n_norm, 0);
+
+    /* A block of one call: the same writes and undo for both. */
+    size_t rec_b = 0, rec_s = 0;
+    const size_t bytes_big = call_block_bytes(v, hdr.height + 1, &payer, &prov, big, 0, &rec_b);
+    const size_t bytes_small = call_block_bytes(v, hdr.height + 1, &payer, &prov, small, 0, &rec_s);
+    ck_assert_uint_eq(bytes_big, bytes_small);
+    ck_assert_uint_lt(bytes_big, 4096);
+    ck_assert_uint_gt(rec_b, 0);
+    ck_assert_uint_lt(rec_b, 512);
+    ck_assert_uint_eq(rec_b, rec_s);
+    free(norm);
+    free(weights);
+    view_free(v);
+}
+END_TEST
+
+/* A leaf's own price at multiplier 1.0 is at least one unit, at publication
+ * and at set_price (market-price-zero); a composite's own part may be 0. */
+START_TEST(a_leaf_is_never_free)
+{
+    struct party owner;
+    uint8_t leaf[32], comp[32];
+    new_party(&owner, 1000 * COIN);
+    produce_checked();
+    /* logistic 3 -> 1: 3 multiply-adds x 10 units per 1000 is 0 units; base 0. */
+    publish_upload(&owner, "free", LOGREG3, 2, 0, 10, split_of(9000, 0, 1000),
+                   "market-price-zero", NULL);
+    /* One unit of base is enough. */
+    publish_upload(&owner, "cheap", LOGREG3, 2, 1, 10, split_of(9000, 0, 1000), NULL, leaf);
+    produce_checked();
+    ck_assert_uint_eq(price_now(leaf), 1);
+    set_price(&owner, leaf, 0, 10, "market-price-zero");
+    /* A composite of it with its own part 0 is priced by its component. */
+    uint8_t comps[1][32];
+    memcpy(comps[0], leaf, 32);
+    publish_composite(&owner, MARKET_MODE_AVERAGE, comps, 1, 0, split_of(9000, 0, 1000), NULL, comp);
+    produce_checked();
+    ck_assert_uint_eq(price_now(comp), 1);
+    set_price(&owner, comp, 0, 5, NULL);
+    produce_checked();
+}
+END_TEST
+
 static Suite *market_state_suite(void)
 {
     Suite *s = suite_create("market_state");
@@ -1224,6 +1397,8 @@ static Suite *market_state_suite(void)
     tcase_add_test(tc, models_touched_per_height_are_bounded);
     tcase_add_test(tc, an_arena_winner_is_its_data_provider);
     tcase_add_test(tc, the_market_pool_cap_burns_the_excess);
+    tcase_add_test(tc, the_model_record_does_not_grow_with_the_normalization);
+    tcase_add_test(tc, a_leaf_is_never_free);
     suite_add_tcase(s, tc);
     return s;
 }
