@@ -11,7 +11,11 @@
  *     multipliers and mining shares the bound allows; the rest call them
  *     again,
  *   - the end of a block alone (market_end_block) with
- *     MARKET_MAX_HEIGHT_TOUCHED models queued.
+ *     MARKET_MAX_HEIGHT_TOUCHED models queued,
+ *   - max_block_txs / 2 MARKET_CALLs of uploaded leaves of the largest
+ *     normalization (logistic 65535 -> 1: 65,535 pairs, 524 KB under
+ *     'M' 'S'), BIG_MODELS of them called in turn: the model record read
+ *     and written by each call and the end of the block stays small.
  *
  * The models and the provider live in an in-memory view under the block's.
  * Each figure is the minimum over -reps runs of: the stateless block checks,
@@ -173,6 +177,57 @@ static void market_state(struct view *v, uint64_t h, uint64_t nexp)
     }
 }
 
+/* Uploaded leaves of the largest normalization: the record, the full spec
+ * ('M' 'S') and the weights ('M' 'W'), as a publication writes them. */
+#define BIG_MODELS 16
+#define BIG_INPUTS 65535u
+static void big_id(uint8_t id[HASH_SIZE], uint64_t k)
+{
+    memset(id, 0, HASH_SIZE);
+    id[0] = 'g';
+    write_be64(id + 1, k);
+}
+
+static void big_state(struct view *v, uint64_t h)
+{
+    uint8_t *norm = malloc((size_t)BIG_INPUTS * 8), *w = calloc(BIG_INPUTS + 1, 4);
+    if (!norm || !w)
+        die("out of memory", NULL);
+    for (uint32_t i = 0; i < BIG_INPUTS; i++) {
+        write_le32(norm + 8 * i, i);
+        write_le32(norm + 8 * i + 4, 65536);
+    }
+    for (uint64_t k = 0; k < BIG_MODELS; k++) {
+        struct market_model x;
+        uint8_t id[HASH_SIZE], owner[PUBKEY_SIZE], key[MARKET_KEY_MODEL_SIZE];
+        big_id(id, k);
+        big_id(owner, k);
+        owner[0] = 'u';
+        leaf(&x, owner, h);
+        x.source = MARKET_SOURCE_UPLOAD;
+        memcpy(x.source_id, id, HASH_SIZE);
+        x.spec.kind = FL_MODEL_LOGREG;
+        x.spec.n_sizes = 2;
+        x.spec.sizes[0] = BIG_INPUTS;
+        x.spec.sizes[1] = 1;
+        x.macs = market_macs(&x.spec);
+        x.n_inputs = BIG_INPUTS;
+        x.n_outputs = 1;
+        x.split = (struct market_split){9000, 0, 1000};
+        x.data_shares = 0;
+        x.target = 10;
+        market_put_model(v, id, &x);
+        struct fl_spec full = x.spec;
+        full.n_norm = BIG_INPUTS;
+        full.norm = norm;
+        market_put_spec(v, id, &full);
+        market_weights_key(key, id);
+        view_put(v, key, sizeof(key), w, (size_t)(BIG_INPUTS + 1) * 4);
+    }
+    free(norm);
+    free(w);
+}
+
 static void fill(struct block *b, uint8_t type, uint64_t n, uint8_t (*sec)[SECKEY_SIZE],
                  uint8_t (*pub)[PUBKEY_SIZE], uint64_t nexp, const uint8_t provider[PUBKEY_SIZE])
 {
@@ -188,7 +243,10 @@ static void fill(struct block *b, uint8_t type, uint64_t n, uint8_t (*sec)[SECKE
             transfer_encode(&t, &w);
         } else {
             struct market_call c = {.calls = 1, .max_price = UINT64_C(1) << 40};
-            model_id(c.model, i % nexp, 0);
+            if (nexp == 0)
+                big_id(c.model, i % BIG_MODELS);
+            else
+                model_id(c.model, i % nexp, 0);
             memcpy(c.provider, provider, PUBKEY_SIZE);
             market_call_encode(&c, &w);
         }
@@ -269,16 +327,20 @@ int main(int argc, char **argv)
     uint8_t psec[SECKEY_SIZE], provider[PUBKEY_SIZE];
     derived_key(0, 4, psec, provider);
 
-    struct block transfers, calls;
+    struct block transfers, calls, bigcalls;
     block_init(&transfers);
     block_init(&calls);
+    block_init(&bigcalls);
     make_header(c, &transfers.hdr);
     calls.hdr = transfers.hdr;
+    bigcalls.hdr = transfers.hdr;
     const uint64_t h = transfers.hdr.height;
     fill(&transfers, TX_TRANSFER, ntx, sec, pub, nexp, provider);
     fill(&calls, TX_MARKET_CALL, ncalls, sec, pub, nexp, provider);
+    fill(&bigcalls, TX_MARKET_CALL, ncalls, sec, pub, 0, provider);
     seal(&transfers);
     seal(&calls);
+    seal(&bigcalls);
 
     struct view *models = view_new(NULL, funded);
     market_state(models, h, nexp);
@@ -289,6 +351,12 @@ int main(int argc, char **argv)
     /* A pool to mine from. */
     view_put_u64(models, POOL_MARKET_KEY, 1000 * COIN);
     view_put_u64(models, SUPPLY_KEY, view_get_u64(models, SUPPLY_KEY) + 1000 * COIN);
+
+    struct view *bigs = view_new(NULL, funded);
+    big_state(bigs, h);
+    market_put_provider(bigs, provider, &pr);
+    view_put_u64(bigs, POOL_MARKET_KEY, 1000 * COIN);
+    view_put_u64(bigs, SUPPLY_KEY, view_get_u64(bigs, SUPPLY_KEY) + 1000 * COIN);
 
     /* The end of a block alone: every model of nexp expansions queued. */
     struct view *queued = view_new(NULL, models);
@@ -330,12 +398,14 @@ int main(int argc, char **argv)
             }
         view_free(view);
     }
-    double t_tx = 1e30, t_calls = 1e30, t_end = 1e30;
+    double t_tx = 1e30, t_calls = 1e30, t_end = 1e30, t_big = 1e30;
     for (uint64_t r = 0; r < reps; r++) {
         double t = validate(c, funded, &transfers);
         t_tx = t < t_tx ? t : t_tx;
         t = validate(c, models, &calls);
         t_calls = t < t_calls ? t : t_calls;
+        t = validate(c, bigs, &bigcalls);
+        t_big = t < t_big ? t : t_big;
         struct block_ctx ctx = {.params = &params, .hdr = &transfers.hdr};
         uint8_t root[HASH_SIZE];
         struct view *view = view_new(NULL, queued);
@@ -354,11 +424,16 @@ int main(int argc, char **argv)
            ncalls, nexp * PER_EXPANSION, t_calls * 1e3, t_calls / t_tx);
     printf("end of a block with %" PRIu64 " models queued:          %8.1f ms  ratio %.2f\n",
            nexp * PER_EXPANSION, t_end * 1e3, t_end / t_tx);
+    printf("block of %" PRIu64 " market calls of %d leaves of 65535-pair normalization: %8.1f ms  "
+           "ratio %.2f\n",
+           ncalls, BIG_MODELS, t_big * 1e3, t_big / t_tx);
+    view_free(bigs);
     view_free(queued);
     view_free(models);
     view_free(funded);
     block_free(&transfers);
     block_free(&calls);
+    block_free(&bigcalls);
     free(sec);
     free(pub);
     chain_close(c);
