@@ -41,12 +41,18 @@ def load(call, model_id, _cache=None):
         node = {"model": model_id, "mode": info["mode"],
                 "components": [load(call, c, cache) for c in info["components"]]}
     else:
+        # marketgetweights returns a page of at most 65,536 weights a call
         w = call("marketgetweights", model_id)
-        spec = w["spec"]
+        spec, q = w["spec"], list(w["weights_q16"])
+        while len(q) < w["total"]:
+            page = call("marketgetweights", model_id, len(q))["weights_q16"]
+            if not page:
+                break
+            q.extend(page)
         node = {"model": model_id, "mode": "none", "sizes": list(spec["sizes"]),
                 "norm": [(n["mean_q16"] / Q16, n["std_q16"] / Q16)
                          for n in spec["normalization"]],
-                "params": [q / Q16 for q in w["weights_q16"]]}
+                "params": [x / Q16 for x in q]}
         expected = sum(spec["sizes"][i] * spec["sizes"][i + 1] + spec["sizes"][i + 1]
                        for i in range(len(spec["sizes"]) - 1))
         if len(node["params"]) != expected:

@@ -44,6 +44,10 @@ static json_t *spec_json(const struct fl_spec *s)
 
 /* ---- marketgetweights ---- */
 
+/* Weights per marketgetweights reply: a page of at most 65,536 JSON
+ * integers (a few MB of tree), however large the model. */
+#define MARKET_WEIGHTS_PAGE 65536
+
 static json_t *marketgetweights(struct rpc_call *call)
 {
     uint8_t id[HASH_SIZE];
@@ -52,6 +56,11 @@ static json_t *marketgetweights(struct rpc_call *call)
     size_t len;
     if (!rpc_arg_hash(call, 0, "model", id))
         return NULL;
+    const uint64_t offset = rpc_uint(call, 1, 0);
+    const uint64_t count = rpc_uint(call, 2, MARKET_WEIGHTS_PAGE);
+    if (count < 1 || count > MARKET_WEIGHTS_PAGE)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "count must be 1..%d (not %llu)",
+                         MARKET_WEIGHTS_PAGE, (unsigned long long)count);
     struct view *v = chain_view(rpc_env(call)->chain);
     if (!v)
         return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
@@ -72,21 +81,58 @@ static json_t *marketgetweights(struct rpc_call *call)
         view_free(v);
         return rpc_error(call, RPC_DATABASE_ERROR, "State read error");
     }
+    const uint64_t total = len / 4;
+    if (offset > total) {
+        view_free(v);
+        return rpc_error(call, RPC_INVALID_PARAMETER,
+                         "offset %llu is past the model's %llu weights",
+                         (unsigned long long)offset, (unsigned long long)total);
+    }
+    const uint64_t n = total - offset < count ? total - offset : count;
     uint8_t hash[HASH_SIZE];
     json_t *q = json_array(), *o = json_object();
     fl_model_hash(hash, w, len / 4);
-    for (size_t i = 0; i < len / 4; i++)
+    for (uint64_t i = offset; i < offset + n; i++)
         json_array_append_new(q, json_integer((int32_t)read_le32(w + 4 * i)));
     json_object_set_new(o, "model", json_hash(id));
     json_object_set_new(o, "source", json_string(market_source_name(m.source)));
     json_object_set_new(o, "spec", spec_json(&spec));
     json_object_set_new(o, "hash", json_hash(hash));
+    json_object_set_new(o, "total", json_integer((json_int_t)total));
+    json_object_set_new(o, "offset", json_integer((json_int_t)offset));
     json_object_set_new(o, "weights_q16", q);
     view_free(v);
     return o;
 }
 
 /* ---- predict ---- */
+
+/* Replies in flight.  A handler's result is written out and freed by the
+ * server after the handler returns, outside the node lock; predict keeps a
+ * reference to each reply it gave, and the reply is in flight while another
+ * reference to it exists (the server's).  At most PREDICT_MAX_IN_FLIGHT
+ * replies (each of at most SERVE_MAX_OUTPUTS values) may be in flight: a
+ * request beyond that is refused before any work ("busy").  Read and written
+ * only under the node lock (predict is a locked method). */
+#define PREDICT_MAX_IN_FLIGHT 1
+static json_t *in_flight[PREDICT_MAX_IN_FLIGHT];
+
+static bool predict_slot(size_t *slot)
+{
+    bool found = false;
+    for (size_t i = 0; i < PREDICT_MAX_IN_FLIGHT; i++) {
+        /* the server's json_decref is atomic: 1 left = only ours, sent */
+        if (in_flight[i] && __atomic_load_n(&in_flight[i]->refcount, __ATOMIC_ACQUIRE) <= 1) {
+            json_decref(in_flight[i]);
+            in_flight[i] = NULL;
+        }
+        if (!in_flight[i] && !found) {
+            *slot = i;
+            found = true;
+        }
+    }
+    return found;
+}
 
 /* Whether this node serves provider; raises the error otherwise. */
 static bool served_here(struct rpc_call *call, struct view *v, const uint8_t provider[PUBKEY_SIZE],
@@ -203,15 +249,41 @@ static json_t *predict(struct rpc_call *call)
     struct provider_usage u;
     double *x = NULL, *out = NULL;
     json_t *result = NULL;
+    size_t slot = 0;
     const char *paddr = rpc_str(call, 1, "");
     if (!served_here(call, v, provider, paddr))
         goto done;
+    if (!predict_slot(&slot)) {
+        rpc_error(call, RPC_MISC_ERROR,
+                  "busy: the reply of another predict is still being sent; retry");
+        goto done;
+    }
     if (!market_get_model(v, model, &rec)) {
         if (view_failed(v))
             rpc_error(call, RPC_DATABASE_ERROR, "State read error");
         else
             rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY, "unknown model %s", rpc_str(call, 0, ""));
         goto done;
+    }
+    /* The rows' shape and the reply's size from the record, before the
+     * model is loaded (a composite's record holds its n_inputs and
+     * n_outputs too). */
+    if ((uint64_t)rows * rec.n_outputs > SERVE_MAX_OUTPUTS) {
+        rpc_error(call, RPC_INVALID_PARAMETER,
+                  "%zu rows of this model give %llu output values, above the limit of %llu "
+                  "per request: send fewer rows per request",
+                  rows, (unsigned long long)rows * rec.n_outputs,
+                  (unsigned long long)SERVE_MAX_OUTPUTS);
+        goto done;
+    }
+    for (size_t r = 0; r < rows; r++) {
+        const json_t *row = json_array_get(inputs, r);
+        if (!json_is_array(row) || json_array_size(row) != rec.n_inputs) {
+            rpc_error(call, RPC_INVALID_PARAMETER,
+                      "inputs[%zu] must be an array of %u numbers (the model's inputs)", r,
+                      rec.n_inputs);
+            goto done;
+        }
     }
     market_request_hash(msg, model, provider, (uint32_t)rows, nonce);
     if (!key_verify(sig, msg, HASH_SIZE, payer)) {
@@ -245,6 +317,10 @@ static json_t *predict(struct rpc_call *call)
         goto done;
     }
     const uint32_t nf = serve_n_inputs(sm), no = serve_n_outputs(sm);
+    if (nf != rec.n_inputs || no != rec.n_outputs) {
+        rpc_error(call, RPC_DATABASE_ERROR, "The model's record does not match its expansion");
+        goto done;
+    }
     if (!serve_check_rows(sm, rows, err, sizeof(err))) {
         rpc_error(call, RPC_INVALID_PARAMETER, "%s", err);
         goto done;
@@ -271,6 +347,8 @@ static json_t *predict(struct rpc_call *call)
     result = predict_result(sm, out, rows, paid - u.used);
     if (!result)
         rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+    else
+        in_flight[slot] = json_incref(result);
 done:
     free(x);
     free(out);
@@ -295,10 +373,15 @@ static const char predict_summary[] =
     "an average composite the mean of its components' outputs; a pipeline feeds each "
     "component's outputs to the next.  The calls used and the nonce are then recorded in "
     "<datadir>/provider/ in one synced batch (a refused or failed request spends nothing).  "
-    "Bounds: at most 10000 rows per request, rows x the widest layer of the model's "
-    "expansion at most 2^24 values, rows x the expansion's multiply-adds per row (repeats "
-    "counted) at most 2^32; a model of more than 2^25 parameters in all (its distinct "
-    "leaves) is not served.  Requests are served one at a time (under the node lock).";
+    "Bounds, checked before the model is evaluated: at most 10000 rows per request, each of "
+    "the model's n_inputs (checked against its record before it is loaded); rows x n_outputs "
+    "at most 2^20 output values (the reply); rows x (n_inputs + n_outputs + the buffers the "
+    "expansion's evaluation holds at once per row, every level of a composite and ml/'s "
+    "activations counted) at most 2^23 doubles (64 MiB); rows x the expansion's multiply-adds "
+    "per row (repeats counted) at most 2^32; a model of more than 2^25 parameters in all (its "
+    "distinct leaves) is not served.  Requests are evaluated one at a time (under the node "
+    "lock), and while one predict's reply is still being written out another is refused "
+    "(\"busy\": retry).";
 
 static const char predict_result_help[] =
     "{\n"
@@ -309,7 +392,7 @@ static const char predict_result_help[] =
     "}\n"
     "Errors: -8 not a provider here, or inputs out of shape or above a bound; -5 unknown\n"
     "model; -25 bad signature; -26 replayed nonce or unpaid; -1 on a node without\n"
-    "-provider=1.";
+    "-provider=1, or busy (another predict's reply is being sent: retry).";
 
 static const char weights_result[] =
     "{\n"
@@ -317,9 +400,13 @@ static const char weights_result[] =
     "  \"source\": \"upload\" | \"fl\" | \"arena\",\n"
     "  \"spec\": {\"kind\": \"logistic\" | \"softmax\" | \"mlp\", \"sizes\": [n, ...], \"parameters\": n,\n"
     "           \"normalization\": [{\"mean\", \"std\", \"mean_q16\", \"std_q16\"}, ...]},\n"
-    "  \"hash\": \"hex\",               (H_FML/fl-model of the weights' bytes: the model_hash)\n"
-    "  \"weights_q16\": [n, ...]      (Q16.16 integers, canonical layout of ml/model.h)\n"
-    "}";
+    "  \"hash\": \"hex\",               (H_FML/fl-model of all the weights' bytes: the model_hash)\n"
+    "  \"total\": n,                  (the model's weights in all)\n"
+    "  \"offset\": n,                 (the index of the first weight returned)\n"
+    "  \"weights_q16\": [n, ...]      (Q16.16 integers, canonical layout of ml/model.h: weights\n"
+    "                                 offset .. offset + count - 1, fewer at the end)\n"
+    "}\n"
+    "Read a model of more than 65536 weights page by page: offset 0, 65536, ... below total.";
 
 const struct rpc_method predict_rpc_methods[] = {
     {
@@ -348,10 +435,14 @@ const struct rpc_method predict_rpc_methods[] = {
         .handler = marketgetweights,
         .summary = "The weights of a leaf Market model (uploaded, or from its FL task or Arena "
                    "winner) as Q16.16 integers, with its spec and normalization: what an "
-                   "independent evaluation of the model needs.",
-        .args = {{"model", RPC_STR, true, NULL, "The model id (a leaf, not a composite)"}},
+                   "independent evaluation of the model needs.  One page of at most 65536 "
+                   "weights per call (offset, count); \"total\" tells how many there are.",
+        .args = {{"model", RPC_STR, true, NULL, "The model id (a leaf, not a composite)"},
+                 {"offset", RPC_UINT, false, "0", "The index of the first weight returned"},
+                 {"count", RPC_UINT, false, "65536", "Weights returned at most, 1..65536"}},
         .result = weights_result,
-        .examples = "fml-cli marketgetweights 9a0c...41",
+        .examples = "fml-cli marketgetweights 9a0c...41\n"
+                    "fml-cli marketgetweights 9a0c...41 65536 65536",
     },
 };
 const size_t predict_rpc_methods_count = sizeof(predict_rpc_methods) / sizeof(predict_rpc_methods[0]);

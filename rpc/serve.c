@@ -86,6 +86,11 @@ bool serve_add_leaf(struct serve_model *m, const uint8_t id[MARKET_MODEL_ID_SIZE
             n->width = spec->sizes[i];
     for (uint32_t i = 1; i < spec->n_sizes; i++)
         n->macs += (uint64_t)spec->sizes[i - 1] * spec->sizes[i];
+    /* the normalized rows (n_inputs), then ml/'s forward pass: every layer
+     * after the input plus logits and probabilities (2 x n_outputs) */
+    for (uint32_t i = 0; i < spec->n_sizes; i++)
+        n->scratch += spec->sizes[i];
+    n->scratch += 2 * (uint64_t)n->n_outputs;
     int32_t *q = malloc((n_weights ? n_weights : 1) * sizeof(*q));
     n->ml = q ? ml_model_new(&ms, err, errlen) : NULL;
     if (!n->ml) {
@@ -133,7 +138,7 @@ bool serve_add_composite(struct serve_model *m, const uint8_t id[MARKET_MODEL_ID
         return false;
     }
     uint32_t expansion = 1, width = 0;
-    uint64_t macs = 0;
+    uint64_t macs = 0, scratch = 0;
     for (size_t i = 0; i < n_children; i++) {
         if (children[i] >= m->n_nodes) {
             snprintf(err, errlen, "Unknown component");
@@ -152,6 +157,18 @@ bool serve_add_composite(struct serve_model *m, const uint8_t id[MARKET_MODEL_ID
         macs += c->macs; /* at most 16 leaves of < 2^25 parameters: no overflow */
         if (c->width > width)
             width = c->width;
+        /* scratch alive while component i runs (see serve_node.scratch) */
+        uint64_t s = c->scratch;
+        if (mode == MARKET_MODE_AVERAGE)
+            s += m->nodes[children[n_children - 1]].n_outputs;
+        else {
+            if (i > 0)
+                s += m->nodes[children[i - 1]].n_outputs;
+            if (i + 1 < n_children)
+                s += c->n_outputs;
+        }
+        if (s > scratch)
+            scratch = s;
     }
     if (expansion > MARKET_MAX_EXPANSION) {
         snprintf(err, errlen, "The model has more than %d models in its expansion",
@@ -170,6 +187,7 @@ bool serve_add_composite(struct serve_model *m, const uint8_t id[MARKET_MODEL_ID
     n->expansion = expansion;
     n->width = width;
     n->macs = macs;
+    n->scratch = scratch;
     return true;
 }
 
@@ -203,13 +221,23 @@ bool serve_check_rows(const struct serve_model *m, size_t rows, char *err, size_
         snprintf(err, errlen, "A request carries 1..%d rows (not %zu)", SERVE_MAX_ROWS, rows);
         return false;
     }
-    uint64_t values = (uint64_t)rows * m->nodes[m->root].width;
-    uint64_t macs = m->nodes[m->root].macs;
-    if (values > SERVE_MAX_VALUES) {
+    const struct serve_node *r = &m->nodes[m->root];
+    /* each term below 2^32 x 16 x 2^8: no overflow in 64 bits */
+    uint64_t outputs = (uint64_t)rows * r->n_outputs;
+    uint64_t memory = (uint64_t)rows * ((uint64_t)r->n_inputs + r->n_outputs + r->scratch);
+    uint64_t macs = r->macs;
+    if (outputs > SERVE_MAX_OUTPUTS) {
         snprintf(err, errlen,
-                 "%zu rows of this model need %llu values in one layer, above the limit of "
-                 "%llu: send fewer rows per request",
-                 rows, (unsigned long long)values, (unsigned long long)SERVE_MAX_VALUES);
+                 "%zu rows of this model give %llu output values, above the limit of %llu per "
+                 "request: send fewer rows per request",
+                 rows, (unsigned long long)outputs, (unsigned long long)SERVE_MAX_OUTPUTS);
+        return false;
+    }
+    if (memory > SERVE_MAX_MEMORY) {
+        snprintf(err, errlen,
+                 "%zu rows of this model need %llu values of buffers, above the limit of %llu "
+                 "per request: send fewer rows per request",
+                 rows, (unsigned long long)memory, (unsigned long long)SERVE_MAX_MEMORY);
         return false;
     }
     if (macs > SERVE_MAX_MACS / rows) {

@@ -17,8 +17,12 @@
  * Bounds: the expansion at most MARKET_MAX_EXPANSION models (depth at most
  * MARKET_MAX_DEPTH), at most SERVE_MAX_PARAMS parameters loaded for one
  * model (its distinct leaves), and per request at most SERVE_MAX_ROWS rows,
- * SERVE_MAX_VALUES values of any one layer's activations (rows x width) and
+ * SERVE_MAX_OUTPUTS output values (rows x the root's n_outputs: the reply),
+ * SERVE_MAX_MEMORY doubles of buffers alive at once (rows x (n_inputs +
+ * n_outputs + the root's scratch: every buffer the expansion's evaluation
+ * holds at its deepest point, ml/'s activations included)) and
  * SERVE_MAX_MACS multiply-adds (rows x the expansion's, repeats counted).
+ * All are checked by serve_check_rows before any buffer is allocated.
  */
 #ifndef FML_RPC_SERVE_H
 #define FML_RPC_SERVE_H
@@ -35,9 +39,11 @@ struct view;
 struct ml_model;
 
 #define SERVE_MAX_ROWS 10000
-/* rows x units of the widest layer any model of the expansion has (inputs
- * included): 2^24 doubles, 128 MiB. */
-#define SERVE_MAX_VALUES (UINT64_C(1) << 24)
+/* rows x the root's n_outputs: 2^20 values in the reply. */
+#define SERVE_MAX_OUTPUTS (UINT64_C(1) << 20)
+/* rows x (n_inputs + n_outputs + scratch of the root): 2^23 doubles, 64 MiB
+ * of buffers alive at once during one evaluation. */
+#define SERVE_MAX_MEMORY (UINT64_C(1) << 23)
 /* rows x multiply-adds per row of the whole expansion: 2^32, about a second
  * of one core. */
 #define SERVE_MAX_MACS (UINT64_C(1) << 32)
@@ -52,6 +58,12 @@ struct serve_node {
     uint32_t width;             /* the widest layer of the node's expansion */
     uint32_t expansion;         /* models in its expansion, itself included */
     uint64_t macs;              /* multiply-adds per row of its expansion */
+    /* doubles per row its evaluation holds at its peak besides its input
+     * and output: a leaf its normalized rows and ml/'s activations; an
+     * average the part buffer plus its largest component's scratch; a
+     * pipeline, at each step, the previous and next intermediate outputs
+     * plus the component's scratch (the largest step) */
+    uint64_t scratch;
     /* leaf */
     struct ml_model *ml;
     double *mean, *std;         /* [n_inputs] or NULL (no normalization) */
@@ -94,8 +106,8 @@ void serve_model_free(struct serve_model *m);
 uint32_t serve_n_inputs(const struct serve_model *m);
 uint32_t serve_n_outputs(const struct serve_model *m);
 
-/* Checks the bounds for `rows` rows (SERVE_MAX_ROWS, SERVE_MAX_VALUES,
- * SERVE_MAX_MACS). */
+/* Checks the bounds for `rows` rows (SERVE_MAX_ROWS, SERVE_MAX_OUTPUTS,
+ * SERVE_MAX_MEMORY, SERVE_MAX_MACS). */
 bool serve_check_rows(const struct serve_model *m, size_t rows, char *err, size_t errlen)
     WARN_UNUSED;
 

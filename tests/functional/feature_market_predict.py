@@ -14,13 +14,18 @@ a leaf, an average and a pipeline; calls_left counts down; a request before
 the calls confirmed is refused as unpaid, and so is one asking more than is
 left (exhausted); a replayed nonce, a request signed by another key, an
 unknown model, a provider not served here, malformed rows and too many rows
-are refused and spend nothing; fml-agent -market-buy buys a call per row of a
+are refused and spend nothing; rows of the wrong width and a reply above
+2^20 output values are refused from the model's record before the signature
+is checked; the second predict of a JSON-RPC batch is refused as busy while
+the first one's reply is unsent; marketgetweights pages (offset, count at
+most 65536) with the hash of all the weights; fml-agent -market-buy buys a call per row of a
 CSV, waits for the purchase, gets the predictions in signed batches and
 writes them (equal to market_ref.py, every paid call used); the ledger survives a restart (a replay is
 still refused) and -provideraddress serves a named address; predict on a
 node without -provider=1 is refused."""
 
 import csv
+import json
 import os
 import random
 import struct
@@ -180,6 +185,8 @@ class MarketPredictTest(FMLTestFramework):
             weights=weights([4, 5, 3])))
         c = self.raw(owner_sec, TX_MARKET_PUBLISH, publish_payload(
             "logit-c", 500, kind=KIND_SOFTMAX, sizes=[3, 2], weights=weights([3, 2])))
+        wide = self.raw(owner_sec, TX_MARKET_PUBLISH, publish_payload(
+            "wide", 1, kind=KIND_SOFTMAX, sizes=[1, 200], weights=weights([1, 200])))
         self.mine()
         avg = self.raw(owner_sec, TX_MARKET_PUBLISH, publish_payload(
             "avg-ab", 100, mode=MODE_AVERAGE, comps=(a, b)))
@@ -192,7 +199,18 @@ class MarketPredictTest(FMLTestFramework):
             assert_equal((info["model"], info["mode"], info["components"]), (m, mode, comps))
         w = n1.marketgetweights(a)
         assert_equal(len(w["weights_q16"]), param_count([4, 6, 3]))
+        assert_equal((w["total"], w["offset"]), (param_count([4, 6, 3]), 0))
         assert_raises_rpc_error(-8, "composite", n1.marketgetweights, avg)
+        # Pages: at most 65536 weights a call, the hash always of them all.
+        page = n1.marketgetweights(a, 5, 10)
+        assert_equal((page["weights_q16"], page["offset"], page["hash"]),
+                     (w["weights_q16"][5:15], 5, w["hash"]))
+        assert_equal(n1.marketgetweights(a, w["total"] - 2)["weights_q16"],
+                     w["weights_q16"][-2:])
+        assert_equal(n1.marketgetweights(a, w["total"])["weights_q16"], [])
+        assert_raises_rpc_error(-8, "offset 52 is past", n1.marketgetweights, a, 52)
+        assert_raises_rpc_error(-8, "count must be 1..65536", n1.marketgetweights, a, 0, 65537)
+        assert_raises_rpc_error(-8, "count must be 1..65536", n1.marketgetweights, a, 0, 0)
 
         rows = [[rng.uniform(-5, 5) for _ in range(4)] for _ in range(7)]
         rows[2][1] = None   # a missing value: the feature's mean
@@ -224,6 +242,13 @@ class MarketPredictTest(FMLTestFramework):
         self.refused(n1, self.request(a, [[1, 2, 3]], 5), -8, "inputs[0] must be an array of 4")
         self.refused(n1, self.request(a, [[1, 2, "x", 4]], 5), -8, "inputs[0][2]")
         self.refused(n1, self.request(a, [[0] * 4] * 10001, 5), -8, "1..10000 rows")
+        # Checked against the model's record before the signature and before
+        # the model is loaded: the rows' width, and rows x n_outputs <= 2^20.
+        self.refused(n1, self.request(a, [[1, 2, 3]], 5, sec=other_sec), -8,
+                     "inputs[0] must be an array of 4")
+        self.refused(n1, self.request(wide, [[0]] * 5243, 5), -8,
+                     "5243 rows of this model give 1048600 output values, above the limit "
+                     "of 1048576")
         # A signature of 2 rows does not cover 3.
         req = self.request(a, rows[:2], 5)
         req["inputs"] = rows[:3]
@@ -249,6 +274,21 @@ class MarketPredictTest(FMLTestFramework):
         res = n1.predict(**self.request(pipe, rows[:2], 4))
         assert_equal(res["calls_left"], 1)
         self.check_equal(pipe, rows[:2], res)
+
+        self.log("One predict reply in flight: the second of a batch is refused (busy)")
+        batch = []
+        for i, nonce in enumerate((5, 6)):
+            r = self.request(pipe, rows[:1], nonce)
+            batch.append({"method": "predict", "id": i, "params": [
+                r["model"], r["provider"], r["payer"], r["nonce"], r["signature"], r["inputs"]]})
+        st, replies, _ = n1.rpc.post(json.dumps(batch))
+        assert_equal((st, len(replies)), (200, 2))
+        assert_equal(replies[0]["error"], None)
+        assert_equal(replies[0]["result"]["calls_left"], 0)
+        assert_equal(replies[1]["error"]["code"], -1)
+        assert "busy" in replies[1]["error"]["message"], replies[1]
+        # Once that reply is sent the next request is served again (spending nothing).
+        self.refused(n1, self.request(pipe, rows[:1], 6), -26, "unpaid: paid 8, used 8, asked 1")
 
         self.market_buy(b, rows[:5], prov_addr)
 

@@ -180,13 +180,77 @@ START_TEST(test_row_and_value_bounds)
     ck_assert(!serve_check_rows(m, 0, err, sizeof err));
     ck_assert(!serve_check_rows(m, SERVE_MAX_ROWS + 1, err, sizeof err));
     ck_assert(strstr(err, "1..10000 rows"));
-    /* 4096 x 4096 = 2^24 values: at the bound; one row more is above. */
-    ck_assert(serve_check_rows(m, 4096, err, sizeof err));
-    ck_assert(!serve_check_rows(m, 4097, err, sizeof err));
+    /* A row holds its 4096 inputs, its output, the normalized copy (4096)
+     * and ml/'s pass (1 + 2 x 1): 8196 doubles; 1023 rows fit in 2^23,
+     * 1024 do not (a bound on the widest layer alone allowed 4096). */
+    ck_assert_uint_eq(m->nodes[idx].scratch, 4096 + 1 + 2);
+    ck_assert(serve_check_rows(m, 1023, err, sizeof err));
+    ck_assert(!serve_check_rows(m, 1024, err, sizeof err));
+    ck_assert(strstr(err, "values of buffers"));
     ck_assert(strstr(err, "send fewer rows"));
     double x[4096] = {0}, out;
     ck_assert(serve_eval(m, x, 1, &out, err, sizeof err));
     ck_assert_double_eq_tol(out, 0.5, 1e-15);
+    free(wb);
+    serve_model_free(m);
+}
+END_TEST
+
+/* Every level of a composite counts: a wrapper chain holds one output
+ * buffer per level, an average its part buffer, a pipeline the outputs
+ * before and after the running component. */
+START_TEST(test_composite_scratch_bound)
+{
+    struct fl_spec s = {.kind = FL_MODEL_MLP, .n_sizes = 3, .sizes = {4, 1000, 4}};
+    const size_t nw = (size_t)fl_param_count(&s);
+    uint8_t *wb = calloc(nw, 4), id[HASH_SIZE] = {1};
+    struct serve_model *m = serve_model_new();
+    size_t a, w, p;
+    ck_assert(serve_add_leaf(m, id, &s, wb, nw, &a, err, sizeof err));
+    /* leaf: 4 + 1000 + 4 + 2 x 4 = 1016; a row 4 + 4 + 1016 = 1024 doubles */
+    ck_assert_uint_eq(m->nodes[a].scratch, 1016);
+    ck_assert(serve_set_root(m, a, err, sizeof err));
+    ck_assert(serve_check_rows(m, 8192, err, sizeof err));
+    /* one wrapper (average of one) adds its part buffer: 4 more a row */
+    size_t one[1] = {a};
+    id[0] = 2;
+    ck_assert(serve_add_composite(m, id, MARKET_MODE_AVERAGE, one, 1, &w, err, sizeof err));
+    ck_assert_uint_eq(m->nodes[w].scratch, 1020);
+    ck_assert(serve_set_root(m, w, err, sizeof err));
+    ck_assert(serve_check_rows(m, 8160, err, sizeof err));
+    ck_assert(!serve_check_rows(m, 8192, err, sizeof err));
+    ck_assert(strstr(err, "values of buffers"));
+    /* a pipeline a -> w: while w runs, a's outputs (4) and w's scratch */
+    size_t two[2] = {a, w};
+    id[0] = 3;
+    ck_assert(serve_add_composite(m, id, MARKET_MODE_PIPELINE, two, 2, &p, err, sizeof err));
+    ck_assert_uint_eq(m->nodes[p].scratch, 4 + 1020);
+    /* eight average wrappers deep: 8 x 4 + 1016 */
+    size_t cur = a;
+    for (uint8_t d = 0; d < 8; d++) {
+        size_t c1[1] = {cur};
+        id[0] = (uint8_t)(10 + d);
+        ck_assert(serve_add_composite(m, id, MARKET_MODE_AVERAGE, c1, 1, &cur, err, sizeof err));
+    }
+    ck_assert_uint_eq(m->nodes[cur].scratch, 8 * 4 + 1016);
+    free(wb);
+    serve_model_free(m);
+}
+END_TEST
+
+/* The reply: rows x n_outputs at most 2^20 values. */
+START_TEST(test_output_bound)
+{
+    struct fl_spec s = {.kind = FL_MODEL_SOFTMAX, .n_sizes = 2, .sizes = {1, 200}};
+    uint8_t *wb = calloc(400, 4), id[HASH_SIZE] = {1};
+    struct serve_model *m = serve_model_new();
+    size_t idx;
+    ck_assert(serve_add_leaf(m, id, &s, wb, 400, &idx, err, sizeof err));
+    ck_assert(serve_set_root(m, idx, err, sizeof err));
+    /* 5242 x 200 = 1,048,400 <= 2^20 < 5243 x 200 */
+    ck_assert(serve_check_rows(m, 5242, err, sizeof err));
+    ck_assert(!serve_check_rows(m, 5243, err, sizeof err));
+    ck_assert(strstr(err, "output values"));
     free(wb);
     serve_model_free(m);
 }
@@ -263,6 +327,8 @@ int main(void)
     tcase_add_test(tc, test_composites_must_fit);
     tcase_add_test(tc, test_expansion_bound);
     tcase_add_test(tc, test_row_and_value_bounds);
+    tcase_add_test(tc, test_composite_scratch_bound);
+    tcase_add_test(tc, test_output_bound);
     tcase_add_test(tc, test_work_and_size_bounds);
     tcase_add_test(tc, test_ledger_records_survive_reopen);
     suite_add_tcase(s, tc);
