@@ -728,8 +728,7 @@ def print_results(r, say=print):
     for p in r["payments"]:
         print("  %-28s %-66s %12s" % (p["party"], p["role"], fml(p["amount"])))
     print("  %-28s %-66s %12s" % ("", "burned (10% at the top of every payment)", fml(r["burned"])))
-    print("  %-28s %-66s %12s" % ("", "mined from the Market pool (the owners' and data providers' "
-                                  "parts above)", fml(r["mined"])))
+    print("  %-28s %-66s %12s" % ("", "mined from the Market pool (in the parts above)", fml(r["mined"])))
     c = r["conservation"]
     print("  paid for calls %s + mined from the Market pool %s = burned %s + paid out %s: %s" % (
         fml(c["paid_for_calls"]), fml(c["mined"]), fml(c["burned"]), fml(c["paid_out"]),
