@@ -543,6 +543,7 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
         (buyer.name, len(held), k2_name))
     agent_price = market.price(k2)
     outs, status, text = agent_buy(chain, buyer, provider, ids[k2], header, held, say=say)
+    agent_height = chain.height()
     if outs is None:
         say("  fml-agent -market-buy failed (status %d): %s" % (status, text.strip()[-400:]))
         agent_ok, diff = False, float("inf")
@@ -598,12 +599,14 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
         "blocks" % (wash.name, wash_calls, wash_blocks))
     chain.next_block()
     wb0 = balance(view, wash.address)
+    wash_heights = []
     wash_fees = 0
     wash_paid = 0
     for i in range(wash_blocks):
         p = market.price(wash_key)
         t = market.call(wash, wash_key, wash, wash_calls)
         chain.confirm([t])
+        wash_heights.append(chain.height())
         wash_fees += tx_fee(view, t)
         wash_paid += p * wash_calls
     chain.next_block()
@@ -699,13 +702,14 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
                    "buys": buys},
         "served": served,
         "agent_buy": {"model": k2, "calls": len(held), "price_before": agent_price,
-                      "exit_status": status},
+                      "exit_status": status, "height": agent_height},
         "predictions_match_local": bool(match),
         "predictions_max_abs_diff": worst,
         "unpaid_request_refused": unpaid is not None,
         "unpaid_request_error": unpaid,
         "self_dealing_net": self_dealing_net,
         "self_dealing": {"party": wash.name, "blocks": wash_blocks, "calls_per_block": wash_calls,
+                         "heights": wash_heights,
                          "paid_for_calls": wash_paid, "transaction_fees": wash_fees,
                          "net": self_dealing_net},
     }
@@ -776,11 +780,21 @@ def write_svg(path, r):
     out.append('<text x="%d" y="%d" text-anchor="middle">block height</text>' % (left + pw // 2, height - 10))
     out.append('<text x="14" y="%d" transform="rotate(-90 14 %d)" text-anchor="middle">FML per call</text>' %
                (top + ph // 2, top + ph // 2))
-    dem = r.get("demand", {}).get("buys", [])
-    if dem:
-        a, b = X(dem[0]["height"]), X(dem[-1]["height"])
-        out.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="#f3f3f3"/>' % (a, top, max(1, b - a), ph))
-        out.append('<text x="%.1f" y="%d" fill="#777">clinic buying</text>' % (a + 3, top + 14))
+    # The blocks with purchases, shaded: the clinic's, then the wash loop;
+    # the fml-agent purchase as a dashed line.
+    spans = [([b["height"] for b in r.get("demand", {}).get("buys", [])], "clinic buying"),
+             (r.get("self_dealing", {}).get("heights", []), "wash loop")]
+    for hs_, label in spans:
+        if hs_:
+            a, b = X(hs_[0]), X(hs_[-1])
+            out.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="#f3f3f3"/>' %
+                       (a, top, max(2, b - a), ph))
+            out.append('<text x="%.1f" y="%d" fill="#777">%s</text>' % (a + 3, top + 14, label))
+    ab = r.get("agent_buy", {}).get("height")
+    if ab:
+        out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#999" stroke-dasharray="4,3"/>' %
+                   (X(ab), top + 20, X(ab), top + ph))
+        out.append('<text x="%.1f" y="%d" fill="#777">fml-agent buys</text>' % (X(ab) + 3, top + 30))
     ly = top + 10
     for i, m in enumerate(series):
         c = colors[i % len(colors)]
