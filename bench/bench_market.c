@@ -5,7 +5,7 @@
  *   - max_block_txs / 2 MARKET_CALLs (block units 2), each of a composite
  *     whose expansion is 16 models (the bound): a top model of 8 components,
  *     7 FL leaves (data providers' accrual) and a composite of 7 more
- *     (1 + 7 + 1 + 7); the
+ *     (1 + 7 + 1 + 7), every model of its own owner; the
  *     first MARKET_MAX_HEIGHT_TOUCHED / 16 calls each touch 16 models not
  *     touched before in the block, so the block's end updates the most
  *     multipliers and mining shares the bound allows; the rest call them
@@ -18,7 +18,11 @@
  * the state transition into a fresh view and the state root over the
  * changes (for the end of a block alone: the hook and the root).
  *
- *   bench_market [-reps=2]
+ *   bench_market [-reps=2] [-calls=N] [-expansions=N]
+ *
+ * -calls (default max_block_txs / its block units) and -expansions (default
+ * MARKET_MAX_HEIGHT_TOUCHED / 16) measure other block units or touch
+ * bounds.
  *
  * The clock lives here only: nothing of this program reaches consensus. */
 #include "bench/bench_util.h"
@@ -143,21 +147,25 @@ static void composite(struct market_model *x, const uint8_t owner[PUBKEY_SIZE], 
         model_id(x->components[i], j, first + i);
 }
 
-/* nexp expansions of 16 models each, one owner per expansion. */
-static void market_state(struct view *v, uint64_t h, uint64_t nexp, uint8_t (*owners)[PUBKEY_SIZE])
+/* nexp expansions of 16 models each, every model of its own owner (16
+ * accounts credited a call). */
+static void market_state(struct view *v, uint64_t h, uint64_t nexp)
 {
     for (uint64_t j = 0; j < nexp; j++) {
         struct market_model x;
-        uint8_t id[HASH_SIZE];
+        uint8_t id[HASH_SIZE], owner[PUBKEY_SIZE];
         for (unsigned m = 0; m < PER_EXPANSION; m++) {
+            /* An owner's key needs no secret here: nothing it signs. */
+            model_id(owner, j, m);
+            owner[0] = 'o';
             if (m == 0) {
                 /* The top: leaves 1..7 and the inner composite 8. */
-                composite(&x, owners[j], h, j, 1, 8, 2, 16);
+                composite(&x, owner, h, j, 1, 8, 2, 16);
             } else if (m == 8) {
                 /* The inner composite: leaves 9..15. */
-                composite(&x, owners[j], h, j, 9, 7, 1, 8);
+                composite(&x, owner, h, j, 9, 7, 1, 8);
             } else {
-                leaf(&x, owners[j], h);
+                leaf(&x, owner, h);
             }
             model_id(id, j, m);
             market_put_model(v, id, &x);
@@ -222,12 +230,17 @@ static double validate(struct chain *c, struct view *parent, const struct block 
 
 int main(int argc, char **argv)
 {
-    uint64_t reps = 2;
+    /* -calls and -expansions (defaults: the consensus values) price other
+     * block units and touch bounds. */
+    uint64_t reps = 2, ncalls = 0, nexp = MARKET_MAX_HEIGHT_TOUCHED / PER_EXPANSION;
     for (int i = 1; i < argc; i++)
-        if (!arg_u64(argv[i], "-reps", &reps)) {
-            fprintf(stderr, "usage: %s [-reps=2]\n", argv[0]);
+        if (!arg_u64(argv[i], "-reps", &reps) && !arg_u64(argv[i], "-calls", &ncalls) &&
+            !arg_u64(argv[i], "-expansions", &nexp)) {
+            fprintf(stderr, "usage: %s [-reps=2] [-calls=N] [-expansions=N]\n", argv[0]);
             return 2;
         }
+    if (nexp == 0 || nexp > MARKET_MAX_HEIGHT_TOUCHED / PER_EXPANSION)
+        return 2;
     if (reps == 0 || !regtest_keys_init())
         return 2;
     char err[256] = "";
@@ -240,12 +253,11 @@ int main(int argc, char **argv)
         return 1;
     }
     const uint64_t ntx = params.max_block_txs;
-    const uint64_t ncalls = params.max_block_txs / txtype_block_units(TX_MARKET_CALL);
-    const uint64_t nexp = MARKET_MAX_HEIGHT_TOUCHED / PER_EXPANSION;
+    if (ncalls == 0 || ncalls > params.max_block_txs)
+        ncalls = params.max_block_txs / txtype_block_units(TX_MARKET_CALL);
     uint8_t (*sec)[SECKEY_SIZE] = calloc((size_t)ntx, SECKEY_SIZE);
     uint8_t (*pub)[PUBKEY_SIZE] = calloc((size_t)ntx, PUBKEY_SIZE);
-    uint8_t (*owners)[PUBKEY_SIZE] = calloc((size_t)nexp, PUBKEY_SIZE);
-    if (!sec || !pub || !owners)
+    if (!sec || !pub)
         die("out of memory", NULL);
     struct view *funded = chain_view(c);
     struct validation v;
@@ -253,10 +265,6 @@ int main(int argc, char **argv)
         derived_key(i, 2, sec[i], pub[i]);
         if (!accounts_credit(funded, pub[i], 10 * COIN, &v))
             die("funding", &v);
-    }
-    for (uint64_t j = 0; j < nexp; j++) {
-        uint8_t s[SECKEY_SIZE];
-        derived_key(j, 3, s, owners[j]);
     }
     uint8_t psec[SECKEY_SIZE], provider[PUBKEY_SIZE];
     derived_key(0, 4, psec, provider);
@@ -273,7 +281,7 @@ int main(int argc, char **argv)
     seal(&calls);
 
     struct view *models = view_new(NULL, funded);
-    market_state(models, h, nexp, owners);
+    market_state(models, h, nexp);
     struct market_provider pr;
     memset(&pr, 0, sizeof(pr));
     pr.stake = params.market_min_provider_stake;
@@ -297,11 +305,12 @@ int main(int argc, char **argv)
                 x.block_calls = 3;
                 x.block_own = 1000 + m;
                 market_put_model(queued, id, &x);
-                if (!market_touch(queued, h, id, &v))
+                if (!market_touch(queued, h, id, &v) ||
+                    !market_add_height_own(queued, h, x.block_own, &v))
                     die("queue", &v);
                 q++;
             }
-        if (q != MARKET_MAX_HEIGHT_TOUCHED)
+        if (q != nexp * PER_EXPANSION)
             die("queue size", NULL);
     }
 
@@ -340,11 +349,11 @@ int main(int argc, char **argv)
         t_end = t < t_end ? t : t_end;
     }
     printf("block of %" PRIu64 " transfers:                    %8.1f ms\n", ntx, t_tx * 1e3);
-    printf("block of %" PRIu64 " market calls (16-model expansions, %u models touched): "
-           "%8.1f ms  ratio %.2f\n",
-           ncalls, (unsigned)MARKET_MAX_HEIGHT_TOUCHED, t_calls * 1e3, t_calls / t_tx);
-    printf("end of a block with %u models queued:          %8.1f ms  ratio %.2f\n",
-           (unsigned)MARKET_MAX_HEIGHT_TOUCHED, t_end * 1e3, t_end / t_tx);
+    printf("block of %" PRIu64 " market calls (16-model expansions, %" PRIu64
+           " models touched): %8.1f ms  ratio %.2f\n",
+           ncalls, nexp * PER_EXPANSION, t_calls * 1e3, t_calls / t_tx);
+    printf("end of a block with %" PRIu64 " models queued:          %8.1f ms  ratio %.2f\n",
+           nexp * PER_EXPANSION, t_end * 1e3, t_end / t_tx);
     view_free(queued);
     view_free(models);
     view_free(funded);
@@ -352,7 +361,6 @@ int main(int argc, char **argv)
     block_free(&calls);
     free(sec);
     free(pub);
-    free(owners);
     chain_close(c);
     remove_dir();
     return 0;

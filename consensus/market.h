@@ -56,8 +56,11 @@ struct validation;
 #define MARKET_MAX_CALLS 1000000     /* calls one MARKET_CALL buys */
 #define MARKET_MULT_ONE (UINT64_C(1) << 32) /* Q32 1.0 */
 /* Models a block's calls may touch (entries under 'M' 'Q' | height), so the
- * end of a block updates at most this many multipliers. */
-#define MARKET_MAX_HEIGHT_TOUCHED 65536
+ * end of a block updates at most this many multipliers.  16,384 keeps the
+ * worst block of calls (max_block_txs / 2 calls of 16-model expansions)
+ * below a block of transfers (doc/protocol.md 19.8); 65,536 put it at 1.6
+ * transfer blocks. */
+#define MARKET_MAX_HEIGHT_TOUCHED 16384
 
 /* ---- payloads ---- */
 

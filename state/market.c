@@ -203,38 +203,67 @@ void market_put_snapshot(struct view *v, const uint8_t model[HASH_SIZE],
     view_put(v, key, sizeof(key), buf, sizeof(buf));
 }
 
-bool market_get_touched(struct view *v, uint64_t height, uint32_t *count)
+bool market_get_height(struct view *v, uint64_t height, uint32_t *count, uint64_t *own)
 {
     uint8_t key[MARKET_KEY_HEIGHT_SIZE];
     const uint8_t *val;
     size_t len;
     *count = 0;
+    *own = 0;
     market_height_key(key, height);
     if (!view_get(v, key, sizeof(key), &val, &len))
         return !view_failed(v);
-    if (len != 4) {
+    if (len != 12) {
         view_set_failed(v);
         return false;
     }
     *count = read_le32(val);
+    *own = read_le64(val + 4);
     return true;
+}
+
+bool market_get_touched(struct view *v, uint64_t height, uint32_t *count)
+{
+    uint64_t own;
+    return market_get_height(v, height, count, &own);
+}
+
+static void put_height(struct view *v, uint64_t height, uint32_t count, uint64_t own)
+{
+    uint8_t key[MARKET_KEY_HEIGHT_SIZE], buf[12];
+    market_height_key(key, height);
+    write_le32(buf, count);
+    write_le64(buf + 4, own);
+    view_put(v, key, sizeof(key), buf, sizeof(buf));
 }
 
 bool market_touch(struct view *v, uint64_t height, const uint8_t model[HASH_SIZE],
                   struct validation *val)
 {
-    uint8_t key[MARKET_KEY_QUEUE_SIZE], hkey[MARKET_KEY_HEIGHT_SIZE], buf[4];
+    uint8_t key[MARKET_KEY_QUEUE_SIZE];
     uint32_t n;
-    if (!market_get_touched(v, height, &n))
+    uint64_t own;
+    if (!market_get_height(v, height, &n, &own))
         return market_read_error(val);
     if (n >= MARKET_MAX_HEIGHT_TOUCHED)
         return val_failf(val, VAL_STATE, REJECT_MARKET_HEIGHT_FULL,
                          "%u models called in this block", (unsigned)n);
     market_queue_key(key, height, n);
     view_put(v, key, sizeof(key), model, HASH_SIZE);
-    market_height_key(hkey, height);
-    write_le32(buf, n + 1);
-    view_put(v, hkey, sizeof(hkey), buf, sizeof(buf));
+    put_height(v, height, n + 1, own);
+    return market_write_done(v, val);
+}
+
+bool market_add_height_own(struct view *v, uint64_t height, uint64_t amount,
+                           struct validation *val)
+{
+    uint32_t n;
+    uint64_t own;
+    if (!market_get_height(v, height, &n, &own))
+        return market_read_error(val);
+    if (!amount_add(&own, amount))
+        return val_fail(val, VAL_ERROR, REJECT_MARKET_OVERFLOW);
+    put_height(v, height, n, own);
     return market_write_done(v, val);
 }
 
@@ -433,7 +462,6 @@ bool market_end_block(struct view *v, struct block_ctx *ctx, struct validation *
     const uint64_t h = ctx->hdr->height;
     struct market_flows f;
     uint32_t n;
-    uint8_t (*ids)[HASH_SIZE] = NULL;
     bool ok = false;
     if (!market_get_flows(v, &f) || !market_get_touched(v, h, &n))
         return market_read_error(val);
@@ -443,14 +471,21 @@ bool market_end_block(struct view *v, struct block_ctx *ctx, struct validation *
     f.pool_in = view_get_u64(v, POOL_MARKET_KEY) + f.mined + f.pool_burned;
     if (n > 0) {
         uint8_t hkey[MARKET_KEY_HEIGHT_SIZE];
-        unsigned __int128 E = 0;
-        ids = malloc((size_t)n * HASH_SIZE);
-        if (!ids) {
-            val_fail(val, VAL_ERROR, REJECT_OUT_OF_MEMORY);
+        uint32_t count;
+        uint64_t total_e;
+        /* E, the sum of the queued models' own parts, is kept with the
+         * count as the calls add to it. */
+        if (!market_get_height(v, h, &count, &total_e)) {
+            market_read_error(val);
             goto done;
         }
+        market_height_key(hkey, h);
+        view_del(v, hkey, sizeof(hkey));
+        /* The pool as it stands before any of them is paid. */
+        const uint64_t B = view_get_u64(v, POOL_MARKET_KEY);
+        const uint64_t mined_before = f.mined;
         for (uint32_t i = 0; i < n; i++) {
-            uint8_t key[MARKET_KEY_QUEUE_SIZE];
+            uint8_t key[MARKET_KEY_QUEUE_SIZE], id[HASH_SIZE];
             const uint8_t *data;
             size_t len;
             struct market_model m;
@@ -459,29 +494,9 @@ bool market_end_block(struct view *v, struct block_ctx *ctx, struct validation *
                 market_read_error(val);
                 goto done;
             }
-            memcpy(ids[i], data, HASH_SIZE);
+            memcpy(id, data, HASH_SIZE);
             view_del(v, key, sizeof(key));
-            if (!market_get_model(v, ids[i], &m) || m.block_height != h) {
-                market_read_error(val);
-                goto done;
-            }
-            E += m.block_own;
-        }
-        market_height_key(hkey, h);
-        view_del(v, hkey, sizeof(hkey));
-        /* The pool as it stands before any of them is paid. */
-        const uint64_t B = view_get_u64(v, POOL_MARKET_KEY);
-        /* Every block_own is paid out of balances in this block: their sum
-         * is below the supply. */
-        if (E > UINT64_MAX) {
-            val_fail(val, VAL_ERROR, REJECT_MARKET_OVERFLOW);
-            goto done;
-        }
-        const uint64_t total_e = (uint64_t)E;
-        const uint64_t mined_before = f.mined;
-        for (uint32_t i = 0; i < n; i++) {
-            struct market_model m;
-            if (!market_get_model(v, ids[i], &m)) {
+            if (!market_get_model(v, id, &m) || m.block_height != h) {
                 market_read_error(val);
                 goto done;
             }
@@ -491,7 +506,7 @@ bool market_end_block(struct view *v, struct block_ctx *ctx, struct validation *
             m.mult = market_mult_next(market_mult_at(p, &m, h), m.block_calls, m.target,
                                       p->market_mult_cap);
             m.mult_height = h;
-            market_put_model(v, ids[i], &m);
+            market_put_model(v, id, &m);
         }
         /* Sum of floor(B x e_X / E) over X: at most B. */
         if (!pool_take(v, f.mined - mined_before, val))
@@ -502,6 +517,5 @@ bool market_end_block(struct view *v, struct block_ctx *ctx, struct validation *
     market_put_flows(v, &f);
     ok = market_write_done(v, val);
 done:
-    free(ids);
     return ok;
 }

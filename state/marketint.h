@@ -29,8 +29,14 @@ void market_add_paid_calls(struct view *v, const uint8_t model[HASH_SIZE],
                            const uint8_t provider[PUBKEY_SIZE], const uint8_t payer[PUBKEY_SIZE],
                            uint64_t calls);
 
-/* The models called in block `height` ('M' 'q' | height, 0 when absent). */
+/* 'M' 'q' | height: the models called in block `height` (count u32 LE) and
+ * the sum of their own parts so far (u64 LE); zeros when absent. */
+bool market_get_height(struct view *v, uint64_t height, uint32_t *count, uint64_t *own)
+    WARN_UNUSED;
 bool market_get_touched(struct view *v, uint64_t height, uint32_t *count) WARN_UNUSED;
+/* Adds amount to the height's sum of own parts. */
+bool market_add_height_own(struct view *v, uint64_t height, uint64_t amount,
+                           struct validation *val) WARN_UNUSED;
 /* Appends model to the height's queue; market-height-full when it already
  * holds MARKET_MAX_HEIGHT_TOUCHED. */
 bool market_touch(struct view *v, uint64_t height, const uint8_t model[HASH_SIZE],

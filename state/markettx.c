@@ -392,7 +392,7 @@ bool market_apply_call(struct view *v, struct block_ctx *ctx, const struct tx *t
     /* The own parts are the price's parts: the walk paid out the total. */
     if (w.gross != total)
         return val_fail(val, VAL_ERROR, REJECT_MARKET_OVERFLOW);
-    if (!market_burn_supply(v, w.burned, val) ||
+    if (!market_add_height_own(v, h, total, val) || !market_burn_supply(v, w.burned, val) ||
         (w.provider_paid && !accounts_credit(v, c.provider, w.provider_paid, val)))
         return false;
     w.f.call_burned += w.burned;
