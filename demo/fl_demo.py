@@ -443,6 +443,9 @@ def main():
         spath = os.path.join(args.out, "fl-demo-accuracy.svg")
         write_svg(spath, results)
         log("Wrote %s and %s (%d s in all)" % (jpath, spath, results["runtime_seconds"]))
+        if market is not None and "error" in market:
+            log("No market-demo-results.json: the market phase failed (%s)" % market["error"])
+            return 1
         if market is not None:
             market_demo.print_results(market)
             mj, ms = market_demo.write_outputs(market, args.out)
@@ -617,7 +620,12 @@ def run(net, agents, workdir, args):
             s["participants"][addr]["malicious"] = addr in rogue_addrs
     market = None
     if not args.no_market:
-        market = market_phase(net, creator, tasks, wallets, norm, log)
+        try:
+            market = market_phase(net, creator, tasks, wallets, norm, log)
+        except Exception as e:   # noqa: BLE001 (Ctrl-C is not an Exception)
+            # The FL figures are still written; the exit status says it failed.
+            log("The market phase failed: %s" % e)
+            market = {"error": str(e)}
     return {
         "_market": market,
         "command": "scripts/demo.sh" + (" --rounds %d" % args.rounds if args.rounds != 12 else "") +
