@@ -211,7 +211,7 @@ class Chain:
         self.pending.append(txid)
         return txid
 
-    def _tick(self):
+    def tick(self):
         """Tells the block listeners once about the newest block."""
         h = self.height()
         if h > self._seen:
@@ -229,7 +229,7 @@ class Chain:
             self.miner.generateblocks(1)
         wait_for(lambda: min(n.getblockcount() for n in self.nodes) > h, 60, "block %d" % (h + 1),
                  interval=0.1)
-        self._tick()
+        self.tick()
 
     def _known(self, txid):
         return txid in self.miner.getrawmempool() or self._confirmed(txid, self.miner)
@@ -249,7 +249,7 @@ class Chain:
                 top = self.height()
                 wait_for(lambda: min(n.getblockcount() for n in self.nodes) >= top, 60,
                          "every node at %d" % top, interval=0.1)
-                self._tick()
+                self.tick()
                 self.pending = [t for t in self.pending if t not in txids]
                 return
             self.next_block()
@@ -417,7 +417,7 @@ def agent_buy(chain, buyer, provider, model_id, header, rows, say=log, timeout=1
             rd = csv.reader(f)
             cols = next(rd)
             outs = [[float(v) for c, v in zip(cols, r) if c != "class"] for r in rd]
-        chain._tick()
+        chain.tick()
         return outs, 0, text
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -441,7 +441,8 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
 
     parties: {"creator", "composer", "provider", "buyer", "wash", "funder":
     Party; "hospitals": {name: Party} (data providers of the FL model, may be
-    empty)}.  leaves: [(key, owner Party, marketpublish params)], the first
+    empty) and "contributions": {name: the chain's contribution}; "wash_spec",
+    "wash_weights": the wash trader's uploaded model}.  leaves: [(key, owner Party, marketpublish params)], the first
     one the model the clinic buys directly (the FL model), the first two the
     composite's components.  held: the Pima rows (CSV rows under header)
     the clinic runs through predict."""
