@@ -60,6 +60,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "functional"))
 os.environ.setdefault("FML_BUILD_DIR", os.path.abspath(os.path.join(HERE, "..")))
 
+from test_framework.framework import TIMEOUT_FACTOR  # noqa: E402
 from test_framework.rpc import JSONRPCException  # noqa: E402
 
 DATA = os.path.join(HERE, "..", "tests", "data", "pima-indians-diabetes.csv")
@@ -177,6 +178,9 @@ def accuracy(outputs, header, rows):
 # ---------------------------------------------------------------- blocks
 
 def wait_for(pred, timeout, what, interval=0.2):
+    """Polls pred until it holds; timeout in seconds, stretched by
+    FML_TIMEOUT_FACTOR for instrumented builds."""
+    timeout *= TIMEOUT_FACTOR
     deadline = time.time() + timeout
     last = None
     while time.time() < deadline:
@@ -367,7 +371,7 @@ def local_outputs(view, model_id, rows):
     return market_ref.forward(market_ref.load(call, model_id), rows)
 
 
-def agent_buy(chain, buyer, provider, model_id, header, rows, say=log, timeout=120):
+def agent_buy(chain, buyer, provider, model_id, header, rows, say=log, timeout=120 * TIMEOUT_FACTOR):
     """The same purchase and predictions through fml-agent -market-buy: it
     buys one call per row (marketcall), waits for the block, signs and sends
     the rows to the provider's node and writes the outputs as CSV.  Returns
