@@ -350,7 +350,7 @@ def write_svg(path, results):
 
 # ---------------------------------------------------------------- the market
 
-def market_phase(net, creator, tasks, wallets, summary, norm, say):
+def market_phase(net, creator, tasks, wallets, norm, say):
     """The AI Market on the same network (demo/market_demo.py): the clean
     task's model (data providers: the three hospitals) and the median task's
     model published by their creator, a composite of the two by a third
@@ -443,6 +443,9 @@ def main():
         spath = os.path.join(args.out, "fl-demo-accuracy.svg")
         write_svg(spath, results)
         log("Wrote %s and %s (%d s in all)" % (jpath, spath, results["runtime_seconds"]))
+        if market is not None and "error" in market:
+            log("No market-demo-results.json: the market phase failed (%s)" % market["error"])
+            return 1
         if market is not None:
             market_demo.print_results(market)
             mj, ms = market_demo.write_outputs(market, args.out)
@@ -591,9 +594,6 @@ def run(net, agents, workdir, args):
         "same_model_on_every_node": all(s["same_model_on_every_node"] for s in summary.values()),
     }
     targets["all_met"] = all(targets.values())
-    market = None
-    if not args.no_market:
-        market = market_phase(net, creator, tasks, wallets, summary, norm, log)
     print()
     print("FL (clean) minus centralized: %+.1f points of accuracy; FL minus mean of hospitals alone: "
           "%+.1f points (%+.1f%% relative), AUC %+.3f" % (
@@ -618,6 +618,14 @@ def run(net, agents, workdir, args):
         for addr in list(s["participants"]):
             s["participants"][addr]["hospital"] = names.get(addr, "?")
             s["participants"][addr]["malicious"] = addr in rogue_addrs
+    market = None
+    if not args.no_market:
+        try:
+            market = market_phase(net, creator, tasks, wallets, norm, log)
+        except Exception as e:   # noqa: BLE001 (Ctrl-C is not an Exception)
+            # The FL figures are still written; the exit status says it failed.
+            log("The market phase failed: %s" % e)
+            market = {"error": str(e)}
     return {
         "_market": market,
         "command": "scripts/demo.sh" + (" --rounds %d" % args.rounds if args.rounds != 12 else "") +

@@ -60,6 +60,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "functional"))
 os.environ.setdefault("FML_BUILD_DIR", os.path.abspath(os.path.join(HERE, "..")))
 
+from test_framework.framework import TIMEOUT_FACTOR  # noqa: E402
 from test_framework.rpc import JSONRPCException  # noqa: E402
 
 DATA = os.path.join(HERE, "..", "tests", "data", "pima-indians-diabetes.csv")
@@ -177,6 +178,9 @@ def accuracy(outputs, header, rows):
 # ---------------------------------------------------------------- blocks
 
 def wait_for(pred, timeout, what, interval=0.2):
+    """Polls pred until it holds; timeout in seconds, stretched by
+    FML_TIMEOUT_FACTOR for instrumented builds."""
+    timeout *= TIMEOUT_FACTOR
     deadline = time.time() + timeout
     last = None
     while time.time() < deadline:
@@ -211,7 +215,7 @@ class Chain:
         self.pending.append(txid)
         return txid
 
-    def _tick(self):
+    def tick(self):
         """Tells the block listeners once about the newest block."""
         h = self.height()
         if h > self._seen:
@@ -229,7 +233,7 @@ class Chain:
             self.miner.generateblocks(1)
         wait_for(lambda: min(n.getblockcount() for n in self.nodes) > h, 60, "block %d" % (h + 1),
                  interval=0.1)
-        self._tick()
+        self.tick()
 
     def _known(self, txid):
         return txid in self.miner.getrawmempool() or self._confirmed(txid, self.miner)
@@ -249,7 +253,7 @@ class Chain:
                 top = self.height()
                 wait_for(lambda: min(n.getblockcount() for n in self.nodes) >= top, 60,
                          "every node at %d" % top, interval=0.1)
-                self._tick()
+                self.tick()
                 self.pending = [t for t in self.pending if t not in txids]
                 return
             self.next_block()
@@ -367,7 +371,7 @@ def local_outputs(view, model_id, rows):
     return market_ref.forward(market_ref.load(call, model_id), rows)
 
 
-def agent_buy(chain, buyer, provider, model_id, header, rows, say=log, timeout=120):
+def agent_buy(chain, buyer, provider, model_id, header, rows, say=log, timeout=120 * TIMEOUT_FACTOR):
     """The same purchase and predictions through fml-agent -market-buy: it
     buys one call per row (marketcall), waits for the block, signs and sends
     the rows to the provider's node and writes the outputs as CSV.  Returns
@@ -417,7 +421,7 @@ def agent_buy(chain, buyer, provider, model_id, header, rows, say=log, timeout=1
             rd = csv.reader(f)
             cols = next(rd)
             outs = [[float(v) for c, v in zip(cols, r) if c != "class"] for r in rd]
-        chain._tick()
+        chain.tick()
         return outs, 0, text
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -441,7 +445,8 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
 
     parties: {"creator", "composer", "provider", "buyer", "wash", "funder":
     Party; "hospitals": {name: Party} (data providers of the FL model, may be
-    empty)}.  leaves: [(key, owner Party, marketpublish params)], the first
+    empty) and "contributions": {name: the chain's contribution}; "wash_spec",
+    "wash_weights": the wash trader's uploaded model}.  leaves: [(key, owner Party, marketpublish params)], the first
     one the model the clinic buys directly (the FL model), the first two the
     composite's components.  held: the Pima rows (CSV rows under header)
     the clinic runs through predict."""
@@ -543,6 +548,7 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
         (buyer.name, len(held), k2_name))
     agent_price = market.price(k2)
     outs, status, text = agent_buy(chain, buyer, provider, ids[k2], header, held, say=say)
+    agent_height = chain.height()
     if outs is None:
         say("  fml-agent -market-buy failed (status %d): %s" % (status, text.strip()[-400:]))
         agent_ok, diff = False, float("inf")
@@ -598,12 +604,14 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
         "blocks" % (wash.name, wash_calls, wash_blocks))
     chain.next_block()
     wb0 = balance(view, wash.address)
+    wash_heights = []
     wash_fees = 0
     wash_paid = 0
     for i in range(wash_blocks):
         p = market.price(wash_key)
         t = market.call(wash, wash_key, wash, wash_calls)
         chain.confirm([t])
+        wash_heights.append(chain.height())
         wash_fees += tx_fee(view, t)
         wash_paid += p * wash_calls
     chain.next_block()
@@ -699,13 +707,14 @@ def run_market(chain, parties, leaves, header, held, say=log, demand_blocks=6,
                    "buys": buys},
         "served": served,
         "agent_buy": {"model": k2, "calls": len(held), "price_before": agent_price,
-                      "exit_status": status},
+                      "exit_status": status, "height": agent_height},
         "predictions_match_local": bool(match),
         "predictions_max_abs_diff": worst,
         "unpaid_request_refused": unpaid is not None,
         "unpaid_request_error": unpaid,
         "self_dealing_net": self_dealing_net,
         "self_dealing": {"party": wash.name, "blocks": wash_blocks, "calls_per_block": wash_calls,
+                         "heights": wash_heights,
                          "paid_for_calls": wash_paid, "transaction_fees": wash_fees,
                          "net": self_dealing_net},
     }
@@ -728,8 +737,7 @@ def print_results(r, say=print):
     for p in r["payments"]:
         print("  %-28s %-66s %12s" % (p["party"], p["role"], fml(p["amount"])))
     print("  %-28s %-66s %12s" % ("", "burned (10% at the top of every payment)", fml(r["burned"])))
-    print("  %-28s %-66s %12s" % ("", "mined from the Market pool (the owners' and data providers' "
-                                  "parts above)", fml(r["mined"])))
+    print("  %-28s %-66s %12s" % ("", "mined from the Market pool (in the parts above)", fml(r["mined"])))
     c = r["conservation"]
     print("  paid for calls %s + mined from the Market pool %s = burned %s + paid out %s: %s" % (
         fml(c["paid_for_calls"]), fml(c["mined"]), fml(c["burned"]), fml(c["paid_out"]),
@@ -777,11 +785,21 @@ def write_svg(path, r):
     out.append('<text x="%d" y="%d" text-anchor="middle">block height</text>' % (left + pw // 2, height - 10))
     out.append('<text x="14" y="%d" transform="rotate(-90 14 %d)" text-anchor="middle">FML per call</text>' %
                (top + ph // 2, top + ph // 2))
-    dem = r.get("demand", {}).get("buys", [])
-    if dem:
-        a, b = X(dem[0]["height"]), X(dem[-1]["height"])
-        out.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="#f3f3f3"/>' % (a, top, max(1, b - a), ph))
-        out.append('<text x="%.1f" y="%d" fill="#777">clinic buying</text>' % (a + 3, top + 14))
+    # The blocks with purchases, shaded: the clinic's, then the wash loop;
+    # the fml-agent purchase as a dashed line.
+    spans = [([b["height"] for b in r.get("demand", {}).get("buys", [])], "clinic buying"),
+             (r.get("self_dealing", {}).get("heights", []), "wash loop")]
+    for hs_, label in spans:
+        if hs_:
+            a, b = X(hs_[0]), X(hs_[-1])
+            out.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="#f3f3f3"/>' %
+                       (a, top, max(2, b - a), ph))
+            out.append('<text x="%.1f" y="%d" fill="#777">%s</text>' % (a + 3, top + 14, label))
+    ab = r.get("agent_buy", {}).get("height")
+    if ab:
+        out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#999" stroke-dasharray="4,3"/>' %
+                   (X(ab), top + 20, X(ab), top + ph))
+        out.append('<text x="%.1f" y="%d" fill="#777">fml-agent buys</text>' % (X(ab) + 3, top + 30))
     ly = top + 10
     for i, m in enumerate(series):
         c = colors[i % len(colors)]
