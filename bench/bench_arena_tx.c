@@ -345,16 +345,9 @@ int main(int argc, char **argv)
         }
     if (n == 0 || reps == 0 || !regtest_keys_init())
         return 2;
-    char err[256] = "";
-    if (!mkdtemp(dir))
+    struct chain *c = bench_open_chain(dir);
+    if (!c)
         return 1;
-    bench_dir = dir;
-    struct chain *c = chain_open(&params, dir, false, err, sizeof(err));
-    if (!c) {
-        fprintf(stderr, "chain_open: %s\n", err);
-        remove_dir();
-        return 1;
-    }
     /* Whole tasks of operators: n rounded up. */
     uint64_t ntasks = (n + OPS_PER_TASK - 1) / OPS_PER_TASK;
     size_t nops = (size_t)(ntasks * OPS_PER_TASK);

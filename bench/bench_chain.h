@@ -1,7 +1,6 @@
 /* What the block benchmarks on a regtest chain share: their data directory,
  * failing, the next block's header, derived keys, sealing a block and timing
- * its validation.  The program points bench_dir at its directory once made
- * (mkdtemp).  Benchmarks only: nothing here decides anything of consensus. */
+ * its validation.  Benchmarks only: nothing here decides anything of consensus. */
 #ifndef FML_BENCH_CHAIN_H
 #define FML_BENCH_CHAIN_H
 
@@ -38,6 +37,22 @@ static inline void die(const char *what, const struct validation *v)
     fprintf(stderr, "%s failed: %s %s\n", what, v ? v->reason : "", v ? v->detail : "");
     remove_dir();
     exit(1);
+}
+
+/* Makes the data directory from its mkdtemp template (kept as bench_dir)
+ * and opens a regtest chain there: NULL, said on stderr, if it cannot. */
+static inline struct chain *bench_open_chain(char *template)
+{
+    char err[256] = "";
+    if (!mkdtemp(template))
+        return NULL;
+    bench_dir = template;
+    struct chain *c = chain_open(&params, template, false, err, sizeof(err));
+    if (!c) {
+        fprintf(stderr, "chain_open: %s\n", err);
+        remove_dir();
+    }
+    return c;
 }
 
 /* A header for the block after the tip, led and revealed as the state says. */

@@ -325,16 +325,9 @@ static int bench_finalization(uint64_t ntransfers, uint64_t reps, uint64_t seed)
 {
     if (!regtest_keys_init())
         return 2;
-    char err[256] = "";
-    if (!mkdtemp(dir))
+    struct chain *c = bench_open_chain(dir);
+    if (!c)
         return 1;
-    bench_dir = dir;
-    struct chain *c = chain_open(&params, dir, false, err, sizeof(err));
-    if (!c) {
-        fprintf(stderr, "chain_open: %s\n", err);
-        remove_dir();
-        return 1;
-    }
     struct block transfers, empty;
     block_init(&transfers);
     block_init(&empty);

@@ -237,16 +237,9 @@ int main(int argc, char **argv)
         return 2;
     if (reps == 0 || !regtest_keys_init())
         return 2;
-    char err[256] = "";
-    if (!mkdtemp(dir))
+    struct chain *c = bench_open_chain(dir);
+    if (!c)
         return 1;
-    bench_dir = dir;
-    struct chain *c = chain_open(&params, dir, false, err, sizeof(err));
-    if (!c) {
-        fprintf(stderr, "chain_open: %s\n", err);
-        remove_dir();
-        return 1;
-    }
     const uint64_t ntx = params.max_block_txs;
     if (ncalls == 0 || ncalls > params.max_block_txs)
         ncalls = params.max_block_txs / txtype_block_units(TX_MARKET_CALL);
