@@ -941,9 +941,8 @@ static json_t *marketclaim(struct rpc_call *call)
     wbuf_init(&pl);
     market_claim_encode(&mc, &pl);
     res = unlock_check_submit(call, w, from, TX_MARKET_CLAIM, &pl, market_claim_check, "claim", "address");
-    if (res) {
+    if (res)
         json_object_set_new(res, "amount", json_amount(owed));
-    }
 done:
     rpcw_snapshot_free(call, v);
     return res;
