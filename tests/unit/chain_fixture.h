@@ -122,6 +122,51 @@ static inline void make_transfer(struct tx *tx, int from, const uint8_t to[PUBKE
     wbuf_free(&w);
 }
 
+/* A key of a test's own: an account once funded. */
+struct party {
+    uint8_t sec[32];
+    uint8_t pub[32];
+};
+
+/* Offers tx to the mempool: accepted when expect is NULL, else refused
+ * with the reason expect. */
+static inline void submit_to(struct mempool *mp, const struct tx *tx, const char *expect)
+{
+    struct validation v;
+    bool ok = mempool_add(mp, tx, 0, &v);
+    if (!expect)
+        ck_assert_msg(ok, "rejected: %s %s", v.reason, v.detail);
+    else {
+        ck_assert_msg(!ok, "accepted, expected %s", expect);
+        ck_assert_str_eq(v.reason, expect);
+    }
+}
+
+/* Signs the payload w as a transaction of type from p at its next nonce
+ * and offers it (submit_to); its txid in txid_out when not NULL.  Resets w. */
+static inline void send_from(struct mempool *mp, const struct party *p, uint8_t type, struct wbuf *w,
+                             uint64_t fee, const char *expect, uint8_t txid_out[32])
+{
+    struct tx tx;
+    make_tx_sec(&tx, p->sec, type, w, mempool_next_nonce(mp, p->pub), fee);
+    if (txid_out)
+        tx_txid(&tx, txid_out);
+    submit_to(mp, &tx, expect);
+    tx_free(&tx);
+    wbuf_reset(w);
+}
+
+/* A new random key, funded by validator 3 with a transfer in the mempool. */
+static inline void new_party_from(struct mempool *mp, struct party *p, uint64_t funds, uint64_t fee)
+{
+    struct tx tx;
+    randombytes_buf(p->sec, 32);
+    ck_assert(key_pubkey(p->pub, p->sec));
+    make_transfer(&tx, 3, p->pub, funds, mempool_next_nonce(mp, pubs[3]), fee);
+    submit_to(mp, &tx, NULL);
+    tx_free(&tx);
+}
+
 static inline uint64_t balance_of(struct chain *c, const uint8_t pub[PUBKEY_SIZE])
 {
     struct account a;
