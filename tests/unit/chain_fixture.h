@@ -105,6 +105,24 @@ static inline uint64_t produce_by(struct chain *c, struct mempool *mp, int who)
     return slot;
 }
 
+/* Invalidates the tip block by block down to height base: after each, the
+ * state root is roots[the new height] and the supply laws hold. */
+static inline void invalidate_to(struct chain *c, uint64_t base, uint8_t (*roots)[32])
+{
+    uint8_t root[32];
+    for (uint64_t h = chain_height(c); h > base; h--) {
+        struct validation v;
+        uint8_t hash[32];
+        memcpy(hash, chain_tip(c)->hash, 32);
+        ck_assert(chain_invalidate(c, hash, &v));
+        ck_assert_uint_eq(chain_height(c), h - 1);
+        chain_state_root(c, root);
+        ck_assert_msg(memcmp(root, roots[h - 1], 32) == 0, "state root differs at height %llu",
+                      (unsigned long long)(h - 1));
+        check_supply(c);
+    }
+}
+
 /* A signed transaction of any type from a secret key. */
 static inline void make_tx_sec(struct tx *tx, const uint8_t sec[SECKEY_SIZE], uint8_t type,
                                const struct wbuf *payload, uint64_t nonce, uint64_t fee)

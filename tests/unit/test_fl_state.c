@@ -1513,17 +1513,7 @@ START_TEST(reorganization_across_every_transition)
     chain_state_root(chain, top_root);
     ck_assert_mem_eq(top_root, roots[top], 32);
     memcpy(first_hash, chain_at(chain, base + 1)->hash, 32);
-    for (uint64_t h = top; h > base; h--) {
-        struct validation v;
-        uint8_t hash[32];
-        memcpy(hash, chain_tip(chain)->hash, 32);
-        ck_assert(chain_invalidate(chain, hash, &v));
-        ck_assert_uint_eq(chain_height(chain), h - 1);
-        chain_state_root(chain, root);
-        ck_assert_msg(memcmp(root, roots[h - 1], 32) == 0, "state root differs at height %llu",
-                      (unsigned long long)(h - 1));
-        check_supply(chain);
-    }
+    invalidate_to(chain, base, roots);
     ck_assert(!status_of(c.task, &(struct fl_status){0}));
     struct validation v;
     ck_assert(chain_reconsider(chain, first_hash, &v));
