@@ -27,7 +27,7 @@
  *   bench_arena_tx [-n=20000] [-reps=2]
  *
  * The clock lives here only: nothing of this program reaches consensus. */
-#include "bench/bench_util.h"
+#include "bench/bench_chain.h"
 #include "consensus/accounts.h"
 #include "consensus/amount.h"
 #include "consensus/arena.h"
@@ -48,47 +48,6 @@
 #include <time.h>
 
 static char dir[] = "/tmp/fml-bench-arena-tx-XXXXXX";
-
-static void remove_dir(void)
-{
-    char cmd[sizeof(dir) + 16];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-}
-
-static void die(const char *what, const struct validation *v)
-{
-    fprintf(stderr, "%s failed: %s %s\n", what, v ? v->reason : "", v ? v->detail : "");
-    remove_dir();
-    exit(1);
-}
-
-static void make_header(struct chain *c, struct block_header *hdr)
-{
-    const struct block_index *tip = chain_tip(c);
-    struct view *view = chain_view(c);
-    struct validator val;
-    memset(hdr, 0, sizeof(*hdr));
-    hdr->version = BLOCK_VERSION;
-    hdr->height = tip->hdr.height + 1;
-    hdr->slot = tip->hdr.slot + 1;
-    memcpy(hdr->prev, tip->hash, HASH_SIZE);
-    if (!staking_leader_for(view, &params, tip->hdr.slot, hdr->slot, hdr->proposer) ||
-        !staking_get_validator(view, hdr->proposer, &val) ||
-        !regtest_reveal(NULL, hdr->proposer, val.reveals, hdr->randao_reveal))
-        die("header", NULL);
-    view_free(view);
-}
-
-static void derived_key(uint64_t i, uint8_t tag, uint8_t sec[SECKEY_SIZE], uint8_t pub[PUBKEY_SIZE])
-{
-    memset(sec, 0, SECKEY_SIZE);
-    write_be64(sec, i + 1);
-    sec[31] = tag;
-    if (!key_pubkey(pub, sec))
-        die("key", NULL);
-}
 
 static uint8_t (*many_sec)[SECKEY_SIZE];
 static uint8_t (*many_pub)[PUBKEY_SIZE];
@@ -376,42 +335,6 @@ static void fill(struct block *b, uint8_t type, uint64_t n, uint8_t (*sec)[SECKE
     free(nonce);
 }
 
-static void seal(struct block *b)
-{
-    block_merkle_root(b, b->hdr.tx_root);
-    if (!regtest_sign(NULL, &b->hdr))
-        die("signing", NULL);
-}
-
-static const struct chain_params *check_params = &params;
-
-static double validate(struct chain *c, struct view *parent, const struct block *b)
-{
-    struct validation v;
-    uint8_t root[HASH_SIZE];
-    double t = now_seconds();
-    if (!block_check(b, check_params, &v))
-        die("block_check", &v);
-    struct view *view = parent ? view_new(NULL, parent) : chain_view(c);
-    if (!apply_block(view, &params, &chain_tip(c)->hdr, b, &v))
-        die("apply_block", &v);
-    if (!chain_root_with(c, view, root))
-        die("state root", NULL);
-    view_free(view);
-    return now_seconds() - t;
-}
-
-static double best_of(struct chain *c, struct view *parent, const struct block *b, uint64_t reps)
-{
-    double best = 1e30;
-    for (uint64_t r = 0; r < reps; r++) {
-        double t = validate(c, parent, b);
-        if (t < best)
-            best = t;
-    }
-    return best;
-}
-
 int main(int argc, char **argv)
 {
     uint64_t n = 20000, reps = 2;
@@ -422,15 +345,9 @@ int main(int argc, char **argv)
         }
     if (n == 0 || reps == 0 || !regtest_keys_init())
         return 2;
-    char err[256] = "";
-    if (!mkdtemp(dir))
+    struct chain *c = bench_open_chain(dir);
+    if (!c)
         return 1;
-    struct chain *c = chain_open(&params, dir, false, err, sizeof(err));
-    if (!c) {
-        fprintf(stderr, "chain_open: %s\n", err);
-        remove_dir();
-        return 1;
-    }
     /* Whole tasks of operators: n rounded up. */
     uint64_t ntasks = (n + OPS_PER_TASK - 1) / OPS_PER_TASK;
     size_t nops = (size_t)(ntasks * OPS_PER_TASK);

@@ -27,7 +27,7 @@
  *
  * The clock and the pseudo-random inputs live here only: nothing of this
  * program reaches consensus. */
-#include "bench/bench_util.h"
+#include "bench/bench_chain.h"
 #include "consensus/accounts.h"
 #include "consensus/amount.h"
 #include "consensus/emission.h"
@@ -148,39 +148,6 @@ static int bench_aggregation(uint64_t k, uint64_t n, uint64_t reps, uint64_t see
 
 static char dir[] = "/tmp/fml-bench-fl-XXXXXX";
 
-static void remove_dir(void)
-{
-    char cmd[sizeof(dir) + 16];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-}
-
-static void die(const char *what, const struct validation *v)
-{
-    fprintf(stderr, "%s failed: %s %s\n", what, v ? v->reason : "", v ? v->detail : "");
-    remove_dir();
-    exit(1);
-}
-
-/* A header for the block after the tip, led and revealed as the state says. */
-static void make_header(struct chain *c, struct block_header *hdr)
-{
-    const struct block_index *tip = chain_tip(c);
-    struct view *view = chain_view(c);
-    struct validator val;
-    memset(hdr, 0, sizeof(*hdr));
-    hdr->version = BLOCK_VERSION;
-    hdr->height = tip->hdr.height + 1;
-    hdr->slot = tip->hdr.slot + 1;
-    memcpy(hdr->prev, tip->hash, HASH_SIZE);
-    if (!staking_leader_for(view, &params, tip->hdr.slot, hdr->slot, hdr->proposer) ||
-        !staking_get_validator(view, hdr->proposer, &val) ||
-        !regtest_reveal(NULL, hdr->proposer, val.reveals, hdr->randao_reveal))
-        die("header", NULL);
-    view_free(view);
-}
-
 /* n TRANSFERs of 1 FML from the four validators to new accounts. */
 static void fill_transfers(struct block *b, uint64_t n)
 {
@@ -210,40 +177,6 @@ static void fill_transfers(struct block *b, uint64_t n)
         tx_free(&tx);
     }
     wbuf_free(&w);
-}
-
-static void seal(struct block *b)
-{
-    block_merkle_root(b, b->hdr.tx_root);
-    if (!regtest_sign(NULL, &b->hdr))
-        die("signing", NULL);
-}
-
-static double validate(struct chain *c, struct view *parent, const struct block *b)
-{
-    struct validation v;
-    uint8_t root[HASH_SIZE];
-    double t = now_seconds();
-    if (!block_check(b, &params, &v))
-        die("block_check", &v);
-    struct view *view = parent ? view_new(NULL, parent) : chain_view(c);
-    if (!apply_block(view, &params, &chain_tip(c)->hdr, b, &v))
-        die("apply_block", &v);
-    if (!chain_root_with(c, view, root))
-        die("state root", NULL);
-    view_free(view);
-    return now_seconds() - t;
-}
-
-static double best_of(struct chain *c, struct view *parent, const struct block *b, uint64_t reps)
-{
-    double best = 1e30;
-    for (uint64_t r = 0; r < reps; r++) {
-        double t = validate(c, parent, b);
-        if (t < best)
-            best = t;
-    }
-    return best;
 }
 
 enum { FIN_M = FL_MAX_PARTICIPANTS, FIN_K = FL_MAX_SLOTS };
@@ -392,15 +325,9 @@ static int bench_finalization(uint64_t ntransfers, uint64_t reps, uint64_t seed)
 {
     if (!regtest_keys_init())
         return 2;
-    char err[256] = "";
-    if (!mkdtemp(dir))
+    struct chain *c = bench_open_chain(dir);
+    if (!c)
         return 1;
-    struct chain *c = chain_open(&params, dir, false, err, sizeof(err));
-    if (!c) {
-        fprintf(stderr, "chain_open: %s\n", err);
-        remove_dir();
-        return 1;
-    }
     struct block transfers, empty;
     block_init(&transfers);
     block_init(&empty);

@@ -50,6 +50,13 @@ static json_t *mult_text(uint64_t q)
     return json_string(buf);
 }
 
+/* A multiplier under "multiplier" (mult_text) and "multiplier_q32" (Q32). */
+static void set_mult(json_t *o, uint64_t q)
+{
+    json_object_set_new(o, "multiplier", mult_text(q));
+    json_object_set_new(o, "multiplier_q32", json_integer((json_int_t)q));
+}
+
 /* A count held in 128 bits: a JSON integer when it fits, else a decimal
  * string. */
 static json_t *u128_json(unsigned __int128 x)
@@ -336,8 +343,7 @@ static json_t *marketgetmodel(struct rpc_call *call)
     json_object_set_new(o, "price", market_price_at(v, p, id, next, &price) ? json_amount(price)
                                                                             : json_null());
     json_object_set_new(o, "price_height", json_integer((json_int_t)next));
-    json_object_set_new(o, "multiplier", mult_text(mult));
-    json_object_set_new(o, "multiplier_q32", json_integer((json_int_t)mult));
+    set_mult(o, mult);
     json_object_set_new(o, "multiplier_height", json_integer((json_int_t)m.mult_height));
     json_t *usage = json_object();
     json_object_set_new(usage, "calls", json_integer((json_int_t)m.calls));
@@ -412,8 +418,7 @@ static json_t *marketgetprice(struct rpc_call *call)
     json_object_set_new(o, "calls", json_integer((json_int_t)n));
     json_object_set_new(o, "price_per_call", json_amount(price));
     json_object_set_new(o, "total", json_amount((uint64_t)total));
-    json_object_set_new(o, "multiplier", mult_text(wk->parts[0].mult));
-    json_object_set_new(o, "multiplier_q32", json_integer((json_int_t)wk->parts[0].mult));
+    set_mult(o, wk->parts[0].mult);
     json_object_set_new(o, "burn_bps", json_integer(p->market_burn_bps));
     for (size_t i = 0; i < wk->n; i++) {
         const struct part *pt = &wk->parts[i];
@@ -424,8 +429,7 @@ static json_t *marketgetprice(struct rpc_call *call)
         json_object_set_new(x, "model", json_hash(pt->id));
         json_object_set_new(x, "owner", json_address(p, pt->owner));
         json_object_set_new(x, "depth", json_integer(pt->depth));
-        json_object_set_new(x, "multiplier", mult_text(pt->mult));
-        json_object_set_new(x, "multiplier_q32", json_integer((json_int_t)pt->mult));
+        set_mult(x, pt->mult);
         json_object_set_new(x, "own", json_amount(pt->own));
         json_object_set_new(x, "complexity", json_amount(pt->complexity));
         json_object_set_new(pj, "gross", json_amount(pay.gross));

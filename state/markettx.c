@@ -53,6 +53,21 @@ static bool leaf_price_ok(const struct chain_params *p, const struct market_mode
     return true;
 }
 
+/* A model's price as published or set: every multiplier of its expansion
+ * at the cap, at most MARKET_MAX_PRICE_AT_CAP (10^12) a call; a leaf's own
+ * price at least one unit (leaf_price_ok). */
+static bool price_ok(struct view *v, const struct chain_params *p, const struct market_model *m,
+                     struct validation *val)
+{
+    unsigned __int128 at_cap;
+    if (!market_price_at_cap(v, p, m, &at_cap) || at_cap > MARKET_MAX_PRICE_AT_CAP)
+        return view_failed(v) ? market_read_error(val)
+                              : val_failf(val, VAL_STATE, REJECT_MARKET_PRICE_TOO_HIGH,
+                                          "price at the multiplier cap above %llu",
+                                          (unsigned long long)MARKET_MAX_PRICE_AT_CAP);
+    return leaf_price_ok(p, m, val);
+}
+
 /* ---- MARKET_PUBLISH ---- */
 
 /* An FL task's global model: the task completed, published by its creator,
@@ -212,14 +227,7 @@ bool market_apply_publish(struct view *v, struct block_ctx *ctx, const struct tx
         m.n_outputs = m.spec.sizes[m.spec.n_sizes - 1];
         m.macs = market_macs(&m.spec);
     }
-    /* Every multiplier of its expansion at the cap: at most 10^12 a call. */
-    unsigned __int128 at_cap;
-    if (!market_price_at_cap(v, p, &m, &at_cap) || at_cap > MARKET_MAX_PRICE_AT_CAP)
-        return view_failed(v) ? market_read_error(val)
-                              : val_failf(val, VAL_STATE, REJECT_MARKET_PRICE_TOO_HIGH,
-                                          "price at the multiplier cap above %llu",
-                                          (unsigned long long)MARKET_MAX_PRICE_AT_CAP);
-    if (!leaf_price_ok(p, &m, val))
+    if (!price_ok(v, p, &m, val))
         return false;
     m.mult = MARKET_MULT_ONE;
     m.mult_height = h - 1;
@@ -264,13 +272,7 @@ bool market_apply_set_price(struct view *v, struct block_ctx *ctx, const struct 
     }
     m.base_price = sp.base_price;
     m.target = sp.target;
-    unsigned __int128 at_cap;
-    if (!market_price_at_cap(v, p, &m, &at_cap) || at_cap > MARKET_MAX_PRICE_AT_CAP)
-        return view_failed(v) ? market_read_error(val)
-                              : val_failf(val, VAL_STATE, REJECT_MARKET_PRICE_TOO_HIGH,
-                                          "price at the multiplier cap above %llu",
-                                          (unsigned long long)MARKET_MAX_PRICE_AT_CAP);
-    if (!leaf_price_ok(p, &m, val))
+    if (!price_ok(v, p, &m, val))
         return false;
     market_put_model(v, sp.model, &m);
     return market_write_done(v, val);

@@ -105,6 +105,27 @@ static json_t *submit(struct rpc_call *call, struct wallet *w, const uint8_t fro
     return o;
 }
 
+/* Once the wallet is unlocked, checks the encoded payload statelessly and
+ * submits it from `from`, then frees it: {"txid", addr_key: from's
+ * address} or NULL with the error. */
+static json_t *unlock_check_submit(struct rpc_call *call, struct wallet *w,
+                                   const uint8_t from[PUBKEY_SIZE], uint8_t type, struct wbuf *pl,
+                                   bool (*check)(const struct tx *, const struct chain_params *,
+                                                 struct validation *),
+                                   const char *what, const char *addr_key)
+{
+    json_t *res = NULL;
+    if (rpcw_unlocked(call, w) && stateless_ok(call, type, pl, check, what))
+        res = submit(call, w, from, type, pl);
+    wbuf_free(pl);
+    if (res) {
+        char addr[ADDRESS_MAX_LEN];
+        address_text(call, from, addr);
+        json_object_set_new(res, addr_key, json_string(addr));
+    }
+    return res;
+}
+
 /* The price at every multiplier's cap of a model and its components,
  * recursively (what publication and a price change bound by
  * MARKET_MAX_PRICE_AT_CAP); false when a record is missing.  Saturates at
@@ -768,18 +789,12 @@ static json_t *registerprovider(struct rpc_call *call)
         rpc_error(call, RPC_WALLET_INSUFFICIENT_FUNDS, "Insufficient funds for the stake");
         goto done;
     }
-    if (!rpcw_unlocked(call, w))
-        goto done;
     struct wbuf pl;
     wbuf_init(&pl);
     market_provider_register_encode(&r, &pl);
-    if (stateless_ok(call, TX_MARKET_PROVIDER_REGISTER, &pl, market_provider_register_check, "registration"))
-        res = submit(call, w, from, TX_MARKET_PROVIDER_REGISTER, &pl);
-    wbuf_free(&pl);
+    res = unlock_check_submit(call, w, from, TX_MARKET_PROVIDER_REGISTER, &pl,
+                              market_provider_register_check, "registration", "address");
     if (res) {
-        char addr[ADDRESS_MAX_LEN];
-        address_text(call, from, addr);
-        json_object_set_new(res, "address", json_string(addr));
         json_object_set_new(res, "stake", json_amount(known ? pr.stake + r.stake : r.stake));
         json_object_set_new(res, "new", json_boolean(!known));
     }
@@ -858,18 +873,11 @@ static json_t *marketcall(struct rpc_call *call)
     } else if (!rpcw_richest(call, w, (uint64_t)total, NULL, NULL, from)) {
         goto done;
     }
-    if (!rpcw_unlocked(call, w))
-        goto done;
     struct wbuf pl;
     wbuf_init(&pl);
     market_call_encode(&mc, &pl);
-    if (stateless_ok(call, TX_MARKET_CALL, &pl, market_call_check, "call"))
-        res = submit(call, w, from, TX_MARKET_CALL, &pl);
-    wbuf_free(&pl);
+    res = unlock_check_submit(call, w, from, TX_MARKET_CALL, &pl, market_call_check, "call", "payer");
     if (res) {
-        char addr[ADDRESS_MAX_LEN];
-        address_text(call, from, addr);
-        json_object_set_new(res, "payer", json_string(addr));
         json_object_set_new(res, "calls", json_integer(mc.calls));
         json_object_set_new(res, "price", json_amount(price));
         json_object_set_new(res, "total", json_amount((uint64_t)total));
@@ -929,20 +937,12 @@ static json_t *marketclaim(struct rpc_call *call)
             goto done;
         }
     }
-    if (!rpcw_unlocked(call, w))
-        goto done;
     struct wbuf pl;
     wbuf_init(&pl);
     market_claim_encode(&mc, &pl);
-    if (stateless_ok(call, TX_MARKET_CLAIM, &pl, market_claim_check, "claim"))
-        res = submit(call, w, from, TX_MARKET_CLAIM, &pl);
-    wbuf_free(&pl);
-    if (res) {
-        char addr[ADDRESS_MAX_LEN];
-        address_text(call, from, addr);
-        json_object_set_new(res, "address", json_string(addr));
+    res = unlock_check_submit(call, w, from, TX_MARKET_CLAIM, &pl, market_claim_check, "claim", "address");
+    if (res)
         json_object_set_new(res, "amount", json_amount(owed));
-    }
 done:
     rpcw_snapshot_free(call, v);
     return res;

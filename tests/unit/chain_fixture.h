@@ -105,6 +105,24 @@ static inline uint64_t produce_by(struct chain *c, struct mempool *mp, int who)
     return slot;
 }
 
+/* Invalidates the tip block by block down to height base: after each, the
+ * state root is roots[the new height] and the supply laws hold. */
+static inline void invalidate_to(struct chain *c, uint64_t base, uint8_t (*roots)[32])
+{
+    uint8_t root[32];
+    for (uint64_t h = chain_height(c); h > base; h--) {
+        struct validation v;
+        uint8_t hash[32];
+        memcpy(hash, chain_tip(c)->hash, 32);
+        ck_assert(chain_invalidate(c, hash, &v));
+        ck_assert_uint_eq(chain_height(c), h - 1);
+        chain_state_root(c, root);
+        ck_assert_msg(memcmp(root, roots[h - 1], 32) == 0, "state root differs at height %llu",
+                      (unsigned long long)(h - 1));
+        check_supply(c);
+    }
+}
+
 /* A signed transaction of any type from a secret key. */
 static inline void make_tx_sec(struct tx *tx, const uint8_t sec[SECKEY_SIZE], uint8_t type,
                                const struct wbuf *payload, uint64_t nonce, uint64_t fee)
@@ -120,6 +138,51 @@ static inline void make_transfer(struct tx *tx, int from, const uint8_t to[PUBKE
     fixture_transfer_payload(&w, to, amount);
     make_tx_sec(tx, secrets[from], TX_TRANSFER, &w, nonce, fee);
     wbuf_free(&w);
+}
+
+/* A key of a test's own: an account once funded. */
+struct party {
+    uint8_t sec[32];
+    uint8_t pub[32];
+};
+
+/* Offers tx to the mempool: accepted when expect is NULL, else refused
+ * with the reason expect. */
+static inline void submit_to(struct mempool *mp, const struct tx *tx, const char *expect)
+{
+    struct validation v;
+    bool ok = mempool_add(mp, tx, 0, &v);
+    if (!expect)
+        ck_assert_msg(ok, "rejected: %s %s", v.reason, v.detail);
+    else {
+        ck_assert_msg(!ok, "accepted, expected %s", expect);
+        ck_assert_str_eq(v.reason, expect);
+    }
+}
+
+/* Signs the payload w as a transaction of type from p at its next nonce
+ * and offers it (submit_to); its txid in txid_out when not NULL.  Resets w. */
+static inline void send_from(struct mempool *mp, const struct party *p, uint8_t type, struct wbuf *w,
+                             uint64_t fee, const char *expect, uint8_t txid_out[32])
+{
+    struct tx tx;
+    make_tx_sec(&tx, p->sec, type, w, mempool_next_nonce(mp, p->pub), fee);
+    if (txid_out)
+        tx_txid(&tx, txid_out);
+    submit_to(mp, &tx, expect);
+    tx_free(&tx);
+    wbuf_reset(w);
+}
+
+/* A new random key, funded by validator 3 with a transfer in the mempool. */
+static inline void new_party_from(struct mempool *mp, struct party *p, uint64_t funds, uint64_t fee)
+{
+    struct tx tx;
+    randombytes_buf(p->sec, 32);
+    ck_assert(key_pubkey(p->pub, p->sec));
+    make_transfer(&tx, 3, p->pub, funds, mempool_next_nonce(mp, pubs[3]), fee);
+    submit_to(mp, &tx, NULL);
+    tx_free(&tx);
 }
 
 static inline uint64_t balance_of(struct chain *c, const uint8_t pub[PUBKEY_SIZE])

@@ -20,11 +20,6 @@
 static struct chain *chain;
 static struct mempool *pool;
 
-struct party {
-    uint8_t sec[32];
-    uint8_t pub[32];
-};
-
 static uint8_t tracked[8][32];
 static size_t ntracked;
 

@@ -14,11 +14,6 @@
 static struct chain *chain;
 static struct mempool *pool;
 
-struct party {
-    uint8_t sec[32];
-    uint8_t pub[32];
-};
-
 static void setup(void)
 {
     fixture_setup();

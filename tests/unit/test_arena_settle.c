@@ -1194,11 +1194,6 @@ END_TEST
 
 /* ---- on a chain: every event inside real blocks ---- */
 
-struct party {
-    uint8_t sec[32];
-    uint8_t pub[32];
-};
-
 static void refresh_view(void)
 {
     view_free(V);

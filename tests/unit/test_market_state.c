@@ -34,11 +34,6 @@
 static struct chain *chain;
 static struct mempool *pool;
 
-struct party {
-    uint8_t sec[32];
-    uint8_t pub[32];
-};
-
 static void setup(void)
 {
     fixture_setup();
@@ -71,38 +66,15 @@ static void advance_to(uint64_t h)
 
 /* ---- transactions ---- */
 
-static void submit(const struct tx *tx, const char *expect)
-{
-    struct validation v;
-    bool ok = mempool_add(pool, tx, 0, &v);
-    if (!expect)
-        ck_assert_msg(ok, "rejected: %s %s", v.reason, v.detail);
-    else {
-        ck_assert_msg(!ok, "accepted, expected %s", expect);
-        ck_assert_str_eq(v.reason, expect);
-    }
-}
-
 static void send(const struct party *p, uint8_t type, struct wbuf *w, const char *expect,
                  uint8_t txid_out[32])
 {
-    struct tx tx;
-    make_tx_sec(&tx, p->sec, type, w, mempool_next_nonce(pool, p->pub), FEE);
-    if (txid_out)
-        tx_txid(&tx, txid_out);
-    submit(&tx, expect);
-    tx_free(&tx);
-    wbuf_reset(w);
+    send_from(pool, p, type, w, FEE, expect, txid_out);
 }
 
 static void new_party(struct party *p, uint64_t funds)
 {
-    struct tx tx;
-    randombytes_buf(p->sec, 32);
-    ck_assert(key_pubkey(p->pub, p->sec));
-    make_transfer(&tx, 3, p->pub, funds, mempool_next_nonce(pool, pubs[3]), FEE);
-    submit(&tx, NULL);
-    tx_free(&tx);
+    new_party_from(pool, p, funds, FEE);
 }
 
 static struct market_split split_of(uint16_t creator, uint16_t data, uint16_t provider)
@@ -685,17 +657,7 @@ START_TEST(reorganization_across_multiplier_updates)
     chain_state_root(chain, top_root);
     ck_assert_mem_eq(top_root, roots[top], 32);
     memcpy(first_hash, chain_at(chain, base + 1)->hash, 32);
-    for (uint64_t h = top; h > base; h--) {
-        struct validation v;
-        uint8_t hash[32];
-        memcpy(hash, chain_tip(chain)->hash, 32);
-        ck_assert(chain_invalidate(chain, hash, &v));
-        ck_assert_uint_eq(chain_height(chain), h - 1);
-        chain_state_root(chain, root);
-        ck_assert_msg(memcmp(root, roots[h - 1], 32) == 0, "state root differs at height %llu",
-                      (unsigned long long)(h - 1));
-        check_supply(chain);
-    }
+    invalidate_to(chain, base, roots);
     struct view *v = chain_view(chain);
     struct market_model m;
     ck_assert(!market_get_model(v, a, &m));
