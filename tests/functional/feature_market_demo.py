@@ -122,7 +122,7 @@ class MarketDemoTest(FMLTestFramework):
         if "unpaid" not in r["unpaid_request_error"]:
             raise TestFailure("unexpected refusal: %s" % r["unpaid_request_error"])
 
-        self.log("The wash trader loses money: self_dealing_net %d units" % r["self_dealing_net"])
+        self.log("The wash trader must lose money: self_dealing_net %d units" % r["self_dealing_net"])
         if r["self_dealing_net"] >= 0:
             raise TestFailure("self-dealing did not lose: %s" % r["self_dealing"])
         s = r["self_dealing"]
