@@ -9,6 +9,7 @@
 #include "state/staking.h"
 #include "state/view.h"
 #include "util/hmap.h"
+#include "util/time.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,36 @@ static struct chain *chain_of(struct rpc_call *call)
     return rpc_env(call)->chain;
 }
 
+/* bitcoind's -maxtipage default: a tip older than this means we are syncing. */
+#define MAX_TIP_AGE (24 * 60 * 60)
+
+/* The node is syncing while it knows headers beyond its tip (the headers-first
+ * download has blocks to fetch) or while its tip is older than MAX_TIP_AGE
+ * by its clock (mock time on regtest). */
+static bool initial_block_download(struct chain *c, uint64_t now)
+{
+    const struct block_index *tip = chain_tip(c);
+    return chain_best_header(c)->hdr.height > tip->hdr.height ||
+           tip->hdr.time + MAX_TIP_AGE < now;
+}
+
+/* The smaller of two fractions: the tip's time since genesis against the time
+ * elapsed since genesis by the node's clock, and the tip's height against the
+ * best known header's; 1 when the tip is at or ahead of the clock and no
+ * header is beyond it. */
+static double verification_progress(struct chain *c, uint64_t now)
+{
+    const struct chain_params *p = chain_params(c);
+    const struct block_index *tip = chain_tip(c);
+    uint64_t headers = chain_best_header(c)->hdr.height, t = tip->hdr.time;
+    double by_time = 1.0, by_headers = 1.0;
+    if (now > t && now > p->genesis_time && t >= p->genesis_time)
+        by_time = (double)(t - p->genesis_time) / (double)(now - p->genesis_time);
+    if (headers > tip->hdr.height)
+        by_headers = (double)tip->hdr.height / (double)headers;
+    return by_time < by_headers ? by_time : by_headers;
+}
+
 static json_t *getblockchaininfo(struct rpc_call *call)
 {
     struct chain *c = chain_of(call);
@@ -25,6 +56,7 @@ static json_t *getblockchaininfo(struct rpc_call *call)
     const struct block_index *tip = chain_tip(c);
     uint8_t root[HASH_SIZE];
     struct view *view = chain_view(c);
+    uint64_t now = time_now();
     json_t *o = json_object();
 
     chain_state_root(c, root);
@@ -35,6 +67,9 @@ static json_t *getblockchaininfo(struct rpc_call *call)
     json_object_set_new(o, "slot", json_integer((json_int_t)tip->hdr.slot));
     json_object_set_new(o, "epoch", json_integer((json_int_t)params_epoch_of(p, tip->hdr.slot)));
     json_object_set_new(o, "time", json_integer((json_int_t)tip->hdr.time));
+    json_object_set_new(o, "mediantime", json_integer((json_int_t)block_median_time(tip)));
+    json_object_set_new(o, "verificationprogress", json_real(verification_progress(c, now)));
+    json_object_set_new(o, "initialblockdownload", json_boolean(initial_block_download(c, now)));
     json_object_set_new(o, "stateroot", json_hash(root));
     json_object_set_new(o, "genesis", json_hash(p->genesis_hash));
     if (view) {
@@ -321,6 +356,12 @@ const struct rpc_method blockchain_rpc_methods[] = {
                   "  \"slot\": n,               (slot of the tip)\n"
                   "  \"epoch\": n,              (epoch of the tip)\n"
                   "  \"time\": n,               (tip time, unix seconds)\n"
+                  "  \"mediantime\": n,         (median of the last 11 block times up to the tip)\n"
+                  "  \"verificationprogress\": x.xxx, (0..1: the smaller of (tip time - genesis time)\n"
+                  "                           / (now - genesis time) and blocks / headers; 1 when\n"
+                  "                           the tip is not behind the clock nor the headers)\n"
+                  "  \"initialblockdownload\": b, (true while syncing: headers known beyond the tip,\n"
+                  "                           or a tip older than 24 hours by the node's clock)\n"
                   "  \"stateroot\": \"hex\",      (state root after the tip)\n"
                   "  \"genesis\": \"hex\",        (genesis block hash)\n"
                   "  \"supply\": n,             (FML in existence)\n"
@@ -370,7 +411,8 @@ const struct rpc_method blockchain_rpc_methods[] = {
                   "transaction data"}},
         .result = "Verbosity 0: \"hex\"\n"
                   "Verbosity 1: {\"hash\", \"confirmations\", \"size\", \"height\", "
-                  "\"version\", \"merkleroot\", \"stateroot\", \"time\", \"slot\", \"epoch\", "
+                  "\"version\", \"merkleroot\", \"stateroot\", \"time\", \"mediantime\" (median of the\n"
+                  "last 11 block times up to this one), \"slot\", \"epoch\", "
                   "\"proposer\", \"randao_reveal\", \"signature\", \"nTx\", "
                   "\"previousblockhash\", \"nextblockhash\", \"tx\": [txid, ...]}\n"
                   "Verbosity 2: as 1 with \"tx\": [{\"txid\", \"version\", \"type\", "

@@ -66,6 +66,22 @@ json_t *tx_to_json(const struct chain_params *p, const struct tx *tx)
     return o;
 }
 
+#define MEDIAN_TIME_SPAN 11
+
+uint64_t block_median_time(const struct block_index *bi)
+{
+    uint64_t t[MEDIAN_TIME_SPAN];
+    size_t n = 0;
+    for (; bi && n < MEDIAN_TIME_SPAN; bi = bi->prev) {
+        size_t j = n++;
+        /* insertion sort, ascending */
+        for (; j > 0 && t[j - 1] > bi->hdr.time; j--)
+            t[j] = t[j - 1];
+        t[j] = bi->hdr.time;
+    }
+    return n ? t[n / 2] : 0;
+}
+
 json_t *header_to_json(struct chain *c, const struct block_index *bi)
 {
     const struct chain_params *p = chain_params(c);
@@ -83,6 +99,7 @@ json_t *header_to_json(struct chain *c, const struct block_index *bi)
     json_object_set_new(o, "merkleroot", json_hash(h->tx_root));
     json_object_set_new(o, "stateroot", json_hash(h->state_root));
     json_object_set_new(o, "time", json_integer((json_int_t)h->time));
+    json_object_set_new(o, "mediantime", json_integer((json_int_t)block_median_time(bi)));
     json_object_set_new(o, "slot", json_integer((json_int_t)h->slot));
     json_object_set_new(o, "epoch", json_integer((json_int_t)params_epoch_of(p, h->slot)));
     json_object_set_new(o, "proposer",

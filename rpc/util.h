@@ -38,6 +38,10 @@ typedef bool (*tx_json_fn)(const struct chain_params *p, const struct tx *tx, js
 /* Indexed by enum tx_type; NULL for a value that is no type. */
 extern const tx_json_fn tx_payload_json[TX_TYPE_LIMIT];
 
+/* The median of the times of bi and up to 10 blocks before it (the last 11
+ * block times, as bitcoind's median time past; fewer near genesis). */
+uint64_t block_median_time(const struct block_index *bi);
+
 /* A header as getblockheader shows it (confirmations need the chain). */
 json_t *header_to_json(struct chain *c, const struct block_index *bi);
 
