@@ -17,7 +17,7 @@ static const char *const known_options[] = {
     "?", "h", "help", "version", "regtest", "testnet", "chain", "datadir", "conf", "genesis",
     "daemon", "printtoconsole", "debug", "logtimemicros",
     "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
-    "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody",
+    "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest",
     "regtestvalidator", "produceblocks",
     "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
@@ -68,6 +68,8 @@ static void usage(void)
            "  -rpcthreads=<n>         Worker threads (default 4)\n"
            "  -rpcworkqueue=<n>       Queued requests before 503 (default 64)\n"
            "  -rpcservertimeout=<s>   Idle connection timeout (default 30)\n"
+           "  -rest=<0|1>             Answer read-only REST GETs under /rest/ on the RPC\n"
+           "                          port, without credentials (default 0; doc/rest.md)\n"
            "\nNetwork:\n"
            "  -port=<port>            Listen for peers on <port> (main 8733, test 18733,\n"
            "                          regtest 28733)\n"

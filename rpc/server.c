@@ -8,6 +8,7 @@
  * can wait for every reply to reach its client.
  */
 #include "rpc/server.h"
+#include "rpc/rest.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,6 +46,8 @@ struct rpc_req {
     char *reply;
     size_t reply_len;
     int status;
+    const char *content_type; /* of a REST reply (NULL: JSON-RPC's) */
+    bool rest;    /* a GET under /rest/: body holds the path */
     bool replied; /* handed to evhttp_send_reply */
     bool closed;  /* the connection went away before the reply */
     struct rpc_req *next_queued;
@@ -63,6 +66,7 @@ struct rpc_server {
     uint8_t auth_digest[crypto_generichash_BYTES];
     char *cookie_path; /* set when we wrote it */
     int auth_delay_ms;
+    bool rest; /* -rest=1 */
 
     pthread_t loop_thread;
     bool loop_started;
@@ -126,6 +130,7 @@ bool rpc_server_options_from_config(struct rpc_server_options *o, const struct c
     o->password = config_get(cfg, "rpcpassword", NULL);
     o->cookie_file = config_get(cfg, "rpccookiefile", NULL);
     o->datadir = datadir;
+    o->rest = config_get_bool(cfg, "rest", false);
     o->owns_lists = true;
     o->bind = config_get_multi(cfg, "rpcbind", &o->n_bind);
     o->allow = config_get_multi(cfg, "rpcallowip", &o->n_allow);
@@ -356,7 +361,9 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 static void reply_ready(evutil_socket_t fd, short what, void *arg)
 {
     struct rpc_req *r = arg;
-    if (r->reply)
+    if (r->reply && r->content_type)
+        send_reply(r, r->status, r->content_type, r->reply, r->reply_len);
+    else if (r->reply)
         send_reply(r, r->status, r->status == 503 ? "text/plain" : "application/json", r->reply,
                    r->reply_len);
     else
@@ -483,6 +490,30 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
         send_text(r, 503, "Server shutting down");
         return;
     }
+    if (rest_is_path(path)) {
+        /* REST: read-only GETs without credentials, when enabled. */
+        if (!s->rest) {
+            send_text(r, 404, "Not found");
+            return;
+        }
+        if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+            send_text(r, 405, "REST handles only GET requests");
+            return;
+        }
+        r->rest = true;
+        r->body_len = strlen(path);
+        r->body = strdup(path);
+        r->ev = event_new(s->base, -1, 0, reply_ready, r);
+        if (!r->body || !r->ev) {
+            send_text(r, 500, NULL);
+            return;
+        }
+        bool stopped;
+        if (!enqueue(s, r, &stopped))
+            send_text(r, 503, stopped ? "Server shutting down" : "Work queue depth exceeded");
+        return;
+    }
     bool is_root;
     if (!rpc_parse_path(path, &is_root, &r->wallet)) {
         send_text(r, 404, NULL);
@@ -546,8 +577,19 @@ static void *worker_main(void *arg)
         s->q_len--;
         pthread_mutex_unlock(&s->mu);
 
-        r->reply = rpc_handle_body(s->table, s->env, r->wallet, r->body, r->body_len, &r->status,
-                                   &r->reply_len);
+        if (r->rest) {
+            struct rest_reply rr;
+            rest_handle(s->table, s->env, r->body, &rr);
+            r->reply = rr.body;
+            r->reply_len = rr.len;
+            r->status = rr.status;
+            r->content_type = rr.content_type;
+            if (!r->reply)
+                r->status = 500;
+        } else {
+            r->reply = rpc_handle_body(s->table, s->env, r->wallet, r->body, r->body_len,
+                                       &r->status, &r->reply_len);
+        }
         sodium_memzero(r->body, r->body_len);
         free(r->body);
         r->body = NULL;
@@ -747,6 +789,7 @@ struct rpc_server *rpc_server_start(const struct rpc_server_options *o,
     s->env = env;
     s->q_max = o->work_queue > 0 ? o->work_queue : RPC_DEFAULT_WORK_QUEUE;
     s->auth_delay_ms = o->auth_delay_ms >= 0 ? o->auth_delay_ms : RPC_DEFAULT_AUTH_DELAY_MS;
+    s->rest = o->rest;
     int threads = o->threads > 0 ? o->threads : RPC_DEFAULT_THREADS;
 
     s->allow = calloc(o->n_allow ? o->n_allow : 1, sizeof(*s->allow));

@@ -51,6 +51,7 @@ struct rpc_server_options {
     size_t max_headers;    /* larger header blocks get 413 */
     int timeout;           /* idle/read/write timeout in seconds (-rpcservertimeout) */
     int auth_delay_ms;     /* delay before a 401 */
+    bool rest;             /* -rest: answer GET /rest/... (rpc/rest.h); else 404 there */
     bool owns_lists;       /* bind/allow were allocated by _from_config */
 };
 
@@ -58,7 +59,7 @@ struct rpc_server_options {
 void rpc_server_options_init(struct rpc_server_options *o);
 /* Reads -rpcbind, -rpcallowip, -rpcport (default default_port), -rpcuser,
  * -rpcpassword, -rpccookiefile, -rpcthreads, -rpcworkqueue,
- * -rpcservertimeout.  The strings stay owned by cfg; call
+ * -rpcservertimeout, -rest.  The strings stay owned by cfg; call
  * rpc_server_options_clear afterwards.  False with a message on a bad
  * value. */
 bool rpc_server_options_from_config(struct rpc_server_options *o, const struct config *cfg,

@@ -36,6 +36,18 @@ HTTP Basic.  Without `-rpcuser`/`-rpcpassword` the node writes `<datadir>/<netwo
 (mode 0600, `__cookie__:<64 hex digits>`, no trailing newline) at start and removes it at
 shutdown.  Missing or wrong credentials get HTTP 401 after a delay, and the method never runs.
 
+## REST
+
+With `-rest=1` (off by default) the same port also answers read-only `GET` requests without
+credentials under `/rest/`, each answered by the RPC method named in `doc/rest.md`:
+`/rest/chaininfo.json`, `/rest/block/<hash>.json|.hex|.bin`, `/rest/block/notxdetails/<hash>.json`,
+`/rest/headers/<count>/<hash>.json`, `/rest/tx/<txid>.json|.hex|.bin`, `/rest/mempool/info.json`,
+`/rest/mempool/contents.json`, `/rest/blockhashbyheight/<height>.json|.hex|.bin`,
+`/rest/account/<address>.json`, `/rest/validators.json`, `/rest/fl/tasks.json`,
+`/rest/fl/task/<task>.json`, `/rest/arena/tasks.json`, `/rest/arena/task/<task>.json`,
+`/rest/market/models.json`, `/rest/market/model/<model>.json`.  Bad input gets 400 or 404, other
+methods 405, and every `/rest/` path 404 while REST is off.
+
 ## Requests and replies
 
 - JSON-RPC 1.0/1.1 shape: `{"method": ..., "params": [...] or {...}, "id": ...}` answered with
