@@ -8,7 +8,9 @@ from decimal import Decimal
 
 from test_framework.crypto import address, pubkey, regtest_secret
 from test_framework.framework import (FMLTestFramework, assert_equal, assert_raises_rpc_error,
-                                      satoshi)
+                                      connect_nodes, disconnect_nodes, satoshi, sync_blocks,
+                                      wait_until)
+from test_framework.p2p import P2PConnection, msg_headers
 
 
 def median_time(node, blockhash):
@@ -25,7 +27,9 @@ def median_time(node, blockhash):
 
 class ExplorerRPCTest(FMLTestFramework):
     def set_test_params(self):
-        self.num_nodes = 1
+        self.num_nodes = 2
+        self.extra_args = [["-connect=0", "-listen=1"],
+                           ["-connect=0", "-listen=1", "-regtestvalidator=none"]]
 
     def run_test(self):
         node = self.nodes[0]
@@ -62,6 +66,36 @@ class ExplorerRPCTest(FMLTestFramework):
         self.test_validateaddress(node)
         self.test_blockstats(node)
         self.test_chaintxstats(node)
+        self.test_headers_ahead()
+
+    def test_headers_ahead(self):
+        self.log("A node that knows headers beyond its tip is syncing; progress is blocks/headers")
+        node, other = self.nodes
+        connect_nodes(other, node)
+        sync_blocks([node, other])
+        disconnect_nodes(other, node)
+        base = other.getblockcount()
+        new = node.generateblocks(4)
+        genesis = bytes.fromhex(node.getblockchaininfo()["genesis"])
+        with P2PConnection(other.port, genesis).connect() as f:
+            f.handshake()
+            f.send("headers", msg_headers([bytes.fromhex(node.getblockheader(h, False))
+                                           for h in new]))
+            f.sync_with_ping(10)
+            wait_until(lambda: other.getblockchaininfo()["headers"] == base + 4,
+                       what="the headers accepted")
+            info = other.getblockchaininfo()
+            assert_equal(info["blocks"], base)
+            other.setmocktime(info["time"])  # the tip is not behind the clock
+            info = other.getblockchaininfo()
+            assert_equal(info["initialblockdownload"], True)
+            assert abs(float(info["verificationprogress"]) - base / (base + 4)) < 1e-12, info
+        connect_nodes(other, node)
+        sync_blocks([node, other])
+        info = other.getblockchaininfo()
+        assert_equal(info["initialblockdownload"], False)
+        assert_equal(info["verificationprogress"], 1)
+        other.setmocktime(0)
 
     def test_validateaddress(self, node):
         self.log("validateaddress: a valid address gives its key and network")
