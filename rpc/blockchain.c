@@ -388,25 +388,28 @@ static const struct block_index *hash_or_height(struct rpc_call *call, size_t id
 {
     struct chain *c = chain_of(call);
     json_t *v = rpc_json(call, idx);
+    const struct block_index *bi = NULL;
     if (json_is_integer(v)) {
         json_int_t h = json_integer_value(v);
         if (h < 0)
-            return rpc_error(call, RPC_INVALID_PARAMETER, "Target block height %lld is negative",
-                             (long long)h),
-                   NULL;
-        if ((uint64_t)h > chain_height(c))
-            return rpc_error(call, RPC_INVALID_PARAMETER,
-                             "Target block height %lld after current tip %llu", (long long)h,
-                             (unsigned long long)chain_height(c)),
-                   NULL;
-        return chain_at(c, (uint64_t)h);
+            rpc_error(call, RPC_INVALID_PARAMETER, "Target block height %lld is negative",
+                      (long long)h);
+        else if ((uint64_t)h > chain_height(c))
+            rpc_error(call, RPC_INVALID_PARAMETER, "Target block height %lld after current tip %llu",
+                      (long long)h, (unsigned long long)chain_height(c));
+        else
+            bi = chain_at(c, (uint64_t)h);
+        return bi;
     }
-    if (!json_is_string(v))
-        return rpc_error(call, RPC_TYPE_ERROR, "hash_or_height must be a height or a block hash"),
-               NULL;
-    const struct block_index *bi = block_arg(call, idx);
-    if (bi && !chain_contains(c, bi))
-        return rpc_error(call, RPC_INVALID_PARAMETER, "Block is not in the active chain"), NULL;
+    if (!json_is_string(v)) {
+        rpc_error(call, RPC_TYPE_ERROR, "hash_or_height must be a height or a block hash");
+        return NULL;
+    }
+    bi = block_arg(call, idx);
+    if (bi && !chain_contains(c, bi)) {
+        rpc_error(call, RPC_INVALID_PARAMETER, "Block is not in the active chain");
+        return NULL;
+    }
     return bi;
 }
 

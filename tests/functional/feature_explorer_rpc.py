@@ -68,15 +68,28 @@ class ExplorerRPCTest(FMLTestFramework):
         self.test_chaintxstats(node)
         self.test_headers_ahead()
 
+        self.log("A block off the active chain is refused by getblockstats and getchaintxstats")
+        tip = node.getbestblockhash()
+        node.invalidateblock(tip)
+        assert_raises_rpc_error(-8, "Block is not in the active chain", node.getblockstats, tip)
+        assert_raises_rpc_error(-8, "Block is not in main chain", node.getchaintxstats, 1, tip)
+        node.reconsiderblock(tip)
+        assert_equal(node.getbestblockhash(), tip)
+        assert_equal(node.getblockstats(tip, ["blockhash"]), {"blockhash": tip})
+
     def test_headers_ahead(self):
         self.log("A node that knows headers beyond its tip is syncing; progress is blocks/headers")
         node, other = self.nodes
+        genesis_time = node.getblockheader(node.getblockhash(0))["time"]
         connect_nodes(other, node)
         sync_blocks([node, other])
         disconnect_nodes(other, node)
         base = other.getblockcount()
         new = node.generateblocks(4)
         genesis = bytes.fromhex(node.getblockchaininfo()["genesis"])
+        # The clock at the last new header, so that none is ahead of it.
+        now = node.getblockheader(new[-1])["time"]
+        other.setmocktime(now)
         with P2PConnection(other.port, genesis).connect() as f:
             f.handshake()
             f.send("headers", msg_headers([bytes.fromhex(node.getblockheader(h, False))
@@ -86,10 +99,11 @@ class ExplorerRPCTest(FMLTestFramework):
                        what="the headers accepted")
             info = other.getblockchaininfo()
             assert_equal(info["blocks"], base)
-            other.setmocktime(info["time"])  # the tip is not behind the clock
-            info = other.getblockchaininfo()
             assert_equal(info["initialblockdownload"], True)
-            assert abs(float(info["verificationprogress"]) - base / (base + 4)) < 1e-12, info
+            by_time = (info["time"] - genesis_time) / (now - genesis_time)
+            expect = min(by_time, base / (base + 4))
+            assert abs(float(info["verificationprogress"]) - expect) < 1e-12, (info, expect)
+            assert_equal(expect, base / (base + 4))
         connect_nodes(other, node)
         sync_blocks([node, other])
         info = other.getblockchaininfo()
