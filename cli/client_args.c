@@ -10,6 +10,9 @@ static const struct {
     size_t index;
     const char *name;
 } json_args[] = {
+    {"getblockstats", 0, "hash_or_height"},
+    {"getblockstats", 1, "stats"},
+    {"getchaintxstats", 0, "nblocks"},
     {"getblockhash", 0, "height"},
     {"getblock", 1, "verbosity"},
     {"getblockheader", 1, "verbose"},

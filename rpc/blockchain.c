@@ -1,6 +1,8 @@
 /* Blockchain methods: chain, blocks, headers, accounts. */
 #include "rpc/methods.h"
 #include "consensus/accounts.h"
+#include "consensus/bech32.h"
+#include "consensus/txtypes.h"
 #include "consensus/emission.h"
 #include "consensus/staking.h"
 #include "rpc/util.h"
@@ -305,6 +307,292 @@ static json_t *reconsiderblock(struct rpc_call *call)
     return change_validity(call, false);
 }
 
+/* ---- validateaddress ---- */
+
+static json_t *validateaddress(struct rpc_call *call)
+{
+    const struct chain_params *p = chain_params(chain_of(call));
+    const char *s = rpc_str(call, 0, "");
+    char hrp[84];
+    uint8_t data[90], pub[PUBKEY_SIZE];
+    size_t dlen = 0;
+    const char *err = NULL;
+    enum bech32_encoding enc =
+        strlen(s) <= BECH32_MAX_LEN ? bech32_decode(hrp, data, &dlen, s) : BECH32_INVALID;
+    json_t *o = json_object();
+
+    if (enc == BECH32_INVALID)
+        err = strlen(s) > BECH32_MAX_LEN ? "Address too long (at most 90 characters)"
+                                         : "Invalid Bech32m string (bad character, case or checksum)";
+    else if (strcmp(hrp, p->hrp) != 0)
+        err = "Invalid network prefix (the address is not for this network)";
+    else if (enc != BECH32_M)
+        err = "Bech32 checksum where Bech32m is required";
+    else if (dlen == 0 || data[0] != 0)
+        err = "Invalid address version (only version 0 exists)";
+    else if (!address_decode(pub, p->hrp, s))
+        err = "Invalid key (wrong length or not a point on the curve)";
+    json_object_set_new(o, "isvalid", json_boolean(err == NULL));
+    if (err) {
+        json_object_set_new(o, "error", json_string(err));
+        if (enc != BECH32_INVALID)
+            json_object_set_new(o, "hrp", json_string(hrp));
+        return o;
+    }
+    json_object_set_new(o, "address", json_address(p, pub));
+    json_object_set_new(o, "pubkey", json_hex(pub, PUBKEY_SIZE));
+    json_object_set_new(o, "hrp", json_string(p->hrp));
+    json_object_set_new(o, "chain", json_string(p->name));
+    return o;
+}
+
+/* ---- getblockstats ---- */
+
+static const char *const block_stat_names[] = {
+    "avgfee",   "avgfeerate", "avgtxsize", "blockhash",    "feerate_percentiles",
+    "height",   "maxfee",     "maxfeerate", "maxtxsize",   "medianfee",
+    "mediantime", "mediantxsize", "minfee", "minfeerate",  "mintxsize",
+    "time",     "total_size", "totalfee",  "txs",          "types",
+};
+#define N_BLOCK_STATS (sizeof(block_stat_names) / sizeof(block_stat_names[0]))
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* bitcoind's truncated median: the middle value, or the floor of the mean of
+ * the two middle ones; 0 for none.  Sorts v. */
+static uint64_t median_u64(uint64_t *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof(*v), cmp_u64);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+struct rate_size {
+    uint64_t rate, size;
+};
+
+static int cmp_rate(const void *a, const void *b)
+{
+    const struct rate_size *x = a, *y = b;
+    return x->rate < y->rate ? -1 : x->rate > y->rate;
+}
+
+/* The block argument of getblockstats: a height, or the hash of a block of the
+ * active chain. */
+static const struct block_index *hash_or_height(struct rpc_call *call, size_t idx)
+{
+    struct chain *c = chain_of(call);
+    json_t *v = rpc_json(call, idx);
+    if (json_is_integer(v)) {
+        json_int_t h = json_integer_value(v);
+        if (h < 0)
+            return rpc_error(call, RPC_INVALID_PARAMETER, "Target block height %lld is negative",
+                             (long long)h),
+                   NULL;
+        if ((uint64_t)h > chain_height(c))
+            return rpc_error(call, RPC_INVALID_PARAMETER,
+                             "Target block height %lld after current tip %llu", (long long)h,
+                             (unsigned long long)chain_height(c)),
+                   NULL;
+        return chain_at(c, (uint64_t)h);
+    }
+    if (!json_is_string(v))
+        return rpc_error(call, RPC_TYPE_ERROR, "hash_or_height must be a height or a block hash"),
+               NULL;
+    const struct block_index *bi = block_arg(call, idx);
+    if (bi && !chain_contains(c, bi))
+        return rpc_error(call, RPC_INVALID_PARAMETER, "Block is not in the active chain"), NULL;
+    return bi;
+}
+
+static json_t *getblockstats(struct rpc_call *call)
+{
+    struct chain *c = chain_of(call);
+    const struct block_index *bi = hash_or_height(call, 0);
+    json_t *sel = rpc_json(call, 1);
+    bool want[N_BLOCK_STATS];
+    struct block b;
+    if (!bi)
+        return NULL;
+    for (size_t k = 0; k < N_BLOCK_STATS; k++)
+        want[k] = !json_is_array(sel) || json_array_size(sel) == 0;
+    if (json_is_array(sel)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(sel, i, e) {
+            const char *name = json_is_string(e) ? json_string_value(e) : "";
+            size_t k = 0;
+            while (k < N_BLOCK_STATS && strcmp(block_stat_names[k], name) != 0)
+                k++;
+            if (k == N_BLOCK_STATS)
+                return rpc_error(call, RPC_INVALID_PARAMETER, "Invalid selected statistic '%.80s'",
+                                 json_is_string(e) ? name : "(not a string)");
+            want[k] = true;
+        }
+    }
+    if (!chain_read_block(c, bi, &b))
+        return rpc_error(call, RPC_MISC_ERROR, "Block not available (read error)");
+
+    size_t n = b.ntx;
+    uint64_t *fees = malloc((n + 1) * sizeof(*fees)), *sizes = malloc((n + 1) * sizeof(*sizes));
+    struct rate_size *rates = malloc((n + 1) * sizeof(*rates));
+    uint64_t types[TX_TYPE_LIMIT] = {0};
+    uint64_t totalfee = 0, total_size = 0, minfee = UINT64_MAX, maxfee = 0;
+    uint64_t minrate = UINT64_MAX, maxrate = 0, minsize = UINT64_MAX, maxsize = 0;
+    if (!fees || !sizes || !rates) {
+        free(fees);
+        free(sizes);
+        free(rates);
+        block_free(&b);
+        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct tx *tx = &b.txs[i];
+        uint64_t size = tx_encoded_size(tx), fee = tx->fee;
+        uint64_t rate = size ? fee / size : 0; /* base units per byte, rounded down */
+        fees[i] = fee;
+        sizes[i] = size;
+        rates[i] = (struct rate_size){rate, size};
+        totalfee += fee;
+        total_size += size;
+        minfee = fee < minfee ? fee : minfee;
+        maxfee = fee > maxfee ? fee : maxfee;
+        minrate = rate < minrate ? rate : minrate;
+        maxrate = rate > maxrate ? rate : maxrate;
+        minsize = size < minsize ? size : minsize;
+        maxsize = size > maxsize ? size : maxsize;
+        if (tx->type < TX_TYPE_LIMIT)
+            types[tx->type]++;
+    }
+    /* Percentiles 10, 25, 50, 75, 90 of the fee rate, weighted by size: the
+     * rate of the first transaction (by rate) at which the cumulated size
+     * reaches that share of the total, as bitcoind's. */
+    static const uint64_t pct[5] = {10, 25, 50, 75, 90};
+    uint64_t perc[5] = {0};
+    qsort(rates, n, sizeof(*rates), cmp_rate);
+    {
+        size_t next = 0;
+        uint64_t cum = 0;
+        for (size_t i = 0; i < n; i++) {
+            cum += rates[i].size;
+            while (next < 5 && cum * 100 >= total_size * pct[next])
+                perc[next++] = rates[i].rate;
+        }
+    }
+
+    json_t *o = json_object();
+#define STAT(k, v)                                                                                 \
+    do {                                                                                           \
+        json_t *val_ = (v);                                                                        \
+        if (want[k])                                                                               \
+            json_object_set_new(o, block_stat_names[k], val_);                                     \
+        else                                                                                       \
+            json_decref(val_);                                                                     \
+    } while (0)
+    STAT(0, json_integer((json_int_t)(n ? totalfee / n : 0)));
+    STAT(1, json_integer((json_int_t)(total_size ? totalfee / total_size : 0)));
+    STAT(2, json_integer((json_int_t)(n ? total_size / n : 0)));
+    STAT(3, json_hash(bi->hash));
+    json_t *pa = json_array();
+    for (size_t k = 0; k < 5; k++)
+        json_array_append_new(pa, json_integer((json_int_t)perc[k]));
+    STAT(4, pa);
+    STAT(5, json_integer((json_int_t)bi->hdr.height));
+    STAT(6, json_integer((json_int_t)maxfee));
+    STAT(7, json_integer((json_int_t)maxrate));
+    STAT(8, json_integer((json_int_t)maxsize));
+    STAT(9, json_integer((json_int_t)median_u64(fees, n)));
+    STAT(10, json_integer((json_int_t)block_median_time(bi)));
+    STAT(11, json_integer((json_int_t)median_u64(sizes, n)));
+    STAT(12, json_integer((json_int_t)(n ? minfee : 0)));
+    STAT(13, json_integer((json_int_t)(n ? minrate : 0)));
+    STAT(14, json_integer((json_int_t)(n ? minsize : 0)));
+    STAT(15, json_integer((json_int_t)bi->hdr.time));
+    STAT(16, json_integer((json_int_t)total_size));
+    STAT(17, json_integer((json_int_t)totalfee));
+    STAT(18, json_integer((json_int_t)n));
+    json_t *to = json_object();
+    for (size_t t = 0; t < TX_TYPE_LIMIT; t++) {
+        if (!types[t])
+            continue;
+        char num[8];
+        const char *name = txtype_name((uint8_t)t);
+        if (!name) {
+            snprintf(num, sizeof(num), "%zu", t);
+            name = num;
+        }
+        json_object_set_new(to, name, json_integer((json_int_t)types[t]));
+    }
+    STAT(19, to);
+#undef STAT
+    free(fees);
+    free(sizes);
+    free(rates);
+    block_free(&b);
+    return o;
+}
+
+/* ---- getchaintxstats ---- */
+
+/* Transactions in the active chain up to and including bi (a walk over the
+ * in-memory index, no block read). */
+static uint64_t chain_tx_count(const struct block_index *bi)
+{
+    uint64_t n = 0;
+    for (; bi; bi = bi->prev)
+        n += bi->ntx;
+    return n;
+}
+
+static json_t *getchaintxstats(struct rpc_call *call)
+{
+    struct chain *c = chain_of(call);
+    const struct chain_params *p = chain_params(c);
+    const struct block_index *bi = chain_tip(c);
+    if (rpc_has(call, 1)) {
+        bi = block_arg(call, 1);
+        if (!bi)
+            return NULL;
+        if (!chain_contains(c, bi))
+            return rpc_error(call, RPC_INVALID_PARAMETER, "Block is not in main chain");
+    }
+    uint64_t height = bi->hdr.height, count;
+    if (rpc_has(call, 0)) {
+        count = rpc_uint(call, 0, 0);
+        if (count > 0 && count >= height)
+            return rpc_error(call, RPC_INVALID_PARAMETER,
+                             "Invalid block count: should be between 0 and the block's height - 1");
+    } else {
+        /* One month of slots, at most height - 1 blocks (bitcoind's default). */
+        count = 30ull * 24 * 60 * 60 / p->slot_seconds;
+        if (count > (height ? height - 1 : 0))
+            count = height ? height - 1 : 0;
+    }
+    const struct block_index *past = chain_ancestor(bi, height - count);
+    uint64_t txcount = chain_tx_count(bi);
+    json_t *o = json_object();
+    json_object_set_new(o, "time", json_integer((json_int_t)bi->hdr.time));
+    json_object_set_new(o, "txcount", json_integer((json_int_t)txcount));
+    json_object_set_new(o, "window_final_block_hash", json_hash(bi->hash));
+    json_object_set_new(o, "window_final_block_height", json_integer((json_int_t)height));
+    json_object_set_new(o, "window_block_count", json_integer((json_int_t)count));
+    if (count > 0 && past) {
+        uint64_t wtx = txcount - chain_tx_count(past);
+        uint64_t mt = block_median_time(bi), pmt = block_median_time(past);
+        json_int_t interval = (json_int_t)mt - (json_int_t)pmt;
+        json_object_set_new(o, "window_tx_count", json_integer((json_int_t)wtx));
+        json_object_set_new(o, "window_interval", json_integer(interval));
+        if (interval > 0)
+            json_object_set_new(o, "txrate", json_real((double)wtx / (double)interval));
+    }
+    return o;
+}
+
 const struct rpc_method blockchain_rpc_methods[] = {
     {
         .category = "Blockchain",
@@ -450,6 +738,94 @@ const struct rpc_method blockchain_rpc_methods[] = {
                   "  \"validator\": {\"self_stake\", \"delegated\", \"status\"}   (validators only)\n"
                   "}",
         .examples = "fml-cli getaccount rfml1q...",
+    },
+    {
+        .category = "Blockchain",
+        .name = "getblockstats",
+        .handler = getblockstats,
+        .summary = "Compute per block statistics for a given window. All amounts are in base "
+                   "units (1e-8 FML), fee rates in base units per byte of the encoded "
+                   "transaction, rounded down. Reads the one block from the block store.",
+        .args = {{"hash_or_height", RPC_ANY, true, NULL,
+                  "The block hash or height of the target block (of the active chain)"},
+                 {"stats", RPC_ARR, false, "all values",
+                  "Values to plot (see result below), as an array of names"}},
+        .result = "{\n"
+                  "  \"avgfee\": n,              (average fee in the block, rounded down)\n"
+                  "  \"avgfeerate\": n,          (total fee / total size, rounded down)\n"
+                  "  \"avgtxsize\": n,           (average transaction size, rounded down)\n"
+                  "  \"blockhash\": \"hex\",       (the block hash)\n"
+                  "  \"feerate_percentiles\": [n, n, n, n, n], (fee rates at the 10th, 25th, 50th,\n"
+                  "                            75th and 90th percentile of the block's bytes)\n"
+                  "  \"height\": n,              (the height of the block)\n"
+                  "  \"maxfee\": n,              (maximum fee in the block)\n"
+                  "  \"maxfeerate\": n,          (maximum fee rate in the block)\n"
+                  "  \"maxtxsize\": n,           (maximum transaction size)\n"
+                  "  \"medianfee\": n,           (truncated median fee in the block)\n"
+                  "  \"mediantime\": n,          (median of the last 11 block times)\n"
+                  "  \"mediantxsize\": n,        (truncated median transaction size)\n"
+                  "  \"minfee\": n,              (minimum fee in the block; 0 without transactions)\n"
+                  "  \"minfeerate\": n,          (minimum fee rate in the block)\n"
+                  "  \"mintxsize\": n,           (minimum transaction size)\n"
+                  "  \"time\": n,                (the block time)\n"
+                  "  \"total_size\": n,          (total size of all transactions)\n"
+                  "  \"totalfee\": n,            (the fee total)\n"
+                  "  \"txs\": n,                 (the number of transactions)\n"
+                  "  \"types\": {\"type\": n, ...} (the number of transactions of each type present)\n"
+                  "}\n"
+                  "Median fee and size: the middle value, or the mean of the two middle ones rounded "
+                  "down. Without transactions every count, fee and size is 0. Inputs, outputs and "
+                  "UTXO figures of bitcoind do not apply to accounts and are not given.",
+        .examples = "fml-cli getblockstats '\"hash\"' '[\"minfeerate\",\"avgfeerate\"]'\n"
+                    "fml-cli getblockstats 1000 '[\"minfeerate\",\"avgfeerate\"]'\n"
+                    "curl --user user:pass --data-binary '{\"jsonrpc\":\"2.0\",\"id\":1,"
+                    "\"method\":\"getblockstats\",\"params\":[1000]}' http://127.0.0.1:28732/",
+    },
+    {
+        .category = "Blockchain",
+        .name = "getchaintxstats",
+        .handler = getchaintxstats,
+        .summary = "Compute statistics about the total number and rate of transactions in the "
+                   "chain. Counts come from the in-memory block index (no block is read).",
+        .args = {{"nblocks", RPC_UINT, false, "one month",
+                  "Size of the window in number of blocks (at most the block's height - 1)"},
+                 {"blockhash", RPC_STR, false, "chain tip",
+                  "The hash of the block that ends the window (of the active chain)"}},
+        .result = "{\n"
+                  "  \"time\": n,                      (the timestamp for the final block in the window)\n"
+                  "  \"txcount\": n,                   (the total number of transactions in the chain up\n"
+                  "                                  to that point)\n"
+                  "  \"window_final_block_hash\": \"hex\", (the hash of the final block in the window)\n"
+                  "  \"window_final_block_height\": n, (the height of the final block in the window)\n"
+                  "  \"window_block_count\": n,        (size of the window in number of blocks)\n"
+                  "  \"window_tx_count\": n,           (the number of transactions in the window; only\n"
+                  "                                  when window_block_count > 0)\n"
+                  "  \"window_interval\": n,           (the elapsed time in the window in seconds, between\n"
+                  "                                  the median times of its final block and of the block\n"
+                  "                                  before its first; only when window_block_count > 0)\n"
+                  "  \"txrate\": x.xx                  (the average rate of transactions per second in the\n"
+                  "                                  window; only when window_interval > 0)\n"
+                  "}\n"
+                  "One month is 2592000 seconds of slots, capped at the block's height - 1.",
+        .examples = "fml-cli getchaintxstats\nfml-cli getchaintxstats 2016",
+    },
+    {
+        .category = "Util",
+        .name = "validateaddress",
+        .handler = validateaddress,
+        .summary = "Return information about the given address (no wallet needed).",
+        .args = {{"address", RPC_STR, true, NULL, "The address to validate"}},
+        .result = "{\n"
+                  "  \"isvalid\": true|false,  (if the address is a valid address of this network;\n"
+                  "                          the only field besides error and hrp when false)\n"
+                  "  \"address\": \"str\",       (the address, as the node writes it)\n"
+                  "  \"pubkey\": \"hex\",        (the 32-byte x-only public key the address encodes)\n"
+                  "  \"hrp\": \"str\",           (the human-readable part: fml, tfml, rfml; also\n"
+                  "                          given for an invalid address whose checksum is right)\n"
+                  "  \"chain\": \"str\",         (the network: main, test, regtest)\n"
+                  "  \"error\": \"str\"          (why the address is invalid; only when invalid)\n"
+                  "}",
+        .examples = "fml-cli validateaddress \"rfml1q...\"",
     },
 };
 const size_t blockchain_rpc_methods_count =
