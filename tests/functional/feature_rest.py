@@ -28,9 +28,10 @@ class RESTTest(FMLTestFramework):
         # The two nodes stay apart: node 1 only shows REST being off.
         self.start_nodes()
 
-    def get(self, path, node=0, method="GET"):
+    def get(self, path, node=0, method="GET", host="127.0.0.1", source=None):
         """(status, content type, body bytes) of a request without credentials."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.nodes[node].rpcport, timeout=60)
+        conn = http.client.HTTPConnection(host, self.nodes[node].rpcport, timeout=60,
+                                          source_address=(source, 0) if source else None)
         try:
             conn.request(method, path)
             r = conn.getresponse()
@@ -208,6 +209,20 @@ class RESTTest(FMLTestFramework):
         assert_equal(other.getblockcount(), 0)
         # JSON-RPC still wants credentials on the REST node.
         assert_equal(self.get("/", method="POST")[0], 401)
+
+        self.log("-rpcallowip and -rpcbind apply to REST as to JSON-RPC")
+        assert_equal(self.get("/rest/chaininfo.json", source="127.0.0.2")[0], 403)
+        other.stop()
+        other.start(["-rest=1", "-rpcbind=127.0.0.1", "-rpcbind=127.0.0.2",
+                     "-rpcallowip=127.0.0.3/32"])
+        info = other.getblockchaininfo()
+        for host, source, status in (("127.0.0.1", None, 200), ("127.0.0.2", "127.0.0.3", 200),
+                                     ("127.0.0.2", "127.0.0.4", 403),
+                                     ("127.0.0.1", "127.0.0.5", 403)):
+            st, _, body = self.get("/rest/chaininfo.json", node=1, host=host, source=source)
+            assert_equal(st, status, "REST from %s to %s" % (source, host))
+            if status == 200:
+                assert_equal(json.loads(body, parse_float=Decimal), info)
 
 
 if __name__ == "__main__":

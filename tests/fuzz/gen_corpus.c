@@ -907,6 +907,10 @@ static void gen_rpc(void)
     put_sel("rpc_request", "path_root", 6, "/", 1);
     put_sel("rpc_request", "path_wallet", 6, "/wallet/my%20wallet", 19);
     put_sel("rpc_request", "path_other", 6, "/rest/x", 7);
+    put_sel("rpc_request", "path_rest_block", 6,
+            "/rest/block/00000000000000000000000000000000000000000000000000000000000000ab.json", 81);
+    put_sel("rpc_request", "path_rest_headers", 6, "/rest/headers/2001/ab.json", 26);
+    put_sel("rpc_request", "path_rest_traversal", 6, "/rest/block/../chaininfo.json", 29);
     put_sel("rpc_request", "subnet_v4", 7, "10.0.0.0/8", 10);
     put_sel("rpc_request", "subnet_mask", 7, "192.168.0.0/255.255.0.0", 23);
     put_sel("rpc_request", "subnet_v6", 7, "fe80::/10", 9);

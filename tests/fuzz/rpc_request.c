@@ -1,16 +1,18 @@
 /* Fuzz target: the JSON-RPC request path without sockets: the URI path
  * parser of rpc/server.c, the -rpcallowip subnet parser, and the body
- * parser and dispatcher of rpc/dispatch.c (limits, batches, JSON-RPC
+ * parser and dispatcher of rpc/dispatch.c, the REST path parser of rpc/rest.c (limits, batches, JSON-RPC
  * versions, named and positional parameters, argument types, help) over the
  * control methods and an echo method with one argument of every type.
  *
  * Input: selector u8 | bytes.  Selector 0..5: a request body (1: sent to a
  * wallet's path); 6: a URI path; 7: a subnet.  Properties: every body gets a
  * reply that is valid JSON with a status bitcoind would give, or no reply
- * with 204 for a notification. */
+ * with 204 for a notification; every /rest/ path gets 400 or 404 (none of
+ * the REST methods is in this table) with a one-line text body. */
 #include "tests/fuzz/fuzz.h"
 
 #include "rpc/rpc.h"
+#include "rpc/rest.h"
 #include "rpc/server.h"
 
 #include <string.h>
@@ -104,6 +106,15 @@ static void fuzz_path(const uint8_t *p, size_t n)
         return;
     memcpy(path, p, n);
     path[n] = '\0';
+    if (strlen(path) == n && rest_is_path(path)) {
+        struct rest_reply rr;
+        rest_handle(table, &env, path, &rr);
+        FUZZ_CHECK(rr.status == 400 || rr.status == 404);
+        FUZZ_CHECK(rr.body != NULL && rr.len > 0 && rr.len <= 128);
+        FUZZ_CHECK(strcmp(rr.content_type, "text/plain") == 0);
+        FUZZ_CHECK(rr.body[rr.len - 1] == '\n' && memchr(rr.body, '\n', rr.len) == rr.body + rr.len - 1);
+        free(rr.body);
+    }
     if (!rpc_parse_path(path, &is_root, &wallet)) {
         FUZZ_CHECK(wallet == NULL);
         return;
