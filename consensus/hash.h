@@ -39,6 +39,8 @@
 #define HTAG_ARENA_NODE   "FML/arena-node"
 #define HTAG_ARENA_ASSIGN "FML/arena-assign"
 #define HTAG_MARKET_REQUEST "FML/market-req"
+/* Messages signed by signmessage (not consensus). */
+#define HTAG_MESSAGE "FML/message"
 
 struct hasher {
     crypto_generichash_blake2b_state st;

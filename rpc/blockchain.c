@@ -2,6 +2,8 @@
 #include "rpc/methods.h"
 #include "consensus/accounts.h"
 #include "consensus/bech32.h"
+#include "consensus/hash.h"
+#include "consensus/key.h"
 #include "consensus/txtypes.h"
 #include "consensus/emission.h"
 #include "consensus/staking.h"
@@ -13,6 +15,7 @@
 #include "util/hmap.h"
 #include "util/time.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -344,6 +347,27 @@ static json_t *validateaddress(struct rpc_call *call)
     json_object_set_new(o, "hrp", json_string(p->hrp));
     json_object_set_new(o, "chain", json_string(p->name));
     return o;
+}
+
+/* ---- verifymessage ---- */
+
+void rpc_message_hash(uint8_t out[HASH_SIZE], const char *message)
+{
+    hash_tagged(out, RPC_MESSAGE_TAG, message, strlen(message));
+}
+
+static json_t *verifymessage(struct rpc_call *call)
+{
+    uint8_t pub[PUBKEY_SIZE], sig[SIG_SIZE], h[HASH_SIZE];
+    if (!rpc_arg_address(call, 0, pub))
+        return NULL;
+    const char *hex = rpc_str(call, 1, "");
+    size_t n = 0;
+    if (strlen(hex) != 2 * SIG_SIZE ||
+        sodium_hex2bin(sig, sizeof(sig), hex, strlen(hex), NULL, &n, NULL) != 0 || n != SIG_SIZE)
+        return rpc_error(call, RPC_TYPE_ERROR, "Malformed signature (128 hex digits expected)");
+    rpc_message_hash(h, rpc_str(call, 2, ""));
+    return json_boolean(key_verify(sig, h, sizeof(h), pub));
 }
 
 /* ---- getblockstats ---- */
@@ -829,6 +853,21 @@ const struct rpc_method blockchain_rpc_methods[] = {
                   "  \"error\": \"str\"          (why the address is invalid; only when invalid)\n"
                   "}",
         .examples = "fml-cli validateaddress \"rfml1q...\"",
+    },
+    {
+        .category = "Util",
+        .name = "verifymessage",
+        .handler = verifymessage,
+        .summary = "Verify a signed message (no wallet needed).  The signature is a BIP340 "
+                   "Schnorr signature, as 128 hex digits, by the address's key over "
+                   "BLAKE2b-256 of the message with personalization \"FML/message\" (zero-padded "
+                   "to 16 bytes).",
+        .args = {{"address", RPC_STR, true, NULL, "The address of the signer"},
+                 {"signature", RPC_STR, true, NULL,
+                  "The signature from signmessage (128 hex digits)"},
+                 {"message", RPC_STR, true, NULL, "The message that was signed"}},
+        .result = "true|false    (boolean) If the signature is valid for the address and message",
+        .examples = "fml-cli verifymessage \"rfml1q...\" \"sig\" \"my message\"",
     },
 };
 const size_t blockchain_rpc_methods_count =

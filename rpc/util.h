@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "consensus/block.h"
+#include "consensus/hash.h"
 #include "consensus/params.h"
 #include "consensus/tx.h"
 #include "rpc/rpc.h"
@@ -22,6 +23,11 @@ bool rpc_arg_hash(struct rpc_call *call, size_t idx, const char *name, uint8_t o
     WARN_UNUSED;
 /* An address argument of this network; -5 "Invalid address" otherwise. */
 bool rpc_arg_address(struct rpc_call *call, size_t idx, uint8_t out[PUBKEY_SIZE]) WARN_UNUSED;
+
+/* The tag of signed messages (signmessage / verifymessage): the signed
+ * 32 bytes are hash_tagged(HTAG_MESSAGE, message). */
+#define RPC_MESSAGE_TAG HTAG_MESSAGE
+void rpc_message_hash(uint8_t out[HASH_SIZE], const char *message);
 
 json_t *json_hash(const uint8_t h[HASH_SIZE]);
 json_t *json_address(const struct chain_params *p, const uint8_t pub[PUBKEY_SIZE]);

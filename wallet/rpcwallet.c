@@ -6,6 +6,8 @@
  * mean the same.  Keys and passphrases never appear in a log line or an
  * error message. */
 #include "consensus/bech32.h"
+#include "consensus/hash.h"
+#include "consensus/key.h"
 #include "rpc/util.h"
 #include "util/log.h"
 #include "wallet/rpcinternal.h"
@@ -502,6 +504,28 @@ static json_t *dumpprivkey(struct rpc_call *call)
     return s;
 }
 
+static json_t *signmessage(struct rpc_call *call)
+{
+    struct wallet *w = rpcw_wallet(call);
+    uint8_t pub[PUBKEY_SIZE], sec[SECKEY_SIZE], h[HASH_SIZE], sig[SIG_SIZE];
+    char err[256];
+    if (!w || !rpc_arg_address(call, 0, pub))
+        return NULL;
+    if (!wallet_has_key(w, pub))
+        return rpc_error(call, RPC_WALLET_ERROR, "Private key for address %.100s is not known",
+                         rpc_str(call, 0, ""));
+    if (!rpcw_unlocked(call, w))
+        return NULL;
+    if (!wallet_dump_key(w, pub, sec, err, sizeof(err)))
+        return rpc_error(call, RPC_WALLET_ERROR, "%s", err);
+    rpc_message_hash(h, rpc_str(call, 1, ""));
+    bool ok = key_sign(sig, h, sec, NULL);
+    sodium_memzero(sec, sizeof(sec));
+    if (!ok)
+        return rpc_error(call, RPC_WALLET_ERROR, "Sign failed");
+    return json_hex(sig, sizeof(sig));
+}
+
 static json_t *keypoolrefill(struct rpc_call *call)
 {
     struct wallet *w = rpcw_wallet(call);
@@ -924,6 +948,19 @@ const struct rpc_method wallet_rpc_methods[] = {
         .args = {{"address", RPC_STR, true, NULL, "The FML address for the private key"}},
         .result = "\"str\"    (string) The private key",
         .examples = "fml-cli dumpprivkey rfml1q...",
+    },
+    {
+        .category = W,
+        .name = "signmessage",
+        .handler = signmessage,
+        .summary = "Sign a message with the private key of an address.  Requires an unlocked "
+                   "wallet when encrypted.  The signature is a BIP340 Schnorr signature over "
+                   "BLAKE2b-256 of the message with personalization \"FML/message\" (zero-padded "
+                   "to 16 bytes); check it with verifymessage.",
+        .args = {{"address", RPC_STR, true, NULL, "The address whose private key signs"},
+                 {"message", RPC_STR, true, NULL, "The message to sign"}},
+        .result = "\"hex\"    (string) The signature, 128 hex digits (64 bytes)",
+        .examples = "fml-cli signmessage \"rfml1q...\" \"my message\"",
     },
     {
         .category = W,
