@@ -23,6 +23,7 @@ static const struct {
     {"listtransactions", 1, "count"},
     {"listtransactions", 2, "skip"},
     {"sendtoaddress", 4, "subtractfeefromamount"},
+    {"testmempoolaccept", 0, "rawtxs"},
     {"walletpassphrase", 1, "timeout"},
     {"createwallet", 2, "load_on_startup"},
     {"importprivkey", 2, "rescan"},

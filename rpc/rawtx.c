@@ -6,6 +6,7 @@
 #include "state/mempool.h"
 
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 #include <time.h>
 
@@ -107,6 +108,63 @@ static json_t *sendrawtransaction(struct rpc_call *call)
                          v.detail);
     }
     return json_hash(txid);
+}
+
+#define TESTMEMPOOL_MAX 25 /* bitcoind's MAX_PACKAGE_COUNT */
+
+static json_t *testmempoolaccept(struct rpc_call *call)
+{
+    struct rpc_env *env = rpc_env(call);
+    json_t *arr = rpc_json(call, 0), *item;
+    size_t i, n = json_array_size(arr);
+    if (n == 0 || n > TESTMEMPOOL_MAX)
+        return rpc_error(call, RPC_INVALID_PARAMETER,
+                         "Array must contain between 1 and %d transactions.", TESTMEMPOOL_MAX);
+    struct tx *txs = calloc(n, sizeof(*txs));
+    if (!txs)
+        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+    json_array_foreach(arr, i, item) {
+        const char *hex = json_string_value(item);
+        size_t hl = hex ? strlen(hex) : 0;
+        uint8_t *raw = hl % 2 == 0 ? malloc(hl / 2 + 1) : NULL;
+        size_t len = 0;
+        bool ok = hex && raw && sodium_hex2bin(raw, hl / 2 + 1, hex, hl, NULL, &len, NULL) == 0 &&
+                  len == hl / 2 && tx_decode(&txs[i], raw, len);
+        free(raw);
+        if (!ok) {
+            for (size_t j = 0; j < i; j++)
+                tx_free(&txs[j]);
+            free(txs);
+            return rpc_error(call, RPC_DESERIALIZATION_ERROR, "TX decode failed for element %zu", i);
+        }
+    }
+    json_t *out = json_array();
+    for (i = 0; i < n; i++) {
+        struct validation v;
+        uint8_t txid[HASH_SIZE];
+        struct tx mined;
+        json_t *o = json_object();
+        tx_txid(&txs[i], txid);
+        tx_init(&mined);
+        json_object_set_new(o, "txid", json_hash(txid));
+        bool in_chain = chain_find_tx(env->chain, txid, &mined, NULL, NULL);
+        tx_free(&mined);
+        bool ok = !in_chain && mempool_test(env->mempool, &txs[i], &v);
+        json_object_set_new(o, "allowed", json_boolean(ok));
+        if (ok) {
+            json_object_set_new(o, "vsize", json_integer((json_int_t)tx_encoded_size(&txs[i])));
+            json_t *fees = json_object();
+            json_object_set_new(fees, "base", json_amount(txs[i].fee));
+            json_object_set_new(o, "fees", fees);
+        } else {
+            json_object_set_new(o, "reject-reason",
+                                json_string(in_chain ? "txn-already-known" : v.reason));
+        }
+        json_array_append_new(out, o);
+        tx_free(&txs[i]);
+    }
+    free(txs);
+    return out;
 }
 
 static json_t *getmempoolinfo(struct rpc_call *call)
@@ -238,6 +296,30 @@ const struct rpc_method rawtx_rpc_methods[] = {
         .args = {{"hexstring", RPC_HEX, true, NULL, "The hex string of the raw transaction"}},
         .result = "\"hex\"    (string) The transaction hash in hex",
         .examples = "fml-cli sendrawtransaction \"signedhex\"",
+    },
+    {
+        .category = "Rawtransactions",
+        .name = "testmempoolaccept",
+        .handler = testmempoolaccept,
+        .summary = "Returns the result of mempool acceptance tests: whether each raw "
+                   "transaction would be accepted by the mempool, without adding it.\n"
+                   "Each transaction is tested alone against the current mempool and chain "
+                   "(not as a package: a transaction spending the nonce after another in the "
+                   "same array is refused with bad-txns-nonce-too-high).  A full pool's "
+                   "eviction is not tried.  At most 25 transactions.",
+        .args = {{"rawtxs", RPC_ARR, true, NULL,
+                  "An array of hex strings of raw transactions: [\"rawtx\", ...]"}},
+        .result = "[                        (json array) One object per transaction, in order\n"
+                  "  {\n"
+                  "    \"txid\": \"hex\",         (the transaction hash in hex)\n"
+                  "    \"allowed\": true|false, (whether it would be accepted)\n"
+                  "    \"vsize\": n,            (its size in bytes; only when allowed)\n"
+                  "    \"fees\": {\"base\": x}, (its fee in FML; only when allowed)\n"
+                  "    \"reject-reason\": \"str\" (why it would be refused; only when not allowed;\n"
+                  "                           txn-already-known when it is in the chain)\n"
+                  "  }, ...\n"
+                  "]",
+        .examples = "fml-cli testmempoolaccept '[\"signedhex\"]'",
     },
     {
         .category = "Blockchain",

@@ -842,10 +842,12 @@ static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *t
     return e;
 }
 
-bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct validation *v)
+/* Every check of mempool_add before the pool changes; *pos_out is the
+ * transaction's place in its sender's run. */
+static bool admit_checks(struct mempool *mp, const struct tx *tx, struct validation *v,
+                         size_t *pos_out)
 {
     const struct chain_params *p = chain_params(mp->chain);
-    struct mempool_entry *e;
     struct account acct;
     struct run *r;
     uint8_t txid[HASH_SIZE];
@@ -901,7 +903,25 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
         !claim_fits(mp, tx, pos < pooled ? r->txs[pos] : NULL, v) ||
         !arena_seat_fits(mp, tx, r, pos, pos < pooled ? r->txs[pos] : NULL, v))
         return false;
+    *pos_out = pos;
+    return true;
+}
 
+bool mempool_test(struct mempool *mp, const struct tx *tx, struct validation *v)
+{
+    size_t pos;
+    return admit_checks(mp, tx, v, &pos);
+}
+
+bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct validation *v)
+{
+    struct mempool_entry *e;
+    uint8_t txid[HASH_SIZE];
+    size_t size = tx_encoded_size(tx), pos;
+
+    if (!admit_checks(mp, tx, v, &pos))
+        return false;
+    tx_txid(tx, txid);
     if (!(e = insert_entry(mp, tx, txid, size, now, pos)))
         return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
     trim_to_size(mp);

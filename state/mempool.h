@@ -86,6 +86,10 @@ void mempool_free(struct mempool *mp);
 bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct validation *v)
     WARN_UNUSED;
 
+/* The checks of mempool_add without changing the pool (testmempoolaccept);
+ * a full pool's eviction is not tried, so mempool-full is not reported. */
+bool mempool_test(struct mempool *mp, const struct tx *tx, struct validation *v) WARN_UNUSED;
+
 bool mempool_has(const struct mempool *mp, const uint8_t txid[HASH_SIZE]);
 const struct mempool_entry *mempool_get(const struct mempool *mp, const uint8_t txid[HASH_SIZE]);
 size_t mempool_count(const struct mempool *mp);

@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""signmessage / verifymessage.
+"""signmessage / verifymessage, testmempoolaccept.
 
 signmessage's signature is checked against an independent BIP340 signature
 (zero auxiliary randomness, as the node uses) over BLAKE2b-256 of the message
 personalized with "FML/message"; verifymessage accepts it and refuses a
 changed message, another address, a changed signature; bad addresses and
-malformed signatures get clear errors."""
+malformed signatures get clear errors.  testmempoolaccept answers for
+transactions built in Python (txid computed here, the reason for each bad
+one) and leaves the mempool as it was; sendrawtransaction then agrees."""
 
 import hashlib
 import os
 
-from test_framework.crypto import address, pubkey, sign
+from test_framework.crypto import address, pubkey, regtest_secret, sign, transfer
 from test_framework.framework import (FMLTestFramework, assert_equal,
                                       assert_raises_rpc_error)
 
@@ -64,6 +66,52 @@ class WalletExtrasTest(FMLTestFramework):
         stranger = address("rfml", pubkey(os.urandom(32)))
         assert_raises_rpc_error(-4, "is not known", node.signmessage,
                                 stranger, "hello")
+
+        self.test_mempoolaccept(node)
+
+    def test_mempoolaccept(self, node):
+        self.log("testmempoolaccept: dry run matches sendrawtransaction")
+        genesis = bytes.fromhex(node.getblockchaininfo()["genesis"])
+        v1 = regtest_secret(1)
+        v1_addr = address("rfml", pubkey(v1))
+        dest = pubkey(os.urandom(32))
+        nonce = node.getaccount(v1_addr)["nonce"]
+        fee = 2000
+        good = transfer(v1, dest, 3 * 10**8, nonce, fee, genesis)
+        bad_sig = transfer(v1, dest, 1 * 10**8, nonce, fee, genesis)
+        bad_sig.sig = bad_sig.sig[:10] + bytes([bad_sig.sig[10] ^ 1]) + bad_sig.sig[11:]
+        high = transfer(v1, dest, 1 * 10**8, nonce + 5, fee, genesis)
+        low_fee = transfer(v1, dest, 1 * 10**8, nonce, 1, genesis)
+        pool_before = node.getrawmempool()
+        res = node.testmempoolaccept([good.hex(), bad_sig.hex(), high.hex(), low_fee.hex()])
+        assert_equal([r["txid"] for r in res],
+                     [good.txid(), bad_sig.txid(), high.txid(), low_fee.txid()])
+        assert_equal([r["allowed"] for r in res], [True, False, False, False])
+        assert_equal(res[0]["vsize"], len(bytes.fromhex(good.hex())))
+        assert_equal(res[0]["fees"]["base"] * 10**8, fee)
+        assert "reject-reason" not in res[0]
+        assert_equal(res[1]["reject-reason"], "bad-txns-sig")
+        assert_equal(res[2]["reject-reason"], "bad-txns-nonce-too-high")
+        assert_equal(res[3]["reject-reason"], "min-fee-not-met")
+        assert_equal(node.getrawmempool(), pool_before)
+
+        assert_equal(node.sendrawtransaction(good.hex()), good.txid())
+        res = node.testmempoolaccept([good.hex()])
+        assert_equal(res[0]["allowed"], False)
+        assert_equal(res[0]["reject-reason"], "txn-already-in-mempool")
+        node.generateblocks(1)
+        res = node.testmempoolaccept([good.hex()])
+        assert_equal(res[0]["reject-reason"], "txn-already-known")
+
+        self.log("testmempoolaccept: bad inputs")
+        assert_raises_rpc_error(-8, "between 1 and 25", node.testmempoolaccept, [])
+        assert_raises_rpc_error(-8, "between 1 and 25", node.testmempoolaccept,
+                                [good.hex()] * 26)
+        assert_raises_rpc_error(-22, "TX decode failed", node.testmempoolaccept, ["zz"])
+        assert_raises_rpc_error(-22, "TX decode failed", node.testmempoolaccept, [5])
+        assert_raises_rpc_error(-22, "TX decode failed", node.testmempoolaccept,
+                                [good.hex()[:-2]])
+        assert_raises_rpc_error(-3, None, node.testmempoolaccept, good.hex())
 
 
 if __name__ == "__main__":
