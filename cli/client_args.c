@@ -24,6 +24,8 @@ static const struct {
     {"listtransactions", 2, "skip"},
     {"sendtoaddress", 4, "subtractfeefromamount"},
     {"testmempoolaccept", 0, "rawtxs"},
+    {"sendmany", 1, "amounts"},
+    {"sendmany", 2, "minconf"},
     {"walletpassphrase", 1, "timeout"},
     {"createwallet", 2, "load_on_startup"},
     {"importprivkey", 2, "rescan"},

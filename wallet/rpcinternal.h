@@ -25,6 +25,7 @@ json_t *rpcw_amount(uint64_t units, bool negative);
 json_t *rpcw_getbalance(struct rpc_call *call);
 json_t *rpcw_getbalances(struct rpc_call *call);
 json_t *rpcw_sendtoaddress(struct rpc_call *call);
+json_t *rpcw_sendmany(struct rpc_call *call);
 json_t *rpcw_listtransactions(struct rpc_call *call);
 json_t *rpcw_gettransaction(struct rpc_call *call);
 json_t *rpcw_abandontransaction(struct rpc_call *call);

@@ -295,6 +295,139 @@ json_t *rpcw_sendtoaddress(struct rpc_call *call)
     return res;
 }
 
+/* ---- sendmany ---- */
+
+#define SENDMANY_MAX 100
+
+json_t *rpcw_sendmany(struct rpc_call *call)
+{
+    struct wallet *w = rpcw_wallet(call);
+    if (!w)
+        return NULL;
+    if (strcmp(rpc_str(call, 0, ""), "") != 0)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "Dummy value must be set to \"\"");
+    const json_t *amounts = rpc_json(call, 1);
+    const char *comment = rpc_str(call, 3, "");
+    size_t n = json_object_size(amounts);
+    if (n == 0 || n > SENDMANY_MAX)
+        return rpc_error(call, RPC_INVALID_PARAMETER,
+                         "Invalid parameter, amounts must name between 1 and %d addresses",
+                         SENDMANY_MAX);
+    if (rpc_uint(call, 2, 1) > 1)
+        return rpc_error(call, RPC_INVALID_PARAMETER,
+                         "minconf above 1 is not supported: account balances exist at the tip only");
+    if (strlen(comment) > WALLET_COMMENT_MAX)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "Comment too long (at most %d bytes)",
+                         WALLET_COMMENT_MAX);
+    uint8_t(*to)[PUBKEY_SIZE] = calloc(n, PUBKEY_SIZE);
+    uint64_t *amt = calloc(n, sizeof(*amt));
+    json_t *res = NULL;
+    struct tx tx;
+    tx_init(&tx);
+    if (!to || !amt) {
+        rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+        goto out;
+    }
+    /* Every recipient and amount is checked before anything is sent. */
+    const char *key;
+    const json_t *val;
+    size_t i = 0;
+    json_object_foreach((json_t *)amounts, key, val) {
+        const char *err = NULL;
+        if (!address_decode(to[i], rpc_env(call)->params->hrp, key)) {
+            rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY, "Invalid FML address: %.100s", key);
+            goto out;
+        }
+        if (!rpc_parse_amount_err(val, &amt[i], &err) || amt[i] == 0) {
+            rpc_error(call, RPC_TYPE_ERROR, "%s", err ? err : "Invalid amount for send");
+            goto out;
+        }
+        i++;
+    }
+    if (!rpcw_has_mempool(call)) {
+        rpc_error(call, RPC_MISC_ERROR, "The node has no mempool");
+        goto out;
+    }
+    if (!rpcw_unlocked(call, w))
+        goto out;
+
+    /* All transfers have the same size: the fee of one sizes them all. */
+    struct transfer t = {.amount = amt[0]};
+    struct wbuf pl;
+    tx.version = TX_VERSION;
+    tx.type = TX_TRANSFER;
+    memcpy(t.to, to[0], PUBKEY_SIZE);
+    wbuf_init(&pl);
+    transfer_encode(&t, &pl);
+    bool ok = !pl.failed && tx_set_payload(&tx, pl.data, pl.len);
+    wbuf_free(&pl);
+    if (!ok) {
+        rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+        goto out;
+    }
+    uint64_t fee = rpcw_fee_for(rpcw_fee_rate(call, w), tx_encoded_size(&tx)), need = 0;
+    for (i = 0; i < n; i++)
+        if (!amount_add(&need, amt[i]) || !amount_add(&need, fee)) {
+            rpc_error(call, RPC_TYPE_ERROR, "Amount out of range");
+            goto out;
+        }
+
+    /* One account pays all: the largest that covers the total. */
+    struct hmap pending;
+    uint8_t from[PUBKEY_SIZE];
+    uint64_t best = 0, avail;
+    bool found = false;
+    struct wallet_key_info k;
+    hmap_init(&pending);
+    ok = pending_spends(rpcw_chain(call), w, &pending);
+    if (!ok)
+        rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+    for (i = 0; ok && wallet_key_at(w, i, &k); i++) {
+        ok = available(call, &pending, k.pub, &avail);
+        if (ok && avail >= need && (!found || avail > best)) {
+            found = true;
+            best = avail;
+            memcpy(from, k.pub, PUBKEY_SIZE);
+        }
+    }
+    hmap_free(&pending, free);
+    if (ok && !found)
+        rpc_error(call, RPC_WALLET_INSUFFICIENT_FUNDS, "Insufficient funds");
+    if (!ok || !found)
+        goto out;
+
+    res = json_array();
+    for (i = 0; i < n; i++) {
+        struct tx one;
+        tx_init(&one);
+        one.version = TX_VERSION;
+        one.type = TX_TRANSFER;
+        one.fee = fee;
+        memcpy(one.sender, from, PUBKEY_SIZE);
+        t.amount = amt[i];
+        memcpy(t.to, to[i], PUBKEY_SIZE);
+        wbuf_init(&pl);
+        transfer_encode(&t, &pl);
+        ok = !pl.failed && tx_set_payload(&one, pl.data, pl.len);
+        wbuf_free(&pl);
+        json_t *txid = ok ? rpcw_sign_and_submit(call, w, &one, comment, "") : NULL;
+        tx_free(&one);
+        if (!ok)
+            rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+        if (!txid) {
+            json_decref(res);
+            res = NULL;
+            goto out;
+        }
+        json_array_append_new(res, txid);
+    }
+out:
+    tx_free(&tx);
+    free(to);
+    free(amt);
+    return res;
+}
+
 uint64_t rpcw_fee_rate(struct rpc_call *call, struct wallet *w)
 {
     struct rpc_env *env = rpc_env(call);

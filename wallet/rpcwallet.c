@@ -863,6 +863,25 @@ const struct rpc_method wallet_rpc_methods[] = {
     },
     {
         .category = W,
+        .name = "sendmany",
+        .handler = rpcw_sendmany,
+        .summary = "Send to several addresses.  A transaction of this chain has one recipient, "
+                   "so sendmany sends one TRANSFER per recipient, all from one wallet account "
+                   "(the one with the most spendable funds that covers every amount and fee), "
+                   "in consecutive nonces in the order the addresses are given, and returns "
+                   "their txids in that order.  Every address and amount, and the total, are "
+                   "checked before any transfer is sent.  At most 100 addresses.",
+        .args = {{"dummy", RPC_STR, true, NULL, "Must be set to \"\" for backwards compatibility"},
+                 {"amounts", RPC_OBJ, true, NULL,
+                  "{\"address\": amount, ...}: the amount in FML to send to each address"},
+                 {"minconf", RPC_UINT, false, "1", "Ignored (0 or 1): balances are at the tip"},
+                 {"comment", RPC_STR, false, NULL, "A comment stored in the wallet (wallet only)"}},
+        .result = "[\"hex\", ...]    (json array) The txids of the transfers, one per address, "
+                  "in order",
+        .examples = "fml-cli sendmany \"\" '{\"rfml1q...\": 0.01, \"rfml1q...\": 0.02}'",
+    },
+    {
+        .category = W,
         .name = "listtransactions",
         .handler = rpcw_listtransactions,
         .summary = "Returns up to 'count' most recent transactions skipping the first 'from' "

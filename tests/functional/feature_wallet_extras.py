@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""signmessage / verifymessage, testmempoolaccept.
+"""signmessage / verifymessage, testmempoolaccept, sendmany.
 
 signmessage's signature is checked against an independent BIP340 signature
 (zero auxiliary randomness, as the node uses) over BLAKE2b-256 of the message
@@ -7,9 +7,12 @@ personalized with "FML/message"; verifymessage accepts it and refuses a
 changed message, another address, a changed signature; bad addresses and
 malformed signatures get clear errors.  testmempoolaccept answers for
 transactions built in Python (txid computed here, the reason for each bad
-one) and leaves the mempool as it was; sendrawtransaction then agrees."""
+one) and leaves the mempool as it was; sendrawtransaction then agrees.  sendmany sends one transfer per recipient
+from one account in consecutive nonces (read back from the transactions) and
+each recipient gets its amount; a bad address, amount or total sends nothing."""
 
 import hashlib
+from decimal import Decimal
 import os
 
 from test_framework.crypto import address, pubkey, regtest_secret, sign, transfer
@@ -68,6 +71,46 @@ class WalletExtrasTest(FMLTestFramework):
                                 stranger, "hello")
 
         self.test_mempoolaccept(node)
+        self.test_sendmany(node)
+
+    def test_sendmany(self, node):
+        self.log("sendmany: one transfer per recipient, consecutive nonces")
+        genesis = bytes.fromhex(node.getblockchaininfo()["genesis"])
+        v2 = regtest_secret(2)
+        nonce = node.getaccount(address("rfml", pubkey(v2)))["nonce"]
+        payer = node.getnewaddress()
+        fund = transfer(v2, bytes.fromhex(node.validateaddress(payer)["pubkey"]), 10 * 10**8,
+                        nonce, 2000, genesis)
+        node.sendrawtransaction(fund.hex())
+        node.generateblocks(1)
+        dests = [address("rfml", pubkey(os.urandom(32))) for _ in range(3)]
+        amounts = {dests[0]: 1, dests[1]: "0.5", dests[2]: 0.25}
+        pool_before = set(node.getrawmempool())
+        txids = node.sendmany("", amounts)
+        assert_equal(len(txids), 3)
+        assert_equal(set(node.getrawmempool()) - pool_before, set(txids))
+        txs = [node.decoderawtransaction(node.getrawtransaction(t)) for t in txids]
+        senders = {t["sender"] for t in txs}
+        assert_equal(len(senders), 1)
+        base = txs[0]["nonce"]
+        assert_equal([t["nonce"] for t in txs], [base, base + 1, base + 2])
+        node.generateblocks(1)
+        assert_equal([node.getaccount(d)["balance"] for d in dests],
+                     [1, Decimal("0.5"), Decimal("0.25")])
+
+        self.log("sendmany: bad inputs send nothing")
+        pool = node.getrawmempool()
+        good = address("rfml", pubkey(os.urandom(32)))
+        assert_raises_rpc_error(-5, "Invalid FML address", node.sendmany, "",
+                                {good: 1, "rfml1qbad": 1})
+        assert_raises_rpc_error(-3, None, node.sendmany, "", {good: 1, dests[0]: 0})
+        assert_raises_rpc_error(-3, None, node.sendmany, "", {good: 1, dests[0]: -1})
+        assert_raises_rpc_error(-6, "Insufficient funds", node.sendmany, "",
+                                {good: 1, dests[0]: 10**7})
+        assert_raises_rpc_error(-8, "Dummy value", node.sendmany, "x", {good: 1})
+        assert_raises_rpc_error(-8, "between 1 and 100", node.sendmany, "", {})
+        assert_equal(node.getrawmempool(), pool)
+        assert_equal(node.getaccount(good)["balance"], 0)
 
     def test_mempoolaccept(self, node):
         self.log("testmempoolaccept: dry run matches sendrawtransaction")
