@@ -51,6 +51,7 @@ static const struct tag_vector tag_vectors[] = {
     {HTAG_ARENA_NODE, "e1f7ca1a2d6934903dff26439875504bdc068eae30b7325655acbac4059a87d8"},
     {HTAG_ARENA_ASSIGN, "ba0459d3e4515b45e45a49a63b63741cab2e0f737643dfe9e3ae99a0e51a5de1"},
     {HTAG_MARKET_REQUEST, "e2a89c34d7e1b53cf77f7f7e45423faf4b65c25c26fcea677389b052ba925936"},
+    {HTAG_MESSAGE, "09d138c0b7f5709c7d088fdc2479cbb8c129d68278076ad53e489379c17946b4"},
 };
 
 #define N_TAGS (sizeof(tag_vectors) / sizeof(tag_vectors[0]))
