@@ -15,11 +15,12 @@
 
 static const char *const known_options[] = {
     "?", "h", "help", "version", "regtest", "testnet", "chain", "datadir", "conf", "genesis",
-    "daemon", "printtoconsole", "debug", "logtimemicros",
+    "daemon", "printtoconsole", "debug", "debugexclude", "logtimemicros",
     "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
-    "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest",
+    "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest", "metrics",
     "regtestvalidator", "produceblocks",
     "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
+    "progressinterval",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
     NULL,
 };
@@ -51,7 +52,11 @@ static void usage(void)
            "  -daemon                 Run in the background\n"
            "  -printtoconsole         Also write the log to standard output\n"
            "  -debug=<cat>            Debug logging: net, rpc, mempool, validation, wallet,\n"
-           "                          producer, db, fl, http, 1 or all (repeatable)\n"
+           "                          producer, db, fl, http, 1 or all (repeatable; the\n"
+           "                          logging RPC changes them while running)\n"
+           "  -debugexclude=<cat>     Exclude a category from debug logging (repeatable;\n"
+           "                          applied after -debug)\n"
+           "  -logtimemicros          Add microsecond precision to debug.log timestamps\n"
            "  -reindex                Rebuild the block index and state from the block files\n"
            "                          (the way back from a damaged block index, chainstate or\n"
            "                          block file: the node names the damage and suggests it)\n"
@@ -70,6 +75,8 @@ static void usage(void)
            "  -rpcservertimeout=<s>   Idle connection timeout (default 30)\n"
            "  -rest=<0|1>             Answer read-only REST GETs under /rest/ on the RPC\n"
            "                          port, without credentials (default 0; doc/rest.md)\n"
+           "  -metrics=<0|1>          Answer GET /metrics on the RPC port with Prometheus\n"
+           "                          text, without credentials (default 0; doc/operator.md)\n"
            "\nNetwork:\n"
            "  -port=<port>            Listen for peers on <port> (main 8733, test 18733,\n"
            "                          regtest 28733)\n"
@@ -103,7 +110,9 @@ static void usage(void)
            "                          crash marks inside the node's writes: block file appends,\n"
            "                          LevelDB batches, wallet appends and file replacements\n"
            "                          (default 0: never)\n"
-           "  -dbcrashseed=<n>        Seed of the crash draws (default: from the clock)\n");
+           "  -dbcrashseed=<n>        Seed of the crash draws (default: from the clock)\n"
+           "  -progressinterval=<ms>  Milliseconds between sync progress lines in debug.log\n"
+           "                          (default 5000)\n");
 }
 
 /* Forks into the background; the parent exits when the child has started

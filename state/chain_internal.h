@@ -49,6 +49,7 @@ struct chain {
     bool sched_valid;
     struct chain_listener *listeners;
     size_t nlisteners;
+    uint64_t last_connect_us; /* how long the last connect_block took */
 };
 
 static inline struct block_index *tip_of(const struct chain *c)
