@@ -86,6 +86,9 @@ static void usage(void)
            "  -addnode=<ip:port>      Keep a connection to this peer (repeatable)\n"
            "  -maxconnections=<n>     Peer connections at most (default 125)\n"
            "  -bantime=<s>            Seconds a misbehaving peer stays banned (default 86400)\n"
+           "  -maxsendbuffer=<kB>     Queued output per peer before reading from it pauses\n"
+           "                          (default 1000)\n"
+           "  -maxreceivebuffer=<kB>  Buffered input per peer (default 5000)\n"
            "  -dialnonlocal=<0|1>     Regtest: also keep and dial addresses outside loopback\n"
            "                          that peers announce (default 0: only 127.0.0.0/8 and\n"
            "                          ::1; -connect/-addnode/addnode peers are always dialed)\n"
@@ -98,6 +101,8 @@ static void usage(void)
            "  -maxmempool=<MB>        Mempool size limit (default 300)\n"
            "  -minrelaytxfee=<units>  Minimum fee rate in base units per 1000 bytes (default 1000)\n"
            "  -wallet=<name>          Load (creating on first use) this wallet (repeatable)\n"
+           "  -walletfeerate=<units>  Fee rate of the wallets' transactions in base units per\n"
+           "                          1000 bytes (default 10000; settxfee sets one wallet's)\n"
            "  -disablewallet          Run without wallets\n"
            "\nAI Market compute provider:\n"
            "  -provider=<0|1>         Serve the predict RPC as a compute provider (default 0);\n"
@@ -112,7 +117,9 @@ static void usage(void)
            "                          (default 0: never)\n"
            "  -dbcrashseed=<n>        Seed of the crash draws (default: from the clock)\n"
            "  -progressinterval=<ms>  Milliseconds between sync progress lines in debug.log\n"
-           "                          (default 5000)\n");
+           "                          (default 5000)\n"
+           "  -pinginterval=<s>       Seconds between pings to a peer (default 120)\n"
+           "  -peertimeout=<s>        Drop a peer silent for this long (default 1200)\n");
 }
 
 /* Forks into the background; the parent exits when the child has started

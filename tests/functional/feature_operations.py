@@ -5,6 +5,7 @@ Checked on two regtest nodes:
 - fml-cli -getinfo (human text and "-getinfo 1" JSON) against the RPC
   methods it summarizes, with the one wallet loaded, with two (a balance
   each), with -rpcwallet, and its errors (unknown wallet, stray argument);
+  the bash completion of contrib/ completes the node's commands;
 - GET /metrics with -metrics=1: valid Prometheus text (HELP and TYPE before
   every family, cumulative histogram buckets ending in +Inf = _count), the
   gauges equal to what RPC says (height, headers, peers, mempool), the RPC
@@ -20,20 +21,26 @@ Checked on two regtest nodes:
 - a second node that syncs 600 blocks from the first writes its progress
   (height, headers, percentage, blocks/s, ETA) to debug.log and, with
   -printtoconsole, to standard output; the first node, which made the
-  blocks, writes none."""
+  blocks, writes none; bad -progressinterval and -debugexclude values stop
+  the start;
+- fmld starts with the example contrib/fml.conf as its configuration file
+  and the systemd unit's -daemon=0 -printtoconsole=0."""
 
 import http.client
 import json
 import os
 import re
+import shutil
 import signal
+import subprocess
 import time
 from decimal import Decimal
 
-from test_framework.framework import (TIMEOUT_FACTOR, FMLTestFramework, TestFailure, assert_equal,
+from test_framework.framework import (FMLCLI, TIMEOUT_FACTOR, FMLTestFramework, TestFailure, assert_equal,
                                       assert_raises_rpc_error, connect_nodes, sync_blocks,
                                       wait_until)
 
+SRC_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SYNC_HEIGHT = 600
 # -progressinterval of the syncing node (regtest; 5000 by default), ms
 INTERVAL_MS = 100
@@ -195,6 +202,19 @@ class OperationsTest(FMLTestFramework):
         assert_equal(one["walletname"], "second")
         assert_equal(one["balance"], second.getbalances()["mine"]["trusted"])
 
+        self.log("bash completion of fml-cli offers the node's commands")
+        if shutil.which("bash"):
+            script = ('. "$1"; COMP_WORDS=(fml-cli -regtest "-datadir=$2" "-rpcport=$3" %s); '
+                      'COMP_CWORD=4; _fml_cli; echo "${COMPREPLY[@]}"')
+            comp = os.path.join(SRC_DIR, "contrib", "completion", "fml-cli.bash")
+            env = dict(os.environ, PATH=os.path.dirname(FMLCLI) + os.pathsep + os.environ["PATH"])
+            for word, want in (("getblockco", "getblockcount"), ("loggi", "logging"),
+                               ("getbalan", "getbalance getbalances")):
+                out = subprocess.run(["bash", "-c", script % word, "_", comp, node.datadir,
+                                      str(node.rpcport)], capture_output=True, text=True,
+                                     env=env, timeout=60)
+                assert_equal(out.stdout.strip(), want, "completion of %s" % word)
+
         res = node.cli("-rpcwallet=nosuch", "-getinfo", check=False)
         assert res.returncode == 1 and "-18" in res.stderr, res
         res = node.cli("-getinfo", "verbose", check=False)
@@ -337,7 +357,13 @@ class OperationsTest(FMLTestFramework):
             other._closed()
             if status == 0 or msg not in err:
                 raise TestFailure("%s gave status %s: %r" % (arg, status, err[-300:]))
-        other.start()
+
+        self.log("fmld reads the example contrib/fml.conf as is, with the unit's flags")
+        conf = os.path.join(SRC_DIR, "contrib", "fml.conf")
+        other.start(["-conf=" + conf, "-daemon=0", "-printtoconsole=0"])
+        assert_equal(other.getblockcount(), SYNC_HEIGHT)
+        with open(other.debug_log) as f:
+            assert "Error" not in f.read().split("starting: chain regtest")[-1]
 
 
 if __name__ == "__main__":
