@@ -12,7 +12,9 @@ returns and block rewards each make their entry.  Paging (skip, count,
 bounds), bad input, REST equal to RPC; invalidateblock removes the entries
 of the blocks it disconnects and reconsiderblock brings them back; without
 -addressindex the RPC and REST say the index is disabled, and turning it on
-again rebuilds it (the blocks made meanwhile included)."""
+again rebuilds it (the blocks made meanwhile included).  Finally a second
+node reports a double proposal: the slashed validator's entry shows its
+self-stake cut, the reporter's its bounty."""
 
 import http.client
 import json
@@ -20,7 +22,8 @@ from decimal import Decimal
 
 from test_framework.crypto import address, pubkey, regtest_secret
 from test_framework.framework import (FMLTestFramework, TestFailure, assert_equal,
-                                      assert_raises_rpc_error)
+                                      assert_raises_rpc_error, connect_nodes, sync_blocks,
+                                      wait_until)
 
 COIN = 100000000
 
@@ -31,8 +34,13 @@ def units(x):
 
 class AddressIndexTest(FMLTestFramework):
     def set_test_params(self):
-        self.num_nodes = 1
-        self.extra_args = [["-addressindex=1", "-rest=1"]]
+        # Node 1 (validator 1 only) joins at the end to report a double
+        # proposal of one of node 0's keys.
+        self.num_nodes = 2
+        self.extra_args = [["-addressindex=1", "-rest=1"], ["-regtestvalidator=1"]]
+
+    def setup_network(self):
+        self.nodes[0].start()
 
     def rest(self, path):
         conn = http.client.HTTPConnection("127.0.0.1", self.nodes[0].rpcport, timeout=60)
@@ -246,6 +254,34 @@ class AddressIndexTest(FMLTestFramework):
         hb = self.check(bob)
         assert_equal((units(hb[0]["balance_change"]), hb[0]["height"]), (units(2), node.getblockcount()))
         self.check_all([alice, bob, new, d])
+
+        self.log("A slash: the double proposer's stake cut and the reporter's bounty")
+        other = self.nodes[1]
+        other.start()
+        connect_nodes(other, node)
+        v1 = self.validators[1]
+        node.generateblocks(1)
+        while node.getblock(node.getbestblockhash())["proposer"] == v1:
+            node.generateblocks(1)
+        sync_blocks([node, other])
+        culprit = node.getblock(node.getbestblockhash())["proposer"]
+        before = node.getvalidator(culprit)
+        node.generateconflict()
+        wait_until(lambda: any(t["type"] == "evidence" for t in other.getrawmempool(True).values()),
+                   what="evidence in node 1's mempool")
+        reporter = [t for t in other.getrawmempool(True).values() if t["type"] == "evidence"][0]["sender"]
+        other.generateblocks(1)
+        sync_blocks([node, other])
+        self_cut = units(before["self_stake"]) * 500 // 10000
+        hc = self.check(culprit)
+        ev = [e for e in hc if e["type"] == "evidence"]
+        assert_equal((len(ev), units(ev[0]["stake_change"]), units(ev[0]["balance_change"])),
+                     (1, -self_cut, 0))
+        hr = self.check(reporter)
+        ev = [e for e in hr if e["type"] == "evidence"]
+        assert_equal(len(ev), 1)
+        assert units(ev[0]["balance_change"]) > 0, ev  # bounty minus fee
+        self.check_all([alice, bob, new, d, reporter])
 
 
 if __name__ == "__main__":
