@@ -13,6 +13,7 @@ static const struct {
     {"getblockstats", 0, "hash_or_height"},
     {"getblockstats", 1, "stats"},
     {"getchaintxstats", 0, "nblocks"},
+    {"estimatesmartfee", 0, "conf_target"},
     {"getblockhash", 0, "height"},
     {"getblock", 1, "verbosity"},
     {"getblockheader", 1, "verbose"},
