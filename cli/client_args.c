@@ -25,6 +25,8 @@ static const struct {
     {"listtransactions", 2, "skip"},
     {"sendtoaddress", 4, "subtractfeefromamount"},
     {"testmempoolaccept", 0, "rawtxs"},
+    {"createrawtransaction", 0, "transaction"},
+    {"signrawtransactionwithkey", 1, "privkeys"},
     {"sendmany", 1, "amounts"},
     {"sendmany", 2, "minconf"},
     {"walletpassphrase", 1, "timeout"},
