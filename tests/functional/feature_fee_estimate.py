@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """estimatesmartfee from measured waits.
 
-A node that has seen no block since it started answers "errors".  Then five
-wallets, each paying its own fee rate (settxfee), pool 11 transfers each, far
-more than a block of the producer's -blockmaxsize takes (11 transfers), and
-three blocks are made: each takes the best paying wallet left, so the best
-rate waited 1 block, the next 2, the next 3, and the two lowest stay pooled.
-The estimate for target 1 is the best rate, for 2 the second, for 3 and
-above the third; estimates never rise with the target, are never below the
-mempool's minimum, and conservative is never below economical.  Once the
-pool drained and blocks are no longer full, the estimate is the minimum.
-Bad arguments get clear errors."""
+A node that has seen no block since it started answers "errors".  Five
+wallets each pay their own fee rate (settxfee).  First a quiet block: two
+transfers per wallet, all in the next block; blocks are not full, so the
+estimate is the mempool's minimum.  Then each wallet pools 11 transfers, far
+more than a block of the producer's -blockmaxsize takes (11 transfers, and
+every block is checked to stay within 2000 bytes), and three blocks are
+made: each takes the best paying wallet left, so the best rate waited 1
+block, the next 2, the next 3, and the two lowest stay pooled.  The estimate
+for target 1 is the best rate, for 2 the second, for 3 the third (the two
+lowest rates confirmed at once in the quiet block, but their pooled
+transactions have now waited 3 blocks and count as failures); estimates
+never rise with the target, are never below the minimum, and conservative is
+never below economical.  Once the pool drained, the estimate is the minimum
+again.  Bad arguments get clear errors."""
 
 from decimal import Decimal
 
@@ -28,6 +32,13 @@ class FeeEstimateTest(FMLTestFramework):
     def set_test_params(self):
         self.num_nodes = 1
         self.extra_args = [["-regtestvalidator=0", "-blockmaxsize=2000"]]
+
+    def mine_one(self, node, ntx):
+        """One block: ntx transactions, within -blockmaxsize."""
+        node.generateblocks(1)
+        block = node.getblock(node.getbestblockhash())
+        assert_equal(len(block["tx"]), ntx)
+        assert block["size"] <= 2000, block["size"]
 
     def run_test(self):
         node = self.nodes[0]
@@ -66,8 +77,15 @@ class FeeEstimateTest(FMLTestFramework):
         minfee = node.getmempoolinfo()["mempoolminfee"]
         assert_equal(res["feerate"], minfee)  # blocks not full: the minimum
 
-        self.log("A pool five blocks deep at five fee rates; three blocks")
+        self.log("Quiet blocks first: two transfers per wallet, all in the next block")
         dest = address("rfml", pubkey(bytes(31) + b"\x07"))
+        for w in wallets:
+            for _ in range(2):
+                w.sendtoaddress(dest, "0.001")
+        self.mine_one(node, 10)
+        assert_equal(node.estimatesmartfee(2)["feerate"], minfee)
+
+        self.log("A pool five blocks deep at five fee rates; three blocks")
         for w in wallets:
             for _ in range(PER_WALLET):
                 w.sendtoaddress(dest, "0.001")
@@ -78,9 +96,8 @@ class FeeEstimateTest(FMLTestFramework):
             by_rate.setdefault(tx["sender"], []).append(Decimal(str(tx["fee"])) * 1000 / tx["size"])
         assert_equal(len(by_rate), 5)
         for _ in range(3):
-            node.generateblocks(1)
-        pooled = len(node.getrawmempool())
-        assert_equal(pooled, 2 * PER_WALLET)
+            self.mine_one(node, PER_WALLET)
+        assert_equal(len(node.getrawmempool()), 2 * PER_WALLET)
 
         rates = sorted(min(v) for v in by_rate.values())  # each wallet's lowest paid rate
         est = {t: node.estimatesmartfee(t) for t in (1, 2, 3, 4, 6, 25)}
@@ -92,6 +109,8 @@ class FeeEstimateTest(FMLTestFramework):
         # Target 1: only the best rate confirmed in the next block.
         assert_equal(est[1]["feerate"], rates[4].quantize(Decimal("1e-8"), "ROUND_DOWN"))
         assert_equal(est[2]["feerate"], rates[3].quantize(Decimal("1e-8"), "ROUND_DOWN"))
+        # Target 3: the two lowest rates confirmed at once in the quiet block,
+        # but their 22 pooled transactions have waited 3 blocks: failures.
         assert_equal(est[3]["feerate"], rates[2].quantize(Decimal("1e-8"), "ROUND_DOWN"))
         assert_greater_than(est[1]["feerate"], est[6]["feerate"])
         for a, b in ((1, 2), (2, 3), (3, 4), (4, 6), (6, 25)):
@@ -102,7 +121,7 @@ class FeeEstimateTest(FMLTestFramework):
         assert_equal(node.estimatesmartfee(2, "economical"), est[2])
 
         for _ in range(2):
-            node.generateblocks(1)
+            self.mine_one(node, PER_WALLET)
         assert_equal(len(node.getrawmempool()), 0)
         self.log("Pool drained, blocks not full again: the minimum")
         for t in (1, 6):
