@@ -1,5 +1,5 @@
 /* Fuzz target: the JSON-RPC dispatcher over the node's read-side method
- * tables (rpc/blockchain.c, rawtx.c, staking.c, fl.c, arena.c) on a regtest chain
+ * tables (rpc/blockchain.c, rawtx.c, fees.c, staking.c, fl.c, arena.c) on a regtest chain
  * built once in a temporary directory: block 1 holds a transfer and an FL
  * task, block 2 two joins, then empty blocks until the task runs; the
  * mempool holds one more transfer.
