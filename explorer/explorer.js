@@ -403,8 +403,7 @@ async function overview() {
     ["Txid", (t) => txLink(t.txid)],
     ["Type", (t) => badge(typeLabel(t.type))],
     ["What", (t) => txSummary(t)],
-    ["Block", (t) => heightLink(t._height)],
-    ["Fee", (t) => fmtAmount(t.fee), "num"],
+    ["Block", (t) => heightLink(t._height), "num"],
   ], txs, "No transactions in the last " + LATEST_BLOCKS + " blocks.", { id: "latest-txs" });
 
   const pool = Object.keys(mempoolTxs).slice(0, 10).map((k) => Object.assign({ txid: k }, mempoolTxs[k]));
