@@ -145,9 +145,9 @@ function heightLink(h) {
 function txLink(txid, text) {
   return link("#/tx/" + enc(txid), text || short(txid), "mono");
 }
-function addrLink(a, full) {
+function addrLink(a, full, n) {
   if (!a) return "–";
-  return link("#/address/" + enc(a), full ? a : short(a, 12), "mono");
+  return link("#/address/" + enc(a), full ? a : short(a, n || 12), "mono");
 }
 function flLink(task, text) {
   return link("#/fl/" + enc(task), text || short(task), "mono");
@@ -395,7 +395,7 @@ async function overview() {
     ["Height", (b) => heightLink(b.height)],
     ["Hash", (b) => blockLink(b.hash)],
     ["Time", (b) => el("span", { title: fmtTime(b.time) }, fmtAgo(b.time))],
-    ["Proposer", (b) => addrLink(b.proposer)],
+    ["Proposer", (b) => addrLink(b.proposer, false, 9)],
     ["Txs", (b) => String(b.nTx), "num"],
   ], headers, "No blocks.", { id: "latest-blocks" });
 
