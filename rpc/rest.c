@@ -519,7 +519,18 @@ void rest_handle(const struct rpc_table *t, struct rpc_env *env, const char *pat
                 set_text(out, 400, "Invalid round");
                 return;
             }
-            simple(t, env, out, "flgetround", json_pack("[sI]", seg[2], (json_int_t)round), fmt);
+            int code;
+            char msg[256];
+            json_t *r = call(t, env, "flgetround", json_pack("[sI]", seg[2], (json_int_t)round),
+                             &code, msg, sizeof msg);
+            if (!r) {
+                /* A round the task has not reached is "not found". */
+                set_error(out, code == RPC_INVALID_PARAMETER ? RPC_INVALID_ADDRESS_OR_KEY : code,
+                          msg);
+                return;
+            }
+            set_json(out, r);
+            json_decref(r);
         } else {
             set_text(out, 404, "Not found");
         }

@@ -252,7 +252,9 @@ class ExplorerBrowserTest(FMLTestFramework):
         for path, want in (("/rest/fl/round/%s/0.json" % self.task, 400),
                            ("/rest/fl/round/%s/01.json" % self.task, 400),
                            ("/rest/fl/round/xyz/1.json", 400),
-                           ("/rest/fl/round/%s/1.hex" % self.task, 404)):
+                           ("/rest/fl/round/%s/1.hex" % self.task, 404),
+                           ("/rest/fl/round/%s/3.json" % self.task, 404),
+                           ("/rest/fl/round/%s/1.json" % ("ab" * 32), 404)):
             assert_equal(self.http(path)[0], want, path)
 
     def check_overview(self):
