@@ -622,6 +622,9 @@ async function flListPage() {
   ];
 }
 
+/* The rounds a reader opened or closed on a task's page, by task. */
+const openRounds = new Map();
+
 /* Closed rounds' published metrics, by "task/round" (a round's votes do
  * not change once it is closed). */
 const metricCache = new Map();
@@ -732,7 +735,8 @@ async function flTaskPage(task) {
 
   const roundCards = rounds.slice().reverse().map((r) => {
     const everyone = r.proposers.map((p) => Object.assign({ role: "proposer" }, p)).concat(r.voters.map((v) => Object.assign({ role: "voter" }, v)));
-    return el("details", { class: "round", open: r.round === last ? "" : null },
+    const open = openRounds.has(task) ? openRounds.get(task).has(r.round) : r.round === last;
+    const d = el("details", { class: "round", open: open ? "" : null },
       el("summary", null, "Round " + r.round + " · " + typeLabel(r.outcome) + " · " + typeLabel(r.phase)),
       table([
         ["Participant", (p) => addrLink(p.address)],
@@ -744,6 +748,14 @@ async function flTaskPage(task) {
         ["Reward", (p) => fmtAmount(p.reward), "num"],
         ["Slashed", (p) => (Number(p.slashed) ? fmtAmount(p.slashed) : ""), "num"],
       ], everyone, "No participant."));
+    d.addEventListener("toggle", () => {
+      /* Kept across the live re-renders of the page. */
+      if (!openRounds.has(task)) openRounds.set(task, new Set([last]));
+      const set = openRounds.get(task);
+      if (d.open) set.add(r.round);
+      else set.delete(r.round);
+    });
+    return d;
   });
 
   return [

@@ -13,8 +13,8 @@ a block (hash, height, transaction count and txids); transactions of
 several types (type, amount, decoded payload); an address (balance, nonce,
 history length or the "address index disabled" notice); the validators'
 stakes; the FL task (id, round, rounds, one accuracy point per round with
-the voters' metric); Arena and Market lists; the search box (height, block
-hash, txid, address).  No page throws, logs an error or trips the
+the voters' metric); Arena list; a Market model (price, owner) whose name is
+markup, shown as text; the search box (height, block hash, txid, address).  No page throws, logs an error or trips the
 Content-Security-Policy.  Over plain HTTP: the files' types and headers,
 and 400/404/405 for traversal, escapes, queries, unknown files and other
 methods; -explorer=1 with -rest=0 refuses to start.
@@ -172,6 +172,13 @@ class ExplorerBrowserTest(FMLTestFramework):
             self.mine()
             self.mine_to(w["reveal_end"])
             assert_equal(node.flgetround(self.task, rnd)["outcome"], "accepted")
+        self.log("A Market model whose name is markup: the pages must show it as text")
+        self.model_name = '<img src=x onerror=__x=1><b>&lt;'  # 32 printable bytes
+        self.model = node.marketpublish({
+            "name": self.model_name, "source": "upload", "spec": {"kind": "logistic", "sizes": [2, 1]},
+            "weights": [65536, -32768, 1000], "base_price": "0.001", "target": 2,
+            "address": self.addr["bob"]})["model"]
+        self.mine()
         self.transfer2 = node.sendtoaddress(self.addr["bob"], Decimal("1.5"))
         self.mine()
         sync_blocks(self.nodes)
@@ -409,13 +416,22 @@ class ExplorerBrowserTest(FMLTestFramework):
         else:
             assert "No Arena task yet." in self.text("main")
         self.shot("arena")
-        self.open("#/market", "document.querySelector('h1') !== null && document.querySelector('h1').textContent === 'Market models'", "Market")
-        n = len(node.marketlistmodels())
-        if n:
-            assert_equal(len(self.rows("#market-models")), n)
-        else:
-            assert "No model published yet." in self.text("main")
+        self.open("#/market", "document.querySelector('#market-models') !== null", "Market")
+        models = node.marketlistmodels()
+        rows = self.rows("#market-models")
+        assert_equal(len(rows), len(models))
+        assert self.model_name in rows[0], rows
+        assert fmt_amount(models[0]["price"]) in rows[0], (models[0], rows)
         self.shot("market")
+        m = node.marketgetmodel(self.model)
+        self.open("#/market/" + self.model, "document.querySelector('[data-k=name]') !== null", "a model")
+        assert_equal(self.text("[data-k=name]"), self.model_name)
+        assert self.text("[data-k=price]").startswith(fmt_amount(m["price"]))
+        assert_equal(self.text("[data-k=owner]"), self.addr["bob"])
+        self.shot("market-model")
+        self.log("Markup from the node stays text")
+        assert_equal(self.page.evaluate("document.querySelectorAll('main img, main b').length"), 0)
+        assert_equal(self.page.evaluate("typeof window.__x"), "undefined")
 
     def search(self, q):
         self.page.evaluate("document.getElementById('q').value = %s; "
