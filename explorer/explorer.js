@@ -9,6 +9,7 @@ const POLL_MS = 2000;
 const LATEST_BLOCKS = 10;
 const LATEST_TXS = 10;
 const HISTORY_PAGE = 25;
+const MEMPOOL_LIST_MAX = 500;
 
 /* ---- DOM helpers (text only) ---- */
 
@@ -343,7 +344,8 @@ async function route() {
   await run();
   if (live && seq === routeSeq) {
     pageListener = (info, changed) => {
-      if (changed) run();
+      /* The overview also follows the mempool between blocks. */
+      if (changed || page === "") run();
     };
     tip.listeners.add(pageListener);
   }
@@ -354,11 +356,9 @@ async function route() {
 
 async function overview() {
   const info = tip.info || (await rest("chaininfo.json"));
-  const [mempool, mempoolTxs, validators] = await Promise.all([
-    rest("mempool/info.json"),
-    rest("mempool/contents.json"),
-    rest("validators.json"),
-  ]);
+  const [mempool, validators] = await Promise.all([rest("mempool/info.json"), rest("validators.json")]);
+  /* The whole pool is one answer: listed only while it is small. */
+  const mempoolTxs = mempool.size <= MEMPOOL_LIST_MAX ? await rest("mempool/contents.json") : null;
   const height = info.blocks;
   const from = Math.max(0, height - LATEST_BLOCKS + 1);
   const fromHash = (await rest("blockhashbyheight/" + from + ".json")).blockhash;
@@ -367,7 +367,7 @@ async function overview() {
   for (const hd of headers) {
     if (txs.length >= LATEST_TXS) break;
     if (!hd.nTx) continue;
-    const b = await rest("block/" + hd.hash + ".json");
+    const b = await cachedBlock(hd.hash);
     for (const tx of b.tx.slice().reverse()) {
       if (txs.length >= LATEST_TXS) break;
       tx._height = b.height;
@@ -406,8 +406,8 @@ async function overview() {
     ["Block", (t) => heightLink(t._height), "num"],
   ], txs, "No transactions in the last " + LATEST_BLOCKS + " blocks.", { id: "latest-txs" });
 
-  const pool = Object.keys(mempoolTxs).slice(0, 10).map((k) => Object.assign({ txid: k }, mempoolTxs[k]));
-  const poolTable = table([
+  const pool = mempoolTxs ? Object.keys(mempoolTxs).slice(0, 10).map((k) => Object.assign({ txid: k }, mempoolTxs[k])) : [];
+  const poolTable = !mempoolTxs ? el("p", { class: "muted" }, fmtInt(mempool.size) + " transactions waiting: too many to list here.") : table([
     ["Txid", (t) => txLink(t.txid)],
     ["Type", (t) => badge(typeLabel(t.type || "?"))],
     ["Sender", (t) => addrLink(t.sender)],
@@ -421,6 +421,16 @@ async function overview() {
       card("Latest transactions", txTable)),
     card("Mempool", poolTable),
   ];
+}
+
+/* Blocks by hash (a hash names one block forever), the latest few. */
+const blockCache = new Map();
+async function cachedBlock(hash) {
+  if (!blockCache.has(hash)) {
+    blockCache.set(hash, await rest("block/" + hash + ".json"));
+    while (blockCache.size > 4 * LATEST_BLOCKS) blockCache.delete(blockCache.keys().next().value);
+  }
+  return blockCache.get(hash);
 }
 
 function stat(label, value, key, sub) {
@@ -690,8 +700,9 @@ async function flTaskPage(task) {
   if (!HEX64.test(task || "")) throw new RestError(400, "Not a task id: " + task);
   const t = await rest("fl/task/" + task + ".json");
   const last = Math.min(t.round, t.rounds);
-  const rounds = [];
-  for (let i = 1; i <= last; i++) rounds.push(await rest("fl/round/" + task + "/" + i + ".json"));
+  const ids = [];
+  for (let i = 1; i <= last; i++) ids.push(i);
+  const rounds = await Promise.all(ids.map((i) => rest("fl/round/" + task + "/" + i + ".json")));
   const metrics = [];
   for (const r of rounds) metrics.push(await roundMetric(task, r));
 

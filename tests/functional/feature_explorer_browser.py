@@ -8,7 +8,8 @@ headless Chromium, driven through the DevTools protocol over a pipe
 (test_framework/browser.py: no network, only 127.0.0.1).
 
 Checked against RPC: the overview (height, best block, latest blocks and
-transactions, validators) and that it follows a new block without a reload;
+transactions, validators) and that it follows the mempool and a new block
+without a reload;
 a block (hash, height, transaction count and txids); transactions of
 several types (type, amount, decoded payload); an address (balance, nonce,
 history length or the "address index disabled" notice); the validators'
@@ -17,7 +18,8 @@ the voters' metric); Arena list; a Market model (price, owner) whose name is
 markup, shown as text; the search box (height, block hash, txid, address).  No page throws, logs an error or trips the
 Content-Security-Policy.  Over plain HTTP: the files' types and headers,
 and 400/404/405 for traversal, escapes, queries, unknown files and other
-methods; -explorer=1 with -rest=0 refuses to start.
+methods; a node without -explorer answers 404 there; -explorer=1 with
+-rest=0 refuses to start.
 
 A PNG of each page is written to a directory that outlives the test (its
 path is printed; FML_TEST_OUTPUT chooses it)."""
@@ -33,7 +35,8 @@ from decimal import Decimal
 
 from test_framework.browser import Browser, chromium_path
 from test_framework.framework import (FMLD, FMLTestFramework, TestFailure, assert_equal,
-                                      connect_nodes, free_port, sync_blocks)
+                                      connect_nodes, free_port, sync_blocks,
+                                      sync_mempools)
 
 METRICS = {1: "0.75", 2: "0.875"}   # exact in Q16.16
 
@@ -285,12 +288,18 @@ class ExplorerBrowserTest(FMLTestFramework):
         self.log("The overview follows a new block without a reload")
         self.page.evaluate("window.__notReloaded = true")
         txid = self.nodes[0].sendtoaddress(self.addr["alice"], 2)
+        sync_mempools(self.nodes)
+        self.page.wait_for("document.querySelector('#mempool-txs') !== null && "
+                           "document.querySelector('#mempool-txs').textContent.includes(%s)"
+                           % json.dumps(txid[:10]), timeout=10, what="the transaction in the mempool")
+        self.wait_text("[data-k=mempool]", "1 tx")
         self.mine()
         sync_blocks(self.nodes)
         self.wait_text("[data-k=height]", "{:,}".format(height + 1), timeout=15)
         assert_equal(self.page.evaluate("window.__notReloaded === true"), True)
         self.page.wait_for("document.querySelector('#latest-txs').textContent.includes(%s)"
                            % json.dumps(txid[:10]), timeout=10, what="the new transaction")
+        self.wait_text("[data-k=mempool]", "0 tx")
         assert self.text("[data-k=bestblockhash]") == node.getbestblockhash()[:8] + "…" + node.getbestblockhash()[-6:]
         self.shot("overview-live")
 
@@ -460,6 +469,21 @@ class ExplorerBrowserTest(FMLTestFramework):
         self.shot("search-not-found")
 
     def check_rest_refused(self):
+        self.log("Without -explorer, /explorer/ is 404 and REST unaffected")
+        node = self.add_node(["-rest=1"])
+        node.start()
+        try:
+            for path in ("/explorer/", "/explorer", "/explorer/explorer.js"):
+                conn = http.client.HTTPConnection("127.0.0.1", node.rpcport, timeout=30)
+                conn.request("GET", path)
+                assert_equal(conn.getresponse().status, 404, path)
+                conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", node.rpcport, timeout=30)
+            conn.request("GET", "/rest/chaininfo.json")
+            assert_equal(conn.getresponse().status, 200)
+            conn.close()
+        finally:
+            node.stop()
         self.log("-explorer=1 with -rest=0 does not start")
         datadir = os.path.join(self.tmpdir, "refused")
         os.makedirs(datadir)
