@@ -813,7 +813,8 @@ async function arenaTaskPage(task) {
   const p = t.params || {};
   const w = t.windows || {};
   const pool = t.pool || {};
-  const trainers = (t.operators || []).filter((o) => o.role === "trainer");
+  const byRank = (a, b) => (a.rank === null || a.rank === undefined) - (b.rank === null || b.rank === undefined) || (a.rank || 0) - (b.rank || 0);
+  const trainers = (t.operators || []).filter((o) => o.role === "trainer").sort(byRank);
   const validators = (t.operators || []).filter((o) => o.role === "validator");
   const board = t.results
     ? table([
@@ -837,7 +838,7 @@ async function arenaTaskPage(task) {
     card("Leaderboard", board),
     card("Trainers", table([
       ["Address", (o) => addrLink(o.address)],
-      ["Stake", (o) => fmtAmount(o.own_stake), "num"],
+      ["Stake", (o) => fmtAmount(o.stake_snapshot !== undefined ? o.stake_snapshot : o.own_stake), "num"],
       ["Committed", (o) => (o.committed ? "yes" : "no")],
       ["Revealed", (o) => (o.revealed ? "yes" : "no")],
       ["Loss", (o) => (o.loss === undefined || o.loss === null ? "–" : String(o.loss)), "num"],
@@ -846,7 +847,7 @@ async function arenaTaskPage(task) {
     ], trainers, "No trainer.")),
     card("Validators", table([
       ["Address", (o) => addrLink(o.address)],
-      ["Stake", (o) => fmtAmount(o.own_stake), "num"],
+      ["Stake", (o) => fmtAmount(o.stake_snapshot !== undefined ? o.stake_snapshot : o.own_stake), "num"],
       ["Scores", (o) => (o.scores_revealed ? "revealed" : o.scores_committed ? "committed" : "none")],
       ["Deviation", (o) => (o.deviation_bps === undefined ? "–" : fmtBps(o.deviation_bps)), "num"],
       ["Reward", (o) => fmtAmount(o.reward), "num"],
