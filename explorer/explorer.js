@@ -299,7 +299,12 @@ async function route() {
   const seq = ++routeSeq;
   if (pageListener) tip.listeners.delete(pageListener);
   pageListener = null;
-  const h = decodeURIComponent((location.hash || "#/").slice(1));
+  let h = (location.hash || "#/").slice(1);
+  try {
+    h = decodeURIComponent(h);
+  } catch (e) {
+    /* A malformed %-escape: route on the text as it is. */
+  }
   const parts = h.split("/").filter((x) => x !== "");
   const page = parts[0] || "";
   const arg = parts[1];
