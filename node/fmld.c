@@ -18,6 +18,7 @@ static const char *const known_options[] = {
     "daemon", "printtoconsole", "debug", "logtimemicros",
     "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest",
+    "explorer",
     "regtestvalidator", "produceblocks", "blockmaxsize",
     "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
     "addressindex",
@@ -77,6 +78,9 @@ static void usage(void)
            "  -rpcservertimeout=<s>   Idle connection timeout (default 30)\n"
            "  -rest=<0|1>             Answer read-only REST GETs under /rest/ on the RPC\n"
            "                          port, without credentials (default 0; doc/rest.md)\n"
+           "  -explorer=<0|1>         Serve the built-in block explorer at /explorer/ on the\n"
+           "                          RPC port, without credentials; turns -rest on, which\n"
+           "                          its pages read (default 0; doc/rest.md)\n"
            "\nNetwork:\n"
            "  -port=<port>            Listen for peers on <port> (main 8733, test 18733,\n"
            "                          regtest 28733)\n"
