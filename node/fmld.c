@@ -18,9 +18,10 @@ static const char *const known_options[] = {
     "daemon", "printtoconsole", "debug", "debugexclude", "logtimemicros",
     "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest", "metrics",
-    "regtestvalidator", "produceblocks",
+    "explorer",
+    "regtestvalidator", "produceblocks", "blockmaxsize",
     "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
-    "progressinterval",
+    "addressindex", "progressinterval",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
     NULL,
 };
@@ -62,6 +63,12 @@ static void usage(void)
            "                          block file: the node names the damage and suggests it)\n"
            "  -checkblocks=<n>        At start, re-read and check the last n stored blocks of\n"
            "                          the active chain (default 6, 0 = all)\n"
+           "  -addressindex           Keep an index of every transaction and state change\n"
+           "                          that touched an address, for getaddresshistory and\n"
+           "                          /rest/address/ (default 0).  Turned on for a chain\n"
+           "                          synced without it, the node rebuilds its state from the\n"
+           "                          block files (as -reindex) at start; turned off, the\n"
+           "                          index is marked stale and rebuilt when turned on again\n"
            "\nRPC server:\n"
            "  -rpcport=<port>         Listen for JSON-RPC on <port> (main 8732, test 18732,\n"
            "                          regtest 28732)\n"
@@ -77,6 +84,9 @@ static void usage(void)
            "                          port, without credentials (default 0; doc/rest.md)\n"
            "  -metrics=<0|1>          Answer GET /metrics on the RPC port with Prometheus\n"
            "                          text, without credentials (default 0; doc/operator.md)\n"
+           "  -explorer=<0|1>         Serve the built-in block explorer at /explorer/ on the\n"
+           "                          RPC port, without credentials; turns -rest on, which\n"
+           "                          its pages read (default 0; doc/rest.md)\n"
            "\nNetwork:\n"
            "  -port=<port>            Listen for peers on <port> (main 8733, test 18733,\n"
            "                          regtest 28733)\n"
@@ -97,6 +107,8 @@ static void usage(void)
            "                          or none\n"
            "  -produceblocks=<0|1>    Propose blocks in real time in the slots our keys lead\n"
            "                          (default 1 on main/test, 0 on regtest)\n"
+           "  -blockmaxsize=<bytes>   Bytes of block the blocks we build may take, 1000 up to\n"
+           "                          the chain's max_block_size (default: that limit)\n"
            "\nMempool and wallet:\n"
            "  -maxmempool=<MB>        Mempool size limit (default 300)\n"
            "  -minrelaytxfee=<units>  Minimum fee rate in base units per 1000 bytes (default 1000)\n"

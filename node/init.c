@@ -10,6 +10,7 @@
 #include "node/progress.h"
 #include "node/staker.h"
 #include "p2p/p2p.h"
+#include "rpc/fees.h"
 #include "rpc/methods.h"
 #include "rpc/metrics.h"
 #include "rpc/net.h"
@@ -268,6 +269,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
     if (!n->rpc_table ||
         !rpc_table_add(n->rpc_table, rpc_control_methods, rpc_control_methods_count) ||
         !rpc_table_add(n->rpc_table, blockchain_rpc_methods, blockchain_rpc_methods_count) ||
+        !rpc_table_add(n->rpc_table, address_rpc_methods, address_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, rawtx_rpc_methods, rawtx_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, mining_rpc_methods, mining_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, staking_rpc_methods, staking_rpc_methods_count) ||
@@ -276,6 +278,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
         !rpc_table_add(n->rpc_table, market_rpc_methods, market_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, predict_rpc_methods, predict_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, net_rpc_methods, net_rpc_methods_count) ||
+        !rpc_table_add(n->rpc_table, fees_rpc_methods, fees_rpc_methods_count) ||
         (n->wallets && !rpc_table_add(n->rpc_table, wallet_rpc_methods, wallet_rpc_methods_count)) ||
         (n->wallets && !rpc_table_add(n->rpc_table, wallet_staking_rpc_methods,
                                       wallet_staking_rpc_methods_count)) ||
@@ -291,6 +294,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
         .params = &n->params,
         .chain = n->chain,
         .mempool = n->mempool,
+        .fees = n->fees,
         .wallets = n->wallets,
         .staker = n->wallets ? &staker_rpc : NULL,
         .p2p = n->p2p,
@@ -378,7 +382,8 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     if (crash_ratio > 0)
         log_printf("Crash simulation on: 1 in %lld crash marks ends the process (seed %lld)",
                    (long long)crash_ratio, (long long)crash_seed);
-    n->chain = chain_open(&n->params, n->datadir, config_get_bool(cfg, "reindex", false), err, errlen);
+    n->chain = chain_open_with(&n->params, n->datadir, config_get_bool(cfg, "reindex", false),
+                               config_get_bool(cfg, "addressindex", false), err, errlen);
     if (!n->chain)
         return false;
     int64_t checkblocks;
@@ -394,6 +399,14 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
         return false;
     n->mempool = mempool_new(n->chain, (size_t)maxmempool_mb * 1000000, (uint64_t)minrelay);
     if (!n->mempool)
+        return err_setf(err, errlen, "out of memory");
+    int64_t blockmaxsize;
+    if (!config_get_int(cfg, "blockmaxsize", n->params.max_block_size, 1000,
+                        n->params.max_block_size, &blockmaxsize, err, errlen))
+        return false;
+    staker_set_block_max_size((size_t)blockmaxsize);
+    n->fees = fee_estimator_new(n->chain, n->mempool);
+    if (!n->fees)
         return err_setf(err, errlen, "out of memory");
 
     if (!config_get_bool(cfg, "disablewallet", false) && !start_wallets(n, err, errlen))
@@ -448,6 +461,8 @@ void node_stop(struct node *n)
     progress_unwatch(n);
     wallets_free(n->wallets);
     n->wallets = NULL;
+    fee_estimator_free(n->fees);
+    n->fees = NULL;
     mempool_free(n->mempool);
     n->mempool = NULL;
     chain_close(n->chain);

@@ -56,6 +56,7 @@ struct rpc_server_options {
     /* The Prometheus text of a scrape (rpc/metrics.h metrics_render), run on
      * a worker; set by the caller (the server does not link the metrics). */
     char *(*metrics_render)(struct rpc_env *env, size_t *len);
+    bool explorer;         /* -explorer: serve /explorer/ (rpc/explorer.h); else 404 there */
     bool owns_lists;       /* bind/allow were allocated by _from_config */
 };
 
@@ -63,7 +64,9 @@ struct rpc_server_options {
 void rpc_server_options_init(struct rpc_server_options *o);
 /* Reads -rpcbind, -rpcallowip, -rpcport (default default_port), -rpcuser,
  * -rpcpassword, -rpccookiefile, -rpcthreads, -rpcworkqueue,
- * -rpcservertimeout, -rest, -metrics.  The strings stay owned by cfg; call
+ * -rpcservertimeout, -rest, -metrics, -explorer (which turns REST on, and is
+ * refused with an explicit -rest=0: its pages read the chain through REST).
+ * The strings stay owned by cfg; call
  * rpc_server_options_clear afterwards.  False with a message on a bad
  * value. */
 bool rpc_server_options_from_config(struct rpc_server_options *o, const struct config *cfg,

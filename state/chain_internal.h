@@ -11,7 +11,8 @@
  *                         of the block files, 'G' -> genesis hash
  *   chainstate/           LevelDB: 's'|key -> state value, 'u'|hash -> undo,
  *                         'x'|txid -> block hash | position, "mtip" -> tip hash,
- *                         "mlthash" -> state-root lanes
+ *                         "mlthash" -> state-root lanes; with -addressindex also
+ *                         'A', 'a', 'w' and "maddrindex" (state/addrindex.h)
  */
 #ifndef FML_STATE_CHAIN_INTERNAL_H
 #define FML_STATE_CHAIN_INTERNAL_H
@@ -50,6 +51,7 @@ struct chain {
     struct chain_listener *listeners;
     size_t nlisteners;
     uint64_t last_connect_us; /* how long the last connect_block took */
+    bool addrindex; /* -addressindex: keep the address index (state/addrindex.h) */
 };
 
 static inline struct block_index *tip_of(const struct chain *c)
