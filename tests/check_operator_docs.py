@@ -2,7 +2,8 @@
 """The operator's documents keep up with the programs:
 
 - every option that fmld, fml-cli and fml-agent print in -help has an entry
-  in its man page (doc/man/<program>.1);
+  in its man page (doc/man/<program>.1), whose title names the program's
+  version;
 - every option of fmld -help is in the example contrib/fml.conf, as a
   commented "#name=value" line, and every such line names an option fmld
   accepts (fmld -name=value -version exits 0; an unknown name fails);
@@ -63,6 +64,12 @@ def check_man(program):
         fail("no man page %s" % path)
         return
     text = man_text(path)
+    out = subprocess.run([os.path.join(BUILD, program), "-version"], capture_output=True,
+                         text=True, timeout=30)
+    version = out.stdout.split()[-1] if out.stdout.split() else "?"
+    if not re.search(r'^\.TH \S+ 1 "[^"]*" "%s %s"' % (re.escape(program), re.escape(version)),
+                     text, re.M):
+        fail("doc/man/%s.1: its .TH line does not name version %s" % (program, version))
     for name in sorted(help_options(program)):
         if not re.search(r"(?<![\w-])-%s(?![a-z0-9-])" % re.escape(name), text):
             fail("%s -help has -%s, doc/man/%s.1 does not" % (program, name, program))

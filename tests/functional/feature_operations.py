@@ -360,8 +360,15 @@ class OperationsTest(FMLTestFramework):
 
         self.log("fmld reads the example contrib/fml.conf as is, with the unit's flags")
         conf = os.path.join(SRC_DIR, "contrib", "fml.conf")
-        other.start(["-conf=" + conf, "-daemon=0", "-printtoconsole=0"])
+        other.start(["-conf=" + conf, "-daemon=0", "-printtoconsole=0", "-disablewallet"])
         assert_equal(other.getblockcount(), SYNC_HEIGHT)
+        self.log("-getinfo of a node without wallets has no wallet part")
+        info = json.loads(other.cli("-getinfo", "1"), parse_float=Decimal)
+        assert_equal(info["has_wallet"], False)
+        assert_equal(info["blocks"], SYNC_HEIGHT)
+        assert "balance" not in info and "balances" not in info and "walletname" not in info
+        text = other.cli("-getinfo")
+        assert "Blocks: %d" % SYNC_HEIGHT in text.splitlines() and "Wallet:" not in text, text
         with open(other.debug_log) as f:
             assert "Error" not in f.read().split("starting: chain regtest")[-1]
 
