@@ -99,17 +99,16 @@ static void run_command(const char *what, const char *cmd)
     char *copy = strdup(cmd);
     pthread_attr_t attr;
     pthread_t th;
-    bool started = false;
-    if (copy && pthread_attr_init(&attr) == 0) {
+    int rc = copy ? pthread_attr_init(&attr) : ENOMEM;
+    if (rc == 0) {
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, 64 * 1024);
-        started = pthread_create(&th, &attr, wait_command, copy) == 0;
+        rc = pthread_create(&th, &attr, wait_command, copy);
         pthread_attr_destroy(&attr);
     }
-    if (!started) {
+    if (rc != 0) {
         free(copy);
         atomic_fetch_sub(&running, 1);
-        log_printf("%s command not run: cannot start a thread", what);
+        log_printf("%s command not run: cannot start a thread (%s)", what, strerror(rc));
     }
 }
 

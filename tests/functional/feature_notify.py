@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""-blocknotify and -walletnotify commands.
+
+Checked: -blocknotify runs on every new tip with %s = the hash getblockhash
+prints (generated blocks, and the new tip after invalidateblock);
+-walletnotify runs once when a wallet transaction enters the mempool and
+once when it is confirmed, for each wallet it concerns (sender's and
+receiver's), with %s = txid, %w = wallet name, %b = block hash or
+"unconfirmed", %h = height or -1; a wallet that is not loaded hears nothing;
+a failing command is logged and the node goes on; commands run in the
+background (a slow command does not slow block production) and at most
+16 at once, the excess is not run and logged."""
+
+import os
+import shlex
+import time
+
+from test_framework.framework import FMLTestFramework, TestFailure, assert_equal, wait_until
+
+
+def read_lines(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [line.split() for line in f.read().splitlines() if line.strip()]
+
+
+class NotifyTest(FMLTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+
+    def setup_network(self):
+        self.blocks = os.path.join(self.tmpdir, "blocks.txt")
+        self.wallets = os.path.join(self.tmpdir, "wallets.txt")
+        self.nodes[0].extra_args = [
+            "-blocknotify=echo %%s >> %s" % shlex.quote(self.blocks),
+            "-walletnotify=echo %%s %%w %%b %%h >> %s" % shlex.quote(self.wallets),
+        ]
+        self.start_nodes()
+
+    def wait_lines(self, path, count, what):
+        wait_until(lambda: len(read_lines(path)) >= count, timeout=30, what=what)
+        time.sleep(0.3)  # anything beyond count would show now
+        return read_lines(path)
+
+    def run_test(self):
+        node = self.nodes[0]
+        self.log("-blocknotify: one run per new tip, %s = block hash")
+        hashes = node.generateblocks(3)
+        assert_equal(len(hashes), 3)
+        lines = self.wait_lines(self.blocks, 3, "three -blocknotify runs")
+        assert_equal(sorted(l[0] for l in lines), sorted(hashes))
+        for l in lines:
+            assert_equal(l, [l[0]])
+            assert_equal(node.getblockheader(l[0])["hash"], l[0])
+
+        self.log("after invalidateblock the new tip runs it too")
+        node.invalidateblock(hashes[-1])
+        lines = self.wait_lines(self.blocks, 4, "-blocknotify after invalidateblock")
+        assert_equal(len(lines), 4)
+        assert_equal(lines[-1], [hashes[-2]])
+        assert_equal(node.getbestblockhash(), hashes[-2])
+        new = node.generateblocks(1)
+        lines = self.wait_lines(self.blocks, 5, "-blocknotify for the new branch")
+        assert_equal(lines[-1], new)
+
+        self.log("-walletnotify: in the mempool and at confirmation, per wallet")
+        node.createwallet("second")
+        first = node.rpc.wallet("default")
+        second = node.rpc.wallet("second")
+        assert_equal(read_lines(self.wallets), [])
+        to_second = second.getnewaddress()
+        txid = first.sendtoaddress(to_second, 3)
+        lines = self.wait_lines(self.wallets, 2, "-walletnotify for the mempool")
+        assert_equal(sorted(lines), sorted([[txid, "default", "unconfirmed", "-1"],
+                                            [txid, "second", "unconfirmed", "-1"]]))
+        block = node.generateblocks(1)[0]
+        height = node.getblockcount()
+        lines = self.wait_lines(self.wallets, 4, "-walletnotify at confirmation")
+        assert_equal(len(lines), 4)
+        assert_equal(sorted(lines[2:]), sorted([[txid, "default", block, str(height)],
+                                                [txid, "second", block, str(height)]]))
+
+        self.log("a wallet that is not loaded hears nothing")
+        node.unloadwallet("second")
+        txid2 = first.sendtoaddress(to_second, 1)  # now only the sender's wallet is loaded
+        lines = self.wait_lines(self.wallets, 5, "-walletnotify for the sender only")
+        assert_equal(lines[4], [txid2, "default", "unconfirmed", "-1"])
+        node.generateblocks(1)
+        self.wait_lines(self.wallets, 6, "-walletnotify at confirmation")
+        node.stop()
+
+        self.log("a failing command is logged and the node goes on")
+        node.extra_args = ["-blocknotify=exit 3", "-walletnotify=/nonexistent/command %s"]
+        node.start()
+        node.generateblocks(2)
+        node.sendtoaddress(node.getnewaddress(), 1)
+        node.generateblocks(1)
+        wait_until(lambda: self.log_count("Notification command failed (exit status 3): exit 3") >= 3,
+                   timeout=30, what="failed -blocknotify logged")
+        wait_until(lambda: self.log_count("Notification command failed (exit status 127): /nonexistent/command") >= 2,
+                   timeout=30, what="failed -walletnotify logged")
+        assert_equal(node.getblockcount(), height + 4)
+        node.stop()
+
+        self.log("slow commands: never waited for, at most 16 at once")
+        node.extra_args = ["-blocknotify=sleep 4"]
+        node.start()
+        started = time.time()
+        node.generateblocks(30)
+        took = time.time() - started
+        if took > 3:
+            raise TestFailure("30 blocks took %.1fs with a 4 s -blocknotify" % took)
+        running = int(subprocess_count("sleep 4"))
+        wait_until(lambda: self.log_count("-blocknotify command not run: 16 commands still running") >= 1,
+                   timeout=10, what="the 17th command not run")
+        self.log("30 blocks in %.2fs; %d commands running" % (took, running))
+        if running > 16:
+            raise TestFailure("%d commands running at once" % running)
+        time.sleep(4.5)  # the commands end before the test does
+        assert_equal(subprocess_count("sleep 4"), 0)
+
+    def log_count(self, text):
+        with open(self.nodes[0].debug_log, errors="replace") as f:
+            return sum(1 for line in f if text in line)
+
+
+def subprocess_count(cmdline):
+    """Processes whose command line is /bin/sh -c cmdline (from /proc)."""
+    n = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if args[:3] == [b"/bin/sh", b"-c", cmdline.encode()]:
+            n += 1
+    return n
+
+
+if __name__ == "__main__":
+    NotifyTest().main()
