@@ -181,7 +181,10 @@ static void wallet_event(struct notify *n, const struct tx *tx, const uint8_t tx
         hash_to_hex(bi->hash, block);
     for (size_t i = 0; i < count; i++) {
         const struct wallet *w = wallets_at(n->wallets, i);
-        if (!w || !wallet_tx_is_mine(w, tx))
+        /* In the mempool: only the first time the wallet sees it (not when
+         * its own record is resubmitted or returns from a disconnected
+         * block). */
+        if (!w || !wallet_tx_is_mine(w, tx) || (!bi && wallet_tx_find(w, txid)))
             continue;
         if (!notify_format(n->walletnotify, hex, wallet_name(w), bi ? block : NULL,
                            bi ? (long long)bi->hdr.height : -1, cmd, sizeof(cmd)))

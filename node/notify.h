@@ -1,6 +1,6 @@
 /* -blocknotify and -walletnotify: shell commands run when the tip changes
- * and when a wallet transaction enters the mempool or a block of the
- * active chain, as bitcoind's.
+ * and when a wallet transaction is first seen in the mempool or enters a
+ * block of the active chain, as bitcoind's.
  *
  * In the command, %s is replaced by the block hash (-blocknotify) or the
  * txid (-walletnotify), always 64 hex digits; -walletnotify also replaces

@@ -3,8 +3,9 @@
 
 Checked: -blocknotify runs on every new tip with %s = the hash getblockhash
 prints (generated blocks, and the new tip after invalidateblock);
--walletnotify runs once when a wallet transaction enters the mempool and
-once when it is confirmed, for each wallet it concerns (sender's and
+-walletnotify runs once when a wallet first sees a transaction in the
+mempool (not when it returns there in a reorganization) and once each time
+a connected block confirms it, for each wallet it concerns (sender's and
 receiver's), with %s = txid, %w = wallet name, %b = block hash or
 "unconfirmed", %h = height or -1; a wallet that is not loaded hears nothing;
 a failing command is logged and the node goes on; commands run in the
@@ -81,13 +82,26 @@ class NotifyTest(FMLTestFramework):
         assert_equal(sorted(lines[2:]), sorted([[txid, "default", block, str(height)],
                                                 [txid, "second", block, str(height)]]))
 
+        self.log("back in the mempool after a reorganization: only the new confirmation")
+        node.invalidateblock(block)
+        assert txid in node.getrawmempool(), "the transaction is back in the mempool"
+        time.sleep(1)
+        assert_equal(len(read_lines(self.wallets)), 4)
+        block = node.generateblocks(1)[0]
+        assert_equal(node.getblockcount(), height)
+        lines = self.wait_lines(self.wallets, 6, "-walletnotify at the new confirmation")
+        assert_equal(len(lines), 6)
+        assert_equal(sorted(lines[4:]), sorted([[txid, "default", block, str(height)],
+                                                [txid, "second", block, str(height)]]))
+
         self.log("a wallet that is not loaded hears nothing")
         node.unloadwallet("second")
         txid2 = first.sendtoaddress(to_second, 1)  # now only the sender's wallet is loaded
-        lines = self.wait_lines(self.wallets, 5, "-walletnotify for the sender only")
-        assert_equal(lines[4], [txid2, "default", "unconfirmed", "-1"])
+        lines = self.wait_lines(self.wallets, 7, "-walletnotify for the sender only")
+        assert_equal(lines[6], [txid2, "default", "unconfirmed", "-1"])
         node.generateblocks(1)
-        self.wait_lines(self.wallets, 6, "-walletnotify at confirmation")
+        lines = self.wait_lines(self.wallets, 8, "-walletnotify at confirmation")
+        assert_equal(len(lines), 8)
         node.stop()
 
         self.log("a failing command is logged and the node goes on")
@@ -111,9 +125,11 @@ class NotifyTest(FMLTestFramework):
         took = time.time() - started
         if took > 3:
             raise TestFailure("30 blocks took %.1fs with a 4 s -blocknotify" % took)
-        running = int(subprocess_count("sleep 4"))
+        wait_until(lambda: subprocess_count("sleep 4") == 16, timeout=10,
+                   what="16 -blocknotify commands running")
         wait_until(lambda: self.log_count("-blocknotify command not run: 16 commands still running") >= 1,
                    timeout=10, what="the 17th command not run")
+        running = subprocess_count("sleep 4")
         self.log("30 blocks in %.2fs; %d commands running" % (took, running))
         if running > 16:
             raise TestFailure("%d commands running at once" % running)
