@@ -9,11 +9,12 @@ a connected block confirms it, for each wallet it concerns (sender's and
 receiver's), with %s = txid, %w = wallet name, %b = block hash or
 "unconfirmed", %h = height or -1; a wallet that is not loaded hears nothing;
 a failing command is logged and the node goes on; commands run in the
-background (a slow command does not slow block production) and at most
-16 at once, the excess is not run and logged."""
+background (a slow command does not slow block production), at most 16 at
+once (the excess is not run and logged), and are reaped when they end."""
 
 import os
 import shlex
+import signal
 import time
 
 from test_framework.framework import FMLTestFramework, TestFailure, assert_equal, wait_until
@@ -118,43 +119,68 @@ class NotifyTest(FMLTestFramework):
         node.stop()
 
         self.log("slow commands: never waited for, at most 16 at once")
-        node.extra_args = ["-blocknotify=sleep 4"]
+        node.extra_args = ["-blocknotify=exec sleep 60"]
         node.start()
-        started = time.time()
-        node.generateblocks(30)
-        took = time.time() - started
-        if took > 3:
-            raise TestFailure("30 blocks took %.1fs with a 4 s -blocknotify" % took)
-        wait_until(lambda: subprocess_count("sleep 4") == 16, timeout=10,
-                   what="16 -blocknotify commands running")
-        wait_until(lambda: self.log_count("-blocknotify command not run: 16 commands still running") >= 1,
-                   timeout=10, what="the 17th command not run")
-        running = subprocess_count("sleep 4")
-        self.log("30 blocks in %.2fs; %d commands running" % (took, running))
-        if running > 16:
-            raise TestFailure("%d commands running at once" % running)
-        time.sleep(4.5)  # the commands end before the test does
-        assert_equal(subprocess_count("sleep 4"), 0)
+        pid = node.process.pid
+        try:
+            started = time.time()
+            node.generateblocks(30)
+            took = time.time() - started
+            # Waiting for even one command would take 60 s.
+            if took > 30:
+                raise TestFailure("30 blocks took %.1fs with a 60 s -blocknotify" % took)
+            wait_until(lambda: len(children(pid, "sleep 60")) == 16, timeout=30,
+                       what="16 -blocknotify commands running")
+            wait_until(lambda: self.log_count("-blocknotify command not run: 16 commands still "
+                                              "running") >= 1,
+                       timeout=10, what="the 17th command not run")
+            running = len(children(pid, "sleep 60"))
+            self.log("30 blocks in %.2fs; %d commands running" % (took, running))
+            if running > 16:
+                raise TestFailure("%d commands running at once" % running)
+        finally:
+            for child in children(pid, "sleep 60"):
+                os.kill(child, signal.SIGKILL)
+        node.generateblocks(1)  # the node reaped them: room for a new one
+        wait_until(lambda: len(children(pid, "sleep 60")) == 1, timeout=30,
+                   what="a command runs again")
+        for child in children(pid, "sleep 60"):
+            os.kill(child, signal.SIGKILL)
+        wait_until(lambda: not children(pid, "sleep 60") and not zombies(pid), timeout=30,
+                   what="the commands reaped")
 
     def log_count(self, text):
         with open(self.nodes[0].debug_log, errors="replace") as f:
             return sum(1 for line in f if text in line)
 
 
-def subprocess_count(cmdline):
-    """Processes whose command line is /bin/sh -c cmdline (from /proc)."""
-    n = 0
+def proc_children(parent):
+    """(pid, argv, state) of the processes whose parent is parent (from /proc)."""
+    out = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
+            with open("/proc/%s/stat" % pid) as f:
+                stat = f.read()
             with open("/proc/%s/cmdline" % pid, "rb") as f:
-                args = f.read().split(b"\0")
+                argv = [a.decode() for a in f.read().split(b"\0") if a]
         except OSError:
             continue
-        if args[:3] == [b"/bin/sh", b"-c", cmdline.encode()]:
-            n += 1
-    return n
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == parent:
+            out.append((int(pid), argv, fields[0]))
+    return out
+
+
+def children(parent, cmdline):
+    """Live children of parent running cmdline."""
+    return [pid for pid, argv, state in proc_children(parent)
+            if argv == cmdline.split() and state != "Z"]
+
+
+def zombies(parent):
+    return [pid for pid, _, state in proc_children(parent) if state == "Z"]
 
 
 if __name__ == "__main__":
