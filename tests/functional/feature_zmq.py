@@ -16,7 +16,8 @@ block, in publishing order; rawblock is getblock verbosity 0 and rawtx
 getrawtransaction of the same hashes; getzmqnotifications lists the
 notifiers with their high-water marks; an address that cannot be bound (in
 use, malformed) or an empty one stops the start with a clear error; without
-the options nothing is published."""
+the options nothing is published; a transaction relayed by a peer and a
+block received from it are published as the node's own are."""
 
 import json
 import os
@@ -25,7 +26,8 @@ import subprocess
 import threading
 import time
 
-from test_framework.framework import FMLTestFramework, TestFailure, assert_equal, free_port
+from test_framework.framework import (FMLTestFramework, TestFailure, assert_equal, connect_nodes,
+                                      free_port, sync_blocks, wait_until)
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -55,14 +57,15 @@ while True:
 
 class ZMQTest(FMLTestFramework):
     def set_test_params(self):
-        self.num_nodes = 1
+        self.num_nodes = 2
         self.addr_hash = "tcp://127.0.0.1:%d" % free_port()
         self.addr_raw = "tcp://127.0.0.1:%d" % free_port()
         self.extra_args = [["-zmqpubhashblock=" + self.addr_hash,
                             "-zmqpubhashtx=" + self.addr_hash,
                             "-zmqpubrawblock=" + self.addr_raw,
                             "-zmqpubrawtx=" + self.addr_raw,
-                            "-zmqpubrawtxhwm=5000"]]
+                            "-zmqpubrawtxhwm=5000"],
+                           ["-regtestvalidator=1"]]
 
     def check_system_zmq(self):
         if not os.path.exists(SYSTEM_PYTHON):
@@ -226,6 +229,23 @@ class ZMQTest(FMLTestFramework):
         self.collect("hashblock", 1)
         got = self.of("hashblock")
         assert_equal(got, [(bytes.fromhex(node.getbestblockhash()), len(hb))])
+        seq_tx = len(ht)
+
+        self.log("a transaction and a block from a peer are published too")
+        peer = self.nodes[1]
+        connect_nodes(peer, node)
+        sync_blocks([node, peer])
+        relayed = peer.sendtoaddress(node.getnewaddress(), 2)
+        wait_until(lambda: relayed in node.getrawmempool(), what="the relayed transaction")
+        self.collect("hashtx", 1)
+        block = peer.generateblocks(1)[0]
+        sync_blocks([node, peer])
+        self.collect("hashblock", 2)
+        self.drain()
+        want = [("hashtx", relayed, seq_tx)]
+        want += [("hashtx", t, seq_tx + 1 + i) for i, t in enumerate(node.getblock(block)["tx"])]
+        want += [("hashblock", block, len(hb) + 1)]
+        assert_equal([(t, b.hex(), q) for t, b, q in self.messages][1:], want)
         self.stop_subscriber()
 
         self.log("bind failures and bad options stop the start with a clear error")
@@ -251,6 +271,7 @@ class ZMQTest(FMLTestFramework):
             other.stderr.truncate(0)
 
         self.log("without the options: nothing is published")
+        self.nodes[1].stop()
         node.stop()
         node.extra_args = []
         node.start()
