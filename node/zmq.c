@@ -278,11 +278,6 @@ void zmq_notifier_stop(struct zmq_notifier *z)
     notifier_free(z);
 }
 
-uint64_t zmq_notifier_dropped(const struct zmq_notifier *z)
-{
-    return z ? z->dropped : 0;
-}
-
 /* ---- RPC ---- */
 
 static json_t *getzmqnotifications(struct rpc_call *call)

@@ -35,8 +35,6 @@ bool zmq_notifier_start(const struct config *cfg, struct chain *chain, struct me
 /* Stops listening and closes the sockets (call with the node lock held,
  * before the chain and mempool go).  NULL is fine. */
 void zmq_notifier_stop(struct zmq_notifier *z);
-/* Messages dropped so far because a socket could not queue them. */
-uint64_t zmq_notifier_dropped(const struct zmq_notifier *z);
 
 /* getzmqnotifications: reads the notifier zmq_notifier_start set up last. */
 extern const struct rpc_method zmq_rpc_methods[];
