@@ -16,7 +16,7 @@ block, in publishing order; rawblock is getblock verbosity 0 and rawtx
 getrawtransaction of the same hashes; getzmqnotifications lists the
 notifiers with their high-water marks; an address that cannot be bound (in
 use, malformed) or an empty one stops the start with a clear error; without
-the options nothing is published; a transaction relayed by a peer and a
+the options nothing is published; -help lists the options; a transaction relayed by a peer and a
 block received from it are published as the node's own are."""
 
 import json
@@ -26,8 +26,8 @@ import subprocess
 import threading
 import time
 
-from test_framework.framework import (FMLTestFramework, TestFailure, assert_equal, connect_nodes,
-                                      free_port, sync_blocks, wait_until)
+from test_framework.framework import (FMLD, FMLTestFramework, TestFailure, assert_equal,
+                                      connect_nodes, free_port, sync_blocks, wait_until)
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -79,19 +79,30 @@ class ZMQTest(FMLTestFramework):
         self.log("subscriber: %s with libzmq %s" % (SYSTEM_PYTHON, r.stdout.strip()))
 
     def start_subscriber(self, *addresses):
-        self.sub = subprocess.Popen([SYSTEM_PYTHON, "-c", SUBSCRIBER] + list(addresses),
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines = queue.Queue()
+        proc = subprocess.Popen([SYSTEM_PYTHON, "-c", SUBSCRIBER] + list(addresses),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines = queue.Queue()
 
-        def reader():
-            for line in self.sub.stdout:
-                self.lines.put(json.loads(line))
-            self.lines.put(None)
+        def reader():  # this subscriber's lines only, into this subscriber's queue
+            for line in proc.stdout:
+                lines.put(json.loads(line))
+            lines.put(None)
         threading.Thread(target=reader, daemon=True).start()
-        first = self.lines.get(timeout=60)
+        self.sub, self.lines, self.messages = proc, lines, []
+        try:
+            first = lines.get(timeout=60)
+        except queue.Empty:
+            first = "nothing within 60 s"
         if first != {"ready": True}:
-            raise TestFailure("subscriber did not start: %s" % self.sub.stderr.read())
-        self.messages = []
+            self.subscriber_failed("subscriber did not start (%s)" % first)
+
+    def subscriber_failed(self, what):
+        """Stops the subscriber and fails with what it wrote to stderr."""
+        proc, self.sub = self.sub, None
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        raise TestFailure("%s: %s" % (what, proc.stderr.read()))
 
     def stop_subscriber(self):
         if self.sub is not None and self.sub.poll() is None:
@@ -113,7 +124,7 @@ class ZMQTest(FMLTestFramework):
             except queue.Empty:
                 continue
             if item is None:
-                raise TestFailure("subscriber exited: %s" % self.sub.stderr.read())
+                self.subscriber_failed("subscriber exited")
             frames = [bytes.fromhex(f) for f in item["frames"]]
             if len(frames) != 3:
                 raise TestFailure("message of %d frames, expected 3: %r" % (len(frames), frames))
@@ -131,7 +142,7 @@ class ZMQTest(FMLTestFramework):
             except queue.Empty:
                 return
             if item is None:
-                raise TestFailure("subscriber exited: %s" % self.sub.stderr.read())
+                self.subscriber_failed("subscriber exited")
             frames = [bytes.fromhex(f) for f in item["frames"]]
             self.messages.append((frames[0].decode(), frames[1],
                                   int.from_bytes(frames[2], "little")))
@@ -149,6 +160,13 @@ class ZMQTest(FMLTestFramework):
 
     def main_test(self):
         node = self.nodes[0]
+        self.log("fmld -help lists the options under Notifications")
+        text = subprocess.run([FMLD, "-help"], capture_output=True, text=True, timeout=60).stdout
+        group = text.split("\nNotifications:\n", 1)[1].split("\n\n", 1)[0]
+        for opt in ("-zmqpubhashblock=", "-zmqpubhashtx=", "-zmqpubrawblock=", "-zmqpubrawtx=",
+                    "-zmqpub<type>hwm=", "-blocknotify=", "-walletnotify="):
+            if "\n  " + opt not in "\n" + group:
+                raise TestFailure("%s missing from the Notifications group of -help" % opt)
         self.log("getzmqnotifications lists the four notifiers")
         assert_equal(node.getzmqnotifications(), [
             {"type": "pubhashblock", "address": self.addr_hash, "hwm": 1000},
