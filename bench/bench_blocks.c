@@ -29,7 +29,10 @@
  *                   bounds, verdicts and work, on a state written directly);
  *
  * and prints each time with its ratio to the reference.  Options: -reps=N
- * runs the whole sequence N times (default 2) and keeps each minimum.
+ * runs the whole sequence N times (default 2) and keeps each minimum;
+ * -addressindex keeps the address index (chain_open_with) while connecting;
+ * -transfers measures only the reference block (compare its time with and
+ * without -addressindex for the cost of the index).
  */
 #include "consensus/accounts.h"
 #include "consensus/amount.h"
@@ -237,6 +240,18 @@ static void expect_ntx(size_t got, size_t want, const char *what)
         die("%s: %zu transactions in the block, expected %zu", what, got, want);
 }
 
+static bool opt_addrindex, opt_transfers_only;
+
+static void cleanup(void)
+{
+    mempool_free(pool);
+    chain_close(chain);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", datadir);
+    if (system(cmd) != 0)
+        die("rm");
+}
+
 static void run(struct figures *f)
 {
     char err[256] = "";
@@ -244,7 +259,7 @@ static void run(struct figures *f)
     snprintf(datadir, sizeof(datadir), "/tmp/fml-bench-blocks-XXXXXX");
     if (!mkdtemp(datadir))
         die("mkdtemp");
-    chain = chain_open(&params, datadir, false, err, sizeof(err));
+    chain = chain_open_with(&params, datadir, false, opt_addrindex, err, sizeof(err));
     if (!chain)
         die("chain_open: %s", err);
     pool = mempool_new(chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
@@ -271,6 +286,10 @@ static void run(struct figures *f)
     }
     f->transfers = produce(&ntx);
     expect_ntx(ntx, NTX, "transfers");
+    if (opt_transfers_only) {
+        cleanup();
+        return;
+    }
 
     /* A full block of task creations (max_block_txs block units): 2,500
      * empty ones (each reserves its start's FL_EVENT_BASE_WORK) for each of
@@ -500,13 +519,7 @@ static void run(struct figures *f)
         rd.n_accepted != nprop)
         die("the finalization accepted %u of %u updates", rd.n_accepted, nprop);
     view_free(view);
-
-    mempool_free(pool);
-    chain_close(chain);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", datadir);
-    if (system(cmd) != 0)
-        die("rm");
+    cleanup();
 }
 
 static void keep_min(double *best, double t, int rep)
@@ -521,8 +534,12 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "-reps=", 6) == 0)
             reps = atoi(argv[i] + 6);
+        else if (strcmp(argv[i], "-addressindex") == 0)
+            opt_addrindex = true;
+        else if (strcmp(argv[i], "-transfers") == 0)
+            opt_transfers_only = true;
         else
-            die("usage: bench_blocks [-reps=N]");
+            die("usage: bench_blocks [-reps=N] [-addressindex] [-transfers]");
     }
     if (reps < 1 || !regtest_keys_init())
         die("setup");
@@ -532,6 +549,8 @@ int main(int argc, char **argv)
     for (int r = 0; r < reps; r++) {
         run(&f);
         keep_min(&best.transfers, f.transfers, r);
+        if (opt_transfers_only)
+            continue;
         keep_min(&best.creates, f.creates, r);
         keep_min(&best.cancels, f.cancels, r);
         keep_min(&best.small_starts, f.small_starts, r);
@@ -563,6 +582,13 @@ int main(int argc, char **argv)
         {"finalization reserving FL_MAX_HEIGHT_WEIGHTS (median of 1 MB updates)",
          best.finalization},
     };
+    if (opt_transfers_only) {
+        printf("20,000 transfers to new accounts, address index %s: connect %.1f ms "
+               "(minimum of %d run(s))\n",
+               opt_addrindex ? "on" : "off", best.transfers * 1e3, reps);
+        params_free(&params);
+        return 0;
+    }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("Blocks at the FL bounds (work %d a height: %u empty starts, %u small or %d large "

@@ -16,6 +16,8 @@ static const struct {
     {"getblockhash", 0, "height"},
     {"getblock", 1, "verbosity"},
     {"getblockheader", 1, "verbose"},
+    {"getaddresshistory", 1, "skip"},
+    {"getaddresshistory", 2, "count"},
     {"getrawtransaction", 1, "verbose"},
     {"getrawmempool", 0, "verbose"},
     {"generateblocks", 0, "nblocks"},

@@ -20,6 +20,7 @@ static const char *const known_options[] = {
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest",
     "regtestvalidator", "produceblocks",
     "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
+    "addressindex",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
     "zmqpubhashblock", "zmqpubhashtx", "zmqpubrawblock", "zmqpubrawtx",
     "zmqpubhashblockhwm", "zmqpubhashtxhwm", "zmqpubrawblockhwm", "zmqpubrawtxhwm",
@@ -60,6 +61,12 @@ static void usage(void)
            "                          block file: the node names the damage and suggests it)\n"
            "  -checkblocks=<n>        At start, re-read and check the last n stored blocks of\n"
            "                          the active chain (default 6, 0 = all)\n"
+           "  -addressindex           Keep an index of every transaction and state change\n"
+           "                          that touched an address, for getaddresshistory and\n"
+           "                          /rest/address/ (default 0).  Turned on for a chain\n"
+           "                          synced without it, the node rebuilds its state from the\n"
+           "                          block files (as -reindex) at start; turned off, the\n"
+           "                          index is marked stale and rebuilt when turned on again\n"
            "\nRPC server:\n"
            "  -rpcport=<port>         Listen for JSON-RPC on <port> (main 8732, test 18732,\n"
            "                          regtest 28732)\n"

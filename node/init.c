@@ -268,6 +268,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
     if (!n->rpc_table ||
         !rpc_table_add(n->rpc_table, rpc_control_methods, rpc_control_methods_count) ||
         !rpc_table_add(n->rpc_table, blockchain_rpc_methods, blockchain_rpc_methods_count) ||
+        !rpc_table_add(n->rpc_table, address_rpc_methods, address_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, rawtx_rpc_methods, rawtx_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, mining_rpc_methods, mining_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, staking_rpc_methods, staking_rpc_methods_count) ||
@@ -364,7 +365,8 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     if (crash_ratio > 0)
         log_printf("Crash simulation on: 1 in %lld crash marks ends the process (seed %lld)",
                    (long long)crash_ratio, (long long)crash_seed);
-    n->chain = chain_open(&n->params, n->datadir, config_get_bool(cfg, "reindex", false), err, errlen);
+    n->chain = chain_open_with(&n->params, n->datadir, config_get_bool(cfg, "reindex", false),
+                               config_get_bool(cfg, "addressindex", false), err, errlen);
     if (!n->chain)
         return false;
     int64_t checkblocks;

@@ -257,6 +257,58 @@ static void headers(const struct rpc_table *t, struct rpc_env *env, struct rest_
     json_decref(arr);
 }
 
+/* /rest/address/<addr>/history.json[?skip=N&count=M]: getaddresshistory.
+ * Any other query parameter, a repeated one or a bad number is 400. */
+static void address_history(const struct rpc_table *t, struct rpc_env *env,
+                            struct rest_reply *out, const char *addr, const char *query)
+{
+    uint64_t skip = 0, count = 100;
+    bool have_skip = false, have_count = false;
+    if (query && *query) {
+        char q[REST_MAX_PATH + 1];
+        snprintf(q, sizeof q, "%s", query);
+        for (char *save = NULL, *p = strtok_r(q, "&", &save); p; p = strtok_r(NULL, "&", &save)) {
+            char *eq = strchr(p, '=');
+            if (!eq) {
+                set_text(out, 400, "Invalid query (available: skip=N, count=M)");
+                return;
+            }
+            *eq = '\0';
+            bool is_skip = strcmp(p, "skip") == 0, is_count = strcmp(p, "count") == 0;
+            if ((!is_skip && !is_count) || (is_skip && have_skip) || (is_count && have_count)) {
+                set_text(out, 400, "Invalid query (available: skip=N, count=M)");
+                return;
+            }
+            uint64_t v;
+            if (!parse_uint(eq + 1, is_skip ? UINT32_MAX : 1000, &v) || (is_count && v == 0)) {
+                set_text(out, 400, is_skip ? "Invalid skip" : "Invalid count (1-1000)");
+                return;
+            }
+            if (is_skip) {
+                skip = v;
+                have_skip = true;
+            } else {
+                count = v;
+                have_count = true;
+            }
+        }
+    }
+    int code;
+    char msg[256];
+    json_t *r = call(t, env, "getaddresshistory",
+                     json_pack("[sII]", addr, (json_int_t)skip, (json_int_t)count), &code, msg,
+                     sizeof msg);
+    if (!r) {
+        if (code == RPC_MISC_ERROR && strncmp(msg, "address index disabled", 22) == 0)
+            set_text(out, 404, "address index disabled");
+        else
+            set_error(out, code, msg);
+        return;
+    }
+    set_json(out, r);
+    json_decref(r);
+}
+
 /* Splits the final segment's ".ext"; unknown or missing: FMT_NONE. */
 static enum rest_format split_format(char *path, const char **ext)
 {
@@ -289,6 +341,20 @@ void rest_handle(const struct rpc_table *t, struct rpc_env *env, const char *pat
                  struct rest_reply *out)
 {
     memset(out, 0, sizeof *out);
+    /* "path?query": only /rest/address/ reads a query; the others ignore it. */
+    char pathbuf[REST_MAX_PATH + 2];
+    const char *query = NULL;
+    const char *qmark = strchr(path, '?');
+    if (qmark) {
+        if ((size_t)(qmark - path) > REST_MAX_PATH || strlen(qmark + 1) > REST_MAX_PATH) {
+            set_text(out, 400, "Path too long");
+            return;
+        }
+        memcpy(pathbuf, path, (size_t)(qmark - path));
+        pathbuf[qmark - path] = '\0';
+        path = pathbuf;
+        query = qmark + 1;
+    }
     size_t plen = strlen(path);
     if (plen > REST_MAX_PATH) {
         set_text(out, 400, "Path too long");
@@ -414,6 +480,14 @@ void rest_handle(const struct rpc_table *t, struct rpc_env *env, const char *pat
             return;
         }
         simple(t, env, out, "getaccount", json_pack("[s]", arg), fmt);
+    } else if (nseg == 3 && strcmp(a, "address") == 0 && strcmp(arg, "history") == 0) {
+        if (!format_ok(out, fmt, FMT_J))
+            return;
+        if (!is_address(seg[1])) {
+            set_text(out, 400, "Invalid address");
+            return;
+        }
+        address_history(t, env, out, seg[1], query);
     } else if ((strcmp(a, "fl") == 0 || strcmp(a, "market") == 0 || strcmp(a, "arena") == 0) &&
                nseg >= 2) {
         bool fl = strcmp(a, "fl") == 0, market = strcmp(a, "market") == 0;

@@ -30,8 +30,8 @@ struct rest_reply {
 /* True when path is under /rest/ (or is "/rest"). */
 bool rest_is_path(const char *path);
 
-/* Answers a GET of path (as sent, not URI-decoded; the query is not part of
- * it).  Always fills out: 200 with the answer, or 400 (malformed hash,
+/* Answers a GET of path (as sent, not URI-decoded), followed by "?query"
+ * when the request had one (read only by /rest/address/; ignored elsewhere).  Always fills out: 200 with the answer, or 400 (malformed hash,
  * number or path), 404 (unknown path or format, or nothing found) or 500,
  * each error with a short text/plain body. */
 void rest_handle(const struct rpc_table *t, struct rpc_env *env, const char *path,

@@ -502,8 +502,12 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
             return;
         }
         r->rest = true;
-        r->body_len = strlen(path);
-        r->body = strdup(path);
+        /* The path, and "?query" when there is one (rest_handle splits it). */
+        const char *query = evhttp_uri_get_query(uri);
+        r->body_len = strlen(path) + (query ? 1 + strlen(query) : 0);
+        r->body = malloc(r->body_len + 1);
+        if (r->body)
+            snprintf(r->body, r->body_len + 1, "%s%s%s", path, query ? "?" : "", query ? query : "");
         r->ev = event_new(s->base, -1, 0, reply_ready, r);
         if (!r->body || !r->ev) {
             send_text(r, 500, NULL);

@@ -24,6 +24,16 @@ void accounts_put(struct view *v, const uint8_t pub[PUBKEY_SIZE], const struct a
 {
     uint8_t key[ACCOUNT_KEY_SIZE], val[ACCOUNT_VALUE_SIZE];
     account_key(key, pub);
+    if (view_journaling(v)) {
+        /* Every change of a balance or nonce passes here: the address index
+         * sees each one with its cause (view.h). */
+        struct account old;
+        if (accounts_get(v, pub, &old) && (old.balance != a->balance || old.nonce != a->nonce))
+            view_journal_add(v, pub, JOURNAL_ACCOUNT,
+                             a->balance >= old.balance ? (int64_t)(a->balance - old.balance)
+                                                       : -(int64_t)(old.balance - a->balance),
+                             old.balance, a->balance);
+    }
     if (a->balance == 0 && a->nonce == 0) {
         view_del(v, key, sizeof(key));
         return;

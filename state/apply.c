@@ -55,11 +55,16 @@ bool apply_block(struct view *v, const struct chain_params *params,
 {
     struct block_ctx ctx;
     block_ctx_init(&ctx, params, &b->hdr, prev);
+    /* The journal's causes (view.h): nothing when the view does not journal. */
+    view_journal_mark(v, JOURNAL_CAUSE_BEGIN);
     if (!apply_block_begin(v, &ctx, val))
         return false;
-    for (size_t i = 0; i < b->ntx; i++)
+    for (size_t i = 0; i < b->ntx; i++) {
+        view_journal_mark(v, (int64_t)i);
         if (!apply_tx(v, &ctx, &b->txs[i], val))
             return false;
+    }
+    view_journal_mark(v, JOURNAL_CAUSE_END);
     if (!apply_block_end(v, &ctx, val))
         return false;
     if (view_failed(v))

@@ -12,6 +12,7 @@
  * the best-chain activation that runs at every start.
  */
 #include "state/chain_internal.h"
+#include "state/addrindex.h"
 #include "state/apply.h"
 #include "state/blockstore.h"
 #include "state/staking.h"
@@ -125,6 +126,8 @@ static bool connect_block(struct chain *c, struct block_index *bi, const struct 
         val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
         goto done;
     }
+    if (c->addrindex)
+        view_journal_enable(view);
     if (!apply_block(view, c->params, &bi->prev->hdr, b, v))
         goto done;
     const struct view_change *ch = view_changes(view, &n);
@@ -163,6 +166,18 @@ static bool connect_block(struct chain *c, struct block_index *bi, const struct 
         write_le32(loc + HASH_SIZE, (uint32_t)i);
         chain_prefixed_key(key, 'x', b->txids[i], HASH_SIZE);
         db_batch_put(batch, key, 1 + HASH_SIZE, loc, sizeof(loc));
+    }
+    if (c->addrindex) {
+        /* In the block's own batch: after a crash the index matches the tip. */
+        size_t nj;
+        const struct journal_entry *j = view_journal(view, &nj);
+        if (view_failed(view) ||
+            !addrindex_connect(c->state, batch, b, bi->hash, bi->hdr.height, j, nj)) {
+            log_printf("ERROR: cannot index the addresses of block %llu: %s",
+                       (unsigned long long)bi->hdr.height, db_last_error(c->state));
+            val_fail(v, VAL_ERROR, REJECT_STATE_READ_ERROR);
+            goto done;
+        }
     }
     chain_batch_meta(batch, &lt, bi->hash);
     if (!db_write(c->state, batch, true)) {
@@ -249,6 +264,13 @@ static bool disconnect_tip(struct chain *c, struct validation *v)
     for (size_t i = 0; i < b.ntx; i++) {
         chain_prefixed_key(key, 'x', b.txids[i], HASH_SIZE);
         db_batch_del(batch, key, 1 + HASH_SIZE);
+    }
+    if (c->addrindex && !addrindex_disconnect(c->state, batch, bi->hash)) {
+        log_printf("ERROR: the address index record of block %llu is missing or damaged "
+                   "(restart with -reindex)",
+                   (unsigned long long)bi->hdr.height);
+        val_fail(v, VAL_ERROR, REJECT_UNDO_READ_ERROR);
+        goto done;
     }
     chain_batch_meta(batch, &lt, bi->prev->hash);
     if (!db_write(c->state, batch, true)) {
@@ -637,4 +659,22 @@ bool chain_reconsider(struct chain *c, const uint8_t hash[HASH_SIZE], struct val
         (void)index_write(c, slot->val, false);
     index_recompute_best_header(c);
     return chain_activate_best(c, NULL, NULL, NULL, v);
+}
+
+/* ---- the address index ---- */
+
+bool chain_addrindex_enabled(const struct chain *c)
+{
+    return c->addrindex;
+}
+
+bool chain_addrindex_total(struct chain *c, const uint8_t pub[PUBKEY_SIZE], uint64_t *total)
+{
+    return addrindex_total(c->state, pub, total);
+}
+
+bool chain_addrindex_get(struct chain *c, const uint8_t pub[PUBKEY_SIZE], uint64_t i,
+                         struct addrindex_entry *out)
+{
+    return addrindex_get(c->state, pub, i, out);
 }

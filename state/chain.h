@@ -69,6 +69,12 @@ struct chain;
  * reindex: wipe the state and rebuild it from the stored blocks. */
 struct chain *chain_open(const struct chain_params *params, const char *datadir, bool reindex,
                          char *err, size_t errlen);
+/* The same, keeping the address index when addrindex (-addressindex=1).  A
+ * chainstate whose index is not complete (synced without it, or while it
+ * was off) is rebuilt from the block files as -reindex does; opening a
+ * chainstate that has the index without addrindex marks it stale. */
+struct chain *chain_open_with(const struct chain_params *params, const char *datadir,
+                              bool reindex, bool addrindex, char *err, size_t errlen);
 void chain_close(struct chain *c);
 /* Start-up check: reads back the last nblocks blocks of the active chain (0:
  * all) and checks them against their hashes, reads every chainstate entry
@@ -185,6 +191,16 @@ bool chain_scan_state(struct chain *c, const void *prefix, size_t plen,
  * were indexed since the chain was opened: lets a caller count what each
  * source adds. */
 uint64_t chain_double_proposals(const struct chain *c);
+
+/* The address index (state/addrindex.h): whether it is kept, the number of
+ * entries of an address, and entry i of it (0 = oldest).  False on a read
+ * error or a missing entry. */
+struct addrindex_entry;
+bool chain_addrindex_enabled(const struct chain *c);
+bool chain_addrindex_total(struct chain *c, const uint8_t pub[PUBKEY_SIZE], uint64_t *total)
+    WARN_UNUSED;
+bool chain_addrindex_get(struct chain *c, const uint8_t pub[PUBKEY_SIZE], uint64_t i,
+                         struct addrindex_entry *out) WARN_UNUSED;
 
 /* Bytes on disk of the block files (for getblockchaininfo). */
 uint64_t chain_disk_size(const struct chain *c);

@@ -11,7 +11,8 @@
  *                         of the block files, 'G' -> genesis hash
  *   chainstate/           LevelDB: 's'|key -> state value, 'u'|hash -> undo,
  *                         'x'|txid -> block hash | position, "mtip" -> tip hash,
- *                         "mlthash" -> state-root lanes
+ *                         "mlthash" -> state-root lanes; with -addressindex also
+ *                         'A', 'a', 'w' and "maddrindex" (state/addrindex.h)
  */
 #ifndef FML_STATE_CHAIN_INTERNAL_H
 #define FML_STATE_CHAIN_INTERNAL_H
@@ -49,6 +50,7 @@ struct chain {
     bool sched_valid;
     struct chain_listener *listeners;
     size_t nlisteners;
+    bool addrindex; /* -addressindex: keep the address index (state/addrindex.h) */
 };
 
 static inline struct block_index *tip_of(const struct chain *c)

@@ -5,6 +5,7 @@
  */
 #include "state/chain_internal.h"
 #include "consensus/genesis.h"
+#include "state/addrindex.h"
 #include "state/blockstore.h"
 #include "state/undo.h"
 #include "util/crashpoint.h"
@@ -171,6 +172,11 @@ static bool init_genesis(struct chain *c, char *err, size_t errlen)
         lthash_add(&lt, kv->key, kv->klen, kv->val, kv->vlen);
         chain_prefixed_key(key, 's', kv->key, kv->klen);
         db_batch_put(batch, key, kv->klen + 1, kv->val, kv->vlen);
+    }
+    if (ok && c->addrindex) {
+        /* The index starts complete with the genesis allocation. */
+        ok = addrindex_genesis(batch, state.items, state.n);
+        db_batch_put(batch, ADDRINDEX_MARKER_KEY, strlen(ADDRINDEX_MARKER_KEY), "\x01", 1);
     }
     kvlist_free(&state);
     if (ok) {
@@ -377,8 +383,56 @@ static bool open_dbs(struct chain *c, const char *datadir, bool reindex, bool sc
     return c->blocks != NULL;
 }
 
+/* The address index marker of an existing chainstate: whether the index is
+ * complete (1), stale or never built.  -addressindex=1 on a chainstate
+ * without a complete index rebuilds it (*rebuild); without -addressindex a
+ * complete index is marked stale, since blocks connected from now on are
+ * not indexed. */
+static bool check_addrindex(struct chain *c, bool *rebuild, char *err, size_t errlen)
+{
+    uint8_t *val = NULL;
+    size_t vlen;
+    *rebuild = false;
+    enum db_result r = db_get(c->state, ADDRINDEX_MARKER_KEY, strlen(ADDRINDEX_MARKER_KEY), &val,
+                              &vlen);
+    if (r == DB_ERROR) {
+        snprintf(err, errlen, "cannot read the chainstate: %s (restart with -reindex)",
+                 db_last_error(c->state));
+        return false;
+    }
+    bool complete = r == DB_FOUND && vlen == 1 && val[0] == 1;
+    free(val);
+    if (c->addrindex && !complete) {
+        log_printf("The address index is %s: rebuilding the chainstate from the block files "
+                   "(as -reindex) to build it",
+                   r == DB_FOUND ? "stale (the node ran without -addressindex)" : "missing");
+        *rebuild = true;
+    } else if (!c->addrindex && r == DB_FOUND && complete) {
+        struct db_batch *b = db_batch_new();
+        bool ok = b != NULL;
+        if (ok) {
+            db_batch_put(b, ADDRINDEX_MARKER_KEY, strlen(ADDRINDEX_MARKER_KEY), "\x00", 1);
+            ok = db_write(c->state, b, true);
+        }
+        db_batch_free(b);
+        if (!ok) {
+            snprintf(err, errlen, "cannot write the chainstate: %s", db_last_error(c->state));
+            return false;
+        }
+        log_printf("Address index off: the index kept so far is marked stale "
+                   "(-addressindex=1 later rebuilds it)");
+    }
+    return true;
+}
+
 struct chain *chain_open(const struct chain_params *params, const char *datadir, bool reindex,
                          char *err, size_t errlen)
+{
+    return chain_open_with(params, datadir, reindex, false, err, errlen);
+}
+
+struct chain *chain_open_with(const struct chain_params *params, const char *datadir,
+                              bool reindex, bool addrindex, char *err, size_t errlen)
 {
     struct chain *c = calloc(1, sizeof(*c));
     uint8_t *val = NULL;
@@ -392,6 +446,7 @@ struct chain *chain_open(const struct chain_params *params, const char *datadir,
         return NULL;
     }
     c->params = params;
+    c->addrindex = addrindex;
     hmap_init(&c->map);
     hmap_init(&c->by_slot);
     hmap_init(&c->logged_slots);
@@ -444,6 +499,17 @@ struct chain *chain_open(const struct chain_params *params, const char *datadir,
         if (db_get(c->state, TIP_KEY, strlen(TIP_KEY), &val, &vlen) != DB_FOUND) {
             snprintf(err, errlen, "cannot read back the genesis state");
             goto fail;
+        }
+    } else {
+        bool rebuild;
+        if (!check_addrindex(c, &rebuild, err, errlen)) {
+            free(val);
+            goto fail;
+        }
+        if (rebuild) {
+            free(val);
+            chain_close(c);
+            return chain_open_with(params, datadir, true, true, err, errlen);
         }
     }
     struct block_index *tip = vlen == HASH_SIZE ? hmap_get(&c->map, val, HASH_SIZE) : NULL;

@@ -17,6 +17,14 @@ static bool store_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE],
 {
     uint8_t key[VALIDATOR_KEY_SIZE];
     struct wbuf w;
+    if (view_journaling(v)) {
+        /* Self-stake changes (bond, unbond, slash) for the address index. */
+        struct validator old;
+        if (!staking_get_validator(v, pub, &old))
+            old.self_stake = 0;
+        if (old.self_stake != val->self_stake)
+            view_journal_stake(v, pub, old.self_stake, val->self_stake);
+    }
     wbuf_init(&w);
     validator_key(key, pub);
     validator_encode(val, &w);
@@ -300,6 +308,7 @@ bool staking_apply_delegate(struct view *v, struct block_ctx *ctx, const struct 
         return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_DELEGATION_OVERFLOW);
     val.shares += shares;
     d.shares += shares;
+    view_journal_stake(v, tx->sender, 0, dc.amount);
     put_delegation(v, dc.validator, tx->sender, &d);
     return store_validator(v, dc.validator, &val) || val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 }
@@ -340,6 +349,8 @@ bool staking_apply_undelegate(struct view *v, struct block_ctx *ctx, const struc
     d.shares -= burn;
     val.shares -= burn;
     val.delegated -= tokens;
+    if (tokens)
+        view_journal_stake(v, tx->sender, tokens, 0);
     put_delegation(v, dc.validator, tx->sender, &d);
     if (!store_validator(v, dc.validator, &val) ||
         (tokens && !add_unbonding(v, ctx->hdr->height + ctx->params->unbonding_blocks, tx->sender,

@@ -28,6 +28,11 @@ struct view {
     bool failed;
     struct view_change *changes;
     size_t nchanges;
+    /* The journal (see view.h): on only when enabled on the root. */
+    bool journal_on;
+    int64_t journal_cause; /* meaningful on the root */
+    struct journal_entry *journal;
+    size_t njournal, journal_cap;
 };
 
 struct view *view_new(struct db *db, struct view *parent)
@@ -37,6 +42,7 @@ struct view *view_new(struct db *db, struct view *parent)
         return NULL;
     v->db = parent ? parent->db : db;
     v->parent = parent;
+    v->journal_on = parent && parent->journal_on;
     hmap_init(&v->entries);
     return v;
 }
@@ -57,6 +63,7 @@ void view_free(struct view *v)
         return;
     hmap_free(&v->entries, entry_free);
     free(v->changes);
+    free(v->journal);
     free(v);
 }
 
@@ -198,11 +205,71 @@ static bool entry_changed(const struct entry *e)
     return e->old_len != e->cur_len || memcmp(e->old, e->cur, e->cur_len) != 0;
 }
 
+static bool journal_append(struct view *v, const struct journal_entry *e, size_t n)
+{
+    if (v->njournal + n > v->journal_cap) {
+        size_t cap = v->journal_cap ? v->journal_cap * 2 : 16;
+        while (cap < v->njournal + n)
+            cap *= 2;
+        struct journal_entry *j = realloc(v->journal, cap * sizeof(*j));
+        if (!j) {
+            v->failed = true;
+            return false;
+        }
+        v->journal = j;
+        v->journal_cap = cap;
+    }
+    memcpy(v->journal + v->njournal, e, n * sizeof(*e));
+    v->njournal += n;
+    return true;
+}
+
+void view_journal_enable(struct view *v)
+{
+    v->journal_on = true;
+    v->journal_cause = JOURNAL_CAUSE_BEGIN;
+}
+
+bool view_journaling(const struct view *v)
+{
+    return v->journal_on;
+}
+
+void view_journal_mark(struct view *v, int64_t cause)
+{
+    while (v->parent)
+        v = v->parent;
+    v->journal_cause = cause;
+}
+
+void view_journal_add(struct view *v, const uint8_t pub[PUBKEY_SIZE], enum journal_kind kind,
+                      int64_t delta, uint64_t old_value, uint64_t new_value)
+{
+    if (!v->journal_on)
+        return;
+    const struct view *root = v;
+    while (root->parent)
+        root = root->parent;
+    struct journal_entry e = {.kind = (uint8_t)kind, .cause = root->journal_cause,
+                              .delta = delta, .old_value = old_value, .new_value = new_value};
+    memcpy(e.pubkey, pub, PUBKEY_SIZE);
+    (void)journal_append(v, &e, 1);
+}
+
+const struct journal_entry *view_journal(const struct view *v, size_t *n)
+{
+    *n = v->njournal;
+    return v->journal;
+}
+
 void view_commit(struct view *v)
 {
     const struct hmap_slot *slot;
     if (v->failed)
         v->parent->failed = true;
+    if (v->njournal && v->parent->journal_on)
+        (void)journal_append(v->parent, v->journal, v->njournal);
+    v->njournal = 0;
     for (size_t i = 0; hmap_next(&v->entries, &i, &slot);) {
         const struct entry *e = slot->val;
         if (!entry_changed(e))

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "consensus/serialize.h"
+#include "consensus/key.h"
 
 struct db;
 struct view;
@@ -61,5 +62,55 @@ struct view_change {
 /* The keys whose value differs from the parent's, in ascending key order.
  * The array is owned by the view and valid until it changes. */
 const struct view_change *view_changes(struct view *v, size_t *n);
+
+/* ---- the journal of balance changes (for the address index) ----
+ *
+ * Off unless view_journal_enable was called on a root view: then every
+ * module that changes an amount held for an address (accounts_put for
+ * balances and nonces, staking for self-stake and delegations) appends an
+ * entry, tagged with the cause the state transition last set with
+ * view_journal_mark.  A child view of a journaling view journals too; its
+ * entries move into the parent on view_commit and are dropped by view_free
+ * without commit.  The journal never changes the state (nor its root). */
+
+enum journal_kind {
+    JOURNAL_ACCOUNT = 1, /* an account's balance (and nonce): old and new balance */
+    JOURNAL_STAKE = 2,   /* stake held for the address (self-stake, delegation): delta */
+    JOURNAL_HELD = 3,    /* other amounts a module holds for the address: delta */
+};
+
+/* Causes: begin-of-block rules, transaction i (0-based), end-of-block rules. */
+#define JOURNAL_CAUSE_BEGIN (-1)
+#define JOURNAL_CAUSE_END (-2)
+
+struct journal_entry {
+    uint8_t pubkey[PUBKEY_SIZE];
+    uint8_t kind;      /* enum journal_kind */
+    int64_t cause;     /* JOURNAL_CAUSE_* or a transaction position */
+    int64_t delta;     /* signed change of the amount */
+    uint64_t old_value; /* JOURNAL_ACCOUNT: balance before and after */
+    uint64_t new_value;
+};
+
+void view_journal_enable(struct view *v);
+bool view_journaling(const struct view *v);
+/* Sets the cause of the entries that follow (on the root view). */
+void view_journal_mark(struct view *v, int64_t cause);
+/* Appends an entry (nothing when the view does not journal). */
+void view_journal_add(struct view *v, const uint8_t pub[PUBKEY_SIZE], enum journal_kind kind,
+                      int64_t delta, uint64_t old_value, uint64_t new_value);
+/* A stake of the address going from old_amount to new_amount. */
+static inline void view_journal_stake(struct view *v, const uint8_t pub[PUBKEY_SIZE],
+                                      uint64_t old_amount, uint64_t new_amount)
+{
+    if (view_journaling(v) && old_amount != new_amount)
+        view_journal_add(v, pub, JOURNAL_STAKE,
+                         new_amount >= old_amount ? (int64_t)(new_amount - old_amount)
+                                                  : -(int64_t)(old_amount - new_amount),
+                         old_amount, new_amount);
+}
+
+/* The entries in the order they were made (valid until the view changes). */
+const struct journal_entry *view_journal(const struct view *v, size_t *n);
 
 #endif

@@ -14,8 +14,12 @@ every transaction it reported sent, and, once synced again, hold the same tip
 and state root as the healthy node.  Its wallet is then encrypted and its
 passphrase changed while crashes hit the whole-file rewrites: the old or the
 new passphrase opens it.  A reindex, itself crashed and resumed, then rebuilds
-the same state from the stored blocks.  The figures are printed
-at the end; the test fails on any mismatch.
+the same state from the stored blocks.  Both nodes keep the address index
+(-addressindex=1): after every restart each watched address's history on
+node 1 must add up to its balance entry by entry, name only blocks of its
+active chain and equal node 0's once synced (the index is written in the
+block's own batch, so a crash never leaves it ahead of or behind the tip).
+The figures are printed at the end; the test fails on any mismatch.
 
 --crashes N (or FML_DBCRASH_CRASHES) asks for more crashes than the 40 of CI;
 --seed replays a run (as far as thread timing allows).
@@ -54,7 +58,8 @@ class DBCrashTest(FMLTestFramework):
         self.num_nodes = 2
         # Node 0 is healthy and holds validator 0; node 1 crashes and holds no
         # validator key.  Node 1 connects only to node 0.
-        self.extra_args = [["-connect=0", "-listen=1"], ["-regtestvalidator=none", "-listen=0"]]
+        self.extra_args = [["-connect=0", "-listen=1", "-addressindex=1"],
+                           ["-regtestvalidator=none", "-listen=0", "-addressindex=1"]]
 
     def setup_network(self):
         self.healthy, self.crasher = self.nodes
@@ -67,6 +72,7 @@ class DBCrashTest(FMLTestFramework):
         self.mismatches = []
         self.consistency_checks = 0
         self.root_comparisons = 0
+        self.index_checks = 0
         self.handed_out = []        # addresses the crasher's wallet returned
         self.sent = []              # txids the crasher's wallet reported sent
         self.confirmed = set()      # of them, seen confirmed (no more relaying)
@@ -170,6 +176,7 @@ class DBCrashTest(FMLTestFramework):
                     self.mismatch("restart %d: block %s (height %d), connected before the crash, "
                                   "left the active chain" % (self.starts, self.last_tip,
                                                              seen["height"]))
+            self.check_index(rpc, "restart %d" % self.starts)
             for addr in self.handed_out:
                 if not rpc.getaddressinfo(addr)["ismine"]:
                     raise TestFailure("the wallet lost address %s it handed out" % addr)
@@ -192,6 +199,44 @@ class DBCrashTest(FMLTestFramework):
         if not self.crash_seen():
             raise failure
         return False
+
+    def watched(self):
+        """Addresses whose index entries are checked: validator 0, node 0's
+        payee and delegator, the first addresses of node 1's wallet."""
+        fixed = [getattr(self, a) for a in ("v0", "h_addr", "delegator") if hasattr(self, a)]
+        return fixed + self.handed_out[:4]
+
+    def history(self, rpc, addr):
+        out = []
+        while True:
+            page = rpc.getaddresshistory(addr, len(out), 1000)
+            out += page["entries"]
+            if len(out) >= page["total"] or not page["entries"]:
+                if len(out) != page["total"]:
+                    self.mismatch("%s: %d entries read, total %d" % (addr, len(out), page["total"]))
+                return out
+
+    def check_index(self, rpc, label):
+        """Each watched address's history adds up to its balance, entry by
+        entry, and names blocks of the active chain only."""
+        tip = rpc.getblockcount()
+        for addr in self.watched():
+            hist = self.history(rpc, addr)
+            running = 0
+            for e in reversed(hist):
+                running += int(Decimal(e["balance_change"]) * 100000000)
+                if int(Decimal(e["balance"]) * 100000000) != running:
+                    self.mismatch("%s: %s at height %d: balance %s, sum of changes %d" %
+                                  (label, addr, e["height"], e["balance"], running))
+                    break
+                if e["height"] > tip or rpc.getblockhash(e["height"]) != e["blockhash"]:
+                    self.mismatch("%s: %s has an entry of block %s (height %d) off the active "
+                                  "chain" % (label, addr, e["blockhash"], e["height"]))
+                    break
+            bal = int(Decimal(rpc.getaccount(addr)["balance"]) * 100000000)
+            if running != bal:
+                self.mismatch("%s: %s history sums to %d, balance %d" % (label, addr, running, bal))
+        self.index_checks += 1
 
     def mismatch(self, what):
         self.log("MISMATCH: " + what)
@@ -219,6 +264,14 @@ class DBCrashTest(FMLTestFramework):
         if got["bestblockhash"] == target and got["stateroot"] != want:
             self.mismatch("at tip %s node 1 has state root %s, node 0 %s" %
                           (target, got["stateroot"], want))
+        if got["bestblockhash"] == target:
+            for addr in self.watched():
+                mine = self.retry(lambda r: self.history(r, addr))
+                theirs = self.history(self.healthy.rpc, addr)
+                if mine != theirs and self.retry(lambda r: r.getbestblockhash()) == target:
+                    self.mismatch("at tip %s node 1's history of %s differs from node 0's "
+                                  "(%d entries, %d)" % (target, addr, len(mine), len(theirs)))
+            self.index_checks += 1
         self.last_tip = target
         self.reorg_since_seen = False
 
@@ -451,6 +504,10 @@ class DBCrashTest(FMLTestFramework):
         self.stop_crasher()
         self.crasher.start()
         got = self.crasher.getblockchaininfo()
+        self.check_index(self.crasher.rpc, "after the reindex")
+        for addr in self.watched():
+            if self.history(self.crasher.rpc, addr) != self.history(self.healthy.rpc, addr):
+                self.mismatch("after the reindex node 1's history of %s differs" % addr)
         self.root_comparisons += 1
         if (got["bestblockhash"], got["stateroot"]) != (want["bestblockhash"], want["stateroot"]):
             self.mismatch("after -reindex node 1 is at %s root %s; node 0 at %s root %s" %
@@ -466,11 +523,12 @@ class DBCrashTest(FMLTestFramework):
         self.log("Crash sites: " + ", ".join("%s: %d" % kv for kv in sorted(self.sites.items())))
         self.log("Figures: %d crashes survived (%d during %d wallet rewrites, %d during the "
                  "reindex), %d rounds, %d reorganizations, %d restarts checked, %d state root "
-                 "comparisons, %d addresses and %d sent transactions kept, mismatches: %d "
+                 "comparisons, %d address index checks, %d addresses and %d sent transactions kept, mismatches: %d "
                  "(%.0f s)" %
                  (self.crashes, self.rewrite_crashes, self.rewrites,
                   self.crashes - reindex_crashes, rounds, self.reorgs,
-                  self.consistency_checks, self.root_comparisons, len(self.handed_out),
+                  self.consistency_checks, self.root_comparisons, self.index_checks,
+                  len(self.handed_out),
                   len(self.sent), len(self.mismatches), elapsed))
         if self.mismatches:
             raise TestFailure("%d mismatches: %s" % (len(self.mismatches), self.mismatches[:5]))

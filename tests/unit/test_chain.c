@@ -4,6 +4,8 @@
  * state roots and balances come out exactly as they must. */
 #include "chain_fixture.h"
 #include "consensus/emission.h"
+#include "state/accounts.h"
+#include "state/addrindex.h"
 #include "state/db.h"
 
 #include <unistd.h>
@@ -649,6 +651,150 @@ START_TEST(leaders_checked_at_header_time)
 }
 END_TEST
 
+
+/* The journal of balance changes: off unless enabled; a child's entries move
+ * into the parent on commit and vanish when it is freed without; journaling
+ * changes no state (the same root with and without). */
+START_TEST(view_journal_commit_moves_free_drops)
+{
+    struct chain *c = open_chain();
+    struct view *plain = chain_view(c), *root = chain_view(c);
+    struct account a, b;
+    const struct journal_entry *j;
+    size_t n;
+    uint8_t r1[HASH_SIZE], r2[HASH_SIZE];
+
+    ck_assert(accounts_get(plain, pubs[0], &a));
+    a.balance -= 5;
+    accounts_put(plain, pubs[0], &a);
+    ck_assert(!view_journaling(plain));
+    (void)view_journal(plain, &n);
+    ck_assert_uint_eq(n, 0);
+
+    view_journal_enable(root);
+    view_journal_mark(root, 3);
+    ck_assert(accounts_get(root, pubs[0], &b));
+    b.balance -= 5;
+    accounts_put(root, pubs[0], &b);
+    j = view_journal(root, &n);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_mem_eq(j[0].pubkey, pubs[0], PUBKEY_SIZE);
+    ck_assert_int_eq(j[0].kind, JOURNAL_ACCOUNT);
+    ck_assert_int_eq(j[0].cause, 3);
+    ck_assert_int_eq(j[0].delta, -5);
+    ck_assert_uint_eq(j[0].old_value - j[0].new_value, 5);
+    ck_assert(chain_root_with(c, plain, r1) && chain_root_with(c, root, r2));
+    ck_assert_mem_eq(r1, r2, HASH_SIZE);
+
+    /* A child's entries, cause from the root's mark, move up on commit. */
+    struct view *child = view_new(NULL, root);
+    ck_assert(view_journaling(child));
+    view_journal_mark(child, JOURNAL_CAUSE_END);
+    ck_assert(accounts_credit(child, pubs[1], 7, &(struct validation){0}));
+    view_journal_stake(child, pubs[1], 10, 4);
+    (void)view_journal(root, &n);
+    ck_assert_uint_eq(n, 1);
+    view_commit(child);
+    view_free(child);
+    j = view_journal(root, &n);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(j[1].cause, JOURNAL_CAUSE_END);
+    ck_assert_int_eq(j[1].delta, 7);
+    ck_assert_int_eq(j[2].kind, JOURNAL_STAKE);
+    ck_assert_int_eq(j[2].delta, -6);
+
+    /* Freed without commit: nothing reaches the parent. */
+    child = view_new(NULL, root);
+    ck_assert(accounts_credit(child, pubs[2], 9, &(struct validation){0}));
+    (void)view_journal(child, &n);
+    ck_assert_uint_eq(n, 1);
+    view_free(child);
+    (void)view_journal(root, &n);
+    ck_assert_uint_eq(n, 3);
+
+    /* A put that changes nothing journals nothing. */
+    ck_assert(accounts_get(root, pubs[3], &a));
+    accounts_put(root, pubs[3], &a);
+    (void)view_journal(root, &n);
+    ck_assert_uint_eq(n, 3);
+
+    view_free(plain);
+    view_free(root);
+    chain_close(c);
+}
+END_TEST
+
+/* Every address's entries of a chain kept with the address index add up to
+ * its balance, the same blocks connect with and without it, and
+ * disconnecting a block removes its entries. */
+static uint64_t index_sum(struct chain *c, const uint8_t pub[PUBKEY_SIZE], uint64_t *total)
+{
+    int64_t sum = 0;
+    ck_assert(chain_addrindex_total(c, pub, total));
+    for (uint64_t i = 0; i < *total; i++) {
+        struct addrindex_entry e;
+        ck_assert(chain_addrindex_get(c, pub, i, &e));
+        sum += e.balance_change;
+        ck_assert_uint_eq(e.balance, (uint64_t)sum);
+        ck_assert(e.height <= chain_height(c));
+    }
+    return (uint64_t)sum;
+}
+
+START_TEST(address_index_follows_blocks)
+{
+    char err[256] = "";
+    struct chain *c = chain_open_with(&params, datadir, false, true, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert(chain_addrindex_enabled(c));
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    uint8_t txid[HASH_SIZE];
+    uint64_t totals[REGTEST_VALIDATORS], total;
+    struct account a;
+    produce(c, mp);
+    ck_assert(fixture_transfer(mp, 0, 1, 12345, 10000, txid));
+    produce(c, mp);
+    for (int i = 0; i < REGTEST_VALIDATORS; i++) {
+        ck_assert(chain_get_account(c, pubs[i], &a));
+        ck_assert_uint_eq(index_sum(c, pubs[i], &totals[i]), a.balance);
+    }
+    struct addrindex_entry e;
+    ck_assert(chain_addrindex_get(c, pubs[1], totals[1] - 1, &e) ||
+              chain_addrindex_get(c, pubs[1], totals[1] - 2, &e));
+    uint8_t tip[HASH_SIZE];
+    memcpy(tip, chain_tip(c)->hash, HASH_SIZE);
+    struct validation v;
+    ck_assert(chain_invalidate(c, tip, &v));
+    for (int i = 0; i < REGTEST_VALIDATORS; i++) {
+        ck_assert(chain_get_account(c, pubs[i], &a));
+        ck_assert_uint_eq(index_sum(c, pubs[i], &total), a.balance);
+        ck_assert(total <= totals[i]);
+    }
+    ck_assert(chain_addrindex_total(c, pubs[1], &total));
+    ck_assert_uint_lt(total, totals[1]); /* the transfer's entry went */
+    ck_assert(chain_reconsider(c, tip, &v));
+    ck_assert(chain_addrindex_total(c, pubs[1], &total));
+    ck_assert_uint_eq(total, totals[1]);
+    mempool_free(mp);
+    chain_close(c);
+
+    /* Opened without the index, the chain marks it stale; with it again,
+     * it is rebuilt from the block files to the same entries. */
+    c = open_chain();
+    ck_assert(!chain_addrindex_enabled(c));
+    chain_close(c);
+    c = chain_open_with(&params, datadir, false, true, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(chain_height(c), 2);
+    for (int i = 0; i < REGTEST_VALIDATORS; i++) {
+        ck_assert(chain_get_account(c, pubs[i], &a));
+        ck_assert_uint_eq(index_sum(c, pubs[i], &total), a.balance);
+        ck_assert_uint_eq(total, totals[i]);
+    }
+    chain_close(c);
+}
+END_TEST
+
 static Suite *chain_suite(void)
 {
     Suite *s = suite_create("chain");
@@ -666,6 +812,8 @@ static Suite *chain_suite(void)
     tcase_add_test(tc, ancestors_and_missing_blocks_over_skip_pointers);
     tcase_add_test(tc, no_reorganization_past_finality);
     tcase_add_test(tc, leaders_checked_at_header_time);
+    tcase_add_test(tc, view_journal_commit_moves_free_drops);
+    tcase_add_test(tc, address_index_follows_blocks);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -52,6 +52,7 @@ START_TEST(client_table_matches_server_tables)
 {
     check_table(rpc_control_methods, rpc_control_methods_count);
     check_table(blockchain_rpc_methods, blockchain_rpc_methods_count);
+    check_table(address_rpc_methods, address_rpc_methods_count);
     check_table(rawtx_rpc_methods, rawtx_rpc_methods_count);
     check_table(mining_rpc_methods, mining_rpc_methods_count);
     check_table(staking_rpc_methods, staking_rpc_methods_count);
