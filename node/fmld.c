@@ -18,7 +18,8 @@ static const char *const known_options[] = {
     "daemon", "printtoconsole", "debug", "logtimemicros",
     "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest",
-    "regtestvalidator", "produceblocks",
+    "explorer",
+    "regtestvalidator", "produceblocks", "blockmaxsize",
     "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
     "addressindex",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
@@ -80,6 +81,9 @@ static void usage(void)
            "  -rpcservertimeout=<s>   Idle connection timeout (default 30)\n"
            "  -rest=<0|1>             Answer read-only REST GETs under /rest/ on the RPC\n"
            "                          port, without credentials (default 0; doc/rest.md)\n"
+           "  -explorer=<0|1>         Serve the built-in block explorer at /explorer/ on the\n"
+           "                          RPC port, without credentials; turns -rest on, which\n"
+           "                          its pages read (default 0; doc/rest.md)\n"
            "\nNetwork:\n"
            "  -port=<port>            Listen for peers on <port> (main 8733, test 18733,\n"
            "                          regtest 28733)\n"
@@ -97,6 +101,8 @@ static void usage(void)
            "                          or none\n"
            "  -produceblocks=<0|1>    Propose blocks in real time in the slots our keys lead\n"
            "                          (default 1 on main/test, 0 on regtest)\n"
+           "  -blockmaxsize=<bytes>   Bytes of block the blocks we build may take, 1000 up to\n"
+           "                          the chain's max_block_size (default: that limit)\n"
            "\nMempool and wallet:\n"
            "  -maxmempool=<MB>        Mempool size limit (default 300)\n"
            "  -minrelaytxfee=<units>  Minimum fee rate in base units per 1000 bytes (default 1000)\n"

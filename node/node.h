@@ -29,6 +29,7 @@ struct rpc_server;
 struct producer;
 struct p2p;
 struct provider;
+struct fee_estimator;
 struct zmq_notifier;
 struct notify;
 
@@ -38,6 +39,7 @@ struct node {
     char *datadir;  /* the network's data directory */
     struct chain *chain;
     struct mempool *mempool;
+    struct fee_estimator *fees; /* estimatesmartfee's record of recent blocks */
     struct wallets *wallets;
     struct node_wallet_chain wallet_chain; /* what the wallets see of chain and mempool */
     struct rpc_table *rpc_table;
