@@ -23,6 +23,9 @@ static const char *const known_options[] = {
     "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
     "addressindex", "progressinterval",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
+    "zmqpubhashblock", "zmqpubhashtx", "zmqpubrawblock", "zmqpubrawtx",
+    "zmqpubhashblockhwm", "zmqpubhashtxhwm", "zmqpubrawblockhwm", "zmqpubrawtxhwm",
+    "blocknotify", "walletnotify",
     NULL,
 };
 
@@ -116,6 +119,21 @@ static void usage(void)
            "  -walletfeerate=<units>  Fee rate of the wallets' transactions in base units per\n"
            "                          1000 bytes (default 10000; settxfee sets one wallet's)\n"
            "  -disablewallet          Run without wallets\n"
+           "\nNotifications:\n"
+           "  -zmqpubhashblock=<address>  Publish the hash of every block connected to the\n"
+           "                          active chain to <address> (e.g. tcp://127.0.0.1:28332;\n"
+           "                          repeatable; doc/zmq.md)\n"
+           "  -zmqpubhashtx=<address> Publish the txid of every transaction accepted to the\n"
+           "                          mempool or connected in a block\n"
+           "  -zmqpubrawblock=<address>  Publish every connected block, serialized\n"
+           "  -zmqpubrawtx=<address>  Publish every transaction of -zmqpubhashtx, serialized\n"
+           "  -zmqpub<type>hwm=<n>    Outbound message high-water mark of that publisher\n"
+           "                          (default 1000); beyond it messages are dropped\n"
+           "  -blocknotify=<cmd>      Run cmd when the best block changes (%%s in cmd is\n"
+           "                          replaced by the block hash)\n"
+           "  -walletnotify=<cmd>     Run cmd when a wallet transaction enters the mempool or\n"
+           "                          a block (%%s: txid, %%w: wallet name, %%b: block hash or\n"
+           "                          unconfirmed, %%h: height or -1)\n"
            "\nAI Market compute provider:\n"
            "  -provider=<0|1>         Serve the predict RPC as a compute provider (default 0);\n"
            "                          calls served are kept in <datadir>/provider/\n"

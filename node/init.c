@@ -6,9 +6,11 @@
 #include "consensus/bech32.h"
 #include "node/evidence.h"
 #include "node/genesisfile.h"
+#include "node/notify.h"
 #include "node/producer.h"
 #include "node/progress.h"
 #include "node/staker.h"
+#include "node/zmq.h"
 #include "p2p/p2p.h"
 #include "rpc/fees.h"
 #include "rpc/methods.h"
@@ -279,6 +281,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
         !rpc_table_add(n->rpc_table, predict_rpc_methods, predict_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, net_rpc_methods, net_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, fees_rpc_methods, fees_rpc_methods_count) ||
+        !rpc_table_add(n->rpc_table, zmq_rpc_methods, zmq_rpc_methods_count) ||
         (n->wallets && !rpc_table_add(n->rpc_table, wallet_rpc_methods, wallet_rpc_methods_count)) ||
         (n->wallets && !rpc_table_add(n->rpc_table, wallet_staking_rpc_methods,
                                       wallet_staking_rpc_methods_count)) ||
@@ -412,6 +415,9 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     if (!config_get_bool(cfg, "disablewallet", false) && !start_wallets(n, err, errlen))
         return false;
     evidence_watch(n);
+    if (!zmq_notifier_start(cfg, n->chain, n->mempool, &n->zmq, err, errlen) ||
+        !notify_start(cfg, n->chain, n->mempool, n->wallets, &n->notify, err, errlen))
+        return false;
 
     evthread_use_pthreads();
     n->base = event_base_new();
@@ -459,6 +465,10 @@ void node_stop(struct node *n)
     pthread_mutex_lock(&n->lock);
     evidence_unwatch(n);
     progress_unwatch(n);
+    notify_stop(n->notify);
+    n->notify = NULL;
+    zmq_notifier_stop(n->zmq);
+    n->zmq = NULL;
     wallets_free(n->wallets);
     n->wallets = NULL;
     fee_estimator_free(n->fees);

@@ -5,8 +5,9 @@
   in its man page (doc/man/<program>.1), whose title names the program's
   version;
 - every option of fmld -help is in the example contrib/fml.conf, as a
-  commented "#name=value" line, and every such line names an option fmld
-  accepts (fmld -name=value -version exits 0; an unknown name fails);
+  commented "#name=value" line (a template such as -zmqpub<type>hwm: one
+  instance), and every such line names an option fmld accepts (fmld
+  -name=value -version exits 0; an unknown name fails);
 - contrib/fml.conf has no active line, so that fmld reads it as is
   (feature_operations.py starts a node with it);
 - the man pages have no troff warnings (when man is installed).
@@ -45,7 +46,8 @@ def help_options(program):
         if not stripped.startswith("-"):
             continue
         column = re.split(r"\s{2,}", stripped)[0]
-        names.update(re.findall(r"(?<![\w-])-([a-z?][a-z0-9-]*)", column))
+        # A template such as -zmqpub<type>hwm stays whole.
+        names.update(re.findall(r"(?<![\w-])-([a-z?][a-z0-9-]*(?:<[a-z]+>[a-z0-9-]*)?)", column))
     if len(names) < 10:
         fail("%s -help: only %d options found" % (program, len(names)))
     return names
@@ -81,12 +83,18 @@ def check_man(program):
             fail("man %s: %s" % (path, res.stderr.strip()[:500]))
 
 
+def conf_pattern(name):
+    """The commented line of an option in fml.conf; a template's <...> part
+    stands for any name (one example line is enough)."""
+    return r"^#\s*%s=" % re.sub(r"\\?<[a-z]+\\?>", "[a-z]+", re.escape(name))
+
+
 def check_conf():
     path = os.path.join(SRC, "contrib", "fml.conf")
     with open(path) as f:
         text = f.read()
     for name in sorted(help_options("fmld") - NOT_IN_CONF):
-        if not re.search(r"^#\s*%s=" % re.escape(name), text, re.M):
+        if not re.search(conf_pattern(name), text, re.M):
             fail("fmld -help has -%s, contrib/fml.conf has no #%s= line" % (name, name))
     for n, line in enumerate(text.splitlines(), 1):
         if line.strip() and not line.lstrip().startswith("#"):
