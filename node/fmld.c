@@ -18,7 +18,7 @@ static const char *const known_options[] = {
     "daemon", "printtoconsole", "debug", "logtimemicros",
     "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest",
-    "regtestvalidator", "produceblocks",
+    "regtestvalidator", "produceblocks", "validatorkey",
     "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
     "addressindex",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
@@ -92,6 +92,9 @@ static void usage(void)
            "\nValidator:\n"
            "  -regtestvalidator=<n>   Regtest: hold well-known validator key n (0..3, default 0)\n"
            "                          or none\n"
+           "  -validatorkey=<file>    Propose with the validator key of this file, made by\n"
+           "                          fml-cli genvalidatorkey (mode 0600; repeatable; the key\n"
+           "                          goes into the first wallet)\n"
            "  -produceblocks=<0|1>    Propose blocks in real time in the slots our keys lead\n"
            "                          (default 1 on main/test, 0 on regtest)\n"
            "\nMempool and wallet:\n"
