@@ -370,7 +370,7 @@ START_TEST(test_create_refusals)
          "genesis base: unknown field \"alocations\""},
         {"{\"name\": \"launch\", \"hrp\": \"lfml\", \"genesis_time\": 0, \"params\": {\"slots\": 1}}",
          NULL, "unknown parameter params.slots"},
-        {"{\"name\": \"test\", \"hrp\": \"lfml\", \"genesis_time\": 0, " BASE_PARAMS "}", NULL,
+        {"{\"name\": \"regtest\", \"hrp\": \"lfml\", \"genesis_time\": 0, " BASE_PARAMS "}", NULL,
          "name must be"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -449,6 +449,69 @@ START_TEST(test_validator_key_file)
 }
 END_TEST
 
+/* The built-in test network is share/genesis/test.json (doc/protocol.md §11):
+ * the compiled-in genesis and the file's are the same, and the file's
+ * ceremony inputs give the file again, byte for byte. */
+START_TEST(test_builtin_test_network)
+{
+    static const char *const frag_names[4] = {
+        "operator0.fragment.json", "operator1.fragment.json", "operator2.fragment.json",
+        "operator3.fragment.json"};
+    char path[512], err[512], *text, *base, *made;
+    char *frag_text[4];
+    struct genesis_fragment f[4];
+    size_t len, base_len;
+    struct chain_params builtin, p;
+    uint8_t hash[HASH_SIZE];
+    ck_assert(params_init(&builtin, NET_TEST));
+    snprintf(path, sizeof(path), "%s/../../share/genesis/test.json", FML_TEST_DATA_DIR);
+    ck_assert_msg(fs_read_file(path, GENESIS_FILE_MAX, &text, &len), "%s", path);
+    ck_assert_msg(genesisfile_parse_network(&p, NET_TEST, text, len, err, sizeof(err)), "%s", err);
+    ck_assert_mem_eq(p.genesis_hash, builtin.genesis_hash, HASH_SIZE);
+    ck_assert_int_eq(p.net, NET_TEST);
+    ck_assert_mem_eq(p.magic, builtin.magic, 4);
+    ck_assert_uint_eq(p.p2p_port, builtin.p2p_port);
+    ck_assert_uint_eq(p.n_validators, 4);
+    params_free(&p);
+    ck_assert_hex_eq(builtin.genesis_hash, HASH_SIZE,
+                     "0e28dad9ec7ee6dfb0697ae2d5a1bceb65613ee8d3f687b7429bd9ec45e6b247");
+    /* Not a custom network: -genesis refuses a built-in name. */
+    ck_assert(!genesisfile_parse(&p, text, len, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "not a built-in network"), "%s", err);
+    /* None of its validators is the one the old public seeds gave. */
+    for (unsigned i = 0; i < 4; i++) {
+        uint8_t sec[SECKEY_SIZE], pub[PUBKEY_SIZE];
+        char seed[64];
+        int n = snprintf(seed, sizeof(seed), "fml testnet validator %u", i);
+        hash_tagged(sec, HTAG_KEYSEED, seed, (size_t)n);
+        ck_assert(key_pubkey(pub, sec));
+        for (size_t j = 0; j < builtin.n_validators; j++)
+            ck_assert(memcmp(builtin.validators[j].pubkey, pub, PUBKEY_SIZE) != 0);
+    }
+
+    snprintf(path, sizeof(path), "%s/../../share/genesis/test-ceremony/base.json",
+             FML_TEST_DATA_DIR);
+    ck_assert_msg(fs_read_file(path, GENESIS_FILE_MAX, &base, &base_len), "%s", path);
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "%s/../../share/genesis/test-ceremony/%s", FML_TEST_DATA_DIR,
+                 frag_names[i]);
+        ck_assert_msg(fs_read_file(path, VALIDATOR_KEY_FILE_MAX, &frag_text[i], &f[i].len), "%s",
+                      path);
+        f[i].name = frag_names[i];
+        f[i].text = frag_text[i];
+    }
+    ck_assert_msg(genesisfile_create(base, base_len, f, 4, &made, hash, err, sizeof(err)), "%s", err);
+    ck_assert_str_eq(made, text);
+    ck_assert_mem_eq(hash, builtin.genesis_hash, HASH_SIZE);
+    free(made);
+    for (int i = 0; i < 4; i++)
+        free(frag_text[i]);
+    free(base);
+    free(text);
+    params_free(&builtin);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("genesisfile");
@@ -463,6 +526,7 @@ int main(void)
     tcase_add_test(tc, test_create_deterministic);
     tcase_add_test(tc, test_create_refusals);
     tcase_add_test(tc, test_validator_key_file);
+    tcase_add_test(tc, test_builtin_test_network);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
