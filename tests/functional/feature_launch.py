@@ -158,6 +158,20 @@ class LaunchTest(FMLTestFramework):
         assert_equal(props <= addrs, True)
         self.log("  %d blocks, genesis %s" % (tip, ghash))
 
+        self.log("The wallet keeps the key: restarted without -validatorkey, operator 0 proposes")
+        node0 = nodes[0]
+        mine = address(HRP, bytes.fromhex(operators[0][2]["pubkey"]))
+        node0.stop()
+        node0.start(["-genesis=" + genesis])
+        connect_nodes(node0, nodes[1])
+        since = node0.getblockcount()
+
+        def proposed_again():
+            tip = node0.getblockcount()
+            return any(node0.getblock(node0.getblockhash(h))["proposer"] == mine
+                       for h in range(since + 1, tip + 1))
+        wait_until(proposed_again, timeout=90, interval=0.5, what="operator 0 proposes again")
+
         self.log("Main has no genesis: the node says where the ceremony is described")
         self.assert_start_refused(["-chain=main"], "doc/launch.md", chain_args=False)
 
