@@ -432,8 +432,13 @@ static bool parse_fragment(const struct genesis_fragment *f, const struct chain_
     json_t *o = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES, &jerr);
     memset(gv, 0, sizeof(*gv));
     if (!json_is_object(o)) {
-        snprintf(err, errlen, "fragment %s: not a JSON object (%s, line %d)", f->name,
-                 o ? "another value" : jerr.text, o ? 1 : jerr.line);
+        /* jansson's message may quote the text: a key file sent by mistake
+         * must not have its secret printed, so only the place is given. */
+        if (o)
+            snprintf(err, errlen, "fragment %s: not a JSON object", f->name);
+        else
+            snprintf(err, errlen, "fragment %s: not a JSON object (invalid JSON at line %d, "
+                                  "column %d)", f->name, jerr.line, jerr.column);
         goto done;
     }
     if (json_object_get(o, "privkey")) {
