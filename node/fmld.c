@@ -19,7 +19,7 @@ static const char *const known_options[] = {
     "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest", "metrics",
     "explorer",
-    "regtestvalidator", "produceblocks", "blockmaxsize",
+    "regtestvalidator", "produceblocks", "validatorkey", "blockmaxsize",
     "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
     "addressindex", "progressinterval",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
@@ -108,6 +108,9 @@ static void usage(void)
            "\nValidator:\n"
            "  -regtestvalidator=<n>   Regtest: hold well-known validator key n (0..3, default 0)\n"
            "                          or none\n"
+           "  -validatorkey=<file>    Propose with the validator key of this file, made by\n"
+           "                          fml-cli genvalidatorkey (mode 0600; repeatable; the key\n"
+           "                          goes into the first wallet)\n"
            "  -produceblocks=<0|1>    Propose blocks in real time in the slots our keys lead\n"
            "                          (default 1 on main/test, 0 on regtest)\n"
            "  -blockmaxsize=<bytes>   Bytes of block the blocks we build may take, 1000 up to\n"

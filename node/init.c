@@ -10,6 +10,7 @@
 #include "node/producer.h"
 #include "node/progress.h"
 #include "node/staker.h"
+#include "node/validatorkey.h"
 #include "node/zmq.h"
 #include "p2p/p2p.h"
 #include "rpc/fees.h"
@@ -94,8 +95,9 @@ static bool select_params(struct node *n, char *err, size_t errlen)
         return err_setf(err, errlen, "Cannot set up the %s network parameters", chain);
     if (n->params.n_validators == 0)
         return err_setf(err, errlen,
-                    "The %s network has no fixed genesis yet: start a custom network with "
-                    "-genesis=FILE, or use -testnet or -regtest",
+                    "The %s network has not launched: it has no genesis until its operators "
+                    "make one in the launch ceremony (doc/launch.md); start from that file "
+                    "with -genesis=FILE, or use -regtest",
                     chain);
     return true;
 }
@@ -206,6 +208,30 @@ static bool start_wallets(struct node *n, char *err, size_t errlen)
                 return false;
         }
     }
+    /* -validatorkey=FILE: the operator's key from the launch ceremony. */
+    size_t nkeys = 0;
+    const char **keyfiles = config_get_multi(n->cfg, "validatorkey", &nkeys);
+    for (size_t i = 0; keyfiles && i < nkeys; i++) {
+        struct validator_keyfile k;
+        char why[400];
+        char *path = fs_path_join(".", keyfiles[i]);
+        bool ok = path && validatorkey_load(path, &k, why, sizeof(why));
+        if (!path)
+            snprintf(why, sizeof(why), "out of memory");
+        free(path);
+        if (!ok) {
+            free(keyfiles);
+            return err_setf(err, errlen, "-validatorkey: %s", why);
+        }
+        ok = wallet_import_validator_key(wallets_at(n->wallets, 0), k.sec, k.onion_generation,
+                                         k.onion_length, "validator", err, errlen);
+        validatorkey_clear(&k);
+        if (!ok) {
+            free(keyfiles);
+            return false;
+        }
+    }
+    free(keyfiles);
     node_wallet_chain_init(&n->wallet_chain, n->chain, n->mempool);
     return wallets_attach(n->wallets, &n->wallet_chain.iface, err, errlen);
 }
@@ -412,6 +438,10 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     if (!n->fees)
         return err_setf(err, errlen, "out of memory");
 
+    if (config_get_bool(cfg, "disablewallet", false) && config_is_set(cfg, "validatorkey")) {
+        return err_setf(err, errlen,
+                        "-validatorkey needs a wallet (it cannot go with -disablewallet)");
+    }
     if (!config_get_bool(cfg, "disablewallet", false) && !start_wallets(n, err, errlen))
         return false;
     evidence_watch(n);
