@@ -1,6 +1,6 @@
-# bash completion of fml-cli: its options (from fml-cli -help) and the
-# node's commands (from `fml-cli help`, asked of the node with the
-# connection options already on the line).
+# bash completion of fml-cli: its options (from fml-cli -help), the node's
+# commands (from `fml-cli help`, asked of the node with the connection
+# options already on the line) and the launch commands.
 # Installed as $(datadir)/bash-completion/completions/fml-cli; or source it.
 
 _fml_cli()
@@ -46,7 +46,9 @@ _fml_cli()
 
     if [[ -z $command ]]; then
         local commands
-        commands=$("$cli" "${opts[@]}" help 2>/dev/null | awk '/^[a-z]/ { print $1 }')
+        # The node's commands, and the launch commands fml-cli runs itself.
+        commands="genvalidatorkey creategenesis checkgenesis
+$("$cli" "${opts[@]}" help 2>/dev/null | awk '/^[a-z]/ { print $1 }')"
         COMPREPLY=($(compgen -W "$commands" -- "$cur"))
     elif [[ $command == help && $prev == help ]]; then
         local commands

@@ -209,6 +209,7 @@ class OperationsTest(FMLTestFramework):
             comp = os.path.join(SRC_DIR, "contrib", "completion", "fml-cli.bash")
             env = dict(os.environ, PATH=os.path.dirname(FMLCLI) + os.pathsep + os.environ["PATH"])
             for word, want in (("getblockco", "getblockcount"), ("loggi", "logging"),
+                               ("creategen", "creategenesis"),
                                ("getbalan", "getbalance getbalances")):
                 out = subprocess.run(["bash", "-c", script % word, "_", comp, node.datadir,
                                       str(node.rpcport)], capture_output=True, text=True,
