@@ -154,7 +154,7 @@ class V2TransportTest(FMLTestFramework):
         vec = v2transport.vector()
         assert_equal(vec["session_id"],
                      "6838bbe0a6e5494fb7973386201daeb7a1edacbd949a51b553e7da4d22feb437")
-        assert_equal(vec["version"][:16], "5920212eeb8b5ccd")
+        assert_equal(vec["version"][:16], "ff20212eebca1d8f")
 
         self.log("node1 -> relay -> node0 over v2; blocks and a transaction sync")
         relay = self.relay(node0.port)
@@ -274,8 +274,6 @@ class V2TransportTest(FMLTestFramework):
 
         self.log("The node key: datadir/nodekey, mode 0600, the same after a restart")
         path = os.path.join(node0.netdir, "nodekey")
-        if not os.path.exists(path):
-            path = os.path.join(node0.datadir, "nodekey")
         assert_equal(stat.S_IMODE(os.stat(path).st_mode), 0o600)
         node0.stop()
         node0.start()

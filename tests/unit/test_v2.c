@@ -13,9 +13,15 @@ static const uint8_t MAGIC[4] = {0xfa, 0xbf, 0x4d, 0x4c};
 #define VEC_PUB_R "5869aff450549732cbaaed5e5df9b30a6da31cb0e5742bad5ad4a1a768f1a67b"
 #define VEC_SID "6838bbe0a6e5494fb7973386201daeb7a1edacbd949a51b553e7da4d22feb437"
 #define VEC_HELLO "70fcd77bbe96bf372602e2dfd7ef70cc564b493b42"
-#define VEC_VERSION                                                                            \
-    "5920212eeb8b5ccd58566156dc15e915d3664fdeb6b42d7c6b6228fe7ecf205553d5e107dd5694f277da6c5e8" \
-    "87cd0fb101eb4fa58"
+#define VEC_VERSION_PAYLOAD                                                                     \
+    "01000000010000000000000000f1536500000000010000000000000000000000000000000000ffff7f0000013d" \
+    "70010000000000000000000000000000000000ffff00000000000001000000000000000d2f666d6c643a76656374" \
+    "6f722f00000000000000001111111111111111111111111111111111111111111111111111111111111111"
+#define VEC_VERSION                                                                             \
+    "ff20212eebca1d8f1b1324109b5da05f982af3c39ce47c2e38377da82997790f0889bc59824f89260e7f3bd1f7" \
+    "c754f2ae269cd0f9cf378f078d010d258d1ed9e62af72e1fd3ab5afc3e58b00650dd2657507a196d115073af46" \
+    "bad26a80d1ee0a0ad827953b85acf5dc7a3e4ab9393fa09b781224eaa97a1e0a7007ae5ceae91e8d20564dab67" \
+    "c162b07f3bb0d06f67268c37f7db558c1fbd7310"
 
 static void vector_keys(uint8_t priv_i[32], uint8_t priv_r[32], uint8_t pub_i[32],
                         uint8_t pub_r[32])
@@ -62,16 +68,26 @@ START_TEST(published_vectors)
     assert_hex(w.data, w.len, VEC_HELLO);
     size_t first = w.len;
 
-    uint8_t payload[32];
-    for (int i = 0; i < 32; i++)
-        payload[i] = (uint8_t)(0x40 + i);
+    /* The version message of the vector, re-encoded by the node's codec. */
+    uint8_t payload[200];
+    size_t plen;
+    struct p2p_msg_version v;
+    ck_assert(test_unhex(payload, sizeof(payload), &plen, VEC_VERSION_PAYLOAD));
+    ck_assert(p2p_msg_decode_version(payload, plen, &v));
+    ck_assert_uint_eq(v.timestamp, 1700000000);
+    ck_assert_str_eq(v.user_agent, "/fmld:vector/");
     wbuf_init(&msg);
-    v2_encode_message(&msg, P2P_MSG_VERSION, payload, sizeof(payload));
+    struct wbuf vp;
+    wbuf_init(&vp);
+    p2p_msg_encode_version(&vp, &v);
+    ck_assert_uint_eq(vp.len, plen);
+    v2_encode_message(&msg, P2P_MSG_VERSION, vp.data, vp.len);
+    wbuf_free(&vp);
     v2_encrypt_packet(&ci, &w, msg.data, msg.len, false);
     assert_hex(w.data + first, w.len - first, VEC_VERSION);
 
     /* The responder reads both back. */
-    uint8_t out[64];
+    uint8_t out[256];
     bool ignore;
     uint32_t len = v2_decrypt_length(&cr, w.data);
     ck_assert_uint_eq(len, 1);
@@ -81,14 +97,14 @@ START_TEST(published_vectors)
     ck_assert(v2_decode_hello(out + 1, len, &h));
     ck_assert_uint_eq(h.flags, 0);
     len = v2_decrypt_length(&cr, w.data + first);
-    ck_assert_uint_eq(len, 33);
+    ck_assert_uint_eq(len, 1 + plen);
     ck_assert(v2_decrypt_packet(&cr, w.data + first + 3, len, out, &ignore));
     struct v2_message m;
     ck_assert_int_eq(v2_decode_message(out + 1, len, 1000000, &m), V2_MSG_OK);
     ck_assert(m.known && m.type == P2P_MSG_VERSION);
     ck_assert_str_eq(m.command, "version");
-    ck_assert_uint_eq(m.length, 32);
-    ck_assert(memcmp(m.payload, payload, 32) == 0);
+    ck_assert_uint_eq(m.length, plen);
+    ck_assert(memcmp(m.payload, payload, plen) == 0);
     wbuf_free(&w);
     wbuf_free(&hello);
     wbuf_free(&msg);

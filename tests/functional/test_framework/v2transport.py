@@ -236,7 +236,17 @@ def vector():
     cr = V2Cipher(VECTOR_PRIV_R, pub_r, pub_i, False, VECTOR_MAGIC)
     assert ci.session_id == cr.session_id
     hello = ci.encrypt(encode_hello(ci.session_id, True))
-    version_payload = bytes(range(0x40, 0x40 + 32))
+    # A version message (doc/protocol.md, "Messages"): protocol 1, services 1,
+    # time 1700000000, to 127.0.0.1:28733 (services 1), from 0.0.0.0:0
+    # (services 1), nonce 1, user agent "/fmld:vector/", height 0, genesis
+    # 32 bytes of 0x11.
+    v4 = b"\x00" * 10 + b"\xff\xff"
+    ua = b"/fmld:vector/"
+    version_payload = (struct.pack("<IQQ", 1, 1, 1700000000)
+                       + struct.pack("<Q", 1) + v4 + bytes([127, 0, 0, 1]) + struct.pack("<H", 28733)
+                       + struct.pack("<Q", 1) + v4 + bytes(4) + struct.pack("<H", 0)
+                       + struct.pack("<Q", 1) + bytes([len(ua)]) + ua
+                       + struct.pack("<Q", 0) + b"\x11" * 32)
     version = ci.encrypt(encode_message("version", version_payload))
     return {"pub_i": pub_i.hex(), "pub_r": pub_r.hex(), "session_id": ci.session_id.hex(),
             "hello": hello.hex(), "version_payload": version_payload.hex(),
