@@ -326,8 +326,8 @@ static void v2_on_hello(struct peer *peer, const uint8_t *contents, size_t n)
     if (h.flags & V2_HELLO_PROOF) {
         /* The proof is by the other side: the responder's when we initiated. */
         if (!v2_check_proof(&h, peer->v2->session_id, !initiator)) {
-            log_printf("peer=%lld %s: node key proof does not verify; disconnecting",
-                       (long long)peer->id, peer->name);
+            LOG_DEBUG(LOG_NET, "peer=%lld %s: node key proof does not verify; disconnecting",
+                      (long long)peer->id, peer->name);
             peer_disconnect(peer, "v2: bad node key proof");
             return;
         }
@@ -383,9 +383,11 @@ static void peer_read_v2(struct peer *peer)
                 return;
             const uint8_t *data = evbuffer_pullup(in, 4);
             if (memcmp(data, p->env.params->magic, 4) == 0) {
-                log_printf("peer=%lld %s speaks the plaintext v1 transport; refused "
-                           "(-v2transport=0 allows it)",
-                           (long long)peer->id, peer->name);
+                /* Debug only: anyone can open connections to fill the log. */
+                LOG_DEBUG(LOG_NET,
+                          "peer=%lld %s speaks the plaintext v1 transport; refused "
+                          "(-v2transport=0 allows it)",
+                          (long long)peer->id, peer->name);
                 peer_disconnect(peer, "v1 peer refused");
                 return;
             }
@@ -440,8 +442,8 @@ static void peer_read_v2(struct peer *peer)
         p->bytes_recv += total;
         if (!ok) {
             /* Tampering on the path looks the same as a broken peer. */
-            log_printf("peer=%lld %s: v2 packet fails authentication; disconnecting",
-                       (long long)peer->id, peer->name);
+            LOG_DEBUG(LOG_NET, "peer=%lld %s: v2 packet fails authentication; disconnecting",
+                      (long long)peer->id, peer->name);
             peer_disconnect(peer, "v2: packet authentication failed");
         } else if (ignore) {
             /* A decoy packet. */
