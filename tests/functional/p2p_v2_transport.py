@@ -17,6 +17,8 @@ Needs python3-nacl: run with /usr/bin/python3 (make check does).
 
 import os
 import socket
+
+import nacl.signing
 import stat
 import threading
 import time
@@ -253,6 +255,24 @@ class V2TransportTest(FMLTestFramework):
             p.handshake()
             assert_equal(p.hello[0] & v2transport.HELLO_PROOF, 0)  # anonymous unless asked
 
+        self.log("An inbound peer's proof: shown when valid, the connection dropped when not")
+        sk = nacl.signing.SigningKey.generate()
+        with P2PConnection(node0.port, genesis, signing_key=sk).connect() as p:
+            p.handshake()
+            assert p.sync_with_ping(10)
+            mine = [x for x in node0.getpeerinfo() if x["session_id"] == p.session_id]
+            assert_equal([(x["peerkey"], x["peerkey_verified"]) for x in mine],
+                         [(bytes(sk.verify_key).hex(), False)])
+
+        def signed_as_responder(sid):
+            sig = sk.sign(v2transport.proof_message(sid, False)).signature
+            return bytes([v2transport.HELLO_PROOF]) + bytes(sk.verify_key) + sig
+        with P2PConnection(node0.port, genesis, hello=signed_as_responder).connect() as p:
+            assert p.wait_for_disconnect(10), "a reflected-role proof was accepted"
+        with open(node0.debug_log, errors="replace") as f:
+            assert "node key proof does not verify" in f.read()
+        assert_equal(node0.listbanned(), [])
+
         self.log("Packet attacks: garbage after the keys, an oversized length: dropped, no ban; "
                  "a bad command inside a valid packet: banned")
         with P2PConnection(node0.port, genesis).connect() as p:
@@ -275,11 +295,12 @@ class V2TransportTest(FMLTestFramework):
         self.log("The node key: datadir/nodekey, mode 0600, the same after a restart")
         path = os.path.join(node0.netdir, "nodekey")
         assert_equal(stat.S_IMODE(os.stat(path).st_mode), 0o600)
-        node0.stop()
-        node0.start()
-        assert_equal(node0.getnetworkinfo()["nodekey"], key0)
         key1 = node1.getnetworkinfo()["nodekey"]
         assert key1 != key0
+        node0.stop()
+        # node0 pins node1's key: node1's inbound connection shows verified there.
+        node0.start(["-peerkey=%s@127.0.0.1:%d" % (key1, node1.port)])
+        assert_equal(node0.getnetworkinfo()["nodekey"], key0)
 
         self.log("-peerkey with node0's key: node1 verifies it (and proves its own)")
         node1.stop()
@@ -290,7 +311,7 @@ class V2TransportTest(FMLTestFramework):
         out = peer_at(node1, node0.port)[0]
         assert_equal((out["peerkey_verified"], out["peerkey"]), (True, key0))
         ins = [p for p in node0.getpeerinfo() if p["inbound"]]
-        assert_equal([p["peerkey"] for p in ins], [key1])
+        assert_equal([(p["peerkey"], p["peerkey_verified"]) for p in ins], [(key1, True)])
         assert_equal(ins[0]["session_id"], out["session_id"])
 
         self.log("-peerkey with a wrong key: the connection is dropped, with a log line")

@@ -334,7 +334,7 @@ class P2PConnection:
     automatically unless auto_pong is False."""
 
     def __init__(self, port, genesis, host="127.0.0.1", chain="regtest", magic=None, timeout=30,
-                 v2=True, want_proof=False, signing_key=None):
+                 v2=True, want_proof=False, signing_key=None, hello=None):
         self.host = host
         self.port = port
         self.genesis = genesis
@@ -351,6 +351,7 @@ class P2PConnection:
         self.v2 = v2
         self.want_proof = want_proof
         self.signing_key = signing_key
+        self.hello_override = hello  # f(session_id) -> our hello's contents (to break it)
         self.cipher = None
         self.hello = None          # the node's hello: (flags, nodekey, sig)
         self._v2_len = None
@@ -377,8 +378,12 @@ class P2PConnection:
         their = bytes(self.buf[:32])
         del self.buf[:32]
         self.cipher = v2transport.V2Cipher(priv, pub, their, True, self.magic)
-        self.send_raw(self.cipher.encrypt(v2transport.encode_hello(
-            self.cipher.session_id, True, want=self.want_proof, signing_key=self.signing_key)))
+        if self.hello_override:
+            hello = self.hello_override(self.cipher.session_id)
+        else:
+            hello = v2transport.encode_hello(self.cipher.session_id, True, want=self.want_proof,
+                                             signing_key=self.signing_key)
+        self.send_raw(self.cipher.encrypt(hello))
 
     @property
     def session_id(self):
