@@ -207,8 +207,14 @@ class V2TransportTest(FMLTestFramework):
             node0.generateblocks(1)
             time.sleep(0.3)
         assert relay.flipped == 1, "nothing went through the relay to flip"
-        wait_until(lambda: not any(p["session_id"] == first_session for p in node1.getpeerinfo()),
-                   what="the tampered connection dropped", timeout=20)
+        # More traffic after the flip: should it have hit a length, the rest
+        # of the stream is what exposes it.
+        deadline = time.time() + 20
+        while any(p["session_id"] == first_session for p in node1.getpeerinfo()):
+            if time.time() > deadline:
+                raise TestFailure("the tampered connection was not dropped")
+            node0.generateblocks(1)
+            time.sleep(0.2)
         with open(node1.debug_log, errors="replace") as f:
             assert "v2 packet fails authentication" in f.read()
         assert_equal(node0.listbanned(), [])
@@ -273,11 +279,14 @@ class V2TransportTest(FMLTestFramework):
             assert "node key proof does not verify" in f.read()
         assert_equal(node0.listbanned(), [])
 
-        self.log("Packet attacks: garbage after the keys, an oversized length: dropped, no ban; "
-                 "a bad command inside a valid packet: banned")
+        self.log("Packet attacks: a packet of random bytes, an oversized length: dropped, no "
+                 "ban; a bad command inside a valid packet: banned")
         with P2PConnection(node0.port, genesis).connect() as p:
             p.handshake()
-            p.send_raw(os.urandom(64))
+            # A true length of 40, then random header, contents and tag.  (Random
+            # bytes as the length may read as a large one: the node then waits
+            # for the rest, as for a truncated v1 message.)
+            p.send_raw(p.cipher.send_len.crypt(bytes([40, 0, 0])) + os.urandom(1 + 40 + 16))
             assert p.wait_for_disconnect(10)
         with P2PConnection(node0.port, genesis).connect() as p:
             p.handshake()
@@ -332,7 +341,23 @@ class V2TransportTest(FMLTestFramework):
         node1._closed()
         with open(os.path.join(node1.datadir, "stderr.txt"), errors="replace") as f:
             assert "Invalid -peerkey" in f.read(), "no startup error for a malformed -peerkey"
+        self.log("  so does a damaged nodekey file (it is never replaced)")
+        path1 = os.path.join(node1.netdir, "nodekey")
+        with open(path1) as f:
+            saved = f.read()
+        with open(path1, "w") as f:
+            f.write("not a key\n")
+        node1.start(wait=False)
+        node1.process.wait(timeout=30)
+        node1._closed()
+        with open(os.path.join(node1.datadir, "stderr.txt"), errors="replace") as f:
+            assert "is not a node key" in f.read(), "no startup error for a damaged nodekey"
+        with open(path1) as f:
+            assert_equal(f.read(), "not a key\n")
+        with open(path1, "w") as f:
+            f.write(saved)
         node1.start()
+        assert_equal(node1.getnetworkinfo()["nodekey"], key1)
 
 
 if __name__ == "__main__":
