@@ -341,6 +341,11 @@ class V2TransportTest(FMLTestFramework):
         node1._closed()
         with open(os.path.join(node1.datadir, "stderr.txt"), errors="replace") as f:
             assert "Invalid -peerkey" in f.read(), "no startup error for a malformed -peerkey"
+        node1.start(["-peerkey=%s@127.0.0.1:1" % key0, "-v2transport=0"], wait=False)
+        node1.process.wait(timeout=30)
+        node1._closed()
+        with open(os.path.join(node1.datadir, "stderr.txt"), errors="replace") as f:
+            assert "-peerkey needs the encrypted transport" in f.read(), "-peerkey over v1 accepted"
         self.log("  so does a damaged nodekey file (it is never replaced)")
         path1 = os.path.join(node1.netdir, "nodekey")
         with open(path1) as f:
