@@ -159,6 +159,22 @@ void p2p_get_net_stats(struct p2p *p, struct p2p_net_stats *out)
     out->port = p->bound_port;
     out->services = P2P_SERVICE_NETWORK;
     out->user_agent = p->user_agent;
+    int64_t sorted[P2P_TIME_SAMPLES];
+    size_t n = p->n_time_offsets;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        for (; j > 0 && sorted[j - 1] > p->time_offsets[i]; j--)
+            sorted[j] = sorted[j - 1];
+        sorted[j] = p->time_offsets[i];
+    }
+    out->timeoffset = n ? sorted[n / 2] : 0;
+    out->n_time_samples = n;
+    for (size_t i = 0; i < p->n_local; i++) {
+        p2p_addr_format_ip(&p->local[i].addr, out->local[i].address);
+        out->local[i].port = p->local[i].addr.port;
+        out->local[i].score = p->local[i].score;
+    }
+    out->n_local = p->n_local;
     sodium_bin2hex(out->nodekey, sizeof(out->nodekey), p->nodekey_pk, V2_NODEKEY_SIZE);
 }
 

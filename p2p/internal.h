@@ -264,6 +264,15 @@ struct p2p {
 
     uint64_t bytes_sent, bytes_recv;
 
+    /* getnetworkinfo: the last outbound peers' clock offsets (a ring) and
+     * the addresses peers can reach us at (connman.c). */
+    int64_t time_offsets[P2P_TIME_SAMPLES];
+    size_t n_time_offsets, next_time_offset;
+    struct local_addr {
+        struct p2p_addr addr; /* port: where we listen */
+        int score;
+    } local[P2P_MAX_LOCAL];
+    size_t n_local;
     /* Transport. */
     bool v2transport;              /* -v2transport */
     uint8_t nodekey_pk[V2_NODEKEY_SIZE], nodekey_sk[64];
@@ -351,6 +360,11 @@ void relay_tx_added(void *arg, const struct mempool_entry *e);
 bool connman_listen(struct p2p *p, const struct p2p_options *o, char *err, size_t errlen)
     WARN_UNUSED;
 void connman_stop_listening(struct p2p *p);
+/* A peer's version showed us at ip (peer->addr_local): its entry in
+ * p->local scores one more; an outbound peer's view is added when new (a
+ * peer we chose, so inbound ones cannot fill the table).  Nothing when not
+ * listening or ip is unusable. */
+void connman_local_seen(struct p2p *p, const struct p2p_addr *ip, bool outbound);
 /* Opens outbound connections the tables call for. */
 void connman_open_connections(struct p2p *p, uint64_t now_ms);
 /* Opens the connections addnode onetry asked for. */

@@ -143,6 +143,21 @@ struct p2p_peer_stats {
 bool p2p_get_peer_stats(struct p2p *p, struct p2p_peer_stats **out, size_t *n)
     WARN_UNUSED;
 
+/* Local addresses kept (getnetworkinfo's localaddresses), at most. */
+#define P2P_MAX_LOCAL 16
+/* Outbound peers' clock offsets kept for the median (the last ones). */
+#define P2P_TIME_SAMPLES 50
+
+/* An address peers can reach us at: a listening address bound to a
+ * specific IP (score 2, as bitcoind's LOCAL_BIND), or our IP as an outbound
+ * peer saw it in its version (score 1); each peer's version that shows us
+ * at it adds 1. */
+struct p2p_local_addr {
+    char address[P2P_ADDR_STRLEN]; /* the IP */
+    uint16_t port;                 /* where we listen */
+    int score;
+};
+
 struct p2p_net_stats {
     uint64_t bytes_recv, bytes_sent;
     size_t connections_in, connections_out;
@@ -150,6 +165,12 @@ struct p2p_net_stats {
     uint16_t port;
     uint64_t services;
     const char *user_agent;
+    /* Median of the last P2P_TIME_SAMPLES outbound peers' clock offsets
+     * (their version's timestamp minus our clock, seconds); 0 without. */
+    int64_t timeoffset;
+    size_t n_time_samples;
+    struct p2p_local_addr local[P2P_MAX_LOCAL];
+    size_t n_local;
     char nodekey[2 * 32 + 1];            /* our node key, hex */
 };
 
