@@ -458,15 +458,17 @@ static int bench_zero_model_hash(uint64_t count)
 
 int main(int argc, char **argv)
 {
-    uint64_t k = 64, n = 1000000, reps = 5, seed = 1, aggregation = 1, transfers = 20000;
+    uint64_t k = 64, n = 1000000, reps = 5, seed = 1, aggregation = 1, transfers = 20000,
+             finalization = 1;
     for (int i = 1; i < argc; i++)
         if (!arg_u64(argv[i], "-k", &k) && !arg_u64(argv[i], "-n", &n) &&
             !arg_u64(argv[i], "-reps", &reps) && !arg_u64(argv[i], "-seed", &seed) &&
             !arg_u64(argv[i], "-aggregation", &aggregation) &&
-            !arg_u64(argv[i], "-transfers", &transfers)) {
+            !arg_u64(argv[i], "-transfers", &transfers) &&
+            !arg_u64(argv[i], "-finalization", &finalization)) {
             fprintf(stderr,
                     "usage: %s [-k=64] [-n=1000000] [-reps=5] [-seed=1] [-aggregation=1] "
-                    "[-transfers=20000]\n",
+                    "[-transfers=20000] [-finalization=1]\n",
                     argv[0]);
             return 2;
         }
@@ -477,6 +479,8 @@ int main(int argc, char **argv)
         if (rc)
             return rc;
     }
+    if (!finalization)
+        return 0;
     if (bench_zero_model_hash(500))
         return 1;
     return bench_finalization(transfers, reps, seed);
