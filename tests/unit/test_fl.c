@@ -447,14 +447,22 @@ static void check_same_as_first(size_t k, size_t n, const int32_t *w, const uint
         for (size_t ti = 0; ti < (agg == FL_AGG_TRIMMED_MEAN ? ntrims : 1); ti++) {
             uint16_t t = agg == FL_AGG_TRIMMED_MEAN ? trims[ti] : 0;
             memset(o1, 0xa5, 4 * n);
-            memset(o2, 0x5a, 4 * n);
             ck_assert(fl_aggregate_ref(agg, t, refs, k, n, o1));
-            ck_assert(fl_aggregate(agg, t, refs, k, n, o2));
-            for (size_t j = 0; j < n; j++)
-                ck_assert_msg(read_le32(o1 + 4 * j) == read_le32(o2 + 4 * j),
-                              "aggregator %u t %u k %zu n %zu coordinate %zu: %d, first %d", agg,
-                              t, k, n, j, (int32_t)read_le32(o2 + 4 * j),
-                              (int32_t)read_le32(o1 + 4 * j));
+            /* With the CPU's instruction set, then with the build's
+             * baseline only. */
+            for (int base = 0; base < 2; base++) {
+                memset(o2, 0x5a, 4 * n);
+                fl_aggregate_baseline_only(base);
+                bool ok = fl_aggregate(agg, t, refs, k, n, o2);
+                fl_aggregate_baseline_only(false);
+                ck_assert(ok);
+                for (size_t j = 0; j < n; j++)
+                    ck_assert_msg(read_le32(o1 + 4 * j) == read_le32(o2 + 4 * j),
+                                  "aggregator %u t %u k %zu n %zu baseline %d coordinate %zu: "
+                                  "%d, first %d",
+                                  agg, t, k, n, base, j, (int32_t)read_le32(o2 + 4 * j),
+                                  (int32_t)read_le32(o1 + 4 * j));
+            }
         }
     free(buf);
     free(o1);
