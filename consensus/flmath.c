@@ -325,7 +325,7 @@ struct fed_group {
 /* hi/lo over a tile for the updates p[0..c), len coordinates from j0. */
 static inline __attribute__((always_inline)) void
 fed_sum_group(const uint8_t *const *p, size_t c, size_t j0, size_t len, int32_t *hi,
-              uint32_t *lo)
+              uint32_t *lo, bool pf)
 {
     size_t vlen = AGG_LE ? len / 4 * 4 : 0;
     memset(hi, 0, len * sizeof(*hi));
@@ -336,6 +336,12 @@ fed_sum_group(const uint8_t *const *p, size_t c, size_t j0, size_t len, int32_t 
                       *p3 = p[i + 3] + 4 * j0;
         for (size_t j = 0; j < vlen; j += 4) {
             agg_v4 a, b, x, y, h, l;
+            if (pf && j % 16 == 0) {
+                __builtin_prefetch(p0 + 4 * (j + FED_TILE));
+                __builtin_prefetch(p1 + 4 * (j + FED_TILE));
+                __builtin_prefetch(p2 + 4 * (j + FED_TILE));
+                __builtin_prefetch(p3 + 4 * (j + FED_TILE));
+            }
             memcpy(&a, p0 + 4 * j, 16);
             memcpy(&b, p1 + 4 * j, 16);
             memcpy(&x, p2 + 4 * j, 16);
@@ -359,6 +365,8 @@ fed_sum_group(const uint8_t *const *p, size_t c, size_t j0, size_t len, int32_t 
         const uint8_t *p0 = p[i] + 4 * j0;
         for (size_t j = 0; j < vlen; j += 4) {
             agg_v4 a, h, l;
+            if (pf && j % 16 == 0)
+                __builtin_prefetch(p0 + 4 * (j + FED_TILE));
             memcpy(&a, p0 + 4 * j, 16);
             memcpy(&h, hi + j, 16);
             memcpy(&l, lo + j, 16);
@@ -377,13 +385,13 @@ fed_sum_group(const uint8_t *const *p, size_t c, size_t j0, size_t len, int32_t 
 
 static inline __attribute__((always_inline)) void
 fed_tile(const uint8_t *const *p, const struct fed_group *g, size_t ng, size_t j0, size_t len,
-         struct agg_div dv, uint8_t *out)
+         struct agg_div dv, uint8_t *out, bool pf)
 {
     int64_t acc[FED_TILE];
     int32_t hi[FED_TILE];
     uint32_t lo[FED_TILE];
     for (size_t gi = 0; gi < ng; gi++) {
-        fed_sum_group(p + g[gi].first, g[gi].count, j0, len, hi, lo);
+        fed_sum_group(p + g[gi].first, g[gi].count, j0, len, hi, lo, pf);
         const int64_t s = (int64_t)g[gi].weight;
         if (gi == 0)
             for (size_t j = 0; j < len; j++)
@@ -429,10 +437,12 @@ static bool fedavg(const struct fl_update_ref *u, size_t k, size_t n, uint64_t t
     }
     const struct agg_div dv = agg_div_make(total);
     size_t j0 = 0;
+    /* The next tile of each update is fetched while this one is summed
+     * (while it is a whole tile inside the update). */
     for (; j0 + FED_TILE <= n; j0 += FED_TILE)
-        fed_tile(p, g, ng, j0, FED_TILE, dv, out);
+        fed_tile(p, g, ng, j0, FED_TILE, dv, out, j0 + 2 * FED_TILE <= n);
     if (j0 < n)
-        fed_tile(p, g, ng, j0, n - j0, dv, out);
+        fed_tile(p, g, ng, j0, n - j0, dv, out, false);
     free(byw);
     free(p);
     free(g);
