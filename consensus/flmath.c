@@ -524,8 +524,15 @@ static inline __attribute__((always_inline)) void cx8_minmax(int32_t *restrict a
 static void run_list(int32_t *rows, const struct cx_pair *list, size_t nlist, size_t tile,
                      size_t padded)
 {
-    for (size_t c = 0; c < nlist; c++)
+    for (size_t c = 0; c < nlist; c++) {
+#if defined(__SSE4_1__) || defined(__ARM_NEON)
+        int32_t *a = rows + list[c].a * tile, *b = rows + list[c].b * tile;
+        for (size_t j = 0; j < padded; j += STEP)
+            cx8_minmax(a + j, b + j);
+#else
         compare_exchange(rows + list[c].a * tile, rows + list[c].b * tile, padded);
+#endif
+    }
 }
 
 /* On x86-64 built for the baseline (SSE2), a second copy of the network for
