@@ -344,7 +344,8 @@ fed_sum_group(const uint8_t *const *p, size_t c, size_t j0, size_t len, int32_t 
         const uint8_t *p0 = p[i] + 4 * j0, *p1 = p[i + 1] + 4 * j0, *p2 = p[i + 2] + 4 * j0,
                       *p3 = p[i + 3] + 4 * j0;
         for (size_t j = 0; j < vlen; j += 4) {
-            agg_v4 a, b, x, y, h, l;
+            agg_v4 a, b, x, y, h;
+            agg_u4 l;
             if (pf && j % 16 == 0) {
                 __builtin_prefetch(p0 + 4 * (j + FED_TILE));
                 __builtin_prefetch(p1 + 4 * (j + FED_TILE));
@@ -358,7 +359,9 @@ fed_sum_group(const uint8_t *const *p, size_t c, size_t j0, size_t len, int32_t 
             memcpy(&h, hi + j, 16);
             memcpy(&l, lo + j, 16);
             h += (a >> 16) + (b >> 16) + (x >> 16) + (y >> 16);
-            l += (a & 0xffff) + (b & 0xffff) + (x & 0xffff) + (y & 0xffff);
+            /* (unsigned: the low halves' sum may pass 2^31) */
+            l += (agg_u4)(a & 0xffff) + (agg_u4)(b & 0xffff) + (agg_u4)(x & 0xffff) +
+                 (agg_u4)(y & 0xffff);
             memcpy(hi + j, &h, 16);
             memcpy(lo + j, &l, 16);
         }
@@ -373,14 +376,15 @@ fed_sum_group(const uint8_t *const *p, size_t c, size_t j0, size_t len, int32_t 
     for (; i < c; i++) {
         const uint8_t *p0 = p[i] + 4 * j0;
         for (size_t j = 0; j < vlen; j += 4) {
-            agg_v4 a, h, l;
+            agg_v4 a, h;
+            agg_u4 l;
             if (pf && j % 16 == 0)
                 __builtin_prefetch(p0 + 4 * (j + FED_TILE));
             memcpy(&a, p0 + 4 * j, 16);
             memcpy(&h, hi + j, 16);
             memcpy(&l, lo + j, 16);
             h += a >> 16;
-            l += a & 0xffff;
+            l += (agg_u4)(a & 0xffff);
             memcpy(hi + j, &h, 16);
             memcpy(lo + j, &l, 16);
         }
@@ -651,10 +655,12 @@ static bool by_column(uint8_t aggregator, size_t trim, const uint8_t *const *u, 
             return false;
     }
     int32_t *rows = malloc(J * tile * sizeof(*rows));
-    int64_t *sums = malloc(tile * sizeof(*sums));
-    if (!rows || !sums) {
+    int32_t *his = malloc(tile * sizeof(*his));
+    uint32_t *los = malloc(tile * sizeof(*los));
+    if (!rows || !his || !los) {
         free(rows);
-        free(sums);
+        free(his);
+        free(los);
         free(list);
         return false;
     }
@@ -665,6 +671,7 @@ static bool by_column(uint8_t aggregator, size_t trim, const uint8_t *const *u, 
     for (size_t j0 = 0; j0 < n; j0 += tile) {
         size_t len = n - j0 < tile ? n - j0 : tile;
         size_t padded = (len + STEP - 1) / STEP * STEP; /* <= tile */
+        const size_t next = j0 + len, next_bytes = 4 * (n - next < tile ? n - next : tile);
         for (size_t r = 0; r < J; r++) {
             int32_t *row = rows + r * tile;
             if (r > 0 && u[r] == u[r - 1]) {
@@ -675,9 +682,8 @@ static bool by_column(uint8_t aggregator, size_t trim, const uint8_t *const *u, 
             for (size_t j = len; j < padded; j++)
                 row[j] = 0;
             /* The next tile of this update, on its way while this one sorts. */
-            if (j0 + tile < n)
-                for (size_t b = 0; b < tile * 4; b += 64)
-                    __builtin_prefetch(u[r] + 4 * (j0 + tile) + b);
+            for (size_t b = 0; b < next_bytes; b += 64)
+                __builtin_prefetch(u[r] + 4 * next + b);
         }
         if (list) {
 #if AGG_SSE41
@@ -695,17 +701,31 @@ static bool by_column(uint8_t aggregator, size_t trim, const uint8_t *const *u, 
                 store_i32(out + 4 * (j0 + j), J % 2 ? h[j] : floor_mean2(l[j], h[j]));
             continue;
         }
-        memset(sums, 0, len * sizeof(*sums));
+        /* The kept rows' sum as high and low halves in 32 bits, as fedavg's
+         * (at most 64,000 rows). */
+        memset(his, 0, padded * sizeof(*his));
+        memset(los, 0, padded * sizeof(*los));
         for (size_t r = trim; r < J - trim; r++) {
             const int32_t *row = rows + r * tile;
-            for (size_t j = 0; j < len; j++)
-                sums[j] += row[j];
+            for (size_t j = 0; j < padded; j += 4) {
+                agg_v4 v, h;
+                agg_u4 l;
+                memcpy(&v, row + j, 16);
+                memcpy(&h, his + j, 16);
+                memcpy(&l, los + j, 16);
+                h += v >> 16;
+                l += (agg_u4)(v & 0xffff);
+                memcpy(his + j, &h, 16);
+                memcpy(los + j, &l, 16);
+            }
         }
         for (size_t j = 0; j < len; j++)
-            store_i32(out + 4 * (j0 + j), agg_div_round(sums[j], dv));
+            store_i32(out + 4 * (j0 + j),
+                      agg_div_round((int64_t)his[j] * 65536 + los[j], dv));
     }
     free(rows);
-    free(sums);
+    free(his);
+    free(los);
     free(list);
     return true;
 }
