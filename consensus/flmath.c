@@ -246,8 +246,8 @@ void fl_draw_slots(uint16_t *slots, const uint64_t *stakes, uint32_t m, uint32_t
  * first cache level, and written out before the next tile.  Every sum is
  * exact in 64 bits and every division exact, so the result is the same
  * whatever the order of the updates, the tile size or the vector width
- * (tests/unit/test_fl.c checks it against the first, unblocked
- * implementation, tests/fl_aggregate_ref.h). */
+ * (tests/unit/test_fl.c checks it against the first implementation,
+ * tests/fl_aggregate_ref.h). */
 
 /* The largest total weight fl_aggregate takes: 64,000, below 2^16. */
 #define FL_AGG_MAX_WEIGHT ((uint64_t)FL_MAX_SLOTS * FL_MAX_PARTICIPANTS)

@@ -1,5 +1,5 @@
 /* The FL aggregation as it was first written (consensus/flmath.c before the
- * cache-blocked version): 128-bit fedavg accumulators over blocks of 512
+ * tiled version): 128-bit fedavg accumulators over blocks of 512
  * coordinates, and median / trimmed mean by Batcher's merge-exchange network
  * on four-lane rows.  Kept verbatim as a reference: the unit tests check that
  * fl_aggregate equals it bit for bit, and bench_fl times one against the
