@@ -518,9 +518,13 @@ START_TEST(aggregate_equals_first_implementation_random)
         uint64_t J = 0;
         for (size_t i = 0; i < k; i++) {
             slots[i] = iter % 3 == 0 ? 1 : 1 + test_rand_below(&rng, 4);
+            /* Updates of weight 0 count nothing (one in four here). */
+            if (iter % 5 == 4 && test_rand_below(&rng, 4) == 0)
+                slots[i] = 0;
             J += slots[i];
         }
-        (void)J;
+        if (J == 0)
+            slots[0] = 1;
         uint16_t trims[8];
         size_t nt = bound_trims(trims, slots, k);
         check_same_as_first(k, n, w, slots, trims, nt, (size_t)(iter % 4));
@@ -584,6 +588,27 @@ START_TEST(aggregate_equals_first_implementation_adversarial)
         check_same_as_first(k, n, w, slots, trims, nt, 3);
         free(w);
         free(slots);
+    }
+    /* Uneven weights summing to the largest total (several fedavg groups,
+     * one of them heavy), full-range and extreme values. */
+    for (int rep = 0; rep < 3; rep++) {
+        size_t k = FL_MAX_SLOTS, n = 20;
+        uint64_t slots[FL_MAX_SLOTS], left = FL_MAX_SLOTS * (uint64_t)FL_MAX_PARTICIPANTS;
+        for (size_t i = 0; i + 1 < k; i++) {
+            slots[i] = i % 3 == 0 ? 1 + test_rand_below(&rng, 7) : test_rand_below(&rng, 2000);
+            left -= slots[i];
+        }
+        slots[k - 1] = left;
+        int32_t *w = malloc(k * n * sizeof(*w));
+        for (size_t i = 0; i < k * n; i++) {
+            uint64_t r = test_rand64(&rng);
+            w[i] = rep == 0 ? (int32_t)(uint32_t)r : r & 1 ? INT32_MAX : INT32_MIN;
+            if (rep == 2 && i % 2)
+                w[i] = (int32_t)(r % 131072) - 65536;
+        }
+        size_t nt = bound_trims(trims, slots, k);
+        check_same_as_first(k, n, w, slots, trims, nt, (size_t)rep);
+        free(w);
     }
     /* Half-way ties of fedavg in both signs: sums of +-(2m + 1) over 2 and
      * over 4, and weighted ones. */
