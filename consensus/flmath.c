@@ -567,7 +567,7 @@ void fl_aggregate_baseline_only(bool on)
     baseline_only = on;
 }
 
-/* Calls f(a, b) for each comparator of the merge-exchange network on J
+/* Runs BODY with A, B the rows of each comparator of the merge-exchange network on J
  * rows, in order. */
 #define FOR_EACH_COMPARATOR(J, A, B, BODY)                                          \
     do {                                                                            \
