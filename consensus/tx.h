@@ -44,6 +44,8 @@ enum tx_type {
     TX_DELEGATE = 5,
     TX_UNDELEGATE = 6,
     TX_EVIDENCE = 7,
+    TX_UNJAIL = 8,
+    TX_VALIDATOR_EDIT = 9,
     TX_FL_TASK_CREATE = 16,
     TX_FL_JOIN = 17,
     TX_FL_UPDATE_COMMIT = 18,
