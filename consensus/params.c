@@ -356,9 +356,12 @@ bool params_validate(const struct chain_params *p, char *err, size_t errlen)
     if (p->downtime_jail_bps &&
         (p->downtime_min_slots == 0 || p->downtime_min_slots > p->epoch_slots))
         return bad(err, errlen, "downtime_min_slots must be 1..epoch_slots");
+    /* At least 2: an UNJAIL then comes after the schedules drawn before the
+     * jail (the jailing epoch and the next), so the validator re-enters by
+     * the usual delay and never takes back a slot drawn before its jail. */
     if (p->downtime_jail_bps &&
-        (p->downtime_jail_epochs == 0 || p->downtime_jail_epochs > 1000000))
-        return bad(err, errlen, "downtime_jail_epochs must be 1..1000000");
+        (p->downtime_jail_epochs < 2 || p->downtime_jail_epochs > 1000000))
+        return bad(err, errlen, "downtime_jail_epochs must be 2..1000000");
     if (p->downtime_slash_bps > 1000)
         return bad(err, errlen, "downtime_slash_bps must be 0..1000");
     if (p->max_commission_change_bps > 10000)

@@ -182,9 +182,9 @@ START_TEST(params_ranges)
     p.downtime_min_slots = 0;
     ck_assert(!params_validate(&p, err, sizeof(err)));
     p.downtime_min_slots = 4;
-    p.downtime_jail_epochs = 0;
+    p.downtime_jail_epochs = 1;
     ck_assert(!params_validate(&p, err, sizeof(err)));
-    ck_assert_str_eq(err, "downtime_jail_epochs must be 1..1000000");
+    ck_assert_str_eq(err, "downtime_jail_epochs must be 2..1000000");
     p.downtime_jail_epochs = 6;
     p.downtime_jail_bps = 10000;
     ck_assert(!params_validate(&p, err, sizeof(err)));
