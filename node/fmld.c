@@ -19,10 +19,13 @@ static const char *const known_options[] = {
     "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest",
     "explorer",
-    "regtestvalidator", "produceblocks", "blockmaxsize",
+    "regtestvalidator", "produceblocks", "validatorkey", "blockmaxsize",
     "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
     "addressindex",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
+    "zmqpubhashblock", "zmqpubhashtx", "zmqpubrawblock", "zmqpubrawtx",
+    "zmqpubhashblockhwm", "zmqpubhashtxhwm", "zmqpubrawblockhwm", "zmqpubrawtxhwm",
+    "blocknotify", "walletnotify",
     NULL,
 };
 
@@ -96,6 +99,9 @@ static void usage(void)
            "\nValidator:\n"
            "  -regtestvalidator=<n>   Regtest: hold well-known validator key n (0..3, default 0)\n"
            "                          or none\n"
+           "  -validatorkey=<file>    Propose with the validator key of this file, made by\n"
+           "                          fml-cli genvalidatorkey (mode 0600; repeatable; the key\n"
+           "                          goes into the first wallet)\n"
            "  -produceblocks=<0|1>    Propose blocks in real time in the slots our keys lead\n"
            "                          (default 1 on main/test, 0 on regtest)\n"
            "  -blockmaxsize=<bytes>   Bytes of block the blocks we build may take, 1000 up to\n"
@@ -105,6 +111,21 @@ static void usage(void)
            "  -minrelaytxfee=<units>  Minimum fee rate in base units per 1000 bytes (default 1000)\n"
            "  -wallet=<name>          Load (creating on first use) this wallet (repeatable)\n"
            "  -disablewallet          Run without wallets\n"
+           "\nNotifications:\n"
+           "  -zmqpubhashblock=<address>  Publish the hash of every block connected to the\n"
+           "                          active chain to <address> (e.g. tcp://127.0.0.1:28332;\n"
+           "                          repeatable; doc/zmq.md)\n"
+           "  -zmqpubhashtx=<address> Publish the txid of every transaction accepted to the\n"
+           "                          mempool or connected in a block\n"
+           "  -zmqpubrawblock=<address>  Publish every connected block, serialized\n"
+           "  -zmqpubrawtx=<address>  Publish every transaction of -zmqpubhashtx, serialized\n"
+           "  -zmqpub<type>hwm=<n>    Outbound message high-water mark of that publisher\n"
+           "                          (default 1000); beyond it messages are dropped\n"
+           "  -blocknotify=<cmd>      Run cmd when the best block changes (%%s in cmd is\n"
+           "                          replaced by the block hash)\n"
+           "  -walletnotify=<cmd>     Run cmd when a wallet transaction enters the mempool or\n"
+           "                          a block (%%s: txid, %%w: wallet name, %%b: block hash or\n"
+           "                          unconfirmed, %%h: height or -1)\n"
            "\nAI Market compute provider:\n"
            "  -provider=<0|1>         Serve the predict RPC as a compute provider (default 0);\n"
            "                          calls served are kept in <datadir>/provider/\n"

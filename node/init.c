@@ -6,8 +6,11 @@
 #include "consensus/bech32.h"
 #include "node/evidence.h"
 #include "node/genesisfile.h"
+#include "node/notify.h"
 #include "node/producer.h"
 #include "node/staker.h"
+#include "node/validatorkey.h"
+#include "node/zmq.h"
 #include "p2p/p2p.h"
 #include "rpc/fees.h"
 #include "rpc/methods.h"
@@ -90,8 +93,9 @@ static bool select_params(struct node *n, char *err, size_t errlen)
         return err_setf(err, errlen, "Cannot set up the %s network parameters", chain);
     if (n->params.n_validators == 0)
         return err_setf(err, errlen,
-                    "The %s network has no fixed genesis yet: start a custom network with "
-                    "-genesis=FILE, or use -testnet or -regtest",
+                    "The %s network has not launched: it has no genesis until its operators "
+                    "make one in the launch ceremony (doc/launch.md); start from that file "
+                    "with -genesis=FILE, or use -regtest",
                     chain);
     return true;
 }
@@ -202,6 +206,30 @@ static bool start_wallets(struct node *n, char *err, size_t errlen)
                 return false;
         }
     }
+    /* -validatorkey=FILE: the operator's key from the launch ceremony. */
+    size_t nkeys = 0;
+    const char **keyfiles = config_get_multi(n->cfg, "validatorkey", &nkeys);
+    for (size_t i = 0; keyfiles && i < nkeys; i++) {
+        struct validator_keyfile k;
+        char why[400];
+        char *path = fs_path_join(".", keyfiles[i]);
+        bool ok = path && validatorkey_load(path, &k, why, sizeof(why));
+        if (!path)
+            snprintf(why, sizeof(why), "out of memory");
+        free(path);
+        if (!ok) {
+            free(keyfiles);
+            return err_setf(err, errlen, "-validatorkey: %s", why);
+        }
+        ok = wallet_import_validator_key(wallets_at(n->wallets, 0), k.sec, k.onion_generation,
+                                         k.onion_length, "validator", err, errlen);
+        validatorkey_clear(&k);
+        if (!ok) {
+            free(keyfiles);
+            return false;
+        }
+    }
+    free(keyfiles);
     node_wallet_chain_init(&n->wallet_chain, n->chain, n->mempool);
     return wallets_attach(n->wallets, &n->wallet_chain.iface, err, errlen);
 }
@@ -277,6 +305,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
         !rpc_table_add(n->rpc_table, predict_rpc_methods, predict_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, net_rpc_methods, net_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, fees_rpc_methods, fees_rpc_methods_count) ||
+        !rpc_table_add(n->rpc_table, zmq_rpc_methods, zmq_rpc_methods_count) ||
         (n->wallets && !rpc_table_add(n->rpc_table, wallet_rpc_methods, wallet_rpc_methods_count)) ||
         (n->wallets && !rpc_table_add(n->rpc_table, wallet_staking_rpc_methods,
                                       wallet_staking_rpc_methods_count)) ||
@@ -392,9 +421,16 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     if (!n->fees)
         return err_setf(err, errlen, "out of memory");
 
+    if (config_get_bool(cfg, "disablewallet", false) && config_is_set(cfg, "validatorkey")) {
+        return err_setf(err, errlen,
+                        "-validatorkey needs a wallet (it cannot go with -disablewallet)");
+    }
     if (!config_get_bool(cfg, "disablewallet", false) && !start_wallets(n, err, errlen))
         return false;
     evidence_watch(n);
+    if (!zmq_notifier_start(cfg, n->chain, n->mempool, &n->zmq, err, errlen) ||
+        !notify_start(cfg, n->chain, n->mempool, n->wallets, &n->notify, err, errlen))
+        return false;
 
     evthread_use_pthreads();
     n->base = event_base_new();
@@ -439,6 +475,10 @@ void node_stop(struct node *n)
     n->p2p = NULL;
     pthread_mutex_lock(&n->lock);
     evidence_unwatch(n);
+    notify_stop(n->notify);
+    n->notify = NULL;
+    zmq_notifier_stop(n->zmq);
+    n->zmq = NULL;
     wallets_free(n->wallets);
     n->wallets = NULL;
     fee_estimator_free(n->fees);

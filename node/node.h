@@ -30,6 +30,8 @@ struct producer;
 struct p2p;
 struct provider;
 struct fee_estimator;
+struct zmq_notifier;
+struct notify;
 
 struct node {
     struct config *cfg;
@@ -46,6 +48,8 @@ struct node {
     struct producer *producer;
     struct p2p *p2p;
     struct provider *provider; /* -provider=1, else NULL */
+    struct zmq_notifier *zmq;  /* -zmqpub*, else NULL */
+    struct notify *notify;     /* -blocknotify, -walletnotify, else NULL */
     pthread_mutex_t lock;
     struct event_base *base;
     struct event *signals[3];
