@@ -6,6 +6,8 @@
 #include "consensus/genesis.h"
 #include "consensus/stakingtx.h"
 
+#include <time.h>
+
 #define FEE 5000
 #define EPOCH 32
 #define VICTIM 1
@@ -36,6 +38,20 @@ static void setup_off(void)
     params.epoch_slots = EPOCH;
     params.downtime_jail_bps = 0;
     params.max_commission_change_bps = 100;
+    ck_assert(genesis_build(&params, &g));
+    chain = open_chain();
+    pool = mempool_new(chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+}
+
+/* The longest epochs params_validate allows, with the jail on. */
+static void setup_long(void)
+{
+    struct block_header g;
+    fixture_setup();
+    params.epoch_slots = 100000;
+    params.downtime_jail_bps = 5000;
+    params.downtime_min_slots = 4;
+    params.downtime_jail_epochs = 2;
     ck_assert(genesis_build(&params, &g));
     chain = open_chain();
     pool = mempool_new(chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
@@ -343,27 +359,63 @@ START_TEST(jail_and_unjail)
 }
 END_TEST
 
+/* Disconnecting the judging block restores the counts it deleted and the
+ * record it jailed (the undo data covers every key), state root included;
+ * the next first block of the epoch judges the same way. */
+START_TEST(judging_undone_by_reorg)
+{
+    uint8_t roots[2 * EPOCH][32];
+    run_to(EPOCH - 1, 1u << VICTIM, NULL, NULL);
+    uint64_t base = chain_height(chain);
+    ck_assert_uint_lt(base, 2 * EPOCH);
+    chain_state_root(chain, roots[base]);
+    struct liveness before = live_of(0, VICTIM);
+    uint64_t stake = validator_of(chain, pubs[VICTIM]).self_stake;
+    ck_assert_uint_gt(before.missed, 0);
+    first_of_next_epoch(1u << VICTIM);
+    uint64_t judged_at = tip_slot();
+    ck_assert_uint_eq(validator_of(chain, pubs[VICTIM]).status, VALIDATOR_DOWNTIME);
+    ck_assert_uint_eq(live_of(0, VICTIM).led, 0);
+    invalidate_to(chain, base, roots);
+    struct validator v = validator_of(chain, pubs[VICTIM]);
+    ck_assert_uint_eq(v.status, VALIDATOR_ACTIVE);
+    ck_assert_uint_eq(v.self_stake, stake);
+    ck_assert_uint_eq(live_of(0, VICTIM).led, before.led);
+    ck_assert_uint_eq(live_of(0, VICTIM).missed, before.missed);
+    /* Another first block of epoch 1, at a later slot. */
+    uint64_t slot = judged_at + 1;
+    while (leader_at(chain, slot) == VICTIM)
+        slot++;
+    produce_at(chain, pool, slot);
+    ck_assert_uint_eq(validator_of(chain, pubs[VICTIM]).status, VALIDATOR_DOWNTIME);
+}
+END_TEST
+
 /* Exactly half of its slots missed is not over a 5000 bps threshold: the
  * validator stays; skipping more of its own slots only counts against it. */
 START_TEST(half_missed_stays)
 {
-    uint32_t led = 0;
-    uint64_t slots[EPOCH];
+    /* A validator that leads an even number (at least 4) of slots 1..31. */
+    uint32_t led[4] = {0};
+    int who = -1;
     for (uint64_t s = 1; s < EPOCH; s++)
-        if (leader_at(chain, s) == VICTIM)
-            slots[led++] = s;
-    ck_assert_uint_ge(led, params.downtime_min_slots);
-    /* Miss the first floor(led/2) of them, propose the others. */
-    uint32_t skip = led / 2;
+        led[leader_at(chain, s)]++;
+    for (int i = 0; i < 4 && who < 0; i++)
+        if (led[i] >= params.downtime_min_slots && led[i] % 2 == 0)
+            who = i;
+    ck_assert_msg(who >= 0, "no validator leads an even number of slots");
+    /* It misses exactly half of them and proposes the others. */
+    uint32_t seen = 0;
     for (uint64_t s = 1; s < EPOCH; s++) {
-        bool skipped = false;
-        for (uint32_t k = 0; k < skip; k++)
-            skipped |= slots[k] == s;
-        if (!skipped)
-            produce_at(chain, pool, s);
+        if (leader_at(chain, s) == who && seen++ < led[who] / 2)
+            continue;
+        produce_at(chain, pool, s);
     }
+    struct liveness l = live_of(0, who);
+    ck_assert_uint_eq(l.led, led[who]);
+    ck_assert_uint_eq(l.missed * 2, l.led);
     first_of_next_epoch(0);
-    ck_assert_uint_eq(validator_of(chain, pubs[VICTIM]).status, VALIDATOR_ACTIVE);
+    ck_assert_uint_eq(validator_of(chain, pubs[who]).status, VALIDATOR_ACTIVE);
 }
 END_TEST
 
@@ -541,6 +593,36 @@ START_TEST(edit_bounds)
 }
 END_TEST
 
+/* The most a block can count: the parent at the first slot of an epoch of
+ * 100,000 slots, the block at the last slot of the next one (199,997 empty
+ * slots, one leader draw each).  Prints the time to build and connect it
+ * against a block after no gap. */
+START_TEST(worst_gap_cost)
+{
+    struct timespec t0, t1, t2;
+    produce_at(chain, pool, 1);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    produce_at(chain, pool, 2);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    uint64_t slot = 2 * 100000 - 1;
+    while (leader_at(chain, slot) < 0)
+        slot--;
+    produce_at(chain, pool, slot);
+    clock_gettime(CLOCK_MONOTONIC, &t2);
+    uint32_t sum0 = 0, sum1 = 0;
+    for (int i = 0; i < 4; i++) {
+        sum1 += live_of(1, i).led;
+        sum0 += live_of(0, i).led;
+    }
+    ck_assert_uint_eq(sum0, 0); /* judged */
+    ck_assert_uint_eq(sum1, slot - 100000 + 1);
+    double plain = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    double worst = (double)(t2.tv_sec - t1.tv_sec) + (t2.tv_nsec - t1.tv_nsec) / 1e9;
+    printf("worst_gap_cost: block after 199,997 empty slots %.3f s, after none %.3f s "
+           "(build, connect and supply audit)\n", worst, plain);
+}
+END_TEST
+
 static Suite *liveness_suite(void)
 {
     Suite *s = suite_create("liveness");
@@ -554,6 +636,7 @@ static Suite *liveness_suite(void)
     tcase_add_test(tc, network_outage_jails_nobody);
     tcase_add_test(tc, jail_and_unjail);
     tcase_add_test(tc, half_missed_stays);
+    tcase_add_test(tc, judging_undone_by_reorg);
     tcase_add_test(tc, tombstone_refusals);
     tcase_add_test(tc, unjail_needs_stake);
     suite_add_tcase(s, tc);
@@ -562,6 +645,11 @@ static Suite *liveness_suite(void)
     tcase_set_timeout(off, 120);
     tcase_add_test(off, edit_bounds);
     suite_add_tcase(s, off);
+    TCase *lng = tcase_create("long");
+    tcase_add_checked_fixture(lng, setup_long, teardown);
+    tcase_set_timeout(lng, 120);
+    tcase_add_test(lng, worst_gap_cost);
+    suite_add_tcase(s, lng);
     return s;
 }
 
