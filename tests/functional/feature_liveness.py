@@ -89,9 +89,6 @@ class LivenessTest(FMLTestFramework):
         assert_equal(v3["status"], "jailed")
         assert_equal(v3["can_unjail"], False)
         assert_equal(float(v3["self_stake"]), 990.0)  # 1% slashed
-        for i in range(3):
-            if n[i].getvalidator(vals[i])["jail_reason"] is not None:
-                raise TestFailure("live validator %d was jailed" % i)
         # Its slots from epoch jailed_in + 2 on are gone (the schedules of
         # jailed_in and jailed_in + 1 were drawn before).
         wait_until(lambda: n[0].getblockchaininfo()["slot"] >= (jailed_in + 1) * EPOCH, timeout=30,
