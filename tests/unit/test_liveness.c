@@ -322,6 +322,10 @@ START_TEST(jail_and_unjail)
     send_from(pool, &other, TX_UNJAIL, &w, FEE, "bad-txns-no-validator", NULL);
     put_u8(&w, 0);
     send_payload(secrets[VICTIM], TX_UNJAIL, &w, "bad-txns-payload");
+    /* The key keeps its record while jailed: no second registration. */
+    struct validator_register r = {.stake = params.min_validator_stake};
+    validator_register_encode(&r, &w);
+    send_payload(secrets[VICTIM], TX_VALIDATOR_REGISTER, &w, "bad-txns-validator-exists");
 
     /* Epochs 1 and 2 were drawn before the jail: it is in their schedules
      * (its slots stay empty and count against nobody); epoch 3 is drawn
