@@ -218,7 +218,9 @@ static bool in_schedule(const struct schedule *s, const uint8_t pub[PUBKEY_SIZE]
 /* At an epoch boundary, after the rotation: every validator of the list
  * that is in none of the schedules in force and could not be drawn from the
  * state now (jailed, or bonded stake below min_validator_stake) leaves the
- * list, except one jailed for downtime that still has the minimum bonded, freeing its slot, and is retired (staking_retire).  O(max_validators). */
+ * list, freeing its slot, and is retired (staking_retire); one jailed for
+ * downtime that still has the minimum bonded stays (it may UNJAIL).
+ * O(max_validators). */
 static bool prune_validators(struct view *v, struct block_ctx *ctx, const struct schedule *cur,
                              const struct schedule *next, struct validation *vs)
 {
