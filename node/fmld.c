@@ -19,7 +19,8 @@ static const char *const known_options[] = {
     "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest",
     "regtestvalidator", "produceblocks",
-    "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
+    "maxmempool", "minrelaytxfee", "reindex", "reindex-chainstate", "par", "sigcachesize",
+    "checkblocks", "dbcrashratio", "dbcrashseed",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
     NULL,
 };
@@ -55,8 +56,16 @@ static void usage(void)
            "  -reindex                Rebuild the block index and state from the block files\n"
            "                          (the way back from a damaged block index, chainstate or\n"
            "                          block file: the node names the damage and suggests it)\n"
+           "                          Every block reconnected is checked again in full,\n"
+           "                          signatures included\n"
+           "  -reindex-chainstate     Rebuild the state from the stored blocks, keeping the\n"
+           "                          block index (checked as with -reindex)\n"
            "  -checkblocks=<n>        At start, re-read and check the last n stored blocks of\n"
            "                          the active chain (default 6, 0 = all)\n"
+           "  -par=<n>                Signature verification threads (0 = one per core,\n"
+           "                          <0 = leave that many cores free, 1 = no extra thread;\n"
+           "                          at most 16; default 0)\n"
+           "  -sigcachesize=<MiB>     Signature cache size (default 32, 0 = none)\n"
            "\nRPC server:\n"
            "  -rpcport=<port>         Listen for JSON-RPC on <port> (main 8732, test 18732,\n"
            "                          regtest 28732)\n"

@@ -14,6 +14,7 @@
 #include "state/chain_internal.h"
 #include "state/apply.h"
 #include "state/blockstore.h"
+#include "state/sigcheck.h"
 #include "state/staking.h"
 #include "state/undo.h"
 #include "state/view.h"
@@ -362,14 +363,27 @@ bool chain_activate_best(struct chain *c, const struct block *in_hand,
             const struct block *b = in_hand;
             struct validation bv;
             val_init(&bv);
+            bool checked = true;
             if (path[i] != in_hand_bi) {
                 if (!chain_read_block(c, path[i], &blk)) {
                     free(path);
                     return val_fail(v, VAL_ERROR, REJECT_BLOCK_READ_ERROR);
                 }
                 b = &blk;
+                /* Read back from the block files: checked again in full,
+                 * signatures included, before it changes the state. */
+                checked = sigcheck_block(c->sigcheck, b, c->params, &bv);
+                if (!checked && bv.cls != VAL_ERROR) {
+                    char hex[2 * HASH_SIZE + 1];
+                    hash_to_hex(path[i]->hash, hex);
+                    log_printf("ERROR: stored block %llu (%s) fails its checks: %s%s%s; the "
+                               "chain stays at height %llu",
+                               (unsigned long long)path[i]->hdr.height, hex, bv.reason,
+                               bv.detail[0] ? ": " : "", bv.detail,
+                               (unsigned long long)tip_of(c)->hdr.height);
+                }
             }
-            bool connected = connect_block(c, path[i], b, &bv);
+            bool connected = checked && connect_block(c, path[i], b, &bv);
             if (connected)
                 notify(c, true, b, path[i]);
             if (b != in_hand)
@@ -574,7 +588,7 @@ bool chain_process_block(struct chain *c, const struct block *b, struct validati
         return val_fail(v, VAL_PREMATURE, REJECT_PREV_BLK_NOT_STORED);
     /* A body that does not match its header (Merkle root) is rejected
      * without marking the header: the header may be honest. */
-    if (!block_check(b, c->params, v))
+    if (!sigcheck_block(c->sigcheck, b, c->params, v))
         return false;
     if (!chain_store_block(c, bi, b))
         return val_fail(v, VAL_ERROR, REJECT_BLOCK_STORE_ERROR);
@@ -582,6 +596,11 @@ bool chain_process_block(struct chain *c, const struct block *b, struct validati
     if (!index_leaf_add(c, bi))
         return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
     return chain_activate_best(c, b, bi, NULL, v);
+}
+
+struct sigcheck *chain_sigcheck(const struct chain *c)
+{
+    return c->sigcheck;
 }
 
 bool chain_invalidate(struct chain *c, const uint8_t hash[HASH_SIZE], struct validation *v)

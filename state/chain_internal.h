@@ -49,6 +49,9 @@ struct chain {
     bool sched_valid;
     struct chain_listener *listeners;
     size_t nlisteners;
+    /* Checks blocks' transactions (the -par pool and the signature cache);
+     * NULL: on the calling thread, without a cache.  Not owned. */
+    struct sigcheck *sigcheck;
 };
 
 static inline struct block_index *tip_of(const struct chain *c)
