@@ -6,8 +6,9 @@
  * mempool's chain limit) go through mempool_add one by one, every check
  * included (the signature, the sender's state, the fee, the run of the
  * sender's pooled transactions applied on the tip state).  Printed: accepted
- * transactions per second, the bound measured in the same run (BIP340
- * verifications per second on two threads, as bench_connect) and the ratio.
+ * transactions per second, the bound measured in the same run, before and
+ * after, the better kept (BIP340 verifications per second on two threads,
+ * as bench_connect) and the ratio.
  *
  *   bench_mempool_accept [-accounts=1000] [-txs=20000]
  *
@@ -59,6 +60,23 @@ static void *verify_half(void *arg)
     return NULL;
 }
 
+/* The bound: the same signatures (sighash included) verified on two
+ * threads; per second. */
+static double verify_bound(const struct tx *txs, size_t n)
+{
+    struct half halves[2] = {{txs, 0, n / 2, false}, {txs, n / 2, n, false}};
+    pthread_t th;
+    double t0 = now_seconds();
+    if (pthread_create(&th, NULL, verify_half, &halves[1]) != 0)
+        die("thread", NULL);
+    verify_half(&halves[0]);
+    pthread_join(th, NULL);
+    double t = now_seconds() - t0;
+    if (!halves[0].ok || !halves[1].ok)
+        die("a generated signature does not verify", NULL);
+    return (double)n / t;
+}
+
 int main(int argc, char **argv)
 {
     uint64_t accounts = 1000, ntxs = 20000;
@@ -78,17 +96,7 @@ int main(int argc, char **argv)
         die("mkdtemp", NULL);
     have_dir = true;
 
-    /* The bound: the same signatures (sighash included) on two threads. */
-    struct half halves[2] = {{txs, 0, ntxs / 2, false}, {txs, ntxs / 2, ntxs, false}};
-    pthread_t th;
-    double t0 = now_seconds();
-    if (pthread_create(&th, NULL, verify_half, &halves[1]) != 0)
-        die("thread", NULL);
-    verify_half(&halves[0]);
-    pthread_join(th, NULL);
-    double bound = (double)ntxs / (now_seconds() - t0);
-    if (!halves[0].ok || !halves[1].ok)
-        die("a generated signature does not verify", NULL);
+    double bound = verify_bound(txs, (size_t)ntxs), t0;
 
     struct sigcache *cache = sigcache_new((size_t)SIGCACHE_DEFAULT_MIB << 20);
     struct sigcheck *sc = sigcheck_new(2, cache);
@@ -105,11 +113,17 @@ int main(int argc, char **argv)
             die("mempool_add", &v);
     }
     double figure = (double)ntxs / (now_seconds() - t0);
+    /* Measured again after: the better of the two. */
+    double again = verify_bound(txs, (size_t)ntxs);
+    if (again > bound)
+        bound = again;
     printf("bench_mempool_accept: %llu transfers from %llu accounts, one by one\n",
            (unsigned long long)ntxs, (unsigned long long)accounts);
-    printf("%-14s %10.0f tx/s   bound %10.0f verifies/s (BIP340, 2 threads)   ratio %.2f\n",
-           "mempool_add", figure, bound, figure / bound);
-    printf("goal: ratio >= 0.50 for mempool accept\n");
+    printf("\n| mempool accept | tx/s | bound: BIP340 verifies/s, 2 threads | ratio |\n"
+           "|---|---:|---:|---:|\n"
+           "| mempool_add, one by one | %.0f | %.0f | %.2f |\n",
+           figure, bound, figure / bound);
+    printf("\ngoal: ratio >= 0.50 for mempool accept\n");
 
     mempool_free(mp);
     chain_close(c);
