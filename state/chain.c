@@ -110,10 +110,24 @@ void chain_prefixed_key(uint8_t *out, char prefix, const void *key, size_t klen)
     memcpy(out + 1, key, klen);
 }
 
+/* The view chain_process_block applied b to, if it is still good for
+ * connecting bi now (the tip has not moved since); NULL otherwise.  The
+ * caller owns it. */
+static struct view *take_pre_view(struct chain *c, const struct block_index *bi)
+{
+    struct view *view = NULL;
+    if (c->pre_view && c->pre_for == bi && c->pre_tip == tip_of(c) && bi->prev == tip_of(c)) {
+        view = c->pre_view;
+        c->pre_view = NULL;
+    }
+    return view;
+}
+
 static bool connect_block(struct chain *c, struct block_index *bi, const struct block *b,
                           struct validation *v)
 {
-    struct view *view = view_new(c->state, NULL);
+    struct view *pre = take_pre_view(c, bi);
+    struct view *view = pre ? pre : view_new(c->state, NULL);
     struct db_batch *batch = db_batch_new();
     struct lthash lt = c->lt;
     uint8_t root[HASH_SIZE], key[1 + UNDO_MAX_KEY];
@@ -126,7 +140,7 @@ static bool connect_block(struct chain *c, struct block_index *bi, const struct 
         val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
         goto done;
     }
-    if (!apply_block(view, c->params, &bi->prev->hdr, b, v))
+    if (!pre && !apply_block(view, c->params, &bi->prev->hdr, b, v))
         goto done;
     const struct view_change *ch = view_changes(view, &n);
     if (view_failed(view)) {
@@ -572,6 +586,27 @@ bool chain_process_header_unchecked(struct chain *c, const struct block_header *
     return process_header(c, hdr, true, v);
 }
 
+/* b applied to a view of the tip state, for connect_block to take, when b
+ * extends the tip and the pool has workers to check it meanwhile; NULL when
+ * not worth it, or when a transaction fails its stateless checks or the
+ * transition fails (connect_block then applies it again and says why). */
+static struct view *pre_apply(struct chain *c, const struct block_index *bi,
+                              const struct block *b)
+{
+    struct validation pv;
+    if (sigcheck_threads(c->sigcheck) < 2 || bi->prev != tip_of(c) || b->ntx < 2)
+        return NULL;
+    for (size_t i = 0; i < b->ntx; i++)
+        if (!tx_check_nosig(&b->txs[i], c->params, &pv))
+            return NULL;
+    struct view *view = view_new(c->state, NULL);
+    if (view && (!apply_block(view, c->params, &bi->prev->hdr, b, &pv) || view_failed(view))) {
+        view_free(view);
+        view = NULL;
+    }
+    return view;
+}
+
 bool chain_process_block(struct chain *c, const struct block *b, struct validation *v)
 {
     uint8_t hash[HASH_SIZE];
@@ -588,14 +623,36 @@ bool chain_process_block(struct chain *c, const struct block *b, struct validati
         return val_fail(v, VAL_PREMATURE, REJECT_PREV_BLK_NOT_STORED);
     /* A body that does not match its header (Merkle root) is rejected
      * without marking the header: the header may be honest. */
-    if (!sigcheck_block(c->sigcheck, b, c->params, v))
+    if (!block_check_contents(b, c->params, v))
         return false;
-    if (!chain_store_block(c, bi, b))
+    /* The transactions are checked on the pool while this thread applies
+     * the block to a view of the tip state (when it extends the tip and
+     * every transaction passed its stateless checks, which the transition
+     * relies on); the verdict is the checks' first, the transition's only
+     * at connect_block, as without the overlap. */
+    sigcheck_begin(c->sigcheck, b, c->params);
+    struct view *pre = pre_apply(c, bi, b);
+    if (!sigcheck_end(c->sigcheck, b, c->params, v)) {
+        view_free(pre);
+        return false;
+    }
+    if (!chain_store_block(c, bi, b)) {
+        view_free(pre);
         return val_fail(v, VAL_ERROR, REJECT_BLOCK_STORE_ERROR);
+    }
     index_leaf_remove(c, bi->prev);
-    if (!index_leaf_add(c, bi))
+    if (!index_leaf_add(c, bi)) {
+        view_free(pre);
         return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
-    return chain_activate_best(c, b, bi, NULL, v);
+    }
+    c->pre_view = pre;
+    c->pre_for = bi;
+    c->pre_tip = tip_of(c);
+    bool ok = chain_activate_best(c, b, bi, NULL, v);
+    view_free(c->pre_view); /* not taken: connect_block applied it anew */
+    c->pre_view = NULL;
+    c->pre_for = c->pre_tip = NULL;
+    return ok;
 }
 
 struct sigcheck *chain_sigcheck(const struct chain *c)

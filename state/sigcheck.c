@@ -194,17 +194,15 @@ static bool fail_at(struct validation *v, size_t i)
     return false;
 }
 
-bool sigcheck_block(struct sigcheck *sc, const struct block *b, const struct chain_params *p,
-                    struct validation *v)
+static bool pooled(const struct sigcheck *sc, const struct block *b)
 {
-    if (!block_check_contents(b, p, v))
-        return false;
-    if (!sc || sc->nworkers == 0 || b->ntx < 2) {
-        for (size_t i = 0; i < b->ntx; i++)
-            if (!sigcheck_tx(sc ? sc->cache : NULL, &b->txs[i], p, NULL, v))
-                return fail_at(v, i);
-        return true;
-    }
+    return sc && sc->nworkers > 0 && b->ntx >= 2;
+}
+
+void sigcheck_begin(struct sigcheck *sc, const struct block *b, const struct chain_params *p)
+{
+    if (!pooled(sc, b))
+        return;
     pthread_mutex_lock(&sc->job_lock);
     pthread_mutex_lock(&sc->lock);
     sc->b = b;
@@ -214,9 +212,18 @@ bool sigcheck_block(struct sigcheck *sc, const struct block *b, const struct cha
     sc->generation++;
     pthread_cond_broadcast(&sc->wake);
     pthread_mutex_unlock(&sc->lock);
+}
 
+bool sigcheck_end(struct sigcheck *sc, const struct block *b, const struct chain_params *p,
+                  struct validation *v)
+{
+    if (!pooled(sc, b)) {
+        for (size_t i = 0; i < b->ntx; i++)
+            if (!sigcheck_tx(sc ? sc->cache : NULL, &b->txs[i], p, NULL, v))
+                return fail_at(v, i);
+        return true;
+    }
     work(sc);
-
     pthread_mutex_lock(&sc->lock);
     /* Workers that have not woken yet find no chunk left and leave at
      * once; wait for those inside. */
@@ -231,4 +238,13 @@ bool sigcheck_block(struct sigcheck *sc, const struct block *b, const struct cha
     pthread_mutex_unlock(&sc->lock);
     pthread_mutex_unlock(&sc->job_lock);
     return ok || fail_at(v, first);
+}
+
+bool sigcheck_block(struct sigcheck *sc, const struct block *b, const struct chain_params *p,
+                    struct validation *v)
+{
+    if (!block_check_contents(b, p, v))
+        return false;
+    sigcheck_begin(sc, b, p);
+    return sigcheck_end(sc, b, p, v);
 }

@@ -48,6 +48,19 @@ struct sigcache *sigcheck_cache(const struct sigcheck *sc);
 bool sigcheck_block(struct sigcheck *sc, const struct block *b, const struct chain_params *p,
                     struct validation *v) WARN_UNUSED;
 
+/* The transactions' half of sigcheck_block, in two, so that the caller can
+ * do other work (the block's state transition into a view) while the
+ * workers check: sigcheck_block is block_check_contents, then
+ * sigcheck_begin, which hands the transactions to the workers and returns
+ * at once, then sigcheck_end, which joins the work and returns the verdict
+ * on the transactions (the first failing one in block order).  Every begin
+ * must be followed by its end on the same thread (the pool is held in
+ * between); b and p stay unchanged until then.  sc NULL or without workers:
+ * begin does nothing and end does all the work. */
+void sigcheck_begin(struct sigcheck *sc, const struct block *b, const struct chain_params *p);
+bool sigcheck_end(struct sigcheck *sc, const struct block *b, const struct chain_params *p,
+                  struct validation *v) WARN_UNUSED;
+
 /* tx_check, skipping the verification of a signature the cache holds
  * (cache may be NULL).  key_out (may be NULL): when cache is set and the
  * check passed, the signature's cache key, for the caller to
