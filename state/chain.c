@@ -339,11 +339,71 @@ static struct block_index *best_candidate(const struct chain *c)
     return best;
 }
 
+/* b applied to a view of the tip state, for connect_block to take, when b
+ * extends the tip and the pool has workers to check it meanwhile; NULL when
+ * not worth it, or when a transaction fails its stateless checks or the
+ * transition fails (connect_block then applies it again and says why). */
+static struct view *pre_apply(struct chain *c, const struct block_index *bi,
+                              const struct block *b)
+{
+    struct validation pv;
+    if (sigcheck_threads(c->sigcheck) < 2 || bi->prev != tip_of(c) || b->ntx < 2)
+        return NULL;
+    for (size_t i = 0; i < b->ntx; i++)
+        if (!tx_check_nosig(&b->txs[i], c->params, &pv))
+            return NULL;
+    struct view *view = view_new(c->state, NULL);
+    if (view && (!apply_block(view, c->params, &bi->prev->hdr, b, &pv) || view_failed(view))) {
+        view_free(view);
+        view = NULL;
+    }
+    return view;
+}
+
+/* Hands connect_block a view with bi applied (NULL: none), dropping any
+ * earlier one. */
+static void set_pre_view(struct chain *c, const struct block_index *bi, struct view *pre)
+{
+    view_free(c->pre_view);
+    c->pre_view = pre;
+    c->pre_for = pre ? bi : NULL;
+    c->pre_tip = tip_of(c);
+}
+
+/* The transactions' checks on the pool (sigcheck_begin/end) with the state
+ * transition into a view meanwhile (pre_apply): true when they pass, with
+ * the view in *pre (NULL when there is none). */
+static bool check_txs_and_apply(struct chain *c, const struct block_index *bi,
+                                const struct block *b, struct view **pre,
+                                struct validation *v)
+{
+    sigcheck_begin(c->sigcheck, b, c->params);
+    *pre = pre_apply(c, bi, b);
+    if (!sigcheck_end(c->sigcheck, b, c->params, v)) {
+        view_free(*pre);
+        *pre = NULL;
+        return false;
+    }
+    return true;
+}
+
+/* A block read back from the block files, checked in full before it may
+ * change the state (as on arrival, signatures included). */
+static bool check_stored(struct chain *c, const struct block_index *bi, const struct block *b,
+                         struct validation *v)
+{
+    struct view *pre;
+    if (!block_check_contents(b, c->params, v) || !check_txs_and_apply(c, bi, b, &pre, v))
+        return false;
+    set_pre_view(c, bi, pre);
+    return true;
+}
+
 /* start_tip: the tip before the caller began changing the chain (NULL: the
  * current one); listeners hear of a new tip when it differs at the end. */
-bool chain_activate_best(struct chain *c, const struct block *in_hand,
-                                const struct block_index *in_hand_bi,
-                                const struct block_index *start_tip, struct validation *v)
+static bool activate_best(struct chain *c, const struct block *in_hand,
+                          const struct block_index *in_hand_bi,
+                          const struct block_index *start_tip, struct validation *v)
 {
     if (!start_tip)
         start_tip = tip_of(c);
@@ -386,7 +446,7 @@ bool chain_activate_best(struct chain *c, const struct block *in_hand,
                 b = &blk;
                 /* Read back from the block files: checked again in full,
                  * signatures included, before it changes the state. */
-                checked = sigcheck_block(c->sigcheck, b, c->params, &bv);
+                checked = check_stored(c, path[i], b, &bv);
                 if (!checked && bv.cls != VAL_ERROR) {
                     char hex[2 * HASH_SIZE + 1];
                     hash_to_hex(path[i]->hash, hex);
@@ -432,6 +492,17 @@ bool chain_activate_best(struct chain *c, const struct block *in_hand,
             if (c->listeners[i].tip_changed)
                 c->listeners[i].tip_changed(c->listeners[i].arg, tip);
     }
+    return ok;
+}
+
+bool chain_activate_best(struct chain *c, const struct block *in_hand,
+                         const struct block_index *in_hand_bi,
+                         const struct block_index *start_tip, struct validation *v)
+{
+    bool ok = activate_best(c, in_hand, in_hand_bi, start_tip, v);
+    /* A view not taken was for a block not connected: never kept past
+     * this call (its block index entry may go). */
+    set_pre_view(c, NULL, NULL);
     return ok;
 }
 
@@ -586,27 +657,6 @@ bool chain_process_header_unchecked(struct chain *c, const struct block_header *
     return process_header(c, hdr, true, v);
 }
 
-/* b applied to a view of the tip state, for connect_block to take, when b
- * extends the tip and the pool has workers to check it meanwhile; NULL when
- * not worth it, or when a transaction fails its stateless checks or the
- * transition fails (connect_block then applies it again and says why). */
-static struct view *pre_apply(struct chain *c, const struct block_index *bi,
-                              const struct block *b)
-{
-    struct validation pv;
-    if (sigcheck_threads(c->sigcheck) < 2 || bi->prev != tip_of(c) || b->ntx < 2)
-        return NULL;
-    for (size_t i = 0; i < b->ntx; i++)
-        if (!tx_check_nosig(&b->txs[i], c->params, &pv))
-            return NULL;
-    struct view *view = view_new(c->state, NULL);
-    if (view && (!apply_block(view, c->params, &bi->prev->hdr, b, &pv) || view_failed(view))) {
-        view_free(view);
-        view = NULL;
-    }
-    return view;
-}
-
 bool chain_process_block(struct chain *c, const struct block *b, struct validation *v)
 {
     uint8_t hash[HASH_SIZE];
@@ -630,12 +680,9 @@ bool chain_process_block(struct chain *c, const struct block *b, struct validati
      * every transaction passed its stateless checks, which the transition
      * relies on); the verdict is the checks' first, the transition's only
      * at connect_block, as without the overlap. */
-    sigcheck_begin(c->sigcheck, b, c->params);
-    struct view *pre = pre_apply(c, bi, b);
-    if (!sigcheck_end(c->sigcheck, b, c->params, v)) {
-        view_free(pre);
+    struct view *pre;
+    if (!check_txs_and_apply(c, bi, b, &pre, v))
         return false;
-    }
     if (!chain_store_block(c, bi, b)) {
         view_free(pre);
         return val_fail(v, VAL_ERROR, REJECT_BLOCK_STORE_ERROR);
@@ -645,14 +692,8 @@ bool chain_process_block(struct chain *c, const struct block *b, struct validati
         view_free(pre);
         return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
     }
-    c->pre_view = pre;
-    c->pre_for = bi;
-    c->pre_tip = tip_of(c);
-    bool ok = chain_activate_best(c, b, bi, NULL, v);
-    view_free(c->pre_view); /* not taken: connect_block applied it anew */
-    c->pre_view = NULL;
-    c->pre_for = c->pre_tip = NULL;
-    return ok;
+    set_pre_view(c, bi, pre);
+    return chain_activate_best(c, b, bi, NULL, v);
 }
 
 struct sigcheck *chain_sigcheck(const struct chain *c)

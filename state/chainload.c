@@ -581,6 +581,7 @@ void chain_close(struct chain *c)
     free(c->active);
     free(c->leaves);
     free(c->listeners);
+    view_free(c->pre_view);
     free(c);
 }
 
