@@ -110,9 +110,9 @@ void chain_prefixed_key(uint8_t *out, char prefix, const void *key, size_t klen)
     memcpy(out + 1, key, klen);
 }
 
-/* The view chain_process_block applied b to, if it is still good for
- * connecting bi now (the tip has not moved since); NULL otherwise.  The
- * caller owns it. */
+/* The view bi's block was applied to while its signatures were checked
+ * (set_pre_view), if it is still good for connecting bi now (the tip has
+ * not moved since); NULL otherwise.  The caller owns it. */
 static struct view *take_pre_view(struct chain *c, const struct block_index *bi)
 {
     struct view *view = NULL;
