@@ -6,6 +6,7 @@
 #include "consensus/amount.h"
 #include "state/sigcache.h"
 #include "state/sigcheck.h"
+#include "tests/chain_fixture.h"
 #include "tests/regtest_signer.h"
 #include "tests/unit/test_util.h"
 
@@ -310,6 +311,96 @@ START_TEST(test_cache_threads)
 }
 END_TEST
 
+/* A copy of b whose transactions at positions bad have a damaged
+ * signature, sealed again by its proposer (Merkle root, header signature). */
+static void reseal_with_bad_sigs(struct block *out, const struct block *b, const size_t *bad,
+                                 size_t nbad)
+{
+    block_init(out);
+    out->hdr = b->hdr;
+    for (size_t i = 0; i < b->ntx; i++) {
+        struct tx tx;
+        ck_assert(tx_copy(&tx, &b->txs[i]));
+        for (size_t k = 0; k < nbad; k++)
+            if (bad[k] == i)
+                tx.sig[9] ^= 0x04;
+        ck_assert(block_add_tx(out, &tx));
+        tx_free(&tx);
+    }
+    block_merkle_root(out, out->hdr.tx_root);
+    ck_assert(regtest_sign(NULL, &out->hdr));
+}
+
+/* A chain checking blocks on a two-thread pool with a cache (the state
+ * transition beside the verification) and one checking them on the
+ * caller's thread agree: a block with bad signatures is refused by both,
+ * naming its first bad transaction, and changes nothing; the real block
+ * connects on both to the same state root; -reindex-chainstate on the pool
+ * rebuilds the same. */
+START_TEST(test_chain_pool_agrees)
+{
+    char dir_a[256], dir_b[256], err[256];
+    struct sigcache *cache = sigcache_new(1 << 20);
+    struct sigcheck *sc = sigcheck_new(2, cache);
+    struct chain_options opts = {.sigcheck = sc};
+    ck_assert(fixture_tmpdir(dir_a, sizeof(dir_a), "sigcheck-a"));
+    ck_assert(fixture_tmpdir(dir_b, sizeof(dir_b), "sigcheck-b"));
+    struct chain *a = chain_open_with(&params, dir_a, &opts, err, sizeof(err));
+    struct chain *b = chain_open(&params, dir_b, false, err, sizeof(err));
+    ck_assert_msg(a && b, "%s", err);
+    ck_assert_ptr_eq(chain_sigcheck(a), sc);
+    struct mempool *mp = mempool_new(a, MEMPOOL_DEFAULT_MAX_BYTES, 0);
+    ck_assert_ptr_nonnull(mp);
+    for (int i = 0; i < 40; i++)
+        ck_assert(fixture_transfer(mp, i % 4, (i + 1) % 4, COIN, 10000, NULL));
+    /* The mempool filled the cache: one entry per accepted transaction. */
+    ck_assert_uint_eq(sigcache_count(cache), 40);
+
+    struct block blk, bad;
+    struct validation v;
+    ck_assert(fixture_build_at(a, mp, chain_tip(a)->hdr.slot + 1, &blk, &v));
+    ck_assert_uint_eq(blk.ntx, 40);
+    const size_t which[2] = {31, 12};
+    reseal_with_bad_sigs(&bad, &blk, which, 2);
+    uint8_t root_before[HASH_SIZE], root_a[HASH_SIZE], root_b[HASH_SIZE];
+    chain_state_root(a, root_before);
+    struct chain *both[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        uint64_t height = chain_height(both[k]);
+        val_init(&v);
+        ck_assert(!chain_process_block(both[k], &bad, &v));
+        ck_assert_str_eq(v.reason, "bad-txns-sig");
+        ck_assert_str_eq(v.detail, "transaction 12");
+        ck_assert_uint_eq(chain_height(both[k]), height);
+        ck_assert_msg(chain_process_block(both[k], &blk, &v), "%s %s", v.reason, v.detail);
+        ck_assert_uint_eq(chain_height(both[k]), height + 1);
+    }
+    chain_state_root(a, root_a);
+    chain_state_root(b, root_b);
+    ck_assert_mem_eq(root_a, root_b, HASH_SIZE);
+    ck_assert(memcmp(root_a, root_before, HASH_SIZE) != 0);
+    ck_assert_mem_eq(chain_tip(a)->hash, chain_tip(b)->hash, HASH_SIZE);
+
+    mempool_free(mp);
+    chain_close(a);
+    opts.reindex_chainstate = true;
+    a = chain_open_with(&params, dir_a, &opts, err, sizeof(err));
+    ck_assert_msg(a, "%s", err);
+    chain_state_root(a, root_a);
+    ck_assert_mem_eq(root_a, root_b, HASH_SIZE);
+    ck_assert_uint_eq(chain_height(a), chain_height(b));
+
+    block_free(&blk);
+    block_free(&bad);
+    chain_close(a);
+    chain_close(b);
+    sigcheck_free(sc);
+    sigcache_free(cache);
+    ck_assert(fixture_remove_dir(dir_a));
+    ck_assert(fixture_remove_dir(dir_b));
+}
+END_TEST
+
 static Suite *sigcheck_suite(void)
 {
     Suite *s = suite_create("sigcheck");
@@ -321,6 +412,7 @@ static Suite *sigcheck_suite(void)
     tcase_add_test(tc, test_pool_block_rules_first);
     tcase_add_test(tc, test_pool_uses_cache);
     tcase_add_test(tc, test_par_threads);
+    tcase_add_test(tc, test_chain_pool_agrees);
     suite_add_tcase(s, tc);
     tc = tcase_create("cache");
     tcase_set_timeout(tc, 60);
