@@ -5,6 +5,8 @@
  */
 #include "p2p/internal.h"
 
+#include <sodium.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +101,23 @@ static void fill_stats(struct p2p *p, const struct peer *peer, struct p2p_peer_s
     s->addr_processed = peer->addr_processed;
     s->addr_rate_limited = peer->addr_rate_limited;
     s->banscore = peer->score;
+    switch (peer->transport) {
+    case TRANSPORT_V1:
+        s->transport_protocol_type = "v1";
+        break;
+    case TRANSPORT_V2_DETECT:
+        s->transport_protocol_type = "detecting";
+        break;
+    default:
+        s->transport_protocol_type = "v2";
+        break;
+    }
+    if (peer->v2)
+        sodium_bin2hex(s->session_id, sizeof(s->session_id), peer->v2->session_id,
+                       V2_SESSION_ID_SIZE);
+    s->peerkey_verified = peer->peerkey_verified;
+    if (peer->peerkey_proven)
+        sodium_bin2hex(s->peerkey, sizeof(s->peerkey), peer->peerkey, V2_NODEKEY_SIZE);
 }
 
 bool p2p_get_peer_stats(struct p2p *p, struct p2p_peer_stats **out, size_t *n)
@@ -156,6 +175,7 @@ void p2p_get_net_stats(struct p2p *p, struct p2p_net_stats *out)
         out->local[i].score = p->local[i].score;
     }
     out->n_local = p->n_local;
+    sodium_bin2hex(out->nodekey, sizeof(out->nodekey), p->nodekey_pk, V2_NODEKEY_SIZE);
 }
 
 enum p2p_addnode_result p2p_addnode(struct p2p *p, const char *node, enum p2p_addnode_cmd cmd)

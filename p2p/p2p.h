@@ -57,7 +57,10 @@ struct p2p_options {
     uint32_t peer_timeout;  /* -peertimeout, seconds (regtest only) */
     bool dial_nonlocal;     /* -dialnonlocal (regtest only): keep and dial learned
                                addresses outside loopback */
-    const char *datadir;   /* peers.dat and banlist.dat */
+    bool v2transport;      /* -v2transport (default on): encrypted transport only */
+    const char **peerkey;  /* -peerkey=<hex node key>@<ip:port> */
+    size_t n_peerkey;
+    const char *datadir;   /* peers.dat, banlist.dat and nodekey */
     bool owns_lists;       /* bind/connect/addnode were allocated by _from_config */
 };
 
@@ -129,6 +132,10 @@ struct p2p_peer_stats {
     uint64_t inflight[P2P_MAX_BLOCKS_IN_FLIGHT]; /* heights */
     uint64_t addr_processed, addr_rate_limited;
     int banscore;
+    const char *transport_protocol_type; /* "v2" or "v1" ("detecting": not known yet) */
+    char session_id[2 * 32 + 1];         /* hex, "" for v1 */
+    bool peerkey_verified;               /* proved the node key pinned for it */
+    char peerkey[2 * 32 + 1];            /* the node key it proved, "" none */
 };
 
 /* One entry per connection, by id.  The caller frees *out.  False on
@@ -164,6 +171,7 @@ struct p2p_net_stats {
     size_t n_time_samples;
     struct p2p_local_addr local[P2P_MAX_LOCAL];
     size_t n_local;
+    char nodekey[2 * 32 + 1];            /* our node key, hex */
 };
 
 void p2p_get_net_stats(struct p2p *p, struct p2p_net_stats *out);

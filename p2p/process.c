@@ -32,10 +32,12 @@ static void handshake_done(struct peer *peer)
 
     peer->handshake_done = true;
     peer->next_ping_ms = time_mono_ms(); /* measure the round trip at once */
-    log_printf("New %s peer connected: peer=%lld %s version %u %s height %llu",
+    log_printf("New %s peer connected: peer=%lld %s version %u %s height %llu transport %s%s",
                peer->type == CONN_INBOUND ? "inbound" : "outbound", (long long)peer->id,
                peer->name, peer->version, peer->user_agent,
-               (unsigned long long)peer->start_height);
+               (unsigned long long)peer->start_height,
+               peer->transport == TRANSPORT_V1 ? "v1" : "v2",
+               peer->peerkey_verified ? " (node key verified)" : "");
     if (peer->type != CONN_INBOUND) {
         addrman_add(&p->am, &peer->addr, peer->services, now);
         addrman_good(&p->am, &peer->addr, now);

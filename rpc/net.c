@@ -92,6 +92,10 @@ static json_t *peer_json(const struct p2p_peer_stats *s)
     json_object_set_new(o, "bytesrecv_per_msg", per_msg(s->bytesrecv_per_msg));
     json_object_set_new(o, "connection_type", json_string(s->connection_type));
     json_object_set_new(o, "banscore", json_integer(s->banscore));
+    json_object_set_new(o, "transport_protocol_type", json_string(s->transport_protocol_type));
+    json_object_set_new(o, "session_id", json_string(s->session_id));
+    json_object_set_new(o, "peerkey_verified", json_boolean(s->peerkey_verified));
+    json_object_set_new(o, "peerkey", json_string(s->peerkey));
     return o;
 }
 
@@ -170,6 +174,7 @@ static json_t *getnetworkinfo(struct rpc_call *call)
         json_array_append_new(local, a);
     }
     json_object_set_new(o, "localaddresses", local);
+    json_object_set_new(o, "nodekey", json_string(st.nodekey));
     json_object_set_new(o, "warnings", json_string(""));
     return o;
 }
@@ -393,7 +398,12 @@ const struct rpc_method net_rpc_methods[] = {
             "      ...                        unknown commands are counted under \"*other*\"\n"
             "    },\n"
             "    \"connection_type\": \"str\",  (string) inbound, outbound-full-relay or manual\n"
-            "    \"banscore\": n              (numeric) Misbehaviour points so far (banned at 100)\n"
+            "    \"banscore\": n,             (numeric) Misbehaviour points so far (banned at 100)\n"
+            "    \"transport_protocol_type\": \"str\", (string) v2 (encrypted) or v1 (plaintext, -v2transport=0);\n"
+            "                               detecting: an inbound connection whose first bytes are not in yet\n"
+            "    \"session_id\": \"hex\",        (string) the v2 session id (both ends show the same), \"\" for v1\n"
+            "    \"peerkey_verified\": true|false, (boolean) the peer proved the node key -peerkey pins for it\n"
+            "    \"peerkey\": \"hex\"            (string) the node key the peer proved in the v2 handshake, \"\" none\n"
             "  },\n"
             "  ...\n"
             "]",
@@ -446,6 +456,8 @@ const struct rpc_method net_rpc_methods[] = {
             "    },\n"
             "    ...\n"
             "  ],\n"
+            "  \"nodekey\": \"hex\",            (string) this node's public node key (datadir/nodekey), which\n"
+            "                               peers pin with -peerkey=<nodekey>@<ip:port>; \"\" without P2P\n"
             "  \"warnings\": \"str\"            (string) any network and blockchain warnings\n"
             "}",
         .examples = "> fml-cli getnetworkinfo",
