@@ -10,6 +10,8 @@ static const struct {
     size_t index;
     const char *name;
 } json_args[] = {
+    {"logging", 0, "include"},
+    {"logging", 1, "exclude"},
     {"getblockstats", 0, "hash_or_height"},
     {"getblockstats", 1, "stats"},
     {"getchaintxstats", 0, "nblocks"},

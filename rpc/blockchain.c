@@ -37,23 +37,6 @@ static bool initial_block_download(struct chain *c, uint64_t now)
            tip->hdr.time + MAX_TIP_AGE < now;
 }
 
-/* The smaller of two fractions: the tip's time since genesis against the time
- * elapsed since genesis by the node's clock, and the tip's height against the
- * best known header's; 1 when the tip is at or ahead of the clock and no
- * header is beyond it. */
-static double verification_progress(struct chain *c, uint64_t now)
-{
-    const struct chain_params *p = chain_params(c);
-    const struct block_index *tip = chain_tip(c);
-    uint64_t headers = chain_best_header(c)->hdr.height, t = tip->hdr.time;
-    double by_time = 1.0, by_headers = 1.0;
-    if (now > t && now > p->genesis_time && t >= p->genesis_time)
-        by_time = (double)(t - p->genesis_time) / (double)(now - p->genesis_time);
-    if (headers > tip->hdr.height)
-        by_headers = (double)tip->hdr.height / (double)headers;
-    return by_time < by_headers ? by_time : by_headers;
-}
-
 static json_t *getblockchaininfo(struct rpc_call *call)
 {
     struct chain *c = chain_of(call);
@@ -73,7 +56,7 @@ static json_t *getblockchaininfo(struct rpc_call *call)
     json_object_set_new(o, "epoch", json_integer((json_int_t)params_epoch_of(p, tip->hdr.slot)));
     json_object_set_new(o, "time", json_integer((json_int_t)tip->hdr.time));
     json_object_set_new(o, "mediantime", json_integer((json_int_t)block_median_time(tip)));
-    json_object_set_new(o, "verificationprogress", json_real(verification_progress(c, now)));
+    json_object_set_new(o, "verificationprogress", json_real(chain_verification_progress(c, now)));
     json_object_set_new(o, "initialblockdownload", json_boolean(initial_block_download(c, now)));
     json_object_set_new(o, "stateroot", json_hash(root));
     json_object_set_new(o, "genesis", json_hash(p->genesis_hash));

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -534,6 +535,13 @@ static json_t *run_method(struct rpc_call *c, const json_t *params)
     return result;
 }
 
+static rpc_call_observer call_observer;
+
+void rpc_set_call_observer(rpc_call_observer fn)
+{
+    __atomic_store_n(&call_observer, fn, __ATOMIC_RELEASE);
+}
+
 json_t *rpc_execute(const struct rpc_table *t, struct rpc_env *env, const char *wallet,
                     const json_t *request, int *http_status)
 {
@@ -600,12 +608,21 @@ json_t *rpc_execute(const struct rpc_table *t, struct rpc_env *env, const char *
 
     struct rpc_call c = {.table = t, .env = env, .wallet = wallet};
     json_t *result = NULL;
+    rpc_call_observer observer = __atomic_load_n(&call_observer, __ATOMIC_ACQUIRE);
+    struct timespec t0, t1;
+    if (observer)
+        clock_gettime(CLOCK_MONOTONIC, &t0);
     c.method = rpc_table_find(t, json_string_value(jm));
     if (!c.method)
         rpc_error(&c, RPC_METHOD_NOT_FOUND, "Method not found");
     else
         result = run_method(&c, params);
     json_decref(empty);
+    if (observer) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        observer(c.method ? c.method->name : NULL,
+                 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    }
 
     bool notification = version == RPC_V2 && !id;
     json_t *reply = NULL;

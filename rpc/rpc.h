@@ -188,6 +188,13 @@ const struct rpc_method *rpc_table_at(const struct rpc_table *t, size_t i);
 json_t *rpc_execute(const struct rpc_table *t, struct rpc_env *env, const char *wallet,
                     const json_t *request, int *http_status);
 
+/* Told of every call rpc_execute runs: the method's table name (NULL for a
+ * method not in the table) and its run time in seconds, lock wait included.
+ * Called from the RPC worker threads. */
+typedef void (*rpc_call_observer)(const char *method, double seconds);
+/* Sets the observer (NULL: none); for the metrics of -metrics=1. */
+void rpc_set_call_observer(rpc_call_observer fn);
+
 /* ---- Additions: whole-body handling, help text, amount details ---- */
 
 /* Like rpc_parse_amount; on failure *err (if given) is bitcoind's message:

@@ -10,6 +10,7 @@
 #include "rpc/server.h"
 #include "rpc/explorer.h"
 #include "rpc/rest.h"
+#include "rpc/metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,6 +50,7 @@ struct rpc_req {
     int status;
     const char *content_type; /* of a REST reply (NULL: JSON-RPC's) */
     bool rest;    /* a GET under /rest/: body holds the path */
+    bool metrics; /* a GET of /metrics */
     bool replied; /* handed to evhttp_send_reply */
     bool closed;  /* the connection went away before the reply */
     struct rpc_req *next_queued;
@@ -68,6 +70,7 @@ struct rpc_server {
     char *cookie_path; /* set when we wrote it */
     int auth_delay_ms;
     bool rest; /* -rest=1 */
+    char *(*metrics_render)(struct rpc_env *env, size_t *len); /* -metrics=1; else NULL */
     bool explorer; /* -explorer=1 */
 
     pthread_t loop_thread;
@@ -133,6 +136,7 @@ bool rpc_server_options_from_config(struct rpc_server_options *o, const struct c
     o->cookie_file = config_get(cfg, "rpccookiefile", NULL);
     o->datadir = datadir;
     o->rest = config_get_bool(cfg, "rest", false);
+    o->metrics = config_get_bool(cfg, "metrics", false);
     o->explorer = config_get_bool(cfg, "explorer", false);
     if (o->explorer) {
         /* The explorer's pages read the chain through REST. */
@@ -522,6 +526,25 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
         send_text(r, 503, "Server shutting down");
         return;
     }
+    if (s->metrics_render && strcmp(path, METRICS_PATH) == 0) {
+        /* Prometheus: GETs without credentials, when enabled (else the
+         * 404 of an unknown path below). */
+        if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+            send_text(r, 405, "/metrics handles only GET requests");
+            return;
+        }
+        r->metrics = true;
+        r->ev = event_new(s->base, -1, 0, reply_ready, r);
+        if (!r->ev) {
+            send_text(r, 500, NULL);
+            return;
+        }
+        bool stopped;
+        if (!enqueue(s, r, &stopped))
+            send_text(r, 503, stopped ? "Server shutting down" : "Work queue depth exceeded");
+        return;
+    }
     if (explorer_is_path(path)) {
         /* The explorer's static files: answered here, from memory. */
         if (!s->explorer) {
@@ -622,7 +645,11 @@ static void *worker_main(void *arg)
         s->q_len--;
         pthread_mutex_unlock(&s->mu);
 
-        if (r->rest) {
+        if (r->metrics) {
+            r->reply = s->metrics_render(s->env, &r->reply_len);
+            r->status = r->reply ? 200 : 500;
+            r->content_type = METRICS_CONTENT_TYPE;
+        } else if (r->rest) {
             struct rest_reply rr;
             rest_handle(s->table, s->env, r->body, &rr);
             r->reply = rr.body;
@@ -635,7 +662,8 @@ static void *worker_main(void *arg)
             r->reply = rpc_handle_body(s->table, s->env, r->wallet, r->body, r->body_len,
                                        &r->status, &r->reply_len);
         }
-        sodium_memzero(r->body, r->body_len);
+        if (r->body)
+            sodium_memzero(r->body, r->body_len);
         free(r->body);
         r->body = NULL;
         event_active(r->ev, EV_TIMEOUT, 0);
@@ -835,6 +863,7 @@ struct rpc_server *rpc_server_start(const struct rpc_server_options *o,
     s->q_max = o->work_queue > 0 ? o->work_queue : RPC_DEFAULT_WORK_QUEUE;
     s->auth_delay_ms = o->auth_delay_ms >= 0 ? o->auth_delay_ms : RPC_DEFAULT_AUTH_DELAY_MS;
     s->rest = o->rest;
+    s->metrics_render = o->metrics ? o->metrics_render : NULL;
     s->explorer = o->explorer;
     int threads = o->threads > 0 ? o->threads : RPC_DEFAULT_THREADS;
 

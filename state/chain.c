@@ -19,6 +19,7 @@
 #include "state/undo.h"
 #include "state/view.h"
 #include "util/log.h"
+#include "util/time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,7 +392,9 @@ bool chain_activate_best(struct chain *c, const struct block *in_hand,
                 }
                 b = &blk;
             }
+            uint64_t t0 = time_mono_us();
             bool connected = connect_block(c, path[i], b, &bv);
+            c->last_connect_us = time_mono_us() - t0;
             if (connected)
                 notify(c, true, b, path[i]);
             if (b != in_hand)

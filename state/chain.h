@@ -85,6 +85,11 @@ bool chain_verify(struct chain *c, uint64_t nblocks, char *err, size_t errlen) W
 const struct chain_params *chain_params(const struct chain *c);
 const struct block_index *chain_tip(const struct chain *c);
 uint64_t chain_height(const struct chain *c);
+/* The share of the chain verified, 0..1, as getblockchaininfo's
+ * verificationprogress: the smaller of the tip's time since genesis against
+ * the time elapsed since genesis at now (unix seconds), and the tip's height
+ * against the best known header's. */
+double chain_verification_progress(const struct chain *c, uint64_t now);
 const struct block_index *chain_at(const struct chain *c, uint64_t height);
 const struct block_index *chain_lookup(const struct chain *c, const uint8_t hash[HASH_SIZE]);
 bool chain_contains(const struct chain *c, const struct block_index *bi);
@@ -191,6 +196,11 @@ bool chain_scan_state(struct chain *c, const void *prefix, size_t plen,
  * were indexed since the chain was opened: lets a caller count what each
  * source adds. */
 uint64_t chain_double_proposals(const struct chain *c);
+
+/* Seconds the last block connected to the active chain took to connect
+ * (its state transition and its write); for a listener's statistics, read
+ * in its connected callback. */
+double chain_last_connect_seconds(const struct chain *c);
 
 /* The address index (state/addrindex.h): whether it is kept, the number of
  * entries of an address, and entry i of it (0 = oldest).  False on a read

@@ -50,6 +50,7 @@ struct chain {
     bool sched_valid;
     struct chain_listener *listeners;
     size_t nlisteners;
+    uint64_t last_connect_us; /* how long the last connect_block took */
     bool addrindex; /* -addressindex: keep the address index (state/addrindex.h) */
 };
 

@@ -29,6 +29,28 @@ uint64_t chain_height(const struct chain *c)
     return tip_of(c)->hdr.height;
 }
 
+/* The smaller of two fractions: the tip's time since genesis against the time
+ * elapsed since genesis by the node's clock, and the tip's height against the
+ * best known header's; 1 when the tip is at or ahead of the clock and no
+ * header is beyond it. */
+double chain_verification_progress(const struct chain *c, uint64_t now)
+{
+    const struct chain_params *p = chain_params(c);
+    const struct block_index *tip = chain_tip(c);
+    uint64_t headers = chain_best_header(c)->hdr.height, t = tip->hdr.time;
+    double by_time = 1.0, by_headers = 1.0;
+    if (now > t && now > p->genesis_time && t >= p->genesis_time)
+        by_time = (double)(t - p->genesis_time) / (double)(now - p->genesis_time);
+    if (headers > tip->hdr.height)
+        by_headers = (double)tip->hdr.height / (double)headers;
+    return by_time < by_headers ? by_time : by_headers;
+}
+
+double chain_last_connect_seconds(const struct chain *c)
+{
+    return (double)c->last_connect_us / 1e6;
+}
+
 const struct block_index *chain_at(const struct chain *c, uint64_t height)
 {
     return height < c->active_len ? c->active[height] : NULL;
