@@ -71,14 +71,17 @@ static json_t *getblockchaininfo(struct rpc_call *call)
     return o;
 }
 
+/* getblockcount and getbestblockhash run without the node lock: they read
+ * the tip published at the end of the last activation, so they never wait
+ * behind a block being connected. */
 static json_t *getblockcount(struct rpc_call *call)
 {
-    return json_integer((json_int_t)chain_height(chain_of(call)));
+    return json_integer((json_int_t)chain_published_tip(chain_of(call))->hdr.height);
 }
 
 static json_t *getbestblockhash(struct rpc_call *call)
 {
-    return json_hash(chain_tip(chain_of(call))->hash);
+    return json_hash(chain_published_tip(chain_of(call))->hash);
 }
 
 static json_t *getblockhash(struct rpc_call *call)
@@ -674,6 +677,7 @@ const struct rpc_method blockchain_rpc_methods[] = {
         .category = "Blockchain",
         .name = "getblockcount",
         .handler = getblockcount,
+        .unlocked = true,
         .summary = "Returns the height of the most-work fully-validated chain.",
         .result = "n    (numeric) the current block count",
         .examples = "fml-cli getblockcount",
@@ -682,6 +686,7 @@ const struct rpc_method blockchain_rpc_methods[] = {
         .category = "Blockchain",
         .name = "getbestblockhash",
         .handler = getbestblockhash,
+        .unlocked = true,
         .summary = "Returns the hash of the best (tip) block in the most-work fully-validated chain.",
         .result = "\"hex\"    (string) the block hash, hex-encoded",
         .examples = "fml-cli getbestblockhash",

@@ -349,9 +349,9 @@ static struct block_index *best_candidate(const struct chain *c)
 
 /* start_tip: the tip before the caller began changing the chain (NULL: the
  * current one); listeners hear of a new tip when it differs at the end. */
-bool chain_activate_best(struct chain *c, const struct block *in_hand,
-                                const struct block_index *in_hand_bi,
-                                const struct block_index *start_tip, struct validation *v)
+static bool activate_best(struct chain *c, const struct block *in_hand,
+                          const struct block_index *in_hand_bi, const struct block_index *start_tip,
+                          struct validation *v)
 {
     if (!start_tip)
         start_tip = tip_of(c);
@@ -429,6 +429,17 @@ bool chain_activate_best(struct chain *c, const struct block *in_hand,
             if (c->listeners[i].tip_changed)
                 c->listeners[i].tip_changed(c->listeners[i].arg, tip);
     }
+    return ok;
+}
+
+bool chain_activate_best(struct chain *c, const struct block *in_hand,
+                         const struct block_index *in_hand_bi, const struct block_index *start_tip,
+                         struct validation *v)
+{
+    bool ok = activate_best(c, in_hand, in_hand_bi, start_tip, v);
+    /* Readers without the node lock see whole activations only: never a
+     * tip in the middle of a reorganization. */
+    chain_publish_tip(c);
     return ok;
 }
 

@@ -85,6 +85,12 @@ bool chain_verify(struct chain *c, uint64_t nblocks, char *err, size_t errlen) W
 const struct chain_params *chain_params(const struct chain *c);
 const struct block_index *chain_tip(const struct chain *c);
 uint64_t chain_height(const struct chain *c);
+/* The tip as of the end of the last activation (a connect, a
+ * reorganization, the load): safe to call without the node lock, for
+ * readers that need one consistent tip but not the chain's other
+ * structures.  Its block_index lives as long as the chain; its height and
+ * hash never change. */
+const struct block_index *chain_published_tip(const struct chain *c);
 /* The share of the chain verified, 0..1, as getblockchaininfo's
  * verificationprogress: the smaller of the tip's time since genesis against
  * the time elapsed since genesis at now (unix seconds), and the tip's height

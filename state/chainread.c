@@ -24,6 +24,11 @@ const struct block_index *chain_tip(const struct chain *c)
     return tip_of(c);
 }
 
+const struct block_index *chain_published_tip(const struct chain *c)
+{
+    return __atomic_load_n(&c->published, __ATOMIC_ACQUIRE);
+}
+
 uint64_t chain_height(const struct chain *c)
 {
     return tip_of(c)->hdr.height;
