@@ -663,13 +663,25 @@ static void mode_loaded(uint16_t rpc, struct chain_fixture *f, size_t samples)
     size_t batch_len = c.body_len;
 
     double *idle = calloc(samples, sizeof *idle), *loaded = calloc(samples, sizeof *loaded);
+    double *bidle = calloc(samples, sizeof *bidle), *bloaded = calloc(samples, sizeof *bloaded);
+    /* The same probe against a bare evhttp responder in this process, idle
+     * and under the same load: what the machine itself adds. */
+    struct bare b;
+    bare_start(&b);
+    struct conn bc = {.fd = -1};
+    if (!conn_open(&bc, b.port))
+        die("connect failed", NULL);
+    sample(&bc, TRIVIAL, bidle, samples);
     sample(&c, TRIVIAL, idle, samples);
     struct fetcher fa = {.port = rpc, .body = big}, fb = {.port = rpc, .body = batch};
     pthread_t ta, tb;
     pthread_create(&ta, NULL, fetch_main, &fa);
     pthread_create(&tb, NULL, fetch_main, &fb);
     usleep(100000);
-    sample(&c, TRIVIAL, loaded, samples);
+    for (size_t i = 0; i < samples; i++) {
+        sample(&c, TRIVIAL, &loaded[i], 1);
+        sample(&bc, TRIVIAL, &bloaded[i], 1);
+    }
     atomic_store(&fa.stop, true);
     atomic_store(&fb.stop, true);
     pthread_join(ta, NULL);
@@ -683,8 +695,14 @@ static void mode_loaded(uint16_t rpc, struct chain_fixture *f, size_t samples)
              (double)big_len / 1e6, (double)fa.replies / fa.seconds, (double)batch_len / 1e6,
              (double)fb.replies / fb.seconds);
     print_lat(what, idle, loaded, samples);
+    print_lat("the same probe on the bare evhttp responder under the same load", bidle, bloaded,
+              samples);
+    conn_free(&bc);
+    bare_stop(&b);
     free(idle);
     free(loaded);
+    free(bidle);
+    free(bloaded);
     conn_free(&c);
 }
 
