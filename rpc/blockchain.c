@@ -108,19 +108,35 @@ static const struct block_index *block_arg(struct rpc_call *call, size_t idx)
     return bi;
 }
 
+/* Runs without the node lock around the whole call: the lock is held only
+ * to find the block, read its bytes and fill the header fields; decoding
+ * and the transactions' JSON (most of a big block's cost) come after it,
+ * so other calls and block connection do not wait for them. */
 static json_t *getblock(struct rpc_call *call)
 {
-    struct chain *c = chain_of(call);
-    const struct block_index *bi = block_arg(call, 0);
+    struct rpc_env *env = rpc_env(call);
+    struct chain *c = env->chain;
     uint64_t verbosity = rpc_uint(call, 1, 1);
     struct block b;
-    uint8_t *raw;
-    size_t len;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    bool read = false;
+    json_t *o = NULL;
+    if (env->lock)
+        pthread_mutex_lock(env->lock);
+    const struct block_index *bi = block_arg(call, 0);
+    if (bi && verbosity <= 2) {
+        read = chain_read_raw(c, bi, &raw, &len);
+        if (read && verbosity > 0)
+            o = header_to_json(c, bi);
+    }
+    if (env->lock)
+        pthread_mutex_unlock(env->lock);
     if (!bi)
         return NULL;
     if (verbosity > 2)
         return rpc_error(call, RPC_INVALID_PARAMETER, "verbosity must be 0, 1 or 2");
-    if (!chain_read_raw(c, bi, &raw, &len))
+    if (!read)
         return rpc_error(call, RPC_MISC_ERROR, "Block not available (read error)");
     if (verbosity == 0) {
         json_t *hex = json_hex(raw, len);
@@ -129,9 +145,10 @@ static json_t *getblock(struct rpc_call *call)
     }
     bool ok = block_decode(&b, raw, len, SIZE_MAX);
     free(raw);
-    if (!ok)
+    if (!ok) {
+        json_decref(o);
         return rpc_error(call, RPC_MISC_ERROR, "Block not available (damaged)");
-    json_t *o = header_to_json(c, bi);
+    }
     json_t *txs = json_array();
     json_object_set_new(o, "size", json_integer((json_int_t)len));
     for (size_t i = 0; i < b.ntx; i++)
@@ -706,6 +723,7 @@ const struct rpc_method blockchain_rpc_methods[] = {
         .category = "Blockchain",
         .name = "getblock",
         .handler = getblock,
+        .unlocked = true, /* takes the node lock itself, for the part that needs it */
         .summary = "If verbosity is 0, returns a string that is hex-encoded data for block "
                    "'hash'.\nIf verbosity is 1, returns an Object with information about block "
                    "<hash>.\nIf verbosity is 2, returns an Object with information about block "
