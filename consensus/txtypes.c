@@ -18,6 +18,8 @@ const struct txtype txtypes[TX_TYPE_LIMIT] = {
     [TX_DELEGATE] = {"delegate", "staking", delegate_check, 2},
     [TX_UNDELEGATE] = {"undelegate", "staking", undelegate_check, 2},
     [TX_EVIDENCE] = {"evidence", "staking", evidence_check, 4},
+    [TX_UNJAIL] = {"unjail", "staking", unjail_check, 2},
+    [TX_VALIDATOR_EDIT] = {"validator_edit", "staking", validator_edit_check, 2},
     /* fl */
     [TX_FL_TASK_CREATE] = {"fl_task_create", "fl", fl_task_create_check, 2},
     [TX_FL_JOIN] = {"fl_join", "fl", fl_join_check, 2},
@@ -55,6 +57,8 @@ bool txtype_known(uint8_t type)
     case TX_DELEGATE:
     case TX_UNDELEGATE:
     case TX_EVIDENCE:
+    case TX_UNJAIL:
+    case TX_VALIDATOR_EDIT:
     case TX_FL_TASK_CREATE:
     case TX_FL_JOIN:
     case TX_FL_UPDATE_COMMIT:

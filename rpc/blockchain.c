@@ -196,7 +196,9 @@ static json_t *getaccount(struct rpc_call *call)
         json_object_set_new(v, "self_stake", json_amount(val.self_stake));
         json_object_set_new(v, "delegated", json_amount(val.delegated));
         json_object_set_new(v, "status",
-                            json_string(val.status == VALIDATOR_ACTIVE ? "active" : val.status == VALIDATOR_JAILED ? "jailed" : "exited"));
+                            json_string(val.status == VALIDATOR_ACTIVE   ? "active"
+                                        : val.status == VALIDATOR_EXITED ? "exited"
+                                                                         : "jailed"));
         json_object_set_new(o, "validator", v);
     }
     view_free(view);

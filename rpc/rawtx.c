@@ -375,6 +375,8 @@ static const char createraw_summary[] =
     "  stake_add, unbond: amount\n"
     "  delegate: validator, amount;  undelegate: validator, amount (or \"all\")\n"
     "  evidence: header_a, header_b (proposer, slot, block_a, block_b derived)\n"
+    "  unjail: (no fields);  validator_edit: commission_bps, description (optional, "
+    "at most 140 bytes)\n"
     "  fl_task_create: model, sizes, normalization_hex, initial_weights_hex, rounds, "
     "min_participants, max_participants, min_stake, proposer_slots, join_blocks, "
     "submit_blocks, update_reveal_blocks, commit_blocks, reveal_blocks, aggregator, trim_k, "

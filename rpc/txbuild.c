@@ -373,6 +373,32 @@ static bool build_evidence(struct jb *b, uint8_t type, struct wbuf *w)
     return true;
 }
 
+static bool build_unjail(struct jb *b, uint8_t type, struct wbuf *w)
+{
+    (void)b;
+    (void)type;
+    (void)w;
+    return true;
+}
+
+static bool build_validator_edit(struct jb *b, uint8_t type, struct wbuf *w)
+{
+    (void)type;
+    struct validator_edit e;
+    memset(&e, 0, sizeof(e));
+    UINTF(b, "commission_bps", UINT16_MAX, e.commission_bps);
+    const json_t *d = field(b, "description", false);
+    if (d) {
+        if (!json_is_string(d) || json_string_length(d) > VALIDATOR_DESCRIPTION_MAX)
+            return fail(b, "%sdescription: expected a string of at most %d bytes", b->prefix,
+                        VALIDATOR_DESCRIPTION_MAX);
+        e.description_len = (uint8_t)json_string_length(d);
+        memcpy(e.description, json_string_value(d), e.description_len);
+    }
+    validator_edit_encode(&e, w);
+    return true;
+}
+
 static bool build_fl_task_create(struct jb *b, uint8_t type, struct wbuf *w)
 {
     (void)type;
@@ -814,6 +840,8 @@ const tx_build_fn tx_payload_build[TX_TYPE_LIMIT] = {
     [TX_DELEGATE] = build_delegation,
     [TX_UNDELEGATE] = build_delegation,
     [TX_EVIDENCE] = build_evidence,
+    [TX_UNJAIL] = build_unjail,
+    [TX_VALIDATOR_EDIT] = build_validator_edit,
     /* fl */
     [TX_FL_TASK_CREATE] = build_fl_task_create,
     [TX_FL_JOIN] = build_fl_join,

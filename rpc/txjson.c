@@ -71,6 +71,34 @@ static bool json_evidence(const struct chain_params *p, const struct tx *tx, jso
     return true;
 }
 
+static bool json_unjail(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    (void)p;
+    (void)o;
+    return tx->payload_len == 0;
+}
+
+static bool json_validator_edit(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    (void)p;
+    struct validator_edit e;
+    if (!validator_edit_decode(&e, tx->payload, tx->payload_len))
+        return false;
+    json_object_set_new(o, "commission_bps", json_integer(e.commission_bps));
+    /* A description the stateless check refuses shows as hex. */
+    if (validator_description_valid(e.description, e.description_len)) {
+        json_object_set_new(o, "description",
+                            json_stringn((const char *)e.description, e.description_len));
+    } else {
+        char hex[2 * VALIDATOR_DESCRIPTION_MAX + 1];
+        for (size_t i = 0; i < e.description_len; i++)
+            snprintf(hex + 2 * i, 3, "%02x", e.description[i]);
+        hex[2 * e.description_len] = '\0';
+        json_object_set_new(o, "description_hex", json_string(hex));
+    }
+    return true;
+}
+
 static bool json_fl_task_create(const struct chain_params *p, const struct tx *tx, json_t *o)
 {
     struct fl_task_params t;
@@ -465,6 +493,8 @@ const tx_json_fn tx_payload_json[TX_TYPE_LIMIT] = {
     [TX_DELEGATE] = json_delegation,
     [TX_UNDELEGATE] = json_delegation,
     [TX_EVIDENCE] = json_evidence,
+    [TX_UNJAIL] = json_unjail,
+    [TX_VALIDATOR_EDIT] = json_validator_edit,
     /* fl */
     [TX_FL_TASK_CREATE] = json_fl_task_create,
     [TX_FL_JOIN] = json_fl_join,

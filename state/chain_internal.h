@@ -52,6 +52,16 @@ struct chain {
     size_t nlisteners;
     uint64_t last_connect_us; /* how long the last connect_block took */
     bool addrindex; /* -addressindex: keep the address index (state/addrindex.h) */
+    /* Checks blocks' transactions (the -par pool and the signature cache);
+     * NULL: on the calling thread, without a cache.  Not owned. */
+    struct sigcheck *sigcheck;
+    /* The block about to be connected (pre_for), applied to a view of the
+     * tip state while the pool checked its signatures: connect_block takes
+     * it instead of applying the block again if the state has not moved
+     * since (pre_tip is the tip it was applied on).  Never kept past
+     * chain_activate_best. */
+    struct view *pre_view;
+    const struct block_index *pre_for, *pre_tip;
     /* The tip as of the end of the last activation (chain_published_tip):
      * written with release order under the node lock, read without it. */
     const struct block_index *published;

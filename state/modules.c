@@ -36,6 +36,8 @@ const struct txrules txrules[TX_TYPE_LIMIT] = {
     [TX_DELEGATE] = {staking_apply_delegate, NULL},
     [TX_UNDELEGATE] = {staking_apply_undelegate, NULL},
     [TX_EVIDENCE] = {staking_apply_evidence, NULL},
+    [TX_UNJAIL] = {staking_apply_unjail, NULL},
+    [TX_VALIDATOR_EDIT] = {staking_apply_edit, NULL},
     /* fl: a task's joins, update and vote commitments and reveals each have
      * a window; the reveals take the builder's reveal half */
     [TX_FL_TASK_CREATE] = {fl_apply_task_create, NULL},

@@ -81,6 +81,8 @@ const struct wallet_txrecord wallet_txkinds[TX_TYPE_LIMIT] = {
     [TX_DELEGATE] = {WALLET_TXKIND_OWN, delegation_party},
     [TX_UNDELEGATE] = {WALLET_TXKIND_OWN, delegation_party},
     [TX_EVIDENCE] = {WALLET_TXKIND_OWN, evidence_party},
+    [TX_UNJAIL] = {WALLET_TXKIND_OWN, NULL},
+    [TX_VALIDATOR_EDIT] = {WALLET_TXKIND_OWN, NULL},
     /* fl: locks funds in a task (budget, stake); rewards and refunds are
      * credited by the chain, not by a transaction */
     [TX_FL_TASK_CREATE] = {WALLET_TXKIND_OWN, NULL},

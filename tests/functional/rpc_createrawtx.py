@@ -126,6 +126,8 @@ class CreateRawTxTest(FMLTestFramework):
             ("market_call", {"model": model, "provider": v2, "calls": 3,
                              "max_price": "0.01"}, {}),
             ("market_claim", {"model": model}, {}),
+            ("unjail", {}, {}),
+            ("validator_edit", {"commission_bps": 1100, "description": "n\u00f8de one"}, {}),
         ]
 
     def check_fields(self, given, decoded, where):
@@ -185,7 +187,8 @@ class CreateRawTxTest(FMLTestFramework):
         for typ, fields, _ in examples:
             base = dict(fields, type=typ, sender=sender)
             for k in [k for k in fields if k not in ("normalization_hex", "initial_weights_hex",
-                                                     "path_hex", "components", "allowlist")]:
+                                                     "path_hex", "components", "allowlist",
+                                                     "description")]:
                 if typ == "market_publish" and k == "mode":
                     continue
                 missing = dict(base)
@@ -193,6 +196,8 @@ class CreateRawTxTest(FMLTestFramework):
                 assert_raises_rpc_error(-8, k, node.createrawtransaction, missing)
             assert_raises_rpc_error(-8, "bogus: unknown field for type " + typ,
                                     node.createrawtransaction, dict(base, bogus=1))
+            if not fields:  # unjail: nothing to get wrong but an extra field
+                continue
             k0 = next(iter(fields))
             assert_raises_rpc_error(-8, k0, node.createrawtransaction, dict(base, **{k0: {"x": 1}}))
         assert_raises_rpc_error(-8, "type:", node.createrawtransaction,

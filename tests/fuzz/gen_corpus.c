@@ -82,7 +82,7 @@ struct payload {
     struct wbuf w;
 };
 
-#define NPAYLOADS 29
+#define NPAYLOADS 31
 static struct payload payloads[NPAYLOADS];
 static int32_t weights[] = {65536, -32768, 0, 1, -1, 123456, 7, -99999, 65536 * 3, 42};
 static uint8_t norm[2 * 8];
@@ -230,6 +230,13 @@ static void make_payloads(void)
         die("header_sign");
     p->name = "evidence", p->type = TX_EVIDENCE;
     evidence_encode(&e, &p->w), p++;
+
+    p->name = "unjail", p->type = TX_UNJAIL;
+    p++;
+    struct validator_edit ve = {.commission_bps = 900, .description_len = 5};
+    memcpy(ve.description, "node1", 5);
+    p->name = "validator_edit", p->type = TX_VALIDATOR_EDIT;
+    validator_edit_encode(&ve, &p->w), p++;
 
     struct fl_task_params t = task_params(true, true);
     p->name = "fl_task_create", p->type = TX_FL_TASK_CREATE;

@@ -64,6 +64,15 @@ static bool roundtrip(uint8_t type, const uint8_t *p, size_t n)
             evidence_encode(&e, &w);
         break;
     }
+    case TX_UNJAIL:
+        ok = n == 0;
+        break;
+    case TX_VALIDATOR_EDIT: {
+        struct validator_edit e;
+        if ((ok = validator_edit_decode(&e, p, n)))
+            validator_edit_encode(&e, &w);
+        break;
+    }
     case TX_FL_TASK_CREATE: {
         struct fl_task_params t;
         if ((ok = fl_task_create_decode(&t, p, n)))
