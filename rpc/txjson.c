@@ -2,6 +2,7 @@
  * the table tx_payload_json, indexed by enum tx_type (test_txtypes fails when
  * a type has no entry). */
 #include "consensus/accounts.h"
+#include "consensus/finality.h"
 #include "consensus/arena.h"
 #include "consensus/fltx.h"
 #include "consensus/market.h"
@@ -68,6 +69,45 @@ static bool json_evidence(const struct chain_params *p, const struct tx *tx, jso
     json_object_set_new(o, "slot", json_integer((json_int_t)e.a.slot));
     json_object_set_new(o, "block_a", json_hash(ha));
     json_object_set_new(o, "block_b", json_hash(hb));
+    return true;
+}
+
+static json_t *json_checkpoint(const struct checkpoint *c)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "epoch", json_integer((json_int_t)c->epoch));
+    json_object_set_new(o, "hash", json_hash(c->hash));
+    return o;
+}
+
+static bool json_finality_vote(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    struct finality_vote fv;
+    (void)p;
+    if (!finality_vote_decode(&fv, tx->payload, tx->payload_len))
+        return false;
+    json_object_set_new(o, "source", json_checkpoint(&fv.source));
+    json_object_set_new(o, "target", json_checkpoint(&fv.target));
+    return true;
+}
+
+static bool json_finality_evidence(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    struct finality_evidence e;
+    if (!finality_evidence_decode(&e, tx->payload, tx->payload_len))
+        return false;
+    const struct tx *votes[2] = {&e.a, &e.b};
+    json_object_set_new(o, "voter", json_address(p, e.a.sender));
+    for (int i = 0; i < 2; i++) {
+        uint8_t id[HASH_SIZE];
+        json_t *v = json_object();
+        tx_txid(votes[i], id);
+        json_object_set_new(v, "txid", json_hash(id));
+        if (votes[i]->type != TX_FINALITY_VOTE || !json_finality_vote(p, votes[i], v))
+            json_object_set_new(v, "hex", json_hex(votes[i]->payload, votes[i]->payload_len));
+        json_object_set_new(o, i == 0 ? "vote_a" : "vote_b", v);
+    }
+    finality_evidence_free(&e);
     return true;
 }
 
@@ -489,6 +529,9 @@ const tx_json_fn tx_payload_json[TX_TYPE_LIMIT] = {
     [TX_MARKET_PROVIDER_REGISTER] = json_market_provider_register,
     [TX_MARKET_CALL] = json_market_call,
     [TX_MARKET_CLAIM] = json_market_claim,
+    /* finality */
+    [TX_FINALITY_VOTE] = json_finality_vote,
+    [TX_FINALITY_EVIDENCE] = json_finality_evidence,
 };
 
 json_t *tx_payload_to_json(const struct chain_params *p, const struct tx *tx)
