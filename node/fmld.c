@@ -18,7 +18,7 @@ static const char *const known_options[] = {
     "daemon", "printtoconsole", "debug", "logtimemicros",
     "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest",
-    "regtestvalidator", "produceblocks",
+    "regtestvalidator", "produceblocks", "vote",
     "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
     "addressindex",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
@@ -94,6 +94,8 @@ static void usage(void)
            "                          or none\n"
            "  -produceblocks=<0|1>    Propose blocks in real time in the slots our keys lead\n"
            "                          (default 1 on main/test, 0 on regtest)\n"
+           "  -vote=<0|1>             Sign a finality vote per epoch with our validator keys\n"
+           "                          (default: -produceblocks)\n"
            "\nMempool and wallet:\n"
            "  -maxmempool=<MB>        Mempool size limit (default 300)\n"
            "  -minrelaytxfee=<units>  Minimum fee rate in base units per 1000 bytes (default 1000)\n"
