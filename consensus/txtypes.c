@@ -45,7 +45,7 @@ const struct txtype txtypes[TX_TYPE_LIMIT] = {
     [TX_MARKET_CALL] = {"market_call", "market", market_call_check, 2},
     [TX_MARKET_CLAIM] = {"market_claim", "market", market_claim_check, 2},
     /* finality */
-    [TX_FINALITY_VOTE] = {"finality_vote", "finality", finality_vote_check, 1},
+    [TX_FINALITY_VOTE] = {"finality_vote", "finality", finality_vote_check, 2},
     [TX_FINALITY_EVIDENCE] = {"finality_evidence", "finality", finality_evidence_check, 4},
 };
 

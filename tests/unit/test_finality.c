@@ -411,6 +411,58 @@ START_TEST(double_and_surround_vote_evidence)
 }
 END_TEST
 
+/* doc/protocol.md section 20's vectors: a vote of regtest validator 0 and
+ * the evidence of a double vote, reported by validator 3. */
+#define VOTE_A_HEX                                                                               \
+    "01403db672398d793d551d60932e10d461218418689e66c88cec28ea8a842caf635f0000000000000000000000" \
+    "0000000000500000000000000000c2d1d728c06c99c0f4c5b118170ae3a843a57d4398cae115186ff05dbed897" \
+    "be010000000000000011111111111111111111111111111111111111111111111111111111111111115" \
+    "2a8a8b0f8e6123a7429572726fcbbe5dc83029b72aaf4b923b874fdce7f7d384cc3b1c4b498dc691522a23da5" \
+    "81f73cc100d132ad9310bae7ca6e0f8f881159"
+#define VOTE_A_TXID "35e3e864867bab2f344da14e29c504e86f78001a707b69cf579bb8634478e0a4"
+#define EVIDENCE_TXID "627ea44e9ca73d0f752e0a6f2480329eb6fffc956e30bb0750244613b6ec70a3"
+
+START_TEST(vectors)
+{
+    uint8_t h1[HASH_SIZE], h2[HASH_SIZE], id[HASH_SIZE];
+    char hex[2 * HASH_SIZE + 1];
+    struct tx a, b, e;
+    struct wbuf w;
+    struct validation v;
+    memset(h1, 0x11, HASH_SIZE);
+    memset(h2, 0x22, HASH_SIZE);
+    ck_assert_str_eq(params.name, "regtest");
+    make_vote_sec(&a, secrets[0], 0, params.genesis_hash, 1, h1, 0, 0);
+    make_vote_sec(&b, secrets[0], 0, params.genesis_hash, 1, h2, 0, 0);
+    wbuf_init(&w);
+    tx_encode(&a, &w);
+    ck_assert_uint_eq(w.len, 195);
+    char *enc = malloc(2 * w.len + 1);
+    for (size_t i = 0; i < w.len; i++)
+        sprintf(enc + 2 * i, "%02x", w.data[i]);
+    ck_assert_str_eq(enc, VOTE_A_HEX);
+    free(enc);
+    tx_txid(&a, id);
+    hash_to_hex(id, hex);
+    ck_assert_str_eq(hex, VOTE_A_TXID);
+    val_init(&v);
+    ck_assert(tx_check(&a, &params, &v));
+    wbuf_reset(&w);
+    finality_evidence_encode(&a, &b, &w);
+    ck_assert_uint_eq(w.len, 392);
+    make_tx_sec(&e, secrets[3], TX_FINALITY_EVIDENCE, &w, 0, 1000);
+    tx_txid(&e, id);
+    hash_to_hex(id, hex);
+    ck_assert_str_eq(hex, EVIDENCE_TXID);
+    val_init(&v);
+    ck_assert_msg(tx_check(&e, &params, &v), "%s", v.reason);
+    wbuf_free(&w);
+    tx_free(&a);
+    tx_free(&b);
+    tx_free(&e);
+}
+END_TEST
+
 static Suite *finality_suite(void)
 {
     Suite *s = suite_create("finality");
@@ -418,6 +470,7 @@ static Suite *finality_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, supermajority_is_more_than_two_thirds);
+    tcase_add_test(tc, vectors);
     tcase_add_test(tc, vote_validity_reasons);
     tcase_add_test(tc, justification_and_finalization);
     tcase_add_test(tc, fork_choice_never_leaves_the_finalized_block);
