@@ -38,6 +38,7 @@ struct reporter {
     bool full_logged;
     struct hmap votes;          /* voter -> struct seen_votes * */
     struct hmap votes_reported; /* voter | lo | hi target epochs -> (void *)1 */
+    struct hmap vote_reports;   /* voter -> pairs reported (uintptr_t) */
     struct vote_pair *pending;  /* conflicting pairs to report */
     size_t npending;
     bool flush_scheduled;
@@ -233,7 +234,14 @@ static void on_vote(void *arg, const struct tx *tx)
         return;
     struct seen_votes *s = hmap_get(&r->votes, tx->sender, PUBKEY_SIZE);
     if (!s) {
-        if (hmap_count(&r->votes) >= EVIDENCE_MAX_TRACKED || !(s = calloc(1, sizeof(*s))))
+        /* Only validators' votes are kept: any key can sign votes that pass
+         * the stateless checks, and must not take the places of theirs. */
+        struct validator val;
+        struct view *view = chain_view(r->n->chain);
+        bool is_validator = view && staking_get_validator(view, tx->sender, &val);
+        view_free(view);
+        if (!is_validator || hmap_count(&r->votes) >= EVIDENCE_MAX_TRACKED ||
+            !(s = calloc(1, sizeof(*s))))
             return;
         if (!hmap_put(&r->votes, tx->sender, PUBKEY_SIZE, s, NULL)) {
             free(s);
@@ -253,9 +261,12 @@ static void on_vote(void *arg, const struct tx *tx)
             memcpy(key, tx->sender, PUBKEY_SIZE);
             write_be64(key + PUBKEY_SIZE, lo);
             write_be64(key + PUBKEY_SIZE + 8, hi);
+            uintptr_t count = (uintptr_t)hmap_get(&r->vote_reports, tx->sender, PUBKEY_SIZE);
             if (!hmap_get(&r->votes_reported, key, sizeof(key)) &&
+                count < EVIDENCE_MAX_REPORTS_PER_KEY &&
                 hmap_count(&r->votes_reported) < EVIDENCE_MAX_TRACKED &&
-                hmap_put(&r->votes_reported, key, sizeof(key), (void *)1, NULL))
+                hmap_put(&r->votes_reported, key, sizeof(key), (void *)1, NULL) &&
+                hmap_put(&r->vote_reports, tx->sender, PUBKEY_SIZE, (void *)(count + 1), NULL))
                 queue_pair(r, &s->votes[i], tx);
         }
         struct finality_vote low;
@@ -309,6 +320,7 @@ void evidence_watch(struct node *n)
     hmap_init(&r->per_key);
     hmap_init(&r->votes);
     hmap_init(&r->votes_reported);
+    hmap_init(&r->vote_reports);
     r->next = reporters;
     reporters = r;
     struct chain_listener l = {.double_proposal = on_double_proposal,
@@ -335,6 +347,7 @@ void evidence_unwatch(struct node *n)
         hmap_free(&r->per_key, NULL);
         hmap_free(&r->votes, seen_votes_free);
         hmap_free(&r->votes_reported, NULL);
+        hmap_free(&r->vote_reports, NULL);
         for (size_t i = 0; i < r->npending; i++) {
             tx_free(&r->pending[i].a);
             tx_free(&r->pending[i].b);

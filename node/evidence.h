@@ -15,11 +15,12 @@
  *
  * Double and surround finality votes: the node keeps the votes it sees (the
  * mempool tells it of every vote passing the stateless checks, accepted or
- * not; connected blocks of the ones they carry), at most
- * EVIDENCE_VOTES_PER_KEY per validator (the highest target epochs) and
- * EVIDENCE_MAX_TRACKED validators.  A new vote that conflicts with a kept
- * one of its sender (doc/protocol.md section 20) is reported once per
- * (voter, pair of target epochs) with a FINALITY_EVIDENCE, under the same
+ * not; connected blocks of the ones they carry) from keys with a validator
+ * record at the tip, at most EVIDENCE_VOTES_PER_KEY per validator (the
+ * highest target epochs) and EVIDENCE_MAX_TRACKED validators.  A new vote
+ * that conflicts with a kept one of its sender (doc/protocol.md section 20)
+ * is reported once per (voter, pair of target epochs), at most
+ * EVIDENCE_MAX_REPORTS_PER_KEY pairs per voter, with a FINALITY_EVIDENCE, under the same
  * conditions as a double proposal (the tip state would take it, not our
  * own key); the report is made from the event loop, after the mempool or
  * the chain is done with the vote. */
