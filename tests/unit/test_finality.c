@@ -283,6 +283,55 @@ START_TEST(fork_choice_never_leaves_the_finalized_block)
 }
 END_TEST
 
+/* A branch forking below the justified checkpoint, which is not finalized,
+ * is taken when it is longer: only finalization binds the fork choice. */
+START_TEST(reorg_across_a_justified_checkpoint)
+{
+    char dir2[256], err[256] = "";
+    struct checkpoint cur, fin;
+    struct validation v;
+    ck_assert(fixture_tmpdir(dir2, sizeof(dir2), "test-chain2"));
+    struct chain *c2 = fixture_chain_open(dir2, err, sizeof(err));
+    ck_assert_msg(c2 != NULL, "%s", err);
+    struct mempool *mp2 = mempool_new(c2, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    produce(c, mp);
+    produce(c, mp);
+    const uint64_t fork = chain_height(c);
+    for (uint64_t h = 1; h <= fork; h++) {
+        struct block b;
+        ck_assert(chain_read_block(c, chain_at(c, h), &b));
+        ck_assert_msg(chain_process_block(c2, &b, &v), "%s", v.reason);
+        block_free(&b);
+    }
+    justify(1);
+    state_justified(&cur, &fin);
+    ck_assert_uint_eq(cur.epoch, 1);
+    ck_assert_uint_eq(fin.epoch, 0);
+    ck_assert_uint_lt(chain_at(c, fork)->hdr.height, chain_lookup(c, cur.hash)->hdr.height + 1);
+    /* The other branch: longer, without the votes. */
+    produce_at(c2, mp2, chain_tip(c2)->hdr.slot + 2);
+    while (chain_height(c2) <= chain_height(c) + 1)
+        produce(c2, mp2);
+    /* As sync does: the branch's headers (forking below the tip's epoch,
+     * indexed unchecked), then its blocks. */
+    for (uint64_t h = fork + 1; h <= chain_height(c2); h++)
+        ck_assert_msg(chain_process_header_unchecked(c, &chain_at(c2, h)->hdr, &v), "%s", v.reason);
+    for (uint64_t h = fork + 1; h <= chain_height(c2); h++) {
+        struct block b;
+        ck_assert(chain_read_block(c2, chain_at(c2, h), &b));
+        if (!chain_process_block(c, &b, &v))
+            ck_assert_msg(v.cls != VAL_CONSENSUS, "%s", v.reason);
+        block_free(&b);
+    }
+    ck_assert_mem_eq(chain_tip(c)->hash, chain_tip(c2)->hash, HASH_SIZE);
+    state_justified(&cur, &fin);
+    ck_assert_uint_eq(cur.epoch, 0);
+    mempool_free(mp2);
+    chain_close(c2);
+    ck_assert(fixture_remove_dir(dir2));
+}
+END_TEST
+
 START_TEST(mempool_votes_bounded_and_expire)
 {
     produce_into_epoch(1);
@@ -474,6 +523,7 @@ static Suite *finality_suite(void)
     tcase_add_test(tc, vote_validity_reasons);
     tcase_add_test(tc, justification_and_finalization);
     tcase_add_test(tc, fork_choice_never_leaves_the_finalized_block);
+    tcase_add_test(tc, reorg_across_a_justified_checkpoint);
     tcase_add_test(tc, mempool_votes_bounded_and_expire);
     tcase_add_test(tc, double_and_surround_vote_evidence);
     suite_add_tcase(s, tc);
