@@ -182,12 +182,18 @@ uint64_t finality_weight(struct view *v, uint64_t e, const uint8_t pub[PUBKEY_SI
     return stored_weight(v, e, pub, &total, &stake) ? stake : 0;
 }
 
-/* The weights of target epoch e for a vote applied with ctx (an epoch the
- * block enters: the schedule the block will rotate to). */
+/* The weights of target epoch e for a vote applied with ctx: as recorded;
+ * for an epoch the block enters that is not recorded yet (a vote checked for
+ * the next block without its begin-block, as the mempool does), the
+ * schedule the block's begin-block will rotate to. */
 static bool ctx_weight(struct view *v, const struct block_ctx *ctx, uint64_t e,
                        const uint8_t pub[PUBKEY_SIZE], uint64_t *total, uint64_t *stake)
 {
     const struct chain_params *p = ctx->params;
+    if (stored_weight(v, e, pub, total, stake))
+        return true;
+    if (view_failed(v))
+        return false;
     if (e > params_epoch_of(p, ctx->prev_slot)) {
         struct schedule s;
         struct wbuf w;
@@ -200,7 +206,7 @@ static bool ctx_weight(struct view *v, const struct block_ctx *ctx, uint64_t e,
         schedule_free(&s);
         return ok;
     }
-    return stored_weight(v, e, pub, total, stake);
+    return false;
 }
 
 /* ---- tallies ---- */

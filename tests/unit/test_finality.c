@@ -332,6 +332,29 @@ START_TEST(reorg_across_a_justified_checkpoint)
 }
 END_TEST
 
+/* A vote for epoch 1 made on the last block of epoch 0 (its checkpoint):
+ * the pool checks it for the next block, which enters epoch 1, and the
+ * first block of the epoch counts it with the epoch's weights. */
+START_TEST(vote_in_the_first_block_of_its_epoch)
+{
+    struct tx tx;
+    uint64_t total, voted, linked;
+    while (chain_tip(c)->hdr.slot + 1 < params.epoch_slots)
+        produce(c, mp);
+    ck_assert_uint_eq(params_epoch_of(&params, chain_tip(c)->hdr.slot + 1), 1);
+    make_vote_sec(&tx, secrets[1], 0, params.genesis_hash, 1, chain_tip(c)->hash, 0, 0);
+    submit_to(mp, &tx, NULL);
+    tx_free(&tx);
+    produce(c, mp);
+    ck_assert_uint_eq(mempool_count(mp), 0);
+    struct view *v = chain_view(c);
+    ck_assert(finality_tally(v, 1, &total, &voted, &linked));
+    ck_assert_uint_eq(voted, finality_weight(v, 1, pubs[1]));
+    ck_assert_uint_gt(voted, 0);
+    view_free(v);
+}
+END_TEST
+
 START_TEST(mempool_votes_bounded_and_expire)
 {
     produce_into_epoch(1);
@@ -524,6 +547,7 @@ static Suite *finality_suite(void)
     tcase_add_test(tc, justification_and_finalization);
     tcase_add_test(tc, fork_choice_never_leaves_the_finalized_block);
     tcase_add_test(tc, reorg_across_a_justified_checkpoint);
+    tcase_add_test(tc, vote_in_the_first_block_of_its_epoch);
     tcase_add_test(tc, mempool_votes_bounded_and_expire);
     tcase_add_test(tc, double_and_surround_vote_evidence);
     suite_add_tcase(s, tc);
