@@ -16,6 +16,11 @@
 #include "util/config.h"
 #include "util/fs.h"
 #include "client/rpcclient.h"
+#include "consensus/bech32.h"
+#include "node/genesisfile.h"
+#include "node/validatorkey.h"
+
+#include <sodium.h>
 
 #define DEFAULT_CLIENT_TIMEOUT 900
 #define DEFAULT_HOST "127.0.0.1"
@@ -58,7 +63,18 @@ static void print_usage(void)
            "  -rpcwaittimeout=<n>  Timeout in seconds to wait for the RPC server to start, "
            "0 for none (default: 0)\n"
            "  -rpcwallet=<name>    Send RPC for a wallet (URI /wallet/<name>)\n"
-           "  -stdin               Read extra arguments from standard input, one per line\n",
+           "  -stdin               Read extra arguments from standard input, one per line\n"
+           "\nLaunch commands (run here, no node needed; see doc/launch.md):\n"
+           "  genvalidatorkey <keyfile> <stake> [commission_bps=1000] [onion_length=10000000]\n"
+           "                       Make a validator key: the secret goes to <keyfile> (new,\n"
+           "                       mode 0600, for fmld -validatorkey), the public fragment to\n"
+           "                       stdout\n"
+           "  creategenesis <base.json> <fragment.json>...\n"
+           "                       Write the genesis file of a launch to stdout: the base\n"
+           "                       (name, hrp, genesis_time, params, allocations) and one\n"
+           "                       validator per fragment; the same inputs give the same bytes\n"
+           "  checkgenesis <genesis.json>\n"
+           "                       Print a genesis file's hash and validators\n",
            PACKAGE_VERSION, CONFIG_FILE_NAME, DEFAULT_CLIENT_TIMEOUT, DEFAULT_HOST,
            params_default_rpc_port(NET_MAIN), params_default_rpc_port(NET_TEST),
            params_default_rpc_port(NET_REGTEST));
@@ -360,6 +376,198 @@ static int run(struct cli *c, const char *method, json_t *params)
     }
 }
 
+/* ---- launch commands: no node, no configuration ---- */
+
+static char *read_input(const char *path, size_t max, size_t *len)
+{
+    char *text;
+    if (!fs_read_file(path, max, &text, len)) {
+        fprintf(stderr, "error: %s: %s\n", path, errno == EFBIG ? "too large" : strerror(errno));
+        return NULL;
+    }
+    return text;
+}
+
+static int cmd_genvalidatorkey(int n, char **args)
+{
+    uint64_t stake, commission = 1000, length = VALIDATOR_KEY_ONION_DEFAULT;
+    char *end;
+    if (n < 2 || n > 4) {
+        fprintf(stderr, "error: usage: fml-cli genvalidatorkey <keyfile> <stake> "
+                        "[commission_bps=1000] [onion_length=%d]\n", VALIDATOR_KEY_ONION_DEFAULT);
+        return 1;
+    }
+    if (!genesisfile_amount(args[1], &stake) || stake == 0) {
+        fprintf(stderr, "error: stake must be a positive amount of FML (got %s)\n", args[1]);
+        return 1;
+    }
+    if (n > 2) {
+        commission = strtoull(args[2], &end, 10);
+        if (!*args[2] || *end || commission > 10000) {
+            fprintf(stderr, "error: commission_bps must be 0..10000 (got %s)\n", args[2]);
+            return 1;
+        }
+    }
+    if (n > 3) {
+        length = strtoull(args[3], &end, 10);
+        if (!*args[3] || *end || length == 0 || length > VALIDATOR_KEY_ONION_MAX) {
+            fprintf(stderr, "error: onion_length must be 1..%d (got %s)\n",
+                    VALIDATOR_KEY_ONION_MAX, args[3]);
+            return 1;
+        }
+    }
+    struct validator_keyfile k;
+    char err[512];
+    if (access(args[0], F_OK) == 0) {
+        fprintf(stderr, "error: %s already exists: a key file is never overwritten\n", args[0]);
+        return 1;
+    }
+    if (!validatorkey_generate(&k, length)) {
+        fprintf(stderr, "error: cannot make a key\n");
+        return 1;
+    }
+    char *fragment = validatorkey_fragment(&k, stake, (uint16_t)commission);
+    bool ok = fragment && validatorkey_write(args[0], &k, err, sizeof err);
+    validatorkey_clear(&k);
+    if (!ok) {
+        fprintf(stderr, "error: %s\n", fragment ? err : "out of memory");
+        free(fragment);
+        return 1;
+    }
+    fputs(fragment, stdout);
+    free(fragment);
+    return 0;
+}
+
+static int cmd_creategenesis(int n, char **args)
+{
+    if (n < 2) {
+        fprintf(stderr, "error: usage: fml-cli creategenesis <base.json> <fragment.json>...\n");
+        return 1;
+    }
+    struct genesis_fragment *frags = calloc((size_t)n, sizeof(*frags));
+    size_t base_len = 0;
+    char *base = frags ? read_input(args[0], GENESIS_FILE_MAX, &base_len) : NULL;
+    int rc = 1;
+    int loaded = 0;
+    if (base) {
+        for (; loaded < n - 1; loaded++) {
+            frags[loaded].name = args[loaded + 1];
+            frags[loaded].text = read_input(args[loaded + 1], VALIDATOR_KEY_FILE_MAX,
+                                            &frags[loaded].len);
+            if (!frags[loaded].text)
+                break;
+        }
+    }
+    if (base && loaded == n - 1) {
+        char err[600], *out;
+        uint8_t hash[HASH_SIZE];
+        if (genesisfile_create(base, base_len, frags, (size_t)loaded, &out, hash, err, sizeof err)) {
+            fputs(out, stdout);
+            free(out);
+            rc = 0;
+        } else {
+            fprintf(stderr, "error: %s\n", err);
+        }
+    }
+    for (int i = 0; frags && i < loaded; i++)
+        free((char *)frags[i].text);
+    free(frags);
+    free(base);
+    return rc;
+}
+
+static int cmd_checkgenesis(int n, char **args)
+{
+    if (n != 1) {
+        fprintf(stderr, "error: usage: fml-cli checkgenesis <genesis.json>\n");
+        return 1;
+    }
+    size_t len;
+    char *text = read_input(args[0], GENESIS_FILE_MAX, &len);
+    if (!text)
+        return 1;
+    struct chain_params p, builtin;
+    char err[600];
+    /* The file of the built-in test network (share/genesis/test.json) is read as it. */
+    json_t *root = json_loadb(text, len, 0, NULL);
+    const char *name = json_string_value(json_object_get(root, "name"));
+    bool is_test = name && strcmp(name, "test") == 0;
+    json_decref(root);
+    bool ok = is_test ? genesisfile_parse_network(&p, NET_TEST, text, len, err, sizeof err)
+                      : genesisfile_parse(&p, text, len, err, sizeof err);
+    free(text);
+    if (!ok) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    json_t *o = json_object(), *vs = json_array();
+    char hex[2 * HASH_SIZE + 1], addr[ADDRESS_MAX_LEN], amount[32];
+    uint64_t supply = 0;
+    hash_to_hex(p.genesis_hash, hex);
+    json_object_set_new(o, "name", json_string(p.name));
+    json_object_set_new(o, "genesis_hash", json_string(hex));
+    json_object_set_new(o, "genesis_time", json_integer((json_int_t)p.genesis_time));
+    if (p.net != NET_CUSTOM) {
+        bool init = params_init(&builtin, p.net);
+        bool same = init && memcmp(builtin.genesis_hash, p.genesis_hash, HASH_SIZE) == 0;
+        if (init)
+            params_free(&builtin);
+        json_object_set_new(o, "builtin", json_boolean(same));
+    }
+    for (size_t i = 0; i < p.n_validators; i++) {
+        json_t *e = json_object();
+        supply += p.validators[i].stake;
+        address_encode(addr, p.hrp, p.validators[i].pubkey);
+        hash_to_hex(p.validators[i].pubkey, hex);
+        genesisfile_format_amount(p.validators[i].stake, amount);
+        json_object_set_new(e, "address", json_string(addr));
+        json_object_set_new(e, "pubkey", json_string(hex));
+        json_object_set_new(e, "stake", json_string(amount));
+        json_object_set_new(e, "commission_bps", json_integer(p.validators[i].commission_bps));
+        json_array_append_new(vs, e);
+    }
+    for (size_t i = 0; i < p.n_allocs; i++)
+        supply += p.allocs[i].amount;
+    genesisfile_format_amount(supply, amount);
+    json_object_set_new(o, "validators", vs);
+    json_object_set_new(o, "allocations", json_integer((json_int_t)p.n_allocs));
+    json_object_set_new(o, "supply", json_string(amount));
+    char *dumped = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    params_free(&p);
+    if (!dumped)
+        return 1;
+    printf("%s\n", dumped);
+    free(dumped);
+    return 0;
+}
+
+/* A launch command (argv[first] onwards), or -1 when argv[first] is none. */
+static int launch_command(int argc, char **argv)
+{
+    int first = 1;
+    while (first < argc && argv[first][0] == '-')
+        first++;
+    if (first >= argc)
+        return -1;
+    const char *cmd = argv[first];
+    int n = argc - first - 1;
+    char **args = argv + first + 1;
+    if (strcmp(cmd, "genvalidatorkey") != 0 && strcmp(cmd, "creategenesis") != 0 &&
+        strcmp(cmd, "checkgenesis") != 0)
+        return -1;
+    if (sodium_init() < 0) {
+        fprintf(stderr, "error: libsodium cannot start\n");
+        return 1;
+    }
+    if (strcmp(cmd, "genvalidatorkey") == 0)
+        return cmd_genvalidatorkey(n, args);
+    if (strcmp(cmd, "creategenesis") == 0)
+        return cmd_creategenesis(n, args);
+    return cmd_checkgenesis(n, args);
+}
+
 static void cli_free(struct cli *c)
 {
     config_free(c->cfg);
@@ -381,6 +589,9 @@ int main(int argc, char **argv)
             return 0;
         }
     }
+    int launch_rc = launch_command(argc, argv);
+    if (launch_rc >= 0)
+        return launch_rc;
     struct cli c = {0};
     int first = argc;
     if (!setup(&c, argc, argv, &first)) {

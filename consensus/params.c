@@ -16,13 +16,6 @@ void params_regtest_secret(unsigned i, uint8_t sec[SECKEY_SIZE])
     hash_tagged(sec, HTAG_KEYSEED, seed, (size_t)n);
 }
 
-static void testnet_secret(unsigned i, uint8_t sec[SECKEY_SIZE])
-{
-    char seed[64];
-    int n = snprintf(seed, sizeof(seed), "fml testnet validator %u", i);
-    hash_tagged(sec, HTAG_KEYSEED, seed, (size_t)n);
-}
-
 static void set_common(struct chain_params *p)
 {
     p->max_block_size = 4000000;
@@ -51,7 +44,7 @@ static void set_common(struct chain_params *p)
     p->market_min_provider_stake = 100 * COIN;
 }
 
-/* Well-known validators whose keys derive from public seeds (regtest, test). */
+/* Well-known validators whose keys derive from public seeds (regtest). */
 static bool add_seeded_validators(struct chain_params *p, unsigned n,
                                   void (*secret)(unsigned, uint8_t *), uint64_t balance,
                                   uint64_t stake, uint64_t onion_length)
@@ -109,23 +102,45 @@ static bool init_regtest(struct chain_params *p)
                                  100000 * COIN, REGTEST_ONION_LENGTH);
 }
 
+#include "consensus/test_genesis.inc"
+
+/* The test network's genesis comes from share/genesis/test.json, made in a
+ * launch ceremony whose secret keys were not kept (doc/launch.md): its
+ * parameters over a genesis file's defaults, its allocations and validators. */
 static bool init_test(struct chain_params *p)
 {
+    size_t na = sizeof(test_genesis_allocs) / sizeof(test_genesis_allocs[0]);
+    size_t nv = sizeof(test_genesis_validators) / sizeof(test_genesis_validators[0]);
     strcpy(p->name, "test");
     strcpy(p->hrp, "tfml");
     memcpy(p->magic, "\x0b\x46\x4d\x4c", 4);
     p->p2p_port = params_default_p2p_port(NET_TEST);
     p->rpc_port = params_default_rpc_port(NET_TEST);
-    p->genesis_time = 1767225600;
+    p->genesis_time = TEST_GENESIS_TIME;
+    set_regtest_economics(p);
     p->slot_seconds = 5;
-    p->epoch_slots = 120;
-    p->finality_depth = 100;
-    p->unbonding_blocks = 21 * 86400 / 5;
-    p->min_validator_stake = 10000 * COIN;
-    p->block_reward = 20 * COIN;
-    p->halving_blocks = 12614400;
-    return add_seeded_validators(p, REGTEST_VALIDATORS, testnet_secret, 10000000 * COIN,
-                                 1000000 * COIN, REGTEST_ONION_LENGTH);
+    p->epoch_slots = 32;
+    test_genesis_params(p);
+    p->allocs = calloc(na, sizeof(*p->allocs));
+    p->validators = calloc(nv, sizeof(*p->validators));
+    if (!p->allocs || !p->validators)
+        return false;
+    for (size_t i = 0; i < na; i++) {
+        if (!hash_from_hex(p->allocs[i].pubkey, test_genesis_allocs[i].pubkey))
+            return false;
+        p->allocs[i].amount = test_genesis_allocs[i].amount;
+    }
+    for (size_t i = 0; i < nv; i++) {
+        struct genesis_validator *v = &p->validators[i];
+        if (!hash_from_hex(v->pubkey, test_genesis_validators[i].pubkey) ||
+            !hash_from_hex(v->randao_commit, test_genesis_validators[i].randao_commit))
+            return false;
+        v->stake = test_genesis_validators[i].stake;
+        v->commission_bps = test_genesis_validators[i].commission_bps;
+    }
+    p->n_allocs = na;
+    p->n_validators = nv;
+    return true;
 }
 
 /* Main has its constants but no fixed genesis yet: a node on main must be

@@ -34,6 +34,9 @@ class Network:
             self.nodes.append(TestNode(validators, self.tmp, "regtest",
                                        ["-connect=0", "-listen=1", "-regtestvalidator=none",
                                         "-debug=0"] + list(node_args.get(validators, [])), log))
+        # The built-in explorer (doc/rest.md), with address histories, on the
+        # observer (else on the last validator).
+        self.nodes[-1].extra_args += ["-rest=1", "-explorer=1", "-addressindex=1"]
 
     @property
     def validators(self):
@@ -52,6 +55,8 @@ class Network:
             connect_nodes(a, b)
         self.log("Started %d nodes in %s (RPC ports %s)" %
                  (len(self.nodes), self.tmp, ", ".join(str(n.rpcport) for n in self.nodes)))
+        self.log("Explorer: http://127.0.0.1:%d/explorer/ - open it while the demo runs to follow "
+                 "the blocks, an address's history and the FL rounds live" % self.nodes[-1].rpcport)
 
     def wait_for_height(self, height, timeout=120):
         wait_until(lambda: min(n.getblockcount() for n in self.nodes) >= height, timeout=timeout,

@@ -18,10 +18,14 @@ static const char *const known_options[] = {
     "daemon", "printtoconsole", "debug", "logtimemicros",
     "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest",
-    "regtestvalidator", "produceblocks", "vote",
+    "explorer",
+    "regtestvalidator", "produceblocks", "vote", "validatorkey", "blockmaxsize",
     "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
     "addressindex",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
+    "zmqpubhashblock", "zmqpubhashtx", "zmqpubrawblock", "zmqpubrawtx",
+    "zmqpubhashblockhwm", "zmqpubhashtxhwm", "zmqpubrawblockhwm", "zmqpubrawtxhwm",
+    "blocknotify", "walletnotify",
     NULL,
 };
 
@@ -77,6 +81,9 @@ static void usage(void)
            "  -rpcservertimeout=<s>   Idle connection timeout (default 30)\n"
            "  -rest=<0|1>             Answer read-only REST GETs under /rest/ on the RPC\n"
            "                          port, without credentials (default 0; doc/rest.md)\n"
+           "  -explorer=<0|1>         Serve the built-in block explorer at /explorer/ on the\n"
+           "                          RPC port, without credentials; turns -rest on, which\n"
+           "                          its pages read (default 0; doc/rest.md)\n"
            "\nNetwork:\n"
            "  -port=<port>            Listen for peers on <port> (main 8733, test 18733,\n"
            "                          regtest 28733)\n"
@@ -89,18 +96,42 @@ static void usage(void)
            "  -dialnonlocal=<0|1>     Regtest: also keep and dial addresses outside loopback\n"
            "                          that peers announce (default 0: only 127.0.0.0/8 and\n"
            "                          ::1; -connect/-addnode/addnode peers are always dialed)\n"
+           "  -v2transport=<0|1>      Encrypted transport (default 1: v2 only, plaintext v1\n"
+           "                          peers refused; 0: plaintext v1 in and out)\n"
+           "  -peerkey=<key>@<ip:port> Connections to ip:port must prove this node key (the\n"
+           "                          peer's getnetworkinfo \"nodekey\"); repeatable\n"
            "\nValidator:\n"
            "  -regtestvalidator=<n>   Regtest: hold well-known validator key n (0..3, default 0)\n"
            "                          or none\n"
+           "  -validatorkey=<file>    Propose with the validator key of this file, made by\n"
+           "                          fml-cli genvalidatorkey (mode 0600; repeatable; the key\n"
+           "                          goes into the first wallet)\n"
            "  -produceblocks=<0|1>    Propose blocks in real time in the slots our keys lead\n"
            "                          (default 1 on main/test, 0 on regtest)\n"
            "  -vote=<0|1>             Sign a finality vote per epoch with our validator keys\n"
            "                          (default: -produceblocks)\n"
+           "  -blockmaxsize=<bytes>   Bytes of block the blocks we build may take, 1000 up to\n"
+           "                          the chain's max_block_size (default: that limit)\n"
            "\nMempool and wallet:\n"
            "  -maxmempool=<MB>        Mempool size limit (default 300)\n"
            "  -minrelaytxfee=<units>  Minimum fee rate in base units per 1000 bytes (default 1000)\n"
            "  -wallet=<name>          Load (creating on first use) this wallet (repeatable)\n"
            "  -disablewallet          Run without wallets\n"
+           "\nNotifications:\n"
+           "  -zmqpubhashblock=<address>  Publish the hash of every block connected to the\n"
+           "                          active chain to <address> (e.g. tcp://127.0.0.1:28332;\n"
+           "                          repeatable; doc/zmq.md)\n"
+           "  -zmqpubhashtx=<address> Publish the txid of every transaction accepted to the\n"
+           "                          mempool or connected in a block\n"
+           "  -zmqpubrawblock=<address>  Publish every connected block, serialized\n"
+           "  -zmqpubrawtx=<address>  Publish every transaction of -zmqpubhashtx, serialized\n"
+           "  -zmqpub<type>hwm=<n>    Outbound message high-water mark of that publisher\n"
+           "                          (default 1000); beyond it messages are dropped\n"
+           "  -blocknotify=<cmd>      Run cmd when the best block changes (%%s in cmd is\n"
+           "                          replaced by the block hash)\n"
+           "  -walletnotify=<cmd>     Run cmd when a wallet transaction enters the mempool or\n"
+           "                          a block (%%s: txid, %%w: wallet name, %%b: block hash or\n"
+           "                          unconfirmed, %%h: height or -1)\n"
            "\nAI Market compute provider:\n"
            "  -provider=<0|1>         Serve the predict RPC as a compute provider (default 0);\n"
            "                          calls served are kept in <datadir>/provider/\n"

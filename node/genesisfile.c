@@ -67,6 +67,14 @@ static bool parse_amount(const json_t *v, uint64_t *out)
     return *out <= MAX_SUPPLY;
 }
 
+bool genesisfile_amount(const char *s, uint64_t *out)
+{
+    json_t *v = json_string(s);
+    bool ok = v && parse_amount(v, out);
+    json_decref(v);
+    return ok;
+}
+
 static bool parse_key(const json_t *v, uint8_t out[32])
 {
     return json_is_string(v) && hash_from_hex(out, json_string_value(v));
@@ -207,9 +215,15 @@ static bool valid_name(const char *s, size_t max)
     return true;
 }
 
-bool genesisfile_parse(struct chain_params *p, const char *text, size_t len, char *err,
-                       size_t errlen)
+static bool builtin_name(const char *s)
 {
+    return strcmp(s, "main") == 0 || strcmp(s, "test") == 0 || strcmp(s, "regtest") == 0;
+}
+
+static bool parse_as(struct chain_params *p, enum network net, const char *text, size_t len,
+                     char *err, size_t errlen)
+{
+    struct chain_params builtin;
     json_error_t jerr;
     struct block_header hdr;
     json_t *root;
@@ -233,9 +247,19 @@ bool genesisfile_parse(struct chain_params *p, const char *text, size_t len, cha
 
     const json_t *name = json_object_get(root, "name"), *hrp = json_object_get(root, "hrp");
     const json_t *gt = json_object_get(root, "genesis_time");
-    if (!json_is_string(name) || !valid_name(json_string_value(name), PARAMS_NAME_MAX) ||
-        strcmp(json_string_value(name), "main") == 0 || strcmp(json_string_value(name), "test") == 0 ||
-        strcmp(json_string_value(name), "regtest") == 0) {
+    if (net != NET_CUSTOM) {
+        if (!params_init(&builtin, net)) {
+            bad(err, errlen, "name", "is a network this node cannot set up");
+            goto done;
+        }
+        bool same = json_is_string(name) && strcmp(json_string_value(name), builtin.name) == 0;
+        params_free(&builtin);
+        if (!same) {
+            snprintf(err, errlen, "genesis file: name must be \"%s\"", builtin.name);
+            goto done;
+        }
+    } else if (!json_is_string(name) || !valid_name(json_string_value(name), PARAMS_NAME_MAX) ||
+               builtin_name(json_string_value(name))) {
         bad(err, errlen, "name", "must be 1-31 of [a-z0-9_-] and not a built-in network");
         goto done;
     }
@@ -256,6 +280,18 @@ bool genesisfile_parse(struct chain_params *p, const char *text, size_t len, cha
     uint8_t h[HASH_SIZE];
     hash_tagged(h, HTAG_GENESIS, p->name, strlen(p->name));
     memcpy(p->magic, h, 4);
+    if (net != NET_CUSTOM) { /* a built-in network keeps its magic and ports */
+        if (!params_init(&builtin, net)) {
+            bad(err, errlen, "name", "is a network this node cannot set up");
+            goto done;
+        }
+        p->net = net;
+        memcpy(p->magic, builtin.magic, 4);
+        p->p2p_port = builtin.p2p_port;
+        p->rpc_port = builtin.rpc_port;
+        p->regtest_rules = builtin.regtest_rules;
+        params_free(&builtin);
+    }
     if (!load_params(p, root, err, errlen) || !load_entries(p, root, err, errlen))
         goto done;
     if (!params_validate(p, err, errlen)) {
@@ -276,6 +312,18 @@ done:
     return ok;
 }
 
+bool genesisfile_parse(struct chain_params *p, const char *text, size_t len, char *err,
+                       size_t errlen)
+{
+    return parse_as(p, NET_CUSTOM, text, len, err, errlen);
+}
+
+bool genesisfile_parse_network(struct chain_params *p, enum network net, const char *text,
+                               size_t len, char *err, size_t errlen)
+{
+    return parse_as(p, net, text, len, err, errlen);
+}
+
 bool genesisfile_load(struct chain_params *p, const char *path, char *err, size_t errlen)
 {
     char *text;
@@ -292,5 +340,317 @@ bool genesisfile_load(struct chain_params *p, const char *path, char *err, size_
         snprintf(err, errlen, "genesis file %s: %s", path,
                  strncmp(why, prefix, sizeof(prefix) - 1) == 0 ? why + sizeof(prefix) - 1 : why);
     free(text);
+    return ok;
+}
+
+/* ---- the launch ceremony: a genesis file from the operators' fragments ---- */
+
+void genesisfile_format_amount(uint64_t units, char out[32])
+{
+    unsigned long long whole = units / COIN, frac = units % COIN;
+    if (frac == 0) {
+        snprintf(out, 32, "%llu", whole);
+        return;
+    }
+    int n = snprintf(out, 32, "%llu.%08llu", whole, frac);
+    while (n > 0 && out[n - 1] == '0')
+        out[--n] = '\0';
+}
+
+static json_t *json_hex32(const uint8_t b[32])
+{
+    char s[65];
+    hash_to_hex(b, s);
+    return json_string(s);
+}
+
+static json_t *json_amount(uint64_t units)
+{
+    char s[32];
+    genesisfile_format_amount(units, s);
+    return json_string(s);
+}
+
+static uint64_t get_field(const struct chain_params *p, const struct param_field *f)
+{
+    const uint8_t *src = (const uint8_t *)p + f->offset;
+    if (f->width == 2) {
+        uint16_t y;
+        memcpy(&y, src, 2);
+        return y;
+    }
+    if (f->width == 4) {
+        uint32_t y;
+        memcpy(&y, src, 4);
+        return y;
+    }
+    uint64_t y;
+    memcpy(&y, src, 8);
+    return y;
+}
+
+/* Only the named keys may appear in o; false with the first other one. */
+static bool only_keys(const json_t *o, const char *const *allowed, const char **extra)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)o, key, v) {
+        bool known = false;
+        for (size_t i = 0; allowed[i] && !known; i++)
+            known = strcmp(allowed[i], key) == 0;
+        if (!known) {
+            *extra = key;
+            return false;
+        }
+    }
+    return true;
+}
+
+static int cmp_validator(const void *a, const void *b)
+{
+    return memcmp(((const struct genesis_validator *)a)->pubkey,
+                  ((const struct genesis_validator *)b)->pubkey, PUBKEY_SIZE);
+}
+
+static int cmp_alloc(const void *a, const void *b)
+{
+    const struct genesis_alloc *x = a, *y = b;
+    int c = memcmp(x->pubkey, y->pubkey, PUBKEY_SIZE);
+    return c ? c : (x->amount > y->amount) - (x->amount < y->amount);
+}
+
+/* One operator's fragment, checked against the base's parameters. */
+static bool parse_fragment(const struct genesis_fragment *f, const struct chain_params *p,
+                           struct genesis_validator *gv, char *err, size_t errlen)
+{
+    static const char *const allowed[] = {"pubkey", "stake", "commission_bps", "randao_commit",
+                                          NULL};
+    json_error_t jerr;
+    const char *extra = NULL;
+    char a[32], b[32];
+    bool ok = false;
+    json_t *o = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES, &jerr);
+    memset(gv, 0, sizeof(*gv));
+    if (!json_is_object(o)) {
+        /* jansson's message may quote the text: a key file sent by mistake
+         * must not have its secret printed, so only the place is given. */
+        if (o)
+            snprintf(err, errlen, "fragment %s: not a JSON object", f->name);
+        else
+            snprintf(err, errlen, "fragment %s: not a JSON object (invalid JSON at line %d, "
+                                  "column %d)", f->name, jerr.line, jerr.column);
+        goto done;
+    }
+    if (json_object_get(o, "privkey")) {
+        snprintf(err, errlen, "fragment %s: holds a secret key (\"privkey\"): give the public "
+                              "fragment that genvalidatorkey printed, never the key file", f->name);
+        goto done;
+    }
+    if (!only_keys(o, allowed, &extra)) {
+        snprintf(err, errlen, "fragment %s: unknown field \"%.40s\"", f->name, extra);
+        goto done;
+    }
+    if (!parse_key(json_object_get(o, "pubkey"), gv->pubkey) || !key_pubkey_valid(gv->pubkey)) {
+        snprintf(err, errlen, "fragment %s: \"pubkey\" is not a valid public key (64 hex)", f->name);
+        goto done;
+    }
+    if (!parse_amount(json_object_get(o, "stake"), &gv->stake)) {
+        snprintf(err, errlen, "fragment %s: \"stake\" must be an amount of FML", f->name);
+        goto done;
+    }
+    if (gv->stake < p->min_validator_stake) {
+        genesisfile_format_amount(gv->stake, a);
+        genesisfile_format_amount(p->min_validator_stake, b);
+        snprintf(err, errlen, "fragment %s: stake %s FML is below min_validator_stake %s FML",
+                 f->name, a, b);
+        goto done;
+    }
+    const json_t *c = json_object_get(o, "commission_bps");
+    if (c && (!json_is_integer(c) || json_integer_value(c) < 0 ||
+              json_integer_value(c) > p->max_commission_bps)) {
+        snprintf(err, errlen, "fragment %s: \"commission_bps\" must be 0..%u (max_commission_bps)",
+                 f->name, (unsigned)p->max_commission_bps);
+        goto done;
+    }
+    gv->commission_bps = c ? (uint16_t)json_integer_value(c) : 0;
+    if (!parse_key(json_object_get(o, "randao_commit"), gv->randao_commit)) {
+        snprintf(err, errlen, "fragment %s: \"randao_commit\" must be 64 hex", f->name);
+        goto done;
+    }
+    ok = true;
+done:
+    json_decref(o);
+    return ok;
+}
+
+static bool base_allocations(const json_t *allocs, struct chain_params *p, char *err, size_t errlen)
+{
+    static const char *const allowed[] = {"pubkey", "amount", NULL};
+    const char *extra = NULL;
+    size_t i;
+    json_t *e;
+    if (!allocs)
+        return true;
+    if (!json_is_array(allocs) || json_array_size(allocs) > PARAMS_MAX_ALLOCS)
+        return bad(err, errlen, "allocations", "must be an array of at most 4096 entries");
+    p->allocs = calloc(json_array_size(allocs) + 1, sizeof(*p->allocs));
+    if (!p->allocs)
+        return bad(err, errlen, "", "out of memory");
+    json_array_foreach(allocs, i, e) {
+        if (!json_is_object(e) || !only_keys(e, allowed, &extra) ||
+            !parse_key(json_object_get(e, "pubkey"), p->allocs[i].pubkey) ||
+            !key_pubkey_valid(p->allocs[i].pubkey) ||
+            !parse_amount(json_object_get(e, "amount"), &p->allocs[i].amount)) {
+            snprintf(err, errlen, "genesis file: allocations[%zu] needs only \"pubkey\" (a valid "
+                                  "public key, 64 hex) and \"amount\" (FML)", i);
+            return false;
+        }
+        p->n_allocs++;
+    }
+    return true;
+}
+
+bool genesisfile_create(const char *base, size_t base_len, const struct genesis_fragment *frags,
+                        size_t n, char **out, uint8_t hash[HASH_SIZE], char *err, size_t errlen)
+{
+    static const char *const allowed[] = {"name", "hrp", "genesis_time", "params", "allocations",
+                                          NULL};
+    struct chain_params p, built;
+    json_error_t jerr;
+    const char *extra = NULL;
+    json_t *res = NULL;
+    char *text = NULL;
+    bool ok = false;
+
+    *out = NULL;
+    params_custom_defaults(&p);
+    json_t *root = json_loadb(base, base_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        snprintf(err, errlen, "genesis base: %s (line %d)", jerr.text, jerr.line);
+        return false;
+    }
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "genesis base: must hold a JSON object");
+        goto done;
+    }
+    if (json_object_get(root, "validators")) {
+        snprintf(err, errlen, "genesis base: has \"validators\": they come from the fragments");
+        goto done;
+    }
+    if (!only_keys(root, allowed, &extra)) {
+        snprintf(err, errlen, "genesis base: unknown field \"%.40s\"", extra);
+        goto done;
+    }
+    if (n == 0 || n > PARAMS_MAX_GENESIS_VALIDATORS) {
+        snprintf(err, errlen, "creategenesis: needs 1 to 256 validator fragments (got %zu)", n);
+        goto done;
+    }
+    if (!load_params(&p, root, err, errlen) ||
+        !base_allocations(json_object_get(root, "allocations"), &p, err, errlen))
+        goto done;
+    p.validators = calloc(n, sizeof(*p.validators));
+    if (!p.validators) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!parse_fragment(&frags[i], &p, &p.validators[i], err, errlen))
+            goto done;
+        for (size_t j = 0; j < i; j++)
+            if (memcmp(p.validators[j].pubkey, p.validators[i].pubkey, PUBKEY_SIZE) == 0) {
+                char h[65];
+                hash_to_hex(p.validators[i].pubkey, h);
+                snprintf(err, errlen, "fragment %s: validator %s is already in fragment %s",
+                         frags[i].name, h, frags[j].name);
+                goto done;
+            }
+        p.n_validators++;
+    }
+    qsort(p.validators, p.n_validators, sizeof(*p.validators), cmp_validator);
+    if (p.n_allocs)
+        qsort(p.allocs, p.n_allocs, sizeof(*p.allocs), cmp_alloc);
+
+    /* The canonical file: fixed key order, params by name. */
+    res = json_object();
+    json_t *name = json_object_get(root, "name"), *hrp = json_object_get(root, "hrp");
+    json_t *gt = json_object_get(root, "genesis_time");
+    json_object_set(res, "name", name ? name : json_null());
+    json_object_set(res, "hrp", hrp ? hrp : json_null());
+    json_object_set(res, "genesis_time", gt ? gt : json_null());
+    const json_t *given = json_object_get(root, "params");
+    if (given && json_object_size(given)) {
+        json_t *po = json_object();
+        const char *names[sizeof(fields) / sizeof(fields[0])];
+        size_t k = 0;
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+            if (json_object_get(given, fields[i].name))
+                names[k++] = fields[i].name;
+        for (size_t i = 1; i < k; i++) /* insertion sort by name */
+            for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+                const char *t = names[j];
+                names[j] = names[j - 1];
+                names[j - 1] = t;
+            }
+        for (size_t i = 0; i < k; i++)
+            for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+                if (strcmp(fields[f].name, names[i]) == 0) {
+                    uint64_t v = get_field(&p, &fields[f]);
+                    json_object_set_new(po, names[i], fields[f].amount
+                                                          ? json_amount(v)
+                                                          : json_integer((json_int_t)v));
+                }
+        json_object_set_new(res, "params", po);
+    }
+    if (p.n_allocs) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < p.n_allocs; i++) {
+            json_t *e = json_object();
+            json_object_set_new(e, "pubkey", json_hex32(p.allocs[i].pubkey));
+            json_object_set_new(e, "amount", json_amount(p.allocs[i].amount));
+            json_array_append_new(a, e);
+        }
+        json_object_set_new(res, "allocations", a);
+    }
+    json_t *vs = json_array();
+    for (size_t i = 0; i < p.n_validators; i++) {
+        const struct genesis_validator *gv = &p.validators[i];
+        json_t *e = json_object();
+        json_object_set_new(e, "pubkey", json_hex32(gv->pubkey));
+        json_object_set_new(e, "stake", json_amount(gv->stake));
+        json_object_set_new(e, "commission_bps", json_integer(gv->commission_bps));
+        json_object_set_new(e, "randao_commit", json_hex32(gv->randao_commit));
+        json_array_append_new(vs, e);
+    }
+    json_object_set_new(res, "validators", vs);
+    text = json_dumps(res, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (!text) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    /* What the nodes will read: the whole file through the parser. */
+    size_t tlen = strlen(text);
+    char *withnl = realloc(text, tlen + 2);
+    if (!withnl) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    text = withnl;
+    text[tlen] = '\n';
+    text[tlen + 1] = '\0';
+    /* The built-in test network's file (share/genesis/test.json) is made the same way. */
+    bool test = json_is_string(name) && strcmp(json_string_value(name), "test") == 0;
+    if (!(test ? genesisfile_parse_network(&built, NET_TEST, text, tlen + 1, err, errlen)
+               : genesisfile_parse(&built, text, tlen + 1, err, errlen)))
+        goto done;
+    memcpy(hash, built.genesis_hash, HASH_SIZE);
+    params_free(&built);
+    *out = text;
+    text = NULL;
+    ok = true;
+done:
+    free(text);
+    json_decref(res);
+    json_decref(root);
+    params_free(&p);
     return ok;
 }

@@ -6,9 +6,13 @@
 #include "consensus/bech32.h"
 #include "node/evidence.h"
 #include "node/genesisfile.h"
+#include "node/notify.h"
 #include "node/producer.h"
 #include "node/staker.h"
+#include "node/validatorkey.h"
+#include "node/zmq.h"
 #include "p2p/p2p.h"
+#include "rpc/fees.h"
 #include "rpc/methods.h"
 #include "rpc/net.h"
 #include "rpc/provider.h"
@@ -89,8 +93,9 @@ static bool select_params(struct node *n, char *err, size_t errlen)
         return err_setf(err, errlen, "Cannot set up the %s network parameters", chain);
     if (n->params.n_validators == 0)
         return err_setf(err, errlen,
-                    "The %s network has no fixed genesis yet: start a custom network with "
-                    "-genesis=FILE, or use -testnet or -regtest",
+                    "The %s network has not launched: it has no genesis until its operators "
+                    "make one in the launch ceremony (doc/launch.md); start from that file "
+                    "with -genesis=FILE, or use -regtest",
                     chain);
     return true;
 }
@@ -201,6 +206,30 @@ static bool start_wallets(struct node *n, char *err, size_t errlen)
                 return false;
         }
     }
+    /* -validatorkey=FILE: the operator's key from the launch ceremony. */
+    size_t nkeys = 0;
+    const char **keyfiles = config_get_multi(n->cfg, "validatorkey", &nkeys);
+    for (size_t i = 0; keyfiles && i < nkeys; i++) {
+        struct validator_keyfile k;
+        char why[400];
+        char *path = fs_path_join(".", keyfiles[i]);
+        bool ok = path && validatorkey_load(path, &k, why, sizeof(why));
+        if (!path)
+            snprintf(why, sizeof(why), "out of memory");
+        free(path);
+        if (!ok) {
+            free(keyfiles);
+            return err_setf(err, errlen, "-validatorkey: %s", why);
+        }
+        ok = wallet_import_validator_key(wallets_at(n->wallets, 0), k.sec, k.onion_generation,
+                                         k.onion_length, "validator", err, errlen);
+        validatorkey_clear(&k);
+        if (!ok) {
+            free(keyfiles);
+            return false;
+        }
+    }
+    free(keyfiles);
     node_wallet_chain_init(&n->wallet_chain, n->chain, n->mempool);
     return wallets_attach(n->wallets, &n->wallet_chain.iface, err, errlen);
 }
@@ -276,6 +305,8 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
         !rpc_table_add(n->rpc_table, market_rpc_methods, market_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, predict_rpc_methods, predict_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, net_rpc_methods, net_rpc_methods_count) ||
+        !rpc_table_add(n->rpc_table, fees_rpc_methods, fees_rpc_methods_count) ||
+        !rpc_table_add(n->rpc_table, zmq_rpc_methods, zmq_rpc_methods_count) ||
         (n->wallets && !rpc_table_add(n->rpc_table, wallet_rpc_methods, wallet_rpc_methods_count)) ||
         (n->wallets && !rpc_table_add(n->rpc_table, wallet_staking_rpc_methods,
                                       wallet_staking_rpc_methods_count)) ||
@@ -291,6 +322,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
         .params = &n->params,
         .chain = n->chain,
         .mempool = n->mempool,
+        .fees = n->fees,
         .wallets = n->wallets,
         .staker = n->wallets ? &staker_rpc : NULL,
         .p2p = n->p2p,
@@ -381,10 +413,25 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     n->mempool = mempool_new(n->chain, (size_t)maxmempool_mb * 1000000, (uint64_t)minrelay);
     if (!n->mempool)
         return err_setf(err, errlen, "out of memory");
+    int64_t blockmaxsize;
+    if (!config_get_int(cfg, "blockmaxsize", n->params.max_block_size, 1000,
+                        n->params.max_block_size, &blockmaxsize, err, errlen))
+        return false;
+    staker_set_block_max_size((size_t)blockmaxsize);
+    n->fees = fee_estimator_new(n->chain, n->mempool);
+    if (!n->fees)
+        return err_setf(err, errlen, "out of memory");
 
+    if (config_get_bool(cfg, "disablewallet", false) && config_is_set(cfg, "validatorkey")) {
+        return err_setf(err, errlen,
+                        "-validatorkey needs a wallet (it cannot go with -disablewallet)");
+    }
     if (!config_get_bool(cfg, "disablewallet", false) && !start_wallets(n, err, errlen))
         return false;
     evidence_watch(n);
+    if (!zmq_notifier_start(cfg, n->chain, n->mempool, &n->zmq, err, errlen) ||
+        !notify_start(cfg, n->chain, n->mempool, n->wallets, &n->notify, err, errlen))
+        return false;
 
     evthread_use_pthreads();
     n->base = event_base_new();
@@ -429,8 +476,14 @@ void node_stop(struct node *n)
     n->p2p = NULL;
     pthread_mutex_lock(&n->lock);
     evidence_unwatch(n);
+    notify_stop(n->notify);
+    n->notify = NULL;
+    zmq_notifier_stop(n->zmq);
+    n->zmq = NULL;
     wallets_free(n->wallets);
     n->wallets = NULL;
+    fee_estimator_free(n->fees);
+    n->fees = NULL;
     mempool_free(n->mempool);
     n->mempool = NULL;
     chain_close(n->chain);

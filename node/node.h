@@ -29,6 +29,9 @@ struct rpc_server;
 struct producer;
 struct p2p;
 struct provider;
+struct fee_estimator;
+struct zmq_notifier;
+struct notify;
 
 struct node {
     struct config *cfg;
@@ -36,6 +39,7 @@ struct node {
     char *datadir;  /* the network's data directory */
     struct chain *chain;
     struct mempool *mempool;
+    struct fee_estimator *fees; /* estimatesmartfee's record of recent blocks */
     struct wallets *wallets;
     struct node_wallet_chain wallet_chain; /* what the wallets see of chain and mempool */
     struct rpc_table *rpc_table;
@@ -44,6 +48,8 @@ struct node {
     struct producer *producer;
     struct p2p *p2p;
     struct provider *provider; /* -provider=1, else NULL */
+    struct zmq_notifier *zmq;  /* -zmqpub*, else NULL */
+    struct notify *notify;     /* -blocknotify, -walletnotify, else NULL */
     pthread_mutex_t lock;
     struct event_base *base;
     struct event *signals[3];

@@ -36,6 +36,15 @@ static bool sign(void *arg, struct block_header *hdr)
     return wallets_find_key(ws, hdr->proposer, &w) && wallet_sign_header(w, hdr, p->genesis_hash);
 }
 
+/* -blockmaxsize: the bytes of transactions a block we build may take (0:
+ * the consensus limit).  Set once at start, before any block is built. */
+static size_t block_max_size;
+
+void staker_set_block_max_size(size_t bytes)
+{
+    block_max_size = bytes;
+}
+
 struct ours_ctx {
     struct wallets *ws;
     struct view *view;
@@ -66,7 +75,7 @@ bool staker_build(struct wallets *ws, struct chain *c, struct mempool *mp,
                   struct validation *v)
 {
     struct block_signer signer = {reveal, sign, ws};
-    return builder_build(c, mp, pub, slot, &signer, out, v);
+    return builder_build_max(c, mp, pub, slot, &signer, block_max_size, out, v);
 }
 
 bool staker_submit(struct wallets *ws, struct chain *c, struct mempool *mp, uint8_t type,

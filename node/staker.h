@@ -6,6 +6,7 @@
 #define FML_NODE_STAKER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "consensus/block.h"
@@ -25,6 +26,10 @@ bool staker_next_slot(struct wallets *ws, struct chain *c, uint64_t from, uint64
 bool staker_produce(struct wallets *ws, struct chain *c, struct mempool *mp,
                     const uint8_t pub[PUBKEY_SIZE], uint64_t slot, uint8_t hash_out[HASH_SIZE],
                     struct validation *v);
+
+/* The -blockmaxsize policy of the blocks built here (0: the consensus
+ * limit); called once at start. */
+void staker_set_block_max_size(size_t bytes);
 
 /* Builds and signs a block for validator pub at slot on top of the tip,
  * without submitting it. */

@@ -126,6 +126,9 @@ static bool bind_one(struct p2p *p, const struct p2p_addr *a, bool v6only, char 
     p->bound[p->n_bound++] = actual;
     if (!p->bound_port)
         p->bound_port = actual.port;
+    /* A specific IP we listen on is one peers can reach us at. */
+    if (!p2p_addr_is_unusable(&actual) && p->n_local < P2P_MAX_LOCAL)
+        p->local[p->n_local++] = (struct local_addr){actual, 2};
     p2p_addr_format(&actual, name);
     log_printf("Bound to %s", name);
     return true;
@@ -166,6 +169,23 @@ void connman_stop_listening(struct p2p *p)
     p->bound = NULL;
     p->n_listeners = p->n_bound = 0;
     p->bound_port = 0;
+    p->n_local = 0;
+}
+
+void connman_local_seen(struct p2p *p, const struct p2p_addr *ip, bool outbound)
+{
+    if (!p->listen || !p->bound_port || p2p_addr_is_unusable(ip))
+        return;
+    for (size_t i = 0; i < p->n_local; i++)
+        if (memcmp(p->local[i].addr.ip, ip->ip, sizeof(ip->ip)) == 0) {
+            if (p->local[i].score < INT32_MAX)
+                p->local[i].score++;
+            return;
+        }
+    if (!outbound || p->n_local >= P2P_MAX_LOCAL)
+        return;
+    p->local[p->n_local] = (struct local_addr){*ip, 1};
+    p->local[p->n_local++].addr.port = p->bound_port;
 }
 
 bool connman_connect(struct p2p *p, const struct p2p_addr *addr, enum conn_type type)

@@ -5,6 +5,8 @@
  */
 #include "p2p/internal.h"
 
+#include <sodium.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +101,23 @@ static void fill_stats(struct p2p *p, const struct peer *peer, struct p2p_peer_s
     s->addr_processed = peer->addr_processed;
     s->addr_rate_limited = peer->addr_rate_limited;
     s->banscore = peer->score;
+    switch (peer->transport) {
+    case TRANSPORT_V1:
+        s->transport_protocol_type = "v1";
+        break;
+    case TRANSPORT_V2_DETECT:
+        s->transport_protocol_type = "detecting";
+        break;
+    default:
+        s->transport_protocol_type = "v2";
+        break;
+    }
+    if (peer->v2)
+        sodium_bin2hex(s->session_id, sizeof(s->session_id), peer->v2->session_id,
+                       V2_SESSION_ID_SIZE);
+    s->peerkey_verified = peer->peerkey_verified;
+    if (peer->peerkey_proven)
+        sodium_bin2hex(s->peerkey, sizeof(s->peerkey), peer->peerkey, V2_NODEKEY_SIZE);
 }
 
 bool p2p_get_peer_stats(struct p2p *p, struct p2p_peer_stats **out, size_t *n)
@@ -140,6 +159,23 @@ void p2p_get_net_stats(struct p2p *p, struct p2p_net_stats *out)
     out->port = p->bound_port;
     out->services = P2P_SERVICE_NETWORK;
     out->user_agent = p->user_agent;
+    int64_t sorted[P2P_TIME_SAMPLES];
+    size_t n = p->n_time_offsets;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        for (; j > 0 && sorted[j - 1] > p->time_offsets[i]; j--)
+            sorted[j] = sorted[j - 1];
+        sorted[j] = p->time_offsets[i];
+    }
+    out->timeoffset = n ? sorted[n / 2] : 0;
+    out->n_time_samples = n;
+    for (size_t i = 0; i < p->n_local; i++) {
+        p2p_addr_format_ip(&p->local[i].addr, out->local[i].address);
+        out->local[i].port = p->local[i].addr.port;
+        out->local[i].score = p->local[i].score;
+    }
+    out->n_local = p->n_local;
+    sodium_bin2hex(out->nodekey, sizeof(out->nodekey), p->nodekey_pk, V2_NODEKEY_SIZE);
 }
 
 enum p2p_addnode_result p2p_addnode(struct p2p *p, const char *node, enum p2p_addnode_cmd cmd)

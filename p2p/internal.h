@@ -19,6 +19,7 @@
 #include "p2p/invset.h"
 #include "p2p/messages.h"
 #include "p2p/p2p.h"
+#include "p2p/v2.h"
 #include "util/hmap.h"
 #include "consensus/attr.h"
 
@@ -31,6 +32,8 @@ struct evconnlistener;
 struct block_index;
 struct mempool_entry;
 struct validation;
+
+#define P2P_NODEKEY_FILE "nodekey"
 
 /* ---- Limits ---- */
 #define P2P_BAN_THRESHOLD 100
@@ -80,6 +83,21 @@ struct validation;
 #define P2P_SCORE_UNREQUESTED 10          /* a block nobody asked for that cannot become the tip */
 
 enum conn_type { CONN_INBOUND, CONN_OUTBOUND, CONN_MANUAL };
+
+/* Where a connection's transport is (doc/protocol.md, "Transport v2"). */
+enum transport_state {
+    TRANSPORT_V1,        /* plaintext framing (-v2transport=0) */
+    TRANSPORT_V2_DETECT, /* inbound: waiting for 4 bytes (the v1 magic or a key) */
+    TRANSPORT_V2_KEY,    /* waiting for the other side's 32-byte key */
+    TRANSPORT_V2_HELLO,  /* keys derived; waiting for the other side's hello */
+    TRANSPORT_V2,        /* messages */
+};
+
+/* -peerkey=<hex>@<ip:port>: the node key a peer must prove. */
+struct peer_pin {
+    struct p2p_addr addr;
+    uint8_t key[V2_NODEKEY_SIZE];
+};
 
 struct peer {
     struct peer *next;
@@ -147,6 +165,16 @@ struct peer {
     uint64_t addr_tokens_milli, addr_tokens_ms;
     uint64_t addr_processed, addr_rate_limited;
     bool getaddr_answered;
+
+    /* Transport. */
+    enum transport_state transport;
+    struct v2_cipher *v2;          /* from TRANSPORT_V2_HELLO on */
+    uint8_t v2_priv[V2_KEY_SIZE], v2_pub[V2_PUBKEY_SIZE];
+    int64_t v2_len;                /* the packet's contents length, once decrypted; else -1 */
+    const struct peer_pin *pin;    /* an outbound connection to a pinned address */
+    bool peerkey_proven;           /* the peer proved peerkey in its hello */
+    bool peerkey_verified;         /* ... and it is the key pinned for it */
+    uint8_t peerkey[V2_NODEKEY_SIZE];
 };
 
 struct added_node {
@@ -235,6 +263,21 @@ struct p2p {
     struct hmap tx_requests;    /* txid -> struct tx_request */
 
     uint64_t bytes_sent, bytes_recv;
+
+    /* getnetworkinfo: the last outbound peers' clock offsets (a ring) and
+     * the addresses peers can reach us at (connman.c). */
+    int64_t time_offsets[P2P_TIME_SAMPLES];
+    size_t n_time_offsets, next_time_offset;
+    struct local_addr {
+        struct p2p_addr addr; /* port: where we listen */
+        int score;
+    } local[P2P_MAX_LOCAL];
+    size_t n_local;
+    /* Transport. */
+    bool v2transport;              /* -v2transport */
+    uint8_t nodekey_pk[V2_NODEKEY_SIZE], nodekey_sk[64];
+    struct peer_pin *pins;         /* -peerkey */
+    size_t n_pins;
 };
 
 /* ---- p2p.c ---- */
@@ -317,6 +360,11 @@ void relay_tx_added(void *arg, const struct mempool_entry *e);
 bool connman_listen(struct p2p *p, const struct p2p_options *o, char *err, size_t errlen)
     WARN_UNUSED;
 void connman_stop_listening(struct p2p *p);
+/* A peer's version showed us at ip (peer->addr_local): its entry in
+ * p->local scores one more; an outbound peer's view is added when new (a
+ * peer we chose, so inbound ones cannot fill the table).  Nothing when not
+ * listening or ip is unusable. */
+void connman_local_seen(struct p2p *p, const struct p2p_addr *ip, bool outbound);
 /* Opens outbound connections the tables call for. */
 void connman_open_connections(struct p2p *p, uint64_t now_ms);
 /* Opens the connections addnode onetry asked for. */

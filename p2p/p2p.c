@@ -4,6 +4,8 @@
  */
 #include "p2p/internal.h"
 
+#include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,7 @@
 
 const char *const p2p_option_names[] = {
     "bind", "port", "listen", "connect", "addnode", "maxconnections", "bantime",
-    "maxsendbuffer", "maxreceivebuffer", "pinginterval", "peertimeout", "dialnonlocal", NULL,
+    "maxsendbuffer", "maxreceivebuffer", "pinginterval", "peertimeout", "dialnonlocal", "v2transport", "peerkey", NULL,
 };
 
 /* ---- Options ---- */
@@ -37,6 +39,7 @@ void p2p_options_init(struct p2p_options *o)
     o->max_receive = (size_t)P2P_DEFAULT_MAX_RECEIVE_KB * 1000;
     o->ping_interval = P2P_DEFAULT_PING_INTERVAL;
     o->peer_timeout = P2P_DEFAULT_PEER_TIMEOUT;
+    o->v2transport = true;
 }
 
 bool p2p_options_from_config(struct p2p_options *o, const struct config *cfg,
@@ -72,7 +75,8 @@ bool p2p_options_from_config(struct p2p_options *o, const struct config *cfg,
     o->bind = config_get_multi(cfg, "bind", &o->n_bind);
     o->connect = config_get_multi(cfg, "connect", &o->n_connect);
     o->addnode = config_get_multi(cfg, "addnode", &o->n_addnode);
-    if (!o->bind || !o->connect || !o->addnode) {
+    o->peerkey = config_get_multi(cfg, "peerkey", &o->n_peerkey);
+    if (!o->bind || !o->connect || !o->addnode || !o->peerkey) {
         p2p_options_clear(o);
         snprintf(err, errlen, "out of memory");
         return false;
@@ -87,6 +91,7 @@ bool p2p_options_from_config(struct p2p_options *o, const struct config *cfg,
     o->connect_only = config_is_set(cfg, "connect");
     o->listen = config_get_bool(cfg, "listen", o->n_connect == 0);
     o->dial_nonlocal = config_get_bool(cfg, "dialnonlocal", false);
+    o->v2transport = config_get_bool(cfg, "v2transport", true);
     return true;
 }
 
@@ -96,9 +101,10 @@ void p2p_options_clear(struct p2p_options *o)
         free(o->bind);
         free(o->connect);
         free(o->addnode);
+        free(o->peerkey);
     }
-    o->bind = o->connect = o->addnode = NULL;
-    o->n_bind = o->n_connect = o->n_addnode = 0;
+    o->bind = o->connect = o->addnode = o->peerkey = NULL;
+    o->n_bind = o->n_connect = o->n_addnode = o->n_peerkey = 0;
     o->owns_lists = false;
 }
 
@@ -184,8 +190,96 @@ static bool add_nodes(struct p2p *p, const char **list, size_t n, const char *op
     return true;
 }
 
+/* -peerkey=<64 hex digits>@<ip:port>. */
+static bool add_pins(struct p2p *p, const struct p2p_options *o, char *err, size_t errlen)
+{
+    if (o->n_peerkey == 0)
+        return true;
+    if (!o->v2transport) {
+        snprintf(err, errlen, "-peerkey needs the encrypted transport (-v2transport=1)");
+        return false;
+    }
+    p->pins = calloc(o->n_peerkey, sizeof(*p->pins));
+    if (!p->pins) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    for (size_t i = 0; i < o->n_peerkey; i++) {
+        const char *text = o->peerkey[i];
+        const char *at = strchr(text, '@');
+        struct peer_pin *pin = &p->pins[p->n_pins];
+        size_t bin_len = 0;
+        if (!at || at - text != 2 * V2_NODEKEY_SIZE ||
+            sodium_hex2bin(pin->key, sizeof(pin->key), text, (size_t)(at - text), NULL, &bin_len,
+                           NULL) != 0 ||
+            bin_len != V2_NODEKEY_SIZE || !p2p_addr_parse(at + 1, 0, &pin->addr) ||
+            pin->addr.port == 0) {
+            snprintf(err, errlen,
+                     "Invalid -peerkey (a 64-hex-digit node key, '@', an IP address and port): %s",
+                     text);
+            return false;
+        }
+        p->n_pins++;
+    }
+    return true;
+}
+
+/* The node key: an Ed25519 seed, hex, in datadir/nodekey (mode 0600),
+ * created on first start.  Without a data directory (unit tests) it lives
+ * in memory only. */
+static bool load_nodekey(struct p2p *p, const char *datadir, char *err, size_t errlen)
+{
+    uint8_t seed[crypto_sign_SEEDBYTES];
+    if (!datadir) {
+        crypto_sign_keypair(p->nodekey_pk, p->nodekey_sk);
+        return true;
+    }
+    char *path = fs_path_join(datadir, P2P_NODEKEY_FILE);
+    char *data = NULL;
+    size_t len = 0, bin_len = 0;
+    if (!path) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    if (fs_read_file(path, 1024, &data, &len)) {
+        while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+            len--;
+        if (sodium_hex2bin(seed, sizeof(seed), data, len, NULL, &bin_len, NULL) != 0 ||
+            bin_len != sizeof(seed)) {
+            snprintf(err, errlen, "%s is not a node key (64 hex digits)", path);
+            free(data);
+            free(path);
+            return false;
+        }
+        free(data);
+    } else if (errno == ENOENT) {
+        char hex[2 * sizeof(seed) + 2];
+        randombytes_buf(seed, sizeof(seed));
+        sodium_bin2hex(hex, sizeof(hex), seed, sizeof(seed));
+        strcat(hex, "\n");
+        if (!fs_write_atomic(path, hex, strlen(hex), 0600)) {
+            snprintf(err, errlen, "Cannot write %s: %s", path, strerror(errno));
+            sodium_memzero(hex, sizeof(hex));
+            free(path);
+            return false;
+        }
+        sodium_memzero(hex, sizeof(hex));
+        log_printf("Created a node key in %s", P2P_NODEKEY_FILE);
+    } else {
+        snprintf(err, errlen, "Cannot read %s: %s", path, strerror(errno));
+        free(path);
+        return false;
+    }
+    crypto_sign_seed_keypair(p->nodekey_pk, p->nodekey_sk, seed);
+    sodium_memzero(seed, sizeof(seed));
+    free(path);
+    return true;
+}
+
 static void free_tables(struct p2p *p)
 {
+    free(p->pins);
+    sodium_memzero(p->nodekey_sk, sizeof(p->nodekey_sk));
     download_free(p);
     relay_free(p);
     addrman_free(&p->am);
@@ -257,6 +351,11 @@ struct p2p *p2p_start(struct event_base *base, const struct p2p_options *o,
             p->max_message = m;
     }
     snprintf(p->user_agent, sizeof(p->user_agent), "/fmld:%s/", PACKAGE_VERSION);
+    p->v2transport = o->v2transport;
+    if (!add_pins(p, o, err, errlen) || !load_nodekey(p, o->datadir, err, errlen)) {
+        free_tables(p);
+        return NULL;
+    }
 
     if (o->datadir) {
         p->peers_path = fs_path_join(o->datadir, P2P_PEERS_FILE);

@@ -57,7 +57,10 @@ struct p2p_options {
     uint32_t peer_timeout;  /* -peertimeout, seconds (regtest only) */
     bool dial_nonlocal;     /* -dialnonlocal (regtest only): keep and dial learned
                                addresses outside loopback */
-    const char *datadir;   /* peers.dat and banlist.dat */
+    bool v2transport;      /* -v2transport (default on): encrypted transport only */
+    const char **peerkey;  /* -peerkey=<hex node key>@<ip:port> */
+    size_t n_peerkey;
+    const char *datadir;   /* peers.dat, banlist.dat and nodekey */
     bool owns_lists;       /* bind/connect/addnode were allocated by _from_config */
 };
 
@@ -129,12 +132,31 @@ struct p2p_peer_stats {
     uint64_t inflight[P2P_MAX_BLOCKS_IN_FLIGHT]; /* heights */
     uint64_t addr_processed, addr_rate_limited;
     int banscore;
+    const char *transport_protocol_type; /* "v2" or "v1" ("detecting": not known yet) */
+    char session_id[2 * 32 + 1];         /* hex, "" for v1 */
+    bool peerkey_verified;               /* proved the node key pinned for it */
+    char peerkey[2 * 32 + 1];            /* the node key it proved, "" none */
 };
 
 /* One entry per connection, by id.  The caller frees *out.  False on
  * allocation failure. */
 bool p2p_get_peer_stats(struct p2p *p, struct p2p_peer_stats **out, size_t *n)
     WARN_UNUSED;
+
+/* Local addresses kept (getnetworkinfo's localaddresses), at most. */
+#define P2P_MAX_LOCAL 16
+/* Outbound peers' clock offsets kept for the median (the last ones). */
+#define P2P_TIME_SAMPLES 50
+
+/* An address peers can reach us at: a listening address bound to a
+ * specific IP (score 2, as bitcoind's LOCAL_BIND), or our IP as an outbound
+ * peer saw it in its version (score 1); each peer's version that shows us
+ * at it adds 1. */
+struct p2p_local_addr {
+    char address[P2P_ADDR_STRLEN]; /* the IP */
+    uint16_t port;                 /* where we listen */
+    int score;
+};
 
 struct p2p_net_stats {
     uint64_t bytes_recv, bytes_sent;
@@ -143,6 +165,13 @@ struct p2p_net_stats {
     uint16_t port;
     uint64_t services;
     const char *user_agent;
+    /* Median of the last P2P_TIME_SAMPLES outbound peers' clock offsets
+     * (their version's timestamp minus our clock, seconds); 0 without. */
+    int64_t timeoffset;
+    size_t n_time_samples;
+    struct p2p_local_addr local[P2P_MAX_LOCAL];
+    size_t n_local;
+    char nodekey[2 * 32 + 1];            /* our node key, hex */
 };
 
 void p2p_get_net_stats(struct p2p *p, struct p2p_net_stats *out);

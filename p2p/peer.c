@@ -71,6 +71,32 @@ void peer_misbehaving(struct peer *peer, int score, const char *reason)
     peer_disconnect(peer, "misbehaving");
 }
 
+/* Queues bytes on the connection; false (and the peer marked) on failure. */
+static bool write_raw(struct peer *peer, const void *data, size_t len)
+{
+    if (bufferevent_write(peer->bev, data, len) != 0) {
+        peer_disconnect(peer, "cannot queue a message");
+        return false;
+    }
+    peer->bytes_sent += len;
+    peer->p2p->bytes_sent += len;
+    peer->last_send = time_now();
+    return true;
+}
+
+/* Encrypts and queues one v2 packet of contents. */
+static bool send_packet(struct peer *peer, const uint8_t *contents, size_t n)
+{
+    struct wbuf w;
+    wbuf_init(&w);
+    v2_encrypt_packet(peer->v2, &w, contents, n, false);
+    bool ok = !w.failed && write_raw(peer, w.data, w.len);
+    if (w.failed)
+        peer_disconnect(peer, "out of memory");
+    wbuf_free(&w);
+    return ok;
+}
+
 bool peer_send(struct peer *peer, enum p2p_msg_type t, const struct wbuf *payload)
 {
     struct p2p *p = peer->p2p;
@@ -81,8 +107,22 @@ bool peer_send(struct peer *peer, enum p2p_msg_type t, const struct wbuf *payloa
         peer_disconnect(peer, "out of memory");
         return false;
     }
+    /* Messages wait for the v2 keys (nothing sends before the handshake). */
+    if (peer->transport != TRANSPORT_V1 && !peer->v2)
+        return false;
     wbuf_init(&w);
-    p2p_frame_encode(&w, p->env.params->magic, p2p_msg_command(t), payload->data, payload->len);
+    if (peer->transport == TRANSPORT_V1) {
+        p2p_frame_encode(&w, p->env.params->magic, p2p_msg_command(t), payload->data,
+                         payload->len);
+    } else {
+        struct wbuf c;
+        wbuf_init(&c);
+        v2_encode_message(&c, t, payload->data, payload->len);
+        if (!c.failed)
+            v2_encrypt_packet(peer->v2, &w, c.data, c.len, false);
+        w.failed |= c.failed;
+        wbuf_free(&c);
+    }
     bool ok = !w.failed && bufferevent_write(peer->bev, w.data, w.len) == 0;
     if (ok) {
         peer->bytes_sent += w.len;
@@ -144,6 +184,8 @@ static void read_local_address(struct peer *peer)
         p2p_addr_from_sockaddr(&peer->local, (const struct sockaddr *)&ss);
 }
 
+static void peer_read_v2(struct peer *peer);
+
 /* Handles every whole message in the receive buffer, stopping when the
  * peer's send queue is over the limit (reading resumes when it drains) or
  * after P2P_MAX_MSGS_PER_CALLBACK messages (to be fair to other peers). */
@@ -153,6 +195,10 @@ static void peer_read(struct peer *peer)
     struct evbuffer *in = bufferevent_get_input(peer->bev);
     struct p2p_frame f;
 
+    if (peer->transport != TRANSPORT_V1) {
+        peer_read_v2(peer);
+        return;
+    }
     for (int count = 0; !peer->disconnect; count++) {
         if (peer_send_queue(peer) > p->max_send) {
             bufferevent_disable(peer->bev, EV_READ);
@@ -216,6 +262,223 @@ static void peer_read(struct peer *peer)
     }
 }
 
+/* ---- Transport v2 (doc/protocol.md, "Transport v2") ---- */
+
+static const struct peer_pin *find_pin(const struct p2p *p, const struct p2p_addr *a, bool port)
+{
+    for (size_t i = 0; i < p->n_pins; i++)
+        if (port ? p2p_addr_equal(&p->pins[i].addr, a) : p2p_addr_same_ip(&p->pins[i].addr, a))
+            return &p->pins[i];
+    return NULL;
+}
+
+static bool send_hello(struct peer *peer, bool want, bool prove)
+{
+    struct p2p *p = peer->p2p;
+    struct wbuf w;
+    bool initiator = peer->type != CONN_INBOUND;
+    wbuf_init(&w);
+    v2_encode_hello(&w, want, prove ? p->nodekey_sk : NULL, p->nodekey_pk, peer->v2->session_id,
+                    initiator);
+    bool ok = !w.failed && send_packet(peer, w.data, w.len);
+    if (w.failed)
+        peer_disconnect(peer, "out of memory");
+    wbuf_free(&w);
+    return ok;
+}
+
+/* Both keys are in: derive the ciphers.  The initiator then sends its hello
+ * (asking for, and giving, a node-key proof when the address is pinned) and
+ * its version; the responder waits for the initiator's hello. */
+static bool v2_keys_in(struct peer *peer, const uint8_t their_pub[V2_PUBKEY_SIZE])
+{
+    struct p2p *p = peer->p2p;
+    bool initiator = peer->type != CONN_INBOUND;
+    peer->v2 = malloc(sizeof(*peer->v2));
+    if (!peer->v2) {
+        peer_disconnect(peer, "out of memory");
+        return false;
+    }
+    bool ok = v2_cipher_init(peer->v2, peer->v2_priv, peer->v2_pub, their_pub, initiator,
+                             p->env.params->magic);
+    sodium_memzero(peer->v2_priv, sizeof(peer->v2_priv));
+    if (!ok) {
+        free(peer->v2);
+        peer->v2 = NULL;
+        peer_disconnect(peer, "v2: degenerate key");
+        return false;
+    }
+    peer->transport = TRANSPORT_V2_HELLO;
+    if (!initiator)
+        return true;
+    return send_hello(peer, peer->pin != NULL, peer->pin != NULL) && peer_send_version(peer);
+}
+
+static void v2_on_hello(struct peer *peer, const uint8_t *contents, size_t n)
+{
+    struct p2p *p = peer->p2p;
+    struct v2_hello h;
+    bool initiator = peer->type != CONN_INBOUND;
+    if (!v2_decode_hello(contents, n, &h)) {
+        peer_disconnect(peer, "v2: bad hello");
+        return;
+    }
+    if (h.flags & V2_HELLO_PROOF) {
+        /* The proof is by the other side: the responder's when we initiated. */
+        if (!v2_check_proof(&h, peer->v2->session_id, !initiator)) {
+            LOG_DEBUG(LOG_NET, "peer=%lld %s: node key proof does not verify; disconnecting",
+                      (long long)peer->id, peer->name);
+            peer_disconnect(peer, "v2: bad node key proof");
+            return;
+        }
+        peer->peerkey_proven = true;
+        memcpy(peer->peerkey, h.nodekey, V2_NODEKEY_SIZE);
+    }
+    if (peer->pin) {
+        if (!peer->peerkey_proven ||
+            sodium_memcmp(peer->peerkey, peer->pin->key, V2_NODEKEY_SIZE) != 0) {
+            char want[2 * V2_NODEKEY_SIZE + 1], got[2 * V2_NODEKEY_SIZE + 1] = "none";
+            sodium_bin2hex(want, sizeof(want), peer->pin->key, V2_NODEKEY_SIZE);
+            if (peer->peerkey_proven)
+                sodium_bin2hex(got, sizeof(got), peer->peerkey, V2_NODEKEY_SIZE);
+            log_printf("peer=%lld %s: node key %s does not match -peerkey %s; disconnecting",
+                       (long long)peer->id, peer->name, got, want);
+            peer_disconnect(peer, "v2: node key does not match the pin");
+            return;
+        }
+        peer->peerkey_verified = true;
+    } else if (peer->peerkey_proven && !initiator) {
+        /* An inbound peer that proved a key pinned for its IP address. */
+        for (size_t i = 0; i < p->n_pins; i++)
+            if (p2p_addr_same_ip(&p->pins[i].addr, &peer->addr) &&
+                sodium_memcmp(p->pins[i].key, peer->peerkey, V2_NODEKEY_SIZE) == 0)
+                peer->peerkey_verified = true;
+    }
+    peer->transport = TRANSPORT_V2;
+    if (!initiator)
+        send_hello(peer, false, (h.flags & V2_HELLO_WANT) != 0);
+}
+
+/* Reads v2: the 4-byte v1 check (inbound), the other side's key, then
+ * packets: the hello, then messages. */
+static void peer_read_v2(struct peer *peer)
+{
+    struct p2p *p = peer->p2p;
+    struct evbuffer *in = bufferevent_get_input(peer->bev);
+    uint32_t max_contents = v2_max_contents(p->max_message);
+
+    for (int count = 0; !peer->disconnect; count++) {
+        if (peer_send_queue(peer) > p->max_send) {
+            bufferevent_disable(peer->bev, EV_READ);
+            peer->read_paused = true;
+            return;
+        }
+        if (count == P2P_MAX_MSGS_PER_CALLBACK) {
+            event_active(peer->ev_process, 0, 0);
+            return;
+        }
+        size_t avail = evbuffer_get_length(in);
+        if (peer->transport == TRANSPORT_V2_DETECT) {
+            if (avail < 4)
+                return;
+            const uint8_t *data = evbuffer_pullup(in, 4);
+            if (memcmp(data, p->env.params->magic, 4) == 0) {
+                /* Debug only: anyone can open connections to fill the log. */
+                LOG_DEBUG(LOG_NET,
+                          "peer=%lld %s speaks the plaintext v1 transport; refused "
+                          "(-v2transport=0 allows it)",
+                          (long long)peer->id, peer->name);
+                peer_disconnect(peer, "v1 peer refused");
+                return;
+            }
+            peer->transport = TRANSPORT_V2_KEY;
+            if (!write_raw(peer, peer->v2_pub, V2_PUBKEY_SIZE))
+                return;
+            continue;
+        }
+        if (peer->transport == TRANSPORT_V2_KEY) {
+            uint8_t their[V2_PUBKEY_SIZE];
+            if (avail < V2_PUBKEY_SIZE)
+                return;
+            evbuffer_remove(in, their, sizeof(their));
+            peer->bytes_recv += V2_PUBKEY_SIZE;
+            p->bytes_recv += V2_PUBKEY_SIZE;
+            if (!v2_keys_in(peer, their))
+                return;
+            continue;
+        }
+        if (peer->v2_len < 0) {
+            uint8_t raw[V2_LENGTH_SIZE];
+            if (avail < V2_LENGTH_SIZE)
+                return;
+            evbuffer_remove(in, raw, sizeof(raw));
+            avail -= V2_LENGTH_SIZE;
+            uint32_t len = v2_decrypt_length(peer->v2, raw);
+            /* Unauthenticated: a tampered length is no proof against the
+             * peer, so no points, only the disconnection. */
+            if (len > max_contents) {
+                peer_disconnect(peer, "v2: oversized packet");
+                return;
+            }
+            peer->v2_len = len;
+        }
+        size_t rest = V2_HEADER_SIZE + (size_t)peer->v2_len + V2_TAG_SIZE;
+        if (avail < rest)
+            return;
+        const uint8_t *data = evbuffer_pullup(in, (ssize_t)rest);
+        uint8_t *plain = malloc(V2_HEADER_SIZE + (size_t)peer->v2_len);
+        if (!data || !plain) {
+            free(plain);
+            peer_disconnect(peer, "out of memory");
+            return;
+        }
+        uint32_t len = (uint32_t)peer->v2_len;
+        bool ignore;
+        bool ok = v2_decrypt_packet(peer->v2, data, len, plain, &ignore);
+        evbuffer_drain(in, rest);
+        peer->v2_len = -1;
+        size_t total = V2_LENGTH_SIZE + rest;
+        peer->bytes_recv += total;
+        p->bytes_recv += total;
+        if (!ok) {
+            /* Tampering on the path looks the same as a broken peer. */
+            LOG_DEBUG(LOG_NET, "peer=%lld %s: v2 packet fails authentication; disconnecting",
+                      (long long)peer->id, peer->name);
+            peer_disconnect(peer, "v2: packet authentication failed");
+        } else if (ignore) {
+            /* A decoy packet. */
+        } else if (peer->transport == TRANSPORT_V2_HELLO) {
+            v2_on_hello(peer, plain + 1, len);
+        } else {
+            struct v2_message m;
+            switch (v2_decode_message(plain + 1, len, p->env.params->max_block_size, &m)) {
+            case V2_MSG_BAD_COMMAND:
+                peer_misbehaving(peer, P2P_SCORE_BAD_COMMAND, "bad-command");
+                peer_disconnect(peer, "bad command");
+                break;
+            case V2_MSG_OVERSIZE:
+                peer_misbehaving(peer, P2P_SCORE_OVERSIZE, "oversized-message");
+                peer_disconnect(peer, "oversized message");
+                break;
+            case V2_MSG_OK: {
+                struct p2p_frame f;
+                memset(&f, 0, sizeof(f));
+                memcpy(f.command, m.command, sizeof(f.command));
+                f.known = m.known;
+                f.type = m.type;
+                f.length = m.length;
+                peer->recv_per_msg[f.known ? f.type : P2P_MSG_COUNT] += total;
+                peer->last_recv = time_now();
+                peer->last_msg_ms = time_mono_ms();
+                process_message(peer, &f, m.payload);
+                break;
+            }
+            }
+        }
+        free(plain);
+    }
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
     struct peer *peer = arg;
@@ -272,7 +535,10 @@ static void on_event(struct bufferevent *bev, short events, void *arg)
         peer->last_msg_ms = time_mono_ms();
         read_local_address(peer);
         LOG_DEBUG(LOG_NET, "connected to %s peer=%lld", peer->name, (long long)peer->id);
-        peer_send_version(peer);
+        if (peer->transport == TRANSPORT_V1)
+            peer_send_version(peer);
+        else
+            write_raw(peer, peer->v2_pub, V2_PUBKEY_SIZE);
     } else if (events & BEV_EVENT_EOF) {
         peer_disconnect(peer, "connection closed by peer");
     } else if (events & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
@@ -309,10 +575,21 @@ struct peer *peer_new(struct p2p *p, struct bufferevent *bev, enum conn_type typ
     peer->inv_tokens_ms = peer->created_ms;
     peer->addr_tokens_milli = (uint64_t)P2P_ADDR_BUCKET * 1000;
     peer->addr_tokens_ms = peer->created_ms;
+    peer->v2_len = -1;
+    if (!p->v2transport) {
+        peer->transport = TRANSPORT_V1;
+    } else {
+        /* Inbound: a v2 key or the v1 magic decides; outbound: our key goes
+         * out as soon as the connection is up. */
+        peer->transport = type == CONN_INBOUND ? TRANSPORT_V2_DETECT : TRANSPORT_V2_KEY;
+        v2_keypair(peer->v2_pub, peer->v2_priv, p->env.params->magic);
+        if (type != CONN_INBOUND)
+            peer->pin = find_pin(p, addr, true);
+    }
 
     size_t high = p->max_receive;
-    if (high < P2P_HEADER_SIZE + (size_t)p->max_message)
-        high = P2P_HEADER_SIZE + (size_t)p->max_message;
+    if (high < P2P_HEADER_SIZE + (size_t)p->max_message + V2_EXPANSION + V2_COMMAND_SIZE)
+        high = P2P_HEADER_SIZE + (size_t)p->max_message + V2_EXPANSION + V2_COMMAND_SIZE;
     bufferevent_setcb(bev, on_read, on_write, on_event, peer);
     bufferevent_setwatermark(bev, EV_READ, 0, high);
     bufferevent_setwatermark(bev, EV_WRITE, p->max_send / 2, 0);
@@ -331,6 +608,11 @@ void peer_free(struct peer *peer)
     invset_free(&peer->known);
     free(peer->getdata_q);
     free(peer->held_hdrs);
+    if (peer->v2) {
+        sodium_memzero(peer->v2, sizeof(*peer->v2));
+        free(peer->v2);
+    }
+    sodium_memzero(peer->v2_priv, sizeof(peer->v2_priv));
     free(peer);
 }
 

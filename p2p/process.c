@@ -32,10 +32,12 @@ static void handshake_done(struct peer *peer)
 
     peer->handshake_done = true;
     peer->next_ping_ms = time_mono_ms(); /* measure the round trip at once */
-    log_printf("New %s peer connected: peer=%lld %s version %u %s height %llu",
+    log_printf("New %s peer connected: peer=%lld %s version %u %s height %llu transport %s%s",
                peer->type == CONN_INBOUND ? "inbound" : "outbound", (long long)peer->id,
                peer->name, peer->version, peer->user_agent,
-               (unsigned long long)peer->start_height);
+               (unsigned long long)peer->start_height,
+               peer->transport == TRANSPORT_V1 ? "v1" : "v2",
+               peer->peerkey_verified ? " (node key verified)" : "");
     if (peer->type != CONN_INBOUND) {
         addrman_add(&p->am, &peer->addr, peer->services, now);
         addrman_good(&p->am, &peer->addr, now);
@@ -101,6 +103,16 @@ static void on_version(struct peer *peer, const uint8_t *payload, size_t len)
     peer->time_offset = (int64_t)(m.timestamp - time_now());
     peer->addr_local = m.addr_recv.addr;
     peer->has_addr_local = !p2p_addr_is_unusable(&peer->addr_local);
+    if (peer->type != CONN_INBOUND) {
+        /* getnetworkinfo's timeoffset: the median of the last outbound
+         * peers' offsets (inbound ones could be many and chosen by anyone). */
+        p->time_offsets[p->next_time_offset] = peer->time_offset;
+        p->next_time_offset = (p->next_time_offset + 1) % P2P_TIME_SAMPLES;
+        if (p->n_time_offsets < P2P_TIME_SAMPLES)
+            p->n_time_offsets++;
+    }
+    if (peer->has_addr_local)
+        connman_local_seen(p, &peer->addr_local, peer->type != CONN_INBOUND);
 
     if (peer->type == CONN_INBOUND && !peer_send_version(peer))
         return;

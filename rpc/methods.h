@@ -28,6 +28,8 @@ extern const struct rpc_method market_rpc_methods[];
 extern const size_t market_rpc_methods_count;
 extern const struct rpc_method address_rpc_methods[];
 extern const size_t address_rpc_methods_count;
+extern const struct rpc_method fees_rpc_methods[];
+extern const size_t fees_rpc_methods_count;
 extern const struct rpc_method predict_rpc_methods[];
 extern const size_t predict_rpc_methods_count;
 

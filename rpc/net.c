@@ -92,6 +92,10 @@ static json_t *peer_json(const struct p2p_peer_stats *s)
     json_object_set_new(o, "bytesrecv_per_msg", per_msg(s->bytesrecv_per_msg));
     json_object_set_new(o, "connection_type", json_string(s->connection_type));
     json_object_set_new(o, "banscore", json_integer(s->banscore));
+    json_object_set_new(o, "transport_protocol_type", json_string(s->transport_protocol_type));
+    json_object_set_new(o, "session_id", json_string(s->session_id));
+    json_object_set_new(o, "peerkey_verified", json_boolean(s->peerkey_verified));
+    json_object_set_new(o, "peerkey", json_string(s->peerkey));
     return o;
 }
 
@@ -148,7 +152,7 @@ static json_t *getnetworkinfo(struct rpc_call *call)
     json_object_set_new(o, "localservices", services_hex(P2P_SERVICE_NETWORK));
     json_object_set_new(o, "localservicesnames", services_names(P2P_SERVICE_NETWORK));
     json_object_set_new(o, "localrelay", json_true());
-    json_object_set_new(o, "timeoffset", json_integer(0));
+    json_object_set_new(o, "timeoffset", json_integer((json_int_t)st.timeoffset));
     json_object_set_new(o, "networkactive", json_boolean(env->p2p != NULL));
     json_object_set_new(o, "connections",
                         json_integer((json_int_t)(st.connections_in + st.connections_out)));
@@ -161,7 +165,16 @@ static json_t *getnetworkinfo(struct rpc_call *call)
                         json_amount(env->mempool ? mempool_min_fee_rate(env->mempool)
                                                  : MEMPOOL_DEFAULT_MIN_FEE_RATE));
     json_object_set_new(o, "incrementalfee", json_amount(MEMPOOL_INCREMENTAL_FEE_RATE));
-    json_object_set_new(o, "localaddresses", json_array());
+    json_t *local = json_array();
+    for (size_t i = 0; i < st.n_local; i++) {
+        json_t *a = json_object();
+        json_object_set_new(a, "address", json_string(st.local[i].address));
+        json_object_set_new(a, "port", json_integer(st.local[i].port));
+        json_object_set_new(a, "score", json_integer(st.local[i].score));
+        json_array_append_new(local, a);
+    }
+    json_object_set_new(o, "localaddresses", local);
+    json_object_set_new(o, "nodekey", json_string(st.nodekey));
     json_object_set_new(o, "warnings", json_string(""));
     return o;
 }
@@ -360,7 +373,8 @@ const struct rpc_method net_rpc_methods[] = {
             "    \"bytessent\": n,            (numeric) The total bytes sent\n"
             "    \"bytesrecv\": n,            (numeric) The total bytes received\n"
             "    \"conntime\": xxx,           (numeric) The UNIX epoch time of the connection\n"
-            "    \"timeoffset\": n,           (numeric) The time offset in seconds\n"
+            "    \"timeoffset\": n,           (numeric) The peer's clock minus ours, in seconds: the\n"
+            "                               timestamp of its version message less our time on receipt\n"
             "    \"pingtime\": n,             (numeric, optional) The last ping time in seconds, if any\n"
             "    \"minping\": n,              (numeric, optional) The minimum observed ping time in seconds, if any\n"
             "    \"pingwait\": n,             (numeric, optional) The duration in seconds of an outstanding ping (if non-zero)\n"
@@ -384,7 +398,12 @@ const struct rpc_method net_rpc_methods[] = {
             "      ...                        unknown commands are counted under \"*other*\"\n"
             "    },\n"
             "    \"connection_type\": \"str\",  (string) inbound, outbound-full-relay or manual\n"
-            "    \"banscore\": n              (numeric) Misbehaviour points so far (banned at 100)\n"
+            "    \"banscore\": n,             (numeric) Misbehaviour points so far (banned at 100)\n"
+            "    \"transport_protocol_type\": \"str\", (string) v2 (encrypted) or v1 (plaintext, -v2transport=0);\n"
+            "                               detecting: an inbound connection whose first bytes are not in yet\n"
+            "    \"session_id\": \"hex\",        (string) the v2 session id (both ends show the same), \"\" for v1\n"
+            "    \"peerkey_verified\": true|false, (boolean) the peer proved the node key -peerkey pins for it\n"
+            "    \"peerkey\": \"hex\"            (string) the node key the peer proved in the v2 handshake, \"\" none\n"
             "  },\n"
             "  ...\n"
             "]",
@@ -406,7 +425,9 @@ const struct rpc_method net_rpc_methods[] = {
             "  \"localservices\": \"hex\",      (string) the services we offer to the network\n"
             "  \"localservicesnames\": [\"str\"], (json array) the services we offer, in human-readable form\n"
             "  \"localrelay\": true|false,    (boolean) true if transaction relay is requested from peers\n"
-            "  \"timeoffset\": n,             (numeric) the time offset\n"
+            "  \"timeoffset\": n,             (numeric) the median of the clock offsets (peer's version\n"
+            "                               timestamp less our time, seconds) of the last 50 outbound\n"
+            "                               peers; 0 before any (inbound peers are not counted)\n"
             "  \"networkactive\": true|false, (boolean) whether p2p networking is enabled\n"
             "  \"connections\": n,            (numeric) the total number of connections\n"
             "  \"connections_in\": n,         (numeric) the number of inbound connections\n"
@@ -423,7 +444,20 @@ const struct rpc_method net_rpc_methods[] = {
             "  ],\n"
             "  \"relayfee\": n,               (numeric) minimum relay fee rate for transactions in FML/kB\n"
             "  \"incrementalfee\": n,         (numeric) minimum fee rate increment for mempool limiting or replacement in FML/kB\n"
-            "  \"localaddresses\": [],        (json array) list of local addresses (none are discovered)\n"
+            "  \"localaddresses\": [          (json array) addresses peers can reach us at (at most 16):\n"
+            "                               each IP we listen on that is not a wildcard (score 2), and\n"
+            "                               our IP as an outbound peer's version showed it (score 1);\n"
+            "                               every peer's version showing us at one adds 1 to its score;\n"
+            "                               empty when not listening\n"
+            "    {\n"
+            "      \"address\": \"str\",        (string) network address\n"
+            "      \"port\": n,               (numeric) network port (where we listen)\n"
+            "      \"score\": n               (numeric) relative score\n"
+            "    },\n"
+            "    ...\n"
+            "  ],\n"
+            "  \"nodekey\": \"hex\",            (string) this node's public node key (datadir/nodekey), which\n"
+            "                               peers pin with -peerkey=<nodekey>@<ip:port>; \"\" without P2P\n"
             "  \"warnings\": \"str\"            (string) any network and blockchain warnings\n"
             "}",
         .examples = "> fml-cli getnetworkinfo",

@@ -1,6 +1,8 @@
 /* Raw transactions and the mempool. */
 #include "consensus/txtypes.h"
+#include "rpc/fees.h"
 #include "rpc/methods.h"
+#include "rpc/txbuild.h"
 #include "rpc/util.h"
 #include "state/chain.h"
 #include "state/mempool.h"
@@ -244,6 +246,163 @@ static json_t *getmempoolentry(struct rpc_call *call)
     return entry_to_json(env->params, e);
 }
 
+/* The fee rate createrawtransaction pays when no fee is given: the
+ * estimate for 6 blocks, never below what the mempool requires now. */
+#define CREATERAW_FEE_TARGET 6
+
+static json_t *createrawtransaction(struct rpc_call *call)
+{
+    struct rpc_env *env = rpc_env(call);
+    struct tx tx;
+    bool have_nonce, have_fee;
+    char err[256];
+    if (!tx_build_from_json(env->params, rpc_json(call, 0), &tx, &have_nonce, &have_fee, err,
+                            sizeof(err)))
+        return rpc_error(call, RPC_INVALID_PARAMETER, "%s", err);
+    if (!have_nonce)
+        tx.nonce = mempool_next_nonce(env->mempool, tx.sender);
+    if (!have_fee) {
+        uint64_t rate = mempool_required_fee_rate(env->mempool);
+        struct fee_estimate est = {0};
+        if (env->fees)
+            fee_estimate(env->fees, CREATERAW_FEE_TARGET, FEE_THRESHOLD_ECONOMICAL, &est);
+        if (est.found && est.rate > rate)
+            rate = est.rate;
+        tx.fee = (uint64_t)(((unsigned __int128)rate * tx_encoded_size(&tx) + 999) / 1000);
+    }
+    struct wbuf w;
+    wbuf_init(&w);
+    tx_encode(&tx, &w);
+    tx_free(&tx);
+    json_t *hex = w.failed ? NULL : json_hex(w.data, w.len);
+    wbuf_free(&w);
+    return hex ? hex : rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+}
+
+#define SIGNWITHKEY_MAX_KEYS 100
+
+static bool parse_privkey(const char *s, uint8_t sec[SECKEY_SIZE])
+{
+    size_t got = 0;
+    return strlen(s) == 2 * SECKEY_SIZE &&
+           sodium_hex2bin(sec, SECKEY_SIZE, s, strlen(s), NULL, &got, NULL) == 0 &&
+           got == SECKEY_SIZE;
+}
+
+static json_t *signrawtransactionwithkey(struct rpc_call *call)
+{
+    const struct chain_params *p = rpc_env(call)->params;
+    json_t *keys = rpc_json(call, 1), *k;
+    uint8_t sec[SECKEY_SIZE], pub[PUBKEY_SIZE], aux[32];
+    struct tx tx;
+    size_t i;
+    bool signed_now = false;
+
+    if (json_array_size(keys) > SIGNWITHKEY_MAX_KEYS)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "At most %d private keys",
+                         SIGNWITHKEY_MAX_KEYS);
+    /* Every key is checked before anything is signed. */
+    json_array_foreach (keys, i, k) {
+        bool ok = json_is_string(k) && parse_privkey(json_string_value(k), sec) &&
+                  key_pubkey(pub, sec);
+        sodium_memzero(sec, sizeof(sec));
+        if (!ok)
+            return rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY,
+                             "Invalid private key at position %zu (expected 64 hex digits)", i);
+    }
+    if (!decode_hex_tx(call, 0, &tx))
+        return NULL;
+    json_array_foreach (keys, i, k) {
+        if (!parse_privkey(json_string_value(k), sec) || !key_pubkey(pub, sec))
+            continue;
+        if (memcmp(pub, tx.sender, PUBKEY_SIZE) == 0) {
+            randombytes_buf(aux, sizeof(aux));
+            signed_now = tx_sign(&tx, p->genesis_hash, sec, aux);
+        }
+        sodium_memzero(sec, sizeof(sec));
+        if (signed_now)
+            break;
+    }
+    sodium_memzero(sec, sizeof(sec));
+    uint8_t sighash[HASH_SIZE];
+    tx_sighash(&tx, p->genesis_hash, sighash);
+    bool complete = key_verify(tx.sig, sighash, HASH_SIZE, tx.sender);
+    struct wbuf w;
+    wbuf_init(&w);
+    tx_encode(&tx, &w);
+    json_t *o = json_object();
+    json_object_set_new(o, "hex", json_hex(w.data, w.len));
+    json_object_set_new(o, "complete", json_boolean(complete));
+    wbuf_free(&w);
+    if (!complete) {
+        json_t *errors = json_array(), *e = json_object();
+        json_object_set_new(e, "sender", json_address(p, tx.sender));
+        json_object_set_new(e, "nonce", json_integer((json_int_t)tx.nonce));
+        json_object_set_new(e, "error",
+                            json_string("Unable to sign: no key given is the sender's, and the "
+                                        "transaction is not signed"));
+        json_array_append_new(errors, e);
+        json_object_set_new(o, "errors", errors);
+    }
+    tx_free(&tx);
+    return o;
+}
+
+static const char createraw_summary[] =
+    "Create a transaction of any type from JSON, unsigned, and return it as hex (sign it with "
+    "signrawtransactionwithkey or signrawtransactionwithwallet, then send it with "
+    "sendrawtransaction).  Nothing is stored or sent.\n"
+    "The fields are those decoderawtransaction prints: \"type\" (its name), \"sender\", "
+    "\"nonce\", \"fee\" and the fields of \"payload\", given under \"payload\" or beside "
+    "\"type\", with the same names and shapes, so that decoderawtransaction of the result "
+    "shows what was given.  Amounts are in FML (numbers or decimal strings), hashes and ids "
+    "64 hex digits, keys addresses of this network; names (model, aggregator, loss, role, "
+    "source, mode) as printed, or the raw byte value.  Where the decoded payload shows data "
+    "only as a count or hash, the data is given as hex in a field of its own, and the count "
+    "or hash, if given too, must agree: weights_hex (n x int32 little-endian; for \"weights\" "
+    "and \"model_hash\"), initial_weights_hex (n x int32; \"initial_weights\"), "
+    "normalization_hex (n x (mean int32, std int32), Q16.16; \"normalized_inputs\"), "
+    "path_hex (n x 32 bytes; \"path_length\"), data_hex (\"bytes\"), header_a and "
+    "header_b (the two block headers of evidence, 252 bytes each; \"proposer\", \"slot\", "
+    "\"block_a\", \"block_b\").  The id a create transaction gets from its own txid "
+    "(\"task\" of fl_task_create and arena_task_create, \"model\" of market_publish) is "
+    "ignored.  Any other field, a missing one, a value of the wrong type or out of its "
+    "field's range is refused with an error naming the field, and so is a payload the "
+    "type's stateless rules refuse (with their reason).\n"
+    "Fields per type:\n"
+    "  transfer: to, amount\n"
+    "  validator_register: stake, commission_bps, randao_commit\n"
+    "  stake_add, unbond: amount\n"
+    "  delegate: validator, amount;  undelegate: validator, amount (or \"all\")\n"
+    "  evidence: header_a, header_b (proposer, slot, block_a, block_b derived)\n"
+    "  fl_task_create: model, sizes, normalization_hex, initial_weights_hex, rounds, "
+    "min_participants, max_participants, min_stake, proposer_slots, join_blocks, "
+    "submit_blocks, update_reveal_blocks, commit_blocks, reveal_blocks, aggregator, trim_k, "
+    "slash_bps, voter_reward_bps, budget, allowlist\n"
+    "  fl_join: task, stake\n"
+    "  fl_update_commit, fl_vote_commit: task, round, commitment\n"
+    "  fl_update_reveal: task, round, salt, weights_hex\n"
+    "  fl_vote_reveal: task, round, salt, verdicts [{verdict, metric_q16}] (metric derived)\n"
+    "  arena_task_create: model, sizes, normalization_hex, loss, data_hash, uri, sets "
+    "[{root, n_chunks, n_rows}], submit_blocks, reveal_blocks, score_commit_blocks, "
+    "score_reveal_blocks, budget, gamma_bps, q_bps, delta_bps, D_bps, epsilon, vest_epochs, "
+    "draws_per_set, max_trainers, max_validators, trainer_min_stake, validator_min_stake, "
+    "slash_bps\n"
+    "  arena_stake: task, role, amount\n"
+    "  arena_delegate: task, operator, amount;  arena_undelegate: task, operator\n"
+    "  arena_set_share: task, sigma_bps\n"
+    "  arena_submit_commit, arena_score_commit: task, commitment\n"
+    "  arena_submit_reveal: task, salt, weights_hex\n"
+    "  arena_reveal_valset: task, set, chunk, salt, path_hex, data_hex\n"
+    "  arena_score_reveal: task, salt, losses_raw (losses derived)\n"
+    "  market_publish: name, source, source_id (fl, arena), kind, sizes, normalization_hex, "
+    "weights_hex (upload), base_price, target, split {creator_bps, data_bps, provider_bps}, "
+    "mode, components\n"
+    "  market_set_price: model, base_price, target\n"
+    "  market_provider_register: stake, endpoint\n"
+    "  market_call: model, provider, calls, max_price\n"
+    "  market_claim: model";
+
 static const char tx_result[] =
     "{\n"
     "  \"txid\": \"hex\",\n"
@@ -320,6 +479,46 @@ const struct rpc_method rawtx_rpc_methods[] = {
                   "  }, ...\n"
                   "]",
         .examples = "fml-cli testmempoolaccept '[\"signedhex\"]'",
+    },
+    {
+        .category = "Rawtransactions",
+        .name = "createrawtransaction",
+        .handler = createrawtransaction,
+        .summary = createraw_summary,
+        .args = {{"transaction", RPC_OBJ, true, NULL,
+                  "{\"type\": \"name\", \"sender\": \"address or public key hex\", "
+                  "\"nonce\": n (optional: the sender's next, after the chain and the mempool), "
+                  "\"fee\": amount (optional: the estimatesmartfee rate for 6 blocks, never below "
+                  "the mempool's minimum, times the size), \"version\": 1 (optional), then the "
+                  "type's fields, beside these or as \"payload\": {...}}"}},
+        .result = "\"hex\"    (string) the unsigned transaction (a zero signature), as hex",
+        .examples = "fml-cli createrawtransaction '{\"type\": \"transfer\", \"sender\": "
+                    "\"rfml1q...\", \"to\": \"rfml1q...\", \"amount\": 1.5}'\n"
+                    "fml-cli createrawtransaction '{\"type\": \"fl_join\", \"sender\": "
+                    "\"rfml1q...\", \"nonce\": 4, \"fee\": 0.00001, \"payload\": {\"task\": "
+                    "\"<64 hex>\", \"stake\": 2}}'",
+    },
+    {
+        .category = "Rawtransactions",
+        .name = "signrawtransactionwithkey",
+        .handler = signrawtransactionwithkey,
+        .summary = "Sign a transaction (hex, as createrawtransaction returns it) with the one of "
+                   "the given private keys that is its sender's (BIP340 over the transaction's "
+                   "signature hash, which commits to this network's genesis).  The nonce and fee "
+                   "are left as they are.  No wallet is needed and the keys are not stored.  "
+                   "Every key is checked first: a malformed one signs nothing.",
+        .args = {{"hexstring", RPC_HEX, true, NULL, "The transaction hex string"},
+                 {"privkeys", RPC_ARR, true, NULL,
+                  "Private keys, 64 hex digits each (as dumpprivkey prints them), at most 100: "
+                  "[\"privatekey\", ...]"}},
+        .result = "{\n"
+                  "  \"hex\": \"hex\",        (string) the transaction, signed if it could be\n"
+                  "  \"complete\": bool,    (boolean) whether it carries a valid signature\n"
+                  "  \"errors\": [          (array, only when not complete)\n"
+                  "    {\"sender\": \"address\", \"nonce\": n, \"error\": \"str\"}\n"
+                  "  ]\n"
+                  "}",
+        .examples = "fml-cli signrawtransactionwithkey \"hex\" '[\"privatekey\"]'",
     },
     {
         .category = "Blockchain",

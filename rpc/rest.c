@@ -506,6 +506,31 @@ void rest_handle(const struct rpc_table *t, struct rpc_env *env, const char *pat
             }
             simple(t, env, out, fl ? "flgettask" : market ? "marketgetmodel" : "arenagettask",
                    json_pack("[s]", arg), fmt);
+        } else if (fl && nseg == 4 && strcmp(seg[1], "round") == 0) {
+            /* /rest/fl/round/<task>/<n>.json: flgetround <task> <n>. */
+            if (!format_ok(out, fmt, FMT_J))
+                return;
+            uint64_t round;
+            if (!is_hash(seg[2])) {
+                set_text(out, 400, "Invalid id");
+                return;
+            }
+            if (!parse_uint(arg, UINT32_MAX, &round) || round == 0) {
+                set_text(out, 400, "Invalid round");
+                return;
+            }
+            int code;
+            char msg[256];
+            json_t *r = call(t, env, "flgetround", json_pack("[sI]", seg[2], (json_int_t)round),
+                             &code, msg, sizeof msg);
+            if (!r) {
+                /* A round the task has not reached is "not found". */
+                set_error(out, code == RPC_INVALID_PARAMETER ? RPC_INVALID_ADDRESS_OR_KEY : code,
+                          msg);
+                return;
+            }
+            set_json(out, r);
+            json_decref(r);
         } else {
             set_text(out, 404, "Not found");
         }

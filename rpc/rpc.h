@@ -108,11 +108,13 @@ struct producer;
 struct p2p;
 struct rpc_staker; /* rpc/methods.h */
 struct provider;   /* rpc/provider.h */
+struct fee_estimator; /* rpc/fees.h */
 
 struct rpc_env {
     const struct chain_params *params;
     struct chain *chain;
     struct mempool *mempool;
+    struct fee_estimator *fees;       /* rpc/fees.h (NULL: estimatesmartfee has no data) */
     struct wallets *wallets;          /* opaque here: for the wallet's own methods */
     const struct rpc_staker *staker;  /* the wallets' validator keys (NULL without) */
     struct producer *producer;

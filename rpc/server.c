@@ -8,6 +8,7 @@
  * can wait for every reply to reach its client.
  */
 #include "rpc/server.h"
+#include "rpc/explorer.h"
 #include "rpc/rest.h"
 
 #include <arpa/inet.h>
@@ -67,6 +68,7 @@ struct rpc_server {
     char *cookie_path; /* set when we wrote it */
     int auth_delay_ms;
     bool rest; /* -rest=1 */
+    bool explorer; /* -explorer=1 */
 
     pthread_t loop_thread;
     bool loop_started;
@@ -131,6 +133,15 @@ bool rpc_server_options_from_config(struct rpc_server_options *o, const struct c
     o->cookie_file = config_get(cfg, "rpccookiefile", NULL);
     o->datadir = datadir;
     o->rest = config_get_bool(cfg, "rest", false);
+    o->explorer = config_get_bool(cfg, "explorer", false);
+    if (o->explorer) {
+        /* The explorer's pages read the chain through REST. */
+        if (config_get(cfg, "rest", NULL) && !o->rest) {
+            snprintf(err, errlen, "-explorer=1 needs REST (its pages read /rest/): remove -rest=0");
+            return false;
+        }
+        o->rest = true;
+    }
     o->owns_lists = true;
     o->bind = config_get_multi(cfg, "rpcbind", &o->n_bind);
     o->allow = config_get_multi(cfg, "rpcallowip", &o->n_allow);
@@ -306,6 +317,7 @@ static const char *status_reason(int status)
     switch (status) {
     case 200: return "OK";
     case 204: return "No Content";
+    case 301: return "Moved Permanently";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -450,6 +462,26 @@ bool rpc_parse_path(const char *path, bool *is_root, char **wallet)
     return true;
 }
 
+/* A GET under /explorer/ (rpc/explorer.h); r may be freed on return. */
+static void send_explorer(struct rpc_req *r, const char *path, const char *query)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+    if (evhttp_request_get_command(r->req) != EVHTTP_REQ_GET) {
+        evhttp_add_header(h, "Allow", "GET");
+        send_text(r, 405, "The explorer handles only GET requests");
+        return;
+    }
+    struct explorer_reply er;
+    explorer_handle(path, query, &er);
+    evhttp_add_header(h, "Cache-Control", EXPLORER_CACHE_CONTROL);
+    evhttp_add_header(h, "Content-Security-Policy", EXPLORER_CSP);
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+    if (er.location)
+        evhttp_add_header(h, "Location", er.location);
+    send_reply(r, er.status, er.content_type, (const char *)er.body, er.len);
+}
+
 static void http_request_cb(struct evhttp_request *req, void *arg)
 {
     struct rpc_server *s = arg;
@@ -488,6 +520,15 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
     }
     if (s->stopping) {
         send_text(r, 503, "Server shutting down");
+        return;
+    }
+    if (explorer_is_path(path)) {
+        /* The explorer's static files: answered here, from memory. */
+        if (!s->explorer) {
+            send_text(r, 404, "Not found");
+            return;
+        }
+        send_explorer(r, path, uri ? evhttp_uri_get_query(uri) : NULL);
         return;
     }
     if (rest_is_path(path)) {
@@ -794,6 +835,7 @@ struct rpc_server *rpc_server_start(const struct rpc_server_options *o,
     s->q_max = o->work_queue > 0 ? o->work_queue : RPC_DEFAULT_WORK_QUEUE;
     s->auth_delay_ms = o->auth_delay_ms >= 0 ? o->auth_delay_ms : RPC_DEFAULT_AUTH_DELAY_MS;
     s->rest = o->rest;
+    s->explorer = o->explorer;
     int threads = o->threads > 0 ? o->threads : RPC_DEFAULT_THREADS;
 
     s->allow = calloc(o->n_allow ? o->n_allow : 1, sizeof(*s->allow));

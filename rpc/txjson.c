@@ -72,22 +72,16 @@ static bool json_evidence(const struct chain_params *p, const struct tx *tx, jso
     return true;
 }
 
-static json_t *json_checkpoint(const struct checkpoint *c)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "epoch", json_integer((json_int_t)c->epoch));
-    json_object_set_new(o, "hash", json_hash(c->hash));
-    return o;
-}
-
 static bool json_finality_vote(const struct chain_params *p, const struct tx *tx, json_t *o)
 {
     struct finality_vote fv;
     (void)p;
     if (!finality_vote_decode(&fv, tx->payload, tx->payload_len))
         return false;
-    json_object_set_new(o, "source", json_checkpoint(&fv.source));
-    json_object_set_new(o, "target", json_checkpoint(&fv.target));
+    json_object_set_new(o, "source_epoch", json_integer((json_int_t)fv.source.epoch));
+    json_object_set_new(o, "source", json_hash(fv.source.hash));
+    json_object_set_new(o, "target_epoch", json_integer((json_int_t)fv.target.epoch));
+    json_object_set_new(o, "target", json_hash(fv.target.hash));
     return true;
 }
 

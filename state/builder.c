@@ -61,7 +61,8 @@ static bool must_land(uint8_t type)
  * their window (that half is what a task's windows are sized for); second
  * pass: everything else, and the reveals the first left, in the same order. */
 static bool fill_transactions(struct chain *c, struct mempool *mp, struct view *view,
-                              struct block_ctx *ctx, struct block *b, struct validation *v)
+                              struct block_ctx *ctx, size_t block_size, struct block *b,
+                              struct validation *v)
 {
     const struct chain_params *p = chain_params(c);
     size_t n, size = BLOCK_HEADER_SIZE + 9;
@@ -74,10 +75,10 @@ static bool fill_transactions(struct chain *c, struct mempool *mp, struct view *
         free(cand);
         return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
     }
-    const size_t half_size = BLOCK_HEADER_SIZE + 9 + p->max_block_size / 2;
+    const size_t half_size = BLOCK_HEADER_SIZE + 9 + block_size / 2;
     const uint64_t half_units = p->max_block_txs / 2;
     for (int pass = 0; pass < 2; pass++) {
-        const size_t max_size = pass == 0 ? half_size : p->max_block_size;
+        const size_t max_size = pass == 0 ? half_size : block_size;
         const uint64_t max_units = pass == 0 ? half_units : p->max_block_txs;
         for (size_t i = 0; i < n && units < max_units; i++) {
             const struct mempool_entry *e = cand[i];
@@ -123,7 +124,16 @@ bool builder_build(struct chain *c, struct mempool *mp, const uint8_t pub[PUBKEY
                    uint64_t slot, const struct block_signer *signer, struct block *out,
                    struct validation *v)
 {
+    return builder_build_max(c, mp, pub, slot, signer, 0, out, v);
+}
+
+bool builder_build_max(struct chain *c, struct mempool *mp, const uint8_t pub[PUBKEY_SIZE],
+                       uint64_t slot, const struct block_signer *signer, size_t max_size,
+                       struct block *out, struct validation *v)
+{
     const struct chain_params *p = chain_params(c);
+    const size_t block_size =
+        max_size && max_size < p->max_block_size ? max_size : p->max_block_size;
     const struct block_index *tip = chain_tip(c);
     struct view *view = chain_view(c);
     struct validator val;
@@ -149,7 +159,7 @@ bool builder_build(struct chain *c, struct mempool *mp, const uint8_t pub[PUBKEY
         goto done;
     }
     block_ctx_init(&ctx, p, &out->hdr, &tip->hdr);
-    if (!apply_block_begin(view, &ctx, v) || !fill_transactions(c, mp, view, &ctx, out, v) ||
+    if (!apply_block_begin(view, &ctx, v) || !fill_transactions(c, mp, view, &ctx, block_size, out, v) ||
         !apply_block_end(view, &ctx, v))
         goto done;
     if (!chain_root_with(c, view, out->hdr.state_root)) {

@@ -38,5 +38,11 @@ bool builder_next_slot(struct chain *c, bool (*ours)(void *arg, const uint8_t pu
 bool builder_build(struct chain *c, struct mempool *mp, const uint8_t pub[PUBKEY_SIZE],
                    uint64_t slot, const struct block_signer *signer, struct block *out,
                    struct validation *v) WARN_UNUSED;
+/* The same, taking transactions within max_size bytes of block (the
+ * producer's -blockmaxsize policy; 0 or above the consensus limit: the
+ * chain's max_block_size). */
+bool builder_build_max(struct chain *c, struct mempool *mp, const uint8_t pub[PUBKEY_SIZE],
+                       uint64_t slot, const struct block_signer *signer, size_t max_size,
+                       struct block *out, struct validation *v) WARN_UNUSED;
 
 #endif

@@ -5,7 +5,11 @@ an invalid block, invalid transactions, and floods of headers, inventories
 and getdata.  Each is disconnected and banned (or scored up to the ban), or
 ignored where it is harmless; the chain and the mempool are untouched, and
 an honest fmld peer keeps syncing from the node the whole time.  The test
-prints how many hostile messages it sent of each kind."""
+prints how many hostile messages it sent of each kind.
+
+The attacks here break the plaintext v1 framing (magic, checksum, length,
+command bytes), so both nodes run with -v2transport=0 and the attacker speaks
+v1; p2p_v2_transport.py attacks the encrypted transport."""
 
 import os
 import socket
@@ -23,8 +27,8 @@ class P2PHostileTest(FMLTestFramework):
     def set_test_params(self):
         self.num_nodes = 2
         self.counts = {}
-        self.extra_args = [["-connect=0", "-listen=1", "-regtestvalidator=0"],
-                           ["-connect=0", "-listen=1", "-regtestvalidator=1"]]
+        self.extra_args = [["-connect=0", "-listen=1", "-regtestvalidator=0", "-v2transport=0"],
+                           ["-connect=0", "-listen=1", "-regtestvalidator=1", "-v2transport=0"]]
 
     def sent(self, kind, n=1):
         self.counts[kind] = self.counts.get(kind, 0) + n
@@ -32,7 +36,7 @@ class P2PHostileTest(FMLTestFramework):
     def attacker(self):
         node = self.nodes[0]
         genesis = bytes.fromhex(node.getblockchaininfo()["genesis"])
-        return P2PConnection(node.port, genesis).connect()
+        return P2PConnection(node.port, genesis, v2=False).connect()
 
     def expect_banned(self, what):
         node = self.nodes[0]
@@ -146,7 +150,7 @@ class P2PHostileTest(FMLTestFramework):
 
         self.log("Well-framed messages with the magic of another network: banned")
         for chain in ("main", "test"):
-            p = P2PConnection(node.port, genesis, magic=MAGIC[chain]).connect()
+            p = P2PConnection(node.port, genesis, magic=MAGIC[chain], v2=False).connect()
             with p:
                 p.send("version", b"\x00" * 100)
                 self.sent("wrong magic")
@@ -226,7 +230,7 @@ class P2PHostileTest(FMLTestFramework):
         self.log("getdata floods for things the node does not have, from a peer that never reads "
                  "the answers: the node stops reading from it instead of queueing without bound, "
                  "and serves the honest peer meanwhile")
-        p = P2PConnection(node.port, genesis, timeout=5).connect()
+        p = P2PConnection(node.port, genesis, timeout=5, v2=False).connect()
         with p:
             p.handshake()
             for i in range(12):

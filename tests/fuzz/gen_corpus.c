@@ -532,6 +532,23 @@ static void gen_p2p(void)
     put_sel("p2p_message", "pong", P2P_MSG_PONG, w.data, w.len);
     p2p_frame_encode(&stream, params.magic, "ping", w.data, w.len);
 
+    /* v2 transport (selector 0xf2): flip offset, then packets' contents, each
+     * with a u16 length: a hello, a ping by short id, a long-form command.
+     * Unflipped (offset past the end) and with a byte of the second packet
+     * flipped. */
+    static const uint8_t v2_seed[] = {
+        0xff, 0xff,                                            /* no flip */
+        0x01, 0x00, 0x00,                                      /* hello */
+        0x09, 0x00, 0x03, 42, 0, 0, 0, 0, 0, 0, 0,             /* ping 42 */
+        0x0d, 0x00, 0x00, 'f', 'e', 'e', 'f', 'i', 'l', 't', 'e', 'r', 0, 0, 0,
+    };
+    uint8_t v2_flip[sizeof(v2_seed)];
+    memcpy(v2_flip, v2_seed, sizeof(v2_seed));
+    v2_flip[0] = 30; /* inside the ping's packet */
+    v2_flip[1] = 0;
+    put_sel("p2p_message", "v2_stream", 0xf2, v2_seed, sizeof(v2_seed));
+    put_sel("p2p_message", "v2_stream_flipped", 0xf2, v2_flip, sizeof(v2_flip));
+
     struct p2p_timed_addr addrs[2];
     memset(addrs, 0, sizeof(addrs));
     addrs[0].time = 1700000000;

@@ -10,6 +10,11 @@
  * the network's magic and a valid checksum (command modulo 14: the 13 known
  * ones and an unknown one); unless mode bit 1 is set, a valid version and
  * verack come first, so that inputs reach the messages after the handshake.
+ * Mode bit 2 set: the connection speaks the v2 transport (p2p/v2.c): raw
+ * bytes go to the node's detection and key reading as they are; messages
+ * follow a key exchange and an empty hello, each encrypted in its own packet
+ * (a known command by short id, the unknown one in long form).  Clear: the
+ * node runs with -v2transport=0 and the plaintext framing above.
  * At the end the connection is closed, bans and new mempool entries are
  * cleared.  Properties: whatever a peer sends, the chain's tip and the
  * mempool's original entry stay (nothing it sends carries a validator's or
@@ -37,6 +42,8 @@ static struct p2p *p2p;
 static char datadir[256];
 static pthread_mutex_t node_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t tip_hash[HASH_SIZE], kept_txid[HASH_SIZE];
+static bool use_v2;                /* this input's connection speaks v2 */
+static struct v2_cipher v2c;       /* its keys once exchanged */
 
 static void teardown(void)
 {
@@ -99,8 +106,45 @@ static void send_message(struct bufferevent *far, const char *command, const uin
 {
     struct wbuf w;
     wbuf_init(&w);
-    p2p_frame_encode(&w, params.magic, command, payload, len);
+    if (use_v2) {
+        struct wbuf c;
+        enum p2p_msg_type t;
+        wbuf_init(&c);
+        if (p2p_msg_from_command(command, &t)) {
+            v2_encode_message(&c, t, payload, len);
+        } else {
+            uint8_t cmd[V2_COMMAND_SIZE] = {0};
+            memcpy(cmd, command, strnlen(command, V2_COMMAND_SIZE));
+            put_u8(&c, 0);
+            put_bytes(&c, cmd, sizeof(cmd));
+            put_bytes(&c, payload, len);
+        }
+        FUZZ_CHECK(!c.failed);
+        v2_encrypt_packet(&v2c, &w, c.data, c.len, false);
+        wbuf_free(&c);
+    } else {
+        p2p_frame_encode(&w, params.magic, command, payload, len);
+    }
     FUZZ_CHECK(bufferevent_write(far, w.data, w.len) == 0);
+    wbuf_free(&w);
+    settle(far);
+}
+
+/* Our key, the node's key, our empty hello. */
+static void v2_start(struct bufferevent *far)
+{
+    uint8_t pub[V2_PUBKEY_SIZE], priv[V2_KEY_SIZE], their[V2_PUBKEY_SIZE], hello = 0;
+    struct evbuffer *in = bufferevent_get_input(far);
+    v2_keypair(pub, priv, params.magic);
+    FUZZ_CHECK(bufferevent_write(far, pub, sizeof(pub)) == 0);
+    for (int i = 0; i < 16 && evbuffer_get_length(in) < V2_PUBKEY_SIZE; i++)
+        event_base_loop(base, EVLOOP_NONBLOCK);
+    FUZZ_CHECK(evbuffer_remove(in, their, sizeof(their)) == (int)sizeof(their));
+    FUZZ_CHECK(v2_cipher_init(&v2c, priv, pub, their, true, params.magic));
+    struct wbuf w;
+    wbuf_init(&w);
+    v2_encrypt_packet(&v2c, &w, &hello, 1, false);
+    FUZZ_CHECK(!w.failed && bufferevent_write(far, w.data, w.len) == 0);
     wbuf_free(&w);
     settle(far);
 }
@@ -186,7 +230,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     FUZZ_CHECK(p2p_addr_parse("127.0.0.1", 18444, &addr));
     FUZZ_CHECK(bufferevent_pair_new(base, 0, pair) == 0);
+    use_v2 = (data[0] & 4) != 0;
     pthread_mutex_lock(&node_lock);
+    p2p->v2transport = use_v2;
     peer = peer_new(p2p, pair[0], CONN_INBOUND, &addr);
     FUZZ_CHECK(peer != NULL);
     peer->connected = true;
@@ -199,6 +245,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(bufferevent_write(pair[1], data + 1, size - 1) == 0);
         settle(pair[1]);
     } else {
+        if (use_v2)
+            v2_start(pair[1]);
         if (!(data[0] & 2)) {
             send_handshake(pair[1]);
             peer = find_peer(id);
@@ -214,7 +262,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     peer = peer_by_id(p2p, id);
     if (peer) {
         FUZZ_CHECK(peer->disconnect ||
-                   peer_send_queue(peer) <= p2p->max_send + P2P_HEADER_SIZE + p2p->max_message);
+                   peer_send_queue(peer) <= p2p->max_send + P2P_HEADER_SIZE + p2p->max_message +
+                                                V2_EXPANSION + V2_COMMAND_SIZE);
         peer_disconnect(peer, "end of input");
         peer_reap(p2p); /* frees pair[0] */
     }

@@ -1,5 +1,5 @@
 /* Fuzz target: the JSON-RPC dispatcher over the node's read-side method
- * tables (rpc/blockchain.c, rawtx.c, staking.c, fl.c, arena.c) on a regtest chain
+ * tables (rpc/blockchain.c, rawtx.c, fees.c, staking.c, fl.c, arena.c) on a regtest chain
  * built once in a temporary directory: block 1 holds a transfer and an FL
  * task, block 2 two joins, then empty blocks until the task runs; the
  * mempool holds one more transfer.
@@ -15,6 +15,7 @@
 
 #include "consensus/amount.h"
 #include "consensus/fltx.h"
+#include "rpc/fees.h"
 #include "rpc/methods.h"
 #include "rpc/provider.h"
 #include "rpc/rpc.h"
@@ -24,6 +25,7 @@
 
 static struct chain *chain;
 static struct mempool *mempool;
+static struct fee_estimator *fees;
 static char datadir[256];
 static pthread_mutex_t node_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rpc_env env;
@@ -65,6 +67,7 @@ static void teardown(void)
 {
     rpc_table_free(table);
     provider_close(env.provider);
+    fee_estimator_free(fees);
     mempool_free(mempool);
     chain_close(chain);
     params_free(&params);
@@ -98,11 +101,14 @@ static void setup(void)
     FUZZ_CHECK(chain != NULL);
     mempool = mempool_new(chain, 1000000, 0);
     FUZZ_CHECK(mempool != NULL);
+    fees = fee_estimator_new(chain, mempool);
+    FUZZ_CHECK(fees != NULL);
     build_chain();
 
     select_methods(rpc_control_methods, rpc_control_methods_count, &count);
     select_methods(blockchain_rpc_methods, blockchain_rpc_methods_count, &count);
     select_methods(rawtx_rpc_methods, rawtx_rpc_methods_count, &count);
+    select_methods(fees_rpc_methods, fees_rpc_methods_count, &count);
     select_methods(staking_rpc_methods, staking_rpc_methods_count, &count);
     select_methods(fl_rpc_methods, fl_rpc_methods_count, &count);
     select_methods(arena_rpc_methods, arena_rpc_methods_count, &count);
@@ -114,6 +120,7 @@ static void setup(void)
     env.params = &params;
     env.chain = chain;
     env.mempool = mempool;
+    env.fees = fees;
     env.lock = &node_lock;
     env.start_time = params.genesis_time;
     env.datadir = datadir;

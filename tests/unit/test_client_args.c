@@ -54,6 +54,7 @@ START_TEST(client_table_matches_server_tables)
     check_table(blockchain_rpc_methods, blockchain_rpc_methods_count);
     check_table(address_rpc_methods, address_rpc_methods_count);
     check_table(rawtx_rpc_methods, rawtx_rpc_methods_count);
+    check_table(fees_rpc_methods, fees_rpc_methods_count);
     check_table(mining_rpc_methods, mining_rpc_methods_count);
     check_table(staking_rpc_methods, staking_rpc_methods_count);
     check_table(wallet_rpc_methods, wallet_rpc_methods_count);

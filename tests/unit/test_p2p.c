@@ -16,6 +16,7 @@
 #include "p2p/messages.h"
 #include "p2p/netaddr.h"
 #include "p2p/p2p.h"
+#include "p2p/v2.h"
 #include "rpc/net.h"
 #include "rpc/rpc.h"
 #include "state/builder.h"
@@ -1114,6 +1115,9 @@ static const struct chain_params *p2p_params = &params;
 static int p2p_max_connections;
 /* -dialnonlocal of the next node. */
 static bool p2p_dial_nonlocal;
+/* The raw test peer (struct tpeer) speaks plaintext v1 framing: tests that
+ * use it run their nodes with -v2transport=0; the others use v2. */
+static bool p2p_v1;
 
 struct tnode {
     char dir[256];
@@ -1190,6 +1194,7 @@ static void node_start_p2p(struct tnode *n, const char **connect, size_t n_conne
     if (p2p_max_connections)
         o.max_connections = p2p_max_connections;
     o.dial_nonlocal = p2p_dial_nonlocal;
+    o.v2transport = !p2p_v1;
     struct p2p_env env = {p2p_params, n->chain, n->mp, &n->lock};
     n->p2p = p2p_start(base, &o, &env, err, sizeof(err));
     ck_assert_msg(n->p2p != NULL, "p2p_start: %s", err);
@@ -1525,6 +1530,7 @@ static int score_after(struct tnode *n, struct tpeer *t, unsigned ms)
  * its sender. */
 START_TEST(side_blocks_and_wrong_leaders)
 {
+    p2p_v1 = true;
     struct tnode a, b;
     struct tpeer t;
     struct wbuf w;
@@ -1730,6 +1736,7 @@ END_TEST
 
 START_TEST(missing_and_stalled_blocks_move_to_another_peer)
 {
+    p2p_v1 = true;
     struct tnode a, b, c;
     struct tpeer t;
     struct wbuf w, got;
@@ -1842,6 +1849,7 @@ END_TEST
 
 START_TEST(bodies_out_of_order_and_honest_mistakes)
 {
+    p2p_v1 = true;
     struct tnode a, b;
     struct tpeer t;
     struct wbuf w;
@@ -1952,6 +1960,7 @@ END_TEST
 
 START_TEST(garbage_gets_banned_honest_peers_stay)
 {
+    p2p_v1 = true;
     struct tnode a, b;
     struct tpeer t;
     char addr_a[64];
@@ -2016,6 +2025,7 @@ static void tpeer_connect_counted(struct tpeer *t, struct tnode *n, size_t want)
  * all, it is refused. */
 START_TEST(full_inbound_slots_evict_the_youngest_unprotected)
 {
+    p2p_v1 = true;
     struct tnode a, b;
     struct tpeer t[5];
 
@@ -2111,6 +2121,7 @@ static bool book_has(const struct p2p_timed_addr *v, size_t n, const char *text)
  * dialed here, whatever it keeps. */
 START_TEST(regtest_keeps_only_loopback_addresses_it_learns)
 {
+    p2p_v1 = true;
     static const char *const outside[] = {"203.0.113.7:28733", "198.51.100.9:28733",
                                           "[2001:db8::5]:28733", "10.1.2.3:28733",
                                           "192.168.1.20:28733"};
@@ -2190,6 +2201,7 @@ END_TEST
 
 START_TEST(misbehaviour_scores)
 {
+    p2p_v1 = true;
     struct tnode a, b;
     struct tpeer t;
     struct wbuf w;
@@ -2300,6 +2312,7 @@ END_TEST
 
 START_TEST(handshake_rules_and_timeouts)
 {
+    p2p_v1 = true;
     struct tnode a;
     struct tpeer t;
     uint8_t other[HASH_SIZE];
@@ -2516,8 +2529,13 @@ START_TEST(rpc_network_methods)
     ck_assert(json_integer_value(json_object_get(p, "id")) >= 0);
     json_t *per = json_object_get(p, "bytessent_per_msg");
     ck_assert_int_gt(json_integer_value(json_object_get(per, "version")), 0);
+    /* A v2 packet: length, header, short id, payload, tag. */
     ck_assert_int_eq(json_integer_value(json_object_get(per, "version")),
-                     P2P_HEADER_SIZE + 4 + 8 + 8 + 26 + 26 + 8 + 1 + 12 + 8 + 32);
+                     V2_EXPANSION + 1 + 4 + 8 + 8 + 26 + 26 + 8 + 1 + 12 + 8 + 32);
+    ck_assert_str_eq(json_string_value(json_object_get(p, "transport_protocol_type")), "v2");
+    ck_assert_uint_eq(strlen(json_string_value(json_object_get(p, "session_id"))), 64);
+    ck_assert(json_is_false(json_object_get(p, "peerkey_verified")));
+    ck_assert_str_eq(json_string_value(json_object_get(p, "peerkey")), "");
     ck_assert_int_gt(json_integer_value(json_object_get(p, "bytesrecv")), 0);
     ck_assert_int_gt(json_integer_value(json_object_get(p, "conntime")), 0);
     json_decref(r);
@@ -2530,6 +2548,7 @@ START_TEST(rpc_network_methods)
     ck_assert_int_eq(json_integer_value(json_object_get(r, "protocolversion")), 1);
     ck_assert(json_is_true(json_object_get(r, "networkactive")));
     ck_assert_str_eq(json_string_value(json_object_get(r, "subversion")), "/fmld:" PACKAGE_VERSION "/");
+    ck_assert_uint_eq(strlen(json_string_value(json_object_get(r, "nodekey"))), 64);
     uint64_t units;
     ck_assert(json_amount_units(json_object_get(r, "relayfee"), &units));
     ck_assert_uint_eq(units, MEMPOOL_DEFAULT_MIN_FEE_RATE);

@@ -3,6 +3,7 @@
  *   consensus/txtypes.c  txtypes[]          name, owning module, stateless check
  *   state/modules.c      txrules[]          state transition, mempool window
  *   rpc/txjson.c         tx_payload_json[]  payload as JSON
+ *   rpc/txbuild.c        tx_payload_build[] payload from JSON (createrawtransaction)
  *   wallet/txkinds.c     wallet_txkinds[]   how the wallet records it
  *
  * The walk covers every byte value: the types are those txtype_known() says
@@ -10,6 +11,7 @@
  * is no type must have no entry anywhere.  A failure names each missing
  * entry; doc/modules.md lists the files a new type touches. */
 #include "consensus/txtypes.h"
+#include "rpc/txbuild.h"
 #include "rpc/util.h"
 #include "state/arena.h"
 #include "state/fl.h"
@@ -49,6 +51,9 @@ START_TEST(test_every_type_in_every_table)
             if (tx_payload_json[t])
                 missing(report, sizeof(report), t,
                         "entry in tx_payload_json[] for a value that is no type");
+            if (tx_payload_build[t])
+                missing(report, sizeof(report), t,
+                        "entry in tx_payload_build[] for a value that is no type");
             if (wallet_txkinds[t].kind != WALLET_TXKIND_NONE || wallet_txkinds[t].counterparty)
                 missing(report, sizeof(report), t,
                         "entry in wallet_txkinds[] for a value that is no type");
@@ -73,6 +78,8 @@ START_TEST(test_every_type_in_every_table)
             missing(report, sizeof(report), t, "no entry in txrules[] (state/modules.c)");
         if (!tx_payload_json[t])
             missing(report, sizeof(report), t, "no entry in tx_payload_json[] (rpc/txjson.c)");
+        if (!tx_payload_build[t])
+            missing(report, sizeof(report), t, "no entry in tx_payload_build[] (rpc/txbuild.c)");
         if (wallet_txkinds[t].kind == WALLET_TXKIND_NONE)
             missing(report, sizeof(report), t, "no entry in wallet_txkinds[] (wallet/txkinds.c)");
         if (wallet_txkinds[t].kind == WALLET_TXKIND_PAYMENT && !wallet_txkinds[t].counterparty)

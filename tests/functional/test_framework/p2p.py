@@ -11,8 +11,15 @@ decodes what the node sends back.  Hostile-peer tests drive a node with it:
     peer.send_raw(b"garbage")
     assert peer.wait_for_disconnect()
 
-Standard library only.  Run this file to check its encoders against the
-vectors published in doc/protocol.md.
+By default it speaks the encrypted v2 transport (doc/protocol.md, "Transport
+v2"; test_framework/v2transport.py, which needs python3-nacl: run the tests
+with /usr/bin/python3), as the node does by default; P2PConnection(...,
+v2=False) speaks the plaintext v1 framing, which a node accepts only with
+-v2transport=0.  Over v2 the breakage keywords of send() (bad checksum,
+lying length, raw command) have no meaning and are refused.
+
+Run this file to check its encoders against the vectors published in
+doc/protocol.md.
 """
 
 import hashlib
@@ -326,7 +333,8 @@ class P2PConnection:
     payload) in arrival order.  Pings from the node are answered
     automatically unless auto_pong is False."""
 
-    def __init__(self, port, genesis, host="127.0.0.1", chain="regtest", magic=None, timeout=30):
+    def __init__(self, port, genesis, host="127.0.0.1", chain="regtest", magic=None, timeout=30,
+                 v2=True, want_proof=False, signing_key=None, hello=None):
         self.host = host
         self.port = port
         self.genesis = genesis
@@ -338,11 +346,48 @@ class P2PConnection:
         self.closed = False
         self.auto_pong = True
         self.peer_version = None
+        # v2: want_proof asks the node to prove its node key in its hello;
+        # signing_key (a nacl.signing.SigningKey) proves ours.
+        self.v2 = v2
+        self.want_proof = want_proof
+        self.signing_key = signing_key
+        self.hello_override = hello  # f(session_id) -> our hello's contents (to break it)
+        self.cipher = None
+        self.hello = None          # the node's hello: (flags, nodekey, sig)
+        self._v2_len = None
 
     def connect(self):
         self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.v2:
+            self._v2_handshake()
         return self
+
+    def _v2_handshake(self):
+        """Our key, the node's key, then our hello.  A node that refuses
+        (a -v2transport=0 node reads our key as a bad v1 magic) closes the
+        connection: self.closed, no exception."""
+        from test_framework import v2transport
+        priv, pub = v2transport.keypair(self.magic)
+        if not self.send_raw(pub):
+            return
+        deadline = self._deadline(None)
+        while len(self.buf) < 32:
+            if self.closed or not self._fill(deadline):
+                return
+        their = bytes(self.buf[:32])
+        del self.buf[:32]
+        self.cipher = v2transport.V2Cipher(priv, pub, their, True, self.magic)
+        if self.hello_override:
+            hello = self.hello_override(self.cipher.session_id)
+        else:
+            hello = v2transport.encode_hello(self.cipher.session_id, True, want=self.want_proof,
+                                             signing_key=self.signing_key)
+        self.send_raw(self.cipher.encrypt(hello))
+
+    @property
+    def session_id(self):
+        return self.cipher.session_id.hex() if self.cipher else ""
 
     def close(self):
         if self.sock:
@@ -369,8 +414,50 @@ class P2PConnection:
             return False
 
     def send(self, command, payload=b"", **breakage):
-        """Frames and sends a message; see frame() for breakage."""
+        """Frames and sends a message; see frame() for breakage (v1 only)."""
+        if self.v2:
+            if breakage:
+                raise ValueError("v1 framing breakage over v2: %r" % sorted(breakage))
+            if self.cipher is None:
+                return False
+            from test_framework import v2transport
+            return self.send_raw(self.cipher.encrypt(v2transport.encode_message(command, payload)))
         return self.send_raw(frame(self.magic, command, payload, **breakage))
+
+    def _parse(self):
+        """(command, payload) of the next whole message in the buffer, or
+        None.  Raises FrameError on a bad frame or packet."""
+        if not self.v2:
+            parsed = parse_frame(self.buf, self.magic)
+            if not parsed:
+                return None
+            command, payload, used = parsed
+            del self.buf[:used]
+            return command, payload
+        from test_framework import v2transport
+        while self.cipher is not None:
+            if self._v2_len is None:
+                if len(self.buf) < 3:
+                    return None
+                self._v2_len = self.cipher.decrypt_length(bytes(self.buf[:3]))
+                del self.buf[:3]
+            need = 1 + self._v2_len + 16
+            if len(self.buf) < need:
+                return None
+            raw = bytes(self.buf[:need])
+            del self.buf[:need]
+            self._v2_len = None
+            out = self.cipher.decrypt(raw)
+            if out is None:
+                raise FrameError("v2 packet fails authentication")
+            ignore, contents = out
+            if ignore:
+                continue
+            if self.hello is None:
+                self.hello = v2transport.decode_hello(contents)
+                continue
+            return v2transport.decode_message(contents)
+        return None
 
     # -- receiving --
 
@@ -403,10 +490,9 @@ class P2PConnection:
 
     def _recv_until(self, deadline):
         while True:
-            parsed = parse_frame(self.buf, self.magic)
+            parsed = self._parse()
             if parsed:
-                command, payload, used = parsed
-                del self.buf[:used]
+                command, payload = parsed
                 if command == "ping" and self.auto_pong:
                     self.send("pong", payload)
                 return command, payload
