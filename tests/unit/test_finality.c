@@ -4,6 +4,7 @@
  * vote per (validator, target epoch) and its bound, double and surround
  * vote evidence, and the fork choice that never leaves the finalized block. */
 #include "chain_fixture.h"
+#include "rpc/fees.h"
 #include "consensus/finality.h"
 #include "state/finality.h"
 #include "state/modules.h"
@@ -355,6 +356,26 @@ START_TEST(vote_in_the_first_block_of_its_epoch)
 }
 END_TEST
 
+/* Votes pay nothing and go into blocks first: the fee estimate does not
+ * count them as transactions that confirmed at a zero fee rate. */
+START_TEST(fee_estimate_ignores_votes)
+{
+    struct fee_estimate est;
+    struct fee_estimator *fe = fee_estimator_new(c, mp);
+    ck_assert(fe);
+    produce_into_epoch(1);
+    produce(c, mp);
+    vote(0, 1, NULL);
+    vote(1, 1, NULL);
+    ck_assert(fixture_transfer(mp, 2, 3, 1000, 10000, NULL));
+    produce(c, mp);
+    ck_assert_uint_eq(mempool_count(mp), 0);
+    fee_estimate(fe, 1, FEE_THRESHOLD_ECONOMICAL, &est);
+    ck_assert_uint_eq(est.samples, 1); /* the transfer only */
+    fee_estimator_free(fe);
+}
+END_TEST
+
 START_TEST(mempool_votes_bounded_and_expire)
 {
     produce_into_epoch(1);
@@ -548,6 +569,7 @@ static Suite *finality_suite(void)
     tcase_add_test(tc, fork_choice_never_leaves_the_finalized_block);
     tcase_add_test(tc, reorg_across_a_justified_checkpoint);
     tcase_add_test(tc, vote_in_the_first_block_of_its_epoch);
+    tcase_add_test(tc, fee_estimate_ignores_votes);
     tcase_add_test(tc, mempool_votes_bounded_and_expire);
     tcase_add_test(tc, double_and_surround_vote_evidence);
     suite_add_tcase(s, tc);
