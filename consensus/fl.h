@@ -488,6 +488,12 @@ struct fl_update_ref {
 bool fl_aggregate(uint8_t aggregator, uint16_t trim_k, const struct fl_update_ref *u, size_t k,
                   size_t n, uint8_t *out) WARN_UNUSED;
 
+/* Makes fl_aggregate use only the baseline instruction set of the build
+ * even where the CPU offers more (the results are the same; tests and
+ * benchmarks compare the two).  Not for use while another thread
+ * aggregates. */
+void fl_aggregate_baseline_only(bool on);
+
 /* R = floor(pool / rounds_left) (0 when rounds_left is 0). */
 uint64_t fl_round_reward(uint64_t pool, uint32_t rounds_left);
 /* floor(amount x bps / 10000). */

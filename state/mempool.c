@@ -7,6 +7,7 @@
 #include "state/chain.h"
 #include "state/fl.h"
 #include "state/modules.h"
+#include "state/sigcheck.h"
 #include "consensus/finality.h"
 #include "consensus/fltx.h"
 #include "consensus/txtypes.h"
@@ -854,7 +855,7 @@ static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *t
 /* Every check of mempool_add before the pool changes; *pos_out is the
  * transaction's place in its sender's run. */
 static bool admit_checks(struct mempool *mp, const struct tx *tx, struct validation *v,
-                         size_t *pos_out)
+                         size_t *pos_out, uint8_t sigkey[SIGCACHE_KEY_SIZE])
 {
     const struct chain_params *p = chain_params(mp->chain);
     struct account acct;
@@ -866,7 +867,7 @@ static bool admit_checks(struct mempool *mp, const struct tx *tx, struct validat
     tx_txid(tx, txid);
     if (hmap_get(&mp->by_txid, txid, HASH_SIZE))
         return val_fail(v, VAL_DUPLICATE, REJECT_TXN_ALREADY_IN_MEMPOOL);
-    if (!tx_check(tx, p, v))
+    if (!sigcheck_tx(sigcheck_cache(chain_sigcheck(mp->chain)), tx, p, sigkey, v))
         return false;
     /* A reveal evicts everything but reveals (evict_before): the rate that
      * evictions raised does not keep it out. */
@@ -1044,7 +1045,8 @@ void mempool_set_vote_listener(struct mempool *mp, void (*seen)(void *arg, const
     mp->vote_seen_arg = arg;
 }
 
-static bool admit_any(struct mempool *mp, const struct tx *tx, struct validation *v, size_t *pos)
+static bool admit_any(struct mempool *mp, const struct tx *tx, struct validation *v, size_t *pos,
+                      uint8_t sigkey[SIGCACHE_KEY_SIZE])
 {
     if (is_own_replay(tx->type)) {
         uint8_t txid[HASH_SIZE];
@@ -1052,17 +1054,19 @@ static bool admit_any(struct mempool *mp, const struct tx *tx, struct validation
         tx_txid(tx, txid);
         if (hmap_get(&mp->by_txid, txid, HASH_SIZE))
             return val_fail(v, VAL_DUPLICATE, REJECT_TXN_ALREADY_IN_MEMPOOL);
-        if (!tx_check(tx, chain_params(mp->chain), v))
+        if (!sigcheck_tx(sigcheck_cache(chain_sigcheck(mp->chain)), tx, chain_params(mp->chain),
+                         sigkey, v))
             return false;
         return vote_admit_checks(mp, tx, v);
     }
-    return admit_checks(mp, tx, v, pos);
+    return admit_checks(mp, tx, v, pos, sigkey);
 }
 
 bool mempool_test(struct mempool *mp, const struct tx *tx, struct validation *v)
 {
     size_t pos;
-    return admit_any(mp, tx, v, &pos);
+    uint8_t sigkey[SIGCACHE_KEY_SIZE];
+    return admit_any(mp, tx, v, &pos, sigkey);
 }
 
 bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct validation *v)
@@ -1070,13 +1074,17 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
     struct mempool_entry *e;
     uint8_t txid[HASH_SIZE];
     size_t size = tx_encoded_size(tx), pos = 0;
+    uint8_t sigkey[SIGCACHE_KEY_SIZE];
 
-    if (!admit_any(mp, tx, v, &pos))
+    if (!admit_any(mp, tx, v, &pos, sigkey))
         return false;
     if (is_own_replay(tx->type)) {
         tx_txid(tx, txid);
         if (!(e = vote_insert(mp, tx, txid, size, now)))
             return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
+        struct sigcache *cache = sigcheck_cache(chain_sigcheck(mp->chain));
+        if (cache)
+            sigcache_insert(cache, sigkey);
         for (size_t i = 0; i < mp->nlisteners; i++)
             mp->listeners[i].added(mp->listeners[i].arg, e);
         return true;
@@ -1087,6 +1095,10 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
     trim_to_size(mp);
     if (!hmap_get(&mp->by_txid, txid, HASH_SIZE))
         return val_fail(v, VAL_POLICY, REJECT_MEMPOOL_FULL);
+    /* Its block will not verify the signature again. */
+    struct sigcache *cache = sigcheck_cache(chain_sigcheck(mp->chain));
+    if (cache)
+        sigcache_insert(cache, sigkey);
     LOG_DEBUG(LOG_MEMPOOL, "accepted tx nonce %llu (%zu bytes, %zu in pool)",
               (unsigned long long)tx->nonce, size, hmap_count(&mp->by_txid));
     for (size_t i = 0; i < mp->nlisteners; i++)

@@ -13,6 +13,7 @@
 #include "consensus/params.h"
 #include "consensus/txtypes.h"
 #include "test_util.h"
+#include "tests/fl_aggregate_ref.h"
 
 #include <math.h>
 #include <time.h>
@@ -423,6 +424,220 @@ START_TEST(aggregate_weight_is_copies)
     const int32_t want_f[] = {25}, want_m[] = {0};
     aggregate_expect(FL_AGG_FEDAVG, 0, 2, 1, two, sl, want_f);
     aggregate_expect(FL_AGG_MEDIAN, 0, 2, 1, two, sl, want_m);
+}
+END_TEST
+
+/* fl_aggregate against the first implementation (tests/fl_aggregate_ref.h)
+ * on one input: every aggregator, every trim given, byte for byte.  The
+ * weights sit at offset `skew` of their buffer so unaligned updates are
+ * covered too. */
+static void check_same_as_first(size_t k, size_t n, const int32_t *w, const uint64_t *slots,
+                                const uint16_t *trims, size_t ntrims, size_t skew)
+{
+    uint8_t *buf = malloc(k * n * 4 + skew + 1), *o1 = malloc(4 * n), *o2 = malloc(4 * n);
+    struct fl_update_ref *refs = calloc(k, sizeof(*refs));
+    ck_assert(buf && o1 && o2 && refs);
+    for (size_t i = 0; i < k; i++) {
+        for (size_t j = 0; j < n; j++)
+            write_le32(buf + skew + 4 * (i * n + j), (uint32_t)w[i * n + j]);
+        refs[i].weights = buf + skew + 4 * i * n;
+        refs[i].weight = slots ? slots[i] : 1;
+    }
+    for (uint8_t agg = FL_AGG_FEDAVG; agg <= FL_AGG_TRIMMED_MEAN; agg++)
+        for (size_t ti = 0; ti < (agg == FL_AGG_TRIMMED_MEAN ? ntrims : 1); ti++) {
+            uint16_t t = agg == FL_AGG_TRIMMED_MEAN ? trims[ti] : 0;
+            memset(o1, 0xa5, 4 * n);
+            ck_assert(fl_aggregate_ref(agg, t, refs, k, n, o1));
+            /* With the CPU's instruction set, then with the build's
+             * baseline only. */
+            for (int base = 0; base < 2; base++) {
+                memset(o2, 0x5a, 4 * n);
+                fl_aggregate_baseline_only(base);
+                bool ok = fl_aggregate(agg, t, refs, k, n, o2);
+                fl_aggregate_baseline_only(false);
+                ck_assert(ok);
+                for (size_t j = 0; j < n; j++)
+                    ck_assert_msg(read_le32(o1 + 4 * j) == read_le32(o2 + 4 * j),
+                                  "aggregator %u t %u k %zu n %zu baseline %d coordinate %zu: "
+                                  "%d, first %d",
+                                  agg, t, k, n, base, j, (int32_t)read_le32(o2 + 4 * j),
+                                  (int32_t)read_le32(o1 + 4 * j));
+            }
+        }
+    free(buf);
+    free(o1);
+    free(o2);
+    free(refs);
+}
+
+/* Trims around the bounds of J = the total weight: none, one, J/2 - 1,
+ * (J - 1)/2 (one value left), J/2 (the median instead), more, the most. */
+static size_t bound_trims(uint16_t *t, const uint64_t *slots, size_t k)
+{
+    uint64_t J = 0;
+    for (size_t i = 0; i < k; i++)
+        J += slots ? slots[i] : 1;
+    size_t c = 0;
+    t[c++] = 0;
+    t[c++] = 1;
+    t[c++] = (uint16_t)(J / 2 ? J / 2 - 1 : 0);
+    t[c++] = (uint16_t)((J - 1) / 2);
+    t[c++] = (uint16_t)(J / 2);
+    t[c++] = (uint16_t)(J / 2 + 1);
+    t[c++] = UINT16_MAX;
+    return c;
+}
+
+START_TEST(aggregate_equals_first_implementation_random)
+{
+    struct test_rng rng;
+    test_rng_seed(&rng, test_seed("aggregate first"));
+    /* Lengths around the tile and block sizes of both implementations. */
+    static const size_t lens[] = {1, 2, 3, 7, 8, 15, 16, 17, 511, 512, 513, 1023, 1024,
+                                  1025, 2047, 2048, 2049, 4095, 4096, 4097, 9001};
+    for (int iter = 0; iter < 120; iter++) {
+        size_t k = 1 + (size_t)test_rand_below(&rng, FL_MAX_SLOTS);
+        size_t n = iter < 42 ? lens[iter % (sizeof(lens) / sizeof(lens[0]))]
+                             : 1 + (size_t)test_rand_below(&rng, 5000);
+        if (k * n > 64 * 2100) /* keeps the run short */
+            n = 64 * 2100 / k;
+        int32_t *w = malloc(k * n * sizeof(*w));
+        uint64_t *slots = malloc(k * sizeof(*slots));
+        int kind = iter % 6;
+        for (size_t i = 0; i < k * n; i++) {
+            uint64_t r = test_rand64(&rng);
+            switch (kind) {
+            case 0: w[i] = (int32_t)(uint32_t)r; break;                /* full range */
+            case 1: w[i] = (int32_t)(r % 3) - 1; break;                /* ties */
+            case 2: w[i] = r & 1 ? INT32_MAX : INT32_MIN; break;       /* extremes */
+            case 3: w[i] = (int32_t)(r % (16 * 65536)) - 8 * 65536; break; /* trained */
+            case 4: w[i] = r % 5 ? INT32_MIN + (int32_t)(r % 3) : INT32_MAX - (int32_t)(r % 3); break;
+            default: w[i] = (int32_t)(r % 2001) - 1000; break;
+            }
+        }
+        uint64_t J = 0;
+        for (size_t i = 0; i < k; i++) {
+            slots[i] = iter % 3 == 0 ? 1 : 1 + test_rand_below(&rng, 4);
+            /* Updates of weight 0 count nothing (one in four here). */
+            if (iter % 5 == 4 && test_rand_below(&rng, 4) == 0)
+                slots[i] = 0;
+            J += slots[i];
+        }
+        if (J == 0)
+            slots[0] = 1;
+        uint16_t trims[8];
+        size_t nt = bound_trims(trims, slots, k);
+        check_same_as_first(k, n, w, slots, trims, nt, (size_t)(iter % 4));
+        free(w);
+        free(slots);
+    }
+}
+END_TEST
+
+START_TEST(aggregate_equals_first_implementation_adversarial)
+{
+    struct test_rng rng;
+    test_rng_seed(&rng, test_seed("aggregate first adversarial"));
+    uint16_t trims[8];
+    /* Every update equal, at each extreme and at zero; k from 1 to the most
+     * slots, odd and even. */
+    static const int32_t same[] = {INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX - 1, INT32_MAX};
+    for (size_t si = 0; si < sizeof(same) / sizeof(same[0]); si++)
+        for (size_t k = 1; k <= FL_MAX_SLOTS; k += k < 4 ? 1 : 13) {
+            size_t n = 1100;
+            int32_t *w = malloc(k * n * sizeof(*w));
+            for (size_t i = 0; i < k * n; i++)
+                w[i] = same[si];
+            size_t nt = bound_trims(trims, NULL, k);
+            check_same_as_first(k, n, w, NULL, trims, nt, 0);
+            free(w);
+        }
+    /* The heaviest total weight fl_aggregate takes, FL_MAX_SLOTS x
+     * FL_MAX_PARTICIPANTS: every value at one extreme (the sums at their
+     * largest), and the two extremes split around the middle so the rounding
+     * of fedavg and of the even median is at stake. */
+    {
+        size_t k = FL_MAX_SLOTS, n = 40;
+        uint64_t slots[FL_MAX_SLOTS];
+        int32_t *w = malloc(k * n * sizeof(*w));
+        for (size_t i = 0; i < k; i++)
+            slots[i] = FL_MAX_PARTICIPANTS;
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = 0; j < n; j++)
+                w[i * n + j] = j % 4 == 0   ? INT32_MIN
+                               : j % 4 == 1 ? INT32_MAX
+                               : j % 4 == 2 ? (i < k / 2 ? INT32_MIN : INT32_MAX)
+                                            : (i % 2 ? INT32_MIN : INT32_MAX);
+        size_t nt = bound_trims(trims, slots, k);
+        check_same_as_first(k, n, w, slots, trims, nt, 1);
+        free(w);
+    }
+    /* The most participants, FL_MAX_PARTICIPANTS updates of FL_MAX_SLOTS
+     * slots each (the same total weight), random extremes. */
+    {
+        size_t k = FL_MAX_PARTICIPANTS, n = 17;
+        uint64_t *slots = malloc(k * sizeof(*slots));
+        int32_t *w = malloc(k * n * sizeof(*w));
+        for (size_t i = 0; i < k; i++)
+            slots[i] = FL_MAX_SLOTS;
+        for (size_t i = 0; i < k * n; i++) {
+            uint64_t r = test_rand64(&rng);
+            w[i] = r % 3 == 0 ? INT32_MIN : r % 3 == 1 ? INT32_MAX : (int32_t)(uint32_t)(r >> 32);
+        }
+        size_t nt = bound_trims(trims, slots, k);
+        check_same_as_first(k, n, w, slots, trims, nt, 3);
+        free(w);
+        free(slots);
+    }
+    /* Uneven weights summing to the largest total (several fedavg groups,
+     * one of them heavy), full-range and extreme values. */
+    for (int rep = 0; rep < 3; rep++) {
+        size_t k = FL_MAX_SLOTS, n = 20;
+        uint64_t slots[FL_MAX_SLOTS], left = FL_MAX_SLOTS * (uint64_t)FL_MAX_PARTICIPANTS;
+        for (size_t i = 0; i + 1 < k; i++) {
+            slots[i] = i % 3 == 0 ? 1 + test_rand_below(&rng, 7) : test_rand_below(&rng, 2000);
+            left -= slots[i];
+        }
+        slots[k - 1] = left;
+        int32_t *w = malloc(k * n * sizeof(*w));
+        for (size_t i = 0; i < k * n; i++) {
+            uint64_t r = test_rand64(&rng);
+            w[i] = rep == 0 ? (int32_t)(uint32_t)r : r & 1 ? INT32_MAX : INT32_MIN;
+            if (rep == 2 && i % 2)
+                w[i] = (int32_t)(r % 131072) - 65536;
+        }
+        size_t nt = bound_trims(trims, slots, k);
+        check_same_as_first(k, n, w, slots, trims, nt, (size_t)rep);
+        free(w);
+    }
+    /* Half-way ties of fedavg in both signs: sums of +-(2m + 1) over 2 and
+     * over 4, and weighted ones. */
+    {
+        static const int32_t w[] = {1, -1, 3, -3, INT32_MAX, INT32_MIN, 0, 0,
+                                    2, -2, 4, -4, INT32_MAX, INT32_MIN, 1, -1};
+        static const uint64_t slots[] = {1, 1};
+        size_t nt = bound_trims(trims, slots, 2);
+        check_same_as_first(2, 8, w, slots, trims, nt, 0);
+        static const uint64_t slots3[] = {3, 1};
+        nt = bound_trims(trims, slots3, 2);
+        check_same_as_first(2, 8, w, slots3, trims, nt, 2);
+    }
+    /* Sorted, reverse-sorted and organ-pipe columns (each coordinate's values
+     * in an order that favours one side of a selection), odd and even k. */
+    for (size_t k = 62; k <= FL_MAX_SLOTS; k++) {
+        size_t n = 3000;
+        int32_t *w = malloc(k * n * sizeof(*w));
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = 0; j < n; j++) {
+                int32_t v = j % 3 == 0   ? (int32_t)i
+                            : j % 3 == 1 ? (int32_t)(k - i)
+                                         : (int32_t)(i < k / 2 ? i : k - i);
+                w[i * n + j] = v * (int32_t)(j % 7 + 1) - (int32_t)(j % 11);
+            }
+        size_t nt = bound_trims(trims, NULL, k);
+        check_same_as_first(k, n, w, NULL, trims, nt, 0);
+        free(w);
+    }
 }
 END_TEST
 
@@ -1659,6 +1874,8 @@ int main(void)
     tcase_add_test(tc, aggregators_match_reference_in_any_order);
     tcase_add_test(tc, aggregate_weight_is_copies);
     tcase_add_test(tc, aggregate_refuses_nothing_to_aggregate);
+    tcase_add_test(tc, aggregate_equals_first_implementation_random);
+    tcase_add_test(tc, aggregate_equals_first_implementation_adversarial);
     tcase_add_test(tc, slot_counts);
     tcase_add_test(tc, slot_draw_vectors);
     tcase_add_test(tc, slot_draw_by_stake);
