@@ -4,7 +4,12 @@ in real time, each on its own node.
 
 - 2+2: neither side has more than 2/3 of the stake, so neither finalizes
   beyond what was finalized before the split; healed, the nodes agree on one
-  branch and finality resumes.
+  branch and finality resumes.  The split is made when no vote is in flight
+  (every vote of the epoch counted on every node, early in the epoch): a vote
+  reaching one side only could justify a checkpoint there alone, and if the
+  other side's branch won, the validators that voted from that checkpoint
+  could not vote again without a surround vote (doc/security.md, known
+  limits of finality).
 - 3+1: the three finalize on their own; the one, healed, reorganizes onto
   their branch (its own branch forks above the finalized block it had, and
   the three refuse nothing but branches below theirs)."""
@@ -21,6 +26,16 @@ def fin(node):
     return node.getblockchaininfo()["finalized_height"]
 
 
+def quiet(nodes):
+    """Every vote of the tip's epoch counted everywhere, none pending, and
+    at least 3 slots left in the epoch."""
+    infos = [x.getfinalityinfo() for x in nodes]
+    slot = nodes[0].getblockchaininfo()["slot"]
+    return (len(set(i["epoch"] for i in infos)) == 1 and slot % EPOCH <= EPOCH - 4 and
+            all(len(i["current"].get("votes", [])) == 4 and not i["current"]["pending"] and
+                not i.get("previous", {}).get("pending") for i in infos))
+
+
 class FinalityPartitionTest(FMLTestFramework):
     def set_test_params(self):
         self.num_nodes = 4
@@ -34,10 +49,11 @@ class FinalityPartitionTest(FMLTestFramework):
             connect_nodes(n[a], n[b])
         wait_until(lambda: min(fin(x) for x in n) > 0, timeout=60, what="a finalized block")
 
-        self.log("2+2: split into {0,1} and {2,3}")
+        self.log("2+2: split into {0,1} and {2,3}, no vote in flight")
+        wait_until(lambda: quiet(n), timeout=6 * EPOCH, interval=0.2, what="no vote in flight")
         disconnect_nodes(n[1], n[2])
         disconnect_nodes(n[3], n[0])
-        time.sleep(EPOCH)  # votes already in flight may still land
+        time.sleep(2)  # blocks in flight may still land
         settled = [fin(x) for x in n]
         time.sleep(3 * EPOCH)
         now = [fin(x) for x in n]
@@ -57,10 +73,11 @@ class FinalityPartitionTest(FMLTestFramework):
         assert_equal(len(set(x.getblockhash(f) for x in n)), 1)
 
         self.log("3+1: split {0,1,2} from {3}")
+        wait_until(lambda: quiet(n), timeout=6 * EPOCH, interval=0.2, what="no vote in flight")
         disconnect_nodes(n[2], n[3])
         disconnect_nodes(n[3], n[0])
         base = fin(n[3])
-        time.sleep(EPOCH)
+        time.sleep(2)
         lone = fin(n[3])
         wait_until(lambda: fin(n[0]) > lone + EPOCH and fin(n[0]) > base, timeout=6 * EPOCH,
                    what="the three finalize")
