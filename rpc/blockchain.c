@@ -9,6 +9,7 @@
 #include "consensus/staking.h"
 #include "rpc/util.h"
 #include "state/chain.h"
+#include "state/finality.h"
 #include "state/mempool.h"
 #include "state/staking.h"
 #include "state/view.h"
@@ -63,6 +64,23 @@ static json_t *getblockchaininfo(struct rpc_call *call)
     if (view) {
         json_object_set_new(o, "supply", json_amount(view_get_u64(view, SUPPLY_KEY)));
         view_free(view);
+    }
+    {
+        /* Checkpoint finality (state/finality.h): genesis until one is. */
+        struct checkpoint cur, prev, fin;
+        struct view *fv = chain_view(c);
+        uint64_t fin_height;
+        uint8_t fin_hash[HASH_SIZE];
+        (void)chain_finalized(c, &fin_height, fin_hash);
+        json_object_set_new(o, "finalized_height", json_integer((json_int_t)fin_height));
+        json_object_set_new(o, "finalizedblockhash", json_hash(fin_hash));
+        if (fv && finality_justified(fv, p, &cur, &prev) && finality_finalized(fv, p, &fin)) {
+            const struct block_index *jb = chain_lookup(c, cur.hash);
+            json_object_set_new(o, "justified_height",
+                                json_integer((json_int_t)(jb ? jb->hdr.height : 0)));
+            json_object_set_new(o, "justifiedblockhash", json_hash(cur.hash));
+        }
+        view_free(fv);
     }
     json_object_set_new(o, "finality_depth", json_integer(p->finality_depth));
     json_object_set_new(o, "size_on_disk", json_integer((json_int_t)chain_disk_size(c)));
@@ -685,7 +703,13 @@ const struct rpc_method blockchain_rpc_methods[] = {
                   "  \"stateroot\": \"hex\",      (state root after the tip)\n"
                   "  \"genesis\": \"hex\",        (genesis block hash)\n"
                   "  \"supply\": n,             (FML in existence)\n"
-                  "  \"finality_depth\": n,     (deepest reorganization ever made)\n"
+                  "  \"finalized_height\": n,   (height of the last finalized block: the chain\n"
+                  "                           never leaves it; 0 until a checkpoint is)\n"
+                  "  \"finalizedblockhash\": \"hex\", (its hash)\n"
+                  "  \"justified_height\": n,   (height of the last justified checkpoint)\n"
+                  "  \"justifiedblockhash\": \"hex\", (its hash)\n"
+                  "  \"finality_depth\": n,     (deepest reorganization ever made, the fallback\n"
+                  "                           while nothing deeper is finalized)\n"
                   "  \"size_on_disk\": n,       (bytes of block files)\n"
                   "  \"pruned\": false,\n"
                   "  \"warnings\": \"str\"\n"

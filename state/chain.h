@@ -205,6 +205,13 @@ void chain_add_listener(struct chain *c, const struct chain_listener *l);
 /* Removes the listeners registered with this arg. */
 void chain_remove_listener(struct chain *c, void *arg);
 
+/* The last finalized block of the tip state (state/modules.h's
+ * `finalized`: the genesis block until one is): its hash and height.  The
+ * chain never disconnects it nor connects a branch without it
+ * (bad-fork-prior-to-finalized); finality_depth stays as a fallback.
+ * False on a read error (then genesis is reported). */
+bool chain_finalized(struct chain *c, uint64_t *height, uint8_t hash[HASH_SIZE]);
+
 /* A read-only view of the state at the tip (the caller frees it). */
 struct view *chain_view(struct chain *c);
 /* The account at the tip (zero balance and nonce when absent). */
