@@ -2,6 +2,7 @@
 #include "consensus/txtypes.h"
 #include "consensus/accounts.h"
 #include "consensus/arena.h"
+#include "consensus/finality.h"
 #include "consensus/fltx.h"
 #include "consensus/market.h"
 #include "consensus/stakingtx.h"
@@ -45,6 +46,9 @@ const struct txtype txtypes[TX_TYPE_LIMIT] = {
                                      market_provider_register_check, 2},
     [TX_MARKET_CALL] = {"market_call", "market", market_call_check, 2},
     [TX_MARKET_CLAIM] = {"market_claim", "market", market_claim_check, 2},
+    /* finality */
+    [TX_FINALITY_VOTE] = {"finality_vote", "finality", finality_vote_check, 2},
+    [TX_FINALITY_EVIDENCE] = {"finality_evidence", "finality", finality_evidence_check, 4},
 };
 
 bool txtype_known(uint8_t type)
@@ -80,6 +84,8 @@ bool txtype_known(uint8_t type)
     case TX_MARKET_PROVIDER_REGISTER:
     case TX_MARKET_CALL:
     case TX_MARKET_CLAIM:
+    case TX_FINALITY_VOTE:
+    case TX_FINALITY_EVIDENCE:
         return true;
     }
     return false;

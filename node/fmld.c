@@ -19,7 +19,7 @@ static const char *const known_options[] = {
     "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest", "metrics",
     "explorer",
-    "regtestvalidator", "produceblocks", "validatorkey", "blockmaxsize",
+    "regtestvalidator", "produceblocks", "vote", "validatorkey", "blockmaxsize",
     "maxmempool", "minrelaytxfee", "reindex", "reindex-chainstate", "par", "sigcachesize",
     "checkblocks", "dbcrashratio", "dbcrashseed",
     "addressindex", "progressinterval",
@@ -126,6 +126,8 @@ static void usage(void)
            "                          goes into the first wallet)\n"
            "  -produceblocks=<0|1>    Propose blocks in real time in the slots our keys lead\n"
            "                          (default 1 on main/test, 0 on regtest)\n"
+           "  -vote=<0|1>             Sign a finality vote per epoch with our validator keys\n"
+           "                          (default: -produceblocks)\n"
            "  -blockmaxsize=<bytes>   Bytes of block the blocks we build may take, 1000 up to\n"
            "                          the chain's max_block_size (default: that limit)\n"
            "\nMempool and wallet:\n"

@@ -303,6 +303,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
         !rpc_table_add(n->rpc_table, rawtx_rpc_methods, rawtx_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, mining_rpc_methods, mining_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, staking_rpc_methods, staking_rpc_methods_count) ||
+        !rpc_table_add(n->rpc_table, finality_rpc_methods, finality_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, fl_rpc_methods, fl_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, arena_rpc_methods, arena_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, market_rpc_methods, market_rpc_methods_count) ||

@@ -518,7 +518,7 @@ static json_t *run_method(struct rpc_call *c, const json_t *params)
     if (!map_params(c, params) || !check_types(c))
         return NULL;
     const struct rpc_method *m = c->method;
-    pthread_mutex_t *lock = !m->unlocked && c->env ? c->env->lock : NULL;
+    pthread_mutex_t *lock = !m->unlocked && !m->fast && c->env ? c->env->lock : NULL;
     if (lock)
         pthread_mutex_lock(lock);
     json_t *result = m->handler(c);
@@ -723,6 +723,37 @@ static bool within_limits(const char *s, size_t len)
     return true;
 }
 
+/* The serialized reply with its final newline (rpc_handle_body). */
+static char *finish_reply(json_t *reply, int *http_status, size_t *reply_len);
+
+static bool is_fast_request(const struct rpc_table *t, const json_t *request)
+{
+    if (!json_is_object(request))
+        return false;
+    const json_t *jm = json_object_get(request, "method");
+    const struct rpc_method *m = json_is_string(jm) ? rpc_table_find(t, json_string_value(jm)) : NULL;
+    return m && m->fast;
+}
+
+char *rpc_handle_body_fast(const struct rpc_table *t, struct rpc_env *env, const char *wallet,
+                           const char *body, size_t len, int *http_status, size_t *reply_len,
+                           bool *handled)
+{
+    *handled = false;
+    /* A cheap look before parsing: most bodies are not fast calls. */
+    if (len > RPC_FAST_MAX_BODY || len == 0 || body[0] != '{' || !within_limits(body, len))
+        return NULL;
+    json_t *request = json_loadb(body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+    if (!request || !is_fast_request(t, request)) {
+        json_decref(request);
+        return NULL;
+    }
+    *handled = true;
+    json_t *reply = rpc_handle_json(t, env, wallet, request, http_status);
+    json_decref(request);
+    return finish_reply(reply, http_status, reply_len);
+}
+
 char *rpc_handle_body(const struct rpc_table *t, struct rpc_env *env, const char *wallet,
                       const char *body, size_t len, int *http_status, size_t *reply_len)
 {
@@ -737,6 +768,11 @@ char *rpc_handle_body(const struct rpc_table *t, struct rpc_env *env, const char
         reply = rpc_handle_json(t, env, wallet, request, http_status);
         json_decref(request);
     }
+    return finish_reply(reply, http_status, reply_len);
+}
+
+static char *finish_reply(json_t *reply, int *http_status, size_t *reply_len)
+{
     if (!reply) {
         if (reply_len)
             *reply_len = 0;

@@ -403,7 +403,9 @@ static const char createraw_summary[] =
     "  market_set_price: model, base_price, target\n"
     "  market_provider_register: stake, endpoint\n"
     "  market_call: model, provider, calls, max_price\n"
-    "  market_claim: model";
+    "  market_claim: model\n"
+    "  finality_vote: source_epoch, source, target_epoch, target (nonce 0)\n"
+    "  finality_evidence: vote_a_hex, vote_b_hex (voter, vote_a, vote_b derived)";
 
 static const char tx_result[] =
     "{\n"

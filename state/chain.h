@@ -108,6 +108,12 @@ bool chain_verify(struct chain *c, uint64_t nblocks, char *err, size_t errlen) W
 const struct chain_params *chain_params(const struct chain *c);
 const struct block_index *chain_tip(const struct chain *c);
 uint64_t chain_height(const struct chain *c);
+/* The tip as of the end of the last activation (a connect, a
+ * reorganization, the load): safe to call without the node lock, for
+ * readers that need one consistent tip but not the chain's other
+ * structures.  Its block_index lives as long as the chain; its height and
+ * hash never change. */
+const struct block_index *chain_published_tip(const struct chain *c);
 /* The share of the chain verified, 0..1, as getblockchaininfo's
  * verificationprogress: the smaller of the tip's time since genesis against
  * the time elapsed since genesis at now (unix seconds), and the tip's height
@@ -198,6 +204,13 @@ bool chain_reconsider(struct chain *c, const uint8_t hash[HASH_SIZE], struct val
 void chain_add_listener(struct chain *c, const struct chain_listener *l);
 /* Removes the listeners registered with this arg. */
 void chain_remove_listener(struct chain *c, void *arg);
+
+/* The last finalized block of the tip state (state/modules.h's
+ * `finalized`: the genesis block until one is): its hash and height.  The
+ * chain never disconnects it nor connects a branch without it
+ * (bad-fork-prior-to-finalized); finality_depth stays as a fallback.
+ * False on a read error (then genesis is reported). */
+bool chain_finalized(struct chain *c, uint64_t *height, uint8_t hash[HASH_SIZE]);
 
 /* A read-only view of the state at the tip (the caller frees it). */
 struct view *chain_view(struct chain *c);

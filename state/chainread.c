@@ -5,6 +5,7 @@
  */
 #include "state/chain_internal.h"
 #include "state/blockstore.h"
+#include "state/modules.h"
 #include "state/undo.h"
 #include "state/view.h"
 #include "util/log.h"
@@ -22,6 +23,11 @@ const struct chain_params *chain_params(const struct chain *c)
 const struct block_index *chain_tip(const struct chain *c)
 {
     return tip_of(c);
+}
+
+const struct block_index *chain_published_tip(const struct chain *c)
+{
+    return __atomic_load_n(&c->published, __ATOMIC_ACQUIRE);
 }
 
 uint64_t chain_height(const struct chain *c)
@@ -66,6 +72,23 @@ bool chain_contains(const struct chain *c, const struct block_index *bi)
 struct view *chain_view(struct chain *c)
 {
     return view_new(c->state, NULL);
+}
+
+bool chain_finalized(struct chain *c, uint64_t *height, uint8_t hash[HASH_SIZE])
+{
+    struct view *v = chain_view(c);
+    bool ok = v && modules_finalized(v, c->params, hash);
+    view_free(v);
+    const struct block_index *bi = ok ? hmap_get(&c->map, hash, HASH_SIZE) : NULL;
+    if (!bi) {
+        /* Unreadable, or not indexed (cannot be: it is an ancestor of the
+         * tip): the genesis block. */
+        memcpy(hash, c->params->genesis_hash, HASH_SIZE);
+        *height = 0;
+        return false;
+    }
+    *height = bi->hdr.height;
+    return true;
 }
 
 bool chain_get_account(struct chain *c, const uint8_t pub[PUBKEY_SIZE], struct account *a)

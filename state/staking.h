@@ -78,6 +78,17 @@ bool staking_apply_unjail(struct view *v, struct block_ctx *ctx, const struct tx
 bool staking_apply_edit(struct view *v, struct block_ctx *ctx, const struct tx *tx,
                         struct validation *vs) WARN_UNUSED;
 
+/* The slashing of an offence proven by evidence (a double proposal, a double
+ * or surround vote): offender's self-stake and delegations lose slash_bps,
+ * the reporter gets evidence_bounty_bps of it (at most the self-stake's
+ * cut), the rest is burned, and the validator is jailed for good.  marker
+ * is the offence's state key: present, the offence was slashed already
+ * (bad-evidence-duplicate); it is written.  bad-evidence-validator when
+ * offender has no validator record. */
+bool staking_slash(struct view *v, struct block_ctx *ctx, const uint8_t offender[PUBKEY_SIZE],
+                   const uint8_t *marker, size_t marker_len, const uint8_t reporter[PUBKEY_SIZE],
+                   struct validation *vs) WARN_UNUSED;
+
 /* Takes a validator out of service once it left the list: its self-stake is
  * queued for unbonding; a jailed record stays (its key never registers
  * again); an exited one is deleted, its delegators' dust in `bank` paid to

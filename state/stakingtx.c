@@ -377,21 +377,17 @@ static void evidence_marker_key(uint8_t key[1 + PUBKEY_SIZE + 8], const uint8_t 
     write_be64(key + 1 + PUBKEY_SIZE, slot);
 }
 
-bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                            struct validation *vs)
+bool staking_slash(struct view *v, struct block_ctx *ctx, const uint8_t offender[PUBKEY_SIZE],
+                   const uint8_t *marker, size_t marker_len, const uint8_t reporter[PUBKEY_SIZE],
+                   struct validation *vs)
 {
     const struct chain_params *p = ctx->params;
-    struct evidence e;
     struct validator val;
-    uint8_t key[1 + PUBKEY_SIZE + 8];
     const uint8_t *mark;
     size_t mlen;
-    if (!evidence_decode(&e, tx->payload, tx->payload_len))
-        return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
-    if (!staking_get_validator(v, e.a.proposer, &val))
+    if (!staking_get_validator(v, offender, &val))
         return val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_VALIDATOR);
-    evidence_marker_key(key, e.a.proposer, e.a.slot);
-    if (view_get(v, key, sizeof(key), &mark, &mlen))
+    if (view_get(v, marker, marker_len, &mark, &mlen))
         return val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_DUPLICATE);
 
     uint64_t self_cut = mul_div_floor(val.self_stake, p->slash_bps, 10000);
@@ -407,12 +403,12 @@ bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct 
     val.self_stake -= self_cut;
     val.delegated -= del_cut;
     val.status = VALIDATOR_JAILED;
-    view_put(v, key, sizeof(key), "\x01", 1);
+    view_put(v, marker, marker_len, "\x01", 1);
     uint64_t supply = view_get_u64(v, SUPPLY_KEY);
     if (burned > supply)
         return val_fail(vs, VAL_ERROR, REJECT_SUPPLY_UNDERFLOW);
     view_put_u64(v, SUPPLY_KEY, supply - burned);
-    if (!store_validator(v, e.a.proposer, &val) || !accounts_credit(v, tx->sender, bounty, vs) ||
+    if (!store_validator(v, offender, &val) || !accounts_credit(v, reporter, bounty, vs) ||
         !staking_add_stat(v, STAT_BURNED, burned))
         return val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
     return true;
@@ -473,6 +469,17 @@ bool staking_apply_edit(struct view *v, struct block_ctx *ctx, const struct tx *
     memcpy(val.description, e.description, e.description_len);
     val.description_len = e.description_len;
     return store_validator(v, tx->sender, &val) || val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
+}
+
+bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                            struct validation *vs)
+{
+    struct evidence e;
+    uint8_t key[1 + PUBKEY_SIZE + 8];
+    if (!evidence_decode(&e, tx->payload, tx->payload_len))
+        return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
+    evidence_marker_key(key, e.a.proposer, e.a.slot);
+    return staking_slash(v, ctx, e.a.proposer, key, sizeof(key), tx->sender, vs);
 }
 
 /* ---- end of block: unbonding maturity and rewards ---- */
