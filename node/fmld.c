@@ -16,7 +16,7 @@
 static const char *const known_options[] = {
     "?", "h", "help", "version", "regtest", "testnet", "chain", "datadir", "conf", "genesis",
     "daemon", "printtoconsole", "debug", "debugexclude", "logtimemicros",
-    "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
+    "rpcport", "rpcbind", "rpcallowip", "rpcallowhost", "rpcuser", "rpcpassword", "rpccookiefile",
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest", "metrics",
     "explorer",
     "regtestvalidator", "produceblocks", "validatorkey", "blockmaxsize",
@@ -87,6 +87,9 @@ static void usage(void)
            "  -rpcbind=<addr>         Bind to this address (needs -rpcallowip; default 127.0.0.1)\n"
            "  -rpcallowip=<ip/net>    Allow JSON-RPC from this address or subnet (127.0.0.1\n"
            "                          and ::1 are always allowed)\n"
+           "  -rpcallowhost=<name>    Accept this name in the Host header of REST, /metrics\n"
+           "                          and explorer requests (IP literals and localhost always;\n"
+           "                          other names get 403, against DNS rebinding; repeatable)\n"
            "  -rpcuser=<user>         Username (with -rpcpassword; otherwise a .cookie file)\n"
            "  -rpcpassword=<pw>       Password for JSON-RPC connections\n"
            "  -rpcthreads=<n>         Worker threads (default 4)\n"

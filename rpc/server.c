@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -72,6 +73,8 @@ struct rpc_server {
     size_t n_bound;
     struct rpc_subnet *allow;
     size_t n_allow;
+    char **allow_host; /* -rpcallowhost, copied */
+    size_t n_allow_host;
     uint8_t auth_digest[crypto_generichash_BYTES];
     char *cookie_path; /* set when we wrote it */
     int auth_delay_ms;
@@ -156,7 +159,8 @@ bool rpc_server_options_from_config(struct rpc_server_options *o, const struct c
     o->owns_lists = true;
     o->bind = config_get_multi(cfg, "rpcbind", &o->n_bind);
     o->allow = config_get_multi(cfg, "rpcallowip", &o->n_allow);
-    if (!o->bind || !o->allow) {
+    o->allow_host = config_get_multi(cfg, "rpcallowhost", &o->n_allow_host);
+    if (!o->bind || !o->allow || !o->allow_host) {
         rpc_server_options_clear(o);
         snprintf(err, errlen, "out of memory");
         return false;
@@ -169,9 +173,10 @@ void rpc_server_options_clear(struct rpc_server_options *o)
     if (o->owns_lists) {
         free(o->bind);
         free(o->allow);
+        free(o->allow_host);
     }
-    o->bind = o->allow = NULL;
-    o->n_bind = o->n_allow = 0;
+    o->bind = o->allow = o->allow_host = NULL;
+    o->n_bind = o->n_allow = o->n_allow_host = 0;
     o->owns_lists = false;
 }
 
@@ -278,6 +283,83 @@ static bool client_allowed(const struct rpc_server *s, const struct sockaddr *sa
     for (size_t i = 0; i < s->n_allow; i++)
         if (rpc_subnet_match(&s->allow[i], sa))
             return true;
+    return false;
+}
+
+static void send_text(struct rpc_req *r, int status, const char *text);
+
+/* A name -rpcallowhost takes: letters, digits, '-' and '.', 1-253 long. */
+static bool host_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 253)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+bool rpc_host_allowed(const char *host, const char *const *names, size_t n_names)
+{
+    if (!host)
+        return true; /* no Host header: not a browser (HTTP/1.0 tools) */
+    char name[256];
+    const char *port = NULL;
+    size_t n;
+    if (host[0] == '[') {
+        const char *close = strchr(host, ']');
+        if (!close || (close[1] != '\0' && close[1] != ':'))
+            return false;
+        n = (size_t)(close - host - 1);
+        if (n == 0 || n >= sizeof name)
+            return false;
+        memcpy(name, host + 1, n);
+        name[n] = '\0';
+        struct in6_addr a6;
+        if (inet_pton(AF_INET6, name, &a6) != 1)
+            return false;
+        port = close[1] == ':' ? close + 2 : NULL;
+    } else {
+        const char *colon = strchr(host, ':');
+        n = colon ? (size_t)(colon - host) : strlen(host);
+        if (n == 0 || n >= sizeof name)
+            return false;
+        memcpy(name, host, n);
+        name[n] = '\0';
+        port = colon ? colon + 1 : NULL;
+    }
+    if (port) {
+        size_t pl = strlen(port);
+        if (pl == 0 || pl > 5 || strspn(port, "0123456789") != pl)
+            return false;
+    }
+    if (host[0] == '[')
+        return true;
+    struct in_addr a4;
+    if (inet_pton(AF_INET, name, &a4) == 1 || strcasecmp(name, "localhost") == 0)
+        return true;
+    for (size_t i = 0; i < n_names; i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The DNS-rebinding guard of the paths served without credentials: a page
+ * of another site whose name was made to resolve to this node's address
+ * sends its own name as Host. */
+static bool check_host(struct rpc_req *r)
+{
+    struct rpc_server *s = r->srv;
+    const char *host = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Host");
+    if (rpc_host_allowed(host, (const char *const *)s->allow_host, s->n_allow_host))
+        return true;
+    log_debug(LOG_HTTP, "HTTP request with Host %.80s refused (see -rpcallowhost)", host);
+    send_text(r, 403, "Host header not allowed: use an IP address or localhost, or allow the "
+                      "name with -rpcallowhost");
     return false;
 }
 
@@ -562,6 +644,8 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
             send_text(r, 405, "/metrics handles only GET requests");
             return;
         }
+        if (!check_host(r))
+            return;
         r->metrics = true;
         r->ev = event_new(s->base, -1, 0, reply_ready, r);
         if (!r->ev) {
@@ -579,6 +663,8 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
             send_text(r, 404, "Not found");
             return;
         }
+        if (!check_host(r))
+            return;
         send_explorer(r, path, uri ? evhttp_uri_get_query(uri) : NULL);
         return;
     }
@@ -593,6 +679,8 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
             send_text(r, 405, "REST handles only GET requests");
             return;
         }
+        if (!check_host(r))
+            return;
         r->rest = true;
         /* The path, and "?query" when there is one (rest_handle splits it). */
         const char *query = evhttp_uri_get_query(uri);
@@ -885,6 +973,9 @@ static void server_free(struct rpc_server *s)
     free(s->workers);
     free(s->bound);
     free(s->allow);
+    for (size_t i = 0; i < s->n_allow_host; i++)
+        free(s->allow_host[i]);
+    free(s->allow_host);
     sodium_memzero(s->auth_digest, sizeof s->auth_digest);
     free(s);
 }
@@ -932,6 +1023,23 @@ struct rpc_server *rpc_server_start(const struct rpc_server_options *o,
         }
     }
     s->n_allow = o->n_allow;
+    s->allow_host = calloc(o->n_allow_host ? o->n_allow_host : 1, sizeof(*s->allow_host));
+    if (!s->allow_host) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < o->n_allow_host; i++) {
+        if (!host_name_ok(o->allow_host[i])) {
+            snprintf(err, errlen, "Invalid -rpcallowhost name: %.100s", o->allow_host[i]);
+            goto fail;
+        }
+        s->allow_host[i] = strdup(o->allow_host[i]);
+        if (!s->allow_host[i]) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        s->n_allow_host = i + 1;
+    }
 
     s->base = event_base_new();
     s->http = s->base ? evhttp_new(s->base) : NULL;

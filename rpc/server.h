@@ -40,6 +40,10 @@ struct rpc_server_options {
      * "fe80::/10".  Loopback is always allowed; others get 403. */
     const char **allow;
     size_t n_allow;
+    /* -rpcallowhost: names a Host header may carry for REST, /metrics and
+     * the explorer besides IP literals and "localhost" (others get 403). */
+    const char **allow_host;
+    size_t n_allow_host;
     uint16_t port;         /* default port of the bind addresses; 0: any free one */
     const char *user;      /* with password: the only accepted credentials */
     const char *password;  /* otherwise a fresh cookie is written */
@@ -57,7 +61,7 @@ struct rpc_server_options {
      * a worker; set by the caller (the server does not link the metrics). */
     char *(*metrics_render)(struct rpc_env *env, size_t *len);
     bool explorer;         /* -explorer: serve /explorer/ (rpc/explorer.h); else 404 there */
-    bool owns_lists;       /* bind/allow were allocated by _from_config */
+    bool owns_lists;       /* bind/allow/allow_host were allocated by _from_config */
 };
 
 /* Fills the defaults (no bind, no allow, port 0, cookie auth). */
@@ -112,6 +116,11 @@ struct rpc_subnet {
     uint8_t addr[16];
     uint8_t mask[16];
 };
+
+/* Whether a Host header value (NULL: none) may reach REST, /metrics or the
+ * explorer: an IPv4 or bracketed IPv6 literal, "localhost", or one of names
+ * (case-insensitive), each optionally followed by ":port". */
+bool rpc_host_allowed(const char *host, const char *const *names, size_t n_names);
 
 /* Parses an address or subnet as -rpcallowip takes it. */
 bool rpc_subnet_parse(const char *text, struct rpc_subnet *out) WARN_UNUSED;
