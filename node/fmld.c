@@ -17,7 +17,7 @@ static const char *const known_options[] = {
     "?", "h", "help", "version", "regtest", "testnet", "chain", "datadir", "conf", "genesis",
     "daemon", "printtoconsole", "debug", "debugexclude", "logtimemicros",
     "rpcport", "rpcbind", "rpcallowip", "rpcallowhost", "rpcuser", "rpcpassword", "rpccookiefile",
-    "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest", "metrics",
+    "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxconnections", "rpcmaxbody", "rest", "metrics",
     "explorer",
     "regtestvalidator", "produceblocks", "validatorkey", "blockmaxsize",
     "maxmempool", "minrelaytxfee", "reindex", "reindex-chainstate", "par", "sigcachesize",
@@ -95,6 +95,9 @@ static void usage(void)
            "  -rpcthreads=<n>         Worker threads (default 4)\n"
            "  -rpcworkqueue=<n>       Queued requests before 503 (default 64)\n"
            "  -rpcservertimeout=<s>   Idle connection timeout (default 30)\n"
+           "  -rpcmaxconnections=<n>  Open HTTP connections at most (RPC, REST, explorer,\n"
+           "                          /metrics); at the cap a new one closes the one idle\n"
+           "                          longest (default 128)\n"
            "  -rest=<0|1>             Answer read-only REST GETs under /rest/ on the RPC\n"
            "                          port, without credentials (default 0; doc/rest.md)\n"
            "  -metrics=<0|1>          Answer GET /metrics on the RPC port with Prometheus\n"

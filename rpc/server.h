@@ -26,6 +26,9 @@ struct config;
 #define RPC_DEFAULT_MAX_BODY (16u << 20)
 #define RPC_DEFAULT_MAX_HEADERS 8192
 #define RPC_DEFAULT_TIMEOUT 30
+/* Open HTTP connections at most (-rpcmaxconnections); at the cap a new one
+ * closes the one idle longest (or itself, when every one is busy). */
+#define RPC_DEFAULT_MAX_CONNECTIONS 128
 #define RPC_DEFAULT_AUTH_DELAY_MS 250
 #define RPC_COOKIE_FILE ".cookie"
 #define RPC_COOKIE_USER "__cookie__"
@@ -54,6 +57,7 @@ struct rpc_server_options {
     size_t max_body;       /* larger bodies get 413 */
     size_t max_headers;    /* larger header blocks get 413 */
     int timeout;           /* idle/read/write timeout in seconds (-rpcservertimeout) */
+    int max_connections;   /* open HTTP connections at most (-rpcmaxconnections) */
     int auth_delay_ms;     /* delay before a 401 */
     bool rest;             /* -rest: answer GET /rest/... (rpc/rest.h); else 404 there */
     bool metrics;          /* -metrics: answer GET /metrics with metrics_render; else 404 */
