@@ -47,6 +47,7 @@ static const struct {
     {"keypoolrefill", 0, "newsize"},
     {"rescanblockchain", 0, "start_height"},
     {"registervalidator", 2, "commission_bps"},
+    {"editvalidator", 0, "commission_bps"},
     {"flgetround", 1, "round"},
     {"flgetupdate", 1, "round"},
     {"flgetmodel", 1, "round"},
