@@ -21,7 +21,7 @@ static const char *const known_options[] = {
     "explorer",
     "regtestvalidator", "produceblocks", "validatorkey", "blockmaxsize",
     "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
-    "addressindex",
+    "addressindex", "dbcache",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
     "zmqpubhashblock", "zmqpubhashtx", "zmqpubrawblock", "zmqpubrawtx",
     "zmqpubhashblockhwm", "zmqpubhashtxhwm", "zmqpubrawblockhwm", "zmqpubrawtxhwm",
@@ -62,6 +62,9 @@ static void usage(void)
            "                          block file: the node names the damage and suggests it)\n"
            "  -checkblocks=<n>        At start, re-read and check the last n stored blocks of\n"
            "                          the active chain (default 6, 0 = all)\n"
+           "  -dbcache=<MiB>          LevelDB block cache, all databases together (4 to\n"
+           "                          16384, default 256; the chainstate takes all but a 1/16 share of\n"
+           "                          the block index and a 1/64 one of the provider ledger)\n"
            "  -addressindex           Keep an index of every transaction and state change\n"
            "                          that touched an address, for getaddresshistory and\n"
            "                          /rest/address/ (default 0).  Turned on for a chain\n"

@@ -19,6 +19,7 @@
 #include "rpc/rpc.h"
 #include "rpc/server.h"
 #include "state/chain.h"
+#include "state/db.h"
 #include "state/mempool.h"
 #include "util/config.h"
 #include "util/crashpoint.h"
@@ -394,6 +395,11 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     if (crash_ratio > 0)
         log_printf("Crash simulation on: 1 in %lld crash marks ends the process (seed %lld)",
                    (long long)crash_ratio, (long long)crash_seed);
+    int64_t dbcache;
+    if (!config_get_int(cfg, "dbcache", DB_CACHE_DEFAULT_MIB, DB_CACHE_MIN_MIB, DB_CACHE_MAX_MIB,
+                        &dbcache, err, errlen))
+        return false;
+    db_tuning.cache = (size_t)dbcache << 20;
     n->chain = chain_open_with(&n->params, n->datadir, config_get_bool(cfg, "reindex", false),
                                config_get_bool(cfg, "addressindex", false), err, errlen);
     if (!n->chain)
