@@ -470,18 +470,39 @@ bool wallet_block_disconnected(struct wallet *w, const struct block *b,
             return false;
         }
     }
+    /* Every transaction the block confirmed goes back to unconfirmed in
+     * one append (one sync per block, as when it was connected). */
+    struct state unconfirmed = {.state = WALLET_TX_UNCONFIRMED};
+    struct wtx **undone = NULL;
+    size_t n = 0, superseded = 0;
+    struct wbuf batch;
+    wbuf_init(&batch);
     for (size_t i = 0; ok && i < b->ntx; i++) {
         uint8_t txid[HASH_SIZE];
         txid_of(b, i, txid);
         struct wtx *t = find(w, txid);
-        if (t && t->pub.state == WALLET_TX_CONFIRMED &&
-            memcmp(t->pub.block_hash, hash, HASH_SIZE) == 0)
-            ok = wtx_set_unconfirmed(w, &t->pub, err, errlen);
+        if (!t || t->pub.state != WALLET_TX_CONFIRMED ||
+            memcmp(t->pub.block_hash, hash, HASH_SIZE) != 0)
+            continue;
+        if (!undone && !(undone = calloc(b->ntx, sizeof(*undone)))) {
+            snprintf(err, errlen, "out of memory");
+            ok = false;
+            break;
+        }
+        put_state_record(txid, &unconfirmed, &batch);
+        undone[n++] = t;
     }
+    ok = ok && (n == 0 || wallet_commit(w, &batch, n, err, errlen));
+    wbuf_free(&batch);
+    for (size_t i = 0; ok && i < n; i++)
+        superseded += set_state(undone[i], &unconfirmed);
+    free(undone);
     if (!ok) {
         w->write_failed = true;
         return false;
     }
+    if (n)
+        wallet_settle(w, superseded);
     w->has_best = true;
     memcpy(w->best_hash, b->hdr.prev, HASH_SIZE);
     w->best_height = b->hdr.height ? b->hdr.height - 1 : 0;
