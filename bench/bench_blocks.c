@@ -259,7 +259,7 @@ static void run(struct figures *f)
     snprintf(datadir, sizeof(datadir), "/tmp/fml-bench-blocks-XXXXXX");
     if (!mkdtemp(datadir))
         die("mkdtemp");
-    chain = chain_open_with(&params, datadir, false, opt_addrindex, err, sizeof(err));
+    chain = chain_open_with(&params, datadir, &(struct chain_options){.addrindex = opt_addrindex}, err, sizeof(err));
     if (!chain)
         die("chain_open: %s", err);
     pool = mempool_new(chain, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);

@@ -81,5 +81,11 @@ void block_merkle_root(const struct block *b, uint8_t out[HASH_SIZE]);
  * Reasons: bad-blk-version, bad-blk-length, bad-blk-txns, bad-blk-merkle,
  * bad-blk-duptx, bad-blk-sig, or the transaction's own reason. */
 bool block_check(const struct block *b, const struct chain_params *params, struct validation *v);
+/* block_check up to the transactions: every rule above but the
+ * transactions' own checks (tx_check), which block_check then runs in block
+ * order.  A caller spreading the tx_checks over threads reports the failure
+ * of the first transaction in block order that fails, as block_check does. */
+bool block_check_contents(const struct block *b, const struct chain_params *params,
+                          struct validation *v);
 
 #endif

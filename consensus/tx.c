@@ -125,19 +125,29 @@ bool tx_sign(struct tx *tx, const uint8_t genesis[HASH_SIZE], const uint8_t sec[
     return key_sign(tx->sig, msg, sec, aux);
 }
 
-bool tx_check(const struct tx *tx, const struct chain_params *params, struct validation *v)
+bool tx_check_nosig(const struct tx *tx, const struct chain_params *params, struct validation *v)
 {
-    uint8_t msg[HASH_SIZE];
     if (tx->version != TX_VERSION)
         return val_failf(v, VAL_CONSENSUS, REJECT_BAD_TXNS_VERSION, "version %u", tx->version);
     if (tx_encoded_size(tx) > params->max_tx_size)
         return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_OVERSIZE);
     if (tx->fee > MAX_SUPPLY)
         return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_FEE);
-    if (!txtype_check_payload(tx, params, v))
+    return txtype_check_payload(tx, params, v);
+}
+
+bool tx_check_sig(const struct tx *tx, const uint8_t sighash[HASH_SIZE])
+{
+    return key_verify(tx->sig, sighash, HASH_SIZE, tx->sender);
+}
+
+bool tx_check(const struct tx *tx, const struct chain_params *params, struct validation *v)
+{
+    uint8_t msg[HASH_SIZE];
+    if (!tx_check_nosig(tx, params, v))
         return false;
     tx_sighash(tx, params->genesis_hash, msg);
-    if (!key_verify(tx->sig, msg, sizeof(msg), tx->sender))
+    if (!tx_check_sig(tx, msg))
         return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_SIG);
     return true;
 }

@@ -105,5 +105,11 @@ bool tx_sign(struct tx *tx, const uint8_t genesis[HASH_SIZE], const uint8_t sec[
  * bad-txns-type, bad-txns-payload, bad-txns-oversize, bad-txns-sig, and the
  * payload checks of each type. */
 bool tx_check(const struct tx *tx, const struct chain_params *params, struct validation *v);
+/* tx_check's parts, in the order tx_check runs them: every stateless rule
+ * but the signature, then the signature over the transaction's sighash
+ * (tx_sighash with the chain's genesis hash).  A failing signature is
+ * VAL_CONSENSUS REJECT_BAD_TXNS_SIG, which the caller reports. */
+bool tx_check_nosig(const struct tx *tx, const struct chain_params *params, struct validation *v);
+bool tx_check_sig(const struct tx *tx, const uint8_t sighash[HASH_SIZE]) WARN_UNUSED;
 
 #endif

@@ -20,7 +20,8 @@ static const char *const known_options[] = {
     "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest",
     "explorer",
     "regtestvalidator", "produceblocks", "validatorkey", "blockmaxsize",
-    "maxmempool", "minrelaytxfee", "reindex", "checkblocks", "dbcrashratio", "dbcrashseed",
+    "maxmempool", "minrelaytxfee", "reindex", "reindex-chainstate", "par", "sigcachesize",
+    "checkblocks", "dbcrashratio", "dbcrashseed",
     "addressindex", "dbcache",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
     "zmqpubhashblock", "zmqpubhashtx", "zmqpubrawblock", "zmqpubrawtx",
@@ -59,18 +60,27 @@ static void usage(void)
            "                          producer, db, fl, http, 1 or all (repeatable)\n"
            "  -reindex                Rebuild the block index and state from the block files\n"
            "                          (the way back from a damaged block index, chainstate or\n"
-           "                          block file: the node names the damage and suggests it)\n"
+           "                          block file: the node names the damage and suggests it);\n"
+           "                          every block reconnected is checked again in full,\n"
+           "                          signatures included\n"
+           "  -reindex-chainstate     Rebuild the state from the stored blocks, keeping the\n"
+           "                          block index (checked as with -reindex)\n"
            "  -checkblocks=<n>        At start, re-read and check the last n stored blocks of\n"
            "                          the active chain (default 6, 0 = all)\n"
-           "  -dbcache=<MiB>          LevelDB block cache, all databases together (4 to\n"
-           "                          16384, default 256; the chainstate takes all but a 1/16 share of\n"
-           "                          the block index and a 1/64 one of the provider ledger)\n"
+           "  -dbcache=<MiB>          LevelDB block cache of all databases together (4 to\n"
+           "                          16384, default 256): the chainstate takes all but a\n"
+           "                          1/16 share of the block index (at most 16 MiB) and a\n"
+           "                          1/64 one of the provider ledger (at most 4 MiB)\n"
            "  -addressindex           Keep an index of every transaction and state change\n"
            "                          that touched an address, for getaddresshistory and\n"
            "                          /rest/address/ (default 0).  Turned on for a chain\n"
            "                          synced without it, the node rebuilds its state from the\n"
            "                          block files (as -reindex) at start; turned off, the\n"
            "                          index is marked stale and rebuilt when turned on again\n"
+           "  -par=<n>                Signature verification threads (0 = one per core,\n"
+           "                          <0 = leave that many cores free, 1 = no extra thread;\n"
+           "                          at most 16; default 0)\n"
+           "  -sigcachesize=<MiB>     Signature cache size (default 32, 0 = none)\n"
            "\nRPC server:\n"
            "  -rpcport=<port>         Listen for JSON-RPC on <port> (main 8732, test 18732,\n"
            "                          regtest 28732)\n"

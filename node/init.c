@@ -21,6 +21,8 @@
 #include "state/chain.h"
 #include "state/db.h"
 #include "state/mempool.h"
+#include "state/sigcache.h"
+#include "state/sigcheck.h"
 #include "util/config.h"
 #include "util/crashpoint.h"
 #include "util/err.h"
@@ -400,8 +402,28 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
                         &dbcache, err, errlen))
         return false;
     db_tuning.cache = (size_t)dbcache << 20;
-    n->chain = chain_open_with(&n->params, n->datadir, config_get_bool(cfg, "reindex", false),
-                               config_get_bool(cfg, "addressindex", false), err, errlen);
+    int64_t par, sigcache_mib;
+    if (!config_get_int(cfg, "par", 0, -1024, 1024, &par, err, errlen) ||
+        !config_get_int(cfg, "sigcachesize", SIGCACHE_DEFAULT_MIB, 0, 16384, &sigcache_mib, err,
+                        errlen))
+        return false;
+    if (sigcache_mib > 0 &&
+        !(n->sigcache = sigcache_new((size_t)sigcache_mib * 1024 * 1024)))
+        return err_setf(err, errlen, "Cannot allocate the signature cache (-sigcachesize)");
+    n->sigcheck = sigcheck_new(sigcheck_threads_for_par(par), n->sigcache);
+    if (!n->sigcheck)
+        return err_setf(err, errlen, "Cannot start the signature verification threads (-par)");
+    log_printf("Using %d threads for signature verification, a %lld MiB signature cache "
+               "(%zu entries)",
+               sigcheck_threads(n->sigcheck), (long long)sigcache_mib,
+               n->sigcache ? sigcache_capacity(n->sigcache) : (size_t)0);
+    struct chain_options chain_opts = {
+        .reindex = config_get_bool(cfg, "reindex", false),
+        .reindex_chainstate = config_get_bool(cfg, "reindex-chainstate", false),
+        .sigcheck = n->sigcheck,
+        .addrindex = config_get_bool(cfg, "addressindex", false),
+    };
+    n->chain = chain_open_with(&n->params, n->datadir, &chain_opts, err, errlen);
     if (!n->chain)
         return false;
     int64_t checkblocks;
@@ -493,6 +515,10 @@ void node_stop(struct node *n)
     n->mempool = NULL;
     chain_close(n->chain);
     n->chain = NULL;
+    sigcheck_free(n->sigcheck);
+    n->sigcheck = NULL;
+    sigcache_free(n->sigcache);
+    n->sigcache = NULL;
     provider_close(n->provider);
     n->provider = NULL;
     pthread_mutex_unlock(&n->lock);

@@ -23,6 +23,8 @@ struct event_base;
 struct event;
 struct chain;
 struct mempool;
+struct sigcache;
+struct sigcheck;
 struct wallets;
 struct rpc_table;
 struct rpc_server;
@@ -40,6 +42,8 @@ struct node {
     struct chain *chain;
     struct mempool *mempool;
     struct fee_estimator *fees; /* estimatesmartfee's record of recent blocks */
+    struct sigcache *sigcache; /* -sigcachesize */
+    struct sigcheck *sigcheck; /* -par: the chain's block checks */
     struct wallets *wallets;
     struct node_wallet_chain wallet_chain; /* what the wallets see of chain and mempool */
     struct rpc_table *rpc_table;

@@ -15,6 +15,7 @@
 #include "state/addrindex.h"
 #include "state/apply.h"
 #include "state/blockstore.h"
+#include "state/sigcheck.h"
 #include "state/staking.h"
 #include "state/undo.h"
 #include "state/view.h"
@@ -110,10 +111,24 @@ void chain_prefixed_key(uint8_t *out, char prefix, const void *key, size_t klen)
     memcpy(out + 1, key, klen);
 }
 
+/* The view bi's block was applied to while its signatures were checked
+ * (set_pre_view), if it is still good for connecting bi now (the tip has
+ * not moved since); NULL otherwise.  The caller owns it. */
+static struct view *take_pre_view(struct chain *c, const struct block_index *bi)
+{
+    struct view *view = NULL;
+    if (c->pre_view && c->pre_for == bi && c->pre_tip == tip_of(c) && bi->prev == tip_of(c)) {
+        view = c->pre_view;
+        c->pre_view = NULL;
+    }
+    return view;
+}
+
 static bool connect_block(struct chain *c, struct block_index *bi, const struct block *b,
                           struct validation *v)
 {
-    struct view *view = view_new(c->state, NULL);
+    struct view *pre = take_pre_view(c, bi);
+    struct view *view = pre ? pre : view_new(c->state, NULL);
     struct db_batch *batch = db_batch_new();
     struct lthash lt = c->lt;
     uint8_t root[HASH_SIZE], key[1 + UNDO_MAX_KEY];
@@ -126,9 +141,9 @@ static bool connect_block(struct chain *c, struct block_index *bi, const struct 
         val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
         goto done;
     }
-    if (c->addrindex)
+    if (!pre && c->addrindex)
         view_journal_enable(view);
-    if (!apply_block(view, c->params, &bi->prev->hdr, b, v))
+    if (!pre && !apply_block(view, c->params, &bi->prev->hdr, b, v))
         goto done;
     const struct view_change *ch = view_changes(view, &n);
     if (view_failed(view)) {
@@ -346,11 +361,73 @@ static struct block_index *best_candidate(const struct chain *c)
     return best;
 }
 
+/* b applied to a view of the tip state, for connect_block to take, when b
+ * extends the tip and the pool has workers to check it meanwhile; NULL when
+ * not worth it, or when a transaction fails its stateless checks or the
+ * transition fails (connect_block then applies it again and says why). */
+static struct view *pre_apply(struct chain *c, const struct block_index *bi,
+                              const struct block *b)
+{
+    struct validation pv;
+    if (sigcheck_threads(c->sigcheck) < 2 || bi->prev != tip_of(c) || b->ntx < 2)
+        return NULL;
+    for (size_t i = 0; i < b->ntx; i++)
+        if (!tx_check_nosig(&b->txs[i], c->params, &pv))
+            return NULL;
+    struct view *view = view_new(c->state, NULL);
+    if (view && c->addrindex)
+        view_journal_enable(view);
+    if (view && (!apply_block(view, c->params, &bi->prev->hdr, b, &pv) || view_failed(view))) {
+        view_free(view);
+        view = NULL;
+    }
+    return view;
+}
+
+/* Hands connect_block a view with bi applied (NULL: none), dropping any
+ * earlier one. */
+static void set_pre_view(struct chain *c, const struct block_index *bi, struct view *pre)
+{
+    view_free(c->pre_view);
+    c->pre_view = pre;
+    c->pre_for = pre ? bi : NULL;
+    c->pre_tip = tip_of(c);
+}
+
+/* The transactions' checks on the pool (sigcheck_begin/end) with the state
+ * transition into a view meanwhile (pre_apply): true when they pass, with
+ * the view in *pre (NULL when there is none). */
+static bool check_txs_and_apply(struct chain *c, const struct block_index *bi,
+                                const struct block *b, struct view **pre,
+                                struct validation *v)
+{
+    sigcheck_begin(c->sigcheck, b, c->params);
+    *pre = pre_apply(c, bi, b);
+    if (!sigcheck_end(c->sigcheck, b, c->params, v)) {
+        view_free(*pre);
+        *pre = NULL;
+        return false;
+    }
+    return true;
+}
+
+/* A block read back from the block files, checked in full before it may
+ * change the state (as on arrival, signatures included). */
+static bool check_stored(struct chain *c, const struct block_index *bi, const struct block *b,
+                         struct validation *v)
+{
+    struct view *pre;
+    if (!block_check_contents(b, c->params, v) || !check_txs_and_apply(c, bi, b, &pre, v))
+        return false;
+    set_pre_view(c, bi, pre);
+    return true;
+}
+
 /* start_tip: the tip before the caller began changing the chain (NULL: the
  * current one); listeners hear of a new tip when it differs at the end. */
-bool chain_activate_best(struct chain *c, const struct block *in_hand,
-                                const struct block_index *in_hand_bi,
-                                const struct block_index *start_tip, struct validation *v)
+static bool activate_best(struct chain *c, const struct block *in_hand,
+                          const struct block_index *in_hand_bi,
+                          const struct block_index *start_tip, struct validation *v)
 {
     if (!start_tip)
         start_tip = tip_of(c);
@@ -384,14 +461,27 @@ bool chain_activate_best(struct chain *c, const struct block *in_hand,
             const struct block *b = in_hand;
             struct validation bv;
             val_init(&bv);
+            bool checked = true;
             if (path[i] != in_hand_bi) {
                 if (!chain_read_block(c, path[i], &blk)) {
                     free(path);
                     return val_fail(v, VAL_ERROR, REJECT_BLOCK_READ_ERROR);
                 }
                 b = &blk;
+                /* Read back from the block files: checked again in full,
+                 * signatures included, before it changes the state. */
+                checked = check_stored(c, path[i], b, &bv);
+                if (!checked && bv.cls != VAL_ERROR) {
+                    char hex[2 * HASH_SIZE + 1];
+                    hash_to_hex(path[i]->hash, hex);
+                    log_printf("ERROR: stored block %llu (%s) fails its checks: %s%s%s; the "
+                               "chain stays at height %llu",
+                               (unsigned long long)path[i]->hdr.height, hex, bv.reason,
+                               bv.detail[0] ? ": " : "", bv.detail,
+                               (unsigned long long)tip_of(c)->hdr.height);
+                }
             }
-            bool connected = connect_block(c, path[i], b, &bv);
+            bool connected = checked && connect_block(c, path[i], b, &bv);
             if (connected)
                 notify(c, true, b, path[i]);
             if (b != in_hand)
@@ -426,6 +516,17 @@ bool chain_activate_best(struct chain *c, const struct block *in_hand,
             if (c->listeners[i].tip_changed)
                 c->listeners[i].tip_changed(c->listeners[i].arg, tip);
     }
+    return ok;
+}
+
+bool chain_activate_best(struct chain *c, const struct block *in_hand,
+                         const struct block_index *in_hand_bi,
+                         const struct block_index *start_tip, struct validation *v)
+{
+    bool ok = activate_best(c, in_hand, in_hand_bi, start_tip, v);
+    /* A view not taken was for a block not connected: never kept past
+     * this call (its block index entry may go). */
+    set_pre_view(c, NULL, NULL);
     return ok;
 }
 
@@ -596,14 +697,32 @@ bool chain_process_block(struct chain *c, const struct block *b, struct validati
         return val_fail(v, VAL_PREMATURE, REJECT_PREV_BLK_NOT_STORED);
     /* A body that does not match its header (Merkle root) is rejected
      * without marking the header: the header may be honest. */
-    if (!block_check(b, c->params, v))
+    if (!block_check_contents(b, c->params, v))
         return false;
-    if (!chain_store_block(c, bi, b))
+    /* The transactions are checked on the pool while this thread applies
+     * the block to a view of the tip state (when it extends the tip and
+     * every transaction passed its stateless checks, which the transition
+     * relies on); the verdict is the checks' first, the transition's only
+     * at connect_block, as without the overlap. */
+    struct view *pre;
+    if (!check_txs_and_apply(c, bi, b, &pre, v))
+        return false;
+    if (!chain_store_block(c, bi, b)) {
+        view_free(pre);
         return val_fail(v, VAL_ERROR, REJECT_BLOCK_STORE_ERROR);
+    }
     index_leaf_remove(c, bi->prev);
-    if (!index_leaf_add(c, bi))
+    if (!index_leaf_add(c, bi)) {
+        view_free(pre);
         return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
+    }
+    set_pre_view(c, bi, pre);
     return chain_activate_best(c, b, bi, NULL, v);
+}
+
+struct sigcheck *chain_sigcheck(const struct chain *c)
+{
+    return c->sigcheck;
 }
 
 bool chain_invalidate(struct chain *c, const uint8_t hash[HASH_SIZE], struct validation *v)

@@ -64,17 +64,40 @@ struct chain_listener {
 };
 
 struct chain;
+struct sigcheck;
 
 /* Opens (creating on first use) the block store and state under datadir.
  * reindex: wipe the state and rebuild it from the stored blocks. */
 struct chain *chain_open(const struct chain_params *params, const char *datadir, bool reindex,
                          char *err, size_t errlen);
-/* The same, keeping the address index when addrindex (-addressindex=1).  A
- * chainstate whose index is not complete (synced without it, or while it
- * was off) is rebuilt from the block files as -reindex does; opening a
- * chainstate that has the index without addrindex marks it stale. */
+
+struct chain_options {
+    /* -reindex: rebuild the block index from the block files, then the state
+     * by connecting the stored blocks again. */
+    bool reindex;
+    /* -reindex-chainstate: keep the block index, rebuild the state by
+     * connecting the stored blocks again. */
+    bool reindex_chainstate;
+    /* Checks blocks' transactions (state/sigcheck.h), also while opening;
+     * NULL: on the calling thread, without a signature cache.  Must outlive
+     * the chain. */
+    struct sigcheck *sigcheck;
+    /* -addressindex: keep the address index (state/addrindex.h).  A
+     * chainstate whose index is not complete (synced without it, or while it
+     * was off) is rebuilt from the block files as -reindex does; opening a
+     * chainstate that has the index without it marks the index stale. */
+    bool addrindex;
+};
+
+/* chain_open with options.  Every block connected that was not checked on
+ * arrival in this process (read back from the block files: a reindex, a
+ * reorganization, blocks stored before a crash) is checked in full first,
+ * signatures included (sigcheck_block); one that fails is marked invalid
+ * and the chain stays at its parent. */
 struct chain *chain_open_with(const struct chain_params *params, const char *datadir,
-                              bool reindex, bool addrindex, char *err, size_t errlen);
+                              const struct chain_options *opts, char *err, size_t errlen);
+/* The pool and cache the chain checks blocks with (NULL: none). */
+struct sigcheck *chain_sigcheck(const struct chain *c);
 void chain_close(struct chain *c);
 /* Start-up check: reads back the last nblocks blocks of the active chain (0:
  * all) and checks them against their hashes, reads every chainstate entry

@@ -51,6 +51,16 @@ struct chain {
     struct chain_listener *listeners;
     size_t nlisteners;
     bool addrindex; /* -addressindex: keep the address index (state/addrindex.h) */
+    /* Checks blocks' transactions (the -par pool and the signature cache);
+     * NULL: on the calling thread, without a cache.  Not owned. */
+    struct sigcheck *sigcheck;
+    /* The block about to be connected (pre_for), applied to a view of the
+     * tip state while the pool checked its signatures: connect_block takes
+     * it instead of applying the block again if the state has not moved
+     * since (pre_tip is the tip it was applied on).  Never kept past
+     * chain_activate_best. */
+    struct view *pre_view;
+    const struct block_index *pre_for, *pre_tip;
 };
 
 static inline struct block_index *tip_of(const struct chain *c)

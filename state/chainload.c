@@ -297,8 +297,9 @@ static bool check_state_format(struct chain *c, const char *datadir, char *err, 
     return true;
 }
 
-static bool open_dbs(struct chain *c, const char *datadir, bool reindex, bool scan, char *err,
-                     size_t errlen)
+/* wipe_state: -reindex-chainstate, the chainstate alone is rebuilt. */
+static bool open_dbs(struct chain *c, const char *datadir, bool reindex, bool scan,
+                     bool wipe_state, char *err, size_t errlen)
 {
     char blocks[4096], index[4096], state[4096];
     snprintf(blocks, sizeof(blocks), "%s/blocks", datadir);
@@ -311,15 +312,17 @@ static bool open_dbs(struct chain *c, const char *datadir, bool reindex, bool sc
      * existed too, so a missing one is damage, never a first start. */
     if (reindex && (!db_destroy(state, err, errlen) || !db_destroy(index, err, errlen)))
         return false;
+    if (wipe_state && !db_destroy(state, err, errlen))
+        return false;
     bool fresh = !db_exists(index);
-    if (!fresh && !scan && !db_exists(state)) {
+    if (!fresh && !scan && !wipe_state && !db_exists(state)) {
         snprintf(err, errlen, "the chainstate database %s is missing (restart with -reindex to "
                               "rebuild it from the block files)",
                  state);
         return false;
     }
     /* A reindex fills the chainstate only once its index is complete. */
-    if (!(c->state = open_db(state, db_cache_state(), fresh || scan, err, errlen)) ||
+    if (!(c->state = open_db(state, db_cache_state(), fresh || scan || wipe_state, err, errlen)) ||
         !(c->index = open_db(index, db_cache_index(), fresh, err, errlen)))
         return false;
 
@@ -426,12 +429,15 @@ static bool check_addrindex(struct chain *c, bool *rebuild, char *err, size_t er
 struct chain *chain_open(const struct chain_params *params, const char *datadir, bool reindex,
                          char *err, size_t errlen)
 {
-    return chain_open_with(params, datadir, reindex, false, err, errlen);
+    struct chain_options opts = {.reindex = reindex};
+    return chain_open_with(params, datadir, &opts, err, errlen);
 }
 
 struct chain *chain_open_with(const struct chain_params *params, const char *datadir,
-                              bool reindex, bool addrindex, char *err, size_t errlen)
+                              const struct chain_options *opts, char *err, size_t errlen)
 {
+    bool reindex = opts->reindex;
+    bool wipe_state = opts->reindex_chainstate && !reindex;
     struct chain *c = calloc(1, sizeof(*c));
     uint8_t *val = NULL;
     size_t vlen;
@@ -444,7 +450,8 @@ struct chain *chain_open_with(const struct chain_params *params, const char *dat
         return NULL;
     }
     c->params = params;
-    c->addrindex = addrindex;
+    c->addrindex = opts->addrindex;
+    c->sigcheck = opts->sigcheck;
     hmap_init(&c->map);
     hmap_init(&c->by_slot);
     hmap_init(&c->logged_slots);
@@ -463,7 +470,11 @@ struct chain *chain_open_with(const struct chain_params *params, const char *dat
             snprintf(err, errlen, "cannot write %s: %s", marker, strerror(errno));
         goto fail;
     }
-    if (!open_dbs(c, datadir, reindex, reindex || resume, err, errlen))
+    if (resume)
+        wipe_state = false; /* the interrupted reindex rebuilds the state anyway */
+    if (wipe_state)
+        log_printf("Rebuilding the chainstate from the stored blocks (-reindex-chainstate)...");
+    if (!open_dbs(c, datadir, reindex, reindex || resume, wipe_state, err, errlen))
         goto fail;
     if (resume && !load_index(c, err, errlen))
         goto fail;
@@ -507,7 +518,10 @@ struct chain *chain_open_with(const struct chain_params *params, const char *dat
         if (rebuild) {
             free(val);
             chain_close(c);
-            return chain_open_with(params, datadir, true, true, err, errlen);
+            struct chain_options again = *opts;
+            again.reindex = true;
+            again.addrindex = true;
+            return chain_open_with(params, datadir, &again, err, errlen);
         }
     }
     struct block_index *tip = vlen == HASH_SIZE ? hmap_get(&c->map, val, HASH_SIZE) : NULL;
@@ -628,6 +642,7 @@ void chain_close(struct chain *c)
     free(c->active);
     free(c->leaves);
     free(c->listeners);
+    view_free(c->pre_view);
     free(c);
 }
 

@@ -7,6 +7,7 @@
 #include "state/chain.h"
 #include "state/fl.h"
 #include "state/modules.h"
+#include "state/sigcheck.h"
 #include "consensus/fltx.h"
 #include "consensus/txtypes.h"
 #include "util/hmap.h"
@@ -845,7 +846,7 @@ static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *t
 /* Every check of mempool_add before the pool changes; *pos_out is the
  * transaction's place in its sender's run. */
 static bool admit_checks(struct mempool *mp, const struct tx *tx, struct validation *v,
-                         size_t *pos_out)
+                         size_t *pos_out, uint8_t sigkey[SIGCACHE_KEY_SIZE])
 {
     const struct chain_params *p = chain_params(mp->chain);
     struct account acct;
@@ -857,7 +858,7 @@ static bool admit_checks(struct mempool *mp, const struct tx *tx, struct validat
     tx_txid(tx, txid);
     if (hmap_get(&mp->by_txid, txid, HASH_SIZE))
         return val_fail(v, VAL_DUPLICATE, REJECT_TXN_ALREADY_IN_MEMPOOL);
-    if (!tx_check(tx, p, v))
+    if (!sigcheck_tx(sigcheck_cache(chain_sigcheck(mp->chain)), tx, p, sigkey, v))
         return false;
     /* A reveal evicts everything but reveals (evict_before): the rate that
      * evictions raised does not keep it out. */
@@ -910,7 +911,8 @@ static bool admit_checks(struct mempool *mp, const struct tx *tx, struct validat
 bool mempool_test(struct mempool *mp, const struct tx *tx, struct validation *v)
 {
     size_t pos;
-    return admit_checks(mp, tx, v, &pos);
+    uint8_t sigkey[SIGCACHE_KEY_SIZE];
+    return admit_checks(mp, tx, v, &pos, sigkey);
 }
 
 bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct validation *v)
@@ -918,8 +920,9 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
     struct mempool_entry *e;
     uint8_t txid[HASH_SIZE];
     size_t size = tx_encoded_size(tx), pos;
+    uint8_t sigkey[SIGCACHE_KEY_SIZE];
 
-    if (!admit_checks(mp, tx, v, &pos))
+    if (!admit_checks(mp, tx, v, &pos, sigkey))
         return false;
     tx_txid(tx, txid);
     if (!(e = insert_entry(mp, tx, txid, size, now, pos)))
@@ -927,6 +930,10 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
     trim_to_size(mp);
     if (!hmap_get(&mp->by_txid, txid, HASH_SIZE))
         return val_fail(v, VAL_POLICY, REJECT_MEMPOOL_FULL);
+    /* Its block will not verify the signature again. */
+    struct sigcache *cache = sigcheck_cache(chain_sigcheck(mp->chain));
+    if (cache)
+        sigcache_insert(cache, sigkey);
     LOG_DEBUG(LOG_MEMPOOL, "accepted tx nonce %llu (%zu bytes, %zu in pool)",
               (unsigned long long)tx->nonce, size, hmap_count(&mp->by_txid));
     for (size_t i = 0; i < mp->nlisteners; i++)

@@ -744,7 +744,7 @@ static uint64_t index_sum(struct chain *c, const uint8_t pub[PUBKEY_SIZE], uint6
 START_TEST(address_index_follows_blocks)
 {
     char err[256] = "";
-    struct chain *c = chain_open_with(&params, datadir, false, true, err, sizeof(err));
+    struct chain *c = chain_open_with(&params, datadir, &(struct chain_options){.addrindex = true}, err, sizeof(err));
     ck_assert_msg(c != NULL, "%s", err);
     ck_assert(chain_addrindex_enabled(c));
     struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
@@ -783,7 +783,7 @@ START_TEST(address_index_follows_blocks)
     c = open_chain();
     ck_assert(!chain_addrindex_enabled(c));
     chain_close(c);
-    c = chain_open_with(&params, datadir, false, true, err, sizeof(err));
+    c = chain_open_with(&params, datadir, &(struct chain_options){.addrindex = true}, err, sizeof(err));
     ck_assert_msg(c != NULL, "%s", err);
     ck_assert_uint_eq(chain_height(c), 2);
     for (int i = 0; i < REGTEST_VALIDATORS; i++) {

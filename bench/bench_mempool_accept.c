@@ -1,0 +1,140 @@
+/* Mempool acceptance of signed transfers, against the signature bound.
+ *
+ * A regtest-like chain with -accounts funded accounts (bench/gen_txs.h),
+ * opened as the node opens it (a -par=2 pool and a signature cache, which
+ * acceptance fills); -txs signed transfers (at most 64 per sender: the
+ * mempool's chain limit) go through mempool_add one by one, every check
+ * included (the signature, the sender's state, the fee, the run of the
+ * sender's pooled transactions applied on the tip state).  Printed: accepted
+ * transactions per second, the bound measured in the same run, before and
+ * after, the better kept (BIP340 verifications per second on two threads,
+ * as bench_connect) and the ratio.
+ *
+ *   bench_mempool_accept [-accounts=1000] [-txs=20000]
+ *
+ * Benchmarks only: nothing here decides anything of consensus. */
+#include "bench/bench_util.h"
+#include "bench/gen_txs.h"
+#include "consensus/amount.h"
+#include "state/chain.h"
+#include "state/mempool.h"
+#include "state/sigcache.h"
+#include "state/sigcheck.h"
+#include "tests/regtest_signer.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char dir[] = "/tmp/fml_bench_accept_XXXXXX";
+static bool have_dir;
+
+static void die(const char *what, const struct validation *v)
+{
+    fprintf(stderr, "bench_mempool_accept: %s%s%s\n", what, v ? ": " : "", v ? v->reason : "");
+    if (have_dir) {
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", dir);
+    }
+    exit(1);
+}
+
+struct half {
+    const struct tx *txs;
+    size_t from, to;
+    bool ok;
+};
+
+static void *verify_half(void *arg)
+{
+    struct half *h = arg;
+    h->ok = true;
+    for (size_t i = h->from; i < h->to; i++) {
+        uint8_t msg[HASH_SIZE];
+        tx_sighash(&h->txs[i], params.genesis_hash, msg);
+        h->ok &= key_verify(h->txs[i].sig, msg, HASH_SIZE, h->txs[i].sender);
+    }
+    return NULL;
+}
+
+/* The bound: the same signatures (sighash included) verified on two
+ * threads; per second. */
+static double verify_bound(const struct tx *txs, size_t n)
+{
+    struct half halves[2] = {{txs, 0, n / 2, false}, {txs, n / 2, n, false}};
+    pthread_t th;
+    double t0 = now_seconds();
+    if (pthread_create(&th, NULL, verify_half, &halves[1]) != 0)
+        die("thread", NULL);
+    verify_half(&halves[0]);
+    pthread_join(th, NULL);
+    double t = now_seconds() - t0;
+    if (!halves[0].ok || !halves[1].ok)
+        die("a generated signature does not verify", NULL);
+    return (double)n / t;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t accounts = 1000, ntxs = 20000;
+    for (int i = 1; i < argc; i++)
+        if (!arg_u64(argv[i], "-accounts", &accounts) && !arg_u64(argv[i], "-txs", &ntxs)) {
+            fprintf(stderr, "usage: bench_mempool_accept [-accounts=1000] [-txs=20000]\n");
+            return 2;
+        }
+    struct gen g;
+    if (!regtest_keys_init() || accounts == 0 || ntxs == 0 || ntxs > accounts * 64 ||
+        !gen_init(&g, (size_t)accounts, 1000 * COIN) || !gen_fund(&g, &params))
+        die("setup (at most 64 transactions per account)", NULL);
+    struct tx *txs = calloc(ntxs, sizeof(*txs));
+    if (!txs || !gen_transfers(&g, &params, 1000, txs, (size_t)ntxs))
+        die("generating transactions", NULL);
+    if (!mkdtemp(dir))
+        die("mkdtemp", NULL);
+    have_dir = true;
+
+    double bound = verify_bound(txs, (size_t)ntxs), t0;
+
+    struct sigcache *cache = sigcache_new((size_t)SIGCACHE_DEFAULT_MIB << 20);
+    struct sigcheck *sc = sigcheck_new(2, cache);
+    char err[256];
+    struct chain_options opts = {.sigcheck = sc};
+    struct chain *c = cache && sc ? chain_open_with(&params, dir, &opts, err, sizeof(err)) : NULL;
+    struct mempool *mp = c ? mempool_new(c, 1u << 30, 0) : NULL;
+    if (!mp)
+        die("chain and mempool", NULL);
+    t0 = now_seconds();
+    for (size_t i = 0; i < ntxs; i++) {
+        struct validation v;
+        if (!mempool_add(mp, &txs[i], 0, &v))
+            die("mempool_add", &v);
+    }
+    double figure = (double)ntxs / (now_seconds() - t0);
+    /* Measured again after: the better of the two. */
+    double again = verify_bound(txs, (size_t)ntxs);
+    if (again > bound)
+        bound = again;
+    printf("bench_mempool_accept: %llu transfers from %llu accounts, one by one\n",
+           (unsigned long long)ntxs, (unsigned long long)accounts);
+    printf("\n| mempool accept | tx/s | bound: BIP340 verifies/s, 2 threads | ratio |\n"
+           "|---|---:|---:|---:|\n"
+           "| mempool_add, one by one | %.0f | %.0f | %.2f |\n",
+           figure, bound, figure / bound);
+    printf("\ngoal: ratio >= 0.50 for mempool accept\n");
+
+    mempool_free(mp);
+    chain_close(c);
+    sigcheck_free(sc);
+    sigcache_free(cache);
+    for (size_t i = 0; i < ntxs; i++)
+        tx_free(&txs[i]);
+    free(txs);
+    gen_free(&g);
+    params_free(&params);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : 1;
+}

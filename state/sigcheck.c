@@ -1,0 +1,250 @@
+/* The -par pool (see sigcheck.h).
+ *
+ * One job at a time: the caller publishes the block, then it and the
+ * workers take chunks of transactions in increasing order from a shared
+ * counter.  `first` is the lowest failing index found so far; a thread
+ * stops at indices above it, never below, so every transaction before the
+ * final `first` is checked, and the reported failure is always the first
+ * in block order.  The caller returns once every worker has left the job. */
+#include "state/sigcheck.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Transactions taken at once: large enough to keep the counter cold, small
+ * enough to balance the threads (a signature verifies in ~40 us). */
+#define CHUNK 16
+
+struct sigcheck {
+    struct sigcache *cache;
+    int nthreads;
+    pthread_t *workers;
+    size_t nworkers;
+
+    pthread_mutex_t job_lock; /* one block at a time */
+
+    pthread_mutex_t lock; /* everything below */
+    pthread_cond_t wake;  /* workers: a job, or stop */
+    pthread_cond_t done;  /* caller: the last worker left the job */
+    uint64_t generation;  /* bumped for each job */
+    bool stopping;
+    size_t busy;          /* workers inside the current job */
+    const struct block *b;
+    const struct chain_params *p;
+    size_t next;          /* the next unclaimed index */
+    size_t first;         /* lowest failing index, b->ntx when none */
+    struct validation first_v;
+};
+
+int sigcheck_threads_for_par(int64_t par)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        cores = 1;
+    int64_t n = par > 0 ? par : cores + par;
+    if (n < 1)
+        n = 1;
+    if (n > SIGCHECK_MAX_THREADS)
+        n = SIGCHECK_MAX_THREADS;
+    return (int)n;
+}
+
+bool sigcheck_tx(struct sigcache *cache, const struct tx *tx, const struct chain_params *p,
+                 uint8_t key_out[SIGCACHE_KEY_SIZE], struct validation *v)
+{
+    uint8_t msg[HASH_SIZE], buf[SIGCACHE_KEY_SIZE];
+    uint8_t *key = key_out ? key_out : buf;
+    if (!tx_check_nosig(tx, p, v))
+        return false;
+    tx_sighash(tx, p->genesis_hash, msg);
+    if (cache) {
+        sigcache_key(cache, msg, tx->sender, tx->sig, key);
+        if (sigcache_contains(cache, key))
+            return true;
+    }
+    if (!tx_check_sig(tx, msg))
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_SIG);
+    return true;
+}
+
+/* Checks chunks of the current job until none is left below `first`. */
+static void work(struct sigcheck *sc)
+{
+    for (;;) {
+        pthread_mutex_lock(&sc->lock);
+        const struct block *b = sc->b;
+        const struct chain_params *p = sc->p;
+        size_t start = sc->next, limit = sc->first;
+        if (start < limit)
+            sc->next = start + CHUNK;
+        pthread_mutex_unlock(&sc->lock);
+        if (!b || start >= limit)
+            return;
+        size_t end = start + CHUNK < limit ? start + CHUNK : limit;
+        for (size_t i = start; i < end; i++) {
+            struct validation v;
+            val_init(&v);
+            if (sigcheck_tx(sc->cache, &b->txs[i], p, NULL, &v))
+                continue;
+            pthread_mutex_lock(&sc->lock);
+            if (i < sc->first) {
+                sc->first = i;
+                sc->first_v = v;
+            }
+            pthread_mutex_unlock(&sc->lock);
+            break; /* everything after i in this chunk is above `first` */
+        }
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct sigcheck *sc = arg;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&sc->lock);
+    for (;;) {
+        while (!sc->stopping && sc->generation == seen)
+            pthread_cond_wait(&sc->wake, &sc->lock);
+        if (sc->stopping)
+            break;
+        seen = sc->generation;
+        sc->busy++;
+        pthread_mutex_unlock(&sc->lock);
+        work(sc);
+        pthread_mutex_lock(&sc->lock);
+        if (--sc->busy == 0)
+            pthread_cond_signal(&sc->done);
+    }
+    pthread_mutex_unlock(&sc->lock);
+    return NULL;
+}
+
+struct sigcheck *sigcheck_new(int nthreads, struct sigcache *cache)
+{
+    struct sigcheck *sc = calloc(1, sizeof(*sc));
+    if (!sc)
+        return NULL;
+    if (nthreads < 1)
+        nthreads = 1;
+    if (nthreads > SIGCHECK_MAX_THREADS)
+        nthreads = SIGCHECK_MAX_THREADS;
+    sc->cache = cache;
+    sc->nthreads = nthreads;
+    pthread_mutex_init(&sc->job_lock, NULL);
+    pthread_mutex_init(&sc->lock, NULL);
+    pthread_cond_init(&sc->wake, NULL);
+    pthread_cond_init(&sc->done, NULL);
+    if (nthreads > 1) {
+        sc->workers = calloc((size_t)nthreads - 1, sizeof(*sc->workers));
+        if (!sc->workers) {
+            sigcheck_free(sc);
+            return NULL;
+        }
+        for (int i = 0; i < nthreads - 1; i++) {
+            if (pthread_create(&sc->workers[i], NULL, worker_main, sc) != 0) {
+                sigcheck_free(sc);
+                return NULL;
+            }
+            sc->nworkers++;
+        }
+    }
+    return sc;
+}
+
+void sigcheck_free(struct sigcheck *sc)
+{
+    if (!sc)
+        return;
+    pthread_mutex_lock(&sc->lock);
+    sc->stopping = true;
+    pthread_cond_broadcast(&sc->wake);
+    pthread_mutex_unlock(&sc->lock);
+    for (size_t i = 0; i < sc->nworkers; i++)
+        pthread_join(sc->workers[i], NULL);
+    free(sc->workers);
+    pthread_cond_destroy(&sc->wake);
+    pthread_cond_destroy(&sc->done);
+    pthread_mutex_destroy(&sc->lock);
+    pthread_mutex_destroy(&sc->job_lock);
+    free(sc);
+}
+
+int sigcheck_threads(const struct sigcheck *sc)
+{
+    return sc ? sc->nthreads : 1;
+}
+
+struct sigcache *sigcheck_cache(const struct sigcheck *sc)
+{
+    return sc ? sc->cache : NULL;
+}
+
+/* Names the failing transaction in the detail (both paths alike). */
+static bool fail_at(struct validation *v, size_t i)
+{
+    char detail[sizeof(v->detail)];
+    int n = snprintf(detail, sizeof(detail), "transaction %zu", i);
+    if (v->detail[0] && n > 0 && (size_t)n + 2 < sizeof(detail))
+        snprintf(detail + n, sizeof(detail) - (size_t)n, ": %.*s",
+                 (int)(sizeof(detail) - (size_t)n - 3), v->detail);
+    memcpy(v->detail, detail, sizeof(detail));
+    return false;
+}
+
+static bool pooled(const struct sigcheck *sc, const struct block *b)
+{
+    return sc && sc->nworkers > 0 && b->ntx >= 2;
+}
+
+void sigcheck_begin(struct sigcheck *sc, const struct block *b, const struct chain_params *p)
+{
+    if (!pooled(sc, b))
+        return;
+    pthread_mutex_lock(&sc->job_lock);
+    pthread_mutex_lock(&sc->lock);
+    sc->b = b;
+    sc->p = p;
+    sc->next = 0;
+    sc->first = b->ntx;
+    sc->generation++;
+    pthread_cond_broadcast(&sc->wake);
+    pthread_mutex_unlock(&sc->lock);
+}
+
+bool sigcheck_end(struct sigcheck *sc, const struct block *b, const struct chain_params *p,
+                  struct validation *v)
+{
+    if (!pooled(sc, b)) {
+        for (size_t i = 0; i < b->ntx; i++)
+            if (!sigcheck_tx(sc ? sc->cache : NULL, &b->txs[i], p, NULL, v))
+                return fail_at(v, i);
+        return true;
+    }
+    work(sc);
+    pthread_mutex_lock(&sc->lock);
+    /* Workers that have not woken yet find no chunk left and leave at
+     * once; wait for those inside. */
+    sc->next = b->ntx;
+    while (sc->busy > 0)
+        pthread_cond_wait(&sc->done, &sc->lock);
+    size_t first = sc->first;
+    bool ok = first == b->ntx;
+    if (!ok)
+        *v = sc->first_v;
+    sc->b = NULL;
+    pthread_mutex_unlock(&sc->lock);
+    pthread_mutex_unlock(&sc->job_lock);
+    return ok || fail_at(v, first);
+}
+
+bool sigcheck_block(struct sigcheck *sc, const struct block *b, const struct chain_params *p,
+                    struct validation *v)
+{
+    if (!block_check_contents(b, p, v))
+        return false;
+    sigcheck_begin(sc, b, p);
+    return sigcheck_end(sc, b, p, v);
+}

@@ -1,0 +1,434 @@
+/* The -par pool (state/sigcheck.c) and the signature cache
+ * (state/sigcache.c): a block's verdict does not depend on the number of
+ * threads (the first failing transaction in block order), the cache skips
+ * verified signatures, keeps its size, and keys entries with its own salt. */
+#include "consensus/accounts.h"
+#include "consensus/amount.h"
+#include "state/sigcache.h"
+#include "state/sigcheck.h"
+#include "tests/chain_fixture.h"
+#include "tests/regtest_signer.h"
+#include "tests/unit/test_util.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#define NTX 300
+
+static void make_tx(struct tx *tx, uint64_t i)
+{
+    struct transfer t;
+    struct wbuf w;
+    tx_init(tx);
+    tx->type = TX_TRANSFER;
+    tx->nonce = i;
+    tx->fee = 1000;
+    memcpy(tx->sender, pubs[i % 4], PUBKEY_SIZE);
+    memcpy(t.to, pubs[(i + 1) % 4], PUBKEY_SIZE);
+    t.amount = COIN + i;
+    wbuf_init(&w);
+    transfer_encode(&t, &w);
+    ck_assert(tx_set_payload(tx, w.data, w.len));
+    wbuf_free(&w);
+    ck_assert(tx_sign(tx, params.genesis_hash, secrets[i % 4], NULL));
+}
+
+/* A block of NTX signed transfers; bad[k] >= 0: transaction bad[k] gets
+ * kind[k] damage ('s': a signature bit, 'v': its version).  The block stays
+ * well-formed (Merkle root, header signature). */
+static void make_block(struct block *b, const int bad[2], const char kind[2])
+{
+    block_init(b);
+    b->hdr.version = BLOCK_VERSION;
+    b->hdr.height = 1;
+    b->hdr.slot = 1;
+    memcpy(b->hdr.proposer, pubs[0], PUBKEY_SIZE);
+    for (int i = 0; i < NTX; i++) {
+        struct tx tx;
+        make_tx(&tx, (uint64_t)i);
+        for (int k = 0; k < 2; k++) {
+            if (bad[k] != i)
+                continue;
+            if (kind[k] == 's')
+                tx.sig[5] ^= 0x10;
+            else
+                tx.version = 2;
+        }
+        ck_assert(block_add_tx(b, &tx));
+        tx_free(&tx);
+    }
+    block_merkle_root(b, b->hdr.tx_root);
+    ck_assert(regtest_sign(NULL, &b->hdr));
+}
+
+/* block_check's verdict and sigcheck_block's with 1, 2 and 4 threads, many
+ * times each: the same reason, naming the same transaction. */
+static void check_all_agree(const struct block *b, bool ok, const char *reason, const char *tx)
+{
+    struct validation v;
+    val_init(&v);
+    ck_assert_int_eq(block_check(b, &params, &v), ok);
+    if (!ok)
+        ck_assert_str_eq(v.reason, reason);
+    static const int threads[] = {1, 2, 4};
+    for (size_t t = 0; t < 3; t++) {
+        struct sigcheck *sc = sigcheck_new(threads[t], NULL);
+        ck_assert_ptr_nonnull(sc);
+        ck_assert_int_eq(sigcheck_threads(sc), threads[t]);
+        for (int rep = 0; rep < 20; rep++) {
+            val_init(&v);
+            ck_assert_int_eq(sigcheck_block(sc, b, &params, &v), ok);
+            if (!ok) {
+                ck_assert_str_eq(v.reason, reason);
+                ck_assert_msg(strncmp(v.detail, tx, strlen(tx)) == 0 &&
+                                  (v.detail[strlen(tx)] == '\0' || v.detail[strlen(tx)] == ':'),
+                              "%d threads: detail \"%s\", expected %s", threads[t], v.detail, tx);
+            }
+        }
+        sigcheck_free(sc);
+    }
+    /* Without a pool: the same. */
+    val_init(&v);
+    ck_assert_int_eq(sigcheck_block(NULL, b, &params, &v), ok);
+    if (!ok)
+        ck_assert_str_eq(v.reason, reason);
+}
+
+START_TEST(test_pool_all_good)
+{
+    struct block b;
+    const int bad[2] = {-1, -1};
+    make_block(&b, bad, "ss");
+    check_all_agree(&b, true, NULL, NULL);
+    block_free(&b);
+}
+END_TEST
+
+START_TEST(test_pool_first_bad_signature_wins)
+{
+    struct block b;
+    /* The later one first in the array: order of damage does not matter. */
+    const int bad[2] = {250, 37};
+    make_block(&b, bad, "ss");
+    check_all_agree(&b, false, "bad-txns-sig", "transaction 37");
+    block_free(&b);
+
+    const int late[2] = {NTX - 1, 290};
+    make_block(&b, late, "ss");
+    check_all_agree(&b, false, "bad-txns-sig", "transaction 290");
+    block_free(&b);
+}
+END_TEST
+
+START_TEST(test_pool_reason_order)
+{
+    struct block b;
+    /* A bad signature at 37 before a bad version at 200: the signature. */
+    const int bad[2] = {37, 200};
+    make_block(&b, bad, "sv");
+    check_all_agree(&b, false, "bad-txns-sig", "transaction 37");
+    block_free(&b);
+    /* A bad version at 37 before a bad signature at 200: the version. */
+    make_block(&b, bad, "vs");
+    check_all_agree(&b, false, "bad-txns-version", "transaction 37");
+    block_free(&b);
+}
+END_TEST
+
+START_TEST(test_pool_block_rules_first)
+{
+    /* A damaged header signature is the block's reason whatever its
+     * transactions hold. */
+    struct block b;
+    const int bad[2] = {3, -1};
+    make_block(&b, bad, "ss");
+    b.hdr.sig[0] ^= 1;
+    check_all_agree(&b, false, "bad-blk-sig", "");
+    block_free(&b);
+}
+END_TEST
+
+START_TEST(test_pool_uses_cache)
+{
+    struct sigcache *cache = sigcache_new(1 << 20);
+    struct sigcheck *sc = sigcheck_new(2, cache);
+    struct block b;
+    struct validation v;
+    const int bad[2] = {-1, -1};
+    ck_assert_ptr_nonnull(sc);
+    ck_assert_ptr_eq(sigcheck_cache(sc), cache);
+    make_block(&b, bad, "ss");
+    ck_assert(sigcheck_block(sc, &b, &params, &v));
+    ck_assert_uint_eq(sigcache_count(cache), 0); /* blocks only read it */
+    for (size_t i = 0; i < b.ntx; i++) {
+        uint8_t key[SIGCACHE_KEY_SIZE];
+        ck_assert(sigcheck_tx(cache, &b.txs[i], &params, key, &v));
+        sigcache_insert(cache, key);
+    }
+    ck_assert_uint_eq(sigcache_count(cache), NTX);
+    /* A cached signature is not verified again: a cache hit is what makes
+     * a transaction pass once its signature is damaged behind the cache's
+     * back (which a real signature cannot be: its key covers the bytes). */
+    struct tx t;
+    ck_assert(tx_copy(&t, &b.txs[7]));
+    uint8_t msg[HASH_SIZE], key[SIGCACHE_KEY_SIZE];
+    tx_sighash(&t, params.genesis_hash, msg);
+    t.sig[0] ^= 1;
+    ck_assert(!sigcheck_tx(cache, &t, &params, NULL, &v));
+    ck_assert_str_eq(v.reason, "bad-txns-sig");
+    sigcache_key(cache, msg, t.sender, t.sig, key);
+    sigcache_insert(cache, key);
+    val_init(&v);
+    ck_assert(sigcheck_tx(cache, &t, &params, NULL, &v));
+    tx_free(&t);
+    block_free(&b);
+    sigcheck_free(sc);
+    sigcache_free(cache);
+}
+END_TEST
+
+START_TEST(test_par_threads)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    ck_assert_int_eq(sigcheck_threads_for_par(1), 1);
+    ck_assert_int_eq(sigcheck_threads_for_par(3), 3);
+    ck_assert_int_eq(sigcheck_threads_for_par(0), cores < 16 ? cores : 16);
+    ck_assert_int_eq(sigcheck_threads_for_par(-1000), 1);
+    ck_assert_int_eq(sigcheck_threads_for_par(1000), SIGCHECK_MAX_THREADS);
+}
+END_TEST
+
+static void some_key(uint8_t key[SIGCACHE_KEY_SIZE], uint64_t i)
+{
+    uint8_t in[8];
+    write_le64(in, i);
+    crypto_generichash(key, SIGCACHE_KEY_SIZE, in, sizeof(in), NULL, 0);
+}
+
+START_TEST(test_cache_hit_after_insert)
+{
+    struct sigcache *c = sigcache_new(64 * 1024);
+    uint8_t msg[HASH_SIZE] = {1}, pub[PUBKEY_SIZE] = {2}, sig[SIG_SIZE] = {3}, k1[32], k2[32];
+    sigcache_key(c, msg, pub, sig, k1);
+    ck_assert(!sigcache_contains(c, k1));
+    sigcache_insert(c, k1);
+    ck_assert(sigcache_contains(c, k1));
+    sigcache_insert(c, k1); /* twice: one entry */
+    ck_assert_uint_eq(sigcache_count(c), 1);
+    /* Any byte of the triple changes the key. */
+    sig[63] ^= 1;
+    sigcache_key(c, msg, pub, sig, k2);
+    ck_assert(!sigcache_contains(c, k2));
+    sig[63] ^= 1;
+    pub[31] ^= 1;
+    sigcache_key(c, msg, pub, sig, k2);
+    ck_assert(!sigcache_contains(c, k2));
+    pub[31] ^= 1;
+    msg[31] ^= 1;
+    sigcache_key(c, msg, pub, sig, k2);
+    ck_assert(!sigcache_contains(c, k2));
+    sigcache_free(c);
+}
+END_TEST
+
+START_TEST(test_cache_salted)
+{
+    struct sigcache *a = sigcache_new(4096), *b = sigcache_new(4096);
+    uint8_t msg[HASH_SIZE] = {9}, pub[PUBKEY_SIZE] = {8}, sig[SIG_SIZE] = {7};
+    uint8_t ka[32], kb[32], ka2[32], plain[32], cat[HASH_SIZE + PUBKEY_SIZE + SIG_SIZE];
+    sigcache_key(a, msg, pub, sig, ka);
+    sigcache_key(a, msg, pub, sig, ka2);
+    sigcache_key(b, msg, pub, sig, kb);
+    ck_assert_mem_eq(ka, ka2, 32);              /* one cache: one key per triple */
+    ck_assert(memcmp(ka, kb, 32) != 0);         /* another salt: another key */
+    memcpy(cat, msg, HASH_SIZE);
+    memcpy(cat + HASH_SIZE, pub, PUBKEY_SIZE);
+    memcpy(cat + HASH_SIZE + PUBKEY_SIZE, sig, SIG_SIZE);
+    crypto_generichash(plain, 32, cat, sizeof(cat), NULL, 0);
+    ck_assert(memcmp(ka, plain, 32) != 0);      /* not the unsalted hash */
+    /* What one cache holds the other does not. */
+    sigcache_insert(a, ka);
+    ck_assert(!sigcache_contains(b, ka));
+    sigcache_free(a);
+    sigcache_free(b);
+}
+END_TEST
+
+START_TEST(test_cache_bounded_and_evicts)
+{
+    /* 16 buckets of SIGCACHE_WAYS: capacity 128 entries. */
+    struct sigcache *c = sigcache_new(16 * SIGCACHE_WAYS * SIGCACHE_KEY_SIZE);
+    uint8_t key[32];
+    ck_assert_uint_eq(sigcache_capacity(c), 16 * SIGCACHE_WAYS);
+    for (uint64_t i = 0; i < 10000; i++) {
+        some_key(key, i);
+        sigcache_insert(c, key);
+        ck_assert_uint_le(sigcache_count(c), sigcache_capacity(c));
+    }
+    ck_assert_uint_eq(sigcache_count(c), sigcache_capacity(c));
+    /* The newest entries stay, the oldest went. */
+    some_key(key, 9999);
+    ck_assert(sigcache_contains(c, key));
+    size_t old = 0;
+    for (uint64_t i = 0; i < 1000; i++) {
+        some_key(key, i);
+        old += sigcache_contains(c, key);
+    }
+    ck_assert_uint_eq(old, 0);
+    sigcache_free(c);
+    /* A size below one bucket still makes one. */
+    c = sigcache_new(1);
+    ck_assert_uint_eq(sigcache_capacity(c), SIGCACHE_WAYS);
+    sigcache_free(c);
+}
+END_TEST
+
+/* Several threads inserting and looking up at once. */
+static struct sigcache *shared;
+static void *hammer(void *arg)
+{
+    uint64_t base = (uint64_t)(uintptr_t)arg * 100000;
+    uint8_t key[32];
+    for (uint64_t i = 0; i < 5000; i++) {
+        some_key(key, base + i);
+        sigcache_insert(shared, key);
+        (void)sigcache_contains(shared, key);
+    }
+    return NULL;
+}
+
+START_TEST(test_cache_threads)
+{
+    pthread_t th[4];
+    shared = sigcache_new(1 << 20);
+    for (uintptr_t i = 0; i < 4; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, hammer, (void *)i), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    ck_assert_uint_le(sigcache_count(shared), sigcache_capacity(shared));
+    ck_assert_uint_gt(sigcache_count(shared), 15000);
+    sigcache_free(shared);
+}
+END_TEST
+
+/* A copy of b whose transactions at positions bad have a damaged
+ * signature, sealed again by its proposer (Merkle root, header signature). */
+static void reseal_with_bad_sigs(struct block *out, const struct block *b, const size_t *bad,
+                                 size_t nbad)
+{
+    block_init(out);
+    out->hdr = b->hdr;
+    for (size_t i = 0; i < b->ntx; i++) {
+        struct tx tx;
+        ck_assert(tx_copy(&tx, &b->txs[i]));
+        for (size_t k = 0; k < nbad; k++)
+            if (bad[k] == i)
+                tx.sig[9] ^= 0x04;
+        ck_assert(block_add_tx(out, &tx));
+        tx_free(&tx);
+    }
+    block_merkle_root(out, out->hdr.tx_root);
+    ck_assert(regtest_sign(NULL, &out->hdr));
+}
+
+/* A chain checking blocks on a two-thread pool with a cache (the state
+ * transition beside the verification) and one checking them on the
+ * caller's thread agree: a block with bad signatures is refused by both,
+ * naming its first bad transaction, and changes nothing; the real block
+ * connects on both to the same state root; -reindex-chainstate on the pool
+ * rebuilds the same. */
+START_TEST(test_chain_pool_agrees)
+{
+    char dir_a[256], dir_b[256], err[256];
+    struct sigcache *cache = sigcache_new(1 << 20);
+    struct sigcheck *sc = sigcheck_new(2, cache);
+    struct chain_options opts = {.sigcheck = sc};
+    ck_assert(fixture_tmpdir(dir_a, sizeof(dir_a), "sigcheck-a"));
+    ck_assert(fixture_tmpdir(dir_b, sizeof(dir_b), "sigcheck-b"));
+    struct chain *a = chain_open_with(&params, dir_a, &opts, err, sizeof(err));
+    struct chain *b = chain_open(&params, dir_b, false, err, sizeof(err));
+    ck_assert_msg(a && b, "%s", err);
+    ck_assert_ptr_eq(chain_sigcheck(a), sc);
+    struct mempool *mp = mempool_new(a, MEMPOOL_DEFAULT_MAX_BYTES, 0);
+    ck_assert_ptr_nonnull(mp);
+    for (int i = 0; i < 40; i++)
+        ck_assert(fixture_transfer(mp, i % 4, (i + 1) % 4, COIN, 10000, NULL));
+    /* The mempool filled the cache: one entry per accepted transaction. */
+    ck_assert_uint_eq(sigcache_count(cache), 40);
+
+    struct block blk, bad;
+    struct validation v;
+    ck_assert(fixture_build_at(a, mp, chain_tip(a)->hdr.slot + 1, &blk, &v));
+    ck_assert_uint_eq(blk.ntx, 40);
+    const size_t which[2] = {31, 12};
+    reseal_with_bad_sigs(&bad, &blk, which, 2);
+    uint8_t root_before[HASH_SIZE], root_a[HASH_SIZE], root_b[HASH_SIZE];
+    chain_state_root(a, root_before);
+    struct chain *both[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        uint64_t height = chain_height(both[k]);
+        val_init(&v);
+        ck_assert(!chain_process_block(both[k], &bad, &v));
+        ck_assert_str_eq(v.reason, "bad-txns-sig");
+        ck_assert_str_eq(v.detail, "transaction 12");
+        ck_assert_uint_eq(chain_height(both[k]), height);
+        ck_assert_msg(chain_process_block(both[k], &blk, &v), "%s %s", v.reason, v.detail);
+        ck_assert_uint_eq(chain_height(both[k]), height + 1);
+    }
+    chain_state_root(a, root_a);
+    chain_state_root(b, root_b);
+    ck_assert_mem_eq(root_a, root_b, HASH_SIZE);
+    ck_assert(memcmp(root_a, root_before, HASH_SIZE) != 0);
+    ck_assert_mem_eq(chain_tip(a)->hash, chain_tip(b)->hash, HASH_SIZE);
+
+    mempool_free(mp);
+    chain_close(a);
+    opts.reindex_chainstate = true;
+    a = chain_open_with(&params, dir_a, &opts, err, sizeof(err));
+    ck_assert_msg(a, "%s", err);
+    chain_state_root(a, root_a);
+    ck_assert_mem_eq(root_a, root_b, HASH_SIZE);
+    ck_assert_uint_eq(chain_height(a), chain_height(b));
+
+    block_free(&blk);
+    block_free(&bad);
+    chain_close(a);
+    chain_close(b);
+    sigcheck_free(sc);
+    sigcache_free(cache);
+    ck_assert(fixture_remove_dir(dir_a));
+    ck_assert(fixture_remove_dir(dir_b));
+}
+END_TEST
+
+static Suite *sigcheck_suite(void)
+{
+    Suite *s = suite_create("sigcheck");
+    TCase *tc = tcase_create("pool");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_pool_all_good);
+    tcase_add_test(tc, test_pool_first_bad_signature_wins);
+    tcase_add_test(tc, test_pool_reason_order);
+    tcase_add_test(tc, test_pool_block_rules_first);
+    tcase_add_test(tc, test_pool_uses_cache);
+    tcase_add_test(tc, test_par_threads);
+    tcase_add_test(tc, test_chain_pool_agrees);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("cache");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_cache_hit_after_insert);
+    tcase_add_test(tc, test_cache_salted);
+    tcase_add_test(tc, test_cache_bounded_and_evicts);
+    tcase_add_test(tc, test_cache_threads);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    if (!regtest_keys_init())
+        return EXIT_FAILURE;
+    int rc = test_run_suite(sigcheck_suite());
+    params_free(&params);
+    return rc;
+}
