@@ -16,8 +16,11 @@
  * BIP340 verifies per second on two threads over the same signatures (the
  * check a block of transactions the node has not seen needs), and the
  * bound alone on its last line ("bound <verifies/s>") for the driver.
+ * With -bound-only=1 it only measures and prints the bound again (the
+ * driver does, right before each of its timed steps).
  *
  *   bench_sync_prep -out=DIR -netdir=DIR [-accounts=1000] [-txs=60000] [-block=20000]
+ *   bench_sync_prep -bound-only=1 [-accounts=1000] [-txs=60000]
  *
  * Benchmarks only: nothing here decides anything of consensus. */
 #include "bench/bench_util.h"
@@ -102,18 +105,37 @@ static char *genesis_json(const struct gen *g, uint64_t nblocks)
 
 int main(int argc, char **argv)
 {
-    uint64_t accounts = 1000, ntxs = 60000, per_block = 20000;
+    uint64_t accounts = 1000, ntxs = 60000, per_block = 20000, bound_only = 0;
     const char *out = arg_str(argc, argv, "-out"), *netdir = arg_str(argc, argv, "-netdir");
     for (int i = 1; i < argc; i++)
         if (!arg_u64(argv[i], "-accounts", &accounts) && !arg_u64(argv[i], "-txs", &ntxs) &&
-            !arg_u64(argv[i], "-block", &per_block) && strncmp(argv[i], "-out=", 5) != 0 &&
+            !arg_u64(argv[i], "-block", &per_block) && !arg_u64(argv[i], "-bound-only", &bound_only) &&
+            strncmp(argv[i], "-out=", 5) != 0 &&
             strncmp(argv[i], "-netdir=", 8) != 0) {
             fprintf(stderr, "usage: bench_sync_prep -out=DIR -netdir=DIR [-accounts=1000] "
-                            "[-txs=60000] [-block=20000]\n");
+                            "[-txs=60000] [-block=20000] [-bound-only=1]\n");
             return 2;
         }
     struct gen g;
     char err[256], path[4200];
+    if (bound_only) {
+        /* The bound again, right before a timed step of the driver: the
+         * same generator, the same number of signatures. */
+        struct tx *txs = calloc(ntxs ? ntxs : 1, sizeof(*txs));
+        if (!regtest_keys_init() || !gen_init(&g, (size_t)(accounts ? accounts : 1), COIN) ||
+            !txs || !gen_transfers(&g, &params, 1000, txs, (size_t)ntxs))
+            die("setup", NULL);
+        double b = gen_verify_bound(txs, (size_t)ntxs, &params);
+        if (b <= 0)
+            die("a generated signature does not verify", NULL);
+        printf("bound %.0f\n", b);
+        for (size_t i = 0; i < ntxs; i++)
+            tx_free(&txs[i]);
+        free(txs);
+        gen_free(&g);
+        params_free(&params);
+        return 0;
+    }
     if (!out || !netdir || accounts == 0 || ntxs == 0 || per_block == 0)
         die("-out, -netdir and positive sizes are needed", NULL);
     if (!regtest_keys_init() || !gen_init(&g, (size_t)accounts, 1000 * COIN))
