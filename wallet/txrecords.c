@@ -297,6 +297,26 @@ bool wtx_set_unconfirmed(struct wallet *w, struct wallet_tx *wtx, char *err, siz
     return change_state(w, (struct wtx *)wtx, &s, err, errlen);
 }
 
+bool wtx_set_unconfirmed_all(struct wallet *w, struct wallet_tx *const *txs, size_t n, char *err,
+                             size_t errlen)
+{
+    struct state s = {.state = WALLET_TX_UNCONFIRMED};
+    struct wbuf batch;
+    size_t superseded = 0;
+    if (n == 0)
+        return true;
+    wbuf_init(&batch);
+    for (size_t i = 0; i < n; i++)
+        put_state_record(txs[i]->txid, &s, &batch);
+    bool ok = wallet_commit(w, &batch, n, err, errlen);
+    wbuf_free(&batch);
+    for (size_t i = 0; ok && i < n; i++)
+        superseded += set_state((struct wtx *)txs[i], &s);
+    if (ok)
+        wallet_settle(w, superseded);
+    return ok;
+}
+
 bool wtx_set_confirmed(struct wallet *w, struct wallet_tx *wtx, const uint8_t hash[HASH_SIZE],
                        uint64_t height, uint64_t time, uint32_t index, char *err, size_t errlen)
 {
@@ -472,12 +492,9 @@ bool wallet_block_disconnected(struct wallet *w, const struct block *b,
     }
     /* Every transaction the block confirmed goes back to unconfirmed in
      * one append (one sync per block, as when it was connected). */
-    struct state unconfirmed = {.state = WALLET_TX_UNCONFIRMED};
-    struct wtx **undone = NULL;
-    size_t n = 0, superseded = 0;
-    struct wbuf batch;
-    wbuf_init(&batch);
-    for (size_t i = 0; ok && i < b->ntx; i++) {
+    struct wallet_tx **undone = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < b->ntx; i++) {
         uint8_t txid[HASH_SIZE];
         txid_of(b, i, txid);
         struct wtx *t = find(w, txid);
@@ -489,20 +506,14 @@ bool wallet_block_disconnected(struct wallet *w, const struct block *b,
             ok = false;
             break;
         }
-        put_state_record(txid, &unconfirmed, &batch);
-        undone[n++] = t;
+        undone[n++] = &t->pub;
     }
-    ok = ok && (n == 0 || wallet_commit(w, &batch, n, err, errlen));
-    wbuf_free(&batch);
-    for (size_t i = 0; ok && i < n; i++)
-        superseded += set_state(undone[i], &unconfirmed);
+    ok = ok && wtx_set_unconfirmed_all(w, undone, n, err, errlen);
     free(undone);
     if (!ok) {
         w->write_failed = true;
         return false;
     }
-    if (n)
-        wallet_settle(w, superseded);
     w->has_best = true;
     memcpy(w->best_hash, b->hdr.prev, HASH_SIZE);
     w->best_height = b->hdr.height ? b->hdr.height - 1 : 0;
