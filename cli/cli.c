@@ -12,6 +12,7 @@
 #include "config.h"
 #include "consensus/params.h"
 #include "cli/client_args.h"
+#include "cli/getinfo.h"
 #include "rpc/rpc.h"
 #include "util/config.h"
 #include "util/fs.h"
@@ -29,7 +30,7 @@
 static const char *const known_options[] = {
     "datadir", "conf", "regtest", "testnet", "chain", "rpcconnect", "rpcport", "rpcuser",
     "rpcpassword", "rpccookiefile", "rpcwallet", "named", "stdin", "rpcwait", "rpcwaittimeout",
-    "rpcclienttimeout", "help", "version", NULL,
+    "rpcclienttimeout", "getinfo", "help", "version", NULL,
 };
 
 static void print_usage(void)
@@ -46,6 +47,11 @@ static void print_usage(void)
            "  -conf=<file>         Configuration file, relative to the data directory "
            "(default: %s)\n"
            "  -datadir=<dir>       Data directory (default: ~/.fml)\n"
+           "  -getinfo             Get general information from the node: chain, blocks,\n"
+           "                       headers, verification progress, connections, relay fee,\n"
+           "                       mempool, the wallet's balance (every loaded wallet's\n"
+           "                       without -rpcwallet) and warnings, from one batch of RPC\n"
+           "                       calls (not atomic).  \"-getinfo 1\" prints it as JSON\n"
            "  -chain=<chain>       Use the chain <chain>: main, test, regtest (default: main)\n"
            "  -testnet             Use the test chain (same as -chain=test)\n"
            "  -regtest             Use the regression test chain (same as -chain=regtest)\n"
@@ -376,6 +382,37 @@ static int run(struct cli *c, const char *method, json_t *params)
     }
 }
 
+/* With -rpcwait: waits until the server answers (not warming up); true
+ * at once without it.  False after printing an error. */
+static bool wait_for_server(struct cli *c)
+{
+    if (!config_get_bool(c->cfg, "rpcwait", false))
+        return true;
+    int64_t wait_timeout = 0;
+    char err[512];
+    if (!config_get_int(c->cfg, "rpcwaittimeout", 0, 0, INT64_MAX / 2, &wait_timeout, err,
+                        sizeof err)) {
+        fprintf(stderr, "Error: %s\n", err);
+        return false;
+    }
+    time_t deadline = time(NULL) + (time_t)wait_timeout;
+    for (;;) {
+        struct rpc_reply r;
+        err[0] = '\0';
+        enum rpc_client_status st = rpc_client_call(&c->opts, "uptime", NULL, &r, err, sizeof err);
+        bool transient = st == RPC_CLIENT_CONNECT_FAILED || st == RPC_CLIENT_NO_CREDENTIALS ||
+                         (st == RPC_CLIENT_OK && r.is_error && r.code == RPC_IN_WARMUP);
+        rpc_reply_free(&r);
+        if (!transient)
+            return true;
+        if (wait_timeout != 0 && time(NULL) >= deadline) {
+            fprintf(stderr, "error: timeout on transient error: the server did not answer\n");
+            return false;
+        }
+        sleep(1);
+    }
+}
+
 /* ---- launch commands: no node, no configuration ---- */
 
 static char *read_input(const char *path, size_t max, size_t *len)
@@ -612,7 +649,14 @@ int main(int argc, char **argv)
         n++;
     }
     int rc = 1;
-    if (config_get_bool(c.cfg, "stdin", false) && !read_stdin_args(&args, &n)) {
+    if (config_is_set(c.cfg, "getinfo")) {
+        bool json_out = n == 1 && (strcmp(args[0], "1") == 0 || strcmp(args[0], "true") == 0);
+        if (n > 1 || (n == 1 && !json_out))
+            fprintf(stderr, "error: -getinfo takes no arguments (\"1\" or \"true\": print "
+                            "JSON)\n");
+        else if (wait_for_server(&c))
+            rc = cli_getinfo(&c.opts, json_out);
+    } else if (config_get_bool(c.cfg, "stdin", false) && !read_stdin_args(&args, &n)) {
         fprintf(stderr, "error: cannot read arguments from stdin\n");
     } else if (n == 0) {
         fprintf(stderr, "error: too few parameters (need at least command)\n");

@@ -10,6 +10,8 @@ static const struct {
     size_t index;
     const char *name;
 } json_args[] = {
+    {"logging", 0, "include"},
+    {"logging", 1, "exclude"},
     {"getblockstats", 0, "hash_or_height"},
     {"getblockstats", 1, "stats"},
     {"getchaintxstats", 0, "nblocks"},
@@ -45,6 +47,7 @@ static const struct {
     {"keypoolrefill", 0, "newsize"},
     {"rescanblockchain", 0, "start_height"},
     {"registervalidator", 2, "commission_bps"},
+    {"editvalidator", 0, "commission_bps"},
     {"flgetround", 1, "round"},
     {"flgetupdate", 1, "round"},
     {"flgetmodel", 1, "round"},

@@ -216,6 +216,35 @@ bool rpc_raw_member(const char *text, size_t len, const char *key, const char **
     }
 }
 
+bool rpc_raw_element(const char *text, size_t len, size_t index, const char **value,
+                     size_t *value_len)
+{
+    if (!valid_json(text, len))
+        return false;
+    struct scan sc = {text, len, 0, 0};
+    skip_ws(&sc);
+    if (sc.s[sc.pos] != '[')
+        return false;
+    sc.pos++;
+    skip_ws(&sc);
+    if (sc.s[sc.pos] == ']')
+        return false;
+    for (size_t i = 0;; i++) {
+        skip_ws(&sc);
+        size_t vstart = sc.pos;
+        if (!scan_value(&sc))
+            return false;
+        if (i == index) {
+            *value = text + vstart;
+            *value_len = sc.pos - vstart;
+            return true;
+        }
+        skip_ws(&sc);
+        if (sc.s[sc.pos++] == ']')
+            return false;
+    }
+}
+
 static void put_indent(FILE *f, int indent, int level)
 {
     for (int i = 0; i < indent * level; i++)

@@ -66,6 +66,10 @@ void rpc_reply_free(struct rpc_reply *r);
  * a valid JSON object or has no such member. */
 bool rpc_raw_member(const char *text, size_t len, const char *key, const char **value,
                     size_t *value_len);
+/* The raw text of element index of the JSON array text; false when text is
+ * not a valid JSON array or is shorter. */
+bool rpc_raw_element(const char *text, size_t len, size_t index, const char **value,
+                     size_t *value_len);
 /* Re-indents valid JSON text with indent spaces per level (bitcoind's
  * layout), copying strings and numbers verbatim.  NULL when not valid
  * JSON.  The caller frees it. */

@@ -120,7 +120,8 @@ bool genesis_state(const struct chain_params *p, struct kvlist *out)
     }
     for (size_t i = 0; i < p->n_validators; i++) {
         const struct genesis_validator *gv = &p->validators[i];
-        struct validator val = {.self_stake = gv->stake, .commission_bps = gv->commission_bps};
+        struct validator val = {.self_stake = gv->stake, .commission_bps = gv->commission_bps,
+                                .commission_base = gv->commission_bps};
         uint8_t key[VALIDATOR_KEY_SIZE];
         memcpy(val.randao_commit, gv->randao_commit, HASH_SIZE);
         if (!amount_add(&supply, gv->stake))

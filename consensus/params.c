@@ -42,6 +42,14 @@ static void set_common(struct chain_params *p)
     p->market_mult_cap = 16;
     p->market_pool_cap_blocks = 518400;
     p->market_min_provider_stake = 100 * COIN;
+    /* Liveness: jailed past half the slots missed, judged once a validator
+     * led 4 slots in the epoch; 6 epochs (an hour of 10-minute epochs)
+     * before UNJAIL; 0.01% slashed; commission moves 1 point an epoch. */
+    p->downtime_jail_bps = 5000;
+    p->downtime_min_slots = 4;
+    p->downtime_jail_epochs = 6;
+    p->downtime_slash_bps = 1;
+    p->max_commission_change_bps = 100;
 }
 
 /* Well-known validators whose keys derive from public seeds (regtest). */
@@ -84,6 +92,9 @@ static void set_regtest_economics(struct chain_params *p)
     p->fl_pool_cap_blocks = 1000;
     p->market_pool_cap_blocks = 1000;
     p->market_min_provider_stake = 1 * COIN;
+    /* generateblocks skips the other validators' slots: no downtime jail
+     * unless a genesis file turns it on. */
+    p->downtime_jail_bps = 0;
 }
 
 static bool init_regtest(struct chain_params *p)
@@ -289,6 +300,11 @@ void params_encode(const struct chain_params *p, struct wbuf *w)
     put_u32(w, p->market_mult_cap);
     put_u32(w, p->market_pool_cap_blocks);
     put_u64(w, p->market_min_provider_stake);
+    put_u16(w, p->downtime_jail_bps);
+    put_u32(w, p->downtime_min_slots);
+    put_u32(w, p->downtime_jail_epochs);
+    put_u16(w, p->downtime_slash_bps);
+    put_u16(w, p->max_commission_change_bps);
 }
 
 static bool bad(char *err, size_t errlen, const char *what)
@@ -350,6 +366,21 @@ bool params_validate(const struct chain_params *p, char *err, size_t errlen)
         return bad(err, errlen, "market_min_provider_stake must be 1..the supply cap");
     if (p->block_reward > MAX_SUPPLY)
         return bad(err, errlen, "block_reward above the supply cap");
+    if (p->downtime_jail_bps > 9999)
+        return bad(err, errlen, "downtime_jail_bps must be 0..9999");
+    if (p->downtime_jail_bps &&
+        (p->downtime_min_slots == 0 || p->downtime_min_slots > p->epoch_slots))
+        return bad(err, errlen, "downtime_min_slots must be 1..epoch_slots");
+    /* At least 2: an UNJAIL then comes after the schedules drawn before the
+     * jail (the jailing epoch and the next), so the validator re-enters by
+     * the usual delay and never takes back a slot drawn before its jail. */
+    if (p->downtime_jail_bps &&
+        (p->downtime_jail_epochs < 2 || p->downtime_jail_epochs > 1000000))
+        return bad(err, errlen, "downtime_jail_epochs must be 2..1000000");
+    if (p->downtime_slash_bps > 1000)
+        return bad(err, errlen, "downtime_slash_bps must be 0..1000");
+    if (p->max_commission_change_bps > 10000)
+        return bad(err, errlen, "max_commission_change_bps above 10000");
     if (p->n_validators == 0)
         return bad(err, errlen, "at least one validator is required");
     if (p->n_validators > p->max_validators || p->n_validators > PARAMS_MAX_GENESIS_VALIDATORS)

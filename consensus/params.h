@@ -100,6 +100,18 @@ struct chain_params {
     uint32_t market_pool_cap_blocks;
     uint64_t market_min_provider_stake;
 
+    /* Liveness (doc/protocol.md 16.7): a validator that missed more than
+     * downtime_jail_bps of the slots it led in an epoch (0: never), having
+     * led at least downtime_min_slots of them, is jailed until
+     * downtime_jail_epochs epochs later and loses downtime_slash_bps of its
+     * stake and delegations; VALIDATOR_EDIT moves the commission by at most
+     * max_commission_change_bps per epoch. */
+    uint16_t downtime_jail_bps;
+    uint32_t downtime_min_slots;
+    uint32_t downtime_jail_epochs;
+    uint16_t downtime_slash_bps;
+    uint16_t max_commission_change_bps;
+
     size_t n_allocs;
     struct genesis_alloc *allocs;
     size_t n_validators;

@@ -27,6 +27,10 @@ void validator_encode(const struct validator *val, struct wbuf *w)
     put_u64(w, val->carry);
     put_u64(w, val->bank);
     put_u64(w, val->earned);
+    put_u64(w, val->jailed_until);
+    put_u64(w, val->commission_epoch);
+    put_u16(w, val->commission_base);
+    put_varbytes(w, val->description, val->description_len);
 }
 
 bool validator_decode(struct validator *val, const uint8_t *data, size_t len)
@@ -39,10 +43,129 @@ bool validator_decode(struct validator *val, const uint8_t *data, size_t len)
         !get_u8(&r, &val->status) || !get_bytes(&r, val->randao_commit, HASH_SIZE) ||
         !get_u64(&r, &val->reveals) || !get_u64(&r, &val->registered_height) ||
         !get_u64(&r, &lo) || !get_u64(&r, &hi) || !get_u64(&r, &val->carry) ||
-        !get_u64(&r, &val->bank) || !get_u64(&r, &val->earned))
+        !get_u64(&r, &val->bank) || !get_u64(&r, &val->earned) ||
+        !get_u64(&r, &val->jailed_until) || !get_u64(&r, &val->commission_epoch) ||
+        !get_u16(&r, &val->commission_base))
         return false;
+    const uint8_t *desc;
+    size_t dlen;
+    if (!get_varbytes(&r, &desc, &dlen, VALIDATOR_DESCRIPTION_MAX))
+        return false;
+    memcpy(val->description, desc, dlen);
+    val->description_len = (uint8_t)dlen;
     val->acc = (unsigned __int128)hi << 64 | lo;
-    return rbuf_done(&r) && val->status <= VALIDATOR_EXITED;
+    return rbuf_done(&r) && val->status <= VALIDATOR_DOWNTIME;
+}
+
+uint16_t validator_commission_at(const struct validator *val, uint64_t epoch)
+{
+    return epoch == val->commission_epoch ? val->commission_base : val->commission_bps;
+}
+
+bool validator_description_valid(const uint8_t *d, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = d[i];
+        uint32_t cp;
+        size_t len;
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f)
+                return false;
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            len = 2, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+            len = 3, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+            len = 4, cp = c & 0x07;
+        else
+            return false;
+        if (n - i < len)
+            return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((d[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (d[i + k] & 0x3f);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+void liveness_key(uint8_t key[LIVENESS_KEY_SIZE], uint64_t epoch, const uint8_t pub[PUBKEY_SIZE])
+{
+    key[0] = 'J';
+    write_be64(key + 1, epoch);
+    memcpy(key + 9, pub, PUBKEY_SIZE);
+}
+
+void liveness_encode(const struct liveness *l, struct wbuf *w)
+{
+    put_u32(w, l->led);
+    put_u32(w, l->missed);
+}
+
+bool liveness_decode(struct liveness *l, const uint8_t *data, size_t len)
+{
+    struct rbuf r;
+    rbuf_init(&r, data, len);
+    return get_u32(&r, &l->led) && get_u32(&r, &l->missed) && rbuf_done(&r) &&
+           l->missed <= l->led;
+}
+
+bool liveness_over(const struct liveness *l, uint16_t bps, uint32_t min_slots)
+{
+    return bps != 0 && l->led >= min_slots &&
+           (uint64_t)l->missed * 10000 > (uint64_t)l->led * bps;
+}
+
+uint64_t *schedule_prefix(const struct schedule *s)
+{
+    uint64_t *prefix = malloc((s->n + 1) * sizeof(*prefix)), sum = 0;
+    if (!prefix)
+        return NULL;
+    for (size_t i = 0; i < s->n; i++)
+        prefix[i] = sum += s->entries[i].stake;
+    return prefix;
+}
+
+bool schedule_leader_prefix(const struct schedule *s, const uint64_t *prefix, uint64_t slot,
+                            size_t *index)
+{
+    uint8_t h[HASH_SIZE];
+    uint64_t x, target, limit;
+    if (s->n == 0 || s->total == 0)
+        return false;
+    limit = UINT64_MAX - (UINT64_MAX % s->total + 1) % s->total;
+    for (uint64_t ctr = 0;; ctr++) {
+        struct hasher hs;
+        hasher_init(&hs, HTAG_LEADER);
+        hasher_write(&hs, s->seed, HASH_SIZE);
+        hasher_u64(&hs, slot);
+        hasher_u64(&hs, ctr);
+        hasher_final(&hs, h);
+        x = read_le64(h);
+        if (x <= limit)
+            break;
+    }
+    target = x % s->total;
+    /* The first i with prefix[i] > target. */
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (prefix[mid] > target)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    *index = lo;
+    return lo < s->n;
 }
 
 void validator_list_encode(const uint8_t (*keys)[PUBKEY_SIZE], size_t n, struct wbuf *w)

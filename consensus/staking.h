@@ -29,7 +29,15 @@ enum validator_status {
     /* Left the validator list (its slot freed); the record stays only while
      * delegations to it remain, for them to undelegate. */
     VALIDATOR_EXITED = 2,
+    /* Jailed for downtime (doc/protocol.md 16.7): out of the schedules until
+     * an UNJAIL from epoch jailed_until on.  VALIDATOR_JAILED (by evidence)
+     * is a tombstone: no UNJAIL, and the key never registers again. */
+    VALIDATOR_DOWNTIME = 3,
 };
+
+/* A validator's description (VALIDATOR_EDIT): at most this many bytes of
+ * UTF-8 without control characters. */
+#define VALIDATOR_DESCRIPTION_MAX 140
 
 /* A validator.  Delegations are held as shares of `delegated`: slashing
  * shrinks `delegated` and so every delegation pro rata, in O(1).  Delegator
@@ -50,7 +58,22 @@ struct validator {
     uint64_t bank;         /* accrued to delegators, not yet paid */
     uint64_t earned;       /* paid to the operator so far: commission, own share, fees
                             * (a statistic, counted modulo 2^64: never fails a block) */
+    uint64_t jailed_until; /* status DOWNTIME: the first epoch an UNJAIL is valid in */
+    /* Commission in force for rewards: commission_base during epoch
+     * commission_epoch (the value at its start, before the edits made in it),
+     * commission_bps from the next epoch on. */
+    uint64_t commission_epoch;
+    uint16_t commission_base;
+    uint8_t description_len;
+    uint8_t description[VALIDATOR_DESCRIPTION_MAX];
 };
+
+/* The commission rewards use in epoch (see commission_epoch above). */
+uint16_t validator_commission_at(const struct validator *val, uint64_t epoch);
+
+/* Whether d[0..n) is valid UTF-8 (shortest forms, no surrogates) with no
+ * control character (below 0x20, 0x7f): what a description may hold. */
+bool validator_description_valid(const uint8_t *d, size_t n);
 
 #define VALIDATOR_KEY_SIZE (1 + PUBKEY_SIZE)
 #define DELEGATION_KEY_SIZE (1 + 2 * PUBKEY_SIZE)
@@ -112,6 +135,30 @@ struct staking_stats {
     uint64_t paid;   /* rewards credited to accounts (operators, delegators) */
     uint64_t burned; /* slashed and destroyed */
 };
+/* Liveness counts of one validator in one epoch (doc/protocol.md 16.7):
+ *   'J' | epoch u64 BE | pubkey [32]  ->  led u32 | missed u32
+ * led = blocks proposed + slots missed; written only while the downtime jail
+ * is on, deleted when the epoch is judged. */
+#define LIVENESS_KEY_SIZE (1 + 8 + PUBKEY_SIZE)
+struct liveness {
+    uint32_t led;
+    uint32_t missed;
+};
+void liveness_key(uint8_t key[LIVENESS_KEY_SIZE], uint64_t epoch, const uint8_t pub[PUBKEY_SIZE]);
+void liveness_encode(const struct liveness *l, struct wbuf *w);
+bool liveness_decode(struct liveness *l, const uint8_t *data, size_t len) WARN_UNUSED;
+/* Whether these counts jail: led >= min_slots and missed x 10000 > led x bps
+ * (exactly bps is not over it); never when bps is 0. */
+bool liveness_over(const struct liveness *l, uint16_t bps, uint32_t min_slots);
+
+struct schedule;
+/* A schedule's cumulative stakes for drawing many slots: leader_prefix[i] =
+ * stake_0 + ... + stake_i (n entries, caller frees). */
+uint64_t *schedule_prefix(const struct schedule *s);
+/* schedule_leader with a binary search over the prefix sums. */
+bool schedule_leader_prefix(const struct schedule *s, const uint64_t *prefix, uint64_t slot,
+                            size_t *index) WARN_UNUSED;
+
 void staking_stats_encode(const struct staking_stats *st, struct wbuf *w);
 bool staking_stats_decode(struct staking_stats *st, const uint8_t *data, size_t len) WARN_UNUSED;
 

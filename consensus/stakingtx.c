@@ -132,3 +132,43 @@ bool evidence_check(const struct tx *tx, const struct chain_params *p, struct va
         return val_fail(v, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     return evidence_valid(&e, p->genesis_hash, v);
 }
+
+void validator_edit_encode(const struct validator_edit *e, struct wbuf *w)
+{
+    put_u16(w, e->commission_bps);
+    put_varbytes(w, e->description, e->description_len);
+}
+
+bool validator_edit_decode(struct validator_edit *e, const uint8_t *p, size_t n)
+{
+    struct rbuf rb;
+    const uint8_t *d;
+    size_t len;
+    rbuf_init(&rb, p, n);
+    if (!get_u16(&rb, &e->commission_bps) ||
+        !get_varbytes(&rb, &d, &len, VALIDATOR_DESCRIPTION_MAX) || !rbuf_done(&rb))
+        return false;
+    memcpy(e->description, d, len);
+    e->description_len = (uint8_t)len;
+    return true;
+}
+
+bool unjail_check(const struct tx *tx, const struct chain_params *p, struct validation *v)
+{
+    (void)p;
+    if (tx->payload_len != 0)
+        return val_fail(v, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
+    return true;
+}
+
+bool validator_edit_check(const struct tx *tx, const struct chain_params *p, struct validation *v)
+{
+    struct validator_edit e;
+    if (!validator_edit_decode(&e, tx->payload, tx->payload_len))
+        return val_fail(v, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
+    if (e.commission_bps > p->max_commission_bps)
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_COMMISSION);
+    if (!validator_description_valid(e.description, e.description_len))
+        return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_DESCRIPTION);
+    return true;
+}

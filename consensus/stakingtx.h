@@ -7,6 +7,9 @@
  *   UNDELEGATE          validator [32] | amount u64   (0: only pay out rewards;
  *                                                      UNDELEGATE_ALL: every share)
  *   EVIDENCE            header_a [252] | header_b [252]
+ *   UNJAIL              (empty)
+ *   VALIDATOR_EDIT      commission_bps u16 | description varbytes (<= 140 bytes
+ *                       of UTF-8 without control characters)
  *
  * Rules that need the state are in state/stakingtx.c; all are listed, with
  * their reject reasons, in doc/protocol.md ("Staking").
@@ -18,6 +21,7 @@
 #include <stdint.h>
 
 #include "consensus/block.h"
+#include "consensus/staking.h"
 #include "consensus/tx.h"
 
 #define UNDELEGATE_ALL UINT64_MAX
@@ -33,6 +37,12 @@ struct delegation_change {
     uint64_t amount;
 };
 
+struct validator_edit {
+    uint16_t commission_bps;
+    uint8_t description_len;
+    uint8_t description[VALIDATOR_DESCRIPTION_MAX];
+};
+
 struct evidence {
     struct block_header a;
     struct block_header b;
@@ -44,6 +54,8 @@ void stake_amount_encode(uint64_t amount, struct wbuf *w);
 bool stake_amount_decode(uint64_t *amount, const uint8_t *p, size_t n) WARN_UNUSED;
 void delegation_change_encode(const struct delegation_change *d, struct wbuf *w);
 bool delegation_change_decode(struct delegation_change *d, const uint8_t *p, size_t n) WARN_UNUSED;
+void validator_edit_encode(const struct validator_edit *e, struct wbuf *w);
+bool validator_edit_decode(struct validator_edit *e, const uint8_t *p, size_t n) WARN_UNUSED;
 void evidence_encode(const struct evidence *e, struct wbuf *w);
 bool evidence_decode(struct evidence *e, const uint8_t *p, size_t n) WARN_UNUSED;
 
@@ -62,5 +74,11 @@ bool stake_amount_check(const struct tx *tx, const struct chain_params *p, struc
 bool delegate_check(const struct tx *tx, const struct chain_params *p, struct validation *v);
 bool undelegate_check(const struct tx *tx, const struct chain_params *p, struct validation *v);
 bool evidence_check(const struct tx *tx, const struct chain_params *p, struct validation *v);
+/* UNJAIL: an empty payload (bad-txns-payload otherwise). */
+bool unjail_check(const struct tx *tx, const struct chain_params *p, struct validation *v);
+/* VALIDATOR_EDIT: bad-txns-payload, bad-txns-commission (above
+ * max_commission_bps), bad-txns-description (not UTF-8, or a control
+ * character). */
+bool validator_edit_check(const struct tx *tx, const struct chain_params *p, struct validation *v);
 
 #endif

@@ -32,7 +32,7 @@ struct chain_params;
 #define TX_FIXED_SIZE (1 + 1 + PUBKEY_SIZE + 8 + 8 + SIG_SIZE)
 
 /* Transaction types, owned by the modules (accounts and staking 1-15, fl 16-31,
- * arena 32-47).  Adding
+ * arena 32-47, market 48-63, finality 64-79).  Adding
  * one: a value here, then the compiler points at txtype_known()
  * (consensus/txtypes.c) and test_txtypes at every table that lacks an entry
  * for it; doc/modules.md lists them all. */
@@ -44,6 +44,8 @@ enum tx_type {
     TX_DELEGATE = 5,
     TX_UNDELEGATE = 6,
     TX_EVIDENCE = 7,
+    TX_UNJAIL = 8,
+    TX_VALIDATOR_EDIT = 9,
     TX_FL_TASK_CREATE = 16,
     TX_FL_JOIN = 17,
     TX_FL_UPDATE_COMMIT = 18,
@@ -65,9 +67,11 @@ enum tx_type {
     TX_MARKET_PROVIDER_REGISTER = 50,
     TX_MARKET_CALL = 51,
     TX_MARKET_CLAIM = 52,
+    TX_FINALITY_VOTE = 64,
+    TX_FINALITY_EVIDENCE = 65,
 };
 /* One past the largest type: the size of every table indexed by the type. */
-#define TX_TYPE_LIMIT 53
+#define TX_TYPE_LIMIT 66
 
 struct tx {
     uint8_t version;

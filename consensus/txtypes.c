@@ -2,6 +2,7 @@
 #include "consensus/txtypes.h"
 #include "consensus/accounts.h"
 #include "consensus/arena.h"
+#include "consensus/finality.h"
 #include "consensus/fltx.h"
 #include "consensus/market.h"
 #include "consensus/stakingtx.h"
@@ -18,6 +19,8 @@ const struct txtype txtypes[TX_TYPE_LIMIT] = {
     [TX_DELEGATE] = {"delegate", "staking", delegate_check, 2},
     [TX_UNDELEGATE] = {"undelegate", "staking", undelegate_check, 2},
     [TX_EVIDENCE] = {"evidence", "staking", evidence_check, 4},
+    [TX_UNJAIL] = {"unjail", "staking", unjail_check, 2},
+    [TX_VALIDATOR_EDIT] = {"validator_edit", "staking", validator_edit_check, 2},
     /* fl */
     [TX_FL_TASK_CREATE] = {"fl_task_create", "fl", fl_task_create_check, 2},
     [TX_FL_JOIN] = {"fl_join", "fl", fl_join_check, 2},
@@ -43,6 +46,9 @@ const struct txtype txtypes[TX_TYPE_LIMIT] = {
                                      market_provider_register_check, 2},
     [TX_MARKET_CALL] = {"market_call", "market", market_call_check, 2},
     [TX_MARKET_CLAIM] = {"market_claim", "market", market_claim_check, 2},
+    /* finality */
+    [TX_FINALITY_VOTE] = {"finality_vote", "finality", finality_vote_check, 2},
+    [TX_FINALITY_EVIDENCE] = {"finality_evidence", "finality", finality_evidence_check, 4},
 };
 
 bool txtype_known(uint8_t type)
@@ -55,6 +61,8 @@ bool txtype_known(uint8_t type)
     case TX_DELEGATE:
     case TX_UNDELEGATE:
     case TX_EVIDENCE:
+    case TX_UNJAIL:
+    case TX_VALIDATOR_EDIT:
     case TX_FL_TASK_CREATE:
     case TX_FL_JOIN:
     case TX_FL_UPDATE_COMMIT:
@@ -76,6 +84,8 @@ bool txtype_known(uint8_t type)
     case TX_MARKET_PROVIDER_REGISTER:
     case TX_MARKET_CALL:
     case TX_MARKET_CLAIM:
+    case TX_FINALITY_VOTE:
+    case TX_FINALITY_EVIDENCE:
         return true;
     }
     return false;

@@ -15,14 +15,14 @@
 
 static const char *const known_options[] = {
     "?", "h", "help", "version", "regtest", "testnet", "chain", "datadir", "conf", "genesis",
-    "daemon", "printtoconsole", "debug", "logtimemicros",
+    "daemon", "printtoconsole", "debug", "debugexclude", "logtimemicros",
     "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
-    "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest",
+    "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest", "metrics",
     "explorer",
-    "regtestvalidator", "produceblocks", "validatorkey", "blockmaxsize",
+    "regtestvalidator", "produceblocks", "vote", "validatorkey", "blockmaxsize",
     "maxmempool", "minrelaytxfee", "reindex", "reindex-chainstate", "par", "sigcachesize",
     "checkblocks", "dbcrashratio", "dbcrashseed",
-    "addressindex", "dbcache",
+    "addressindex", "progressinterval", "dbcache",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
     "zmqpubhashblock", "zmqpubhashtx", "zmqpubrawblock", "zmqpubrawtx",
     "zmqpubhashblockhwm", "zmqpubhashtxhwm", "zmqpubrawblockhwm", "zmqpubrawtxhwm",
@@ -57,7 +57,11 @@ static void usage(void)
            "  -daemon                 Run in the background\n"
            "  -printtoconsole         Also write the log to standard output\n"
            "  -debug=<cat>            Debug logging: net, rpc, mempool, validation, wallet,\n"
-           "                          producer, db, fl, http, 1 or all (repeatable)\n"
+           "                          producer, db, fl, http, 1 or all (repeatable; the\n"
+           "                          logging RPC changes them while running)\n"
+           "  -debugexclude=<cat>     Exclude a category from debug logging (repeatable;\n"
+           "                          applied after -debug)\n"
+           "  -logtimemicros          Add microsecond precision to debug.log timestamps\n"
            "  -reindex                Rebuild the block index and state from the block files\n"
            "                          (the way back from a damaged block index, chainstate or\n"
            "                          block file: the node names the damage and suggests it);\n"
@@ -94,6 +98,8 @@ static void usage(void)
            "  -rpcservertimeout=<s>   Idle connection timeout (default 30)\n"
            "  -rest=<0|1>             Answer read-only REST GETs under /rest/ on the RPC\n"
            "                          port, without credentials (default 0; doc/rest.md)\n"
+           "  -metrics=<0|1>          Answer GET /metrics on the RPC port with Prometheus\n"
+           "                          text, without credentials (default 0; doc/operator.md)\n"
            "  -explorer=<0|1>         Serve the built-in block explorer at /explorer/ on the\n"
            "                          RPC port, without credentials; turns -rest on, which\n"
            "                          its pages read (default 0; doc/rest.md)\n"
@@ -106,6 +112,9 @@ static void usage(void)
            "  -addnode=<ip:port>      Keep a connection to this peer (repeatable)\n"
            "  -maxconnections=<n>     Peer connections at most (default 125)\n"
            "  -bantime=<s>            Seconds a misbehaving peer stays banned (default 86400)\n"
+           "  -maxsendbuffer=<kB>     Queued output per peer before reading from it pauses\n"
+           "                          (default 1000)\n"
+           "  -maxreceivebuffer=<kB>  Buffered input per peer (default 5000)\n"
            "  -dialnonlocal=<0|1>     Regtest: also keep and dial addresses outside loopback\n"
            "                          that peers announce (default 0: only 127.0.0.0/8 and\n"
            "                          ::1; -connect/-addnode/addnode peers are always dialed)\n"
@@ -121,12 +130,16 @@ static void usage(void)
            "                          goes into the first wallet)\n"
            "  -produceblocks=<0|1>    Propose blocks in real time in the slots our keys lead\n"
            "                          (default 1 on main/test, 0 on regtest)\n"
+           "  -vote=<0|1>             Sign a finality vote per epoch with our validator keys\n"
+           "                          (default: -produceblocks)\n"
            "  -blockmaxsize=<bytes>   Bytes of block the blocks we build may take, 1000 up to\n"
            "                          the chain's max_block_size (default: that limit)\n"
            "\nMempool and wallet:\n"
            "  -maxmempool=<MB>        Mempool size limit (default 300)\n"
            "  -minrelaytxfee=<units>  Minimum fee rate in base units per 1000 bytes (default 1000)\n"
            "  -wallet=<name>          Load (creating on first use) this wallet (repeatable)\n"
+           "  -walletfeerate=<units>  Fee rate of the wallets' transactions in base units per\n"
+           "                          1000 bytes (default 10000; settxfee sets one wallet's)\n"
            "  -disablewallet          Run without wallets\n"
            "\nNotifications:\n"
            "  -zmqpubhashblock=<address>  Publish the hash of every block connected to the\n"
@@ -154,7 +167,11 @@ static void usage(void)
            "                          crash marks inside the node's writes: block file appends,\n"
            "                          LevelDB batches, wallet appends and file replacements\n"
            "                          (default 0: never)\n"
-           "  -dbcrashseed=<n>        Seed of the crash draws (default: from the clock)\n");
+           "  -dbcrashseed=<n>        Seed of the crash draws (default: from the clock)\n"
+           "  -progressinterval=<ms>  Milliseconds between sync progress lines in debug.log\n"
+           "                          (default 5000)\n"
+           "  -pinginterval=<s>       Seconds between pings to a peer (default 120)\n"
+           "  -peertimeout=<s>        Drop a peer silent for this long (default 1200)\n");
 }
 
 /* Forks into the background; the parent exits when the child has started

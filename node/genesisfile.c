@@ -105,6 +105,9 @@ static const struct param_field fields[] = {
     FIELD(market_mine_bps, 2, false),     FIELD(market_fee_per_kmac, 8, false),
     FIELD(market_mult_cap, 4, false),     FIELD(market_pool_cap_blocks, 4, false),
     FIELD(market_min_provider_stake, 8, true),
+    FIELD(downtime_jail_bps, 2, false),   FIELD(downtime_min_slots, 4, false),
+    FIELD(downtime_jail_epochs, 4, false), FIELD(downtime_slash_bps, 2, false),
+    FIELD(max_commission_change_bps, 2, false),
 };
 
 static bool set_field(struct chain_params *p, const struct param_field *f, const json_t *v)

@@ -8,12 +8,14 @@
 #include "node/genesisfile.h"
 #include "node/notify.h"
 #include "node/producer.h"
+#include "node/progress.h"
 #include "node/staker.h"
 #include "node/validatorkey.h"
 #include "node/zmq.h"
 #include "p2p/p2p.h"
 #include "rpc/fees.h"
 #include "rpc/methods.h"
+#include "rpc/metrics.h"
 #include "rpc/net.h"
 #include "rpc/provider.h"
 #include "rpc/rpc.h"
@@ -302,6 +304,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
         !rpc_table_add(n->rpc_table, rawtx_rpc_methods, rawtx_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, mining_rpc_methods, mining_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, staking_rpc_methods, staking_rpc_methods_count) ||
+        !rpc_table_add(n->rpc_table, finality_rpc_methods, finality_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, fl_rpc_methods, fl_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, arena_rpc_methods, arena_rpc_methods_count) ||
         !rpc_table_add(n->rpc_table, market_rpc_methods, market_rpc_methods_count) ||
@@ -338,6 +341,11 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
     if (!rpc_server_options_from_config(&opts, n->cfg, n->params.rpc_port, n->datadir, err,
                                         errlen))
         return false;
+    opts.metrics_render = metrics_render;
+    if (opts.metrics) {
+        rpc_set_call_observer(metrics_observe_rpc);
+        log_printf("Metrics: Prometheus text at %s on the RPC port", METRICS_PATH);
+    }
     n->rpc = rpc_server_start(&opts, n->rpc_table, &n->env, err, errlen);
     rpc_server_options_clear(&opts);
     return n->rpc != NULL;
@@ -379,11 +387,21 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
         return err_setf(err, errlen, "Cannot open debug.log");
     }
     free(logpath);
+    log_set_timestamps_micro(config_get_bool(cfg, "logtimemicros", false));
     size_t ncats = 0;
     const char **cats = config_get_multi(cfg, "debug", &ncats);
     for (size_t i = 0; cats && i < ncats; i++) {
         if (!log_enable_categories(cats[i])) {
             err_setf(err, errlen, "Unknown -debug category %s", cats[i]);
+            free(cats);
+            return false;
+        }
+    }
+    free(cats);
+    cats = config_get_multi(cfg, "debugexclude", &ncats);
+    for (size_t i = 0; cats && i < ncats; i++) {
+        if (!log_disable_categories(cats[i])) {
+            err_setf(err, errlen, "Unknown -debugexclude category %s", cats[i]);
             free(cats);
             return false;
         }
@@ -474,6 +492,8 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
             return err_setf(err, errlen, "Cannot install signal handlers");
     }
     signal(SIGPIPE, SIG_IGN);
+    if (!progress_watch(n, err, errlen))
+        return false;
 
     if (!start_provider(n, err, errlen) || !start_p2p(n, err, errlen) ||
         !start_rpc(n, err, errlen))
@@ -503,6 +523,7 @@ void node_stop(struct node *n)
     n->p2p = NULL;
     pthread_mutex_lock(&n->lock);
     evidence_unwatch(n);
+    progress_unwatch(n);
     notify_stop(n->notify);
     n->notify = NULL;
     zmq_notifier_stop(n->zmq);

@@ -5,6 +5,7 @@
 #include "state/staking.h"
 #include "state/view.h"
 #include "util/config.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/time.h"
 #include "node/staker.h"
@@ -21,6 +22,8 @@ struct producer {
     struct node *node;
     struct event *timer;
     uint64_t last_slot; /* the last slot we considered */
+    bool produce;       /* -produceblocks */
+    struct vote_guard *guard; /* -vote: the slashing protection record, else NULL */
 };
 
 static void tick(evutil_socket_t fd, short what, void *arg)
@@ -41,7 +44,7 @@ static void tick(evutil_socket_t fd, short what, void *arg)
     struct view *view = slot > tip->hdr.slot ? chain_view(n->chain) : NULL;
     struct wallet *w;
     struct validator val;
-    bool ours = view && staking_leader_for(view, params, tip->hdr.slot, slot, leader) &&
+    bool ours = p->produce && view && staking_leader_for(view, params, tip->hdr.slot, slot, leader) &&
                 wallets_find_key(n->wallets, leader, &w) &&
                 staking_get_validator(view, leader, &val) && staking_may_propose(params, &val);
     view_free(view);
@@ -57,6 +60,9 @@ static void tick(evutil_socket_t fd, short what, void *arg)
                        v.reason, v.detail[0] ? ": " : "", v.detail);
         }
     }
+    /* Finality votes: once the chain has a block of the epoch. */
+    if (p->guard)
+        (void)staker_vote(n->wallets, n->chain, n->mempool, p->guard);
     pthread_mutex_unlock(&n->lock);
 }
 
@@ -64,8 +70,9 @@ struct producer *producer_start(struct node *n, char *err, size_t errlen)
 {
     struct timeval tv = {0, PRODUCER_TICK_MS * 1000};
     bool on = config_get_bool(n->cfg, "produceblocks", !n->params.regtest_rules);
+    bool vote = config_get_bool(n->cfg, "vote", on);
     err[0] = '\0';
-    if (!on || !n->wallets)
+    if ((!on && !vote) || !n->wallets)
         return NULL;
     struct producer *p = calloc(1, sizeof(*p));
     if (!p) {
@@ -73,13 +80,28 @@ struct producer *producer_start(struct node *n, char *err, size_t errlen)
         return NULL;
     }
     p->node = n;
+    p->produce = on;
+    if (vote) {
+        char *path = fs_path_join(n->datadir, "finality_votes.dat");
+        p->guard = path ? vote_guard_open(path, err, errlen) : NULL;
+        free(path);
+        if (!p->guard) {
+            if (!err[0])
+                snprintf(err, errlen, "out of memory");
+            producer_stop(p);
+            return NULL;
+        }
+    }
     p->timer = event_new(n->base, -1, EV_PERSIST, tick, p);
     if (!p->timer || event_add(p->timer, &tv) != 0) {
         snprintf(err, errlen, "cannot start the block producer");
         producer_stop(p);
         return NULL;
     }
-    log_printf("Block production on: proposing in the slots our validator keys lead");
+    if (on)
+        log_printf("Block production on: proposing in the slots our validator keys lead");
+    if (vote)
+        log_printf("Finality votes on: our validator keys vote once per epoch");
     return p;
 }
 
@@ -89,5 +111,6 @@ void producer_stop(struct producer *p)
         return;
     if (p->timer)
         event_free(p->timer);
+    vote_guard_free(p->guard);
     free(p);
 }

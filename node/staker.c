@@ -1,6 +1,10 @@
 /* Block production with wallet keys (see staker.h). */
 #include "node/staker.h"
 #include "consensus/accounts.h"
+#include "consensus/finality.h"
+#include "state/finality.h"
+#include "util/fs.h"
+#include "util/log.h"
 #include "rpc/methods.h"
 #include "state/builder.h"
 #include "state/chain.h"
@@ -10,7 +14,10 @@
 #include "util/time.h"
 #include "wallet/wallet.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool reveal(void *arg, const uint8_t pub[PUBKEY_SIZE], uint64_t reveals_done,
@@ -141,6 +148,181 @@ bool staker_produce(struct wallets *ws, struct chain *c, struct mempool *mp,
         header_hash(&b.hdr, hash_out);
     block_free(&b);
     return ok;
+}
+
+/* ---- finality votes ---- */
+
+struct guard_entry {
+    uint8_t pub[PUBKEY_SIZE];
+    uint64_t source, target;
+};
+
+struct vote_guard {
+    char *path;
+    struct guard_entry *e;
+    size_t n;
+};
+
+void vote_guard_free(struct vote_guard *g)
+{
+    if (!g)
+        return;
+    free(g->path);
+    free(g->e);
+    free(g);
+}
+
+struct vote_guard *vote_guard_open(const char *path, char *err, size_t errlen)
+{
+    struct vote_guard *g = calloc(1, sizeof(*g));
+    char *data = NULL;
+    size_t len;
+    if (!g || !(g->path = strdup(path))) {
+        snprintf(err, errlen, "out of memory");
+        vote_guard_free(g);
+        return NULL;
+    }
+    if (!fs_read_file(path, 16u << 20, &data, &len)) {
+        if (errno == ENOENT)
+            return g;
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        vote_guard_free(g);
+        return NULL;
+    }
+    for (char *line = data, *next; line && *line; line = next) {
+        char hex[2 * PUBKEY_SIZE + 1];
+        uint64_t s, t;
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        if (!*line)
+            continue;
+        struct guard_entry *ne = realloc(g->e, (g->n + 1) * sizeof(*ne));
+        if (!ne || sscanf(line, "%64s %" SCNu64 " %" SCNu64, hex, &s, &t) != 3 ||
+            !hash_from_hex(ne[g->n].pub, hex)) {
+            if (ne)
+                g->e = ne;
+            snprintf(err, errlen, "%s: malformed line \"%s\"", path, line);
+            free(data);
+            vote_guard_free(g);
+            return NULL;
+        }
+        g->e = ne;
+        ne[g->n].source = s;
+        ne[g->n].target = t;
+        g->n++;
+    }
+    free(data);
+    return g;
+}
+
+static bool guard_write(const struct vote_guard *g)
+{
+    size_t cap = g->n * (2 * PUBKEY_SIZE + 48) + 1, off = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return false;
+    for (size_t i = 0; i < g->n; i++) {
+        char hex[2 * PUBKEY_SIZE + 1];
+        hash_to_hex(g->e[i].pub, hex);
+        off += (size_t)snprintf(buf + off, cap - off, "%s %" PRIu64 " %" PRIu64 "\n", hex,
+                                g->e[i].source, g->e[i].target);
+    }
+    bool ok = fs_write_atomic(g->path, buf, off, 0600);
+    free(buf);
+    return ok;
+}
+
+bool vote_guard_claim(struct vote_guard *g, const uint8_t pub[PUBKEY_SIZE], uint64_t source_epoch,
+                      uint64_t target_epoch)
+{
+    struct guard_entry *e = NULL;
+    for (size_t i = 0; i < g->n; i++)
+        if (memcmp(g->e[i].pub, pub, PUBKEY_SIZE) == 0)
+            e = &g->e[i];
+    /* Never a second vote for a target, nor a lower one (which a surround
+     * or a double needs), nor a lower source (a new vote surrounding the
+     * last one needs it). */
+    if (e && (target_epoch <= e->target || source_epoch < e->source))
+        return false;
+    struct guard_entry old = {{0}, 0, 0};
+    if (!e) {
+        struct guard_entry *ne = realloc(g->e, (g->n + 1) * sizeof(*ne));
+        if (!ne)
+            return false;
+        g->e = ne;
+        e = &g->e[g->n++];
+        memcpy(e->pub, pub, PUBKEY_SIZE);
+    } else {
+        old = *e;
+    }
+    e->source = source_epoch;
+    e->target = target_epoch;
+    if (guard_write(g))
+        return true;
+    log_printf("Cannot write the finality vote record %s: %s; not voting", g->path,
+               strerror(errno));
+    if (old.target)
+        *e = old;
+    else
+        g->n--;
+    return false;
+}
+
+size_t staker_vote(struct wallets *ws, struct chain *c, struct mempool *mp, struct vote_guard *g)
+{
+    const struct chain_params *p = wallets_params(ws);
+    const struct block_index *tip = chain_tip(c);
+    const uint64_t e = params_epoch_of(p, tip->hdr.slot);
+    struct checkpoint cur, prev;
+    struct finality_vote fv;
+    size_t sent = 0;
+    if (e == 0 || !g)
+        return 0;
+    struct view *view = chain_view(c);
+    if (!view || !finality_justified(view, p, &cur, &prev) ||
+        !finality_checkpoint(view, p, e, fv.target.hash)) {
+        view_free(view);
+        return 0;
+    }
+    fv.source = cur;
+    fv.target.epoch = e;
+    for (size_t i = 0; i < wallets_count(ws); i++) {
+        struct wallet *w = wallets_at(ws, i);
+        struct wallet_key_info k;
+        if (wallet_is_locked(w))
+            continue;
+        for (size_t j = 0; wallet_key_at(w, j, &k); j++) {
+            struct tx tx;
+            struct wbuf pl;
+            struct validation v;
+            if (!k.validator || finality_weight(view, e, k.pub) == 0 ||
+                finality_last_target(view, k.pub) >= e)
+                continue;
+            if (!vote_guard_claim(g, k.pub, fv.source.epoch, e))
+                continue;
+            tx_init(&tx);
+            tx.type = TX_FINALITY_VOTE;
+            memcpy(tx.sender, k.pub, PUBKEY_SIZE);
+            wbuf_init(&pl);
+            finality_vote_encode(&fv, &pl);
+            bool ok = !pl.failed && tx_set_payload(&tx, pl.data, pl.len) &&
+                      wallet_sign_tx(w, &tx, p->genesis_hash);
+            val_init(&v);
+            if (ok && mempool_add(mp, &tx, time_now(), &v)) {
+                sent++;
+                LOG_DEBUG(LOG_VALIDATION, "Finality vote %llu -> %llu submitted",
+                          (unsigned long long)fv.source.epoch, (unsigned long long)e);
+            } else {
+                log_printf("Finality vote for epoch %llu not submitted: %s",
+                           (unsigned long long)e, ok ? v.reason : "cannot sign");
+            }
+            wbuf_free(&pl);
+            tx_free(&tx);
+        }
+    }
+    view_free(view);
+    return sent;
 }
 
 /* ---- what rpc/ reaches through rpc_env.staker ---- */

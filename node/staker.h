@@ -46,6 +46,31 @@ bool staker_submit(struct wallets *ws, struct chain *c, struct mempool *mp, uint
                    const struct wbuf *payload, uint8_t txid_out[HASH_SIZE], char *err,
                    size_t errlen);
 
+/* ---- Finality votes ---- */
+
+/* A validator's slashing protection: the last vote each of its keys signed
+ * (source and target epoch), kept in a file of the data directory
+ * (finality_votes.dat: lines "pubkey-hex source_epoch target_epoch"),
+ * written atomically and synced before the vote leaves the node.  A key
+ * signs a vote (s, t) only when t is above its recorded target and s at
+ * least its recorded source, so it never signs two votes for one target
+ * nor a pair where one surrounds the other, across crashes and restarts. */
+struct vote_guard;
+/* NULL with err set when the file exists and cannot be read or parsed. */
+struct vote_guard *vote_guard_open(const char *path, char *err, size_t errlen);
+void vote_guard_free(struct vote_guard *g);
+/* Whether key pub may sign a vote (source_epoch, target_epoch), and if so
+ * records it durably first; false when refused or not recorded. */
+bool vote_guard_claim(struct vote_guard *g, const uint8_t pub[PUBKEY_SIZE], uint64_t source_epoch,
+                      uint64_t target_epoch);
+
+/* Once per epoch: for every validator key of the loaded wallets with stake
+ * in the vote weights of the tip's epoch e (e >= 1) and no vote counted for
+ * e yet, signs the vote (the tip state's justified checkpoint -> (e,
+ * checkpoint(e))), records it in the guard and submits it to the mempool
+ * (which relays it).  Returns the number of votes submitted. */
+size_t staker_vote(struct wallets *ws, struct chain *c, struct mempool *mp, struct vote_guard *g);
+
 /* Block production as rpc/ may use it (rpc_env.staker, see rpc/methods.h):
  * the functions above over the env's wallets, chain and mempool. */
 struct rpc_staker;

@@ -46,7 +46,8 @@ bool sync_punishable(const struct validation *v)
     if (v->cls != VAL_CONSENSUS && v->cls != VAL_MALFORMED)
         return false;
     return v->code != REJECT_DUPLICATE_INVALID && v->code != REJECT_BAD_PREVBLK &&
-           v->code != REJECT_BAD_FORK_PRIOR_TO_FINALITY;
+           v->code != REJECT_BAD_FORK_PRIOR_TO_FINALITY &&
+           v->code != REJECT_BAD_FORK_PRIOR_TO_FINALIZED;
 }
 
 /* ---- Locators and getheaders ---- */

@@ -9,6 +9,7 @@
 #include "consensus/staking.h"
 #include "rpc/util.h"
 #include "state/chain.h"
+#include "state/finality.h"
 #include "state/mempool.h"
 #include "state/staking.h"
 #include "state/view.h"
@@ -37,23 +38,6 @@ static bool initial_block_download(struct chain *c, uint64_t now)
            tip->hdr.time + MAX_TIP_AGE < now;
 }
 
-/* The smaller of two fractions: the tip's time since genesis against the time
- * elapsed since genesis by the node's clock, and the tip's height against the
- * best known header's; 1 when the tip is at or ahead of the clock and no
- * header is beyond it. */
-static double verification_progress(struct chain *c, uint64_t now)
-{
-    const struct chain_params *p = chain_params(c);
-    const struct block_index *tip = chain_tip(c);
-    uint64_t headers = chain_best_header(c)->hdr.height, t = tip->hdr.time;
-    double by_time = 1.0, by_headers = 1.0;
-    if (now > t && now > p->genesis_time && t >= p->genesis_time)
-        by_time = (double)(t - p->genesis_time) / (double)(now - p->genesis_time);
-    if (headers > tip->hdr.height)
-        by_headers = (double)tip->hdr.height / (double)headers;
-    return by_time < by_headers ? by_time : by_headers;
-}
-
 static json_t *getblockchaininfo(struct rpc_call *call)
 {
     struct chain *c = chain_of(call);
@@ -73,13 +57,30 @@ static json_t *getblockchaininfo(struct rpc_call *call)
     json_object_set_new(o, "epoch", json_integer((json_int_t)params_epoch_of(p, tip->hdr.slot)));
     json_object_set_new(o, "time", json_integer((json_int_t)tip->hdr.time));
     json_object_set_new(o, "mediantime", json_integer((json_int_t)block_median_time(tip)));
-    json_object_set_new(o, "verificationprogress", json_real(verification_progress(c, now)));
+    json_object_set_new(o, "verificationprogress", json_real(chain_verification_progress(c, now)));
     json_object_set_new(o, "initialblockdownload", json_boolean(initial_block_download(c, now)));
     json_object_set_new(o, "stateroot", json_hash(root));
     json_object_set_new(o, "genesis", json_hash(p->genesis_hash));
     if (view) {
         json_object_set_new(o, "supply", json_amount(view_get_u64(view, SUPPLY_KEY)));
         view_free(view);
+    }
+    {
+        /* Checkpoint finality (state/finality.h): genesis until one is. */
+        struct checkpoint cur, prev, fin;
+        struct view *fv = chain_view(c);
+        uint64_t fin_height;
+        uint8_t fin_hash[HASH_SIZE];
+        (void)chain_finalized(c, &fin_height, fin_hash);
+        json_object_set_new(o, "finalized_height", json_integer((json_int_t)fin_height));
+        json_object_set_new(o, "finalizedblockhash", json_hash(fin_hash));
+        if (fv && finality_justified(fv, p, &cur, &prev) && finality_finalized(fv, p, &fin)) {
+            const struct block_index *jb = chain_lookup(c, cur.hash);
+            json_object_set_new(o, "justified_height",
+                                json_integer((json_int_t)(jb ? jb->hdr.height : 0)));
+            json_object_set_new(o, "justifiedblockhash", json_hash(cur.hash));
+        }
+        view_free(fv);
     }
     json_object_set_new(o, "finality_depth", json_integer(p->finality_depth));
     json_object_set_new(o, "size_on_disk", json_integer((json_int_t)chain_disk_size(c)));
@@ -88,14 +89,17 @@ static json_t *getblockchaininfo(struct rpc_call *call)
     return o;
 }
 
+/* getblockcount and getbestblockhash run without the node lock: they read
+ * the tip published at the end of the last activation, so they never wait
+ * behind a block being connected. */
 static json_t *getblockcount(struct rpc_call *call)
 {
-    return json_integer((json_int_t)chain_height(chain_of(call)));
+    return json_integer((json_int_t)chain_published_tip(chain_of(call))->hdr.height);
 }
 
 static json_t *getbestblockhash(struct rpc_call *call)
 {
-    return json_hash(chain_tip(chain_of(call))->hash);
+    return json_hash(chain_published_tip(chain_of(call))->hash);
 }
 
 static json_t *getblockhash(struct rpc_call *call)
@@ -122,19 +126,35 @@ static const struct block_index *block_arg(struct rpc_call *call, size_t idx)
     return bi;
 }
 
+/* Runs without the node lock around the whole call: the lock is held only
+ * to find the block, read its bytes and fill the header fields; decoding
+ * and the transactions' JSON (most of a big block's cost) come after it,
+ * so other calls and block connection do not wait for them. */
 static json_t *getblock(struct rpc_call *call)
 {
-    struct chain *c = chain_of(call);
-    const struct block_index *bi = block_arg(call, 0);
+    struct rpc_env *env = rpc_env(call);
+    struct chain *c = env->chain;
     uint64_t verbosity = rpc_uint(call, 1, 1);
     struct block b;
-    uint8_t *raw;
-    size_t len;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    bool read = false;
+    json_t *o = NULL;
+    if (env->lock)
+        pthread_mutex_lock(env->lock);
+    const struct block_index *bi = block_arg(call, 0);
+    if (bi && verbosity <= 2) {
+        read = chain_read_raw(c, bi, &raw, &len);
+        if (read && verbosity > 0)
+            o = header_to_json(c, bi);
+    }
+    if (env->lock)
+        pthread_mutex_unlock(env->lock);
     if (!bi)
         return NULL;
     if (verbosity > 2)
         return rpc_error(call, RPC_INVALID_PARAMETER, "verbosity must be 0, 1 or 2");
-    if (!chain_read_raw(c, bi, &raw, &len))
+    if (!read)
         return rpc_error(call, RPC_MISC_ERROR, "Block not available (read error)");
     if (verbosity == 0) {
         json_t *hex = json_hex(raw, len);
@@ -143,9 +163,10 @@ static json_t *getblock(struct rpc_call *call)
     }
     bool ok = block_decode(&b, raw, len, SIZE_MAX);
     free(raw);
-    if (!ok)
+    if (!ok) {
+        json_decref(o);
         return rpc_error(call, RPC_MISC_ERROR, "Block not available (damaged)");
-    json_t *o = header_to_json(c, bi);
+    }
     json_t *txs = json_array();
     json_object_set_new(o, "size", json_integer((json_int_t)len));
     for (size_t i = 0; i < b.ntx; i++)
@@ -193,7 +214,9 @@ static json_t *getaccount(struct rpc_call *call)
         json_object_set_new(v, "self_stake", json_amount(val.self_stake));
         json_object_set_new(v, "delegated", json_amount(val.delegated));
         json_object_set_new(v, "status",
-                            json_string(val.status == VALIDATOR_ACTIVE ? "active" : val.status == VALIDATOR_JAILED ? "jailed" : "exited"));
+                            json_string(val.status == VALIDATOR_ACTIVE   ? "active"
+                                        : val.status == VALIDATOR_EXITED ? "exited"
+                                                                         : "jailed"));
         json_object_set_new(o, "validator", v);
     }
     view_free(view);
@@ -680,7 +703,13 @@ const struct rpc_method blockchain_rpc_methods[] = {
                   "  \"stateroot\": \"hex\",      (state root after the tip)\n"
                   "  \"genesis\": \"hex\",        (genesis block hash)\n"
                   "  \"supply\": n,             (FML in existence)\n"
-                  "  \"finality_depth\": n,     (deepest reorganization ever made)\n"
+                  "  \"finalized_height\": n,   (height of the last finalized block: the chain\n"
+                  "                           never leaves it; 0 until a checkpoint is)\n"
+                  "  \"finalizedblockhash\": \"hex\", (its hash)\n"
+                  "  \"justified_height\": n,   (height of the last justified checkpoint)\n"
+                  "  \"justifiedblockhash\": \"hex\", (its hash)\n"
+                  "  \"finality_depth\": n,     (deepest reorganization ever made, the fallback\n"
+                  "                           while nothing deeper is finalized)\n"
                   "  \"size_on_disk\": n,       (bytes of block files)\n"
                   "  \"pruned\": false,\n"
                   "  \"warnings\": \"str\"\n"
@@ -691,6 +720,8 @@ const struct rpc_method blockchain_rpc_methods[] = {
         .category = "Blockchain",
         .name = "getblockcount",
         .handler = getblockcount,
+        .unlocked = true,
+        .fast = true,
         .summary = "Returns the height of the most-work fully-validated chain.",
         .result = "n    (numeric) the current block count",
         .examples = "fml-cli getblockcount",
@@ -699,6 +730,8 @@ const struct rpc_method blockchain_rpc_methods[] = {
         .category = "Blockchain",
         .name = "getbestblockhash",
         .handler = getbestblockhash,
+        .unlocked = true,
+        .fast = true,
         .summary = "Returns the hash of the best (tip) block in the most-work fully-validated chain.",
         .result = "\"hex\"    (string) the block hash, hex-encoded",
         .examples = "fml-cli getbestblockhash",
@@ -716,6 +749,7 @@ const struct rpc_method blockchain_rpc_methods[] = {
         .category = "Blockchain",
         .name = "getblock",
         .handler = getblock,
+        .unlocked = true, /* takes the node lock itself, for the part that needs it */
         .summary = "If verbosity is 0, returns a string that is hex-encoded data for block "
                    "'hash'.\nIf verbosity is 1, returns an Object with information about block "
                    "<hash>.\nIf verbosity is 2, returns an Object with information about block "

@@ -1,10 +1,11 @@
-/* Methods of the RPC layer itself (help, uptime, stop) and the help text
- * that every method table entry produces, in bitcoind's layout.
+/* Methods of the RPC layer itself (help, uptime, stop, logging) and the
+ * help text that every method table entry produces, in bitcoind's layout.
  *
  * These methods run without the node lock: they touch nothing but the
- * method table, the clock and the shutdown callback.
+ * method table, the clock, the log categories and the shutdown callback.
  */
 #include "rpc/rpc.h"
+#include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,6 +213,46 @@ static json_t *rpc_stop(struct rpc_call *call)
     return json_string("fmld stopping");
 }
 
+/* The category mask of a list argument of logging; false (with the error
+ * raised) on a name that is not a string or not a category. */
+static bool category_list(struct rpc_call *call, size_t idx, unsigned *mask)
+{
+    json_t *list = rpc_json(call, idx);
+    *mask = 0;
+    bool none = false;
+    for (size_t i = 0; list && i < json_array_size(list); i++) {
+        const char *name = json_string_value(json_array_get(list, i));
+        unsigned m;
+        if (!name || !log_parse_category(name, &m)) {
+            rpc_error(call, RPC_INVALID_PARAMETER, "unknown logging category %s",
+                      name ? name : "(not a string)");
+            return false;
+        }
+        if (m == 0)
+            none = true;
+        *mask |= m;
+    }
+    /* "none" ignores every other name of its list. */
+    if (none)
+        *mask = 0;
+    return true;
+}
+
+static json_t *rpc_logging(struct rpc_call *call)
+{
+    unsigned include, exclude;
+    if (!category_list(call, 0, &include) || !category_list(call, 1, &exclude))
+        return NULL;
+    if (rpc_has(call, 0) || rpc_has(call, 1))
+        log_set_categories((log_get_categories() | include) & ~exclude);
+    json_t *o = json_object();
+    enum log_category cat;
+    const char *name;
+    for (size_t i = 0; (name = log_category_at(i, &cat)) != NULL; i++)
+        json_object_set_new(o, name, json_boolean(log_category_enabled(cat)));
+    return o;
+}
+
 const struct rpc_method rpc_control_methods[] = {
     {
         .category = "Control",
@@ -233,6 +274,42 @@ const struct rpc_method rpc_control_methods[] = {
                     "> curl --user myusername --data-binary '{\"jsonrpc\": \"2.0\", \"id\": "
                     "\"curltest\", \"method\": \"uptime\", \"params\": []}' -H 'content-type: "
                     "application/json' http://127.0.0.1:8732/",
+        .unlocked = true,
+    },
+    {
+        .category = "Control",
+        .name = "logging",
+        .handler = rpc_logging,
+        .summary = "Gets and sets the logging configuration.\n"
+                   "When called without an argument, returns the list of categories with "
+                   "status that are currently being debug logged or not.\n"
+                   "When called with arguments, adds or removes categories from debug logging "
+                   "and return the lists above.\n"
+                   "The arguments are evaluated in order \"include\", \"exclude\".\n"
+                   "If an item is both included and excluded, it will thus end up being "
+                   "excluded.\n"
+                   "The valid logging categories are: net, rpc, mempool, validation, wallet, "
+                   "producer, db, fl, http\n"
+                   "In addition, the following are available as category names with special "
+                   "meanings:\n"
+                   "  - \"all\",  \"1\" : represent all logging categories.\n"
+                   "  - \"none\", \"0\" : even if other logging categories are specified, "
+                   "ignore all of them.\n"
+                   "An unknown category is an error and changes nothing.",
+        .args = {{"include", RPC_ARR, false, "[]",
+                  "The categories to add to debug logging: [\"include_category\",...]"},
+                 {"exclude", RPC_ARR, false, "[]",
+                  "The categories to remove from debug logging: [\"exclude_category\",...]"}},
+        .result = "{                   (json object where keys are the logging categories, and "
+                  "values indicates its status\n"
+                  "  \"category\": true|false,  (boolean) if being debug logged or not. false:"
+                  "inactive, true:active\n"
+                  "  ...\n"
+                  "}",
+        .examples = "> fml-cli logging \"[\\\"all\\\"]\" \"[\\\"http\\\"]\"\n"
+                    "> curl --user myusername --data-binary '{\"jsonrpc\": \"2.0\", \"id\": "
+                    "\"curltest\", \"method\": \"logging\", \"params\": [[\"all\"], "
+                    "[\"http\"]]}' -H 'content-type: application/json' http://127.0.0.1:8732/",
         .unlocked = true,
     },
     {

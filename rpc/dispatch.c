@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -517,7 +518,7 @@ static json_t *run_method(struct rpc_call *c, const json_t *params)
     if (!map_params(c, params) || !check_types(c))
         return NULL;
     const struct rpc_method *m = c->method;
-    pthread_mutex_t *lock = !m->unlocked && c->env ? c->env->lock : NULL;
+    pthread_mutex_t *lock = !m->unlocked && !m->fast && c->env ? c->env->lock : NULL;
     if (lock)
         pthread_mutex_lock(lock);
     json_t *result = m->handler(c);
@@ -532,6 +533,13 @@ static json_t *run_method(struct rpc_call *c, const json_t *params)
         rpc_error(c, RPC_INTERNAL_ERROR, "Internal error: %s returned no result", m->name);
     }
     return result;
+}
+
+static rpc_call_observer call_observer;
+
+void rpc_set_call_observer(rpc_call_observer fn)
+{
+    __atomic_store_n(&call_observer, fn, __ATOMIC_RELEASE);
 }
 
 json_t *rpc_execute(const struct rpc_table *t, struct rpc_env *env, const char *wallet,
@@ -600,12 +608,21 @@ json_t *rpc_execute(const struct rpc_table *t, struct rpc_env *env, const char *
 
     struct rpc_call c = {.table = t, .env = env, .wallet = wallet};
     json_t *result = NULL;
+    rpc_call_observer observer = __atomic_load_n(&call_observer, __ATOMIC_ACQUIRE);
+    struct timespec t0, t1;
+    if (observer)
+        clock_gettime(CLOCK_MONOTONIC, &t0);
     c.method = rpc_table_find(t, json_string_value(jm));
     if (!c.method)
         rpc_error(&c, RPC_METHOD_NOT_FOUND, "Method not found");
     else
         result = run_method(&c, params);
     json_decref(empty);
+    if (observer) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        observer(c.method ? c.method->name : NULL,
+                 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    }
 
     bool notification = version == RPC_V2 && !id;
     json_t *reply = NULL;
@@ -706,6 +723,37 @@ static bool within_limits(const char *s, size_t len)
     return true;
 }
 
+/* The serialized reply with its final newline (rpc_handle_body). */
+static char *finish_reply(json_t *reply, int *http_status, size_t *reply_len);
+
+static bool is_fast_request(const struct rpc_table *t, const json_t *request)
+{
+    if (!json_is_object(request))
+        return false;
+    const json_t *jm = json_object_get(request, "method");
+    const struct rpc_method *m = json_is_string(jm) ? rpc_table_find(t, json_string_value(jm)) : NULL;
+    return m && m->fast;
+}
+
+char *rpc_handle_body_fast(const struct rpc_table *t, struct rpc_env *env, const char *wallet,
+                           const char *body, size_t len, int *http_status, size_t *reply_len,
+                           bool *handled)
+{
+    *handled = false;
+    /* A cheap look before parsing: most bodies are not fast calls. */
+    if (len > RPC_FAST_MAX_BODY || len == 0 || body[0] != '{' || !within_limits(body, len))
+        return NULL;
+    json_t *request = json_loadb(body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+    if (!request || !is_fast_request(t, request)) {
+        json_decref(request);
+        return NULL;
+    }
+    *handled = true;
+    json_t *reply = rpc_handle_json(t, env, wallet, request, http_status);
+    json_decref(request);
+    return finish_reply(reply, http_status, reply_len);
+}
+
 char *rpc_handle_body(const struct rpc_table *t, struct rpc_env *env, const char *wallet,
                       const char *body, size_t len, int *http_status, size_t *reply_len)
 {
@@ -720,6 +768,11 @@ char *rpc_handle_body(const struct rpc_table *t, struct rpc_env *env, const char
         reply = rpc_handle_json(t, env, wallet, request, http_status);
         json_decref(request);
     }
+    return finish_reply(reply, http_status, reply_len);
+}
+
+static char *finish_reply(json_t *reply, int *http_status, size_t *reply_len)
+{
     if (!reply) {
         if (reply_len)
             *reply_len = 0;

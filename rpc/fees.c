@@ -5,6 +5,7 @@
 #include "rpc/util.h"
 #include "state/chain.h"
 #include "state/mempool.h"
+#include "state/modules.h"
 #include "util/hmap.h"
 
 #include <stdlib.h>
@@ -84,6 +85,9 @@ static void prune_tracked(struct fee_estimator *fe)
 static void on_added(void *arg, const struct mempool_entry *e)
 {
     struct fee_estimator *fe = arg;
+    const struct txrules *r = txrules_get(e->tx.type);
+    if (r && r->own_replay)
+        return; /* finality votes: taken first whatever they pay, no fee signal */
     if (hmap_count(&fe->tracked) >= FEE_MAX_TRACKED)
         prune_tracked(fe);
     if (hmap_count(&fe->tracked) >= FEE_MAX_TRACKED)

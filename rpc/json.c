@@ -252,10 +252,56 @@ bool json_amount_units(const json_t *value, uint64_t *units)
 
 /* ---- Serializer ---- */
 
-static void write_string(FILE *f, const char *s, size_t len)
+/* A growable output buffer: no stdio (its per-call locking cost more than
+ * the encoding itself on big replies). */
+struct out {
+    char *p;
+    size_t len, cap;
+    bool oom;
+};
+
+static bool out_reserve(struct out *o, size_t n)
+{
+    if (o->oom)
+        return false;
+    if (o->len + n + 1 <= o->cap)
+        return true;
+    size_t cap = o->cap ? o->cap : 256;
+    while (cap < o->len + n + 1)
+        cap *= 2;
+    char *p = realloc(o->p, cap);
+    if (!p) {
+        o->oom = true;
+        return false;
+    }
+    o->p = p;
+    o->cap = cap;
+    return true;
+}
+
+static inline void out_add(struct out *o, const char *s, size_t n)
+{
+    if (n && out_reserve(o, n)) {
+        memcpy(o->p + o->len, s, n);
+        o->len += n;
+    }
+}
+
+static inline void out_str(struct out *o, const char *s)
+{
+    out_add(o, s, strlen(s));
+}
+
+static inline void out_ch(struct out *o, char c)
+{
+    if (o->len + 2 <= o->cap || out_reserve(o, 1))
+        o->p[o->len++] = c;
+}
+
+static void write_string(struct out *o, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    fputc('"', f);
+    out_ch(o, '"');
     size_t run = 0; /* start of the pending unescaped run */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -280,110 +326,107 @@ static void write_string(FILE *f, const char *s, size_t len)
             break;
         }
         if (esc) {
-            fwrite(s + run, 1, i - run, f);
-            fputs(esc, f);
+            out_add(o, s + run, i - run);
+            out_str(o, esc);
             run = i + 1;
         }
     }
-    fwrite(s + run, 1, len - run, f);
-    fputc('"', f);
+    out_add(o, s + run, len - run);
+    out_ch(o, '"');
 }
 
-static void write_indent(FILE *f, int indent, int level)
+static void write_indent(struct out *o, int indent, int level)
 {
     for (int i = 0; i < indent * level; i++)
-        fputc(' ', f);
+        out_ch(o, ' ');
 }
 
-static void write_value(FILE *f, const json_t *v, int indent, int level)
+static void write_value(struct out *o, const json_t *v, int indent, int level)
 {
     const char *amount = amount_text(v);
     if (amount) {
-        fputs(amount, f);
+        out_str(o, amount);
         return;
     }
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
-        fputc('{', f);
+        out_ch(o, '{');
         if (indent)
-            fputc('\n', f);
+            out_ch(o, '\n');
         size_t n = json_object_size(v), i = 0;
         for (void *it = json_object_iter((json_t *)v); it;
              it = json_object_iter_next((json_t *)v, it), i++) {
-            write_indent(f, indent, level + 1);
-            write_string(f, json_object_iter_key(it), json_object_iter_key_len(it));
-            fputs(indent ? ": " : ":", f);
-            write_value(f, json_object_iter_value(it), indent, level + 1);
+            write_indent(o, indent, level + 1);
+            write_string(o, json_object_iter_key(it), json_object_iter_key_len(it));
+            out_str(o, indent ? ": " : ":");
+            write_value(o, json_object_iter_value(it), indent, level + 1);
             if (i + 1 < n)
-                fputc(',', f);
+                out_ch(o, ',');
             if (indent)
-                fputc('\n', f);
+                out_ch(o, '\n');
         }
-        write_indent(f, indent, level);
-        fputc('}', f);
+        write_indent(o, indent, level);
+        out_ch(o, '}');
         break;
     }
     case JSON_ARRAY: {
-        fputc('[', f);
+        out_ch(o, '[');
         if (indent)
-            fputc('\n', f);
+            out_ch(o, '\n');
         size_t n = json_array_size(v);
         for (size_t i = 0; i < n; i++) {
-            write_indent(f, indent, level + 1);
-            write_value(f, json_array_get(v, i), indent, level + 1);
+            write_indent(o, indent, level + 1);
+            write_value(o, json_array_get(v, i), indent, level + 1);
             if (i + 1 < n)
-                fputc(',', f);
+                out_ch(o, ',');
             if (indent)
-                fputc('\n', f);
+                out_ch(o, '\n');
         }
-        write_indent(f, indent, level);
-        fputc(']', f);
+        write_indent(o, indent, level);
+        out_ch(o, ']');
         break;
     }
     case JSON_STRING:
-        write_string(f, json_string_value(v), json_string_length(v));
+        write_string(o, json_string_value(v), json_string_length(v));
         break;
-    case JSON_INTEGER:
-        fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_INTEGER: {
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        out_add(o, buf, n > 0 ? (size_t)n : 0);
         break;
+    }
     case JSON_REAL: {
         char buf[40];
         format_double(json_real_value(v), buf);
-        fputs(buf, f);
+        out_str(o, buf);
         if (!strpbrk(buf, ".eE"))
-            fputs(".0", f);
+            out_str(o, ".0");
         break;
     }
     case JSON_TRUE:
-        fputs("true", f);
+        out_str(o, "true");
         break;
     case JSON_FALSE:
-        fputs("false", f);
+        out_str(o, "false");
         break;
     case JSON_NULL:
-        fputs("null", f);
+        out_str(o, "null");
         break;
     }
 }
 
 char *rpc_json_dumps(const json_t *value, int indent, size_t *len)
 {
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (!f)
-        return NULL;
+    struct out o = {0};
     if (indent < 0)
         indent = 0;
-    write_value(f, value, indent, 0);
-    bool ok = !ferror(f);
-    if (fclose(f) != 0)
-        ok = false;
-    if (!ok) {
-        free(buf);
+    write_value(&o, value, indent, 0);
+    if (!out_reserve(&o, 0)) {
+        free(o.p);
         return NULL;
     }
+    o.p[o.len] = '\0';
     if (len)
-        *len = size;
-    return buf;
+        *len = o.len;
+    return o.p;
 }

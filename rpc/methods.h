@@ -16,6 +16,8 @@ extern const struct rpc_method rawtx_rpc_methods[];
 extern const size_t rawtx_rpc_methods_count;
 extern const struct rpc_method staking_rpc_methods[];
 extern const size_t staking_rpc_methods_count;
+extern const struct rpc_method finality_rpc_methods[];
+extern const size_t finality_rpc_methods_count;
 extern const struct rpc_method mining_rpc_methods[];
 extern const size_t mining_rpc_methods_count;
 extern const struct rpc_method fl_rpc_methods[];

@@ -375,6 +375,8 @@ static const char createraw_summary[] =
     "  stake_add, unbond: amount\n"
     "  delegate: validator, amount;  undelegate: validator, amount (or \"all\")\n"
     "  evidence: header_a, header_b (proposer, slot, block_a, block_b derived)\n"
+    "  unjail: (no fields);  validator_edit: commission_bps, description (optional, "
+    "at most 140 bytes)\n"
     "  fl_task_create: model, sizes, normalization_hex, initial_weights_hex, rounds, "
     "min_participants, max_participants, min_stake, proposer_slots, join_blocks, "
     "submit_blocks, update_reveal_blocks, commit_blocks, reveal_blocks, aggregator, trim_k, "
@@ -401,7 +403,9 @@ static const char createraw_summary[] =
     "  market_set_price: model, base_price, target\n"
     "  market_provider_register: stake, endpoint\n"
     "  market_call: model, provider, calls, max_price\n"
-    "  market_claim: model";
+    "  market_claim: model\n"
+    "  finality_vote: source_epoch, source, target_epoch, target (nonce 0)\n"
+    "  finality_evidence: vote_a_hex, vote_b_hex (voter, vote_a, vote_b derived)";
 
 static const char tx_result[] =
     "{\n"

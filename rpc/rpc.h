@@ -97,6 +97,10 @@ struct rpc_method {
     const char *result;   /* help text describing the result */
     const char *examples; /* help text with fml-cli / curl examples */
     bool unlocked;        /* run without taking the node lock (help, uptime, stop) */
+    /* Answered on the HTTP thread itself, without a worker: only for
+     * handlers that take no lock, do no I/O and run in bounded, tiny time
+     * (they read atomically published values).  Implies unlocked. */
+    bool fast;
 };
 
 /* What the node hands the RPC layer when it starts it.  rpc/ never includes
@@ -188,6 +192,13 @@ const struct rpc_method *rpc_table_at(const struct rpc_table *t, size_t i);
 json_t *rpc_execute(const struct rpc_table *t, struct rpc_env *env, const char *wallet,
                     const json_t *request, int *http_status);
 
+/* Told of every call rpc_execute runs: the method's table name (NULL for a
+ * method not in the table) and its run time in seconds, lock wait included.
+ * Called from the RPC worker threads. */
+typedef void (*rpc_call_observer)(const char *method, double seconds);
+/* Sets the observer (NULL: none); for the metrics of -metrics=1. */
+void rpc_set_call_observer(rpc_call_observer fn);
+
 /* ---- Additions: whole-body handling, help text, amount details ---- */
 
 /* Like rpc_parse_amount; on failure *err (if given) is bitcoind's message:
@@ -211,6 +222,13 @@ json_t *rpc_handle_json(const struct rpc_table *t, struct rpc_env *env, const ch
  * *http_status 500).  The caller frees the result. */
 char *rpc_handle_body(const struct rpc_table *t, struct rpc_env *env, const char *wallet,
                       const char *body, size_t len, int *http_status, size_t *reply_len);
+/* rpc_handle_body for a body that is one request object (not a batch) of a
+ * method marked fast, no larger than RPC_FAST_MAX_BODY; *handled false
+ * (and NULL) for any other body, which goes to a worker. */
+#define RPC_FAST_MAX_BODY 1024
+char *rpc_handle_body_fast(const struct rpc_table *t, struct rpc_env *env, const char *wallet,
+                           const char *body, size_t len, int *http_status, size_t *reply_len,
+                           bool *handled);
 /* Limits on a request body's JSON, checked before it is parsed. */
 #define RPC_MAX_JSON_DEPTH 512
 #define RPC_MAX_JSON_VALUES (1u << 20)

@@ -10,11 +10,13 @@
 #include "rpc/server.h"
 #include "rpc/explorer.h"
 #include "rpc/rest.h"
+#include "rpc/metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,11 @@
 #include "util/log.h"
 
 #define WALLET_PREFIX "/wallet/"
+/* sched_yield()s a worker makes looking for the next request before it
+ * sleeps. */
+#define RPC_WORKER_SPIN 200
+/* Replies from this size on are handed to evhttp by reference. */
+#define RPC_REFERENCE_REPLY 65536
 /* Grace for writing the last replies at stop. */
 #define STOP_FLUSH_SECONDS 5
 
@@ -49,6 +56,7 @@ struct rpc_req {
     int status;
     const char *content_type; /* of a REST reply (NULL: JSON-RPC's) */
     bool rest;    /* a GET under /rest/: body holds the path */
+    bool metrics; /* a GET of /metrics */
     bool replied; /* handed to evhttp_send_reply */
     bool closed;  /* the connection went away before the reply */
     struct rpc_req *next_queued;
@@ -68,6 +76,7 @@ struct rpc_server {
     char *cookie_path; /* set when we wrote it */
     int auth_delay_ms;
     bool rest; /* -rest=1 */
+    char *(*metrics_render)(struct rpc_env *env, size_t *len); /* -metrics=1; else NULL */
     bool explorer; /* -explorer=1 */
 
     pthread_t loop_thread;
@@ -80,6 +89,7 @@ struct rpc_server {
     pthread_cond_t cv;
     struct rpc_req *q_head, *q_tail;
     int q_len, q_max;
+    int q_idle; /* workers waiting on cv */
     bool q_stop;
 
     /* Event-loop thread only. */
@@ -133,6 +143,7 @@ bool rpc_server_options_from_config(struct rpc_server_options *o, const struct c
     o->cookie_file = config_get(cfg, "rpccookiefile", NULL);
     o->datadir = datadir;
     o->rest = config_get_bool(cfg, "rest", false);
+    o->metrics = config_get_bool(cfg, "metrics", false);
     o->explorer = config_get_bool(cfg, "explorer", false);
     if (o->explorer) {
         /* The explorer's pages read the chain through REST. */
@@ -370,9 +381,25 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
         r->closed = true; /* evhttp detached the request; the reply frees it */
 }
 
+static void free_reply(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data);
+}
+
 static void reply_ready(evutil_socket_t fd, short what, void *arg)
 {
     struct rpc_req *r = arg;
+    if (r->reply && r->reply_len >= RPC_REFERENCE_REPLY && !r->closed &&
+        evbuffer_add_reference(evhttp_request_get_output_buffer(r->req), r->reply, r->reply_len,
+                               free_reply, NULL) == 0) {
+        /* A big reply is written from the worker's buffer, not copied. */
+        r->reply = NULL;
+        send_reply(r, r->status, r->content_type ? r->content_type : "application/json", NULL,
+                   0);
+        return;
+    }
     if (r->reply && r->content_type)
         send_reply(r, r->status, r->content_type, r->reply, r->reply_len);
     else if (r->reply)
@@ -433,10 +460,11 @@ static bool enqueue(struct rpc_server *s, struct rpc_req *r, bool *stopped)
         if (s->q_tail)
             s->q_tail->next_queued = r;
         else
-            s->q_head = r;
+            __atomic_store_n(&s->q_head, r, __ATOMIC_RELAXED); /* also read by spinners */
         s->q_tail = r;
         s->q_len++;
-        pthread_cond_signal(&s->cv);
+        if (s->q_idle > 0)
+            pthread_cond_signal(&s->cv);
     }
     pthread_mutex_unlock(&s->mu);
     return ok;
@@ -502,17 +530,21 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
     evhttp_request_set_on_complete_cb(req, on_complete, r);
 
     const struct sockaddr *peer = evhttp_connection_get_addr(r->evcon);
-    char peer_text[64];
-    format_sockaddr(peer, peer_text, sizeof peer_text);
+    /* Formatted only for a log line: not on every request. */
+    char peer_text[64] = "";
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     if (!path)
         path = "";
-    LOG_DEBUG(LOG_HTTP, "Received a %s request for %.100s from %s",
-              evhttp_request_get_command(req) == EVHTTP_REQ_POST ? "POST" : "non-POST", path,
-              peer_text);
+    if (log_category_enabled(LOG_HTTP)) {
+        format_sockaddr(peer, peer_text, sizeof peer_text);
+        log_debug(LOG_HTTP, "Received a %s request for %.100s from %s",
+                  evhttp_request_get_command(req) == EVHTTP_REQ_POST ? "POST" : "non-POST", path,
+                  peer_text);
+    }
 
     if (!client_allowed(s, peer)) {
+        format_sockaddr(peer, peer_text, sizeof peer_text);
         log_printf("HTTP request from %s rejected: address not allowed (see -rpcallowip)\n",
                    peer_text);
         send_text(r, 403, NULL);
@@ -520,6 +552,25 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
     }
     if (s->stopping) {
         send_text(r, 503, "Server shutting down");
+        return;
+    }
+    if (s->metrics_render && strcmp(path, METRICS_PATH) == 0) {
+        /* Prometheus: GETs without credentials, when enabled (else the
+         * 404 of an unknown path below). */
+        if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+            send_text(r, 405, "/metrics handles only GET requests");
+            return;
+        }
+        r->metrics = true;
+        r->ev = event_new(s->base, -1, 0, reply_ready, r);
+        if (!r->ev) {
+            send_text(r, 500, NULL);
+            return;
+        }
+        bool stopped;
+        if (!enqueue(s, r, &stopped))
+            send_text(r, 503, stopped ? "Server shutting down" : "Work queue depth exceeded");
         return;
     }
     if (explorer_is_path(path)) {
@@ -572,8 +623,10 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
     if (!check_auth(s, req)) {
         /* Only wrong credentials are worth a line; probes without any are
          * common and would flood the log. */
-        if (evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization"))
+        if (evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization")) {
+            format_sockaddr(peer, peer_text, sizeof peer_text);
             log_printf("ThreadRPCServer incorrect password attempt from %s\n", peer_text);
+        }
         struct timeval delay = {s->auth_delay_ms / 1000, (s->auth_delay_ms % 1000) * 1000};
         r->ev = evtimer_new(s->base, auth_failed, r);
         if (!r->ev || evtimer_add(r->ev, &delay) != 0)
@@ -582,6 +635,20 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
     }
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     r->body_len = evbuffer_get_length(in);
+    if (r->body_len <= RPC_FAST_MAX_BODY) {
+        /* A call of a fast method (getblockcount...) is answered here: the
+         * hand-off to a worker and back would cost more than the call. */
+        const char *text = (const char *)evbuffer_pullup(in, -1);
+        bool handled = false;
+        if (text)
+            r->reply = rpc_handle_body_fast(s->table, s->env, r->wallet, text, r->body_len,
+                                            &r->status, &r->reply_len, &handled);
+        if (handled) {
+            evbuffer_drain(in, r->body_len);
+            reply_ready(-1, 0, r);
+            return;
+        }
+    }
     r->body = malloc(r->body_len + 1);
     r->ev = event_new(s->base, -1, 0, reply_ready, r);
     if (!r->body || !r->ev) {
@@ -608,21 +675,34 @@ static void *worker_main(void *arg)
 {
     struct rpc_server *s = arg;
     for (;;) {
+        /* Under load the next request comes within microseconds: look for
+         * it briefly before sleeping (a sleep and a wake-up cost more). */
+        for (int spin = 0; spin < RPC_WORKER_SPIN && !__atomic_load_n(&s->q_head, __ATOMIC_RELAXED) &&
+                           !__atomic_load_n(&s->q_stop, __ATOMIC_RELAXED);
+             spin++)
+            sched_yield();
         pthread_mutex_lock(&s->mu);
-        while (!s->q_head && !s->q_stop)
+        while (!s->q_head && !s->q_stop) {
+            s->q_idle++;
             pthread_cond_wait(&s->cv, &s->mu);
+            s->q_idle--;
+        }
         if (s->q_stop) {
             pthread_mutex_unlock(&s->mu);
             break;
         }
         struct rpc_req *r = s->q_head;
-        s->q_head = r->next_queued;
+        __atomic_store_n(&s->q_head, r->next_queued, __ATOMIC_RELAXED);
         if (!s->q_head)
             s->q_tail = NULL;
         s->q_len--;
         pthread_mutex_unlock(&s->mu);
 
-        if (r->rest) {
+        if (r->metrics) {
+            r->reply = s->metrics_render(s->env, &r->reply_len);
+            r->status = r->reply ? 200 : 500;
+            r->content_type = METRICS_CONTENT_TYPE;
+        } else if (r->rest) {
             struct rest_reply rr;
             rest_handle(s->table, s->env, r->body, &rr);
             r->reply = rr.body;
@@ -635,7 +715,8 @@ static void *worker_main(void *arg)
             r->reply = rpc_handle_body(s->table, s->env, r->wallet, r->body, r->body_len,
                                        &r->status, &r->reply_len);
         }
-        sodium_memzero(r->body, r->body_len);
+        if (r->body)
+            sodium_memzero(r->body, r->body_len);
         free(r->body);
         r->body = NULL;
         event_active(r->ev, EV_TIMEOUT, 0);
@@ -835,6 +916,7 @@ struct rpc_server *rpc_server_start(const struct rpc_server_options *o,
     s->q_max = o->work_queue > 0 ? o->work_queue : RPC_DEFAULT_WORK_QUEUE;
     s->auth_delay_ms = o->auth_delay_ms >= 0 ? o->auth_delay_ms : RPC_DEFAULT_AUTH_DELAY_MS;
     s->rest = o->rest;
+    s->metrics_render = o->metrics ? o->metrics_render : NULL;
     s->explorer = o->explorer;
     int threads = o->threads > 0 ? o->threads : RPC_DEFAULT_THREADS;
 
@@ -948,9 +1030,10 @@ void rpc_server_stop(struct rpc_server *s)
 
     /* Workers finish their current request; queued ones get 503. */
     pthread_mutex_lock(&s->mu);
-    s->q_stop = true;
+    __atomic_store_n(&s->q_stop, true, __ATOMIC_RELAXED);
     struct rpc_req *queued = s->q_head;
-    s->q_head = s->q_tail = NULL;
+    __atomic_store_n(&s->q_head, NULL, __ATOMIC_RELAXED);
+    s->q_tail = NULL;
     s->q_len = 0;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);

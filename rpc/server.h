@@ -52,6 +52,10 @@ struct rpc_server_options {
     int timeout;           /* idle/read/write timeout in seconds (-rpcservertimeout) */
     int auth_delay_ms;     /* delay before a 401 */
     bool rest;             /* -rest: answer GET /rest/... (rpc/rest.h); else 404 there */
+    bool metrics;          /* -metrics: answer GET /metrics with metrics_render; else 404 */
+    /* The Prometheus text of a scrape (rpc/metrics.h metrics_render), run on
+     * a worker; set by the caller (the server does not link the metrics). */
+    char *(*metrics_render)(struct rpc_env *env, size_t *len);
     bool explorer;         /* -explorer: serve /explorer/ (rpc/explorer.h); else 404 there */
     bool owns_lists;       /* bind/allow were allocated by _from_config */
 };
@@ -60,8 +64,9 @@ struct rpc_server_options {
 void rpc_server_options_init(struct rpc_server_options *o);
 /* Reads -rpcbind, -rpcallowip, -rpcport (default default_port), -rpcuser,
  * -rpcpassword, -rpccookiefile, -rpcthreads, -rpcworkqueue,
- * -rpcservertimeout, -rest, -explorer (which turns REST on, and is refused
- * with an explicit -rest=0: its pages read the chain through REST).  The strings stay owned by cfg; call
+ * -rpcservertimeout, -rest, -metrics, -explorer (which turns REST on, and is
+ * refused with an explicit -rest=0: its pages read the chain through REST).
+ * The strings stay owned by cfg; call
  * rpc_server_options_clear afterwards.  False with a message on a bad
  * value. */
 bool rpc_server_options_from_config(struct rpc_server_options *o, const struct config *cfg,

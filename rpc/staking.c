@@ -16,17 +16,41 @@
 #define STAKING_LOOKAHEAD_SLOTS 1000
 #define STAKING_MAX_LISTED_SLOTS 10
 
-static json_t *validator_json(const struct chain_params *p, const uint8_t pub[PUBKEY_SIZE],
-                              const struct validator *v)
+/* view holds the tip's state (for this epoch's liveness counts), tip_slot
+ * the tip's slot. */
+static json_t *validator_json(const struct chain_params *p, struct view *view, uint64_t tip_slot,
+                              const uint8_t pub[PUBKEY_SIZE], const struct validator *v)
 {
     json_t *o = json_object();
+    uint64_t epoch = params_epoch_of(p, tip_slot);
+    struct liveness l = {0, 0};
     json_object_set_new(o, "address", json_address(p, pub));
-    json_object_set_new(o, "status", json_string(v->status == VALIDATOR_ACTIVE ? "active" : v->status == VALIDATOR_JAILED ? "jailed" : "exited"));
+    json_object_set_new(o, "status", json_string(v->status == VALIDATOR_ACTIVE   ? "active"
+                                                 : v->status == VALIDATOR_EXITED ? "exited"
+                                                                                 : "jailed"));
+    json_object_set_new(o, "jail_reason", v->status == VALIDATOR_DOWNTIME  ? json_string("downtime")
+                                          : v->status == VALIDATOR_JAILED ? json_string("tombstone")
+                                                                          : json_null());
+    json_object_set_new(o, "jailed_until_epoch", v->status == VALIDATOR_DOWNTIME
+                                                     ? json_integer((json_int_t)v->jailed_until)
+                                                     : json_null());
+    json_object_set_new(o, "can_unjail", json_boolean(v->status == VALIDATOR_DOWNTIME &&
+                                                      epoch >= v->jailed_until &&
+                                                      staking_may_return(p, v)));
+    if (view && !staking_get_liveness(view, epoch, pub, &l))
+        l.led = l.missed = 0;
+    json_object_set_new(o, "epoch", json_integer((json_int_t)epoch));
+    json_object_set_new(o, "led_this_epoch", json_integer(l.led));
+    json_object_set_new(o, "missed_this_epoch", json_integer(l.missed));
+    json_object_set_new(o, "description",
+                        json_stringn((const char *)v->description, v->description_len));
     json_object_set_new(o, "self_stake", json_amount(v->self_stake));
     json_object_set_new(o, "delegated", json_amount(v->delegated));
     json_object_set_new(o, "total_stake", json_amount(v->self_stake + v->delegated));
     json_object_set_new(o, "shares", json_integer((json_int_t)v->shares));
     json_object_set_new(o, "commission_bps", json_integer(v->commission_bps));
+    json_object_set_new(o, "commission_in_force_bps",
+                        json_integer(validator_commission_at(v, epoch)));
     json_object_set_new(o, "eligible", json_boolean(v->status == VALIDATOR_ACTIVE &&
                                                     v->self_stake + v->delegated >= p->min_validator_stake));
     json_object_set_new(o, "blocks_proposed", json_integer((json_int_t)v->reveals));
@@ -39,6 +63,8 @@ static json_t *validator_json(const struct chain_params *p, const uint8_t pub[PU
 
 struct list_ctx {
     const struct chain_params *params;
+    struct view *view;
+    uint64_t tip_slot;
     json_t *out;
     bool ok;
 };
@@ -50,15 +76,18 @@ static bool add_validator(void *arg, const uint8_t *key, size_t klen, const uint
     struct validator v;
     if (klen != VALIDATOR_KEY_SIZE || !validator_decode(&v, val, vlen))
         return lc->ok = false;
-    json_array_append_new(lc->out, validator_json(lc->params, key + 1, &v));
+    json_array_append_new(lc->out, validator_json(lc->params, lc->view, lc->tip_slot, key + 1, &v));
     return true;
 }
 
 static json_t *getvalidators(struct rpc_call *call)
 {
     struct rpc_env *env = rpc_env(call);
-    struct list_ctx lc = {env->params, json_array(), true};
-    if (!chain_scan_state(env->chain, "v", 1, add_validator, &lc) || !lc.ok) {
+    struct list_ctx lc = {env->params, chain_view(env->chain), chain_tip(env->chain)->hdr.slot,
+                          json_array(), true};
+    bool ok = chain_scan_state(env->chain, "v", 1, add_validator, &lc) && lc.ok;
+    view_free(lc.view);
+    if (!ok) {
         json_decref(lc.out);
         return rpc_error(call, RPC_DATABASE_ERROR, "State read error");
     }
@@ -106,10 +135,11 @@ static json_t *getvalidator(struct rpc_call *call)
         return NULL;
     struct view *view = chain_view(env->chain);
     bool found = view && staking_get_validator(view, pub, &v);
+    json_t *o = found ? validator_json(env->params, view, chain_tip(env->chain)->hdr.slot, pub, &v)
+                      : NULL;
     view_free(view);
     if (!found)
         return rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY, "Not a validator");
-    json_t *o = validator_json(env->params, pub, &v);
     json_object_set_new(o, "next_slots",
                         slots_led(env->chain, pub, chain_tip(env->chain)->hdr.slot + 1,
                                   STAKING_LOOKAHEAD_SLOTS, STAKING_MAX_LISTED_SLOTS));
@@ -179,7 +209,7 @@ static void add_mine(void *arg, const char *wallet, const uint8_t pub[PUBKEY_SIZ
     struct validator v;
     if (!staking_get_validator(mc->view, pub, &v))
         return;
-    json_t *o = validator_json(mc->env->params, pub, &v);
+    json_t *o = validator_json(mc->env->params, mc->view, mc->tip_slot, pub, &v);
     json_object_set_new(o, "wallet", json_string(wallet));
     json_object_set_new(o, "next_slots", slots_led(mc->env->chain, pub, mc->tip_slot + 1,
                                                    STAKING_LOOKAHEAD_SLOTS,
@@ -250,9 +280,19 @@ static const char validator_result[] =
     "{\n"
     "  \"address\": \"str\",\n"
     "  \"status\": \"active\" | \"jailed\" | \"exited\",\n"
+    "  \"jail_reason\": \"downtime\" | \"tombstone\" | null,  (tombstone: by evidence, for good)\n"
+    "  \"jailed_until_epoch\": n | null,  (downtime: the first epoch an unjail is valid in)\n"
+    "  \"can_unjail\": bool,        (jailed for downtime, the jail over, the minimum bonded)\n"
+    "  \"epoch\": n,                (the tip's epoch)\n"
+    "  \"led_this_epoch\": n,       (slots led so far in it: blocks + slots missed; 0 when\n"
+    "                               the downtime jail is off; the empty slots after the tip\n"
+    "                               count at the next block)\n"
+    "  \"missed_this_epoch\": n,\n"
+    "  \"description\": \"str\",     (set by editvalidator)\n"
     "  \"self_stake\": n, \"delegated\": n, \"total_stake\": n,   (FML)\n"
     "  \"shares\": n,               (delegation shares in issue)\n"
-    "  \"commission_bps\": n,\n"
+    "  \"commission_bps\": n,       (the latest; rewards use it from the next epoch)\n"
+    "  \"commission_in_force_bps\": n,  (what this epoch's rewards use)\n"
     "  \"eligible\": bool,          (active with at least the minimum stake)\n"
     "  \"blocks_proposed\": n,\n"
     "  \"registered_height\": n,\n"

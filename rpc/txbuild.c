@@ -7,9 +7,10 @@
  * Where the decoded payload shows bulk data only as a count or a hash (the
  * weights of a reveal or an upload, a task's initial weights and input
  * normalization, a validation-set chunk and its Merkle path, the two headers
- * of evidence), the data is given as hex under a field of its own
- * (weights_hex, initial_weights_hex, normalization_hex, path_hex, data_hex,
- * header_a / header_b), and the printed count or hash, when given too, must
+ * of evidence, the two votes of finality evidence), the data is given as hex
+ * under a field of its own (weights_hex, initial_weights_hex,
+ * normalization_hex, path_hex, data_hex, header_a / header_b, vote_a_hex /
+ * vote_b_hex), and the printed count or hash, when given too, must
  * agree with it.  The id a task or model gets from its own txid ("task" of
  * the create types, "model" of market_publish) cannot be chosen and is
  * ignored.  Any other field is refused, and so is a value of the wrong JSON
@@ -18,6 +19,7 @@
 #include "consensus/accounts.h"
 #include "consensus/arena.h"
 #include "consensus/bech32.h"
+#include "consensus/finality.h"
 #include "consensus/key.h"
 #include "consensus/fltx.h"
 #include "consensus/market.h"
@@ -370,6 +372,32 @@ static bool build_evidence(struct jb *b, uint8_t type, struct wbuf *w)
     if (!derived_hash(b, "block_a", ha) || !derived_hash(b, "block_b", hb))
         return false;
     evidence_encode(&e, w);
+    return true;
+}
+
+static bool build_unjail(struct jb *b, uint8_t type, struct wbuf *w)
+{
+    (void)b;
+    (void)type;
+    (void)w;
+    return true;
+}
+
+static bool build_validator_edit(struct jb *b, uint8_t type, struct wbuf *w)
+{
+    (void)type;
+    struct validator_edit e;
+    memset(&e, 0, sizeof(e));
+    UINTF(b, "commission_bps", UINT16_MAX, e.commission_bps);
+    const json_t *d = field(b, "description", false);
+    if (d) {
+        if (!json_is_string(d) || json_string_length(d) > VALIDATOR_DESCRIPTION_MAX)
+            return fail(b, "%sdescription: expected a string of at most %d bytes", b->prefix,
+                        VALIDATOR_DESCRIPTION_MAX);
+        e.description_len = (uint8_t)json_string_length(d);
+        memcpy(e.description, json_string_value(d), e.description_len);
+    }
+    validator_edit_encode(&e, w);
     return true;
 }
 
@@ -804,6 +832,68 @@ static bool build_market_claim(struct jb *b, uint8_t type, struct wbuf *w)
     return true;
 }
 
+static bool build_finality_vote(struct jb *b, uint8_t type, struct wbuf *w)
+{
+    (void)type;
+    struct finality_vote fv;
+    if (!uintf(b, "source_epoch", UINT64_MAX, &fv.source.epoch) ||
+        !hashf(b, "source", fv.source.hash) ||
+        !uintf(b, "target_epoch", UINT64_MAX, &fv.target.epoch) ||
+        !hashf(b, "target", fv.target.hash))
+        return false;
+    finality_vote_encode(&fv, w);
+    return true;
+}
+
+/* The two votes as raw transactions (vote_a_hex, vote_b_hex); the voter and
+ * the decoded votes' txids, when given, must agree with them. */
+static bool build_finality_evidence(struct jb *b, uint8_t type, struct wbuf *w)
+{
+    (void)type;
+    const char *names[2] = {"vote_a", "vote_b"};
+    const char *hexnames[2] = {"vote_a_hex", "vote_b_hex"};
+    struct tx votes[2];
+    bool ok = true;
+    tx_init(&votes[0]);
+    tx_init(&votes[1]);
+    for (int i = 0; ok && i < 2; i++) {
+        const uint8_t *data;
+        uint64_t n;
+        uint8_t id[HASH_SIZE];
+        if (!hexf(b, hexnames[i], true, 1, FINALITY_MAX_VOTE_TX, &data, &n)) {
+            ok = false;
+            break;
+        }
+        if (!tx_decode(&votes[i], data, (size_t)n)) {
+            ok = fail(b, "%s%s: not a transaction", b->prefix, hexnames[i]);
+            break;
+        }
+        const json_t *shown = field(b, names[i], false), *txid = NULL;
+        if (shown && !json_is_object(shown)) {
+            ok = fail(b, "%s%s: expected an object", b->prefix, names[i]);
+            break;
+        }
+        if (shown && (txid = json_object_get(shown, "txid"))) {
+            uint8_t want[HASH_SIZE];
+            tx_txid(&votes[i], id);
+            if (!json_is_string(txid) || strlen(json_string_value(txid)) != 2 * HASH_SIZE ||
+                !hash_from_hex(want, json_string_value(txid)) || memcmp(want, id, HASH_SIZE) != 0)
+                ok = fail(b, "%s%s: does not match %s", b->prefix, names[i], hexnames[i]);
+        }
+    }
+    const json_t *voter = field(b, "voter", false);
+    uint8_t pub[PUBKEY_SIZE];
+    if (ok && voter &&
+        (!json_is_string(voter) || !address_bytes(b->p, json_string_value(voter), pub) ||
+         memcmp(pub, votes[0].sender, PUBKEY_SIZE) != 0))
+        ok = fail(b, "%svoter: does not match vote_a_hex", b->prefix);
+    if (ok)
+        finality_evidence_encode(&votes[0], &votes[1], w);
+    tx_free(&votes[0]);
+    tx_free(&votes[1]);
+    return ok;
+}
+
 const tx_build_fn tx_payload_build[TX_TYPE_LIMIT] = {
     /* accounts */
     [TX_TRANSFER] = build_transfer,
@@ -814,6 +904,8 @@ const tx_build_fn tx_payload_build[TX_TYPE_LIMIT] = {
     [TX_DELEGATE] = build_delegation,
     [TX_UNDELEGATE] = build_delegation,
     [TX_EVIDENCE] = build_evidence,
+    [TX_UNJAIL] = build_unjail,
+    [TX_VALIDATOR_EDIT] = build_validator_edit,
     /* fl */
     [TX_FL_TASK_CREATE] = build_fl_task_create,
     [TX_FL_JOIN] = build_fl_join,
@@ -838,6 +930,9 @@ const tx_build_fn tx_payload_build[TX_TYPE_LIMIT] = {
     [TX_MARKET_PROVIDER_REGISTER] = build_market_provider_register,
     [TX_MARKET_CALL] = build_market_call,
     [TX_MARKET_CLAIM] = build_market_claim,
+    /* finality */
+    [TX_FINALITY_VOTE] = build_finality_vote,
+    [TX_FINALITY_EVIDENCE] = build_finality_evidence,
 };
 
 /* The envelope fields createrawtransaction reads besides the payload's. */

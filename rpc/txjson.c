@@ -2,6 +2,7 @@
  * the table tx_payload_json, indexed by enum tx_type (test_txtypes fails when
  * a type has no entry). */
 #include "consensus/accounts.h"
+#include "consensus/finality.h"
 #include "consensus/arena.h"
 #include "consensus/fltx.h"
 #include "consensus/market.h"
@@ -68,6 +69,67 @@ static bool json_evidence(const struct chain_params *p, const struct tx *tx, jso
     json_object_set_new(o, "slot", json_integer((json_int_t)e.a.slot));
     json_object_set_new(o, "block_a", json_hash(ha));
     json_object_set_new(o, "block_b", json_hash(hb));
+    return true;
+}
+
+static bool json_unjail(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    (void)p;
+    (void)o;
+    return tx->payload_len == 0;
+}
+
+static bool json_validator_edit(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    (void)p;
+    struct validator_edit e;
+    if (!validator_edit_decode(&e, tx->payload, tx->payload_len))
+        return false;
+    json_object_set_new(o, "commission_bps", json_integer(e.commission_bps));
+    /* A description the stateless check refuses shows as hex. */
+    if (validator_description_valid(e.description, e.description_len)) {
+        json_object_set_new(o, "description",
+                            json_stringn((const char *)e.description, e.description_len));
+    } else {
+        char hex[2 * VALIDATOR_DESCRIPTION_MAX + 1];
+        for (size_t i = 0; i < e.description_len; i++)
+            snprintf(hex + 2 * i, 3, "%02x", e.description[i]);
+        hex[2 * e.description_len] = '\0';
+        json_object_set_new(o, "description_hex", json_string(hex));
+    }
+    return true;
+}
+
+static bool json_finality_vote(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    struct finality_vote fv;
+    (void)p;
+    if (!finality_vote_decode(&fv, tx->payload, tx->payload_len))
+        return false;
+    json_object_set_new(o, "source_epoch", json_integer((json_int_t)fv.source.epoch));
+    json_object_set_new(o, "source", json_hash(fv.source.hash));
+    json_object_set_new(o, "target_epoch", json_integer((json_int_t)fv.target.epoch));
+    json_object_set_new(o, "target", json_hash(fv.target.hash));
+    return true;
+}
+
+static bool json_finality_evidence(const struct chain_params *p, const struct tx *tx, json_t *o)
+{
+    struct finality_evidence e;
+    if (!finality_evidence_decode(&e, tx->payload, tx->payload_len))
+        return false;
+    const struct tx *votes[2] = {&e.a, &e.b};
+    json_object_set_new(o, "voter", json_address(p, e.a.sender));
+    for (int i = 0; i < 2; i++) {
+        uint8_t id[HASH_SIZE];
+        json_t *v = json_object();
+        tx_txid(votes[i], id);
+        json_object_set_new(v, "txid", json_hash(id));
+        if (votes[i]->type != TX_FINALITY_VOTE || !json_finality_vote(p, votes[i], v))
+            json_object_set_new(v, "hex", json_hex(votes[i]->payload, votes[i]->payload_len));
+        json_object_set_new(o, i == 0 ? "vote_a" : "vote_b", v);
+    }
+    finality_evidence_free(&e);
     return true;
 }
 
@@ -465,6 +527,8 @@ const tx_json_fn tx_payload_json[TX_TYPE_LIMIT] = {
     [TX_DELEGATE] = json_delegation,
     [TX_UNDELEGATE] = json_delegation,
     [TX_EVIDENCE] = json_evidence,
+    [TX_UNJAIL] = json_unjail,
+    [TX_VALIDATOR_EDIT] = json_validator_edit,
     /* fl */
     [TX_FL_TASK_CREATE] = json_fl_task_create,
     [TX_FL_JOIN] = json_fl_join,
@@ -489,6 +553,9 @@ const tx_json_fn tx_payload_json[TX_TYPE_LIMIT] = {
     [TX_MARKET_PROVIDER_REGISTER] = json_market_provider_register,
     [TX_MARKET_CALL] = json_market_call,
     [TX_MARKET_CLAIM] = json_market_claim,
+    /* finality */
+    [TX_FINALITY_VOTE] = json_finality_vote,
+    [TX_FINALITY_EVIDENCE] = json_finality_evidence,
 };
 
 json_t *tx_payload_to_json(const struct chain_params *p, const struct tx *tx)

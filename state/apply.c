@@ -28,13 +28,26 @@ bool apply_block_end(struct view *v, struct block_ctx *ctx, struct validation *v
     return true;
 }
 
-/* The envelope: the nonce must be the sender's next, and the sender pays the
- * fee whatever the type does. */
+/* The envelope: the nonce must be the sender's next (except for a type that
+ * prevents its own replay, txrules[].own_replay: the account nonce is left
+ * alone), and the sender pays the fee whatever the type does. */
 bool apply_tx(struct view *v, struct block_ctx *ctx, const struct tx *tx, struct validation *val)
 {
     struct account sender;
+    const struct txrules *r = txrules_get(tx->type);
+    const bool own_replay = r && r->own_replay;
     if (!accounts_get(v, tx->sender, &sender))
         return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
+    if (own_replay) {
+        if (sender.balance < tx->fee)
+            return val_fail(val, VAL_STATE, REJECT_BAD_TXNS_INSUFFICIENT_FUNDS);
+        if (tx->fee) {
+            sender.balance -= tx->fee;
+            accounts_put(v, tx->sender, &sender);
+            ctx->fees += tx->fee;
+        }
+        return txapply_dispatch(v, ctx, tx, val);
+    }
     if (tx->nonce < sender.nonce)
         return val_failf(val, VAL_STATE, REJECT_BAD_TXNS_NONCE_TOO_LOW, "nonce %llu, expected %llu",
                          (unsigned long long)tx->nonce, (unsigned long long)sender.nonce);

@@ -46,11 +46,13 @@ bool builder_next_slot(struct chain *c, bool (*ours)(void *arg, const uint8_t pu
     return found;
 }
 
-/* A reveal that must land in its window (txrules[].reveal). */
+/* A reveal that must land in its window (txrules[].reveal), or a finality
+ * vote (txrules[].own_replay: bounded by 2 x max_validators, and useful
+ * only within its two epochs). */
 static bool must_land(uint8_t type)
 {
     const struct txrules *r = txrules_get(type);
-    return r && r->reveal;
+    return r && (r->reveal || r->own_replay);
 }
 
 /* Adds pooled transactions that still apply, best fee rate first, within the

@@ -20,6 +20,7 @@
 #include "state/undo.h"
 #include "state/view.h"
 #include "util/log.h"
+#include "util/time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -438,6 +439,17 @@ static bool activate_best(struct chain *c, const struct block *in_hand,
         if (best == tip)
             break;
         struct block_index *fork = index_fork_point(tip, best);
+        uint64_t fin_height;
+        uint8_t fin_hash[HASH_SIZE];
+        (void)chain_finalized(c, &fin_height, fin_hash);
+        if (fork->hdr.height < fin_height) {
+            log_printf("not reorganizing to %llu: fork at height %llu is below the finalized "
+                       "block at height %llu",
+                       (unsigned long long)best->hdr.height, (unsigned long long)fork->hdr.height,
+                       (unsigned long long)fin_height);
+            index_leaf_remove(c, best);
+            continue;
+        }
         if (tip->hdr.height - fork->hdr.height > c->params->finality_depth) {
             log_printf("not reorganizing to %llu: fork at height %llu is deeper than the "
                        "finality depth",
@@ -481,7 +493,12 @@ static bool activate_best(struct chain *c, const struct block *in_hand,
                                (unsigned long long)tip_of(c)->hdr.height);
                 }
             }
-            bool connected = checked && connect_block(c, path[i], b, &bv);
+            bool connected = false;
+            if (checked) {
+                uint64_t t0 = time_mono_us();
+                connected = connect_block(c, path[i], b, &bv);
+                c->last_connect_us = time_mono_us() - t0;
+            }
             if (connected)
                 notify(c, true, b, path[i]);
             if (b != in_hand)
@@ -527,6 +544,9 @@ bool chain_activate_best(struct chain *c, const struct block *in_hand,
     /* A view not taken was for a block not connected: never kept past
      * this call (its block index entry may go). */
     set_pre_view(c, NULL, NULL);
+    /* Readers without the node lock see whole activations only: never a
+     * tip in the middle of a reorganization. */
+    chain_publish_tip(c);
     return ok;
 }
 
@@ -624,6 +644,11 @@ static bool accept_header(struct chain *c, const struct block_header *hdr,
         return false;
     if (prev != tip_of(c)) {
         struct block_index *fork = index_fork_point(tip_of(c), prev);
+        uint64_t fin_height;
+        uint8_t fin_hash[HASH_SIZE];
+        (void)chain_finalized(c, &fin_height, fin_hash);
+        if (fork->hdr.height < fin_height)
+            return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FORK_PRIOR_TO_FINALIZED);
         if (chain_height(c) - fork->hdr.height > c->params->finality_depth)
             return val_fail(v, VAL_CONSENSUS, REJECT_BAD_FORK_PRIOR_TO_FINALITY);
     }

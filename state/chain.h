@@ -108,6 +108,17 @@ bool chain_verify(struct chain *c, uint64_t nblocks, char *err, size_t errlen) W
 const struct chain_params *chain_params(const struct chain *c);
 const struct block_index *chain_tip(const struct chain *c);
 uint64_t chain_height(const struct chain *c);
+/* The tip as of the end of the last activation (a connect, a
+ * reorganization, the load): safe to call without the node lock, for
+ * readers that need one consistent tip but not the chain's other
+ * structures.  Its block_index lives as long as the chain; its height and
+ * hash never change. */
+const struct block_index *chain_published_tip(const struct chain *c);
+/* The share of the chain verified, 0..1, as getblockchaininfo's
+ * verificationprogress: the smaller of the tip's time since genesis against
+ * the time elapsed since genesis at now (unix seconds), and the tip's height
+ * against the best known header's. */
+double chain_verification_progress(const struct chain *c, uint64_t now);
 const struct block_index *chain_at(const struct chain *c, uint64_t height);
 const struct block_index *chain_lookup(const struct chain *c, const uint8_t hash[HASH_SIZE]);
 bool chain_contains(const struct chain *c, const struct block_index *bi);
@@ -194,6 +205,13 @@ void chain_add_listener(struct chain *c, const struct chain_listener *l);
 /* Removes the listeners registered with this arg. */
 void chain_remove_listener(struct chain *c, void *arg);
 
+/* The last finalized block of the tip state (state/modules.h's
+ * `finalized`: the genesis block until one is): its hash and height.  The
+ * chain never disconnects it nor connects a branch without it
+ * (bad-fork-prior-to-finalized); finality_depth stays as a fallback.
+ * False on a read error (then genesis is reported). */
+bool chain_finalized(struct chain *c, uint64_t *height, uint8_t hash[HASH_SIZE]);
+
 /* A read-only view of the state at the tip (the caller frees it). */
 struct view *chain_view(struct chain *c);
 /* The account at the tip (zero balance and nonce when absent). */
@@ -214,6 +232,11 @@ bool chain_scan_state(struct chain *c, const void *prefix, size_t plen,
  * were indexed since the chain was opened: lets a caller count what each
  * source adds. */
 uint64_t chain_double_proposals(const struct chain *c);
+
+/* Seconds the last block connected to the active chain took to connect
+ * (its state transition and its write); for a listener's statistics, read
+ * in its connected callback. */
+double chain_last_connect_seconds(const struct chain *c);
 
 /* The address index (state/addrindex.h): whether it is kept, the number of
  * entries of an address, and entry i of it (0 = oldest).  False on a read

@@ -50,6 +50,7 @@ struct chain {
     bool sched_valid;
     struct chain_listener *listeners;
     size_t nlisteners;
+    uint64_t last_connect_us; /* how long the last connect_block took */
     bool addrindex; /* -addressindex: keep the address index (state/addrindex.h) */
     /* Checks blocks' transactions (the -par pool and the signature cache);
      * NULL: on the calling thread, without a cache.  Not owned. */
@@ -61,7 +62,16 @@ struct chain {
      * chain_activate_best. */
     struct view *pre_view;
     const struct block_index *pre_for, *pre_tip;
+    /* The tip as of the end of the last activation (chain_published_tip):
+     * written with release order under the node lock, read without it. */
+    const struct block_index *published;
 };
+
+/* Makes the current tip the published one (chain_published_tip). */
+static inline void chain_publish_tip(struct chain *c)
+{
+    __atomic_store_n(&c->published, c->active[c->active_len - 1], __ATOMIC_RELEASE);
+}
 
 static inline struct block_index *tip_of(const struct chain *c)
 {

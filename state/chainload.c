@@ -539,6 +539,7 @@ struct chain *chain_open_with(const struct chain_params *params, const char *dat
     c->active_len = (size_t)tip->hdr.height + 1;
     for (struct block_index *p = tip; p; p = p->prev)
         c->active[p->hdr.height] = p;
+    chain_publish_tip(c);
 
     r = db_get(c->state, LTHASH_KEY, strlen(LTHASH_KEY), &val, &vlen);
     if (r != DB_FOUND || vlen != LTHASH_BYTES) {

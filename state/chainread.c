@@ -5,6 +5,7 @@
  */
 #include "state/chain_internal.h"
 #include "state/blockstore.h"
+#include "state/modules.h"
 #include "state/undo.h"
 #include "state/view.h"
 #include "util/log.h"
@@ -24,9 +25,36 @@ const struct block_index *chain_tip(const struct chain *c)
     return tip_of(c);
 }
 
+const struct block_index *chain_published_tip(const struct chain *c)
+{
+    return __atomic_load_n(&c->published, __ATOMIC_ACQUIRE);
+}
+
 uint64_t chain_height(const struct chain *c)
 {
     return tip_of(c)->hdr.height;
+}
+
+/* The smaller of two fractions: the tip's time since genesis against the time
+ * elapsed since genesis by the node's clock, and the tip's height against the
+ * best known header's; 1 when the tip is at or ahead of the clock and no
+ * header is beyond it. */
+double chain_verification_progress(const struct chain *c, uint64_t now)
+{
+    const struct chain_params *p = chain_params(c);
+    const struct block_index *tip = chain_tip(c);
+    uint64_t headers = chain_best_header(c)->hdr.height, t = tip->hdr.time;
+    double by_time = 1.0, by_headers = 1.0;
+    if (now > t && now > p->genesis_time && t >= p->genesis_time)
+        by_time = (double)(t - p->genesis_time) / (double)(now - p->genesis_time);
+    if (headers > tip->hdr.height)
+        by_headers = (double)tip->hdr.height / (double)headers;
+    return by_time < by_headers ? by_time : by_headers;
+}
+
+double chain_last_connect_seconds(const struct chain *c)
+{
+    return (double)c->last_connect_us / 1e6;
 }
 
 const struct block_index *chain_at(const struct chain *c, uint64_t height)
@@ -44,6 +72,23 @@ bool chain_contains(const struct chain *c, const struct block_index *bi)
 struct view *chain_view(struct chain *c)
 {
     return view_new(c->state, NULL);
+}
+
+bool chain_finalized(struct chain *c, uint64_t *height, uint8_t hash[HASH_SIZE])
+{
+    struct view *v = chain_view(c);
+    bool ok = v && modules_finalized(v, c->params, hash);
+    view_free(v);
+    const struct block_index *bi = ok ? hmap_get(&c->map, hash, HASH_SIZE) : NULL;
+    if (!bi) {
+        /* Unreadable, or not indexed (cannot be: it is an ancestor of the
+         * tip): the genesis block. */
+        memcpy(hash, c->params->genesis_hash, HASH_SIZE);
+        *height = 0;
+        return false;
+    }
+    *height = bi->hdr.height;
+    return true;
 }
 
 bool chain_get_account(struct chain *c, const uint8_t pub[PUBKEY_SIZE], struct account *a)

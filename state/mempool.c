@@ -8,6 +8,7 @@
 #include "state/fl.h"
 #include "state/modules.h"
 #include "state/sigcheck.h"
+#include "consensus/finality.h"
 #include "consensus/fltx.h"
 #include "consensus/txtypes.h"
 #include "util/hmap.h"
@@ -67,6 +68,13 @@ struct mempool {
         void *arg;
     } *listeners;
     size_t nlisteners;
+    /* Transactions that prevent their own replay (txrules[].own_replay:
+     * finality votes), outside the nonce runs: at most one per (sender,
+     * target epoch), at most mempool_max_votes in all. */
+    struct mempool_entry **votes;
+    size_t nvotes, votes_cap;
+    void (*vote_seen)(void *arg, const struct tx *tx);
+    void *vote_seen_arg;
 };
 
 void mempool_add_listener(struct mempool *mp,
@@ -158,6 +166,7 @@ static void block_ctx_for_next(const struct mempool *mp, struct block_header *hd
     const struct block_index *tip = chain_tip(mp->chain);
     const struct chain_params *p = chain_params(mp->chain);
     memset(hdr, 0, sizeof(*hdr));
+    memcpy(hdr->prev, tip->hash, HASH_SIZE);
     hdr->height = tip->hdr.height + 1;
     hdr->slot = tip->hdr.slot + 1;
     hdr->time = params_slot_start(p, hdr->slot);
@@ -908,22 +917,178 @@ static bool admit_checks(struct mempool *mp, const struct tx *tx, struct validat
     return true;
 }
 
+/* ---- transactions outside the nonce runs (finality votes) ---- */
+
+static bool is_own_replay(uint8_t type)
+{
+    const struct txrules *r = txrules_get(type);
+    return r && r->own_replay;
+}
+
+size_t mempool_max_votes(const struct mempool *mp)
+{
+    return 2 * (size_t)chain_params(mp->chain)->max_validators;
+}
+
+/* The pooled vote of the same sender and target epoch, or NULL. */
+static struct mempool_entry *vote_twin(const struct mempool *mp, const struct tx *tx, size_t *at)
+{
+    struct finality_vote a, b;
+    if (!finality_vote_decode(&a, tx->payload, tx->payload_len))
+        return NULL;
+    for (size_t i = 0; i < mp->nvotes; i++) {
+        const struct tx *o = &mp->votes[i]->tx;
+        if (memcmp(o->sender, tx->sender, PUBKEY_SIZE) == 0 &&
+            finality_vote_decode(&b, o->payload, o->payload_len) && a.target.epoch == b.target.epoch) {
+            if (at)
+                *at = i;
+            return mp->votes[i];
+        }
+    }
+    return NULL;
+}
+
+/* Applies tx alone to the tip state, for the next block. */
+static bool vote_applies(struct mempool *mp, const struct tx *tx, struct validation *v)
+{
+    struct block_header hdr;
+    struct block_ctx ctx;
+    struct view *view = chain_view(mp->chain);
+    if (!view)
+        return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
+    block_ctx_for_next(mp, &hdr, &ctx);
+    bool ok = apply_tx(view, &ctx, tx, v);
+    view_free(view);
+    return ok;
+}
+
+/* A vote needs no fee: it must apply to the tip state (from a validator of
+ * the target epoch's weights, with no vote counted for it), and the pool
+ * holds one per (sender, target epoch).  A second, different one for the
+ * same target is a double vote: refused, and the node's evidence watcher
+ * (told of every vote that passes the stateless checks) reports it. */
+static bool vote_admit_checks(struct mempool *mp, const struct tx *tx, struct validation *v)
+{
+    if (mp->vote_seen)
+        mp->vote_seen(mp->vote_seen_arg, tx);
+    if (vote_twin(mp, tx, NULL))
+        return val_fail(v, VAL_POLICY, REJECT_TXN_VOTE_CONFLICT);
+    if (!vote_applies(mp, tx, v))
+        return false;
+    if (mp->nvotes >= mempool_max_votes(mp))
+        return val_fail(v, VAL_POLICY, REJECT_MEMPOOL_VOTES_FULL);
+    return true;
+}
+
+static struct mempool_entry *vote_insert(struct mempool *mp, const struct tx *tx,
+                                         const uint8_t txid[HASH_SIZE], size_t size, uint64_t now)
+{
+    struct mempool_entry *e = calloc(1, sizeof(*e));
+    if (!e || !tx_copy(&e->tx, tx)) {
+        free(e);
+        return NULL;
+    }
+    memcpy(e->txid, txid, HASH_SIZE);
+    e->size = size;
+    e->time = now;
+    e->height = chain_height(mp->chain);
+    if (mp->nvotes == mp->votes_cap) {
+        size_t cap = mp->votes_cap ? 2 * mp->votes_cap : 16;
+        struct mempool_entry **t = realloc(mp->votes, cap * sizeof(*t));
+        if (!t) {
+            entry_free(e);
+            return NULL;
+        }
+        mp->votes = t;
+        mp->votes_cap = cap;
+    }
+    if (!hmap_put(&mp->by_txid, txid, HASH_SIZE, e, NULL)) {
+        entry_free(e);
+        return NULL;
+    }
+    mp->votes[mp->nvotes++] = e;
+    mp->bytes += size;
+    mp->usage += entry_mem(e);
+    return e;
+}
+
+static void vote_remove_at(struct mempool *mp, size_t i)
+{
+    struct mempool_entry *e = mp->votes[i];
+    hmap_remove(&mp->by_txid, e->txid, HASH_SIZE);
+    mp->bytes -= e->size;
+    mp->usage -= entry_mem(e);
+    entry_free(e);
+    mp->votes[i] = mp->votes[--mp->nvotes];
+}
+
+/* At each new tip: the votes that no longer apply (counted in a block, or
+ * their target epoch out of the window) leave.  At most mempool_max_votes
+ * applies, each a few reads. */
+static void votes_revalidate(struct mempool *mp)
+{
+    for (size_t i = 0; i < mp->nvotes;) {
+        struct validation v;
+        val_init(&v);
+        mp->work++;
+        if (vote_applies(mp, &mp->votes[i]->tx, &v))
+            i++;
+        else
+            vote_remove_at(mp, i);
+    }
+}
+
+void mempool_set_vote_listener(struct mempool *mp, void (*seen)(void *arg, const struct tx *tx),
+                               void *arg)
+{
+    mp->vote_seen = seen;
+    mp->vote_seen_arg = arg;
+}
+
+static bool admit_any(struct mempool *mp, const struct tx *tx, struct validation *v, size_t *pos,
+                      uint8_t sigkey[SIGCACHE_KEY_SIZE])
+{
+    if (is_own_replay(tx->type)) {
+        uint8_t txid[HASH_SIZE];
+        val_init(v);
+        tx_txid(tx, txid);
+        if (hmap_get(&mp->by_txid, txid, HASH_SIZE))
+            return val_fail(v, VAL_DUPLICATE, REJECT_TXN_ALREADY_IN_MEMPOOL);
+        if (!sigcheck_tx(sigcheck_cache(chain_sigcheck(mp->chain)), tx, chain_params(mp->chain),
+                         sigkey, v))
+            return false;
+        return vote_admit_checks(mp, tx, v);
+    }
+    return admit_checks(mp, tx, v, pos, sigkey);
+}
+
 bool mempool_test(struct mempool *mp, const struct tx *tx, struct validation *v)
 {
     size_t pos;
     uint8_t sigkey[SIGCACHE_KEY_SIZE];
-    return admit_checks(mp, tx, v, &pos, sigkey);
+    return admit_any(mp, tx, v, &pos, sigkey);
 }
 
 bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct validation *v)
 {
     struct mempool_entry *e;
     uint8_t txid[HASH_SIZE];
-    size_t size = tx_encoded_size(tx), pos;
+    size_t size = tx_encoded_size(tx), pos = 0;
     uint8_t sigkey[SIGCACHE_KEY_SIZE];
 
-    if (!admit_checks(mp, tx, v, &pos, sigkey))
+    if (!admit_any(mp, tx, v, &pos, sigkey))
         return false;
+    if (is_own_replay(tx->type)) {
+        tx_txid(tx, txid);
+        if (!(e = vote_insert(mp, tx, txid, size, now)))
+            return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
+        struct sigcache *cache = sigcheck_cache(chain_sigcheck(mp->chain));
+        if (cache)
+            sigcache_insert(cache, sigkey);
+        for (size_t i = 0; i < mp->nlisteners; i++)
+            mp->listeners[i].added(mp->listeners[i].arg, e);
+        return true;
+    }
     tx_txid(tx, txid);
     if (!(e = insert_entry(mp, tx, txid, size, now, pos)))
         return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
@@ -946,6 +1111,9 @@ bool mempool_add_unchecked(struct mempool *mp, const struct tx *tx, uint64_t now
     uint8_t txid[HASH_SIZE];
     const struct run *r = run_get(mp, tx->sender, false);
     tx_txid(tx, txid);
+    if (is_own_replay(tx->type))
+        return !hmap_get(&mp->by_txid, txid, HASH_SIZE) &&
+               vote_insert(mp, tx, txid, tx_encoded_size(tx), now) != NULL;
     if (hmap_get(&mp->by_txid, txid, HASH_SIZE) ||
         (r && tx->nonce != r->txs[0]->tx.nonce + r->n) || (r && r->n >= MEMPOOL_MAX_RUN))
         return false;
@@ -976,8 +1144,8 @@ static void on_connected(void *arg, const struct block *b, const struct block_in
         struct run *r = run_get(mp, tx->sender, false);
         uint8_t txid[HASH_SIZE];
         mp->work++;
-        if (!r)
-            continue;
+        if (!r || is_own_replay(tx->type))
+            continue; /* votes are checked again at tip_changed */
         tx_txid(tx, txid);
         bool head = memcmp(r->txs[0]->txid, txid, HASH_SIZE) == 0;
         /* A run stays valid for its sender's account without its mined head:
@@ -1277,6 +1445,7 @@ static void on_tip_changed(void *arg, const struct block_index *tip)
     mp->reorg = false;
     revalidate_context(mp);
     check_candidates(mp);
+    votes_revalidate(mp);
 
     /* Transactions of disconnected blocks come back if still valid, in nonce
      * order per sender. */
@@ -1338,6 +1507,9 @@ void mempool_free(struct mempool *mp)
         tx_free(&mp->readd[i]);
     free(mp->readd);
     free(mp->listeners);
+    for (size_t i = 0; i < mp->nvotes; i++)
+        entry_free(mp->votes[i]);
+    free(mp->votes);
     free(mp);
 }
 
@@ -1415,6 +1587,11 @@ void mempool_remove(struct mempool *mp, const uint8_t txid[HASH_SIZE])
     const struct mempool_entry *e = hmap_get(&mp->by_txid, txid, HASH_SIZE);
     if (!e)
         return;
+    for (size_t i = 0; i < mp->nvotes; i++)
+        if (mp->votes[i] == e) {
+            vote_remove_at(mp, i);
+            return;
+        }
     struct run *r = run_get(mp, e->tx.sender, false);
     for (size_t i = 0; r && i < r->n; i++)
         if (r->txs[i] == e) {
@@ -1485,6 +1662,19 @@ done:
     return ok;
 }
 
+/* Votes by target epoch, then txid: a deterministic order. */
+static int cmp_vote_entry(const void *a, const void *b)
+{
+    const struct mempool_entry *x = *(const struct mempool_entry *const *)a;
+    const struct mempool_entry *y = *(const struct mempool_entry *const *)b;
+    struct finality_vote vx, vy;
+    if (finality_vote_decode(&vx, x->tx.payload, x->tx.payload_len) &&
+        finality_vote_decode(&vy, y->tx.payload, y->tx.payload_len) &&
+        vx.target.epoch != vy.target.epoch)
+        return vx.target.epoch < vy.target.epoch ? -1 : 1;
+    return memcmp(x->txid, y->txid, HASH_SIZE);
+}
+
 const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n)
 {
     const struct chain_params *p = chain_params(mp->chain);
@@ -1498,6 +1688,21 @@ const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n)
     if (!walk_candidates(mp, &w) || !add_missed_reveals(mp, &w.out, &w.nout)) {
         free(w.out);
         return NULL;
+    }
+    /* The votes come first, oldest target epoch first (the builder takes
+     * them in its first half, as reveals). */
+    if (mp->nvotes) {
+        const struct mempool_entry **t = realloc(w.out, (w.nout + mp->nvotes + 1) * sizeof(*t));
+        if (!t) {
+            free(w.out);
+            return NULL;
+        }
+        memmove(t + mp->nvotes, t, w.nout * sizeof(*t));
+        for (size_t i = 0; i < mp->nvotes; i++)
+            t[i] = mp->votes[i];
+        qsort(t, mp->nvotes, sizeof(*t), cmp_vote_entry);
+        w.out = t;
+        w.nout += mp->nvotes;
     }
     *n = w.nout;
     return w.out;

@@ -127,6 +127,18 @@ const struct mempool_entry **mempool_entries(const struct mempool *mp, size_t *n
  * array. */
 const struct mempool_entry **mempool_select(const struct mempool *mp, size_t *n);
 
+/* Finality votes (txrules[].own_replay) are pooled outside the nonce runs:
+ * no fee needed, one per (sender, target epoch) (txn-vote-conflict for a
+ * second, different one), at most mempool_max_votes() (2 x max_validators:
+ * mempool-votes-full), each applied alone to the tip state when it comes
+ * and again at every new tip (gone once counted or out of its window).
+ * mempool_select puts them first. */
+size_t mempool_max_votes(const struct mempool *mp);
+/* Told of every vote that passes the stateless checks, accepted or not (the
+ * node's evidence watcher: a conflicting pair is evidence).  One listener. */
+void mempool_set_vote_listener(struct mempool *mp, void (*seen)(void *arg, const struct tx *tx),
+                               void *arg);
+
 /* Removes a transaction and the later ones of its sender. */
 void mempool_remove(struct mempool *mp, const uint8_t txid[HASH_SIZE]);
 

@@ -5,9 +5,12 @@
 #include "state/accounts.h"
 #include "state/arena.h"
 #include "state/arenaevents.h"
+#include "state/finality.h"
 #include "state/fl.h"
 #include "state/market.h"
 #include "state/staking.h"
+
+#include <string.h>
 
 /* The hooks run in this order: staking's begin-block (epoch change, leader
  * and RANDAO checks) before any transaction; at the end staking's (emission
@@ -16,13 +19,16 @@
  * arena's (the task events queued for the height, then the pool cap burn,
  * so the cap applies to the pool this block's emission filled), then the
  * market's (the models called in the block: mining, multipliers; then its
- * pool cap burn).  The order is consensus: a new module goes last. */
+ * pool cap burn).  Then finality's begin-block (after staking's rotation:
+ * it records the schedule in force as the epoch's vote weights).  The order
+ * is consensus: a new module goes last. */
 const struct module modules[] = {
-    {"accounts", NULL, NULL},
-    {"staking", staking_begin_block, staking_end_block},
-    {"fl", NULL, fl_end_block},
-    {"arena", NULL, arena_end_block},
-    {"market", NULL, market_end_block},
+    {"accounts", NULL, NULL, NULL},
+    {"staking", staking_begin_block, staking_end_block, NULL},
+    {"fl", NULL, fl_end_block, NULL},
+    {"arena", NULL, arena_end_block, NULL},
+    {"market", NULL, market_end_block, NULL},
+    {"finality", finality_begin_block, NULL, finality_finalized_hash},
 };
 const size_t modules_count = sizeof(modules) / sizeof(modules[0]);
 
@@ -36,6 +42,8 @@ const struct txrules txrules[TX_TYPE_LIMIT] = {
     [TX_DELEGATE] = {staking_apply_delegate, NULL},
     [TX_UNDELEGATE] = {staking_apply_undelegate, NULL},
     [TX_EVIDENCE] = {staking_apply_evidence, NULL},
+    [TX_UNJAIL] = {staking_apply_unjail, NULL},
+    [TX_VALIDATOR_EDIT] = {staking_apply_edit, NULL},
     /* fl: a task's joins, update and vote commitments and reveals each have
      * a window; the reveals take the builder's reveal half */
     [TX_FL_TASK_CREATE] = {fl_apply_task_create, NULL},
@@ -62,7 +70,19 @@ const struct txrules txrules[TX_TYPE_LIMIT] = {
     [TX_MARKET_PROVIDER_REGISTER] = {market_apply_provider_register, NULL},
     [TX_MARKET_CALL] = {market_apply_call, NULL},
     [TX_MARKET_CLAIM] = {market_apply_claim, NULL},
+    /* finality: votes replay-protected by the state (own_replay) */
+    [TX_FINALITY_VOTE] = {finality_apply_vote, NULL, false, true},
+    [TX_FINALITY_EVIDENCE] = {finality_apply_evidence, NULL},
 };
+
+bool modules_finalized(struct view *v, const struct chain_params *p, uint8_t hash[HASH_SIZE])
+{
+    for (size_t i = 0; i < modules_count; i++)
+        if (modules[i].finalized)
+            return modules[i].finalized(v, p, hash);
+    memcpy(hash, p->genesis_hash, HASH_SIZE);
+    return true;
+}
 
 const struct txrules *txrules_get(uint8_t type)
 {

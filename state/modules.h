@@ -21,10 +21,19 @@ struct module {
     const char *name; /* as in consensus/txtypes.c's entries of its types */
     bool (*begin_block)(struct view *v, struct block_ctx *ctx, struct validation *val);
     bool (*end_block)(struct view *v, struct block_ctx *ctx, struct validation *val);
+    /* For a module that finalizes blocks: the hash of the last finalized
+     * block in the state of v (the genesis hash when none); false on a
+     * read error.  The chain manager never leaves it (state/chain.c). */
+    bool (*finalized)(struct view *v, const struct chain_params *p, uint8_t hash[HASH_SIZE]);
 };
 
 extern const struct module modules[];
 extern const size_t modules_count;
+
+/* The finalized block of the state in v, through the first module that
+ * finalizes (the genesis hash when none does); false on a read error. */
+bool modules_finalized(struct view *v, const struct chain_params *p, uint8_t hash[HASH_SIZE])
+    WARN_UNUSED;
 
 /* What the state layer does with one transaction type. */
 struct txrules {
@@ -43,6 +52,14 @@ struct txrules {
      * paying more cannot push them out of their window.  Policy, not
      * consensus: a proposer may build otherwise. */
     bool reveal;
+    /* A type that prevents its own replay by a state rule (a finality vote:
+     * one counted per validator and target epoch): its envelope nonce must
+     * be 0 (bad-vote-nonce, from the type's stateless check),
+     * the account nonce is neither checked nor advanced, and the fee may be
+     * 0 (a nonzero one is paid as usual).  The mempool pools such
+     * transactions outside the senders' nonce runs (state/mempool.c) and the
+     * block builder takes them first, as reveals. */
+    bool own_replay;
 };
 
 /* Indexed by enum tx_type; all NULL for a value that is no type. */

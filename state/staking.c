@@ -14,6 +14,13 @@ bool staking_may_propose(const struct chain_params *params, const struct validat
            bonded >= params->min_validator_stake;
 }
 
+bool staking_may_return(const struct chain_params *params, const struct validator *val)
+{
+    uint64_t bonded = val->self_stake;
+    return val->status == VALIDATOR_DOWNTIME && amount_add(&bonded, val->delegated) &&
+           bonded >= params->min_validator_stake;
+}
+
 bool staking_get_validator(struct view *v, const uint8_t pub[PUBKEY_SIZE], struct validator *out)
 {
     uint8_t key[VALIDATOR_KEY_SIZE];
@@ -211,7 +218,9 @@ static bool in_schedule(const struct schedule *s, const uint8_t pub[PUBKEY_SIZE]
 /* At an epoch boundary, after the rotation: every validator of the list
  * that is in none of the schedules in force and could not be drawn from the
  * state now (jailed, or bonded stake below min_validator_stake) leaves the
- * list, freeing its slot, and is retired (staking_retire).  O(max_validators). */
+ * list, freeing its slot, and is retired (staking_retire); one jailed for
+ * downtime that still has the minimum bonded stays (it may UNJAIL).
+ * O(max_validators). */
 static bool prune_validators(struct view *v, struct block_ctx *ctx, const struct schedule *cur,
                              const struct schedule *next, struct validation *vs)
 {
@@ -236,7 +245,9 @@ static bool prune_validators(struct view *v, struct block_ctx *ctx, const struct
             ok = val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
             break;
         }
-        if (staking_may_propose(p, &val)) {
+        /* A validator jailed for downtime keeps its place (and its stake
+         * bonded, slashable) while it can come back with an UNJAIL. */
+        if (staking_may_propose(p, &val) || staking_may_return(p, &val)) {
             memmove(copy[kept++], copy[i], PUBKEY_SIZE);
             continue;
         }
@@ -294,6 +305,199 @@ static bool rotate_schedules(struct view *v, struct block_ctx *ctx, struct valid
     return ok;
 }
 
+/* ---- liveness: missed slots and the downtime jail (doc/protocol.md 16.7) ---- */
+
+bool staking_get_liveness(struct view *v, uint64_t epoch, const uint8_t pub[PUBKEY_SIZE],
+                          struct liveness *out)
+{
+    uint8_t key[LIVENESS_KEY_SIZE];
+    const uint8_t *val;
+    size_t len;
+    memset(out, 0, sizeof(*out));
+    liveness_key(key, epoch, pub);
+    if (!view_get(v, key, sizeof(key), &val, &len))
+        return !view_failed(v);
+    if (!liveness_decode(out, val, len)) {
+        view_set_failed(v);
+        return false;
+    }
+    return true;
+}
+
+static void put_liveness(struct view *v, uint64_t epoch, const uint8_t pub[PUBKEY_SIZE],
+                         const struct liveness *l)
+{
+    uint8_t key[LIVENESS_KEY_SIZE];
+    struct wbuf w;
+    liveness_key(key, epoch, pub);
+    wbuf_init(&w);
+    liveness_encode(l, &w);
+    view_put_wbuf(v, key, sizeof(key), &w);
+    wbuf_free(&w);
+}
+
+/* Adds led (and missed) to pub's counts of epoch. */
+static bool add_liveness(struct view *v, uint64_t epoch, const uint8_t pub[PUBKEY_SIZE],
+                         uint32_t led, uint32_t missed)
+{
+    struct liveness l;
+    if (!staking_get_liveness(v, epoch, pub, &l))
+        return false;
+    l.led += led;
+    l.missed += missed;
+    put_liveness(v, epoch, pub, &l);
+    return !view_failed(v);
+}
+
+/* The empty slots [first, end) of one epoch, led under schedule s: each
+ * counts as led and missed for its leader, when that leader could have
+ * proposed (active with the minimum bonded: the slots of a jailed or
+ * unbonded leader are empty by rule, not by its fault).  end - first is at
+ * most epoch_slots: one draw per slot, O(log n) each, then one record read
+ * and write per leader that missed. */
+static bool count_missed(struct view *v, const struct chain_params *p, const struct schedule *s,
+                         uint64_t epoch, uint64_t first, uint64_t end, struct validation *vs)
+{
+    if (first >= end || s->n == 0)
+        return true;
+    uint64_t *prefix = schedule_prefix(s);
+    uint32_t *missed = calloc(s->n, sizeof(*missed));
+    bool ok = prefix && missed;
+    for (uint64_t slot = first; ok && slot < end; slot++) {
+        size_t idx;
+        if (schedule_leader_prefix(s, prefix, slot, &idx))
+            missed[idx]++;
+    }
+    for (size_t i = 0; ok && i < s->n; i++) {
+        struct validator val;
+        if (!missed[i])
+            continue;
+        if (!staking_get_validator(v, s->entries[i].pubkey, &val)) {
+            ok = !view_failed(v);
+            continue;
+        }
+        if (staking_may_propose(p, &val))
+            ok = add_liveness(v, epoch, s->entries[i].pubkey, missed[i], missed[i]);
+    }
+    free(prefix);
+    free(missed);
+    return ok || val_fail(vs, VAL_ERROR,
+                          view_failed(v) ? REJECT_STATE_READ_ERROR : REJECT_OUT_OF_MEMORY);
+}
+
+/* Judges the finished epoch `epoch` at the first block of a later epoch,
+ * before the schedules rotate: every validator of the list whose counts are
+ * over the threshold (liveness_over) and that is still active is jailed for
+ * downtime until downtime_jail_epochs after the judging block's epoch and
+ * loses downtime_slash_bps of its self-stake and of its delegations (burned,
+ * no bounty).  Nobody is jailed when the network as a whole missed more than
+ * downtime_jail_bps of the epoch's counted slots (an outage of the network
+ * is not one validator's fault; it also means at least one validator that
+ * led a slot always stays).  The counts of the epoch are deleted.  Work: one
+ * read and one delete per validator of the list (at most max_validators). */
+static bool judge_epoch(struct view *v, struct block_ctx *ctx, uint64_t epoch,
+                        struct validation *vs)
+{
+    const struct chain_params *p = ctx->params;
+    const uint8_t *list, *keys;
+    size_t len, n;
+    uint64_t sum_led = 0, sum_missed = 0, burned = 0;
+    if (!view_get(v, VALIDATOR_LIST_KEY, 1, &list, &len) ||
+        !validator_list_decode(&keys, &n, list, len, p->max_validators))
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
+    uint8_t(*copy)[PUBKEY_SIZE] = malloc(n * PUBKEY_SIZE + 1);
+    struct liveness *l = calloc(n + 1, sizeof(*l));
+    bool ok = copy && l;
+    if (ok)
+        memcpy(copy, keys, n * PUBKEY_SIZE);
+    for (size_t i = 0; ok && i < n; i++) {
+        uint8_t key[LIVENESS_KEY_SIZE];
+        ok = staking_get_liveness(v, epoch, copy[i], &l[i]);
+        if (ok && l[i].led) {
+            liveness_key(key, epoch, copy[i]);
+            view_del(v, key, sizeof(key));
+            sum_led += l[i].led;
+            sum_missed += l[i].missed;
+        }
+    }
+    bool judge = ok && sum_led && sum_missed * 10000 <= sum_led * p->downtime_jail_bps;
+    for (size_t i = 0; judge && ok && i < n; i++) {
+        struct validator val;
+        if (!liveness_over(&l[i], p->downtime_jail_bps, p->downtime_min_slots))
+            continue;
+        if (!staking_get_validator(v, copy[i], &val)) {
+            ok = false;
+            break;
+        }
+        if (val.status != VALIDATOR_ACTIVE)
+            continue;
+        uint64_t self_cut = mul_div_floor(val.self_stake, p->downtime_slash_bps, 10000);
+        uint64_t del_cut = mul_div_floor(val.delegated, p->downtime_slash_bps, 10000);
+        val.self_stake -= self_cut;
+        val.delegated -= del_cut;
+        burned += self_cut + del_cut;
+        val.status = VALIDATOR_DOWNTIME;
+        val.jailed_until = params_epoch_of(p, ctx->hdr->slot) + p->downtime_jail_epochs;
+        ok = staking_put_validator(v, copy[i], &val);
+    }
+    free(copy);
+    free(l);
+    if (!ok)
+        return val_fail(vs, VAL_ERROR, view_failed(v) ? REJECT_STATE_READ_ERROR : REJECT_OUT_OF_MEMORY);
+    if (burned) {
+        uint64_t supply = view_get_u64(v, SUPPLY_KEY);
+        if (burned > supply)
+            return val_fail(vs, VAL_ERROR, REJECT_SUPPLY_UNDERFLOW);
+        view_put_u64(v, SUPPLY_KEY, supply - burned);
+        if (!staking_add_stat(v, STAT_BURNED, burned))
+            return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
+    }
+    return true;
+}
+
+/* Before the rotation at the first block of epoch e (parent in pe < e): the
+ * empty slots after the parent up to the end of pe, when pe = e - 1 (an
+ * epoch with no block judges nobody and counts nothing), under the schedule
+ * in force in pe; then pe is judged. */
+static bool liveness_epoch_end(struct view *v, struct block_ctx *ctx, struct validation *vs)
+{
+    const struct chain_params *p = ctx->params;
+    uint64_t e = params_epoch_of(p, ctx->hdr->slot), pe = params_epoch_of(p, ctx->prev_slot);
+    if (pe + 1 == e) {
+        struct schedule cur;
+        if (!load_schedule(v, p, SCHEDULE_CUR, &cur))
+            return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
+        bool ok = count_missed(v, p, &cur, pe, ctx->prev_slot + 1, e * (uint64_t)p->epoch_slots, vs);
+        schedule_free(&cur);
+        if (!ok)
+            return false;
+    }
+    return judge_epoch(v, ctx, pe, vs);
+}
+
+/* After the proposer checks: the empty slots of the block's epoch before it
+ * (after its parent), under the schedule in force now, and the proposer's
+ * block. */
+static bool liveness_block(struct view *v, struct block_ctx *ctx, struct validation *vs)
+{
+    const struct chain_params *p = ctx->params;
+    uint64_t e = params_epoch_of(p, ctx->hdr->slot);
+    uint64_t first = e * (uint64_t)p->epoch_slots;
+    struct schedule cur;
+    if (ctx->prev_slot + 1 > first)
+        first = ctx->prev_slot + 1;
+    if (first < ctx->hdr->slot) {
+        if (!load_schedule(v, p, SCHEDULE_CUR, &cur))
+            return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
+        bool ok = count_missed(v, p, &cur, e, first, ctx->hdr->slot, vs);
+        schedule_free(&cur);
+        if (!ok)
+            return false;
+    }
+    return add_liveness(v, e, ctx->hdr->proposer, 1, 0) ||
+           val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
+}
+
 bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validation *val)
 {
     const struct block_header *hdr = ctx->hdr;
@@ -305,7 +509,8 @@ bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validatio
     size_t idx, mix_len;
 
     if (params_epoch_of(p, hdr->slot) > params_epoch_of(p, ctx->prev_slot) &&
-        !rotate_schedules(v, ctx, val))
+        ((p->downtime_jail_bps && !liveness_epoch_end(v, ctx, val)) ||
+         !rotate_schedules(v, ctx, val)))
         return false;
 
     if (!load_schedule(v, p, SCHEDULE_CUR, &sched))
@@ -332,6 +537,8 @@ bool staking_begin_block(struct view *v, struct block_ctx *ctx, struct validatio
     proposer.reveals++;
     if (!staking_put_validator(v, hdr->proposer, &proposer))
         return val_fail(val, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
+    if (p->downtime_jail_bps && !liveness_block(v, ctx, val))
+        return false;
 
     if (!view_get(v, MIX_KEY, strlen(MIX_KEY), &cur_mix, &mix_len) || mix_len != HASH_SIZE)
         return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
@@ -389,7 +596,8 @@ bool staking_end_block(struct view *v, struct block_ctx *ctx, struct validation 
         return val_fail(val, VAL_ERROR, REJECT_REWARD_OVERFLOW);
     if (!staking_add_stat(v, STAT_MINTED, minted) || !staking_add_stat(v, STAT_FEES, ctx->fees))
         return val_fail(val, VAL_ERROR, REJECT_STATE_READ_ERROR);
-    if (!staking_pay_proposer(v, ctx->hdr->proposer, split.proposer, ctx->fees, val))
+    if (!staking_pay_proposer(v, ctx->hdr->proposer, params_epoch_of(p, ctx->hdr->slot),
+                              split.proposer, ctx->fees, val))
         return false;
     view_put_u64(v, SUPPLY_KEY, supply + minted);
     return true;

@@ -24,6 +24,15 @@ bool staking_end_block(struct view *v, struct block_ctx *ctx, struct validation 
  * double proposal in them. */
 bool staking_may_propose(const struct chain_params *params, const struct validator *val);
 
+/* Whether a validator jailed for downtime may come back (UNJAIL once its
+ * jail is over): it keeps its place in the list meanwhile. */
+bool staking_may_return(const struct chain_params *params, const struct validator *val);
+
+/* The liveness counts of pub in epoch (zero when none are stored; false only
+ * when unreadable). */
+bool staking_get_liveness(struct view *v, uint64_t epoch, const uint8_t pub[PUBKEY_SIZE],
+                          struct liveness *out) WARN_UNUSED;
+
 /* Whether the state in v would take an EVIDENCE transaction against proposer
  * for slot and it would change something (what a node reports); when not,
  * *why says why. */
@@ -64,6 +73,21 @@ bool staking_apply_undelegate(struct view *v, struct block_ctx *ctx, const struc
                               struct validation *vs) WARN_UNUSED;
 bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct tx *tx,
                             struct validation *vs) WARN_UNUSED;
+bool staking_apply_unjail(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                          struct validation *vs) WARN_UNUSED;
+bool staking_apply_edit(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                        struct validation *vs) WARN_UNUSED;
+
+/* The slashing of an offence proven by evidence (a double proposal, a double
+ * or surround vote): offender's self-stake and delegations lose slash_bps,
+ * the reporter gets evidence_bounty_bps of it (at most the self-stake's
+ * cut), the rest is burned, and the validator is jailed for good.  marker
+ * is the offence's state key: present, the offence was slashed already
+ * (bad-evidence-duplicate); it is written.  bad-evidence-validator when
+ * offender has no validator record. */
+bool staking_slash(struct view *v, struct block_ctx *ctx, const uint8_t offender[PUBKEY_SIZE],
+                   const uint8_t *marker, size_t marker_len, const uint8_t reporter[PUBKEY_SIZE],
+                   struct validation *vs) WARN_UNUSED;
 
 /* Takes a validator out of service once it left the list: its self-stake is
  * queued for unbonding; a jailed record stays (its key never registers
@@ -75,8 +99,8 @@ bool staking_retire(struct view *v, struct block_ctx *ctx, const uint8_t pub[PUB
 /* End of block: funds whose unbonding ends at height; the proposer's reward
  * split between operator and delegators, fees to the operator. */
 bool staking_release_unbonding(struct view *v, uint64_t height, struct validation *vs) WARN_UNUSED;
-bool staking_pay_proposer(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64_t reward,
-                          uint64_t fees, struct validation *vs) WARN_UNUSED;
+bool staking_pay_proposer(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64_t epoch,
+                          uint64_t reward, uint64_t fees, struct validation *vs) WARN_UNUSED;
 
 /* The leader of slot for a block following one at prev_slot (see above). */
 bool staking_leader_for(struct view *v, const struct chain_params *params, uint64_t prev_slot,

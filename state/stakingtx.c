@@ -222,8 +222,11 @@ bool staking_apply_register(struct view *v, struct block_ctx *ctx, const struct 
     struct validator val;
     if (!validator_register_decode(&r, tx->payload, tx->payload_len))
         return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
+    /* A key jailed by evidence keeps its record for good: a tombstone. */
     if (staking_get_validator(v, tx->sender, &val))
-        return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_VALIDATOR_EXISTS);
+        return val_fail(vs, VAL_STATE, val.status == VALIDATOR_JAILED
+                                           ? REJECT_BAD_TXNS_VALIDATOR_TOMBSTONED
+                                           : REJECT_BAD_TXNS_VALIDATOR_EXISTS);
     if (r.stake < p->min_validator_stake)
         return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_STAKE_TOO_LOW);
     if (!accounts_debit(v, tx->sender, r.stake, vs) || !list_insert(v, p, tx->sender, vs))
@@ -234,6 +237,8 @@ bool staking_apply_register(struct view *v, struct block_ctx *ctx, const struct 
     val.status = VALIDATOR_ACTIVE;
     memcpy(val.randao_commit, r.randao_commit, HASH_SIZE);
     val.registered_height = ctx->hdr->height;
+    val.commission_base = r.commission_bps;
+    val.commission_epoch = params_epoch_of(p, ctx->hdr->slot);
     return store_validator(v, tx->sender, &val) || val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
 }
 
@@ -247,7 +252,9 @@ bool staking_apply_stake_add(struct view *v, struct block_ctx *ctx, const struct
         return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     if (!staking_get_validator(v, tx->sender, &val))
         return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_NO_VALIDATOR);
-    if (val.status != VALIDATOR_ACTIVE)
+    /* A validator jailed for downtime may add stake (to be able to UNJAIL
+     * after a slash took it below the minimum); a tombstone may not. */
+    if (val.status != VALIDATOR_ACTIVE && val.status != VALIDATOR_DOWNTIME)
         return val_fail(vs, VAL_STATE, val.status == VALIDATOR_EXITED ? REJECT_BAD_TXNS_VALIDATOR_EXITED
                                                                      : REJECT_BAD_TXNS_VALIDATOR_JAILED);
     if (!accounts_debit(v, tx->sender, amount, vs))
@@ -370,21 +377,17 @@ static void evidence_marker_key(uint8_t key[1 + PUBKEY_SIZE + 8], const uint8_t 
     write_be64(key + 1 + PUBKEY_SIZE, slot);
 }
 
-bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct tx *tx,
-                            struct validation *vs)
+bool staking_slash(struct view *v, struct block_ctx *ctx, const uint8_t offender[PUBKEY_SIZE],
+                   const uint8_t *marker, size_t marker_len, const uint8_t reporter[PUBKEY_SIZE],
+                   struct validation *vs)
 {
     const struct chain_params *p = ctx->params;
-    struct evidence e;
     struct validator val;
-    uint8_t key[1 + PUBKEY_SIZE + 8];
     const uint8_t *mark;
     size_t mlen;
-    if (!evidence_decode(&e, tx->payload, tx->payload_len))
-        return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
-    if (!staking_get_validator(v, e.a.proposer, &val))
+    if (!staking_get_validator(v, offender, &val))
         return val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_VALIDATOR);
-    evidence_marker_key(key, e.a.proposer, e.a.slot);
-    if (view_get(v, key, sizeof(key), &mark, &mlen))
+    if (view_get(v, marker, marker_len, &mark, &mlen))
         return val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_DUPLICATE);
 
     uint64_t self_cut = mul_div_floor(val.self_stake, p->slash_bps, 10000);
@@ -400,15 +403,83 @@ bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct 
     val.self_stake -= self_cut;
     val.delegated -= del_cut;
     val.status = VALIDATOR_JAILED;
-    view_put(v, key, sizeof(key), "\x01", 1);
+    view_put(v, marker, marker_len, "\x01", 1);
     uint64_t supply = view_get_u64(v, SUPPLY_KEY);
     if (burned > supply)
         return val_fail(vs, VAL_ERROR, REJECT_SUPPLY_UNDERFLOW);
     view_put_u64(v, SUPPLY_KEY, supply - burned);
-    if (!store_validator(v, e.a.proposer, &val) || !accounts_credit(v, tx->sender, bounty, vs) ||
+    if (!store_validator(v, offender, &val) || !accounts_credit(v, reporter, bounty, vs) ||
         !staking_add_stat(v, STAT_BURNED, burned))
         return val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
     return true;
+}
+
+bool staking_apply_unjail(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                          struct validation *vs)
+{
+    const struct chain_params *p = ctx->params;
+    struct validator val;
+    if (tx->payload_len != 0)
+        return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
+    if (!staking_get_validator(v, tx->sender, &val))
+        return view_failed(v) ? val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR)
+                              : val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_NO_VALIDATOR);
+    if (val.status == VALIDATOR_JAILED)
+        return val_fail(vs, VAL_STATE, REJECT_BAD_UNJAIL_TOMBSTONED);
+    if (val.status != VALIDATOR_DOWNTIME)
+        return val_fail(vs, VAL_STATE, REJECT_BAD_UNJAIL_NOT_JAILED);
+    if (params_epoch_of(p, ctx->hdr->slot) < val.jailed_until)
+        return val_fail(vs, VAL_STATE, REJECT_BAD_UNJAIL_TOO_EARLY);
+    if (!staking_may_return(p, &val))
+        return val_fail(vs, VAL_STATE, REJECT_BAD_UNJAIL_STAKE_TOO_LOW);
+    /* Back in the stakes of the next boundary's snapshot: in the schedules
+     * of the epochs from three after this one on (doc/protocol.md 16.7). */
+    val.status = VALIDATOR_ACTIVE;
+    val.jailed_until = 0;
+    return store_validator(v, tx->sender, &val) || val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
+}
+
+bool staking_apply_edit(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                        struct validation *vs)
+{
+    const struct chain_params *p = ctx->params;
+    struct validator_edit e;
+    struct validator val;
+    uint64_t epoch = params_epoch_of(p, ctx->hdr->slot);
+    if (!validator_edit_decode(&e, tx->payload, tx->payload_len))
+        return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
+    if (!staking_get_validator(v, tx->sender, &val))
+        return view_failed(v) ? val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR)
+                              : val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_NO_VALIDATOR);
+    if (val.status == VALIDATOR_JAILED || val.status == VALIDATOR_EXITED)
+        return val_fail(vs, VAL_STATE, val.status == VALIDATOR_EXITED ? REJECT_BAD_TXNS_VALIDATOR_EXITED
+                                                                     : REJECT_BAD_TXNS_VALIDATOR_JAILED);
+    /* The first edit of an epoch fixes the commission at its start, which
+     * stays in force for the epoch's rewards; every edit of the epoch stays
+     * within max_commission_change_bps of it. */
+    if (val.commission_epoch != epoch) {
+        val.commission_base = val.commission_bps;
+        val.commission_epoch = epoch;
+    }
+    uint16_t base = val.commission_base;
+    uint16_t step = e.commission_bps > base ? e.commission_bps - base : base - e.commission_bps;
+    if (step > p->max_commission_change_bps)
+        return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_COMMISSION_CHANGE);
+    val.commission_bps = e.commission_bps;
+    memcpy(val.description, e.description, e.description_len);
+    val.description_len = e.description_len;
+    return store_validator(v, tx->sender, &val) || val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
+}
+
+bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct tx *tx,
+                            struct validation *vs)
+{
+    struct evidence e;
+    uint8_t key[1 + PUBKEY_SIZE + 8];
+    if (!evidence_decode(&e, tx->payload, tx->payload_len))
+        return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
+    evidence_marker_key(key, e.a.proposer, e.a.slot);
+    return staking_slash(v, ctx, e.a.proposer, key, sizeof(key), tx->sender, vs);
 }
 
 /* ---- end of block: unbonding maturity and rewards ---- */
@@ -435,14 +506,18 @@ bool staking_release_unbonding(struct view *v, uint64_t height, struct validatio
     return !view_failed(v) || val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
 }
 
-bool staking_pay_proposer(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64_t reward,
-                          uint64_t fees, struct validation *vs)
+bool staking_pay_proposer(struct view *v, const uint8_t pub[PUBKEY_SIZE], uint64_t epoch,
+                          uint64_t reward, uint64_t fees, struct validation *vs)
 {
-    struct validator val;
+    struct validator val, in_force;
     struct reward_split rs;
     if (!staking_get_validator(v, pub, &val))
         return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
-    reward_split(&val, reward, &rs);
+    /* The commission in force in the block's epoch: an edit counts from the
+     * next epoch on. */
+    in_force = val;
+    in_force.commission_bps = validator_commission_at(&val, epoch);
+    reward_split(&in_force, reward, &rs);
     if (rs.delegators)
         validator_accrue(&val, rs.delegators);
     /* reward and fees are coins that exist (the block's emission and fees

@@ -14,6 +14,7 @@ static FILE *log_file;
 static char *log_path;
 static bool log_console;
 static bool log_micro;
+/* Read by every thread, changed by the logging RPC: atomic. */
 static unsigned log_categories;
 
 static const struct {
@@ -67,36 +68,91 @@ void log_reopen(void)
     pthread_mutex_unlock(&log_mutex);
 }
 
-bool log_enable_categories(const char *list)
+bool log_parse_category(const char *name, unsigned *mask)
+{
+    if (strcmp(name, "1") == 0 || strcmp(name, "all") == 0) {
+        *mask = (unsigned)LOG_ALL;
+        return true;
+    }
+    if (strcmp(name, "0") == 0 || strcmp(name, "none") == 0) {
+        *mask = 0;
+        return true;
+    }
+    for (size_t i = 0; i < sizeof(category_names) / sizeof(category_names[0]); i++) {
+        if (strcmp(name, category_names[i].name) == 0) {
+            *mask = (unsigned)category_names[i].cat;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The categories of a comma-separated list; "0"/"none" anywhere in it
+ * selects none at all.  False on an unknown name. */
+static bool parse_list(const char *list, unsigned *mask)
 {
     char *copy = strdup(list), *save = NULL;
-    bool ok = copy != NULL;
+    bool ok = copy != NULL, none = false;
+    *mask = 0;
     for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
-        bool found = false;
-        if (strcmp(tok, "1") == 0 || strcmp(tok, "all") == 0) {
-            log_categories = (unsigned)LOG_ALL;
-            continue;
-        }
-        if (strcmp(tok, "0") == 0 || strcmp(tok, "none") == 0) {
-            log_categories = 0;
-            continue;
-        }
-        for (size_t i = 0; i < sizeof(category_names) / sizeof(category_names[0]); i++) {
-            if (strcmp(tok, category_names[i].name) == 0) {
-                log_categories |= (unsigned)category_names[i].cat;
-                found = true;
-            }
-        }
-        if (!found)
+        unsigned m;
+        if (!log_parse_category(tok, &m))
             ok = false;
+        else if (m == 0)
+            none = true;
+        else
+            *mask |= m;
     }
     free(copy);
+    if (none)
+        *mask = 0;
     return ok;
+}
+
+bool log_enable_categories(const char *list)
+{
+    unsigned mask;
+    if (!parse_list(list, &mask))
+        return false;
+    /* "-debug=0" turns off what earlier -debug values turned on. */
+    bool none = mask == 0 && *list;
+    if (none)
+        __atomic_store_n(&log_categories, 0u, __ATOMIC_RELAXED);
+    else
+        __atomic_fetch_or(&log_categories, mask, __ATOMIC_RELAXED);
+    return true;
+}
+
+bool log_disable_categories(const char *list)
+{
+    unsigned mask;
+    if (!parse_list(list, &mask))
+        return false;
+    __atomic_fetch_and(&log_categories, ~mask, __ATOMIC_RELAXED);
+    return true;
+}
+
+unsigned log_get_categories(void)
+{
+    return __atomic_load_n(&log_categories, __ATOMIC_RELAXED);
+}
+
+void log_set_categories(unsigned mask)
+{
+    __atomic_store_n(&log_categories, mask, __ATOMIC_RELAXED);
+}
+
+const char *log_category_at(size_t i, enum log_category *cat)
+{
+    if (i >= sizeof(category_names) / sizeof(category_names[0]))
+        return NULL;
+    *cat = category_names[i].cat;
+    return category_names[i].name;
 }
 
 bool log_category_enabled(enum log_category cat)
 {
-    return (log_categories & (unsigned)cat) != 0;
+    return (__atomic_load_n(&log_categories, __ATOMIC_RELAXED) & (unsigned)cat) != 0;
 }
 
 void log_set_timestamps_micro(bool micro)

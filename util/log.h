@@ -8,6 +8,7 @@
 #define FML_UTIL_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_category {
     LOG_NONE = 0,
@@ -30,9 +31,21 @@ void log_close(void);
 /* Reopens the file (after rotation, on SIGHUP). */
 void log_reopen(void);
 
-/* Parses "net,rpc" / "1" / "all" / "0"; false on an unknown name. */
+/* Enables the categories of "net,rpc" ("1"/"all": every one; "0"/"none"
+ * anywhere: turns every one off); false on an unknown name, with nothing
+ * changed. */
 bool log_enable_categories(const char *list);
+/* Disables the categories of a list in the same form (-debugexclude). */
+bool log_disable_categories(const char *list);
 bool log_category_enabled(enum log_category cat);
+/* One name: a category's bit, every bit ("1", "all") or none ("0",
+ * "none"); false for an unknown name. */
+bool log_parse_category(const char *name, unsigned *mask);
+/* The enabled categories as a mask of enum log_category bits. */
+unsigned log_get_categories(void);
+void log_set_categories(unsigned mask);
+/* Category i's name and bit; NULL past the last one. */
+const char *log_category_at(size_t i, enum log_category *cat);
 void log_set_timestamps_micro(bool micro);
 
 /* Always printed. */

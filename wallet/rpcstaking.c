@@ -1,5 +1,5 @@
 /* Wallet helpers of the staking module: register a validator, add or unbond
- * self-stake, delegate and undelegate.  Each builds the transaction, signs it
+ * self-stake, delegate and undelegate, unjail and edit a validator.  Each builds the transaction, signs it
  * with the wallet key, records it and submits it like sendtoaddress. */
 #include "consensus/amount.h"
 #include "consensus/stakingtx.h"
@@ -156,6 +156,101 @@ static json_t *undelegate(struct rpc_call *call)
     return res;
 }
 
+/* The wallet validator an unjail or edit is for: the address argument idx
+ * when given, else the wallet's only key that is a validator on chain.
+ * *val is its record. */
+static bool own_validator(struct rpc_call *call, struct wallet *w, size_t idx,
+                          uint8_t pub[PUBKEY_SIZE], struct validator *val)
+{
+    struct chain_snapshot *view = rpcw_snapshot(call);
+    struct wallet_key_info k;
+    size_t found = 0;
+    if (!view) {
+        rpc_error(call, RPC_DATABASE_ERROR, "State read error");
+        return false;
+    }
+    if (rpc_has(call, idx)) {
+        bool ok = rpcw_own_address(call, w, idx, pub);
+        if (ok && !rpcw_chain(call)->get_validator(view, pub, val)) {
+            rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY, "%.100s is not a validator",
+                      rpc_str(call, idx, ""));
+            ok = false;
+        }
+        rpcw_snapshot_free(call, view);
+        return ok;
+    }
+    for (size_t i = 0; wallet_key_at(w, i, &k); i++) {
+        struct validator v;
+        if (k.validator && rpcw_chain(call)->get_validator(view, k.pub, &v)) {
+            if (found++ == 0) {
+                memcpy(pub, k.pub, PUBKEY_SIZE);
+                *val = v;
+            }
+        }
+    }
+    rpcw_snapshot_free(call, view);
+    if (found == 1)
+        return true;
+    rpc_error(call, RPC_WALLET_ERROR, found ? "This wallet holds several validators: give the address"
+                                            : "This wallet holds no validator");
+    return false;
+}
+
+static json_t *unjail(struct rpc_call *call)
+{
+    struct wallet *w = rpcw_wallet(call);
+    uint8_t pub[PUBKEY_SIZE];
+    struct validator val;
+    if (!w || !own_validator(call, w, 0, pub, &val) || !rpcw_unlocked(call, w))
+        return NULL;
+    struct wbuf pl;
+    wbuf_init(&pl);
+    json_t *res = rpcw_submit_payload(call, w, pub, TX_UNJAIL, &pl);
+    wbuf_free(&pl);
+    return res;
+}
+
+static json_t *editvalidator(struct rpc_call *call)
+{
+    struct rpc_env *env = rpc_env(call);
+    struct wallet *w = rpcw_wallet(call);
+    uint8_t pub[PUBKEY_SIZE];
+    struct validator val;
+    struct validator_edit e;
+    memset(&e, 0, sizeof(e));
+    if (!w)
+        return NULL;
+    uint64_t commission = rpc_uint(call, 0, 0);
+    if (commission > env->params->max_commission_bps)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "commission_bps must be at most %u",
+                         env->params->max_commission_bps);
+    e.commission_bps = (uint16_t)commission;
+    if (!own_validator(call, w, 2, pub, &val))
+        return NULL;
+    if (rpc_has(call, 1)) {
+        const char *d = rpc_str(call, 1, "");
+        size_t n = strlen(d);
+        if (n > VALIDATOR_DESCRIPTION_MAX ||
+            !validator_description_valid((const uint8_t *)d, n))
+            return rpc_error(call, RPC_INVALID_PARAMETER,
+                             "description must be at most %d bytes of UTF-8 without control "
+                             "characters", VALIDATOR_DESCRIPTION_MAX);
+        memcpy(e.description, d, n);
+        e.description_len = (uint8_t)n;
+    } else {
+        memcpy(e.description, val.description, val.description_len);
+        e.description_len = val.description_len;
+    }
+    if (!rpcw_unlocked(call, w))
+        return NULL;
+    struct wbuf pl;
+    wbuf_init(&pl);
+    validator_edit_encode(&e, &pl);
+    json_t *res = rpcw_submit_payload(call, w, pub, TX_VALIDATOR_EDIT, &pl);
+    wbuf_free(&pl);
+    return res;
+}
+
 static json_t *importvalidatorkey(struct rpc_call *call)
 {
     struct wallet *w = rpcw_wallet(call);
@@ -259,6 +354,34 @@ const struct rpc_method wallet_staking_rpc_methods[] = {
                  {"from_address", RPC_STR, false, NULL, "The delegating wallet account (default: the first that delegates to it)"}},
         .result = "\"hex\"    (string) The transaction id",
         .examples = "fml-cli undelegate rfml1q... all",
+    },
+    {
+        .category = "Wallet",
+        .name = "unjail",
+        .handler = unjail,
+        .summary = "Brings a validator jailed for downtime back (an UNJAIL transaction): valid "
+                   "from its jailed_until_epoch on (getvalidator) with at least "
+                   "min_validator_stake bonded (add with stake).  It proposes again from three "
+                   "epochs after the unjail.  A validator jailed by evidence is a tombstone "
+                   "and can never unjail (bad-unjail-tombstoned).",
+        .args = {{"address", RPC_STR, false, NULL, "The validator's wallet address (default: the wallet's only validator)"}},
+        .result = "\"hex\"    (string) The transaction id",
+        .examples = "fml-cli unjail\nfml-cli unjail rfml1q...",
+    },
+    {
+        .category = "Wallet",
+        .name = "editvalidator",
+        .handler = editvalidator,
+        .summary = "Changes a validator's commission and description (a VALIDATOR_EDIT "
+                   "transaction; never its RANDAO commitment).  The commission moves at most "
+                   "max_commission_change_bps (100 on every built-in network) from its value "
+                   "at the start of the epoch, within max_commission_bps, and rewards use it "
+                   "from the next epoch on.",
+        .args = {{"commission_bps", RPC_UINT, true, NULL, "The new commission, in basis points"},
+                 {"description", RPC_STR, false, NULL, "Up to 140 bytes of UTF-8 without control characters (default: keep the current one; \"\" clears it)"},
+                 {"address", RPC_STR, false, NULL, "The validator's wallet address (default: the wallet's only validator)"}},
+        .result = "\"hex\"    (string) The transaction id",
+        .examples = "fml-cli editvalidator 1100 \"node one, Lisbon\"\nfml-cli editvalidator 900 \"\" rfml1q...",
     },
 };
 const size_t wallet_staking_rpc_methods_count =

@@ -2,6 +2,7 @@
 #include "wallet/txkinds.h"
 #include "consensus/accounts.h"
 #include "consensus/arena.h"
+#include "consensus/finality.h"
 #include "consensus/market.h"
 #include "consensus/stakingtx.h"
 #include "consensus/txtypes.h"
@@ -35,6 +36,19 @@ static bool evidence_party(const struct tx *tx, uint8_t key[PUBKEY_SIZE], uint64
     if (!evidence_decode(&e, tx->payload, tx->payload_len))
         return false;
     memcpy(key, e.a.proposer, PUBKEY_SIZE);
+    *amount = 0;
+    return true;
+}
+
+/* Evidence of a double or surround vote concerns the voter too. */
+static bool finality_evidence_party(const struct tx *tx, uint8_t key[PUBKEY_SIZE],
+                                    uint64_t *amount)
+{
+    struct finality_evidence e;
+    if (!finality_evidence_decode(&e, tx->payload, tx->payload_len))
+        return false;
+    memcpy(key, e.a.sender, PUBKEY_SIZE);
+    finality_evidence_free(&e);
     *amount = 0;
     return true;
 }
@@ -81,6 +95,8 @@ const struct wallet_txrecord wallet_txkinds[TX_TYPE_LIMIT] = {
     [TX_DELEGATE] = {WALLET_TXKIND_OWN, delegation_party},
     [TX_UNDELEGATE] = {WALLET_TXKIND_OWN, delegation_party},
     [TX_EVIDENCE] = {WALLET_TXKIND_OWN, evidence_party},
+    [TX_UNJAIL] = {WALLET_TXKIND_OWN, NULL},
+    [TX_VALIDATOR_EDIT] = {WALLET_TXKIND_OWN, NULL},
     /* fl: locks funds in a task (budget, stake); rewards and refunds are
      * credited by the chain, not by a transaction */
     [TX_FL_TASK_CREATE] = {WALLET_TXKIND_OWN, NULL},
@@ -110,6 +126,10 @@ const struct wallet_txrecord wallet_txkinds[TX_TYPE_LIMIT] = {
     [TX_MARKET_PROVIDER_REGISTER] = {WALLET_TXKIND_OWN, NULL},
     [TX_MARKET_CALL] = {WALLET_TXKIND_PAYMENT, market_call_party},
     [TX_MARKET_CLAIM] = {WALLET_TXKIND_OWN, NULL},
+    /* finality: a vote moves nothing but its fee; evidence pays the
+     * reporter a bounty (credited by the chain) and concerns the voter */
+    [TX_FINALITY_VOTE] = {WALLET_TXKIND_OWN, NULL},
+    [TX_FINALITY_EVIDENCE] = {WALLET_TXKIND_OWN, finality_evidence_party},
 };
 
 const struct wallet_txrecord *wallet_txkind_get(uint8_t type)

@@ -126,6 +126,10 @@ class CreateRawTxTest(FMLTestFramework):
             ("market_call", {"model": model, "provider": v2, "calls": 3,
                              "max_price": "0.01"}, {}),
             ("market_claim", {"model": model}, {}),
+            ("unjail", {}, {}),
+            ("validator_edit", {"commission_bps": 1100, "description": "n\u00f8de one"}, {}),
+            ("finality_vote", {"source_epoch": 1, "source": h32("cp1"), "target_epoch": 2,
+                               "target": h32("cp2")}, {}),
         ]
 
     def check_fields(self, given, decoded, where):
@@ -155,14 +159,15 @@ class CreateRawTxTest(FMLTestFramework):
         seen_types = set()
         for i, (typ, fields, derived) in enumerate(examples):
             seen_types.add(typ)
-            flat = dict(fields, type=typ, sender=sender, nonce=7 + i, fee="0.0001")
-            nested = {"type": typ, "sender": pubkey(regtest_secret(1)).hex(), "nonce": 7 + i,
+            nonce = 0 if typ == "finality_vote" else 7 + i  # a vote's nonce is 0
+            flat = dict(fields, type=typ, sender=sender, nonce=nonce, fee="0.0001")
+            nested = {"type": typ, "sender": pubkey(regtest_secret(1)).hex(), "nonce": nonce,
                       "fee": "0.0001", "payload": fields}
             hexes = [node.createrawtransaction(flat), node.createrawtransaction(nested)]
             assert_equal(hexes[0], hexes[1])
             d = node.decoderawtransaction(hexes[0])
             assert_equal((d["type"], d["sender"], d["nonce"], d["fee"], d["version"]),
-                         (typ, sender, 7 + i, Decimal("0.0001"), 1))
+                         (typ, sender, nonce, Decimal("0.0001"), 1))
             assert_equal(d["signature"], "00" * 64)
             self.check_fields(fields, d["payload"], typ)
             self.check_fields(derived, d["payload"], typ + " (derived)")
@@ -170,10 +175,10 @@ class CreateRawTxTest(FMLTestFramework):
             again = dict(d["payload"])
             again.update({k: v for k, v in fields.items() if k in DATA_KEYS})
             assert_equal(node.createrawtransaction({"type": typ, "sender": sender,
-                                                    "nonce": 7 + i, "fee": "0.0001",
+                                                    "nonce": nonce, "fee": "0.0001",
                                                     "payload": again}), hexes[0])
         all_types = {t for t in self.type_names(node)}
-        assert_equal(seen_types | {"evidence"}, all_types)
+        assert_equal(seen_types | {"evidence", "finality_evidence"}, all_types)
 
         self.log("Omitted nonce and fee: the sender's next nonce, at least the minimum fee")
         d = node.decoderawtransaction(node.createrawtransaction(
@@ -185,7 +190,8 @@ class CreateRawTxTest(FMLTestFramework):
         for typ, fields, _ in examples:
             base = dict(fields, type=typ, sender=sender)
             for k in [k for k in fields if k not in ("normalization_hex", "initial_weights_hex",
-                                                     "path_hex", "components", "allowlist")]:
+                                                     "path_hex", "components", "allowlist",
+                                                     "description")]:
                 if typ == "market_publish" and k == "mode":
                     continue
                 missing = dict(base)
@@ -193,6 +199,8 @@ class CreateRawTxTest(FMLTestFramework):
                 assert_raises_rpc_error(-8, k, node.createrawtransaction, missing)
             assert_raises_rpc_error(-8, "bogus: unknown field for type " + typ,
                                     node.createrawtransaction, dict(base, bogus=1))
+            if not fields:  # unjail: nothing to get wrong but an extra field
+                continue
             k0 = next(iter(fields))
             assert_raises_rpc_error(-8, k0, node.createrawtransaction, dict(base, **{k0: {"x": 1}}))
         assert_raises_rpc_error(-8, "type:", node.createrawtransaction,
@@ -239,6 +247,7 @@ class CreateRawTxTest(FMLTestFramework):
 
         self.test_sign_and_send(node, sender)
         self.test_evidence(node, sender)
+        self.test_finality_evidence(node, sender)
 
     def type_names(self, node):
         """Every type name the node knows: the createrawtransaction help lists them."""
@@ -323,6 +332,32 @@ class CreateRawTxTest(FMLTestFramework):
         assert_raises_rpc_error(-8, "refused by the evidence rules", node.createrawtransaction,
                                 {"type": "evidence", "sender": sender, "header_a": ha,
                                  "header_b": ha})
+
+    def test_finality_evidence(self, node, sender):
+        self.log("finality_evidence: built from two signed votes for one target epoch")
+        sec = regtest_secret(2)
+        votes = []
+        for target in ("cp2", "cp2b"):
+            unsigned = node.createrawtransaction(
+                {"type": "finality_vote", "sender": self.addr(2), "nonce": 0, "fee": 0,
+                 "source_epoch": 1, "source": h32("cp1"), "target_epoch": 2,
+                 "target": h32(target)})
+            votes.append(node.signrawtransactionwithkey(unsigned, [sec.hex()])["hex"])
+        txids = [node.decoderawtransaction(v)["txid"] for v in votes]
+        d = node.decoderawtransaction(node.createrawtransaction(
+            {"type": "finality_evidence", "sender": sender, "nonce": 1, "fee": 1,
+             "vote_a_hex": votes[0], "vote_b_hex": votes[1], "voter": self.addr(2)}))
+        assert_equal(d["payload"]["voter"], self.addr(2))
+        assert_equal([d["payload"]["vote_a"]["txid"], d["payload"]["vote_b"]["txid"]], txids)
+        assert_equal(d["payload"]["vote_b"]["target"], h32("cp2b"))
+        assert_raises_rpc_error(-8, "vote_a: does not match", node.createrawtransaction,
+                                {"type": "finality_evidence", "sender": sender,
+                                 "vote_a_hex": votes[0], "vote_b_hex": votes[1],
+                                 "vote_a": {"txid": txids[1]}})
+        assert_raises_rpc_error(-8, "refused by the finality_evidence rules",
+                                node.createrawtransaction,
+                                {"type": "finality_evidence", "sender": sender,
+                                 "vote_a_hex": votes[0], "vote_b_hex": votes[0]})
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@
 #include "consensus/arena.h"
 #include "consensus/bech32.h"
 #include "consensus/block.h"
+#include "consensus/finality.h"
 #include "consensus/fl.h"
 #include "consensus/fltx.h"
 #include "consensus/genesis.h"
@@ -82,7 +83,7 @@ struct payload {
     struct wbuf w;
 };
 
-#define NPAYLOADS 29
+#define NPAYLOADS 31
 static struct payload payloads[NPAYLOADS];
 static int32_t weights[] = {65536, -32768, 0, 1, -1, 123456, 7, -99999, 65536 * 3, 42};
 static uint8_t norm[2 * 8];
@@ -230,6 +231,13 @@ static void make_payloads(void)
         die("header_sign");
     p->name = "evidence", p->type = TX_EVIDENCE;
     evidence_encode(&e, &p->w), p++;
+
+    p->name = "unjail", p->type = TX_UNJAIL;
+    p++;
+    struct validator_edit ve = {.commission_bps = 900, .description_len = 5};
+    memcpy(ve.description, "node1", 5);
+    p->name = "validator_edit", p->type = TX_VALIDATOR_EDIT;
+    validator_edit_encode(&ve, &p->w), p++;
 
     struct fl_task_params t = task_params(true, true);
     p->name = "fl_task_create", p->type = TX_FL_TASK_CREATE;
@@ -385,6 +393,35 @@ static void make_payloads(void)
     fill(mcl.model, HASH_SIZE, 21);
     p->name = "market_claim", p->type = TX_MARKET_CLAIM;
     market_claim_encode(&mcl, &p->w), p++;
+
+    struct finality_vote fv = {.source = {.epoch = 0}, .target = {.epoch = 1}};
+    memcpy(fv.source.hash, params.genesis_hash, HASH_SIZE);
+    fill(fv.target.hash, HASH_SIZE, 22);
+    p->name = "finality_vote", p->type = TX_FINALITY_VOTE;
+    finality_vote_encode(&fv, &p->w), p++;
+
+    /* Two votes of validator 3 for one target epoch. */
+    struct tx va, vb;
+    struct wbuf vw;
+    wbuf_init(&vw);
+    tx_init(&va);
+    tx_init(&vb);
+    va.type = vb.type = TX_FINALITY_VOTE;
+    memcpy(va.sender, pubs[3], PUBKEY_SIZE);
+    memcpy(vb.sender, pubs[3], PUBKEY_SIZE);
+    finality_vote_encode(&fv, &vw);
+    if (!tx_set_payload(&va, vw.data, vw.len) || !tx_sign(&va, params.genesis_hash, secrets[3], NULL))
+        die("vote a");
+    fv.target.hash[0] ^= 1;
+    wbuf_reset(&vw);
+    finality_vote_encode(&fv, &vw);
+    if (!tx_set_payload(&vb, vw.data, vw.len) || !tx_sign(&vb, params.genesis_hash, secrets[3], NULL))
+        die("vote b");
+    p->name = "finality_evidence", p->type = TX_FINALITY_EVIDENCE;
+    finality_evidence_encode(&va, &vb, &p->w), p++;
+    tx_free(&va);
+    tx_free(&vb);
+    wbuf_free(&vw);
 }
 
 static int memcmp_keys(const void *a, const void *b)

@@ -8,6 +8,7 @@
 
 #include "consensus/accounts.h"
 #include "consensus/arena.h"
+#include "consensus/finality.h"
 #include "consensus/fltx.h"
 #include "consensus/market.h"
 #include "consensus/params.h"
@@ -62,6 +63,15 @@ static bool roundtrip(uint8_t type, const uint8_t *p, size_t n)
         struct evidence e;
         if ((ok = evidence_decode(&e, p, n)))
             evidence_encode(&e, &w);
+        break;
+    }
+    case TX_UNJAIL:
+        ok = n == 0;
+        break;
+    case TX_VALIDATOR_EDIT: {
+        struct validator_edit e;
+        if ((ok = validator_edit_decode(&e, p, n)))
+            validator_edit_encode(&e, &w);
         break;
     }
     case TX_FL_TASK_CREATE: {
@@ -185,6 +195,20 @@ static bool roundtrip(uint8_t type, const uint8_t *p, size_t n)
         struct market_claim m;
         if ((ok = market_claim_decode(&m, p, n)))
             market_claim_encode(&m, &w);
+        break;
+    }
+    case TX_FINALITY_VOTE: {
+        struct finality_vote fv;
+        if ((ok = finality_vote_decode(&fv, p, n)))
+            finality_vote_encode(&fv, &w);
+        break;
+    }
+    case TX_FINALITY_EVIDENCE: {
+        struct finality_evidence e;
+        if ((ok = finality_evidence_decode(&e, p, n))) {
+            finality_evidence_encode(&e.a, &e.b, &w);
+            finality_evidence_free(&e);
+        }
         break;
     }
     }

@@ -19,8 +19,8 @@ static struct chain_params regtest, testnet;
 static uint8_t secrets[REGTEST_VALIDATORS][SECKEY_SIZE];
 static uint8_t pubs[REGTEST_VALIDATORS][PUBKEY_SIZE];
 
-#define GENESIS_STATE_ROOT "ffef83bbeb4ebaf7df7bbc985488cef62c890093dd3f351d2588317da17c091c"
-#define GENESIS_HASH "c2d1d728c06c99c0f4c5b118170ae3a843a57d4398cae115186ff05dbed897be"
+#define GENESIS_STATE_ROOT "d2e4a72ae6d8306d59379bbf6194dcdba72193730aa709fb65be9e4bb51e88a4"
+#define GENESIS_HASH "90b8c85610dcddefaacb62beea9df6b1f42a6eada2843f236ec09a0ca4dafebb"
 /* version 1, height 0, prev 0, slot 0, time 1767225600, tx_root 0,
  * state_root, proposer 0, randao_reveal 0, sig 0. */
 #define GENESIS_HEADER                                                          \
@@ -252,11 +252,11 @@ START_TEST(test_genesis_vector)
 
     /* The other built-in networks (also recomputed independently). */
     ck_assert_hex_eq(testnet.genesis_hash, HASH_SIZE,
-                     "0e28dad9ec7ee6dfb0697ae2d5a1bceb65613ee8d3f687b7429bd9ec45e6b247");
+                     "133380776f4cd90835f0b9b4b782a2cb17285e224202374f7b924c4ec17b9904");
     struct chain_params mainnet;
     ck_assert(params_init(&mainnet, NET_MAIN));
     ck_assert_hex_eq(mainnet.genesis_hash, HASH_SIZE,
-                     "2a639e5dec31e06298c65f4c4ade109cae948a2ae88aa933e2216350ce5d5637");
+                     "54639e25b223e6f2d88601e9f6c0fa10dd10c92b21f22fe3e07351f112de3540");
     params_free(&mainnet);
 }
 END_TEST

@@ -1064,12 +1064,15 @@ START_TEST(chain_parameters)
     ck_assert_uint_eq(test_p.market_min_provider_stake, 100 * COIN);
     ck_assert_uint_eq(params.market_min_provider_stake, 1 * COIN);
 
-    /* The encoding ends with the six fields, in order. */
+    /* The encoding has the six fields, in order, before the liveness
+     * fields' 14 bytes (downtime_jail_bps 0, min slots 4, jail epochs 6,
+     * slash 1 bps, commission change 100 bps). */
     struct wbuf w;
     wbuf_init(&w);
     params_encode(&params, &w);
-    ck_assert_uint_ge(w.len, 28);
-    ck_assert_hex_eq(w.data + w.len - 28, 28,
+    ck_assert_uint_ge(w.len, 42);
+    ck_assert_hex_eq(w.data + w.len - 14, 14, "0000" "04000000" "06000000" "0100" "6400");
+    ck_assert_hex_eq(w.data + w.len - 14 - 28, 28,
                      "e803" "f401" "0a00000000000000" "10000000" "e8030000" "00e1f50500000000");
     wbuf_free(&w);
 

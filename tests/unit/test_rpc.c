@@ -10,6 +10,7 @@
 
 #include "consensus/amount.h"
 #include "rpc/rpc.h"
+#include "util/log.h"
 
 static pthread_mutex_t node_lock = PTHREAD_MUTEX_INITIALIZER;
 static int shutdown_requests;
@@ -690,6 +691,47 @@ START_TEST(test_table)
 }
 END_TEST
 
+/* logging: reads and changes the debug categories; an unknown name is an
+ * error that changes nothing. */
+START_TEST(test_logging)
+{
+    int status;
+    log_set_categories(0);
+    json_t *r = run_json("{\"method\":\"logging\",\"params\":[[\"net\",\"rpc\"],[\"rpc\"]],\"id\":1}",
+                         &status);
+    ck_assert_int_eq(status, 200);
+    json_t *res = json_object_get(r, "result");
+    ck_assert(json_is_true(json_object_get(res, "net")));
+    ck_assert(json_is_false(json_object_get(res, "rpc")));
+    ck_assert(json_is_false(json_object_get(res, "http")));
+    json_decref(r);
+    ck_assert(log_category_enabled(LOG_NET) && !log_category_enabled(LOG_RPC));
+
+    r = run_json("{\"method\":\"logging\",\"params\":[[\"http\",\"bogus\"]],\"id\":1}", &status);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r, "error"), "code")),
+                     RPC_INVALID_PARAMETER);
+    json_decref(r);
+    ck_assert(!log_category_enabled(LOG_HTTP) && log_category_enabled(LOG_NET));
+
+    /* "all", then "none" in the exclude list excludes nothing. */
+    r = run_json("{\"method\":\"logging\",\"params\":[[\"all\"],[\"none\"]],\"id\":1}", &status);
+    json_decref(r);
+    ck_assert(log_category_enabled(LOG_HTTP) && log_category_enabled(LOG_FL));
+    r = run_json("{\"method\":\"logging\",\"params\":[[],[\"all\"]],\"id\":1}", &status);
+    json_decref(r);
+    ck_assert_uint_eq(log_get_categories(), 0);
+
+    /* -debugexclude after -debug. */
+    ck_assert(log_enable_categories("all"));
+    ck_assert(log_disable_categories("net,db"));
+    ck_assert(!log_category_enabled(LOG_NET) && !log_category_enabled(LOG_DB) &&
+              log_category_enabled(LOG_RPC));
+    ck_assert(!log_disable_categories("rpc,nosuch"));
+    ck_assert(log_category_enabled(LOG_RPC));
+    log_set_categories(0);
+}
+END_TEST
+
 START_TEST(test_control)
 {
     int status;
@@ -697,7 +739,8 @@ START_TEST(test_control)
     ck_assert_int_eq(status, 200);
     const char *help = json_string_value(json_object_get(r, "result"));
     ck_assert_ptr_nonnull(help);
-    const char *prefix = "== Control ==\nhelp ( \"command\" )\nstop\nuptime\n\n== Test ==\namount amount\n";
+    const char *prefix = "== Control ==\nhelp ( \"command\" )\nlogging ( include exclude )\nstop\n"
+                         "uptime\n\n== Test ==\namount amount\n";
     ck_assert_msg(strncmp(help, prefix, strlen(prefix)) == 0, "overview: %s", help);
     ck_assert_ptr_nonnull(strstr(help, "\ntyped \"a\" ( b c d e \"f\" g h i )\n"));
     ck_assert_ptr_null(strstr(help, "secretmethod"));
@@ -767,6 +810,7 @@ static Suite *rpc_suite(void)
     tcase_add_test(tc, test_handler_contract);
     tcase_add_test(tc, test_table);
     tcase_add_test(tc, test_control);
+    tcase_add_test(tc, test_logging);
     suite_add_tcase(s, tc);
     return s;
 }

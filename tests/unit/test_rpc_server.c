@@ -42,6 +42,11 @@ static json_t *m_ping(struct rpc_call *c)
     return json_string("pong");
 }
 
+static json_t *m_fastping(struct rpc_call *c)
+{
+    return json_string("fast");
+}
+
 static json_t *m_gate(struct rpc_call *c)
 {
     pthread_mutex_lock(&gate_mu);
@@ -100,6 +105,8 @@ static const struct rpc_method methods[] = {
     {.category = "Test", .name = "needwallet", .handler = m_fail, .summary = "Fails."},
     {.category = "Test", .name = "gate", .handler = m_gate, .summary = "Waits.", .unlocked = true},
     {.category = "Test", .name = "wallet", .handler = m_wallet, .summary = "Wallet."},
+    {.category = "Test", .name = "fastping", .handler = m_fastping, .summary = "Fast.",
+     .unlocked = true, .fast = true},
 };
 
 static void wait_gate_started(int n)
@@ -517,6 +524,28 @@ START_TEST(test_work_queue)
     free(r.body);
     ck_assert_msg(now_ms() - t0 < 2000, "loop blocked by a slow handler");
 
+    /* A call of a fast method is answered by the loop itself, with every
+     * worker busy and the queue full; a batch of it still goes to the queue,
+     * and so does a body over RPC_FAST_MAX_BODY; credentials still count. */
+    r = request("POST", "/", auth, "{\"method\":\"fastping\",\"id\":7}");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "{\"result\":\"fast\",\"error\":null,\"id\":7}\n");
+    free(r.body);
+    r = request("POST", "/wallet/w1", auth, "{\"jsonrpc\":\"2.0\",\"method\":\"fastping\"}");
+    ck_assert_int_eq(r.status, 204);
+    free(r.body);
+    r = request("POST", "/", auth, "[{\"method\":\"fastping\",\"id\":1}]");
+    ck_assert_int_eq(r.status, 503);
+    free(r.body);
+    char big[RPC_FAST_MAX_BODY + 64];
+    snprintf(big, sizeof big, "{\"method\":\"fastping\",\"id\":\"%0*d\"}", RPC_FAST_MAX_BODY, 1);
+    r = request("POST", "/", auth, big);
+    ck_assert_int_eq(r.status, 503);
+    free(r.body);
+    r = request("POST", "/", NULL, "{\"method\":\"fastping\",\"id\":7}");
+    ck_assert_int_eq(r.status, 401);
+    free(r.body);
+
     open_gate();
     ck_assert(read_response(a, &r));
     ck_assert_int_eq(r.status, 200);
@@ -528,6 +557,51 @@ START_TEST(test_work_queue)
     close(a);
     close(b);
     ck_assert_int_eq(atomic_load(&calls), 0);
+    rpc_server_stop(s);
+}
+END_TEST
+
+struct pinger {
+    char auth[300];
+    int ok;
+};
+
+static void *pinger_main(void *arg)
+{
+    struct pinger *p = arg;
+    for (int i = 0; i < 300; i++) {
+        struct response r = request("POST", "/", p->auth, i % 3 ? ping_body :
+                                    "{\"method\":\"fastping\",\"id\":1}");
+        if (r.status == 200)
+            p->ok++;
+        free(r.body);
+    }
+    return NULL;
+}
+
+/* Clients on several threads against two workers that look for work
+ * before sleeping: every call answered once (run under -fsanitize=thread
+ * too). */
+START_TEST(test_many_clients)
+{
+    struct rpc_server_options o;
+    rpc_server_options_init(&o);
+    o.threads = 2;
+    struct rpc_server *s = start(&o);
+    port = rpc_server_port(s);
+    enum { T = 4 };
+    struct pinger p[T];
+    pthread_t t[T];
+    for (int i = 0; i < T; i++) {
+        memset(&p[i], 0, sizeof p[i]);
+        snprintf(p[i].auth, sizeof p[i].auth, "%s", cookie_auth(s));
+        ck_assert_int_eq(pthread_create(&t[i], NULL, pinger_main, &p[i]), 0);
+    }
+    for (int i = 0; i < T; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(p[i].ok, 300);
+    }
+    ck_assert_int_eq(atomic_load(&calls), T * 200);
     rpc_server_stop(s);
 }
 END_TEST
@@ -1006,6 +1080,7 @@ static Suite *server_suite(void)
     tcase_add_test(tc, test_keep_alive);
     tcase_add_test(tc, test_work_queue);
     tcase_add_test(tc, test_slow_clients);
+    tcase_add_test(tc, test_many_clients);
     tcase_add_test(tc, test_stop_finishes_running);
     tcase_add_test(tc, test_bind_rules);
     tcase_add_test(tc, test_subnets);

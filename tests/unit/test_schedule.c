@@ -362,18 +362,21 @@ END_TEST
 /* Validator record: self_stake u64 | delegated u64 | shares u64 |
  * commission u16 | status u8 | randao_commit [32] | reveals u64 |
  * registered_height u64 | acc u128 (low, high) | carry u64 | bank u64 |
- * earned u64. */
+ * earned u64 | jailed_until u64 | commission_epoch u64 | commission_base u16 |
+ * description varbytes (<= 140). */
 START_TEST(test_validator_record)
 {
     struct validator v = {.self_stake = 1, .delegated = 2, .shares = 7, .commission_bps = 0x0304,
                           .status = VALIDATOR_JAILED, .reveals = 5, .registered_height = 6,
                           .acc = (unsigned __int128)9 << 64 | 8, .carry = 10, .bank = 11,
-                          .earned = 12};
+                          .earned = 12, .jailed_until = 13, .commission_epoch = 14,
+                          .commission_base = 0x0102, .description_len = 2};
     struct validator back;
     struct wbuf w;
     uint8_t key[VALIDATOR_KEY_SIZE], pub[PUBKEY_SIZE];
 
     memset(v.randao_commit, 0xcc, 32);
+    memcpy(v.description, "hi", 2);
     wbuf_init(&w);
     validator_encode(&v, &w);
     ck_assert_hex_eq(w.data, w.len,
@@ -381,23 +384,40 @@ START_TEST(test_validator_record)
                      "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
                      "0500000000000000" "0600000000000000"
                      "0800000000000000" "0900000000000000" "0a00000000000000" "0b00000000000000"
-                     "0c00000000000000");
+                     "0c00000000000000" "0d00000000000000" "0e00000000000000" "0201" "026869");
     ck_assert(validator_decode(&back, w.data, w.len));
     ck_assert(back.self_stake == 1 && back.delegated == 2 && back.commission_bps == 0x0304);
     ck_assert(back.status == VALIDATOR_JAILED && back.reveals == 5 && back.registered_height == 6);
     ck_assert(memcmp(back.randao_commit, v.randao_commit, 32) == 0);
+    ck_assert(back.jailed_until == 13 && back.commission_epoch == 14 &&
+              back.commission_base == 0x0102 && back.description_len == 2 &&
+              memcmp(back.description, "hi", 2) == 0);
     for (size_t len = 0; len < w.len; len++)
         ck_assert(!validator_decode(&back, w.data, len));
     put_u8(&w, 0);
     ck_assert(!validator_decode(&back, w.data, w.len));
     wbuf_reset(&w);
 
-    /* Status 2 (exited) decodes; values above it are refused. */
+    /* Status 2 (exited) and 3 (jailed for downtime) decode; values above
+     * are refused, and so is a description over 140 bytes. */
     v.status = VALIDATOR_EXITED;
     validator_encode(&v, &w);
     ck_assert(validator_decode(&back, w.data, w.len) && back.status == VALIDATOR_EXITED);
     wbuf_reset(&w);
-    v.status = 3;
+    v.status = VALIDATOR_DOWNTIME;
+    validator_encode(&v, &w);
+    ck_assert(validator_decode(&back, w.data, w.len) && back.status == VALIDATOR_DOWNTIME);
+    wbuf_reset(&w);
+    v.description_len = VALIDATOR_DESCRIPTION_MAX;
+    memset(v.description, 'a', VALIDATOR_DESCRIPTION_MAX);
+    validator_encode(&v, &w);
+    ck_assert(validator_decode(&back, w.data, w.len));
+    w.data[w.len - VALIDATOR_DESCRIPTION_MAX - 1] = VALIDATOR_DESCRIPTION_MAX + 1;
+    put_u8(&w, 'a');
+    ck_assert(!validator_decode(&back, w.data, w.len));
+    wbuf_reset(&w);
+    v.description_len = 0;
+    v.status = 4;
     validator_encode(&v, &w);
     ck_assert(!validator_decode(&back, w.data, w.len));
     wbuf_free(&w);

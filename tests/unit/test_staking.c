@@ -382,7 +382,7 @@ START_TEST(evidence_slashes_jails_and_pays_bounty)
     s2 = validator_of(chain, pubs[2]);
     ck_assert_uint_eq(s2.status, VALIDATOR_JAILED);
     ck_assert_uint_eq(s2.self_stake, 0);
-    register_key(secrets[2], params.min_validator_stake, "bad-txns-validator-exists");
+    register_key(secrets[2], params.min_validator_stake, "bad-txns-validator-tombstoned");
 
     /* Its delegator can still leave, with the slashed value. */
     dc.amount = UNDELEGATE_ALL;
@@ -391,7 +391,7 @@ START_TEST(evidence_slashes_jails_and_pays_bounty)
     produce(chain, pool);
     ck_assert_uint_eq(validator_of(chain, pubs[2]).delegated, 0);
     ck_assert_uint_eq(validator_of(chain, pubs[2]).status, VALIDATOR_JAILED);
-    register_key(secrets[2], params.min_validator_stake, "bad-txns-validator-exists");
+    register_key(secrets[2], params.min_validator_stake, "bad-txns-validator-tombstoned");
     check_invariants();
     wbuf_free(&w);
 }
@@ -888,7 +888,7 @@ START_TEST(double_proposal_with_nothing_left_still_jails)
         produce(chain, pool);
     ck_assert_uint_eq(list_size(), 4);
     ck_assert_uint_eq(validator_of(chain, pub).status, VALIDATOR_JAILED);
-    register_key(sec, params.min_validator_stake, "bad-txns-validator-exists");
+    register_key(sec, params.min_validator_stake, "bad-txns-validator-tombstoned");
     check_invariants();
     wbuf_free(&w);
 }

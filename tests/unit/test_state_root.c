@@ -21,7 +21,7 @@ static struct chain_params regtest, testnet, mainnet;
 #define KV_LANES16 "99f632cfbd50db46654bb9e95bd81ccf"
 #define KV_ROOT "75fadaf8a3001386bdf44b9cd6403609a4d83ad0eaa1117deee324ec10f3906f"
 #define KV_EMPTY_ROOT "c161f5c864b24bce7e9d69c36bf04addef517a26582d3859acb7a72b04ef9039"
-#define GENESIS_STATE_ROOT "ffef83bbeb4ebaf7df7bbc985488cef62c890093dd3f351d2588317da17c091c"
+#define GENESIS_STATE_ROOT "d2e4a72ae6d8306d59379bbf6194dcdba72193730aa709fb65be9e4bb51e88a4"
 /* params_encode of regtest, transcribed field by field from the table in
  * doc/protocol.md. */
 #define REGTEST_PARAMS                                                          \
@@ -30,7 +30,8 @@ static struct chain_params regtest, testnet, mainnet;
     "40420f00" "00e8764817000000" "00e1f50500000000" "00010000" "8813"          \
     "f401" "e803" "00f2052a01000000" "f049020000000000" "581b" "dc05" "e803"    \
     "f401" "e803" "f401" "e8030000" "e803" "f401" "e8030000"                    \
-    "e803" "f401" "0a00000000000000" "10000000" "e8030000" "00e1f50500000000"
+    "e803" "f401" "0a00000000000000" "10000000" "e8030000" "00e1f50500000000"    \
+    "0000" "04000000" "06000000" "0100" "6400"
 
 static void setup_once(void)
 {

@@ -20,18 +20,18 @@ static const uint8_t zero_aux[32];
 
 /* The published vector: regtest validator 0 pays validator 1 10 FML, fee
  * 10000 units, nonce 0, signed with aux = 32 zero bytes. */
-#define VEC_GENESIS "c2d1d728c06c99c0f4c5b118170ae3a843a57d4398cae115186ff05dbed897be"
+#define VEC_GENESIS "90b8c85610dcddefaacb62beea9df6b1f42a6eada2843f236ec09a0ca4dafebb"
 #define VEC_PAYLOAD "6430d438fe57e0df5f83d11de02c3702aa8de14bba1b3a94dacf7be01a65ad5b00ca9a3b00000000"
-#define VEC_SIGHASH "7fc964c6cfab36684d342d4256bd5ffc8b82c3be892ba225bb96574ae0315c68"
+#define VEC_SIGHASH "d1f21e0305575f8393bc9d6260cda9d802e8939b495ad035c56be0dd7db79265"
 #define VEC_SIG                                                                \
-    "c3d5692d0112430138c8822400a353f6f6a3a77127f6ec6cd868e3b14249400d68516451" \
-    "9f60352bc3ccd480af082bb1f5f54bad3a61663a827639f816d99db0"
+    "9d75d88108c7ebfd42d7eb8f122f0612251f64f3d53a3c526e9f554b56fa1cb1299150fd" \
+    "e297ef872902e792337917b61f72f6ce1fd568eb425527cf2881d127"
 #define VEC_UNSIGNED                                                           \
     "01013db672398d793d551d60932e10d461218418689e66c88cec28ea8a842caf635f0000" \
     "0000000000001027000000000000286430d438fe57e0df5f83d11de02c3702aa8de14bba" \
     "1b3a94dacf7be01a65ad5b00ca9a3b00000000"
 #define VEC_HEX VEC_UNSIGNED VEC_SIG
-#define VEC_TXID "8dad692dd812d8022e2f70171acf9f5354bdc76b62ead1f9cc2d779ee694810e"
+#define VEC_TXID "5360c71e1f92b562a3dc8a103309c0199dd18a4acaea57e4f5345e60b53639e3"
 
 /* Parameters and keys, computed once before the tests fork. */
 static void setup_once(void)
@@ -344,7 +344,7 @@ START_TEST(test_check_version_type)
     expect_reject(&tx, &regtest, "bad-txns-version", VAL_CONSENSUS);
     tx.version = TX_VERSION;
 
-    static const uint8_t bad_types[] = {0, 8, 9, 0x7f, 0xff};
+    static const uint8_t bad_types[] = {0, 10, 15, 0x7f, 0xff};
     for (size_t i = 0; i < sizeof(bad_types); i++) {
         tx.type = bad_types[i];
         resign(&tx, 0);

@@ -141,14 +141,14 @@ START_TEST(test_unknown_type)
     struct tx tx;
     struct validation v;
     tx_init(&tx);
-    tx.type = 8;
+    tx.type = 10;
     val_init(&v);
     ck_assert(!txtype_check_payload(&tx, NULL, &v));
     ck_assert_str_eq(v.reason, "bad-txns-type");
     val_init(&v);
     ck_assert(!txapply_dispatch(NULL, NULL, &tx, &v));
     ck_assert_str_eq(v.reason, "bad-txns-type");
-    ck_assert_ptr_null(wallet_txkind_get(8));
+    ck_assert_ptr_null(wallet_txkind_get(10));
     ck_assert_ptr_null(wallet_txkind_get(255));
     json_t *o = tx_payload_to_json(NULL, &tx);
     ck_assert_ptr_nonnull(json_object_get(o, "hex"));
