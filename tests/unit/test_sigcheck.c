@@ -4,6 +4,7 @@
  * verified signatures, keeps its size, and keys entries with its own salt. */
 #include "consensus/accounts.h"
 #include "consensus/amount.h"
+#include "state/addrindex.h"
 #include "state/sigcache.h"
 #include "state/sigcheck.h"
 #include "tests/chain_fixture.h"
@@ -401,6 +402,101 @@ START_TEST(test_chain_pool_agrees)
 }
 END_TEST
 
+/* Each address's index entries on a chain that applies blocks beside the
+ * pool's checks (the pre-applied view and its journal) equal those on a
+ * chain without the pool: over blocks of many transactions, a
+ * disconnection, and stored blocks connected again after a restart (the
+ * start-up path, also through a pre-applied view). */
+static void same_index(struct chain *a, struct chain *b)
+{
+    ck_assert_mem_eq(chain_tip(a)->hash, chain_tip(b)->hash, HASH_SIZE);
+    for (int i = 0; i < REGTEST_VALIDATORS; i++) {
+        uint64_t na, nb;
+        struct account acct;
+        int64_t sum = 0;
+        ck_assert(chain_addrindex_total(a, pubs[i], &na));
+        ck_assert(chain_addrindex_total(b, pubs[i], &nb));
+        ck_assert_uint_eq(na, nb);
+        for (uint64_t k = 0; k < na; k++) {
+            struct addrindex_entry ea, eb;
+            ck_assert(chain_addrindex_get(a, pubs[i], k, &ea));
+            ck_assert(chain_addrindex_get(b, pubs[i], k, &eb));
+            ck_assert_uint_eq(ea.height, eb.height);
+            ck_assert_int_eq(ea.cause, eb.cause);
+            ck_assert_uint_eq(ea.type, eb.type);
+            ck_assert_mem_eq(ea.txid, eb.txid, HASH_SIZE);
+            ck_assert_int_eq(ea.balance_change, eb.balance_change);
+            ck_assert_uint_eq(ea.balance, eb.balance);
+            ck_assert_int_eq(ea.stake_change, eb.stake_change);
+            ck_assert_mem_eq(chain_at(a, ea.height)->hash, chain_at(b, eb.height)->hash,
+                             HASH_SIZE);
+            sum += ea.balance_change;
+            ck_assert_uint_eq(ea.balance, (uint64_t)sum);
+        }
+        ck_assert(chain_get_account(a, pubs[i], &acct));
+        ck_assert_uint_eq(acct.balance, (uint64_t)sum);
+    }
+}
+
+START_TEST(test_chain_pool_address_index)
+{
+    char dir_a[256], dir_b[256], err[256];
+    struct sigcheck *sc = sigcheck_new(2, NULL);
+    struct chain_options opts_a = {.sigcheck = sc, .addrindex = true};
+    struct chain_options opts_b = {.addrindex = true};
+    ck_assert(fixture_tmpdir(dir_a, sizeof(dir_a), "sigcheck-ia"));
+    ck_assert(fixture_tmpdir(dir_b, sizeof(dir_b), "sigcheck-ib"));
+    struct chain *a = chain_open_with(&params, dir_a, &opts_a, err, sizeof(err));
+    struct chain *b = chain_open_with(&params, dir_b, &opts_b, err, sizeof(err));
+    ck_assert_msg(a && b, "%s", err);
+    struct mempool *mp = mempool_new(a, MEMPOOL_DEFAULT_MAX_BYTES, 0);
+    ck_assert_ptr_nonnull(mp);
+    uint8_t hashes[4][HASH_SIZE];
+    struct validation v;
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 12; i++)
+            ck_assert(fixture_transfer(mp, (i + round) % 4, (i + 1 + 2 * round) % 4,
+                                       (uint64_t)(i + 1) * COIN, 10000 + 7 * (uint64_t)i, NULL));
+        struct block blk;
+        ck_assert(fixture_build_at(a, mp, chain_tip(a)->hdr.slot + 1, &blk, &v));
+        ck_assert_uint_ge(blk.ntx, 2);
+        ck_assert_msg(chain_process_block(a, &blk, &v), "%s %s", v.reason, v.detail);
+        ck_assert_msg(chain_process_block(b, &blk, &v), "%s %s", v.reason, v.detail);
+        memcpy(hashes[round], chain_tip(a)->hash, HASH_SIZE);
+        block_free(&blk);
+        mempool_free(mp);
+        mp = mempool_new(a, MEMPOOL_DEFAULT_MAX_BYTES, 0);
+        ck_assert_ptr_nonnull(mp);
+        same_index(a, b);
+    }
+    mempool_free(mp);
+    /* Two blocks off, then back on, on both. */
+    ck_assert(chain_invalidate(a, hashes[2], &v));
+    ck_assert(chain_invalidate(b, hashes[2], &v));
+    same_index(a, b);
+    ck_assert(chain_reconsider(a, hashes[2], &v));
+    ck_assert(chain_reconsider(b, hashes[2], &v));
+    same_index(a, b);
+    /* Off again, a restart, then the stored blocks connected again. */
+    ck_assert(chain_invalidate(a, hashes[1], &v));
+    ck_assert(chain_invalidate(b, hashes[1], &v));
+    chain_close(a);
+    a = chain_open_with(&params, dir_a, &opts_a, err, sizeof(err));
+    ck_assert_msg(a, "%s", err);
+    same_index(a, b);
+    ck_assert(chain_reconsider(a, hashes[1], &v));
+    ck_assert(chain_reconsider(b, hashes[1], &v));
+    ck_assert_mem_eq(chain_tip(a)->hash, hashes[3], HASH_SIZE);
+    same_index(a, b);
+
+    chain_close(a);
+    chain_close(b);
+    sigcheck_free(sc);
+    ck_assert(fixture_remove_dir(dir_a));
+    ck_assert(fixture_remove_dir(dir_b));
+}
+END_TEST
+
 static Suite *sigcheck_suite(void)
 {
     Suite *s = suite_create("sigcheck");
@@ -413,6 +509,7 @@ static Suite *sigcheck_suite(void)
     tcase_add_test(tc, test_pool_uses_cache);
     tcase_add_test(tc, test_par_threads);
     tcase_add_test(tc, test_chain_pool_agrees);
+    tcase_add_test(tc, test_chain_pool_address_index);
     suite_add_tcase(s, tc);
     tc = tcase_create("cache");
     tcase_set_timeout(tc, 60);
