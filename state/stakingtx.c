@@ -378,17 +378,34 @@ static void evidence_marker_key(uint8_t key[1 + PUBKEY_SIZE + 8], const uint8_t 
 }
 
 bool staking_slash(struct view *v, struct block_ctx *ctx, const uint8_t offender[PUBKEY_SIZE],
-                   const uint8_t *marker, size_t marker_len, const uint8_t reporter[PUBKEY_SIZE],
-                   struct validation *vs)
+                   uint64_t ref_slot, const uint8_t *marker, size_t marker_len,
+                   const uint8_t reporter[PUBKEY_SIZE], struct validation *vs)
 {
     const struct chain_params *p = ctx->params;
     struct validator val;
     const uint8_t *mark;
     size_t mlen;
+    /* The offender reporting itself would get the bounty back out of its
+     * delegators' cut: refused, whatever the amounts. */
+    if (memcmp(reporter, offender, PUBKEY_SIZE) == 0)
+        return val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_SELF_REPORT);
     if (!staking_get_validator(v, offender, &val))
-        return val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_VALIDATOR);
+        return view_failed(v) ? val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR)
+                              : val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_VALIDATOR);
     if (view_get(v, marker, marker_len, &mark, &mlen))
         return val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_DUPLICATE);
+    /* One slash per key: a tombstone is out of the schedules for good, and
+     * each further piece of evidence (fabricated slots or epochs cost the
+     * key nothing to sign) would only burn its delegators again. */
+    if (val.status == VALIDATOR_JAILED)
+        return val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_TOMBSTONED);
+    /* Past the unbonding period the stake that was bonded at the offence
+     * may have left: the evidence is too old to be judged. */
+    if (ctx->hdr->slot > ref_slot && ctx->hdr->slot - ref_slot > p->unbonding_blocks)
+        return val_failf(vs, VAL_STATE, REJECT_BAD_EVIDENCE_TOO_OLD,
+                         "offence at slot %llu, block at slot %llu, unbonding period %u",
+                         (unsigned long long)ref_slot, (unsigned long long)ctx->hdr->slot,
+                         (unsigned)p->unbonding_blocks);
 
     uint64_t self_cut = mul_div_floor(val.self_stake, p->slash_bps, 10000);
     uint64_t del_cut = mul_div_floor(val.delegated, p->slash_bps, 10000);
@@ -478,8 +495,12 @@ bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct 
     uint8_t key[1 + PUBKEY_SIZE + 8];
     if (!evidence_decode(&e, tx->payload, tx->payload_len))
         return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
+    /* Evidence speaks of what happened: no slot after the including block's. */
+    if (e.a.slot > ctx->hdr->slot)
+        return val_failf(vs, VAL_STATE, REJECT_BAD_EVIDENCE_FUTURE, "slot %llu in a block of slot %llu",
+                         (unsigned long long)e.a.slot, (unsigned long long)ctx->hdr->slot);
     evidence_marker_key(key, e.a.proposer, e.a.slot);
-    return staking_slash(v, ctx, e.a.proposer, key, sizeof(key), tx->sender, vs);
+    return staking_slash(v, ctx, e.a.proposer, e.a.slot, key, sizeof(key), tx->sender, vs);
 }
 
 /* ---- end of block: unbonding maturity and rewards ---- */

@@ -447,10 +447,10 @@ START_TEST(tombstone_refusals)
     run_to(EPOCH - 1, 1u << VICTIM, NULL, NULL);
     first_of_next_epoch(1u << VICTIM);
     ck_assert_uint_eq(validator_of(chain, pubs[VICTIM]).status, VALIDATOR_DOWNTIME);
-    make_evidence(&e, VICTIM, 3);
+    make_evidence(&e, VICTIM, chain_tip(chain)->hdr.slot - 1);
     evidence_encode(&e, &w);
     send_payload(secrets[3], TX_EVIDENCE, &w, NULL);
-    make_evidence(&e, 2, 4);
+    make_evidence(&e, 2, chain_tip(chain)->hdr.slot);
     evidence_encode(&e, &w);
     send_payload(secrets[3], TX_EVIDENCE, &w, NULL);
     produce_next(1u << VICTIM);

@@ -304,15 +304,15 @@ START_TEST(evidence_slashes_jails_and_pays_bounty)
     produce(chain, pool);
 
     /* Evidence that is not evidence. */
-    make_evidence(&e, 2, 77);
+    make_evidence(&e, 2, 2);
     e.b = e.a;
     evidence_encode(&e, &w);
     send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-same");
-    make_evidence(&e, 2, 77);
-    e.b.slot = 78;
+    make_evidence(&e, 2, 2);
+    e.b.slot = 3;
     evidence_encode(&e, &w);
     send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-slot");
-    make_evidence(&e, 2, 77);
+    make_evidence(&e, 2, 2);
     e.b.sig[3] ^= 1;
     evidence_encode(&e, &w);
     send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-sig");
@@ -321,7 +321,7 @@ START_TEST(evidence_slashes_jails_and_pays_bounty)
     struct validator v2 = validator_of(chain, pubs[2]);
     ck_assert(supply_audit(chain, &before));
     uint64_t reporter = balance_of(chain, pubs[3]);
-    make_evidence(&e, 2, 77);
+    make_evidence(&e, 2, 2);
     evidence_encode(&e, &w);
     send_payload(secrets[3], TX_EVIDENCE, &w, NULL);
     uint64_t slot = chain_tip(chain)->hdr.slot + 1;
@@ -345,6 +345,10 @@ START_TEST(evidence_slashes_jails_and_pays_bounty)
     /* The same evidence again, and new delegations to a jailed validator. */
     evidence_encode(&e, &w);
     send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-duplicate");
+    /* Another offence of the tombstone (a new slot): one slash per key. */
+    make_evidence(&e, 2, chain_tip(chain)->hdr.slot);
+    evidence_encode(&e, &w);
+    send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-tombstoned");
     dc.amount = 10 * COIN;
     delegation_change_encode(&dc, &w);
     send_payload(dsec, TX_DELEGATE, &w, "bad-txns-validator-jailed");
@@ -901,6 +905,33 @@ END_TEST
  * everything slashed, delegations included: 0.5% of its delegators' stake
  * for nothing of its own.  The bounty is at most the validator's own cut, so
  * reporting oneself never pays. */
+/* Evidence of a slot after the including block's, reported by the
+ * offender's own key, or older than the unbonding period: refused. */
+START_TEST(evidence_future_self_and_old_refused)
+{
+    struct wbuf w;
+    struct evidence e;
+    wbuf_init(&w);
+    produce(chain, pool);
+    uint64_t tip = chain_tip(chain)->hdr.slot;
+    make_evidence(&e, 2, tip + 1000);
+    evidence_encode(&e, &w);
+    send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-future");
+    make_evidence(&e, 2, tip);
+    evidence_encode(&e, &w);
+    send_payload(secrets[2], TX_EVIDENCE, &w, "bad-evidence-self-report");
+    /* Past the unbonding period. */
+    make_evidence(&e, 1, tip);
+    while (chain_tip(chain)->hdr.slot + 1 <= tip + params.unbonding_blocks)
+        produce(chain, pool);
+    evidence_encode(&e, &w);
+    send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-too-old");
+    ck_assert_uint_eq(validator_of(chain, pubs[2]).status, VALIDATOR_ACTIVE);
+    ck_assert_uint_eq(validator_of(chain, pubs[1]).status, VALIDATOR_ACTIVE);
+    wbuf_free(&w);
+}
+END_TEST
+
 START_TEST(self_report_bounty_never_exceeds_own_cut)
 {
     uint8_t sec[32], pub[32], dsec[32], dpub[32], rsec[32], rpub[32];
@@ -932,7 +963,7 @@ START_TEST(self_report_bounty_never_exceeds_own_cut)
     memset(&e, 0, sizeof(e));
     e.a.version = BLOCK_VERSION;
     e.a.height = 5;
-    e.a.slot = 1000000;
+    e.a.slot = chain_tip(chain)->hdr.slot;
     e.a.time = params_slot_start(&params, e.a.slot);
     memcpy(e.a.proposer, pub, 32);
     e.b = e.a;
@@ -1075,6 +1106,7 @@ static Suite *staking_suite(void)
     tcase_add_test(tc, validator_with_nothing_bonded_proposes_no_more);
     tcase_add_test(tc, double_proposal_with_nothing_left_still_jails);
     tcase_add_test(tc, self_report_bounty_never_exceeds_own_cut);
+    tcase_add_test(tc, evidence_future_self_and_old_refused);
     tcase_add_test(tc, many_validators_leave_at_one_boundary_and_reorg);
     suite_add_tcase(s, tc);
     return s;
