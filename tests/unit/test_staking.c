@@ -905,6 +905,100 @@ END_TEST
  * everything slashed, delegations included: 0.5% of its delegators' stake
  * for nothing of its own.  The bounty is at most the validator's own cut, so
  * reporting oneself never pays. */
+/* Stake that left after the offence is still cut: the validator's own
+ * UNBOND and its delegators' UNDELEGATE queued at or after the offence's
+ * slot lose slash_bps (burned); an entry queued before keeps all of it. */
+START_TEST(slash_cuts_unbonding_after_offence)
+{
+    uint8_t dsec[32], dpub[32];
+    struct wbuf w;
+    struct delegation_change dc;
+    struct evidence e;
+    struct unbonding_entry ue;
+    struct supply_audit before, after;
+    wbuf_init(&w);
+    randombytes_buf(dsec, 32);
+    ck_assert(key_pubkey(dpub, dsec));
+    fund(dpub, 20000 * COIN);
+    produce(chain, pool);
+    memcpy(dc.validator, pubs[2], 32);
+    dc.amount = 10000 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_DELEGATE, &w, NULL);
+    produce(chain, pool);
+    /* Entry A, before the offence. */
+    dc.amount = 1000 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_UNDELEGATE, &w, NULL);
+    produce(chain, pool);
+    uint64_t mat_a = chain_tip(chain)->hdr.height + params.unbonding_blocks;
+    produce(chain, pool);
+    uint64_t offence = chain_tip(chain)->hdr.slot;
+    /* Entries U (the validator's own) and B (a delegator's), after it. */
+    stake_amount_encode(1000 * COIN, &w);
+    send_payload(secrets[2], TX_UNBOND, &w, NULL);
+    dc.amount = 2000 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_UNDELEGATE, &w, NULL);
+    uint64_t slot = chain_tip(chain)->hdr.slot + 1;
+    while (leader_at(chain, slot) == 2)
+        slot++;
+    produce_at(chain, pool, slot);
+    uint64_t mat_b = chain_tip(chain)->hdr.height + params.unbonding_blocks;
+    ck_assert(queued_entry(mat_b, 0, &ue) && ue.created_slot == slot);
+    ck_assert(memcmp(ue.validator, pubs[2], 32) == 0);
+
+    struct validator v2 = validator_of(chain, pubs[2]);
+    ck_assert(supply_audit(chain, &before));
+    make_evidence(&e, 2, offence);
+    evidence_encode(&e, &w);
+    send_payload(secrets[3], TX_EVIDENCE, &w, NULL);
+    slot = chain_tip(chain)->hdr.slot + 1;
+    while (leader_at(chain, slot) == 3 || leader_at(chain, slot) == 2)
+        slot++;
+    produce_at(chain, pool, slot);
+    ck_assert_uint_eq(validator_of(chain, pubs[2]).status, VALIDATOR_JAILED);
+    ck_assert(queued_entry(mat_a, 0, &ue));
+    ck_assert_uint_eq(ue.amount, 1000 * COIN);
+    uint64_t cut = 0;
+    for (uint64_t i = 0; i < 2; i++) {
+        ck_assert(queued_entry(mat_b, i, &ue));
+        uint64_t was = memcmp(ue.owner, pubs[2], 32) == 0 ? 1000 * COIN : 2000 * COIN;
+        ck_assert_uint_eq(ue.amount, was - was * params.slash_bps / 10000);
+        cut += was * params.slash_bps / 10000;
+    }
+    uint64_t self_cut = v2.self_stake * params.slash_bps / 10000;
+    uint64_t del_cut = v2.delegated * params.slash_bps / 10000;
+    uint64_t bounty = (self_cut + del_cut) * params.evidence_bounty_bps / 10000;
+    if (bounty > self_cut)
+        bounty = self_cut;
+    ck_assert(supply_audit(chain, &after));
+    ck_assert_uint_eq(after.burned - before.burned, self_cut + del_cut - bounty + cut);
+    check_invariants();
+    /* At maturity the cut amounts are paid and the validator's queue is empty. */
+    uint64_t bal = balance_of(chain, dpub);
+    while (chain_tip(chain)->hdr.height < mat_b) {
+        slot = chain_tip(chain)->hdr.slot + 1;
+        while (leader_at(chain, slot) == 2)
+            slot++;
+        produce_at(chain, pool, slot);
+    }
+    ck_assert_uint_eq(balance_of(chain, dpub), bal + 1000 * COIN + 1900 * COIN);
+    {
+        uint8_t qk[1 + 32];
+        const uint8_t *val;
+        size_t len;
+        qk[0] = 'Q';
+        memcpy(qk + 1, pubs[2], 32);
+        struct view *view = chain_view(chain);
+        ck_assert(!view_get(view, qk, sizeof(qk), &val, &len));
+        view_free(view);
+    }
+    check_invariants();
+    wbuf_free(&w);
+}
+END_TEST
+
 /* Evidence of a slot after the including block's, reported by the
  * offender's own key, or older than the unbonding period: refused. */
 START_TEST(evidence_future_self_and_old_refused)
@@ -1107,6 +1201,7 @@ static Suite *staking_suite(void)
     tcase_add_test(tc, double_proposal_with_nothing_left_still_jails);
     tcase_add_test(tc, self_report_bounty_never_exceeds_own_cut);
     tcase_add_test(tc, evidence_future_self_and_old_refused);
+    tcase_add_test(tc, slash_cuts_unbonding_after_offence);
     tcase_add_test(tc, many_validators_leave_at_one_boundary_and_reorg);
     suite_add_tcase(s, tc);
     return s;
