@@ -363,7 +363,11 @@ async function overview() {
   const info = tip.info || (await rest("chaininfo.json"));
   const [mempool, validators] = await Promise.all([rest("mempool/info.json"), rest("validators.json")]);
   /* The whole pool is one answer: listed only while it is small. */
-  const mempoolTxs = mempool.size <= MEMPOOL_LIST_MAX ? await rest("mempool/contents.json") : null;
+  // contents.json answers 413 above 1000 transactions: the pool may have grown since info.
+  const mempoolTxs = mempool.size <= MEMPOOL_LIST_MAX ? await rest("mempool/contents.json").catch((e) => {
+    if (e instanceof RestError && e.status === 413) return null;
+    throw e;
+  }) : null;
   const height = info.blocks;
   const from = Math.max(0, height - LATEST_BLOCKS + 1);
   const fromHash = (await rest("blockhashbyheight/" + from + ".json")).blockhash;

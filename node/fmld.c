@@ -16,8 +16,8 @@
 static const char *const known_options[] = {
     "?", "h", "help", "version", "regtest", "testnet", "chain", "datadir", "conf", "genesis",
     "daemon", "printtoconsole", "debug", "debugexclude", "logtimemicros",
-    "rpcport", "rpcbind", "rpcallowip", "rpcuser", "rpcpassword", "rpccookiefile",
-    "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxbody", "rest", "metrics",
+    "rpcport", "rpcbind", "rpcallowip", "rpcallowhost", "rpcuser", "rpcpassword", "rpccookiefile",
+    "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxconnections", "rpcmaxbody", "rest", "metrics",
     "explorer",
     "regtestvalidator", "produceblocks", "vote", "validatorkey", "blockmaxsize",
     "maxmempool", "minrelaytxfee", "reindex", "reindex-chainstate", "par", "sigcachesize",
@@ -87,11 +87,17 @@ static void usage(void)
            "  -rpcbind=<addr>         Bind to this address (needs -rpcallowip; default 127.0.0.1)\n"
            "  -rpcallowip=<ip/net>    Allow JSON-RPC from this address or subnet (127.0.0.1\n"
            "                          and ::1 are always allowed)\n"
+           "  -rpcallowhost=<name>    Accept this name in the Host header of REST, /metrics\n"
+           "                          and explorer requests (IP literals and localhost always;\n"
+           "                          other names get 403, against DNS rebinding; repeatable)\n"
            "  -rpcuser=<user>         Username (with -rpcpassword; otherwise a .cookie file)\n"
            "  -rpcpassword=<pw>       Password for JSON-RPC connections\n"
            "  -rpcthreads=<n>         Worker threads (default 4)\n"
            "  -rpcworkqueue=<n>       Queued requests before 503 (default 64)\n"
            "  -rpcservertimeout=<s>   Idle connection timeout (default 30)\n"
+           "  -rpcmaxconnections=<n>  Open HTTP connections at most (RPC, REST, explorer,\n"
+           "                          /metrics); at the cap a new one closes the one idle\n"
+           "                          longest (default 128)\n"
            "  -rest=<0|1>             Answer read-only REST GETs under /rest/ on the RPC\n"
            "                          port, without credentials (default 0; doc/rest.md)\n"
            "  -metrics=<0|1>          Answer GET /metrics on the RPC port with Prometheus\n"

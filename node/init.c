@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define DEFAULT_WALLET "default"
@@ -350,6 +351,47 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
     return n->rpc != NULL;
 }
 
+/* Descriptors the node needs besides its connections: LevelDB's open files
+ * (state/db.c max_open_files 64) and a margin for block files, logs,
+ * wallets, listeners, ZMQ and the event loops' pipes. */
+#define FD_DB 64
+#define FD_MARGIN 100
+
+/* Raises the soft RLIMIT_NOFILE to what P2P (-maxconnections), the HTTP
+ * server (-rpcmaxconnections), LevelDB and a margin need, as bitcoind does;
+ * fails when the hard limit is below that. */
+static bool raise_fd_limit(const struct config *cfg, char *err, size_t errlen)
+{
+    int64_t p2p, http;
+    if (!config_get_int(cfg, "maxconnections", P2P_DEFAULT_MAX_CONNECTIONS, 0, 100000, &p2p, err,
+                        errlen) ||
+        !config_get_int(cfg, "rpcmaxconnections", RPC_DEFAULT_MAX_CONNECTIONS, 1, 100000, &http,
+                        err, errlen))
+        return false;
+    rlim_t need = (rlim_t)(p2p + http + FD_DB + FD_MARGIN);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return err_setf(err, errlen, "Cannot read the file descriptor limit: %s", strerror(errno));
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+            return err_setf(err, errlen,
+                            "Not enough file descriptors available: %llu needed (-maxconnections "
+                            "%lld + -rpcmaxconnections %lld + %d for the database + %d), the "
+                            "hard limit is %llu; raise it (ulimit -Hn, LimitNOFILE=) or lower "
+                            "-maxconnections or -rpcmaxconnections",
+                            (unsigned long long)need, (long long)p2p, (long long)http, FD_DB,
+                            FD_MARGIN, (unsigned long long)rl.rlim_max);
+        rlim_t old = rl.rlim_cur;
+        rl.rlim_cur = need;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            return err_setf(err, errlen, "Cannot raise the file descriptor limit to %llu: %s",
+                            (unsigned long long)need, strerror(errno));
+        log_printf("Raised the file descriptor limit from %llu to %llu",
+                   (unsigned long long)old, (unsigned long long)need);
+    }
+    return true;
+}
+
 bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
 {
     int64_t maxmempool_mb, minrelay;
@@ -406,6 +448,8 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
         }
     }
     free(cats);
+    if (!raise_fd_limit(cfg, err, errlen))
+        return false;
     char hex[2 * HASH_SIZE + 1];
     hash_to_hex(n->params.genesis_hash, hex);
     log_printf("fmld %s starting: chain %s, genesis %s, data directory %s", PACKAGE_VERSION,

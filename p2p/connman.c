@@ -172,7 +172,8 @@ void connman_stop_listening(struct p2p *p)
     p->n_local = 0;
 }
 
-void connman_local_seen(struct p2p *p, const struct p2p_addr *ip, bool outbound)
+void connman_local_seen(struct p2p *p, const struct p2p_addr *ip, bool outbound,
+                        const struct p2p_addr *from)
 {
     if (!p->listen || !p->bound_port || p2p_addr_is_unusable(ip))
         return;
@@ -184,8 +185,32 @@ void connman_local_seen(struct p2p *p, const struct p2p_addr *ip, bool outbound)
         }
     if (!outbound || p->n_local >= P2P_MAX_LOCAL)
         return;
-    p->local[p->n_local] = (struct local_addr){*ip, 1};
-    p->local[p->n_local++].addr.port = p->bound_port;
+    /* A new address needs outbound peers of two network groups: peers of
+     * one group (one operator) cannot fill the list with made-up ones. */
+    uint8_t group[5];
+    p2p_netgroup(from, group);
+    for (size_t i = 0; i < p->n_local_cand; i++) {
+        struct local_candidate *c = &p->local_cand[i];
+        if (memcmp(c->addr.ip, ip->ip, sizeof(ip->ip)) != 0)
+            continue;
+        if (memcmp(c->group, group, sizeof(group)) == 0)
+            return;
+        p->local[p->n_local] = (struct local_addr){*ip, 2};
+        p->local[p->n_local++].addr.port = p->bound_port;
+        *c = p->local_cand[--p->n_local_cand];
+        if (p->next_local_cand > p->n_local_cand)
+            p->next_local_cand = p->n_local_cand;
+        return;
+    }
+    struct local_candidate *c;
+    if (p->n_local_cand < P2P_LOCAL_CANDIDATES) {
+        c = &p->local_cand[p->n_local_cand++];
+    } else {
+        c = &p->local_cand[p->next_local_cand];
+        p->next_local_cand = (p->next_local_cand + 1) % P2P_LOCAL_CANDIDATES;
+    }
+    c->addr = *ip;
+    memcpy(c->group, group, sizeof(group));
 }
 
 bool connman_connect(struct p2p *p, const struct p2p_addr *addr, enum conn_type type)

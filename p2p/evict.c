@@ -20,7 +20,7 @@
 #define PROTECT_PING 8
 
 /* The network group of an address: who could easily hold many addresses in it. */
-static void netgroup(const struct p2p_addr *a, uint8_t out[5])
+void p2p_netgroup(const struct p2p_addr *a, uint8_t out[5])
 {
     memset(out, 0, 5);
     if (p2p_addr_is_ipv4(a)) {
@@ -135,9 +135,9 @@ bool evict_inbound(struct p2p *p)
     for (size_t i = n; i-- > 0;) {
         uint8_t g[5], h[5];
         size_t size = 0;
-        netgroup(&v[i]->addr, g);
+        p2p_netgroup(&v[i]->addr, g);
         for (size_t j = 0; j < n; j++) {
-            netgroup(&v[j]->addr, h);
+            p2p_netgroup(&v[j]->addr, h);
             size += memcmp(g, h, 5) == 0;
         }
         if (size > victim_group_size) {

@@ -273,6 +273,15 @@ struct p2p {
         int score;
     } local[P2P_MAX_LOCAL];
     size_t n_local;
+    /* Addresses one outbound peer reported for us, waiting for a peer of
+     * another network group to agree (a ring). */
+    struct local_candidate {
+        struct p2p_addr addr;
+        uint8_t group[5]; /* the reporter's */
+    } local_cand[P2P_LOCAL_CANDIDATES];
+    size_t n_local_cand, next_local_cand;
+    size_t n_time_outliers; /* outbound offsets beyond P2P_MAX_TIME_OFFSET, since start */
+    bool clock_warned;
     /* Transport. */
     bool v2transport;              /* -v2transport */
     uint8_t nodekey_pk[V2_NODEKEY_SIZE], nodekey_sk[64];
@@ -364,7 +373,13 @@ void connman_stop_listening(struct p2p *p);
  * p->local scores one more; an outbound peer's view is added when new (a
  * peer we chose, so inbound ones cannot fill the table).  Nothing when not
  * listening or ip is unusable. */
-void connman_local_seen(struct p2p *p, const struct p2p_addr *ip, bool outbound);
+/* A peer at from reported seeing us at ip: an address already listed scores
+ * one more; a new one is listed (score 2) once outbound peers of two
+ * network groups reported it. */
+void connman_local_seen(struct p2p *p, const struct p2p_addr *ip, bool outbound,
+                        const struct p2p_addr *from);
+/* The network group of an address (evict.c): IPv4 /16, IPv6 /32. */
+void p2p_netgroup(const struct p2p_addr *a, uint8_t out[5]);
 /* Opens outbound connections the tables call for. */
 void connman_open_connections(struct p2p *p, uint64_t now_ms);
 /* Opens the connections addnode onetry asked for. */

@@ -147,6 +147,11 @@ bool p2p_get_peer_stats(struct p2p *p, struct p2p_peer_stats **out, size_t *n)
 #define P2P_MAX_LOCAL 16
 /* Outbound peers' clock offsets kept for the median (the last ones). */
 #define P2P_TIME_SAMPLES 50
+/* Outbound clock offsets beyond this many seconds either way (70 minutes,
+ * bitcoind's DEFAULT_MAX_TIME_ADJUSTMENT) are left out of timeoffset. */
+#define P2P_MAX_TIME_OFFSET (70 * 60)
+/* Reported addresses waiting for a second network group. */
+#define P2P_LOCAL_CANDIDATES 32
 
 /* An address peers can reach us at: a listening address bound to a
  * specific IP (score 2, as bitcoind's LOCAL_BIND), or our IP as an outbound

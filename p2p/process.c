@@ -105,14 +105,33 @@ static void on_version(struct peer *peer, const uint8_t *payload, size_t len)
     peer->has_addr_local = !p2p_addr_is_unusable(&peer->addr_local);
     if (peer->type != CONN_INBOUND) {
         /* getnetworkinfo's timeoffset: the median of the last outbound
-         * peers' offsets (inbound ones could be many and chosen by anyone). */
-        p->time_offsets[p->next_time_offset] = peer->time_offset;
-        p->next_time_offset = (p->next_time_offset + 1) % P2P_TIME_SAMPLES;
-        if (p->n_time_offsets < P2P_TIME_SAMPLES)
-            p->n_time_offsets++;
+         * peers' offsets (inbound ones could be many and chosen by anyone),
+         * without those beyond 70 minutes: a lying peer can move it by
+         * that much at most. */
+        if (peer->time_offset >= -P2P_MAX_TIME_OFFSET && peer->time_offset <= P2P_MAX_TIME_OFFSET) {
+            p->time_offsets[p->next_time_offset] = peer->time_offset;
+            p->next_time_offset = (p->next_time_offset + 1) % P2P_TIME_SAMPLES;
+            if (p->n_time_offsets < P2P_TIME_SAMPLES)
+                p->n_time_offsets++;
+        } else {
+            p->n_time_outliers++;
+            LOG_DEBUG(LOG_NET, "peer=%lld clock offset %lld s beyond 70 minutes: not counted",
+                      (long long)peer->id, (long long)peer->time_offset);
+            /* As bitcoind: when most outbound peers disagree with our clock
+             * by that much, it is probably ours that is wrong. */
+            if (!p->clock_warned && p->n_time_outliers >= 5 &&
+                p->n_time_outliers > p->n_time_offsets) {
+                p->clock_warned = true;
+                log_printf("Warning: %zu outbound peers' clocks differ from ours by more than 70 "
+                           "minutes (%zu within it). Please check that your computer's date and "
+                           "time are correct! If your clock is wrong, fmld will not work "
+                           "properly.",
+                           p->n_time_outliers, p->n_time_offsets);
+            }
+        }
     }
     if (peer->has_addr_local)
-        connman_local_seen(p, &peer->addr_local, peer->type != CONN_INBOUND);
+        connman_local_seen(p, &peer->addr_local, peer->type != CONN_INBOUND, &peer->addr);
 
     if (peer->type == CONN_INBOUND && !peer_send_version(peer))
         return;

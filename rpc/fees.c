@@ -42,6 +42,14 @@ struct fee_estimator {
     struct chain *chain;
     struct mempool *mp;
     struct hmap tracked; /* txid -> (uintptr_t)(height at entry + 1) */
+    /* The txids put in tracked, oldest first (a ring once full): a new entry
+     * past FEE_MAX_TRACKED pushes out the oldest one, whether it is still
+     * pooled, mined already (no longer in tracked) or gone unmined. */
+    uint8_t (*order)[HASH_SIZE];
+    size_t order_cap;   /* allocated (grows to FEE_MAX_TRACKED) */
+    size_t order_n;     /* held */
+    size_t order_head;  /* oldest, once full */
+    uint64_t visits;    /* entries examined to make room, since start */
     struct block_rec ring[FEE_WINDOW_BLOCKS];
     size_t head;  /* next slot to fill */
     size_t count; /* records held */
@@ -65,35 +73,52 @@ static size_t bucket_of(uint64_t rate)
     return lo;
 }
 
-/* Drops the entries of transactions that left the pool unmined (replaced,
- * evicted, expired). */
-static void prune_tracked(struct fee_estimator *fe)
+/* Makes room for one more entry: the oldest recorded txid is dropped (a
+ * no-op when it was mined already).  O(1). */
+static void evict_oldest(struct fee_estimator *fe)
 {
-    const struct hmap_slot *slot;
-    uint8_t (*gone)[HASH_SIZE] = malloc(hmap_count(&fe->tracked) * HASH_SIZE + 1);
-    size_t n = 0;
-    if (!gone)
+    fe->visits++;
+    hmap_remove(&fe->tracked, fe->order[fe->order_head], HASH_SIZE);
+    fe->order_head = (fe->order_head + 1) % FEE_MAX_TRACKED;
+    fe->order_n--;
+}
+
+void fee_estimator_track(struct fee_estimator *fe, const uint8_t txid[HASH_SIZE], uint64_t height)
+{
+    if (fe->order_n == FEE_MAX_TRACKED)
+        evict_oldest(fe);
+    else if (fe->order_n == fe->order_cap) { /* not full yet: order_head is 0 */
+        size_t cap = fe->order_cap ? fe->order_cap * 2 : 1024;
+        if (cap > FEE_MAX_TRACKED)
+            cap = FEE_MAX_TRACKED;
+        void *p = realloc(fe->order, cap * HASH_SIZE);
+        if (!p)
+            return; /* out of memory: this one goes unmeasured */
+        fe->order = p;
+        fe->order_cap = cap;
+    }
+    if (!hmap_put(&fe->tracked, txid, HASH_SIZE, (void *)(uintptr_t)(height + 1), NULL))
         return;
-    for (size_t i = 0; hmap_next(&fe->tracked, &i, &slot);)
-        if (slot->klen == HASH_SIZE && !mempool_has(fe->mp, slot->key))
-            memcpy(gone[n++], slot->key, HASH_SIZE);
-    for (size_t i = 0; i < n; i++)
-        hmap_remove(&fe->tracked, gone[i], HASH_SIZE);
-    free(gone);
+    memcpy(fe->order[(fe->order_head + fe->order_n) % FEE_MAX_TRACKED], txid, HASH_SIZE);
+    fe->order_n++;
+}
+
+size_t fee_estimator_tracked(const struct fee_estimator *fe)
+{
+    return hmap_count(&fe->tracked);
+}
+
+uint64_t fee_estimator_visits(const struct fee_estimator *fe)
+{
+    return fe->visits;
 }
 
 static void on_added(void *arg, const struct mempool_entry *e)
 {
-    struct fee_estimator *fe = arg;
     const struct txrules *r = txrules_get(e->tx.type);
     if (r && r->own_replay)
         return; /* finality votes: taken first whatever they pay, no fee signal */
-    if (hmap_count(&fe->tracked) >= FEE_MAX_TRACKED)
-        prune_tracked(fe);
-    if (hmap_count(&fe->tracked) >= FEE_MAX_TRACKED)
-        return;
-    if (!hmap_put(&fe->tracked, e->txid, HASH_SIZE, (void *)(uintptr_t)(e->height + 1), NULL))
-        return; /* out of memory: this one goes unmeasured */
+    fee_estimator_track(arg, e->txid, e->height);
 }
 
 static void on_connected(void *arg, const struct block *b, const struct block_index *bi)
@@ -170,6 +195,7 @@ void fee_estimator_free(struct fee_estimator *fe)
     for (size_t i = 0; i < FEE_WINDOW_BLOCKS; i++)
         free(fe->ring[i].s);
     hmap_free(&fe->tracked, NULL);
+    free(fe->order);
     free(fe);
 }
 

@@ -17,7 +17,11 @@
  * last block waited more than one block, the blocks are not full and the
  * estimate is that minimum.  Nothing is kept on disk: after a restart the
  * estimator starts empty.  Memory: at most FEE_WINDOW_BLOCKS x
- * FEE_BLOCK_SAMPLES samples and FEE_MAX_TRACKED pooled transactions.
+ * FEE_BLOCK_SAMPLES samples and FEE_MAX_TRACKED pooled transactions: the
+ * entry heights of the last FEE_MAX_TRACKED transactions that entered the
+ * pool are kept, and each new one past that pushes out the oldest (constant
+ * work per transaction; a transaction pushed out still pooled goes
+ * unmeasured when mined).
  *
  * Not thread-safe: the chain and mempool call it with the node lock held,
  * as RPC handlers do.
@@ -57,5 +61,15 @@ struct fee_estimate {
  * threshold in percent. */
 void fee_estimate(const struct fee_estimator *fe, uint32_t target, unsigned threshold_pct,
                   struct fee_estimate *out);
+
+/* What the mempool listener does for each transaction entering the pool:
+ * records its entry height, pushing out the oldest record when
+ * FEE_MAX_TRACKED are held.  Constant work. */
+void fee_estimator_track(struct fee_estimator *fe, const uint8_t txid[32], uint64_t height);
+/* Transactions whose entry height is held now. */
+size_t fee_estimator_tracked(const struct fee_estimator *fe);
+/* Records examined to make room since start (one per transaction past
+ * FEE_MAX_TRACKED). */
+uint64_t fee_estimator_visits(const struct fee_estimator *fe);
 
 #endif

@@ -7,6 +7,8 @@
 #include "state/chain.h"
 #include "state/mempool.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sodium.h>
 #include <string.h>
@@ -205,33 +207,96 @@ static json_t *entry_to_json(const struct chain_params *p, const struct mempool_
     return o;
 }
 
-static int cmp_entry(const void *a, const void *b)
+/* A pooled transaction's fields getrawmempool shows, copied under the node
+ * lock so the JSON is built after it (entry_to_json reads only these). */
+static int cmp_entry_copy(const void *a, const void *b)
 {
-    const struct mempool_entry *x = *(const struct mempool_entry *const *)a;
-    const struct mempool_entry *y = *(const struct mempool_entry *const *)b;
-    return memcmp(x->txid, y->txid, HASH_SIZE);
+    return memcmp(((const struct mempool_entry *)a)->txid, ((const struct mempool_entry *)b)->txid,
+                  HASH_SIZE);
+}
+
+/* The pool as getrawmempool shows it, or, with more than max transactions,
+ * *over set and NULL.  Holds the node lock only to copy the entries. */
+static json_t *rawmempool(struct rpc_call *call, bool verbose, size_t max, size_t *size,
+                          bool *over)
+{
+    struct rpc_env *env = rpc_env(call);
+    struct mempool_entry *rows = NULL;
+    size_t n = 0;
+    bool oom = false;
+    *over = false;
+    if (env->lock)
+        pthread_mutex_lock(env->lock);
+    *size = mempool_count(env->mempool);
+    if (*size > max) {
+        *over = true;
+    } else {
+        const struct mempool_entry **all = mempool_entries(env->mempool, &n);
+        rows = calloc(n ? n : 1, sizeof(*rows));
+        if (!all || !rows) {
+            oom = true;
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                const struct mempool_entry *e = all[i];
+                memcpy(rows[i].txid, e->txid, HASH_SIZE);
+                rows[i].size = e->size;
+                rows[i].time = e->time;
+                rows[i].height = e->height;
+                rows[i].tx.type = e->tx.type;
+                rows[i].tx.fee = e->tx.fee;
+                rows[i].tx.nonce = e->tx.nonce;
+                memcpy(rows[i].tx.sender, e->tx.sender, sizeof(rows[i].tx.sender));
+            }
+        }
+        free(all);
+    }
+    if (env->lock)
+        pthread_mutex_unlock(env->lock);
+    if (*over)
+        return NULL;
+    if (oom) {
+        free(rows);
+        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+    }
+    qsort(rows, n, sizeof(*rows), cmp_entry_copy);
+    json_t *out = verbose ? json_object() : json_array();
+    for (size_t i = 0; i < n; i++) {
+        char hex[2 * HASH_SIZE + 1];
+        hash_to_hex(rows[i].txid, hex);
+        if (verbose)
+            json_object_set_new(out, hex, entry_to_json(env->params, &rows[i]));
+        else
+            json_array_append_new(out, json_string(hex));
+    }
+    free(rows);
+    return out;
 }
 
 static json_t *getrawmempool(struct rpc_call *call)
 {
-    struct rpc_env *env = rpc_env(call);
-    bool verbose = rpc_bool(call, 0, false);
-    size_t n;
-    const struct mempool_entry **all = mempool_entries(env->mempool, &n);
-    if (!all)
-        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
-    qsort(all, n, sizeof(*all), cmp_entry);
-    json_t *out = verbose ? json_object() : json_array();
-    for (size_t i = 0; i < n; i++) {
-        char hex[2 * HASH_SIZE + 1];
-        hash_to_hex(all[i]->txid, hex);
-        if (verbose)
-            json_object_set_new(out, hex, entry_to_json(env->params, all[i]));
-        else
-            json_array_append_new(out, json_string(hex));
-    }
-    free(all);
-    return out;
+    size_t size;
+    bool over;
+    return rawmempool(call, rpc_bool(call, 0, false), SIZE_MAX, &size, &over);
+}
+
+/* For /rest/mempool/contents.json (rpc/rest.c): {"size": n, "entries":
+ * getrawmempool true}, without "entries" when the pool holds more than
+ * max_entries transactions (nothing built then). */
+static json_t *restmempool(struct rpc_call *call)
+{
+    int64_t max = rpc_int(call, 0, 0);
+    size_t size;
+    bool over;
+    if (max < 0)
+        return rpc_error(call, RPC_INVALID_PARAMETER, "max_entries must not be negative");
+    json_t *entries = rawmempool(call, true, (size_t)max, &size, &over);
+    if (!entries && !over)
+        return NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "size", json_integer((json_int_t)size));
+    if (entries)
+        json_object_set_new(o, "entries", entries);
+    return o;
 }
 
 static json_t *getmempoolentry(struct rpc_call *call)
@@ -552,6 +617,18 @@ const struct rpc_method rawtx_rpc_methods[] = {
                   "True for a json object, false for array of transaction ids"}},
         .result = "[\"hex\", ...] or {\"txid\": entry, ...} with entries as getmempoolentry",
         .examples = "fml-cli getrawmempool true",
+        .unlocked = true, /* takes the node lock only to copy the entries */
+    },
+    {
+        .category = "hidden",
+        .name = "restmempool",
+        .handler = restmempool,
+        .summary = "The pool for /rest/mempool/contents.json: {\"size\": n, \"entries\": "
+                   "getrawmempool true}, without entries above max_entries transactions.",
+        .args = {{"max_entries", RPC_INT, true, NULL, "Largest pool listed"}},
+        .result = "{\"size\": n, \"entries\": {...}}",
+        .examples = "",
+        .unlocked = true, /* takes the node lock only to copy the entries */
     },
     {
         .category = "Blockchain",

@@ -309,6 +309,35 @@ static void address_history(const struct rpc_table *t, struct rpc_env *env,
     json_decref(r);
 }
 
+/* /rest/mempool/contents.json: getrawmempool true while the pool holds at
+ * most REST_MAX_MEMPOOL transactions; above that 413, without building
+ * anything (the hidden method restmempool, which holds the node lock only
+ * to copy the entries). */
+static void mempool_contents(const struct rpc_table *t, struct rpc_env *env,
+                             struct rest_reply *out)
+{
+    int code;
+    char msg[256];
+    json_t *r = call(t, env, "restmempool", json_pack("[i]", REST_MAX_MEMPOOL), &code, msg,
+                     sizeof msg);
+    if (!r) {
+        set_error(out, code, msg);
+        return;
+    }
+    json_t *entries = json_object_get(r, "entries");
+    if (entries) {
+        set_json(out, entries);
+    } else {
+        char text[200];
+        snprintf(text, sizeof text,
+                 "The mempool holds %" PRId64 " transactions, more than REST lists (%d): use the "
+                 "authenticated getrawmempool",
+                 (int64_t)json_integer_value(json_object_get(r, "size")), REST_MAX_MEMPOOL);
+        set_text(out, 413, text);
+    }
+    json_decref(r);
+}
+
 /* Splits the final segment's ".ext"; unknown or missing: FMT_NONE. */
 static enum rest_format split_format(char *path, const char **ext)
 {
@@ -408,7 +437,7 @@ void rest_handle(const struct rpc_table *t, struct rpc_env *env, const char *pat
             if (strcmp(arg, "info") == 0)
                 simple(t, env, out, "getmempoolinfo", json_array(), fmt);
             else
-                simple(t, env, out, "getrawmempool", json_pack("[b]", true), fmt);
+                mempool_contents(t, env, out);
         }
     } else if ((nseg == 2 || (nseg == 3 && strcmp(seg[1], "notxdetails") == 0)) &&
                strcmp(a, "block") == 0) {

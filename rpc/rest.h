@@ -17,11 +17,14 @@
 #define REST_PREFIX "/rest/"
 /* Bounds of <count> in /rest/headers/<count>/<hash>. */
 #define REST_MAX_HEADERS 2000
+/* /rest/mempool/contents.json lists the pool only up to this many
+ * transactions (more: 413, see getrawmempool). */
+#define REST_MAX_MEMPOOL 1000
 /* Longest path accepted (longer: 400). */
 #define REST_MAX_PATH 512
 
 struct rest_reply {
-    int status;               /* 200, 400, 404, 500, 503 */
+    int status;               /* 200, 400, 404, 413, 500, 503 */
     const char *content_type; /* static string */
     char *body;               /* malloc'd; the caller frees it */
     size_t len;

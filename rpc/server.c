@@ -21,9 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -59,9 +63,12 @@ struct rpc_req {
     bool metrics; /* a GET of /metrics */
     bool replied; /* handed to evhttp_send_reply */
     bool closed;  /* the connection went away before the reply */
+    int fd;       /* the connection's socket when the request came */
     struct rpc_req *next_queued;
     struct rpc_req *prev_live, *next_live;
 };
+
+struct conn_rec;
 
 struct rpc_server {
     const struct rpc_table *table;
@@ -72,6 +79,14 @@ struct rpc_server {
     size_t n_bound;
     struct rpc_subnet *allow;
     size_t n_allow;
+    char **allow_host; /* -rpcallowhost, copied */
+    size_t max_conns;  /* -rpcmaxconnections */
+    /* Event-loop thread only: the open HTTP connections (see conn_check). */
+    struct conn_rec *conns;
+    size_t n_conns;
+    uint64_t conn_seq;
+    time_t conn_log_time;
+    size_t n_allow_host;
     uint8_t auth_digest[crypto_generichash_BYTES];
     char *cookie_path; /* set when we wrote it */
     int auth_delay_ms;
@@ -119,6 +134,7 @@ void rpc_server_options_init(struct rpc_server_options *o)
     o->max_headers = RPC_DEFAULT_MAX_HEADERS;
     o->timeout = RPC_DEFAULT_TIMEOUT;
     o->auth_delay_ms = RPC_DEFAULT_AUTH_DELAY_MS;
+    o->max_connections = RPC_DEFAULT_MAX_CONNECTIONS;
 }
 
 bool rpc_server_options_from_config(struct rpc_server_options *o, const struct config *cfg,
@@ -126,14 +142,17 @@ bool rpc_server_options_from_config(struct rpc_server_options *o, const struct c
                                     size_t errlen)
 {
     rpc_server_options_init(o);
-    int64_t port, threads, queue, timeout;
+    int64_t port, threads, queue, timeout, maxconn;
     if (!config_get_int(cfg, "rpcport", default_port, 1, 65535, &port, err, errlen) ||
         !config_get_int(cfg, "rpcthreads", RPC_DEFAULT_THREADS, 1, 1024, &threads, err, errlen) ||
         !config_get_int(cfg, "rpcworkqueue", RPC_DEFAULT_WORK_QUEUE, 1, 1 << 20, &queue, err,
                         errlen) ||
         !config_get_int(cfg, "rpcservertimeout", RPC_DEFAULT_TIMEOUT, 1, 86400, &timeout, err,
-                        errlen))
+                        errlen) ||
+        !config_get_int(cfg, "rpcmaxconnections", RPC_DEFAULT_MAX_CONNECTIONS, 1, 100000,
+                        &maxconn, err, errlen))
         return false;
+    o->max_connections = (int)maxconn;
     o->port = (uint16_t)port;
     o->threads = (int)threads;
     o->work_queue = (int)queue;
@@ -156,7 +175,8 @@ bool rpc_server_options_from_config(struct rpc_server_options *o, const struct c
     o->owns_lists = true;
     o->bind = config_get_multi(cfg, "rpcbind", &o->n_bind);
     o->allow = config_get_multi(cfg, "rpcallowip", &o->n_allow);
-    if (!o->bind || !o->allow) {
+    o->allow_host = config_get_multi(cfg, "rpcallowhost", &o->n_allow_host);
+    if (!o->bind || !o->allow || !o->allow_host) {
         rpc_server_options_clear(o);
         snprintf(err, errlen, "out of memory");
         return false;
@@ -169,9 +189,10 @@ void rpc_server_options_clear(struct rpc_server_options *o)
     if (o->owns_lists) {
         free(o->bind);
         free(o->allow);
+        free(o->allow_host);
     }
-    o->bind = o->allow = NULL;
-    o->n_bind = o->n_allow = 0;
+    o->bind = o->allow = o->allow_host = NULL;
+    o->n_bind = o->n_allow = o->n_allow_host = 0;
     o->owns_lists = false;
 }
 
@@ -278,6 +299,84 @@ static bool client_allowed(const struct rpc_server *s, const struct sockaddr *sa
     for (size_t i = 0; i < s->n_allow; i++)
         if (rpc_subnet_match(&s->allow[i], sa))
             return true;
+    return false;
+}
+
+static void send_text(struct rpc_req *r, int status, const char *text);
+static void conn_active(struct rpc_server *s, int fd);
+
+/* A name -rpcallowhost takes: letters, digits, '-' and '.', 1-253 long. */
+static bool host_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 253)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+bool rpc_host_allowed(const char *host, const char *const *names, size_t n_names)
+{
+    if (!host)
+        return true; /* no Host header: not a browser (HTTP/1.0 tools) */
+    char name[256];
+    const char *port = NULL;
+    size_t n;
+    if (host[0] == '[') {
+        const char *close = strchr(host, ']');
+        if (!close || (close[1] != '\0' && close[1] != ':'))
+            return false;
+        n = (size_t)(close - host - 1);
+        if (n == 0 || n >= sizeof name)
+            return false;
+        memcpy(name, host + 1, n);
+        name[n] = '\0';
+        struct in6_addr a6;
+        if (inet_pton(AF_INET6, name, &a6) != 1)
+            return false;
+        port = close[1] == ':' ? close + 2 : NULL;
+    } else {
+        const char *colon = strchr(host, ':');
+        n = colon ? (size_t)(colon - host) : strlen(host);
+        if (n == 0 || n >= sizeof name)
+            return false;
+        memcpy(name, host, n);
+        name[n] = '\0';
+        port = colon ? colon + 1 : NULL;
+    }
+    if (port) {
+        size_t pl = strlen(port);
+        if (pl == 0 || pl > 5 || strspn(port, "0123456789") != pl)
+            return false;
+    }
+    if (host[0] == '[')
+        return true;
+    struct in_addr a4;
+    if (inet_pton(AF_INET, name, &a4) == 1 || strcasecmp(name, "localhost") == 0)
+        return true;
+    for (size_t i = 0; i < n_names; i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The DNS-rebinding guard of the paths served without credentials: a page
+ * of another site whose name was made to resolve to this node's address
+ * sends its own name as Host. */
+static bool check_host(struct rpc_req *r)
+{
+    struct rpc_server *s = r->srv;
+    const char *host = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Host");
+    if (rpc_host_allowed(host, (const char *const *)s->allow_host, s->n_allow_host))
+        return true;
+    log_debug(LOG_HTTP, "HTTP request with Host %.80s refused (see -rpcallowhost)", host);
+    send_text(r, 403, "Host header not allowed: use an IP address or localhost, or allow the "
+                      "name with -rpcallowhost");
     return false;
 }
 
@@ -521,6 +620,8 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
     r->srv = s;
     r->req = req;
     r->evcon = evhttp_request_get_connection(req);
+    r->fd = (int)bufferevent_getfd(evhttp_connection_get_bufferevent(r->evcon));
+    conn_active(s, r->fd);
     r->next_live = s->live;
     if (s->live)
         s->live->prev_live = r;
@@ -562,6 +663,8 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
             send_text(r, 405, "/metrics handles only GET requests");
             return;
         }
+        if (!check_host(r))
+            return;
         r->metrics = true;
         r->ev = event_new(s->base, -1, 0, reply_ready, r);
         if (!r->ev) {
@@ -579,6 +682,8 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
             send_text(r, 404, "Not found");
             return;
         }
+        if (!check_host(r))
+            return;
         send_explorer(r, path, uri ? evhttp_uri_get_query(uri) : NULL);
         return;
     }
@@ -593,6 +698,8 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
             send_text(r, 405, "REST handles only GET requests");
             return;
         }
+        if (!check_host(r))
+            return;
         r->rest = true;
         /* The path, and "?query" when there is one (rest_handle splits it). */
         const char *query = evhttp_uri_get_query(uri);
@@ -668,6 +775,143 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
         send_text(r, 503, "Work queue depth exceeded");
     }
 }
+
+/* ---- Connection cap ----
+ *
+ * libevent 2.1's evhttp has no connection limit and no hook at accept but
+ * the one that makes each connection's bufferevent (without its socket
+ * yet).  On the next loop turn the socket is known and recorded (with
+ * both ends' addresses).  At -rpcmaxconnections records, the connection
+ * idle longest (no request in progress; the oldest complete request or
+ * accept) is shut down, which evhttp sees as the client leaving and frees;
+ * when every one is busy the new one is shut down instead.  Records are
+ * checked (is that descriptor still the same connection?) only at the cap,
+ * so closing costs nothing and a full table one sweep per new connection.
+ * The listener keeps accepting, so its backlog never fills, and P2P, on its
+ * own sockets, is not touched. */
+
+struct conn_rec {
+    int fd;
+    uint64_t active; /* s->conn_seq at accept or at its last complete request */
+    socklen_t llen, plen;
+    struct sockaddr_storage local, peer;
+};
+
+static bool conn_read(int fd, struct conn_rec *r)
+{
+    r->fd = fd;
+    r->llen = sizeof r->local;
+    r->plen = sizeof r->peer;
+    memset(&r->local, 0, sizeof r->local);
+    memset(&r->peer, 0, sizeof r->peer);
+    return getsockname(fd, (struct sockaddr *)&r->local, &r->llen) == 0 &&
+           getpeername(fd, (struct sockaddr *)&r->peer, &r->plen) == 0;
+}
+
+/* Drops the records whose descriptor was closed or now holds another
+ * connection. */
+static void conn_sweep(struct rpc_server *s)
+{
+    for (size_t i = 0; i < s->n_conns;) {
+        struct conn_rec now;
+        const struct conn_rec *r = &s->conns[i];
+        if (conn_read(r->fd, &now) && now.llen == r->llen && now.plen == r->plen &&
+            memcmp(&now.local, &r->local, r->llen) == 0 &&
+            memcmp(&now.peer, &r->peer, r->plen) == 0) {
+            i++;
+            continue;
+        }
+        s->conns[i] = s->conns[--s->n_conns];
+    }
+}
+
+struct conn_pending {
+    struct rpc_server *srv;
+    struct bufferevent *bev; /* referenced until conn_check */
+};
+
+/* The open connection idle longest (no request in progress, the oldest
+ * last complete request or accept); NULL when every one is busy. */
+static struct conn_rec *conn_victim(struct rpc_server *s)
+{
+    struct conn_rec *best = NULL;
+    for (size_t i = 0; i < s->n_conns; i++) {
+        struct conn_rec *c = &s->conns[i];
+        bool busy = false;
+        for (const struct rpc_req *r = s->live; r && !busy; r = r->next_live)
+            busy = !r->closed && r->fd == c->fd;
+        if (!busy && (!best || c->active < best->active))
+            best = c;
+    }
+    return best;
+}
+
+static void conn_check(evutil_socket_t unused, short what, void *arg)
+{
+    (void)unused;
+    (void)what;
+    struct conn_pending *pc = arg;
+    struct rpc_server *s = pc->srv;
+    int fd = (int)bufferevent_getfd(pc->bev);
+    struct conn_rec rec;
+    if (fd >= 0 && conn_read(fd, &rec)) {
+        rec.active = ++s->conn_seq;
+        if (s->n_conns >= s->max_conns)
+            conn_sweep(s);
+        bool full = s->n_conns >= s->max_conns;
+        struct conn_rec *victim = full ? conn_victim(s) : NULL;
+        if (victim) {
+            /* Full: the connection idle longest goes (evhttp sees the
+             * client leave), so idle or trickling clients cannot keep
+             * new ones out. */
+            shutdown(victim->fd, SHUT_RDWR);
+            *victim = s->conns[--s->n_conns];
+        }
+        if (s->n_conns < s->max_conns)
+            s->conns[s->n_conns++] = rec;
+        else
+            shutdown(fd, SHUT_RDWR); /* every one is busy with a request */
+        if (full) {
+            time_t now = time(NULL);
+            if (now != s->conn_log_time) {
+                s->conn_log_time = now;
+                log_printf("HTTP connections at the -rpcmaxconnections limit (%zu): %s\n",
+                           s->max_conns,
+                           victim ? "closed the one idle longest" : "refused a new one");
+            }
+        }
+    }
+    bufferevent_decref(pc->bev);
+    free(pc);
+}
+
+/* A complete request on the connection of fd: it is active now. */
+static void conn_active(struct rpc_server *s, int fd)
+{
+    for (size_t i = 0; i < s->n_conns; i++)
+        if (s->conns[i].fd == fd) {
+            s->conns[i].active = ++s->conn_seq;
+            return;
+        }
+}
+
+static struct bufferevent *new_conn_bev(struct event_base *base, void *arg)
+{
+    struct rpc_server *s = arg;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    struct conn_pending *pc = bev ? malloc(sizeof *pc) : NULL;
+    if (!pc)
+        return bev;
+    pc->srv = s;
+    pc->bev = bev;
+    bufferevent_incref(bev);
+    if (event_base_once(base, -1, EV_TIMEOUT, conn_check, pc, NULL) != 0) {
+        bufferevent_decref(bev);
+        free(pc);
+    }
+    return bev;
+}
+
 
 /* ---- Workers ---- */
 
@@ -885,6 +1129,10 @@ static void server_free(struct rpc_server *s)
     free(s->workers);
     free(s->bound);
     free(s->allow);
+    free(s->conns);
+    for (size_t i = 0; i < s->n_allow_host; i++)
+        free(s->allow_host[i]);
+    free(s->allow_host);
     sodium_memzero(s->auth_digest, sizeof s->auth_digest);
     free(s);
 }
@@ -932,6 +1180,23 @@ struct rpc_server *rpc_server_start(const struct rpc_server_options *o,
         }
     }
     s->n_allow = o->n_allow;
+    s->allow_host = calloc(o->n_allow_host ? o->n_allow_host : 1, sizeof(*s->allow_host));
+    if (!s->allow_host) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < o->n_allow_host; i++) {
+        if (!host_name_ok(o->allow_host[i])) {
+            snprintf(err, errlen, "Invalid -rpcallowhost name: %.100s", o->allow_host[i]);
+            goto fail;
+        }
+        s->allow_host[i] = strdup(o->allow_host[i]);
+        if (!s->allow_host[i]) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        s->n_allow_host = i + 1;
+    }
 
     s->base = event_base_new();
     s->http = s->base ? evhttp_new(s->base) : NULL;
@@ -949,6 +1214,14 @@ struct rpc_server *rpc_server_start(const struct rpc_server_options *o,
                                             EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
                                             EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
     evhttp_set_gencb(s->http, http_request_cb, s);
+    s->max_conns = o->max_connections > 0 ? (size_t)o->max_connections
+                                           : RPC_DEFAULT_MAX_CONNECTIONS;
+    s->conns = calloc(s->max_conns, sizeof(*s->conns));
+    if (!s->conns) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    evhttp_set_bevcb(s->http, new_conn_bev, s);
 
     if (!bind_all(s, o, err, errlen) || !setup_auth(s, o, err, errlen))
         goto fail;

@@ -26,6 +26,9 @@ struct config;
 #define RPC_DEFAULT_MAX_BODY (16u << 20)
 #define RPC_DEFAULT_MAX_HEADERS 8192
 #define RPC_DEFAULT_TIMEOUT 30
+/* Open HTTP connections at most (-rpcmaxconnections); at the cap a new one
+ * closes the one idle longest (or itself, when every one is busy). */
+#define RPC_DEFAULT_MAX_CONNECTIONS 128
 #define RPC_DEFAULT_AUTH_DELAY_MS 250
 #define RPC_COOKIE_FILE ".cookie"
 #define RPC_COOKIE_USER "__cookie__"
@@ -40,6 +43,10 @@ struct rpc_server_options {
      * "fe80::/10".  Loopback is always allowed; others get 403. */
     const char **allow;
     size_t n_allow;
+    /* -rpcallowhost: names a Host header may carry for REST, /metrics and
+     * the explorer besides IP literals and "localhost" (others get 403). */
+    const char **allow_host;
+    size_t n_allow_host;
     uint16_t port;         /* default port of the bind addresses; 0: any free one */
     const char *user;      /* with password: the only accepted credentials */
     const char *password;  /* otherwise a fresh cookie is written */
@@ -50,6 +57,7 @@ struct rpc_server_options {
     size_t max_body;       /* larger bodies get 413 */
     size_t max_headers;    /* larger header blocks get 413 */
     int timeout;           /* idle/read/write timeout in seconds (-rpcservertimeout) */
+    int max_connections;   /* open HTTP connections at most (-rpcmaxconnections) */
     int auth_delay_ms;     /* delay before a 401 */
     bool rest;             /* -rest: answer GET /rest/... (rpc/rest.h); else 404 there */
     bool metrics;          /* -metrics: answer GET /metrics with metrics_render; else 404 */
@@ -57,7 +65,7 @@ struct rpc_server_options {
      * a worker; set by the caller (the server does not link the metrics). */
     char *(*metrics_render)(struct rpc_env *env, size_t *len);
     bool explorer;         /* -explorer: serve /explorer/ (rpc/explorer.h); else 404 there */
-    bool owns_lists;       /* bind/allow were allocated by _from_config */
+    bool owns_lists;       /* bind/allow/allow_host were allocated by _from_config */
 };
 
 /* Fills the defaults (no bind, no allow, port 0, cookie auth). */
@@ -112,6 +120,11 @@ struct rpc_subnet {
     uint8_t addr[16];
     uint8_t mask[16];
 };
+
+/* Whether a Host header value (NULL: none) may reach REST, /metrics or the
+ * explorer: an IPv4 or bracketed IPv6 literal, "localhost", or one of names
+ * (case-insensitive), each optionally followed by ":port". */
+bool rpc_host_allowed(const char *host, const char *const *names, size_t n_names);
 
 /* Parses an address or subnet as -rpcallowip takes it. */
 bool rpc_subnet_parse(const char *text, struct rpc_subnet *out) WARN_UNUSED;

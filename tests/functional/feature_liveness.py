@@ -13,6 +13,7 @@ import struct
 import time
 
 from test_framework.crypto import address, pubkey, tagged_hash
+from test_framework.rpc import JSONRPCException
 from test_framework.framework import (FMLTestFramework, assert_equal, assert_raises_rpc_error,
                                       connect_nodes, wait_until, TestFailure)
 
@@ -52,7 +53,12 @@ class LivenessTest(FMLTestFramework):
         return path
 
     def confirmed(self, node, txid):
-        return node.getrawtransaction(txid, True).get("confirmations", 0) >= 1
+        try:
+            return node.getrawtransaction(txid, True).get("confirmations", 0) >= 1
+        except JSONRPCException as e:
+            if e.code != -5:  # not relayed to this node yet
+                raise
+            return False
 
     def run_test(self):
         keys = [os.urandom(32) for _ in range(4)]

@@ -39,6 +39,19 @@ class RESTTest(FMLTestFramework):
         finally:
             conn.close()
 
+    def get_with_host(self, path, host_header, node=0):
+        """(status, body) of a GET sending host_header as Host (None: no Host)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.nodes[node].rpcport, timeout=60)
+        try:
+            conn.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+            if host_header is not None:
+                conn.putheader("Host", host_header)
+            conn.endheaders()
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
     def url(self, path, node=0):
         return "http://127.0.0.1:%d%s" % (self.nodes[node].rpcport, path)
 
@@ -223,6 +236,55 @@ class RESTTest(FMLTestFramework):
             assert_equal(st, status, "REST from %s to %s" % (source, host))
             if status == 200:
                 assert_equal(json.loads(body, parse_float=Decimal), info)
+
+        self.log("DNS rebinding: REST, the explorer and /metrics want an IP, localhost or "
+                 "an -rpcallowhost name as Host")
+        other.stop()
+        other.start(["-rest=1", "-explorer=1", "-metrics=1", "-rpcallowhost=MyNode.lan"])
+        port = other.rpcport
+        for path in ("/rest/chaininfo.json", "/explorer/", "/metrics"):
+            for host, status in (("127.0.0.1:%d" % port, 200), ("127.0.0.1", 200),
+                                 ("localhost:%d" % port, 200), ("LOCALHOST", 200),
+                                 ("[::1]:%d" % port, 200), ("mynode.lan:%d" % port, 200),
+                                 (None, 200),
+                                 ("attacker.example:%d" % port, 403), ("attacker.example", 403),
+                                 ("127.0.0.1.attacker.example", 403), ("localhost.evil", 403),
+                                 ("mynode.lan.evil", 403), ("", 403), ("[::1", 403),
+                                 ("127.0.0.1:80x", 403), ("a:b:c", 403)):
+                st, body = self.get_with_host(path, host, node=1)
+                assert_equal(st, status, "%s with Host %r: %r" % (path, host, body[:80]))
+                if status == 403:
+                    assert b"-rpcallowhost" in body, body
+        # JSON-RPC keeps its credentials and is not affected.
+        assert_equal(other.getblockcount(), 0)
+        if self.get_with_host("/rest/chaininfo.json", "evil.example", node=1)[0] != 403:
+            raise TestFailure("Host check gone after requests")
+
+        self.log("/rest/mempool/contents.json lists at most 1000 transactions, then 413")
+        main = node.rpc.wallet(node.listwallets()[0])
+        wallets = []
+        for i in range(16):  # 63 each: within the 64-transaction run limit of a sender
+            node.createwallet("pool%d" % i)
+            w = node.rpc.wallet("pool%d" % i)
+            main.sendtoaddress(w.getnewaddress(), 10)
+            wallets.append(w)
+        node.generateblocks(1)
+        dest = main.getnewaddress()
+        for w in wallets:
+            for _ in range(63):
+                w.sendtoaddress(dest, "0.001")
+        size = node.getmempoolinfo()["size"]
+        assert size > 1000, size
+        st, ctype, body = self.get("/rest/mempool/contents.json")
+        assert_equal(st, 413)
+        assert ctype.startswith("text/plain"), ctype
+        assert b"getrawmempool" in body and (b"%d transactions" % size) in body, body
+        assert_equal(len(node.getrawmempool(True)), size)  # the authenticated call still lists it
+        assert_equal(self.rest_json("/rest/mempool/info.json")["size"], size)
+        node.generateblocks(1)
+        left = node.getmempoolinfo()["size"]
+        if left <= 1000:
+            assert_equal(self.rest_json("/rest/mempool/contents.json"), node.getrawmempool(True))
 
 
 if __name__ == "__main__":

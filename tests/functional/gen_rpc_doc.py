@@ -43,10 +43,18 @@ credentials under `/rest/`, each answered by the RPC method named in `doc/rest.m
 `/rest/chaininfo.json`, `/rest/block/<hash>.json|.hex|.bin`, `/rest/block/notxdetails/<hash>.json`,
 `/rest/headers/<count>/<hash>.json`, `/rest/tx/<txid>.json|.hex|.bin`, `/rest/mempool/info.json`,
 `/rest/mempool/contents.json`, `/rest/blockhashbyheight/<height>.json|.hex|.bin`,
-`/rest/account/<address>.json`, `/rest/validators.json`, `/rest/fl/tasks.json`,
-`/rest/fl/task/<task>.json`, `/rest/arena/tasks.json`, `/rest/arena/task/<task>.json`,
-`/rest/market/models.json`, `/rest/market/model/<model>.json`.  Bad input gets 400 or 404, other
-methods 405, and every `/rest/` path 404 while REST is off.
+`/rest/account/<address>.json`, `/rest/address/<address>/history.json?skip=N&count=M`
+(with `-addressindex=1`), `/rest/validators.json`, `/rest/fl/tasks.json`,
+`/rest/fl/task/<task>.json`, `/rest/fl/round/<task>/<round>.json`, `/rest/arena/tasks.json`,
+`/rest/arena/task/<task>.json`, `/rest/market/models.json`, `/rest/market/model/<model>.json`.
+Bad input gets 400 or 404, other methods 405, a `Host` that is not an IP literal, `localhost`
+or an `-rpcallowhost` name 403, a mempool of more than 1,000 transactions 413 on
+`/rest/mempool/contents.json`, and every `/rest/` path 404 while REST is off.
+
+Also without credentials, each off by default: the built-in explorer at `/explorer/`
+(`-explorer=1`, static files that read REST; doc/rest.md, "Built-in explorer") and Prometheus
+metrics at `/metrics` (`-metrics=1`; doc/operator.md).  Push notifications: ZMQ and
+`-blocknotify`/`-walletnotify` (doc/zmq.md).
 
 ## Requests and replies
 

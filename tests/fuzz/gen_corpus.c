@@ -83,7 +83,7 @@ struct payload {
     struct wbuf w;
 };
 
-#define NPAYLOADS 31
+#define NPAYLOADS 33
 static struct payload payloads[NPAYLOADS];
 static int32_t weights[] = {65536, -32768, 0, 1, -1, 123456, 7, -99999, 65536 * 3, 42};
 static uint8_t norm[2 * 8];

@@ -1239,7 +1239,7 @@ START_TEST(txtype_rows)
                                   "arena_undelegate", "arena_set_share", "arena_submit_commit",
                                   "arena_submit_reveal", "arena_reveal_valset",
                                   "arena_score_commit", "arena_score_reveal"};
-    ck_assert_uint_eq(TX_TYPE_LIMIT, 53); /* the Market's 48..52 are the last */
+    ck_assert_uint_eq(TX_TYPE_LIMIT, 66); /* finality's 64 and 65 are the last */
     for (unsigned i = 0; i < 10; i++) {
         uint8_t type = (uint8_t)(TX_ARENA_TASK_CREATE + i);
         ck_assert(txtype_known(type));
@@ -1280,9 +1280,9 @@ START_TEST(chain_parameters)
     p.arena_pool_cap_blocks++;
     params_encode(&p, &b);
     ck_assert(a.len == b.len && memcmp(a.data, b.data, a.len) != 0);
-    /* 8 bytes before the FL's 8 and the Market's 28: burn u16 | match u16 |
-     * cap u32. */
-    const size_t end = a.len - 8 - 28;
+    /* 8 bytes before the FL's 8, the Market's 28 and the downtime jail's 14:
+     * burn u16 | match u16 | cap u32. */
+    const size_t end = a.len - 8 - 28 - 14;
     ck_assert_uint_eq(read_le32(a.data + end - 4), 1000);
     ck_assert_uint_eq(a.data[end - 8] | a.data[end - 7] << 8, 1000);
     ck_assert_uint_eq(a.data[end - 6] | a.data[end - 5] << 8, 500);

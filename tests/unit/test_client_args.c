@@ -57,6 +57,7 @@ START_TEST(client_table_matches_server_tables)
     check_table(fees_rpc_methods, fees_rpc_methods_count);
     check_table(mining_rpc_methods, mining_rpc_methods_count);
     check_table(staking_rpc_methods, staking_rpc_methods_count);
+    check_table(finality_rpc_methods, finality_rpc_methods_count);
     check_table(wallet_rpc_methods, wallet_rpc_methods_count);
     check_table(wallet_staking_rpc_methods, wallet_staking_rpc_methods_count);
     check_table(fl_rpc_methods, fl_rpc_methods_count);

@@ -586,12 +586,13 @@ END_TEST
  * the evidence of a double vote, reported by validator 3. */
 #define VOTE_A_HEX                                                                               \
     "01403db672398d793d551d60932e10d461218418689e66c88cec28ea8a842caf635f0000000000000000000000" \
-    "0000000000500000000000000000c2d1d728c06c99c0f4c5b118170ae3a843a57d4398cae115186ff05dbed897" \
-    "be010000000000000011111111111111111111111111111111111111111111111111111111111111115" \
-    "2a8a8b0f8e6123a7429572726fcbbe5dc83029b72aaf4b923b874fdce7f7d384cc3b1c4b498dc691522a23da5" \
-    "81f73cc100d132ad9310bae7ca6e0f8f881159"
-#define VOTE_A_TXID "35e3e864867bab2f344da14e29c504e86f78001a707b69cf579bb8634478e0a4"
-#define EVIDENCE_TXID "627ea44e9ca73d0f752e0a6f2480329eb6fffc956e30bb0750244613b6ec70a3"
+    "000000000050000000000000000090b8c85610dcddefaacb62beea9df6b1f42a6eada2843f236ec09a0ca4dafe" \
+    "bb01000000000000001111111111111111111111111111111111111111111111111111111111111111" \
+    "0bea14787c1152a3ff02f1eafe73214a3f1929930869b82351953941fee8ed8a" \
+    "d1add40317bcc1536e66d0fbfc03cb4c20147c5bd41c190250538adf0013eeda"
+#define VOTE_A_TXID "7f4a1d10c3d00954ca3be5dfc0ad0f088ba50818ceada71495af3cac0bfb8d1b"
+#define VOTE_B_TXID "f8281a3a9acadd2dd8642f5226b684c2b361a245757f03e6b1e5ddc33b415838"
+#define EVIDENCE_TXID "9d102ee4ad98e525fa18bb9898ae85c27b72ae4d3ab7005080e136dc0afd912d"
 
 START_TEST(vectors)
 {
@@ -616,6 +617,9 @@ START_TEST(vectors)
     tx_txid(&a, id);
     hash_to_hex(id, hex);
     ck_assert_str_eq(hex, VOTE_A_TXID);
+    tx_txid(&b, id);
+    hash_to_hex(id, hex);
+    ck_assert_str_eq(hex, VOTE_B_TXID);
     val_init(&v);
     ck_assert(tx_check(&a, &params, &v));
     wbuf_reset(&w);
@@ -625,6 +629,9 @@ START_TEST(vectors)
     tx_txid(&e, id);
     hash_to_hex(id, hex);
     ck_assert_str_eq(hex, EVIDENCE_TXID);
+    wbuf_reset(&w);
+    tx_encode(&e, &w);
+    ck_assert_uint_eq(w.len, 509);
     val_init(&v);
     ck_assert_msg(tx_check(&e, &params, &v), "%s", v.reason);
     wbuf_free(&w);

@@ -3,8 +3,10 @@
  * regtest chain with the downtime jail turned on (doc/protocol.md 16.7). */
 #include "chain_fixture.h"
 #include "consensus/emission.h"
+#include "consensus/finality.h"
 #include "consensus/genesis.h"
 #include "consensus/stakingtx.h"
+#include "state/finality.h"
 
 #include <time.h>
 
@@ -627,6 +629,159 @@ START_TEST(worst_gap_cost)
 }
 END_TEST
 
+/* ---- the downtime jail beside checkpoint finality (doc/protocol.md 16.7, 20.3) ---- */
+
+/* A FINALITY_VOTE of validator who, source (se, sh), target (te, th). */
+static void make_vote_of(struct tx *tx, int who, uint64_t se, const uint8_t sh[HASH_SIZE],
+                         uint64_t te, const uint8_t th[HASH_SIZE])
+{
+    struct finality_vote fv = {.source = {.epoch = se}, .target = {.epoch = te}};
+    struct wbuf w;
+    memcpy(fv.source.hash, sh, HASH_SIZE);
+    memcpy(fv.target.hash, th, HASH_SIZE);
+    wbuf_init(&w);
+    finality_vote_encode(&fv, &w);
+    make_tx_sec(tx, secrets[who], TX_FINALITY_VOTE, &w, 0, 0);
+    wbuf_free(&w);
+}
+
+/* checkpoint(e) on the active chain: the last block before e's first slot. */
+static void checkpoint_of(uint64_t e, uint8_t out[HASH_SIZE])
+{
+    const struct block_index *bi = chain_tip(chain);
+    while (bi->hdr.height > 0 && bi->hdr.slot >= e * EPOCH)
+        bi = chain_at(chain, bi->hdr.height - 1);
+    memcpy(out, bi->hash, HASH_SIZE);
+}
+
+/* The victim's vote for target epoch e (source genesis: nothing else votes,
+ * so nothing is justified), offered to the mempool. */
+static void victim_vote(uint64_t e, const char *expect)
+{
+    struct tx tx;
+    uint8_t th[HASH_SIZE];
+    checkpoint_of(e, th);
+    make_vote_of(&tx, VICTIM, 0, params.genesis_hash, e, th);
+    submit_to(pool, &tx, expect);
+    tx_free(&tx);
+}
+
+static uint64_t weight_of(uint64_t e, int who, uint64_t *voted)
+{
+    uint64_t total, linked;
+    struct view *view = chain_view(chain);
+    uint64_t s = finality_weight(view, e, pubs[who]);
+    ck_assert(finality_tally(view, e, &total, voted, &linked));
+    view_free(view);
+    return s;
+}
+
+/* Jailed for downtime at the first block of epoch 1, the victim stays in
+ * the schedules of epochs 1 and 2 (drawn before): its votes for them count
+ * in the tallies.  The schedule of epoch 3 lacks it: its vote for 3 is
+ * bad-vote-not-validator, and epoch 3's weights total no longer holds its
+ * stake. */
+START_TEST(jailed_validator_votes)
+{
+    uint64_t voted;
+    run_to(EPOCH - 1, 1u << VICTIM, NULL, NULL);
+    first_of_next_epoch(1u << VICTIM);
+    ck_assert_uint_eq(validator_of(chain, pubs[VICTIM]).status, VALIDATOR_DOWNTIME);
+    uint64_t w1 = weight_of(1, VICTIM, &voted);
+    ck_assert_uint_gt(w1, 0);
+    ck_assert_uint_eq(voted, 0);
+    victim_vote(1, NULL);
+    produce_next(1u << VICTIM);
+    ck_assert_uint_eq(weight_of(1, VICTIM, &voted), w1);
+    /* Counted with at most what is bonded now: the downtime slash took its part. */
+    struct validator jv = validator_of(chain, pubs[VICTIM]);
+    uint64_t bonded = jv.self_stake + jv.delegated;
+    ck_assert_uint_lt(bonded, w1);
+    ck_assert_uint_eq(voted, bonded);
+
+    run_to(2 * EPOCH - 1, 1u << VICTIM, NULL, NULL);
+    first_of_next_epoch(1u << VICTIM);
+    ck_assert_uint_eq(tip_epoch(), 2);
+    ck_assert_uint_eq(validator_of(chain, pubs[VICTIM]).status, VALIDATOR_DOWNTIME);
+    uint64_t w2 = weight_of(2, VICTIM, &voted);
+    ck_assert_uint_gt(w2, 0);
+    victim_vote(2, NULL);
+    produce_next(1u << VICTIM);
+    weight_of(2, VICTIM, &voted);
+    jv = validator_of(chain, pubs[VICTIM]);
+    bonded = jv.self_stake + jv.delegated;
+    ck_assert_uint_eq(voted, bonded < w2 ? bonded : w2);
+
+    run_to(3 * EPOCH - 1, 1u << VICTIM, NULL, NULL);
+    first_of_next_epoch(1u << VICTIM);
+    ck_assert_uint_eq(tip_epoch(), 3);
+    ck_assert(!scheduled(SCHEDULE_CUR, VICTIM));
+    ck_assert_uint_eq(weight_of(3, VICTIM, &voted), 0);
+    victim_vote(3, "bad-vote-not-validator");
+    /* The weights of 3 are epoch 3's schedule: the other three's stakes. */
+    uint64_t total, linked, sum = 0;
+    struct view *view = chain_view(chain);
+    ck_assert(finality_tally(view, 3, &total, &voted, &linked));
+    for (int i = 0; i < 4; i++)
+        sum += finality_weight(view, 3, pubs[i]);
+    view_free(view);
+    ck_assert_uint_eq(total, sum);
+}
+END_TEST
+
+/* FINALITY_EVIDENCE (a double vote) makes a tombstone like EVIDENCE: of an
+ * active validator and of one jailed for downtime; neither may UNJAIL or
+ * register the key again. */
+START_TEST(finality_evidence_tombstone)
+{
+    struct wbuf w;
+    struct tx a, b;
+    uint8_t h1[HASH_SIZE], h2[HASH_SIZE];
+    memset(h1, 0x11, HASH_SIZE);
+    memset(h2, 0x22, HASH_SIZE);
+    wbuf_init(&w);
+    run_to(EPOCH - 1, 1u << VICTIM, NULL, NULL);
+    first_of_next_epoch(1u << VICTIM);
+    ck_assert_uint_eq(validator_of(chain, pubs[VICTIM]).status, VALIDATOR_DOWNTIME);
+    int offenders[2] = {VICTIM, 2};
+    for (int i = 0; i < 2; i++) {
+        make_vote_of(&a, offenders[i], 0, params.genesis_hash, 1, h1);
+        make_vote_of(&b, offenders[i], 0, params.genesis_hash, 1, h2);
+        finality_evidence_encode(&a, &b, &w);
+        send_payload(secrets[3], TX_FINALITY_EVIDENCE, &w, NULL);
+        tx_free(&a);
+        tx_free(&b);
+    }
+    uint64_t stake2 = validator_of(chain, pubs[2]).self_stake;
+    produce_next(1u << VICTIM | 1u << 2);
+    ck_assert_uint_eq(validator_of(chain, pubs[VICTIM]).status, VALIDATOR_JAILED);
+    ck_assert_uint_eq(validator_of(chain, pubs[2]).status, VALIDATOR_JAILED);
+    ck_assert_uint_eq(validator_of(chain, pubs[2]).self_stake,
+                      stake2 - stake2 * params.slash_bps / 10000);
+    for (int i = 0; i < 3; i++) {
+        run_to((tip_epoch() + 1) * EPOCH - 1, 1u << VICTIM | 1u << 2, NULL, NULL);
+        first_of_next_epoch(1u << VICTIM | 1u << 2);
+    }
+    /* Vote weights: the victim (jailed for downtime at the first block of
+     * epoch 1) has none from epoch 3, validator 2 (tombstoned by a later
+     * block of epoch 1) none from epoch 4. */
+    uint64_t voted;
+    ck_assert_uint_eq(tip_epoch(), 4);
+    ck_assert_uint_eq(weight_of(3, VICTIM, &voted), 0);
+    ck_assert_uint_gt(weight_of(3, 2, &voted), 0);
+    ck_assert_uint_eq(weight_of(4, 2, &voted), 0);
+    ck_assert_uint_gt(weight_of(4, 0, &voted), 0);
+    send_payload(secrets[VICTIM], TX_UNJAIL, &w, "bad-unjail-tombstoned");
+    send_payload(secrets[2], TX_UNJAIL, &w, "bad-unjail-tombstoned");
+    struct validator_register r = {.stake = params.min_validator_stake, .commission_bps = 0};
+    validator_register_encode(&r, &w);
+    send_payload(secrets[2], TX_VALIDATOR_REGISTER, &w, "bad-txns-validator-tombstoned");
+    validator_register_encode(&r, &w);
+    send_payload(secrets[VICTIM], TX_VALIDATOR_REGISTER, &w, "bad-txns-validator-tombstoned");
+    wbuf_free(&w);
+}
+END_TEST
+
 static Suite *liveness_suite(void)
 {
     Suite *s = suite_create("liveness");
@@ -643,6 +798,8 @@ static Suite *liveness_suite(void)
     tcase_add_test(tc, judging_undone_by_reorg);
     tcase_add_test(tc, tombstone_refusals);
     tcase_add_test(tc, unjail_needs_stake);
+    tcase_add_test(tc, jailed_validator_votes);
+    tcase_add_test(tc, finality_evidence_tombstone);
     suite_add_tcase(s, tc);
     TCase *off = tcase_create("edit");
     tcase_add_checked_fixture(off, setup_off, teardown);
