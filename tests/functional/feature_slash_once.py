@@ -78,6 +78,8 @@ class SlashOnce(FMLTestFramework):
                                     block_evidence(sec1, nonce1, sec3, slot + 10**6 + k, genesis).hex())
         self.log("fabricated future offences and self-reports refused (%d of each type)" % (2 * K))
         # One real offence (a double vote for the current epoch): one slash.
+        n.generateblocks(1)
+        e = n.getfinalityinfo()["epoch"]
         n.sendrawtransaction(vote_evidence(sec1, nonce1, sec3, e, genesis).hex())
         n.generateblocks(1)
         if n.getvalidator(v3)["status"] != "jailed":

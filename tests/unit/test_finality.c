@@ -9,6 +9,7 @@
 #include "state/finality.h"
 #include "state/modules.h"
 #include "consensus/stakingtx.h"
+#include "node/staker.h"
 
 static struct chain *c;
 static struct mempool *mp;
@@ -476,6 +477,29 @@ START_TEST(unbonded_stake_does_not_vote)
 }
 END_TEST
 
+/* A validator votes for epoch e only once a quarter of e has passed by the
+ * clock (at least one slot, never past e's last slot), whenever the chain's
+ * first block of e came. */
+START_TEST(vote_deadline)
+{
+    struct chain_params p = params;
+    p.epoch_slots = 8;
+    ck_assert(!staker_vote_due(&p, 16, 16));
+    ck_assert(!staker_vote_due(&p, 16, 17));
+    ck_assert(staker_vote_due(&p, 16, 18));
+    ck_assert(staker_vote_due(&p, 17, 18));
+    ck_assert(staker_vote_due(&p, 19, 30)); /* late: still due */
+    p.epoch_slots = 120;
+    ck_assert(!staker_vote_due(&p, 240, 269));
+    ck_assert(staker_vote_due(&p, 241, 270));
+    p.epoch_slots = 2;
+    ck_assert(!staker_vote_due(&p, 4, 4));
+    ck_assert(staker_vote_due(&p, 4, 5));
+    p.epoch_slots = 1;
+    ck_assert(staker_vote_due(&p, 4, 5));
+}
+END_TEST
+
 START_TEST(double_and_surround_vote_evidence)
 {
     uint8_t h1[HASH_SIZE], h2[HASH_SIZE], h3[HASH_SIZE];
@@ -658,6 +682,7 @@ static Suite *finality_suite(void)
     tcase_add_test(tc, mempool_votes_bounded_and_expire);
     tcase_add_test(tc, double_and_surround_vote_evidence);
     tcase_add_test(tc, unbonded_stake_does_not_vote);
+    tcase_add_test(tc, vote_deadline);
     suite_add_tcase(s, tc);
     return s;
 }
