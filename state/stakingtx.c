@@ -244,6 +244,9 @@ static bool slash_unbonding(struct view *v, const struct chain_params *p,
     return !view_failed(v);
 }
 
+static bool delete_record(struct view *v, const uint8_t pub[PUBKEY_SIZE], struct validator *val,
+                          struct validation *vs);
+
 bool staking_retire(struct view *v, struct block_ctx *ctx, const uint8_t pub[PUBKEY_SIZE],
                     struct validator *val, struct validation *vs)
 {
@@ -252,13 +255,26 @@ bool staking_retire(struct view *v, struct block_ctx *ctx, const uint8_t pub[PUB
             return val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
         val->self_stake = 0;
     }
-    if (val->status == VALIDATOR_JAILED || val->shares != 0) {
+    /* The record also stays while unbonding entries from it are pending:
+     * evidence of an offence before they were queued still reaches them
+     * through it (the last one to mature deletes it, delete_if_done). */
+    uint64_t head, tail;
+    if (!vq_get(v, pub, &head, &tail))
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
+    if (val->status == VALIDATOR_JAILED || val->shares != 0 || head != tail) {
         if (val->status != VALIDATOR_JAILED)
             val->status = VALIDATOR_EXITED;
         return store_validator(v, pub, val) || val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
     }
-    /* No delegation left: what remains in the bank (rounding dust) and in
-     * `delegated` (tokens no share stands for any more) goes to its key. */
+    return delete_record(v, pub, val, vs);
+}
+
+/* Deletes the record of an exited validator with no share and no pending
+ * unbonding entry left: what remains in the bank (rounding dust) and in
+ * `delegated` (tokens no share stands for any more) goes to its key. */
+static bool delete_record(struct view *v, const uint8_t pub[PUBKEY_SIZE], struct validator *val,
+                          struct validation *vs)
+{
     uint8_t key[VALIDATOR_KEY_SIZE];
     uint64_t dust = val->bank;
     validator_key(key, pub);
@@ -633,8 +649,18 @@ bool staking_release_unbonding(struct view *v, uint64_t height, struct validatio
             return false;
         view_del(v, key, sizeof(key));
         static const uint8_t none[PUBKEY_SIZE];
-        if (memcmp(e.validator, none, PUBKEY_SIZE) != 0 && !vq_pop(v, e.validator, height, i))
-            return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
+        if (memcmp(e.validator, none, PUBKEY_SIZE) != 0) {
+            uint64_t head, tail;
+            struct validator val;
+            if (!vq_pop(v, e.validator, height, i) || !vq_get(v, e.validator, &head, &tail))
+                return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
+            /* The last pending entry of an exited validator with no share
+             * left: its record goes now (staking_retire kept it). */
+            if (head == tail && staking_get_validator(v, e.validator, &val) &&
+                val.status == VALIDATOR_EXITED && val.shares == 0 &&
+                !delete_record(v, e.validator, &val, vs))
+                return false;
+        }
     }
     if (n)
         view_del(v, key, UNBONDING_COUNT_KEY_SIZE);
