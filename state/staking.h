@@ -89,7 +89,14 @@ bool staking_apply_edit(struct view *v, struct block_ctx *ctx, const struct tx *
  * of two votes; the caller checked it is not in the future).  Refused:
  * bad-evidence-self-report (reporter is the offender's key),
  * bad-evidence-tombstoned (already jailed by evidence: one slash per key),
- * bad-evidence-too-old (block slot - ref_slot > unbonding_blocks). */
+ * bad-evidence-too-old (block slot - ref_slot > staking_evidence_window:
+ * max(unbonding_blocks, 3 epochs) slots). */
+static inline uint64_t staking_evidence_window(const struct chain_params *p)
+{
+    uint64_t three = 3 * (uint64_t)p->epoch_slots;
+    return p->unbonding_blocks > three ? p->unbonding_blocks : three;
+}
+
 bool staking_slash(struct view *v, struct block_ctx *ctx, const uint8_t offender[PUBKEY_SIZE],
                    uint64_t ref_slot, const uint8_t *marker, size_t marker_len,
                    const uint8_t reporter[PUBKEY_SIZE], struct validation *vs) WARN_UNUSED;

@@ -521,12 +521,17 @@ bool staking_slash(struct view *v, struct block_ctx *ctx, const uint8_t offender
     if (val.status == VALIDATOR_JAILED)
         return val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_TOMBSTONED);
     /* Past the unbonding period the stake that was bonded at the offence
-     * may have left: the evidence is too old to be judged. */
-    if (ctx->hdr->slot > ref_slot && ctx->hdr->slot - ref_slot > p->unbonding_blocks)
+     * may have left: the evidence is too old to be judged.  The window is
+     * counted in slots (a block has at most one), and is never shorter
+     * than three epochs, the time votes of an epoch are counted and
+     * reported in (only a network with a very short unbonding period,
+     * regtest, sees the difference). */
+    uint64_t window = staking_evidence_window(p);
+    if (ctx->hdr->slot > ref_slot && ctx->hdr->slot - ref_slot > window)
         return val_failf(vs, VAL_STATE, REJECT_BAD_EVIDENCE_TOO_OLD,
-                         "offence at slot %llu, block at slot %llu, unbonding period %u",
+                         "offence at slot %llu, block at slot %llu, window %llu slots",
                          (unsigned long long)ref_slot, (unsigned long long)ctx->hdr->slot,
-                         (unsigned)p->unbonding_blocks);
+                         (unsigned long long)window);
 
     uint64_t self_cut = mul_div_floor(val.self_stake, p->slash_bps, 10000);
     uint64_t del_cut = mul_div_floor(val.delegated, p->slash_bps, 10000);

@@ -1022,7 +1022,7 @@ START_TEST(evidence_future_self_and_old_refused)
     send_payload(secrets[2], TX_EVIDENCE, &w, "bad-evidence-self-report");
     /* Past the unbonding period. */
     make_evidence(&e, 1, tip);
-    while (chain_tip(chain)->hdr.slot + 1 <= tip + params.unbonding_blocks)
+    while (chain_tip(chain)->hdr.slot + 1 <= tip + staking_evidence_window(&params))
         produce(chain, pool);
     evidence_encode(&e, &w);
     send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-too-old");
