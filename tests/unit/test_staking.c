@@ -6,6 +6,7 @@
 #include "consensus/genesis.h"
 #include "consensus/stakingtx.h"
 #include "state/audit.h"
+#include <time.h>
 
 #define FEE 5000
 
@@ -1005,6 +1006,83 @@ START_TEST(slash_cuts_unbonding_after_offence)
 }
 END_TEST
 
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The work of a slash is the number of the offender's entries queued since
+ * the offence: N UNDELEGATEs of one block, all cut by one evidence.  Prints
+ * the time of the evidence's block against a block of N transfers. */
+START_TEST(slash_work_many_entries)
+{
+    enum { N = 160 };
+    uint8_t dsec[32], dpub[32];
+    struct wbuf w;
+    struct delegation_change dc;
+    struct evidence e;
+    struct timespec t0;
+    wbuf_init(&w);
+    randombytes_buf(dsec, 32);
+    ck_assert(key_pubkey(dpub, dsec));
+    fund(dpub, 20000 * COIN);
+    produce(chain, pool);
+    memcpy(dc.validator, pubs[2], 32);
+    dc.amount = 10000 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_DELEGATE, &w, NULL);
+    produce(chain, pool);
+    uint64_t offence = chain_tip(chain)->hdr.slot;
+    /* A sender's chain in the mempool is limited: 20 a block, N / 20 = 8
+     * blocks, within regtest's 10-block unbonding period and evidence window. */
+    uint64_t mat = 0, first = 0;
+    for (int i = 0; i < N; i++) {
+        dc.amount = 1 * COIN;
+        delegation_change_encode(&dc, &w);
+        send_payload(dsec, TX_UNDELEGATE, &w, NULL);
+        if (i % 20 == 19) {
+            uint64_t s = chain_tip(chain)->hdr.slot + 1;
+            produce_at(chain, pool, s);
+            mat = chain_tip(chain)->hdr.height + params.unbonding_blocks;
+            if (!first)
+                first = mat;
+        }
+    }
+    ck_assert_uint_eq(queued_count(mat), 20);
+    for (int i = 0; i < 20; i++) {
+        struct tx tx;
+        struct wbuf tw;
+        wbuf_init(&tw);
+        fixture_transfer_payload(&tw, pubs[0], 1);
+        make_tx_sec(&tx, dsec, TX_TRANSFER, &tw, mempool_next_nonce(pool, dpub), FEE);
+        wbuf_free(&tw);
+        submit(&tx, NULL);
+        tx_free(&tx);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    produce(chain, pool);
+    double transfers = seconds_since(&t0);
+    make_evidence(&e, 2, offence);
+    evidence_encode(&e, &w);
+    send_payload(secrets[3], TX_EVIDENCE, &w, NULL);
+    uint64_t slot = chain_tip(chain)->hdr.slot + 1;
+    while (leader_at(chain, slot) == 3 || leader_at(chain, slot) == 2)
+        slot++;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    produce_at(chain, pool, slot);
+    double slash = seconds_since(&t0);
+    struct unbonding_entry ue;
+    ck_assert(queued_entry(mat, 19, &ue) && ue.amount == COIN - COIN * params.slash_bps / 10000);
+    ck_assert(queued_entry(first, 0, &ue) && ue.amount == COIN - COIN * params.slash_bps / 10000);
+    printf("slash_work: one evidence cutting %d unbonding entries: block %.4f s; block of 20 "
+           "transfers %.4f s (build, connect)\n", N, slash, transfers);
+    check_invariants();
+    wbuf_free(&w);
+}
+END_TEST
+
 /* Evidence of a slot after the including block's, reported by the
  * offender's own key, or older than the unbonding period: refused. */
 START_TEST(evidence_future_self_and_old_refused)
@@ -1208,6 +1286,7 @@ static Suite *staking_suite(void)
     tcase_add_test(tc, self_report_bounty_never_exceeds_own_cut);
     tcase_add_test(tc, evidence_future_self_and_old_refused);
     tcase_add_test(tc, slash_cuts_unbonding_after_offence);
+    tcase_add_test(tc, slash_work_many_entries);
     tcase_add_test(tc, many_validators_leave_at_one_boundary_and_reorg);
     suite_add_tcase(s, tc);
     return s;
