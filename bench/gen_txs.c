@@ -4,6 +4,10 @@
 #include "consensus/genesis.h"
 #include "consensus/serialize.h"
 
+#include "bench/bench_util.h"
+#include "consensus/key.h"
+
+#include <pthread.h>
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 #include <secp256k1_schnorrsig.h>
@@ -89,4 +93,42 @@ bool gen_transfers(struct gen *g, const struct chain_params *p, uint64_t fee, st
             return false;
     }
     return true;
+}
+
+struct verify_job {
+    const struct tx *txs;
+    const uint8_t (*msgs)[HASH_SIZE];
+    size_t from, to;
+    bool ok;
+};
+
+static void *verify_range(void *arg)
+{
+    struct verify_job *j = arg;
+    j->ok = true;
+    for (size_t i = j->from; i < j->to; i++)
+        j->ok &= key_verify(j->txs[i].sig, j->msgs[i], HASH_SIZE, j->txs[i].sender);
+    return NULL;
+}
+
+double gen_verify_bound(const struct tx *txs, size_t n, const struct chain_params *p)
+{
+    uint8_t (*msgs)[HASH_SIZE] = malloc((n ? n : 1) * HASH_SIZE);
+    if (!msgs)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        tx_sighash(&txs[i], p->genesis_hash, msgs[i]);
+    struct verify_job jobs[2] = {{txs, (const uint8_t(*)[HASH_SIZE])msgs, 0, n / 2, false},
+                                 {txs, (const uint8_t(*)[HASH_SIZE])msgs, n / 2, n, false}};
+    pthread_t th;
+    double t0 = now_seconds();
+    if (pthread_create(&th, NULL, verify_range, &jobs[1]) != 0) {
+        free(msgs);
+        return -1;
+    }
+    verify_range(&jobs[0]);
+    pthread_join(th, NULL);
+    double t = now_seconds() - t0;
+    free(msgs);
+    return jobs[0].ok && jobs[1].ok && t > 0 ? (double)n / t : -1;
 }

@@ -42,4 +42,10 @@ bool gen_fund(const struct gen *g, struct chain_params *p);
 bool gen_transfers(struct gen *g, const struct chain_params *p, uint64_t fee, struct tx *out,
                    size_t n);
 
+/* The bound the benchmarks compare with: BIP340 verifications per second of
+ * the n transactions' signatures split over two threads (libsecp256k1's
+ * verify and nothing else; the sighashes are computed before the clock
+ * starts).  Negative when a signature does not verify or on failure. */
+double gen_verify_bound(const struct tx *txs, size_t n, const struct chain_params *p);
+
 #endif

@@ -20,6 +20,7 @@ static const struct {
     {"getblock", 1, "verbosity"},
     {"getblockheader", 1, "verbose"},
     {"getaddresshistory", 1, "skip"},
+    {"restmempool", 0, "max_entries"},
     {"getaddresshistory", 2, "count"},
     {"getrawtransaction", 1, "verbose"},
     {"getrawmempool", 0, "verbose"},

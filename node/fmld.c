@@ -22,7 +22,7 @@ static const char *const known_options[] = {
     "regtestvalidator", "produceblocks", "vote", "validatorkey", "blockmaxsize",
     "maxmempool", "minrelaytxfee", "reindex", "reindex-chainstate", "par", "sigcachesize",
     "checkblocks", "dbcrashratio", "dbcrashseed",
-    "addressindex", "progressinterval",
+    "addressindex", "progressinterval", "dbcache",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
     "zmqpubhashblock", "zmqpubhashtx", "zmqpubrawblock", "zmqpubrawtx",
     "zmqpubhashblockhwm", "zmqpubhashtxhwm", "zmqpubrawblockhwm", "zmqpubrawtxhwm",
@@ -71,6 +71,10 @@ static void usage(void)
            "                          block index (checked as with -reindex)\n"
            "  -checkblocks=<n>        At start, re-read and check the last n stored blocks of\n"
            "                          the active chain (default 6, 0 = all)\n"
+           "  -dbcache=<MiB>          LevelDB block cache of all databases together (4 to\n"
+           "                          16384, default 256): the chainstate takes all but a\n"
+           "                          1/16 share of the block index (at most 16 MiB) and a\n"
+           "                          1/64 one of the provider ledger (at most 4 MiB)\n"
            "  -addressindex           Keep an index of every transaction and state change\n"
            "                          that touched an address, for getaddresshistory and\n"
            "                          /rest/address/ (default 0).  Turned on for a chain\n"

@@ -21,6 +21,7 @@
 #include "rpc/rpc.h"
 #include "rpc/server.h"
 #include "state/chain.h"
+#include "state/db.h"
 #include "state/mempool.h"
 #include "state/sigcache.h"
 #include "state/sigcheck.h"
@@ -458,6 +459,11 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
     if (crash_ratio > 0)
         log_printf("Crash simulation on: 1 in %lld crash marks ends the process (seed %lld)",
                    (long long)crash_ratio, (long long)crash_seed);
+    int64_t dbcache;
+    if (!config_get_int(cfg, "dbcache", DB_CACHE_DEFAULT_MIB, DB_CACHE_MIN_MIB, DB_CACHE_MAX_MIB,
+                        &dbcache, err, errlen))
+        return false;
+    db_tuning.cache = (size_t)dbcache << 20;
     int64_t par, sigcache_mib;
     if (!config_get_int(cfg, "par", 0, -1024, 1024, &par, err, errlen) ||
         !config_get_int(cfg, "sigcachesize", SIGCACHE_DEFAULT_MIB, 0, 16384, &sigcache_mib, err,

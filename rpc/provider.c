@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LEDGER_CACHE_BYTES (1u << 20)
 #define USAGE_KEY_SIZE (1 + HASH_SIZE + 2 * PUBKEY_SIZE)
 #define USAGE_VALUE_SIZE 16
 
@@ -31,7 +30,7 @@ struct provider *provider_open(const char *dir, const uint8_t (*addrs)[PUBKEY_SI
         memcpy(p->addrs, addrs, n * PUBKEY_SIZE);
     p->n = n;
     char why[256] = "";
-    p->db = db_open(dir, LEDGER_CACHE_BYTES, true, why, sizeof(why));
+    p->db = db_open(dir, db_cache_provider(), true, why, sizeof(why));
     if (!p->db) {
         snprintf(err, errlen, "Cannot open the provider ledger %s: %s", dir, why);
         free(p->addrs);

@@ -19,8 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DB_CACHE_STATE (32u * 1024 * 1024)
-#define DB_CACHE_INDEX (8u * 1024 * 1024)
 
 static bool make_dir(const char *path, char *err, size_t errlen)
 {
@@ -324,8 +322,8 @@ static bool open_dbs(struct chain *c, const char *datadir, bool reindex, bool sc
         return false;
     }
     /* A reindex fills the chainstate only once its index is complete. */
-    if (!(c->state = open_db(state, DB_CACHE_STATE, fresh || scan || wipe_state, err, errlen)) ||
-        !(c->index = open_db(index, DB_CACHE_INDEX, fresh, err, errlen)))
+    if (!(c->state = open_db(state, db_cache_state(), fresh || scan || wipe_state, err, errlen)) ||
+        !(c->index = open_db(index, db_cache_index(), fresh, err, errlen)))
         return false;
 
     uint8_t *val = NULL;

@@ -8,6 +8,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct db_tuning db_tuning = {
+    .cache = (size_t)DB_CACHE_DEFAULT_MIB << 20,
+    .write_buffer = 4u << 20,
+    .max_file_size = 2u << 20,
+    .max_open_files = 64,
+    .bloom_bits = 10,
+    .compression = true,
+};
+
+static size_t clamp_size(size_t v, size_t lo, size_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+size_t db_cache_index(void)
+{
+    return clamp_size(db_tuning.cache / 16, 1u << 20, 16u << 20);
+}
+
+size_t db_cache_provider(void)
+{
+    return clamp_size(db_tuning.cache / 64, 1u << 20, 4u << 20);
+}
+
+size_t db_cache_state(void)
+{
+    size_t others = db_cache_index() + db_cache_provider();
+    return db_tuning.cache > others + (1u << 20) ? db_tuning.cache - others : 1u << 20;
+}
+
 struct db {
     leveldb_t *ldb;
     leveldb_options_t *opts;
@@ -78,14 +108,19 @@ struct db *db_open(const char *path, size_t cache_bytes, bool create, char *err,
     snprintf(db->name, sizeof(db->name), "%s", slash ? slash + 1 : path);
     db->opts = leveldb_options_create();
     db->cache = leveldb_cache_create_lru(cache_bytes);
-    db->filter = leveldb_filterpolicy_create_bloom(10);
+    db->filter = db_tuning.bloom_bits > 0 ? leveldb_filterpolicy_create_bloom(db_tuning.bloom_bits)
+                                          : NULL;
     leveldb_options_set_create_if_missing(db->opts, create);
     /* Check every block read so corruption is reported, never used. */
     leveldb_options_set_paranoid_checks(db->opts, 1);
     leveldb_options_set_cache(db->opts, db->cache);
-    leveldb_options_set_filter_policy(db->opts, db->filter);
-    leveldb_options_set_max_open_files(db->opts, 64);
-    leveldb_options_set_compression(db->opts, leveldb_snappy_compression);
+    if (db->filter)
+        leveldb_options_set_filter_policy(db->opts, db->filter);
+    leveldb_options_set_max_open_files(db->opts, db_tuning.max_open_files);
+    leveldb_options_set_write_buffer_size(db->opts, db_tuning.write_buffer);
+    leveldb_options_set_max_file_size(db->opts, db_tuning.max_file_size);
+    leveldb_options_set_compression(db->opts, db_tuning.compression ? leveldb_snappy_compression
+                                                                    : leveldb_no_compression);
     db->ldb = leveldb_open(db->opts, path, &lerr);
     if (!db->ldb) {
         snprintf(err, errlen, "cannot open database %s: %s", path, lerr ? lerr : "unknown error");
@@ -115,7 +150,8 @@ void db_close(struct db *db)
         leveldb_writeoptions_destroy(db->wasync);
     leveldb_options_destroy(db->opts);
     leveldb_cache_destroy(db->cache);
-    leveldb_filterpolicy_destroy(db->filter);
+    if (db->filter)
+        leveldb_filterpolicy_destroy(db->filter);
     free(db);
 }
 

@@ -18,6 +18,36 @@ struct db_iter;
 
 enum db_result { DB_ERROR = -1, DB_NOTFOUND = 0, DB_FOUND = 1 };
 
+/* LevelDB options every db_open uses (doc/benchmarks.md, "LevelDB" gives
+ * the measurements behind the defaults).  Process-wide; benchmarks change
+ * them to compare, the node keeps the defaults.  write_buffer: the memtable
+ * size before a flush to a level-0 table (LevelDB keeps up to two, so up to
+ * twice this in memory while writing); max_file_size: the size of one table
+ * file; max_open_files: the table cache; bloom_bits: bits per key of the
+ * bloom filter (0: none); compression: snappy when LevelDB has it;
+ * cache: the block caches of all databases together (-dbcache), shared out
+ * by the db_cache_* functions. */
+#define DB_CACHE_DEFAULT_MIB 256
+#define DB_CACHE_MIN_MIB 4
+#define DB_CACHE_MAX_MIB 16384
+struct db_tuning {
+    size_t cache;
+    size_t write_buffer;
+    size_t max_file_size;
+    int max_open_files;
+    int bloom_bits;
+    bool compression;
+};
+extern struct db_tuning db_tuning;
+
+/* The block index is read whole at start and then little (1/16, at most 16
+ * MiB); the provider ledger is small (1/64, at most 4 MiB); the chainstate,
+ * read by every block, transaction and RPC, takes the rest.  At least 1 MiB
+ * each. */
+size_t db_cache_index(void);
+size_t db_cache_provider(void);
+size_t db_cache_state(void);
+
 /* Opens the database at path, creating it when create is set and it does
  * not exist.  cache_bytes sizes the block cache.  On failure returns NULL
  * with the reason in err. */

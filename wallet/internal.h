@@ -184,6 +184,9 @@ void wtx_free_all(struct wallet *w);
 /* Marks a transaction whose block left the active chain unconfirmed. */
 bool wtx_set_unconfirmed(struct wallet *w, struct wallet_tx *wtx, char *err, size_t errlen)
     WARN_UNUSED;
+/* The same for n transactions in one synced append. */
+bool wtx_set_unconfirmed_all(struct wallet *w, struct wallet_tx *const *txs, size_t n, char *err,
+                             size_t errlen) WARN_UNUSED;
 /* Marks a transaction confirmed in a block (when it already is elsewhere or
  * not at all). */
 bool wtx_set_confirmed(struct wallet *w, struct wallet_tx *wtx, const uint8_t hash[HASH_SIZE],

@@ -194,15 +194,24 @@ static bool sync_wallet(struct wallets *ws, struct wallet *w, char *err, size_t 
     uint64_t tip_height, height;
     c->tip(c->ctx, tip_hash, &tip_height);
 
-    /* Confirmations in blocks that left the active chain. */
+    /* Confirmations in blocks that left the active chain: unconfirmed, in
+     * one synced append. */
+    struct wallet_tx **gone = NULL;
+    size_t ngone = 0;
     for (size_t i = 0; i < w->ntxs; i++) {
         struct wallet_tx *t = w->txs[i];
-        if (t->state != WALLET_TX_CONFIRMED)
+        if (t->state != WALLET_TX_CONFIRMED || c->in_active_chain(c->ctx, t->block_hash, &height))
             continue;
-        if (!c->in_active_chain(c->ctx, t->block_hash, &height) &&
-            !wtx_set_unconfirmed(w, t, err, errlen))
+        if (!gone && !(gone = calloc(w->ntxs, sizeof(*gone)))) {
+            snprintf(err, errlen, "out of memory");
             return false;
+        }
+        gone[ngone++] = t;
     }
+    bool unconfirmed = wtx_set_unconfirmed_all(w, gone, ngone, err, errlen);
+    free(gone);
+    if (!unconfirmed)
+        return false;
 
     uint64_t start = scan_start(c, w);
     if (w->rescan_pending && w->rescan_from < start)

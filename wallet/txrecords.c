@@ -297,6 +297,26 @@ bool wtx_set_unconfirmed(struct wallet *w, struct wallet_tx *wtx, char *err, siz
     return change_state(w, (struct wtx *)wtx, &s, err, errlen);
 }
 
+bool wtx_set_unconfirmed_all(struct wallet *w, struct wallet_tx *const *txs, size_t n, char *err,
+                             size_t errlen)
+{
+    struct state s = {.state = WALLET_TX_UNCONFIRMED};
+    struct wbuf batch;
+    size_t superseded = 0;
+    if (n == 0)
+        return true;
+    wbuf_init(&batch);
+    for (size_t i = 0; i < n; i++)
+        put_state_record(txs[i]->txid, &s, &batch);
+    bool ok = wallet_commit(w, &batch, n, err, errlen);
+    wbuf_free(&batch);
+    for (size_t i = 0; ok && i < n; i++)
+        superseded += set_state((struct wtx *)txs[i], &s);
+    if (ok)
+        wallet_settle(w, superseded);
+    return ok;
+}
+
 bool wtx_set_confirmed(struct wallet *w, struct wallet_tx *wtx, const uint8_t hash[HASH_SIZE],
                        uint64_t height, uint64_t time, uint32_t index, char *err, size_t errlen)
 {
@@ -470,14 +490,26 @@ bool wallet_block_disconnected(struct wallet *w, const struct block *b,
             return false;
         }
     }
-    for (size_t i = 0; ok && i < b->ntx; i++) {
+    /* Every transaction the block confirmed goes back to unconfirmed in
+     * one append (one sync per block, as when it was connected). */
+    struct wallet_tx **undone = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < b->ntx; i++) {
         uint8_t txid[HASH_SIZE];
         txid_of(b, i, txid);
         struct wtx *t = find(w, txid);
-        if (t && t->pub.state == WALLET_TX_CONFIRMED &&
-            memcmp(t->pub.block_hash, hash, HASH_SIZE) == 0)
-            ok = wtx_set_unconfirmed(w, &t->pub, err, errlen);
+        if (!t || t->pub.state != WALLET_TX_CONFIRMED ||
+            memcmp(t->pub.block_hash, hash, HASH_SIZE) != 0)
+            continue;
+        if (!undone && !(undone = calloc(b->ntx, sizeof(*undone)))) {
+            snprintf(err, errlen, "out of memory");
+            ok = false;
+            break;
+        }
+        undone[n++] = &t->pub;
     }
+    ok = ok && wtx_set_unconfirmed_all(w, undone, n, err, errlen);
+    free(undone);
     if (!ok) {
         w->write_failed = true;
         return false;

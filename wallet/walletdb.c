@@ -26,6 +26,8 @@
 
 #define WALLETDB_TAG "FML/walletrec"
 
+uint64_t walletdb_appends;
+
 static const uint8_t marker[4] = {0xfa, 'W', 'L', 'R'};
 
 struct walletdb {
@@ -350,6 +352,7 @@ bool walletdb_append(struct walletdb *db, const uint8_t *framed, size_t len, cha
         return false;
     }
     db->size += len;
+    walletdb_appends++;
     crashpoint("wallet append (synced)");
     return true;
 }

@@ -56,6 +56,10 @@ struct walletdb *walletdb_create(const char *path, const uint8_t *image, size_t 
  * what it held before. */
 bool walletdb_append(struct walletdb *db, const uint8_t *framed, size_t len, char *err,
                      size_t errlen) WARN_UNUSED;
+/* Appends made durable (each one fdatasync) since the process started, all
+ * wallets together: the wallet syncs once per block connected or
+ * disconnected, never once per transaction. */
+extern uint64_t walletdb_appends;
 /* Replaces the whole file with image atomically. */
 bool walletdb_rewrite(struct walletdb *db, const uint8_t *image, size_t len, char *err,
                       size_t errlen) WARN_UNUSED;

@@ -17,6 +17,7 @@
 #include "node/wallet_chain.h"
 #include "wallet/internal.h"
 #include "wallet/wallet.h"
+#include "wallet/walletdb.h"
 #include "tests/arena_fixture.h"
 
 #include <sys/stat.h>
@@ -429,6 +430,98 @@ START_TEST(test_crash_mid_reorg)
 }
 END_TEST
 
+/* Disconnecting a block that confirmed several of a wallet's transactions
+ * syncs wallet.dat at most twice (the last synced block moved down, then
+ * every transaction's new state in one append), not once per transaction;
+ * the states are durable: a restart finds them unconfirmed. */
+START_TEST(test_disconnect_one_sync)
+{
+    enum { NTX = 5 };
+    struct tx txs[NTX];
+    struct validation v;
+    uint8_t a[PUBKEY_SIZE], tip[HASH_SIZE];
+    static const char *const vals[] = {"validators"};
+    start(vals, 1);
+    struct wallet *vw = wallets_get(ws, "validators");
+    for (unsigned i = 0; i < REGTEST_VALIDATORS; i++)
+        ck_assert(wallet_import_validator_key(vw, vsec[i], 0, REGTEST_ONION_LENGTH, "v", err,
+                                              sizeof(err)));
+    ck_assert(wallet_new_key(vw, "", a, err, sizeof(err)));
+    produce();
+    for (int i = 0; i < NTX; i++) {
+        transfer(&txs[i], vw, 0, a, COIN, mempool_next_nonce(mp, vpub[0]), 2000);
+        submit(&txs[i]);
+    }
+    produce();
+    memcpy(tip, chain_tip(c)->hash, HASH_SIZE);
+    for (int i = 0; i < NTX; i++)
+        assert_confirmed(vw, &txs[i]);
+    uint64_t before = walletdb_appends;
+    ck_assert(chain_invalidate(c, tip, &v));
+    ck_assert_uint_le(walletdb_appends - before, 2);
+    for (int i = 0; i < NTX; i++)
+        ck_assert_int_eq(find(vw, &txs[i])->state, WALLET_TX_UNCONFIRMED);
+    stop();
+    start(vals, 1);
+    vw = wallets_get(ws, "validators");
+    for (int i = 0; i < NTX; i++) {
+        ck_assert_int_eq(find(vw, &txs[i])->state, WALLET_TX_UNCONFIRMED);
+        tx_free(&txs[i]);
+    }
+    stop();
+}
+END_TEST
+
+/* At load, a wallet whose file still has transactions confirmed in a block
+ * that left the active chain (a crash before the disconnection reached
+ * wallet.dat) marks them unconfirmed in one synced append, not one per
+ * transaction. */
+START_TEST(test_load_unconfirms_one_sync)
+{
+    enum { NTX = 5 };
+    struct tx txs[NTX];
+    struct validation v;
+    uint8_t a[PUBKEY_SIZE], tip[HASH_SIZE];
+    char path[400], saved[400];
+    static const char *const vals[] = {"validators"};
+    start(vals, 1);
+    struct wallet *vw = wallets_get(ws, "validators");
+    for (unsigned i = 0; i < REGTEST_VALIDATORS; i++)
+        ck_assert(wallet_import_validator_key(vw, vsec[i], 0, REGTEST_ONION_LENGTH, "v", err,
+                                              sizeof(err)));
+    ck_assert(wallet_new_key(vw, "", a, err, sizeof(err)));
+    produce();
+    for (int i = 0; i < NTX; i++) {
+        transfer(&txs[i], vw, 0, a, COIN, mempool_next_nonce(mp, vpub[0]), 2000);
+        submit(&txs[i]);
+    }
+    produce();
+    memcpy(tip, chain_tip(c)->hash, HASH_SIZE);
+    stop();
+    snprintf(path, sizeof(path), "%s/validators/wallet.dat", walletdir);
+    snprintf(saved, sizeof(saved), "%s/saved.dat", datadir);
+    copy_file(path, saved);
+
+    /* A start with nothing to repair: its appends are the baseline. */
+    uint64_t before = walletdb_appends;
+    start(vals, 1);
+    uint64_t baseline = walletdb_appends - before;
+    ck_assert(chain_invalidate(c, tip, &v));
+    stop();
+
+    copy_file(saved, path);
+    before = walletdb_appends;
+    start(vals, 1);
+    ck_assert_uint_le(walletdb_appends - before, baseline + 2);
+    vw = wallets_get(ws, "validators");
+    for (int i = 0; i < NTX; i++) {
+        ck_assert_int_eq(find(vw, &txs[i])->state, WALLET_TX_UNCONFIRMED);
+        tx_free(&txs[i]);
+    }
+    stop();
+}
+END_TEST
+
 /* The size of a wallet's wallet.dat. */
 static off_t dat_size(const char *name)
 {
@@ -622,6 +715,8 @@ int main(void)
     tcase_add_test(tc, test_sync);
     tcase_add_test(tc, test_import_rescan);
     tcase_add_test(tc, test_crash_mid_reorg);
+    tcase_add_test(tc, test_disconnect_one_sync);
+    tcase_add_test(tc, test_load_unconfirms_one_sync);
     tcase_add_test(tc, test_rejected_send_no_record);
     tcase_add_test(tc, test_arena_reveal_sent_again_when_dropped);
     suite_add_tcase(s, tc);
