@@ -377,13 +377,23 @@ void unbonding_entry_encode(const struct unbonding_entry *e, struct wbuf *w)
 {
     put_bytes(w, e->owner, PUBKEY_SIZE);
     put_u64(w, e->amount);
+    put_bytes(w, e->validator, PUBKEY_SIZE);
+    put_u64(w, e->created_slot);
 }
 
 bool unbonding_entry_decode(struct unbonding_entry *e, const uint8_t *data, size_t len)
 {
     struct rbuf r;
+    memset(e, 0, sizeof(*e));
+    if (len != UNBONDING_ENTRY_OLD_SIZE && len != UNBONDING_ENTRY_SIZE)
+        return false;
     rbuf_init(&r, data, len);
-    return get_bytes(&r, e->owner, PUBKEY_SIZE) && get_u64(&r, &e->amount) && rbuf_done(&r);
+    if (!get_bytes(&r, e->owner, PUBKEY_SIZE) || !get_u64(&r, &e->amount))
+        return false;
+    if (len == UNBONDING_ENTRY_SIZE &&
+        (!get_bytes(&r, e->validator, PUBKEY_SIZE) || !get_u64(&r, &e->created_slot)))
+        return false;
+    return rbuf_done(&r);
 }
 
 void staking_stats_encode(const struct staking_stats *st, struct wbuf *w)

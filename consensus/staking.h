@@ -111,14 +111,27 @@ void validator_accrue(struct validator *val, uint64_t amount);
  * queueing costs O(1) whatever the queue holds:
  *   'q' | height u64 BE               -> count u64 (entries queued there)
  *   'q' | height u64 BE | seq u64 BE  -> owner [32] | amount u64
- * with seq = 0 .. count-1 in the order queued. */
+ *                                        | validator [32] | created_slot u64
+ * with seq = 0 .. count-1 in the order queued.  validator is the one the
+ * stake was bonded to (a slash of it still cuts the entry), created_slot the
+ * slot of the block that queued it.  A 40-byte entry (written before these
+ * two fields existed) decodes with validator all zero: no slash reaches it.
+ * Each validator's pending entries also form a FIFO queue:
+ *   'Q' | validator [32]              -> head u64 | tail u64
+ *   'Q' | validator [32] | seq u64 BE -> maturity height u64 | index u64
+ * (seq = head .. tail-1; maturities never decrease along it). */
 struct unbonding_entry {
     uint8_t owner[PUBKEY_SIZE];
     uint64_t amount;
+    uint8_t validator[PUBKEY_SIZE];
+    uint64_t created_slot;
 };
 #define UNBONDING_COUNT_KEY_SIZE 9
 #define UNBONDING_ENTRY_KEY_SIZE 17
-#define UNBONDING_ENTRY_SIZE (PUBKEY_SIZE + 8)
+#define UNBONDING_ENTRY_OLD_SIZE (PUBKEY_SIZE + 8)
+#define UNBONDING_ENTRY_SIZE (2 * PUBKEY_SIZE + 16)
+#define UNBONDING_VQ_KEY_SIZE (1 + PUBKEY_SIZE)
+#define UNBONDING_VQ_ENTRY_KEY_SIZE (1 + PUBKEY_SIZE + 8)
 void unbonding_key(uint8_t key[UNBONDING_COUNT_KEY_SIZE], uint64_t height);
 void unbonding_entry_key(uint8_t key[UNBONDING_ENTRY_KEY_SIZE], uint64_t height, uint64_t seq);
 void unbonding_entry_encode(const struct unbonding_entry *e, struct wbuf *w);

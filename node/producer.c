@@ -60,9 +60,10 @@ static void tick(evutil_socket_t fd, short what, void *arg)
                        v.reason, v.detail[0] ? ": " : "", v.detail);
         }
     }
-    /* Finality votes: once the chain has a block of the epoch. */
+    /* Finality votes: once the chain has a block of the epoch and a quarter
+     * of the epoch has passed by the clock. */
     if (p->guard)
-        (void)staker_vote(n->wallets, n->chain, n->mempool, p->guard);
+        (void)staker_vote(n->wallets, n->chain, n->mempool, p->guard, slot);
     pthread_mutex_unlock(&n->lock);
 }
 

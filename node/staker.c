@@ -269,7 +269,8 @@ bool vote_guard_claim(struct vote_guard *g, const uint8_t pub[PUBKEY_SIZE], uint
     return false;
 }
 
-size_t staker_vote(struct wallets *ws, struct chain *c, struct mempool *mp, struct vote_guard *g)
+size_t staker_vote(struct wallets *ws, struct chain *c, struct mempool *mp, struct vote_guard *g,
+                   uint64_t now_slot)
 {
     const struct chain_params *p = wallets_params(ws);
     const struct block_index *tip = chain_tip(c);
@@ -277,7 +278,7 @@ size_t staker_vote(struct wallets *ws, struct chain *c, struct mempool *mp, stru
     struct checkpoint cur, prev;
     struct finality_vote fv;
     size_t sent = 0;
-    if (e == 0 || !g)
+    if (e == 0 || !g || !staker_vote_due(p, tip->hdr.slot, now_slot))
         return 0;
     struct view *view = chain_view(c);
     if (!view || !finality_justified(view, p, &cur, &prev) ||

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "consensus/block.h"
+#include "consensus/params.h"
 #include "consensus/validation.h"
 
 struct chain;
@@ -64,12 +65,32 @@ void vote_guard_free(struct vote_guard *g);
 bool vote_guard_claim(struct vote_guard *g, const uint8_t pub[PUBKEY_SIZE], uint64_t source_epoch,
                       uint64_t target_epoch);
 
+/* The vote deadline: a vote for epoch e (the tip's, so the chain has a
+ * block of e) waits until the clock's slot reaches e's first slot plus a
+ * quarter of the epoch (at least 1, at most epoch_slots - 1: within e), so
+ * that a late or competing block at the boundary has settled before the
+ * checkpoint is voted for (a vote, once signed, cannot be redone for
+ * another hash of the same epoch without a slashable double vote). */
+static inline bool staker_vote_due(const struct chain_params *p, uint64_t tip_slot,
+                                   uint64_t now_slot)
+{
+    uint64_t start = params_epoch_of(p, tip_slot) * p->epoch_slots;
+    uint64_t wait = p->epoch_slots / 4;
+    if (wait < 1)
+        wait = 1;
+    if (p->epoch_slots > 1 && wait > p->epoch_slots - 1)
+        wait = p->epoch_slots - 1;
+    return now_slot >= start + wait;
+}
+
 /* Once per epoch: for every validator key of the loaded wallets with stake
  * in the vote weights of the tip's epoch e (e >= 1) and no vote counted for
  * e yet, signs the vote (the tip state's justified checkpoint -> (e,
  * checkpoint(e))), records it in the guard and submits it to the mempool
- * (which relays it).  Returns the number of votes submitted. */
-size_t staker_vote(struct wallets *ws, struct chain *c, struct mempool *mp, struct vote_guard *g);
+ * (which relays it); nothing before staker_vote_due(tip slot, now_slot).
+ * Returns the number of votes submitted. */
+size_t staker_vote(struct wallets *ws, struct chain *c, struct mempool *mp, struct vote_guard *g,
+                   uint64_t now_slot);
 
 /* Block production as rpc/ may use it (rpc_env.staker, see rpc/methods.h):
  * the functions above over the env's wallets, chain and mempool. */

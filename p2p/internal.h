@@ -80,6 +80,7 @@ struct validation;
 #define P2P_SCORE_NONCONTINUOUS 20        /* headers that do not chain together */
 #define P2P_SCORE_UNCONNECTING 20         /* every 10th headers message that does not connect */
 #define P2P_SCORE_FLOOD 20                /* inventory or getdata beyond the rate */
+#define P2P_SCORE_BAD_VOTE 10             /* a vote by a key with no weight (bad-vote-not-validator) */
 #define P2P_SCORE_UNREQUESTED 10          /* a block nobody asked for that cannot become the tip */
 
 enum conn_type { CONN_INBOUND, CONN_OUTBOUND, CONN_MANUAL };

@@ -297,6 +297,14 @@ void relay_on_tx(struct peer *peer, const uint8_t *payload, size_t len)
         /* Too high a nonce may become valid: not remembered, no orphan pool. */
         if (v.code != REJECT_BAD_TXNS_NONCE_TOO_HIGH)
             invset_add(&p->recent_rejects, txid);
+        /* Votes pay no fee: one signed by a key with no weight costs us a
+         * signature check and a state lookup for free.  An honest peer
+         * relays only votes its own mempool took, and the weights of the
+         * two target epochs are the same on every node of the branch, so
+         * a few points (a ban after ten) and no more: stake that left in
+         * between can make an honest relay of one such vote. */
+        if (tx.type == TX_FINALITY_VOTE && v.code == REJECT_BAD_VOTE_NOT_VALIDATOR)
+            peer_misbehaving(peer, P2P_SCORE_BAD_VOTE, v.reason);
         break;
     case VAL_POLICY:
         invset_add(&p->recent_rejects, txid);

@@ -2,6 +2,7 @@
  * section 20). */
 #include "state/finality.h"
 #include "consensus/params.h"
+#include "consensus/amount.h"
 #include "state/staking.h"
 
 #include <string.h>
@@ -316,6 +317,23 @@ bool finality_apply_vote(struct view *v, struct block_ctx *ctx, const struct tx 
         return val_fail(vs, VAL_STATE, REJECT_BAD_VOTE_SOURCE);
     if (!ctx_weight(v, ctx, t, tx->sender, &total, &stake) || stake == 0)
         return val_fail(vs, VAL_STATE, REJECT_BAD_VOTE_NOT_VALIDATOR);
+    /* The schedule is a snapshot two epochs old: stake unbonded (or
+     * undelegated) since then does not vote.  A vote counts with at most
+     * what is bonded to the sender now (self + delegated), the stake a
+     * slash would cut; total stays the schedule's. */
+    struct validator cv;
+    uint64_t bonded = 0;
+    if (staking_get_validator(v, tx->sender, &cv)) {
+        bonded = cv.self_stake;
+        if (!amount_add(&bonded, cv.delegated))
+            bonded = UINT64_MAX;
+    } else if (view_failed(v)) {
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
+    }
+    if (bonded < stake)
+        stake = bonded;
+    if (stake == 0)
+        return val_fail(vs, VAL_STATE, REJECT_BAD_VOTE_NOT_VALIDATOR);
     if (finality_last_target(v, tx->sender) >= t)
         return val_fail(vs, VAL_STATE, REJECT_BAD_VOTE_DUPLICATE);
 
@@ -392,9 +410,16 @@ bool finality_apply_evidence(struct view *v, struct block_ctx *ctx, const struct
     if (!finality_evidence_decode(&e, tx->payload, tx->payload_len))
         return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     bool ok = evidence_epochs(&e, &t1, &t2);
-    if (ok) {
+    const uint64_t be = params_epoch_of(ctx->params, ctx->hdr->slot);
+    if (ok && (t1 > be || t2 > be)) {
+        /* Votes for epochs not reached yet: no chain can have counted them. */
+        ok = val_failf(vs, VAL_STATE, REJECT_BAD_EVIDENCE_FUTURE,
+                       "target epochs %llu and %llu in a block of epoch %llu", (unsigned long long)t1,
+                       (unsigned long long)t2, (unsigned long long)be);
+    } else if (ok) {
         offence_key(key, e.a.sender, t1, t2);
-        ok = staking_slash(v, ctx, e.a.sender, key, sizeof(key), tx->sender, vs);
+        ok = staking_slash(v, ctx, e.a.sender, (t1 < t2 ? t1 : t2) * ctx->params->epoch_slots, key,
+                           sizeof(key), tx->sender, vs);
     } else {
         val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
     }
@@ -410,14 +435,14 @@ bool finality_evidence_worth(struct view *v, const struct chain_params *params,
     uint8_t key[2 + PUBKEY_SIZE + 16];
     const uint8_t *mark;
     size_t mlen;
+    (void)params;
     offence_key(key, voter, t1, t2);
     if (!staking_get_validator(v, voter, &val))
         *why = "the signer is not a validator";
     else if (view_get(v, key, sizeof(key), &mark, &mlen))
         *why = "already slashed for these votes";
-    else if (val.status == VALIDATOR_JAILED &&
-             ((unsigned __int128)val.self_stake + val.delegated) * params->slash_bps / 10000 == 0)
-        *why = "jailed with nothing left to slash";
+    else if (val.status == VALIDATOR_JAILED)
+        *why = "already jailed by evidence (tombstoned)";
     else
         return true;
     return false;

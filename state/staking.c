@@ -46,6 +46,7 @@ bool staking_evidence_worth(struct view *v, const struct chain_params *params,
     uint8_t key[1 + PUBKEY_SIZE + 8];
     const uint8_t *mark;
     size_t mlen;
+    (void)params;
     key[0] = 'S';
     memcpy(key + 1, proposer, PUBKEY_SIZE);
     write_be64(key + 1 + PUBKEY_SIZE, slot);
@@ -53,9 +54,8 @@ bool staking_evidence_worth(struct view *v, const struct chain_params *params,
         *why = "the signer is not a validator";
     else if (view_get(v, key, sizeof(key), &mark, &mlen))
         *why = "already slashed for this slot";
-    else if (val.status == VALIDATOR_JAILED &&
-             ((unsigned __int128)val.self_stake + val.delegated) * params->slash_bps / 10000 == 0)
-        *why = "jailed with nothing left to slash";
+    else if (val.status == VALIDATOR_JAILED)
+        *why = "already jailed by evidence (tombstoned)";
     else
         return true;
     return false;

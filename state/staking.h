@@ -84,10 +84,22 @@ bool staking_apply_edit(struct view *v, struct block_ctx *ctx, const struct tx *
  * cut), the rest is burned, and the validator is jailed for good.  marker
  * is the offence's state key: present, the offence was slashed already
  * (bad-evidence-duplicate); it is written.  bad-evidence-validator when
- * offender has no validator record. */
+ * offender has no validator record.  ref_slot is the offence's reference
+ * slot (a double proposal's slot; the first slot of the earlier target epoch
+ * of two votes; the caller checked it is not in the future).  Refused:
+ * bad-evidence-self-report (reporter is the offender's key),
+ * bad-evidence-tombstoned (already jailed by evidence: one slash per key),
+ * bad-evidence-too-old (block slot - ref_slot > staking_evidence_window:
+ * max(unbonding_blocks, 3 epochs) slots). */
+static inline uint64_t staking_evidence_window(const struct chain_params *p)
+{
+    uint64_t three = 3 * (uint64_t)p->epoch_slots;
+    return p->unbonding_blocks > three ? p->unbonding_blocks : three;
+}
+
 bool staking_slash(struct view *v, struct block_ctx *ctx, const uint8_t offender[PUBKEY_SIZE],
-                   const uint8_t *marker, size_t marker_len, const uint8_t reporter[PUBKEY_SIZE],
-                   struct validation *vs) WARN_UNUSED;
+                   uint64_t ref_slot, const uint8_t *marker, size_t marker_len,
+                   const uint8_t reporter[PUBKEY_SIZE], struct validation *vs) WARN_UNUSED;
 
 /* Takes a validator out of service once it left the list: its self-stake is
  * queued for unbonding; a jailed record stays (its key never registers

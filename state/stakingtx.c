@@ -115,18 +115,63 @@ static bool unbonding_count(struct view *v, uint64_t height, uint64_t *out)
     return true;
 }
 
+/* A validator's queue of pending unbonding entries ('Q', consensus/staking.h). */
+static void vq_key(uint8_t key[UNBONDING_VQ_ENTRY_KEY_SIZE], const uint8_t validator[PUBKEY_SIZE],
+                   uint64_t seq)
+{
+    key[0] = 'Q';
+    memcpy(key + 1, validator, PUBKEY_SIZE);
+    write_be64(key + 1 + PUBKEY_SIZE, seq);
+}
+
+static bool vq_get(struct view *v, const uint8_t validator[PUBKEY_SIZE], uint64_t *head,
+                   uint64_t *tail)
+{
+    uint8_t key[UNBONDING_VQ_ENTRY_KEY_SIZE];
+    const uint8_t *cur;
+    size_t len;
+    vq_key(key, validator, 0);
+    *head = *tail = 0;
+    if (!view_get(v, key, UNBONDING_VQ_KEY_SIZE, &cur, &len))
+        return !view_failed(v);
+    if (len != 16 || (*head = read_le64(cur)) >= (*tail = read_le64(cur + 8))) {
+        view_set_failed(v);
+        return false;
+    }
+    return true;
+}
+
+static void vq_put(struct view *v, const uint8_t validator[PUBKEY_SIZE], uint64_t head,
+                   uint64_t tail)
+{
+    uint8_t key[UNBONDING_VQ_ENTRY_KEY_SIZE], buf[16];
+    vq_key(key, validator, 0);
+    if (head == tail) {
+        view_del(v, key, UNBONDING_VQ_KEY_SIZE);
+        return;
+    }
+    write_le64(buf, head);
+    write_le64(buf + 8, tail);
+    view_put(v, key, UNBONDING_VQ_KEY_SIZE, buf, sizeof(buf));
+}
+
 /* Queues amount for owner, credited at the end of block `maturity`: one new
- * key and the count, O(1) whatever the queue already holds. */
-static bool add_unbonding(struct view *v, uint64_t maturity, const uint8_t owner[PUBKEY_SIZE],
+ * key and the count, and one key in validator's queue, O(1) whatever the
+ * queues already hold.  validator is the one the stake was bonded to: a
+ * slash of it for an offence before created_slot still cuts the entry. */
+static bool add_unbonding(struct view *v, const struct block_ctx *ctx,
+                          const uint8_t owner[PUBKEY_SIZE], const uint8_t validator[PUBKEY_SIZE],
                           uint64_t amount)
 {
-    uint8_t key[UNBONDING_ENTRY_KEY_SIZE], count_le[8];
-    uint64_t n;
+    uint8_t key[UNBONDING_ENTRY_KEY_SIZE], count_le[8], qkey[UNBONDING_VQ_ENTRY_KEY_SIZE], ref[16];
+    uint64_t n, head, tail;
+    uint64_t maturity = ctx->hdr->height + ctx->params->unbonding_blocks;
     struct wbuf w;
-    struct unbonding_entry e = {.amount = amount};
-    if (!unbonding_count(v, maturity, &n))
+    struct unbonding_entry e = {.amount = amount, .created_slot = ctx->hdr->slot};
+    if (!unbonding_count(v, maturity, &n) || !vq_get(v, validator, &head, &tail))
         return false;
     memcpy(e.owner, owner, PUBKEY_SIZE);
+    memcpy(e.validator, validator, PUBKEY_SIZE);
     unbonding_entry_key(key, maturity, n);
     wbuf_init(&w);
     unbonding_entry_encode(&e, &w);
@@ -134,25 +179,102 @@ static bool add_unbonding(struct view *v, uint64_t maturity, const uint8_t owner
     wbuf_free(&w);
     write_le64(count_le, n + 1);
     view_put(v, key, UNBONDING_COUNT_KEY_SIZE, count_le, sizeof(count_le));
+    vq_key(qkey, validator, tail);
+    write_le64(ref, maturity);
+    write_le64(ref + 8, n);
+    view_put(v, qkey, sizeof(qkey), ref, sizeof(ref));
+    vq_put(v, validator, head, tail + 1);
     return !view_failed(v);
 }
+
+/* Pops the entry (maturity, index) off the front of validator's queue: the
+ * entries mature in the order they were queued. */
+static bool vq_pop(struct view *v, const uint8_t validator[PUBKEY_SIZE], uint64_t maturity,
+                   uint64_t index)
+{
+    uint8_t qkey[UNBONDING_VQ_ENTRY_KEY_SIZE];
+    const uint8_t *ref;
+    size_t len;
+    uint64_t head, tail;
+    if (!vq_get(v, validator, &head, &tail) || head == tail)
+        return false;
+    vq_key(qkey, validator, head);
+    if (!view_get(v, qkey, sizeof(qkey), &ref, &len) || len != 16 || read_le64(ref) != maturity ||
+        read_le64(ref + 8) != index)
+        return false;
+    view_del(v, qkey, sizeof(qkey));
+    vq_put(v, validator, head + 1, tail);
+    return !view_failed(v);
+}
+
+/* Cuts slash_bps of each of validator's pending entries queued at or after
+ * ref_slot (the newest first, stopping at the first older one): work in
+ * the number of entries queued since the offence.  *cut is what they lost. */
+static bool slash_unbonding(struct view *v, const struct chain_params *p,
+                            const uint8_t validator[PUBKEY_SIZE], uint64_t ref_slot, uint64_t *cut)
+{
+    uint64_t head, tail;
+    *cut = 0;
+    if (!vq_get(v, validator, &head, &tail))
+        return false;
+    for (uint64_t seq = tail; seq > head; seq--) {
+        uint8_t qkey[UNBONDING_VQ_ENTRY_KEY_SIZE], key[UNBONDING_ENTRY_KEY_SIZE];
+        const uint8_t *ref, *data;
+        size_t len;
+        struct unbonding_entry e;
+        struct wbuf w;
+        vq_key(qkey, validator, seq - 1);
+        if (!view_get(v, qkey, sizeof(qkey), &ref, &len) || len != 16)
+            return false;
+        unbonding_entry_key(key, read_le64(ref), read_le64(ref + 8));
+        if (!view_get(v, key, sizeof(key), &data, &len) || !unbonding_entry_decode(&e, data, len))
+            return false;
+        if (e.created_slot < ref_slot)
+            break;
+        uint64_t c = mul_div_floor(e.amount, p->slash_bps, 10000);
+        if (c == 0)
+            continue;
+        e.amount -= c;
+        *cut += c; /* parts of coins that exist: no overflow */
+        wbuf_init(&w);
+        unbonding_entry_encode(&e, &w);
+        view_put_wbuf(v, key, sizeof(key), &w);
+        wbuf_free(&w);
+    }
+    return !view_failed(v);
+}
+
+static bool delete_record(struct view *v, const uint8_t pub[PUBKEY_SIZE], struct validator *val,
+                          struct validation *vs);
 
 bool staking_retire(struct view *v, struct block_ctx *ctx, const uint8_t pub[PUBKEY_SIZE],
                     struct validator *val, struct validation *vs)
 {
     if (val->self_stake) {
-        if (!add_unbonding(v, ctx->hdr->height + ctx->params->unbonding_blocks, pub,
-                           val->self_stake))
+        if (!add_unbonding(v, ctx, pub, pub, val->self_stake))
             return val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
         val->self_stake = 0;
     }
-    if (val->status == VALIDATOR_JAILED || val->shares != 0) {
+    /* The record also stays while unbonding entries from it are pending:
+     * evidence of an offence before they were queued still reaches them
+     * through it (the last one to mature deletes it, delete_if_done). */
+    uint64_t head, tail;
+    if (!vq_get(v, pub, &head, &tail))
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
+    if (val->status == VALIDATOR_JAILED || val->shares != 0 || head != tail) {
         if (val->status != VALIDATOR_JAILED)
             val->status = VALIDATOR_EXITED;
         return store_validator(v, pub, val) || val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
     }
-    /* No delegation left: what remains in the bank (rounding dust) and in
-     * `delegated` (tokens no share stands for any more) goes to its key. */
+    return delete_record(v, pub, val, vs);
+}
+
+/* Deletes the record of an exited validator with no share and no pending
+ * unbonding entry left: what remains in the bank (rounding dust) and in
+ * `delegated` (tokens no share stands for any more) goes to its key. */
+static bool delete_record(struct view *v, const uint8_t pub[PUBKEY_SIZE], struct validator *val,
+                          struct validation *vs)
+{
     uint8_t key[VALIDATOR_KEY_SIZE];
     uint64_t dust = val->bank;
     validator_key(key, pub);
@@ -277,7 +399,7 @@ bool staking_apply_unbond(struct view *v, struct block_ctx *ctx, const struct tx
         return val_fail(vs, VAL_STATE, REJECT_BAD_TXNS_UNBOND_TOO_MUCH);
     val.self_stake -= amount;
     if (!store_validator(v, tx->sender, &val) ||
-        !add_unbonding(v, ctx->hdr->height + ctx->params->unbonding_blocks, tx->sender, amount))
+        !add_unbonding(v, ctx, tx->sender, tx->sender, amount))
         return val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
     return true;
 }
@@ -360,8 +482,7 @@ bool staking_apply_undelegate(struct view *v, struct block_ctx *ctx, const struc
         view_journal_stake(v, tx->sender, tokens, 0);
     put_delegation(v, dc.validator, tx->sender, &d);
     if (!store_validator(v, dc.validator, &val) ||
-        (tokens && !add_unbonding(v, ctx->hdr->height + ctx->params->unbonding_blocks, tx->sender,
-                                  tokens)))
+        (tokens && !add_unbonding(v, ctx, tx->sender, dc.validator, tokens)))
         return val_fail(vs, VAL_ERROR, REJECT_STATE_WRITE_ERROR);
     /* The last delegation of a validator that left the list: its record goes. */
     if (val.status == VALIDATOR_EXITED && val.shares == 0)
@@ -378,17 +499,39 @@ static void evidence_marker_key(uint8_t key[1 + PUBKEY_SIZE + 8], const uint8_t 
 }
 
 bool staking_slash(struct view *v, struct block_ctx *ctx, const uint8_t offender[PUBKEY_SIZE],
-                   const uint8_t *marker, size_t marker_len, const uint8_t reporter[PUBKEY_SIZE],
-                   struct validation *vs)
+                   uint64_t ref_slot, const uint8_t *marker, size_t marker_len,
+                   const uint8_t reporter[PUBKEY_SIZE], struct validation *vs)
 {
     const struct chain_params *p = ctx->params;
     struct validator val;
     const uint8_t *mark;
     size_t mlen;
+    /* The offender reporting itself would get the bounty back out of its
+     * delegators' cut: refused, whatever the amounts. */
+    if (memcmp(reporter, offender, PUBKEY_SIZE) == 0)
+        return val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_SELF_REPORT);
     if (!staking_get_validator(v, offender, &val))
-        return val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_VALIDATOR);
+        return view_failed(v) ? val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR)
+                              : val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_VALIDATOR);
     if (view_get(v, marker, marker_len, &mark, &mlen))
         return val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_DUPLICATE);
+    /* One slash per key: a tombstone is out of the schedules for good, and
+     * each further piece of evidence (fabricated slots or epochs cost the
+     * key nothing to sign) would only burn its delegators again. */
+    if (val.status == VALIDATOR_JAILED)
+        return val_fail(vs, VAL_STATE, REJECT_BAD_EVIDENCE_TOMBSTONED);
+    /* Past the unbonding period the stake that was bonded at the offence
+     * may have left: the evidence is too old to be judged.  The window is
+     * counted in slots (a block has at most one), and is never shorter
+     * than three epochs, the time votes of an epoch are counted and
+     * reported in (only a network with a very short unbonding period,
+     * regtest, sees the difference). */
+    uint64_t window = staking_evidence_window(p);
+    if (ctx->hdr->slot > ref_slot && ctx->hdr->slot - ref_slot > window)
+        return val_failf(vs, VAL_STATE, REJECT_BAD_EVIDENCE_TOO_OLD,
+                         "offence at slot %llu, block at slot %llu, window %llu slots",
+                         (unsigned long long)ref_slot, (unsigned long long)ctx->hdr->slot,
+                         (unsigned long long)window);
 
     uint64_t self_cut = mul_div_floor(val.self_stake, p->slash_bps, 10000);
     uint64_t del_cut = mul_div_floor(val.delegated, p->slash_bps, 10000);
@@ -400,6 +543,12 @@ bool staking_slash(struct view *v, struct block_ctx *ctx, const uint8_t offender
     if (bounty > self_cut)
         bounty = self_cut;
     uint64_t burned = slashed - bounty;
+    /* Stake that left after the offence is cut too (its unbonding entries,
+     * the validator's and its delegators'); all of it is burned. */
+    uint64_t unbonding_cut;
+    if (!slash_unbonding(v, p, offender, ref_slot, &unbonding_cut))
+        return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
+    burned += unbonding_cut;
     val.self_stake -= self_cut;
     val.delegated -= del_cut;
     val.status = VALIDATOR_JAILED;
@@ -478,8 +627,12 @@ bool staking_apply_evidence(struct view *v, struct block_ctx *ctx, const struct 
     uint8_t key[1 + PUBKEY_SIZE + 8];
     if (!evidence_decode(&e, tx->payload, tx->payload_len))
         return val_fail(vs, VAL_MALFORMED, REJECT_BAD_TXNS_PAYLOAD);
+    /* Evidence speaks of what happened: no slot after the including block's. */
+    if (e.a.slot > ctx->hdr->slot)
+        return val_failf(vs, VAL_STATE, REJECT_BAD_EVIDENCE_FUTURE, "slot %llu in a block of slot %llu",
+                         (unsigned long long)e.a.slot, (unsigned long long)ctx->hdr->slot);
     evidence_marker_key(key, e.a.proposer, e.a.slot);
-    return staking_slash(v, ctx, e.a.proposer, key, sizeof(key), tx->sender, vs);
+    return staking_slash(v, ctx, e.a.proposer, e.a.slot, key, sizeof(key), tx->sender, vs);
 }
 
 /* ---- end of block: unbonding maturity and rewards ---- */
@@ -497,9 +650,22 @@ bool staking_release_unbonding(struct view *v, uint64_t height, struct validatio
         unbonding_entry_key(key, height, i);
         if (!view_get(v, key, sizeof(key), &data, &len) || !unbonding_entry_decode(&e, data, len))
             return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
-        if (!accounts_credit(v, e.owner, e.amount, vs))
+        if (e.amount && !accounts_credit(v, e.owner, e.amount, vs))
             return false;
         view_del(v, key, sizeof(key));
+        static const uint8_t none[PUBKEY_SIZE];
+        if (memcmp(e.validator, none, PUBKEY_SIZE) != 0) {
+            uint64_t head, tail;
+            struct validator val;
+            if (!vq_pop(v, e.validator, height, i) || !vq_get(v, e.validator, &head, &tail))
+                return val_fail(vs, VAL_ERROR, REJECT_STATE_READ_ERROR);
+            /* The last pending entry of an exited validator with no share
+             * left: its record goes now (staking_retire kept it). */
+            if (head == tail && staking_get_validator(v, e.validator, &val) &&
+                val.status == VALIDATOR_EXITED && val.shares == 0 &&
+                !delete_record(v, e.validator, &val, vs))
+                return false;
+        }
     }
     if (n)
         view_del(v, key, UNBONDING_COUNT_KEY_SIZE);

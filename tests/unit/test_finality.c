@@ -8,6 +8,8 @@
 #include "consensus/finality.h"
 #include "state/finality.h"
 #include "state/modules.h"
+#include "consensus/stakingtx.h"
+#include "node/staker.h"
 
 static struct chain *c;
 static struct mempool *mp;
@@ -414,17 +416,89 @@ static bool staking_get_validator_at_tip(struct chain *ch, const uint8_t pub[PUB
     return ok;
 }
 
-static void evidence_from(const struct tx *a, const struct tx *b, const char *expect)
+static uint64_t finality_weight_at_tip(uint64_t e, const uint8_t pub[PUBKEY_SIZE])
+{
+    struct view *v = chain_view(c);
+    uint64_t w = finality_weight(v, e, pub);
+    view_free(v);
+    return w;
+}
+
+static void evidence_by(int reporter, const struct tx *a, const struct tx *b, const char *expect)
 {
     struct wbuf w;
     struct tx tx;
     wbuf_init(&w);
     finality_evidence_encode(a, b, &w);
-    make_tx_sec(&tx, secrets[3], TX_FINALITY_EVIDENCE, &w, mempool_next_nonce(mp, pubs[3]), 100000);
+    make_tx_sec(&tx, secrets[reporter], TX_FINALITY_EVIDENCE, &w,
+                mempool_next_nonce(mp, pubs[reporter]), 100000);
     submit_to(mp, &tx, expect);
     tx_free(&tx);
     wbuf_free(&w);
 }
+
+static void evidence_from(const struct tx *a, const struct tx *b, const char *expect)
+{
+    evidence_by(3, a, b, expect);
+}
+
+/* The next block in a slot whose leader is not jailed (1 and 2 may be). */
+static void produce_unjailed(void)
+{
+    uint64_t slot = chain_tip(c)->hdr.slot + 1;
+    while (leader_at(c, slot) == 1 || leader_at(c, slot) == 2)
+        slot++;
+    produce_at(c, mp, slot);
+}
+
+/* A vote counts with at most the stake bonded to its sender now: a
+ * validator that unbonded all of it after the schedule was drawn has no
+ * vote left (and nothing a slash could cut). */
+START_TEST(unbonded_stake_does_not_vote)
+{
+    struct wbuf w;
+    struct tx tx;
+    struct validator val;
+    produce_into_epoch(1);
+    produce(c, mp);
+    ck_assert(staking_get_validator_at_tip(c, pubs[3], &val));
+    ck_assert_uint_eq(val.delegated, 0);
+    wbuf_init(&w);
+    stake_amount_encode(val.self_stake, &w);
+    make_tx_sec(&tx, secrets[3], TX_UNBOND, &w, mempool_next_nonce(mp, pubs[3]), 100000);
+    submit_to(mp, &tx, NULL);
+    tx_free(&tx);
+    wbuf_free(&w);
+    produce(c, mp);
+    uint64_t e = epoch_of_tip();
+    ck_assert(finality_weight_at_tip(e, pubs[3]) > 0); /* still in the schedule */
+    vote(3, e, "bad-vote-not-validator");
+    vote(0, e, NULL);
+}
+END_TEST
+
+/* A validator votes for epoch e only once a quarter of e has passed by the
+ * clock (at least one slot, never past e's last slot), whenever the chain's
+ * first block of e came. */
+START_TEST(vote_deadline)
+{
+    struct chain_params p = params;
+    p.epoch_slots = 8;
+    ck_assert(!staker_vote_due(&p, 16, 16));
+    ck_assert(!staker_vote_due(&p, 16, 17));
+    ck_assert(staker_vote_due(&p, 16, 18));
+    ck_assert(staker_vote_due(&p, 17, 18));
+    ck_assert(staker_vote_due(&p, 19, 30)); /* late: still due */
+    p.epoch_slots = 120;
+    ck_assert(!staker_vote_due(&p, 240, 269));
+    ck_assert(staker_vote_due(&p, 241, 270));
+    p.epoch_slots = 2;
+    ck_assert(!staker_vote_due(&p, 4, 4));
+    ck_assert(staker_vote_due(&p, 4, 5));
+    p.epoch_slots = 1;
+    ck_assert(staker_vote_due(&p, 4, 5));
+}
+END_TEST
 
 START_TEST(double_and_surround_vote_evidence)
 {
@@ -466,6 +540,12 @@ START_TEST(double_and_surround_vote_evidence)
         tx_free(&tx);
         wbuf_free(&w);
     }
+    /* Votes for an epoch the chain has not reached (the tip is in epoch 0). */
+    ck_assert_uint_eq(epoch_of_tip(), 0);
+    evidence_from(&a, &b, "bad-evidence-future");
+    produce_into_epoch(1);
+    /* The offender's own key reporting. */
+    evidence_by(1, &a, &b, "bad-evidence-self-report");
     /* Evidence against a key that is no validator. */
     {
         struct party p;
@@ -491,10 +571,33 @@ START_TEST(double_and_surround_vote_evidence)
     /* A surround vote (0->3 around 1->2) of validator 2 is another offence. */
     make_vote_sec(&s_out, secrets[2], 0, params.genesis_hash, 3, h3, 0, 0);
     make_vote_sec(&s_in, secrets[2], 1, h1, 2, h2, 0, 0);
+    evidence_from(&s_in, &s_out, "bad-evidence-future");
+    while (epoch_of_tip() < 3)
+        produce_unjailed();
     evidence_from(&s_in, &s_out, NULL);
-    produce(c, mp);
+    produce_unjailed();
     ck_assert(staking_get_validator_at_tip(c, pubs[2], &val));
     ck_assert_uint_eq(val.status, VALIDATOR_JAILED);
+    /* A new offence of the tombstone (another target epoch): one slash per key. */
+    {
+        struct tx x, y;
+        uint64_t stake = val.self_stake;
+        make_vote_sec(&x, secrets[2], 0, params.genesis_hash, 3, h1, 0, 0);
+        make_vote_sec(&y, secrets[2], 0, params.genesis_hash, 3, h2, 0, 0);
+        evidence_from(&x, &y, "bad-evidence-tombstoned");
+        tx_free(&x);
+        tx_free(&y);
+        /* An offence of validator 0 in epoch 1, now past the unbonding period. */
+        make_vote_sec(&x, secrets[0], 0, params.genesis_hash, 1, h1, 0, 0);
+        make_vote_sec(&y, secrets[0], 0, params.genesis_hash, 1, h2, 0, 0);
+        while (chain_tip(c)->hdr.slot + 1 <= params.epoch_slots + staking_evidence_window(&params))
+            produce_unjailed();
+        evidence_from(&x, &y, "bad-evidence-too-old");
+        tx_free(&x);
+        tx_free(&y);
+        ck_assert(staking_get_validator_at_tip(c, pubs[2], &val));
+        ck_assert_uint_eq(val.self_stake, stake);
+    }
     tx_free(&a);
     tx_free(&b);
     tx_free(&s_in);
@@ -579,6 +682,8 @@ static Suite *finality_suite(void)
     tcase_add_test(tc, fee_estimate_ignores_votes);
     tcase_add_test(tc, mempool_votes_bounded_and_expire);
     tcase_add_test(tc, double_and_surround_vote_evidence);
+    tcase_add_test(tc, unbonded_stake_does_not_vote);
+    tcase_add_test(tc, vote_deadline);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,6 +6,7 @@
 #include "consensus/genesis.h"
 #include "consensus/stakingtx.h"
 #include "state/audit.h"
+#include <time.h>
 
 #define FEE 5000
 
@@ -304,15 +305,15 @@ START_TEST(evidence_slashes_jails_and_pays_bounty)
     produce(chain, pool);
 
     /* Evidence that is not evidence. */
-    make_evidence(&e, 2, 77);
+    make_evidence(&e, 2, 2);
     e.b = e.a;
     evidence_encode(&e, &w);
     send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-same");
-    make_evidence(&e, 2, 77);
-    e.b.slot = 78;
+    make_evidence(&e, 2, 2);
+    e.b.slot = 3;
     evidence_encode(&e, &w);
     send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-slot");
-    make_evidence(&e, 2, 77);
+    make_evidence(&e, 2, 2);
     e.b.sig[3] ^= 1;
     evidence_encode(&e, &w);
     send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-sig");
@@ -321,7 +322,7 @@ START_TEST(evidence_slashes_jails_and_pays_bounty)
     struct validator v2 = validator_of(chain, pubs[2]);
     ck_assert(supply_audit(chain, &before));
     uint64_t reporter = balance_of(chain, pubs[3]);
-    make_evidence(&e, 2, 77);
+    make_evidence(&e, 2, 2);
     evidence_encode(&e, &w);
     send_payload(secrets[3], TX_EVIDENCE, &w, NULL);
     uint64_t slot = chain_tip(chain)->hdr.slot + 1;
@@ -345,6 +346,10 @@ START_TEST(evidence_slashes_jails_and_pays_bounty)
     /* The same evidence again, and new delegations to a jailed validator. */
     evidence_encode(&e, &w);
     send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-duplicate");
+    /* Another offence of the tombstone (a new slot): one slash per key. */
+    make_evidence(&e, 2, chain_tip(chain)->hdr.slot);
+    evidence_encode(&e, &w);
+    send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-tombstoned");
     dc.amount = 10 * COIN;
     delegation_change_encode(&dc, &w);
     send_payload(dsec, TX_DELEGATE, &w, "bad-txns-validator-jailed");
@@ -761,12 +766,18 @@ START_TEST(exited_validator_keeps_its_delegations_until_they_leave)
     delegation_change_encode(&dc, &w);
     send_payload(dsec, TX_UNDELEGATE, &w, NULL);
     produce(chain, pool);
-    struct view *view = chain_view(chain);
-    ck_assert(!staking_get_validator(view, pub, &val)); /* the record is gone */
-    view_free(view);
+    /* No share left, but unbonding entries from it are pending (a slash
+     * must still reach them): the record stays until the last matures. */
+    val = validator_of(chain, pub);
+    ck_assert_uint_eq(val.status, VALIDATOR_EXITED);
+    ck_assert_uint_eq(val.shares, 0);
+    register_key(sec, params.min_validator_stake, "bad-txns-validator-exists");
     while (balance_of(chain, dpub) < dbal && chain_height(chain) < 200)
         produce(chain, pool);
     ck_assert_uint_eq(balance_of(chain, dpub), dbal - FEE + 500 * COIN);
+    struct view *view = chain_view(chain);
+    ck_assert(!staking_get_validator(view, pub, &val)); /* the record is gone */
+    view_free(view);
 
     register_key(sec, params.min_validator_stake, NULL);
     produce(chain, pool);
@@ -901,6 +912,204 @@ END_TEST
  * everything slashed, delegations included: 0.5% of its delegators' stake
  * for nothing of its own.  The bounty is at most the validator's own cut, so
  * reporting oneself never pays. */
+/* Stake that left after the offence is still cut: the validator's own
+ * UNBOND and its delegators' UNDELEGATE queued at or after the offence's
+ * slot lose slash_bps (burned); an entry queued before keeps all of it. */
+START_TEST(slash_cuts_unbonding_after_offence)
+{
+    uint8_t dsec[32], dpub[32];
+    struct wbuf w;
+    struct delegation_change dc;
+    struct evidence e;
+    struct unbonding_entry ue;
+    struct supply_audit before, after;
+    wbuf_init(&w);
+    randombytes_buf(dsec, 32);
+    ck_assert(key_pubkey(dpub, dsec));
+    fund(dpub, 20000 * COIN);
+    produce(chain, pool);
+    memcpy(dc.validator, pubs[2], 32);
+    dc.amount = 10000 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_DELEGATE, &w, NULL);
+    produce(chain, pool);
+    /* Entry A, before the offence. */
+    dc.amount = 1000 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_UNDELEGATE, &w, NULL);
+    produce(chain, pool);
+    uint64_t mat_a = chain_tip(chain)->hdr.height + params.unbonding_blocks;
+    produce(chain, pool);
+    uint64_t offence = chain_tip(chain)->hdr.slot;
+    /* Entries U (the validator's own) and B (a delegator's), after it. */
+    stake_amount_encode(1000 * COIN, &w);
+    send_payload(secrets[2], TX_UNBOND, &w, NULL);
+    dc.amount = 2000 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_UNDELEGATE, &w, NULL);
+    uint64_t slot = chain_tip(chain)->hdr.slot + 1;
+    while (leader_at(chain, slot) == 2)
+        slot++;
+    produce_at(chain, pool, slot);
+    uint64_t mat_b = chain_tip(chain)->hdr.height + params.unbonding_blocks;
+    ck_assert(queued_entry(mat_b, 0, &ue) && ue.created_slot == slot);
+    ck_assert(memcmp(ue.validator, pubs[2], 32) == 0);
+
+    struct validator v2 = validator_of(chain, pubs[2]);
+    ck_assert(supply_audit(chain, &before));
+    make_evidence(&e, 2, offence);
+    evidence_encode(&e, &w);
+    send_payload(secrets[3], TX_EVIDENCE, &w, NULL);
+    slot = chain_tip(chain)->hdr.slot + 1;
+    while (leader_at(chain, slot) == 3 || leader_at(chain, slot) == 2)
+        slot++;
+    produce_at(chain, pool, slot);
+    ck_assert_uint_eq(validator_of(chain, pubs[2]).status, VALIDATOR_JAILED);
+    ck_assert(queued_entry(mat_a, 0, &ue));
+    ck_assert_uint_eq(ue.amount, 1000 * COIN);
+    uint64_t cut = 0;
+    for (uint64_t i = 0; i < 2; i++) {
+        ck_assert(queued_entry(mat_b, i, &ue));
+        uint64_t was = memcmp(ue.owner, pubs[2], 32) == 0 ? 1000 * COIN : 2000 * COIN;
+        ck_assert_uint_eq(ue.amount, was - was * params.slash_bps / 10000);
+        cut += was * params.slash_bps / 10000;
+    }
+    uint64_t self_cut = v2.self_stake * params.slash_bps / 10000;
+    uint64_t del_cut = v2.delegated * params.slash_bps / 10000;
+    uint64_t bounty = (self_cut + del_cut) * params.evidence_bounty_bps / 10000;
+    if (bounty > self_cut)
+        bounty = self_cut;
+    ck_assert(supply_audit(chain, &after));
+    ck_assert_uint_eq(after.burned - before.burned, self_cut + del_cut - bounty + cut);
+    check_invariants();
+    /* At maturity the cut amounts are paid and the validator's queue is empty. */
+    uint64_t bal = balance_of(chain, dpub);
+    while (chain_tip(chain)->hdr.height < mat_b) {
+        slot = chain_tip(chain)->hdr.slot + 1;
+        while (leader_at(chain, slot) == 2)
+            slot++;
+        produce_at(chain, pool, slot);
+    }
+    ck_assert_uint_eq(balance_of(chain, dpub), bal + 1000 * COIN + 1900 * COIN);
+    {
+        uint8_t qk[1 + 32];
+        const uint8_t *val;
+        size_t len;
+        qk[0] = 'Q';
+        memcpy(qk + 1, pubs[2], 32);
+        struct view *view = chain_view(chain);
+        ck_assert(!view_get(view, qk, sizeof(qk), &val, &len));
+        view_free(view);
+    }
+    check_invariants();
+    wbuf_free(&w);
+}
+END_TEST
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The work of a slash is the number of the offender's entries queued since
+ * the offence: N UNDELEGATEs of one block, all cut by one evidence.  Prints
+ * the time of the evidence's block against a block of N transfers. */
+START_TEST(slash_work_many_entries)
+{
+    enum { N = 160 };
+    uint8_t dsec[32], dpub[32];
+    struct wbuf w;
+    struct delegation_change dc;
+    struct evidence e;
+    struct timespec t0;
+    wbuf_init(&w);
+    randombytes_buf(dsec, 32);
+    ck_assert(key_pubkey(dpub, dsec));
+    fund(dpub, 20000 * COIN);
+    produce(chain, pool);
+    memcpy(dc.validator, pubs[2], 32);
+    dc.amount = 10000 * COIN;
+    delegation_change_encode(&dc, &w);
+    send_payload(dsec, TX_DELEGATE, &w, NULL);
+    produce(chain, pool);
+    uint64_t offence = chain_tip(chain)->hdr.slot;
+    /* A sender's chain in the mempool is limited: 20 a block, N / 20 = 8
+     * blocks, within regtest's 10-block unbonding period and evidence window. */
+    uint64_t mat = 0, first = 0;
+    for (int i = 0; i < N; i++) {
+        dc.amount = 1 * COIN;
+        delegation_change_encode(&dc, &w);
+        send_payload(dsec, TX_UNDELEGATE, &w, NULL);
+        if (i % 20 == 19) {
+            uint64_t s = chain_tip(chain)->hdr.slot + 1;
+            produce_at(chain, pool, s);
+            mat = chain_tip(chain)->hdr.height + params.unbonding_blocks;
+            if (!first)
+                first = mat;
+        }
+    }
+    ck_assert_uint_eq(queued_count(mat), 20);
+    for (int i = 0; i < 20; i++) {
+        struct tx tx;
+        struct wbuf tw;
+        wbuf_init(&tw);
+        fixture_transfer_payload(&tw, pubs[0], 1);
+        make_tx_sec(&tx, dsec, TX_TRANSFER, &tw, mempool_next_nonce(pool, dpub), FEE);
+        wbuf_free(&tw);
+        submit(&tx, NULL);
+        tx_free(&tx);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    produce(chain, pool);
+    double transfers = seconds_since(&t0);
+    make_evidence(&e, 2, offence);
+    evidence_encode(&e, &w);
+    send_payload(secrets[3], TX_EVIDENCE, &w, NULL);
+    uint64_t slot = chain_tip(chain)->hdr.slot + 1;
+    while (leader_at(chain, slot) == 3 || leader_at(chain, slot) == 2)
+        slot++;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    produce_at(chain, pool, slot);
+    double slash = seconds_since(&t0);
+    struct unbonding_entry ue;
+    ck_assert(queued_entry(mat, 19, &ue) && ue.amount == COIN - COIN * params.slash_bps / 10000);
+    ck_assert(queued_entry(first, 0, &ue) && ue.amount == COIN - COIN * params.slash_bps / 10000);
+    printf("slash_work: one evidence cutting %d unbonding entries: block %.4f s; block of 20 "
+           "transfers %.4f s (build, connect)\n", N, slash, transfers);
+    check_invariants();
+    wbuf_free(&w);
+}
+END_TEST
+
+/* Evidence of a slot after the including block's, reported by the
+ * offender's own key, or older than the unbonding period: refused. */
+START_TEST(evidence_future_self_and_old_refused)
+{
+    struct wbuf w;
+    struct evidence e;
+    wbuf_init(&w);
+    produce(chain, pool);
+    uint64_t tip = chain_tip(chain)->hdr.slot;
+    make_evidence(&e, 2, tip + 1000);
+    evidence_encode(&e, &w);
+    send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-future");
+    make_evidence(&e, 2, tip);
+    evidence_encode(&e, &w);
+    send_payload(secrets[2], TX_EVIDENCE, &w, "bad-evidence-self-report");
+    /* Past the unbonding period. */
+    make_evidence(&e, 1, tip);
+    while (chain_tip(chain)->hdr.slot + 1 <= tip + staking_evidence_window(&params))
+        produce(chain, pool);
+    evidence_encode(&e, &w);
+    send_payload(secrets[3], TX_EVIDENCE, &w, "bad-evidence-too-old");
+    ck_assert_uint_eq(validator_of(chain, pubs[2]).status, VALIDATOR_ACTIVE);
+    ck_assert_uint_eq(validator_of(chain, pubs[1]).status, VALIDATOR_ACTIVE);
+    wbuf_free(&w);
+}
+END_TEST
+
 START_TEST(self_report_bounty_never_exceeds_own_cut)
 {
     uint8_t sec[32], pub[32], dsec[32], dpub[32], rsec[32], rpub[32];
@@ -932,7 +1141,7 @@ START_TEST(self_report_bounty_never_exceeds_own_cut)
     memset(&e, 0, sizeof(e));
     e.a.version = BLOCK_VERSION;
     e.a.height = 5;
-    e.a.slot = 1000000;
+    e.a.slot = chain_tip(chain)->hdr.slot;
     e.a.time = params_slot_start(&params, e.a.slot);
     memcpy(e.a.proposer, pub, 32);
     e.b = e.a;
@@ -1044,14 +1253,14 @@ START_TEST(many_validators_leave_at_one_boundary_and_reorg)
             produce_known();
     }
     produce_known();
+    for (int k = 0; k < 12; k++)
+        produce_known(); /* the queue pays out; the last entry deletes each record */
     struct view *view = chain_view(chain);
     for (int i = 0; i < N; i++) {
         struct validator val;
         ck_assert(!staking_get_validator(view, pub[i], &val));
     }
     view_free(view);
-    for (int k = 0; k < 12; k++)
-        produce_known(); /* the queue pays out */
     check_invariants();
     wbuf_free(&w);
 }
@@ -1075,6 +1284,9 @@ static Suite *staking_suite(void)
     tcase_add_test(tc, validator_with_nothing_bonded_proposes_no_more);
     tcase_add_test(tc, double_proposal_with_nothing_left_still_jails);
     tcase_add_test(tc, self_report_bounty_never_exceeds_own_cut);
+    tcase_add_test(tc, evidence_future_self_and_old_refused);
+    tcase_add_test(tc, slash_cuts_unbonding_after_offence);
+    tcase_add_test(tc, slash_work_many_entries);
     tcase_add_test(tc, many_validators_leave_at_one_boundary_and_reorg);
     suite_add_tcase(s, tc);
     return s;
