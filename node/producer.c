@@ -60,7 +60,7 @@ static void tick(evutil_socket_t fd, short what, void *arg)
                        v.reason, v.detail[0] ? ": " : "", v.detail);
         }
     }
-    /* Finality votes: once the chain has a block of the epoch and a quarter
+    /* Finality votes: once the chain has a block of the epoch and an eighth
      * of the epoch has passed by the clock. */
     if (p->guard)
         (void)staker_vote(n->wallets, n->chain, n->mempool, p->guard, slot);

@@ -66,8 +66,8 @@ bool vote_guard_claim(struct vote_guard *g, const uint8_t pub[PUBKEY_SIZE], uint
                       uint64_t target_epoch);
 
 /* The vote deadline: a vote for epoch e (the tip's, so the chain has a
- * block of e) waits until the clock's slot reaches e's first slot plus a
- * quarter of the epoch (at least 1, at most epoch_slots - 1: within e), so
+ * block of e) waits until the clock's slot reaches e's first slot plus an
+ * eighth of the epoch (at least 1, at most epoch_slots - 1: within e), so
  * that a late or competing block at the boundary has settled before the
  * checkpoint is voted for (a vote, once signed, cannot be redone for
  * another hash of the same epoch without a slashable double vote). */
@@ -75,7 +75,7 @@ static inline bool staker_vote_due(const struct chain_params *p, uint64_t tip_sl
                                    uint64_t now_slot)
 {
     uint64_t start = params_epoch_of(p, tip_slot) * p->epoch_slots;
-    uint64_t wait = p->epoch_slots / 4;
+    uint64_t wait = p->epoch_slots / 8;
     if (wait < 1)
         wait = 1;
     if (p->epoch_slots > 1 && wait > p->epoch_slots - 1)
