@@ -125,6 +125,26 @@ bool liveness_over(const struct liveness *l, uint16_t bps, uint32_t min_slots)
            (uint64_t)l->missed * 10000 > (uint64_t)l->led * bps;
 }
 
+/* The leader draw's target in [0, total) for slot (doc/protocol.md 9.1):
+ * x is accepted below the largest multiple of total that fits in 64 bits,
+ * so x mod total is uniform.  total must be nonzero. */
+static uint64_t leader_target(const struct schedule *s, uint64_t slot)
+{
+    uint8_t h[HASH_SIZE];
+    uint64_t x, limit = UINT64_MAX - (UINT64_MAX % s->total + 1) % s->total;
+    for (uint64_t ctr = 0;; ctr++) {
+        struct hasher hs;
+        hasher_init(&hs, HTAG_LEADER);
+        hasher_write(&hs, s->seed, HASH_SIZE);
+        hasher_u64(&hs, slot);
+        hasher_u64(&hs, ctr);
+        hasher_final(&hs, h);
+        x = read_le64(h);
+        if (x <= limit)
+            return x % s->total;
+    }
+}
+
 uint64_t *schedule_prefix(const struct schedule *s)
 {
     uint64_t *prefix = malloc((s->n + 1) * sizeof(*prefix)), sum = 0;
@@ -138,23 +158,9 @@ uint64_t *schedule_prefix(const struct schedule *s)
 bool schedule_leader_prefix(const struct schedule *s, const uint64_t *prefix, uint64_t slot,
                             size_t *index)
 {
-    uint8_t h[HASH_SIZE];
-    uint64_t x, target, limit;
     if (s->n == 0 || s->total == 0)
         return false;
-    limit = UINT64_MAX - (UINT64_MAX % s->total + 1) % s->total;
-    for (uint64_t ctr = 0;; ctr++) {
-        struct hasher hs;
-        hasher_init(&hs, HTAG_LEADER);
-        hasher_write(&hs, s->seed, HASH_SIZE);
-        hasher_u64(&hs, slot);
-        hasher_u64(&hs, ctr);
-        hasher_final(&hs, h);
-        x = read_le64(h);
-        if (x <= limit)
-            break;
-    }
-    target = x % s->total;
+    uint64_t target = leader_target(s, slot);
     /* The first i with prefix[i] > target. */
     size_t lo = 0, hi = s->n;
     while (lo < hi) {
@@ -251,25 +257,9 @@ fail:
 
 bool schedule_leader(const struct schedule *s, uint64_t slot, size_t *index)
 {
-    uint8_t h[HASH_SIZE];
-    uint64_t x, target, limit;
     if (s->n == 0 || s->total == 0)
         return false;
-    /* Accept x below the largest multiple of total that fits in 64 bits, so
-     * x mod total is uniform. */
-    limit = UINT64_MAX - (UINT64_MAX % s->total + 1) % s->total;
-    for (uint64_t ctr = 0;; ctr++) {
-        struct hasher hs;
-        hasher_init(&hs, HTAG_LEADER);
-        hasher_write(&hs, s->seed, HASH_SIZE);
-        hasher_u64(&hs, slot);
-        hasher_u64(&hs, ctr);
-        hasher_final(&hs, h);
-        x = read_le64(h);
-        if (x <= limit)
-            break;
-    }
-    target = x % s->total;
+    uint64_t target = leader_target(s, slot);
     for (size_t i = 0; i < s->n; i++) {
         if (target < s->entries[i].stake) {
             *index = i;
