@@ -343,6 +343,7 @@ static bool start_rpc(struct node *n, char *err, size_t errlen)
                                         errlen))
         return false;
     opts.metrics_render = metrics_render;
+    rpc_set_batch_hook(rawtx_batch_hook);
     if (opts.metrics) {
         rpc_set_call_observer(metrics_observe_rpc);
         log_printf("Metrics: Prometheus text at %s on the RPC port", METRICS_PATH);

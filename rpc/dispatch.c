@@ -651,6 +651,13 @@ invalid:
     return r;
 }
 
+static rpc_batch_hook batch_hook;
+
+void rpc_set_batch_hook(rpc_batch_hook fn)
+{
+    __atomic_store_n(&batch_hook, fn, __ATOMIC_RELEASE);
+}
+
 json_t *rpc_handle_json(const struct rpc_table *t, struct rpc_env *env, const char *wallet,
                         const json_t *body, int *http_status)
 {
@@ -672,12 +679,17 @@ json_t *rpc_handle_json(const struct rpc_table *t, struct rpc_env *env, const ch
         *http_status = 500;
         return NULL;
     }
+    rpc_batch_hook hook = __atomic_load_n(&batch_hook, __ATOMIC_ACQUIRE);
+    if (hook)
+        hook(t, env, body);
     for (size_t i = 0; i < json_array_size(body); i++) {
         int status;
         json_t *r = rpc_execute(t, env, wallet, json_array_get(body, i), &status);
         if (r)
             json_array_append_new(replies, r);
     }
+    if (hook)
+        hook(t, env, NULL);
     *http_status = 200;
     return replies;
 }

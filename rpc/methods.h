@@ -14,6 +14,9 @@ extern const struct rpc_method blockchain_rpc_methods[];
 extern const size_t blockchain_rpc_methods_count;
 extern const struct rpc_method rawtx_rpc_methods[];
 extern const size_t rawtx_rpc_methods_count;
+/* The batch pre-check of sendrawtransaction calls (rpc_set_batch_hook;
+ * rpc/rawtx.c). */
+void rawtx_batch_hook(const struct rpc_table *t, struct rpc_env *env, const json_t *batch);
 extern const struct rpc_method staking_rpc_methods[];
 extern const size_t staking_rpc_methods_count;
 extern const struct rpc_method finality_rpc_methods[];

@@ -6,6 +6,7 @@
 #include "rpc/util.h"
 #include "state/chain.h"
 #include "state/mempool.h"
+#include "state/sigcheck.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -87,23 +88,189 @@ static json_t *decoderawtransaction(struct rpc_call *call)
     return o;
 }
 
+/* ---- Signatures verified before the node lock ----
+ *
+ * sendrawtransaction and testmempoolaccept take the stateless checks and the
+ * signature (sigcheck_tx) without the node lock, through the signature
+ * cache: a passing signature lands in the cache, where the mempool's own
+ * check under the lock finds it; a failing verdict is handed to the mempool
+ * (mempool_add_checked), which answers with it where it would have found
+ * it.  A JSON-RPC batch goes further: before its requests run,
+ * rawtx_batch_hook decodes the raw transactions of its sendrawtransaction
+ * calls and checks them on the -par pool, PRECHECK_WINDOW at a time, then
+ * the calls run one by one in batch order and find their verdicts.  Replies
+ * are those of the calls alone; each transaction costs at most one
+ * verification, as without the pre-check. */
+
+#define PRECHECK_WINDOW 256
+
+static json_t *sendrawtransaction(struct rpc_call *call);
+
+struct precheck_entry {
+    uint8_t txid[HASH_SIZE];
+    struct validation v; /* cls VAL_OK: passed */
+};
+
+struct precheck {
+    struct precheck_entry *e;
+    size_t n, cap;
+    size_t next; /* the calls run in batch order: the first entry to look at */
+};
+
+/* The batch the calling thread is running (rpc_handle_json runs a batch's
+ * calls on the thread that ran the hook). */
+static __thread struct precheck *batch_pre;
+
+static struct sigcache *pre_cache(struct rpc_env *env)
+{
+    return env && env->chain ? sigcheck_cache(chain_sigcheck(env->chain)) : NULL;
+}
+
+/* The verdict of the running batch's pre-check on txid, if it took one. */
+static const struct validation *precheck_find(const uint8_t txid[HASH_SIZE])
+{
+    struct precheck *pc = batch_pre;
+    if (!pc)
+        return NULL;
+    for (size_t i = pc->next; i < pc->n; i++)
+        if (memcmp(pc->e[i].txid, txid, HASH_SIZE) == 0) {
+            pc->next = i + 1;
+            return &pc->e[i].v;
+        }
+    return NULL;
+}
+
+/* A transaction's verdict for mempool_add_checked: the batch's, else taken
+ * here on the calling thread (no lock held); NULL when the node has no
+ * signature cache (the mempool checks under the lock, once). */
+static const struct validation *precheck_tx(struct rpc_env *env, const struct tx *tx,
+                                            const uint8_t txid[HASH_SIZE],
+                                            struct validation *own)
+{
+    const struct validation *v = precheck_find(txid);
+    if (v || !pre_cache(env))
+        return v;
+    bool ok;
+    (void)sigcheck_txs(chain_sigcheck(env->chain), tx, 1, env->params, &ok, own);
+    return own;
+}
+
+/* The hex string of a sendrawtransaction request, or NULL. */
+static const char *request_hex(const json_t *req)
+{
+    const json_t *m = json_object_get(req, "method");
+    if (!json_is_string(m) || strcmp(json_string_value(m), "sendrawtransaction") != 0)
+        return NULL;
+    const json_t *params = json_object_get(req, "params"), *hex = NULL;
+    if (json_is_array(params))
+        hex = json_array_get(params, 0);
+    else if (json_is_object(params))
+        hex = json_object_get(params, "hexstring");
+    return json_is_string(hex) ? json_string_value(hex) : NULL;
+}
+
+static bool decode_hex_string(const char *hex, struct tx *tx)
+{
+    size_t hl = strlen(hex), len = 0;
+    uint8_t *raw = hl % 2 == 0 && hl > 0 ? malloc(hl / 2) : NULL;
+    bool ok = raw && sodium_hex2bin(raw, hl / 2, hex, hl, NULL, &len, NULL) == 0 &&
+              len == hl / 2 && tx_decode(tx, raw, len);
+    free(raw);
+    return ok;
+}
+
+/* Checks the window's transactions on the pool and records their verdicts. */
+static bool precheck_window(struct rpc_env *env, struct precheck *pc, struct tx *txs, size_t n)
+{
+    bool ok[PRECHECK_WINDOW];
+    struct validation v[PRECHECK_WINDOW];
+    bool room = true;
+    (void)sigcheck_txs(chain_sigcheck(env->chain), txs, n, env->params, ok, v);
+    for (size_t i = 0; i < n; i++) {
+        if (room && pc->n == pc->cap) {
+            size_t cap = pc->cap ? pc->cap * 2 : PRECHECK_WINDOW;
+            struct precheck_entry *e = realloc(pc->e, cap * sizeof(*e));
+            if (e) {
+                pc->e = e;
+                pc->cap = cap;
+            } else {
+                room = false; /* the rest is checked by the calls themselves */
+            }
+        }
+        if (room) {
+            tx_txid(&txs[i], pc->e[pc->n].txid);
+            pc->e[pc->n++].v = v[i];
+        }
+        tx_free(&txs[i]);
+    }
+    return room;
+}
+
+void rawtx_batch_hook(const struct rpc_table *t, struct rpc_env *env, const json_t *batch)
+{
+    if (!batch) {
+        if (batch_pre) {
+            free(batch_pre->e);
+            free(batch_pre);
+            batch_pre = NULL;
+        }
+        return;
+    }
+    const struct rpc_method *m = rpc_table_find(t, "sendrawtransaction");
+    if (batch_pre || !m || m->handler != sendrawtransaction || !pre_cache(env) ||
+        !json_is_array(batch))
+        return;
+    struct precheck *pc = calloc(1, sizeof(*pc));
+    struct tx *txs = calloc(PRECHECK_WINDOW, sizeof(*txs));
+    if (!pc || !txs) {
+        free(pc);
+        free(txs);
+        return;
+    }
+    size_t n = 0;
+    bool room = true;
+    for (size_t i = 0; room && i < json_array_size(batch); i++) {
+        const char *hex = request_hex(json_array_get(batch, i));
+        if (!hex || !decode_hex_string(hex, &txs[n]))
+            continue;
+        if (++n == PRECHECK_WINDOW) {
+            room = precheck_window(env, pc, txs, n);
+            n = 0;
+        }
+    }
+    if (n > 0 && room)
+        precheck_window(env, pc, txs, n);
+    else
+        for (size_t i = 0; i < n; i++)
+            tx_free(&txs[i]);
+    free(txs);
+    batch_pre = pc;
+}
+
 static json_t *sendrawtransaction(struct rpc_call *call)
 {
     struct rpc_env *env = rpc_env(call);
-    struct validation v;
+    struct validation v, own;
     struct tx tx;
     uint8_t txid[HASH_SIZE];
     if (!decode_hex_tx(call, 0, &tx))
         return NULL;
     tx_txid(&tx, txid);
+    const struct validation *pre = precheck_tx(env, &tx, txid, &own);
     struct tx mined;
     tx_init(&mined);
+    if (env->lock)
+        pthread_mutex_lock(env->lock);
     if (chain_find_tx(env->chain, txid, &mined, NULL, NULL)) {
+        if (env->lock)
+            pthread_mutex_unlock(env->lock);
         tx_free(&mined);
         tx_free(&tx);
         return rpc_error(call, RPC_VERIFY_ALREADY_IN_CHAIN, "Transaction already in block chain");
     }
-    bool ok = mempool_add(env->mempool, &tx, (uint64_t)time(NULL), &v);
+    bool ok = mempool_add_checked(env->mempool, &tx, (uint64_t)time(NULL), pre, &v);
+    if (env->lock)
+        pthread_mutex_unlock(env->lock);
     tx_free(&tx);
     if (!ok && v.cls != VAL_DUPLICATE) {
         if (v.cls == VAL_ERROR)
@@ -142,7 +309,15 @@ static json_t *testmempoolaccept(struct rpc_call *call)
             return rpc_error(call, RPC_DESERIALIZATION_ERROR, "TX decode failed for element %zu", i);
         }
     }
+    /* The signatures on the pool before the lock (into the cache). */
+    bool *pre_ok = calloc(n, sizeof(*pre_ok));
+    struct validation *pre = pre_cache(env) && pre_ok ? calloc(n, sizeof(*pre)) : NULL;
+    if (pre)
+        (void)sigcheck_txs(chain_sigcheck(env->chain), txs, n, env->params, pre_ok, pre);
+    free(pre_ok);
     json_t *out = json_array();
+    if (env->lock)
+        pthread_mutex_lock(env->lock);
     for (i = 0; i < n; i++) {
         struct validation v;
         uint8_t txid[HASH_SIZE];
@@ -153,7 +328,7 @@ static json_t *testmempoolaccept(struct rpc_call *call)
         json_object_set_new(o, "txid", json_hash(txid));
         bool in_chain = chain_find_tx(env->chain, txid, &mined, NULL, NULL);
         tx_free(&mined);
-        bool ok = !in_chain && mempool_test(env->mempool, &txs[i], &v);
+        bool ok = !in_chain && mempool_test_checked(env->mempool, &txs[i], pre ? &pre[i] : NULL, &v);
         json_object_set_new(o, "allowed", json_boolean(ok));
         if (ok) {
             json_object_set_new(o, "vsize", json_integer((json_int_t)tx_encoded_size(&txs[i])));
@@ -167,6 +342,9 @@ static json_t *testmempoolaccept(struct rpc_call *call)
         json_array_append_new(out, o);
         tx_free(&txs[i]);
     }
+    if (env->lock)
+        pthread_mutex_unlock(env->lock);
+    free(pre);
     free(txs);
     return out;
 }
@@ -518,6 +696,7 @@ const struct rpc_method rawtx_rpc_methods[] = {
         .category = "Rawtransactions",
         .name = "sendrawtransaction",
         .handler = sendrawtransaction,
+        .unlocked = true, /* checks the signature first, then takes the node lock */
         .summary = "Submit a raw transaction (serialized, hex-encoded) to the local node and "
                    "network.\nRejections give error -26 with the reject reason "
                    "(bad-txns-sig, bad-txns-nonce-too-low, bad-txns-insufficient-funds, ...).",
@@ -529,6 +708,7 @@ const struct rpc_method rawtx_rpc_methods[] = {
         .category = "Rawtransactions",
         .name = "testmempoolaccept",
         .handler = testmempoolaccept,
+        .unlocked = true, /* checks the signatures first, then takes the node lock */
         .summary = "Returns the result of mempool acceptance tests: whether each raw "
                    "transaction would be accepted by the mempool, without adding it.\n"
                    "Each transaction is tested alone against the current mempool and chain "

@@ -199,6 +199,16 @@ typedef void (*rpc_call_observer)(const char *method, double seconds);
 /* Sets the observer (NULL: none); for the metrics of -metrics=1. */
 void rpc_set_call_observer(rpc_call_observer fn);
 
+/* Run by rpc_handle_json around a batch, on the thread that then runs the
+ * batch's calls in order, without the node lock: with the batch (an array)
+ * before its first call, with NULL after its last (rawtx_batch_hook checks
+ * the signatures of a batch's sendrawtransaction calls on the -par pool).
+ * It may fill caches; it never changes a reply. */
+typedef void (*rpc_batch_hook)(const struct rpc_table *t, struct rpc_env *env,
+                               const json_t *batch);
+/* Sets the hook (NULL: none). */
+void rpc_set_batch_hook(rpc_batch_hook fn);
+
 /* ---- Additions: whole-body handling, help text, amount details ---- */
 
 /* Like rpc_parse_amount; on failure *err (if given) is bitcoind's message:

@@ -854,10 +854,24 @@ static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *t
 
 /* Every check of mempool_add before the pool changes; *pos_out is the
  * transaction's place in its sender's run. */
-static bool admit_checks(struct mempool *mp, const struct tx *tx, struct validation *v,
-                         size_t *pos_out, uint8_t sigkey[SIGCACHE_KEY_SIZE])
+/* The stateless checks and the signature (through the cache), unless pre
+ * holds their failing verdict, taken before (not taken again).  A passing
+ * verdict is not trusted: the check runs and finds the signature in the
+ * cache. */
+static bool check_stateless(struct mempool *mp, const struct tx *tx, const struct validation *pre,
+                            uint8_t sigkey[SIGCACHE_KEY_SIZE], struct validation *v)
 {
-    const struct chain_params *p = chain_params(mp->chain);
+    if (pre && pre->cls != VAL_OK) {
+        *v = *pre;
+        return false;
+    }
+    return sigcheck_tx(sigcheck_cache(chain_sigcheck(mp->chain)), tx, chain_params(mp->chain),
+                       sigkey, v);
+}
+
+static bool admit_checks(struct mempool *mp, const struct tx *tx, const struct validation *pre,
+                         struct validation *v, size_t *pos_out, uint8_t sigkey[SIGCACHE_KEY_SIZE])
+{
     struct account acct;
     struct run *r;
     uint8_t txid[HASH_SIZE];
@@ -867,7 +881,7 @@ static bool admit_checks(struct mempool *mp, const struct tx *tx, struct validat
     tx_txid(tx, txid);
     if (hmap_get(&mp->by_txid, txid, HASH_SIZE))
         return val_fail(v, VAL_DUPLICATE, REJECT_TXN_ALREADY_IN_MEMPOOL);
-    if (!sigcheck_tx(sigcheck_cache(chain_sigcheck(mp->chain)), tx, p, sigkey, v))
+    if (!check_stateless(mp, tx, pre, sigkey, v))
         return false;
     /* A reveal evicts everything but reveals (evict_before): the rate that
      * evictions raised does not keep it out. */
@@ -1045,8 +1059,8 @@ void mempool_set_vote_listener(struct mempool *mp, void (*seen)(void *arg, const
     mp->vote_seen_arg = arg;
 }
 
-static bool admit_any(struct mempool *mp, const struct tx *tx, struct validation *v, size_t *pos,
-                      uint8_t sigkey[SIGCACHE_KEY_SIZE])
+static bool admit_any(struct mempool *mp, const struct tx *tx, const struct validation *pre,
+                      struct validation *v, size_t *pos, uint8_t sigkey[SIGCACHE_KEY_SIZE])
 {
     if (is_own_replay(tx->type)) {
         uint8_t txid[HASH_SIZE];
@@ -1054,29 +1068,40 @@ static bool admit_any(struct mempool *mp, const struct tx *tx, struct validation
         tx_txid(tx, txid);
         if (hmap_get(&mp->by_txid, txid, HASH_SIZE))
             return val_fail(v, VAL_DUPLICATE, REJECT_TXN_ALREADY_IN_MEMPOOL);
-        if (!sigcheck_tx(sigcheck_cache(chain_sigcheck(mp->chain)), tx, chain_params(mp->chain),
-                         sigkey, v))
+        if (!check_stateless(mp, tx, pre, sigkey, v))
             return false;
         return vote_admit_checks(mp, tx, v);
     }
-    return admit_checks(mp, tx, v, pos, sigkey);
+    return admit_checks(mp, tx, pre, v, pos, sigkey);
+}
+
+bool mempool_test_checked(struct mempool *mp, const struct tx *tx, const struct validation *pre,
+                          struct validation *v)
+{
+    size_t pos;
+    uint8_t sigkey[SIGCACHE_KEY_SIZE];
+    return admit_any(mp, tx, pre, v, &pos, sigkey);
 }
 
 bool mempool_test(struct mempool *mp, const struct tx *tx, struct validation *v)
 {
-    size_t pos;
-    uint8_t sigkey[SIGCACHE_KEY_SIZE];
-    return admit_any(mp, tx, v, &pos, sigkey);
+    return mempool_test_checked(mp, tx, NULL, v);
 }
 
 bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct validation *v)
+{
+    return mempool_add_checked(mp, tx, now, NULL, v);
+}
+
+bool mempool_add_checked(struct mempool *mp, const struct tx *tx, uint64_t now,
+                         const struct validation *pre, struct validation *v)
 {
     struct mempool_entry *e;
     uint8_t txid[HASH_SIZE];
     size_t size = tx_encoded_size(tx), pos = 0;
     uint8_t sigkey[SIGCACHE_KEY_SIZE];
 
-    if (!admit_any(mp, tx, v, &pos, sigkey))
+    if (!admit_any(mp, tx, pre, v, &pos, sigkey))
         return false;
     if (is_own_replay(tx->type)) {
         tx_txid(tx, txid);

@@ -86,9 +86,22 @@ void mempool_free(struct mempool *mp);
 bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct validation *v)
     WARN_UNUSED;
 
+/* mempool_add after the stateless checks and the signature were taken
+ * without the node lock (sigcheck_tx or sigcheck_txs on this very
+ * transaction): pre is their verdict.  A failing one is the answer, at the
+ * point where mempool_add would have found it (after the duplicate check),
+ * without verifying again; a passing one is checked again through the
+ * signature cache, where the pre-check left the signature.  pre NULL: as
+ * mempool_add.  The result is mempool_add's. */
+bool mempool_add_checked(struct mempool *mp, const struct tx *tx, uint64_t now,
+                         const struct validation *pre, struct validation *v) WARN_UNUSED;
+
 /* The checks of mempool_add without changing the pool (testmempoolaccept);
  * a full pool's eviction is not tried, so mempool-full is not reported. */
 bool mempool_test(struct mempool *mp, const struct tx *tx, struct validation *v) WARN_UNUSED;
+/* mempool_test with a pre-check's verdict, as mempool_add_checked. */
+bool mempool_test_checked(struct mempool *mp, const struct tx *tx, const struct validation *pre,
+                          struct validation *v) WARN_UNUSED;
 
 bool mempool_has(const struct mempool *mp, const uint8_t txid[HASH_SIZE]);
 const struct mempool_entry *mempool_get(const struct mempool *mp, const uint8_t txid[HASH_SIZE]);

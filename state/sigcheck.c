@@ -32,11 +32,16 @@ struct sigcheck {
     uint64_t generation;  /* bumped for each job */
     bool stopping;
     size_t busy;          /* workers inside the current job */
-    const struct block *b;
+    const struct tx *txs; /* the job's transactions (NULL: no job) */
+    size_t ntx;
     const struct chain_params *p;
     size_t next;          /* the next unclaimed index */
-    size_t first;         /* lowest failing index, b->ntx when none */
+    size_t first;         /* lowest failing index, ntx when none */
     struct validation first_v;
+    /* A pre-check (sigcheck_txs): every transaction's verdict here, none
+     * stops the job; NULL for a block. */
+    bool *ok;
+    struct validation *v;
 };
 
 int sigcheck_threads_for_par(int64_t par)
@@ -70,24 +75,43 @@ bool sigcheck_tx(struct sigcache *cache, const struct tx *tx, const struct chain
     return true;
 }
 
+/* One transaction of a pre-check: its verdict recorded, its signature's key
+ * cached when it passed (verified here, or found in the cache). */
+static void precheck_one(struct sigcache *cache, const struct tx *tx, const struct chain_params *p,
+                         bool *ok, struct validation *v)
+{
+    uint8_t key[SIGCACHE_KEY_SIZE];
+    val_init(v);
+    *ok = sigcheck_tx(cache, tx, p, key, v);
+    if (*ok && cache)
+        sigcache_insert(cache, key);
+}
+
 /* Checks chunks of the current job until none is left below `first`. */
 static void work(struct sigcheck *sc)
 {
     for (;;) {
         pthread_mutex_lock(&sc->lock);
-        const struct block *b = sc->b;
+        const struct tx *txs = sc->txs;
         const struct chain_params *p = sc->p;
+        bool *oks = sc->ok;
+        struct validation *vs = sc->v;
         size_t start = sc->next, limit = sc->first;
         if (start < limit)
             sc->next = start + CHUNK;
         pthread_mutex_unlock(&sc->lock);
-        if (!b || start >= limit)
+        if (!txs || start >= limit)
             return;
         size_t end = start + CHUNK < limit ? start + CHUNK : limit;
+        if (oks) {
+            for (size_t i = start; i < end; i++)
+                precheck_one(sc->cache, &txs[i], p, &oks[i], &vs[i]);
+            continue;
+        }
         for (size_t i = start; i < end; i++) {
             struct validation v;
             val_init(&v);
-            if (sigcheck_tx(sc->cache, &b->txs[i], p, NULL, &v))
+            if (sigcheck_tx(sc->cache, &txs[i], p, NULL, &v))
                 continue;
             pthread_mutex_lock(&sc->lock);
             if (i < sc->first) {
@@ -205,8 +229,11 @@ void sigcheck_begin(struct sigcheck *sc, const struct block *b, const struct cha
         return;
     pthread_mutex_lock(&sc->job_lock);
     pthread_mutex_lock(&sc->lock);
-    sc->b = b;
+    sc->txs = b->txs;
+    sc->ntx = b->ntx;
     sc->p = p;
+    sc->ok = NULL;
+    sc->v = NULL;
     sc->next = 0;
     sc->first = b->ntx;
     sc->generation++;
@@ -234,7 +261,7 @@ bool sigcheck_end(struct sigcheck *sc, const struct block *b, const struct chain
     bool ok = first == b->ntx;
     if (!ok)
         *v = sc->first_v;
-    sc->b = NULL;
+    sc->txs = NULL;
     pthread_mutex_unlock(&sc->lock);
     pthread_mutex_unlock(&sc->job_lock);
     return ok || fail_at(v, first);
@@ -247,4 +274,40 @@ bool sigcheck_block(struct sigcheck *sc, const struct block *b, const struct cha
         return false;
     sigcheck_begin(sc, b, p);
     return sigcheck_end(sc, b, p, v);
+}
+
+size_t sigcheck_txs(struct sigcheck *sc, const struct tx *txs, size_t n,
+                    const struct chain_params *p, bool *ok, struct validation *v)
+{
+    if (sc && sc->nworkers > 0 && n >= 2) {
+        pthread_mutex_lock(&sc->job_lock);
+        pthread_mutex_lock(&sc->lock);
+        sc->txs = txs;
+        sc->ntx = n;
+        sc->p = p;
+        sc->ok = ok;
+        sc->v = v;
+        sc->next = 0;
+        sc->first = n; /* never lowered: every transaction is checked */
+        sc->generation++;
+        pthread_cond_broadcast(&sc->wake);
+        pthread_mutex_unlock(&sc->lock);
+        work(sc);
+        pthread_mutex_lock(&sc->lock);
+        sc->next = n;
+        while (sc->busy > 0)
+            pthread_cond_wait(&sc->done, &sc->lock);
+        sc->txs = NULL;
+        sc->ok = NULL;
+        sc->v = NULL;
+        pthread_mutex_unlock(&sc->lock);
+        pthread_mutex_unlock(&sc->job_lock);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            precheck_one(sc ? sc->cache : NULL, &txs[i], p, &ok[i], &v[i]);
+    }
+    size_t passed = 0;
+    for (size_t i = 0; i < n; i++)
+        passed += ok[i];
+    return passed;
 }

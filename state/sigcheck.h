@@ -69,4 +69,15 @@ bool sigcheck_end(struct sigcheck *sc, const struct block *b, const struct chain
 bool sigcheck_tx(struct sigcache *cache, const struct tx *tx, const struct chain_params *p,
                  uint8_t key_out[SIGCACHE_KEY_SIZE], struct validation *v) WARN_UNUSED;
 
+/* The mempool's stateless half on the pool, for transactions about to be
+ * offered to it (a JSON-RPC batch of sendrawtransaction): sigcheck_tx of
+ * each of the n transactions spread over the threads, every one checked
+ * whatever the others give; ok[i] and v[i] its verdict.  The signature of
+ * each one that passed goes into the cache (it was verified here, or found
+ * there), so that mempool_add under the node lock does not verify it again;
+ * a failing one leaves nothing.  Needs no lock; the pool runs one job at a
+ * time (a block check waits for it).  Returns how many passed. */
+size_t sigcheck_txs(struct sigcheck *sc, const struct tx *txs, size_t n,
+                    const struct chain_params *p, bool *ok, struct validation *v);
+
 #endif

@@ -497,6 +497,175 @@ START_TEST(test_chain_pool_address_index)
 }
 END_TEST
 
+/* ---- The mempool's pre-check on the pool (sigcheck_txs) ---- */
+
+static void cache_key_of(struct sigcache *cache, const struct tx *tx, uint8_t key[SIGCACHE_KEY_SIZE])
+{
+    uint8_t msg[HASH_SIZE];
+    tx_sighash(tx, params.genesis_hash, msg);
+    sigcache_key(cache, msg, tx->sender, tx->sig, key);
+}
+
+/* Every transaction gets its own verdict (a failure stops nothing), with
+ * 1, 2 and 4 threads alike, and only the signatures that verified enter the
+ * cache. */
+START_TEST(test_precheck_fills_cache_valid_only)
+{
+    enum { N = 60 };
+    struct tx txs[N];
+    for (int i = 0; i < N; i++) {
+        make_tx(&txs[i], (uint64_t)i);
+        if (i == 5 || i == 41)
+            txs[i].sig[3] ^= 0x20;
+        if (i == 17)
+            txs[i].version = 2; /* fails before its signature is looked at */
+    }
+    static const int threads[] = {1, 2, 4};
+    for (size_t t = 0; t < 3; t++) {
+        struct sigcache *cache = sigcache_new(1 << 20);
+        struct sigcheck *sc = sigcheck_new(threads[t], cache);
+        ck_assert_ptr_nonnull(sc);
+        bool ok[N];
+        struct validation v[N];
+        memset(ok, 0xff, sizeof(ok));
+        ck_assert_uint_eq(sigcheck_txs(sc, txs, N, &params, ok, v), N - 3);
+        for (int i = 0; i < N; i++) {
+            uint8_t key[SIGCACHE_KEY_SIZE];
+            cache_key_of(cache, &txs[i], key);
+            bool bad = i == 5 || i == 41 || i == 17;
+            ck_assert_msg(ok[i] == !bad, "tx %d", i);
+            ck_assert_msg(sigcache_contains(cache, key) == !bad, "tx %d", i);
+            if (i == 5 || i == 41)
+                ck_assert_str_eq(v[i].reason, "bad-txns-sig");
+            else if (i == 17)
+                ck_assert_str_ne(v[i].reason, "bad-txns-sig");
+            else
+                ck_assert_int_eq(v[i].cls, VAL_OK);
+        }
+        ck_assert_uint_eq(sigcache_count(cache), N - 3);
+        /* Again: everything found in the cache, the same verdicts. */
+        ck_assert_uint_eq(sigcheck_txs(sc, txs, N, &params, ok, v), N - 3);
+        ck_assert(!ok[5] && !ok[17] && !ok[41] && ok[0] && ok[N - 1]);
+        ck_assert_uint_eq(sigcache_count(cache), N - 3);
+        sigcheck_free(sc);
+        sigcache_free(cache);
+    }
+    /* Without a cache: verdicts only. */
+    bool ok[N];
+    struct validation v[N];
+    ck_assert_uint_eq(sigcheck_txs(NULL, txs, N, &params, ok, v), N - 3);
+    for (int i = 0; i < N; i++)
+        tx_free(&txs[i]);
+}
+END_TEST
+
+/* A transfer from validator `from` with the given nonce and fee. */
+static void transfer_tx(struct tx *tx, int from, uint64_t nonce, uint64_t fee)
+{
+    struct wbuf w;
+    wbuf_init(&w);
+    fixture_transfer_payload(&w, pubs[(from + 1) % 4], COIN);
+    ck_assert(fixture_make_tx(tx, secrets[from], TX_TRANSFER, &w, nonce, fee));
+    wbuf_free(&w);
+}
+
+/* The batch path (pre-check on the pool, then mempool_add_checked one by one
+ * in order) gives mempool_add's answers one by one, reasons and details
+ * included: valid, bad signature, nonce too high, duplicate, fee too low,
+ * a valid one after them; the pools end equal. */
+START_TEST(test_precheck_accept_equals_one_by_one)
+{
+    enum { N = 9 };
+    struct tx txs[N];
+    transfer_tx(&txs[0], 0, 0, 10000);
+    transfer_tx(&txs[1], 0, 1, 10000);
+    transfer_tx(&txs[2], 1, 0, 10000);
+    txs[2].sig[7] ^= 0x01;           /* bad signature */
+    transfer_tx(&txs[3], 2, 5, 10000); /* nonce too high */
+    ck_assert(tx_copy(&txs[4], &txs[0])); /* duplicate */
+    transfer_tx(&txs[5], 3, 0, 1);   /* fee too low */
+    transfer_tx(&txs[6], 3, 0, 10000);
+    ck_assert(tx_copy(&txs[7], &txs[2])); /* the bad signature again */
+    transfer_tx(&txs[8], 1, 0, 20000);
+
+    char dir_a[256], dir_b[256], err[256];
+    struct sigcache *cache = sigcache_new(1 << 20);
+    struct sigcheck *sc = sigcheck_new(2, cache);
+    struct chain_options opts = {.sigcheck = sc};
+    ck_assert(fixture_tmpdir(dir_a, sizeof(dir_a), "precheck-a"));
+    ck_assert(fixture_tmpdir(dir_b, sizeof(dir_b), "precheck-b"));
+    struct chain *a = chain_open_with(&params, dir_a, &opts, err, sizeof(err));
+    struct chain *b = chain_open(&params, dir_b, false, err, sizeof(err));
+    ck_assert_msg(a && b, "%s", err);
+    struct mempool *mpa = mempool_new(a, MEMPOOL_DEFAULT_MAX_BYTES, 1000);
+    struct mempool *mpb = mempool_new(b, MEMPOOL_DEFAULT_MAX_BYTES, 1000);
+    ck_assert(mpa && mpb);
+
+    bool pre_ok[N];
+    struct validation pre[N];
+    ck_assert_uint_eq(sigcheck_txs(sc, txs, N, &params, pre_ok, pre), N - 2);
+    /* Verified signatures only: the bad one is not in the cache. */
+    uint8_t key[SIGCACHE_KEY_SIZE];
+    cache_key_of(cache, &txs[2], key);
+    ck_assert(!sigcache_contains(cache, key));
+    cache_key_of(cache, &txs[3], key);
+    ck_assert(sigcache_contains(cache, key));
+    ck_assert_uint_eq(sigcache_count(cache), N - 3); /* txs[4] is txs[0] */
+
+    static const char *const want[N] = {
+        "", "", "bad-txns-sig", "bad-txns-nonce-too-high", "txn-already-in-mempool",
+        "min-fee-not-met", "", "bad-txns-sig", ""};
+    for (int i = 0; i < N; i++) {
+        struct validation va, vb;
+        bool oka = mempool_add_checked(mpa, &txs[i], params.genesis_time, &pre[i], &va);
+        bool okb = mempool_add(mpb, &txs[i], params.genesis_time, &vb);
+        ck_assert_msg(oka == okb, "tx %d", i);
+        ck_assert_int_eq(va.cls, vb.cls);
+        ck_assert_str_eq(va.reason, vb.reason);
+        ck_assert_str_eq(va.detail, vb.detail);
+        ck_assert_str_eq(va.reason, want[i]);
+    }
+    ck_assert_uint_eq(mempool_count(mpa), 4);
+    ck_assert_uint_eq(mempool_count(mpb), 4);
+    for (int i = 0; i < N; i++) {
+        uint8_t txid[HASH_SIZE];
+        tx_txid(&txs[i], txid);
+        ck_assert_int_eq(mempool_has(mpa, txid), mempool_has(mpb, txid));
+    }
+
+    /* A failing verdict is the answer (no second verification: a verdict
+     * of bad-txns-sig on a good transaction is taken as it is); a passing
+     * one is not trusted (the signature is checked through the cache). */
+    struct tx good, bad;
+    struct validation fail, pass, v;
+    transfer_tx(&good, 2, 0, 10000);
+    ck_assert(tx_copy(&bad, &good));
+    bad.sig[1] ^= 0x40;
+    val_init(&fail);
+    (void)val_fail(&fail, VAL_CONSENSUS, REJECT_BAD_TXNS_SIG);
+    val_init(&pass);
+    ck_assert(!mempool_test_checked(mpa, &good, &fail, &v));
+    ck_assert_str_eq(v.reason, "bad-txns-sig");
+    ck_assert(!mempool_add_checked(mpa, &bad, params.genesis_time, &pass, &v));
+    ck_assert_str_eq(v.reason, "bad-txns-sig");
+    ck_assert(mempool_test_checked(mpa, &good, &pass, &v));
+    ck_assert(mempool_add_checked(mpa, &good, params.genesis_time, NULL, &v));
+    tx_free(&good);
+    tx_free(&bad);
+
+    for (int i = 0; i < N; i++)
+        tx_free(&txs[i]);
+    mempool_free(mpa);
+    mempool_free(mpb);
+    chain_close(a);
+    chain_close(b);
+    sigcheck_free(sc);
+    sigcache_free(cache);
+    ck_assert(fixture_remove_dir(dir_a));
+    ck_assert(fixture_remove_dir(dir_b));
+}
+END_TEST
+
 static Suite *sigcheck_suite(void)
 {
     Suite *s = suite_create("sigcheck");
@@ -510,6 +679,8 @@ static Suite *sigcheck_suite(void)
     tcase_add_test(tc, test_par_threads);
     tcase_add_test(tc, test_chain_pool_agrees);
     tcase_add_test(tc, test_chain_pool_address_index);
+    tcase_add_test(tc, test_precheck_fills_cache_valid_only);
+    tcase_add_test(tc, test_precheck_accept_equals_one_by_one);
     suite_add_tcase(s, tc);
     tc = tcase_create("cache");
     tcase_set_timeout(tc, 60);
