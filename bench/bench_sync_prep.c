@@ -17,9 +17,13 @@
  * check a block of transactions the node has not seen needs), and the
  * bound alone on its last line ("bound <verifies/s>") for the driver.
  * With -bound-only=1 it only measures and prints the bound again (the
- * driver does, right before each of its timed steps).
+ * driver does, right before each of its timed steps).  With -pending=N it
+ * also writes <out>/pending.txt: N more signed transfers, the senders' next
+ * nonces after the blocks, one a line as "<sender number> <hex>" (what
+ * bench/bench_accept_rpc.py sends to a running node).
  *
  *   bench_sync_prep -out=DIR -netdir=DIR [-accounts=1000] [-txs=60000] [-block=20000]
+ *                   [-pending=0]
  *   bench_sync_prep -bound-only=1 [-accounts=1000] [-txs=60000]
  *
  * Benchmarks only: nothing here decides anything of consensus. */
@@ -36,6 +40,7 @@
 #include "state/view.h"
 #include "tests/regtest_signer.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,17 +108,48 @@ static char *genesis_json(const struct gen *g, uint64_t nblocks)
     return s;
 }
 
+/* <out>/pending.txt: n transfers after the blocks' (see the top). */
+static void write_pending(struct gen *g, const char *out, size_t n)
+{
+    char path[4200];
+    size_t first = g->next;
+    struct tx *txs = calloc(n, sizeof(*txs));
+    if (!txs || !gen_transfers(g, &params, 1000, txs, n))
+        die("generating pending transactions", NULL);
+    snprintf(path, sizeof(path), "%s/pending.txt", out);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        die("cannot write pending.txt", NULL);
+    for (size_t i = 0; i < n; i++) {
+        struct wbuf w;
+        wbuf_init(&w);
+        tx_encode(&txs[i], &w);
+        char *hex = malloc(w.len * 2 + 1);
+        if (w.failed || !hex)
+            die("encoding", NULL);
+        sodium_bin2hex(hex, w.len * 2 + 1, w.data, w.len);
+        fprintf(f, "%zu %s\n", (first + i) % g->n, hex);
+        free(hex);
+        wbuf_free(&w);
+        tx_free(&txs[i]);
+    }
+    free(txs);
+    if (fclose(f) != 0)
+        die("cannot write pending.txt", NULL);
+}
+
 int main(int argc, char **argv)
 {
-    uint64_t accounts = 1000, ntxs = 60000, per_block = 20000, bound_only = 0;
+    uint64_t accounts = 1000, ntxs = 60000, per_block = 20000, bound_only = 0, pending = 0;
     const char *out = arg_str(argc, argv, "-out"), *netdir = arg_str(argc, argv, "-netdir");
     for (int i = 1; i < argc; i++)
         if (!arg_u64(argv[i], "-accounts", &accounts) && !arg_u64(argv[i], "-txs", &ntxs) &&
             !arg_u64(argv[i], "-block", &per_block) && !arg_u64(argv[i], "-bound-only", &bound_only) &&
+            !arg_u64(argv[i], "-pending", &pending) &&
             strncmp(argv[i], "-out=", 5) != 0 &&
             strncmp(argv[i], "-netdir=", 8) != 0) {
             fprintf(stderr, "usage: bench_sync_prep -out=DIR -netdir=DIR [-accounts=1000] "
-                            "[-txs=60000] [-block=20000] [-bound-only=1]\n");
+                            "[-txs=60000] [-block=20000] [-bound-only=1] [-pending=0]\n");
             return 2;
         }
     struct gen g;
@@ -145,6 +181,8 @@ int main(int argc, char **argv)
     size_t nb = (size_t)((ntxs + per_block - 1) / per_block);
     if (ntxs > accounts * MEMPOOL_MAX_RUN * nb)
         die("too few accounts: at most 64 transactions of one sender per block", NULL);
+    if (pending > accounts * MEMPOOL_MAX_RUN)
+        die("too few accounts: at most 64 pending transactions of one sender", NULL);
 
     char *json = genesis_json(&g, nb);
     params_free(&params);
@@ -205,6 +243,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < ntxs; i++)
         tx_free(&all[i]);
     free(all);
+    if (pending > 0)
+        write_pending(&g, out, (size_t)pending);
     gen_free(&g);
     params_free(&params);
     printf("| build + connect from a full mempool (builder, -par=2, signatures cached) | %.0f "

@@ -7,6 +7,7 @@
 #include "state/chain.h"
 #include "state/mempool.h"
 #include "state/sigcheck.h"
+#include "util/log.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -112,10 +113,15 @@ struct precheck_entry {
 };
 
 struct precheck {
-    struct precheck_entry *e;
+    struct precheck_entry *e; /* sorted by txid once the pre-check is done */
     size_t n, cap;
-    size_t next; /* the calls run in batch order: the first entry to look at */
 };
+
+static int cmp_entry_txid(const void *a, const void *b)
+{
+    return memcmp(((const struct precheck_entry *)a)->txid,
+                  ((const struct precheck_entry *)b)->txid, HASH_SIZE);
+}
 
 /* The batch the calling thread is running (rpc_handle_json runs a batch's
  * calls on the thread that ran the hook). */
@@ -126,18 +132,18 @@ static struct sigcache *pre_cache(struct rpc_env *env)
     return env && env->chain ? sigcheck_cache(chain_sigcheck(env->chain)) : NULL;
 }
 
-/* The verdict of the running batch's pre-check on txid, if it took one. */
+/* The verdict of the running batch's pre-check on txid, if it took one (the
+ * txid covers every byte, the signature included, and the verdict depends
+ * on nothing else). */
 static const struct validation *precheck_find(const uint8_t txid[HASH_SIZE])
 {
     struct precheck *pc = batch_pre;
-    if (!pc)
+    if (!pc || pc->n == 0)
         return NULL;
-    for (size_t i = pc->next; i < pc->n; i++)
-        if (memcmp(pc->e[i].txid, txid, HASH_SIZE) == 0) {
-            pc->next = i + 1;
-            return &pc->e[i].v;
-        }
-    return NULL;
+    struct precheck_entry key;
+    memcpy(key.txid, txid, HASH_SIZE);
+    const struct precheck_entry *e = bsearch(&key, pc->e, pc->n, sizeof(*pc->e), cmp_entry_txid);
+    return e ? &e->v : NULL;
 }
 
 /* A transaction's verdict for mempool_add_checked: the batch's, else taken
@@ -244,6 +250,14 @@ void rawtx_batch_hook(const struct rpc_table *t, struct rpc_env *env, const json
         for (size_t i = 0; i < n; i++)
             tx_free(&txs[i]);
     free(txs);
+    size_t passed = 0;
+    for (size_t i = 0; i < pc->n; i++)
+        passed += pc->e[i].v.cls == VAL_OK;
+    if (pc->n > 0)
+        LOG_DEBUG(LOG_MEMPOOL, "batch pre-check: %zu signatures on %d threads, %zu passed", pc->n,
+                  sigcheck_threads(chain_sigcheck(env->chain)), passed);
+    if (pc->n > 1)
+        qsort(pc->e, pc->n, sizeof(*pc->e), cmp_entry_txid);
     batch_pre = pc;
 }
 

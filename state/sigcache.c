@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define STRIPES 64
 
@@ -19,8 +20,42 @@ struct sigcache {
     uint8_t salt[crypto_generichash_KEYBYTES];
     size_t nbuckets;
     struct bucket *buckets;
+    void *map; /* the mapping holding buckets (NULL: calloc'd) */
+    size_t map_len;
     pthread_mutex_t locks[STRIPES];
 };
+
+/* The table, zeroed, its pages untouched until used (no resident memory at
+ * start; anonymous mappings read as zero), in huge pages where the kernel
+ * gives them on request: filling a fresh cache of 32 MiB in 4 KiB pages
+ * would take thousands of page faults (each a TLB shootdown across the -par
+ * threads) in the node's first minutes.  Small tables come from calloc. */
+#define HUGE_PAGE ((size_t)2 << 20)
+static void *alloc_table(struct sigcache *sc, size_t bytes)
+{
+    if (bytes < HUGE_PAGE)
+        return calloc(1, bytes);
+    size_t len = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE + HUGE_PAGE;
+    void *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED)
+        return NULL;
+    sc->map = base;
+    sc->map_len = len;
+    uintptr_t p = ((uintptr_t)base + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+#ifdef MADV_HUGEPAGE
+    size_t aligned = len - (size_t)(p - (uintptr_t)base);
+    (void)madvise((void *)p, aligned - aligned % HUGE_PAGE, MADV_HUGEPAGE);
+#endif
+    return (void *)p;
+}
+
+static void free_table(struct sigcache *sc)
+{
+    if (sc->map)
+        munmap(sc->map, sc->map_len);
+    else
+        free(sc->buckets);
+}
 
 struct sigcache *sigcache_new(size_t bytes)
 {
@@ -30,7 +65,7 @@ struct sigcache *sigcache_new(size_t bytes)
     sc->nbuckets = bytes / (SIGCACHE_WAYS * SIGCACHE_KEY_SIZE);
     if (sc->nbuckets == 0)
         sc->nbuckets = 1;
-    sc->buckets = calloc(sc->nbuckets, sizeof(*sc->buckets));
+    sc->buckets = alloc_table(sc, sc->nbuckets * sizeof(*sc->buckets));
     if (!sc->buckets) {
         free(sc);
         return NULL;
@@ -48,7 +83,7 @@ void sigcache_free(struct sigcache *sc)
     for (size_t i = 0; i < STRIPES; i++)
         pthread_mutex_destroy(&sc->locks[i]);
     sodium_memzero(sc->salt, sizeof(sc->salt));
-    free(sc->buckets);
+    free_table(sc);
     free(sc);
 }
 

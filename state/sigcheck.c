@@ -57,19 +57,26 @@ int sigcheck_threads_for_par(int64_t par)
     return (int)n;
 }
 
+/* A key enters the cache only for a transaction that passed sigcheck_tx in
+ * full (the mempool and sigcheck_txs insert after it), and it binds the
+ * sighash, which covers every field tx_check_nosig reads (all but the
+ * signature) and the genesis (so the parameters): a hit means this very
+ * transaction passed both halves before.  So the cache is looked at first,
+ * and a hit skips the stateless checks too (a transfer's recipient key, for
+ * one, costs a square root). */
 bool sigcheck_tx(struct sigcache *cache, const struct tx *tx, const struct chain_params *p,
                  uint8_t key_out[SIGCACHE_KEY_SIZE], struct validation *v)
 {
     uint8_t msg[HASH_SIZE], buf[SIGCACHE_KEY_SIZE];
     uint8_t *key = key_out ? key_out : buf;
-    if (!tx_check_nosig(tx, p, v))
-        return false;
     tx_sighash(tx, p->genesis_hash, msg);
     if (cache) {
         sigcache_key(cache, msg, tx->sender, tx->sig, key);
         if (sigcache_contains(cache, key))
             return true;
     }
+    if (!tx_check_nosig(tx, p, v))
+        return false;
     if (!tx_check_sig(tx, msg))
         return val_fail(v, VAL_CONSENSUS, REJECT_BAD_TXNS_SIG);
     return true;

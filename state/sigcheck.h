@@ -10,7 +10,8 @@
  *
  * A signature found in the cache is not verified again.  Block checks only
  * read the cache; the mempool fills it with the signatures of the
- * transactions it accepts.
+ * transactions it accepts, and sigcheck_txs with those it verified for the
+ * mempool before the node lock.
  *
  * The pool runs one block at a time (callers on several threads take
  * turns); the calling thread works as one of the threads. */
@@ -62,7 +63,9 @@ bool sigcheck_end(struct sigcheck *sc, const struct block *b, const struct chain
                   struct validation *v) WARN_UNUSED;
 
 /* tx_check, skipping the verification of a signature the cache holds
- * (cache may be NULL).  key_out (may be NULL): when cache is set and the
+ * (cache may be NULL), and then the stateless checks too: a key enters the
+ * cache only for a transaction that passed both, and it binds the sighash,
+ * which covers every field those checks read.  key_out (may be NULL): when cache is set and the
  * check passed, the signature's cache key, for the caller to
  * sigcache_insert once it accepts the transaction (the mempool does, so that
  * only signatures of accepted transactions take room in the cache). */
