@@ -15,14 +15,20 @@ error) and the mempool must hold every transfer afterwards.
 
 The bound is BIP340 verifies per second on two threads over as many
 signatures of the same generator (bench_sync_prep -bound-only=1), measured
-right before and right after the timed step; the better is kept.
+right before and right after the timed step.  The machine may be shared:
+the whole step runs --reps times, each on a fresh copy of the node's
+directory (the signature cache empty again), and the best figure and the
+best bound are kept.  Also printed: the CPU time fmld took in that run, per
+transfer, next to one verification's time on one of the bound's threads.
 
-    python3 bench/bench_accept_rpc.py [--accounts=1000] [--txs=30000] [--batch=100] [--conns=4]
+    python3 bench/bench_accept_rpc.py [--accounts=1000] [--txs=20000] [--batch=100]
+                                      [--conns=4] [--reps=3]
 """
 
 import base64
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -63,12 +69,20 @@ def read_reply(f):
         f.readline()
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class AcceptRPCBench(FMLTestFramework):
     def add_options(self, parser):
         parser.add_argument("--accounts", type=int, default=1000)
-        parser.add_argument("--txs", type=int, default=30000)
+        parser.add_argument("--txs", type=int, default=20000)
         parser.add_argument("--batch", type=int, default=100)
         parser.add_argument("--conns", type=int, default=4)
+        parser.add_argument("--reps", type=int, default=3)
 
     def set_test_params(self):
         self.num_nodes = 0
@@ -96,9 +110,8 @@ class AcceptRPCBench(FMLTestFramework):
                              capture_output=True, text=True)
         if res.returncode != 0:
             raise TestFailure("bench_sync_prep: " + res.stderr)
-        node.start()
-        if node.getblockcount() != 1:
-            raise TestFailure("the node has %d blocks, not 1" % node.getblockcount())
+        pristine = os.path.join(self.tmpdir, "pristine")
+        shutil.copytree(node.netdir, pristine)
 
         # Each connection sends its own senders' transfers, in nonce order.
         shares = [[] for _ in range(o.conns)]
@@ -115,6 +128,42 @@ class AcceptRPCBench(FMLTestFramework):
                 mine.append((len(reqs), json.dumps(reqs).encode()))
             bodies.append(mine)
 
+        runs, bounds = [], []
+        for rep in range(o.reps):
+            if rep:
+                # The same node from the same start: the directory as the
+                # prep wrote it, the signature cache empty.
+                shutil.rmtree(node.netdir)
+                shutil.copytree(pristine, node.netdir)
+            node.start()
+            if node.getblockcount() != 1:
+                raise TestFailure("the node has %d blocks, not 1" % node.getblockcount())
+            bounds.append(self.bound())
+            secs, cpu = self.timed(node, bodies)
+            bounds.append(self.bound())
+            count = node.getmempoolinfo()["size"]
+            if count != o.txs:
+                raise TestFailure("the mempool holds %d transfers, not %d" % (count, o.txs))
+            node.stop()
+            runs.append((secs, cpu))
+            print("run %d: %.0f tx/s, fmld %.2f CPU s; bounds %.0f, %.0f" %
+                  (rep + 1, o.txs / secs, cpu, bounds[-2], bounds[-1]))
+
+        secs, cpu = min(runs)
+        bound = max(bounds)
+        figure = o.txs / secs
+        print("\n| fmld mempool accept: %d transfers from %d accounts (best of %d) | tx/s "
+              "| bound: BIP340 verifies/s, 2 threads (best of %d) | ratio |" %
+              (o.txs, o.accounts, o.reps, len(bounds)))
+        print("|---|---:|---:|---:|")
+        print("| sendrawtransaction, JSON-RPC batches of %d on %d connections (default -par) "
+              "| %.0f | %.0f | %.2f |" % (o.batch, o.conns, figure, bound, figure / bound))
+        print("\nfmld used %.2f CPU seconds in that run (%.0f us a transfer; one verification "
+              "on one of the bound's threads: %.0f us)" % (cpu, cpu / o.txs * 1e6, 2e6 / bound))
+        print("\ngoal: ratio >= 0.50 for mempool accept")
+
+    def timed(self, node, bodies):
+        """Sends every batch; (wall seconds, fmld CPU seconds)."""
         user, password = cookie_auth(os.path.join(node.netdir, ".cookie"))
         auth = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
         failures = []
@@ -142,30 +191,18 @@ class AcceptRPCBench(FMLTestFramework):
             except Exception as e:  # noqa: BLE001 (reported below)
                 failures.append(repr(e))
 
-        bounds = [self.bound()]
         threads = [threading.Thread(target=send, args=(mine,)) for mine in requests]
+        cpu0 = cpu_seconds(node.process.pid)
         t0 = time.time()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         secs = time.time() - t0
-        bounds.append(self.bound())
+        cpu = cpu_seconds(node.process.pid) - cpu0
         if failures:
             raise TestFailure(failures[0])
-        count = node.getmempoolinfo()["size"]
-        if count != o.txs:
-            raise TestFailure("the mempool holds %d transfers, not %d" % (count, o.txs))
-        node.stop()
-
-        bound = max(bounds)
-        figure = o.txs / secs
-        print("\n| fmld mempool accept: %d transfers from %d accounts | tx/s | bound: BIP340 "
-              "verifies/s, 2 threads | ratio |" % (o.txs, o.accounts))
-        print("|---|---:|---:|---:|")
-        print("| sendrawtransaction, JSON-RPC batches of %d on %d connections (default -par) "
-              "| %.0f | %.0f | %.2f |" % (o.batch, o.conns, figure, bound, figure / bound))
-        print("\ngoal: ratio >= 0.50 for mempool accept")
+        return secs, cpu
 
 
 if __name__ == "__main__":

@@ -286,8 +286,10 @@ bool sigcheck_block(struct sigcheck *sc, const struct block *b, const struct cha
 size_t sigcheck_txs(struct sigcheck *sc, const struct tx *txs, size_t n,
                     const struct chain_params *p, bool *ok, struct validation *v)
 {
-    if (sc && sc->nworkers > 0 && n >= 2) {
-        pthread_mutex_lock(&sc->job_lock);
+    /* A pool busy with a block or another pre-check: the calling thread
+     * checks alone rather than wait (callers on other threads, RPC workers
+     * with batches of their own, keep the cores busy). */
+    if (sc && sc->nworkers > 0 && n >= 2 && pthread_mutex_trylock(&sc->job_lock) == 0) {
         pthread_mutex_lock(&sc->lock);
         sc->txs = txs;
         sc->ntx = n;

@@ -78,8 +78,10 @@ bool sigcheck_tx(struct sigcache *cache, const struct tx *tx, const struct chain
  * whatever the others give; ok[i] and v[i] its verdict.  The signature of
  * each one that passed goes into the cache (it was verified here, or found
  * there), so that mempool_add under the node lock does not verify it again;
- * a failing one leaves nothing.  Needs no lock; the pool runs one job at a
- * time (a block check waits for it).  Returns how many passed. */
+ * a failing one leaves nothing.  Needs no lock.  The pool runs one job at a
+ * time: a block check waits for a pre-check to end, but a pre-check that
+ * finds the pool busy runs on the calling thread alone instead of waiting.
+ * Returns how many passed. */
 size_t sigcheck_txs(struct sigcheck *sc, const struct tx *txs, size_t n,
                     const struct chain_params *p, bool *ok, struct validation *v);
 
