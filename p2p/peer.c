@@ -107,8 +107,9 @@ bool peer_send(struct peer *peer, enum p2p_msg_type t, const struct wbuf *payloa
         peer_disconnect(peer, "out of memory");
         return false;
     }
-    /* Messages wait for the v2 keys (nothing sends before the handshake). */
-    if (peer->transport != TRANSPORT_V1 && !peer->v2)
+    /* Messages wait for the v2 keys (nothing sends before the handshake),
+     * and to a pinned address for the responder's node-key proof. */
+    if (peer->transport != TRANSPORT_V1 && (!peer->v2 || (peer->pin && !peer->peerkey_verified)))
         return false;
     wbuf_init(&w);
     if (peer->transport == TRANSPORT_V1) {
@@ -288,8 +289,10 @@ static bool send_hello(struct peer *peer, bool want, bool prove)
 }
 
 /* Both keys are in: derive the ciphers.  The initiator then sends its hello
- * (asking for, and giving, a node-key proof when the address is pinned) and
- * its version; the responder waits for the initiator's hello. */
+ * (asking for, and giving, a node-key proof when the address is pinned) and,
+ * to an unpinned address, its version; to a pinned one the version waits for
+ * the responder's proof (v2_on_hello), so that a man in the middle learns
+ * nothing of it.  The responder waits for the initiator's hello. */
 static bool v2_keys_in(struct peer *peer, const uint8_t their_pub[V2_PUBKEY_SIZE])
 {
     struct p2p *p = peer->p2p;
@@ -311,7 +314,9 @@ static bool v2_keys_in(struct peer *peer, const uint8_t their_pub[V2_PUBKEY_SIZE
     peer->transport = TRANSPORT_V2_HELLO;
     if (!initiator)
         return true;
-    return send_hello(peer, peer->pin != NULL, peer->pin != NULL) && peer_send_version(peer);
+    if (peer->pin)
+        return send_hello(peer, true, true);
+    return send_hello(peer, false, false) && peer_send_version(peer);
 }
 
 static void v2_on_hello(struct peer *peer, const uint8_t *contents, size_t n)
@@ -357,6 +362,8 @@ static void v2_on_hello(struct peer *peer, const uint8_t *contents, size_t n)
     peer->transport = TRANSPORT_V2;
     if (!initiator)
         send_hello(peer, false, (h.flags & V2_HELLO_WANT) != 0);
+    else if (peer->pin)
+        peer_send_version(peer); /* the pin verified just above */
 }
 
 /* Reads v2: the 4-byte v1 check (inbound), the other side's key, then
