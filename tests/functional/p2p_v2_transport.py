@@ -11,8 +11,8 @@ node key: created 0600, stable across restarts, proved on request;
 -peerkey with the right key verifies, with a wrong key the connection is
 dropped; test responders on pinned addresses that prove a wrong key or none
 receive the node's hello and nothing else (no version), one proving the
-pinned key receives the version after its hello.  Packet-level attacks: garbage after the handshake, an oversized
-length, a bad command.
+pinned key receives the version after its hello.  Packet-level attacks:
+garbage after the handshake, an oversized length, a bad command.
 
 Needs python3-nacl: run with /usr/bin/python3 (make check does).
 """
