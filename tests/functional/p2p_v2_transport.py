@@ -116,25 +116,20 @@ class Relay:
                     pass
 
 
-class Responder:
-    """A v2 responder on 127.0.0.1 built on test_framework.v2transport, for a
-    node that dials it: takes one connection, reads the node's key, sends its
-    own, records (for `wait` seconds) what the node sends before hearing our
-    hello, then sends the hello (proving signing_key's node key when given)
-    and records the rest until the node closes the connection, a `version`
-    arrives or 15 s pass.  self.packets: ("before"|"after", name) for every
-    packet received, decrypted ("hello" or the message's command);
-    self.node_hello: the node's hello (flags, nodekey, sig); self.eof: the
-    node closed the connection."""
+class Responder(P2PConnection):
+    """The responder's side of v2, for a node that dials a listening socket
+    on 127.0.0.1, on P2PConnection's packet reading: takes one connection,
+    reads the node's key, sends its own, records (for `wait` seconds) what
+    the node sends before hearing our hello, then sends the hello (proving
+    signing_key's node key when given) and records the rest until the node
+    closes the connection, a `version` arrives or 15 s pass.  self.packets:
+    ("before"|"after", "hello" or the message's command) for every packet
+    received; self.hello: the node's hello (flags, nodekey, sig)."""
 
-    def __init__(self, magic, signing_key, wait=1.0):
-        self.magic = magic
-        self.signing_key = signing_key
+    def __init__(self, genesis, signing_key, wait=1.0):
+        super().__init__(0, genesis, signing_key=signing_key)
         self.wait = wait
         self.packets = []
-        self.node_hello = None
-        self.session_id = None
-        self.eof = False
         self.error = None
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -142,77 +137,40 @@ class Responder:
         self.listener.listen(1)
         self.listener.settimeout(60)
         self.port = self.listener.getsockname()[1]
-        self.sock = None
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self):
         try:
             self.sock, _ = self.listener.accept()
-            self.buf = bytearray()
-            their = self._take(32, time.time() + 10)
+            deadline = self._deadline(10)
+            while len(self.buf) < 32:
+                if self.closed or not self._fill(deadline):
+                    raise TestFailure("no key from the node")
+            their = bytes(self.buf[:32])
+            del self.buf[:32]
             priv, pub = v2transport.keypair(self.magic)
-            self.sock.sendall(pub)
+            self.send_raw(pub)
             self.cipher = v2transport.V2Cipher(priv, pub, their, False, self.magic)
-            self.session_id = self.cipher.session_id
-            self._record("before", time.time() + self.wait)
-            if not self.eof:
-                hello = v2transport.encode_hello(self.session_id, False,
-                                                 signing_key=self.signing_key)
-                self.sock.sendall(self.cipher.encrypt(hello))
-                self._record("after", time.time() + 15)
-        except Exception as e:  # reported by done()
+            self._record("before", self.wait)
+            if not self.closed:
+                self.send_raw(self.cipher.encrypt(v2transport.encode_hello(
+                    self.cipher.session_id, False, signing_key=self.signing_key)))
+                self._record("after", 15)
+        except Exception as e:  # raised again by done()
             self.error = e
 
-    def _fill(self, deadline):
-        left = deadline - time.time()
-        if left <= 0:
-            return False
-        self.sock.settimeout(left)
-        try:
-            data = self.sock.recv(65536)
-        except socket.timeout:
-            return False
-        except OSError:
-            data = b""
-        if not data:
-            self.eof = True
-            return False
-        self.buf += data
-        return True
-
-    def _take(self, n, deadline):
-        while len(self.buf) < n:
-            if not self._fill(deadline):
-                return None
-        out = bytes(self.buf[:n])
-        del self.buf[:n]
-        return out
-
-    def _record(self, phase, deadline):
-        """Decrypts whole packets until the deadline, the end of the stream
-        or (after our hello) a version."""
+    def _record(self, phase, timeout):
+        deadline = self._deadline(timeout)
         while True:
-            raw = self._take(3, deadline)
-            if raw is None:
+            had_hello = self.hello is not None
+            msg = self._recv_until(deadline)
+            if not had_hello and self.hello is not None:
+                self.packets.append((phase, "hello"))
+            if msg is None:
                 return
-            n = self.cipher.decrypt_length(raw)
-            body = self._take(1 + n + 16, deadline)
-            if body is None:
-                raise TestFailure("a truncated packet (%d bytes announced)" % n)
-            plain = self.cipher.decrypt(body)
-            if plain is None:
-                raise TestFailure("a packet from the node fails authentication")
-            ignore, contents = plain
-            if ignore:
-                continue
-            if self.node_hello is None:
-                self.node_hello = v2transport.decode_hello(contents)
-                name = "hello"
-            else:
-                name = v2transport.decode_message(contents)[0]
-            self.packets.append((phase, name))
-            if name == "version" and phase == "after":
+            self.packets.append((phase, msg[0]))
+            if msg[0] == "version" and phase == "after":
                 return
 
     def done(self):
@@ -223,12 +181,8 @@ class Responder:
         return self.packets
 
     def close(self):
-        for s in (self.listener, self.sock):
-            if s:
-                try:
-                    s.close()
-                except OSError:
-                    pass
+        self.listener.close()
+        super().close()
 
 
 def plaintext_markers(data, magic):
@@ -461,7 +415,7 @@ class V2TransportTest(FMLTestFramework):
                  ("proves the pinned key", key_a)]
         resp = []
         for _, sk_resp in cases:
-            r = Responder(magic, sk_resp)
+            r = Responder(genesis, sk_resp)
             self.responders.append(r)
             resp.append(r)
         node1.stop()
@@ -472,17 +426,17 @@ class V2TransportTest(FMLTestFramework):
         for (what, sk_resp), r in zip(cases, resp):
             packets = r.done()
             self.log("  responder that %s received %s" % (what, packets))
-            flags, nodekey, sig = r.node_hello
+            flags, nodekey, sig = r.hello
             assert_equal(flags, v2transport.HELLO_WANT | v2transport.HELLO_PROOF)
             assert_equal(nodekey.hex(), key1)
-            assert v2transport.check_proof(nodekey, sig, r.session_id, True)
+            assert v2transport.check_proof(nodekey, sig, r.cipher.session_id, True)
             if sk_resp is key_a:
                 assert_equal(packets, [("before", "hello"), ("after", "version")])
             else:
                 # A man in the middle learns no version (user agent, height,
                 # services, the address it was dialled at): only our hello.
                 assert_equal(packets, [("before", "hello")])
-                assert r.eof, "the connection to a wrong responder was not dropped"
+                assert r.closed, "the connection to a wrong responder was not dropped"
         wait_until(lambda: any(p.get("peerkey_verified") and p["peerkey"] ==
                                bytes(key_a.verify_key).hex()
                                for p in peer_at(node1, resp[2].port)),
