@@ -213,8 +213,8 @@ static json_t *getblockheader(struct rpc_call *call)
 /* Runs without the node lock for the state: balance, nonce and validator
  * come from the published read view (one whole tip).  next_nonce counts the
  * mempool, which has no lock of its own: the node lock is taken for that
- * field only, after the state part (so it may wait for a block connection
- * in progress; without a mempool, never). */
+ * field only, after the state part, so it may wait for a block connection
+ * in progress; include_mempool false leaves it out and never waits. */
 static json_t *getaccount(struct rpc_call *call)
 {
     struct rpc_env *env = rpc_env(call);
@@ -238,7 +238,7 @@ static json_t *getaccount(struct rpc_call *call)
     json_object_set_new(o, "address", json_string(rpc_str(call, 0, "")));
     json_object_set_new(o, "balance", json_amount(a.balance));
     json_object_set_new(o, "nonce", json_integer((json_int_t)a.nonce));
-    if (env->mempool) {
+    if (env->mempool && rpc_bool(call, 1, true)) {
         if (env->lock)
             pthread_mutex_lock(env->lock);
         uint64_t next = mempool_next_nonce(env->mempool, pub);
@@ -826,16 +826,23 @@ const struct rpc_method blockchain_rpc_methods[] = {
         .unlocked = true, /* the read view; the node lock for next_nonce only */
         .summary = "Returns the state of an account at the tip: balance and nonce, the nonce "
                    "its next transaction needs counting the mempool, and its validator record "
-                   "if it is one.",
-        .args = {{"address", RPC_STR, true, NULL, "The account address"}},
+                   "if it is one. The state comes from the last published tip and never waits "
+                   "for a block being connected; next_nonce reads the mempool under the node "
+                   "lock, so it may (include_mempool false leaves it out).",
+        .args = {{"address", RPC_STR, true, NULL, "The account address"},
+                 {"include_mempool", RPC_BOOL, false, "true",
+                  "Add next_nonce, counting the mempool (waits for a block connection in "
+                  "progress)"}},
         .result = "{\n"
                   "  \"address\": \"str\",\n"
                   "  \"balance\": n,        (FML)\n"
                   "  \"nonce\": n,          (transactions sent and confirmed)\n"
-                  "  \"next_nonce\": n,     (nonce for the next transaction, counting the mempool)\n"
+                  "  \"next_nonce\": n,     (nonce for the next transaction, counting the mempool;\n"
+                  "                        not with include_mempool false)\n"
                   "  \"validator\": {\"self_stake\", \"delegated\", \"status\"}   (validators only)\n"
                   "}",
-        .examples = "fml-cli getaccount rfml1q...",
+        .examples = "fml-cli getaccount rfml1q...\n"
+                    "fml-cli getaccount rfml1q... false",
     },
     {
         .category = "Blockchain",
