@@ -5,7 +5,7 @@ against the same reads on the same node idle.
 bench/bench_sync_prep writes a source node with --txs signed transfers in
 blocks of --block (as bench/bench_sync.py).  A fresh fmld connects to it on
 127.0.0.1 and syncs.  Once it has the first block, --threads client threads
-(each its own connection) call, in turn:
+for each of these calls (each thread its own connection, calling in a loop):
 
   getaccount "sender"           the sender of a transfer of block 1 (with
                                 next_nonce: the mempool, under the node lock)
@@ -20,8 +20,8 @@ p99(sync) / p99(idle).  Blocks connect under the node lock: a read that
 takes it waits for the connection in progress, one that reads the published
 view (state/readview.h) does not.
 
-    python3 bench/bench_rpc_sync.py [--accounts=1000] [--txs=60000] [--block=10000]
-                                    [--threads=4]
+    python3 bench/bench_rpc_sync.py [--accounts=1000] [--txs=60000] [--block=5000]
+                                    [--threads=1]
 
 FMLD=/path/to/fmld measures another build (the "before" figures); a method
 that build does not know is shown as n/a.
@@ -51,20 +51,18 @@ class RPCSyncBench(FMLTestFramework):
     def add_options(self, parser):
         parser.add_argument("--accounts", type=int, default=1000)
         parser.add_argument("--txs", type=int, default=60000)
-        parser.add_argument("--block", type=int, default=10000)
-        parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument("--block", type=int, default=5000)
+        parser.add_argument("--threads", type=int, default=1)
 
     def set_test_params(self):
         self.num_nodes = 0
         self.chain = "benchsync"
 
-    def hammer(self, node, calls, stop, out, errors):
+    def hammer(self, node, call, stop, out, errors):
         rpc = node.new_rpc()
-        i = 0
+        name, method, args = call
         try:
             while not stop.is_set():
-                name, method, args = calls[i % len(calls)]
-                i += 1
                 t0 = time.perf_counter()
                 try:
                     getattr(rpc, method)(*args)
@@ -78,10 +76,11 @@ class RPCSyncBench(FMLTestFramework):
     def measure(self, node, calls, until):
         """Runs the threads until until() is true; the times per call name."""
         stop = threading.Event()
-        outs = [{} for _ in range(self.options.threads)]
+        jobs = [call for call in calls for _ in range(self.options.threads)]
+        outs = [{} for _ in jobs]
         errors = []
-        threads = [threading.Thread(target=self.hammer, args=(node, calls, stop, outs[i], errors),
-                                    daemon=True) for i in range(self.options.threads)]
+        threads = [threading.Thread(target=self.hammer, args=(node, job, stop, out, errors),
+                                    daemon=True) for job, out in zip(jobs, outs)]
         for t in threads:
             t.start()
         try:
@@ -140,7 +139,7 @@ class RPCSyncBench(FMLTestFramework):
         dst.stop()
 
         print("\n%s: %d transfers in blocks of %d, blocks 2..%d connected in %.1f s, %d client "
-              "threads" % (os.path.basename(os.environ.get("FMLD", "fmld")), o.txs, o.block,
+              "thread(s) per call" % (os.path.basename(os.environ.get("FMLD", "fmld")), o.txs, o.block,
                            nblocks, sync_s, o.threads))
         print("| call | calls sync / idle | p50 sync | p99 sync | p50 idle | p99 idle | "
               "p99 sync / idle |")

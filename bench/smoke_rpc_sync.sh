@@ -4,4 +4,4 @@
 # run (60,000 transfers).
 set -e
 src=$(dirname "$0")/..
-${PYTHON:-python3} "$src"/bench/bench_rpc_sync.py --accounts=20 --txs=100 --block=50 --threads=2
+${PYTHON:-python3} "$src"/bench/bench_rpc_sync.py --accounts=20 --txs=100 --block=50 --threads=1
