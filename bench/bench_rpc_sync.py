@@ -139,8 +139,8 @@ class RPCSyncBench(FMLTestFramework):
         dst.stop()
 
         print("\n%s: %d transfers in blocks of %d, blocks 2..%d connected in %.1f s, %d client "
-              "thread(s) per call" % (os.path.basename(os.environ.get("FMLD", "fmld")), o.txs, o.block,
-                           nblocks, sync_s, o.threads))
+              "thread(s) per call" % (os.path.basename(os.environ.get("FMLD", "fmld")), o.txs,
+                                      o.block, nblocks, sync_s, o.threads))
         print("| call | calls sync / idle | p50 sync | p99 sync | p50 idle | p99 idle | "
               "p99 sync / idle |")
         print("|---|---:|---:|---:|---:|---:|---:|")

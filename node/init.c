@@ -147,7 +147,8 @@ static void delay_connected(void *arg, const struct block *b, const struct block
     (void)arg;
     (void)b;
     (void)bi;
-    struct timespec ts = {(time_t)(connect_delay_ms / 1000), (long)(connect_delay_ms % 1000) * 1000000L};
+    struct timespec ts = {(time_t)(connect_delay_ms / 1000),
+                          (long)(connect_delay_ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
