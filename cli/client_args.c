@@ -23,6 +23,7 @@ static const struct {
     {"restmempool", 0, "max_entries"},
     {"getaddresshistory", 2, "count"},
     {"getrawtransaction", 1, "verbose"},
+    {"getaccount", 1, "include_mempool"},
     {"getrawmempool", 0, "verbose"},
     {"generateblocks", 0, "nblocks"},
     {"setmocktime", 0, "timestamp"},

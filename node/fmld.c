@@ -21,7 +21,7 @@ static const char *const known_options[] = {
     "explorer",
     "regtestvalidator", "produceblocks", "vote", "validatorkey", "blockmaxsize",
     "maxmempool", "minrelaytxfee", "reindex", "reindex-chainstate", "par", "sigcachesize",
-    "checkblocks", "dbcrashratio", "dbcrashseed",
+    "checkblocks", "dbcrashratio", "dbcrashseed", "connectdelay",
     "addressindex", "progressinterval", "dbcache",
     "wallet", "disablewallet", "walletfeerate", "provider", "provideraddress",
     "zmqpubhashblock", "zmqpubhashtx", "zmqpubrawblock", "zmqpubrawtx",
@@ -174,6 +174,9 @@ static void usage(void)
            "                          LevelDB batches, wallet appends and file replacements\n"
            "                          (default 0: never)\n"
            "  -dbcrashseed=<n>        Seed of the crash draws (default: from the clock)\n"
+           "  -connectdelay=<ms>      Sleep this long in each block connection, after its state\n"
+           "                          is written and before the new tip is published, holding\n"
+           "                          the node lock (default 0)\n"
            "  -progressinterval=<ms>  Milliseconds between sync progress lines in debug.log\n"
            "                          (default 5000)\n"
            "  -pinginterval=<s>       Seconds between pings to a peer (default 120)\n"

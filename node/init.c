@@ -43,6 +43,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_WALLET "default"
@@ -131,6 +132,40 @@ static bool setup_crash_simulation(const struct node *n, int64_t *ratio, int64_t
         return false;
     if (*ratio > 0)
         crashpoint_enable((uint32_t)*ratio, (uint64_t)*seed, simulated_crash);
+    return true;
+}
+
+/* -connectdelay: regtest only, for tests of the readers that run without
+ * the node lock.  Each block connection sleeps this long after the block's
+ * state is written and before the activation ends and publishes the new
+ * tip (a chain listener: it runs under the node lock, in the middle of the
+ * connection), so that readers meet a connection in progress. */
+static int64_t connect_delay_ms;
+
+static void delay_connected(void *arg, const struct block *b, const struct block_index *bi)
+{
+    (void)arg;
+    (void)b;
+    (void)bi;
+    struct timespec ts = {(time_t)(connect_delay_ms / 1000),
+                          (long)(connect_delay_ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static bool setup_connect_delay(struct node *n, char *err, size_t errlen)
+{
+    if (!config_is_set(n->cfg, "connectdelay"))
+        return true;
+    if (n->params.net != NET_REGTEST)
+        return err_setf(err, errlen, "-connectdelay is only allowed on regtest: it slows every "
+                                     "block connection on purpose");
+    if (!config_get_int(n->cfg, "connectdelay", 0, 0, 60000, &connect_delay_ms, err, errlen))
+        return false;
+    if (connect_delay_ms > 0) {
+        struct chain_listener l = {.connected = delay_connected, .arg = &connect_delay_ms};
+        chain_add_listener(n->chain, &l);
+    }
     return true;
 }
 
@@ -494,6 +529,8 @@ bool node_start(struct node *n, struct config *cfg, char *err, size_t errlen)
         !chain_verify(n->chain, (uint64_t)checkblocks, err, errlen))
         return false;
     log_printf("Loaded chain: height %llu", (unsigned long long)chain_height(n->chain));
+    if (!setup_connect_delay(n, err, errlen))
+        return false;
 
     if (!config_get_int(cfg, "maxmempool", MEMPOOL_DEFAULT_MAX_BYTES / 1000000, 5, 100000,
                         &maxmempool_mb, err, errlen) ||

@@ -107,8 +107,9 @@ bool peer_send(struct peer *peer, enum p2p_msg_type t, const struct wbuf *payloa
         peer_disconnect(peer, "out of memory");
         return false;
     }
-    /* Messages wait for the v2 keys (nothing sends before the handshake). */
-    if (peer->transport != TRANSPORT_V1 && !peer->v2)
+    /* Messages wait for the v2 keys (nothing sends before the handshake),
+     * and to a pinned address for the responder's node-key proof. */
+    if (peer->transport != TRANSPORT_V1 && (!peer->v2 || (peer->pin && !peer->peerkey_verified)))
         return false;
     wbuf_init(&w);
     if (peer->transport == TRANSPORT_V1) {
@@ -186,9 +187,44 @@ static void read_local_address(struct peer *peer)
 
 static void peer_read_v2(struct peer *peer);
 
-/* Handles every whole message in the receive buffer, stopping when the
- * peer's send queue is over the limit (reading resumes when it drains) or
- * after P2P_MAX_MSGS_PER_CALLBACK messages (to be fair to other peers). */
+/* Flow control of both read loops, before each message: false when the
+ * peer is disconnecting, when its send queue is over the limit (reading
+ * pauses; on_write resumes it when the queue drains) or after
+ * P2P_MAX_MSGS_PER_CALLBACK messages in this call (the rest is read from
+ * ev_process, to be fair to other peers). */
+static bool read_more(struct peer *peer, int count)
+{
+    if (peer->disconnect)
+        return false;
+    if (peer_send_queue(peer) > peer->p2p->max_send) {
+        bufferevent_disable(peer->bev, EV_READ);
+        peer->read_paused = true;
+        return false;
+    }
+    if (count == P2P_MAX_MSGS_PER_CALLBACK) {
+        event_active(peer->ev_process, 0, 0);
+        return false;
+    }
+    return true;
+}
+
+/* A malformed message: points, then the connection ends. */
+static void drop_malformed(struct peer *peer, int score, const char *reason, const char *why)
+{
+    peer_misbehaving(peer, score, reason);
+    peer_disconnect(peer, why);
+}
+
+/* A whole, well-formed message of either transport: handled. */
+static void deliver(struct peer *peer, const struct p2p_frame *f, const uint8_t *payload)
+{
+    peer->last_recv = time_now();
+    peer->last_msg_ms = time_mono_ms();
+    process_message(peer, f, payload);
+}
+
+/* Handles every whole message in the receive buffer while read_more
+ * allows. */
 static void peer_read(struct peer *peer)
 {
     struct p2p *p = peer->p2p;
@@ -199,16 +235,7 @@ static void peer_read(struct peer *peer)
         peer_read_v2(peer);
         return;
     }
-    for (int count = 0; !peer->disconnect; count++) {
-        if (peer_send_queue(peer) > p->max_send) {
-            bufferevent_disable(peer->bev, EV_READ);
-            peer->read_paused = true;
-            return;
-        }
-        if (count == P2P_MAX_MSGS_PER_CALLBACK) {
-            event_active(peer->ev_process, 0, 0);
-            return;
-        }
+    for (int count = 0; read_more(peer, count); count++) {
         size_t avail = evbuffer_get_length(in);
         size_t look = avail < P2P_HEADER_SIZE ? avail : P2P_HEADER_SIZE;
         if (look == 0)
@@ -232,16 +259,13 @@ static void peer_read(struct peer *peer)
         case P2P_FRAME_NEED_MORE:
             return;
         case P2P_FRAME_BAD_MAGIC:
-            peer_misbehaving(peer, P2P_SCORE_BAD_MAGIC, "bad-magic");
-            peer_disconnect(peer, "bad magic");
+            drop_malformed(peer, P2P_SCORE_BAD_MAGIC, "bad-magic", "bad magic");
             return;
         case P2P_FRAME_BAD_COMMAND:
-            peer_misbehaving(peer, P2P_SCORE_BAD_COMMAND, "bad-command");
-            peer_disconnect(peer, "bad command");
+            drop_malformed(peer, P2P_SCORE_BAD_COMMAND, "bad-command", "bad command");
             return;
         case P2P_FRAME_OVERSIZE:
-            peer_misbehaving(peer, P2P_SCORE_OVERSIZE, "oversized-message");
-            peer_disconnect(peer, "oversized message");
+            drop_malformed(peer, P2P_SCORE_OVERSIZE, "oversized-message", "oversized message");
             return;
         case P2P_FRAME_BAD_CHECKSUM:
         case P2P_FRAME_OK:
@@ -251,13 +275,10 @@ static void peer_read(struct peer *peer)
         peer->bytes_recv += total;
         peer->recv_per_msg[f.known ? f.type : P2P_MSG_COUNT] += total;
         p->bytes_recv += total;
-        if (st == P2P_FRAME_BAD_CHECKSUM) {
+        if (st == P2P_FRAME_BAD_CHECKSUM)
             peer_misbehaving(peer, P2P_SCORE_BAD_CHECKSUM, "bad-checksum");
-        } else {
-            peer->last_recv = time_now();
-            peer->last_msg_ms = time_mono_ms();
-            process_message(peer, &f, data + P2P_HEADER_SIZE);
-        }
+        else
+            deliver(peer, &f, data + P2P_HEADER_SIZE);
         evbuffer_drain(in, total);
     }
 }
@@ -288,8 +309,10 @@ static bool send_hello(struct peer *peer, bool want, bool prove)
 }
 
 /* Both keys are in: derive the ciphers.  The initiator then sends its hello
- * (asking for, and giving, a node-key proof when the address is pinned) and
- * its version; the responder waits for the initiator's hello. */
+ * (asking for, and giving, a node-key proof when the address is pinned) and,
+ * to an unpinned address, its version; to a pinned one the version waits for
+ * the responder's proof (v2_on_hello), so that a man in the middle learns
+ * nothing of it.  The responder waits for the initiator's hello. */
 static bool v2_keys_in(struct peer *peer, const uint8_t their_pub[V2_PUBKEY_SIZE])
 {
     struct p2p *p = peer->p2p;
@@ -311,7 +334,9 @@ static bool v2_keys_in(struct peer *peer, const uint8_t their_pub[V2_PUBKEY_SIZE
     peer->transport = TRANSPORT_V2_HELLO;
     if (!initiator)
         return true;
-    return send_hello(peer, peer->pin != NULL, peer->pin != NULL) && peer_send_version(peer);
+    if (peer->pin)
+        return send_hello(peer, true, true);
+    return send_hello(peer, false, false) && peer_send_version(peer);
 }
 
 static void v2_on_hello(struct peer *peer, const uint8_t *contents, size_t n)
@@ -357,26 +382,19 @@ static void v2_on_hello(struct peer *peer, const uint8_t *contents, size_t n)
     peer->transport = TRANSPORT_V2;
     if (!initiator)
         send_hello(peer, false, (h.flags & V2_HELLO_WANT) != 0);
+    else if (peer->pin)
+        peer_send_version(peer); /* the pin verified just above */
 }
 
 /* Reads v2: the 4-byte v1 check (inbound), the other side's key, then
- * packets: the hello, then messages. */
+ * packets: the hello, then messages; read_more as for v1. */
 static void peer_read_v2(struct peer *peer)
 {
     struct p2p *p = peer->p2p;
     struct evbuffer *in = bufferevent_get_input(peer->bev);
     uint32_t max_contents = v2_max_contents(p->max_message);
 
-    for (int count = 0; !peer->disconnect; count++) {
-        if (peer_send_queue(peer) > p->max_send) {
-            bufferevent_disable(peer->bev, EV_READ);
-            peer->read_paused = true;
-            return;
-        }
-        if (count == P2P_MAX_MSGS_PER_CALLBACK) {
-            event_active(peer->ev_process, 0, 0);
-            return;
-        }
+    for (int count = 0; read_more(peer, count); count++) {
         size_t avail = evbuffer_get_length(in);
         if (peer->transport == TRANSPORT_V2_DETECT) {
             if (avail < 4)
@@ -453,12 +471,10 @@ static void peer_read_v2(struct peer *peer)
             struct v2_message m;
             switch (v2_decode_message(plain + 1, len, p->env.params->max_block_size, &m)) {
             case V2_MSG_BAD_COMMAND:
-                peer_misbehaving(peer, P2P_SCORE_BAD_COMMAND, "bad-command");
-                peer_disconnect(peer, "bad command");
+                drop_malformed(peer, P2P_SCORE_BAD_COMMAND, "bad-command", "bad command");
                 break;
             case V2_MSG_OVERSIZE:
-                peer_misbehaving(peer, P2P_SCORE_OVERSIZE, "oversized-message");
-                peer_disconnect(peer, "oversized message");
+                drop_malformed(peer, P2P_SCORE_OVERSIZE, "oversized-message", "oversized message");
                 break;
             case V2_MSG_OK: {
                 struct p2p_frame f;
@@ -468,9 +484,7 @@ static void peer_read_v2(struct peer *peer)
                 f.type = m.type;
                 f.length = m.length;
                 peer->recv_per_msg[f.known ? f.type : P2P_MSG_COUNT] += total;
-                peer->last_recv = time_now();
-                peer->last_msg_ms = time_mono_ms();
-                process_message(peer, &f, m.payload);
+                deliver(peer, &f, m.payload);
                 break;
             }
             }
@@ -479,27 +493,27 @@ static void peer_read_v2(struct peer *peer)
     }
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+/* New bytes (on_read) or the rest of a busy receive buffer (on_process). */
+static void read_locked(struct peer *peer)
 {
-    struct peer *peer = arg;
     struct p2p *p = peer->p2p;
-    (void)bev;
     lock(p);
     if (!peer->disconnect && !peer->read_paused)
         peer_read(peer);
     unlock(p);
 }
 
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    read_locked(arg);
+}
+
 static void on_process(evutil_socket_t fd, short what, void *arg)
 {
-    struct peer *peer = arg;
-    struct p2p *p = peer->p2p;
     (void)fd;
     (void)what;
-    lock(p);
-    if (!peer->disconnect && !peer->read_paused)
-        peer_read(peer);
-    unlock(p);
+    read_locked(arg);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)

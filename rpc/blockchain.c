@@ -11,6 +11,7 @@
 #include "state/chain.h"
 #include "state/finality.h"
 #include "state/mempool.h"
+#include "state/readview.h"
 #include "state/staking.h"
 #include "state/view.h"
 #include "util/hmap.h"
@@ -126,30 +127,48 @@ static const struct block_index *block_arg(struct rpc_call *call, size_t idx)
     return bi;
 }
 
-/* Runs without the node lock around the whole call: the lock is held only
- * to find the block, read its bytes and fill the header fields; decoding
- * and the transactions' JSON (most of a big block's cost) come after it,
- * so other calls and block connection do not wait for them. */
+/* Runs without the node lock: a block of a published active chain is
+ * found, read and described from the published read view
+ * (state/readview.h), so its confirmations and nextblockhash belong to one
+ * published tip and the call never waits behind a block being connected.
+ * Any other block (a fork never on the active chain) is found under the
+ * node lock, held only to find it, read its bytes and fill the header
+ * fields.  Decoding and the transactions' JSON (most of a big block's
+ * cost) come after either. */
 static json_t *getblock(struct rpc_call *call)
 {
     struct rpc_env *env = rpc_env(call);
     struct chain *c = env->chain;
     uint64_t verbosity = rpc_uint(call, 1, 1);
+    uint8_t hash[HASH_SIZE];
     struct block b;
     uint8_t *raw = NULL;
     size_t len = 0;
     bool read = false;
     json_t *o = NULL;
-    if (env->lock)
-        pthread_mutex_lock(env->lock);
-    const struct block_index *bi = block_arg(call, 0);
-    if (bi && verbosity <= 2) {
-        read = chain_read_raw(c, bi, &raw, &len);
-        if (read && verbosity > 0)
-            o = header_to_json(c, bi);
+    if (!rpc_arg_hash(call, 0, "blockhash", hash))
+        return NULL;
+    struct readview *rv = readview_take(c);
+    const struct block_index *bi = rv ? readview_lookup(rv, hash) : NULL;
+    if (bi) {
+        if (verbosity <= 2) {
+            read = readview_read_raw(rv, bi, &raw, &len);
+            if (read && verbosity > 0)
+                o = header_to_json_at(chain_params(c), bi, readview_tip(rv));
+        }
+    } else {
+        if (env->lock)
+            pthread_mutex_lock(env->lock);
+        bi = block_arg(call, 0);
+        if (bi && verbosity <= 2) {
+            read = chain_read_raw(c, bi, &raw, &len);
+            if (read && verbosity > 0)
+                o = header_to_json(c, bi);
+        }
+        if (env->lock)
+            pthread_mutex_unlock(env->lock);
     }
-    if (env->lock)
-        pthread_mutex_unlock(env->lock);
+    readview_drop(rv);
     if (!bi)
         return NULL;
     if (verbosity > 2)
@@ -191,25 +210,43 @@ static json_t *getblockheader(struct rpc_call *call)
     return header_to_json(c, bi);
 }
 
+/* Runs without the node lock for the state: balance, nonce and validator
+ * come from the published read view (one whole tip).  next_nonce counts the
+ * mempool, which has no lock of its own: the node lock is taken for that
+ * field only, after the state part, so it may wait for a block connection
+ * in progress; include_mempool false leaves it out and never waits. */
 static json_t *getaccount(struct rpc_call *call)
 {
     struct rpc_env *env = rpc_env(call);
     uint8_t pub[PUBKEY_SIZE];
     struct account a;
+    struct validator val;
     if (!rpc_arg_address(call, 0, pub))
         return NULL;
-    if (!chain_get_account(env->chain, pub, &a))
+    struct readview *rv = readview_take(env->chain);
+    if (!rv)
+        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+    if (!readview_get_account(rv, pub, &a)) {
+        readview_drop(rv);
         return rpc_error(call, RPC_DATABASE_ERROR, "State read error");
+    }
+    struct view *view = readview_state(rv);
+    bool is_validator = view && staking_get_validator(view, pub, &val);
+    view_free(view);
+    readview_drop(rv);
     json_t *o = json_object();
     json_object_set_new(o, "address", json_string(rpc_str(call, 0, "")));
     json_object_set_new(o, "balance", json_amount(a.balance));
     json_object_set_new(o, "nonce", json_integer((json_int_t)a.nonce));
-    if (env->mempool)
-        json_object_set_new(o, "next_nonce",
-                            json_integer((json_int_t)mempool_next_nonce(env->mempool, pub)));
-    struct view *view = chain_view(env->chain);
-    struct validator val;
-    if (view && staking_get_validator(view, pub, &val)) {
+    if (env->mempool && rpc_bool(call, 1, true)) {
+        if (env->lock)
+            pthread_mutex_lock(env->lock);
+        uint64_t next = mempool_next_nonce(env->mempool, pub);
+        if (env->lock)
+            pthread_mutex_unlock(env->lock);
+        json_object_set_new(o, "next_nonce", json_integer((json_int_t)next));
+    }
+    if (is_validator) {
         json_t *v = json_object();
         json_object_set_new(v, "self_stake", json_amount(val.self_stake));
         json_object_set_new(v, "delegated", json_amount(val.delegated));
@@ -219,7 +256,6 @@ static json_t *getaccount(struct rpc_call *call)
                                                                          : "jailed"));
         json_object_set_new(o, "validator", v);
     }
-    view_free(view);
     return o;
 }
 
@@ -787,18 +823,26 @@ const struct rpc_method blockchain_rpc_methods[] = {
         .category = "Blockchain",
         .name = "getaccount",
         .handler = getaccount,
+        .unlocked = true, /* the read view; the node lock for next_nonce only */
         .summary = "Returns the state of an account at the tip: balance and nonce, the nonce "
                    "its next transaction needs counting the mempool, and its validator record "
-                   "if it is one.",
-        .args = {{"address", RPC_STR, true, NULL, "The account address"}},
+                   "if it is one. The state comes from the last published tip and never waits "
+                   "for a block being connected; next_nonce reads the mempool under the node "
+                   "lock, so it may (include_mempool false leaves it out).",
+        .args = {{"address", RPC_STR, true, NULL, "The account address"},
+                 {"include_mempool", RPC_BOOL, false, "true",
+                  "Add next_nonce, counting the mempool (waits for a block connection in "
+                  "progress)"}},
         .result = "{\n"
                   "  \"address\": \"str\",\n"
                   "  \"balance\": n,        (FML)\n"
                   "  \"nonce\": n,          (transactions sent and confirmed)\n"
-                  "  \"next_nonce\": n,     (nonce for the next transaction, counting the mempool)\n"
+                  "  \"next_nonce\": n,     (nonce for the next transaction, counting the mempool;\n"
+                  "                        not with include_mempool false)\n"
                   "  \"validator\": {\"self_stake\", \"delegated\", \"status\"}   (validators only)\n"
                   "}",
-        .examples = "fml-cli getaccount rfml1q...",
+        .examples = "fml-cli getaccount rfml1q...\n"
+                    "fml-cli getaccount rfml1q... false",
     },
     {
         .category = "Blockchain",

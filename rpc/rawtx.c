@@ -6,6 +6,7 @@
 #include "rpc/util.h"
 #include "state/chain.h"
 #include "state/mempool.h"
+#include "state/readview.h"
 #include "state/sigcheck.h"
 #include "util/log.h"
 
@@ -46,14 +47,38 @@ static json_t *getrawtransaction(struct rpc_call *call)
     else
         return rpc_error(call, RPC_TYPE_ERROR, "verbose must be a boolean or a number");
 
-    const struct mempool_entry *e = env->mempool ? mempool_get(env->mempool, txid) : NULL;
-    if (e) {
-        if (!tx_copy(&tx, &e->tx))
-            return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
-    } else if (!chain_find_tx(env->chain, txid, &tx, &bi, NULL)) {
+    /* A confirmed transaction comes from the published read view (tx index
+     * and block of one whole tip, state/readview.h), without the node lock;
+     * only one not confirmed there takes the lock, for the mempool (or a
+     * block connected since the view was published). */
+    uint64_t tip_height = 0, pool_time = 0;
+    bool found;
+    struct readview *rv = readview_take(env->chain);
+    found = rv && readview_find_tx(rv, txid, &tx, &bi, NULL);
+    if (found)
+        tip_height = readview_tip(rv)->hdr.height;
+    readview_drop(rv);
+    if (!found) {
+        if (env->lock)
+            pthread_mutex_lock(env->lock);
+        const struct mempool_entry *e = env->mempool ? mempool_get(env->mempool, txid) : NULL;
+        if (e) {
+            found = tx_copy(&tx, &e->tx);
+            pool_time = e->time;
+            if (!found) {
+                if (env->lock)
+                    pthread_mutex_unlock(env->lock);
+                return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+            }
+        } else if ((found = chain_find_tx(env->chain, txid, &tx, &bi, NULL))) {
+            tip_height = chain_height(env->chain);
+        }
+        if (env->lock)
+            pthread_mutex_unlock(env->lock);
+    }
+    if (!found)
         return rpc_error(call, RPC_INVALID_ADDRESS_OR_KEY,
                          "No such mempool or blockchain transaction");
-    }
     struct wbuf w;
     wbuf_init(&w);
     tx_encode(&tx, &w);
@@ -69,12 +94,12 @@ static json_t *getrawtransaction(struct rpc_call *call)
     if (bi) {
         json_object_set_new(o, "blockhash", json_hash(bi->hash));
         json_object_set_new(o, "confirmations",
-                            json_integer((json_int_t)(chain_height(env->chain) - bi->hdr.height + 1)));
+                            json_integer((json_int_t)(tip_height - bi->hdr.height + 1)));
         json_object_set_new(o, "blocktime", json_integer((json_int_t)bi->hdr.time));
         json_object_set_new(o, "time", json_integer((json_int_t)bi->hdr.time));
     } else {
         json_object_set_new(o, "confirmations", json_integer(0));
-        json_object_set_new(o, "time", json_integer((json_int_t)e->time));
+        json_object_set_new(o, "time", json_integer((json_int_t)pool_time));
     }
     return o;
 }
@@ -686,6 +711,7 @@ const struct rpc_method rawtx_rpc_methods[] = {
         .category = "Rawtransactions",
         .name = "getrawtransaction",
         .handler = getrawtransaction,
+        .unlocked = true, /* the read view; the node lock only for the mempool */
         .summary = "Returns the raw transaction data, from the mempool or the chain (every "
                    "confirmed transaction is indexed).\nIf verbose is true, returns an Object "
                    "with information about 'txid'.",

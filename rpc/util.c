@@ -82,18 +82,16 @@ uint64_t block_median_time(const struct block_index *bi)
     return n ? t[n / 2] : 0;
 }
 
-json_t *header_to_json(struct chain *c, const struct block_index *bi)
+/* bi against an active chain ending at tip_height: active says whether bi
+ * is on it, next is its successor there (or NULL). */
+static json_t *header_json(const struct chain_params *p, const struct block_index *bi,
+                           bool active, uint64_t tip_height, const struct block_index *next)
 {
-    const struct chain_params *p = chain_params(c);
     const struct block_header *h = &bi->hdr;
-    const struct block_index *next = NULL;
     json_t *o = json_object();
-    bool active = chain_contains(c, bi);
-    if (active)
-        next = chain_at(c, h->height + 1);
     json_object_set_new(o, "hash", json_hash(bi->hash));
     json_object_set_new(o, "confirmations",
-                        json_integer(active ? (json_int_t)(chain_height(c) - h->height + 1) : -1));
+                        json_integer(active ? (json_int_t)(tip_height - h->height + 1) : -1));
     json_object_set_new(o, "height", json_integer((json_int_t)h->height));
     json_object_set_new(o, "version", json_integer(h->version));
     json_object_set_new(o, "merkleroot", json_hash(h->tx_root));
@@ -112,4 +110,19 @@ json_t *header_to_json(struct chain *c, const struct block_index *bi)
     if (next)
         json_object_set_new(o, "nextblockhash", json_hash(next->hash));
     return o;
+}
+
+json_t *header_to_json(struct chain *c, const struct block_index *bi)
+{
+    bool active = chain_contains(c, bi);
+    return header_json(chain_params(c), bi, active, chain_height(c),
+                       active ? chain_at(c, bi->hdr.height + 1) : NULL);
+}
+
+json_t *header_to_json_at(const struct chain_params *p, const struct block_index *bi,
+                          const struct block_index *tip)
+{
+    bool active = chain_ancestor(tip, bi->hdr.height) == bi;
+    return header_json(p, bi, active, tip->hdr.height,
+                       active ? chain_ancestor(tip, bi->hdr.height + 1) : NULL);
 }

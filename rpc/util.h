@@ -50,5 +50,9 @@ uint64_t block_median_time(const struct block_index *bi);
 
 /* A header as getblockheader shows it (confirmations need the chain). */
 json_t *header_to_json(struct chain *c, const struct block_index *bi);
+/* The same against the active chain that ends at tip (a read view's,
+ * state/readview.h): confirmations and nextblockhash from tip's ancestors. */
+json_t *header_to_json_at(const struct chain_params *p, const struct block_index *bi,
+                          const struct block_index *tip);
 
 #endif

@@ -154,11 +154,11 @@ bool blockstore_truncate(struct blockstore *bs)
     return ftruncate(bs->fd, bs->used) == 0 && fsync(bs->fd) == 0;
 }
 
-bool blockstore_read(struct blockstore *bs, const struct block_pos *pos, uint8_t **data,
-                     char *err, size_t errlen)
+static bool read_record(const struct blockstore *bs, bool own_fd, const struct block_pos *pos,
+                        uint8_t **data, char *err, size_t errlen)
 {
     uint8_t hdr[RECORD_HEADER];
-    int fd = pos->file == bs->file ? bs->fd : open_file(bs, pos->file, O_RDONLY);
+    int fd = !own_fd && pos->file == bs->file ? bs->fd : open_file(bs, pos->file, O_RDONLY);
     bool ok = false;
     *data = NULL;
     if (fd < 0 || pos->offset < RECORD_HEADER || pos->size > MAX_RECORD) {
@@ -180,9 +180,21 @@ bool blockstore_read(struct blockstore *bs, const struct block_pos *pos, uint8_t
     }
     ok = true;
 done:
-    if (fd >= 0 && fd != bs->fd)
+    if (fd >= 0 && (own_fd || fd != bs->fd))
         close(fd);
     return ok;
+}
+
+bool blockstore_read(struct blockstore *bs, const struct block_pos *pos, uint8_t **data,
+                     char *err, size_t errlen)
+{
+    return read_record(bs, false, pos, data, err, errlen);
+}
+
+bool blockstore_read_shared(const struct blockstore *bs, const struct block_pos *pos,
+                            uint8_t **data, char *err, size_t errlen)
+{
+    return read_record(bs, true, pos, data, err, errlen);
 }
 
 bool blockstore_scan(struct blockstore *bs,

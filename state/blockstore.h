@@ -41,6 +41,12 @@ void blockstore_end(const struct blockstore *bs, uint32_t *file, uint32_t *used)
 /* Reads a block back, checking its record header. *data is malloc'd. */
 bool blockstore_read(struct blockstore *bs, const struct block_pos *pos, uint8_t **data,
                      char *err, size_t errlen) WARN_UNUSED;
+/* The same from any thread, while another appends: it opens the file on its
+ * own (never the descriptor appends use, which moves to the next file) and
+ * reads only the store's directory and magic, which never change.  A record
+ * once written is never rewritten, so pos must name one already written. */
+bool blockstore_read_shared(const struct blockstore *bs, const struct block_pos *pos,
+                            uint8_t **data, char *err, size_t errlen) WARN_UNUSED;
 
 /* Calls fn for every well-formed record, file by file, stopping at the first
  * malformed one in each file (what follows a torn write is not trusted).

@@ -21,6 +21,7 @@
 #include "consensus/staking.h"
 #include "state/chain.h"
 #include "state/db.h"
+#include "state/readview.h"
 #include "state/view.h"
 #include "util/hmap.h"
 
@@ -65,11 +66,13 @@ struct chain {
     /* The tip as of the end of the last activation (chain_published_tip):
      * written with release order under the node lock, read without it. */
     const struct block_index *published;
+    struct readview_hub *readview; /* state/readview.c: the published read views */
 };
 
 /* Makes the current tip the published one (chain_published_tip). */
 static inline void chain_publish_tip(struct chain *c)
 {
+    readview_publish(c);
     __atomic_store_n(&c->published, c->active[c->active_len - 1], __ATOMIC_RELEASE);
 }
 

@@ -633,6 +633,7 @@ void chain_close(struct chain *c)
 {
     if (!c)
         return;
+    readview_close(c); /* waits for readers: their snapshots go before the chainstate */
     blockstore_close(c->blocks);
     db_close(c->state);
     db_close(c->index);

@@ -6,6 +6,7 @@
 #include "state/chain_internal.h"
 #include "state/blockstore.h"
 #include "state/modules.h"
+#include "state/readview.h"
 #include "state/undo.h"
 #include "state/view.h"
 #include "util/log.h"
@@ -171,8 +172,8 @@ uint64_t chain_disk_size(const struct chain *c)
 /* Decodes a stored record and checks it is the block bi names: its header
  * hashes to bi's hash and its transactions to the header's Merkle root.
  * out (when not NULL) receives the block. */
-static bool check_stored(const struct block_index *bi, const uint8_t *data, size_t len,
-                         struct block *out)
+bool chain_check_stored(const struct block_index *bi, const uint8_t *data, size_t len,
+                        struct block *out)
 {
     struct block b;
     uint8_t hash[HASH_SIZE], root[HASH_SIZE];
@@ -218,7 +219,7 @@ bool chain_read_raw(struct chain *c, const struct block_index *bi, uint8_t **dat
 {
     if (!read_stored(c, bi, data, len))
         return false;
-    if (!check_stored(bi, *data, *len, NULL)) {
+    if (!chain_check_stored(bi, *data, *len, NULL)) {
         free(*data);
         *data = NULL;
         return false;
@@ -232,7 +233,7 @@ bool chain_read_block(struct chain *c, const struct block_index *bi, struct bloc
     size_t len;
     if (!read_stored(c, bi, &data, &len))
         return false;
-    bool ok = check_stored(bi, data, len, out);
+    bool ok = chain_check_stored(bi, data, len, out);
     free(data);
     return ok;
 }

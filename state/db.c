@@ -48,6 +48,11 @@ struct db {
     leveldb_writeoptions_t *wasync;
     char name[32]; /* last part of the path, to name crash marks */
     char last_error[256];
+    /* A snapshot handle (db_snapshot): reads through it see the database
+     * as it was when it was taken; it shares ldb with base and owns only
+     * the snapshot and its read options. */
+    const leveldb_snapshot_t *snap;
+    struct db *base;
 };
 
 struct db_batch {
@@ -136,10 +141,31 @@ struct db *db_open(const char *path, size_t cache_bytes, bool create, char *err,
     return db;
 }
 
+struct db *db_snapshot(struct db *db)
+{
+    struct db *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->ldb = db->ldb;
+    s->base = db;
+    memcpy(s->name, db->name, sizeof(s->name));
+    s->ropts = leveldb_readoptions_create();
+    leveldb_readoptions_set_verify_checksums(s->ropts, 1);
+    s->snap = leveldb_create_snapshot(db->ldb);
+    leveldb_readoptions_set_snapshot(s->ropts, s->snap);
+    return s;
+}
+
 void db_close(struct db *db)
 {
     if (!db)
         return;
+    if (db->base) {
+        leveldb_release_snapshot(db->ldb, db->snap);
+        leveldb_readoptions_destroy(db->ropts);
+        free(db);
+        return;
+    }
     if (db->ldb)
         leveldb_close(db->ldb);
     if (db->ropts)
@@ -228,6 +254,10 @@ void db_batch_del(struct db_batch *b, const void *key, size_t klen)
 bool db_write(struct db *db, struct db_batch *b, bool sync)
 {
     char *lerr = NULL;
+    if (db->base) {
+        snprintf(db->last_error, sizeof(db->last_error), "a snapshot is read-only");
+        return false;
+    }
     db_crashpoint(db, "before");
     leveldb_write(db->ldb, sync ? db->wsync : db->wasync, b->wb, &lerr);
     if (lerr) {
@@ -253,6 +283,8 @@ struct db_iter *db_iter_new(struct db *db, const void *prefix, size_t plen)
     it->ropts = leveldb_readoptions_create();
     leveldb_readoptions_set_verify_checksums(it->ropts, 1);
     leveldb_readoptions_set_fill_cache(it->ropts, 0);
+    if (db->snap)
+        leveldb_readoptions_set_snapshot(it->ropts, db->snap);
     it->it = leveldb_create_iterator(db->ldb, it->ropts);
     it->db = db;
     return it;

@@ -56,7 +56,14 @@ struct db *db_open(const char *path, size_t cache_bytes, bool create, char *err,
  * file, a table or a log, not just an empty directory or the manifest of a
  * creation that was interrupted. */
 bool db_exists(const char *path);
+/* db_close also closes a snapshot handle (releasing its snapshot). */
 void db_close(struct db *db);
+/* A read-only handle on db as it is now (a LevelDB snapshot): db_get and
+ * db_iter_new through it see exactly the batches written before this call,
+ * never a later one; db_write on it fails.  It must be closed (db_close)
+ * before db.  Safe to read from several threads at once (LevelDB reads
+ * are), and to take while another thread writes db.  NULL: out of memory. */
+struct db *db_snapshot(struct db *db);
 /* Deletes a closed database's files. */
 bool db_destroy(const char *path, char *err, size_t errlen) WARN_UNUSED;
 

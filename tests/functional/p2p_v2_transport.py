@@ -9,8 +9,10 @@ drops, nobody is banned, and the nodes reconnect with a new session.  A v1
 test peer is refused by default and served by a -v2transport=0 node.  The
 node key: created 0600, stable across restarts, proved on request;
 -peerkey with the right key verifies, with a wrong key the connection is
-dropped.  Packet-level attacks: garbage after the handshake, an oversized
-length, a bad command.
+dropped; test responders on pinned addresses that prove a wrong key or none
+receive the node's hello and nothing else (no version), one proving the
+pinned key receives the version after its hello.  Packet-level attacks:
+garbage after the handshake, an oversized length, a bad command.
 
 Needs python3-nacl: run with /usr/bin/python3 (make check does).
 """
@@ -114,6 +116,75 @@ class Relay:
                     pass
 
 
+class Responder(P2PConnection):
+    """The responder's side of v2, for a node that dials a listening socket
+    on 127.0.0.1, on P2PConnection's packet reading: takes one connection,
+    reads the node's key, sends its own, records (for `wait` seconds) what
+    the node sends before hearing our hello, then sends the hello (proving
+    signing_key's node key when given) and records the rest until the node
+    closes the connection, a `version` arrives or 15 s pass.  self.packets:
+    ("before"|"after", "hello" or the message's command) for every packet
+    received; self.hello: the node's hello (flags, nodekey, sig)."""
+
+    def __init__(self, genesis, signing_key, wait=1.0):
+        super().__init__(0, genesis, signing_key=signing_key)
+        self.wait = wait
+        self.packets = []
+        self.error = None
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.listener.settimeout(60)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            self.sock, _ = self.listener.accept()
+            deadline = self._deadline(10)
+            while len(self.buf) < 32:
+                if self.closed or not self._fill(deadline):
+                    raise TestFailure("no key from the node")
+            their = bytes(self.buf[:32])
+            del self.buf[:32]
+            priv, pub = v2transport.keypair(self.magic)
+            self.send_raw(pub)
+            self.cipher = v2transport.V2Cipher(priv, pub, their, False, self.magic)
+            self._record("before", self.wait)
+            if not self.closed:
+                self.send_raw(self.cipher.encrypt(v2transport.encode_hello(
+                    self.cipher.session_id, False, signing_key=self.signing_key)))
+                self._record("after", 15)
+        except Exception as e:  # raised again by done()
+            self.error = e
+
+    def _record(self, phase, timeout):
+        deadline = self._deadline(timeout)
+        while True:
+            had_hello = self.hello is not None
+            msg = self._recv_until(deadline)
+            if not had_hello and self.hello is not None:
+                self.packets.append((phase, "hello"))
+            if msg is None:
+                return
+            self.packets.append((phase, msg[0]))
+            if msg[0] == "version" and phase == "after":
+                return
+
+    def done(self):
+        self.thread.join(40)
+        assert not self.thread.is_alive(), "the responder did not finish"
+        if self.error:
+            raise self.error
+        return self.packets
+
+    def close(self):
+        self.listener.close()
+        super().close()
+
+
 def plaintext_markers(data, magic):
     """The v1 command fields and the magic found in data."""
     found = [n for n in NAMES if n.encode().ljust(COMMAND_SIZE, b"\x00") in data]
@@ -135,10 +206,11 @@ class V2TransportTest(FMLTestFramework):
 
     def run_test(self):
         self.relays = []
+        self.responders = []
         try:
             self.body()
         finally:
-            for r in self.relays:
+            for r in self.relays + self.responders:
                 r.close()
 
     def relay(self, port):
@@ -334,6 +406,47 @@ class V2TransportTest(FMLTestFramework):
         time.sleep(1)
         assert not any(p.get("version") for p in peer_at(node1, node0.port)), \
             "connected despite the wrong key"
+
+        self.log("A pinned address: nothing but the hello goes out before the responder's "
+                 "proof verifies (test responders, pinned to key A, prove A, B or nothing)")
+        key_a = nacl.signing.SigningKey.generate()
+        key_b = nacl.signing.SigningKey.generate()
+        cases = [("proves another key", key_b), ("proves no key", None),
+                 ("proves the pinned key", key_a)]
+        resp = []
+        for _, sk_resp in cases:
+            r = Responder(genesis, sk_resp)
+            self.responders.append(r)
+            resp.append(r)
+        node1.stop()
+        node1.start(["-peerkey=%s@127.0.0.1:%d" % (bytes(key_a.verify_key).hex(), r.port)
+                     for r in resp])
+        for r in resp:
+            node1.addnode("127.0.0.1:%d" % r.port, "onetry")
+        for (what, sk_resp), r in zip(cases, resp):
+            packets = r.done()
+            self.log("  responder that %s received %s" % (what, packets))
+            flags, nodekey, sig = r.hello
+            assert_equal(flags, v2transport.HELLO_WANT | v2transport.HELLO_PROOF)
+            assert_equal(nodekey.hex(), key1)
+            assert v2transport.check_proof(nodekey, sig, r.cipher.session_id, True)
+            if sk_resp is key_a:
+                assert_equal(packets, [("before", "hello"), ("after", "version")])
+            else:
+                # A man in the middle learns no version (user agent, height,
+                # services, the address it was dialled at): only our hello.
+                assert_equal(packets, [("before", "hello")])
+                assert r.closed, "the connection to a wrong responder was not dropped"
+        wait_until(lambda: any(p.get("peerkey_verified") and p["peerkey"] ==
+                               bytes(key_a.verify_key).hex()
+                               for p in peer_at(node1, resp[2].port)),
+                   what="the pinned responder verified")
+        with open(node1.debug_log, errors="replace") as f:
+            log = f.read()
+        assert "node key %s does not match -peerkey" % bytes(key_b.verify_key).hex() in log
+        assert "node key none does not match -peerkey" in log
+        for r in resp:
+            r.close()
         self.log("  a malformed -peerkey stops the node at startup")
         node1.stop()
         node1.start(["-peerkey=abcd@127.0.0.1:1"], wait=False)

@@ -1,6 +1,7 @@
 /* Liveness: the slots each validator led and missed, the downtime jail at the
  * epoch change, UNJAIL, the evidence tombstone and VALIDATOR_EDIT, on a
- * regtest chain with the downtime jail turned on (doc/protocol.md 16.7). */
+ * regtest chain with the downtime jail turned on (doc/protocol.md 16.7);
+ * rivals orphaning a validator's blocks to have it jailed, on two nodes. */
 #include "chain_fixture.h"
 #include "consensus/emission.h"
 #include "consensus/finality.h"
@@ -782,6 +783,294 @@ START_TEST(finality_evidence_tombstone)
 }
 END_TEST
 
+/* ---- orphaning a victim's blocks (doc/security.md, "Offline validators
+ * that kept their slots", known limits) ----
+ *
+ * Two nodes on one genesis: the honest node (`chain`), where the victim
+ * builds and everyone's blocks arrive, and the rivals' node (`rival`), where
+ * rivals build and which is given only the blocks the rivals accept.  A
+ * rival block is published at once (given to the honest node); the honest
+ * node follows the longest branch, the first seen on a tie. */
+
+static char rival_dir[256];
+static struct chain *rival;
+static struct mempool *rival_pool;
+static int double_proposals;
+
+static void count_double_proposal(void *arg, const struct block_header *first,
+                                  const struct block_header *second)
+{
+    (void)arg, (void)first, (void)second;
+    double_proposals++;
+}
+
+static void setup_rival(void)
+{
+    char err[256] = "";
+    struct chain_listener l = {.double_proposal = count_double_proposal};
+    setup();
+    ck_assert(fixture_tmpdir(rival_dir, sizeof(rival_dir), "test-rival"));
+    rival = fixture_chain_open(rival_dir, err, sizeof(err));
+    ck_assert_msg(rival != NULL, "chain_open: %s", err);
+    rival_pool = mempool_new(rival, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    double_proposals = 0;
+    chain_add_listener(chain, &l);
+    chain_add_listener(rival, &l);
+}
+
+static void teardown_rival(void)
+{
+    mempool_free(rival_pool);
+    chain_close(rival);
+    ck_assert(fixture_remove_dir(rival_dir));
+    teardown();
+}
+
+/* The leader of slot builds on c's tip; the block (the caller frees it) is
+ * connected to c. */
+static void build_on(struct chain *c, struct mempool *mp, uint64_t slot, struct block *b)
+{
+    struct validation v;
+    ck_assert_msg(fixture_build_at(c, mp, slot, b, &v), "build at %llu: %s",
+                  (unsigned long long)slot, v.reason);
+    ck_assert_msg(chain_process_block(c, b, &v), "connect: %s %s", v.reason, v.detail);
+    check_supply(c);
+}
+
+/* A block another node built, given to c (a side branch or the new tip). */
+static void give(struct chain *c, const struct block *b)
+{
+    struct validation v;
+    ck_assert_msg(chain_process_block(c, b, &v), "give: %s %s", v.reason, v.detail);
+}
+
+static bool is_tip(struct chain *c, const struct block *b)
+{
+    uint8_t h[HASH_SIZE];
+    header_hash(&b->hdr, h);
+    return memcmp(chain_tip(c)->hash, h, HASH_SIZE) == 0;
+}
+
+static bool on_active_chain(const struct block *b)
+{
+    uint8_t h[HASH_SIZE];
+    const struct block_index *bi = chain_at(chain, b->hdr.height);
+    header_hash(&b->hdr, h);
+    return bi && memcmp(bi->hash, h, HASH_SIZE) == 0;
+}
+
+/* Every slot up to last filled on the honest node, each block also given to
+ * the rivals' node. */
+static void honest_to(uint64_t last)
+{
+    for (uint64_t slot = tip_slot() + 1; slot <= last; slot++) {
+        struct block b;
+        build_on(chain, pool, slot, &b);
+        give(rival, &b);
+        block_free(&b);
+    }
+    ck_assert(memcmp(chain_tip(chain)->hash, chain_tip(rival)->hash, HASH_SIZE) == 0);
+}
+
+/* The exact condition.  A rival that leads the slot after a victim's block
+ * and builds on the victim's parent makes a block of the same height: the
+ * honest node saw the victim's first and keeps it (the next leader builds on
+ * it), and the rival's block is the one orphaned, its slot counted missed
+ * against the rival.  A rival that leads the two slots after it makes a
+ * branch one longer: every node moves to it, the victim's block is orphaned
+ * and its slot counted missed against the victim, at no cost to the rival
+ * (both its blocks stay, nothing is signed twice). */
+START_TEST(orphaning_needs_two_rival_slots)
+{
+    uint64_t s = 0, t = 0;
+    int r = -1, q = -1;
+    /* s: a victim slot followed by two slots of one rival r; t, later: a
+     * victim slot followed by one slot of a rival q and a slot of another. */
+    for (uint64_t x = 1; x + 2 < EPOCH && !s; x++)
+        if (leader_at(chain, x) == VICTIM && leader_at(chain, x + 1) != VICTIM &&
+            leader_at(chain, x + 2) == leader_at(chain, x + 1))
+            s = x, r = leader_at(chain, x + 1);
+    for (uint64_t x = s + 3; x + 2 < EPOCH && s && !t; x++)
+        if (leader_at(chain, x) == VICTIM && leader_at(chain, x + 1) != VICTIM &&
+            leader_at(chain, x + 2) != leader_at(chain, x + 1))
+            t = x, q = leader_at(chain, x + 1);
+    ck_assert_msg(s && t, "epoch 0's schedule has no slots for the test (s %llu, t %llu)",
+                  (unsigned long long)s, (unsigned long long)t);
+
+    struct block v, r1, r2;
+    honest_to(s - 1);
+    build_on(chain, pool, s, &v); /* the rivals' node never takes it */
+    build_on(rival, rival_pool, s + 1, &r1);
+    give(chain, &r1);
+    ck_assert_uint_eq(r1.hdr.height, v.hdr.height);
+    ck_assert_msg(is_tip(chain, &v), "a rival block of the victim's height won the tie");
+    build_on(rival, rival_pool, s + 2, &r2);
+    give(chain, &r2);
+    ck_assert_msg(is_tip(chain, &r2), "the longer rival branch did not win");
+    ck_assert(!on_active_chain(&v) && on_active_chain(&r1));
+    struct liveness lv = live_of(0, VICTIM), lr = live_of(0, r);
+    ck_assert_uint_eq(lv.missed, 1); /* slot s, counted by r1 */
+    ck_assert_uint_eq(lr.missed, 0);
+    block_free(&v);
+    block_free(&r1);
+    block_free(&r2);
+
+    /* One rival slot only: the tie is lost. */
+    struct block v2, rq, next;
+    honest_to(t - 1);
+    uint32_t q_missed = live_of(0, q).missed;
+    build_on(chain, pool, t, &v2);
+    build_on(rival, rival_pool, t + 1, &rq);
+    give(chain, &rq);
+    ck_assert_msg(is_tip(chain, &v2), "a rival block of the victim's height won the tie");
+    build_on(chain, pool, t + 2, &next); /* the next leader builds on the first seen */
+    uint8_t v2_hash[HASH_SIZE];
+    header_hash(&v2.hdr, v2_hash);
+    ck_assert(memcmp(next.hdr.prev, v2_hash, HASH_SIZE) == 0 && on_active_chain(&v2));
+    ck_assert(!on_active_chain(&rq));
+    give(rival, &v2);
+    give(rival, &next);
+    ck_assert(is_tip(rival, &next)); /* the rivals' node follows too */
+    ck_assert_uint_eq(live_of(0, VICTIM).missed, 1);
+    ck_assert_uint_eq(live_of(0, q).missed, q_missed + 1); /* slot t + 1, counted by next */
+    block_free(&v2);
+    block_free(&rq);
+    block_free(&next);
+
+    /* The two slots may sit around the victim's: a rival that withholds
+     * its block of the slot before and builds on it in the slot after. */
+    uint64_t u = 0;
+    int w = -1;
+    for (uint64_t x = t + 4; x + 1 < EPOCH && !u; x++)
+        if (leader_at(chain, x) == VICTIM && leader_at(chain, x - 1) != VICTIM &&
+            leader_at(chain, x + 1) == leader_at(chain, x - 1))
+            u = x, w = leader_at(chain, x - 1);
+    if (u) {
+        struct block held, v3, rw;
+        honest_to(u - 2);
+        uint32_t w_missed = live_of(0, w).missed;
+        build_on(rival, rival_pool, u - 1, &held); /* not published yet */
+        build_on(chain, pool, u, &v3);
+        build_on(rival, rival_pool, u + 1, &rw);
+        give(chain, &held);
+        ck_assert(is_tip(chain, &v3));
+        give(chain, &rw);
+        ck_assert(is_tip(chain, &rw) && !on_active_chain(&v3));
+        ck_assert_uint_eq(live_of(0, VICTIM).missed, 2);
+        ck_assert_uint_eq(live_of(0, w).missed, w_missed);
+        block_free(&held);
+        block_free(&v3);
+        block_free(&rw);
+    }
+    ck_assert_int_eq(double_proposals, 0);
+    printf("orphaning_needs_two_rival_slots: the victim's block at slot %llu orphaned by "
+           "validator %d leading slots %llu and %llu; validator %d's block at slot %llu "
+           "(one slot after the victim's at %llu) lost the tie and cost it a missed slot",
+           (unsigned long long)s, r, (unsigned long long)s + 1, (unsigned long long)s + 2, q,
+           (unsigned long long)t + 1, (unsigned long long)t);
+    if (u)
+        printf("; the victim's block at slot %llu orphaned by validator %d withholding its "
+               "block of slot %llu and building on it at slot %llu",
+               (unsigned long long)u, w, (unsigned long long)u - 1, (unsigned long long)u + 1);
+    printf("\n");
+}
+END_TEST
+
+/* The victim's blocks of epoch 0 that are not on the active chain; its
+ * slots in *led, and the rivals' slots of epoch 0 whose blocks are not on
+ * it in *rival_lost. */
+static uint32_t orphaned_in_epoch0(unsigned rivals, uint32_t *led, uint32_t *rival_lost)
+{
+    uint32_t on_chain[4] = {0}, sched[4] = {0};
+    for (uint64_t h = 1; h <= chain_height(chain); h++) {
+        const struct block_index *bi = chain_at(chain, h);
+        if (bi->hdr.slot < EPOCH)
+            on_chain[validator_index(bi->hdr.proposer)]++;
+    }
+    /* Epoch 0's schedule was drawn at genesis: the same on every branch. */
+    struct view *view = chain_view(chain);
+    for (uint64_t slot = 1; slot < EPOCH; slot++) {
+        uint8_t leader[PUBKEY_SIZE];
+        ck_assert(staking_leader_for(view, &params, 0, slot, leader));
+        sched[validator_index(leader)]++;
+    }
+    view_free(view);
+    *led = sched[VICTIM];
+    *rival_lost = 0;
+    for (int i = 0; i < 4; i++)
+        if (rivals & (1u << i))
+            *rival_lost += sched[i] - on_chain[i];
+    return sched[VICTIM] - on_chain[VICTIM];
+}
+
+/* Jailing by orphaning.  The three other validators (three quarters of the
+ * slots) orphan the victim's blocks: each one they target is withheld from
+ * their node, which they extend on their own; once it is one longer than
+ * the victim's branch every node moves to it.  They target victim blocks
+ * while they have targeted fewer than `budget`, and must target the next
+ * one while a race is on (it builds on a targeted block).  The victim is
+ * jailed at the first block of epoch 1 exactly when the orphaned share of
+ * the slots it led is over downtime_jail_bps (and it led at least
+ * downtime_min_slots); the rivals lose no block and sign nothing twice. */
+static void orphan_race(unsigned budget)
+{
+    const unsigned rivals = 0xfu & ~(1u << VICTIM);
+    unsigned targeted = 0;
+    uint64_t slot;
+    for (slot = 1; slot < 3 * EPOCH; slot++) {
+        bool settled = memcmp(chain_tip(chain)->hash, chain_tip(rival)->hash, HASH_SIZE) == 0;
+        if (slot > EPOCH && settled && tip_slot() >= EPOCH)
+            break;
+        int who = leader_at(chain, slot);
+        struct block b;
+        if (who == VICTIM) {
+            build_on(chain, pool, slot, &b);
+            if (settled && targeted >= budget)
+                give(rival, &b);
+            else
+                targeted++; /* withheld from the rivals' node */
+        } else {
+            ck_assert(rivals & (1u << who));
+            build_on(rival, rival_pool, slot, &b);
+            give(chain, &b);
+        }
+        block_free(&b);
+    }
+    ck_assert_msg(slot < 3 * EPOCH, "the rivals' branch never won");
+    uint32_t led, lost;
+    uint32_t orphaned = orphaned_in_epoch0(rivals, &led, &lost);
+    bool jailed = validator_of(chain, pubs[VICTIM]).status == VALIDATOR_DOWNTIME;
+    bool over = led >= params.downtime_min_slots &&
+                (uint64_t)orphaned * 10000 > (uint64_t)led * params.downtime_jail_bps;
+    printf("orphan_race(budget %u): the victim led %u slots of epoch 0, %u of its blocks "
+           "orphaned, %s (jailed above %u); the rivals lost %u blocks\n",
+           budget, led, orphaned, jailed ? "jailed" : "not jailed",
+           (unsigned)((uint64_t)led * params.downtime_jail_bps / 10000), lost);
+    ck_assert_msg(jailed == over, "jailed %d with %u of %u orphaned", jailed, orphaned, led);
+    ck_assert_uint_eq(lost, 0);
+    ck_assert_int_eq(double_proposals, 0);
+    if (budget == 0)
+        ck_assert_uint_eq(orphaned, 0);
+    if (budget >= EPOCH)
+        ck_assert_uint_eq(orphaned, led); /* every one of them */
+}
+
+START_TEST(orphaning_jails_above_the_threshold)
+{
+    /* _i: no attack; as many as the threshold's share of the slots the
+     * victim leads (not jailed); one more (jailed); no limit (jailed). */
+    uint32_t led = 0;
+    for (uint64_t slot = 1; slot < EPOCH; slot++)
+        led += leader_at(chain, slot) == VICTIM;
+    unsigned share = (unsigned)((uint64_t)led * params.downtime_jail_bps / 10000);
+    unsigned budgets[4] = {0, share, share + 1, EPOCH};
+    ck_assert_uint_ge(led, params.downtime_min_slots);
+    orphan_race(budgets[_i]);
+    ck_assert_uint_eq(validator_of(chain, pubs[VICTIM]).status,
+                      _i >= 2 ? VALIDATOR_DOWNTIME : VALIDATOR_ACTIVE);
+}
+END_TEST
+
 static Suite *liveness_suite(void)
 {
     Suite *s = suite_create("liveness");
@@ -806,6 +1095,12 @@ static Suite *liveness_suite(void)
     tcase_set_timeout(off, 120);
     tcase_add_test(off, edit_bounds);
     suite_add_tcase(s, off);
+    TCase *orph = tcase_create("orphaning");
+    tcase_add_checked_fixture(orph, setup_rival, teardown_rival);
+    tcase_set_timeout(orph, 120);
+    tcase_add_test(orph, orphaning_needs_two_rival_slots);
+    tcase_add_loop_test(orph, orphaning_jails_above_the_threshold, 0, 4);
+    suite_add_tcase(s, orph);
     TCase *lng = tcase_create("long");
     tcase_add_checked_fixture(lng, setup_long, teardown);
     tcase_set_timeout(lng, 120);
