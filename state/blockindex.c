@@ -9,12 +9,18 @@
  */
 #include "state/chain_internal.h"
 #include "state/blockstore.h"
+#include "consensus/finality.h"
 #include "util/log.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define INDEX_RECORD_SIZE (BLOCK_HEADER_SIZE + 4 * 5 + 8)
+/* A record: the header, status, file, offset, size, ntx (u32 each), seq
+ * (u64), then just_epoch and vote_top (u64 each).  Records written before
+ * the last two were kept (INDEX_RECORD_SIZE_OLD) still load, with neither
+ * known. */
+#define INDEX_RECORD_SIZE_OLD (BLOCK_HEADER_SIZE + 4 * 5 + 8)
+#define INDEX_RECORD_SIZE (INDEX_RECORD_SIZE_OLD + 8 + 8)
 /* Distinct (proposer, slot) double proposals logged; later ones still reach
  * the listeners, without a log line. */
 #define CHAIN_LOGGED_SLOTS_MAX 4096
@@ -30,12 +36,15 @@ static void index_record_encode(const struct block_index *bi, uint8_t out[INDEX_
     write_le32(p, bi->offset), p += 4;
     write_le32(p, bi->size), p += 4;
     write_le32(p, bi->ntx), p += 4;
-    write_le64(p, bi->seq);
+    write_le64(p, bi->seq), p += 8;
+    write_le64(p, bi->just_epoch), p += 8;
+    write_le64(p, bi->vote_top);
 }
 
 bool index_record_decode(struct block_index *bi, const uint8_t *data, size_t len)
 {
-    if (len != INDEX_RECORD_SIZE || !header_decode(&bi->hdr, data, BLOCK_HEADER_SIZE))
+    if ((len != INDEX_RECORD_SIZE && len != INDEX_RECORD_SIZE_OLD) ||
+        !header_decode(&bi->hdr, data, BLOCK_HEADER_SIZE))
         return false;
     const uint8_t *p = data + BLOCK_HEADER_SIZE;
     bi->status = read_le32(p), p += 4;
@@ -43,7 +52,14 @@ bool index_record_decode(struct block_index *bi, const uint8_t *data, size_t len
     bi->offset = read_le32(p), p += 4;
     bi->size = read_le32(p), p += 4;
     bi->ntx = read_le32(p), p += 4;
-    bi->seq = read_le64(p);
+    bi->seq = read_le64(p), p += 8;
+    if (len == INDEX_RECORD_SIZE) {
+        bi->just_epoch = read_le64(p), p += 8;
+        bi->vote_top = read_le64(p);
+    } else {
+        bi->just_epoch = bi->vote_top = 0;
+        bi->status &= ~(uint32_t)(BLOCK_JUST_KNOWN | BLOCK_VOTES_KNOWN);
+    }
     header_hash(&bi->hdr, bi->hash);
     return true;
 }
@@ -70,6 +86,24 @@ bool index_write(struct chain *c, const struct block_index *bi, bool with_end)
     if (!ok)
         log_printf("block index write failed: %s", db_last_error(c->index));
     return ok;
+}
+
+void index_set_vote_top(struct block_index *bi, const struct block *b)
+{
+    uint64_t top = 0;
+    for (size_t i = 0; i < b->ntx; i++) {
+        struct finality_vote fv;
+        if (b->txs[i].type == TX_FINALITY_VOTE &&
+            finality_vote_decode(&fv, b->txs[i].payload, b->txs[i].payload_len) &&
+            fv.target.epoch > top)
+            top = fv.target.epoch;
+    }
+    bi->vote_top = top;
+    bi->status |= BLOCK_VOTES_KNOWN;
+    if (!bi->prev) {
+        bi->just_epoch = 0;
+        bi->status |= BLOCK_JUST_KNOWN;
+    }
 }
 
 /* ---- in-memory index ---- */

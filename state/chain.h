@@ -32,6 +32,11 @@ enum block_status {
      * epoch), or above such a header not yet connected: a branch anyone
      * can sign, downloaded after the checked ones. */
     BLOCK_LEADER_UNCHECKED = 1 << 4,
+    /* just_epoch is known (the block was connected, or it is the genesis
+     * block): the fork choice ranks by it (doc/protocol.md section 20.4). */
+    BLOCK_JUST_KNOWN = 1 << 5,
+    /* vote_top is known (computed from the body). */
+    BLOCK_VOTES_KNOWN = 1 << 6,
 };
 
 struct block_index {
@@ -47,6 +52,13 @@ struct block_index {
     uint32_t size;
     uint32_t ntx;
     uint64_t seq;    /* order of arrival: the first seen wins a tie */
+    /* The epoch of the justified checkpoint in the state after this block
+     * (with BLOCK_JUST_KNOWN): set when the block is connected, kept after
+     * it is disconnected. */
+    uint64_t just_epoch;
+    /* The highest target epoch of the block's FINALITY_VOTE transactions (0:
+     * none; with BLOCK_VOTES_KNOWN): what the block could justify at most. */
+    uint64_t vote_top;
 };
 
 /* Told about every block connected to or disconnected from the active chain,

@@ -84,6 +84,9 @@ bool index_record_decode(struct block_index *bi, const uint8_t *data, size_t len
 /* Writes bi's index entry (synced); with_end also records the end of the
  * block files. */
 bool index_write(struct chain *c, const struct block_index *bi, bool with_end);
+/* Sets bi's vote_top (BLOCK_VOTES_KNOWN) from its body b; the genesis
+ * block's just_epoch (0) too.  Not written to disk. */
+void index_set_vote_top(struct block_index *bi, const struct block *b);
 /* Adds a header to the in-memory index (not to disk), its parent and skip
  * pointer set. */
 struct block_index *index_add(struct chain *c, const struct block_header *hdr,
@@ -108,6 +111,9 @@ bool chain_store_block(struct chain *c, struct block_index *bi, const struct blo
 void chain_batch_meta(struct db_batch *batch, const struct lthash *lt,
                       const uint8_t tip[HASH_SIZE]);
 void chain_prefixed_key(uint8_t *out, char prefix, const void *key, size_t klen);
+/* Makes the tip's just_epoch known (from the chainstate) when it is not:
+ * the fork choice ranks every candidate against it. */
+bool chain_note_tip_just(struct chain *c);
 bool chain_activate_best(struct chain *c, const struct block *in_hand,
                          const struct block_index *in_hand_bi,
                          const struct block_index *start_tip, struct validation *v) WARN_UNUSED;

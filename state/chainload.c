@@ -231,6 +231,7 @@ static bool reindex_record(void *arg, const uint8_t *data, size_t len, const str
         bi->size = pos->size;
         bi->ntx = (uint32_t)b.ntx;
         bi->status = BLOCK_HAVE_DATA | (is_genesis ? BLOCK_VALID : 0);
+        index_set_vote_top(bi, &b);
         blockstore_set_end(c->blocks, pos->file, pos->offset + pos->size);
         if (!index_write(c, bi, true)) {
             rc->failed = true;
@@ -562,6 +563,13 @@ struct chain *chain_open_with(const struct chain_params *params, const char *dat
         goto fail;
     }
     index_recompute_best_header(c);
+    /* An index written before just_epoch was kept: the tip's is the
+     * chainstate's. */
+    if (!chain_note_tip_just(c)) {
+        snprintf(err, errlen, "cannot read the chainstate: %s (restart with -reindex)",
+                 db_last_error(c->state));
+        goto fail;
+    }
     if (!chain_activate_best(c, NULL, NULL, NULL, &v) && v.cls == VAL_ERROR) {
         snprintf(err, errlen, "cannot connect the best chain: %s", v.reason);
         goto fail;
