@@ -313,11 +313,24 @@ size_t chain_missing_blocks(const struct chain *c, const struct block_index **ou
     return chain_missing_blocks_to(c, chain_best_header(c), out, max);
 }
 
+bool chain_branch_wanted(const struct chain *c, const struct block_index *from,
+                         uint64_t top_height)
+{
+    const struct block_index *tip = tip_of(c);
+    if (top_height > tip->hdr.height)
+        return true;
+    if (!from)
+        return false;
+    const struct block_index *fork = chain_fork_point(tip, from);
+    return fork->hdr.height + c->params->finality_depth >= tip->hdr.height;
+}
+
 size_t chain_missing_blocks_to(const struct chain *c, const struct block_index *best,
                                const struct block_index **out, size_t max)
 {
     size_t n = 0;
-    if (!best || best->hdr.height <= tip_of(c)->hdr.height || index_failed(best) || max == 0)
+    if (!best || !chain_branch_wanted(c, best, best->hdr.height) || index_failed(best) ||
+        max == 0)
         return 0;
     /* From the first block of best's branch off the active chain upwards,
      * a window of the blocks still wanted at a time: each window's top is

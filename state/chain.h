@@ -185,11 +185,18 @@ bool chain_process_header_unchecked(struct chain *c, const struct block_header *
 /* The tip of the best valid header chain (the active tip when no header
  * beats it). */
 const struct block_index *chain_best_header(const struct chain *c);
+/* Whether a branch through from (indexed) whose top is at top_height could
+ * become the best chain, so that its headers and bodies are worth fetching:
+ * it is higher than the tip, or it forks from the active chain at most
+ * finality_depth below the tip (the fork choice ranks by justified epoch
+ * first, which only the bodies tell: doc/protocol.md section 20.4). */
+bool chain_branch_wanted(const struct chain *c, const struct block_index *from,
+                         uint64_t top_height);
 /* Blocks of the best header chain that lack their body, lowest first, at
  * most max: what to download next. */
 size_t chain_missing_blocks(const struct chain *c, const struct block_index **out, size_t max);
-/* The same for the branch of target (none when it is not higher than the
- * tip or is invalid). */
+/* The same for the branch of target (none when it is invalid or not
+ * wanted: chain_branch_wanted). */
 size_t chain_missing_blocks_to(const struct chain *c, const struct block_index *target,
                                const struct block_index **out, size_t max);
 
