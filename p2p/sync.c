@@ -176,6 +176,23 @@ static void held_clear(struct peer *peer)
     peer->held_more = false;
 }
 
+/* Whether a run from h (its parent indexed, or not) to top, whose leaders
+ * the tip's state cannot tell, is worth indexing unchecked: it is higher
+ * than the tip, or it could outrank the tip by its justified epoch
+ * (chain_branch_wanted) and is of no epoch after the tip's next (a lower
+ * branch from a later epoch is nobody's chain yet: anyone can sign one). */
+static bool unchecked_wanted(const struct p2p *p, const struct block_header *h,
+                             const struct block_header *top)
+{
+    struct chain *c = p->env.chain;
+    const struct chain_params *params = p->env.params;
+    if (top->height > chain_height(c))
+        return true;
+    return params_epoch_of(params, top->slot) <=
+               params_epoch_of(params, chain_tip(c)->hdr.slot) + 1 &&
+           chain_branch_wanted(c, chain_lookup(c, h->prev), top->height);
+}
+
 /* Processes a run of headers (each the parent of the next) from the peer
  * in order, until one's leader cannot be checked yet; returns how many were
  * used.  A run that forks below the tip ("leader-unknown") is indexed
@@ -200,8 +217,7 @@ static size_t use_headers(struct peer *peer, const struct block_header *h, size_
             *stop = true;
             break;
         }
-        bool unchecked = *unknown &&
-                         chain_branch_wanted(c, chain_lookup(c, h[i].prev), h[n - 1].height) &&
+        bool unchecked = *unknown && unchecked_wanted(p, &h[i], &h[n - 1]) &&
                          peer->unchecked_added + (n - i) <= P2P_UNCHECKED_HEADERS_MAX;
         uint64_t doubles = chain_double_proposals(c);
         bool ok = unchecked ? chain_process_header_unchecked(c, &h[i], &v)

@@ -9,7 +9,6 @@
  */
 #include "state/chain_internal.h"
 #include "state/blockstore.h"
-#include "consensus/finality.h"
 #include "util/log.h"
 
 #include <stdlib.h>
@@ -86,24 +85,6 @@ bool index_write(struct chain *c, const struct block_index *bi, bool with_end)
     if (!ok)
         log_printf("block index write failed: %s", db_last_error(c->index));
     return ok;
-}
-
-void index_set_vote_top(struct block_index *bi, const struct block *b)
-{
-    uint64_t top = 0;
-    for (size_t i = 0; i < b->ntx; i++) {
-        struct finality_vote fv;
-        if (b->txs[i].type == TX_FINALITY_VOTE &&
-            finality_vote_decode(&fv, b->txs[i].payload, b->txs[i].payload_len) &&
-            fv.target.epoch > top)
-            top = fv.target.epoch;
-    }
-    bi->vote_top = top;
-    bi->status |= BLOCK_VOTES_KNOWN;
-    if (!bi->prev) {
-        bi->just_epoch = 0;
-        bi->status |= BLOCK_JUST_KNOWN;
-    }
 }
 
 /* ---- in-memory index ---- */

@@ -64,6 +64,37 @@ static bool active_push(struct chain *c, struct block_index *bi)
     return true;
 }
 
+/* Sets bi's vote_top (BLOCK_VOTES_KNOWN) from its body b, the genesis
+ * block's just_epoch (0) too; not written to disk.  Only votes whose sender
+ * has a validator record at the tip count: the signatures of a stored body
+ * were checked, but any key can sign a vote, and a vote above the tip's
+ * justified epoch makes the node evaluate the branch (section 20.4 of
+ * doc/protocol.md).  A payload that does not decode counts 0. */
+static void set_vote_top(struct chain *c, struct block_index *bi, const struct block *b)
+{
+    uint64_t top = 0;
+    struct view *view = NULL;
+    for (size_t i = 0; i < b->ntx; i++) {
+        struct finality_vote fv;
+        struct validator val;
+        if (b->txs[i].type != TX_FINALITY_VOTE ||
+            !finality_vote_decode(&fv, b->txs[i].payload, b->txs[i].payload_len) ||
+            fv.target.epoch <= top)
+            continue;
+        if (!view && !(view = chain_view(c)))
+            break;
+        if (staking_get_validator(view, b->txs[i].sender, &val))
+            top = fv.target.epoch;
+    }
+    view_free(view);
+    bi->vote_top = top;
+    bi->status |= BLOCK_VOTES_KNOWN;
+    if (!bi->prev) {
+        bi->just_epoch = 0;
+        bi->status |= BLOCK_JUST_KNOWN;
+    }
+}
+
 bool chain_store_block(struct chain *c, struct block_index *bi, const struct block *b)
 {
     struct wbuf w;
@@ -82,7 +113,7 @@ bool chain_store_block(struct chain *c, struct block_index *bi, const struct blo
     bi->size = pos.size;
     bi->ntx = (uint32_t)b->ntx;
     bi->status |= BLOCK_HAVE_DATA;
-    index_set_vote_top(bi, b);
+    set_vote_top(c, bi, b);
     return index_write(c, bi, true);
 }
 
@@ -449,7 +480,7 @@ static uint64_t vote_top(struct chain *c, struct block_index *bi)
         struct block b;
         if (!chain_read_block(c, bi, &b))
             return 0;
-        index_set_vote_top(bi, &b);
+        set_vote_top(c, bi, &b);
         block_free(&b);
         (void)index_write(c, bi, false);
     }

@@ -84,9 +84,6 @@ bool index_record_decode(struct block_index *bi, const uint8_t *data, size_t len
 /* Writes bi's index entry (synced); with_end also records the end of the
  * block files. */
 bool index_write(struct chain *c, const struct block_index *bi, bool with_end);
-/* Sets bi's vote_top (BLOCK_VOTES_KNOWN) from its body b; the genesis
- * block's just_epoch (0) too.  Not written to disk. */
-void index_set_vote_top(struct block_index *bi, const struct block *b);
 /* Adds a header to the in-memory index (not to disk), its parent and skip
  * pointer set. */
 struct block_index *index_add(struct chain *c, const struct block_header *hdr,

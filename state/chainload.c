@@ -231,7 +231,6 @@ static bool reindex_record(void *arg, const uint8_t *data, size_t len, const str
         bi->size = pos->size;
         bi->ntx = (uint32_t)b.ntx;
         bi->status = BLOCK_HAVE_DATA | (is_genesis ? BLOCK_VALID : 0);
-        index_set_vote_top(bi, &b);
         blockstore_set_end(c->blocks, pos->file, pos->offset + pos->size);
         if (!index_write(c, bi, true)) {
             rc->failed = true;

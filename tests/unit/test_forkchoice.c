@@ -232,6 +232,47 @@ START_TEST(evaluation_goes_back)
 }
 END_TEST
 
+/* A vote signed by a key with no validator record does not count for
+ * vote_top: any key can sign one, and it must not make the node evaluate a
+ * branch (the block holding it is stored, never connected). */
+START_TEST(votes_of_non_validators_not_counted)
+{
+    uint64_t fork = prefix();
+    justify_on_c();
+    produce_at(c2, mp2, chain_tip(c2)->hdr.slot + 2);
+    struct block b;
+    struct validation v;
+    ck_assert_msg(try_build_at(c2, mp2, chain_tip(c2)->hdr.slot + 1, &b, &v), "%s", v.reason);
+    uint8_t sec[SECKEY_SIZE], pub[PUBKEY_SIZE];
+    memset(sec, 0x5a, sizeof(sec));
+    ck_assert(key_pubkey(pub, sec));
+    struct finality_vote fv = {.source = {.epoch = 0}, .target = {.epoch = 5}};
+    memcpy(fv.source.hash, params.genesis_hash, HASH_SIZE);
+    struct wbuf w;
+    struct tx tx;
+    wbuf_init(&w);
+    finality_vote_encode(&fv, &w);
+    make_tx_sec(&tx, sec, TX_FINALITY_VOTE, &w, 0, 0);
+    wbuf_free(&w);
+    ck_assert(block_add_tx(&b, &tx));
+    tx_free(&tx);
+    block_merkle_root(&b, b.hdr.tx_root);
+    ck_assert(regtest_sign(NULL, &b.hdr));
+    hand_over(c2, c, fork);
+    listen(c);
+    ck_assert_msg(chain_process_header_unchecked(c, &b.hdr, &v), "%s", v.reason);
+    ck_assert_msg(chain_process_block(c, &b, &v), "%s", v.reason);
+    uint8_t hash[HASH_SIZE];
+    header_hash(&b.hdr, hash);
+    const struct block_index *bi = chain_lookup(c, hash);
+    ck_assert(bi && (bi->status & BLOCK_HAVE_DATA) && (bi->status & BLOCK_VOTES_KNOWN));
+    ck_assert_uint_eq(bi->vote_top, 0);
+    ck_assert(!(bi->status & (BLOCK_FAILED | BLOCK_JUST_KNOWN)));
+    ck_assert_int_eq(connects, 0);
+    block_free(&b);
+}
+END_TEST
+
 /* just_epoch and vote_top survive a restart; a record of the size written
  * before they were kept still loads, with neither known. */
 START_TEST(restart_keeps_just_epoch)
@@ -284,6 +325,7 @@ static Suite *forkchoice_suite(void)
     tcase_add_test(tc, longer_branch_without_votes_not_evaluated);
     tcase_add_test(tc, votes_not_above_the_tip_not_evaluated);
     tcase_add_test(tc, evaluation_goes_back);
+    tcase_add_test(tc, votes_of_non_validators_not_counted);
     tcase_add_test(tc, restart_keeps_just_epoch);
     suite_add_tcase(s, tc);
     return s;
