@@ -6,6 +6,7 @@
 #include "chain_fixture.h"
 #include "consensus/finality.h"
 #include "state/chain_internal.h"
+#include "state/db.h"
 #include "state/finality.h"
 
 static struct chain *c, *c2;
@@ -312,6 +313,35 @@ START_TEST(restart_keeps_just_epoch)
     ck_assert_uint_eq(x.just_epoch, 7);
     ck_assert_uint_eq(x.vote_top, 9);
     ck_assert(!index_record_decode(&x, rec, old + 8));
+
+    /* The tip's record rewritten in the old size: after a restart its
+     * just_epoch comes from the chainstate. */
+    memset(rec + BLOCK_HEADER_SIZE, 0, old - BLOCK_HEADER_SIZE);
+    write_le32(rec + BLOCK_HEADER_SIZE, bi->status);
+    write_le32(rec + BLOCK_HEADER_SIZE + 4, bi->file);
+    write_le32(rec + BLOCK_HEADER_SIZE + 8, bi->offset);
+    write_le32(rec + BLOCK_HEADER_SIZE + 12, bi->size);
+    write_le32(rec + BLOCK_HEADER_SIZE + 16, bi->ntx);
+    write_le64(rec + BLOCK_HEADER_SIZE + 20, bi->seq);
+    mempool_free(mp);
+    chain_close(c);
+    char path[300], err[256] = "";
+    snprintf(path, sizeof(path), "%s/blocks/index", datadir);
+    struct db *db = db_open(path, 1 << 20, false, err, sizeof(err));
+    ck_assert_msg(db != NULL, "%s", err);
+    uint8_t key[1 + HASH_SIZE] = {'b'};
+    memcpy(key + 1, hash, HASH_SIZE);
+    struct db_batch *batch = db_batch_new();
+    db_batch_put(batch, key, sizeof(key), rec, old);
+    ck_assert(db_write(db, batch, true));
+    db_batch_free(batch);
+    db_close(db);
+    c = open_chain();
+    mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    bi = chain_tip(c);
+    ck_assert_mem_eq(bi->hash, hash, HASH_SIZE);
+    ck_assert(bi->status & BLOCK_JUST_KNOWN);
+    ck_assert_uint_eq(bi->just_epoch, 1);
 }
 END_TEST
 
