@@ -166,8 +166,9 @@ static void schedule_target(struct p2p *p, const struct block_index *target,
     }
 }
 
-/* Every branch higher than our tip that a peer can serve is a download
- * target, the highest first: when the bodies of the best header branch do
+/* Every branch a peer can serve that could become the best chain (higher
+ * than our tip, or forking within finality_depth of it: chain_branch_wanted)
+ * is a download target, the highest first: when the bodies of the best header branch do
  * not come (its only peer stalls or left), the next one still moves the
  * chain, and a header-only branch nobody serves is not waited for. */
 void download_schedule(struct p2p *p)
@@ -179,7 +180,6 @@ void download_schedule(struct p2p *p)
     uint64_t now_ms = time_mono_ms();
 
     sync_retry_held(p);
-    const struct block_index *tip = chain_tip(c);
     cand = calloc(p->n_peers ? p->n_peers : 1, sizeof(*cand));
     missing = malloc(P2P_DOWNLOAD_WINDOW * sizeof(*missing));
     if (!cand || !missing)
@@ -189,7 +189,7 @@ void download_schedule(struct p2p *p)
             peer->blocks_in_flight >= P2P_MAX_BLOCKS_IN_FLIGHT)
             continue;
         const struct block_index *pb = chain_lookup(c, peer->best_known);
-        if (!pb || pb->hdr.height <= tip->hdr.height ||
+        if (!pb || !chain_branch_wanted(c, pb, pb->hdr.height) ||
             (pb->status & (BLOCK_FAILED | BLOCK_FAILED_CHILD)))
             continue;
         cand[nc].peer = peer;

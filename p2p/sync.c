@@ -13,8 +13,9 @@
  * connection.  The headers that cannot be checked yet wait in a run per
  * peer (at most P2P_HELD_HEADERS_MAX) and are tried again as the chain
  * moves.  A run that forks below the tip can only be checked after a
- * reorganization: it is indexed unchecked once it is higher than our tip,
- * at most P2P_UNCHECKED_HEADERS_MAX headers per peer.
+ * reorganization: it is indexed unchecked once it could become the best
+ * chain (higher than our tip, or forking within finality_depth of it:
+ * chain_branch_wanted), at most P2P_UNCHECKED_HEADERS_MAX headers per peer.
  */
 #include "p2p/internal.h"
 
@@ -175,11 +176,28 @@ static void held_clear(struct peer *peer)
     peer->held_more = false;
 }
 
+/* Whether a run from h (its parent indexed, or not) to top, whose leaders
+ * the tip's state cannot tell, is worth indexing unchecked: it is higher
+ * than the tip, or it could outrank the tip by its justified epoch
+ * (chain_branch_wanted) and is of no epoch after the tip's next (a lower
+ * branch from a later epoch is nobody's chain yet: anyone can sign one). */
+static bool unchecked_wanted(const struct p2p *p, const struct block_header *h,
+                             const struct block_header *top)
+{
+    struct chain *c = p->env.chain;
+    const struct chain_params *params = p->env.params;
+    if (top->height > chain_height(c))
+        return true;
+    return params_epoch_of(params, top->slot) <=
+               params_epoch_of(params, chain_tip(c)->hdr.slot) + 1 &&
+           chain_branch_wanted(c, chain_lookup(c, h->prev), top->height);
+}
+
 /* Processes a run of headers (each the parent of the next) from the peer
  * in order, until one's leader cannot be checked yet; returns how many were
  * used.  A run that forks below the tip ("leader-unknown") is indexed
- * unchecked once its top is higher than our tip (it could become the best
- * chain), within the peer's budget.  *stop: a header was refused (or is too
+ * unchecked once it could become the best chain (chain_branch_wanted),
+ * within the peer's budget.  *stop: a header was refused (or is too
  * far ahead): the rest of the run is dropped. */
 static size_t use_headers(struct peer *peer, const struct block_header *h, size_t n,
                           bool *unknown, const struct block_index **last, bool *stop)
@@ -199,7 +217,7 @@ static size_t use_headers(struct peer *peer, const struct block_header *h, size_
             *stop = true;
             break;
         }
-        bool unchecked = *unknown && h[n - 1].height > chain_height(c) &&
+        bool unchecked = *unknown && unchecked_wanted(p, &h[i], &h[n - 1]) &&
                          peer->unchecked_added + (n - i) <= P2P_UNCHECKED_HEADERS_MAX;
         uint64_t doubles = chain_double_proposals(c);
         bool ok = unchecked ? chain_process_header_unchecked(c, &h[i], &v)
@@ -342,6 +360,18 @@ void sync_on_headers(struct peer *peer, const uint8_t *payload, size_t len)
     }
     peer->unconnecting = 0;
     size_t used = use_headers(peer, m.v, m.n, &unknown, &last, &stop);
+    if (used == m.n && last && peer->has_best_known) {
+        /* Headers come from the peer's active chain: a run ending off the
+         * branch of the best block we knew it to have means it moved to
+         * another branch, which may be no higher (the fork choice ranks by
+         * justified epoch first).  Its blocks are downloaded from it as its
+         * best. */
+        const struct block_index *best = chain_lookup(c, peer->best_known);
+        if (best && chain_ancestor(best, last->hdr.height) != last) {
+            memcpy(peer->best_known, last->hash, HASH_SIZE);
+            peer->best_known_height = last->hdr.height;
+        }
+    }
     if (!stop && used < m.n) {
         /* The rest waits for the chain, unless the peer's held run already
          * reaches higher. */

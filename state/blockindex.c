@@ -14,7 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INDEX_RECORD_SIZE (BLOCK_HEADER_SIZE + 4 * 5 + 8)
+/* A record: the header, status, file, offset, size, ntx (u32 each), seq
+ * (u64), then just_epoch and vote_top (u64 each).  Records written before
+ * the last two were kept (INDEX_RECORD_SIZE_OLD) still load, with neither
+ * known. */
+#define INDEX_RECORD_SIZE_OLD (BLOCK_HEADER_SIZE + 4 * 5 + 8)
+#define INDEX_RECORD_SIZE (INDEX_RECORD_SIZE_OLD + 8 + 8)
 /* Distinct (proposer, slot) double proposals logged; later ones still reach
  * the listeners, without a log line. */
 #define CHAIN_LOGGED_SLOTS_MAX 4096
@@ -30,12 +35,15 @@ static void index_record_encode(const struct block_index *bi, uint8_t out[INDEX_
     write_le32(p, bi->offset), p += 4;
     write_le32(p, bi->size), p += 4;
     write_le32(p, bi->ntx), p += 4;
-    write_le64(p, bi->seq);
+    write_le64(p, bi->seq), p += 8;
+    write_le64(p, bi->just_epoch), p += 8;
+    write_le64(p, bi->vote_top);
 }
 
 bool index_record_decode(struct block_index *bi, const uint8_t *data, size_t len)
 {
-    if (len != INDEX_RECORD_SIZE || !header_decode(&bi->hdr, data, BLOCK_HEADER_SIZE))
+    if ((len != INDEX_RECORD_SIZE && len != INDEX_RECORD_SIZE_OLD) ||
+        !header_decode(&bi->hdr, data, BLOCK_HEADER_SIZE))
         return false;
     const uint8_t *p = data + BLOCK_HEADER_SIZE;
     bi->status = read_le32(p), p += 4;
@@ -43,7 +51,14 @@ bool index_record_decode(struct block_index *bi, const uint8_t *data, size_t len
     bi->offset = read_le32(p), p += 4;
     bi->size = read_le32(p), p += 4;
     bi->ntx = read_le32(p), p += 4;
-    bi->seq = read_le64(p);
+    bi->seq = read_le64(p), p += 8;
+    if (len == INDEX_RECORD_SIZE) {
+        bi->just_epoch = read_le64(p), p += 8;
+        bi->vote_top = read_le64(p);
+    } else {
+        bi->just_epoch = bi->vote_top = 0;
+        bi->status &= ~(uint32_t)(BLOCK_JUST_KNOWN | BLOCK_VOTES_KNOWN);
+    }
     header_hash(&bi->hdr, bi->hash);
     return true;
 }
@@ -279,11 +294,24 @@ size_t chain_missing_blocks(const struct chain *c, const struct block_index **ou
     return chain_missing_blocks_to(c, chain_best_header(c), out, max);
 }
 
+bool chain_branch_wanted(const struct chain *c, const struct block_index *from,
+                         uint64_t top_height)
+{
+    const struct block_index *tip = tip_of(c);
+    if (top_height > tip->hdr.height)
+        return true;
+    if (!from)
+        return false;
+    const struct block_index *fork = chain_fork_point(tip, from);
+    return fork->hdr.height + c->params->finality_depth >= tip->hdr.height;
+}
+
 size_t chain_missing_blocks_to(const struct chain *c, const struct block_index *best,
                                const struct block_index **out, size_t max)
 {
     size_t n = 0;
-    if (!best || best->hdr.height <= tip_of(c)->hdr.height || index_failed(best) || max == 0)
+    if (!best || !chain_branch_wanted(c, best, best->hdr.height) || index_failed(best) ||
+        max == 0)
         return 0;
     /* From the first block of best's branch off the active chain upwards,
      * a window of the blocks still wanted at a time: each window's top is

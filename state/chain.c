@@ -15,6 +15,7 @@
 #include "state/addrindex.h"
 #include "state/apply.h"
 #include "state/blockstore.h"
+#include "state/finality.h"
 #include "state/sigcheck.h"
 #include "state/staking.h"
 #include "state/undo.h"
@@ -63,6 +64,37 @@ static bool active_push(struct chain *c, struct block_index *bi)
     return true;
 }
 
+/* Sets bi's vote_top (BLOCK_VOTES_KNOWN) from its body b, the genesis
+ * block's just_epoch (0) too; not written to disk.  Only votes whose sender
+ * has a validator record at the tip count: the signatures of a stored body
+ * were checked, but any key can sign a vote, and a vote above the tip's
+ * justified epoch makes the node evaluate the branch (section 20.4 of
+ * doc/protocol.md).  A payload that does not decode counts 0. */
+static void set_vote_top(struct chain *c, struct block_index *bi, const struct block *b)
+{
+    uint64_t top = 0;
+    struct view *view = NULL;
+    for (size_t i = 0; i < b->ntx; i++) {
+        struct finality_vote fv;
+        struct validator val;
+        if (b->txs[i].type != TX_FINALITY_VOTE ||
+            !finality_vote_decode(&fv, b->txs[i].payload, b->txs[i].payload_len) ||
+            fv.target.epoch <= top)
+            continue;
+        if (!view && !(view = chain_view(c)))
+            break;
+        if (staking_get_validator(view, b->txs[i].sender, &val))
+            top = fv.target.epoch;
+    }
+    view_free(view);
+    bi->vote_top = top;
+    bi->status |= BLOCK_VOTES_KNOWN;
+    if (!bi->prev) {
+        bi->just_epoch = 0;
+        bi->status |= BLOCK_JUST_KNOWN;
+    }
+}
+
 bool chain_store_block(struct chain *c, struct block_index *bi, const struct block *b)
 {
     struct wbuf w;
@@ -81,6 +113,7 @@ bool chain_store_block(struct chain *c, struct block_index *bi, const struct blo
     bi->size = pos.size;
     bi->ntx = (uint32_t)b->ntx;
     bi->status |= BLOCK_HAVE_DATA;
+    set_vote_top(c, bi, b);
     return index_write(c, bi, true);
 }
 
@@ -157,6 +190,12 @@ static bool connect_block(struct chain *c, struct block_index *bi, const struct 
         val_fail(v, VAL_CONSENSUS, REJECT_BAD_BLK_STATEROOT);
         goto done;
     }
+    /* The justified checkpoint after the block: the fork choice's first key. */
+    struct checkpoint just, just_prev;
+    if (!finality_justified(view, c->params, &just, &just_prev)) {
+        val_fail(v, VAL_ERROR, REJECT_STATE_READ_ERROR);
+        goto done;
+    }
 
     for (size_t i = 0; i < n; i++) {
         if (ch[i].klen > UNDO_MAX_KEY) {
@@ -206,8 +245,10 @@ static bool connect_block(struct chain *c, struct block_index *bi, const struct 
         goto done;
     }
     c->lt = lt;
-    if (!(bi->status & BLOCK_VALID)) {
-        bi->status |= BLOCK_VALID;
+    if (!(bi->status & BLOCK_VALID) || !(bi->status & BLOCK_JUST_KNOWN) ||
+        bi->just_epoch != just.epoch) {
+        bi->status |= BLOCK_VALID | BLOCK_JUST_KNOWN;
+        bi->just_epoch = just.epoch;
         (void)index_write(c, bi, false);
     }
     ok = true;
@@ -296,6 +337,7 @@ static bool disconnect_tip(struct chain *c, struct validation *v)
     }
     c->lt = lt;
     c->active_len--;
+    (void)chain_note_tip_just(c);
     notify(c, false, &b, bi);
     ok = true;
 done:
@@ -348,18 +390,136 @@ static void mark_failed(struct chain *c, struct block_index *bi)
     index_recompute_best_header(c);
 }
 
+bool chain_note_tip_just(struct chain *c)
+{
+    struct block_index *tip = tip_of(c);
+    if (tip->status & BLOCK_JUST_KNOWN)
+        return true;
+    struct checkpoint cur, prev;
+    struct view *v = chain_view(c);
+    bool ok = v && finality_justified(v, c->params, &cur, &prev);
+    view_free(v);
+    if (!ok) {
+        log_printf("ERROR: cannot read the justified checkpoint of the tip: %s",
+                   db_last_error(c->state));
+        return false;
+    }
+    tip->just_epoch = cur.epoch;
+    tip->status |= BLOCK_JUST_KNOWN;
+    (void)index_write(c, tip, false);
+    return true;
+}
+
+/* ---- the fork choice (doc/protocol.md section 20.4) ----
+ *
+ * A candidate ranks by (J, height, earlier arrival): J is the epoch of the
+ * justified checkpoint in the state after it when known (it was connected),
+ * else its floor, the known J of its nearest ancestor (justification only
+ * moves up along a branch).  The tip's J is always known. */
+
+/* Whether (j1, a) ranks above (j2, b). */
+static bool rank_above(uint64_t j1, const struct block_index *a, uint64_t j2,
+                       const struct block_index *b)
+{
+    if (j1 != j2)
+        return j1 > j2;
+    if (a->hdr.height != b->hdr.height)
+        return a->hdr.height > b->hdr.height;
+    return a->seq < b->seq;
+}
+
+/* The lowest height a candidate's walk looks at: a branch forking deeper
+ * than finality_depth below the tip is never taken. */
+static uint64_t walk_floor(const struct chain *c)
+{
+    uint64_t h = tip_of(c)->hdr.height, d = c->params->finality_depth;
+    return h > d ? h - d : 0;
+}
+
+/* bi's nearest ancestor-or-self with a known J; NULL when none is within
+ * reach of walk_floor (the floor is then 0). */
+static struct block_index *just_anchor(const struct chain *c, struct block_index *bi)
+{
+    uint64_t low = walk_floor(c);
+    while (bi && !(bi->status & BLOCK_JUST_KNOWN)) {
+        if (bi->hdr.height <= low)
+            return NULL;
+        bi = bi->prev;
+    }
+    return bi;
+}
+
+static uint64_t just_floor(const struct chain *c, struct block_index *bi)
+{
+    const struct block_index *a = just_anchor(c, bi);
+    return a ? a->just_epoch : 0;
+}
+
 static struct block_index *best_candidate(const struct chain *c)
 {
     struct block_index *best = tip_of(c);
+    uint64_t jbest = best->just_epoch;
     for (size_t i = 0; i < c->nleaves; i++) {
         struct block_index *bi = c->leaves[i];
-        if (index_failed(bi) || !(bi->status & BLOCK_HAVE_DATA))
+        if (bi == best || index_failed(bi) || !(bi->status & BLOCK_HAVE_DATA))
             continue;
-        if (bi->hdr.height > best->hdr.height ||
-            (bi->hdr.height == best->hdr.height && bi->seq < best->seq))
+        uint64_t j = just_floor(c, bi);
+        if (rank_above(j, bi, jbest, best)) {
             best = bi;
+            jbest = j;
+        }
     }
     return best;
+}
+
+/* bi's vote_top, read from its body when the index record predates it
+ * (then kept); 0 when the body cannot be read. */
+static uint64_t vote_top(struct chain *c, struct block_index *bi)
+{
+    if (!(bi->status & BLOCK_VOTES_KNOWN) && (bi->status & BLOCK_HAVE_DATA)) {
+        struct block b;
+        if (!chain_read_block(c, bi, &b))
+            return 0;
+        set_vote_top(c, bi, &b);
+        block_free(&b);
+        (void)index_write(c, bi, false);
+    }
+    return bi->vote_top;
+}
+
+/* A leaf worth evaluating when the best candidate is the tip: its J is not
+ * known, and the upper bound of it (the floor, or a higher target epoch
+ * voted for in a block above the anchor: justifying an epoch takes a vote
+ * for it) would rank it above the tip.  The highest such bound first.  Only
+ * branches that the tip could come back from (both sides of the fork within
+ * finality_depth). */
+static struct block_index *eval_candidate(struct chain *c)
+{
+    struct block_index *tip = tip_of(c), *pick = NULL;
+    uint64_t jtip = tip->just_epoch, upick = 0;
+    for (size_t i = 0; i < c->nleaves; i++) {
+        struct block_index *bi = c->leaves[i];
+        if (bi == tip || index_failed(bi) || !(bi->status & BLOCK_HAVE_DATA) ||
+            (bi->status & BLOCK_JUST_KNOWN))
+            continue;
+        struct block_index *anchor = just_anchor(c, bi);
+        uint64_t u = anchor ? anchor->just_epoch : 0;
+        uint64_t low = anchor ? anchor->hdr.height : walk_floor(c);
+        for (struct block_index *p = bi; p && p->hdr.height > low; p = p->prev) {
+            uint64_t t = vote_top(c, p);
+            if (t > u)
+                u = t;
+        }
+        if (!rank_above(u, bi, jtip, tip) || (pick && !rank_above(u, bi, upick, pick)))
+            continue;
+        struct block_index *fork = index_fork_point(tip, bi);
+        if (tip->hdr.height - fork->hdr.height > c->params->finality_depth ||
+            bi->hdr.height - fork->hdr.height > c->params->finality_depth)
+            continue;
+        pick = bi;
+        upick = u;
+    }
+    return pick;
 }
 
 /* b applied to a view of the tip state, for connect_block to take, when b
@@ -436,8 +596,20 @@ static bool activate_best(struct chain *c, const struct block *in_hand,
 
     for (;;) {
         struct block_index *best = best_candidate(c), *tip = tip_of(c);
-        if (best == tip)
-            break;
+        if (best == tip) {
+            /* No known rank beats the tip: try a branch whose rank is not
+             * known yet and could (it holds a vote for a higher epoch).
+             * Connecting it makes its J known; if it then ranks below the
+             * tip it left, the next round goes back. */
+            if (!(best = eval_candidate(c)))
+                break;
+            char hex[2 * HASH_SIZE + 1];
+            hash_to_hex(best->hash, hex);
+            log_printf("evaluating the branch of %s (height %llu): it may justify an epoch "
+                       "above %llu",
+                       hex, (unsigned long long)best->hdr.height,
+                       (unsigned long long)tip->just_epoch);
+        }
         struct block_index *fork = index_fork_point(tip, best);
         uint64_t fin_height;
         uint8_t fin_hash[HASH_SIZE];

@@ -32,6 +32,11 @@ enum block_status {
      * epoch), or above such a header not yet connected: a branch anyone
      * can sign, downloaded after the checked ones. */
     BLOCK_LEADER_UNCHECKED = 1 << 4,
+    /* just_epoch is known (the block was connected, or it is the genesis
+     * block): the fork choice ranks by it (doc/protocol.md section 20.4). */
+    BLOCK_JUST_KNOWN = 1 << 5,
+    /* vote_top is known (computed from the body). */
+    BLOCK_VOTES_KNOWN = 1 << 6,
 };
 
 struct block_index {
@@ -47,6 +52,13 @@ struct block_index {
     uint32_t size;
     uint32_t ntx;
     uint64_t seq;    /* order of arrival: the first seen wins a tie */
+    /* The epoch of the justified checkpoint in the state after this block
+     * (with BLOCK_JUST_KNOWN): set when the block is connected, kept after
+     * it is disconnected. */
+    uint64_t just_epoch;
+    /* The highest target epoch of the block's FINALITY_VOTE transactions (0:
+     * none; with BLOCK_VOTES_KNOWN): what the block could justify at most. */
+    uint64_t vote_top;
 };
 
 /* Told about every block connected to or disconnected from the active chain,
@@ -173,11 +185,18 @@ bool chain_process_header_unchecked(struct chain *c, const struct block_header *
 /* The tip of the best valid header chain (the active tip when no header
  * beats it). */
 const struct block_index *chain_best_header(const struct chain *c);
+/* Whether a branch through from (indexed) whose top is at top_height could
+ * become the best chain, so that its headers and bodies are worth fetching:
+ * it is higher than the tip, or it forks from the active chain at most
+ * finality_depth below the tip (the fork choice ranks by justified epoch
+ * first, which only the bodies tell: doc/protocol.md section 20.4). */
+bool chain_branch_wanted(const struct chain *c, const struct block_index *from,
+                         uint64_t top_height);
 /* Blocks of the best header chain that lack their body, lowest first, at
  * most max: what to download next. */
 size_t chain_missing_blocks(const struct chain *c, const struct block_index **out, size_t max);
-/* The same for the branch of target (none when it is not higher than the
- * tip or is invalid). */
+/* The same for the branch of target (none when it is invalid or not
+ * wanted: chain_branch_wanted). */
 size_t chain_missing_blocks_to(const struct chain *c, const struct block_index *target,
                                const struct block_index **out, size_t max);
 

@@ -111,6 +111,9 @@ bool chain_store_block(struct chain *c, struct block_index *bi, const struct blo
 void chain_batch_meta(struct db_batch *batch, const struct lthash *lt,
                       const uint8_t tip[HASH_SIZE]);
 void chain_prefixed_key(uint8_t *out, char prefix, const void *key, size_t klen);
+/* Makes the tip's just_epoch known (from the chainstate) when it is not:
+ * the fork choice ranks every candidate against it. */
+bool chain_note_tip_just(struct chain *c);
 bool chain_activate_best(struct chain *c, const struct block *in_hand,
                          const struct block_index *in_hand_bi,
                          const struct block_index *start_tip, struct validation *v) WARN_UNUSED;

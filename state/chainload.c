@@ -562,6 +562,13 @@ struct chain *chain_open_with(const struct chain_params *params, const char *dat
         goto fail;
     }
     index_recompute_best_header(c);
+    /* An index written before just_epoch was kept: the tip's is the
+     * chainstate's. */
+    if (!chain_note_tip_just(c)) {
+        snprintf(err, errlen, "cannot read the chainstate: %s (restart with -reindex)",
+                 db_last_error(c->state));
+        goto fail;
+    }
     if (!chain_activate_best(c, NULL, NULL, NULL, &v) && v.cls == VAL_ERROR) {
         snprintf(err, errlen, "cannot connect the best chain: %s", v.reason);
         goto fail;

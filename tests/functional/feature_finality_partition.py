@@ -3,13 +3,15 @@
 in real time, each on its own node.
 
 - 2+2: neither side has more than 2/3 of the stake, so neither finalizes
-  beyond what was finalized before the split; healed, the nodes agree on one
-  branch and finality resumes.  The split is made when no vote is in flight
-  (every vote of the epoch counted on every node, early in the epoch): a vote
-  reaching one side only could justify a checkpoint there alone, and if the
-  other side's branch won, the validators that voted from that checkpoint
-  could not vote again without a surround vote (doc/security.md, known
-  limits of finality).
+  beyond what the votes cast before the split allow; healed, the nodes agree
+  on one branch and finality resumes.  The split is made as the epoch's votes
+  are being cast (its second slot), so votes are in flight: one reaching one
+  side only can justify a checkpoint there alone.  The fork choice takes the
+  branch that justified more (doc/protocol.md section 20.4), so the
+  validators that voted from that checkpoint can vote on the winning branch
+  (feature_finality_stall.py makes that case deterministic).  Votes count
+  only in a block of their target epoch or the next, so the finalized
+  heights are read once both sides are two epochs past the split.
 - 3+1: the three finalize on their own; the one, healed, reorganizes onto
   their branch (its own branch forks above the finalized block it had, and
   the three refuse nothing but branches below theirs)."""
@@ -20,6 +22,7 @@ from test_framework.framework import (FMLTestFramework, assert_equal, connect_no
                                       disconnect_nodes, sync_blocks, wait_until, TestFailure)
 
 EPOCH = 8  # seconds: 8 one-second slots
+GENESIS_TIME = 1767225600  # regtest
 
 
 def fin(node):
@@ -49,13 +52,17 @@ class FinalityPartitionTest(FMLTestFramework):
             connect_nodes(n[a], n[b])
         wait_until(lambda: min(fin(x) for x in n) > 0, timeout=60, what="a finalized block")
 
-        self.log("2+2: split into {0,1} and {2,3}, no vote in flight")
-        wait_until(lambda: quiet(n), timeout=6 * EPOCH, interval=0.2, what="no vote in flight")
+        self.log("2+2: split into {0,1} and {2,3} as votes are cast")
+        wait_until(lambda: (time.time() - GENESIS_TIME) % EPOCH >= 1 and
+                   (time.time() - GENESIS_TIME) % EPOCH < 1.5, timeout=2 * EPOCH,
+                   interval=0.05, what="an epoch's second slot")
+        split_epoch = int(time.time() - GENESIS_TIME) // EPOCH
         disconnect_nodes(n[1], n[2])
         disconnect_nodes(n[3], n[0])
-        time.sleep(2)  # blocks in flight may still land
+        wait_until(lambda: min(x.getfinalityinfo()["epoch"] for x in n) >= split_epoch + 2,
+                   timeout=4 * EPOCH, what="two epochs past the split")
         settled = [fin(x) for x in n]
-        time.sleep(3 * EPOCH)
+        time.sleep(EPOCH)
         now = [fin(x) for x in n]
         self.log("  finalized heights %r, then %r; tips %d and %d" %
                  (settled, now, n[0].getblockcount(), n[2].getblockcount()))

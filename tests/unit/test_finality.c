@@ -287,8 +287,10 @@ START_TEST(fork_choice_never_leaves_the_finalized_block)
 END_TEST
 
 /* A branch forking below the justified checkpoint, which is not finalized,
- * is taken when it is longer: only finalization binds the fork choice. */
-START_TEST(reorg_across_a_justified_checkpoint)
+ * is not taken for being longer: the fork choice ranks by justified epoch
+ * first (doc/protocol.md section 20.4; tests/unit/test_forkchoice.c has the
+ * rest of it). */
+START_TEST(no_reorg_across_a_justified_checkpoint_to_a_longer_branch)
 {
     char dir2[256], err[256] = "";
     struct checkpoint cur, fin;
@@ -326,9 +328,10 @@ START_TEST(reorg_across_a_justified_checkpoint)
             ck_assert_msg(v.cls != VAL_CONSENSUS, "%s", v.reason);
         block_free(&b);
     }
-    ck_assert_mem_eq(chain_tip(c)->hash, chain_tip(c2)->hash, HASH_SIZE);
+    ck_assert_mem_ne(chain_tip(c)->hash, chain_tip(c2)->hash, HASH_SIZE);
+    ck_assert_uint_lt(chain_height(c), chain_height(c2));
     state_justified(&cur, &fin);
-    ck_assert_uint_eq(cur.epoch, 0);
+    ck_assert_uint_eq(cur.epoch, 1);
     mempool_free(mp2);
     chain_close(c2);
     ck_assert(fixture_remove_dir(dir2));
@@ -677,7 +680,7 @@ static Suite *finality_suite(void)
     tcase_add_test(tc, vote_validity_reasons);
     tcase_add_test(tc, justification_and_finalization);
     tcase_add_test(tc, fork_choice_never_leaves_the_finalized_block);
-    tcase_add_test(tc, reorg_across_a_justified_checkpoint);
+    tcase_add_test(tc, no_reorg_across_a_justified_checkpoint_to_a_longer_branch);
     tcase_add_test(tc, vote_in_the_first_block_of_its_epoch);
     tcase_add_test(tc, fee_estimate_ignores_votes);
     tcase_add_test(tc, mempool_votes_bounded_and_expire);
