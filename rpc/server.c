@@ -1286,7 +1286,8 @@ struct rpc_server *rpc_server_start(const struct rpc_server_options *o,
         rpc_server_stop(s);
         return NULL;
     }
-    log_printf("HTTP: starting %d worker threads, work queue depth %d\n", s->n_workers, s->q_max);
+    log_printf("HTTP: starting %d worker threads (nice +%d), work queue depth %d\n", s->n_workers,
+               s->worker_nice, s->q_max);
     return s;
 
 fail:
