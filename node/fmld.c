@@ -17,7 +17,8 @@ static const char *const known_options[] = {
     "?", "h", "help", "version", "regtest", "testnet", "chain", "datadir", "conf", "genesis",
     "daemon", "printtoconsole", "debug", "debugexclude", "logtimemicros",
     "rpcport", "rpcbind", "rpcallowip", "rpcallowhost", "rpcuser", "rpcpassword", "rpccookiefile",
-    "rpcthreads", "rpcworkqueue", "rpcservertimeout", "rpcmaxconnections", "rpcmaxbody", "rest", "metrics",
+    "rpcthreads", "rpcworkernice", "rpcworkqueue", "rpcservertimeout", "rpcmaxconnections",
+    "rpcmaxbody", "rest", "metrics",
     "explorer",
     "regtestvalidator", "produceblocks", "vote", "validatorkey", "blockmaxsize",
     "maxmempool", "minrelaytxfee", "reindex", "reindex-chainstate", "par", "sigcachesize",
@@ -97,6 +98,9 @@ static void usage(void)
            "  -rpcuser=<user>         Username (with -rpcpassword; otherwise a .cookie file)\n"
            "  -rpcpassword=<pw>       Password for JSON-RPC connections\n"
            "  -rpcthreads=<n>         Worker threads (default 4)\n"
+           "  -rpcworkernice=<n>      Run the worker threads n nice levels below the rest\n"
+           "                          of the node, so that fast calls and the HTTP thread\n"
+           "                          go first on busy cores (0-19, 0: off; default 19)\n"
            "  -rpcworkqueue=<n>       Queued requests before 503 (default 64)\n"
            "  -rpcservertimeout=<s>   Idle connection timeout (default 30)\n"
            "  -rpcmaxconnections=<n>  Open HTTP connections at most (RPC, REST, explorer,\n"

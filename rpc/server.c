@@ -22,9 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -98,6 +102,8 @@ struct rpc_server {
     bool loop_started;
     pthread_t *workers;
     int n_workers;
+    int worker_nice; /* -rpcworkernice */
+    int nice_failed; /* a worker could not lower its priority (logged once) */
 
     /* Work queue, shared with the workers. */
     pthread_mutex_t mu;
@@ -129,6 +135,7 @@ void rpc_server_options_init(struct rpc_server_options *o)
 {
     memset(o, 0, sizeof *o);
     o->threads = RPC_DEFAULT_THREADS;
+    o->worker_nice = RPC_DEFAULT_WORKER_NICE;
     o->work_queue = RPC_DEFAULT_WORK_QUEUE;
     o->max_body = RPC_DEFAULT_MAX_BODY;
     o->max_headers = RPC_DEFAULT_MAX_HEADERS;
@@ -142,9 +149,11 @@ bool rpc_server_options_from_config(struct rpc_server_options *o, const struct c
                                     size_t errlen)
 {
     rpc_server_options_init(o);
-    int64_t port, threads, queue, timeout, maxconn;
+    int64_t port, threads, queue, timeout, maxconn, worker_nice;
     if (!config_get_int(cfg, "rpcport", default_port, 1, 65535, &port, err, errlen) ||
         !config_get_int(cfg, "rpcthreads", RPC_DEFAULT_THREADS, 1, 1024, &threads, err, errlen) ||
+        !config_get_int(cfg, "rpcworkernice", RPC_DEFAULT_WORKER_NICE, 0, RPC_MAX_WORKER_NICE,
+                        &worker_nice, err, errlen) ||
         !config_get_int(cfg, "rpcworkqueue", RPC_DEFAULT_WORK_QUEUE, 1, 1 << 20, &queue, err,
                         errlen) ||
         !config_get_int(cfg, "rpcservertimeout", RPC_DEFAULT_TIMEOUT, 1, 86400, &timeout, err,
@@ -155,6 +164,7 @@ bool rpc_server_options_from_config(struct rpc_server_options *o, const struct c
     o->max_connections = (int)maxconn;
     o->port = (uint16_t)port;
     o->threads = (int)threads;
+    o->worker_nice = (int)worker_nice;
     o->work_queue = (int)queue;
     o->timeout = (int)timeout;
     o->user = config_get(cfg, "rpcuser", NULL);
@@ -915,9 +925,38 @@ static struct bufferevent *new_conn_bev(struct event_base *base, void *arg)
 
 /* ---- Workers ---- */
 
+/* Runs the calling worker s->worker_nice nice levels below the thread that
+ * started the server, whose nice it inherited (nice is per thread on
+ * Linux; lowering a priority needs no privilege).  When the cores are busy
+ * the HTTP thread (fast calls, writing replies), P2P and validation then
+ * run before a worker encoding a big reply; on idle cores nothing changes.
+ * Elsewhere (nice is per process there) nothing is done. */
+static void worker_lower_priority(struct rpc_server *s)
+{
+#ifdef __linux__
+    if (s->worker_nice <= 0)
+        return;
+    id_t tid = (id_t)syscall(SYS_gettid);
+    errno = 0;
+    int inherited = getpriority(PRIO_PROCESS, tid);
+    if (inherited == -1 && errno != 0)
+        inherited = 0;
+    int target = inherited + s->worker_nice;
+    if (target > RPC_MAX_WORKER_NICE)
+        target = RPC_MAX_WORKER_NICE;
+    if (setpriority(PRIO_PROCESS, tid, target) != 0 &&
+        __atomic_fetch_add(&s->nice_failed, 1, __ATOMIC_RELAXED) == 0)
+        log_printf("HTTP: cannot lower the RPC workers' priority (-rpcworkernice): %s\n",
+                   strerror(errno));
+#else
+    (void)s;
+#endif
+}
+
 static void *worker_main(void *arg)
 {
     struct rpc_server *s = arg;
+    worker_lower_priority(s);
     for (;;) {
         /* Under load the next request comes within microseconds: look for
          * it briefly before sleeping (a sleep and a wake-up cost more). */
@@ -1236,6 +1275,7 @@ struct rpc_server *rpc_server_start(const struct rpc_server_options *o,
         goto fail;
     }
     s->loop_started = true;
+    s->worker_nice = o->worker_nice;
     for (int i = 0; i < threads; i++) {
         if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
             break;
@@ -1246,7 +1286,8 @@ struct rpc_server *rpc_server_start(const struct rpc_server_options *o,
         rpc_server_stop(s);
         return NULL;
     }
-    log_printf("HTTP: starting %d worker threads, work queue depth %d\n", s->n_workers, s->q_max);
+    log_printf("HTTP: starting %d worker threads (nice +%d), work queue depth %d\n", s->n_workers,
+               s->worker_nice, s->q_max);
     return s;
 
 fail:

@@ -30,6 +30,12 @@ struct config;
  * closes the one idle longest (or itself, when every one is busy). */
 #define RPC_DEFAULT_MAX_CONNECTIONS 128
 #define RPC_DEFAULT_AUTH_DELAY_MS 250
+/* Nice levels the worker threads run below the rest of the node
+ * (-rpcworkernice; Linux, where nice is per thread): when the cores are
+ * busy, the HTTP thread (fast calls, writing replies), P2P and validation
+ * run before a worker encoding a big reply. */
+#define RPC_DEFAULT_WORKER_NICE 19
+#define RPC_MAX_WORKER_NICE 19
 #define RPC_COOKIE_FILE ".cookie"
 #define RPC_COOKIE_USER "__cookie__"
 
@@ -53,6 +59,7 @@ struct rpc_server_options {
     const char *datadir;   /* where the cookie goes */
     const char *cookie_file; /* -rpccookiefile, relative to datadir; NULL: .cookie */
     int threads;           /* worker threads (-rpcthreads) */
+    int worker_nice;       /* nice levels added to the workers (-rpcworkernice); 0: none */
     int work_queue;        /* queued requests before 503 (-rpcworkqueue) */
     size_t max_body;       /* larger bodies get 413 */
     size_t max_headers;    /* larger header blocks get 413 */
@@ -71,7 +78,7 @@ struct rpc_server_options {
 /* Fills the defaults (no bind, no allow, port 0, cookie auth). */
 void rpc_server_options_init(struct rpc_server_options *o);
 /* Reads -rpcbind, -rpcallowip, -rpcport (default default_port), -rpcuser,
- * -rpcpassword, -rpccookiefile, -rpcthreads, -rpcworkqueue,
+ * -rpcpassword, -rpccookiefile, -rpcthreads, -rpcworkernice, -rpcworkqueue,
  * -rpcservertimeout, -rest, -metrics, -explorer (which turns REST on, and is
  * refused with an explicit -rest=0: its pages read the chain through REST).
  * The strings stay owned by cfg; call

@@ -3,6 +3,7 @@
  * slow clients, bind rules, the allow-list and a graceful stop. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -11,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -88,6 +91,12 @@ static json_t *m_text(struct rpc_call *c)
     return json_string(rpc_str(c, 0, "line1\nline2"));
 }
 
+/* The nice value of the thread running the handler. */
+static json_t *m_nice(struct rpc_call *c)
+{
+    return json_integer(getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid)));
+}
+
 static json_t *m_fail(struct rpc_call *c)
 {
     return rpc_error(c, RPC_WALLET_NOT_SPECIFIED, "Wallet file not specified.");
@@ -106,6 +115,9 @@ static const struct rpc_method methods[] = {
     {.category = "Test", .name = "gate", .handler = m_gate, .summary = "Waits.", .unlocked = true},
     {.category = "Test", .name = "wallet", .handler = m_wallet, .summary = "Wallet."},
     {.category = "Test", .name = "fastping", .handler = m_fastping, .summary = "Fast.",
+     .unlocked = true, .fast = true},
+    {.category = "Test", .name = "nice", .handler = m_nice, .summary = "Nice.", .unlocked = true},
+    {.category = "Test", .name = "fastnice", .handler = m_nice, .summary = "Nice.",
      .unlocked = true, .fast = true},
 };
 
@@ -852,6 +864,126 @@ START_TEST(test_options_from_config)
 }
 END_TEST
 
+/* ---- Worker priority (-rpcworkernice) ---- */
+
+/* Threads of this process whose nice value is nice (from
+ * /proc/self/task/N/stat: the 17th field after the command's ")"). */
+static int threads_at_nice(int nice)
+{
+    int n = 0;
+    char path[300], buf[1024];
+    DIR *d = opendir("/proc/self/task");
+    ck_assert_ptr_nonnull(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue; /* a thread that just ended */
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *p = strrchr(buf, ')');
+        ck_assert_ptr_nonnull(p);
+        int field = 0, value = 0;
+        for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " "))
+            if (++field == 17) {
+                value = atoi(tok);
+                break;
+            }
+        ck_assert_int_eq(field, 17);
+        n += value == nice;
+    }
+    closedir(d);
+    return n;
+}
+
+/* The nice value the method answered on a fresh connection. */
+static int call_nice(const char *auth, const char *method)
+{
+    char body[128];
+    snprintf(body, sizeof body, "{\"method\":\"%s\",\"id\":1}", method);
+    int fd = connect_server();
+    send_request(fd, "POST", "/", auth, body);
+    struct response r;
+    ck_assert(read_response(fd, &r));
+    close(fd);
+    ck_assert_int_eq(r.status, 200);
+    int v = -100;
+    ck_assert_msg(sscanf(r.body, "{\"result\":%d", &v) == 1, "reply %s", r.body);
+    free(r.body);
+    return v;
+}
+
+START_TEST(test_worker_nice)
+{
+    errno = 0;
+    int base = getpriority(PRIO_PROCESS, 0);
+    ck_assert_int_eq(errno, 0);
+    ck_assert_int_lt(base, RPC_MAX_WORKER_NICE); /* room for a level below */
+    int lowered = base + 7 > RPC_MAX_WORKER_NICE ? RPC_MAX_WORKER_NICE : base + 7;
+    int before = threads_at_nice(lowered);
+
+    struct rpc_server_options o;
+    rpc_server_options_init(&o);
+    ck_assert_int_eq(o.worker_nice, RPC_DEFAULT_WORKER_NICE);
+    o.threads = 3;
+    o.worker_nice = 7;
+    struct rpc_server *s = start(&o);
+    port = rpc_server_port(s);
+    char auth[300];
+    snprintf(auth, sizeof auth, "%s", cookie_auth(s));
+    /* A call through a worker runs 7 levels below; a fast one, on the HTTP
+     * thread, and the thread that started the server stay where they were. */
+    ck_assert_int_eq(call_nice(auth, "nice"), lowered);
+    ck_assert_int_eq(call_nice(auth, "fastnice"), base);
+    ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), base);
+    /* Every worker (each lowers itself as it starts), and only them. */
+    for (int i = 0; i < 200 && threads_at_nice(lowered) - before < 3; i++)
+        usleep(10 * 1000);
+    ck_assert_int_eq(threads_at_nice(lowered) - before, 3);
+    rpc_server_stop(s);
+    ck_assert_int_eq(threads_at_nice(lowered), before);
+
+    /* -rpcworkernice=0: the workers run at the node's priority. */
+    rpc_server_options_init(&o);
+    o.worker_nice = 0;
+    s = start(&o);
+    port = rpc_server_port(s);
+    snprintf(auth, sizeof auth, "%s", cookie_auth(s));
+    ck_assert_int_eq(call_nice(auth, "nice"), base);
+    rpc_server_stop(s);
+
+    /* The option: 0..19, default RPC_DEFAULT_WORKER_NICE. */
+    char err[256];
+    int first;
+    char *good[] = {"prog", "-rpcworkernice=3", NULL};
+    struct config *cfg = config_new();
+    ck_assert(config_parse_args(cfg, 2, good, &first, err, sizeof err));
+    ck_assert(rpc_server_options_from_config(&o, cfg, 8732, "/data", err, sizeof err));
+    ck_assert_int_eq(o.worker_nice, 3);
+    rpc_server_options_clear(&o);
+    config_free(cfg);
+    cfg = config_new();
+    ck_assert(rpc_server_options_from_config(&o, cfg, 8732, "/data", err, sizeof err));
+    ck_assert_int_eq(o.worker_nice, RPC_DEFAULT_WORKER_NICE);
+    rpc_server_options_clear(&o);
+    config_free(cfg);
+    const char *bad[] = {"-rpcworkernice=20", "-rpcworkernice=-1", "-rpcworkernice=x"};
+    for (size_t i = 0; i < 3; i++) {
+        char *argv[] = {"prog", (char *)bad[i], NULL};
+        cfg = config_new();
+        ck_assert(config_parse_args(cfg, 2, argv, &first, err, sizeof err));
+        err[0] = '\0';
+        ck_assert_msg(!rpc_server_options_from_config(&o, cfg, 8732, "/data", err, sizeof err),
+                      "%s accepted", bad[i]);
+        ck_assert_msg(strstr(err, "-rpcworkernice") != NULL, "%s: %s", bad[i], err);
+        config_free(cfg);
+    }
+}
+END_TEST
+
 /* ---- The client library and fml-cli ---- */
 
 START_TEST(test_raw_json)
@@ -1085,6 +1217,7 @@ static Suite *server_suite(void)
     tcase_add_test(tc, test_bind_rules);
     tcase_add_test(tc, test_subnets);
     tcase_add_test(tc, test_options_from_config);
+    tcase_add_test(tc, test_worker_nice);
     tcase_add_test(tc, test_raw_json);
     tcase_add_test(tc, test_client_calls);
     tcase_add_test(tc, test_cli);
