@@ -48,31 +48,27 @@ static json_t *getrawtransaction(struct rpc_call *call)
         return rpc_error(call, RPC_TYPE_ERROR, "verbose must be a boolean or a number");
 
     /* A confirmed transaction comes from the published read view (tx index
-     * and block of one whole tip, state/readview.h), without the node lock;
-     * only one not confirmed there takes the lock, for the mempool (or a
-     * block connected since the view was published). */
+     * and block of one whole tip, state/readview.h), a pooled one from the
+     * mempool under its own lock, both without the node lock.  Only one in
+     * neither takes the node lock, to look at the blocks connected since the
+     * view was published (a pooled transaction leaves the pool when its
+     * block connects, before the activation publishes the new tip). */
     uint64_t tip_height = 0, pool_time = 0;
-    bool found;
+    bool found, oom = false;
     struct readview *rv = readview_take(env->chain);
     found = rv && readview_find_tx(rv, txid, &tx, &bi, NULL);
     if (found)
         tip_height = readview_tip(rv)->hdr.height;
     readview_drop(rv);
+    if (!found && env->mempool)
+        found = mempool_lookup(env->mempool, txid, &tx, &pool_time, &oom);
+    if (oom)
+        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
     if (!found) {
         if (env->lock)
             pthread_mutex_lock(env->lock);
-        const struct mempool_entry *e = env->mempool ? mempool_get(env->mempool, txid) : NULL;
-        if (e) {
-            found = tx_copy(&tx, &e->tx);
-            pool_time = e->time;
-            if (!found) {
-                if (env->lock)
-                    pthread_mutex_unlock(env->lock);
-                return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
-            }
-        } else if ((found = chain_find_tx(env->chain, txid, &tx, &bi, NULL))) {
+        if ((found = chain_find_tx(env->chain, txid, &tx, &bi, NULL)))
             tip_height = chain_height(env->chain);
-        }
         if (env->lock)
             pthread_mutex_unlock(env->lock);
     }
@@ -307,7 +303,7 @@ static json_t *sendrawtransaction(struct rpc_call *call)
         tx_free(&tx);
         return rpc_error(call, RPC_VERIFY_ALREADY_IN_CHAIN, "Transaction already in block chain");
     }
-    bool ok = mempool_add_checked(env->mempool, &tx, (uint64_t)time(NULL), pre, &v);
+    bool ok = mempool_add_txid(env->mempool, &tx, txid, (uint64_t)time(NULL), pre, &v);
     if (env->lock)
         pthread_mutex_unlock(env->lock);
     tx_free(&tx);
@@ -711,7 +707,8 @@ const struct rpc_method rawtx_rpc_methods[] = {
         .category = "Rawtransactions",
         .name = "getrawtransaction",
         .handler = getrawtransaction,
-        .unlocked = true, /* the read view; the node lock only for the mempool */
+        .unlocked = true, /* the read view, the mempool's own lock; the node lock only
+                           * for a transaction in neither */
         .summary = "Returns the raw transaction data, from the mempool or the chain (every "
                    "confirmed transaction is indexed).\nIf verbose is true, returns an Object "
                    "with information about 'txid'.",
