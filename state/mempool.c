@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A sender's pooled transactions: txs[i] has nonce base + i. */
+/* A sender's pooled transactions: txs[i] has nonce base + i.  112 bytes,
+ * so that the applied account did not make a run take more memory (the
+ * allocator's 128). */
 struct run {
     uint8_t sender[PUBKEY_SIZE];
     /* What the heaps compare, in 16 bytes of one cache line. */
@@ -29,22 +31,22 @@ struct run {
     bool in_heap;
     bool in_ring;              /* in the ring of runs with context transactions */
     uint32_t ncontext;         /* transactions other than transfers */
-    bool reveals_only;         /* every one a reveal (txrules[].reveal): evicted last */
     uint32_t bytes;            /* the encoded sizes of txs[0..n) */
-    size_t cap;
-    size_t heap_pos;           /* in the eviction heap (when in_heap) */
-    size_t best_pos;           /* in the best-head heap (when in_heap) */
+    uint32_t cap;
+    bool reveals_only;         /* every one a reveal (txrules[].reveal): evicted last */
+    uint32_t heap_pos;         /* in the eviction heap (when in_heap) */
+    uint32_t best_pos;         /* in the best-head heap (when in_heap) */
     struct run *rprev, *rnext; /* that ring */
     /* The sender's account after txs[0..n) applied to the tip state, kept
      * for runs of transfers only so that a transfer appended to the run is
-     * applied alone on it.  Valid while applied_gen is the pool's tip_gen
-     * and applied_tip the chain's tip: every block connected or
-     * disconnected moves tip_gen, and every change of the run but an
-     * append that set it clears it. */
+     * applied alone on it.  Valid while applied_gen is the pool's tip_gen:
+     * every block connected or disconnected moves tip_gen, and every change
+     * of the run but an append that set it clears it. */
     struct account applied;
     uint64_t applied_gen;      /* 0: none */
-    const struct block_index *applied_tip;
 };
+
+_Static_assert(sizeof(struct run) <= 112, "a run takes one 128-byte allocation");
 
 struct mempool {
     struct chain *chain;
@@ -825,8 +827,7 @@ struct admit {
 /* A run whose applied account stands for txs[0..n) at the current tip. */
 static bool run_applied_valid(const struct mempool *mp, const struct run *r)
 {
-    return mp->run_cache && r && r->n && r->applied_gen == mp->tip_gen && !r->ncontext &&
-           r->applied_tip == chain_tip(mp->chain);
+    return mp->run_cache && r && r->n && r->applied_gen == mp->tip_gen && !r->ncontext;
 }
 
 /* Applies the run with tx in position pos (replacing or appending) to the tip
@@ -918,7 +919,6 @@ static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *t
         if (ad && ad->have_after && !r->ncontext) {
             r->applied = ad->after;
             r->applied_gen = mp->tip_gen;
-            r->applied_tip = chain_tip(mp->chain);
         } else {
             r->applied_gen = 0;
         }
