@@ -212,7 +212,8 @@ int main(int argc, char **argv)
            "| %.0f | %.2f |\n",
            one, bound, one / bound, (unsigned long long)batch, batched, bound, batched / bound);
     printf("\ngoal: ratio >= 0.50 for mempool accept\n");
-    printf("\n| under the node lock (signatures in the cache), %llu per sender | us a transaction |\n"
+    printf("\n| under the node lock (signatures in the cache), %llu per sender "
+           "| us a transaction |\n"
            "|---|---:|\n"
            "| a transfer appended applied alone on the sender's applied account | %.2f |\n"
            "| the sender's whole pooled run applied again for each | %.2f |\n",
