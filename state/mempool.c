@@ -1277,10 +1277,6 @@ static void on_connected(void *arg, const struct block *b, const struct block_in
     (void)bi;
     pool_lock(mp);
     block_event(mp);
-    if (mp->reorg) {
-        pool_unlock(mp);
-        return;
-    }
     for (size_t i = 0; i < b->ntx; i++) {
         const struct tx *tx = &b->txs[i];
         struct run *r = run_get(mp, tx->sender, false);
@@ -1291,6 +1287,8 @@ static void on_connected(void *arg, const struct block *b, const struct block_in
         /* Out of memory: next_nonce may lag for a moment. */
         (void)hmap_put(&mp->mined, tx->sender, PUBKEY_SIZE, (void *)(uintptr_t)(tx->nonce + 1),
                        NULL);
+        if (mp->reorg)
+            continue; /* every run is checked at tip_changed */
         tx_txid(tx, txid);
         bool head = memcmp(r->txs[0]->txid, txid, HASH_SIZE) == 0;
         /* A run stays valid for its sender's account without its mined head:
