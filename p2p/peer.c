@@ -259,7 +259,7 @@ static bool hold_tx(struct peer *peer, const struct p2p_frame *f, const uint8_t 
 static void handle_held(struct peer *peer, bool unlocked_check)
 {
     struct p2p *p = peer->p2p;
-    struct tx *txs = unlocked_check ? calloc(nheld, sizeof(*txs)) : NULL;
+    struct tx *txs = unlocked_check && !peer->disconnect ? calloc(nheld, sizeof(*txs)) : NULL;
     bool *ok = txs ? calloc(nheld, sizeof(*ok)) : NULL;
     struct validation *v = ok ? calloc(nheld, sizeof(*v)) : NULL;
     size_t n = 0;
