@@ -8,7 +8,7 @@ blocks of --block (as bench/bench_sync.py).  A fresh fmld connects to it on
 for each of these calls (each thread its own connection, calling in a loop):
 
   getaccount "sender"           the sender of a transfer of block 1 (with
-                                next_nonce: the mempool, under the node lock)
+                                next_nonce: the mempool, under its own lock)
   getaccount "sender" false     the same without the mempool part
   getrawtransaction txid true   a transfer of block 1 (confirmed)
   getblock genesis 1            a small block: the lookup and the read, not

@@ -21,6 +21,7 @@
 
 #include "consensus/params.h"
 #include "state/chain.h"
+#include "state/sigcheck.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -215,11 +216,88 @@ static void drop_malformed(struct peer *peer, int score, const char *reason, con
     peer_disconnect(peer, why);
 }
 
-/* A whole, well-formed message of either transport: handled. */
+/* ---- Transaction bursts: signatures verified before the node lock ----
+ *
+ * The read callback handles a peer's messages under the node lock.  The
+ * tx messages of one callback (at most P2P_MAX_MSGS_PER_CALLBACK) are
+ * held back, in order, and at the end of the callback their signatures
+ * are checked on the -par pool with the node lock released (sigcheck_txs:
+ * those that verify land in the signature cache); then, under the lock
+ * again, each is handled as before (relay_on_tx: mempool_add finds its
+ * signature in the cache).  Any other message handles the held ones first,
+ * so the peer's messages are handled in the order they came.  Only the
+ * network thread reads peers and frees them (peer_reap, from its own
+ * callbacks), so the peer outlives the unlocked step; a peer marked for
+ * disconnection meanwhile has the rest dropped.  Without a signature cache
+ * nothing is held back. */
+struct held_msg {
+    struct p2p_frame f;
+    uint8_t *payload;
+};
+
+static struct held_msg held[P2P_MAX_MSGS_PER_CALLBACK]; /* the network thread's */
+static size_t nheld;
+
+static bool hold_tx(struct peer *peer, const struct p2p_frame *f, const uint8_t *payload)
+{
+    struct p2p *p = peer->p2p;
+    if (!f->known || f->type != P2P_MSG_TX || !peer->handshake_done ||
+        nheld == P2P_MAX_MSGS_PER_CALLBACK || !p->env.chain ||
+        !sigcheck_cache(chain_sigcheck(p->env.chain)))
+        return false;
+    uint8_t *copy = malloc(f->length ? f->length : 1);
+    if (!copy)
+        return false;
+    memcpy(copy, payload, f->length);
+    held[nheld].f = *f;
+    held[nheld++].payload = copy;
+    return true;
+}
+
+/* Handles the held tx messages, after checking their signatures on the
+ * pool without the node lock when unlocked_check (the caller holds it). */
+static void handle_held(struct peer *peer, bool unlocked_check)
+{
+    struct p2p *p = peer->p2p;
+    struct tx *txs = unlocked_check && !peer->disconnect ? calloc(nheld, sizeof(*txs)) : NULL;
+    bool *ok = txs ? calloc(nheld, sizeof(*ok)) : NULL;
+    struct validation *v = ok ? calloc(nheld, sizeof(*v)) : NULL;
+    size_t n = 0;
+    if (v) {
+        for (size_t i = 0; i < nheld; i++)
+            if (p2p_msg_decode_tx(held[i].payload, held[i].f.length, &txs[n]))
+                n++;
+        struct sigcheck *sc = chain_sigcheck(p->env.chain);
+        unlock(p);
+        size_t passed = sigcheck_txs(sc, txs, n, p->env.params, ok, v);
+        lock(p);
+        LOG_DEBUG(LOG_MEMPOOL, "p2p pre-check: %zu transactions from peer=%lld on %d threads, "
+                               "%zu passed", n, (long long)peer->id, sigcheck_threads(sc), passed);
+        for (size_t i = 0; i < n; i++)
+            tx_free(&txs[i]);
+    }
+    free(v);
+    free(ok);
+    free(txs);
+    size_t count = nheld;
+    nheld = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!peer->disconnect)
+            process_message(peer, &held[i].f, held[i].payload);
+        free(held[i].payload);
+    }
+}
+
+/* A whole, well-formed message of either transport: handled (a tx message
+ * may be held until the end of the callback, above). */
 static void deliver(struct peer *peer, const struct p2p_frame *f, const uint8_t *payload)
 {
     peer->last_recv = time_now();
     peer->last_msg_ms = time_mono_ms();
+    if (hold_tx(peer, f, payload))
+        return;
+    if (nheld)
+        handle_held(peer, false);
     process_message(peer, f, payload);
 }
 
@@ -500,6 +578,8 @@ static void read_locked(struct peer *peer)
     lock(p);
     if (!peer->disconnect && !peer->read_paused)
         peer_read(peer);
+    if (nheld)
+        handle_held(peer, true);
     unlock(p);
 }
 
@@ -528,6 +608,8 @@ static void on_write(struct bufferevent *bev, void *arg)
             peer->read_paused = false;
             bufferevent_enable(peer->bev, EV_READ);
             peer_read(peer);
+            if (nheld)
+                handle_held(peer, true);
         }
     }
     unlock(p);

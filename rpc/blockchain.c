@@ -210,11 +210,11 @@ static json_t *getblockheader(struct rpc_call *call)
     return header_to_json(c, bi);
 }
 
-/* Runs without the node lock for the state: balance, nonce and validator
- * come from the published read view (one whole tip).  next_nonce counts the
- * mempool, which has no lock of its own: the node lock is taken for that
- * field only, after the state part, so it may wait for a block connection
- * in progress; include_mempool false leaves it out and never waits. */
+/* Runs without the node lock: balance, nonce and validator come from the
+ * published read view (one whole tip); next_nonce from the mempool under its
+ * own lock (mempool_next_nonce_after, never held across a block
+ * connection), counting the sender's pooled run and what a block connected
+ * since the view's tip took of it. */
 static json_t *getaccount(struct rpc_call *call)
 {
     struct rpc_env *env = rpc_env(call);
@@ -239,11 +239,7 @@ static json_t *getaccount(struct rpc_call *call)
     json_object_set_new(o, "balance", json_amount(a.balance));
     json_object_set_new(o, "nonce", json_integer((json_int_t)a.nonce));
     if (env->mempool && rpc_bool(call, 1, true)) {
-        if (env->lock)
-            pthread_mutex_lock(env->lock);
-        uint64_t next = mempool_next_nonce(env->mempool, pub);
-        if (env->lock)
-            pthread_mutex_unlock(env->lock);
+        uint64_t next = mempool_next_nonce_after(env->mempool, pub, a.nonce);
         json_object_set_new(o, "next_nonce", json_integer((json_int_t)next));
     }
     if (is_validator) {
@@ -823,16 +819,15 @@ const struct rpc_method blockchain_rpc_methods[] = {
         .category = "Blockchain",
         .name = "getaccount",
         .handler = getaccount,
-        .unlocked = true, /* the read view; the node lock for next_nonce only */
+        .unlocked = true, /* the read view; the mempool's own lock for next_nonce */
         .summary = "Returns the state of an account at the tip: balance and nonce, the nonce "
                    "its next transaction needs counting the mempool, and its validator record "
                    "if it is one. The state comes from the last published tip and never waits "
-                   "for a block being connected; next_nonce reads the mempool under the node "
-                   "lock, so it may (include_mempool false leaves it out).",
+                   "for a block being connected; next_nonce reads the mempool under its own "
+                   "lock, which is never held across a block connection.",
         .args = {{"address", RPC_STR, true, NULL, "The account address"},
                  {"include_mempool", RPC_BOOL, false, "true",
-                  "Add next_nonce, counting the mempool (waits for a block connection in "
-                  "progress)"}},
+                  "Add next_nonce, counting the mempool"}},
         .result = "{\n"
                   "  \"address\": \"str\",\n"
                   "  \"balance\": n,        (FML)\n"

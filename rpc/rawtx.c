@@ -48,31 +48,27 @@ static json_t *getrawtransaction(struct rpc_call *call)
         return rpc_error(call, RPC_TYPE_ERROR, "verbose must be a boolean or a number");
 
     /* A confirmed transaction comes from the published read view (tx index
-     * and block of one whole tip, state/readview.h), without the node lock;
-     * only one not confirmed there takes the lock, for the mempool (or a
-     * block connected since the view was published). */
+     * and block of one whole tip, state/readview.h), a pooled one from the
+     * mempool under its own lock, both without the node lock.  Only one in
+     * neither takes the node lock, to look at the blocks connected since the
+     * view was published (a pooled transaction leaves the pool when its
+     * block connects, before the activation publishes the new tip). */
     uint64_t tip_height = 0, pool_time = 0;
-    bool found;
+    bool found, oom = false;
     struct readview *rv = readview_take(env->chain);
     found = rv && readview_find_tx(rv, txid, &tx, &bi, NULL);
     if (found)
         tip_height = readview_tip(rv)->hdr.height;
     readview_drop(rv);
+    if (!found && env->mempool)
+        found = mempool_lookup(env->mempool, txid, &tx, &pool_time, &oom);
+    if (oom)
+        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
     if (!found) {
         if (env->lock)
             pthread_mutex_lock(env->lock);
-        const struct mempool_entry *e = env->mempool ? mempool_get(env->mempool, txid) : NULL;
-        if (e) {
-            found = tx_copy(&tx, &e->tx);
-            pool_time = e->time;
-            if (!found) {
-                if (env->lock)
-                    pthread_mutex_unlock(env->lock);
-                return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
-            }
-        } else if ((found = chain_find_tx(env->chain, txid, &tx, &bi, NULL))) {
+        if ((found = chain_find_tx(env->chain, txid, &tx, &bi, NULL)))
             tip_height = chain_height(env->chain);
-        }
         if (env->lock)
             pthread_mutex_unlock(env->lock);
     }
@@ -124,29 +120,28 @@ static json_t *decoderawtransaction(struct rpc_call *call)
  * it.  A JSON-RPC batch goes further: before its requests run,
  * rawtx_batch_hook decodes the raw transactions of its sendrawtransaction
  * calls and checks them on the -par pool, PRECHECK_WINDOW at a time, then
- * the calls run one by one in batch order and find their verdicts.  Replies
- * are those of the calls alone; each transaction costs at most one
- * verification, as without the pre-check. */
+ * the calls run one by one in batch order and find their verdicts, with the
+ * transaction the hook decoded and its txid (hashed once: the mempool takes
+ * it as it is, mempool_add_txid).  Replies are those of the calls alone;
+ * each transaction costs at most one verification, as without the
+ * pre-check. */
 
 #define PRECHECK_WINDOW 256
 
 static json_t *sendrawtransaction(struct rpc_call *call);
 
 struct precheck_entry {
+    const json_t *arg;   /* the request's hex string (the batch holds it) */
+    struct tx tx;        /* decoded from it; the call takes it */
     uint8_t txid[HASH_SIZE];
     struct validation v; /* cls VAL_OK: passed */
 };
 
 struct precheck {
-    struct precheck_entry *e; /* sorted by txid once the pre-check is done */
+    struct precheck_entry *e; /* in batch order */
     size_t n, cap;
+    size_t next;              /* the entry of the next call */
 };
-
-static int cmp_entry_txid(const void *a, const void *b)
-{
-    return memcmp(((const struct precheck_entry *)a)->txid,
-                  ((const struct precheck_entry *)b)->txid, HASH_SIZE);
-}
 
 /* The batch the calling thread is running (rpc_handle_json runs a batch's
  * calls on the thread that ran the hook). */
@@ -157,37 +152,39 @@ static struct sigcache *pre_cache(struct rpc_env *env)
     return env && env->chain ? sigcheck_cache(chain_sigcheck(env->chain)) : NULL;
 }
 
-/* The verdict of the running batch's pre-check on txid, if it took one (the
- * txid covers every byte, the signature included, and the verdict depends
- * on nothing else). */
-static const struct validation *precheck_find(const uint8_t txid[HASH_SIZE])
+/* The running batch's entry for the call whose hex string is arg, if the
+ * hook made one.  The calls run in batch order and every call whose hex
+ * string decodes has an entry (the same string decodes the same way), so
+ * it is the next one, past those of calls the dispatcher refused before
+ * running them: a cursor that only moves forward finds it. */
+static struct precheck_entry *precheck_take(const json_t *arg)
 {
     struct precheck *pc = batch_pre;
-    if (!pc || pc->n == 0)
+    if (!pc || !arg)
         return NULL;
-    struct precheck_entry key;
-    memcpy(key.txid, txid, HASH_SIZE);
-    const struct precheck_entry *e = bsearch(&key, pc->e, pc->n, sizeof(*pc->e), cmp_entry_txid);
-    return e ? &e->v : NULL;
+    for (size_t i = pc->next; i < pc->n; i++)
+        if (pc->e[i].arg == arg) {
+            pc->next = i + 1;
+            return &pc->e[i];
+        }
+    return NULL;
 }
 
-/* A transaction's verdict for mempool_add_checked: the batch's, else taken
- * here on the calling thread (no lock held); NULL when the node has no
- * signature cache (the mempool checks under the lock, once). */
+/* A transaction's verdict for mempool_add_checked, taken here on the
+ * calling thread (no lock held); NULL when the node has no signature cache
+ * (the mempool checks under the lock, once). */
 static const struct validation *precheck_tx(struct rpc_env *env, const struct tx *tx,
-                                            const uint8_t txid[HASH_SIZE],
                                             struct validation *own)
 {
-    const struct validation *v = precheck_find(txid);
-    if (v || !pre_cache(env))
-        return v;
+    if (!pre_cache(env))
+        return NULL;
     bool ok;
     (void)sigcheck_txs(chain_sigcheck(env->chain), tx, 1, env->params, &ok, own);
     return own;
 }
 
 /* The hex string of a sendrawtransaction request, or NULL. */
-static const char *request_hex(const json_t *req)
+static const json_t *request_hex(const json_t *req)
 {
     const json_t *m = json_object_get(req, "method");
     if (!json_is_string(m) || strcmp(json_string_value(m), "sendrawtransaction") != 0)
@@ -197,7 +194,7 @@ static const char *request_hex(const json_t *req)
         hex = json_array_get(params, 0);
     else if (json_is_object(params))
         hex = json_object_get(params, "hexstring");
-    return json_is_string(hex) ? json_string_value(hex) : NULL;
+    return json_is_string(hex) ? hex : NULL;
 }
 
 static bool decode_hex_string(const char *hex, struct tx *tx)
@@ -210,8 +207,10 @@ static bool decode_hex_string(const char *hex, struct tx *tx)
     return ok;
 }
 
-/* Checks the window's transactions on the pool and records their verdicts. */
-static bool precheck_window(struct rpc_env *env, struct precheck *pc, struct tx *txs, size_t n)
+/* Checks the window's transactions on the pool and records them with their
+ * verdicts (args[i]: the hex string txs[i] came from). */
+static bool precheck_window(struct rpc_env *env, struct precheck *pc, struct tx *txs,
+                            const json_t **args, size_t n)
 {
     bool ok[PRECHECK_WINDOW];
     struct validation v[PRECHECK_WINDOW];
@@ -229,10 +228,14 @@ static bool precheck_window(struct rpc_env *env, struct precheck *pc, struct tx 
             }
         }
         if (room) {
-            tx_txid(&txs[i], pc->e[pc->n].txid);
-            pc->e[pc->n++].v = v[i];
+            struct precheck_entry *e = &pc->e[pc->n++];
+            e->arg = args[i];
+            e->tx = txs[i]; /* moved */
+            tx_txid(&e->tx, e->txid);
+            e->v = v[i];
+        } else {
+            tx_free(&txs[i]);
         }
-        tx_free(&txs[i]);
     }
     return room;
 }
@@ -241,6 +244,8 @@ void rawtx_batch_hook(const struct rpc_table *t, struct rpc_env *env, const json
 {
     if (!batch) {
         if (batch_pre) {
+            for (size_t i = 0; i < batch_pre->n; i++)
+                tx_free(&batch_pre->e[i].tx);
             free(batch_pre->e);
             free(batch_pre);
             batch_pre = NULL;
@@ -253,36 +258,38 @@ void rawtx_batch_hook(const struct rpc_table *t, struct rpc_env *env, const json
         return;
     struct precheck *pc = calloc(1, sizeof(*pc));
     struct tx *txs = calloc(PRECHECK_WINDOW, sizeof(*txs));
-    if (!pc || !txs) {
+    const json_t **args = calloc(PRECHECK_WINDOW, sizeof(*args));
+    if (!pc || !txs || !args) {
         free(pc);
         free(txs);
+        free(args);
         return;
     }
     size_t n = 0;
     bool room = true;
     for (size_t i = 0; room && i < json_array_size(batch); i++) {
-        const char *hex = request_hex(json_array_get(batch, i));
-        if (!hex || !decode_hex_string(hex, &txs[n]))
+        const json_t *hex = request_hex(json_array_get(batch, i));
+        if (!hex || !decode_hex_string(json_string_value(hex), &txs[n]))
             continue;
+        args[n] = hex;
         if (++n == PRECHECK_WINDOW) {
-            room = precheck_window(env, pc, txs, n);
+            room = precheck_window(env, pc, txs, args, n);
             n = 0;
         }
     }
     if (n > 0 && room)
-        precheck_window(env, pc, txs, n);
+        precheck_window(env, pc, txs, args, n);
     else
         for (size_t i = 0; i < n; i++)
             tx_free(&txs[i]);
     free(txs);
+    free(args);
     size_t passed = 0;
     for (size_t i = 0; i < pc->n; i++)
         passed += pc->e[i].v.cls == VAL_OK;
     if (pc->n > 0)
         LOG_DEBUG(LOG_MEMPOOL, "batch pre-check: %zu signatures on %d threads, %zu passed", pc->n,
                   sigcheck_threads(chain_sigcheck(env->chain)), passed);
-    if (pc->n > 1)
-        qsort(pc->e, pc->n, sizeof(*pc->e), cmp_entry_txid);
     batch_pre = pc;
 }
 
@@ -292,10 +299,20 @@ static json_t *sendrawtransaction(struct rpc_call *call)
     struct validation v, own;
     struct tx tx;
     uint8_t txid[HASH_SIZE];
-    if (!decode_hex_tx(call, 0, &tx))
-        return NULL;
-    tx_txid(&tx, txid);
-    const struct validation *pre = precheck_tx(env, &tx, txid, &own);
+    const struct validation *pre;
+    struct precheck_entry *pe = precheck_take(rpc_json(call, 0));
+    if (pe) {
+        /* The batch's pre-check decoded it, hashed it and took its verdict. */
+        tx = pe->tx;
+        tx_init(&pe->tx);
+        memcpy(txid, pe->txid, HASH_SIZE);
+        pre = &pe->v;
+    } else {
+        if (!decode_hex_tx(call, 0, &tx))
+            return NULL;
+        tx_txid(&tx, txid);
+        pre = precheck_tx(env, &tx, &own);
+    }
     struct tx mined;
     tx_init(&mined);
     if (env->lock)
@@ -307,7 +324,7 @@ static json_t *sendrawtransaction(struct rpc_call *call)
         tx_free(&tx);
         return rpc_error(call, RPC_VERIFY_ALREADY_IN_CHAIN, "Transaction already in block chain");
     }
-    bool ok = mempool_add_checked(env->mempool, &tx, (uint64_t)time(NULL), pre, &v);
+    bool ok = mempool_add_txid(env->mempool, &tx, txid, (uint64_t)time(NULL), pre, &v);
     if (env->lock)
         pthread_mutex_unlock(env->lock);
     tx_free(&tx);
@@ -711,7 +728,8 @@ const struct rpc_method rawtx_rpc_methods[] = {
         .category = "Rawtransactions",
         .name = "getrawtransaction",
         .handler = getrawtransaction,
-        .unlocked = true, /* the read view; the node lock only for the mempool */
+        .unlocked = true, /* the read view, the mempool's own lock; the node lock only
+                           * for a transaction in neither */
         .summary = "Returns the raw transaction data, from the mempool or the chain (every "
                    "confirmed transaction is indexed).\nIf verbose is true, returns an Object "
                    "with information about 'txid'.",

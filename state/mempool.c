@@ -14,10 +14,13 @@
 #include "util/hmap.h"
 #include "util/log.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A sender's pooled transactions: txs[i] has nonce base + i. */
+/* A sender's pooled transactions: txs[i] has nonce base + i.  112 bytes,
+ * so that the applied account did not make a run take more memory (the
+ * allocator's 128). */
 struct run {
     uint8_t sender[PUBKEY_SIZE];
     /* What the heaps compare, in 16 bytes of one cache line. */
@@ -28,13 +31,22 @@ struct run {
     bool in_heap;
     bool in_ring;              /* in the ring of runs with context transactions */
     uint32_t ncontext;         /* transactions other than transfers */
-    bool reveals_only;         /* every one a reveal (txrules[].reveal): evicted last */
     uint32_t bytes;            /* the encoded sizes of txs[0..n) */
-    size_t cap;
-    size_t heap_pos;           /* in the eviction heap (when in_heap) */
-    size_t best_pos;           /* in the best-head heap (when in_heap) */
+    uint32_t cap;
+    bool reveals_only;         /* every one a reveal (txrules[].reveal): evicted last */
+    uint32_t heap_pos;         /* in the eviction heap (when in_heap) */
+    uint32_t best_pos;         /* in the best-head heap (when in_heap) */
     struct run *rprev, *rnext; /* that ring */
+    /* The sender's account after txs[0..n) applied to the tip state, kept
+     * for runs of transfers only so that a transfer appended to the run is
+     * applied alone on it.  Valid while applied_gen is the pool's tip_gen:
+     * every block connected or disconnected moves tip_gen, and every change
+     * of the run but an append that set it clears it. */
+    struct account applied;
+    uint64_t applied_gen;      /* 0: none */
 };
+
+_Static_assert(sizeof(struct run) <= 112, "a run takes one 128-byte allocation");
 
 struct mempool {
     struct chain *chain;
@@ -75,7 +87,32 @@ struct mempool {
     size_t nvotes, votes_cap;
     void (*vote_seen)(void *arg, const struct tx *tx);
     void *vote_seen_arg;
+    /* The pool's own lock (mempool.h): held by every change of the pool
+     * (they all run under the node lock, which is taken first) and by the
+     * readers that run without the node lock. */
+    pthread_mutex_t lock;
+    /* Senders whose pooled transaction a block of the current activation
+     * took -> their next nonce after it (uintptr_t).  A run that loses its
+     * last transaction to a block goes, while the published read view may
+     * still show the tip before that block: mempool_next_nonce_after reads
+     * the nonce here.  Emptied when the next activation begins (the
+     * published tip has caught up by then). */
+    struct hmap mined;
+    bool in_activation;        /* a block connected or disconnected since the last tip change */
+    uint64_t tip_gen;          /* moves with every block connected or disconnected */
+    bool run_cache;            /* use the runs' applied accounts (default) */
 };
+
+/* Marks the start of a change of the pool (the caller holds the node lock). */
+static void pool_lock(struct mempool *mp)
+{
+    pthread_mutex_lock(&mp->lock);
+}
+
+static void pool_unlock(struct mempool *mp)
+{
+    pthread_mutex_unlock(&mp->lock);
+}
 
 void mempool_add_listener(struct mempool *mp,
                           void (*added)(void *arg, const struct mempool_entry *e), void *arg)
@@ -718,6 +755,8 @@ static void forget_entry(struct mempool *mp, struct run *r, struct mempool_entry
  * predecessor).  The caller calls run_changed. */
 static void run_truncate(struct mempool *mp, struct run *r, size_t from)
 {
+    if (r->n > from)
+        r->applied_gen = 0;
     while (r->n > from) {
         r->n--;
         forget_entry(mp, r, r->txs[r->n]);
@@ -729,6 +768,7 @@ static void run_drop_front(struct mempool *mp, struct run *r, size_t k)
 {
     if (!k)
         return;
+    r->applied_gen = 0;
     for (size_t i = 0; i < k; i++)
         forget_entry(mp, r, r->txs[i]);
     memmove(r->txs, r->txs + k, (r->n - k) * sizeof(*r->txs));
@@ -747,6 +787,7 @@ static void run_revalidate(struct mempool *mp, struct run *r)
     size_t stale = 0;
 
     mp->work++;
+    r->applied_gen = 0;
     if (!chain_get_account(mp->chain, r->sender, &acct)) {
         run_changed(mp, r); /* keep it, but with its heap places right */
         return;
@@ -774,22 +815,50 @@ static void run_revalidate(struct mempool *mp, struct run *r)
 
 /* ---- adding ---- */
 
+/* What the checks of a transaction found, for its insertion. */
+struct admit {
+    size_t pos;                    /* its place in the sender's run */
+    uint8_t sigkey[SIGCACHE_KEY_SIZE];
+    uint8_t txid[HASH_SIZE];
+    bool have_after;               /* after: the sender's account after the run with it */
+    struct account after;
+};
+
+/* A run whose applied account stands for txs[0..n) at the current tip. */
+static bool run_applied_valid(const struct mempool *mp, const struct run *r)
+{
+    return mp->run_cache && r && r->n && r->applied_gen == mp->tip_gen && !r->ncontext;
+}
+
 /* Applies the run with tx in position pos (replacing or appending) to the tip
- * state: the new transaction must apply. */
+ * state: the new transaction must apply.  A transfer appended to a run of
+ * transfers with a valid applied account is applied alone, on that account
+ * (a transfer reads and writes its sender's account and credits its
+ * recipient, whose balance cannot overflow: what the run credits it comes
+ * out of the supply).  Appending a transfer to a run of transfers (or
+ * starting one) leaves the sender's account after it in ad->after. */
 static bool check_in_run(struct mempool *mp, const struct run *r, size_t pos, const struct tx *tx,
-                         struct validation *v)
+                         struct admit *ad, struct validation *v)
 {
     struct block_header hdr;
     struct block_ctx ctx;
     struct view *view = chain_view(mp->chain);
     bool ok = true;
+    const bool append = pos == (r ? r->n : 0);
+    const bool transfers = tx->type == TX_TRANSFER && (!r || !r->ncontext);
     if (!view)
         return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
     block_ctx_for_next(mp, &hdr, &ctx);
-    for (size_t i = 0; ok && r && i < pos; i++)
-        ok = apply_tx(view, &ctx, &r->txs[i]->tx, v);
+    if (append && transfers && run_applied_valid(mp, r)) {
+        accounts_put(view, tx->sender, &r->applied);
+    } else {
+        for (size_t i = 0; ok && r && i < pos; i++)
+            ok = apply_tx(view, &ctx, &r->txs[i]->tx, v);
+    }
     if (ok)
         ok = apply_tx(view, &ctx, tx, v);
+    ad->have_after = ok && append && transfers && mp->run_cache &&
+                     accounts_get(view, tx->sender, &ad->after);
     view_free(view);
     return ok;
 }
@@ -813,7 +882,7 @@ static void trim_to_size(struct mempool *mp)
  * appending).  NULL on allocation failure. */
 static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *tx,
                                           const uint8_t txid[HASH_SIZE], size_t size,
-                                          uint64_t now, size_t pos)
+                                          uint64_t now, size_t pos, const struct admit *ad)
 {
     struct mempool_entry *e = calloc(1, sizeof(*e));
     struct run *r;
@@ -847,6 +916,12 @@ static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *t
         run_revalidate(mp, r);
     } else {
         r->txs[r->n++] = e;
+        if (ad && ad->have_after && !r->ncontext) {
+            r->applied = ad->after;
+            r->applied_gen = mp->tip_gen;
+        } else {
+            r->applied_gen = 0;
+        }
         run_changed(mp, r);
     }
     return e;
@@ -870,18 +945,16 @@ static bool check_stateless(struct mempool *mp, const struct tx *tx, const struc
 }
 
 static bool admit_checks(struct mempool *mp, const struct tx *tx, const struct validation *pre,
-                         struct validation *v, size_t *pos_out, uint8_t sigkey[SIGCACHE_KEY_SIZE])
+                         struct validation *v, struct admit *ad)
 {
     struct account acct;
     struct run *r;
-    uint8_t txid[HASH_SIZE];
     size_t size = tx_encoded_size(tx), pos;
 
     val_init(v);
-    tx_txid(tx, txid);
-    if (hmap_get(&mp->by_txid, txid, HASH_SIZE))
+    if (hmap_get(&mp->by_txid, ad->txid, HASH_SIZE))
         return val_fail(v, VAL_DUPLICATE, REJECT_TXN_ALREADY_IN_MEMPOOL);
-    if (!check_stateless(mp, tx, pre, sigkey, v))
+    if (!check_stateless(mp, tx, pre, ad->sigkey, v))
         return false;
     /* A reveal evicts everything but reveals (evict_before): the rate that
      * evictions raised does not keep it out. */
@@ -891,9 +964,12 @@ static bool admit_checks(struct mempool *mp, const struct tx *tx, const struct v
     if (cmp_rate(tx->fee, size, required, 1000) < 0)
         return val_failf(v, VAL_POLICY, REJECT_MIN_FEE_NOT_MET, "fee rate below %llu units/kB",
                          (unsigned long long)required);
-    if (!chain_get_account(mp->chain, tx->sender, &acct))
-        return val_fail(v, VAL_ERROR, REJECT_STATE_READ_ERROR);
     r = run_get(mp, tx->sender, false);
+    /* A run applied at this tip starts at the account's nonce. */
+    if (run_applied_valid(mp, r))
+        acct.nonce = r->txs[0]->tx.nonce;
+    else if (!chain_get_account(mp->chain, tx->sender, &acct))
+        return val_fail(v, VAL_ERROR, REJECT_STATE_READ_ERROR);
     size_t pooled = r ? r->n : 0;
     if (tx->nonce < acct.nonce)
         return val_failf(v, VAL_STATE, REJECT_BAD_TXNS_NONCE_TOO_LOW, "nonce %llu, account at %llu",
@@ -923,11 +999,11 @@ static bool admit_checks(struct mempool *mp, const struct tx *tx, const struct v
     } else if (pooled >= MEMPOOL_MAX_RUN) {
         return val_fail(v, VAL_POLICY, REJECT_TOO_LONG_MEMPOOL_CHAIN);
     }
-    if (!check_in_run(mp, r, pos, tx, v) ||
+    if (!check_in_run(mp, r, pos, tx, ad, v) ||
         !claim_fits(mp, tx, pos < pooled ? r->txs[pos] : NULL, v) ||
         !arena_seat_fits(mp, tx, r, pos, pos < pooled ? r->txs[pos] : NULL, v))
         return false;
-    *pos_out = pos;
+    ad->pos = pos;
     return true;
 }
 
@@ -1059,28 +1135,29 @@ void mempool_set_vote_listener(struct mempool *mp, void (*seen)(void *arg, const
     mp->vote_seen_arg = arg;
 }
 
+/* ad->txid is the transaction's. */
 static bool admit_any(struct mempool *mp, const struct tx *tx, const struct validation *pre,
-                      struct validation *v, size_t *pos, uint8_t sigkey[SIGCACHE_KEY_SIZE])
+                      struct validation *v, struct admit *ad)
 {
+    ad->have_after = false;
+    ad->pos = 0;
     if (is_own_replay(tx->type)) {
-        uint8_t txid[HASH_SIZE];
         val_init(v);
-        tx_txid(tx, txid);
-        if (hmap_get(&mp->by_txid, txid, HASH_SIZE))
+        if (hmap_get(&mp->by_txid, ad->txid, HASH_SIZE))
             return val_fail(v, VAL_DUPLICATE, REJECT_TXN_ALREADY_IN_MEMPOOL);
-        if (!check_stateless(mp, tx, pre, sigkey, v))
+        if (!check_stateless(mp, tx, pre, ad->sigkey, v))
             return false;
         return vote_admit_checks(mp, tx, v);
     }
-    return admit_checks(mp, tx, pre, v, pos, sigkey);
+    return admit_checks(mp, tx, pre, v, ad);
 }
 
 bool mempool_test_checked(struct mempool *mp, const struct tx *tx, const struct validation *pre,
                           struct validation *v)
 {
-    size_t pos;
-    uint8_t sigkey[SIGCACHE_KEY_SIZE];
-    return admit_any(mp, tx, pre, v, &pos, sigkey);
+    struct admit ad;
+    tx_txid(tx, ad.txid);
+    return admit_any(mp, tx, pre, v, &ad);
 }
 
 bool mempool_test(struct mempool *mp, const struct tx *tx, struct validation *v)
@@ -1096,34 +1173,50 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
 bool mempool_add_checked(struct mempool *mp, const struct tx *tx, uint64_t now,
                          const struct validation *pre, struct validation *v)
 {
-    struct mempool_entry *e;
-    uint8_t txid[HASH_SIZE];
-    size_t size = tx_encoded_size(tx), pos = 0;
-    uint8_t sigkey[SIGCACHE_KEY_SIZE];
+    return mempool_add_txid(mp, tx, NULL, now, pre, v);
+}
 
-    if (!admit_any(mp, tx, pre, v, &pos, sigkey))
+bool mempool_add_txid(struct mempool *mp, const struct tx *tx, const uint8_t txid[HASH_SIZE],
+                      uint64_t now, const struct validation *pre, struct validation *v)
+{
+    struct mempool_entry *e;
+    size_t size = tx_encoded_size(tx);
+    struct admit ad;
+
+    if (txid)
+        memcpy(ad.txid, txid, HASH_SIZE);
+    else
+        tx_txid(tx, ad.txid);
+    /* The checks only read the pool (its changes need the node lock too). */
+    if (!admit_any(mp, tx, pre, v, &ad))
         return false;
+    struct sigcache *cache = sigcheck_cache(chain_sigcheck(mp->chain));
     if (is_own_replay(tx->type)) {
-        tx_txid(tx, txid);
-        if (!(e = vote_insert(mp, tx, txid, size, now)))
+        pool_lock(mp);
+        e = vote_insert(mp, tx, ad.txid, size, now);
+        pool_unlock(mp);
+        if (!e)
             return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
-        struct sigcache *cache = sigcheck_cache(chain_sigcheck(mp->chain));
         if (cache)
-            sigcache_insert(cache, sigkey);
+            sigcache_insert(cache, ad.sigkey);
         for (size_t i = 0; i < mp->nlisteners; i++)
             mp->listeners[i].added(mp->listeners[i].arg, e);
         return true;
     }
-    tx_txid(tx, txid);
-    if (!(e = insert_entry(mp, tx, txid, size, now, pos)))
+    pool_lock(mp);
+    bool evicted = false;
+    if ((e = insert_entry(mp, tx, ad.txid, size, now, ad.pos, &ad)) != NULL) {
+        trim_to_size(mp);
+        evicted = !hmap_get(&mp->by_txid, ad.txid, HASH_SIZE);
+    }
+    pool_unlock(mp);
+    if (!e)
         return val_fail(v, VAL_ERROR, REJECT_OUT_OF_MEMORY);
-    trim_to_size(mp);
-    if (!hmap_get(&mp->by_txid, txid, HASH_SIZE))
+    if (evicted)
         return val_fail(v, VAL_POLICY, REJECT_MEMPOOL_FULL);
     /* Its block will not verify the signature again. */
-    struct sigcache *cache = sigcheck_cache(chain_sigcheck(mp->chain));
     if (cache)
-        sigcache_insert(cache, sigkey);
+        sigcache_insert(cache, ad.sigkey);
     LOG_DEBUG(LOG_MEMPOOL, "accepted tx nonce %llu (%zu bytes, %zu in pool)",
               (unsigned long long)tx->nonce, size, hmap_count(&mp->by_txid));
     for (size_t i = 0; i < mp->nlisteners; i++)
@@ -1136,16 +1229,36 @@ bool mempool_add_unchecked(struct mempool *mp, const struct tx *tx, uint64_t now
     uint8_t txid[HASH_SIZE];
     const struct run *r = run_get(mp, tx->sender, false);
     tx_txid(tx, txid);
-    if (is_own_replay(tx->type))
-        return !hmap_get(&mp->by_txid, txid, HASH_SIZE) &&
-               vote_insert(mp, tx, txid, tx_encoded_size(tx), now) != NULL;
+    if (is_own_replay(tx->type)) {
+        if (hmap_get(&mp->by_txid, txid, HASH_SIZE))
+            return false;
+        pool_lock(mp);
+        bool ok = vote_insert(mp, tx, txid, tx_encoded_size(tx), now) != NULL;
+        pool_unlock(mp);
+        return ok;
+    }
     if (hmap_get(&mp->by_txid, txid, HASH_SIZE) ||
         (r && tx->nonce != r->txs[0]->tx.nonce + r->n) || (r && r->n >= MEMPOOL_MAX_RUN))
         return false;
-    return insert_entry(mp, tx, txid, tx_encoded_size(tx), now, r ? r->n : 0) != NULL;
+    pool_lock(mp);
+    bool ok = insert_entry(mp, tx, txid, tx_encoded_size(tx), now, r ? r->n : 0, NULL) != NULL;
+    pool_unlock(mp);
+    return ok;
 }
 
 /* ---- chain events ---- */
+
+/* A block connects or disconnects: the runs' applied accounts are stale,
+ * and the first one of an activation empties the previous one's record of
+ * mined senders (its tip was published at its end). */
+static void block_event(struct mempool *mp)
+{
+    mp->tip_gen++;
+    if (!mp->in_activation) {
+        hmap_free(&mp->mined, NULL);
+        mp->in_activation = true;
+    }
+}
 
 static void mark_dirty(struct mempool *mp, const uint8_t sender[PUBKEY_SIZE])
 {
@@ -1162,8 +1275,8 @@ static void on_connected(void *arg, const struct block *b, const struct block_in
 {
     struct mempool *mp = arg;
     (void)bi;
-    if (mp->reorg)
-        return;
+    pool_lock(mp);
+    block_event(mp);
     for (size_t i = 0; i < b->ntx; i++) {
         const struct tx *tx = &b->txs[i];
         struct run *r = run_get(mp, tx->sender, false);
@@ -1171,6 +1284,11 @@ static void on_connected(void *arg, const struct block *b, const struct block_in
         mp->work++;
         if (!r || is_own_replay(tx->type))
             continue; /* votes are checked again at tip_changed */
+        /* Out of memory: next_nonce may lag for a moment. */
+        (void)hmap_put(&mp->mined, tx->sender, PUBKEY_SIZE, (void *)(uintptr_t)(tx->nonce + 1),
+                       NULL);
+        if (mp->reorg)
+            continue; /* every run is checked at tip_changed */
         tx_txid(tx, txid);
         bool head = memcmp(r->txs[0]->txid, txid, HASH_SIZE) == 0;
         /* A run stays valid for its sender's account without its mined head:
@@ -1183,13 +1301,17 @@ static void on_connected(void *arg, const struct block *b, const struct block_in
             run_changed(mp, r);
         }
     }
+    pool_unlock(mp);
 }
 
 static void on_disconnected(void *arg, const struct block *b, const struct block_index *bi)
 {
     struct mempool *mp = arg;
     (void)bi;
+    pool_lock(mp);
+    block_event(mp);
     mp->reorg = true;
+    pool_unlock(mp);
     struct tx *t = realloc(mp->readd, (mp->nreadd + b->ntx + 1) * sizeof(*t));
     if (!t)
         return;
@@ -1459,6 +1581,12 @@ static void check_candidates(struct mempool *mp)
 static void on_tip_changed(void *arg, const struct block_index *tip)
 {
     struct mempool *mp = arg;
+    /* The pool's changes for the new tip, under its lock; the transactions
+     * of disconnected blocks come back through mempool_add, which takes it
+     * itself. */
+    pool_lock(mp);
+    mp->tip_gen++;
+    mp->in_activation = false;
     mp->evicted_fee_rate = 0;
     expire_through(mp, tip->hdr.height);
 
@@ -1471,6 +1599,7 @@ static void on_tip_changed(void *arg, const struct block_index *tip)
     revalidate_context(mp);
     check_candidates(mp);
     votes_revalidate(mp);
+    pool_unlock(mp);
 
     /* Transactions of disconnected blocks come back if still valid, in nonce
      * order per sender. */
@@ -1507,6 +1636,13 @@ struct mempool *mempool_new(struct chain *chain, size_t max_bytes, uint64_t min_
     hmap_init(&mp->fl_work);
     hmap_init(&mp->arena_seats);
     hmap_init(&mp->fl_expiry);
+    hmap_init(&mp->mined);
+    if (pthread_mutex_init(&mp->lock, NULL) != 0) {
+        free(mp);
+        return NULL;
+    }
+    mp->tip_gen = 1;
+    mp->run_cache = true;
     mp->expired_through = chain_height(chain);
     struct chain_listener l = {.connected = on_connected, .disconnected = on_disconnected,
                                .tip_changed = on_tip_changed, .arg = mp};
@@ -1526,6 +1662,8 @@ void mempool_free(struct mempool *mp)
     hmap_free(&mp->fl_work, NULL);
     hmap_free(&mp->arena_seats, NULL);
     hmap_free(&mp->fl_expiry, txids_free);
+    hmap_free(&mp->mined, NULL);
+    pthread_mutex_destroy(&mp->lock);
     free(mp->heap);
     free(mp->best);
     for (size_t i = 0; i < mp->nreadd; i++)
@@ -1595,6 +1733,43 @@ uint64_t mempool_next_nonce(struct mempool *mp, const uint8_t sender[PUBKEY_SIZE
     return acct.nonce + (r ? r->n : 0);
 }
 
+uint64_t mempool_next_nonce_after(struct mempool *mp, const uint8_t sender[PUBKEY_SIZE],
+                                  uint64_t account_nonce)
+{
+    uint64_t next = account_nonce;
+    pool_lock(mp);
+    const struct run *r = hmap_get(&mp->by_sender, sender, PUBKEY_SIZE);
+    if (r && r->n && r->txs[0]->tx.nonce + r->n > next)
+        next = r->txs[0]->tx.nonce + r->n;
+    uint64_t mined = (uintptr_t)hmap_get(&mp->mined, sender, PUBKEY_SIZE);
+    if (mined > next)
+        next = mined;
+    pool_unlock(mp);
+    return next;
+}
+
+bool mempool_lookup(struct mempool *mp, const uint8_t txid[HASH_SIZE], struct tx *out,
+                    uint64_t *time, bool *oom)
+{
+    bool found = false;
+    *oom = false;
+    pool_lock(mp);
+    const struct mempool_entry *e = hmap_get(&mp->by_txid, txid, HASH_SIZE);
+    if (e) {
+        found = tx_copy(out, &e->tx);
+        *oom = !found;
+        if (time)
+            *time = e->time;
+    }
+    pool_unlock(mp);
+    return found;
+}
+
+void mempool_set_run_cache(struct mempool *mp, bool on)
+{
+    mp->run_cache = on;
+}
+
 const struct mempool_entry **mempool_entries(const struct mempool *mp, size_t *n)
 {
     const struct hmap_slot *slot;
@@ -1607,7 +1782,7 @@ const struct mempool_entry **mempool_entries(const struct mempool *mp, size_t *n
     return out;
 }
 
-void mempool_remove(struct mempool *mp, const uint8_t txid[HASH_SIZE])
+static void remove_locked(struct mempool *mp, const uint8_t txid[HASH_SIZE])
 {
     const struct mempool_entry *e = hmap_get(&mp->by_txid, txid, HASH_SIZE);
     if (!e)
@@ -1624,6 +1799,13 @@ void mempool_remove(struct mempool *mp, const uint8_t txid[HASH_SIZE])
             run_changed(mp, r);
             return;
         }
+}
+
+void mempool_remove(struct mempool *mp, const uint8_t txid[HASH_SIZE])
+{
+    pool_lock(mp);
+    remove_locked(mp, txid);
+    pool_unlock(mp);
 }
 
 /* The walk by fee rate stops after two blocks' worth of candidates, so more

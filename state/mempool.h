@@ -29,7 +29,21 @@
  * which no longer apply leave before they keep valid ones out of a block.
  * After a reorganization the whole pool is checked, as the state went back.
  *
- * Not thread-safe: callers hold the node lock.
+ * A sender's run of transfers keeps the sender's account as its run left it
+ * at the tip, so a transfer appended to the run is applied alone on it; that
+ * account is dropped when a block connects or disconnects and whenever the
+ * run changes otherwise (a replacement, a removal, an eviction, a mined or
+ * expired transaction).
+ *
+ * Locking: callers hold the node lock for everything but the functions
+ * marked "without the node lock".  The pool also has a lock of its own,
+ * taken inside every function that changes it (after the node lock, never
+ * the other way) and held only while the pool's own structures change:
+ * never while a transaction's checks run (they only read the pool, and
+ * nothing else changes it while the node lock is held), never across a
+ * block connection.  The readers marked "without the node lock" take only
+ * that lock, so an RPC thread reading them never waits for a block
+ * connection.
  */
 #ifndef FML_STATE_MEMPOOL_H
 #define FML_STATE_MEMPOOL_H
@@ -95,6 +109,11 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
  * mempool_add.  The result is mempool_add's. */
 bool mempool_add_checked(struct mempool *mp, const struct tx *tx, uint64_t now,
                          const struct validation *pre, struct validation *v) WARN_UNUSED;
+/* mempool_add_checked with the transaction's txid already known (tx_txid of
+ * tx: the caller's hash is not taken again); txid NULL: computed. */
+bool mempool_add_txid(struct mempool *mp, const struct tx *tx, const uint8_t txid[HASH_SIZE],
+                      uint64_t now, const struct validation *pre, struct validation *v)
+    WARN_UNUSED;
 
 /* The checks of mempool_add without changing the pool (testmempoolaccept);
  * a full pool's eviction is not tried, so mempool-full is not reported. */
@@ -120,6 +139,20 @@ uint64_t mempool_required_fee_rate(const struct mempool *mp);
 /* The nonce the sender's next transaction should carry: account nonce plus
  * the sender's pooled run. */
 uint64_t mempool_next_nonce(struct mempool *mp, const uint8_t sender[PUBKEY_SIZE]);
+
+/* Without the node lock: the nonce the sender's next transaction should
+ * carry, given account_nonce, the sender's nonce at a tip the caller read
+ * (a published read view, state/readview.h): past the sender's pooled run,
+ * or past a pooled transaction of the sender that a block connected since
+ * that tip took (the read view is published at the end of the activation,
+ * after the pool's own update), else account_nonce. */
+uint64_t mempool_next_nonce_after(struct mempool *mp, const uint8_t sender[PUBKEY_SIZE],
+                                  uint64_t account_nonce);
+/* Without the node lock: a copy of the pooled transaction txid into *out
+ * (the caller's to tx_free) and, when time is not NULL, when it entered.
+ * False when it is not pooled, or out of memory (*oom set). */
+bool mempool_lookup(struct mempool *mp, const uint8_t txid[HASH_SIZE], struct tx *out,
+                    uint64_t *time, bool *oom) WARN_UNUSED;
 
 /* All entries in no particular order; *n set to the count. The array is the
  * caller's to free (entries themselves are borrowed). */
@@ -166,6 +199,9 @@ void mempool_remove_listener(struct mempool *mp, void *arg);
  * addUnchecked.  tx->nonce must follow the sender's pooled run, or start
  * one.  False on allocation failure or a nonce out of order. */
 bool mempool_add_unchecked(struct mempool *mp, const struct tx *tx, uint64_t now) WARN_UNUSED;
+/* For tests: false makes every check apply the sender's whole run, as
+ * without the runs' applied accounts (the same verdicts, more work). */
+void mempool_set_run_cache(struct mempool *mp, bool on);
 /* For tests: a count of the steps eviction and re-validation took so far
  * (runs and entries visited, heap moves, transactions re-applied). */
 uint64_t mempool_work(const struct mempool *mp);

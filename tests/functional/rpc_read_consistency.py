@@ -11,9 +11,13 @@ is published), getaccount, getrawtransaction and getblock are hammered from
 threads while blocks connect and through a reorganization: each answer
 describes one whole published tip (its nonce, balance, confirmations and
 next block agree with a tip between the getblockcount answers just before
-and just after it, never the block in the middle of its connection), and
-they do not wait for the connection (most answer in a fraction of the
-delay, as getblockcount does)."""
+and just after it, never the block in the middle of its connection;
+getaccount's next_nonce counts every transfer sent so far, mined or
+pooled, also while the block taking one is connected), and they do not
+wait for the connection (most answer in a fraction of the delay, as
+getblockcount does): getaccount with its mempool part (next_nonce, read
+under the mempool's own lock) and getrawtransaction of a pooled
+transaction included."""
 
 import random
 import threading
@@ -150,6 +154,8 @@ class RPCReadConsistencyTest(FMLTestFramework):
         balance_at_nonce = {n0: acct["balance"]}
         txids = []  # (txid, sent while the tip was at this height)
         blocks = []
+        # Transfers from sender whose sendtoaddress call started / returned.
+        sends = {"started": 0, "done": 0}
         stop = threading.Event()
         samples = []  # (method, args, height before, answer or error, seconds, height after)
         errors = []
@@ -163,7 +169,7 @@ class RPCReadConsistencyTest(FMLTestFramework):
                     choice = rng.randrange(10)
                     if choice < 3:
                         method, args = "getaccount", [sender, False]
-                    elif choice == 3:
+                    elif choice < 5:
                         method, args = "getaccount", [sender]
                     elif choice < 7 and txids:
                         method, args = "getrawtransaction", [rng.choice(txids[-3:])[0], True]
@@ -172,12 +178,17 @@ class RPCReadConsistencyTest(FMLTestFramework):
                     else:
                         continue
                     before = rpc.getblockcount()
+                    done = sends["done"]
                     t0 = time.time()
                     try:
                         answer = getattr(rpc, method)(*args)
                     except JSONRPCException as e:
                         answer = e
                     dt = time.time() - t0
+                    if method == "getaccount" and len(args) == 1:
+                        # next_nonce: every transfer sent before the call, at
+                        # most those started before it returned.
+                        answer = dict(answer, sent=(done, sends["started"]))
                     out.append((method, args, before, answer, dt, rpc.getblockcount()))
             except Exception as e:  # noqa: BLE001 - reported by the test
                 errors.append(repr(e))
@@ -188,8 +199,10 @@ class RPCReadConsistencyTest(FMLTestFramework):
             t.start()
         try:
             for _ in range(8):
+                sends["started"] += 1
                 txids.append((node.sendtoaddress(receiver, Decimal("0.01"), "", "", False, sender),
                               node.getblockcount()))
+                sends["done"] += 1
                 blocks += node.generateblocks(1)
                 acct = node.getaccount(sender)
                 balance_at_nonce[acct["nonce"]] = acct["balance"]
@@ -252,6 +265,11 @@ class RPCReadConsistencyTest(FMLTestFramework):
                 # The nonce of the short chain or of the whole old branch.
                 assert answer["nonce"] in (n0 + fork_height - h0, n0 + 8), answer
                 assert_equal(answer["balance"], balance_at_nonce[answer["nonce"]])
+                if len(args) == 1:
+                    # The 2 transfers are pooled again, or mined again: 8
+                    # sent either way (a mined one counts before the tip
+                    # that holds it is published).
+                    assert_equal(answer["next_nonce"], n0 + 8)
         assert_equal(seen_tips, {fork_height, h1})
 
     def check_samples(self, node, samples, h0, n0, balance_at_nonce, heights, tx_height):
@@ -266,6 +284,9 @@ class RPCReadConsistencyTest(FMLTestFramework):
                     (answer, before, after)
                 assert_equal(answer["balance"], balance_at_nonce[answer["nonce"]])
                 assert_equal("next_nonce" in answer, len(args) == 1)
+                if len(args) == 1:
+                    done, started = answer["sent"]
+                    assert n0 + done <= answer["next_nonce"] <= n0 + started, answer
             elif method == "getblock":
                 height = heights[args[0]]
                 assert_equal(answer["height"], height)
@@ -290,12 +311,15 @@ class RPCReadConsistencyTest(FMLTestFramework):
     def check_latency(self, samples, delay_ms, tx_height):
         """The node lock is held for delay_ms in every connection: calls that
         waited for it would take up to that long, so most would be slow.
-        Left out, as they do take the lock: getaccount with the mempool
-        (next_nonce), and getrawtransaction of a transaction not confirmed
-        at the tip published when the call came (it looks in the mempool)."""
+        Each form on its own: getaccount without and with the mempool part
+        (next_nonce, under the mempool's own lock), getrawtransaction of a
+        transaction confirmed at the tip published when the call came (the
+        read view) and of one not confirmed there (the mempool)."""
         for method, lockfree in (("getaccount", lambda a, h: len(a) == 2),
+                                 ("getaccount", lambda a, h: len(a) == 1),
                                  ("getblock", lambda a, h: True),
-                                 ("getrawtransaction", lambda a, h: tx_height[a[0]] <= h)):
+                                 ("getrawtransaction", lambda a, h: tx_height[a[0]] <= h),
+                                 ("getrawtransaction", lambda a, h: tx_height[a[0]] > h)):
             times = sorted(dt for m, a, h, _, dt, _ in samples if m == method and lockfree(a, h))
             assert len(times) >= 10, (method, len(times))
             p90 = times[int(len(times) * 0.9)]

@@ -11,6 +11,7 @@
 #include "tests/arena_fixture.h"
 
 #include <malloc.h>
+#include <pthread.h>
 
 static void setup(void)
 {
@@ -956,6 +957,293 @@ START_TEST(usage_counts_the_heap)
 }
 END_TEST
 
+/* Offers tx to both pools, the second without the runs' applied accounts:
+ * the same verdict.  True when accepted. */
+static bool add_both(struct mempool *mp, struct mempool *ref, const struct tx *tx)
+{
+    struct validation v, w;
+    bool ok = mempool_add(mp, tx, 0, &v), ref_ok = mempool_add(ref, tx, 0, &w);
+    ck_assert_msg(ok == ref_ok, "%s with the applied account, %s without (%s / %s)",
+                  ok ? "accepted" : "refused", ref_ok ? "accepted" : "refused", v.reason,
+                  w.reason);
+    if (!ok)
+        ck_assert_str_eq(v.reason, w.reason);
+    ck_assert_uint_eq(mempool_count(mp), mempool_count(ref));
+    return ok;
+}
+
+/* A transfer appended to a sender's run of transfers is applied on the
+ * account the run left, never on one a block or a change of the run made
+ * stale: a block crediting the sender (its run untouched), a removal, and a
+ * replacement that spends more each change what the next transfer may
+ * spend.  A second pool without the applied accounts gives the same
+ * verdicts. */
+START_TEST(applied_account_is_never_stale)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *ref = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *other = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct tx t0, t1, t2, cr, t1b, t1x, t2y;
+    uint8_t txid[HASH_SIZE];
+    mempool_set_run_cache(ref, false);
+    uint64_t bal = balance_of(c, pubs[1]);
+    /* Validator 1's run leaves it about 1 coin. */
+    make_transfer(&t0, 1, pubs[3], bal - 2 * COIN, 0, 1000);
+    make_transfer(&t1, 1, pubs[3], COIN, 1, 1000);
+    ck_assert(add_both(mp, ref, &t0));
+    ck_assert(add_both(mp, ref, &t1));
+    make_transfer(&t2, 1, pubs[3], 3 * COIN, 2, 1000);
+    ck_assert(!add_both(mp, ref, &t2)); /* not yet */
+    /* A block credits validator 1 with 5 coins and leaves its run alone. */
+    make_transfer(&cr, 2, pubs[1], 5 * COIN, 0, 1000);
+    add_ok(other, &cr);
+    produce(c, other);
+    ck_assert_uint_eq(mempool_count(mp), 2);
+    ck_assert(add_both(mp, ref, &t2)); /* the credit pays for it */
+    /* A removal: t1 and t2 go; nonce 1 is next again. */
+    tx_txid(&t1, txid);
+    mempool_remove(mp, txid);
+    mempool_remove(ref, txid);
+    ck_assert_uint_eq(mempool_count(mp), 1);
+    make_transfer(&t1b, 1, pubs[3], COIN / 2, 1, 1000);
+    ck_assert(add_both(mp, ref, &t1b));
+    /* A replacement spending 4 coins instead of half of one: 3.5 coins
+     * less are left than the run before it left. */
+    make_transfer(&t1x, 1, pubs[3], 4 * COIN, 1, 5000);
+    ck_assert(add_both(mp, ref, &t1x));
+    uint64_t left = balance_of(c, pubs[1]) - (bal - 2 * COIN) - 1000 - 4 * COIN - 5000 - 1000;
+    make_transfer(&t2y, 1, pubs[3], left + 1, 2, 1000);
+    ck_assert(!add_both(mp, ref, &t2y));
+    struct validation v;
+    ck_assert(!mempool_add(mp, &t2y, 0, &v));
+    ck_assert_str_eq(v.reason, "bad-txns-insufficient-funds");
+    tx_free(&t0);
+    tx_free(&t1);
+    tx_free(&t2);
+    tx_free(&cr);
+    tx_free(&t1b);
+    tx_free(&t1x);
+    tx_free(&t2y);
+    mempool_free(other);
+    mempool_free(ref);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+/* Random appends (some spending more than is left), replacements, removals
+ * and blocks (from the pool itself, or crediting the senders from
+ * elsewhere): the pool with the runs' applied accounts gives every verdict
+ * of the pool without them. */
+START_TEST(applied_accounts_give_the_same_verdicts)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *ref = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *other = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    uint64_t seed = 777, accepted = 0, refused = 0;
+    uint64_t fee[3][MEMPOOL_MAX_RUN] = {{0}};
+    mempool_set_run_cache(ref, false);
+    for (int step = 0; step < 240; step++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        int who = (int)((seed >> 33) % 3), op = (int)((seed >> 40) % 16);
+        uint64_t base = nonce_of(c, pubs[who]), next = mempool_next_nonce(ref, pubs[who]);
+        uint64_t bal = balance_of(c, pubs[who]);
+        struct tx tx;
+        if (op == 0) { /* a block from the pool */
+            produce(c, mp);
+            continue;
+        }
+        if (op == 1) { /* a block crediting the sender from elsewhere */
+            make_transfer(&tx, 3, pubs[who], COIN + (seed >> 20) % COIN,
+                          mempool_next_nonce(other, pubs[3]), 1000);
+            add_ok(other, &tx);
+            tx_free(&tx);
+            produce(c, other);
+            continue;
+        }
+        if (op == 2 && next > base) { /* a removal */
+            uint64_t at = base + (seed >> 45) % (next - base);
+            size_t n;
+            const struct mempool_entry **all = mempool_entries(ref, &n);
+            for (size_t i = 0; i < n; i++)
+                if (memcmp(all[i]->tx.sender, pubs[who], PUBKEY_SIZE) == 0 &&
+                    all[i]->tx.nonce == at) {
+                    uint8_t txid[HASH_SIZE];
+                    memcpy(txid, all[i]->txid, HASH_SIZE);
+                    mempool_remove(mp, txid);
+                    mempool_remove(ref, txid);
+                    break;
+                }
+            free(all);
+            ck_assert_uint_eq(mempool_count(mp), mempool_count(ref));
+            continue;
+        }
+        /* An append, or (op 3) a replacement paying more; amounts up to a
+         * third of the balance, so runs run dry now and then. */
+        uint64_t nonce = next, f = 1000;
+        if (op == 3 && next > base) {
+            nonce = base + (seed >> 45) % (next - base);
+            f = fee[who][(nonce - base) % MEMPOOL_MAX_RUN] * 3;
+        }
+        if (nonce - base >= MEMPOOL_MAX_RUN)
+            continue;
+        make_transfer(&tx, who, pubs[(who + 1) % 4], 1 + (seed >> 7) % (bal / 3 + 1), nonce, f);
+        if (add_both(mp, ref, &tx)) {
+            fee[who][(nonce - base) % MEMPOOL_MAX_RUN] = f;
+            accepted++;
+        } else {
+            refused++;
+        }
+        tx_free(&tx);
+    }
+    ck_assert_msg(accepted > 40 && refused > 10, "%llu accepted, %llu refused",
+                  (unsigned long long)accepted, (unsigned long long)refused);
+    mempool_free(other);
+    mempool_free(ref);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+/* The readers that run without the node lock: next_nonce past the pooled
+ * run, and past a pooled transaction that a block just took while the
+ * caller's account nonce is still that of the tip before (the read view is
+ * published after the pool's update), until the next activation; a copy of
+ * a pooled transaction by txid. */
+START_TEST(readers_without_the_node_lock)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct mempool *other = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, MEMPOOL_DEFAULT_MIN_FEE_RATE);
+    struct tx a0, a1, copy, cr;
+    uint8_t txid[HASH_SIZE], none[HASH_SIZE] = {0};
+    uint64_t t;
+    bool oom;
+    make_transfer(&a0, 0, pubs[3], COIN, 0, 1000);
+    make_transfer(&a1, 0, pubs[3], COIN, 1, 1000);
+    add_ok(mp, &a0);
+    add_ok(mp, &a1);
+    ck_assert_uint_eq(mempool_next_nonce_after(mp, pubs[0], 0), 2);
+    ck_assert_uint_eq(mempool_next_nonce_after(mp, pubs[1], 0), 0);
+    ck_assert_uint_eq(mempool_next_nonce_after(mp, pubs[1], 7), 7);
+    tx_txid(&a1, txid);
+    tx_init(&copy);
+    ck_assert(mempool_lookup(mp, txid, &copy, &t, &oom));
+    uint8_t again[HASH_SIZE];
+    tx_txid(&copy, again);
+    ck_assert_mem_eq(again, txid, HASH_SIZE);
+    tx_free(&copy);
+    ck_assert(!mempool_lookup(mp, none, &copy, &t, &oom) && !oom);
+    /* A block takes both: the run goes, the mined nonce stays known. */
+    produce(c, mp);
+    ck_assert_uint_eq(mempool_count(mp), 0);
+    ck_assert_uint_eq(nonce_of(c, pubs[0]), 2);
+    ck_assert_uint_eq(mempool_next_nonce_after(mp, pubs[0], 0), 2);
+    ck_assert(!mempool_lookup(mp, txid, &copy, &t, &oom));
+    /* The next activation: the published tip has caught up. */
+    make_transfer(&cr, 2, pubs[1], COIN, 0, 1000);
+    add_ok(other, &cr);
+    produce(c, other);
+    ck_assert_uint_eq(mempool_next_nonce_after(mp, pubs[0], 2), 2);
+    ck_assert_uint_eq(mempool_next_nonce_after(mp, pubs[0], 0), 0);
+    tx_free(&a0);
+    tx_free(&a1);
+    tx_free(&cr);
+    mempool_free(other);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
+#define READ_RUN 16
+
+struct reader {
+    struct mempool *mp;
+    uint8_t sender[PUBKEY_SIZE];
+    uint8_t txids[READ_RUN][HASH_SIZE];
+    volatile int stop;
+    uint64_t reads, found, bad;
+};
+
+static void *read_loop(void *p)
+{
+    struct reader *r = p;
+    while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+        uint64_t next = mempool_next_nonce_after(r->mp, r->sender, 0);
+        if (next > READ_RUN)
+            __atomic_fetch_add(&r->bad, 1, __ATOMIC_RELAXED);
+        for (int i = 0; i < READ_RUN; i += 5) {
+            struct tx copy;
+            uint8_t txid[HASH_SIZE];
+            uint64_t t;
+            bool oom;
+            tx_init(&copy);
+            if (mempool_lookup(r->mp, r->txids[i], &copy, &t, &oom)) {
+                tx_txid(&copy, txid);
+                if (memcmp(txid, r->txids[i], HASH_SIZE) != 0 || copy.nonce != (uint64_t)i)
+                    __atomic_fetch_add(&r->bad, 1, __ATOMIC_RELAXED);
+                __atomic_fetch_add(&r->found, 1, __ATOMIC_RELAXED);
+                tx_free(&copy);
+            }
+        }
+        __atomic_fetch_add(&r->reads, 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+/* The readers, on threads of their own, while the pool changes under them
+ * (a run of READ_RUN filled and removed again and again, other senders
+ * coming and going): every answer is one the pool held (run under
+ * --with-sanitizers=thread, ThreadSanitizer finds any access to the pool
+ * outside its lock). */
+START_TEST(readers_while_the_pool_changes)
+{
+    struct chain *c = open_chain();
+    struct mempool *mp = mempool_new(c, MEMPOOL_DEFAULT_MAX_BYTES, 0);
+    struct reader r = {.mp = mp};
+    pthread_t th[2];
+    struct tx tx;
+    fake_transfer(&tx, 4242, 0, 1000);
+    memcpy(r.sender, tx.sender, PUBKEY_SIZE);
+    tx_free(&tx);
+    for (uint64_t k = 0; k < READ_RUN; k++) {
+        fake_transfer(&tx, 4242, k, 1000);
+        tx_txid(&tx, r.txids[k]);
+        tx_free(&tx);
+    }
+    for (int i = 0; i < 2; i++)
+        ck_assert(pthread_create(&th[i], NULL, read_loop, &r) == 0);
+    for (int round = 0; round < 300; round++) {
+        for (uint64_t k = 0; k < READ_RUN; k++) {
+            fake_transfer(&tx, 4242, k, 1000);
+            ck_assert(mempool_add_unchecked(mp, &tx, 0));
+            tx_free(&tx);
+        }
+        fill_fake(mp, 100000 + (uint64_t)round * 8, 8, 1000);
+        mempool_remove(mp, r.txids[0]);
+        for (uint64_t s = 100000 + (uint64_t)round * 8; s < 100000 + (uint64_t)round * 8 + 8;
+             s++) {
+            uint8_t txid[HASH_SIZE];
+            fake_transfer(&tx, s, 0, 1000);
+            tx_txid(&tx, txid);
+            tx_free(&tx);
+            mempool_remove(mp, txid);
+        }
+    }
+    __atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    ck_assert_uint_eq(r.bad, 0);
+    ck_assert_uint_eq(mempool_count(mp), 0);
+    ck_assert_msg(r.reads > 10 && r.found > 0, "%llu reads, %llu found",
+                  (unsigned long long)r.reads, (unsigned long long)r.found);
+    mempool_free(mp);
+    chain_close(c);
+}
+END_TEST
+
 static Suite *mempool_suite(void)
 {
     Suite *s = suite_create("mempool");
@@ -979,6 +1267,10 @@ static Suite *mempool_suite(void)
     tcase_add_test(tc, arena_first_stakes_beyond_the_seats_are_not_pooled);
     tcase_add_test(tc, eviction_and_recheck_cost_stays_logarithmic);
     tcase_add_test(tc, usage_counts_the_heap);
+    tcase_add_test(tc, applied_account_is_never_stale);
+    tcase_add_test(tc, applied_accounts_give_the_same_verdicts);
+    tcase_add_test(tc, readers_without_the_node_lock);
+    tcase_add_test(tc, readers_while_the_pool_changes);
     suite_add_tcase(s, tc);
     return s;
 }
