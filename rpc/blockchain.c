@@ -186,13 +186,14 @@ static json_t *getblock(struct rpc_call *call)
         json_decref(o);
         return rpc_error(call, RPC_MISC_ERROR, "Block not available (damaged)");
     }
-    json_t *txs = json_array();
     json_object_set_new(o, "size", json_integer((json_int_t)len));
-    for (size_t i = 0; i < b.ntx; i++)
-        json_array_append_new(txs, verbosity == 1 ? json_hash(b.txids[i])
-                                                  : tx_to_json(chain_params(c), &b.txs[i]));
-    json_object_set_new(o, "tx", txs);
+    json_t *txs = block_txs_json(chain_params(c), &b, (int)verbosity);
     block_free(&b);
+    if (!txs) {
+        json_decref(o);
+        return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
+    }
+    json_object_set_new(o, "tx", txs);
     return o;
 }
 

@@ -20,6 +20,9 @@
 
 static const char amount_key[] = "\0fml:amount";
 #define AMOUNT_KEY_LEN (sizeof(amount_key) - 1)
+/* The same trick for text already serialized (json_raw): written verbatim. */
+static const char raw_key[] = "\0fml:raw";
+#define RAW_KEY_LEN (sizeof(raw_key) - 1)
 
 /* Decimal exponents accepted in amount strings (beyond them every non-zero
  * value is out of range or below one unit anyway). */
@@ -57,16 +60,35 @@ json_t *json_amount_signed(uint64_t units, bool negative)
     return amount_from_text(negative && units ? text : text + 1);
 }
 
-/* The decimal text of a json_amount value, or NULL. */
-static const char *amount_text(const json_t *value)
+/* The string member of a one-member object whose key is key, or NULL. */
+static const json_t *special_member(const json_t *value, const char *key, size_t key_len)
 {
     if (!json_is_object(value) || json_object_size(value) != 1)
         return NULL;
     void *it = json_object_iter((json_t *)value);
-    if (!it || json_object_iter_key_len(it) != AMOUNT_KEY_LEN ||
-        memcmp(json_object_iter_key(it), amount_key, AMOUNT_KEY_LEN) != 0)
+    if (!it || json_object_iter_key_len(it) != key_len ||
+        memcmp(json_object_iter_key(it), key, key_len) != 0)
         return NULL;
-    return json_string_value(json_object_iter_value(it));
+    return json_object_iter_value(it);
+}
+
+/* The decimal text of a json_amount value, or NULL. */
+static const char *amount_text(const json_t *value)
+{
+    return json_string_value(special_member(value, amount_key, AMOUNT_KEY_LEN));
+}
+
+json_t *json_raw(const char *text, size_t len)
+{
+    json_t *obj = json_object();
+    json_t *s = json_stringn_nocheck(text, len);
+    if (!obj || !s || json_object_setn_new_nocheck(obj, raw_key, RAW_KEY_LEN, s) != 0) {
+        if (!obj)
+            json_decref(s);
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
 }
 
 json_t *json_hex(const uint8_t *data, size_t len)
@@ -252,13 +274,9 @@ bool json_amount_units(const json_t *value, uint64_t *units)
 
 /* ---- Serializer ---- */
 
-/* A growable output buffer: no stdio (its per-call locking cost more than
- * the encoding itself on big replies). */
-struct out {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
+/* The output buffer (struct rpc_out, rpc.h): no stdio (its per-call locking
+ * cost more than the encoding itself on big replies). */
+#define out rpc_out
 
 static bool out_reserve(struct out *o, size_t n)
 {
@@ -343,6 +361,11 @@ static void write_indent(struct out *o, int indent, int level)
 
 static void write_value(struct out *o, const json_t *v, int indent, int level)
 {
+    const json_t *raw = special_member(v, raw_key, RAW_KEY_LEN);
+    if (raw && json_is_string(raw)) {
+        out_add(o, json_string_value(raw), json_string_length(raw));
+        return;
+    }
     const char *amount = amount_text(v);
     if (amount) {
         out_str(o, amount);
@@ -429,4 +452,68 @@ char *rpc_json_dumps(const json_t *value, int indent, size_t *len)
     if (len)
         *len = o.len;
     return o.p;
+}
+
+/* ---- Direct writing (rpc.h) ---- */
+
+void rpc_out_add(struct rpc_out *o, const char *s, size_t n)
+{
+    out_add(o, s, n);
+}
+
+void rpc_out_str(struct rpc_out *o, const char *s)
+{
+    out_str(o, s);
+}
+
+void rpc_out_ch(struct rpc_out *o, char c)
+{
+    out_ch(o, c);
+}
+
+void rpc_out_string(struct rpc_out *o, const char *s, size_t len)
+{
+    write_string(o, s, len);
+}
+
+void rpc_out_hex(struct rpc_out *o, const uint8_t *data, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    if (!out_reserve(o, 2 * len + 2))
+        return;
+    char *p = o->p + o->len;
+    *p++ = '"';
+    for (size_t i = 0; i < len; i++) {
+        *p++ = digits[data[i] >> 4];
+        *p++ = digits[data[i] & 15];
+    }
+    *p++ = '"';
+    o->len += 2 * len + 2;
+}
+
+void rpc_out_int(struct rpc_out *o, int64_t v)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%" PRId64, v);
+    out_add(o, buf, n > 0 ? (size_t)n : 0);
+}
+
+void rpc_out_amount(struct rpc_out *o, uint64_t units)
+{
+    char text[32];
+    rpc_format_amount(units, text);
+    out_str(o, text);
+}
+
+void rpc_out_value(struct rpc_out *o, const json_t *v)
+{
+    write_value(o, v, 0, 0);
+}
+
+json_t *rpc_out_raw(struct rpc_out *o)
+{
+    json_t *v = o->oom ? NULL : json_raw(o->p ? o->p : "", o->len);
+    free(o->p);
+    *o = (struct rpc_out){0};
+    return v;
 }

@@ -169,6 +169,32 @@ json_t *json_hex(const uint8_t *data, size_t len);
  * The caller frees the result. */
 char *rpc_json_dumps(const json_t *value, int indent, size_t *len);
 
+/* JSON text already serialized (compact), kept as a value that
+ * rpc_json_dumps writes verbatim: a big reply written straight from its
+ * data (getblock) rides in a jansson reply without a value per field.
+ * The text is copied; NULL on allocation failure. */
+json_t *json_raw(const char *text, size_t len);
+
+/* Writing compact JSON straight into a growable buffer, with the bytes
+ * rpc_json_dumps(..., 0, ...) gives for the same values.  Start from
+ * (struct rpc_out){0}; on allocation failure oom is set and writes stop. */
+struct rpc_out {
+    char *p;
+    size_t len, cap;
+    bool oom;
+};
+void rpc_out_add(struct rpc_out *o, const char *s, size_t n);
+void rpc_out_str(struct rpc_out *o, const char *s);  /* verbatim */
+void rpc_out_ch(struct rpc_out *o, char c);
+void rpc_out_string(struct rpc_out *o, const char *s, size_t len); /* quoted, escaped */
+void rpc_out_hex(struct rpc_out *o, const uint8_t *data, size_t len); /* quoted hex */
+void rpc_out_int(struct rpc_out *o, int64_t v);
+void rpc_out_amount(struct rpc_out *o, uint64_t units); /* as json_amount */
+void rpc_out_value(struct rpc_out *o, const json_t *v);  /* as rpc_json_dumps */
+/* The written text as a json_raw value (NULL after an allocation failure);
+ * frees the buffer and resets o. */
+json_t *rpc_out_raw(struct rpc_out *o);
+
 /* Parses "12.3456789" or a JSON number into base units; false when negative,
  * above the supply cap, or with more than 8 decimals. */
 bool rpc_parse_amount(const json_t *value, uint64_t *units) WARN_UNUSED;

@@ -51,8 +51,14 @@ json_t *json_address(const struct chain_params *p, const uint8_t pub[PUBKEY_SIZE
 json_t *tx_to_json(const struct chain_params *p, const struct tx *tx)
 {
     uint8_t txid[HASH_SIZE];
-    const char *type = txtype_name(tx->type);
     tx_txid(tx, txid);
+    return tx_to_json_id(p, tx, txid);
+}
+
+json_t *tx_to_json_id(const struct chain_params *p, const struct tx *tx,
+                      const uint8_t txid[HASH_SIZE])
+{
+    const char *type = txtype_name(tx->type);
     json_t *o = json_object();
     json_object_set_new(o, "txid", json_hash(txid));
     json_object_set_new(o, "version", json_integer(tx->version));
@@ -64,6 +70,72 @@ json_t *tx_to_json(const struct chain_params *p, const struct tx *tx)
     json_object_set_new(o, "payload", tx_payload_to_json(p, tx));
     json_object_set_new(o, "signature", json_hex(tx->sig, SIG_SIZE));
     return o;
+}
+
+void rpc_out_hash(struct rpc_out *o, const uint8_t h[HASH_SIZE])
+{
+    char hex[2 * HASH_SIZE + 2];
+    hex[0] = '"';
+    hash_to_hex(h, hex + 1);
+    hex[2 * HASH_SIZE + 1] = '"';
+    rpc_out_add(o, hex, sizeof hex);
+}
+
+void rpc_out_address(struct rpc_out *o, const struct chain_params *p,
+                     const uint8_t pub[PUBKEY_SIZE])
+{
+    char addr[ADDRESS_MAX_LEN];
+    if (!address_encode(addr, p->hrp, pub)) {
+        rpc_out_str(o, "null");
+        return;
+    }
+    rpc_out_string(o, addr, strlen(addr));
+}
+
+/* The bytes of rpc_json_dumps(tx_to_json_id(p, tx, txid), 0): the member
+ * order and formatting of tx_to_json_id, without a value per field. */
+void tx_write_json(struct rpc_out *o, const struct chain_params *p, const struct tx *tx,
+                   const uint8_t txid[HASH_SIZE])
+{
+    const char *type = txtype_name(tx->type);
+    rpc_out_str(o, "{\"txid\":");
+    rpc_out_hash(o, txid);
+    rpc_out_str(o, ",\"version\":");
+    rpc_out_int(o, tx->version);
+    rpc_out_str(o, ",\"type\":");
+    if (type)
+        rpc_out_string(o, type, strlen(type));
+    else
+        rpc_out_int(o, tx->type);
+    rpc_out_str(o, ",\"sender\":");
+    rpc_out_address(o, p, tx->sender);
+    rpc_out_str(o, ",\"nonce\":");
+    rpc_out_int(o, (int64_t)tx->nonce);
+    rpc_out_str(o, ",\"fee\":");
+    rpc_out_amount(o, tx->fee);
+    rpc_out_str(o, ",\"size\":");
+    rpc_out_int(o, (int64_t)tx_encoded_size(tx));
+    rpc_out_str(o, ",\"payload\":");
+    tx_payload_write_json(o, p, tx);
+    rpc_out_str(o, ",\"signature\":");
+    rpc_out_hex(o, tx->sig, SIG_SIZE);
+    rpc_out_ch(o, '}');
+}
+
+json_t *block_txs_json(const struct chain_params *p, const struct block *b, int verbosity)
+{
+    struct rpc_out o = {0};
+    rpc_out_ch(&o, '[');
+    for (size_t i = 0; i < b->ntx; i++) {
+        if (i)
+            rpc_out_ch(&o, ',');
+        if (verbosity >= 2)
+            tx_write_json(&o, p, &b->txs[i], b->txids[i]);
+        else
+            rpc_out_hash(&o, b->txids[i]);
+    }
+    rpc_out_ch(&o, ']');
+    return rpc_out_raw(&o);
 }
 
 #define MEDIAN_TIME_SPAN 11

@@ -35,6 +35,25 @@ json_t *json_address(const struct chain_params *p, const uint8_t pub[PUBKEY_SIZE
 /* A transaction as JSON: txid, version, type, sender, nonce, fee, size, the
  * decoded payload and the signature. */
 json_t *tx_to_json(const struct chain_params *p, const struct tx *tx);
+/* The same for a transaction whose id is known (block_decode's txids). */
+json_t *tx_to_json_id(const struct chain_params *p, const struct tx *tx,
+                      const uint8_t txid[HASH_SIZE]);
+/* Writes the bytes rpc_json_dumps(tx_to_json_id(p, tx, txid), 0, ...)
+ * gives, straight into o (no jansson value per field): getblock's
+ * verbosity 2. */
+void tx_write_json(struct rpc_out *o, const struct chain_params *p, const struct tx *tx,
+                   const uint8_t txid[HASH_SIZE]);
+/* The payload part of it: the bytes of tx_payload_to_json's value. */
+void tx_payload_write_json(struct rpc_out *o, const struct chain_params *p, const struct tx *tx);
+/* getblock's "tx" array of a decoded block: the txids (verbosity 1) or
+ * each transaction as tx_to_json shows it (verbosity 2), written straight
+ * into one json_raw value; NULL when out of memory. */
+json_t *block_txs_json(const struct chain_params *p, const struct block *b, int verbosity);
+/* A quoted hash, and an address (null when it does not encode), as
+ * json_hash / json_address are written. */
+void rpc_out_hash(struct rpc_out *o, const uint8_t h[HASH_SIZE]);
+void rpc_out_address(struct rpc_out *o, const struct chain_params *p,
+                     const uint8_t pub[PUBKEY_SIZE]);
 /* The type-specific payload fields (rpc/txjson.c); {"hex": ...} for an
  * unknown type or a payload that does not decode. */
 json_t *tx_payload_to_json(const struct chain_params *p, const struct tx *tx);
