@@ -12,13 +12,16 @@
  *            two other connections fetch a big block at verbosity 2 and a
  *            batch of three of them (an ~8 MB reply) in a loop: p99
  *            loaded/idle (goal <= 2).
+ *   encode   getblock of the big block at verbosity 1 and 2, -samples/10
+ *            calls one after another on the idle node: wall time and the
+ *            node's CPU (/proc) per call.
  *   connect  p50/p99 of getblock, getaccount and getrawtransaction, idle,
  *            then while the node builds and connects blocks of -txs
  *            transfers in a loop.
  *
  * Arguments: -seconds=N (3), -conns=N (8), -txs=N (transfers in the big
  * block, 6000), -samples=N (latency samples, 400), -mode=all|trivial|
- * loaded|connect, -smoke (tiny sizes, for make check).  FMLD names the
+ * loaded|encode|connect, -smoke (tiny sizes, for make check).  FMLD names the
  * node binary (default ./fmld). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -725,6 +728,52 @@ static void mode_loaded(uint16_t rpc, struct chain_fixture *f, size_t samples)
     conn_free(&c);
 }
 
+/* The node's CPU (user + system) so far, in seconds, from /proc. */
+static double node_cpu_seconds(void)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)node_pid);
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the name may hold spaces */
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The cost of one big reply: n getblock calls of the big block, one after
+ * another on an idle node, at verbosity 1 and 2: wall time and the node's
+ * CPU per call. */
+static void mode_encode(uint16_t rpc, struct chain_fixture *f, size_t n)
+{
+    struct conn c = {.fd = -1};
+    if (!conn_open(&c, rpc))
+        die("connect failed", NULL);
+    for (int verbosity = 1; verbosity <= 2; verbosity++) {
+        char body[200];
+        snprintf(body, sizeof body,
+                 "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"getblock\",\"params\":[\"%s\",%d]}",
+                 f->block, verbosity);
+        if (!post(&c, body, strlen(body)) || c.status != 200) /* warm the cache */
+            die("getblock failed", NULL);
+        size_t len = c.body_len;
+        double cpu0 = node_cpu_seconds(), t0 = now_seconds();
+        for (size_t i = 0; i < n; i++)
+            if (!post(&c, body, strlen(body)) || c.status != 200)
+                die("getblock failed", NULL);
+        double wall = (now_seconds() - t0) / (double)n, cpu = (node_cpu_seconds() - cpu0) / (double)n;
+        printf("| getblock verbosity %d of the big block (%.2f MB), %zu calls one after another | "
+               "%.2f ms a call, node CPU %.2f ms a call | | | |\n",
+               verbosity, (double)len / 1e6, n, wall * 1e3, cpu * 1e3);
+    }
+    conn_free(&c);
+}
+
 struct connector {
     uint16_t port;
     struct chain_fixture *f;
@@ -851,11 +900,16 @@ int main(int argc, char **argv)
     }
     struct chain_fixture f;
     memset(&f, 0, sizeof f);
-    if (all || strcmp(mode, "loaded") == 0 || strcmp(mode, "connect") == 0) {
+    bool encode = strcmp(mode, "encode") == 0;
+    if (all || encode || strcmp(mode, "loaded") == 0 || strcmp(mode, "connect") == 0) {
         double t0 = now_seconds();
         fixture(&c, &f, txs);
         fprintf(stderr, "(a block of %zu transfers made in %.1f s)\n", (size_t)txs,
                 now_seconds() - t0);
+    }
+    if (all || encode) {
+        mode_encode(rpc, &f, samples / 10 > 2 ? samples / 10 : 2);
+        fflush(stdout);
     }
     if (all || strcmp(mode, "loaded") == 0) {
         mode_loaded(rpc, &f, samples);
