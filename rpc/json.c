@@ -491,18 +491,39 @@ void rpc_out_hex(struct rpc_out *o, const uint8_t *data, size_t len)
     o->len += 2 * len + 2;
 }
 
+/* The decimal digits of v ending at end; returns where they start (no
+ * stdio: its format parsing was a tenth of a big block's encoding). */
+static char *u64_digits(char *end, uint64_t v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
 void rpc_out_int(struct rpc_out *o, int64_t v)
 {
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%" PRId64, v);
-    out_add(o, buf, n > 0 ? (size_t)n : 0);
+    char buf[24], *end = buf + sizeof buf;
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char *p = u64_digits(end, mag);
+    if (v < 0)
+        *--p = '-';
+    out_add(o, p, (size_t)(end - p));
 }
 
 void rpc_out_amount(struct rpc_out *o, uint64_t units)
 {
-    char text[32];
-    rpc_format_amount(units, text);
-    out_str(o, text);
+    char buf[40], *end = buf + sizeof buf;
+    uint64_t frac = units % COIN;
+    char *p = end;
+    for (int i = 0; i < 8; i++) {
+        *--p = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    *--p = '.';
+    p = u64_digits(p, units / COIN);
+    out_add(o, p, (size_t)(end - p));
 }
 
 void rpc_out_value(struct rpc_out *o, const json_t *v)

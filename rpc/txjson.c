@@ -568,7 +568,8 @@ json_t *tx_payload_to_json(const struct chain_params *p, const struct tx *tx)
     return o;
 }
 
-void tx_payload_write_json(struct rpc_out *o, const struct chain_params *p, const struct tx *tx)
+void tx_payload_write_json(struct rpc_out *o, const struct chain_params *p, const struct tx *tx,
+                           struct rpc_addr_cache *cache)
 {
     /* Transfers, nearly all of a big block, are written directly; the rare
      * other types go through their tree (same bytes either way). */
@@ -576,7 +577,7 @@ void tx_payload_write_json(struct rpc_out *o, const struct chain_params *p, cons
         struct transfer t;
         if (transfer_decode(&t, tx->payload, tx->payload_len)) {
             rpc_out_str(o, "{\"to\":");
-            rpc_out_address(o, p, t.to);
+            rpc_out_address(o, p, t.to, cache);
             rpc_out_str(o, ",\"amount\":");
             rpc_out_amount(o, t.amount);
             rpc_out_ch(o, '}');

@@ -4,6 +4,7 @@
 #include "consensus/txtypes.h"
 #include "state/chain.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 bool rpc_arg_hash(struct rpc_call *call, size_t idx, const char *name, uint8_t out[HASH_SIZE])
@@ -81,10 +82,54 @@ void rpc_out_hash(struct rpc_out *o, const uint8_t h[HASH_SIZE])
     rpc_out_add(o, hex, sizeof hex);
 }
 
+#define ADDR_CACHE_SLOTS 256
+
+/* Direct-mapped by the key's first byte (keys are uniform); a slot holds
+ * the quoted address text, or "null" when it did not encode. */
+struct rpc_addr_cache {
+    struct {
+        bool used;
+        uint8_t pub[PUBKEY_SIZE];
+        uint8_t len;
+        char text[ADDRESS_MAX_LEN + 2];
+    } slot[ADDR_CACHE_SLOTS];
+};
+
+struct rpc_addr_cache *rpc_addr_cache_new(void)
+{
+    return calloc(1, sizeof(struct rpc_addr_cache));
+}
+
+void rpc_addr_cache_free(struct rpc_addr_cache *cache)
+{
+    free(cache);
+}
+
 void rpc_out_address(struct rpc_out *o, const struct chain_params *p,
-                     const uint8_t pub[PUBKEY_SIZE])
+                     const uint8_t pub[PUBKEY_SIZE], struct rpc_addr_cache *cache)
 {
     char addr[ADDRESS_MAX_LEN];
+    if (cache) {
+        unsigned k = (unsigned)(pub[0] ^ pub[PUBKEY_SIZE - 1]) % ADDR_CACHE_SLOTS;
+        if (cache->slot[k].used && memcmp(cache->slot[k].pub, pub, PUBKEY_SIZE) == 0) {
+            rpc_out_add(o, cache->slot[k].text, cache->slot[k].len);
+            return;
+        }
+        /* Addresses are bech32: no byte needs escaping. */
+        size_t n = address_encode(addr, p->hrp, pub) ? strlen(addr) : 0;
+        if (n && n + 2 <= sizeof cache->slot[k].text) {
+            cache->slot[k].used = true;
+            memcpy(cache->slot[k].pub, pub, PUBKEY_SIZE);
+            cache->slot[k].text[0] = '"';
+            memcpy(cache->slot[k].text + 1, addr, n);
+            cache->slot[k].text[n + 1] = '"';
+            cache->slot[k].len = (uint8_t)(n + 2);
+            rpc_out_add(o, cache->slot[k].text, cache->slot[k].len);
+        } else {
+            rpc_out_str(o, "null");
+        }
+        return;
+    }
     if (!address_encode(addr, p->hrp, pub)) {
         rpc_out_str(o, "null");
         return;
@@ -95,7 +140,7 @@ void rpc_out_address(struct rpc_out *o, const struct chain_params *p,
 /* The bytes of rpc_json_dumps(tx_to_json_id(p, tx, txid), 0): the member
  * order and formatting of tx_to_json_id, without a value per field. */
 void tx_write_json(struct rpc_out *o, const struct chain_params *p, const struct tx *tx,
-                   const uint8_t txid[HASH_SIZE])
+                   const uint8_t txid[HASH_SIZE], struct rpc_addr_cache *cache)
 {
     const char *type = txtype_name(tx->type);
     rpc_out_str(o, "{\"txid\":");
@@ -108,7 +153,7 @@ void tx_write_json(struct rpc_out *o, const struct chain_params *p, const struct
     else
         rpc_out_int(o, tx->type);
     rpc_out_str(o, ",\"sender\":");
-    rpc_out_address(o, p, tx->sender);
+    rpc_out_address(o, p, tx->sender, cache);
     rpc_out_str(o, ",\"nonce\":");
     rpc_out_int(o, (int64_t)tx->nonce);
     rpc_out_str(o, ",\"fee\":");
@@ -116,7 +161,7 @@ void tx_write_json(struct rpc_out *o, const struct chain_params *p, const struct
     rpc_out_str(o, ",\"size\":");
     rpc_out_int(o, (int64_t)tx_encoded_size(tx));
     rpc_out_str(o, ",\"payload\":");
-    tx_payload_write_json(o, p, tx);
+    tx_payload_write_json(o, p, tx, cache);
     rpc_out_str(o, ",\"signature\":");
     rpc_out_hex(o, tx->sig, SIG_SIZE);
     rpc_out_ch(o, '}');
@@ -125,16 +170,19 @@ void tx_write_json(struct rpc_out *o, const struct chain_params *p, const struct
 json_t *block_txs_json(const struct chain_params *p, const struct block *b, int verbosity)
 {
     struct rpc_out o = {0};
+    /* Without the cache (out of memory) the addresses are encoded each time. */
+    struct rpc_addr_cache *cache = verbosity >= 2 ? rpc_addr_cache_new() : NULL;
     rpc_out_ch(&o, '[');
     for (size_t i = 0; i < b->ntx; i++) {
         if (i)
             rpc_out_ch(&o, ',');
         if (verbosity >= 2)
-            tx_write_json(&o, p, &b->txs[i], b->txids[i]);
+            tx_write_json(&o, p, &b->txs[i], b->txids[i], cache);
         else
             rpc_out_hash(&o, b->txids[i]);
     }
     rpc_out_ch(&o, ']');
+    rpc_addr_cache_free(cache);
     return rpc_out_raw(&o);
 }
 

@@ -41,10 +41,16 @@ json_t *tx_to_json_id(const struct chain_params *p, const struct tx *tx,
 /* Writes the bytes rpc_json_dumps(tx_to_json_id(p, tx, txid), 0, ...)
  * gives, straight into o (no jansson value per field): getblock's
  * verbosity 2. */
+/* Recently encoded addresses (a block's senders and recipients repeat;
+ * bech32 was an eighth of a big block's encoding); cache may be NULL. */
+struct rpc_addr_cache;
+struct rpc_addr_cache *rpc_addr_cache_new(void);
+void rpc_addr_cache_free(struct rpc_addr_cache *cache);
 void tx_write_json(struct rpc_out *o, const struct chain_params *p, const struct tx *tx,
-                   const uint8_t txid[HASH_SIZE]);
+                   const uint8_t txid[HASH_SIZE], struct rpc_addr_cache *cache);
 /* The payload part of it: the bytes of tx_payload_to_json's value. */
-void tx_payload_write_json(struct rpc_out *o, const struct chain_params *p, const struct tx *tx);
+void tx_payload_write_json(struct rpc_out *o, const struct chain_params *p, const struct tx *tx,
+                           struct rpc_addr_cache *cache);
 /* getblock's "tx" array of a decoded block: the txids (verbosity 1) or
  * each transaction as tx_to_json shows it (verbosity 2), written straight
  * into one json_raw value; NULL when out of memory. */
@@ -53,7 +59,7 @@ json_t *block_txs_json(const struct chain_params *p, const struct block *b, int 
  * json_hash / json_address are written. */
 void rpc_out_hash(struct rpc_out *o, const uint8_t h[HASH_SIZE]);
 void rpc_out_address(struct rpc_out *o, const struct chain_params *p,
-                     const uint8_t pub[PUBKEY_SIZE]);
+                     const uint8_t pub[PUBKEY_SIZE], struct rpc_addr_cache *cache);
 /* The type-specific payload fields (rpc/txjson.c); {"hex": ...} for an
  * unknown type or a payload that does not decode. */
 json_t *tx_payload_to_json(const struct chain_params *p, const struct tx *tx);

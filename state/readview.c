@@ -249,6 +249,17 @@ bool readview_read_raw(struct readview *rv, const struct block_index *bi, uint8_
     return true;
 }
 
+bool readview_read_block(struct readview *rv, const struct block_index *bi, struct block *out)
+{
+    uint8_t *raw;
+    size_t len;
+    if (!read_shared(rv, bi, &raw, &len))
+        return false;
+    bool ok = chain_check_stored(bi, raw, len, out);
+    free(raw);
+    return ok;
+}
+
 bool readview_find_tx(struct readview *rv, const uint8_t txid[HASH_SIZE], struct tx *out,
                       const struct block_index **bi_out, uint32_t *index)
 {

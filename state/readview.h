@@ -70,6 +70,10 @@ struct view *readview_state(struct readview *rv);
 /* bi must come from readview_lookup / readview_at / readview_tip. */
 bool readview_read_raw(struct readview *rv, const struct block_index *bi, uint8_t **data,
                        size_t *len) WARN_UNUSED;
+/* As chain_read_block: the block checked and decoded once (its txids
+ * filled), for a reader that needs the transactions, not the bytes. */
+bool readview_read_block(struct readview *rv, const struct block_index *bi, struct block *out)
+    WARN_UNUSED;
 bool readview_find_tx(struct readview *rv, const uint8_t txid[HASH_SIZE], struct tx *out,
                       const struct block_index **bi, uint32_t *index) WARN_UNUSED;
 

@@ -189,6 +189,32 @@ START_TEST(test_raw_member)
     ck_assert_str_eq(s, "[\"01ab\",\"a\\\"b\\n\",-5]");
     free(s);
     json_decref(raw);
+
+    /* Integers and amounts at their edges, as the tree writes them. */
+    static const int64_t ints[] = {0, 1, -1, 9, 10, -10, INT64_MAX, INT64_MIN, 1234567890123};
+    static const uint64_t amounts[] = {0, 1, 99999999, 100000000, 100000001, 2100000000000000,
+                                       999999999999999999, UINT64_MAX};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        json_t *v = json_integer(ints[i]);
+        char *want = rpc_json_dumps(v, 0, NULL);
+        rpc_out_int(&out, ints[i]);
+        rpc_out_ch(&out, '\0');
+        ck_assert_str_eq(out.p, want);
+        out.len = 0;
+        free(want);
+        json_decref(v);
+    }
+    for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++) {
+        json_t *v = json_amount(amounts[i]);
+        char *want = rpc_json_dumps(v, 0, NULL);
+        rpc_out_amount(&out, amounts[i]);
+        rpc_out_ch(&out, '\0');
+        ck_assert_str_eq(out.p, want);
+        out.len = 0;
+        free(want);
+        json_decref(v);
+    }
+    free(out.p);
 }
 END_TEST
 
