@@ -20,7 +20,9 @@
  *            transfers in a loop.
  *
  * Arguments: -seconds=N (3), -conns=N (8), -txs=N (transfers in the big
- * block, 6000), -samples=N (latency samples, 400), -mode=all|trivial|
+ * block, 6000), -samples=N (latency samples, 400), -fetchrate=N (loaded:
+ * each fetcher at most N replies a second, so that nodes of different
+ * speed carry the same load; 0, the default: as fast as they answer), -mode=all|trivial|
  * loaded|encode|connect, -smoke (tiny sizes, for make check).  FMLD names the
  * node binary (default ./fmld). */
 #include <arpa/inet.h>
@@ -517,6 +519,7 @@ static void sample(struct conn *c, const char *body, double *out, size_t n)
 struct fetcher {
     uint16_t port;
     const char *body;
+    double rate; /* replies a second at most (0: as fast as the node answers) */
     atomic_bool stop;
     uint64_t replies, bytes;
     double seconds;
@@ -539,6 +542,13 @@ static void *fetch_main(void *arg)
         }
         f->replies++;
         f->bytes += c.body_len;
+        if (f->rate > 0) {
+            double wait = t0 + (double)f->replies / f->rate - now_seconds();
+            while (wait > 0 && !atomic_load(&f->stop)) {
+                usleep(wait > 0.01 ? 10000 : (useconds_t)(wait * 1e6));
+                wait = t0 + (double)f->replies / f->rate - now_seconds();
+            }
+        }
     }
     f->seconds = now_seconds() - t0;
     conn_free(&c);
@@ -667,7 +677,7 @@ static void print_lat(const char *what, double *idle, double *loaded, size_t n)
            l99, i50, i99, l99 / i99);
 }
 
-static void mode_loaded(uint16_t rpc, struct chain_fixture *f, size_t samples)
+static void mode_loaded(uint16_t rpc, struct chain_fixture *f, size_t samples, double rate)
 {
     char big[200], batch[700];
     snprintf(big, sizeof big, "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"getblock\",\"params\":[\"%s\",2]}",
@@ -695,7 +705,8 @@ static void mode_loaded(uint16_t rpc, struct chain_fixture *f, size_t samples)
         die("connect failed", NULL);
     sample(&bc, TRIVIAL, bidle, samples);
     sample(&c, TRIVIAL, idle, samples);
-    struct fetcher fa = {.port = rpc, .body = big}, fb = {.port = rpc, .body = batch};
+    struct fetcher fa = {.port = rpc, .body = big, .rate = rate},
+                   fb = {.port = rpc, .body = batch, .rate = rate};
     pthread_t ta, tb;
     pthread_create(&ta, NULL, fetch_main, &fa);
     pthread_create(&tb, NULL, fetch_main, &fb);
@@ -841,12 +852,13 @@ static void mode_connect(uint16_t rpc, struct chain_fixture *f, size_t ntx, size
 
 int main(int argc, char **argv)
 {
-    uint64_t seconds = 3, conns = 8, txs = 6000, samples = 400;
+    uint64_t seconds = 3, conns = 8, txs = 6000, samples = 400, fetchrate = 0;
     const char *mode = "all";
     bool smoke = false;
     for (int i = 1; i < argc; i++) {
         if (arg_u64(argv[i], "-seconds", &seconds) || arg_u64(argv[i], "-conns", &conns) ||
-            arg_u64(argv[i], "-txs", &txs) || arg_u64(argv[i], "-samples", &samples))
+            arg_u64(argv[i], "-txs", &txs) || arg_u64(argv[i], "-samples", &samples) ||
+            arg_u64(argv[i], "-fetchrate", &fetchrate))
             continue;
         if (strncmp(argv[i], "-mode=", 6) == 0)
             mode = argv[i] + 6;
@@ -912,7 +924,7 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     if (all || strcmp(mode, "loaded") == 0) {
-        mode_loaded(rpc, &f, samples);
+        mode_loaded(rpc, &f, samples, (double)fetchrate);
         fflush(stdout);
     }
     if (all || strcmp(mode, "connect") == 0) {
