@@ -183,17 +183,11 @@ static const struct sigcheck_verdict *precheck_tx(struct rpc_env *env, const str
     return own;
 }
 
-/* The hex string of a sendrawtransaction request, or NULL. */
-static const json_t *request_hex(const json_t *req)
+/* The hex string of a sendrawtransaction request (method m) that the
+ * dispatcher will run, or NULL (calls it refuses are not checked). */
+static const json_t *request_hex(const struct rpc_method *m, const json_t *req)
 {
-    const json_t *m = json_object_get(req, "method");
-    if (!json_is_string(m) || strcmp(json_string_value(m), "sendrawtransaction") != 0)
-        return NULL;
-    const json_t *params = json_object_get(req, "params"), *hex = NULL;
-    if (json_is_array(params))
-        hex = json_array_get(params, 0);
-    else if (json_is_object(params))
-        hex = json_object_get(params, "hexstring");
+    const json_t *hex = rpc_request_arg(m, req, 0);
     return json_is_string(hex) ? hex : NULL;
 }
 
@@ -269,7 +263,7 @@ void rawtx_batch_hook(const struct rpc_table *t, struct rpc_env *env, const json
     size_t n = 0;
     bool room = true;
     for (size_t i = 0; room && i < json_array_size(batch); i++) {
-        const json_t *hex = request_hex(json_array_get(batch, i));
+        const json_t *hex = request_hex(m, json_array_get(batch, i));
         if (!hex || !decode_hex_string(json_string_value(hex), &txs[n]))
             continue;
         args[n] = hex;
