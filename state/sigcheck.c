@@ -18,6 +18,9 @@
 /* Transactions taken at once: large enough to keep the counter cold, small
  * enough to balance the threads (a signature verifies in ~40 us). */
 #define CHUNK 16
+/* A pre-check's chunks are smaller: a block check that comes to wait for
+ * the pool waits for at most one of them on each thread. */
+#define PRECHECK_CHUNK 4
 
 struct sigcheck {
     struct sigcache *cache;
@@ -121,12 +124,13 @@ static void work(struct sigcheck *sc)
          * caller finishes what is left). */
         if (outs && atomic_load(&sc->blocks_waiting) > 0)
             limit = start;
+        size_t chunk = outs ? PRECHECK_CHUNK : CHUNK;
         if (start < limit)
-            sc->next = start + CHUNK;
+            sc->next = start + chunk;
         pthread_mutex_unlock(&sc->lock);
         if (!txs || start >= limit)
             return;
-        size_t end = start + CHUNK < limit ? start + CHUNK : limit;
+        size_t end = start + chunk < limit ? start + chunk : limit;
         if (outs) {
             for (size_t i = start; i < end; i++)
                 precheck_one(sc->cache, &txs[i], p, &outs[i]);
