@@ -203,7 +203,7 @@ void rpc_set_call_observer(rpc_call_observer fn);
  * batch's calls in order, without the node lock: with the batch (an array)
  * before its first call, with NULL after its last (rawtx_batch_hook checks
  * the signatures of a batch's sendrawtransaction calls on the -par pool).
- * It may fill caches; it never changes a reply. */
+ * It may prepare work for the calls; it never changes a reply. */
 typedef void (*rpc_batch_hook)(const struct rpc_table *t, struct rpc_env *env,
                                const json_t *batch);
 /* Sets the hook (NULL: none). */
