@@ -567,7 +567,7 @@ END_TEST
 /* A block check waiting for the pool comes before a pre-check holding it:
  * the pre-check stops handing out chunks, the block check runs, and the
  * pre-check finishes on its own thread with every verdict right. */
-enum { PRIO_N = 3000 };
+enum { PRIO_N = 6000 };
 struct prio_job {
     struct sigcheck *sc;
     struct tx *txs;
@@ -606,7 +606,7 @@ START_TEST(test_block_check_before_precheck)
     ck_assert_int_eq(pthread_create(&th, NULL, prio_precheck, &j), 0);
     while (!atomic_load(&j.started))
         usleep(100);
-    usleep(20000); /* the pre-check holds the pool (~3000 verifications) */
+    usleep(20000); /* the pre-check holds the pool (6000 verifications) */
     struct validation v;
     val_init(&v);
     ck_assert(sigcheck_block(j.sc, &b, &params, &v));
