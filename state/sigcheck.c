@@ -246,9 +246,13 @@ static bool fail_at(struct validation *v, size_t i)
     return false;
 }
 
+/* A block of at most one chunk is checked on the calling thread: the pool
+ * would hand the whole of it to one thread anyway, and the caller neither
+ * waits for the pool (held by a pre-check for up to a chunk on each
+ * thread) nor for a worker to wake. */
 static bool pooled(const struct sigcheck *sc, const struct block *b)
 {
-    return sc && sc->nworkers > 0 && b->ntx >= 2;
+    return sc && sc->nworkers > 0 && b->ntx > CHUNK;
 }
 
 void sigcheck_begin(struct sigcheck *sc, const struct block *b, const struct chain_params *p)

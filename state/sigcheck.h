@@ -56,8 +56,9 @@ bool sigcheck_block(struct sigcheck *sc, const struct block *b, const struct cha
  * at once, then sigcheck_end, which joins the work and returns the verdict
  * on the transactions (the first failing one in block order).  Every begin
  * must be followed by its end on the same thread (the pool is held in
- * between); b and p stay unchanged until then.  sc NULL or without workers:
- * begin does nothing and end does all the work. */
+ * between); b and p stay unchanged until then.  sc NULL, without
+ * workers, or a block of at most 16 transactions (one chunk): begin does
+ * nothing and end does all the work on the calling thread. */
 void sigcheck_begin(struct sigcheck *sc, const struct block *b, const struct chain_params *p);
 bool sigcheck_end(struct sigcheck *sc, const struct block *b, const struct chain_params *p,
                   struct validation *v) WARN_UNUSED;
