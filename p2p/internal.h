@@ -100,12 +100,17 @@ struct peer_pin {
     uint8_t key[V2_NODEKEY_SIZE];
 };
 
+struct sigcheck_verdict;
+
 struct peer {
     struct peer *next;
     struct p2p *p2p;
     int64_t id;
     struct bufferevent *bev;
     struct event *ev_process; /* continues reading when a callback stopped early */
+    /* While a held tx message is handled: its pre-check verdict (NULL:
+     * none), for relay_on_tx to hand to the mempool. */
+    const struct sigcheck_verdict *tx_pre;
     enum conn_type type;
     struct p2p_addr addr;      /* remote */
     struct p2p_addr local;     /* our end */

@@ -221,10 +221,11 @@ static void drop_malformed(struct peer *peer, int score, const char *reason, con
  * The read callback handles a peer's messages under the node lock.  The
  * tx messages of one callback (at most P2P_MAX_MSGS_PER_CALLBACK) are
  * held back, in order, and at the end of the callback their signatures
- * are checked on the -par pool with the node lock released (sigcheck_txs:
- * those that verify land in the signature cache); then, under the lock
- * again, each is handled as before (relay_on_tx: mempool_add finds its
- * signature in the cache).  Any other message handles the held ones first,
+ * are checked on the -par pool with the node lock released (sigcheck_txs,
+ * which leaves the signature cache as it is); then, under the lock again,
+ * each is handled as before with its verdict (relay_on_tx:
+ * mempool_add_checked trusts it for that transaction, and caches the
+ * signature only if it accepts it).  Any other message handles the held ones first,
  * so the peer's messages are handled in the order they came.  Only the
  * network thread reads peers and frees them (peer_reap, from its own
  * callbacks), so the peer outlives the unlocked step; a peer marked for
@@ -260,32 +261,36 @@ static void handle_held(struct peer *peer, bool unlocked_check)
 {
     struct p2p *p = peer->p2p;
     struct tx *txs = unlocked_check && !peer->disconnect ? calloc(nheld, sizeof(*txs)) : NULL;
-    bool *ok = txs ? calloc(nheld, sizeof(*ok)) : NULL;
-    struct validation *v = ok ? calloc(nheld, sizeof(*v)) : NULL;
+    struct sigcheck_verdict *v = txs ? calloc(nheld, sizeof(*v)) : NULL;
+    size_t at[P2P_MAX_MSGS_PER_CALLBACK]; /* held[i]'s verdict: v[at[i]], or none */
     size_t n = 0;
     if (v) {
-        for (size_t i = 0; i < nheld; i++)
+        for (size_t i = 0; i < nheld; i++) {
+            at[i] = SIZE_MAX;
             if (p2p_msg_decode_tx(held[i].payload, held[i].f.length, &txs[n]))
-                n++;
+                at[i] = n++;
+        }
         struct sigcheck *sc = chain_sigcheck(p->env.chain);
         unlock(p);
-        size_t passed = sigcheck_txs(sc, txs, n, p->env.params, ok, v);
+        size_t passed = sigcheck_txs(sc, txs, n, p->env.params, v);
         lock(p);
         LOG_DEBUG(LOG_MEMPOOL, "p2p pre-check: %zu transactions from peer=%lld on %d threads, "
                                "%zu passed", n, (long long)peer->id, sigcheck_threads(sc), passed);
         for (size_t i = 0; i < n; i++)
             tx_free(&txs[i]);
     }
-    free(v);
-    free(ok);
     free(txs);
     size_t count = nheld;
     nheld = 0;
     for (size_t i = 0; i < count; i++) {
-        if (!peer->disconnect)
+        if (!peer->disconnect) {
+            peer->tx_pre = v && at[i] != SIZE_MAX ? &v[at[i]] : NULL;
             process_message(peer, &held[i].f, held[i].payload);
+            peer->tx_pre = NULL;
+        }
         free(held[i].payload);
     }
+    free(v);
 }
 
 /* A whole, well-formed message of either transport: handled (a tx message

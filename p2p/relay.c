@@ -279,7 +279,7 @@ void relay_on_tx(struct peer *peer, const uint8_t *payload, size_t len)
         tx_free(&tx);
         return;
     }
-    if (mempool_add(p->env.mempool, &tx, time_now(), &v)) {
+    if (mempool_add_txid(p->env.mempool, &tx, txid, time_now(), peer->tx_pre, &v)) {
         peer->last_tx = time_now();
         LOG_DEBUG(LOG_MEMPOOL, "accepted a transaction from peer=%lld", (long long)peer->id);
         tx_free(&tx);

@@ -542,6 +542,52 @@ void rpc_set_call_observer(rpc_call_observer fn)
     __atomic_store_n(&call_observer, fn, __ATOMIC_RELEASE);
 }
 
+/* The request's JSON-RPC version (its "jsonrpc" member); false with the
+ * message when the dispatcher refuses it. */
+static bool request_version(const json_t *request, enum rpc_version *version, const char **msg)
+{
+    const json_t *jv = json_object_get(request, "jsonrpc");
+    if (!jv || json_is_null(jv))
+        return true;
+    if (!json_is_string(jv)) {
+        *msg = "jsonrpc field must be a string";
+        return false;
+    }
+    const char *s = json_string_value(jv);
+    if (strcmp(s, "2.0") == 0) {
+        *version = RPC_V2;
+    } else if (strcmp(s, "1.0") != 0 && strcmp(s, "1.1") != 0) {
+        *msg = "JSON-RPC version not supported";
+        return false;
+    }
+    return true;
+}
+
+const json_t *rpc_request_arg(const struct rpc_method *m, const json_t *request, size_t idx)
+{
+    enum rpc_version version = RPC_V1_LEGACY;
+    const char *msg = NULL;
+    if (!m || idx >= RPC_MAX_ARGS || !json_is_object(request) ||
+        !request_version(request, &version, &msg))
+        return NULL;
+    const json_t *jm = json_object_get(request, "method");
+    if (!json_is_string(jm) || strcmp(json_string_value(jm), m->name) != 0)
+        return NULL;
+    const json_t *params = json_object_get(request, "params");
+    json_t *empty = NULL;
+    if (!params || json_is_null(params))
+        params = empty = json_array();
+    else if (!json_is_array(params) && !json_is_object(params))
+        return NULL;
+    struct rpc_call c = {.method = m};
+    const json_t *arg = NULL;
+    if (params && map_params(&c, params) && check_types(&c) && idx < c.argc)
+        arg = c.params[idx];
+    call_clear(&c);
+    json_decref(empty);
+    return arg;
+}
+
 json_t *rpc_execute(const struct rpc_table *t, struct rpc_env *env, const char *wallet,
                     const json_t *request, int *http_status)
 {
@@ -556,21 +602,9 @@ json_t *rpc_execute(const struct rpc_table *t, struct rpc_env *env, const char *
         goto invalid;
     }
     id = json_object_get(request, "id");
-    const json_t *jv = json_object_get(request, "jsonrpc");
-    if (jv && !json_is_null(jv)) {
-        if (!json_is_string(jv)) {
-            code = RPC_INVALID_REQUEST;
-            msg = "jsonrpc field must be a string";
-            goto invalid;
-        }
-        const char *s = json_string_value(jv);
-        if (strcmp(s, "2.0") == 0) {
-            version = RPC_V2;
-        } else if (strcmp(s, "1.0") != 0 && strcmp(s, "1.1") != 0) {
-            code = RPC_INVALID_REQUEST;
-            msg = "JSON-RPC version not supported";
-            goto invalid;
-        }
+    if (!request_version(request, &version, &msg)) {
+        code = RPC_INVALID_REQUEST;
+        goto invalid;
     }
     const json_t *jm = json_object_get(request, "method");
     if (!jm || json_is_null(jm)) {

@@ -113,11 +113,12 @@ static json_t *decoderawtransaction(struct rpc_call *call)
 /* ---- Signatures verified before the node lock ----
  *
  * sendrawtransaction and testmempoolaccept take the stateless checks and the
- * signature (sigcheck_tx) without the node lock, through the signature
- * cache: a passing signature lands in the cache, where the mempool's own
- * check under the lock finds it; a failing verdict is handed to the mempool
- * (mempool_add_checked), which answers with it where it would have found
- * it.  A JSON-RPC batch goes further: before its requests run,
+ * signature (sigcheck_txs) without the node lock, reading the signature
+ * cache, and hand the verdict to the mempool (mempool_add_checked): a
+ * failing one is answered where mempool_add would have found it, a passing
+ * one is trusted for the transaction whose cache key it carries.  Nothing
+ * enters the cache before the mempool accepts the transaction
+ * (testmempoolaccept adds nothing).  A JSON-RPC batch goes further: before its requests run,
  * rawtx_batch_hook decodes the raw transactions of its sendrawtransaction
  * calls and checks them on the -par pool, PRECHECK_WINDOW at a time, then
  * the calls run one by one in batch order and find their verdicts, with the
@@ -134,7 +135,7 @@ struct precheck_entry {
     const json_t *arg;   /* the request's hex string (the batch holds it) */
     struct tx tx;        /* decoded from it; the call takes it */
     uint8_t txid[HASH_SIZE];
-    struct validation v; /* cls VAL_OK: passed */
+    struct sigcheck_verdict pre; /* v.cls VAL_OK: passed */
 };
 
 struct precheck {
@@ -173,27 +174,20 @@ static struct precheck_entry *precheck_take(const json_t *arg)
 /* A transaction's verdict for mempool_add_checked, taken here on the
  * calling thread (no lock held); NULL when the node has no signature cache
  * (the mempool checks under the lock, once). */
-static const struct validation *precheck_tx(struct rpc_env *env, const struct tx *tx,
-                                            struct validation *own)
+static const struct sigcheck_verdict *precheck_tx(struct rpc_env *env, const struct tx *tx,
+                                                  struct sigcheck_verdict *own)
 {
     if (!pre_cache(env))
         return NULL;
-    bool ok;
-    (void)sigcheck_txs(chain_sigcheck(env->chain), tx, 1, env->params, &ok, own);
+    (void)sigcheck_txs(chain_sigcheck(env->chain), tx, 1, env->params, own);
     return own;
 }
 
-/* The hex string of a sendrawtransaction request, or NULL. */
-static const json_t *request_hex(const json_t *req)
+/* The hex string of a sendrawtransaction request (method m) that the
+ * dispatcher will run, or NULL (calls it refuses are not checked). */
+static const json_t *request_hex(const struct rpc_method *m, const json_t *req)
 {
-    const json_t *m = json_object_get(req, "method");
-    if (!json_is_string(m) || strcmp(json_string_value(m), "sendrawtransaction") != 0)
-        return NULL;
-    const json_t *params = json_object_get(req, "params"), *hex = NULL;
-    if (json_is_array(params))
-        hex = json_array_get(params, 0);
-    else if (json_is_object(params))
-        hex = json_object_get(params, "hexstring");
+    const json_t *hex = rpc_request_arg(m, req, 0);
     return json_is_string(hex) ? hex : NULL;
 }
 
@@ -212,10 +206,10 @@ static bool decode_hex_string(const char *hex, struct tx *tx)
 static bool precheck_window(struct rpc_env *env, struct precheck *pc, struct tx *txs,
                             const json_t **args, size_t n)
 {
-    bool ok[PRECHECK_WINDOW];
-    struct validation v[PRECHECK_WINDOW];
-    bool room = true;
-    (void)sigcheck_txs(chain_sigcheck(env->chain), txs, n, env->params, ok, v);
+    struct sigcheck_verdict *v = calloc(n, sizeof(*v));
+    bool room = v != NULL;
+    if (v)
+        (void)sigcheck_txs(chain_sigcheck(env->chain), txs, n, env->params, v);
     for (size_t i = 0; i < n; i++) {
         if (room && pc->n == pc->cap) {
             size_t cap = pc->cap ? pc->cap * 2 : PRECHECK_WINDOW;
@@ -232,11 +226,12 @@ static bool precheck_window(struct rpc_env *env, struct precheck *pc, struct tx 
             e->arg = args[i];
             e->tx = txs[i]; /* moved */
             tx_txid(&e->tx, e->txid);
-            e->v = v[i];
+            e->pre = v[i];
         } else {
             tx_free(&txs[i]);
         }
     }
+    free(v);
     return room;
 }
 
@@ -268,7 +263,7 @@ void rawtx_batch_hook(const struct rpc_table *t, struct rpc_env *env, const json
     size_t n = 0;
     bool room = true;
     for (size_t i = 0; room && i < json_array_size(batch); i++) {
-        const json_t *hex = request_hex(json_array_get(batch, i));
+        const json_t *hex = request_hex(m, json_array_get(batch, i));
         if (!hex || !decode_hex_string(json_string_value(hex), &txs[n]))
             continue;
         args[n] = hex;
@@ -286,7 +281,7 @@ void rawtx_batch_hook(const struct rpc_table *t, struct rpc_env *env, const json
     free(args);
     size_t passed = 0;
     for (size_t i = 0; i < pc->n; i++)
-        passed += pc->e[i].v.cls == VAL_OK;
+        passed += pc->e[i].pre.v.cls == VAL_OK;
     if (pc->n > 0)
         LOG_DEBUG(LOG_MEMPOOL, "batch pre-check: %zu signatures on %d threads, %zu passed", pc->n,
                   sigcheck_threads(chain_sigcheck(env->chain)), passed);
@@ -296,17 +291,18 @@ void rawtx_batch_hook(const struct rpc_table *t, struct rpc_env *env, const json
 static json_t *sendrawtransaction(struct rpc_call *call)
 {
     struct rpc_env *env = rpc_env(call);
-    struct validation v, own;
+    struct validation v;
+    struct sigcheck_verdict own;
     struct tx tx;
     uint8_t txid[HASH_SIZE];
-    const struct validation *pre;
+    const struct sigcheck_verdict *pre;
     struct precheck_entry *pe = precheck_take(rpc_json(call, 0));
     if (pe) {
         /* The batch's pre-check decoded it, hashed it and took its verdict. */
         tx = pe->tx;
         tx_init(&pe->tx);
         memcpy(txid, pe->txid, HASH_SIZE);
-        pre = &pe->v;
+        pre = &pe->pre;
     } else {
         if (!decode_hex_tx(call, 0, &tx))
             return NULL;
@@ -365,12 +361,10 @@ static json_t *testmempoolaccept(struct rpc_call *call)
             return rpc_error(call, RPC_DESERIALIZATION_ERROR, "TX decode failed for element %zu", i);
         }
     }
-    /* The signatures on the pool before the lock (into the cache). */
-    bool *pre_ok = calloc(n, sizeof(*pre_ok));
-    struct validation *pre = pre_cache(env) && pre_ok ? calloc(n, sizeof(*pre)) : NULL;
+    /* The signatures on the pool before the lock (the cache only read). */
+    struct sigcheck_verdict *pre = pre_cache(env) ? calloc(n, sizeof(*pre)) : NULL;
     if (pre)
-        (void)sigcheck_txs(chain_sigcheck(env->chain), txs, n, env->params, pre_ok, pre);
-    free(pre_ok);
+        (void)sigcheck_txs(chain_sigcheck(env->chain), txs, n, env->params, pre);
     json_t *out = json_array();
     if (env->lock)
         pthread_mutex_lock(env->lock);

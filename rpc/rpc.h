@@ -229,11 +229,18 @@ void rpc_set_call_observer(rpc_call_observer fn);
  * batch's calls in order, without the node lock: with the batch (an array)
  * before its first call, with NULL after its last (rawtx_batch_hook checks
  * the signatures of a batch's sendrawtransaction calls on the -par pool).
- * It may fill caches; it never changes a reply. */
+ * It may prepare work for the calls; it never changes a reply. */
 typedef void (*rpc_batch_hook)(const struct rpc_table *t, struct rpc_env *env,
                                const json_t *batch);
 /* Sets the hook (NULL: none). */
 void rpc_set_batch_hook(rpc_batch_hook fn);
+/* Argument idx of the call that request makes to method m, when rpc_execute
+ * would run m's handler for it (an object with a supported "jsonrpc", m's
+ * name as method, params that map onto m's arguments with the right
+ * types); NULL otherwise, or when the argument is absent.  A batch hook
+ * asks here so that it looks only at calls that will run.  The value is
+ * borrowed from request. */
+const json_t *rpc_request_arg(const struct rpc_method *m, const json_t *request, size_t idx);
 
 /* ---- Additions: whole-body handling, help text, amount details ---- */
 

@@ -930,21 +930,24 @@ static struct mempool_entry *insert_entry(struct mempool *mp, const struct tx *t
 /* Every check of mempool_add before the pool changes; *pos_out is the
  * transaction's place in its sender's run. */
 /* The stateless checks and the signature (through the cache), unless pre
- * holds their failing verdict, taken before (not taken again).  A passing
- * verdict is not trusted: the check runs and finds the signature in the
- * cache. */
-static bool check_stateless(struct mempool *mp, const struct tx *tx, const struct validation *pre,
-                            uint8_t sigkey[SIGCACHE_KEY_SIZE], struct validation *v)
+ * holds their verdict, taken before (not taken again): a failing one as it
+ * is, a passing one when its key is this transaction's. */
+static bool check_stateless(struct mempool *mp, const struct tx *tx,
+                            const struct sigcheck_verdict *pre, uint8_t sigkey[SIGCACHE_KEY_SIZE],
+                            struct validation *v)
 {
-    if (pre && pre->cls != VAL_OK) {
-        *v = *pre;
+    if (pre && pre->v.cls != VAL_OK) {
+        *v = pre->v;
         return false;
     }
-    return sigcheck_tx(sigcheck_cache(chain_sigcheck(mp->chain)), tx, chain_params(mp->chain),
-                       sigkey, v);
+    struct sigcache *cache = sigcheck_cache(chain_sigcheck(mp->chain));
+    if (pre && sigcheck_verdict_matches(cache, tx, chain_params(mp->chain), pre, sigkey))
+        return true;
+    return sigcheck_tx(cache, tx, chain_params(mp->chain), sigkey, v);
 }
 
-static bool admit_checks(struct mempool *mp, const struct tx *tx, const struct validation *pre,
+static bool admit_checks(struct mempool *mp, const struct tx *tx,
+                         const struct sigcheck_verdict *pre,
                          struct validation *v, struct admit *ad)
 {
     struct account acct;
@@ -1136,7 +1139,7 @@ void mempool_set_vote_listener(struct mempool *mp, void (*seen)(void *arg, const
 }
 
 /* ad->txid is the transaction's. */
-static bool admit_any(struct mempool *mp, const struct tx *tx, const struct validation *pre,
+static bool admit_any(struct mempool *mp, const struct tx *tx, const struct sigcheck_verdict *pre,
                       struct validation *v, struct admit *ad)
 {
     ad->have_after = false;
@@ -1152,7 +1155,7 @@ static bool admit_any(struct mempool *mp, const struct tx *tx, const struct vali
     return admit_checks(mp, tx, pre, v, ad);
 }
 
-bool mempool_test_checked(struct mempool *mp, const struct tx *tx, const struct validation *pre,
+bool mempool_test_checked(struct mempool *mp, const struct tx *tx, const struct sigcheck_verdict *pre,
                           struct validation *v)
 {
     struct admit ad;
@@ -1171,13 +1174,13 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
 }
 
 bool mempool_add_checked(struct mempool *mp, const struct tx *tx, uint64_t now,
-                         const struct validation *pre, struct validation *v)
+                         const struct sigcheck_verdict *pre, struct validation *v)
 {
     return mempool_add_txid(mp, tx, NULL, now, pre, v);
 }
 
 bool mempool_add_txid(struct mempool *mp, const struct tx *tx, const uint8_t txid[HASH_SIZE],
-                      uint64_t now, const struct validation *pre, struct validation *v)
+                      uint64_t now, const struct sigcheck_verdict *pre, struct validation *v)
 {
     struct mempool_entry *e;
     size_t size = tx_encoded_size(tx);

@@ -56,6 +56,7 @@
 #include "consensus/tx.h"
 #include "consensus/validation.h"
 #include "consensus/attr.h"
+#include "state/sigcheck.h"
 
 struct chain;
 struct mempool;
@@ -101,26 +102,29 @@ bool mempool_add(struct mempool *mp, const struct tx *tx, uint64_t now, struct v
     WARN_UNUSED;
 
 /* mempool_add after the stateless checks and the signature were taken
- * without the node lock (sigcheck_tx or sigcheck_txs on this very
- * transaction): pre is their verdict.  A failing one is the answer, at the
- * point where mempool_add would have found it (after the duplicate check),
- * without verifying again; a passing one is checked again through the
- * signature cache, where the pre-check left the signature.  pre NULL: as
- * mempool_add.  The result is mempool_add's. */
+ * without the node lock (sigcheck_txs on this very transaction): pre is
+ * their verdict.  A failing one is the answer, at the point where
+ * mempool_add would have found it (after the duplicate check), without
+ * verifying again; a passing one is trusted when its cache key is this
+ * transaction's (sigcheck_verdict_matches: same sighash, key and
+ * signature), and otherwise the checks run as in mempool_add.  The
+ * signature enters the cache only when the transaction is accepted.  pre
+ * NULL: as mempool_add.  The result is mempool_add's. */
 bool mempool_add_checked(struct mempool *mp, const struct tx *tx, uint64_t now,
-                         const struct validation *pre, struct validation *v) WARN_UNUSED;
+                         const struct sigcheck_verdict *pre, struct validation *v) WARN_UNUSED;
 /* mempool_add_checked with the transaction's txid already known (tx_txid of
  * tx: the caller's hash is not taken again); txid NULL: computed. */
 bool mempool_add_txid(struct mempool *mp, const struct tx *tx, const uint8_t txid[HASH_SIZE],
-                      uint64_t now, const struct validation *pre, struct validation *v)
+                      uint64_t now, const struct sigcheck_verdict *pre, struct validation *v)
     WARN_UNUSED;
 
 /* The checks of mempool_add without changing the pool (testmempoolaccept);
  * a full pool's eviction is not tried, so mempool-full is not reported. */
 bool mempool_test(struct mempool *mp, const struct tx *tx, struct validation *v) WARN_UNUSED;
-/* mempool_test with a pre-check's verdict, as mempool_add_checked. */
-bool mempool_test_checked(struct mempool *mp, const struct tx *tx, const struct validation *pre,
-                          struct validation *v) WARN_UNUSED;
+/* mempool_test with a pre-check's verdict, as mempool_add_checked (the
+ * cache is left as it is). */
+bool mempool_test_checked(struct mempool *mp, const struct tx *tx,
+                          const struct sigcheck_verdict *pre, struct validation *v) WARN_UNUSED;
 
 bool mempool_has(const struct mempool *mp, const uint8_t txid[HASH_SIZE]);
 const struct mempool_entry *mempool_get(const struct mempool *mp, const uint8_t txid[HASH_SIZE]);

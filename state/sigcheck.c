@@ -9,6 +9,7 @@
 #include "state/sigcheck.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,9 @@
 /* Transactions taken at once: large enough to keep the counter cold, small
  * enough to balance the threads (a signature verifies in ~40 us). */
 #define CHUNK 16
+/* A pre-check's chunks are smaller: a block check that comes to wait for
+ * the pool waits for at most one of them on each thread. */
+#define PRECHECK_CHUNK 4
 
 struct sigcheck {
     struct sigcache *cache;
@@ -25,6 +29,9 @@ struct sigcheck {
     size_t nworkers;
 
     pthread_mutex_t job_lock; /* one block at a time */
+    /* Block checks waiting for job_lock: a pre-check on the pool stops
+     * handing out chunks while one waits (block validation comes first). */
+    atomic_uint blocks_waiting;
 
     pthread_mutex_t lock; /* everything below */
     pthread_cond_t wake;  /* workers: a job, or stop */
@@ -40,8 +47,7 @@ struct sigcheck {
     struct validation first_v;
     /* A pre-check (sigcheck_txs): every transaction's verdict here, none
      * stops the job; NULL for a block. */
-    bool *ok;
-    struct validation *v;
+    struct sigcheck_verdict *out;
 };
 
 int sigcheck_threads_for_par(int64_t par)
@@ -58,7 +64,7 @@ int sigcheck_threads_for_par(int64_t par)
 }
 
 /* A key enters the cache only for a transaction that passed sigcheck_tx in
- * full (the mempool and sigcheck_txs insert after it), and it binds the
+ * full (the mempool inserts after it, on acceptance), and it binds the
  * sighash, which covers every field tx_check_nosig reads (all but the
  * signature) and the genesis (so the parameters): a hit means this very
  * transaction passed both halves before.  So the cache is looked at first,
@@ -82,16 +88,27 @@ bool sigcheck_tx(struct sigcache *cache, const struct tx *tx, const struct chain
     return true;
 }
 
-/* One transaction of a pre-check: its verdict recorded, its signature's key
- * cached when it passed (verified here, or found in the cache). */
-static void precheck_one(struct sigcache *cache, const struct tx *tx, const struct chain_params *p,
-                         bool *ok, struct validation *v)
+bool sigcheck_verdict_matches(struct sigcache *cache, const struct tx *tx,
+                              const struct chain_params *p, const struct sigcheck_verdict *pre,
+                              uint8_t key_out[SIGCACHE_KEY_SIZE])
 {
-    uint8_t key[SIGCACHE_KEY_SIZE];
-    val_init(v);
-    *ok = sigcheck_tx(cache, tx, p, key, v);
-    if (*ok && cache)
-        sigcache_insert(cache, key);
+    if (!cache)
+        return false;
+    uint8_t msg[HASH_SIZE];
+    tx_sighash(tx, p->genesis_hash, msg);
+    sigcache_key(cache, msg, tx->sender, tx->sig, key_out);
+    return pre && pre->v.cls == VAL_OK && pre->keyed &&
+           memcmp(pre->key, key_out, SIGCACHE_KEY_SIZE) == 0;
+}
+
+/* One transaction of a pre-check: its verdict and, when it passed with a
+ * cache, its key (nothing enters the cache). */
+static void precheck_one(struct sigcache *cache, const struct tx *tx, const struct chain_params *p,
+                         struct sigcheck_verdict *out)
+{
+    val_init(&out->v);
+    bool ok = sigcheck_tx(cache, tx, p, out->key, &out->v);
+    out->keyed = ok && cache;
 }
 
 /* Checks chunks of the current job until none is left below `first`. */
@@ -101,18 +118,22 @@ static void work(struct sigcheck *sc)
         pthread_mutex_lock(&sc->lock);
         const struct tx *txs = sc->txs;
         const struct chain_params *p = sc->p;
-        bool *oks = sc->ok;
-        struct validation *vs = sc->v;
+        struct sigcheck_verdict *outs = sc->out;
         size_t start = sc->next, limit = sc->first;
+        /* A pre-check yields to a waiting block: no more chunks (its
+         * caller finishes what is left). */
+        if (outs && atomic_load(&sc->blocks_waiting) > 0)
+            limit = start;
+        size_t chunk = outs ? PRECHECK_CHUNK : CHUNK;
         if (start < limit)
-            sc->next = start + CHUNK;
+            sc->next = start + chunk;
         pthread_mutex_unlock(&sc->lock);
         if (!txs || start >= limit)
             return;
-        size_t end = start + CHUNK < limit ? start + CHUNK : limit;
-        if (oks) {
+        size_t end = start + chunk < limit ? start + chunk : limit;
+        if (outs) {
             for (size_t i = start; i < end; i++)
-                precheck_one(sc->cache, &txs[i], p, &oks[i], &vs[i]);
+                precheck_one(sc->cache, &txs[i], p, &outs[i]);
             continue;
         }
         for (size_t i = start; i < end; i++) {
@@ -225,22 +246,27 @@ static bool fail_at(struct validation *v, size_t i)
     return false;
 }
 
+/* A block of at most one chunk is checked on the calling thread: the pool
+ * would hand the whole of it to one thread anyway, and the caller neither
+ * waits for the pool (held by a pre-check for up to a chunk on each
+ * thread) nor for a worker to wake. */
 static bool pooled(const struct sigcheck *sc, const struct block *b)
 {
-    return sc && sc->nworkers > 0 && b->ntx >= 2;
+    return sc && sc->nworkers > 0 && b->ntx > CHUNK;
 }
 
 void sigcheck_begin(struct sigcheck *sc, const struct block *b, const struct chain_params *p)
 {
     if (!pooled(sc, b))
         return;
+    atomic_fetch_add(&sc->blocks_waiting, 1);
     pthread_mutex_lock(&sc->job_lock);
+    atomic_fetch_sub(&sc->blocks_waiting, 1);
     pthread_mutex_lock(&sc->lock);
     sc->txs = b->txs;
     sc->ntx = b->ntx;
     sc->p = p;
-    sc->ok = NULL;
-    sc->v = NULL;
+    sc->out = NULL;
     sc->next = 0;
     sc->first = b->ntx;
     sc->generation++;
@@ -284,18 +310,20 @@ bool sigcheck_block(struct sigcheck *sc, const struct block *b, const struct cha
 }
 
 size_t sigcheck_txs(struct sigcheck *sc, const struct tx *txs, size_t n,
-                    const struct chain_params *p, bool *ok, struct validation *v)
+                    const struct chain_params *p, struct sigcheck_verdict *out)
 {
-    /* A pool busy with a block or another pre-check: the calling thread
-     * checks alone rather than wait (callers on other threads, RPC workers
-     * with batches of their own, keep the cores busy). */
-    if (sc && sc->nworkers > 0 && n >= 2 && pthread_mutex_trylock(&sc->job_lock) == 0) {
+    /* A pool busy with a block or another pre-check, or a block check
+     * waiting for it: the calling thread checks alone rather than wait
+     * (callers on other threads, RPC workers with batches of their own,
+     * keep the cores busy). */
+    size_t from = 0;
+    if (sc && sc->nworkers > 0 && n >= 2 && atomic_load(&sc->blocks_waiting) == 0 &&
+        pthread_mutex_trylock(&sc->job_lock) == 0) {
         pthread_mutex_lock(&sc->lock);
         sc->txs = txs;
         sc->ntx = n;
         sc->p = p;
-        sc->ok = ok;
-        sc->v = v;
+        sc->out = out;
         sc->next = 0;
         sc->first = n; /* never lowered: every transaction is checked */
         sc->generation++;
@@ -303,20 +331,21 @@ size_t sigcheck_txs(struct sigcheck *sc, const struct tx *txs, size_t n,
         pthread_mutex_unlock(&sc->lock);
         work(sc);
         pthread_mutex_lock(&sc->lock);
+        /* Every chunk below next was claimed, and is done once the workers
+         * have left; a block check waiting stopped the claims early. */
+        from = sc->next < n ? sc->next : n;
         sc->next = n;
         while (sc->busy > 0)
             pthread_cond_wait(&sc->done, &sc->lock);
         sc->txs = NULL;
-        sc->ok = NULL;
-        sc->v = NULL;
+        sc->out = NULL;
         pthread_mutex_unlock(&sc->lock);
         pthread_mutex_unlock(&sc->job_lock);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            precheck_one(sc ? sc->cache : NULL, &txs[i], p, &ok[i], &v[i]);
     }
+    for (size_t i = from; i < n; i++)
+        precheck_one(sc ? sc->cache : NULL, &txs[i], p, &out[i]);
     size_t passed = 0;
     for (size_t i = 0; i < n; i++)
-        passed += ok[i];
+        passed += out[i].v.cls == VAL_OK;
     return passed;
 }

@@ -10,8 +10,8 @@
  *
  * A signature found in the cache is not verified again.  Block checks only
  * read the cache; the mempool fills it with the signatures of the
- * transactions it accepts, and sigcheck_txs with those it verified for the
- * mempool before the node lock.
+ * transactions it accepts, and only those (a pre-check, sigcheck_txs, hands
+ * its verdicts to the mempool instead).
  *
  * The pool runs one block at a time (callers on several threads take
  * turns); the calling thread works as one of the threads. */
@@ -56,8 +56,9 @@ bool sigcheck_block(struct sigcheck *sc, const struct block *b, const struct cha
  * at once, then sigcheck_end, which joins the work and returns the verdict
  * on the transactions (the first failing one in block order).  Every begin
  * must be followed by its end on the same thread (the pool is held in
- * between); b and p stay unchanged until then.  sc NULL or without workers:
- * begin does nothing and end does all the work. */
+ * between); b and p stay unchanged until then.  sc NULL, without
+ * workers, or a block of at most 16 transactions (one chunk): begin does
+ * nothing and end does all the work on the calling thread. */
 void sigcheck_begin(struct sigcheck *sc, const struct block *b, const struct chain_params *p);
 bool sigcheck_end(struct sigcheck *sc, const struct block *b, const struct chain_params *p,
                   struct validation *v) WARN_UNUSED;
@@ -72,17 +73,36 @@ bool sigcheck_end(struct sigcheck *sc, const struct block *b, const struct chain
 bool sigcheck_tx(struct sigcache *cache, const struct tx *tx, const struct chain_params *p,
                  uint8_t key_out[SIGCACHE_KEY_SIZE], struct validation *v) WARN_UNUSED;
 
+/* A pre-check's verdict on one transaction: v (cls VAL_OK: passed) and,
+ * when it passed with a cache, the signature's cache key.  The mempool
+ * (mempool_add_checked) trusts a passing verdict only for the transaction
+ * whose key equals it (same sighash, public key and signature), and puts
+ * the key in the cache only when it accepts the transaction. */
+struct sigcheck_verdict {
+    struct validation v;
+    bool keyed;
+    uint8_t key[SIGCACHE_KEY_SIZE];
+};
+
+/* Whether pre is a passing verdict for this very transaction: its key
+ * equals tx's under cache (a keyed hash, no verification); key_out gets
+ * tx's key whenever cache is set.  False without a cache. */
+bool sigcheck_verdict_matches(struct sigcache *cache, const struct tx *tx,
+                              const struct chain_params *p, const struct sigcheck_verdict *pre,
+                              uint8_t key_out[SIGCACHE_KEY_SIZE]);
+
 /* The mempool's stateless half on the pool, for transactions about to be
- * offered to it (a JSON-RPC batch of sendrawtransaction): sigcheck_tx of
- * each of the n transactions spread over the threads, every one checked
- * whatever the others give; ok[i] and v[i] its verdict.  The signature of
- * each one that passed goes into the cache (it was verified here, or found
- * there), so that mempool_add under the node lock does not verify it again;
- * a failing one leaves nothing.  Needs no lock.  The pool runs one job at a
- * time: a block check waits for a pre-check to end, but a pre-check that
- * finds the pool busy runs on the calling thread alone instead of waiting.
- * Returns how many passed. */
+ * offered to it (a JSON-RPC batch of sendrawtransaction, a peer's burst of
+ * tx messages): sigcheck_tx of each of the n transactions spread over the
+ * threads, every one checked whatever the others give; out[i] its verdict,
+ * with its key when it passed.  The cache is only read: nothing enters it
+ * here (the mempool inserts on acceptance).  Needs no lock.  The pool runs
+ * one job at a time, and a block check comes first: a pre-check that finds
+ * the pool busy, or a block check waiting for it, runs on the calling
+ * thread alone, and one on the pool stops handing out chunks as soon as a
+ * block check waits, hands the pool over, and finishes on the calling
+ * thread.  Returns how many passed. */
 size_t sigcheck_txs(struct sigcheck *sc, const struct tx *txs, size_t n,
-                    const struct chain_params *p, bool *ok, struct validation *v);
+                    const struct chain_params *p, struct sigcheck_verdict *out);
 
 #endif

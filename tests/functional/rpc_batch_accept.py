@@ -49,6 +49,7 @@ class BatchAcceptTest(FMLTestFramework):
         e = transfer(keys[3], dest, COIN, 0, FEE, genesis)
         zero = transfer(keys[3], dest, 0, 1, FEE, genesis)
         f = transfer(keys[3], dest, COIN, 1, FEE, genesis)
+        g = transfer(keys[3], dest, COIN, 2, FEE, genesis)  # only in calls that never run
 
         def call(i, method, params):
             return {"jsonrpc": "2.0", "id": i, "method": method, "params": params}
@@ -75,13 +76,18 @@ class BatchAcceptTest(FMLTestFramework):
             send(15, zero),
             send(16, f),
             {"version": "1.1", "id": 17, "method": "sendrawtransaction", "params": [high.hex()]},
+            # Calls the dispatcher refuses before running them (not pre-checked):
+            call(18, "sendrawtransaction", [g.hex(), 1]),                    # too many params
+            call(19, "sendrawtransaction", {"hexstring": g.hex(), "maxfeerate": 0}),
+            {"jsonrpc": "3.0", "id": 20, "method": "sendrawtransaction", "params": [g.hex()]},
+            call(21, "sendrawtransaction", {"args": [g.hex()], "hexstring": g.hex()}),
         ]
         self.log("A mixed batch of %d requests" % len(batch))
         status, replies, raw = node.rpc.post(json.dumps(batch))
         assert_equal(status, 200)
         by_id = {r["id"]: r for r in replies}
         assert_equal(len(replies), len(batch) - 1)  # the notification has none
-        assert_equal(sorted(by_id), [i for i in range(18) if i != 13])
+        assert_equal(sorted(by_id), [i for i in range(22) if i != 13])
 
         def ok(i, txid):
             assert_equal(by_id[i].get("error"), None)
@@ -114,6 +120,10 @@ class BatchAcceptTest(FMLTestFramework):
         assert_equal(by_id[17]["result"], None)
         assert_equal(by_id[17]["error"]["code"], -26)
         assert "bad-txns-nonce-too-high" in by_id[17]["error"]["message"]
+        err(18, -1, "sendrawtransaction")
+        err(19, -8, "Unknown named parameter maxfeerate")
+        err(20, -32600, "JSON-RPC version not supported")
+        err(21, -8, "specified twice")
 
         self.log("The mempool holds exactly the accepted ones")
         want = {t.txid() for t in (a, b, c, d, e, f)}
@@ -121,8 +131,9 @@ class BatchAcceptTest(FMLTestFramework):
         assert_equal(node.getblockcount(), height)
 
         self.log("The pre-check ran once for the batch, before the calls")
-        # Decodable sendrawtransaction calls: 14 (not "zz" nor the cut one);
-        # failing: the bad signature twice and the zero amount.
+        # Decodable sendrawtransaction calls that run: 14 (not "zz" nor the
+        # cut one, nor the four the dispatcher refuses); failing: the bad
+        # signature twice and the zero amount.
         with open(node.debug_log, errors="replace") as log:
             lines = re.findall(r"batch pre-check: (\d+) signatures on (\d+) threads, (\d+) passed",
                                log.read())

@@ -788,6 +788,55 @@ START_TEST(test_control)
 }
 END_TEST
 
+/* rpc_request_arg (what a batch hook may look at) gives an argument exactly
+ * for the requests whose handler the dispatcher runs. */
+START_TEST(test_request_arg)
+{
+    static const struct {
+        const char *req;
+        bool runs;
+    } cases[] = {
+        {"{\"method\":\"typed\",\"params\":[\"x\"],\"id\":1}", true},
+        {"{\"method\":\"typed\",\"params\":{\"a\":\"x\"},\"id\":1}", true},
+        {"{\"method\":\"typed\",\"params\":{\"args\":[\"x\"]},\"id\":1}", true},
+        {"{\"jsonrpc\":\"2.0\",\"method\":\"typed\",\"params\":[\"x\"],\"id\":1}", true},
+        {"{\"version\":\"1.1\",\"method\":\"typed\",\"params\":[\"x\"],\"id\":1}", true},
+        {"{\"jsonrpc\":\"3.0\",\"method\":\"typed\",\"params\":[\"x\"],\"id\":1}", false},
+        {"{\"jsonrpc\":2,\"method\":\"typed\",\"params\":[\"x\"],\"id\":1}", false},
+        {"{\"method\":\"typed\",\"params\":[\"x\",1,2,true,1,\"00\",{},[],1,9],\"id\":1}", false},
+        {"{\"method\":\"typed\",\"params\":{\"a\":\"x\",\"zz\":1},\"id\":1}", false},
+        {"{\"method\":\"typed\",\"params\":{\"args\":[\"x\"],\"a\":\"y\"},\"id\":1}", false},
+        {"{\"method\":\"typed\",\"params\":[\"x\",\"notanint\"],\"id\":1}", false},
+        {"{\"method\":\"typed\",\"params\":[\"x\",1,2,true,1,\"zz\"],\"id\":1}", false},
+        {"{\"method\":\"typed\",\"params\":\"x\",\"id\":1}", false},
+        {"{\"method\":\"typed\",\"id\":1}", false},
+        {"{\"method\":\"amount\",\"params\":[1],\"id\":1}", false}, /* another method */
+    };
+    const struct rpc_method *m = rpc_table_find(table, "typed");
+    ck_assert_ptr_nonnull(m);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_error_t err;
+        json_t *req = json_loads(cases[i].req, 0, &err);
+        ck_assert_ptr_nonnull(req);
+        const json_t *arg = rpc_request_arg(m, req, 0);
+        ck_assert_msg((arg != NULL) == cases[i].runs, "case %zu", i);
+        if (arg)
+            ck_assert_str_eq(json_string_value(arg), "x");
+        /* The dispatcher agrees: the handler ran (a result) or not. */
+        int status;
+        json_t *r = rpc_execute(table, NULL, NULL, req, &status);
+        ck_assert_ptr_nonnull(r);
+        const json_t *e = json_object_get(r, "error");
+        ck_assert_msg((e == NULL || json_is_null(e)) == cases[i].runs || i == 14, "case %zu", i);
+        json_decref(r);
+        json_decref(req);
+    }
+    json_t *empty = json_object();
+    ck_assert_ptr_null(rpc_request_arg(NULL, empty, 0));
+    json_decref(empty);
+}
+END_TEST
+
 static Suite *rpc_suite(void)
 {
     Suite *s = suite_create("rpc");
@@ -811,6 +860,7 @@ static Suite *rpc_suite(void)
     tcase_add_test(tc, test_table);
     tcase_add_test(tc, test_control);
     tcase_add_test(tc, test_logging);
+    tcase_add_test(tc, test_request_arg);
     suite_add_tcase(s, tc);
     return s;
 }

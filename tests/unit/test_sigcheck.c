@@ -12,6 +12,7 @@
 #include "tests/unit/test_util.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #define NTX 300
@@ -507,9 +508,9 @@ static void cache_key_of(struct sigcache *cache, const struct tx *tx, uint8_t ke
 }
 
 /* Every transaction gets its own verdict (a failure stops nothing), with
- * 1, 2 and 4 threads alike, and only the signatures that verified enter the
- * cache. */
-START_TEST(test_precheck_fills_cache_valid_only)
+ * 1, 2 and 4 threads alike, a passing one with its cache key; the cache is
+ * only read (nothing enters it), and a key already there is a hit. */
+START_TEST(test_precheck_leaves_cache)
 {
     enum { N = 60 };
     struct tx txs[N];
@@ -525,37 +526,107 @@ START_TEST(test_precheck_fills_cache_valid_only)
         struct sigcache *cache = sigcache_new(1 << 20);
         struct sigcheck *sc = sigcheck_new(threads[t], cache);
         ck_assert_ptr_nonnull(sc);
-        bool ok[N];
-        struct validation v[N];
-        memset(ok, 0xff, sizeof(ok));
-        ck_assert_uint_eq(sigcheck_txs(sc, txs, N, &params, ok, v), N - 3);
+        struct sigcheck_verdict out[N];
+        memset(out, 0xff, sizeof(out));
+        ck_assert_uint_eq(sigcheck_txs(sc, txs, N, &params, out), N - 3);
         for (int i = 0; i < N; i++) {
             uint8_t key[SIGCACHE_KEY_SIZE];
             cache_key_of(cache, &txs[i], key);
             bool bad = i == 5 || i == 41 || i == 17;
-            ck_assert_msg(ok[i] == !bad, "tx %d", i);
-            ck_assert_msg(sigcache_contains(cache, key) == !bad, "tx %d", i);
+            ck_assert_msg((out[i].v.cls == VAL_OK) == !bad, "tx %d", i);
+            ck_assert_msg(out[i].keyed == !bad, "tx %d", i);
+            if (!bad)
+                ck_assert(memcmp(out[i].key, key, SIGCACHE_KEY_SIZE) == 0);
+            ck_assert_msg(!sigcache_contains(cache, key), "tx %d", i);
             if (i == 5 || i == 41)
-                ck_assert_str_eq(v[i].reason, "bad-txns-sig");
+                ck_assert_str_eq(out[i].v.reason, "bad-txns-sig");
             else if (i == 17)
-                ck_assert_str_ne(v[i].reason, "bad-txns-sig");
-            else
-                ck_assert_int_eq(v[i].cls, VAL_OK);
+                ck_assert_str_ne(out[i].v.reason, "bad-txns-sig");
         }
-        ck_assert_uint_eq(sigcache_count(cache), N - 3);
-        /* Again: everything found in the cache, the same verdicts. */
-        ck_assert_uint_eq(sigcheck_txs(sc, txs, N, &params, ok, v), N - 3);
-        ck_assert(!ok[5] && !ok[17] && !ok[41] && ok[0] && ok[N - 1]);
-        ck_assert_uint_eq(sigcache_count(cache), N - 3);
+        ck_assert_uint_eq(sigcache_count(cache), 0);
+        /* A key in the cache is found; a bad signature stays bad. */
+        uint8_t key[SIGCACHE_KEY_SIZE];
+        cache_key_of(cache, &txs[0], key);
+        sigcache_insert(cache, key);
+        ck_assert_uint_eq(sigcheck_txs(sc, txs, N, &params, out), N - 3);
+        ck_assert(out[0].v.cls == VAL_OK && out[0].keyed);
+        ck_assert(out[5].v.cls != VAL_OK && out[17].v.cls != VAL_OK && out[41].v.cls != VAL_OK);
+        ck_assert_uint_eq(sigcache_count(cache), 1);
         sigcheck_free(sc);
         sigcache_free(cache);
     }
-    /* Without a cache: verdicts only. */
-    bool ok[N];
-    struct validation v[N];
-    ck_assert_uint_eq(sigcheck_txs(NULL, txs, N, &params, ok, v), N - 3);
+    /* Without a cache: verdicts only, no keys. */
+    struct sigcheck_verdict out[N];
+    ck_assert_uint_eq(sigcheck_txs(NULL, txs, N, &params, out), N - 3);
+    ck_assert(!out[0].keyed);
     for (int i = 0; i < N; i++)
         tx_free(&txs[i]);
+}
+END_TEST
+
+/* A block check waiting for the pool comes before a pre-check holding it:
+ * the pre-check stops handing out chunks, the block check runs, and the
+ * pre-check finishes on its own thread with every verdict right. */
+enum { PRIO_N = 6000 };
+struct prio_job {
+    struct sigcheck *sc;
+    struct tx *txs;
+    struct sigcheck_verdict *out;
+    size_t passed;
+    atomic_int started, done;
+};
+
+static void *prio_precheck(void *arg)
+{
+    struct prio_job *j = arg;
+    atomic_store(&j->started, 1);
+    j->passed = sigcheck_txs(j->sc, j->txs, PRIO_N, &params, j->out);
+    atomic_store(&j->done, 1);
+    return NULL;
+}
+
+START_TEST(test_block_check_before_precheck)
+{
+    struct prio_job j = {0};
+    j.txs = calloc(PRIO_N, sizeof(*j.txs));
+    j.out = calloc(PRIO_N, sizeof(*j.out));
+    ck_assert(j.txs && j.out);
+    for (int i = 0; i < PRIO_N; i++) {
+        make_tx(&j.txs[i], (uint64_t)i);
+        if (i % 97 == 3)
+            j.txs[i].sig[9] ^= 0x04;
+    }
+    struct block b;
+    const int none[2] = {-1, -1};
+    make_block(&b, none, "ss");
+    struct sigcache *cache = sigcache_new(1 << 20);
+    j.sc = sigcheck_new(2, cache);
+    ck_assert_ptr_nonnull(j.sc);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, prio_precheck, &j), 0);
+    while (!atomic_load(&j.started))
+        usleep(100);
+    usleep(20000); /* the pre-check holds the pool (6000 verifications) */
+    struct validation v;
+    val_init(&v);
+    ck_assert(sigcheck_block(j.sc, &b, &params, &v));
+    bool before = !atomic_load(&j.done);
+    pthread_join(th, NULL);
+    ck_assert_msg(before, "the block check waited for the whole pre-check");
+    size_t want = 0;
+    for (int i = 0; i < PRIO_N; i++) {
+        bool bad = i % 97 == 3;
+        want += !bad;
+        ck_assert_msg((j.out[i].v.cls == VAL_OK) == !bad, "tx %d", i);
+    }
+    ck_assert_uint_eq(j.passed, want);
+    sigcheck_free(j.sc);
+    sigcache_free(cache);
+    block_free(&b);
+    for (int i = 0; i < PRIO_N; i++)
+        tx_free(&j.txs[i]);
+    free(j.txs);
+    free(j.out);
 }
 END_TEST
 
@@ -601,16 +672,17 @@ START_TEST(test_precheck_accept_equals_one_by_one)
     struct mempool *mpb = mempool_new(b, MEMPOOL_DEFAULT_MAX_BYTES, 1000);
     ck_assert(mpa && mpb);
 
-    bool pre_ok[N];
-    struct validation pre[N];
-    ck_assert_uint_eq(sigcheck_txs(sc, txs, N, &params, pre_ok, pre), N - 2);
-    /* Verified signatures only: the bad one is not in the cache. */
+    struct sigcheck_verdict pre[N];
+    ck_assert_uint_eq(sigcheck_txs(sc, txs, N, &params, pre), N - 2);
+    ck_assert_uint_eq(sigcache_count(cache), 0); /* nothing before the mempool decides */
+    /* testmempoolaccept's path adds nothing either. */
+    for (int i = 0; i < N; i++) {
+        struct validation vt;
+        bool allowed = mempool_test_checked(mpa, &txs[i], &pre[i], &vt);
+        (void)allowed;
+    }
+    ck_assert_uint_eq(sigcache_count(cache), 0);
     uint8_t key[SIGCACHE_KEY_SIZE];
-    cache_key_of(cache, &txs[2], key);
-    ck_assert(!sigcache_contains(cache, key));
-    cache_key_of(cache, &txs[3], key);
-    ck_assert(sigcache_contains(cache, key));
-    ck_assert_uint_eq(sigcache_count(cache), N - 3); /* txs[4] is txs[0] */
 
     static const char *const want[N] = {
         "", "", "bad-txns-sig", "bad-txns-nonce-too-high", "txn-already-in-mempool",
@@ -627,6 +699,14 @@ START_TEST(test_precheck_accept_equals_one_by_one)
     }
     ck_assert_uint_eq(mempool_count(mpa), 4);
     ck_assert_uint_eq(mempool_count(mpb), 4);
+    /* Only the accepted ones' signatures are cached: a correctly signed but
+     * rejected transaction (nonce too high, fee too low) leaves nothing. */
+    ck_assert_uint_eq(sigcache_count(cache), 4);
+    static const bool cached[N] = {true, true, false, false, true, false, true, false, true};
+    for (int i = 0; i < N; i++) {
+        cache_key_of(cache, &txs[i], key);
+        ck_assert_msg(sigcache_contains(cache, key) == cached[i], "tx %d", i);
+    }
     for (int i = 0; i < N; i++) {
         uint8_t txid[HASH_SIZE];
         tx_txid(&txs[i], txid);
@@ -635,21 +715,34 @@ START_TEST(test_precheck_accept_equals_one_by_one)
 
     /* A failing verdict is the answer (no second verification: a verdict
      * of bad-txns-sig on a good transaction is taken as it is); a passing
-     * one is not trusted (the signature is checked through the cache). */
+     * one is trusted only for the transaction whose key it carries: good's
+     * verdict does not let bad (another signature) in, and a passing
+     * verdict without a key is checked again. */
     struct tx good, bad;
-    struct validation fail, pass, v;
+    struct sigcheck_verdict fail, pass, gpass;
+    struct validation v;
     transfer_tx(&good, 2, 0, 10000);
     ck_assert(tx_copy(&bad, &good));
     bad.sig[1] ^= 0x40;
-    val_init(&fail);
-    (void)val_fail(&fail, VAL_CONSENSUS, REJECT_BAD_TXNS_SIG);
-    val_init(&pass);
+    memset(&fail, 0, sizeof(fail));
+    val_init(&fail.v);
+    (void)val_fail(&fail.v, VAL_CONSENSUS, REJECT_BAD_TXNS_SIG);
+    memset(&pass, 0, sizeof(pass));
+    val_init(&pass.v);
+    ck_assert_uint_eq(sigcheck_txs(sc, &good, 1, &params, &gpass), 1);
+    ck_assert(gpass.keyed);
     ck_assert(!mempool_test_checked(mpa, &good, &fail, &v));
     ck_assert_str_eq(v.reason, "bad-txns-sig");
     ck_assert(!mempool_add_checked(mpa, &bad, params.genesis_time, &pass, &v));
     ck_assert_str_eq(v.reason, "bad-txns-sig");
+    ck_assert(!mempool_add_checked(mpa, &bad, params.genesis_time, &gpass, &v));
+    ck_assert_str_eq(v.reason, "bad-txns-sig");
     ck_assert(mempool_test_checked(mpa, &good, &pass, &v));
-    ck_assert(mempool_add_checked(mpa, &good, params.genesis_time, NULL, &v));
+    ck_assert(mempool_test_checked(mpa, &good, &gpass, &v));
+    ck_assert_uint_eq(sigcache_count(cache), 4);
+    ck_assert(mempool_add_checked(mpa, &good, params.genesis_time, &gpass, &v));
+    cache_key_of(cache, &good, key);
+    ck_assert(sigcache_contains(cache, key));
     tx_free(&good);
     tx_free(&bad);
 
@@ -679,7 +772,8 @@ static Suite *sigcheck_suite(void)
     tcase_add_test(tc, test_par_threads);
     tcase_add_test(tc, test_chain_pool_agrees);
     tcase_add_test(tc, test_chain_pool_address_index);
-    tcase_add_test(tc, test_precheck_fills_cache_valid_only);
+    tcase_add_test(tc, test_precheck_leaves_cache);
+    tcase_add_test(tc, test_block_check_before_precheck);
     tcase_add_test(tc, test_precheck_accept_equals_one_by_one);
     suite_add_tcase(s, tc);
     tc = tcase_create("cache");
