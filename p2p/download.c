@@ -112,15 +112,20 @@ static int cmp_candidates(const void *a, const void *b)
  * have them. */
 static void schedule_target(struct p2p *p, const struct block_index *target,
                             struct candidate *cand, size_t nc,
-                            const struct block_index **missing, uint64_t now_ms)
+                            const struct block_index **missing, uint64_t now_ms,
+                            size_t *lower_left)
 {
     struct chain *c = p->env.chain;
+    bool lower = chain_lower_branch(c, target);
     size_t n = chain_missing_blocks_to(c, target, missing, P2P_DOWNLOAD_WINDOW);
     for (size_t i = 0; i < n; i++) {
         const struct block_index *bi = missing[i];
         struct block_request *r = hmap_get(&p->block_requests, bi->hash, HASH_SIZE);
         if ((r && r->peer_id >= 0) || is_held(p, bi->hash) || sync_too_far_ahead(p, &bi->hdr))
             continue;
+        /* Bodies of lower branches not evaluated yet: a global cap. */
+        if (lower && *lower_left == 0)
+            break;
         /* With the buffer full, only bodies that can be processed at once. */
         if (p->held_bytes >= P2P_HELD_BYTES_MAX && !(bi->prev->status & BLOCK_HAVE_DATA))
             continue;
@@ -160,6 +165,8 @@ static void schedule_target(struct p2p *p, const struct block_index *target,
         r->peer_id = pick->peer->id;
         r->deadline_ms = now_ms + P2P_BLOCK_TIMEOUT_BASE_MS + 1000 * pick->peer->blocks_in_flight;
         pick->peer->blocks_in_flight++;
+        if (lower)
+            (*lower_left)--;
         pick->req[pick->nreq].type = P2P_INV_BLOCK;
         memcpy(pick->req[pick->nreq].hash, bi->hash, HASH_SIZE);
         pick->nreq++;
@@ -201,6 +208,8 @@ void download_schedule(struct p2p *p)
     }
     if (nc == 0)
         goto out;
+    size_t lower_have = chain_lower_bodies(c), lower_max = chain_lower_bodies_max(c);
+    size_t lower_left = lower_have < lower_max ? lower_max - lower_have : 0;
     qsort(cand, nc, sizeof(*cand), cmp_candidates);
     for (size_t k = 0, ntargets = 0; k < nc && ntargets < P2P_DOWNLOAD_TARGETS_MAX; k++) {
         bool seen = false;
@@ -208,7 +217,7 @@ void download_schedule(struct p2p *p)
             seen = chain_ancestor(cand[j].best, cand[k].best->hdr.height) == cand[k].best;
         if (seen)
             continue; /* within a branch already scheduled */
-        schedule_target(p, cand[k].best, cand, nc, missing, now_ms);
+        schedule_target(p, cand[k].best, cand, nc, missing, now_ms, &lower_left);
         ntargets++;
     }
     for (size_t k = 0; k < nc; k++) {

@@ -179,8 +179,10 @@ static void held_clear(struct peer *peer)
 /* Whether a run from h (its parent indexed, or not) to top, whose leaders
  * the tip's state cannot tell, is worth indexing unchecked: it is higher
  * than the tip, or it could outrank the tip by its justified epoch
- * (chain_branch_wanted) and is of no epoch after the tip's next (a lower
- * branch from a later epoch is nobody's chain yet: anyone can sign one). */
+ * (chain_branch_wanted), is of no epoch after the tip's next (a lower
+ * branch from a later epoch is nobody's chain yet: anyone can sign one) and
+ * h's proposer has weight in the tip's vote weights (a throwaway key never
+ * gets a lower branch indexed, fetched or evaluated). */
 static bool unchecked_wanted(const struct p2p *p, const struct block_header *h,
                              const struct block_header *top)
 {
@@ -190,7 +192,8 @@ static bool unchecked_wanted(const struct p2p *p, const struct block_header *h,
         return true;
     return params_epoch_of(params, top->slot) <=
                params_epoch_of(params, chain_tip(c)->hdr.slot) + 1 &&
-           chain_branch_wanted(c, chain_lookup(c, h->prev), top->height);
+           chain_branch_wanted(c, chain_lookup(c, h->prev), top->height) &&
+           chain_has_vote_weight(c, h->proposer);
 }
 
 /* Processes a run of headers (each the parent of the next) from the peer

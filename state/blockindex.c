@@ -306,6 +306,35 @@ bool chain_branch_wanted(const struct chain *c, const struct block_index *from,
     return fork->hdr.height + c->params->finality_depth >= tip->hdr.height;
 }
 
+bool chain_lower_branch(const struct chain *c, const struct block_index *bi)
+{
+    return bi->hdr.height <= tip_of(c)->hdr.height && !(bi->status & BLOCK_JUST_KNOWN) &&
+           chain_ancestor(tip_of(c), bi->hdr.height) != bi;
+}
+
+size_t chain_lower_bodies(const struct chain *c)
+{
+    const struct block_index *tip = tip_of(c);
+    size_t n = 0;
+    for (size_t i = 0; i < c->nleaves; i++) {
+        const struct block_index *leaf = c->leaves[i];
+        if (leaf == tip || index_failed(leaf) || !chain_lower_branch(c, leaf))
+            continue;
+        const struct block_index *fork = chain_fork_point(tip, leaf);
+        if (fork->hdr.height + c->params->finality_depth < tip->hdr.height)
+            continue; /* never evaluated now: does not hold the cap */
+        for (const struct block_index *p = leaf; p != fork; p = p->prev)
+            if ((p->status & BLOCK_HAVE_DATA) && !(p->status & BLOCK_JUST_KNOWN))
+                n++;
+    }
+    return n;
+}
+
+size_t chain_lower_bodies_max(const struct chain *c)
+{
+    return 2 * (size_t)c->params->finality_depth;
+}
+
 size_t chain_missing_blocks_to(const struct chain *c, const struct block_index *best,
                                const struct block_index **out, size_t max)
 {

@@ -64,26 +64,46 @@ static bool active_push(struct chain *c, struct block_index *bi)
     return true;
 }
 
+/* Whether pub has weight in the tip state's vote weights (view) for the
+ * tip's epoch or the one before: a key staking now, not merely a validator
+ * record (records stay after unbonding, jailing and tombstoning). */
+static bool weighted_in(struct chain *c, struct view *view, const uint8_t pub[PUBKEY_SIZE])
+{
+    uint64_t e = params_epoch_of(c->params, tip_of(c)->hdr.slot);
+    return finality_weight(view, e, pub) > 0 || (e > 0 && finality_weight(view, e - 1, pub) > 0);
+}
+
+bool chain_has_vote_weight(struct chain *c, const uint8_t pub[PUBKEY_SIZE])
+{
+    struct view *view = chain_view(c);
+    bool ok = view && weighted_in(c, view, pub);
+    view_free(view);
+    return ok;
+}
+
 /* Sets bi's vote_top (BLOCK_VOTES_KNOWN) from its body b, the genesis
- * block's just_epoch (0) too; not written to disk.  Only votes whose sender
- * has a validator record at the tip count: the signatures of a stored body
- * were checked, but any key can sign a vote, and a vote above the tip's
- * justified epoch makes the node evaluate the branch (section 20.4 of
- * doc/protocol.md).  A payload that does not decode counts 0. */
+ * block's just_epoch (0) too; not written to disk.  A vote counts only when
+ * its target epoch is not after the epoch of the block holding it (rule 1 of
+ * section 20.3 of doc/protocol.md: a later one could never be counted, nor
+ * slashed) and its sender has weight in the tip state's vote weights
+ * (weighted_in): the signatures of a stored body were checked, but any key
+ * can sign a vote, and a vote above the tip's justified epoch makes the node
+ * evaluate the branch (section 20.4).  A payload that does not decode
+ * counts 0. */
 static void set_vote_top(struct chain *c, struct block_index *bi, const struct block *b)
 {
     uint64_t top = 0;
+    uint64_t eb = params_epoch_of(c->params, b->hdr.slot);
     struct view *view = NULL;
     for (size_t i = 0; i < b->ntx; i++) {
         struct finality_vote fv;
-        struct validator val;
         if (b->txs[i].type != TX_FINALITY_VOTE ||
             !finality_vote_decode(&fv, b->txs[i].payload, b->txs[i].payload_len) ||
-            fv.target.epoch <= top)
+            fv.target.epoch <= top || fv.target.epoch > eb)
             continue;
         if (!view && !(view = chain_view(c)))
             break;
-        if (staking_get_validator(view, b->txs[i].sender, &val))
+        if (weighted_in(c, view, b->txs[i].sender))
             top = fv.target.epoch;
     }
     view_free(view);
@@ -516,6 +536,14 @@ static struct block_index *eval_candidate(struct chain *c)
         if (tip->hdr.height - fork->hdr.height > c->params->finality_depth ||
             bi->hdr.height - fork->hdr.height > c->params->finality_depth)
             continue;
+        /* A branch whose first block's leader was not checked (it forks
+         * below the tip's epoch) is evaluated only when that block's
+         * proposer stakes at the tip: a throwaway key never makes the node
+         * disconnect its chain. */
+        struct block_index *first = index_ancestor(bi, fork->hdr.height + 1);
+        if ((first->status & BLOCK_LEADER_UNCHECKED) && !(first->status & BLOCK_VALID) &&
+            !chain_has_vote_weight(c, first->hdr.proposer))
+            continue;
         pick = bi;
         upick = u;
     }
@@ -592,7 +620,7 @@ static bool activate_best(struct chain *c, const struct block *in_hand,
 {
     if (!start_tip)
         start_tip = tip_of(c);
-    bool ok = true;
+    bool ok = true, disconnected = false;
 
     for (;;) {
         struct block_index *best = best_candidate(c), *tip = tip_of(c);
@@ -632,6 +660,7 @@ static bool activate_best(struct chain *c, const struct block *in_hand,
         while (tip_of(c) != fork) {
             if (!disconnect_tip(c, v))
                 return false;
+            disconnected = true;
         }
         /* Connect fork+1 .. best. */
         size_t len = (size_t)(best->hdr.height - fork->hdr.height);
@@ -694,13 +723,17 @@ static bool activate_best(struct chain *c, const struct block *in_hand,
         free(path);
     }
 
-    if (tip_of(c) != start_tip) {
+    /* Also after an evaluation that came back to the tip it began at: the
+     * blocks disconnected were announced (the mempool keeps their
+     * transactions to add back until it hears of the tip). */
+    if (tip_of(c) != start_tip || disconnected) {
         const struct block_index *tip = tip_of(c);
         char hex[2 * HASH_SIZE + 1];
         hash_to_hex(tip->hash, hex);
-        log_printf("UpdateTip: new best=%s height=%llu slot=%llu txs=%u", hex,
-                   (unsigned long long)tip->hdr.height, (unsigned long long)tip->hdr.slot,
-                   tip->ntx);
+        if (tip != start_tip)
+            log_printf("UpdateTip: new best=%s height=%llu slot=%llu txs=%u", hex,
+                       (unsigned long long)tip->hdr.height, (unsigned long long)tip->hdr.slot,
+                       tip->ntx);
         for (size_t i = 0; i < c->nlisteners; i++)
             if (c->listeners[i].tip_changed)
                 c->listeners[i].tip_changed(c->listeners[i].arg, tip);

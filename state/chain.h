@@ -192,6 +192,19 @@ const struct block_index *chain_best_header(const struct chain *c);
  * first, which only the bodies tell: doc/protocol.md section 20.4). */
 bool chain_branch_wanted(const struct chain *c, const struct block_index *from,
                          uint64_t top_height);
+/* Whether bi lies on a lower side branch not evaluated yet: off the active
+ * chain, no higher than the tip, its justified epoch not known. */
+bool chain_lower_branch(const struct chain *c, const struct block_index *bi);
+/* The bodies stored on lower side branches not evaluated yet that fork
+ * within finality_depth of the tip (a block shared by two such branches
+ * counts twice); O(leaves * finality_depth).  Sync fetches no more bodies
+ * of such branches once it reaches chain_lower_bodies_max (2 *
+ * finality_depth): doc/protocol.md section 20.4. */
+size_t chain_lower_bodies(const struct chain *c);
+size_t chain_lower_bodies_max(const struct chain *c);
+/* Whether pub has weight in the tip state's vote weights for the tip's
+ * epoch or the one before (a key staking now). */
+bool chain_has_vote_weight(struct chain *c, const uint8_t pub[PUBKEY_SIZE]);
 /* Blocks of the best header chain that lack their body, lowest first, at
  * most max: what to download next. */
 size_t chain_missing_blocks(const struct chain *c, const struct block_index **out, size_t max);

@@ -198,6 +198,30 @@ START_TEST(votes_not_above_the_tip_not_evaluated)
 }
 END_TEST
 
+static int disconnects, tips_changed;
+
+static void count_disconnect(void *arg, const struct block *b, const struct block_index *bi)
+{
+    (void)arg, (void)b, (void)bi;
+    disconnects++;
+}
+
+static void count_tip(void *arg, const struct block_index *tip)
+{
+    (void)arg, (void)tip;
+    tips_changed++;
+}
+
+static void listen_all(struct chain *ch)
+{
+    struct chain_listener l = {.connected = count_connect,
+                               .disconnected = count_disconnect,
+                               .tip_changed = count_tip,
+                               .arg = &disconnects};
+    disconnects = tips_changed = connects = 0;
+    chain_add_listener(ch, &l);
+}
+
 /* The node on a longer branch justifying nothing evaluates a shorter one
  * holding a vote for epoch 1 (it could justify it), finds that it does not
  * (one vote of four), and goes back; the branch is not evaluated again. */
@@ -215,10 +239,14 @@ START_TEST(evaluation_goes_back)
     const struct block_index *tip = chain_tip(c2);
     uint8_t roots[HASH_SIZE];
     chain_state_root(c2, roots);
-    listen(c2);
+    listen_all(c2);
     hand_over(c, c2, fork);
     ck_assert_int_gt(connects, 0); /* evaluated */
     ck_assert_ptr_eq(chain_tip(c2), tip); /* and left */
+    /* Listeners hear of the tip though it ends where it began: the mempool
+     * takes back the disconnected blocks' transactions then. */
+    ck_assert_int_gt(disconnects, 0);
+    ck_assert_int_gt(tips_changed, 0);
     uint8_t root[HASH_SIZE];
     chain_state_root(c2, root);
     ck_assert_mem_eq(root, roots, HASH_SIZE);
@@ -270,6 +298,101 @@ START_TEST(votes_of_non_validators_not_counted)
     ck_assert_uint_eq(bi->vote_top, 0);
     ck_assert(!(bi->status & (BLOCK_FAILED | BLOCK_JUST_KNOWN)));
     ck_assert_int_eq(connects, 0);
+    block_free(&b);
+}
+END_TEST
+
+/* c2 grows past the shared prefix into epoch 2 (slots skipped, few
+ * blocks); c's tip stays the prefix's. */
+static void grow_c2_to_epoch2(void)
+{
+    while (tip_epoch(c2) < 2)
+        produce_at(c2, mp2, chain_tip(c2)->hdr.slot + params.epoch_slots / 2);
+    produce(c2, mp2);
+}
+
+/* A block of epoch 1 on c's tip (the prefix), holding a vote of validator
+ * 0 for target, proposed by the slot's leader, or when sec is given by
+ * that key; handed to c2 as sync does.  It forks below c2's epoch: its
+ * leader is not checked there. */
+static void side_block_to_c2(uint64_t target, const uint8_t *sec, struct block *b)
+{
+    struct validation v;
+    uint64_t slot = params.epoch_slots + 1;
+    ck_assert_uint_gt(slot, chain_tip(c)->hdr.slot);
+    ck_assert_msg(try_build_at(c, mp, slot, b, &v), "%s", v.reason);
+    struct finality_vote fv = {.source = {.epoch = 0}, .target = {.epoch = target}};
+    memcpy(fv.source.hash, params.genesis_hash, HASH_SIZE);
+    memcpy(fv.target.hash, chain_tip(c)->hash, HASH_SIZE);
+    struct wbuf w;
+    struct tx tx;
+    wbuf_init(&w);
+    finality_vote_encode(&fv, &w);
+    make_tx_sec(&tx, secrets[0], TX_FINALITY_VOTE, &w, 0, 0);
+    wbuf_free(&w);
+    ck_assert(block_add_tx(b, &tx));
+    tx_free(&tx);
+    block_merkle_root(b, b->hdr.tx_root);
+    if (sec) {
+        uint8_t aux[32] = {0};
+        ck_assert(key_pubkey(b->hdr.proposer, sec));
+        ck_assert(header_sign(&b->hdr, params.genesis_hash, sec, aux));
+    } else {
+        ck_assert(regtest_sign(NULL, &b->hdr));
+    }
+    listen_all(c2);
+    ck_assert_msg(chain_process_header_unchecked(c2, &b->hdr, &v), "%s", v.reason);
+    ck_assert_msg(chain_process_block(c2, b, &v), "%s %s", v.reason, v.detail);
+}
+
+/* A vote whose target epoch lies after its block's (here 2^40: it could
+ * never be counted nor slashed) does not count for vote_top, though its
+ * sender is a validator: the branch is not evaluated. */
+START_TEST(far_future_vote_not_counted)
+{
+    (void)prefix();
+    grow_c2_to_epoch2();
+    const struct block_index *tip = chain_tip(c2);
+    struct block b;
+    side_block_to_c2((uint64_t)1 << 40, NULL, &b);
+    uint8_t hash[HASH_SIZE];
+    header_hash(&b.hdr, hash);
+    const struct block_index *bi = chain_lookup(c2, hash);
+    ck_assert(bi && (bi->status & BLOCK_VOTES_KNOWN));
+    ck_assert_uint_eq(bi->vote_top, 0);
+    ck_assert_int_eq(disconnects, 0);
+    ck_assert_int_eq(connects, 0);
+    ck_assert_ptr_eq(chain_tip(c2), tip);
+    block_free(&b);
+}
+END_TEST
+
+/* A branch whose first block (leader not checked: it forks below the tip's
+ * epoch) comes from a key with no weight is never evaluated, whatever
+ * votes it holds: no block is disconnected. */
+START_TEST(throwaway_proposer_not_evaluated)
+{
+    (void)prefix();
+    grow_c2_to_epoch2();
+    const struct block_index *tip = chain_tip(c2);
+    uint8_t sec[SECKEY_SIZE], pub[PUBKEY_SIZE];
+    memset(sec, 0x3c, sizeof(sec));
+    ck_assert(key_pubkey(pub, sec));
+    ck_assert(!chain_has_vote_weight(c2, pub));
+    ck_assert(chain_has_vote_weight(c2, pubs[0]));
+    struct block b;
+    side_block_to_c2(1, sec, &b);
+    uint8_t hash[HASH_SIZE];
+    header_hash(&b.hdr, hash);
+    const struct block_index *bi = chain_lookup(c2, hash);
+    ck_assert(bi && (bi->status & BLOCK_LEADER_UNCHECKED) && (bi->status & BLOCK_HAVE_DATA));
+    ck_assert_uint_eq(bi->vote_top, 1);
+    ck_assert_int_eq(disconnects, 0);
+    ck_assert_ptr_eq(chain_tip(c2), tip);
+    /* Its body counts among the lower branches' bodies (the cap sync
+     * fetches up to). */
+    ck_assert_uint_eq(chain_lower_bodies(c2), 1);
+    ck_assert_uint_eq(chain_lower_bodies_max(c2), 2 * params.finality_depth);
     block_free(&b);
 }
 END_TEST
@@ -357,6 +480,8 @@ static Suite *forkchoice_suite(void)
     tcase_add_test(tc, evaluation_goes_back);
     tcase_add_test(tc, votes_of_non_validators_not_counted);
     tcase_add_test(tc, restart_keeps_just_epoch);
+    tcase_add_test(tc, far_future_vote_not_counted);
+    tcase_add_test(tc, throwaway_proposer_not_evaluated);
     suite_add_tcase(s, tc);
     return s;
 }
