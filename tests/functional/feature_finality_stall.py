@@ -189,9 +189,11 @@ class FinalityStallTest(FMLTestFramework):
         tip = n[0].getbestblockhash()
         self.log("  converged on %s branch" % ("A's" if tip == a_tip else
                                                "B's" if tip == b_tip else "another"))
-        # The clocks move on past every slot either side used: a validator
-        # never signs a second block for a slot.
-        self.clock(n, max(x.getblockchaininfo()["slot"] for x in n) + 1)
+        # The clocks move on past every slot either side used, the losing
+        # branch's too (generateblocks may have taken slots ahead of a clock):
+        # a validator never signs a second block for a slot.
+        used = max(n[0].getblockheader(h)["slot"] for h in (a_tip, b_tip))
+        self.clock(n, max([x.getblockchaininfo()["slot"] for x in n] + [used]) + 1)
         a_height = n[0].getblock(a_tip)["height"]
 
         self.log("Finality resumes: epochs E+6 and E+7 justified, E+6 finalized")
@@ -208,6 +210,9 @@ class FinalityStallTest(FMLTestFramework):
         assert_equal([x.getblockhash(a_height) for x in n], [a_tip] * 4)
         self.seen_votes(n)
         self.no_conflicting_votes()
+        # Nor a slashable pair of blocks: every validator is still active.
+        for x in n:
+            assert_equal([x.getvalidator(v)["status"] for v in self.vals], ["active"] * 4)
 
 
 if __name__ == "__main__":
