@@ -444,7 +444,11 @@ void relay_tx_added(void *arg, const struct mempool_entry *e)
     if (!p->tx_queue && !(p->tx_queue = malloc(P2P_TX_QUEUE_MAX * sizeof(*p->tx_queue))))
         return;
     memcpy(p->tx_queue[p->n_tx_queue++], e->txid, HASH_SIZE);
-    p2p_wakeup(p);
+    /* The loop empties the whole queue under the node lock, which every
+     * add holds: one wake-up per queue filled, not one per transaction
+     * (each would make the loop thread contend for the lock). */
+    if (p->n_tx_queue == 1)
+        p2p_wakeup(p);
 }
 
 void relay_free(struct p2p *p)

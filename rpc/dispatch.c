@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "util/hex.h"
 #include "util/log.h"
 
 /* ---- Registry ---- */
@@ -333,17 +334,6 @@ static bool type_matches(enum rpc_type t, const json_t *v)
     return false;
 }
 
-static int hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* Decodes an even-length hex string; false on any other character. */
 static bool decode_hex(const char *s, size_t len, uint8_t **out, size_t *out_len)
 {
@@ -351,16 +341,13 @@ static bool decode_hex(const char *s, size_t len, uint8_t **out, size_t *out_len
     *out_len = 0;
     if (len % 2)
         return false;
-    for (size_t i = 0; i < len; i++)
-        if (hex_digit(s[i]) < 0)
-            return false;
     if (len == 0)
         return true;
     uint8_t *b = malloc(len / 2);
-    if (!b)
+    if (!b || !hex_decode(s, len, b)) {
+        free(b);
         return false;
-    for (size_t i = 0; i < len / 2; i++)
-        b[i] = (uint8_t)(hex_digit(s[2 * i]) << 4 | hex_digit(s[2 * i + 1]));
+    }
     *out = b;
     *out_len = len / 2;
     return true;

@@ -8,6 +8,7 @@
 #include "state/mempool.h"
 #include "state/readview.h"
 #include "state/sigcheck.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 #include <pthread.h>
@@ -193,10 +194,9 @@ static const json_t *request_hex(const struct rpc_method *m, const json_t *req)
 
 static bool decode_hex_string(const char *hex, struct tx *tx)
 {
-    size_t hl = strlen(hex), len = 0;
+    size_t hl = strlen(hex);
     uint8_t *raw = hl % 2 == 0 && hl > 0 ? malloc(hl / 2) : NULL;
-    bool ok = raw && sodium_hex2bin(raw, hl / 2, hex, hl, NULL, &len, NULL) == 0 &&
-              len == hl / 2 && tx_decode(tx, raw, len);
+    bool ok = raw && hex_decode(hex, hl, raw) && tx_decode(tx, raw, hl / 2);
     free(raw);
     return ok;
 }

@@ -44,8 +44,12 @@
 
 #define WALLET_PREFIX "/wallet/"
 /* sched_yield()s a worker makes looking for the next request before it
- * sleeps. */
+ * sleeps: at most RPC_WORKER_SPIN, at least RPC_WORKER_SPIN_MIN.  The
+ * budget halves each time a spin finds nothing (requests coming slower
+ * than a spin, e.g. big batches: the yields would only burn CPU) and is
+ * full again once one finds a request. */
 #define RPC_WORKER_SPIN 200
+#define RPC_WORKER_SPIN_MIN 8
 /* Replies from this size on are handed to evhttp by reference. */
 #define RPC_REFERENCE_REPLY 65536
 /* Grace for writing the last replies at stop. */
@@ -110,7 +114,8 @@ struct rpc_server {
     pthread_cond_t cv;
     struct rpc_req *q_head, *q_tail;
     int q_len, q_max;
-    int q_idle; /* workers waiting on cv */
+    int q_idle;     /* workers waiting on cv */
+    int q_spinning; /* 1 while a worker spins for the next request (atomic) */
     bool q_stop;
 
     /* Event-loop thread only. */
@@ -572,7 +577,8 @@ static bool enqueue(struct rpc_server *s, struct rpc_req *r, bool *stopped)
             __atomic_store_n(&s->q_head, r, __ATOMIC_RELAXED); /* also read by spinners */
         s->q_tail = r;
         s->q_len++;
-        if (s->q_idle > 0)
+        /* The spinning worker takes one request; wake a sleeper for more. */
+        if (s->q_idle > 0 && s->q_len > __atomic_load_n(&s->q_spinning, __ATOMIC_RELAXED))
             pthread_cond_signal(&s->cv);
     }
     pthread_mutex_unlock(&s->mu);
@@ -957,13 +963,27 @@ static void *worker_main(void *arg)
 {
     struct rpc_server *s = arg;
     worker_lower_priority(s);
+    int budget = RPC_WORKER_SPIN;
     for (;;) {
         /* Under load the next request comes within microseconds: look for
          * it briefly before sleeping (a sleep and a wake-up cost more). */
-        for (int spin = 0; spin < RPC_WORKER_SPIN && !__atomic_load_n(&s->q_head, __ATOMIC_RELAXED) &&
-                           !__atomic_load_n(&s->q_stop, __ATOMIC_RELAXED);
-             spin++)
-            sched_yield();
+        /* One worker at a time: the others would only take turns yielding
+         * to each other and to the threads doing the work. */
+        int expected = 0;
+        if (__atomic_compare_exchange_n(&s->q_spinning, &expected, 1, false, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED)) {
+            int spin = 0;
+            while (spin < budget && !__atomic_load_n(&s->q_head, __ATOMIC_RELAXED) &&
+                   !__atomic_load_n(&s->q_stop, __ATOMIC_RELAXED)) {
+                sched_yield();
+                spin++;
+            }
+            __atomic_store_n(&s->q_spinning, 0, __ATOMIC_RELAXED);
+            if (spin < budget)
+                budget = RPC_WORKER_SPIN;
+            else if (budget / 2 >= RPC_WORKER_SPIN_MIN)
+                budget /= 2;
+        }
         pthread_mutex_lock(&s->mu);
         while (!s->q_head && !s->q_stop) {
             s->q_idle++;

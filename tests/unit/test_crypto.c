@@ -15,6 +15,9 @@
 #include "consensus/params.h"
 
 #include <ctype.h>
+#include <secp256k1.h>
+#include <secp256k1_extrakeys.h>
+#include <sodium.h>
 #include <errno.h>
 
 #include "tests/unit/test_util.h"
@@ -267,6 +270,50 @@ START_TEST(test_pubkey_valid)
     ck_assert(!key_pubkey_valid(x));
     memset(x, 0, 32);
     ck_assert(!key_pubkey_valid(x)); /* 0^3 + 7 = 7 is not a square mod p */
+}
+END_TEST
+
+/* A key drawn at random with the given first two bytes, valid or not as
+ * asked: what libsecp256k1 itself says, not the memo. */
+static void key_with_prefix(uint8_t x[32], uint8_t b0, uint8_t b1, bool valid)
+{
+    secp256k1_xonly_pubkey xpk;
+    do {
+        randombytes_buf(x, 32);
+        x[0] = b0;
+        x[1] = b1;
+    } while ((secp256k1_xonly_pubkey_parse(secp256k1_context_static, &xpk, x) == 1) != valid);
+}
+
+/* The memo of valid keys answers as the library does: keys sharing a slot
+ * evict each other, an invalid key never passes for the valid one in its
+ * slot, and a random mix gives the library's answer twice over. */
+START_TEST(test_pubkey_valid_memo)
+{
+    uint8_t a[32], b[32], bad[32];
+    key_with_prefix(a, 0x12, 0x34, true);
+    key_with_prefix(b, 0x12, 0x34, true);
+    key_with_prefix(bad, 0x12, 0x34, false);
+    ck_assert(key_pubkey_valid(a));
+    ck_assert(!key_pubkey_valid(bad));
+    ck_assert(key_pubkey_valid(b));
+    ck_assert(key_pubkey_valid(a));
+    ck_assert(!key_pubkey_valid(bad));
+    /* Only the last bytes differ from a memoized key. */
+    memcpy(bad, a, 32);
+    secp256k1_xonly_pubkey xpk;
+    do
+        bad[31]++;
+    while (secp256k1_xonly_pubkey_parse(secp256k1_context_static, &xpk, bad) == 1);
+    ck_assert(key_pubkey_valid(a));
+    ck_assert(!key_pubkey_valid(bad));
+    static uint8_t keys[3000][32];
+    for (size_t i = 0; i < 3000; i++)
+        randombytes_buf(keys[i], 32);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < 3000; i++)
+            ck_assert_int_eq(key_pubkey_valid(keys[i]),
+                             secp256k1_xonly_pubkey_parse(secp256k1_context_static, &xpk, keys[i]) == 1);
 }
 END_TEST
 
@@ -676,6 +723,7 @@ static Suite *crypto_suite(void)
     tcase_add_test(tc, test_bip340_vectors);
     tcase_add_test(tc, test_secret_key_range);
     tcase_add_test(tc, test_pubkey_valid);
+    tcase_add_test(tc, test_pubkey_valid_memo);
     tcase_add_test(tc, test_sign_verify);
     suite_add_tcase(s, tc);
 

@@ -10,6 +10,7 @@
 
 #include "consensus/amount.h"
 #include "rpc/rpc.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 static pthread_mutex_t node_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -456,6 +457,35 @@ START_TEST(test_hex_args)
 }
 END_TEST
 
+/* The table decoder against every byte value and every bad character. */
+START_TEST(test_hex_decode)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int b = 0; b < 256; b++) {
+        char lower[2] = {digits[b >> 4], digits[b & 15]};
+        char upper[2] = {(char)(lower[0] >= 'a' ? lower[0] - 32 : lower[0]),
+                         (char)(lower[1] >= 'a' ? lower[1] - 32 : lower[1])};
+        uint8_t out = 0;
+        ck_assert(hex_decode(lower, 2, &out));
+        ck_assert_int_eq(out, b);
+        out = 0;
+        ck_assert(hex_decode(upper, 2, &out));
+        ck_assert_int_eq(out, b);
+    }
+    for (int c = 0; c < 256; c++) {
+        bool digit = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        char first[4] = {(char)c, '0', '0', '0'}, last[4] = {'0', '0', '0', (char)c};
+        uint8_t out[2];
+        ck_assert_int_eq(hex_decode(first, 4, out), digit);
+        ck_assert_int_eq(hex_decode(last, 4, out), digit);
+    }
+    uint8_t out[2];
+    ck_assert(!hex_decode("abc", 3, out));
+    ck_assert(hex_decode("", 0, out));
+    ck_assert(!hex_decode("a\0", 2, out)); /* a NUL inside the length */
+}
+END_TEST
+
 /* ---- Amounts ---- */
 
 static void amount_ok(json_t *v, uint64_t expected)
@@ -852,6 +882,7 @@ static Suite *rpc_suite(void)
     tcase_add_test(tc, test_arg_counts);
     tcase_add_test(tc, test_type_checks);
     tcase_add_test(tc, test_hex_args);
+    tcase_add_test(tc, test_hex_decode);
     tcase_add_test(tc, test_amount_parse);
     tcase_add_test(tc, test_amount_format);
     tcase_add_test(tc, test_serializer_escapes);
