@@ -171,18 +171,20 @@ static double reindex(const char *name, struct sigcheck *sc, size_t nb)
 
 int main(int argc, char **argv)
 {
-    uint64_t accounts = 1000, ntxs = 60000, per_block = 20000, reps = 2;
+    uint64_t accounts = 1000, ntxs = 60000, per_block = 20000, reps = 2, fresh = 0;
     for (int i = 1; i < argc; i++)
         if (!arg_u64(argv[i], "-accounts", &accounts) && !arg_u64(argv[i], "-txs", &ntxs) &&
-            !arg_u64(argv[i], "-block", &per_block) && !arg_u64(argv[i], "-reps", &reps)) {
+            !arg_u64(argv[i], "-block", &per_block) && !arg_u64(argv[i], "-reps", &reps) &&
+            !arg_u64(argv[i], "-fresh", &fresh)) {
             fprintf(stderr, "usage: bench_connect [-accounts=1000] [-txs=60000] "
-                            "[-block=20000] [-reps=2]\n");
+                            "[-block=20000] [-reps=2] [-fresh=1: every recipient a new key]\n");
             return 2;
         }
     struct gen g;
     if (!regtest_keys_init() || accounts == 0 || per_block == 0 || ntxs == 0 || reps == 0 ||
         !gen_init(&g, (size_t)accounts, 1000 * COIN) || !gen_fund(&g, &params))
         die("setup", NULL);
+    g.fresh_to = fresh != 0;
     if (per_block > params.max_block_txs)
         per_block = params.max_block_txs;
     if (ntxs > accounts * 64 * ((ntxs + per_block - 1) / per_block))
@@ -196,10 +198,12 @@ int main(int argc, char **argv)
     struct tx *all;
     size_t nb;
     build_blocks(&g, ntxs, per_block, &blocks, &nb, &all);
-    printf("bench_connect: %llu transfers from %llu accounts in %zu blocks of up to %llu "
-           "(generated, built and connected once in %.1f s)\n",
+    printf("bench_connect: %llu transfers from %llu accounts in %zu blocks of up to %llu, "
+           "%s (generated, built and connected once in %.1f s)\n",
            (unsigned long long)ntxs, (unsigned long long)accounts, nb,
-           (unsigned long long)per_block, now_seconds() - t0);
+           (unsigned long long)per_block,
+           g.fresh_to ? "each to a new key" : "each to another of the accounts",
+           now_seconds() - t0);
 
     double best[4] = {1e30, 1e30, 1e30, 1e30}, bound[4] = {0, 0, 0, 0};
     for (uint64_t r = 0; r < reps; r++) {

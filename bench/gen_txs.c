@@ -11,6 +11,7 @@
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 #include <secp256k1_schnorrsig.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,18 @@ bool gen_fund(const struct gen *g, struct chain_params *p)
     return genesis_build(p, &hdr);
 }
 
+/* A valid x-only key no account and no earlier call has: the x of a
+ * counter's hash, the next counter while it is not on the curve. */
+static void fresh_key(struct gen *g, uint8_t out[PUBKEY_SIZE])
+{
+    secp256k1_xonly_pubkey xpk;
+    do {
+        uint8_t seed[16] = "fresh-recipient";
+        write_be64(seed + 8, g->fresh++);
+        crypto_generichash(out, PUBKEY_SIZE, seed, sizeof(seed), NULL, 0);
+    } while (secp256k1_xonly_pubkey_parse(g->ctx, &xpk, out) != 1);
+}
+
 bool gen_transfers(struct gen *g, const struct chain_params *p, uint64_t fee, struct tx *out,
                    size_t n)
 {
@@ -80,7 +93,10 @@ bool gen_transfers(struct gen *g, const struct chain_params *p, uint64_t fee, st
         memcpy(tx->sender, g->pub[s], PUBKEY_SIZE);
         tx->nonce = g->nonce[s]++;
         tx->fee = fee;
-        memcpy(t.to, g->pub[(s + 1) % g->n], PUBKEY_SIZE);
+        if (g->fresh_to)
+            fresh_key(g, t.to);
+        else
+            memcpy(t.to, g->pub[(s + 1) % g->n], PUBKEY_SIZE);
         t.amount = 1;
         wbuf_init(&w);
         transfer_encode(&t, &w);

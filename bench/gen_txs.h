@@ -29,6 +29,8 @@ struct gen {
     uint64_t *nonce; /* next nonce of each account */
     uint64_t amount; /* each account's allocation */
     size_t next;     /* the next sender */
+    bool fresh_to;   /* each transfer to a key never used before (not an account) */
+    uint64_t fresh;  /* fresh keys handed out */
 };
 
 /* n accounts (keys derived from their number); false on failure. */
@@ -38,7 +40,8 @@ void gen_free(struct gen *g);
  * genesis (p->genesis_hash changes). */
 bool gen_fund(const struct gen *g, struct chain_params *p);
 /* n signed transfers of 1 unit and the given fee, senders taken round-robin,
- * each to the next account; out[i] must be freed with tx_free. */
+ * each to the next account (fresh_to: to a new valid key each); out[i] must
+ * be freed with tx_free. */
 bool gen_transfers(struct gen *g, const struct chain_params *p, uint64_t fee, struct tx *out,
                    size_t n);
 
