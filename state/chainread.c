@@ -215,52 +215,67 @@ static bool read_stored(struct chain *c, const struct block_index *bi, uint8_t *
     return true;
 }
 
-bool chain_read_raw(struct chain *c, const struct block_index *bi, uint8_t **data, size_t *len)
+bool chain_stored_checked(const struct block_index *bi, uint8_t **data, size_t len,
+                          struct block *out)
 {
-    if (!read_stored(c, bi, data, len))
-        return false;
-    if (!chain_check_stored(bi, *data, *len, NULL)) {
+    bool ok = chain_check_stored(bi, *data, len, out);
+    if (!ok || out) {
         free(*data);
         *data = NULL;
-        return false;
     }
+    return ok;
+}
+
+bool chain_txloc_parse(const uint8_t *val, size_t vlen, uint8_t block_hash[HASH_SIZE],
+                       uint32_t *idx)
+{
+    if (vlen != HASH_SIZE + 4)
+        return false;
+    memcpy(block_hash, val, HASH_SIZE);
+    *idx = read_le32(val + HASH_SIZE);
     return true;
+}
+
+bool chain_tx_of_block(struct block *blk, const struct block_index *bi, uint32_t idx,
+                       struct tx *out, const struct block_index **bi_out, uint32_t *index)
+{
+    bool ok = idx < blk->ntx && tx_copy(out, &blk->txs[idx]);
+    if (ok) {
+        if (bi_out)
+            *bi_out = bi;
+        if (index)
+            *index = idx;
+    }
+    block_free(blk);
+    return ok;
+}
+
+bool chain_read_raw(struct chain *c, const struct block_index *bi, uint8_t **data, size_t *len)
+{
+    return read_stored(c, bi, data, len) && chain_stored_checked(bi, data, *len, NULL);
 }
 
 bool chain_read_block(struct chain *c, const struct block_index *bi, struct block *out)
 {
     uint8_t *data;
     size_t len;
-    if (!read_stored(c, bi, &data, &len))
-        return false;
-    bool ok = chain_check_stored(bi, data, len, out);
-    free(data);
-    return ok;
+    return read_stored(c, bi, &data, &len) && chain_stored_checked(bi, &data, len, out);
 }
 
 bool chain_find_tx(struct chain *c, const uint8_t txid[HASH_SIZE], struct tx *out,
                    const struct block_index **bi_out, uint32_t *index)
 {
-    uint8_t key[1 + HASH_SIZE], *val = NULL;
+    uint8_t key[1 + HASH_SIZE], *val = NULL, hash[HASH_SIZE];
     size_t vlen;
+    uint32_t idx;
     struct block blk;
     key[0] = 'x';
     memcpy(key + 1, txid, HASH_SIZE);
     if (db_get(c->state, key, sizeof(key), &val, &vlen) != DB_FOUND)
         return false;
-    bool ok = false;
-    const struct block_index *bi = vlen == HASH_SIZE + 4 ? chain_lookup(c, val) : NULL;
-    uint32_t idx = vlen == HASH_SIZE + 4 ? read_le32(val + HASH_SIZE) : 0;
+    bool located = chain_txloc_parse(val, vlen, hash, &idx);
     free(val);
-    if (!bi || !chain_read_block(c, bi, &blk))
-        return false;
-    if (idx < blk.ntx && tx_copy(out, &blk.txs[idx])) {
-        if (bi_out)
-            *bi_out = bi;
-        if (index)
-            *index = idx;
-        ok = true;
-    }
-    block_free(&blk);
-    return ok;
+    const struct block_index *bi = located ? chain_lookup(c, hash) : NULL;
+    return bi && chain_read_block(c, bi, &blk) &&
+           chain_tx_of_block(&blk, bi, idx, out, bi_out, index);
 }

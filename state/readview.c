@@ -239,55 +239,31 @@ static bool read_shared(struct readview *rv, const struct block_index *bi, uint8
 bool readview_read_raw(struct readview *rv, const struct block_index *bi, uint8_t **data,
                        size_t *len)
 {
-    if (!read_shared(rv, bi, data, len))
-        return false;
-    if (!chain_check_stored(bi, *data, *len, NULL)) {
-        free(*data);
-        *data = NULL;
-        return false;
-    }
-    return true;
+    return read_shared(rv, bi, data, len) && chain_stored_checked(bi, data, *len, NULL);
 }
 
 bool readview_read_block(struct readview *rv, const struct block_index *bi, struct block *out)
 {
     uint8_t *raw;
     size_t len;
-    if (!read_shared(rv, bi, &raw, &len))
-        return false;
-    bool ok = chain_check_stored(bi, raw, len, out);
-    free(raw);
-    return ok;
+    return read_shared(rv, bi, &raw, &len) && chain_stored_checked(bi, &raw, len, out);
 }
 
 bool readview_find_tx(struct readview *rv, const uint8_t txid[HASH_SIZE], struct tx *out,
                       const struct block_index **bi_out, uint32_t *index)
 {
-    uint8_t key[1 + HASH_SIZE], *val = NULL, *raw = NULL;
-    size_t vlen, len;
+    uint8_t key[1 + HASH_SIZE], *val = NULL, hash[HASH_SIZE];
+    size_t vlen;
+    uint32_t idx;
     struct block blk;
     key[0] = 'x';
     memcpy(key + 1, txid, HASH_SIZE);
     if (db_get(rv->state, key, sizeof(key), &val, &vlen) != DB_FOUND)
         return false;
-    const struct block_index *bi = vlen == HASH_SIZE + 4 ? readview_lookup(rv, val) : NULL;
-    uint32_t idx = vlen == HASH_SIZE + 4 ? read_le32(val + HASH_SIZE) : 0;
+    bool located = chain_txloc_parse(val, vlen, hash, &idx);
     free(val);
+    const struct block_index *bi = located ? readview_lookup(rv, hash) : NULL;
     /* The snapshot's tx index names blocks of its own chain only. */
-    if (!readview_contains(rv, bi) || !read_shared(rv, bi, &raw, &len))
-        return false;
-    bool ok = chain_check_stored(bi, raw, len, &blk);
-    free(raw);
-    if (!ok)
-        return false;
-    ok = false;
-    if (idx < blk.ntx && tx_copy(out, &blk.txs[idx])) {
-        if (bi_out)
-            *bi_out = bi;
-        if (index)
-            *index = idx;
-        ok = true;
-    }
-    block_free(&blk);
-    return ok;
+    return bi && readview_contains(rv, bi) && readview_read_block(rv, bi, &blk) &&
+           chain_tx_of_block(&blk, bi, idx, out, bi_out, index);
 }

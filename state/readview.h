@@ -90,5 +90,17 @@ void readview_close(struct chain *c);
 /* Checks a stored record is the block bi names (state/chainread.c). */
 bool chain_check_stored(const struct block_index *bi, const uint8_t *data, size_t len,
                         struct block *out);
+/* The readers' shared steps (state/chainread.c).  chain_stored_checked:
+ * checks the record *data read for bi; out NULL keeps *data (the raw
+ * bytes), otherwise decodes into out; *data is freed (and NULL) unless
+ * kept.  chain_txloc_parse: a tx index value ('x' record: block hash,
+ * position).  chain_tx_of_block: copies blk's transaction idx into out and
+ * frees blk. */
+bool chain_stored_checked(const struct block_index *bi, uint8_t **data, size_t len,
+                          struct block *out);
+bool chain_txloc_parse(const uint8_t *val, size_t vlen, uint8_t block_hash[HASH_SIZE],
+                       uint32_t *idx);
+bool chain_tx_of_block(struct block *blk, const struct block_index *bi, uint32_t idx,
+                       struct tx *out, const struct block_index **bi_out, uint32_t *index);
 
 #endif
