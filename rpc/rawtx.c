@@ -348,13 +348,7 @@ static json_t *testmempoolaccept(struct rpc_call *call)
         return rpc_error(call, RPC_OUT_OF_MEMORY, "Out of memory");
     json_array_foreach(arr, i, item) {
         const char *hex = json_string_value(item);
-        size_t hl = hex ? strlen(hex) : 0;
-        uint8_t *raw = hl % 2 == 0 ? malloc(hl / 2 + 1) : NULL;
-        size_t len = 0;
-        bool ok = hex && raw && sodium_hex2bin(raw, hl / 2 + 1, hex, hl, NULL, &len, NULL) == 0 &&
-                  len == hl / 2 && tx_decode(&txs[i], raw, len);
-        free(raw);
-        if (!ok) {
+        if (!hex || !decode_hex_string(hex, &txs[i])) {
             for (size_t j = 0; j < i; j++)
                 tx_free(&txs[j]);
             free(txs);

@@ -577,8 +577,11 @@ static bool enqueue(struct rpc_server *s, struct rpc_req *r, bool *stopped)
             __atomic_store_n(&s->q_head, r, __ATOMIC_RELAXED); /* also read by spinners */
         s->q_tail = r;
         s->q_len++;
-        /* The spinning worker takes one request; wake a sleeper for more. */
-        if (s->q_idle > 0 && s->q_len > __atomic_load_n(&s->q_spinning, __ATOMIC_RELAXED))
+        /* A sleeper is woken even while a worker spins: the spinner runs at
+         * the workers' low priority and, on busy cores, may not see the
+         * request for tens of milliseconds, where a woken thread runs at
+         * once. */
+        if (s->q_idle > 0)
             pthread_cond_signal(&s->cv);
     }
     pthread_mutex_unlock(&s->mu);
