@@ -114,8 +114,7 @@ struct rpc_server {
     pthread_cond_t cv;
     struct rpc_req *q_head, *q_tail;
     int q_len, q_max;
-    int q_idle;     /* workers waiting on cv */
-    int q_spinning; /* 1 while a worker spins for the next request (atomic) */
+    int q_idle; /* workers waiting on cv */
     bool q_stop;
 
     /* Event-loop thread only. */
@@ -577,10 +576,9 @@ static bool enqueue(struct rpc_server *s, struct rpc_req *r, bool *stopped)
             __atomic_store_n(&s->q_head, r, __ATOMIC_RELAXED); /* also read by spinners */
         s->q_tail = r;
         s->q_len++;
-        /* A sleeper is woken even while a worker spins: the spinner runs at
-         * the workers' low priority and, on busy cores, may not see the
-         * request for tens of milliseconds, where a woken thread runs at
-         * once. */
+        /* A spinning worker would find it, but one at the workers' low
+         * priority may not run for tens of milliseconds on busy cores: a
+         * sleeper, if any, is woken too. */
         if (s->q_idle > 0)
             pthread_cond_signal(&s->cv);
     }
@@ -970,23 +968,16 @@ static void *worker_main(void *arg)
     for (;;) {
         /* Under load the next request comes within microseconds: look for
          * it briefly before sleeping (a sleep and a wake-up cost more). */
-        /* One worker at a time: the others would only take turns yielding
-         * to each other and to the threads doing the work. */
-        int expected = 0;
-        if (__atomic_compare_exchange_n(&s->q_spinning, &expected, 1, false, __ATOMIC_RELAXED,
-                                        __ATOMIC_RELAXED)) {
-            int spin = 0;
-            while (spin < budget && !__atomic_load_n(&s->q_head, __ATOMIC_RELAXED) &&
-                   !__atomic_load_n(&s->q_stop, __ATOMIC_RELAXED)) {
-                sched_yield();
-                spin++;
-            }
-            __atomic_store_n(&s->q_spinning, 0, __ATOMIC_RELAXED);
-            if (spin < budget)
-                budget = RPC_WORKER_SPIN;
-            else if (budget / 2 >= RPC_WORKER_SPIN_MIN)
-                budget /= 2;
+        int spin = 0;
+        while (spin < budget && !__atomic_load_n(&s->q_head, __ATOMIC_RELAXED) &&
+               !__atomic_load_n(&s->q_stop, __ATOMIC_RELAXED)) {
+            sched_yield();
+            spin++;
         }
+        if (spin < budget)
+            budget = RPC_WORKER_SPIN;
+        else if (budget / 2 >= RPC_WORKER_SPIN_MIN)
+            budget /= 2;
         pthread_mutex_lock(&s->mu);
         while (!s->q_head && !s->q_stop) {
             s->q_idle++;
