@@ -20,7 +20,7 @@ bool hex_decode(const char *s, size_t len, uint8_t *out)
         uint8_t hi = hex_value[(unsigned char)s[2 * i]];
         uint8_t lo = hex_value[(unsigned char)s[2 * i + 1]];
         ok &= hi != 0 && lo != 0;
-        out[i] = (uint8_t)((hi - 1) << 4 | ((lo - 1) & 15));
+        out[i] = (uint8_t)(((hi - 1) & 15) << 4 | ((lo - 1) & 15)); /* masked: a bad digit is 0 */
     }
     return ok;
 }
