@@ -30,7 +30,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -38,10 +37,10 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "functional"))
 
-from test_framework.framework import BUILD_DIR, FMLTestFramework, TestFailure  # noqa: E402
+from test_framework.framework import FMLTestFramework, TestFailure  # noqa: E402
 from test_framework.rpc import cookie_auth  # noqa: E402
 
-PREP = os.environ.get("FML_BENCH_SYNC_PREP", os.path.join(BUILD_DIR, "bench", "bench_sync_prep"))
+from sync_prep import run_prep, verify_bound  # noqa: E402
 
 
 def read_reply(f):
@@ -89,13 +88,7 @@ class AcceptRPCBench(FMLTestFramework):
         self.chain = "benchsync"
 
     def bound(self):
-        """BIP340 verifies/s on two threads over as many signatures, now."""
-        o = self.options
-        res = subprocess.run([PREP, "-bound-only=1", "-accounts=%d" % o.accounts,
-                              "-txs=%d" % o.txs], capture_output=True, text=True)
-        if res.returncode != 0:
-            raise TestFailure("bench_sync_prep: " + res.stderr)
-        return float(res.stdout.split()[1])
+        return verify_bound(self.options.accounts, self.options.txs)
 
     def run_test(self):
         o = self.options
@@ -104,12 +97,8 @@ class AcceptRPCBench(FMLTestFramework):
         node = self.add_node(["-genesis=" + genesis, "-connect=0", "-listen=0", "-debug=0"])
         os.makedirs(node.datadir, exist_ok=True)
         first = min(o.accounts, 1000)
-        res = subprocess.run([PREP, "-out=" + self.tmpdir, "-netdir=" + node.netdir,
-                              "-accounts=%d" % o.accounts, "-txs=%d" % first,
-                              "-block=%d" % first, "-pending=%d" % o.txs],
-                             capture_output=True, text=True)
-        if res.returncode != 0:
-            raise TestFailure("bench_sync_prep: " + res.stderr)
+        run_prep(["-out=" + self.tmpdir, "-netdir=" + node.netdir, "-accounts=%d" % o.accounts,
+                  "-txs=%d" % first, "-block=%d" % first, "-pending=%d" % o.txs])
         pristine = os.path.join(self.tmpdir, "pristine")
         shutil.copytree(node.netdir, pristine)
 

@@ -92,38 +92,60 @@ static double verify_bound(const struct tx *txs, size_t n)
     return (double)n / t;
 }
 
-/* Accepts the transactions into a fresh chain (in dir/name), mempool and
- * cache, one by one (batch 0) or pre-checked batch by batch; tx/s. */
-static double accept_all(const char *name, const struct tx *txs, size_t ntxs, size_t batch)
+/* A fresh chain in dir/name, opened as the node opens it (a -par=2 pool and
+ * an empty signature cache), and a mempool on it. */
+struct pool {
+    struct sigcache *cache;
+    struct sigcheck *sc;
+    struct chain *c;
+    struct mempool *mp;
+};
+
+static void pool_open(struct pool *p, const char *name)
 {
     char sub[256], err[256];
     snprintf(sub, sizeof(sub), "%s/%s", dir, name);
-    struct sigcache *cache = sigcache_new((size_t)SIGCACHE_DEFAULT_MIB << 20);
-    struct sigcheck *sc = sigcheck_new(2, cache);
-    struct chain_options opts = {.sigcheck = sc};
-    struct chain *c = cache && sc ? chain_open_with(&params, sub, &opts, err, sizeof(err)) : NULL;
-    struct mempool *mp = c ? mempool_new(c, 1u << 30, 0) : NULL;
-    struct sigcheck_verdict *pre = batch ? calloc(batch, sizeof(*pre)) : NULL;
-    if (!mp || (batch && !pre))
+    p->cache = sigcache_new((size_t)SIGCACHE_DEFAULT_MIB << 20);
+    p->sc = sigcheck_new(2, p->cache);
+    struct chain_options opts = {.sigcheck = p->sc};
+    p->c = p->cache && p->sc ? chain_open_with(&params, sub, &opts, err, sizeof(err)) : NULL;
+    p->mp = p->c ? mempool_new(p->c, 1u << 30, 0) : NULL;
+    if (!p->mp)
         die("chain and mempool", NULL);
+}
+
+static void pool_close(struct pool *p)
+{
+    mempool_free(p->mp);
+    chain_close(p->c);
+    sigcheck_free(p->sc);
+    sigcache_free(p->cache);
+}
+
+/* Accepts the transactions one by one (batch 0) or pre-checked batch by
+ * batch; tx/s. */
+static double accept_all(const char *name, const struct tx *txs, size_t ntxs, size_t batch)
+{
+    struct pool p;
+    pool_open(&p, name);
+    struct sigcheck_verdict *pre = batch ? calloc(batch, sizeof(*pre)) : NULL;
+    if (batch && !pre)
+        die("out of memory", NULL);
     double t0 = now_seconds();
     for (size_t i = 0; i < ntxs;) {
         size_t n = batch ? (ntxs - i < batch ? ntxs - i : batch) : 1;
         if (batch)
-            (void)sigcheck_txs(sc, &txs[i], n, &params, pre);
+            (void)sigcheck_txs(p.sc, &txs[i], n, &params, pre);
         for (size_t k = 0; k < n; k++) {
             struct validation v;
-            if (!mempool_add_checked(mp, &txs[i + k], 0, batch ? &pre[k] : NULL, &v))
+            if (!mempool_add_checked(p.mp, &txs[i + k], 0, batch ? &pre[k] : NULL, &v))
                 die("mempool_add", &v);
         }
         i += n;
     }
     double figure = (double)ntxs / (now_seconds() - t0);
     free(pre);
-    mempool_free(mp);
-    chain_close(c);
-    sigcheck_free(sc);
-    sigcache_free(cache);
+    pool_close(&p);
     return figure;
 }
 
@@ -131,30 +153,22 @@ static double accept_all(const char *name, const struct tx *txs, size_t ntxs, si
  * then every transaction accepted one by one; microseconds a transaction. */
 static double accept_cached(const char *name, const struct tx *txs, size_t ntxs, bool run_cache)
 {
-    char sub[256], err[256];
-    snprintf(sub, sizeof(sub), "%s/%s", dir, name);
-    struct sigcache *cache = sigcache_new((size_t)SIGCACHE_DEFAULT_MIB << 20);
-    struct sigcheck *sc = sigcheck_new(2, cache);
-    struct chain_options opts = {.sigcheck = sc};
-    struct chain *c = cache && sc ? chain_open_with(&params, sub, &opts, err, sizeof(err)) : NULL;
-    struct mempool *mp = c ? mempool_new(c, 1u << 30, 0) : NULL;
+    struct pool p;
+    pool_open(&p, name);
     struct sigcheck_verdict *pre = calloc(ntxs, sizeof(*pre));
-    if (!mp || !pre)
-        die("chain and mempool", NULL);
-    mempool_set_run_cache(mp, run_cache);
-    (void)sigcheck_txs(sc, txs, ntxs, &params, pre);
+    if (!pre)
+        die("out of memory", NULL);
+    mempool_set_run_cache(p.mp, run_cache);
+    (void)sigcheck_txs(p.sc, txs, ntxs, &params, pre);
     double t0 = now_seconds();
     for (size_t i = 0; i < ntxs; i++) {
         struct validation v;
-        if (!mempool_add_checked(mp, &txs[i], 0, &pre[i], &v))
+        if (!mempool_add_checked(p.mp, &txs[i], 0, &pre[i], &v))
             die("mempool_add", &v);
     }
     double us = (now_seconds() - t0) * 1e6 / (double)ntxs;
     free(pre);
-    mempool_free(mp);
-    chain_close(c);
-    sigcheck_free(sc);
-    sigcache_free(cache);
+    pool_close(&p);
     return us;
 }
 

@@ -28,7 +28,6 @@ that build does not know is shown as n/a.
 """
 
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -36,11 +35,11 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "functional"))
 
-from test_framework.framework import (BUILD_DIR, FMLTestFramework, TestFailure,  # noqa: E402
+from test_framework.framework import (FMLTestFramework, TestFailure,  # noqa: E402
                                       connect_nodes, wait_until)
 from test_framework.rpc import JSONRPCException  # noqa: E402
 
-PREP = os.environ.get("FML_BENCH_SYNC_PREP", os.path.join(BUILD_DIR, "bench", "bench_sync_prep"))
+from sync_prep import run_prep  # noqa: E402
 
 
 def pct(times, q):
@@ -103,11 +102,8 @@ class RPCSyncBench(FMLTestFramework):
         args = ["-genesis=" + genesis, "-connect=0", "-listen=1", "-rpcthreads=8"]
         src = self.add_node(args)
         os.makedirs(src.datadir, exist_ok=True)
-        res = subprocess.run([PREP, "-out=" + self.tmpdir, "-netdir=" + src.netdir,
-                              "-accounts=%d" % o.accounts, "-txs=%d" % o.txs,
-                              "-block=%d" % o.block], capture_output=True, text=True)
-        if res.returncode != 0:
-            raise TestFailure("bench_sync_prep: " + res.stderr)
+        run_prep(["-out=" + self.tmpdir, "-netdir=" + src.netdir, "-accounts=%d" % o.accounts,
+                  "-txs=%d" % o.txs, "-block=%d" % o.block])
         nblocks = (o.txs + o.block - 1) // o.block
         if nblocks < 2:
             raise TestFailure("needs at least 2 blocks (--txs > --block)")

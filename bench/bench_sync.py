@@ -25,17 +25,16 @@ the step (bench_sync_prep -bound-only=1), and the ratio.
 """
 
 import os
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "functional"))
 
-from test_framework.framework import (BUILD_DIR, FMLTestFramework, TestFailure,  # noqa: E402
+from test_framework.framework import (FMLTestFramework, TestFailure,  # noqa: E402
                                       connect_nodes, wait_until)
 
-PREP = os.environ.get("FML_BENCH_SYNC_PREP", os.path.join(BUILD_DIR, "bench", "bench_sync_prep"))
+from sync_prep import run_prep, verify_bound  # noqa: E402
 
 
 class SyncBench(FMLTestFramework):
@@ -49,13 +48,7 @@ class SyncBench(FMLTestFramework):
         self.chain = "benchsync"
 
     def bound(self):
-        """BIP340 verifies/s on two threads over as many signatures, now."""
-        o = self.options
-        res = subprocess.run([PREP, "-bound-only=1", "-accounts=%d" % o.accounts,
-                              "-txs=%d" % o.txs], capture_output=True, text=True)
-        if res.returncode != 0:
-            raise TestFailure("bench_sync_prep: " + res.stderr)
-        return float(res.stdout.split()[1])
+        return verify_bound(self.options.accounts, self.options.txs)
 
     def run_test(self):
         o = self.options
@@ -63,12 +56,9 @@ class SyncBench(FMLTestFramework):
         args = ["-genesis=" + genesis, "-connect=0", "-listen=1"]
         src = self.add_node(args)
         os.makedirs(src.datadir, exist_ok=True)
-        res = subprocess.run([PREP, "-out=" + self.tmpdir, "-netdir=" + src.netdir,
-                              "-accounts=%d" % o.accounts, "-txs=%d" % o.txs,
-                              "-block=%d" % o.block], capture_output=True, text=True)
-        if res.returncode != 0:
-            raise TestFailure("bench_sync_prep: " + res.stderr)
-        lines = res.stdout.strip().splitlines()
+        out = run_prep(["-out=" + self.tmpdir, "-netdir=" + src.netdir,
+                        "-accounts=%d" % o.accounts, "-txs=%d" % o.txs, "-block=%d" % o.block])
+        lines = out.strip().splitlines()
         nblocks = (o.txs + o.block - 1) // o.block
         src.start()
         if src.getblockcount() != nblocks:
